@@ -1,0 +1,105 @@
+//! The `build` pipeline: sources → model → vault on disk.
+
+use crate::attack;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::attack::{Kb, KbOptions, Kind};
+use crate::model::Model;
+use crate::vault::write::{WriteOptions, WriteReport, write_vault};
+use crate::vault::{self, RenderOptions};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Everything `build` needs to know.
+#[derive(Debug, Clone)]
+pub struct BuildConfig {
+    /// ATT&CK STIX bundles; empty means the embedded demo dataset.
+    pub attack: Vec<PathBuf>,
+    pub out: PathBuf,
+    pub include_deprecated: bool,
+    pub render: RenderOptions,
+    pub write: WriteOptions,
+    /// Show a progress spinner on stderr (hidden anyway when not a terminal).
+    pub progress: bool,
+}
+
+impl Default for BuildConfig {
+    fn default() -> Self {
+        Self {
+            attack: Vec::new(),
+            out: PathBuf::from("vault"),
+            include_deprecated: false,
+            render: RenderOptions::default(),
+            write: WriteOptions::default(),
+            progress: false,
+        }
+    }
+}
+
+/// What a build produced.
+#[derive(Debug, Clone, Default)]
+pub struct BuildSummary {
+    pub notes: usize,
+    pub per_kind: BTreeMap<Kind, usize>,
+    pub write: WriteReport,
+    pub elapsed: Duration,
+}
+
+fn spinner(enabled: bool) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+/// Load every source into the linked model.
+pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagnostic> {
+    let mut bundles = Vec::new();
+    if cfg.attack.is_empty() {
+        bundles.push(attack::parse_bundle(crate::demo::ATTACK_SOURCE, crate::demo::ATTACK_BUNDLE, diags)?);
+    }
+    let read: Vec<_> = {
+        use rayon::prelude::*;
+        cfg.attack.par_iter().map(|p| attack::read_bundle_file(p, diags)).collect()
+    };
+    for r in read {
+        match r {
+            Ok(b) => bundles.push(b),
+            Err(e) => diags.push(e),
+        }
+    }
+    if bundles.is_empty() {
+        return Err(Diagnostic::error("attack", "no ATT&CK bundle could be read"));
+    }
+    let kb = Kb::build(
+        bundles,
+        KbOptions {
+            include_deprecated: cfg.include_deprecated,
+        },
+        diags,
+    );
+    Ok(Model { attack: kb })
+}
+
+/// Run a whole build.
+pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Diagnostic> {
+    let start = Instant::now();
+    let pb = spinner(cfg.progress);
+    pb.set_message("reading sources");
+    let model = load_model(cfg, diags)?;
+    pb.set_message("rendering notes");
+    let notes = vault::render(&model, &cfg.render, diags)?;
+    pb.set_message(format!("writing {} notes", notes.len()));
+    let write = write_vault(&cfg.out, &notes, cfg.write, diags)?;
+    pb.finish_and_clear();
+    Ok(BuildSummary {
+        notes: notes.len(),
+        per_kind: model.attack.counts(),
+        write,
+        elapsed: start.elapsed(),
+    })
+}

@@ -1,0 +1,141 @@
+//! Tag normalisation: one place that turns ATT&CK IDs, Sigma `attack.*` tags
+//! and names into Obsidian tags, and back into ATT&CK references.
+
+/// What a tag refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TagRef {
+    /// A technique or sub-technique ID, upper case with a dot (`T1059.006`).
+    Technique(String),
+    /// A tactic, by its ATT&CK short name (`defense-evasion`).
+    Tactic(String),
+    /// A group ID (`G0016`).
+    Group(String),
+    /// A software ID (`S0002`).
+    Software(String),
+    /// A campaign ID (`C0024`).
+    Campaign(String),
+    /// Any other tag, kept as a plain note tag (`cve_2021_44228`).
+    Other(String),
+}
+
+/// Parse one tag as written in a Sigma rule, an atomic or a note:
+/// `attack.t1059.006`, `attack.T1059.006`, `T1059.006`, `t1059_006`,
+/// `attack.execution`, `attack.g0016`, `attack.s0002`, `cve.2021-44228`.
+pub fn parse_tag(tag: &str) -> TagRef {
+    let t = tag.trim().trim_start_matches('#');
+    let (ns, rest) = match t.split_once('.') {
+        Some((ns, rest)) if ns.eq_ignore_ascii_case("attack") => (Some("attack"), rest),
+        _ => (None, t),
+    };
+    if let Some(id) = technique_id(rest) {
+        return TagRef::Technique(id);
+    }
+    if ns == Some("attack") {
+        let lower = rest.to_ascii_lowercase();
+        for (prefix, make) in [
+            ('g', TagRef::Group as fn(String) -> TagRef),
+            ('s', TagRef::Software),
+            ('c', TagRef::Campaign),
+        ] {
+            if let Some(num) = lower.strip_prefix(prefix)
+                && num.len() == 4
+                && num.bytes().all(|b| b.is_ascii_digit())
+            {
+                return make(format!("{}{}", prefix.to_ascii_uppercase(), num));
+            }
+        }
+        if !lower.is_empty() && lower.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_') {
+            return TagRef::Tactic(lower.replace('_', "-"));
+        }
+    }
+    TagRef::Other(note_tag(t))
+}
+
+/// `T1059.006` from `t1059.006`, `T1059_006`, `t1059/006`; `None` if not a technique ID.
+pub fn technique_id(s: &str) -> Option<String> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 5 || !(b[0] == b'T' || b[0] == b't') {
+        return None;
+    }
+    let main = &s[1..5];
+    if !main.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    match &s[5..] {
+        "" => Some(format!("T{main}")),
+        sub if sub.len() == 4
+            && matches!(sub.as_bytes()[0], b'.' | b'_' | b'/')
+            && sub[1..].bytes().all(|c| c.is_ascii_digit()) =>
+        {
+            Some(format!("T{main}.{}", &sub[1..]))
+        }
+        _ => None,
+    }
+}
+
+/// The Obsidian tag for an ATT&CK ID: dots become underscores (`T1059_006`).
+pub fn id_tag(id: &str) -> String {
+    note_tag(id)
+}
+
+/// Any text as a valid Obsidian tag: letters, digits, `_`, `-`, `/` only, at
+/// least one non-digit.
+pub fn note_tag(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        if c.is_alphanumeric() || c == '_' || c == '-' || c == '/' {
+            s.push(c);
+        } else if !s.ends_with('_') {
+            s.push('_');
+        }
+    }
+    let s = s.trim_matches('_').to_string();
+    if s.is_empty() {
+        return "untagged".into();
+    }
+    if s.chars().all(|c| c.is_ascii_digit()) {
+        format!("n{s}")
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn technique_forms_agree() {
+        for t in ["attack.t1059.006", "attack.T1059.006", "T1059.006", "t1059_006", "#T1059_006"] {
+            assert_eq!(parse_tag(t), TagRef::Technique("T1059.006".into()), "{t}");
+        }
+        assert_eq!(parse_tag("attack.t1059"), TagRef::Technique("T1059".into()));
+    }
+
+    #[test]
+    fn tactics_groups_software() {
+        assert_eq!(parse_tag("attack.execution"), TagRef::Tactic("execution".into()));
+        assert_eq!(parse_tag("attack.defense-evasion"), TagRef::Tactic("defense-evasion".into()));
+        assert_eq!(parse_tag("attack.g0016"), TagRef::Group("G0016".into()));
+        assert_eq!(parse_tag("attack.s0002"), TagRef::Software("S0002".into()));
+        assert_eq!(parse_tag("attack.c0024"), TagRef::Campaign("C0024".into()));
+    }
+
+    #[test]
+    fn other_namespaces_become_plain_tags() {
+        assert_eq!(parse_tag("cve.2021-44228"), TagRef::Other("cve_2021-44228".into()));
+        assert_eq!(parse_tag("detection.threat-hunting"), TagRef::Other("detection_threat-hunting".into()));
+        assert_eq!(parse_tag("tlp.white"), TagRef::Other("tlp_white".into()));
+        assert_eq!(parse_tag("car.2016-04-005"), TagRef::Other("car_2016-04-005".into()));
+    }
+
+    #[test]
+    fn tags_are_valid_obsidian_tags() {
+        assert_eq!(id_tag("T1059.006"), "T1059_006");
+        assert_eq!(note_tag("Command and Control"), "Command_and_Control");
+        assert_eq!(note_tag("1984"), "n1984");
+        assert!(technique_id("T105").is_none());
+        assert!(technique_id("T1059.06").is_none());
+    }
+}

@@ -1,0 +1,205 @@
+//! YAML frontmatter as Obsidian properties.
+//!
+//! Writing: each property has one fixed type across the vault (text, list,
+//! date, number, checkbox), so Obsidian's per-name property types stay
+//! consistent. Text is emitted as a double-quoted JSON string (a valid YAML
+//! double-quoted scalar), so no value is ever misread as a number, boolean or
+//! date by a YAML 1.1 or 1.2 reader; dates are emitted bare so that Obsidian
+//! reads them as dates.
+//!
+//! Reading: the frontmatter block is split off by hand (keeping key order) and
+//! parsed with serde-saphyr, which rejects duplicate keys.
+
+use indexmap::IndexMap;
+
+/// A property value with its Obsidian type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prop {
+    Text(String),
+    /// `YYYY-MM-DD`.
+    Date(String),
+    Number(i64),
+    Bool(bool),
+    List(Vec<String>),
+}
+
+/// An ordered set of properties.
+#[derive(Debug, Clone, Default)]
+pub struct Frontmatter {
+    props: Vec<(String, Prop)>,
+}
+
+impl Frontmatter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn set(&mut self, key: &str, value: Prop) -> &mut Self {
+        if let Some(slot) = self.props.iter_mut().find(|(k, _)| k == key) {
+            slot.1 = value;
+        } else {
+            self.props.push((key.to_string(), value));
+        }
+        self
+    }
+    pub fn text(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
+        self.set(key, Prop::Text(value.into()))
+    }
+    /// A text property only when the value is not empty.
+    pub fn text_opt(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        match value {
+            Some(v) if !v.is_empty() => self.text(key, v),
+            _ => self,
+        }
+    }
+    /// A date property from an ISO timestamp (only its date part is kept);
+    /// nothing when the value is not a date.
+    pub fn date(&mut self, key: &str, value: &str) -> &mut Self {
+        match iso_date(value) {
+            Some(d) => self.set(key, Prop::Date(d)),
+            None => self,
+        }
+    }
+    pub fn list<I, S>(&mut self, key: &str, items: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.set(key, Prop::List(items.into_iter().map(Into::into).collect()))
+    }
+    pub fn boolean(&mut self, key: &str, value: bool) -> &mut Self {
+        self.set(key, Prop::Bool(value))
+    }
+    pub fn number(&mut self, key: &str, value: i64) -> &mut Self {
+        self.set(key, Prop::Number(value))
+    }
+
+    /// The `---` delimited block, ending with a newline.
+    pub fn render(&self) -> String {
+        let mut s = String::from("---\n");
+        for (k, v) in &self.props {
+            s.push_str(k);
+            s.push(':');
+            match v {
+                Prop::Text(t) => {
+                    s.push(' ');
+                    s.push_str(&quote(t));
+                }
+                Prop::Date(d) => {
+                    s.push(' ');
+                    s.push_str(d);
+                }
+                Prop::Number(n) => {
+                    s.push(' ');
+                    s.push_str(&n.to_string());
+                }
+                Prop::Bool(b) => s.push_str(if *b { " true" } else { " false" }),
+                Prop::List(items) if items.is_empty() => s.push_str(" []"),
+                Prop::List(items) => {
+                    for it in items {
+                        s.push_str("\n  - ");
+                        s.push_str(&quote(it));
+                    }
+                }
+            }
+            s.push('\n');
+        }
+        s.push_str("---\n");
+        s
+    }
+}
+
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).expect("strings always serialize")
+}
+
+/// `2020-03-09` from `2020-03-09T14:38:24.334Z`, `2020-03-09` or `2020/03/09`.
+pub fn iso_date(value: &str) -> Option<String> {
+    let v = value.trim();
+    let head: String = v.chars().take(10).collect();
+    let b = head.as_bytes();
+    if b.len() != 10 || !(b[4] == b'-' || b[4] == b'/') || b[7] != b[4] {
+        return None;
+    }
+    let (y, m, d) = (&head[0..4], &head[5..7], &head[8..10]);
+    let ok = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
+    if !(ok(y) && ok(m) && ok(d)) {
+        return None;
+    }
+    let (mn, dn): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
+    if !(1..=12).contains(&mn) || !(1..=31).contains(&dn) {
+        return None;
+    }
+    Some(format!("{y}-{m}-{d}"))
+}
+
+/// Split a note into its frontmatter YAML (without delimiters) and body.
+/// Returns `None` for the YAML when the note has no frontmatter block.
+pub fn split(note: &str) -> (Option<&str>, &str) {
+    let rest = match note.strip_prefix("---\n").or_else(|| note.strip_prefix("---\r\n")) {
+        Some(r) => r,
+        None => return (None, note),
+    };
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        let l = line.trim_end_matches(['\n', '\r']);
+        if l == "---" || l == "..." {
+            return (Some(&rest[..offset]), &rest[offset + line.len()..]);
+        }
+        offset += line.len();
+    }
+    (None, note)
+}
+
+/// Parse frontmatter YAML into an ordered map.
+pub fn parse(yaml: &str) -> Result<IndexMap<String, serde_json::Value>, String> {
+    if yaml.trim().is_empty() {
+        return Ok(IndexMap::new());
+    }
+    serde_saphyr::from_str(yaml).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_typed_properties_that_round_trip() {
+        let mut fm = Frontmatter::new();
+        fm.text("id", "T1059.006")
+            .text("version", "1.0")
+            .date("created", "2020-03-09T14:38:24.334Z")
+            .list("tags", ["T1059_006", "techniques"])
+            .list("aliases", Vec::<String>::new())
+            .text("tricky", "yes: \"no\" # [[x]]")
+            .boolean("revoked", false);
+        let out = fm.render();
+        assert!(out.contains("created: 2020-03-09\n"));
+        assert!(out.contains("version: \"1.0\"\n"));
+        let (yaml, body) = split(&out);
+        assert_eq!(body, "");
+        let map = parse(yaml.unwrap()).unwrap();
+        assert_eq!(map["version"], "1.0");
+        assert_eq!(map["tricky"], "yes: \"no\" # [[x]]");
+        assert_eq!(map["tags"][1], "techniques");
+        assert_eq!(map.keys().next().unwrap(), "id");
+    }
+
+    #[test]
+    fn dates_in_both_forms() {
+        assert_eq!(iso_date("2023/02/20").as_deref(), Some("2023-02-20"));
+        assert_eq!(iso_date("2023-02-20").as_deref(), Some("2023-02-20"));
+        assert_eq!(iso_date("2023-13-20"), None);
+        assert_eq!(iso_date("soon"), None);
+    }
+
+    #[test]
+    fn split_without_frontmatter() {
+        assert_eq!(split("# hi\n"), (None, "# hi\n"));
+        assert_eq!(split("---\na: 1\n---\nbody"), (Some("a: 1\n"), "body"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected() {
+        assert!(parse("a: 1\na: 2\n").is_err());
+    }
+}

@@ -1,0 +1,211 @@
+//! The vault's link index: which note each ATT&CK object lives in, how
+//! attack.mitre.org URLs map to notes, and the reverse lookups (analytic →
+//! strategies, data component → analytics, ...) that the notes need.
+
+use super::names::NameRegistry;
+use super::text::{Resolver, wikilink};
+use crate::attack::stix::ExternalReference;
+use crate::model::attack::{Kb, Kind, ObjId};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// Fixed note stems that the vault always writes.
+pub const HOME_STEM: &str = "Home";
+
+pub struct Index<'a> {
+    pub kb: &'a Kb,
+    stems: Vec<Option<String>>,
+    urls: HashMap<String, ObjId>,
+    pub analytic_strategies: HashMap<ObjId, Vec<ObjId>>,
+    pub component_analytics: HashMap<ObjId, Vec<ObjId>>,
+    pub source_components: HashMap<ObjId, Vec<ObjId>>,
+    component_by_names: HashMap<(String, String), ObjId>,
+}
+
+/// A URL reduced to the part that identifies an ATT&CK page.
+pub fn url_key(url: &str) -> String {
+    let u = url.trim().to_ascii_lowercase();
+    let u = u
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_start_matches("www.");
+    let (path, frag) = match u.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (u, None),
+    };
+    let mut k = path.trim_end_matches('/').to_string();
+    if let Some(f) = frag {
+        k.push('#');
+        k.push_str(f);
+    }
+    k
+}
+
+impl<'a> Index<'a> {
+    /// Assign a note to every included and every revoked object.
+    pub fn new(kb: &'a Kb, names: &mut NameRegistry) -> Index<'a> {
+        let mut stems = vec![None; kb.objects.len()];
+        // Active objects first, in ID order, so they get the clean names and a
+        // revoked object with the same name gets the suffix.
+        let mut order: Vec<ObjId> = (0..kb.objects.len())
+            .filter(|&i| kb.is_included(i) || kb.is_redirect(i))
+            .collect();
+        order.sort_by(|&a, &b| {
+            let (oa, ob) = (kb.get(a), kb.get(b));
+            (oa.is_revoked(), oa.kind)
+                .cmp(&(ob.is_revoked(), ob.kind))
+                .then_with(|| crate::model::attack::id_sort_key(&oa.attack_id).cmp(&crate::model::attack::id_sort_key(&ob.attack_id)))
+                .then_with(|| oa.stix.id.cmp(&ob.stix.id))
+        });
+        for i in order {
+            let o = kb.get(i);
+            let wanted = format!("{} {}", o.attack_id, o.name());
+            stems[i] = Some(names.claim(&wanted));
+        }
+        let mut urls = HashMap::new();
+        for (i, o) in kb.objects.iter().enumerate() {
+            if stems[i].is_some()
+                && let Some(u) = &o.url
+            {
+                let key = url_key(u);
+                match urls.get(&key) {
+                    Some(&prev) if kb.is_included(prev) => {}
+                    _ => {
+                        urls.insert(key, i);
+                    }
+                }
+            }
+        }
+        let mut analytic_strategies: HashMap<ObjId, Vec<ObjId>> = HashMap::new();
+        let mut component_analytics: HashMap<ObjId, Vec<ObjId>> = HashMap::new();
+        let mut source_components: HashMap<ObjId, Vec<ObjId>> = HashMap::new();
+        let mut component_by_names = HashMap::new();
+        for (i, o) in kb.objects.iter().enumerate() {
+            if !kb.is_included(i) {
+                continue;
+            }
+            match o.kind {
+                Kind::DetectionStrategy => {
+                    for r in &o.stix.x_mitre_analytic_refs {
+                        if let Some(a) = kb.by_stix_id(r) {
+                            analytic_strategies.entry(a).or_default().push(i);
+                        }
+                    }
+                }
+                Kind::Analytic => {
+                    for ls in &o.stix.x_mitre_log_source_references {
+                        if let Some(c) = kb.by_stix_id(&ls.x_mitre_data_component_ref) {
+                            let v = component_analytics.entry(c).or_default();
+                            if !v.contains(&i) {
+                                v.push(i);
+                            }
+                        }
+                    }
+                }
+                Kind::DataComponent => {
+                    if let Some(src) = o.stix.x_mitre_data_source_ref.as_deref().and_then(|r| kb.by_stix_id(r)) {
+                        source_components.entry(src).or_default().push(i);
+                        component_by_names.insert(
+                            (kb.get(src).name().to_lowercase(), o.name().to_lowercase()),
+                            i,
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        for v in analytic_strategies
+            .values_mut()
+            .chain(component_analytics.values_mut())
+            .chain(source_components.values_mut())
+        {
+            kb.sort_by_id(v);
+            v.dedup();
+        }
+        Index {
+            kb,
+            stems,
+            urls,
+            analytic_strategies,
+            component_analytics,
+            source_components,
+            component_by_names,
+        }
+    }
+
+    /// The note stem of an object that has a note of its own.
+    pub fn stem(&self, id: ObjId) -> Option<&str> {
+        self.stems[id].as_deref()
+    }
+
+    /// The stem that a link to `id` should use (after following revocations).
+    pub fn target_stem(&self, id: ObjId) -> Option<(ObjId, &str)> {
+        let t = self.kb.link_target(id)?;
+        Some((t, self.stem(t)?))
+    }
+
+    /// A link object for templates: `{id, name, stem, link, id_link, kind}`,
+    /// or `None` when the object is not in the vault.
+    pub fn link(&self, id: ObjId) -> Option<Value> {
+        let (t, stem) = self.target_stem(id)?;
+        let o = self.kb.get(t);
+        Some(json!({
+            "id": o.attack_id,
+            "name": o.name(),
+            "stem": stem,
+            "kind": o.kind.label(),
+            "link": wikilink(stem, Some(o.name())),
+            "id_link": wikilink(stem, Some(&o.attack_id)),
+        }))
+    }
+
+    /// Links for many objects, dropping those not in the vault and duplicates.
+    pub fn links(&self, ids: impl IntoIterator<Item = ObjId>) -> Vec<Value> {
+        let mut seen = std::collections::HashSet::new();
+        ids.into_iter()
+            .filter_map(|i| {
+                let t = self.kb.link_target(i)?;
+                seen.insert(t).then(|| self.link(t)).flatten()
+            })
+            .collect()
+    }
+
+    /// The data component a v17 `x_mitre_data_sources` entry
+    /// (`Process: Process Creation`) names.
+    pub fn component_by_label(&self, label: &str) -> Option<ObjId> {
+        let (src, comp) = label.split_once(':')?;
+        self.component_by_names
+            .get(&(src.trim().to_lowercase(), comp.trim().to_lowercase()))
+            .copied()
+    }
+
+    fn object_for_url(&self, url: &str) -> Option<ObjId> {
+        let key = url_key(url);
+        if !key.starts_with("attack.mitre.org/") {
+            return None;
+        }
+        if let Some(&i) = self.urls.get(&key) {
+            return Some(i);
+        }
+        // Fall back to the ID in the path (`/techniques/T1021/002` → T1021.002).
+        let path = key.trim_start_matches("attack.mitre.org/");
+        let path = path.split('#').next().unwrap_or(path);
+        let parts: Vec<&str> = path.split('/').collect();
+        let id = match parts.as_slice() {
+            ["techniques", t, s] => format!("{t}.{s}"),
+            [_, id] => id.to_string(),
+            _ => return None,
+        };
+        self.kb.by_attack_id(&id)
+    }
+}
+
+impl Resolver for Index<'_> {
+    fn note_for_url(&self, url: &str) -> Option<String> {
+        let i = self.object_for_url(url)?;
+        self.target_stem(i).map(|(_, s)| s.to_string())
+    }
+    fn citation(&self, name: &str) -> Option<&ExternalReference> {
+        self.kb.citation(name)
+    }
+}

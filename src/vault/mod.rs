@@ -1,0 +1,197 @@
+//! Rendering the model into an Obsidian vault: one note per object, with
+//! precomputed tables, and writing it safely to disk.
+
+pub mod frontmatter;
+pub mod index;
+pub mod names;
+pub mod notes;
+pub mod templates;
+pub mod text;
+pub mod write;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::attack::{Kind, ObjId};
+use crate::model::Model;
+use index::{HOME_STEM, Index};
+use rayon::prelude::*;
+use serde_json::{Map, Value, json};
+use std::path::PathBuf;
+use templates::Templates;
+
+/// Options that change what the vault contains.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// Also write the live Dataview query under each precomputed table.
+    pub dataview: bool,
+    /// Folder of user templates overriding the built-in ones.
+    pub templates: Option<PathBuf>,
+}
+
+/// One rendered file of the vault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// Path relative to the vault root, `/`-separated.
+    pub path: String,
+    pub content: String,
+}
+
+/// Render every note of the vault in memory. A template error on one note is
+/// reported and that note skipped; a template set that does not compile stops
+/// the render.
+pub fn render(model: &Model, opts: &RenderOptions, diags: &Diagnostics) -> Result<Vec<Note>, Diagnostic> {
+    let templates = Templates::load(opts.templates.as_deref())?;
+    let kb = &model.attack;
+    let mut names = names::NameRegistry::new();
+    names.reserve(HOME_STEM);
+    let ix = Index::new(kb, &mut names);
+    let ids: Vec<ObjId> = (0..kb.objects.len()).filter(|&i| ix.stem(i).is_some()).collect();
+    let dv = opts.dataview;
+    let mut notes: Vec<Note> = ids
+        .par_iter()
+        .filter_map(|&id| {
+            let o = kb.get(id);
+            let stem = ix.stem(id)?;
+            let (template, ctx) = if kb.is_redirect(id) {
+                ("revoked.md", notes::revoked(&ix, id))
+            } else {
+                let ctx = match o.kind {
+                    Kind::Technique => notes::technique(&ix, id, dv, Map::new()),
+                    Kind::Group | Kind::Software | Kind::Campaign => notes::actor(&ix, id, dv, Map::new()),
+                    Kind::Tactic => notes::tactic(&ix, id, dv, Map::new()),
+                    Kind::Mitigation => notes::mitigation(&ix, id, dv),
+                    Kind::DataSource => notes::data_source(&ix, id, dv),
+                    Kind::DataComponent => notes::data_component(&ix, id, dv),
+                    Kind::DetectionStrategy => notes::detection_strategy(&ix, id, dv),
+                    Kind::Analytic => notes::analytic(&ix, id, dv),
+                    Kind::Asset => notes::asset(&ix, id, dv),
+                    Kind::Matrix => notes::matrix(&ix, id, dv),
+                };
+                (template_name(o.kind), ctx)
+            };
+            match templates.render(template, &ctx) {
+                Ok(content) => Some(Note {
+                    path: format!("{}/{stem}.md", o.kind.folder()),
+                    content: tidy(&content),
+                }),
+                Err(e) => {
+                    diags.push(e);
+                    None
+                }
+            }
+        })
+        .collect();
+    notes.push(Note {
+        path: format!("{HOME_STEM}.md"),
+        content: tidy(&templates.render("home.md", &home(&ix))?),
+    });
+    notes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(notes)
+}
+
+fn template_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Matrix => "matrix.md",
+        Kind::Tactic => "tactic.md",
+        Kind::Technique => "technique.md",
+        Kind::Group => "group.md",
+        Kind::Software => "software.md",
+        Kind::Campaign => "campaign.md",
+        Kind::Mitigation => "mitigation.md",
+        Kind::DataSource => "data_source.md",
+        Kind::DataComponent => "data_component.md",
+        Kind::DetectionStrategy => "detection_strategy.md",
+        Kind::Analytic => "analytic.md",
+        Kind::Asset => "asset.md",
+    }
+}
+
+fn home(ix: &Index) -> Value {
+    let kb = ix.kb;
+    let domains: Vec<Value> = kb
+        .domains
+        .iter()
+        .map(|d| {
+            let matrices: Vec<Value> = kb
+                .included_of(Kind::Matrix)
+                .into_iter()
+                .filter(|&m| kb.get(m).domains.contains(d))
+                .filter_map(|m| ix.link(m))
+                .collect();
+            let counts: Vec<Value> = Kind::ALL
+                .iter()
+                .map(|&k| {
+                    let n = (0..kb.objects.len())
+                        .filter(|&i| kb.get(i).kind == k && kb.is_included(i) && kb.get(i).domains.contains(d))
+                        .count();
+                    json!({"kind": k.label(), "folder": k.folder(), "count": n})
+                })
+                .filter(|c| c["count"].as_u64() != Some(0))
+                .collect();
+            json!({"domain": d, "matrices": matrices, "counts": counts})
+        })
+        .collect();
+    let counts = kb.counts();
+    let totals: Vec<Value> = Kind::ALL
+        .iter()
+        .filter_map(|k| counts.get(k).map(|n| json!({"kind": k.label(), "folder": k.folder(), "count": n})))
+        .collect();
+    let revoked = (0..kb.objects.len()).filter(|&i| kb.is_redirect(i) && ix.stem(i).is_some()).count();
+    let mut fm = frontmatter::Frontmatter::new();
+    fm.text("name", "Home").text("type", "home").list("tags", ["home"]).list("domains", kb.domains.clone());
+    json!({
+        "frontmatter": fm.render(),
+        "domains": domains,
+        "totals": totals,
+        "revoked": revoked,
+    })
+}
+
+/// Normalise template output: no runs of blank lines, no trailing spaces, one
+/// final newline. Fenced code blocks are left exactly as they are, so rule
+/// YAML and commands keep their text. Templates can then use plain
+/// `{% if %}` blocks without whitespace control.
+pub fn tidy(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut fence: Option<String> = None;
+    let mut blank_run = 0;
+    for line in s.lines() {
+        if let Some(f) = &fence {
+            out.push_str(line);
+            out.push('\n');
+            let t = line.trim_start();
+            if t.starts_with(f.as_str()) && t.trim_end().chars().all(|c| c == f.chars().next().unwrap_or('`')) {
+                fence = None;
+            }
+            continue;
+        }
+        let trimmed = line.trim_end();
+        if trimmed.is_empty() {
+            blank_run += 1;
+            continue;
+        }
+        if blank_run > 0 && !out.is_empty() {
+            out.push('\n');
+        }
+        blank_run = 0;
+        let t = trimmed.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            let c = t.chars().next().unwrap_or('`');
+            let n = t.chars().take_while(|&x| x == c).count();
+            fence = Some(std::iter::repeat_n(c, n).collect());
+        }
+        out.push_str(trimmed);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tidy;
+
+    #[test]
+    fn tidy_collapses_blank_lines_but_not_in_code() {
+        let s = "a  \n\n\n\nb\n```yaml\nx:\n\n\n  y  \n```\n\n\nc\n\n";
+        assert_eq!(tidy(s), "a\n\nb\n```yaml\nx:\n\n\n  y  \n```\n\nc\n");
+    }
+}

@@ -1,0 +1,126 @@
+//! Note file names: safe on Windows, macOS and Linux, carrying the ATT&CK ID,
+//! and unique across the whole vault without regard to case, so that a
+//! basename wikilink always resolves to exactly one note.
+
+use std::collections::HashSet;
+
+/// Longest file stem we write, in bytes (before `.md`). Keeps full paths well
+/// under Windows' classic 260-character limit.
+pub const MAX_STEM_BYTES: usize = 100;
+
+const WINDOWS_RESERVED: [&str; 22] = [
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// Turn arbitrary text into a safe file stem: no path separators, no characters
+/// that Windows forbids or that break Obsidian links (`# | ^ : [ ] %`), no
+/// control characters, no leading/trailing dots or spaces, bounded length,
+/// never a reserved device name.
+pub fn sanitize_stem(raw: &str) -> String {
+    let mut s = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        let mapped = match c {
+            '/' | '\\' | '|' => Some('-'),
+            ':' => Some(' '),
+            '<' | '>' | '"' | '*' | '?' | '#' | '^' | '[' | ']' | '%' | '{' | '}' | '`' => None,
+            c if c.is_control() => Some(' '),
+            c => Some(c),
+        };
+        if let Some(m) = mapped {
+            if m == ' ' && (s.is_empty() || s.ends_with(' ')) {
+                continue;
+            }
+            s.push(m);
+        }
+    }
+    let mut s = s.trim_matches(|c: char| c == ' ' || c == '.').to_string();
+    if s.len() > MAX_STEM_BYTES {
+        let mut cut = MAX_STEM_BYTES;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s = s.trim_end_matches([' ', '.', '-']).to_string();
+    }
+    if s.is_empty() {
+        s.push_str("untitled");
+    }
+    let base = s.split('.').next().unwrap_or("").to_ascii_uppercase();
+    if WINDOWS_RESERVED.contains(&base.as_str()) {
+        s.insert(0, '_');
+    }
+    s
+}
+
+/// Hands out file stems, guaranteeing that no two are equal ignoring case.
+#[derive(Debug, Default)]
+pub struct NameRegistry {
+    taken: HashSet<String>,
+}
+
+impl NameRegistry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reserve a stem for `wanted`, adding ` (2)`, ` (3)`... on a clash.
+    pub fn claim(&mut self, wanted: &str) -> String {
+        let base = sanitize_stem(wanted);
+        if self.taken.insert(base.to_lowercase()) {
+            return base;
+        }
+        for n in 2.. {
+            let suffix = format!(" ({n})");
+            let mut b = base.clone();
+            while b.len() + suffix.len() > MAX_STEM_BYTES {
+                b.pop();
+            }
+            let cand = format!("{}{suffix}", b.trim_end());
+            if self.taken.insert(cand.to_lowercase()) {
+                return cand;
+            }
+        }
+        unreachable!("an unbounded counter always finds a free name")
+    }
+
+    /// Mark a stem as used without claiming a derived one (for fixed notes).
+    pub fn reserve(&mut self, stem: &str) -> bool {
+        self.taken.insert(stem.to_lowercase())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_link_breaking_and_reserved_characters() {
+        assert_eq!(sanitize_stem("T1053 Scheduled Task/Job"), "T1053 Scheduled Task-Job");
+        assert_eq!(
+            sanitize_stem("DET0001 Detection Strategy for Proxy Execution: Regsvr32"),
+            "DET0001 Detection Strategy for Proxy Execution Regsvr32"
+        );
+        assert_eq!(sanitize_stem("a#b|c^d[e]f%g?h*i\"j<k>l"), "ab-cdefghijkl");
+        assert_eq!(sanitize_stem("  ..name.. "), "name");
+        assert_eq!(sanitize_stem("con"), "_con");
+        assert_eq!(sanitize_stem("NUL.txt"), "_NUL.txt");
+        assert_eq!(sanitize_stem(""), "untitled");
+    }
+
+    #[test]
+    fn bounds_length_on_char_boundaries() {
+        let long = "é".repeat(200);
+        let s = sanitize_stem(&long);
+        assert!(s.len() <= MAX_STEM_BYTES);
+        assert!(s.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn registry_is_case_insensitive() {
+        let mut r = NameRegistry::new();
+        assert_eq!(r.claim("T1 Python"), "T1 Python");
+        assert_eq!(r.claim("t1 python"), "t1 python (2)");
+        assert_eq!(r.claim("T1 PYTHON"), "T1 PYTHON (3)");
+    }
+}

@@ -1,0 +1,537 @@
+//! Converting ATT&CK's description text into Obsidian Markdown:
+//! `(Citation: Name)` becomes a footnote, links to attack.mitre.org become
+//! wikilinks to the vault's own notes, `<code>` and the few other inline HTML
+//! tags become Markdown, and stray `<placeholders>` and `$` signs are escaped
+//! so Obsidian neither hides them as HTML nor typesets them as math.
+
+use crate::attack::stix::ExternalReference;
+use std::collections::HashMap;
+
+/// One footnote of a note.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct Footnote {
+    /// The label used in `[^label]`.
+    pub label: String,
+    /// The citation's source name.
+    pub name: String,
+    /// The footnote text (reference description and URL), one line.
+    pub text: String,
+}
+
+/// The footnotes collected while converting the texts of one note, numbered in
+/// order of first citation so output is deterministic.
+#[derive(Debug, Default)]
+pub struct Footnotes {
+    items: Vec<Footnote>,
+    index: HashMap<String, usize>,
+}
+
+impl Footnotes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn into_vec(self) -> Vec<Footnote> {
+        self.items
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The label for citation `name`, adding the footnote on first use.
+    pub fn cite(&mut self, name: &str, reference: Option<&ExternalReference>) -> String {
+        if let Some(&i) = self.index.get(name) {
+            return self.items[i].label.clone();
+        }
+        let label = (self.items.len() + 1).to_string();
+        let text = footnote_text(name, reference);
+        self.index.insert(name.to_string(), self.items.len());
+        self.items.push(Footnote {
+            label: label.clone(),
+            name: name.to_string(),
+            text,
+        });
+        label
+    }
+}
+
+fn footnote_text(name: &str, r: Option<&ExternalReference>) -> String {
+    let mut out = String::new();
+    let desc = r.and_then(|r| r.description.as_deref()).unwrap_or("").trim();
+    let desc = strip_citations(desc);
+    if desc.is_empty() {
+        out.push_str(&escape_inline(name));
+    } else {
+        out.push_str(&escape_inline(&desc));
+    }
+    if let Some(url) = r.and_then(|r| r.url.as_deref()).filter(|u| !u.trim().is_empty()) {
+        out.push(' ');
+        out.push_str(&autolink(url.trim()));
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A URL as a CommonMark autolink, percent-encoding what an autolink forbids.
+pub fn autolink(url: &str) -> String {
+    let mut s = String::from("<");
+    for c in url.chars() {
+        match c {
+            ' ' => s.push_str("%20"),
+            '<' => s.push_str("%3C"),
+            '>' => s.push_str("%3E"),
+            c if c.is_control() => {}
+            c => s.push(c),
+        }
+    }
+    s.push('>');
+    s
+}
+
+fn strip_citations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(p) = rest.find("(Citation:") {
+        out.push_str(&rest[..p]);
+        let after = &rest[p + "(Citation:".len()..];
+        match after.find(')') {
+            Some(e) => {
+                out.push_str(after[..e].trim());
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push_str(after.trim());
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Escape plain text for use inside Markdown (no markup in it survives as markup
+/// that Obsidian would misread: `$` math, `<` HTML, `[[` links).
+pub fn escape_inline(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '$' => s.push_str("\\$"),
+            '<' => s.push_str("&lt;"),
+            '[' => s.push_str("\\["),
+            ']' => s.push_str("\\]"),
+            '*' => s.push_str("\\*"),
+            '_' => s.push_str("\\_"),
+            '`' => s.push_str("\\`"),
+            '|' => s.push_str("\\|"),
+            '\n' | '\r' => s.push(' '),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+/// How the converter resolves links and citations; implemented by the vault.
+pub trait Resolver {
+    /// The note stem that an attack.mitre.org URL names, if it is in the vault.
+    fn note_for_url(&self, url: &str) -> Option<String>;
+    /// A citation by source name.
+    fn citation(&self, name: &str) -> Option<&ExternalReference>;
+}
+
+/// Convert one ATT&CK text. `local_refs` are the object's (or relationship's)
+/// own references, looked up before the resolver's global ones.
+pub fn convert(
+    text: &str,
+    local_refs: &[ExternalReference],
+    resolver: &dyn Resolver,
+    notes: &mut Footnotes,
+) -> String {
+    let mut out = String::with_capacity(text.len() + 32);
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut plain_start = 0;
+    macro_rules! flush {
+        () => {
+            out.push_str(&text[plain_start..i]);
+        };
+    }
+    while i < b.len() {
+        match b[i] {
+            b'`' => {
+                // An existing Markdown code span: copy verbatim.
+                let run = b[i..].iter().take_while(|&&c| c == b'`').count();
+                let fence = &text[i..i + run];
+                if let Some(end) = find_fence(&text[i + run..], fence) {
+                    let stop = i + run + end + run;
+                    i = stop;
+                } else {
+                    i += run;
+                }
+            }
+            b'$' => {
+                flush!();
+                out.push_str("\\$");
+                i += 1;
+                plain_start = i;
+            }
+            b'(' if text[i..].starts_with("(Citation:") => {
+                let after = i + "(Citation:".len();
+                if let Some(end) = text[after..].find(')') {
+                    flush!();
+                    let name = text[after..after + end].trim();
+                    let r = local_refs
+                        .iter()
+                        .find(|r| r.source_name == name && (r.description.is_some() || r.url.is_some()))
+                        .or_else(|| resolver.citation(name));
+                    let label = notes.cite(name, r);
+                    out.push_str("[^");
+                    out.push_str(&label);
+                    out.push(']');
+                    i = after + end + 1;
+                    plain_start = i;
+                } else {
+                    i += 1;
+                }
+            }
+            b'[' => {
+                if let Some((label, url, len)) = parse_md_link(&text[i..]) {
+                    if let Some(stem) = resolver.note_for_url(url) {
+                        flush!();
+                        out.push_str(&wikilink(&stem, Some(label)));
+                        i += len;
+                        plain_start = i;
+                        continue;
+                    }
+                    // Keep other links verbatim, without escaping their URL.
+                    i += len;
+                } else {
+                    i += 1;
+                }
+            }
+            b'<' => {
+                flush!();
+                i += convert_tag(&text[i..], &mut out);
+                plain_start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&text[plain_start..]);
+    out
+}
+
+fn find_fence(hay: &str, fence: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = hay[from..].find(fence) {
+        let at = from + p;
+        let after = hay[at + fence.len()..].starts_with('`');
+        let before = at > 0 && hay.as_bytes()[at - 1] == b'`';
+        if !after && !before {
+            return Some(at);
+        }
+        from = at + fence.len();
+        while hay[from..].starts_with('`') {
+            from += 1;
+        }
+    }
+    None
+}
+
+/// `[label](url)` at the start of `s`: (label, url, length).
+fn parse_md_link(s: &str) -> Option<(&str, &str, usize)> {
+    let close = s.find("](")?;
+    let label = &s[1..close];
+    if label.contains('[') || label.contains('\n') {
+        return None;
+    }
+    let rest = &s[close + 2..];
+    let end = rest.find(')')?;
+    let url = &rest[..end];
+    if url.contains(char::is_whitespace) {
+        return None;
+    }
+    Some((label, url, close + 2 + end + 1))
+}
+
+/// A wikilink to `stem`, with `label` as display text when it differs.
+pub fn wikilink(stem: &str, label: Option<&str>) -> String {
+    match label {
+        Some(l) if l != stem && !l.is_empty() => {
+            let l = l.replace(['[', ']'], "").replace('|', "-");
+            format!("[[{stem}|{l}]]")
+        }
+        _ => format!("[[{stem}]]"),
+    }
+}
+
+/// Convert the HTML tag at the start of `s`, returning how many bytes it used.
+fn convert_tag(s: &str, out: &mut String) -> usize {
+    let Some(end) = s.find('>') else {
+        out.push_str("&lt;");
+        return 1;
+    };
+    let tag = &s[1..end];
+    let lower = tag.trim().to_ascii_lowercase();
+    let name: String = lower
+        .trim_start_matches('/')
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let closing = lower.starts_with('/');
+    match (name.as_str(), closing) {
+        ("code" | "pre", false) => {
+            let close = format!("</{name}>");
+            let body_start = end + 1;
+            let Some(rel) = find_ci(&s[body_start..], &close) else {
+                return end + 1;
+            };
+            let inner = decode_entities(&strip_tags(&s[body_start..body_start + rel]));
+            out.push_str(&code_span(&inner));
+            body_start + rel + close.len()
+        }
+        ("code" | "pre", true) => end + 1,
+        ("br", _) => {
+            out.push_str("<br>");
+            end + 1
+        }
+        ("b" | "strong", _) => {
+            out.push_str("**");
+            end + 1
+        }
+        ("i" | "em", _) => {
+            out.push('*');
+            end + 1
+        }
+        ("u" | "sup" | "sub" | "span" | "font", _) => end + 1,
+        ("p", true) => {
+            out.push_str("\n\n");
+            end + 1
+        }
+        ("p", false) => end + 1,
+        _ => {
+            out.push_str("&lt;");
+            1
+        }
+    }
+}
+
+fn find_ci(hay: &str, needle: &str) -> Option<usize> {
+    let h = hay.to_ascii_lowercase();
+    h.find(needle)
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' if !in_tag => {
+                // Only real tags, not `<placeholder>` text that reads as code.
+                in_tag = false;
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    let _ = in_tag;
+    out
+}
+
+/// Decode the HTML entities that ATT&CK text uses. A short table is enough:
+/// the data only ever escapes a handful of punctuation characters.
+pub fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find('&') {
+        out.push_str(&rest[..p]);
+        let tail = &rest[p..];
+        let semi = tail[..tail.len().min(12)].find(';');
+        let decoded = semi.and_then(|e| {
+            let ent = &tail[1..e];
+            let c = match ent {
+                "lt" => '<',
+                "gt" => '>',
+                "amp" => '&',
+                "quot" => '"',
+                "apos" => '\'',
+                "bsol" => '\\',
+                "sol" => '/',
+                "lbrace" => '{',
+                "rbrace" => '}',
+                "lsqb" => '[',
+                "rsqb" => ']',
+                "percnt" => '%',
+                "ast" => '*',
+                "nbsp" => ' ',
+                _ => {
+                    let n = ent.strip_prefix('#')?;
+                    let v = if let Some(h) = n.strip_prefix(['x', 'X']) {
+                        u32::from_str_radix(h, 16).ok()?
+                    } else {
+                        n.parse().ok()?
+                    };
+                    char::from_u32(v)?
+                }
+            };
+            Some((c, e + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &tail[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A Markdown code span holding `s` literally.
+pub fn code_span(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ");
+    if s.is_empty() {
+        return String::new();
+    }
+    let mut longest = 0;
+    let mut run = 0;
+    for c in s.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') || longest > 0 {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// Make Markdown fit in one table cell: `|` escaped (also inside wikilinks,
+/// as Obsidian requires), line breaks as `<br>`.
+pub fn table_cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut prev = '\0';
+    let trimmed = s.trim();
+    let mut chars = trimmed.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '|' if prev != '\\' => out.push_str("\\|"),
+            '\r' => {}
+            '\n' => {
+                // Collapse paragraph breaks into one <br>.
+                while chars.peek() == Some(&'\n') || chars.peek() == Some(&'\r') {
+                    chars.next();
+                }
+                out.push_str("<br>");
+            }
+            c => out.push(c),
+        }
+        prev = c;
+    }
+    out
+}
+
+/// First paragraph / sentence-bounded summary of a Markdown text, for tables.
+pub fn summary(s: &str, max_chars: usize) -> String {
+    let para = s.split("\n\n").next().unwrap_or("").trim();
+    if para.chars().count() <= max_chars {
+        return para.to_string();
+    }
+    let cut: String = para.chars().take(max_chars).collect();
+    match cut.rfind(". ") {
+        Some(p) if p > max_chars / 3 => cut[..=p].to_string(),
+        _ => format!("{}…", cut.trim_end()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct R;
+    impl Resolver for R {
+        fn note_for_url(&self, url: &str) -> Option<String> {
+            if url.ends_with("/techniques/T1059/006") {
+                Some("T1059.006 Python".into())
+            } else {
+                None
+            }
+        }
+        fn citation(&self, name: &str) -> Option<&ExternalReference> {
+            static R: std::sync::OnceLock<ExternalReference> = std::sync::OnceLock::new();
+            (name == "Global").then(|| {
+                R.get_or_init(|| ExternalReference {
+                    source_name: "Global".into(),
+                    description: Some("A global ref.".into()),
+                    url: Some("https://example.org/g".into()),
+                    external_id: None,
+                })
+            })
+        }
+    }
+
+    fn conv(s: &str) -> (String, Vec<Footnote>) {
+        let mut f = Footnotes::new();
+        let local = vec![ExternalReference {
+            source_name: "Local".into(),
+            description: Some("Local ref. Retrieved 2020.".into()),
+            url: Some("https://example.org/a b".into()),
+            external_id: None,
+        }];
+        let out = convert(s, &local, &R, &mut f);
+        (out, f.into_vec())
+    }
+
+    #[test]
+    fn citations_become_numbered_footnotes() {
+        let (out, notes) = conv("One.(Citation: Local) Two.(Citation: Global)(Citation: Local) (Citation: Missing)");
+        assert_eq!(out, "One.[^1] Two.[^2][^1] [^3]");
+        assert_eq!(notes.len(), 3);
+        assert_eq!(notes[0].text, "Local ref. Retrieved 2020. <https://example.org/a%20b>");
+        assert_eq!(notes[1].text, "A global ref. <https://example.org/g>");
+        assert_eq!(notes[2].text, "Missing");
+    }
+
+    #[test]
+    fn attack_links_become_wikilinks() {
+        let (out, _) = conv("Uses [Python](https://attack.mitre.org/techniques/T1059/006) and [X](https://attack.mitre.org/software/S9999).");
+        assert_eq!(
+            out,
+            "Uses [[T1059.006 Python|Python]] and [X](https://attack.mitre.org/software/S9999)."
+        );
+    }
+
+    #[test]
+    fn html_becomes_markdown() {
+        let (out, _) = conv("Run <code>cmd.exe /c &lt;x&gt;</code> as <b>admin</b> for <PID>.<br>Next");
+        assert_eq!(out, "Run `cmd.exe /c <x>` as **admin** for &lt;PID>.<br>Next");
+        let (out, _) = conv("<code>a`b</code>");
+        assert_eq!(out, "`` a`b ``");
+    }
+
+    #[test]
+    fn dollar_signs_are_not_math_but_code_is_verbatim() {
+        let (out, _) = conv("Set $HOME and `echo $PATH <x>`");
+        assert_eq!(out, "Set \\$HOME and `echo $PATH <x>`");
+    }
+
+    #[test]
+    fn table_cells_escape_pipes_once() {
+        assert_eq!(table_cell("[[a|b]] x\\|y\n\nz"), "[[a\\|b]] x\\|y<br>z");
+    }
+
+    #[test]
+    fn entities_decode() {
+        assert_eq!(decode_entities("a&#92;b&bsol;c&lt;&bogus;&#x41;"), "a\\b\\c<&bogus;A");
+    }
+}

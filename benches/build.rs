@@ -1,1 +1,64 @@
-fn main(){}
+//! Build benchmarks on the shared real data (`$ATTACK_VAULT_DATA`, default
+//! `../shared/data`). Run with `cargo bench --bench build`.
+//!
+//! - `parse_enterprise`: read and parse the Enterprise v18.1 bundle only (the floor);
+//! - `model_enterprise`: parse plus building the linked model;
+//! - `build_enterprise`: the whole build, notes written to a fresh folder.
+
+use attack_vault::build::{BuildConfig, build, load_model};
+use attack_vault::diag::Diagnostics;
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn data_dir() -> Option<PathBuf> {
+    let p = std::env::var_os("ATTACK_VAULT_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    if p.join("attack/v18.1/enterprise-attack.json").is_file() {
+        Some(p)
+    } else {
+        eprintln!(
+            "skipping benchmarks: no data at {} (set ATTACK_VAULT_DATA)",
+            p.display()
+        );
+        None
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let Some(data) = data_dir() else { return };
+    let bundle = data.join("attack/v18.1/enterprise-attack.json");
+    let mut g = c.benchmark_group("attack");
+    g.sample_size(10).measurement_time(Duration::from_secs(12));
+    g.bench_function("parse_enterprise", |b| {
+        b.iter(|| {
+            let d = Diagnostics::new();
+            attack_vault::attack::read_bundle_file(&bundle, &d).unwrap()
+        })
+    });
+    let cfg = BuildConfig {
+        attack: vec![bundle.clone()],
+        ..Default::default()
+    };
+    g.bench_function("model_enterprise", |b| {
+        b.iter(|| load_model(&cfg, &Diagnostics::new()).unwrap())
+    });
+    g.bench_function("build_enterprise", |b| {
+        b.iter_with_setup(
+            || tempfile::tempdir().unwrap(),
+            |dir| {
+                let cfg = BuildConfig {
+                    out: dir.path().join("vault"),
+                    ..cfg.clone()
+                };
+                build(&cfg, &Diagnostics::new()).unwrap();
+                dir
+            },
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(build_benches, benches);
+criterion_main!(build_benches);

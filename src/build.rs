@@ -2,8 +2,8 @@
 
 use crate::attack;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::attack::{Kb, KbOptions, Kind};
 use crate::model::Model;
+use crate::model::attack::{Kb, KbOptions, Kind};
 use crate::vault::write::{WriteOptions, WriteReport, write_vault};
 use crate::vault::{self, RenderOptions};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -51,7 +51,10 @@ fn spinner(enabled: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new_spinner();
-    pb.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     pb.enable_steady_tick(Duration::from_millis(120));
     pb
 }
@@ -60,11 +63,18 @@ fn spinner(enabled: bool) -> ProgressBar {
 pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagnostic> {
     let mut bundles = Vec::new();
     if cfg.attack.is_empty() {
-        bundles.push(attack::parse_bundle(crate::demo::ATTACK_SOURCE, crate::demo::ATTACK_BUNDLE, diags)?);
+        bundles.push(attack::parse_bundle(
+            crate::demo::ATTACK_SOURCE,
+            crate::demo::ATTACK_BUNDLE,
+            diags,
+        )?);
     }
     let read: Vec<_> = {
         use rayon::prelude::*;
-        cfg.attack.par_iter().map(|p| attack::read_bundle_file(p, diags)).collect()
+        cfg.attack
+            .par_iter()
+            .map(|p| attack::read_bundle_file(p, diags))
+            .collect()
     };
     for r in read {
         match r {
@@ -73,7 +83,10 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
         }
     }
     if bundles.is_empty() {
-        return Err(Diagnostic::error("attack", "no ATT&CK bundle could be read"));
+        return Err(Diagnostic::error(
+            "attack",
+            "no ATT&CK bundle could be read",
+        ));
     }
     let kb = Kb::build(
         bundles,

@@ -44,7 +44,11 @@ pub fn parse_tag(tag: &str) -> TagRef {
                 return make(format!("{}{}", prefix.to_ascii_uppercase(), num));
             }
         }
-        if !lower.is_empty() && lower.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_') {
+        if !lower.is_empty()
+            && lower
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_')
+        {
             return TagRef::Tactic(lower.replace('_', "-"));
         }
     }
@@ -107,7 +111,13 @@ mod tests {
 
     #[test]
     fn technique_forms_agree() {
-        for t in ["attack.t1059.006", "attack.T1059.006", "T1059.006", "t1059_006", "#T1059_006"] {
+        for t in [
+            "attack.t1059.006",
+            "attack.T1059.006",
+            "T1059.006",
+            "t1059_006",
+            "#T1059_006",
+        ] {
             assert_eq!(parse_tag(t), TagRef::Technique("T1059.006".into()), "{t}");
         }
         assert_eq!(parse_tag("attack.t1059"), TagRef::Technique("T1059".into()));
@@ -115,8 +125,14 @@ mod tests {
 
     #[test]
     fn tactics_groups_software() {
-        assert_eq!(parse_tag("attack.execution"), TagRef::Tactic("execution".into()));
-        assert_eq!(parse_tag("attack.defense-evasion"), TagRef::Tactic("defense-evasion".into()));
+        assert_eq!(
+            parse_tag("attack.execution"),
+            TagRef::Tactic("execution".into())
+        );
+        assert_eq!(
+            parse_tag("attack.defense-evasion"),
+            TagRef::Tactic("defense-evasion".into())
+        );
         assert_eq!(parse_tag("attack.g0016"), TagRef::Group("G0016".into()));
         assert_eq!(parse_tag("attack.s0002"), TagRef::Software("S0002".into()));
         assert_eq!(parse_tag("attack.c0024"), TagRef::Campaign("C0024".into()));
@@ -124,10 +140,19 @@ mod tests {
 
     #[test]
     fn other_namespaces_become_plain_tags() {
-        assert_eq!(parse_tag("cve.2021-44228"), TagRef::Other("cve_2021-44228".into()));
-        assert_eq!(parse_tag("detection.threat-hunting"), TagRef::Other("detection_threat-hunting".into()));
+        assert_eq!(
+            parse_tag("cve.2021-44228"),
+            TagRef::Other("cve_2021-44228".into())
+        );
+        assert_eq!(
+            parse_tag("detection.threat-hunting"),
+            TagRef::Other("detection_threat-hunting".into())
+        );
         assert_eq!(parse_tag("tlp.white"), TagRef::Other("tlp_white".into()));
-        assert_eq!(parse_tag("car.2016-04-005"), TagRef::Other("car_2016-04-005".into()));
+        assert_eq!(
+            parse_tag("car.2016-04-005"),
+            TagRef::Other("car_2016-04-005".into())
+        );
     }
 
     #[test]

@@ -113,9 +113,9 @@ impl StixObject {
             .iter()
             .find(|r| r.source_name == "mitre-attack" && r.external_id.is_some())
             .or_else(|| {
-                self.external_references.iter().find(|r| {
-                    r.source_name.starts_with("mitre-") && r.external_id.is_some()
-                })
+                self.external_references
+                    .iter()
+                    .find(|r| r.source_name.starts_with("mitre-") && r.external_id.is_some())
             })
     }
 }

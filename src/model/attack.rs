@@ -2,8 +2,8 @@
 //! by STIX id, with indexes for the relationships the vault renders. Built once,
 //! so that no query ever scans the whole bundle.
 
-use crate::attack::stix::{ExternalReference, StixObject};
 use crate::attack::Bundle;
+use crate::attack::stix::{ExternalReference, StixObject};
 use crate::diag::{Diagnostic, Diagnostics};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -169,8 +169,8 @@ impl RelKind {
 #[derive(Debug, Clone)]
 pub struct Object {
     pub kind: Kind,
-    /// ATT&CK ID (`T1059.006`, `G0016`, ...); for objects without one, a short
-    /// form of the STIX id.
+    /// ATT&CK ID (`T1059.006`, `G0016`, ...); empty for the few objects that
+    /// have none (data components before v18).
     pub attack_id: String,
     pub url: Option<String>,
     /// Domains the object belongs to, sorted.
@@ -188,6 +188,24 @@ impl Object {
     pub fn is_deprecated(&self) -> bool {
         self.stix.x_mitre_deprecated
     }
+    /// The ID when there is one, else the name: what tables show in the ID column.
+    pub fn display_id(&self) -> &str {
+        if self.attack_id.is_empty() {
+            self.name()
+        } else {
+            &self.attack_id
+        }
+    }
+
+    /// `[ID]`, or nothing for objects without an ID: the start of `aliases`.
+    pub fn id_aliases(&self) -> Vec<String> {
+        if self.attack_id.is_empty() {
+            Vec::new()
+        } else {
+            vec![self.attack_id.clone()]
+        }
+    }
+
     pub fn is_subtechnique(&self) -> bool {
         self.kind == Kind::Technique && self.stix.x_mitre_is_subtechnique
     }
@@ -312,6 +330,9 @@ impl Kb {
         }
         kb.objects.shrink_to_fit();
         for (i, o) in kb.objects.iter().enumerate() {
+            if o.attack_id.is_empty() {
+                continue;
+            }
             kb.by_attack_id
                 .entry(o.attack_id.to_ascii_uppercase())
                 .or_default()
@@ -329,7 +350,11 @@ impl Kb {
         for ids in kb.by_attack_id.values_mut() {
             ids.sort_by_key(|&i| {
                 let o = &kb.objects[i];
-                (o.is_revoked(), o.is_deprecated(), std::cmp::Reverse(o.stix.modified.clone()))
+                (
+                    o.is_revoked(),
+                    o.is_deprecated(),
+                    std::cmp::Reverse(o.stix.modified.clone()),
+                )
             });
         }
         kb.outgoing = vec![Vec::new(); kb.objects.len()];
@@ -339,7 +364,8 @@ impl Kb {
             if r.revoked || r.x_mitre_deprecated {
                 continue;
             }
-            let (Some(&s), Some(&t)) = (kb.by_stix.get(&r.source_ref), kb.by_stix.get(&r.target_ref))
+            let (Some(&s), Some(&t)) =
+                (kb.by_stix.get(&r.source_ref), kb.by_stix.get(&r.target_ref))
             else {
                 missing += 1;
                 if missing <= 20 {
@@ -376,7 +402,10 @@ impl Kb {
         if missing > 20 {
             diags.push(Diagnostic::warning(
                 "attack",
-                format!("{} more relationships refer to missing objects", missing - 20),
+                format!(
+                    "{} more relationships refer to missing objects",
+                    missing - 20
+                ),
             ));
         }
         kb
@@ -549,7 +578,9 @@ impl Kb {
                     && self.is_included(i)
                     && o.stix.kill_chain_phases.iter().any(|p| {
                         &p.phase_name == short
-                            && t.domains.iter().any(|d| d == kill_chain_domain(&p.kill_chain_name))
+                            && t.domains
+                                .iter()
+                                .any(|d| d == kill_chain_domain(&p.kill_chain_name))
                     })
             })
             .collect();
@@ -559,7 +590,10 @@ impl Kb {
                 .name
                 .to_lowercase()
                 .cmp(&self.objects[b].stix.name.to_lowercase())
-                .then_with(|| id_sort_key(&self.objects[a].attack_id).cmp(&id_sort_key(&self.objects[b].attack_id)))
+                .then_with(|| {
+                    id_sort_key(&self.objects[a].attack_id)
+                        .cmp(&id_sort_key(&self.objects[b].attack_id))
+                })
         });
         v
     }
@@ -592,11 +626,8 @@ pub fn id_sort_key(id: &str) -> Vec<(String, u64)> {
 fn ids_of(o: &StixObject) -> (String, Option<String>) {
     match o.attack_ref() {
         Some(r) => (r.external_id.clone().unwrap_or_default(), r.url.clone()),
-        None => {
-            // Objects without an ATT&CK ID keep a short, stable form of their STIX id.
-            let short = o.id.split("--").nth(1).unwrap_or(&o.id);
-            (short.chars().take(8).collect(), None)
-        }
+        // Older releases give some objects (v17 data components) no ATT&CK ID.
+        None => (String::new(), None),
     }
 }
 
@@ -608,6 +639,9 @@ mod tests {
     fn id_sort_is_numeric() {
         let mut v = vec!["T1059.010", "T1059.006", "T1059", "T1003", "TA0002"];
         v.sort_by_key(|s| id_sort_key(s));
-        assert_eq!(v, vec!["T1003", "T1059", "T1059.006", "T1059.010", "TA0002"]);
+        assert_eq!(
+            v,
+            vec!["T1003", "T1059", "T1059.006", "T1059.010", "TA0002"]
+        );
     }
 }

@@ -135,7 +135,10 @@ pub fn iso_date(value: &str) -> Option<String> {
 /// Split a note into its frontmatter YAML (without delimiters) and body.
 /// Returns `None` for the YAML when the note has no frontmatter block.
 pub fn split(note: &str) -> (Option<&str>, &str) {
-    let rest = match note.strip_prefix("---\n").or_else(|| note.strip_prefix("---\r\n")) {
+    let rest = match note
+        .strip_prefix("---\n")
+        .or_else(|| note.strip_prefix("---\r\n"))
+    {
         Some(r) => r,
         None => return (None, note),
     };

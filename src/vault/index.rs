@@ -54,12 +54,26 @@ impl<'a> Index<'a> {
             let (oa, ob) = (kb.get(a), kb.get(b));
             (oa.is_revoked(), oa.kind)
                 .cmp(&(ob.is_revoked(), ob.kind))
-                .then_with(|| crate::model::attack::id_sort_key(&oa.attack_id).cmp(&crate::model::attack::id_sort_key(&ob.attack_id)))
+                .then_with(|| {
+                    crate::model::attack::id_sort_key(&oa.attack_id)
+                        .cmp(&crate::model::attack::id_sort_key(&ob.attack_id))
+                })
                 .then_with(|| oa.stix.id.cmp(&ob.stix.id))
         });
         for i in order {
             let o = kb.get(i);
-            let wanted = format!("{} {}", o.attack_id, o.name());
+            let wanted = if !o.attack_id.is_empty() {
+                format!("{} {}", o.attack_id, o.name())
+            } else if let Some(src) = o
+                .stix
+                .x_mitre_data_source_ref
+                .as_deref()
+                .and_then(|r| kb.by_stix_id(r))
+            {
+                format!("{} - {}", kb.get(src).name(), o.name())
+            } else {
+                o.name().to_string()
+            };
             stems[i] = Some(names.claim(&wanted));
         }
         let mut urls = HashMap::new();
@@ -103,7 +117,12 @@ impl<'a> Index<'a> {
                     }
                 }
                 Kind::DataComponent => {
-                    if let Some(src) = o.stix.x_mitre_data_source_ref.as_deref().and_then(|r| kb.by_stix_id(r)) {
+                    if let Some(src) = o
+                        .stix
+                        .x_mitre_data_source_ref
+                        .as_deref()
+                        .and_then(|r| kb.by_stix_id(r))
+                    {
                         source_components.entry(src).or_default().push(i);
                         component_by_names.insert(
                             (kb.get(src).name().to_lowercase(), o.name().to_lowercase()),
@@ -150,12 +169,12 @@ impl<'a> Index<'a> {
         let (t, stem) = self.target_stem(id)?;
         let o = self.kb.get(t);
         Some(json!({
-            "id": o.attack_id,
+            "id": o.display_id(),
             "name": o.name(),
             "stem": stem,
             "kind": o.kind.label(),
             "link": wikilink(stem, Some(o.name())),
-            "id_link": wikilink(stem, Some(&o.attack_id)),
+            "id_link": wikilink(stem, Some(o.display_id())),
         }))
     }
 

@@ -1,6 +1,7 @@
 //! Rendering the model into an Obsidian vault: one note per object, with
 //! precomputed tables, and writing it safely to disk.
 
+pub mod check;
 pub mod frontmatter;
 pub mod index;
 pub mod names;
@@ -10,8 +11,8 @@ pub mod text;
 pub mod write;
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::attack::{Kind, ObjId};
 use crate::model::Model;
+use crate::model::attack::{Kind, ObjId};
 use index::{HOME_STEM, Index};
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
@@ -38,13 +39,19 @@ pub struct Note {
 /// Render every note of the vault in memory. A template error on one note is
 /// reported and that note skipped; a template set that does not compile stops
 /// the render.
-pub fn render(model: &Model, opts: &RenderOptions, diags: &Diagnostics) -> Result<Vec<Note>, Diagnostic> {
+pub fn render(
+    model: &Model,
+    opts: &RenderOptions,
+    diags: &Diagnostics,
+) -> Result<Vec<Note>, Diagnostic> {
     let templates = Templates::load(opts.templates.as_deref())?;
     let kb = &model.attack;
     let mut names = names::NameRegistry::new();
     names.reserve(HOME_STEM);
     let ix = Index::new(kb, &mut names);
-    let ids: Vec<ObjId> = (0..kb.objects.len()).filter(|&i| ix.stem(i).is_some()).collect();
+    let ids: Vec<ObjId> = (0..kb.objects.len())
+        .filter(|&i| ix.stem(i).is_some())
+        .collect();
     let dv = opts.dataview;
     let mut notes: Vec<Note> = ids
         .par_iter()
@@ -56,7 +63,9 @@ pub fn render(model: &Model, opts: &RenderOptions, diags: &Diagnostics) -> Resul
             } else {
                 let ctx = match o.kind {
                     Kind::Technique => notes::technique(&ix, id, dv, Map::new()),
-                    Kind::Group | Kind::Software | Kind::Campaign => notes::actor(&ix, id, dv, Map::new()),
+                    Kind::Group | Kind::Software | Kind::Campaign => {
+                        notes::actor(&ix, id, dv, Map::new())
+                    }
                     Kind::Tactic => notes::tactic(&ix, id, dv, Map::new()),
                     Kind::Mitigation => notes::mitigation(&ix, id, dv),
                     Kind::DataSource => notes::data_source(&ix, id, dv),
@@ -121,7 +130,11 @@ fn home(ix: &Index) -> Value {
                 .iter()
                 .map(|&k| {
                     let n = (0..kb.objects.len())
-                        .filter(|&i| kb.get(i).kind == k && kb.is_included(i) && kb.get(i).domains.contains(d))
+                        .filter(|&i| {
+                            kb.get(i).kind == k
+                                && kb.is_included(i)
+                                && kb.get(i).domains.contains(d)
+                        })
                         .count();
                     json!({"kind": k.label(), "folder": k.folder(), "count": n})
                 })
@@ -133,11 +146,20 @@ fn home(ix: &Index) -> Value {
     let counts = kb.counts();
     let totals: Vec<Value> = Kind::ALL
         .iter()
-        .filter_map(|k| counts.get(k).map(|n| json!({"kind": k.label(), "folder": k.folder(), "count": n})))
+        .filter_map(|k| {
+            counts
+                .get(k)
+                .map(|n| json!({"kind": k.label(), "folder": k.folder(), "count": n}))
+        })
         .collect();
-    let revoked = (0..kb.objects.len()).filter(|&i| kb.is_redirect(i) && ix.stem(i).is_some()).count();
+    let revoked = (0..kb.objects.len())
+        .filter(|&i| kb.is_redirect(i) && ix.stem(i).is_some())
+        .count();
     let mut fm = frontmatter::Frontmatter::new();
-    fm.text("name", "Home").text("type", "home").list("tags", ["home"]).list("domains", kb.domains.clone());
+    fm.text("name", "Home")
+        .text("type", "home")
+        .list("tags", ["home"])
+        .list("domains", kb.domains.clone());
     json!({
         "frontmatter": fm.render(),
         "domains": domains,
@@ -159,7 +181,11 @@ pub fn tidy(s: &str) -> String {
             out.push_str(line);
             out.push('\n');
             let t = line.trim_start();
-            if t.starts_with(f.as_str()) && t.trim_end().chars().all(|c| c == f.chars().next().unwrap_or('`')) {
+            if t.starts_with(f.as_str())
+                && t.trim_end()
+                    .chars()
+                    .all(|c| c == f.chars().next().unwrap_or('`'))
+            {
                 fence = None;
             }
             continue;

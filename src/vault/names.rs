@@ -96,7 +96,10 @@ mod tests {
 
     #[test]
     fn strips_link_breaking_and_reserved_characters() {
-        assert_eq!(sanitize_stem("T1053 Scheduled Task/Job"), "T1053 Scheduled Task-Job");
+        assert_eq!(
+            sanitize_stem("T1053 Scheduled Task/Job"),
+            "T1053 Scheduled Task-Job"
+        );
         assert_eq!(
             sanitize_stem("DET0001 Detection Strategy for Proxy Execution: Regsvr32"),
             "DET0001 Detection Strategy for Proxy Execution Regsvr32"

@@ -25,7 +25,9 @@ impl<'i, 'a> NoteWriter<'i, 'a> {
     }
     /// Convert ATT&CK text to Obsidian Markdown.
     pub fn md(&mut self, s: &str, refs: &[ExternalReference]) -> String {
-        convert(s.trim(), refs, self.ix, &mut self.notes).trim().to_string()
+        convert(s.trim(), refs, self.ix, &mut self.notes)
+            .trim()
+            .to_string()
     }
     pub fn kb(&self) -> &'a Kb {
         self.ix.kb
@@ -41,7 +43,7 @@ pub fn tactic_tag(name: &str) -> String {
 fn base_frontmatter(kb: &Kb, id: ObjId, tags: Vec<String>, aliases: Vec<String>) -> Frontmatter {
     let o = kb.get(id);
     let mut fm = Frontmatter::new();
-    fm.text("id", &o.attack_id)
+    fm.text_opt("id", Some(&o.attack_id))
         .text("name", o.name())
         .text("type", o.kind.name())
         .list("aliases", aliases)
@@ -62,7 +64,12 @@ fn base_frontmatter(kb: &Kb, id: ObjId, tags: Vec<String>, aliases: Vec<String>)
 
 fn base_tags(kb: &Kb, id: ObjId) -> Vec<String> {
     let o = kb.get(id);
-    vec![id_tag(&o.attack_id), o.kind.tag().to_string()]
+    let mut t = Vec::new();
+    if !o.attack_id.is_empty() {
+        t.push(id_tag(&o.attack_id));
+    }
+    t.push(o.kind.tag().to_string());
+    t
 }
 
 /// Fields common to every object note's context.
@@ -70,7 +77,7 @@ fn base_ctx(w: &mut NoteWriter, id: ObjId, dataview: bool) -> Map<String, Value>
     let kb = w.kb();
     let o = kb.get(id);
     let mut m = Map::new();
-    m.insert("id".into(), json!(o.attack_id));
+    m.insert("id".into(), json!(o.display_id()));
     m.insert("name".into(), json!(o.name()));
     m.insert("title".into(), json!(o.name()));
     m.insert("kind".into(), json!(o.kind.name()));
@@ -79,8 +86,14 @@ fn base_ctx(w: &mut NoteWriter, id: ObjId, dataview: bool) -> Map<String, Value>
     m.insert("domains".into(), json!(o.domains));
     m.insert("deprecated".into(), json!(o.is_deprecated()));
     m.insert("version".into(), json!(o.stix.x_mitre_version));
-    m.insert("created".into(), json!(super::frontmatter::iso_date(&o.stix.created)));
-    m.insert("modified".into(), json!(super::frontmatter::iso_date(&o.stix.modified)));
+    m.insert(
+        "created".into(),
+        json!(super::frontmatter::iso_date(&o.stix.created)),
+    );
+    m.insert(
+        "modified".into(),
+        json!(super::frontmatter::iso_date(&o.stix.modified)),
+    );
     m.insert("platforms".into(), json!(o.stix.x_mitre_platforms));
     m.insert("contributors".into(), json!(o.stix.x_mitre_contributors));
     m.insert("dataview".into(), json!(dataview));
@@ -92,7 +105,12 @@ fn base_ctx(w: &mut NoteWriter, id: ObjId, dataview: bool) -> Map<String, Value>
 
 /// A row describing a relationship: the other object's links plus the
 /// relationship's own description, converted.
-fn rel_row(w: &mut NoteWriter, other: ObjId, description: &str, refs: &[ExternalReference]) -> Option<Value> {
+fn rel_row(
+    w: &mut NoteWriter,
+    other: ObjId,
+    description: &str,
+    refs: &[ExternalReference],
+) -> Option<Value> {
     let mut link = w.ix.link(other)?;
     let d = w.md(description, refs);
     link["description"] = json!(d);
@@ -100,7 +118,10 @@ fn rel_row(w: &mut NoteWriter, other: ObjId, description: &str, refs: &[External
 }
 
 /// Rows for relationships, sorted by the other object's ID, one row per object.
-fn rel_rows(w: &mut NoteWriter, mut pairs: Vec<(ObjId, String, Vec<ExternalReference>)>) -> Vec<Value> {
+fn rel_rows(
+    w: &mut NoteWriter,
+    mut pairs: Vec<(ObjId, String, Vec<ExternalReference>)>,
+) -> Vec<Value> {
     let kb = w.kb();
     pairs.retain(|(o, _, _)| kb.link_target(*o).is_some());
     for p in pairs.iter_mut() {
@@ -118,7 +139,12 @@ fn rel_rows(w: &mut NoteWriter, mut pairs: Vec<(ObjId, String, Vec<ExternalRefer
         .collect()
 }
 
-fn outgoing_rows(w: &mut NoteWriter, id: ObjId, kind: RelKind, target_kinds: &[Kind]) -> Vec<Value> {
+fn outgoing_rows(
+    w: &mut NoteWriter,
+    id: ObjId,
+    kind: RelKind,
+    target_kinds: &[Kind],
+) -> Vec<Value> {
     let kb = w.kb();
     let pairs = kb
         .outgoing(id, &kind)
@@ -128,7 +154,12 @@ fn outgoing_rows(w: &mut NoteWriter, id: ObjId, kind: RelKind, target_kinds: &[K
     rel_rows(w, pairs)
 }
 
-fn incoming_rows(w: &mut NoteWriter, id: ObjId, kind: RelKind, source_kinds: &[Kind]) -> Vec<Value> {
+fn incoming_rows(
+    w: &mut NoteWriter,
+    id: ObjId,
+    kind: RelKind,
+    source_kinds: &[Kind],
+) -> Vec<Value> {
     let kb = w.kb();
     let pairs = kb
         .incoming(id, &kind)
@@ -194,19 +225,38 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
     let mut w = NoteWriter::new(ix);
     let mut m = base_ctx(&mut w, id, dataview);
     let tactics = kb.tactics_of(id);
-    let tactic_names: Vec<String> = tactics.iter().map(|&t| kb.get(t).name().to_string()).collect();
-    let parent = if o.is_subtechnique() { kb.parent_of(id) } else { None };
+    let tactic_names: Vec<String> = tactics
+        .iter()
+        .map(|&t| kb.get(t).name().to_string())
+        .collect();
+    let parent = if o.is_subtechnique() {
+        kb.parent_of(id)
+    } else {
+        None
+    };
     if let Some(p) = parent {
-        m.insert("title".into(), json!(format!("{}: {}", kb.get(p).name(), o.name())));
+        m.insert(
+            "title".into(),
+            json!(format!("{}: {}", kb.get(p).name(), o.name())),
+        );
         m.insert("parent".into(), json!(ix.link(p)));
-        let siblings: Vec<ObjId> = kb.subtechniques_of(p).into_iter().filter(|&s| s != id).collect();
+        let siblings: Vec<ObjId> = kb
+            .subtechniques_of(p)
+            .into_iter()
+            .filter(|&s| s != id)
+            .collect();
         m.insert("siblings".into(), json!(ix.links(siblings)));
     }
     m.insert("is_subtechnique".into(), json!(o.is_subtechnique()));
     m.insert("tactics".into(), json!(ix.links(tactics.iter().copied())));
     let subs = kb.subtechniques_of(id);
     m.insert("subtechniques".into(), json!(ix.links(subs)));
-    let procedures = incoming_rows(&mut w, id, RelKind::Uses, &[Kind::Group, Kind::Software, Kind::Campaign]);
+    let procedures = incoming_rows(
+        &mut w,
+        id,
+        RelKind::Uses,
+        &[Kind::Group, Kind::Software, Kind::Campaign],
+    );
     m.insert("procedures".into(), json!(procedures));
     let mitigations = incoming_rows(&mut w, id, RelKind::Mitigates, &[Kind::Mitigation]);
     m.insert("mitigations".into(), json!(mitigations));
@@ -229,7 +279,10 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
     m.insert("detection_strategies".into(), json!(strategies));
     // v17 layout: detection text, data sources, components that detect it.
     let det = o.stix.x_mitre_detection.clone().unwrap_or_default();
-    m.insert("detection_text".into(), json!(w.md(&det, &o.stix.external_references)));
+    m.insert(
+        "detection_text".into(),
+        json!(w.md(&det, &o.stix.external_references)),
+    );
     let data_sources: Vec<Value> = o
         .stix
         .x_mitre_data_sources
@@ -252,20 +305,40 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
     let targets = outgoing_rows(&mut w, id, RelKind::Targets, &[Kind::Asset]);
     m.insert("assets".into(), json!(targets));
     let s = &o.stix;
-    m.insert("permissions_required".into(), json!(s.x_mitre_permissions_required));
-    m.insert("effective_permissions".into(), json!(s.x_mitre_effective_permissions));
-    m.insert("defenses_bypassed".into(), json!(s.x_mitre_defense_bypassed));
-    m.insert("system_requirements".into(), json!(s.x_mitre_system_requirements.iter().map(|x| text::escape_inline(x)).collect::<Vec<_>>()));
+    m.insert(
+        "permissions_required".into(),
+        json!(s.x_mitre_permissions_required),
+    );
+    m.insert(
+        "effective_permissions".into(),
+        json!(s.x_mitre_effective_permissions),
+    );
+    m.insert(
+        "defenses_bypassed".into(),
+        json!(s.x_mitre_defense_bypassed),
+    );
+    m.insert(
+        "system_requirements".into(),
+        json!(
+            s.x_mitre_system_requirements
+                .iter()
+                .map(|x| text::escape_inline(x))
+                .collect::<Vec<_>>()
+        ),
+    );
     m.insert("impact_type".into(), json!(s.x_mitre_impact_type));
     m.insert("remote_support".into(), json!(s.x_mitre_remote_support));
-    m.insert("network_requirements".into(), json!(s.x_mitre_network_requirements));
+    m.insert(
+        "network_requirements".into(),
+        json!(s.x_mitre_network_requirements),
+    );
     for (k, v) in extra {
         m.insert(k, v);
     }
 
     let mut tags = base_tags(kb, id);
     tags.extend(tactic_names.iter().map(|t| tactic_tag(t)));
-    let mut aliases = vec![o.attack_id.clone()];
+    let mut aliases = o.id_aliases();
     if let Some(p) = parent {
         aliases.push(format!("{}: {}", kb.get(p).name(), o.name()));
     }
@@ -294,7 +367,11 @@ pub fn actor(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -
         .iter()
         .filter(|a| a.as_str() != o.name())
         .map(|a| {
-            let r = o.stix.external_references.iter().find(|r| &r.source_name == a);
+            let r = o
+                .stix
+                .external_references
+                .iter()
+                .find(|r| &r.source_name == a);
             let d = r.and_then(|r| r.description.clone()).unwrap_or_default();
             json!({"name": a, "description": w.md(&d, &o.stix.external_references)})
         })
@@ -312,7 +389,11 @@ pub fn actor(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -
         Kind::Software => {
             m.insert(
                 "software_type".into(),
-                json!(if o.stix.kind == "tool" { "tool" } else { "malware" }),
+                json!(if o.stix.kind == "tool" {
+                    "tool"
+                } else {
+                    "malware"
+                }),
             );
             let groups = incoming_rows(&mut w, id, RelKind::Uses, &[Kind::Group]);
             m.insert("groups".into(), json!(groups));
@@ -324,26 +405,55 @@ pub fn actor(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -
             m.insert("groups".into(), json!(groups));
             let sw = outgoing_rows(&mut w, id, RelKind::Uses, &[Kind::Software]);
             m.insert("software".into(), json!(sw));
-            let first = o.stix.first_seen.as_deref().and_then(super::frontmatter::iso_date);
-            let last = o.stix.last_seen.as_deref().and_then(super::frontmatter::iso_date);
-            let fc = o.stix.x_mitre_first_seen_citation.clone().unwrap_or_default();
-            let lc = o.stix.x_mitre_last_seen_citation.clone().unwrap_or_default();
+            let first = o
+                .stix
+                .first_seen
+                .as_deref()
+                .and_then(super::frontmatter::iso_date);
+            let last = o
+                .stix
+                .last_seen
+                .as_deref()
+                .and_then(super::frontmatter::iso_date);
+            let fc = o
+                .stix
+                .x_mitre_first_seen_citation
+                .clone()
+                .unwrap_or_default();
+            let lc = o
+                .stix
+                .x_mitre_last_seen_citation
+                .clone()
+                .unwrap_or_default();
             m.insert("first_seen".into(), json!(first));
             m.insert("last_seen".into(), json!(last));
-            m.insert("first_seen_citation".into(), json!(w.md(&fc, &o.stix.external_references)));
-            m.insert("last_seen_citation".into(), json!(w.md(&lc, &o.stix.external_references)));
+            m.insert(
+                "first_seen_citation".into(),
+                json!(w.md(&fc, &o.stix.external_references)),
+            );
+            m.insert(
+                "last_seen_citation".into(),
+                json!(w.md(&lc, &o.stix.external_references)),
+            );
         }
         _ => {}
     }
     for (k, v) in extra {
         m.insert(k, v);
     }
-    let mut all_aliases = vec![o.attack_id.clone()];
+    let mut all_aliases = o.id_aliases();
     all_aliases.extend(aliases.iter().filter(|a| a.as_str() != o.name()).cloned());
     let mut fm = base_frontmatter(kb, id, base_tags(kb, id), all_aliases);
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
     if o.kind == Kind::Software {
-        fm.text("software_type", if o.stix.kind == "tool" { "tool" } else { "malware" });
+        fm.text(
+            "software_type",
+            if o.stix.kind == "tool" {
+                "tool"
+            } else {
+                "malware"
+            },
+        );
     }
     if o.kind == Kind::Campaign {
         if let Some(f) = &o.stix.first_seen {
@@ -363,7 +473,7 @@ pub fn mitigation(ix: &Index, id: ObjId, dataview: bool) -> Value {
     let mut m = base_ctx(&mut w, id, dataview);
     let rows = outgoing_rows(&mut w, id, RelKind::Mitigates, &[Kind::Technique]);
     m.insert("techniques".into(), json!(rows));
-    let fm = base_frontmatter(kb, id, base_tags(kb, id), vec![kb.get(id).attack_id.clone()]);
+    let fm = base_frontmatter(kb, id, base_tags(kb, id), kb.get(id).id_aliases());
     finish(w, m, fm)
 }
 
@@ -391,7 +501,7 @@ pub fn tactic(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) 
     }
     let mut tags = base_tags(kb, id);
     tags.push(tactic_tag(o.name()));
-    let mut fm = base_frontmatter(kb, id, tags, vec![o.attack_id.clone()]);
+    let mut fm = base_frontmatter(kb, id, tags, o.id_aliases());
     fm.text_opt("shortname", o.stix.x_mitre_shortname.as_deref());
     finish(w, m, fm)
 }
@@ -404,8 +514,11 @@ pub fn data_source(ix: &Index, id: ObjId, dataview: bool) -> Value {
     let mut m = base_ctx(&mut w, id, dataview);
     let comps = ix.source_components.get(&id).cloned().unwrap_or_default();
     m.insert("components".into(), json!(ix.links(comps)));
-    m.insert("collection_layers".into(), json!(o.stix.x_mitre_collection_layers));
-    let mut fm = base_frontmatter(kb, id, base_tags(kb, id), vec![o.attack_id.clone()]);
+    m.insert(
+        "collection_layers".into(),
+        json!(o.stix.x_mitre_collection_layers),
+    );
+    let mut fm = base_frontmatter(kb, id, base_tags(kb, id), o.id_aliases());
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
     finish(w, m, fm)
 }
@@ -415,7 +528,12 @@ fn techniques_via_analytics(ix: &Index, analytics: &[ObjId]) -> Vec<ObjId> {
     let kb = ix.kb;
     let mut out = Vec::new();
     for a in analytics {
-        for &s in ix.analytic_strategies.get(a).map(Vec::as_slice).unwrap_or(&[]) {
+        for &s in ix
+            .analytic_strategies
+            .get(a)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             out.extend(
                 kb.outgoing(s, &RelKind::Detects)
                     .map(|(_, t)| t)
@@ -434,7 +552,11 @@ pub fn data_component(ix: &Index, id: ObjId, dataview: bool) -> Value {
     let o = kb.get(id);
     let mut w = NoteWriter::new(ix);
     let mut m = base_ctx(&mut w, id, dataview);
-    let source = o.stix.x_mitre_data_source_ref.as_deref().and_then(|r| kb.by_stix_id(r));
+    let source = o
+        .stix
+        .x_mitre_data_source_ref
+        .as_deref()
+        .and_then(|r| kb.by_stix_id(r));
     m.insert("data_source".into(), json!(source.and_then(|s| ix.link(s))));
     let log_sources: Vec<Value> = o
         .stix
@@ -444,12 +566,18 @@ pub fn data_component(ix: &Index, id: ObjId, dataview: bool) -> Value {
         .collect();
     m.insert("log_sources".into(), json!(log_sources));
     let analytics = ix.component_analytics.get(&id).cloned().unwrap_or_default();
-    m.insert("analytics".into(), json!(ix.links(analytics.iter().copied())));
+    m.insert(
+        "analytics".into(),
+        json!(ix.links(analytics.iter().copied())),
+    );
     // v17: the component `detects` techniques directly, with a description.
     let detects = outgoing_rows(&mut w, id, RelKind::Detects, &[Kind::Technique]);
     m.insert("detects".into(), json!(detects));
-    m.insert("techniques".into(), json!(ix.links(techniques_via_analytics(ix, &analytics))));
-    let fm = base_frontmatter(kb, id, base_tags(kb, id), vec![o.attack_id.clone()]);
+    m.insert(
+        "techniques".into(),
+        json!(ix.links(techniques_via_analytics(ix, &analytics))),
+    );
+    let fm = base_frontmatter(kb, id, base_tags(kb, id), o.id_aliases());
     finish(w, m, fm)
 }
 
@@ -467,7 +595,7 @@ pub fn detection_strategy(ix: &Index, id: ObjId, dataview: bool) -> Value {
     m.insert("techniques".into(), json!(ix.links(techs)));
     let analytics = analytic_rows(&mut w, id);
     m.insert("analytics".into(), json!(analytics));
-    let fm = base_frontmatter(kb, id, base_tags(kb, id), vec![kb.get(id).attack_id.clone()]);
+    let fm = base_frontmatter(kb, id, base_tags(kb, id), kb.get(id).id_aliases());
     finish(w, m, fm)
 }
 
@@ -478,8 +606,14 @@ pub fn analytic(ix: &Index, id: ObjId, dataview: bool) -> Value {
     let mut w = NoteWriter::new(ix);
     let mut m = base_ctx(&mut w, id, dataview);
     let strategies = ix.analytic_strategies.get(&id).cloned().unwrap_or_default();
-    m.insert("strategies".into(), json!(ix.links(strategies.iter().copied())));
-    m.insert("techniques".into(), json!(ix.links(techniques_via_analytics(ix, &[id]))));
+    m.insert(
+        "strategies".into(),
+        json!(ix.links(strategies.iter().copied())),
+    );
+    m.insert(
+        "techniques".into(),
+        json!(ix.links(techniques_via_analytics(ix, &[id]))),
+    );
     m.insert("log_sources".into(), log_sources(&w, id));
     let mutable: Vec<Value> = o
         .stix
@@ -488,7 +622,7 @@ pub fn analytic(ix: &Index, id: ObjId, dataview: bool) -> Value {
         .map(|e| json!({"field": e.field, "description": text::escape_inline(&e.description)}))
         .collect();
     m.insert("mutable_elements".into(), json!(mutable));
-    let mut fm = base_frontmatter(kb, id, base_tags(kb, id), vec![o.attack_id.clone()]);
+    let mut fm = base_frontmatter(kb, id, base_tags(kb, id), o.id_aliases());
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
     finish(w, m, fm)
 }
@@ -512,7 +646,7 @@ pub fn asset(ix: &Index, id: ObjId, dataview: bool) -> Value {
     m.insert("related_assets".into(), json!(related));
     let techniques = incoming_rows(&mut w, id, RelKind::Targets, &[Kind::Technique]);
     m.insert("techniques".into(), json!(techniques));
-    let mut fm = base_frontmatter(kb, id, base_tags(kb, id), vec![o.attack_id.clone()]);
+    let mut fm = base_frontmatter(kb, id, base_tags(kb, id), o.id_aliases());
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
     finish(w, m, fm)
 }
@@ -541,7 +675,12 @@ pub fn matrix(ix: &Index, id: ObjId, dataview: bool) -> Value {
         .collect();
     let depth = columns.iter().map(Vec::len).max().unwrap_or(0);
     let rows: Vec<Vec<String>> = (0..depth)
-        .map(|r| columns.iter().map(|c| c.get(r).cloned().unwrap_or_default()).collect())
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| c.get(r).cloned().unwrap_or_default())
+                .collect()
+        })
         .collect();
     let header: Vec<Value> = tactics
         .iter()
@@ -553,7 +692,7 @@ pub fn matrix(ix: &Index, id: ObjId, dataview: bool) -> Value {
         .collect();
     m.insert("tactics".into(), json!(header));
     m.insert("rows".into(), json!(rows));
-    let fm = base_frontmatter(kb, id, base_tags(kb, id), vec![o.attack_id.clone()]);
+    let fm = base_frontmatter(kb, id, base_tags(kb, id), o.id_aliases());
     finish(w, m, fm)
 }
 
@@ -567,14 +706,25 @@ pub fn revoked(ix: &Index, id: ObjId) -> Value {
         .text("name", o.name())
         .text("type", o.kind.name())
         .list("aliases", [o.attack_id.clone()])
-        .list("tags", [id_tag(&o.attack_id), o.kind.tag().to_string(), "revoked".to_string()])
+        .list(
+            "tags",
+            [
+                id_tag(&o.attack_id),
+                o.kind.tag().to_string(),
+                "revoked".to_string(),
+            ],
+        )
         .date("created", &o.stix.created)
         .date("last_modified", &o.stix.modified)
         .boolean("revoked", true);
     if let Some(r) = &replacement {
-        fm.text("revoked_by", text::wikilink(r["stem"].as_str().unwrap_or_default(), None));
+        fm.text(
+            "revoked_by",
+            text::wikilink(r["stem"].as_str().unwrap_or_default(), None),
+        );
     }
-    fm.list("domains", o.domains.clone()).text("stix_id", &o.stix.id);
+    fm.list("domains", o.domains.clone())
+        .text("stix_id", &o.stix.id);
     json!({
         "frontmatter": fm.render(),
         "id": o.attack_id,

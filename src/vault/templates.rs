@@ -18,10 +18,22 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("group.md", include_str!("../../templates/group.md")),
     ("software.md", include_str!("../../templates/software.md")),
     ("campaign.md", include_str!("../../templates/campaign.md")),
-    ("mitigation.md", include_str!("../../templates/mitigation.md")),
-    ("data_source.md", include_str!("../../templates/data_source.md")),
-    ("data_component.md", include_str!("../../templates/data_component.md")),
-    ("detection_strategy.md", include_str!("../../templates/detection_strategy.md")),
+    (
+        "mitigation.md",
+        include_str!("../../templates/mitigation.md"),
+    ),
+    (
+        "data_source.md",
+        include_str!("../../templates/data_source.md"),
+    ),
+    (
+        "data_component.md",
+        include_str!("../../templates/data_component.md"),
+    ),
+    (
+        "detection_strategy.md",
+        include_str!("../../templates/detection_strategy.md"),
+    ),
     ("analytic.md", include_str!("../../templates/analytic.md")),
     ("asset.md", include_str!("../../templates/asset.md")),
     ("revoked.md", include_str!("../../templates/revoked.md")),
@@ -39,11 +51,18 @@ impl Templates {
     pub fn load(dir: Option<&Path>) -> Result<Templates, Diagnostic> {
         let mut sources: Vec<(String, String, PathBuf)> = BUILTIN
             .iter()
-            .map(|(n, s)| (n.to_string(), s.to_string(), PathBuf::from(format!("templates/{n}"))))
+            .map(|(n, s)| {
+                (
+                    n.to_string(),
+                    s.to_string(),
+                    PathBuf::from(format!("templates/{n}")),
+                )
+            })
             .collect();
         if let Some(dir) = dir {
             let entries = std::fs::read_dir(dir).map_err(|e| {
-                Diagnostic::error("template", format!("cannot read template folder: {e}")).in_file(dir)
+                Diagnostic::error("template", format!("cannot read template folder: {e}"))
+                    .in_file(dir)
             })?;
             let mut names: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -51,9 +70,14 @@ impl Templates {
                 .collect();
             names.sort();
             for path in names {
-                let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+                let name = path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string();
                 let text = std::fs::read_to_string(&path).map_err(|e| {
-                    Diagnostic::error("template", format!("cannot read template: {e}")).in_file(&path)
+                    Diagnostic::error("template", format!("cannot read template: {e}"))
+                        .in_file(&path)
                 })?;
                 match sources.iter_mut().find(|(n, _, _)| *n == name) {
                     Some(slot) => {
@@ -67,8 +91,10 @@ impl Templates {
         let mut tera = Tera::default();
         tera.autoescape_on(vec![]);
         tera.register_filter("cell", cell_filter);
-        let origin: HashMap<String, PathBuf> =
-            sources.iter().map(|(n, _, p)| (n.clone(), p.clone())).collect();
+        let origin: HashMap<String, PathBuf> = sources
+            .iter()
+            .map(|(n, _, p)| (n.clone(), p.clone()))
+            .collect();
         // Parse one by one first so that a syntax error names its own file.
         for (name, text, path) in &sources {
             let mut probe = Tera::default();
@@ -76,9 +102,13 @@ impl Templates {
                 return Err(template_error(path, &e));
             }
         }
-        let refs: Vec<(&str, &str)> = sources.iter().map(|(n, t, _)| (n.as_str(), t.as_str())).collect();
+        let refs: Vec<(&str, &str)> = sources
+            .iter()
+            .map(|(n, t, _)| (n.as_str(), t.as_str()))
+            .collect();
         tera.add_raw_templates(refs).map_err(|e| {
-            Diagnostic::error("template", error_chain(&e)).in_file(dir.unwrap_or(Path::new("templates")))
+            Diagnostic::error("template", error_chain(&e))
+                .in_file(dir.unwrap_or(Path::new("templates")))
         })?;
         Ok(Templates { tera, origin })
     }
@@ -89,7 +119,11 @@ impl Templates {
             Diagnostic::error("template", format!("cannot build context for {name}: {e}"))
         })?;
         self.tera.render(name, &context).map_err(|e| {
-            let path = self.origin.get(name).cloned().unwrap_or_else(|| PathBuf::from(name));
+            let path = self
+                .origin
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from(name));
             template_error(&path, &e)
         })
     }
@@ -104,8 +138,14 @@ fn template_error(path: &Path, e: &tera::Error) -> Diagnostic {
         let c: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
         Some((l.trim().parse().ok()?, c.parse().ok()))
     });
-    let d = Diagnostic::error("template", msg.replace('\n', " ").split_whitespace().collect::<Vec<_>>().join(" "))
-        .in_file(path);
+    let d = Diagnostic::error(
+        "template",
+        msg.replace('\n', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+    .in_file(path);
     match pos {
         Some((l, c)) => d.at(Some(l), c),
         None => d,
@@ -129,7 +169,11 @@ fn cell_filter(v: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
         Value::Null => String::new(),
         Value::Array(a) => a
             .iter()
-            .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| x.to_string())
+            })
             .collect::<Vec<_>>()
             .join(", "),
         other => other.to_string(),
@@ -162,7 +206,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("revoked.md"), "custom {{ name }}").unwrap();
         let t = Templates::load(Some(dir.path())).unwrap();
-        let out = t.render("revoked.md", &serde_json::json!({"name": "x"})).unwrap();
+        let out = t
+            .render("revoked.md", &serde_json::json!({"name": "x"}))
+            .unwrap();
         assert_eq!(out, "custom x");
     }
 }

@@ -56,14 +56,20 @@ impl Footnotes {
 
 fn footnote_text(name: &str, r: Option<&ExternalReference>) -> String {
     let mut out = String::new();
-    let desc = r.and_then(|r| r.description.as_deref()).unwrap_or("").trim();
+    let desc = r
+        .and_then(|r| r.description.as_deref())
+        .unwrap_or("")
+        .trim();
     let desc = strip_citations(desc);
     if desc.is_empty() {
         out.push_str(&escape_inline(name));
     } else {
         out.push_str(&escape_inline(&desc));
     }
-    if let Some(url) = r.and_then(|r| r.url.as_deref()).filter(|u| !u.trim().is_empty()) {
+    if let Some(url) = r
+        .and_then(|r| r.url.as_deref())
+        .filter(|u| !u.trim().is_empty())
+    {
         out.push(' ');
         out.push_str(&autolink(url.trim()));
     }
@@ -159,7 +165,12 @@ pub fn convert(
                 // An existing Markdown code span: copy verbatim.
                 let run = b[i..].iter().take_while(|&&c| c == b'`').count();
                 let fence = &text[i..i + run];
-                if let Some(end) = find_fence(&text[i + run..], fence) {
+                // As in CommonMark, a code span never crosses a paragraph: a
+                // stray backtick must not swallow the links of later paragraphs.
+                let line_end = text[i + run..]
+                    .find("\n\n")
+                    .map_or(text.len(), |p| i + run + p);
+                if let Some(end) = find_fence(&text[i + run..line_end], fence) {
                     let stop = i + run + end + run;
                     i = stop;
                 } else {
@@ -179,7 +190,9 @@ pub fn convert(
                     let name = text[after..after + end].trim();
                     let r = local_refs
                         .iter()
-                        .find(|r| r.source_name == name && (r.description.is_some() || r.url.is_some()))
+                        .find(|r| {
+                            r.source_name == name && (r.description.is_some() || r.url.is_some())
+                        })
                         .or_else(|| resolver.citation(name));
                     let label = notes.cite(name, r);
                     out.push_str("[^");
@@ -283,7 +296,7 @@ fn convert_tag(s: &str, out: &mut String) -> usize {
             let Some(rel) = find_ci(&s[body_start..], &close) else {
                 return end + 1;
             };
-            let inner = decode_entities(&strip_tags(&s[body_start..body_start + rel]));
+            let inner = decode_entities(&s[body_start..body_start + rel]);
             out.push_str(&code_span(&inner));
             body_start + rel + close.len()
         }
@@ -318,23 +331,6 @@ fn find_ci(hay: &str, needle: &str) -> Option<usize> {
     h.find(needle)
 }
 
-fn strip_tags(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' if !in_tag => {
-                // Only real tags, not `<placeholder>` text that reads as code.
-                in_tag = false;
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    let _ = in_tag;
-    out
-}
-
 /// Decode the HTML entities that ATT&CK text uses. A short table is enough:
 /// the data only ever escapes a handful of punctuation characters.
 pub fn decode_entities(s: &str) -> String {
@@ -346,7 +342,7 @@ pub fn decode_entities(s: &str) -> String {
     while let Some(p) = rest.find('&') {
         out.push_str(&rest[..p]);
         let tail = &rest[p..];
-        let semi = tail[..tail.len().min(12)].find(';');
+        let semi = tail.bytes().take(12).position(|b| b == b';');
         let decoded = semi.and_then(|e| {
             let ent = &tail[1..e];
             let c = match ent {
@@ -494,17 +490,24 @@ mod tests {
 
     #[test]
     fn citations_become_numbered_footnotes() {
-        let (out, notes) = conv("One.(Citation: Local) Two.(Citation: Global)(Citation: Local) (Citation: Missing)");
+        let (out, notes) = conv(
+            "One.(Citation: Local) Two.(Citation: Global)(Citation: Local) (Citation: Missing)",
+        );
         assert_eq!(out, "One.[^1] Two.[^2][^1] [^3]");
         assert_eq!(notes.len(), 3);
-        assert_eq!(notes[0].text, "Local ref. Retrieved 2020. <https://example.org/a%20b>");
+        assert_eq!(
+            notes[0].text,
+            "Local ref. Retrieved 2020. <https://example.org/a%20b>"
+        );
         assert_eq!(notes[1].text, "A global ref. <https://example.org/g>");
         assert_eq!(notes[2].text, "Missing");
     }
 
     #[test]
     fn attack_links_become_wikilinks() {
-        let (out, _) = conv("Uses [Python](https://attack.mitre.org/techniques/T1059/006) and [X](https://attack.mitre.org/software/S9999).");
+        let (out, _) = conv(
+            "Uses [Python](https://attack.mitre.org/techniques/T1059/006) and [X](https://attack.mitre.org/software/S9999).",
+        );
         assert_eq!(
             out,
             "Uses [[T1059.006 Python|Python]] and [X](https://attack.mitre.org/software/S9999)."
@@ -513,10 +516,21 @@ mod tests {
 
     #[test]
     fn html_becomes_markdown() {
-        let (out, _) = conv("Run <code>cmd.exe /c &lt;x&gt;</code> as <b>admin</b> for <PID>.<br>Next");
-        assert_eq!(out, "Run `cmd.exe /c <x>` as **admin** for &lt;PID>.<br>Next");
+        let (out, _) =
+            conv("Run <code>cmd.exe /c &lt;x&gt;</code> as <b>admin</b> for <PID>.<br>Next");
+        assert_eq!(
+            out,
+            "Run `cmd.exe /c <x>` as **admin** for &lt;PID>.<br>Next"
+        );
         let (out, _) = conv("<code>a`b</code>");
         assert_eq!(out, "`` a`b ``");
+    }
+
+    #[test]
+    fn stray_backtick_does_not_hide_links() {
+        let (out, _) =
+            conv("`stray\n\nsee [Python](https://attack.mitre.org/techniques/T1059/006)");
+        assert!(out.ends_with("[[T1059.006 Python|Python]]"), "{out}");
     }
 
     #[test]
@@ -532,6 +546,13 @@ mod tests {
 
     #[test]
     fn entities_decode() {
-        assert_eq!(decode_entities("a&#92;b&bsol;c&lt;&bogus;&#x41;"), "a\\b\\c<&bogus;A");
+        assert_eq!(
+            decode_entities("a&#92;b&bsol;c&lt;&bogus;&#x41;"),
+            "a\\b\\c<&bogus;A"
+        );
+        assert_eq!(
+            decode_entities("&sc config “SysUpdate”"),
+            "&sc config “SysUpdate”"
+        );
     }
 }

@@ -45,14 +45,22 @@ fn check_relative(p: &str) -> Result<PathBuf, Diagnostic> {
     if ok {
         Ok(path)
     } else {
-        Err(Diagnostic::error("write", format!("refusing to write outside the vault: {p:?}")))
+        Err(Diagnostic::error(
+            "write",
+            format!("refusing to write outside the vault: {p:?}"),
+        ))
     }
 }
 
 /// Read the manifest of a previous build (empty if none).
 pub fn read_manifest(out: &Path) -> BTreeSet<String> {
     fs::read_to_string(out.join(MANIFEST))
-        .map(|s| s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect())
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -68,18 +76,36 @@ pub fn write_vault(
     };
     fs::create_dir_all(out).map_err(|e| io("cannot create output folder", out, e))?;
     let old = read_manifest(out);
+    // One directory walk instead of a failed open per new note.
+    let existing: BTreeSet<String> = walkdir::WalkDir::new(out)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            e.path()
+                .strip_prefix(out)
+                .ok()
+                .map(|r| r.to_string_lossy().replace('\\', "/"))
+        })
+        .collect();
     let mut report = WriteReport::default();
     let mut changed: Vec<(&Note, PathBuf)> = Vec::new();
     let mut generated = BTreeSet::new();
     for n in notes {
         let rel = check_relative(&n.path)?;
         let target = out.join(&rel);
-        match fs::read(&target) {
-            Ok(existing) if existing == n.content.as_bytes() => {
+        let current = if existing.contains(&n.path) {
+            fs::read(&target).ok()
+        } else {
+            None
+        };
+        match current {
+            Some(existing) if existing == n.content.as_bytes() => {
                 report.unchanged += 1;
                 generated.insert(n.path.clone());
             }
-            Ok(_) if !old.contains(&n.path) && !opts.force => {
+            Some(_) if !old.contains(&n.path) && !opts.force => {
                 diags.push(
                     Diagnostic::warning(
                         "write",
@@ -97,29 +123,57 @@ pub fn write_vault(
     }
     let stale: Vec<&String> = old.iter().filter(|p| !generated.contains(*p)).collect();
     let manifest: String = generated.iter().map(|p| format!("{p}\n")).collect();
-    if changed.is_empty() && stale.is_empty() && fs::read_to_string(out.join(MANIFEST)).ok().as_deref() == Some(manifest.as_str()) {
+    if changed.is_empty()
+        && stale.is_empty()
+        && fs::read_to_string(out.join(MANIFEST)).ok().as_deref() == Some(manifest.as_str())
+    {
         return Ok(report);
     }
 
-    let staging = out.join(STATE_DIR).join(format!("staging-{}", std::process::id()));
+    let staging = out
+        .join(STATE_DIR)
+        .join(format!("staging-{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);
-    fs::create_dir_all(&staging).map_err(|e| io("cannot create staging folder", &staging, e))?;
+    let dirs: BTreeSet<PathBuf> = changed
+        .iter()
+        .filter_map(|(_, rel)| rel.parent().map(Path::to_path_buf))
+        .collect();
+    for d in dirs.iter().chain(std::iter::once(&PathBuf::new())) {
+        let p = staging.join(d);
+        fs::create_dir_all(&p).map_err(|e| io("cannot create staging folder", &p, e))?;
+    }
     let staged: Result<(), Diagnostic> = changed.par_iter().try_for_each(|(n, rel)| {
         let p = staging.join(rel);
-        if let Some(parent) = p.parent() {
-            fs::create_dir_all(parent).map_err(|e| io("cannot create folder", parent, e))?;
-        }
         fs::write(&p, n.content.as_bytes()).map_err(|e| io("cannot write", &p, e))
     });
     if let Err(e) = staged {
         let _ = fs::remove_dir_all(&staging);
         return Err(e);
     }
-    // Every file is on disk: move them into place.
+    // Every file is on disk: move them into place. A top-level folder that does
+    // not exist yet moves in one rename.
+    let mut moved_dirs: BTreeSet<PathBuf> = BTreeSet::new();
     for (_, rel) in &changed {
+        let mut comps = rel.components();
+        let top = PathBuf::from(comps.next().map(|c| c.as_os_str()).unwrap_or_default());
+        if rel.components().count() > 1 {
+            if moved_dirs.contains(&top) {
+                report.written += 1;
+                continue;
+            }
+            if !out.join(&top).exists() {
+                fs::rename(staging.join(&top), out.join(&top))
+                    .map_err(|e| io("cannot move staged folder into place", &out.join(&top), e))?;
+                moved_dirs.insert(top);
+                report.written += 1;
+                continue;
+            }
+        }
         let from = staging.join(rel);
         let to = out.join(rel);
-        if let Some(parent) = to.parent() {
+        if let Some(parent) = to.parent()
+            && !parent.is_dir()
+        {
             fs::create_dir_all(parent).map_err(|e| io("cannot create folder", parent, e))?;
         }
         fs::rename(&from, &to).map_err(|e| io("cannot move staged file into place", &to, e))?;
@@ -162,15 +216,38 @@ mod tests {
     fn rebuild_is_a_no_op_and_stale_notes_go() {
         let dir = tempfile::tempdir().unwrap();
         let ds = Diagnostics::new();
-        let r = write_vault(dir.path(), &[note("A/a.md", "1"), note("b.md", "2")], WriteOptions::default(), &ds).unwrap();
+        let r = write_vault(
+            dir.path(),
+            &[note("A/a.md", "1"), note("b.md", "2")],
+            WriteOptions::default(),
+            &ds,
+        )
+        .unwrap();
         assert_eq!(r.written, 2);
-        let r = write_vault(dir.path(), &[note("A/a.md", "1"), note("b.md", "2")], WriteOptions::default(), &ds).unwrap();
+        let r = write_vault(
+            dir.path(),
+            &[note("A/a.md", "1"), note("b.md", "2")],
+            WriteOptions::default(),
+            &ds,
+        )
+        .unwrap();
         assert_eq!((r.written, r.unchanged), (0, 2));
-        let r = write_vault(dir.path(), &[note("b.md", "3")], WriteOptions::default(), &ds).unwrap();
+        let r = write_vault(
+            dir.path(),
+            &[note("b.md", "3")],
+            WriteOptions::default(),
+            &ds,
+        )
+        .unwrap();
         assert_eq!((r.written, r.removed), (1, 1));
         assert!(!dir.path().join("A").exists());
         assert_eq!(fs::read_to_string(dir.path().join("b.md")).unwrap(), "3");
-        assert!(!dir.path().join(STATE_DIR).join(format!("staging-{}", std::process::id())).exists());
+        assert!(
+            !dir.path()
+                .join(STATE_DIR)
+                .join(format!("staging-{}", std::process::id()))
+                .exists()
+        );
     }
 
     #[test]
@@ -179,11 +256,23 @@ mod tests {
         fs::write(dir.path().join("mine.md"), "user").unwrap();
         fs::write(dir.path().join("clash.md"), "user").unwrap();
         let ds = Diagnostics::new();
-        let r = write_vault(dir.path(), &[note("clash.md", "gen")], WriteOptions::default(), &ds).unwrap();
+        let r = write_vault(
+            dir.path(),
+            &[note("clash.md", "gen")],
+            WriteOptions::default(),
+            &ds,
+        )
+        .unwrap();
         assert_eq!(r.skipped_foreign, vec!["clash.md".to_string()]);
-        assert_eq!(fs::read_to_string(dir.path().join("clash.md")).unwrap(), "user");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("clash.md")).unwrap(),
+            "user"
+        );
         write_vault(dir.path(), &[], WriteOptions::default(), &ds).unwrap();
-        assert_eq!(fs::read_to_string(dir.path().join("mine.md")).unwrap(), "user");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("mine.md")).unwrap(),
+            "user"
+        );
     }
 
     #[test]
@@ -191,7 +280,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ds = Diagnostics::new();
         for bad in ["../x.md", "/etc/x.md", "a/../../x.md", ""] {
-            assert!(write_vault(dir.path(), &[note(bad, "x")], WriteOptions::default(), &ds).is_err(), "{bad}");
+            assert!(
+                write_vault(dir.path(), &[note(bad, "x")], WriteOptions::default(), &ds).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -1,0 +1,238 @@
+//! Checking a vault on disk: every wikilink resolves to a note (by Obsidian's
+//! rules: file name or vault path, case-insensitive), every footnote reference
+//! has its definition, no ATT&CK `(Citation: …)` text is left, and no raw
+//! attack.mitre.org link points at a page that the vault has a note for.
+
+use super::frontmatter;
+use super::index::url_key;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use walkdir::WalkDir;
+
+/// What [`check_vault`] found.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub notes: usize,
+    pub links: usize,
+    /// (note, link target) pairs that resolve to no note.
+    pub unresolved: Vec<(String, String)>,
+    /// (note, label) footnote references without a definition.
+    pub missing_footnotes: Vec<(String, String)>,
+    /// Notes that still contain `(Citation:`.
+    pub citations_left: Vec<String>,
+    /// (note, url) raw links to an ATT&CK page that has a note in the vault.
+    pub raw_links_to_notes: Vec<(String, String)>,
+}
+
+impl CheckReport {
+    pub fn is_clean(&self) -> bool {
+        self.unresolved.is_empty()
+            && self.missing_footnotes.is_empty()
+            && self.citations_left.is_empty()
+            && self.raw_links_to_notes.is_empty()
+    }
+}
+
+/// Remove fenced code blocks and inline code spans (which, as in CommonMark,
+/// may cross single line breaks but not paragraphs), where nothing is a link.
+pub fn strip_code(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let mut in_fence = false;
+    let mut para = String::new();
+    for line in md.lines() {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            out.push_str(&strip_spans(&para));
+            para.clear();
+            in_fence = !in_fence;
+            out.push('\n');
+            continue;
+        }
+        if in_fence {
+            out.push('\n');
+            continue;
+        }
+        if t.is_empty() {
+            out.push_str(&strip_spans(&para));
+            para.clear();
+            out.push('\n');
+            continue;
+        }
+        para.push_str(line);
+        para.push('\n');
+    }
+    out.push_str(&strip_spans(&para));
+    out
+}
+
+fn strip_spans(para: &str) -> String {
+    let mut out = String::with_capacity(para.len());
+    let b = para.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'`' {
+            let run = b[i..].iter().take_while(|&&c| c == b'`').count();
+            let fence = &para[i..i + run];
+            if let Some(end) = para[i + run..].find(fence) {
+                i += run + end + run;
+                continue;
+            }
+            i += run;
+            continue;
+        }
+        let ch = para[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+/// Wikilink targets (`[[target|label]]`, `[[target#h]]`, `\|` in tables) of a text.
+pub fn wikilink_targets(md: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut rest = md;
+    while let Some(p) = rest.find("[[") {
+        let after = &rest[p + 2..];
+        let Some(e) = after.find("]]") else { break };
+        let inner = &after[..e];
+        let target = inner.split('|').next().unwrap_or("").trim_end_matches('\\');
+        let target = target.split('#').next().unwrap_or("").trim();
+        v.push(target.to_string());
+        rest = &after[e + 2..];
+    }
+    v
+}
+
+/// Walk `dir` and check every Markdown note.
+pub fn check_vault(dir: &Path) -> CheckReport {
+    let mut files = Vec::new();
+    for e in WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "md")
+            && !p
+                .strip_prefix(dir)
+                .ok()
+                .is_some_and(|r| r.to_string_lossy().starts_with('.'))
+        {
+            files.push(p.to_path_buf());
+        }
+    }
+    let mut names: HashSet<String> = HashSet::new();
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let mut note_urls: HashMap<String, String> = HashMap::new();
+    for f in &files {
+        let rel = f
+            .strip_prefix(dir)
+            .unwrap_or(f)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let stem = rel.trim_end_matches(".md").to_string();
+        names.insert(stem.to_lowercase());
+        if let Some(base) = stem.rsplit('/').next() {
+            names.insert(base.to_lowercase());
+        }
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        if let (Some(yaml), _) = frontmatter::split(&text)
+            && let Ok(map) = frontmatter::parse(yaml)
+            && let Some(u) = map.get("url").and_then(|u| u.as_str())
+        {
+            note_urls.insert(url_key(u), rel.clone());
+        }
+        texts.push((rel, text));
+    }
+    let mut r = CheckReport {
+        notes: texts.len(),
+        ..Default::default()
+    };
+    for (rel, text) in &texts {
+        let (fm, body) = frontmatter::split(text);
+        let mut scan = strip_code(body);
+        if let Some(fm) = fm {
+            scan.push_str(fm);
+        }
+        for t in wikilink_targets(&scan) {
+            r.links += 1;
+            if t.is_empty() {
+                continue; // [[#heading]] links to the note itself.
+            }
+            if !names.contains(&t.to_lowercase()) {
+                r.unresolved.push((rel.clone(), t));
+            }
+        }
+        let defs: HashSet<&str> = scan
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("[^")
+                    .and_then(|x| x.split_once("]:"))
+                    .map(|(l, _)| l)
+            })
+            .collect();
+        let mut rest = scan.as_str();
+        while let Some(p) = rest.find("[^") {
+            let after = &rest[p + 2..];
+            let Some(e) = after.find(']') else { break };
+            let label = &after[..e];
+            let is_def = after[e + 1..].starts_with(':');
+            if !is_def
+                && !label.is_empty()
+                && !label.contains(char::is_whitespace)
+                && !defs.contains(label)
+            {
+                r.missing_footnotes.push((rel.clone(), label.to_string()));
+            }
+            rest = &after[e + 1..];
+        }
+        if text.contains("(Citation:") {
+            r.citations_left.push(rel.clone());
+        }
+        let mut rest = scan.as_str();
+        while let Some(p) = rest.find("](") {
+            let after = &rest[p + 2..];
+            let end = after.find(')').unwrap_or(after.len());
+            let url = &after[..end];
+            let key = url_key(url);
+            if key.starts_with("attack.mitre.org/") && note_urls.contains_key(&key) {
+                r.raw_links_to_notes.push((rel.clone(), url.to_string()));
+            }
+            rest = &after[end..];
+        }
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_handle_tables_headings_and_code() {
+        let md = "x [[A b\\|c]] [[D#h]] `[[not]]` [[#self]]\n```\n[[nope]]\n```\n";
+        assert_eq!(wikilink_targets(&strip_code(md)), vec!["A b", "D", ""]);
+    }
+
+    #[test]
+    fn finds_broken_links_and_footnotes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("A.md"),
+            "[[B]] [[Missing]] x[^1] y[^2]\n\n[^1]: ok\n(Citation: X)",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("B.md"), "---\nurl: \"https://attack.mitre.org/techniques/T1\"\n---\n[t](https://attack.mitre.org/techniques/T1/)").unwrap();
+        let r = check_vault(dir.path());
+        assert_eq!(
+            r.unresolved,
+            vec![("A.md".to_string(), "Missing".to_string())]
+        );
+        assert_eq!(
+            r.missing_footnotes,
+            vec![("A.md".to_string(), "2".to_string())]
+        );
+        assert_eq!(r.citations_left, vec!["A.md".to_string()]);
+        assert_eq!(r.raw_links_to_notes.len(), 1);
+    }
+}

@@ -1,0 +1,113 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use attack_vault::build::{BuildConfig, build};
+use attack_vault::diag::Diagnostics;
+use std::path::{Path, PathBuf};
+
+/// The shared real-data folder: `$ATTACK_VAULT_DATA`, else `../shared/data`
+/// next to the project. `None` (and a message) when it is absent, so that
+/// real-data tests skip on machines without it.
+pub fn data_dir() -> Option<PathBuf> {
+    let p = std::env::var_os("ATTACK_VAULT_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    if p.join("attack").is_dir() {
+        Some(p)
+    } else {
+        eprintln!(
+            "skipping real-data test: no data at {} (set ATTACK_VAULT_DATA to the shared data folder)",
+            p.display()
+        );
+        None
+    }
+}
+
+/// `Some(path)` to a file under the data folder, or skip.
+#[macro_export]
+macro_rules! data_or_skip {
+    ($rel:expr) => {{
+        match common::data_dir() {
+            Some(d) => {
+                let p = d.join($rel);
+                if !p.exists() {
+                    eprintln!("skipping: {} missing", p.display());
+                    return;
+                }
+                p
+            }
+            None => return,
+        }
+    }};
+}
+
+/// Build a vault into a fresh temporary folder.
+pub fn build_into(
+    mut cfg: BuildConfig,
+) -> (
+    tempfile::TempDir,
+    Diagnostics,
+    attack_vault::build::BuildSummary,
+) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    cfg.out = dir.path().join("vault");
+    let diags = Diagnostics::new();
+    let summary = build(&cfg, &diags).expect("build succeeds");
+    (dir, diags, summary)
+}
+
+/// Read a note by its vault-relative path.
+pub fn read(dir: &Path, rel: &str) -> String {
+    std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Find the one note in `folder` whose file name starts with `id ` .
+pub fn note_by_id(vault: &Path, folder: &str, id: &str) -> String {
+    let dir = vault.join(folder);
+    let mut hits: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{id} "))
+        })
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "exactly one note for {id} in {folder}: {hits:?}"
+    );
+    std::fs::read_to_string(hits.pop().unwrap()).unwrap()
+}
+
+/// The section of a note under `## heading` (until the next `## `).
+pub fn section<'a>(note: &'a str, heading: &str) -> &'a str {
+    let start = note
+        .find(&format!("\n## {heading}\n"))
+        .map(|p| p + heading.len() + 5);
+    let Some(s) = start else { return "" };
+    let rest = &note[s..];
+    match rest.find("\n## ") {
+        Some(e) => &rest[..e],
+        None => rest,
+    }
+}
+
+/// Table body rows (lines starting with `|`, minus header and separator).
+pub fn table_rows(section: &str) -> Vec<&str> {
+    let rows: Vec<&str> = section.lines().filter(|l| l.starts_with('|')).collect();
+    rows.into_iter().skip(2).collect()
+}
+
+/// The first problems of a vault check, for assertion messages.
+pub fn describe(r: &attack_vault::vault::check::CheckReport) -> String {
+    format!(
+        "unresolved: {:?}\nmissing footnotes: {:?}\ncitations left: {:?}\nraw links: {:?}",
+        r.unresolved.iter().take(8).collect::<Vec<_>>(),
+        r.missing_footnotes.iter().take(8).collect::<Vec<_>>(),
+        r.citations_left.iter().take(8).collect::<Vec<_>>(),
+        r.raw_links_to_notes.iter().take(8).collect::<Vec<_>>()
+    )
+}

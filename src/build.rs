@@ -14,8 +14,12 @@ use std::time::{Duration, Instant};
 /// Everything `build` needs to know.
 #[derive(Debug, Clone)]
 pub struct BuildConfig {
-    /// ATT&CK STIX bundles; empty means the embedded demo dataset.
+    /// ATT&CK STIX bundles; empty means the embedded demo bundle.
     pub attack: Vec<PathBuf>,
+    /// Sigma rule files or folders.
+    pub sigma: Vec<PathBuf>,
+    /// An Atomic Red Team `atomics/` folder.
+    pub atomics: Option<PathBuf>,
     pub out: PathBuf,
     pub include_deprecated: bool,
     pub render: RenderOptions,
@@ -28,6 +32,8 @@ impl Default for BuildConfig {
     fn default() -> Self {
         Self {
             attack: Vec::new(),
+            sigma: Vec::new(),
+            atomics: None,
             out: PathBuf::from("vault"),
             include_deprecated: false,
             render: RenderOptions::default(),
@@ -42,6 +48,10 @@ impl Default for BuildConfig {
 pub struct BuildSummary {
     pub notes: usize,
     pub per_kind: BTreeMap<Kind, usize>,
+    pub rules: usize,
+    pub tests: usize,
+    /// Technique IDs named by rules or tests but absent from the ATT&CK data.
+    pub missing_techniques: Vec<String>,
     pub write: WriteReport,
     pub elapsed: Duration,
 }
@@ -95,7 +105,28 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
         },
         diags,
     );
-    Ok(Model { attack: kb })
+    let demo = cfg.attack.is_empty() && cfg.sigma.is_empty() && cfg.atomics.is_none();
+    let mut rules = Vec::new();
+    let mut tests = Vec::new();
+    if demo {
+        for (name, text) in crate::demo::SIGMA_RULES {
+            rules.extend(crate::sigma::parse_rules(std::path::Path::new(name), text, diags).0);
+        }
+        for (name, text) in crate::demo::ATOMICS {
+            tests.extend(crate::atomics::parse_file(
+                std::path::Path::new(name),
+                text,
+                diags,
+            ));
+        }
+    }
+    if !cfg.sigma.is_empty() {
+        rules.extend(crate::sigma::load(&cfg.sigma, diags).rules);
+    }
+    if let Some(dir) = &cfg.atomics {
+        tests.extend(crate::atomics::load(dir, diags));
+    }
+    Ok(Model::new(kb, rules, tests))
 }
 
 /// Run a whole build.
@@ -112,6 +143,9 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
     Ok(BuildSummary {
         notes: notes.len(),
         per_kind: model.attack.counts(),
+        rules: model.rules.len(),
+        tests: model.tests.len(),
+        missing_techniques: model.links.missing_techniques.keys().cloned().collect(),
         write,
         elapsed: start.elapsed(),
     })

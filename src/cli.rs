@@ -19,12 +19,22 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build the vault. With no inputs, builds the example vault from the
-    /// embedded demo dataset.
+    /// Build the vault. With no inputs at all, builds the example vault from
+    /// the embedded demo dataset (ATT&CK slice, rules and atomic tests); with
+    /// rules or tests but no `--attack`, the demo ATT&CK slice is used.
     ///
     /// Exit codes: 0 success (warnings allowed); 1 input problems with --strict;
     /// 2 the build failed (nothing was written).
     Build(BuildArgs),
+    /// Check a vault: every wikilink and footnote resolves, no ATT&CK
+    /// citation or raw attack.mitre.org link to a note is left.
+    ///
+    /// Exit codes: 0 clean; 1 problems found.
+    Check {
+        /// The vault folder.
+        #[arg(default_value = "vault")]
+        vault: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -33,6 +43,12 @@ pub struct BuildArgs {
     /// bundles merge into one vault.
     #[arg(long = "attack", value_name = "FILE", num_args = 1..)]
     pub attack: Vec<PathBuf>,
+    /// Sigma rule files or folders (walked recursively for .yml/.yaml).
+    #[arg(long = "sigma", value_name = "PATH", num_args = 1..)]
+    pub sigma: Vec<PathBuf>,
+    /// An Atomic Red Team `atomics/` folder (T*/T*.yaml).
+    #[arg(long, value_name = "DIR")]
+    pub atomics: Option<PathBuf>,
     /// Output folder of the vault.
     #[arg(long, short, value_name = "DIR", default_value = "vault")]
     pub out: PathBuf,
@@ -66,12 +82,15 @@ const SHOW_PER_CATEGORY: usize = 20;
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Build(a) => run_build(a),
+        Command::Check { vault } => run_check(&vault),
     }
 }
 
 fn run_build(a: BuildArgs) -> ExitCode {
     let cfg = BuildConfig {
         attack: a.attack,
+        sigma: a.sigma,
+        atomics: a.atomics,
         out: a.out,
         include_deprecated: a.include_deprecated,
         render: RenderOptions {
@@ -102,6 +121,16 @@ fn run_build(a: BuildArgs) -> ExitCode {
                     s.write.unchanged,
                     s.write.removed
                 );
+                if s.rules > 0 || s.tests > 0 {
+                    eprintln!("{} Sigma rules, {} atomic tests linked", s.rules, s.tests);
+                }
+                if !s.missing_techniques.is_empty() {
+                    eprintln!(
+                        "{} technique ID(s) named by rules or tests are not in the ATT&CK data (stub notes, see \"Link report\"): {}",
+                        s.missing_techniques.len(),
+                        s.missing_techniques.join(", ")
+                    );
+                }
                 eprintln!(
                     "{} error(s), {} warning(s)",
                     diags.count(Severity::Error),
@@ -136,5 +165,27 @@ fn print_diagnostics(diags: &Diagnostics, verbose: bool) {
     }
     for (cat, n) in hidden {
         eprintln!("... and {n} more [{cat}] warning(s) (--verbose shows all)");
+    }
+}
+
+fn run_check(vault: &std::path::Path) -> ExitCode {
+    let r = crate::vault::check::check_vault(vault);
+    for (note, target) in &r.unresolved {
+        eprintln!("{note}: unresolved link [[{target}]]");
+    }
+    for (note, label) in &r.missing_footnotes {
+        eprintln!("{note}: footnote [^{label}] has no definition");
+    }
+    for note in &r.citations_left {
+        eprintln!("{note}: contains an unconverted (Citation: ...)");
+    }
+    for (note, url) in &r.raw_links_to_notes {
+        eprintln!("{note}: raw link {url} points at a note of the vault");
+    }
+    eprintln!("{} notes, {} wikilinks checked", r.notes, r.links);
+    if r.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }

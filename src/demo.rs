@@ -5,3 +5,35 @@
 pub const ATTACK_BUNDLE: &str = include_str!("../demo/enterprise-attack.json");
 /// The name the demo bundle is reported under.
 pub const ATTACK_SOURCE: &str = "demo/enterprise-attack.json";
+
+/// The demo Sigma rules, as (name, text).
+pub const SIGMA_RULES: &[(&str, &str)] = &[
+    (
+        "demo/sigma/proc_creation_win_python_inline_command.yml",
+        include_str!("../demo/sigma/proc_creation_win_python_inline_command.yml"),
+    ),
+    (
+        "demo/sigma/proc_creation_lnx_python_reverse_shell.yml",
+        include_str!("../demo/sigma/proc_creation_lnx_python_reverse_shell.yml"),
+    ),
+    (
+        "demo/sigma/posh_ps_encoded_command.yml",
+        include_str!("../demo/sigma/posh_ps_encoded_command.yml"),
+    ),
+    (
+        "demo/sigma/proc_creation_win_python_burst_correlation.yml",
+        include_str!("../demo/sigma/proc_creation_win_python_burst_correlation.yml"),
+    ),
+];
+
+/// The demo Atomic Red Team files, as (name, text).
+pub const ATOMICS: &[(&str, &str)] = &[
+    (
+        "demo/atomics/T1059.006/T1059.006.yaml",
+        include_str!("../demo/atomics/T1059.006/T1059.006.yaml"),
+    ),
+    (
+        "demo/atomics/T1059.001/T1059.001.yaml",
+        include_str!("../demo/atomics/T1059.001/T1059.001.yaml"),
+    ),
+];

@@ -5,11 +5,14 @@
 //! (notes rendered from templates and written safely). [`build`] runs the
 //! pipeline; [`cli`] is the command line on top of it.
 
+pub mod atomics;
 pub mod attack;
 pub mod build;
 pub mod cli;
 pub mod demo;
 pub mod diag;
 pub mod model;
+pub mod sigma;
 pub mod tags;
 pub mod vault;
+pub mod yaml;

@@ -176,6 +176,9 @@ pub struct Object {
     /// Domains the object belongs to, sorted.
     pub domains: Vec<String>,
     pub stix: StixObject,
+    /// For a stub technique (an ID that rules or tests name but the loaded
+    /// ATT&CK data lacks): why it is a stub.
+    pub stub: Option<String>,
 }
 
 impl Object {
@@ -319,6 +322,7 @@ impl Kb {
                     url,
                     domains,
                     stix: o,
+                    stub: None,
                 });
             }
         }
@@ -542,11 +546,40 @@ impl Kb {
         v
     }
 
-    /// Counts of included objects per kind.
+    /// Add a stub technique note for an ID the loaded data lacks, so the rules
+    /// and tests that name it are never dropped. Returns its id.
+    pub fn add_stub(&mut self, attack_id: &str, name: &str, reason: &str) -> ObjId {
+        let id = self.objects.len();
+        let stix = StixObject {
+            kind: "attack-pattern".into(),
+            id: format!("x-attack-vault-stub--{attack_id}"),
+            name: name.to_string(),
+            x_mitre_is_subtechnique: attack_id.contains('.'),
+            ..Default::default()
+        };
+        self.objects.push(Object {
+            kind: Kind::Technique,
+            attack_id: attack_id.to_string(),
+            url: None,
+            domains: Vec::new(),
+            stix,
+            stub: Some(reason.to_string()),
+        });
+        self.outgoing.push(Vec::new());
+        self.incoming.push(Vec::new());
+        self.by_stix.insert(self.objects[id].stix.id.clone(), id);
+        self.by_attack_id
+            .entry(attack_id.to_ascii_uppercase())
+            .or_default()
+            .insert(0, id);
+        id
+    }
+
+    /// Counts of included objects per kind (stubs not counted).
     pub fn counts(&self) -> BTreeMap<Kind, usize> {
         let mut m = BTreeMap::new();
         for i in 0..self.objects.len() {
-            if self.is_included(i) {
+            if self.is_included(i) && self.objects[i].stub.is_none() {
                 *m.entry(self.objects[i].kind).or_default() += 1;
             }
         }

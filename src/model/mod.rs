@@ -1,10 +1,31 @@
 //! The linked model that every output is rendered from: ATT&CK objects and
-//! relationships (and, as they are loaded, detection rules and tests).
+//! relationships, Sigma rules and Atomic Red Team tests, and the links
+//! between them.
 
 pub mod attack;
+pub mod links;
+
+use crate::atomics::AtomicTest;
+use crate::sigma::SigmaRule;
 
 /// Everything loaded for one build.
 #[derive(Debug, Default)]
 pub struct Model {
     pub attack: attack::Kb,
+    pub rules: Vec<SigmaRule>,
+    pub tests: Vec<AtomicTest>,
+    pub links: links::Links,
+}
+
+impl Model {
+    /// Link rules and tests into the ATT&CK data and build the model.
+    pub fn new(mut attack: attack::Kb, rules: Vec<SigmaRule>, tests: Vec<AtomicTest>) -> Model {
+        let links = links::link(&mut attack, &rules, &tests);
+        Model {
+            attack,
+            rules,
+            tests,
+            links,
+        }
+    }
 }

@@ -186,7 +186,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             }
             rest = &after[e + 1..];
         }
-        if text.contains("(Citation:") {
+        if scan.contains("(Citation:") {
             r.citations_left.push(rel.clone());
         }
         let mut rest = scan.as_str();

@@ -2,6 +2,7 @@
 //! precomputed tables, and writing it safely to disk.
 
 pub mod check;
+pub mod detections;
 pub mod frontmatter;
 pub mod index;
 pub mod names;
@@ -15,7 +16,7 @@ use crate::model::Model;
 use crate::model::attack::{Kind, ObjId};
 use index::{HOME_STEM, Index};
 use rayon::prelude::*;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::path::PathBuf;
 use templates::Templates;
 
@@ -48,11 +49,25 @@ pub fn render(
     let kb = &model.attack;
     let mut names = names::NameRegistry::new();
     names.reserve(HOME_STEM);
+    names.reserve(detections::LINK_REPORT_STEM);
     let ix = Index::new(kb, &mut names);
+    let det = detections::Detections::new(model, &mut names);
     let ids: Vec<ObjId> = (0..kb.objects.len())
         .filter(|&i| ix.stem(i).is_some())
         .collect();
     let dv = opts.dataview;
+    let render_one = |template: &str, path: String, ctx: Value| -> Option<Note> {
+        match templates.render(template, &ctx) {
+            Ok(content) => Some(Note {
+                path,
+                content: tidy(&content),
+            }),
+            Err(e) => {
+                diags.push(e);
+                None
+            }
+        }
+    };
     let mut notes: Vec<Note> = ids
         .par_iter()
         .filter_map(|&id| {
@@ -62,11 +77,13 @@ pub fn render(
                 ("revoked.md", notes::revoked(&ix, id))
             } else {
                 let ctx = match o.kind {
-                    Kind::Technique => notes::technique(&ix, id, dv, Map::new()),
-                    Kind::Group | Kind::Software | Kind::Campaign => {
-                        notes::actor(&ix, id, dv, Map::new())
+                    Kind::Technique => {
+                        notes::technique(&ix, id, dv, det.technique_tables(&ix, id, dv))
                     }
-                    Kind::Tactic => notes::tactic(&ix, id, dv, Map::new()),
+                    Kind::Group | Kind::Software | Kind::Campaign => {
+                        notes::actor(&ix, id, dv, detections::tagged_rules(&det, id))
+                    }
+                    Kind::Tactic => notes::tactic(&ix, id, dv, detections::tagged_rules(&det, id)),
                     Kind::Mitigation => notes::mitigation(&ix, id, dv),
                     Kind::DataSource => notes::data_source(&ix, id, dv),
                     Kind::DataComponent => notes::data_component(&ix, id, dv),
@@ -77,21 +94,26 @@ pub fn render(
                 };
                 (template_name(o.kind), ctx)
             };
-            match templates.render(template, &ctx) {
-                Ok(content) => Some(Note {
-                    path: format!("{}/{stem}.md", o.kind.folder()),
-                    content: tidy(&content),
-                }),
-                Err(e) => {
-                    diags.push(e);
-                    None
-                }
-            }
+            render_one(template, format!("{}/{stem}.md", o.kind.folder()), ctx)
         })
         .collect();
+    notes.par_extend(
+        (0..model.rules.len())
+            .into_par_iter()
+            .filter_map(|i| render_one("rule.md", det.rule_path(i), det.rule(&ix, i))),
+    );
+    notes.par_extend(
+        (0..model.tests.len())
+            .into_par_iter()
+            .filter_map(|i| render_one("atomic.md", det.test_path(i), det.test(&ix, i))),
+    );
+    notes.push(Note {
+        path: format!("{}.md", detections::LINK_REPORT_STEM),
+        content: tidy(&templates.render("link_report.md", &det.link_report(&ix))?),
+    });
     notes.push(Note {
         path: format!("{HOME_STEM}.md"),
-        content: tidy(&templates.render("home.md", &home(&ix))?),
+        content: tidy(&templates.render("home.md", &home(&ix, model))?),
     });
     notes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(notes)
@@ -114,7 +136,7 @@ fn template_name(kind: Kind) -> &'static str {
     }
 }
 
-fn home(ix: &Index) -> Value {
+fn home(ix: &Index, model: &Model) -> Value {
     let kb = ix.kb;
     let domains: Vec<Value> = kb
         .domains
@@ -165,6 +187,12 @@ fn home(ix: &Index) -> Value {
         "domains": domains,
         "totals": totals,
         "revoked": revoked,
+        "rules": model.rules.len(),
+        "tests": model.tests.len(),
+        "stubs": model.links.missing_techniques.len() + model.links.deprecated_techniques.len(),
+        "rules_folder": detections::RULES_FOLDER,
+        "tests_folder": detections::TESTS_FOLDER,
+        "link_report": text::wikilink(detections::LINK_REPORT_STEM, None),
     })
 }
 

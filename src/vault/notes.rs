@@ -229,10 +229,11 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
         .iter()
         .map(|&t| kb.get(t).name().to_string())
         .collect();
-    let parent = if o.is_subtechnique() {
-        kb.parent_of(id)
-    } else {
-        None
+    let parent = match (&o.stub, o.attack_id.split_once('.')) {
+        // A stub sub-technique still names its parent when the parent is known.
+        (Some(_), Some((p, _))) => kb.by_attack_id(p).filter(|&p| kb.is_included(p)),
+        _ if o.is_subtechnique() => kb.parent_of(id),
+        _ => None,
     };
     if let Some(p) = parent {
         m.insert(
@@ -248,6 +249,7 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
         m.insert("siblings".into(), json!(ix.links(siblings)));
     }
     m.insert("is_subtechnique".into(), json!(o.is_subtechnique()));
+    m.insert("stub".into(), json!(o.stub));
     m.insert("tactics".into(), json!(ix.links(tactics.iter().copied())));
     let subs = kb.subtechniques_of(id);
     m.insert("subtechniques".into(), json!(ix.links(subs)));

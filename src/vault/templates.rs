@@ -37,6 +37,16 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("analytic.md", include_str!("../../templates/analytic.md")),
     ("asset.md", include_str!("../../templates/asset.md")),
     ("revoked.md", include_str!("../../templates/revoked.md")),
+    (
+        "rule_table.md",
+        include_str!("../../templates/rule_table.md"),
+    ),
+    ("rule.md", include_str!("../../templates/rule.md")),
+    ("atomic.md", include_str!("../../templates/atomic.md")),
+    (
+        "link_report.md",
+        include_str!("../../templates/link_report.md"),
+    ),
 ];
 
 /// The compiled template set.

@@ -1,0 +1,217 @@
+//! Atomic Red Team tests: reading an `atomics/` folder (`T*/T*.yaml`).
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::tags::technique_id;
+use crate::yaml::{Node, Yaml};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// An input argument of a test.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct InputArgument {
+    pub name: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub default: String,
+}
+
+/// A prerequisite of a test.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Dependency {
+    pub description: String,
+    pub prereq_command: String,
+    pub get_prereq_command: String,
+}
+
+/// One atomic test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AtomicTest {
+    /// The technique, normalised (`T1059.006`).
+    pub technique: String,
+    /// The file's `display_name`.
+    pub technique_name: String,
+    pub file: PathBuf,
+    /// Position of the test in its file, from 1 (as in `Invoke-AtomicTest -TestNumbers`).
+    pub number: usize,
+    pub line: usize,
+    pub name: String,
+    pub guid: String,
+    pub description: String,
+    pub platforms: Vec<String>,
+    pub input_arguments: Vec<InputArgument>,
+    pub dependency_executor: Option<String>,
+    pub dependencies: Vec<Dependency>,
+    /// Executor name: `powershell`, `command_prompt`, `sh`, `bash`, `manual`.
+    pub executor: String,
+    pub command: Option<String>,
+    pub cleanup_command: Option<String>,
+    /// Steps of a manual test.
+    pub steps: Option<String>,
+    pub elevation_required: bool,
+}
+
+fn text(n: Option<&Node>) -> String {
+    n.and_then(Node::as_scalar_text).unwrap_or_default()
+}
+
+fn opt_text(n: Option<&Node>) -> Option<String> {
+    n.and_then(Node::as_scalar_text)
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// Read the tests of one technique file.
+pub fn parse_file(path: &Path, content: &str, diags: &Diagnostics) -> Vec<AtomicTest> {
+    let doc = match crate::yaml::parse_document(content) {
+        Ok(d) => d,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("atomics", format!("YAML error: {}", e.message))
+                    .in_file(path)
+                    .at(e.line, e.column),
+            );
+            return Vec::new();
+        }
+    };
+    let at = |n: &Node, msg: String| {
+        Diagnostic::error("atomics", msg)
+            .in_file(path)
+            .at(Some(n.line), Some(n.column))
+    };
+    let Some(technique) = doc
+        .get("attack_technique")
+        .and_then(Node::as_scalar_text)
+        .and_then(|t| technique_id(&t))
+    else {
+        diags.push(at(&doc, "missing or invalid `attack_technique`".into()));
+        return Vec::new();
+    };
+    let technique_name = text(doc.get("display_name"));
+    let Some(Yaml::Seq(tests)) = doc.get("atomic_tests").map(|n| &n.value) else {
+        diags.push(at(&doc, "missing `atomic_tests` list".into()));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, t) in tests.iter().enumerate() {
+        let name = text(t.get("name"));
+        let Some(exec) = t.get("executor") else {
+            diags.push(at(
+                t,
+                format!("test {} `{name}` has no `executor`; skipped", i + 1),
+            ));
+            continue;
+        };
+        if name.is_empty() {
+            diags.push(at(t, format!("test {} has no `name`; skipped", i + 1)));
+            continue;
+        }
+        let platforms = match t.get("supported_platforms").map(|n| &n.value) {
+            Some(Yaml::Seq(p)) => p.iter().filter_map(Node::as_scalar_text).collect(),
+            _ => Vec::new(),
+        };
+        let input_arguments = match t.get("input_arguments").map(|n| &n.value) {
+            Some(Yaml::Map(m)) => m
+                .iter()
+                .map(|(k, v)| InputArgument {
+                    name: text(Some(k)),
+                    description: text(v.get("description")),
+                    kind: text(v.get("type")),
+                    default: text(v.get("default")),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let dependencies = match t.get("dependencies").map(|n| &n.value) {
+            Some(Yaml::Seq(d)) => d
+                .iter()
+                .map(|d| Dependency {
+                    description: text(d.get("description")),
+                    prereq_command: text(d.get("prereq_command")),
+                    get_prereq_command: text(d.get("get_prereq_command")),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        out.push(AtomicTest {
+            technique: technique.clone(),
+            technique_name: technique_name.clone(),
+            file: path.to_path_buf(),
+            number: i + 1,
+            line: t.line,
+            name,
+            guid: text(t.get("auto_generated_guid")),
+            description: text(t.get("description")),
+            platforms,
+            input_arguments,
+            dependency_executor: opt_text(t.get("dependency_executor_name")),
+            dependencies,
+            executor: text(exec.get("name")),
+            command: opt_text(exec.get("command")),
+            cleanup_command: opt_text(exec.get("cleanup_command")),
+            steps: opt_text(exec.get("steps")),
+            elevation_required: matches!(
+                exec.get("elevation_required").map(|n| &n.value),
+                Some(Yaml::Bool(true))
+            ),
+        });
+    }
+    out
+}
+
+/// Read every `T*/T*.yaml` under an `atomics/` folder.
+pub fn load(dir: &Path, diags: &Diagnostics) -> Vec<AtomicTest> {
+    if !dir.is_dir() {
+        diags.push(Diagnostic::error("atomics", "no such folder").in_file(dir));
+        return Vec::new();
+    }
+    let files: Vec<PathBuf> = WalkDir::new(dir)
+        .max_depth(2)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy();
+            e.file_type().is_file()
+                && n.starts_with('T')
+                && (n.ends_with(".yaml") || n.ends_with(".yml"))
+        })
+        .map(|e| e.into_path())
+        .collect();
+    if files.is_empty() {
+        diags.push(
+            Diagnostic::warning("atomics", "no T*/T*.yaml technique files found").in_file(dir),
+        );
+    }
+    files
+        .par_iter()
+        .flat_map_iter(|f| match std::fs::read_to_string(f) {
+            Ok(t) => parse_file(f, &t, diags),
+            Err(e) => {
+                diags.push(Diagnostic::error("atomics", format!("cannot read: {e}")).in_file(f));
+                Vec::new()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_tests_with_arguments() {
+        let y = "attack_technique: T1059.006\ndisplay_name: 'Python'\natomic_tests:\n- name: Run\n  auto_generated_guid: abc\n  description: d\n  supported_platforms: [linux]\n  input_arguments:\n    url:\n      description: u\n      type: url\n      default: http://x\n  executor:\n    name: sh\n    elevation_required: true\n    command: |\n      python -c 'print(1)'\n- name: NoExec\n";
+        let ds = Diagnostics::new();
+        let t = parse_file(Path::new("T1059.006.yaml"), y, &ds);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].technique, "T1059.006");
+        assert_eq!(t[0].input_arguments[0].default, "http://x");
+        assert!(t[0].elevation_required);
+        assert_eq!(
+            ds.sorted().len(),
+            1,
+            "the test without executor is reported"
+        );
+    }
+}

@@ -1,0 +1,245 @@
+//! Linking rules and tests to ATT&CK: tags → techniques, tactics, groups,
+//! software; rule ↔ atomic test through Sigma `simulation:` entries; stubs for
+//! technique IDs the loaded ATT&CK data lacks.
+
+use super::attack::{Kb, Kind, ObjId};
+use crate::atomics::AtomicTest;
+use crate::sigma::SigmaRule;
+use crate::tags::{TagRef, parse_tag};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What one rule's tags point at.
+#[derive(Debug, Clone, Default)]
+pub struct RuleLinks {
+    /// Technique notes (after following revocations), sorted, unique.
+    pub techniques: Vec<ObjId>,
+    pub tactics: Vec<ObjId>,
+    /// Tactic short names that no loaded tactic has.
+    pub unknown_tactics: Vec<String>,
+    pub actors: Vec<ObjId>,
+    /// Tags of other namespaces, as note tags.
+    pub other_tags: Vec<String>,
+}
+
+/// A technique ID named by rules or tests that is not (or not fully) in ATT&CK.
+#[derive(Debug, Clone, Default)]
+pub struct LinkIssue {
+    pub rules: BTreeSet<usize>,
+    pub tests: BTreeSet<usize>,
+}
+
+/// All cross-source links of a build.
+#[derive(Debug, Default)]
+pub struct Links {
+    pub rule_links: Vec<RuleLinks>,
+    /// Technique → rules tagged with it directly.
+    pub technique_rules: HashMap<ObjId, Vec<usize>>,
+    /// Technique → atomic tests of it.
+    pub technique_tests: HashMap<ObjId, Vec<usize>>,
+    pub tactic_rules: HashMap<ObjId, Vec<usize>>,
+    pub actor_rules: HashMap<ObjId, Vec<usize>>,
+    /// Test → rules whose `simulation:` names it.
+    pub test_rules: HashMap<usize, Vec<usize>>,
+    /// Rule → tests its `simulation:` names.
+    pub rule_tests: HashMap<usize, Vec<usize>>,
+    /// Technique IDs absent from the loaded ATT&CK data (stub notes).
+    pub missing_techniques: BTreeMap<String, LinkIssue>,
+    /// Technique IDs that were revoked: old ID → (replacement, rules, tests).
+    pub revoked_techniques: BTreeMap<String, (ObjId, LinkIssue)>,
+    /// Technique IDs that are deprecated and left out (stub notes too).
+    pub deprecated_techniques: BTreeMap<String, LinkIssue>,
+    /// Tactic short names no loaded tactic has → rules.
+    pub unknown_tactics: BTreeMap<String, BTreeSet<usize>>,
+    /// `simulation:` GUIDs that match no loaded test: (rule, guid).
+    pub unknown_simulations: Vec<(usize, String)>,
+    /// `related:` ids that match no loaded rule: (rule, id).
+    pub unknown_related: Vec<(usize, String)>,
+    /// Rule id → rule index.
+    pub rule_by_id: HashMap<String, usize>,
+}
+
+enum Resolved {
+    Note(ObjId),
+    Missing,
+}
+
+/// Resolve a technique ID, adding a stub to the knowledge base when needed.
+fn technique(
+    kb: &mut Kb,
+    links: &mut Links,
+    id: &str,
+    name_hint: &str,
+    rule: Option<usize>,
+    test: Option<usize>,
+) -> ObjId {
+    let record = |issue: &mut LinkIssue| {
+        if let Some(r) = rule {
+            issue.rules.insert(r);
+        }
+        if let Some(t) = test {
+            issue.tests.insert(t);
+        }
+    };
+    let found = kb
+        .by_attack_id(id)
+        .filter(|&o| kb.get(o).kind == Kind::Technique);
+    let resolved = match found {
+        Some(o) if kb.get(o).stub.is_some() => Resolved::Note(o),
+        Some(o) => match kb.link_target(o) {
+            Some(t) if t == o => Resolved::Note(t),
+            Some(t) => {
+                let e = links
+                    .revoked_techniques
+                    .entry(id.to_string())
+                    .or_insert((t, LinkIssue::default()));
+                record(&mut e.1);
+                Resolved::Note(t)
+            }
+            None => {
+                record(
+                    links
+                        .deprecated_techniques
+                        .entry(id.to_string())
+                        .or_default(),
+                );
+                Resolved::Missing
+            }
+        },
+        None => {
+            record(links.missing_techniques.entry(id.to_string()).or_default());
+            Resolved::Missing
+        }
+    };
+    match resolved {
+        Resolved::Note(o) => o,
+        Resolved::Missing => {
+            let reason = if found.is_some() {
+                "deprecated in the loaded ATT&CK data"
+            } else {
+                "not in the loaded ATT&CK data (newer or unknown ID)"
+            };
+            let name = if name_hint.is_empty() {
+                "Unknown technique"
+            } else {
+                name_hint
+            };
+            kb.add_stub(id, name, reason)
+        }
+    }
+}
+
+/// Link rules and tests to the knowledge base (adding stub techniques).
+pub fn link(kb: &mut Kb, rules: &[SigmaRule], tests: &[AtomicTest]) -> Links {
+    let mut links = Links::default();
+    let mut tactic_by_short: HashMap<String, ObjId> = HashMap::new();
+    for t in kb.included_of(Kind::Tactic) {
+        if let Some(s) = &kb.get(t).stix.x_mitre_shortname {
+            // Enterprise first (included_of sorts by ID, TA0001… before mobile TA0027…).
+            tactic_by_short.entry(s.clone()).or_insert(t);
+        }
+    }
+    // Test names give stubs a readable name.
+    let mut names: HashMap<String, String> = HashMap::new();
+    for t in tests {
+        names
+            .entry(t.technique.clone())
+            .or_insert_with(|| t.technique_name.clone());
+    }
+    for (ti, t) in tests.iter().enumerate() {
+        let o = technique(
+            kb,
+            &mut links,
+            &t.technique,
+            &t.technique_name,
+            None,
+            Some(ti),
+        );
+        links.technique_tests.entry(o).or_default().push(ti);
+    }
+    for (ri, r) in rules.iter().enumerate() {
+        if let Some(id) = &r.id {
+            links.rule_by_id.entry(id.clone()).or_insert(ri);
+        }
+        let mut rl = RuleLinks::default();
+        for tag in &r.tags {
+            match parse_tag(tag) {
+                TagRef::Technique(id) => {
+                    let hint = names.get(&id).cloned().unwrap_or_default();
+                    let o = technique(kb, &mut links, &id, &hint, Some(ri), None);
+                    rl.techniques.push(o);
+                }
+                TagRef::Tactic(short) => match tactic_by_short.get(&short) {
+                    Some(&t) => rl.tactics.push(t),
+                    None => {
+                        links
+                            .unknown_tactics
+                            .entry(short.clone())
+                            .or_default()
+                            .insert(ri);
+                        rl.unknown_tactics.push(short);
+                    }
+                },
+                TagRef::Group(id) | TagRef::Software(id) | TagRef::Campaign(id) => {
+                    match kb.by_attack_id(&id).and_then(|o| kb.link_target(o)) {
+                        Some(o) => rl.actors.push(o),
+                        None => rl
+                            .other_tags
+                            .push(crate::tags::note_tag(&format!("attack_{id}"))),
+                    }
+                }
+                TagRef::Other(t) => rl.other_tags.push(t),
+            }
+        }
+        for v in [&mut rl.techniques, &mut rl.tactics, &mut rl.actors] {
+            kb.sort_by_id(v);
+            v.dedup();
+        }
+        for &t in &rl.techniques {
+            links.technique_rules.entry(t).or_default().push(ri);
+        }
+        for &t in &rl.tactics {
+            links.tactic_rules.entry(t).or_default().push(ri);
+        }
+        for &a in &rl.actors {
+            links.actor_rules.entry(a).or_default().push(ri);
+        }
+        links.rule_links.push(rl);
+    }
+    let test_by_guid: HashMap<&str, usize> = tests
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !t.guid.is_empty())
+        .map(|(i, t)| (t.guid.as_str(), i))
+        .collect();
+    for (ri, r) in rules.iter().enumerate() {
+        for s in &r.simulation {
+            if s.atomic_guid.is_empty() {
+                continue;
+            }
+            match test_by_guid.get(s.atomic_guid.as_str()) {
+                Some(&ti) => {
+                    links.rule_tests.entry(ri).or_default().push(ti);
+                    links.test_rules.entry(ti).or_default().push(ri);
+                }
+                None if !tests.is_empty() => {
+                    links.unknown_simulations.push((ri, s.atomic_guid.clone()))
+                }
+                None => {}
+            }
+        }
+        for rel in &r.related {
+            if !links.rule_by_id.contains_key(&rel.id) {
+                links.unknown_related.push((ri, rel.id.clone()));
+            }
+        }
+    }
+    for v in links
+        .test_rules
+        .values_mut()
+        .chain(links.rule_tests.values_mut())
+    {
+        v.sort_unstable();
+        v.dedup();
+    }
+    links
+}

@@ -1,0 +1,929 @@
+//! The Sigma rule model, shared by the vault and the matcher: detection rules,
+//! correlation rules and filter rules, read from YAML nodes and checked against
+//! the specification.
+
+use super::condition::{self, Cond};
+use super::modifiers::{Modifier, validate_chain};
+use crate::yaml::{Node, Yaml};
+use std::path::PathBuf;
+
+/// A problem with one rule, at a position in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+fn err(node: &Node, msg: impl Into<String>) -> RuleError {
+    RuleError {
+        message: msg.into(),
+        line: node.line,
+        column: node.column,
+    }
+}
+
+/// A scalar value of a detection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Null,
+}
+
+impl Value {
+    fn from_node(n: &Node) -> Option<Value> {
+        Some(match &n.value {
+            Yaml::Str(s) => Value::Str(s.clone()),
+            Yaml::Int(i) => Value::Int(*i),
+            Yaml::UInt(u) => Value::Str(u.to_string()),
+            Yaml::Float(f) => Value::Float(*f),
+            Yaml::Bool(b) => Value::Bool(*b),
+            Yaml::Null => Value::Null,
+            Yaml::Seq(_) | Yaml::Map(_) => return None,
+        })
+    }
+    /// The value as text (numbers and booleans in canonical form).
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            Value::Str(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Null => None,
+        }
+    }
+}
+
+/// One `field|modifiers: values` entry of a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldSpec {
+    /// The field; `None` for keyword entries such as `'|all': [...]`.
+    pub field: Option<String>,
+    pub modifiers: Vec<Modifier>,
+    /// The values, OR-ed (AND-ed with the `all` modifier).
+    pub values: Vec<Value>,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// An item of a list search.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchItem {
+    /// A keyword searched in the whole event.
+    Keyword(Value),
+    /// A map of field conditions (AND).
+    Fields(Vec<FieldSpec>),
+}
+
+/// A search identifier's definition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Search {
+    /// A map: every entry must match.
+    Fields(Vec<FieldSpec>),
+    /// A list: any item may match.
+    List(Vec<SearchItem>),
+}
+
+/// The `detection` section (also the body of a filter rule).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    /// Search identifiers in document order.
+    pub searches: Vec<(String, Search)>,
+    /// The condition text(s); several are OR-ed.
+    pub condition_text: Vec<String>,
+    pub conditions: Vec<Cond>,
+}
+
+impl Detection {
+    pub fn search(&self, name: &str) -> Option<&Search> {
+        self.searches
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s)
+    }
+}
+
+/// `logsource`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogSource {
+    pub category: Option<String>,
+    pub product: Option<String>,
+    pub service: Option<String>,
+    pub definition: Option<String>,
+}
+
+/// An entry of `related`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub id: String,
+    pub kind: String,
+}
+
+/// An entry of `simulation` (SigmaHQ): the Atomic Red Team test that exercises the rule.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Simulation {
+    pub kind: String,
+    pub name: String,
+    pub technique: String,
+    pub atomic_guid: String,
+}
+
+/// A correlation condition: `gt: 10`, `gte`, `lt`, `lte`, `eq`, `neq`, plus the
+/// `field` that value aggregations read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CorrelationCondition {
+    pub ops: Vec<(String, f64)>,
+    pub field: Option<String>,
+}
+
+/// The `correlation` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correlation {
+    pub kind: String,
+    pub rules: Vec<String>,
+    pub group_by: Vec<String>,
+    /// Time span in seconds.
+    pub timespan: u64,
+    pub timespan_text: String,
+    pub condition: Option<CorrelationCondition>,
+    /// Field aliases: alias → (rule → field).
+    pub aliases: Vec<(String, Vec<(String, String)>)>,
+    pub generate: bool,
+}
+
+/// The `filter` section of a filter rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub rules: Vec<String>,
+    pub detection: Detection,
+}
+
+/// Which of the three rule types a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    Detection,
+    Correlation,
+    Filter,
+}
+
+/// One Sigma rule document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigmaRule {
+    pub path: PathBuf,
+    /// Index of the document in its file (0-based).
+    pub document: usize,
+    /// Line where the document starts.
+    pub line: usize,
+    pub kind: RuleKind,
+    pub title: String,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub status: Option<String>,
+    pub level: Option<String>,
+    pub description: Option<String>,
+    pub license: Option<String>,
+    pub author: Option<String>,
+    pub taxonomy: Option<String>,
+    /// ISO date (`YYYY-MM-DD`), from either `2023-02-20` or `2023/02/20`.
+    pub date: Option<String>,
+    pub modified: Option<String>,
+    pub references: Vec<String>,
+    pub tags: Vec<String>,
+    pub falsepositives: Vec<String>,
+    pub fields: Vec<String>,
+    pub scope: Vec<String>,
+    pub related: Vec<Related>,
+    pub logsource: LogSource,
+    pub detection: Option<Detection>,
+    pub correlation: Option<Correlation>,
+    pub filter: Option<Filter>,
+    pub simulation: Vec<Simulation>,
+    pub regression_tests_path: Option<String>,
+    /// The document's YAML text, as written.
+    pub source: String,
+}
+
+pub const STATUSES: [&str; 5] = [
+    "stable",
+    "test",
+    "experimental",
+    "deprecated",
+    "unsupported",
+];
+pub const LEVELS: [&str; 5] = ["informational", "low", "medium", "high", "critical"];
+const RELATED_TYPES: [&str; 5] = ["derived", "obsolete", "merged", "renamed", "similar"];
+const CORRELATION_TYPES: [&str; 7] = [
+    "event_count",
+    "value_count",
+    "temporal",
+    "temporal_ordered",
+    "value_sum",
+    "value_avg",
+    "value_percentile",
+];
+
+/// Rank of a level for sorting (critical first).
+pub fn level_rank(level: Option<&str>) -> usize {
+    match level {
+        Some("critical") => 0,
+        Some("high") => 1,
+        Some("medium") => 2,
+        Some("low") => 3,
+        Some("informational") => 4,
+        _ => 5,
+    }
+}
+
+struct Ctx {
+    errors: Vec<RuleError>,
+}
+
+impl Ctx {
+    fn string(&mut self, doc: &Node, key: &str) -> Option<String> {
+        let n = doc.get(key)?;
+        match &n.value {
+            Yaml::Null => None,
+            Yaml::Seq(_) | Yaml::Map(_) => {
+                self.errors.push(err(
+                    n,
+                    format!("`{key}` must be a string, not a {}", n.type_name()),
+                ));
+                None
+            }
+            _ => n.as_scalar_text(),
+        }
+    }
+    fn string_list(&mut self, doc: &Node, key: &str) -> Vec<String> {
+        let Some(n) = doc.get(key) else {
+            return Vec::new();
+        };
+        match &n.value {
+            Yaml::Null => Vec::new(),
+            Yaml::Seq(items) => items
+                .iter()
+                .filter_map(|i| match i.as_scalar_text() {
+                    Some(s) => Some(s),
+                    None if i.is_null() => None,
+                    None => {
+                        self.errors.push(err(
+                            i,
+                            format!("items of `{key}` must be strings, not a {}", i.type_name()),
+                        ));
+                        None
+                    }
+                })
+                .collect(),
+            _ => n.as_scalar_text().into_iter().collect(),
+        }
+    }
+    fn date(&mut self, doc: &Node, key: &str) -> Option<String> {
+        let n = doc.get(key)?;
+        let text = n.as_scalar_text()?;
+        let ok = crate::vault::frontmatter::iso_date(&text).filter(|_| text.trim().len() == 10);
+        if ok.is_none() {
+            self.errors.push(err(
+                n,
+                format!("`{key}` must be a date like 2023-02-20 (or 2023/02/20), not `{text}`"),
+            ));
+        }
+        ok
+    }
+}
+
+/// Read one document of a rule file.
+pub fn from_node(
+    doc: &Node,
+    path: PathBuf,
+    document: usize,
+    source: String,
+) -> Result<SigmaRule, Vec<RuleError>> {
+    let mut c = Ctx { errors: Vec::new() };
+    if !matches!(doc.value, Yaml::Map(_)) {
+        return Err(vec![err(
+            doc,
+            format!("a rule must be a YAML map, not a {}", doc.type_name()),
+        )]);
+    }
+    if let Some(a) = doc.get("action") {
+        return Err(vec![err(
+            a,
+            "`action` rule collections (global/reset/repeat) are not part of Sigma 2; split them into separate rules",
+        )]);
+    }
+    let title = c.string(doc, "title");
+    if title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        c.errors.push(err(doc, "missing required field `title`"));
+    }
+    let kind = if doc.get("correlation").is_some() {
+        RuleKind::Correlation
+    } else if doc.get("filter").is_some() {
+        RuleKind::Filter
+    } else {
+        RuleKind::Detection
+    };
+    let status = c.string(doc, "status");
+    if let (Some(s), Some(n)) = (&status, doc.get("status"))
+        && !STATUSES.contains(&s.as_str())
+    {
+        c.errors.push(err(
+            n,
+            format!(
+                "unknown status `{s}` (expected one of {})",
+                STATUSES.join(", ")
+            ),
+        ));
+    }
+    let level = c.string(doc, "level");
+    if let (Some(l), Some(n)) = (&level, doc.get("level"))
+        && !LEVELS.contains(&l.as_str())
+    {
+        c.errors.push(err(
+            n,
+            format!(
+                "unknown level `{l}` (expected one of {})",
+                LEVELS.join(", ")
+            ),
+        ));
+    }
+    let date = c.date(doc, "date");
+    let modified = c.date(doc, "modified");
+    let mut related = Vec::new();
+    if let Some(r) = doc.get("related") {
+        match &r.value {
+            Yaml::Seq(items) => {
+                for i in items {
+                    let id = i.get("id").and_then(Node::as_scalar_text);
+                    let t = i.get("type").and_then(Node::as_scalar_text);
+                    match (id, t) {
+                        (Some(id), Some(t)) => {
+                            if !RELATED_TYPES.contains(&t.as_str()) {
+                                c.errors.push(err(i, format!("unknown related type `{t}`")));
+                            }
+                            related.push(Related { id, kind: t });
+                        }
+                        _ => c
+                            .errors
+                            .push(err(i, "`related` entries need `id` and `type`")),
+                    }
+                }
+            }
+            Yaml::Null => {}
+            _ => c.errors.push(err(r, "`related` must be a list")),
+        }
+    }
+    let logsource = match doc.get("logsource") {
+        Some(ls) if matches!(ls.value, Yaml::Map(_)) => LogSource {
+            category: c.string(ls, "category"),
+            product: c.string(ls, "product"),
+            service: c.string(ls, "service"),
+            definition: c.string(ls, "definition"),
+        },
+        Some(ls) => {
+            c.errors.push(err(ls, "`logsource` must be a map"));
+            LogSource::default()
+        }
+        None => {
+            if kind != RuleKind::Correlation {
+                c.errors
+                    .push(err(doc, "missing required field `logsource`"));
+            }
+            LogSource::default()
+        }
+    };
+    let mut detection = None;
+    let mut correlation = None;
+    let mut filter = None;
+    match kind {
+        RuleKind::Detection => match doc.get("detection") {
+            Some(d) => detection = parse_detection(d, &mut c.errors, true),
+            None => c
+                .errors
+                .push(err(doc, "missing required field `detection`")),
+        },
+        RuleKind::Correlation => {
+            correlation = doc
+                .get("correlation")
+                .and_then(|n| parse_correlation(n, &mut c.errors))
+        }
+        RuleKind::Filter => {
+            if let Some(f) = doc.get("filter") {
+                let rules = c.string_list(f, "rules");
+                if rules.is_empty() {
+                    c.errors.push(err(
+                        f,
+                        "a filter needs `rules`: the ids or names of the rules it applies to",
+                    ));
+                }
+                if let Some(d) = parse_detection(f, &mut c.errors, false) {
+                    filter = Some(Filter {
+                        rules,
+                        detection: d,
+                    });
+                }
+            }
+        }
+    }
+    let simulation = doc
+        .get("simulation")
+        .map(|s| match &s.value {
+            Yaml::Seq(items) => items
+                .iter()
+                .map(|i| Simulation {
+                    kind: i
+                        .get("type")
+                        .and_then(Node::as_scalar_text)
+                        .unwrap_or_default(),
+                    name: i
+                        .get("name")
+                        .and_then(Node::as_scalar_text)
+                        .unwrap_or_default(),
+                    technique: i
+                        .get("technique")
+                        .and_then(Node::as_scalar_text)
+                        .unwrap_or_default(),
+                    atomic_guid: i
+                        .get("atomic_guid")
+                        .and_then(Node::as_scalar_text)
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .unwrap_or_default();
+    let rule = SigmaRule {
+        path,
+        document,
+        line: doc.line,
+        kind,
+        title: title.unwrap_or_default(),
+        id: c.string(doc, "id"),
+        name: c.string(doc, "name"),
+        status,
+        level,
+        description: c.string(doc, "description"),
+        license: c.string(doc, "license"),
+        author: c.string(doc, "author"),
+        taxonomy: c.string(doc, "taxonomy"),
+        date,
+        modified,
+        references: c.string_list(doc, "references"),
+        tags: c.string_list(doc, "tags"),
+        falsepositives: c.string_list(doc, "falsepositives"),
+        fields: c.string_list(doc, "fields"),
+        scope: c.string_list(doc, "scope"),
+        related,
+        logsource,
+        detection,
+        correlation,
+        filter,
+        simulation,
+        regression_tests_path: c.string(doc, "regression_tests_path"),
+        source,
+    };
+    if c.errors.is_empty() {
+        Ok(rule)
+    } else {
+        Err(c.errors)
+    }
+}
+
+fn parse_values(n: &Node, errors: &mut Vec<RuleError>, key: &str) -> Vec<Value> {
+    match &n.value {
+        Yaml::Seq(items) => {
+            let mut out = Vec::new();
+            for i in items {
+                match Value::from_node(i) {
+                    Some(v) => out.push(v),
+                    None => errors.push(err(
+                        i,
+                        format!(
+                            "`{key}`: a value list may only hold plain values, not a {}",
+                            i.type_name()
+                        ),
+                    )),
+                }
+            }
+            if out.is_empty() {
+                errors.push(err(n, format!("`{key}`: empty value list")));
+            }
+            out
+        }
+        Yaml::Map(_) => {
+            errors.push(err(n, format!("`{key}`: a field's value cannot be a map")));
+            Vec::new()
+        }
+        _ => Value::from_node(n).into_iter().collect(),
+    }
+}
+
+fn parse_field(key: &Node, val: &Node, errors: &mut Vec<RuleError>) -> Option<FieldSpec> {
+    let Some(k) = key.as_scalar_text() else {
+        errors.push(err(key, "a field name must be a string"));
+        return None;
+    };
+    let mut parts = k.split('|');
+    let field = parts.next().unwrap_or("");
+    let mut modifiers = Vec::new();
+    for m in parts {
+        match Modifier::parse(m) {
+            Some(m) => modifiers.push(m),
+            None => {
+                errors.push(err(key, format!("unknown modifier `{m}` in `{k}`")));
+                return None;
+            }
+        }
+    }
+    if let Err(e) = validate_chain(&modifiers) {
+        errors.push(err(key, format!("`{k}`: {e}")));
+        return None;
+    }
+    let before = errors.len();
+    let values = parse_values(val, errors, &k);
+    if errors.len() > before {
+        return None;
+    }
+    let check = |ok: bool, msg: &str, errors: &mut Vec<RuleError>| {
+        if !ok {
+            errors.push(err(val, format!("`{k}`: {msg}")));
+        }
+        ok
+    };
+    if modifiers.contains(&Modifier::Exists)
+        && !check(
+            values.len() == 1 && matches!(values[0], Value::Bool(_)),
+            "`exists` takes `true` or `false`",
+            errors,
+        )
+    {
+        return None;
+    }
+    if modifiers.iter().any(|m| m.is_comparison())
+        && !check(
+            values.iter().all(|v| match v {
+                Value::Int(_) | Value::Float(_) => true,
+                Value::Str(s) => s.trim().parse::<f64>().is_ok(),
+                _ => false,
+            }),
+            "numeric comparison needs numbers",
+            errors,
+        )
+    {
+        return None;
+    }
+    if values.len() > 1 && values.contains(&Value::Null) {
+        check(false, "`null` cannot be part of a list of values", errors);
+        return None;
+    }
+    if modifiers.contains(&Modifier::Re) {
+        for v in &values {
+            if let Value::Str(s) = v
+                && let Err(e) = regex::Regex::new(s)
+            {
+                let first = e.to_string().lines().last().unwrap_or("").to_string();
+                check(
+                    false,
+                    &format!("invalid regular expression: {first}"),
+                    errors,
+                );
+                return None;
+            }
+        }
+    }
+    Some(FieldSpec {
+        field: (!field.is_empty()).then(|| field.to_string()),
+        modifiers,
+        values,
+        line: key.line,
+        column: key.column,
+    })
+}
+
+fn parse_fields(map: &[(Node, Node)], errors: &mut Vec<RuleError>) -> Vec<FieldSpec> {
+    map.iter()
+        .filter_map(|(k, v)| parse_field(k, v, errors))
+        .collect()
+}
+
+/// Parse a `detection` map (or a filter body, whose `rules` key is skipped).
+fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) -> Option<Detection> {
+    let Yaml::Map(entries) = &d.value else {
+        errors.push(err(d, "`detection` must be a map"));
+        return None;
+    };
+    let before = errors.len();
+    let mut searches = Vec::new();
+    let mut condition_text = Vec::new();
+    let mut cond_node = None;
+    for (k, v) in entries {
+        let Some(name) = k.as_scalar_text() else {
+            errors.push(err(k, "a search identifier must be a string"));
+            continue;
+        };
+        match name.as_str() {
+            "condition" => {
+                cond_node = Some(v);
+                match &v.value {
+                    Yaml::Str(s) => condition_text.push(s.clone()),
+                    Yaml::Seq(items) => {
+                        for i in items {
+                            match i.as_str() {
+                                Some(s) => condition_text.push(s.to_string()),
+                                None => errors.push(err(i, "a condition must be a string")),
+                            }
+                        }
+                    }
+                    _ => errors.push(err(v, "a condition must be a string or a list of strings")),
+                }
+            }
+            "timeframe" if is_detection => {}
+            "rules" if !is_detection => {}
+            _ => {
+                let search = match &v.value {
+                    Yaml::Map(m) => Search::Fields(parse_fields(m, errors)),
+                    Yaml::Seq(items) => Search::List(
+                        items
+                            .iter()
+                            .filter_map(|i| match &i.value {
+                                Yaml::Map(m) => Some(SearchItem::Fields(parse_fields(m, errors))),
+                                Yaml::Seq(_) => {
+                                    errors.push(err(i, "nested lists are not allowed in a search"));
+                                    None
+                                }
+                                _ => Value::from_node(i).map(SearchItem::Keyword),
+                            })
+                            .collect(),
+                    ),
+                    Yaml::Null => {
+                        errors.push(err(v, format!("search `{name}` is empty")));
+                        continue;
+                    }
+                    _ => Search::List(
+                        Value::from_node(v)
+                            .map(SearchItem::Keyword)
+                            .into_iter()
+                            .collect(),
+                    ),
+                };
+                searches.push((name, search));
+            }
+        }
+    }
+    let Some(cn) = cond_node else {
+        errors.push(err(d, "missing `condition`"));
+        return None;
+    };
+    let mut conditions = Vec::new();
+    for text in &condition_text {
+        match condition::parse(text) {
+            Ok(c) => {
+                let mut refs = Vec::new();
+                c.references(&mut refs);
+                for (is_pattern, r) in refs {
+                    let found = if is_pattern {
+                        searches
+                            .iter()
+                            .any(|(n, _)| condition::pattern_matches(&r, n))
+                    } else {
+                        searches.iter().any(|(n, _)| n == &r)
+                    };
+                    if !found {
+                        let what = if is_pattern {
+                            "pattern"
+                        } else {
+                            "search identifier"
+                        };
+                        errors.push(err(cn, format!("condition `{text}`: {what} `{r}` matches no search in the detection")));
+                    }
+                }
+                conditions.push(c);
+            }
+            Err(e) => errors.push(RuleError {
+                message: format!("malformed condition `{text}`: {e}"),
+                line: cn.line,
+                // Exact for a plain scalar condition; a quoted one is off by the quote.
+                column: cn.column + e.position,
+            }),
+        }
+    }
+    if errors.len() > before {
+        return None;
+    }
+    Some(Detection {
+        searches,
+        condition_text,
+        conditions,
+    })
+}
+
+/// Parse a time span such as `5m`, `1h`, `30s`, `2d`, `1w`, `1M`, `1y` to seconds.
+pub fn parse_timespan(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let unit = s.chars().last()?;
+    let n: u64 = s[..s.len() - unit.len_utf8()].trim().parse().ok()?;
+    let mult = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 604_800,
+        'M' => 2_592_000,
+        'y' => 31_536_000,
+        _ => return None,
+    };
+    Some(n * mult)
+}
+
+fn parse_correlation(n: &Node, errors: &mut Vec<RuleError>) -> Option<Correlation> {
+    let before = errors.len();
+    let kind = n
+        .get("type")
+        .and_then(Node::as_scalar_text)
+        .unwrap_or_default();
+    if !CORRELATION_TYPES.contains(&kind.as_str()) {
+        errors.push(err(
+            n.get("type").unwrap_or(n),
+            format!(
+                "unknown correlation type `{kind}` (expected one of {})",
+                CORRELATION_TYPES.join(", ")
+            ),
+        ));
+    }
+    let list = |key: &str, errors: &mut Vec<RuleError>| -> Vec<String> {
+        match n.get(key).map(|x| &x.value) {
+            Some(Yaml::Seq(items)) => items.iter().filter_map(Node::as_scalar_text).collect(),
+            Some(Yaml::Str(s)) => vec![s.clone()],
+            Some(Yaml::Null) | None => Vec::new(),
+            Some(_) => {
+                errors.push(err(
+                    n.get(key).unwrap_or(n),
+                    format!("`{key}` must be a list"),
+                ));
+                Vec::new()
+            }
+        }
+    };
+    let rules = list("rules", errors);
+    if rules.is_empty() {
+        errors.push(err(n, "a correlation needs `rules`"));
+    }
+    let group_by = list("group-by", errors);
+    let timespan_text = n
+        .get("timespan")
+        .and_then(Node::as_scalar_text)
+        .unwrap_or_default();
+    let timespan = parse_timespan(&timespan_text);
+    if timespan.is_none() {
+        errors.push(err(n.get("timespan").unwrap_or(n), format!("`timespan` must be a number and a unit (s, m, h, d, w, M, y), not `{timespan_text}`")));
+    }
+    let condition = n.get("condition").map(|c| {
+        let mut cc = CorrelationCondition::default();
+        if let Yaml::Map(m) = &c.value {
+            for (k, v) in m {
+                let key = k.as_scalar_text().unwrap_or_default();
+                if key == "field" {
+                    cc.field = v.as_scalar_text();
+                    continue;
+                }
+                if !["gt", "gte", "lt", "lte", "eq", "neq"].contains(&key.as_str()) {
+                    errors.push(err(
+                        k,
+                        format!("unknown correlation condition operator `{key}`"),
+                    ));
+                    continue;
+                }
+                match v.as_scalar_text().and_then(|t| t.parse::<f64>().ok()) {
+                    Some(x) => cc.ops.push((key, x)),
+                    None => errors.push(err(v, format!("`{key}` needs a number"))),
+                }
+            }
+        } else {
+            errors.push(err(
+                c,
+                "a correlation `condition` must be a map such as `gte: 10`",
+            ));
+        }
+        cc
+    });
+    let needs_condition = !matches!(kind.as_str(), "temporal" | "temporal_ordered");
+    if needs_condition && condition.as_ref().is_none_or(|c| c.ops.is_empty()) {
+        errors.push(err(
+            n,
+            format!("a `{kind}` correlation needs a `condition`"),
+        ));
+    }
+    if kind.starts_with("value_") && condition.as_ref().is_none_or(|c| c.field.is_none()) {
+        errors.push(err(
+            n,
+            format!("a `{kind}` correlation needs `condition.field`"),
+        ));
+    }
+    let mut aliases = Vec::new();
+    if let Some(Yaml::Map(m)) = n.get("aliases").map(|a| &a.value) {
+        for (alias, per_rule) in m {
+            let mut v = Vec::new();
+            if let Yaml::Map(pr) = &per_rule.value {
+                for (r, f) in pr {
+                    if let (Some(r), Some(f)) = (r.as_scalar_text(), f.as_scalar_text()) {
+                        v.push((r, f));
+                    }
+                }
+            }
+            aliases.push((alias.as_scalar_text().unwrap_or_default(), v));
+        }
+    }
+    let generate = matches!(n.get("generate").map(|g| &g.value), Some(Yaml::Bool(true)));
+    if errors.len() > before {
+        return None;
+    }
+    Some(Correlation {
+        kind,
+        rules,
+        group_by,
+        timespan: timespan.unwrap_or(0),
+        timespan_text,
+        condition,
+        aliases,
+        generate,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_documents;
+
+    fn parse(text: &str) -> Result<SigmaRule, Vec<RuleError>> {
+        let docs = parse_documents(text).unwrap();
+        from_node(&docs[0], "t.yml".into(), 0, text.into())
+    }
+
+    const GOOD: &str = "title: T\nid: 1\nstatus: test\nlevel: high\ndate: 2023/02/20\nmodified: 2023-03-01\ntags:\n  - attack.t1059.006\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  sel:\n    Image|endswith: '\\python.exe'\n    CommandLine|contains|all: [' -c ', 'import']\n  filter:\n    - ParentImage: null\n    - 'keyword'\n  condition: sel and not filter\n";
+
+    #[test]
+    fn reads_a_detection_rule() {
+        let r = parse(GOOD).unwrap();
+        assert_eq!(r.date.as_deref(), Some("2023-02-20"));
+        assert_eq!(r.modified.as_deref(), Some("2023-03-01"));
+        let d = r.detection.unwrap();
+        let Search::Fields(f) = d.search("sel").unwrap() else {
+            panic!()
+        };
+        assert_eq!(f[1].modifiers, vec![Modifier::Contains, Modifier::All]);
+        assert_eq!(f[1].values.len(), 2);
+        assert_eq!((f[0].line, f[0].column), (14, 5));
+    }
+
+    fn first_error(text: &str) -> RuleError {
+        parse(text).unwrap_err().remove(0)
+    }
+
+    #[test]
+    fn spec_violations_are_errors_with_positions() {
+        let e = first_error(&GOOD.replace("Image|endswith", "Image|endwith"));
+        assert_eq!((e.line, e.column), (14, 5));
+        assert!(e.message.contains("unknown modifier `endwith`"));
+        let e = first_error(&GOOD.replace("sel and not filter", "sel and and filter"));
+        assert!(e.message.contains("malformed condition"), "{}", e.message);
+        let e = first_error(&GOOD.replace("date: 2023/02/20", "date: 2023/22/20"));
+        assert_eq!(e.line, 5);
+        let e = first_error(&GOOD.replace("title: T\n", ""));
+        assert!(e.message.contains("title"));
+        let e = first_error(&GOOD.replace("level: high", "level: severe"));
+        assert!(e.message.contains("unknown level"));
+        let e = first_error(&GOOD.replace("sel and not filter", "sel and not filtr"));
+        assert!(e.message.contains("filtr"));
+        let e =
+            first_error(&GOOD.replace("Image|endswith: '\\python.exe'", "Image|re: '(unclosed'"));
+        assert!(e.message.contains("regular expression"));
+    }
+
+    #[test]
+    fn correlation_and_filter_rules() {
+        let c = parse("title: C\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [User]\n  timespan: 5m\n  condition:\n    gte: 10\n").unwrap();
+        let corr = c.correlation.unwrap();
+        assert_eq!((corr.timespan, corr.ops_len()), (300, 1));
+        let e = parse("title: C\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5x\n  condition:\n    gte: 10\n").unwrap_err();
+        assert!(e[0].message.contains("timespan"));
+        let f = parse("title: F\nlogsource:\n  product: windows\nfilter:\n  rules: [abc]\n  selection:\n    User|startswith: adm_\n  condition: selection\n").unwrap();
+        assert_eq!(f.kind, RuleKind::Filter);
+        assert_eq!(f.filter.unwrap().rules, vec!["abc"]);
+    }
+
+    impl Correlation {
+        fn ops_len(&self) -> usize {
+            self.condition.as_ref().map_or(0, |c| c.ops.len())
+        }
+    }
+
+    #[test]
+    fn timespans() {
+        assert_eq!(parse_timespan("30s"), Some(30));
+        assert_eq!(parse_timespan("1h"), Some(3600));
+        assert_eq!(parse_timespan("1d"), Some(86400));
+        assert_eq!(parse_timespan("abc"), None);
+    }
+}

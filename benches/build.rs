@@ -3,7 +3,9 @@
 //!
 //! - `parse_enterprise`: read and parse the Enterprise v18.1 bundle only (the floor);
 //! - `model_enterprise`: parse plus building the linked model;
-//! - `build_enterprise`: the whole build, notes written to a fresh folder.
+//! - `build_enterprise`: the whole build, notes written to a fresh folder;
+//! - `model_full` / `build_full`: the same with all five SigmaHQ rule trees and
+//!   all Atomic Red Team tests.
 
 use attack_vault::build::{BuildConfig, build, load_model};
 use attack_vault::diag::Diagnostics;
@@ -51,6 +53,27 @@ fn benches(c: &mut Criterion) {
                 let cfg = BuildConfig {
                     out: dir.path().join("vault"),
                     ..cfg.clone()
+                };
+                build(&cfg, &Diagnostics::new()).unwrap();
+                dir
+            },
+        )
+    });
+    let trees = ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-placeholder", "rules-compliance"];
+    let full = BuildConfig {
+        attack: vec![bundle.clone()],
+        sigma: trees.iter().map(|t| data.join("sigma").join(t)).collect(),
+        atomics: Some(data.join("atomics/atomics")),
+        ..Default::default()
+    };
+    g.bench_function("model_full", |b| b.iter(|| load_model(&full, &Diagnostics::new()).unwrap()));
+    g.bench_function("build_full", |b| {
+        b.iter_with_setup(
+            || tempfile::tempdir().unwrap(),
+            |dir| {
+                let cfg = BuildConfig {
+                    out: dir.path().join("vault"),
+                    ..full.clone()
                 };
                 build(&cfg, &Diagnostics::new()).unwrap();
                 dir

@@ -75,6 +75,11 @@ fn golden_notes() {
         "Analytics/AN1264 Analytic 1264.md",
         "Data Components/DC0032 Process Creation.md",
         "Home.md",
+        "Link report.md",
+        "Detection Rules/Python Inline Command Execution.md",
+        "Detection Rules/Burst of Python Inline Commands.md",
+        "atomics/T1059.006-2 Python reverse shell to localhost.md",
+        "Techniques/T1059.004 Unknown technique.md",
     ] {
         let name = rel.replace(['/', ' ', '&'], "_");
         insta::assert_snapshot!(name, common::read(&v, rel));

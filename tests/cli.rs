@@ -1,0 +1,103 @@
+//! The command line: error reporting, summaries and exit codes.
+
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+}
+
+fn fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+#[test]
+fn broken_rules_are_reported_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["build", "--quiet", "--sigma"])
+        .arg(fixtures().join("rules"))
+        .arg("--atomics")
+        .arg(fixtures().join("atomics"))
+        .arg("--out")
+        .arg(dir.path().join("v"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "a broken rule never stops a build: {err}");
+    for (file, line, what) in [
+        ("unknown_modifier.yml", "6:9", "unknown modifier `endwith`"),
+        ("broken_yaml.yml", "", "YAML error"),
+        ("bad_condition.yml", "7:", "malformed condition"),
+        ("bad_date.yml", "2:", "must be a date"),
+        ("missing_logsource.yml", "1:", "missing required field `logsource`"),
+    ] {
+        let l = err.lines().find(|l| l.contains(file)).unwrap_or_else(|| panic!("{file} reported: {err}"));
+        assert!(l.contains(what), "{l}");
+        assert!(l.contains(&format!("{file}:{line}")), "position in {l}");
+    }
+    let v = dir.path().join("v");
+    assert!(v.join("Detection Rules/Fixture Python Inline.md").is_file());
+    assert!(!v.join("Detection Rules/Bad Modifier.md").exists());
+    assert!(v.join("atomics/T1059.006-1 Fixture test.md").is_file());
+}
+
+#[test]
+fn strict_turns_errors_into_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = bin()
+        .args(["build", "--quiet", "--strict", "--sigma"])
+        .arg(fixtures().join("rules"))
+        .arg("--out")
+        .arg(dir.path().join("v"))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let status = bin()
+        .args(["build", "--quiet", "--strict", "--sigma"])
+        .arg(fixtures().join("rules/good"))
+        .arg("--out")
+        .arg(dir.path().join("w"))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn unreadable_bundle_fails_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"objects\": [\n  {\"type\": }\n]}").unwrap();
+    let out = bin()
+        .args(["build", "--attack"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(dir.path().join("v"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.json:2:"), "{err}");
+    assert!(!dir.path().join("v").exists());
+}
+
+#[test]
+fn check_command_reports_broken_links() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.md"), "[[nowhere]]").unwrap();
+    let out = bin().arg("check").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unresolved link [[nowhere]]"));
+}
+
+#[test]
+fn dataview_flag_writes_live_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = bin().args(["build", "--quiet", "--dataview", "--out"]).arg(dir.path().join("v")).status().unwrap();
+    assert!(status.success());
+    let t = std::fs::read_to_string(dir.path().join("v/Techniques/T1059.006 Python.md")).unwrap();
+    assert!(t.contains("```dataview\nTABLE WITHOUT ID\nfile.link AS \"Name\""));
+    assert!(t.contains("FROM \"Detection Rules\" AND #T1059_006"));
+    assert!(t.contains("FROM \"atomics\" AND #T1059_006"));
+    let p = std::fs::read_to_string(dir.path().join("v/Techniques/T1059 Command and Scripting Interpreter.md")).unwrap();
+    assert!(p.contains("AND (#T1059 OR #T1059_001 OR #T1059_006)"), "parents query their sub-techniques too");
+}

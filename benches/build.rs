@@ -59,14 +59,22 @@ fn benches(c: &mut Criterion) {
             },
         )
     });
-    let trees = ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-placeholder", "rules-compliance"];
+    let trees = [
+        "rules",
+        "rules-emerging-threats",
+        "rules-threat-hunting",
+        "rules-placeholder",
+        "rules-compliance",
+    ];
     let full = BuildConfig {
         attack: vec![bundle.clone()],
         sigma: trees.iter().map(|t| data.join("sigma").join(t)).collect(),
         atomics: Some(data.join("atomics/atomics")),
         ..Default::default()
     };
-    g.bench_function("model_full", |b| b.iter(|| load_model(&full, &Diagnostics::new()).unwrap()));
+    g.bench_function("model_full", |b| {
+        b.iter(|| load_model(&full, &Diagnostics::new()).unwrap())
+    });
     g.bench_function("build_full", |b| {
         b.iter_with_setup(
             || tempfile::tempdir().unwrap(),

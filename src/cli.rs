@@ -26,6 +26,13 @@ pub enum Command {
     /// Exit codes: 0 success (warnings allowed); 1 input problems with --strict;
     /// 2 the build failed (nothing was written).
     Build(BuildArgs),
+    /// Run Sigma rules over event files (EVTX, JSON, JSONL; folders walked)
+    /// and report what fired.
+    ///
+    /// Exit codes: 0 the hunt ran (with or without detections); 1 some input
+    /// could not be read and --strict was given; 2 nothing could run (no
+    /// usable rule, unreadable mapping).
+    Match(MatchArgs),
     /// Check a vault: every wikilink and footnote resolves, no ATT&CK
     /// citation or raw attack.mitre.org link to a note is left.
     ///
@@ -75,6 +82,46 @@ pub struct BuildArgs {
     pub quiet: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// Sigma rule files or folders.
+    #[arg(long, short, value_name = "PATH", num_args = 1.., required = true)]
+    pub rules: Vec<PathBuf>,
+    /// Event files or folders (EVTX, JSON, JSONL; recognised by content).
+    #[arg(value_name = "EVENTS", required = true)]
+    pub events: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: crate::hunt::Format,
+    /// Only rules of this level or higher (informational, low, medium, high, critical).
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Option<String>,
+    /// Only rules with one of these statuses (repeatable).
+    #[arg(long, value_name = "STATUS")]
+    pub status: Vec<String>,
+    /// Only rules with one of these tags, e.g. `attack.t1059` or `T1059.001` (repeatable).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Logsource mapping replacing the built-in one (see mappings/windows.yml).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Mapping entries added to the built-in (or --mapping) ones (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub extra_mapping: Vec<PathBuf>,
+    /// Values of `expand` placeholders: YAML map of name → list of values.
+    #[arg(long, value_name = "FILE")]
+    pub placeholders: Option<PathBuf>,
+    /// Exit with status 1 if any rule or event file could not be read.
+    #[arg(long)]
+    pub strict: bool,
+    /// No progress display and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// List every skipped rule and every warning.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
 /// How many diagnostics of one category to print before summarising.
 const SHOW_PER_CATEGORY: usize = 20;
 
@@ -83,6 +130,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Build(a) => run_build(a),
         Command::Check { vault } => run_check(&vault),
+        Command::Match(a) => run_match(a),
     }
 }
 
@@ -187,5 +235,71 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+fn run_match(a: MatchArgs) -> ExitCode {
+    let cfg = crate::hunt::HuntConfig {
+        rules: a.rules,
+        events: a.events,
+        format: a.format,
+        min_level: a.level,
+        status: a.status,
+        tags: a.tag,
+        mapping: a.mapping,
+        extra_mapping: a.extra_mapping,
+        placeholders: a.placeholders,
+        progress: !a.quiet && std::io::stderr().is_terminal(),
+    };
+    let diags = Diagnostics::new();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout);
+    let result = crate::hunt::run(&cfg, &diags, &mut out);
+    drop(out);
+    print_diagnostics(&diags, a.verbose);
+    match result {
+        Ok(s) => {
+            if !a.quiet {
+                eprintln!(
+                    "{} events read from {} files; {} rules loaded, {} run, {} skipped; {} detections, {} correlation matches in {:.2?}",
+                    s.events,
+                    s.files,
+                    s.rules_loaded,
+                    s.rules_run,
+                    s.skipped.len(),
+                    s.detections,
+                    s.correlations,
+                    s.elapsed
+                );
+                let mut reasons: std::collections::BTreeMap<String, Vec<String>> =
+                    Default::default();
+                for (title, reason) in &s.skipped {
+                    let key = if reason.starts_with("placeholder") {
+                        "placeholders without values (--placeholders FILE)".to_string()
+                    } else {
+                        reason.clone()
+                    };
+                    reasons.entry(key).or_default().push(title.clone());
+                }
+                for (reason, titles) in reasons {
+                    if a.verbose {
+                        for t in &titles {
+                            eprintln!("  skipped: {t}: {reason}");
+                        }
+                    } else {
+                        eprintln!("  skipped {} rule(s): {reason}", titles.len());
+                    }
+                }
+            }
+            if a.strict && crate::hunt::had_errors(&diags) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -23,15 +23,25 @@ fn broken_rules_are_reported_and_skipped() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "a broken rule never stops a build: {err}");
+    assert!(
+        out.status.success(),
+        "a broken rule never stops a build: {err}"
+    );
     for (file, line, what) in [
         ("unknown_modifier.yml", "6:9", "unknown modifier `endwith`"),
         ("broken_yaml.yml", "", "YAML error"),
         ("bad_condition.yml", "7:", "malformed condition"),
         ("bad_date.yml", "2:", "must be a date"),
-        ("missing_logsource.yml", "1:", "missing required field `logsource`"),
+        (
+            "missing_logsource.yml",
+            "1:",
+            "missing required field `logsource`",
+        ),
     ] {
-        let l = err.lines().find(|l| l.contains(file)).unwrap_or_else(|| panic!("{file} reported: {err}"));
+        let l = err
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("{file} reported: {err}"));
         assert!(l.contains(what), "{l}");
         assert!(l.contains(&format!("{file}:{line}")), "position in {l}");
     }
@@ -92,12 +102,23 @@ fn check_command_reports_broken_links() {
 #[test]
 fn dataview_flag_writes_live_queries() {
     let dir = tempfile::tempdir().unwrap();
-    let status = bin().args(["build", "--quiet", "--dataview", "--out"]).arg(dir.path().join("v")).status().unwrap();
+    let status = bin()
+        .args(["build", "--quiet", "--dataview", "--out"])
+        .arg(dir.path().join("v"))
+        .status()
+        .unwrap();
     assert!(status.success());
     let t = std::fs::read_to_string(dir.path().join("v/Techniques/T1059.006 Python.md")).unwrap();
     assert!(t.contains("```dataview\nTABLE WITHOUT ID\nfile.link AS \"Name\""));
     assert!(t.contains("FROM \"Detection Rules\" AND #T1059_006"));
     assert!(t.contains("FROM \"atomics\" AND #T1059_006"));
-    let p = std::fs::read_to_string(dir.path().join("v/Techniques/T1059 Command and Scripting Interpreter.md")).unwrap();
-    assert!(p.contains("AND (#T1059 OR #T1059_001 OR #T1059_006)"), "parents query their sub-techniques too");
+    let p = std::fs::read_to_string(
+        dir.path()
+            .join("v/Techniques/T1059 Command and Scripting Interpreter.md"),
+    )
+    .unwrap();
+    assert!(
+        p.contains("AND (#T1059 OR #T1059_001 OR #T1059_006)"),
+        "parents query their sub-techniques too"
+    );
 }

@@ -1,0 +1,346 @@
+//! The `match` command: run Sigma rules over event files and report
+//! detections as a table, JSON, JSONL or CSV.
+
+use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::matcher::correlation::Correlator;
+use crate::matcher::mapping::Mapping;
+use crate::matcher::{Detection, Engine, EngineOptions, scan};
+use crate::sigma::SigmaRule;
+use crate::tags::{TagRef, parse_tag};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+/// Everything `match` needs.
+#[derive(Debug, Clone)]
+pub struct HuntConfig {
+    pub rules: Vec<PathBuf>,
+    pub events: Vec<PathBuf>,
+    pub format: Format,
+    /// Minimum level (informational < low < medium < high < critical).
+    pub min_level: Option<String>,
+    pub status: Vec<String>,
+    /// Keep only rules with one of these tags (`attack.t1059`, `T1059.001`, ...).
+    pub tags: Vec<String>,
+    pub mapping: Option<PathBuf>,
+    pub extra_mapping: Vec<PathBuf>,
+    pub placeholders: Option<PathBuf>,
+    pub progress: bool,
+}
+
+/// What a hunt found.
+#[derive(Debug, Default)]
+pub struct HuntSummary {
+    pub files: usize,
+    pub events: u64,
+    pub rules_loaded: usize,
+    pub rules_run: usize,
+    pub skipped: Vec<(String, String)>,
+    pub detections: u64,
+    pub correlations: usize,
+    pub elapsed: Duration,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    rule: &'a str,
+    rule_id: Option<&'a str>,
+    level: Option<&'a str>,
+    tags: &'a [String],
+    file: &'a str,
+    record: u64,
+    timestamp: Option<&'a str>,
+    computer: Option<&'a str>,
+    channel: Option<&'a str>,
+    event_id: Option<&'a str>,
+    fields: BTreeMap<&'a str, &'a str>,
+}
+
+fn row<'a>(r: &'a SigmaRule, d: &'a Detection) -> Row<'a> {
+    Row {
+        rule: &r.title,
+        rule_id: r.id.as_deref(),
+        level: r.level.as_deref(),
+        tags: &r.tags,
+        file: &d.event.file,
+        record: d.event.record,
+        timestamp: d.event.timestamp.as_deref(),
+        computer: d.event.computer.as_deref(),
+        channel: d.event.channel.as_deref(),
+        event_id: d.event.event_id.as_deref(),
+        fields: d
+            .fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+    }
+}
+
+fn level_ok(r: &SigmaRule, min: Option<&str>) -> bool {
+    let Some(min) = min else { return true };
+    crate::sigma::rule::level_rank(r.level.as_deref()) <= crate::sigma::rule::level_rank(Some(min))
+}
+
+fn tag_ok(r: &SigmaRule, wanted: &[TagRef]) -> bool {
+    wanted.is_empty() || r.tags.iter().any(|t| wanted.contains(&parse_tag(t)))
+}
+
+/// Load, filter and compile rules for a hunt.
+pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usize), Diagnostic> {
+    let set = crate::sigma::load(&cfg.rules, diags);
+    let loaded = set.rules.len();
+    let wanted: Vec<TagRef> = cfg.tags.iter().map(|t| parse_tag(t)).collect();
+    let keep: Vec<SigmaRule> = set
+        .rules
+        .into_iter()
+        .filter(|r| {
+            // Correlations and filters are kept: they act on the kept rules.
+            r.kind != crate::sigma::RuleKind::Detection
+                || (level_ok(r, cfg.min_level.as_deref())
+                    && (cfg.status.is_empty()
+                        || r.status.as_ref().is_some_and(|s| cfg.status.contains(s)))
+                    && tag_ok(r, &wanted))
+        })
+        .collect();
+    let mut mapping = match &cfg.mapping {
+        Some(p) => Mapping::from_file(p)?,
+        None => Mapping::builtin(),
+    };
+    for p in &cfg.extra_mapping {
+        mapping.extend(Mapping::from_file(p)?);
+    }
+    let mut opts = EngineOptions::default();
+    if let Some(p) = &cfg.placeholders {
+        opts.placeholders = read_placeholders(p)?;
+    }
+    Ok((Engine::new(keep, &mapping, &opts), loaded))
+}
+
+/// Read a placeholder file: YAML map of name → list of values.
+pub fn read_placeholders(
+    p: &std::path::Path,
+) -> Result<crate::matcher::compile::Placeholders, Diagnostic> {
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| Diagnostic::error("placeholders", format!("cannot read: {e}")).in_file(p))?;
+    let node = crate::yaml::parse_document(&text).map_err(|e| {
+        Diagnostic::error("placeholders", e.message)
+            .in_file(p)
+            .at(e.line, e.column)
+    })?;
+    let mut out = crate::matcher::compile::Placeholders::new();
+    if let crate::yaml::Yaml::Map(m) = &node.value {
+        for (k, v) in m {
+            let values = match &v.value {
+                crate::yaml::Yaml::Seq(items) => {
+                    items.iter().filter_map(|i| i.as_scalar_text()).collect()
+                }
+                _ => v.as_scalar_text().into_iter().collect(),
+            };
+            out.insert(k.as_scalar_text().unwrap_or_default(), values);
+        }
+    }
+    Ok(out)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Run a hunt, writing detections to `out` as they are found (table and
+/// JSON formats are written at the end, sorted).
+pub fn run(
+    cfg: &HuntConfig,
+    diags: &Diagnostics,
+    out: &mut (dyn Write + Send),
+) -> Result<HuntSummary, Diagnostic> {
+    let start = Instant::now();
+    let (engine, loaded) = load_engine(cfg, diags)?;
+    if engine.runnable() == 0 && engine.correlations.is_empty() {
+        return Err(Diagnostic::error("match", "no rule can run"));
+    }
+    let pb = if cfg.progress {
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed} {pos} events {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb.enable_steady_tick(Duration::from_millis(120));
+        pb
+    } else {
+        ProgressBar::hidden()
+    };
+    let correlator = Correlator::new(&engine);
+    let streaming = matches!(cfg.format, Format::Jsonl | Format::Csv);
+    let sink: Mutex<(Vec<Detection>, &mut (dyn Write + Send), bool)> =
+        Mutex::new((Vec::new(), out, false));
+    if cfg.format == Format::Csv {
+        let mut g = sink.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = writeln!(
+            g.1,
+            "timestamp,level,rule,rule_id,computer,channel,event_id,file,record,fields"
+        );
+    }
+    let stats = scan(&engine, &cfg.events, diags, |e, dets| {
+        pb.inc(1);
+        if correlator.is_active() {
+            correlator.record(e, &dets);
+        }
+        if dets.is_empty() {
+            return;
+        }
+        let mut g = sink.lock().unwrap_or_else(|p| p.into_inner());
+        if streaming {
+            for d in &dets {
+                let r = &engine.rules[d.rule];
+                let line = match cfg.format {
+                    Format::Jsonl => serde_json::to_string(&row(r, d)).unwrap_or_default(),
+                    _ => {
+                        let fields: Vec<String> =
+                            d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        [
+                            d.event.timestamp.clone().unwrap_or_default(),
+                            r.level.clone().unwrap_or_default(),
+                            r.title.clone(),
+                            r.id.clone().unwrap_or_default(),
+                            d.event.computer.clone().unwrap_or_default(),
+                            d.event.channel.clone().unwrap_or_default(),
+                            d.event.event_id.clone().unwrap_or_default(),
+                            d.event.file.to_string(),
+                            d.event.record.to_string(),
+                            fields.join("; "),
+                        ]
+                        .iter()
+                        .map(|s| csv_field(s))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                    }
+                };
+                if writeln!(g.1, "{line}").is_err() {
+                    g.2 = true;
+                }
+            }
+        } else {
+            g.0.extend(dets);
+        }
+    });
+    pb.finish_and_clear();
+    let hits = correlator.finish();
+    let (mut dets, out, _) = sink.into_inner().unwrap_or_else(|p| p.into_inner());
+    dets.sort_by(|a, b| {
+        (
+            a.event.timestamp.as_deref(),
+            &*a.event.file,
+            a.event.record,
+            a.rule,
+        )
+            .cmp(&(
+                b.event.timestamp.as_deref(),
+                &*b.event.file,
+                b.event.record,
+                b.rule,
+            ))
+    });
+    let io = |e: std::io::Error| Diagnostic::error("match", format!("cannot write output: {e}"));
+    match cfg.format {
+        Format::Json => {
+            let rows: Vec<Row> = dets.iter().map(|d| row(&engine.rules[d.rule], d)).collect();
+            let corr: Vec<serde_json::Value> = hits
+                .iter()
+                .map(|h| serde_json::json!({"rule": engine.rules[h.rule].title, "rule_id": engine.rules[h.rule].id, "level": engine.rules[h.rule].level, "correlation": h}))
+                .collect();
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &serde_json::json!({"detections": rows, "correlations": corr}),
+            )
+            .map_err(|e| io(e.into()))?;
+            writeln!(out).map_err(io)?;
+        }
+        Format::Table => {
+            for d in &dets {
+                let r = &engine.rules[d.rule];
+                let fields: Vec<String> =
+                    d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                writeln!(
+                    out,
+                    "{:<28} {:<8} {:<60} {:<16} {}#{} {}",
+                    d.event.timestamp.as_deref().unwrap_or("-"),
+                    r.level.as_deref().unwrap_or("-"),
+                    truncate(&r.title, 60),
+                    truncate(d.event.computer.as_deref().unwrap_or("-"), 16),
+                    d.event.file,
+                    d.event.record,
+                    truncate(&fields.join("  "), 160)
+                )
+                .map_err(io)?;
+            }
+            for h in &hits {
+                let r = &engine.rules[h.rule];
+                let group: Vec<String> = h.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                writeln!(
+                    out,
+                    "{:<28} {:<8} {:<60} correlation: {} events, value {} ({})",
+                    h.first.as_deref().unwrap_or("-"),
+                    r.level.as_deref().unwrap_or("-"),
+                    truncate(&r.title, 60),
+                    h.count,
+                    h.value,
+                    group.join(", ")
+                )
+                .map_err(io)?;
+            }
+        }
+        Format::Jsonl => {
+            for h in &hits {
+                let v = serde_json::json!({"rule": engine.rules[h.rule].title, "rule_id": engine.rules[h.rule].id, "level": engine.rules[h.rule].level, "correlation": h});
+                writeln!(out, "{v}").map_err(io)?;
+            }
+        }
+        Format::Csv => {}
+    }
+    out.flush().map_err(io)?;
+    let skipped = engine
+        .skipped
+        .iter()
+        .map(|s| (engine.rules[s.rule].title.clone(), s.reason.clone()))
+        .collect();
+    Ok(HuntSummary {
+        files: stats.files,
+        events: stats.events,
+        rules_loaded: loaded,
+        rules_run: engine.runnable(),
+        skipped,
+        detections: stats.detections,
+        correlations: hits.len(),
+        elapsed: start.elapsed(),
+    })
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+/// Whether the diagnostics hold errors (for exit codes).
+pub fn had_errors(d: &Diagnostics) -> bool {
+    d.count(Severity::Error) > 0
+}

@@ -1,0 +1,762 @@
+//! Compiling a rule's detection into matchers: every value is prepared once
+//! (lower-cased needles, wildcard fast paths, regexes, CIDR networks, encoded
+//! base64 forms) so that matching an event does no parsing at all.
+
+use super::pattern::{Pattern, Tok, tokenize, windash};
+use crate::events::{Event, FieldValue};
+use crate::sigma::condition::{Cond, Target, pattern_matches};
+use crate::sigma::modifiers::Modifier;
+use crate::sigma::rule::{Detection, FieldSpec, Search, SearchItem, Value};
+use base64::Engine as _;
+use std::collections::HashMap;
+
+/// Numeric comparison.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cmp {
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+/// A date part of the time modifiers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TimePart {
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+/// A compiled value test.
+#[derive(Debug, Clone)]
+pub enum ValueTest {
+    /// Wildcard pattern; `cased` compares the original text.
+    Str {
+        pattern: Pattern,
+        cased: bool,
+    },
+    Regex(regex::Regex),
+    Cidr(ipnet::IpNet),
+    Num(Cmp, f64),
+    /// `field|fieldref`: compare with another field of the same event.
+    FieldRef {
+        field: String,
+        position: Position,
+        cased: bool,
+    },
+    /// A date part, then a test on the number.
+    Time(TimePart, Box<ValueTest>),
+}
+
+/// Where a `fieldref` value must appear.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Position {
+    Equal,
+    Start,
+    End,
+    Within,
+}
+
+/// A compiled `field|modifiers: values`.
+#[derive(Debug, Clone)]
+pub struct FieldTest {
+    /// Event field (after mapping); `None` searches every field (keywords).
+    pub field: Option<String>,
+    /// The field as the rule names it, for reports.
+    pub rule_field: Option<String>,
+    pub kind: FieldTestKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum FieldTestKind {
+    /// `exists: true/false`.
+    Exists(bool),
+    /// `null`: the field is absent or null.
+    Null,
+    /// Values OR-ed (AND-ed with `all`), negated with `neq`.
+    Values {
+        tests: Vec<ValueTest>,
+        all: bool,
+        neq: bool,
+    },
+}
+
+/// A compiled search: all tests (map) or any group (list).
+#[derive(Debug, Clone)]
+pub enum CSearch {
+    All(Vec<FieldTest>),
+    Any(Vec<Vec<FieldTest>>),
+}
+
+/// A compiled condition over search indexes.
+#[derive(Debug, Clone)]
+pub enum CCond {
+    Search(usize),
+    Not(Box<CCond>),
+    And(Vec<CCond>),
+    Or(Vec<CCond>),
+    AnyOf(Vec<usize>),
+    AllOf(Vec<usize>),
+}
+
+/// A detection ready to run.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub names: Vec<String>,
+    pub searches: Vec<CSearch>,
+    pub condition: CCond,
+}
+
+/// Values for `expand` placeholders (`%name%` → values).
+pub type Placeholders = HashMap<String, Vec<String>>;
+
+/// Why a rule cannot run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported(pub String);
+
+fn value_text(v: &Value) -> Option<String> {
+    v.as_text()
+}
+
+fn base64_variants(bytes: &[u8], offset: bool) -> Vec<String> {
+    let e = base64::engine::general_purpose::STANDARD;
+    if !offset {
+        return vec![e.encode(bytes)];
+    }
+    // The value may start at any of three byte offsets of the encoded data;
+    // keep only the part of each encoding that does not depend on neighbours.
+    let start = [0usize, 2, 3];
+    let end_trim = [0usize, 3, 2];
+    (0..3)
+        .map(|i| {
+            let mut b = vec![b' '; i];
+            b.extend_from_slice(bytes);
+            let enc = e.encode(&b);
+            let trim = end_trim[(bytes.len() + i) % 3];
+            let end = enc.len().saturating_sub(trim);
+            enc.get(start[i]..end.max(start[i]))
+                .unwrap_or("")
+                .to_string()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn utf16(s: &str, m: Modifier) -> Vec<u8> {
+    let mut out = Vec::new();
+    if m == Modifier::Utf16 {
+        out.extend_from_slice(&[0xFF, 0xFE]);
+    }
+    for u in s.encode_utf16() {
+        let [a, b] = u.to_le_bytes();
+        if m == Modifier::Utf16be {
+            out.extend_from_slice(&[b, a]);
+        } else {
+            out.extend_from_slice(&[a, b]);
+        }
+    }
+    out
+}
+
+/// Replace `%name%` placeholders; `\%` is a plain percent sign.
+fn expand(s: &str, ph: &Placeholders) -> Result<Vec<String>, Unsupported> {
+    let mut results = vec![String::new()];
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'%') => {
+                chars.next();
+                results.iter_mut().for_each(|r| r.push('%'));
+            }
+            '%' => {
+                let name: String = chars.by_ref().take_while(|&c| c != '%').collect();
+                let values = ph.get(&name).filter(|v| !v.is_empty()).ok_or_else(|| {
+                    Unsupported(format!(
+                        "placeholder %{name}% has no values (give them with --placeholders FILE)"
+                    ))
+                })?;
+                results = results
+                    .iter()
+                    .flat_map(|r| values.iter().map(move |v| format!("{r}{v}")))
+                    .collect();
+            }
+            c => results.iter_mut().for_each(|r| r.push(c)),
+        }
+    }
+    Ok(results)
+}
+
+fn compile_spec(
+    spec: &FieldSpec,
+    fields: &dyn Fn(&str) -> String,
+    ph: &Placeholders,
+) -> Result<FieldTest, Unsupported> {
+    let has = |m: Modifier| spec.modifiers.contains(&m);
+    let field = spec.field.as_deref().map(fields);
+    let mk = |kind| FieldTest {
+        field: field.clone(),
+        rule_field: spec.field.clone(),
+        kind,
+    };
+    if has(Modifier::Exists) {
+        return Ok(mk(FieldTestKind::Exists(matches!(
+            spec.values.first(),
+            Some(Value::Bool(true))
+        ))));
+    }
+    if spec.values.len() == 1 && spec.values[0] == Value::Null {
+        return Ok(mk(FieldTestKind::Null));
+    }
+    let cased = has(Modifier::Cased);
+    let cmp = spec.modifiers.iter().find_map(|m| match m {
+        Modifier::Gt => Some(Cmp::Gt),
+        Modifier::Gte => Some(Cmp::Gte),
+        Modifier::Lt => Some(Cmp::Lt),
+        Modifier::Lte => Some(Cmp::Lte),
+        _ => None,
+    });
+    let time = spec.modifiers.iter().find_map(|m| match m {
+        Modifier::Minute => Some(TimePart::Minute),
+        Modifier::Hour => Some(TimePart::Hour),
+        Modifier::Day => Some(TimePart::Day),
+        Modifier::Week => Some(TimePart::Week),
+        Modifier::Month => Some(TimePart::Month),
+        Modifier::Year => Some(TimePart::Year),
+        _ => None,
+    });
+    let mut tests = Vec::new();
+    for v in &spec.values {
+        let Some(text) = value_text(v) else { continue };
+        if let Some(part) = time {
+            let n: f64 = text
+                .trim()
+                .parse()
+                .map_err(|_| Unsupported(format!("time modifier needs a number, not `{text}`")))?;
+            let inner = match cmp {
+                Some(c) => ValueTest::Num(c, n),
+                None => ValueTest::Str {
+                    pattern: Pattern::Exact(format_num(n)),
+                    cased: true,
+                },
+            };
+            tests.push(ValueTest::Time(part, Box::new(inner)));
+            continue;
+        }
+        if let Some(c) = cmp {
+            let n: f64 = text
+                .trim()
+                .parse()
+                .map_err(|_| Unsupported(format!("`{text}` is not a number")))?;
+            tests.push(ValueTest::Num(c, n));
+            continue;
+        }
+        if has(Modifier::Re) {
+            let mut b = regex::RegexBuilder::new(&text);
+            b.case_insensitive(has(Modifier::ReI))
+                .multi_line(has(Modifier::ReM))
+                .dot_matches_new_line(has(Modifier::ReS))
+                .size_limit(1 << 24);
+            let re = b.build().map_err(|e| {
+                Unsupported(format!(
+                    "regular expression not supported: {}",
+                    e.to_string().lines().last().unwrap_or("")
+                ))
+            })?;
+            tests.push(ValueTest::Regex(re));
+            continue;
+        }
+        if has(Modifier::Cidr) {
+            let net: ipnet::IpNet = text
+                .trim()
+                .parse()
+                .or_else(|_| {
+                    text.trim()
+                        .parse::<std::net::IpAddr>()
+                        .map(ipnet::IpNet::from)
+                })
+                .map_err(|_| Unsupported(format!("`{text}` is not a CIDR network")))?;
+            tests.push(ValueTest::Cidr(net));
+            continue;
+        }
+        if has(Modifier::Fieldref) {
+            let position = if has(Modifier::Contains) {
+                Position::Within
+            } else if has(Modifier::StartsWith) {
+                Position::Start
+            } else if has(Modifier::EndsWith) {
+                Position::End
+            } else {
+                Position::Equal
+            };
+            tests.push(ValueTest::FieldRef {
+                field: fields(&text),
+                position,
+                cased,
+            });
+            continue;
+        }
+        let texts = if has(Modifier::Expand) {
+            expand(&text, ph)?
+        } else {
+            vec![text]
+        };
+        for t in texts {
+            // Encodings turn the value into other literal strings.
+            let encoded: Option<Vec<String>> = {
+                let utf = spec.modifiers.iter().find(|m| {
+                    matches!(
+                        m,
+                        Modifier::Utf16le | Modifier::Utf16be | Modifier::Utf16 | Modifier::Wide
+                    )
+                });
+                let bytes = match utf {
+                    Some(&m) => utf16(
+                        &t,
+                        if m == Modifier::Wide {
+                            Modifier::Utf16le
+                        } else {
+                            m
+                        },
+                    ),
+                    None => t.as_bytes().to_vec(),
+                };
+                if has(Modifier::Base64) {
+                    Some(base64_variants(&bytes, false))
+                } else if has(Modifier::Base64Offset) {
+                    Some(base64_variants(&bytes, true))
+                } else {
+                    None
+                }
+            };
+            let token_sets: Vec<Vec<Tok>> = match encoded {
+                Some(list) => list
+                    .into_iter()
+                    .map(|s| s.chars().map(Tok::Lit).collect())
+                    .collect(),
+                None => {
+                    let mut toks = tokenize(&t);
+                    if has(Modifier::Windash) {
+                        windash(&mut toks);
+                    }
+                    vec![toks]
+                }
+            };
+            for mut toks in token_sets {
+                if has(Modifier::Contains) {
+                    toks.insert(0, Tok::Any);
+                    toks.push(Tok::Any);
+                } else if has(Modifier::StartsWith) {
+                    toks.push(Tok::Any);
+                } else if has(Modifier::EndsWith) {
+                    toks.insert(0, Tok::Any);
+                } else if spec.field.is_none() && !toks.iter().any(|t| *t == Tok::Any) {
+                    // Keywords are searched anywhere in the event's text.
+                    toks.insert(0, Tok::Any);
+                    toks.push(Tok::Any);
+                }
+                tests.push(ValueTest::Str {
+                    pattern: Pattern::compile(&toks, !cased),
+                    cased,
+                });
+            }
+        }
+    }
+    // `all` over several values: each value must match; over the expansions
+    // of one value (windash, base64offset variants) any may.
+    let all = has(Modifier::All) && spec.values.len() > 1;
+    let tests = if all && tests.len() != spec.values.len() {
+        return Err(Unsupported(
+            "`all` with value expansions is not supported".into(),
+        ));
+    } else {
+        tests
+    };
+    Ok(mk(FieldTestKind::Values {
+        tests,
+        all,
+        neq: has(Modifier::Neq),
+    }))
+}
+
+fn format_num(n: f64) -> String {
+    if n.fract() == 0.0 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
+}
+
+/// Compile a detection with a field renaming function.
+pub fn compile(
+    det: &Detection,
+    fields: &dyn Fn(&str) -> String,
+    ph: &Placeholders,
+    filters: &[&Detection],
+) -> Result<Compiled, Unsupported> {
+    let mut names = Vec::new();
+    let mut searches = Vec::new();
+    let push_searches = |d: &Detection,
+                         prefix: &str,
+                         names: &mut Vec<String>,
+                         searches: &mut Vec<CSearch>|
+     -> Result<(), Unsupported> {
+        for (name, s) in &d.searches {
+            let c = match s {
+                Search::Fields(specs) => CSearch::All(
+                    specs
+                        .iter()
+                        .map(|f| compile_spec(f, fields, ph))
+                        .collect::<Result<_, _>>()?,
+                ),
+                Search::List(items) => CSearch::Any(
+                    items
+                        .iter()
+                        .map(|it| match it {
+                            SearchItem::Keyword(v) => compile_spec(
+                                &FieldSpec {
+                                    field: None,
+                                    modifiers: Vec::new(),
+                                    values: vec![v.clone()],
+                                    line: 0,
+                                    column: 0,
+                                },
+                                fields,
+                                ph,
+                            )
+                            .map(|t| vec![t]),
+                            SearchItem::Fields(specs) => {
+                                specs.iter().map(|f| compile_spec(f, fields, ph)).collect()
+                            }
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+            };
+            names.push(format!("{prefix}{name}"));
+            searches.push(c);
+        }
+        Ok(())
+    };
+    push_searches(det, "", &mut names, &mut searches)?;
+    let own = names.len();
+    let resolve =
+        |c: &Cond, names: &[String], range: std::ops::Range<usize>| -> Result<CCond, Unsupported> {
+            fn go(
+                c: &Cond,
+                names: &[String],
+                range: &std::ops::Range<usize>,
+            ) -> Result<CCond, Unsupported> {
+                let find = |pat: &str, exact: bool| -> Vec<usize> {
+                    range
+                        .clone()
+                        .filter(|&i| {
+                            let n = names[i].rsplit('\u{1f}').next().unwrap_or(&names[i]);
+                            if exact {
+                                n == pat
+                            } else {
+                                pattern_matches(pat, n)
+                            }
+                        })
+                        .collect()
+                };
+                Ok(match c {
+                    Cond::Ident(s) => {
+                        let v = find(s, true);
+                        match v.first() {
+                            Some(&i) => CCond::Search(i),
+                            None => return Err(Unsupported(format!("unknown search `{s}`"))),
+                        }
+                    }
+                    Cond::Not(x) => CCond::Not(Box::new(go(x, names, range)?)),
+                    Cond::And(v) => CCond::And(
+                        v.iter()
+                            .map(|x| go(x, names, range))
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    Cond::Or(v) => CCond::Or(
+                        v.iter()
+                            .map(|x| go(x, names, range))
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    Cond::OneOf(t) | Cond::AllOf(t) => {
+                        let ids = match t {
+                            Target::Them => range
+                                .clone()
+                                .filter(|&i| {
+                                    !names[i]
+                                        .rsplit('\u{1f}')
+                                        .next()
+                                        .unwrap_or("")
+                                        .starts_with('_')
+                                })
+                                .collect(),
+                            Target::Pattern(p) => find(p, false),
+                        };
+                        if matches!(c, Cond::OneOf(_)) {
+                            CCond::AnyOf(ids)
+                        } else {
+                            CCond::AllOf(ids)
+                        }
+                    }
+                })
+            }
+            go(c, names, &range)
+        };
+    let mut parts: Vec<CCond> = det
+        .conditions
+        .iter()
+        .map(|c| resolve(c, &names, 0..own))
+        .collect::<Result<_, _>>()?;
+    let mut condition = if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        CCond::Or(parts)
+    };
+    // Filters (meta filter rules) exclude their matches: rule AND NOT filter.
+    for (fi, f) in filters.iter().enumerate() {
+        let start = names.len();
+        push_searches(f, &format!("filter{fi}\u{1f}"), &mut names, &mut searches)?;
+        let end = names.len();
+        let fc: Vec<CCond> = f
+            .conditions
+            .iter()
+            .map(|c| resolve(c, &names, start..end))
+            .collect::<Result<_, _>>()?;
+        let fc = if fc.len() == 1 {
+            fc.into_iter().next().unwrap_or(CCond::Or(vec![]))
+        } else {
+            CCond::Or(fc)
+        };
+        condition = CCond::And(vec![condition, CCond::Not(Box::new(fc))]);
+    }
+    Ok(Compiled {
+        names,
+        searches,
+        condition,
+    })
+}
+
+fn num_cmp(c: Cmp, a: f64, b: f64) -> bool {
+    match c {
+        Cmp::Gt => a > b,
+        Cmp::Gte => a >= b,
+        Cmp::Lt => a < b,
+        Cmp::Lte => a <= b,
+    }
+}
+
+fn time_part(v: &FieldValue, part: TimePart) -> Option<f64> {
+    let p = super::time::parse(&v.text)?;
+    Some(match part {
+        TimePart::Minute => p.minute as f64,
+        TimePart::Hour => p.hour as f64,
+        TimePart::Day => p.day as f64,
+        TimePart::Week => super::time::iso_week(&p) as f64,
+        TimePart::Month => p.month as f64,
+        TimePart::Year => p.year as f64,
+    })
+}
+
+impl ValueTest {
+    fn matches(&self, v: &FieldValue, event: &Event) -> bool {
+        match self {
+            ValueTest::Str { pattern, cased } => {
+                if v.is_null {
+                    return false;
+                }
+                pattern.matches(if *cased { &v.text } else { &v.lower })
+            }
+            ValueTest::Regex(re) => !v.is_null && re.is_match(&v.text),
+            ValueTest::Cidr(net) => v
+                .text
+                .trim()
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| net.contains(&ip)),
+            ValueTest::Num(c, n) => v.number.is_some_and(|x| num_cmp(*c, x, *n)),
+            ValueTest::FieldRef {
+                field,
+                position,
+                cased,
+            } => event.get(field).is_some_and(|others| {
+                others.iter().any(|o| {
+                    let (a, b) = if *cased {
+                        (&v.text, &o.text)
+                    } else {
+                        (&v.lower, &o.lower)
+                    };
+                    match position {
+                        Position::Equal => a == b,
+                        Position::Start => a.starts_with(b.as_str()),
+                        Position::End => a.ends_with(b.as_str()),
+                        Position::Within => a.contains(b.as_str()),
+                    }
+                })
+            }),
+            ValueTest::Time(part, inner) => time_part(v, *part).is_some_and(|n| {
+                let fv = FieldValue::new(format_num(n), Some(n), false);
+                inner.matches(&fv, event)
+            }),
+        }
+    }
+}
+
+impl FieldTest {
+    /// Evaluate on an event.
+    pub fn matches(&self, e: &Event) -> bool {
+        let values = self.field.as_deref().map(|f| e.get(f));
+        match &self.kind {
+            FieldTestKind::Exists(want) => values.flatten().is_some() == *want,
+            FieldTestKind::Null => match values.flatten() {
+                None => true,
+                Some(vs) => vs.iter().any(|v| v.is_null),
+            },
+            FieldTestKind::Values { tests, all, neq } => {
+                let test_one = |t: &ValueTest| -> bool {
+                    match values {
+                        Some(Some(vs)) => vs.iter().any(|v| t.matches(v, e)),
+                        Some(None) => false,
+                        // Keywords: any value of any field.
+                        None => e.fields.values().flatten().any(|v| t.matches(v, e)),
+                    }
+                };
+                if matches!(values, Some(None)) {
+                    // A test on a field the event lacks is false (also with `neq`).
+                    return false;
+                }
+                let hit = if *all {
+                    tests.iter().all(test_one)
+                } else {
+                    tests.iter().any(test_one)
+                };
+                if *neq { !hit } else { hit }
+            }
+        }
+    }
+}
+
+impl CSearch {
+    pub fn matches(&self, e: &Event) -> bool {
+        match self {
+            CSearch::All(tests) => tests.iter().all(|t| t.matches(e)),
+            CSearch::Any(groups) => groups.iter().any(|g| g.iter().all(|t| t.matches(e))),
+        }
+    }
+}
+
+impl Compiled {
+    /// Evaluate the condition, computing each search at most once.
+    pub fn matches(&self, e: &Event) -> bool {
+        let mut cache: Vec<Option<bool>> = vec![None; self.searches.len()];
+        self.eval(&self.condition, e, &mut cache)
+    }
+
+    fn search(&self, i: usize, e: &Event, cache: &mut [Option<bool>]) -> bool {
+        if let Some(r) = cache[i] {
+            return r;
+        }
+        let r = self.searches[i].matches(e);
+        cache[i] = Some(r);
+        r
+    }
+
+    fn eval(&self, c: &CCond, e: &Event, cache: &mut [Option<bool>]) -> bool {
+        match c {
+            CCond::Search(i) => self.search(*i, e, cache),
+            CCond::Not(x) => !self.eval(x, e, cache),
+            CCond::And(v) => v.iter().all(|x| self.eval(x, e, cache)),
+            CCond::Or(v) => v.iter().any(|x| self.eval(x, e, cache)),
+            CCond::AnyOf(ids) => ids.iter().any(|&i| self.search(i, e, cache)),
+            CCond::AllOf(ids) => !ids.is_empty() && ids.iter().all(|&i| self.search(i, e, cache)),
+        }
+    }
+
+    /// The fields (rule name, event name, value) of the searches that matched,
+    /// for reports.
+    pub fn matched_fields(&self, e: &Event) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut push = |t: &FieldTest| {
+            let (name, value) = match &t.field {
+                Some(f) => (
+                    t.rule_field.clone().unwrap_or_else(|| f.clone()),
+                    e.text(f).unwrap_or("").to_string(),
+                ),
+                None => ("keyword".to_string(), String::new()),
+            };
+            if !out.iter().any(|(n, _)| *n == name) {
+                out.push((name, value));
+            }
+        };
+        for (i, s) in self.searches.iter().enumerate() {
+            if self.names[i].contains('\u{1f}') || !s.matches(e) {
+                continue;
+            }
+            match s {
+                CSearch::All(tests) => tests.iter().filter(|t| t.matches(e)).for_each(&mut push),
+                CSearch::Any(groups) => {
+                    if let Some(g) = groups.iter().find(|g| g.iter().all(|t| t.matches(e))) {
+                        g.iter().for_each(&mut push);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Every event field the detection reads.
+    pub fn fields(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        for s in &self.searches {
+            let tests: Vec<&FieldTest> = match s {
+                CSearch::All(t) => t.iter().collect(),
+                CSearch::Any(g) => g.iter().flatten().collect(),
+            };
+            for t in tests {
+                if let Some(f) = &t.field
+                    && !v.contains(&f.as_str())
+                {
+                    v.push(f);
+                }
+            }
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64offset_has_three_alignments() {
+        let v = base64_variants(b"http://", true);
+        assert_eq!(v, vec!["aHR0cDovL", "h0dHA6Ly", "odHRwOi8v"]);
+        assert_eq!(base64_variants(b"abc", false), vec!["YWJj"]);
+    }
+
+    #[test]
+    fn utf16_encodings() {
+        assert_eq!(
+            utf16("cmd", Modifier::Utf16le),
+            vec![0x63, 0, 0x6d, 0, 0x64, 0]
+        );
+        assert_eq!(
+            utf16("cmd", Modifier::Utf16be),
+            vec![0, 0x63, 0, 0x6d, 0, 0x64]
+        );
+        assert_eq!(
+            utf16("cmd", Modifier::Utf16),
+            vec![0xFF, 0xFE, 0x63, 0, 0x6d, 0, 0x64, 0]
+        );
+    }
+
+    #[test]
+    fn placeholders_expand() {
+        let mut ph = Placeholders::new();
+        ph.insert("Admins".into(), vec!["adm_a".into(), "adm_b".into()]);
+        assert_eq!(expand("x%Admins%", &ph).unwrap(), vec!["xadm_a", "xadm_b"]);
+        assert_eq!(expand("100\\%", &ph).unwrap(), vec!["100%"]);
+        assert!(expand("%Servers%", &ph).is_err());
+    }
+}

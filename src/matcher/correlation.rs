@@ -1,0 +1,316 @@
+//! Correlation rules (`event_count`, `value_count`, `temporal`,
+//! `temporal_ordered`, `value_sum`, `value_avg`, `value_percentile`) over the
+//! detections of the rules they reference, with `timespan`, `group-by` and
+//! field `aliases`; correlations may reference correlations.
+
+use super::{Detection, Engine};
+use crate::events::{Event, EventMeta};
+use crate::sigma::rule::Correlation;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+/// One input of a correlation: a detection of a referenced rule.
+#[derive(Debug, Clone)]
+struct Input {
+    rule: usize,
+    time: f64,
+    order: u64,
+    /// Field (as named by the correlation: group-by or alias) → value.
+    values: HashMap<String, String>,
+    meta: EventMeta,
+}
+
+/// A correlation that matched.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CorrelationHit {
+    #[serde(skip)]
+    pub rule: usize,
+    /// Group-by values.
+    pub group: Vec<(String, String)>,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// Events in the window.
+    pub count: usize,
+    /// The aggregate the condition tested (count, distinct values, sum, ...).
+    pub value: f64,
+    /// The first events of the window.
+    pub events: Vec<EventMeta>,
+}
+
+/// Collects detections of referenced rules during a scan, then evaluates
+/// the correlations.
+pub struct Correlator<'e> {
+    engine: &'e Engine,
+    /// Referenced rule → fields to keep (per correlation that uses it).
+    wants: HashMap<usize, Vec<(usize, Vec<(String, String)>)>>,
+    inputs: Mutex<Vec<Input>>,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+fn resolve(engine: &Engine, r: &str) -> Option<usize> {
+    engine
+        .rules
+        .iter()
+        .position(|x| x.id.as_deref() == Some(r) || x.name.as_deref() == Some(r))
+}
+
+/// The event field behind a correlation field for one referenced rule.
+fn field_for(c: &Correlation, field: &str, rule: &crate::sigma::SigmaRule) -> String {
+    for (alias, per_rule) in &c.aliases {
+        if alias == field {
+            for (r, f) in per_rule {
+                if rule.name.as_deref() == Some(r) || rule.id.as_deref() == Some(r) {
+                    return f.clone();
+                }
+            }
+        }
+    }
+    field.to_string()
+}
+
+fn cond_fields(c: &Correlation) -> Vec<String> {
+    let mut v = c.group_by.clone();
+    if let Some(f) = c.condition.as_ref().and_then(|c| c.field.clone()) {
+        v.push(f);
+    }
+    v
+}
+
+impl<'e> Correlator<'e> {
+    pub fn new(engine: &'e Engine) -> Self {
+        let mut wants: HashMap<usize, Vec<(usize, Vec<(String, String)>)>> = HashMap::new();
+        for &ci in &engine.correlations {
+            let Some(c) = &engine.rules[ci].correlation else {
+                continue;
+            };
+            for r in &c.rules {
+                if let Some(ri) = resolve(engine, r) {
+                    let fields = cond_fields(c)
+                        .into_iter()
+                        .map(|f| {
+                            let ev = field_for(c, &f, &engine.rules[ri]);
+                            (f, ev)
+                        })
+                        .collect();
+                    wants.entry(ri).or_default().push((ci, fields));
+                }
+            }
+        }
+        Correlator {
+            engine,
+            wants,
+            inputs: Mutex::new(Vec::new()),
+            counter: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Whether any correlation is loaded.
+    pub fn is_active(&self) -> bool {
+        !self.wants.is_empty()
+    }
+
+    /// Record the detections of one event.
+    pub fn record(&self, e: &Event, dets: &[Detection]) {
+        for d in dets {
+            let Some(w) = self.wants.get(&d.rule) else {
+                continue;
+            };
+            let mut values = HashMap::new();
+            for (_, fields) in w {
+                for (name, ev) in fields {
+                    values.insert(name.clone(), e.text(ev).unwrap_or("").to_string());
+                }
+            }
+            let input = Input {
+                rule: d.rule,
+                time: e
+                    .meta
+                    .timestamp
+                    .as_deref()
+                    .and_then(super::time::epoch)
+                    .unwrap_or(0.0),
+                order: self
+                    .counter
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                values,
+                meta: e.meta.clone(),
+            };
+            self.inputs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(input);
+        }
+    }
+
+    /// Evaluate every correlation (chains included).
+    pub fn finish(self) -> Vec<CorrelationHit> {
+        let mut inputs = self.inputs.into_inner().unwrap_or_else(|p| p.into_inner());
+        let engine = self.engine;
+        let mut hits = Vec::new();
+        let mut done: Vec<usize> = Vec::new();
+        // Evaluate in dependency order: a correlation runs once every
+        // correlation it references has run.
+        for _ in 0..engine.correlations.len() {
+            for &ci in &engine.correlations {
+                if done.contains(&ci) {
+                    continue;
+                }
+                let Some(c) = &engine.rules[ci].correlation else {
+                    continue;
+                };
+                let refs: Vec<usize> = c.rules.iter().filter_map(|r| resolve(engine, r)).collect();
+                if refs
+                    .iter()
+                    .any(|r| engine.correlations.contains(r) && !done.contains(r))
+                {
+                    continue;
+                }
+                let found = evaluate(ci, c, &refs, &inputs);
+                for h in &found {
+                    // A correlation's hits are inputs of the correlations above it.
+                    inputs.push(Input {
+                        rule: ci,
+                        time: h
+                            .last
+                            .as_deref()
+                            .and_then(super::time::epoch)
+                            .unwrap_or(0.0),
+                        order: u64::MAX - inputs.len() as u64,
+                        values: h.group.iter().cloned().collect(),
+                        meta: h.events.first().cloned().unwrap_or_default(),
+                    });
+                }
+                hits.extend(found);
+                done.push(ci);
+            }
+        }
+        hits
+    }
+}
+
+fn check(c: &Correlation, value: f64, default_min: f64) -> bool {
+    match c.condition.as_ref().filter(|c| !c.ops.is_empty()) {
+        None => value >= default_min,
+        Some(cc) => cc.ops.iter().all(|(op, n)| match op.as_str() {
+            "gt" => value > *n,
+            "gte" => value >= *n,
+            "lt" => value < *n,
+            "lte" => value <= *n,
+            "eq" => (value - n).abs() < f64::EPSILON,
+            "neq" => (value - n).abs() >= f64::EPSILON,
+            _ => false,
+        }),
+    }
+}
+
+fn evaluate(ci: usize, c: &Correlation, refs: &[usize], inputs: &[Input]) -> Vec<CorrelationHit> {
+    let mut groups: BTreeMap<Vec<String>, Vec<&Input>> = BTreeMap::new();
+    for i in inputs.iter().filter(|i| refs.contains(&i.rule)) {
+        let key: Vec<String> = c
+            .group_by
+            .iter()
+            .map(|g| i.values.get(g).cloned().unwrap_or_default())
+            .collect();
+        groups.entry(key).or_default().push(i);
+    }
+    let span = c.timespan as f64;
+    let field = c.condition.as_ref().and_then(|x| x.field.clone());
+    let mut out = Vec::new();
+    for (key, mut evs) in groups {
+        evs.sort_by(|a, b| a.time.total_cmp(&b.time).then(a.order.cmp(&b.order)));
+        let mut i = 0;
+        while i < evs.len() {
+            let mut j = i;
+            while j + 1 < evs.len() && evs[j + 1].time - evs[i].time <= span {
+                j += 1;
+            }
+            let window = &evs[i..=j];
+            let values = || {
+                window
+                    .iter()
+                    .filter_map(|e| field.as_ref().and_then(|f| e.values.get(f)))
+            };
+            let nums = || values().filter_map(|v| v.trim().parse::<f64>().ok());
+            let (value, ok) = match c.kind.as_str() {
+                "event_count" => {
+                    let n = window.len() as f64;
+                    (n, check(c, n, 1.0))
+                }
+                "value_count" => {
+                    let mut d: Vec<&String> = values().collect();
+                    d.sort();
+                    d.dedup();
+                    let n = d.len() as f64;
+                    (n, check(c, n, 1.0))
+                }
+                "temporal" => {
+                    let mut d: Vec<usize> = window.iter().map(|e| e.rule).collect();
+                    d.sort_unstable();
+                    d.dedup();
+                    let n = d.len() as f64;
+                    (n, check(c, n, refs.len() as f64))
+                }
+                "temporal_ordered" => {
+                    // The referenced rules must appear in the listed order.
+                    let mut next = 0;
+                    for e in window {
+                        if next < refs.len() && e.rule == refs[next] {
+                            next += 1;
+                        }
+                    }
+                    let n = next as f64;
+                    (n, check(c, n, refs.len() as f64) && next == refs.len())
+                }
+                "value_sum" => {
+                    let s: f64 = nums().sum();
+                    (s, check(c, s, f64::INFINITY))
+                }
+                "value_avg" => {
+                    let v: Vec<f64> = nums().collect();
+                    let a = if v.is_empty() {
+                        0.0
+                    } else {
+                        v.iter().sum::<f64>() / v.len() as f64
+                    };
+                    (a, !v.is_empty() && check(c, a, f64::INFINITY))
+                }
+                "value_percentile" => {
+                    // The share (in percent) of the rarest value in the window.
+                    let all: Vec<&String> = values().collect();
+                    let mut counts: HashMap<&String, usize> = HashMap::new();
+                    for v in &all {
+                        *counts.entry(v).or_default() += 1;
+                    }
+                    let min = counts.values().min().copied().unwrap_or(0) as f64;
+                    let pct = if all.is_empty() {
+                        100.0
+                    } else {
+                        100.0 * min / all.len() as f64
+                    };
+                    (pct, !all.is_empty() && check(c, pct, f64::INFINITY))
+                }
+                _ => (0.0, false),
+            };
+            if ok {
+                out.push(CorrelationHit {
+                    rule: ci,
+                    group: c
+                        .group_by
+                        .iter()
+                        .cloned()
+                        .zip(key.iter().cloned())
+                        .collect(),
+                    first: window.first().and_then(|e| e.meta.timestamp.clone()),
+                    last: window.last().and_then(|e| e.meta.timestamp.clone()),
+                    count: window.len(),
+                    value,
+                    events: window.iter().take(5).map(|e| e.meta.clone()).collect(),
+                });
+                i = j + 1;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,360 @@
+//! The bundled Sigma matcher: compiles rules (the same [`SigmaRule`] model the
+//! vault reads), indexes them by logsource so each event meets only the rules
+//! that can apply to it, and runs them over events, in parallel.
+
+pub mod compile;
+pub mod correlation;
+pub mod mapping;
+pub mod pattern;
+pub mod time;
+
+use crate::diag::Diagnostics;
+use crate::events::{self, Event, EventMeta};
+use crate::sigma::{RuleKind, SigmaRule};
+use compile::{Compiled, Placeholders};
+use mapping::Mapping;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// A rule the engine will not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub rule: usize,
+    pub reason: String,
+}
+
+/// One way of running a rule: the events it selects and its compiled detection.
+#[derive(Debug)]
+struct Variant {
+    rule: usize,
+    /// Extra event conditions from the mapping (besides Channel and EventID).
+    conditions: Vec<(String, Vec<String>)>,
+    compiled: Compiled,
+}
+
+/// A rule that fired on an event.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Detection {
+    /// Index of the rule in the engine's rule list.
+    #[serde(skip)]
+    pub rule: usize,
+    pub event: EventMeta,
+    /// (field as the rule names it, the event's value).
+    pub fields: Vec<(String, String)>,
+}
+
+/// Options of the engine.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub placeholders: Placeholders,
+}
+
+/// Compiled rules, indexed by the events they select.
+#[derive(Debug)]
+pub struct Engine {
+    pub rules: Vec<SigmaRule>,
+    variants: Vec<Variant>,
+    /// (channel lower-case, EventID) → variants.
+    by_channel_id: HashMap<(String, String), Vec<usize>>,
+    /// channel lower-case → variants that take any EventID.
+    by_channel: HashMap<String, Vec<usize>>,
+    /// Variants whose mapping names no channel (checked against every event).
+    generic: Vec<usize>,
+    /// Rules with no mapping for their logsource: run on events that are not
+    /// Windows event log records (no `Channel`).
+    unmapped: Vec<usize>,
+    pub skipped: Vec<Skipped>,
+    pub correlations: Vec<usize>,
+}
+
+fn rule_refs(r: &SigmaRule) -> Vec<&str> {
+    [r.id.as_deref(), r.name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+impl Engine {
+    /// Compile rules. Rules that cannot run are listed in [`Engine::skipped`]
+    /// with the reason; they never stop the others.
+    pub fn new(rules: Vec<SigmaRule>, mapping: &Mapping, opts: &EngineOptions) -> Engine {
+        let mut e = Engine {
+            rules,
+            variants: Vec::new(),
+            by_channel_id: HashMap::new(),
+            by_channel: HashMap::new(),
+            generic: Vec::new(),
+            unmapped: Vec::new(),
+            skipped: Vec::new(),
+            correlations: Vec::new(),
+        };
+        // Filter rules apply to the rules they name.
+        let mut filters: HashMap<&str, Vec<&crate::sigma::rule::Detection>> = HashMap::new();
+        for r in &e.rules {
+            if let Some(f) = &r.filter {
+                for target in &f.rules {
+                    filters
+                        .entry(target.as_str())
+                        .or_default()
+                        .push(&f.detection);
+                }
+            }
+        }
+        let mut variants = Vec::new();
+        let mut skipped = Vec::new();
+        let mut unmapped = Vec::new();
+        for (i, r) in e.rules.iter().enumerate() {
+            match r.kind {
+                RuleKind::Correlation => {
+                    e.correlations.push(i);
+                    continue;
+                }
+                RuleKind::Filter => continue,
+                RuleKind::Detection => {}
+            }
+            let Some(det) = &r.detection else { continue };
+            let fs: Vec<&crate::sigma::rule::Detection> = rule_refs(r)
+                .iter()
+                .filter_map(|k| filters.get(k))
+                .flatten()
+                .copied()
+                .collect();
+            let entries = mapping.entries_for(&r.logsource);
+            if entries.is_empty() {
+                let product = r.logsource.product.as_deref().unwrap_or("");
+                if mapping.knows_product(product)
+                    || r.logsource.category.as_deref() == Some("antivirus")
+                {
+                    skipped.push(Skipped {
+                        rule: i,
+                        reason: format!(
+                            "no mapping for logsource category={} product={} service={}",
+                            r.logsource.category.as_deref().unwrap_or("-"),
+                            product,
+                            r.logsource.service.as_deref().unwrap_or("-")
+                        ),
+                    });
+                    continue;
+                }
+                match compile::compile(det, &|f: &str| f.to_string(), &opts.placeholders, &fs) {
+                    Ok(c) => {
+                        unmapped.push(variants.len());
+                        variants.push(Variant {
+                            rule: i,
+                            conditions: Vec::new(),
+                            compiled: c,
+                        });
+                    }
+                    Err(u) => skipped.push(Skipped {
+                        rule: i,
+                        reason: u.0,
+                    }),
+                }
+                continue;
+            }
+            let mut compiled_all = Vec::new();
+            let mut failed = None;
+            for entry in entries {
+                let rename = |f: &str| -> String {
+                    entry
+                        .fields
+                        .iter()
+                        .find(|(k, _)| k == f)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_else(|| f.to_string())
+                };
+                match compile::compile(det, &rename, &opts.placeholders, &fs) {
+                    Ok(c) => compiled_all.push((entry, c)),
+                    Err(u) => {
+                        failed = Some(u);
+                        break;
+                    }
+                }
+            }
+            if let Some(u) = failed {
+                skipped.push(Skipped {
+                    rule: i,
+                    reason: u.0,
+                });
+                continue;
+            }
+            for (entry, c) in compiled_all {
+                let vi = variants.len();
+                let channels: Vec<String> = entry
+                    .conditions
+                    .iter()
+                    .find(|(k, _)| k == "Channel")
+                    .map(|(_, v)| v.iter().map(|c| c.to_lowercase()).collect())
+                    .unwrap_or_default();
+                let ids: Vec<String> = entry
+                    .conditions
+                    .iter()
+                    .find(|(k, _)| k == "EventID")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                let rest: Vec<(String, Vec<String>)> = entry
+                    .conditions
+                    .iter()
+                    .filter(|(k, _)| k != "Channel" && (k != "EventID" || channels.is_empty()))
+                    .map(|(k, v)| (k.clone(), v.iter().map(|x| x.to_lowercase()).collect()))
+                    .collect();
+                if channels.is_empty() {
+                    e.generic.push(vi);
+                } else if ids.is_empty() {
+                    for ch in &channels {
+                        e.by_channel.entry(ch.clone()).or_default().push(vi);
+                    }
+                } else {
+                    for ch in &channels {
+                        for id in &ids {
+                            e.by_channel_id
+                                .entry((ch.clone(), id.clone()))
+                                .or_default()
+                                .push(vi);
+                        }
+                    }
+                }
+                variants.push(Variant {
+                    rule: i,
+                    conditions: rest,
+                    compiled: c,
+                });
+            }
+        }
+        e.variants = variants;
+        e.skipped = skipped;
+        e.unmapped = unmapped;
+        e
+    }
+
+    /// Number of detection rules that will run.
+    pub fn runnable(&self) -> usize {
+        let mut v: Vec<usize> = self.variants.iter().map(|x| x.rule).collect();
+        v.dedup();
+        v.len()
+    }
+
+    fn candidates(&self, e: &Event) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        match e.meta.channel.as_deref() {
+            Some(ch) => {
+                let ch = ch.to_lowercase();
+                if let Some(id) = e.meta.event_id.as_deref()
+                    && let Some(v) = self.by_channel_id.get(&(ch.clone(), id.to_string()))
+                {
+                    out.extend(v);
+                }
+                if let Some(v) = self.by_channel.get(&ch) {
+                    out.extend(v);
+                }
+            }
+            None => out.extend(&self.unmapped),
+        }
+        out.extend(&self.generic);
+        out
+    }
+
+    /// Run every applicable rule on one event.
+    pub fn match_event(&self, e: &Event) -> Vec<Detection> {
+        let mut out: Vec<Detection> = Vec::new();
+        for vi in self.candidates(e) {
+            let v = &self.variants[vi];
+            let ok = v.conditions.iter().all(|(field, accepted)| {
+                e.get(field)
+                    .is_some_and(|vals| vals.iter().any(|x| accepted.iter().any(|a| *a == x.lower)))
+            });
+            if !ok || out.iter().any(|d| d.rule == v.rule) {
+                continue;
+            }
+            if v.compiled.matches(e) {
+                out.push(Detection {
+                    rule: v.rule,
+                    event: e.meta.clone(),
+                    fields: v.compiled.matched_fields(e),
+                });
+            }
+        }
+        out
+    }
+
+    /// Whether any loaded rule is meant for this event's logsource (whether or
+    /// not it matched).
+    pub fn has_rules_for(&self, e: &Event) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .candidates(e)
+            .into_iter()
+            .map(|vi| self.variants[vi].rule)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// The event fields a rule reads (first variant), for reports.
+    pub fn rule_fields(&self, rule: usize) -> Vec<String> {
+        self.variants
+            .iter()
+            .find(|v| v.rule == rule)
+            .map(|v| {
+                v.compiled
+                    .fields()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Counts of one scan.
+#[derive(Debug, Clone, Default)]
+pub struct ScanStats {
+    pub files: usize,
+    pub events: u64,
+    pub detections: u64,
+}
+
+/// Scan event files (folders walked), in parallel over files and over
+/// batches of events within a file; `on_event` sees every event with its
+/// detections (called from several threads).
+pub fn scan<F>(engine: &Engine, paths: &[PathBuf], diags: &Diagnostics, on_event: F) -> ScanStats
+where
+    F: Fn(&Event, Vec<Detection>) + Sync,
+{
+    const BATCH: usize = 2048;
+    let files = events::event_files(paths, diags);
+    let results: Vec<(u64, u64)> = files
+        .par_iter()
+        .map(|f| {
+            let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
+            let mut n_det = 0u64;
+            let run = |batch: &mut Vec<Event>, n_det: &mut u64| {
+                let dets: Vec<Vec<Detection>> =
+                    batch.par_iter().map(|e| engine.match_event(e)).collect();
+                for (e, d) in batch.iter().zip(dets) {
+                    *n_det += d.len() as u64;
+                    on_event(e, d);
+                }
+                batch.clear();
+            };
+            let n = events::read_file(f, diags, &mut |e| {
+                batch.push(e);
+                if batch.len() >= BATCH {
+                    run(&mut batch, &mut n_det);
+                }
+            })
+            .unwrap_or(0);
+            run(&mut batch, &mut n_det);
+            (n, n_det)
+        })
+        .collect();
+    ScanStats {
+        files: files.len(),
+        events: results.iter().map(|r| r.0).sum(),
+        detections: results.iter().map(|r| r.1).sum(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,265 @@
+//! String patterns of Sigma values: `*` and `?` wildcards with `\` escapes,
+//! case-insensitive by default, with a "dash" class for `windash`, compiled
+//! once into the cheapest form (equality, prefix, suffix, substring or glob).
+
+/// The characters `windash` treats as interchangeable.
+pub const DASHES: [char; 5] = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
+
+/// One token of a wildcard pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tok {
+    Lit(char),
+    /// `?`: exactly one character.
+    One,
+    /// `*`: any run of characters.
+    Any,
+    /// A `windash` position: any of [`DASHES`].
+    Dash,
+}
+
+/// Tokenise a Sigma string value: `\*`, `\?` and `\\` are escapes; a lone `\`
+/// before anything else is a literal backslash.
+pub fn tokenize(s: &str) -> Vec<Tok> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.peek() {
+                Some('*') | Some('?') | Some('\\') => {
+                    let n = chars.next().unwrap_or('\\');
+                    out.push(Tok::Lit(n));
+                }
+                _ => out.push(Tok::Lit('\\')),
+            },
+            '*' => out.push(Tok::Any),
+            '?' => out.push(Tok::One),
+            c => out.push(Tok::Lit(c)),
+        }
+    }
+    out
+}
+
+/// Turn dashes at the start of a word (a command-line switch such as ` -enc`
+/// or ` /enc`, also when written with an en or em dash) into [`Tok::Dash`].
+pub fn windash(toks: &mut [Tok]) {
+    let word = |t: Option<&Tok>| matches!(t, Some(Tok::Lit(c)) if c.is_alphanumeric() || *c == '_');
+    for i in 0..toks.len() {
+        if let Tok::Lit(c) = toks[i]
+            && DASHES.contains(&c)
+        {
+            let before = if i == 0 { None } else { toks.get(i - 1) };
+            let after = toks.get(i + 1);
+            if !word(before) && word(after) {
+                toks[i] = Tok::Dash;
+            }
+        }
+    }
+}
+
+/// A compiled pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pattern {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+    /// Anything (a lone `*`).
+    Anything,
+    Glob(Vec<Tok>),
+}
+
+impl Pattern {
+    /// Compile tokens; when `lower`, literals are lower-cased (the value is
+    /// then compared in lower case too).
+    pub fn compile(toks: &[Tok], lower: bool) -> Pattern {
+        let toks: Vec<Tok> = if lower {
+            toks.iter()
+                .map(|t| match t {
+                    Tok::Lit(c) => {
+                        let mut l = c.to_lowercase();
+                        match (l.next(), l.next()) {
+                            (Some(x), None) => Tok::Lit(x),
+                            _ => Tok::Lit(*c),
+                        }
+                    }
+                    other => other.clone(),
+                })
+                .collect()
+        } else {
+            toks.to_vec()
+        };
+        let lit = |ts: &[Tok]| -> Option<String> {
+            ts.iter()
+                .map(|t| match t {
+                    Tok::Lit(c) => Some(*c),
+                    _ => None,
+                })
+                .collect()
+        };
+        let n = toks.len();
+        if n > 0 && toks.iter().all(|t| *t == Tok::Any) {
+            return Pattern::Anything;
+        }
+        if let Some(s) = lit(&toks) {
+            return Pattern::Exact(s);
+        }
+        let starts = toks.first() == Some(&Tok::Any);
+        let ends = n > 1 && toks.last() == Some(&Tok::Any);
+        match (starts, ends) {
+            (true, true) => {
+                if let Some(s) = lit(&toks[1..n - 1]) {
+                    return Pattern::Contains(s);
+                }
+            }
+            (false, true) => {
+                if let Some(s) = lit(&toks[..n - 1]) {
+                    return Pattern::Prefix(s);
+                }
+            }
+            (true, false) => {
+                if let Some(s) = lit(&toks[1..]) {
+                    return Pattern::Suffix(s);
+                }
+            }
+            _ => {}
+        }
+        Pattern::Glob(toks)
+    }
+
+    /// Match a whole value.
+    pub fn matches(&self, v: &str) -> bool {
+        match self {
+            Pattern::Exact(s) => v == s,
+            Pattern::Prefix(s) => v.starts_with(s.as_str()),
+            Pattern::Suffix(s) => v.ends_with(s.as_str()),
+            Pattern::Contains(s) => v.contains(s.as_str()),
+            Pattern::Anything => true,
+            Pattern::Glob(t) => glob(t, v),
+        }
+    }
+}
+
+fn tok_matches(t: &Tok, c: char) -> bool {
+    match t {
+        Tok::Lit(x) => *x == c,
+        Tok::One => true,
+        Tok::Dash => DASHES.contains(&c),
+        Tok::Any => true,
+    }
+}
+
+/// Iterative wildcard match with backtracking to the last `*` (linear in
+/// practice, never exponential).
+fn glob(p: &[Tok], v: &str) -> bool {
+    let text: Vec<char> = v.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < text.len() {
+        if pi < p.len() && p[pi] != Tok::Any && tok_matches(&p[pi], text[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == Tok::Any {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == Tok::Any {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pat(s: &str) -> Pattern {
+        Pattern::compile(&tokenize(s), true)
+    }
+
+    #[test]
+    fn fast_paths() {
+        assert_eq!(pat("abc"), Pattern::Exact("abc".into()));
+        assert_eq!(pat("ABC*"), Pattern::Prefix("abc".into()));
+        assert_eq!(pat("*\\cmd.exe"), Pattern::Suffix("\\cmd.exe".into()));
+        assert_eq!(pat("*x*"), Pattern::Contains("x".into()));
+        assert_eq!(pat("*"), Pattern::Anything);
+        assert!(matches!(pat("a*b?c"), Pattern::Glob(_)));
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(pat("a\\*b"), Pattern::Exact("a*b".into()));
+        assert_eq!(pat("a\\?b"), Pattern::Exact("a?b".into()));
+        assert_eq!(pat("c:\\windows\\"), Pattern::Exact("c:\\windows\\".into()));
+        assert_eq!(
+            pat("a\\\\*"),
+            Pattern::Prefix("a\\".into()),
+            "\\\\* is a backslash then a wildcard"
+        );
+        assert_eq!(
+            pat("a\\\\\\*"),
+            Pattern::Exact("a\\*".into()),
+            "three backslashes: backslash and plain star"
+        );
+        assert_eq!(
+            pat("\\\\\\\\"),
+            Pattern::Exact("\\\\".into()),
+            "four backslashes are two"
+        );
+    }
+
+    #[test]
+    fn glob_matching() {
+        let p = pat("c:\\users\\\\*\\appdata\\\\*.exe");
+        assert!(p.matches("c:\\users\\bob\\appdata\\x.exe"));
+        assert!(!p.matches("c:\\users\\bob\\x.exe"));
+        let q = pat("te?t*");
+        assert!(q.matches("test"));
+        assert!(q.matches("text123"));
+        assert!(!q.matches("tet"));
+        assert!(pat("*a*b*c*").matches("xxaxxbxxcxx"));
+    }
+
+    #[test]
+    fn windash_positions() {
+        let mut t = tokenize("* -enc *");
+        windash(&mut t);
+        let p = Pattern::compile(&t, true);
+        for v in [
+            "x -enc y",
+            "x /enc y",
+            "x \u{2013}enc y",
+            "x \u{2014}enc y",
+            "x \u{2015}enc y",
+        ] {
+            assert!(p.matches(v), "{v}");
+        }
+        assert!(!p.matches("x +enc y"));
+        let mut t = tokenize("get-process");
+        windash(&mut t);
+        assert_eq!(
+            Pattern::compile(&t, true),
+            Pattern::Exact("get-process".into()),
+            "mid-word dashes stay"
+        );
+        let mut t = tokenize("* \u{2013}enc");
+        windash(&mut t);
+        assert!(
+            Pattern::compile(&t, true).matches("a -enc"),
+            "a rule written with an en dash"
+        );
+    }
+
+    #[test]
+    fn case_sensitive_compilation() {
+        let p = Pattern::compile(&tokenize("ABC"), false);
+        assert!(p.matches("ABC") && !p.matches("abc"));
+    }
+}

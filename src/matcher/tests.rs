@@ -1,0 +1,408 @@
+//! Unit tests of the matcher: one per modifier and condition form, with the
+//! edge cases of the modifiers appendix.
+
+use super::*;
+use crate::events::Event;
+
+fn engine(rule_yaml: &str) -> Engine {
+    let ds = Diagnostics::new();
+    let (rules, rejected) =
+        crate::sigma::parse_rules(std::path::Path::new("t.yml"), rule_yaml, &ds);
+    assert_eq!(rejected, 0, "{:?}", ds.sorted());
+    let e = Engine::new(rules, &Mapping::default(), &EngineOptions::default());
+    assert!(e.skipped.is_empty(), "{:?}", e.skipped);
+    e
+}
+
+/// A rule with one selection, run on one event of `pairs`.
+fn hit(selection: &str, pairs: &[(&str, &str)]) -> bool {
+    hit_cond(selection, "selection", pairs)
+}
+
+fn hit_cond(searches: &str, condition: &str, pairs: &[(&str, &str)]) -> bool {
+    let yaml = format!(
+        "title: t\nlogsource:\n  product: test\ndetection:\n{}\n  condition: {condition}\n",
+        searches
+            .lines()
+            .map(|l| format!("  {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let e = engine(&yaml);
+    let ev = Event::from_pairs(pairs);
+    !e.match_event(&ev).is_empty()
+}
+
+#[test]
+fn plain_values_are_case_insensitive_and_exact() {
+    assert!(hit(
+        "selection:\n  Image: 'C:\\Windows\\cmd.exe'",
+        &[("Image", "c:\\windows\\CMD.EXE")]
+    ));
+    assert!(!hit(
+        "selection:\n  Image: 'cmd.exe'",
+        &[("Image", "c:\\windows\\cmd.exe")]
+    ));
+}
+
+#[test]
+fn lists_or_maps_and() {
+    let s = "selection:\n  Image|endswith:\n    - '\\a.exe'\n    - '\\b.exe'\n  User: bob";
+    assert!(hit(s, &[("Image", "x\\b.exe"), ("User", "BOB")]));
+    assert!(!hit(s, &[("Image", "x\\b.exe"), ("User", "alice")]));
+    let s = "selection:\n  - Image: a\n  - User: bob";
+    assert!(hit(s, &[("User", "bob")]));
+}
+
+#[test]
+fn keywords_search_every_field() {
+    let s = "keywords:\n  - 'mimikatz'\n  - 'sekurlsa'";
+    assert!(hit_cond(
+        s,
+        "keywords",
+        &[("CommandLine", "run Mimikatz.exe")]
+    ));
+    assert!(!hit_cond(s, "keywords", &[("CommandLine", "run x")]));
+    let s = "keywords:\n  '|all':\n    - 'Oab'\n    - ' -ExternalUrl '";
+    assert!(hit_cond(
+        s,
+        "keywords",
+        &[("a", "Set-OabVirtualDirectory -ExternalUrl x")]
+    ));
+    assert!(!hit_cond(
+        s,
+        "keywords",
+        &[("a", "Set-OabVirtualDirectory")]
+    ));
+}
+
+#[test]
+fn contains_startswith_endswith_all() {
+    assert!(hit(
+        "selection:\n  C|contains: 'EnC'",
+        &[("C", "powershell -enc AAA")]
+    ));
+    assert!(hit(
+        "selection:\n  C|startswith: 'power'",
+        &[("C", "PowerShell -enc")]
+    ));
+    assert!(!hit(
+        "selection:\n  C|startswith: 'shell'",
+        &[("C", "PowerShell")]
+    ));
+    assert!(hit("selection:\n  C|endswith: '.EXE'", &[("C", "a.exe")]));
+    assert!(hit(
+        "selection:\n  C|contains|all: [' -a ', ' -b ']",
+        &[("C", "x -b y -a z")]
+    ));
+    assert!(!hit(
+        "selection:\n  C|contains|all: [' -a ', ' -b ']",
+        &[("C", "x -a z")]
+    ));
+}
+
+#[test]
+fn wildcards_and_escapes() {
+    assert!(hit("selection:\n  C: 'te?t*.exe'", &[("C", "text123.exe")]));
+    assert!(hit("selection:\n  C: 'a\\*b'", &[("C", "a*b")]));
+    assert!(!hit("selection:\n  C: 'a\\*b'", &[("C", "axxb")]));
+    assert!(hit("selection:\n  C: 'a\\\\*'", &[("C", "a\\anything")]));
+    assert!(hit("selection:\n  C: 'a\\?'", &[("C", "a?")]));
+    assert!(!hit("selection:\n  C: 'a\\?'", &[("C", "ab")]));
+}
+
+#[test]
+fn null_empty_and_absent_fields() {
+    assert!(hit("selection:\n  Missing: null", &[("Other", "x")]));
+    assert!(!hit("selection:\n  Other: null", &[("Other", "x")]));
+    assert!(hit("selection:\n  Other: ''", &[("Other", "")]));
+    // A test on an absent field is false and does not break the rest.
+    assert!(!hit("selection:\n  Missing: x", &[("Other", "x")]));
+    assert!(hit_cond(
+        "selection:\n  A: x\nfilter:\n  Missing: y",
+        "selection and not filter",
+        &[("A", "x")]
+    ));
+}
+
+#[test]
+fn numbers_and_strings_compare_as_values() {
+    assert!(hit("selection:\n  EventID: 4688", &[("EventID", "4688")]));
+    assert!(hit("selection:\n  EventID: '4688'", &[("EventID", "4688")]));
+    let ev = serde_json::json!({"EventID": 4688, "Flag": true});
+    let e = engine(
+        "title: t\nlogsource:\n  product: test\ndetection:\n  selection:\n    EventID: '4688'\n    Flag: 'true'\n  condition: selection\n",
+    );
+    assert_eq!(
+        e.match_event(&Event::from_json(&ev, Default::default()))
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn field_names_are_case_sensitive_and_may_have_spaces() {
+    assert!(!hit("selection:\n  ProcessId: 4", &[("ProcessID", "4")]));
+    assert!(hit(
+        "selection:\n  Threat Name|contains: 'mimikatz'",
+        &[("Threat Name", "HackTool:Win32/Mimikatz")]
+    ));
+}
+
+#[test]
+fn windash_all_five_dashes() {
+    let s = "selection:\n  C|windash|contains: ' -enc '";
+    for d in ["-", "/", "\u{2013}", "\u{2014}", "\u{2015}"] {
+        assert!(hit(s, &[("C", &format!("powershell {d}enc AAA"))]), "{d}");
+    }
+    assert!(hit(
+        "selection:\n  C|windash|contains: ' \u{2013}enc '",
+        &[("C", "powershell -enc x")]
+    ));
+}
+
+#[test]
+fn base64_and_base64offset() {
+    assert!(hit("selection:\n  C|base64: 'abc'", &[("C", "YWJj")]));
+    let s = "selection:\n  C|base64offset|contains: 'http://'";
+    for encoded in [
+        "aHR0cDovL2V4YW1wbGU=",
+        "IGh0dHA6Ly9leGFtcGxl",
+        "ICBodHRwOi8vZXhhbXBsZQ==",
+    ] {
+        assert!(
+            hit(s, &[("C", &format!("powershell -e {encoded}"))]),
+            "{encoded}"
+        );
+    }
+}
+
+#[test]
+fn utf16_encodings_with_base64() {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let le: Vec<u8> = "cmd".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    assert!(hit(
+        "selection:\n  C|utf16le|base64: 'cmd'",
+        &[("C", &b64(&le))]
+    ));
+    assert!(hit(
+        "selection:\n  C|wide|base64: 'cmd'",
+        &[("C", &b64(&le))]
+    ));
+    let be: Vec<u8> = "cmd".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+    assert!(hit(
+        "selection:\n  C|utf16be|base64: 'cmd'",
+        &[("C", &b64(&be))]
+    ));
+    let mut bom = vec![0xFF, 0xFE];
+    bom.extend(&le);
+    assert!(hit(
+        "selection:\n  C|utf16|base64: 'cmd'",
+        &[("C", &b64(&bom))]
+    ));
+    // Within a longer UTF-16 PowerShell -EncodedCommand payload.
+    let long: Vec<u8> = "Write-Host; Invoke-Mimikatz"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    assert!(hit(
+        "selection:\n  C|utf16le|base64offset|contains: 'Invoke-Mimikatz'",
+        &[("C", &format!("powershell -enc {}", b64(&long)))]
+    ));
+}
+
+#[test]
+fn regular_expressions_and_flags() {
+    assert!(hit("selection:\n  C|re: 'a.c'", &[("C", "xabcx")]));
+    assert!(
+        !hit("selection:\n  C|re: 'ABC'", &[("C", "abc")]),
+        "re is case-sensitive"
+    );
+    assert!(hit("selection:\n  C|re|i: 'ABC'", &[("C", "abc")]));
+    assert!(hit("selection:\n  C|re|m: '^b$'", &[("C", "a\nb\nc")]));
+    assert!(!hit("selection:\n  C|re: '^b$'", &[("C", "a\nb\nc")]));
+    assert!(hit("selection:\n  C|re|s: 'a.b'", &[("C", "a\nb")]));
+    assert!(!hit("selection:\n  C|re: 'a.b'", &[("C", "a\nb")]));
+}
+
+#[test]
+fn cidr_v4_and_v6() {
+    assert!(hit(
+        "selection:\n  Ip|cidr: '10.0.0.0/8'",
+        &[("Ip", "10.1.2.3")]
+    ));
+    assert!(!hit(
+        "selection:\n  Ip|cidr: '10.0.0.0/8'",
+        &[("Ip", "11.1.2.3")]
+    ));
+    assert!(hit(
+        "selection:\n  Ip|cidr: '::1/128'",
+        &[("Ip", "0:0:0:0:0:0:0:1")]
+    ));
+    assert!(hit(
+        "selection:\n  Ip|cidr: 'fe80::/10'",
+        &[("Ip", "FE80::1")]
+    ));
+    assert!(!hit(
+        "selection:\n  Ip|cidr: 'fe80::/10'",
+        &[("Ip", "not an ip")]
+    ));
+}
+
+#[test]
+fn exists_both_ways() {
+    assert!(hit("selection:\n  A|exists: true", &[("A", "")]));
+    assert!(!hit("selection:\n  A|exists: true", &[("B", "")]));
+    assert!(hit("selection:\n  A|exists: false", &[("B", "")]));
+}
+
+#[test]
+fn neq_and_numeric_comparisons() {
+    assert!(hit("selection:\n  A|neq: x", &[("A", "y")]));
+    assert!(!hit("selection:\n  A|neq: x", &[("A", "X")]));
+    assert!(
+        !hit("selection:\n  A|neq: x", &[("B", "y")]),
+        "neq on an absent field is false"
+    );
+    assert!(hit("selection:\n  N|gt: 10", &[("N", "11")]));
+    assert!(!hit("selection:\n  N|gt: 10", &[("N", "10")]));
+    assert!(hit("selection:\n  N|gte: 10", &[("N", "10")]));
+    assert!(hit("selection:\n  N|lt: 10", &[("N", "9.5")]));
+    assert!(hit("selection:\n  N|lte: 10", &[("N", "10")]));
+    assert!(!hit("selection:\n  N|lte: 10", &[("N", "abc")]));
+}
+
+#[test]
+fn fieldref_and_cased() {
+    assert!(hit(
+        "selection:\n  A|fieldref: B",
+        &[("A", "Same"), ("B", "same")]
+    ));
+    assert!(!hit(
+        "selection:\n  A|fieldref: B",
+        &[("A", "x"), ("B", "y")]
+    ));
+    assert!(hit(
+        "selection:\n  A|fieldref|endswith: B",
+        &[("A", "c:\\x\\y.exe"), ("B", "y.exe")]
+    ));
+    assert!(hit(
+        "selection:\n  A|fieldref|neq: B",
+        &[("A", "x"), ("B", "y")]
+    ));
+    assert!(hit("selection:\n  A|cased: Abc", &[("A", "Abc")]));
+    assert!(!hit("selection:\n  A|cased: Abc", &[("A", "abc")]));
+    assert!(hit(
+        "selection:\n  A|contains|cased: 'bC'",
+        &[("A", "abCd")]
+    ));
+}
+
+#[test]
+fn time_parts() {
+    let ts = [("T", "2024-03-05T22:15:09Z")];
+    assert!(hit("selection:\n  T|hour: 22", &ts));
+    assert!(hit("selection:\n  T|minute: 15", &ts));
+    assert!(hit("selection:\n  T|day: 5", &ts));
+    assert!(hit("selection:\n  T|month: 3", &ts));
+    assert!(hit("selection:\n  T|year: 2024", &ts));
+    assert!(hit("selection:\n  T|week: 10", &ts));
+    assert!(hit("selection:\n  T|hour|gte: 20", &ts));
+    assert!(!hit("selection:\n  T|hour|lt: 6", &ts));
+}
+
+#[test]
+fn expand_placeholders() {
+    let yaml = "title: t\nlogsource:\n  product: test\ndetection:\n  selection:\n    User|expand: '%Admins%'\n  condition: selection\n";
+    let ds = Diagnostics::new();
+    let (rules, _) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), yaml, &ds);
+    let e = Engine::new(
+        rules.clone(),
+        &Mapping::default(),
+        &EngineOptions::default(),
+    );
+    assert_eq!(e.skipped.len(), 1, "no values: skipped with a reason");
+    assert!(e.skipped[0].reason.contains("%Admins%"));
+    let mut opts = EngineOptions::default();
+    opts.placeholders
+        .insert("Admins".into(), vec!["adm_*".into()]);
+    let e = Engine::new(rules, &Mapping::default(), &opts);
+    assert_eq!(
+        e.match_event(&Event::from_pairs(&[("User", "ADM_bob")]))
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn condition_forms() {
+    let s = "selection_a:\n  A: 1\nselection_b:\n  B: 2\nfilter_x:\n  C: 3\n_helper:\n  D: 4";
+    let ab = [("A", "1"), ("B", "2")];
+    assert!(hit_cond(s, "all of selection_*", &ab));
+    assert!(!hit_cond(s, "all of selection_*", &[("A", "1")]));
+    assert!(hit_cond(s, "1 of selection_*", &[("B", "2")]));
+    assert!(hit_cond(s, "1 of them", &[("C", "3")]));
+    assert!(
+        !hit_cond(s, "1 of them", &[("D", "4")]),
+        "`them` skips names starting with _"
+    );
+    assert!(!hit_cond(s, "all of them", &ab));
+    assert!(hit_cond(s, "selection_a and not filter_x", &[("A", "1")]));
+    assert!(!hit_cond(
+        s,
+        "selection_a and not filter_x",
+        &[("A", "1"), ("C", "3")]
+    ));
+    assert!(
+        hit_cond(s, "selection_a or selection_b and filter_x", &[("A", "1")]),
+        "and binds tighter than or"
+    );
+    assert!(!hit_cond(
+        s,
+        "(selection_a or selection_b) and filter_x",
+        &[("A", "1")]
+    ));
+    assert!(hit_cond(s, "not 1 of filter*", &[("A", "1")]));
+}
+
+#[test]
+fn mapping_selects_events_and_renames_fields() {
+    let yaml = "title: t\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    Image|endswith: '\\python.exe'\n  condition: selection\n";
+    let ds = Diagnostics::new();
+    let (rules, _) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), yaml, &ds);
+    let e = Engine::new(rules, &Mapping::builtin(), &EngineOptions::default());
+    let sysmon = serde_json::json!({"Event": {"System": {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1},
+        "EventData": {"Image": "C:\\py\\python.exe"}}});
+    let security = serde_json::json!({"Event": {"System": {"Channel": "Security", "EventID": 4688},
+        "EventData": {"NewProcessName": "C:\\py\\python.exe"}}});
+    let other = serde_json::json!({"Event": {"System": {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 3},
+        "EventData": {"Image": "C:\\py\\python.exe"}}});
+    let m = |j| {
+        e.match_event(&Event::from_json(&j, Default::default()))
+            .len()
+    };
+    assert_eq!((m(sysmon), m(security), m(other)), (1, 1, 0));
+}
+
+#[test]
+fn filters_exclude_matches() {
+    let yaml = "title: r\nid: 6f3e2987-db24-4c78-a860-b4f4095a7095\nlogsource:\n  product: test\ndetection:\n  selection:\n    Image|endswith: rar.exe\n  condition: selection\n---\ntitle: f\nlogsource:\n  product: test\nfilter:\n  rules:\n    - 6f3e2987-db24-4c78-a860-b4f4095a7095\n  selection:\n    User|startswith: 'adm_'\n  condition: selection\n";
+    let e = engine(yaml);
+    assert_eq!(
+        e.match_event(&Event::from_pairs(&[
+            ("Image", "x\\rar.exe"),
+            ("User", "bob")
+        ]))
+        .len(),
+        1
+    );
+    assert_eq!(
+        e.match_event(&Event::from_pairs(&[
+            ("Image", "x\\rar.exe"),
+            ("User", "adm_bob")
+        ]))
+        .len(),
+        0
+    );
+}

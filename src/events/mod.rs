@@ -192,11 +192,7 @@ impl Event {
                     self.flatten_paths(&key, x);
                 }
             }
-            _ if !prefix.is_empty() => {
-                if !self.fields.contains_key(prefix) || !matches!(v, Json::Object(_)) {
-                    self.push_json(prefix, v);
-                }
-            }
+            _ if !prefix.is_empty() => self.push_json(prefix, v),
             _ => {}
         }
     }
@@ -234,8 +230,7 @@ pub fn sniff(path: &Path) -> std::io::Result<Option<Format>> {
     }
     let first = head
         .iter()
-        .skip_while(|b| b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF)
-        .next();
+        .find(|b| !(b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF));
     Ok(match first {
         Some(b'{') | Some(b'[') => Some(Format::Json),
         _ => None,

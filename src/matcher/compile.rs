@@ -352,7 +352,7 @@ fn compile_spec(
                     toks.push(Tok::Any);
                 } else if has(Modifier::EndsWith) {
                     toks.insert(0, Tok::Any);
-                } else if spec.field.is_none() && !toks.iter().any(|t| *t == Tok::Any) {
+                } else if spec.field.is_none() && !toks.contains(&Tok::Any) {
                     // Keywords are searched anywhere in the event's text.
                     toks.insert(0, Tok::Any);
                     toks.push(Tok::Any);

@@ -37,12 +37,15 @@ pub struct CorrelationHit {
     pub events: Vec<EventMeta>,
 }
 
+/// Per correlation using a rule: (correlation, [(correlation field, event field)]).
+type Wants = HashMap<usize, Vec<(usize, Vec<(String, String)>)>>;
+
 /// Collects detections of referenced rules during a scan, then evaluates
 /// the correlations.
 pub struct Correlator<'e> {
     engine: &'e Engine,
     /// Referenced rule → fields to keep (per correlation that uses it).
-    wants: HashMap<usize, Vec<(usize, Vec<(String, String)>)>>,
+    wants: Wants,
     inputs: Mutex<Vec<Input>>,
     counter: std::sync::atomic::AtomicU64,
 }
@@ -78,7 +81,7 @@ fn cond_fields(c: &Correlation) -> Vec<String> {
 
 impl<'e> Correlator<'e> {
     pub fn new(engine: &'e Engine) -> Self {
-        let mut wants: HashMap<usize, Vec<(usize, Vec<(String, String)>)>> = HashMap::new();
+        let mut wants: Wants = HashMap::new();
         for &ci in &engine.correlations {
             let Some(c) = &engine.rules[ci].correlation else {
                 continue;

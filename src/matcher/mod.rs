@@ -262,7 +262,7 @@ impl Engine {
             let v = &self.variants[vi];
             let ok = v.conditions.iter().all(|(field, accepted)| {
                 e.get(field)
-                    .is_some_and(|vals| vals.iter().any(|x| accepted.iter().any(|a| *a == x.lower)))
+                    .is_some_and(|vals| vals.iter().any(|x| accepted.contains(&x.lower)))
             });
             if !ok || out.iter().any(|d| d.rule == v.rule) {
                 continue;

@@ -81,7 +81,7 @@ pub fn epoch(s: &str) -> Option<f64> {
 pub fn iso_week(p: &Parts) -> u32 {
     let days = days_from_civil(p.year, p.month, p.day);
     // 1970-01-01 was a Thursday; ISO weekday 1 = Monday.
-    let weekday = ((days % 7 + 7 + 3) % 7 + 1) as i64;
+    let weekday = (days % 7 + 7 + 3) % 7 + 1;
     let ordinal = days - days_from_civil(p.year, 1, 1) + 1;
     let w = (ordinal - weekday + 10) / 7;
     w.clamp(1, 53) as u32

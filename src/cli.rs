@@ -102,6 +102,9 @@ pub struct MatchArgs {
     /// Only rules with one of these tags, e.g. `attack.t1059` or `T1059.001` (repeatable).
     #[arg(long, value_name = "TAG")]
     pub tag: Vec<String>,
+    /// Only rules whose logsource product is this, e.g. `windows` (repeatable).
+    #[arg(long, value_name = "PRODUCT")]
+    pub product: Vec<String>,
     /// Logsource mapping replacing the built-in one (see mappings/windows.yml).
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
@@ -246,6 +249,7 @@ fn run_match(a: MatchArgs) -> ExitCode {
         min_level: a.level,
         status: a.status,
         tags: a.tag,
+        products: a.product,
         mapping: a.mapping,
         extra_mapping: a.extra_mapping,
         placeholders: a.placeholders,

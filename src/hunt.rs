@@ -35,6 +35,8 @@ pub struct HuntConfig {
     pub status: Vec<String>,
     /// Keep only rules with one of these tags (`attack.t1059`, `T1059.001`, ...).
     pub tags: Vec<String>,
+    /// Keep only rules whose logsource product is one of these (`windows`).
+    pub products: Vec<String>,
     pub mapping: Option<PathBuf>,
     pub extra_mapping: Vec<PathBuf>,
     pub placeholders: Option<PathBuf>,
@@ -112,7 +114,11 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
                 || (level_ok(r, cfg.min_level.as_deref())
                     && (cfg.status.is_empty()
                         || r.status.as_ref().is_some_and(|s| cfg.status.contains(s)))
-                    && tag_ok(r, &wanted))
+                    && tag_ok(r, &wanted)
+                    && (cfg.products.is_empty()
+                        || r.logsource.product.as_ref().is_some_and(|p| {
+                            cfg.products.iter().any(|x| x.eq_ignore_ascii_case(p))
+                        })))
         })
         .collect();
     let mut mapping = match &cfg.mapping {

@@ -122,3 +122,71 @@ fn dataview_flag_writes_live_queries() {
         "parents query their sub-techniques too"
     );
 }
+
+#[test]
+fn match_reports_detections_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r##"{"Event": {"System": {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Computer": "pc1", "EventRecordID": 7, "TimeCreated": {"#attributes": {"SystemTime": "2024-05-01T10:00:00Z"}}}, "EventData": {"Image": "C:\\Python\\python.exe", "CommandLine": "python.exe -c \"import os\"", "ParentImage": "C:\\Windows\\explorer.exe"}}}"##,
+            "\n",
+            r#"{"Event": {"System": {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Computer": "pc1"}, "EventData": {"Image": "C:\\Windows\\notepad.exe", "CommandLine": "notepad"}}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let rules = fixtures().join("rules/good");
+    for (format, expect) in [
+        ("table", "Fixture Python Inline"),
+        ("json", "\"rule\": \"Fixture Python Inline\""),
+        ("jsonl", "\"rule\":\"Fixture Python Inline\""),
+        ("csv", "timestamp,level,rule"),
+    ] {
+        let out = bin()
+            .args(["match", "-q", "--format", format])
+            .arg(&events)
+            .arg("--rules")
+            .arg(&rules)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(expect), "{format}: {stdout}");
+        assert!(!stdout.contains("notepad"), "{format}");
+    }
+    let out = bin()
+        .args(["match", "--format", "jsonl"])
+        .arg(&events)
+        .arg("--rules")
+        .arg(fixtures().join("rules"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 events read from 1 files"), "{err}");
+    assert!(
+        err.contains("unknown_modifier.yml:6:9"),
+        "broken rules are named: {err}"
+    );
+    let line = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["computer"], "pc1");
+    assert_eq!(v["fields"]["CommandLine"], "python.exe -c \"import os\"");
+    let out = bin()
+        .args(["match", "-q", "--level", "high"])
+        .arg(&events)
+        .arg("--rules")
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert!(out.stdout.is_empty(), "level filter");
+}

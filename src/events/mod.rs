@@ -6,8 +6,8 @@
 //! under `UserData`, and dotted paths (`process.executable`) in nested JSON.
 
 use crate::diag::{Diagnostic, Diagnostics};
+use rustc_hash::FxHashMap;
 use serde_json::Value as Json;
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -55,7 +55,7 @@ pub struct EventMeta {
 #[derive(Debug, Clone, Default)]
 pub struct Event {
     pub meta: EventMeta,
-    pub fields: HashMap<String, Vec<FieldValue>>,
+    pub fields: FxHashMap<String, Vec<FieldValue>>,
 }
 
 impl Event {
@@ -77,7 +77,7 @@ impl Event {
     pub fn from_json(json: &Json, meta: EventMeta) -> Event {
         let mut e = Event {
             meta,
-            fields: HashMap::new(),
+            fields: FxHashMap::default(),
         };
         let root = json.get("Event").filter(|v| v.is_object());
         if let Some(ev) = root {
@@ -104,7 +104,16 @@ impl Event {
                 }
             }
         }
-        e.flatten_paths("", json);
+        match (root, json.as_object()) {
+            // An EVTX rendering: its fields are already reachable by name; keep
+            // dotted paths for any other top-level keys only.
+            (Some(_), Some(obj)) => {
+                for (k, v) in obj.iter().filter(|(k, _)| k.as_str() != "Event") {
+                    e.flatten_paths(k, v);
+                }
+            }
+            _ => e.flatten_paths("", json),
+        }
         if e.meta.channel.is_none() {
             e.meta.channel = e.text("Channel").map(str::to_string);
         }

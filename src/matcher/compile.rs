@@ -38,7 +38,9 @@ pub enum ValueTest {
         pattern: Pattern,
         cased: bool,
     },
-    Regex(regex::Regex),
+    /// Byte regex without Unicode classes, like PCRE outside UTF mode: the
+    /// Unicode tables would cost megabytes per rule.
+    Regex(regex::bytes::Regex),
     Cidr(ipnet::IpNet),
     Num(Cmp, f64),
     /// `field|fieldref`: compare with another field of the same event.
@@ -254,8 +256,9 @@ fn compile_spec(
             continue;
         }
         if has(Modifier::Re) {
-            let mut b = regex::RegexBuilder::new(&text);
-            b.case_insensitive(has(Modifier::ReI))
+            let mut b = regex::bytes::RegexBuilder::new(&text);
+            b.unicode(false)
+                .case_insensitive(has(Modifier::ReI))
                 .multi_line(has(Modifier::ReM))
                 .dot_matches_new_line(has(Modifier::ReS))
                 .size_limit(1 << 24);
@@ -568,7 +571,7 @@ impl ValueTest {
                 }
                 pattern.matches(if *cased { &v.text } else { &v.lower })
             }
-            ValueTest::Regex(re) => !v.is_null && re.is_match(&v.text),
+            ValueTest::Regex(re) => !v.is_null && re.is_match(v.text.as_bytes()),
             ValueTest::Cidr(net) => v
                 .text
                 .trim()
@@ -648,8 +651,14 @@ impl CSearch {
 impl Compiled {
     /// Evaluate the condition, computing each search at most once.
     pub fn matches(&self, e: &Event) -> bool {
-        let mut cache: Vec<Option<bool>> = vec![None; self.searches.len()];
-        self.eval(&self.condition, e, &mut cache)
+        const STACK: usize = 32;
+        if self.searches.len() <= STACK {
+            let mut cache = [None; STACK];
+            self.eval(&self.condition, e, &mut cache)
+        } else {
+            let mut cache: Vec<Option<bool>> = vec![None; self.searches.len()];
+            self.eval(&self.condition, e, &mut cache)
+        }
     }
 
     fn search(&self, i: usize, e: &Event, cache: &mut [Option<bool>]) -> bool {
@@ -758,5 +767,118 @@ mod tests {
         assert_eq!(expand("x%Admins%", &ph).unwrap(), vec!["xadm_a", "xadm_b"]);
         assert_eq!(expand("100\\%", &ph).unwrap(), vec!["100%"]);
         assert!(expand("%Servers%", &ph).is_err());
+    }
+}
+
+/// A necessary condition of a detection: it can only match an event where
+/// one of these (field, lower-case literal) pairs occurs, i.e. the field's
+/// lower-cased value contains the literal. Used to skip most rules with one
+/// multi-pattern scan per field.
+pub type Necessary = Vec<(String, String)>;
+
+/// The literal every value matched by a pattern must contain (the longest
+/// literal run), if any is long enough to be selective.
+fn pattern_literal(p: &Pattern) -> Option<String> {
+    let s = match p {
+        Pattern::Exact(s) | Pattern::Prefix(s) | Pattern::Suffix(s) => s.clone(),
+        Pattern::Contains(n) => n.text.clone(),
+        Pattern::Anything => return None,
+        Pattern::Glob(toks) => {
+            let mut best = String::new();
+            let mut cur = String::new();
+            for t in toks {
+                match t {
+                    Tok::Lit(c) => cur.push(*c),
+                    _ => {
+                        if cur.len() > best.len() {
+                            best = std::mem::take(&mut cur);
+                        }
+                        cur.clear();
+                    }
+                }
+            }
+            if cur.len() > best.len() {
+                best = cur;
+            }
+            best
+        }
+    };
+    (s.len() >= 3).then_some(s)
+}
+
+fn test_necessary(t: &FieldTest) -> Option<Necessary> {
+    let field = t.field.as_ref()?;
+    let FieldTestKind::Values { tests, all, neq } = &t.kind else {
+        return None;
+    };
+    if *neq || tests.is_empty() {
+        return None;
+    }
+    let lits: Option<Vec<String>> = tests
+        .iter()
+        .map(|v| match v {
+            ValueTest::Str {
+                pattern,
+                cased: false,
+            } => pattern_literal(pattern),
+            _ => None,
+        })
+        .collect();
+    let lits = lits?;
+    let chosen: Vec<String> = if *all {
+        // Every value must match: the longest literal alone is necessary.
+        vec![lits.into_iter().max_by_key(String::len)?]
+    } else {
+        lits
+    };
+    Some(chosen.into_iter().map(|l| (field.clone(), l)).collect())
+}
+
+/// Prefer the necessary set whose weakest literal is longest (fewer hits).
+fn best(sets: impl Iterator<Item = Necessary>) -> Option<Necessary> {
+    sets.max_by_key(|s| {
+        (
+            s.iter().map(|(_, l)| l.len()).min().unwrap_or(0),
+            usize::MAX - s.len(),
+        )
+    })
+}
+
+fn union(sets: impl Iterator<Item = Option<Necessary>>) -> Option<Necessary> {
+    let mut out = Vec::new();
+    for s in sets {
+        out.extend(s?);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+impl CSearch {
+    fn necessary(&self) -> Option<Necessary> {
+        match self {
+            CSearch::All(tests) => best(tests.iter().filter_map(test_necessary)),
+            CSearch::Any(groups) => union(
+                groups
+                    .iter()
+                    .map(|g| best(g.iter().filter_map(test_necessary))),
+            ),
+        }
+    }
+}
+
+impl Compiled {
+    /// A necessary condition for the whole detection, when one exists.
+    pub fn necessary(&self) -> Option<Necessary> {
+        self.cond_necessary(&self.condition)
+    }
+
+    fn cond_necessary(&self, c: &CCond) -> Option<Necessary> {
+        match c {
+            CCond::Search(i) => self.searches[*i].necessary(),
+            CCond::Not(_) => None,
+            CCond::And(v) => best(v.iter().filter_map(|x| self.cond_necessary(x))),
+            CCond::Or(v) => union(v.iter().map(|x| self.cond_necessary(x))),
+            CCond::AnyOf(ids) => union(ids.iter().map(|&i| self.searches[i].necessary())),
+            CCond::AllOf(ids) => best(ids.iter().filter_map(|&i| self.searches[i].necessary())),
+        }
     }
 }

@@ -14,7 +14,7 @@ use crate::sigma::{RuleKind, SigmaRule};
 use compile::{Compiled, Placeholders};
 use mapping::Mapping;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 /// A rule the engine will not run, and why.
@@ -31,6 +31,7 @@ struct Variant {
     /// Extra event conditions from the mapping (besides Channel and EventID).
     conditions: Vec<(String, Vec<String>)>,
     compiled: Compiled,
+    necessary: Option<compile::Necessary>,
 }
 
 /// A rule that fired on an event.
@@ -50,20 +51,83 @@ pub struct EngineOptions {
     pub placeholders: Placeholders,
 }
 
+/// The variants that may apply to one kind of event, with a multi-pattern
+/// prefilter: a variant with a necessary literal is only evaluated when one
+/// automaton scan of the field finds that literal.
+#[derive(Debug, Default)]
+struct Bucket {
+    /// Variants evaluated on every event of the bucket.
+    always: Vec<usize>,
+    /// Per field: an automaton over the literals, and pattern → variants.
+    prefilter: Vec<(String, aho_corasick::AhoCorasick, Vec<Vec<usize>>)>,
+}
+
+impl Bucket {
+    fn build(variants: &[Variant], ids: Vec<usize>) -> Bucket {
+        let mut b = Bucket::default();
+        let mut per_field: BTreeMap<String, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
+        for vi in ids {
+            match &variants[vi].necessary {
+                Some(nec) => {
+                    for (field, lit) in nec {
+                        per_field
+                            .entry(field.clone())
+                            .or_default()
+                            .entry(lit.clone())
+                            .or_default()
+                            .push(vi);
+                    }
+                }
+                None => b.always.push(vi),
+            }
+        }
+        for (field, lits) in per_field {
+            let (pats, owners): (Vec<String>, Vec<Vec<usize>>) = lits.into_iter().unzip();
+            // A contiguous NFA: a few MB less per automaton than a DFA, and
+            // fields are short, so its scan speed is not the bottleneck.
+            let ac = aho_corasick::AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .build(&pats);
+            match ac {
+                Ok(ac) => b.prefilter.push((field, ac, owners)),
+                Err(_) => b.always.extend(owners.into_iter().flatten()),
+            }
+        }
+        b.always.sort_unstable();
+        b.always.dedup();
+        b
+    }
+
+    /// Candidate variants for an event.
+    fn candidates(&self, e: &Event, out: &mut Vec<usize>) {
+        out.extend(&self.always);
+        for (field, ac, owners) in &self.prefilter {
+            if let Some(values) = e.get(field) {
+                for v in values {
+                    for m in ac.find_overlapping_iter(&v.lower) {
+                        out.extend(&owners[m.pattern().as_usize()]);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Compiled rules, indexed by the events they select.
 #[derive(Debug)]
 pub struct Engine {
     pub rules: Vec<SigmaRule>,
     variants: Vec<Variant>,
-    /// (channel lower-case, EventID) → variants.
-    by_channel_id: HashMap<(String, String), Vec<usize>>,
-    /// channel lower-case → variants that take any EventID.
-    by_channel: HashMap<String, Vec<usize>>,
+    /// (channel lower-case, EventID) → variants (including those of the
+    /// channel that take any EventID, and the generic ones).
+    by_channel_id: HashMap<(String, String), Bucket>,
+    /// channel lower-case → variants that take any EventID (and generic ones).
+    by_channel: HashMap<String, Bucket>,
     /// Variants whose mapping names no channel (checked against every event).
-    generic: Vec<usize>,
-    /// Rules with no mapping for their logsource: run on events that are not
-    /// Windows event log records (no `Channel`).
-    unmapped: Vec<usize>,
+    generic: Bucket,
+    /// Rules with no mapping for their logsource, run on events that are not
+    /// Windows event log records (no `Channel`), plus the generic ones.
+    unmapped: Bucket,
     pub skipped: Vec<Skipped>,
     pub correlations: Vec<usize>,
 }
@@ -84,11 +148,14 @@ impl Engine {
             variants: Vec::new(),
             by_channel_id: HashMap::new(),
             by_channel: HashMap::new(),
-            generic: Vec::new(),
-            unmapped: Vec::new(),
+            generic: Bucket::default(),
+            unmapped: Bucket::default(),
             skipped: Vec::new(),
             correlations: Vec::new(),
         };
+        let mut by_channel_id: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut by_channel: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut generic: Vec<usize> = Vec::new();
         // Filter rules apply to the rules they name.
         let mut filters: HashMap<&str, Vec<&crate::sigma::rule::Detection>> = HashMap::new();
         for r in &e.rules {
@@ -143,6 +210,7 @@ impl Engine {
                         variants.push(Variant {
                             rule: i,
                             conditions: Vec::new(),
+                            necessary: c.necessary(),
                             compiled: c,
                         });
                     }
@@ -200,15 +268,15 @@ impl Engine {
                     .map(|(k, v)| (k.clone(), v.iter().map(|x| x.to_lowercase()).collect()))
                     .collect();
                 if channels.is_empty() {
-                    e.generic.push(vi);
+                    generic.push(vi);
                 } else if ids.is_empty() {
                     for ch in &channels {
-                        e.by_channel.entry(ch.clone()).or_default().push(vi);
+                        by_channel.entry(ch.clone()).or_default().push(vi);
                     }
                 } else {
                     for ch in &channels {
                         for id in &ids {
-                            e.by_channel_id
+                            by_channel_id
                                 .entry((ch.clone(), id.clone()))
                                 .or_default()
                                 .push(vi);
@@ -218,13 +286,29 @@ impl Engine {
                 variants.push(Variant {
                     rule: i,
                     conditions: rest,
+                    necessary: c.necessary(),
                     compiled: c,
                 });
             }
         }
+        // Each bucket holds every variant an event of its kind may meet, so
+        // that one lookup gives one prefilter.
+        for ((ch, id), mut v) in by_channel_id {
+            v.extend(by_channel.get(&ch).into_iter().flatten());
+            v.extend(&generic);
+            e.by_channel_id
+                .insert((ch, id), Bucket::build(&variants, v));
+        }
+        for (ch, mut v) in by_channel {
+            v.extend(&generic);
+            e.by_channel.insert(ch, Bucket::build(&variants, v));
+        }
+        let mut um = unmapped;
+        um.extend(&generic);
+        e.unmapped = Bucket::build(&variants, um);
+        e.generic = Bucket::build(&variants, generic);
         e.variants = variants;
         e.skipped = skipped;
-        e.unmapped = unmapped;
         e
     }
 
@@ -235,23 +319,24 @@ impl Engine {
         v.len()
     }
 
+    fn bucket(&self, e: &Event) -> &Bucket {
+        let Some(ch) = e.meta.channel.as_deref() else {
+            return &self.unmapped;
+        };
+        let ch = ch.to_lowercase();
+        if let Some(id) = e.meta.event_id.as_deref()
+            && let Some(b) = self.by_channel_id.get(&(ch.clone(), id.to_string()))
+        {
+            return b;
+        }
+        self.by_channel.get(&ch).unwrap_or(&self.generic)
+    }
+
     fn candidates(&self, e: &Event) -> Vec<usize> {
         let mut out: Vec<usize> = Vec::new();
-        match e.meta.channel.as_deref() {
-            Some(ch) => {
-                let ch = ch.to_lowercase();
-                if let Some(id) = e.meta.event_id.as_deref()
-                    && let Some(v) = self.by_channel_id.get(&(ch.clone(), id.to_string()))
-                {
-                    out.extend(v);
-                }
-                if let Some(v) = self.by_channel.get(&ch) {
-                    out.extend(v);
-                }
-            }
-            None => out.extend(&self.unmapped),
-        }
-        out.extend(&self.generic);
+        self.bucket(e).candidates(e, &mut out);
+        out.sort_unstable();
+        out.dedup();
         out
     }
 
@@ -281,10 +366,12 @@ impl Engine {
     /// Whether any loaded rule is meant for this event's logsource (whether or
     /// not it matched).
     pub fn has_rules_for(&self, e: &Event) -> Vec<usize> {
-        let mut v: Vec<usize> = self
-            .candidates(e)
-            .into_iter()
-            .map(|vi| self.variants[vi].rule)
+        let b = self.bucket(e);
+        let mut v: Vec<usize> = b
+            .always
+            .iter()
+            .chain(b.prefilter.iter().flat_map(|(_, _, o)| o.iter().flatten()))
+            .map(|&vi| self.variants[vi].rule)
             .collect();
         v.sort_unstable();
         v.dedup();
@@ -322,7 +409,7 @@ pub fn scan<F>(engine: &Engine, paths: &[PathBuf], diags: &Diagnostics, on_event
 where
     F: Fn(&Event, Vec<Detection>) + Sync,
 {
-    const BATCH: usize = 2048;
+    const BATCH: usize = 512;
     let files = events::event_files(paths, diags);
     let results: Vec<(u64, u64)> = files
         .par_iter()

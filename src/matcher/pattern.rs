@@ -56,13 +56,39 @@ pub fn windash(toks: &mut [Tok]) {
     }
 }
 
+/// A substring searcher built once per needle.
+#[derive(Debug, Clone)]
+pub struct Needle {
+    pub text: String,
+    // Boxed: the finder is large and over-aligned, and most patterns are not
+    // substring searches.
+    finder: Box<memchr::memmem::Finder<'static>>,
+}
+
+impl Needle {
+    pub fn new(text: String) -> Needle {
+        let finder = Box::new(memchr::memmem::Finder::new(text.as_bytes()).into_owned());
+        Needle { text, finder }
+    }
+    pub fn is_in(&self, hay: &str) -> bool {
+        self.finder.find(hay.as_bytes()).is_some()
+    }
+}
+
+impl PartialEq for Needle {
+    fn eq(&self, o: &Needle) -> bool {
+        self.text == o.text
+    }
+}
+impl Eq for Needle {}
+
 /// A compiled pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pattern {
     Exact(String),
     Prefix(String),
     Suffix(String),
-    Contains(String),
+    Contains(Needle),
     /// Anything (a lone `*`).
     Anything,
     Glob(Vec<Tok>),
@@ -108,7 +134,7 @@ impl Pattern {
         match (starts, ends) {
             (true, true) => {
                 if let Some(s) = lit(&toks[1..n - 1]) {
-                    return Pattern::Contains(s);
+                    return Pattern::Contains(Needle::new(s));
                 }
             }
             (false, true) => {
@@ -132,7 +158,7 @@ impl Pattern {
             Pattern::Exact(s) => v == s,
             Pattern::Prefix(s) => v.starts_with(s.as_str()),
             Pattern::Suffix(s) => v.ends_with(s.as_str()),
-            Pattern::Contains(s) => v.contains(s.as_str()),
+            Pattern::Contains(s) => s.is_in(v),
             Pattern::Anything => true,
             Pattern::Glob(t) => glob(t, v),
         }
@@ -188,7 +214,7 @@ mod tests {
         assert_eq!(pat("abc"), Pattern::Exact("abc".into()));
         assert_eq!(pat("ABC*"), Pattern::Prefix("abc".into()));
         assert_eq!(pat("*\\cmd.exe"), Pattern::Suffix("\\cmd.exe".into()));
-        assert_eq!(pat("*x*"), Pattern::Contains("x".into()));
+        assert_eq!(pat("*x*"), Pattern::Contains(Needle::new("x".into())));
         assert_eq!(pat("*"), Pattern::Anything);
         assert!(matches!(pat("a*b?c"), Pattern::Glob(_)));
     }

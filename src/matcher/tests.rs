@@ -406,3 +406,39 @@ fn filters_exclude_matches() {
         0
     );
 }
+
+/// Property-style check: a rule of a generated shape must match the event
+/// built to satisfy it, and not the event built to miss it.
+#[test]
+fn generated_rules_match_their_events() {
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let alphabet: Vec<char> = "abcXYZ019 -_.:\\/".chars().collect();
+    for _ in 0..300 {
+        let len = 1 + (next() % 12) as usize;
+        let needle: String = (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
+        let needle = needle.trim().to_string();
+        if needle.is_empty() || needle.contains(['\\', '*', '?']) {
+            continue;
+        }
+        let (modifier, value) = match next() % 4 {
+            0 => ("contains", format!("pre{}post", needle.to_uppercase())),
+            1 => ("startswith", format!("{}post", needle.to_lowercase())),
+            2 => ("endswith", format!("pre{needle}")),
+            _ => ("cased", needle.clone()),
+        };
+        let rule = format!(
+            "selection:\n  F|{modifier}: '{}'",
+            needle.replace('\'', "''")
+        );
+        assert!(hit(&rule, &[("F", &value)]), "{rule} on {value}");
+        assert!(!hit(&rule, &[("G", &value)]), "{rule} needs field F");
+    }
+}

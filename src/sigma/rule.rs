@@ -580,8 +580,9 @@ fn parse_field(key: &Node, val: &Node, errors: &mut Vec<RuleError>) -> Option<Fi
     }
     if modifiers.contains(&Modifier::Re) {
         for v in &values {
+            // Parse only (no automaton is built here: the matcher compiles it).
             if let Value::Str(s) = v
-                && let Err(e) = regex::Regex::new(s)
+                && let Err(e) = regex_syntax::Parser::new().parse(s)
             {
                 let first = e.to_string().lines().last().unwrap_or("").to_string();
                 check(

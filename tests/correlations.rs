@@ -1,0 +1,234 @@
+//! The Sigma specification's own correlation examples
+//! (`tests/schema/correlation/*.yml`), run over event streams written here.
+//! The examples are read from `$ATTACK_VAULT_REFERENCE` (default
+//! `../shared/reference`); the test skips with a message when absent.
+
+use attack_vault::diag::Diagnostics;
+use attack_vault::events::{Event, EventMeta};
+use attack_vault::matcher::correlation::Correlator;
+use attack_vault::matcher::mapping::Mapping;
+use attack_vault::matcher::{Engine, EngineOptions};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// Base rules the examples reference, by id or name.
+const BASE: &str = r#"
+title: Failed logon
+id: 5638f7c0-ac70-491d-8465-2a65075e0d86
+logsource: {product: test}
+detection:
+    selection: {EventID: 4625}
+    condition: selection
+---
+title: Recon A
+name: recon_cmd_a
+logsource: {product: test}
+detection:
+    selection: {CommandLine|contains: whoami}
+    condition: selection
+---
+title: Recon B
+name: recon_cmd_b
+logsource: {product: test}
+detection:
+    selection: {CommandLine|contains: ipconfig}
+    condition: selection
+---
+title: Recon C
+name: recon_cmd_c
+logsource: {product: test}
+detection:
+    selection: {CommandLine|contains: 'net user'}
+    condition: selection
+---
+title: Network traffic
+name: rule_a_id
+logsource: {product: test}
+detection:
+    selection: {BytesOut|exists: true}
+    condition: selection
+---
+title: Process creation
+name: process_creation
+logsource: {product: test}
+detection:
+    selection: {Image|exists: true}
+    condition: selection
+---
+title: Website access
+name: website_access
+logsource: {product: test}
+detection:
+    selection: {bytes_sent|exists: true}
+    condition: selection
+"#;
+
+fn reference_dir() -> Option<PathBuf> {
+    let p = std::env::var_os("ATTACK_VAULT_REFERENCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference"));
+    let dir = p.join("sigma-specification/tests/schema/correlation");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipping: no Sigma specification examples at {} (set ATTACK_VAULT_REFERENCE)",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn ts(seconds: u64) -> String {
+    format!(
+        "2024-05-01T{:02}:{:02}:{:02}Z",
+        seconds / 3600,
+        (seconds / 60) % 60,
+        seconds % 60
+    )
+}
+
+/// Run one example over events; returns the number of correlation hits.
+fn run(example: &str, events: &[serde_json::Value]) -> usize {
+    let Some(dir) = reference_dir() else {
+        return usize::MAX;
+    };
+    let text = std::fs::read_to_string(dir.join(example)).unwrap();
+    let ds = Diagnostics::new();
+    let mut rules = attack_vault::sigma::parse_rules(Path::new("base.yml"), BASE, &ds).0;
+    let (corr, rejected) = attack_vault::sigma::parse_rules(&dir.join(example), &text, &ds);
+    assert_eq!(rejected, 0, "{example}: {:?}", ds.sorted());
+    rules.extend(corr);
+    let engine = Engine::new(rules, &Mapping::default(), &EngineOptions::default());
+    let c = Correlator::new(&engine);
+    assert!(c.is_active());
+    for (i, j) in events.iter().enumerate() {
+        let e = Event::from_json(
+            j,
+            EventMeta {
+                record: i as u64,
+                ..Default::default()
+            },
+        );
+        c.record(&e, &engine.match_event(&e));
+    }
+    c.finish().len()
+}
+
+macro_rules! skip_if_absent {
+    ($n:expr) => {
+        if $n == usize::MAX {
+            return;
+        }
+    };
+}
+
+#[test]
+fn event_count() {
+    let many: Vec<_> = (0..100)
+        .map(|i| json!({"@timestamp": ts(i * 30), "EventID": 4625, "ComputerName": "pc1"}))
+        .collect();
+    let n = run("event_count.yml", &many);
+    skip_if_absent!(n);
+    assert_eq!(n, 1, "100 failures within an hour on one host");
+    let spread: Vec<_> = (0..100)
+        .map(|i| json!({"@timestamp": ts(i * 60), "EventID": 4625, "ComputerName": "pc1"}))
+        .collect();
+    assert_eq!(run("event_count.yml", &spread), 0, "spread over 99 minutes");
+    let hosts: Vec<_> = (0..100).map(|i| json!({"@timestamp": ts(i), "EventID": 4625, "ComputerName": format!("pc{}", i % 2)})).collect();
+    assert_eq!(run("event_count.yml", &hosts), 0, "split across two hosts");
+}
+
+#[test]
+fn event_count_with_dotted_group_field() {
+    let many: Vec<_> = (0..120).map(|i| json!({"@timestamp": ts(i * 10), "EventID": 4625, "dns": {"question": {"name": "x.example"}}})).collect();
+    let n = run("event_count_ecs.yml", &many);
+    skip_if_absent!(n);
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn value_count() {
+    let users: Vec<_> = (0..100)
+        .map(|i| json!({"@timestamp": ts(i * 60), "EventID": 4625, "ComputerName": "dc1", "WorkstationName": "ws1", "User": format!("u{i}")}))
+        .collect();
+    let n = run("value_count.yml", &users);
+    skip_if_absent!(n);
+    assert_eq!(n, 1, "100 distinct users in a day");
+    let same: Vec<_> = (0..150)
+        .map(|i| json!({"@timestamp": ts(i * 60), "EventID": 4625, "ComputerName": "dc1", "WorkstationName": "ws1", "User": format!("u{}", i % 99)}))
+        .collect();
+    assert_eq!(run("value_count.yml", &same), 0, "only 99 distinct users");
+}
+
+fn recon(order: &[&str], gap: u64) -> Vec<serde_json::Value> {
+    order
+        .iter()
+        .enumerate()
+        .map(|(i, c)| json!({"@timestamp": ts(100 + i as u64 * gap), "CommandLine": c, "ComputerName": "pc1", "User": "bob"}))
+        .collect()
+}
+
+#[test]
+fn temporal() {
+    let n = run(
+        "temporal.yml",
+        &recon(&["net user", "whoami", "ipconfig"], 30),
+    );
+    skip_if_absent!(n);
+    assert_eq!(n, 1, "all three, any order, within 5 minutes");
+    assert_eq!(
+        run("temporal.yml", &recon(&["whoami", "ipconfig"], 30)),
+        0,
+        "one missing"
+    );
+    assert_eq!(
+        run(
+            "temporal.yml",
+            &recon(&["whoami", "ipconfig", "net user"], 200)
+        ),
+        0,
+        "too slow"
+    );
+}
+
+#[test]
+fn temporal_ordered() {
+    let n = run(
+        "temporal_ordered.yml",
+        &recon(&["whoami", "ipconfig", "net user"], 30),
+    );
+    skip_if_absent!(n);
+    assert_eq!(n, 1);
+    assert_eq!(
+        run(
+            "temporal_ordered.yml",
+            &recon(&["net user", "ipconfig", "whoami"], 30)
+        ),
+        0,
+        "wrong order"
+    );
+}
+
+#[test]
+fn value_sum_avg_percentile() {
+    let sent: Vec<_> = (0..20).map(|i| json!({"@timestamp": ts(i * 60), "bytes_sent": 60000, "SourceIP": "10.0.0.5", "User": "bob"})).collect();
+    let n = run("value_sum.yml", &sent);
+    skip_if_absent!(n);
+    assert_eq!(n, 1, "1.2 MB within an hour");
+    assert_eq!(run("value_sum.yml", &sent[..10]), 0, "600 kB");
+    let big: Vec<_> = (0..4).map(|i| json!({"@timestamp": ts(i * 60), "BytesOut": 800, "SourceIP": "10.0.0.5", "User": "bob"})).collect();
+    assert_eq!(run("value_avg.yml", &big), 1);
+    let small: Vec<_> = (0..4).map(|i| json!({"@timestamp": ts(i * 60), "BytesOut": 100, "SourceIP": "10.0.0.5", "User": "bob"})).collect();
+    assert_eq!(run("value_avg.yml", &small), 0);
+    let mut procs: Vec<_> = (0..199).map(|i| json!({"@timestamp": ts(i * 10), "Image": "C:\\\\Windows\\\\svchost.exe", "ComputerName": "pc1"})).collect();
+    procs.push(
+        json!({"@timestamp": ts(2000), "Image": "C:\\\\Temp\\\\rare.exe", "ComputerName": "pc1"}),
+    );
+    assert_eq!(
+        run("value_percentile.yml", &procs),
+        1,
+        "a process seen in 0.5% of creations"
+    );
+    assert_eq!(run("value_percentile.yml", &procs[..50]), 0);
+}

@@ -61,7 +61,16 @@ pub struct Event {
 impl Event {
     /// Values of a field (exact, case-sensitive name).
     pub fn get(&self, field: &str) -> Option<&[FieldValue]> {
-        self.fields.get(field).map(Vec::as_slice)
+        match self.fields.get(field) {
+            Some(v) => Some(v.as_slice()),
+            // Full paths into an EVTX rendering (`Event.EventData.Image`,
+            // `Event.System.EventID`) name the same fields as their leaf.
+            None if field.starts_with("Event.") => {
+                let leaf = field.rsplit('.').next()?;
+                self.fields.get(leaf).map(Vec::as_slice)
+            }
+            None => None,
+        }
     }
 
     /// The first value's text.

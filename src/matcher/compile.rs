@@ -733,43 +733,6 @@ impl Compiled {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64offset_has_three_alignments() {
-        let v = base64_variants(b"http://", true);
-        assert_eq!(v, vec!["aHR0cDovL", "h0dHA6Ly", "odHRwOi8v"]);
-        assert_eq!(base64_variants(b"abc", false), vec!["YWJj"]);
-    }
-
-    #[test]
-    fn utf16_encodings() {
-        assert_eq!(
-            utf16("cmd", Modifier::Utf16le),
-            vec![0x63, 0, 0x6d, 0, 0x64, 0]
-        );
-        assert_eq!(
-            utf16("cmd", Modifier::Utf16be),
-            vec![0, 0x63, 0, 0x6d, 0, 0x64]
-        );
-        assert_eq!(
-            utf16("cmd", Modifier::Utf16),
-            vec![0xFF, 0xFE, 0x63, 0, 0x6d, 0, 0x64, 0]
-        );
-    }
-
-    #[test]
-    fn placeholders_expand() {
-        let mut ph = Placeholders::new();
-        ph.insert("Admins".into(), vec!["adm_a".into(), "adm_b".into()]);
-        assert_eq!(expand("x%Admins%", &ph).unwrap(), vec!["xadm_a", "xadm_b"]);
-        assert_eq!(expand("100\\%", &ph).unwrap(), vec!["100%"]);
-        assert!(expand("%Servers%", &ph).is_err());
-    }
-}
-
 /// A necessary condition of a detection: it can only match an event where
 /// one of these (field, lower-case literal) pairs occurs, i.e. the field's
 /// lower-cased value contains the literal. Used to skip most rules with one
@@ -880,5 +843,42 @@ impl Compiled {
             CCond::AnyOf(ids) => union(ids.iter().map(|&i| self.searches[i].necessary())),
             CCond::AllOf(ids) => best(ids.iter().filter_map(|&i| self.searches[i].necessary())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64offset_has_three_alignments() {
+        let v = base64_variants(b"http://", true);
+        assert_eq!(v, vec!["aHR0cDovL", "h0dHA6Ly", "odHRwOi8v"]);
+        assert_eq!(base64_variants(b"abc", false), vec!["YWJj"]);
+    }
+
+    #[test]
+    fn utf16_encodings() {
+        assert_eq!(
+            utf16("cmd", Modifier::Utf16le),
+            vec![0x63, 0, 0x6d, 0, 0x64, 0]
+        );
+        assert_eq!(
+            utf16("cmd", Modifier::Utf16be),
+            vec![0, 0x63, 0, 0x6d, 0, 0x64]
+        );
+        assert_eq!(
+            utf16("cmd", Modifier::Utf16),
+            vec![0xFF, 0xFE, 0x63, 0, 0x6d, 0, 0x64, 0]
+        );
+    }
+
+    #[test]
+    fn placeholders_expand() {
+        let mut ph = Placeholders::new();
+        ph.insert("Admins".into(), vec!["adm_a".into(), "adm_b".into()]);
+        assert_eq!(expand("x%Admins%", &ph).unwrap(), vec!["xadm_a", "xadm_b"]);
+        assert_eq!(expand("100\\%", &ph).unwrap(), vec!["100%"]);
+        assert!(expand("%Servers%", &ph).is_err());
     }
 }

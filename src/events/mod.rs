@@ -14,12 +14,13 @@ use std::sync::Arc;
 use walkdir::WalkDir;
 
 /// One value of a field, with the forms the matcher compares.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct FieldValue {
     /// The value as text (numbers in decimal, booleans as `true`/`false`).
     pub text: String,
-    /// Lower-cased text, for case-insensitive matching.
-    pub lower: String,
+    /// Lower-cased text, computed on first use: most fields of an event are
+    /// never compared.
+    lower: std::sync::OnceLock<String>,
     /// The value as a number, when it is one (or text that parses as one).
     pub number: Option<f64>,
     /// Whether the JSON value was `null`.
@@ -28,14 +29,34 @@ pub struct FieldValue {
 
 impl FieldValue {
     pub fn new(text: String, number: Option<f64>, is_null: bool) -> Self {
-        let lower = text.to_lowercase();
-        let number = number.or_else(|| text.trim().parse::<f64>().ok());
+        let number = number.or_else(|| {
+            let t = text.trim();
+            // Only text that starts like a number can be one.
+            t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.')
+                .then(|| t.parse::<f64>().ok())
+                .flatten()
+        });
         FieldValue {
             text,
-            lower,
+            lower: std::sync::OnceLock::new(),
             number,
             is_null,
         }
+    }
+
+    /// The lower-cased text (for case-insensitive comparisons).
+    pub fn lower(&self) -> &str {
+        self.lower.get_or_init(|| {
+            if self
+                .text
+                .bytes()
+                .any(|b| b.is_ascii_uppercase() || b >= 0x80)
+            {
+                self.text.to_lowercase()
+            } else {
+                self.text.clone()
+            }
+        })
     }
 }
 
@@ -170,7 +191,10 @@ impl Event {
             },
         };
         let slot = self.fields.entry(name.to_string()).or_default();
-        if !slot.contains(&fv) {
+        if !slot
+            .iter()
+            .any(|x| x.text == fv.text && x.is_null == fv.is_null)
+        {
             slot.push(fv);
         }
     }

@@ -569,7 +569,7 @@ impl ValueTest {
                 if v.is_null {
                     return false;
                 }
-                pattern.matches(if *cased { &v.text } else { &v.lower })
+                pattern.matches(if *cased { &v.text } else { v.lower() })
             }
             ValueTest::Regex(re) => !v.is_null && re.is_match(v.text.as_bytes()),
             ValueTest::Cidr(net) => v
@@ -585,15 +585,15 @@ impl ValueTest {
             } => event.get(field).is_some_and(|others| {
                 others.iter().any(|o| {
                     let (a, b) = if *cased {
-                        (&v.text, &o.text)
+                        (v.text.as_str(), o.text.as_str())
                     } else {
-                        (&v.lower, &o.lower)
+                        (v.lower(), o.lower())
                     };
                     match position {
                         Position::Equal => a == b,
-                        Position::Start => a.starts_with(b.as_str()),
-                        Position::End => a.ends_with(b.as_str()),
-                        Position::Within => a.contains(b.as_str()),
+                        Position::Start => a.starts_with(b),
+                        Position::End => a.ends_with(b),
+                        Position::Within => a.contains(b),
                     }
                 })
             }),

@@ -104,7 +104,7 @@ impl Bucket {
         for (field, ac, owners) in &self.prefilter {
             if let Some(values) = e.get(field) {
                 for v in values {
-                    for m in ac.find_overlapping_iter(&v.lower) {
+                    for m in ac.find_overlapping_iter(v.lower()) {
                         out.extend(&owners[m.pattern().as_usize()]);
                     }
                 }
@@ -346,8 +346,9 @@ impl Engine {
         for vi in self.candidates(e) {
             let v = &self.variants[vi];
             let ok = v.conditions.iter().all(|(field, accepted)| {
-                e.get(field)
-                    .is_some_and(|vals| vals.iter().any(|x| accepted.contains(&x.lower)))
+                e.get(field).is_some_and(|vals| {
+                    vals.iter().any(|x| accepted.iter().any(|a| a == x.lower()))
+                })
             });
             if !ok || out.iter().any(|d| d.rule == v.rule) {
                 continue;

@@ -13,11 +13,11 @@ fn main() {
         .into_iter()
         .filter_map(Result::ok)
     {
-        if e.path().extension().is_some_and(|x| x == "evtx") {
-            if let Ok(mut p) = evtx::EvtxParser::from_path(e.path()) {
-                for r in p.records_json_value().flatten() {
-                    lines.push(serde_json::to_string(&r.data).unwrap());
-                }
+        if e.path().extension().is_some_and(|x| x == "evtx")
+            && let Ok(mut p) = evtx::EvtxParser::from_path(e.path())
+        {
+            for r in p.records_json_value().flatten() {
+                lines.push(serde_json::to_string(&r.data).unwrap());
             }
         }
     }

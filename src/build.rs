@@ -20,6 +20,10 @@ pub struct BuildConfig {
     pub sigma: Vec<PathBuf>,
     /// An Atomic Red Team `atomics/` folder.
     pub atomics: Option<PathBuf>,
+    /// Sample event files or folders to run the rules over.
+    pub events: Vec<PathBuf>,
+    /// Logsource mapping for the matcher (default: the built-in one).
+    pub mapping: Option<PathBuf>,
     pub out: PathBuf,
     pub include_deprecated: bool,
     pub render: RenderOptions,
@@ -34,6 +38,8 @@ impl Default for BuildConfig {
             attack: Vec::new(),
             sigma: Vec::new(),
             atomics: None,
+            events: Vec::new(),
+            mapping: None,
             out: PathBuf::from("vault"),
             include_deprecated: false,
             render: RenderOptions::default(),
@@ -52,6 +58,8 @@ pub struct BuildSummary {
     pub tests: usize,
     /// Technique IDs named by rules or tests but absent from the ATT&CK data.
     pub missing_techniques: Vec<String>,
+    /// Events read and detections, when events were given.
+    pub events: Option<(u64, u64, Duration)>,
     pub write: WriteReport,
     pub elapsed: Duration,
 }
@@ -105,7 +113,7 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
         },
         diags,
     );
-    let demo = cfg.attack.is_empty() && cfg.sigma.is_empty() && cfg.atomics.is_none();
+    let demo = is_demo(cfg);
     let mut rules = Vec::new();
     let mut tests = Vec::new();
     if demo {
@@ -126,7 +134,27 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
     if let Some(dir) = &cfg.atomics {
         tests.extend(crate::atomics::load(dir, diags));
     }
-    Ok(Model::new(kb, rules, tests))
+    let mut model = Model::new(kb, rules, tests);
+    if !cfg.events.is_empty() || demo {
+        let mapping = match &cfg.mapping {
+            Some(p) => crate::matcher::mapping::Mapping::from_file(p)?,
+            None => crate::matcher::mapping::Mapping::builtin(),
+        };
+        let embedded: &[(&str, &str)] = if demo { crate::demo::EVENTS } else { &[] };
+        model.validation = Some(crate::validate::run(
+            &model.rules,
+            &cfg.events,
+            embedded,
+            &mapping,
+            diags,
+        ));
+    }
+    Ok(model)
+}
+
+/// A build with no input at all uses the whole embedded demo dataset.
+fn is_demo(cfg: &BuildConfig) -> bool {
+    cfg.attack.is_empty() && cfg.sigma.is_empty() && cfg.atomics.is_none() && cfg.events.is_empty()
 }
 
 /// Run a whole build.
@@ -146,6 +174,10 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
         rules: model.rules.len(),
         tests: model.tests.len(),
         missing_techniques: model.links.missing_techniques.keys().cloned().collect(),
+        events: model
+            .validation
+            .as_ref()
+            .map(|v| (v.events, v.detections, v.elapsed)),
         write,
         elapsed: start.elapsed(),
     })

@@ -33,6 +33,18 @@ pub enum Command {
     /// could not be read and --strict was given; 2 nothing could run (no
     /// usable rule, unreadable mapping).
     Match(MatchArgs),
+    /// Write ATT&CK Navigator layers (one per domain) from a built vault's
+    /// technique notes, without rebuilding anything.
+    ///
+    /// Exit codes: 0 written; 2 the vault has no coverage properties.
+    Layer {
+        /// The vault folder.
+        #[arg(long, default_value = "vault")]
+        vault: PathBuf,
+        /// Folder to write `<domain>-coverage.json` into.
+        #[arg(long, short, default_value = ".")]
+        out: PathBuf,
+    },
     /// Check a vault: every wikilink and footnote resolves, no ATT&CK
     /// citation or raw attack.mitre.org link to a note is left.
     ///
@@ -56,6 +68,13 @@ pub struct BuildArgs {
     /// An Atomic Red Team `atomics/` folder (T*/T*.yaml).
     #[arg(long, value_name = "DIR")]
     pub atomics: Option<PathBuf>,
+    /// Sample events (EVTX, JSON, JSONL files or folders): every rule runs over
+    /// them and the vault shows what fired, per rule and per technique.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub events: Vec<PathBuf>,
+    /// Logsource mapping for the matcher (default: the built-in Windows one).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
     /// Output folder of the vault.
     #[arg(long, short, value_name = "DIR", default_value = "vault")]
     pub out: PathBuf,
@@ -134,6 +153,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build(a) => run_build(a),
         Command::Check { vault } => run_check(&vault),
         Command::Match(a) => run_match(a),
+        Command::Layer { vault, out } => run_layer(&vault, &out),
     }
 }
 
@@ -142,6 +162,8 @@ fn run_build(a: BuildArgs) -> ExitCode {
         attack: a.attack,
         sigma: a.sigma,
         atomics: a.atomics,
+        events: a.events,
+        mapping: a.mapping,
         out: a.out,
         include_deprecated: a.include_deprecated,
         render: RenderOptions {
@@ -174,6 +196,11 @@ fn run_build(a: BuildArgs) -> ExitCode {
                 );
                 if s.rules > 0 || s.tests > 0 {
                     eprintln!("{} Sigma rules, {} atomic tests linked", s.rules, s.tests);
+                }
+                if let Some((events, detections, t)) = s.events {
+                    eprintln!(
+                        "{events} sample events, {detections} detections (matching took {t:.2?})"
+                    );
                 }
                 if !s.missing_techniques.is_empty() {
                     eprintln!(
@@ -303,6 +330,31 @@ fn run_match(a: MatchArgs) -> ExitCode {
         }
         Err(e) => {
             eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_layer(vault: &std::path::Path, out: &std::path::Path) -> ExitCode {
+    match crate::vault::coverage::layers_from_vault(vault) {
+        Ok(layers) => {
+            if let Err(e) = std::fs::create_dir_all(out) {
+                eprintln!("error: {}: {e}", out.display());
+                return ExitCode::from(2);
+            }
+            for (domain, layer) in layers {
+                let p = out.join(format!("{domain}-coverage.json"));
+                let text = serde_json::to_string_pretty(&layer).unwrap_or_default() + "\n";
+                if let Err(e) = std::fs::write(&p, text) {
+                    eprintln!("error: {}: {e}", p.display());
+                    return ExitCode::from(2);
+                }
+                eprintln!("wrote {}", p.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::from(2)
         }
     }

@@ -37,3 +37,10 @@ pub const ATOMICS: &[(&str, &str)] = &[
         include_str!("../demo/atomics/T1059.001/T1059.001.yaml"),
     ),
 ];
+
+/// The demo sample events (JSONL: Sysmon process creations rendered as EVTX
+/// JSON, and one Linux process event), as (name, text).
+pub const EVENTS: &[(&str, &str)] = &[(
+    "demo/events/demo-events.jsonl",
+    include_str!("../demo/events/demo-events.jsonl"),
+)];

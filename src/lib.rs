@@ -17,5 +17,6 @@ pub mod matcher;
 pub mod model;
 pub mod sigma;
 pub mod tags;
+pub mod validate;
 pub mod vault;
 pub mod yaml;

@@ -153,3 +153,22 @@ fn broken_template_fails_before_writing() {
     assert_eq!(err.line, Some(2));
     assert!(!dir.path().join("v").exists(), "nothing written");
 }
+
+#[test]
+fn demo_layer_fits_the_navigator_and_layer_command_rebuilds_it() {
+    let (dir, _, _) = common::build_into(BuildConfig::default());
+    let v = dir.path().join("vault");
+    let layer: serde_json::Value = serde_json::from_str(&common::read(
+        &v,
+        "Navigator/enterprise-attack-coverage.json",
+    ))
+    .unwrap();
+    common::assert_valid_layer(&layer);
+    assert_eq!(layer["techniques"][0]["techniqueID"], "T1059");
+    let from_notes = attack_vault::vault::coverage::layers_from_vault(&v).unwrap();
+    assert_eq!(from_notes.len(), 1);
+    assert_eq!(
+        from_notes[0].1, layer,
+        "the layer command gives the same layer as the build"
+    );
+}

@@ -144,6 +144,10 @@ impl Event {
             }
             _ => e.flatten_paths("", json),
         }
+        // The EVTX record id, when the rendering carries it.
+        if let Some(r) = e.text("EventRecordID").and_then(|r| r.parse::<u64>().ok()) {
+            e.meta.record = r;
+        }
         if e.meta.channel.is_none() {
             e.meta.channel = e.text("Channel").map(str::to_string);
         }
@@ -329,6 +333,35 @@ pub fn read_file(path: &Path, diags: &Diagnostics, sink: &mut dyn FnMut(Event)) 
         Format::Evtx => read_evtx(path, file, diags, sink),
         Format::Json => read_json(path, file, diags, sink),
     }
+}
+
+/// Read the events of an in-memory JSON / JSONL text (embedded demo data).
+pub fn read_text(name: &str, text: &str, diags: &Diagnostics, sink: &mut dyn FnMut(Event)) -> u64 {
+    let file: Arc<str> = Arc::from(name);
+    let mut n = 0u64;
+    for v in serde_json::Deserializer::from_str(text).into_iter::<Json>() {
+        match v {
+            Ok(v) if v.is_object() => {
+                n += 1;
+                let meta = EventMeta {
+                    file: file.clone(),
+                    record: n,
+                    ..Default::default()
+                };
+                sink(Event::from_json(&v, meta));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error("events", format!("invalid JSON: {e}"))
+                        .in_file(name)
+                        .at(Some(e.line()), Some(e.column())),
+                );
+                break;
+            }
+        }
+    }
+    n
 }
 
 fn read_evtx(

@@ -28,6 +28,11 @@ pub struct Skipped {
 #[derive(Debug)]
 struct Variant {
     rule: usize,
+    /// The (channel, EventID) pairs it reads; empty channels = no channel
+    /// condition; `unmapped` = events without a channel.
+    channels: Vec<String>,
+    ids: Vec<String>,
+    unmapped: bool,
     /// Extra event conditions from the mapping (besides Channel and EventID).
     conditions: Vec<(String, Vec<String>)>,
     compiled: Compiled,
@@ -209,6 +214,9 @@ impl Engine {
                         unmapped.push(variants.len());
                         variants.push(Variant {
                             rule: i,
+                            channels: Vec::new(),
+                            ids: Vec::new(),
+                            unmapped: true,
                             conditions: Vec::new(),
                             necessary: c.necessary(),
                             compiled: c,
@@ -285,6 +293,9 @@ impl Engine {
                 }
                 variants.push(Variant {
                     rule: i,
+                    channels: channels.clone(),
+                    ids: ids.clone(),
+                    unmapped: false,
                     conditions: rest,
                     necessary: c.necessary(),
                     compiled: c,
@@ -310,6 +321,29 @@ impl Engine {
         e.variants = variants;
         e.skipped = skipped;
         e
+    }
+
+    /// For every rule: whether any scanned event was of a kind the rule reads
+    /// (its logsource had events), given the kinds seen.
+    pub fn rules_with_events(&self, seen: &SeenKinds) -> Vec<bool> {
+        let mut out = vec![false; self.rules.len()];
+        for v in &self.variants {
+            let hit = if v.unmapped {
+                seen.without_channel
+            } else if v.channels.is_empty() {
+                seen.any()
+            } else if v.ids.is_empty() {
+                v.channels.iter().any(|c| seen.channels.contains(c))
+            } else {
+                v.channels.iter().any(|c| {
+                    v.ids
+                        .iter()
+                        .any(|i| seen.pairs.contains(&(c.clone(), i.clone())))
+                })
+            };
+            out[v.rule] |= hit;
+        }
+        out
     }
 
     /// Number of detection rules that will run.
@@ -392,6 +426,35 @@ impl Engine {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// The kinds of events a scan saw, to tell "no event for this logsource" from
+/// "events, but the rule never fired".
+#[derive(Debug, Default, Clone)]
+pub struct SeenKinds {
+    /// (channel lower-case, EventID).
+    pub pairs: std::collections::HashSet<(String, String)>,
+    pub channels: std::collections::HashSet<String>,
+    pub without_channel: bool,
+}
+
+impl SeenKinds {
+    /// Record one event's kind.
+    pub fn add(&mut self, e: &Event) {
+        match e.meta.channel.as_deref() {
+            Some(ch) => {
+                let ch = ch.to_lowercase();
+                if let Some(id) = &e.meta.event_id {
+                    self.pairs.insert((ch.clone(), id.clone()));
+                }
+                self.channels.insert(ch);
+            }
+            None => self.without_channel = true,
+        }
+    }
+    fn any(&self) -> bool {
+        self.without_channel || !self.channels.is_empty()
     }
 }
 

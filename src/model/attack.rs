@@ -608,6 +608,7 @@ impl Kb {
             .filter(|&i| {
                 let o = &self.objects[i];
                 o.kind == Kind::Technique
+                    && !o.is_subtechnique()
                     && self.is_included(i)
                     && o.stix.kill_chain_phases.iter().any(|p| {
                         &p.phase_name == short

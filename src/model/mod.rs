@@ -15,6 +15,8 @@ pub struct Model {
     pub rules: Vec<SigmaRule>,
     pub tests: Vec<AtomicTest>,
     pub links: links::Links,
+    /// What the rules did over sample events, when events were given.
+    pub validation: Option<crate::validate::Validation>,
 }
 
 impl Model {
@@ -26,6 +28,7 @@ impl Model {
             rules,
             tests,
             links,
+            validation: None,
         }
     }
 }

@@ -109,6 +109,10 @@ impl<'m> Detections<'m> {
     pub fn test_path(&self, i: usize) -> String {
         format!("{TESTS_FOLDER}/{}.md", self.test_stems[i])
     }
+    /// A wikilink to rule `i`'s note.
+    pub fn rule_link_pub(&self, i: usize) -> String {
+        self.rule_link(i)
+    }
     fn rule_link(&self, i: usize) -> String {
         wikilink(&self.rule_stems[i], Some(&self.model.rules[i].title))
     }

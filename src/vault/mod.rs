@@ -2,6 +2,7 @@
 //! precomputed tables, and writing it safely to disk.
 
 pub mod check;
+pub mod coverage;
 pub mod detections;
 pub mod frontmatter;
 pub mod index;
@@ -52,6 +53,9 @@ pub fn render(
     names.reserve(detections::LINK_REPORT_STEM);
     let ix = Index::new(kb, &mut names);
     let det = detections::Detections::new(model, &mut names);
+    let sample_stems = coverage::sample_stems(model, &mut names);
+    let cov = coverage::compute(model);
+    let validated_run = model.validation.is_some();
     let ids: Vec<ObjId> = (0..kb.objects.len())
         .filter(|&i| ix.stem(i).is_some())
         .collect();
@@ -78,7 +82,14 @@ pub fn render(
             } else {
                 let ctx = match o.kind {
                     Kind::Technique => {
-                        notes::technique(&ix, id, dv, det.technique_tables(&ix, id, dv))
+                        let mut extra = det.technique_tables(&ix, id, dv);
+                        if let Some(c) = cov.get(&id) {
+                            extra.insert(
+                                "coverage".into(),
+                                coverage::technique_ctx(c, validated_run),
+                            );
+                        }
+                        notes::technique(&ix, id, dv, extra)
                     }
                     Kind::Group | Kind::Software | Kind::Campaign => {
                         notes::actor(&ix, id, dv, detections::tagged_rules(&det, id))
@@ -97,16 +108,17 @@ pub fn render(
             render_one(template, format!("{}/{stem}.md", o.kind.folder()), ctx)
         })
         .collect();
-    notes.par_extend(
-        (0..model.rules.len())
-            .into_par_iter()
-            .filter_map(|i| render_one("rule.md", det.rule_path(i), det.rule(&ix, i))),
-    );
+    notes.par_extend((0..model.rules.len()).into_par_iter().filter_map(|i| {
+        let mut ctx = det.rule(&ix, i);
+        ctx["validation"] = coverage::rule_ctx(model, i, &sample_stems);
+        render_one("rule.md", det.rule_path(i), ctx)
+    }));
     notes.par_extend(
         (0..model.tests.len())
             .into_par_iter()
             .filter_map(|i| render_one("atomic.md", det.test_path(i), det.test(&ix, i))),
     );
+    notes.extend(coverage::render(model, &ix, &det, &cov, &sample_stems, &templates)?.notes);
     notes.push(Note {
         path: format!("{}.md", detections::LINK_REPORT_STEM),
         content: tidy(&templates.render("link_report.md", &det.link_report(&ix))?),

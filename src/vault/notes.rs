@@ -351,6 +351,12 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
     if let Some(p) = parent.and_then(|p| ix.target_stem(p)) {
         fm.text("parent", text::wikilink(p.1, None));
     }
+    if let Some(c) = m.get("coverage") {
+        fm.text("coverage", c["status"].as_str().unwrap_or_default())
+            .number("rules", c["rules"].as_i64().unwrap_or(0))
+            .number("rules_fired", c["fired"].as_i64().unwrap_or(0))
+            .number("atomic_tests", c["tests"].as_i64().unwrap_or(0));
+    }
     finish(w, m, fm)
 }
 

@@ -47,6 +47,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "link_report.md",
         include_str!("../../templates/link_report.md"),
     ),
+    ("coverage.md", include_str!("../../templates/coverage.md")),
+    (
+        "sample_events.md",
+        include_str!("../../templates/sample_events.md"),
+    ),
 ];
 
 /// The compiled template set.

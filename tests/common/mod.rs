@@ -111,3 +111,26 @@ pub fn describe(r: &attack_vault::vault::check::CheckReport) -> String {
         r.raw_links_to_notes.iter().take(8).collect::<Vec<_>>()
     )
 }
+
+/// Validate a Navigator layer against the schema of the fields the
+/// Navigator needs (tests/fixtures/navigator-layer.schema.json).
+pub fn assert_valid_layer(layer: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/navigator-layer.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let v = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = v
+        .iter_errors(layer)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .take(10)
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "layer does not fit the Navigator: {errors:?}"
+    );
+}

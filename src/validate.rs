@@ -1,0 +1,172 @@
+//! Validation: run every loaded rule over sample events during a build and
+//! keep what the vault shows — which rules fired on which events and files,
+//! and whether a rule that never fired had events of its logsource at all.
+
+use crate::diag::Diagnostics;
+use crate::events::Event;
+use crate::matcher::mapping::Mapping;
+use crate::matcher::{Engine, EngineOptions, SeenKinds, scan};
+use crate::sigma::SigmaRule;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How many matches of each rule are kept as examples.
+pub const SAMPLES_PER_RULE: usize = 3;
+
+/// One example match of a rule.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Sample {
+    pub file: usize,
+    pub record: u64,
+    pub timestamp: Option<String>,
+    pub computer: Option<String>,
+    pub channel: Option<String>,
+    pub event_id: Option<String>,
+    /// (field as the rule names it, value); the matched ones first.
+    pub fields: Vec<(String, String, bool)>,
+}
+
+/// What one rule did over the sample events.
+#[derive(Debug, Clone, Default)]
+pub struct RuleResult {
+    pub events: u64,
+    /// File index → matched events.
+    pub files: BTreeMap<usize, u64>,
+    pub samples: Vec<Sample>,
+    /// Whether any loaded event was of a kind the rule reads.
+    pub logsource_seen: bool,
+    /// Why the engine could not run the rule, if it could not.
+    pub skipped: Option<String>,
+}
+
+/// One event file.
+#[derive(Debug, Clone, Default)]
+pub struct EventFile {
+    pub path: PathBuf,
+    pub events: u64,
+    /// Rule index → matched events.
+    pub rules: BTreeMap<usize, u64>,
+}
+
+/// The outcome of running the rules over the sample events.
+#[derive(Debug, Clone, Default)]
+pub struct Validation {
+    pub files: Vec<EventFile>,
+    /// Indexed like the model's rules.
+    pub rules: Vec<RuleResult>,
+    pub events: u64,
+    pub detections: u64,
+    pub elapsed: Duration,
+}
+
+/// Run `rules` over the events under `paths` (and over `embedded` JSON texts,
+/// given as (name, text), for the demo dataset).
+pub fn run(
+    rules: &[SigmaRule],
+    paths: &[PathBuf],
+    embedded: &[(&str, &str)],
+    mapping: &Mapping,
+    diags: &Diagnostics,
+) -> Validation {
+    let start = Instant::now();
+    let engine = Engine::new(rules.to_vec(), mapping, &EngineOptions::default());
+    let mut files = crate::events::event_files(paths, diags);
+    let first_embedded = files.len();
+    files.extend(embedded.iter().map(|(n, _)| PathBuf::from(n)));
+    let file_index: BTreeMap<String, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.to_string_lossy().to_string(), i))
+        .collect();
+    let results = Mutex::new(vec![RuleResult::default(); rules.len()]);
+    let file_stats = Mutex::new(
+        files
+            .iter()
+            .map(|p| EventFile {
+                path: p.clone(),
+                ..Default::default()
+            })
+            .collect::<Vec<_>>(),
+    );
+    let seen = Mutex::new(SeenKinds::default());
+    let on_event = |e: &Event, dets: Vec<crate::matcher::Detection>| {
+        let fi = file_index.get(&*e.meta.file).copied().unwrap_or(0);
+        {
+            let mut s = seen.lock().unwrap_or_else(|p| p.into_inner());
+            s.add(e);
+        }
+        {
+            let mut f = file_stats.lock().unwrap_or_else(|p| p.into_inner());
+            f[fi].events += 1;
+            for d in &dets {
+                *f[fi].rules.entry(d.rule).or_default() += 1;
+            }
+        }
+        if dets.is_empty() {
+            return;
+        }
+        let mut r = results.lock().unwrap_or_else(|p| p.into_inner());
+        for d in dets {
+            let rr = &mut r[d.rule];
+            rr.events += 1;
+            *rr.files.entry(fi).or_default() += 1;
+            // Keep the earliest matches (by file, then record), whatever the
+            // order threads deliver them in, so the vault is deterministic.
+            let key = (fi, e.meta.record);
+            let full = rr.samples.len() >= SAMPLES_PER_RULE;
+            if !full || rr.samples.last().is_some_and(|s| (s.file, s.record) > key) {
+                let mut fields: Vec<(String, String, bool)> = d
+                    .fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone(), true))
+                    .collect();
+                for f in engine.rule_fields(d.rule) {
+                    if !fields.iter().any(|(k, _, _)| *k == f)
+                        && let Some(v) = e.text(&f)
+                    {
+                        fields.push((f.clone(), v.to_string(), false));
+                    }
+                }
+                rr.samples.push(Sample {
+                    file: fi,
+                    record: e.meta.record,
+                    timestamp: e.meta.timestamp.clone(),
+                    computer: e.meta.computer.clone(),
+                    channel: e.meta.channel.clone(),
+                    event_id: e.meta.event_id.clone(),
+                    fields,
+                });
+                rr.samples.sort_by_key(|s| (s.file, s.record));
+                rr.samples.truncate(SAMPLES_PER_RULE);
+            }
+        }
+    };
+    let mut stats = scan(&engine, &files[..first_embedded], diags, on_event);
+    for (name, text) in embedded {
+        let n = crate::events::read_text(name, text, diags, &mut |e| {
+            let d = engine.match_event(&e);
+            stats.detections += d.len() as u64;
+            on_event(&e, d);
+        });
+        stats.events += n;
+    }
+    let mut rules_out = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
+    for (r, had) in rules_out.iter_mut().zip(engine.rules_with_events(&seen)) {
+        r.logsource_seen = had;
+        // Samples arrive in thread order; keep the earliest events.
+        r.samples.sort_by_key(|s| (s.file, s.record));
+    }
+    for s in &engine.skipped {
+        rules_out[s.rule].skipped = Some(s.reason.clone());
+    }
+    Validation {
+        files: file_stats.into_inner().unwrap_or_else(|p| p.into_inner()),
+        rules: rules_out,
+        events: stats.events,
+        detections: stats.detections,
+        elapsed: start.elapsed(),
+    }
+}

@@ -1,0 +1,581 @@
+//! Detection coverage: per technique, how many rules, how many of them fired
+//! on sample events, how many atomic tests; rolled up from sub-techniques to
+//! parents. Rendered as technique properties, a Coverage note per domain,
+//! ATT&CK Navigator layers, and notes for the sample event files.
+
+use super::detections::Detections;
+use super::index::Index;
+use super::names::NameRegistry;
+use super::text::{table_cell, wikilink};
+use crate::model::Model;
+use crate::model::attack::{Kind, ObjId};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+
+/// Folder of the sample event file notes.
+pub const SAMPLES_FOLDER: &str = "Sample Events";
+/// Folder of the Navigator layers.
+pub const LAYERS_FOLDER: &str = "Navigator";
+
+/// A technique's coverage status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// At least one rule fired on sample events.
+    Validated,
+    /// Rules exist but none fired (or no events were given).
+    RulesOnly,
+    /// Atomic tests but no rule.
+    TestsOnly,
+    None,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Validated,
+        Status::RulesOnly,
+        Status::TestsOnly,
+        Status::None,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Validated => "validated",
+            Status::RulesOnly => "rules only",
+            Status::TestsOnly => "tests only",
+            Status::None => "none",
+        }
+    }
+    /// A marker that reads in plain Markdown.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Status::Validated => "🟢",
+            Status::RulesOnly => "🟡",
+            Status::TestsOnly => "🔵",
+            Status::None => "⚪",
+        }
+    }
+    /// Navigator colour.
+    pub fn color(self) -> &'static str {
+        match self {
+            Status::Validated => "#31a354",
+            Status::RulesOnly => "#fdd835",
+            Status::TestsOnly => "#6baed6",
+            Status::None => "#ffffff",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.label() == s)
+    }
+}
+
+/// One technique's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TechCoverage {
+    pub rules: usize,
+    pub fired: usize,
+    pub tests: usize,
+    pub status: Status,
+}
+
+impl TechCoverage {
+    pub fn new(rules: usize, fired: usize, tests: usize) -> Self {
+        let status = if fired > 0 {
+            Status::Validated
+        } else if rules > 0 {
+            Status::RulesOnly
+        } else if tests > 0 {
+            Status::TestsOnly
+        } else {
+            Status::None
+        };
+        TechCoverage {
+            rules,
+            fired,
+            tests,
+            status,
+        }
+    }
+}
+
+/// Whether rule `r` fired on any sample event.
+pub fn fired(model: &Model, r: usize) -> bool {
+    model
+        .validation
+        .as_ref()
+        .is_some_and(|v| v.rules.get(r).is_some_and(|x| x.events > 0))
+}
+
+/// Coverage of every technique note (parents include their sub-techniques).
+pub fn compute(model: &Model) -> HashMap<ObjId, TechCoverage> {
+    let kb = &model.attack;
+    let links = &model.links;
+    let mut out = HashMap::new();
+    for t in kb.included_of(Kind::Technique) {
+        let mut scope = vec![t];
+        scope.extend(kb.subtechniques_of(t));
+        let rules: BTreeSet<usize> = scope
+            .iter()
+            .flat_map(|s| links.technique_rules.get(s).into_iter().flatten().copied())
+            .collect();
+        let tests: usize = scope
+            .iter()
+            .map(|s| links.technique_tests.get(s).map_or(0, Vec::len))
+            .sum();
+        let fired_n = rules.iter().filter(|&&r| fired(model, r)).count();
+        out.insert(t, TechCoverage::new(rules.len(), fired_n, tests));
+    }
+    out
+}
+
+/// An entry of a Navigator layer.
+#[derive(Debug, Clone)]
+pub struct LayerEntry {
+    pub id: String,
+    pub coverage: TechCoverage,
+}
+
+/// An ATT&CK Navigator layer (layer format 4.5): score = rules that fired,
+/// comment = the counts, colour = the status.
+pub fn layer(domain: &str, entries: &[LayerEntry]) -> Value {
+    let max = entries
+        .iter()
+        .map(|e| e.coverage.fired)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let techniques: Vec<Value> = entries
+        .iter()
+        .filter(|e| e.coverage.status != Status::None)
+        .map(|e| {
+            let c = e.coverage;
+            json!({
+                "techniqueID": e.id,
+                "score": c.fired,
+                "color": c.status.color(),
+                "comment": format!("{}: {} rules, {} fired on sample events, {} atomic tests", c.status.label(), c.rules, c.fired, c.tests),
+                "enabled": true,
+                "showSubtechniques": false,
+                "metadata": [],
+                "links": [],
+            })
+        })
+        .collect();
+    json!({
+        "name": format!("attack-vault coverage ({domain})"),
+        "versions": {"navigator": "5.1.0", "layer": "4.5"},
+        "domain": domain,
+        "description": "Detection coverage from attack-vault: score = Sigma rules that fired on sample events; colour = status (green validated, yellow rules only, blue atomic tests only).",
+        "filters": {"platforms": []},
+        "sorting": 3,
+        "layout": {"layout": "side", "aggregateFunction": "average", "showID": true, "showName": true, "showAggregateScores": false, "countUnscored": false, "expandedSubtechniques": "none"},
+        "hideDisabled": false,
+        "techniques": techniques,
+        "gradient": {"colors": ["#ffffffff", "#31a354ff"], "minValue": 0, "maxValue": max},
+        "legendItems": Status::ALL.iter().map(|s| json!({"label": s.label(), "color": s.color()})).collect::<Vec<_>>(),
+        "metadata": [],
+        "links": [],
+        "showTacticRowBackground": false,
+        "tacticRowBackground": "#dddddd",
+        "selectTechniquesAcrossTactics": true,
+        "selectSubtechniquesWithParent": false,
+        "selectVisibleTechniques": false,
+    })
+}
+
+/// Context fragment of a technique note.
+pub fn technique_ctx(c: &TechCoverage, validated: bool) -> Value {
+    json!({
+        "status": c.status.label(),
+        "marker": c.status.marker(),
+        "rules": c.rules,
+        "fired": c.fired,
+        "tests": c.tests,
+        "validated_run": validated,
+    })
+}
+
+/// Note names of the sample event files.
+pub fn sample_stems(model: &Model, names: &mut NameRegistry) -> Vec<String> {
+    let Some(v) = &model.validation else {
+        return Vec::new();
+    };
+    v.files
+        .iter()
+        .map(|f| {
+            let parent = f
+                .path
+                .parent()
+                .and_then(|p| p.file_name())
+                .map(|p| p.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let name = f
+                .path
+                .file_name()
+                .map(|p| p.to_string_lossy().to_string())
+                .unwrap_or_default();
+            names.claim(&format!("{parent} - {name}"))
+        })
+        .collect()
+}
+
+/// The folder of a regression case named by `regression_tests_path`.
+fn regression_case_dir(path: &str) -> String {
+    let p = path.replace('\\', "/");
+    p.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or(p)
+}
+
+/// Rules with a regression case among the loaded events that did not fire on
+/// it: (rule, case folder).
+pub fn regression_failures(model: &Model) -> Vec<(usize, String)> {
+    let Some(v) = &model.validation else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (ri, r) in model.rules.iter().enumerate() {
+        let Some(p) = &r.regression_tests_path else {
+            continue;
+        };
+        let dir = regression_case_dir(p);
+        let needle = format!("{}/", dir.trim_matches('/'));
+        let case_files: Vec<usize> = v
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                f.path
+                    .to_string_lossy()
+                    .replace('\\', "/")
+                    .contains(&needle)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if case_files.is_empty() {
+            continue;
+        }
+        if !case_files
+            .iter()
+            .any(|&fi| v.files[fi].rules.contains_key(&ri))
+        {
+            out.push((ri, dir));
+        }
+    }
+    out
+}
+
+/// Everything coverage-related the vault writes.
+pub struct CoverageNotes {
+    pub notes: Vec<super::Note>,
+}
+
+/// Render the Coverage notes, the layers and the sample file notes.
+pub fn render(
+    model: &Model,
+    ix: &Index,
+    det: &Detections,
+    cov: &HashMap<ObjId, TechCoverage>,
+    sample_stems: &[String],
+    templates: &super::templates::Templates,
+) -> Result<CoverageNotes, crate::diag::Diagnostic> {
+    let kb = ix.kb;
+    let mut notes = Vec::new();
+    let validation = model.validation.as_ref();
+    for domain in &kb.domains {
+        let Some(matrix) = kb
+            .included_of(Kind::Matrix)
+            .into_iter()
+            .find(|&m| kb.get(m).domains.contains(domain))
+        else {
+            continue;
+        };
+        let tactics = kb.matrix_tactics(matrix);
+        let mut header = Vec::new();
+        let mut columns: Vec<Vec<String>> = Vec::new();
+        let mut totals = Vec::new();
+        for &t in &tactics {
+            let Some(l) = ix.link(t) else { continue };
+            let techs = kb.techniques_in_tactic(t);
+            let mut counts: HashMap<Status, usize> = HashMap::new();
+            let cells: Vec<String> = techs
+                .iter()
+                .filter_map(|&x| {
+                    let c = cov.get(&x)?;
+                    *counts.entry(c.status).or_default() += 1;
+                    let link = ix.link(x)?;
+                    Some(format!(
+                        "{} {}",
+                        c.status.marker(),
+                        link["link"].as_str().unwrap_or_default()
+                    ))
+                })
+                .collect();
+            header.push(l);
+            totals.push(
+                Status::ALL
+                    .iter()
+                    .map(|s| format!("{} {}", s.marker(), counts.get(s).copied().unwrap_or(0)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            columns.push(cells);
+        }
+        let depth = columns.iter().map(Vec::len).max().unwrap_or(0);
+        let rows: Vec<Vec<String>> = (0..depth)
+            .map(|r| {
+                columns
+                    .iter()
+                    .map(|c| table_cell(c.get(r).map(String::as_str).unwrap_or("")))
+                    .collect()
+            })
+            .collect();
+        let in_domain: Vec<ObjId> = kb
+            .included_of(Kind::Technique)
+            .into_iter()
+            .filter(|&t| kb.get(t).domains.contains(domain))
+            .collect();
+        let mut summary: HashMap<Status, usize> = HashMap::new();
+        for t in &in_domain {
+            if let Some(c) = cov.get(t) {
+                *summary.entry(c.status).or_default() += 1;
+            }
+        }
+        let tests_no_rules: Vec<Value> = in_domain
+            .iter()
+            .filter(|t| cov.get(t).is_some_and(|c| c.rules == 0 && c.tests > 0))
+            .filter_map(|&t| {
+                let mut l = ix.link(t)?;
+                l["tests"] = json!(cov[&t].tests);
+                Some(l)
+            })
+            .collect();
+        let silent: Vec<Value> = validation
+            .map(|v| {
+                let mut idx: Vec<usize> = (0..model.rules.len())
+                    .filter(|&r| {
+                        v.rules[r].logsource_seen
+                            && v.rules[r].events == 0
+                            && v.rules[r].skipped.is_none()
+                    })
+                    .collect();
+                idx.sort_by(|&a, &b| model.rules[a].title.cmp(&model.rules[b].title));
+                idx.into_iter()
+                    .map(|r| json!({"link": det.rule_link_pub(r), "level": model.rules[r].level}))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let regressions: Vec<Value> = regression_failures(model)
+            .into_iter()
+            .map(|(r, dir)| json!({"link": det.rule_link_pub(r), "case": dir}))
+            .collect();
+        let entries: Vec<LayerEntry> = in_domain
+            .iter()
+            .filter_map(|&t| {
+                Some(LayerEntry {
+                    id: kb.get(t).attack_id.clone(),
+                    coverage: *cov.get(&t)?,
+                })
+            })
+            .collect();
+        let layer_path = format!("{LAYERS_FOLDER}/{domain}-coverage.json");
+        notes.push(super::Note {
+            path: layer_path.clone(),
+            content: serde_json::to_string_pretty(&layer(domain, &entries)).unwrap_or_default()
+                + "\n",
+        });
+        let mut fm = super::frontmatter::Frontmatter::new();
+        fm.text("name", format!("Coverage {domain}"))
+            .text("type", "coverage")
+            .list("tags", ["coverage"])
+            .list("domains", [domain.clone()]);
+        let ctx = json!({
+            "frontmatter": fm.render(),
+            "domain": domain,
+            "matrix": ix.link(matrix),
+            "tactics": header,
+            "totals": totals,
+            "rows": rows,
+            "summary": Status::ALL.iter().map(|s| json!({"label": s.label(), "marker": s.marker(), "count": summary.get(s).copied().unwrap_or(0)})).collect::<Vec<_>>(),
+            "techniques": in_domain.len(),
+            "validated_run": validation.is_some(),
+            "events": validation.map(|v| v.events),
+            "detections": validation.map(|v| v.detections),
+            "files": validation.map(|v| v.files.len()),
+            "rules": model.rules.len(),
+            "fired_rules": (0..model.rules.len()).filter(|&r| fired(model, r)).count(),
+            "tests_no_rules": tests_no_rules,
+            "silent_rules": silent,
+            "regressions": regressions,
+            "layer": layer_path,
+        });
+        notes.push(super::Note {
+            path: format!("Coverage {domain}.md"),
+            content: super::tidy(&templates.render("coverage.md", &ctx)?),
+        });
+    }
+    if let Some(v) = validation {
+        for (fi, f) in v.files.iter().enumerate() {
+            let mut rules: Vec<(usize, u64)> = f.rules.iter().map(|(&r, &n)| (r, n)).collect();
+            rules.sort_by(|a, b| {
+                crate::sigma::rule::level_rank(model.rules[a.0].level.as_deref())
+                    .cmp(&crate::sigma::rule::level_rank(
+                        model.rules[b.0].level.as_deref(),
+                    ))
+                    .then(model.rules[a.0].title.cmp(&model.rules[b.0].title))
+            });
+            let mut techs: BTreeSet<ObjId> = BTreeSet::new();
+            for (r, _) in &rules {
+                techs.extend(model.links.rule_links[*r].techniques.iter().copied());
+            }
+            let mut techs: Vec<ObjId> = techs.into_iter().collect();
+            kb.sort_by_id(&mut techs);
+            let folder = f
+                .path
+                .parent()
+                .and_then(|p| p.file_name())
+                .map(|p| p.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let mut fm = super::frontmatter::Frontmatter::new();
+            fm.text("name", &sample_stems[fi])
+                .text("type", "sample_events")
+                .text("source", f.path.to_string_lossy().replace('\\', "/"))
+                .text("folder", &folder)
+                .number("events", f.events as i64)
+                .number("detections", f.rules.values().sum::<u64>() as i64)
+                .list(
+                    "tags",
+                    ["sample_events".to_string()].into_iter().chain(
+                        techs
+                            .iter()
+                            .map(|&t| crate::tags::id_tag(&kb.get(t).attack_id)),
+                    ),
+                );
+            let ctx = json!({
+                "frontmatter": fm.render(),
+                "name": sample_stems[fi],
+                "path": f.path.to_string_lossy().replace('\\', "/"),
+                "folder": folder,
+                "events": f.events,
+                "rules": rules.iter().map(|(r, n)| json!({"link": det.rule_link_pub(*r), "level": model.rules[*r].level, "count": n})).collect::<Vec<_>>(),
+                "techniques": ix.links(techs),
+            });
+            notes.push(super::Note {
+                path: format!("{SAMPLES_FOLDER}/{}.md", sample_stems[fi]),
+                content: super::tidy(&templates.render("sample_events.md", &ctx)?),
+            });
+        }
+    }
+    Ok(CoverageNotes { notes })
+}
+
+/// The "Sample events" part of a rule note.
+pub fn rule_ctx(model: &Model, r: usize, sample_stems: &[String]) -> Value {
+    let Some(v) = &model.validation else {
+        return json!(null);
+    };
+    let rr = &v.rules[r];
+    let files: Vec<Value> = rr
+        .files
+        .iter()
+        .map(|(&fi, &n)| json!({"link": wikilink(&sample_stems[fi], None), "count": n}))
+        .collect();
+    let samples: Vec<Value> = rr
+        .samples
+        .iter()
+        .map(|s| {
+            let mut rows = vec![
+                json!({"field": "time", "value": s.timestamp, "hit": false}),
+                json!({"field": "computer", "value": s.computer, "hit": false}),
+                json!({"field": "channel", "value": s.channel, "hit": false}),
+                json!({"field": "record", "value": s.record.to_string(), "hit": false}),
+            ];
+            rows.extend(
+                s.fields
+                    .iter()
+                    .map(|(k, val, hit)| json!({"field": k, "value": val, "hit": hit})),
+            );
+            let rows: Vec<Value> = rows
+                .into_iter()
+                .filter(|x| x["value"].is_string())
+                .map(|mut x| {
+                    let raw = x["value"].as_str().unwrap_or_default().to_string();
+                    let shown = super::text::code_span(&raw.chars().take(300).collect::<String>());
+                    x["value"] = json!(if x["hit"].as_bool() == Some(true) {
+                        format!("**{shown}**")
+                    } else {
+                        shown
+                    });
+                    x
+                })
+                .collect();
+            json!({"file": wikilink(&sample_stems[s.file], None), "rows": rows})
+        })
+        .collect();
+    json!({
+        "events": rr.events,
+        "files": files,
+        "samples": samples,
+        "logsource_seen": rr.logsource_seen,
+        "skipped": rr.skipped,
+        "total_events": v.events,
+    })
+}
+
+/// Read the coverage properties of a vault's technique notes (as written by
+/// `build`) and make one Navigator layer per domain: (domain, layer).
+pub fn layers_from_vault(vault: &std::path::Path) -> Result<Vec<(String, Value)>, String> {
+    let dir = vault.join(Kind::Technique.folder());
+    let rd = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut per_domain: std::collections::BTreeMap<String, Vec<LayerEntry>> = Default::default();
+    let mut paths: Vec<std::path::PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        let (Some(yaml), _) = super::frontmatter::split(&text) else {
+            continue;
+        };
+        let Ok(m) = super::frontmatter::parse(yaml) else {
+            continue;
+        };
+        let (Some(id), Some(status)) = (
+            m.get("id").and_then(|v| v.as_str()),
+            m.get("coverage").and_then(|v| v.as_str()),
+        ) else {
+            continue;
+        };
+        let Some(status) = Status::parse(status) else {
+            continue;
+        };
+        let n = |k: &str| m.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0) as usize;
+        let mut c = TechCoverage::new(n("rules"), n("rules_fired"), n("atomic_tests"));
+        c.status = status;
+        for d in m
+            .get("domains")
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+        {
+            if let Some(d) = d.as_str() {
+                per_domain
+                    .entry(d.to_string())
+                    .or_default()
+                    .push(LayerEntry {
+                        id: id.to_string(),
+                        coverage: c,
+                    });
+            }
+        }
+    }
+    if per_domain.is_empty() {
+        return Err(format!(
+            "no technique note with coverage properties in {}",
+            dir.display()
+        ));
+    }
+    Ok(per_domain
+        .into_iter()
+        .map(|(d, e)| {
+            let l = layer(&d, &e);
+            (d, l)
+        })
+        .collect())
+}

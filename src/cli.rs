@@ -33,6 +33,12 @@ pub enum Command {
     /// could not be read and --strict was given; 2 nothing could run (no
     /// usable rule, unreadable mapping).
     Match(MatchArgs),
+    /// Export a vault as a static HTML website (search, backlinks, graph, tag
+    /// pages; relative URLs, works from file://).
+    ///
+    /// Exit codes: 0 exported; 1 unresolved links and --strict; 2 failed
+    /// (nothing written).
+    Export(ExportArgs),
     /// Write ATT&CK Navigator layers (one per domain) from a built vault's
     /// technique notes, without rebuilding anything.
     ///
@@ -96,9 +102,35 @@ pub struct BuildArgs {
     /// Print every warning, not only the first ones of each kind.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Also export the vault as a static website into this folder.
+    #[arg(long, value_name = "SITE")]
+    pub site: Option<PathBuf>,
     /// No progress display and no summary.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The vault to export (any Obsidian vault attack-vault wrote, with or
+    /// without your own notes).
+    #[arg(long, default_value = "vault")]
+    pub vault: PathBuf,
+    /// Output folder of the site.
+    #[arg(long, short, value_name = "SITE", default_value = "site")]
+    pub out: PathBuf,
+    /// Absolute URL the site is published at (for sitemap.xml).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Folder with `page.html` / `style.css` overriding the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Exit with status 1 when a link resolves to no note.
+    #[arg(long)]
+    pub strict: bool,
+    /// List every unresolved link.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +185,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build(a) => run_build(a),
         Command::Check { vault } => run_check(&vault),
         Command::Match(a) => run_match(a),
+        Command::Export(a) => run_export(a),
         Command::Layer { vault, out } => run_layer(&vault, &out),
     }
 }
@@ -214,6 +247,18 @@ fn run_build(a: BuildArgs) -> ExitCode {
                     diags.count(Severity::Error),
                     diags.count(Severity::Warning)
                 );
+            }
+            if let Some(site) = &a.site {
+                let cfg = crate::site::ExportConfig {
+                    vault: cfg.out.clone(),
+                    out: site.clone(),
+                    base_url: None,
+                    templates: cfg.render.templates.clone(),
+                };
+                let code = export_and_report(&cfg, false, a.verbose);
+                if code != ExitCode::SUCCESS {
+                    return code;
+                }
             }
             if a.strict && diags.count(Severity::Error) > 0 {
                 ExitCode::from(1)
@@ -355,6 +400,53 @@ fn run_layer(vault: &std::path::Path, out: &std::path::Path) -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_export(a: ExportArgs) -> ExitCode {
+    let cfg = crate::site::ExportConfig {
+        vault: a.vault,
+        out: a.out,
+        base_url: a.base_url,
+        templates: a.templates,
+    };
+    export_and_report(&cfg, a.strict, a.verbose)
+}
+
+fn export_and_report(cfg: &crate::site::ExportConfig, strict: bool, verbose: bool) -> ExitCode {
+    let diags = Diagnostics::new();
+    let r = crate::site::export(cfg, &diags);
+    print_diagnostics(&diags, verbose);
+    match r {
+        Ok(s) => {
+            for (page, target) in s
+                .unresolved
+                .iter()
+                .take(if verbose { usize::MAX } else { 20 })
+            {
+                eprintln!("unresolved link in {page}: [[{target}]]");
+            }
+            eprintln!(
+                "exported {} pages and {} tag pages to {} in {:.2?}: {} written, {} unchanged, {} removed; {} unresolved links",
+                s.pages,
+                s.tags,
+                cfg.out.display(),
+                s.elapsed,
+                s.write.written,
+                s.write.unchanged,
+                s.write.removed,
+                s.unresolved.len()
+            );
+            if strict && !s.unresolved.is_empty() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("{e}");
             ExitCode::from(2)
         }
     }

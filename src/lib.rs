@@ -16,6 +16,7 @@ pub mod hunt;
 pub mod matcher;
 pub mod model;
 pub mod sigma;
+pub mod site;
 pub mod tags;
 pub mod validate;
 pub mod vault;

@@ -53,7 +53,9 @@ fn demo_vault_links_all_resolve() {
     let (dir, _, summary) = common::build_into(BuildConfig::default());
     let r = check_vault(&dir.path().join("vault"));
     assert!(r.is_clean(), "{}", common::describe(&r));
-    let layers = std::fs::read_dir(dir.path().join("vault/Navigator")).unwrap().count();
+    let layers = std::fs::read_dir(dir.path().join("vault/Navigator"))
+        .unwrap()
+        .count();
     assert_eq!(r.notes + layers, summary.notes);
     assert!(r.links > 50);
 }

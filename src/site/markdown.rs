@@ -1,0 +1,407 @@
+//! Obsidian Markdown to HTML: pulldown-cmark (tables, footnotes,
+//! strikethrough, task lists, wikilinks) plus the Obsidian syntax it does not
+//! know (callouts, `%% comments %%`, `#tags`), with wikilinks resolved to site
+//! pages and heading anchors generated. The HTML is sanitised afterwards.
+
+use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
+use std::collections::HashMap;
+
+/// How a wikilink target resolves.
+pub trait LinkResolver {
+    /// The site-relative URL of the page a link target names (`Note`,
+    /// `Folder/Note`), or `None` when it resolves nowhere.
+    fn resolve(&self, target: &str) -> Option<String>;
+    /// The site-relative URL of a tag page.
+    fn tag_url(&self, tag: &str) -> String;
+}
+
+/// The slug of a heading, as used in `#anchor` links (GitHub/Obsidian-like:
+/// lower case, spaces to dashes, punctuation dropped).
+pub fn slug(text: &str) -> String {
+    let mut s = String::new();
+    for c in text.trim().chars() {
+        if c.is_alphanumeric() {
+            s.extend(c.to_lowercase());
+        } else if (c == ' ' || c == '-' || c == '_') && !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    let s = s.trim_matches('-').to_string();
+    if s.is_empty() { "section".into() } else { s }
+}
+
+/// Obsidian-only syntax rewritten to CommonMark + HTML before parsing:
+/// comments dropped, callout headers marked, `#tags` linked. Fenced code and
+/// code spans are left alone.
+pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
+    let mut out = String::with_capacity(md.len() + 64);
+    let mut in_fence: Option<String> = None;
+    let mut in_comment = false;
+    for line in md.split_inclusive('\n') {
+        let t = line.trim_start();
+        if let Some(f) = &in_fence {
+            if t.starts_with(f.as_str()) {
+                in_fence = None;
+            }
+            out.push_str(line);
+            continue;
+        }
+        if t.starts_with("```") || t.starts_with("~~~") {
+            let c = t.chars().next().unwrap_or('`');
+            in_fence =
+                Some(std::iter::repeat_n(c, t.chars().take_while(|&x| x == c).count()).collect());
+            out.push_str(line);
+            continue;
+        }
+        // %% comments %% (possibly spanning lines)
+        let mut l = String::new();
+        let mut rest = line;
+        loop {
+            if in_comment {
+                match rest.find("%%") {
+                    Some(p) => {
+                        rest = &rest[p + 2..];
+                        in_comment = false;
+                    }
+                    None => break,
+                }
+            } else {
+                match rest.find("%%") {
+                    Some(p) => {
+                        l.push_str(&rest[..p]);
+                        rest = &rest[p + 2..];
+                        in_comment = true;
+                    }
+                    None => {
+                        l.push_str(rest);
+                        break;
+                    }
+                }
+            }
+        }
+        // Callout header: `> [!type]± Title`.
+        let trimmed = l.trim_start();
+        if let Some(after) = trimmed.strip_prefix("> [!")
+            && let Some(close) = after.find(']')
+        {
+            let kind: String = after[..close]
+                .chars()
+                .filter(|c| c.is_alphanumeric() || *c == '-')
+                .collect::<String>()
+                .to_lowercase();
+            let rest = &after[close + 1..];
+            let rest = rest.trim_start_matches(['+', '-']).trim();
+            let title = if rest.is_empty() {
+                kind.clone()
+            } else {
+                rest.to_string()
+            };
+            out.push_str(&format!(
+                "> <span class=\"callout-title callout-{kind}\">{}</span>\n>\n",
+                html_escape(&title)
+            ));
+            continue;
+        }
+        out.push_str(&link_tags(&l, r));
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `#tag` in running text becomes a link to its tag page (not in code spans,
+/// not headings, not `[^1]` footnotes or URL fragments).
+fn link_tags(line: &str, r: &dyn LinkResolver) -> String {
+    if !line.contains('#') {
+        return line.to_string();
+    }
+    let mut out = String::with_capacity(line.len());
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    let mut in_code = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '`' {
+            in_code = !in_code;
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let at_word_start = i == 0 || chars[i - 1].is_whitespace();
+        if !in_code
+            && c == '#'
+            && at_word_start
+            && i + 1 < chars.len()
+            && (chars[i + 1].is_alphabetic() || chars[i + 1] == '_')
+        {
+            let mut j = i + 1;
+            while j < chars.len()
+                && (chars[j].is_alphanumeric() || matches!(chars[j], '_' | '-' | '/'))
+            {
+                j += 1;
+            }
+            let tag: String = chars[i + 1..j].iter().collect();
+            out.push_str(&format!("[#{tag}]({})", r.tag_url(&tag)));
+            i = j;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// Rendered HTML, the link targets met (with their URL when resolved), and
+/// the heading ids.
+pub type Rendered = (String, Vec<(String, Option<String>)>, Vec<String>);
+
+/// Render one note body to HTML (not yet sanitised). Returns the HTML, the
+/// link targets met (resolved URL or `None`), and the heading ids.
+pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
+    let pre = preprocess(md, r);
+    let mut opts = Options::empty();
+    opts.insert(Options::ENABLE_TABLES);
+    opts.insert(Options::ENABLE_FOOTNOTES);
+    opts.insert(Options::ENABLE_STRIKETHROUGH);
+    opts.insert(Options::ENABLE_TASKLISTS);
+    opts.insert(Options::ENABLE_WIKILINKS);
+    let mut links = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let events: Vec<Event> = Parser::new_ext(&pre, opts).collect();
+    let mut out_events: Vec<Event> = Vec::with_capacity(events.len());
+    let mut i = 0;
+    let mut unresolved_depth = 0usize;
+    while i < events.len() {
+        match &events[i] {
+            Event::Start(Tag::Heading {
+                level,
+                id: None,
+                classes,
+                attrs,
+            }) => {
+                // Collect the heading's text for its id.
+                let mut text = String::new();
+                let mut j = i + 1;
+                while j < events.len() && !matches!(events[j], Event::End(TagEnd::Heading(_))) {
+                    if let Event::Text(t) | Event::Code(t) = &events[j] {
+                        text.push_str(t);
+                    }
+                    j += 1;
+                }
+                let base = slug(&text);
+                let n = seen.entry(base.clone()).or_insert(0);
+                let id = if *n == 0 {
+                    base.clone()
+                } else {
+                    format!("{base}-{n}")
+                };
+                *n += 1;
+                ids.push(id.clone());
+                out_events.push(Event::Start(Tag::Heading {
+                    level: *level,
+                    id: Some(CowStr::from(id)),
+                    classes: classes.clone(),
+                    attrs: attrs.clone(),
+                }));
+            }
+            Event::Start(Tag::Link {
+                link_type: LinkType::WikiLink { has_pothole },
+                dest_url,
+                title,
+                id,
+            }) => {
+                let target = dest_url.replace("\\|", "|");
+                let (page, anchor) = match target.split_once('#') {
+                    Some((p, a)) => (p.to_string(), Some(a.to_string())),
+                    None => (target.clone(), None),
+                };
+                let page = page.trim_end_matches('\\').trim().to_string();
+                let url = if page.is_empty() {
+                    Some(String::new())
+                } else {
+                    r.resolve(&page)
+                };
+                links.push((page.clone(), url.clone()));
+                match url {
+                    Some(u) => {
+                        let href = match anchor {
+                            Some(a) => {
+                                format!("{u}#{}", slug(a.split('#').next_back().unwrap_or(&a)))
+                            }
+                            None => u,
+                        };
+                        out_events.push(Event::Start(Tag::Link {
+                            link_type: LinkType::WikiLink {
+                                has_pothole: *has_pothole,
+                            },
+                            dest_url: CowStr::from(href),
+                            title: title.clone(),
+                            id: id.clone(),
+                        }));
+                    }
+                    None => {
+                        unresolved_depth += 1;
+                        out_events.push(Event::InlineHtml(CowStr::from(format!(
+                            "<span class=\"unresolved\" title=\"{}\">",
+                            html_escape(&format!("unresolved: {page}"))
+                        ))));
+                    }
+                }
+            }
+            // An embed `![[note]]` is shown as a link to the note.
+            Event::Start(Tag::Image {
+                link_type: LinkType::WikiLink { .. },
+                dest_url,
+                title,
+                id,
+            }) => {
+                let target = dest_url.to_string();
+                let page = target.split('#').next().unwrap_or("").trim().to_string();
+                let url = r.resolve(&page);
+                links.push((page.clone(), url.clone()));
+                let mut j = i + 1;
+                let mut label = String::new();
+                while j < events.len() && !matches!(events[j], Event::End(TagEnd::Image)) {
+                    if let Event::Text(t) = &events[j] {
+                        label.push_str(t);
+                    }
+                    j += 1;
+                }
+                let label = if label.is_empty() {
+                    page.clone()
+                } else {
+                    label
+                };
+                match url {
+                    Some(u) => {
+                        out_events.push(Event::Start(Tag::Link {
+                            link_type: LinkType::Inline,
+                            dest_url: CowStr::from(u),
+                            title: title.clone(),
+                            id: id.clone(),
+                        }));
+                        out_events.push(Event::Text(CowStr::from(label)));
+                        out_events.push(Event::End(TagEnd::Link));
+                    }
+                    None => out_events.push(Event::InlineHtml(CowStr::from(format!(
+                        "<span class=\"unresolved\">{}</span>",
+                        html_escape(&label)
+                    )))),
+                }
+                i = j + 1;
+                continue;
+            }
+            Event::End(TagEnd::Link) if unresolved_depth > 0 => {
+                unresolved_depth -= 1;
+                out_events.push(Event::InlineHtml(CowStr::from("</span>")));
+            }
+            other => out_events.push(other.clone()),
+        }
+        i += 1;
+    }
+    let mut html_out = String::with_capacity(pre.len() * 3 / 2);
+    html::push_html(&mut html_out, out_events.into_iter());
+    (html_out, links, ids)
+}
+
+/// Sanitise rendered HTML: only safe tags and attributes survive, so a
+/// `<script>` or `onerror=` in any input never reaches the page as live code.
+pub fn sanitize(html: &str) -> String {
+    ammonia::Builder::default()
+        .add_generic_attributes(["id", "class", "title"])
+        .add_tags(["input", "details", "summary", "span"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("a", ["href"])
+        .url_relative(ammonia::UrlRelative::PassThrough)
+        .link_rel(Some("noopener"))
+        .clean(html)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct R;
+    impl LinkResolver for R {
+        fn resolve(&self, t: &str) -> Option<String> {
+            match t.to_lowercase().as_str() {
+                "t1059.006 python" | "techniques/t1059.006 python" => {
+                    Some("techniques/t1059-006-python.html".into())
+                }
+                "café" => Some("cafe.html".into()),
+                _ => None,
+            }
+        }
+        fn tag_url(&self, tag: &str) -> String {
+            format!("tags/{}.html", tag.to_lowercase())
+        }
+    }
+
+    fn html(md: &str) -> String {
+        sanitize(&render(md, &R).0)
+    }
+
+    #[test]
+    fn wikilinks_resolve_with_alias_heading_and_in_tables() {
+        assert!(html("[[T1059.006 Python]]").contains("href=\"techniques/t1059-006-python.html\""));
+        assert!(html("[[T1059.006 Python|Python]]").contains(">Python</a>"));
+        assert!(
+            html("[[T1059.006 Python#Procedure Examples]]")
+                .contains("t1059-006-python.html#procedure-examples")
+        );
+        let t = html("| a | b |\n| --- | --- |\n| [[T1059.006 Python\\|T1059.006]] | x |\n");
+        assert!(
+            t.contains("<td><a href=\"techniques/t1059-006-python.html\""),
+            "{t}"
+        );
+        assert!(t.contains(">T1059.006</a>"), "{t}");
+        assert!(html("[[café]]").contains("href=\"cafe.html\""));
+    }
+
+    #[test]
+    fn unresolved_links_are_not_dead_hrefs() {
+        let h = html("see [[Nowhere]]");
+        assert!(h.contains("class=\"unresolved\""), "{h}");
+        assert!(!h.contains("href=\"Nowhere"), "{h}");
+    }
+
+    #[test]
+    fn headings_get_unique_ids() {
+        let (h, _, ids) = render("## Detection: Rules!\n\n## Detection: Rules!\n", &R);
+        assert_eq!(ids, vec!["detection-rules", "detection-rules-1"]);
+        assert!(h.contains("id=\"detection-rules-1\""));
+    }
+
+    #[test]
+    fn callouts_comments_and_tags() {
+        let h = html("> [!warning]- Revoked\n> body\n\ntext %% hidden %% #T1059_006 `#notag`");
+        assert!(h.contains("callout-title callout-warning"), "{h}");
+        assert!(h.contains(">Revoked<"));
+        assert!(!h.contains("hidden"));
+        assert!(h.contains("href=\"tags/t1059_006.html\""), "{h}");
+        assert!(h.contains("<code>#notag</code>"));
+    }
+
+    #[test]
+    fn hostile_html_is_neutralised() {
+        let h =
+            html("<script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3))");
+        assert!(!h.contains("<script"), "{h}");
+        assert!(!h.contains("onerror"), "{h}");
+        assert!(!h.contains("javascript:"), "{h}");
+    }
+
+    #[test]
+    fn footnotes_and_tasks() {
+        let h = html("a[^1]\n\n[^1]: note\n\n- [x] done\n");
+        assert!(h.contains("footnote"), "{h}");
+        assert!(h.contains("checkbox"), "{h}");
+    }
+}

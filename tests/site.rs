@@ -1,0 +1,210 @@
+//! Static site export: rendering of the tricky forms, safety, and a link
+//! checker over the demo site and the full real vault.
+
+mod common;
+
+use attack_vault::build::BuildConfig;
+use attack_vault::diag::Diagnostics;
+use attack_vault::site::{ExportConfig, export, site_files};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+fn export_to(vault: &Path, out: &Path) -> attack_vault::site::ExportSummary {
+    export(
+        &ExportConfig {
+            vault: vault.to_path_buf(),
+            out: out.to_path_buf(),
+            base_url: Some("https://example.org/vault".into()),
+            templates: None,
+        },
+        &Diagnostics::new(),
+    )
+    .expect("export succeeds")
+}
+
+fn attr_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+    let pat = format!("{attr}=\"");
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(p) = rest.find(&pat) {
+        let after = &rest[p + pat.len()..];
+        let end = after.find('"').unwrap_or(after.len());
+        out.push(&after[..end]);
+        rest = &after[end..];
+    }
+    out
+}
+
+/// Every internal href/src resolves to a file of the site, every `#anchor`
+/// to an element id. Returns (links checked, problems).
+fn check_links(site: &Path) -> (usize, Vec<String>) {
+    let files = site_files(site);
+    let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
+    for f in files.iter().filter(|f| f.ends_with(".html")) {
+        let html = std::fs::read_to_string(site.join(f)).unwrap();
+        ids.insert(
+            f.clone(),
+            attr_values(&html, "id")
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        );
+    }
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for f in files.iter().filter(|f| f.ends_with(".html")) {
+        let html = std::fs::read_to_string(site.join(f)).unwrap();
+        let dir = Path::new(f).parent().unwrap_or(Path::new(""));
+        for link in attr_values(&html, "href")
+            .into_iter()
+            .chain(attr_values(&html, "src"))
+        {
+            let link = link.replace("&#x2F;", "/").replace("&amp;", "&");
+            if link.starts_with("http://")
+                || link.starts_with("https://")
+                || link.starts_with("mailto:")
+            {
+                continue;
+            }
+            checked += 1;
+            let (path, anchor) = match link.split_once('#') {
+                Some((p, a)) => (p.to_string(), Some(a.to_string())),
+                None => (link.clone(), None),
+            };
+            let target = if path.is_empty() {
+                f.clone()
+            } else {
+                let mut parts: Vec<String> = dir
+                    .to_string_lossy()
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                for seg in path.split('/') {
+                    match seg {
+                        ".." => {
+                            parts.pop();
+                        }
+                        "." | "" => {}
+                        s => parts.push(s.to_string()),
+                    }
+                }
+                parts.join("/")
+            };
+            if !files.contains(&target) {
+                problems.push(format!("{f}: {link} → missing {target}"));
+            } else if let Some(a) = anchor
+                && target.ends_with(".html")
+                && !ids.get(&target).is_some_and(|s| s.contains(&a))
+            {
+                problems.push(format!("{f}: {link} → no element #{a}"));
+            }
+        }
+    }
+    (checked, problems)
+}
+
+#[test]
+fn demo_site_links_resolve() {
+    let (dir, _, _) = common::build_into(BuildConfig::default());
+    let site = dir.path().join("site");
+    let s = export_to(&dir.path().join("vault"), &site);
+    assert!(s.unresolved.is_empty(), "{:?}", s.unresolved);
+    let (n, problems) = check_links(&site);
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(n > 100);
+    let index = std::fs::read_to_string(site.join("search-index.js")).unwrap();
+    assert!(index.contains("\"i\":\"T1059.006\""));
+    assert!(site.join("sitemap.xml").is_file());
+    let t = std::fs::read_to_string(site.join("techniques/t1059.006-python.html")).unwrap();
+    assert!(
+        t.contains("<h2>Backlinks</h2>") && t.contains("<svg"),
+        "backlinks and graph"
+    );
+}
+
+#[test]
+fn user_notes_hostile_html_and_obsidian_syntax() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    std::fs::create_dir_all(v.join("A")).unwrap();
+    std::fs::create_dir_all(v.join("B")).unwrap();
+    std::fs::write(v.join("A/Same.md"), "# In A\n\nback to [[Start]]").unwrap();
+    std::fs::write(v.join("B/Same.md"), "# In B\n").unwrap();
+    std::fs::write(
+        v.join("Start.md"),
+        "---\ntags: [Mixed, mixed]\nlink: \"[[B/Same]]\"\n---\n# Start\n\n<script>alert(1)</script><img src=\"https://example.org/x.png\" onerror=alert(2)>\n\n[[Same]] [[B/Same|the B one]] [[Nowhere]] [[#Heading, with: punctuation!]]\n\n## Heading, with: punctuation!\n\n| a | b |\n| --- | --- |\n| [[Same\\|alias in table]] | x |\n\n> [!tip]- Folded\n> body\n\n%% secret %% #Tag_One and ![[Same]] and [[Été]]\n",
+    )
+    .unwrap();
+    std::fs::write(v.join("Été.md"), "# Été\n").unwrap();
+    let site = dir.path().join("s");
+    let s = export_to(&v, &site);
+    assert_eq!(
+        s.unresolved,
+        vec![("Start".to_string(), "Nowhere".to_string())]
+    );
+    let html = std::fs::read_to_string(site.join("start.html")).unwrap();
+    assert!(!html.contains("<script>alert"), "no live script");
+    assert!(!html.contains("onerror"), "no event handler");
+    assert!(
+        html.contains("href=\"a/same.html\""),
+        "shortest path wins: {html}"
+    );
+    assert!(
+        html.contains("href=\"b/same.html\""),
+        "folder-qualified link"
+    );
+    assert!(html.contains(">alias in table</a>"));
+    assert!(html.contains("class=\"unresolved\""));
+    assert!(html.contains("href=\"#heading-with-punctuation\""));
+    assert!(html.contains("id=\"heading-with-punctuation\""));
+    assert!(html.contains("callout-title callout-tip"));
+    assert!(!html.contains("secret"));
+    assert!(
+        html.contains("href=\"ue9tue9.html\""),
+        "non-ASCII names get ASCII URLs: {html}"
+    );
+    // Tags fold by case into one page.
+    assert!(site.join("tags/mixed.html").is_file());
+    assert!(site.join("tags/tag_one.html").is_file());
+    let (_, problems) = check_links(&site);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn full_real_vault_exports_without_broken_links() {
+    let Some(data) = common::data_dir() else {
+        return;
+    };
+    let trees = [
+        "rules",
+        "rules-emerging-threats",
+        "rules-threat-hunting",
+        "rules-placeholder",
+        "rules-compliance",
+    ];
+    let (dir, _, summary) = common::build_into(BuildConfig {
+        attack: vec![data.join("attack/v18.1/enterprise-attack.json")],
+        sigma: trees.iter().map(|t| data.join("sigma").join(t)).collect(),
+        atomics: Some(data.join("atomics/atomics")),
+        ..Default::default()
+    });
+    let site = dir.path().join("site");
+    let s = export_to(&dir.path().join("vault"), &site);
+    assert!(
+        s.unresolved.is_empty(),
+        "{:?}",
+        &s.unresolved[..s.unresolved.len().min(5)]
+    );
+    let (n, problems) = check_links(&site);
+    assert!(
+        problems.is_empty(),
+        "{} broken: {:#?}",
+        problems.len(),
+        &problems[..problems.len().min(10)]
+    );
+    eprintln!(
+        "{} notes → {} pages, {} tag pages, {n} internal links checked",
+        summary.notes, s.pages, s.tags
+    );
+}

@@ -297,6 +297,8 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
                 i = j + 1;
                 continue;
             }
+            // Obsidian shows single line breaks (its default, non-strict mode).
+            Event::SoftBreak => out_events.push(Event::HardBreak),
             Event::End(TagEnd::Link) if unresolved_depth > 0 => {
                 unresolved_depth -= 1;
                 out_events.push(Event::InlineHtml(CowStr::from("</span>")));

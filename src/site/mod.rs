@@ -179,7 +179,12 @@ fn graph_svg(center: usize, neighbours: &[usize], sources: &[Source], prefix: &s
     }
     for (k, &i) in neighbours.iter().take(n).enumerate() {
         let (x, y) = pos[k];
-        let label: String = sources[i].title.chars().take(18).collect();
+        // Labels only while they fit; the full title is always the tooltip.
+        let label: String = if n <= 10 {
+            sources[i].title.chars().take(18).collect()
+        } else {
+            String::new()
+        };
         s.push_str(&format!(
             "<a href=\"{}{}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5\"><title>{}</title></circle><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text></a>",
             prefix,

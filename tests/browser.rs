@@ -1,0 +1,208 @@
+//! A real browser on the exported demo site: serve it on 127.0.0.1, open the
+//! home page in headless Chromium, type `T1059.006` into search, follow the
+//! first result, and check the technique page and its tables loaded without
+//! console errors. Skipped (with a message) when Chromium is not installed;
+//! `.ci/run` installs Debian's `chromium`. With `SCREENSHOTS=DIR` the test also
+//! saves PNG screenshots of the search result and of the technique page.
+
+use attack_vault::build::{BuildConfig, build};
+use attack_vault::diag::Diagnostics;
+use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::{Browser, LaunchOptions};
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn chromium() -> Option<PathBuf> {
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file())
+}
+
+/// A minimal static file server on 127.0.0.1, serving `root` until the test ends.
+fn serve(root: PathBuf) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(500) {
+            let Ok(mut s) = stream else { continue };
+            let mut line = String::new();
+            if BufReader::new(&s).read_line(&mut line).is_err() {
+                continue;
+            }
+            let path = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .split('?')
+                .next()
+                .unwrap_or("/")
+                .to_string();
+            let rel = path.trim_start_matches('/');
+            let rel = if rel.is_empty() { "index.html" } else { rel };
+            let file = root.join(rel);
+            let (status, body) = match std::fs::read(&file) {
+                Ok(b) if !rel.contains("..") => ("200 OK", b),
+                _ => ("404 Not Found", b"not found".to_vec()),
+            };
+            let ctype = match file.extension().and_then(|e| e.to_str()) {
+                Some("html") => "text/html; charset=utf-8",
+                Some("css") => "text/css",
+                Some("js") => "text/javascript",
+                Some("json") => "application/json",
+                _ => "application/octet-stream",
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(&body);
+        }
+    });
+    port
+}
+
+#[test]
+fn search_and_follow_the_first_result() {
+    let Some(chrome) = chromium() else {
+        eprintln!("skipping browser test: Chromium not installed (apt-get install chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    let site = dir.path().join("site");
+    let diags = Diagnostics::new();
+    build(
+        &BuildConfig {
+            out: vault.clone(),
+            ..Default::default()
+        },
+        &diags,
+    )
+    .unwrap();
+    attack_vault::site::export(
+        &attack_vault::site::ExportConfig {
+            vault,
+            out: site.clone(),
+            base_url: None,
+            templates: None,
+        },
+        &diags,
+    )
+    .unwrap();
+    let port = serve(site);
+    let profile = dir.path().join("profile");
+    let args: Vec<&OsStr> = [
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    .iter()
+    .map(OsStr::new)
+    .collect();
+    let browser = Browser::new(LaunchOptions {
+        headless: true,
+        sandbox: false,
+        path: Some(chrome),
+        user_data_dir: Some(profile),
+        window_size: Some((1280, 900)),
+        args,
+        idle_browser_timeout: Duration::from_secs(60),
+        ..Default::default()
+    })
+    .expect("Chromium starts");
+    let tab = browser.new_tab().unwrap();
+    let errors: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    tab.enable_log().unwrap();
+    tab.enable_runtime().unwrap();
+    let sink = errors.clone();
+    tab.add_event_listener(Arc::new(move |e: &Event| {
+        let msg = match e {
+            Event::RuntimeExceptionThrown(x) => {
+                Some(format!("exception: {:?}", x.params.exception_details.text))
+            }
+            Event::LogEntryAdded(x) if format!("{:?}", x.params.entry.level).contains("Error") => {
+                Some(format!("log: {}", x.params.entry.text))
+            }
+            Event::RuntimeConsoleAPICalled(x)
+                if format!("{:?}", x.params.Type).contains("Error") =>
+            {
+                Some("console.error".to_string())
+            }
+            _ => None,
+        };
+        if let Some(m) = msg {
+            sink.lock().unwrap().push(m);
+        }
+    }))
+    .unwrap();
+    tab.navigate_to(&format!("http://127.0.0.1:{port}/index.html"))
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    let q = tab.wait_for_element("#q").unwrap();
+    q.click().unwrap();
+    tab.type_str("T1059.006").unwrap();
+    let first = tab.wait_for_element("#results li a").unwrap();
+    let href = first
+        .get_attribute_value("href")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        href.ends_with("techniques/t1059.006-python.html"),
+        "first result: {href}"
+    );
+    if let Ok(dir) = std::env::var("SCREENSHOTS") {
+        let png = tab
+            .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
+            .unwrap();
+        std::fs::write(Path::new(&dir).join("search.png"), png).unwrap();
+    }
+    first.click().unwrap();
+    tab.wait_until_navigated().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        tab.get_url().ends_with("/techniques/t1059.006-python.html"),
+        "{}",
+        tab.get_url()
+    );
+    let title = tab
+        .wait_for_element("h1.page-title")
+        .unwrap()
+        .get_inner_text()
+        .unwrap();
+    assert!(title.contains("Python"), "{title}");
+    let tables = tab.wait_for_elements("article table").unwrap();
+    assert!(
+        tables.len() >= 4,
+        "procedures, mitigations, detection, rules and tests tables"
+    );
+    let text = tab
+        .find_element("article")
+        .unwrap()
+        .get_inner_text()
+        .unwrap();
+    assert!(
+        text.contains("Detection Rule") && text.contains("Rule Testing") && text.contains("APT29")
+    );
+    if let Ok(dir) = std::env::var("SCREENSHOTS") {
+        let png = tab
+            .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
+            .unwrap();
+        std::fs::write(Path::new(&dir).join("technique.png"), png).unwrap();
+    }
+    let errs = errors.lock().unwrap().clone();
+    assert!(errs.is_empty(), "console errors: {errs:?}");
+}

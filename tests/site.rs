@@ -63,6 +63,7 @@ fn check_links(site: &Path) -> (usize, Vec<String>) {
             if link.starts_with("http://")
                 || link.starts_with("https://")
                 || link.starts_with("mailto:")
+                || link.starts_with("data:")
             {
                 continue;
             }

@@ -311,6 +311,93 @@ pub fn event_files(paths: &[PathBuf], diags: &Diagnostics) -> Vec<PathBuf> {
     out
 }
 
+/// Whether a JSON file is JSONL (one complete object on its first line), so
+/// that its lines can be parsed independently and in parallel.
+pub fn is_jsonl(path: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    let mut r = BufReader::new(f);
+    while first.trim().is_empty() {
+        first.clear();
+        match r.read_line(&mut first) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+    let t = first.trim();
+    t.starts_with('{')
+        && t.ends_with('}')
+        && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok()
+}
+
+/// Read a JSONL file in batches of raw lines (with their line numbers), for
+/// parsing in parallel with [`event_from_line`].
+pub fn read_lines(
+    path: &Path,
+    batch: usize,
+    diags: &Diagnostics,
+    sink: &mut dyn FnMut(Vec<(u64, String)>),
+) {
+    let f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
+            return;
+        }
+    };
+    let mut buf = Vec::with_capacity(batch);
+    for (i, line) in BufReader::with_capacity(1 << 16, f).lines().enumerate() {
+        match line {
+            Ok(l) if l.trim().is_empty() => {}
+            Ok(l) => buf.push((i as u64 + 1, l)),
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error("events", format!("cannot read: {e}"))
+                        .in_file(path)
+                        .at(Some(i + 1), None),
+                );
+                break;
+            }
+        }
+        if buf.len() >= batch {
+            sink(std::mem::replace(&mut buf, Vec::with_capacity(batch)));
+        }
+    }
+    if !buf.is_empty() {
+        sink(buf);
+    }
+}
+
+/// Parse one JSONL line into an event; a bad line is reported and skipped.
+pub fn event_from_line(
+    file: &Arc<str>,
+    line_no: u64,
+    line: &str,
+    diags: &Diagnostics,
+) -> Option<Event> {
+    match serde_json::from_str::<Json>(line) {
+        Ok(v) if v.is_object() => Some(Event::from_json(
+            &v,
+            EventMeta {
+                file: file.clone(),
+                record: line_no,
+                ..Default::default()
+            },
+        )),
+        Ok(_) => None,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("events", format!("invalid JSON line skipped: {e}"))
+                    .in_file(&**file)
+                    .at(Some(line_no as usize), Some(e.column())),
+            );
+            None
+        }
+    }
+}
+
 /// Read one file's events, calling `sink` for each (streaming; nothing is
 /// kept). Returns the number of events read, or `None` when the file is not an
 /// events file at all. Bad records are reported and skipped.

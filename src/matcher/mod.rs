@@ -478,8 +478,29 @@ where
     let results: Vec<(u64, u64)> = files
         .par_iter()
         .map(|f| {
-            let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
+            let mut n = 0u64;
             let mut n_det = 0u64;
+            if matches!(events::sniff(f), Ok(Some(events::Format::Json))) && events::is_jsonl(f) {
+                // JSONL: lines are parsed and matched in parallel, batch by batch.
+                let name: std::sync::Arc<str> = std::sync::Arc::from(f.to_string_lossy().as_ref());
+                events::read_lines(f, BATCH, diags, &mut |lines| {
+                    let out: Vec<(Event, Vec<Detection>)> = lines
+                        .par_iter()
+                        .filter_map(|(no, l)| events::event_from_line(&name, *no, l, diags))
+                        .map(|e| {
+                            let d = engine.match_event(&e);
+                            (e, d)
+                        })
+                        .collect();
+                    for (e, d) in out {
+                        n += 1;
+                        n_det += d.len() as u64;
+                        on_event(&e, d);
+                    }
+                });
+                return (n, n_det);
+            }
+            let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
             let run = |batch: &mut Vec<Event>, n_det: &mut u64| {
                 let dets: Vec<Vec<Detection>> =
                     batch.par_iter().map(|e| engine.match_event(e)).collect();
@@ -489,7 +510,7 @@ where
                 }
                 batch.clear();
             };
-            let n = events::read_file(f, diags, &mut |e| {
+            n = events::read_file(f, diags, &mut |e| {
                 batch.push(e);
                 if batch.len() >= BATCH {
                     run(&mut batch, &mut n_det);

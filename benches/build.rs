@@ -4,6 +4,7 @@
 //! - `parse_enterprise`: read and parse the Enterprise v18.1 bundle only (the floor);
 //! - `model_enterprise`: parse plus building the linked model;
 //! - `build_enterprise`: the whole build, notes written to a fresh folder;
+//! - `export_enterprise_site`: the static site of that vault;
 //! - `model_full` / `build_full`: the same with all five SigmaHQ rule trees and
 //!   all Atomic Red Team tests.
 

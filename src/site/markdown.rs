@@ -297,6 +297,29 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
                 i = j + 1;
                 continue;
             }
+            // Code blocks of known languages are highlighted at export time.
+            Event::Start(Tag::CodeBlock(pulldown_cmark::CodeBlockKind::Fenced(lang))) => {
+                let lang = lang.split_whitespace().next().unwrap_or("").to_string();
+                let mut code = String::new();
+                let mut j = i + 1;
+                while j < events.len() && !matches!(events[j], Event::End(TagEnd::CodeBlock)) {
+                    if let Event::Text(t) = &events[j] {
+                        code.push_str(t);
+                    }
+                    j += 1;
+                }
+                match super::highlight::highlight(&lang, code.trim_end_matches('\n')) {
+                    Some(h) => {
+                        out_events.push(Event::Html(CowStr::from(format!(
+                            "<pre><code class=\"language-{}\">{h}</code></pre>\n",
+                            html_escape(&lang)
+                        ))));
+                        i = j + 1;
+                        continue;
+                    }
+                    None => out_events.push(events[i].clone()),
+                }
+            }
             // Obsidian shows single line breaks (its default, non-strict mode).
             Event::SoftBreak => out_events.push(Event::HardBreak),
             Event::End(TagEnd::Link) if unresolved_depth > 0 => {

@@ -4,6 +4,7 @@
 //! client-side search from an index written at export time. All URLs are
 //! relative, so the site works from `file://`, a subfolder or a web root.
 
+pub mod highlight;
 pub mod markdown;
 
 use crate::diag::{Diagnostic, Diagnostics};

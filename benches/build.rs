@@ -10,27 +10,16 @@
 
 use attack_vault::build::{BuildConfig, build, load_model};
 use attack_vault::diag::Diagnostics;
+#[path = "common.rs"]
+mod common;
+
 use criterion::{Criterion, criterion_group, criterion_main};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-fn data_dir() -> Option<PathBuf> {
-    let p = std::env::var_os("ATTACK_VAULT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    if p.join("attack/v18.1/enterprise-attack.json").is_file() {
-        Some(p)
-    } else {
-        eprintln!(
-            "skipping benchmarks: no data at {} (set ATTACK_VAULT_DATA)",
-            p.display()
-        );
-        None
-    }
-}
-
 fn benches(c: &mut Criterion) {
-    let Some(data) = data_dir() else { return };
+    let Some(data) = common::data_dir("attack/v18.1/enterprise-attack.json") else {
+        return;
+    };
     let bundle = data.join("attack/v18.1/enterprise-attack.json");
     let mut g = c.benchmark_group("attack");
     g.sample_size(10).measurement_time(Duration::from_secs(12));

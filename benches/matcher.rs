@@ -11,27 +11,16 @@
 use attack_vault::diag::Diagnostics;
 use attack_vault::hunt::{Format, HuntConfig, load_engine};
 use attack_vault::matcher::scan;
+#[path = "common.rs"]
+mod common;
+
 use criterion::{Criterion, criterion_group, criterion_main};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-fn data_dir() -> Option<PathBuf> {
-    let p = std::env::var_os("ATTACK_VAULT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    if p.join("events/evtx-attack-samples").is_dir() {
-        Some(p)
-    } else {
-        eprintln!(
-            "skipping benchmarks: no data at {} (set ATTACK_VAULT_DATA)",
-            p.display()
-        );
-        None
-    }
-}
-
 fn benches(c: &mut Criterion) {
-    let Some(data) = data_dir() else { return };
+    let Some(data) = common::data_dir("events/evtx-attack-samples") else {
+        return;
+    };
     let corpus = data.join("events/evtx-attack-samples");
     let cfg = HuntConfig {
         rules: ["rules", "rules-emerging-threats", "rules-threat-hunting"]

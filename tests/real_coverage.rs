@@ -8,20 +8,8 @@ mod common;
 use attack_vault::build::BuildConfig;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use walkdir::WalkDir;
-
-const TREES: [&str; 5] = [
-    "rules",
-    "rules-emerging-threats",
-    "rules-threat-hunting",
-    "rules-placeholder",
-    "rules-compliance",
-];
-
-fn yaml(path: &Path) -> Value {
-    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap_or(Value::Null)
-}
 
 fn tag_technique(tag: &str) -> Option<String> {
     let t = tag.strip_prefix("attack.")?.to_ascii_uppercase();
@@ -33,7 +21,10 @@ fn coverage_layer_and_sample_sections() {
     let Some(data) = common::data_dir() else {
         return;
     };
-    let sigma: Vec<PathBuf> = TREES.iter().map(|t| data.join("sigma").join(t)).collect();
+    let sigma: Vec<PathBuf> = common::SIGMA_TREES
+        .iter()
+        .map(|t| data.join("sigma").join(t))
+        .collect();
     let bundle = data.join("attack/v18.1/enterprise-attack.json");
     let (dir, _, summary) = common::build_into(BuildConfig {
         attack: vec![bundle.clone()],
@@ -87,7 +78,7 @@ fn coverage_layer_and_sample_sections() {
             .filter_map(Result::ok)
             .filter(|e| e.path().extension().is_some_and(|x| x == "yml"))
         {
-            let v = yaml(e.path());
+            let v = common::yaml(e.path());
             let title = v["title"].as_str().unwrap().to_string();
             let key = format!("{title}\u{0}{}", e.path().display());
             for t in v["tags"]
@@ -112,7 +103,7 @@ fn coverage_layer_and_sample_sections() {
         if e.file_name().to_string_lossy().ends_with(".yaml")
             && e.file_name().to_string_lossy().starts_with('T')
         {
-            let v = yaml(e.path());
+            let v = common::yaml(e.path());
             *tests_of
                 .entry(v["attack_technique"].as_str().unwrap().to_string())
                 .or_default() += v["atomic_tests"].as_array().unwrap().len();

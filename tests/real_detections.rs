@@ -8,20 +8,8 @@ use attack_vault::build::BuildConfig;
 use attack_vault::vault::check::check_vault;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use walkdir::WalkDir;
-
-const TREES: [&str; 5] = [
-    "rules",
-    "rules-emerging-threats",
-    "rules-threat-hunting",
-    "rules-placeholder",
-    "rules-compliance",
-];
-
-fn yaml(path: &Path) -> Value {
-    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap_or(Value::Null)
-}
 
 /// Technique IDs a raw tag names (`attack.t1059.006` → `T1059.006`).
 fn tag_technique(tag: &str) -> Option<String> {
@@ -59,7 +47,10 @@ fn full_vault_with_rules_and_atomics() {
         Some(d) => d,
         None => return,
     };
-    let sigma: Vec<PathBuf> = TREES.iter().map(|t| data.join("sigma").join(t)).collect();
+    let sigma: Vec<PathBuf> = common::SIGMA_TREES
+        .iter()
+        .map(|t| data.join("sigma").join(t))
+        .collect();
     let atomics = data.join("atomics/atomics");
     let bundle = data.join("attack/v18.1/enterprise-attack.json");
     let (dir, diags, summary) = common::build_into(BuildConfig {
@@ -87,7 +78,7 @@ fn full_vault_with_rules_and_atomics() {
                 continue;
             }
             rule_files += 1;
-            let v = yaml(p);
+            let v = common::yaml(p);
             let title = v["title"].as_str().unwrap().to_string();
             if v["simulation"].is_array() {
                 with_simulation += 1;
@@ -110,7 +101,7 @@ fn full_vault_with_rules_and_atomics() {
         if !(name.starts_with('T') && name.ends_with(".yaml")) {
             continue;
         }
-        let v = yaml(e.path());
+        let v = common::yaml(e.path());
         let id = v["attack_technique"].as_str().unwrap().to_ascii_uppercase();
         for t in v["atomic_tests"].as_array().unwrap() {
             test_total += 1;

@@ -12,14 +12,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use walkdir::WalkDir;
 
-const TREES: [&str; 5] = [
-    "rules",
-    "rules-emerging-threats",
-    "rules-threat-hunting",
-    "rules-placeholder",
-    "rules-compliance",
-];
-
 #[test]
 fn every_regression_case_fires_on_evtx_and_json() {
     let Some(data) = common::data_dir() else {
@@ -28,7 +20,10 @@ fn every_regression_case_fires_on_evtx_and_json() {
     let sigma = data.join("sigma");
     let ds = Diagnostics::new();
     let set = attack_vault::sigma::load(
-        &TREES.iter().map(|t| sigma.join(t)).collect::<Vec<_>>(),
+        &common::SIGMA_TREES
+            .iter()
+            .map(|t| sigma.join(t))
+            .collect::<Vec<_>>(),
         &ds,
     );
     assert_eq!(set.rejected, 0);

@@ -82,7 +82,8 @@ fn strings(s: &str) -> String {
             None => cur.push(c),
         }
     }
-    out.push_str(&if q.is_some() { esc(&cur) } else { esc(&cur) });
+    // An unclosed quote is shown plain.
+    out.push_str(&esc(&cur));
     out
 }
 
@@ -156,12 +157,7 @@ pub fn highlight(lang: &str, code: &str) -> Option<String> {
         "batch" | "cmd" | "bat" => Box::new(|l| shell_line(l, &["rem ", "::"])),
         _ => return None,
     };
-    Some(
-        code.split('\n')
-            .map(|l| f(l))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
+    Some(code.split('\n').map(f).collect::<Vec<_>>().join("\n"))
 }
 
 #[cfg(test)]

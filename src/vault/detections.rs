@@ -533,16 +533,7 @@ fn kind_name(k: RuleKind) -> &'static str {
 
 /// A code fence longer than any backtick run in `s`.
 fn fence_for(s: &str) -> String {
-    let mut longest = 0;
-    let mut run = 0;
-    for c in s.chars() {
-        if c == '`' {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
-    }
+    let longest = text::longest_backtick_run(s);
     "`".repeat((longest + 1).max(3))
 }
 

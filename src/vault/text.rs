@@ -387,12 +387,8 @@ pub fn decode_entities(s: &str) -> String {
     out
 }
 
-/// A Markdown code span holding `s` literally.
-pub fn code_span(s: &str) -> String {
-    let s = s.replace(['\n', '\r'], " ");
-    if s.is_empty() {
-        return String::new();
-    }
+/// The longest run of backticks in `s` (a fence must be longer).
+pub fn longest_backtick_run(s: &str) -> usize {
     let mut longest = 0;
     let mut run = 0;
     for c in s.chars() {
@@ -403,6 +399,16 @@ pub fn code_span(s: &str) -> String {
             run = 0;
         }
     }
+    longest
+}
+
+/// A Markdown code span holding `s` literally.
+pub fn code_span(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ");
+    if s.is_empty() {
+        return String::new();
+    }
+    let longest = longest_backtick_run(&s);
     let fence = "`".repeat(longest + 1);
     let pad = if s.starts_with('`') || s.ends_with('`') || longest > 0 {
         " "

@@ -134,3 +134,18 @@ pub fn assert_valid_layer(layer: &serde_json::Value) {
         "layer does not fit the Navigator: {errors:?}"
     );
 }
+
+/// The five SigmaHQ rule trees of the shared data.
+pub const SIGMA_TREES: [&str; 5] = [
+    "rules",
+    "rules-emerging-threats",
+    "rules-threat-hunting",
+    "rules-placeholder",
+    "rules-compliance",
+];
+
+/// A YAML file read generically (independently of the crate's own model).
+pub fn yaml(path: &Path) -> serde_json::Value {
+    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap())
+        .unwrap_or(serde_json::Value::Null)
+}

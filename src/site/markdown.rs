@@ -90,6 +90,11 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
                 .collect::<String>()
                 .to_lowercase();
             let rest = &after[close + 1..];
+            let fold = match rest.chars().next() {
+                Some('-') => " callout-folded",
+                Some('+') => " callout-foldable",
+                _ => "",
+            };
             let rest = rest.trim_start_matches(['+', '-']).trim();
             let title = if rest.is_empty() {
                 kind.clone()
@@ -97,7 +102,7 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
                 rest.to_string()
             };
             out.push_str(&format!(
-                "> <span class=\"callout-title callout-{kind}\">{}</span>\n>\n",
+                "> <span class=\"callout-title callout-{kind}{fold}\">{}</span>\n>\n",
                 html_escape(&title)
             ));
             continue;
@@ -335,12 +340,86 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     (html_out, links, ids)
 }
 
+/// Turn foldable callouts (`> [!type]-` folded, `> [!type]+` open) into
+/// `<details>` blocks, which fold without any JavaScript.
+pub fn fold_callouts(html: &str) -> String {
+    if !html.contains("callout-fold") {
+        return html.to_string();
+    }
+    let mut out = String::with_capacity(html.len());
+    // For every open blockquote: whether it became a <details>.
+    let mut stack: Vec<bool> = Vec::new();
+    let mut rest = html;
+    loop {
+        let open = rest.find("<blockquote>");
+        let close = rest.find("</blockquote>");
+        match (open, close) {
+            (Some(o), c) if c.is_none_or(|c| o < c) => {
+                out.push_str(&rest[..o]);
+                let after = &rest[o + "<blockquote>".len()..];
+                let head = after.trim_start();
+                let title_start = head.strip_prefix("<p>").unwrap_or(head);
+                let tag_end = title_start.find('>').unwrap_or(0);
+                let first_tag = &title_start[..tag_end];
+                if title_start.starts_with("<span class=\"callout-title")
+                    && first_tag.contains("callout-fold")
+                {
+                    let open_attr = if first_tag.contains("callout-foldable") {
+                        " open"
+                    } else {
+                        ""
+                    };
+                    // The title becomes the summary.
+                    let end = title_start
+                        .find("</span>")
+                        .map(|e| e + "</span>".len())
+                        .unwrap_or(0);
+                    let title = &title_start[..end];
+                    let mut remainder = &title_start[end..];
+                    if head.starts_with("<p>") {
+                        remainder = remainder.trim_start();
+                        remainder = remainder
+                            .strip_prefix("<br />")
+                            .unwrap_or(remainder)
+                            .trim_start();
+                        remainder = remainder.strip_prefix("</p>").unwrap_or(remainder);
+                    }
+                    out.push_str(&format!(
+                        "<details class=\"callout\"{open_attr}><summary>{title}</summary>"
+                    ));
+                    stack.push(true);
+                    rest = remainder;
+                } else {
+                    out.push_str("<blockquote>");
+                    stack.push(false);
+                    rest = after;
+                }
+            }
+            (_, Some(c)) => {
+                out.push_str(&rest[..c]);
+                out.push_str(if stack.pop() == Some(true) {
+                    "</details>"
+                } else {
+                    "</blockquote>"
+                });
+                rest = &rest[c + "</blockquote>".len()..];
+            }
+            _ => {
+                out.push_str(rest);
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// Sanitise rendered HTML: only safe tags and attributes survive, so a
 /// `<script>` or `onerror=` in any input never reaches the page as live code.
 pub fn sanitize(html: &str) -> String {
     ammonia::Builder::default()
         .add_generic_attributes(["id", "class", "title"])
         .add_tags(["input", "details", "summary", "span"])
+        .add_tag_attributes("details", ["open"])
         .add_tag_attributes("input", ["type", "checked", "disabled"])
         .add_tag_attributes("a", ["href"])
         .url_relative(ammonia::UrlRelative::PassThrough)
@@ -370,7 +449,7 @@ mod tests {
     }
 
     fn html(md: &str) -> String {
-        sanitize(&render(md, &R).0)
+        sanitize(&fold_callouts(&render(md, &R).0))
     }
 
     #[test]
@@ -412,6 +491,18 @@ mod tests {
         assert!(!h.contains("hidden"));
         assert!(h.contains("href=\"tags/t1059_006.html\""), "{h}");
         assert!(h.contains("<code>#notag</code>"));
+    }
+
+    #[test]
+    fn foldable_callouts_become_details() {
+        let h = html(
+            "> [!tip]- Folded\n> body text\n\n> [!info]+ Open\n> more\n\n> [!note] Plain\n> x\n",
+        );
+        assert!(h.contains("<details class=\"callout\"><summary><span class=\"callout-title callout-tip callout-folded\">Folded</span></summary>"), "{h}");
+        assert!(h.contains("<details class=\"callout\" open=\"\">"), "{h}");
+        assert!(h.contains("body text"));
+        assert_eq!(h.matches("</details>").count(), 2, "{h}");
+        assert_eq!(h.matches("</blockquote>").count(), 1, "{h}");
     }
 
     #[test]

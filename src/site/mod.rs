@@ -373,7 +373,25 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
                 {
                     out_links.push(i);
                 }
-                properties.push(json!({"key": k, "value": property_html(v, &r)}));
+                // Tags link to their tag pages.
+                let value = if k == "tags" {
+                    v.as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .map(|t| {
+                            format!(
+                                "<a class=\"tag\" href=\"{}\">#{}</a>",
+                                html_escape(&r.tag_url(t)),
+                                html_escape(t)
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                } else {
+                    property_html(v, &r)
+                };
+                properties.push(json!({"key": k, "value": value}));
             }
             let mut tags: Vec<String> =
                 s.fm.get("tags")
@@ -387,7 +405,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
                     .unwrap_or_default();
             tags.extend(r.tags.into_inner().unwrap_or_else(|p| p.into_inner()));
             Rendered {
-                html: markdown::sanitize(&html),
+                html: markdown::sanitize(&markdown::fold_callouts(&html)),
                 out_links,
                 unresolved,
                 tags,

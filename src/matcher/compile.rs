@@ -262,12 +262,17 @@ fn compile_spec(
                 .multi_line(has(Modifier::ReM))
                 .dot_matches_new_line(has(Modifier::ReS))
                 .size_limit(1 << 24);
-            let re = b.build().map_err(|e| {
-                Unsupported(format!(
-                    "regular expression not supported: {}",
-                    e.to_string().lines().last().unwrap_or("")
-                ))
-            })?;
+            // Patterns with non-ASCII literals need Unicode mode; it costs
+            // memory, so it is only the fallback.
+            let re = b
+                .build()
+                .or_else(|_| b.unicode(true).build())
+                .map_err(|e| {
+                    Unsupported(format!(
+                        "regular expression not supported: {}",
+                        e.to_string().lines().last().unwrap_or("")
+                    ))
+                })?;
             tests.push(ValueTest::Regex(re));
             continue;
         }

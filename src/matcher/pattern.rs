@@ -56,22 +56,20 @@ pub fn windash(toks: &mut [Tok]) {
     }
 }
 
-/// A substring searcher built once per needle.
+/// A substring needle. No searcher is kept per needle: the prefilter leaves
+/// few comparisons to make, and a prebuilt finder costs hundreds of bytes for
+/// each of the tens of thousands of needles.
 #[derive(Debug, Clone)]
 pub struct Needle {
     pub text: String,
-    // Boxed: the finder is large and over-aligned, and most patterns are not
-    // substring searches.
-    finder: Box<memchr::memmem::Finder<'static>>,
 }
 
 impl Needle {
     pub fn new(text: String) -> Needle {
-        let finder = Box::new(memchr::memmem::Finder::new(text.as_bytes()).into_owned());
-        Needle { text, finder }
+        Needle { text }
     }
     pub fn is_in(&self, hay: &str) -> bool {
-        self.finder.find(hay.as_bytes()).is_some()
+        memchr::memmem::find(hay.as_bytes(), self.text.as_bytes()).is_some()
     }
 }
 

@@ -121,6 +121,14 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
                         })))
         })
         .collect();
+    // The matcher never shows a rule's YAML text: free it before compiling.
+    let keep: Vec<SigmaRule> = keep
+        .into_iter()
+        .map(|mut r| {
+            r.source = String::new();
+            r
+        })
+        .collect();
     let mut mapping = match &cfg.mapping {
         Some(p) => Mapping::from_file(p)?,
         None => Mapping::builtin(),

@@ -324,12 +324,14 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     // Pass 1: render bodies, collect links and tags.
     struct Rendered {
         html: String,
+        /// Start of the note's text, for the search index.
+        text: String,
         out_links: Vec<usize>,
         unresolved: Vec<String>,
         tags: Vec<String>,
         properties: Vec<Value>,
     }
-    let rendered: Vec<Rendered> = sources
+    let mut rendered: Vec<Rendered> = sources
         .par_iter()
         .map(|s| {
             let depth = s.url.matches('/').count();
@@ -406,6 +408,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             tags.extend(r.tags.into_inner().unwrap_or_else(|p| p.into_inner()));
             Rendered {
                 html: markdown::sanitize(&markdown::fold_callouts(&html)),
+                text: plain_text(&s.body),
                 out_links,
                 unresolved,
                 tags,
@@ -429,12 +432,48 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             e.1.insert(i);
         }
     }
-    // Pass 2: pages.
-    let pages: Vec<Result<Note, Diagnostic>> = sources
-        .par_iter()
+    // Search index, as a script so that it loads from file:// too.
+    let index: Vec<Value> = sources
+        .iter()
         .enumerate()
         .map(|(i, s)| {
-            let r = &rendered[i];
+            let aliases: Vec<&str> =
+                s.fm.get("aliases")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+            json!({
+                "t": s.title,
+                "i": s.fm.get("id").and_then(Value::as_str).unwrap_or(""),
+                "a": aliases,
+                "g": rendered[i].tags,
+                "u": s.url,
+                "p": s.path,
+                "x": rendered[i].text,
+            })
+        })
+        .collect();
+    let search_note = Note {
+        path: "search-index.js".into(),
+        content: format!(
+            "window.SEARCH_INDEX={};\n",
+            serde_json::to_string(&index).unwrap_or_else(|_| "[]".into())
+        ),
+    };
+    drop(index);
+    // The Markdown and properties are no longer needed; free them before
+    // pages are built.
+    for s in sources.iter_mut() {
+        s.body = String::new();
+        s.fm = serde_json::Map::new();
+    }
+    // Pass 2: pages. Each body's HTML is moved into its page.
+    let pages: Vec<Result<Note, Diagnostic>> = rendered
+        .par_iter_mut()
+        .enumerate()
+        .map(|(i, r)| {
+            let s = &sources[i];
+            let body = std::mem::take(&mut r.html);
             let prefix = "../".repeat(s.url.matches('/').count());
             let mut neighbours: Vec<usize> = r.out_links.clone();
             neighbours.extend(backlinks[i].iter().copied());
@@ -451,7 +490,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
                 "root": prefix,
                 "crumbs": crumbs,
                 "properties": r.properties,
-                "body": r.html,
+                "body": body,
                 "graph": graph_svg(i, &neighbours, &sources, &prefix),
                 "backlinks": backlinks[i].iter().map(|&j| json!({"url": sources[j].url, "title": sources[j].title})).collect::<Vec<_>>(),
                 "tags": tags.iter().map(|t| json!({"name": t, "url": tag_url(t)})).collect::<Vec<_>>(),
@@ -532,34 +571,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             html_escape(&sources[home].title)
         ),
     });
-    // Search index, as a script so that it loads from file:// too.
-    let index: Vec<Value> = sources
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let aliases: Vec<&str> =
-                s.fm.get("aliases")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-            json!({
-                "t": s.title,
-                "i": s.fm.get("id").and_then(Value::as_str).unwrap_or(""),
-                "a": aliases,
-                "g": rendered[i].tags,
-                "u": s.url,
-                "p": s.path,
-                "x": plain_text(&s.body),
-            })
-        })
-        .collect();
-    notes.push(Note {
-        path: "search-index.js".into(),
-        content: format!(
-            "window.SEARCH_INDEX={};\n",
-            serde_json::to_string(&index).unwrap_or_else(|_| "[]".into())
-        ),
-    });
+    notes.push(search_note);
     notes.push(Note {
         path: "search.js".into(),
         content: SEARCH_JS.to_string(),

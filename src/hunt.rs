@@ -102,7 +102,20 @@ fn tag_ok(r: &SigmaRule, wanted: &[TagRef]) -> bool {
 
 /// Load, filter and compile rules for a hunt.
 pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usize), Diagnostic> {
-    let set = crate::sigma::load(&cfg.rules, diags);
+    // With --product, a file that never names the product (nor holds a
+    // correlation or filter, which have no product) cannot hold a wanted rule:
+    // skip parsing it.
+    let products: Vec<String> = cfg.products.iter().map(|p| p.to_lowercase()).collect();
+    let wanted = |text: &str| -> bool {
+        if products.is_empty() {
+            return true;
+        }
+        let lower = text.to_lowercase();
+        lower.contains("correlation:")
+            || lower.contains("filter:")
+            || products.iter().any(|p| lower.contains(p.as_str()))
+    };
+    let set = crate::sigma::load_where(&cfg.rules, diags, &wanted);
     let loaded = set.rules.len();
     let wanted: Vec<TagRef> = cfg.tags.iter().map(|t| parse_tag(t)).collect();
     let keep: Vec<SigmaRule> = set

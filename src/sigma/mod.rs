@@ -114,10 +114,21 @@ pub fn parse_rules(path: &Path, text: &str, diags: &Diagnostics) -> (Vec<SigmaRu
 
 /// Load every rule under `paths` (files or folders, walked recursively).
 pub fn load(paths: &[PathBuf], diags: &Diagnostics) -> RuleSet {
+    load_where(paths, diags, &|_| true)
+}
+
+/// Like [`load`], but only parses files whose text passes `wanted` (a cheap
+/// pre-filter on the raw text; the caller filters the parsed rules exactly).
+pub fn load_where(
+    paths: &[PathBuf],
+    diags: &Diagnostics,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+) -> RuleSet {
     let files = rule_files(paths, diags);
     let parsed: Vec<(Vec<SigmaRule>, usize)> = files
         .par_iter()
         .map(|f| match std::fs::read_to_string(f) {
+            Ok(text) if !wanted(&text) => (Vec::new(), 0),
             Ok(text) => parse_rules(f, &text, diags),
             Err(e) => {
                 diags.push(Diagnostic::error("sigma", format!("cannot read: {e}")).in_file(f));

@@ -118,14 +118,6 @@ impl Diagnostics {
             .filter(|d| d.severity == severity)
             .count()
     }
-    pub fn count_category(&self, category: &str) -> usize {
-        self.items
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter(|d| d.category == category)
-            .count()
-    }
 }
 
 /// Find the 1-based line and column of byte `offset` in `text`.

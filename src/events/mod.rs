@@ -424,9 +424,25 @@ pub fn read_file(path: &Path, diags: &Diagnostics, sink: &mut dyn FnMut(Event)) 
 
 /// Read the events of an in-memory JSON / JSONL text (embedded demo data).
 pub fn read_text(name: &str, text: &str, diags: &Diagnostics, sink: &mut dyn FnMut(Event)) -> u64 {
-    let file: Arc<str> = Arc::from(name);
+    stream_objects(
+        serde_json::Deserializer::from_str(text),
+        &Arc::from(name),
+        diags,
+        sink,
+    )
+}
+
+/// The objects of a stream of JSON values (JSONL or concatenated objects) as
+/// events. A stream cannot resynchronise after a syntax error: it is reported
+/// and the rest is skipped.
+fn stream_objects<'de, R: serde_json::de::Read<'de>>(
+    de: serde_json::Deserializer<R>,
+    file: &Arc<str>,
+    diags: &Diagnostics,
+    sink: &mut dyn FnMut(Event),
+) -> u64 {
     let mut n = 0u64;
-    for v in serde_json::Deserializer::from_str(text).into_iter::<Json>() {
+    for v in de.into_iter::<Json>() {
         match v {
             Ok(v) if v.is_object() => {
                 n += 1;
@@ -440,8 +456,8 @@ pub fn read_text(name: &str, text: &str, diags: &Diagnostics, sink: &mut dyn FnM
             Ok(_) => {}
             Err(e) => {
                 diags.push(
-                    Diagnostic::error("events", format!("invalid JSON: {e}"))
-                        .in_file(name)
+                    Diagnostic::error("events", format!("invalid JSON, rest of file skipped: {e}"))
+                        .in_file(&**file)
                         .at(Some(e.line()), Some(e.column())),
                 );
                 break;
@@ -548,23 +564,12 @@ fn read_json(
         }
         return Some(n);
     }
-    let stream = serde_json::Deserializer::from_reader(reader).into_iter::<Json>();
-    for v in stream {
-        match v {
-            Ok(v) if v.is_object() => emit(&v, &mut n),
-            Ok(_) => {}
-            Err(e) => {
-                // A broken line: report it; a stream cannot resynchronise, so stop.
-                diags.push(
-                    Diagnostic::error("events", format!("invalid JSON, rest of file skipped: {e}"))
-                        .in_file(path)
-                        .at(Some(e.line()), Some(e.column())),
-                );
-                break;
-            }
-        }
-    }
-    Some(n)
+    Some(stream_objects(
+        serde_json::Deserializer::from_reader(reader),
+        &file,
+        diags,
+        sink,
+    ))
 }
 
 #[cfg(test)]

@@ -123,9 +123,10 @@ impl Bucket {
 pub struct Engine {
     pub rules: Vec<SigmaRule>,
     variants: Vec<Variant>,
-    /// (channel lower-case, EventID) → variants (including those of the
-    /// channel that take any EventID, and the generic ones).
-    by_channel_id: HashMap<(String, String), Bucket>,
+    /// channel lower-case → EventID → variants (including those of the
+    /// channel that take any EventID, and the generic ones). Nested so that
+    /// looking an event up allocates nothing.
+    by_channel_id: HashMap<String, HashMap<String, Bucket>>,
     /// channel lower-case → variants that take any EventID (and generic ones).
     by_channel: HashMap<String, Bucket>,
     /// Variants whose mapping names no channel (checked against every event).
@@ -308,7 +309,9 @@ impl Engine {
             v.extend(by_channel.get(&ch).into_iter().flatten());
             v.extend(&generic);
             e.by_channel_id
-                .insert((ch, id), Bucket::build(&variants, v));
+                .entry(ch)
+                .or_default()
+                .insert(id, Bucket::build(&variants, v));
         }
         for (ch, mut v) in by_channel {
             v.extend(&generic);
@@ -357,13 +360,20 @@ impl Engine {
         let Some(ch) = e.meta.channel.as_deref() else {
             return &self.unmapped;
         };
-        let ch = ch.to_lowercase();
+        let ch: std::borrow::Cow<str> = if ch.chars().any(char::is_uppercase) {
+            ch.to_lowercase().into()
+        } else {
+            ch.into()
+        };
         if let Some(id) = e.meta.event_id.as_deref()
-            && let Some(b) = self.by_channel_id.get(&(ch.clone(), id.to_string()))
+            && let Some(b) = self
+                .by_channel_id
+                .get(ch.as_ref())
+                .and_then(|ids| ids.get(id))
         {
             return b;
         }
-        self.by_channel.get(&ch).unwrap_or(&self.generic)
+        self.by_channel.get(ch.as_ref()).unwrap_or(&self.generic)
     }
 
     fn candidates(&self, e: &Event) -> Vec<usize> {
@@ -396,21 +406,6 @@ impl Engine {
             }
         }
         out
-    }
-
-    /// Whether any loaded rule is meant for this event's logsource (whether or
-    /// not it matched).
-    pub fn has_rules_for(&self, e: &Event) -> Vec<usize> {
-        let b = self.bucket(e);
-        let mut v: Vec<usize> = b
-            .always
-            .iter()
-            .chain(b.prefilter.iter().flat_map(|(_, _, o)| o.iter().flatten()))
-            .map(|&vi| self.variants[vi].rule)
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
     }
 
     /// The event fields a rule reads (first variant), for reports.

@@ -5,7 +5,7 @@
 use crate::attack::Bundle;
 use crate::attack::stix::{ExternalReference, StixObject};
 use crate::diag::{Diagnostic, Diagnostics};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 /// Index of an object in [`Kb::objects`].
 pub type ObjId = usize;
@@ -630,11 +630,6 @@ impl Kb {
                 })
         });
         v
-    }
-
-    /// Ids of every object with a given set of domains (for per-domain views).
-    pub fn domains_of(&self) -> BTreeSet<String> {
-        self.domains.iter().cloned().collect()
     }
 }
 

@@ -261,11 +261,6 @@ pub fn regression_failures(model: &Model) -> Vec<(usize, String)> {
     out
 }
 
-/// Everything coverage-related the vault writes.
-pub struct CoverageNotes {
-    pub notes: Vec<super::Note>,
-}
-
 /// Render the Coverage notes, the layers and the sample file notes.
 pub fn render(
     model: &Model,
@@ -274,10 +269,31 @@ pub fn render(
     cov: &HashMap<ObjId, TechCoverage>,
     sample_stems: &[String],
     templates: &super::templates::Templates,
-) -> Result<CoverageNotes, crate::diag::Diagnostic> {
+) -> Result<Vec<super::Note>, crate::diag::Diagnostic> {
     let kb = ix.kb;
     let mut notes = Vec::new();
     let validation = model.validation.as_ref();
+    // Rule gaps do not depend on the domain: computed once for every note.
+    let silent: Vec<Value> = validation
+        .map(|v| {
+            let mut idx: Vec<usize> = (0..model.rules.len())
+                .filter(|&r| {
+                    v.rules[r].logsource_seen
+                        && v.rules[r].events == 0
+                        && v.rules[r].skipped.is_none()
+                })
+                .collect();
+            idx.sort_by(|&a, &b| model.rules[a].title.cmp(&model.rules[b].title));
+            idx.into_iter()
+                .map(|r| json!({"link": det.rule_link(r), "level": model.rules[r].level}))
+                .collect()
+        })
+        .unwrap_or_default();
+    let fired_rules = (0..model.rules.len()).filter(|&r| fired(model, r)).count();
+    let regressions: Vec<Value> = regression_failures(model)
+        .into_iter()
+        .map(|(r, dir)| json!({"link": det.rule_link(r), "case": dir}))
+        .collect();
     for domain in &kb.domains {
         let Some(matrix) = kb
             .included_of(Kind::Matrix)
@@ -346,25 +362,6 @@ pub fn render(
                 Some(l)
             })
             .collect();
-        let silent: Vec<Value> = validation
-            .map(|v| {
-                let mut idx: Vec<usize> = (0..model.rules.len())
-                    .filter(|&r| {
-                        v.rules[r].logsource_seen
-                            && v.rules[r].events == 0
-                            && v.rules[r].skipped.is_none()
-                    })
-                    .collect();
-                idx.sort_by(|&a, &b| model.rules[a].title.cmp(&model.rules[b].title));
-                idx.into_iter()
-                    .map(|r| json!({"link": det.rule_link_pub(r), "level": model.rules[r].level}))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let regressions: Vec<Value> = regression_failures(model)
-            .into_iter()
-            .map(|(r, dir)| json!({"link": det.rule_link_pub(r), "case": dir}))
-            .collect();
         let entries: Vec<LayerEntry> = in_domain
             .iter()
             .filter_map(|&t| {
@@ -399,10 +396,10 @@ pub fn render(
             "detections": validation.map(|v| v.detections),
             "files": validation.map(|v| v.files.len()),
             "rules": model.rules.len(),
-            "fired_rules": (0..model.rules.len()).filter(|&r| fired(model, r)).count(),
+            "fired_rules": fired_rules,
             "tests_no_rules": tests_no_rules,
-            "silent_rules": silent,
-            "regressions": regressions,
+            "silent_rules": &silent,
+            "regressions": &regressions,
             "layer": layer_path,
         });
         notes.push(super::Note {
@@ -453,7 +450,7 @@ pub fn render(
                 "path": f.path.to_string_lossy().replace('\\', "/"),
                 "folder": folder,
                 "events": f.events,
-                "rules": rules.iter().map(|(r, n)| json!({"link": det.rule_link_pub(*r), "level": model.rules[*r].level, "count": n})).collect::<Vec<_>>(),
+                "rules": rules.iter().map(|(r, n)| json!({"link": det.rule_link(*r), "level": model.rules[*r].level, "count": n})).collect::<Vec<_>>(),
                 "techniques": ix.links(techs),
             });
             notes.push(super::Note {
@@ -462,7 +459,7 @@ pub fn render(
             });
         }
     }
-    Ok(CoverageNotes { notes })
+    Ok(notes)
 }
 
 /// The "Sample events" part of a rule note.

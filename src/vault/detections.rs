@@ -110,10 +110,7 @@ impl<'m> Detections<'m> {
         format!("{TESTS_FOLDER}/{}.md", self.test_stems[i])
     }
     /// A wikilink to rule `i`'s note.
-    pub fn rule_link_pub(&self, i: usize) -> String {
-        self.rule_link(i)
-    }
-    fn rule_link(&self, i: usize) -> String {
+    pub fn rule_link(&self, i: usize) -> String {
         wikilink(&self.rule_stems[i], Some(&self.model.rules[i].title))
     }
     fn test_link(&self, i: usize) -> String {

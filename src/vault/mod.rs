@@ -118,7 +118,14 @@ pub fn render(
             .into_par_iter()
             .filter_map(|i| render_one("atomic.md", det.test_path(i), det.test(&ix, i))),
     );
-    notes.extend(coverage::render(model, &ix, &det, &cov, &sample_stems, &templates)?.notes);
+    notes.extend(coverage::render(
+        model,
+        &ix,
+        &det,
+        &cov,
+        &sample_stems,
+        &templates,
+    )?);
     notes.push(Note {
         path: format!("{}.md", detections::LINK_REPORT_STEM),
         content: tidy(&templates.render("link_report.md", &det.link_report(&ix))?),

@@ -1,11 +1,12 @@
 //! A YAML value tree that keeps each node's line and column and each scalar's
-//! text, read with serde-saphyr (duplicate keys are errors).
+//! text, built from the events of granit-parser (the parser under
+//! serde-saphyr). Duplicate keys are errors.
 //!
 //! Sigma values must keep their spelling: `00000429` is a string, not the
 //! number 429, so plain scalars are never read through a lossy untyped value.
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+use granit_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 /// One YAML node with its position (1-based; 0 when unknown).
@@ -76,82 +77,6 @@ impl Node {
     }
 }
 
-struct YamlVisitor;
-
-impl<'de> Visitor<'de> for YamlVisitor {
-    type Value = Yaml;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any YAML value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Yaml, E> {
-        Ok(Yaml::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Yaml, E> {
-        Ok(Yaml::Int(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Yaml, E> {
-        Ok(i64::try_from(v).map_or(Yaml::UInt(v), Yaml::Int))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Yaml, E> {
-        Ok(Yaml::Float(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Yaml, E> {
-        Ok(Yaml::Str(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Yaml, E> {
-        Ok(Yaml::Str(v))
-    }
-    fn visit_unit<E>(self) -> Result<Yaml, E> {
-        Ok(Yaml::Null)
-    }
-    fn visit_none<E>(self) -> Result<Yaml, E> {
-        Ok(Yaml::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Yaml, D::Error> {
-        Yaml::deserialize(d)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Yaml, A::Error> {
-        let mut v = Vec::new();
-        while let Some(n) = seq.next_element::<Node>()? {
-            v.push(n);
-        }
-        Ok(Yaml::Seq(v))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Yaml, A::Error> {
-        let mut v = Vec::new();
-        while let Some((k, val)) = map.next_entry::<Node, Node>()? {
-            v.push((k, val));
-        }
-        Ok(Yaml::Map(v))
-    }
-}
-
-impl<'de> Deserialize<'de> for Yaml {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Yaml, D::Error> {
-        d.deserialize_any(YamlVisitor)
-    }
-}
-
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Node, D::Error> {
-        let s = Spanned::<Yaml>::deserialize(d)?;
-        Ok(Node {
-            value: s.value,
-            line: s.referenced.line() as usize,
-            column: s.referenced.column() as usize,
-        })
-    }
-}
-
-fn options() -> serde_saphyr::Options {
-    serde_saphyr::options! {
-        leading_zero_numbers_as_strings: true,
-        underscored_numbers_as_strings: true,
-        strict_booleans: true,
-        with_snippet: false,
-    }
-}
-
 /// A YAML syntax error with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YamlError {
@@ -160,29 +85,23 @@ pub struct YamlError {
     pub column: Option<usize>,
 }
 
-impl From<serde_saphyr::Error> for YamlError {
-    fn from(e: serde_saphyr::Error) -> Self {
-        let loc = e.location();
-        let msg = e.to_string();
-        // Drop the position prefix the crate adds; we print our own.
-        let msg = match msg.split_once(": ") {
-            Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
-            _ => msg,
-        };
+impl From<ScanError> for YamlError {
+    fn from(e: ScanError) -> Self {
+        let m = e.marker();
         YamlError {
-            message: msg.lines().next().unwrap_or("").to_string(),
-            line: loc.map(|l| l.line() as usize),
-            column: loc.map(|l| l.column() as usize),
+            message: e.info(),
+            line: Some(m.line()),
+            column: Some(m.col() + 1),
         }
     }
 }
 
-impl de::Error for YamlError {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
+impl YamlError {
+    fn at(message: impl Into<String>, (line, column): (usize, usize)) -> Self {
         YamlError {
-            message: msg.to_string(),
-            line: None,
-            column: None,
+            message: message.into(),
+            line: Some(line),
+            column: Some(column),
         }
     }
 }
@@ -197,18 +116,281 @@ impl std::error::Error for YamlError {}
 
 /// Parse every document of a YAML text (empty documents skipped).
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
-    Ok(serde_saphyr::from_multiple_with_options::<Node>(
-        text,
-        options(),
-    )?)
+    let mut b = Builder::default();
+    for ev in Parser::new_from_str(text) {
+        let (ev, span) = ev?;
+        b.event(ev, (span.start.line(), span.start.col() + 1))?;
+    }
+    Ok(b.docs)
 }
 
-/// Parse a single-document YAML text.
+/// Parse a single-document YAML text (an empty text is null).
 pub fn parse_document(text: &str) -> Result<Node, YamlError> {
-    Ok(serde_saphyr::from_str_with_options::<Node>(
-        text,
-        options(),
-    )?)
+    let mut docs = parse_documents(text)?;
+    if docs.len() > 1 {
+        let n = &docs[1];
+        return Err(YamlError::at(
+            "expected one YAML document, found several",
+            (n.line, n.column),
+        ));
+    }
+    Ok(docs.pop().unwrap_or(Node {
+        value: Yaml::Null,
+        line: 1,
+        column: 1,
+    }))
+}
+
+/// Alias expansion beyond this many nodes is refused (a "billion laughs"
+/// document would otherwise exhaust memory).
+const ALIAS_BUDGET: usize = 1_000_000;
+
+/// A collection being read, with its anchor and size in nodes.
+struct Frame {
+    pos: (usize, usize),
+    anchor: usize,
+    size: usize,
+    kind: FrameKind,
+}
+
+enum FrameKind {
+    Seq(Vec<Node>),
+    Map {
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
+}
+
+/// Turns parser events into nodes.
+#[derive(Default)]
+struct Builder {
+    docs: Vec<Node>,
+    stack: Vec<Frame>,
+    /// Anchored nodes of the current document, with their sizes.
+    anchors: FxHashMap<usize, (Node, usize)>,
+    alias_nodes: usize,
+}
+
+impl Builder {
+    fn event(&mut self, ev: Event<'_>, pos: (usize, usize)) -> Result<(), YamlError> {
+        let (node, size) = match ev {
+            Event::DocumentStart(..) => {
+                self.anchors.clear();
+                return Ok(());
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let node = Node {
+                    value: scalar(text.into_owned(), style, tag.as_deref()),
+                    line: pos.0,
+                    column: pos.1,
+                };
+                if anchor != 0 {
+                    self.anchors.insert(anchor, (node.clone(), 1));
+                }
+                (node, 1)
+            }
+            Event::Alias(id) => {
+                let (node, size) = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| YamlError::at("alias to an unknown anchor", pos))?;
+                self.alias_nodes += size;
+                if self.alias_nodes > ALIAS_BUDGET {
+                    return Err(YamlError::at("aliases expand to too many nodes", pos));
+                }
+                (node, size)
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                self.push(pos, anchor, FrameKind::Seq(Vec::new()));
+                return Ok(());
+            }
+            Event::MappingStart(_, anchor, _) => {
+                let kind = FrameKind::Map {
+                    entries: Vec::new(),
+                    key: None,
+                };
+                self.push(pos, anchor, kind);
+                return Ok(());
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(f) = self.stack.pop() else {
+                    return Err(YamlError::at("unbalanced collection end", pos));
+                };
+                let value = match f.kind {
+                    FrameKind::Seq(items) => Yaml::Seq(items),
+                    FrameKind::Map { entries, .. } => Yaml::Map(merge_keys(entries)),
+                };
+                let node = Node {
+                    value,
+                    line: f.pos.0,
+                    column: f.pos.1,
+                };
+                if f.anchor != 0 {
+                    self.anchors.insert(f.anchor, (node.clone(), f.size));
+                }
+                (node, f.size)
+            }
+            _ => return Ok(()),
+        };
+        self.attach(node, size)
+    }
+
+    fn push(&mut self, pos: (usize, usize), anchor: usize, kind: FrameKind) {
+        self.stack.push(Frame {
+            pos,
+            anchor,
+            size: 1,
+            kind,
+        });
+    }
+
+    /// Adds a finished node to the collection being read, or ends a document.
+    fn attach(&mut self, node: Node, size: usize) -> Result<(), YamlError> {
+        let Some(top) = self.stack.last_mut() else {
+            if !node.is_null() {
+                self.docs.push(node);
+            }
+            return Ok(());
+        };
+        top.size += size;
+        match &mut top.kind {
+            FrameKind::Seq(items) => items.push(node),
+            FrameKind::Map { entries, key } => match key.take() {
+                Some(k) => entries.push((k, node)),
+                None => {
+                    if entries.iter().any(|(k, _)| k.value == node.value) {
+                        let shown = node.as_scalar_text().unwrap_or_default();
+                        return Err(YamlError::at(
+                            format!("duplicate mapping key {shown:?}"),
+                            (node.line, node.column),
+                        ));
+                    }
+                    *key = Some(node);
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+/// Applies YAML merge keys (`<<: *base`): the merged map's entries come
+/// first unless the map sets them itself.
+fn merge_keys(entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
+    if !entries.iter().any(|(k, _)| k.as_str() == Some("<<")) {
+        return entries;
+    }
+    let mut own = Vec::with_capacity(entries.len());
+    let mut merged = Vec::new();
+    for (k, v) in entries {
+        if k.as_str() != Some("<<") {
+            own.push((k, v));
+            continue;
+        }
+        let maps = match v.value {
+            Yaml::Seq(items) => items,
+            _ => vec![v],
+        };
+        for m in maps {
+            if let Yaml::Map(es) = m.value {
+                merged.extend(es);
+            }
+        }
+    }
+    for (k, v) in merged {
+        if !own.iter().any(|(o, _)| o.value == k.value) {
+            own.push((k, v));
+        }
+    }
+    own
+}
+
+/// Resolves a scalar by the YAML 1.2 core schema, except that decimal
+/// integers with a leading zero or underscores keep their text (`00000429`
+/// is an ID, not 429) and only `true`/`false` spellings are booleans.
+fn scalar(text: String, style: ScalarStyle, tag: Option<&Tag>) -> Yaml {
+    if let Some(tag) = tag {
+        return match tag.core_suffix() {
+            Some("null") => Yaml::Null,
+            Some("bool" | "int" | "float") => match plain(&text) {
+                Yaml::Str(_) => Yaml::Str(text),
+                v => v,
+            },
+            _ => Yaml::Str(text),
+        };
+    }
+    if style != ScalarStyle::Plain {
+        return Yaml::Str(text);
+    }
+    match plain(&text) {
+        Yaml::Str(_) => Yaml::Str(text),
+        v => v,
+    }
+}
+
+/// The typed value of a plain scalar; `Str` (empty) when it is text.
+fn plain(t: &str) -> Yaml {
+    match t {
+        "" | "~" | "null" | "Null" | "NULL" => return Yaml::Null,
+        "true" | "True" | "TRUE" => return Yaml::Bool(true),
+        "false" | "False" | "FALSE" => return Yaml::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Yaml::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Yaml::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Yaml::Float(f64::NAN),
+        _ => {}
+    }
+    let text = Yaml::Str(String::new());
+    let b = t.as_bytes();
+    if !matches!(b[0], b'0'..=b'9' | b'-' | b'+' | b'.') {
+        return text;
+    }
+    if let Some(hex) = t.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16).map_or(text, Yaml::Int);
+    }
+    if let Some(oct) = t.strip_prefix("0o") {
+        return i64::from_str_radix(oct, 8).map_or(text, Yaml::Int);
+    }
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
+        if digits.len() > 1 && digits.starts_with('0') {
+            return text;
+        }
+        if let Ok(i) = t.parse::<i64>() {
+            return Yaml::Int(i);
+        }
+        return digits
+            .parse::<u64>()
+            .ok()
+            .filter(|_| !t.starts_with('-'))
+            .map_or(text, Yaml::UInt);
+    }
+    if is_float(digits) {
+        return t.parse::<f64>().map_or(text, Yaml::Float);
+    }
+    text
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`, the core schema's float.
+fn is_float(s: &str) -> bool {
+    let (mant, exp) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let (int, frac) = match mant.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mant, None),
+    };
+    let all_digits = |x: &str| x.bytes().all(|c| c.is_ascii_digit());
+    let mant_ok = all_digits(int)
+        && frac.is_none_or(|f| all_digits(f))
+        && (!int.is_empty() || frac.is_some_and(|f| !f.is_empty()));
+    let exp_ok = exp.is_none_or(|e| {
+        let d = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !d.is_empty() && all_digits(d)
+    });
+    mant_ok && exp_ok
 }
 
 #[cfg(test)]
@@ -248,5 +430,58 @@ mod tests {
         let d = parse_documents("a: 1\n---\nb: 2\n---\nc: 3\n").unwrap();
         assert_eq!(d.len(), 3);
         assert_eq!(d[2].get("c").unwrap().line, 5);
+    }
+
+    #[test]
+    fn core_schema_scalars() {
+        let n = parse_document(
+            "a: 0x1F\nb: 1.5\nc: -3\nd: !!str 12\ne: True\nf: 99999999999999999999\n\
+             g: 18446744073709551615\nh: 1e3\ni: .inf\nj: 1.2.3\nk: '~'\nl: -x\n",
+        )
+        .unwrap();
+        let v = |k: &str| n.get(k).unwrap().value.clone();
+        assert_eq!(v("a"), Yaml::Int(31));
+        assert_eq!(v("b"), Yaml::Float(1.5));
+        assert_eq!(v("c"), Yaml::Int(-3));
+        assert_eq!(v("d"), Yaml::Str("12".into()));
+        assert_eq!(v("e"), Yaml::Bool(true));
+        assert_eq!(v("f"), Yaml::Str("99999999999999999999".into()));
+        assert_eq!(v("g"), Yaml::UInt(u64::MAX));
+        assert_eq!(v("h"), Yaml::Float(1000.0));
+        assert_eq!(v("i"), Yaml::Float(f64::INFINITY));
+        assert_eq!(v("j"), Yaml::Str("1.2.3".into()));
+        assert_eq!(v("k"), Yaml::Str("~".into()));
+        assert_eq!(v("l"), Yaml::Str("-x".into()));
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let n = parse_document("base: &b {x: 1, y: 2}\nuse: *b\nm:\n  <<: *b\n  y: 3\n").unwrap();
+        assert_eq!(n.get("use").unwrap().get("y").unwrap().value, Yaml::Int(2));
+        let m = n.get("m").unwrap();
+        assert_eq!(m.get("x").unwrap().value, Yaml::Int(1));
+        assert_eq!(m.get("y").unwrap().value, Yaml::Int(3));
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            doc.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let e = parse_document(&doc).unwrap_err();
+        assert!(e.message.contains("too many"), "{}", e.message);
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let e = parse_document("a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
+        assert!(e.line.is_some() && e.column.is_some(), "{e:?}");
+        let e = parse_document("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(parse_document("").unwrap().is_null());
     }
 }

@@ -384,7 +384,7 @@ fn is_float(s: &str) -> bool {
     };
     let all_digits = |x: &str| x.bytes().all(|c| c.is_ascii_digit());
     let mant_ok = all_digits(int)
-        && frac.is_none_or(|f| all_digits(f))
+        && frac.is_none_or(&all_digits)
         && (!int.is_empty() || frac.is_some_and(|f| !f.is_empty()));
     let exp_ok = exp.is_none_or(|e| {
         let d = e.strip_prefix(['-', '+']).unwrap_or(e);

@@ -115,33 +115,26 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
             || lower.contains("filter:")
             || products.iter().any(|p| lower.contains(p.as_str()))
     };
-    let set = crate::sigma::load_where(&cfg.rules, diags, &wanted);
-    let loaded = set.rules.len();
-    let wanted: Vec<TagRef> = cfg.tags.iter().map(|t| parse_tag(t)).collect();
-    let keep: Vec<SigmaRule> = set
-        .rules
-        .into_iter()
-        .filter(|r| {
-            // Correlations and filters are kept: they act on the kept rules.
-            r.kind != crate::sigma::RuleKind::Detection
-                || (level_ok(r, cfg.min_level.as_deref())
-                    && (cfg.status.is_empty()
-                        || r.status.as_ref().is_some_and(|s| cfg.status.contains(s)))
-                    && tag_ok(r, &wanted)
-                    && (cfg.products.is_empty()
-                        || r.logsource.product.as_ref().is_some_and(|p| {
-                            cfg.products.iter().any(|x| x.eq_ignore_ascii_case(p))
-                        })))
-        })
-        .collect();
-    // The matcher never shows a rule's YAML text: free it before compiling.
-    let keep: Vec<SigmaRule> = keep
-        .into_iter()
-        .map(|mut r| {
-            r.source = String::new();
-            r
-        })
-        .collect();
+    let tags: Vec<TagRef> = cfg.tags.iter().map(|t| parse_tag(t)).collect();
+    let keep = |r: &mut SigmaRule| -> bool {
+        // Correlations and filters are kept: they act on the kept rules.
+        let kept = r.kind != crate::sigma::RuleKind::Detection
+            || (level_ok(r, cfg.min_level.as_deref())
+                && (cfg.status.is_empty()
+                    || r.status.as_ref().is_some_and(|s| cfg.status.contains(s)))
+                && tag_ok(r, &tags)
+                && (cfg.products.is_empty()
+                    || r.logsource
+                        .product
+                        .as_ref()
+                        .is_some_and(|p| cfg.products.iter().any(|x| x.eq_ignore_ascii_case(p)))));
+        // The matcher never shows a rule's YAML text nor its prose.
+        r.drop_prose();
+        kept
+    };
+    let set = crate::sigma::load_where(&cfg.rules, diags, &wanted, &keep);
+    let loaded = set.parsed;
+    let keep = set.rules;
     let mut mapping = match &cfg.mapping {
         Some(p) => Mapping::from_file(p)?,
         None => Mapping::builtin(),
@@ -153,7 +146,8 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
     if let Some(p) = &cfg.placeholders {
         opts.placeholders = read_placeholders(p)?;
     }
-    Ok((Engine::new(keep, &mapping, &opts), loaded))
+    let engine = rayon::join(|| Engine::new(keep, &mapping, &opts), || ()).0;
+    Ok((engine, loaded))
 }
 
 /// Read a placeholder file: YAML map of name → list of values.

@@ -382,6 +382,10 @@ fn compile_spec(
     } else {
         tests
     };
+    // Pushed one by one: drop the spare capacity (thousands of rules stay
+    // compiled for the whole run).
+    let mut tests = tests;
+    tests.shrink_to_fit();
     Ok(mk(FieldTestKind::Values {
         tests,
         all,

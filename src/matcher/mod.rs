@@ -11,11 +11,13 @@ pub mod time;
 use crate::diag::Diagnostics;
 use crate::events::{self, Event, EventMeta};
 use crate::sigma::{RuleKind, SigmaRule};
+use aho_corasick::AhoCorasick;
 use compile::{Compiled, Placeholders};
 use mapping::Mapping;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A rule the engine will not run, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,12 +66,24 @@ struct Bucket {
     /// Variants evaluated on every event of the bucket.
     always: Vec<usize>,
     /// Per field: an automaton over the literals, and pattern → variants.
-    prefilter: Vec<(String, aho_corasick::AhoCorasick, Vec<Vec<usize>>)>,
+    prefilter: Vec<(String, Arc<AhoCorasick>, Vec<Vec<usize>>)>,
 }
 
-impl Bucket {
-    fn build(variants: &[Variant], ids: Vec<usize>) -> Bucket {
-        let mut b = Bucket::default();
+/// What a bucket will hold, before its automata exist: per field, the
+/// literals and, for each, the variants that need it.
+struct BucketPlan {
+    always: Vec<usize>,
+    fields: Vec<(String, Vec<String>, Vec<Vec<usize>>)>,
+}
+
+/// One automaton per distinct literal set: buckets of sibling event kinds
+/// (Sysmon 1 and Security 4688, PowerShell's two channels) often test the
+/// same literals. `None` when the set cannot be built.
+type Automata = HashMap<Vec<String>, Option<Arc<AhoCorasick>>>;
+
+impl BucketPlan {
+    fn new(variants: &[Variant], ids: Vec<usize>) -> BucketPlan {
+        let mut always = Vec::new();
         let mut per_field: BTreeMap<String, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
         for vi in ids {
             match &variants[vi].necessary {
@@ -83,26 +97,62 @@ impl Bucket {
                             .push(vi);
                     }
                 }
-                None => b.always.push(vi),
+                None => always.push(vi),
             }
         }
-        for (field, lits) in per_field {
-            let (pats, owners): (Vec<String>, Vec<Vec<usize>>) = lits.into_iter().unzip();
-            // A contiguous NFA: a few MB less per automaton than a DFA, and
-            // fields are short, so its scan speed is not the bottleneck.
-            let ac = aho_corasick::AhoCorasick::builder()
-                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                .build(&pats);
-            match ac {
-                Ok(ac) => b.prefilter.push((field, ac, owners)),
-                Err(_) => b.always.extend(owners.into_iter().flatten()),
+        let fields = per_field
+            .into_iter()
+            .map(|(field, lits)| {
+                let (pats, owners) = lits.into_iter().unzip();
+                (field, pats, owners)
+            })
+            .collect();
+        BucketPlan { always, fields }
+    }
+
+    /// Builds the automata of many plans, the largest first: building one
+    /// takes transient memory about its size, and it then meets the fewest
+    /// automata already built, which keeps the peak down.
+    fn automata<'a>(plans: impl Iterator<Item = &'a BucketPlan>) -> Automata {
+        let mut sets: Vec<&Vec<String>> = plans
+            .flat_map(|p| p.fields.iter().map(|(_, pats, _)| pats))
+            .collect();
+        let bytes = |s: &Vec<String>| s.iter().map(String::len).sum::<usize>();
+        sets.sort_by(|a, b| bytes(b).cmp(&bytes(a)).then_with(|| a.cmp(b)));
+        sets.dedup();
+        sets.into_iter()
+            .map(|pats| {
+                // A contiguous NFA: a few MB less per automaton than a DFA,
+                // and fields are short, so its scan speed is not the
+                // bottleneck.
+                let ac = AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                    .build(pats)
+                    .ok()
+                    .map(Arc::new);
+                (pats.clone(), ac)
+            })
+            .collect()
+    }
+
+    fn finish(self, automata: &Automata) -> Bucket {
+        let mut b = Bucket {
+            always: self.always,
+            prefilter: Vec::with_capacity(self.fields.len()),
+        };
+        for (field, pats, owners) in self.fields {
+            match automata.get(&pats).cloned().flatten() {
+                Some(ac) => b.prefilter.push((field, ac, owners)),
+                None => b.always.extend(owners.into_iter().flatten()),
             }
         }
         b.always.sort_unstable();
         b.always.dedup();
         b
     }
+}
 
+impl Bucket {
     /// Candidate variants for an event.
     fn candidates(&self, e: &Event, out: &mut Vec<usize>) {
         out.extend(&self.always);
@@ -303,24 +353,53 @@ impl Engine {
                 });
             }
         }
+        drop(filters);
+        // Compiled: the detection trees are no longer needed, and freeing
+        // them before the automata are built lowers the peak.
+        for r in &mut e.rules {
+            if r.kind != RuleKind::Correlation {
+                r.detection = None;
+                r.filter = None;
+            }
+        }
         // Each bucket holds every variant an event of its kind may meet, so
         // that one lookup gives one prefilter.
+        let mut id_plans = Vec::with_capacity(by_channel_id.len());
         for ((ch, id), mut v) in by_channel_id {
             v.extend(by_channel.get(&ch).into_iter().flatten());
             v.extend(&generic);
+            id_plans.push((ch, id, BucketPlan::new(&variants, v)));
+        }
+        let mut channel_plans = Vec::with_capacity(by_channel.len());
+        for (ch, mut v) in by_channel {
+            v.extend(&generic);
+            channel_plans.push((ch, BucketPlan::new(&variants, v)));
+        }
+        unmapped.extend(&generic);
+        let unmapped = BucketPlan::new(&variants, unmapped);
+        let generic = BucketPlan::new(&variants, generic);
+        let automata = BucketPlan::automata(
+            id_plans
+                .iter()
+                .map(|(_, _, p)| p)
+                .chain(channel_plans.iter().map(|(_, p)| p))
+                .chain([&unmapped, &generic]),
+        );
+        for (ch, id, p) in id_plans {
             e.by_channel_id
                 .entry(ch)
                 .or_default()
-                .insert(id, Bucket::build(&variants, v));
+                .insert(id, p.finish(&automata));
         }
-        for (ch, mut v) in by_channel {
-            v.extend(&generic);
-            e.by_channel.insert(ch, Bucket::build(&variants, v));
+        for (ch, p) in channel_plans {
+            e.by_channel.insert(ch, p.finish(&automata));
         }
-        let mut um = unmapped;
-        um.extend(&generic);
-        e.unmapped = Bucket::build(&variants, um);
-        e.generic = Bucket::build(&variants, generic);
+        e.unmapped = unmapped.finish(&automata);
+        e.generic = generic.finish(&automata);
+        drop(automata);
+        for v in &mut variants {
+            v.necessary = None;
+        }
         e.variants = variants;
         e.skipped = skipped;
         e

@@ -17,6 +17,8 @@ pub struct RuleSet {
     pub rules: Vec<SigmaRule>,
     /// Rule files read.
     pub files: usize,
+    /// Rule documents parsed without error (kept or not).
+    pub parsed: usize,
     /// Rule documents rejected because of errors.
     pub rejected: usize,
 }
@@ -114,25 +116,33 @@ pub fn parse_rules(path: &Path, text: &str, diags: &Diagnostics) -> (Vec<SigmaRu
 
 /// Load every rule under `paths` (files or folders, walked recursively).
 pub fn load(paths: &[PathBuf], diags: &Diagnostics) -> RuleSet {
-    load_where(paths, diags, &|_| true)
+    load_where(paths, diags, &|_| true, &|_| true)
 }
 
 /// Like [`load`], but only parses files whose text passes `wanted` (a cheap
-/// pre-filter on the raw text; the caller filters the parsed rules exactly).
+/// pre-filter on the raw text), and keeps only the rules `keep` accepts
+/// (which may also slim them). Both run on the reading threads, so rules
+/// that are not wanted never pile up.
 pub fn load_where(
     paths: &[PathBuf],
     diags: &Diagnostics,
     wanted: &(dyn Fn(&str) -> bool + Sync),
+    keep: &(dyn Fn(&mut SigmaRule) -> bool + Sync),
 ) -> RuleSet {
     let files = rule_files(paths, diags);
-    let parsed: Vec<(Vec<SigmaRule>, usize)> = files
+    let parsed: Vec<(Vec<SigmaRule>, usize, usize)> = files
         .par_iter()
         .map(|f| match std::fs::read_to_string(f) {
-            Ok(text) if !wanted(&text) => (Vec::new(), 0),
-            Ok(text) => parse_rules(f, &text, diags),
+            Ok(text) if !wanted(&text) => (Vec::new(), 0, 0),
+            Ok(text) => {
+                let (mut rules, rejected) = parse_rules(f, &text, diags);
+                let n = rules.len();
+                rules.retain_mut(|r| keep(r));
+                (rules, rejected, n)
+            }
             Err(e) => {
                 diags.push(Diagnostic::error("sigma", format!("cannot read: {e}")).in_file(f));
-                (Vec::new(), 1)
+                (Vec::new(), 1, 0)
             }
         })
         .collect();
@@ -140,9 +150,12 @@ pub fn load_where(
         files: files.len(),
         ..Default::default()
     };
-    for (rules, rejected) in parsed {
+    set.rules
+        .reserve_exact(parsed.iter().map(|(r, _, _)| r.len()).sum());
+    for (rules, rejected, n) in parsed {
         set.rules.extend(rules);
         set.rejected += rejected;
+        set.parsed += n;
     }
     set
 }

@@ -207,6 +207,21 @@ pub struct SigmaRule {
     pub source: String,
 }
 
+impl SigmaRule {
+    /// Frees what only a reader needs (YAML text, description, references,
+    /// false positives, author), keeping what matching and reports use.
+    pub fn drop_prose(&mut self) {
+        self.source = String::new();
+        self.description = None;
+        self.references = Vec::new();
+        self.falsepositives = Vec::new();
+        self.author = None;
+        self.license = None;
+        self.related = Vec::new();
+        self.simulation = Vec::new();
+    }
+}
+
 pub const STATUSES: [&str; 5] = [
     "stable",
     "test",

@@ -37,6 +37,7 @@ fn benches(c: &mut Criterion) {
         extra_mapping: Vec::new(),
         placeholders: None,
         progress: false,
+        exit_after: false,
     };
     let mut g = c.benchmark_group("matcher");
     g.sample_size(10).measurement_time(Duration::from_secs(10));

@@ -326,6 +326,7 @@ fn run_match(a: MatchArgs) -> ExitCode {
         extra_mapping: a.extra_mapping,
         placeholders: a.placeholders,
         progress: !a.quiet && std::io::stderr().is_terminal(),
+        exit_after: true,
     };
     let diags = Diagnostics::new();
     let stdout = std::io::stdout();

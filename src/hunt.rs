@@ -41,6 +41,10 @@ pub struct HuntConfig {
     pub extra_mapping: Vec<PathBuf>,
     pub placeholders: Option<PathBuf>,
     pub progress: bool,
+    /// The process exits right after the hunt: leave the compiled rules to
+    /// the operating system instead of freeing them one by one (that costs
+    /// about a tenth of a short run).
+    pub exit_after: bool,
 }
 
 /// What a hunt found.
@@ -344,7 +348,7 @@ pub fn run(
         .iter()
         .map(|s| (engine.rules[s.rule].title.clone(), s.reason.clone()))
         .collect();
-    Ok(HuntSummary {
+    let summary = HuntSummary {
         files: stats.files,
         events: stats.events,
         rules_loaded: loaded,
@@ -353,7 +357,11 @@ pub fn run(
         detections: stats.detections,
         correlations: hits.len(),
         elapsed: start.elapsed(),
-    })
+    };
+    if cfg.exit_after {
+        std::mem::forget(engine);
+    }
+    Ok(summary)
 }
 
 fn truncate(s: &str, n: usize) -> String {

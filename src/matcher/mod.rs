@@ -71,28 +71,28 @@ struct Bucket {
 
 /// What a bucket will hold, before its automata exist: per field, the
 /// literals and, for each, the variants that need it.
-struct BucketPlan {
+struct BucketPlan<'a> {
     always: Vec<usize>,
-    fields: Vec<(String, Vec<String>, Vec<Vec<usize>>)>,
+    fields: Vec<(&'a str, Vec<&'a str>, Vec<Vec<usize>>)>,
 }
 
 /// One automaton per distinct literal set: buckets of sibling event kinds
 /// (Sysmon 1 and Security 4688, PowerShell's two channels) often test the
 /// same literals. `None` when the set cannot be built.
-type Automata = HashMap<Vec<String>, Option<Arc<AhoCorasick>>>;
+type Automata<'a> = HashMap<Vec<&'a str>, Option<Arc<AhoCorasick>>>;
 
-impl BucketPlan {
-    fn new(variants: &[Variant], ids: Vec<usize>) -> BucketPlan {
+impl<'a> BucketPlan<'a> {
+    fn new(variants: &'a [Variant], ids: Vec<usize>) -> BucketPlan<'a> {
         let mut always = Vec::new();
-        let mut per_field: BTreeMap<String, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
+        let mut per_field: BTreeMap<&str, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
         for vi in ids {
             match &variants[vi].necessary {
                 Some(nec) => {
                     for (field, lit) in nec {
                         per_field
-                            .entry(field.clone())
+                            .entry(field.as_str())
                             .or_default()
-                            .entry(lit.clone())
+                            .entry(lit.as_str())
                             .or_default()
                             .push(vi);
                     }
@@ -113,11 +113,14 @@ impl BucketPlan {
     /// Builds the automata of many plans, the largest first: building one
     /// takes transient memory about its size, and it then meets the fewest
     /// automata already built, which keeps the peak down.
-    fn automata<'a>(plans: impl Iterator<Item = &'a BucketPlan>) -> Automata {
-        let mut sets: Vec<&Vec<String>> = plans
-            .flat_map(|p| p.fields.iter().map(|(_, pats, _)| pats))
+    fn automata<'p>(plans: impl Iterator<Item = &'p BucketPlan<'a>>) -> Automata<'a>
+    where
+        'a: 'p,
+    {
+        let mut sets: Vec<&[&'a str]> = plans
+            .flat_map(|p| p.fields.iter().map(|(_, pats, _)| pats.as_slice()))
             .collect();
-        let bytes = |s: &Vec<String>| s.iter().map(String::len).sum::<usize>();
+        let bytes = |s: &[&str]| s.iter().map(|p| p.len()).sum::<usize>();
         sets.sort_by(|a, b| bytes(b).cmp(&bytes(a)).then_with(|| a.cmp(b)));
         sets.dedup();
         sets.into_iter()
@@ -130,7 +133,7 @@ impl BucketPlan {
                     .build(pats)
                     .ok()
                     .map(Arc::new);
-                (pats.clone(), ac)
+                (pats.to_vec(), ac)
             })
             .collect()
     }
@@ -141,8 +144,8 @@ impl BucketPlan {
             prefilter: Vec::with_capacity(self.fields.len()),
         };
         for (field, pats, owners) in self.fields {
-            match automata.get(&pats).cloned().flatten() {
-                Some(ac) => b.prefilter.push((field, ac, owners)),
+            match automata.get(pats.as_slice()).cloned().flatten() {
+                Some(ac) => b.prefilter.push((field.to_string(), ac, owners)),
                 None => b.always.extend(owners.into_iter().flatten()),
             }
         }

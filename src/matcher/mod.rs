@@ -73,8 +73,11 @@ struct Bucket {
 /// literals and, for each, the variants that need it.
 struct BucketPlan<'a> {
     always: Vec<usize>,
-    fields: Vec<(&'a str, Vec<&'a str>, Vec<Vec<usize>>)>,
+    fields: Vec<FieldPlan<'a>>,
 }
+
+/// A field, its literals, and for each literal the variants that need it.
+type FieldPlan<'a> = (&'a str, Vec<&'a str>, Vec<Vec<usize>>);
 
 /// One automaton per distinct literal set: buckets of sibling event kinds
 /// (Sysmon 1 and Security 4688, PowerShell's two channels) often test the

@@ -203,6 +203,24 @@ fn search_and_follow_the_first_result() {
             .unwrap();
         std::fs::write(Path::new(&dir).join("technique.png"), png).unwrap();
     }
+    // Full text: two words found only in the technique's body (the last one
+    // typed as a prefix) bring it up once their index shards have loaded.
+    tab.wait_for_element("#q").unwrap().click().unwrap();
+    tab.type_str("portable execut").unwrap();
+    let mut found = String::new();
+    for _ in 0..50 {
+        if let Ok(a) = tab.find_element("#results li a") {
+            found = a.get_attribute_value("href").unwrap().unwrap_or_default();
+            if found.ends_with("techniques/t1059.006-python.html") {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        found.ends_with("techniques/t1059.006-python.html"),
+        "full-text first result: {found}"
+    );
     let errs = errors.lock().unwrap().clone();
     assert!(errs.is_empty(), "console errors: {errs:?}");
 }

@@ -6,7 +6,7 @@ mod common;
 use attack_vault::build::BuildConfig;
 use attack_vault::diag::Diagnostics;
 use attack_vault::site::{ExportConfig, export, site_files};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 fn export_to(vault: &Path, out: &Path) -> attack_vault::site::ExportSummary {
@@ -105,6 +105,65 @@ fn check_links(site: &Path) -> (usize, Vec<String>) {
     (checked, problems)
 }
 
+/// The vault notes (paths without `.md`) the site's full-text index lists
+/// for `word`, decoding the shard the page would load.
+fn indexed_pages(site: &Path, word: &str) -> BTreeSet<String> {
+    let index = std::fs::read_to_string(site.join("search-index.js")).unwrap();
+    let json = index
+        .strip_prefix("window.SEARCH_INDEX=")
+        .and_then(|r| r.split_once(";\n"))
+        .unwrap()
+        .0;
+    let pages: Vec<serde_json::Value> = serde_json::from_str(json).unwrap();
+    let shard = site.join(format!("search/{}.js", &word[..1]));
+    let js = std::fs::read_to_string(shard).unwrap();
+    let (_, body) = js.split_once(',').unwrap();
+    let map: HashMap<String, Vec<u32>> =
+        serde_json::from_str(body.trim_end().trim_end_matches(");")).unwrap();
+    let mut n = 0;
+    map.get(word)
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            n += d;
+            pages[n as usize]["p"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// The notes whose body (after the frontmatter) holds `word` as a whole
+/// word, in any case: what a full-text search must find.
+fn notes_with_word(vault: &Path, word: &str) -> BTreeSet<String> {
+    let re = regex::Regex::new(&format!(
+        r"(?i)(^|[^\p{{L}}\p{{N}}]){word}([^\p{{L}}\p{{N}}]|$)"
+    ))
+    .unwrap();
+    walkdir::WalkDir::new(vault)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .filter(|e| {
+            !e.path()
+                .components()
+                .any(|c| c.as_os_str() == ".attack-vault")
+        })
+        .filter_map(|e| {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            let body = match text
+                .strip_prefix("---\n")
+                .and_then(|r| r.split_once("\n---\n"))
+            {
+                Some((_, b)) => b.to_string(),
+                None => text,
+            };
+            re.is_match(&body).then(|| {
+                let rel = e.path().strip_prefix(vault).unwrap().to_string_lossy();
+                rel.trim_end_matches(".md").replace('\\', "/")
+            })
+        })
+        .collect()
+}
+
 #[test]
 fn demo_site_links_resolve() {
     let (dir, _, _) = common::build_into(BuildConfig::default());
@@ -116,6 +175,13 @@ fn demo_site_links_resolve() {
     assert!(n > 100);
     let index = std::fs::read_to_string(site.join("search-index.js")).unwrap();
     assert!(index.contains("\"i\":\"T1059.006\""));
+    // Full text: every note whose body holds the word, and only those.
+    let vault = dir.path().join("vault");
+    for word in ["interpreter", "python", "base64"] {
+        let want = notes_with_word(&vault, word);
+        assert!(!want.is_empty(), "{word}");
+        assert_eq!(indexed_pages(&site, word), want, "{word}");
+    }
     assert!(site.join("sitemap.xml").is_file());
     let t = std::fs::read_to_string(site.join("techniques/t1059.006-python.html")).unwrap();
     assert!(
@@ -197,6 +263,12 @@ fn full_real_vault_exports_without_broken_links() {
         "{:?}",
         &s.unresolved[..s.unresolved.len().min(5)]
     );
+    let vault = dir.path().join("vault");
+    for word in ["lsass", "mimikatz", "powershell"] {
+        let want = notes_with_word(&vault, word);
+        assert!(want.len() > 10, "{word}");
+        assert_eq!(indexed_pages(&site, word), want, "{word}");
+    }
     let (n, problems) = check_links(&site);
     assert!(
         problems.is_empty(),

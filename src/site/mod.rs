@@ -6,11 +6,12 @@
 
 pub mod highlight;
 pub mod markdown;
+pub mod search;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::vault::Note;
 use crate::vault::frontmatter;
-use crate::vault::write::{WriteOptions, WriteReport, write_vault};
+use crate::vault::write::{VaultWriter, WriteOptions, WriteReport};
 use markdown::LinkResolver;
 use rayon::prelude::*;
 use serde_json::{Value, json};
@@ -23,8 +24,6 @@ use walkdir::WalkDir;
 const PAGE: &str = include_str!("../../templates/site/page.html");
 const CSS: &str = include_str!("../../templates/site/style.css");
 const SEARCH_JS: &str = include_str!("../../templates/site/search.js");
-/// Plain text of each page kept in the search index.
-const SEARCH_TEXT_CHARS: usize = 400;
 
 /// What `export` needs.
 #[derive(Debug, Clone)]
@@ -203,27 +202,6 @@ fn graph_svg(center: usize, neighbours: &[usize], sources: &[Source], prefix: &s
     s
 }
 
-fn plain_text(md: &str) -> String {
-    let mut out = String::with_capacity(SEARCH_TEXT_CHARS);
-    for line in md.lines() {
-        let l = line.trim_start_matches(['#', '>', '|', '-', ' ', '*']);
-        if l.starts_with("```") || l.is_empty() {
-            continue;
-        }
-        for c in l
-            .chars()
-            .filter(|c| !matches!(c, '[' | ']' | '*' | '|' | '`' | '\\'))
-        {
-            out.push(c);
-        }
-        out.push(' ');
-        if out.len() > SEARCH_TEXT_CHARS {
-            break;
-        }
-    }
-    out.chars().take(SEARCH_TEXT_CHARS).collect()
-}
-
 /// Export a vault.
 pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, Diagnostic> {
     let start = Instant::now();
@@ -241,35 +219,64 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             Diagnostic::error("export", "no notes (.md files) in the vault").in_file(&cfg.vault),
         );
     }
+    // Read and parse the notes in parallel; URLs are then given in file
+    // order, so that a clash always resolves the same way.
+    let mut sources: Vec<Source> = files
+        .par_iter()
+        .filter_map(|f| {
+            let rel = f
+                .strip_prefix(&cfg.vault)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let path = rel.trim_end_matches(".md").to_string();
+            let stem = path.rsplit('/').next().unwrap_or(&path).to_string();
+            let text = match std::fs::read_to_string(f) {
+                Ok(t) => t,
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::warning("export", format!("cannot read: {e}")).in_file(f),
+                    );
+                    return None;
+                }
+            };
+            let (yaml, body) = frontmatter::split(&text);
+            let fm = match yaml.map(frontmatter::parse) {
+                Some(Ok(m)) => m.into_iter().collect(),
+                Some(Err(e)) => {
+                    diags.push(
+                        Diagnostic::warning("export", format!("frontmatter not read: {e}"))
+                            .in_file(f),
+                    );
+                    serde_json::Map::new()
+                }
+                None => serde_json::Map::new(),
+            };
+            let title = body
+                .lines()
+                .find_map(|l| l.strip_prefix("# "))
+                .map(str::to_string)
+                .or_else(|| fm.get("title").and_then(Value::as_str).map(str::to_string))
+                .unwrap_or_else(|| stem.clone());
+            Some(Source {
+                path,
+                stem,
+                url: String::new(),
+                title,
+                fm,
+                body: body.to_string(),
+            })
+        })
+        .collect();
     let mut used_urls: BTreeSet<String> = BTreeSet::new();
-    let mut sources: Vec<Source> = Vec::with_capacity(files.len());
-    for f in &files {
-        let rel = f
-            .strip_prefix(&cfg.vault)
-            .unwrap_or(f)
-            .to_string_lossy()
-            .replace('\\', "/");
-        let path = rel.trim_end_matches(".md").to_string();
-        let stem = path.rsplit('/').next().unwrap_or(&path).to_string();
-        let text = match std::fs::read_to_string(f) {
-            Ok(t) => t,
-            Err(e) => {
-                diags.push(Diagnostic::warning("export", format!("cannot read: {e}")).in_file(f));
-                continue;
-            }
-        };
-        let (yaml, body) = frontmatter::split(&text);
-        let fm = match yaml.map(frontmatter::parse) {
-            Some(Ok(m)) => m.into_iter().collect(),
-            Some(Err(e)) => {
-                diags.push(
-                    Diagnostic::warning("export", format!("frontmatter not read: {e}")).in_file(f),
-                );
-                serde_json::Map::new()
-            }
-            None => serde_json::Map::new(),
-        };
-        let mut url = path.split('/').map(url_part).collect::<Vec<_>>().join("/") + ".html";
+    for s in &mut sources {
+        let mut url = s
+            .path
+            .split('/')
+            .map(url_part)
+            .collect::<Vec<_>>()
+            .join("/")
+            + ".html";
         let mut n = 2;
         while !used_urls.insert(url.to_lowercase()) {
             url = format!(
@@ -279,20 +286,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             );
             n += 1;
         }
-        let title = body
-            .lines()
-            .find_map(|l| l.strip_prefix("# "))
-            .map(str::to_string)
-            .or_else(|| fm.get("title").and_then(Value::as_str).map(str::to_string))
-            .unwrap_or_else(|| stem.clone());
-        sources.push(Source {
-            path,
-            stem,
-            url,
-            title,
-            fm,
-            body: body.to_string(),
-        });
+        s.url = url;
     }
     let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
     let mut by_path: HashMap<String, usize> = HashMap::new();
@@ -322,15 +316,6 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         .unwrap_or_else(|| CSS.to_string());
 
     // Pass 1: render bodies, collect links and tags.
-    struct Rendered {
-        html: String,
-        /// Start of the note's text, for the search index.
-        text: String,
-        out_links: Vec<usize>,
-        unresolved: Vec<String>,
-        tags: Vec<String>,
-        properties: Vec<Value>,
-    }
     let mut rendered: Vec<Rendered> = sources
         .par_iter()
         .map(|s| {
@@ -408,7 +393,6 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             tags.extend(r.tags.into_inner().unwrap_or_else(|p| p.into_inner()));
             Rendered {
                 html: markdown::sanitize(&markdown::fold_callouts(&html)),
-                text: plain_text(&s.body),
                 out_links,
                 unresolved,
                 tags,
@@ -417,7 +401,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         })
         .collect();
     let mut backlinks: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); sources.len()];
-    let mut tag_pages: BTreeMap<String, (String, BTreeSet<usize>)> = BTreeMap::new();
+    let mut tag_pages = TagPages::new();
     for (i, r) in rendered.iter().enumerate() {
         for &j in &r.out_links {
             if j != i {
@@ -432,7 +416,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             e.1.insert(i);
         }
     }
-    // Search index, as a script so that it loads from file:// too.
+    // Search: the page list, and the full text as an inverted index.
     let index: Vec<Value> = sources
         .iter()
         .enumerate()
@@ -449,17 +433,17 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
                 "g": rendered[i].tags,
                 "u": s.url,
                 "p": s.path,
-                "x": rendered[i].text,
             })
         })
         .collect();
-    let search_note = Note {
-        path: "search-index.js".into(),
-        content: format!(
-            "window.SEARCH_INDEX={};\n",
-            serde_json::to_string(&index).unwrap_or_else(|_| "[]".into())
-        ),
-    };
+    let postings = search::invert(sources.len(), |i| sources[i].body.as_str());
+    // The shards that exist, so that the page never asks for a missing one.
+    let shards: String = search::shard_names(&postings);
+    let index_script = format!(
+        "window.SEARCH_INDEX={};\nwindow.SEARCH_SHARDS={};\n",
+        serde_json::to_string(&index).unwrap_or_else(|_| "[]".into()),
+        serde_json::to_string(&shards).unwrap_or_else(|_| "\"\"".into()),
+    );
     drop(index);
     // The Markdown and properties are no longer needed; free them before
     // pages are built.
@@ -467,13 +451,111 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         s.body = String::new();
         s.fm = serde_json::Map::new();
     }
-    // Pass 2: pages. Each body's HTML is moved into its page.
-    let pages: Vec<Result<Note, Diagnostic>> = rendered
+    let writer = VaultWriter::open(&cfg.out, WriteOptions::default(), diags)?;
+    let written = write_site(
+        &writer,
+        &tera,
+        &sources,
+        &mut rendered,
+        &backlinks,
+        &tag_pages,
+        postings,
+        index_script,
+        css,
+        cfg.base_url.as_deref(),
+    );
+    if let Err(e) = written {
+        writer.abort();
+        return Err(e);
+    }
+    let write = writer.commit()?;
+    let mut unresolved: Vec<(String, String)> = Vec::new();
+    for (i, r) in rendered.iter().enumerate() {
+        for t in &r.unresolved {
+            unresolved.push((sources[i].path.clone(), t.clone()));
+        }
+    }
+    Ok(ExportSummary {
+        pages: sources.len(),
+        tags: tag_pages.len(),
+        unresolved,
+        write,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// What pass 1 found in a note.
+struct Rendered {
+    html: String,
+    out_links: Vec<usize>,
+    unresolved: Vec<String>,
+    tags: Vec<String>,
+    properties: Vec<Value>,
+}
+
+/// Tag pages: lower-cased tag → (first spelling, pages).
+type TagPages = BTreeMap<String, (String, BTreeSet<usize>)>;
+
+/// Renders a page into `buf` (reused from page to page, so that pages of
+/// tens of kilobytes are not allocated and freed one after the other).
+fn render_page(tera: &tera::Tera, ctx: PageContext, buf: &mut Vec<u8>) -> Result<(), Diagnostic> {
+    buf.clear();
+    let ctx = tera::Context::from_value(Value::Object(ctx.into_map())).unwrap_or_default();
+    tera.render_to("page.html", &ctx, &mut *buf)
+        .map_err(|e| Diagnostic::error("template", format!("page.html: {e}")))
+}
+
+/// What `page.html` receives. Built by moving values in: `json!` would
+/// copy every string, and a page body can be hundreds of kilobytes.
+#[derive(Default)]
+struct PageContext {
+    title: String,
+    root: String,
+    crumbs: Vec<String>,
+    properties: Vec<Value>,
+    body: String,
+    graph: String,
+    backlinks: Vec<Value>,
+    tags: Vec<Value>,
+}
+
+impl PageContext {
+    fn into_map(self) -> serde_json::Map<String, Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("title".into(), Value::String(self.title));
+        m.insert("root".into(), Value::String(self.root));
+        let crumbs = self.crumbs.into_iter().map(Value::String).collect();
+        m.insert("crumbs".into(), Value::Array(crumbs));
+        m.insert("properties".into(), Value::Array(self.properties));
+        m.insert("body".into(), Value::String(self.body));
+        m.insert("graph".into(), Value::String(self.graph));
+        m.insert("backlinks".into(), Value::Array(self.backlinks));
+        m.insert("tags".into(), Value::Array(self.tags));
+        m
+    }
+}
+
+/// Pass 2: every page, tag page and asset, each written as soon as it is
+/// built so that the site is never held in memory whole.
+#[allow(clippy::too_many_arguments)]
+fn write_site(
+    writer: &VaultWriter,
+    tera: &tera::Tera,
+    sources: &[Source],
+    rendered: &mut [Rendered],
+    backlinks: &[BTreeSet<usize>],
+    tag_pages: &TagPages,
+    postings: search::Postings,
+    index_script: String,
+    css: String,
+    base_url: Option<&str>,
+) -> Result<(), Diagnostic> {
+    let put = |path: String, content: String| writer.write(&Note { path, content });
+    rendered
         .par_iter_mut()
         .enumerate()
-        .map(|(i, r)| {
+        .try_for_each_init(Vec::new, |buf, (i, r)| {
             let s = &sources[i];
-            let body = std::mem::take(&mut r.html);
             let prefix = "../".repeat(s.url.matches('/').count());
             let mut neighbours: Vec<usize> = r.out_links.clone();
             neighbours.extend(backlinks[i].iter().copied());
@@ -485,58 +567,51 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             tags.dedup_by_key(|t| t.to_lowercase());
             let mut crumbs: Vec<String> = s.path.split('/').map(str::to_string).collect();
             crumbs.pop();
-            let ctx = json!({
-                "title": s.title,
-                "root": prefix,
-                "crumbs": crumbs,
-                "properties": r.properties,
-                "body": body,
-                "graph": graph_svg(i, &neighbours, &sources, &prefix),
-                "backlinks": backlinks[i].iter().map(|&j| json!({"url": sources[j].url, "title": sources[j].title})).collect::<Vec<_>>(),
-                "tags": tags.iter().map(|t| json!({"name": t, "url": tag_url(t)})).collect::<Vec<_>>(),
-            });
-            let content = tera
-                .render("page.html", &tera::Context::from_value(ctx).unwrap_or_default())
-                .map_err(|e| Diagnostic::error("template", format!("page.html: {e}")))?;
-            Ok(Note {
-                path: s.url.clone(),
-                content,
-            })
-        })
-        .collect();
-    let mut notes = Vec::with_capacity(pages.len() + tag_pages.len() + 8);
-    for p in pages {
-        notes.push(p?);
-    }
+            let ctx = PageContext {
+                title: s.title.clone(),
+                graph: graph_svg(i, &neighbours, sources, &prefix),
+                root: prefix,
+                crumbs,
+                properties: std::mem::take(&mut r.properties),
+                body: std::mem::take(&mut r.html),
+                backlinks: backlinks[i]
+                    .iter()
+                    .map(|&j| json!({"url": sources[j].url, "title": sources[j].title}))
+                    .collect(),
+                tags: tags
+                    .iter()
+                    .map(|t| json!({"name": t, "url": tag_url(t)}))
+                    .collect(),
+            };
+            render_page(tera, ctx, buf)?;
+            writer.write_bytes(&s.url, buf)
+        })?;
     // Tag pages and the tag index.
-    for (key, (shown, members)) in &tag_pages {
-        let mut items: Vec<&Source> = members.iter().map(|&i| &sources[i]).collect();
-        items.sort_by(|a, b| a.title.cmp(&b.title));
-        let list: String = items
-            .iter()
-            .map(|s| {
-                format!(
-                    "<li><a href=\"../{}\">{}</a></li>",
-                    html_escape(&s.url),
-                    html_escape(&s.title)
-                )
-            })
-            .collect();
-        let ctx = json!({
-            "title": format!("#{shown}"), "root": "../", "crumbs": ["tags"], "properties": [],
-            "body": format!("<p>{} notes</p><ul>{list}</ul>", items.len()), "graph": "", "backlinks": [], "tags": [],
-        });
-        let content = tera
-            .render(
-                "page.html",
-                &tera::Context::from_value(ctx).unwrap_or_default(),
-            )
-            .map_err(|e| Diagnostic::error("template", e.to_string()))?;
-        notes.push(Note {
-            path: tag_url(key),
-            content,
-        });
-    }
+    tag_pages
+        .par_iter()
+        .try_for_each_init(Vec::new, |buf, (key, (shown, members))| {
+            let mut items: Vec<&Source> = members.iter().map(|&i| &sources[i]).collect();
+            items.sort_by(|a, b| a.title.cmp(&b.title));
+            let list: String = items
+                .iter()
+                .map(|s| {
+                    format!(
+                        "<li><a href=\"../{}\">{}</a></li>",
+                        html_escape(&s.url),
+                        html_escape(&s.title)
+                    )
+                })
+                .collect();
+            let ctx = PageContext {
+                title: format!("#{shown}"),
+                root: "../".into(),
+                crumbs: vec!["tags".into()],
+                body: format!("<p>{} notes</p><ul>{list}</ul>", items.len()),
+                ..Default::default()
+            };
+            render_page(tera, ctx, buf)?;
+            writer.write_bytes(&tag_url(key), buf)
+        })?;
     let tag_list: String = tag_pages
         .iter()
         .map(|(k, (shown, m))| {
@@ -548,64 +623,48 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             )
         })
         .collect();
-    let ctx = json!({"title": "Tags", "root": "../", "crumbs": [], "properties": [], "body": format!("<ul>{tag_list}</ul>"), "graph": "", "backlinks": [], "tags": []});
-    notes.push(Note {
-        path: "tags/index.html".into(),
-        content: tera
-            .render(
-                "page.html",
-                &tera::Context::from_value(ctx).unwrap_or_default(),
-            )
-            .map_err(|e| Diagnostic::error("template", e.to_string()))?,
-    });
+    let ctx = PageContext {
+        title: "Tags".into(),
+        root: "../".into(),
+        body: format!("<ul>{tag_list}</ul>"),
+        ..Default::default()
+    };
+    let mut buf = Vec::new();
+    render_page(tera, ctx, &mut buf)?;
+    writer.write_bytes("tags/index.html", &buf)?;
     // The home page: the vault's Home note when there is one.
     let home = sources
         .iter()
         .position(|s| s.path.eq_ignore_ascii_case("home"))
         .unwrap_or(0);
-    notes.push(Note {
-        path: "index.html".into(),
-        content: format!(
+    put(
+        "index.html".into(),
+        format!(
             "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url={0}\"><title>{1}</title></head><body><a href=\"{0}\">{1}</a></body></html>\n",
             html_escape(&sources[home].url),
             html_escape(&sources[home].title)
         ),
-    });
-    notes.push(search_note);
-    notes.push(Note {
-        path: "search.js".into(),
-        content: SEARCH_JS.to_string(),
-    });
-    notes.push(Note {
-        path: "style.css".into(),
-        content: css,
-    });
-    if let Some(base) = &cfg.base_url {
+    )?;
+    put("search-index.js".into(), index_script)?;
+    search::shard_scripts(postings)
+        .into_par_iter()
+        .try_for_each(|(c, js)| put(format!("search/{c}.js"), js))?;
+    put("search.js".into(), SEARCH_JS.to_string())?;
+    put("style.css".into(), css)?;
+    if let Some(base) = base_url {
         let base = base.trim_end_matches('/');
         let urls: String = sources
             .iter()
             .map(|s| format!("<url><loc>{base}/{}</loc></url>", html_escape(&s.url)))
             .collect();
-        notes.push(Note {
-            path: "sitemap.xml".into(),
-            content: format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{urls}</urlset>\n"),
-        });
+        put(
+            "sitemap.xml".into(),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{urls}</urlset>\n"
+            ),
+        )?;
     }
-    let mut unresolved: Vec<(String, String)> = Vec::new();
-    for (i, r) in rendered.iter().enumerate() {
-        for t in &r.unresolved {
-            unresolved.push((sources[i].path.clone(), t.clone()));
-        }
-    }
-    notes.sort_by(|a, b| a.path.cmp(&b.path));
-    let write = write_vault(&cfg.out, &notes, WriteOptions::default(), diags)?;
-    Ok(ExportSummary {
-        pages: sources.len(),
-        tags: tag_pages.len(),
-        unresolved,
-        write,
-        elapsed: start.elapsed(),
-    })
+    Ok(())
 }
 
 /// Paths of the site's files, for link checking.

@@ -11,9 +11,10 @@
 use super::Note;
 use crate::diag::{Diagnostic, Diagnostics};
 use rayon::prelude::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 /// Folder (inside the vault) holding the tool's own state.
 pub const STATE_DIR: &str = ".attack-vault";
@@ -71,134 +72,218 @@ pub fn write_vault(
     opts: WriteOptions,
     diags: &Diagnostics,
 ) -> Result<WriteReport, Diagnostic> {
-    let io = |what: &str, p: &Path, e: std::io::Error| {
-        Diagnostic::error("write", format!("{what}: {e}")).in_file(p)
-    };
-    fs::create_dir_all(out).map_err(|e| io("cannot create output folder", out, e))?;
-    let old = read_manifest(out);
-    // One directory walk instead of a failed open per new note.
-    let existing: BTreeSet<String> = walkdir::WalkDir::new(out)
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| {
-            e.path()
-                .strip_prefix(out)
-                .ok()
-                .map(|r| r.to_string_lossy().replace('\\', "/"))
+    let w = VaultWriter::open(out, opts, diags)?;
+    if let Err(e) = notes.par_iter().try_for_each(|n| w.write(n)) {
+        w.abort();
+        return Err(e);
+    }
+    w.commit()
+}
+
+fn io_error(what: &str, p: &Path, e: std::io::Error) -> Diagnostic {
+    Diagnostic::error("write", format!("{what}: {e}")).in_file(p)
+}
+
+/// A write in progress: notes are staged one by one (from any thread, so
+/// they can be written as they are rendered and freed at once), then
+/// [`VaultWriter::commit`] moves them all into place. Dropping the writer
+/// without committing leaves the output folder as it was.
+pub struct VaultWriter<'a> {
+    out: PathBuf,
+    opts: WriteOptions,
+    diags: &'a Diagnostics,
+    old: BTreeSet<String>,
+    existing: BTreeSet<String>,
+    staging: PathBuf,
+    state: Mutex<Staged>,
+}
+
+#[derive(Default)]
+struct Staged {
+    report: WriteReport,
+    generated: BTreeSet<String>,
+    changed: Vec<PathBuf>,
+    dirs: HashSet<PathBuf>,
+}
+
+impl<'a> VaultWriter<'a> {
+    /// Prepare writing into `out` (created if missing).
+    pub fn open(
+        out: &Path,
+        opts: WriteOptions,
+        diags: &'a Diagnostics,
+    ) -> Result<VaultWriter<'a>, Diagnostic> {
+        fs::create_dir_all(out).map_err(|e| io_error("cannot create output folder", out, e))?;
+        let old = read_manifest(out);
+        // One directory walk instead of a failed open per new note.
+        let existing: BTreeSet<String> = walkdir::WalkDir::new(out)
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .filter_map(|e| {
+                e.path()
+                    .strip_prefix(out)
+                    .ok()
+                    .map(|r| r.to_string_lossy().replace('\\', "/"))
+            })
+            .collect();
+        let staging = out
+            .join(STATE_DIR)
+            .join(format!("staging-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&staging);
+        Ok(VaultWriter {
+            out: out.to_path_buf(),
+            opts,
+            diags,
+            old,
+            existing,
+            staging,
+            state: Mutex::new(Staged::default()),
         })
-        .collect();
-    let mut report = WriteReport::default();
-    let mut changed: Vec<(&Note, PathBuf)> = Vec::new();
-    let mut generated = BTreeSet::new();
-    for n in notes {
-        let rel = check_relative(&n.path)?;
-        let target = out.join(&rel);
-        let current = if existing.contains(&n.path) {
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, Staged> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stage one note (unless the file already holds exactly this content,
+    /// or is a file the tool did not generate).
+    pub fn write(&self, n: &Note) -> Result<(), Diagnostic> {
+        self.write_bytes(&n.path, n.content.as_bytes())
+    }
+
+    /// [`VaultWriter::write`] for a file given by path and bytes.
+    pub fn write_bytes(&self, path: &str, content: &[u8]) -> Result<(), Diagnostic> {
+        let rel = check_relative(path)?;
+        let target = self.out.join(&rel);
+        let current = if self.existing.contains(path) {
             fs::read(&target).ok()
         } else {
             None
         };
         match current {
-            Some(existing) if existing == n.content.as_bytes() => {
-                report.unchanged += 1;
-                generated.insert(n.path.clone());
+            Some(existing) if existing == content => {
+                let mut st = self.state();
+                st.report.unchanged += 1;
+                st.generated.insert(path.to_string());
+                return Ok(());
             }
-            Some(_) if !old.contains(&n.path) && !opts.force => {
-                diags.push(
+            Some(_) if !self.old.contains(path) && !self.opts.force => {
+                self.diags.push(
                     Diagnostic::warning(
                         "write",
                         "file exists and was not generated by attack-vault; left alone (--force overwrites)",
                     )
                     .in_file(&target),
                 );
-                report.skipped_foreign.push(n.path.clone());
+                self.state().report.skipped_foreign.push(path.to_string());
+                return Ok(());
             }
-            _ => {
-                changed.push((n, rel));
-                generated.insert(n.path.clone());
+            _ => {}
+        }
+        let p = self.staging.join(&rel);
+        if let Some(dir) = p.parent() {
+            let known = self.state().dirs.contains(dir);
+            if !known {
+                fs::create_dir_all(dir)
+                    .map_err(|e| io_error("cannot create staging folder", dir, e))?;
+                self.state().dirs.insert(dir.to_path_buf());
             }
         }
-    }
-    let stale: Vec<&String> = old.iter().filter(|p| !generated.contains(*p)).collect();
-    let manifest: String = generated.iter().map(|p| format!("{p}\n")).collect();
-    if changed.is_empty()
-        && stale.is_empty()
-        && fs::read_to_string(out.join(MANIFEST)).ok().as_deref() == Some(manifest.as_str())
-    {
-        return Ok(report);
+        fs::write(&p, content).map_err(|e| io_error("cannot write", &p, e))?;
+        let mut st = self.state();
+        st.changed.push(rel);
+        st.generated.insert(path.to_string());
+        Ok(())
     }
 
-    let staging = out
-        .join(STATE_DIR)
-        .join(format!("staging-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&staging);
-    let dirs: BTreeSet<PathBuf> = changed
-        .iter()
-        .filter_map(|(_, rel)| rel.parent().map(Path::to_path_buf))
-        .collect();
-    for d in dirs.iter().chain(std::iter::once(&PathBuf::new())) {
-        let p = staging.join(d);
-        fs::create_dir_all(&p).map_err(|e| io("cannot create staging folder", &p, e))?;
+    /// Give up: remove what was staged; the output folder is untouched.
+    pub fn abort(self) {
+        let _ = fs::remove_dir_all(&self.staging);
     }
-    let staged: Result<(), Diagnostic> = changed.par_iter().try_for_each(|(n, rel)| {
-        let p = staging.join(rel);
-        fs::write(&p, n.content.as_bytes()).map_err(|e| io("cannot write", &p, e))
-    });
-    if let Err(e) = staged {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e);
+
+    /// Move every staged note into place, delete the notes a previous run
+    /// generated and this one did not, and write the manifest.
+    pub fn commit(self) -> Result<WriteReport, Diagnostic> {
+        let result = self.move_into_place();
+        let _ = fs::remove_dir_all(&self.staging);
+        result
     }
-    // Every file is on disk: move them into place. A top-level folder that does
-    // not exist yet moves in one rename.
-    let mut moved_dirs: BTreeSet<PathBuf> = BTreeSet::new();
-    for (_, rel) in &changed {
-        let mut comps = rel.components();
-        let top = PathBuf::from(comps.next().map(|c| c.as_os_str()).unwrap_or_default());
-        if rel.components().count() > 1 {
-            if moved_dirs.contains(&top) {
-                report.written += 1;
-                continue;
-            }
-            if !out.join(&top).exists() {
-                fs::rename(staging.join(&top), out.join(&top))
-                    .map_err(|e| io("cannot move staged folder into place", &out.join(&top), e))?;
-                moved_dirs.insert(top);
-                report.written += 1;
-                continue;
-            }
-        }
-        let from = staging.join(rel);
-        let to = out.join(rel);
-        if let Some(parent) = to.parent()
-            && !parent.is_dir()
+
+    fn move_into_place(&self) -> Result<WriteReport, Diagnostic> {
+        let out = self.out.as_path();
+        let mut st = std::mem::take(&mut *self.state());
+        // The same order whatever the order of the writes.
+        st.changed.sort();
+        let stale: Vec<&String> = self
+            .old
+            .iter()
+            .filter(|p| !st.generated.contains(*p))
+            .collect();
+        let manifest: String = st.generated.iter().map(|p| format!("{p}\n")).collect();
+        if st.changed.is_empty()
+            && stale.is_empty()
+            && fs::read_to_string(out.join(MANIFEST)).ok().as_deref() == Some(manifest.as_str())
         {
-            fs::create_dir_all(parent).map_err(|e| io("cannot create folder", parent, e))?;
+            return Ok(st.report);
         }
-        fs::rename(&from, &to).map_err(|e| io("cannot move staged file into place", &to, e))?;
-        report.written += 1;
-    }
-    for p in stale {
-        let Ok(rel) = check_relative(p) else { continue };
-        let path = out.join(&rel);
-        if path.is_file() && fs::remove_file(&path).is_ok() {
-            report.removed += 1;
-            // Drop folders that became empty, never the vault root.
-            let mut dir = path.parent();
-            while let Some(d) = dir {
-                if d == out || fs::remove_dir(d).is_err() {
-                    break;
+        let mut report = st.report;
+        // Every file is on disk: move them into place. A top-level folder that
+        // does not exist yet moves in one rename.
+        let mut moved_dirs: BTreeSet<PathBuf> = BTreeSet::new();
+        for rel in &st.changed {
+            let mut comps = rel.components();
+            let top = PathBuf::from(comps.next().map(|c| c.as_os_str()).unwrap_or_default());
+            if rel.components().count() > 1 {
+                if moved_dirs.contains(&top) {
+                    report.written += 1;
+                    continue;
                 }
-                dir = d.parent();
+                if !out.join(&top).exists() {
+                    fs::rename(self.staging.join(&top), out.join(&top)).map_err(|e| {
+                        io_error("cannot move staged folder into place", &out.join(&top), e)
+                    })?;
+                    moved_dirs.insert(top);
+                    report.written += 1;
+                    continue;
+                }
+            }
+            let from = self.staging.join(rel);
+            let to = out.join(rel);
+            if let Some(parent) = to.parent()
+                && !parent.is_dir()
+            {
+                fs::create_dir_all(parent)
+                    .map_err(|e| io_error("cannot create folder", parent, e))?;
+            }
+            fs::rename(&from, &to)
+                .map_err(|e| io_error("cannot move staged file into place", &to, e))?;
+            report.written += 1;
+        }
+        for p in stale {
+            let Ok(rel) = check_relative(p) else { continue };
+            let path = out.join(&rel);
+            if path.is_file() && fs::remove_file(&path).is_ok() {
+                report.removed += 1;
+                // Drop folders that became empty, never the vault root.
+                let mut dir = path.parent();
+                while let Some(d) = dir {
+                    if d == out || fs::remove_dir(d).is_err() {
+                        break;
+                    }
+                    dir = d.parent();
+                }
             }
         }
+        fs::create_dir_all(&self.staging)
+            .map_err(|e| io_error("cannot create staging folder", &self.staging, e))?;
+        let tmp = self.staging.join("manifest.txt");
+        fs::write(&tmp, manifest).map_err(|e| io_error("cannot write manifest", &tmp, e))?;
+        fs::rename(&tmp, out.join(MANIFEST))
+            .map_err(|e| io_error("cannot write manifest", out, e))?;
+        Ok(report)
     }
-    let tmp = staging.join("manifest.txt");
-    fs::write(&tmp, manifest).map_err(|e| io("cannot write manifest", &tmp, e))?;
-    fs::rename(&tmp, out.join(MANIFEST)).map_err(|e| io("cannot write manifest", out, e))?;
-    let _ = fs::remove_dir_all(&staging);
-    Ok(report)
 }
 
 #[cfg(test)]
@@ -285,5 +370,20 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn an_aborted_write_leaves_the_folder_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = Diagnostics::new();
+        write_vault(dir.path(), &[note("a.md", "1")], WriteOptions::default(), &ds).unwrap();
+        let w = VaultWriter::open(dir.path(), WriteOptions::default(), &ds).unwrap();
+        w.write(&note("a.md", "2")).unwrap();
+        w.write_bytes("sub/b.md", b"3").unwrap();
+        w.abort();
+        assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "1");
+        assert!(!dir.path().join("sub").exists());
+        assert_eq!(read_manifest(dir.path()).len(), 1);
+        assert_eq!(fs::read_dir(dir.path().join(STATE_DIR)).unwrap().count(), 1);
     }
 }

@@ -1,0 +1,178 @@
+//! The site's search index, built at export time and loaded as scripts (so
+//! it works from `file://`, where a page cannot fetch files).
+//!
+//! `search-index.js` lists every page (title, ID, aliases, tags, URL); the
+//! full text is an inverted index (word → pages) split into one shard per
+//! first character, `search/<c>.js`, which the page loads only for the
+//! words typed.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Words longer than this are not indexed (hashes, base64 blobs).
+const MAX_WORD: usize = 40;
+
+/// Word → ascending page numbers.
+pub type Postings = FxHashMap<String, Vec<u32>>;
+
+/// Calls `f` with each word of a text, lowercased: runs of letters and
+/// digits, two characters or more.
+pub fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
+    let mut word = String::new();
+    let mut chars = 0usize;
+    let mut flush = |word: &mut String, chars: &mut usize| {
+        if *chars >= 2 && word.len() <= MAX_WORD {
+            f(word);
+        }
+        word.clear();
+        *chars = 0;
+    };
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() {
+            // The common case, without decoding.
+            if b.is_ascii_alphanumeric() {
+                word.push(b.to_ascii_lowercase() as char);
+                chars += 1;
+            } else if chars > 0 {
+                flush(&mut word, &mut chars);
+            }
+            i += 1;
+            continue;
+        }
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+            chars += 1;
+        } else if chars > 0 {
+            flush(&mut word, &mut chars);
+        }
+        i += c.len_utf8();
+    }
+    flush(&mut word, &mut chars);
+}
+
+/// The inverted index of many texts (page `i` is `text(i)`).
+pub fn invert<'a, F>(n: usize, text: F) -> Postings
+where
+    F: Fn(usize) -> &'a str + Sync,
+{
+    (0..n)
+        .into_par_iter()
+        // Few, large pieces: each piece's map is merged once at the end.
+        .with_min_len(n / 8 + 1)
+        .fold(Postings::default, |mut map, i| {
+            let i = i as u32;
+            for_each_word(text(i as usize), |w| match map.get_mut(w) {
+                // Pages come in order, so a repeat is always the last entry.
+                Some(v) if v.last() == Some(&i) => {}
+                Some(v) => v.push(i),
+                None => {
+                    map.insert(w.to_string(), vec![i]);
+                }
+            });
+            map
+        })
+        .reduce(Postings::default, |mut a, b| {
+            for (w, mut v) in b {
+                a.entry(w).or_default().append(&mut v);
+            }
+            a
+        })
+}
+
+/// The shard a word lives in: its first character when it is an ASCII
+/// letter or digit, `_` otherwise. The page's script must agree.
+pub fn shard_of(word: &str) -> char {
+    match word.chars().next() {
+        Some(c) if c.is_ascii_alphanumeric() => c,
+        _ => '_',
+    }
+}
+
+/// The shards of an index, as one string of their characters (sorted).
+pub fn shard_names(postings: &Postings) -> String {
+    let set: std::collections::BTreeSet<char> = postings.keys().map(|w| shard_of(w)).collect();
+    set.into_iter().collect()
+}
+
+/// One script per shard: `searchShard("a", {"word": [page deltas], ...});`
+/// Page numbers are stored as gaps from the previous one, which keeps the
+/// numbers short; words are sorted so that output is deterministic.
+pub fn shard_scripts(postings: Postings) -> Vec<(char, String)> {
+    let mut shards: BTreeMap<char, Vec<(String, Vec<u32>)>> = BTreeMap::new();
+    for (w, pages) in postings {
+        shards.entry(shard_of(&w)).or_default().push((w, pages));
+    }
+    shards
+        .into_par_iter()
+        .map(|(c, mut entries)| {
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let mut js = format!("searchShard({},{{", json_str(&c.to_string()));
+            for (k, (w, mut pages)) in entries.into_iter().enumerate() {
+                pages.sort_unstable();
+                pages.dedup();
+                if k > 0 {
+                    js.push(',');
+                }
+                js.push_str(&json_str(&w));
+                js.push_str(":[");
+                let mut prev = 0;
+                for (j, p) in pages.iter().enumerate() {
+                    if j > 0 {
+                        js.push(',');
+                    }
+                    let _ = write!(js, "{}", p - prev);
+                    prev = *p;
+                }
+                js.push(']');
+            }
+            js.push_str("});\n");
+            (c, js)
+        })
+        .collect()
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_and_fold() {
+        let mut w = Vec::new();
+        for_each_word("Python t1059.006 — Ünïcode x a_b é€", |x| {
+            w.push(x.to_string())
+        });
+        assert_eq!(w, vec!["python", "t1059", "006", "ünïcode"]);
+    }
+
+    #[test]
+    fn inverted_index_lists_each_page_once() {
+        let texts = [
+            "Python runs python",
+            "nothing here",
+            "PYTHON again",
+            "über alles",
+        ];
+        let p = invert(texts.len(), |i| texts[i]);
+        assert_eq!(p["python"], vec![0, 2]);
+        assert_eq!(p["über"], vec![3]);
+        assert!(!p.contains_key("Python"));
+        assert_eq!(shard_names(&p), "_ahnpr");
+        let shards = shard_scripts(p);
+        let keys: Vec<char> = shards.iter().map(|s| s.0).collect();
+        assert_eq!(keys, vec!['_', 'a', 'h', 'n', 'p', 'r']);
+        let p_shard = &shards.iter().find(|s| s.0 == 'p').unwrap().1;
+        assert_eq!(p_shard, "searchShard(\"p\",{\"python\":[0,2]});\n");
+    }
+}

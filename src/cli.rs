@@ -131,6 +131,9 @@ pub struct ExportArgs {
     /// List every unresolved link.
     #[arg(long, short)]
     pub verbose: bool,
+    /// No summary (warnings and errors are still shown).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -255,7 +258,7 @@ fn run_build(a: BuildArgs) -> ExitCode {
                     base_url: None,
                     templates: cfg.render.templates.clone(),
                 };
-                let code = export_and_report(&cfg, false, a.verbose);
+                let code = export_and_report(&cfg, false, a.verbose, a.quiet);
                 if code != ExitCode::SUCCESS {
                     return code;
                 }
@@ -413,33 +416,41 @@ fn run_export(a: ExportArgs) -> ExitCode {
         base_url: a.base_url,
         templates: a.templates,
     };
-    export_and_report(&cfg, a.strict, a.verbose)
+    export_and_report(&cfg, a.strict, a.verbose, a.quiet)
 }
 
-fn export_and_report(cfg: &crate::site::ExportConfig, strict: bool, verbose: bool) -> ExitCode {
+fn export_and_report(
+    cfg: &crate::site::ExportConfig,
+    strict: bool,
+    verbose: bool,
+    quiet: bool,
+) -> ExitCode {
     let diags = Diagnostics::new();
     let r = crate::site::export(cfg, &diags);
     print_diagnostics(&diags, verbose);
     match r {
         Ok(s) => {
-            for (page, target) in s
-                .unresolved
-                .iter()
-                .take(if verbose { usize::MAX } else { 20 })
-            {
+            let shown = match (quiet, verbose) {
+                (_, true) => usize::MAX,
+                (true, false) => 0,
+                (false, false) => 20,
+            };
+            for (page, target) in s.unresolved.iter().take(shown) {
                 eprintln!("unresolved link in {page}: [[{target}]]");
             }
-            eprintln!(
-                "exported {} pages and {} tag pages to {} in {:.2?}: {} written, {} unchanged, {} removed; {} unresolved links",
-                s.pages,
-                s.tags,
-                cfg.out.display(),
-                s.elapsed,
-                s.write.written,
-                s.write.unchanged,
-                s.write.removed,
-                s.unresolved.len()
-            );
+            if !quiet {
+                eprintln!(
+                    "exported {} pages and {} tag pages to {} in {:.2?}: {} written, {} unchanged, {} removed; {} unresolved links",
+                    s.pages,
+                    s.tags,
+                    cfg.out.display(),
+                    s.elapsed,
+                    s.write.written,
+                    s.write.unchanged,
+                    s.write.removed,
+                    s.unresolved.len()
+                );
+            }
             if strict && !s.unresolved.is_empty() {
                 ExitCode::from(1)
             } else {

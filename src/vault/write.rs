@@ -376,7 +376,13 @@ mod tests {
     fn an_aborted_write_leaves_the_folder_as_it_was() {
         let dir = tempfile::tempdir().unwrap();
         let ds = Diagnostics::new();
-        write_vault(dir.path(), &[note("a.md", "1")], WriteOptions::default(), &ds).unwrap();
+        write_vault(
+            dir.path(),
+            &[note("a.md", "1")],
+            WriteOptions::default(),
+            &ds,
+        )
+        .unwrap();
         let w = VaultWriter::open(dir.path(), WriteOptions::default(), &ds).unwrap();
         w.write(&note("a.md", "2")).unwrap();
         w.write_bytes("sub/b.md", b"3").unwrap();

@@ -117,7 +117,9 @@ impl std::error::Error for YamlError {}
 /// Parse every document of a YAML text (empty documents skipped).
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut b = Builder::default();
-    for ev in Parser::new_from_str(text) {
+    // Comments are never part of a value; not capturing them saves work.
+    let options = granit_parser::options! { emit_comments: false };
+    for ev in Parser::new_from_str_with_options(text, options) {
         let (ev, span) = ev?;
         b.event(ev, (span.start.line(), span.start.col() + 1))?;
     }

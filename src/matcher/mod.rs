@@ -177,6 +177,8 @@ impl Bucket {
 /// Compiled rules, indexed by the events they select.
 #[derive(Debug)]
 pub struct Engine {
+    /// The rules, in the order given. Once compiled, detection and filter
+    /// rules no longer carry their `detection` / `filter` trees.
     pub rules: Vec<SigmaRule>,
     variants: Vec<Variant>,
     /// channel lower-case → EventID → variants (including those of the

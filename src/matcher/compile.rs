@@ -9,6 +9,7 @@ use crate::sigma::modifiers::Modifier;
 use crate::sigma::rule::{Detection, FieldSpec, Search, SearchItem, Value};
 use base64::Engine as _;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Numeric comparison.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,7 +46,7 @@ pub enum ValueTest {
     Num(Cmp, f64),
     /// `field|fieldref`: compare with another field of the same event.
     FieldRef {
-        field: String,
+        field: Arc<str>,
         position: Position,
         cased: bool,
     },
@@ -66,9 +67,10 @@ pub enum Position {
 #[derive(Debug, Clone)]
 pub struct FieldTest {
     /// Event field (after mapping); `None` searches every field (keywords).
-    pub field: Option<String>,
-    /// The field as the rule names it, for reports.
-    pub rule_field: Option<String>,
+    pub field: Option<Arc<str>>,
+    /// The field as the rule names it, for reports, when the mapping
+    /// renamed it. Field names are shared (interned) across rules.
+    pub rule_field: Option<Arc<str>>,
     pub kind: FieldTestKind,
 }
 
@@ -193,14 +195,18 @@ fn expand(s: &str, ph: &Placeholders) -> Result<Vec<String>, Unsupported> {
 
 fn compile_spec(
     spec: &FieldSpec,
-    fields: &dyn Fn(&str) -> String,
+    fields: &dyn Fn(&str) -> Arc<str>,
     ph: &Placeholders,
 ) -> Result<FieldTest, Unsupported> {
     let has = |m: Modifier| spec.modifiers.contains(&m);
     let field = spec.field.as_deref().map(fields);
+    let rule_field = match (&spec.field, &field) {
+        (Some(r), Some(f)) if **f != **r => Some(Arc::from(r.as_str())),
+        _ => None,
+    };
     let mk = |kind| FieldTest {
         field: field.clone(),
-        rule_field: spec.field.clone(),
+        rule_field: rule_field.clone(),
         kind,
     };
     if has(Modifier::Exists) {
@@ -404,7 +410,7 @@ fn format_num(n: f64) -> String {
 /// Compile a detection with a field renaming function.
 pub fn compile(
     det: &Detection,
-    fields: &dyn Fn(&str) -> String,
+    fields: &dyn Fn(&str) -> Arc<str>,
     ph: &Placeholders,
     filters: &[&Detection],
 ) -> Result<Compiled, Unsupported> {
@@ -697,7 +703,7 @@ impl Compiled {
         let mut push = |t: &FieldTest| {
             let (name, value) = match &t.field {
                 Some(f) => (
-                    t.rule_field.clone().unwrap_or_else(|| f.clone()),
+                    t.rule_field.as_deref().unwrap_or(f).to_string(),
                     e.text(f).unwrap_or("").to_string(),
                 ),
                 None => ("keyword".to_string(), String::new()),
@@ -732,7 +738,7 @@ impl Compiled {
             };
             for t in tests {
                 if let Some(f) = &t.field
-                    && !v.contains(&f.as_str())
+                    && !v.contains(&&**f)
                 {
                     v.push(f);
                 }
@@ -746,7 +752,7 @@ impl Compiled {
 /// one of these (field, lower-case literal) pairs occurs, i.e. the field's
 /// lower-cased value contains the literal. Used to skip most rules with one
 /// multi-pattern scan per field.
-pub type Necessary = Vec<(String, String)>;
+pub type Necessary = Vec<(Arc<str>, String)>;
 
 /// The literal every value matched by a pattern must contain (the longest
 /// literal run), if any is long enough to be selective.

@@ -93,7 +93,7 @@ impl<'a> BucketPlan<'a> {
                 Some(nec) => {
                     for (field, lit) in nec {
                         per_field
-                            .entry(field.as_str())
+                            .entry(&**field)
                             .or_default()
                             .entry(lit.as_str())
                             .or_default()
@@ -232,6 +232,20 @@ impl Engine {
                 }
             }
         }
+        // One shared copy of each field name: thousands of tests name the
+        // same few hundred fields.
+        let names: std::cell::RefCell<rustc_hash::FxHashSet<Arc<str>>> = Default::default();
+        let intern = |f: &str| -> Arc<str> {
+            let mut set = names.borrow_mut();
+            match set.get(f) {
+                Some(a) => a.clone(),
+                None => {
+                    let a: Arc<str> = Arc::from(f);
+                    set.insert(a.clone());
+                    a
+                }
+            }
+        };
         let mut variants = Vec::new();
         let mut skipped = Vec::new();
         let mut unmapped = Vec::new();
@@ -268,7 +282,7 @@ impl Engine {
                     });
                     continue;
                 }
-                match compile::compile(det, &|f: &str| f.to_string(), &opts.placeholders, &fs) {
+                match compile::compile(det, &|f: &str| intern(f), &opts.placeholders, &fs) {
                     Ok(c) => {
                         unmapped.push(variants.len());
                         variants.push(Variant {
@@ -291,13 +305,14 @@ impl Engine {
             let mut compiled_all = Vec::new();
             let mut failed = None;
             for entry in entries {
-                let rename = |f: &str| -> String {
-                    entry
-                        .fields
-                        .iter()
-                        .find(|(k, _)| k == f)
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_else(|| f.to_string())
+                let rename = |f: &str| -> Arc<str> {
+                    intern(
+                        entry
+                            .fields
+                            .iter()
+                            .find(|(k, _)| k == f)
+                            .map_or(f, |(_, v)| v.as_str()),
+                    )
                 };
                 match compile::compile(det, &rename, &opts.placeholders, &fs) {
                     Ok(c) => compiled_all.push((entry, c)),

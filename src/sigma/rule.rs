@@ -199,8 +199,9 @@ pub struct SigmaRule {
     pub related: Vec<Related>,
     pub logsource: LogSource,
     pub detection: Option<Detection>,
-    pub correlation: Option<Correlation>,
-    pub filter: Option<Filter>,
+    /// Boxed: few rules have one, and every rule would pay for the space.
+    pub correlation: Option<Box<Correlation>>,
+    pub filter: Option<Box<Filter>>,
     pub simulation: Vec<Simulation>,
     pub regression_tests_path: Option<String>,
     /// The document's YAML text, as written.
@@ -423,6 +424,7 @@ pub fn from_node(
             correlation = doc
                 .get("correlation")
                 .and_then(|n| parse_correlation(n, &mut c.errors))
+                .map(Box::new)
         }
         RuleKind::Filter => {
             if let Some(f) = doc.get("filter") {
@@ -434,10 +436,10 @@ pub fn from_node(
                     ));
                 }
                 if let Some(d) = parse_detection(f, &mut c.errors, false) {
-                    filter = Some(Filter {
+                    filter = Some(Box::new(Filter {
                         rules,
                         detection: d,
-                    });
+                    }));
                 }
             }
         }

@@ -204,6 +204,11 @@ fn user_notes_hostile_html_and_obsidian_syntax() {
     )
     .unwrap();
     std::fs::write(v.join("Été.md"), "# Été\n").unwrap();
+    std::fs::write(
+        v.join("Quiet.md"),
+        "# Quiet\n\nNo HTML here, only [a link](javascript:alert(3)) and [web](https://example.org/).\n",
+    )
+    .unwrap();
     let site = dir.path().join("s");
     let s = export_to(&v, &site);
     assert_eq!(
@@ -212,6 +217,10 @@ fn user_notes_hostile_html_and_obsidian_syntax() {
     );
     let html = std::fs::read_to_string(site.join("start.html")).unwrap();
     assert!(!html.contains("<script>alert"), "no live script");
+    // A note without raw HTML is still checked for links that run code.
+    let quiet = std::fs::read_to_string(site.join("quiet.html")).unwrap();
+    assert!(!quiet.contains("javascript:"), "{quiet}");
+    assert!(quiet.contains("href=\"https://example.org/\""));
     assert!(!html.contains("onerror"), "no event handler");
     assert!(
         html.contains("href=\"a/same.html\""),

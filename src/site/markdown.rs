@@ -161,12 +161,39 @@ fn link_tags(line: &str, r: &dyn LinkResolver) -> String {
     out
 }
 
-/// Rendered HTML, the link targets met (with their URL when resolved), and
-/// the heading ids.
-pub type Rendered = (String, Vec<(String, Option<String>)>, Vec<String>);
+/// A note body rendered to HTML (not yet sanitised).
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub html: String,
+    /// The link targets met, with their URL when resolved.
+    pub links: Vec<(String, Option<String>)>,
+    /// The heading ids.
+    pub ids: Vec<String>,
+    /// Whether the note holds raw HTML (other than `<br>`) or a link that is
+    /// not a web, mail or relative one: only then can the HTML hold
+    /// something unsafe, and only then must it go through [`sanitize`].
+    /// Everything else is HTML the Markdown renderer wrote and escaped.
+    pub needs_sanitizing: bool,
+}
 
-/// Render one note body to HTML (not yet sanitised). Returns the HTML, the
-/// link targets met (resolved URL or `None`), and the heading ids.
+/// `<br>` in its spellings: the line break the vault's table cells use.
+fn is_line_break(html: &str) -> bool {
+    matches!(
+        html.trim().to_ascii_lowercase().as_str(),
+        "<br>" | "<br/>" | "<br />"
+    )
+}
+
+/// A link destination that cannot run code: relative, in-page, web or mail.
+fn is_plain_link(dest: &str) -> bool {
+    let d = dest.trim_start().to_ascii_lowercase();
+    !d.contains(':')
+        || d.starts_with("http://")
+        || d.starts_with("https://")
+        || d.starts_with("mailto:")
+}
+
+/// Render one note body to HTML (not yet sanitised).
 pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     let pre = preprocess(md, r);
     let mut opts = Options::empty();
@@ -179,6 +206,20 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     let mut ids: Vec<String> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let events: Vec<Event> = Parser::new_ext(&pre, opts).collect();
+    let needs_sanitizing = events.iter().any(|e| match e {
+        Event::Html(h) | Event::InlineHtml(h) => !is_line_break(h),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            ..
+        })
+        | Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            ..
+        }) => !matches!(link_type, LinkType::WikiLink { .. }) && !is_plain_link(dest_url),
+        _ => false,
+    });
     let mut out_events: Vec<Event> = Vec::with_capacity(events.len());
     let mut i = 0;
     let mut unresolved_depth = 0usize;
@@ -337,7 +378,12 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     }
     let mut html_out = String::with_capacity(pre.len() * 3 / 2);
     html::push_html(&mut html_out, out_events.into_iter());
-    (html_out, links, ids)
+    Rendered {
+        html: html_out,
+        links,
+        ids,
+        needs_sanitizing,
+    }
 }
 
 /// Turn foldable callouts (`> [!type]-` folded, `> [!type]+` open) into
@@ -449,7 +495,7 @@ mod tests {
     }
 
     fn html(md: &str) -> String {
-        sanitize(&fold_callouts(&render(md, &R).0))
+        sanitize(&fold_callouts(&render(md, &R).html))
     }
 
     #[test]
@@ -478,7 +524,8 @@ mod tests {
 
     #[test]
     fn headings_get_unique_ids() {
-        let (h, _, ids) = render("## Detection: Rules!\n\n## Detection: Rules!\n", &R);
+        let Rendered { html: h, ids, .. } =
+            render("## Detection: Rules!\n\n## Detection: Rules!\n", &R);
         assert_eq!(ids, vec!["detection-rules", "detection-rules-1"]);
         assert!(h.contains("id=\"detection-rules-1\""));
     }
@@ -520,5 +567,24 @@ mod tests {
         let h = html("a[^1]\n\n[^1]: note\n\n- [x] done\n");
         assert!(h.contains("footnote"), "{h}");
         assert!(h.contains("checkbox"), "{h}");
+    }
+
+    #[test]
+    fn only_raw_html_or_odd_links_need_the_sanitiser() {
+        let needs = |md: &str| render(md, &R).needs_sanitizing;
+        assert!(!needs(
+            "**plain** text, [web](https://example.org), [[T1059.006 Python]], <https://x.org>\n\n| a<br>b | c<BR /> |\n| --- | --- |\n| 1 | 2 |\n\n```yaml\na: <script>\n```\n"
+        ));
+        for md in [
+            "<script>alert(1)</script>",
+            "a <img src=x onerror=alert(1)> b",
+            "<br onmouseover=alert(1)>",
+            "[x](javascript:alert(1))",
+            "[x]( JavaScript:alert(1))",
+            "![i](data:image/svg+xml;base64,PHN2Zz4=)",
+            "<!-- comment -->",
+        ] {
+            assert!(needs(md), "{md}");
+        }
     }
 }

@@ -332,7 +332,12 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
                 Some(rest) => rest.split_once('\n').map(|x| x.1).unwrap_or("").to_string(),
                 None => s.body.clone(),
             };
-            let (html, links, _) = markdown::render(&body, &r);
+            let markdown::Rendered {
+                html,
+                links,
+                needs_sanitizing,
+                ..
+            } = markdown::render(&body, &r);
             let mut out_links = Vec::new();
             let mut unresolved = Vec::new();
             for (target, url) in links {
@@ -392,7 +397,11 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
                     .unwrap_or_default();
             tags.extend(r.tags.into_inner().unwrap_or_else(|p| p.into_inner()));
             Rendered {
-                html: markdown::sanitize(&markdown::fold_callouts(&html)),
+                html: if needs_sanitizing {
+                    markdown::sanitize(&markdown::fold_callouts(&html))
+                } else {
+                    markdown::fold_callouts(&html)
+                },
                 out_links,
                 unresolved,
                 tags,

@@ -49,6 +49,32 @@ fn benches(c: &mut Criterion) {
             },
         )
     });
+    // The static site of the Enterprise vault (built once), into a fresh
+    // folder each time.
+    let vault = tempfile::tempdir().unwrap();
+    build(
+        &BuildConfig {
+            out: vault.path().join("vault"),
+            ..cfg.clone()
+        },
+        &Diagnostics::new(),
+    )
+    .unwrap();
+    g.bench_function("export_enterprise_site", |b| {
+        b.iter_with_setup(
+            || tempfile::tempdir().unwrap(),
+            |dir| {
+                let ecfg = attack_vault::site::ExportConfig {
+                    vault: vault.path().join("vault"),
+                    out: dir.path().join("site"),
+                    base_url: None,
+                    templates: None,
+                };
+                attack_vault::site::export(&ecfg, &Diagnostics::new()).unwrap();
+                dir
+            },
+        )
+    });
     let trees = [
         "rules",
         "rules-emerging-threats",

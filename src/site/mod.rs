@@ -460,7 +460,9 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         s.body = String::new();
         s.fm = serde_json::Map::new();
     }
-    let writer = VaultWriter::open(&cfg.out, WriteOptions::default(), diags)?;
+    // Pages are written in one burst at the end unless the site grows past
+    // the batch size (see VaultWriter::batched).
+    let writer = VaultWriter::open(&cfg.out, WriteOptions::default(), diags)?.batched(256 << 20);
     let written = write_site(
         &writer,
         &tera,

@@ -125,6 +125,8 @@ fn search_and_follow_the_first_result() {
     })
     .expect("Chromium starts");
     let tab = browser.new_tab().unwrap();
+    // Generous waits: CI machines can be slow and busy.
+    tab.set_default_timeout(Duration::from_secs(30));
     let errors: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     tab.enable_log().unwrap();
     tab.enable_runtime().unwrap();
@@ -172,7 +174,12 @@ fn search_and_follow_the_first_result() {
     }
     first.click().unwrap();
     tab.wait_until_navigated().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..300 {
+        if tab.get_url().ends_with("/techniques/t1059.006-python.html") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert!(
         tab.get_url().ends_with("/techniques/t1059.006-python.html"),
         "{}",
@@ -208,7 +215,7 @@ fn search_and_follow_the_first_result() {
     tab.wait_for_element("#q").unwrap().click().unwrap();
     tab.type_str("portable execut").unwrap();
     let mut found = String::new();
-    for _ in 0..50 {
+    for _ in 0..300 {
         if let Ok(a) = tab.find_element("#results li a") {
             found = a.get_attribute_value("href").unwrap().unwrap_or_default();
             if found.ends_with("techniques/t1059.006-python.html") {

@@ -445,9 +445,10 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             })
         })
         .collect();
-    let postings = search::invert(sources.len(), |i| sources[i].body.as_str());
+    let shard_scripts =
+        search::shard_scripts(search::invert(sources.len(), |i| sources[i].body.as_str()));
     // The shards that exist, so that the page never asks for a missing one.
-    let shards: String = search::shard_names(&postings);
+    let shards: String = shard_scripts.iter().map(|(c, _)| *c).collect();
     let index_script = format!(
         "window.SEARCH_INDEX={};\nwindow.SEARCH_SHARDS={};\n",
         serde_json::to_string(&index).unwrap_or_else(|_| "[]".into()),
@@ -470,7 +471,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         &mut rendered,
         &backlinks,
         &tag_pages,
-        postings,
+        shard_scripts,
         index_script,
         css,
         cfg.base_url.as_deref(),
@@ -546,8 +547,8 @@ impl PageContext {
     }
 }
 
-/// Pass 2: every page, tag page and asset, each written as soon as it is
-/// built so that the site is never held in memory whole.
+/// Pass 2: every page, tag page and asset, handed to the writer as soon as
+/// it is built (each page's HTML is freed as its page is rendered).
 #[allow(clippy::too_many_arguments)]
 fn write_site(
     writer: &VaultWriter,
@@ -556,7 +557,7 @@ fn write_site(
     rendered: &mut [Rendered],
     backlinks: &[BTreeSet<usize>],
     tag_pages: &TagPages,
-    postings: search::Postings,
+    shard_scripts: Vec<(char, String)>,
     index_script: String,
     css: String,
     base_url: Option<&str>,
@@ -657,7 +658,7 @@ fn write_site(
         ),
     )?;
     put("search-index.js".into(), index_script)?;
-    search::shard_scripts(postings)
+    shard_scripts
         .into_par_iter()
         .try_for_each(|(c, js)| put(format!("search/{c}.js"), js))?;
     put("search.js".into(), SEARCH_JS.to_string())?;

@@ -96,12 +96,6 @@ pub fn shard_of(word: &str) -> char {
     }
 }
 
-/// The shards of an index, as one string of their characters (sorted).
-pub fn shard_names(postings: &Postings) -> String {
-    let set: std::collections::BTreeSet<char> = postings.keys().map(|w| shard_of(w)).collect();
-    set.into_iter().collect()
-}
-
 /// One script per shard: `searchShard("a", {"word": [page deltas], ...});`
 /// Page numbers are stored as gaps from the previous one, which keeps the
 /// numbers short; words are sorted so that output is deterministic.
@@ -168,7 +162,6 @@ mod tests {
         assert_eq!(p["python"], vec![0, 2]);
         assert_eq!(p["über"], vec![3]);
         assert!(!p.contains_key("Python"));
-        assert_eq!(shard_names(&p), "_ahnpr");
         let shards = shard_scripts(p);
         let keys: Vec<char> = shards.iter().map(|s| s.0).collect();
         assert_eq!(keys, vec!['_', 'a', 'h', 'n', 'p', 'r']);

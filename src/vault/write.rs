@@ -198,6 +198,17 @@ impl<'a> VaultWriter<'a> {
             _ => {}
         }
         let p = self.staging.join(&rel);
+        if self.batch_bytes == 0 {
+            // Unbatched: straight to the staging folder, no copy.
+            if let Some(dir) = p.parent() {
+                self.staging_dir(dir)?;
+            }
+            fs::write(&p, content).map_err(|e| io_error("cannot write", &p, e))?;
+            let mut st = self.state();
+            st.changed.push(rel);
+            st.generated.insert(path.to_string());
+            return Ok(());
+        }
         let batch = {
             let mut st = self.state();
             st.changed.push(rel);
@@ -223,16 +234,21 @@ impl<'a> VaultWriter<'a> {
         dirs.sort();
         dirs.dedup();
         for dir in dirs {
-            let known = self.state().dirs.contains(dir);
-            if !known {
-                fs::create_dir_all(dir)
-                    .map_err(|e| io_error("cannot create staging folder", dir, e))?;
-                self.state().dirs.insert(dir.to_path_buf());
-            }
+            self.staging_dir(dir)?;
         }
         batch
             .par_iter()
             .try_for_each(|(p, c)| fs::write(p, c).map_err(|e| io_error("cannot write", p, e)))
+    }
+
+    /// Creates a folder of the staging area once.
+    fn staging_dir(&self, dir: &Path) -> Result<(), Diagnostic> {
+        if self.state().dirs.contains(dir) {
+            return Ok(());
+        }
+        fs::create_dir_all(dir).map_err(|e| io_error("cannot create staging folder", dir, e))?;
+        self.state().dirs.insert(dir.to_path_buf());
+        Ok(())
     }
 
     /// Give up: remove what was staged; the output folder is untouched.

@@ -154,6 +154,7 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
     // memory their detection trees free is then reused by the compiled
     // rules instead of growing the main thread's heap (about 9 MB less).
     let engine = rayon::join(|| Engine::new(keep, &mapping, &opts), || ()).0;
+    engine.report_filters(diags);
     Ok((engine, loaded))
 }
 

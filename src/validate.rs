@@ -72,6 +72,7 @@ pub fn run(
 ) -> Validation {
     let start = Instant::now();
     let engine = Engine::new(rules.to_vec(), mapping, &EngineOptions::default());
+    engine.report_filters(diags);
     let mut files = crate::events::event_files(paths, diags);
     let first_embedded = files.len();
     files.extend(embedded.iter().map(|(n, _)| PathBuf::from(n)));

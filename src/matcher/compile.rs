@@ -532,7 +532,9 @@ pub fn compile(
     } else {
         CCond::Or(parts)
     };
-    // Filters (meta filter rules) exclude their matches: rule AND NOT filter.
+    // Filters, as pySigma applies them: `(rule) and (filter)`. A filter
+    // written `condition: not selection` thus drops the matches where its
+    // selection holds. Its search names live in their own range.
     for (fi, f) in filters.iter().enumerate() {
         let start = names.len();
         push_searches(f, &format!("filter{fi}\u{1f}"), &mut names, &mut searches)?;
@@ -547,7 +549,7 @@ pub fn compile(
         } else {
             CCond::Or(fc)
         };
-        condition = CCond::And(vec![condition, CCond::Not(Box::new(fc))]);
+        condition = CCond::And(vec![condition, fc]);
     }
     Ok(Compiled {
         names,

@@ -194,13 +194,98 @@ pub struct Engine {
     unmapped: Bucket,
     pub skipped: Vec<Skipped>,
     pub correlations: Vec<usize>,
+    /// Filter references that name no loaded rule, or rules outside the
+    /// filter's logsource.
+    pub filter_notes: Vec<FilterNote>,
 }
 
-fn rule_refs(r: &SigmaRule) -> Vec<&str> {
-    [r.id.as_deref(), r.name.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect()
+/// Something to tell about a filter rule that does not apply where it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterNote {
+    /// The filter (rule index) names a rule that is not loaded.
+    NoSuchRule { filter: usize, reference: String },
+    /// The named rule's logsource lies outside the filter's: not applied.
+    OutsideLogsource { filter: usize, rule: usize },
+}
+
+/// The filter rules of a rule set, and which of their references matched.
+struct FilterSet<'a> {
+    /// (filter rule index, its logsource, its section).
+    filters: Vec<(
+        usize,
+        &'a crate::sigma::rule::LogSource,
+        &'a crate::sigma::rule::Filter,
+    )>,
+    used: std::cell::RefCell<std::collections::HashSet<(usize, String)>>,
+    outside: std::cell::RefCell<Vec<FilterNote>>,
+}
+
+impl<'a> FilterSet<'a> {
+    fn new(rules: &'a [SigmaRule]) -> Self {
+        let filters = rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.filter.as_deref().map(|f| (i, &r.logsource, f)))
+            .collect();
+        FilterSet {
+            filters,
+            used: Default::default(),
+            outside: Default::default(),
+        }
+    }
+
+    /// The filter detections that apply to a detection rule: those naming it
+    /// (by id or name) or targeting any rule, whose logsource contains the
+    /// rule's.
+    fn for_rule(&self, i: usize, r: &SigmaRule) -> Vec<&'a crate::sigma::rule::Detection> {
+        use crate::sigma::rule::FilterTargets;
+        let mut out = Vec::new();
+        for &(fi, ls, f) in &self.filters {
+            let named = match &f.rules {
+                FilterTargets::Any => None,
+                FilterTargets::Named(names) => {
+                    let hit = names.iter().find(|n| {
+                        r.id.as_deref() == Some(n.as_str()) || r.name.as_deref() == Some(n.as_str())
+                    });
+                    match hit {
+                        Some(n) => Some(n),
+                        None => continue,
+                    }
+                }
+            };
+            if let Some(n) = named {
+                self.used.borrow_mut().insert((fi, n.clone()));
+            }
+            if r.logsource.within(ls) {
+                out.push(&f.detection);
+            } else if named.is_some() {
+                self.outside
+                    .borrow_mut()
+                    .push(FilterNote::OutsideLogsource {
+                        filter: fi,
+                        rule: i,
+                    });
+            }
+        }
+        out
+    }
+
+    fn notes(self) -> Vec<FilterNote> {
+        let used = self.used.into_inner();
+        let mut out = Vec::new();
+        for (fi, _, f) in &self.filters {
+            for n in f.rules.names() {
+                if !used.contains(&(*fi, n.clone())) {
+                    out.push(FilterNote::NoSuchRule {
+                        filter: *fi,
+                        reference: n.clone(),
+                    });
+                }
+            }
+        }
+        out.extend(self.outside.into_inner());
+        out
+    }
 }
 
 impl Engine {
@@ -216,22 +301,12 @@ impl Engine {
             unmapped: Bucket::default(),
             skipped: Vec::new(),
             correlations: Vec::new(),
+            filter_notes: Vec::new(),
         };
         let mut by_channel_id: HashMap<(String, String), Vec<usize>> = HashMap::new();
         let mut by_channel: HashMap<String, Vec<usize>> = HashMap::new();
         let mut generic: Vec<usize> = Vec::new();
-        // Filter rules apply to the rules they name.
-        let mut filters: HashMap<&str, Vec<&crate::sigma::rule::Detection>> = HashMap::new();
-        for r in &e.rules {
-            if let Some(f) = &r.filter {
-                for target in &f.rules {
-                    filters
-                        .entry(target.as_str())
-                        .or_default()
-                        .push(&f.detection);
-                }
-            }
-        }
+        let filters = FilterSet::new(&e.rules);
         // One shared copy of each field name: thousands of tests name the
         // same few hundred fields.
         let names: std::cell::RefCell<rustc_hash::FxHashSet<Arc<str>>> = Default::default();
@@ -259,12 +334,7 @@ impl Engine {
                 RuleKind::Detection => {}
             }
             let Some(det) = &r.detection else { continue };
-            let fs: Vec<&crate::sigma::rule::Detection> = rule_refs(r)
-                .iter()
-                .filter_map(|k| filters.get(k))
-                .flatten()
-                .copied()
-                .collect();
+            let fs = filters.for_rule(i, r);
             let entries = mapping.entries_for(&r.logsource);
             if entries.is_empty() {
                 let product = r.logsource.product.as_deref().unwrap_or("");
@@ -376,7 +446,7 @@ impl Engine {
                 });
             }
         }
-        drop(filters);
+        e.filter_notes = filters.notes();
         // Compiled: the detection trees are no longer needed, and freeing
         // them before the automata are built lowers the peak.
         for r in &mut e.rules {
@@ -426,6 +496,31 @@ impl Engine {
         e.variants = variants;
         e.skipped = skipped;
         e
+    }
+
+    /// Report the filter notes as warnings, each at the filter's file.
+    pub fn report_filters(&self, diags: &Diagnostics) {
+        for n in &self.filter_notes {
+            let (fi, msg) = match n {
+                FilterNote::NoSuchRule { filter, reference } => (
+                    *filter,
+                    format!("filter names `{reference}`, which is no loaded rule's id or name"),
+                ),
+                FilterNote::OutsideLogsource { filter, rule } => (
+                    *filter,
+                    format!(
+                        "filter not applied to `{}`: that rule's logsource lies outside the filter's",
+                        self.rules[*rule].title
+                    ),
+                ),
+            };
+            let f = &self.rules[fi];
+            diags.push(
+                crate::diag::Diagnostic::warning("filter", msg)
+                    .in_file(&f.path)
+                    .at(Some(f.line), None),
+            );
+        }
     }
 
     /// For every rule: whether any scanned event was of a kind the rule reads

@@ -385,25 +385,138 @@ fn mapping_selects_events_and_renames_fields() {
     assert_eq!((m(sysmon), m(security), m(other)), (1, 1, 0));
 }
 
+const RAR_RULE: &str = "title: Data Compressed - rar.exe\nid: 6f3e2987-db24-4c78-a860-b4f4095a7095\nname: rar_compress\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    Image|endswith: rar.exe\n  condition: selection\n";
+
+/// A filter document (after `---`) with the given logsource, targets and
+/// detection body.
+fn with_filter(logsource: &str, rules: &str, body: &str) -> String {
+    format!("{RAR_RULE}---\ntitle: f\nlogsource:\n{logsource}filter:\n  rules: {rules}\n{body}")
+}
+
+fn rar_hits(e: &Engine, user: &str) -> usize {
+    e.match_event(&Event::from_pairs(&[
+        ("Image", "x\\rar.exe"),
+        ("User", user),
+    ]))
+    .len()
+}
+
+const WINDOWS_PC: &str = "  category: process_creation\n  product: windows\n";
+
 #[test]
-fn filters_exclude_matches() {
-    let yaml = "title: r\nid: 6f3e2987-db24-4c78-a860-b4f4095a7095\nlogsource:\n  product: test\ndetection:\n  selection:\n    Image|endswith: rar.exe\n  condition: selection\n---\ntitle: f\nlogsource:\n  product: test\nfilter:\n  rules:\n    - 6f3e2987-db24-4c78-a860-b4f4095a7095\n  selection:\n    User|startswith: 'adm_'\n  condition: selection\n";
-    let e = engine(yaml);
+fn filter_not_selection_suppresses_where_selection_holds() {
+    // pySigma: the rule's condition becomes `(selection) and (not selection)`
+    // with the filter's names kept apart from the rule's.
+    let e = engine(&with_filter(
+        WINDOWS_PC,
+        "[6f3e2987-db24-4c78-a860-b4f4095a7095]",
+        "  selection:\n    User|startswith: 'adm_'\n  condition: not selection\n",
+    ));
     assert_eq!(
-        e.match_event(&Event::from_pairs(&[
-            ("Image", "x\\rar.exe"),
-            ("User", "bob")
-        ]))
-        .len(),
-        1
+        rar_hits(&e, "bob"),
+        1,
+        "kept: the filter's selection does not hold"
     );
     assert_eq!(
-        e.match_event(&Event::from_pairs(&[
-            ("Image", "x\\rar.exe"),
-            ("User", "adm_bob")
-        ]))
-        .len(),
-        0
+        rar_hits(&e, "adm_bob"),
+        0,
+        "dropped: the filter's selection holds"
+    );
+    assert!(e.filter_notes.is_empty(), "{:?}", e.filter_notes);
+}
+
+#[test]
+fn filter_condition_is_and_ed_as_written() {
+    // Written without `not`, the filter keeps only the matches it selects.
+    let e = engine(&with_filter(
+        WINDOWS_PC,
+        "[6f3e2987-db24-4c78-a860-b4f4095a7095]",
+        "  selection:\n    User|startswith: 'adm_'\n  condition: selection\n",
+    ));
+    assert_eq!(rar_hits(&e, "bob"), 0);
+    assert_eq!(rar_hits(&e, "adm_bob"), 1);
+}
+
+#[test]
+fn filter_names_are_apart_from_the_rules() {
+    // The filter's `selection` is not the rule's `selection`, and the rule's
+    // `1 of them` does not take in the filter's searches.
+    let yaml = RAR_RULE.replace("condition: selection", "condition: 1 of them")
+        + "---\ntitle: f\nlogsource:\n  product: windows\nfilter:\n  rules: rar_compress\n  selection:\n    User: adm_x\n  condition: not selection\n";
+    let e = engine(&yaml);
+    assert_eq!(rar_hits(&e, "bob"), 1);
+    assert_eq!(rar_hits(&e, "adm_x"), 0);
+    assert_eq!(
+        e.match_event(&Event::from_pairs(&[("Image", "x.exe"), ("User", "bob")]))
+            .len(),
+        0,
+        "the filter's searches do not count as the rule's"
+    );
+}
+
+#[test]
+fn filter_names_its_rule_by_name_or_any() {
+    for rules in ["rar_compress", "[rar_compress]", "any", "all", "[]"] {
+        let e = engine(&with_filter(
+            WINDOWS_PC,
+            rules,
+            "  selection:\n    User: adm_x\n  condition: not selection\n",
+        ));
+        assert_eq!(rar_hits(&e, "adm_x"), 0, "rules: {rules}");
+        assert_eq!(rar_hits(&e, "bob"), 1, "rules: {rules}");
+    }
+}
+
+#[test]
+fn filter_applies_only_within_its_logsource() {
+    for (logsource, applies) in [
+        ("  product: linux\n", false),
+        ("  category: file_event\n  product: windows\n", false),
+        ("  product: windows\n", true),
+        ("  category: process_creation\n", true),
+        (WINDOWS_PC, true),
+    ] {
+        for rules in ["any", "rar_compress"] {
+            let e = engine(&with_filter(
+                logsource,
+                rules,
+                "  selection:\n    User: adm_x\n  condition: not selection\n",
+            ));
+            assert_eq!(
+                rar_hits(&e, "adm_x"),
+                usize::from(!applies),
+                "{logsource:?} {rules}"
+            );
+            let outside = e
+                .filter_notes
+                .iter()
+                .any(|n| matches!(n, FilterNote::OutsideLogsource { .. }));
+            assert_eq!(outside, !applies && rules != "any", "{logsource:?} {rules}");
+        }
+    }
+}
+
+#[test]
+fn filter_naming_no_loaded_rule_is_reported() {
+    let e = engine(&with_filter(
+        WINDOWS_PC,
+        "[rar_compress, no-such-rule]",
+        "  selection:\n    User: adm_x\n  condition: not selection\n",
+    ));
+    assert_eq!(
+        e.filter_notes,
+        vec![FilterNote::NoSuchRule {
+            filter: 1,
+            reference: "no-such-rule".into()
+        }]
+    );
+    let ds = Diagnostics::new();
+    e.report_filters(&ds);
+    let d = ds.sorted();
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        d[0].to_string(),
+        "warning[filter]: t.yml:12: filter names `no-such-rule`, which is no loaded rule's id or name"
     );
 }
 

@@ -96,10 +96,15 @@ fn lex(s: &str) -> Result<Vec<(Tok, usize)>, CondError> {
     Ok(out)
 }
 
+/// How deep `not`s and brackets may nest. The parser, the compiler and the
+/// matcher recurse on this depth; real rules use fewer than ten levels.
+pub const MAX_DEPTH: usize = 64;
+
 struct Parser<'a> {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     len: usize,
+    depth: usize,
     _src: &'a str,
 }
 
@@ -143,18 +148,33 @@ impl Parser<'_> {
             Cond::And(v)
         })
     }
+    /// Enter one level of nesting, or fail at the current token.
+    fn deeper(&mut self) -> Result<(), CondError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.err(format!(
+                "condition nested deeper than {MAX_DEPTH} levels of `not` and brackets"
+            )));
+        }
+        Ok(())
+    }
     fn not(&mut self) -> Result<Cond, CondError> {
         if self.keyword("not") {
+            self.deeper()?;
             self.pos += 1;
-            return Ok(Cond::Not(Box::new(self.not()?)));
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Cond::Not(Box::new(inner)));
         }
         self.atom()
     }
     fn atom(&mut self) -> Result<Cond, CondError> {
         match self.peek().cloned() {
             Some(Tok::LParen) => {
+                self.deeper()?;
                 self.pos += 1;
                 let inner = self.or()?;
+                self.depth -= 1;
                 if self.peek() != Some(&Tok::RParen) {
                     return Err(self.err("expected `)`"));
                 }
@@ -208,6 +228,7 @@ pub fn parse(s: &str) -> Result<Cond, CondError> {
         toks,
         pos: 0,
         len: s.len(),
+        depth: 0,
         _src: s,
     };
     if p.toks.is_empty() {
@@ -226,15 +247,28 @@ pub fn parse(s: &str) -> Result<Cond, CondError> {
 }
 
 /// Whether `name` matches a search-identifier pattern with `*` wildcards.
+/// Linear backtracking over the last star only, so a pattern of many stars
+/// cannot take exponential time.
 pub fn pattern_matches(pattern: &str, name: &str) -> bool {
-    fn go(p: &[u8], n: &[u8]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some((b'*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
-            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+    let (p, n) = (pattern.as_bytes(), name.as_bytes());
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == n[ni] {
+            pi += 1;
+            ni += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
         }
     }
-    go(pattern.as_bytes(), name.as_bytes())
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 impl Cond {
@@ -301,6 +335,32 @@ mod tests {
         assert!(parse("2 of them").is_err());
         assert!(parse("").is_err());
         assert!(parse("a $ b").is_err());
+    }
+
+    #[test]
+    fn nesting_is_limited_not_a_stack_overflow() {
+        let deep = "not ".repeat(20_000) + "a";
+        let e = parse(&deep).unwrap_err();
+        assert_eq!(
+            e.message,
+            "condition nested deeper than 64 levels of `not` and brackets"
+        );
+        assert_eq!(e.position, 4 * MAX_DEPTH);
+        let deep = "(".repeat(20_000) + "a" + &")".repeat(20_000);
+        let e = parse(&deep).unwrap_err();
+        assert_eq!(e.position, MAX_DEPTH);
+        let ok = "(".repeat(MAX_DEPTH) + "a" + &")".repeat(MAX_DEPTH);
+        assert_eq!(parse(&ok).unwrap(), id("a"));
+    }
+
+    #[test]
+    fn many_stars_take_linear_time() {
+        let p = "*a".repeat(40) + "b";
+        assert!(!pattern_matches(&p, &"a".repeat(200)));
+        assert!(pattern_matches("*a*b", "xxaxxb"));
+        assert!(pattern_matches("a*", "a"));
+        assert!(!pattern_matches("a*c", "abcd"));
+        assert!(pattern_matches("**", ""));
     }
 
     #[test]

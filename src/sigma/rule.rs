@@ -115,6 +115,21 @@ pub struct LogSource {
     pub definition: Option<String>,
 }
 
+impl LogSource {
+    /// Whether this logsource lies within `outer`: every field `outer` sets
+    /// is set here to the same value (pySigma's `SigmaLogSource.__contains__`).
+    pub fn within(&self, outer: &LogSource) -> bool {
+        let same = |o: &Option<String>, s: &Option<String>| match (o, s) {
+            (None, _) => true,
+            (Some(o), Some(s)) => o.eq_ignore_ascii_case(s),
+            (Some(_), None) => false,
+        };
+        same(&outer.category, &self.category)
+            && same(&outer.product, &self.product)
+            && same(&outer.service, &self.service)
+    }
+}
+
 /// An entry of `related`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Related {
@@ -154,10 +169,31 @@ pub struct Correlation {
     pub generate: bool,
 }
 
-/// The `filter` section of a filter rule.
+/// The rules a filter applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterTargets {
+    /// `rules: any` (or `all`, or an empty list): every rule whose logsource
+    /// lies within the filter's.
+    Any,
+    /// Rules named by `id` or `name`.
+    Named(Vec<String>),
+}
+
+impl FilterTargets {
+    /// The rule references, empty for [`FilterTargets::Any`].
+    pub fn names(&self) -> &[String] {
+        match self {
+            FilterTargets::Any => &[],
+            FilterTargets::Named(v) => v,
+        }
+    }
+}
+
+/// The `filter` section of a filter rule. Applied as pySigma applies it: the
+/// condition of each rule it targets becomes `(rule) and (filter)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filter {
-    pub rules: Vec<String>,
+    pub rules: FilterTargets,
     pub detection: Detection,
 }
 
@@ -428,13 +464,7 @@ pub fn from_node(
         }
         RuleKind::Filter => {
             if let Some(f) = doc.get("filter") {
-                let rules = c.string_list(f, "rules");
-                if rules.is_empty() {
-                    c.errors.push(err(
-                        f,
-                        "a filter needs `rules`: the ids or names of the rules it applies to",
-                    ));
-                }
+                let rules = filter_targets(&mut c, f);
                 if let Some(d) = parse_detection(f, &mut c.errors, false) {
                     filter = Some(Box::new(Filter {
                         rules,
@@ -626,6 +656,28 @@ fn parse_fields(map: &[(Node, Node)], errors: &mut Vec<RuleError>) -> Vec<FieldS
         .collect()
 }
 
+/// `filter.rules`: `any`/`all`, one reference, or a list (empty = any).
+fn filter_targets(c: &mut Ctx, f: &Node) -> FilterTargets {
+    let Some(n) = f.get("rules") else {
+        c.errors.push(err(
+            f,
+            "a filter needs `rules`: the ids or names of the rules it applies to, or `any`",
+        ));
+        return FilterTargets::Named(Vec::new());
+    };
+    if let Some(s) = n.as_scalar_text()
+        && (s.eq_ignore_ascii_case("any") || s.eq_ignore_ascii_case("all"))
+    {
+        return FilterTargets::Any;
+    }
+    let names = c.string_list(f, "rules");
+    if names.is_empty() {
+        FilterTargets::Any
+    } else {
+        FilterTargets::Named(names)
+    }
+}
+
 /// Parse a `detection` map (or a filter body, whose `rules` key is skipped).
 fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) -> Option<Detection> {
     let Yaml::Map(entries) = &d.value else {
@@ -720,7 +772,7 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
                 conditions.push(c);
             }
             Err(e) => errors.push(RuleError {
-                message: format!("malformed condition `{text}`: {e}"),
+                message: format!("malformed condition `{}`: {e}", excerpt(text)),
                 line: cn.line,
                 // Exact for a plain scalar condition; a quoted one is off by the quote.
                 column: cn.column + e.position,
@@ -735,6 +787,15 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
         condition_text,
         conditions,
     })
+}
+
+/// A condition as quoted in a message: whole when short, else its start.
+fn excerpt(text: &str) -> String {
+    const MAX: usize = 60;
+    match text.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
 }
 
 /// Parse a time span such as `5m`, `1h`, `30s`, `2d`, `1w`, `1M`, `1y` to seconds.
@@ -928,7 +989,10 @@ mod tests {
         assert!(e[0].message.contains("timespan"));
         let f = parse("title: F\nlogsource:\n  product: windows\nfilter:\n  rules: [abc]\n  selection:\n    User|startswith: adm_\n  condition: selection\n").unwrap();
         assert_eq!(f.kind, RuleKind::Filter);
-        assert_eq!(f.filter.unwrap().rules, vec!["abc"]);
+        assert_eq!(
+            f.filter.unwrap().rules,
+            FilterTargets::Named(vec!["abc".into()])
+        );
     }
 
     impl Correlation {

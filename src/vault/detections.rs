@@ -326,7 +326,7 @@ impl<'m> Detections<'m> {
             .correlation
             .as_ref()
             .map(|c| c.rules.clone())
-            .or_else(|| r.filter.as_ref().map(|f| f.rules.clone()))
+            .or_else(|| r.filter.as_ref().map(|f| f.rules.names().to_vec()))
             .unwrap_or_default()
             .iter()
             .map(|x| json!({"ref": x, "link": self.rule_by_ref.get(x).map(|&j| self.rule_link(j))}))

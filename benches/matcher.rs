@@ -51,7 +51,7 @@ fn benches(c: &mut Criterion) {
             let d = Diagnostics::new();
             let mut n = 0u64;
             for f in &files {
-                attack_vault::events::read_file(f, &d, &mut |_| n += 1);
+                attack_vault::events::read_file(f, None, &d, &mut |_| n += 1);
             }
             n
         })

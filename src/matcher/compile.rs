@@ -567,8 +567,8 @@ fn num_cmp(c: Cmp, a: f64, b: f64) -> bool {
     }
 }
 
-fn time_part(v: &FieldValue, part: TimePart) -> Option<f64> {
-    let p = super::time::parse(&v.text)?;
+fn time_part(v: &FieldValue<'_>, part: TimePart) -> Option<f64> {
+    let p = super::time::parse(v.text)?;
     Some(match part {
         TimePart::Minute => p.minute as f64,
         TimePart::Hour => p.hour as f64,
@@ -580,13 +580,13 @@ fn time_part(v: &FieldValue, part: TimePart) -> Option<f64> {
 }
 
 impl ValueTest {
-    fn matches(&self, v: &FieldValue, event: &Event) -> bool {
+    fn matches(&self, v: &FieldValue<'_>, event: &Event) -> bool {
         match self {
             ValueTest::Str { pattern, cased } => {
                 if v.is_null {
                     return false;
                 }
-                pattern.matches(if *cased { &v.text } else { v.lower() })
+                pattern.matches(if *cased { v.text } else { v.lower() })
             }
             ValueTest::Regex(re) => !v.is_null && re.is_match(v.text.as_bytes()),
             ValueTest::Cidr(net) => v
@@ -602,7 +602,7 @@ impl ValueTest {
             } => event.get(field).is_some_and(|others| {
                 others.iter().any(|o| {
                     let (a, b) = if *cased {
-                        (v.text.as_str(), o.text.as_str())
+                        (v.text, o.text)
                     } else {
                         (v.lower(), o.lower())
                     };
@@ -615,8 +615,8 @@ impl ValueTest {
                 })
             }),
             ValueTest::Time(part, inner) => time_part(v, *part).is_some_and(|n| {
-                let fv = FieldValue::new(format_num(n), Some(n), false);
-                inner.matches(&fv, event)
+                let text = format_num(n);
+                inner.matches(&FieldValue::new(&text, &text, Some(n), false), event)
             }),
         }
     }
@@ -635,10 +635,10 @@ impl FieldTest {
             FieldTestKind::Values { tests, all, neq } => {
                 let test_one = |t: &ValueTest| -> bool {
                     match values {
-                        Some(Some(vs)) => vs.iter().any(|v| t.matches(v, e)),
+                        Some(Some(vs)) => vs.iter().any(|v| t.matches(&v, e)),
                         Some(None) => false,
                         // Keywords: any value of any field.
-                        None => e.fields.values().flatten().any(|v| t.matches(v, e)),
+                        None => e.all_values().any(|v| t.matches(&v, e)),
                     }
                 };
                 if matches!(values, Some(None)) {
@@ -731,6 +731,36 @@ impl Compiled {
     }
 
     /// Every event field the detection reads.
+    /// Add every event field the detection reads (fieldref targets
+    /// included) to `out`; `false` when it has a keyword search, which
+    /// reads every field.
+    pub fn read_fields<'a>(&'a self, out: &mut Vec<&'a str>) -> bool {
+        fn value_fields<'a>(t: &'a ValueTest, out: &mut Vec<&'a str>) {
+            match t {
+                ValueTest::FieldRef { field, .. } => out.push(field),
+                ValueTest::Time(_, inner) => value_fields(inner, out),
+                _ => {}
+            }
+        }
+        let mut all = true;
+        for s in &self.searches {
+            let tests: Vec<&FieldTest> = match s {
+                CSearch::All(t) => t.iter().collect(),
+                CSearch::Any(g) => g.iter().flatten().collect(),
+            };
+            for t in tests {
+                match &t.field {
+                    Some(f) => out.push(f),
+                    None => all = false,
+                }
+                if let FieldTestKind::Values { tests, .. } = &t.kind {
+                    tests.iter().for_each(|v| value_fields(v, out));
+                }
+            }
+        }
+        all
+    }
+
     pub fn fields(&self) -> Vec<&str> {
         let mut v: Vec<&str> = Vec::new();
         for s in &self.searches {

@@ -164,7 +164,7 @@ impl Bucket {
         out.extend(&self.always);
         for (field, ac, owners) in &self.prefilter {
             if let Some(values) = e.get(field) {
-                for v in values {
+                for v in values.iter() {
                     for m in ac.find_overlapping_iter(v.lower()) {
                         out.extend(&owners[m.pattern().as_usize()]);
                     }
@@ -523,6 +523,32 @@ impl Engine {
         }
     }
 
+    /// The event fields the compiled rules (and correlations) read, for
+    /// readers to keep only those; `None` when a keyword search reads
+    /// every field.
+    pub fn wanted(&self) -> Option<events::Wanted> {
+        let mut names: Vec<&str> = Vec::new();
+        for v in &self.variants {
+            if !v.compiled.read_fields(&mut names) {
+                return None;
+            }
+            names.extend(v.conditions.iter().map(|(k, _)| k.as_str()));
+        }
+        names.extend(["Channel", "EventID"]);
+        for &ci in &self.correlations {
+            if let Some(c) = &self.rules[ci].correlation {
+                names.extend(c.group_by.iter().map(String::as_str));
+                names.extend(c.condition.iter().filter_map(|x| x.field.as_deref()));
+                for (_, per_rule) in &c.aliases {
+                    names.extend(per_rule.iter().map(|(_, f)| f.as_str()));
+                }
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        Some(events::Wanted::new(names))
+    }
+
     /// For every rule: whether any scanned event was of a kind the rule reads
     /// (its logsource had events), given the kinds seen.
     pub fn rules_with_events(&self, seen: &SeenKinds) -> Vec<bool> {
@@ -655,69 +681,87 @@ impl SeenKinds {
 pub struct ScanStats {
     pub files: usize,
     pub events: u64,
+    /// Records that were in the files but could not be read (each reported).
+    pub lost: u64,
     pub detections: u64,
 }
 
 /// Scan event files (folders walked), in parallel over files and over
 /// batches of events within a file; `on_event` sees every event with its
-/// detections (called from several threads).
+/// detections (called from several threads). Readers keep only the fields
+/// the engine reads.
 pub fn scan<F>(engine: &Engine, paths: &[PathBuf], diags: &Diagnostics, on_event: F) -> ScanStats
 where
     F: Fn(&Event, Vec<Detection>) + Sync,
 {
-    const BATCH: usize = 512;
     let files = events::event_files(paths, diags);
-    let results: Vec<(u64, u64)> = files
+    let wanted = engine.wanted();
+    let results: Vec<ScanStats> = files
         .par_iter()
-        .map(|f| {
-            let mut n = 0u64;
-            let mut n_det = 0u64;
-            if matches!(events::sniff(f), Ok(Some(events::Format::Json))) && events::is_jsonl(f) {
-                // JSONL: lines are parsed and matched in parallel, batch by batch.
-                let name: std::sync::Arc<str> = std::sync::Arc::from(f.to_string_lossy().as_ref());
-                events::read_lines(f, BATCH, diags, &mut |lines| {
-                    let out: Vec<(Event, Vec<Detection>)> = lines
-                        .par_iter()
-                        .filter_map(|(no, l)| events::event_from_line(&name, *no, l, diags))
-                        .map(|e| {
-                            let d = engine.match_event(&e);
-                            (e, d)
-                        })
-                        .collect();
-                    for (e, d) in out {
-                        n += 1;
-                        n_det += d.len() as u64;
-                        on_event(&e, d);
-                    }
-                });
-                return (n, n_det);
-            }
-            let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
-            let run = |batch: &mut Vec<Event>, n_det: &mut u64| {
-                let dets: Vec<Vec<Detection>> =
-                    batch.par_iter().map(|e| engine.match_event(e)).collect();
-                for (e, d) in batch.iter().zip(dets) {
-                    *n_det += d.len() as u64;
-                    on_event(e, d);
-                }
-                batch.clear();
-            };
-            n = events::read_file(f, diags, &mut |e| {
-                batch.push(e);
-                if batch.len() >= BATCH {
-                    run(&mut batch, &mut n_det);
-                }
-            })
-            .unwrap_or(0);
-            run(&mut batch, &mut n_det);
-            (n, n_det)
-        })
+        .map(|f| scan_file(engine, f, wanted.as_ref(), diags, &on_event))
         .collect();
-    ScanStats {
+    let mut total = ScanStats {
         files: files.len(),
-        events: results.iter().map(|r| r.0).sum(),
-        detections: results.iter().map(|r| r.1).sum(),
+        ..Default::default()
+    };
+    for r in results {
+        total.events += r.events;
+        total.lost += r.lost;
+        total.detections += r.detections;
     }
+    total
+}
+
+fn scan_file<F>(
+    engine: &Engine,
+    f: &std::path::Path,
+    wanted: Option<&events::Wanted>,
+    diags: &Diagnostics,
+    on_event: &F,
+) -> ScanStats
+where
+    F: Fn(&Event, Vec<Detection>) + Sync,
+{
+    const BATCH: usize = 512;
+    let mut st = ScanStats::default();
+    let deliver = |out: Vec<(Event, Vec<Detection>)>, st: &mut ScanStats| {
+        for (e, d) in out {
+            st.events += 1;
+            st.detections += d.len() as u64;
+            on_event(&e, d);
+        }
+    };
+    if matches!(events::sniff(f), Ok(Some(events::Format::Json))) && events::is_jsonl(f) {
+        // JSONL: lines are parsed and matched in parallel, batch by batch.
+        let name: Arc<str> = Arc::from(f.to_string_lossy().as_ref());
+        events::read_lines(f, BATCH, diags, &mut |lines| {
+            let out: Vec<Option<(Event, Vec<Detection>)>> = lines
+                .par_iter()
+                .map(|(no, l)| {
+                    let e = events::event_from_line(&name, *no, l, wanted, diags).ok()?;
+                    let d = engine.match_event(&e);
+                    Some((e, d))
+                })
+                .collect();
+            st.lost += out.iter().filter(|x| x.is_none()).count() as u64;
+            deliver(out.into_iter().flatten().collect(), &mut st);
+        });
+        return st;
+    }
+    let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
+    let run = |batch: &mut Vec<Event>, st: &mut ScanStats| {
+        let dets: Vec<Vec<Detection>> = batch.par_iter().map(|e| engine.match_event(e)).collect();
+        deliver(batch.drain(..).zip(dets).collect(), st);
+    };
+    let read = events::read_file(f, wanted, diags, &mut |e| {
+        batch.push(e);
+        if batch.len() >= BATCH {
+            run(&mut batch, &mut st);
+        }
+    });
+    run(&mut batch, &mut st);
+    st.lost += read.map_or(0, |r| r.lost);
+    st
 }
 
 #[cfg(test)]

@@ -1,0 +1,365 @@
+//! JSON to [`Event`] in one pass, without a `serde_json::Value` tree: the
+//! document is walked as it is parsed, each leaf is named as the matcher
+//! names it, and only the leaves some loaded rule reads are kept ([`Wanted`]);
+//! the rest is skipped without allocating. The same walk reads a
+//! `serde_json::Value` (what the EVTX reader yields), so both formats name
+//! fields alike.
+//!
+//! Naming: in an EVTX rendering (`{"Event": {"System": …, "EventData": …}}`)
+//! System children keep their name (`EventID`, `Channel`) and their
+//! attributes become `Name_Attribute` (`Provider_Name`); EventData and
+//! UserData leaves are named by their own key at any depth; other top-level
+//! keys, and every key of any other JSON object, are named by their dotted
+//! path (`process.executable`).
+
+use super::event::{Event, EventMeta, META_FIELDS};
+use rustc_hash::FxHashSet;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+
+/// The field names the loaded rules read, and the dotted prefixes that lead
+/// to them. `None` where a wanted set is taken means every field (a keyword
+/// search reads every value).
+#[derive(Debug, Clone, Default)]
+pub struct Wanted {
+    names: FxHashSet<String>,
+    prefixes: FxHashSet<String>,
+}
+
+impl Wanted {
+    /// The set of `names`, plus the fields the event metadata comes from.
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Wanted {
+        let mut w = Wanted::default();
+        for n in names.into_iter().chain(META_FIELDS) {
+            w.names.insert(n.to_string());
+            let mut at = 0;
+            while let Some(i) = n[at..].find('.') {
+                w.prefixes.insert(n[..at + i].to_string());
+                at += i + 1;
+            }
+            // `Event.EventData.Image` is read as its leaf.
+            if let Some(rest) = n.strip_prefix("Event.") {
+                w.names
+                    .insert(rest.rsplit('.').next().unwrap_or(rest).to_string());
+            }
+        }
+        w
+    }
+
+    fn name(&self, n: &str) -> bool {
+        self.names.contains(n) || (n.contains(' ') && self.names.contains(&n.replace(' ', "")))
+    }
+}
+
+/// How deep objects are followed (serde_json itself stops at 128).
+const MAX_DEPTH: usize = 32;
+
+/// Reads one JSON value as an event; a non-object yields `None`.
+pub(crate) struct EventSeed<'w> {
+    pub meta: EventMeta,
+    pub wanted: Option<&'w Wanted>,
+}
+
+impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
+    type Value = Option<Event>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Event>, D::Error> {
+        d.deserialize_any(TopVisitor(self))
+    }
+}
+
+struct TopVisitor<'w>(EventSeed<'w>);
+
+impl<'de> Visitor<'de> for TopVisitor<'_> {
+    type Value = Option<Event>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Event>, A::Error> {
+        let mut b = Builder {
+            event: Event::with_meta(self.0.meta),
+            wanted: self.0.wanted,
+            path: String::new(),
+        };
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if key.as_str() == "Event" {
+                map.next_value_seed(Node {
+                    b: &mut b,
+                    mode: Mode::Event,
+                    name: "Event",
+                    depth: 0,
+                })?;
+            } else {
+                b.path.clear();
+                b.path.push_str(key.as_str());
+                map.next_value_seed(Node {
+                    b: &mut b,
+                    mode: Mode::Path,
+                    name: "",
+                    depth: 0,
+                })?;
+            }
+        }
+        let mut e = b.event;
+        e.finish();
+        e.fill_meta();
+        Ok(Some(e))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Event>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Option<Event>, E> {
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Option<Event>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Option<Event>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Option<Event>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Option<Event>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<Event>, E> {
+        Ok(None)
+    }
+}
+
+struct Builder<'w> {
+    event: Event,
+    wanted: Option<&'w Wanted>,
+    /// The dotted path of the current value (path mode).
+    path: String,
+}
+
+impl Builder<'_> {
+    fn wants(&self, name: &str) -> bool {
+        self.wanted.is_none_or(|w| w.name(name))
+    }
+    fn wants_under(&self, prefix: &str) -> bool {
+        self.wanted.is_none_or(|w| w.prefixes.contains(prefix))
+    }
+}
+
+/// A map key, borrowed from the input where it has no escapes.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key<'de>, D::Error> {
+        d.deserialize_str(KeySeed)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(v.to_string()))
+    }
+}
+
+/// What a value's leaves are named after.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The value of the top-level `Event` key.
+    Event,
+    /// `Event.System`: children by name, attributes as `Name_Attr`.
+    System,
+    /// A child of System: its `#text` is the value, its `#attributes` are
+    /// `name_attr`.
+    SystemChild,
+    /// EventData / UserData: leaves by their own key.
+    Named,
+    /// An object with `#text` as a value (leaf named `name`) inside Named.
+    /// Other keys are followed as Named.
+    NamedObject,
+    /// Everything else: leaves by their dotted path (`Builder::path`).
+    Path,
+    /// Scalars of an array, pushed under `name`; nested containers skipped.
+    ArrayItems,
+    /// `#attributes` of a System child.
+    Attributes,
+}
+
+struct Node<'b, 'w, 'n> {
+    b: &'b mut Builder<'w>,
+    mode: Mode,
+    /// The leaf name in named modes.
+    name: &'n str,
+    depth: usize,
+}
+
+impl Node<'_, '_, '_> {
+    /// The name a scalar here gets, or `None` when not kept.
+    fn leaf_name(&self) -> Option<String> {
+        let name = match self.mode {
+            Mode::Path => self.b.path.as_str(),
+            Mode::Event => "Event",
+            _ => self.name,
+        };
+        (!name.is_empty() && self.b.wants(name)).then(|| name.to_string())
+    }
+    fn push(self, text: &str, number: Option<f64>, is_null: bool) {
+        if let Some(n) = self.leaf_name() {
+            self.b.event.push(&n, text, number, is_null);
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Node<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.push(if v { "true" } else { "false" }, None, false);
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.push(itoa::Buffer::new().format(v), Some(v as f64), false);
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.push(itoa::Buffer::new().format(v), Some(v as f64), false);
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        let text = serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string());
+        self.push(&text, Some(v), false);
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.push(v, None, false);
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.push("", None, true);
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.push("", None, true);
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.mode == Mode::ArrayItems || self.leaf_name().is_none() {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
+        let name = match self.mode {
+            Mode::Path => self.b.path.clone(),
+            _ => self.name.to_string(),
+        };
+        while seq
+            .next_element_seed(Node {
+                b: &mut *self.b,
+                mode: Mode::ArrayItems,
+                name: &name,
+                depth: self.depth + 1,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if self.depth >= MAX_DEPTH || self.mode == Mode::ArrayItems {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
+        let depth = self.depth + 1;
+        let b = self.b;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let k = key.as_str();
+            let (mode, name): (Option<Mode>, String) = match self.mode {
+                Mode::Event => match k {
+                    "System" => (Some(Mode::System), String::new()),
+                    "EventData" | "UserData" => (Some(Mode::Named), String::new()),
+                    _ => (None, String::new()),
+                },
+                Mode::System => (Some(Mode::SystemChild), k.to_string()),
+                Mode::SystemChild => match k {
+                    "#text" => (Some(Mode::Named), self.name.to_string()),
+                    "#attributes" => (Some(Mode::Attributes), self.name.to_string()),
+                    _ => (None, String::new()),
+                },
+                Mode::Attributes => (Some(Mode::Named), format!("{}_{k}", self.name)),
+                Mode::Named | Mode::NamedObject => match k {
+                    "#attributes" => (None, String::new()),
+                    "#text" if self.mode == Mode::NamedObject => {
+                        (Some(Mode::Named), self.name.to_string())
+                    }
+                    _ => (Some(Mode::NamedObject), k.to_string()),
+                },
+                Mode::Path => {
+                    let len = b.path.len();
+                    b.path.push('.');
+                    b.path.push_str(k);
+                    let r = if b.wanted.is_none() || b.wants(&b.path) || b.wants_under(&b.path) {
+                        map.next_value_seed(Node {
+                            b: &mut *b,
+                            mode: Mode::Path,
+                            name: "",
+                            depth,
+                        })
+                    } else {
+                        map.next_value::<IgnoredAny>().map(drop)
+                    };
+                    b.path.truncate(len);
+                    r?;
+                    continue;
+                }
+                Mode::ArrayItems => (None, String::new()),
+            };
+            match mode {
+                Some(mode) => map.next_value_seed(Node {
+                    b: &mut *b,
+                    mode,
+                    name: &name,
+                    depth,
+                })?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Read a JSON value (what the EVTX reader yields) as an event.
+pub fn event_from_value(
+    v: &serde_json::Value,
+    meta: EventMeta,
+    wanted: Option<&Wanted>,
+) -> Option<Event> {
+    EventSeed { meta, wanted }.deserialize(v).ok().flatten()
+}

@@ -1,0 +1,455 @@
+//! Event files: EVTX and JSON (one object, an array, concatenated objects,
+//! JSONL), told apart by content. Every record that can be read is read;
+//! every record that cannot is counted and reported with its file and line
+//! (JSON) or chunk and offset (EVTX).
+
+use super::event::{Event, EventMeta};
+use super::json::{EventSeed, Wanted};
+use crate::diag::{Diagnostic, Diagnostics};
+use serde::de::DeserializeSeed;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What reading one file gave.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileRead {
+    pub events: u64,
+    /// Records that were there but could not be read.
+    pub lost: u64,
+}
+
+/// The kind of an events file, told from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Evtx,
+    /// JSON: one object, an array of objects, or a stream of objects
+    /// (which covers JSONL).
+    Json,
+}
+
+/// Sniff the format of a file from its content.
+pub fn sniff(path: &Path) -> std::io::Result<Option<Format>> {
+    let mut f = std::fs::File::open(path)?;
+    let mut head = [0u8; 64];
+    let n = f.read(&mut head)?;
+    let head = &head[..n];
+    if head.starts_with(b"ElfFile\0") {
+        return Ok(Some(Format::Evtx));
+    }
+    let first = head
+        .iter()
+        .find(|b| !(b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF));
+    Ok(match first {
+        Some(b'{') | Some(b'[') => Some(Format::Json),
+        _ => None,
+    })
+}
+
+/// Every file under the given paths (folders walked, sorted).
+pub fn event_files(paths: &[PathBuf], diags: &Diagnostics) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_file() {
+            out.push(p.clone());
+        } else if p.is_dir() {
+            for e in walkdir::WalkDir::new(p).sort_by_file_name() {
+                let e = match e {
+                    Ok(e) => e,
+                    Err(err) => {
+                        diags.push(
+                            Diagnostic::error("events", format!("cannot read: {err}"))
+                                .in_file(err.path().unwrap_or(p)),
+                        );
+                        continue;
+                    }
+                };
+                if e.file_type().is_file() {
+                    let name = e.file_name().to_string_lossy();
+                    // Sidecar files of test cases (info.yml, README) are not events.
+                    if name.ends_with(".yml") || name.ends_with(".yaml") || name.ends_with(".md") {
+                        continue;
+                    }
+                    out.push(e.into_path());
+                }
+            }
+        } else {
+            diags.push(Diagnostic::error("events", "no such file or folder").in_file(p));
+        }
+    }
+    out
+}
+
+/// Whether a JSON file is JSONL: one of its first lines is a whole object
+/// starting in the first column, so that lines can be read independently
+/// (and in parallel), and a bad line costs only itself.
+pub fn is_jsonl(path: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut r = BufReader::new(f);
+    let mut line = Vec::new();
+    for _ in 0..16 {
+        line.clear();
+        match r.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) => {}
+        }
+        let t = line.trim_ascii_end();
+        if t.first() == Some(&b'{')
+            && t.last() == Some(&b'}')
+            && serde_json::from_slice::<serde::de::IgnoredAny>(t).is_ok()
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Read a JSONL file in batches of raw lines (with their line numbers), for
+/// parsing in parallel with [`event_from_line`].
+pub fn read_lines(
+    path: &Path,
+    batch: usize,
+    diags: &Diagnostics,
+    sink: &mut dyn FnMut(Vec<(u64, Vec<u8>)>),
+) {
+    let f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
+            return;
+        }
+    };
+    let mut r = BufReader::with_capacity(1 << 16, f);
+    let mut buf = Vec::with_capacity(batch);
+    let mut no = 0u64;
+    loop {
+        let mut line = Vec::new();
+        match r.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {
+                no += 1;
+                if !line.trim_ascii().is_empty() {
+                    buf.push((no, line));
+                }
+            }
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error("events", format!("cannot read past this line: {e}"))
+                        .in_file(path)
+                        .at(Some(no as usize + 1), None),
+                );
+                break;
+            }
+        }
+        if buf.len() >= batch {
+            sink(std::mem::replace(&mut buf, Vec::with_capacity(batch)));
+        }
+    }
+    if !buf.is_empty() {
+        sink(buf);
+    }
+}
+
+/// One JSONL line as an event. A line with invalid UTF-8 is read with the
+/// bad bytes replaced (and a warning); a line that is not JSON, or not an
+/// object, is reported and counted as lost (`Err`).
+pub fn event_from_line(
+    file: &Arc<str>,
+    line_no: u64,
+    line: &[u8],
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+) -> Result<Event, ()> {
+    let meta = || EventMeta {
+        file: file.clone(),
+        record: line_no,
+        ..Default::default()
+    };
+    let parse = |bytes: &[u8]| {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let e = EventSeed {
+            meta: meta(),
+            wanted,
+        }
+        .deserialize(&mut de)?;
+        de.end().map(|_| e)
+    };
+    let err = match parse(line) {
+        Ok(Some(e)) => return Ok(e),
+        Ok(None) => {
+            diags.push(
+                Diagnostic::error("events", "JSON line is not an object; 1 record lost")
+                    .in_file(&**file)
+                    .at(Some(line_no as usize), None),
+            );
+            return Err(());
+        }
+        Err(e) => e,
+    };
+    if std::str::from_utf8(line).is_err() {
+        let fixed = String::from_utf8_lossy(line);
+        if let Ok(Some(e)) = parse(fixed.as_bytes()) {
+            diags.push(
+                Diagnostic::warning("events", "invalid UTF-8 replaced with U+FFFD")
+                    .in_file(&**file)
+                    .at(Some(line_no as usize), None),
+            );
+            return Ok(e);
+        }
+    }
+    diags.push(
+        Diagnostic::error("events", format!("invalid JSON, 1 record lost: {err}"))
+            .in_file(&**file)
+            .at(Some(line_no as usize), Some(err.column())),
+    );
+    Err(())
+}
+
+/// Read one file's events, calling `sink` for each (streaming; nothing is
+/// kept). `None` when the file is not an events file at all.
+pub fn read_file(
+    path: &Path,
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+    sink: &mut dyn FnMut(Event),
+) -> Option<FileRead> {
+    let format = match sniff(path) {
+        Ok(Some(f)) => f,
+        Ok(None) => {
+            diags.push(
+                Diagnostic::warning("events", "not an EVTX or JSON file; skipped").in_file(path),
+            );
+            return None;
+        }
+        Err(e) => {
+            diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
+            return None;
+        }
+    };
+    let file: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    match format {
+        Format::Evtx => super::evtx::read(path, &file, wanted, diags, sink),
+        Format::Json if is_jsonl(path) => {
+            let mut read = FileRead::default();
+            read_lines(path, 4096, diags, &mut |lines| {
+                for (no, l) in lines {
+                    match event_from_line(&file, no, &l, wanted, diags) {
+                        Ok(e) => {
+                            read.events += 1;
+                            sink(e);
+                        }
+                        Err(()) => read.lost += 1,
+                    }
+                }
+            });
+            Some(read)
+        }
+        Format::Json => match std::fs::read(path) {
+            Ok(bytes) => Some(read_json_text(&bytes, &file, wanted, diags, sink)),
+            Err(e) => {
+                diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
+                None
+            }
+        },
+    }
+}
+
+/// Read the events of an in-memory JSON / JSONL text (embedded demo data).
+pub fn read_text(name: &str, text: &str, diags: &Diagnostics, sink: &mut dyn FnMut(Event)) -> u64 {
+    read_json_text(text.as_bytes(), &Arc::from(name), None, diags, sink).events
+}
+
+/// The objects of a JSON text: one array of objects, or a stream of
+/// objects. After a syntax error the stream resumes at the next line that
+/// starts with `{` in the first column (the next object of a pretty-printed
+/// or JSONL stream); the lines skipped are reported.
+fn read_json_text(
+    bytes: &[u8],
+    file: &Arc<str>,
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+    sink: &mut dyn FnMut(Event),
+) -> FileRead {
+    if let Err(e) = std::str::from_utf8(bytes) {
+        diags.push(
+            Diagnostic::warning(
+                "events",
+                format!(
+                    "invalid UTF-8 from byte offset {} replaced with U+FFFD",
+                    e.valid_up_to()
+                ),
+            )
+            .in_file(&**file),
+        );
+        let fixed = String::from_utf8_lossy(bytes).into_owned();
+        return read_json_text(fixed.as_bytes(), file, wanted, diags, sink);
+    }
+    let mut read = FileRead::default();
+    let mut at = 0usize;
+    let mut line_base = 1usize;
+    while at < bytes.len() {
+        let mut stream = serde_json::Deserializer::from_slice(&bytes[at..])
+            .into_iter::<&serde_json::value::RawValue>();
+        let err = loop {
+            match stream.next() {
+                None => return read,
+                Some(Ok(raw)) => {
+                    let meta = EventMeta {
+                        file: file.clone(),
+                        record: read.events + read.lost + 1,
+                        ..Default::default()
+                    };
+                    let item = StreamItem { meta, wanted };
+                    match item.deserialize(raw) {
+                        Ok(StreamOut::One(Some(e))) => {
+                            read.events += 1;
+                            sink(e);
+                        }
+                        Ok(StreamOut::Events(events, skipped)) => {
+                            read.events += events.len() as u64;
+                            read.lost += skipped;
+                            events.into_iter().for_each(&mut *sink);
+                            if skipped > 0 {
+                                diags.push(
+                                    Diagnostic::error(
+                                        "events",
+                                        format!("{skipped} array items are not objects; {skipped} records lost"),
+                                    )
+                                    .in_file(&**file),
+                                );
+                            }
+                        }
+                        Ok(StreamOut::One(None)) | Err(_) => {
+                            read.lost += 1;
+                            diags.push(
+                                Diagnostic::error(
+                                    "events",
+                                    "JSON value is not an object; 1 record lost",
+                                )
+                                .in_file(&**file),
+                            );
+                        }
+                    }
+                }
+                Some(Err(e)) => break e,
+            }
+        };
+        let line = line_base + err.line().max(1) - 1;
+        let next = next_object_line(bytes, at, err.line().max(1));
+        read.lost += 1;
+        let skipped = match next {
+            Some((_, l)) => format!("skipped to line {}", line_base + l - 1),
+            None => "rest of file skipped".to_string(),
+        };
+        diags.push(
+            Diagnostic::error(
+                "events",
+                format!("invalid JSON, 1 record lost ({skipped}): {err}"),
+            )
+            .in_file(&**file)
+            .at(Some(line), Some(err.column())),
+        );
+        match next {
+            Some((off, l)) => {
+                line_base += l - 1;
+                at = off;
+            }
+            None => break,
+        }
+    }
+    read
+}
+
+/// The byte offset and (1-based, relative) line of the first line after
+/// relative line `after` that starts with `{`.
+fn next_object_line(bytes: &[u8], from: usize, after: usize) -> Option<(usize, usize)> {
+    let mut line = 1;
+    let mut i = from;
+    while i < bytes.len() {
+        let start = i;
+        let end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |p| i + p + 1);
+        if line > after && bytes[start] == b'{' {
+            return Some((start, line));
+        }
+        line += 1;
+        i = end;
+    }
+    None
+}
+
+/// One top-level value of a stream: an object (one event), an array (its
+/// objects, with the count of non-objects).
+enum StreamOut {
+    One(Option<Event>),
+    Events(Vec<Event>, u64),
+}
+
+struct StreamItem<'w> {
+    meta: EventMeta,
+    wanted: Option<&'w Wanted>,
+}
+
+impl<'de> DeserializeSeed<'de> for StreamItem<'_> {
+    type Value = StreamOut;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<StreamOut, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StreamItem<'_> {
+    type Value = StreamOut;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object or array")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<StreamOut, A::Error> {
+        let seed = EventSeed {
+            meta: self.meta,
+            wanted: self.wanted,
+        };
+        seed.deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            .map(StreamOut::One)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<StreamOut, A::Error> {
+        let mut out = Vec::new();
+        let mut skipped = 0;
+        let mut record = self.meta.record;
+        loop {
+            let seed = EventSeed {
+                meta: EventMeta {
+                    record,
+                    ..self.meta.clone()
+                },
+                wanted: self.wanted,
+            };
+            match seq.next_element_seed(seed)? {
+                None => break,
+                Some(Some(e)) => {
+                    out.push(e);
+                    record += 1;
+                }
+                Some(None) => skipped += 1,
+            }
+        }
+        Ok(StreamOut::Events(out, skipped))
+    }
+    fn visit_unit<E>(self) -> Result<StreamOut, E> {
+        Ok(StreamOut::One(None))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<StreamOut, E> {
+        Ok(StreamOut::One(None))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<StreamOut, E> {
+        Ok(StreamOut::One(None))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<StreamOut, E> {
+        Ok(StreamOut::One(None))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<StreamOut, E> {
+        Ok(StreamOut::One(None))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<StreamOut, E> {
+        Ok(StreamOut::One(None))
+    }
+}

@@ -147,11 +147,13 @@ pub struct MatchArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value = "table")]
     pub format: crate::hunt::Format,
-    /// Only rules of this level or higher (informational, low, medium, high, critical).
-    #[arg(long, value_name = "LEVEL")]
+    /// Only rules of this level or higher.
+    #[arg(long, value_name = "LEVEL", ignore_case = true,
+          value_parser = ["informational", "low", "medium", "high", "critical"])]
     pub level: Option<String>,
     /// Only rules with one of these statuses (repeatable).
-    #[arg(long, value_name = "STATUS")]
+    #[arg(long, value_name = "STATUS", ignore_case = true,
+          value_parser = ["stable", "test", "experimental", "deprecated", "unsupported"])]
     pub status: Vec<String>,
     /// Only rules with one of these tags, e.g. `attack.t1059` or `T1059.001` (repeatable).
     #[arg(long, value_name = "TAG")]
@@ -321,8 +323,8 @@ fn run_match(a: MatchArgs) -> ExitCode {
         rules: a.rules,
         events: a.events,
         format: a.format,
-        min_level: a.level,
-        status: a.status,
+        min_level: a.level.map(|l| l.to_lowercase()),
+        status: a.status.iter().map(|s| s.to_lowercase()).collect(),
         tags: a.tag,
         products: a.product,
         mapping: a.mapping,
@@ -339,9 +341,17 @@ fn run_match(a: MatchArgs) -> ExitCode {
     print_diagnostics(&diags, a.verbose);
     match result {
         Ok(s) => {
-            if !a.quiet {
+            if !a.quiet && !s.output_closed {
+                let lost = if s.lost > 0 {
+                    format!(
+                        " ({} unreadable records lost, see the errors above)",
+                        s.lost
+                    )
+                } else {
+                    String::new()
+                };
                 eprintln!(
-                    "{} events read from {} files; {} rules loaded, {} run, {} skipped; {} detections, {} correlation matches in {:.2?}",
+                    "{} events read from {} files{lost}; {} rules loaded, {} run, {} skipped; {} detections, {} correlation matches in {:.2?}",
                     s.events,
                     s.files,
                     s.rules_loaded,
@@ -371,7 +381,7 @@ fn run_match(a: MatchArgs) -> ExitCode {
                     }
                 }
             }
-            if a.strict && crate::hunt::had_errors(&diags) {
+            if a.strict && (crate::hunt::had_errors(&diags) || s.lost > 0) {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

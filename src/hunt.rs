@@ -57,6 +57,10 @@ pub struct HuntSummary {
     pub skipped: Vec<(String, String)>,
     pub detections: u64,
     pub correlations: usize,
+    /// Records in the event files that could not be read.
+    pub lost: u64,
+    /// The reader of the output went away (a closed pipe).
+    pub output_closed: bool,
     pub elapsed: Duration,
 }
 
@@ -125,7 +129,9 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
         let kept = r.kind != crate::sigma::RuleKind::Detection
             || (level_ok(r, cfg.min_level.as_deref())
                 && (cfg.status.is_empty()
-                    || r.status.as_ref().is_some_and(|s| cfg.status.contains(s)))
+                    || r.status
+                        .as_ref()
+                        .is_some_and(|s| cfg.status.iter().any(|x| x.eq_ignore_ascii_case(s))))
                 && tag_ok(r, &tags)
                 && (cfg.products.is_empty()
                     || r.logsource
@@ -202,7 +208,7 @@ pub fn run(
     let start = Instant::now();
     let (engine, loaded) = load_engine(cfg, diags)?;
     if engine.runnable() == 0 && engine.correlations.is_empty() {
-        return Err(Diagnostic::error("match", "no rule can run"));
+        return Err(Diagnostic::error("match", no_rule_message(&engine, loaded)));
     }
     let pb = if cfg.progress {
         let pb = ProgressBar::new_spinner();
@@ -217,14 +223,20 @@ pub fn run(
     };
     let correlator = Correlator::new(&engine);
     let streaming = matches!(cfg.format, Format::Jsonl | Format::Csv);
-    let sink: Mutex<(Vec<Detection>, &mut (dyn Write + Send), bool)> =
-        Mutex::new((Vec::new(), out, false));
+    // The first write error; once there is one, nothing more is written.
+    type Sink<'o> = (
+        Vec<Detection>,
+        &'o mut (dyn Write + Send),
+        Option<std::io::Error>,
+    );
+    let sink: Mutex<Sink> = Mutex::new((Vec::new(), out, None));
     if cfg.format == Format::Csv {
         let mut g = sink.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = writeln!(
+        g.2 = writeln!(
             g.1,
             "timestamp,level,rule,rule_id,computer,channel,event_id,file,record,fields"
-        );
+        )
+        .err();
     }
     let stats = scan(&engine, &cfg.events, diags, |e, dets| {
         pb.inc(1);
@@ -235,6 +247,9 @@ pub fn run(
             return;
         }
         let mut g = sink.lock().unwrap_or_else(|p| p.into_inner());
+        if g.2.is_some() {
+            return;
+        }
         if streaming {
             for d in &dets {
                 let r = &engine.rules[d.rule];
@@ -261,8 +276,9 @@ pub fn run(
                         .join(",")
                     }
                 };
-                if writeln!(g.1, "{line}").is_err() {
-                    g.2 = true;
+                if let Err(e) = writeln!(g.1, "{line}") {
+                    g.2 = Some(e);
+                    break;
                 }
             }
         } else {
@@ -271,7 +287,7 @@ pub fn run(
     });
     pb.finish_and_clear();
     let hits = correlator.finish();
-    let (mut dets, out, _) = sink.into_inner().unwrap_or_else(|p| p.into_inner());
+    let (mut dets, out, failed) = sink.into_inner().unwrap_or_else(|p| p.into_inner());
     dets.sort_by(|a, b| {
         (
             a.event.timestamp.as_deref(),
@@ -286,64 +302,80 @@ pub fn run(
                 b.rule,
             ))
     });
-    let io = |e: std::io::Error| Diagnostic::error("match", format!("cannot write output: {e}"));
-    match cfg.format {
-        Format::Json => {
-            let rows: Vec<Row> = dets.iter().map(|d| row(&engine.rules[d.rule], d)).collect();
-            let corr: Vec<serde_json::Value> = hits
-                .iter()
-                .map(|h| serde_json::json!({"rule": engine.rules[h.rule].title, "rule_id": engine.rules[h.rule].id, "level": engine.rules[h.rule].level, "correlation": h}))
-                .collect();
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &serde_json::json!({"detections": rows, "correlations": corr}),
-            )
-            .map_err(|e| io(e.into()))?;
-            writeln!(out).map_err(io)?;
-        }
-        Format::Table => {
-            for d in &dets {
-                let r = &engine.rules[d.rule];
-                let fields: Vec<String> =
-                    d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                writeln!(
-                    out,
-                    "{:<28} {:<8} {:<60} {:<16} {}#{} {}",
-                    d.event.timestamp.as_deref().unwrap_or("-"),
-                    r.level.as_deref().unwrap_or("-"),
-                    truncate(&r.title, 60),
-                    truncate(d.event.computer.as_deref().unwrap_or("-"), 16),
-                    d.event.file,
-                    d.event.record,
-                    truncate(&fields.join("  "), 160)
-                )
-                .map_err(io)?;
+    let written = match failed {
+        Some(e) => Err(e),
+        None => (|| -> std::io::Result<()> {
+            match cfg.format {
+                Format::Json => {
+                    let rows: Vec<Row> =
+                        dets.iter().map(|d| row(&engine.rules[d.rule], d)).collect();
+                    let corr: Vec<serde_json::Value> = hits
+                    .iter()
+                    .map(|h| serde_json::json!({"rule": engine.rules[h.rule].title, "rule_id": engine.rules[h.rule].id, "level": engine.rules[h.rule].level, "correlation": h}))
+                    .collect();
+                    serde_json::to_writer_pretty(
+                        &mut *out,
+                        &serde_json::json!({"detections": rows, "correlations": corr}),
+                    )
+                    .map_err(std::io::Error::from)?;
+                    writeln!(out)?;
+                }
+                Format::Table => {
+                    for d in &dets {
+                        let r = &engine.rules[d.rule];
+                        let fields: Vec<String> =
+                            d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        writeln!(
+                            out,
+                            "{:<28} {:<8} {:<60} {:<16} {}#{} {}",
+                            clean(d.event.timestamp.as_deref().unwrap_or("-")),
+                            clean(r.level.as_deref().unwrap_or("-")),
+                            truncate(&r.title, 60),
+                            truncate(d.event.computer.as_deref().unwrap_or("-"), 16),
+                            clean(&d.event.file),
+                            d.event.record,
+                            truncate(&fields.join("  "), 160)
+                        )?;
+                    }
+                    for h in &hits {
+                        let r = &engine.rules[h.rule];
+                        let group: Vec<String> =
+                            h.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        writeln!(
+                            out,
+                            "{:<28} {:<8} {:<60} correlation: {} events, value {} ({})",
+                            clean(h.first.as_deref().unwrap_or("-")),
+                            clean(r.level.as_deref().unwrap_or("-")),
+                            truncate(&r.title, 60),
+                            h.count,
+                            h.value,
+                            clean(&group.join(", "))
+                        )?;
+                    }
+                }
+                Format::Jsonl => {
+                    for h in &hits {
+                        let v = serde_json::json!({"rule": engine.rules[h.rule].title, "rule_id": engine.rules[h.rule].id, "level": engine.rules[h.rule].level, "correlation": h});
+                        writeln!(out, "{v}")?;
+                    }
+                }
+                Format::Csv => {}
             }
-            for h in &hits {
-                let r = &engine.rules[h.rule];
-                let group: Vec<String> = h.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                writeln!(
-                    out,
-                    "{:<28} {:<8} {:<60} correlation: {} events, value {} ({})",
-                    h.first.as_deref().unwrap_or("-"),
-                    r.level.as_deref().unwrap_or("-"),
-                    truncate(&r.title, 60),
-                    h.count,
-                    h.value,
-                    group.join(", ")
-                )
-                .map_err(io)?;
-            }
+            out.flush()
+        })(),
+    };
+    // A closed pipe (`| head`) ends the output quietly, as for any
+    // command-line filter; any other write error (a full disk) fails.
+    let output_closed = match written {
+        Ok(()) => false,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => true,
+        Err(e) => {
+            return Err(Diagnostic::error(
+                "match",
+                format!("cannot write output: {e}"),
+            ));
         }
-        Format::Jsonl => {
-            for h in &hits {
-                let v = serde_json::json!({"rule": engine.rules[h.rule].title, "rule_id": engine.rules[h.rule].id, "level": engine.rules[h.rule].level, "correlation": h});
-                writeln!(out, "{v}").map_err(io)?;
-            }
-        }
-        Format::Csv => {}
-    }
-    out.flush().map_err(io)?;
+    };
     let skipped = engine
         .skipped
         .iter()
@@ -357,6 +389,8 @@ pub fn run(
         skipped,
         detections: stats.detections,
         correlations: hits.len(),
+        lost: stats.lost,
+        output_closed,
         elapsed: start.elapsed(),
     };
     if cfg.exit_after {
@@ -365,9 +399,51 @@ pub fn run(
     Ok(summary)
 }
 
+/// Why no rule can run: the filters left none, or each was skipped (the
+/// reasons, most common first).
+fn no_rule_message(engine: &Engine, loaded: usize) -> String {
+    if engine.skipped.is_empty() {
+        return format!(
+            "no rule can run: none of the {loaded} rule documents read passes the --level/--status/--tag/--product filters"
+        );
+    }
+    let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in &engine.skipped {
+        *by_reason.entry(s.reason.as_str()).or_default() += 1;
+    }
+    let mut v: Vec<(&str, usize)> = by_reason.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1));
+    let reasons: Vec<String> = v.iter().map(|(r, n)| format!("{n} × {r}")).collect();
+    format!(
+        "no rule can run: {} skipped ({})",
+        engine.skipped.len(),
+        reasons.join("; ")
+    )
+}
+
+/// Text from events made safe for a terminal: control characters (ESC,
+/// BEL, CR, LF, ...) are shown escaped, so an event cannot redraw the screen
+/// or forge lines.
+fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 fn truncate(s: &str, n: usize) -> String {
+    let s = clean(s);
     if s.chars().count() <= n {
-        s.to_string()
+        s.into_owned()
     } else {
         format!("{}…", s.chars().take(n - 1).collect::<String>())
     }

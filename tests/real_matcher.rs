@@ -104,3 +104,88 @@ fn unsupported_rules_are_counted_and_named() {
     );
     assert!(stats.events > 0);
 }
+
+/// Read an EVTX file (every field), returning (events, lost, diagnostics).
+fn read_evtx(p: &std::path::Path) -> (u64, u64, Vec<String>) {
+    let ds = Diagnostics::new();
+    let r = attack_vault::events::read_file(p, None, &ds, &mut |_| {}).unwrap();
+    let d = ds.sorted().iter().map(|d| d.to_string()).collect();
+    (r.events, r.lost, d)
+}
+
+#[test]
+fn cut_evtx_files_keep_every_record_before_the_cut_and_count_the_rest() {
+    let src = data_or_skip!(
+        "events/evtx-attack-samples/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx"
+    );
+    let bytes = std::fs::read(&src).unwrap();
+    let (total, lost, _) = read_evtx(&src);
+    assert_eq!((total, lost), (565, 0));
+    let dir = tempfile::tempdir().unwrap();
+    // The last chunk that holds records is chunk 14.
+    let last = 4096 + 14 * 65536;
+    let mut previous = 0;
+    for cut in [
+        last + 1,
+        last + 100,
+        last + 512,
+        last + 3000,
+        last + 20_000,
+        last + 65_535,
+    ] {
+        let p = dir.path().join(format!("cut{cut}.evtx"));
+        std::fs::write(&p, &bytes[..cut]).unwrap();
+        let (events, lost, diags) = read_evtx(&p);
+        assert_eq!(
+            events + lost,
+            total,
+            "cut at {cut}: every record read or counted"
+        );
+        assert!(
+            events >= 558 - 1,
+            "records of the whole chunks stay: {events}"
+        );
+        assert!(events >= previous, "a later cut never reads less");
+        previous = events;
+        let file = p.display().to_string();
+        assert!(
+            diags.iter().any(|d| d.starts_with(&format!(
+                "warning[events]: {file}: the file ends inside chunk 14 (at byte offset {cut})"
+            ))),
+            "{diags:?}"
+        );
+        if lost > 0 {
+            assert!(
+                diags
+                    .iter()
+                    .any(|d| d.contains(&format!("{lost} of {total} records lost"))),
+                "{diags:?}"
+            );
+        }
+    }
+    assert!(previous > 558, "a late cut keeps records of the cut chunk");
+}
+
+#[test]
+fn a_zeroed_evtx_chunk_is_reported_with_its_records() {
+    let src = data_or_skip!(
+        "events/evtx-attack-samples/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx"
+    );
+    let mut bytes = std::fs::read(&src).unwrap();
+    let at = 4096 + 3 * 65536;
+    let header = evtx::EvtxChunkHeader::from_bytes(&bytes[at..at + 512]).unwrap();
+    let in_chunk = header.last_event_record_id - header.first_event_record_id + 1;
+    bytes[at..at + 65536].fill(0);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("zeroed.evtx");
+    std::fs::write(&p, &bytes).unwrap();
+    let (events, lost, diags) = read_evtx(&p);
+    assert_eq!((events, lost), (565 - in_chunk, in_chunk));
+    let file = p.display().to_string();
+    assert!(
+        diags.contains(&format!(
+            "error[events]: {file}: chunk 3 (from byte offset {at}) unreadable: all zeros"
+        )),
+        "{diags:?}"
+    );
+}

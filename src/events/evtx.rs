@@ -31,10 +31,11 @@ fn layout(bytes: &[u8], header_chunks: usize) -> Layout {
     let slots = (bytes.len() - FILE_HEADER).div_ceil(CHUNK);
     for n in 0..slots.max(header_chunks) {
         let at = FILE_HEADER + n * CHUNK;
-        let Some(chunk) = bytes.get(at..(at + CHUNK).min(bytes.len())) else {
+        if at >= bytes.len() {
             l.broken.push((n, "missing: the file ends before it"));
             continue;
-        };
+        }
+        let chunk = &bytes[at..(at + CHUNK).min(bytes.len())];
         if chunk.iter().all(|b| *b == 0) {
             if n < header_chunks {
                 l.broken.push((n, "all zeros"));
@@ -53,6 +54,18 @@ fn layout(bytes: &[u8], header_chunks: usize) -> Layout {
         }
     }
     l
+}
+
+/// Consecutive broken chunks with the same reason, as (first, last, why).
+fn runs(broken: &[(usize, &'static str)]) -> Vec<(usize, usize, &'static str)> {
+    let mut out: Vec<(usize, usize, &'static str)> = Vec::new();
+    for &(n, why) in broken {
+        match out.last_mut() {
+            Some((_, last, w)) if *last + 1 == n && *w == why => *last = n,
+            _ => out.push((n, n, why)),
+        }
+    }
+    out
 }
 
 fn chain(e: &dyn std::error::Error) -> String {
@@ -105,12 +118,17 @@ pub(crate) fn read(
         bytes.resize(bytes.len() + CHUNK - cut, 0);
     }
     let layout = layout(&bytes, usize::from(header.chunk_count));
-    for (n, why) in &layout.broken {
+    for (first, last, why) in runs(&layout.broken) {
+        let which = if first == last {
+            format!("chunk {first}")
+        } else {
+            format!("chunks {first}–{last}")
+        };
         report(Diagnostic::error(
             "events",
             format!(
-                "chunk {n} (byte offset {}) is unreadable: {why}",
-                FILE_HEADER + n * CHUNK
+                "{which} (from byte offset {}) unreadable: {why}",
+                FILE_HEADER + first * CHUNK
             ),
         ));
     }

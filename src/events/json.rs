@@ -213,18 +213,27 @@ struct Node<'b, 'w, 'n> {
 }
 
 impl Node<'_, '_, '_> {
-    /// The name a scalar here gets, or `None` when not kept.
-    fn leaf_name(&self) -> Option<String> {
-        let name = match self.mode {
+    /// The name a scalar here gets.
+    fn name(&self) -> &str {
+        match self.mode {
             Mode::Path => self.b.path.as_str(),
             Mode::Event => "Event",
             _ => self.name,
-        };
-        (!name.is_empty() && self.b.wants(name)).then(|| name.to_string())
+        }
+    }
+    /// Whether a scalar here is kept.
+    fn kept(&self) -> bool {
+        let name = self.name();
+        !name.is_empty() && self.b.wants(name)
     }
     fn push(self, text: &str, number: Option<f64>, is_null: bool) {
-        if let Some(n) = self.leaf_name() {
-            self.b.event.push(&n, text, number, is_null);
+        if self.kept() {
+            let name = match self.mode {
+                Mode::Path => self.b.path.as_str(),
+                Mode::Event => "Event",
+                _ => self.name,
+            };
+            self.b.event.push(name, text, number, is_null);
         }
     }
 }
@@ -271,14 +280,11 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        if self.mode == Mode::ArrayItems || self.leaf_name().is_none() {
+        if self.mode == Mode::ArrayItems || !self.kept() {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(());
         }
-        let name = match self.mode {
-            Mode::Path => self.b.path.clone(),
-            _ => self.name.to_string(),
-        };
+        let name = self.name().to_string();
         while seq
             .next_element_seed(Node {
                 b: &mut *self.b,
@@ -299,25 +305,27 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         let b = self.b;
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let k = key.as_str();
-            let (mode, name): (Option<Mode>, String) = match self.mode {
+            let attr;
+            let (mode, name): (Option<Mode>, &str) = match self.mode {
                 Mode::Event => match k {
-                    "System" => (Some(Mode::System), String::new()),
-                    "EventData" | "UserData" => (Some(Mode::Named), String::new()),
-                    _ => (None, String::new()),
+                    "System" => (Some(Mode::System), ""),
+                    "EventData" | "UserData" => (Some(Mode::Named), ""),
+                    _ => (None, ""),
                 },
-                Mode::System => (Some(Mode::SystemChild), k.to_string()),
+                Mode::System => (Some(Mode::SystemChild), k),
                 Mode::SystemChild => match k {
-                    "#text" => (Some(Mode::Named), self.name.to_string()),
-                    "#attributes" => (Some(Mode::Attributes), self.name.to_string()),
-                    _ => (None, String::new()),
+                    "#text" => (Some(Mode::Named), self.name),
+                    "#attributes" => (Some(Mode::Attributes), self.name),
+                    _ => (None, ""),
                 },
-                Mode::Attributes => (Some(Mode::Named), format!("{}_{k}", self.name)),
+                Mode::Attributes => {
+                    attr = format!("{}_{k}", self.name);
+                    (Some(Mode::Named), attr.as_str())
+                }
                 Mode::Named | Mode::NamedObject => match k {
-                    "#attributes" => (None, String::new()),
-                    "#text" if self.mode == Mode::NamedObject => {
-                        (Some(Mode::Named), self.name.to_string())
-                    }
-                    _ => (Some(Mode::NamedObject), k.to_string()),
+                    "#attributes" => (None, ""),
+                    "#text" if self.mode == Mode::NamedObject => (Some(Mode::Named), self.name),
+                    _ => (Some(Mode::NamedObject), k),
                 },
                 Mode::Path => {
                     let len = b.path.len();
@@ -337,13 +345,13 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                     r?;
                     continue;
                 }
-                Mode::ArrayItems => (None, String::new()),
+                Mode::ArrayItems => (None, ""),
             };
             match mode {
                 Some(mode) => map.next_value_seed(Node {
                     b: &mut *b,
                     mode,
-                    name: &name,
+                    name,
                     depth,
                 })?,
                 None => {

@@ -176,6 +176,7 @@ pub fn event_from_line(
         .deserialize(&mut de)?;
         de.end().map(|_| e)
     };
+    let line = line.trim_ascii_end();
     let err = match parse(line) {
         Ok(Some(e)) => return Ok(e),
         Ok(None) => {
@@ -200,9 +201,12 @@ pub fn event_from_line(
         }
     }
     diags.push(
-        Diagnostic::error("events", format!("invalid JSON, 1 record lost: {err}"))
-            .in_file(&**file)
-            .at(Some(line_no as usize), Some(err.column())),
+        Diagnostic::error(
+            "events",
+            format!("invalid JSON, 1 record lost: {}", what(&err)),
+        )
+        .in_file(&**file)
+        .at(Some(line_no as usize), Some(err.column())),
     );
     Err(())
 }
@@ -309,13 +313,19 @@ fn read_json_text(
                         }
                         Ok(StreamOut::Events(events, skipped)) => {
                             read.events += events.len() as u64;
-                            read.lost += skipped;
+                            read.lost += skipped.len() as u64;
                             events.into_iter().for_each(&mut *sink);
-                            if skipped > 0 {
+                            if !skipped.is_empty() {
+                                let items: Vec<String> =
+                                    skipped.iter().map(|i| i.to_string()).collect();
                                 diags.push(
                                     Diagnostic::error(
                                         "events",
-                                        format!("{skipped} array items are not objects; {skipped} records lost"),
+                                        format!(
+                                            "array items {} (counting from 1) are not objects; {} records lost",
+                                            items.join(", "),
+                                            skipped.len()
+                                        ),
                                     )
                                     .in_file(&**file),
                                 );
@@ -346,7 +356,7 @@ fn read_json_text(
         diags.push(
             Diagnostic::error(
                 "events",
-                format!("invalid JSON, 1 record lost ({skipped}): {err}"),
+                format!("invalid JSON, 1 record lost ({skipped}): {}", what(&err)),
             )
             .in_file(&**file)
             .at(Some(line), Some(err.column())),
@@ -360,6 +370,16 @@ fn read_json_text(
         }
     }
     read
+}
+
+/// A JSON error without the position serde_json appends (the diagnostic
+/// gives the position in the file).
+fn what(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
 }
 
 /// The byte offset and (1-based, relative) line of the first line after
@@ -383,7 +403,8 @@ fn next_object_line(bytes: &[u8], from: usize, after: usize) -> Option<(usize, u
 /// objects, with the count of non-objects).
 enum StreamOut {
     One(Option<Event>),
-    Events(Vec<Event>, u64),
+    /// The events, and the (1-based) positions of items that are not objects.
+    Events(Vec<Event>, Vec<usize>),
 }
 
 struct StreamItem<'w> {
@@ -413,8 +434,9 @@ impl<'de> serde::de::Visitor<'de> for StreamItem<'_> {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<StreamOut, A::Error> {
         let mut out = Vec::new();
-        let mut skipped = 0;
+        let mut skipped = Vec::new();
         let mut record = self.meta.record;
+        let mut item = 0;
         loop {
             let seed = EventSeed {
                 meta: EventMeta {
@@ -423,13 +445,14 @@ impl<'de> serde::de::Visitor<'de> for StreamItem<'_> {
                 },
                 wanted: self.wanted,
             };
+            item += 1;
             match seq.next_element_seed(seed)? {
                 None => break,
                 Some(Some(e)) => {
                     out.push(e);
                     record += 1;
                 }
-                Some(None) => skipped += 1,
+                Some(None) => skipped.push(item),
             }
         }
         Ok(StreamOut::Events(out, skipped))

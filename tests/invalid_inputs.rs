@@ -1,0 +1,300 @@
+//! Hostile and broken input, one fixture per case under
+//! `tests/fixtures/invalid/<source kind>/`, each beside `<name>.expected`:
+//! the exact diagnostics (paths relative to the fixture folder) and, for
+//! events, how many records were read and lost. Set `ATTACK_VAULT_BLESS=1` to
+//! rewrite the expectations after a deliberate change, then review the diff.
+
+use attack_vault::diag::Diagnostics;
+use attack_vault::events::{Event, read_file};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn invalid(kind: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/invalid")
+        .join(kind)
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+}
+
+/// The inputs of a fixture folder (everything but `.expected` files).
+fn cases(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_none_or(|x| x != "expected"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no fixtures in {}", dir.display());
+    v
+}
+
+fn diagnostics_text(ds: &Diagnostics, dir: &Path) -> String {
+    let prefix = format!("{}/", dir.display());
+    ds.sorted()
+        .iter()
+        .map(|d| d.to_string().replace(&prefix, "") + "\n")
+        .collect()
+}
+
+/// Compare with (or, blessing, write) `<case>.expected`.
+fn check_expected(case: &Path, got: &str) {
+    let mut p = case.as_os_str().to_owned();
+    p.push(".expected");
+    let p = PathBuf::from(p);
+    if std::env::var_os("ATTACK_VAULT_BLESS").is_some() {
+        std::fs::write(&p, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&p)
+        .unwrap_or_else(|_| panic!("{} has no expectation file", case.display()));
+    assert_eq!(got, want, "{}", case.display());
+}
+
+#[test]
+fn event_fixtures_give_their_exact_diagnostics_and_lose_nothing_readable() {
+    let dir = invalid("events");
+    for case in cases(&dir) {
+        let ds = Diagnostics::new();
+        let mut images = Vec::new();
+        let read = read_file(&case, None, &ds, &mut |e: Event| {
+            images.push(e.text("Image").unwrap_or("-").to_string())
+        })
+        .unwrap();
+        assert_eq!(read.events as usize, images.len());
+        let got = format!(
+            "events {} lost {}\nImage: {}\n{}",
+            read.events,
+            read.lost,
+            images.join(" | "),
+            diagnostics_text(&ds, &dir)
+        );
+        check_expected(&case, &got);
+    }
+}
+
+#[test]
+fn rule_fixtures_give_their_exact_diagnostics() {
+    let dir = invalid("rules");
+    for case in cases(&dir) {
+        let ds = Diagnostics::new();
+        let text = std::fs::read_to_string(&case).unwrap();
+        let (rules, rejected) = attack_vault::sigma::parse_rules(&case, &text, &ds);
+        let got = format!(
+            "rules {} rejected {rejected}\n{}",
+            rules.len(),
+            diagnostics_text(&ds, &dir)
+        );
+        check_expected(&case, &got);
+    }
+}
+
+#[test]
+fn deep_conditions_never_crash_match_or_build() {
+    for case in cases(&invalid("rules")) {
+        let out = bin()
+            .args(["match", "-q", "--rules"])
+            .arg(&case)
+            .arg("--")
+            .arg(invalid("events").join("bad_first_line.jsonl"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", case.display());
+        assert!(
+            err.contains("condition nested deeper than 64 levels"),
+            "{err}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let out = bin()
+            .args(["build", "-q", "--sigma"])
+            .arg(&case)
+            .arg("--out")
+            .arg(dir.path().join("v"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{}: {err}", case.display());
+        assert!(err.contains(":8:"), "names the condition's line: {err}");
+    }
+}
+
+const ANY_EXE: &str = "title: Any exe\nid: 44444444-4444-4444-4444-444444444444\nlogsource:\n  product: test\ndetection:\n  sel:\n    Image|endswith: '.exe'\n  condition: sel\n";
+
+#[test]
+fn table_output_escapes_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("r.yml");
+    std::fs::write(&rule, ANY_EXE).unwrap();
+    let out = bin()
+        .args(["match", "-q", "--rules"])
+        .arg(&rule)
+        .arg("--")
+        .arg(invalid("events").join("control_chars.jsonl"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "no forged line: {text:?}");
+    assert!(!text.contains(['\u{1b}', '\u{7}', '\r']), "{text:?}");
+    assert!(text.contains(r"C:\evil\u{1b}[2J\u{7}.exe"), "{text:?}");
+}
+
+#[test]
+fn strict_exits_1_on_any_lost_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("r.yml");
+    std::fs::write(&rule, ANY_EXE).unwrap();
+    for (case, lost) in [
+        ("bad_first_line.jsonl", true),
+        ("bad_utf8_line2.jsonl", false),
+    ] {
+        let out = bin()
+            .args(["match", "--strict", "-f", "jsonl", "--rules"])
+            .arg(&rule)
+            .arg("--")
+            .arg(invalid("events").join(case))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(if lost { 1 } else { 0 }),
+            "{case}: {err}"
+        );
+        assert_eq!(err.contains("unreadable records lost"), lost, "{err}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_and_other_write_errors_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("r.yml");
+    std::fs::write(&rule, ANY_EXE).unwrap();
+    let events = dir.path().join("many.jsonl");
+    let line = "{\"Image\": \"C:\\\\x.exe\"}\n";
+    std::fs::write(&events, line.repeat(50_000)).unwrap();
+    for format in ["table", "json", "jsonl", "csv"] {
+        let mut child = bin()
+            .args(["match", "-q", "-f", format, "--rules"])
+            .arg(&rule)
+            .arg("--")
+            .arg(&events)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end at once, as `| head -0` would.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{format}: {err}");
+        assert!(!err.contains("Broken pipe"), "{format}: {err}");
+    }
+    if Path::new("/dev/full").exists() {
+        let out = bin()
+            .args(["match", "-q", "-f", "jsonl", "--rules"])
+            .arg(&rule)
+            .arg("--")
+            .arg(&events)
+            .stdout(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .unwrap(),
+            )
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("cannot write output"), "{err}");
+    }
+}
+
+#[test]
+fn command_line_values_are_checked_and_skips_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("r.yml");
+    std::fs::write(&rule, ANY_EXE).unwrap();
+    let events = invalid("events").join("control_chars.jsonl");
+    for (flag, bad) in [("--level", "hgh"), ("--status", "tset")] {
+        let out = bin()
+            .args(["match", flag, bad, "--rules"])
+            .arg(&rule)
+            .arg("--")
+            .arg(&events)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("possible values"), "{err}");
+    }
+    let out = bin()
+        .args(["match", "--level", "HIGH", "--rules"])
+        .arg(&rule)
+        .arg("--")
+        .arg(&events)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no rule can run: none of the 1 rule documents read passes"),
+        "{err}"
+    );
+    let huge = dir.path().join("huge.yml");
+    std::fs::write(
+        &huge,
+        ANY_EXE.replace("Image|endswith: '.exe'", "Image|re: '(\\w{1000}){1000}'"),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["match", "--rules"])
+        .arg(&huge)
+        .arg("--")
+        .arg(&events)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no rule can run: 1 skipped (1 × "), "{err}");
+}
+
+#[test]
+fn filters_in_their_own_folder_apply_to_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    let filters = dir.path().join("filters");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::create_dir_all(&filters).unwrap();
+    std::fs::write(rules.join("r.yml"), ANY_EXE).unwrap();
+    std::fs::write(
+        filters.join("mf_admin_tools.yml"),
+        "title: Admin tools are expected\nlogsource:\n  product: test\nfilter:\n  rules:\n    - 44444444-4444-4444-4444-444444444444\n    - no-such-rule\n  admin:\n    Image|startswith: 'C:\\Admin\\'\n  condition: not admin\n",
+    )
+    .unwrap();
+    let events = dir.path().join("e.jsonl");
+    std::fs::write(
+        &events,
+        "{\"Image\": \"C:\\\\Admin\\\\tool.exe\"}\n{\"Image\": \"C:\\\\Users\\\\evil.exe\"}\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["match", "-f", "jsonl", "--rules"])
+        .arg(&rules)
+        .arg(&filters)
+        .arg("--")
+        .arg(&events)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("evil.exe"), "{text}");
+    assert!(
+        err.contains("mf_admin_tools.yml:1: filter names `no-such-rule`, which is no loaded rule's id or name"),
+        "{err}"
+    );
+}

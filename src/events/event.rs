@@ -87,7 +87,7 @@ impl<'a> Values<'a> {
 pub struct Event {
     pub meta: EventMeta,
     buf: String,
-    /// Sorted by name once built; values of one name are adjacent.
+    /// Sorted by name ([`by_len`]) once built; values of one name are adjacent.
     slots: Vec<Slot>,
 }
 
@@ -103,6 +103,16 @@ impl Event {
             meta,
             buf: String::new(),
             slots: Vec::new(),
+        }
+    }
+
+    /// An empty event sized for a source of `bytes` bytes: one allocation
+    /// each for the text and the fields, not a series of regrowths.
+    pub fn with_capacity(meta: EventMeta, bytes: usize) -> Event {
+        Event {
+            meta,
+            buf: String::with_capacity(bytes + bytes / 2),
+            slots: Vec::with_capacity(32),
         }
     }
 
@@ -168,7 +178,7 @@ impl Event {
         let buf = &self.buf;
         let s = |r: &Range<u32>| &buf[r.start as usize..r.end as usize];
         // Stable: values keep their document order within a field.
-        self.slots.sort_by(|a, b| s(&a.name).cmp(s(&b.name)));
+        self.slots.sort_by(|a, b| by_len(s(&a.name), s(&b.name)));
         self.slots.dedup_by(|b, a| {
             s(&a.name) == s(&b.name) && s(&a.text) == s(&b.text) && a.is_null == b.is_null
         });
@@ -186,7 +196,9 @@ impl Event {
     }
 
     fn lookup(&self, field: &str) -> Option<Values<'_>> {
-        let start = self.slots.partition_point(|s| self.str(&s.name) < field);
+        let start = self
+            .slots
+            .partition_point(|s| by_len(self.str(&s.name), field).is_lt());
         let n = self.slots[start..]
             .iter()
             .take_while(|s| self.str(&s.name) == field)
@@ -202,7 +214,7 @@ impl Event {
         self.slots.iter().map(|s| self.value(s))
     }
 
-    /// Every field name with its values' texts, in name order.
+    /// Every field name with its values' texts (shorter names first).
     pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
         self.slots
             .iter()
@@ -276,6 +288,12 @@ pub(crate) const META_FIELDS: [&str; 10] = [
     "UtcTime",
     "time",
 ];
+
+/// Field order: by length, then bytes. Most comparisons in a lookup end at
+/// the length, without comparing text.
+fn by_len(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
 
 /// The number a text spells, if it starts like one.
 fn number_of(text: &str) -> Option<f64> {

@@ -155,7 +155,12 @@ pub(crate) fn read(
                     ..Default::default()
                 };
                 let mut de = serde_json::Deserializer::from_slice(&rec.data);
-                match (EventSeed { meta, wanted }).deserialize(&mut de) {
+                let seed = EventSeed {
+                    meta,
+                    wanted,
+                    size: rec.data.len() / 2,
+                };
+                match seed.deserialize(&mut de) {
                     Ok(Some(e)) => {
                         ids.push(rec.event_record_id);
                         read.events += 1;

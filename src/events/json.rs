@@ -58,6 +58,8 @@ const MAX_DEPTH: usize = 32;
 pub(crate) struct EventSeed<'w> {
     pub meta: EventMeta,
     pub wanted: Option<&'w Wanted>,
+    /// The size of the source text, when known (to size the event once).
+    pub size: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
@@ -76,7 +78,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Event>, A::Error> {
         let mut b = Builder {
-            event: Event::with_meta(self.0.meta),
+            event: Event::with_capacity(self.0.meta, self.0.size),
             wanted: self.0.wanted,
             path: String::new(),
         };
@@ -369,5 +371,12 @@ pub fn event_from_value(
     meta: EventMeta,
     wanted: Option<&Wanted>,
 ) -> Option<Event> {
-    EventSeed { meta, wanted }.deserialize(v).ok().flatten()
+    EventSeed {
+        meta,
+        wanted,
+        size: 0,
+    }
+    .deserialize(v)
+    .ok()
+    .flatten()
 }

@@ -106,14 +106,23 @@ pub fn is_jsonl(path: &Path) -> bool {
     false
 }
 
-/// Read a JSONL file in batches of raw lines (with their line numbers), for
+/// Lines of a JSONL file, read in one buffer: (line number, byte range).
+#[derive(Debug, Default)]
+pub struct LineBatch {
+    pub data: Vec<u8>,
+    pub lines: Vec<(u64, std::ops::Range<usize>)>,
+}
+
+impl LineBatch {
+    /// The lines with their numbers.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        self.lines.iter().map(|(n, r)| (*n, &self.data[r.clone()]))
+    }
+}
+
+/// Read a JSONL file in batches of lines (blank lines skipped), for
 /// parsing in parallel with [`event_from_line`].
-pub fn read_lines(
-    path: &Path,
-    batch: usize,
-    diags: &Diagnostics,
-    sink: &mut dyn FnMut(Vec<(u64, Vec<u8>)>),
-) {
+pub fn read_lines(path: &Path, batch: usize, diags: &Diagnostics, sink: &mut dyn FnMut(LineBatch)) {
     let f = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
@@ -122,19 +131,22 @@ pub fn read_lines(
         }
     };
     let mut r = BufReader::with_capacity(1 << 16, f);
-    let mut buf = Vec::with_capacity(batch);
+    let mut buf = LineBatch::default();
     let mut no = 0u64;
     loop {
-        let mut line = Vec::new();
-        match r.read_until(b'\n', &mut line) {
+        let start = buf.data.len();
+        match r.read_until(b'\n', &mut buf.data) {
             Ok(0) => break,
             Ok(_) => {
                 no += 1;
-                if !line.trim_ascii().is_empty() {
-                    buf.push((no, line));
+                if buf.data[start..].trim_ascii().is_empty() {
+                    buf.data.truncate(start);
+                } else {
+                    buf.lines.push((no, start..buf.data.len()));
                 }
             }
             Err(e) => {
+                buf.data.truncate(start);
                 diags.push(
                     Diagnostic::error("events", format!("cannot read past this line: {e}"))
                         .in_file(path)
@@ -143,11 +155,16 @@ pub fn read_lines(
                 break;
             }
         }
-        if buf.len() >= batch {
-            sink(std::mem::replace(&mut buf, Vec::with_capacity(batch)));
+        if buf.lines.len() >= batch {
+            let cap = buf.data.capacity();
+            let next = LineBatch {
+                data: Vec::with_capacity(cap),
+                lines: Vec::with_capacity(batch),
+            };
+            sink(std::mem::replace(&mut buf, next));
         }
     }
-    if !buf.is_empty() {
+    if !buf.lines.is_empty() {
         sink(buf);
     }
 }
@@ -172,6 +189,7 @@ pub fn event_from_line(
         let e = EventSeed {
             meta: meta(),
             wanted,
+            size: bytes.len(),
         }
         .deserialize(&mut de)?;
         de.end().map(|_| e)
@@ -238,8 +256,8 @@ pub fn read_file(
         Format::Json if is_jsonl(path) => {
             let mut read = FileRead::default();
             read_lines(path, 4096, diags, &mut |lines| {
-                for (no, l) in lines {
-                    match event_from_line(&file, no, &l, wanted, diags) {
+                for (no, l) in lines.iter() {
+                    match event_from_line(&file, no, l, wanted, diags) {
                         Ok(e) => {
                             read.events += 1;
                             sink(e);
@@ -428,6 +446,7 @@ impl<'de> serde::de::Visitor<'de> for StreamItem<'_> {
         let seed = EventSeed {
             meta: self.meta,
             wanted: self.wanted,
+            size: 0,
         };
         seed.deserialize(serde::de::value::MapAccessDeserializer::new(map))
             .map(StreamOut::One)
@@ -444,6 +463,7 @@ impl<'de> serde::de::Visitor<'de> for StreamItem<'_> {
                     ..self.meta.clone()
                 },
                 wanted: self.wanted,
+                size: 0,
             };
             item += 1;
             match seq.next_element_seed(seed)? {

@@ -736,8 +736,10 @@ where
         let name: Arc<str> = Arc::from(f.to_string_lossy().as_ref());
         events::read_lines(f, BATCH, diags, &mut |lines| {
             let out: Vec<Option<(Event, Vec<Detection>)>> = lines
+                .lines
                 .par_iter()
-                .map(|(no, l)| {
+                .map(|(no, r)| {
+                    let l = &lines.data[r.clone()];
                     let e = events::event_from_line(&name, *no, l, wanted, diags).ok()?;
                     let d = engine.match_event(&e);
                     Some((e, d))

@@ -412,7 +412,7 @@ fn no_rule_message(engine: &Engine, loaded: usize) -> String {
         *by_reason.entry(s.reason.as_str()).or_default() += 1;
     }
     let mut v: Vec<(&str, usize)> = by_reason.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v.sort_by_key(|x| std::cmp::Reverse(x.1));
     let reasons: Vec<String> = v.iter().map(|(r, n)| format!("{n} × {r}")).collect();
     format!(
         "no rule can run: {} skipped ({})",

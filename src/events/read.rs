@@ -171,14 +171,14 @@ pub fn read_lines(path: &Path, batch: usize, diags: &Diagnostics, sink: &mut dyn
 
 /// One JSONL line as an event. A line with invalid UTF-8 is read with the
 /// bad bytes replaced (and a warning); a line that is not JSON, or not an
-/// object, is reported and counted as lost (`Err`).
+/// object, is reported and counted as lost (`None`).
 pub fn event_from_line(
     file: &Arc<str>,
     line_no: u64,
     line: &[u8],
     wanted: Option<&Wanted>,
     diags: &Diagnostics,
-) -> Result<Event, ()> {
+) -> Option<Event> {
     let meta = || EventMeta {
         file: file.clone(),
         record: line_no,
@@ -196,14 +196,14 @@ pub fn event_from_line(
     };
     let line = line.trim_ascii_end();
     let err = match parse(line) {
-        Ok(Some(e)) => return Ok(e),
+        Ok(Some(e)) => return Some(e),
         Ok(None) => {
             diags.push(
                 Diagnostic::error("events", "JSON line is not an object; 1 record lost")
                     .in_file(&**file)
                     .at(Some(line_no as usize), None),
             );
-            return Err(());
+            return None;
         }
         Err(e) => e,
     };
@@ -215,7 +215,7 @@ pub fn event_from_line(
                     .in_file(&**file)
                     .at(Some(line_no as usize), None),
             );
-            return Ok(e);
+            return Some(e);
         }
     }
     diags.push(
@@ -226,7 +226,7 @@ pub fn event_from_line(
         .in_file(&**file)
         .at(Some(line_no as usize), Some(err.column())),
     );
-    Err(())
+    None
 }
 
 /// Read one file's events, calling `sink` for each (streaming; nothing is
@@ -258,11 +258,11 @@ pub fn read_file(
             read_lines(path, 4096, diags, &mut |lines| {
                 for (no, l) in lines.iter() {
                     match event_from_line(&file, no, l, wanted, diags) {
-                        Ok(e) => {
+                        Some(e) => {
                             read.events += 1;
                             sink(e);
                         }
-                        Err(()) => read.lost += 1,
+                        None => read.lost += 1,
                     }
                 }
             });

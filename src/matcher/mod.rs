@@ -740,7 +740,7 @@ where
                 .par_iter()
                 .map(|(no, r)| {
                     let l = &lines.data[r.clone()];
-                    let e = events::event_from_line(&name, *no, l, wanted, diags).ok()?;
+                    let e = events::event_from_line(&name, *no, l, wanted, diags)?;
                     let d = engine.match_event(&e);
                     Some((e, d))
                 })

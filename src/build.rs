@@ -49,6 +49,17 @@ impl Default for BuildConfig {
     }
 }
 
+/// The sample events of a build.
+#[derive(Debug, Clone, Copy)]
+pub struct EventsSummary {
+    pub events: u64,
+    /// Records in the event files that could not be read (each reported).
+    pub lost: u64,
+    pub detections: u64,
+    /// Time the matcher took.
+    pub elapsed: Duration,
+}
+
 /// What a build produced.
 #[derive(Debug, Clone, Default)]
 pub struct BuildSummary {
@@ -58,8 +69,8 @@ pub struct BuildSummary {
     pub tests: usize,
     /// Technique IDs named by rules or tests but absent from the ATT&CK data.
     pub missing_techniques: Vec<String>,
-    /// Events read and detections, when events were given.
-    pub events: Option<(u64, u64, Duration)>,
+    /// What the matcher did, when events were given.
+    pub events: Option<EventsSummary>,
     pub write: WriteReport,
     pub elapsed: Duration,
 }
@@ -174,10 +185,12 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
         rules: model.rules.len(),
         tests: model.tests.len(),
         missing_techniques: model.links.missing_techniques.keys().cloned().collect(),
-        events: model
-            .validation
-            .as_ref()
-            .map(|v| (v.events, v.detections, v.elapsed)),
+        events: model.validation.as_ref().map(|v| EventsSummary {
+            events: v.events,
+            lost: v.lost,
+            detections: v.detections,
+            elapsed: v.elapsed,
+        }),
         write,
         elapsed: start.elapsed(),
     })

@@ -235,9 +235,18 @@ fn run_build(a: BuildArgs) -> ExitCode {
                 if s.rules > 0 || s.tests > 0 {
                     eprintln!("{} Sigma rules, {} atomic tests linked", s.rules, s.tests);
                 }
-                if let Some((events, detections, t)) = s.events {
+                if let Some(e) = s.events {
+                    let lost = if e.lost > 0 {
+                        format!(
+                            " ({} unreadable records lost, see the errors above)",
+                            e.lost
+                        )
+                    } else {
+                        String::new()
+                    };
                     eprintln!(
-                        "{events} sample events, {detections} detections (matching took {t:.2?})"
+                        "{} sample events{lost}, {} detections (matching took {:.2?})",
+                        e.events, e.detections, e.elapsed
                     );
                 }
                 if !s.missing_techniques.is_empty() {

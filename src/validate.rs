@@ -57,6 +57,8 @@ pub struct Validation {
     /// Indexed like the model's rules.
     pub rules: Vec<RuleResult>,
     pub events: u64,
+    /// Records in the event files that could not be read.
+    pub lost: u64,
     pub detections: u64,
     pub elapsed: Duration,
 }
@@ -167,6 +169,7 @@ pub fn run(
         files: file_stats.into_inner().unwrap_or_else(|p| p.into_inner()),
         rules: rules_out,
         events: stats.events,
+        lost: stats.lost,
         detections: stats.detections,
         elapsed: start.elapsed(),
     }

@@ -71,11 +71,10 @@ fn reference_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!(
-            "skipping: no Sigma specification examples at {} (set ATTACK_VAULT_REFERENCE)",
+        panic!(
+            "no Sigma specification examples at {} (set ATTACK_VAULT_REFERENCE)",
             dir.display()
-        );
-        None
+        )
     }
 }
 
@@ -124,6 +123,7 @@ macro_rules! skip_if_absent {
 }
 
 #[test]
+#[ignore = "needs the Sigma specification examples (ATTACK_VAULT_REFERENCE, default ../shared/reference); .ci/run runs it"]
 fn event_count() {
     let many: Vec<_> = (0..100)
         .map(|i| json!({"@timestamp": ts(i * 30), "EventID": 4625, "ComputerName": "pc1"}))
@@ -140,6 +140,7 @@ fn event_count() {
 }
 
 #[test]
+#[ignore = "needs the Sigma specification examples (ATTACK_VAULT_REFERENCE, default ../shared/reference); .ci/run runs it"]
 fn event_count_with_dotted_group_field() {
     let many: Vec<_> = (0..120).map(|i| json!({"@timestamp": ts(i * 10), "EventID": 4625, "dns": {"question": {"name": "x.example"}}})).collect();
     let n = run("event_count_ecs.yml", &many);
@@ -148,6 +149,7 @@ fn event_count_with_dotted_group_field() {
 }
 
 #[test]
+#[ignore = "needs the Sigma specification examples (ATTACK_VAULT_REFERENCE, default ../shared/reference); .ci/run runs it"]
 fn value_count() {
     let users: Vec<_> = (0..100)
         .map(|i| json!({"@timestamp": ts(i * 60), "EventID": 4625, "ComputerName": "dc1", "WorkstationName": "ws1", "User": format!("u{i}")}))
@@ -170,6 +172,7 @@ fn recon(order: &[&str], gap: u64) -> Vec<serde_json::Value> {
 }
 
 #[test]
+#[ignore = "needs the Sigma specification examples (ATTACK_VAULT_REFERENCE, default ../shared/reference); .ci/run runs it"]
 fn temporal() {
     let n = run(
         "temporal.yml",
@@ -193,6 +196,7 @@ fn temporal() {
 }
 
 #[test]
+#[ignore = "needs the Sigma specification examples (ATTACK_VAULT_REFERENCE, default ../shared/reference); .ci/run runs it"]
 fn temporal_ordered() {
     let n = run(
         "temporal_ordered.yml",
@@ -211,6 +215,7 @@ fn temporal_ordered() {
 }
 
 #[test]
+#[ignore = "needs the Sigma specification examples (ATTACK_VAULT_REFERENCE, default ../shared/reference); .ci/run runs it"]
 fn value_sum_avg_percentile() {
     let sent: Vec<_> = (0..20).map(|i| json!({"@timestamp": ts(i * 60), "bytes_sent": 60000, "SourceIP": "10.0.0.5", "User": "bob"})).collect();
     let n = run("value_sum.yml", &sent);

@@ -6,8 +6,9 @@ use attack_vault::diag::Diagnostics;
 use std::path::{Path, PathBuf};
 
 /// The shared real-data folder: `$ATTACK_VAULT_DATA`, else `../shared/data`
-/// next to the project. `None` (and a message) when it is absent, so that
-/// real-data tests skip on machines without it.
+/// next to the project. Real-data tests are `#[ignore]`d (so a machine
+/// without the data shows them as ignored, with the reason); run on purpose
+/// without the data, they fail rather than pass by not running.
 pub fn data_dir() -> Option<PathBuf> {
     let p = std::env::var_os("ATTACK_VAULT_DATA")
         .map(PathBuf::from)
@@ -15,11 +16,10 @@ pub fn data_dir() -> Option<PathBuf> {
     if p.join("attack").is_dir() {
         Some(p)
     } else {
-        eprintln!(
-            "skipping real-data test: no data at {} (set ATTACK_VAULT_DATA to the shared data folder)",
+        panic!(
+            "no real data at {} (set ATTACK_VAULT_DATA to the shared data folder)",
             p.display()
-        );
-        None
+        )
     }
 }
 
@@ -30,10 +30,7 @@ macro_rules! data_or_skip {
         match common::data_dir() {
             Some(d) => {
                 let p = d.join($rel);
-                if !p.exists() {
-                    eprintln!("skipping: {} missing", p.display());
-                    return;
-                }
+                assert!(p.exists(), "{} missing from the shared data", p.display());
                 p
             }
             None => return,

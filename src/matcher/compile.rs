@@ -816,6 +816,42 @@ fn pattern_literal(p: &Pattern) -> Option<String> {
     (s.len() >= 3).then_some(s)
 }
 
+/// Literals one of which every match of a regex contains (its prefix or
+/// suffix set, lower-cased), when the set is finite and each is at least
+/// three bytes long.
+pub(crate) fn regex_literals(pattern: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .unicode(false)
+        .build()
+        .parse(pattern)
+        .or_else(|_| regex_syntax::Parser::new().parse(pattern))
+        .ok()?;
+    let set = |kind| -> Option<Vec<String>> {
+        let seq = Extractor::new().kind(kind).extract(&hir);
+        let lits = seq.literals()?;
+        let out: Option<Vec<String>> = lits
+            .iter()
+            .map(|l| {
+                let s = std::str::from_utf8(l.as_bytes()).ok()?.to_lowercase();
+                (s.len() >= 3).then_some(s)
+            })
+            .collect();
+        out.filter(|v| !v.is_empty())
+    };
+    let weakest = |v: &Vec<String>| v.iter().map(String::len).min().unwrap_or(0);
+    match (set(ExtractKind::Prefix), set(ExtractKind::Suffix)) {
+        (Some(p), Some(s)) => Some(if weakest(&s) > weakest(&p) { s } else { p }),
+        (p, s) => p.or(s),
+    }
+    .map(|mut v| {
+        v.sort();
+        v.dedup();
+        v
+    })
+}
+
 fn test_necessary(t: &FieldTest) -> Option<Necessary> {
     let field = t.field.as_ref()?;
     let FieldTestKind::Values { tests, all, neq } = &t.kind else {
@@ -824,22 +860,25 @@ fn test_necessary(t: &FieldTest) -> Option<Necessary> {
     if *neq || tests.is_empty() {
         return None;
     }
-    let lits: Option<Vec<String>> = tests
+    // Per value: literals one of which a matching field value contains.
+    let per_value: Option<Vec<Vec<String>>> = tests
         .iter()
         .map(|v| match v {
             ValueTest::Str {
                 pattern,
                 cased: false,
-            } => pattern_literal(pattern),
+            } => pattern_literal(pattern).map(|l| vec![l]),
+            ValueTest::Regex(re) => regex_literals(re.as_str()),
             _ => None,
         })
         .collect();
-    let lits = lits?;
+    let per_value = per_value?;
+    let weakest = |v: &Vec<String>| v.iter().map(String::len).min().unwrap_or(0);
     let chosen: Vec<String> = if *all {
-        // Every value must match: the longest literal alone is necessary.
-        vec![lits.into_iter().max_by_key(String::len)?]
+        // Every value must match: the set of any one is necessary.
+        per_value.into_iter().max_by_key(weakest)?
     } else {
-        lits
+        per_value.into_iter().flatten().collect()
     };
     Some(chosen.into_iter().map(|l| (field.clone(), l)).collect())
 }

@@ -555,3 +555,30 @@ fn generated_rules_match_their_events() {
         assert!(!hit(&rule, &[("G", &value)]), "{rule} needs field F");
     }
 }
+
+#[test]
+fn regex_prefilter_literals_are_necessary() {
+    use compile::regex_literals;
+    assert_eq!(
+        regex_literals(r"Invoke-(Expression|WebRequest)"),
+        Some(vec!["invoke-expression".into(), "invoke-webrequest".into()])
+    );
+    // Case variants fold into their lower-case common prefix.
+    assert_eq!(
+        regex_literals(r"(?i)invoke-(expression|webrequest)"),
+        Some(vec!["invoke-".into()])
+    );
+    assert_eq!(regex_literals(r"\.exe$"), Some(vec![".exe".into()]));
+    // Nothing selective: no literal set.
+    assert_eq!(regex_literals(r"^.{200,}$"), None);
+    assert_eq!(regex_literals(r"a|bcd"), None);
+    // A regex rule still fires on a value whose literal differs in case.
+    assert!(!hit(
+        "selection:\n  CommandLine|re: 'IEX\\s*\\('",
+        &[("CommandLine", "powershell iex (x)")]
+    ));
+    assert!(hit(
+        "selection:\n  CommandLine|re|i: 'IEX\\s*\\('",
+        &[("CommandLine", "powershell iex (x)")]
+    ));
+}

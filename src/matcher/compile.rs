@@ -821,13 +821,15 @@ fn pattern_literal(p: &Pattern) -> Option<String> {
 /// three bytes long.
 pub(crate) fn regex_literals(pattern: &str) -> Option<Vec<String>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let hir = regex_syntax::ParserBuilder::new()
+    let hir = match regex_syntax::ParserBuilder::new()
         .utf8(false)
         .unicode(false)
         .build()
         .parse(pattern)
-        .or_else(|_| regex_syntax::Parser::new().parse(pattern))
-        .ok()?;
+    {
+        Ok(h) => h,
+        Err(_) => regex_syntax::Parser::new().parse(pattern).ok()?,
+    };
     let set = |kind| -> Option<Vec<String>> {
         let seq = Extractor::new().kind(kind).extract(&hir);
         let lits = seq.literals()?;

@@ -193,3 +193,37 @@ fn a_zeroed_evtx_chunk_is_reported_with_its_records() {
         "{diags:?}"
     );
 }
+
+#[test]
+#[ignore = "needs the shared data (ATTACK_VAULT_DATA, default ../shared/data); .ci/run runs it"]
+fn defender_fields_with_spaces_match_rule_names_without() {
+    let file = data_or_skip!(
+        "events/evtx-attack-samples/AutomatedTestingTools/WinDefender_Events_1117_1116_AtomicRedTeam.evtx"
+    );
+    // Counted straight from the file, by the spaced names Defender writes.
+    let mut parser = evtx::EvtxParser::from_path(&file).unwrap();
+    let expected = parser
+        .records_json_value()
+        .filter_map(Result::ok)
+        .filter(|r| {
+            let d = &r.data["Event"]["EventData"];
+            d["Threat Name"].is_string()
+                && d["Process Name"].as_str().is_some_and(|p| p.contains('\\'))
+                && d["Source Name"] == "%%818"
+        })
+        .count();
+    assert!(expected > 0);
+    let ds = Diagnostics::new();
+    let (rules, _) = attack_vault::sigma::parse_rules(
+        std::path::Path::new("defender.yml"),
+        "title: Defender threat\nlogsource:\n  product: windows\n  service: windefend\ndetection:\n  sel:\n    ThreatName|exists: true\n    ProcessName|contains: '\\'\n    SourceName: '%%818'\n  condition: sel\n",
+        &ds,
+    );
+    let engine = Engine::new(rules, &Mapping::builtin(), &EngineOptions::default());
+    let hits = Mutex::new(0usize);
+    scan(&engine, &[file], &ds, |_, d| {
+        *hits.lock().unwrap() += d.len()
+    });
+    let hits = hits.into_inner().unwrap();
+    assert_eq!(hits, expected);
+}

@@ -181,6 +181,15 @@ pub struct MatchArgs {
     pub verbose: bool,
 }
 
+/// The summary's mention of unreadable event records, if any.
+fn lost_note(lost: u64) -> String {
+    if lost > 0 {
+        format!(" ({lost} unreadable records lost, see the errors above)")
+    } else {
+        String::new()
+    }
+}
+
 /// How many diagnostics of one category to print before summarising.
 const SHOW_PER_CATEGORY: usize = 20;
 
@@ -236,14 +245,7 @@ fn run_build(a: BuildArgs) -> ExitCode {
                     eprintln!("{} Sigma rules, {} atomic tests linked", s.rules, s.tests);
                 }
                 if let Some(e) = s.events {
-                    let lost = if e.lost > 0 {
-                        format!(
-                            " ({} unreadable records lost, see the errors above)",
-                            e.lost
-                        )
-                    } else {
-                        String::new()
-                    };
+                    let lost = lost_note(e.lost);
                     eprintln!(
                         "{} sample events{lost}, {} detections (matching took {:.2?})",
                         e.events, e.detections, e.elapsed
@@ -351,14 +353,7 @@ fn run_match(a: MatchArgs) -> ExitCode {
     match result {
         Ok(s) => {
             if !a.quiet && !s.output_closed {
-                let lost = if s.lost > 0 {
-                    format!(
-                        " ({} unreadable records lost, see the errors above)",
-                        s.lost
-                    )
-                } else {
-                    String::new()
-                };
+                let lost = lost_note(s.lost);
                 eprintln!(
                     "{} events read from {} files{lost}; {} rules loaded, {} run, {} skipped; {} detections, {} correlation matches in {:.2?}",
                     s.events,

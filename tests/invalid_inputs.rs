@@ -19,6 +19,19 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_attack-vault"))
 }
 
+/// `attack-vault match ARGS --rules RULES -- EVENTS`.
+fn matching(args: &[&str], rules: &Path, events: &Path) -> std::process::Output {
+    bin()
+        .arg("match")
+        .args(args)
+        .arg("--rules")
+        .arg(rules)
+        .arg("--")
+        .arg(events)
+        .output()
+        .unwrap()
+}
+
 /// The inputs of a fixture folder (everything but `.expected` files).
 fn cases(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -94,13 +107,11 @@ fn rule_fixtures_give_their_exact_diagnostics() {
 #[test]
 fn deep_conditions_never_crash_match_or_build() {
     for case in cases(&invalid("rules")) {
-        let out = bin()
-            .args(["match", "-q", "--rules"])
-            .arg(&case)
-            .arg("--")
-            .arg(invalid("events").join("bad_first_line.jsonl"))
-            .output()
-            .unwrap();
+        let out = matching(
+            &["-q"],
+            &case,
+            &invalid("events").join("bad_first_line.jsonl"),
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{}: {err}", case.display());
         assert!(
@@ -128,13 +139,11 @@ fn table_output_escapes_control_characters() {
     let dir = tempfile::tempdir().unwrap();
     let rule = dir.path().join("r.yml");
     std::fs::write(&rule, ANY_EXE).unwrap();
-    let out = bin()
-        .args(["match", "-q", "--rules"])
-        .arg(&rule)
-        .arg("--")
-        .arg(invalid("events").join("control_chars.jsonl"))
-        .output()
-        .unwrap();
+    let out = matching(
+        &["-q"],
+        &rule,
+        &invalid("events").join("control_chars.jsonl"),
+    );
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 1, "no forged line: {text:?}");
@@ -151,13 +160,11 @@ fn strict_exits_1_on_any_lost_record() {
         ("bad_first_line.jsonl", true),
         ("bad_utf8_line2.jsonl", false),
     ] {
-        let out = bin()
-            .args(["match", "--strict", "-f", "jsonl", "--rules"])
-            .arg(&rule)
-            .arg("--")
-            .arg(invalid("events").join(case))
-            .output()
-            .unwrap();
+        let out = matching(
+            &["--strict", "-f", "jsonl"],
+            &rule,
+            &invalid("events").join(case),
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
             out.status.code(),
@@ -220,24 +227,12 @@ fn command_line_values_are_checked_and_skips_explained() {
     std::fs::write(&rule, ANY_EXE).unwrap();
     let events = invalid("events").join("control_chars.jsonl");
     for (flag, bad) in [("--level", "hgh"), ("--status", "tset")] {
-        let out = bin()
-            .args(["match", flag, bad, "--rules"])
-            .arg(&rule)
-            .arg("--")
-            .arg(&events)
-            .output()
-            .unwrap();
+        let out = matching(&[flag, bad], &rule, &events);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains("possible values"), "{err}");
     }
-    let out = bin()
-        .args(["match", "--level", "HIGH", "--rules"])
-        .arg(&rule)
-        .arg("--")
-        .arg(&events)
-        .output()
-        .unwrap();
+    let out = matching(&["--level", "HIGH"], &rule, &events);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("no rule can run: none of the 1 rule documents read passes"),
@@ -249,13 +244,7 @@ fn command_line_values_are_checked_and_skips_explained() {
         ANY_EXE.replace("Image|endswith: '.exe'", "Image|re: '(\\w{1000}){1000}'"),
     )
     .unwrap();
-    let out = bin()
-        .args(["match", "--rules"])
-        .arg(&huge)
-        .arg("--")
-        .arg(&events)
-        .output()
-        .unwrap();
+    let out = matching(&[], &huge, &events);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("no rule can run: 1 skipped (1 × "), "{err}");

@@ -786,6 +786,13 @@ impl Compiled {
 /// multi-pattern scan per field.
 pub type Necessary = Vec<(Arc<str>, String)>;
 
+/// Whether a literal is rare enough to prefilter on: three bytes, or two of
+/// a non-ASCII character (homoglyph and Unicode-obfuscation rules list
+/// single Cyrillic or Greek letters, which ordinary logs seldom hold).
+fn selective(s: &str) -> bool {
+    s.len() >= 3 || (s.len() == 2 && !s.is_ascii())
+}
+
 /// The literal every value matched by a pattern must contain (the longest
 /// literal run), if any is long enough to be selective.
 fn pattern_literal(p: &Pattern) -> Option<String> {
@@ -813,7 +820,7 @@ fn pattern_literal(p: &Pattern) -> Option<String> {
             best
         }
     };
-    (s.len() >= 3).then_some(s)
+    selective(&s).then_some(s)
 }
 
 /// Literals one of which every match of a regex contains (its prefix or
@@ -837,7 +844,7 @@ pub(crate) fn regex_literals(pattern: &str) -> Option<Vec<String>> {
             .iter()
             .map(|l| {
                 let s = std::str::from_utf8(l.as_bytes()).ok()?.to_lowercase();
-                (s.len() >= 3).then_some(s)
+                selective(&s).then_some(s)
             })
             .collect();
         out.filter(|v| !v.is_empty())

@@ -582,3 +582,23 @@ fn regex_prefilter_literals_are_necessary() {
         &[("CommandLine", "powershell iex (x)")]
     ));
 }
+
+#[test]
+fn single_non_ascii_letters_prefilter_and_still_match() {
+    let e = engine(
+        "title: homoglyph\nlogsource:\n  product: test\ndetection:\n  selection:\n    CommandLine|contains:\n      - 'а'\n      - 'е'\n  condition: selection\n",
+    );
+    let hits = |v: &str| {
+        e.match_event(&Event::from_pairs(&[("CommandLine", v)]))
+            .len()
+    };
+    assert_eq!(hits("powershell -nop"), 0);
+    assert_eq!(hits("powеrshell -nop"), 1, "Cyrillic е");
+    assert_eq!(hits("POWЕRSHELL"), 1, "upper-case Cyrillic Е folds to е");
+    let v = &e.variants[0];
+    assert!(v.necessary.is_none(), "freed once the automata exist");
+    assert!(
+        e.generic.always.is_empty() && e.unmapped.always.is_empty(),
+        "prefiltered, not run on every event"
+    );
+}

@@ -305,9 +305,10 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         }
         let depth = self.depth + 1;
         let b = self.b;
+        // `Name_Attribute`, rebuilt for each attribute in one buffer.
+        let mut attr = String::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let k = key.as_str();
-            let attr;
             let (mode, name): (Option<Mode>, &str) = match self.mode {
                 Mode::Event => match k {
                     "System" => (Some(Mode::System), ""),
@@ -321,7 +322,10 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                     _ => (None, ""),
                 },
                 Mode::Attributes => {
-                    attr = format!("{}_{k}", self.name);
+                    attr.clear();
+                    attr.push_str(self.name);
+                    attr.push('_');
+                    attr.push_str(k);
                     (Some(Mode::Named), attr.as_str())
                 }
                 Mode::Named | Mode::NamedObject => match k {

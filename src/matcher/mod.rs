@@ -583,10 +583,12 @@ impl Engine {
         let Some(ch) = e.meta.channel.as_deref() else {
             return &self.unmapped;
         };
-        let ch: std::borrow::Cow<str> = if ch.chars().any(char::is_uppercase) {
-            ch.to_lowercase().into()
-        } else {
-            ch.into()
+        // The event keeps the lower-cased text of its `Channel` field.
+        let lower = e.get("Channel").and_then(|v| v.first()).map(|v| v.lower());
+        let ch: std::borrow::Cow<str> = match lower {
+            Some(l) if l.len() == ch.len() => l.into(),
+            _ if ch.chars().any(char::is_uppercase) => ch.to_lowercase().into(),
+            _ => ch.into(),
         };
         if let Some(id) = e.meta.event_id.as_deref()
             && let Some(b) = self

@@ -402,6 +402,9 @@ pub fn run(
 /// Why no rule can run: the filters left none, or each was skipped (the
 /// reasons, most common first).
 fn no_rule_message(engine: &Engine, loaded: usize) -> String {
+    if loaded == 0 {
+        return "no rule can run: no rule document could be read (see the errors above)".into();
+    }
     if engine.skipped.is_empty() {
         return format!(
             "no rule can run: none of the {loaded} rule documents read passes the --level/--status/--tag/--product filters"

@@ -104,9 +104,27 @@ fn rule_fixtures_give_their_exact_diagnostics() {
     }
 }
 
+/// The diagnostics of a fixture's expectation, without the file name: what
+/// the command line must print after the full path.
+fn expected_diagnostics(case: &Path) -> Vec<String> {
+    let mut p = case.as_os_str().to_owned();
+    p.push(".expected");
+    let name = case.file_name().unwrap().to_string_lossy().to_string();
+    std::fs::read_to_string(PathBuf::from(p))
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            l.split_once(&format!(" {name}"))
+                .map(|(_, rest)| rest.to_string())
+        })
+        .collect()
+}
+
 #[test]
-fn deep_conditions_never_crash_match_or_build() {
+fn deep_nesting_never_crashes_match_or_build() {
     for case in cases(&invalid("rules")) {
+        let wanted = expected_diagnostics(&case);
+        assert!(!wanted.is_empty(), "{}", case.display());
         let out = matching(
             &["-q"],
             &case,
@@ -114,10 +132,9 @@ fn deep_conditions_never_crash_match_or_build() {
         );
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{}: {err}", case.display());
-        assert!(
-            err.contains("condition nested deeper than 64 levels"),
-            "{err}"
-        );
+        for w in &wanted {
+            assert!(err.contains(w.as_str()), "{w} in {err}");
+        }
         let dir = tempfile::tempdir().unwrap();
         let out = bin()
             .args(["build", "-q", "--sigma"])
@@ -128,7 +145,9 @@ fn deep_conditions_never_crash_match_or_build() {
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{}: {err}", case.display());
-        assert!(err.contains(":8:"), "names the condition's line: {err}");
+        for w in &wanted {
+            assert!(err.contains(w.as_str()), "{w} in {err}");
+        }
     }
 }
 

@@ -49,6 +49,33 @@ impl Default for BuildConfig {
     }
 }
 
+/// An input inside the output folder would be read back from the tool's own
+/// output (a Navigator layer taken for an event, a note for a rule): refused.
+fn refuse_inputs_inside_output(cfg: &BuildConfig) -> Result<(), Diagnostic> {
+    use crate::paths::{Relation, relation};
+    let inputs = cfg
+        .attack
+        .iter()
+        .chain(&cfg.sigma)
+        .chain(&cfg.atomics)
+        .chain(&cfg.events)
+        .chain(&cfg.mapping)
+        .chain(&cfg.render.templates);
+    for p in inputs {
+        if matches!(relation(p, &cfg.out), Relation::Same | Relation::Inside) {
+            return Err(Diagnostic::error(
+                "build",
+                format!(
+                    "this input lies inside the output folder {}: the build would read its own output; move it or choose another --out",
+                    cfg.out.display()
+                ),
+            )
+            .in_file(p));
+        }
+    }
+    Ok(())
+}
+
 /// The sample events of a build.
 #[derive(Debug, Clone, Copy)]
 pub struct EventsSummary {
@@ -171,6 +198,7 @@ fn is_demo(cfg: &BuildConfig) -> bool {
 /// Run a whole build.
 pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Diagnostic> {
     let start = Instant::now();
+    refuse_inputs_inside_output(cfg)?;
     let pb = spinner(cfg.progress);
     pb.set_message("reading sources");
     let model = load_model(cfg, diags)?;

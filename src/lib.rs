@@ -15,6 +15,7 @@ pub mod events;
 pub mod hunt;
 pub mod matcher;
 pub mod model;
+pub mod paths;
 pub mod sigma;
 pub mod site;
 pub mod tags;

@@ -190,3 +190,77 @@ fn match_reports_detections_in_every_format() {
         .unwrap();
     assert!(out.stdout.is_empty(), "level filter");
 }
+
+/// Every file under a folder with its content, to show nothing changed.
+fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut v: Vec<_> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().to_path_buf(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn export_never_writes_over_or_around_its_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v");
+    let out = bin()
+        .args(["build", "-q", "--out"])
+        .arg(&vault)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let before = snapshot(dir.path());
+    for site in [vault.clone(), vault.join("site"), dir.path().to_path_buf()] {
+        let out = bin()
+            .args(["export", "-q", "--vault"])
+            .arg(&vault)
+            .arg("--out")
+            .arg(&site)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", site.display());
+        assert!(
+            err.contains("exporting would overwrite or delete notes"),
+            "{err}"
+        );
+        assert_eq!(snapshot(dir.path()), before, "nothing changed");
+    }
+}
+
+#[test]
+fn build_refuses_inputs_inside_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v");
+    let out = bin()
+        .args(["build", "-q", "--out"])
+        .arg(&vault)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let before = snapshot(dir.path());
+    for (flag, input) in [
+        ("--events", vault.join("Navigator")),
+        ("--events", vault.clone()),
+        ("--sigma", vault.join("Detection Rules")),
+    ] {
+        let out = bin()
+            .args(["build", "-q", flag])
+            .arg(&input)
+            .arg("--out")
+            .arg(&vault)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(
+            err.contains("this input lies inside the output folder"),
+            "{err}"
+        );
+        assert_eq!(snapshot(dir.path()), before, "nothing changed");
+    }
+}

@@ -205,6 +205,23 @@ fn graph_svg(center: usize, neighbours: &[usize], sources: &[Source], prefix: &s
 /// Export a vault.
 pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, Diagnostic> {
     let start = Instant::now();
+    use crate::paths::{Relation, relation};
+    let clash = match relation(&cfg.out, &cfg.vault) {
+        Relation::Same => Some("is the vault"),
+        Relation::Inside => Some("lies inside the vault"),
+        Relation::Contains => Some("contains the vault"),
+        Relation::Apart => None,
+    };
+    if let Some(how) = clash {
+        return Err(Diagnostic::error(
+            "export",
+            format!(
+                "the site folder {} {how}: exporting would overwrite or delete notes; choose another --out",
+                cfg.out.display()
+            ),
+        )
+        .in_file(&cfg.vault));
+    }
     let mut files: Vec<PathBuf> = WalkDir::new(&cfg.vault)
         .sort_by_file_name()
         .into_iter()

@@ -1,0 +1,72 @@
+//! How two paths on disk relate, for refusing to read a tool's own output as
+//! its input, or to write an output over its input.
+
+use std::path::{Path, PathBuf};
+
+/// Where `a` lies with respect to `b`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    Same,
+    /// `a` is inside `b`.
+    Inside,
+    /// `a` contains `b`.
+    Contains,
+    Apart,
+}
+
+/// The absolute form of a path that may not exist yet: its nearest existing
+/// ancestor resolved (symbolic links followed), the rest appended.
+fn resolved(p: &Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut tail = Vec::new();
+    let mut cur = abs.as_path();
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            return tail.iter().rev().fold(c, |acc: PathBuf, t| acc.join(t));
+        }
+        match (cur.parent(), cur.file_name()) {
+            (Some(parent), Some(name)) => {
+                tail.push(name.to_os_string());
+                cur = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
+/// How `a` relates to `b`.
+pub fn relation(a: &Path, b: &Path) -> Relation {
+    let (a, b) = (resolved(a), resolved(b));
+    if a == b {
+        Relation::Same
+    } else if a.starts_with(&b) {
+        Relation::Inside
+    } else if b.starts_with(&a) {
+        Relation::Contains
+    } else {
+        Relation::Apart
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relations_through_dots_links_and_missing_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = dir.path().join("vault");
+        std::fs::create_dir_all(v.join("Notes")).unwrap();
+        assert_eq!(relation(&v, &v.join("../vault")), Relation::Same);
+        assert_eq!(relation(&v.join("Notes"), &v), Relation::Inside);
+        assert_eq!(relation(&v.join("site/new"), &v), Relation::Inside);
+        assert_eq!(relation(dir.path(), &v), Relation::Contains);
+        assert_eq!(relation(&dir.path().join("other"), &v), Relation::Apart);
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(&v, &link).unwrap();
+            assert_eq!(relation(&link.join("x"), &v), Relation::Inside);
+        }
+    }
+}

@@ -173,22 +173,24 @@ fn tok_matches(t: &Tok, c: char) -> bool {
 }
 
 /// Iterative wildcard match with backtracking to the last `*` (linear in
-/// practice, never exponential).
+/// practice, never exponential). Walks the text by byte offsets: collecting
+/// its characters first cost an allocation per value tested.
 fn glob(p: &[Tok], v: &str) -> bool {
-    let text: Vec<char> = v.chars().collect();
+    let next = |i: usize| v[i..].chars().next().map(|c| (c, i + c.len_utf8()));
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
-    while ti < text.len() {
-        if pi < p.len() && p[pi] != Tok::Any && tok_matches(&p[pi], text[ti]) {
+    while let Some((c, after)) = next(ti) {
+        if pi < p.len() && p[pi] != Tok::Any && tok_matches(&p[pi], c) {
             pi += 1;
-            ti += 1;
+            ti = after;
         } else if pi < p.len() && p[pi] == Tok::Any {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
+            let st = next(st).map_or(v.len(), |(_, a)| a);
             pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
+            ti = st;
+            star = Some((sp, st));
         } else {
             return false;
         }

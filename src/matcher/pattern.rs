@@ -210,6 +210,17 @@ mod tests {
     }
 
     #[test]
+    fn glob_backtracks_over_multibyte_text() {
+        let g = |p: &str, v: &str| glob(&tokenize(p), v);
+        assert!(g("a*é?c", "aéxéyc"));
+        assert!(g("*ж*ж", "жaжbж"));
+        assert!(!g("a*é?c", "aéc"));
+        assert!(g("?", "ж"));
+        assert!(!g("??", "ж"));
+        assert!(g("*", ""));
+    }
+
+    #[test]
     fn fast_paths() {
         assert_eq!(pat("abc"), Pattern::Exact("abc".into()));
         assert_eq!(pat("ABC*"), Pattern::Prefix("abc".into()));

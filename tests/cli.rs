@@ -203,8 +203,8 @@ fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     v
 }
 
-#[test]
-fn export_never_writes_over_or_around_its_vault() {
+/// The demo vault built into `<temp>/v`.
+fn demo_vault() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("v");
     let out = bin()
@@ -213,6 +213,12 @@ fn export_never_writes_over_or_around_its_vault() {
         .output()
         .unwrap();
     assert!(out.status.success());
+    (dir, vault)
+}
+
+#[test]
+fn export_never_writes_over_or_around_its_vault() {
+    let (dir, vault) = demo_vault();
     let before = snapshot(dir.path());
     for site in [vault.clone(), vault.join("site"), dir.path().to_path_buf()] {
         let out = bin()
@@ -234,14 +240,7 @@ fn export_never_writes_over_or_around_its_vault() {
 
 #[test]
 fn build_refuses_inputs_inside_its_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("v");
-    let out = bin()
-        .args(["build", "-q", "--out"])
-        .arg(&vault)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let (dir, vault) = demo_vault();
     let before = snapshot(dir.path());
     for (flag, input) in [
         ("--events", vault.join("Navigator")),

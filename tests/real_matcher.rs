@@ -227,3 +227,36 @@ fn defender_fields_with_spaces_match_rule_names_without() {
     let hits = hits.into_inner().unwrap();
     assert_eq!(hits, expected);
 }
+
+#[test]
+#[ignore = "needs the shared data (ATTACK_VAULT_DATA, default ../shared/data); .ci/run runs it"]
+fn hostile_evtx_headers_are_reported_not_fatal() {
+    let src = data_or_skip!(
+        "events/evtx-attack-samples/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx"
+    );
+    let bytes = std::fs::read(&src).unwrap();
+    let one_chunk = bytes[..4096 + 65536].to_vec();
+    let mut many_chunks = one_chunk.clone();
+    many_chunks[42..44].copy_from_slice(&u16::MAX.to_le_bytes());
+    let mut huge_ids = one_chunk.clone();
+    huge_ids[4096 + 32..4096 + 40].copy_from_slice(&u64::MAX.to_le_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    for (name, data, opens) in [
+        ("header_only_part.evtx", bytes[..100].to_vec(), false),
+        ("header_only.evtx", bytes[..4096].to_vec(), true),
+        ("chunk_count_65535.evtx", many_chunks, true),
+        ("last_id_max.evtx", huge_ids, true),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, &data).unwrap();
+        let ds = Diagnostics::new();
+        let read = attack_vault::events::read_file(&p, None, &ds, &mut |_| {});
+        assert_eq!(read.is_some(), opens, "{name}");
+        assert!(
+            ds.sorted()
+                .iter()
+                .any(|d| d.severity == attack_vault::diag::Severity::Error),
+            "{name}: the damage is reported"
+        );
+    }
+}

@@ -11,6 +11,7 @@ use super::json::{EventSeed, Wanted};
 use super::read::FileRead;
 use crate::diag::{Diagnostic, Diagnostics};
 use serde::de::DeserializeSeed;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -26,23 +27,70 @@ struct Layout {
     broken: Vec<(usize, &'static str)>,
 }
 
-fn layout(bytes: &[u8], header_chunks: usize) -> Layout {
+/// A file read as if zero bytes followed its end up to a whole number of
+/// chunks: a file cut inside a chunk then parses up to the cut. Reads stream
+/// from disk (event logs can be gigabytes).
+struct ZeroPadded {
+    file: std::fs::File,
+    /// The file's real length, and its length padded to whole chunks.
+    len: u64,
+    padded: u64,
+    pos: u64,
+}
+
+impl Read for ZeroPadded {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = if self.pos < self.len {
+            let want = buf.len().min((self.len - self.pos) as usize);
+            self.file.read(&mut buf[..want])?
+        } else {
+            let n = buf.len().min(self.padded.saturating_sub(self.pos) as usize);
+            buf[..n].fill(0);
+            n
+        };
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for ZeroPadded {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.padded.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        }
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek out of range"))?;
+        self.file.seek(SeekFrom::Start(pos.min(self.len)))?;
+        self.pos = pos;
+        Ok(pos)
+    }
+}
+
+/// Read the chunk headers (and, for a zero header, the whole chunk).
+fn layout(r: &mut ZeroPadded, header_chunks: usize) -> io::Result<Layout> {
     let mut l = Layout::default();
-    let slots = (bytes.len() - FILE_HEADER).div_ceil(CHUNK);
+    let slots = (r.padded as usize - FILE_HEADER) / CHUNK;
+    let mut chunk = vec![0u8; CHUNK];
     for n in 0..slots.max(header_chunks) {
         let at = FILE_HEADER + n * CHUNK;
-        if at >= bytes.len() {
+        if n >= slots {
             l.broken.push((n, "missing: the file ends before it"));
             continue;
         }
-        let chunk = &bytes[at..(at + CHUNK).min(bytes.len())];
-        if chunk.iter().all(|b| *b == 0) {
-            if n < header_chunks {
+        r.seek(SeekFrom::Start(at as u64))?;
+        r.read_exact(&mut chunk[..512])?;
+        let zero = |b: &[u8]| b.iter().all(|x| *x == 0);
+        if zero(&chunk[..512]) {
+            r.read_exact(&mut chunk[512..])?;
+            if !zero(&chunk) {
+                l.broken.push((n, "its header cannot be read"));
+            } else if n < header_chunks {
                 l.broken.push((n, "all zeros"));
             }
             continue;
         }
-        match evtx::EvtxChunkHeader::from_bytes(chunk) {
+        match evtx::EvtxChunkHeader::from_bytes(&chunk[..512]) {
             Ok(h) if h.first_event_record_id <= h.last_event_record_id => {
                 let (lo, hi) = l.ids.unwrap_or((u64::MAX, 0));
                 l.ids = Some((
@@ -53,7 +101,7 @@ fn layout(bytes: &[u8], header_chunks: usize) -> Layout {
             _ => l.broken.push((n, "its header cannot be read")),
         }
     }
-    l
+    Ok(l)
 }
 
 /// Consecutive broken chunks with the same reason, as (first, last, why).
@@ -88,15 +136,24 @@ pub(crate) fn read(
     sink: &mut dyn FnMut(Event),
 ) -> Option<FileRead> {
     let report = |d: Diagnostic| diags.push(d.in_file(path));
-    let mut bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let opened = std::fs::File::open(path).and_then(|f| Ok((f.metadata()?.len(), f)));
+    let (len, file_handle) = match opened {
+        Ok(x) => x,
         Err(e) => {
             report(Diagnostic::error("events", format!("cannot read: {e}")));
             return None;
         }
     };
-    let header = match evtx::EvtxFileHeader::from_stream(&mut std::io::Cursor::new(&bytes)) {
-        Ok(h) if bytes.len() >= FILE_HEADER => h,
+    let data = (len as usize).saturating_sub(FILE_HEADER);
+    let cut = data % CHUNK;
+    let mut padded = ZeroPadded {
+        file: file_handle,
+        len,
+        padded: len + if cut == 0 { 0 } else { (CHUNK - cut) as u64 },
+        pos: 0,
+    };
+    let header = match evtx::EvtxFileHeader::from_stream(&mut padded) {
+        Ok(h) if len as usize >= FILE_HEADER => h,
         Ok(_) | Err(_) => {
             report(Diagnostic::error(
                 "events",
@@ -105,19 +162,24 @@ pub(crate) fn read(
             return None;
         }
     };
-    let cut = (bytes.len() - FILE_HEADER) % CHUNK;
     if cut != 0 {
-        let n = (bytes.len() - FILE_HEADER) / CHUNK;
         report(Diagnostic::warning(
             "events",
             format!(
-                "the file ends inside chunk {n} (at byte offset {}); its records before the cut are read",
-                bytes.len()
+                "the file ends inside chunk {} (at byte offset {len}); its records before the cut are read",
+                data / CHUNK
             ),
         ));
-        bytes.resize(bytes.len() + CHUNK - cut, 0);
     }
-    let layout = layout(&bytes, usize::from(header.chunk_count));
+    let layout = match layout(&mut padded, usize::from(header.chunk_count))
+        .and_then(|l| padded.seek(SeekFrom::Start(0)).map(|_| l))
+    {
+        Ok(l) => l,
+        Err(e) => {
+            report(Diagnostic::error("events", format!("cannot read: {e}")));
+            return None;
+        }
+    };
     for (first, last, why) in runs(&layout.broken) {
         let which = if first == last {
             format!("chunk {first}")
@@ -133,7 +195,7 @@ pub(crate) fn read(
         ));
     }
     let settings = evtx::ParserSettings::new().num_threads(1);
-    let mut parser = match evtx::EvtxParser::from_buffer(bytes) {
+    let mut parser = match evtx::EvtxParser::from_read_seek(padded) {
         Ok(p) => p.with_configuration(settings),
         Err(e) => {
             report(Diagnostic::error(
@@ -199,7 +261,7 @@ pub(crate) fn read(
             format!(
                 "{} of {} records lost ({} read)",
                 read.lost,
-                read.lost + read.events,
+                read.lost.saturating_add(read.events),
                 read.events
             ),
         ));
@@ -219,7 +281,7 @@ fn lost(layout: &Layout, header: &evtx::EvtxFileHeader, ids: &mut Vec<u64>, erro
     if !layout.broken.is_empty() {
         hi = hi.max(header.next_record_id.saturating_sub(1));
     }
-    let expected = hi - lo + 1;
+    let expected = (hi - lo).saturating_add(1);
     let got = ids.iter().filter(|&&i| i >= lo && i <= hi).count() as u64;
     expected.saturating_sub(got)
 }

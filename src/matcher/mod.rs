@@ -216,8 +216,8 @@ struct FilterSet<'a> {
         &'a crate::sigma::rule::LogSource,
         &'a crate::sigma::rule::Filter,
     )>,
-    used: std::cell::RefCell<std::collections::HashSet<(usize, String)>>,
-    outside: std::cell::RefCell<Vec<FilterNote>>,
+    used: std::collections::HashSet<(usize, String)>,
+    outside: Vec<FilterNote>,
 }
 
 impl<'a> FilterSet<'a> {
@@ -237,7 +237,7 @@ impl<'a> FilterSet<'a> {
     /// The filter detections that apply to a detection rule: those naming it
     /// (by id or name) or targeting any rule, whose logsource contains the
     /// rule's.
-    fn for_rule(&self, i: usize, r: &SigmaRule) -> Vec<&'a crate::sigma::rule::Detection> {
+    fn for_rule(&mut self, i: usize, r: &SigmaRule) -> Vec<&'a crate::sigma::rule::Detection> {
         use crate::sigma::rule::FilterTargets;
         let mut out = Vec::new();
         for &(fi, ls, f) in &self.filters {
@@ -254,24 +254,22 @@ impl<'a> FilterSet<'a> {
                 }
             };
             if let Some(n) = named {
-                self.used.borrow_mut().insert((fi, n.clone()));
+                self.used.insert((fi, n.clone()));
             }
             if r.logsource.within(ls) {
                 out.push(&f.detection);
             } else if named.is_some() {
-                self.outside
-                    .borrow_mut()
-                    .push(FilterNote::OutsideLogsource {
-                        filter: fi,
-                        rule: i,
-                    });
+                self.outside.push(FilterNote::OutsideLogsource {
+                    filter: fi,
+                    rule: i,
+                });
             }
         }
         out
     }
 
     fn notes(self) -> Vec<FilterNote> {
-        let used = self.used.into_inner();
+        let used = self.used;
         let mut out = Vec::new();
         for (fi, _, f) in &self.filters {
             for n in f.rules.names() {
@@ -283,7 +281,7 @@ impl<'a> FilterSet<'a> {
                 }
             }
         }
-        out.extend(self.outside.into_inner());
+        out.extend(self.outside);
         out
     }
 }
@@ -306,7 +304,7 @@ impl Engine {
         let mut by_channel_id: HashMap<(String, String), Vec<usize>> = HashMap::new();
         let mut by_channel: HashMap<String, Vec<usize>> = HashMap::new();
         let mut generic: Vec<usize> = Vec::new();
-        let filters = FilterSet::new(&e.rules);
+        let mut filters = FilterSet::new(&e.rules);
         // One shared copy of each field name: thousands of tests name the
         // same few hundred fields.
         let names: std::cell::RefCell<rustc_hash::FxHashSet<Arc<str>>> = Default::default();

@@ -9,7 +9,7 @@
 //!   all Atomic Red Team tests.
 
 use attack_vault::build::{BuildConfig, build, load_model};
-use attack_vault::diag::Diagnostics;
+use sigma_engine::diag::Diagnostics;
 #[path = "common.rs"]
 mod common;
 

@@ -13,9 +13,9 @@
 //!
 //! The million-event stream is measured by `benches/stream.sh`.
 
-use attack_vault::diag::Diagnostics;
 use attack_vault::hunt::{Format, HuntConfig, load_engine};
-use attack_vault::matcher::scan;
+use sigma_engine::diag::Diagnostics;
+use sigma_engine::matcher::scan;
 #[path = "common.rs"]
 mod common;
 
@@ -50,13 +50,13 @@ fn benches(c: &mut Criterion) {
         b.iter(|| load_engine(&cfg, &Diagnostics::new()).unwrap())
     });
     let files =
-        attack_vault::events::event_files(std::slice::from_ref(&corpus), &Diagnostics::new());
+        sigma_engine::events::event_files(std::slice::from_ref(&corpus), &Diagnostics::new());
     g.bench_function("parse_corpus", |b| {
         b.iter(|| {
             let d = Diagnostics::new();
             let mut n = 0u64;
             for f in &files {
-                attack_vault::events::read_file(f, None, &d, &mut |_| n += 1);
+                sigma_engine::events::read_file(f, None, &d, &mut |_| n += 1);
             }
             n
         })

@@ -1,9 +1,9 @@
 //! Atomic Red Team tests: reading an `atomics/` folder (`T*/T*.yaml`).
 
-use crate::diag::{Diagnostic, Diagnostics};
 use crate::tags::technique_id;
-use crate::yaml::{Node, Yaml};
 use rayon::prelude::*;
+use sigma_engine::diag::{Diagnostic, Diagnostics};
+use sigma_engine::yaml::{Node, Yaml};
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
@@ -63,7 +63,7 @@ fn opt_text(n: Option<&Node>) -> Option<String> {
 
 /// Read the tests of one technique file.
 pub fn parse_file(path: &Path, content: &str, diags: &Diagnostics) -> Vec<AtomicTest> {
-    let doc = match crate::yaml::parse_document(content) {
+    let doc = match sigma_engine::yaml::parse_document(content) {
         Ok(d) => d,
         Err(e) => {
             diags.push(

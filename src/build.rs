@@ -1,12 +1,12 @@
 //! The `build` pipeline: sources → model → vault on disk.
 
 use crate::attack;
-use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::Model;
 use crate::model::attack::{Kb, KbOptions, Kind};
 use crate::vault::write::{WriteOptions, WriteReport, write_vault};
 use crate::vault::{self, RenderOptions};
 use indicatif::{ProgressBar, ProgressStyle};
+use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -156,7 +156,9 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
     let mut tests = Vec::new();
     if demo {
         for (name, text) in crate::demo::SIGMA_RULES {
-            rules.extend(crate::sigma::parse_rules(std::path::Path::new(name), text, diags).0);
+            rules.extend(
+                sigma_engine::sigma::parse_rules(std::path::Path::new(name), text, diags).0,
+            );
         }
         for (name, text) in crate::demo::ATOMICS {
             tests.extend(crate::atomics::parse_file(
@@ -167,7 +169,7 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
         }
     }
     if !cfg.sigma.is_empty() {
-        rules.extend(crate::sigma::load(&cfg.sigma, diags).rules);
+        rules.extend(sigma_engine::sigma::load(&cfg.sigma, diags).rules);
     }
     if let Some(dir) = &cfg.atomics {
         tests.extend(crate::atomics::load(dir, diags));
@@ -175,8 +177,8 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
     let mut model = Model::new(kb, rules, tests);
     if !cfg.events.is_empty() || demo {
         let mapping = match &cfg.mapping {
-            Some(p) => crate::matcher::mapping::Mapping::from_file(p)?,
-            None => crate::matcher::mapping::Mapping::builtin(),
+            Some(p) => sigma_engine::matcher::mapping::Mapping::from_file(p)?,
+            None => sigma_engine::matcher::mapping::Mapping::builtin(),
         };
         let embedded: &[(&str, &str)] = if demo { crate::demo::EVENTS } else { &[] };
         model.validation = Some(crate::validate::run(

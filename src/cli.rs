@@ -1,10 +1,10 @@
 //! The command line: argument definitions and the dispatch to the library.
 
 use crate::build::{BuildConfig, build};
-use crate::diag::{Diagnostics, Severity};
 use crate::vault::RenderOptions;
 use crate::vault::write::WriteOptions;
 use clap::{Args, Parser, Subcommand};
+use sigma_engine::diag::{Diagnostics, Severity};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -161,7 +161,7 @@ pub struct MatchArgs {
     /// Only rules whose logsource product is this, e.g. `windows` (repeatable).
     #[arg(long, value_name = "PRODUCT")]
     pub product: Vec<String>,
-    /// Logsource mapping replacing the built-in one (see mappings/windows.yml).
+    /// Logsource mapping replacing the built-in one (see crates/sigma-engine/mappings/windows.yml).
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
     /// Mapping entries added to the built-in (or --mapping) ones (repeatable).

@@ -1,14 +1,14 @@
 //! The `match` command: run Sigma rules over event files and report
 //! detections as a table, JSON, JSONL or CSV.
 
-use crate::diag::{Diagnostic, Diagnostics, Severity};
-use crate::matcher::correlation::Correlator;
-use crate::matcher::mapping::Mapping;
-use crate::matcher::{Detection, Engine, EngineOptions, scan};
-use crate::sigma::SigmaRule;
 use crate::tags::{TagRef, parse_tag};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use sigma_engine::diag::{Diagnostic, Diagnostics, Severity};
+use sigma_engine::matcher::correlation::Correlator;
+use sigma_engine::matcher::mapping::Mapping;
+use sigma_engine::matcher::{Detection, Engine, EngineOptions, scan};
+use sigma_engine::sigma::SigmaRule;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -101,7 +101,8 @@ fn row<'a>(r: &'a SigmaRule, d: &'a Detection) -> Row<'a> {
 
 fn level_ok(r: &SigmaRule, min: Option<&str>) -> bool {
     let Some(min) = min else { return true };
-    crate::sigma::rule::level_rank(r.level.as_deref()) <= crate::sigma::rule::level_rank(Some(min))
+    sigma_engine::sigma::rule::level_rank(r.level.as_deref())
+        <= sigma_engine::sigma::rule::level_rank(Some(min))
 }
 
 fn tag_ok(r: &SigmaRule, wanted: &[TagRef]) -> bool {
@@ -126,7 +127,7 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
     let tags: Vec<TagRef> = cfg.tags.iter().map(|t| parse_tag(t)).collect();
     let keep = |r: &mut SigmaRule| -> bool {
         // Correlations and filters are kept: they act on the kept rules.
-        let kept = r.kind != crate::sigma::RuleKind::Detection
+        let kept = r.kind != sigma_engine::sigma::RuleKind::Detection
             || (level_ok(r, cfg.min_level.as_deref())
                 && (cfg.status.is_empty()
                     || r.status
@@ -142,7 +143,7 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
         r.drop_prose();
         kept
     };
-    let set = crate::sigma::load_where(&cfg.rules, diags, &wanted, &keep);
+    let set = sigma_engine::sigma::load_where(&cfg.rules, diags, &wanted, &keep);
     let loaded = set.parsed;
     let keep = set.rules;
     let mut mapping = match &cfg.mapping {
@@ -167,19 +168,19 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
 /// Read a placeholder file: YAML map of name → list of values.
 pub fn read_placeholders(
     p: &std::path::Path,
-) -> Result<crate::matcher::compile::Placeholders, Diagnostic> {
+) -> Result<sigma_engine::matcher::compile::Placeholders, Diagnostic> {
     let text = std::fs::read_to_string(p)
         .map_err(|e| Diagnostic::error("placeholders", format!("cannot read: {e}")).in_file(p))?;
-    let node = crate::yaml::parse_document(&text).map_err(|e| {
+    let node = sigma_engine::yaml::parse_document(&text).map_err(|e| {
         Diagnostic::error("placeholders", e.message)
             .in_file(p)
             .at(e.line, e.column)
     })?;
-    let mut out = crate::matcher::compile::Placeholders::new();
-    if let crate::yaml::Yaml::Map(m) = &node.value {
+    let mut out = sigma_engine::matcher::compile::Placeholders::new();
+    if let sigma_engine::yaml::Yaml::Map(m) = &node.value {
         for (k, v) in m {
             let values = match &v.value {
-                crate::yaml::Yaml::Seq(items) => {
+                sigma_engine::yaml::Yaml::Seq(items) => {
                     items.iter().filter_map(|i| i.as_scalar_text()).collect()
                 }
                 _ => v.as_scalar_text().into_iter().collect(),

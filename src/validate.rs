@@ -2,11 +2,11 @@
 //! keep what the vault shows — which rules fired on which events and files,
 //! and whether a rule that never fired had events of its logsource at all.
 
-use crate::diag::Diagnostics;
-use crate::events::Event;
-use crate::matcher::mapping::Mapping;
-use crate::matcher::{Engine, EngineOptions, SeenKinds, scan};
-use crate::sigma::SigmaRule;
+use sigma_engine::diag::Diagnostics;
+use sigma_engine::events::Event;
+use sigma_engine::matcher::mapping::Mapping;
+use sigma_engine::matcher::{Engine, EngineOptions, SeenKinds, scan};
+use sigma_engine::sigma::SigmaRule;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -75,7 +75,7 @@ pub fn run(
     let start = Instant::now();
     let engine = Engine::new(rules.to_vec(), mapping, &EngineOptions::default());
     engine.report_filters(diags);
-    let mut files = crate::events::event_files(paths, diags);
+    let mut files = sigma_engine::events::event_files(paths, diags);
     let first_embedded = files.len();
     files.extend(embedded.iter().map(|(n, _)| PathBuf::from(n)));
     let file_index: BTreeMap<String, usize> = files
@@ -94,7 +94,7 @@ pub fn run(
             .collect::<Vec<_>>(),
     );
     let seen = Mutex::new(SeenKinds::default());
-    let on_event = |e: &Event, dets: Vec<crate::matcher::Detection>| {
+    let on_event = |e: &Event, dets: Vec<sigma_engine::matcher::Detection>| {
         let fi = file_index.get(&*e.meta.file).copied().unwrap_or(0);
         {
             let mut s = seen.lock().unwrap_or_else(|p| p.into_inner());
@@ -148,7 +148,7 @@ pub fn run(
     };
     let mut stats = scan(&engine, &files[..first_embedded], diags, on_event);
     for (name, text) in embedded {
-        let n = crate::events::read_text(name, text, diags, &mut |e| {
+        let n = sigma_engine::events::read_text(name, text, diags, &mut |e| {
             let d = engine.match_event(&e);
             stats.detections += d.len() as u64;
             on_event(&e, d);

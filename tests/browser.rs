@@ -6,10 +6,10 @@
 //! saves PNG screenshots of the search result and of the technique page.
 
 use attack_vault::build::{BuildConfig, build};
-use attack_vault::diag::Diagnostics;
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
 use headless_chrome::protocol::cdp::types::Event;
 use headless_chrome::{Browser, LaunchOptions};
+use sigma_engine::diag::Diagnostics;
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

@@ -3,12 +3,12 @@
 //! The examples are read from `$ATTACK_VAULT_REFERENCE` (default
 //! `../shared/reference`); the test skips with a message when absent.
 
-use attack_vault::diag::Diagnostics;
-use attack_vault::events::{Event, EventMeta};
-use attack_vault::matcher::correlation::Correlator;
-use attack_vault::matcher::mapping::Mapping;
-use attack_vault::matcher::{Engine, EngineOptions};
 use serde_json::json;
+use sigma_engine::diag::Diagnostics;
+use sigma_engine::events::{Event, EventMeta};
+use sigma_engine::matcher::correlation::Correlator;
+use sigma_engine::matcher::mapping::Mapping;
+use sigma_engine::matcher::{Engine, EngineOptions};
 use std::path::{Path, PathBuf};
 
 /// Base rules the examples reference, by id or name.
@@ -94,8 +94,8 @@ fn run(example: &str, events: &[serde_json::Value]) -> usize {
     };
     let text = std::fs::read_to_string(dir.join(example)).unwrap();
     let ds = Diagnostics::new();
-    let mut rules = attack_vault::sigma::parse_rules(Path::new("base.yml"), BASE, &ds).0;
-    let (corr, rejected) = attack_vault::sigma::parse_rules(&dir.join(example), &text, &ds);
+    let mut rules = sigma_engine::sigma::parse_rules(Path::new("base.yml"), BASE, &ds).0;
+    let (corr, rejected) = sigma_engine::sigma::parse_rules(&dir.join(example), &text, &ds);
     assert_eq!(rejected, 0, "{example}: {:?}", ds.sorted());
     rules.extend(corr);
     let engine = Engine::new(rules, &Mapping::default(), &EngineOptions::default());

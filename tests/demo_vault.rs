@@ -1,11 +1,11 @@
 //! The example vault: built from the embedded demo dataset, checked against
 //! the committed `vault/` folder and against golden snapshots.
 
-mod common;
+use crate::common;
 
 use attack_vault::build::{BuildConfig, build};
-use attack_vault::diag::Diagnostics;
 use attack_vault::vault::check::check_vault;
+use sigma_engine::diag::Diagnostics;
 use std::collections::BTreeMap;
 use std::path::Path;
 use walkdir::WalkDir;

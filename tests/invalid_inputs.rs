@@ -4,8 +4,8 @@
 //! events, how many records were read and lost. Set `ATTACK_VAULT_BLESS=1` to
 //! rewrite the expectations after a deliberate change, then review the diff.
 
-use attack_vault::diag::Diagnostics;
-use attack_vault::events::{Event, read_file};
+use sigma_engine::diag::Diagnostics;
+use sigma_engine::events::{Event, read_file};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -94,7 +94,7 @@ fn rule_fixtures_give_their_exact_diagnostics() {
     for case in cases(&dir) {
         let ds = Diagnostics::new();
         let text = std::fs::read_to_string(&case).unwrap();
-        let (rules, rejected) = attack_vault::sigma::parse_rules(&case, &text, &ds);
+        let (rules, rejected) = sigma_engine::sigma::parse_rules(&case, &text, &ds);
         let got = format!(
             "rules {} rejected {rejected}\n{}",
             rules.len(),

@@ -2,7 +2,7 @@
 //! figures are computed here from the raw JSON, independently of the crate's
 //! model. Skipped (with a message) when the data is absent.
 
-mod common;
+use crate::common;
 
 use attack_vault::build::BuildConfig;
 use attack_vault::vault::check::check_vault;
@@ -97,7 +97,7 @@ fn enterprise_v18_counts_links_and_t1059_006() {
         ..Default::default()
     });
     let vault = dir.path().join("vault");
-    assert_eq!(diags.count(attack_vault::diag::Severity::Error), 0);
+    assert_eq!(diags.count(sigma_engine::diag::Severity::Error), 0);
     assert_counts(std::slice::from_ref(&bundle), &vault);
     eprintln!(
         "enterprise v18.1: {} notes, {:?}",

@@ -3,7 +3,7 @@
 //! here independently (raw rule tags, raw atomics, the rule notes' own
 //! "Sample Events" sections) and compared.
 
-mod common;
+use crate::common;
 
 use attack_vault::build::BuildConfig;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! Expected tables are derived here from the raw files (generic YAML, not the
 //! crate's rule model) and compared with the rendered notes.
 
-mod common;
+use crate::common;
 
 use attack_vault::build::BuildConfig;
 use attack_vault::vault::check::check_vault;
@@ -64,7 +64,7 @@ fn full_vault_with_rules_and_atomics() {
     let errors: Vec<_> = diags
         .sorted()
         .into_iter()
-        .filter(|d| d.severity == attack_vault::diag::Severity::Error)
+        .filter(|d| d.severity == sigma_engine::diag::Severity::Error)
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
 

@@ -2,11 +2,11 @@
 //! in the shared data must fire its rule, on the `.evtx` and on the `.json`,
 //! with all rule trees loaded; and the unsupported rules are named, not fatal.
 
-mod common;
+use crate::common;
 
-use attack_vault::diag::Diagnostics;
-use attack_vault::matcher::mapping::Mapping;
-use attack_vault::matcher::{Engine, EngineOptions, scan};
+use sigma_engine::diag::Diagnostics;
+use sigma_engine::matcher::mapping::Mapping;
+use sigma_engine::matcher::{Engine, EngineOptions, scan};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -20,7 +20,7 @@ fn every_regression_case_fires_on_evtx_and_json() {
     };
     let sigma = data.join("sigma");
     let ds = Diagnostics::new();
-    let set = attack_vault::sigma::load(
+    let set = sigma_engine::sigma::load(
         &common::SIGMA_TREES
             .iter()
             .map(|t| sigma.join(t))
@@ -87,7 +87,7 @@ fn unsupported_rules_are_counted_and_named() {
         return;
     };
     let ds = Diagnostics::new();
-    let set = attack_vault::sigma::load(&[data.join("sigma/unsupported")], &ds);
+    let set = sigma_engine::sigma::load(&[data.join("sigma/unsupported")], &ds);
     assert!(set.rejected > 0);
     let named: Vec<_> = ds
         .sorted()
@@ -110,7 +110,7 @@ fn unsupported_rules_are_counted_and_named() {
 /// Read an EVTX file (every field), returning (events, lost, diagnostics).
 fn read_evtx(p: &std::path::Path) -> (u64, u64, Vec<String>) {
     let ds = Diagnostics::new();
-    let r = attack_vault::events::read_file(p, None, &ds, &mut |_| {}).unwrap();
+    let r = sigma_engine::events::read_file(p, None, &ds, &mut |_| {}).unwrap();
     let d = ds.sorted().iter().map(|d| d.to_string()).collect();
     (r.events, r.lost, d)
 }
@@ -214,7 +214,7 @@ fn defender_fields_with_spaces_match_rule_names_without() {
         .count();
     assert!(expected > 0);
     let ds = Diagnostics::new();
-    let (rules, _) = attack_vault::sigma::parse_rules(
+    let (rules, _) = sigma_engine::sigma::parse_rules(
         std::path::Path::new("defender.yml"),
         "title: Defender threat\nlogsource:\n  product: windows\n  service: windefend\ndetection:\n  sel:\n    ThreatName|exists: true\n    ProcessName|contains: '\\'\n    SourceName: '%%818'\n  condition: sel\n",
         &ds,
@@ -250,12 +250,12 @@ fn hostile_evtx_headers_are_reported_not_fatal() {
         let p = dir.path().join(name);
         std::fs::write(&p, &data).unwrap();
         let ds = Diagnostics::new();
-        let read = attack_vault::events::read_file(&p, None, &ds, &mut |_| {});
+        let read = sigma_engine::events::read_file(&p, None, &ds, &mut |_| {});
         assert_eq!(read.is_some(), opens, "{name}");
         assert!(
             ds.sorted()
                 .iter()
-                .any(|d| d.severity == attack_vault::diag::Severity::Error),
+                .any(|d| d.severity == sigma_engine::diag::Severity::Error),
             "{name}: the damage is reported"
         );
     }

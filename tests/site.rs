@@ -1,11 +1,11 @@
 //! Static site export: rendering of the tricky forms, safety, and a link
 //! checker over the demo site and the full real vault.
 
-mod common;
+use crate::common;
 
 use attack_vault::build::BuildConfig;
-use attack_vault::diag::Diagnostics;
 use attack_vault::site::{ExportConfig, export, site_files};
+use sigma_engine::diag::Diagnostics;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 

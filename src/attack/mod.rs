@@ -2,9 +2,9 @@
 
 pub mod stix;
 
-use crate::diag::{Diagnostic, Diagnostics, line_col};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use sigma_engine::diag::{Diagnostic, Diagnostics, line_col};
 use std::path::Path;
 pub use stix::StixObject;
 

@@ -4,7 +4,7 @@
 
 use crate::attack::Bundle;
 use crate::attack::stix::{ExternalReference, StixObject};
-use crate::diag::{Diagnostic, Diagnostics};
+use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::collections::{BTreeMap, HashMap};
 
 /// Index of an object in [`Kb::objects`].

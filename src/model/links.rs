@@ -4,8 +4,8 @@
 
 use super::attack::{Kb, Kind, ObjId};
 use crate::atomics::AtomicTest;
-use crate::sigma::SigmaRule;
 use crate::tags::{TagRef, parse_tag};
+use sigma_engine::sigma::SigmaRule;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What one rule's tags point at.

@@ -6,7 +6,7 @@ pub mod attack;
 pub mod links;
 
 use crate::atomics::AtomicTest;
-use crate::sigma::SigmaRule;
+use sigma_engine::sigma::SigmaRule;
 
 /// Everything loaded for one build.
 #[derive(Debug, Default)]

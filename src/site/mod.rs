@@ -8,13 +8,13 @@ pub mod highlight;
 pub mod markdown;
 pub mod search;
 
-use crate::diag::{Diagnostic, Diagnostics};
 use crate::vault::Note;
 use crate::vault::frontmatter;
 use crate::vault::write::{VaultWriter, WriteOptions, WriteReport};
 use markdown::LinkResolver;
 use rayon::prelude::*;
 use serde_json::{Value, json};
+use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

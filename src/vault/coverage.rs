@@ -269,7 +269,7 @@ pub fn render(
     cov: &HashMap<ObjId, TechCoverage>,
     sample_stems: &[String],
     templates: &super::templates::Templates,
-) -> Result<Vec<super::Note>, crate::diag::Diagnostic> {
+) -> Result<Vec<super::Note>, sigma_engine::diag::Diagnostic> {
     let kb = ix.kb;
     let mut notes = Vec::new();
     let validation = model.validation.as_ref();
@@ -411,8 +411,8 @@ pub fn render(
         for (fi, f) in v.files.iter().enumerate() {
             let mut rules: Vec<(usize, u64)> = f.rules.iter().map(|(&r, &n)| (r, n)).collect();
             rules.sort_by(|a, b| {
-                crate::sigma::rule::level_rank(model.rules[a.0].level.as_deref())
-                    .cmp(&crate::sigma::rule::level_rank(
+                sigma_engine::sigma::rule::level_rank(model.rules[a.0].level.as_deref())
+                    .cmp(&sigma_engine::sigma::rule::level_rank(
                         model.rules[b.0].level.as_deref(),
                     ))
                     .then(model.rules[a.0].title.cmp(&model.rules[b.0].title))

@@ -10,10 +10,10 @@ use super::text::{self, wikilink};
 use crate::atomics::AtomicTest;
 use crate::model::Model;
 use crate::model::attack::{Kb, ObjId};
-use crate::sigma::rule::level_rank;
-use crate::sigma::{RuleKind, SigmaRule};
 use crate::tags::id_tag;
 use serde_json::{Map, Value, json};
+use sigma_engine::sigma::rule::level_rank;
+use sigma_engine::sigma::{RuleKind, SigmaRule};
 use std::collections::HashMap;
 
 /// Folder of rule notes (the seed's Dataview source).

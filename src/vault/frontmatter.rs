@@ -54,7 +54,7 @@ impl Frontmatter {
     /// A date property from an ISO timestamp (only its date part is kept);
     /// nothing when the value is not a date.
     pub fn date(&mut self, key: &str, value: &str) -> &mut Self {
-        match iso_date(value) {
+        match sigma_engine::sigma::rule::iso_date(value) {
             Some(d) => self.set(key, Prop::Date(d)),
             None => self,
         }
@@ -112,26 +112,6 @@ fn quote(s: &str) -> String {
     serde_json::to_string(s).expect("strings always serialize")
 }
 
-/// `2020-03-09` from `2020-03-09T14:38:24.334Z`, `2020-03-09` or `2020/03/09`.
-pub fn iso_date(value: &str) -> Option<String> {
-    let v = value.trim();
-    let head: String = v.chars().take(10).collect();
-    let b = head.as_bytes();
-    if b.len() != 10 || !(b[4] == b'-' || b[4] == b'/') || b[7] != b[4] {
-        return None;
-    }
-    let (y, m, d) = (&head[0..4], &head[5..7], &head[8..10]);
-    let ok = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
-    if !(ok(y) && ok(m) && ok(d)) {
-        return None;
-    }
-    let (mn, dn): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
-    if !(1..=12).contains(&mn) || !(1..=31).contains(&dn) {
-        return None;
-    }
-    Some(format!("{y}-{m}-{d}"))
-}
-
 /// Split a note into its frontmatter YAML (without delimiters) and body.
 /// Returns `None` for the YAML when the note has no frontmatter block.
 pub fn split(note: &str) -> (Option<&str>, &str) {
@@ -185,14 +165,6 @@ mod tests {
         assert_eq!(map["tricky"], "yes: \"no\" # [[x]]");
         assert_eq!(map["tags"][1], "techniques");
         assert_eq!(map.keys().next().unwrap(), "id");
-    }
-
-    #[test]
-    fn dates_in_both_forms() {
-        assert_eq!(iso_date("2023/02/20").as_deref(), Some("2023-02-20"));
-        assert_eq!(iso_date("2023-02-20").as_deref(), Some("2023-02-20"));
-        assert_eq!(iso_date("2023-13-20"), None);
-        assert_eq!(iso_date("soon"), None);
     }
 
     #[test]

@@ -12,12 +12,12 @@ pub mod templates;
 pub mod text;
 pub mod write;
 
-use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::Model;
 use crate::model::attack::{Kind, ObjId};
 use index::{HOME_STEM, Index};
 use rayon::prelude::*;
 use serde_json::{Value, json};
+use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::path::PathBuf;
 use templates::Templates;
 

@@ -88,11 +88,11 @@ fn base_ctx(w: &mut NoteWriter, id: ObjId, dataview: bool) -> Map<String, Value>
     m.insert("version".into(), json!(o.stix.x_mitre_version));
     m.insert(
         "created".into(),
-        json!(super::frontmatter::iso_date(&o.stix.created)),
+        json!(sigma_engine::sigma::rule::iso_date(&o.stix.created)),
     );
     m.insert(
         "modified".into(),
-        json!(super::frontmatter::iso_date(&o.stix.modified)),
+        json!(sigma_engine::sigma::rule::iso_date(&o.stix.modified)),
     );
     m.insert("platforms".into(), json!(o.stix.x_mitre_platforms));
     m.insert("contributors".into(), json!(o.stix.x_mitre_contributors));
@@ -417,12 +417,12 @@ pub fn actor(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -
                 .stix
                 .first_seen
                 .as_deref()
-                .and_then(super::frontmatter::iso_date);
+                .and_then(sigma_engine::sigma::rule::iso_date);
             let last = o
                 .stix
                 .last_seen
                 .as_deref()
-                .and_then(super::frontmatter::iso_date);
+                .and_then(sigma_engine::sigma::rule::iso_date);
             let fc = o
                 .stix
                 .x_mitre_first_seen_citation

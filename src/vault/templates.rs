@@ -1,8 +1,8 @@
 //! Note templates: Tera templates compiled into the binary from `templates/`,
 //! any of which a user can replace at run time with `--templates DIR`.
 
-use crate::diag::Diagnostic;
 use serde::Serialize;
+use sigma_engine::diag::Diagnostic;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use tera::{Tera, Value};

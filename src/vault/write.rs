@@ -9,8 +9,8 @@
 //! leaves every file (and its modification time) as it was.
 
 use super::Note;
-use crate::diag::{Diagnostic, Diagnostics};
 use rayon::prelude::*;
+use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Component, Path, PathBuf};

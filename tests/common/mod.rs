@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use attack_vault::build::{BuildConfig, build};
-use attack_vault::diag::Diagnostics;
+use sigma_engine::diag::Diagnostics;
 use std::path::{Path, PathBuf};
 
 /// The shared real-data folder: `$ATTACK_VAULT_DATA`, else `../shared/data`

@@ -335,7 +335,7 @@ impl Ctx {
     fn date(&mut self, doc: &Node, key: &str) -> Option<String> {
         let n = doc.get(key)?;
         let text = n.as_scalar_text()?;
-        let ok = crate::vault::frontmatter::iso_date(&text).filter(|_| text.trim().len() == 10);
+        let ok = iso_date(&text).filter(|_| text.trim().len() == 10);
         if ok.is_none() {
             self.errors.push(err(
                 n,
@@ -930,6 +930,26 @@ fn parse_correlation(n: &Node, errors: &mut Vec<RuleError>) -> Option<Correlatio
     })
 }
 
+/// `2020-03-09` from `2020-03-09T14:38:24.334Z`, `2020-03-09` or `2020/03/09`.
+pub fn iso_date(value: &str) -> Option<String> {
+    let v = value.trim();
+    let head: String = v.chars().take(10).collect();
+    let b = head.as_bytes();
+    if b.len() != 10 || !(b[4] == b'-' || b[4] == b'/') || b[7] != b[4] {
+        return None;
+    }
+    let (y, m, d) = (&head[0..4], &head[5..7], &head[8..10]);
+    let ok = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
+    if !(ok(y) && ok(m) && ok(d)) {
+        return None;
+    }
+    let (mn, dn): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
+    if !(1..=12).contains(&mn) || !(1..=31).contains(&dn) {
+        return None;
+    }
+    Some(format!("{y}-{m}-{d}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1007,5 +1027,13 @@ mod tests {
         assert_eq!(parse_timespan("1h"), Some(3600));
         assert_eq!(parse_timespan("1d"), Some(86400));
         assert_eq!(parse_timespan("abc"), None);
+    }
+
+    #[test]
+    fn dates_in_both_forms() {
+        assert_eq!(iso_date("2023/02/20").as_deref(), Some("2023-02-20"));
+        assert_eq!(iso_date("2023-02-20").as_deref(), Some("2023-02-20"));
+        assert_eq!(iso_date("2023-13-20"), None);
+        assert_eq!(iso_date("soon"), None);
     }
 }

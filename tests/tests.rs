@@ -1,0 +1,17 @@
+//! One integration test binary (each `tests/*.rs` file a module), so the
+//! library is linked once. Tests that need the shared data or Chromium are
+//! `#[ignore]`d with the reason; `.ci/run` runs them.
+
+#[macro_use]
+mod common;
+
+mod browser;
+mod cli;
+mod correlations;
+mod demo_vault;
+mod invalid_inputs;
+mod real_attack;
+mod real_coverage;
+mod real_detections;
+mod real_matcher;
+mod site;

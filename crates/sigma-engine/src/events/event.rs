@@ -144,8 +144,8 @@ impl Event {
         let lower_r = if text.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
             let start = self.buf.len();
             if text.is_ascii() {
-                self.buf
-                    .extend(text.chars().map(|c| c.to_ascii_lowercase()));
+                self.buf.push_str(text);
+                self.buf[start..].make_ascii_lowercase();
             } else {
                 let l = text.to_lowercase();
                 self.buf.push_str(&l);

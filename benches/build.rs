@@ -69,6 +69,7 @@ fn benches(c: &mut Criterion) {
                     out: dir.path().join("site"),
                     base_url: None,
                     templates: None,
+                    no_wait: false,
                 };
                 attack_vault::site::export(&ecfg, &Diagnostics::new()).unwrap();
                 dir

@@ -3,7 +3,7 @@
 use crate::attack;
 use crate::model::Model;
 use crate::model::attack::{Kb, KbOptions, Kind};
-use crate::vault::write::{WriteOptions, WriteReport, write_vault};
+use crate::output::{VaultWriter, WriteOptions, WriteReport};
 use crate::vault::{self, RenderOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use sigma_engine::diag::{Diagnostic, Diagnostics};
@@ -207,7 +207,10 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
     pb.set_message("rendering notes");
     let notes = vault::render(&model, &cfg.render, diags)?;
     pb.set_message(format!("writing {} notes", notes.len()));
-    let write = write_vault(&cfg.out, &notes, cfg.write, diags)?;
+    // Opened once everything is rendered, so that a failed build leaves a
+    // folder that did not exist uncreated; a second writer waits here.
+    let writer = VaultWriter::open(&cfg.out, cfg.write, diags)?;
+    let write = vault::write(writer, &notes)?;
     pb.finish_and_clear();
     Ok(BuildSummary {
         notes: notes.len(),

@@ -1,8 +1,8 @@
 //! The command line: argument definitions and the dispatch to the library.
 
 use crate::build::{BuildConfig, build};
+use crate::output::WriteOptions;
 use crate::vault::RenderOptions;
-use crate::vault::write::WriteOptions;
 use clap::{Args, Parser, Subcommand};
 use sigma_engine::diag::{Diagnostics, Severity};
 use std::io::IsTerminal;
@@ -96,18 +96,13 @@ pub struct BuildArgs {
     /// Overwrite existing files that attack-vault did not generate.
     #[arg(long)]
     pub force: bool,
-    /// Exit with status 1 if any input problem (error) was reported.
-    #[arg(long)]
-    pub strict: bool,
-    /// Print every warning, not only the first ones of each kind.
-    #[arg(long, short)]
-    pub verbose: bool,
     /// Also export the vault as a static website into this folder.
     #[arg(long, value_name = "SITE")]
     pub site: Option<PathBuf>,
-    /// No progress display and no summary.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub writing: WriteFlags,
+    #[command(flatten)]
+    pub report: ReportFlags,
 }
 
 #[derive(Debug, Args)]
@@ -125,15 +120,10 @@ pub struct ExportArgs {
     /// Folder with `page.html` / `style.css` overriding the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-    /// Exit with status 1 when a link resolves to no note.
-    #[arg(long)]
-    pub strict: bool,
-    /// List every unresolved link.
-    #[arg(long, short)]
-    pub verbose: bool,
-    /// No summary (warnings and errors are still shown).
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub writing: WriteFlags,
+    #[command(flatten)]
+    pub report: ReportFlags,
 }
 
 #[derive(Debug, Args)]
@@ -170,15 +160,33 @@ pub struct MatchArgs {
     /// Values of `expand` placeholders: YAML map of name → list of values.
     #[arg(long, value_name = "FILE")]
     pub placeholders: Option<PathBuf>,
-    /// Exit with status 1 if any rule or event file could not be read.
+    #[command(flatten)]
+    pub report: ReportFlags,
+}
+
+/// How every command reports and judges problems.
+#[derive(Debug, Args)]
+pub struct ReportFlags {
+    /// Exit with status 1 when any problem was reported: an input error, a
+    /// lost event record, an unresolved link.
     #[arg(long)]
     pub strict: bool,
-    /// No progress display and no summary.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// List every skipped rule and every warning.
+    /// Show every warning, skipped rule and unresolved link, not only the
+    /// first ones of each kind.
     #[arg(long, short)]
     pub verbose: bool,
+    /// No progress display and no summary (warnings and errors still show).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// How a command that writes a folder shares it with other runs.
+#[derive(Debug, Args)]
+pub struct WriteFlags {
+    /// Refuse, instead of waiting, when another run is writing to the same
+    /// folder.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 /// The summary's mention of unreadable event records, if any.
@@ -217,15 +225,18 @@ fn run_build(a: BuildArgs) -> ExitCode {
             dataview: a.dataview,
             templates: a.templates,
         },
-        write: WriteOptions { force: a.force },
-        progress: !a.quiet && std::io::stderr().is_terminal(),
+        write: WriteOptions {
+            force: a.force,
+            no_wait: a.writing.no_wait,
+        },
+        progress: !a.report.quiet && std::io::stderr().is_terminal(),
     };
     let diags = Diagnostics::new();
     let result = build(&cfg, &diags);
-    print_diagnostics(&diags, a.verbose);
+    print_diagnostics(&diags, a.report.verbose);
     match result {
         Ok(s) => {
-            if !a.quiet {
+            if !a.report.quiet {
                 let kinds: Vec<String> = s
                     .per_kind
                     .iter()
@@ -270,13 +281,14 @@ fn run_build(a: BuildArgs) -> ExitCode {
                     out: site.clone(),
                     base_url: None,
                     templates: cfg.render.templates.clone(),
+                    no_wait: a.writing.no_wait,
                 };
-                let code = export_and_report(&cfg, false, a.verbose, a.quiet);
+                let code = export_and_report(&cfg, false, a.report.verbose, a.report.quiet);
                 if code != ExitCode::SUCCESS {
                     return code;
                 }
             }
-            if a.strict && diags.count(Severity::Error) > 0 {
+            if a.report.strict && diags.count(Severity::Error) > 0 {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
@@ -341,7 +353,7 @@ fn run_match(a: MatchArgs) -> ExitCode {
         mapping: a.mapping,
         extra_mapping: a.extra_mapping,
         placeholders: a.placeholders,
-        progress: !a.quiet && std::io::stderr().is_terminal(),
+        progress: !a.report.quiet && std::io::stderr().is_terminal(),
         exit_after: true,
     };
     let diags = Diagnostics::new();
@@ -349,10 +361,10 @@ fn run_match(a: MatchArgs) -> ExitCode {
     let mut out = std::io::BufWriter::new(stdout);
     let result = crate::hunt::run(&cfg, &diags, &mut out);
     drop(out);
-    print_diagnostics(&diags, a.verbose);
+    print_diagnostics(&diags, a.report.verbose);
     match result {
         Ok(s) => {
-            if !a.quiet && !s.output_closed {
+            if !a.report.quiet && !s.output_closed {
                 let lost = lost_note(s.lost);
                 eprintln!(
                     "{} events read from {} files{lost}; {} rules loaded, {} run, {} skipped; {} detections, {} correlation matches in {:.2?}",
@@ -376,7 +388,7 @@ fn run_match(a: MatchArgs) -> ExitCode {
                     reasons.entry(key).or_default().push(title.clone());
                 }
                 for (reason, titles) in reasons {
-                    if a.verbose {
+                    if a.report.verbose {
                         for t in &titles {
                             eprintln!("  skipped: {t}: {reason}");
                         }
@@ -385,7 +397,7 @@ fn run_match(a: MatchArgs) -> ExitCode {
                     }
                 }
             }
-            if a.strict && (crate::hunt::had_errors(&diags) || s.lost > 0) {
+            if a.report.strict && (crate::hunt::had_errors(&diags) || s.lost > 0) {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
@@ -429,8 +441,9 @@ fn run_export(a: ExportArgs) -> ExitCode {
         out: a.out,
         base_url: a.base_url,
         templates: a.templates,
+        no_wait: a.writing.no_wait,
     };
-    export_and_report(&cfg, a.strict, a.verbose, a.quiet)
+    export_and_report(&cfg, a.report.strict, a.report.verbose, a.report.quiet)
 }
 
 fn export_and_report(

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod demo;
 pub mod hunt;
 pub mod model;
+pub mod output;
 pub mod paths;
 pub mod site;
 pub mod tags;

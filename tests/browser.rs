@@ -94,6 +94,7 @@ fn search_and_follow_the_first_result() {
             out: site.clone(),
             base_url: None,
             templates: None,
+            no_wait: false,
         },
         &diags,
     )

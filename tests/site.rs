@@ -16,6 +16,7 @@ fn export_to(vault: &Path, out: &Path) -> attack_vault::site::ExportSummary {
             out: out.to_path_buf(),
             base_url: Some("https://example.org/vault".into()),
             templates: None,
+            no_wait: false,
         },
         &Diagnostics::new(),
     )

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod correlations;
 mod demo_vault;
+mod guarantees;
 mod invalid_inputs;
 mod real_attack;
 mod real_coverage;

@@ -1,19 +1,13 @@
-//! Writing a rendered vault to disk without ever leaving it half-written and
-//! without touching files the tool did not generate.
-//!
-//! Every changed note is first written to a staging folder inside the output
-//! folder; only when all of them are written are they moved into place (a
-//! rename on the same file system). A manifest of generated files lets a
-//! rebuild delete the notes it no longer generates, and only those. Files whose
-//! content did not change are not rewritten, so a rebuild of unchanged input
-//! leaves every file (and its modification time) as it was.
+//! Staging a run's files and committing them through the journal.
 
-use super::Note;
+use super::journal::{self, Journal, NEXT_MANIFEST, STAGING, crash_point, write_durably};
+use super::lock::WriterLock;
+use super::safe::{io_error, present, relative};
 use rayon::prelude::*;
 use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Folder (inside the vault) holding the tool's own state.
@@ -31,26 +25,13 @@ pub struct WriteReport {
     pub skipped_foreign: Vec<String>,
 }
 
-/// Options for [`write_vault`].
+/// Options for [`VaultWriter`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteOptions {
     /// Overwrite files that exist but are not in the manifest.
     pub force: bool,
-}
-
-fn check_relative(p: &str) -> Result<PathBuf, Diagnostic> {
-    let path = PathBuf::from(p);
-    let ok = !p.is_empty()
-        && path.components().all(|c| matches!(c, Component::Normal(_)))
-        && !p.contains('\\');
-    if ok {
-        Ok(path)
-    } else {
-        Err(Diagnostic::error(
-            "write",
-            format!("refusing to write outside the vault: {p:?}"),
-        ))
-    }
+    /// Refuse, instead of waiting, when another run is writing.
+    pub no_wait: bool,
 }
 
 /// Read the manifest of a previous build (empty if none).
@@ -65,25 +46,6 @@ pub fn read_manifest(out: &Path) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-/// Write `notes` into `out`.
-pub fn write_vault(
-    out: &Path,
-    notes: &[Note],
-    opts: WriteOptions,
-    diags: &Diagnostics,
-) -> Result<WriteReport, Diagnostic> {
-    let w = VaultWriter::open(out, opts, diags)?;
-    if let Err(e) = notes.par_iter().try_for_each(|n| w.write(n)) {
-        w.abort();
-        return Err(e);
-    }
-    w.commit()
-}
-
-fn io_error(what: &str, p: &Path, e: std::io::Error) -> Diagnostic {
-    Diagnostic::error("write", format!("{what}: {e}")).in_file(p)
-}
-
 /// A write in progress: notes are staged one by one (from any thread, so
 /// they can be written as they are rendered and freed at once), then
 /// [`VaultWriter::commit`] moves them all into place. Dropping the writer
@@ -93,10 +55,13 @@ pub struct VaultWriter<'a> {
     opts: WriteOptions,
     diags: &'a Diagnostics,
     old: BTreeSet<String>,
-    existing: BTreeSet<String>,
+    /// Files in the folder (not hidden), and whether each is a symbolic link.
+    existing: std::collections::BTreeMap<String, bool>,
+    state_dir: PathBuf,
     staging: PathBuf,
     state: Mutex<Staged>,
     batch_bytes: usize,
+    _lock: WriterLock,
 }
 
 #[derive(Default)]
@@ -111,40 +76,40 @@ struct Staged {
 }
 
 impl<'a> VaultWriter<'a> {
-    /// Prepare writing into `out` (created if missing).
+    /// Prepare writing into `out` (created if missing): take the writers'
+    /// lock, then finish or undo whatever an interrupted run left.
     pub fn open(
         out: &Path,
         opts: WriteOptions,
         diags: &'a Diagnostics,
     ) -> Result<VaultWriter<'a>, Diagnostic> {
         fs::create_dir_all(out).map_err(|e| io_error("cannot create output folder", out, e))?;
+        let state_dir = out.join(STATE_DIR);
+        if fs::symlink_metadata(&state_dir).is_ok_and(|m| !m.file_type().is_dir()) {
+            return Err(Diagnostic::error(
+                "write",
+                "the state folder is a symbolic link or a file; refusing to write",
+            )
+            .in_file(&state_dir));
+        }
+        fs::create_dir_all(&state_dir)
+            .map_err(|e| io_error("cannot create state folder", &state_dir, e))?;
+        let lock = WriterLock::acquire(&state_dir, !opts.no_wait)?;
+        recover(out, &state_dir, diags)?;
         let old = read_manifest(out);
-        // One directory walk instead of a failed open per new note.
-        let existing: BTreeSet<String> = walkdir::WalkDir::new(out)
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .filter_map(|e| {
-                e.path()
-                    .strip_prefix(out)
-                    .ok()
-                    .map(|r| r.to_string_lossy().replace('\\', "/"))
-            })
-            .collect();
-        let staging = out
-            .join(STATE_DIR)
-            .join(format!("staging-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&staging);
+        let existing = walk_existing(out);
+        let staging = state_dir.join(STAGING);
         Ok(VaultWriter {
             out: out.to_path_buf(),
             opts,
             diags,
             old,
             existing,
+            state_dir,
             staging,
             state: Mutex::new(Staged::default()),
             batch_bytes: 0,
+            _lock: lock,
         })
     }
 
@@ -162,17 +127,23 @@ impl<'a> VaultWriter<'a> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Stage one note (unless the file already holds exactly this content,
-    /// or is a file the tool did not generate).
-    pub fn write(&self, n: &Note) -> Result<(), Diagnostic> {
-        self.write_bytes(&n.path, n.content.as_bytes())
-    }
-
-    /// [`VaultWriter::write`] for a file given by path and bytes.
+    /// Stage one file (unless it already holds exactly this content, or
+    /// is a file the tool did not generate). Callable from any thread.
     pub fn write_bytes(&self, path: &str, content: &[u8]) -> Result<(), Diagnostic> {
-        let rel = check_relative(path)?;
+        let rel = relative(path)?;
         let target = self.out.join(&rel);
-        let current = if self.existing.contains(path) {
+        if self.existing.get(path) == Some(&true) {
+            self.diags.push(
+                Diagnostic::warning(
+                    "write",
+                    "a symbolic link stands where a note goes; left alone",
+                )
+                .in_file(&target),
+            );
+            self.state().report.skipped_foreign.push(path.to_string());
+            return Ok(());
+        }
+        let current = if self.existing.contains_key(path) {
             fs::read(&target).ok()
         } else {
             None
@@ -256,99 +227,176 @@ impl<'a> VaultWriter<'a> {
         let _ = fs::remove_dir_all(&self.staging);
     }
 
-    /// Move every staged note into place, delete the notes a previous run
-    /// generated and this one did not, and write the manifest.
+    /// Move every staged file into place, delete the files a previous run
+    /// generated and this one did not, and write the manifest, through the
+    /// journal.
     pub fn commit(self) -> Result<WriteReport, Diagnostic> {
         let rest = std::mem::take(&mut self.state().pending);
-        let result = self.flush(rest).and_then(|()| self.move_into_place());
-        let _ = fs::remove_dir_all(&self.staging);
-        result
-    }
-
-    fn move_into_place(&self) -> Result<WriteReport, Diagnostic> {
-        let out = self.out.as_path();
+        if let Err(e) = self.flush(rest) {
+            let _ = fs::remove_dir_all(&self.staging);
+            return Err(e);
+        }
+        crash_point("staged");
         let mut st = std::mem::take(&mut *self.state());
         // The same order whatever the order of the writes.
         st.changed.sort();
-        let stale: Vec<&String> = self
-            .old
-            .iter()
-            .filter(|p| !st.generated.contains(*p))
-            .collect();
+        let journal = Journal {
+            moves: st.changed.iter().map(|p| slash(p)).collect(),
+            deletes: self
+                .old
+                .iter()
+                .filter(|p| !st.generated.contains(*p))
+                .cloned()
+                .collect(),
+        };
         let manifest: String = st.generated.iter().map(|p| format!("{p}\n")).collect();
-        if st.changed.is_empty()
-            && stale.is_empty()
-            && fs::read_to_string(out.join(MANIFEST)).ok().as_deref() == Some(manifest.as_str())
+        let manifest_path = self.out.join(MANIFEST);
+        if journal.moves.is_empty()
+            && journal.deletes.is_empty()
+            && fs::read_to_string(&manifest_path).ok().as_deref() == Some(manifest.as_str())
         {
+            let _ = fs::remove_dir_all(&self.staging);
             return Ok(st.report);
         }
+        if let Err(e) = journal.preflight(&self.out) {
+            let _ = fs::remove_dir_all(&self.staging);
+            return Err(e);
+        }
+        let recorded = write_durably(&self.state_dir.join(NEXT_MANIFEST), manifest.as_bytes())
+            .and_then(|()| journal.record(&self.state_dir));
+        if let Err(e) = recorded {
+            Journal::clear(&self.state_dir);
+            let _ = fs::remove_file(self.state_dir.join(NEXT_MANIFEST));
+            return Err(e);
+        }
+        crash_point("journal");
+        let applied = journal
+            .apply(&self.out, &self.state_dir, &manifest_path)
+            .map_err(|e| {
+                Diagnostic::error(
+                "write",
+                format!(
+                    "{}; the commit is recorded in {STATE_DIR}/{} and the next run completes it",
+                    e.message,
+                    journal::JOURNAL
+                ),
+            )
+            .in_file(e.file.unwrap_or_else(|| self.out.clone()))
+            })?;
+        Journal::clear(&self.state_dir);
+        warn_kept(&self.out, applied.kept, self.diags);
         let mut report = st.report;
-        // Every file is on disk: move them into place. A top-level folder that
-        // does not exist yet moves in one rename.
-        let mut moved_dirs: BTreeSet<PathBuf> = BTreeSet::new();
-        for rel in &st.changed {
-            let mut comps = rel.components();
-            let top = PathBuf::from(comps.next().map(|c| c.as_os_str()).unwrap_or_default());
-            if rel.components().count() > 1 {
-                if moved_dirs.contains(&top) {
-                    report.written += 1;
-                    continue;
-                }
-                if !out.join(&top).exists() {
-                    fs::rename(self.staging.join(&top), out.join(&top)).map_err(|e| {
-                        io_error("cannot move staged folder into place", &out.join(&top), e)
-                    })?;
-                    moved_dirs.insert(top);
-                    report.written += 1;
-                    continue;
-                }
-            }
-            let from = self.staging.join(rel);
-            let to = out.join(rel);
-            if let Some(parent) = to.parent()
-                && !parent.is_dir()
-            {
-                fs::create_dir_all(parent)
-                    .map_err(|e| io_error("cannot create folder", parent, e))?;
-            }
-            fs::rename(&from, &to)
-                .map_err(|e| io_error("cannot move staged file into place", &to, e))?;
-            report.written += 1;
-        }
-        for p in stale {
-            let Ok(rel) = check_relative(p) else { continue };
-            let path = out.join(&rel);
-            if path.is_file() && fs::remove_file(&path).is_ok() {
-                report.removed += 1;
-                // Drop folders that became empty, never the vault root.
-                let mut dir = path.parent();
-                while let Some(d) = dir {
-                    if d == out || fs::remove_dir(d).is_err() {
-                        break;
-                    }
-                    dir = d.parent();
-                }
-            }
-        }
-        fs::create_dir_all(&self.staging)
-            .map_err(|e| io_error("cannot create staging folder", &self.staging, e))?;
-        let tmp = self.staging.join("manifest.txt");
-        fs::write(&tmp, manifest).map_err(|e| io_error("cannot write manifest", &tmp, e))?;
-        fs::rename(&tmp, out.join(MANIFEST))
-            .map_err(|e| io_error("cannot write manifest", out, e))?;
+        report.written = applied.moved;
+        report.removed = applied.removed;
         Ok(report)
     }
+}
+
+fn warn_kept(out: &Path, kept: usize, diags: &Diagnostics) {
+    if kept > 0 {
+        diags.push(
+            Diagnostic::warning(
+                "write",
+                format!(
+                    "{kept} file(s) the manifest names were not deleted: outside the folder, behind a symbolic link, or not a regular file"
+                ),
+            )
+            .in_file(out),
+        );
+    }
+}
+
+/// `/`-separated text of a relative path.
+fn slash(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+/// Files of the folder, hidden ones (the tool's state, `.obsidian`) aside;
+/// one directory walk instead of a failed open per new note. Symbolic links
+/// are listed, never followed.
+fn walk_existing(out: &Path) -> std::collections::BTreeMap<String, bool> {
+    walkdir::WalkDir::new(out)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(Result::ok)
+        .filter(|e| e.depth() > 0 && !e.file_type().is_dir())
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(out).ok()?;
+            Some((slash(rel), e.file_type().is_symlink()))
+        })
+        .collect()
+}
+
+/// Before a run writes: complete the commit an interrupted run recorded
+/// (roll forward), or throw away what it only staged (roll back).
+fn recover(out: &Path, state: &Path, diags: &Diagnostics) -> Result<(), Diagnostic> {
+    // Staging folders of earlier versions, one per process.
+    if let Ok(entries) = fs::read_dir(state) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with("staging-") {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    match Journal::read(state) {
+        Some(Ok(journal)) => {
+            let done = journal.apply(out, state, &out.join(MANIFEST))?;
+            Journal::clear(state);
+            warn_kept(out, done.kept, diags);
+            diags.push(
+                Diagnostic::warning(
+                    "write",
+                    format!(
+                        "completed an interrupted run's commit ({} files moved in, {} removed)",
+                        done.moved, done.removed
+                    ),
+                )
+                .in_file(out),
+            );
+        }
+        Some(Err(e)) => {
+            // A journal is written whole or not at all; one that does not
+            // parse was not the tool's: leave the vault as it stands.
+            diags.push(e);
+            Journal::clear(state);
+            let _ = fs::remove_file(state.join(NEXT_MANIFEST));
+        }
+        None => {
+            if present(&state.join(STAGING)) {
+                let _ = fs::remove_dir_all(state.join(STAGING));
+                let _ = fs::remove_file(state.join(NEXT_MANIFEST));
+                diags.push(
+                    Diagnostic::warning(
+                        "write",
+                        "removed the staged files of an interrupted run (the vault was not changed by it)",
+                    )
+                    .in_file(out),
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn note(p: &str, c: &str) -> Note {
-        Note {
-            path: p.into(),
-            content: c.into(),
+    fn note<'a>(p: &'a str, c: &'a str) -> (&'a str, &'a str) {
+        (p, c)
+    }
+
+    fn write_vault(
+        out: &Path,
+        notes: &[(&str, &str)],
+        opts: WriteOptions,
+        ds: &Diagnostics,
+    ) -> Result<WriteReport, Diagnostic> {
+        let w = VaultWriter::open(out, opts, ds)?;
+        for (p, c) in notes {
+            w.write_bytes(p, c.as_bytes())?;
         }
+        w.commit()
     }
 
     #[test]
@@ -381,12 +429,7 @@ mod tests {
         assert_eq!((r.written, r.removed), (1, 1));
         assert!(!dir.path().join("A").exists());
         assert_eq!(fs::read_to_string(dir.path().join("b.md")).unwrap(), "3");
-        assert!(
-            !dir.path()
-                .join(STATE_DIR)
-                .join(format!("staging-{}", std::process::id()))
-                .exists()
-        );
+        assert!(!dir.path().join(STATE_DIR).join(STAGING).exists());
     }
 
     #[test]
@@ -438,13 +481,18 @@ mod tests {
         )
         .unwrap();
         let w = VaultWriter::open(dir.path(), WriteOptions::default(), &ds).unwrap();
-        w.write(&note("a.md", "2")).unwrap();
+        w.write_bytes("a.md", b"2").unwrap();
         w.write_bytes("sub/b.md", b"3").unwrap();
         w.abort();
         assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "1");
         assert!(!dir.path().join("sub").exists());
         assert_eq!(read_manifest(dir.path()).len(), 1);
-        assert_eq!(fs::read_dir(dir.path().join(STATE_DIR)).unwrap().count(), 1);
+        let mut state: Vec<String> = fs::read_dir(dir.path().join(STATE_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        state.sort();
+        assert_eq!(state, ["lock", "manifest.txt"]);
     }
 
     #[test]

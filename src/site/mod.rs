@@ -8,9 +8,8 @@ pub mod highlight;
 pub mod markdown;
 pub mod search;
 
-use crate::vault::Note;
+use crate::output::{VaultWriter, WriteOptions, WriteReport};
 use crate::vault::frontmatter;
-use crate::vault::write::{VaultWriter, WriteOptions, WriteReport};
 use markdown::LinkResolver;
 use rayon::prelude::*;
 use serde_json::{Value, json};
@@ -34,6 +33,8 @@ pub struct ExportConfig {
     pub base_url: Option<String>,
     /// Folder whose `page.html` / `style.css` override the built-in ones.
     pub templates: Option<PathBuf>,
+    /// Refuse, instead of waiting, when another run writes the site.
+    pub no_wait: bool,
 }
 
 /// What an export produced.
@@ -480,7 +481,11 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     }
     // Pages are written in one burst at the end unless the site grows past
     // the batch size (see VaultWriter::batched).
-    let writer = VaultWriter::open(&cfg.out, WriteOptions::default(), diags)?.batched(256 << 20);
+    let opts = WriteOptions {
+        no_wait: cfg.no_wait,
+        ..WriteOptions::default()
+    };
+    let writer = VaultWriter::open(&cfg.out, opts, diags)?.batched(256 << 20);
     let written = write_site(
         &writer,
         &tera,
@@ -579,7 +584,7 @@ fn write_site(
     css: String,
     base_url: Option<&str>,
 ) -> Result<(), Diagnostic> {
-    let put = |path: String, content: String| writer.write(&Note { path, content });
+    let put = |path: String, content: String| writer.write_bytes(&path, content.as_bytes());
     rendered
         .par_iter_mut()
         .enumerate()

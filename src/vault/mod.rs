@@ -10,7 +10,6 @@ pub mod names;
 pub mod notes;
 pub mod templates;
 pub mod text;
-pub mod write;
 
 use crate::model::Model;
 use crate::model::attack::{Kind, ObjId};
@@ -36,6 +35,22 @@ pub struct Note {
     /// Path relative to the vault root, `/`-separated.
     pub path: String,
     pub content: String,
+}
+
+/// Stage every note and commit them.
+pub fn write(
+    writer: crate::output::VaultWriter<'_>,
+    notes: &[Note],
+) -> Result<crate::output::WriteReport, Diagnostic> {
+    use rayon::prelude::*;
+    if let Err(e) = notes
+        .par_iter()
+        .try_for_each(|n| writer.write_bytes(&n.path, n.content.as_bytes()))
+    {
+        writer.abort();
+        return Err(e);
+    }
+    writer.commit()
 }
 
 /// Render every note of the vault in memory. A template error on one note is

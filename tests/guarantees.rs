@@ -1,0 +1,270 @@
+//! The promises about the output folder, each tried against a real run of the
+//! binary: a run killed at any moment leaves the next run a whole vault; two
+//! writers take turns; nothing outside the folder is written or deleted;
+//! a failed commit says truthfully that nothing changed.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Two builds whose vaults differ in written, changed and removed notes: the
+/// demo, and the fixture rules and atomics.
+#[derive(Clone, Copy, Debug)]
+enum Inputs {
+    Demo,
+    Fixtures,
+}
+
+fn build(inputs: Inputs, out: &Path) -> Command {
+    let mut c = bin();
+    c.args(["build", "-q", "--out"]).arg(out);
+    if let Inputs::Fixtures = inputs {
+        c.arg("--sigma")
+            .arg(fixtures().join("rules/good"))
+            .arg("--atomics")
+            .arg(fixtures().join("atomics"));
+    }
+    c
+}
+
+fn run(mut c: Command) -> Output {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Every file under `dir` (relative path → bytes); symbolic links as such.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_type().is_dir())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let bytes = if e.file_type().is_symlink() {
+                b"<link>".to_vec()
+            } else {
+                std::fs::read(e.path()).unwrap()
+            };
+            (rel, bytes)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn names(t: &[(String, Vec<u8>)]) -> Vec<&str> {
+    t.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+/// The vault a clean build of `inputs` gives.
+fn clean(inputs: Inputs) -> Vec<(String, Vec<u8>)> {
+    let dir = tempfile::tempdir().unwrap();
+    run(build(inputs, &dir.path().join("v")));
+    tree(&dir.path().join("v"))
+}
+
+fn assert_whole(vault: &Path, expected: &[(String, Vec<u8>)], context: &str) {
+    let got = tree(vault);
+    assert_eq!(names(&got), names(expected), "{context}: files differ");
+    assert!(got == expected, "{context}: contents differ");
+}
+
+/// Kills the demo → fixtures rebuild at `point`; false when the run got
+/// past every point of that name (it then completed).
+fn killed_then_rebuilt(point: &str, next: Inputs, expected: &[(String, Vec<u8>)]) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(build(Inputs::Demo, &v));
+    let mut killed = build(Inputs::Fixtures, &v);
+    killed.env("ATTACK_VAULT_CRASH_AT", point);
+    if killed.output().unwrap().status.success() {
+        return false;
+    }
+    let out = run(build(next, &v));
+    let context = format!("killed at {point}, then {next:?}");
+    assert_whole(&v, expected, &context);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("interrupted run"),
+        "{context}: not reported: {err}"
+    );
+    true
+}
+
+#[test]
+fn a_run_killed_at_any_commit_point_leaves_the_next_run_a_whole_vault() {
+    let demo = clean(Inputs::Demo);
+    let fixtures = clean(Inputs::Fixtures);
+    for (next, expected) in [(Inputs::Demo, &demo), (Inputs::Fixtures, &fixtures)] {
+        for point in ["staged", "journal", "manifest"] {
+            assert!(
+                killed_then_rebuilt(point, next, expected),
+                "{point} not reached"
+            );
+        }
+        // After every single file moved into place.
+        let mut moves = 0;
+        while killed_then_rebuilt(&format!("move:{}", moves + 1), next, expected) {
+            moves += 1;
+        }
+        assert!(
+            moves >= 5,
+            "only {moves} moves: the two builds barely differ"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_run_killed_by_a_signal_at_any_moment_leaves_the_next_run_a_whole_vault() {
+    let fixtures = clean(Inputs::Fixtures);
+    for delay_ms in [0, 5, 10, 20, 30, 45, 60, 80, 120] {
+        let dir = tempfile::tempdir().unwrap();
+        let v = dir.path().join("v");
+        run(build(Inputs::Demo, &v));
+        let mut child = build(Inputs::Fixtures, &v).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        run(build(Inputs::Fixtures, &v));
+        assert_whole(&v, &fixtures, &format!("SIGKILL after {delay_ms} ms"));
+    }
+}
+
+#[test]
+fn concurrent_builds_take_turns() {
+    let expected = clean(Inputs::Demo);
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(build(Inputs::Fixtures, &v));
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            let inputs = if i % 2 == 0 {
+                Inputs::Fixtures
+            } else {
+                Inputs::Demo
+            };
+            build(inputs, &v).spawn().unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    // Whichever finished last, the vault is whole: rebuilding the demo gives
+    // exactly a clean demo vault.
+    run(build(Inputs::Demo, &v));
+    assert_whole(&v, &expected, "after four concurrent builds");
+}
+
+#[test]
+fn a_second_writer_waits_or_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(build(Inputs::Demo, &v));
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(v.join(".attack-vault/lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let mut refused = build(Inputs::Fixtures, &v);
+    refused.arg("--no-wait");
+    let out = refused.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("another attack-vault run is writing"), "{err}");
+
+    let mut waiting = build(Inputs::Fixtures, &v)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(waiting.try_wait().unwrap().is_none(), "did not wait");
+    lock.unlock().unwrap();
+    let out = waiting.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("waiting for another attack-vault run"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_naming_a_path_through_a_link_deletes_nothing_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("precious.md"), "mine").unwrap();
+    run(build(Inputs::Demo, &v));
+    std::os::unix::fs::symlink(&outside, v.join("escape")).unwrap();
+    let manifest = v.join(".attack-vault/manifest.txt");
+    let mut m = std::fs::read_to_string(&manifest).unwrap();
+    m.push_str("escape/precious.md\n../outside/precious.md\n/tmp/x\n");
+    std::fs::write(&manifest, m).unwrap();
+    run(build(Inputs::Fixtures, &v));
+    assert_eq!(
+        std::fs::read_to_string(outside.join("precious.md")).unwrap(),
+        "mine"
+    );
+    assert!(
+        v.join("escape").symlink_metadata().is_ok(),
+        "the analyst's link stays"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn writes_never_follow_a_symlinked_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let outside = dir.path().join("outside");
+    run(build(Inputs::Demo, &v));
+    std::fs::rename(v.join("Techniques"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, v.join("Techniques")).unwrap();
+    let before_outside = tree(&outside);
+    let before = tree(&v);
+    // With the live queries every technique note changes.
+    let out = build(Inputs::Demo, &v).arg("--dataview").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(tree(&v) == before, "the vault changed");
+    assert!(tree(&outside) == before_outside, "a file outside changed");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_folder_means_nothing_changes_and_the_message_says_so() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(build(Inputs::Demo, &v));
+    let techniques = v.join("Techniques");
+    std::fs::set_permissions(&techniques, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let before = tree(&v);
+    let out = build(Inputs::Demo, &v).arg("--dataview").output().unwrap();
+    std::fs::set_permissions(&techniques, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("read-only; nothing was changed"), "{err}");
+    assert!(tree(&v) == before, "the vault changed");
+}

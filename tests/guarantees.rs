@@ -268,3 +268,39 @@ fn a_read_only_folder_means_nothing_changes_and_the_message_says_so() {
     assert!(err.contains("read-only; nothing was changed"), "{err}");
     assert!(tree(&v) == before, "the vault changed");
 }
+
+#[test]
+fn a_template_failing_on_a_note_fails_the_build_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(build(Inputs::Demo, &v));
+    let before = tree(&v);
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    for (text, culprit) in [
+        (
+            "# {{ name }}\n\n{{ no_such_variable }}\n",
+            "no_such_variable",
+        ),
+        (
+            "# {{ name }}\n\n{{ name | no_such_filter }}\n",
+            "no_such_filter",
+        ),
+    ] {
+        std::fs::write(templates.join("technique.md"), text).unwrap();
+        let out = build(Inputs::Demo, &v)
+            .arg("--templates")
+            .arg(&templates)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("technique.md:3"), "no template line: {err}");
+        assert!(err.contains(culprit), "{err}");
+        assert!(
+            err.contains("while rendering Techniques/"),
+            "no note: {err}"
+        );
+        assert!(tree(&v) == before, "the vault changed");
+    }
+}

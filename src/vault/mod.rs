@@ -17,6 +17,7 @@ use index::{HOME_STEM, Index};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use sigma_engine::diag::{Diagnostic, Diagnostics};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use templates::Templates;
 
@@ -61,7 +62,7 @@ pub fn render(
     opts: &RenderOptions,
     diags: &Diagnostics,
 ) -> Result<Vec<Note>, Diagnostic> {
-    let templates = Templates::load(opts.templates.as_deref())?;
+    let templates = Templates::load(opts.templates.as_deref(), diags)?;
     let kb = &model.attack;
     let mut names = names::NameRegistry::new();
     names.reserve(HOME_STEM);
@@ -75,64 +76,43 @@ pub fn render(
         .filter(|&i| ix.stem(i).is_some())
         .collect();
     let dv = opts.dataview;
-    let render_one = |template: &str, path: String, ctx: Value| -> Option<Note> {
+    // A template that fails on one note fails the build: a vault with some
+    // notes missing would delete them from the last good one.
+    let render_one = |template: &str, path: String, ctx: Value| -> Result<Note, Diagnostic> {
         match templates.render(template, &ctx) {
-            Ok(content) => Some(Note {
+            Ok(content) => Ok(Note {
                 path,
                 content: tidy(&content),
             }),
-            Err(e) => {
-                diags.push(e);
-                None
-            }
+            Err(e) => Err(Diagnostic {
+                message: format!("{} (while rendering {path})", e.message),
+                ..e
+            }),
         }
     };
     let mut notes: Vec<Note> = ids
         .par_iter()
         .filter_map(|&id| {
-            let o = kb.get(id);
             let stem = ix.stem(id)?;
-            let (template, ctx) = if kb.is_redirect(id) {
-                ("revoked.md", notes::revoked(&ix, id))
-            } else {
-                let ctx = match o.kind {
-                    Kind::Technique => {
-                        let mut extra = det.technique_tables(&ix, id, dv);
-                        if let Some(c) = cov.get(&id) {
-                            extra.insert(
-                                "coverage".into(),
-                                coverage::technique_ctx(c, validated_run),
-                            );
-                        }
-                        notes::technique(&ix, id, dv, extra)
-                    }
-                    Kind::Group | Kind::Software | Kind::Campaign => {
-                        notes::actor(&ix, id, dv, detections::tagged_rules(&det, id))
-                    }
-                    Kind::Tactic => notes::tactic(&ix, id, dv, detections::tagged_rules(&det, id)),
-                    Kind::Mitigation => notes::mitigation(&ix, id, dv),
-                    Kind::DataSource => notes::data_source(&ix, id, dv),
-                    Kind::DataComponent => notes::data_component(&ix, id, dv),
-                    Kind::DetectionStrategy => notes::detection_strategy(&ix, id, dv),
-                    Kind::Analytic => notes::analytic(&ix, id, dv),
-                    Kind::Asset => notes::asset(&ix, id, dv),
-                    Kind::Matrix => notes::matrix(&ix, id, dv),
-                };
-                (template_name(o.kind), ctx)
-            };
-            render_one(template, format!("{}/{stem}.md", o.kind.folder()), ctx)
+            let (template, ctx) = object_context(&ix, &det, &cov, id, dv, validated_run);
+            let path = format!("{}/{stem}.md", kb.get(id).kind.folder());
+            Some(render_one(template, path, ctx))
         })
-        .collect();
-    notes.par_extend((0..model.rules.len()).into_par_iter().filter_map(|i| {
-        let mut ctx = det.rule(&ix, i);
-        ctx["validation"] = coverage::rule_ctx(model, i, &sample_stems);
-        render_one("rule.md", det.rule_path(i), ctx)
-    }));
-    notes.par_extend(
-        (0..model.tests.len())
-            .into_par_iter()
-            .filter_map(|i| render_one("atomic.md", det.test_path(i), det.test(&ix, i))),
-    );
+        .collect::<Result<_, _>>()?;
+    let rules: Vec<Note> = (0..model.rules.len())
+        .into_par_iter()
+        .map(|i| {
+            let mut ctx = det.rule(&ix, i);
+            ctx["validation"] = coverage::rule_ctx(model, i, &sample_stems);
+            render_one("rule.md", det.rule_path(i), ctx)
+        })
+        .collect::<Result<_, _>>()?;
+    notes.extend(rules);
+    let tests: Vec<Note> = (0..model.tests.len())
+        .into_par_iter()
+        .map(|i| render_one("atomic.md", det.test_path(i), det.test(&ix, i)))
+        .collect::<Result<_, _>>()?;
+    notes.extend(tests);
     notes.extend(coverage::render(
         model,
         &ix,
@@ -151,6 +131,43 @@ pub fn render(
     });
     notes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(notes)
+}
+
+/// The template and context of one ATT&CK object's note.
+fn object_context(
+    ix: &Index,
+    det: &detections::Detections,
+    cov: &HashMap<ObjId, coverage::TechCoverage>,
+    id: ObjId,
+    dv: bool,
+    validated_run: bool,
+) -> (&'static str, Value) {
+    let kb = ix.kb;
+    let o = kb.get(id);
+    if kb.is_redirect(id) {
+        return ("revoked.md", notes::revoked(ix, id));
+    }
+    let ctx = match o.kind {
+        Kind::Technique => {
+            let mut extra = det.technique_tables(ix, id, dv);
+            if let Some(c) = cov.get(&id) {
+                extra.insert("coverage".into(), coverage::technique_ctx(c, validated_run));
+            }
+            notes::technique(ix, id, dv, extra)
+        }
+        Kind::Group | Kind::Software | Kind::Campaign => {
+            notes::actor(ix, id, dv, detections::tagged_rules(det, id))
+        }
+        Kind::Tactic => notes::tactic(ix, id, dv, detections::tagged_rules(det, id)),
+        Kind::Mitigation => notes::mitigation(ix, id, dv),
+        Kind::DataSource => notes::data_source(ix, id, dv),
+        Kind::DataComponent => notes::data_component(ix, id, dv),
+        Kind::DetectionStrategy => notes::detection_strategy(ix, id, dv),
+        Kind::Analytic => notes::analytic(ix, id, dv),
+        Kind::Asset => notes::asset(ix, id, dv),
+        Kind::Matrix => notes::matrix(ix, id, dv),
+    };
+    (template_name(o.kind), ctx)
 }
 
 fn template_name(kind: Kind) -> &'static str {

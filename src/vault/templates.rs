@@ -2,7 +2,7 @@
 //! any of which a user can replace at run time with `--templates DIR`.
 
 use serde::Serialize;
-use sigma_engine::diag::Diagnostic;
+use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use tera::{Tera, Value};
@@ -57,13 +57,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// The compiled template set.
 pub struct Templates {
     tera: Tera,
-    /// Where each template came from, to name the file in errors.
-    origin: HashMap<String, PathBuf>,
+    /// Where each template came from and its text, to name the file and
+    /// line in errors.
+    origin: HashMap<String, (PathBuf, String)>,
 }
 
 impl Templates {
     /// The built-in templates, overridden by same-named files in `dir`.
-    pub fn load(dir: Option<&Path>) -> Result<Templates, Diagnostic> {
+    pub fn load(dir: Option<&Path>, diags: &Diagnostics) -> Result<Templates, Diagnostic> {
         let mut sources: Vec<(String, String, PathBuf)> = BUILTIN
             .iter()
             .map(|(n, s)| {
@@ -103,12 +104,14 @@ impl Templates {
                 }
             }
         }
+        warn_unused_overrides(&sources, diags);
+        refuse_include_cycles(&sources)?;
         let mut tera = Tera::default();
         tera.autoescape_on(vec![]);
         tera.register_filter("cell", cell_filter);
-        let origin: HashMap<String, PathBuf> = sources
+        let origin: HashMap<String, (PathBuf, String)> = sources
             .iter()
-            .map(|(n, _, p)| (n.clone(), p.clone()))
+            .map(|(n, t, p)| (n.clone(), (p.clone(), t.clone())))
             .collect();
         // Parse one by one first so that a syntax error names its own file.
         for (name, text, path) in &sources {
@@ -133,15 +136,129 @@ impl Templates {
         let context = tera::Context::from_serialize(ctx).map_err(|e| {
             Diagnostic::error("template", format!("cannot build context for {name}: {e}"))
         })?;
-        self.tera.render(name, &context).map_err(|e| {
-            let path = self
-                .origin
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| PathBuf::from(name));
-            template_error(&path, &e)
-        })
+        self.tera
+            .render(name, &context)
+            .map_err(|e| self.render_error(name, &e))
     }
+
+    /// Tera names no line for errors found while rendering (an unknown
+    /// variable or filter): the first line of the template naming the
+    /// culprit stands in.
+    fn render_error(&self, name: &str, e: &tera::Error) -> Diagnostic {
+        let Some((path, text)) = self.origin.get(name) else {
+            return template_error(Path::new(name), e);
+        };
+        let d = template_error(path, e);
+        if d.line.is_some() {
+            return d;
+        }
+        // Tera quotes the culprit in backticks or single quotes.
+        let quoted = |q: char| {
+            d.message
+                .split(q)
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let culprits = [quoted('`'), quoted('\'')].concat();
+        let line = culprits
+            .iter()
+            .filter(|c| !c.is_empty() && c.as_str() != name)
+            .find_map(|c| text.lines().position(|l| l.contains(c.as_str())));
+        match line {
+            Some(l) => d.at(Some(l + 1), None),
+            None => d,
+        }
+    }
+}
+
+/// Names another template: `{% include "x.md" %}`, `extends`, `import`,
+/// with the line it is on.
+fn references(text: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for (no, line) in text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(open) = rest.find("{%") {
+            rest = &rest[open + 2..];
+            let tag = rest.trim_start_matches(['-', ' ', '\t']);
+            let word: String = tag
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
+            if !matches!(word.as_str(), "include" | "extends" | "import") {
+                continue;
+            }
+            let arg = tag[word.len()..].trim_start();
+            let Some(q) = arg.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                continue;
+            };
+            if let Some(end) = arg[1..].find(q) {
+                out.push((arg[1..1 + end].to_string(), no + 1));
+            }
+        }
+    }
+    out
+}
+
+/// A file in `--templates` that replaces no built-in template and that no
+/// template includes is most likely misnamed.
+fn warn_unused_overrides(sources: &[(String, String, PathBuf)], diags: &Diagnostics) {
+    let used: std::collections::HashSet<String> = sources
+        .iter()
+        .flat_map(|(_, t, _)| references(t).into_iter().map(|(n, _)| n))
+        .collect();
+    for (name, _, path) in sources {
+        let builtin = BUILTIN.iter().any(|(n, _)| n == name);
+        if !builtin && !used.contains(name) {
+            diags.push(
+                Diagnostic::warning(
+                    "template",
+                    format!("`{name}` replaces no built-in template and no template includes it; ignored"),
+                )
+                .in_file(path),
+            );
+        }
+    }
+}
+
+/// A template that includes itself, directly or through others, would
+/// recurse without end when rendered.
+fn refuse_include_cycles(sources: &[(String, String, PathBuf)]) -> Result<(), Diagnostic> {
+    let refs: HashMap<&str, Vec<(String, usize)>> = sources
+        .iter()
+        .map(|(n, t, _)| (n.as_str(), references(t)))
+        .collect();
+    let path_of = |n: &str| {
+        sources
+            .iter()
+            .find(|(m, _, _)| m == n)
+            .map(|(_, _, p)| p.clone())
+    };
+    for (start, _, _) in sources {
+        // Depth-first from `start`, looking for a way back to it.
+        let mut stack: Vec<(&str, Vec<&str>)> = vec![(start.as_str(), vec![start.as_str()])];
+        let mut seen: std::collections::HashSet<&str> = Default::default();
+        while let Some((at, trail)) = stack.pop() {
+            for (next, line) in refs.get(at).into_iter().flatten() {
+                if next == start {
+                    let cycle = [trail.clone(), vec![start.as_str()]].concat().join(" → ");
+                    return Err(Diagnostic::error(
+                        "template",
+                        format!("templates include each other without end: {cycle}"),
+                    )
+                    .in_file(path_of(at).unwrap_or_default())
+                    .at(Some(*line), None));
+                }
+                if seen.insert(next.as_str()) && refs.contains_key(next.as_str()) {
+                    let mut t = trail.clone();
+                    t.push(next.as_str());
+                    stack.push((next.as_str(), t));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn template_error(path: &Path, e: &tera::Error) -> Diagnostic {
@@ -202,14 +319,14 @@ mod tests {
 
     #[test]
     fn builtins_compile() {
-        Templates::load(None).unwrap();
+        Templates::load(None, &Diagnostics::new()).unwrap();
     }
 
     #[test]
     fn override_error_names_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("tactic.md"), "ok\n{% if %}\n").unwrap();
-        let Err(err) = Templates::load(Some(dir.path())) else {
+        let Err(err) = Templates::load(Some(dir.path()), &Diagnostics::new()) else {
             panic!("a broken template must not load")
         };
         assert!(err.file.as_ref().unwrap().ends_with("tactic.md"));
@@ -220,10 +337,48 @@ mod tests {
     fn override_replaces_builtin() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("revoked.md"), "custom {{ name }}").unwrap();
-        let t = Templates::load(Some(dir.path())).unwrap();
+        let t = Templates::load(Some(dir.path()), &Diagnostics::new()).unwrap();
         let out = t
             .render("revoked.md", &serde_json::json!({"name": "x"}))
             .unwrap();
         assert_eq!(out, "custom x");
+    }
+
+    #[test]
+    fn include_cycles_are_refused_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("technique.md"),
+            "{% include \"technique.md\" %}\n",
+        )
+        .unwrap();
+        let Err(err) = Templates::load(Some(dir.path()), &Diagnostics::new()) else {
+            panic!("a self-including template must not load")
+        };
+        assert!(err.message.contains("technique.md → technique.md"), "{err}");
+        assert_eq!(err.line, Some(1));
+        std::fs::write(
+            dir.path().join("technique.md"),
+            "a\n{%- include 'part.md' -%}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("part.md"), "{% include \"technique.md\" %}").unwrap();
+        let Err(err) = Templates::load(Some(dir.path()), &Diagnostics::new()) else {
+            panic!("templates including each other must not load")
+        };
+        assert!(err.message.contains("without end"), "{err}");
+    }
+
+    #[test]
+    fn a_misnamed_override_is_a_warning_and_a_used_partial_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("tecnique.md"), "x").unwrap();
+        std::fs::write(dir.path().join("part.md"), "p").unwrap();
+        std::fs::write(dir.path().join("tactic.md"), "{% include \"part.md\" %}").unwrap();
+        let diags = Diagnostics::new();
+        Templates::load(Some(dir.path()), &diags).unwrap();
+        let all = diags.sorted();
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert!(all[0].file.as_ref().unwrap().ends_with("tecnique.md"));
     }
 }

@@ -5,7 +5,6 @@ use rayon::prelude::*;
 use sigma_engine::diag::{Diagnostic, Diagnostics};
 use sigma_engine::yaml::{Node, Yaml};
 use std::path::{Path, PathBuf};
-use walkdir::WalkDir;
 
 /// An input argument of a test.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -165,19 +164,16 @@ pub fn load(dir: &Path, diags: &Diagnostics) -> Vec<AtomicTest> {
         diags.push(Diagnostic::error("atomics", "no such folder").in_file(dir));
         return Vec::new();
     }
-    let files: Vec<PathBuf> = WalkDir::new(dir)
-        .max_depth(2)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let n = e.file_name().to_string_lossy();
-            e.file_type().is_file()
-                && n.starts_with('T')
-                && (n.ends_with(".yaml") || n.ends_with(".yml"))
-        })
-        .map(|e| e.into_path())
-        .collect();
+    let technique_file = |p: &Path| {
+        let n = p.file_name().unwrap_or_default().to_string_lossy();
+        n.starts_with('T') && (n.ends_with(".yaml") || n.ends_with(".yml"))
+    };
+    let walk = sigma_engine::walk::Walk {
+        category: "atomics",
+        max_depth: Some(2),
+        keep: &technique_file,
+    };
+    let files = walk.files(&[dir.to_path_buf()], diags);
     if files.is_empty() {
         diags.push(
             Diagnostic::warning("atomics", "no T*/T*.yaml technique files found").in_file(dir),

@@ -70,4 +70,5 @@ pub mod diag;
 pub mod events;
 pub mod matcher;
 pub mod sigma;
+pub mod walk;
 pub mod yaml;

@@ -48,36 +48,17 @@ pub fn sniff(path: &Path) -> std::io::Result<Option<Format>> {
 
 /// Every file under the given paths (folders walked, sorted).
 pub fn event_files(paths: &[PathBuf], diags: &Diagnostics) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_file() {
-            out.push(p.clone());
-        } else if p.is_dir() {
-            for e in walkdir::WalkDir::new(p).sort_by_file_name() {
-                let e = match e {
-                    Ok(e) => e,
-                    Err(err) => {
-                        diags.push(
-                            Diagnostic::error("events", format!("cannot read: {err}"))
-                                .in_file(err.path().unwrap_or(p)),
-                        );
-                        continue;
-                    }
-                };
-                if e.file_type().is_file() {
-                    let name = e.file_name().to_string_lossy();
-                    // Sidecar files of test cases (info.yml, README) are not events.
-                    if name.ends_with(".yml") || name.ends_with(".yaml") || name.ends_with(".md") {
-                        continue;
-                    }
-                    out.push(e.into_path());
-                }
-            }
-        } else {
-            diags.push(Diagnostic::error("events", "no such file or folder").in_file(p));
-        }
-    }
-    out
+    // Sidecar files of test cases (info.yml, README) are not events.
+    let events = |p: &Path| {
+        let name = p.file_name().unwrap_or_default().to_string_lossy();
+        !(name.ends_with(".yml") || name.ends_with(".yaml") || name.ends_with(".md"))
+    };
+    let walk = crate::walk::Walk {
+        category: "events",
+        max_depth: None,
+        keep: &events,
+    };
+    walk.files(paths, diags)
 }
 
 /// Whether a JSON file is JSONL: one of its first lines is a whole object

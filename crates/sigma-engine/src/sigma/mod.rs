@@ -9,7 +9,6 @@ use crate::diag::{Diagnostic, Diagnostics};
 use rayon::prelude::*;
 pub use rule::{RuleKind, SigmaRule};
 use std::path::{Path, PathBuf};
-use walkdir::WalkDir;
 
 /// The rules loaded from a set of paths.
 #[derive(Debug, Default)]
@@ -25,27 +24,12 @@ pub struct RuleSet {
 
 /// Every `.yml` / `.yaml` file under the given files and folders, sorted.
 pub fn rule_files(paths: &[PathBuf], diags: &Diagnostics) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_file() {
-            out.push(p.clone());
-            continue;
-        }
-        if !p.exists() {
-            diags.push(Diagnostic::error("sigma", "no such file or folder").in_file(p));
-            continue;
-        }
-        for e in WalkDir::new(p).sort_by_file_name().into_iter() {
-            match e {
-                Ok(e) if e.file_type().is_file() && is_yaml(e.path()) => out.push(e.into_path()),
-                Ok(_) => {}
-                Err(err) => {
-                    diags.push(Diagnostic::error("sigma", format!("cannot walk: {err}")).in_file(p))
-                }
-            }
-        }
-    }
-    out
+    let walk = crate::walk::Walk {
+        category: "sigma",
+        max_depth: None,
+        keep: &is_yaml,
+    };
+    walk.files(paths, diags)
 }
 
 fn is_yaml(p: &Path) -> bool {

@@ -45,31 +45,14 @@ pub fn parse_bundle(source: &str, text: &str, diags: &Diagnostics) -> Result<Bun
     let base = text.as_ptr() as usize;
     let mut objects = Vec::with_capacity(raw.objects.len());
     for r in raw.objects {
-        match serde_json::from_str::<StixObject>(r.get()) {
-            Ok(o) if o.id.is_empty() || o.kind.is_empty() => {
-                let (l, c) = line_col(text, r.get().as_ptr() as usize - base);
-                diags.push(
-                    Diagnostic::warning("attack", "object without `type` or `id` skipped")
-                        .in_file(source)
-                        .at(Some(l), Some(c)),
-                );
-            }
-            Ok(o) => objects.push(o),
-            Err(e) => {
-                let offset = r.get().as_ptr() as usize - base;
-                let (l, c) = line_col(text, offset);
-                // serde's position is relative to the object; make it absolute.
-                let (line, col) = if e.line() > 1 {
-                    (l + e.line() - 1, e.column())
-                } else {
-                    (l, c + e.column().saturating_sub(1))
-                };
-                diags.push(
-                    Diagnostic::warning("attack", format!("object skipped: {e}"))
-                        .in_file(source)
-                        .at(Some(line), Some(col)),
-                );
-            }
+        let at = RawAt {
+            source,
+            text,
+            offset: r.get().as_ptr() as usize - base,
+            raw: r.get(),
+        };
+        if let Some(o) = read_object(&at, diags) {
+            objects.push(o);
         }
     }
     let domain = bundle_domain(&objects);
@@ -81,6 +64,123 @@ pub fn parse_bundle(source: &str, text: &str, diags: &Diagnostics) -> Result<Bun
         domain,
         objects,
     })
+}
+
+/// One object's raw text and where it stands in its bundle.
+struct RawAt<'a> {
+    source: &'a str,
+    text: &'a str,
+    offset: usize,
+    raw: &'a str,
+}
+
+impl RawAt<'_> {
+    /// The position of `"key":` inside the object (or of the object itself).
+    fn position_of(&self, key: Option<&str>) -> (usize, usize) {
+        let inner = key.and_then(|k| {
+            let quoted = format!("\"{k}\"");
+            self.raw.find(&quoted)
+        });
+        line_col(self.text, self.offset + inner.unwrap_or(0))
+    }
+
+    fn error(&self, key: Option<&str>, message: String) -> Diagnostic {
+        let (l, c) = self.position_of(key);
+        Diagnostic::error("attack", message)
+            .in_file(self.source)
+            .at(Some(l), Some(c))
+    }
+}
+
+/// Object kinds that ATT&CK gives an ID (`T1059`, `G0016`, ...). Data
+/// components are not among them: they have IDs only since v18.
+const IDENTIFIED: &[&str] = &[
+    "attack-pattern",
+    "intrusion-set",
+    "malware",
+    "tool",
+    "campaign",
+    "course-of-action",
+    "x-mitre-tactic",
+    "x-mitre-matrix",
+    "x-mitre-data-source",
+    "x-mitre-detection-strategy",
+    "x-mitre-analytic",
+    "x-mitre-asset",
+];
+
+/// Read one object. A field of the wrong shape is reported (with the
+/// object's ATT&CK ID and the field's position) and left at its default;
+/// the rest of the object is kept.
+fn read_object(at: &RawAt, diags: &Diagnostics) -> Option<StixObject> {
+    let o = match serde_json::from_str::<StixObject>(at.raw) {
+        Ok(o) => o,
+        Err(_) => lenient(at, diags)?,
+    };
+    if o.id.is_empty() || o.kind.is_empty() {
+        diags.push(at.error(None, "object without `type` or `id` skipped".into()));
+        return None;
+    }
+    if IDENTIFIED.contains(&o.kind.as_str()) && o.attack_ref().is_none() && !o.revoked {
+        diags.push(at.error(
+            Some("external_references"),
+            format!("{} `{}` has no ATT&CK ID (no mitre-attack external reference); its note is named by the STIX id", o.kind, o.id),
+        ));
+    }
+    Some(o)
+}
+
+/// The object without the fields that do not fit, each reported.
+fn lenient(at: &RawAt, diags: &Diagnostics) -> Option<StixObject> {
+    let mut map = match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(at.raw) {
+        Ok(m) => m,
+        Err(e) => {
+            diags.push(at.error(None, format!("object skipped: {e}")));
+            return None;
+        }
+    };
+    let name = object_name(&map);
+    let bad: Vec<(String, String)> = map
+        .iter()
+        .filter_map(|(k, v)| {
+            let one = serde_json::Value::Object([(k.clone(), v.clone())].into_iter().collect());
+            serde_json::from_value::<StixObject>(one)
+                .err()
+                .map(|e| (k.clone(), e.to_string()))
+        })
+        .collect();
+    for (k, e) in &bad {
+        diags.push(at.error(Some(k), format!("{name}: field `{k}` ignored: {e}")));
+        map.remove(k);
+    }
+    match serde_json::from_value::<StixObject>(serde_json::Value::Object(map)) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            diags.push(at.error(None, format!("{name}: object skipped: {e}")));
+            None
+        }
+    }
+}
+
+/// The ATT&CK ID of a raw object, or its STIX id, for messages.
+fn object_name(map: &serde_json::Map<String, serde_json::Value>) -> String {
+    let attack_id = map
+        .get("external_references")
+        .and_then(|r| r.as_array())
+        .into_iter()
+        .flatten()
+        .find(|r| {
+            r.get("source_name")
+                .and_then(|s| s.as_str())
+                .is_some_and(|s| s.starts_with("mitre-"))
+        })
+        .and_then(|r| r.get("external_id"))
+        .and_then(|x| x.as_str());
+    match (attack_id, map.get("id").and_then(|x| x.as_str())) {
+        (Some(a), _) => a.to_string(),
+        (None, Some(id)) => id.to_string(),
+        (None, None) => "object without id".to_string(),
+    }
 }
 
 fn bundle_domain(objects: &[StixObject]) -> String {
@@ -118,14 +218,45 @@ mod tests {
     }
 
     #[test]
-    fn bad_object_is_skipped_with_its_position() {
+    fn a_bad_field_is_reported_with_the_attack_id_and_the_rest_kept() {
         let ds = Diagnostics::new();
-        let text = "{\"objects\": [\n{\"type\": \"x-mitre-tactic\", \"id\": \"x-mitre-tactic--1\"},\n{\"type\": \"attack-pattern\", \"id\": \"a\", \"revoked\": \"yes\"}\n]}";
+        let text = r#"{"objects": [
+{"type": "attack-pattern", "id": "attack-pattern--1",
+   "name": 85, "description": "kept",
+ "external_references": [{"source_name": "mitre-attack", "external_id": "T9999"}]}
+]}"#;
+        let b = parse_bundle("x.json", text, &ds).unwrap();
+        assert_eq!(b.objects.len(), 1);
+        assert_eq!(b.objects[0].description, "kept");
+        assert_eq!(
+            b.objects[0].attack_ref().unwrap().external_id.as_deref(),
+            Some("T9999")
+        );
+        let d = ds.sorted();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].severity, sigma_engine::diag::Severity::Error);
+        assert!(
+            d[0].message.starts_with("T9999: field `name` ignored"),
+            "{}",
+            d[0]
+        );
+        assert_eq!((d[0].line, d[0].column), (Some(3), Some(4)));
+    }
+
+    #[test]
+    fn an_object_without_attack_id_is_reported() {
+        let ds = Diagnostics::new();
+        let text = "{\"objects\": [\n{\"type\": \"intrusion-set\", \"id\": \"intrusion-set--1\", \"name\": \"X\"}]}";
         let b = parse_bundle("x.json", text, &ds).unwrap();
         assert_eq!(b.objects.len(), 1);
         let d = ds.sorted();
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].line, Some(3));
+        assert!(
+            d[0].message.contains("intrusion-set--1` has no ATT&CK ID"),
+            "{}",
+            d[0]
+        );
+        assert_eq!(d[0].line, Some(2));
     }
 
     #[test]

@@ -304,3 +304,39 @@ fn a_template_failing_on_a_note_fails_the_build_and_changes_nothing() {
         assert!(tree(&v) == before, "the vault changed");
     }
 }
+
+#[test]
+fn data_never_becomes_markup() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let mut c = bin();
+    c.args(["build", "-q", "--strict", "--sigma"])
+        .arg(fixtures().join("hostile/rules.yml"))
+        .arg("--out")
+        .arg(&v);
+    run(c);
+    let check = bin().arg("check").arg(&v).output().unwrap();
+    assert!(
+        check.status.success(),
+        "links the data made: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let rules: Vec<_> = std::fs::read_dir(v.join("Detection Rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(rules.len(), 4);
+    assert!(rules.iter().all(|p| !p.to_string_lossy().ends_with(".md.md")));
+    for p in rules.iter().chain([&v.join("Techniques/T1059.006 Python.md")]) {
+        let md = std::fs::read_to_string(p).unwrap();
+        let mut opts = pulldown_cmark::Options::all();
+        opts.remove(pulldown_cmark::Options::ENABLE_YAML_STYLE_METADATA_BLOCKS);
+        let mut html = String::new();
+        let body = md.splitn(3, "---\n").nth(2).unwrap();
+        pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, opts));
+        assert_eq!(html.matches("<h1>").count(), 1, "{}: {html}", p.display());
+        for markup in ["<b>", "<script", "href=\"Home\"", "href=\"Link\""] {
+            assert!(!html.contains(markup), "{}: {markup} in {html}", p.display());
+        }
+    }
+}

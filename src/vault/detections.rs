@@ -2,6 +2,7 @@
 //! tactic, group and software notes show for them (precomputed, with the live
 //! Dataview query on request), and the link report.
 
+use super::escape;
 use super::frontmatter::Frontmatter;
 use super::index::Index;
 use super::names::NameRegistry;
@@ -343,7 +344,7 @@ impl<'m> Detections<'m> {
             "kind": kind_name(r.kind),
             "status": r.status,
             "level": r.level,
-            "author": r.author.as_deref().map(escape_text),
+            "author": r.author.as_deref().map(escape::inline),
             "date": r.date,
             "modified": r.modified,
             "description": description,
@@ -363,7 +364,7 @@ impl<'m> Detections<'m> {
             "tests": tests,
             "simulations": simulations,
             "refers": refers,
-            "fp_list": r.falsepositives.iter().map(|f| escape_text(f)).collect::<Vec<_>>(),
+            "fp_list": r.falsepositives.iter().map(|f| escape::inline(f)).collect::<Vec<_>>(),
             "references": r.references.iter().map(|u| text::autolink(u)).collect::<Vec<_>>(),
             "source_path": display_path(&r.path),
             "yaml": r.source.trim_end(),
@@ -413,7 +414,7 @@ impl<'m> Detections<'m> {
             .iter()
             .map(|d| {
                 json!({
-                    "description": escape_text(d.description.trim()),
+                    "description": escape::block(d.description.trim()),
                     "prereq": code(&Some(d.prereq_command.clone()).filter(|s| !s.trim().is_empty())),
                     "get_prereq": code(&Some(d.get_prereq_command.clone()).filter(|s| !s.trim().is_empty())),
                 })
@@ -425,7 +426,7 @@ impl<'m> Detections<'m> {
         let args: Vec<Value> = t
             .input_arguments
             .iter()
-            .map(|a| json!({"name": a.name, "description": escape_text(&a.description), "type": a.kind, "default": a.default}))
+            .map(|a| json!({"name": a.name, "description": escape::inline(&a.description), "type": a.kind, "default": a.default}))
             .collect();
         json!({
             "frontmatter": fm.render(),
@@ -445,7 +446,7 @@ impl<'m> Detections<'m> {
             "dependencies": deps,
             "command": code(&t.command),
             "cleanup": code(&t.cleanup_command),
-            "steps": t.steps.as_deref().map(escape_text),
+            "steps": t.steps.as_deref().map(escape::block),
             "rules": rules,
             "source_path": display_path(&t.file),
         })
@@ -532,26 +533,6 @@ fn kind_name(k: RuleKind) -> &'static str {
 fn fence_for(s: &str) -> String {
     let longest = text::longest_backtick_run(s);
     "`".repeat((longest + 1).max(3))
-}
-
-/// Plain text from rules and tests, made safe for Markdown: no math, no HTML,
-/// no accidental links or tags.
-pub fn escape_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut prev = ' ';
-    for c in s.chars() {
-        match c {
-            '$' => out.push_str("\\$"),
-            '<' => out.push_str("&lt;"),
-            '[' => out.push_str("\\["),
-            ']' => out.push_str("\\]"),
-            '#' if prev.is_whitespace() => out.push_str("\\#"),
-            '`' => out.push_str("\\`"),
-            c => out.push(c),
-        }
-        prev = c;
-    }
-    out
 }
 
 fn display_path(p: &std::path::Path) -> String {

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod coverage;
 pub mod detections;
+pub mod escape;
 pub mod frontmatter;
 pub mod index;
 pub mod names;

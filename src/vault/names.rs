@@ -43,6 +43,14 @@ pub fn sanitize_stem(raw: &str) -> String {
         s.truncate(cut);
         s = s.trim_end_matches([' ', '.', '-']).to_string();
     }
+    // `Report.md` would be written `Report.md.md`, and a link to it read as
+    // a link to `Report`.
+    if s.len() > 3
+        && s.get(s.len() - 3..)
+            .is_some_and(|e| e.eq_ignore_ascii_case(".md"))
+    {
+        s.replace_range(s.len() - 3..s.len() - 2, " ");
+    }
     if s.is_empty() {
         s.push_str("untitled");
     }
@@ -109,6 +117,8 @@ mod tests {
         assert_eq!(sanitize_stem("con"), "_con");
         assert_eq!(sanitize_stem("NUL.txt"), "_NUL.txt");
         assert_eq!(sanitize_stem(""), "untitled");
+        assert_eq!(sanitize_stem("Report.md"), "Report md");
+        assert_eq!(sanitize_stem("notes.MD"), "notes MD");
     }
 
     #[test]

@@ -296,7 +296,7 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
                     let src = ds.split(':').next().unwrap_or("").trim();
                     format!("{src}: {}", l["link"].as_str().unwrap_or(ds))
                 }
-                None => text::escape_inline(ds),
+                None => super::escape::inline(ds),
             };
             json!({"name": ds, "label": label, "component": link})
         })
@@ -324,7 +324,7 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
         json!(
             s.x_mitre_system_requirements
                 .iter()
-                .map(|x| text::escape_inline(x))
+                .map(|x| super::escape::inline(x))
                 .collect::<Vec<_>>()
         ),
     );
@@ -627,7 +627,7 @@ pub fn analytic(ix: &Index, id: ObjId, dataview: bool) -> Value {
         .stix
         .x_mitre_mutable_elements
         .iter()
-        .map(|e| json!({"field": e.field, "description": text::escape_inline(&e.description)}))
+        .map(|e| json!({"field": e.field, "description": super::escape::inline(&e.description)}))
         .collect();
     m.insert("mutable_elements".into(), json!(mutable));
     let mut fm = base_frontmatter(kb, id, base_tags(kb, id), o.id_aliases());

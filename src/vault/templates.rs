@@ -109,6 +109,7 @@ impl Templates {
         let mut tera = Tera::default();
         tera.autoescape_on(vec![]);
         tera.register_filter("cell", cell_filter);
+        tera.register_filter("inline", inline_filter);
         let origin: HashMap<String, (PathBuf, String)> = sources
             .iter()
             .map(|(n, t, p)| (n.clone(), (p.clone(), t.clone())))
@@ -293,6 +294,16 @@ fn error_chain(e: &tera::Error) -> String {
         cur = inner.source();
     }
     s
+}
+
+/// `{{ title | inline }}`: plain text kept as text on one line (headings).
+fn inline_filter(v: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    Ok(Value::String(crate::vault::escape::inline(&s)))
 }
 
 fn cell_filter(v: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {

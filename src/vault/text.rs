@@ -62,9 +62,9 @@ fn footnote_text(name: &str, r: Option<&ExternalReference>) -> String {
         .trim();
     let desc = strip_citations(desc);
     if desc.is_empty() {
-        out.push_str(&escape_inline(name));
+        out.push_str(&super::escape::inline(name));
     } else {
-        out.push_str(&escape_inline(&desc));
+        out.push_str(&super::escape::inline(&desc));
     }
     if let Some(url) = r
         .and_then(|r| r.url.as_deref())
@@ -111,27 +111,6 @@ fn strip_citations(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Escape plain text for use inside Markdown (no markup in it survives as markup
-/// that Obsidian would misread: `$` math, `<` HTML, `[[` links).
-pub fn escape_inline(text: &str) -> String {
-    let mut s = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '$' => s.push_str("\\$"),
-            '<' => s.push_str("&lt;"),
-            '[' => s.push_str("\\["),
-            ']' => s.push_str("\\]"),
-            '*' => s.push_str("\\*"),
-            '_' => s.push_str("\\_"),
-            '`' => s.push_str("\\`"),
-            '|' => s.push_str("\\|"),
-            '\n' | '\r' => s.push(' '),
-            c => s.push(c),
-        }
-    }
-    s
 }
 
 /// How the converter resolves links and citations; implemented by the vault.
@@ -204,6 +183,25 @@ pub fn convert(
                     i += 1;
                 }
             }
+            // A wikilink or embed written into the source text is text, not a
+            // link the vault made: only Markdown links to ATT&CK pages become
+            // wikilinks.
+            b'[' | b']' if b.get(i + 1) == Some(&b[i]) => {
+                flush!();
+                out.push('\\');
+                out.push(b[i] as char);
+                out.push('\\');
+                out.push(b[i] as char);
+                i += 2;
+                plain_start = i;
+            }
+            // `#word` would make a tag, `# ` at a line's start a heading.
+            b'#' if i == 0 || matches!(b[i - 1], b' ' | b'\n' | b'\t' | b'(') => {
+                flush!();
+                out.push_str("\\#");
+                i += 1;
+                plain_start = i;
+            }
             b'[' => {
                 if let Some((label, url, len)) = parse_md_link(&text[i..]) {
                     if let Some(stem) = resolver.note_for_url(url) {
@@ -268,8 +266,7 @@ fn parse_md_link(s: &str) -> Option<(&str, &str, usize)> {
 pub fn wikilink(stem: &str, label: Option<&str>) -> String {
     match label {
         Some(l) if l != stem && !l.is_empty() => {
-            let l = l.replace(['[', ']'], "").replace('|', "-");
-            format!("[[{stem}|{l}]]")
+            format!("[[{stem}|{}]]", super::escape::alias(l))
         }
         _ => format!("[[{stem}]]"),
     }

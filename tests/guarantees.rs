@@ -326,17 +326,27 @@ fn data_never_becomes_markup() {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(rules.len(), 4);
-    assert!(rules.iter().all(|p| !p.to_string_lossy().ends_with(".md.md")));
-    for p in rules.iter().chain([&v.join("Techniques/T1059.006 Python.md")]) {
+    assert!(
+        rules
+            .iter()
+            .all(|p| !p.to_string_lossy().ends_with(".md.md"))
+    );
+    for p in rules
+        .iter()
+        .chain([&v.join("Techniques/T1059.006 Python.md")])
+    {
         let md = std::fs::read_to_string(p).unwrap();
-        let mut opts = pulldown_cmark::Options::all();
-        opts.remove(pulldown_cmark::Options::ENABLE_YAML_STYLE_METADATA_BLOCKS);
+        let opts = attack_vault::site::markdown::options();
         let mut html = String::new();
         let body = md.splitn(3, "---\n").nth(2).unwrap();
         pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, opts));
         assert_eq!(html.matches("<h1>").count(), 1, "{}: {html}", p.display());
         for markup in ["<b>", "<script", "href=\"Home\"", "href=\"Link\""] {
-            assert!(!html.contains(markup), "{}: {markup} in {html}", p.display());
+            assert!(
+                !html.contains(markup),
+                "{}: {markup} in {html}",
+                p.display()
+            );
         }
     }
 }

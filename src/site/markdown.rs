@@ -193,15 +193,22 @@ fn is_plain_link(dest: &str) -> bool {
         || d.starts_with("mailto:")
 }
 
-/// Render one note body to HTML (not yet sanitised).
-pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
-    let pre = preprocess(md, r);
+/// The Markdown the site reads: what Obsidian shows of CommonMark, tables,
+/// footnotes, strikethrough, task lists and wikilinks.
+pub fn options() -> Options {
     let mut opts = Options::empty();
     opts.insert(Options::ENABLE_TABLES);
     opts.insert(Options::ENABLE_FOOTNOTES);
     opts.insert(Options::ENABLE_STRIKETHROUGH);
     opts.insert(Options::ENABLE_TASKLISTS);
     opts.insert(Options::ENABLE_WIKILINKS);
+    opts
+}
+
+/// Render one note body to HTML (not yet sanitised).
+pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
+    let pre = preprocess(md, r);
+    let opts = options();
     let mut links = Vec::new();
     let mut ids: Vec<String> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();

@@ -6,33 +6,37 @@
 //! not through here.
 
 /// Characters that start markup anywhere in a line: links and embeds,
-/// emphasis, code, HTML, math, tags, table cells.
+/// emphasis, strikethrough, code, HTML, math, tags, table cells, heading
+/// attributes.
 fn always(c: char) -> bool {
     matches!(
         c,
-        '\\' | '[' | ']' | '*' | '_' | '`' | '<' | '>' | '$' | '#' | '|'
+        '\\' | '[' | ']' | '*' | '_' | '`' | '<' | '>' | '$' | '#' | '|' | '{' | '~'
     )
 }
 
-/// Characters that are markup when doubled: `==highlight==`, `~~strike~~`,
+/// Characters that are markup when doubled: `==highlight==`,
 /// `%%comment%%`.
 fn doubled(c: char) -> bool {
-    matches!(c, '=' | '~' | '%')
+    matches!(c, '=' | '%')
 }
 
 fn push_escaped(out: &mut String, text: &str, newline: &str) {
     let mut chars = text.chars().peekable();
+    let mut prev = '\0';
     while let Some(c) = chars.next() {
+        let in_run = doubled(c) && (prev == c || chars.peek() == Some(&c));
         match c {
             '\r' => {}
             '\n' => out.push_str(newline),
             c if c.is_control() => out.push(' '),
-            c if always(c) || (doubled(c) && chars.peek() == Some(&c)) => {
+            c if always(c) || in_run => {
                 out.push('\\');
                 out.push(c);
             }
             c => out.push(c),
         }
+        prev = c;
     }
 }
 
@@ -104,7 +108,7 @@ mod tests {
 
     fn rendered(md: &str) -> String {
         let mut html = String::new();
-        let parser = pulldown_cmark::Parser::new_ext(md, pulldown_cmark::Options::all());
+        let parser = pulldown_cmark::Parser::new_ext(md, crate::site::markdown::options());
         pulldown_cmark::html::push_html(&mut html, parser);
         html
     }

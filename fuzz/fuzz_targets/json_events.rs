@@ -1,0 +1,15 @@
+//! The JSON / JSONL event reader, on text and on raw bytes (a file).
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use sigma_engine::diag::Diagnostics;
+
+fuzz_target!(|data: &[u8]| {
+    let diags = Diagnostics::new();
+    if let Ok(text) = std::str::from_utf8(data) {
+        sigma_engine::events::read_text("fuzz.json", text, &diags, &mut |_| {});
+    }
+    let path = std::env::temp_dir().join(format!("attack-vault-fuzz-{}.json", std::process::id()));
+    if std::fs::write(&path, data).is_ok() {
+        let _ = sigma_engine::events::read_file(&path, None, &diags, &mut |_| {});
+    }
+});

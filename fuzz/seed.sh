@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Seed corpora for the fuzz targets from the shared data (never committed):
+# fuzz/corpus/<target>/. Usage: fuzz/seed.sh [DATA] (default ../shared/data).
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+DATA="${1:-${ATTACK_VAULT_DATA:-$HERE/../../shared/data}}"
+DATA="$(cd "$DATA" && pwd)"
+cd "$HERE"
+C=corpus
+mkdir -p $C/condition $C/yaml $C/sigma_rule $C/stix $C/json_events $C/evtx $C/note_text
+# Rules: a spread of real rule files (yaml, sigma_rule) and their conditions.
+find "$DATA/sigma/rules" "$DATA/sigma/rules-threat-hunting" -name '*.yml' 2>/dev/null | sort | awk 'NR % 40 == 1' | head -150 |
+  while read -r f; do
+    h=$(sha1sum "$f" | cut -c1-16)
+    cp "$f" "$C/yaml/$h"; cp "$f" "$C/sigma_rule/$h"
+    grep -E '^\s+condition:' "$f" | sed -E 's/^\s+condition:\s*//' > "$C/condition/$h" || true
+    grep -E '^title:' "$f" | sed -E 's/^title:\s*//' > "$C/note_text/$h" || true
+  done
+# Events: small JSON regression cases and small EVTX files.
+find "$DATA/sigma/regression_data" -name '*.json' -size -8k 2>/dev/null | sort | head -60 |
+  while read -r f; do cp "$f" "$C/json_events/$(sha1sum "$f" | cut -c1-16)"; done
+find "$DATA/events" "$DATA/sigma/regression_data" -name '*.evtx' -size -80k 2>/dev/null | sort | head -25 |
+  while read -r f; do cp "$f" "$C/evtx/$(sha1sum "$f" | cut -c1-16)"; done
+# STIX: the embedded demo bundle and a few-object slice of a real one.
+cp ../demo/enterprise-attack.json "$C/stix/demo"
+python3 - "$DATA/attack/v18.1/ics-attack.json" "$C/stix/ics-slice" <<'PY' || true
+import json, sys
+b = json.load(open(sys.argv[1]))
+b["objects"] = b["objects"][:40]
+json.dump(b, open(sys.argv[2], "w"), indent=1)
+PY
+for t in $C/*; do echo "$t: $(ls "$t" | wc -l) seeds"; done

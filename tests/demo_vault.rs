@@ -8,24 +8,9 @@ use attack_vault::vault::check::check_vault;
 use sigma_engine::diag::Diagnostics;
 use std::collections::BTreeMap;
 use std::path::Path;
-use walkdir::WalkDir;
 
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            (rel, std::fs::read(e.path()).unwrap())
-        })
-        .collect()
+    common::tree(dir).into_iter().collect()
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! binary: a run killed at any moment leaves the next run a whole vault; two
 //! writers take turns; nothing outside the folder is written or deleted;
 //! a failed commit says truthfully that nothing changed.
+use crate::common::tree;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -41,31 +42,6 @@ fn run(mut c: Command) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-/// Every file under `dir` (relative path → bytes); symbolic links as such.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<_> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| !e.file_type().is_dir())
-        .map(|e| {
-            let rel = e
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let bytes = if e.file_type().is_symlink() {
-                b"<link>".to_vec()
-            } else {
-                std::fs::read(e.path()).unwrap()
-            };
-            (rel, bytes)
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 fn names(t: &[(String, Vec<u8>)]) -> Vec<&str> {

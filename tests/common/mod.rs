@@ -146,3 +146,25 @@ pub fn yaml(path: &Path) -> serde_json::Value {
     serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap())
         .unwrap_or(serde_json::Value::Null)
 }
+
+/// Every file under `dir` (`/`-separated relative path → bytes), sorted;
+/// a symbolic link as the text `<link>`, never followed.
+pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_type().is_dir())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap();
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            let bytes = if e.file_type().is_symlink() {
+                b"<link>".to_vec()
+            } else {
+                std::fs::read(e.path()).unwrap()
+            };
+            (rel, bytes)
+        })
+        .collect();
+    v.sort();
+    v
+}

@@ -326,3 +326,26 @@ fn data_never_becomes_markup() {
         }
     }
 }
+
+#[test]
+fn export_waits_for_a_build_writing_its_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(build(Inputs::Demo, &v));
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(v.join(".attack-vault/lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let out = bin()
+        .args(["export", "-q", "--no-wait", "--vault"])
+        .arg(&v)
+        .arg("--out")
+        .arg(dir.path().join("site"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("another attack-vault run is writing"), "{err}");
+    assert!(!dir.path().join("site").join("index.html").exists());
+}

@@ -223,6 +223,13 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         )
         .in_file(&cfg.vault));
     }
+    // A build must not change the vault while it is read.
+    let state = cfg.vault.join(crate::output::STATE_DIR);
+    let _vault_lock = if state.is_dir() {
+        Some(crate::output::WriterLock::acquire(&state, !cfg.no_wait)?)
+    } else {
+        None
+    };
     let mut files: Vec<PathBuf> = WalkDir::new(&cfg.vault)
         .sort_by_file_name()
         .into_iter()

@@ -124,7 +124,10 @@ fn read_object(at: &RawAt, diags: &Diagnostics) -> Option<StixObject> {
     if IDENTIFIED.contains(&o.kind.as_str()) && o.attack_ref().is_none() && !o.revoked {
         diags.push(at.error(
             Some("external_references"),
-            format!("{} `{}` has no ATT&CK ID (no mitre-attack external reference); its note is named by the STIX id", o.kind, o.id),
+            format!(
+                "{} `{}` has no ATT&CK ID (no mitre-attack external reference)",
+                o.kind, o.id
+            ),
         ));
     }
     Some(o)

@@ -2,6 +2,7 @@
 //! keep what the vault shows — which rules fired on which events and files,
 //! and whether a rule that never fired had events of its logsource at all.
 
+use crate::model::validation::{EventFile, RuleResult, Sample, Validation};
 use sigma_engine::diag::Diagnostics;
 use sigma_engine::events::Event;
 use sigma_engine::matcher::mapping::Mapping;
@@ -10,58 +11,10 @@ use sigma_engine::sigma::SigmaRule;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// How many matches of each rule are kept as examples.
 pub const SAMPLES_PER_RULE: usize = 3;
-
-/// One example match of a rule.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Sample {
-    pub file: usize,
-    pub record: u64,
-    pub timestamp: Option<String>,
-    pub computer: Option<String>,
-    pub channel: Option<String>,
-    pub event_id: Option<String>,
-    /// (field as the rule names it, value); the matched ones first.
-    pub fields: Vec<(String, String, bool)>,
-}
-
-/// What one rule did over the sample events.
-#[derive(Debug, Clone, Default)]
-pub struct RuleResult {
-    pub events: u64,
-    /// File index → matched events.
-    pub files: BTreeMap<usize, u64>,
-    pub samples: Vec<Sample>,
-    /// Whether any loaded event was of a kind the rule reads.
-    pub logsource_seen: bool,
-    /// Why the engine could not run the rule, if it could not.
-    pub skipped: Option<String>,
-}
-
-/// One event file.
-#[derive(Debug, Clone, Default)]
-pub struct EventFile {
-    pub path: PathBuf,
-    pub events: u64,
-    /// Rule index → matched events.
-    pub rules: BTreeMap<usize, u64>,
-}
-
-/// The outcome of running the rules over the sample events.
-#[derive(Debug, Clone, Default)]
-pub struct Validation {
-    pub files: Vec<EventFile>,
-    /// Indexed like the model's rules.
-    pub rules: Vec<RuleResult>,
-    pub events: u64,
-    /// Records in the event files that could not be read.
-    pub lost: u64,
-    pub detections: u64,
-    pub elapsed: Duration,
-}
 
 /// Run `rules` over the events under `paths` (and over `embedded` JSON texts,
 /// given as (name, text), for the demo dataset).

@@ -4,6 +4,7 @@
 
 pub mod attack;
 pub mod links;
+pub mod validation;
 
 use crate::atomics::AtomicTest;
 use sigma_engine::sigma::SigmaRule;
@@ -16,7 +17,7 @@ pub struct Model {
     pub tests: Vec<AtomicTest>,
     pub links: links::Links,
     /// What the rules did over sample events, when events were given.
-    pub validation: Option<crate::validate::Validation>,
+    pub validation: Option<validation::Validation>,
 }
 
 impl Model {

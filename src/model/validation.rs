@@ -1,0 +1,54 @@
+//! What the rules did over the sample events of a build: the matcher's
+//! verdicts as the vault reads them (produced by `crate::validate`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One example match of a rule.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Sample {
+    pub file: usize,
+    pub record: u64,
+    pub timestamp: Option<String>,
+    pub computer: Option<String>,
+    pub channel: Option<String>,
+    pub event_id: Option<String>,
+    /// (field as the rule names it, value); the matched ones first.
+    pub fields: Vec<(String, String, bool)>,
+}
+
+/// What one rule did over the sample events.
+#[derive(Debug, Clone, Default)]
+pub struct RuleResult {
+    pub events: u64,
+    /// File index → matched events.
+    pub files: BTreeMap<usize, u64>,
+    pub samples: Vec<Sample>,
+    /// Whether any loaded event was of a kind the rule reads.
+    pub logsource_seen: bool,
+    /// Why the engine could not run the rule, if it could not.
+    pub skipped: Option<String>,
+}
+
+/// One event file.
+#[derive(Debug, Clone, Default)]
+pub struct EventFile {
+    pub path: PathBuf,
+    pub events: u64,
+    /// Rule index → matched events.
+    pub rules: BTreeMap<usize, u64>,
+}
+
+/// The outcome of running the rules over the sample events.
+#[derive(Debug, Clone, Default)]
+pub struct Validation {
+    pub files: Vec<EventFile>,
+    /// Indexed like the model's rules.
+    pub rules: Vec<RuleResult>,
+    pub events: u64,
+    /// Records in the event files that could not be read.
+    pub lost: u64,
+    pub detections: u64,
+    pub elapsed: Duration,
+}

@@ -19,6 +19,22 @@ fn tag_technique(tag: &str) -> Option<String> {
     ok.then(|| format!("T{}", t.to_ascii_uppercase()))
 }
 
+/// The text a Markdown backslash escape stands for (`\\#` → `#`).
+fn unescape(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let mut chars = md.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some(n)) if n.is_ascii_punctuation() => {
+                out.push(*n);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Display names of the first column of a table under `### heading`.
 fn table_names(note: &str, heading: &str) -> BTreeSet<String> {
     let start = note.find(&format!("### {heading}\n")).expect(heading);
@@ -34,7 +50,7 @@ fn table_names(note: &str, heading: &str) -> BTreeSet<String> {
         .map(|l| {
             let cell = &l[4..l[4..].find("]]").unwrap() + 4];
             match cell.split_once("\\|") {
-                Some((_, alias)) => alias.to_string(),
+                Some((_, alias)) => unescape(alias),
                 None => cell.to_string(),
             }
         })
@@ -109,7 +125,8 @@ fn full_vault_with_rules_and_atomics() {
             tests_by_technique
                 .entry(id.clone())
                 .or_default()
-                .insert(t["name"].as_str().unwrap().to_string());
+                // Display text is trimmed (names end in stray spaces upstream).
+                .insert(t["name"].as_str().unwrap().trim().to_string());
         }
     }
     assert_eq!(rule_files, 3780);

@@ -19,7 +19,7 @@ fn tag_technique(tag: &str) -> Option<String> {
     ok.then(|| format!("T{}", t.to_ascii_uppercase()))
 }
 
-/// The text a Markdown backslash escape stands for (`\\#` → `#`).
+/// The text a Markdown backslash escape stands for (`\#` → `#`).
 fn unescape(md: &str) -> String {
     let mut out = String::with_capacity(md.len());
     let mut chars = md.chars().peekable();

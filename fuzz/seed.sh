@@ -9,7 +9,7 @@ cd "$HERE"
 C=corpus
 mkdir -p $C/condition $C/yaml $C/sigma_rule $C/stix $C/json_events $C/evtx $C/note_text
 # Rules: a spread of real rule files (yaml, sigma_rule) and their conditions.
-find "$DATA/sigma/rules" "$DATA/sigma/rules-threat-hunting" -name '*.yml' 2>/dev/null | sort | awk 'NR % 40 == 1' | head -150 |
+find "$DATA/sigma/rules" "$DATA/sigma/rules-threat-hunting" -name '*.yml' 2>/dev/null | sort | awk 'NR % 40 == 1' | sed -n '1,150p' |
   while read -r f; do
     h=$(sha1sum "$f" | cut -c1-16)
     cp "$f" "$C/yaml/$h"; cp "$f" "$C/sigma_rule/$h"
@@ -17,9 +17,9 @@ find "$DATA/sigma/rules" "$DATA/sigma/rules-threat-hunting" -name '*.yml' 2>/dev
     grep -E '^title:' "$f" | sed -E 's/^title:\s*//' > "$C/note_text/$h" || true
   done
 # Events: small JSON regression cases and small EVTX files.
-find "$DATA/sigma/regression_data" -name '*.json' -size -8k 2>/dev/null | sort | head -60 |
+find "$DATA/sigma/regression_data" -name '*.json' -size -8k 2>/dev/null | sort | sed -n '1,60p' |
   while read -r f; do cp "$f" "$C/json_events/$(sha1sum "$f" | cut -c1-16)"; done
-find "$DATA/events" "$DATA/sigma/regression_data" -name '*.evtx' -size -80k 2>/dev/null | sort | head -25 |
+find "$DATA/events" "$DATA/sigma/regression_data" -name '*.evtx' -size -80k 2>/dev/null | sort | sed -n '1,25p' |
   while read -r f; do cp "$f" "$C/evtx/$(sha1sum "$f" | cut -c1-16)"; done
 # STIX: the embedded demo bundle and a few-object slice of a real one.
 cp ../demo/enterprise-attack.json "$C/stix/demo"

@@ -148,16 +148,22 @@ fn concurrent_builds_take_turns() {
     assert_whole(&v, &expected, "after four concurrent builds");
 }
 
+/// Takes the vault's writer lock, as another run would.
+fn hold_lock(vault: &Path) -> std::fs::File {
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(vault.join(".attack-vault/lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    lock
+}
+
 #[test]
 fn a_second_writer_waits_or_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");
     run(build(Inputs::Demo, &v));
-    let lock = std::fs::OpenOptions::new()
-        .write(true)
-        .open(v.join(".attack-vault/lock"))
-        .unwrap();
-    lock.lock().unwrap();
+    let lock = hold_lock(&v);
     let mut refused = build(Inputs::Fixtures, &v);
     refused.arg("--no-wait");
     let out = refused.output().unwrap();
@@ -332,11 +338,7 @@ fn export_waits_for_a_build_writing_its_vault() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");
     run(build(Inputs::Demo, &v));
-    let lock = std::fs::OpenOptions::new()
-        .write(true)
-        .open(v.join(".attack-vault/lock"))
-        .unwrap();
-    lock.lock().unwrap();
+    let _lock = hold_lock(&v);
     let out = bin()
         .args(["export", "-q", "--no-wait", "--vault"])
         .arg(&v)
@@ -348,4 +350,30 @@ fn export_waits_for_a_build_writing_its_vault() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("another attack-vault run is writing"), "{err}");
     assert!(!dir.path().join("site").join("index.html").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_tampered_journal_or_a_planted_link_reaches_nothing_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let outside = dir.path().join("outside.md");
+    std::fs::write(&outside, "mine").unwrap();
+    run(build(Inputs::Demo, &v));
+    let state = v.join(".attack-vault");
+    // A link where the journal's temporary file goes.
+    std::os::unix::fs::symlink(&outside, state.join("journal.tmp")).unwrap();
+    run(build(Inputs::Fixtures, &v));
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "mine");
+    // A journal naming paths outside the vault.
+    std::fs::write(
+        state.join("journal.json"),
+        r#"{"moves": ["../outside.md"], "deletes": ["../outside.md"]}"#,
+    )
+    .unwrap();
+    let out = build(Inputs::Demo, &v).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("journal.json"), "{err}");
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "mine");
 }

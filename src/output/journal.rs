@@ -37,17 +37,23 @@ pub(super) struct Applied {
 /// that point of a commit, as a killed run would stop (`staged`, `journal`,
 /// `move:<n>` after n files moved, `manifest`).
 pub(super) fn crash_point(point: &str) {
-    static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let at = AT.get_or_init(|| std::env::var("ATTACK_VAULT_CRASH_AT").ok());
-    if at.as_deref() == Some(point) {
+    if crash_at() == Some(point) {
         std::process::abort();
     }
+}
+
+fn crash_at() -> Option<&'static str> {
+    static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    AT.get_or_init(|| std::env::var("ATTACK_VAULT_CRASH_AT").ok())
+        .as_deref()
 }
 
 /// Write `bytes` to `path` durably: a temporary file, synced, renamed.
 pub(super) fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
     let tmp = path.with_extension("tmp");
-    let mut f = fs::File::create(&tmp).map_err(|e| io_error("cannot write", &tmp, e))?;
+    // Never through something planted at the temporary name (a link).
+    let _ = fs::remove_file(&tmp);
+    let mut f = fs::File::create_new(&tmp).map_err(|e| io_error("cannot write", &tmp, e))?;
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
         .map_err(|e| io_error("cannot write", &tmp, e))?;
@@ -108,7 +114,9 @@ impl Journal {
             let rel = relative(rel)?;
             if move_one(out, &staging, &rel, &mut moved_tops)? {
                 done.moved += 1;
-                crash_point(&format!("move:{}", done.moved));
+                if crash_at().is_some() {
+                    crash_point(&format!("move:{}", done.moved));
+                }
             }
         }
         for rel in &self.deletes {

@@ -334,7 +334,16 @@ fn recover(out: &Path, state: &Path, diags: &Diagnostics) -> Result<(), Diagnost
     }
     match Journal::read(state) {
         Some(Ok(journal)) => {
-            let done = journal.apply(out, state, &out.join(MANIFEST))?;
+            let done = journal
+                .apply(out, state, &out.join(MANIFEST))
+                .map_err(|e| Diagnostic {
+                    message: format!(
+                        "cannot complete the interrupted commit in {STATE_DIR}/{}: {}",
+                        journal::JOURNAL,
+                        e.message
+                    ),
+                    ..e
+                })?;
             Journal::clear(state);
             warn_kept(out, done.kept, diags);
             diags.push(

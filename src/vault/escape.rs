@@ -48,18 +48,19 @@ pub fn inline(text: &str) -> String {
     out
 }
 
-/// Text of several lines (a rule's description, a test's steps): lines and
-/// lists are kept; no line becomes a heading, a quote, a rule or code.
+/// Text of several lines (a rule's description, a test's steps): lines,
+/// lists and their nesting are kept; no line becomes a heading, a quote or a
+/// rule.
 pub fn block(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for (i, line) in text.trim().split('\n').enumerate() {
         if i > 0 {
             out.push('\n');
         }
+        // Indentation stays: nested lists in steps need it.
         let indent = line.len() - line.trim_start().len();
         let (lead, rest) = line.split_at(indent);
-        // Indentation would make a code block.
-        out.push_str(if lead.is_empty() { "" } else { " " });
+        out.push_str(lead);
         // `---` or `===` under a line would make it a heading.
         let underline = rest.trim_end();
         if !underline.is_empty() && underline.chars().all(|c| c == '-' || c == '=' || c == ' ') {

@@ -47,7 +47,8 @@ impl Wanted {
     }
 
     fn name(&self, n: &str) -> bool {
-        self.names.contains(n) || (n.contains(' ') && self.names.contains(&n.replace(' ', "")))
+        self.names.contains(n)
+            || (n.as_bytes().contains(&b' ') && self.names.contains(&n.replace(' ', "")))
     }
 }
 
@@ -78,7 +79,15 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Event>, A::Error> {
         let mut b = Builder {
-            event: Event::with_capacity(self.0.meta, self.0.size),
+            // Only the wanted fields are kept: a fraction of the source.
+            event: Event::with_capacity(
+                self.0.meta,
+                if self.0.wanted.is_some() {
+                    self.0.size / 4
+                } else {
+                    self.0.size
+                },
+            ),
             wanted: self.0.wanted,
             path: String::new(),
         };

@@ -165,18 +165,27 @@ pub fn event_from_line(
         record: line_no,
         ..Default::default()
     };
-    let parse = |bytes: &[u8]| {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let e = EventSeed {
-            meta: meta(),
-            wanted,
-            size: bytes.len(),
-        }
-        .deserialize(&mut de)?;
-        de.end().map(|_| e)
-    };
     let line = line.trim_ascii_end();
-    let err = match parse(line) {
+    // Checked once as a whole, the line is then parsed as text, which spares
+    // serde_json checking each string of it again.
+    let text = match std::str::from_utf8(line) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => {
+            diags.push(
+                Diagnostic::warning("events", "invalid UTF-8 replaced with U+FFFD")
+                    .in_file(&**file)
+                    .at(Some(line_no as usize), None),
+            );
+            String::from_utf8_lossy(line)
+        }
+    };
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let seed = EventSeed {
+        meta: meta(),
+        wanted,
+        size: text.len(),
+    };
+    let err = match seed.deserialize(&mut de).and_then(|e| de.end().map(|_| e)) {
         Ok(Some(e)) => return Some(e),
         Ok(None) => {
             diags.push(
@@ -188,17 +197,6 @@ pub fn event_from_line(
         }
         Err(e) => e,
     };
-    if std::str::from_utf8(line).is_err() {
-        let fixed = String::from_utf8_lossy(line);
-        if let Ok(Some(e)) = parse(fixed.as_bytes()) {
-            diags.push(
-                Diagnostic::warning("events", "invalid UTF-8 replaced with U+FFFD")
-                    .in_file(&**file)
-                    .at(Some(line_no as usize), None),
-            );
-            return Some(e);
-        }
-    }
     diags.push(
         Diagnostic::error(
             "events",

@@ -69,7 +69,17 @@ impl Needle {
         Needle { text }
     }
     pub fn is_in(&self, hay: &str) -> bool {
-        memchr::memmem::find(hay.as_bytes(), self.text.as_bytes()).is_some()
+        let (hay, needle) = (hay.as_bytes(), self.text.as_bytes());
+        // Setting up a searcher costs more than a plain scan of a short value.
+        if hay.len() < 256 {
+            return match needle.split_first() {
+                None => true,
+                Some((first, rest)) => {
+                    memchr::memchr_iter(*first, hay).any(|i| hay[i + 1..].starts_with(rest))
+                }
+            };
+        }
+        memchr::memmem::find(hay, needle).is_some()
     }
 }
 

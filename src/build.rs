@@ -209,11 +209,14 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
     pb.set_message(format!("writing {} notes", notes.len()));
     // Opened once everything is rendered, so that a failed build leaves a
     // folder that did not exist uncreated; a second writer waits here.
-    let writer = VaultWriter::open(&cfg.out, cfg.write, diags)?;
-    let write = vault::write(writer, &notes)?;
+    let writer = VaultWriter::open(&cfg.out, cfg.write, diags)?.tracked();
+    let facts = vault::history::BuildFacts {
+        attack: model.attack.newest_by_domain(),
+    };
+    let (write, added) = vault::history::write(writer, &notes, &facts, &jiff::Timestamp::now())?;
     pb.finish_and_clear();
     Ok(BuildSummary {
-        notes: notes.len(),
+        notes: notes.len() + added,
         per_kind: model.attack.counts(),
         rules: model.rules.len(),
         tests: model.tests.len(),

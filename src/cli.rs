@@ -252,6 +252,15 @@ fn run_build(a: BuildArgs) -> ExitCode {
                     s.write.unchanged,
                     s.write.removed
                 );
+                let w = &s.write;
+                if !w.merged.is_empty() || !w.conflicts.is_empty() || !w.released.is_empty() {
+                    eprintln!(
+                        "your edits: {} note(s) merged with the new version, {} in conflict (kept as you left them), {} no longer generated (kept)",
+                        w.merged.len(),
+                        w.conflicts.len(),
+                        w.released.len()
+                    );
+                }
                 if s.rules > 0 || s.tests > 0 {
                     eprintln!("{} Sigma rules, {} atomic tests linked", s.rules, s.tests);
                 }

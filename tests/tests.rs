@@ -11,6 +11,7 @@ mod correlations;
 mod demo_vault;
 mod guarantees;
 mod invalid_inputs;
+mod living;
 mod real_attack;
 mod real_coverage;
 mod real_detections;

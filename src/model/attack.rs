@@ -575,6 +575,22 @@ impl Kb {
         id
     }
 
+    /// Per domain, the newest modification date of its objects: what
+    /// tells one ATT&CK release from another where the bundle names none.
+    pub fn newest_by_domain(&self) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = BTreeMap::new();
+        for o in &self.objects {
+            let day = o.stix.modified.get(..10).unwrap_or(&o.stix.modified);
+            for d in &o.domains {
+                let e = out.entry(d.clone()).or_default();
+                if day > e.as_str() {
+                    *e = day.to_string();
+                }
+            }
+        }
+        out
+    }
+
     /// Counts of included objects per kind (stubs not counted).
     pub fn counts(&self) -> BTreeMap<Kind, usize> {
         let mut m = BTreeMap::new();

@@ -31,6 +31,9 @@ pub(super) struct Applied {
     /// Manifest entries not deleted: outside the folder, through a link,
     /// or no longer a regular file.
     pub kept: usize,
+    /// Of those moved and removed, the tool's own state files (bases).
+    pub moved_state: usize,
+    pub removed_state: usize,
 }
 
 /// A test hook: with `ATTACK_VAULT_CRASH_AT=<point>` the process aborts at
@@ -114,6 +117,7 @@ impl Journal {
             let rel = relative(rel)?;
             if move_one(out, &staging, &rel, &mut moved_tops)? {
                 done.moved += 1;
+                done.moved_state += usize::from(rel.starts_with(super::STATE_DIR));
                 if crash_at().is_some() {
                     crash_point(&format!("move:{}", done.moved));
                 }
@@ -121,7 +125,10 @@ impl Journal {
         }
         for rel in &self.deletes {
             match delete_one(out, rel) {
-                Deleted::Yes => done.removed += 1,
+                Deleted::Yes => {
+                    done.removed += 1;
+                    done.removed_state += usize::from(rel.starts_with(super::STATE_DIR));
+                }
                 Deleted::Gone => {}
                 Deleted::Refused => done.kept += 1,
             }

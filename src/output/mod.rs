@@ -15,8 +15,10 @@
 //! every path written, must be relative, stay inside the folder and pass
 //! through no symbolic link.
 
+mod base;
 mod journal;
 mod lock;
+pub mod merge;
 mod safe;
 mod writer;
 

@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod detections;
 pub mod escape;
 pub mod frontmatter;
+pub mod history;
 pub mod index;
 pub mod names;
 pub mod notes;
@@ -39,22 +40,6 @@ pub struct Note {
     pub content: String,
 }
 
-/// Stage every note and commit them.
-pub fn write(
-    writer: crate::output::VaultWriter<'_>,
-    notes: &[Note],
-) -> Result<crate::output::WriteReport, Diagnostic> {
-    use rayon::prelude::*;
-    if let Err(e) = notes
-        .par_iter()
-        .try_for_each(|n| writer.write_bytes(&n.path, n.content.as_bytes()))
-    {
-        writer.abort();
-        return Err(e);
-    }
-    writer.commit()
-}
-
 /// Render every note of the vault in memory. A template error on one note is
 /// reported and that note skipped; a template set that does not compile stops
 /// the render.
@@ -68,6 +53,7 @@ pub fn render(
     let mut names = names::NameRegistry::new();
     names.reserve(HOME_STEM);
     names.reserve(detections::LINK_REPORT_STEM);
+    names.reserve("Changes");
     let ix = Index::new(kb, &mut names);
     let det = detections::Detections::new(model, &mut names);
     let sample_stems = coverage::sample_stems(model, &mut names);

@@ -1,0 +1,339 @@
+//! Reconciling a generated note with what the analyst made of it.
+//!
+//! Three versions meet: the *base* (what the last build generated), *mine*
+//! (the file on disk, with the analyst's edits) and *theirs* (what this build
+//! generates). The frontmatter is merged property by property: a property
+//! the analyst added, changed or removed stays so, the list properties
+//! (`tags`, `aliases`, `cssclasses`) take the analyst's additions and
+//! removals on top of the new list, and every other property takes the new
+//! value. The body is merged line by line (three-way). Where both sides
+//! changed the same lines, the analyst's file wins as it is and the caller
+//! keeps the new version aside.
+//!
+//! A section under a `## Notes` heading (up to the next heading of level one
+//! or two) is the analyst's own: it is carried over verbatim even where no
+//! base is known (a vault from before bases were kept).
+
+/// What to do with one generated file that exists on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The analyst did not touch it: write the new version.
+    Generated,
+    /// The analyst's edits carried into the new version: write this.
+    Merged(String),
+    /// Nothing new was generated for it: leave the analyst's file as it is.
+    Kept,
+    /// Both changed the same lines: leave the analyst's file as it is.
+    Conflict,
+}
+
+/// Decide how `theirs` reaches a file holding `mine`, last generated as `base`.
+pub fn reconcile(base: Option<&str>, mine: &str, theirs: &str) -> Outcome {
+    let Some(base) = base else {
+        return match notes_section(mine) {
+            Some(notes) if notes_section(theirs) != Some(notes) => {
+                Outcome::Merged(with_notes(theirs, notes))
+            }
+            _ => Outcome::Generated,
+        };
+    };
+    if base == mine {
+        return Outcome::Generated;
+    }
+    if base == theirs {
+        return Outcome::Kept;
+    }
+    match (split(base), split(mine), split(theirs)) {
+        (Some((bf, bb)), Some((mf, mb)), Some((tf, tb))) => match body(bb, mb, tb) {
+            Some(body) => Outcome::Merged(format!("---\n{}---\n{body}", frontmatter(bf, mf, tf))),
+            None => Outcome::Conflict,
+        },
+        _ => body(base, mine, theirs).map_or(Outcome::Conflict, Outcome::Merged),
+    }
+}
+
+/// The bodies merged: line by line; else, where the analyst only appended
+/// text at the end or only wrote in the `## Notes` section, that text
+/// after the new body.
+fn body(base: &str, mine: &str, theirs: &str) -> Option<String> {
+    if let Ok(merged) = diffy::merge(base, mine, theirs) {
+        return Some(merged);
+    }
+    if let Some(tail) = mine.strip_prefix(base) {
+        return Some(format!("{}{tail}", ensure_newline(theirs)));
+    }
+    let notes = notes_section(mine)?;
+    let without = |t: &str| notes_section(t).map_or(t.to_string(), |n| t.replacen(n, "", 1));
+    (without(mine) == without(base)).then(|| with_notes(theirs, notes))
+}
+
+/// Whether the analyst changed a file generated as `base` (no base known:
+/// only a `## Notes` section tells).
+pub fn edited(base: Option<&str>, mine: &str) -> bool {
+    match base {
+        Some(b) => b != mine,
+        None => notes_section(mine).is_some_and(|s| !s.trim_end().ends_with("## Notes")),
+    }
+}
+
+/// Frontmatter (between the `---` lines, each line with its newline) and body.
+fn split(text: &str) -> Option<(&str, &str)> {
+    let rest = text.strip_prefix("---\n")?;
+    let end = if rest.starts_with("---\n") {
+        0
+    } else {
+        rest.find("\n---\n")? + 1
+    };
+    Some((&rest[..end], &rest[end + 4..]))
+}
+
+/// Properties whose items the analyst adds to or removes from.
+const LISTS: [&str; 3] = ["tags", "aliases", "cssclasses"];
+
+/// One top-level property: its key and its lines (the key's line and the
+/// indented or list lines after it).
+fn properties(fm: &str) -> Vec<(&str, &str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    let mut start = 0;
+    let mut key: Option<&str> = None;
+    for (at, line) in line_starts(fm) {
+        let top = !line.starts_with([' ', '\t', '-', '#']) && !line.trim().is_empty();
+        if top {
+            if let Some(k) = key {
+                out.push((k, &fm[start..at]));
+            }
+            start = at;
+            key = Some(line.split(':').next().unwrap_or(line).trim());
+        }
+    }
+    if let Some(k) = key {
+        out.push((k, &fm[start..]));
+    }
+    out
+}
+
+fn line_starts(s: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut at = 0;
+    s.split_inclusive('\n').map(move |l| {
+        let here = at;
+        at += l.len();
+        (here, l)
+    })
+}
+
+fn frontmatter(base: &str, mine: &str, theirs: &str) -> String {
+    let (b, m, t) = (properties(base), properties(mine), properties(theirs));
+    let mut out = String::new();
+    for (k, tb) in &t {
+        match (get(&b, k), get(&m, k)) {
+            (Some(_), None) => {} // removed by the analyst
+            (Some(bb), Some(mb)) if LISTS.contains(k) && bb != mb => {
+                out.push_str(&merge_list(k, bb, mb, tb));
+            }
+            (Some(bb), Some(mb)) if bb != mb => out.push_str(&ensure_newline(mb)),
+            _ => out.push_str(&ensure_newline(tb)),
+        }
+    }
+    for (k, mb) in &m {
+        if get(&b, k).is_none() && get(&t, k).is_none() {
+            out.push_str(&ensure_newline(mb));
+        }
+    }
+    out
+}
+
+fn get<'a>(props: &[(&str, &'a str)], key: &str) -> Option<&'a str> {
+    props.iter().find(|(k, _)| *k == key).map(|(_, b)| *b)
+}
+
+fn ensure_newline(s: &str) -> String {
+    if s.ends_with('\n') {
+        s.to_string()
+    } else {
+        format!("{s}\n")
+    }
+}
+
+/// The items of a list property, unquoted, in order (block or flow style).
+fn items(block: &str) -> Vec<String> {
+    let unquote = |s: &str| s.trim().trim_matches('"').trim_matches('\'').to_string();
+    let first = block.lines().next().unwrap_or("");
+    let inline = first.split_once(':').map_or("", |(_, v)| v.trim());
+    if let Some(flow) = inline.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+        return flow
+            .split(',')
+            .map(unquote)
+            .filter(|s| !s.is_empty())
+            .collect();
+    }
+    if !inline.is_empty() {
+        return vec![unquote(inline)];
+    }
+    block
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.trim_start().strip_prefix('-'))
+        .map(unquote)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The new list, without the items the analyst removed, plus those they added.
+fn merge_list(key: &str, base: &str, mine: &str, theirs: &str) -> String {
+    let (b, m) = (items(base), items(mine));
+    let mut all: Vec<String> = items(theirs)
+        .into_iter()
+        .filter(|x| !b.contains(x) || m.contains(x))
+        .collect();
+    for x in m {
+        if !b.contains(&x) && !all.contains(&x) {
+            all.push(x);
+        }
+    }
+    if all.is_empty() {
+        return format!("{key}: []\n");
+    }
+    let mut out = format!("{key}:\n");
+    for x in all {
+        out.push_str(&format!("  - {}\n", serde_json::Value::String(x)));
+    }
+    out
+}
+
+/// The analyst's `## Notes` section: its heading line to the next heading of
+/// level one or two, or the end.
+pub fn notes_section(text: &str) -> Option<&str> {
+    let mut start = None;
+    for (at, line) in line_starts(text) {
+        let l = line.trim_end();
+        match start {
+            None if l == "## Notes" => start = Some(at),
+            Some(s) if l.starts_with("# ") || l.starts_with("## ") => {
+                return Some(&text[s..at]);
+            }
+            _ => {}
+        }
+    }
+    start.map(|s| &text[s..])
+}
+
+/// `theirs` with its own `## Notes` section (if any) replaced by `notes`, or
+/// `notes` appended.
+fn with_notes(theirs: &str, notes: &str) -> String {
+    let notes = ensure_newline(notes);
+    match notes_section(theirs) {
+        Some(own) => theirs.replacen(own, &notes, 1),
+        None if theirs.ends_with("\n\n") => format!("{theirs}{notes}"),
+        None => format!("{}\n{notes}", ensure_newline(theirs)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "---\nid: \"T1\"\ntags:\n  - \"T1\"\n  - \"techniques\"\nversion: \"1.0\"\n---\n\n# One\n\n## Description\n\nOld text.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n\n## References\n\n1. x\n";
+
+    fn theirs() -> String {
+        BASE.replace("version: \"1.0\"", "version: \"1.1\"")
+            .replace("1. x\n", "1. x\n2. y\n")
+    }
+
+    #[test]
+    fn untouched_notes_take_the_new_version() {
+        assert_eq!(reconcile(Some(BASE), BASE, &theirs()), Outcome::Generated);
+        assert_eq!(reconcile(None, BASE, &theirs()), Outcome::Generated);
+    }
+
+    #[test]
+    fn text_added_anywhere_survives() {
+        let mine = BASE
+            .replace("Old text.\n", "Old text.\n\nSeen in case 42.\n")
+            .replace("| 3 | 4 |", "| 3 | 4 (checked) |");
+        let Outcome::Merged(m) = reconcile(Some(BASE), &mine, &theirs()) else {
+            panic!("not merged")
+        };
+        assert!(m.contains("Seen in case 42."));
+        assert!(m.contains("| 3 | 4 (checked) |"));
+        assert!(m.contains("version: \"1.1\""));
+        assert!(m.contains("2. y"));
+    }
+
+    #[test]
+    fn text_appended_at_the_end_follows_the_new_end() {
+        let mine = format!("{BASE}\nMy closing words.\n");
+        let Outcome::Merged(m) = reconcile(Some(BASE), &mine, &theirs()) else {
+            panic!("not merged")
+        };
+        assert!(m.ends_with("2. y\n\nMy closing words.\n"), "{m}");
+    }
+
+    #[test]
+    fn edits_in_the_notes_section_follow_the_new_body() {
+        let base = format!("{BASE}\n## Notes\n\n## Footer\n\nGenerated.\n");
+        let mine = base.replace("## Notes\n\n", "## Notes\n\nCase 7.\n\n");
+        let t = base.replace("Generated.", "Generated again.");
+        let Outcome::Merged(m) = reconcile(Some(&base), &mine, &t) else {
+            panic!("not merged")
+        };
+        assert!(
+            m.contains("Case 7.") && m.contains("Generated again."),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn properties_and_tags_of_the_analyst_survive() {
+        let mine = BASE
+            .replace("  - \"techniques\"\n", "  - \"techniques\"\n  - mine\n")
+            .replace("version: \"1.0\"\n", "version: \"1.0\"\nowner: alice\n");
+        let t = theirs().replace(
+            "  - \"techniques\"\n",
+            "  - \"techniques\"\n  - \"Execution\"\n",
+        );
+        let Outcome::Merged(m) = reconcile(Some(BASE), &mine, &t) else {
+            panic!("not merged")
+        };
+        let (fm, _) = split(&m).unwrap();
+        assert_eq!(
+            items(properties(fm).iter().find(|(k, _)| *k == "tags").unwrap().1),
+            ["T1", "techniques", "Execution", "mine"]
+        );
+        assert!(fm.contains("owner: alice\n"));
+        assert!(fm.contains("version: \"1.1\"\n"));
+    }
+
+    #[test]
+    fn a_removed_property_stays_removed() {
+        let mine = BASE.replace("version: \"1.0\"\n", "");
+        let Outcome::Merged(m) = reconcile(Some(BASE), &mine, &theirs()) else {
+            panic!("not merged")
+        };
+        assert!(!m.contains("version:"));
+    }
+
+    #[test]
+    fn the_same_lines_changed_on_both_sides_conflict() {
+        let mine = BASE.replace("Old text.", "My text.");
+        let t = BASE.replace("Old text.", "New text.");
+        assert_eq!(reconcile(Some(BASE), &mine, &t), Outcome::Conflict);
+    }
+
+    #[test]
+    fn nothing_new_keeps_the_analysts_file() {
+        let mine = BASE.replace("Old text.", "My text.");
+        assert_eq!(reconcile(Some(BASE), &mine, BASE), Outcome::Kept);
+    }
+
+    #[test]
+    fn the_notes_section_is_carried_without_a_base() {
+        let mine = format!("{BASE}\n## Notes\n\nMine, verbatim.\n");
+        let Outcome::Merged(m) = reconcile(None, &mine, &theirs()) else {
+            panic!("not merged")
+        };
+        assert!(m.starts_with(&theirs()));
+        assert!(m.ends_with("## Notes\n\nMine, verbatim.\n"));
+        assert!(edited(None, &mine));
+        assert!(!edited(None, BASE));
+    }
+}

@@ -1,0 +1,204 @@
+//! The living vault: rebuilds for new upstream data keep what the analyst
+//! wrote (merged, kept, or set aside in a conflict), keep their links
+//! resolving through renames, and record what changed.
+use attack_vault::vault::check::check_vault;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Builds `out` from the demo (no rules) or from a rules folder.
+fn build(out: &Path, rules: Option<&Path>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_attack-vault"));
+    c.args(["build", "--out"]).arg(out);
+    if let Some(r) = rules {
+        c.arg("--sigma")
+            .arg(r)
+            .arg("--atomics")
+            .arg(fixtures().join("atomics"));
+    }
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+fn edit(path: &Path, f: impl FnOnce(String) -> String) {
+    let text = fs::read_to_string(path).unwrap();
+    let new = f(text.clone());
+    assert_ne!(new, text, "the edit changed nothing in {}", path.display());
+    fs::write(path, new).unwrap();
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap()
+}
+
+const PYTHON: &str = "Techniques/T1059.006 Python.md";
+
+/// The analyst's edits to the Python technique note.
+fn edit_python(v: &Path) {
+    edit(&v.join(PYTHON), |t| {
+        t.replacen("version: ", "owner: \"alice\"\nversion: ", 1)
+            .replacen(
+                "  - \"techniques\"\n",
+                "  - \"techniques\"\n  - \"case-12\"\n",
+                1,
+            )
+            .replacen(
+                "\n## Description\n\n",
+                "\n## Description\n\nAnalyst: seen in case 12.\n\n",
+                1,
+            )
+            + "\n## Notes\n\nMy closing words.\n"
+    });
+}
+
+fn assert_python_edits(v: &Path, context: &str) {
+    let t = read(&v.join(PYTHON));
+    for kept in [
+        "owner: \"alice\"",
+        "  - \"case-12\"",
+        "Analyst: seen in case 12.",
+        "My closing words.",
+    ] {
+        assert!(t.contains(kept), "{context}: lost {kept:?}\n{t}");
+    }
+}
+
+#[test]
+fn edits_survive_rebuilds_for_other_data_and_generated_parts_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    build(&v, None);
+    edit_python(&v);
+    fs::write(v.join("My notes.md"), "mine [[T1059.006 Python]]\n").unwrap();
+    let rules = fixtures().join("rules/good");
+    let o = build(&v, Some(&rules));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1 note(s) merged"));
+    assert_python_edits(&v, "after the fixtures build");
+    let t = read(&v.join(PYTHON));
+    assert!(
+        t.contains("[[Fixture Python Inline]]"),
+        "generated table not updated"
+    );
+    assert!(t.contains("rules: 1\n"), "generated property not updated");
+    build(&v, None);
+    build(&v, Some(&rules));
+    build(&v, Some(&rules));
+    assert_python_edits(&v, "after three more builds");
+    assert_eq!(read(&v.join("My notes.md")), "mine [[T1059.006 Python]]\n");
+    let changes: Vec<_> = fs::read_dir(v.join("Changes")).unwrap().collect();
+    assert_eq!(
+        changes.len(),
+        3,
+        "one Changes note per build that changed something"
+    );
+    assert!(read(&v.join("Changes.md")).matches("- [[").count() == 3);
+    let r = check_vault(&v);
+    assert!(r.is_clean(), "links: {:?}", r.unresolved);
+}
+
+#[test]
+fn an_edited_note_no_longer_generated_stays_and_leaves_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    build(&v, None);
+    let rule = v.join("Detection Rules/PowerShell Encoded Command.md");
+    let untouched = v.join("Detection Rules/Python Reverse Shell Pattern.md");
+    edit(&rule, |t| t + "\nTuned for our fleet.\n");
+    let o = build(&v, Some(&fixtures().join("rules/good")));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no longer generated, but you edited it"),
+        "{err}"
+    );
+    assert!(read(&rule).ends_with("Tuned for our fleet.\n"));
+    assert!(!untouched.exists(), "an untouched stale note is removed");
+    let manifest = read(&v.join(".attack-vault/manifest.txt"));
+    assert!(!manifest.contains("PowerShell Encoded Command"));
+    let changes = fs::read_dir(v.join("Changes"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let changes = read(&changes.path());
+    assert!(changes.contains("### No longer generated, kept because you edited them"));
+    assert!(changes.contains("**PowerShell Encoded Command**"));
+}
+
+#[test]
+fn the_same_lines_changed_on_both_sides_keep_the_analysts_file_and_the_new_one_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    build(&v, None);
+    let row = "| [[Python Inline Command Execution]] | test | medium | windows |";
+    edit(&v.join(PYTHON), |t| {
+        t.replacen(
+            row,
+            "| [[Python Inline Command Execution]] | test | medium | windows (tuned) |",
+            1,
+        )
+    });
+    let mine = read(&v.join(PYTHON));
+    let o = build(&v, Some(&fixtures().join("rules/good")));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("change the same lines"), "{err}");
+    assert_eq!(read(&v.join(PYTHON)), mine, "the analyst's file stands");
+    let aside = read(&v.join(".attack-vault/conflicts").join(PYTHON));
+    assert!(aside.contains("[[Fixture Python Inline]]"));
+    // Once the analyst takes the new version, the copy aside goes.
+    fs::copy(
+        v.join(".attack-vault/conflicts").join(PYTHON),
+        v.join(PYTHON),
+    )
+    .unwrap();
+    build(&v, Some(&fixtures().join("rules/good")));
+    assert!(!v.join(".attack-vault/conflicts").join(PYTHON).exists());
+}
+
+#[test]
+fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let rules = dir.path().join("rules");
+    fs::create_dir(&rules).unwrap();
+    let rule = fs::read_to_string(fixtures().join("rules/good/python_c.yml")).unwrap();
+    fs::write(rules.join("r.yml"), &rule).unwrap();
+    build(&v, Some(&rules));
+    fs::write(v.join("Case 12.md"), "See [[Fixture Python Inline]].\n").unwrap();
+    fs::write(
+        rules.join("r.yml"),
+        rule.replace("Fixture Python Inline", "Fixture Python One-Liner"),
+    )
+    .unwrap();
+    build(&v, Some(&rules));
+    let redirect = read(&v.join("Detection Rules/Fixture Python Inline.md"));
+    assert!(redirect.contains("type: \"redirect\""));
+    assert!(redirect.contains("[[Fixture Python One-Liner]]"));
+    assert!(
+        v.join("Detection Rules/Fixture Python One-Liner.md")
+            .exists()
+    );
+    let r = check_vault(&v);
+    assert!(r.is_clean(), "links: {:?}", r.unresolved);
+    let changes = fs::read_dir(v.join("Changes"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let changes = read(&changes.path());
+    assert!(
+        changes.contains("Fixture Python Inline → **Fixture Python One-Liner**"),
+        "{changes}"
+    );
+    // Renamed back: the note returns to its first name, and the second
+    // name redirects to it.
+    fs::write(rules.join("r.yml"), &rule).unwrap();
+    build(&v, Some(&rules));
+    assert!(!read(&v.join("Detection Rules/Fixture Python Inline.md")).contains("redirect"));
+    assert!(read(&v.join("Detection Rules/Fixture Python One-Liner.md")).contains("redirect"));
+    assert!(check_vault(&v).is_clean());
+}

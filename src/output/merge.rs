@@ -52,19 +52,25 @@ pub fn reconcile(base: Option<&str>, mine: &str, theirs: &str) -> Outcome {
     }
 }
 
-/// The bodies merged: line by line; else, where the analyst only appended
-/// text at the end or only wrote in the `## Notes` section, that text
-/// after the new body.
+/// The bodies merged, the analyst's `## Notes` section aside: line by line;
+/// else, where the analyst only appended text at the end, that text after
+/// the new body; else, where they only added lines, each after its anchor.
 fn body(base: &str, mine: &str, theirs: &str) -> Option<String> {
+    // The analyst's section is set aside, the rest merged, the section put back.
+    if let Some(notes) = notes_section(mine)
+        && notes_section(base) != Some(notes)
+    {
+        let without = |t: &str| notes_section(t).map_or(t.to_string(), |n| t.replacen(n, "", 1));
+        let rest = body(&without(base), &without(mine), &without(theirs))?;
+        return Some(with_notes(&rest, notes));
+    }
     if let Ok(merged) = diffy::merge(base, mine, theirs) {
         return Some(merged);
     }
     if let Some(tail) = mine.strip_prefix(base) {
         return Some(format!("{}{tail}", ensure_newline(theirs)));
     }
-    let notes = notes_section(mine)?;
-    let without = |t: &str| notes_section(t).map_or(t.to_string(), |n| t.replacen(n, "", 1));
-    (without(mine) == without(base)).then(|| with_notes(theirs, notes))
+    insert_by_anchor(base, mine, theirs)
 }
 
 /// Whether the analyst changed a file generated as `base` (no base known:
@@ -200,6 +206,60 @@ fn merge_list(key: &str, base: &str, mine: &str, theirs: &str) -> String {
     out
 }
 
+/// Where the analyst only added lines (a paragraph under a heading, a row
+/// under a table's header), each run of added lines goes after the two lines
+/// it followed in the base, found in the new version at or after the last
+/// insertion. None when they also changed or removed a line, or an anchor
+/// is gone.
+fn insert_by_anchor(base: &str, mine: &str, theirs: &str) -> Option<String> {
+    use diffy::Line;
+    let patch = diffy::create_patch(base, mine);
+    let mut runs: Vec<([&str; 2], String)> = Vec::new();
+    let mut tail = String::new();
+    for hunk in patch.hunks() {
+        let mut before: [&str; 2] = ["", ""];
+        let mut seen = 0;
+        let mut run = String::new();
+        for line in hunk.lines() {
+            match line {
+                Line::Delete(_) => return None,
+                Line::Insert(l) => run.push_str(l),
+                Line::Context(l) => {
+                    if !run.is_empty() {
+                        (seen >= 2).then_some(())?;
+                        runs.push((before, std::mem::take(&mut run)));
+                    }
+                    before = [before[1], l];
+                    seen += 1;
+                }
+            }
+        }
+        if !run.is_empty() {
+            // No line follows it (a hunk closes on context otherwise): text
+            // added at the very end, which goes after the new end.
+            tail = run;
+        }
+    }
+    let lines: Vec<&str> = theirs.split_inclusive('\n').collect();
+    let mut out = String::with_capacity(theirs.len() + mine.len().saturating_sub(base.len()));
+    let mut at = 0;
+    for ([a, b], text) in runs {
+        let found = (at.max(1)..lines.len()).find(|&i| lines[i - 1] == a && lines[i] == b)?;
+        for l in &lines[at..=found] {
+            out.push_str(l);
+        }
+        out.push_str(&text);
+        at = found + 1;
+    }
+    for l in &lines[at..] {
+        out.push_str(l);
+    }
+    if !tail.is_empty() {
+        out = format!("{}{tail}", ensure_newline(&out));
+    }
+    Some(out)
+}
+
 /// The analyst's `## Notes` section: its heading line to the next heading of
 /// level one or two, or the end.
 pub fn notes_section(text: &str) -> Option<&str> {
@@ -280,6 +340,24 @@ mod tests {
             m.contains("Case 7.") && m.contains("Generated again."),
             "{m}"
         );
+    }
+
+    #[test]
+    fn a_paragraph_under_a_heading_follows_the_heading_when_the_text_below_changed() {
+        let mine = BASE.replace("## Description\n\n", "## Description\n\nAnalyst first.\n\n")
+            + "\nAnalyst last.\n";
+        let t = theirs().replace("Old text.", "New text.");
+        let Outcome::Merged(m) = reconcile(Some(BASE), &mine, &t) else {
+            panic!("not merged")
+        };
+        assert!(
+            m.contains("## Description\n\nAnalyst first.\n\nNew text."),
+            "{m}"
+        );
+        assert!(m.ends_with("2. y\n\nAnalyst last.\n"), "{m}");
+        // A changed line is no insertion: a conflict, as before.
+        let mine = BASE.replace("Old text.", "Mine.");
+        assert_eq!(reconcile(Some(BASE), &mine, &t), Outcome::Conflict);
     }
 
     #[test]

@@ -193,6 +193,41 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
 }
 
 /// A build with no input at all uses the whole embedded demo dataset.
+/// Rules and tests that name techniques or tactics of a later ATT&CK
+/// release than the one loaded: said once, with what to do.
+fn warn_newer_release(model: &Model, diags: &Diagnostics) {
+    let links = &model.links;
+    let tactics: Vec<String> = links
+        .unknown_tactics
+        .keys()
+        .map(|t| format!("attack.{t}"))
+        .collect();
+    if links.newer_techniques.is_empty() && tactics.is_empty() {
+        return;
+    }
+    let highest = links
+        .highest_technique
+        .map_or("none".to_string(), |h| format!("T{h}"));
+    let mut named = Vec::new();
+    if !links.newer_techniques.is_empty() {
+        named.push(format!(
+            "{} technique ID(s) above it ({})",
+            links.newer_techniques.len(),
+            links.newer_techniques.join(", ")
+        ));
+    }
+    if !tactics.is_empty() {
+        named.push(format!("tactic tag(s) it lacks ({})", tactics.join(", ")));
+    }
+    diags.push(Diagnostic::warning(
+        "attack",
+        format!(
+            "the rules and tests follow a later ATT&CK release than the one loaded (highest technique {highest}): they name {}; stub notes gather them (see \"Link report\"); build with the ATT&CK release that defines them (--attack) to link them to real techniques",
+            named.join(" and ")
+        ),
+    ));
+}
+
 fn is_demo(cfg: &BuildConfig) -> bool {
     cfg.attack.is_empty() && cfg.sigma.is_empty() && cfg.atomics.is_none() && cfg.events.is_empty()
 }
@@ -204,6 +239,7 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
     let pb = spinner(cfg.progress);
     pb.set_message("reading sources");
     let model = load_model(cfg, diags)?;
+    warn_newer_release(&model, diags);
     pb.set_message("rendering notes");
     let notes = vault::render(&model, &cfg.render, diags)?;
     pb.set_message(format!("writing {} notes", notes.len()));

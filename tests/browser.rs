@@ -136,7 +136,11 @@ fn search_and_follow_the_first_result() {
                 Some(format!("exception: {:?}", x.params.exception_details.text))
             }
             Event::LogEntryAdded(x) if format!("{:?}", x.params.entry.level).contains("Error") => {
-                Some(format!("log: {}", x.params.entry.text))
+                Some(format!(
+                    "log: {} ({})",
+                    x.params.entry.text,
+                    x.params.entry.url.as_deref().unwrap_or("no url")
+                ))
             }
             Event::RuntimeConsoleAPICalled(x)
                 if format!("{:?}", x.params.Type).contains("Error") =>

@@ -36,6 +36,12 @@ fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap()
 }
 
+/// The text of the one Changes note a vault holds after its second build.
+fn first_changes_note(v: &Path) -> String {
+    let mut notes = fs::read_dir(v.join("Changes")).unwrap();
+    read(&notes.next().unwrap().unwrap().path())
+}
+
 const PYTHON: &str = "Techniques/T1059.006 Python.md";
 
 /// The analyst's edits to the Python technique note.
@@ -119,12 +125,7 @@ fn an_edited_note_no_longer_generated_stays_and_leaves_the_manifest() {
     assert!(!untouched.exists(), "an untouched stale note is removed");
     let manifest = read(&v.join(".attack-vault/manifest.txt"));
     assert!(!manifest.contains("PowerShell Encoded Command"));
-    let changes = fs::read_dir(v.join("Changes"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
-    let changes = read(&changes.path());
+    let changes = first_changes_note(&v);
     assert!(changes.contains("### No longer generated, kept because you edited them"));
     assert!(changes.contains("**PowerShell Encoded Command**"));
 }
@@ -184,12 +185,7 @@ fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
     );
     let r = check_vault(&v);
     assert!(r.is_clean(), "links: {:?}", r.unresolved);
-    let changes = fs::read_dir(v.join("Changes"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
-    let changes = read(&changes.path());
+    let changes = first_changes_note(&v);
     assert!(
         changes.contains("Fixture Python Inline → **Fixture Python One-Liner**"),
         "{changes}"
@@ -200,5 +196,35 @@ fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
     build(&v, Some(&rules));
     assert!(!read(&v.join("Detection Rules/Fixture Python Inline.md")).contains("redirect"));
     assert!(read(&v.join("Detection Rules/Fixture Python One-Liner.md")).contains("redirect"));
+    assert!(check_vault(&v).is_clean());
+}
+
+#[test]
+fn rules_of_a_later_attack_release_are_said_loudly_and_get_stub_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let rules = dir.path().join("rules");
+    fs::create_dir(&rules).unwrap();
+    let rule = fs::read_to_string(fixtures().join("rules/good/python_c.yml")).unwrap();
+    fs::write(
+        rules.join("r.yml"),
+        rule.replace("attack.execution", "attack.stealth")
+            .replace("attack.t1059.006", "attack.t1685"),
+    )
+    .unwrap();
+    let o = build(&v, Some(&rules));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("follow a later ATT&CK release than the one loaded")
+            && err.contains("T1685")
+            && err.contains("attack.stealth"),
+        "{err}"
+    );
+    let tactic = read(&v.join("Tactics/Stealth.md"));
+    assert!(tactic.contains("`attack.stealth` is a tactic the loaded ATT&CK data lacks"));
+    assert!(tactic.contains("[[Fixture Python Inline]]"));
+    let stub = read(&v.join("Techniques/T1685 Unknown technique.md"));
+    assert!(stub.contains("an ID of a later ATT&CK release"), "{stub}");
+    assert!(read(&v.join("Link report.md")).contains("follow a later ATT&CK release"));
     assert!(check_vault(&v).is_clean());
 }

@@ -248,6 +248,11 @@ pub struct Kb {
     citations: HashMap<String, ExternalReference>,
 }
 
+/// The number of a technique ID (`T1059.001` → 1059).
+pub fn technique_number(id: &str) -> Option<u32> {
+    id.strip_prefix(['T', 't'])?.split('.').next()?.parse().ok()
+}
+
 /// The domain that a kill chain name belongs to.
 pub fn kill_chain_domain(kill_chain_name: &str) -> &str {
     match kill_chain_name {
@@ -549,7 +554,6 @@ impl Kb {
     /// Add a stub technique note for an ID the loaded data lacks, so the rules
     /// and tests that name it are never dropped. Returns its id.
     pub fn add_stub(&mut self, attack_id: &str, name: &str, reason: &str) -> ObjId {
-        let id = self.objects.len();
         let stix = StixObject {
             kind: "attack-pattern".into(),
             id: format!("x-attack-vault-stub--{attack_id}"),
@@ -557,8 +561,44 @@ impl Kb {
             x_mitre_is_subtechnique: attack_id.contains('.'),
             ..Default::default()
         };
+        self.push_stub(Kind::Technique, attack_id, stix, reason)
+    }
+
+    /// A stub tactic for a tactic short name (`stealth`) that rules use and
+    /// the loaded data lacks: it gathers those rules.
+    pub fn add_stub_tactic(&mut self, short: &str, reason: &str) -> ObjId {
+        let name: Vec<String> = short
+            .split('-')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let stix = StixObject {
+            kind: "x-mitre-tactic".into(),
+            id: format!("x-attack-vault-stub--tactic-{short}"),
+            name: name.join(" "),
+            x_mitre_shortname: Some(short.to_string()),
+            ..Default::default()
+        };
+        self.push_stub(Kind::Tactic, "", stix, reason)
+    }
+
+    /// The highest technique number of the loaded data (1685 for T1685).
+    pub fn highest_technique(&self) -> Option<u32> {
+        self.objects
+            .iter()
+            .filter(|o| o.kind == Kind::Technique && o.stub.is_none())
+            .filter_map(|o| technique_number(&o.attack_id))
+            .max()
+    }
+
+    fn push_stub(&mut self, kind: Kind, attack_id: &str, stix: StixObject, reason: &str) -> ObjId {
+        let id = self.objects.len();
         self.objects.push(Object {
-            kind: Kind::Technique,
+            kind,
             attack_id: attack_id.to_string(),
             url: None,
             domains: Vec::new(),
@@ -568,10 +608,12 @@ impl Kb {
         self.outgoing.push(Vec::new());
         self.incoming.push(Vec::new());
         self.by_stix.insert(self.objects[id].stix.id.clone(), id);
-        self.by_attack_id
-            .entry(attack_id.to_ascii_uppercase())
-            .or_default()
-            .insert(0, id);
+        if !attack_id.is_empty() {
+            self.by_attack_id
+                .entry(attack_id.to_ascii_uppercase())
+                .or_default()
+                .insert(0, id);
+        }
         id
     }
 

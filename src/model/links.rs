@@ -56,6 +56,11 @@ pub struct Links {
     pub unknown_related: Vec<(usize, String)>,
     /// Rule id → rule index.
     pub rule_by_id: HashMap<String, usize>,
+    /// The highest technique number of the loaded data.
+    pub highest_technique: Option<u32>,
+    /// Missing technique IDs above that number: named after a later
+    /// ATT&CK release than the one loaded.
+    pub newer_techniques: Vec<String>,
 }
 
 enum Resolved {
@@ -113,24 +118,31 @@ fn technique(
     match resolved {
         Resolved::Note(o) => o,
         Resolved::Missing => {
-            let reason = if found.is_some() {
-                "deprecated in the loaded ATT&CK data"
-            } else {
-                "not in the loaded ATT&CK data (newer or unknown ID)"
+            let newer = crate::model::attack::technique_number(id) > links.highest_technique;
+            let reason = match (found.is_some(), links.highest_technique) {
+                (true, _) => "deprecated in the loaded ATT&CK data".to_string(),
+                (false, Some(h)) if newer => format!(
+                    "not in the loaded ATT&CK data, whose highest technique is T{h}: an ID of a later ATT&CK release, named by the rules or tests below"
+                ),
+                _ => "not in the loaded ATT&CK data (an unknown ID, named by the rules or tests below)"
+                    .to_string(),
             };
             let name = if name_hint.is_empty() {
                 "Unknown technique"
             } else {
                 name_hint
             };
-            kb.add_stub(id, name, reason)
+            kb.add_stub(id, name, &reason)
         }
     }
 }
 
 /// Link rules and tests to the knowledge base (adding stub techniques).
 pub fn link(kb: &mut Kb, rules: &[SigmaRule], tests: &[AtomicTest]) -> Links {
-    let mut links = Links::default();
+    let mut links = Links {
+        highest_technique: kb.highest_technique(),
+        ..Default::default()
+    };
     let mut tactic_by_short: HashMap<String, ObjId> = HashMap::new();
     for t in kb.included_of(Kind::Tactic) {
         if let Some(s) = &kb.get(t).stix.x_mitre_shortname {
@@ -168,9 +180,19 @@ pub fn link(kb: &mut Kb, rules: &[SigmaRule], tests: &[AtomicTest]) -> Links {
                     let o = technique(kb, &mut links, &id, &hint, Some(ri), None);
                     rl.techniques.push(o);
                 }
-                TagRef::Tactic(short) => match tactic_by_short.get(&short) {
-                    Some(&t) => rl.tactics.push(t),
-                    None => {
+                TagRef::Tactic(short) => {
+                    let t = match tactic_by_short.get(&short) {
+                        Some(&t) => t,
+                        None => {
+                            let t = kb.add_stub_tactic(
+                                &short,
+                                "a tactic the loaded ATT&CK data lacks (a later or other ATT&CK release names it); this note gathers the rules tagged with it",
+                            );
+                            tactic_by_short.insert(short.clone(), t);
+                            t
+                        }
+                    };
+                    if kb.get(t).stub.is_some() {
                         links
                             .unknown_tactics
                             .entry(short.clone())
@@ -178,7 +200,8 @@ pub fn link(kb: &mut Kb, rules: &[SigmaRule], tests: &[AtomicTest]) -> Links {
                             .insert(ri);
                         rl.unknown_tactics.push(short);
                     }
-                },
+                    rl.tactics.push(t);
+                }
                 TagRef::Group(id) | TagRef::Software(id) | TagRef::Campaign(id) => {
                     match kb.by_attack_id(&id).and_then(|o| kb.link_target(o)) {
                         Some(o) => rl.actors.push(o),
@@ -233,6 +256,12 @@ pub fn link(kb: &mut Kb, rules: &[SigmaRule], tests: &[AtomicTest]) -> Links {
             }
         }
     }
+    links.newer_techniques = links
+        .missing_techniques
+        .keys()
+        .filter(|id| crate::model::attack::technique_number(id) > links.highest_technique)
+        .cloned()
+        .collect();
     for v in links
         .test_rules
         .values_mut()

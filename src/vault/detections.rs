@@ -501,6 +501,11 @@ impl<'m> Detections<'m> {
             "deprecated": issue_rows(&links.deprecated_techniques),
             "revoked": revoked,
             "unknown_tactics": tactics,
+            "newer": {
+                "highest": links.highest_technique.map(|h| format!("T{h}")),
+                "techniques": links.newer_techniques,
+                "tactics": links.unknown_tactics.keys().collect::<Vec<_>>(),
+            },
             "unknown_simulations": sims,
             "unknown_related": related,
         })

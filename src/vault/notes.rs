@@ -491,6 +491,7 @@ pub fn tactic(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) 
     let o = kb.get(id);
     let mut w = NoteWriter::new(ix);
     let mut m = base_ctx(&mut w, id, dataview);
+    m.insert("stub".into(), json!(o.stub));
     let rows: Vec<Value> = kb
         .techniques_in_tactic(id)
         .into_iter()

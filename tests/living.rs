@@ -170,6 +170,9 @@ fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
     fs::write(rules.join("r.yml"), &rule).unwrap();
     build(&v, Some(&rules));
     fs::write(v.join("Case 12.md"), "See [[Fixture Python Inline]].\n").unwrap();
+    edit(&v.join("Detection Rules/Fixture Python Inline.md"), |t| {
+        t.replacen("## Rule\n", "Tuned in case 12.\n\n## Rule\n", 1)
+    });
     fs::write(
         rules.join("r.yml"),
         rule.replace("Fixture Python Inline", "Fixture Python One-Liner"),
@@ -179,10 +182,12 @@ fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
     let redirect = read(&v.join("Detection Rules/Fixture Python Inline.md"));
     assert!(redirect.contains("type: \"redirect\""));
     assert!(redirect.contains("[[Fixture Python One-Liner]]"));
+    let renamed = read(&v.join("Detection Rules/Fixture Python One-Liner.md"));
     assert!(
-        v.join("Detection Rules/Fixture Python One-Liner.md")
-            .exists()
+        renamed.contains("Tuned in case 12."),
+        "edits follow the note: {renamed}"
     );
+    assert!(!redirect.contains("Tuned in case 12."));
     let r = check_vault(&v);
     assert!(r.is_clean(), "links: {:?}", r.unresolved);
     let changes = first_changes_note(&v);
@@ -194,7 +199,8 @@ fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
     // name redirects to it.
     fs::write(rules.join("r.yml"), &rule).unwrap();
     build(&v, Some(&rules));
-    assert!(!read(&v.join("Detection Rules/Fixture Python Inline.md")).contains("redirect"));
+    let back = read(&v.join("Detection Rules/Fixture Python Inline.md"));
+    assert!(!back.contains("redirect") && back.contains("Tuned in case 12."));
     assert!(read(&v.join("Detection Rules/Fixture Python One-Liner.md")).contains("redirect"));
     assert!(check_vault(&v).is_clean());
 }

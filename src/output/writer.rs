@@ -85,6 +85,8 @@ struct Staged {
     generated: BTreeSet<String>,
     /// Notes in conflict this run.
     conflicted: BTreeSet<String>,
+    /// Old paths of renamed notes whose edits went with the note.
+    carried: BTreeSet<String>,
     changed: Vec<PathBuf>,
     dirs: HashSet<PathBuf>,
     /// Files not yet on disk, and their size.
@@ -194,8 +196,9 @@ impl<'a> VaultWriter<'a> {
             self.leave_alone(path, &target, why);
             return Ok(());
         }
+        let carried = self.state().carried.contains(path);
         let outcome = match (std::str::from_utf8(&mine), std::str::from_utf8(content)) {
-            (Ok(m), Ok(t)) if self.tracked => {
+            (Ok(m), Ok(t)) if self.tracked && !carried => {
                 merge::reconcile(base::read(&self.out, path).as_deref(), m, t)
             }
             _ => Outcome::Generated,
@@ -238,6 +241,44 @@ impl<'a> VaultWriter<'a> {
                 drop(st);
                 self.stage(&base::conflict_path(path), content.to_vec(), false)
             }
+        }
+    }
+
+    /// Write a note that the last run generated at `old` and this one
+    /// names `path`: the analyst's edits of the old file are merged into the
+    /// new version at the new path, and the old path is then free for a
+    /// redirect. Where they cannot be merged, the new version is written as
+    /// is and the old file stays the analyst's (see [`Self::write_bytes`]).
+    pub fn write_renamed(&self, path: &str, old: &str, content: &[u8]) -> Result<(), Diagnostic> {
+        // The new path must be free, or hold only what the tool generated
+        // there (a redirect of an earlier rename).
+        let fresh = !self.existing.contains_key(path)
+            || (self.old.contains(path)
+                && fs::read_to_string(self.out.join(relative(path)?))
+                    .is_ok_and(|t| !merge::edited(base::read(&self.out, path).as_deref(), &t)));
+        let mine = fs::read_to_string(self.out.join(relative(old)?));
+        let (Ok(mine), Ok(theirs), true, true) = (
+            mine,
+            std::str::from_utf8(content),
+            fresh && self.tracked,
+            self.old.contains(old),
+        ) else {
+            return self.write_bytes(path, content);
+        };
+        let base = base::read(&self.out, old);
+        if !merge::edited(base.as_deref(), &mine) {
+            return self.write_bytes(path, content);
+        }
+        match merge::reconcile(base.as_deref(), &mine, theirs) {
+            Outcome::Merged(text) => {
+                let mut st = self.state();
+                st.report.merged.push(path.to_string());
+                st.carried.insert(old.to_string());
+                drop(st);
+                self.stage(path, text.into_bytes(), true)?;
+                self.stage_base(path, content)
+            }
+            _ => self.write_bytes(path, content),
         }
     }
 

@@ -144,9 +144,6 @@ pub fn write(
 ) -> Result<(WriteReport, usize), sigma_engine::diag::Diagnostic> {
     use rayon::prelude::*;
     let run = || -> Result<usize, sigma_engine::diag::Diagnostic> {
-        notes
-            .par_iter()
-            .try_for_each(|n| writer.write_bytes(&n.path, n.content.as_bytes()))?;
         let mut names: BTreeMap<String, Vec<String>> = writer
             .read_state(NAMES)
             .and_then(|s| serde_json::from_str(&s).ok())
@@ -155,6 +152,13 @@ pub fn write(
             .read_state(SNAPSHOT)
             .and_then(|s| serde_json::from_str(&s).ok());
         let now_entries: BTreeMap<String, Entry> = notes.par_iter().filter_map(entry).collect();
+        let moved = renamed(before.as_ref(), &now_entries, notes);
+        notes
+            .par_iter()
+            .try_for_each(|n| match moved.get(n.path.as_str()) {
+                Some(old) => writer.write_renamed(&n.path, old, n.content.as_bytes()),
+                None => writer.write_bytes(&n.path, n.content.as_bytes()),
+            })?;
         let redirects = redirects(&names, &now_entries, notes);
         for r in &redirects {
             writer.write_bytes(&r.path, r.content.as_bytes())?;
@@ -210,6 +214,26 @@ pub fn write(
 /// Pretty JSON of a state file (readable, diffable by hand).
 fn to_json<T: Serialize>(v: &T) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default() + "\n"
+}
+
+/// New path → the path the last build gave the same note, for notes whose
+/// name changed (and whose old path no note takes now).
+fn renamed<'a>(
+    before: Option<&'a Snapshot>,
+    now: &'a BTreeMap<String, Entry>,
+    notes: &[Note],
+) -> BTreeMap<&'a str, &'a str> {
+    let Some(before) = before else {
+        return BTreeMap::new();
+    };
+    let taken: BTreeSet<&str> = notes.iter().map(|n| n.path.as_str()).collect();
+    now.iter()
+        .filter_map(|(key, e)| {
+            let old = &before.notes.get(key)?.path;
+            (*old != e.path && !taken.contains(old.as_str()))
+                .then_some((e.path.as_str(), old.as_str()))
+        })
+        .collect()
 }
 
 /// A redirect note at every earlier path of a note that now lives elsewhere

@@ -31,6 +31,9 @@ const WATCHED: [&str; 8] = [
     "atomic_tests",
 ];
 
+/// The property marking a stub (an ID the loaded ATT&CK data lacked).
+const STUB: &str = "stub";
+
 /// A note as the snapshot remembers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Entry {
@@ -100,10 +103,15 @@ fn entry(n: &Note) -> Option<(String, Entry)> {
             text.push('\n');
         }
     }
-    let watched = WATCHED
+    let mut watched: BTreeMap<String, String> = WATCHED
         .iter()
         .filter_map(|k| Some((k.to_string(), p.get(*k)?.clone())))
         .collect();
+    if p.get("stix_id")
+        .is_some_and(|s| s.starts_with("x-attack-vault-stub--"))
+    {
+        watched.insert(STUB.to_string(), "true".to_string());
+    }
     let key = format!("{kind}:{id}");
     Some((
         key,
@@ -281,8 +289,14 @@ fn diff(before: &Snapshot, after: &Snapshot) -> BTreeMap<String, Diff> {
     let mut by_kind: BTreeMap<String, Diff> = BTreeMap::new();
     for (key, a) in &after.notes {
         let d = by_kind.entry(a.kind.clone()).or_default();
+        let was_stub = |b: &Entry| b.props.contains_key(STUB) && !a.props.contains_key(STUB);
         match before.notes.get(key) {
             None => d.added.push(format!("{} `{}`", named(&a.path), a.id)),
+            Some(b) if was_stub(b) => d.added.push(format!(
+                "{} `{}` (named by rules or tests before: its stub note is now the real one)",
+                named(&a.path),
+                a.id
+            )),
             Some(b) => {
                 if b.path != a.path {
                     d.renamed.push(format!(

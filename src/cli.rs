@@ -19,6 +19,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Download ATT&CK, the Sigma rules and the Atomic Red Team tests into
+    /// the cache (verified, pinned in its lock file), for `build --from-cache`.
+    Fetch(FetchArgs),
     /// Build the vault. With no inputs at all, builds the example vault from
     /// the embedded demo dataset (ATT&CK slice, rules and atomic tests); with
     /// rules or tests but no `--attack`, the demo ATT&CK slice is used.
@@ -96,11 +99,51 @@ pub struct BuildArgs {
     /// Overwrite existing files that attack-vault did not generate.
     #[arg(long)]
     pub force: bool,
+    /// Build from what `attack-vault fetch` put in the cache (every cached
+    /// domain, rule tree and the atomics); `--attack`, `--sigma` and
+    /// `--atomics` still win.
+    #[arg(long)]
+    pub from_cache: bool,
+    /// The cache folder `--from-cache` reads (default: as for `fetch`).
+    #[arg(long, value_name = "DIR", requires = "from_cache")]
+    pub cache: Option<PathBuf>,
     /// Also export the vault as a static website into this folder.
     #[arg(long, value_name = "SITE")]
     pub site: Option<PathBuf>,
     #[command(flatten)]
     pub writing: WriteFlags,
+    #[command(flatten)]
+    pub report: ReportFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The cache folder (default: the user cache folder, plus `attack-vault`).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// The ATT&CK version to fetch (`18.1`), or `latest`.
+    #[arg(long, value_name = "VERSION", default_value = "latest")]
+    pub attack_version: String,
+    /// The ATT&CK domains to fetch.
+    #[arg(
+        long,
+        value_name = "DOMAINS",
+        value_delimiter = ',',
+        default_value = "enterprise,mobile,ics"
+    )]
+    pub domains: Vec<crate::fetch::Domain>,
+    /// The index of ATT&CK releases (a URL or a local file).
+    #[arg(long, value_name = "URL", default_value = crate::fetch::ATTACK_INDEX)]
+    pub attack_index: String,
+    /// The Sigma rules: an archive URL, a local zip or a folder.
+    #[arg(long, value_name = "URL", default_value = crate::fetch::SIGMA_URL)]
+    pub sigma_url: String,
+    /// The Atomic Red Team tests: an archive URL, a local zip or a folder.
+    #[arg(long, value_name = "URL", default_value = crate::fetch::ATOMICS_URL)]
+    pub atomics_url: String,
+    /// Fetch nothing: say what the cache holds.
+    #[arg(long)]
+    pub offline: bool,
     #[command(flatten)]
     pub report: ReportFlags,
 }
@@ -205,6 +248,7 @@ const SHOW_PER_CATEGORY: usize = 20;
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Build(a) => run_build(a),
+        Command::Fetch(a) => run_fetch(a),
         Command::Check { vault } => run_check(&vault),
         Command::Match(a) => run_match(a),
         Command::Export(a) => run_export(a),
@@ -212,7 +256,78 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+fn run_fetch(a: FetchArgs) -> ExitCode {
+    let mut cfg =
+        crate::fetch::FetchConfig::new(a.cache.unwrap_or_else(crate::fetch::default_cache));
+    if a.offline {
+        let held = crate::fetch::describe(&cfg.cache);
+        if held.is_empty() {
+            eprintln!("the cache {} holds nothing yet", cfg.cache.display());
+        }
+        for line in held {
+            println!("{line}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    cfg.attack_version = a.attack_version;
+    cfg.domains = a.domains;
+    cfg.attack_index = a.attack_index;
+    cfg.sigma_url = a.sigma_url;
+    cfg.atomics_url = a.atomics_url;
+    cfg.progress = !a.report.quiet && std::io::stderr().is_terminal();
+    let diags = Diagnostics::new();
+    let result = crate::fetch::fetch(&cfg, &diags);
+    print_diagnostics(&diags, a.report.verbose);
+    let done = match result {
+        Ok(done) => done,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if !a.report.quiet {
+        for f in &done {
+            match f {
+                crate::fetch::Fetched::New { key, version, size } => {
+                    eprintln!("{key}: {version}, {size} bytes fetched")
+                }
+                crate::fetch::Fetched::Unchanged { key, version } => {
+                    eprintln!("{key}: {version}, unchanged (nothing downloaded)")
+                }
+            }
+        }
+        eprintln!("cache: {}", cfg.cache.display());
+    }
+    if diags.count(Severity::Error) > 0 {
+        eprintln!("fetch failed for some sources; their cached copies (if any) are unchanged");
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn run_build(a: BuildArgs) -> ExitCode {
+    let mut a = a;
+    if a.from_cache {
+        let cache = a.cache.clone().unwrap_or_else(crate::fetch::default_cache);
+        match crate::fetch::cached_inputs(&cache) {
+            Ok(c) => {
+                if a.attack.is_empty() {
+                    a.attack = c.attack;
+                }
+                if a.sigma.is_empty() {
+                    a.sigma = c.sigma;
+                }
+                if a.atomics.is_none() {
+                    a.atomics = c.atomics;
+                }
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let cfg = BuildConfig {
         attack: a.attack,
         sigma: a.sigma,

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod correlations;
 mod demo_vault;
+mod fetch;
 mod guarantees;
 mod invalid_inputs;
 mod living;

@@ -1,0 +1,58 @@
+//! The index of ATT&CK releases (`index.json` of mitre-attack/attack-stix-data):
+//! `collections[]`, each with a `name` and `versions[]` of `{version, url,
+//! modified}` (the date is not needed).
+
+use super::Domain;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct Index {
+    pub collections: Vec<Collection>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Collection {
+    pub name: String,
+    #[serde(default)]
+    pub versions: Vec<Release>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Release {
+    pub version: String,
+    pub url: String,
+}
+
+/// Version numbers compared as numbers (`18.1` after `9.0`).
+fn key(v: &str) -> Vec<u64> {
+    v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
+
+impl Index {
+    pub fn parse(text: &str) -> Result<Index, String> {
+        serde_json::from_str(text).map_err(|e| format!("not an ATT&CK index: {e}"))
+    }
+
+    /// The release of `domain` at `version` (`latest`: the highest).
+    pub fn release(&self, domain: Domain, version: &str) -> Result<Release, String> {
+        let c = self
+            .collections
+            .iter()
+            .find(|c| domain.matches_collection(&c.name))
+            .ok_or_else(|| format!("the index has no {} collection", domain.collection()))?;
+        let found = if version == "latest" {
+            c.versions.iter().max_by_key(|r| key(&r.version))
+        } else {
+            c.versions.iter().find(|r| r.version == version)
+        };
+        found.cloned().ok_or_else(|| {
+            let mut have: Vec<&str> = c.versions.iter().map(|r| r.version.as_str()).collect();
+            have.sort_by_key(|v| key(v));
+            format!(
+                "{} has no version {version} in the index (it has: {})",
+                domain.collection(),
+                have.join(", ")
+            )
+        })
+    }
+}

@@ -1,0 +1,518 @@
+//! `attack-vault fetch`: the three upstreams in one cache folder, pinned and
+//! verified.
+//!
+//! ATT&CK bundles are found through the release index of
+//! mitre-attack/attack-stix-data (a version, or the latest, per domain);
+//! Sigma rules come as SigmaHQ's `sigma_all_rules.zip`, Atomic Red Team
+//! tests as the repository's archive (each replaceable by another URL, a
+//! local zip or a folder). Every download lands in a temporary file and
+//! replaces the cached copy only once complete and verified (a bundle must
+//! parse as STIX of the expected domain and version; an archive must open
+//! and hold rules or tests). The lock file ([`lock::Lock`]) records what the
+//! cache holds; its ETag and Last-Modified make the next fetch conditional,
+//! so that nothing is downloaded when nothing changed. `build --from-cache`
+//! reads the lock file ([`cached_inputs`]).
+
+mod archive;
+mod attack_index;
+mod http;
+pub mod lock;
+
+use http::{Client, Got, Validators};
+use lock::{Entry, Lock};
+use sigma_engine::diag::{Diagnostic, Diagnostics};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Where the release index of ATT&CK lives.
+pub const ATTACK_INDEX: &str =
+    "https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/index.json";
+/// SigmaHQ's latest release, every rule tree.
+pub const SIGMA_URL: &str =
+    "https://github.com/SigmaHQ/sigma/releases/latest/download/sigma_all_rules.zip";
+/// Atomic Red Team's default branch.
+pub const ATOMICS_URL: &str =
+    "https://github.com/redcanaryco/atomic-red-team/archive/refs/heads/master.zip";
+
+/// An ATT&CK domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    Enterprise,
+    Mobile,
+    Ics,
+}
+
+impl Domain {
+    pub const ALL: [Domain; 3] = [Domain::Enterprise, Domain::Mobile, Domain::Ics];
+
+    /// The STIX domain name (`enterprise-attack`).
+    pub fn stix(self) -> &'static str {
+        match self {
+            Domain::Enterprise => "enterprise-attack",
+            Domain::Mobile => "mobile-attack",
+            Domain::Ics => "ics-attack",
+        }
+    }
+
+    /// The collection's name in the index.
+    pub fn collection(self) -> &'static str {
+        match self {
+            Domain::Enterprise => "Enterprise ATT&CK",
+            Domain::Mobile => "Mobile ATT&CK",
+            Domain::Ics => "ICS ATT&CK",
+        }
+    }
+
+    fn matches_collection(self, name: &str) -> bool {
+        let word = match self {
+            Domain::Enterprise => "enterprise",
+            Domain::Mobile => "mobile",
+            Domain::Ics => "ics",
+        };
+        name.to_lowercase().split_whitespace().any(|w| w == word)
+    }
+}
+
+impl std::str::FromStr for Domain {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Domain, String> {
+        match s.trim().to_lowercase().as_str() {
+            "enterprise" | "enterprise-attack" => Ok(Domain::Enterprise),
+            "mobile" | "mobile-attack" => Ok(Domain::Mobile),
+            "ics" | "ics-attack" => Ok(Domain::Ics),
+            other => Err(format!(
+                "unknown domain {other:?} (enterprise, mobile or ics)"
+            )),
+        }
+    }
+}
+
+/// What to fetch, from where, into where.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    pub cache: PathBuf,
+    /// An ATT&CK version (`18.1`) or `latest`.
+    pub attack_version: String,
+    pub domains: Vec<Domain>,
+    pub attack_index: String,
+    pub sigma_url: String,
+    pub atomics_url: String,
+    pub offline: bool,
+    pub progress: bool,
+    /// The first wait before retrying a failed download (doubled each time).
+    pub retry_wait: std::time::Duration,
+}
+
+impl FetchConfig {
+    /// The defaults: every domain, the latest version, the upstream URLs.
+    pub fn new(cache: PathBuf) -> FetchConfig {
+        FetchConfig {
+            cache,
+            attack_version: "latest".into(),
+            domains: Domain::ALL.to_vec(),
+            attack_index: ATTACK_INDEX.into(),
+            sigma_url: SIGMA_URL.into(),
+            atomics_url: ATOMICS_URL.into(),
+            offline: false,
+            progress: false,
+            retry_wait: std::time::Duration::from_secs(1),
+        }
+    }
+}
+
+/// The platform's user cache folder, plus `attack-vault`.
+pub fn default_cache() -> PathBuf {
+    directories::BaseDirs::new()
+        .map(|d| d.cache_dir().join("attack-vault"))
+        .unwrap_or_else(|| PathBuf::from(".attack-vault-cache"))
+}
+
+/// What happened to one source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// Downloaded (or copied), verified and now in the cache.
+    New {
+        key: String,
+        version: String,
+        size: u64,
+    },
+    /// The server said nothing changed; nothing was downloaded.
+    Unchanged { key: String, version: String },
+}
+
+/// Fetch every source; each failure is reported and leaves that source's
+/// cached copy as it was. The lock file then records what the cache holds.
+pub fn fetch(cfg: &FetchConfig, diags: &Diagnostics) -> Result<Vec<Fetched>, Diagnostic> {
+    let tmp = cfg.cache.join(".tmp");
+    fs::create_dir_all(&tmp).map_err(|e| {
+        Diagnostic::error("fetch", format!("cannot create the cache: {e}")).in_file(&tmp)
+    })?;
+    let mut lock = Lock::read(&cfg.cache);
+    let client = Client::new(cfg.progress, cfg.retry_wait);
+    let mut done = Vec::new();
+    let mut step = |r: Result<Fetched, Diagnostic>| match r {
+        Ok(f) => done.push(f),
+        Err(e) => diags.push(e),
+    };
+    match fetch_index(cfg, &client, &mut lock, &tmp) {
+        Ok(index) => {
+            for &d in &cfg.domains {
+                step(fetch_bundle(cfg, &client, &index, d, &mut lock, &tmp));
+            }
+        }
+        Err(e) => diags.push(e),
+    }
+    step(fetch_tree(cfg, &client, Tree::Sigma, &mut lock, &tmp));
+    step(fetch_tree(cfg, &client, Tree::Atomics, &mut lock, &tmp));
+    let _ = fs::remove_dir_all(&tmp);
+    lock.write(&cfg.cache).map_err(|e| {
+        Diagnostic::error("fetch", format!("cannot write the lock file: {e}"))
+            .in_file(cfg.cache.join(lock::LOCK_FILE))
+    })?;
+    Ok(done)
+}
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// Get `source` (a URL or a local file) into `dest`; conditional on the
+/// cached entry's validators when its copy still exists.
+fn obtain(
+    client: &Client,
+    source: &str,
+    known: Option<&Validators>,
+    dest: &Path,
+) -> Result<Got, String> {
+    if is_url(source) {
+        return client.get(source, known, dest);
+    }
+    fs::copy(source, dest).map_err(|e| format!("cannot read {source}: {e}"))?;
+    let (size, sha256) = http::sha256_file(dest).map_err(|e| e.to_string())?;
+    Ok(Got::Body {
+        size,
+        sha256,
+        validators: Validators::default(),
+    })
+}
+
+fn fail(source: &str, what: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::error("fetch", format!("{source}: {what}"))
+}
+
+/// The release index, kept in the cache so that an unchanged one is not
+/// downloaded again.
+fn fetch_index(
+    cfg: &FetchConfig,
+    client: &Client,
+    lock: &mut Lock,
+    tmp: &Path,
+) -> Result<attack_index::Index, Diagnostic> {
+    const KEY: &str = "attack/index";
+    const REL: &str = "attack/index.json";
+    let src = &cfg.attack_index;
+    let dest = tmp.join("index.json");
+    let known = validators(&cfg.cache, lock.sources.get(KEY), src);
+    let got = obtain(client, src, known.as_ref(), &dest).map_err(|e| fail(src, e))?;
+    let path = match &got {
+        Got::NotModified => cfg.cache.join(REL),
+        Got::Body { .. } => dest.clone(),
+    };
+    let text = fs::read_to_string(&path).map_err(|e| fail(src, e))?;
+    let index = attack_index::Index::parse(&text).map_err(|e| fail(src, e))?;
+    if let Got::Body {
+        size,
+        sha256,
+        validators,
+    } = got
+    {
+        fs::create_dir_all(cfg.cache.join("attack")).map_err(|e| fail(REL, e))?;
+        fs::rename(&dest, cfg.cache.join(REL)).map_err(|e| fail(REL, e))?;
+        lock.sources.insert(
+            KEY.to_string(),
+            Entry {
+                url: src.clone(),
+                version: String::new(),
+                fetched: now(),
+                size,
+                sha256,
+                etag: validators.etag,
+                last_modified: validators.last_modified,
+                path: REL.to_string(),
+            },
+        );
+    }
+    Ok(index)
+}
+
+/// The cached entry's validators, when its copy is still there.
+fn validators(cache: &Path, e: Option<&Entry>, url: &str) -> Option<Validators> {
+    let e = e.filter(|e| e.url == url && cache.join(&e.path).exists())?;
+    Some(Validators {
+        etag: e.etag.clone(),
+        last_modified: e.last_modified.clone(),
+    })
+}
+
+fn fetch_bundle(
+    cfg: &FetchConfig,
+    client: &Client,
+    index: &attack_index::Index,
+    domain: Domain,
+    lock: &mut Lock,
+    tmp: &Path,
+) -> Result<Fetched, Diagnostic> {
+    let release = index
+        .release(domain, &cfg.attack_version)
+        .map_err(|e| fail(&cfg.attack_index, e))?;
+    let key = format!("attack/{}", domain.stix());
+    let known = validators(&cfg.cache, lock.sources.get(&key), &release.url);
+    let dest = tmp.join(format!("{}.json", domain.stix()));
+    let got =
+        obtain(client, &release.url, known.as_ref(), &dest).map_err(|e| fail(&release.url, e))?;
+    let Got::Body {
+        size,
+        sha256,
+        validators,
+    } = got
+    else {
+        return Ok(Fetched::Unchanged {
+            key,
+            version: release.version,
+        });
+    };
+    verify_bundle(&dest, domain, &release.version).map_err(|e| fail(&release.url, e))?;
+    let rel = format!("attack/{}/{}.json", release.version, domain.stix());
+    let final_path = cfg.cache.join(&rel);
+    fs::create_dir_all(final_path.parent().unwrap_or(&cfg.cache)).map_err(|e| fail(&rel, e))?;
+    fs::rename(&dest, &final_path).map_err(|e| fail(&rel, e))?;
+    lock.sources.insert(
+        key.clone(),
+        Entry {
+            url: release.url.clone(),
+            version: release.version.clone(),
+            fetched: now(),
+            size,
+            sha256,
+            etag: validators.etag,
+            last_modified: validators.last_modified,
+            path: rel,
+        },
+    );
+    Ok(Fetched::New {
+        key,
+        version: release.version,
+        size,
+    })
+}
+
+/// A bundle must parse as STIX of `domain`, and name `version` where it
+/// names one (the collection object of attack-stix-data bundles).
+fn verify_bundle(path: &Path, domain: Domain, version: &str) -> Result<(), String> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        objects: Vec<ProbeObject>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ProbeObject {
+        #[serde(rename = "type", default)]
+        kind: String,
+        #[serde(default)]
+        x_mitre_version: Option<String>,
+    }
+    let text = fs::read_to_string(path).map_err(|e| format!("unreadable download: {e}"))?;
+    let diags = Diagnostics::new();
+    let bundle = crate::attack::parse_bundle(&path.display().to_string(), &text, &diags)
+        .map_err(|e| format!("not a usable ATT&CK bundle: {}", e.message))?;
+    if bundle.objects.is_empty() {
+        return Err("the bundle holds no ATT&CK object".into());
+    }
+    if bundle.domain != domain.stix() {
+        return Err(format!(
+            "a bundle of {}, not {}",
+            bundle.domain,
+            domain.stix()
+        ));
+    }
+    let probe: Probe = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let named = probe
+        .objects
+        .iter()
+        .find(|o| o.kind == "x-mitre-collection")
+        .and_then(|o| o.x_mitre_version.clone());
+    match named {
+        Some(v) if v != version => Err(format!("the bundle is version {v}, not {version}")),
+        _ => Ok(()),
+    }
+}
+
+/// The two archive sources.
+#[derive(Debug, Clone, Copy)]
+enum Tree {
+    Sigma,
+    Atomics,
+}
+
+impl Tree {
+    fn key(self) -> &'static str {
+        match self {
+            Tree::Sigma => "sigma",
+            Tree::Atomics => "atomics",
+        }
+    }
+    fn source(self, cfg: &FetchConfig) -> &str {
+        match self {
+            Tree::Sigma => &cfg.sigma_url,
+            Tree::Atomics => &cfg.atomics_url,
+        }
+    }
+}
+
+fn fetch_tree(
+    cfg: &FetchConfig,
+    client: &Client,
+    tree: Tree,
+    lock: &mut Lock,
+    tmp: &Path,
+) -> Result<Fetched, Diagnostic> {
+    let (key, source) = (tree.key().to_string(), tree.source(cfg).to_string());
+    let unpacked = tmp.join(format!("{key}-new"));
+    let _ = fs::remove_dir_all(&unpacked);
+    let (size, sha256, validators) = if !is_url(&source) && Path::new(&source).is_dir() {
+        archive::copy_tree(Path::new(&source), &unpacked).map_err(|e| fail(&source, e))?;
+        (0, String::new(), Validators::default())
+    } else {
+        let known = validators(&cfg.cache, lock.sources.get(&key), &source);
+        let zip = tmp.join(format!("{key}.zip"));
+        match obtain(client, &source, known.as_ref(), &zip).map_err(|e| fail(&source, e))? {
+            Got::NotModified => {
+                let version = lock
+                    .sources
+                    .get(&key)
+                    .map(|e| e.version.clone())
+                    .unwrap_or_default();
+                return Ok(Fetched::Unchanged { key, version });
+            }
+            Got::Body {
+                size,
+                sha256,
+                validators,
+            } => {
+                archive::unzip(&zip, &unpacked).map_err(|e| fail(&source, e))?;
+                (size, sha256, validators)
+            }
+        }
+    };
+    let inner = match tree {
+        Tree::Sigma => archive::rule_trees(&unpacked).map(|_| unpacked.clone()),
+        Tree::Atomics => archive::atomics_dir(&unpacked),
+    }
+    .map_err(|e| fail(&source, e))?;
+    let rel_inner = inner
+        .strip_prefix(&unpacked)
+        .unwrap_or(Path::new(""))
+        .to_path_buf();
+    replace_dir(&unpacked, &cfg.cache.join(&key)).map_err(|e| fail(&key, e))?;
+    let path = Path::new(&key)
+        .join(rel_inner)
+        .to_string_lossy()
+        .replace('\\', "/");
+    let version = tree_version(&source, validators.last_modified.as_deref());
+    lock.sources.insert(
+        key.clone(),
+        Entry {
+            url: source,
+            version: version.clone(),
+            fetched: now(),
+            size,
+            sha256,
+            etag: validators.etag,
+            last_modified: validators.last_modified,
+            path,
+        },
+    );
+    Ok(Fetched::New { key, version, size })
+}
+
+/// A release tag named in the URL (`/download/r2025-01-01/`), else the
+/// archive's date (Last-Modified) or today.
+fn tree_version(source: &str, last_modified: Option<&str>) -> String {
+    if let Some(tag) = source
+        .split("/download/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .filter(|t| !t.is_empty() && *t != "latest")
+    {
+        return tag.to_string();
+    }
+    last_modified
+        .and_then(|m| jiff::fmt::rfc2822::parse(m).ok())
+        .map(|z| z.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| jiff::Timestamp::now().strftime("%Y-%m-%d").to_string())
+}
+
+/// Put the verified folder `new` where `dest` was, in two renames.
+fn replace_dir(new: &Path, dest: &Path) -> std::io::Result<()> {
+    let old = dest.with_extension("old");
+    let _ = fs::remove_dir_all(&old);
+    if dest.exists() {
+        fs::rename(dest, &old)?;
+    }
+    fs::rename(new, dest)?;
+    let _ = fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// The inputs a build takes from the cache.
+#[derive(Debug, Clone, Default)]
+pub struct CachedInputs {
+    pub attack: Vec<PathBuf>,
+    pub sigma: Vec<PathBuf>,
+    pub atomics: Option<PathBuf>,
+}
+
+/// What `cache` holds, by its lock file.
+pub fn cached_inputs(cache: &Path) -> Result<CachedInputs, Diagnostic> {
+    let lock = Lock::read(cache);
+    if lock.sources.is_empty() {
+        return Err(Diagnostic::error(
+            "fetch",
+            "the cache holds nothing yet: run `attack-vault fetch` first",
+        )
+        .in_file(cache));
+    }
+    let mut inputs = CachedInputs::default();
+    for (key, e) in &lock.sources {
+        let p = cache.join(&e.path);
+        match key.as_str() {
+            "attack/index" => {}
+            k if k.starts_with("attack/") => inputs.attack.push(p),
+            "sigma" => inputs.sigma = archive::rule_trees(&p).map_err(|m| fail(&e.path, m))?,
+            "atomics" => inputs.atomics = Some(p),
+            _ => {}
+        }
+    }
+    Ok(inputs)
+}
+
+/// One line per cached source (for `--offline`).
+pub fn describe(cache: &Path) -> Vec<String> {
+    Lock::read(cache)
+        .sources
+        .iter()
+        .filter(|(k, _)| *k != "attack/index")
+        .map(|(k, e)| {
+            format!(
+                "{k}: {} ({} bytes, sha256 {}), fetched {} from {}",
+                e.version, e.size, e.sha256, e.fetched, e.url
+            )
+        })
+        .collect()
+}

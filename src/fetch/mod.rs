@@ -489,7 +489,15 @@ pub fn cached_inputs(cache: &Path) -> Result<CachedInputs, Diagnostic> {
         .in_file(cache));
     }
     let mut inputs = CachedInputs::default();
-    for (key, e) in &lock.sources {
+    // Domains in ATT&CK's own order (Enterprise, Mobile, ICS), as Home lists them.
+    let mut sources: Vec<(&String, &Entry)> = lock.sources.iter().collect();
+    sources.sort_by_key(|(k, _)| {
+        Domain::ALL
+            .iter()
+            .position(|d| k.ends_with(d.stix()))
+            .unwrap_or(Domain::ALL.len())
+    });
+    for (key, e) in sources {
         let p = cache.join(&e.path);
         match key.as_str() {
             "attack/index" => {}

@@ -27,6 +27,9 @@ pub enum Got {
         size: u64,
         sha256: String,
         validators: Validators,
+        /// Where the body came from, after redirects (a release's own URL
+        /// behind a `latest` link).
+        url: String,
     },
 }
 
@@ -115,6 +118,10 @@ impl Client {
             last_modified: header("last-modified"),
         };
         let length = header("content-length").and_then(|l| l.parse::<u64>().ok());
+        let final_url = {
+            use ureq::ResponseExt;
+            resp.get_uri().to_string()
+        };
         let bar = self.bar(url, length);
         let mut body = resp.into_body().into_reader();
         let mut out = std::fs::File::create(dest).map_err(|e| (e.to_string(), false))?;
@@ -148,6 +155,7 @@ impl Client {
             size,
             sha256: hex(&hash.finalize()),
             validators,
+            url: final_url,
         })
     }
 

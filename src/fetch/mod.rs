@@ -147,6 +147,8 @@ pub fn fetch(cfg: &FetchConfig, diags: &Diagnostics) -> Result<Vec<Fetched>, Dia
     fs::create_dir_all(&tmp).map_err(|e| {
         Diagnostic::error("fetch", format!("cannot create the cache: {e}")).in_file(&tmp)
     })?;
+    // One fetch at a time per cache: they share its temporary folder.
+    let _lock = crate::output::WriterLock::acquire(&cfg.cache, true)?;
     let mut lock = Lock::read(&cfg.cache);
     let client = Client::new(cfg.progress, cfg.retry_wait);
     let mut done = Vec::new();
@@ -199,6 +201,7 @@ fn obtain(
         size,
         sha256,
         validators: Validators::default(),
+        url: source.to_string(),
     })
 }
 
@@ -230,6 +233,7 @@ fn fetch_index(
         size,
         sha256,
         validators,
+        ..
     } = got
     {
         fs::create_dir_all(cfg.cache.join("attack")).map_err(|e| fail(REL, e))?;
@@ -280,6 +284,7 @@ fn fetch_bundle(
         size,
         sha256,
         validators,
+        ..
     } = got
     else {
         return Ok(Fetched::Unchanged {
@@ -385,9 +390,9 @@ fn fetch_tree(
     let (key, source) = (tree.key().to_string(), tree.source(cfg).to_string());
     let unpacked = tmp.join(format!("{key}-new"));
     let _ = fs::remove_dir_all(&unpacked);
-    let (size, sha256, validators) = if !is_url(&source) && Path::new(&source).is_dir() {
+    let (size, sha256, validators, from) = if !is_url(&source) && Path::new(&source).is_dir() {
         archive::copy_tree(Path::new(&source), &unpacked).map_err(|e| fail(&source, e))?;
-        (0, String::new(), Validators::default())
+        (0, String::new(), Validators::default(), source.clone())
     } else {
         let known = validators(&cfg.cache, lock.sources.get(&key), &source);
         let zip = tmp.join(format!("{key}.zip"));
@@ -404,9 +409,10 @@ fn fetch_tree(
                 size,
                 sha256,
                 validators,
+                url,
             } => {
                 archive::unzip(&zip, &unpacked).map_err(|e| fail(&source, e))?;
-                (size, sha256, validators)
+                (size, sha256, validators, url)
             }
         }
     };
@@ -424,7 +430,7 @@ fn fetch_tree(
         .join(rel_inner)
         .to_string_lossy()
         .replace('\\', "/");
-    let version = tree_version(&source, validators.last_modified.as_deref());
+    let version = tree_version(&from, validators.last_modified.as_deref());
     lock.sources.insert(
         key.clone(),
         Entry {
@@ -447,7 +453,7 @@ fn tree_version(source: &str, last_modified: Option<&str>) -> String {
     if let Some(tag) = source
         .split("/download/")
         .nth(1)
-        .and_then(|rest| rest.split('/').next())
+        .and_then(|rest| rest.split_once('/').map(|(tag, _)| tag))
         .filter(|t| !t.is_empty() && *t != "latest")
     {
         return tag.to_string();
@@ -523,4 +529,36 @@ pub fn describe(cache: &Path) -> Vec<String> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_release_tag_in_the_final_url_names_the_version_else_the_archive_date() {
+        let tagged =
+            "https://github.com/SigmaHQ/sigma/releases/download/r2025-11-10/sigma_all_rules.zip";
+        assert_eq!(tree_version(tagged, None), "r2025-11-10");
+        assert_eq!(
+            tree_version(SIGMA_URL, Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            "2015-10-21"
+        );
+    }
+
+    #[test]
+    fn latest_is_the_highest_version_as_numbers() {
+        let index = attack_index::Index::parse(
+            r#"{"collections": [{"name": "Enterprise ATT&CK", "versions": [
+                {"version": "9.0", "url": "a"}, {"version": "18.1", "url": "b"}, {"version": "18.0", "url": "c"}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            index.release(Domain::Enterprise, "latest").unwrap().url,
+            "b"
+        );
+        assert!(index.release(Domain::Mobile, "latest").is_err());
+        assert_eq!("ICS".parse::<Domain>(), Ok(Domain::Ics));
+        assert!("cloud".parse::<Domain>().is_err());
+    }
 }

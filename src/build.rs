@@ -175,6 +175,13 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
         tests.extend(crate::atomics::load(dir, diags));
     }
     let mut model = Model::new(kb, rules, tests);
+    model.roots = cfg
+        .sigma
+        .iter()
+        .chain(&cfg.atomics)
+        .chain(&cfg.events)
+        .cloned()
+        .collect();
     if !cfg.events.is_empty() || demo {
         let mapping = match &cfg.mapping {
             Some(p) => sigma_engine::matcher::mapping::Mapping::from_file(p)?,

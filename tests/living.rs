@@ -234,3 +234,32 @@ fn rules_of_a_later_attack_release_are_said_loudly_and_get_stub_notes() {
     assert!(read(&v.join("Link report.md")).contains("follow a later ATT&CK release"));
     assert!(check_vault(&v).is_clean());
 }
+
+/// Notes name their sources from the input root (never the build machine's
+/// folders), write no empty lists, and give a rule one References heading.
+#[test]
+fn sources_are_relative_lists_never_empty_and_references_one_heading() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let rules = fixtures().join("rules/good").canonicalize().unwrap();
+    build(&v, Some(&rules));
+    let rule = read(&v.join("Detection Rules/Fixture Python Inline.md"));
+    assert!(rule.contains("source: \"good/python_c.yml\""), "{rule}");
+    assert!(!rule.contains(&*dir.path().to_string_lossy()));
+    let test = read(&v.join("atomics/T1059.006-1 Fixture test.md"));
+    assert!(
+        test.contains("source: \"atomics/T1059.006/T1059.006.yaml\""),
+        "{test}"
+    );
+    for e in walkdir::WalkDir::new(&v).into_iter().filter_map(Result::ok) {
+        if e.path().extension().is_some_and(|x| x == "md") {
+            let t = read(e.path());
+            assert!(!t.contains(": []\n"), "{}", e.path().display());
+            assert!(
+                t.matches("\n## References\n").count() <= 1,
+                "{}",
+                e.path().display()
+            );
+        }
+    }
+}

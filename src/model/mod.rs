@@ -18,6 +18,9 @@ pub struct Model {
     pub links: links::Links,
     /// What the rules did over sample events, when events were given.
     pub validation: Option<validation::Validation>,
+    /// The folders and files the inputs were read from, so that a note names
+    /// its source relative to them ([`Model::source`]).
+    pub roots: Vec<std::path::PathBuf>,
 }
 
 impl Model {
@@ -30,6 +33,54 @@ impl Model {
             tests,
             links,
             validation: None,
+            roots: Vec::new(),
         }
+    }
+
+    /// `path` as the notes name it: from the input root it was read under,
+    /// that root's own name included (`rules/windows/x.yml`), so that no
+    /// note carries the build machine's folders. `/`-separated.
+    pub fn source(&self, path: &std::path::Path) -> String {
+        let named = self
+            .roots
+            .iter()
+            .filter_map(|root| {
+                let rest = path.strip_prefix(root).ok()?;
+                let name = std::path::Path::new(root.file_name()?);
+                let named = if rest.as_os_str().is_empty() {
+                    name.to_path_buf()
+                } else {
+                    name.join(rest)
+                };
+                Some((root.components().count(), named))
+            })
+            .max_by_key(|(depth, _)| *depth)
+            .map(|(_, p)| p);
+        let p = named.as_deref().unwrap_or(path);
+        p.to_string_lossy().replace('\\', "/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn a_source_is_named_from_the_root_it_was_read_under() {
+        let mut m = Model::new(attack::Kb::default(), Vec::new(), Vec::new());
+        m.roots = vec![
+            PathBuf::from("/data/sigma/rules"),
+            PathBuf::from("/data/sigma/rules/windows/special"),
+            PathBuf::from("/data/one.yml"),
+        ];
+        let src = |p: &str| m.source(Path::new(p));
+        assert_eq!(src("/data/sigma/rules/linux/a.yml"), "rules/linux/a.yml");
+        assert_eq!(
+            src("/data/sigma/rules/windows/special/b.yml"),
+            "special/b.yml"
+        );
+        assert_eq!(src("/data/one.yml"), "one.yml");
+        assert_eq!(src("demo/sigma/c.yml"), "demo/sigma/c.yml");
     }
 }

@@ -432,7 +432,7 @@ pub fn render(
             let mut fm = super::frontmatter::Frontmatter::new();
             fm.text("name", &sample_stems[fi])
                 .text("type", "sample_events")
-                .text("source", f.path.to_string_lossy().replace('\\', "/"))
+                .text("source", model.source(&f.path))
                 .text("folder", &folder)
                 .number("events", f.events as i64)
                 .number("detections", f.rules.values().sum::<u64>() as i64)

@@ -301,7 +301,7 @@ impl<'m> Detections<'m> {
             .list("tags", tags)
             .list("references", r.references.clone())
             .list("falsepositives", r.falsepositives.clone())
-            .text("source", display_path(&r.path));
+            .text("source", self.model.source(&r.path));
         if let Some(id) = &r.id {
             fm.list("aliases", [id.clone()]);
         }
@@ -366,7 +366,7 @@ impl<'m> Detections<'m> {
             "refers": refers,
             "fp_list": r.falsepositives.iter().map(|f| escape::inline(f)).collect::<Vec<_>>(),
             "references": r.references.iter().map(|u| text::autolink(u)).collect::<Vec<_>>(),
-            "source_path": display_path(&r.path),
+            "source_path": self.model.source(&r.path),
             "yaml": r.source.trim_end(),
             "fence": fence,
         })
@@ -392,7 +392,7 @@ impl<'m> Detections<'m> {
                 "aliases",
                 [t.guid.clone()].into_iter().filter(|g| !g.is_empty()),
             )
-            .text("source", display_path(&t.file));
+            .text("source", self.model.source(&t.file));
         let rules: Vec<String> = links
             .test_rules
             .get(&i)
@@ -448,7 +448,7 @@ impl<'m> Detections<'m> {
             "cleanup": code(&t.cleanup_command),
             "steps": t.steps.as_deref().map(escape::block),
             "rules": rules,
-            "source_path": display_path(&t.file),
+            "source_path": self.model.source(&t.file),
         })
     }
 
@@ -538,8 +538,4 @@ fn kind_name(k: RuleKind) -> &'static str {
 fn fence_for(s: &str) -> String {
     let longest = text::longest_backtick_run(s);
     "`".repeat((longest + 1).max(3))
-}
-
-fn display_path(p: &std::path::Path) -> String {
-    p.to_string_lossy().replace('\\', "/")
 }

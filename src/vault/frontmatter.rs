@@ -77,6 +77,10 @@ impl Frontmatter {
     pub fn render(&self) -> String {
         let mut s = String::from("---\n");
         for (k, v) in &self.props {
+            // An empty list says nothing and shows as an empty property.
+            if matches!(v, Prop::List(items) if items.is_empty()) {
+                continue;
+            }
             s.push_str(k);
             s.push(':');
             match v {
@@ -93,7 +97,6 @@ impl Frontmatter {
                     s.push_str(&n.to_string());
                 }
                 Prop::Bool(b) => s.push_str(if *b { " true" } else { " false" }),
-                Prop::List(items) if items.is_empty() => s.push_str(" []"),
                 Prop::List(items) => {
                     for it in items {
                         s.push_str("\n  - ");

@@ -40,6 +40,14 @@ pub fn sanitize_stem(raw: &str) -> String {
         while !s.is_char_boundary(cut) {
             cut -= 1;
         }
+        // At a word's end where one is near: a cut word reads as a typo.
+        let mid_word = !s[cut..].starts_with(' ');
+        if let Some(space) = s[..cut]
+            .rfind(' ')
+            .filter(|&i| mid_word && i >= MAX_STEM_BYTES * 2 / 3)
+        {
+            cut = space;
+        }
         s.truncate(cut);
         s = s.trim_end_matches([' ', '.', '-']).to_string();
     }
@@ -127,6 +135,17 @@ mod tests {
         let s = sanitize_stem(&long);
         assert!(s.len() <= MAX_STEM_BYTES);
         assert!(s.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn long_names_are_cut_between_words() {
+        let long = "Suspicious Execution Of Something Rather Long Through An Unusual Parent Process With Arguments Seen".repeat(2);
+        let s = sanitize_stem(&long);
+        assert!(s.len() <= MAX_STEM_BYTES);
+        assert!(
+            long.starts_with(&s) && long[s.len()..].starts_with(' '),
+            "{s}"
+        );
     }
 
     #[test]

@@ -96,6 +96,19 @@ impl TechCoverage {
     }
 }
 
+/// Whether rule `r` belongs on `domain`'s Coverage note: one of its
+/// techniques is of that domain; a rule naming no technique counts for the
+/// first domain loaded (Enterprise, where Sigma's log sources are).
+fn rule_in_domain(model: &Model, r: usize, domain: &str) -> bool {
+    let kb = &model.attack;
+    let techniques = &model.links.rule_links[r].techniques;
+    let named = techniques
+        .iter()
+        .any(|&t| kb.get(t).domains.iter().any(|d| d == domain));
+    let placed = techniques.iter().any(|&t| !kb.get(t).domains.is_empty());
+    named || (!placed && kb.domains.first().is_some_and(|d| d == domain))
+}
+
 /// Whether rule `r` fired on any sample event.
 pub fn fired(model: &Model, r: usize) -> bool {
     model
@@ -273,28 +286,34 @@ pub fn render(
     let kb = ix.kb;
     let mut notes = Vec::new();
     let validation = model.validation.as_ref();
-    // Rule gaps do not depend on the domain: computed once for every note.
-    let silent: Vec<Value> = validation
+    let mut silent_idx: Vec<usize> = validation
         .map(|v| {
-            let mut idx: Vec<usize> = (0..model.rules.len())
+            (0..model.rules.len())
                 .filter(|&r| {
                     v.rules[r].logsource_seen
                         && v.rules[r].events == 0
                         && v.rules[r].skipped.is_none()
                 })
-                .collect();
-            idx.sort_by(|&a, &b| model.rules[a].title.cmp(&model.rules[b].title));
-            idx.into_iter()
-                .map(|r| json!({"link": det.rule_link(r), "level": model.rules[r].level}))
                 .collect()
         })
         .unwrap_or_default();
-    let fired_rules = (0..model.rules.len()).filter(|&r| fired(model, r)).count();
-    let regressions: Vec<Value> = regression_failures(model)
-        .into_iter()
-        .map(|(r, dir)| json!({"link": det.rule_link(r), "case": dir}))
-        .collect();
+    silent_idx.sort_by(|&a, &b| model.rules[a].title.cmp(&model.rules[b].title));
+    let failures = regression_failures(model);
     for domain in &kb.domains {
+        let mine = |r: &usize| rule_in_domain(model, *r, domain);
+        let silent: Vec<Value> = silent_idx
+            .iter()
+            .filter(|r| mine(r))
+            .map(|&r| json!({"link": det.rule_link(r), "level": model.rules[r].level}))
+            .collect();
+        let fired_rules = (0..model.rules.len())
+            .filter(|r| mine(r) && fired(model, *r))
+            .count();
+        let regressions: Vec<Value> = failures
+            .iter()
+            .filter(|(r, _)| mine(r))
+            .map(|(r, dir)| json!({"link": det.rule_link(*r), "case": dir}))
+            .collect();
         let Some(matrix) = kb
             .included_of(Kind::Matrix)
             .into_iter()
@@ -398,8 +417,8 @@ pub fn render(
             "rules": model.rules.len(),
             "fired_rules": fired_rules,
             "tests_no_rules": tests_no_rules,
-            "silent_rules": &silent,
-            "regressions": &regressions,
+            "silent_rules": silent,
+            "regressions": regressions,
             "layer": layer_path,
         });
         notes.push(super::Note {

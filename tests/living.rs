@@ -263,3 +263,30 @@ fn sources_are_relative_lists_never_empty_and_references_one_heading() {
         }
     }
 }
+
+/// A rule of Enterprise techniques appears on the Enterprise Coverage note
+/// only, whatever other domains the vault holds.
+#[test]
+fn each_coverage_note_lists_its_own_domains_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+        .args(["build", "-q", "--out"])
+        .arg(&v)
+        .arg("--attack")
+        .arg(repo.join("demo/enterprise-attack.json"))
+        .arg(fixtures().join("attack/mobile-mini.json"))
+        .arg("--sigma")
+        .arg(fixtures().join("rules/good"))
+        .arg("--events")
+        .arg(repo.join("demo/events"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let enterprise = read(&v.join("Coverage enterprise-attack.md"));
+    let mobile = read(&v.join("Coverage mobile-attack.md"));
+    assert!(enterprise.contains(": 1 rules fired"), "{enterprise}");
+    assert!(mobile.contains(": 0 rules fired"), "{mobile}");
+    assert!(!mobile.contains("Fixture Python Inline"), "{mobile}");
+}

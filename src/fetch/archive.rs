@@ -112,3 +112,37 @@ pub fn atomics_dir(root: &Path) -> Result<PathBuf, String> {
         .find(|d| holds_tests(d))
         .ok_or_else(|| "the archive holds no Atomic Red Team test (atomics/T*/T*.yaml)".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn entries_outside_the_folder_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("a.zip");
+        let mut w = zip::ZipWriter::new(fs::File::create(&zip).unwrap());
+        for name in [
+            "../evil.txt",
+            "/abs.txt",
+            "ok/../../evil2.txt",
+            "rules/x.yml",
+        ] {
+            w.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(b"title: x").unwrap();
+        }
+        w.finish().unwrap();
+        let into = dir.path().join("out");
+        assert_eq!(
+            unzip(&zip, &into).unwrap(),
+            2,
+            "rules/x.yml and abs.txt inside"
+        );
+        assert!(!dir.path().join("evil.txt").exists());
+        assert!(!dir.path().join("evil2.txt").exists());
+        assert!(into.join("rules/x.yml").is_file());
+        assert_eq!(rule_trees(&into).unwrap(), [into.join("rules")]);
+    }
+}

@@ -62,13 +62,10 @@ pub struct BuildFacts {
 
 /// The frontmatter's top-level scalar properties of a generated note.
 fn props(content: &str) -> BTreeMap<String, String> {
-    let Some(fm) = content
-        .strip_prefix("---\n")
-        .and_then(|r| r.split_once("\n---\n"))
-    else {
+    let (Some(fm), _) = super::frontmatter::split(content) else {
         return BTreeMap::new();
     };
-    fm.0.lines()
+    fm.lines()
         .filter(|l| !l.starts_with([' ', '-']))
         .filter_map(|l| l.split_once(": "))
         .map(|(k, v)| (k.to_string(), v.trim().trim_matches('"').to_string()))

@@ -1,6 +1,7 @@
 //! The `build` pipeline: sources → model → vault on disk.
 
 use crate::attack;
+use crate::model::LeftOut;
 use crate::model::Model;
 use crate::model::attack::{Kb, KbOptions, Kind};
 use crate::output::{VaultWriter, WriteOptions, WriteReport};
@@ -26,6 +27,10 @@ pub struct BuildConfig {
     pub mapping: Option<PathBuf>,
     pub out: PathBuf,
     pub include_deprecated: bool,
+    /// Only these ATT&CK domains (`enterprise-attack`, ...); empty: all read.
+    pub domains: Vec<String>,
+    /// Only rules of these levels (`critical`, `high`, ...); empty: all.
+    pub levels: Vec<String>,
     pub render: RenderOptions,
     pub write: WriteOptions,
     /// Show a progress spinner on stderr (hidden anyway when not a terminal).
@@ -42,6 +47,8 @@ impl Default for BuildConfig {
             mapping: None,
             out: PathBuf::from("vault"),
             include_deprecated: false,
+            domains: Vec::new(),
+            levels: Vec::new(),
             render: RenderOptions::default(),
             write: WriteOptions::default(),
             progress: false,
@@ -96,6 +103,9 @@ pub struct BuildSummary {
     pub tests: usize,
     /// Technique IDs named by rules or tests but absent from the ATT&CK data.
     pub missing_techniques: Vec<String>,
+    /// What `--domains` and `--levels` left out: bundles (by domain and
+    /// source) and how many rules.
+    pub left_out: LeftOut,
     /// What the matcher did, when events were given.
     pub events: Option<EventsSummary>,
     pub write: WriteReport,
@@ -138,10 +148,29 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
             Err(e) => diags.push(e),
         }
     }
+    let mut left_out = LeftOut::default();
+    if !cfg.domains.is_empty() {
+        bundles.retain(|b| {
+            let keep = cfg.domains.contains(&b.domain);
+            if !keep {
+                left_out
+                    .bundles
+                    .push(format!("{} ({})", b.domain, b.source));
+            }
+            keep
+        });
+    }
     if bundles.is_empty() {
         return Err(Diagnostic::error(
             "attack",
-            "no ATT&CK bundle could be read",
+            if left_out.bundles.is_empty() {
+                "no ATT&CK bundle could be read".to_string()
+            } else {
+                format!(
+                    "no ATT&CK bundle of the domains asked for ({})",
+                    cfg.domains.join(", ")
+                )
+            },
         ));
     }
     let kb = Kb::build(
@@ -174,7 +203,13 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
     if let Some(dir) = &cfg.atomics {
         tests.extend(crate::atomics::load(dir, diags));
     }
+    if !cfg.levels.is_empty() {
+        let before = rules.len();
+        rules.retain(|r| r.level.as_ref().is_some_and(|l| cfg.levels.contains(l)));
+        left_out.rules = before - rules.len();
+    }
     let mut model = Model::new(kb, rules, tests);
+    model.left_out = left_out;
     model.roots = cfg
         .sigma
         .iter()
@@ -264,6 +299,7 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
         rules: model.rules.len(),
         tests: model.tests.len(),
         missing_techniques: model.links.missing_techniques.keys().cloned().collect(),
+        left_out: model.left_out.clone(),
         events: model.validation.as_ref().map(|v| EventsSummary {
             events: v.events,
             lost: v.lost,

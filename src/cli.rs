@@ -93,6 +93,21 @@ pub struct BuildArgs {
     /// Also write the live Dataview query under each precomputed table.
     #[arg(long)]
     pub dataview: bool,
+    /// Only the ATT&CK domains listed; bundles of others are left out.
+    #[arg(long, value_name = "DOMAINS", value_delimiter = ',')]
+    pub domains: Vec<crate::fetch::Domain>,
+    /// Only rules of the levels listed (`critical,high`), for a smaller vault.
+    #[arg(long, value_name = "LEVELS", value_delimiter = ',', ignore_case = true,
+          value_parser = ["informational", "low", "medium", "high", "critical"])]
+    pub levels: Vec<String>,
+    /// Also write live Obsidian Bases: a `base` block under each precomputed
+    /// table, and `.base` files in `Bases/`.
+    #[arg(long)]
+    pub bases: bool,
+    /// Nest every generated tag under PREFIX (`attack` → `#attack/T1059_006`),
+    /// apart from your own tags.
+    #[arg(long, value_name = "PREFIX", value_parser = |p: &str| crate::tags::TagStyle::new(Some(p)))]
+    pub tag_prefix: Option<crate::tags::TagStyle>,
     /// Folder of templates overriding the built-in ones by file name.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
@@ -336,9 +351,13 @@ fn run_build(a: BuildArgs) -> ExitCode {
         mapping: a.mapping,
         out: a.out,
         include_deprecated: a.include_deprecated,
+        domains: a.domains.iter().map(|d| d.stix().to_string()).collect(),
+        levels: a.levels.iter().map(|l| l.to_lowercase()).collect(),
         render: RenderOptions {
             dataview: a.dataview,
             templates: a.templates,
+            tags: a.tag_prefix.unwrap_or_default(),
+            bases: a.bases,
         },
         write: WriteOptions {
             force: a.force,
@@ -378,6 +397,12 @@ fn run_build(a: BuildArgs) -> ExitCode {
                 }
                 if s.rules > 0 || s.tests > 0 {
                     eprintln!("{} Sigma rules, {} atomic tests linked", s.rules, s.tests);
+                }
+                if s.left_out.rules > 0 {
+                    eprintln!("{} rules left out by --levels", s.left_out.rules);
+                }
+                if !s.left_out.bundles.is_empty() {
+                    eprintln!("left out by --domains: {}", s.left_out.bundles.join(", "));
                 }
                 if let Some(e) = s.events {
                     let lost = lost_note(e.lost);

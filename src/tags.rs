@@ -105,6 +105,66 @@ pub fn note_tag(text: &str) -> String {
     }
 }
 
+/// How the vault spells the tags it writes, so that each tag has one casing
+/// vault-wide: technique IDs upper case with an underscore (`T1059_006`, the
+/// form the seed's `#T1059_006` queries use), everything else lower case
+/// (`execution`, `technique`, `cve_2021-44228`). With a prefix every tag
+/// nests under it (`attack/T1059_006`), keeping the analyst's own tags apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagStyle {
+    prefix: Option<String>,
+}
+
+impl TagStyle {
+    /// A style with `prefix` (`attack`, `attack/`, `#attack` all mean the
+    /// same); an error when the prefix cannot be part of a tag.
+    pub fn new(prefix: Option<&str>) -> Result<TagStyle, String> {
+        let Some(p) = prefix.map(|p| p.trim().trim_start_matches('#').trim_matches('/')) else {
+            return Ok(TagStyle::default());
+        };
+        if p.is_empty() {
+            return Ok(TagStyle::default());
+        }
+        let valid = p
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '/'))
+            && !p
+                .split('/')
+                .any(|seg| seg.is_empty() || seg.chars().all(|c| c.is_ascii_digit()));
+        if !valid {
+            return Err(format!(
+                "tag prefix {p:?}: use letters, digits, `_`, `-` and `/` only, each part with a non-digit"
+            ));
+        }
+        Ok(TagStyle {
+            prefix: Some(p.to_string()),
+        })
+    }
+
+    fn wrap(&self, tag: String) -> String {
+        match &self.prefix {
+            Some(p) => format!("{p}/{tag}"),
+            None => tag,
+        }
+    }
+
+    /// `T1059_006` for technique `T1059.006`.
+    pub fn technique(&self, id: &str) -> String {
+        self.wrap(id_tag(id).to_ascii_uppercase())
+    }
+
+    /// The tag of a tactic, by its ATT&CK short name (`privilege-escalation`);
+    /// a name without one is turned into the same style.
+    pub fn tactic(&self, short_name: &str) -> String {
+        self.wrap(note_tag(short_name).to_lowercase().replace('_', "-"))
+    }
+
+    /// A fixed tag of the vault's own (`technique`, `detection_rule`).
+    pub fn plain(&self, tag: &str) -> String {
+        self.wrap(note_tag(tag).to_lowercase())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +213,27 @@ mod tests {
             parse_tag("car.2016-04-005"),
             TagRef::Other("car_2016-04-005".into())
         );
+    }
+
+    #[test]
+    fn one_casing_per_kind_of_tag() {
+        let s = TagStyle::default();
+        assert_eq!(s.technique("t1059.006"), "T1059_006");
+        assert_eq!(s.tactic("Privilege_Escalation"), "privilege-escalation");
+        assert_eq!(s.tactic("defense-impairment"), "defense-impairment");
+        assert_eq!(s.plain("CVE.2021-44228"), "cve_2021-44228");
+    }
+
+    #[test]
+    fn a_prefix_nests_every_tag() {
+        let s = TagStyle::new(Some("#attack/")).unwrap();
+        assert_eq!(s.technique("T1059.006"), "attack/T1059_006");
+        assert_eq!(s.tactic("execution"), "attack/execution");
+        assert_eq!(s.plain("technique"), "attack/technique");
+        assert_eq!(TagStyle::new(Some("")).unwrap(), TagStyle::default());
+        for bad in ["a b", "1984", "x//y", "a.b"] {
+            assert!(TagStyle::new(Some(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -56,7 +56,7 @@ fn clean(inputs: Inputs) -> Vec<(String, Vec<u8>)> {
 }
 
 /// The vault without its history (Changes notes, redirects, the names and
-/// snapshot state), which records whether a killed run's commit was
+/// snapshot state, the bookmark of the newest Changes note), which records whether a killed run's commit was
 /// completed or undone: both are whole vaults.
 fn without_history(t: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
     let redirects: Vec<String> = t
@@ -70,6 +70,8 @@ fn without_history(t: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
                 || p.starts_with(".attack-vault/base/Changes")
                 || p == ".attack-vault/names.json"
                 || p == ".attack-vault/snapshot.json"
+                || p == ".attack-vault/obsidian.json"
+                || p == ".obsidian/bookmarks.json"
                 || redirects
                     .iter()
                     .any(|r| p == r || *p == format!(".attack-vault/base/{r}.gz")))

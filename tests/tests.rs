@@ -13,6 +13,7 @@ mod fetch;
 mod guarantees;
 mod invalid_inputs;
 mod living;
+mod obsidian;
 mod real_attack;
 mod real_coverage;
 mod real_detections;

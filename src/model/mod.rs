@@ -21,6 +21,16 @@ pub struct Model {
     /// The folders and files the inputs were read from, so that a note names
     /// its source relative to them ([`Model::source`]).
     pub roots: Vec<std::path::PathBuf>,
+    /// What the build's filters (`--domains`, `--levels`) left out.
+    pub left_out: LeftOut,
+}
+
+/// Inputs read but left out on purpose: bundles (as `domain (source)`) and
+/// a count of rules.
+#[derive(Debug, Clone, Default)]
+pub struct LeftOut {
+    pub bundles: Vec<String>,
+    pub rules: usize,
 }
 
 impl Model {
@@ -34,6 +44,7 @@ impl Model {
             links,
             validation: None,
             roots: Vec::new(),
+            left_out: LeftOut::default(),
         }
     }
 

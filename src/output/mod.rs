@@ -23,4 +23,6 @@ mod safe;
 mod writer;
 
 pub use lock::WriterLock;
-pub use writer::{MANIFEST, STATE_DIR, VaultWriter, WriteOptions, WriteReport, read_manifest};
+pub use writer::{
+    MANIFEST, OnDisk, STATE_DIR, VaultWriter, WriteOptions, WriteReport, read_manifest,
+};

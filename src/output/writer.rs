@@ -4,7 +4,7 @@ use super::base::{self, BASE_DIR, CONFLICTS_DIR};
 use super::journal::{self, Journal, NEXT_MANIFEST, STAGING, crash_point, write_durably};
 use super::lock::WriterLock;
 use super::merge::{self, Outcome};
-use super::safe::{io_error, present, relative};
+use super::safe::{io_error, present, relative, through_real_folders};
 use rayon::prelude::*;
 use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::collections::{BTreeSet, HashSet};
@@ -33,6 +33,15 @@ pub struct WriteReport {
     /// Notes no longer generated but edited by the analyst: left in place
     /// and no longer the tool's.
     pub released: Vec<String>,
+}
+
+/// A file the analyst owns, as found before writing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnDisk {
+    Missing,
+    File(Vec<u8>),
+    /// A folder, a symbolic link, unreadable, or reached through a link.
+    Refused,
 }
 
 /// Options for [`VaultWriter`].
@@ -293,6 +302,29 @@ impl<'a> VaultWriter<'a> {
             return Ok(());
         }
         self.stage(&format!("{STATE_DIR}/{name}"), content.to_vec(), false)
+    }
+
+    /// What stands at `path` now, for files the tool offers but the
+    /// analyst owns (Obsidian's settings).
+    pub fn on_disk(&self, path: &str) -> OnDisk {
+        let Ok(rel) = relative(path) else {
+            return OnDisk::Refused;
+        };
+        if through_real_folders(&self.out, &rel).is_err() {
+            return OnDisk::Refused;
+        }
+        let p = self.out.join(&rel);
+        match fs::symlink_metadata(&p) {
+            Err(_) => OnDisk::Missing,
+            Ok(m) if m.file_type().is_file() => fs::read(&p).map_or(OnDisk::Refused, OnDisk::File),
+            Ok(_) => OnDisk::Refused,
+        }
+    }
+
+    /// Write a file that is not a note: it joins no manifest, so no later
+    /// run deletes or merges it. The caller checks [`Self::on_disk`] first.
+    pub fn write_unmanaged(&self, path: &str, content: &[u8]) -> Result<(), Diagnostic> {
+        self.stage(path, content.to_vec(), false)
     }
 
     /// The files the last run generated.

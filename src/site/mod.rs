@@ -22,6 +22,7 @@ use walkdir::WalkDir;
 
 const PAGE: &str = include_str!("../../templates/site/page.html");
 const CSS: &str = include_str!("../../templates/site/style.css");
+const FAVICON: &str = include_str!("../../templates/site/favicon.svg");
 const SEARCH_JS: &str = include_str!("../../templates/site/search.js");
 
 /// What `export` needs.
@@ -504,7 +505,12 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         index_script,
         css,
         cfg.base_url.as_deref(),
-    );
+    )
+    .and_then(|()| {
+        navigator_layers(&cfg.vault)
+            .into_iter()
+            .try_for_each(|(path, layer)| writer.write_bytes(&path, layer.as_bytes()))
+    });
     if let Err(e) = written {
         writer.abort();
         return Err(e);
@@ -544,6 +550,27 @@ fn render_page(tera: &tera::Tera, ctx: PageContext, buf: &mut Vec<u8>) -> Result
     let ctx = tera::Context::from_value(Value::Object(ctx.into_map())).unwrap_or_default();
     tera.render_to("page.html", &ctx, &mut *buf)
         .map_err(|e| Diagnostic::error("template", format!("page.html: {e}")))
+}
+
+/// The vault's Navigator layers, published as they are for download (the
+/// Home and Coverage notes link them).
+fn navigator_layers(vault: &Path) -> Vec<(String, String)> {
+    let folder = crate::vault::coverage::LAYERS_FOLDER;
+    let Ok(dir) = std::fs::read_dir(vault.join(folder)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, String)> = dir
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            name.ends_with(".json")
+                .then(|| (format!("{folder}/{name}"), text))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// What `page.html` receives. Built by moving values in: `json!` would
@@ -681,7 +708,7 @@ fn write_site(
     put(
         "index.html".into(),
         format!(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url={0}\"><title>{1}</title></head><body><a href=\"{0}\">{1}</a></body></html>\n",
+            "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url={0}\"><link rel=\"icon\" href=\"favicon.svg\" type=\"image/svg+xml\"><title>{1}</title></head><body><a href=\"{0}\">{1}</a></body></html>\n",
             html_escape(&sources[home].url),
             html_escape(&sources[home].title)
         ),
@@ -692,6 +719,7 @@ fn write_site(
         .try_for_each(|(c, js)| put(format!("search/{c}.js"), js))?;
     put("search.js".into(), SEARCH_JS.to_string())?;
     put("style.css".into(), css)?;
+    put("favicon.svg".into(), FAVICON.to_string())?;
     if let Some(base) = base_url {
         let base = base.trim_end_matches('/');
         let urls: String = sources

@@ -11,7 +11,6 @@ use super::text::{self, wikilink};
 use crate::atomics::AtomicTest;
 use crate::model::Model;
 use crate::model::attack::{Kb, ObjId};
-use crate::tags::id_tag;
 use serde_json::{Map, Value, json};
 use sigma_engine::sigma::rule::level_rank;
 use sigma_engine::sigma::{RuleKind, SigmaRule};
@@ -122,6 +121,7 @@ impl<'m> Detections<'m> {
     fn rule_row(&self, i: usize) -> Value {
         let r = &self.model.rules[i];
         json!({
+            "index": i,
             "link": self.rule_link(i),
             "title": r.title,
             "id": r.id,
@@ -163,7 +163,8 @@ impl<'m> Detections<'m> {
 
     /// The "Detection Rule" and "Rule Testing" tables of a technique note: its
     /// own rules and tests plus, for a parent, those of its sub-techniques.
-    pub fn technique_tables(&self, ix: &Index, id: ObjId, dataview: bool) -> Map<String, Value> {
+    pub fn technique_tables(&self, ix: &Index, id: ObjId, live: super::Live) -> Map<String, Value> {
+        let dataview = live.dataview;
         let kb = ix.kb;
         let links = &self.model.links;
         let mut scope = vec![id];
@@ -232,10 +233,11 @@ impl<'m> Detections<'m> {
             })
             .collect();
         let with_subs = scope.len() > 1;
-        let tags: Vec<String> = scope
+        let plain_tags: Vec<String> = scope
             .iter()
-            .map(|&t| format!("#{}", id_tag(&kb.get(t).attack_id)))
+            .map(|&t| ix.tags.technique(&kb.get(t).attack_id))
             .collect();
+        let tags: Vec<String> = plain_tags.iter().map(|t| format!("#{t}")).collect();
         let source_tags = if tags.len() == 1 {
             tags[0].clone()
         } else {
@@ -245,6 +247,12 @@ impl<'m> Detections<'m> {
         m.insert("rules".into(), json!(rules));
         m.insert("tests".into(), json!(test_rows));
         m.insert("tables_with_subtechniques".into(), json!(with_subs));
+        if live.bases {
+            let rules = super::bases::technique_rules(&plain_tags).to_yaml();
+            let tests = super::bases::technique_tests(&plain_tags).to_yaml();
+            m.insert("rules_base".into(), json!(rules));
+            m.insert("tests_base".into(), json!(tests));
+        }
         if dataview {
             m.insert(
                 "rules_query".into(),
@@ -268,16 +276,16 @@ impl<'m> Detections<'m> {
         let rl = &links.rule_links[i];
         let mut tags: Vec<String> = Vec::new();
         for &t in &rl.techniques {
-            tags.push(id_tag(&kb.get(t).attack_id).to_lowercase());
+            tags.push(ix.tags.technique(&kb.get(t).attack_id));
         }
         for &t in &rl.tactics {
-            tags.push(tactic_tag(kb.get(t).name()));
+            tags.push(tactic_tag(ix, t));
         }
         for t in &rl.unknown_tactics {
-            tags.push(crate::tags::note_tag(t));
+            tags.push(ix.tags.tactic(t));
         }
-        tags.extend(rl.other_tags.iter().cloned());
-        tags.push("detection_rule".into());
+        tags.extend(rl.other_tags.iter().map(|t| ix.tags.plain(t)));
+        tags.push(ix.tags.plain("detection_rule"));
         let mut seen = std::collections::HashSet::new();
         tags.retain(|t| seen.insert(t.to_lowercase()));
         let mut fm = Frontmatter::new();
@@ -387,7 +395,13 @@ impl<'m> Detections<'m> {
             .list("platforms", t.platforms.clone())
             .text("executor", &t.executor)
             .boolean("elevation_required", t.elevation_required)
-            .list("tags", [id_tag(&t.technique), "atomic_test".to_string()])
+            .list(
+                "tags",
+                [
+                    ix.tags.technique(&t.technique),
+                    ix.tags.plain("atomic_test"),
+                ],
+            )
             .list(
                 "aliases",
                 [t.guid.clone()].into_iter().filter(|g| !g.is_empty()),
@@ -448,8 +462,34 @@ impl<'m> Detections<'m> {
             "cleanup": code(&t.cleanup_command),
             "steps": t.steps.as_deref().map(escape::block),
             "rules": rules,
+            "technique_rules": self.technique_rule_rows(ix, &t.technique),
+            "validated": self.model.validation.is_some(),
             "source_path": self.model.source(&t.file),
         })
+    }
+
+    /// The rules of a technique and of its parent, as table rows, each
+    /// saying whether it fired on the sample events: what would catch a test.
+    fn technique_rule_rows(&self, ix: &Index, technique: &str) -> Vec<Value> {
+        let kb = ix.kb;
+        let mut scope: Vec<ObjId> = kb.by_attack_id(technique).into_iter().collect();
+        if let Some(p) = scope.first().and_then(|&t| kb.parent_of(t)) {
+            scope.push(p);
+        }
+        let rules: Vec<usize> = scope
+            .iter()
+            .filter_map(|t| self.model.links.technique_rules.get(t))
+            .flatten()
+            .copied()
+            .collect();
+        let mut rows = self.rule_rows(&rules);
+        if self.model.validation.is_some() {
+            for row in &mut rows {
+                let r = row["index"].as_u64().unwrap_or_default() as usize;
+                row["fired"] = json!(super::coverage::fired(self.model, r));
+            }
+        }
+        rows
     }
 
     /// Context of the link report.
@@ -492,7 +532,7 @@ impl<'m> Detections<'m> {
         let mut fm = Frontmatter::new();
         fm.text("name", LINK_REPORT_STEM)
             .text("type", "report")
-            .list("tags", ["report"]);
+            .list("tags", [ix.tags.plain("report")]);
         json!({
             "frontmatter": fm.render(),
             "rules": self.model.rules.len(),

@@ -23,6 +23,80 @@ pub enum Prop {
     List(Vec<String>),
 }
 
+impl Prop {
+    /// The property type Obsidian shows it as.
+    pub fn obsidian_type(&self) -> &'static str {
+        match self {
+            Prop::Text(_) => "text",
+            Prop::Date(_) => "date",
+            Prop::Number(_) => "number",
+            Prop::Bool(_) => "checkbox",
+            Prop::List(_) => "multitext",
+        }
+    }
+}
+
+/// Every property the vault writes and its Obsidian type, the contract
+/// behind `.obsidian/types.json`: a property written with another type, or
+/// one missing here, fails the debug builds' tests.
+pub const PROPERTY_TYPES: &[(&str, &str)] = &[
+    ("aliases", "aliases"),
+    ("atomic_tests", "number"),
+    ("author", "text"),
+    ("coverage", "text"),
+    ("created", "date"),
+    ("cssclasses", "multitext"),
+    ("deprecated", "checkbox"),
+    ("detections", "number"),
+    ("domains", "multitext"),
+    ("elevation_required", "checkbox"),
+    ("events", "number"),
+    ("executor", "text"),
+    ("falsepositives", "multitext"),
+    ("filename", "text"),
+    ("first_seen", "date"),
+    ("folder", "text"),
+    ("guid", "text"),
+    ("id", "text"),
+    ("is_subtechnique", "checkbox"),
+    ("last_modified", "date"),
+    ("last_seen", "date"),
+    ("level", "text"),
+    ("logsrc_category", "text"),
+    ("logsrc_product", "text"),
+    ("logsrc_service", "text"),
+    ("name", "text"),
+    ("parent", "text"),
+    ("platforms", "multitext"),
+    ("references", "multitext"),
+    ("revoked", "checkbox"),
+    ("revoked_by", "text"),
+    ("rule_type", "text"),
+    ("rules", "number"),
+    ("rules_fired", "number"),
+    ("shortname", "text"),
+    ("software_type", "text"),
+    ("source", "text"),
+    ("status", "text"),
+    ("stix_id", "text"),
+    ("tactics", "multitext"),
+    ("tags", "tags"),
+    ("technique", "text"),
+    ("test_number", "number"),
+    ("title", "text"),
+    ("type", "text"),
+    ("url", "text"),
+    ("version", "text"),
+];
+
+/// The declared Obsidian type of a property.
+pub fn property_type(key: &str) -> Option<&'static str> {
+    PROPERTY_TYPES
+        .binary_search_by(|(k, _)| k.cmp(&key))
+        .ok()
+        .map(|i| PROPERTY_TYPES[i].1)
+}
+
 /// An ordered set of properties.
 #[derive(Debug, Clone, Default)]
 pub struct Frontmatter {
@@ -34,6 +108,12 @@ impl Frontmatter {
         Self::default()
     }
     pub fn set(&mut self, key: &str, value: Prop) -> &mut Self {
+        debug_assert!(
+            property_type(key).is_some_and(|t| t == value.obsidian_type()
+                || (matches!(value, Prop::List(_)) && matches!(t, "tags" | "aliases"))),
+            "property {key} written as {} is not declared so in PROPERTY_TYPES",
+            value.obsidian_type()
+        );
         if let Some(slot) = self.props.iter_mut().find(|(k, _)| k == key) {
             slot.1 = value;
         } else {
@@ -146,6 +226,13 @@ pub fn parse(yaml: &str) -> Result<IndexMap<String, serde_json::Value>, String> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn property_types_are_sorted_for_lookup() {
+        assert!(super::PROPERTY_TYPES.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(super::property_type("tags"), Some("tags"));
+        assert_eq!(super::property_type("nope"), None);
+    }
+
     use super::*;
 
     #[test]
@@ -156,7 +243,7 @@ mod tests {
             .date("created", "2020-03-09T14:38:24.334Z")
             .list("tags", ["T1059_006", "techniques"])
             .list("aliases", Vec::<String>::new())
-            .text("tricky", "yes: \"no\" # [[x]]")
+            .text("title", "yes: \"no\" # [[x]]")
             .boolean("revoked", false);
         let out = fm.render();
         assert!(out.contains("created: 2020-03-09\n"));
@@ -165,7 +252,7 @@ mod tests {
         assert_eq!(body, "");
         let map = parse(yaml.unwrap()).unwrap();
         assert_eq!(map["version"], "1.0");
-        assert_eq!(map["tricky"], "yes: \"no\" # [[x]]");
+        assert_eq!(map["title"], "yes: \"no\" # [[x]]");
         assert_eq!(map["tags"][1], "techniques");
         assert_eq!(map.keys().next().unwrap(), "id");
     }

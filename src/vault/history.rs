@@ -203,6 +203,7 @@ pub fn write(
         }
         let index = changes_index(&history);
         writer.write_bytes(&index.path, index.content.as_bytes())?;
+        super::obsidian::write(&writer, notes, history.last().map(String::as_str))?;
         writer.write_state(NAMES, to_json(&names).as_bytes())?;
         writer.write_state(SNAPSHOT, to_json(&after).as_bytes())?;
         Ok(redirects.len() + history.len() + 1)

@@ -6,6 +6,7 @@ use super::names::NameRegistry;
 use super::text::{Resolver, wikilink};
 use crate::attack::stix::ExternalReference;
 use crate::model::attack::{Kb, Kind, ObjId};
+use crate::tags::TagStyle;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -20,6 +21,8 @@ pub struct Index<'a> {
     pub component_analytics: HashMap<ObjId, Vec<ObjId>>,
     pub source_components: HashMap<ObjId, Vec<ObjId>>,
     component_by_names: HashMap<(String, String), ObjId>,
+    /// How tags are spelt in this vault.
+    pub tags: TagStyle,
 }
 
 /// A URL reduced to the part that identifies an ATT&CK page.
@@ -60,36 +63,6 @@ impl<'a> Index<'a> {
                 })
                 .then_with(|| oa.stix.id.cmp(&ob.stix.id))
         });
-        for i in order {
-            let o = kb.get(i);
-            let wanted = if !o.attack_id.is_empty() {
-                format!("{} {}", o.attack_id, o.name())
-            } else if let Some(src) = o
-                .stix
-                .x_mitre_data_source_ref
-                .as_deref()
-                .and_then(|r| kb.by_stix_id(r))
-            {
-                format!("{} - {}", kb.get(src).name(), o.name())
-            } else {
-                o.name().to_string()
-            };
-            stems[i] = Some(names.claim(&wanted));
-        }
-        let mut urls = HashMap::new();
-        for (i, o) in kb.objects.iter().enumerate() {
-            if stems[i].is_some()
-                && let Some(u) = &o.url
-            {
-                let key = url_key(u);
-                match urls.get(&key) {
-                    Some(&prev) if kb.is_included(prev) => {}
-                    _ => {
-                        urls.insert(key, i);
-                    }
-                }
-            }
-        }
         let mut analytic_strategies: HashMap<ObjId, Vec<ObjId>> = HashMap::new();
         let mut component_analytics: HashMap<ObjId, Vec<ObjId>> = HashMap::new();
         let mut source_components: HashMap<ObjId, Vec<ObjId>> = HashMap::new();
@@ -141,6 +114,40 @@ impl<'a> Index<'a> {
             kb.sort_by_id(v);
             v.dedup();
         }
+        for i in order {
+            let o = kb.get(i);
+            let wanted = if o.kind == Kind::Analytic
+                && let Some(title) = analytic_title(kb, i, &analytic_strategies)
+            {
+                format!("{} {title}", o.attack_id)
+            } else if !o.attack_id.is_empty() {
+                format!("{} {}", o.attack_id, o.name())
+            } else if let Some(src) = o
+                .stix
+                .x_mitre_data_source_ref
+                .as_deref()
+                .and_then(|r| kb.by_stix_id(r))
+            {
+                format!("{} - {}", kb.get(src).name(), o.name())
+            } else {
+                o.name().to_string()
+            };
+            stems[i] = Some(names.claim(&wanted));
+        }
+        let mut urls = HashMap::new();
+        for (i, o) in kb.objects.iter().enumerate() {
+            if stems[i].is_some()
+                && let Some(u) = &o.url
+            {
+                let key = url_key(u);
+                match urls.get(&key) {
+                    Some(&prev) if kb.is_included(prev) => {}
+                    _ => {
+                        urls.insert(key, i);
+                    }
+                }
+            }
+        }
         Index {
             kb,
             stems,
@@ -149,7 +156,28 @@ impl<'a> Index<'a> {
             component_analytics,
             source_components,
             component_by_names,
+            tags: TagStyle::default(),
         }
+    }
+
+    /// The same index, writing tags in `style`.
+    pub fn with_tags(self, style: TagStyle) -> Self {
+        Index {
+            tags: style,
+            ..self
+        }
+    }
+
+    /// The title an object's note and links show: its name, except for
+    /// analytics, which ATT&CK names only "Analytic 0046": theirs says what
+    /// they detect (their strategy) and where (their platforms).
+    pub fn title(&self, id: ObjId) -> String {
+        let o = self.kb.get(id);
+        match o.kind {
+            Kind::Analytic => analytic_title(self.kb, id, &self.analytic_strategies),
+            _ => None,
+        }
+        .unwrap_or_else(|| o.name().to_string())
     }
 
     /// The note stem of an object that has a note of its own.
@@ -168,12 +196,13 @@ impl<'a> Index<'a> {
     pub fn link(&self, id: ObjId) -> Option<Value> {
         let (t, stem) = self.target_stem(id)?;
         let o = self.kb.get(t);
+        let title = self.title(t);
         Some(json!({
             "id": o.display_id(),
-            "name": o.name(),
+            "name": title,
             "stem": stem,
             "kind": o.kind.label(),
-            "link": wikilink(stem, Some(o.name())),
+            "link": wikilink(stem, Some(&title)),
             "id_link": wikilink(stem, Some(o.display_id())),
         }))
     }
@@ -217,6 +246,18 @@ impl<'a> Index<'a> {
         };
         self.kb.by_attack_id(&id)
     }
+}
+
+/// "Python execution (Linux)" for an analytic of strategy "Python execution"
+/// on Linux; `None` without a strategy.
+fn analytic_title(kb: &Kb, id: ObjId, strategies: &HashMap<ObjId, Vec<ObjId>>) -> Option<String> {
+    let strategy = kb.get(*strategies.get(&id)?.first()?);
+    let platforms = &kb.get(id).stix.x_mitre_platforms;
+    Some(if platforms.is_empty() {
+        strategy.name().to_string()
+    } else {
+        format!("{} ({})", strategy.name(), platforms.join(", "))
+    })
 }
 
 impl Resolver for Index<'_> {

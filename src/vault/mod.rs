@@ -1,15 +1,18 @@
 //! Rendering the model into an Obsidian vault: one note per object, with
 //! precomputed tables, and writing it safely to disk.
 
+pub mod bases;
 pub mod check;
 pub mod coverage;
 pub mod detections;
 pub mod escape;
 pub mod frontmatter;
 pub mod history;
+pub mod home;
 pub mod index;
 pub mod names;
 pub mod notes;
+pub mod obsidian;
 pub mod templates;
 pub mod text;
 
@@ -17,7 +20,7 @@ use crate::model::Model;
 use crate::model::attack::{Kind, ObjId};
 use index::{HOME_STEM, Index};
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -30,6 +33,18 @@ pub struct RenderOptions {
     pub dataview: bool,
     /// Folder of user templates overriding the built-in ones.
     pub templates: Option<PathBuf>,
+    /// How generated tags are spelt (`--tag-prefix`).
+    pub tags: crate::tags::TagStyle,
+    /// Also write live Obsidian Bases: a block under each precomputed
+    /// table and `.base` files ([`bases`]).
+    pub bases: bool,
+}
+
+/// Which live queries go beside the precomputed tables.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Live {
+    pub dataview: bool,
+    pub bases: bool,
 }
 
 /// One rendered file of the vault.
@@ -51,10 +66,10 @@ pub fn render(
     let templates = Templates::load(opts.templates.as_deref(), diags)?;
     let kb = &model.attack;
     let mut names = names::NameRegistry::new();
-    names.reserve(HOME_STEM);
+    home::reserve(&mut names);
     names.reserve(detections::LINK_REPORT_STEM);
     names.reserve("Changes");
-    let ix = Index::new(kb, &mut names);
+    let ix = Index::new(kb, &mut names).with_tags(opts.tags.clone());
     let det = detections::Detections::new(model, &mut names);
     let sample_stems = coverage::sample_stems(model, &mut names);
     let cov = coverage::compute(model);
@@ -62,7 +77,10 @@ pub fn render(
     let ids: Vec<ObjId> = (0..kb.objects.len())
         .filter(|&i| ix.stem(i).is_some())
         .collect();
-    let dv = opts.dataview;
+    let live = Live {
+        dataview: opts.dataview,
+        bases: opts.bases,
+    };
     // A template that fails on one note fails the build: a vault with some
     // notes missing would delete them from the last good one.
     let render_one = |template: &str, path: String, ctx: Value| -> Result<Note, Diagnostic> {
@@ -81,7 +99,7 @@ pub fn render(
         .par_iter()
         .filter_map(|&id| {
             let stem = ix.stem(id)?;
-            let (template, ctx) = object_context(&ix, &det, &cov, id, dv, validated_run);
+            let (template, ctx) = object_context(&ix, &det, &cov, id, live, validated_run);
             let path = format!("{}/{stem}.md", kb.get(id).kind.folder());
             Some(render_one(template, path, ctx))
         })
@@ -108,13 +126,34 @@ pub fn render(
         &sample_stems,
         &templates,
     )?);
+    if opts.bases {
+        notes.extend(bases::files(&opts.tags));
+    }
     notes.push(Note {
         path: format!("{}.md", detections::LINK_REPORT_STEM),
         content: tidy(&templates.render("link_report.md", &det.link_report(&ix))?),
     });
+    let mut indexes: Vec<(&str, Value)> = Kind::ALL
+        .iter()
+        .filter_map(|&k| Some((home::kind_index(k), home::kind_index_ctx(&ix, k)?)))
+        .collect();
+    if !model.rules.is_empty() {
+        indexes.push((home::RULES_INDEX, home::rules_index_ctx(&ix, model)));
+    }
+    if !model.tests.is_empty() {
+        indexes.push((home::TESTS_INDEX, home::tests_index_ctx(&ix, model)));
+    }
+    for (stem, ctx) in indexes {
+        notes.push(Note {
+            path: format!("{stem}.md"),
+            content: tidy(&templates.render("index.md", &ctx)?),
+        });
+    }
+    let paths: Vec<&str> = notes.iter().map(|n| n.path.as_str()).collect();
+    let home_ctx = home::home(&ix, model, &paths);
     notes.push(Note {
         path: format!("{HOME_STEM}.md"),
-        content: tidy(&templates.render("home.md", &home(&ix, model))?),
+        content: tidy(&templates.render("home.md", &home_ctx)?),
     });
     notes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(notes)
@@ -126,9 +165,10 @@ fn object_context(
     det: &detections::Detections,
     cov: &HashMap<ObjId, coverage::TechCoverage>,
     id: ObjId,
-    dv: bool,
+    live: Live,
     validated_run: bool,
 ) -> (&'static str, Value) {
+    let dv = live.dataview;
     let kb = ix.kb;
     let o = kb.get(id);
     if kb.is_redirect(id) {
@@ -136,14 +176,16 @@ fn object_context(
     }
     let ctx = match o.kind {
         Kind::Technique => {
-            let mut extra = det.technique_tables(ix, id, dv);
+            let mut extra = det.technique_tables(ix, id, live);
             if let Some(c) = cov.get(&id) {
                 extra.insert("coverage".into(), coverage::technique_ctx(c, validated_run));
             }
             notes::technique(ix, id, dv, extra)
         }
         Kind::Group | Kind::Software | Kind::Campaign => {
-            notes::actor(ix, id, dv, detections::tagged_rules(det, id))
+            let mut ctx = notes::actor(ix, id, dv, detections::tagged_rules(det, id));
+            coverage::annotate_actor(&mut ctx, kb, cov, validated_run);
+            ctx
         }
         Kind::Tactic => notes::tactic(ix, id, dv, detections::tagged_rules(det, id)),
         Kind::Mitigation => notes::mitigation(ix, id, dv),
@@ -172,66 +214,6 @@ fn template_name(kind: Kind) -> &'static str {
         Kind::Analytic => "analytic.md",
         Kind::Asset => "asset.md",
     }
-}
-
-fn home(ix: &Index, model: &Model) -> Value {
-    let kb = ix.kb;
-    let domains: Vec<Value> = kb
-        .domains
-        .iter()
-        .map(|d| {
-            let matrices: Vec<Value> = kb
-                .included_of(Kind::Matrix)
-                .into_iter()
-                .filter(|&m| kb.get(m).domains.contains(d))
-                .filter_map(|m| ix.link(m))
-                .collect();
-            let counts: Vec<Value> = Kind::ALL
-                .iter()
-                .map(|&k| {
-                    let n = (0..kb.objects.len())
-                        .filter(|&i| {
-                            kb.get(i).kind == k
-                                && kb.is_included(i)
-                                && kb.get(i).domains.contains(d)
-                        })
-                        .count();
-                    json!({"kind": k.label(), "folder": k.folder(), "count": n})
-                })
-                .filter(|c| c["count"].as_u64() != Some(0))
-                .collect();
-            json!({"domain": d, "matrices": matrices, "counts": counts})
-        })
-        .collect();
-    let counts = kb.counts();
-    let totals: Vec<Value> = Kind::ALL
-        .iter()
-        .filter_map(|k| {
-            counts
-                .get(k)
-                .map(|n| json!({"kind": k.label(), "folder": k.folder(), "count": n}))
-        })
-        .collect();
-    let revoked = (0..kb.objects.len())
-        .filter(|&i| kb.is_redirect(i) && ix.stem(i).is_some())
-        .count();
-    let mut fm = frontmatter::Frontmatter::new();
-    fm.text("name", "Home")
-        .text("type", "home")
-        .list("tags", ["home"])
-        .list("domains", kb.domains.clone());
-    json!({
-        "frontmatter": fm.render(),
-        "domains": domains,
-        "totals": totals,
-        "revoked": revoked,
-        "rules": model.rules.len(),
-        "tests": model.tests.len(),
-        "stubs": model.links.missing_techniques.len() + model.links.deprecated_techniques.len(),
-        "rules_folder": detections::RULES_FOLDER,
-        "tests_folder": detections::TESTS_FOLDER,
-        "link_report": text::wikilink(detections::LINK_REPORT_STEM, None),
-    })
 }
 
 /// Normalise template output: no runs of blank lines, no trailing spaces, one

@@ -6,7 +6,6 @@ use super::index::{HOME_STEM, Index};
 use super::text::{self, Footnotes, convert};
 use crate::attack::stix::ExternalReference;
 use crate::model::attack::{Kb, Kind, ObjId, RelKind};
-use crate::tags::{id_tag, note_tag};
 use serde_json::{Map, Value, json};
 
 /// Per-note state while its texts are converted: the shared index and the
@@ -34,9 +33,12 @@ impl<'i, 'a> NoteWriter<'i, 'a> {
     }
 }
 
-/// The tag of a tactic name (`Command and Control` → `Command_and_Control`).
-pub fn tactic_tag(name: &str) -> String {
-    note_tag(name)
+/// The tag of a tactic: its ATT&CK short name (`command-and-control`), or
+/// its name in that style when it has none.
+pub fn tactic_tag(ix: &Index, tactic: ObjId) -> String {
+    let o = ix.kb.get(tactic);
+    ix.tags
+        .tactic(o.stix.x_mitre_shortname.as_deref().unwrap_or(o.name()))
 }
 
 /// Properties every ATT&CK note has, in a fixed order.
@@ -62,13 +64,15 @@ fn base_frontmatter(kb: &Kb, id: ObjId, tags: Vec<String>, aliases: Vec<String>)
     fm
 }
 
-fn base_tags(kb: &Kb, id: ObjId) -> Vec<String> {
-    let o = kb.get(id);
+/// The kind's tag, and the technique ID's for techniques: other objects'
+/// IDs are in `id` and `aliases`, and a tag used by one note groups nothing.
+fn base_tags(ix: &Index, id: ObjId) -> Vec<String> {
+    let o = ix.kb.get(id);
     let mut t = Vec::new();
-    if !o.attack_id.is_empty() {
-        t.push(id_tag(&o.attack_id));
+    if o.kind == Kind::Technique && !o.attack_id.is_empty() {
+        t.push(ix.tags.technique(&o.attack_id));
     }
-    t.push(o.kind.tag().to_string());
+    t.push(ix.tags.plain(o.kind.tag()));
     t
 }
 
@@ -79,7 +83,7 @@ fn base_ctx(w: &mut NoteWriter, id: ObjId, dataview: bool) -> Map<String, Value>
     let mut m = Map::new();
     m.insert("id".into(), json!(o.display_id()));
     m.insert("name".into(), json!(o.name()));
-    m.insert("title".into(), json!(o.name()));
+    m.insert("title".into(), json!(w.ix.title(id)));
     m.insert("kind".into(), json!(o.kind.name()));
     m.insert("kind_label".into(), json!(o.kind.label()));
     m.insert("url".into(), json!(o.url));
@@ -338,8 +342,8 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
         m.insert(k, v);
     }
 
-    let mut tags = base_tags(kb, id);
-    tags.extend(tactic_names.iter().map(|t| tactic_tag(t)));
+    let mut tags = base_tags(ix, id);
+    tags.extend(tactics.iter().map(|&t| tactic_tag(ix, t)));
     let mut aliases = o.id_aliases();
     if let Some(p) = parent {
         aliases.push(format!("{}: {}", kb.get(p).name(), o.name()));
@@ -451,7 +455,7 @@ pub fn actor(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -
     }
     let mut all_aliases = o.id_aliases();
     all_aliases.extend(aliases.iter().filter(|a| a.as_str() != o.name()).cloned());
-    let mut fm = base_frontmatter(kb, id, base_tags(kb, id), all_aliases);
+    let mut fm = base_frontmatter(kb, id, base_tags(ix, id), all_aliases);
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
     if o.kind == Kind::Software {
         fm.text(
@@ -481,7 +485,7 @@ pub fn mitigation(ix: &Index, id: ObjId, dataview: bool) -> Value {
     let mut m = base_ctx(&mut w, id, dataview);
     let rows = outgoing_rows(&mut w, id, RelKind::Mitigates, &[Kind::Technique]);
     m.insert("techniques".into(), json!(rows));
-    let fm = base_frontmatter(kb, id, base_tags(kb, id), kb.get(id).id_aliases());
+    let fm = base_frontmatter(kb, id, base_tags(ix, id), kb.get(id).id_aliases());
     finish(w, m, fm)
 }
 
@@ -508,8 +512,8 @@ pub fn tactic(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) 
     for (k, v) in extra {
         m.insert(k, v);
     }
-    let mut tags = base_tags(kb, id);
-    tags.push(tactic_tag(o.name()));
+    let mut tags = base_tags(ix, id);
+    tags.push(tactic_tag(ix, id));
     let mut fm = base_frontmatter(kb, id, tags, o.id_aliases());
     fm.text_opt("shortname", o.stix.x_mitre_shortname.as_deref());
     finish(w, m, fm)
@@ -527,7 +531,7 @@ pub fn data_source(ix: &Index, id: ObjId, dataview: bool) -> Value {
         "collection_layers".into(),
         json!(o.stix.x_mitre_collection_layers),
     );
-    let mut fm = base_frontmatter(kb, id, base_tags(kb, id), o.id_aliases());
+    let mut fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
     finish(w, m, fm)
 }
@@ -586,7 +590,7 @@ pub fn data_component(ix: &Index, id: ObjId, dataview: bool) -> Value {
         "techniques".into(),
         json!(ix.links(techniques_via_analytics(ix, &analytics))),
     );
-    let fm = base_frontmatter(kb, id, base_tags(kb, id), o.id_aliases());
+    let fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
     finish(w, m, fm)
 }
 
@@ -604,7 +608,7 @@ pub fn detection_strategy(ix: &Index, id: ObjId, dataview: bool) -> Value {
     m.insert("techniques".into(), json!(ix.links(techs)));
     let analytics = analytic_rows(&mut w, id);
     m.insert("analytics".into(), json!(analytics));
-    let fm = base_frontmatter(kb, id, base_tags(kb, id), kb.get(id).id_aliases());
+    let fm = base_frontmatter(kb, id, base_tags(ix, id), kb.get(id).id_aliases());
     finish(w, m, fm)
 }
 
@@ -631,7 +635,7 @@ pub fn analytic(ix: &Index, id: ObjId, dataview: bool) -> Value {
         .map(|e| json!({"field": e.field, "description": super::escape::inline(&e.description)}))
         .collect();
     m.insert("mutable_elements".into(), json!(mutable));
-    let mut fm = base_frontmatter(kb, id, base_tags(kb, id), o.id_aliases());
+    let mut fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
     finish(w, m, fm)
 }
@@ -655,7 +659,7 @@ pub fn asset(ix: &Index, id: ObjId, dataview: bool) -> Value {
     m.insert("related_assets".into(), json!(related));
     let techniques = incoming_rows(&mut w, id, RelKind::Targets, &[Kind::Technique]);
     m.insert("techniques".into(), json!(techniques));
-    let mut fm = base_frontmatter(kb, id, base_tags(kb, id), o.id_aliases());
+    let mut fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
     finish(w, m, fm)
 }
@@ -701,7 +705,8 @@ pub fn matrix(ix: &Index, id: ObjId, dataview: bool) -> Value {
         .collect();
     m.insert("tactics".into(), json!(header));
     m.insert("rows".into(), json!(rows));
-    let fm = base_frontmatter(kb, id, base_tags(kb, id), o.id_aliases());
+    let mut fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
+    fm.list("cssclasses", [super::obsidian::WIDE_CLASS]);
     finish(w, m, fm)
 }
 
@@ -717,11 +722,7 @@ pub fn revoked(ix: &Index, id: ObjId) -> Value {
         .list("aliases", [o.attack_id.clone()])
         .list(
             "tags",
-            [
-                id_tag(&o.attack_id),
-                o.kind.tag().to_string(),
-                "revoked".to_string(),
-            ],
+            [ix.tags.plain(o.kind.tag()), ix.tags.plain("revoked")],
         )
         .date("created", &o.stix.created)
         .date("last_modified", &o.stix.modified)

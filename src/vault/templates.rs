@@ -12,6 +12,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("footer.md", include_str!("../../templates/footer.md")),
     ("uses.md", include_str!("../../templates/uses.md")),
     ("home.md", include_str!("../../templates/home.md")),
+    ("index.md", include_str!("../../templates/index.md")),
     ("matrix.md", include_str!("../../templates/matrix.md")),
     ("tactic.md", include_str!("../../templates/tactic.md")),
     ("technique.md", include_str!("../../templates/technique.md")),

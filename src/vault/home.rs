@@ -1,0 +1,323 @@
+//! The vault's entry points: `Home` (every matrix, Coverage note, Navigator
+//! layer and tactic per domain, the Link report, the history) and one index
+//! note per folder, so no note is more than two links from Home.
+
+use super::coverage::LAYERS_FOLDER;
+use super::detections::{LINK_REPORT_STEM, RULES_FOLDER, TESTS_FOLDER};
+use super::frontmatter::Frontmatter;
+use super::index::{HOME_STEM, Index};
+use super::names::NameRegistry;
+use super::text::wikilink;
+use crate::model::Model;
+use crate::model::attack::{Kind, ObjId};
+use serde_json::{Value, json};
+use sigma_engine::sigma::rule::level_rank;
+use std::collections::BTreeMap;
+
+/// Stem of the index note of the rules folder.
+pub const RULES_INDEX: &str = "Detection Rules";
+/// Stem of the index note of the atomics folder.
+pub const TESTS_INDEX: &str = "Atomic Tests";
+/// Sigma levels, most severe first, as the rules index's columns.
+const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
+
+/// Stem of the index note of an ATT&CK kind's folder (`Techniques`).
+pub fn kind_index(kind: Kind) -> &'static str {
+    kind.folder()
+}
+
+/// Reserve the index notes' names before any object claims one.
+pub fn reserve(names: &mut NameRegistry) {
+    names.reserve(HOME_STEM);
+    names.reserve(RULES_INDEX);
+    names.reserve(TESTS_INDEX);
+    for k in Kind::ALL {
+        names.reserve(kind_index(k));
+    }
+}
+
+/// The context of `Home.md`. `paths` are the notes rendered so far, to link
+/// the Coverage notes and layers that exist.
+pub fn home(ix: &Index, model: &Model, paths: &[&str]) -> Value {
+    let kb = ix.kb;
+    let counts = kb.counts();
+    let domains: Vec<Value> = kb
+        .domains
+        .iter()
+        .map(|d| {
+            let matrices: Vec<ObjId> = kb
+                .included_of(Kind::Matrix)
+                .into_iter()
+                .filter(|&m| kb.get(m).domains.contains(d))
+                .collect();
+            let tactics: Vec<Value> = matrices
+                .iter()
+                .flat_map(|&m| kb.matrix_tactics(m))
+                .filter_map(|t| ix.link(t))
+                .collect();
+            let coverage = format!("Coverage {d}");
+            let layer = format!("{LAYERS_FOLDER}/{d}-coverage.json");
+            json!({
+                "domain": d,
+                "matrices": ix.links(matrices),
+                "tactics": tactics,
+                "coverage": paths.contains(&format!("{coverage}.md").as_str()).then(|| wikilink(&coverage, None)),
+                "layer": paths.contains(&layer.as_str()).then_some(layer),
+            })
+        })
+        .collect();
+    let kinds: Vec<Value> = Kind::ALL
+        .iter()
+        .filter_map(|k| {
+            let n = counts.get(k)?;
+            Some(json!({"kind": k.label(), "count": n, "index": wikilink(kind_index(*k), None)}))
+        })
+        .collect();
+    let revoked = (0..kb.objects.len())
+        .filter(|&i| kb.is_redirect(i) && ix.stem(i).is_some())
+        .count();
+    let mut fm = Frontmatter::new();
+    fm.text("name", "Home")
+        .text("type", "home")
+        .list("tags", [ix.tags.plain("home")])
+        .list("domains", kb.domains.clone());
+    json!({
+        "frontmatter": fm.render(),
+        "domains": domains,
+        "kinds": kinds,
+        "revoked": revoked,
+        "rules": model.rules.len(),
+        "tests": model.tests.len(),
+        "rules_index": wikilink(RULES_INDEX, None),
+        "tests_index": wikilink(TESTS_INDEX, None),
+        "stubs": model.links.missing_techniques.len() + model.links.deprecated_techniques.len(),
+        "link_report": wikilink(LINK_REPORT_STEM, None),
+    })
+}
+
+/// One index note: a title, a line of what it holds, and sections of rows.
+fn index_ctx(ix: &Index, title: &str, intro: String, sections: Vec<Value>) -> Value {
+    let mut fm = Frontmatter::new();
+    fm.text("name", title)
+        .text("type", "index")
+        .list("tags", [ix.tags.plain("index")]);
+    json!({
+        "frontmatter": fm.render(),
+        "title": title,
+        "intro": intro,
+        "home": wikilink(HOME_STEM, None),
+        "sections": sections,
+    })
+}
+
+/// A section: a heading, column names, and rows of ready-made cells.
+fn section(heading: &str, columns: &[&str], rows: Vec<Vec<String>>) -> Value {
+    json!({"heading": heading, "columns": columns, "rows": rows})
+}
+
+/// The index note of an ATT&CK kind: its objects per domain, by ID (with
+/// their sub-technique, technique or use counts where those say something).
+pub fn kind_index_ctx(ix: &Index, kind: Kind) -> Option<Value> {
+    let kb = ix.kb;
+    let all = kb.included_of(kind);
+    if all.is_empty() {
+        return None;
+    }
+    let mut sections = Vec::new();
+    for d in &kb.domains {
+        let mut ids: Vec<ObjId> = all
+            .iter()
+            .copied()
+            .filter(|&i| kb.get(i).domains.contains(d))
+            .filter(|&i| kind != Kind::Technique || !kb.get(i).is_subtechnique())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        kb.sort_by_id(&mut ids);
+        let (columns, extra): (&[&str], Box<dyn Fn(ObjId) -> String>) = match kind {
+            Kind::Technique => (
+                &["ID", "Name", "Sub-techniques"],
+                Box::new(|t| kb.subtechniques_of(t).len().to_string()),
+            ),
+            Kind::Tactic => (
+                &["ID", "Name", "Techniques"],
+                Box::new(|t| kb.techniques_in_tactic(t).len().to_string()),
+            ),
+            Kind::Group | Kind::Software | Kind::Campaign => (
+                &["ID", "Name", "Techniques"],
+                Box::new(|a| {
+                    kb.outgoing(a, &crate::model::attack::RelKind::Uses)
+                        .filter(|(_, t)| kb.get(*t).kind == Kind::Technique)
+                        .count()
+                        .to_string()
+                }),
+            ),
+            _ => (&["ID", "Name"], Box::new(|_| String::new())),
+        };
+        let rows: Vec<Vec<String>> = ids
+            .into_iter()
+            .filter_map(|i| {
+                let l = ix.link(i)?;
+                let mut row = vec![cell(&l["id_link"]), cell(&l["link"])];
+                if columns.len() > 2 {
+                    row.push(extra(i));
+                }
+                Some(row)
+            })
+            .collect();
+        sections.push(section(d, columns, rows));
+    }
+    let n = all.iter().filter(|&&i| kb.get(i).stub.is_none()).count();
+    let intro = format!("{n} {} notes in `{}/`.", kind.label(), kind.folder());
+    Some(index_ctx(ix, kind_index(kind), intro, sections))
+}
+
+fn cell(v: &Value) -> String {
+    super::text::table_cell(v.as_str().unwrap_or_default())
+}
+
+/// The rules index: counts by tactic and level (each tactic linking its
+/// note, which lists the rules), and by log source product.
+pub fn rules_index_ctx(ix: &Index, model: &Model) -> Value {
+    let kb = ix.kb;
+    let mut by_tactic: BTreeMap<(usize, ObjId), [usize; 6]> = BTreeMap::new();
+    let mut untagged = [0usize; 6];
+    let mut by_product: BTreeMap<String, [usize; 6]> = BTreeMap::new();
+    let order: BTreeMap<ObjId, usize> = kb
+        .included_of(Kind::Matrix)
+        .into_iter()
+        .flat_map(|m| kb.matrix_tactics(m))
+        .enumerate()
+        .map(|(n, t)| (t, n))
+        .collect();
+    for (r, rule) in model.rules.iter().enumerate() {
+        let col = level_column(rule.level.as_deref());
+        let tactics = &model.links.rule_links[r].tactics;
+        for &t in tactics {
+            let key = (order.get(&t).copied().unwrap_or(usize::MAX), t);
+            by_tactic.entry(key).or_default()[col] += 1;
+        }
+        if tactics.is_empty() {
+            untagged[col] += 1;
+        }
+        let product = rule
+            .logsource
+            .product
+            .clone()
+            .unwrap_or_else(|| "(none)".into());
+        by_product.entry(product).or_default()[col] += 1;
+    }
+    let columns = [
+        "",
+        "critical",
+        "high",
+        "medium",
+        "low",
+        "informational",
+        "other",
+    ];
+    let counts = |c: &[usize; 6]| c.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let mut tactic_rows: Vec<Vec<String>> = by_tactic
+        .iter()
+        .filter_map(|(&(_, t), c)| {
+            let l = ix.link(t)?;
+            let mut row = vec![format!(
+                "{} ({})",
+                cell(&l["link"]),
+                kb.get(t).domains.join(", ")
+            )];
+            row.extend(counts(c));
+            Some(row)
+        })
+        .collect();
+    if untagged.iter().any(|&n| n > 0) {
+        let mut row = vec!["no tactic tag".to_string()];
+        row.extend(counts(&untagged));
+        tactic_rows.push(row);
+    }
+    let product_rows: Vec<Vec<String>> = by_product
+        .iter()
+        .map(|(p, c)| {
+            let mut row = vec![super::text::table_cell(p)];
+            row.extend(counts(c));
+            row
+        })
+        .collect();
+    let mut tactic_cols = columns.to_vec();
+    tactic_cols[0] = "Tactic";
+    let mut product_cols = columns.to_vec();
+    product_cols[0] = "Log source product";
+    let intro = format!(
+        "{} Sigma rules in `{RULES_FOLDER}/`. A rule with several tactics counts under each; each tactic's note lists its rules.",
+        model.rules.len()
+    );
+    index_ctx(
+        ix,
+        RULES_INDEX,
+        intro,
+        vec![
+            section("By tactic and level", &tactic_cols, tactic_rows),
+            section(
+                "By log source product and level",
+                &product_cols,
+                product_rows,
+            ),
+        ],
+    )
+}
+
+fn level_column(level: Option<&str>) -> usize {
+    match level {
+        Some(l) if LEVELS.contains(&l) => level_rank(Some(l)).min(4) as usize,
+        _ => 5,
+    }
+}
+
+/// The atomics index: tests per technique (linking the technique, whose
+/// note lists them), per platform and per executor.
+pub fn tests_index_ctx(ix: &Index, model: &Model) -> Value {
+    let kb = ix.kb;
+    let mut by_tech: BTreeMap<Vec<(String, u64)>, (String, usize)> = BTreeMap::new();
+    let mut by_platform: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_executor: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in &model.tests {
+        let key = crate::model::attack::id_sort_key(&t.technique);
+        let link = kb
+            .by_attack_id(&t.technique)
+            .and_then(|o| ix.link(o))
+            .map(|l| format!("{} {}", cell(&l["id_link"]), cell(&l["link"])))
+            .unwrap_or_else(|| t.technique.clone());
+        by_tech.entry(key).or_insert((link, 0)).1 += 1;
+        for p in &t.platforms {
+            *by_platform.entry(p).or_default() += 1;
+        }
+        *by_executor.entry(&t.executor).or_default() += 1;
+    }
+    let pairs = |m: BTreeMap<&str, usize>| -> Vec<Vec<String>> {
+        m.into_iter()
+            .map(|(k, n)| vec![super::text::table_cell(k), n.to_string()])
+            .collect()
+    };
+    let intro = format!(
+        "{} atomic tests in `{TESTS_FOLDER}/`; each technique's note lists its tests.",
+        model.tests.len()
+    );
+    index_ctx(
+        ix,
+        TESTS_INDEX,
+        intro,
+        vec![
+            section("By platform", &["Platform", "Tests"], pairs(by_platform)),
+            section("By executor", &["Executor", "Tests"], pairs(by_executor)),
+            section(
+                "By technique",
+                &["Technique", "Tests"],
+                by_tech
+                    .into_values()
+                    .map(|(l, n)| vec![l, n.to_string()])
+                    .collect(),
+            ),
+        ],
+    )
+}

@@ -121,7 +121,6 @@ impl<'m> Detections<'m> {
     fn rule_row(&self, i: usize) -> Value {
         let r = &self.model.rules[i];
         json!({
-            "index": i,
             "link": self.rule_link(i),
             "title": r.title,
             "id": r.id,
@@ -367,7 +366,7 @@ impl<'m> Detections<'m> {
             "tactics": ix.links(rl.tactics.iter().copied()),
             "actors": ix.links(rl.actors.iter().copied()),
             "unknown_tactics": rl.unknown_tactics,
-            "other_tags": rl.other_tags,
+            "other_tags": rl.other_tags.iter().map(|t| ix.tags.plain(t)).collect::<Vec<_>>(),
             "related": related,
             "tests": tests,
             "simulations": simulations,
@@ -381,7 +380,7 @@ impl<'m> Detections<'m> {
     }
 
     /// Context of an atomic test note.
-    pub fn test(&self, ix: &Index, i: usize) -> Value {
+    pub fn test(&self, ix: &Index, i: usize, rule_tables: &HashMap<String, String>) -> Value {
         let t: &AtomicTest = &self.model.tests[i];
         let links = &self.model.links;
         let tech = ix.kb.by_attack_id(&t.technique).and_then(|o| ix.link(o));
@@ -462,34 +461,72 @@ impl<'m> Detections<'m> {
             "cleanup": code(&t.cleanup_command),
             "steps": t.steps.as_deref().map(escape::block),
             "rules": rules,
-            "technique_rules": self.technique_rule_rows(ix, &t.technique),
-            "validated": self.model.validation.is_some(),
+            "technique_rules_table": rule_tables.get(&t.technique),
             "source_path": self.model.source(&t.file),
         })
     }
 
-    /// The rules of a technique and of its parent, as table rows, each
-    /// saying whether it fired on the sample events: what would catch a test.
-    fn technique_rule_rows(&self, ix: &Index, technique: &str) -> Vec<Value> {
+    /// For every technique with atomic tests, the table of its rules and its
+    /// parent's, each saying whether it fired on the sample events: what
+    /// could catch its tests. Rendered once per technique, not per test (a
+    /// technique can have a hundred tests and four hundred rules).
+    pub fn technique_rule_tables(&self, ix: &Index) -> HashMap<String, String> {
+        use rayon::prelude::*;
+        let techniques: std::collections::BTreeSet<&str> = self
+            .model
+            .tests
+            .iter()
+            .map(|t| t.technique.as_str())
+            .collect();
+        techniques
+            .into_par_iter()
+            .filter_map(|t| Some((t.to_string(), self.technique_rule_table(ix, t)?)))
+            .collect()
+    }
+
+    fn technique_rule_table(&self, ix: &Index, technique: &str) -> Option<String> {
         let kb = ix.kb;
         let mut scope: Vec<ObjId> = kb.by_attack_id(technique).into_iter().collect();
         if let Some(p) = scope.first().and_then(|&t| kb.parent_of(t)) {
             scope.push(p);
         }
-        let rules: Vec<usize> = scope
+        let mut rules: Vec<usize> = scope
             .iter()
             .filter_map(|t| self.model.links.technique_rules.get(t))
             .flatten()
             .copied()
             .collect();
-        let mut rows = self.rule_rows(&rules);
-        if self.model.validation.is_some() {
-            for row in &mut rows {
-                let r = row["index"].as_u64().unwrap_or_default() as usize;
-                row["fired"] = json!(super::coverage::fired(self.model, r));
-            }
+        if rules.is_empty() {
+            return None;
         }
-        rows
+        rules.sort_unstable();
+        rules.dedup();
+        self.sort_rules(&mut rules);
+        let validated = self.model.validation.is_some();
+        let mut out = String::from("| Name | Status | Level | Log Source Product |");
+        out.push_str(if validated { " Fired |\n" } else { "\n" });
+        out.push_str("| --- | --- | --- | --- |");
+        out.push_str(if validated { " --- |\n" } else { "\n" });
+        for r in rules {
+            let rule = &self.model.rules[r];
+            let cells = [
+                self.rule_link(r),
+                rule.status.clone().unwrap_or_default(),
+                rule.level.clone().unwrap_or_default(),
+                rule.logsource.product.clone().unwrap_or_default(),
+            ];
+            for c in cells {
+                out.push_str("| ");
+                out.push_str(&text::table_cell(&c));
+                out.push(' ');
+            }
+            if validated {
+                let fired = super::coverage::fired(self.model, r);
+                out.push_str(if fired { "| yes " } else { "| no " });
+            }
+            out.push_str("|\n");
+        }
+        Some(out)
     }
 
     /// Context of the link report.

@@ -2,7 +2,8 @@
 //! layer and tactic per domain, the Link report, the history) and one index
 //! note per folder, so no note is more than two links from Home.
 
-use super::coverage::LAYERS_FOLDER;
+use super::coverage::{LAYERS_FOLDER, SAMPLES_FOLDER};
+use super::detections::Detections;
 use super::detections::{LINK_REPORT_STEM, RULES_FOLDER, TESTS_FOLDER};
 use super::frontmatter::Frontmatter;
 use super::index::{HOME_STEM, Index};
@@ -31,6 +32,7 @@ pub fn reserve(names: &mut NameRegistry) {
     names.reserve(HOME_STEM);
     names.reserve(RULES_INDEX);
     names.reserve(TESTS_INDEX);
+    names.reserve(SAMPLES_FOLDER);
     for k in Kind::ALL {
         names.reserve(kind_index(k));
     }
@@ -90,6 +92,8 @@ pub fn home(ix: &Index, model: &Model, paths: &[&str]) -> Value {
         "tests": model.tests.len(),
         "rules_index": wikilink(RULES_INDEX, None),
         "tests_index": wikilink(TESTS_INDEX, None),
+        "samples": model.validation.as_ref().map_or(0, |v| v.files.len()),
+        "samples_index": wikilink(SAMPLES_FOLDER, None),
         "stubs": model.links.missing_techniques.len() + model.links.deprecated_techniques.len(),
         "link_report": wikilink(LINK_REPORT_STEM, None),
     })
@@ -122,6 +126,9 @@ pub fn kind_index_ctx(ix: &Index, kind: Kind) -> Option<Value> {
     let all = kb.included_of(kind);
     if all.is_empty() {
         return None;
+    }
+    if kind == Kind::Analytic {
+        return Some(analytics_index_ctx(ix, &all));
     }
     let mut sections = Vec::new();
     for d in &kb.domains {
@@ -159,7 +166,8 @@ pub fn kind_index_ctx(ix: &Index, kind: Kind) -> Option<Value> {
             .into_iter()
             .filter_map(|i| {
                 let l = ix.link(i)?;
-                let mut row = vec![cell(&l["id_link"]), cell(&l["link"])];
+                let name = super::escape::inline(l["name"].as_str().unwrap_or_default());
+                let mut row = vec![cell(&l["id_link"]), super::text::table_cell(&name)];
                 if columns.len() > 2 {
                     row.push(extra(i));
                 }
@@ -173,13 +181,43 @@ pub fn kind_index_ctx(ix: &Index, kind: Kind) -> Option<Value> {
     Some(index_ctx(ix, kind_index(kind), intro, sections))
 }
 
+/// Analytics are many (two thousand in Enterprise) and each belongs to a
+/// detection strategy, whose note lists them: their index counts them by
+/// platform and points there, instead of listing them all again.
+fn analytics_index_ctx(ix: &Index, all: &[ObjId]) -> Value {
+    let kb = ix.kb;
+    let mut by_platform: BTreeMap<&str, usize> = BTreeMap::new();
+    for &a in all {
+        for p in &kb.get(a).stix.x_mitre_platforms {
+            *by_platform.entry(p).or_default() += 1;
+        }
+    }
+    let rows = by_platform
+        .into_iter()
+        .map(|(p, n)| vec![super::text::table_cell(p), n.to_string()])
+        .collect();
+    let intro = format!(
+        "{} {} notes in `{}/`, each listed on its detection strategy's note (see {}).",
+        all.len(),
+        Kind::Analytic.label(),
+        Kind::Analytic.folder(),
+        wikilink(kind_index(Kind::DetectionStrategy), None)
+    );
+    index_ctx(
+        ix,
+        kind_index(Kind::Analytic),
+        intro,
+        vec![section("By platform", &["Platform", "Analytics"], rows)],
+    )
+}
+
 fn cell(v: &Value) -> String {
     super::text::table_cell(v.as_str().unwrap_or_default())
 }
 
 /// The rules index: counts by tactic and level (each tactic linking its
 /// note, which lists the rules), and by log source product.
-pub fn rules_index_ctx(ix: &Index, model: &Model) -> Value {
+pub fn rules_index_ctx(ix: &Index, det: &Detections, model: &Model) -> Value {
     let kb = ix.kb;
     let mut by_tactic: BTreeMap<(usize, ObjId), [usize; 6]> = BTreeMap::new();
     let mut untagged = [0usize; 6];
@@ -244,6 +282,21 @@ pub fn rules_index_ctx(ix: &Index, model: &Model) -> Value {
             row
         })
         .collect();
+    // Rules naming no technique or tactic are linked from no ATT&CK note.
+    let unplaced: Vec<Vec<String>> = (0..model.rules.len())
+        .filter(|&r| {
+            let l = &model.links.rule_links[r];
+            l.techniques.is_empty() && l.tactics.is_empty()
+        })
+        .map(|r| {
+            let rule = &model.rules[r];
+            vec![
+                super::text::table_cell(&det.rule_link(r)),
+                rule.level.clone().unwrap_or_default(),
+                super::text::table_cell(rule.logsource.product.as_deref().unwrap_or_default()),
+            ]
+        })
+        .collect();
     let mut tactic_cols = columns.to_vec();
     tactic_cols[0] = "Tactic";
     let mut product_cols = columns.to_vec();
@@ -262,6 +315,11 @@ pub fn rules_index_ctx(ix: &Index, model: &Model) -> Value {
                 "By log source product and level",
                 &product_cols,
                 product_rows,
+            ),
+            section(
+                "Rules with no ATT&CK technique or tactic",
+                &["Rule", "Level", "Product"],
+                unplaced,
             ),
         ],
     )
@@ -320,4 +378,36 @@ pub fn tests_index_ctx(ix: &Index, model: &Model) -> Value {
             ),
         ],
     )
+}
+
+/// The sample events index: every event file, by folder, with its events
+/// and detections (the Coverage notes name only the files that matched).
+pub fn samples_index_ctx(ix: &Index, model: &Model, stems: &[String]) -> Option<Value> {
+    let v = model.validation.as_ref()?;
+    let mut by_folder: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    for (f, stem) in v.files.iter().zip(stems) {
+        let folder = f
+            .path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|p| p.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let detections: u64 = f.rules.values().sum();
+        by_folder.entry(folder).or_default().push(vec![
+            super::text::table_cell(&wikilink(stem, None)),
+            f.events.to_string(),
+            detections.to_string(),
+        ]);
+    }
+    let sections = by_folder
+        .into_iter()
+        .map(|(folder, rows)| section(&folder, &["File", "Events", "Detections"], rows))
+        .collect();
+    let intro = format!(
+        "{} event files, {} events, {} detections.",
+        v.files.len(),
+        v.events,
+        v.detections
+    );
+    Some(index_ctx(ix, SAMPLES_FOLDER, intro, sections))
 }

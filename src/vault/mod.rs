@@ -113,9 +113,16 @@ pub fn render(
         })
         .collect::<Result<_, _>>()?;
     notes.extend(rules);
+    let rule_tables = det.technique_rule_tables(&ix);
     let tests: Vec<Note> = (0..model.tests.len())
         .into_par_iter()
-        .map(|i| render_one("atomic.md", det.test_path(i), det.test(&ix, i)))
+        .map(|i| {
+            render_one(
+                "atomic.md",
+                det.test_path(i),
+                det.test(&ix, i, &rule_tables),
+            )
+        })
         .collect::<Result<_, _>>()?;
     notes.extend(tests);
     notes.extend(coverage::render(
@@ -138,10 +145,13 @@ pub fn render(
         .filter_map(|&k| Some((home::kind_index(k), home::kind_index_ctx(&ix, k)?)))
         .collect();
     if !model.rules.is_empty() {
-        indexes.push((home::RULES_INDEX, home::rules_index_ctx(&ix, model)));
+        indexes.push((home::RULES_INDEX, home::rules_index_ctx(&ix, &det, model)));
     }
     if !model.tests.is_empty() {
         indexes.push((home::TESTS_INDEX, home::tests_index_ctx(&ix, model)));
+    }
+    if let Some(ctx) = home::samples_index_ctx(&ix, model, &sample_stems) {
+        indexes.push((coverage::SAMPLES_FOLDER, ctx));
     }
     for (stem, ctx) in indexes {
         notes.push(Note {

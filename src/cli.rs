@@ -104,6 +104,10 @@ pub struct BuildArgs {
     /// table, and `.base` files in `Bases/`.
     #[arg(long)]
     pub bases: bool,
+    /// Put each analytic inside its detection strategy's note instead of a
+    /// note of its own: a smaller graph.
+    #[arg(long)]
+    pub fold_analytics: bool,
     /// Nest every generated tag under PREFIX (`attack` → `#attack/T1059_006`),
     /// apart from your own tags.
     #[arg(long, value_name = "PREFIX", value_parser = |p: &str| crate::tags::TagStyle::new(Some(p)))]
@@ -358,6 +362,7 @@ fn run_build(a: BuildArgs) -> ExitCode {
             templates: a.templates,
             tags: a.tag_prefix.unwrap_or_default(),
             bases: a.bases,
+            fold_analytics: a.fold_analytics,
         },
         write: WriteOptions {
             force: a.force,

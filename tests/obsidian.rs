@@ -22,7 +22,7 @@ fn run(out: &Path, args: &[&str]) -> Output {
     o
 }
 
-fn notes(v: &Path) -> Vec<(String, String)> {
+pub(crate) fn notes(v: &Path) -> Vec<(String, String)> {
     walkdir::WalkDir::new(v)
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
@@ -49,7 +49,7 @@ fn frontmatter(note: &str) -> serde_json::Map<String, Value> {
 }
 
 /// Every tag of the vault: frontmatter lists and `#tags` in the text.
-fn all_tags(v: &Path) -> Vec<String> {
+pub(crate) fn all_tags(v: &Path) -> Vec<String> {
     let mut tags = Vec::new();
     for (_, text) in notes(v) {
         if let Some(Value::Array(t)) = frontmatter(&text).get("tags") {
@@ -384,4 +384,52 @@ fn levels_and_domains_make_a_leaner_vault() {
         .output()
         .unwrap();
     assert!(!bad.status.success());
+}
+
+#[test]
+fn folded_analytics_live_in_their_strategies_and_links_still_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(&v, &["--fold-analytics"]);
+    assert!(!v.join("Analytics").exists());
+    let strategy = read(
+        &v,
+        "Detection Strategies/DET0455 Detection of Python Interpreter Abuse.md",
+    );
+    assert!(strategy.contains("### AN1264 Detection of Python Interpreter Abuse (Linux, macOS)\n"));
+    assert!(
+        strategy.contains("| AllowedParents |"),
+        "mutable elements are kept"
+    );
+    let component = read(&v, "Data Components/DC0032 Process Creation.md");
+    assert!(component.contains(
+        "[[DET0455 Detection of Python Interpreter Abuse#AN1264 Detection of Python Interpreter Abuse (Linux, macOS)\\|AN1264]]"
+    ));
+    let report = attack_vault::vault::check::check_vault(&v);
+    assert!(report.is_clean(), "{}", common_describe(&report));
+    let site = dir.path().join("site");
+    let o = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+        .args(["export", "--strict", "--vault"])
+        .arg(&v)
+        .arg("--out")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let page =
+        fs::read_to_string(site.join("data-components/dc0032-process-creation.html")).unwrap();
+    let anchor = "an1264-detection-of-python-interpreter-abuse-linux-macos";
+    assert!(
+        page.contains(&format!("abuse.html#{anchor}\"")),
+        "links land on the section"
+    );
+    let host = fs::read_to_string(
+        site.join("detection-strategies/det0455-detection-of-python-interpreter-abuse.html"),
+    )
+    .unwrap();
+    assert!(host.contains(&format!("id=\"{anchor}\"")));
+}
+
+fn common_describe(r: &attack_vault::vault::check::CheckReport) -> String {
+    format!("{r:?}")
 }

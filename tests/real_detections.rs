@@ -84,6 +84,17 @@ fn full_vault_with_rules_and_atomics() {
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
 
+    // Tags: one casing each, and few enough to browse (no per-object IDs).
+    let tags = crate::obsidian::all_tags(&vault);
+    let mut casings: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for t in &tags {
+        casings.entry(t.to_lowercase()).or_default().insert(t);
+    }
+    let two: Vec<_> = casings.values().filter(|c| c.len() > 1).take(5).collect();
+    assert!(two.is_empty(), "tags in two casings: {two:?}");
+    assert!(casings.len() <= 1500, "{} distinct tags", casings.len());
+    eprintln!("{} distinct tags", casings.len());
+
     // Independent reading of the raw files.
     let mut rule_files = 0;
     let mut by_technique: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

@@ -197,10 +197,8 @@ fn analytics_index_ctx(ix: &Index, all: &[ObjId]) -> Value {
         .map(|(p, n)| vec![super::text::table_cell(p), n.to_string()])
         .collect();
     let intro = format!(
-        "{} {} notes in `{}/`, each listed on its detection strategy's note (see {}).",
+        "{} analytics, each listed on its detection strategy's note (see {}).",
         all.len(),
-        Kind::Analytic.label(),
-        Kind::Analytic.folder(),
         wikilink(kind_index(Kind::DetectionStrategy), None)
     );
     index_ctx(

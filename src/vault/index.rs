@@ -23,6 +23,9 @@ pub struct Index<'a> {
     component_by_names: HashMap<(String, String), ObjId>,
     /// How tags are spelt in this vault.
     pub tags: TagStyle,
+    /// With `--fold-analytics`: analytics have no note; links go to their
+    /// section in their strategy's note (`DET0455 …#AN1264 …`).
+    folded: HashMap<ObjId, String>,
 }
 
 /// A URL reduced to the part that identifies an ATT&CK page.
@@ -157,7 +160,39 @@ impl<'a> Index<'a> {
             source_components,
             component_by_names,
             tags: TagStyle::default(),
+            folded: HashMap::new(),
         }
+    }
+
+    /// Fold every analytic that has a strategy into that strategy's note:
+    /// the analytic keeps no note of its own, and a link to it lands on
+    /// its heading there.
+    pub fn fold_analytics(mut self) -> Self {
+        for i in 0..self.kb.objects.len() {
+            if self.kb.get(i).kind != Kind::Analytic || self.stems[i].is_none() {
+                continue;
+            }
+            let Some(strategy) = self.analytic_strategies.get(&i).and_then(|s| s.first()) else {
+                continue;
+            };
+            if let Some(host) = self.stems[*strategy].clone() {
+                let target = format!("{host}#{}", self.folded_heading(i));
+                self.folded.insert(i, target);
+                self.stems[i] = None;
+            }
+        }
+        self
+    }
+
+    /// Whether analytics live in their strategies' notes.
+    pub fn is_folded(&self, id: ObjId) -> bool {
+        self.folded.contains_key(&id)
+    }
+
+    /// The heading of a folded analytic in its strategy's note: its ID and
+    /// title, with nothing a heading link cannot carry.
+    pub fn folded_heading(&self, id: ObjId) -> String {
+        super::names::sanitize_stem(&format!("{} {}", self.kb.get(id).attack_id, self.title(id)))
     }
 
     /// The same index, writing tags in `style`.
@@ -188,6 +223,9 @@ impl<'a> Index<'a> {
     /// The stem that a link to `id` should use (after following revocations).
     pub fn target_stem(&self, id: ObjId) -> Option<(ObjId, &str)> {
         let t = self.kb.link_target(id)?;
+        if let Some(f) = self.folded.get(&t) {
+            return Some((t, f));
+        }
         Some((t, self.stem(t)?))
     }
 

@@ -38,6 +38,9 @@ pub struct RenderOptions {
     /// Also write live Obsidian Bases: a block under each precomputed
     /// table and `.base` files ([`bases`]).
     pub bases: bool,
+    /// Analytics inside their detection strategies' notes, not notes of
+    /// their own (`--fold-analytics`): two thousand fewer notes.
+    pub fold_analytics: bool,
 }
 
 /// Which live queries go beside the precomputed tables.
@@ -69,7 +72,10 @@ pub fn render(
     home::reserve(&mut names);
     names.reserve(detections::LINK_REPORT_STEM);
     names.reserve("Changes");
-    let ix = Index::new(kb, &mut names).with_tags(opts.tags.clone());
+    let mut ix = Index::new(kb, &mut names).with_tags(opts.tags.clone());
+    if opts.fold_analytics {
+        ix = ix.fold_analytics();
+    }
     let det = detections::Detections::new(model, &mut names);
     let sample_stems = coverage::sample_stems(model, &mut names);
     let cov = coverage::compute(model);

@@ -193,8 +193,21 @@ fn analytic_rows(w: &mut NoteWriter, strategy: ObjId) -> Vec<Value> {
             l["platforms"] = json!(o.stix.x_mitre_platforms);
             l["description"] = json!(w.md(&o.stix.description, &o.stix.external_references));
             l["log_sources"] = log_sources(w, a);
+            if w.ix.is_folded(a) {
+                l["heading"] = json!(w.ix.folded_heading(a));
+                l["mutable_elements"] = mutable_elements(a, kb);
+            }
             Some(l)
         })
+        .collect()
+}
+
+fn mutable_elements(analytic: ObjId, kb: &Kb) -> Value {
+    kb.get(analytic)
+        .stix
+        .x_mitre_mutable_elements
+        .iter()
+        .map(|e| json!({"field": e.field, "description": super::escape::inline(&e.description)}))
         .collect()
 }
 
@@ -607,7 +620,9 @@ pub fn detection_strategy(ix: &Index, id: ObjId, dataview: bool) -> Value {
     kb.sort_by_id(&mut techs);
     m.insert("techniques".into(), json!(ix.links(techs)));
     let analytics = analytic_rows(&mut w, id);
+    let folded = analytics.iter().any(|a| a.get("heading").is_some());
     m.insert("analytics".into(), json!(analytics));
+    m.insert("folded".into(), json!(folded));
     let fm = base_frontmatter(kb, id, base_tags(ix, id), kb.get(id).id_aliases());
     finish(w, m, fm)
 }
@@ -628,13 +643,7 @@ pub fn analytic(ix: &Index, id: ObjId, dataview: bool) -> Value {
         json!(ix.links(techniques_via_analytics(ix, &[id]))),
     );
     m.insert("log_sources".into(), log_sources(&w, id));
-    let mutable: Vec<Value> = o
-        .stix
-        .x_mitre_mutable_elements
-        .iter()
-        .map(|e| json!({"field": e.field, "description": super::escape::inline(&e.description)}))
-        .collect();
-    m.insert("mutable_elements".into(), json!(mutable));
+    m.insert("mutable_elements".into(), mutable_elements(id, kb));
     let mut fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
     finish(w, m, fm)

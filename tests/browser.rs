@@ -231,6 +231,63 @@ fn search_and_follow_the_first_result() {
         found.ends_with("techniques/t1059.006-python.html"),
         "full-text first result: {found}"
     );
+    // The local graph: nodes coloured by kind, with a legend.
+    let legend = tab.wait_for_elements(".graph-legend li").unwrap();
+    assert!(legend.len() >= 3, "graph legend items: {}", legend.len());
+    let fill = tab
+        .find_element(".graph circle.k-group")
+        .unwrap()
+        .call_js_fn(
+            "function() { return getComputedStyle(this).fill; }",
+            vec![],
+            false,
+        )
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!(fill, "rgb(230, 126, 34)", "groups are orange");
+    if let Ok(dir) = std::env::var("SCREENSHOTS") {
+        let png = tab
+            .find_element(".graph")
+            .unwrap()
+            .capture_screenshot(CaptureScreenshotFormatOption::Png)
+            .unwrap();
+        std::fs::write(Path::new(&dir).join("graph.png"), png).unwrap();
+    }
+    // Coverage as a heatmap: coloured cells, drawn without any emoji font.
+    tab.navigate_to(&format!(
+        "http://127.0.0.1:{port}/coverage-enterprise-attack.html"
+    ))
+    .unwrap();
+    tab.wait_until_navigated().unwrap();
+    let cell = tab.wait_for_element("td > .cov.cov-validated").unwrap();
+    let bg = cell
+        .call_js_fn(
+            "function() { return getComputedStyle(this).backgroundColor; }",
+            vec![],
+            false,
+        )
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!(bg, "rgb(49, 163, 84)", "validated cells are green");
+    let tip = cell
+        .get_attribute_value("title")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(tip.contains("rules") && tip.contains("fired"), "{tip}");
+    let text = tab
+        .find_element("article")
+        .unwrap()
+        .get_inner_text()
+        .unwrap();
+    assert!(!text.contains('🟢'), "no emoji left on the page");
+    if let Ok(dir) = std::env::var("SCREENSHOTS") {
+        let png = tab
+            .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
+            .unwrap();
+        std::fs::write(Path::new(&dir).join("coverage.png"), png).unwrap();
+    }
     let errs = errors.lock().unwrap().clone();
     assert!(errs.is_empty(), "console errors: {errs:?}");
 }

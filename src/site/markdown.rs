@@ -13,6 +13,11 @@ pub trait LinkResolver {
     fn resolve(&self, target: &str) -> Option<String>;
     /// The site-relative URL of a tag page.
     fn tag_url(&self, tag: &str) -> String;
+    /// The coverage of the technique page a link points to, on pages drawn
+    /// as a heatmap ([`super::heatmap`]).
+    fn coverage(&self, _url: &str) -> Option<super::heatmap::Cell> {
+        None
+    }
 }
 
 /// The slug of a heading, as used in `#anchor` links (GitHub/Obsidian-like:
@@ -383,7 +388,12 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
         }
         i += 1;
     }
+    let coloured = super::heatmap::colour_cells(&mut out_events, &|u| r.coverage(u));
+    let out_events = super::heatmap::swatches(out_events);
     let mut html_out = String::with_capacity(pre.len() * 3 / 2);
+    if coloured {
+        html_out.push_str(&super::heatmap::legend());
+    }
     html::push_html(&mut html_out, out_events.into_iter());
     Rendered {
         html: html_out,

@@ -4,6 +4,8 @@
 //! client-side search from an index written at export time. All URLs are
 //! relative, so the site works from `file://`, a subfolder or a web root.
 
+pub mod graph;
+pub mod heatmap;
 pub mod highlight;
 pub mod markdown;
 pub mod search;
@@ -55,6 +57,9 @@ struct Source {
     stem: String,
     url: String,
     title: String,
+    /// The note's `type` (`technique`, `detection_rule`, ...), kept for the
+    /// graphs after the properties are freed.
+    kind: String,
     fm: serde_json::Map<String, Value>,
     body: String,
 }
@@ -84,6 +89,8 @@ struct Resolver<'a> {
     sources: &'a [Source],
     prefix: String,
     tags: Mutex<Vec<String>>,
+    /// Technique coverage by page URL, on pages drawn as a heatmap.
+    coverage: Option<&'a HashMap<String, heatmap::Cell>>,
 }
 
 impl Resolver<'_> {
@@ -108,6 +115,9 @@ impl LinkResolver for Resolver<'_> {
         self.find(target)
             .map(|i| format!("{}{}", self.prefix, self.sources[i].url))
     }
+    fn coverage(&self, url: &str) -> Option<heatmap::Cell> {
+        self.coverage?.get(url.strip_prefix(&self.prefix)?).cloned()
+    }
     fn tag_url(&self, tag: &str) -> String {
         self.tags
             .lock()
@@ -115,6 +125,26 @@ impl LinkResolver for Resolver<'_> {
             .push(tag.to_string());
         format!("{}{}", self.prefix, tag_url(tag))
     }
+}
+
+/// Each technique page's coverage, from its note's properties.
+fn coverage_cells(sources: &[Source]) -> HashMap<String, heatmap::Cell> {
+    let n = |s: &Source, k: &str| s.fm.get(k).and_then(Value::as_i64).unwrap_or(0);
+    sources
+        .iter()
+        .filter_map(|s| {
+            let label = s.fm.get("coverage")?.as_str()?;
+            let class = heatmap::class_of(label)?;
+            let title = format!(
+                "{}: {label}; {} rules, {} fired, {} atomic tests",
+                s.title,
+                n(s, "rules"),
+                n(s, "rules_fired"),
+                n(s, "atomic_tests")
+            );
+            Some((s.url.clone(), heatmap::Cell { class, title }))
+        })
+        .collect()
 }
 
 fn tag_url(tag: &str) -> String {
@@ -161,49 +191,6 @@ fn property_html(v: &Value, r: &Resolver) -> String {
 }
 
 /// A small local graph: the note in the middle, its direct links around it.
-fn graph_svg(center: usize, neighbours: &[usize], sources: &[Source], prefix: &str) -> String {
-    let n = neighbours.len().min(24);
-    if n == 0 {
-        return String::new();
-    }
-    let (w, h, cx, cy, rad) = (280.0, 220.0, 140.0, 110.0, 85.0);
-    let mut s = format!("<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Local graph\">");
-    let pos: Vec<(f64, f64)> = (0..n)
-        .map(|k| {
-            let a = std::f64::consts::TAU * k as f64 / n as f64 - std::f64::consts::FRAC_PI_2;
-            (cx + rad * a.cos(), cy + rad * a.sin())
-        })
-        .collect();
-    for (x, y) in &pos {
-        s.push_str(&format!(
-            "<line x1=\"{cx}\" y1=\"{cy}\" x2=\"{x:.1}\" y2=\"{y:.1}\"/>"
-        ));
-    }
-    for (k, &i) in neighbours.iter().take(n).enumerate() {
-        let (x, y) = pos[k];
-        // Labels only while they fit; the full title is always the tooltip.
-        let label: String = if n <= 10 {
-            sources[i].title.chars().take(18).collect()
-        } else {
-            String::new()
-        };
-        s.push_str(&format!(
-            "<a href=\"{}{}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5\"><title>{}</title></circle><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text></a>",
-            prefix,
-            html_escape(&sources[i].url),
-            html_escape(&sources[i].title),
-            x,
-            y + 14.0,
-            html_escape(&label)
-        ));
-    }
-    s.push_str(&format!(
-        "<circle class=\"self\" cx=\"{cx}\" cy=\"{cy}\" r=\"7\"><title>{}</title></circle></svg>",
-        html_escape(&sources[center].title)
-    ));
-    s
-}
-
 /// Export a vault.
 pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, Diagnostic> {
     let start = Instant::now();
@@ -289,6 +276,11 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
                 stem,
                 url: String::new(),
                 title,
+                kind: fm
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("note")
+                    .to_string(),
                 fm,
                 body: body.to_string(),
             })
@@ -341,6 +333,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         .and_then(|p| std::fs::read_to_string(p).ok())
         .unwrap_or_else(|| CSS.to_string());
 
+    let coverage = coverage_cells(&sources);
     // Pass 1: render bodies, collect links and tags.
     let mut rendered: Vec<Rendered> = sources
         .par_iter()
@@ -352,6 +345,11 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
                 sources: &sources,
                 prefix: "../".repeat(depth),
                 tags: Mutex::new(Vec::new()),
+                coverage: matches!(
+                    s.fm.get("type").and_then(Value::as_str),
+                    Some("matrix" | "coverage")
+                )
+                .then_some(&coverage),
             };
             let body = match s.body.trim_start().strip_prefix("# ") {
                 // The title is shown by the page itself.
@@ -619,6 +617,17 @@ fn write_site(
     base_url: Option<&str>,
 ) -> Result<(), Diagnostic> {
     let put = |path: String, content: String| writer.write_bytes(&path, content.as_bytes());
+    let degree: Vec<usize> = rendered
+        .iter()
+        .zip(backlinks)
+        .map(|(r, b)| r.out_links.len() + b.len())
+        .collect();
+    let node = |j: usize| graph::Node {
+        title: &sources[j].title,
+        url: &sources[j].url,
+        kind: &sources[j].kind,
+        degree: degree[j],
+    };
     rendered
         .par_iter_mut()
         .enumerate()
@@ -637,7 +646,11 @@ fn write_site(
             crumbs.pop();
             let ctx = PageContext {
                 title: s.title.clone(),
-                graph: graph_svg(i, &neighbours, sources, &prefix),
+                graph: graph::svg(
+                    &node(i),
+                    &mut neighbours.iter().map(|&j| node(j)).collect::<Vec<_>>(),
+                    &prefix,
+                ),
                 root: prefix,
                 crumbs,
                 properties: std::mem::take(&mut r.properties),

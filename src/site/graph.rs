@@ -1,0 +1,137 @@
+//! A page's local graph as an SVG (no JavaScript): its neighbours on a
+//! ring, grouped and coloured by note kind with a legend, sized by how
+//! linked they are, each a link with its title on hover; past the cap, a
+//! "+N more" count.
+
+/// A node of the graph: its title, URL, kind (the note's `type`) and
+/// degree (links in and out).
+pub struct Node<'a> {
+    pub title: &'a str,
+    pub url: &'a str,
+    pub kind: &'a str,
+    pub degree: usize,
+}
+
+/// Neighbours drawn at most.
+const CAP: usize = 24;
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A CSS-safe class for a kind (`detection_rule` → `k-detection_rule`).
+fn class(kind: &str) -> String {
+    let k: String = kind
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    format!("k-{}", if k.is_empty() { "note" } else { &k })
+}
+
+/// Radius by degree: a hub reads as a hub, a leaf as a leaf.
+fn radius(degree: usize) -> f64 {
+    (3.0 + 1.6 * ((degree + 1) as f64).ln()).min(10.0)
+}
+
+/// The SVG and its legend; empty without neighbours. `prefix` leads from
+/// the page to the site root.
+pub fn svg(center: &Node, neighbours: &mut [Node], prefix: &str) -> String {
+    if neighbours.is_empty() {
+        return String::new();
+    }
+    // The most linked are kept under the cap; those shown are then grouped
+    // by kind, so that the colours form arcs.
+    neighbours.sort_by(|a, b| b.degree.cmp(&a.degree).then(a.title.cmp(b.title)));
+    let total = neighbours.len();
+    let n = total.min(CAP);
+    let shown = &mut neighbours[..n];
+    shown.sort_by(|a, b| {
+        a.kind
+            .cmp(b.kind)
+            .then(b.degree.cmp(&a.degree))
+            .then(a.title.cmp(b.title))
+    });
+    let shown = &*shown;
+    let (cx, cy, rad) = (140.0, 110.0, 85.0);
+    let pos: Vec<(f64, f64)> = (0..n)
+        .map(|k| {
+            let a = std::f64::consts::TAU * k as f64 / n as f64 - std::f64::consts::FRAC_PI_2;
+            (cx + rad * a.cos(), cy + rad * a.sin())
+        })
+        .collect();
+    let mut s =
+        String::from("<svg viewBox=\"0 0 280 220\" role=\"img\" aria-label=\"Local graph\">");
+    for (x, y) in &pos {
+        s.push_str(&format!(
+            "<line x1=\"{cx}\" y1=\"{cy}\" x2=\"{x:.1}\" y2=\"{y:.1}\"/>"
+        ));
+    }
+    for (node, (x, y)) in shown.iter().zip(&pos) {
+        s.push_str(&format!(
+            "<a href=\"{prefix}{}\"><circle class=\"{}\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{:.1}\"><title>{} ({})</title></circle></a>",
+            escape(node.url),
+            class(node.kind),
+            radius(node.degree),
+            escape(node.title),
+            escape(&node.kind.replace('_', " ")),
+        ));
+    }
+    s.push_str(&format!(
+        "<circle class=\"self {}\" cx=\"{cx}\" cy=\"{cy}\" r=\"{:.1}\"><title>{}</title></circle>",
+        class(center.kind),
+        radius(center.degree).max(7.0),
+        escape(center.title)
+    ));
+    if total > n {
+        s.push_str(&format!(
+            "<text class=\"more\" x=\"{cx}\" y=\"214\" text-anchor=\"middle\">+{} more</text>",
+            total - n
+        ));
+    }
+    s.push_str("</svg>");
+    let mut kinds: Vec<&str> = shown.iter().map(|n| n.kind).collect();
+    kinds.dedup();
+    s.push_str("<ul class=\"graph-legend\">");
+    for k in kinds {
+        s.push_str(&format!(
+            "<li><span class=\"dot {}\"></span>{}</li>",
+            class(k),
+            escape(&k.replace('_', " "))
+        ));
+    }
+    s.push_str("</ul>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node<'a>(title: &'a str, kind: &'a str, degree: usize) -> Node<'a> {
+        Node {
+            title,
+            url: "x/y.html",
+            kind,
+            degree,
+        }
+    }
+
+    #[test]
+    fn kinds_colour_degree_sizes_and_the_cap_counts() {
+        let center = node("Python", "technique", 40);
+        let mut many: Vec<Node> = (0..30)
+            .map(|_| node("Rule <1>", "detection_rule", 2))
+            .collect();
+        many.push(node("APT29", "group", 300));
+        let s = svg(&center, &mut many, "../");
+        assert!(s.contains("+7 more"), "{s}");
+        assert!(s.contains("class=\"k-group\""), "the hub survives the cap");
+        assert!(s.contains("<title>Rule &lt;1&gt; (detection rule)</title>"));
+        assert!(s.contains("<li><span class=\"dot k-detection_rule\"></span>detection rule</li>"));
+        assert!(radius(300) > radius(2));
+        assert!(svg(&center, &mut [], "").is_empty());
+    }
+}

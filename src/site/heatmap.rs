@@ -1,0 +1,172 @@
+//! Coverage as a picture on the site. The notes mark coverage with 🟢🟡🔵⚪
+//! for Obsidian; a browser without an emoji font draws those as boxes, so
+//! the site turns each marker into a coloured swatch, and on matrix and
+//! Coverage pages colours every cell that links a technique by its status
+//! (the Navigator layer's colours, CSS classes `cov-*`), with its counts as
+//! the tooltip.
+
+use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
+
+/// A technique's coverage as the site shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    /// CSS class suffix: `validated`, `rules`, `tests`, `none`.
+    pub class: &'static str,
+    /// The tooltip: status and counts.
+    pub title: String,
+}
+
+/// The markers of the notes, their status label and CSS class suffix.
+const MARKERS: [(&str, &str, &str); 4] = [
+    ("🟢", "validated", "validated"),
+    ("🟡", "rules only", "rules"),
+    ("🔵", "tests only", "tests"),
+    ("⚪", "none", "none"),
+];
+
+/// The CSS class suffix of a status label (`rules only` → `rules`).
+pub fn class_of(label: &str) -> Option<&'static str> {
+    MARKERS.iter().find(|m| m.1 == label).map(|m| m.2)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn swatch(label: &str, class: &str) -> String {
+    format!(
+        "<span class=\"sw cov-{class}\" role=\"img\" aria-label=\"{label}\" title=\"{label}\"></span>"
+    )
+}
+
+/// Replace every coverage marker in the text with a swatch.
+pub fn swatches(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut out = Vec::with_capacity(events.len());
+    for e in events {
+        match e {
+            Event::Text(t) if MARKERS.iter().any(|m| t.contains(m.0)) => {
+                let mut rest: &str = &t;
+                while let Some((at, m)) = MARKERS
+                    .iter()
+                    .filter_map(|m| rest.find(m.0).map(|at| (at, m)))
+                    .min_by_key(|x| x.0)
+                {
+                    if at > 0 {
+                        out.push(Event::Text(CowStr::from(rest[..at].to_string())));
+                    }
+                    out.push(Event::InlineHtml(CowStr::from(swatch(m.1, m.2))));
+                    rest = &rest[at + m.0.len()..];
+                }
+                if !rest.is_empty() {
+                    out.push(Event::Text(CowStr::from(rest.to_string())));
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Colour each table cell whose first link is a technique with coverage:
+/// its content goes in a `cov-*` span that fills the cell. Returns whether
+/// any cell was coloured (the page then gets a legend).
+pub fn colour_cells<'a>(
+    events: &mut Vec<Event<'a>>,
+    coverage: &dyn Fn(&str) -> Option<Cell>,
+) -> bool {
+    let mut out: Vec<Event<'a>> = Vec::with_capacity(events.len() + 16);
+    let mut any = false;
+    let mut i = 0;
+    while i < events.len() {
+        if !matches!(events[i], Event::Start(Tag::TableCell)) {
+            out.push(events[i].clone());
+            i += 1;
+            continue;
+        }
+        let end = (i..events.len())
+            .find(|&j| matches!(events[j], Event::End(TagEnd::TableCell)))
+            .unwrap_or(events.len() - 1);
+        let cell = events[i + 1..end].iter().find_map(|e| match e {
+            Event::Start(Tag::Link { dest_url, .. }) => coverage(dest_url),
+            _ => None,
+        });
+        out.push(events[i].clone());
+        match cell {
+            Some(c) => {
+                any = true;
+                out.push(Event::InlineHtml(CowStr::from(format!(
+                    "<span class=\"cov cov-{}\" title=\"{}\">",
+                    c.class,
+                    escape(&c.title)
+                ))));
+                out.extend(events[i + 1..end].iter().cloned());
+                out.push(Event::InlineHtml(CowStr::from("</span>")));
+            }
+            None => out.extend(events[i + 1..end].iter().cloned()),
+        }
+        if end < events.len() {
+            out.push(events[end].clone());
+        }
+        i = end + 1;
+    }
+    *events = out;
+    any
+}
+
+/// The legend of a coloured page.
+pub fn legend() -> String {
+    let items: Vec<String> = MARKERS
+        .iter()
+        .map(|m| format!("<span class=\"cov cov-{}\">{}</span>", m.2, m.1))
+        .collect();
+    format!(
+        "<p class=\"legend\">Coverage: {} (validated: a rule fired on sample events; hover a cell for its counts)</p>\n",
+        items.join(" ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pulldown_cmark::{Parser, html};
+
+    fn render(md: &str, cov: &dyn Fn(&str) -> Option<Cell>) -> (String, bool) {
+        let mut events: Vec<Event> =
+            Parser::new_ext(md, crate::site::markdown::options()).collect();
+        let any = colour_cells(&mut events, cov);
+        let events = swatches(events);
+        let mut s = String::new();
+        html::push_html(&mut s, events.into_iter());
+        (s, any)
+    }
+
+    #[test]
+    fn markers_become_swatches_and_technique_cells_colours() {
+        let cov = |url: &str| {
+            (url == "t1.html").then(|| Cell {
+                class: "rules",
+                title: "rules only: 2 rules <x>".into(),
+            })
+        };
+        let (html, any) = render(
+            "| A | B |\n| --- | --- |\n| 🟡 [T1](t1.html) | [X](x.html) |\n",
+            &cov,
+        );
+        assert!(any);
+        assert!(!html.contains('🟡'), "{html}");
+        assert!(
+            html.contains(
+                "<td><span class=\"cov cov-rules\" title=\"rules only: 2 rules &lt;x&gt;\">"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<span class=\"sw cov-rules\""), "{html}");
+        assert!(html.contains("<td><a href=\"x.html\">X</a></td>"), "{html}");
+        let (plain, any) = render("🟢 validated and ⚪ none\n", &|_| None);
+        assert!(!any && plain.contains("cov-validated") && plain.contains("cov-none"));
+        assert!(plain.contains(" validated and "), "{plain}");
+    }
+}

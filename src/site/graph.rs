@@ -64,14 +64,15 @@ pub fn svg(center: &Node, neighbours: &mut [Node], prefix: &str) -> String {
         .collect();
     let mut s =
         String::from("<svg viewBox=\"0 0 280 220\" role=\"img\" aria-label=\"Local graph\">");
+    // The spokes as one path: a fraction of the bytes of a line each.
+    s.push_str("<path d=\"");
     for (x, y) in &pos {
-        s.push_str(&format!(
-            "<line x1=\"{cx}\" y1=\"{cy}\" x2=\"{x:.1}\" y2=\"{y:.1}\"/>"
-        ));
+        s.push_str(&format!("M{cx} {cy}L{x:.0} {y:.0}"));
     }
+    s.push_str("\"/>");
     for (node, (x, y)) in shown.iter().zip(&pos) {
         s.push_str(&format!(
-            "<a href=\"{prefix}{}\"><circle class=\"{}\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{:.1}\"><title>{} ({})</title></circle></a>",
+            "<a href=\"{prefix}{}\"><circle class=\"{}\" cx=\"{x:.0}\" cy=\"{y:.0}\" r=\"{:.1}\"><title>{} ({})</title></circle></a>",
             escape(node.url),
             class(node.kind),
             radius(node.degree),

@@ -189,6 +189,23 @@ fn is_line_break(html: &str) -> bool {
     )
 }
 
+/// The callout title markup [`preprocess`] writes, exactly (its title is
+/// escaped text): safe without the sanitiser, which would otherwise run on
+/// every page, since every note has a callout. Anything else, such as the
+/// same tag with one more attribute, is not this.
+fn is_callout_markup(html: &str) -> bool {
+    if html == "</span>" {
+        return true;
+    }
+    html.strip_prefix("<span class=\"callout-title callout-")
+        .and_then(|r| r.strip_suffix("\">"))
+        .is_some_and(|classes| {
+            classes
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
+        })
+}
+
 /// A link destination that cannot run code: relative, in-page, web or mail.
 fn is_plain_link(dest: &str) -> bool {
     let d = dest.trim_start().to_ascii_lowercase();
@@ -219,7 +236,7 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     let mut seen: HashMap<String, usize> = HashMap::new();
     let events: Vec<Event> = Parser::new_ext(&pre, opts).collect();
     let needs_sanitizing = events.iter().any(|e| match e {
-        Event::Html(h) | Event::InlineHtml(h) => !is_line_break(h),
+        Event::Html(h) | Event::InlineHtml(h) => !is_line_break(h) && !is_callout_markup(h),
         Event::Start(Tag::Link {
             link_type,
             dest_url,
@@ -584,6 +601,22 @@ mod tests {
         let h = html("a[^1]\n\n[^1]: note\n\n- [x] done\n");
         assert!(h.contains("footnote"), "{h}");
         assert!(h.contains("checkbox"), "{h}");
+    }
+
+    #[test]
+    fn callout_markup_alone_needs_no_sanitiser() {
+        assert!(is_callout_markup(
+            "<span class=\"callout-title callout-info callout-folded\">"
+        ));
+        assert!(is_callout_markup("</span>"));
+        assert!(!is_callout_markup(
+            "<span class=\"callout-title callout-x\" onclick=\"a()\">"
+        ));
+        assert!(!is_callout_markup(
+            "<span class=\"callout-title callout-x\"><script>"
+        ));
+        assert!(!render("> [!info] Title\n> body\n", &R).needs_sanitizing);
+        assert!(render("> [!info] Title\n> <b onclick=x>body</b>\n", &R).needs_sanitizing);
     }
 
     #[test]

@@ -491,7 +491,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         no_wait: cfg.no_wait,
         ..WriteOptions::default()
     };
-    let writer = VaultWriter::open(&cfg.out, opts, diags)?.batched(256 << 20);
+    let writer = VaultWriter::open(&cfg.out, opts, diags)?.batched(64 << 20);
     let written = write_site(
         &writer,
         &tera,

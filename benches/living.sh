@@ -4,22 +4,15 @@
 # change, then 100 technique notes get a paragraph of the analyst's and it
 # is rebuilt again (the edits are merged into each new version). Reports
 # wall and CPU time (GNU time) and the size of the kept bases.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-DATA="${ATTACK_VAULT_DATA:-../shared/data}"
-cargo build --release --quiet
-B=./target/release/attack-vault
-OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
-S="$DATA/sigma"
+source "$(dirname "$0")/common.sh"
 ARGS=(--attack "$DATA/attack/v18.1/enterprise-attack.json"
       --sigma "$S/rules" "$S/rules-emerging-threats" "$S/rules-threat-hunting"
       --atomics "$DATA/atomics/atomics")
-t() { /usr/bin/time -f "$1: wall %e s, user %U s, sys %S s, peak %M KiB" "$B" build -q --out "$OUT/v" "${ARGS[@]}" 2>&1 | grep -v '^\(warning\|error\)\[' || true; }
-t "first build"
-t "rebuild, no edits"
-t "rebuild, no edits"
+b() { t "$1" "$B" build -q --out "$OUT/v" "${ARGS[@]}"; }
+b "first build"
+b "rebuild, no edits"
+b "rebuild, no edits"
 ls "$OUT"/v/Techniques/*.md | head -100 | while read -r f; do printf '\nAnalyst: seen in case 12.\n' >> "$f"; done
-t "rebuild, 100 edited notes"
-t "rebuild, 100 edited notes"
+b "rebuild, 100 edited notes"
+b "rebuild, 100 edited notes"
 echo "bases: $(du -sh "$OUT/v/.attack-vault/base" | cut -f1) on disk"

@@ -3,20 +3,12 @@
 # Enterprise, every rule tree, every atomic, the EVTX samples) is built,
 # then exported, each timed with its peak memory (GNU time); then the
 # site's size and page count. Export should take no longer than the build.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-DATA="${ATTACK_VAULT_DATA:-../shared/data}"
-cargo build --release --quiet
-B=./target/release/attack-vault
-OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
-S="$DATA/sigma"
+source "$(dirname "$0")/common.sh"
 ARGS=(--attack "$DATA/attack/v18.1/enterprise-attack.json"
       --sigma "$S/rules" "$S/rules-emerging-threats" "$S/rules-threat-hunting"
               "$S/rules-compliance" "$S/rules-placeholder"
       --atomics "$DATA/atomics/atomics"
       --events "$DATA/events/evtx-attack-samples")
-t() { /usr/bin/time -f "$1: wall %e s, user %U s, sys %S s, peak %M KiB" "${@:2}" 2>&1 | grep -v '^\(warning\|error\)\[' || true; }
 for run in 1 2; do
   rm -rf "$OUT/v" "$OUT/s"
   t "build ($run)" "$B" build -q --out "$OUT/v" "${ARGS[@]}"

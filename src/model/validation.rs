@@ -40,6 +40,18 @@ pub struct EventFile {
     pub rules: BTreeMap<usize, u64>,
 }
 
+impl EventFile {
+    /// The name of the folder holding the file (sample sets group by it:
+    /// `Defense Evasion`, `emotet`).
+    pub fn folder(&self) -> String {
+        self.path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|p| p.to_string_lossy().to_string())
+            .unwrap_or_default()
+    }
+}
+
 /// The outcome of running the rules over the sample events.
 #[derive(Debug, Clone, Default)]
 pub struct Validation {

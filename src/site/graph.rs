@@ -3,6 +3,8 @@
 //! linked they are, each a link with its title on hover; past the cap, a
 //! "+N more" count.
 
+use super::html_escape;
+
 /// A node of the graph: its title, URL, kind (the note's `type`) and
 /// degree (links in and out).
 pub struct Node<'a> {
@@ -14,13 +16,6 @@ pub struct Node<'a> {
 
 /// Neighbours drawn at most.
 const CAP: usize = 24;
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// A CSS-safe class for a kind (`detection_rule` → `k-detection_rule`).
 fn class(kind: &str) -> String {
@@ -73,18 +68,18 @@ pub fn svg(center: &Node, neighbours: &mut [Node], prefix: &str) -> String {
     for (node, (x, y)) in shown.iter().zip(&pos) {
         s.push_str(&format!(
             "<a href=\"{prefix}{}\"><circle class=\"{}\" cx=\"{x:.0}\" cy=\"{y:.0}\" r=\"{:.1}\"><title>{} ({})</title></circle></a>",
-            escape(node.url),
+            html_escape(node.url),
             class(node.kind),
             radius(node.degree),
-            escape(node.title),
-            escape(&node.kind.replace('_', " ")),
+            html_escape(node.title),
+            html_escape(&node.kind.replace('_', " ")),
         ));
     }
     s.push_str(&format!(
         "<circle class=\"self {}\" cx=\"{cx}\" cy=\"{cy}\" r=\"{:.1}\"><title>{}</title></circle>",
         class(center.kind),
         radius(center.degree).max(7.0),
-        escape(center.title)
+        html_escape(center.title)
     ));
     if total > n {
         s.push_str(&format!(
@@ -100,7 +95,7 @@ pub fn svg(center: &Node, neighbours: &mut [Node], prefix: &str) -> String {
         s.push_str(&format!(
             "<li><span class=\"dot {}\"></span>{}</li>",
             class(k),
-            escape(&k.replace('_', " "))
+            html_escape(&k.replace('_', " "))
         ));
     }
     s.push_str("</ul>");

@@ -5,6 +5,7 @@
 //! (the Navigator layer's colours, CSS classes `cov-*`), with its counts as
 //! the tooltip.
 
+use super::html_escape;
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 
 /// A technique's coverage as the site shows it.
@@ -27,13 +28,6 @@ const MARKERS: [(&str, &str, &str); 4] = [
 /// The CSS class suffix of a status label (`rules only` → `rules`).
 pub fn class_of(label: &str) -> Option<&'static str> {
     MARKERS.iter().find(|m| m.1 == label).map(|m| m.2)
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn swatch(label: &str, class: &str) -> String {
@@ -100,7 +94,7 @@ pub fn colour_cells<'a>(
                 out.push(Event::InlineHtml(CowStr::from(format!(
                     "<span class=\"cov cov-{}\" title=\"{}\">",
                     c.class,
-                    escape(&c.title)
+                    html_escape(&c.title)
                 ))));
                 out.extend(events[i + 1..end].iter().cloned());
                 out.push(Event::InlineHtml(CowStr::from("</span>")));

@@ -3,21 +3,17 @@
 //! comments, strings, keys and variables with CSS classes; no JavaScript runs
 //! in the browser for it.
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
+use super::html_escape;
 
 fn span(class: &str, s: &str) -> String {
-    format!("<span class=\"hl-{class}\">{}</span>", esc(s))
+    format!("<span class=\"hl-{class}\">{}</span>", html_escape(s))
 }
 
 /// Highlight one line of YAML: `key:` names, comments, quoted strings.
 fn yaml_line(line: &str) -> String {
     let indent_len = line.len() - line.trim_start_matches([' ', '-']).len();
     let (indent, rest) = line.split_at(indent_len);
-    let mut out = esc(indent);
+    let mut out = html_escape(indent);
     if rest.starts_with('#') {
         return out + &span("comment", rest);
     }
@@ -74,7 +70,7 @@ fn strings(s: &str) -> String {
                 }
             }
             None if c == '\'' || c == '"' => {
-                out.push_str(&esc(&cur));
+                out.push_str(&html_escape(&cur));
                 cur.clear();
                 cur.push(c);
                 q = Some(c);
@@ -83,7 +79,7 @@ fn strings(s: &str) -> String {
         }
     }
     // An unclosed quote is shown plain.
-    out.push_str(&esc(&cur));
+    out.push_str(&html_escape(&cur));
     out
 }
 
@@ -131,7 +127,7 @@ fn shell_line(line: &str, comment_prefixes: &[&str]) -> String {
         };
         match token_end {
             Some((class, end)) => {
-                out.push_str(&esc(&plain));
+                out.push_str(&html_escape(&plain));
                 plain.clear();
                 let tok: String = chars[i..end].iter().collect();
                 out.push_str(&span(class, &tok));
@@ -143,7 +139,7 @@ fn shell_line(line: &str, comment_prefixes: &[&str]) -> String {
             }
         }
     }
-    out.push_str(&esc(&plain));
+    out.push_str(&html_escape(&plain));
     out
 }
 

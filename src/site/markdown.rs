@@ -3,6 +3,7 @@
 //! know (callouts, `%% comments %%`, `#tags`), with wikilinks resolved to site
 //! pages and heading anchors generated. The HTML is sanitised afterwards.
 
+use super::html_escape;
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 use std::collections::HashMap;
 
@@ -115,13 +116,6 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
         out.push_str(&link_tags(&l, r));
     }
     out
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// `#tag` in running text becomes a link to its tag page (not in code spans,

@@ -154,6 +154,7 @@ fn tag_url(tag: &str) -> String {
     )
 }
 
+/// The site's one HTML escaper: text and attribute values alike.
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -251,12 +251,7 @@ pub fn sample_stems(model: &Model, names: &mut NameRegistry) -> Vec<String> {
     v.files
         .iter()
         .map(|f| {
-            let parent = f
-                .path
-                .parent()
-                .and_then(|p| p.file_name())
-                .map(|p| p.to_string_lossy().to_string())
-                .unwrap_or_default();
+            let parent = f.folder();
             let name = f
                 .path
                 .file_name()
@@ -480,12 +475,7 @@ pub fn render(
             }
             let mut techs: Vec<ObjId> = techs.into_iter().collect();
             kb.sort_by_id(&mut techs);
-            let folder = f
-                .path
-                .parent()
-                .and_then(|p| p.file_name())
-                .map(|p| p.to_string_lossy().to_string())
-                .unwrap_or_default();
+            let folder = f.folder();
             let mut fm = super::frontmatter::Frontmatter::new();
             fm.text("name", &sample_stems[fi])
                 .text("type", "sample_events")

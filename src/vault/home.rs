@@ -384,12 +384,7 @@ pub fn samples_index_ctx(ix: &Index, model: &Model, stems: &[String]) -> Option<
     let v = model.validation.as_ref()?;
     let mut by_folder: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
     for (f, stem) in v.files.iter().zip(stems) {
-        let folder = f
-            .path
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|p| p.to_string_lossy().to_string())
-            .unwrap_or_default();
+        let folder = f.folder();
         let detections: u64 = f.rules.values().sum();
         by_folder.entry(folder).or_default().push(vec![
             super::text::table_cell(&wikilink(stem, None)),

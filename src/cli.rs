@@ -5,6 +5,7 @@ use crate::output::WriteOptions;
 use crate::vault::RenderOptions;
 use clap::{Args, Parser, Subcommand};
 use sigma_engine::diag::{Diagnostics, Severity};
+use sigma_engine::matcher::compile::Unsupported;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -534,10 +535,11 @@ fn run_match(a: MatchArgs) -> ExitCode {
                 let mut reasons: std::collections::BTreeMap<String, Vec<String>> =
                     Default::default();
                 for (title, reason) in &s.skipped {
-                    let key = if reason.starts_with("placeholder") {
-                        "placeholders without values (--placeholders FILE)".to_string()
-                    } else {
-                        reason.clone()
+                    let key = match reason {
+                        Unsupported::Placeholder(_) => {
+                            "placeholders without values (--placeholders FILE)".to_string()
+                        }
+                        other => other.to_string(),
                     };
                     reasons.entry(key).or_default().push(title.clone());
                 }

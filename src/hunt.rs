@@ -54,7 +54,8 @@ pub struct HuntSummary {
     pub events: u64,
     pub rules_loaded: usize,
     pub rules_run: usize,
-    pub skipped: Vec<(String, String)>,
+    /// Rules that cannot run: (title, why).
+    pub skipped: Vec<(String, sigma_engine::matcher::compile::Unsupported)>,
     pub detections: u64,
     pub correlations: usize,
     /// Records in the event files that could not be read.
@@ -411,11 +412,11 @@ fn no_rule_message(engine: &Engine, loaded: usize) -> String {
             "no rule can run: none of the {loaded} rule documents read passes the --level/--status/--tag/--product filters"
         );
     }
-    let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_reason: BTreeMap<String, usize> = BTreeMap::new();
     for s in &engine.skipped {
-        *by_reason.entry(s.reason.as_str()).or_default() += 1;
+        *by_reason.entry(s.reason.to_string()).or_default() += 1;
     }
-    let mut v: Vec<(&str, usize)> = by_reason.into_iter().collect();
+    let mut v: Vec<(String, usize)> = by_reason.into_iter().collect();
     v.sort_by_key(|x| std::cmp::Reverse(x.1));
     let reasons: Vec<String> = v.iter().map(|(r, n)| format!("{n} × {r}")).collect();
     format!(

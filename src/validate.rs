@@ -116,7 +116,7 @@ pub fn run(
         r.samples.sort_by_key(|s| (s.file, s.record));
     }
     for s in &engine.skipped {
-        rules_out[s.rule].skipped = Some(s.reason.clone());
+        rules_out[s.rule].skipped = Some(s.reason.to_string());
     }
     Validation {
         files: file_stats.into_inner().unwrap_or_else(|p| p.into_inner()),

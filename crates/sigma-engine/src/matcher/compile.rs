@@ -119,7 +119,38 @@ pub type Placeholders = HashMap<String, Vec<String>>;
 
 /// Why a rule cannot run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unsupported(pub String);
+pub enum Unsupported {
+    /// A `%name%` placeholder without values (`--placeholders FILE`).
+    Placeholder(String),
+    /// The log source is of a known product but maps to no events.
+    NoMapping {
+        category: String,
+        product: String,
+        service: String,
+    },
+    /// A value or construct the engine cannot run; the text says which.
+    Construct(String),
+}
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unsupported::Placeholder(name) => write!(
+                f,
+                "placeholder %{name}% has no values (give them with --placeholders FILE)"
+            ),
+            Unsupported::NoMapping {
+                category,
+                product,
+                service,
+            } => write!(
+                f,
+                "no mapping for logsource category={category} product={product} service={service}"
+            ),
+            Unsupported::Construct(what) => f.write_str(what),
+        }
+    }
+}
 
 fn value_text(v: &Value) -> Option<String> {
     v.as_text()
@@ -177,11 +208,10 @@ fn expand(s: &str, ph: &Placeholders) -> Result<Vec<String>, Unsupported> {
             }
             '%' => {
                 let name: String = chars.by_ref().take_while(|&c| c != '%').collect();
-                let values = ph.get(&name).filter(|v| !v.is_empty()).ok_or_else(|| {
-                    Unsupported(format!(
-                        "placeholder %{name}% has no values (give them with --placeholders FILE)"
-                    ))
-                })?;
+                let values = ph
+                    .get(&name)
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| Unsupported::Placeholder(name.clone()))?;
                 results = results
                     .iter()
                     .flat_map(|r| values.iter().map(move |v| format!("{r}{v}")))
@@ -239,10 +269,9 @@ fn compile_spec(
     for v in &spec.values {
         let Some(text) = value_text(v) else { continue };
         if let Some(part) = time {
-            let n: f64 = text
-                .trim()
-                .parse()
-                .map_err(|_| Unsupported(format!("time modifier needs a number, not `{text}`")))?;
+            let n: f64 = text.trim().parse().map_err(|_| {
+                Unsupported::Construct(format!("time modifier needs a number, not `{text}`"))
+            })?;
             let inner = match cmp {
                 Some(c) => ValueTest::Num(c, n),
                 None => ValueTest::Str {
@@ -257,7 +286,7 @@ fn compile_spec(
             let n: f64 = text
                 .trim()
                 .parse()
-                .map_err(|_| Unsupported(format!("`{text}` is not a number")))?;
+                .map_err(|_| Unsupported::Construct(format!("`{text}` is not a number")))?;
             tests.push(ValueTest::Num(c, n));
             continue;
         }
@@ -274,7 +303,7 @@ fn compile_spec(
                 .build()
                 .or_else(|_| b.unicode(true).build())
                 .map_err(|e| {
-                    Unsupported(format!(
+                    Unsupported::Construct(format!(
                         "regular expression not supported: {}",
                         e.to_string().lines().last().unwrap_or("")
                     ))
@@ -291,7 +320,7 @@ fn compile_spec(
                         .parse::<std::net::IpAddr>()
                         .map(ipnet::IpNet::from)
                 })
-                .map_err(|_| Unsupported(format!("`{text}` is not a CIDR network")))?;
+                .map_err(|_| Unsupported::Construct(format!("`{text}` is not a CIDR network")))?;
             tests.push(ValueTest::Cidr(net));
             continue;
         }
@@ -382,7 +411,7 @@ fn compile_spec(
     // of one value (windash, base64offset variants) any may.
     let all = has(Modifier::All) && spec.values.len() > 1;
     let tests = if all && tests.len() != spec.values.len() {
-        return Err(Unsupported(
+        return Err(Unsupported::Construct(
             "`all` with value expansions is not supported".into(),
         ));
     } else {
@@ -484,7 +513,9 @@ pub fn compile(
                         let v = find(s, true);
                         match v.first() {
                             Some(&i) => CCond::Search(i),
-                            None => return Err(Unsupported(format!("unknown search `{s}`"))),
+                            None => {
+                                return Err(Unsupported::Construct(format!("unknown search `{s}`")));
+                            }
                         }
                     }
                     Cond::Not(x) => CCond::Not(Box::new(go(x, names, range)?)),

@@ -23,7 +23,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     pub rule: usize,
-    pub reason: String,
+    pub reason: compile::Unsupported,
 }
 
 /// One way of running a rule: the events it selects and its compiled detection.
@@ -341,12 +341,11 @@ impl Engine {
                 {
                     skipped.push(Skipped {
                         rule: i,
-                        reason: format!(
-                            "no mapping for logsource category={} product={} service={}",
-                            r.logsource.category.as_deref().unwrap_or("-"),
-                            product,
-                            r.logsource.service.as_deref().unwrap_or("-")
-                        ),
+                        reason: compile::Unsupported::NoMapping {
+                            category: r.logsource.category.as_deref().unwrap_or("-").into(),
+                            product: product.into(),
+                            service: r.logsource.service.as_deref().unwrap_or("-").into(),
+                        },
                     });
                     continue;
                 }
@@ -363,10 +362,7 @@ impl Engine {
                             compiled: c,
                         });
                     }
-                    Err(u) => skipped.push(Skipped {
-                        rule: i,
-                        reason: u.0,
-                    }),
+                    Err(u) => skipped.push(Skipped { rule: i, reason: u }),
                 }
                 continue;
             }
@@ -391,10 +387,7 @@ impl Engine {
                 }
             }
             if let Some(u) = failed {
-                skipped.push(Skipped {
-                    rule: i,
-                    reason: u.0,
-                });
+                skipped.push(Skipped { rule: i, reason: u });
                 continue;
             }
             for (entry, c) in compiled_all {

@@ -323,7 +323,11 @@ fn expand_placeholders() {
         &EngineOptions::default(),
     );
     assert_eq!(e.skipped.len(), 1, "no values: skipped with a reason");
-    assert!(e.skipped[0].reason.contains("%Admins%"));
+    assert_eq!(
+        e.skipped[0].reason,
+        crate::matcher::compile::Unsupported::Placeholder("Admins".into())
+    );
+    assert!(e.skipped[0].reason.to_string().contains("%Admins%"));
     let mut opts = EngineOptions::default();
     opts.placeholders
         .insert("Admins".into(), vec!["adm_*".into()]);

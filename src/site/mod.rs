@@ -54,7 +54,6 @@ pub struct ExportSummary {
 struct Source {
     /// Vault-relative path without `.md`, `/`-separated.
     path: String,
-    stem: String,
     url: String,
     title: String,
     /// The note's `type` (`technique`, `detection_rule`, ...), kept for the
@@ -84,8 +83,7 @@ fn url_part(s: &str) -> String {
 }
 
 struct Resolver<'a> {
-    by_name: &'a HashMap<String, Vec<usize>>,
-    by_path: &'a HashMap<String, usize>,
+    names: &'a crate::vault::resolve::NoteNames,
     sources: &'a [Source],
     prefix: String,
     tags: Mutex<Vec<String>>,
@@ -95,18 +93,7 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     fn find(&self, target: &str) -> Option<usize> {
-        let t = target.trim().trim_end_matches(".md").to_lowercase();
-        if let Some(&i) = self.by_path.get(&t) {
-            return Some(i);
-        }
-        let name = t.rsplit('/').next().unwrap_or(&t);
-        let cands = self.by_name.get(name)?;
-        // Obsidian: the shortest path wins; with a folder, it must match.
-        cands
-            .iter()
-            .copied()
-            .filter(|&i| !t.contains('/') || self.sources[i].path.to_lowercase().ends_with(&t))
-            .min_by_key(|&i| (self.sources[i].path.len(), self.sources[i].path.clone()))
+        self.names.find(target)
     }
 }
 
@@ -271,10 +258,9 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
                 .find_map(|l| l.strip_prefix("# "))
                 .map(str::to_string)
                 .or_else(|| fm.get("title").and_then(Value::as_str).map(str::to_string))
-                .unwrap_or_else(|| stem.clone());
+                .unwrap_or(stem);
             Some(Source {
                 path,
-                stem,
                 url: String::new(),
                 title,
                 kind: fm
@@ -307,12 +293,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         }
         s.url = url;
     }
-    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut by_path: HashMap<String, usize> = HashMap::new();
-    for (i, s) in sources.iter().enumerate() {
-        by_name.entry(s.stem.to_lowercase()).or_default().push(i);
-        by_path.insert(s.path.to_lowercase(), i);
-    }
+    let names = crate::vault::resolve::NoteNames::new(sources.iter().map(|s| &s.path));
     let mut tera = tera::Tera::default();
     let page_tpl = cfg
         .templates
@@ -341,8 +322,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         .map(|s| {
             let depth = s.url.matches('/').count();
             let r = Resolver {
-                by_name: &by_name,
-                by_path: &by_path,
+                names: &names,
                 sources: &sources,
                 prefix: "../".repeat(depth),
                 tags: Mutex::new(Vec::new()),

@@ -121,7 +121,6 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             files.push(p.to_path_buf());
         }
     }
-    let mut names: HashSet<String> = HashSet::new();
     let mut texts: Vec<(String, String)> = Vec::new();
     let mut note_urls: HashMap<String, String> = HashMap::new();
     for f in &files {
@@ -130,11 +129,6 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             .unwrap_or(f)
             .to_string_lossy()
             .replace('\\', "/");
-        let stem = rel.trim_end_matches(".md").to_string();
-        names.insert(stem.to_lowercase());
-        if let Some(base) = stem.rsplit('/').next() {
-            names.insert(base.to_lowercase());
-        }
         let text = std::fs::read_to_string(f).unwrap_or_default();
         if let (Some(yaml), _) = frontmatter::split(&text)
             && let Ok(map) = frontmatter::parse(yaml)
@@ -144,6 +138,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
         }
         texts.push((rel, text));
     }
+    let names = super::resolve::NoteNames::new(texts.iter().map(|(rel, _)| rel));
     let mut r = CheckReport {
         notes: texts.len(),
         ..Default::default()
@@ -159,7 +154,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             if t.is_empty() {
                 continue; // [[#heading]] links to the note itself.
             }
-            if !names.contains(&t.to_lowercase()) {
+            if names.find(&t).is_none() {
                 r.unresolved.push((rel.clone(), t));
             }
         }

@@ -13,6 +13,7 @@ pub mod index;
 pub mod names;
 pub mod notes;
 pub mod obsidian;
+pub mod resolve;
 pub mod templates;
 pub mod text;
 

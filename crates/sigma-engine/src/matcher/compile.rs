@@ -488,71 +488,73 @@ pub fn compile(
     };
     push_searches(det, "", &mut names, &mut searches)?;
     let own = names.len();
-    let resolve =
-        |c: &Cond, names: &[String], range: std::ops::Range<usize>| -> Result<CCond, Unsupported> {
-            fn go(
-                c: &Cond,
-                names: &[String],
-                range: &std::ops::Range<usize>,
-            ) -> Result<CCond, Unsupported> {
-                let find = |pat: &str, exact: bool| -> Vec<usize> {
-                    range
-                        .clone()
-                        .filter(|&i| {
-                            let n = names[i].rsplit('\u{1f}').next().unwrap_or(&names[i]);
-                            if exact {
-                                n == pat
-                            } else {
-                                pattern_matches(pat, n)
-                            }
-                        })
-                        .collect()
-                };
-                Ok(match c {
-                    Cond::Ident(s) => {
-                        let v = find(s, true);
-                        match v.first() {
-                            Some(&i) => CCond::Search(i),
-                            None => {
-                                return Err(Unsupported::Construct(format!("unknown search `{s}`")));
-                            }
-                        }
-                    }
-                    Cond::Not(x) => CCond::Not(Box::new(go(x, names, range)?)),
-                    Cond::And(v) => CCond::And(
-                        v.iter()
-                            .map(|x| go(x, names, range))
-                            .collect::<Result<_, _>>()?,
-                    ),
-                    Cond::Or(v) => CCond::Or(
-                        v.iter()
-                            .map(|x| go(x, names, range))
-                            .collect::<Result<_, _>>()?,
-                    ),
-                    Cond::OneOf(t) | Cond::AllOf(t) => {
-                        let ids = match t {
-                            Target::Them => range
-                                .clone()
-                                .filter(|&i| {
-                                    !names[i]
-                                        .rsplit('\u{1f}')
-                                        .next()
-                                        .unwrap_or("")
-                                        .starts_with('_')
-                                })
-                                .collect(),
-                            Target::Pattern(p) => find(p, false),
-                        };
-                        if matches!(c, Cond::OneOf(_)) {
-                            CCond::AnyOf(ids)
+    let resolve = |c: &Cond,
+                   names: &[String],
+                   range: std::ops::Range<usize>|
+     -> Result<CCond, Unsupported> {
+        fn go(
+            c: &Cond,
+            names: &[String],
+            range: &std::ops::Range<usize>,
+        ) -> Result<CCond, Unsupported> {
+            let find = |pat: &str, exact: bool| -> Vec<usize> {
+                range
+                    .clone()
+                    .filter(|&i| {
+                        let n = names[i].rsplit('\u{1f}').next().unwrap_or(&names[i]);
+                        if exact {
+                            n == pat
                         } else {
-                            CCond::AllOf(ids)
+                            pattern_matches(pat, n)
+                        }
+                    })
+                    .collect()
+            };
+            Ok(match c {
+                Cond::Ident(s) => {
+                    let v = find(s, true);
+                    match v.first() {
+                        Some(&i) => CCond::Search(i),
+                        None => {
+                            return Err(Unsupported::Construct(format!("unknown search `{s}`")));
                         }
                     }
-                })
-            }
-            go(c, names, &range)
-        };
+                }
+                Cond::Not(x) => CCond::Not(Box::new(go(x, names, range)?)),
+                Cond::And(v) => CCond::And(
+                    v.iter()
+                        .map(|x| go(x, names, range))
+                        .collect::<Result<_, _>>()?,
+                ),
+                Cond::Or(v) => CCond::Or(
+                    v.iter()
+                        .map(|x| go(x, names, range))
+                        .collect::<Result<_, _>>()?,
+                ),
+                Cond::OneOf(t) | Cond::AllOf(t) => {
+                    let ids = match t {
+                        Target::Them => range
+                            .clone()
+                            .filter(|&i| {
+                                !names[i]
+                                    .rsplit('\u{1f}')
+                                    .next()
+                                    .unwrap_or("")
+                                    .starts_with('_')
+                            })
+                            .collect(),
+                        Target::Pattern(p) => find(p, false),
+                    };
+                    if matches!(c, Cond::OneOf(_)) {
+                        CCond::AnyOf(ids)
+                    } else {
+                        CCond::AllOf(ids)
+                    }
+                }
+            })
+        }
+        go(c, names, &range)
+    };
     let mut parts: Vec<CCond> = det
         .conditions
         .iter()

@@ -247,6 +247,9 @@ fn search_and_follow_the_first_result() {
         .unwrap();
     assert_eq!(fill, "rgb(230, 126, 34)", "groups are orange");
     if let Ok(dir) = std::env::var("SCREENSHOTS") {
+        // The last search's results would cover the graph.
+        tab.evaluate("document.getElementById('q').value = ''; document.getElementById('q').dispatchEvent(new Event('input')); document.activeElement.blur();", false)
+            .unwrap();
         let png = tab
             .find_element(".graph")
             .unwrap()

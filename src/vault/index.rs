@@ -50,115 +50,17 @@ pub fn url_key(url: &str) -> String {
 impl<'a> Index<'a> {
     /// Assign a note to every included and every revoked object.
     pub fn new(kb: &'a Kb, names: &mut NameRegistry) -> Index<'a> {
-        let mut stems = vec![None; kb.objects.len()];
-        // Active objects first, in ID order, so they get the clean names and a
-        // revoked object with the same name gets the suffix.
-        let mut order: Vec<ObjId> = (0..kb.objects.len())
-            .filter(|&i| kb.is_included(i) || kb.is_redirect(i))
-            .collect();
-        order.sort_by(|&a, &b| {
-            let (oa, ob) = (kb.get(a), kb.get(b));
-            (oa.is_revoked(), oa.kind)
-                .cmp(&(ob.is_revoked(), ob.kind))
-                .then_with(|| {
-                    crate::model::attack::id_sort_key(&oa.attack_id)
-                        .cmp(&crate::model::attack::id_sort_key(&ob.attack_id))
-                })
-                .then_with(|| oa.stix.id.cmp(&ob.stix.id))
-        });
-        let mut analytic_strategies: HashMap<ObjId, Vec<ObjId>> = HashMap::new();
-        let mut component_analytics: HashMap<ObjId, Vec<ObjId>> = HashMap::new();
-        let mut source_components: HashMap<ObjId, Vec<ObjId>> = HashMap::new();
-        let mut component_by_names = HashMap::new();
-        for (i, o) in kb.objects.iter().enumerate() {
-            if !kb.is_included(i) {
-                continue;
-            }
-            match o.kind {
-                Kind::DetectionStrategy => {
-                    for r in &o.stix.x_mitre_analytic_refs {
-                        if let Some(a) = kb.by_stix_id(r) {
-                            analytic_strategies.entry(a).or_default().push(i);
-                        }
-                    }
-                }
-                Kind::Analytic => {
-                    for ls in &o.stix.x_mitre_log_source_references {
-                        if let Some(c) = kb.by_stix_id(&ls.x_mitre_data_component_ref) {
-                            let v = component_analytics.entry(c).or_default();
-                            if !v.contains(&i) {
-                                v.push(i);
-                            }
-                        }
-                    }
-                }
-                Kind::DataComponent => {
-                    if let Some(src) = o
-                        .stix
-                        .x_mitre_data_source_ref
-                        .as_deref()
-                        .and_then(|r| kb.by_stix_id(r))
-                    {
-                        source_components.entry(src).or_default().push(i);
-                        component_by_names.insert(
-                            (kb.get(src).name().to_lowercase(), o.name().to_lowercase()),
-                            i,
-                        );
-                    }
-                }
-                _ => {}
-            }
-        }
-        for v in analytic_strategies
-            .values_mut()
-            .chain(component_analytics.values_mut())
-            .chain(source_components.values_mut())
-        {
-            kb.sort_by_id(v);
-            v.dedup();
-        }
-        for i in order {
-            let o = kb.get(i);
-            let wanted = if o.kind == Kind::Analytic
-                && let Some(title) = analytic_title(kb, i, &analytic_strategies)
-            {
-                format!("{} {title}", o.attack_id)
-            } else if !o.attack_id.is_empty() {
-                format!("{} {}", o.attack_id, o.name())
-            } else if let Some(src) = o
-                .stix
-                .x_mitre_data_source_ref
-                .as_deref()
-                .and_then(|r| kb.by_stix_id(r))
-            {
-                format!("{} - {}", kb.get(src).name(), o.name())
-            } else {
-                o.name().to_string()
-            };
-            stems[i] = Some(names.claim(&wanted));
-        }
-        let mut urls = HashMap::new();
-        for (i, o) in kb.objects.iter().enumerate() {
-            if stems[i].is_some()
-                && let Some(u) = &o.url
-            {
-                let key = url_key(u);
-                match urls.get(&key) {
-                    Some(&prev) if kb.is_included(prev) => {}
-                    _ => {
-                        urls.insert(key, i);
-                    }
-                }
-            }
-        }
+        let rel = Relations::of(kb);
+        let stems = assign_stems(kb, names, &rel.analytic_strategies);
+        let urls = url_index(kb, &stems);
         Index {
             kb,
             stems,
             urls,
-            analytic_strategies,
-            component_analytics,
-            source_components,
-            component_by_names,
+            analytic_strategies: rel.analytic_strategies,
+            component_analytics: rel.component_analytics,
+            source_components: rel.source_components,
+            component_by_names: rel.component_by_names,
             tags: TagStyle::default(),
             folded: HashMap::new(),
         }
@@ -284,6 +186,127 @@ impl<'a> Index<'a> {
         };
         self.kb.by_attack_id(&id)
     }
+}
+
+/// The reverse lookups between strategies, analytics, data components and
+/// data sources, each list sorted by ID.
+#[derive(Default)]
+struct Relations {
+    analytic_strategies: HashMap<ObjId, Vec<ObjId>>,
+    component_analytics: HashMap<ObjId, Vec<ObjId>>,
+    source_components: HashMap<ObjId, Vec<ObjId>>,
+    component_by_names: HashMap<(String, String), ObjId>,
+}
+
+impl Relations {
+    fn of(kb: &Kb) -> Relations {
+        let mut r = Relations::default();
+        for i in (0..kb.objects.len()).filter(|&i| kb.is_included(i)) {
+            r.add(kb, i);
+        }
+        for v in r
+            .analytic_strategies
+            .values_mut()
+            .chain(r.component_analytics.values_mut())
+            .chain(r.source_components.values_mut())
+        {
+            kb.sort_by_id(v);
+            v.dedup();
+        }
+        r
+    }
+
+    fn add(&mut self, kb: &Kb, i: ObjId) {
+        let o = kb.get(i);
+        match o.kind {
+            Kind::DetectionStrategy => {
+                for a in o
+                    .stix
+                    .x_mitre_analytic_refs
+                    .iter()
+                    .filter_map(|r| kb.by_stix_id(r))
+                {
+                    self.analytic_strategies.entry(a).or_default().push(i);
+                }
+            }
+            Kind::Analytic => {
+                for ls in &o.stix.x_mitre_log_source_references {
+                    if let Some(c) = kb.by_stix_id(&ls.x_mitre_data_component_ref) {
+                        self.component_analytics.entry(c).or_default().push(i);
+                    }
+                }
+            }
+            Kind::DataComponent => {
+                if let Some(src) = data_source_of(kb, i) {
+                    self.source_components.entry(src).or_default().push(i);
+                    self.component_by_names.insert(
+                        (kb.get(src).name().to_lowercase(), o.name().to_lowercase()),
+                        i,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn data_source_of(kb: &Kb, component: ObjId) -> Option<ObjId> {
+    kb.get(component)
+        .stix
+        .x_mitre_data_source_ref
+        .as_deref()
+        .and_then(|r| kb.by_stix_id(r))
+}
+
+/// Note names: active objects first, in ID order, so they get the clean
+/// names and a revoked object with the same name gets the suffix.
+fn assign_stems(
+    kb: &Kb,
+    names: &mut NameRegistry,
+    strategies: &HashMap<ObjId, Vec<ObjId>>,
+) -> Vec<Option<String>> {
+    let mut order: Vec<ObjId> = (0..kb.objects.len())
+        .filter(|&i| kb.is_included(i) || kb.is_redirect(i))
+        .collect();
+    order.sort_by_cached_key(|&i| {
+        let o = kb.get(i);
+        (
+            o.is_revoked(),
+            o.kind,
+            crate::model::attack::id_sort_key(&o.attack_id),
+            o.stix.id.clone(),
+        )
+    });
+    let mut stems = vec![None; kb.objects.len()];
+    for i in order {
+        let o = kb.get(i);
+        let wanted = match analytic_title(kb, i, strategies).filter(|_| o.kind == Kind::Analytic) {
+            Some(title) => format!("{} {title}", o.attack_id),
+            None if !o.attack_id.is_empty() => format!("{} {}", o.attack_id, o.name()),
+            None => match data_source_of(kb, i) {
+                Some(src) => format!("{} - {}", kb.get(src).name(), o.name()),
+                None => o.name().to_string(),
+            },
+        };
+        stems[i] = Some(names.claim(&wanted));
+    }
+    stems
+}
+
+/// attack.mitre.org URL → the note it names (an included object wins over
+/// a revoked one with the same URL).
+fn url_index(kb: &Kb, stems: &[Option<String>]) -> HashMap<String, ObjId> {
+    let mut urls = HashMap::new();
+    for (i, o) in kb.objects.iter().enumerate() {
+        let Some(u) = o.url.as_ref().filter(|_| stems[i].is_some()) else {
+            continue;
+        };
+        let key = url_key(u);
+        if !urls.get(&key).is_some_and(|&prev| kb.is_included(prev)) {
+            urls.insert(key, i);
+        }
+    }
+    urls
 }
 
 /// "Python execution (Linux)" for an analytic of strategy "Python execution"

@@ -17,6 +17,7 @@ mod archive;
 mod attack_index;
 mod http;
 pub mod lock;
+pub use http::hex;
 
 use http::{Client, Got, Validators};
 use lock::{Entry, Lock};

@@ -6,6 +6,7 @@
 //! the tooltip.
 
 use super::html_escape;
+use crate::vault::coverage::Status;
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 
 /// A technique's coverage as the site shows it.
@@ -17,17 +18,9 @@ pub struct Cell {
     pub title: String,
 }
 
-/// The markers of the notes, their status label and CSS class suffix.
-const MARKERS: [(&str, &str, &str); 4] = [
-    ("🟢", "validated", "validated"),
-    ("🟡", "rules only", "rules"),
-    ("🔵", "tests only", "tests"),
-    ("⚪", "none", "none"),
-];
-
 /// The CSS class suffix of a status label (`rules only` → `rules`).
 pub fn class_of(label: &str) -> Option<&'static str> {
-    MARKERS.iter().find(|m| m.1 == label).map(|m| m.2)
+    Status::parse(label).map(Status::class)
 }
 
 fn swatch(label: &str, class: &str) -> String {
@@ -41,18 +34,21 @@ pub fn swatches(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
     let mut out = Vec::with_capacity(events.len());
     for e in events {
         match e {
-            Event::Text(t) if MARKERS.iter().any(|m| t.contains(m.0)) => {
+            Event::Text(t) if Status::ALL.iter().any(|m| t.contains(m.marker())) => {
                 let mut rest: &str = &t;
-                while let Some((at, m)) = MARKERS
+                while let Some((at, m)) = Status::ALL
                     .iter()
-                    .filter_map(|m| rest.find(m.0).map(|at| (at, m)))
+                    .filter_map(|m| rest.find(m.marker()).map(|at| (at, m)))
                     .min_by_key(|x| x.0)
                 {
                     if at > 0 {
                         out.push(Event::Text(CowStr::from(rest[..at].to_string())));
                     }
-                    out.push(Event::InlineHtml(CowStr::from(swatch(m.1, m.2))));
-                    rest = &rest[at + m.0.len()..];
+                    out.push(Event::InlineHtml(CowStr::from(swatch(
+                        m.label(),
+                        m.class(),
+                    ))));
+                    rest = &rest[at + m.marker().len()..];
                 }
                 if !rest.is_empty() {
                     out.push(Event::Text(CowStr::from(rest.to_string())));
@@ -112,9 +108,9 @@ pub fn colour_cells<'a>(
 
 /// The legend of a coloured page.
 pub fn legend() -> String {
-    let items: Vec<String> = MARKERS
+    let items: Vec<String> = Status::ALL
         .iter()
-        .map(|m| format!("<span class=\"cov cov-{}\">{}</span>", m.2, m.1))
+        .map(|m| format!("<span class=\"cov cov-{}\">{}</span>", m.class(), m.label()))
         .collect();
     format!(
         "<p class=\"legend\">Coverage: {} (validated: a rule fired on sample events; hover a cell for its counts)</p>\n",

@@ -62,6 +62,15 @@ impl Status {
             Status::None => "#ffffff",
         }
     }
+    /// CSS class suffix on the site (`cov-validated`, `cov-rules`, ...).
+    pub fn class(self) -> &'static str {
+        match self {
+            Status::Validated => "validated",
+            Status::RulesOnly => "rules",
+            Status::TestsOnly => "tests",
+            Status::None => "none",
+        }
+    }
     pub fn parse(s: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|x| x.label() == s)
     }

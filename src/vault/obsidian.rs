@@ -117,10 +117,7 @@ fn starter_files(notes: &[Note], latest_changes: Option<&str>) -> Vec<(String, S
 }
 
 fn hash(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::fetch::hex(&Sha256::digest(bytes))
 }
 
 /// Write the starter settings that are missing, or still the tool's own.

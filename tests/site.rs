@@ -249,6 +249,78 @@ fn user_notes_hostile_html_and_obsidian_syntax() {
 }
 
 #[test]
+fn a_note_that_is_not_utf8_still_gets_its_page_and_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    std::fs::create_dir_all(&v).unwrap();
+    std::fs::write(v.join("Home.md"), "# Home\n\n[[Latin]]\n").unwrap();
+    std::fs::write(v.join("Latin.md"), b"# Latin\n\ncaf\xe9 [[Home]]\n").unwrap();
+    let diags = Diagnostics::new();
+    let site = dir.path().join("s");
+    let cfg = ExportConfig {
+        vault: v.clone(),
+        out: site.clone(),
+        base_url: None,
+        templates: None,
+        no_wait: false,
+    };
+    let s = export(&cfg, &diags).unwrap();
+    assert_eq!(s.pages, 2);
+    assert!(s.unresolved.is_empty(), "{:?}", s.unresolved);
+    let page = std::fs::read_to_string(site.join("latin.html")).unwrap();
+    assert!(page.contains("caf\u{fffd}"), "{page}");
+    assert!(page.contains("href=\"home.html\""), "its links still work");
+    let home = std::fs::read_to_string(site.join("home.html")).unwrap();
+    assert!(home.contains("href=\"latin.html\""));
+    let warnings: Vec<String> = diags.sorted().iter().map(|d| d.to_string()).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("Latin.md") && warnings[0].contains("not valid UTF-8 at byte 12"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn heatmap_cells_fold_their_sub_techniques() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    std::fs::create_dir_all(v.join("Techniques")).unwrap();
+    let technique = |id: &str, name: &str, cov: &str, parent: &str| {
+        format!(
+            "---\nid: \"{id}\"\nname: \"{name}\"\ntype: \"technique\"\n{parent}coverage: \"{cov}\"\nrules: 2\nrules_fired: 1\natomic_tests: 0\n---\n# {name}\n"
+        )
+    };
+    std::fs::write(
+        v.join("Techniques/T1 Parent.md"),
+        technique("T1", "Parent", "rules only", ""),
+    )
+    .unwrap();
+    std::fs::write(
+        v.join("Techniques/T1.001 Child.md"),
+        technique("T1.001", "Child", "validated", "parent: \"[[T1 Parent]]\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        v.join("Coverage.md"),
+        "---\ntype: \"coverage\"\n---\n# Coverage\n\n| Tactic |\n| --- |\n| 🟡 [[T1 Parent\\|Parent]] |\n",
+    )
+    .unwrap();
+    let site = dir.path().join("s");
+    export_to(&v, &site);
+    let page = std::fs::read_to_string(site.join("coverage.html")).unwrap();
+    assert!(
+        page.contains("<span class=\"cov cov-rules\" title=\"Parent: rules only; 2 rules, 1 fired, 0 atomic tests\">"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<details class=\"subs\"><summary>1 sub-technique</summary><ul><li><a class=\"cov cov-validated\" href=\"techniques/t1.001-child.html\" title=\"Child: validated; 2 rules, 1 fired, 0 atomic tests\">T1.001 Child</a></li></ul></details>"),
+        "{page}"
+    );
+    let (_, problems) = check_links(&site);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
 #[ignore = "needs the shared data (ATTACK_VAULT_DATA, default ../shared/data); .ci/run runs it"]
 fn full_real_vault_exports_without_broken_links() {
     let Some(data) = common::data_dir() else {

@@ -6,6 +6,7 @@
 //! the tooltip.
 
 use super::html_escape;
+use super::markdown::LinkResolver;
 use crate::vault::coverage::Status;
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 
@@ -15,6 +16,19 @@ pub struct Cell {
     /// CSS class suffix: `validated`, `rules`, `tests`, `none`.
     pub class: &'static str,
     /// The tooltip: status and counts.
+    pub title: String,
+    /// Its sub-techniques, shown when the cell is expanded.
+    pub subs: Vec<Sub>,
+}
+
+/// A sub-technique under a coloured cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sub {
+    /// Site-root-relative URL of its page.
+    pub url: String,
+    /// Its ID and name, as shown.
+    pub name: String,
+    pub class: &'static str,
     pub title: String,
 }
 
@@ -34,7 +48,10 @@ pub fn swatches(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
     let mut out = Vec::with_capacity(events.len());
     for e in events {
         match e {
-            Event::Text(t) if Status::ALL.iter().any(|m| t.contains(m.marker())) => {
+            // The markers are not ASCII: most text is passed by one fast check.
+            Event::Text(t)
+                if !t.is_ascii() && Status::ALL.iter().any(|m| t.contains(m.marker())) =>
+            {
                 let mut rest: &str = &t;
                 while let Some((at, m)) = Status::ALL
                     .iter()
@@ -61,12 +78,10 @@ pub fn swatches(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
 }
 
 /// Colour each table cell whose first link is a technique with coverage:
-/// its content goes in a `cov-*` span that fills the cell. Returns whether
-/// any cell was coloured (the page then gets a legend).
-pub fn colour_cells<'a>(
-    events: &mut Vec<Event<'a>>,
-    coverage: &dyn Fn(&str) -> Option<Cell>,
-) -> bool {
+/// its content goes in a `cov-*` span that fills the cell, followed by its
+/// sub-techniques, folded. Returns whether any cell was coloured (the page
+/// then gets a legend).
+pub fn colour_cells<'a>(events: &mut Vec<Event<'a>>, r: &dyn LinkResolver) -> bool {
     let mut out: Vec<Event<'a>> = Vec::with_capacity(events.len() + 16);
     let mut any = false;
     let mut i = 0;
@@ -80,7 +95,7 @@ pub fn colour_cells<'a>(
             .find(|&j| matches!(events[j], Event::End(TagEnd::TableCell)))
             .unwrap_or(events.len() - 1);
         let cell = events[i + 1..end].iter().find_map(|e| match e {
-            Event::Start(Tag::Link { dest_url, .. }) => coverage(dest_url),
+            Event::Start(Tag::Link { dest_url, .. }) => r.coverage(dest_url),
             _ => None,
         });
         out.push(events[i].clone());
@@ -94,6 +109,12 @@ pub fn colour_cells<'a>(
                 ))));
                 out.extend(events[i + 1..end].iter().cloned());
                 out.push(Event::InlineHtml(CowStr::from("</span>")));
+                if !c.subs.is_empty() {
+                    out.push(Event::InlineHtml(CowStr::from(subs_html(
+                        &c.subs,
+                        r.root(),
+                    ))));
+                }
             }
             None => out.extend(events[i + 1..end].iter().cloned()),
         }
@@ -104,6 +125,27 @@ pub fn colour_cells<'a>(
     }
     *events = out;
     any
+}
+
+/// A cell's sub-techniques as a fold (no JavaScript), each coloured by its
+/// own status with its counts as the tooltip.
+fn subs_html(subs: &[Sub], root: &str) -> String {
+    let mut s = format!(
+        "<details class=\"subs\"><summary>{} sub-technique{}</summary><ul>",
+        subs.len(),
+        if subs.len() == 1 { "" } else { "s" }
+    );
+    for sub in subs {
+        s.push_str(&format!(
+            "<li><a class=\"cov cov-{}\" href=\"{root}{}\" title=\"{}\">{}</a></li>",
+            sub.class,
+            html_escape(&sub.url),
+            html_escape(&sub.title),
+            html_escape(&sub.name)
+        ));
+    }
+    s.push_str("</ul></details>");
+    s
 }
 
 /// The legend of a coloured page.
@@ -123,7 +165,24 @@ mod tests {
     use super::*;
     use pulldown_cmark::{Parser, html};
 
-    fn render(md: &str, cov: &dyn Fn(&str) -> Option<Cell>) -> (String, bool) {
+    struct Cov(Option<Cell>);
+
+    impl LinkResolver for Cov {
+        fn resolve(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn tag_url(&self, _: &str) -> String {
+            String::new()
+        }
+        fn coverage(&self, url: &str) -> Option<&Cell> {
+            self.0.as_ref().filter(|_| url == "t1.html")
+        }
+        fn root(&self) -> &str {
+            "../"
+        }
+    }
+
+    fn render(md: &str, cov: &Cov) -> (String, bool) {
         let mut events: Vec<Event> =
             Parser::new_ext(md, crate::site::markdown::options()).collect();
         let any = colour_cells(&mut events, cov);
@@ -135,12 +194,16 @@ mod tests {
 
     #[test]
     fn markers_become_swatches_and_technique_cells_colours() {
-        let cov = |url: &str| {
-            (url == "t1.html").then(|| Cell {
-                class: "rules",
-                title: "rules only: 2 rules <x>".into(),
-            })
-        };
+        let cov = Cov(Some(Cell {
+            class: "rules",
+            title: "rules only: 2 rules <x>".into(),
+            subs: vec![Sub {
+                url: "t/t1.001.html".into(),
+                name: "T1.001 Sub".into(),
+                class: "validated",
+                title: "Sub: validated".into(),
+            }],
+        }));
         let (html, any) = render(
             "| A | B |\n| --- | --- |\n| 🟡 [T1](t1.html) | [X](x.html) |\n",
             &cov,
@@ -155,7 +218,11 @@ mod tests {
         );
         assert!(html.contains("<span class=\"sw cov-rules\""), "{html}");
         assert!(html.contains("<td><a href=\"x.html\">X</a></td>"), "{html}");
-        let (plain, any) = render("🟢 validated and ⚪ none\n", &|_| None);
+        assert!(
+            html.contains("<details class=\"subs\"><summary>1 sub-technique</summary><ul><li><a class=\"cov cov-validated\" href=\"../t/t1.001.html\" title=\"Sub: validated\">T1.001 Sub</a></li></ul></details></td>"),
+            "{html}"
+        );
+        let (plain, any) = render("🟢 validated and ⚪ none\n", &Cov(None));
         assert!(!any && plain.contains("cov-validated") && plain.contains("cov-none"));
         assert!(plain.contains(" validated and "), "{plain}");
     }

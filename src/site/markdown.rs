@@ -16,8 +16,12 @@ pub trait LinkResolver {
     fn tag_url(&self, tag: &str) -> String;
     /// The coverage of the technique page a link points to, on pages drawn
     /// as a heatmap ([`super::heatmap`]).
-    fn coverage(&self, _url: &str) -> Option<super::heatmap::Cell> {
+    fn coverage(&self, _url: &str) -> Option<&super::heatmap::Cell> {
         None
+    }
+    /// The way from the page to the site root (`../../`).
+    fn root(&self) -> &str {
+        ""
     }
 }
 
@@ -221,15 +225,11 @@ pub fn options() -> Options {
     opts
 }
 
-/// Render one note body to HTML (not yet sanitised).
-pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
-    let pre = preprocess(md, r);
-    let opts = options();
-    let mut links = Vec::new();
-    let mut ids: Vec<String> = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let events: Vec<Event> = Parser::new_ext(&pre, opts).collect();
-    let needs_sanitizing = events.iter().any(|e| match e {
+/// Whether an event can carry something unsafe: raw HTML (other than line
+/// breaks and the callout markup [`preprocess`] writes) or a Markdown link
+/// that is not a web, mail or relative one.
+fn is_unsafe(e: &Event) -> bool {
+    match e {
         Event::Html(h) | Event::InlineHtml(h) => !is_line_break(h) && !is_callout_markup(h),
         Event::Start(Tag::Link {
             link_type,
@@ -242,37 +242,138 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
             ..
         }) => !matches!(link_type, LinkType::WikiLink { .. }) && !is_plain_link(dest_url),
         _ => false,
-    });
-    let mut out_events: Vec<Event> = Vec::with_capacity(events.len());
+    }
+}
+
+/// The note and the heading a wikilink names (`Note#Heading`, `Note\|label`
+/// in tables).
+fn wikilink_target(dest: &str) -> (String, Option<String>) {
+    let target = dest.replace("\\|", "|");
+    let (page, anchor) = match target.split_once('#') {
+        Some((p, a)) => (p.to_string(), Some(a.to_string())),
+        None => (target.clone(), None),
+    };
+    (page.trim_end_matches('\\').trim().to_string(), anchor)
+}
+
+/// The note an embed `![[note#part]]` names.
+fn embed_target(dest: &str) -> String {
+    dest.split('#').next().unwrap_or("").trim().to_string()
+}
+
+/// Where a wikilink target leads: the page itself for `[[#Heading]]`.
+fn resolve_page(page: &str, r: &dyn LinkResolver) -> Option<String> {
+    if page.is_empty() {
+        Some(String::new())
+    } else {
+        r.resolve(page)
+    }
+}
+
+/// The notes a body's wikilinks and embeds name, as [`render`] finds them,
+/// without rendering it (links to a heading of the same note left out):
+/// what the export's first pass needs for backlinks. Tags are met on the
+/// way, through [`LinkResolver::tag_url`].
+pub fn links(md: &str, r: &dyn LinkResolver) -> Vec<String> {
+    let pre = preprocess(md, r);
+    let mut links = Vec::new();
+    let mut in_embed = false;
+    for e in Parser::new_ext(&pre, options()) {
+        let page = match e {
+            // What an embed holds is shown as its label, not as links.
+            Event::End(TagEnd::Image) => {
+                in_embed = false;
+                continue;
+            }
+            _ if in_embed => continue,
+            Event::Start(Tag::Link {
+                link_type: LinkType::WikiLink { .. },
+                dest_url,
+                ..
+            }) => wikilink_target(&dest_url).0,
+            Event::Start(Tag::Image {
+                link_type: LinkType::WikiLink { .. },
+                dest_url,
+                ..
+            }) => {
+                in_embed = true;
+                embed_target(&dest_url)
+            }
+            _ => continue,
+        };
+        if !page.is_empty() {
+            links.push(page);
+        }
+    }
+    links
+}
+
+/// Render one note body to HTML (not yet sanitised).
+pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
+    let pre = preprocess(md, r);
+    let events: Vec<Event> = Parser::new_ext(&pre, options()).collect();
+    let needs_sanitizing = events.iter().any(is_unsafe);
+    let mut w = Rewriter {
+        r,
+        events: &events,
+        out: Vec::with_capacity(events.len()),
+        links: Vec::new(),
+        ids: Vec::new(),
+        seen: HashMap::new(),
+        unresolved_depth: 0,
+    };
     let mut i = 0;
-    let mut unresolved_depth = 0usize;
     while i < events.len() {
-        match &events[i] {
+        i = w.step(i);
+    }
+    let Rewriter {
+        mut out,
+        links,
+        ids,
+        ..
+    } = w;
+    let coloured = super::heatmap::colour_cells(&mut out, r);
+    let out = super::heatmap::swatches(out);
+    let mut html_out = String::with_capacity(pre.len() * 3 / 2);
+    if coloured {
+        html_out.push_str(&super::heatmap::legend());
+    }
+    html::push_html(&mut html_out, out.into_iter());
+    Rendered {
+        html: html_out,
+        links,
+        ids,
+        needs_sanitizing,
+    }
+}
+
+/// The parsed events of a note rewritten for the site: heading ids,
+/// wikilinks resolved, embeds as links, code highlighted, Obsidian's line
+/// breaks.
+struct Rewriter<'e, 'r> {
+    r: &'r dyn LinkResolver,
+    events: &'e [Event<'e>],
+    out: Vec<Event<'e>>,
+    links: Vec<(String, Option<String>)>,
+    ids: Vec<String>,
+    /// Heading slugs so far, for `-1`, `-2` on repeats.
+    seen: HashMap<String, usize>,
+    /// Unresolved links open (drawn as spans, not anchors).
+    unresolved_depth: usize,
+}
+
+impl<'e> Rewriter<'e, '_> {
+    /// Rewrite the event at `i`; returns the index of the next one.
+    fn step(&mut self, i: usize) -> usize {
+        match &self.events[i] {
             Event::Start(Tag::Heading {
                 level,
                 id: None,
                 classes,
                 attrs,
             }) => {
-                // Collect the heading's text for its id.
-                let mut text = String::new();
-                let mut j = i + 1;
-                while j < events.len() && !matches!(events[j], Event::End(TagEnd::Heading(_))) {
-                    if let Event::Text(t) | Event::Code(t) = &events[j] {
-                        text.push_str(t);
-                    }
-                    j += 1;
-                }
-                let base = slug(&text);
-                let n = seen.entry(base.clone()).or_insert(0);
-                let id = if *n == 0 {
-                    base.clone()
-                } else {
-                    format!("{base}-{n}")
-                };
-                *n += 1;
-                ids.push(id.clone());
-                out_events.push(Event::Start(Tag::Heading {
+                let id = self.heading_id(i);
+                self.out.push(Event::Start(Tag::Heading {
                     level: *level,
                     id: Some(CowStr::from(id)),
                     classes: classes.clone(),
@@ -284,133 +385,127 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
                 dest_url,
                 title,
                 id,
-            }) => {
-                let target = dest_url.replace("\\|", "|");
-                let (page, anchor) = match target.split_once('#') {
-                    Some((p, a)) => (p.to_string(), Some(a.to_string())),
-                    None => (target.clone(), None),
-                };
-                let page = page.trim_end_matches('\\').trim().to_string();
-                let url = if page.is_empty() {
-                    Some(String::new())
-                } else {
-                    r.resolve(&page)
-                };
-                links.push((page.clone(), url.clone()));
-                match url {
-                    Some(u) => {
-                        let href = match anchor {
-                            Some(a) => {
-                                format!("{u}#{}", slug(a.split('#').next_back().unwrap_or(&a)))
-                            }
-                            None => u,
-                        };
-                        out_events.push(Event::Start(Tag::Link {
-                            link_type: LinkType::WikiLink {
-                                has_pothole: *has_pothole,
-                            },
-                            dest_url: CowStr::from(href),
-                            title: title.clone(),
-                            id: id.clone(),
-                        }));
-                    }
-                    None => {
-                        unresolved_depth += 1;
-                        out_events.push(Event::InlineHtml(CowStr::from(format!(
-                            "<span class=\"unresolved\" title=\"{}\">",
-                            html_escape(&format!("unresolved: {page}"))
-                        ))));
-                    }
-                }
-            }
-            // An embed `![[note]]` is shown as a link to the note.
+            }) => self.wikilink(*has_pothole, dest_url, title, id),
             Event::Start(Tag::Image {
                 link_type: LinkType::WikiLink { .. },
                 dest_url,
                 title,
                 id,
-            }) => {
-                let target = dest_url.to_string();
-                let page = target.split('#').next().unwrap_or("").trim().to_string();
-                let url = r.resolve(&page);
-                links.push((page.clone(), url.clone()));
-                let mut j = i + 1;
-                let mut label = String::new();
-                while j < events.len() && !matches!(events[j], Event::End(TagEnd::Image)) {
-                    if let Event::Text(t) = &events[j] {
-                        label.push_str(t);
-                    }
-                    j += 1;
-                }
-                let label = if label.is_empty() {
-                    page.clone()
-                } else {
-                    label
-                };
-                match url {
-                    Some(u) => {
-                        out_events.push(Event::Start(Tag::Link {
-                            link_type: LinkType::Inline,
-                            dest_url: CowStr::from(u),
-                            title: title.clone(),
-                            id: id.clone(),
-                        }));
-                        out_events.push(Event::Text(CowStr::from(label)));
-                        out_events.push(Event::End(TagEnd::Link));
-                    }
-                    None => out_events.push(Event::InlineHtml(CowStr::from(format!(
-                        "<span class=\"unresolved\">{}</span>",
-                        html_escape(&label)
-                    )))),
-                }
-                i = j + 1;
-                continue;
-            }
-            // Code blocks of known languages are highlighted at export time.
+            }) => return self.embed(i, dest_url, title, id),
             Event::Start(Tag::CodeBlock(pulldown_cmark::CodeBlockKind::Fenced(lang))) => {
-                let lang = lang.split_whitespace().next().unwrap_or("").to_string();
-                let mut code = String::new();
-                let mut j = i + 1;
-                while j < events.len() && !matches!(events[j], Event::End(TagEnd::CodeBlock)) {
-                    if let Event::Text(t) = &events[j] {
-                        code.push_str(t);
-                    }
-                    j += 1;
+                if let Some(next) = self.code_block(i, lang) {
+                    return next;
                 }
-                match super::highlight::highlight(&lang, code.trim_end_matches('\n')) {
-                    Some(h) => {
-                        out_events.push(Event::Html(CowStr::from(format!(
-                            "<pre><code class=\"language-{}\">{h}</code></pre>\n",
-                            html_escape(&lang)
-                        ))));
-                        i = j + 1;
-                        continue;
-                    }
-                    None => out_events.push(events[i].clone()),
-                }
+                self.out.push(self.events[i].clone());
             }
             // Obsidian shows single line breaks (its default, non-strict mode).
-            Event::SoftBreak => out_events.push(Event::HardBreak),
-            Event::End(TagEnd::Link) if unresolved_depth > 0 => {
-                unresolved_depth -= 1;
-                out_events.push(Event::InlineHtml(CowStr::from("</span>")));
+            Event::SoftBreak => self.out.push(Event::HardBreak),
+            Event::End(TagEnd::Link) if self.unresolved_depth > 0 => {
+                self.unresolved_depth -= 1;
+                self.out.push(Event::InlineHtml(CowStr::from("</span>")));
             }
-            other => out_events.push(other.clone()),
+            other => self.out.push(other.clone()),
         }
-        i += 1;
+        i + 1
     }
-    let coloured = super::heatmap::colour_cells(&mut out_events, &|u| r.coverage(u));
-    let out_events = super::heatmap::swatches(out_events);
-    let mut html_out = String::with_capacity(pre.len() * 3 / 2);
-    if coloured {
-        html_out.push_str(&super::heatmap::legend());
+
+    /// The text of events from `i + 1` up to the first `end`.
+    fn text_until(&self, i: usize, end: impl Fn(&Event) -> bool, code: bool) -> (String, usize) {
+        let mut text = String::new();
+        let mut j = i + 1;
+        while j < self.events.len() && !end(&self.events[j]) {
+            match &self.events[j] {
+                Event::Text(t) => text.push_str(t),
+                Event::Code(t) if code => text.push_str(t),
+                _ => {}
+            }
+            j += 1;
+        }
+        (text, j)
     }
-    html::push_html(&mut html_out, out_events.into_iter());
-    Rendered {
-        html: html_out,
-        links,
-        ids,
-        needs_sanitizing,
+
+    /// A heading's id: the slug of its text, numbered when repeated.
+    fn heading_id(&mut self, i: usize) -> String {
+        let (text, _) = self.text_until(i, |e| matches!(e, Event::End(TagEnd::Heading(_))), true);
+        let base = slug(&text);
+        let n = self.seen.entry(base.clone()).or_insert(0);
+        let id = if *n == 0 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        *n += 1;
+        self.ids.push(id.clone());
+        id
+    }
+
+    fn wikilink(
+        &mut self,
+        has_pothole: bool,
+        dest_url: &CowStr<'e>,
+        title: &CowStr<'e>,
+        id: &CowStr<'e>,
+    ) {
+        let (page, anchor) = wikilink_target(dest_url);
+        let url = resolve_page(&page, self.r);
+        self.links.push((page.clone(), url.clone()));
+        let Some(u) = url else {
+            self.unresolved_depth += 1;
+            self.out.push(Event::InlineHtml(CowStr::from(format!(
+                "<span class=\"unresolved\" title=\"{}\">",
+                html_escape(&format!("unresolved: {page}"))
+            ))));
+            return;
+        };
+        let href = match anchor {
+            Some(a) => format!("{u}#{}", slug(a.split('#').next_back().unwrap_or(&a))),
+            None => u,
+        };
+        self.out.push(Event::Start(Tag::Link {
+            link_type: LinkType::WikiLink { has_pothole },
+            dest_url: CowStr::from(href),
+            title: title.clone(),
+            id: id.clone(),
+        }));
+    }
+
+    /// An embed `![[note]]` is shown as a link to the note.
+    fn embed(&mut self, i: usize, dest_url: &str, title: &CowStr<'e>, id: &CowStr<'e>) -> usize {
+        let page = embed_target(dest_url);
+        let url = self.r.resolve(&page);
+        self.links.push((page.clone(), url.clone()));
+        let (label, j) = self.text_until(i, |e| matches!(e, Event::End(TagEnd::Image)), false);
+        let label = if label.is_empty() { page } else { label };
+        match url {
+            Some(u) => {
+                self.out.push(Event::Start(Tag::Link {
+                    link_type: LinkType::Inline,
+                    dest_url: CowStr::from(u),
+                    title: title.clone(),
+                    id: id.clone(),
+                }));
+                self.out.push(Event::Text(CowStr::from(label)));
+                self.out.push(Event::End(TagEnd::Link));
+            }
+            None => self.out.push(Event::InlineHtml(CowStr::from(format!(
+                "<span class=\"unresolved\">{}</span>",
+                html_escape(&label)
+            )))),
+        }
+        j + 1
+    }
+
+    /// Code blocks of known languages are highlighted at export time;
+    /// returns the index after the block, or `None` to leave it as it is.
+    fn code_block(&mut self, i: usize, lang: &str) -> Option<usize> {
+        let lang = lang.split_whitespace().next().unwrap_or("");
+        let (code, j) = self.text_until(i, |e| matches!(e, Event::End(TagEnd::CodeBlock)), false);
+        let h = super::highlight::highlight(lang, code.trim_end_matches('\n'))?;
+        self.out.push(Event::Html(CowStr::from(format!(
+            "<pre><code class=\"language-{}\">{h}</code></pre>\n",
+            html_escape(lang)
+        ))));
+        Some(j + 1)
     }
 }
 

@@ -58,6 +58,26 @@ pub fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
     flush(&mut word, &mut chars);
 }
 
+/// Adds page `page`'s words to the postings; pages are added in ascending
+/// order, so that a repeat is always the last entry.
+pub fn add(postings: &mut Postings, page: u32, text: &str) {
+    for_each_word(text, |w| match postings.get_mut(w) {
+        Some(v) if v.last() == Some(&page) => {}
+        Some(v) => v.push(page),
+        None => {
+            postings.insert(w.to_string(), vec![page]);
+        }
+    });
+}
+
+/// The postings of two sets of pages, `a`'s before `b`'s.
+pub fn merge(mut a: Postings, b: Postings) -> Postings {
+    for (w, mut v) in b {
+        a.entry(w).or_default().append(&mut v);
+    }
+    a
+}
+
 /// The inverted index of many texts (page `i` is `text(i)`).
 pub fn invert<'a, F>(n: usize, text: F) -> Postings
 where
@@ -68,23 +88,10 @@ where
         // Few, large pieces: each piece's map is merged once at the end.
         .with_min_len(n / 8 + 1)
         .fold(Postings::default, |mut map, i| {
-            let i = i as u32;
-            for_each_word(text(i as usize), |w| match map.get_mut(w) {
-                // Pages come in order, so a repeat is always the last entry.
-                Some(v) if v.last() == Some(&i) => {}
-                Some(v) => v.push(i),
-                None => {
-                    map.insert(w.to_string(), vec![i]);
-                }
-            });
+            add(&mut map, i as u32, text(i));
             map
         })
-        .reduce(Postings::default, |mut a, b| {
-            for (w, mut v) in b {
-                a.entry(w).or_default().append(&mut v);
-            }
-            a
-        })
+        .reduce(Postings::default, merge)
 }
 
 /// The shard a word lives in: its first character when it is an ASCII

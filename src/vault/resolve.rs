@@ -4,7 +4,7 @@
 //! and the site both resolve through this, so they never disagree about a
 //! link.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The notes of a vault, by path and by name.
 #[derive(Debug, Default)]
@@ -36,13 +36,21 @@ impl NoteNames {
         if let Some(&i) = self.by_path.get(&t) {
             return Some(i);
         }
-        let name = t.rsplit('/').next().unwrap_or(&t);
+        let Some((_, name)) = t.rsplit_once('/') else {
+            // A bare name: the shortest path wins (the first for a tie).
+            return self
+                .by_name
+                .get(&t)?
+                .iter()
+                .copied()
+                .min_by_key(|&i| (self.paths[i].len(), &self.paths[i]));
+        };
         let suffix = format!("/{t}");
         self.by_name
             .get(name)?
             .iter()
             .copied()
-            .filter(|&i| !t.contains('/') || self.paths[i].ends_with(&suffix))
+            .filter(|&i| self.paths[i].ends_with(&suffix))
             .min_by_key(|&i| (self.paths[i].len(), &self.paths[i]))
     }
 }

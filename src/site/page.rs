@@ -1,0 +1,204 @@
+//! Pass 2 of the export: each note's page, built from the note read again
+//! and what pass 1 learnt of the whole vault (backlinks, degrees, tags,
+//! coverage), rendered through `page.html` and handed to the writer.
+
+use super::markdown::LinkResolver;
+use super::scan::{Meta, Note, Page, property_link};
+use super::{Resolver, graph, heatmap, html_escape, markdown, tag_url};
+use crate::vault::resolve::NoteNames;
+use serde_json::{Value, json};
+use sigma_engine::diag::Diagnostic;
+use std::collections::{BTreeSet, HashMap};
+
+/// What every page is built from.
+pub(super) struct Site<'a> {
+    pub tera: &'a tera::Tera,
+    pub pages: &'a [Page],
+    pub metas: &'a [Meta],
+    pub names: &'a NoteNames,
+    pub backlinks: &'a [BTreeSet<usize>],
+    /// Links in and out of each page.
+    pub degree: Vec<usize>,
+    /// Technique coverage by page URL, for the heatmap pages.
+    pub coverage: &'a HashMap<String, heatmap::Cell>,
+}
+
+/// What `page.html` receives. Built by moving values in: `json!` would
+/// copy every string, and a page body can be hundreds of kilobytes.
+#[derive(Default)]
+pub(super) struct PageContext {
+    pub title: String,
+    pub root: String,
+    pub crumbs: Vec<String>,
+    pub properties: Vec<Value>,
+    pub body: String,
+    pub graph: String,
+    pub backlinks: Vec<Value>,
+    pub tags: Vec<Value>,
+}
+
+impl PageContext {
+    fn into_map(self) -> serde_json::Map<String, Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("title".into(), Value::String(self.title));
+        m.insert("root".into(), Value::String(self.root));
+        let crumbs = self.crumbs.into_iter().map(Value::String).collect();
+        m.insert("crumbs".into(), Value::Array(crumbs));
+        m.insert("properties".into(), Value::Array(self.properties));
+        m.insert("body".into(), Value::String(self.body));
+        m.insert("graph".into(), Value::String(self.graph));
+        m.insert("backlinks".into(), Value::Array(self.backlinks));
+        m.insert("tags".into(), Value::Array(self.tags));
+        m
+    }
+}
+
+/// Renders a page into `buf` (reused from page to page, so that pages of
+/// tens of kilobytes are not allocated and freed one after the other).
+pub(super) fn render_page(
+    tera: &tera::Tera,
+    ctx: PageContext,
+    buf: &mut Vec<u8>,
+) -> Result<(), Diagnostic> {
+    buf.clear();
+    let ctx = tera::Context::from_value(Value::Object(ctx.into_map())).unwrap_or_default();
+    tera.render_to("page.html", &ctx, &mut *buf)
+        .map_err(|e| Diagnostic::error("template", format!("page.html: {e}")))
+}
+
+impl Site<'_> {
+    /// Note `i`'s page, rendered into `buf`.
+    pub fn note_page(&self, i: usize, buf: &mut Vec<u8>) -> Result<(), Diagnostic> {
+        let (page, meta) = (&self.pages[i], &self.metas[i]);
+        let note = Note::read_again(&page.file);
+        let heatmap = matches!(meta.kind.as_str(), "matrix" | "coverage");
+        let r = Resolver::new(
+            self.names,
+            self.pages,
+            &page.url,
+            heatmap.then_some(self.coverage),
+        );
+        let body = body_html(note.body_untitled(), &r);
+        drop(note);
+        let mut crumbs: Vec<String> = page.path.split('/').map(str::to_string).collect();
+        crumbs.pop();
+        let ctx = PageContext {
+            title: meta.title.clone(),
+            graph: self.graph(i, r.root()),
+            root: r.root().to_string(),
+            crumbs,
+            properties: meta
+                .properties
+                .iter()
+                .map(|(k, v)| json!({"key": k, "value": v}))
+                .collect(),
+            body,
+            backlinks: self.backlinks[i]
+                .iter()
+                .map(|&j| json!({"url": self.pages[j].url, "title": self.metas[j].title}))
+                .collect(),
+            tags: page_tags(&meta.tags)
+                .iter()
+                .map(|t| json!({"name": t, "url": tag_url(t)}))
+                .collect(),
+        };
+        render_page(self.tera, ctx, buf)
+    }
+
+    /// The page's local graph: its links in and out.
+    fn graph(&self, i: usize, root: &str) -> String {
+        let node = |j: usize| graph::Node {
+            title: &self.metas[j].title,
+            url: &self.pages[j].url,
+            kind: &self.metas[j].kind,
+            degree: self.degree[j],
+        };
+        let mut neighbours: Vec<usize> = self.metas[i].out_links.clone();
+        neighbours.extend(self.backlinks[i].iter().copied());
+        neighbours.sort_unstable();
+        neighbours.dedup();
+        neighbours.retain(|&j| j != i);
+        let mut nodes: Vec<graph::Node> = neighbours.into_iter().map(node).collect();
+        graph::svg(&node(i), &mut nodes, root)
+    }
+}
+
+/// A note body as the page's HTML: sanitised when it may hold anything
+/// unsafe, foldable callouts folded.
+fn body_html(md: &str, r: &Resolver) -> String {
+    let markdown::Rendered {
+        html,
+        needs_sanitizing,
+        ..
+    } = markdown::render(md, r);
+    if needs_sanitizing {
+        markdown::sanitize(&markdown::fold_callouts(&html))
+    } else {
+        markdown::fold_callouts(&html)
+    }
+}
+
+/// The tags shown on a page: one per spelling folded by case, sorted.
+fn page_tags(tags: &[String]) -> Vec<&String> {
+    let mut tags: Vec<&String> = tags.iter().collect();
+    tags.sort_by_key(|t| t.to_lowercase());
+    tags.dedup_by_key(|t| t.to_lowercase());
+    tags
+}
+
+/// The properties panel: each value as HTML, tags linking their pages.
+pub(super) fn properties(note: &Note, r: &Resolver) -> Vec<(String, String)> {
+    note.fm
+        .iter()
+        .map(|(k, v)| {
+            let value = if k == "tags" {
+                v.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(|t| {
+                        format!(
+                            "<a class=\"tag\" href=\"{}\">#{}</a>",
+                            html_escape(&r.tag_url(t)),
+                            html_escape(t)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            } else {
+                property_html(v, r)
+            };
+            (k.clone(), value)
+        })
+        .collect()
+}
+
+/// Render a property value; wikilinks in it become links.
+fn property_html(v: &Value, r: &Resolver) -> String {
+    match v {
+        Value::Array(a) => a
+            .iter()
+            .map(|x| property_html(x, r))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::String(s) => {
+            let t = s.trim();
+            if let Some(target) = property_link(v) {
+                let inner = &t[2..t.len() - 2];
+                let label = inner.split_once('|').map_or(inner, |x| x.1);
+                return match r.resolve(target) {
+                    Some(u) => {
+                        format!("<a href=\"{}\">{}</a>", html_escape(&u), html_escape(label))
+                    }
+                    None => format!("<span class=\"unresolved\">{}</span>", html_escape(label)),
+                };
+            }
+            if t.starts_with("https://") || t.starts_with("http://") {
+                return format!("<a href=\"{0}\">{0}</a>", html_escape(t));
+            }
+            html_escape(t)
+        }
+        Value::Null => String::new(),
+        other => html_escape(&other.to_string()),
+    }
+}

@@ -285,6 +285,21 @@ fn search_and_follow_the_first_result() {
         .get_inner_text()
         .unwrap();
     assert!(!text.contains('🟢'), "no emoji left on the page");
+    // Sub-techniques fold under their technique's cell and open on a click.
+    let fold = tab.wait_for_element("td details.subs summary").unwrap();
+    let sub = tab.find_element("td details.subs li a.cov").unwrap();
+    let visible = |e: &headless_chrome::Element| {
+        let js = "function() { return this.checkVisibility({contentVisibilityAuto: true}); }";
+        e.call_js_fn(js, vec![], false)
+            .unwrap()
+            .value
+            .and_then(|v| v.as_bool())
+    };
+    assert_eq!(visible(&sub), Some(false), "folded at first");
+    fold.click().unwrap();
+    assert_eq!(visible(&sub), Some(true), "shown once opened");
+    let href = sub.get_attribute_value("href").unwrap().unwrap_or_default();
+    assert!(href.starts_with("techniques/t") && href.contains('.'), "{href}");
     if let Ok(dir) = std::env::var("SCREENSHOTS") {
         let png = tab
             .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)

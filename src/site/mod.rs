@@ -36,7 +36,7 @@ const CSS: &str = include_str!("../../templates/site/style.css");
 /// Pages the writer holds before it writes them out (see
 /// [`VaultWriter::batched`]): small sites land in one burst, large ones
 /// without holding the whole site in memory.
-const WRITE_BATCH: usize = 32 << 20;
+const WRITE_BATCH: usize = 8 << 20;
 
 /// What `export` needs.
 #[derive(Debug, Clone)]
@@ -290,14 +290,17 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         ..WriteOptions::default()
     };
     let writer = VaultWriter::open(&cfg.out, opts, diags)?.batched(WRITE_BATCH);
-    let written = (0..pages.len())
-        .into_par_iter()
-        .try_for_each_init(Vec::new, |buf, i| {
-            site.note_page(i, buf)?;
-            writer.write_bytes(&pages[i].url, buf)
+    // The search files first: their postings are freed before the pages.
+    let written = listing::write_search(&writer, &pages, &metas, postings)
+        .and_then(|()| {
+            (0..pages.len())
+                .into_par_iter()
+                .try_for_each_init(Vec::new, |buf, i| {
+                    site.note_page(i, buf)?;
+                    writer.write_bytes(&pages[i].url, buf)
+                })
         })
         .and_then(|()| listing::write_tags(&writer, &tera, &pages, &metas, &tags))
-        .and_then(|()| listing::write_search(&writer, &pages, &metas, postings))
         .and_then(|()| {
             let base = cfg.base_url.as_deref();
             listing::write_assets(&writer, &cfg.vault, &pages, &metas, &css, base)

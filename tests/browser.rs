@@ -299,7 +299,10 @@ fn search_and_follow_the_first_result() {
     fold.click().unwrap();
     assert_eq!(visible(&sub), Some(true), "shown once opened");
     let href = sub.get_attribute_value("href").unwrap().unwrap_or_default();
-    assert!(href.starts_with("techniques/t") && href.contains('.'), "{href}");
+    assert!(
+        href.starts_with("techniques/t") && href.contains('.'),
+        "{href}"
+    );
     if let Ok(dir) = std::env::var("SCREENSHOTS") {
         let png = tab
             .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)

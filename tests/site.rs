@@ -297,7 +297,12 @@ fn heatmap_cells_fold_their_sub_techniques() {
     .unwrap();
     std::fs::write(
         v.join("Techniques/T1.001 Child.md"),
-        technique("T1.001", "Child", "validated", "parent: \"[[T1 Parent]]\"\n"),
+        technique(
+            "T1.001",
+            "Child",
+            "validated",
+            "parent: \"[[T1 Parent]]\"\n",
+        ),
     )
     .unwrap();
     std::fs::write(

@@ -324,56 +324,75 @@ pub fn render(
     sample_stems: &[String],
     templates: &super::templates::Templates,
 ) -> Result<Vec<super::Note>, sigma_engine::diag::Diagnostic> {
-    let kb = ix.kb;
+    let r = Renderer {
+        model,
+        ix,
+        det,
+        cov,
+        templates,
+    };
     let mut notes = Vec::new();
-    let validation = model.validation.as_ref();
-    let mut silent_idx: Vec<usize> = validation
-        .map(|v| {
-            (0..model.rules.len())
-                .filter(|&r| {
-                    v.rules[r].logsource_seen
-                        && v.rules[r].events == 0
-                        && v.rules[r].skipped.is_none()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    silent_idx.sort_by(|&a, &b| model.rules[a].title.cmp(&model.rules[b].title));
+    let silent = r.silent_rules();
     let failures = regression_failures(model);
-    for domain in &kb.domains {
-        let mine = |r: &usize| rule_in_domain(model, *r, domain);
-        let silent: Vec<Value> = silent_idx
-            .iter()
-            .filter(|r| mine(r))
-            .map(|&r| json!({"link": det.rule_link(r), "level": model.rules[r].level}))
-            .collect();
-        let fired_rules = (0..model.rules.len())
-            .filter(|r| mine(r) && fired(model, *r))
-            .count();
-        let regressions: Vec<Value> = failures
-            .iter()
-            .filter(|(r, _)| mine(r))
-            .map(|(r, dir)| json!({"link": det.rule_link(*r), "case": dir}))
-            .collect();
-        let Some(matrix) = kb
-            .included_of(Kind::Matrix)
-            .into_iter()
-            .find(|&m| kb.get(m).domains.contains(domain))
-        else {
-            continue;
+    for domain in &ix.kb.domains {
+        notes.extend(r.domain_notes(domain, &silent, &failures)?);
+    }
+    if let Some(v) = model.validation.as_ref() {
+        for (fi, f) in v.files.iter().enumerate() {
+            notes.push(r.sample_note(f, &sample_stems[fi])?);
+        }
+    }
+    Ok(notes)
+}
+
+/// What the coverage notes are rendered from.
+struct Renderer<'a> {
+    model: &'a Model,
+    ix: &'a Index<'a>,
+    det: &'a Detections<'a>,
+    cov: &'a HashMap<ObjId, TechCoverage>,
+    templates: &'a super::templates::Templates,
+}
+
+/// A Coverage note's matrix: tactic links, per-tactic totals, and rows of
+/// technique cells.
+struct MatrixTable {
+    header: Vec<Value>,
+    totals: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Renderer<'_> {
+    /// Rules whose log source the sample events hold but that never fired
+    /// (and could run), by title.
+    fn silent_rules(&self) -> Vec<usize> {
+        let model = self.model;
+        let Some(v) = model.validation.as_ref() else {
+            return Vec::new();
         };
-        let tactics = kb.matrix_tactics(matrix);
+        let mut silent: Vec<usize> = (0..model.rules.len())
+            .filter(|&r| {
+                v.rules[r].logsource_seen && v.rules[r].events == 0 && v.rules[r].skipped.is_none()
+            })
+            .collect();
+        silent.sort_by(|&a, &b| model.rules[a].title.cmp(&model.rules[b].title));
+        silent
+    }
+
+    /// The matrix of a domain, each technique marked with its status.
+    fn matrix_table(&self, tactics: &[ObjId]) -> MatrixTable {
+        let (kb, ix) = (self.ix.kb, self.ix);
         let mut header = Vec::new();
         let mut columns: Vec<Vec<String>> = Vec::new();
         let mut totals = Vec::new();
-        for &t in &tactics {
+        for &t in tactics {
             let Some(l) = ix.link(t) else { continue };
-            let techs = kb.techniques_in_tactic(t);
             let mut counts: HashMap<Status, usize> = HashMap::new();
-            let cells: Vec<String> = techs
+            let cells: Vec<String> = kb
+                .techniques_in_tactic(t)
                 .iter()
                 .filter_map(|&x| {
-                    let c = cov.get(&x)?;
+                    let c = self.cov.get(&x)?;
                     *counts.entry(c.status).or_default() += 1;
                     let link = ix.link(x)?;
                     Some(format!(
@@ -394,7 +413,7 @@ pub fn render(
             columns.push(cells);
         }
         let depth = columns.iter().map(Vec::len).max().unwrap_or(0);
-        let rows: Vec<Vec<String>> = (0..depth)
+        let rows = (0..depth)
             .map(|r| {
                 columns
                     .iter()
@@ -402,10 +421,33 @@ pub fn render(
                     .collect()
             })
             .collect();
+        MatrixTable {
+            header,
+            totals,
+            rows,
+        }
+    }
+
+    /// A domain's Navigator layer and Coverage note (none without a matrix).
+    fn domain_notes(
+        &self,
+        domain: &str,
+        silent: &[usize],
+        failures: &[(usize, String)],
+    ) -> Result<Vec<super::Note>, sigma_engine::diag::Diagnostic> {
+        let (model, kb, ix, det, cov) = (self.model, self.ix.kb, self.ix, self.det, self.cov);
+        let Some(matrix) = kb
+            .included_of(Kind::Matrix)
+            .into_iter()
+            .find(|&m| kb.get(m).domains.iter().any(|d| d == domain))
+        else {
+            return Ok(Vec::new());
+        };
+        let mine = |r: &usize| rule_in_domain(model, *r, domain);
         let in_domain: Vec<ObjId> = kb
             .included_of(Kind::Technique)
             .into_iter()
-            .filter(|&t| kb.get(t).domains.contains(domain))
+            .filter(|&t| kb.get(t).domains.iter().any(|d| d == domain))
             .collect();
         let mut summary: HashMap<Status, usize> = HashMap::new();
         for t in &in_domain {
@@ -432,24 +474,26 @@ pub fn render(
             })
             .collect();
         let layer_path = format!("{LAYERS_FOLDER}/{domain}-coverage.json");
-        notes.push(super::Note {
+        let layer_note = super::Note {
             path: layer_path.clone(),
             content: serde_json::to_string_pretty(&layer(domain, &entries)).unwrap_or_default()
                 + "\n",
-        });
+        };
+        let table = self.matrix_table(&kb.matrix_tactics(matrix));
+        let validation = model.validation.as_ref();
         let mut fm = super::frontmatter::Frontmatter::new();
         fm.text("name", format!("Coverage {domain}"))
             .text("type", "coverage")
             .list("tags", [ix.tags.plain("coverage")])
             .list("cssclasses", [super::obsidian::WIDE_CLASS])
-            .list("domains", [domain.clone()]);
+            .list("domains", [domain.to_string()]);
         let ctx = json!({
             "frontmatter": fm.render(),
             "domain": domain,
             "matrix": ix.link(matrix),
-            "tactics": header,
-            "totals": totals,
-            "rows": rows,
+            "tactics": table.header,
+            "totals": table.totals,
+            "rows": table.rows,
             "summary": Status::ALL.iter().map(|s| json!({"label": s.label(), "marker": s.marker(), "count": summary.get(s).copied().unwrap_or(0)})).collect::<Vec<_>>(),
             "techniques": in_domain.len(),
             "validated_run": validation.is_some(),
@@ -457,65 +501,71 @@ pub fn render(
             "detections": validation.map(|v| v.detections),
             "files": validation.map(|v| v.files.len()),
             "rules": model.rules.len(),
-            "fired_rules": fired_rules,
+            "fired_rules": (0..model.rules.len()).filter(|r| mine(r) && fired(model, *r)).count(),
             "tests_no_rules": tests_no_rules,
-            "silent_rules": silent,
-            "regressions": regressions,
+            "silent_rules": silent.iter().filter(|r| mine(r)).map(|&r| json!({"link": det.rule_link(r), "level": model.rules[r].level})).collect::<Vec<_>>(),
+            "regressions": failures.iter().filter(|(r, _)| mine(r)).map(|(r, dir)| json!({"link": det.rule_link(*r), "case": dir})).collect::<Vec<_>>(),
             "layer": layer_path,
         });
-        notes.push(super::Note {
+        let note = super::Note {
             path: format!("Coverage {domain}.md"),
-            content: super::tidy(&templates.render("coverage.md", &ctx)?),
+            content: super::tidy(&self.templates.render("coverage.md", &ctx)?),
+        };
+        Ok(vec![layer_note, note])
+    }
+
+    /// The note of one sample event file: the rules that fired on it, most
+    /// severe first, and their techniques.
+    fn sample_note(
+        &self,
+        f: &crate::model::validation::EventFile,
+        stem: &str,
+    ) -> Result<super::Note, sigma_engine::diag::Diagnostic> {
+        let (model, kb, ix) = (self.model, self.ix.kb, self.ix);
+        let mut rules: Vec<(usize, u64)> = f.rules.iter().map(|(&r, &n)| (r, n)).collect();
+        rules.sort_by(|a, b| {
+            sigma_engine::sigma::rule::level_rank(model.rules[a.0].level.as_deref())
+                .cmp(&sigma_engine::sigma::rule::level_rank(
+                    model.rules[b.0].level.as_deref(),
+                ))
+                .then(model.rules[a.0].title.cmp(&model.rules[b.0].title))
         });
-    }
-    if let Some(v) = validation {
-        for (fi, f) in v.files.iter().enumerate() {
-            let mut rules: Vec<(usize, u64)> = f.rules.iter().map(|(&r, &n)| (r, n)).collect();
-            rules.sort_by(|a, b| {
-                sigma_engine::sigma::rule::level_rank(model.rules[a.0].level.as_deref())
-                    .cmp(&sigma_engine::sigma::rule::level_rank(
-                        model.rules[b.0].level.as_deref(),
-                    ))
-                    .then(model.rules[a.0].title.cmp(&model.rules[b.0].title))
-            });
-            let mut techs: BTreeSet<ObjId> = BTreeSet::new();
-            for (r, _) in &rules {
-                techs.extend(model.links.rule_links[*r].techniques.iter().copied());
-            }
-            let mut techs: Vec<ObjId> = techs.into_iter().collect();
-            kb.sort_by_id(&mut techs);
-            let folder = f.folder();
-            let mut fm = super::frontmatter::Frontmatter::new();
-            fm.text("name", &sample_stems[fi])
-                .text("type", "sample_events")
-                .text("source", model.source(&f.path))
-                .text("folder", &folder)
-                .number("events", f.events as i64)
-                .number("detections", f.rules.values().sum::<u64>() as i64)
-                .list(
-                    "tags",
-                    [ix.tags.plain("sample_events")].into_iter().chain(
-                        techs
-                            .iter()
-                            .map(|&t| ix.tags.technique(&kb.get(t).attack_id)),
-                    ),
-                );
-            let ctx = json!({
-                "frontmatter": fm.render(),
-                "name": sample_stems[fi],
-                "path": f.path.to_string_lossy().replace('\\', "/"),
-                "folder": folder,
-                "events": f.events,
-                "rules": rules.iter().map(|(r, n)| json!({"link": det.rule_link(*r), "level": model.rules[*r].level, "count": n})).collect::<Vec<_>>(),
-                "techniques": ix.links(techs),
-            });
-            notes.push(super::Note {
-                path: format!("{SAMPLES_FOLDER}/{}.md", sample_stems[fi]),
-                content: super::tidy(&templates.render("sample_events.md", &ctx)?),
-            });
+        let mut techs: BTreeSet<ObjId> = BTreeSet::new();
+        for (r, _) in &rules {
+            techs.extend(model.links.rule_links[*r].techniques.iter().copied());
         }
+        let mut techs: Vec<ObjId> = techs.into_iter().collect();
+        kb.sort_by_id(&mut techs);
+        let folder = f.folder();
+        let mut fm = super::frontmatter::Frontmatter::new();
+        fm.text("name", stem)
+            .text("type", "sample_events")
+            .text("source", model.source(&f.path))
+            .text("folder", &folder)
+            .number("events", f.events as i64)
+            .number("detections", f.rules.values().sum::<u64>() as i64)
+            .list(
+                "tags",
+                [ix.tags.plain("sample_events")].into_iter().chain(
+                    techs
+                        .iter()
+                        .map(|&t| ix.tags.technique(&kb.get(t).attack_id)),
+                ),
+            );
+        let ctx = json!({
+            "frontmatter": fm.render(),
+            "name": stem,
+            "path": f.path.to_string_lossy().replace('\\', "/"),
+            "folder": folder,
+            "events": f.events,
+            "rules": rules.iter().map(|(r, n)| json!({"link": self.det.rule_link(*r), "level": model.rules[*r].level, "count": n})).collect::<Vec<_>>(),
+            "techniques": ix.links(techs),
+        });
+        Ok(super::Note {
+            path: format!("{SAMPLES_FOLDER}/{stem}.md"),
+            content: super::tidy(&self.templates.render("sample_events.md", &ctx)?),
+        })
     }
-    Ok(notes)
 }
 
 /// The "Sample events" part of a rule note.

@@ -1,18 +1,18 @@
 //! The `match` command: run Sigma rules over event files and report
-//! detections as a table, JSON, JSONL or CSV.
+//! detections as a table, JSON, JSONL or CSV ([`print`]).
+
+mod print;
 
 use crate::tags::{TagRef, parse_tag};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 use sigma_engine::diag::{Diagnostic, Diagnostics, Severity};
 use sigma_engine::matcher::correlation::Correlator;
 use sigma_engine::matcher::mapping::Mapping;
-use sigma_engine::matcher::{Detection, Engine, EngineOptions, scan};
+use sigma_engine::matcher::{Engine, EngineOptions, scan};
 use sigma_engine::sigma::SigmaRule;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Output formats.
@@ -63,41 +63,6 @@ pub struct HuntSummary {
     /// The reader of the output went away (a closed pipe).
     pub output_closed: bool,
     pub elapsed: Duration,
-}
-
-#[derive(Serialize)]
-struct Row<'a> {
-    rule: &'a str,
-    rule_id: Option<&'a str>,
-    level: Option<&'a str>,
-    tags: &'a [String],
-    file: &'a str,
-    record: u64,
-    timestamp: Option<&'a str>,
-    computer: Option<&'a str>,
-    channel: Option<&'a str>,
-    event_id: Option<&'a str>,
-    fields: BTreeMap<&'a str, &'a str>,
-}
-
-fn row<'a>(r: &'a SigmaRule, d: &'a Detection) -> Row<'a> {
-    Row {
-        rule: &r.title,
-        rule_id: r.id.as_deref(),
-        level: r.level.as_deref(),
-        tags: &r.tags,
-        file: &d.event.file,
-        record: d.event.record,
-        timestamp: d.event.timestamp.as_deref(),
-        computer: d.event.computer.as_deref(),
-        channel: d.event.channel.as_deref(),
-        event_id: d.event.event_id.as_deref(),
-        fields: d
-            .fields
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect(),
-    }
 }
 
 fn level_ok(r: &SigmaRule, min: Option<&str>) -> bool {
@@ -192,14 +157,6 @@ pub fn read_placeholders(
     Ok(out)
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// Run a hunt, writing detections to `out` as they are found (table and
 /// JSON formats are written at the end, sorted).
 pub fn run(
@@ -212,163 +169,21 @@ pub fn run(
     if engine.runnable() == 0 && engine.correlations.is_empty() {
         return Err(Diagnostic::error("match", no_rule_message(&engine, loaded)));
     }
-    let pb = if cfg.progress {
-        let pb = ProgressBar::new_spinner();
-        pb.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed} {pos} events {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        pb.enable_steady_tick(Duration::from_millis(120));
-        pb
-    } else {
-        ProgressBar::hidden()
-    };
+    let pb = spinner(cfg.progress);
     let correlator = Correlator::new(&engine);
-    let streaming = matches!(cfg.format, Format::Jsonl | Format::Csv);
-    // The first write error; once there is one, nothing more is written.
-    type Sink<'o> = (
-        Vec<Detection>,
-        &'o mut (dyn Write + Send),
-        Option<std::io::Error>,
-    );
-    let sink: Mutex<Sink> = Mutex::new((Vec::new(), out, None));
-    if cfg.format == Format::Csv {
-        let mut g = sink.lock().unwrap_or_else(|p| p.into_inner());
-        g.2 = writeln!(
-            g.1,
-            "timestamp,level,rule,rule_id,computer,channel,event_id,file,record,fields"
-        )
-        .err();
-    }
+    let printer = print::Printer::new(cfg.format, &engine, out);
     let stats = scan(&engine, &cfg.events, diags, |e, dets| {
         pb.inc(1);
         if correlator.is_active() {
             correlator.record(e, &dets);
         }
-        if dets.is_empty() {
-            return;
-        }
-        let mut g = sink.lock().unwrap_or_else(|p| p.into_inner());
-        if g.2.is_some() {
-            return;
-        }
-        if streaming {
-            for d in &dets {
-                let r = &engine.rules[d.rule];
-                let line = match cfg.format {
-                    Format::Jsonl => serde_json::to_string(&row(r, d)).unwrap_or_default(),
-                    _ => {
-                        let fields: Vec<String> =
-                            d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                        [
-                            d.event.timestamp.clone().unwrap_or_default(),
-                            r.level.clone().unwrap_or_default(),
-                            r.title.clone(),
-                            r.id.clone().unwrap_or_default(),
-                            d.event.computer.clone().unwrap_or_default(),
-                            d.event.channel.clone().unwrap_or_default(),
-                            d.event.event_id.clone().unwrap_or_default(),
-                            d.event.file.to_string(),
-                            d.event.record.to_string(),
-                            fields.join("; "),
-                        ]
-                        .iter()
-                        .map(|s| csv_field(s))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                    }
-                };
-                if let Err(e) = writeln!(g.1, "{line}") {
-                    g.2 = Some(e);
-                    break;
-                }
-            }
-        } else {
-            g.0.extend(dets);
-        }
+        printer.detections(dets);
     });
     pb.finish_and_clear();
     let hits = correlator.finish();
-    let (mut dets, out, failed) = sink.into_inner().unwrap_or_else(|p| p.into_inner());
-    dets.sort_by(|a, b| {
-        (
-            a.event.timestamp.as_deref(),
-            &*a.event.file,
-            a.event.record,
-            a.rule,
-        )
-            .cmp(&(
-                b.event.timestamp.as_deref(),
-                &*b.event.file,
-                b.event.record,
-                b.rule,
-            ))
-    });
-    let written = match failed {
-        Some(e) => Err(e),
-        None => (|| -> std::io::Result<()> {
-            match cfg.format {
-                Format::Json => {
-                    let rows: Vec<Row> =
-                        dets.iter().map(|d| row(&engine.rules[d.rule], d)).collect();
-                    let corr: Vec<serde_json::Value> = hits
-                    .iter()
-                    .map(|h| serde_json::json!({"rule": engine.rules[h.rule].title, "rule_id": engine.rules[h.rule].id, "level": engine.rules[h.rule].level, "correlation": h}))
-                    .collect();
-                    serde_json::to_writer_pretty(
-                        &mut *out,
-                        &serde_json::json!({"detections": rows, "correlations": corr}),
-                    )
-                    .map_err(std::io::Error::from)?;
-                    writeln!(out)?;
-                }
-                Format::Table => {
-                    for d in &dets {
-                        let r = &engine.rules[d.rule];
-                        let fields: Vec<String> =
-                            d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                        writeln!(
-                            out,
-                            "{:<28} {:<8} {:<60} {:<16} {}#{} {}",
-                            clean(d.event.timestamp.as_deref().unwrap_or("-")),
-                            clean(r.level.as_deref().unwrap_or("-")),
-                            truncate(&r.title, 60),
-                            truncate(d.event.computer.as_deref().unwrap_or("-"), 16),
-                            clean(&d.event.file),
-                            d.event.record,
-                            truncate(&fields.join("  "), 160)
-                        )?;
-                    }
-                    for h in &hits {
-                        let r = &engine.rules[h.rule];
-                        let group: Vec<String> =
-                            h.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                        writeln!(
-                            out,
-                            "{:<28} {:<8} {:<60} correlation: {} events, value {} ({})",
-                            clean(h.first.as_deref().unwrap_or("-")),
-                            clean(r.level.as_deref().unwrap_or("-")),
-                            truncate(&r.title, 60),
-                            h.count,
-                            h.value,
-                            clean(&group.join(", "))
-                        )?;
-                    }
-                }
-                Format::Jsonl => {
-                    for h in &hits {
-                        let v = serde_json::json!({"rule": engine.rules[h.rule].title, "rule_id": engine.rules[h.rule].id, "level": engine.rules[h.rule].level, "correlation": h});
-                        writeln!(out, "{v}")?;
-                    }
-                }
-                Format::Csv => {}
-            }
-            out.flush()
-        })(),
-    };
     // A closed pipe (`| head`) ends the output quietly, as for any
     // command-line filter; any other write error (a full disk) fails.
-    let output_closed = match written {
+    let output_closed = match printer.finish(&hits) {
         Ok(()) => false,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => true,
         Err(e) => {
@@ -401,6 +216,20 @@ pub fn run(
     Ok(summary)
 }
 
+/// The progress spinner on stderr (hidden unless asked for).
+fn spinner(show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {pos} events {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
 /// Why no rule can run: the filters left none, or each was skipped (the
 /// reasons, most common first).
 fn no_rule_message(engine: &Engine, loaded: usize) -> String {
@@ -424,34 +253,6 @@ fn no_rule_message(engine: &Engine, loaded: usize) -> String {
         engine.skipped.len(),
         reasons.join("; ")
     )
-}
-
-/// Text from events made safe for a terminal: control characters (ESC,
-/// BEL, CR, LF, ...) are shown escaped, so an event cannot redraw the screen
-/// or forge lines.
-fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
-        return s.into();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect::<String>()
-        .into()
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    let s = clean(s);
-    if s.chars().count() <= n {
-        s.into_owned()
-    } else {
-        format!("{}…", s.chars().take(n - 1).collect::<String>())
-    }
 }
 
 /// Whether the diagnostics hold errors (for exit codes).

@@ -1,0 +1,260 @@
+//! Printing a hunt's detections: JSONL and CSV line by line as they are
+//! found; the table and JSON at the end, sorted. The first write error stops
+//! the output (a closed pipe is the caller's to treat as quiet).
+
+use serde::Serialize;
+use sigma_engine::matcher::correlation::CorrelationHit;
+use sigma_engine::matcher::{Detection, Engine};
+use sigma_engine::sigma::SigmaRule;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Mutex;
+
+use super::Format;
+
+/// The output of a hunt, shared by the scanning threads.
+pub(super) struct Printer<'a> {
+    format: Format,
+    engine: &'a Engine,
+    state: Mutex<State<'a>>,
+}
+
+struct State<'a> {
+    /// Detections held for the sorted formats.
+    held: Vec<Detection>,
+    out: &'a mut (dyn Write + Send),
+    /// The first write error; once there is one, nothing more is written.
+    failed: Option<std::io::Error>,
+}
+
+impl<'a> Printer<'a> {
+    pub fn new(format: Format, engine: &'a Engine, out: &'a mut (dyn Write + Send)) -> Self {
+        let mut state = State {
+            held: Vec::new(),
+            out,
+            failed: None,
+        };
+        if format == Format::Csv {
+            state.failed = writeln!(
+                state.out,
+                "timestamp,level,rule,rule_id,computer,channel,event_id,file,record,fields"
+            )
+            .err();
+        }
+        Printer {
+            format,
+            engine,
+            state: Mutex::new(state),
+        }
+    }
+
+    /// An event's detections: printed now (JSONL, CSV) or held.
+    pub fn detections(&self, dets: Vec<Detection>) {
+        if dets.is_empty() {
+            return;
+        }
+        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if g.failed.is_some() {
+            return;
+        }
+        if !matches!(self.format, Format::Jsonl | Format::Csv) {
+            g.held.extend(dets);
+            return;
+        }
+        for d in &dets {
+            let line = self.line(&self.engine.rules[d.rule], d);
+            if let Err(e) = writeln!(g.out, "{line}") {
+                g.failed = Some(e);
+                break;
+            }
+        }
+    }
+
+    /// One detection as a JSONL or CSV line.
+    fn line(&self, r: &SigmaRule, d: &Detection) -> String {
+        if self.format == Format::Jsonl {
+            return serde_json::to_string(&row(r, d)).unwrap_or_default();
+        }
+        let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        [
+            d.event.timestamp.clone().unwrap_or_default(),
+            r.level.clone().unwrap_or_default(),
+            r.title.clone(),
+            r.id.clone().unwrap_or_default(),
+            d.event.computer.clone().unwrap_or_default(),
+            d.event.channel.clone().unwrap_or_default(),
+            d.event.event_id.clone().unwrap_or_default(),
+            d.event.file.to_string(),
+            d.event.record.to_string(),
+            fields.join("; "),
+        ]
+        .iter()
+        .map(|s| csv_field(s))
+        .collect::<Vec<_>>()
+        .join(",")
+    }
+
+    /// The held detections, sorted, and the correlations; the first write
+    /// error, if any.
+    pub fn finish(self, hits: &[CorrelationHit]) -> std::io::Result<()> {
+        let State {
+            mut held,
+            out,
+            failed,
+        } = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        held.sort_by(|a, b| {
+            let (x, y) = (&a.event, &b.event);
+            (x.timestamp.as_deref(), &*x.file, x.record, a.rule).cmp(&(
+                y.timestamp.as_deref(),
+                &*y.file,
+                y.record,
+                b.rule,
+            ))
+        });
+        match self.format {
+            Format::Json => write_json(self.engine, &held, hits, out)?,
+            Format::Table => write_table(self.engine, &held, hits, out)?,
+            Format::Jsonl => {
+                for h in hits {
+                    writeln!(out, "{}", correlation(self.engine, h))?;
+                }
+            }
+            Format::Csv => {}
+        }
+        out.flush()
+    }
+}
+
+/// A correlation hit with its rule, as JSON.
+fn correlation(engine: &Engine, h: &CorrelationHit) -> serde_json::Value {
+    let r = &engine.rules[h.rule];
+    serde_json::json!({"rule": r.title, "rule_id": r.id, "level": r.level, "correlation": h})
+}
+
+fn write_json(
+    engine: &Engine,
+    dets: &[Detection],
+    hits: &[CorrelationHit],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let rows: Vec<Row> = dets.iter().map(|d| row(&engine.rules[d.rule], d)).collect();
+    let corr: Vec<serde_json::Value> = hits.iter().map(|h| correlation(engine, h)).collect();
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &serde_json::json!({"detections": rows, "correlations": corr}),
+    )
+    .map_err(std::io::Error::from)?;
+    writeln!(out)
+}
+
+fn write_table(
+    engine: &Engine,
+    dets: &[Detection],
+    hits: &[CorrelationHit],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for d in dets {
+        let r = &engine.rules[d.rule];
+        let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        writeln!(
+            out,
+            "{:<28} {:<8} {:<60} {:<16} {}#{} {}",
+            clean(d.event.timestamp.as_deref().unwrap_or("-")),
+            clean(r.level.as_deref().unwrap_or("-")),
+            truncate(&r.title, 60),
+            truncate(d.event.computer.as_deref().unwrap_or("-"), 16),
+            clean(&d.event.file),
+            d.event.record,
+            truncate(&fields.join("  "), 160)
+        )?;
+    }
+    for h in hits {
+        let r = &engine.rules[h.rule];
+        let group: Vec<String> = h.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        writeln!(
+            out,
+            "{:<28} {:<8} {:<60} correlation: {} events, value {} ({})",
+            clean(h.first.as_deref().unwrap_or("-")),
+            clean(r.level.as_deref().unwrap_or("-")),
+            truncate(&r.title, 60),
+            h.count,
+            h.value,
+            clean(&group.join(", "))
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    rule: &'a str,
+    rule_id: Option<&'a str>,
+    level: Option<&'a str>,
+    tags: &'a [String],
+    file: &'a str,
+    record: u64,
+    timestamp: Option<&'a str>,
+    computer: Option<&'a str>,
+    channel: Option<&'a str>,
+    event_id: Option<&'a str>,
+    fields: BTreeMap<&'a str, &'a str>,
+}
+
+fn row<'a>(r: &'a SigmaRule, d: &'a Detection) -> Row<'a> {
+    Row {
+        rule: &r.title,
+        rule_id: r.id.as_deref(),
+        level: r.level.as_deref(),
+        tags: &r.tags,
+        file: &d.event.file,
+        record: d.event.record,
+        timestamp: d.event.timestamp.as_deref(),
+        computer: d.event.computer.as_deref(),
+        channel: d.event.channel.as_deref(),
+        event_id: d.event.event_id.as_deref(),
+        fields: d
+            .fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Text from events made safe for a terminal: control characters (ESC,
+/// BEL, CR, LF, ...) are shown escaped, so an event cannot redraw the screen
+/// or forge lines.
+fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    let s = clean(s);
+    if s.chars().count() <= n {
+        s.into_owned()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}

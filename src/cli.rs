@@ -328,40 +328,78 @@ fn run_fetch(a: FetchArgs) -> ExitCode {
 
 fn run_build(a: BuildArgs) -> ExitCode {
     let mut a = a;
-    if a.from_cache {
-        let cache = a.cache.clone().unwrap_or_else(crate::fetch::default_cache);
-        match crate::fetch::cached_inputs(&cache) {
-            Ok(c) => {
-                if a.attack.is_empty() {
-                    a.attack = c.attack;
-                }
-                if a.sigma.is_empty() {
-                    a.sigma = c.sigma;
-                }
-                if a.atomics.is_none() {
-                    a.atomics = c.atomics;
-                }
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::from(2);
-            }
+    if a.from_cache
+        && let Err(e) = inputs_from_cache(&mut a)
+    {
+        eprintln!("{e}");
+        return ExitCode::from(2);
+    }
+    let cfg = build_config(&a);
+    let diags = Diagnostics::new();
+    let result = build(&cfg, &diags);
+    print_diagnostics(&diags, a.report.verbose);
+    let s = match result {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!("build failed; the output folder was not changed");
+            return ExitCode::from(2);
+        }
+    };
+    if !a.report.quiet {
+        print_build_summary(&s, &cfg, &diags);
+    }
+    if let Some(site) = &a.site {
+        let cfg = crate::site::ExportConfig {
+            vault: cfg.out.clone(),
+            out: site.clone(),
+            base_url: None,
+            templates: cfg.render.templates.clone(),
+            no_wait: a.writing.no_wait,
+        };
+        let code = export_and_report(&cfg, false, a.report.verbose, a.report.quiet);
+        if code != ExitCode::SUCCESS {
+            return code;
         }
     }
-    let cfg = BuildConfig {
-        attack: a.attack,
-        sigma: a.sigma,
-        atomics: a.atomics,
-        events: a.events,
-        mapping: a.mapping,
-        out: a.out,
+    if a.report.strict && diags.count(Severity::Error) > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `--from-cache`: every cached source the flags do not name.
+fn inputs_from_cache(a: &mut BuildArgs) -> Result<(), String> {
+    let cache = a.cache.clone().unwrap_or_else(crate::fetch::default_cache);
+    let c = crate::fetch::cached_inputs(&cache).map_err(|e| e.to_string())?;
+    if a.attack.is_empty() {
+        a.attack = c.attack;
+    }
+    if a.sigma.is_empty() {
+        a.sigma = c.sigma;
+    }
+    if a.atomics.is_none() {
+        a.atomics = c.atomics;
+    }
+    Ok(())
+}
+
+fn build_config(a: &BuildArgs) -> BuildConfig {
+    BuildConfig {
+        attack: a.attack.clone(),
+        sigma: a.sigma.clone(),
+        atomics: a.atomics.clone(),
+        events: a.events.clone(),
+        mapping: a.mapping.clone(),
+        out: a.out.clone(),
         include_deprecated: a.include_deprecated,
         domains: a.domains.iter().map(|d| d.stix().to_string()).collect(),
         levels: a.levels.iter().map(|l| l.to_lowercase()).collect(),
         render: RenderOptions {
             dataview: a.dataview,
-            templates: a.templates,
-            tags: a.tag_prefix.unwrap_or_default(),
+            templates: a.templates.clone(),
+            tags: a.tag_prefix.clone().unwrap_or_default(),
             bases: a.bases,
             fold_analytics: a.fold_analytics,
         },
@@ -370,91 +408,64 @@ fn run_build(a: BuildArgs) -> ExitCode {
             no_wait: a.writing.no_wait,
         },
         progress: !a.report.quiet && std::io::stderr().is_terminal(),
-    };
-    let diags = Diagnostics::new();
-    let result = build(&cfg, &diags);
-    print_diagnostics(&diags, a.report.verbose);
-    match result {
-        Ok(s) => {
-            if !a.report.quiet {
-                let kinds: Vec<String> = s
-                    .per_kind
-                    .iter()
-                    .map(|(k, n)| format!("{n} {}", k.folder().to_lowercase()))
-                    .collect();
-                eprintln!(
-                    "built {} notes in {} ({}) in {:.2?}: {} written, {} unchanged, {} removed",
-                    s.notes,
-                    cfg.out.display(),
-                    kinds.join(", "),
-                    s.elapsed,
-                    s.write.written,
-                    s.write.unchanged,
-                    s.write.removed
-                );
-                let w = &s.write;
-                if !w.merged.is_empty() || !w.conflicts.is_empty() || !w.released.is_empty() {
-                    eprintln!(
-                        "your edits: {} note(s) merged with the new version, {} in conflict (kept as you left them), {} no longer generated (kept)",
-                        w.merged.len(),
-                        w.conflicts.len(),
-                        w.released.len()
-                    );
-                }
-                if s.rules > 0 || s.tests > 0 {
-                    eprintln!("{} Sigma rules, {} atomic tests linked", s.rules, s.tests);
-                }
-                if s.left_out.rules > 0 {
-                    eprintln!("{} rules left out by --levels", s.left_out.rules);
-                }
-                if !s.left_out.bundles.is_empty() {
-                    eprintln!("left out by --domains: {}", s.left_out.bundles.join(", "));
-                }
-                if let Some(e) = s.events {
-                    let lost = lost_note(e.lost);
-                    eprintln!(
-                        "{} sample events{lost}, {} detections (matching took {:.2?})",
-                        e.events, e.detections, e.elapsed
-                    );
-                }
-                if !s.missing_techniques.is_empty() {
-                    eprintln!(
-                        "{} technique ID(s) named by rules or tests are not in the ATT&CK data (stub notes, see \"Link report\"): {}",
-                        s.missing_techniques.len(),
-                        s.missing_techniques.join(", ")
-                    );
-                }
-                eprintln!(
-                    "{} error(s), {} warning(s)",
-                    diags.count(Severity::Error),
-                    diags.count(Severity::Warning)
-                );
-            }
-            if let Some(site) = &a.site {
-                let cfg = crate::site::ExportConfig {
-                    vault: cfg.out.clone(),
-                    out: site.clone(),
-                    base_url: None,
-                    templates: cfg.render.templates.clone(),
-                    no_wait: a.writing.no_wait,
-                };
-                let code = export_and_report(&cfg, false, a.report.verbose, a.report.quiet);
-                if code != ExitCode::SUCCESS {
-                    return code;
-                }
-            }
-            if a.report.strict && diags.count(Severity::Error) > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            eprintln!("build failed; the output folder was not changed");
-            ExitCode::from(2)
-        }
     }
+}
+
+/// What a build did, on stderr: notes by kind, the analyst's edits, rules
+/// and tests linked, what was left out, events matched, missing IDs.
+fn print_build_summary(s: &crate::build::BuildSummary, cfg: &BuildConfig, diags: &Diagnostics) {
+    let kinds: Vec<String> = s
+        .per_kind
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.folder().to_lowercase()))
+        .collect();
+    eprintln!(
+        "built {} notes in {} ({}) in {:.2?}: {} written, {} unchanged, {} removed",
+        s.notes,
+        cfg.out.display(),
+        kinds.join(", "),
+        s.elapsed,
+        s.write.written,
+        s.write.unchanged,
+        s.write.removed
+    );
+    let w = &s.write;
+    if !w.merged.is_empty() || !w.conflicts.is_empty() || !w.released.is_empty() {
+        eprintln!(
+            "your edits: {} note(s) merged with the new version, {} in conflict (kept as you left them), {} no longer generated (kept)",
+            w.merged.len(),
+            w.conflicts.len(),
+            w.released.len()
+        );
+    }
+    if s.rules > 0 || s.tests > 0 {
+        eprintln!("{} Sigma rules, {} atomic tests linked", s.rules, s.tests);
+    }
+    if s.left_out.rules > 0 {
+        eprintln!("{} rules left out by --levels", s.left_out.rules);
+    }
+    if !s.left_out.bundles.is_empty() {
+        eprintln!("left out by --domains: {}", s.left_out.bundles.join(", "));
+    }
+    if let Some(e) = &s.events {
+        let lost = lost_note(e.lost);
+        eprintln!(
+            "{} sample events{lost}, {} detections (matching took {:.2?})",
+            e.events, e.detections, e.elapsed
+        );
+    }
+    if !s.missing_techniques.is_empty() {
+        eprintln!(
+            "{} technique ID(s) named by rules or tests are not in the ATT&CK data (stub notes, see \"Link report\"): {}",
+            s.missing_techniques.len(),
+            s.missing_techniques.join(", ")
+        );
+    }
+    eprintln!(
+        "{} error(s), {} warning(s)",
+        diags.count(Severity::Error),
+        diags.count(Severity::Warning)
+    );
 }
 
 fn print_diagnostics(diags: &Diagnostics, verbose: bool) {

@@ -16,6 +16,47 @@ use std::time::Instant;
 /// How many matches of each rule are kept as examples.
 pub const SAMPLES_PER_RULE: usize = 3;
 
+/// Keep a match as one of its rule's examples when it is among the
+/// earliest (by file, then record), whatever the order threads deliver
+/// them in, so the vault is deterministic. The fields the rule matched come
+/// first, then the others it names.
+fn keep_sample(
+    engine: &Engine,
+    rr: &mut RuleResult,
+    fi: usize,
+    e: &Event,
+    d: &sigma_engine::matcher::Detection,
+) {
+    let key = (fi, e.meta.record);
+    let full = rr.samples.len() >= SAMPLES_PER_RULE;
+    if full && rr.samples.last().is_none_or(|s| (s.file, s.record) <= key) {
+        return;
+    }
+    let mut fields: Vec<(String, String, bool)> = d
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone(), true))
+        .collect();
+    for f in engine.rule_fields(d.rule) {
+        if !fields.iter().any(|(k, _, _)| *k == f)
+            && let Some(v) = e.text(&f)
+        {
+            fields.push((f.clone(), v.to_string(), false));
+        }
+    }
+    rr.samples.push(Sample {
+        file: fi,
+        record: e.meta.record,
+        timestamp: e.meta.timestamp.clone(),
+        computer: e.meta.computer.clone(),
+        channel: e.meta.channel.clone(),
+        event_id: e.meta.event_id.clone(),
+        fields,
+    });
+    rr.samples.sort_by_key(|s| (s.file, s.record));
+    rr.samples.truncate(SAMPLES_PER_RULE);
+}
+
 /// Run `rules` over the events under `paths` (and over `embedded` JSON texts,
 /// given as (name, text), for the demo dataset).
 pub fn run(
@@ -68,35 +109,7 @@ pub fn run(
             let rr = &mut r[d.rule];
             rr.events += 1;
             *rr.files.entry(fi).or_default() += 1;
-            // Keep the earliest matches (by file, then record), whatever the
-            // order threads deliver them in, so the vault is deterministic.
-            let key = (fi, e.meta.record);
-            let full = rr.samples.len() >= SAMPLES_PER_RULE;
-            if !full || rr.samples.last().is_some_and(|s| (s.file, s.record) > key) {
-                let mut fields: Vec<(String, String, bool)> = d
-                    .fields
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone(), true))
-                    .collect();
-                for f in engine.rule_fields(d.rule) {
-                    if !fields.iter().any(|(k, _, _)| *k == f)
-                        && let Some(v) = e.text(&f)
-                    {
-                        fields.push((f.clone(), v.to_string(), false));
-                    }
-                }
-                rr.samples.push(Sample {
-                    file: fi,
-                    record: e.meta.record,
-                    timestamp: e.meta.timestamp.clone(),
-                    computer: e.meta.computer.clone(),
-                    channel: e.meta.channel.clone(),
-                    event_id: e.meta.event_id.clone(),
-                    fields,
-                });
-                rr.samples.sort_by_key(|s| (s.file, s.record));
-                rr.samples.truncate(SAMPLES_PER_RULE);
-            }
+            keep_sample(&engine, rr, fi, e, &d);
         }
     };
     let mut stats = scan(&engine, &files[..first_embedded], diags, on_event);

@@ -80,58 +80,18 @@ pub fn render(
     let det = detections::Detections::new(model, &mut names);
     let sample_stems = coverage::sample_stems(model, &mut names);
     let cov = coverage::compute(model);
-    let validated_run = model.validation.is_some();
-    let ids: Vec<ObjId> = (0..kb.objects.len())
-        .filter(|&i| ix.stem(i).is_some())
-        .collect();
     let live = Live {
         dataview: opts.dataview,
         bases: opts.bases,
     };
-    // A template that fails on one note fails the build: a vault with some
-    // notes missing would delete them from the last good one.
-    let render_one = |template: &str, path: String, ctx: Value| -> Result<Note, Diagnostic> {
-        match templates.render(template, &ctx) {
-            Ok(content) => Ok(Note {
-                path,
-                content: tidy(&content),
-            }),
-            Err(e) => Err(Diagnostic {
-                message: format!("{} (while rendering {path})", e.message),
-                ..e
-            }),
-        }
-    };
-    let mut notes: Vec<Note> = ids
-        .par_iter()
-        .filter_map(|&id| {
-            let stem = ix.stem(id)?;
-            let (template, ctx) = object_context(&ix, &det, &cov, id, live, validated_run);
-            let path = format!("{}/{stem}.md", kb.get(id).kind.folder());
-            Some(render_one(template, path, ctx))
-        })
-        .collect::<Result<_, _>>()?;
-    let rules: Vec<Note> = (0..model.rules.len())
-        .into_par_iter()
-        .map(|i| {
-            let mut ctx = det.rule(&ix, i);
-            ctx["validation"] = coverage::rule_ctx(model, i, &sample_stems);
-            render_one("rule.md", det.rule_path(i), ctx)
-        })
-        .collect::<Result<_, _>>()?;
-    notes.extend(rules);
-    let rule_tables = det.technique_rule_tables(&ix);
-    let tests: Vec<Note> = (0..model.tests.len())
-        .into_par_iter()
-        .map(|i| {
-            render_one(
-                "atomic.md",
-                det.test_path(i),
-                det.test(&ix, i, &rule_tables),
-            )
-        })
-        .collect::<Result<_, _>>()?;
-    notes.extend(tests);
+    let mut notes = object_notes(&templates, model, &ix, &det, &cov, live)?;
+    notes.extend(detection_notes(
+        &templates,
+        model,
+        &ix,
+        &det,
+        &sample_stems,
+    )?);
     notes.extend(coverage::render(
         model,
         &ix,
@@ -147,25 +107,7 @@ pub fn render(
         path: format!("{}.md", detections::LINK_REPORT_STEM),
         content: tidy(&templates.render("link_report.md", &det.link_report(&ix))?),
     });
-    let mut indexes: Vec<(&str, Value)> = Kind::ALL
-        .iter()
-        .filter_map(|&k| Some((home::kind_index(k), home::kind_index_ctx(&ix, k)?)))
-        .collect();
-    if !model.rules.is_empty() {
-        indexes.push((home::RULES_INDEX, home::rules_index_ctx(&ix, &det, model)));
-    }
-    if !model.tests.is_empty() {
-        indexes.push((home::TESTS_INDEX, home::tests_index_ctx(&ix, model)));
-    }
-    if let Some(ctx) = home::samples_index_ctx(&ix, model, &sample_stems) {
-        indexes.push((coverage::SAMPLES_FOLDER, ctx));
-    }
-    for (stem, ctx) in indexes {
-        notes.push(Note {
-            path: format!("{stem}.md"),
-            content: tidy(&templates.render("index.md", &ctx)?),
-        });
-    }
+    notes.extend(index_notes(&templates, model, &ix, &det, &sample_stems)?);
     let paths: Vec<&str> = notes.iter().map(|n| n.path.as_str()).collect();
     let home_ctx = home::home(&ix, model, &paths);
     notes.push(Note {
@@ -174,6 +116,106 @@ pub fn render(
     });
     notes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(notes)
+}
+
+/// One note through its template. A template that fails on one note fails
+/// the build: a vault with some notes missing would delete them from the
+/// last good one.
+fn render_one(
+    templates: &Templates,
+    template: &str,
+    path: String,
+    ctx: Value,
+) -> Result<Note, Diagnostic> {
+    match templates.render(template, &ctx) {
+        Ok(content) => Ok(Note {
+            path,
+            content: tidy(&content),
+        }),
+        Err(e) => Err(Diagnostic {
+            message: format!("{} (while rendering {path})", e.message),
+            ..e
+        }),
+    }
+}
+
+/// The note of every ATT&CK object that has one.
+fn object_notes(
+    templates: &Templates,
+    model: &Model,
+    ix: &Index,
+    det: &detections::Detections,
+    cov: &HashMap<ObjId, coverage::TechCoverage>,
+    live: Live,
+) -> Result<Vec<Note>, Diagnostic> {
+    let kb = &model.attack;
+    let validated_run = model.validation.is_some();
+    let ids: Vec<ObjId> = (0..kb.objects.len())
+        .filter(|&i| ix.stem(i).is_some())
+        .collect();
+    ids.par_iter()
+        .filter_map(|&id| {
+            let stem = ix.stem(id)?;
+            let (template, ctx) = object_context(ix, det, cov, id, live, validated_run);
+            let path = format!("{}/{stem}.md", kb.get(id).kind.folder());
+            Some(render_one(templates, template, path, ctx))
+        })
+        .collect()
+}
+
+/// The notes of the Sigma rules and the atomic tests.
+fn detection_notes(
+    templates: &Templates,
+    model: &Model,
+    ix: &Index,
+    det: &detections::Detections,
+    sample_stems: &[String],
+) -> Result<Vec<Note>, Diagnostic> {
+    let mut notes: Vec<Note> = (0..model.rules.len())
+        .into_par_iter()
+        .map(|i| {
+            let mut ctx = det.rule(ix, i);
+            ctx["validation"] = coverage::rule_ctx(model, i, sample_stems);
+            render_one(templates, "rule.md", det.rule_path(i), ctx)
+        })
+        .collect::<Result<_, _>>()?;
+    let rule_tables = det.technique_rule_tables(ix);
+    let tests: Vec<Note> = (0..model.tests.len())
+        .into_par_iter()
+        .map(|i| {
+            let ctx = det.test(ix, i, &rule_tables);
+            render_one(templates, "atomic.md", det.test_path(i), ctx)
+        })
+        .collect::<Result<_, _>>()?;
+    notes.extend(tests);
+    Ok(notes)
+}
+
+/// The index note of each folder.
+fn index_notes(
+    templates: &Templates,
+    model: &Model,
+    ix: &Index,
+    det: &detections::Detections,
+    sample_stems: &[String],
+) -> Result<Vec<Note>, Diagnostic> {
+    let mut indexes: Vec<(&str, Value)> = Kind::ALL
+        .iter()
+        .filter_map(|&k| Some((home::kind_index(k), home::kind_index_ctx(ix, k)?)))
+        .collect();
+    if !model.rules.is_empty() {
+        indexes.push((home::RULES_INDEX, home::rules_index_ctx(ix, det, model)));
+    }
+    if !model.tests.is_empty() {
+        indexes.push((home::TESTS_INDEX, home::tests_index_ctx(ix, model)));
+    }
+    if let Some(ctx) = home::samples_index_ctx(ix, model, sample_stems) {
+        indexes.push((coverage::SAMPLES_FOLDER, ctx));
+    }
+    indexes
+        .into_iter()
+        .map(|(stem, ctx)| render_one(templates, "index.md", format!("{stem}.md"), ctx))
+        .collect()
 }
 
 /// The template and context of one ATT&CK object's note.

@@ -8,6 +8,7 @@ use crate::output::{VaultWriter, WriteOptions, WriteReport};
 use crate::vault::{self, RenderOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use sigma_engine::diag::{Diagnostic, Diagnostics};
+use sigma_engine::sigma::SigmaRule;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -127,52 +128,8 @@ fn spinner(enabled: bool) -> ProgressBar {
 
 /// Load every source into the linked model.
 pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagnostic> {
-    let mut bundles = Vec::new();
-    if cfg.attack.is_empty() {
-        bundles.push(attack::parse_bundle(
-            crate::demo::ATTACK_SOURCE,
-            crate::demo::ATTACK_BUNDLE,
-            diags,
-        )?);
-    }
-    let read: Vec<_> = {
-        use rayon::prelude::*;
-        cfg.attack
-            .par_iter()
-            .map(|p| attack::read_bundle_file(p, diags))
-            .collect()
-    };
-    for r in read {
-        match r {
-            Ok(b) => bundles.push(b),
-            Err(e) => diags.push(e),
-        }
-    }
     let mut left_out = LeftOut::default();
-    if !cfg.domains.is_empty() {
-        bundles.retain(|b| {
-            let keep = cfg.domains.contains(&b.domain);
-            if !keep {
-                left_out
-                    .bundles
-                    .push(format!("{} ({})", b.domain, b.source));
-            }
-            keep
-        });
-    }
-    if bundles.is_empty() {
-        return Err(Diagnostic::error(
-            "attack",
-            if left_out.bundles.is_empty() {
-                "no ATT&CK bundle could be read".to_string()
-            } else {
-                format!(
-                    "no ATT&CK bundle of the domains asked for ({})",
-                    cfg.domains.join(", ")
-                )
-            },
-        ));
-    }
+    let bundles = load_bundles(cfg, &mut left_out, diags)?;
     let kb = Kb::build(
         bundles,
         KbOptions {
@@ -181,28 +138,7 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
         diags,
     );
     let demo = is_demo(cfg);
-    let mut rules = Vec::new();
-    let mut tests = Vec::new();
-    if demo {
-        for (name, text) in crate::demo::SIGMA_RULES {
-            rules.extend(
-                sigma_engine::sigma::parse_rules(std::path::Path::new(name), text, diags).0,
-            );
-        }
-        for (name, text) in crate::demo::ATOMICS {
-            tests.extend(crate::atomics::parse_file(
-                std::path::Path::new(name),
-                text,
-                diags,
-            ));
-        }
-    }
-    if !cfg.sigma.is_empty() {
-        rules.extend(sigma_engine::sigma::load(&cfg.sigma, diags).rules);
-    }
-    if let Some(dir) = &cfg.atomics {
-        tests.extend(crate::atomics::load(dir, diags));
-    }
+    let (mut rules, tests) = load_detections(cfg, demo, diags);
     if !cfg.levels.is_empty() {
         let before = rules.len();
         rules.retain(|r| r.level.as_ref().is_some_and(|l| cfg.levels.contains(l)));
@@ -232,6 +168,92 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
         ));
     }
     Ok(model)
+}
+
+/// The ATT&CK bundles (the embedded one without `--attack`), read in
+/// parallel, those of other domains than `--domains` left out.
+fn load_bundles(
+    cfg: &BuildConfig,
+    left_out: &mut LeftOut,
+    diags: &Diagnostics,
+) -> Result<Vec<attack::Bundle>, Diagnostic> {
+    use rayon::prelude::*;
+    let mut bundles = Vec::new();
+    if cfg.attack.is_empty() {
+        bundles.push(attack::parse_bundle(
+            crate::demo::ATTACK_SOURCE,
+            crate::demo::ATTACK_BUNDLE,
+            diags,
+        )?);
+    }
+    let read: Vec<_> = cfg
+        .attack
+        .par_iter()
+        .map(|p| attack::read_bundle_file(p, diags))
+        .collect();
+    for r in read {
+        match r {
+            Ok(b) => bundles.push(b),
+            Err(e) => diags.push(e),
+        }
+    }
+    if !cfg.domains.is_empty() {
+        bundles.retain(|b| {
+            let keep = cfg.domains.contains(&b.domain);
+            if !keep {
+                left_out
+                    .bundles
+                    .push(format!("{} ({})", b.domain, b.source));
+            }
+            keep
+        });
+    }
+    if !bundles.is_empty() {
+        return Ok(bundles);
+    }
+    Err(Diagnostic::error(
+        "attack",
+        if left_out.bundles.is_empty() {
+            "no ATT&CK bundle could be read".to_string()
+        } else {
+            format!(
+                "no ATT&CK bundle of the domains asked for ({})",
+                cfg.domains.join(", ")
+            )
+        },
+    ))
+}
+
+/// The Sigma rules and atomic tests: the embedded demo ones, then those
+/// under `--sigma` and `--atomics`.
+fn load_detections(
+    cfg: &BuildConfig,
+    demo: bool,
+    diags: &Diagnostics,
+) -> (Vec<SigmaRule>, Vec<crate::atomics::AtomicTest>) {
+    let mut rules = Vec::new();
+    let mut tests = Vec::new();
+    if demo {
+        for (name, text) in crate::demo::SIGMA_RULES {
+            rules.extend(
+                sigma_engine::sigma::parse_rules(std::path::Path::new(name), text, diags).0,
+            );
+        }
+        for (name, text) in crate::demo::ATOMICS {
+            tests.extend(crate::atomics::parse_file(
+                std::path::Path::new(name),
+                text,
+                diags,
+            ));
+        }
+    }
+    if !cfg.sigma.is_empty() {
+        rules.extend(sigma_engine::sigma::load(&cfg.sigma, diags).rules);
+    }
+    if let Some(dir) = &cfg.atomics {
+        tests.extend(crate::atomics::load(dir, diags));
+    }
+    (rules, tests)
 }
 
 /// A build with no input at all uses the whole embedded demo dataset.

@@ -213,73 +213,101 @@ fn cell(v: &Value) -> String {
     super::text::table_cell(v.as_str().unwrap_or_default())
 }
 
-/// The rules index: counts by tactic and level (each tactic linking its
-/// note, which lists the rules), and by log source product.
-pub fn rules_index_ctx(ix: &Index, det: &Detections, model: &Model) -> Value {
-    let kb = ix.kb;
-    let mut by_tactic: BTreeMap<(usize, ObjId), [usize; 6]> = BTreeMap::new();
-    let mut untagged = [0usize; 6];
-    let mut by_product: BTreeMap<String, [usize; 6]> = BTreeMap::new();
-    let order: BTreeMap<ObjId, usize> = kb
-        .included_of(Kind::Matrix)
-        .into_iter()
-        .flat_map(|m| kb.matrix_tactics(m))
-        .enumerate()
-        .map(|(n, t)| (t, n))
-        .collect();
-    for (r, rule) in model.rules.iter().enumerate() {
-        let col = level_column(rule.level.as_deref());
-        let tactics = &model.links.rule_links[r].tactics;
-        for &t in tactics {
-            let key = (order.get(&t).copied().unwrap_or(usize::MAX), t);
-            by_tactic.entry(key).or_default()[col] += 1;
-        }
-        if tactics.is_empty() {
-            untagged[col] += 1;
-        }
-        let product = rule
-            .logsource
-            .product
-            .clone()
-            .unwrap_or_else(|| "(none)".into());
-        by_product.entry(product).or_default()[col] += 1;
-    }
-    let columns = [
-        "",
+/// Rules counted by level (critical, high, medium, low, informational,
+/// other).
+type LevelCounts = [usize; 6];
+
+/// The header of a table of [`LevelCounts`] under `first`.
+fn level_columns(first: &str) -> Vec<&str> {
+    vec![
+        first,
         "critical",
         "high",
         "medium",
         "low",
         "informational",
         "other",
-    ];
-    let counts = |c: &[usize; 6]| c.iter().map(|n| n.to_string()).collect::<Vec<_>>();
-    let mut tactic_rows: Vec<Vec<String>> = by_tactic
-        .iter()
-        .filter_map(|(&(_, t), c)| {
-            let l = ix.link(t)?;
-            let mut row = vec![format!(
-                "{} ({})",
-                cell(&l["link"]),
-                kb.get(t).domains.join(", ")
-            )];
-            row.extend(counts(c));
-            Some(row)
-        })
-        .collect();
-    if untagged.iter().any(|&n| n > 0) {
-        let mut row = vec!["no tactic tag".to_string()];
-        row.extend(counts(&untagged));
-        tactic_rows.push(row);
+    ]
+}
+
+/// A row: its label, then its counts.
+fn count_row(label: String, c: &LevelCounts) -> Vec<String> {
+    std::iter::once(label)
+        .chain(c.iter().map(|n| n.to_string()))
+        .collect()
+}
+
+/// Rules by tactic (in matrix order; `None` for those with no tactic tag)
+/// and by log source product, each by level.
+struct RuleCounts {
+    by_tactic: BTreeMap<(usize, ObjId), LevelCounts>,
+    untagged: LevelCounts,
+    by_product: BTreeMap<String, LevelCounts>,
+}
+
+impl RuleCounts {
+    fn new(ix: &Index, model: &Model) -> Self {
+        let kb = ix.kb;
+        let order: BTreeMap<ObjId, usize> = kb
+            .included_of(Kind::Matrix)
+            .into_iter()
+            .flat_map(|m| kb.matrix_tactics(m))
+            .enumerate()
+            .map(|(n, t)| (t, n))
+            .collect();
+        let mut c = RuleCounts {
+            by_tactic: BTreeMap::new(),
+            untagged: LevelCounts::default(),
+            by_product: BTreeMap::new(),
+        };
+        for (r, rule) in model.rules.iter().enumerate() {
+            let col = level_column(rule.level.as_deref());
+            let tactics = &model.links.rule_links[r].tactics;
+            for &t in tactics {
+                let key = (order.get(&t).copied().unwrap_or(usize::MAX), t);
+                c.by_tactic.entry(key).or_default()[col] += 1;
+            }
+            if tactics.is_empty() {
+                c.untagged[col] += 1;
+            }
+            let product = rule
+                .logsource
+                .product
+                .clone()
+                .unwrap_or_else(|| "(none)".into());
+            c.by_product.entry(product).or_default()[col] += 1;
+        }
+        c
     }
-    let product_rows: Vec<Vec<String>> = by_product
-        .iter()
-        .map(|(p, c)| {
-            let mut row = vec![super::text::table_cell(p)];
-            row.extend(counts(c));
-            row
-        })
-        .collect();
+
+    fn tactic_rows(&self, ix: &Index) -> Vec<Vec<String>> {
+        let mut rows: Vec<Vec<String>> = self
+            .by_tactic
+            .iter()
+            .filter_map(|(&(_, t), c)| {
+                let l = ix.link(t)?;
+                let label = format!("{} ({})", cell(&l["link"]), ix.kb.get(t).domains.join(", "));
+                Some(count_row(label, c))
+            })
+            .collect();
+        if self.untagged.iter().any(|&n| n > 0) {
+            rows.push(count_row("no tactic tag".to_string(), &self.untagged));
+        }
+        rows
+    }
+
+    fn product_rows(&self) -> Vec<Vec<String>> {
+        self.by_product
+            .iter()
+            .map(|(p, c)| count_row(super::text::table_cell(p), c))
+            .collect()
+    }
+}
+
+/// The rules index: counts by tactic and level (each tactic linking its
+/// note, which lists the rules), and by log source product.
+pub fn rules_index_ctx(ix: &Index, det: &Detections, model: &Model) -> Value {
+    let counts = RuleCounts::new(ix, model);
     // Rules naming no technique or tactic are linked from no ATT&CK note.
     let unplaced: Vec<Vec<String>> = (0..model.rules.len())
         .filter(|&r| {
@@ -295,10 +323,6 @@ pub fn rules_index_ctx(ix: &Index, det: &Detections, model: &Model) -> Value {
             ]
         })
         .collect();
-    let mut tactic_cols = columns.to_vec();
-    tactic_cols[0] = "Tactic";
-    let mut product_cols = columns.to_vec();
-    product_cols[0] = "Log source product";
     let intro = format!(
         "{} Sigma rules in `{RULES_FOLDER}/`. A rule with several tactics counts under each; each tactic's note lists its rules.",
         model.rules.len()
@@ -308,11 +332,15 @@ pub fn rules_index_ctx(ix: &Index, det: &Detections, model: &Model) -> Value {
         RULES_INDEX,
         intro,
         vec![
-            section("By tactic and level", &tactic_cols, tactic_rows),
+            section(
+                "By tactic and level",
+                &level_columns("Tactic"),
+                counts.tactic_rows(ix),
+            ),
             section(
                 "By log source product and level",
-                &product_cols,
-                product_rows,
+                &level_columns("Log source product"),
+                counts.product_rows(),
             ),
             section(
                 "Rules with no ATT&CK technique or tactic",

@@ -234,52 +234,21 @@ fn finish(w: NoteWriter, mut m: Map<String, Value>, fm: Frontmatter) -> Value {
     Value::Object(m)
 }
 
-/// Context of a technique or sub-technique note. `extra` lets later stages
-/// (rules, tests, coverage) add their tables.
-pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -> Value {
-    let kb = ix.kb;
+/// The parent of a sub-technique; a stub sub-technique still names its
+/// parent when the parent is known.
+fn technique_parent(kb: &Kb, id: ObjId) -> Option<ObjId> {
     let o = kb.get(id);
-    let mut w = NoteWriter::new(ix);
-    let mut m = base_ctx(&mut w, id, dataview);
-    let tactics = kb.tactics_of(id);
-    let tactic_names: Vec<String> = tactics
-        .iter()
-        .map(|&t| kb.get(t).name().to_string())
-        .collect();
-    let parent = match (&o.stub, o.attack_id.split_once('.')) {
-        // A stub sub-technique still names its parent when the parent is known.
+    match (&o.stub, o.attack_id.split_once('.')) {
         (Some(_), Some((p, _))) => kb.by_attack_id(p).filter(|&p| kb.is_included(p)),
         _ if o.is_subtechnique() => kb.parent_of(id),
         _ => None,
-    };
-    if let Some(p) = parent {
-        m.insert(
-            "title".into(),
-            json!(format!("{}: {}", kb.get(p).name(), o.name())),
-        );
-        m.insert("parent".into(), json!(ix.link(p)));
-        let siblings: Vec<ObjId> = kb
-            .subtechniques_of(p)
-            .into_iter()
-            .filter(|&s| s != id)
-            .collect();
-        m.insert("siblings".into(), json!(ix.links(siblings)));
     }
-    m.insert("is_subtechnique".into(), json!(o.is_subtechnique()));
-    m.insert("stub".into(), json!(o.stub));
-    m.insert("tactics".into(), json!(ix.links(tactics.iter().copied())));
-    let subs = kb.subtechniques_of(id);
-    m.insert("subtechniques".into(), json!(ix.links(subs)));
-    let procedures = incoming_rows(
-        &mut w,
-        id,
-        RelKind::Uses,
-        &[Kind::Group, Kind::Software, Kind::Campaign],
-    );
-    m.insert("procedures".into(), json!(procedures));
-    let mitigations = incoming_rows(&mut w, id, RelKind::Mitigates, &[Kind::Mitigation]);
-    m.insert("mitigations".into(), json!(mitigations));
-    // v18 layout: detection strategies → analytics → data components.
+}
+
+/// v18 layout: the detection strategies of a technique, each with its
+/// analytics and their data components.
+fn strategy_rows(w: &mut NoteWriter, id: ObjId) -> Vec<Value> {
+    let (ix, kb) = (w.ix, w.ix.kb);
     let mut strategies: Vec<ObjId> = kb
         .incoming(id, &RelKind::Detects)
         .map(|(_, s)| s)
@@ -287,23 +256,20 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
         .collect();
     kb.sort_by_id(&mut strategies);
     strategies.dedup();
-    let strategies: Vec<Value> = strategies
+    strategies
         .into_iter()
         .filter_map(|s| {
             let mut l = ix.link(s)?;
-            l["analytics"] = json!(analytic_rows(&mut w, s));
+            l["analytics"] = json!(analytic_rows(w, s));
             Some(l)
         })
-        .collect();
-    m.insert("detection_strategies".into(), json!(strategies));
-    // v17 layout: detection text, data sources, components that detect it.
-    let det = o.stix.x_mitre_detection.clone().unwrap_or_default();
-    m.insert(
-        "detection_text".into(),
-        json!(w.md(&det, &o.stix.external_references)),
-    );
-    let data_sources: Vec<Value> = o
-        .stix
+        .collect()
+}
+
+/// v17 layout: the data sources a technique names, linked to their
+/// component's note where there is one.
+fn data_source_rows(ix: &Index, o: &crate::model::attack::Object) -> Vec<Value> {
+    o.stix
         .x_mitre_data_sources
         .iter()
         .map(|ds| {
@@ -317,13 +283,11 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
             };
             json!({"name": ds, "label": label, "component": link})
         })
-        .collect();
-    m.insert("data_sources".into(), json!(data_sources));
-    let detected_by = incoming_rows(&mut w, id, RelKind::Detects, &[Kind::DataComponent]);
-    m.insert("detected_by_components".into(), json!(detected_by));
-    let targets = outgoing_rows(&mut w, id, RelKind::Targets, &[Kind::Asset]);
-    m.insert("assets".into(), json!(targets));
-    let s = &o.stix;
+        .collect()
+}
+
+/// The technique's STIX requirements and properties, as they are.
+fn insert_requirements(m: &mut Map<String, Value>, s: &crate::attack::stix::StixObject) {
     m.insert(
         "permissions_required".into(),
         json!(s.x_mitre_permissions_required),
@@ -351,10 +315,74 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
         "network_requirements".into(),
         json!(s.x_mitre_network_requirements),
     );
-    for (k, v) in extra {
-        m.insert(k, v);
-    }
+}
 
+/// Context of a technique or sub-technique note. `extra` lets later stages
+/// (rules, tests, coverage) add their tables.
+pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -> Value {
+    let kb = ix.kb;
+    let o = kb.get(id);
+    let mut w = NoteWriter::new(ix);
+    let mut m = base_ctx(&mut w, id, dataview);
+    let tactics = kb.tactics_of(id);
+    let parent = technique_parent(kb, id);
+    if let Some(p) = parent {
+        m.insert(
+            "title".into(),
+            json!(format!("{}: {}", kb.get(p).name(), o.name())),
+        );
+        m.insert("parent".into(), json!(ix.link(p)));
+        let siblings: Vec<ObjId> = kb
+            .subtechniques_of(p)
+            .into_iter()
+            .filter(|&s| s != id)
+            .collect();
+        m.insert("siblings".into(), json!(ix.links(siblings)));
+    }
+    m.insert("is_subtechnique".into(), json!(o.is_subtechnique()));
+    m.insert("stub".into(), json!(o.stub));
+    m.insert("tactics".into(), json!(ix.links(tactics.iter().copied())));
+    m.insert(
+        "subtechniques".into(),
+        json!(ix.links(kb.subtechniques_of(id))),
+    );
+    // The order of these calls is the order of the footnotes they number.
+    let actors = [Kind::Group, Kind::Software, Kind::Campaign];
+    let procedures = incoming_rows(&mut w, id, RelKind::Uses, &actors);
+    m.insert("procedures".into(), json!(procedures));
+    let mitigations = incoming_rows(&mut w, id, RelKind::Mitigates, &[Kind::Mitigation]);
+    m.insert("mitigations".into(), json!(mitigations));
+    m.insert(
+        "detection_strategies".into(),
+        json!(strategy_rows(&mut w, id)),
+    );
+    let det = o.stix.x_mitre_detection.clone().unwrap_or_default();
+    m.insert(
+        "detection_text".into(),
+        json!(w.md(&det, &o.stix.external_references)),
+    );
+    m.insert("data_sources".into(), json!(data_source_rows(ix, o)));
+    let detected_by = incoming_rows(&mut w, id, RelKind::Detects, &[Kind::DataComponent]);
+    m.insert("detected_by_components".into(), json!(detected_by));
+    let targets = outgoing_rows(&mut w, id, RelKind::Targets, &[Kind::Asset]);
+    m.insert("assets".into(), json!(targets));
+    insert_requirements(&mut m, &o.stix);
+    m.extend(extra);
+    let fm = technique_frontmatter(ix, id, parent, &m);
+    finish(w, m, fm)
+}
+
+/// A technique note's properties: its tactics, platforms, parent and
+/// coverage counts.
+fn technique_frontmatter(
+    ix: &Index,
+    id: ObjId,
+    parent: Option<ObjId>,
+    m: &Map<String, Value>,
+) -> Frontmatter {
+    let kb = ix.kb;
+    let o = kb.get(id);
+    let tactics = kb.tactics_of(id);
     let mut tags = base_tags(ix, id);
     tags.extend(tactics.iter().map(|&t| tactic_tag(ix, t)));
     let mut aliases = o.id_aliases();
@@ -362,6 +390,10 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
         aliases.push(format!("{}: {}", kb.get(p).name(), o.name()));
     }
     let mut fm = base_frontmatter(kb, id, tags, aliases);
+    let tactic_names: Vec<String> = tactics
+        .iter()
+        .map(|&t| kb.get(t).name().to_string())
+        .collect();
     fm.list("tactics", tactic_names)
         .list("platforms", o.stix.x_mitre_platforms.clone())
         .boolean("is_subtechnique", o.is_subtechnique());
@@ -374,7 +406,25 @@ pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value
             .number("rules_fired", c["fired"].as_i64().unwrap_or(0))
             .number("atomic_tests", c["tests"].as_i64().unwrap_or(0));
     }
-    finish(w, m, fm)
+    fm
+}
+
+/// A group's or campaign's aliases, a software's `x_mitre_aliases`.
+fn actor_aliases(o: &crate::model::attack::Object) -> &[String] {
+    if o.kind == Kind::Software {
+        &o.stix.x_mitre_aliases
+    } else {
+        &o.stix.aliases
+    }
+}
+
+/// `tool` or `malware`.
+fn software_type(o: &crate::model::attack::Object) -> &'static str {
+    if o.stix.kind == "tool" {
+        "tool"
+    } else {
+        "malware"
+    }
 }
 
 /// Context of a group, software or campaign note.
@@ -383,102 +433,28 @@ pub fn actor(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -
     let o = kb.get(id);
     let mut w = NoteWriter::new(ix);
     let mut m = base_ctx(&mut w, id, dataview);
-    let aliases: Vec<String> = if o.kind == Kind::Software {
-        o.stix.x_mitre_aliases.clone()
-    } else {
-        o.stix.aliases.clone()
-    };
+    let aliases = actor_aliases(o);
     let alias_rows: Vec<Value> = aliases
         .iter()
         .filter(|a| a.as_str() != o.name())
         .map(|a| {
-            let r = o
-                .stix
-                .external_references
-                .iter()
-                .find(|r| &r.source_name == a);
+            let refs = &o.stix.external_references;
+            let r = refs.iter().find(|r| &r.source_name == a);
             let d = r.and_then(|r| r.description.clone()).unwrap_or_default();
-            json!({"name": a, "description": w.md(&d, &o.stix.external_references)})
+            json!({"name": a, "description": w.md(&d, refs)})
         })
         .collect();
     m.insert("alias_rows".into(), json!(alias_rows));
     let techniques = outgoing_rows(&mut w, id, RelKind::Uses, &[Kind::Technique]);
     m.insert("techniques".into(), json!(techniques));
-    match o.kind {
-        Kind::Group => {
-            let sw = outgoing_rows(&mut w, id, RelKind::Uses, &[Kind::Software]);
-            m.insert("software".into(), json!(sw));
-            let campaigns = incoming_rows(&mut w, id, RelKind::AttributedTo, &[Kind::Campaign]);
-            m.insert("campaigns".into(), json!(campaigns));
-        }
-        Kind::Software => {
-            m.insert(
-                "software_type".into(),
-                json!(if o.stix.kind == "tool" {
-                    "tool"
-                } else {
-                    "malware"
-                }),
-            );
-            let groups = incoming_rows(&mut w, id, RelKind::Uses, &[Kind::Group]);
-            m.insert("groups".into(), json!(groups));
-            let campaigns = incoming_rows(&mut w, id, RelKind::Uses, &[Kind::Campaign]);
-            m.insert("campaigns".into(), json!(campaigns));
-        }
-        Kind::Campaign => {
-            let groups = outgoing_rows(&mut w, id, RelKind::AttributedTo, &[Kind::Group]);
-            m.insert("groups".into(), json!(groups));
-            let sw = outgoing_rows(&mut w, id, RelKind::Uses, &[Kind::Software]);
-            m.insert("software".into(), json!(sw));
-            let first = o
-                .stix
-                .first_seen
-                .as_deref()
-                .and_then(sigma_engine::sigma::rule::iso_date);
-            let last = o
-                .stix
-                .last_seen
-                .as_deref()
-                .and_then(sigma_engine::sigma::rule::iso_date);
-            let fc = o
-                .stix
-                .x_mitre_first_seen_citation
-                .clone()
-                .unwrap_or_default();
-            let lc = o
-                .stix
-                .x_mitre_last_seen_citation
-                .clone()
-                .unwrap_or_default();
-            m.insert("first_seen".into(), json!(first));
-            m.insert("last_seen".into(), json!(last));
-            m.insert(
-                "first_seen_citation".into(),
-                json!(w.md(&fc, &o.stix.external_references)),
-            );
-            m.insert(
-                "last_seen_citation".into(),
-                json!(w.md(&lc, &o.stix.external_references)),
-            );
-        }
-        _ => {}
-    }
-    for (k, v) in extra {
-        m.insert(k, v);
-    }
+    actor_relations(&mut w, &mut m, id);
+    m.extend(extra);
     let mut all_aliases = o.id_aliases();
     all_aliases.extend(aliases.iter().filter(|a| a.as_str() != o.name()).cloned());
     let mut fm = base_frontmatter(kb, id, base_tags(ix, id), all_aliases);
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
     if o.kind == Kind::Software {
-        fm.text(
-            "software_type",
-            if o.stix.kind == "tool" {
-                "tool"
-            } else {
-                "malware"
-            },
-        );
+        fm.text("software_type", software_type(o));
     }
     if o.kind == Kind::Campaign {
         if let Some(f) = &o.stix.first_seen {
@@ -489,6 +465,57 @@ pub fn actor(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -
         }
     }
     finish(w, m, fm)
+}
+
+/// A group's software and campaigns, a software's groups and campaigns, a
+/// campaign's groups, software and dates.
+fn actor_relations(w: &mut NoteWriter, m: &mut Map<String, Value>, id: ObjId) {
+    let o = w.ix.kb.get(id);
+    match o.kind {
+        Kind::Group => {
+            let sw = outgoing_rows(w, id, RelKind::Uses, &[Kind::Software]);
+            m.insert("software".into(), json!(sw));
+            let campaigns = incoming_rows(w, id, RelKind::AttributedTo, &[Kind::Campaign]);
+            m.insert("campaigns".into(), json!(campaigns));
+        }
+        Kind::Software => {
+            m.insert("software_type".into(), json!(software_type(o)));
+            let groups = incoming_rows(w, id, RelKind::Uses, &[Kind::Group]);
+            m.insert("groups".into(), json!(groups));
+            let campaigns = incoming_rows(w, id, RelKind::Uses, &[Kind::Campaign]);
+            m.insert("campaigns".into(), json!(campaigns));
+        }
+        Kind::Campaign => {
+            let groups = outgoing_rows(w, id, RelKind::AttributedTo, &[Kind::Group]);
+            m.insert("groups".into(), json!(groups));
+            let sw = outgoing_rows(w, id, RelKind::Uses, &[Kind::Software]);
+            m.insert("software".into(), json!(sw));
+            campaign_dates(w, m, o);
+        }
+        _ => {}
+    }
+}
+
+/// When a campaign was first and last seen, with their citations.
+fn campaign_dates(
+    w: &mut NoteWriter,
+    m: &mut Map<String, Value>,
+    o: &crate::model::attack::Object,
+) {
+    let s = &o.stix;
+    let date = |d: &Option<String>| d.as_deref().and_then(sigma_engine::sigma::rule::iso_date);
+    m.insert("first_seen".into(), json!(date(&s.first_seen)));
+    m.insert("last_seen".into(), json!(date(&s.last_seen)));
+    let fc = s.x_mitre_first_seen_citation.clone().unwrap_or_default();
+    let lc = s.x_mitre_last_seen_citation.clone().unwrap_or_default();
+    m.insert(
+        "first_seen_citation".into(),
+        json!(w.md(&fc, &s.external_references)),
+    );
+    m.insert(
+        "last_seen_citation".into(),
+        json!(w.md(&lc, &s.external_references)),
+    );
 }
 
 /// Context of a mitigation note.

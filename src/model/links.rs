@@ -168,66 +168,117 @@ pub fn link(kb: &mut Kb, rules: &[SigmaRule], tests: &[AtomicTest]) -> Links {
         );
         links.technique_tests.entry(o).or_default().push(ti);
     }
+    let mut linker = RuleLinker {
+        kb,
+        links: &mut links,
+        tactic_by_short,
+        names,
+    };
     for (ri, r) in rules.iter().enumerate() {
+        linker.rule(ri, r);
+    }
+    link_simulations(&mut links, rules, tests);
+    links.newer_techniques = links
+        .missing_techniques
+        .keys()
+        .filter(|id| crate::model::attack::technique_number(id) > links.highest_technique)
+        .cloned()
+        .collect();
+    for v in links
+        .test_rules
+        .values_mut()
+        .chain(links.rule_tests.values_mut())
+    {
+        v.sort_unstable();
+        v.dedup();
+    }
+    links
+}
+
+/// Links each rule by its tags, adding stubs for what the knowledge base
+/// lacks.
+struct RuleLinker<'a> {
+    kb: &'a mut Kb,
+    links: &'a mut Links,
+    tactic_by_short: HashMap<String, ObjId>,
+    /// Technique names from the atomic tests, for stubs.
+    names: HashMap<String, String>,
+}
+
+impl RuleLinker<'_> {
+    fn rule(&mut self, ri: usize, r: &SigmaRule) {
         if let Some(id) = &r.id {
-            links.rule_by_id.entry(id.clone()).or_insert(ri);
+            self.links.rule_by_id.entry(id.clone()).or_insert(ri);
         }
         let mut rl = RuleLinks::default();
         for tag in &r.tags {
-            match parse_tag(tag) {
-                TagRef::Technique(id) => {
-                    let hint = names.get(&id).cloned().unwrap_or_default();
-                    let o = technique(kb, &mut links, &id, &hint, Some(ri), None);
-                    rl.techniques.push(o);
-                }
-                TagRef::Tactic(short) => {
-                    let t = match tactic_by_short.get(&short) {
-                        Some(&t) => t,
-                        None => {
-                            let t = kb.add_stub_tactic(
-                                &short,
-                                "a tactic the loaded ATT&CK data lacks (a later or other ATT&CK release names it); this note gathers the rules tagged with it",
-                            );
-                            tactic_by_short.insert(short.clone(), t);
-                            t
-                        }
-                    };
-                    if kb.get(t).stub.is_some() {
-                        links
-                            .unknown_tactics
-                            .entry(short.clone())
-                            .or_default()
-                            .insert(ri);
-                        rl.unknown_tactics.push(short);
-                    }
-                    rl.tactics.push(t);
-                }
-                TagRef::Group(id) | TagRef::Software(id) | TagRef::Campaign(id) => {
-                    match kb.by_attack_id(&id).and_then(|o| kb.link_target(o)) {
-                        Some(o) => rl.actors.push(o),
-                        None => rl
-                            .other_tags
-                            .push(crate::tags::note_tag(&format!("attack_{id}"))),
-                    }
-                }
-                TagRef::Other(t) => rl.other_tags.push(t),
-            }
+            self.tag(ri, parse_tag(tag), &mut rl);
         }
         for v in [&mut rl.techniques, &mut rl.tactics, &mut rl.actors] {
-            kb.sort_by_id(v);
+            self.kb.sort_by_id(v);
             v.dedup();
         }
         for &t in &rl.techniques {
-            links.technique_rules.entry(t).or_default().push(ri);
+            self.links.technique_rules.entry(t).or_default().push(ri);
         }
         for &t in &rl.tactics {
-            links.tactic_rules.entry(t).or_default().push(ri);
+            self.links.tactic_rules.entry(t).or_default().push(ri);
         }
         for &a in &rl.actors {
-            links.actor_rules.entry(a).or_default().push(ri);
+            self.links.actor_rules.entry(a).or_default().push(ri);
         }
-        links.rule_links.push(rl);
+        self.links.rule_links.push(rl);
     }
+
+    fn tag(&mut self, ri: usize, tag: TagRef, rl: &mut RuleLinks) {
+        let kb = &mut *self.kb;
+        match tag {
+            TagRef::Technique(id) => {
+                let hint = self.names.get(&id).cloned().unwrap_or_default();
+                let o = technique(kb, self.links, &id, &hint, Some(ri), None);
+                rl.techniques.push(o);
+            }
+            TagRef::Tactic(short) => {
+                let t = self.tactic(&short);
+                if self.kb.get(t).stub.is_some() {
+                    self.links
+                        .unknown_tactics
+                        .entry(short.clone())
+                        .or_default()
+                        .insert(ri);
+                    rl.unknown_tactics.push(short);
+                }
+                rl.tactics.push(t);
+            }
+            TagRef::Group(id) | TagRef::Software(id) | TagRef::Campaign(id) => {
+                match kb.by_attack_id(&id).and_then(|o| kb.link_target(o)) {
+                    Some(o) => rl.actors.push(o),
+                    None => rl
+                        .other_tags
+                        .push(crate::tags::note_tag(&format!("attack_{id}"))),
+                }
+            }
+            TagRef::Other(t) => rl.other_tags.push(t),
+        }
+    }
+
+    /// The tactic of a short name; a stub for one the data lacks.
+    fn tactic(&mut self, short: &str) -> ObjId {
+        if let Some(&t) = self.tactic_by_short.get(short) {
+            return t;
+        }
+        let t = self.kb.add_stub_tactic(
+            short,
+            "a tactic the loaded ATT&CK data lacks (a later or other ATT&CK release names it); this note gathers the rules tagged with it",
+        );
+        self.tactic_by_short.insert(short.to_string(), t);
+        t
+    }
+}
+
+/// Rules to the atomic tests their `simulation` names (by GUID); unknown
+/// GUIDs and `related` IDs are recorded for the link report.
+fn link_simulations(links: &mut Links, rules: &[SigmaRule], tests: &[AtomicTest]) {
     let test_by_guid: HashMap<&str, usize> = tests
         .iter()
         .enumerate()
@@ -256,19 +307,4 @@ pub fn link(kb: &mut Kb, rules: &[SigmaRule], tests: &[AtomicTest]) -> Links {
             }
         }
     }
-    links.newer_techniques = links
-        .missing_techniques
-        .keys()
-        .filter(|id| crate::model::attack::technique_number(id) > links.highest_technique)
-        .cloned()
-        .collect();
-    for v in links
-        .test_rules
-        .values_mut()
-        .chain(links.rule_tests.values_mut())
-    {
-        v.sort_unstable();
-        v.dedup();
-    }
-    links
 }

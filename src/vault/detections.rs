@@ -267,12 +267,11 @@ impl<'m> Detections<'m> {
         m
     }
 
-    /// Context of a rule note.
-    pub fn rule(&self, ix: &Index, i: usize) -> Value {
+    /// A rule note's tags: techniques, tactics, the other tags, its kind;
+    /// one per spelling folded by case.
+    fn rule_tags(&self, ix: &Index, i: usize) -> Vec<String> {
         let kb = ix.kb;
-        let r = &self.model.rules[i];
-        let links = &self.model.links;
-        let rl = &links.rule_links[i];
+        let rl = &self.model.links.rule_links[i];
         let mut tags: Vec<String> = Vec::new();
         for &t in &rl.techniques {
             tags.push(ix.tags.technique(&kb.get(t).attack_id));
@@ -287,6 +286,12 @@ impl<'m> Detections<'m> {
         tags.push(ix.tags.plain("detection_rule"));
         let mut seen = std::collections::HashSet::new();
         tags.retain(|t| seen.insert(t.to_lowercase()));
+        tags
+    }
+
+    /// A rule note's properties.
+    fn rule_frontmatter(&self, ix: &Index, i: usize) -> Frontmatter {
+        let r = &self.model.rules[i];
         let mut fm = Frontmatter::new();
         fm.text("title", &r.title)
             .text("type", "detection_rule")
@@ -305,13 +310,21 @@ impl<'m> Detections<'m> {
             .text_opt("logsrc_product", r.logsource.product.as_deref())
             .text_opt("logsrc_category", r.logsource.category.as_deref())
             .text_opt("logsrc_service", r.logsource.service.as_deref())
-            .list("tags", tags)
+            .list("tags", self.rule_tags(ix, i))
             .list("references", r.references.clone())
             .list("falsepositives", r.falsepositives.clone())
             .text("source", self.model.source(&r.path));
         if let Some(id) = &r.id {
             fm.list("aliases", [id.clone()]);
         }
+        fm
+    }
+
+    /// The rules a rule relates to, the tests that simulate it, and the
+    /// rules a correlation or filter names, each linked where loaded.
+    fn rule_relations(&self, i: usize) -> (Vec<Value>, Vec<String>, Vec<Value>, Vec<Value>) {
+        let r = &self.model.rules[i];
+        let links = &self.model.links;
         let related: Vec<Value> = r
             .related
             .iter()
@@ -339,7 +352,15 @@ impl<'m> Detections<'m> {
             .iter()
             .map(|x| json!({"ref": x, "link": self.rule_by_ref.get(x).map(|&j| self.rule_link(j))}))
             .collect();
-        let fence = fence_for(&r.source);
+        (related, tests, simulations, refers)
+    }
+
+    /// Context of a rule note.
+    pub fn rule(&self, ix: &Index, i: usize) -> Value {
+        let r = &self.model.rules[i];
+        let rl = &self.model.links.rule_links[i];
+        let fm = self.rule_frontmatter(ix, i);
+        let (related, tests, simulations, refers) = self.rule_relations(i);
         // Rule descriptions often quote ATT&CK text, citations and links included.
         let mut w = super::notes::NoteWriter::new(ix);
         let description = r.description.as_deref().map(|d| w.md(d, &[]));
@@ -375,7 +396,7 @@ impl<'m> Detections<'m> {
             "references": r.references.iter().map(|u| text::autolink(u)).collect::<Vec<_>>(),
             "source_path": self.model.source(&r.path),
             "yaml": r.source.trim_end(),
-            "fence": fence,
+            "fence": fence_for(&r.source),
         })
     }
 

@@ -168,8 +168,6 @@ fn link_tags(line: &str, r: &dyn LinkResolver) -> String {
 #[derive(Debug, Default)]
 pub struct Rendered {
     pub html: String,
-    /// The link targets met, with their URL when resolved.
-    pub links: Vec<(String, Option<String>)>,
     /// The heading ids.
     pub ids: Vec<String>,
     /// Whether the note holds raw HTML (other than `<br>`) or a link that is
@@ -317,7 +315,6 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
         r,
         events: &events,
         out: Vec::with_capacity(events.len()),
-        links: Vec::new(),
         ids: Vec::new(),
         seen: HashMap::new(),
         unresolved_depth: 0,
@@ -326,12 +323,7 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     while i < events.len() {
         i = w.step(i);
     }
-    let Rewriter {
-        mut out,
-        links,
-        ids,
-        ..
-    } = w;
+    let Rewriter { mut out, ids, .. } = w;
     let coloured = super::heatmap::colour_cells(&mut out, r);
     let out = super::heatmap::swatches(out);
     let mut html_out = String::with_capacity(pre.len() * 3 / 2);
@@ -341,7 +333,6 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     html::push_html(&mut html_out, out.into_iter());
     Rendered {
         html: html_out,
-        links,
         ids,
         needs_sanitizing,
     }
@@ -354,7 +345,6 @@ struct Rewriter<'e, 'r> {
     r: &'r dyn LinkResolver,
     events: &'e [Event<'e>],
     out: Vec<Event<'e>>,
-    links: Vec<(String, Option<String>)>,
     ids: Vec<String>,
     /// Heading slugs so far, for `-1`, `-2` on repeats.
     seen: HashMap<String, usize>,
@@ -447,9 +437,7 @@ impl<'e> Rewriter<'e, '_> {
         id: &CowStr<'e>,
     ) {
         let (page, anchor) = wikilink_target(dest_url);
-        let url = resolve_page(&page, self.r);
-        self.links.push((page.clone(), url.clone()));
-        let Some(u) = url else {
+        let Some(u) = resolve_page(&page, self.r) else {
             self.unresolved_depth += 1;
             self.out.push(Event::InlineHtml(CowStr::from(format!(
                 "<span class=\"unresolved\" title=\"{}\">",
@@ -473,7 +461,6 @@ impl<'e> Rewriter<'e, '_> {
     fn embed(&mut self, i: usize, dest_url: &str, title: &CowStr<'e>, id: &CowStr<'e>) -> usize {
         let page = embed_target(dest_url);
         let url = self.r.resolve(&page);
-        self.links.push((page.clone(), url.clone()));
         let (label, j) = self.text_until(i, |e| matches!(e, Event::End(TagEnd::Image)), false);
         let label = if label.is_empty() { page } else { label };
         match url {

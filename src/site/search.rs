@@ -78,22 +78,6 @@ pub fn merge(mut a: Postings, b: Postings) -> Postings {
     a
 }
 
-/// The inverted index of many texts (page `i` is `text(i)`).
-pub fn invert<'a, F>(n: usize, text: F) -> Postings
-where
-    F: Fn(usize) -> &'a str + Sync,
-{
-    (0..n)
-        .into_par_iter()
-        // Few, large pieces: each piece's map is merged once at the end.
-        .with_min_len(n / 8 + 1)
-        .fold(Postings::default, |mut map, i| {
-            add(&mut map, i as u32, text(i));
-            map
-        })
-        .reduce(Postings::default, merge)
-}
-
 /// The shard a word lives in: its first character when it is an ASCII
 /// letter or digit, `_` otherwise. The page's script must agree.
 pub fn shard_of(word: &str) -> char {
@@ -165,7 +149,10 @@ mod tests {
             "PYTHON again",
             "über alles",
         ];
-        let p = invert(texts.len(), |i| texts[i]);
+        let mut p = Postings::default();
+        for (i, t) in texts.iter().enumerate() {
+            add(&mut p, i as u32, t);
+        }
         assert_eq!(p["python"], vec![0, 2]);
         assert_eq!(p["über"], vec![3]);
         assert!(!p.contains_key("Python"));

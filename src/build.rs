@@ -31,7 +31,7 @@ pub struct BuildConfig {
     /// Only these ATT&CK domains (`enterprise-attack`, ...); empty: all read.
     pub domains: Vec<String>,
     /// Only rules of these levels (`critical`, `high`, ...); empty: all.
-    pub levels: Vec<String>,
+    pub levels: Vec<sigma_engine::sigma::vocab::Level>,
     pub render: RenderOptions,
     pub write: WriteOptions,
     /// Show a progress spinner on stderr (hidden anyway when not a terminal).
@@ -141,7 +141,7 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
     let (mut rules, tests) = load_detections(cfg, demo, diags);
     if !cfg.levels.is_empty() {
         let before = rules.len();
-        rules.retain(|r| r.level.as_ref().is_some_and(|l| cfg.levels.contains(l)));
+        rules.retain(|r| r.level.is_some_and(|l| cfg.levels.contains(&l)));
         left_out.rules = before - rules.len();
     }
     let mut model = Model::new(kb, rules, tests);

@@ -6,6 +6,7 @@ use crate::vault::RenderOptions;
 use clap::{Args, Parser, Subcommand};
 use sigma_engine::diag::{Diagnostics, Severity};
 use sigma_engine::matcher::compile::Unsupported;
+use sigma_engine::sigma::vocab::{Level, Status};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -99,8 +100,8 @@ pub struct BuildArgs {
     pub domains: Vec<crate::fetch::Domain>,
     /// Only rules of the levels listed (`critical,high`), for a smaller vault.
     #[arg(long, value_name = "LEVELS", value_delimiter = ',', ignore_case = true,
-          value_parser = ["informational", "low", "medium", "high", "critical"])]
-    pub levels: Vec<String>,
+          value_parser = vocabulary(Level::ALL, Level::as_str, Level::parse))]
+    pub levels: Vec<Level>,
     /// Also write live Obsidian Bases: a `base` block under each precomputed
     /// table, and `.base` files in `Bases/`.
     #[arg(long)]
@@ -202,12 +203,12 @@ pub struct MatchArgs {
     pub format: crate::hunt::Format,
     /// Only rules of this level or higher.
     #[arg(long, value_name = "LEVEL", ignore_case = true,
-          value_parser = ["informational", "low", "medium", "high", "critical"])]
-    pub level: Option<String>,
+          value_parser = vocabulary(Level::ALL, Level::as_str, Level::parse))]
+    pub level: Option<Level>,
     /// Only rules with one of these statuses (repeatable).
     #[arg(long, value_name = "STATUS", ignore_case = true,
-          value_parser = ["stable", "test", "experimental", "deprecated", "unsupported"])]
-    pub status: Vec<String>,
+          value_parser = vocabulary(Status::ALL, Status::as_str, Status::parse))]
+    pub status: Vec<Status>,
     /// Only rules with one of these tags, e.g. `attack.t1059` or `T1059.001` (repeatable).
     #[arg(long, value_name = "TAG")]
     pub tag: Vec<String>,
@@ -395,7 +396,7 @@ fn build_config(a: &BuildArgs) -> BuildConfig {
         out: a.out.clone(),
         include_deprecated: a.include_deprecated,
         domains: a.domains.iter().map(|d| d.stix().to_string()).collect(),
-        levels: a.levels.iter().map(|l| l.to_lowercase()).collect(),
+        levels: a.levels.clone(),
         render: RenderOptions {
             dataview: a.dataview,
             templates: a.templates.clone(),
@@ -512,8 +513,8 @@ fn run_match(a: MatchArgs) -> ExitCode {
         rules: a.rules,
         events: a.events,
         format: a.format,
-        min_level: a.level.map(|l| l.to_lowercase()),
-        status: a.status.iter().map(|s| s.to_lowercase()).collect(),
+        min_level: a.level,
+        status: a.status.clone(),
         tags: a.tag,
         products: a.product,
         mapping: a.mapping,
@@ -656,4 +657,16 @@ fn export_and_report(
             ExitCode::from(2)
         }
     }
+}
+
+/// A flag whose values are the words of a Sigma vocabulary, in any case;
+/// `--help` and errors list the words.
+fn vocabulary<T: Copy + Send + Sync + 'static>(
+    all: &'static [T],
+    word: fn(T) -> &'static str,
+    parse: fn(&str) -> Option<T>,
+) -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(all.iter().map(|&v| word(v)))
+        .try_map(move |s| parse(&s.to_ascii_lowercase()).ok_or("not a word of the vocabulary"))
 }

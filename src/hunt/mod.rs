@@ -10,6 +10,7 @@ use sigma_engine::matcher::correlation::Correlator;
 use sigma_engine::matcher::mapping::Mapping;
 use sigma_engine::matcher::{Engine, EngineOptions, scan};
 use sigma_engine::sigma::SigmaRule;
+use sigma_engine::sigma::vocab::{Level, Status};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -31,8 +32,8 @@ pub struct HuntConfig {
     pub events: Vec<PathBuf>,
     pub format: Format,
     /// Minimum level (informational < low < medium < high < critical).
-    pub min_level: Option<String>,
-    pub status: Vec<String>,
+    pub min_level: Option<Level>,
+    pub status: Vec<Status>,
     /// Keep only rules with one of these tags (`attack.t1059`, `T1059.001`, ...).
     pub tags: Vec<String>,
     /// Keep only rules whose logsource product is one of these (`windows`).
@@ -65,10 +66,8 @@ pub struct HuntSummary {
     pub elapsed: Duration,
 }
 
-fn level_ok(r: &SigmaRule, min: Option<&str>) -> bool {
-    let Some(min) = min else { return true };
-    sigma_engine::sigma::rule::level_rank(r.level.as_deref())
-        <= sigma_engine::sigma::rule::level_rank(Some(min))
+fn level_ok(r: &SigmaRule, min: Option<Level>) -> bool {
+    min.is_none_or(|min| r.level.is_some_and(|l| l >= min))
 }
 
 fn tag_ok(r: &SigmaRule, wanted: &[TagRef]) -> bool {
@@ -94,11 +93,8 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
     let keep = |r: &mut SigmaRule| -> bool {
         // Correlations and filters are kept: they act on the kept rules.
         let kept = r.kind != sigma_engine::sigma::RuleKind::Detection
-            || (level_ok(r, cfg.min_level.as_deref())
-                && (cfg.status.is_empty()
-                    || r.status
-                        .as_ref()
-                        .is_some_and(|s| cfg.status.iter().any(|x| x.eq_ignore_ascii_case(s))))
+            || (level_ok(r, cfg.min_level)
+                && (cfg.status.is_empty() || r.status.is_some_and(|s| cfg.status.contains(&s)))
                 && tag_ok(r, &tags)
                 && (cfg.products.is_empty()
                     || r.logsource

@@ -78,7 +78,7 @@ impl<'a> Printer<'a> {
         let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
         [
             d.event.timestamp.clone().unwrap_or_default(),
-            r.level.clone().unwrap_or_default(),
+            r.level.map(|w| w.to_string()).unwrap_or_default(),
             r.title.clone(),
             r.id.clone().unwrap_or_default(),
             d.event.computer.clone().unwrap_or_default(),
@@ -163,7 +163,7 @@ fn write_table(
             out,
             "{:<28} {:<8} {:<60} {:<16} {}#{} {}",
             clean(d.event.timestamp.as_deref().unwrap_or("-")),
-            clean(r.level.as_deref().unwrap_or("-")),
+            clean(r.level.map(|w| w.as_str()).unwrap_or("-")),
             truncate(&r.title, 60),
             truncate(d.event.computer.as_deref().unwrap_or("-"), 16),
             clean(&d.event.file),
@@ -178,7 +178,7 @@ fn write_table(
             out,
             "{:<28} {:<8} {:<60} correlation: {} events, value {} ({})",
             clean(h.first.as_deref().unwrap_or("-")),
-            clean(r.level.as_deref().unwrap_or("-")),
+            clean(r.level.map(|w| w.as_str()).unwrap_or("-")),
             truncate(&r.title, 60),
             h.count,
             h.value,
@@ -207,7 +207,7 @@ fn row<'a>(r: &'a SigmaRule, d: &'a Detection) -> Row<'a> {
     Row {
         rule: &r.title,
         rule_id: r.id.as_deref(),
-        level: r.level.as_deref(),
+        level: r.level.map(|w| w.as_str()),
         tags: &r.tags,
         file: &d.event.file,
         record: d.event.record,

@@ -10,6 +10,7 @@ use super::text::{table_cell, wikilink};
 use crate::model::Model;
 use crate::model::attack::{Kind, ObjId};
 use serde_json::{Value, json};
+use sigma_engine::sigma::vocab::Level;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Folder of the sample event file notes.
@@ -524,10 +525,8 @@ impl Renderer<'_> {
         let (model, kb, ix) = (self.model, self.ix.kb, self.ix);
         let mut rules: Vec<(usize, u64)> = f.rules.iter().map(|(&r, &n)| (r, n)).collect();
         rules.sort_by(|a, b| {
-            sigma_engine::sigma::rule::level_rank(model.rules[a.0].level.as_deref())
-                .cmp(&sigma_engine::sigma::rule::level_rank(
-                    model.rules[b.0].level.as_deref(),
-                ))
+            Level::rank(model.rules[a.0].level)
+                .cmp(&Level::rank(model.rules[b.0].level))
                 .then(model.rules[a.0].title.cmp(&model.rules[b.0].title))
         });
         let mut techs: BTreeSet<ObjId> = BTreeSet::new();

@@ -12,7 +12,7 @@ use crate::atomics::AtomicTest;
 use crate::model::Model;
 use crate::model::attack::{Kb, ObjId};
 use serde_json::{Map, Value, json};
-use sigma_engine::sigma::rule::level_rank;
+use sigma_engine::sigma::vocab::Level;
 use sigma_engine::sigma::{RuleKind, SigmaRule};
 use std::collections::HashMap;
 
@@ -137,13 +137,13 @@ impl<'m> Detections<'m> {
         let rules = &self.model.rules;
         v.sort_by(|&a, &b| {
             (
-                level_rank(rules[a].level.as_deref()),
+                Level::rank(rules[a].level),
                 &rules[a].title,
                 &rules[a].id,
                 &rules[a].path,
             )
                 .cmp(&(
-                    level_rank(rules[b].level.as_deref()),
+                    Level::rank(rules[b].level),
                     &rules[b].title,
                     &rules[b].id,
                     &rules[b].path,
@@ -298,8 +298,8 @@ impl<'m> Detections<'m> {
             .text("rule_type", kind_name(r.kind))
             .text_opt("id", r.id.as_deref())
             .text_opt("name", r.name.as_deref())
-            .text_opt("status", r.status.as_deref())
-            .text_opt("level", r.level.as_deref());
+            .text_opt("status", r.status.map(|w| w.as_str()))
+            .text_opt("level", r.level.map(|w| w.as_str()));
         if let Some(d) = &r.date {
             fm.date("created", d);
         }
@@ -532,8 +532,8 @@ impl<'m> Detections<'m> {
             let rule = &self.model.rules[r];
             let cells = [
                 self.rule_link(r),
-                rule.status.clone().unwrap_or_default(),
-                rule.level.clone().unwrap_or_default(),
+                rule.status.map(|w| w.to_string()).unwrap_or_default(),
+                rule.level.map(|w| w.to_string()).unwrap_or_default(),
                 rule.logsource.product.clone().unwrap_or_default(),
             ];
             for c in cells {

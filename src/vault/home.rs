@@ -12,15 +12,13 @@ use super::text::wikilink;
 use crate::model::Model;
 use crate::model::attack::{Kind, ObjId};
 use serde_json::{Value, json};
-use sigma_engine::sigma::rule::level_rank;
+use sigma_engine::sigma::vocab::Level;
 use std::collections::BTreeMap;
 
 /// Stem of the index note of the rules folder.
 pub const RULES_INDEX: &str = "Detection Rules";
 /// Stem of the index note of the atomics folder.
 pub const TESTS_INDEX: &str = "Atomic Tests";
-/// Sigma levels, most severe first, as the rules index's columns.
-const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
 
 /// Stem of the index note of an ATT&CK kind's folder (`Techniques`).
 pub fn kind_index(kind: Kind) -> &'static str {
@@ -261,7 +259,7 @@ impl RuleCounts {
             by_product: BTreeMap::new(),
         };
         for (r, rule) in model.rules.iter().enumerate() {
-            let col = level_column(rule.level.as_deref());
+            let col = Level::rank(rule.level);
             let tactics = &model.links.rule_links[r].tactics;
             for &t in tactics {
                 let key = (order.get(&t).copied().unwrap_or(usize::MAX), t);
@@ -318,7 +316,7 @@ pub fn rules_index_ctx(ix: &Index, det: &Detections, model: &Model) -> Value {
             let rule = &model.rules[r];
             vec![
                 super::text::table_cell(&det.rule_link(r)),
-                rule.level.clone().unwrap_or_default(),
+                rule.level.map(|w| w.to_string()).unwrap_or_default(),
                 super::text::table_cell(rule.logsource.product.as_deref().unwrap_or_default()),
             ]
         })
@@ -349,13 +347,6 @@ pub fn rules_index_ctx(ix: &Index, det: &Detections, model: &Model) -> Value {
             ),
         ],
     )
-}
-
-fn level_column(level: Option<&str>) -> usize {
-    match level {
-        Some(l) if LEVELS.contains(&l) => level_rank(Some(l)).min(4) as usize,
-        _ => 5,
-    }
 }
 
 /// The atomics index: tests per technique (linking the technique, whose

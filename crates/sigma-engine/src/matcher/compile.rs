@@ -9,6 +9,7 @@ use crate::sigma::modifiers::Modifier;
 use crate::sigma::rule::{Detection, FieldSpec, Search, SearchItem, Value};
 use base64::Engine as _;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Numeric comparison.
@@ -228,7 +229,6 @@ fn compile_spec(
     fields: &dyn Fn(&str) -> Arc<str>,
     ph: &Placeholders,
 ) -> Result<FieldTest, Unsupported> {
-    let has = |m: Modifier| spec.modifiers.contains(&m);
     let field = spec.field.as_deref().map(fields);
     let rule_field = match (&spec.field, &field) {
         (Some(r), Some(f)) if **f != **r => Some(Arc::from(r.as_str())),
@@ -239,7 +239,8 @@ fn compile_spec(
         rule_field: rule_field.clone(),
         kind,
     };
-    if has(Modifier::Exists) {
+    let values = SpecValues::new(spec, fields, ph);
+    if values.has(Modifier::Exists) {
         return Ok(mk(FieldTestKind::Exists(matches!(
             spec.values.first(),
             Some(Value::Bool(true))
@@ -248,184 +249,228 @@ fn compile_spec(
     if spec.values.len() == 1 && spec.values[0] == Value::Null {
         return Ok(mk(FieldTestKind::Null));
     }
-    let cased = has(Modifier::Cased);
-    let cmp = spec.modifiers.iter().find_map(|m| match m {
-        Modifier::Gt => Some(Cmp::Gt),
-        Modifier::Gte => Some(Cmp::Gte),
-        Modifier::Lt => Some(Cmp::Lt),
-        Modifier::Lte => Some(Cmp::Lte),
-        _ => None,
-    });
-    let time = spec.modifiers.iter().find_map(|m| match m {
-        Modifier::Minute => Some(TimePart::Minute),
-        Modifier::Hour => Some(TimePart::Hour),
-        Modifier::Day => Some(TimePart::Day),
-        Modifier::Week => Some(TimePart::Week),
-        Modifier::Month => Some(TimePart::Month),
-        Modifier::Year => Some(TimePart::Year),
-        _ => None,
-    });
     let mut tests = Vec::new();
-    for v in &spec.values {
-        let Some(text) = value_text(v) else { continue };
-        if let Some(part) = time {
-            let n: f64 = text.trim().parse().map_err(|_| {
-                Unsupported::Construct(format!("time modifier needs a number, not `{text}`"))
-            })?;
-            let inner = match cmp {
-                Some(c) => ValueTest::Num(c, n),
-                None => ValueTest::Str {
-                    pattern: Pattern::Exact(format_num(n)),
-                    cased: true,
-                },
-            };
-            tests.push(ValueTest::Time(part, Box::new(inner)));
-            continue;
-        }
-        if let Some(c) = cmp {
-            let n: f64 = text
-                .trim()
-                .parse()
-                .map_err(|_| Unsupported::Construct(format!("`{text}` is not a number")))?;
-            tests.push(ValueTest::Num(c, n));
-            continue;
-        }
-        if has(Modifier::Re) {
-            let mut b = regex::bytes::RegexBuilder::new(&text);
-            b.unicode(false)
-                .case_insensitive(has(Modifier::ReI))
-                .multi_line(has(Modifier::ReM))
-                .dot_matches_new_line(has(Modifier::ReS))
-                .size_limit(1 << 24);
-            // Patterns with non-ASCII literals need Unicode mode; it costs
-            // memory, so it is only the fallback.
-            let re = b
-                .build()
-                .or_else(|_| b.unicode(true).build())
-                .map_err(|e| {
-                    Unsupported::Construct(format!(
-                        "regular expression not supported: {}",
-                        e.to_string().lines().last().unwrap_or("")
-                    ))
-                })?;
-            tests.push(ValueTest::Regex(re));
-            continue;
-        }
-        if has(Modifier::Cidr) {
-            let net: ipnet::IpNet = text
-                .trim()
-                .parse()
-                .or_else(|_| {
-                    text.trim()
-                        .parse::<std::net::IpAddr>()
-                        .map(ipnet::IpNet::from)
-                })
-                .map_err(|_| Unsupported::Construct(format!("`{text}` is not a CIDR network")))?;
-            tests.push(ValueTest::Cidr(net));
-            continue;
-        }
-        if has(Modifier::Fieldref) {
-            let position = if has(Modifier::Contains) {
-                Position::Within
-            } else if has(Modifier::StartsWith) {
-                Position::Start
-            } else if has(Modifier::EndsWith) {
-                Position::End
-            } else {
-                Position::Equal
-            };
-            tests.push(ValueTest::FieldRef {
-                field: fields(&text),
-                position,
-                cased,
-            });
-            continue;
-        }
-        let texts = if has(Modifier::Expand) {
-            expand(&text, ph)?
-        } else {
-            vec![text]
-        };
-        for t in texts {
-            // Encodings turn the value into other literal strings.
-            let encoded: Option<Vec<String>> = {
-                let utf = spec.modifiers.iter().find(|m| {
-                    matches!(
-                        m,
-                        Modifier::Utf16le | Modifier::Utf16be | Modifier::Utf16 | Modifier::Wide
-                    )
-                });
-                let bytes = match utf {
-                    Some(&m) => utf16(
-                        &t,
-                        if m == Modifier::Wide {
-                            Modifier::Utf16le
-                        } else {
-                            m
-                        },
-                    ),
-                    None => t.as_bytes().to_vec(),
-                };
-                if has(Modifier::Base64) {
-                    Some(base64_variants(&bytes, false))
-                } else if has(Modifier::Base64Offset) {
-                    Some(base64_variants(&bytes, true))
-                } else {
-                    None
-                }
-            };
-            let token_sets: Vec<Vec<Tok>> = match encoded {
-                Some(list) => list
-                    .into_iter()
-                    .map(|s| s.chars().map(Tok::Lit).collect())
-                    .collect(),
-                None => {
-                    let mut toks = tokenize(&t);
-                    if has(Modifier::Windash) {
-                        windash(&mut toks);
-                    }
-                    vec![toks]
-                }
-            };
-            for mut toks in token_sets {
-                if has(Modifier::Contains) {
-                    toks.insert(0, Tok::Any);
-                    toks.push(Tok::Any);
-                } else if has(Modifier::StartsWith) {
-                    toks.push(Tok::Any);
-                } else if has(Modifier::EndsWith) {
-                    toks.insert(0, Tok::Any);
-                } else if spec.field.is_none() && !toks.contains(&Tok::Any) {
-                    // Keywords are searched anywhere in the event's text.
-                    toks.insert(0, Tok::Any);
-                    toks.push(Tok::Any);
-                }
-                tests.push(ValueTest::Str {
-                    pattern: Pattern::compile(&toks, !cased),
-                    cased,
-                });
-            }
-        }
+    for text in spec.values.iter().filter_map(value_text) {
+        values.push_tests(text, &mut tests)?;
     }
     // `all` over several values: each value must match; over the expansions
     // of one value (windash, base64offset variants) any may.
-    let all = has(Modifier::All) && spec.values.len() > 1;
-    let tests = if all && tests.len() != spec.values.len() {
+    let all = values.has(Modifier::All) && spec.values.len() > 1;
+    if all && tests.len() != spec.values.len() {
         return Err(Unsupported::Construct(
             "`all` with value expansions is not supported".into(),
         ));
-    } else {
-        tests
-    };
+    }
     // Pushed one by one: drop the spare capacity (thousands of rules stay
     // compiled for the whole run).
-    let mut tests = tests;
     tests.shrink_to_fit();
     Ok(mk(FieldTestKind::Values {
         tests,
         all,
-        neq: has(Modifier::Neq),
+        neq: values.has(Modifier::Neq),
     }))
+}
+
+/// How one field specification's modifiers turn each of its values into
+/// value tests.
+struct SpecValues<'a> {
+    spec: &'a FieldSpec,
+    fields: &'a dyn Fn(&str) -> Arc<str>,
+    ph: &'a Placeholders,
+    cased: bool,
+    cmp: Option<Cmp>,
+    time: Option<TimePart>,
+}
+
+impl<'a> SpecValues<'a> {
+    fn new(
+        spec: &'a FieldSpec,
+        fields: &'a dyn Fn(&str) -> Arc<str>,
+        ph: &'a Placeholders,
+    ) -> Self {
+        let cmp = spec.modifiers.iter().find_map(|m| match m {
+            Modifier::Gt => Some(Cmp::Gt),
+            Modifier::Gte => Some(Cmp::Gte),
+            Modifier::Lt => Some(Cmp::Lt),
+            Modifier::Lte => Some(Cmp::Lte),
+            _ => None,
+        });
+        let time = spec.modifiers.iter().find_map(|m| match m {
+            Modifier::Minute => Some(TimePart::Minute),
+            Modifier::Hour => Some(TimePart::Hour),
+            Modifier::Day => Some(TimePart::Day),
+            Modifier::Week => Some(TimePart::Week),
+            Modifier::Month => Some(TimePart::Month),
+            Modifier::Year => Some(TimePart::Year),
+            _ => None,
+        });
+        SpecValues {
+            spec,
+            fields,
+            ph,
+            cased: spec.modifiers.contains(&Modifier::Cased),
+            cmp,
+            time,
+        }
+    }
+
+    fn has(&self, m: Modifier) -> bool {
+        self.spec.modifiers.contains(&m)
+    }
+
+    fn push_tests(&self, text: String, tests: &mut Vec<ValueTest>) -> Result<(), Unsupported> {
+        let test = if let Some(part) = self.time {
+            self.time_test(part, &text)?
+        } else if let Some(c) = self.cmp {
+            ValueTest::Num(c, number(&text, "is not a number")?)
+        } else if self.has(Modifier::Re) {
+            self.regex(&text)?
+        } else if self.has(Modifier::Cidr) {
+            cidr(&text)?
+        } else if self.has(Modifier::Fieldref) {
+            ValueTest::FieldRef {
+                field: (self.fields)(&text),
+                position: self.position(),
+                cased: self.cased,
+            }
+        } else {
+            return self.push_string_tests(text, tests);
+        };
+        tests.push(test);
+        Ok(())
+    }
+
+    fn time_test(&self, part: TimePart, text: &str) -> Result<ValueTest, Unsupported> {
+        let n: f64 = text.trim().parse().map_err(|_| {
+            Unsupported::Construct(format!("time modifier needs a number, not `{text}`"))
+        })?;
+        let inner = match self.cmp {
+            Some(c) => ValueTest::Num(c, n),
+            None => ValueTest::Str {
+                pattern: Pattern::Exact(format_num(n)),
+                cased: true,
+            },
+        };
+        Ok(ValueTest::Time(part, Box::new(inner)))
+    }
+
+    fn regex(&self, text: &str) -> Result<ValueTest, Unsupported> {
+        let mut b = regex::bytes::RegexBuilder::new(text);
+        b.unicode(false)
+            .case_insensitive(self.has(Modifier::ReI))
+            .multi_line(self.has(Modifier::ReM))
+            .dot_matches_new_line(self.has(Modifier::ReS))
+            .size_limit(1 << 24);
+        // Patterns with non-ASCII literals need Unicode mode; it costs
+        // memory, so it is only the fallback.
+        let re = b
+            .build()
+            .or_else(|_| b.unicode(true).build())
+            .map_err(|e| {
+                Unsupported::Construct(format!(
+                    "regular expression not supported: {}",
+                    e.to_string().lines().last().unwrap_or("")
+                ))
+            })?;
+        Ok(ValueTest::Regex(re))
+    }
+
+    fn position(&self) -> Position {
+        if self.has(Modifier::Contains) {
+            Position::Within
+        } else if self.has(Modifier::StartsWith) {
+            Position::Start
+        } else if self.has(Modifier::EndsWith) {
+            Position::End
+        } else {
+            Position::Equal
+        }
+    }
+
+    fn push_string_tests(
+        &self,
+        text: String,
+        tests: &mut Vec<ValueTest>,
+    ) -> Result<(), Unsupported> {
+        let texts = if self.has(Modifier::Expand) {
+            expand(&text, self.ph)?
+        } else {
+            vec![text]
+        };
+        for t in texts {
+            for mut toks in self.token_sets(&t) {
+                match self.position() {
+                    Position::Within => {
+                        toks.insert(0, Tok::Any);
+                        toks.push(Tok::Any);
+                    }
+                    Position::Start => toks.push(Tok::Any),
+                    Position::End => toks.insert(0, Tok::Any),
+                    Position::Equal if self.spec.field.is_none() && !toks.contains(&Tok::Any) => {
+                        // Keywords are searched anywhere in the event's text.
+                        toks.insert(0, Tok::Any);
+                        toks.push(Tok::Any);
+                    }
+                    Position::Equal => {}
+                }
+                tests.push(ValueTest::Str {
+                    pattern: Pattern::compile(&toks, !self.cased),
+                    cased: self.cased,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The token sequences one value stands for: its literal encodings
+    /// (base64 variants of UTF-8 or UTF-16) or its wildcard tokens.
+    fn token_sets(&self, t: &str) -> Vec<Vec<Tok>> {
+        let utf = self.spec.modifiers.iter().find(|m| {
+            matches!(
+                m,
+                Modifier::Utf16le | Modifier::Utf16be | Modifier::Utf16 | Modifier::Wide
+            )
+        });
+        let bytes = || match utf {
+            Some(Modifier::Wide) => utf16(t, Modifier::Utf16le),
+            Some(&m) => utf16(t, m),
+            None => t.as_bytes().to_vec(),
+        };
+        let encoded = if self.has(Modifier::Base64) {
+            base64_variants(&bytes(), false)
+        } else if self.has(Modifier::Base64Offset) {
+            base64_variants(&bytes(), true)
+        } else {
+            let mut toks = tokenize(t);
+            if self.has(Modifier::Windash) {
+                windash(&mut toks);
+            }
+            return vec![toks];
+        };
+        encoded
+            .into_iter()
+            .map(|s| s.chars().map(Tok::Lit).collect())
+            .collect()
+    }
+}
+
+fn number(text: &str, what: &str) -> Result<f64, Unsupported> {
+    text.trim()
+        .parse()
+        .map_err(|_| Unsupported::Construct(format!("`{text}` {what}")))
+}
+
+fn cidr(text: &str) -> Result<ValueTest, Unsupported> {
+    let net: ipnet::IpNet = text
+        .trim()
+        .parse()
+        .or_else(|_| {
+            text.trim()
+                .parse::<std::net::IpAddr>()
+                .map(ipnet::IpNet::from)
+        })
+        .map_err(|_| Unsupported::Construct(format!("`{text}` is not a CIDR network")))?;
+    Ok(ValueTest::Cidr(net))
 }
 
 fn format_num(n: f64) -> String {
@@ -443,152 +488,135 @@ pub fn compile(
     ph: &Placeholders,
     filters: &[&Detection],
 ) -> Result<Compiled, Unsupported> {
-    let mut names = Vec::new();
-    let mut searches = Vec::new();
-    let push_searches = |d: &Detection,
-                         prefix: &str,
-                         names: &mut Vec<String>,
-                         searches: &mut Vec<CSearch>|
-     -> Result<(), Unsupported> {
-        for (name, s) in &d.searches {
-            let c = match s {
-                Search::Fields(specs) => CSearch::All(
-                    specs
-                        .iter()
-                        .map(|f| compile_spec(f, fields, ph))
-                        .collect::<Result<_, _>>()?,
-                ),
-                Search::List(items) => CSearch::Any(
-                    items
-                        .iter()
-                        .map(|it| match it {
-                            SearchItem::Keyword(v) => compile_spec(
-                                &FieldSpec {
-                                    field: None,
-                                    modifiers: Vec::new(),
-                                    values: vec![v.clone()],
-                                    line: 0,
-                                    column: 0,
-                                },
-                                fields,
-                                ph,
-                            )
-                            .map(|t| vec![t]),
-                            SearchItem::Fields(specs) => {
-                                specs.iter().map(|f| compile_spec(f, fields, ph)).collect()
-                            }
-                        })
-                        .collect::<Result<_, _>>()?,
-                ),
-            };
-            names.push(format!("{prefix}{name}"));
-            searches.push(c);
-        }
-        Ok(())
+    let mut c = Compiler {
+        fields,
+        ph,
+        names: Vec::new(),
+        searches: Vec::new(),
     };
-    push_searches(det, "", &mut names, &mut searches)?;
-    let own = names.len();
-    let resolve = |c: &Cond,
-                   names: &[String],
-                   range: std::ops::Range<usize>|
-     -> Result<CCond, Unsupported> {
-        fn go(
-            c: &Cond,
-            names: &[String],
-            range: &std::ops::Range<usize>,
-        ) -> Result<CCond, Unsupported> {
-            let find = |pat: &str, exact: bool| -> Vec<usize> {
-                range
-                    .clone()
-                    .filter(|&i| {
-                        let n = names[i].rsplit('\u{1f}').next().unwrap_or(&names[i]);
-                        if exact {
-                            n == pat
-                        } else {
-                            pattern_matches(pat, n)
-                        }
-                    })
-                    .collect()
-            };
-            Ok(match c {
-                Cond::Ident(s) => {
-                    let v = find(s, true);
-                    match v.first() {
-                        Some(&i) => CCond::Search(i),
-                        None => {
-                            return Err(Unsupported::Construct(format!("unknown search `{s}`")));
-                        }
-                    }
-                }
-                Cond::Not(x) => CCond::Not(Box::new(go(x, names, range)?)),
-                Cond::And(v) => CCond::And(
-                    v.iter()
-                        .map(|x| go(x, names, range))
-                        .collect::<Result<_, _>>()?,
-                ),
-                Cond::Or(v) => CCond::Or(
-                    v.iter()
-                        .map(|x| go(x, names, range))
-                        .collect::<Result<_, _>>()?,
-                ),
-                Cond::OneOf(t) | Cond::AllOf(t) => {
-                    let ids = match t {
-                        Target::Them => range
-                            .clone()
-                            .filter(|&i| {
-                                !names[i]
-                                    .rsplit('\u{1f}')
-                                    .next()
-                                    .unwrap_or("")
-                                    .starts_with('_')
-                            })
-                            .collect(),
-                        Target::Pattern(p) => find(p, false),
-                    };
-                    if matches!(c, Cond::OneOf(_)) {
-                        CCond::AnyOf(ids)
-                    } else {
-                        CCond::AllOf(ids)
-                    }
-                }
-            })
-        }
-        go(c, names, &range)
-    };
-    let mut parts: Vec<CCond> = det
-        .conditions
-        .iter()
-        .map(|c| resolve(c, &names, 0..own))
-        .collect::<Result<_, _>>()?;
-    let mut condition = if parts.len() == 1 {
-        parts.remove(0)
-    } else {
-        CCond::Or(parts)
-    };
+    let mut condition = c.add(det, "")?;
     // Filters, as pySigma applies them: `(rule) and (filter)`. A filter
     // written `condition: not selection` thus drops the matches where its
     // selection holds. Its search names live in their own range.
     for (fi, f) in filters.iter().enumerate() {
-        let start = names.len();
-        push_searches(f, &format!("filter{fi}\u{1f}"), &mut names, &mut searches)?;
-        let end = names.len();
-        let fc: Vec<CCond> = f
-            .conditions
-            .iter()
-            .map(|c| resolve(c, &names, start..end))
-            .collect::<Result<_, _>>()?;
-        let fc = if fc.len() == 1 {
-            fc.into_iter().next().unwrap_or(CCond::Or(vec![]))
-        } else {
-            CCond::Or(fc)
-        };
+        let fc = c.add(f, &format!("filter{fi}\u{1f}"))?;
         condition = CCond::And(vec![condition, fc]);
     }
     Ok(Compiled {
-        names,
-        searches,
+        names: c.names,
+        searches: c.searches,
         condition,
     })
+}
+
+/// Compiles detections into one shared list of named searches.
+struct Compiler<'a> {
+    fields: &'a dyn Fn(&str) -> Arc<str>,
+    ph: &'a Placeholders,
+    names: Vec<String>,
+    searches: Vec<CSearch>,
+}
+
+impl Compiler<'_> {
+    /// Adds a detection's searches under `prefix` and returns its condition,
+    /// resolved against its own searches only.
+    fn add(&mut self, d: &Detection, prefix: &str) -> Result<CCond, Unsupported> {
+        let start = self.names.len();
+        for (name, s) in &d.searches {
+            let c = self.search(s)?;
+            self.names.push(format!("{prefix}{name}"));
+            self.searches.push(c);
+        }
+        let range = start..self.names.len();
+        let mut parts: Vec<CCond> = d
+            .conditions
+            .iter()
+            .map(|c| self.resolve(c, &range))
+            .collect::<Result<_, _>>()?;
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            CCond::Or(parts)
+        })
+    }
+
+    fn spec(&self, f: &FieldSpec) -> Result<FieldTest, Unsupported> {
+        compile_spec(f, self.fields, self.ph)
+    }
+
+    fn search(&self, s: &Search) -> Result<CSearch, Unsupported> {
+        Ok(match s {
+            Search::Fields(specs) => CSearch::All(
+                specs
+                    .iter()
+                    .map(|f| self.spec(f))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Search::List(items) => CSearch::Any(
+                items
+                    .iter()
+                    .map(|it| match it {
+                        SearchItem::Keyword(v) => self
+                            .spec(&FieldSpec {
+                                field: None,
+                                modifiers: Vec::new(),
+                                values: vec![v.clone()],
+                                line: 0,
+                                column: 0,
+                            })
+                            .map(|t| vec![t]),
+                        SearchItem::Fields(specs) => specs.iter().map(|f| self.spec(f)).collect(),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+        })
+    }
+
+    /// A search's own name, without the filter prefix.
+    fn short_name(&self, i: usize) -> &str {
+        self.names[i].rsplit('\u{1f}').next().unwrap_or("")
+    }
+
+    fn find(&self, range: &Range<usize>, pat: &str, exact: bool) -> Vec<usize> {
+        range
+            .clone()
+            .filter(|&i| {
+                let n = self.short_name(i);
+                if exact {
+                    n == pat
+                } else {
+                    pattern_matches(pat, n)
+                }
+            })
+            .collect()
+    }
+
+    fn resolve(&self, c: &Cond, range: &Range<usize>) -> Result<CCond, Unsupported> {
+        let all = |v: &[Cond]| -> Result<Vec<CCond>, Unsupported> {
+            v.iter().map(|x| self.resolve(x, range)).collect()
+        };
+        Ok(match c {
+            Cond::Ident(s) => match self.find(range, s, true).first() {
+                Some(&i) => CCond::Search(i),
+                None => return Err(Unsupported::Construct(format!("unknown search `{s}`"))),
+            },
+            Cond::Not(x) => CCond::Not(Box::new(self.resolve(x, range)?)),
+            Cond::And(v) => CCond::And(all(v)?),
+            Cond::Or(v) => CCond::Or(all(v)?),
+            Cond::OneOf(t) => CCond::AnyOf(self.targets(t, range)),
+            Cond::AllOf(t) => CCond::AllOf(self.targets(t, range)),
+        })
+    }
+
+    fn targets(&self, t: &Target, range: &Range<usize>) -> Vec<usize> {
+        match t {
+            Target::Them => range
+                .clone()
+                .filter(|&i| !self.short_name(i).starts_with('_'))
+                .collect(),
+            Target::Pattern(p) => self.find(range, p, false),
+        }
+    }
 }
 
 fn num_cmp(c: Cmp, a: f64, b: f64) -> bool {

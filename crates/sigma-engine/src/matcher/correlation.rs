@@ -5,7 +5,9 @@
 
 use super::{Detection, Engine};
 use crate::events::{Event, EventMeta};
+use crate::sigma::refs::RuleRefs;
 use crate::sigma::rule::Correlation;
+use crate::sigma::vocab::CorrelationType;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -44,17 +46,11 @@ type Wants = HashMap<usize, Vec<(usize, Vec<(String, String)>)>>;
 /// the correlations.
 pub struct Correlator<'e> {
     engine: &'e Engine,
+    refs: RuleRefs,
     /// Referenced rule → fields to keep (per correlation that uses it).
     wants: Wants,
     inputs: Mutex<Vec<Input>>,
     counter: std::sync::atomic::AtomicU64,
-}
-
-fn resolve(engine: &Engine, r: &str) -> Option<usize> {
-    engine
-        .rules
-        .iter()
-        .position(|x| x.id.as_deref() == Some(r) || x.name.as_deref() == Some(r))
 }
 
 /// The event field behind a correlation field for one referenced rule.
@@ -62,7 +58,7 @@ fn field_for(c: &Correlation, field: &str, rule: &crate::sigma::SigmaRule) -> St
     for (alias, per_rule) in &c.aliases {
         if alias == field {
             for (r, f) in per_rule {
-                if rule.name.as_deref() == Some(r) || rule.id.as_deref() == Some(r) {
+                if rule.refers_to(r) {
                     return f.clone();
                 }
             }
@@ -81,13 +77,14 @@ fn cond_fields(c: &Correlation) -> Vec<String> {
 
 impl<'e> Correlator<'e> {
     pub fn new(engine: &'e Engine) -> Self {
+        let refs = RuleRefs::new(&engine.rules);
         let mut wants: Wants = HashMap::new();
         for &ci in &engine.correlations {
             let Some(c) = &engine.rules[ci].correlation else {
                 continue;
             };
             for r in &c.rules {
-                if let Some(ri) = resolve(engine, r) {
+                if let Some(ri) = refs.get(r) {
                     let fields = cond_fields(c)
                         .into_iter()
                         .map(|f| {
@@ -101,6 +98,7 @@ impl<'e> Correlator<'e> {
         }
         Correlator {
             engine,
+            refs,
             wants,
             inputs: Mutex::new(Vec::new()),
             counter: std::sync::atomic::AtomicU64::new(0),
@@ -161,7 +159,7 @@ impl<'e> Correlator<'e> {
                 let Some(c) = &engine.rules[ci].correlation else {
                     continue;
                 };
-                let refs: Vec<usize> = c.rules.iter().filter_map(|r| resolve(engine, r)).collect();
+                let refs: Vec<usize> = c.rules.iter().filter_map(|r| self.refs.get(r)).collect();
                 if refs
                     .iter()
                     .any(|r| engine.correlations.contains(r) && !done.contains(r))
@@ -194,15 +192,7 @@ impl<'e> Correlator<'e> {
 fn check(c: &Correlation, value: f64, default_min: f64) -> bool {
     match c.condition.as_ref().filter(|c| !c.ops.is_empty()) {
         None => value >= default_min,
-        Some(cc) => cc.ops.iter().all(|(op, n)| match op.as_str() {
-            "gt" => value > *n,
-            "gte" => value >= *n,
-            "lt" => value < *n,
-            "lte" => value <= *n,
-            "eq" => (value - n).abs() < f64::EPSILON,
-            "neq" => (value - n).abs() >= f64::EPSILON,
-            _ => false,
-        }),
+        Some(cc) => cc.ops.iter().all(|&(op, n)| op.holds(value, n)),
     }
 }
 
@@ -217,7 +207,7 @@ fn evaluate(ci: usize, c: &Correlation, refs: &[usize], inputs: &[Input]) -> Vec
         groups.entry(key).or_default().push(i);
     }
     let span = c.timespan as f64;
-    let field = c.condition.as_ref().and_then(|x| x.field.clone());
+    let field = c.condition.as_ref().and_then(|x| x.field.as_deref());
     let mut out = Vec::new();
     for (key, mut evs) in groups {
         evs.sort_by(|a, b| a.time.total_cmp(&b.time).then(a.order.cmp(&b.order)));
@@ -227,93 +217,132 @@ fn evaluate(ci: usize, c: &Correlation, refs: &[usize], inputs: &[Input]) -> Vec
             while j + 1 < evs.len() && evs[j + 1].time - evs[i].time <= span {
                 j += 1;
             }
-            let window = &evs[i..=j];
-            let values = || {
-                window
-                    .iter()
-                    .filter_map(|e| field.as_ref().and_then(|f| e.values.get(f)))
+            let window = Window {
+                events: &evs[i..=j],
+                field,
+                refs,
             };
-            let nums = || values().filter_map(|v| v.trim().parse::<f64>().ok());
-            let (value, ok) = match c.kind.as_str() {
-                "event_count" => {
-                    let n = window.len() as f64;
-                    (n, check(c, n, 1.0))
+            match window.aggregate(c) {
+                Some(value) => {
+                    out.push(window.hit(ci, c, &key, value));
+                    i = j + 1;
                 }
-                "value_count" => {
-                    let mut d: Vec<&String> = values().collect();
-                    d.sort();
-                    d.dedup();
-                    let n = d.len() as f64;
-                    (n, check(c, n, 1.0))
-                }
-                "temporal" => {
-                    let mut d: Vec<usize> = window.iter().map(|e| e.rule).collect();
-                    d.sort_unstable();
-                    d.dedup();
-                    let n = d.len() as f64;
-                    (n, check(c, n, refs.len() as f64))
-                }
-                "temporal_ordered" => {
-                    // The referenced rules must appear in the listed order.
-                    let mut next = 0;
-                    for e in window {
-                        if next < refs.len() && e.rule == refs[next] {
-                            next += 1;
-                        }
-                    }
-                    let n = next as f64;
-                    (n, check(c, n, refs.len() as f64) && next == refs.len())
-                }
-                "value_sum" => {
-                    let s: f64 = nums().sum();
-                    (s, check(c, s, f64::INFINITY))
-                }
-                "value_avg" => {
-                    let v: Vec<f64> = nums().collect();
-                    let a = if v.is_empty() {
-                        0.0
-                    } else {
-                        v.iter().sum::<f64>() / v.len() as f64
-                    };
-                    (a, !v.is_empty() && check(c, a, f64::INFINITY))
-                }
-                "value_percentile" => {
-                    // The share (in percent) of the rarest value in the window.
-                    let all: Vec<&String> = values().collect();
-                    let mut counts: HashMap<&String, usize> = HashMap::new();
-                    for v in &all {
-                        *counts.entry(v).or_default() += 1;
-                    }
-                    let min = counts.values().min().copied().unwrap_or(0) as f64;
-                    let pct = if all.is_empty() {
-                        100.0
-                    } else {
-                        100.0 * min / all.len() as f64
-                    };
-                    (pct, !all.is_empty() && check(c, pct, f64::INFINITY))
-                }
-                _ => (0.0, false),
-            };
-            if ok {
-                out.push(CorrelationHit {
-                    rule: ci,
-                    group: c
-                        .group_by
-                        .iter()
-                        .cloned()
-                        .zip(key.iter().cloned())
-                        .collect(),
-                    first: window.first().and_then(|e| e.meta.timestamp.clone()),
-                    last: window.last().and_then(|e| e.meta.timestamp.clone()),
-                    count: window.len(),
-                    value,
-                    events: window.iter().take(5).map(|e| e.meta.clone()).collect(),
-                });
-                i = j + 1;
-            } else {
-                i += 1;
+                None => i += 1,
             }
         }
     }
     out
+}
+
+/// The events of one group within one timespan.
+struct Window<'a> {
+    events: &'a [&'a Input],
+    /// The field value aggregations read.
+    field: Option<&'a str>,
+    /// The rules the correlation references, in its order.
+    refs: &'a [usize],
+}
+
+impl Window<'_> {
+    fn values(&self) -> impl Iterator<Item = &String> {
+        self.events
+            .iter()
+            .filter_map(|e| self.field.and_then(|f| e.values.get(f)))
+    }
+
+    fn numbers(&self) -> impl Iterator<Item = f64> {
+        self.values().filter_map(|v| v.trim().parse::<f64>().ok())
+    }
+
+    /// The aggregate the correlation's type computes over the window, when
+    /// its condition holds.
+    fn aggregate(&self, c: &Correlation) -> Option<f64> {
+        let all_refs = self.refs.len() as f64;
+        let (value, ok) = match c.kind {
+            CorrelationType::EventCount => {
+                let n = self.events.len() as f64;
+                (n, check(c, n, 1.0))
+            }
+            CorrelationType::ValueCount => {
+                let n = distinct(self.values()) as f64;
+                (n, check(c, n, 1.0))
+            }
+            CorrelationType::Temporal => {
+                let n = distinct(self.events.iter().map(|e| e.rule)) as f64;
+                (n, check(c, n, all_refs))
+            }
+            CorrelationType::TemporalOrdered => {
+                let n = self.in_order() as f64;
+                (n, check(c, n, all_refs) && n == all_refs)
+            }
+            CorrelationType::ValueSum => {
+                let s: f64 = self.numbers().sum();
+                (s, check(c, s, f64::INFINITY))
+            }
+            CorrelationType::ValueAvg => {
+                let v: Vec<f64> = self.numbers().collect();
+                let a = v.iter().sum::<f64>() / v.len().max(1) as f64;
+                (a, !v.is_empty() && check(c, a, f64::INFINITY))
+            }
+            CorrelationType::ValuePercentile => {
+                let pct = self.rarest_share();
+                (
+                    pct,
+                    self.values().next().is_some() && check(c, pct, f64::INFINITY),
+                )
+            }
+        };
+        ok.then_some(value)
+    }
+
+    /// How many of the referenced rules appear in the listed order.
+    fn in_order(&self) -> usize {
+        let mut next = 0;
+        for e in self.events {
+            if next < self.refs.len() && e.rule == self.refs[next] {
+                next += 1;
+            }
+        }
+        next
+    }
+
+    /// The share (in percent) of the rarest value in the window.
+    fn rarest_share(&self) -> f64 {
+        let mut counts: HashMap<&String, usize> = HashMap::new();
+        let mut total = 0;
+        for v in self.values() {
+            *counts.entry(v).or_default() += 1;
+            total += 1;
+        }
+        let min = counts.values().min().copied().unwrap_or(0) as f64;
+        if total == 0 {
+            100.0
+        } else {
+            100.0 * min / total as f64
+        }
+    }
+
+    fn hit(&self, ci: usize, c: &Correlation, key: &[String], value: f64) -> CorrelationHit {
+        CorrelationHit {
+            rule: ci,
+            group: c
+                .group_by
+                .iter()
+                .cloned()
+                .zip(key.iter().cloned())
+                .collect(),
+            first: self.events.first().and_then(|e| e.meta.timestamp.clone()),
+            last: self.events.last().and_then(|e| e.meta.timestamp.clone()),
+            count: self.events.len(),
+            value,
+            events: self.events.iter().take(5).map(|e| e.meta.clone()).collect(),
+        }
+    }
+}
+
+fn distinct<T: Ord>(items: impl Iterator<Item = T>) -> usize {
+    let mut v: Vec<T> = items.collect();
+    v.sort_unstable();
+    v.dedup();
+    v.len()
 }

@@ -13,7 +13,7 @@ use crate::events::{self, Event, EventMeta};
 use crate::sigma::{RuleKind, SigmaRule};
 use aho_corasick::AhoCorasick;
 use compile::{Compiled, Placeholders};
-use mapping::Mapping;
+use mapping::{Mapping, SourceEntry};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -243,15 +243,10 @@ impl<'a> FilterSet<'a> {
         for &(fi, ls, f) in &self.filters {
             let named = match &f.rules {
                 FilterTargets::Any => None,
-                FilterTargets::Named(names) => {
-                    let hit = names.iter().find(|n| {
-                        r.id.as_deref() == Some(n.as_str()) || r.name.as_deref() == Some(n.as_str())
-                    });
-                    match hit {
-                        Some(n) => Some(n),
-                        None => continue,
-                    }
-                }
+                FilterTargets::Named(names) => match names.iter().find(|n| r.refers_to(n)) {
+                    Some(n) => Some(n),
+                    None => continue,
+                },
             };
             if let Some(n) = named {
                 self.used.insert((fi, n.clone()));
@@ -289,7 +284,37 @@ impl<'a> FilterSet<'a> {
 impl Engine {
     /// Compile rules. Rules that cannot run are listed in [`Engine::skipped`]
     /// with the reason; they never stop the others.
-    pub fn new(rules: Vec<SigmaRule>, mapping: &Mapping, opts: &EngineOptions) -> Engine {
+    pub fn new(mut rules: Vec<SigmaRule>, mapping: &Mapping, opts: &EngineOptions) -> Engine {
+        let mut routes = Routes::default();
+        let mut filters = FilterSet::new(&rules);
+        let names = Interner::default();
+        let mut correlations = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            match (r.kind, &r.detection) {
+                (RuleKind::Correlation, _) => correlations.push(i),
+                (RuleKind::Detection, Some(det)) => {
+                    let fs = filters.for_rule(i, r);
+                    let c = RuleCompiler {
+                        rule: i,
+                        det,
+                        filters: &fs,
+                        names: &names,
+                        opts,
+                    };
+                    routes.add(c, r, mapping);
+                }
+                _ => {}
+            }
+        }
+        let filter_notes = filters.notes();
+        // Compiled: the detection trees are no longer needed, and freeing
+        // them before the automata are built lowers the peak.
+        for r in &mut rules {
+            if r.kind != RuleKind::Correlation {
+                r.detection = None;
+                r.filter = None;
+            }
+        }
         let mut e = Engine {
             rules,
             variants: Vec::new(),
@@ -297,157 +322,25 @@ impl Engine {
             by_channel: HashMap::new(),
             generic: Bucket::default(),
             unmapped: Bucket::default(),
-            skipped: Vec::new(),
-            correlations: Vec::new(),
-            filter_notes: Vec::new(),
+            skipped: std::mem::take(&mut routes.skipped),
+            correlations,
+            filter_notes,
         };
-        let mut by_channel_id: HashMap<(String, String), Vec<usize>> = HashMap::new();
-        let mut by_channel: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut generic: Vec<usize> = Vec::new();
-        let mut filters = FilterSet::new(&e.rules);
-        // One shared copy of each field name: thousands of tests name the
-        // same few hundred fields.
-        let names: std::cell::RefCell<rustc_hash::FxHashSet<Arc<str>>> = Default::default();
-        let intern = |f: &str| -> Arc<str> {
-            let mut set = names.borrow_mut();
-            match set.get(f) {
-                Some(a) => a.clone(),
-                None => {
-                    let a: Arc<str> = Arc::from(f);
-                    set.insert(a.clone());
-                    a
-                }
-            }
-        };
-        let mut variants = Vec::new();
-        let mut skipped = Vec::new();
-        let mut unmapped = Vec::new();
-        for (i, r) in e.rules.iter().enumerate() {
-            match r.kind {
-                RuleKind::Correlation => {
-                    e.correlations.push(i);
-                    continue;
-                }
-                RuleKind::Filter => continue,
-                RuleKind::Detection => {}
-            }
-            let Some(det) = &r.detection else { continue };
-            let fs = filters.for_rule(i, r);
-            let entries = mapping.entries_for(&r.logsource);
-            if entries.is_empty() {
-                let product = r.logsource.product.as_deref().unwrap_or("");
-                if mapping.knows_product(product)
-                    || r.logsource.category.as_deref() == Some("antivirus")
-                {
-                    skipped.push(Skipped {
-                        rule: i,
-                        reason: compile::Unsupported::NoMapping {
-                            category: r.logsource.category.as_deref().unwrap_or("-").into(),
-                            product: product.into(),
-                            service: r.logsource.service.as_deref().unwrap_or("-").into(),
-                        },
-                    });
-                    continue;
-                }
-                match compile::compile(det, &|f: &str| intern(f), &opts.placeholders, &fs) {
-                    Ok(c) => {
-                        unmapped.push(variants.len());
-                        variants.push(Variant {
-                            rule: i,
-                            channels: Vec::new(),
-                            ids: Vec::new(),
-                            unmapped: true,
-                            conditions: Vec::new(),
-                            necessary: c.necessary(),
-                            compiled: c,
-                        });
-                    }
-                    Err(u) => skipped.push(Skipped { rule: i, reason: u }),
-                }
-                continue;
-            }
-            let mut compiled_all = Vec::new();
-            let mut failed = None;
-            for entry in entries {
-                let rename = |f: &str| -> Arc<str> {
-                    intern(
-                        entry
-                            .fields
-                            .iter()
-                            .find(|(k, _)| k == f)
-                            .map_or(f, |(_, v)| v.as_str()),
-                    )
-                };
-                match compile::compile(det, &rename, &opts.placeholders, &fs) {
-                    Ok(c) => compiled_all.push((entry, c)),
-                    Err(u) => {
-                        failed = Some(u);
-                        break;
-                    }
-                }
-            }
-            if let Some(u) = failed {
-                skipped.push(Skipped { rule: i, reason: u });
-                continue;
-            }
-            for (entry, c) in compiled_all {
-                let vi = variants.len();
-                let channels: Vec<String> = entry
-                    .conditions
-                    .iter()
-                    .find(|(k, _)| k == "Channel")
-                    .map(|(_, v)| v.iter().map(|c| c.to_lowercase()).collect())
-                    .unwrap_or_default();
-                let ids: Vec<String> = entry
-                    .conditions
-                    .iter()
-                    .find(|(k, _)| k == "EventID")
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default();
-                let rest: Vec<(String, Vec<String>)> = entry
-                    .conditions
-                    .iter()
-                    .filter(|(k, _)| k != "Channel" && (k != "EventID" || channels.is_empty()))
-                    .map(|(k, v)| (k.clone(), v.iter().map(|x| x.to_lowercase()).collect()))
-                    .collect();
-                if channels.is_empty() {
-                    generic.push(vi);
-                } else if ids.is_empty() {
-                    for ch in &channels {
-                        by_channel.entry(ch.clone()).or_default().push(vi);
-                    }
-                } else {
-                    for ch in &channels {
-                        for id in &ids {
-                            by_channel_id
-                                .entry((ch.clone(), id.clone()))
-                                .or_default()
-                                .push(vi);
-                        }
-                    }
-                }
-                variants.push(Variant {
-                    rule: i,
-                    channels: channels.clone(),
-                    ids: ids.clone(),
-                    unmapped: false,
-                    conditions: rest,
-                    necessary: c.necessary(),
-                    compiled: c,
-                });
-            }
-        }
-        e.filter_notes = filters.notes();
-        // Compiled: the detection trees are no longer needed, and freeing
-        // them before the automata are built lowers the peak.
-        for r in &mut e.rules {
-            if r.kind != RuleKind::Correlation {
-                r.detection = None;
-                r.filter = None;
-            }
-        }
-        // Each bucket holds every variant an event of its kind may meet, so
-        // that one lookup gives one prefilter.
+        e.build_buckets(routes);
+        e
+    }
+
+    /// Each bucket holds every variant an event of its kind may meet, so
+    /// that one lookup gives one prefilter.
+    fn build_buckets(&mut self, r: Routes) {
+        let Routes {
+            mut variants,
+            by_channel_id,
+            by_channel,
+            generic,
+            mut unmapped,
+            ..
+        } = r;
         let mut id_plans = Vec::with_capacity(by_channel_id.len());
         for ((ch, id), mut v) in by_channel_id {
             v.extend(by_channel.get(&ch).into_iter().flatten());
@@ -470,25 +363,173 @@ impl Engine {
                 .chain([&unmapped, &generic]),
         );
         for (ch, id, p) in id_plans {
-            e.by_channel_id
+            self.by_channel_id
                 .entry(ch)
                 .or_default()
                 .insert(id, p.finish(&automata));
         }
         for (ch, p) in channel_plans {
-            e.by_channel.insert(ch, p.finish(&automata));
+            self.by_channel.insert(ch, p.finish(&automata));
         }
-        e.unmapped = unmapped.finish(&automata);
-        e.generic = generic.finish(&automata);
+        self.unmapped = unmapped.finish(&automata);
+        self.generic = generic.finish(&automata);
         drop(automata);
         for v in &mut variants {
             v.necessary = None;
         }
-        e.variants = variants;
-        e.skipped = skipped;
-        e
+        self.variants = variants;
+    }
+}
+
+/// One shared copy of each field name: thousands of tests name the same few
+/// hundred fields.
+#[derive(Default)]
+struct Interner(std::cell::RefCell<rustc_hash::FxHashSet<Arc<str>>>);
+
+impl Interner {
+    fn get(&self, f: &str) -> Arc<str> {
+        let mut set = self.0.borrow_mut();
+        match set.get(f) {
+            Some(a) => a.clone(),
+            None => {
+                let a: Arc<str> = Arc::from(f);
+                set.insert(a.clone());
+                a
+            }
+        }
+    }
+}
+
+/// What compiling one detection rule needs.
+struct RuleCompiler<'a> {
+    rule: usize,
+    det: &'a crate::sigma::rule::Detection,
+    filters: &'a [&'a crate::sigma::rule::Detection],
+    names: &'a Interner,
+    opts: &'a EngineOptions,
+}
+
+impl RuleCompiler<'_> {
+    /// Compiles the rule with the mapping entry's field renames, if any.
+    fn compile(&self, entry: Option<&SourceEntry>) -> Result<Compiled, compile::Unsupported> {
+        let rename = |f: &str| -> Arc<str> {
+            let mapped = entry.and_then(|e| e.fields.iter().find(|(k, _)| k == f));
+            self.names.get(mapped.map_or(f, |(_, v)| v.as_str()))
+        };
+        compile::compile(self.det, &rename, &self.opts.placeholders, self.filters)
+    }
+}
+
+/// Compiled variants and the lookup keys that route events to them.
+#[derive(Default)]
+struct Routes {
+    variants: Vec<Variant>,
+    skipped: Vec<Skipped>,
+    by_channel_id: HashMap<(String, String), Vec<usize>>,
+    by_channel: HashMap<String, Vec<usize>>,
+    generic: Vec<usize>,
+    unmapped: Vec<usize>,
+}
+
+impl Routes {
+    /// Compiles a rule once per mapping entry of its logsource, or once
+    /// without renames for a logsource the mapping does not know.
+    fn add(&mut self, c: RuleCompiler, r: &SigmaRule, mapping: &Mapping) {
+        let entries = mapping.entries_for(&r.logsource);
+        if entries.is_empty() {
+            return self.add_unmapped(c, r, mapping);
+        }
+        let compiled: Result<Vec<_>, _> = entries
+            .into_iter()
+            .map(|entry| c.compile(Some(entry)).map(|comp| (entry, comp)))
+            .collect();
+        match compiled {
+            Ok(all) => all
+                .into_iter()
+                .for_each(|(entry, comp)| self.route(c.rule, entry, comp)),
+            Err(u) => self.skipped.push(Skipped {
+                rule: c.rule,
+                reason: u,
+            }),
+        }
     }
 
+    fn add_unmapped(&mut self, c: RuleCompiler, r: &SigmaRule, mapping: &Mapping) {
+        let ls = &r.logsource;
+        let product = ls.product.as_deref().unwrap_or("");
+        if mapping.knows_product(product) || ls.category.as_deref() == Some("antivirus") {
+            let reason = compile::Unsupported::NoMapping {
+                category: ls.category.as_deref().unwrap_or("-").into(),
+                product: product.into(),
+                service: ls.service.as_deref().unwrap_or("-").into(),
+            };
+            return self.skipped.push(Skipped {
+                rule: c.rule,
+                reason,
+            });
+        }
+        match c.compile(None) {
+            Ok(comp) => {
+                self.unmapped.push(self.variants.len());
+                self.variants.push(Variant {
+                    rule: c.rule,
+                    channels: Vec::new(),
+                    ids: Vec::new(),
+                    unmapped: true,
+                    conditions: Vec::new(),
+                    necessary: comp.necessary(),
+                    compiled: comp,
+                });
+            }
+            Err(u) => self.skipped.push(Skipped {
+                rule: c.rule,
+                reason: u,
+            }),
+        }
+    }
+
+    /// Files a variant under the channels and event IDs its mapping entry
+    /// names; the entry's other conditions stay with the variant.
+    fn route(&mut self, rule: usize, entry: &SourceEntry, comp: Compiled) {
+        let vi = self.variants.len();
+        let find = |key: &str| entry.conditions.iter().find(|(k, _)| k == key);
+        let channels: Vec<String> = find("Channel")
+            .map(|(_, v)| v.iter().map(|c| c.to_lowercase()).collect())
+            .unwrap_or_default();
+        let ids: Vec<String> = find("EventID").map(|(_, v)| v.clone()).unwrap_or_default();
+        let rest: Vec<(String, Vec<String>)> = entry
+            .conditions
+            .iter()
+            .filter(|(k, _)| k != "Channel" && (k != "EventID" || channels.is_empty()))
+            .map(|(k, v)| (k.clone(), v.iter().map(|x| x.to_lowercase()).collect()))
+            .collect();
+        if channels.is_empty() {
+            self.generic.push(vi);
+        } else if ids.is_empty() {
+            for ch in &channels {
+                self.by_channel.entry(ch.clone()).or_default().push(vi);
+            }
+        } else {
+            for ch in &channels {
+                for id in &ids {
+                    let key = (ch.clone(), id.clone());
+                    self.by_channel_id.entry(key).or_default().push(vi);
+                }
+            }
+        }
+        self.variants.push(Variant {
+            rule,
+            channels,
+            ids,
+            unmapped: false,
+            conditions: rest,
+            necessary: comp.necessary(),
+            compiled: comp,
+        });
+    }
+}
+
+impl Engine {
     /// Report the filter notes as warnings, each at the filter's file.
     pub fn report_filters(&self, diags: &Diagnostics) {
         for n in &self.filter_notes {

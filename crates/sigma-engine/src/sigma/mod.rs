@@ -3,7 +3,9 @@
 
 pub mod condition;
 pub mod modifiers;
+pub mod refs;
 pub mod rule;
+pub mod vocab;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use rayon::prelude::*;

@@ -4,6 +4,7 @@
 
 use super::condition::{self, Cond};
 use super::modifiers::{Modifier, validate_chain};
+use super::vocab::{CmpOp, CorrelationType, Level, Status};
 use crate::yaml::{Node, Yaml};
 use std::path::PathBuf;
 
@@ -150,14 +151,14 @@ pub struct Simulation {
 /// `field` that value aggregations read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CorrelationCondition {
-    pub ops: Vec<(String, f64)>,
+    pub ops: Vec<(CmpOp, f64)>,
     pub field: Option<String>,
 }
 
 /// The `correlation` section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Correlation {
-    pub kind: String,
+    pub kind: CorrelationType,
     pub rules: Vec<String>,
     pub group_by: Vec<String>,
     /// Time span in seconds.
@@ -218,8 +219,8 @@ pub struct SigmaRule {
     pub title: String,
     pub id: Option<String>,
     pub name: Option<String>,
-    pub status: Option<String>,
-    pub level: Option<String>,
+    pub status: Option<Status>,
+    pub level: Option<Level>,
     pub description: Option<String>,
     pub license: Option<String>,
     pub author: Option<String>,
@@ -259,37 +260,7 @@ impl SigmaRule {
     }
 }
 
-pub const STATUSES: [&str; 5] = [
-    "stable",
-    "test",
-    "experimental",
-    "deprecated",
-    "unsupported",
-];
-pub const LEVELS: [&str; 5] = ["informational", "low", "medium", "high", "critical"];
 const RELATED_TYPES: [&str; 5] = ["derived", "obsolete", "merged", "renamed", "similar"];
-const CORRELATION_TYPES: [&str; 7] = [
-    "event_count",
-    "value_count",
-    "temporal",
-    "temporal_ordered",
-    "value_sum",
-    "value_avg",
-    "value_percentile",
-];
-
-/// Rank of a level for sorting (critical first).
-pub fn level_rank(level: Option<&str>) -> usize {
-    match level {
-        Some("critical") => 0,
-        Some("high") => 1,
-        Some("medium") => 2,
-        Some("low") => 3,
-        Some("informational") => 4,
-        _ => 5,
-    }
-}
-
 struct Ctx {
     errors: Vec<RuleError>,
 }
@@ -377,130 +348,13 @@ pub fn from_node(
     } else {
         RuleKind::Detection
     };
-    let status = c.string(doc, "status");
-    if let (Some(s), Some(n)) = (&status, doc.get("status"))
-        && !STATUSES.contains(&s.as_str())
-    {
-        c.errors.push(err(
-            n,
-            format!(
-                "unknown status `{s}` (expected one of {})",
-                STATUSES.join(", ")
-            ),
-        ));
-    }
-    let level = c.string(doc, "level");
-    if let (Some(l), Some(n)) = (&level, doc.get("level"))
-        && !LEVELS.contains(&l.as_str())
-    {
-        c.errors.push(err(
-            n,
-            format!(
-                "unknown level `{l}` (expected one of {})",
-                LEVELS.join(", ")
-            ),
-        ));
-    }
+    let status = c.word(doc, "status", Status::parse, Status::expected);
+    let level = c.word(doc, "level", Level::parse, Level::expected);
     let date = c.date(doc, "date");
     let modified = c.date(doc, "modified");
-    let mut related = Vec::new();
-    if let Some(r) = doc.get("related") {
-        match &r.value {
-            Yaml::Seq(items) => {
-                for i in items {
-                    let id = i.get("id").and_then(Node::as_scalar_text);
-                    let t = i.get("type").and_then(Node::as_scalar_text);
-                    match (id, t) {
-                        (Some(id), Some(t)) => {
-                            if !RELATED_TYPES.contains(&t.as_str()) {
-                                c.errors.push(err(i, format!("unknown related type `{t}`")));
-                            }
-                            related.push(Related { id, kind: t });
-                        }
-                        _ => c
-                            .errors
-                            .push(err(i, "`related` entries need `id` and `type`")),
-                    }
-                }
-            }
-            Yaml::Null => {}
-            _ => c.errors.push(err(r, "`related` must be a list")),
-        }
-    }
-    let logsource = match doc.get("logsource") {
-        Some(ls) if matches!(ls.value, Yaml::Map(_)) => LogSource {
-            category: c.string(ls, "category"),
-            product: c.string(ls, "product"),
-            service: c.string(ls, "service"),
-            definition: c.string(ls, "definition"),
-        },
-        Some(ls) => {
-            c.errors.push(err(ls, "`logsource` must be a map"));
-            LogSource::default()
-        }
-        None => {
-            if kind != RuleKind::Correlation {
-                c.errors
-                    .push(err(doc, "missing required field `logsource`"));
-            }
-            LogSource::default()
-        }
-    };
-    let mut detection = None;
-    let mut correlation = None;
-    let mut filter = None;
-    match kind {
-        RuleKind::Detection => match doc.get("detection") {
-            Some(d) => detection = parse_detection(d, &mut c.errors, true),
-            None => c
-                .errors
-                .push(err(doc, "missing required field `detection`")),
-        },
-        RuleKind::Correlation => {
-            correlation = doc
-                .get("correlation")
-                .and_then(|n| parse_correlation(n, &mut c.errors))
-                .map(Box::new)
-        }
-        RuleKind::Filter => {
-            if let Some(f) = doc.get("filter") {
-                let rules = filter_targets(&mut c, f);
-                if let Some(d) = parse_detection(f, &mut c.errors, false) {
-                    filter = Some(Box::new(Filter {
-                        rules,
-                        detection: d,
-                    }));
-                }
-            }
-        }
-    }
-    let simulation = doc
-        .get("simulation")
-        .map(|s| match &s.value {
-            Yaml::Seq(items) => items
-                .iter()
-                .map(|i| Simulation {
-                    kind: i
-                        .get("type")
-                        .and_then(Node::as_scalar_text)
-                        .unwrap_or_default(),
-                    name: i
-                        .get("name")
-                        .and_then(Node::as_scalar_text)
-                        .unwrap_or_default(),
-                    technique: i
-                        .get("technique")
-                        .and_then(Node::as_scalar_text)
-                        .unwrap_or_default(),
-                    atomic_guid: i
-                        .get("atomic_guid")
-                        .and_then(Node::as_scalar_text)
-                        .unwrap_or_default(),
-                })
-                .collect(),
-            _ => Vec::new(),
-        })
-        .unwrap_or_default();
+    let related = c.related(doc);
+    let logsource = c.logsource(doc, kind);
+    let body = c.body(doc, kind);
     let rule = SigmaRule {
         path,
         document,
@@ -524,10 +378,10 @@ pub fn from_node(
         scope: c.string_list(doc, "scope"),
         related,
         logsource,
-        detection,
-        correlation,
-        filter,
-        simulation,
+        detection: body.detection,
+        correlation: body.correlation,
+        filter: body.filter,
+        simulation: simulations(doc),
         regression_tests_path: c.string(doc, "regression_tests_path"),
         source,
     };
@@ -536,6 +390,137 @@ pub fn from_node(
     } else {
         Err(c.errors)
     }
+}
+
+/// The section that makes a document a detection, correlation or filter rule.
+#[derive(Default)]
+struct Body {
+    detection: Option<Detection>,
+    correlation: Option<Box<Correlation>>,
+    filter: Option<Box<Filter>>,
+}
+
+impl Ctx {
+    /// A field that must be a word of a vocabulary, when present.
+    fn word<T>(
+        &mut self,
+        doc: &Node,
+        key: &str,
+        parse: fn(&str) -> Option<T>,
+        expected: fn() -> String,
+    ) -> Option<T> {
+        let (n, text) = (doc.get(key)?, self.string(doc, key)?);
+        let word = parse(&text);
+        if word.is_none() {
+            self.errors.push(err(
+                n,
+                format!("unknown {key} `{text}` (expected one of {})", expected()),
+            ));
+        }
+        word
+    }
+
+    fn related(&mut self, doc: &Node) -> Vec<Related> {
+        let mut related = Vec::new();
+        let Some(r) = doc.get("related") else {
+            return related;
+        };
+        match &r.value {
+            Yaml::Seq(items) => {
+                for i in items {
+                    let id = i.get("id").and_then(Node::as_scalar_text);
+                    let t = i.get("type").and_then(Node::as_scalar_text);
+                    match (id, t) {
+                        (Some(id), Some(t)) => {
+                            if !RELATED_TYPES.contains(&t.as_str()) {
+                                self.errors
+                                    .push(err(i, format!("unknown related type `{t}`")));
+                            }
+                            related.push(Related { id, kind: t });
+                        }
+                        _ => self
+                            .errors
+                            .push(err(i, "`related` entries need `id` and `type`")),
+                    }
+                }
+            }
+            Yaml::Null => {}
+            _ => self.errors.push(err(r, "`related` must be a list")),
+        }
+        related
+    }
+
+    fn logsource(&mut self, doc: &Node, kind: RuleKind) -> LogSource {
+        match doc.get("logsource") {
+            Some(ls) if matches!(ls.value, Yaml::Map(_)) => LogSource {
+                category: self.string(ls, "category"),
+                product: self.string(ls, "product"),
+                service: self.string(ls, "service"),
+                definition: self.string(ls, "definition"),
+            },
+            Some(ls) => {
+                self.errors.push(err(ls, "`logsource` must be a map"));
+                LogSource::default()
+            }
+            None => {
+                if kind != RuleKind::Correlation {
+                    self.errors
+                        .push(err(doc, "missing required field `logsource`"));
+                }
+                LogSource::default()
+            }
+        }
+    }
+
+    fn body(&mut self, doc: &Node, kind: RuleKind) -> Body {
+        let mut body = Body::default();
+        match kind {
+            RuleKind::Detection => match doc.get("detection") {
+                Some(d) => body.detection = parse_detection(d, &mut self.errors, true),
+                None => self
+                    .errors
+                    .push(err(doc, "missing required field `detection`")),
+            },
+            RuleKind::Correlation => {
+                body.correlation = doc
+                    .get("correlation")
+                    .and_then(|n| parse_correlation(n, &mut self.errors))
+                    .map(Box::new)
+            }
+            RuleKind::Filter => {
+                if let Some(f) = doc.get("filter") {
+                    let rules = filter_targets(self, f);
+                    if let Some(d) = parse_detection(f, &mut self.errors, false) {
+                        body.filter = Some(Box::new(Filter {
+                            rules,
+                            detection: d,
+                        }));
+                    }
+                }
+            }
+        }
+        body
+    }
+}
+
+fn simulations(doc: &Node) -> Vec<Simulation> {
+    let Some(Yaml::Seq(items)) = doc.get("simulation").map(|s| &s.value) else {
+        return Vec::new();
+    };
+    let text = |i: &Node, key: &str| {
+        i.get(key)
+            .and_then(Node::as_scalar_text)
+            .unwrap_or_default()
+    };
+    items
+        .iter()
+        .map(|i| Simulation {
+            kind: text(i, "type"),
+            name: text(i, "name"),
+            technique: text(i, "technique"),
+            atomic_guid: text(i, "atomic_guid"),
+        })
+        .collect()
 }
 
 fn parse_values(n: &Node, errors: &mut Vec<RuleError>, key: &str) -> Vec<Value> {
@@ -818,38 +803,23 @@ pub fn parse_timespan(s: &str) -> Option<u64> {
 
 fn parse_correlation(n: &Node, errors: &mut Vec<RuleError>) -> Option<Correlation> {
     let before = errors.len();
-    let kind = n
-        .get("type")
-        .and_then(Node::as_scalar_text)
-        .unwrap_or_default();
-    if !CORRELATION_TYPES.contains(&kind.as_str()) {
+    let type_node = n.get("type").unwrap_or(n);
+    let text = type_node.as_scalar_text().unwrap_or_default();
+    let kind = CorrelationType::parse(&text);
+    if kind.is_none() {
         errors.push(err(
-            n.get("type").unwrap_or(n),
+            type_node,
             format!(
-                "unknown correlation type `{kind}` (expected one of {})",
-                CORRELATION_TYPES.join(", ")
+                "unknown correlation type `{text}` (expected one of {})",
+                CorrelationType::expected()
             ),
         ));
     }
-    let list = |key: &str, errors: &mut Vec<RuleError>| -> Vec<String> {
-        match n.get(key).map(|x| &x.value) {
-            Some(Yaml::Seq(items)) => items.iter().filter_map(Node::as_scalar_text).collect(),
-            Some(Yaml::Str(s)) => vec![s.clone()],
-            Some(Yaml::Null) | None => Vec::new(),
-            Some(_) => {
-                errors.push(err(
-                    n.get(key).unwrap_or(n),
-                    format!("`{key}` must be a list"),
-                ));
-                Vec::new()
-            }
-        }
-    };
-    let rules = list("rules", errors);
+    let rules = correlation_list(n, "rules", errors);
     if rules.is_empty() {
         errors.push(err(n, "a correlation needs `rules`"));
     }
-    let group_by = list("group-by", errors);
+    let group_by = correlation_list(n, "group-by", errors);
     let timespan_text = n
         .get("timespan")
         .and_then(Node::as_scalar_text)
@@ -858,76 +828,109 @@ fn parse_correlation(n: &Node, errors: &mut Vec<RuleError>) -> Option<Correlatio
     if timespan.is_none() {
         errors.push(err(n.get("timespan").unwrap_or(n), format!("`timespan` must be a number and a unit (s, m, h, d, w, M, y), not `{timespan_text}`")));
     }
-    let condition = n.get("condition").map(|c| {
-        let mut cc = CorrelationCondition::default();
-        if let Yaml::Map(m) = &c.value {
-            for (k, v) in m {
-                let key = k.as_scalar_text().unwrap_or_default();
-                if key == "field" {
-                    cc.field = v.as_scalar_text();
-                    continue;
-                }
-                if !["gt", "gte", "lt", "lte", "eq", "neq"].contains(&key.as_str()) {
-                    errors.push(err(
-                        k,
-                        format!("unknown correlation condition operator `{key}`"),
-                    ));
-                    continue;
-                }
-                match v.as_scalar_text().and_then(|t| t.parse::<f64>().ok()) {
-                    Some(x) => cc.ops.push((key, x)),
-                    None => errors.push(err(v, format!("`{key}` needs a number"))),
-                }
-            }
-        } else {
+    let condition = n.get("condition").map(|c| correlation_condition(c, errors));
+    if let Some(kind) = kind {
+        check_condition(n, kind, condition.as_ref(), errors);
+    }
+    let generate = matches!(n.get("generate").map(|g| &g.value), Some(Yaml::Bool(true)));
+    match kind {
+        Some(kind) if errors.len() == before => Some(Correlation {
+            kind,
+            rules,
+            group_by,
+            timespan: timespan.unwrap_or(0),
+            timespan_text,
+            condition,
+            aliases: correlation_aliases(n),
+            generate,
+        }),
+        _ => None,
+    }
+}
+
+/// A list field of a correlation: a sequence, or one string.
+fn correlation_list(n: &Node, key: &str, errors: &mut Vec<RuleError>) -> Vec<String> {
+    match n.get(key).map(|x| &x.value) {
+        Some(Yaml::Seq(items)) => items.iter().filter_map(Node::as_scalar_text).collect(),
+        Some(Yaml::Str(s)) => vec![s.clone()],
+        Some(Yaml::Null) | None => Vec::new(),
+        Some(_) => {
             errors.push(err(
-                c,
-                "a correlation `condition` must be a map such as `gte: 10`",
+                n.get(key).unwrap_or(n),
+                format!("`{key}` must be a list"),
             ));
+            Vec::new()
         }
-        cc
-    });
-    let needs_condition = !matches!(kind.as_str(), "temporal" | "temporal_ordered");
-    if needs_condition && condition.as_ref().is_none_or(|c| c.ops.is_empty()) {
+    }
+}
+
+fn correlation_condition(c: &Node, errors: &mut Vec<RuleError>) -> CorrelationCondition {
+    let mut cc = CorrelationCondition::default();
+    let Yaml::Map(m) = &c.value else {
+        errors.push(err(
+            c,
+            "a correlation `condition` must be a map such as `gte: 10`",
+        ));
+        return cc;
+    };
+    for (k, v) in m {
+        let key = k.as_scalar_text().unwrap_or_default();
+        if key == "field" {
+            cc.field = v.as_scalar_text();
+            continue;
+        }
+        let Some(op) = CmpOp::parse(&key) else {
+            errors.push(err(
+                k,
+                format!("unknown correlation condition operator `{key}`"),
+            ));
+            continue;
+        };
+        match v.as_scalar_text().and_then(|t| t.parse::<f64>().ok()) {
+            Some(x) => cc.ops.push((op, x)),
+            None => errors.push(err(v, format!("`{key}` needs a number"))),
+        }
+    }
+    cc
+}
+
+/// The condition parts a correlation type needs.
+fn check_condition(
+    n: &Node,
+    kind: CorrelationType,
+    condition: Option<&CorrelationCondition>,
+    errors: &mut Vec<RuleError>,
+) {
+    if kind.needs_condition() && condition.is_none_or(|c| c.ops.is_empty()) {
         errors.push(err(
             n,
             format!("a `{kind}` correlation needs a `condition`"),
         ));
     }
-    if kind.starts_with("value_") && condition.as_ref().is_none_or(|c| c.field.is_none()) {
+    if kind.reads_field() && condition.is_none_or(|c| c.field.is_none()) {
         errors.push(err(
             n,
             format!("a `{kind}` correlation needs `condition.field`"),
         ));
     }
-    let mut aliases = Vec::new();
-    if let Some(Yaml::Map(m)) = n.get("aliases").map(|a| &a.value) {
-        for (alias, per_rule) in m {
-            let mut v = Vec::new();
-            if let Yaml::Map(pr) = &per_rule.value {
-                for (r, f) in pr {
-                    if let (Some(r), Some(f)) = (r.as_scalar_text(), f.as_scalar_text()) {
-                        v.push((r, f));
-                    }
-                }
-            }
-            aliases.push((alias.as_scalar_text().unwrap_or_default(), v));
-        }
-    }
-    let generate = matches!(n.get("generate").map(|g| &g.value), Some(Yaml::Bool(true)));
-    if errors.len() > before {
-        return None;
-    }
-    Some(Correlation {
-        kind,
-        rules,
-        group_by,
-        timespan: timespan.unwrap_or(0),
-        timespan_text,
-        condition,
-        aliases,
-        generate,
-    })
+}
+
+/// `aliases`: alias → (rule → field).
+fn correlation_aliases(n: &Node) -> Vec<(String, Vec<(String, String)>)> {
+    let Some(Yaml::Map(m)) = n.get("aliases").map(|a| &a.value) else {
+        return Vec::new();
+    };
+    let fields = |per_rule: &Node| -> Vec<(String, String)> {
+        let Yaml::Map(pr) = &per_rule.value else {
+            return Vec::new();
+        };
+        pr.iter()
+            .filter_map(|(r, f)| Some((r.as_scalar_text()?, f.as_scalar_text()?)))
+            .collect()
+    };
+    m.iter()
+        .map(|(alias, per_rule)| (alias.as_scalar_text().unwrap_or_default(), fields(per_rule)))
+        .collect()
 }
 
 /// `2020-03-09` from `2020-03-09T14:38:24.334Z`, `2020-03-09` or `2020/03/09`.

@@ -1,0 +1,81 @@
+//! How rules name each other: correlations, filters and `related` entries
+//! reference a rule by its `id` or its `name`. Every such lookup goes
+//! through [`SigmaRule::refers_to`] or a [`RuleRefs`] index.
+
+use super::SigmaRule;
+use std::collections::HashMap;
+
+impl SigmaRule {
+    /// Whether `reference` names this rule (its `id` or its `name`).
+    pub fn refers_to(&self, reference: &str) -> bool {
+        self.id.as_deref() == Some(reference) || self.name.as_deref() == Some(reference)
+    }
+}
+
+/// Rule references resolved to positions in a rule list. When several rules
+/// share a reference, the first in the list wins.
+#[derive(Debug, Default, Clone)]
+pub struct RuleRefs {
+    ids: HashMap<String, usize>,
+    names: HashMap<String, usize>,
+}
+
+impl RuleRefs {
+    pub fn new(rules: &[SigmaRule]) -> Self {
+        let mut refs = RuleRefs::default();
+        for (i, r) in rules.iter().enumerate() {
+            if let Some(id) = &r.id {
+                refs.ids.entry(id.clone()).or_insert(i);
+            }
+            if let Some(name) = &r.name {
+                refs.names.entry(name.clone()).or_insert(i);
+            }
+        }
+        refs
+    }
+
+    /// The first rule that [`SigmaRule::refers_to`] `reference`.
+    pub fn get(&self, reference: &str) -> Option<usize> {
+        match (self.ids.get(reference), self.names.get(reference)) {
+            (Some(&a), Some(&b)) => Some(a.min(b)),
+            (a, b) => a.or(b).copied(),
+        }
+    }
+
+    /// The first rule with this `id` (what `related` entries name).
+    pub fn by_id(&self, id: &str) -> Option<usize> {
+        self.ids.get(id).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: Option<&str>, name: Option<&str>) -> SigmaRule {
+        let yaml =
+            "title: t\nlogsource: {product: windows}\ndetection: {s: {a: 1}, condition: s}\n";
+        let docs = crate::yaml::parse_documents(yaml).unwrap();
+        let mut r =
+            crate::sigma::rule::from_node(&docs[0], "t.yml".into(), 0, yaml.into()).unwrap();
+        r.id = id.map(Into::into);
+        r.name = name.map(Into::into);
+        r
+    }
+
+    #[test]
+    fn a_reference_finds_the_first_rule_by_id_or_name() {
+        let rules = [
+            rule(Some("a"), None),
+            rule(None, Some("shared")),
+            rule(Some("shared"), Some("b")),
+        ];
+        let refs = RuleRefs::new(&rules);
+        assert_eq!(refs.get("a"), Some(0));
+        assert_eq!(refs.get("b"), Some(2));
+        assert_eq!(refs.get("shared"), Some(1));
+        assert_eq!(refs.by_id("shared"), Some(2));
+        assert_eq!(refs.get("nope"), None);
+        assert!(rules[2].refers_to("b") && rules[2].refers_to("shared"));
+    }
+}

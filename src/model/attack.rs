@@ -263,6 +263,9 @@ pub fn kill_chain_domain(kill_chain_name: &str) -> &str {
     }
 }
 
+/// Relationships by STIX id: the newest version and the file it came from.
+type RawRelations = BTreeMap<String, (StixObject, String)>;
+
 impl Kb {
     /// Merge bundles into one knowledge base. Objects present in several bundles
     /// (same STIX id) are merged: the newest version wins, domains are unioned.
@@ -271,64 +274,38 @@ impl Kb {
             options,
             ..Default::default()
         };
-        let mut relations_raw: BTreeMap<String, (StixObject, String)> = BTreeMap::new();
+        let relations = kb.add_bundles(bundles, diags);
+        kb.objects.shrink_to_fit();
+        kb.index();
+        kb.add_relations(relations, diags);
+        kb
+    }
+
+    /// Adds the objects of every bundle (the newest version of an object
+    /// seen in several) and returns the relationships, newest version of
+    /// each, with the file they came from.
+    fn add_bundles(&mut self, bundles: Vec<Bundle>, diags: &Diagnostics) -> RawRelations {
+        let mut relations = RawRelations::new();
         let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
         for bundle in bundles {
-            if !kb.domains.contains(&bundle.domain) {
-                kb.domains.push(bundle.domain.clone());
+            if !self.domains.contains(&bundle.domain) {
+                self.domains.push(bundle.domain.clone());
             }
             for o in bundle.objects {
                 if o.kind == "relationship" {
-                    match relations_raw.get(&o.id) {
+                    match relations.get(&o.id) {
                         Some((old, _)) if old.modified >= o.modified => {}
                         _ => {
-                            relations_raw.insert(o.id.clone(), (o, bundle.source.clone()));
+                            relations.insert(o.id.clone(), (o, bundle.source.clone()));
                         }
                     }
                     continue;
                 }
-                let Some(kind) = Kind::from_stix(&o.kind) else {
-                    if !matches!(o.kind.as_str(), "identity" | "marking-definition") {
-                        *unknown.entry(o.kind.clone()).or_default() += 1;
-                    }
-                    continue;
-                };
-                for r in &o.external_references {
-                    if r.description.is_some() || r.url.is_some() {
-                        kb.citations
-                            .entry(r.source_name.clone())
-                            .or_insert_with(|| r.clone());
-                    }
+                match Kind::from_stix(&o.kind) {
+                    Some(kind) => self.add_object(o, kind, &bundle.domain),
+                    None if matches!(o.kind.as_str(), "identity" | "marking-definition") => {}
+                    None => *unknown.entry(o.kind.clone()).or_default() += 1,
                 }
-                let mut domains = o.x_mitre_domains.clone();
-                if domains.is_empty() {
-                    domains.push(bundle.domain.clone());
-                }
-                if let Some(&idx) = kb.by_stix.get(&o.id) {
-                    let existing = &mut kb.objects[idx];
-                    existing.domains.extend(domains);
-                    existing.domains.sort();
-                    existing.domains.dedup();
-                    if o.modified > existing.stix.modified {
-                        let (id, url) = ids_of(&o);
-                        existing.attack_id = id;
-                        existing.url = url;
-                        existing.stix = o;
-                    }
-                    continue;
-                }
-                let (attack_id, url) = ids_of(&o);
-                domains.sort();
-                domains.dedup();
-                kb.by_stix.insert(o.id.clone(), kb.objects.len());
-                kb.objects.push(Object {
-                    kind,
-                    attack_id,
-                    url,
-                    domains,
-                    stix: o,
-                    stub: None,
-                });
             }
         }
         for (t, n) in unknown {
@@ -337,12 +314,55 @@ impl Kb {
                 format!("{n} object(s) of unknown type `{t}` ignored"),
             ));
         }
-        kb.objects.shrink_to_fit();
-        for (i, o) in kb.objects.iter().enumerate() {
+        relations
+    }
+
+    fn add_object(&mut self, o: StixObject, kind: Kind, domain: &str) {
+        for r in &o.external_references {
+            if r.description.is_some() || r.url.is_some() {
+                self.citations
+                    .entry(r.source_name.clone())
+                    .or_insert_with(|| r.clone());
+            }
+        }
+        let mut domains = o.x_mitre_domains.clone();
+        if domains.is_empty() {
+            domains.push(domain.to_string());
+        }
+        if let Some(&idx) = self.by_stix.get(&o.id) {
+            let existing = &mut self.objects[idx];
+            existing.domains.extend(domains);
+            existing.domains.sort();
+            existing.domains.dedup();
+            if o.modified > existing.stix.modified {
+                let (id, url) = ids_of(&o);
+                existing.attack_id = id;
+                existing.url = url;
+                existing.stix = o;
+            }
+            return;
+        }
+        let (attack_id, url) = ids_of(&o);
+        domains.sort();
+        domains.dedup();
+        self.by_stix.insert(o.id.clone(), self.objects.len());
+        self.objects.push(Object {
+            kind,
+            attack_id,
+            url,
+            domains,
+            stix: o,
+            stub: None,
+        });
+    }
+
+    /// The lookups by ATT&CK ID and by (domain, tactic short name).
+    fn index(&mut self) {
+        for (i, o) in self.objects.iter().enumerate() {
             if o.attack_id.is_empty() {
                 continue;
             }
-            kb.by_attack_id
+            self.by_attack_id
                 .entry(o.attack_id.to_ascii_uppercase())
                 .or_default()
                 .push(i);
@@ -350,15 +370,16 @@ impl Kb {
                 && let Some(short) = &o.stix.x_mitre_shortname
             {
                 for d in &o.domains {
-                    kb.tactic_by_phase.insert((d.clone(), short.clone()), i);
+                    self.tactic_by_phase.insert((d.clone(), short.clone()), i);
                 }
             }
         }
         // Several objects may share an ATT&CK ID (e.g. a revoked and an active
         // one); the lookup prefers active objects, then the newest.
-        for ids in kb.by_attack_id.values_mut() {
+        let objects = &self.objects;
+        for ids in self.by_attack_id.values_mut() {
             ids.sort_by_key(|&i| {
-                let o = &kb.objects[i];
+                let o = &objects[i];
                 (
                     o.is_revoked(),
                     o.is_deprecated(),
@@ -366,19 +387,25 @@ impl Kb {
                 )
             });
         }
-        kb.outgoing = vec![Vec::new(); kb.objects.len()];
-        kb.incoming = vec![Vec::new(); kb.objects.len()];
+    }
+
+    /// Adds the live relationships between loaded objects; the first 20
+    /// that name a missing object are reported one by one, the rest counted.
+    fn add_relations(&mut self, relations: RawRelations, diags: &Diagnostics) {
+        self.outgoing = vec![Vec::new(); self.objects.len()];
+        self.incoming = vec![Vec::new(); self.objects.len()];
         let mut missing = 0usize;
-        for (id, (r, source)) in relations_raw {
+        for (id, (r, source)) in relations {
             if r.revoked || r.x_mitre_deprecated {
                 continue;
             }
-            let (Some(&s), Some(&t)) =
-                (kb.by_stix.get(&r.source_ref), kb.by_stix.get(&r.target_ref))
-            else {
+            let (Some(&s), Some(&t)) = (
+                self.by_stix.get(&r.source_ref),
+                self.by_stix.get(&r.target_ref),
+            ) else {
                 missing += 1;
                 if missing <= 20 {
-                    let which = if kb.by_stix.contains_key(&r.source_ref) {
+                    let which = if self.by_stix.contains_key(&r.source_ref) {
                         &r.target_ref
                     } else {
                         &r.source_ref
@@ -395,18 +422,18 @@ impl Kb {
             };
             let kind = RelKind::parse(&r.relationship_type);
             if kind == RelKind::RevokedBy {
-                kb.revoked_by.insert(s, t);
+                self.revoked_by.insert(s, t);
             }
-            let idx = kb.relations.len();
-            kb.relations.push(Relation {
+            let idx = self.relations.len();
+            self.relations.push(Relation {
                 kind,
                 source: s,
                 target: t,
                 description: r.description,
                 refs: r.external_references,
             });
-            kb.outgoing[s].push(idx);
-            kb.incoming[t].push(idx);
+            self.outgoing[s].push(idx);
+            self.incoming[t].push(idx);
         }
         if missing > 20 {
             diags.push(Diagnostic::warning(
@@ -417,7 +444,6 @@ impl Kb {
                 ),
             ));
         }
-        kb
     }
 
     /// Whether the object gets a full note.

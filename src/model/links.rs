@@ -6,6 +6,7 @@ use super::attack::{Kb, Kind, ObjId};
 use crate::atomics::AtomicTest;
 use crate::tags::{TagRef, parse_tag};
 use sigma_engine::sigma::SigmaRule;
+use sigma_engine::sigma::refs::RuleRefs;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What one rule's tags point at.
@@ -54,8 +55,8 @@ pub struct Links {
     pub unknown_simulations: Vec<(usize, String)>,
     /// `related:` ids that match no loaded rule: (rule, id).
     pub unknown_related: Vec<(usize, String)>,
-    /// Rule id → rule index.
-    pub rule_by_id: HashMap<String, usize>,
+    /// Rules by the `id` or `name` other rules reference them with.
+    pub rule_refs: RuleRefs,
     /// The highest technique number of the loaded data.
     pub highest_technique: Option<u32>,
     /// Missing technique IDs above that number: named after a later
@@ -141,6 +142,7 @@ fn technique(
 pub fn link(kb: &mut Kb, rules: &[SigmaRule], tests: &[AtomicTest]) -> Links {
     let mut links = Links {
         highest_technique: kb.highest_technique(),
+        rule_refs: RuleRefs::new(rules),
         ..Default::default()
     };
     let mut tactic_by_short: HashMap<String, ObjId> = HashMap::new();
@@ -207,9 +209,6 @@ struct RuleLinker<'a> {
 
 impl RuleLinker<'_> {
     fn rule(&mut self, ri: usize, r: &SigmaRule) {
-        if let Some(id) = &r.id {
-            self.links.rule_by_id.entry(id.clone()).or_insert(ri);
-        }
         let mut rl = RuleLinks::default();
         for tag in &r.tags {
             self.tag(ri, parse_tag(tag), &mut rl);
@@ -302,7 +301,7 @@ fn link_simulations(links: &mut Links, rules: &[SigmaRule], tests: &[AtomicTest]
             }
         }
         for rel in &r.related {
-            if !links.rule_by_id.contains_key(&rel.id) {
+            if links.rule_refs.by_id(&rel.id).is_none() {
                 links.unknown_related.push((ri, rel.id.clone()));
             }
         }

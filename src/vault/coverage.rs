@@ -5,10 +5,13 @@
 
 use super::detections::Detections;
 use super::index::Index;
+use super::index::{Linked, ObjLink};
 use super::names::NameRegistry;
+use super::notes::{Actor, ObjectNote};
 use super::text::{table_cell, wikilink};
 use crate::model::Model;
 use crate::model::attack::{Kind, ObjId};
+use serde::Serialize;
 use serde_json::{Value, json};
 use sigma_engine::sigma::vocab::Level;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -204,40 +207,49 @@ pub fn layer(domain: &str, entries: &[LayerEntry]) -> Value {
     })
 }
 
-/// Context fragment of a technique note.
-pub fn technique_ctx(c: &TechCoverage, validated: bool) -> Value {
-    json!({
-        "status": c.status.label(),
-        "marker": c.status.marker(),
-        "rules": c.rules,
-        "fired": c.fired,
-        "tests": c.tests,
-        "validated_run": validated,
-    })
+/// A technique's coverage as its note and the actor tables show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CoverageCell {
+    pub status: &'static str,
+    pub marker: &'static str,
+    pub rules: usize,
+    pub fired: usize,
+    pub tests: usize,
+    pub validated_run: bool,
+}
+
+impl CoverageCell {
+    pub fn new(c: &TechCoverage, validated_run: bool) -> Self {
+        CoverageCell {
+            status: c.status.label(),
+            marker: c.status.marker(),
+            rules: c.rules,
+            fired: c.fired,
+            tests: c.tests,
+            validated_run,
+        }
+    }
 }
 
 /// Give each row of an actor's "Techniques Used" table its coverage and
 /// add the summary line: how well would we detect this group, software or
 /// campaign? (`APT29: 41 techniques, 23 validated, …`).
 pub fn annotate_actor(
-    ctx: &mut Value,
+    note: &mut ObjectNote<Actor>,
     kb: &crate::model::attack::Kb,
     cov: &HashMap<ObjId, TechCoverage>,
     validated_run: bool,
 ) {
     let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
-    let Some(rows) = ctx.get_mut("techniques").and_then(Value::as_array_mut) else {
-        return;
-    };
+    let rows = &mut note.body.techniques;
     for row in rows.iter_mut() {
-        let c = row["id"]
-            .as_str()
-            .and_then(|id| kb.by_attack_id(id))
+        let c = kb
+            .by_attack_id(&row.link.id)
             .and_then(|t| cov.get(&t))
             .copied()
             .unwrap_or(TechCoverage::new(0, 0, 0));
         *counts.entry(c.status).or_default() += 1;
-        row["coverage"] = technique_ctx(&c, validated_run);
+        row.coverage = Some(CoverageCell::new(&c, validated_run));
     }
     let total = rows.len();
     let parts: Vec<String> = Status::ALL
@@ -245,9 +257,9 @@ pub fn annotate_actor(
         .filter(|s| validated_run || **s != Status::Validated)
         .map(|s| format!("{} {}", counts.get(s).copied().unwrap_or(0), s.label()))
         .collect();
-    let name = ctx["title"].as_str().unwrap_or_default().to_string();
-    ctx["coverage_summary"] = json!(format!(
-        "{name}: {total} technique{}, {}",
+    note.body.coverage_summary = Some(format!(
+        "{}: {total} technique{}, {}",
+        note.base.title,
         if total == 1 { "" } else { "s" },
         parts.join(", ")
     ));
@@ -355,10 +367,78 @@ struct Renderer<'a> {
     templates: &'a super::templates::Templates,
 }
 
+/// The context of a domain's Coverage note.
+#[derive(Serialize)]
+struct CoverageNote<'a> {
+    frontmatter: String,
+    domain: &'a str,
+    matrix: Option<ObjLink>,
+    tactics: Vec<ObjLink>,
+    /// Per tactic: how many techniques of each status.
+    totals: Vec<String>,
+    rows: Vec<Vec<String>>,
+    summary: Vec<StatusCount>,
+    techniques: usize,
+    validated_run: bool,
+    events: Option<u64>,
+    detections: Option<u64>,
+    files: Option<usize>,
+    rules: usize,
+    fired_rules: usize,
+    tests_no_rules: Vec<Linked<TestCount>>,
+    silent_rules: Vec<RuleLevel>,
+    regressions: Vec<Regression<'a>>,
+    layer: &'a str,
+}
+
+#[derive(Serialize)]
+struct StatusCount {
+    label: &'static str,
+    marker: &'static str,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct TestCount {
+    tests: usize,
+}
+
+#[derive(Serialize)]
+struct RuleLevel {
+    link: String,
+    level: Option<Level>,
+}
+
+/// A rule whose regression case did not fire.
+#[derive(Serialize)]
+struct Regression<'a> {
+    link: String,
+    case: &'a str,
+}
+
+/// The context of a sample event file's note.
+#[derive(Serialize)]
+struct SampleNote<'a> {
+    frontmatter: String,
+    name: &'a str,
+    path: String,
+    folder: String,
+    events: u64,
+    rules: Vec<RuleCount>,
+    techniques: Vec<ObjLink>,
+}
+
+#[derive(Serialize)]
+struct RuleCount {
+    link: String,
+    level: Option<Level>,
+    count: u64,
+}
+
 /// A Coverage note's matrix: tactic links, per-tactic totals, and rows of
 /// technique cells.
 struct MatrixTable {
-    header: Vec<Value>,
+    header: Vec<ObjLink>,
     totals: Vec<String>,
     rows: Vec<Vec<String>>,
 }
@@ -396,11 +476,7 @@ impl Renderer<'_> {
                     let c = self.cov.get(&x)?;
                     *counts.entry(c.status).or_default() += 1;
                     let link = ix.link(x)?;
-                    Some(format!(
-                        "{} {}",
-                        c.status.marker(),
-                        link["link"].as_str().unwrap_or_default()
-                    ))
+                    Some(format!("{} {}", c.status.marker(), link.link))
                 })
                 .collect();
             header.push(l);
@@ -456,13 +532,17 @@ impl Renderer<'_> {
                 *summary.entry(c.status).or_default() += 1;
             }
         }
-        let tests_no_rules: Vec<Value> = in_domain
+        let tests_no_rules = in_domain
             .iter()
             .filter(|t| cov.get(t).is_some_and(|c| c.rules == 0 && c.tests > 0))
             .filter_map(|&t| {
-                let mut l = ix.link(t)?;
-                l["tests"] = json!(cov[&t].tests);
-                Some(l)
+                let more = TestCount {
+                    tests: cov[&t].tests,
+                };
+                Some(Linked {
+                    link: ix.link(t)?,
+                    more,
+                })
             })
             .collect();
         let entries: Vec<LayerEntry> = in_domain
@@ -488,26 +568,49 @@ impl Renderer<'_> {
             .list("tags", [ix.tags.plain("coverage")])
             .list("cssclasses", [super::obsidian::WIDE_CLASS])
             .list("domains", [domain.to_string()]);
-        let ctx = json!({
-            "frontmatter": fm.render(),
-            "domain": domain,
-            "matrix": ix.link(matrix),
-            "tactics": table.header,
-            "totals": table.totals,
-            "rows": table.rows,
-            "summary": Status::ALL.iter().map(|s| json!({"label": s.label(), "marker": s.marker(), "count": summary.get(s).copied().unwrap_or(0)})).collect::<Vec<_>>(),
-            "techniques": in_domain.len(),
-            "validated_run": validation.is_some(),
-            "events": validation.map(|v| v.events),
-            "detections": validation.map(|v| v.detections),
-            "files": validation.map(|v| v.files.len()),
-            "rules": model.rules.len(),
-            "fired_rules": (0..model.rules.len()).filter(|r| mine(r) && fired(model, *r)).count(),
-            "tests_no_rules": tests_no_rules,
-            "silent_rules": silent.iter().filter(|r| mine(r)).map(|&r| json!({"link": det.rule_link(r), "level": model.rules[r].level})).collect::<Vec<_>>(),
-            "regressions": failures.iter().filter(|(r, _)| mine(r)).map(|(r, dir)| json!({"link": det.rule_link(*r), "case": dir})).collect::<Vec<_>>(),
-            "layer": layer_path,
-        });
+        let ctx = CoverageNote {
+            frontmatter: fm.render(),
+            domain,
+            matrix: ix.link(matrix),
+            tactics: table.header,
+            totals: table.totals,
+            rows: table.rows,
+            summary: Status::ALL
+                .iter()
+                .map(|s| StatusCount {
+                    label: s.label(),
+                    marker: s.marker(),
+                    count: summary.get(s).copied().unwrap_or(0),
+                })
+                .collect(),
+            techniques: in_domain.len(),
+            validated_run: validation.is_some(),
+            events: validation.map(|v| v.events),
+            detections: validation.map(|v| v.detections),
+            files: validation.map(|v| v.files.len()),
+            rules: model.rules.len(),
+            fired_rules: (0..model.rules.len())
+                .filter(|r| mine(r) && fired(model, *r))
+                .count(),
+            tests_no_rules,
+            silent_rules: silent
+                .iter()
+                .filter(|r| mine(r))
+                .map(|&r| RuleLevel {
+                    link: det.rule_link(r),
+                    level: model.rules[r].level,
+                })
+                .collect(),
+            regressions: failures
+                .iter()
+                .filter(|(r, _)| mine(r))
+                .map(|(r, dir)| Regression {
+                    link: det.rule_link(*r),
+                    case: dir,
+                })
+                .collect(),
+            layer: &layer_path,
+        };
         let note = super::Note {
             path: format!("Coverage {domain}.md"),
             content: super::tidy(&self.templates.render("coverage.md", &ctx)?),
@@ -551,15 +654,22 @@ impl Renderer<'_> {
                         .map(|&t| ix.tags.technique(&kb.get(t).attack_id)),
                 ),
             );
-        let ctx = json!({
-            "frontmatter": fm.render(),
-            "name": stem,
-            "path": f.path.to_string_lossy().replace('\\', "/"),
-            "folder": folder,
-            "events": f.events,
-            "rules": rules.iter().map(|(r, n)| json!({"link": self.det.rule_link(*r), "level": model.rules[*r].level, "count": n})).collect::<Vec<_>>(),
-            "techniques": ix.links(techs),
-        });
+        let ctx = SampleNote {
+            frontmatter: fm.render(),
+            name: stem,
+            path: f.path.to_string_lossy().replace('\\', "/"),
+            folder,
+            events: f.events,
+            rules: rules
+                .iter()
+                .map(|&(r, count)| RuleCount {
+                    link: self.det.rule_link(r),
+                    level: model.rules[r].level,
+                    count,
+                })
+                .collect(),
+            techniques: ix.links(techs),
+        };
         Ok(super::Note {
             path: format!("{SAMPLES_FOLDER}/{stem}.md"),
             content: super::tidy(&self.templates.render("sample_events.md", &ctx)?),
@@ -568,55 +678,97 @@ impl Renderer<'_> {
 }
 
 /// The "Sample events" part of a rule note.
-pub fn rule_ctx(model: &Model, r: usize, sample_stems: &[String]) -> Value {
-    let Some(v) = &model.validation else {
-        return json!(null);
-    };
+#[derive(Serialize)]
+pub struct RuleSamples<'a> {
+    events: u64,
+    files: Vec<LinkCount>,
+    samples: Vec<Sample>,
+    logsource_seen: bool,
+    skipped: &'a Option<String>,
+    total_events: u64,
+}
+
+#[derive(Serialize)]
+struct LinkCount {
+    link: String,
+    count: u64,
+}
+
+/// One sample event that fired the rule, field by field.
+#[derive(Serialize)]
+struct Sample {
+    file: String,
+    rows: Vec<SampleField>,
+}
+
+#[derive(Serialize)]
+struct SampleField {
+    field: String,
+    /// A code span, in bold when the rule's detection read the field.
+    value: String,
+    hit: bool,
+}
+
+impl SampleField {
+    fn new(field: &str, raw: &str, hit: bool) -> Self {
+        let shown = super::text::code_span(&raw.chars().take(300).collect::<String>());
+        SampleField {
+            field: field.to_string(),
+            value: if hit { format!("**{shown}**") } else { shown },
+            hit,
+        }
+    }
+}
+
+/// The "Sample events" part of a rule note; `None` without a validation run.
+pub fn rule_ctx<'m>(
+    model: &'m Model,
+    r: usize,
+    sample_stems: &[String],
+) -> Option<RuleSamples<'m>> {
+    let v = model.validation.as_ref()?;
     let rr = &v.rules[r];
-    let files: Vec<Value> = rr
+    let files = rr
         .files
         .iter()
-        .map(|(&fi, &n)| json!({"link": wikilink(&sample_stems[fi], None), "count": n}))
+        .map(|(&fi, &count)| LinkCount {
+            link: wikilink(&sample_stems[fi], None),
+            count,
+        })
         .collect();
-    let samples: Vec<Value> = rr
+    let samples = rr
         .samples
         .iter()
         .map(|s| {
-            let mut rows = vec![
-                json!({"field": "time", "value": s.timestamp, "hit": false}),
-                json!({"field": "computer", "value": s.computer, "hit": false}),
-                json!({"field": "channel", "value": s.channel, "hit": false}),
-                json!({"field": "record", "value": s.record.to_string(), "hit": false}),
+            let record = s.record.to_string();
+            let meta = [
+                ("time", s.timestamp.as_deref()),
+                ("computer", s.computer.as_deref()),
+                ("channel", s.channel.as_deref()),
+                ("record", Some(record.as_str())),
             ];
-            rows.extend(
-                s.fields
-                    .iter()
-                    .map(|(k, val, hit)| json!({"field": k, "value": val, "hit": hit})),
-            );
-            let rows: Vec<Value> = rows
+            let rows = meta
                 .into_iter()
-                .filter(|x| x["value"].is_string())
-                .map(|mut x| {
-                    let raw = x["value"].as_str().unwrap_or_default().to_string();
-                    let shown = super::text::code_span(&raw.chars().take(300).collect::<String>());
-                    x["value"] = json!(if x["hit"].as_bool() == Some(true) {
-                        format!("**{shown}**")
-                    } else {
-                        shown
-                    });
-                    x
-                })
+                .filter_map(|(k, v)| Some(SampleField::new(k, v?, false)))
+                .chain(
+                    s.fields
+                        .iter()
+                        .map(|(k, val, hit)| SampleField::new(k, val, *hit)),
+                )
                 .collect();
-            json!({"file": wikilink(&sample_stems[s.file], None), "rows": rows})
+            Sample {
+                file: wikilink(&sample_stems[s.file], None),
+                rows,
+            }
         })
         .collect();
-    json!({
-        "events": rr.events,
-        "files": files,
-        "samples": samples,
-        "logsource_seen": rr.logsource_seen,
-        "skipped": rr.skipped,
-        "total_events": v.events,
+    Some(RuleSamples {
+        events: rr.events,
+        files,
+        samples,
+        logsource_seen: rr.logsource_seen,
+        skipped: &rr.skipped,
+        total_events: v.events,
     })
 }
 

@@ -5,15 +5,19 @@
 use super::escape;
 use super::frontmatter::Frontmatter;
 use super::index::Index;
+use super::index::ObjLink;
 use super::names::NameRegistry;
 use super::notes::tactic_tag;
+use super::text::Footnote;
 use super::text::{self, wikilink};
 use crate::atomics::AtomicTest;
 use crate::model::Model;
-use crate::model::attack::{Kb, ObjId};
-use serde_json::{Map, Value, json};
-use sigma_engine::sigma::vocab::Level;
+use crate::model::attack::ObjId;
+use serde::Serialize;
+use sigma_engine::sigma::rule::LogSource;
+use sigma_engine::sigma::vocab::{Level, Status};
 use sigma_engine::sigma::{RuleKind, SigmaRule};
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 
 /// Folder of rule notes (the seed's Dataview source).
@@ -23,12 +27,265 @@ pub const TESTS_FOLDER: &str = "atomics";
 /// The link report note.
 pub const LINK_REPORT_STEM: &str = "Link report";
 
+/// A row of a rule table.
+#[derive(Serialize)]
+pub struct RuleRow {
+    link: String,
+    title: String,
+    id: Option<String>,
+    status: Option<Status>,
+    level: Option<Level>,
+    kind: RuleKind,
+    product: Option<String>,
+    category: Option<String>,
+    service: Option<String>,
+    /// On a technique note: the techniques of its scope the rule names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    techniques: Option<Vec<String>>,
+}
+
+/// A row of a technique note's atomic test table.
+#[derive(Serialize)]
+pub struct TestRow {
+    link: String,
+    name: String,
+    number: usize,
+    platforms: Vec<String>,
+    executor: String,
+    technique: Option<String>,
+    /// The rules whose `simulation` names the test.
+    rules: Vec<String>,
+}
+
+/// The rule and test tables of a technique note, with their live queries
+/// when asked for.
+#[derive(Serialize)]
+pub struct TechniqueTables {
+    rules: Vec<RuleRow>,
+    tests: Vec<TestRow>,
+    tables_with_subtechniques: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules_base: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tests_base: Option<String>,
+    #[serde(flatten)]
+    queries: Option<TableQueries>,
+}
+
+/// The Dataview queries that compute a technique's tables live.
+#[derive(Serialize)]
+pub struct TableQueries {
+    rules_query: String,
+    tests_query: String,
+}
+
+impl TableQueries {
+    fn for_tags(plain_tags: &[String]) -> Self {
+        let tags: Vec<String> = plain_tags.iter().map(|t| format!("#{t}")).collect();
+        let source_tags = if tags.len() == 1 {
+            tags[0].clone()
+        } else {
+            format!("({})", tags.join(" OR "))
+        };
+        TableQueries {
+            rules_query: format!(
+                "TABLE WITHOUT ID\nfile.link AS \"Name\",\nstatus AS \"Status\",\nlevel AS \"Level\",\nlogsrc_product AS \"Log Source Product\"\nFROM \"{RULES_FOLDER}\" AND {source_tags}\nSORT level ASC, title ASC"
+            ),
+            tests_query: format!(
+                "TABLE WITHOUT ID\nfilename AS \"Name\"\nFROM \"{TESTS_FOLDER}\" AND {source_tags}\nSORT filename ASC"
+            ),
+        }
+    }
+}
+
+/// The context of a rule note.
+#[derive(Serialize)]
+pub struct RuleNote<'m> {
+    frontmatter: String,
+    title: &'m str,
+    id: Option<&'m str>,
+    kind: &'static str,
+    status: Option<Status>,
+    level: Option<Level>,
+    author: Option<String>,
+    date: Option<&'m str>,
+    modified: Option<&'m str>,
+    description: Option<String>,
+    footnotes: Vec<Footnote>,
+    logsource: &'m LogSource,
+    techniques: Vec<ObjLink>,
+    tactics: Vec<ObjLink>,
+    actors: Vec<ObjLink>,
+    unknown_tactics: &'m [String],
+    other_tags: Vec<String>,
+    #[serde(flatten)]
+    relations: RuleRelations<'m>,
+    fp_list: Vec<String>,
+    references: Vec<String>,
+    source_path: String,
+    yaml: &'m str,
+    fence: String,
+    /// The sample events that fired the rule, with a validation run.
+    pub validation: Option<super::coverage::RuleSamples<'m>>,
+}
+
+/// The rules and tests a rule note links to.
+#[derive(Serialize)]
+struct RuleRelations<'m> {
+    related: Vec<RelatedRow<'m>>,
+    tests: Vec<String>,
+    simulations: Vec<SimulationRow<'m>>,
+    /// The rules a correlation or filter names.
+    refers: Vec<RefRow<'m>>,
+}
+
+#[derive(Serialize)]
+struct RelatedRow<'m> {
+    kind: &'m str,
+    id: &'m str,
+    link: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SimulationRow<'m> {
+    name: &'m str,
+    technique: &'m str,
+    guid: &'m str,
+    kind: &'m str,
+}
+
+#[derive(Serialize)]
+struct RefRow<'m> {
+    #[serde(rename = "ref")]
+    reference: &'m str,
+    link: Option<String>,
+}
+
+/// The context of an atomic test note.
+#[derive(Serialize)]
+pub struct TestNote<'m> {
+    frontmatter: String,
+    name: &'m str,
+    guid: &'m str,
+    number: usize,
+    technique_id: &'m str,
+    technique: Option<ObjLink>,
+    description: String,
+    footnotes: Vec<Footnote>,
+    platforms: &'m [String],
+    executor: &'m str,
+    lang: &'static str,
+    dependency_lang: &'static str,
+    elevation_required: bool,
+    input_arguments: Vec<Argument<'m>>,
+    dependencies: Vec<Dependency>,
+    command: Option<Code>,
+    cleanup: Option<Code>,
+    steps: Option<String>,
+    rules: Vec<String>,
+    /// The rules of its technique (and parent), rendered once per technique.
+    technique_rules_table: Option<&'m str>,
+    source_path: String,
+}
+
+#[derive(Serialize)]
+struct Argument<'m> {
+    name: &'m str,
+    description: String,
+    #[serde(rename = "type")]
+    kind: &'m str,
+    default: &'m str,
+}
+
+#[derive(Serialize)]
+struct Dependency {
+    description: String,
+    prereq: Option<Code>,
+    get_prereq: Option<Code>,
+}
+
+/// A command as a fenced code block.
+#[derive(Serialize)]
+struct Code {
+    text: String,
+    fence: String,
+}
+
+impl Code {
+    fn new(c: &str) -> Self {
+        Code {
+            text: c.trim_end().to_string(),
+            fence: fence_for(c),
+        }
+    }
+
+    fn non_empty(c: &str) -> Option<Self> {
+        (!c.trim().is_empty()).then(|| Code::new(c))
+    }
+}
+
+/// The context of the link report.
+#[derive(Serialize)]
+pub struct LinkReport<'m> {
+    frontmatter: String,
+    rules: usize,
+    tests: usize,
+    missing: Vec<IssueRow<'m>>,
+    deprecated: Vec<IssueRow<'m>>,
+    revoked: Vec<RevokedRow<'m>>,
+    unknown_tactics: Vec<TacticCount<'m>>,
+    newer: Newer<'m>,
+    unknown_simulations: Vec<UnknownRef<'m>>,
+    unknown_related: Vec<UnknownRef<'m>>,
+}
+
+/// A technique ID that tags name but the loaded ATT&CK lacks or deprecates.
+#[derive(Serialize)]
+struct IssueRow<'m> {
+    id: &'m str,
+    note: Option<ObjLink>,
+    rules: usize,
+    tests: usize,
+    rule_links: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct RevokedRow<'m> {
+    id: &'m str,
+    to: Option<ObjLink>,
+    rules: usize,
+    tests: usize,
+}
+
+#[derive(Serialize)]
+struct TacticCount<'m> {
+    tactic: &'m str,
+    rules: usize,
+}
+
+/// What a later ATT&CK release names than the one loaded.
+#[derive(Serialize)]
+struct Newer<'m> {
+    highest: Option<String>,
+    techniques: &'m [String],
+    tactics: Vec<&'m str>,
+}
+
+/// A `simulation` GUID or `related` id that names nothing loaded.
+#[derive(Serialize)]
+struct UnknownRef<'m> {
+    rule: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guid: Option<&'m str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'m str>,
+}
+
 /// Note names of rules and tests.
 pub struct Detections<'m> {
     pub model: &'m Model,
     pub rule_stems: Vec<String>,
     pub test_stems: Vec<String>,
-    rule_by_ref: HashMap<String, usize>,
 }
 
 fn short_id(r: &SigmaRule) -> String {
@@ -89,17 +346,10 @@ impl<'m> Detections<'m> {
             let t = &model.tests[i];
             test_stems[i] = names.claim(&format!("{}-{} {}", t.technique, t.number, t.name));
         }
-        let mut rule_by_ref = HashMap::new();
-        for (i, r) in rules.iter().enumerate() {
-            for key in [&r.id, &r.name].into_iter().flatten() {
-                rule_by_ref.entry(key.clone()).or_insert(i);
-            }
-        }
         Detections {
             model,
             rule_stems,
             test_stems,
-            rule_by_ref,
         }
     }
 
@@ -118,19 +368,20 @@ impl<'m> Detections<'m> {
     }
 
     /// A row of a rule table.
-    fn rule_row(&self, i: usize) -> Value {
+    fn rule_row(&self, i: usize) -> RuleRow {
         let r = &self.model.rules[i];
-        json!({
-            "link": self.rule_link(i),
-            "title": r.title,
-            "id": r.id,
-            "status": r.status,
-            "level": r.level,
-            "kind": r.kind,
-            "product": r.logsource.product,
-            "category": r.logsource.category,
-            "service": r.logsource.service,
-        })
+        RuleRow {
+            link: self.rule_link(i),
+            title: r.title.clone(),
+            id: r.id.clone(),
+            status: r.status,
+            level: r.level,
+            kind: r.kind,
+            product: r.logsource.product.clone(),
+            category: r.logsource.category.clone(),
+            service: r.logsource.service.clone(),
+            techniques: None,
+        }
     }
 
     fn sort_rules(&self, v: &mut [usize]) {
@@ -152,7 +403,7 @@ impl<'m> Detections<'m> {
     }
 
     /// Rule rows for a list of rule indexes (sorted by level, then title).
-    pub fn rule_rows(&self, rules: &[usize]) -> Vec<Value> {
+    pub fn rule_rows(&self, rules: &[usize]) -> Vec<RuleRow> {
         let mut v = rules.to_vec();
         v.sort_unstable();
         v.dedup();
@@ -162,109 +413,97 @@ impl<'m> Detections<'m> {
 
     /// The "Detection Rule" and "Rule Testing" tables of a technique note: its
     /// own rules and tests plus, for a parent, those of its sub-techniques.
-    pub fn technique_tables(&self, ix: &Index, id: ObjId, live: super::Live) -> Map<String, Value> {
-        let dataview = live.dataview;
+    pub fn technique_tables(&self, ix: &Index, id: ObjId, live: super::Live) -> TechniqueTables {
         let kb = ix.kb;
-        let links = &self.model.links;
         let mut scope = vec![id];
         scope.extend(kb.subtechniques_of(id));
+        let plain_tags: Vec<String> = scope
+            .iter()
+            .map(|&t| ix.tags.technique(&kb.get(t).attack_id))
+            .collect();
+        let (rules_base, tests_base) = if live.bases {
+            let rules = super::bases::technique_rules(&plain_tags).to_yaml();
+            (
+                Some(rules),
+                Some(super::bases::technique_tests(&plain_tags).to_yaml()),
+            )
+        } else {
+            (None, None)
+        };
+        let queries = live.dataview.then(|| TableQueries::for_tags(&plain_tags));
+        TechniqueTables {
+            rules: self.technique_rules(ix, &scope),
+            tests: self.technique_tests(ix, &scope),
+            tables_with_subtechniques: scope.len() > 1,
+            rules_base,
+            tests_base,
+            queries,
+        }
+    }
+
+    /// The rules tagged with any technique of `scope`, each with the
+    /// techniques it names there.
+    fn technique_rules(&self, ix: &Index, scope: &[ObjId]) -> Vec<RuleRow> {
         let mut rule_techs: HashMap<usize, Vec<ObjId>> = HashMap::new();
-        let mut tests: Vec<(usize, ObjId)> = Vec::new();
-        for &t in &scope {
-            for &r in links
+        for &t in scope {
+            for &r in self
+                .model
+                .links
                 .technique_rules
                 .get(&t)
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
+                .into_iter()
+                .flatten()
             {
                 rule_techs.entry(r).or_default().push(t);
-            }
-            for &x in links
-                .technique_tests
-                .get(&t)
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-            {
-                tests.push((x, t));
             }
         }
         let mut order: Vec<usize> = rule_techs.keys().copied().collect();
         self.sort_rules(&mut order);
-        let rules: Vec<Value> = order
+        order
             .into_iter()
             .map(|r| {
                 let mut row = self.rule_row(r);
-                let techs: Vec<String> = rule_techs[&r]
-                    .iter()
-                    .filter_map(|&t| {
-                        ix.link(t)
-                            .map(|l| l["id_link"].as_str().unwrap_or_default().to_string())
-                    })
-                    .collect();
-                row["techniques"] = json!(techs);
+                let techs = rule_techs[&r].iter().filter_map(|&t| ix.link(t));
+                row.techniques = Some(techs.map(|l| l.id_link).collect());
                 row
             })
-            .collect();
+            .collect()
+    }
+
+    /// The atomic tests of any technique of `scope`, by technique and number.
+    fn technique_tests(&self, ix: &Index, scope: &[ObjId]) -> Vec<TestRow> {
+        let links = &self.model.links;
+        let mut tests: Vec<(usize, ObjId)> = Vec::new();
+        for &t in scope {
+            for &x in links.technique_tests.get(&t).into_iter().flatten() {
+                tests.push((x, t));
+            }
+        }
         tests.sort_by(|a, b| {
             let (x, y) = (&self.model.tests[a.0], &self.model.tests[b.0]);
             crate::model::attack::id_sort_key(&x.technique)
                 .cmp(&crate::model::attack::id_sort_key(&y.technique))
                 .then(x.number.cmp(&y.number))
         });
-        let test_rows: Vec<Value> = tests
+        tests
             .into_iter()
             .map(|(x, t)| {
                 let test = &self.model.tests[x];
-                let claimed: Vec<String> = links
-                    .test_rules
-                    .get(&x)
-                    .map(|v| v.iter().map(|&r| self.rule_link(r)).collect())
-                    .unwrap_or_default();
-                json!({
-                    "link": self.test_link(x),
-                    "name": test.name,
-                    "number": test.number,
-                    "platforms": test.platforms,
-                    "executor": test.executor,
-                    "technique": ix.link(t).map(|l| l["id_link"].clone()),
-                    "rules": claimed,
-                })
+                TestRow {
+                    link: self.test_link(x),
+                    name: test.name.clone(),
+                    number: test.number,
+                    platforms: test.platforms.clone(),
+                    executor: test.executor.clone(),
+                    technique: ix.link(t).map(|l| l.id_link),
+                    rules: links
+                        .test_rules
+                        .get(&x)
+                        .map(|v| v.iter().map(|&r| self.rule_link(r)).collect())
+                        .unwrap_or_default(),
+                }
             })
-            .collect();
-        let with_subs = scope.len() > 1;
-        let plain_tags: Vec<String> = scope
-            .iter()
-            .map(|&t| ix.tags.technique(&kb.get(t).attack_id))
-            .collect();
-        let tags: Vec<String> = plain_tags.iter().map(|t| format!("#{t}")).collect();
-        let source_tags = if tags.len() == 1 {
-            tags[0].clone()
-        } else {
-            format!("({})", tags.join(" OR "))
-        };
-        let mut m = Map::new();
-        m.insert("rules".into(), json!(rules));
-        m.insert("tests".into(), json!(test_rows));
-        m.insert("tables_with_subtechniques".into(), json!(with_subs));
-        if live.bases {
-            let rules = super::bases::technique_rules(&plain_tags).to_yaml();
-            let tests = super::bases::technique_tests(&plain_tags).to_yaml();
-            m.insert("rules_base".into(), json!(rules));
-            m.insert("tests_base".into(), json!(tests));
-        }
-        if dataview {
-            m.insert(
-                "rules_query".into(),
-                json!(format!(
-                    "TABLE WITHOUT ID\nfile.link AS \"Name\",\nstatus AS \"Status\",\nlevel AS \"Level\",\nlogsrc_product AS \"Log Source Product\"\nFROM \"{RULES_FOLDER}\" AND {source_tags}\nSORT level ASC, title ASC"
-                )),
-            );
-            m.insert(
-                "tests_query".into(),
-                json!(format!("TABLE WITHOUT ID\nfilename AS \"Name\"\nFROM \"{TESTS_FOLDER}\" AND {source_tags}\nSORT filename ASC")),
-            );
-        }
-        m
+            .collect()
     }
 
     /// A rule note's tags: techniques, tactics, the other tags, its kind;
@@ -322,89 +561,153 @@ impl<'m> Detections<'m> {
 
     /// The rules a rule relates to, the tests that simulate it, and the
     /// rules a correlation or filter names, each linked where loaded.
-    fn rule_relations(&self, i: usize) -> (Vec<Value>, Vec<String>, Vec<Value>, Vec<Value>) {
+    fn rule_relations(&self, i: usize) -> RuleRelations<'m> {
         let r = &self.model.rules[i];
         let links = &self.model.links;
-        let related: Vec<Value> = r
+        let link = |reference: &str| links.rule_refs.get(reference).map(|j| self.rule_link(j));
+        let related = r
             .related
             .iter()
-            .map(|rel| {
-                let link = links.rule_by_id.get(&rel.id).map(|&j| self.rule_link(j));
-                json!({"kind": rel.kind, "id": rel.id, "link": link})
+            .map(|rel| RelatedRow {
+                kind: &rel.kind,
+                id: &rel.id,
+                link: links.rule_refs.by_id(&rel.id).map(|j| self.rule_link(j)),
             })
             .collect();
-        let tests: Vec<String> = links
-            .rule_tests
-            .get(&i)
-            .map(|v| v.iter().map(|&t| self.test_link(t)).collect())
-            .unwrap_or_default();
-        let simulations: Vec<Value> = r
+        let simulations = r
             .simulation
             .iter()
-            .map(|s| json!({"name": s.name, "technique": s.technique, "guid": s.atomic_guid, "kind": s.kind}))
+            .map(|s| SimulationRow {
+                name: &s.name,
+                technique: &s.technique,
+                guid: &s.atomic_guid,
+                kind: &s.kind,
+            })
             .collect();
-        let refers: Vec<Value> = r
-            .correlation
-            .as_ref()
-            .map(|c| c.rules.clone())
-            .or_else(|| r.filter.as_ref().map(|f| f.rules.names().to_vec()))
-            .unwrap_or_default()
-            .iter()
-            .map(|x| json!({"ref": x, "link": self.rule_by_ref.get(x).map(|&j| self.rule_link(j))}))
-            .collect();
-        (related, tests, simulations, refers)
+        let referenced = match (&r.correlation, &r.filter) {
+            (Some(c), _) => c.rules.as_slice(),
+            (None, Some(f)) => f.rules.names(),
+            (None, None) => &[],
+        };
+        RuleRelations {
+            related,
+            tests: links
+                .rule_tests
+                .get(&i)
+                .map(|v| v.iter().map(|&t| self.test_link(t)).collect())
+                .unwrap_or_default(),
+            simulations,
+            refers: referenced
+                .iter()
+                .map(|x| RefRow {
+                    reference: x,
+                    link: link(x),
+                })
+                .collect(),
+        }
     }
 
-    /// Context of a rule note.
-    pub fn rule(&self, ix: &Index, i: usize) -> Value {
+    /// Context of a rule note; the sample events part is added later.
+    pub fn rule(&self, ix: &Index, i: usize) -> RuleNote<'m> {
         let r = &self.model.rules[i];
         let rl = &self.model.links.rule_links[i];
         let fm = self.rule_frontmatter(ix, i);
-        let (related, tests, simulations, refers) = self.rule_relations(i);
         // Rule descriptions often quote ATT&CK text, citations and links included.
         let mut w = super::notes::NoteWriter::new(ix);
         let description = r.description.as_deref().map(|d| w.md(d, &[]));
-        let footnotes = w.notes.into_vec();
-        json!({
-            "frontmatter": fm.render(),
-            "title": r.title,
-            "id": r.id,
-            "kind": kind_name(r.kind),
-            "status": r.status,
-            "level": r.level,
-            "author": r.author.as_deref().map(escape::inline),
-            "date": r.date,
-            "modified": r.modified,
-            "description": description,
-            "footnotes": footnotes,
-            "logsource": {
-                "category": r.logsource.category,
-                "product": r.logsource.product,
-                "service": r.logsource.service,
-                "definition": r.logsource.definition,
-            },
-            "techniques": ix.links(rl.techniques.iter().copied()),
-            "tactics": ix.links(rl.tactics.iter().copied()),
-            "actors": ix.links(rl.actors.iter().copied()),
-            "unknown_tactics": rl.unknown_tactics,
-            "other_tags": rl.other_tags.iter().map(|t| ix.tags.plain(t)).collect::<Vec<_>>(),
-            "related": related,
-            "tests": tests,
-            "simulations": simulations,
-            "refers": refers,
-            "fp_list": r.falsepositives.iter().map(|f| escape::inline(f)).collect::<Vec<_>>(),
-            "references": r.references.iter().map(|u| text::autolink(u)).collect::<Vec<_>>(),
-            "source_path": self.model.source(&r.path),
-            "yaml": r.source.trim_end(),
-            "fence": fence_for(&r.source),
-        })
+        RuleNote {
+            frontmatter: fm.render(),
+            title: &r.title,
+            id: r.id.as_deref(),
+            kind: kind_name(r.kind),
+            status: r.status,
+            level: r.level,
+            author: r.author.as_deref().map(escape::inline),
+            date: r.date.as_deref(),
+            modified: r.modified.as_deref(),
+            description,
+            footnotes: w.notes.into_vec(),
+            logsource: &r.logsource,
+            techniques: ix.links(rl.techniques.iter().copied()),
+            tactics: ix.links(rl.tactics.iter().copied()),
+            actors: ix.links(rl.actors.iter().copied()),
+            unknown_tactics: &rl.unknown_tactics,
+            other_tags: rl.other_tags.iter().map(|t| ix.tags.plain(t)).collect(),
+            relations: self.rule_relations(i),
+            fp_list: r.falsepositives.iter().map(|f| escape::inline(f)).collect(),
+            references: r.references.iter().map(|u| text::autolink(u)).collect(),
+            source_path: self.model.source(&r.path),
+            yaml: r.source.trim_end(),
+            fence: fence_for(&r.source),
+            validation: None,
+        }
     }
 
     /// Context of an atomic test note.
-    pub fn test(&self, ix: &Index, i: usize, rule_tables: &HashMap<String, String>) -> Value {
+    pub fn test<'t>(
+        &self,
+        ix: &Index,
+        i: usize,
+        rule_tables: &'t HashMap<String, String>,
+    ) -> TestNote<'t>
+    where
+        'm: 't,
+    {
         let t: &AtomicTest = &self.model.tests[i];
-        let links = &self.model.links;
-        let tech = ix.kb.by_attack_id(&t.technique).and_then(|o| ix.link(o));
+        let mut w = super::notes::NoteWriter::new(ix);
+        let description = w.md(t.description.trim(), &[]);
+        let dependencies = t
+            .dependencies
+            .iter()
+            .map(|d| Dependency {
+                description: escape::block(d.description.trim()),
+                prereq: Code::non_empty(&d.prereq_command),
+                get_prereq: Code::non_empty(&d.get_prereq_command),
+            })
+            .collect();
+        let input_arguments = t
+            .input_arguments
+            .iter()
+            .map(|a| Argument {
+                name: &a.name,
+                description: escape::inline(&a.description),
+                kind: &a.kind,
+                default: &a.default,
+            })
+            .collect();
+        TestNote {
+            frontmatter: self.test_frontmatter(ix, i).render(),
+            name: &t.name,
+            guid: &t.guid,
+            number: t.number,
+            technique_id: &t.technique,
+            technique: ix.kb.by_attack_id(&t.technique).and_then(|o| ix.link(o)),
+            description,
+            footnotes: w.notes.into_vec(),
+            platforms: &t.platforms,
+            executor: &t.executor,
+            lang: script_lang(&t.executor),
+            dependency_lang: script_lang(t.dependency_executor.as_deref().unwrap_or(&t.executor)),
+            elevation_required: t.elevation_required,
+            input_arguments,
+            dependencies,
+            command: t.command.as_deref().map(Code::new),
+            cleanup: t.cleanup_command.as_deref().map(Code::new),
+            steps: t.steps.as_deref().map(escape::block),
+            rules: self
+                .model
+                .links
+                .test_rules
+                .get(&i)
+                .map(|v| v.iter().map(|&r| self.rule_link(r)).collect())
+                .unwrap_or_default(),
+            technique_rules_table: rule_tables.get(&t.technique).map(String::as_str),
+            source_path: self.model.source(&t.file),
+        }
+    }
+
+    fn test_frontmatter(&self, ix: &Index, i: usize) -> Frontmatter {
+        let t: &AtomicTest = &self.model.tests[i];
         let mut fm = Frontmatter::new();
         fm.text("name", &t.name)
             .text("type", "atomic_test")
@@ -427,64 +730,7 @@ impl<'m> Detections<'m> {
                 [t.guid.clone()].into_iter().filter(|g| !g.is_empty()),
             )
             .text("source", self.model.source(&t.file));
-        let rules: Vec<String> = links
-            .test_rules
-            .get(&i)
-            .map(|v| v.iter().map(|&r| self.rule_link(r)).collect())
-            .unwrap_or_default();
-        let lang = |exec: &str| match exec {
-            "powershell" => "powershell",
-            "command_prompt" => "batch",
-            "sh" => "sh",
-            "bash" => "bash",
-            _ => "",
-        };
-        let code = |s: &Option<String>| {
-            s.as_ref()
-                .map(|c| json!({"text": c.trim_end(), "fence": fence_for(c)}))
-        };
-        let deps: Vec<Value> = t
-            .dependencies
-            .iter()
-            .map(|d| {
-                json!({
-                    "description": escape::block(d.description.trim()),
-                    "prereq": code(&Some(d.prereq_command.clone()).filter(|s| !s.trim().is_empty())),
-                    "get_prereq": code(&Some(d.get_prereq_command.clone()).filter(|s| !s.trim().is_empty())),
-                })
-            })
-            .collect();
-        let mut w = super::notes::NoteWriter::new(ix);
-        let description = w.md(t.description.trim(), &[]);
-        let footnotes = w.notes.into_vec();
-        let args: Vec<Value> = t
-            .input_arguments
-            .iter()
-            .map(|a| json!({"name": a.name, "description": escape::inline(&a.description), "type": a.kind, "default": a.default}))
-            .collect();
-        json!({
-            "frontmatter": fm.render(),
-            "name": t.name,
-            "guid": t.guid,
-            "number": t.number,
-            "technique_id": t.technique,
-            "technique": tech,
-            "description": description,
-            "footnotes": footnotes,
-            "platforms": t.platforms,
-            "executor": t.executor,
-            "lang": lang(&t.executor),
-            "dependency_lang": lang(t.dependency_executor.as_deref().unwrap_or(&t.executor)),
-            "elevation_required": t.elevation_required,
-            "input_arguments": args,
-            "dependencies": deps,
-            "command": code(&t.command),
-            "cleanup": code(&t.cleanup_command),
-            "steps": t.steps.as_deref().map(escape::block),
-            "rules": rules,
-            "technique_rules_table": rule_tables.get(&t.technique),
-            "source_path": self.model.source(&t.file),
-        })
+        fm
     }
 
     /// For every technique with atomic tests, the table of its rules and its
@@ -551,67 +797,85 @@ impl<'m> Detections<'m> {
     }
 
     /// Context of the link report.
-    pub fn link_report(&self, ix: &Index) -> Value {
-        let kb: &Kb = ix.kb;
+    pub fn link_report(&self, ix: &Index) -> LinkReport<'m> {
         let links = &self.model.links;
-        let issue_rows = |m: &std::collections::BTreeMap<
-            String,
-            crate::model::links::LinkIssue,
-        >|
-         -> Vec<Value> {
-            m.iter()
-                .map(|(id, issue)| {
-                    let stub = kb.by_attack_id(id).and_then(|o| ix.link(o));
-                    let rules: Vec<String> = issue.rules.iter().map(|&r| self.rule_link(r)).collect();
-                    json!({"id": id, "note": stub, "rules": rules.len(), "tests": issue.tests.len(), "rule_links": rules})
-                })
-                .collect()
-        };
-        let revoked: Vec<Value> = links
-            .revoked_techniques
-            .iter()
-            .map(|(id, (to, issue))| json!({"id": id, "to": ix.link(*to), "rules": issue.rules.len(), "tests": issue.tests.len()}))
-            .collect();
-        let tactics: Vec<Value> = links
-            .unknown_tactics
-            .iter()
-            .map(|(t, rules)| json!({"tactic": t, "rules": rules.len()}))
-            .collect();
-        let sims: Vec<Value> = links
-            .unknown_simulations
-            .iter()
-            .map(|(r, g)| json!({"rule": self.rule_link(*r), "guid": g}))
-            .collect();
-        let related: Vec<Value> = links
-            .unknown_related
-            .iter()
-            .map(|(r, id)| json!({"rule": self.rule_link(*r), "id": id}))
-            .collect();
         let mut fm = Frontmatter::new();
         fm.text("name", LINK_REPORT_STEM)
             .text("type", "report")
             .list("tags", [ix.tags.plain("report")]);
-        json!({
-            "frontmatter": fm.render(),
-            "rules": self.model.rules.len(),
-            "tests": self.model.tests.len(),
-            "missing": issue_rows(&links.missing_techniques),
-            "deprecated": issue_rows(&links.deprecated_techniques),
-            "revoked": revoked,
-            "unknown_tactics": tactics,
-            "newer": {
-                "highest": links.highest_technique.map(|h| format!("T{h}")),
-                "techniques": links.newer_techniques,
-                "tactics": links.unknown_tactics.keys().collect::<Vec<_>>(),
+        LinkReport {
+            frontmatter: fm.render(),
+            rules: self.model.rules.len(),
+            tests: self.model.tests.len(),
+            missing: self.issue_rows(ix, &links.missing_techniques),
+            deprecated: self.issue_rows(ix, &links.deprecated_techniques),
+            revoked: links
+                .revoked_techniques
+                .iter()
+                .map(|(id, (to, issue))| RevokedRow {
+                    id,
+                    to: ix.link(*to),
+                    rules: issue.rules.len(),
+                    tests: issue.tests.len(),
+                })
+                .collect(),
+            unknown_tactics: links
+                .unknown_tactics
+                .iter()
+                .map(|(t, rules)| TacticCount {
+                    tactic: t,
+                    rules: rules.len(),
+                })
+                .collect(),
+            newer: Newer {
+                highest: links.highest_technique.map(|h| format!("T{h}")),
+                techniques: &links.newer_techniques,
+                tactics: links.unknown_tactics.keys().map(String::as_str).collect(),
             },
-            "unknown_simulations": sims,
-            "unknown_related": related,
-        })
+            unknown_simulations: links
+                .unknown_simulations
+                .iter()
+                .map(|(r, g)| UnknownRef {
+                    rule: self.rule_link(*r),
+                    guid: Some(g),
+                    id: None,
+                })
+                .collect(),
+            unknown_related: links
+                .unknown_related
+                .iter()
+                .map(|(r, id)| UnknownRef {
+                    rule: self.rule_link(*r),
+                    guid: None,
+                    id: Some(id),
+                })
+                .collect(),
+        }
+    }
+
+    fn issue_rows(
+        &self,
+        ix: &Index,
+        m: &'m BTreeMap<String, crate::model::links::LinkIssue>,
+    ) -> Vec<IssueRow<'m>> {
+        m.iter()
+            .map(|(id, issue)| {
+                let rule_links: Vec<String> =
+                    issue.rules.iter().map(|&r| self.rule_link(r)).collect();
+                IssueRow {
+                    id,
+                    note: ix.kb.by_attack_id(id).and_then(|o| ix.link(o)),
+                    rules: rule_links.len(),
+                    tests: issue.tests.len(),
+                    rule_links,
+                }
+            })
+            .collect()
     }
 }
 
 /// Rules tagged with one tactic, group or software, as table rows.
-pub fn tagged_rules(d: &Detections, id: ObjId) -> Map<String, Value> {
+pub fn tagged_rules(d: &Detections, id: ObjId) -> Vec<RuleRow> {
     let links = &d.model.links;
     let rules = links
         .tactic_rules
@@ -619,9 +883,7 @@ pub fn tagged_rules(d: &Detections, id: ObjId) -> Map<String, Value> {
         .or_else(|| links.actor_rules.get(&id))
         .cloned()
         .unwrap_or_default();
-    let mut m = Map::new();
-    m.insert("rules".into(), json!(d.rule_rows(&rules)));
-    m
+    d.rule_rows(&rules)
 }
 
 fn kind_name(k: RuleKind) -> &'static str {
@@ -629,6 +891,17 @@ fn kind_name(k: RuleKind) -> &'static str {
         RuleKind::Detection => "detection",
         RuleKind::Correlation => "correlation",
         RuleKind::Filter => "filter",
+    }
+}
+
+/// The language of a code block for an executor.
+fn script_lang(executor: &str) -> &'static str {
+    match executor {
+        "powershell" => "powershell",
+        "command_prompt" => "batch",
+        "sh" => "sh",
+        "bash" => "bash",
+        _ => "",
     }
 }
 

@@ -6,12 +6,14 @@ use super::coverage::{LAYERS_FOLDER, SAMPLES_FOLDER};
 use super::detections::Detections;
 use super::detections::{LINK_REPORT_STEM, RULES_FOLDER, TESTS_FOLDER};
 use super::frontmatter::Frontmatter;
+use super::index::ObjLink;
 use super::index::{HOME_STEM, Index};
 use super::names::NameRegistry;
+use super::text::table_cell;
 use super::text::wikilink;
 use crate::model::Model;
 use crate::model::attack::{Kind, ObjId};
-use serde_json::{Value, json};
+use serde::Serialize;
 use sigma_engine::sigma::vocab::Level;
 use std::collections::BTreeMap;
 
@@ -36,12 +38,46 @@ pub fn reserve(names: &mut NameRegistry) {
     }
 }
 
+/// The context of `Home.md`.
+#[derive(Serialize)]
+pub struct Home<'a> {
+    frontmatter: String,
+    domains: Vec<HomeDomain<'a>>,
+    kinds: Vec<KindCount>,
+    revoked: usize,
+    rules: usize,
+    tests: usize,
+    rules_index: String,
+    tests_index: String,
+    samples: usize,
+    samples_index: String,
+    stubs: usize,
+    link_report: String,
+}
+
+/// A domain on the home note: its matrices, tactics and coverage.
+#[derive(Serialize)]
+struct HomeDomain<'a> {
+    domain: &'a str,
+    matrices: Vec<ObjLink>,
+    tactics: Vec<ObjLink>,
+    coverage: Option<String>,
+    layer: Option<String>,
+}
+
+#[derive(Serialize)]
+struct KindCount {
+    kind: &'static str,
+    count: usize,
+    index: String,
+}
+
 /// The context of `Home.md`. `paths` are the notes rendered so far, to link
 /// the Coverage notes and layers that exist.
-pub fn home(ix: &Index, model: &Model, paths: &[&str]) -> Value {
+pub fn home<'a>(ix: &Index<'a>, model: &Model, paths: &[&str]) -> Home<'a> {
     let kb = ix.kb;
     let counts = kb.counts();
-    let domains: Vec<Value> = kb
+    let domains = kb
         .domains
         .iter()
         .map(|d| {
@@ -50,27 +86,32 @@ pub fn home(ix: &Index, model: &Model, paths: &[&str]) -> Value {
                 .into_iter()
                 .filter(|&m| kb.get(m).domains.contains(d))
                 .collect();
-            let tactics: Vec<Value> = matrices
+            let tactics = matrices
                 .iter()
                 .flat_map(|&m| kb.matrix_tactics(m))
                 .filter_map(|t| ix.link(t))
                 .collect();
             let coverage = format!("Coverage {d}");
             let layer = format!("{LAYERS_FOLDER}/{d}-coverage.json");
-            json!({
-                "domain": d,
-                "matrices": ix.links(matrices),
-                "tactics": tactics,
-                "coverage": paths.contains(&format!("{coverage}.md").as_str()).then(|| wikilink(&coverage, None)),
-                "layer": paths.contains(&layer.as_str()).then_some(layer),
-            })
+            HomeDomain {
+                domain: d,
+                matrices: ix.links(matrices),
+                tactics,
+                coverage: paths
+                    .contains(&format!("{coverage}.md").as_str())
+                    .then(|| wikilink(&coverage, None)),
+                layer: paths.contains(&layer.as_str()).then_some(layer),
+            }
         })
         .collect();
-    let kinds: Vec<Value> = Kind::ALL
+    let kinds = Kind::ALL
         .iter()
         .filter_map(|k| {
-            let n = counts.get(k)?;
-            Some(json!({"kind": k.label(), "count": n, "index": wikilink(kind_index(*k), None)}))
+            Some(KindCount {
+                kind: k.label(),
+                count: *counts.get(k)?,
+                index: wikilink(kind_index(*k), None),
+            })
         })
         .collect();
     let revoked = (0..kb.objects.len())
@@ -81,45 +122,66 @@ pub fn home(ix: &Index, model: &Model, paths: &[&str]) -> Value {
         .text("type", "home")
         .list("tags", [ix.tags.plain("home")])
         .list("domains", kb.domains.clone());
-    json!({
-        "frontmatter": fm.render(),
-        "domains": domains,
-        "kinds": kinds,
-        "revoked": revoked,
-        "rules": model.rules.len(),
-        "tests": model.tests.len(),
-        "rules_index": wikilink(RULES_INDEX, None),
-        "tests_index": wikilink(TESTS_INDEX, None),
-        "samples": model.validation.as_ref().map_or(0, |v| v.files.len()),
-        "samples_index": wikilink(SAMPLES_FOLDER, None),
-        "stubs": model.links.missing_techniques.len() + model.links.deprecated_techniques.len(),
-        "link_report": wikilink(LINK_REPORT_STEM, None),
-    })
+    Home {
+        frontmatter: fm.render(),
+        domains,
+        kinds,
+        revoked,
+        rules: model.rules.len(),
+        tests: model.tests.len(),
+        rules_index: wikilink(RULES_INDEX, None),
+        tests_index: wikilink(TESTS_INDEX, None),
+        samples: model.validation.as_ref().map_or(0, |v| v.files.len()),
+        samples_index: wikilink(SAMPLES_FOLDER, None),
+        stubs: model.links.missing_techniques.len() + model.links.deprecated_techniques.len(),
+        link_report: wikilink(LINK_REPORT_STEM, None),
+    }
 }
 
-/// One index note: a title, a line of what it holds, and sections of rows.
-fn index_ctx(ix: &Index, title: &str, intro: String, sections: Vec<Value>) -> Value {
+/// The context of an index note: a title, a line of what it holds, and
+/// sections of rows.
+#[derive(Serialize)]
+pub struct IndexNote {
+    frontmatter: String,
+    title: String,
+    intro: String,
+    home: String,
+    sections: Vec<Section>,
+}
+
+/// A section: a heading, column names, and rows of ready-made cells.
+#[derive(Serialize)]
+struct Section {
+    heading: String,
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+fn index_ctx(ix: &Index, title: &str, intro: String, sections: Vec<Section>) -> IndexNote {
     let mut fm = Frontmatter::new();
     fm.text("name", title)
         .text("type", "index")
         .list("tags", [ix.tags.plain("index")]);
-    json!({
-        "frontmatter": fm.render(),
-        "title": title,
-        "intro": intro,
-        "home": wikilink(HOME_STEM, None),
-        "sections": sections,
-    })
+    IndexNote {
+        frontmatter: fm.render(),
+        title: title.to_string(),
+        intro,
+        home: wikilink(HOME_STEM, None),
+        sections,
+    }
 }
 
-/// A section: a heading, column names, and rows of ready-made cells.
-fn section(heading: &str, columns: &[&str], rows: Vec<Vec<String>>) -> Value {
-    json!({"heading": heading, "columns": columns, "rows": rows})
+fn section(heading: &str, columns: &[&str], rows: Vec<Vec<String>>) -> Section {
+    Section {
+        heading: heading.to_string(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+    }
 }
 
 /// The index note of an ATT&CK kind: its objects per domain, by ID (with
 /// their sub-technique, technique or use counts where those say something).
-pub fn kind_index_ctx(ix: &Index, kind: Kind) -> Option<Value> {
+pub fn kind_index_ctx(ix: &Index, kind: Kind) -> Option<IndexNote> {
     let kb = ix.kb;
     let all = kb.included_of(kind);
     if all.is_empty() {
@@ -164,8 +226,8 @@ pub fn kind_index_ctx(ix: &Index, kind: Kind) -> Option<Value> {
             .into_iter()
             .filter_map(|i| {
                 let l = ix.link(i)?;
-                let name = super::escape::inline(l["name"].as_str().unwrap_or_default());
-                let mut row = vec![cell(&l["id_link"]), super::text::table_cell(&name)];
+                let name = super::escape::inline(&l.name);
+                let mut row = vec![table_cell(&l.id_link), table_cell(&name)];
                 if columns.len() > 2 {
                     row.push(extra(i));
                 }
@@ -182,7 +244,7 @@ pub fn kind_index_ctx(ix: &Index, kind: Kind) -> Option<Value> {
 /// Analytics are many (two thousand in Enterprise) and each belongs to a
 /// detection strategy, whose note lists them: their index counts them by
 /// platform and points there, instead of listing them all again.
-fn analytics_index_ctx(ix: &Index, all: &[ObjId]) -> Value {
+fn analytics_index_ctx(ix: &Index, all: &[ObjId]) -> IndexNote {
     let kb = ix.kb;
     let mut by_platform: BTreeMap<&str, usize> = BTreeMap::new();
     for &a in all {
@@ -205,10 +267,6 @@ fn analytics_index_ctx(ix: &Index, all: &[ObjId]) -> Value {
         intro,
         vec![section("By platform", &["Platform", "Analytics"], rows)],
     )
-}
-
-fn cell(v: &Value) -> String {
-    super::text::table_cell(v.as_str().unwrap_or_default())
 }
 
 /// Rules counted by level (critical, high, medium, low, informational,
@@ -284,7 +342,11 @@ impl RuleCounts {
             .iter()
             .filter_map(|(&(_, t), c)| {
                 let l = ix.link(t)?;
-                let label = format!("{} ({})", cell(&l["link"]), ix.kb.get(t).domains.join(", "));
+                let label = format!(
+                    "{} ({})",
+                    table_cell(&l.link),
+                    ix.kb.get(t).domains.join(", ")
+                );
                 Some(count_row(label, c))
             })
             .collect();
@@ -304,7 +366,7 @@ impl RuleCounts {
 
 /// The rules index: counts by tactic and level (each tactic linking its
 /// note, which lists the rules), and by log source product.
-pub fn rules_index_ctx(ix: &Index, det: &Detections, model: &Model) -> Value {
+pub fn rules_index_ctx(ix: &Index, det: &Detections, model: &Model) -> IndexNote {
     let counts = RuleCounts::new(ix, model);
     // Rules naming no technique or tactic are linked from no ATT&CK note.
     let unplaced: Vec<Vec<String>> = (0..model.rules.len())
@@ -351,7 +413,7 @@ pub fn rules_index_ctx(ix: &Index, det: &Detections, model: &Model) -> Value {
 
 /// The atomics index: tests per technique (linking the technique, whose
 /// note lists them), per platform and per executor.
-pub fn tests_index_ctx(ix: &Index, model: &Model) -> Value {
+pub fn tests_index_ctx(ix: &Index, model: &Model) -> IndexNote {
     let kb = ix.kb;
     let mut by_tech: BTreeMap<Vec<(String, u64)>, (String, usize)> = BTreeMap::new();
     let mut by_platform: BTreeMap<&str, usize> = BTreeMap::new();
@@ -361,7 +423,7 @@ pub fn tests_index_ctx(ix: &Index, model: &Model) -> Value {
         let link = kb
             .by_attack_id(&t.technique)
             .and_then(|o| ix.link(o))
-            .map(|l| format!("{} {}", cell(&l["id_link"]), cell(&l["link"])))
+            .map(|l| format!("{} {}", table_cell(&l.id_link), table_cell(&l.link)))
             .unwrap_or_else(|| t.technique.clone());
         by_tech.entry(key).or_insert((link, 0)).1 += 1;
         for p in &t.platforms {
@@ -399,7 +461,7 @@ pub fn tests_index_ctx(ix: &Index, model: &Model) -> Value {
 
 /// The sample events index: every event file, by folder, with its events
 /// and detections (the Coverage notes name only the files that matched).
-pub fn samples_index_ctx(ix: &Index, model: &Model, stems: &[String]) -> Option<Value> {
+pub fn samples_index_ctx(ix: &Index, model: &Model, stems: &[String]) -> Option<IndexNote> {
     let v = model.validation.as_ref()?;
     let mut by_folder: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
     for (f, stem) in v.files.iter().zip(stems) {

@@ -7,11 +7,34 @@ use super::text::{Resolver, wikilink};
 use crate::attack::stix::ExternalReference;
 use crate::model::attack::{Kb, Kind, ObjId};
 use crate::tags::TagStyle;
-use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// Fixed note stems that the vault always writes.
 pub const HOME_STEM: &str = "Home";
+
+/// A link to an ATT&CK object's note, as templates read it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ObjLink {
+    /// The ATT&CK ID shown (`T1059.001`).
+    pub id: String,
+    pub name: String,
+    pub stem: String,
+    /// The kind's label (`Technique`).
+    pub kind: &'static str,
+    /// `[[stem|name]]`.
+    pub link: String,
+    /// `[[stem|ID]]`.
+    pub id_link: String,
+}
+
+/// A row of a table: a link to an object with what the table adds to it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Linked<T> {
+    #[serde(flatten)]
+    pub link: ObjLink,
+    #[serde(flatten)]
+    pub more: T,
+}
 
 pub struct Index<'a> {
     pub kb: &'a Kb,
@@ -131,24 +154,24 @@ impl<'a> Index<'a> {
         Some((t, self.stem(t)?))
     }
 
-    /// A link object for templates: `{id, name, stem, link, id_link, kind}`,
-    /// or `None` when the object is not in the vault.
-    pub fn link(&self, id: ObjId) -> Option<Value> {
+    /// The link to an object for templates, or `None` when the object is
+    /// not in the vault.
+    pub fn link(&self, id: ObjId) -> Option<ObjLink> {
         let (t, stem) = self.target_stem(id)?;
         let o = self.kb.get(t);
-        let title = self.title(t);
-        Some(json!({
-            "id": o.display_id(),
-            "name": title,
-            "stem": stem,
-            "kind": o.kind.label(),
-            "link": wikilink(stem, Some(&title)),
-            "id_link": wikilink(stem, Some(o.display_id())),
-        }))
+        let name = self.title(t);
+        Some(ObjLink {
+            id: o.display_id().to_string(),
+            link: wikilink(stem, Some(&name)),
+            id_link: wikilink(stem, Some(o.display_id())),
+            name,
+            stem: stem.to_string(),
+            kind: o.kind.label(),
+        })
     }
 
     /// Links for many objects, dropping those not in the vault and duplicates.
-    pub fn links(&self, ids: impl IntoIterator<Item = ObjId>) -> Vec<Value> {
+    pub fn links(&self, ids: impl IntoIterator<Item = ObjId>) -> Vec<ObjLink> {
         let mut seen = std::collections::HashSet::new();
         ids.into_iter()
             .filter_map(|i| {

@@ -21,7 +21,6 @@ use crate::model::Model;
 use crate::model::attack::{Kind, ObjId};
 use index::{HOME_STEM, Index};
 use rayon::prelude::*;
-use serde_json::Value;
 use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -125,7 +124,7 @@ fn render_one(
     templates: &Templates,
     template: &str,
     path: String,
-    ctx: Value,
+    ctx: impl serde::Serialize,
 ) -> Result<Note, Diagnostic> {
     match templates.render(template, &ctx) {
         Ok(content) => Ok(Note {
@@ -175,7 +174,7 @@ fn detection_notes(
         .into_par_iter()
         .map(|i| {
             let mut ctx = det.rule(ix, i);
-            ctx["validation"] = coverage::rule_ctx(model, i, sample_stems);
+            ctx.validation = coverage::rule_ctx(model, i, sample_stems);
             render_one(templates, "rule.md", det.rule_path(i), ctx)
         })
         .collect::<Result<_, _>>()?;
@@ -199,7 +198,7 @@ fn index_notes(
     det: &detections::Detections,
     sample_stems: &[String],
 ) -> Result<Vec<Note>, Diagnostic> {
-    let mut indexes: Vec<(&str, Value)> = Kind::ALL
+    let mut indexes: Vec<(&str, home::IndexNote)> = Kind::ALL
         .iter()
         .filter_map(|&k| Some((home::kind_index(k), home::kind_index_ctx(ix, k)?)))
         .collect();
@@ -218,6 +217,23 @@ fn index_notes(
         .collect()
 }
 
+/// The context of an ATT&CK object's note, one type per kind of note.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum ObjectContext {
+    Technique(Box<notes::ObjectNote<notes::Technique>>),
+    Actor(notes::ObjectNote<notes::Actor>),
+    Tactic(notes::ObjectNote<notes::Tactic>),
+    Mitigation(notes::ObjectNote<notes::Techniques<notes::RelRow>>),
+    DataSource(notes::ObjectNote<notes::DataSource>),
+    DataComponent(notes::ObjectNote<notes::DataComponent>),
+    DetectionStrategy(notes::ObjectNote<notes::DetectionStrategy>),
+    Analytic(notes::ObjectNote<notes::Analytic>),
+    Asset(notes::ObjectNote<notes::Asset>),
+    Matrix(notes::ObjectNote<notes::Matrix>),
+    Revoked(notes::Revoked),
+}
+
 /// The template and context of one ATT&CK object's note.
 fn object_context(
     ix: &Index,
@@ -226,34 +242,40 @@ fn object_context(
     id: ObjId,
     live: Live,
     validated_run: bool,
-) -> (&'static str, Value) {
+) -> (&'static str, ObjectContext) {
     let dv = live.dataview;
     let kb = ix.kb;
     let o = kb.get(id);
     if kb.is_redirect(id) {
-        return ("revoked.md", notes::revoked(ix, id));
+        return ("revoked.md", ObjectContext::Revoked(notes::revoked(ix, id)));
     }
     let ctx = match o.kind {
         Kind::Technique => {
-            let mut extra = det.technique_tables(ix, id, live);
-            if let Some(c) = cov.get(&id) {
-                extra.insert("coverage".into(), coverage::technique_ctx(c, validated_run));
-            }
-            notes::technique(ix, id, dv, extra)
+            let extra = notes::TechniqueExtra {
+                tables: det.technique_tables(ix, id, live),
+                coverage: cov
+                    .get(&id)
+                    .map(|c| coverage::CoverageCell::new(c, validated_run)),
+            };
+            ObjectContext::Technique(Box::new(notes::technique(ix, id, dv, extra)))
         }
         Kind::Group | Kind::Software | Kind::Campaign => {
-            let mut ctx = notes::actor(ix, id, dv, detections::tagged_rules(det, id));
-            coverage::annotate_actor(&mut ctx, kb, cov, validated_run);
-            ctx
+            let mut note = notes::actor(ix, id, dv, detections::tagged_rules(det, id));
+            coverage::annotate_actor(&mut note, kb, cov, validated_run);
+            ObjectContext::Actor(note)
         }
-        Kind::Tactic => notes::tactic(ix, id, dv, detections::tagged_rules(det, id)),
-        Kind::Mitigation => notes::mitigation(ix, id, dv),
-        Kind::DataSource => notes::data_source(ix, id, dv),
-        Kind::DataComponent => notes::data_component(ix, id, dv),
-        Kind::DetectionStrategy => notes::detection_strategy(ix, id, dv),
-        Kind::Analytic => notes::analytic(ix, id, dv),
-        Kind::Asset => notes::asset(ix, id, dv),
-        Kind::Matrix => notes::matrix(ix, id, dv),
+        Kind::Tactic => {
+            ObjectContext::Tactic(notes::tactic(ix, id, dv, detections::tagged_rules(det, id)))
+        }
+        Kind::Mitigation => ObjectContext::Mitigation(notes::mitigation(ix, id, dv)),
+        Kind::DataSource => ObjectContext::DataSource(notes::data_source(ix, id, dv)),
+        Kind::DataComponent => ObjectContext::DataComponent(notes::data_component(ix, id, dv)),
+        Kind::DetectionStrategy => {
+            ObjectContext::DetectionStrategy(notes::detection_strategy(ix, id, dv))
+        }
+        Kind::Analytic => ObjectContext::Analytic(notes::analytic(ix, id, dv)),
+        Kind::Asset => ObjectContext::Asset(notes::asset(ix, id, dv)),
+        Kind::Matrix => ObjectContext::Matrix(notes::matrix(ix, id, dv)),
     };
     (template_name(o.kind), ctx)
 }

@@ -3,10 +3,12 @@
 
 use super::frontmatter::Frontmatter;
 use super::index::{HOME_STEM, Index};
+use super::index::{Linked, ObjLink};
+use super::text::Footnote;
 use super::text::{self, Footnotes, convert};
 use crate::attack::stix::ExternalReference;
 use crate::model::attack::{Kb, Kind, ObjId, RelKind};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
 /// Per-note state while its texts are converted: the shared index and the
 /// footnotes collected so far.
@@ -76,56 +78,102 @@ fn base_tags(ix: &Index, id: ObjId) -> Vec<String> {
     t
 }
 
-/// Fields common to every object note's context.
-fn base_ctx(w: &mut NoteWriter, id: ObjId, dataview: bool) -> Map<String, Value> {
-    let kb = w.kb();
-    let o = kb.get(id);
-    let mut m = Map::new();
-    m.insert("id".into(), json!(o.display_id()));
-    m.insert("name".into(), json!(o.name()));
-    m.insert("title".into(), json!(w.ix.title(id)));
-    m.insert("kind".into(), json!(o.kind.name()));
-    m.insert("kind_label".into(), json!(o.kind.label()));
-    m.insert("url".into(), json!(o.url));
-    m.insert("domains".into(), json!(o.domains));
-    m.insert("deprecated".into(), json!(o.is_deprecated()));
-    m.insert("version".into(), json!(o.stix.x_mitre_version));
-    m.insert(
-        "created".into(),
-        json!(sigma_engine::sigma::rule::iso_date(&o.stix.created)),
-    );
-    m.insert(
-        "modified".into(),
-        json!(sigma_engine::sigma::rule::iso_date(&o.stix.modified)),
-    );
-    m.insert("platforms".into(), json!(o.stix.x_mitre_platforms));
-    m.insert("contributors".into(), json!(o.stix.x_mitre_contributors));
-    m.insert("dataview".into(), json!(dataview));
-    m.insert("home".into(), json!(text::wikilink(HOME_STEM, None)));
-    let desc = w.md(&o.stix.description, &o.stix.external_references);
-    m.insert("description".into(), json!(desc));
-    m
+/// Fields every object note's context has.
+#[derive(Serialize)]
+pub struct Base {
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub kind_label: &'static str,
+    pub url: Option<String>,
+    pub domains: Vec<String>,
+    pub deprecated: bool,
+    pub version: Option<String>,
+    pub created: Option<String>,
+    pub modified: Option<String>,
+    pub platforms: Vec<String>,
+    pub contributors: Vec<String>,
+    pub dataview: bool,
+    pub home: String,
+    pub description: String,
 }
 
-/// A row describing a relationship: the other object's links plus the
-/// relationship's own description, converted.
+/// The context of one ATT&CK object's note: the common fields, what its
+/// kind adds, its footnotes and its rendered properties.
+#[derive(Serialize)]
+pub struct ObjectNote<T> {
+    #[serde(flatten)]
+    pub base: Base,
+    #[serde(flatten)]
+    pub body: T,
+    pub footnotes: Vec<Footnote>,
+    pub frontmatter: String,
+}
+
+fn base_ctx(w: &mut NoteWriter, id: ObjId, dataview: bool) -> Base {
+    let kb = w.kb();
+    let o = kb.get(id);
+    let date = |d: &str| sigma_engine::sigma::rule::iso_date(d);
+    Base {
+        id: o.display_id().to_string(),
+        name: o.name().to_string(),
+        title: w.ix.title(id),
+        kind: o.kind.name(),
+        kind_label: o.kind.label(),
+        url: o.url.clone(),
+        domains: o.domains.clone(),
+        deprecated: o.is_deprecated(),
+        version: o.stix.x_mitre_version.clone(),
+        created: date(&o.stix.created),
+        modified: date(&o.stix.modified),
+        platforms: o.stix.x_mitre_platforms.clone(),
+        contributors: o.stix.x_mitre_contributors.clone(),
+        dataview,
+        home: text::wikilink(HOME_STEM, None),
+        description: w.md(&o.stix.description, &o.stix.external_references),
+    }
+}
+
+fn finish<T>(w: NoteWriter, base: Base, body: T, fm: Frontmatter) -> ObjectNote<T> {
+    ObjectNote {
+        base,
+        body,
+        footnotes: w.notes.into_vec(),
+        frontmatter: fm.render(),
+    }
+}
+
+/// A row of a relationship table: the other object and the relationship's
+/// own description, converted; on an actor's techniques, their coverage.
+#[derive(Serialize)]
+pub struct RelRow {
+    #[serde(flatten)]
+    pub link: ObjLink,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<super::coverage::CoverageCell>,
+}
+
 fn rel_row(
     w: &mut NoteWriter,
     other: ObjId,
     description: &str,
     refs: &[ExternalReference],
-) -> Option<Value> {
-    let mut link = w.ix.link(other)?;
-    let d = w.md(description, refs);
-    link["description"] = json!(d);
-    Some(link)
+) -> Option<RelRow> {
+    let link = w.ix.link(other)?;
+    Some(RelRow {
+        link,
+        description: w.md(description, refs),
+        coverage: None,
+    })
 }
 
 /// Rows for relationships, sorted by the other object's ID, one row per object.
 fn rel_rows(
     w: &mut NoteWriter,
     mut pairs: Vec<(ObjId, String, Vec<ExternalReference>)>,
-) -> Vec<Value> {
+) -> Vec<RelRow> {
     let kb = w.kb();
     pairs.retain(|(o, _, _)| kb.link_target(*o).is_some());
     for p in pairs.iter_mut() {
@@ -148,7 +196,7 @@ fn outgoing_rows(
     id: ObjId,
     kind: RelKind,
     target_kinds: &[Kind],
-) -> Vec<Value> {
+) -> Vec<RelRow> {
     let kb = w.kb();
     let pairs = kb
         .outgoing(id, &kind)
@@ -163,7 +211,7 @@ fn incoming_rows(
     id: ObjId,
     kind: RelKind,
     source_kinds: &[Kind],
-) -> Vec<Value> {
+) -> Vec<RelRow> {
     let kb = w.kb();
     let pairs = kb
         .incoming(id, &kind)
@@ -173,8 +221,34 @@ fn incoming_rows(
     rel_rows(w, pairs)
 }
 
+/// An analytic in a detection strategy's table.
+#[derive(Serialize)]
+pub struct AnalyticRow {
+    platforms: Vec<String>,
+    description: String,
+    log_sources: Vec<LogSourceRow>,
+    /// Set when the analytic is folded into the strategy's note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    heading: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mutable_elements: Option<Vec<MutableRow>>,
+}
+
+#[derive(Serialize)]
+pub struct LogSourceRow {
+    component: Option<ObjLink>,
+    name: String,
+    channel: String,
+}
+
+#[derive(Serialize)]
+pub struct MutableRow {
+    field: String,
+    description: String,
+}
+
 /// Analytics of a detection strategy with their log sources.
-fn analytic_rows(w: &mut NoteWriter, strategy: ObjId) -> Vec<Value> {
+fn analytic_rows(w: &mut NoteWriter, strategy: ObjId) -> Vec<Linked<AnalyticRow>> {
     let kb = w.kb();
     let mut ids: Vec<ObjId> = kb
         .get(strategy)
@@ -188,50 +262,47 @@ fn analytic_rows(w: &mut NoteWriter, strategy: ObjId) -> Vec<Value> {
     ids.dedup();
     ids.into_iter()
         .filter_map(|a| {
-            let mut l = w.ix.link(a)?;
+            let link = w.ix.link(a)?;
             let o = kb.get(a);
-            l["platforms"] = json!(o.stix.x_mitre_platforms);
-            l["description"] = json!(w.md(&o.stix.description, &o.stix.external_references));
-            l["log_sources"] = log_sources(w, a);
-            if w.ix.is_folded(a) {
-                l["heading"] = json!(w.ix.folded_heading(a));
-                l["mutable_elements"] = mutable_elements(a, kb);
-            }
-            Some(l)
+            let folded = w.ix.is_folded(a);
+            let more = AnalyticRow {
+                platforms: o.stix.x_mitre_platforms.clone(),
+                description: w.md(&o.stix.description, &o.stix.external_references),
+                log_sources: log_sources(w, a),
+                heading: folded.then(|| w.ix.folded_heading(a)),
+                mutable_elements: folded.then(|| mutable_elements(a, kb)),
+            };
+            Some(Linked { link, more })
         })
         .collect()
 }
 
-fn mutable_elements(analytic: ObjId, kb: &Kb) -> Value {
+fn mutable_elements(analytic: ObjId, kb: &Kb) -> Vec<MutableRow> {
     kb.get(analytic)
         .stix
         .x_mitre_mutable_elements
         .iter()
-        .map(|e| json!({"field": e.field, "description": super::escape::inline(&e.description)}))
+        .map(|e| MutableRow {
+            field: e.field.clone(),
+            description: super::escape::inline(&e.description),
+        })
         .collect()
 }
 
-fn log_sources(w: &NoteWriter, analytic: ObjId) -> Value {
+fn log_sources(w: &NoteWriter, analytic: ObjId) -> Vec<LogSourceRow> {
     let kb = w.kb();
-    Value::Array(
-        kb.get(analytic)
-            .stix
-            .x_mitre_log_source_references
-            .iter()
-            .map(|ls| {
-                let comp = kb
-                    .by_stix_id(&ls.x_mitre_data_component_ref)
-                    .and_then(|c| w.ix.link(c));
-                json!({"component": comp, "name": ls.name, "channel": ls.channel})
-            })
-            .collect(),
-    )
-}
-
-fn finish(w: NoteWriter, mut m: Map<String, Value>, fm: Frontmatter) -> Value {
-    m.insert("footnotes".into(), json!(w.notes.into_vec()));
-    m.insert("frontmatter".into(), json!(fm.render()));
-    Value::Object(m)
+    kb.get(analytic)
+        .stix
+        .x_mitre_log_source_references
+        .iter()
+        .map(|ls| LogSourceRow {
+            component: kb
+                .by_stix_id(&ls.x_mitre_data_component_ref)
+                .and_then(|c| w.ix.link(c)),
+            name: ls.name.clone(),
+            channel: ls.channel.clone(),
+        })
+        .collect()
 }
 
 /// The parent of a sub-technique; a stub sub-technique still names its
@@ -245,9 +316,15 @@ fn technique_parent(kb: &Kb, id: ObjId) -> Option<ObjId> {
     }
 }
 
+/// A detection strategy with its analytics, on a technique note.
+#[derive(Serialize)]
+pub struct StrategyRow {
+    analytics: Vec<Linked<AnalyticRow>>,
+}
+
 /// v18 layout: the detection strategies of a technique, each with its
 /// analytics and their data components.
-fn strategy_rows(w: &mut NoteWriter, id: ObjId) -> Vec<Value> {
+fn strategy_rows(w: &mut NoteWriter, id: ObjId) -> Vec<Linked<StrategyRow>> {
     let (ix, kb) = (w.ix, w.ix.kb);
     let mut strategies: Vec<ObjId> = kb
         .incoming(id, &RelKind::Detects)
@@ -259,117 +336,157 @@ fn strategy_rows(w: &mut NoteWriter, id: ObjId) -> Vec<Value> {
     strategies
         .into_iter()
         .filter_map(|s| {
-            let mut l = ix.link(s)?;
-            l["analytics"] = json!(analytic_rows(w, s));
-            Some(l)
+            let link = ix.link(s)?;
+            let analytics = analytic_rows(w, s);
+            Some(Linked {
+                link,
+                more: StrategyRow { analytics },
+            })
         })
         .collect()
 }
 
+/// A v17 data source a technique names.
+#[derive(Serialize)]
+pub struct DataSourceRow {
+    name: String,
+    label: String,
+    component: Option<ObjLink>,
+}
+
 /// v17 layout: the data sources a technique names, linked to their
 /// component's note where there is one.
-fn data_source_rows(ix: &Index, o: &crate::model::attack::Object) -> Vec<Value> {
+fn data_source_rows(ix: &Index, o: &crate::model::attack::Object) -> Vec<DataSourceRow> {
     o.stix
         .x_mitre_data_sources
         .iter()
         .map(|ds| {
-            let link = ix.component_by_label(ds).and_then(|c| ix.link(c));
-            let label = match &link {
+            let component = ix.component_by_label(ds).and_then(|c| ix.link(c));
+            let label = match &component {
                 Some(l) => {
                     let src = ds.split(':').next().unwrap_or("").trim();
-                    format!("{src}: {}", l["link"].as_str().unwrap_or(ds))
+                    format!("{src}: {}", l.link)
                 }
                 None => super::escape::inline(ds),
             };
-            json!({"name": ds, "label": label, "component": link})
+            DataSourceRow {
+                name: ds.clone(),
+                label,
+                component,
+            }
         })
         .collect()
 }
 
 /// The technique's STIX requirements and properties, as they are.
-fn insert_requirements(m: &mut Map<String, Value>, s: &crate::attack::stix::StixObject) {
-    m.insert(
-        "permissions_required".into(),
-        json!(s.x_mitre_permissions_required),
-    );
-    m.insert(
-        "effective_permissions".into(),
-        json!(s.x_mitre_effective_permissions),
-    );
-    m.insert(
-        "defenses_bypassed".into(),
-        json!(s.x_mitre_defense_bypassed),
-    );
-    m.insert(
-        "system_requirements".into(),
-        json!(
-            s.x_mitre_system_requirements
-                .iter()
-                .map(|x| super::escape::inline(x))
-                .collect::<Vec<_>>()
-        ),
-    );
-    m.insert("impact_type".into(), json!(s.x_mitre_impact_type));
-    m.insert("remote_support".into(), json!(s.x_mitre_remote_support));
-    m.insert(
-        "network_requirements".into(),
-        json!(s.x_mitre_network_requirements),
-    );
+#[derive(Serialize)]
+pub struct Requirements {
+    permissions_required: Vec<String>,
+    effective_permissions: Vec<String>,
+    defenses_bypassed: Vec<String>,
+    system_requirements: Vec<String>,
+    impact_type: Vec<String>,
+    remote_support: Option<bool>,
+    network_requirements: Option<bool>,
 }
 
-/// Context of a technique or sub-technique note. `extra` lets later stages
-/// (rules, tests, coverage) add their tables.
-pub fn technique(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -> Value {
+impl Requirements {
+    fn of(s: &crate::attack::stix::StixObject) -> Self {
+        Requirements {
+            permissions_required: s.x_mitre_permissions_required.clone(),
+            effective_permissions: s.x_mitre_effective_permissions.clone(),
+            defenses_bypassed: s.x_mitre_defense_bypassed.clone(),
+            system_requirements: s
+                .x_mitre_system_requirements
+                .iter()
+                .map(|x| super::escape::inline(x))
+                .collect(),
+            impact_type: s.x_mitre_impact_type.clone(),
+            remote_support: s.x_mitre_remote_support,
+            network_requirements: s.x_mitre_network_requirements,
+        }
+    }
+}
+
+/// What later stages (rules, tests, coverage) add to a technique note.
+#[derive(Serialize)]
+pub struct TechniqueExtra {
+    #[serde(flatten)]
+    pub tables: super::detections::TechniqueTables,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<super::coverage::CoverageCell>,
+}
+
+/// What a technique or sub-technique note adds to the common fields.
+#[derive(Serialize)]
+pub struct Technique {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent: Option<ObjLink>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    siblings: Option<Vec<ObjLink>>,
+    is_subtechnique: bool,
+    stub: Option<String>,
+    tactics: Vec<ObjLink>,
+    subtechniques: Vec<ObjLink>,
+    procedures: Vec<RelRow>,
+    mitigations: Vec<RelRow>,
+    detection_strategies: Vec<Linked<StrategyRow>>,
+    detection_text: String,
+    data_sources: Vec<DataSourceRow>,
+    detected_by_components: Vec<RelRow>,
+    assets: Vec<RelRow>,
+    #[serde(flatten)]
+    requirements: Requirements,
+    #[serde(flatten)]
+    extra: TechniqueExtra,
+}
+
+/// Context of a technique or sub-technique note.
+pub fn technique(
+    ix: &Index,
+    id: ObjId,
+    dataview: bool,
+    extra: TechniqueExtra,
+) -> ObjectNote<Technique> {
     let kb = ix.kb;
     let o = kb.get(id);
     let mut w = NoteWriter::new(ix);
-    let mut m = base_ctx(&mut w, id, dataview);
-    let tactics = kb.tactics_of(id);
+    let mut base = base_ctx(&mut w, id, dataview);
     let parent = technique_parent(kb, id);
     if let Some(p) = parent {
-        m.insert(
-            "title".into(),
-            json!(format!("{}: {}", kb.get(p).name(), o.name())),
-        );
-        m.insert("parent".into(), json!(ix.link(p)));
-        let siblings: Vec<ObjId> = kb
-            .subtechniques_of(p)
-            .into_iter()
-            .filter(|&s| s != id)
-            .collect();
-        m.insert("siblings".into(), json!(ix.links(siblings)));
+        base.title = format!("{}: {}", kb.get(p).name(), o.name());
     }
-    m.insert("is_subtechnique".into(), json!(o.is_subtechnique()));
-    m.insert("stub".into(), json!(o.stub));
-    m.insert("tactics".into(), json!(ix.links(tactics.iter().copied())));
-    m.insert(
-        "subtechniques".into(),
-        json!(ix.links(kb.subtechniques_of(id))),
-    );
+    let siblings =
+        parent.map(|p| ix.links(kb.subtechniques_of(p).into_iter().filter(|&s| s != id)));
     // The order of these calls is the order of the footnotes they number.
     let actors = [Kind::Group, Kind::Software, Kind::Campaign];
     let procedures = incoming_rows(&mut w, id, RelKind::Uses, &actors);
-    m.insert("procedures".into(), json!(procedures));
     let mitigations = incoming_rows(&mut w, id, RelKind::Mitigates, &[Kind::Mitigation]);
-    m.insert("mitigations".into(), json!(mitigations));
-    m.insert(
-        "detection_strategies".into(),
-        json!(strategy_rows(&mut w, id)),
-    );
+    let detection_strategies = strategy_rows(&mut w, id);
     let det = o.stix.x_mitre_detection.clone().unwrap_or_default();
-    m.insert(
-        "detection_text".into(),
-        json!(w.md(&det, &o.stix.external_references)),
-    );
-    m.insert("data_sources".into(), json!(data_source_rows(ix, o)));
-    let detected_by = incoming_rows(&mut w, id, RelKind::Detects, &[Kind::DataComponent]);
-    m.insert("detected_by_components".into(), json!(detected_by));
-    let targets = outgoing_rows(&mut w, id, RelKind::Targets, &[Kind::Asset]);
-    m.insert("assets".into(), json!(targets));
-    insert_requirements(&mut m, &o.stix);
-    m.extend(extra);
-    let fm = technique_frontmatter(ix, id, parent, &m);
-    finish(w, m, fm)
+    let detection_text = w.md(&det, &o.stix.external_references);
+    let detected_by_components =
+        incoming_rows(&mut w, id, RelKind::Detects, &[Kind::DataComponent]);
+    let assets = outgoing_rows(&mut w, id, RelKind::Targets, &[Kind::Asset]);
+    let fm = technique_frontmatter(ix, id, parent, extra.coverage.as_ref());
+    let body = Technique {
+        parent: parent.and_then(|p| ix.link(p)),
+        siblings,
+        is_subtechnique: o.is_subtechnique(),
+        stub: o.stub.clone(),
+        tactics: ix.links(kb.tactics_of(id).iter().copied()),
+        subtechniques: ix.links(kb.subtechniques_of(id)),
+        procedures,
+        mitigations,
+        detection_strategies,
+        detection_text,
+        data_sources: data_source_rows(ix, o),
+        detected_by_components,
+        assets,
+        requirements: Requirements::of(&o.stix),
+        extra,
+    };
+    finish(w, base, body, fm)
 }
 
 /// A technique note's properties: its tactics, platforms, parent and
@@ -378,7 +495,7 @@ fn technique_frontmatter(
     ix: &Index,
     id: ObjId,
     parent: Option<ObjId>,
-    m: &Map<String, Value>,
+    coverage: Option<&super::coverage::CoverageCell>,
 ) -> Frontmatter {
     let kb = ix.kb;
     let o = kb.get(id);
@@ -400,11 +517,11 @@ fn technique_frontmatter(
     if let Some(p) = parent.and_then(|p| ix.target_stem(p)) {
         fm.text("parent", text::wikilink(p.1, None));
     }
-    if let Some(c) = m.get("coverage") {
-        fm.text("coverage", c["status"].as_str().unwrap_or_default())
-            .number("rules", c["rules"].as_i64().unwrap_or(0))
-            .number("rules_fired", c["fired"].as_i64().unwrap_or(0))
-            .number("atomic_tests", c["tests"].as_i64().unwrap_or(0));
+    if let Some(c) = coverage {
+        fm.text("coverage", c.status)
+            .number("rules", c.rules as i64)
+            .number("rules_fired", c.fired as i64)
+            .number("atomic_tests", c.tests as i64);
     }
     fm
 }
@@ -427,28 +544,52 @@ fn software_type(o: &crate::model::attack::Object) -> &'static str {
     }
 }
 
+/// A name and its converted description.
+#[derive(Serialize)]
+pub struct NamedText {
+    name: String,
+    description: String,
+}
+
+/// What a group, software or campaign note adds to the common fields.
+#[derive(Serialize)]
+pub struct Actor {
+    alias_rows: Vec<NamedText>,
+    pub techniques: Vec<RelRow>,
+    #[serde(flatten)]
+    relations: ActorRelations,
+    rules: Vec<super::detections::RuleRow>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage_summary: Option<String>,
+}
+
 /// Context of a group, software or campaign note.
-pub fn actor(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -> Value {
+pub fn actor(
+    ix: &Index,
+    id: ObjId,
+    dataview: bool,
+    rules: Vec<super::detections::RuleRow>,
+) -> ObjectNote<Actor> {
     let kb = ix.kb;
     let o = kb.get(id);
     let mut w = NoteWriter::new(ix);
-    let mut m = base_ctx(&mut w, id, dataview);
+    let base = base_ctx(&mut w, id, dataview);
     let aliases = actor_aliases(o);
-    let alias_rows: Vec<Value> = aliases
+    let alias_rows: Vec<NamedText> = aliases
         .iter()
         .filter(|a| a.as_str() != o.name())
         .map(|a| {
             let refs = &o.stix.external_references;
             let r = refs.iter().find(|r| &r.source_name == a);
             let d = r.and_then(|r| r.description.clone()).unwrap_or_default();
-            json!({"name": a, "description": w.md(&d, refs)})
+            NamedText {
+                name: a.clone(),
+                description: w.md(&d, refs),
+            }
         })
         .collect();
-    m.insert("alias_rows".into(), json!(alias_rows));
     let techniques = outgoing_rows(&mut w, id, RelKind::Uses, &[Kind::Technique]);
-    m.insert("techniques".into(), json!(techniques));
-    actor_relations(&mut w, &mut m, id);
-    m.extend(extra);
+    let relations = actor_relations(&mut w, id);
     let mut all_aliases = o.id_aliases();
     all_aliases.extend(aliases.iter().filter(|a| a.as_str() != o.name()).cloned());
     let mut fm = base_frontmatter(kb, id, base_tags(ix, id), all_aliases);
@@ -464,116 +605,173 @@ pub fn actor(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -
             fm.date("last_seen", l);
         }
     }
-    finish(w, m, fm)
+    let body = Actor {
+        alias_rows,
+        techniques,
+        relations,
+        rules,
+        coverage_summary: None,
+    };
+    finish(w, base, body, fm)
 }
 
 /// A group's software and campaigns, a software's groups and campaigns, a
 /// campaign's groups, software and dates.
-fn actor_relations(w: &mut NoteWriter, m: &mut Map<String, Value>, id: ObjId) {
+#[derive(Serialize, Default)]
+pub struct ActorRelations {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    software: Option<Vec<RelRow>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    campaigns: Option<Vec<RelRow>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<Vec<RelRow>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    software_type: Option<&'static str>,
+    #[serde(flatten)]
+    dates: Option<CampaignDates>,
+}
+
+fn actor_relations(w: &mut NoteWriter, id: ObjId) -> ActorRelations {
     let o = w.ix.kb.get(id);
+    let mut r = ActorRelations::default();
     match o.kind {
         Kind::Group => {
-            let sw = outgoing_rows(w, id, RelKind::Uses, &[Kind::Software]);
-            m.insert("software".into(), json!(sw));
-            let campaigns = incoming_rows(w, id, RelKind::AttributedTo, &[Kind::Campaign]);
-            m.insert("campaigns".into(), json!(campaigns));
+            r.software = Some(outgoing_rows(w, id, RelKind::Uses, &[Kind::Software]));
+            r.campaigns = Some(incoming_rows(
+                w,
+                id,
+                RelKind::AttributedTo,
+                &[Kind::Campaign],
+            ));
         }
         Kind::Software => {
-            m.insert("software_type".into(), json!(software_type(o)));
-            let groups = incoming_rows(w, id, RelKind::Uses, &[Kind::Group]);
-            m.insert("groups".into(), json!(groups));
-            let campaigns = incoming_rows(w, id, RelKind::Uses, &[Kind::Campaign]);
-            m.insert("campaigns".into(), json!(campaigns));
+            r.software_type = Some(software_type(o));
+            r.groups = Some(incoming_rows(w, id, RelKind::Uses, &[Kind::Group]));
+            r.campaigns = Some(incoming_rows(w, id, RelKind::Uses, &[Kind::Campaign]));
         }
         Kind::Campaign => {
-            let groups = outgoing_rows(w, id, RelKind::AttributedTo, &[Kind::Group]);
-            m.insert("groups".into(), json!(groups));
-            let sw = outgoing_rows(w, id, RelKind::Uses, &[Kind::Software]);
-            m.insert("software".into(), json!(sw));
-            campaign_dates(w, m, o);
+            r.groups = Some(outgoing_rows(w, id, RelKind::AttributedTo, &[Kind::Group]));
+            r.software = Some(outgoing_rows(w, id, RelKind::Uses, &[Kind::Software]));
+            r.dates = Some(campaign_dates(w, o));
         }
         _ => {}
     }
+    r
 }
 
 /// When a campaign was first and last seen, with their citations.
-fn campaign_dates(
-    w: &mut NoteWriter,
-    m: &mut Map<String, Value>,
-    o: &crate::model::attack::Object,
-) {
+#[derive(Serialize)]
+pub struct CampaignDates {
+    first_seen: Option<String>,
+    last_seen: Option<String>,
+    first_seen_citation: String,
+    last_seen_citation: String,
+}
+
+fn campaign_dates(w: &mut NoteWriter, o: &crate::model::attack::Object) -> CampaignDates {
     let s = &o.stix;
     let date = |d: &Option<String>| d.as_deref().and_then(sigma_engine::sigma::rule::iso_date);
-    m.insert("first_seen".into(), json!(date(&s.first_seen)));
-    m.insert("last_seen".into(), json!(date(&s.last_seen)));
     let fc = s.x_mitre_first_seen_citation.clone().unwrap_or_default();
     let lc = s.x_mitre_last_seen_citation.clone().unwrap_or_default();
-    m.insert(
-        "first_seen_citation".into(),
-        json!(w.md(&fc, &s.external_references)),
-    );
-    m.insert(
-        "last_seen_citation".into(),
-        json!(w.md(&lc, &s.external_references)),
-    );
+    CampaignDates {
+        first_seen: date(&s.first_seen),
+        last_seen: date(&s.last_seen),
+        first_seen_citation: w.md(&fc, &s.external_references),
+        last_seen_citation: w.md(&lc, &s.external_references),
+    }
+}
+
+/// Relationship rows under one key: a mitigation's or an asset's
+/// techniques.
+#[derive(Serialize)]
+pub struct Techniques<T> {
+    techniques: Vec<T>,
 }
 
 /// Context of a mitigation note.
-pub fn mitigation(ix: &Index, id: ObjId, dataview: bool) -> Value {
+pub fn mitigation(ix: &Index, id: ObjId, dataview: bool) -> ObjectNote<Techniques<RelRow>> {
     let kb = ix.kb;
     let mut w = NoteWriter::new(ix);
-    let mut m = base_ctx(&mut w, id, dataview);
-    let rows = outgoing_rows(&mut w, id, RelKind::Mitigates, &[Kind::Technique]);
-    m.insert("techniques".into(), json!(rows));
+    let base = base_ctx(&mut w, id, dataview);
+    let techniques = outgoing_rows(&mut w, id, RelKind::Mitigates, &[Kind::Technique]);
     let fm = base_frontmatter(kb, id, base_tags(ix, id), kb.get(id).id_aliases());
-    finish(w, m, fm)
+    finish(w, base, Techniques { techniques }, fm)
+}
+
+/// A technique under a tactic, with its sub-techniques.
+#[derive(Serialize)]
+pub struct TacticTechnique {
+    subtechnique_count: usize,
+    subtechniques: Vec<ObjLink>,
+}
+
+/// What a tactic note adds to the common fields.
+#[derive(Serialize)]
+pub struct Tactic {
+    stub: Option<String>,
+    techniques: Vec<Linked<TacticTechnique>>,
+    shortname: Option<String>,
+    rules: Vec<super::detections::RuleRow>,
 }
 
 /// Context of a tactic note.
-pub fn tactic(ix: &Index, id: ObjId, dataview: bool, extra: Map<String, Value>) -> Value {
+pub fn tactic(
+    ix: &Index,
+    id: ObjId,
+    dataview: bool,
+    rules: Vec<super::detections::RuleRow>,
+) -> ObjectNote<Tactic> {
     let kb = ix.kb;
     let o = kb.get(id);
     let mut w = NoteWriter::new(ix);
-    let mut m = base_ctx(&mut w, id, dataview);
-    m.insert("stub".into(), json!(o.stub));
-    let rows: Vec<Value> = kb
+    let base = base_ctx(&mut w, id, dataview);
+    let techniques = kb
         .techniques_in_tactic(id)
         .into_iter()
         .filter_map(|t| {
-            let mut l = ix.link(t)?;
+            let link = ix.link(t)?;
             let subs = kb.subtechniques_of(t);
-            l["subtechnique_count"] = json!(subs.len());
-            l["subtechniques"] = json!(ix.links(subs));
-            Some(l)
+            let more = TacticTechnique {
+                subtechnique_count: subs.len(),
+                subtechniques: ix.links(subs),
+            };
+            Some(Linked { link, more })
         })
         .collect();
-    m.insert("techniques".into(), json!(rows));
-    m.insert("shortname".into(), json!(o.stix.x_mitre_shortname));
-    for (k, v) in extra {
-        m.insert(k, v);
-    }
     let mut tags = base_tags(ix, id);
     tags.push(tactic_tag(ix, id));
     let mut fm = base_frontmatter(kb, id, tags, o.id_aliases());
     fm.text_opt("shortname", o.stix.x_mitre_shortname.as_deref());
-    finish(w, m, fm)
+    let body = Tactic {
+        stub: o.stub.clone(),
+        techniques,
+        shortname: o.stix.x_mitre_shortname.clone(),
+        rules,
+    };
+    finish(w, base, body, fm)
+}
+
+/// What a data source note adds to the common fields.
+#[derive(Serialize)]
+pub struct DataSource {
+    components: Vec<ObjLink>,
+    collection_layers: Vec<String>,
 }
 
 /// Context of a data source note (deprecated in v18, current in v17).
-pub fn data_source(ix: &Index, id: ObjId, dataview: bool) -> Value {
+pub fn data_source(ix: &Index, id: ObjId, dataview: bool) -> ObjectNote<DataSource> {
     let kb = ix.kb;
     let o = kb.get(id);
     let mut w = NoteWriter::new(ix);
-    let mut m = base_ctx(&mut w, id, dataview);
+    let base = base_ctx(&mut w, id, dataview);
     let comps = ix.source_components.get(&id).cloned().unwrap_or_default();
-    m.insert("components".into(), json!(ix.links(comps)));
-    m.insert(
-        "collection_layers".into(),
-        json!(o.stix.x_mitre_collection_layers),
-    );
+    let body = DataSource {
+        components: ix.links(comps),
+        collection_layers: o.stix.x_mitre_collection_layers.clone(),
+    };
     let mut fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
-    finish(w, m, fm)
+    finish(w, base, body, fm)
 }
 
 /// Techniques reached from analytics through their detection strategies.
@@ -599,114 +797,172 @@ fn techniques_via_analytics(ix: &Index, analytics: &[ObjId]) -> Vec<ObjId> {
     out
 }
 
+#[derive(Serialize)]
+pub struct ChannelRow {
+    name: String,
+    channel: String,
+}
+
+/// What a data component note adds to the common fields.
+#[derive(Serialize)]
+pub struct DataComponent {
+    data_source: Option<ObjLink>,
+    log_sources: Vec<ChannelRow>,
+    analytics: Vec<ObjLink>,
+    /// v17: the techniques the component `detects` directly.
+    detects: Vec<RelRow>,
+    techniques: Vec<ObjLink>,
+}
+
 /// Context of a data component note.
-pub fn data_component(ix: &Index, id: ObjId, dataview: bool) -> Value {
+pub fn data_component(ix: &Index, id: ObjId, dataview: bool) -> ObjectNote<DataComponent> {
     let kb = ix.kb;
     let o = kb.get(id);
     let mut w = NoteWriter::new(ix);
-    let mut m = base_ctx(&mut w, id, dataview);
+    let base = base_ctx(&mut w, id, dataview);
     let source = o
         .stix
         .x_mitre_data_source_ref
         .as_deref()
         .and_then(|r| kb.by_stix_id(r));
-    m.insert("data_source".into(), json!(source.and_then(|s| ix.link(s))));
-    let log_sources: Vec<Value> = o
+    let log_sources = o
         .stix
         .x_mitre_log_sources
         .iter()
-        .map(|l| json!({"name": l.name, "channel": l.channel}))
+        .map(|l| ChannelRow {
+            name: l.name.clone(),
+            channel: l.channel.clone(),
+        })
         .collect();
-    m.insert("log_sources".into(), json!(log_sources));
     let analytics = ix.component_analytics.get(&id).cloned().unwrap_or_default();
-    m.insert(
-        "analytics".into(),
-        json!(ix.links(analytics.iter().copied())),
-    );
-    // v17: the component `detects` techniques directly, with a description.
-    let detects = outgoing_rows(&mut w, id, RelKind::Detects, &[Kind::Technique]);
-    m.insert("detects".into(), json!(detects));
-    m.insert(
-        "techniques".into(),
-        json!(ix.links(techniques_via_analytics(ix, &analytics))),
-    );
+    let body = DataComponent {
+        data_source: source.and_then(|s| ix.link(s)),
+        log_sources,
+        analytics: ix.links(analytics.iter().copied()),
+        detects: outgoing_rows(&mut w, id, RelKind::Detects, &[Kind::Technique]),
+        techniques: ix.links(techniques_via_analytics(ix, &analytics)),
+    };
     let fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
-    finish(w, m, fm)
+    finish(w, base, body, fm)
+}
+
+/// What a detection strategy note adds to the common fields.
+#[derive(Serialize)]
+pub struct DetectionStrategy {
+    techniques: Vec<ObjLink>,
+    analytics: Vec<Linked<AnalyticRow>>,
+    /// Whether its analytics are folded into this note.
+    folded: bool,
 }
 
 /// Context of a detection strategy note.
-pub fn detection_strategy(ix: &Index, id: ObjId, dataview: bool) -> Value {
+pub fn detection_strategy(ix: &Index, id: ObjId, dataview: bool) -> ObjectNote<DetectionStrategy> {
     let kb = ix.kb;
     let mut w = NoteWriter::new(ix);
-    let mut m = base_ctx(&mut w, id, dataview);
+    let base = base_ctx(&mut w, id, dataview);
     let mut techs: Vec<ObjId> = kb
         .outgoing(id, &RelKind::Detects)
         .map(|(_, t)| t)
         .filter(|&t| kb.get(t).kind == Kind::Technique)
         .collect();
     kb.sort_by_id(&mut techs);
-    m.insert("techniques".into(), json!(ix.links(techs)));
     let analytics = analytic_rows(&mut w, id);
-    let folded = analytics.iter().any(|a| a.get("heading").is_some());
-    m.insert("analytics".into(), json!(analytics));
-    m.insert("folded".into(), json!(folded));
+    let body = DetectionStrategy {
+        techniques: ix.links(techs),
+        folded: analytics.iter().any(|a| a.more.heading.is_some()),
+        analytics,
+    };
     let fm = base_frontmatter(kb, id, base_tags(ix, id), kb.get(id).id_aliases());
-    finish(w, m, fm)
+    finish(w, base, body, fm)
+}
+
+/// What an analytic note adds to the common fields.
+#[derive(Serialize)]
+pub struct Analytic {
+    strategies: Vec<ObjLink>,
+    techniques: Vec<ObjLink>,
+    log_sources: Vec<LogSourceRow>,
+    mutable_elements: Vec<MutableRow>,
 }
 
 /// Context of an analytic note.
-pub fn analytic(ix: &Index, id: ObjId, dataview: bool) -> Value {
+pub fn analytic(ix: &Index, id: ObjId, dataview: bool) -> ObjectNote<Analytic> {
     let kb = ix.kb;
     let o = kb.get(id);
     let mut w = NoteWriter::new(ix);
-    let mut m = base_ctx(&mut w, id, dataview);
+    let base = base_ctx(&mut w, id, dataview);
     let strategies = ix.analytic_strategies.get(&id).cloned().unwrap_or_default();
-    m.insert(
-        "strategies".into(),
-        json!(ix.links(strategies.iter().copied())),
-    );
-    m.insert(
-        "techniques".into(),
-        json!(ix.links(techniques_via_analytics(ix, &[id]))),
-    );
-    m.insert("log_sources".into(), log_sources(&w, id));
-    m.insert("mutable_elements".into(), mutable_elements(id, kb));
+    let body = Analytic {
+        strategies: ix.links(strategies.iter().copied()),
+        techniques: ix.links(techniques_via_analytics(ix, &[id])),
+        log_sources: log_sources(&w, id),
+        mutable_elements: mutable_elements(id, kb),
+    };
     let mut fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
-    finish(w, m, fm)
+    finish(w, base, body, fm)
+}
+
+#[derive(Serialize)]
+pub struct RelatedAssetRow {
+    name: String,
+    sectors: Vec<String>,
+    description: String,
+}
+
+/// What an ICS asset note adds to the common fields.
+#[derive(Serialize)]
+pub struct Asset {
+    sectors: Vec<String>,
+    related_assets: Vec<RelatedAssetRow>,
+    techniques: Vec<RelRow>,
 }
 
 /// Context of an ICS asset note.
-pub fn asset(ix: &Index, id: ObjId, dataview: bool) -> Value {
+pub fn asset(ix: &Index, id: ObjId, dataview: bool) -> ObjectNote<Asset> {
     let kb = ix.kb;
     let o = kb.get(id);
     let mut w = NoteWriter::new(ix);
-    let mut m = base_ctx(&mut w, id, dataview);
-    m.insert("sectors".into(), json!(o.stix.x_mitre_sectors));
-    let related: Vec<Value> = o
+    let base = base_ctx(&mut w, id, dataview);
+    let related_assets = o
         .stix
         .x_mitre_related_assets
         .iter()
-        .map(|r| {
-            json!({"name": r.name, "sectors": r.related_asset_sectors,
-                   "description": w.md(&r.description, &o.stix.external_references)})
+        .map(|r| RelatedAssetRow {
+            name: r.name.clone(),
+            sectors: r.related_asset_sectors.clone(),
+            description: w.md(&r.description, &o.stix.external_references),
         })
         .collect();
-    m.insert("related_assets".into(), json!(related));
-    let techniques = incoming_rows(&mut w, id, RelKind::Targets, &[Kind::Technique]);
-    m.insert("techniques".into(), json!(techniques));
+    let body = Asset {
+        sectors: o.stix.x_mitre_sectors.clone(),
+        related_assets,
+        techniques: incoming_rows(&mut w, id, RelKind::Targets, &[Kind::Technique]),
+    };
     let mut fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
     fm.list("platforms", o.stix.x_mitre_platforms.clone());
-    finish(w, m, fm)
+    finish(w, base, body, fm)
+}
+
+#[derive(Serialize)]
+pub struct MatrixTactic {
+    technique_count: usize,
+}
+
+/// What a matrix note adds: tactics as columns, techniques under each.
+#[derive(Serialize)]
+pub struct Matrix {
+    tactics: Vec<Linked<MatrixTactic>>,
+    rows: Vec<Vec<String>>,
 }
 
 /// Context of a matrix note: tactics as columns, techniques under each, with
 /// sub-technique counts.
-pub fn matrix(ix: &Index, id: ObjId, dataview: bool) -> Value {
+pub fn matrix(ix: &Index, id: ObjId, dataview: bool) -> ObjectNote<Matrix> {
     let kb = ix.kb;
     let o = kb.get(id);
     let mut w = NoteWriter::new(ix);
-    let mut m = base_ctx(&mut w, id, dataview);
+    let base = base_ctx(&mut w, id, dataview);
     let tactics = kb.matrix_tactics(id);
     let columns: Vec<Vec<String>> = tactics
         .iter()
@@ -714,9 +970,8 @@ pub fn matrix(ix: &Index, id: ObjId, dataview: bool) -> Value {
             kb.techniques_in_tactic(t)
                 .into_iter()
                 .filter_map(|tech| {
-                    let l = ix.link(tech)?;
+                    let link = ix.link(tech)?.link;
                     let n = kb.subtechniques_of(tech).len();
-                    let link = l["link"].as_str().unwrap_or_default().to_string();
                     Some(if n > 0 { format!("{link} ({n})") } else { link })
                 })
                 .collect()
@@ -731,23 +986,40 @@ pub fn matrix(ix: &Index, id: ObjId, dataview: bool) -> Value {
                 .collect()
         })
         .collect();
-    let header: Vec<Value> = tactics
+    let header = tactics
         .iter()
         .filter_map(|&t| {
-            let mut l = ix.link(t)?;
-            l["technique_count"] = json!(kb.techniques_in_tactic(t).len());
-            Some(l)
+            let more = MatrixTactic {
+                technique_count: kb.techniques_in_tactic(t).len(),
+            };
+            Some(Linked {
+                link: ix.link(t)?,
+                more,
+            })
         })
         .collect();
-    m.insert("tactics".into(), json!(header));
-    m.insert("rows".into(), json!(rows));
     let mut fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
     fm.list("cssclasses", [super::obsidian::WIDE_CLASS]);
-    finish(w, m, fm)
+    let body = Matrix {
+        tactics: header,
+        rows,
+    };
+    finish(w, base, body, fm)
 }
 
 /// Context of a redirect note for a revoked object.
-pub fn revoked(ix: &Index, id: ObjId) -> Value {
+#[derive(Serialize)]
+pub struct Revoked {
+    frontmatter: String,
+    id: String,
+    name: String,
+    kind_label: &'static str,
+    url: Option<String>,
+    replacement: Option<ObjLink>,
+}
+
+/// Context of a redirect note for a revoked object.
+pub fn revoked(ix: &Index, id: ObjId) -> Revoked {
     let kb = ix.kb;
     let o = kb.get(id);
     let replacement = kb.replacement(id).and_then(|r| ix.link(r));
@@ -764,19 +1036,16 @@ pub fn revoked(ix: &Index, id: ObjId) -> Value {
         .date("last_modified", &o.stix.modified)
         .boolean("revoked", true);
     if let Some(r) = &replacement {
-        fm.text(
-            "revoked_by",
-            text::wikilink(r["stem"].as_str().unwrap_or_default(), None),
-        );
+        fm.text("revoked_by", text::wikilink(&r.stem, None));
     }
     fm.list("domains", o.domains.clone())
         .text("stix_id", &o.stix.id);
-    json!({
-        "frontmatter": fm.render(),
-        "id": o.attack_id,
-        "name": o.name(),
-        "kind_label": o.kind.label(),
-        "url": o.url,
-        "replacement": replacement,
-    })
+    Revoked {
+        frontmatter: fm.render(),
+        id: o.attack_id.clone(),
+        name: o.name().to_string(),
+        kind_label: o.kind.label(),
+        url: o.url.clone(),
+        replacement,
+    }
 }

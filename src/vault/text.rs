@@ -129,104 +129,115 @@ pub fn convert(
     resolver: &dyn Resolver,
     notes: &mut Footnotes,
 ) -> String {
-    let mut out = String::with_capacity(text.len() + 32);
+    let mut c = Converter {
+        text,
+        out: String::with_capacity(text.len() + 32),
+        i: 0,
+        plain_start: 0,
+        local_refs,
+        resolver,
+        notes,
+    };
     let b = text.as_bytes();
-    let mut i = 0;
-    let mut plain_start = 0;
-    macro_rules! flush {
-        () => {
-            out.push_str(&text[plain_start..i]);
-        };
-    }
-    while i < b.len() {
+    while c.i < b.len() {
+        let i = c.i;
         match b[i] {
-            b'`' => {
-                // An existing Markdown code span: copy verbatim.
-                let run = b[i..].iter().take_while(|&&c| c == b'`').count();
-                let fence = &text[i..i + run];
-                // As in CommonMark, a code span never crosses a paragraph: a
-                // stray backtick must not swallow the links of later paragraphs.
-                let line_end = text[i + run..]
-                    .find("\n\n")
-                    .map_or(text.len(), |p| i + run + p);
-                if let Some(end) = find_fence(&text[i + run..line_end], fence) {
-                    let stop = i + run + end + run;
-                    i = stop;
-                } else {
-                    i += run;
-                }
-            }
-            b'$' => {
-                flush!();
-                out.push_str("\\$");
-                i += 1;
-                plain_start = i;
-            }
-            b'(' if text[i..].starts_with("(Citation:") => {
-                let after = i + "(Citation:".len();
-                if let Some(end) = text[after..].find(')') {
-                    flush!();
-                    let name = text[after..after + end].trim();
-                    let r = local_refs
-                        .iter()
-                        .find(|r| {
-                            r.source_name == name && (r.description.is_some() || r.url.is_some())
-                        })
-                        .or_else(|| resolver.citation(name));
-                    let label = notes.cite(name, r);
-                    out.push_str("[^");
-                    out.push_str(&label);
-                    out.push(']');
-                    i = after + end + 1;
-                    plain_start = i;
-                } else {
-                    i += 1;
-                }
-            }
+            b'`' => c.i = c.code_span_end(),
+            b'$' => c.replace(1, "\\$"),
+            b'(' if text[i..].starts_with("(Citation:") => c.citation(),
             // A wikilink or embed written into the source text is text, not a
             // link the vault made: only Markdown links to ATT&CK pages become
             // wikilinks.
-            b'[' | b']' if b.get(i + 1) == Some(&b[i]) => {
-                flush!();
-                out.push('\\');
-                out.push(b[i] as char);
-                out.push('\\');
-                out.push(b[i] as char);
-                i += 2;
-                plain_start = i;
-            }
+            b'[' if b.get(i + 1) == Some(&b'[') => c.replace(2, "\\[\\["),
+            b']' if b.get(i + 1) == Some(&b']') => c.replace(2, "\\]\\]"),
             // `#word` would make a tag, `# ` at a line's start a heading.
             b'#' if i == 0 || matches!(b[i - 1], b' ' | b'\n' | b'\t' | b'(') => {
-                flush!();
-                out.push_str("\\#");
-                i += 1;
-                plain_start = i;
+                c.replace(1, "\\#")
             }
-            b'[' => {
-                if let Some((label, url, len)) = parse_md_link(&text[i..]) {
-                    if let Some(stem) = resolver.note_for_url(url) {
-                        flush!();
-                        out.push_str(&wikilink(&stem, Some(label)));
-                        i += len;
-                        plain_start = i;
-                        continue;
-                    }
-                    // Keep other links verbatim, without escaping their URL.
-                    i += len;
-                } else {
-                    i += 1;
-                }
-            }
+            b'[' => c.link(),
             b'<' => {
-                flush!();
-                i += convert_tag(&text[i..], &mut out);
-                plain_start = i;
+                c.flush();
+                c.i += convert_tag(&text[i..], &mut c.out);
+                c.plain_start = c.i;
             }
-            _ => i += 1,
+            _ => c.i += 1,
         }
     }
-    out.push_str(&text[plain_start..]);
-    out
+    c.out.push_str(&text[c.plain_start..]);
+    c.out
+}
+
+/// The state of one conversion: text before `plain_start` is converted,
+/// text from there to `i` is plain and still to be copied.
+struct Converter<'a> {
+    text: &'a str,
+    out: String,
+    i: usize,
+    plain_start: usize,
+    local_refs: &'a [ExternalReference],
+    resolver: &'a dyn Resolver,
+    notes: &'a mut Footnotes,
+}
+
+impl Converter<'_> {
+    fn flush(&mut self) {
+        self.out.push_str(&self.text[self.plain_start..self.i]);
+    }
+
+    /// Writes `with` in place of the next `len` bytes.
+    fn replace(&mut self, len: usize, with: &str) {
+        self.flush();
+        self.out.push_str(with);
+        self.i += len;
+        self.plain_start = self.i;
+    }
+
+    /// Where an existing Markdown code span ends (copied verbatim), or the
+    /// end of its opening backticks when it is not closed.
+    fn code_span_end(&self) -> usize {
+        let (text, i) = (self.text, self.i);
+        let run = text[i..].bytes().take_while(|&c| c == b'`').count();
+        let fence = &text[i..i + run];
+        // As in CommonMark, a code span never crosses a paragraph: a
+        // stray backtick must not swallow the links of later paragraphs.
+        let line_end = text[i + run..]
+            .find("\n\n")
+            .map_or(text.len(), |p| i + run + p);
+        match find_fence(&text[i + run..line_end], fence) {
+            Some(end) => i + run + end + run,
+            None => i + run,
+        }
+    }
+
+    /// `(Citation: Name)` becomes a footnote reference.
+    fn citation(&mut self) {
+        let after = self.i + "(Citation:".len();
+        let Some(end) = self.text[after..].find(')') else {
+            self.i += 1;
+            return;
+        };
+        let name = self.text[after..after + end].trim();
+        let r = self
+            .local_refs
+            .iter()
+            .find(|r| r.source_name == name && (r.description.is_some() || r.url.is_some()))
+            .or_else(|| self.resolver.citation(name));
+        let label = self.notes.cite(name, r);
+        self.replace(after + end + 1 - self.i, &format!("[^{label}]"));
+    }
+
+    /// A Markdown link to an ATT&CK page in the vault becomes a wikilink;
+    /// other links stay verbatim, their URL unescaped.
+    fn link(&mut self) {
+        let Some((label, url, len)) = parse_md_link(&self.text[self.i..]) else {
+            self.i += 1;
+            return;
+        };
+        match self.resolver.note_for_url(url) {
+            Some(stem) => self.replace(len, &wikilink(&stem, Some(label))),
+            None => self.i += len,
+        }
+    }
 }
 
 fn find_fence(hay: &str, fence: &str) -> Option<usize> {

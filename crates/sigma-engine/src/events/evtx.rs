@@ -136,50 +136,88 @@ pub(crate) fn read(
     sink: &mut dyn FnMut(Event),
 ) -> Option<FileRead> {
     let report = |d: Diagnostic| diags.push(d.in_file(path));
-    let opened = std::fs::File::open(path).and_then(|f| Ok((f.metadata()?.len(), f)));
-    let (len, file_handle) = match opened {
+    let opened = open(path).and_then(|(mut padded, header)| {
+        let layout = layout(&mut padded, usize::from(header.chunk_count))
+            .and_then(|l| padded.seek(SeekFrom::Start(0)).map(|_| l))
+            .map_err(|e| Diagnostic::error("events", format!("cannot read: {e}")))?;
+        Ok((padded, header, layout))
+    });
+    let (padded, header, layout) = match opened {
         Ok(x) => x,
-        Err(e) => {
-            report(Diagnostic::error("events", format!("cannot read: {e}")));
+        Err(d) => {
+            report(d);
             return None;
         }
     };
-    let data = (len as usize).saturating_sub(FILE_HEADER);
-    let cut = data % CHUNK;
-    let mut padded = ZeroPadded {
-        file: file_handle,
-        len,
-        padded: len + if cut == 0 { 0 } else { (CHUNK - cut) as u64 },
-        pos: 0,
-    };
-    let header = match evtx::EvtxFileHeader::from_stream(&mut padded) {
-        Ok(h) if len as usize >= FILE_HEADER => h,
-        Ok(_) | Err(_) => {
+    if let Some(w) = padded.cut_warning() {
+        report(w);
+    }
+    report_broken(&layout, &report);
+    let settings = evtx::ParserSettings::new().num_threads(1);
+    let mut parser = match evtx::EvtxParser::from_read_seek(padded) {
+        Ok(p) => p.with_configuration(settings),
+        Err(e) => {
             report(Diagnostic::error(
                 "events",
-                "cannot open EVTX: the file header is cut or broken",
+                format!("cannot open EVTX: {}", chain(&e)),
             ));
             return None;
         }
     };
-    if cut != 0 {
-        report(Diagnostic::warning(
-            "events",
-            format!(
-                "the file ends inside chunk {} (at byte offset {len}); its records before the cut are read",
-                data / CHUNK
-            ),
-        ));
-    }
-    let layout = match layout(&mut padded, usize::from(header.chunk_count))
-        .and_then(|l| padded.seek(SeekFrom::Start(0)).map(|_| l))
-    {
-        Ok(l) => l,
-        Err(e) => {
-            report(Diagnostic::error("events", format!("cannot read: {e}")));
-            return None;
-        }
+    let mut records = Records {
+        file,
+        wanted,
+        report: &report,
+        read: FileRead::default(),
+        ids: Vec::new(),
+        errors: 0,
     };
+    for r in parser.records_json_bytes() {
+        records.add(r, sink);
+    }
+    Some(records.finish(&layout, &header))
+}
+
+/// Opens a file padded to whole chunks, with its file header.
+fn open(path: &Path) -> Result<(ZeroPadded, evtx::EvtxFileHeader), Diagnostic> {
+    let (len, file) = std::fs::File::open(path)
+        .and_then(|f| Ok((f.metadata()?.len(), f)))
+        .map_err(|e| Diagnostic::error("events", format!("cannot read: {e}")))?;
+    let cut = (len as usize).saturating_sub(FILE_HEADER) % CHUNK;
+    let mut padded = ZeroPadded {
+        file,
+        len,
+        padded: len + if cut == 0 { 0 } else { (CHUNK - cut) as u64 },
+        pos: 0,
+    };
+    match evtx::EvtxFileHeader::from_stream(&mut padded) {
+        Ok(h) if len as usize >= FILE_HEADER => Ok((padded, h)),
+        Ok(_) | Err(_) => Err(Diagnostic::error(
+            "events",
+            "cannot open EVTX: the file header is cut or broken",
+        )),
+    }
+}
+
+impl ZeroPadded {
+    /// The warning for a file that ends inside a chunk.
+    fn cut_warning(&self) -> Option<Diagnostic> {
+        let data = (self.len as usize).saturating_sub(FILE_HEADER);
+        (!data.is_multiple_of(CHUNK)).then(|| {
+            Diagnostic::warning(
+                "events",
+                format!(
+                    "the file ends inside chunk {} (at byte offset {}); its records before the cut are read",
+                    data / CHUNK,
+                    self.len
+                ),
+            )
+        })
+    }
+}
+
+/// One error per run of unreadable chunks.
+fn report_broken(layout: &Layout, report: &dyn Fn(Diagnostic)) {
     for (first, last, why) in runs(&layout.broken) {
         let which = if first == last {
             format!("chunk {first}")
@@ -194,79 +232,86 @@ pub(crate) fn read(
             ),
         ));
     }
-    let settings = evtx::ParserSettings::new().num_threads(1);
-    let mut parser = match evtx::EvtxParser::from_read_seek(padded) {
-        Ok(p) => p.with_configuration(settings),
-        Err(e) => {
-            report(Diagnostic::error(
-                "events",
-                format!("cannot open EVTX: {}", chain(&e)),
-            ));
-            return None;
-        }
-    };
-    let mut read = FileRead::default();
-    let mut ids = Vec::new();
-    let mut errors = 0;
-    for r in parser.records_json_bytes() {
-        match r {
-            Ok(rec) => {
-                let meta = EventMeta {
-                    file: file.clone(),
-                    record: rec.event_record_id,
-                    ..Default::default()
-                };
-                let mut de = serde_json::Deserializer::from_slice(&rec.data);
-                let seed = EventSeed {
-                    meta,
-                    wanted,
-                    size: rec.data.len() / 2,
-                };
-                match seed.deserialize(&mut de) {
-                    Ok(Some(e)) => {
-                        ids.push(rec.event_record_id);
-                        read.events += 1;
-                        sink(e);
-                    }
-                    Ok(None) | Err(_) => {
-                        errors += 1;
-                        report(Diagnostic::error(
-                            "events",
-                            format!(
-                                "record {} renders as invalid JSON; 1 record lost",
-                                rec.event_record_id
-                            ),
-                        ));
-                    }
-                }
-            }
+}
+
+/// The records of one file as the parser yields them, and the account of
+/// those that failed.
+struct Records<'a> {
+    file: &'a Arc<str>,
+    wanted: Option<&'a Wanted>,
+    report: &'a dyn Fn(Diagnostic),
+    read: FileRead,
+    ids: Vec<u64>,
+    errors: u64,
+}
+
+impl Records<'_> {
+    fn add(
+        &mut self,
+        r: evtx::err::Result<evtx::SerializedEvtxRecord<Vec<u8>>>,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let rec = match r {
+            Ok(rec) => rec,
             Err(e) => {
-                errors += 1;
-                if errors <= 3 {
-                    report(Diagnostic::error("events", chain(&e)));
+                self.errors += 1;
+                if self.errors <= 3 {
+                    (self.report)(Diagnostic::error("events", chain(&e)));
                 }
+                return;
+            }
+        };
+        let seed = EventSeed {
+            meta: EventMeta {
+                file: self.file.clone(),
+                record: rec.event_record_id,
+                ..Default::default()
+            },
+            wanted: self.wanted,
+            size: rec.data.len() / 2,
+        };
+        match seed.deserialize(&mut serde_json::Deserializer::from_slice(&rec.data)) {
+            Ok(Some(e)) => {
+                self.ids.push(rec.event_record_id);
+                self.read.events += 1;
+                sink(e);
+            }
+            Ok(None) | Err(_) => {
+                self.errors += 1;
+                (self.report)(Diagnostic::error(
+                    "events",
+                    format!(
+                        "record {} renders as invalid JSON; 1 record lost",
+                        rec.event_record_id
+                    ),
+                ));
             }
         }
     }
-    if errors > 3 {
-        report(Diagnostic::error(
-            "events",
-            format!("{} more unreadable records or chunks", errors - 3),
-        ));
+
+    /// Reports the errors not shown one by one and the records lost.
+    fn finish(mut self, layout: &Layout, header: &evtx::EvtxFileHeader) -> FileRead {
+        if self.errors > 3 {
+            (self.report)(Diagnostic::error(
+                "events",
+                format!("{} more unreadable records or chunks", self.errors - 3),
+            ));
+        }
+        let mut read = self.read;
+        read.lost = lost(layout, header, &mut self.ids, self.errors);
+        if read.lost > 0 {
+            (self.report)(Diagnostic::error(
+                "events",
+                format!(
+                    "{} of {} records lost ({} read)",
+                    read.lost,
+                    read.lost.saturating_add(read.events),
+                    read.events
+                ),
+            ));
+        }
+        read
     }
-    read.lost = lost(&layout, &header, &mut ids, errors);
-    if read.lost > 0 {
-        report(Diagnostic::error(
-            "events",
-            format!(
-                "{} of {} records lost ({} read)",
-                read.lost,
-                read.lost.saturating_add(read.events),
-                read.events
-            ),
-        ));
-    }
-    Some(read)
 }
 
 /// Records the headers promise that were not read. With an unreadable chunk,

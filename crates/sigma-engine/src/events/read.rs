@@ -287,86 +287,106 @@ fn read_json_text(
         let fixed = String::from_utf8_lossy(bytes).into_owned();
         return read_json_text(fixed.as_bytes(), file, wanted, diags, sink);
     }
-    let mut read = FileRead::default();
-    let mut at = 0usize;
-    let mut line_base = 1usize;
+    let mut r = JsonText {
+        file,
+        wanted,
+        diags,
+        read: FileRead::default(),
+    };
+    let (mut at, mut line_base) = (0usize, 1usize);
     while at < bytes.len() {
         let mut stream = serde_json::Deserializer::from_slice(&bytes[at..])
             .into_iter::<&serde_json::value::RawValue>();
         let err = loop {
             match stream.next() {
-                None => return read,
-                Some(Ok(raw)) => {
-                    let meta = EventMeta {
-                        file: file.clone(),
-                        record: read.events + read.lost + 1,
-                        ..Default::default()
-                    };
-                    let item = StreamItem { meta, wanted };
-                    match item.deserialize(raw) {
-                        Ok(StreamOut::One(Some(e))) => {
-                            read.events += 1;
-                            sink(e);
-                        }
-                        Ok(StreamOut::Events(events, skipped)) => {
-                            read.events += events.len() as u64;
-                            read.lost += skipped.len() as u64;
-                            events.into_iter().for_each(&mut *sink);
-                            if !skipped.is_empty() {
-                                let items: Vec<String> =
-                                    skipped.iter().map(|i| i.to_string()).collect();
-                                diags.push(
-                                    Diagnostic::error(
-                                        "events",
-                                        format!(
-                                            "array items {} (counting from 1) are not objects; {} records lost",
-                                            items.join(", "),
-                                            skipped.len()
-                                        ),
-                                    )
-                                    .in_file(&**file),
-                                );
-                            }
-                        }
-                        Ok(StreamOut::One(None)) | Err(_) => {
-                            read.lost += 1;
-                            diags.push(
-                                Diagnostic::error(
-                                    "events",
-                                    "JSON value is not an object; 1 record lost",
-                                )
-                                .in_file(&**file),
-                            );
-                        }
-                    }
-                }
+                None => return r.read,
+                Some(Ok(raw)) => r.value(raw, sink),
                 Some(Err(e)) => break e,
             }
         };
+        match r.resync(&err, bytes, at, line_base) {
+            Some(next) => (at, line_base) = next,
+            None => break,
+        }
+    }
+    r.read
+}
+
+/// The account of one JSON text being read.
+struct JsonText<'a> {
+    file: &'a Arc<str>,
+    wanted: Option<&'a Wanted>,
+    diags: &'a Diagnostics,
+    read: FileRead,
+}
+
+impl JsonText<'_> {
+    fn error(&self, message: String) -> Diagnostic {
+        Diagnostic::error("events", message).in_file(&**self.file)
+    }
+
+    /// One top-level value: an event, or an array of events.
+    fn value(&mut self, raw: &serde_json::value::RawValue, sink: &mut dyn FnMut(Event)) {
+        let meta = EventMeta {
+            file: self.file.clone(),
+            record: self.read.events + self.read.lost + 1,
+            ..Default::default()
+        };
+        let item = StreamItem {
+            meta,
+            wanted: self.wanted,
+        };
+        match item.deserialize(raw) {
+            Ok(StreamOut::One(Some(e))) => {
+                self.read.events += 1;
+                sink(e);
+            }
+            Ok(StreamOut::Events(events, skipped)) => {
+                self.read.events += events.len() as u64;
+                self.read.lost += skipped.len() as u64;
+                events.into_iter().for_each(&mut *sink);
+                if !skipped.is_empty() {
+                    let items: Vec<String> = skipped.iter().map(|i| i.to_string()).collect();
+                    self.diags.push(self.error(format!(
+                        "array items {} (counting from 1) are not objects; {} records lost",
+                        items.join(", "),
+                        skipped.len()
+                    )));
+                }
+            }
+            Ok(StreamOut::One(None)) | Err(_) => {
+                self.read.lost += 1;
+                self.diags
+                    .push(self.error("JSON value is not an object; 1 record lost".to_string()));
+            }
+        }
+    }
+
+    /// Reports a syntax error and finds where the stream resumes: the next
+    /// line that starts an object, as (byte offset, its line number).
+    fn resync(
+        &mut self,
+        err: &serde_json::Error,
+        bytes: &[u8],
+        at: usize,
+        line_base: usize,
+    ) -> Option<(usize, usize)> {
         let line = line_base + err.line().max(1) - 1;
         let next = next_object_line(bytes, at, err.line().max(1));
-        read.lost += 1;
+        self.read.lost += 1;
         let skipped = match next {
             Some((_, l)) => format!("skipped to line {}", line_base + l - 1),
             None => "rest of file skipped".to_string(),
         };
-        diags.push(
-            Diagnostic::error(
-                "events",
-                format!("invalid JSON, 1 record lost ({skipped}): {}", what(&err)),
-            )
-            .in_file(&**file)
+        self.diags.push(
+            self.error(format!(
+                "invalid JSON, 1 record lost ({skipped}): {}",
+                what(err)
+            ))
             .at(Some(line), Some(err.column())),
         );
-        match next {
-            Some((off, l)) => {
-                line_base += l - 1;
-                at = off;
-            }
-            None => break,
-        }
+        next.map(|(off, l)| (off, line_base + l - 1))
     }
-    read
 }
 
 /// A JSON error without the position serde_json appends (the diagnostic

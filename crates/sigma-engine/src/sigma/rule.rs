@@ -108,7 +108,7 @@ impl Detection {
 }
 
 /// `logsource`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LogSource {
     pub category: Option<String>,
     pub product: Option<String>,

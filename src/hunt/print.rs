@@ -119,7 +119,8 @@ impl<'a> Printer<'a> {
             Format::Table => write_table(self.engine, &held, hits, out)?,
             Format::Jsonl => {
                 for h in hits {
-                    writeln!(out, "{}", correlation(self.engine, h))?;
+                    serde_json::to_writer(&mut *out, &correlation(self.engine, h))?;
+                    writeln!(out)?;
                 }
             }
             Format::Csv => {}
@@ -129,9 +130,29 @@ impl<'a> Printer<'a> {
 }
 
 /// A correlation hit with its rule, as JSON.
-fn correlation(engine: &Engine, h: &CorrelationHit) -> serde_json::Value {
+#[derive(serde::Serialize)]
+struct CorrelationRow<'a> {
+    rule: &'a str,
+    rule_id: Option<&'a str>,
+    level: Option<sigma_engine::sigma::vocab::Level>,
+    correlation: &'a CorrelationHit,
+}
+
+fn correlation<'a>(engine: &'a Engine, h: &'a CorrelationHit) -> CorrelationRow<'a> {
     let r = &engine.rules[h.rule];
-    serde_json::json!({"rule": r.title, "rule_id": r.id, "level": r.level, "correlation": h})
+    CorrelationRow {
+        rule: &r.title,
+        rule_id: r.id.as_deref(),
+        level: r.level,
+        correlation: h,
+    }
+}
+
+/// The `--format json` document.
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    detections: Vec<Row<'a>>,
+    correlations: Vec<CorrelationRow<'a>>,
 }
 
 fn write_json(
@@ -140,13 +161,11 @@ fn write_json(
     hits: &[CorrelationHit],
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let rows: Vec<Row> = dets.iter().map(|d| row(&engine.rules[d.rule], d)).collect();
-    let corr: Vec<serde_json::Value> = hits.iter().map(|h| correlation(engine, h)).collect();
-    serde_json::to_writer_pretty(
-        &mut *out,
-        &serde_json::json!({"detections": rows, "correlations": corr}),
-    )
-    .map_err(std::io::Error::from)?;
+    let report = Report {
+        detections: dets.iter().map(|d| row(&engine.rules[d.rule], d)).collect(),
+        correlations: hits.iter().map(|h| correlation(engine, h)).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
     writeln!(out)
 }
 

@@ -505,6 +505,58 @@ impl Renderer<'_> {
         }
     }
 
+    /// How many of the techniques have each status.
+    fn status_counts(&self, techniques: &[ObjId]) -> Vec<StatusCount> {
+        let mut summary: HashMap<Status, usize> = HashMap::new();
+        for c in techniques.iter().filter_map(|t| self.cov.get(t)) {
+            *summary.entry(c.status).or_default() += 1;
+        }
+        Status::ALL
+            .iter()
+            .map(|s| StatusCount {
+                label: s.label(),
+                marker: s.marker(),
+                count: summary.get(s).copied().unwrap_or(0),
+            })
+            .collect()
+    }
+
+    /// Techniques with atomic tests but no rule, with their test counts.
+    fn tests_without_rules(&self, techniques: &[ObjId]) -> Vec<Linked<TestCount>> {
+        let cov = self.cov;
+        techniques
+            .iter()
+            .filter(|t| cov.get(t).is_some_and(|c| c.rules == 0 && c.tests > 0))
+            .filter_map(|&t| {
+                let more = TestCount {
+                    tests: cov[&t].tests,
+                };
+                Some(Linked {
+                    link: self.ix.link(t)?,
+                    more,
+                })
+            })
+            .collect()
+    }
+
+    /// A domain's Navigator layer file.
+    fn layer_note(&self, domain: &str, techniques: &[ObjId]) -> super::Note {
+        let entries: Vec<LayerEntry> = techniques
+            .iter()
+            .filter_map(|&t| {
+                Some(LayerEntry {
+                    id: self.ix.kb.get(t).attack_id.clone(),
+                    coverage: *self.cov.get(&t)?,
+                })
+            })
+            .collect();
+        super::Note {
+            path: format!("{LAYERS_FOLDER}/{domain}-coverage.json"),
+            content: serde_json::to_string_pretty(&layer(domain, &entries)).unwrap_or_default()
+                + "\n",
+        }
+    }
+
     /// A domain's Navigator layer and Coverage note (none without a matrix).
     fn domain_notes(
         &self,
@@ -512,7 +564,7 @@ impl Renderer<'_> {
         silent: &[usize],
         failures: &[(usize, String)],
     ) -> Result<Vec<super::Note>, sigma_engine::diag::Diagnostic> {
-        let (model, kb, ix, det, cov) = (self.model, self.ix.kb, self.ix, self.det, self.cov);
+        let (model, kb, ix, det) = (self.model, self.ix.kb, self.ix, self.det);
         let Some(matrix) = kb
             .included_of(Kind::Matrix)
             .into_iter()
@@ -526,40 +578,8 @@ impl Renderer<'_> {
             .into_iter()
             .filter(|&t| kb.get(t).domains.iter().any(|d| d == domain))
             .collect();
-        let mut summary: HashMap<Status, usize> = HashMap::new();
-        for t in &in_domain {
-            if let Some(c) = cov.get(t) {
-                *summary.entry(c.status).or_default() += 1;
-            }
-        }
-        let tests_no_rules = in_domain
-            .iter()
-            .filter(|t| cov.get(t).is_some_and(|c| c.rules == 0 && c.tests > 0))
-            .filter_map(|&t| {
-                let more = TestCount {
-                    tests: cov[&t].tests,
-                };
-                Some(Linked {
-                    link: ix.link(t)?,
-                    more,
-                })
-            })
-            .collect();
-        let entries: Vec<LayerEntry> = in_domain
-            .iter()
-            .filter_map(|&t| {
-                Some(LayerEntry {
-                    id: kb.get(t).attack_id.clone(),
-                    coverage: *cov.get(&t)?,
-                })
-            })
-            .collect();
-        let layer_path = format!("{LAYERS_FOLDER}/{domain}-coverage.json");
-        let layer_note = super::Note {
-            path: layer_path.clone(),
-            content: serde_json::to_string_pretty(&layer(domain, &entries)).unwrap_or_default()
-                + "\n",
-        };
+        let layer_note = self.layer_note(domain, &in_domain);
+        let layer_path = layer_note.path.clone();
         let table = self.matrix_table(&kb.matrix_tactics(matrix));
         let validation = model.validation.as_ref();
         let mut fm = super::frontmatter::Frontmatter::new();
@@ -575,14 +595,7 @@ impl Renderer<'_> {
             tactics: table.header,
             totals: table.totals,
             rows: table.rows,
-            summary: Status::ALL
-                .iter()
-                .map(|s| StatusCount {
-                    label: s.label(),
-                    marker: s.marker(),
-                    count: summary.get(s).copied().unwrap_or(0),
-                })
-                .collect(),
+            summary: self.status_counts(&in_domain),
             techniques: in_domain.len(),
             validated_run: validation.is_some(),
             events: validation.map(|v| v.events),
@@ -592,7 +605,7 @@ impl Renderer<'_> {
             fired_rules: (0..model.rules.len())
                 .filter(|r| mine(r) && fired(model, *r))
                 .count(),
-            tests_no_rules,
+            tests_no_rules: self.tests_without_rules(&in_domain),
             silent_rules: silent
                 .iter()
                 .filter(|r| mine(r))

@@ -681,49 +681,14 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
         match name.as_str() {
             "condition" => {
                 cond_node = Some(v);
-                match &v.value {
-                    Yaml::Str(s) => condition_text.push(s.clone()),
-                    Yaml::Seq(items) => {
-                        for i in items {
-                            match i.as_str() {
-                                Some(s) => condition_text.push(s.to_string()),
-                                None => errors.push(err(i, "a condition must be a string")),
-                            }
-                        }
-                    }
-                    _ => errors.push(err(v, "a condition must be a string or a list of strings")),
-                }
+                condition_texts(v, &mut condition_text, errors);
             }
             "timeframe" if is_detection => {}
             "rules" if !is_detection => {}
             _ => {
-                let search = match &v.value {
-                    Yaml::Map(m) => Search::Fields(parse_fields(m, errors)),
-                    Yaml::Seq(items) => Search::List(
-                        items
-                            .iter()
-                            .filter_map(|i| match &i.value {
-                                Yaml::Map(m) => Some(SearchItem::Fields(parse_fields(m, errors))),
-                                Yaml::Seq(_) => {
-                                    errors.push(err(i, "nested lists are not allowed in a search"));
-                                    None
-                                }
-                                _ => Value::from_node(i).map(SearchItem::Keyword),
-                            })
-                            .collect(),
-                    ),
-                    Yaml::Null => {
-                        errors.push(err(v, format!("search `{name}` is empty")));
-                        continue;
-                    }
-                    _ => Search::List(
-                        Value::from_node(v)
-                            .map(SearchItem::Keyword)
-                            .into_iter()
-                            .collect(),
-                    ),
-                };
-                searches.push((name, search));
+                if let Some(search) = parse_search(&name, v, errors) {
+                    searches.push((name, search));
+                }
             }
         }
     }
@@ -731,39 +696,10 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
         errors.push(err(d, "missing `condition`"));
         return None;
     };
-    let mut conditions = Vec::new();
-    for text in &condition_text {
-        match condition::parse(text) {
-            Ok(c) => {
-                let mut refs = Vec::new();
-                c.references(&mut refs);
-                for (is_pattern, r) in refs {
-                    let found = if is_pattern {
-                        searches
-                            .iter()
-                            .any(|(n, _)| condition::pattern_matches(&r, n))
-                    } else {
-                        searches.iter().any(|(n, _)| n == &r)
-                    };
-                    if !found {
-                        let what = if is_pattern {
-                            "pattern"
-                        } else {
-                            "search identifier"
-                        };
-                        errors.push(err(cn, format!("condition `{text}`: {what} `{r}` matches no search in the detection")));
-                    }
-                }
-                conditions.push(c);
-            }
-            Err(e) => errors.push(RuleError {
-                message: format!("malformed condition `{}`: {e}", excerpt(text)),
-                line: cn.line,
-                // Exact for a plain scalar condition; a quoted one is off by the quote.
-                column: cn.column + e.position,
-            }),
-        }
-    }
+    let conditions = condition_text
+        .iter()
+        .filter_map(|text| parse_condition(text, cn, &searches, errors))
+        .collect();
     if errors.len() > before {
         return None;
     }
@@ -772,6 +708,98 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
         condition_text,
         conditions,
     })
+}
+
+/// The text of `condition`: one string or a list of them.
+fn condition_texts(v: &Node, out: &mut Vec<String>, errors: &mut Vec<RuleError>) {
+    match &v.value {
+        Yaml::Str(s) => out.push(s.clone()),
+        Yaml::Seq(items) => {
+            for i in items {
+                match i.as_str() {
+                    Some(s) => out.push(s.to_string()),
+                    None => errors.push(err(i, "a condition must be a string")),
+                }
+            }
+        }
+        _ => errors.push(err(v, "a condition must be a string or a list of strings")),
+    }
+}
+
+/// One named search: a map of fields, a list of keywords or maps, or one
+/// keyword. `None` for an empty search (reported).
+fn parse_search(name: &str, v: &Node, errors: &mut Vec<RuleError>) -> Option<Search> {
+    Some(match &v.value {
+        Yaml::Map(m) => Search::Fields(parse_fields(m, errors)),
+        Yaml::Seq(items) => Search::List(
+            items
+                .iter()
+                .filter_map(|i| match &i.value {
+                    Yaml::Map(m) => Some(SearchItem::Fields(parse_fields(m, errors))),
+                    Yaml::Seq(_) => {
+                        errors.push(err(i, "nested lists are not allowed in a search"));
+                        None
+                    }
+                    _ => Value::from_node(i).map(SearchItem::Keyword),
+                })
+                .collect(),
+        ),
+        Yaml::Null => {
+            errors.push(err(v, format!("search `{name}` is empty")));
+            return None;
+        }
+        _ => Search::List(
+            Value::from_node(v)
+                .map(SearchItem::Keyword)
+                .into_iter()
+                .collect(),
+        ),
+    })
+}
+
+/// Parses one condition and checks that every name it uses matches a
+/// search; errors point at the `condition` node.
+fn parse_condition(
+    text: &str,
+    cn: &Node,
+    searches: &[(String, Search)],
+    errors: &mut Vec<RuleError>,
+) -> Option<Cond> {
+    let c = match condition::parse(text) {
+        Ok(c) => c,
+        Err(e) => {
+            errors.push(RuleError {
+                message: format!("malformed condition `{}`: {e}", excerpt(text)),
+                line: cn.line,
+                // Exact for a plain scalar condition; a quoted one is off by the quote.
+                column: cn.column + e.position,
+            });
+            return None;
+        }
+    };
+    let mut refs = Vec::new();
+    c.references(&mut refs);
+    for (is_pattern, r) in refs {
+        let found = if is_pattern {
+            searches
+                .iter()
+                .any(|(n, _)| condition::pattern_matches(&r, n))
+        } else {
+            searches.iter().any(|(n, _)| n == &r)
+        };
+        if !found {
+            let what = if is_pattern {
+                "pattern"
+            } else {
+                "search identifier"
+            };
+            errors.push(err(
+                cn,
+                format!("condition `{text}`: {what} `{r}` matches no search in the detection"),
+            ));
+        }
+    }
+    Some(c)
 }
 
 /// A condition as quoted in a message: whole when short, else its start.

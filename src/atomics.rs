@@ -65,11 +65,7 @@ pub fn parse_file(path: &Path, content: &str, diags: &Diagnostics) -> Vec<Atomic
     let doc = match sigma_engine::yaml::parse_document(content) {
         Ok(d) => d,
         Err(e) => {
-            diags.push(
-                Diagnostic::error("atomics", format!("YAML error: {}", e.message))
-                    .in_file(path)
-                    .at(e.line, e.column),
-            );
+            diags.push(e.diagnostic("atomics", path));
             return Vec::new();
         }
     };

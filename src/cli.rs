@@ -371,9 +371,9 @@ fn run_build(a: BuildArgs) -> ExitCode {
 }
 
 /// `--from-cache`: every cached source the flags do not name.
-fn inputs_from_cache(a: &mut BuildArgs) -> Result<(), String> {
+fn inputs_from_cache(a: &mut BuildArgs) -> Result<(), sigma_engine::diag::Diagnostic> {
     let cache = a.cache.clone().unwrap_or_else(crate::fetch::default_cache);
-    let c = crate::fetch::cached_inputs(&cache).map_err(|e| e.to_string())?;
+    let c = crate::fetch::cached_inputs(&cache)?;
     if a.attack.is_empty() {
         a.attack = c.attack;
     }
@@ -597,7 +597,7 @@ fn run_layer(vault: &std::path::Path, out: &std::path::Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{e}");
             ExitCode::from(2)
         }
     }

@@ -3,19 +3,21 @@
 //! only at the paths they name inside the folder: absolute paths, `..` and
 //! symbolic links in an archive are skipped.
 
+use super::error::FetchError;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// Unpack the zip at `zip` into `into` (created); the number of files.
-pub fn unzip(zip: &Path, into: &Path) -> Result<usize, String> {
-    let f = fs::File::open(zip).map_err(|e| format!("cannot open the archive: {e}"))?;
-    let mut a = zip::ZipArchive::new(f).map_err(|e| format!("not a zip archive: {e}"))?;
+pub fn unzip(zip: &Path, into: &Path) -> Result<usize, FetchError> {
+    let f = fs::File::open(zip).map_err(FetchError::file("cannot open the archive", zip))?;
+    let mut a = zip::ZipArchive::new(f)
+        .map_err(|e| FetchError::Archive(format!("not a zip archive: {e}")))?;
     let mut files = 0;
     for i in 0..a.len() {
         let mut entry = a
             .by_index(i)
-            .map_err(|e| format!("damaged archive entry {i}: {e}"))?;
+            .map_err(|e| FetchError::Archive(format!("damaged archive entry {i}: {e}")))?;
         let Some(rel) = entry.enclosed_name() else {
             continue;
         };
@@ -23,32 +25,38 @@ pub fn unzip(zip: &Path, into: &Path) -> Result<usize, String> {
             continue;
         }
         let dest = into.join(&rel);
+        let write = FetchError::file("cannot write", &dest);
         if entry.is_dir() {
-            fs::create_dir_all(&dest).map_err(|e| e.to_string())?;
+            fs::create_dir_all(&dest).map_err(write)?;
             continue;
         }
         if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            fs::create_dir_all(parent).map_err(FetchError::file("cannot write", parent))?;
         }
-        let mut out = fs::File::create(&dest).map_err(|e| e.to_string())?;
-        io::copy(&mut entry, &mut out)
-            .map_err(|e| format!("damaged archive entry {}: {e}", rel.display()))?;
+        let mut out = fs::File::create(&dest).map_err(write)?;
+        io::copy(&mut entry, &mut out).map_err(|e| {
+            FetchError::Archive(format!("damaged archive entry {}: {e}", rel.display()))
+        })?;
         files += 1;
     }
     Ok(files)
 }
 
 /// Copy the folder `from` into `into` (regular files and folders only).
-pub fn copy_tree(from: &Path, into: &Path) -> Result<usize, String> {
+pub fn copy_tree(from: &Path, into: &Path) -> Result<usize, FetchError> {
     let mut files = 0;
     for e in walkdir::WalkDir::new(from) {
-        let e = e.map_err(|e| e.to_string())?;
-        let rel = e.path().strip_prefix(from).map_err(|e| e.to_string())?;
+        let e = e.map_err(|e| FetchError::File {
+            what: "cannot read",
+            path: e.path().unwrap_or(from).to_path_buf(),
+            source: e.into(),
+        })?;
+        let rel = e.path().strip_prefix(from).unwrap_or(Path::new(""));
         let dest = into.join(rel);
         if e.file_type().is_dir() {
-            fs::create_dir_all(&dest).map_err(|e| e.to_string())?;
+            fs::create_dir_all(&dest).map_err(FetchError::file("cannot write", &dest))?;
         } else if e.file_type().is_file() {
-            fs::copy(e.path(), &dest).map_err(|e| e.to_string())?;
+            fs::copy(e.path(), &dest).map_err(FetchError::file("cannot copy", e.path()))?;
             files += 1;
         }
     }
@@ -70,9 +78,9 @@ fn yaml_files(dir: &Path) -> usize {
 /// The rule trees of an unpacked Sigma archive: its top-level `rules*`
 /// folders (placeholder rules aside: they need values of their own), or the
 /// whole folder when it has none. An error when they hold no rule.
-pub fn rule_trees(root: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn rule_trees(root: &Path) -> Result<Vec<PathBuf>, FetchError> {
     let mut trees: Vec<PathBuf> = fs::read_dir(root)
-        .map_err(|e| e.to_string())?
+        .map_err(FetchError::file("cannot read", root))?
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter(|e| {
@@ -87,14 +95,16 @@ pub fn rule_trees(root: &Path) -> Result<Vec<PathBuf>, String> {
     }
     let rules: usize = trees.iter().map(|t| yaml_files(t)).sum();
     if rules == 0 {
-        return Err("the archive holds no Sigma rule (.yml)".into());
+        return Err(FetchError::Content(
+            "the archive holds no Sigma rule (.yml)".into(),
+        ));
     }
     Ok(trees)
 }
 
 /// The `atomics` folder of an unpacked Atomic Red Team archive (the folder
 /// holding `T*/T*.yaml`), at most three levels down.
-pub fn atomics_dir(root: &Path) -> Result<PathBuf, String> {
+pub fn atomics_dir(root: &Path) -> Result<PathBuf, FetchError> {
     let holds_tests = |d: &Path| {
         fs::read_dir(d).is_ok_and(|rd| {
             rd.filter_map(Result::ok).any(|e| {
@@ -110,7 +120,11 @@ pub fn atomics_dir(root: &Path) -> Result<PathBuf, String> {
         .filter(|e| e.file_type().is_dir())
         .map(|e| e.into_path())
         .find(|d| holds_tests(d))
-        .ok_or_else(|| "the archive holds no Atomic Red Team test (atomics/T*/T*.yaml)".into())
+        .ok_or_else(|| {
+            FetchError::Content(
+                "the archive holds no Atomic Red Team test (atomics/T*/T*.yaml)".into(),
+            )
+        })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! modified}` (the date is not needed).
 
 use super::Domain;
+use super::error::FetchError;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -29,17 +30,23 @@ fn key(v: &str) -> Vec<u64> {
 }
 
 impl Index {
-    pub fn parse(text: &str) -> Result<Index, String> {
-        serde_json::from_str(text).map_err(|e| format!("not an ATT&CK index: {e}"))
+    pub fn parse(text: &str) -> Result<Index, FetchError> {
+        serde_json::from_str(text)
+            .map_err(|e| FetchError::Content(format!("not an ATT&CK index: {e}")))
     }
 
     /// The release of `domain` at `version` (`latest`: the highest).
-    pub fn release(&self, domain: Domain, version: &str) -> Result<Release, String> {
+    pub fn release(&self, domain: Domain, version: &str) -> Result<Release, FetchError> {
         let c = self
             .collections
             .iter()
             .find(|c| domain.matches_collection(&c.name))
-            .ok_or_else(|| format!("the index has no {} collection", domain.collection()))?;
+            .ok_or_else(|| {
+                FetchError::Content(format!(
+                    "the index has no {} collection",
+                    domain.collection()
+                ))
+            })?;
         let found = if version == "latest" {
             c.versions.iter().max_by_key(|r| key(&r.version))
         } else {
@@ -48,11 +55,11 @@ impl Index {
         found.cloned().ok_or_else(|| {
             let mut have: Vec<&str> = c.versions.iter().map(|r| r.version.as_str()).collect();
             have.sort_by_key(|v| key(v));
-            format!(
+            FetchError::Content(format!(
                 "{} has no version {version} in the index (it has: {})",
                 domain.collection(),
                 have.join(", ")
-            )
+            ))
         })
     }
 }

@@ -4,6 +4,7 @@
 //! download lands in a temporary file; the caller moves it into place only
 //! once it is verified.
 
+use super::error::FetchError;
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -41,9 +42,6 @@ pub struct Client {
     progress: bool,
 }
 
-/// Why a download failed, for the message.
-pub type Failure = String;
-
 impl Client {
     pub fn new(progress: bool, first_wait: Duration) -> Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -65,30 +63,30 @@ impl Client {
     /// GET `url` into `dest`, conditionally on `known` when given. Server
     /// errors and broken connections are retried three times, after a wait
     /// that doubles (1 s, 2 s, 4 s by default).
-    pub fn get(&self, url: &str, known: Option<&Validators>, dest: &Path) -> Result<Got, Failure> {
+    pub fn get(
+        &self,
+        url: &str,
+        known: Option<&Validators>,
+        dest: &Path,
+    ) -> Result<Got, FetchError> {
         let mut wait = self.first_wait;
         let mut attempt = 0;
         loop {
             attempt += 1;
             match self.once(url, known, dest) {
                 Ok(got) => return Ok(got),
-                Err((msg, retry)) if retry && attempt <= self.retries => {
-                    eprintln!("{url}: {msg}; retrying in {:.1?}", wait);
+                Err(e) if e.retryable() && attempt <= self.retries => {
+                    eprintln!("{url}: {e}; retrying in {:.1?}", wait);
                     std::thread::sleep(wait);
                     wait *= 2;
                 }
-                Err((msg, _)) => return Err(msg),
+                Err(e) => return Err(e),
             }
         }
     }
 
     /// One attempt; the error says whether a retry may help.
-    fn once(
-        &self,
-        url: &str,
-        known: Option<&Validators>,
-        dest: &Path,
-    ) -> Result<Got, (Failure, bool)> {
+    fn once(&self, url: &str, known: Option<&Validators>, dest: &Path) -> Result<Got, FetchError> {
         let mut req = self.agent.get(url);
         if let Some(v) = known {
             if let Some(e) = &v.etag {
@@ -98,14 +96,15 @@ impl Client {
                 req = req.header("If-Modified-Since", m);
             }
         }
-        let resp = req.call().map_err(|e| (e.to_string(), true))?;
+        let resp = req
+            .call()
+            .map_err(|e| FetchError::Connection(e.to_string()))?;
         let status = resp.status().as_u16();
         if status == 304 {
             return Ok(Got::NotModified);
         }
         if status != 200 {
-            let retry = status >= 500 || status == 429;
-            return Err((format!("the server answered HTTP {status}"), retry));
+            return Err(FetchError::Status(status));
         }
         let header = |n: &str| {
             resp.headers()
@@ -124,19 +123,20 @@ impl Client {
         };
         let bar = self.bar(url, length);
         let mut body = resp.into_body().into_reader();
-        let mut out = std::fs::File::create(dest).map_err(|e| (e.to_string(), false))?;
+        let mut out =
+            std::fs::File::create(dest).map_err(FetchError::file("cannot write", dest))?;
         let mut hash = Sha256::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; 1 << 16];
         loop {
             let n = body
                 .read(&mut buf)
-                .map_err(|e| (format!("download cut short: {e}"), true))?;
+                .map_err(|e| FetchError::Cut(e.to_string()))?;
             if n == 0 {
                 break;
             }
             out.write_all(&buf[..n])
-                .map_err(|e| (format!("cannot write {}: {e}", dest.display()), false))?;
+                .map_err(FetchError::file("cannot write", dest))?;
             hash.update(&buf[..n]);
             size += n as u64;
             bar.inc(n as u64);
@@ -145,12 +145,10 @@ impl Client {
         if let Some(l) = length
             && l != size
         {
-            return Err((
-                format!("download cut short: {size} of {l} bytes arrived"),
-                true,
-            ));
+            return Err(FetchError::Cut(format!("{size} of {l} bytes arrived")));
         }
-        out.sync_all().map_err(|e| (e.to_string(), false))?;
+        out.sync_all()
+            .map_err(FetchError::file("cannot write", dest))?;
         Ok(Got::Body {
             size,
             sha256: hex(&hash.finalize()),

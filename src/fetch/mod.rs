@@ -15,8 +15,10 @@
 
 mod archive;
 mod attack_index;
+pub mod error;
 mod http;
 pub mod lock;
+use error::FetchError;
 pub use http::hex;
 
 use http::{Client, Got, Validators};
@@ -192,12 +194,12 @@ fn obtain(
     source: &str,
     known: Option<&Validators>,
     dest: &Path,
-) -> Result<Got, String> {
+) -> Result<Got, FetchError> {
     if is_url(source) {
         return client.get(source, known, dest);
     }
-    fs::copy(source, dest).map_err(|e| format!("cannot read {source}: {e}"))?;
-    let (size, sha256) = http::sha256_file(dest).map_err(|e| e.to_string())?;
+    fs::copy(source, dest).map_err(FetchError::file("cannot read", Path::new(source)))?;
+    let (size, sha256) = http::sha256_file(dest).map_err(FetchError::file("cannot read", dest))?;
     Ok(Got::Body {
         size,
         sha256,
@@ -320,7 +322,7 @@ fn fetch_bundle(
 
 /// A bundle must parse as STIX of `domain`, and name `version` where it
 /// names one (the collection object of attack-stix-data bundles).
-fn verify_bundle(path: &Path, domain: Domain, version: &str) -> Result<(), String> {
+fn verify_bundle(path: &Path, domain: Domain, version: &str) -> Result<(), FetchError> {
     #[derive(serde::Deserialize)]
     struct Probe {
         #[serde(default)]
@@ -333,28 +335,29 @@ fn verify_bundle(path: &Path, domain: Domain, version: &str) -> Result<(), Strin
         #[serde(default)]
         x_mitre_version: Option<String>,
     }
-    let text = fs::read_to_string(path).map_err(|e| format!("unreadable download: {e}"))?;
+    let bad = FetchError::Content;
+    let text = fs::read_to_string(path).map_err(FetchError::file("unreadable download", path))?;
     let diags = Diagnostics::new();
     let bundle = crate::attack::parse_bundle(&path.display().to_string(), &text, &diags)
-        .map_err(|e| format!("not a usable ATT&CK bundle: {}", e.message))?;
+        .map_err(|e| bad(format!("not a usable ATT&CK bundle: {}", e.message)))?;
     if bundle.objects.is_empty() {
-        return Err("the bundle holds no ATT&CK object".into());
+        return Err(bad("the bundle holds no ATT&CK object".into()));
     }
     if bundle.domain != domain.stix() {
-        return Err(format!(
+        return Err(bad(format!(
             "a bundle of {}, not {}",
             bundle.domain,
             domain.stix()
-        ));
+        )));
     }
-    let probe: Probe = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let probe: Probe = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
     let named = probe
         .objects
         .iter()
         .find(|o| o.kind == "x-mitre-collection")
         .and_then(|o| o.x_mitre_version.clone());
     match named {
-        Some(v) if v != version => Err(format!("the bundle is version {v}, not {version}")),
+        Some(v) if v != version => Err(bad(format!("the bundle is version {v}, not {version}"))),
         _ => Ok(()),
     }
 }

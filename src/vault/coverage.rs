@@ -787,9 +787,13 @@ pub fn rule_ctx<'m>(
 
 /// Read the coverage properties of a vault's technique notes (as written by
 /// `build`) and make one Navigator layer per domain: (domain, layer).
-pub fn layers_from_vault(vault: &std::path::Path) -> Result<Vec<(String, Value)>, String> {
+pub fn layers_from_vault(
+    vault: &std::path::Path,
+) -> Result<Vec<(String, Value)>, sigma_engine::diag::Diagnostic> {
     let dir = vault.join(Kind::Technique.folder());
-    let rd = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let rd = std::fs::read_dir(&dir).map_err(|e| {
+        sigma_engine::diag::Diagnostic::error("layer", format!("cannot read: {e}")).in_file(&dir)
+    })?;
     let mut per_domain: std::collections::BTreeMap<String, Vec<LayerEntry>> = Default::default();
     let mut paths: Vec<std::path::PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
@@ -833,10 +837,11 @@ pub fn layers_from_vault(vault: &std::path::Path) -> Result<Vec<(String, Value)>
         }
     }
     if per_domain.is_empty() {
-        return Err(format!(
-            "no technique note with coverage properties in {}",
-            dir.display()
-        ));
+        return Err(sigma_engine::diag::Diagnostic::error(
+            "layer",
+            "no technique note with coverage properties",
+        )
+        .in_file(&dir));
     }
     Ok(per_domain
         .into_iter()

@@ -217,11 +217,11 @@ pub fn split(note: &str) -> (Option<&str>, &str) {
 }
 
 /// Parse frontmatter YAML into an ordered map.
-pub fn parse(yaml: &str) -> Result<IndexMap<String, serde_json::Value>, String> {
+pub fn parse(yaml: &str) -> Result<IndexMap<String, serde_json::Value>, serde_saphyr::Error> {
     if yaml.trim().is_empty() {
         return Ok(IndexMap::new());
     }
-    serde_saphyr::from_str(yaml).map_err(|e| e.to_string())
+    serde_saphyr::from_str(yaml)
 }
 
 #[cfg(test)]

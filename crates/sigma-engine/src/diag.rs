@@ -77,6 +77,10 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Every layer's error converts into a diagnostic, which is itself an error
+/// for callers that propagate it.
+impl std::error::Error for Diagnostic {}
+
 /// A thread-safe collector of diagnostics, shared by every stage of a run.
 #[derive(Debug, Default)]
 pub struct Diagnostics {

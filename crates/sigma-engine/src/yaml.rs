@@ -5,9 +5,9 @@
 //! Sigma values must keep their spelling: `00000429` is a string, not the
 //! number 429, so plain scalars are never read through a lossy untyped value.
 
+use crate::diag::Diagnostic;
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 use rustc_hash::FxHashMap;
-use std::fmt;
 
 /// One YAML node with its position (1-based; 0 when unknown).
 #[derive(Debug, Clone, PartialEq)]
@@ -77,8 +77,9 @@ impl Node {
     }
 }
 
-/// A YAML syntax error with its position.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A YAML syntax error with its position: the error of the YAML layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct YamlError {
     pub message: String,
     pub line: Option<usize>,
@@ -106,13 +107,14 @@ impl YamlError {
     }
 }
 
-impl fmt::Display for YamlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+impl YamlError {
+    /// The error as a diagnostic of `file`.
+    pub fn diagnostic(&self, category: &'static str, file: &std::path::Path) -> Diagnostic {
+        Diagnostic::error(category, format!("YAML error: {}", self.message))
+            .in_file(file)
+            .at(self.line, self.column)
     }
 }
-
-impl std::error::Error for YamlError {}
 
 /// Parse every document of a YAML text (empty documents skipped).
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {

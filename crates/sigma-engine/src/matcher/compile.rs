@@ -118,39 +118,22 @@ pub struct Compiled {
 /// Values for `expand` placeholders (`%name%` → values).
 pub type Placeholders = HashMap<String, Vec<String>>;
 
-/// Why a rule cannot run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a rule cannot run: the error of the compiler layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Unsupported {
     /// A `%name%` placeholder without values (`--placeholders FILE`).
+    #[error("placeholder %{0}% has no values (give them with --placeholders FILE)")]
     Placeholder(String),
     /// The log source is of a known product but maps to no events.
+    #[error("no mapping for logsource category={category} product={product} service={service}")]
     NoMapping {
         category: String,
         product: String,
         service: String,
     },
     /// A value or construct the engine cannot run; the text says which.
+    #[error("{0}")]
     Construct(String),
-}
-
-impl std::fmt::Display for Unsupported {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Unsupported::Placeholder(name) => write!(
-                f,
-                "placeholder %{name}% has no values (give them with --placeholders FILE)"
-            ),
-            Unsupported::NoMapping {
-                category,
-                product,
-                service,
-            } => write!(
-                f,
-                "no mapping for logsource category={category} product={product} service={service}"
-            ),
-            Unsupported::Construct(what) => f.write_str(what),
-        }
-    }
 }
 
 fn value_text(v: &Value) -> Option<String> {

@@ -55,11 +55,8 @@ impl Mapping {
 
     /// Parse mapping YAML.
     pub fn parse(name: &str, text: &str) -> Result<Mapping, Diagnostic> {
-        let doc = crate::yaml::parse_document(text).map_err(|e| {
-            Diagnostic::error("mapping", format!("YAML error: {}", e.message))
-                .in_file(name)
-                .at(e.line, e.column)
-        })?;
+        let doc = crate::yaml::parse_document(text)
+            .map_err(|e| e.diagnostic("mapping", Path::new(name)))?;
         let bad = |n: &Node, m: &str| {
             Diagnostic::error("mapping", m.to_string())
                 .in_file(name)

@@ -5,8 +5,6 @@
 //! A hand-written recursive-descent parser; errors give the byte position of
 //! the offending token.
 
-use std::fmt;
-
 /// A parsed condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cond {
@@ -31,17 +29,12 @@ pub enum Target {
 }
 
 /// A condition syntax error.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} (at character {})", position + 1)]
 pub struct CondError {
     pub message: String,
     /// Byte offset in the condition text.
     pub position: usize,
-}
-
-impl fmt::Display for CondError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (at character {})", self.message, self.position + 1)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

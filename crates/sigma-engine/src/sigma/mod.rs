@@ -63,11 +63,7 @@ pub fn parse_rules(path: &Path, text: &str, diags: &Diagnostics) -> (Vec<SigmaRu
     let docs = match crate::yaml::parse_documents(text) {
         Ok(d) => d,
         Err(e) => {
-            diags.push(
-                Diagnostic::error("sigma", format!("YAML error: {}", e.message))
-                    .in_file(path)
-                    .at(e.line, e.column),
-            );
+            diags.push(e.diagnostic("sigma", path));
             return (Vec::new(), 1);
         }
     };
@@ -85,11 +81,7 @@ pub fn parse_rules(path: &Path, text: &str, diags: &Diagnostics) -> (Vec<SigmaRu
             Err(errors) => {
                 rejected += 1;
                 for e in errors {
-                    diags.push(
-                        Diagnostic::error("sigma", e.message)
-                            .in_file(path)
-                            .at(Some(e.line), Some(e.column)),
-                    );
+                    diags.push(e.diagnostic(path));
                 }
             }
         }

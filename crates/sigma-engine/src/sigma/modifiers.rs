@@ -158,7 +158,16 @@ impl fmt::Display for Modifier {
 
 /// Check a modifier chain against the rules of the appendix; `Err` says why it
 /// is not allowed.
-pub fn validate_chain(mods: &[Modifier]) -> Result<(), String> {
+pub fn validate_chain(mods: &[Modifier]) -> Result<(), ChainError> {
+    chain_problem(mods).map_err(ChainError)
+}
+
+/// A modifier chain the specification does not allow, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ChainError(pub String);
+
+fn chain_problem(mods: &[Modifier]) -> Result<(), String> {
     use Modifier::*;
     let has = |m: Modifier| mods.contains(&m);
     let count = |f: fn(Modifier) -> bool| mods.iter().filter(|m| f(**m)).count();
@@ -255,7 +264,7 @@ pub fn validate_chain(mods: &[Modifier]) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn chain(s: &str) -> Result<(), String> {
+    fn chain(s: &str) -> Result<(), ChainError> {
         let mods: Vec<Modifier> = s.split('|').map(|m| Modifier::parse(m).unwrap()).collect();
         validate_chain(&mods)
     }

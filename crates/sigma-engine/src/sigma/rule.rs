@@ -8,12 +8,23 @@ use super::vocab::{CmpOp, CorrelationType, Level, Status};
 use crate::yaml::{Node, Yaml};
 use std::path::PathBuf;
 
-/// A problem with one rule, at a position in its file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A problem with one rule, at a position in its file: the error of the
+/// rule model layer (conditions and modifier chains report through it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct RuleError {
     pub message: String,
     pub line: usize,
     pub column: usize,
+}
+
+impl RuleError {
+    /// The error as a diagnostic of `file`.
+    pub fn diagnostic(self, file: &std::path::Path) -> crate::diag::Diagnostic {
+        crate::diag::Diagnostic::error("sigma", self.message)
+            .in_file(file)
+            .at(Some(self.line), Some(self.column))
+    }
 }
 
 fn err(node: &Node, msg: impl Into<String>) -> RuleError {

@@ -200,7 +200,7 @@ pub struct MatchArgs {
     pub events: Vec<PathBuf>,
     /// Output format.
     #[arg(long, short, value_enum, default_value = "table")]
-    pub format: crate::hunt::Format,
+    pub format: FormatArg,
     /// Only rules of this level or higher.
     #[arg(long, value_name = "LEVEL", ignore_case = true,
           value_parser = vocabulary(Level::ALL, Level::as_str, Level::parse))]
@@ -512,7 +512,7 @@ fn run_match(a: MatchArgs) -> ExitCode {
     let cfg = crate::hunt::HuntConfig {
         rules: a.rules,
         events: a.events,
-        format: a.format,
+        format: a.format.into(),
         min_level: a.level,
         status: a.status.clone(),
         tags: a.tag,
@@ -655,6 +655,27 @@ fn export_and_report(
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `match --format`: the command line's names of the hunt's output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+impl From<FormatArg> for crate::hunt::Format {
+    fn from(f: FormatArg) -> Self {
+        use crate::hunt::Format;
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Csv => Format::Csv,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! symbolic links in an archive are skipped.
 
 use super::error::FetchError;
+use sigma_engine::walk::{Hidden, tree};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -45,33 +46,25 @@ pub fn unzip(zip: &Path, into: &Path) -> Result<usize, FetchError> {
 /// Copy the folder `from` into `into` (regular files and folders only).
 pub fn copy_tree(from: &Path, into: &Path) -> Result<usize, FetchError> {
     let mut files = 0;
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.map_err(|e| FetchError::File {
-            what: "cannot read",
-            path: e.path().unwrap_or(from).to_path_buf(),
-            source: e.into(),
-        })?;
-        let rel = e.path().strip_prefix(from).unwrap_or(Path::new(""));
-        let dest = into.join(rel);
-        if e.file_type().is_dir() {
-            fs::create_dir_all(&dest).map_err(FetchError::file("cannot write", &dest))?;
-        } else if e.file_type().is_file() {
-            fs::copy(e.path(), &dest).map_err(FetchError::file("cannot copy", e.path()))?;
-            files += 1;
+    fs::create_dir_all(into).map_err(FetchError::file("cannot write", into))?;
+    for e in tree(from, Hidden::Keep)
+        .into_iter()
+        .filter(|e| !e.is_symlink)
+    {
+        let dest = into.join(&e.rel);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(FetchError::file("cannot write", parent))?;
         }
+        fs::copy(&e.path, &dest).map_err(FetchError::file("cannot copy", &e.path))?;
+        files += 1;
     }
     Ok(files)
 }
 
 fn yaml_files(dir: &Path) -> usize {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter(|e| {
-            let n = e.file_name().to_string_lossy();
-            n.ends_with(".yml") || n.ends_with(".yaml")
-        })
+    tree(dir, Hidden::Keep)
+        .iter()
+        .filter(|e| !e.is_symlink && (e.rel.ends_with(".yml") || e.rel.ends_with(".yaml")))
         .count()
 }
 
@@ -105,21 +98,21 @@ pub fn rule_trees(root: &Path) -> Result<Vec<PathBuf>, FetchError> {
 /// The `atomics` folder of an unpacked Atomic Red Team archive (the folder
 /// holding `T*/T*.yaml`), at most three levels down.
 pub fn atomics_dir(root: &Path) -> Result<PathBuf, FetchError> {
-    let holds_tests = |d: &Path| {
-        fs::read_dir(d).is_ok_and(|rd| {
-            rd.filter_map(Result::ok).any(|e| {
-                let n = e.file_name().to_string_lossy().into_owned();
-                n.starts_with('T') && e.path().join(format!("{n}.yaml")).is_file()
-            })
-        })
+    // A test file `T1059/T1059.yaml` names the folder above its own.
+    let holder = |rel: &str| -> Option<PathBuf> {
+        let parts: Vec<&str> = rel.split('/').collect();
+        let [prefix @ .., dir, file] = parts.as_slice() else {
+            return None;
+        };
+        let is_test = dir.starts_with('T') && *file == format!("{dir}.yaml");
+        (is_test && prefix.len() <= 3)
+            .then(|| prefix.iter().fold(root.to_path_buf(), |p, c| p.join(c)))
     };
-    walkdir::WalkDir::new(root)
-        .max_depth(3)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_dir())
-        .map(|e| e.into_path())
-        .find(|d| holds_tests(d))
+    tree(root, Hidden::Keep)
+        .iter()
+        .filter(|e| !e.is_symlink)
+        .filter_map(|e| holder(&e.rel))
+        .min_by_key(|d| d.components().count())
         .ok_or_else(|| {
             FetchError::Content(
                 "the archive holds no Atomic Red Team test (atomics/T*/T*.yaml)".into(),

@@ -7,6 +7,7 @@
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
+use sigma_engine::walk::{Hidden, tree};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -47,17 +48,12 @@ pub fn compress(content: &[u8]) -> Vec<u8> {
 /// `conflicts`), as the note paths they stand for.
 pub fn listed(out: &Path, dir: &str) -> BTreeSet<String> {
     let root = out.join(dir);
-    walkdir::WalkDir::new(&root)
+    tree(&root, Hidden::Keep)
         .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| {
-            let rel = e.path().strip_prefix(&root).ok()?;
-            let rel = rel.to_string_lossy().replace('\\', "/");
-            Some(match dir {
-                BASE_DIR => rel.strip_suffix(".gz")?.to_string(),
-                _ => rel,
-            })
+        .filter(|e| !e.is_symlink)
+        .filter_map(|e| match dir {
+            BASE_DIR => e.rel.strip_suffix(".gz").map(str::to_string),
+            _ => Some(e.rel),
         })
         .collect()
 }

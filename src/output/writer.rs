@@ -7,6 +7,7 @@ use super::merge::{self, Outcome};
 use super::safe::{io_error, present, relative, through_real_folders};
 use rayon::prelude::*;
 use sigma_engine::diag::{Diagnostic, Diagnostics};
+use sigma_engine::walk::{Hidden, tree};
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -552,15 +553,9 @@ fn slash(p: &Path) -> String {
 /// one directory walk instead of a failed open per new note. Symbolic links
 /// are listed, never followed.
 fn walk_existing(out: &Path) -> std::collections::BTreeMap<String, bool> {
-    walkdir::WalkDir::new(out)
+    tree(out, Hidden::Skip)
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
-        .filter_map(Result::ok)
-        .filter(|e| e.depth() > 0 && !e.file_type().is_dir())
-        .filter_map(|e| {
-            let rel = e.path().strip_prefix(out).ok()?;
-            Some((slash(rel), e.file_type().is_symlink()))
-        })
+        .map(|e| (e.rel, e.is_symlink))
         .collect()
 }
 

@@ -24,11 +24,11 @@ use crate::vault::resolve::NoteNames;
 use rayon::prelude::*;
 use scan::{Meta, Page};
 use sigma_engine::diag::{Diagnostic, Diagnostics};
+use sigma_engine::walk::{Hidden, tree};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use walkdir::WalkDir;
 
 const PAGE: &str = include_str!("../../templates/site/page.html");
 const CSS: &str = include_str!("../../templates/site/style.css");
@@ -259,7 +259,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     } else {
         None
     };
-    let files = scan::note_files(&cfg.vault);
+    let files = crate::vault::note_files(&cfg.vault);
     if files.is_empty() {
         return Err(
             Diagnostic::error("export", "no notes (.md files) in the vault").in_file(&cfg.vault),
@@ -326,15 +326,9 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
 
 /// Paths of the site's files, for link checking.
 pub fn site_files(site: &Path) -> BTreeSet<String> {
-    WalkDir::new(site)
+    tree(site, Hidden::Keep)
         .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| {
-            e.path()
-                .strip_prefix(site)
-                .ok()
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-        })
+        .filter(|e| !e.is_symlink)
+        .map(|e| e.rel)
         .collect()
 }

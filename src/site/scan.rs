@@ -16,7 +16,6 @@ use serde_json::Value;
 use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use walkdir::WalkDir;
 
 /// A note's place: its file, its vault path and its page's URL.
 pub(super) struct Page {
@@ -48,20 +47,6 @@ pub(super) struct Meta {
     pub parent: Option<usize>,
     /// Coverage class and tooltip, for technique notes that have one.
     pub coverage: Option<heatmap::Cell>,
-}
-
-/// The notes of a vault (`.md`, hidden folders left out), sorted.
-pub(super) fn note_files(vault: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = WalkDir::new(vault)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
-        .map(|e| e.into_path())
-        .collect();
-    files.sort();
-    files
 }
 
 /// Each note's page URL, given in file order, so that a clash always

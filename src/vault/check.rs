@@ -7,7 +7,6 @@ use super::frontmatter;
 use super::index::url_key;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use walkdir::WalkDir;
 
 /// What [`check_vault`] found.
 #[derive(Debug, Default)]
@@ -105,22 +104,7 @@ pub fn wikilink_targets(md: &str) -> Vec<String> {
 
 /// Walk `dir` and check every Markdown note.
 pub fn check_vault(dir: &Path) -> CheckReport {
-    let mut files = Vec::new();
-    for e in WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let p = e.path();
-        if p.extension().is_some_and(|x| x == "md")
-            && !p
-                .strip_prefix(dir)
-                .ok()
-                .is_some_and(|r| r.to_string_lossy().starts_with('.'))
-        {
-            files.push(p.to_path_buf());
-        }
-    }
+    let files = super::note_files(dir);
     let mut texts: Vec<(String, String)> = Vec::new();
     let mut note_urls: HashMap<String, String> = HashMap::new();
     for f in &files {

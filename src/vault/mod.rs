@@ -297,6 +297,17 @@ fn template_name(kind: Kind) -> &'static str {
     }
 }
 
+/// The notes of a vault (`.md` files, hidden folders left out), sorted.
+pub fn note_files(vault: &std::path::Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = sigma_engine::walk::tree(vault, sigma_engine::walk::Hidden::Skip)
+        .into_iter()
+        .filter(|e| !e.is_symlink && e.path.extension().is_some_and(|x| x == "md"))
+        .map(|e| e.path)
+        .collect();
+    files.sort();
+    files
+}
+
 /// Normalise template output: no runs of blank lines, no trailing spaces, one
 /// final newline. Fenced code blocks are left exactly as they are, so rule
 /// YAML and commands keep their text. Templates can then use plain

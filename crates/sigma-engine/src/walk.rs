@@ -1,7 +1,11 @@
-//! Finding input files under the paths a user gives: folders walked in
-//! name order, symbolic links followed (rule trees and sample folders are
-//! often assembled from links), loops reported as loops, and every path that
-//! cannot be read reported, never skipped in silence.
+//! Walking folders, the one place that does. Two policies:
+//! - [`Walk`] finds input files under the paths a user gives: folders walked
+//!   in name order, symbolic links followed (rule trees and sample folders
+//!   are often assembled from links), loops reported as loops, and every path
+//!   that cannot be read reported, never skipped in silence.
+//! - [`tree`] lists a folder as it is (a vault, a site, a tool's own state):
+//!   symbolic links listed, never followed, so that nothing outside the
+//!   folder is read, written or deleted through it.
 
 use crate::diag::{Diagnostic, Diagnostics};
 use std::path::{Path, PathBuf};
@@ -57,6 +61,50 @@ impl Walk<'_> {
     }
 }
 
+/// Whether [`tree`] lists what lies under hidden (dot) names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hidden {
+    /// Leave out every entry with a hidden name at any depth below the root
+    /// (Obsidian's `.obsidian`, a tool's state folder, `.trash`).
+    Skip,
+    Keep,
+}
+
+/// One entry that [`tree`] lists: not a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry {
+    pub path: PathBuf,
+    /// The path below the root, `/`-separated on every platform.
+    pub rel: String,
+    /// A symbolic link (listed, not followed); else a regular file.
+    pub is_symlink: bool,
+}
+
+/// The files and symbolic links under `root`, in name order. Unreadable
+/// parts are left out: the folders listed this way are written by the tool.
+pub fn tree(root: &Path, hidden: Hidden) -> Vec<TreeEntry> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            hidden == Hidden::Keep
+                || e.depth() == 0
+                || !e.file_name().to_string_lossy().starts_with('.')
+        })
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_type().is_dir())
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(root).ok()?;
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            Some(TreeEntry {
+                rel,
+                is_symlink: e.file_type().is_symlink(),
+                path: e.into_path(),
+            })
+        })
+        .collect()
+}
+
 fn walk_error(category: &'static str, dir: &Path, err: &walkdir::Error) -> Diagnostic {
     let at = err.path().unwrap_or(dir);
     let message = match err.loop_ancestor() {
@@ -76,6 +124,31 @@ mod tests {
 
     fn yaml(p: &Path) -> bool {
         p.extension().is_some_and(|x| x == "yml")
+    }
+
+    #[test]
+    fn a_tree_lists_links_without_following_them_and_skips_hidden_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.md"), "x").unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a/.hidden")).unwrap();
+        std::fs::create_dir_all(root.join(".state")).unwrap();
+        std::fs::write(root.join("a/note.md"), "x").unwrap();
+        std::fs::write(root.join("a/.hidden/h.md"), "x").unwrap();
+        std::fs::write(root.join(".state/s"), "x").unwrap();
+        symlink(outside.path(), root.join("link")).unwrap();
+        let rels = |h| -> Vec<(String, bool)> {
+            tree(root, h)
+                .into_iter()
+                .map(|e| (e.rel, e.is_symlink))
+                .collect()
+        };
+        assert_eq!(
+            rels(Hidden::Skip),
+            [("a/note.md".to_string(), false), ("link".to_string(), true)]
+        );
+        assert_eq!(rels(Hidden::Keep).len(), 4);
     }
 
     #[test]

@@ -5,8 +5,8 @@
 pub mod compile;
 pub mod correlation;
 pub mod mapping;
-pub mod pattern;
-pub mod time;
+pub(crate) mod pattern;
+pub(crate) mod time;
 
 use crate::diag::Diagnostics;
 use crate::events::{self, Event, EventMeta};

@@ -12,6 +12,7 @@ pub mod attack;
 pub mod build;
 pub mod cli;
 pub mod demo;
+pub mod digest;
 pub mod fetch;
 pub mod hunt;
 pub mod model;

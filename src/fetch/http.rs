@@ -4,6 +4,7 @@
 //! download lands in a temporary file; the caller moves it into place only
 //! once it is verified.
 
+use crate::digest::hex;
 use super::error::FetchError;
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
@@ -172,11 +173,6 @@ impl Client {
         bar.set_message(url.rsplit('/').next().unwrap_or(url).to_string());
         bar
     }
-}
-
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// sha256 of a file, lower-case hex, and its size.

@@ -19,7 +19,6 @@ pub mod error;
 mod http;
 pub mod lock;
 use error::FetchError;
-pub use http::hex;
 
 use http::{Client, Got, Validators};
 use lock::{Entry, Lock};

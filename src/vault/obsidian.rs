@@ -11,7 +11,6 @@ use super::frontmatter::PROPERTY_TYPES;
 use crate::model::attack::Kind;
 use crate::output::{OnDisk, VaultWriter};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use sigma_engine::diag::Diagnostic;
 use std::collections::BTreeMap;
 
@@ -117,7 +116,7 @@ fn starter_files(notes: &[Note], latest_changes: Option<&str>) -> Vec<(String, S
 }
 
 fn hash(bytes: &[u8]) -> String {
-    crate::fetch::hex(&Sha256::digest(bytes))
+    crate::digest::sha256(bytes)
 }
 
 /// Write the starter settings that are missing, or still the tool's own.

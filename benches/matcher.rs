@@ -13,7 +13,7 @@
 //!
 //! The million-event stream is measured by `benches/stream.sh`.
 
-use attack_vault::hunt::{Format, HuntConfig, load_engine};
+use attack_vault::hunt::{HuntConfig, OutputFormat, load_engine};
 use sigma_engine::diag::Diagnostics;
 use sigma_engine::matcher::scan;
 #[path = "common.rs"]
@@ -33,7 +33,7 @@ fn benches(c: &mut Criterion) {
             .map(|t| data.join("sigma").join(t))
             .collect(),
         events: vec![corpus.clone()],
-        format: Format::Jsonl,
+        format: OutputFormat::Jsonl,
         min_level: None,
         status: Vec::new(),
         tags: Vec::new(),

@@ -3,7 +3,7 @@
 use crate::attack;
 use crate::model::LeftOut;
 use crate::model::Model;
-use crate::model::attack::{Kb, KbOptions, Kind};
+use crate::model::kb::{Kb, KbOptions, Kind};
 use crate::output::{VaultWriter, WriteOptions, WriteReport};
 use crate::vault::{self, RenderOptions};
 use indicatif::{ProgressBar, ProgressStyle};

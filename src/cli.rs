@@ -668,9 +668,9 @@ pub enum FormatArg {
     Csv,
 }
 
-impl From<FormatArg> for crate::hunt::Format {
+impl From<FormatArg> for crate::hunt::OutputFormat {
     fn from(f: FormatArg) -> Self {
-        use crate::hunt::Format;
+        use crate::hunt::OutputFormat as Format;
         match f {
             FormatArg::Table => Format::Table,
             FormatArg::Json => Format::Json,

@@ -25,7 +25,7 @@ fn keep_sample(
     rr: &mut RuleResult,
     fi: usize,
     e: &Event,
-    d: &sigma_engine::matcher::Detection,
+    d: &sigma_engine::matcher::Hit,
 ) {
     let key = (fi, e.meta.record);
     let full = rr.samples.len() >= SAMPLES_PER_RULE;
@@ -88,7 +88,7 @@ pub fn run(
             .collect::<Vec<_>>(),
     );
     let seen = Mutex::new(SeenKinds::default());
-    let on_event = |e: &Event, dets: Vec<sigma_engine::matcher::Detection>| {
+    let on_event = |e: &Event, dets: Vec<sigma_engine::matcher::Hit>| {
         let fi = file_index.get(&*e.meta.file).copied().unwrap_or(0);
         {
             let mut s = seen.lock().unwrap_or_else(|p| p.into_inner());

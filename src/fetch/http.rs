@@ -4,8 +4,8 @@
 //! download lands in a temporary file; the caller moves it into place only
 //! once it is verified.
 
-use crate::digest::hex;
 use super::error::FetchError;
+use crate::digest::hex;
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum OutputFormat {
     Table,
     Json,
     Jsonl,
@@ -30,7 +30,7 @@ pub enum Format {
 pub struct HuntConfig {
     pub rules: Vec<PathBuf>,
     pub events: Vec<PathBuf>,
-    pub format: Format,
+    pub format: OutputFormat,
     /// Minimum level (informational < low < medium < high < critical).
     pub min_level: Option<Level>,
     pub status: Vec<Status>,

@@ -4,37 +4,37 @@
 
 use serde::Serialize;
 use sigma_engine::matcher::correlation::CorrelationHit;
-use sigma_engine::matcher::{Detection, Engine};
+use sigma_engine::matcher::{Engine, Hit};
 use sigma_engine::sigma::SigmaRule;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Mutex;
 
-use super::Format;
+use super::OutputFormat;
 
 /// The output of a hunt, shared by the scanning threads.
 pub(super) struct Printer<'a> {
-    format: Format,
+    format: OutputFormat,
     engine: &'a Engine,
     state: Mutex<State<'a>>,
 }
 
 struct State<'a> {
     /// Detections held for the sorted formats.
-    held: Vec<Detection>,
+    held: Vec<Hit>,
     out: &'a mut (dyn Write + Send),
     /// The first write error; once there is one, nothing more is written.
     failed: Option<std::io::Error>,
 }
 
 impl<'a> Printer<'a> {
-    pub fn new(format: Format, engine: &'a Engine, out: &'a mut (dyn Write + Send)) -> Self {
+    pub fn new(format: OutputFormat, engine: &'a Engine, out: &'a mut (dyn Write + Send)) -> Self {
         let mut state = State {
             held: Vec::new(),
             out,
             failed: None,
         };
-        if format == Format::Csv {
+        if format == OutputFormat::Csv {
             state.failed = writeln!(
                 state.out,
                 "timestamp,level,rule,rule_id,computer,channel,event_id,file,record,fields"
@@ -49,7 +49,7 @@ impl<'a> Printer<'a> {
     }
 
     /// An event's detections: printed now (JSONL, CSV) or held.
-    pub fn detections(&self, dets: Vec<Detection>) {
+    pub fn detections(&self, dets: Vec<Hit>) {
         if dets.is_empty() {
             return;
         }
@@ -57,7 +57,7 @@ impl<'a> Printer<'a> {
         if g.failed.is_some() {
             return;
         }
-        if !matches!(self.format, Format::Jsonl | Format::Csv) {
+        if !matches!(self.format, OutputFormat::Jsonl | OutputFormat::Csv) {
             g.held.extend(dets);
             return;
         }
@@ -71,8 +71,8 @@ impl<'a> Printer<'a> {
     }
 
     /// One detection as a JSONL or CSV line.
-    fn line(&self, r: &SigmaRule, d: &Detection) -> String {
-        if self.format == Format::Jsonl {
+    fn line(&self, r: &SigmaRule, d: &Hit) -> String {
+        if self.format == OutputFormat::Jsonl {
             return serde_json::to_string(&row(r, d)).unwrap_or_default();
         }
         let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -115,15 +115,15 @@ impl<'a> Printer<'a> {
             ))
         });
         match self.format {
-            Format::Json => write_json(self.engine, &held, hits, out)?,
-            Format::Table => write_table(self.engine, &held, hits, out)?,
-            Format::Jsonl => {
+            OutputFormat::Json => write_json(self.engine, &held, hits, out)?,
+            OutputFormat::Table => write_table(self.engine, &held, hits, out)?,
+            OutputFormat::Jsonl => {
                 for h in hits {
                     serde_json::to_writer(&mut *out, &correlation(self.engine, h))?;
                     writeln!(out)?;
                 }
             }
-            Format::Csv => {}
+            OutputFormat::Csv => {}
         }
         out.flush()
     }
@@ -157,7 +157,7 @@ struct Report<'a> {
 
 fn write_json(
     engine: &Engine,
-    dets: &[Detection],
+    dets: &[Hit],
     hits: &[CorrelationHit],
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
@@ -171,7 +171,7 @@ fn write_json(
 
 fn write_table(
     engine: &Engine,
-    dets: &[Detection],
+    dets: &[Hit],
     hits: &[CorrelationHit],
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
@@ -222,7 +222,7 @@ struct Row<'a> {
     fields: BTreeMap<&'a str, &'a str>,
 }
 
-fn row<'a>(r: &'a SigmaRule, d: &'a Detection) -> Row<'a> {
+fn row<'a>(r: &'a SigmaRule, d: &'a Hit) -> Row<'a> {
     Row {
         rule: &r.title,
         rule_id: r.id.as_deref(),

@@ -2,7 +2,7 @@
 //! software; rule ↔ atomic test through Sigma `simulation:` entries; stubs for
 //! technique IDs the loaded ATT&CK data lacks.
 
-use super::attack::{Kb, Kind, ObjId};
+use super::kb::{Kb, Kind, ObjId};
 use crate::atomics::AtomicTest;
 use crate::tags::{TagRef, parse_tag};
 use sigma_engine::sigma::SigmaRule;
@@ -119,7 +119,7 @@ fn technique(
     match resolved {
         Resolved::Note(o) => o,
         Resolved::Missing => {
-            let newer = crate::model::attack::technique_number(id) > links.highest_technique;
+            let newer = crate::model::kb::technique_number(id) > links.highest_technique;
             let reason = match (found.is_some(), links.highest_technique) {
                 (true, _) => "deprecated in the loaded ATT&CK data".to_string(),
                 (false, Some(h)) if newer => format!(
@@ -183,7 +183,7 @@ pub fn link(kb: &mut Kb, rules: &[SigmaRule], tests: &[AtomicTest]) -> Links {
     links.newer_techniques = links
         .missing_techniques
         .keys()
-        .filter(|id| crate::model::attack::technique_number(id) > links.highest_technique)
+        .filter(|id| crate::model::kb::technique_number(id) > links.highest_technique)
         .cloned()
         .collect();
     for v in links

@@ -2,7 +2,7 @@
 //! relationships, Sigma rules and Atomic Red Team tests, and the links
 //! between them.
 
-pub mod attack;
+pub mod kb;
 pub mod links;
 pub mod validation;
 
@@ -12,7 +12,7 @@ use sigma_engine::sigma::SigmaRule;
 /// Everything loaded for one build.
 #[derive(Debug, Default)]
 pub struct Model {
-    pub attack: attack::Kb,
+    pub attack: kb::Kb,
     pub rules: Vec<SigmaRule>,
     pub tests: Vec<AtomicTest>,
     pub links: links::Links,
@@ -35,7 +35,7 @@ pub struct LeftOut {
 
 impl Model {
     /// Link rules and tests into the ATT&CK data and build the model.
-    pub fn new(mut attack: attack::Kb, rules: Vec<SigmaRule>, tests: Vec<AtomicTest>) -> Model {
+    pub fn new(mut attack: kb::Kb, rules: Vec<SigmaRule>, tests: Vec<AtomicTest>) -> Model {
         let links = links::link(&mut attack, &rules, &tests);
         Model {
             attack,
@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn a_source_is_named_from_the_root_it_was_read_under() {
-        let mut m = Model::new(attack::Kb::default(), Vec::new(), Vec::new());
+        let mut m = Model::new(kb::Kb::default(), Vec::new(), Vec::new());
         m.roots = vec![
             PathBuf::from("/data/sigma/rules"),
             PathBuf::from("/data/sigma/rules/windows/special"),

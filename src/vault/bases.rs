@@ -211,7 +211,7 @@ pub fn files(tags: &TagStyle) -> Vec<Note> {
     ];
     let techniques = Base {
         filters: Filter::And(vec![
-            Filter::in_folder(crate::model::attack::Kind::Technique.folder()),
+            Filter::in_folder(crate::model::kb::Kind::Technique.folder()),
             Filter::has_tag(&tags.plain("technique")),
         ]),
         properties: properties(&tech_cols),

@@ -10,7 +10,7 @@ use super::names::NameRegistry;
 use super::notes::{Actor, ObjectNote};
 use super::text::{table_cell, wikilink};
 use crate::model::Model;
-use crate::model::attack::{Kind, ObjId};
+use crate::model::kb::{Kind, ObjId};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sigma_engine::sigma::vocab::Level;
@@ -236,7 +236,7 @@ impl CoverageCell {
 /// campaign? (`APT29: 41 techniques, 23 validated, …`).
 pub fn annotate_actor(
     note: &mut ObjectNote<Actor>,
-    kb: &crate::model::attack::Kb,
+    kb: &crate::model::kb::Kb,
     cov: &HashMap<ObjId, TechCoverage>,
     validated_run: bool,
 ) {

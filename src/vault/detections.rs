@@ -12,7 +12,7 @@ use super::text::Footnote;
 use super::text::{self, wikilink};
 use crate::atomics::AtomicTest;
 use crate::model::Model;
-use crate::model::attack::ObjId;
+use crate::model::kb::ObjId;
 use serde::Serialize;
 use sigma_engine::sigma::rule::LogSource;
 use sigma_engine::sigma::vocab::{Level, Status};
@@ -336,8 +336,8 @@ impl<'m> Detections<'m> {
         let mut torder: Vec<usize> = (0..model.tests.len()).collect();
         torder.sort_by(|&a, &b| {
             let (x, y) = (&model.tests[a], &model.tests[b]);
-            crate::model::attack::id_sort_key(&x.technique)
-                .cmp(&crate::model::attack::id_sort_key(&y.technique))
+            crate::model::kb::id_sort_key(&x.technique)
+                .cmp(&crate::model::kb::id_sort_key(&y.technique))
                 .then(x.number.cmp(&y.number))
                 .then(x.file.cmp(&y.file))
         });
@@ -481,8 +481,8 @@ impl<'m> Detections<'m> {
         }
         tests.sort_by(|a, b| {
             let (x, y) = (&self.model.tests[a.0], &self.model.tests[b.0]);
-            crate::model::attack::id_sort_key(&x.technique)
-                .cmp(&crate::model::attack::id_sort_key(&y.technique))
+            crate::model::kb::id_sort_key(&x.technique)
+                .cmp(&crate::model::kb::id_sort_key(&y.technique))
                 .then(x.number.cmp(&y.number))
         });
         tests

@@ -12,7 +12,7 @@ use super::names::NameRegistry;
 use super::text::table_cell;
 use super::text::wikilink;
 use crate::model::Model;
-use crate::model::attack::{Kind, ObjId};
+use crate::model::kb::{Kind, ObjId};
 use serde::Serialize;
 use sigma_engine::sigma::vocab::Level;
 use std::collections::BTreeMap;
@@ -214,7 +214,7 @@ pub fn kind_index_ctx(ix: &Index, kind: Kind) -> Option<IndexNote> {
             Kind::Group | Kind::Software | Kind::Campaign => (
                 &["ID", "Name", "Techniques"],
                 Box::new(|a| {
-                    kb.outgoing(a, &crate::model::attack::RelKind::Uses)
+                    kb.outgoing(a, &crate::model::kb::RelKind::Uses)
                         .filter(|(_, t)| kb.get(*t).kind == Kind::Technique)
                         .count()
                         .to_string()
@@ -419,7 +419,7 @@ pub fn tests_index_ctx(ix: &Index, model: &Model) -> IndexNote {
     let mut by_platform: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_executor: BTreeMap<&str, usize> = BTreeMap::new();
     for t in &model.tests {
-        let key = crate::model::attack::id_sort_key(&t.technique);
+        let key = crate::model::kb::id_sort_key(&t.technique);
         let link = kb
             .by_attack_id(&t.technique)
             .and_then(|o| ix.link(o))

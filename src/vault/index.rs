@@ -5,7 +5,7 @@
 use super::names::NameRegistry;
 use super::text::{Resolver, wikilink};
 use crate::attack::stix::ExternalReference;
-use crate::model::attack::{Kb, Kind, ObjId};
+use crate::model::kb::{Kb, Kind, ObjId};
 use crate::tags::TagStyle;
 use std::collections::HashMap;
 
@@ -296,7 +296,7 @@ fn assign_stems(
         (
             o.is_revoked(),
             o.kind,
-            crate::model::attack::id_sort_key(&o.attack_id),
+            crate::model::kb::id_sort_key(&o.attack_id),
             o.stix.id.clone(),
         )
     });

@@ -18,7 +18,7 @@ pub mod templates;
 pub mod text;
 
 use crate::model::Model;
-use crate::model::attack::{Kind, ObjId};
+use crate::model::kb::{Kind, ObjId};
 use index::{HOME_STEM, Index};
 use rayon::prelude::*;
 use sigma_engine::diag::{Diagnostic, Diagnostics};

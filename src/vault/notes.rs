@@ -7,7 +7,7 @@ use super::index::{Linked, ObjLink};
 use super::text::Footnote;
 use super::text::{self, Footnotes, convert};
 use crate::attack::stix::ExternalReference;
-use crate::model::attack::{Kb, Kind, ObjId, RelKind};
+use crate::model::kb::{Kb, Kind, ObjId, RelKind};
 use serde::Serialize;
 
 /// Per-note state while its texts are converted: the shared index and the
@@ -180,8 +180,8 @@ fn rel_rows(
         p.0 = kb.link_target(p.0).unwrap_or(p.0);
     }
     pairs.sort_by(|a, b| {
-        crate::model::attack::id_sort_key(&kb.get(a.0).attack_id)
-            .cmp(&crate::model::attack::id_sort_key(&kb.get(b.0).attack_id))
+        crate::model::kb::id_sort_key(&kb.get(a.0).attack_id)
+            .cmp(&crate::model::kb::id_sort_key(&kb.get(b.0).attack_id))
             .then_with(|| a.1.cmp(&b.1))
     });
     pairs.dedup_by(|a, b| a.0 == b.0);
@@ -356,7 +356,7 @@ pub struct DataSourceRow {
 
 /// v17 layout: the data sources a technique names, linked to their
 /// component's note where there is one.
-fn data_source_rows(ix: &Index, o: &crate::model::attack::Object) -> Vec<DataSourceRow> {
+fn data_source_rows(ix: &Index, o: &crate::model::kb::Object) -> Vec<DataSourceRow> {
     o.stix
         .x_mitre_data_sources
         .iter()
@@ -527,7 +527,7 @@ fn technique_frontmatter(
 }
 
 /// A group's or campaign's aliases, a software's `x_mitre_aliases`.
-fn actor_aliases(o: &crate::model::attack::Object) -> &[String] {
+fn actor_aliases(o: &crate::model::kb::Object) -> &[String] {
     if o.kind == Kind::Software {
         &o.stix.x_mitre_aliases
     } else {
@@ -536,7 +536,7 @@ fn actor_aliases(o: &crate::model::attack::Object) -> &[String] {
 }
 
 /// `tool` or `malware`.
-fn software_type(o: &crate::model::attack::Object) -> &'static str {
+fn software_type(o: &crate::model::kb::Object) -> &'static str {
     if o.stix.kind == "tool" {
         "tool"
     } else {
@@ -668,7 +668,7 @@ pub struct CampaignDates {
     last_seen_citation: String,
 }
 
-fn campaign_dates(w: &mut NoteWriter, o: &crate::model::attack::Object) -> CampaignDates {
+fn campaign_dates(w: &mut NoteWriter, o: &crate::model::kb::Object) -> CampaignDates {
     let s = &o.stix;
     let date = |d: &Option<String>| d.as_deref().and_then(sigma_engine::sigma::rule::iso_date);
     let fc = s.x_mitre_first_seen_citation.clone().unwrap_or_default();

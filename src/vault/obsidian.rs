@@ -8,7 +8,7 @@
 
 use super::Note;
 use super::frontmatter::PROPERTY_TYPES;
-use crate::model::attack::Kind;
+use crate::model::kb::Kind;
 use crate::output::{OnDisk, VaultWriter};
 use serde_json::{Value, json};
 use sigma_engine::diag::Diagnostic;

@@ -15,8 +15,8 @@ mod read;
 pub use event::{Event, EventMeta, FieldValue, Values};
 pub use json::{Wanted, event_from_value};
 pub use read::{
-    FileRead, Format, LineBatch, event_files, event_from_line, is_jsonl, read_file, read_lines,
-    read_text, sniff,
+    EventFormat, FileRead, LineBatch, event_files, event_from_line, is_jsonl, read_file,
+    read_lines, read_text, sniff,
 };
 
 impl Event {

@@ -21,7 +21,7 @@ pub struct FileRead {
 
 /// The kind of an events file, told from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum EventFormat {
     Evtx,
     /// JSON: one object, an array of objects, or a stream of objects
     /// (which covers JSONL).
@@ -29,19 +29,19 @@ pub enum Format {
 }
 
 /// Sniff the format of a file from its content.
-pub fn sniff(path: &Path) -> std::io::Result<Option<Format>> {
+pub fn sniff(path: &Path) -> std::io::Result<Option<EventFormat>> {
     let mut f = std::fs::File::open(path)?;
     let mut head = [0u8; 64];
     let n = f.read(&mut head)?;
     let head = &head[..n];
     if head.starts_with(b"ElfFile\0") {
-        return Ok(Some(Format::Evtx));
+        return Ok(Some(EventFormat::Evtx));
     }
     let first = head
         .iter()
         .find(|b| !(b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF));
     Ok(match first {
-        Some(b'{') | Some(b'[') => Some(Format::Json),
+        Some(b'{') | Some(b'[') => Some(EventFormat::Json),
         _ => None,
     })
 }
@@ -231,8 +231,8 @@ pub fn read_file(
     };
     let file: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
     match format {
-        Format::Evtx => super::evtx::read(path, &file, wanted, diags, sink),
-        Format::Json if is_jsonl(path) => {
+        EventFormat::Evtx => super::evtx::read(path, &file, wanted, diags, sink),
+        EventFormat::Json if is_jsonl(path) => {
             let mut read = FileRead::default();
             read_lines(path, 4096, diags, &mut |lines| {
                 for (no, l) in lines.iter() {
@@ -247,7 +247,7 @@ pub fn read_file(
             });
             Some(read)
         }
-        Format::Json => match std::fs::read(path) {
+        EventFormat::Json => match std::fs::read(path) {
             Ok(bytes) => Some(read_json_text(&bytes, &file, wanted, diags, sink)),
             Err(e) => {
                 diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));

@@ -3,7 +3,7 @@
 //! detections of the rules they reference, with `timespan`, `group-by` and
 //! field `aliases`; correlations may reference correlations.
 
-use super::{Detection, Engine};
+use super::{Engine, Hit};
 use crate::events::{Event, EventMeta};
 use crate::sigma::refs::RuleRefs;
 use crate::sigma::rule::Correlation;
@@ -111,7 +111,7 @@ impl<'e> Correlator<'e> {
     }
 
     /// Record the detections of one event.
-    pub fn record(&self, e: &Event, dets: &[Detection]) {
+    pub fn record(&self, e: &Event, dets: &[Hit]) {
         for d in dets {
             let Some(w) = self.wants.get(&d.rule) else {
                 continue;

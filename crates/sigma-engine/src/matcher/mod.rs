@@ -43,7 +43,7 @@ struct Variant {
 
 /// A rule that fired on an event.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Detection {
+pub struct Hit {
     /// Index of the rule in the engine's rule list.
     #[serde(skip)]
     pub rule: usize,
@@ -642,8 +642,8 @@ impl Engine {
     }
 
     /// Run every applicable rule on one event.
-    pub fn match_event(&self, e: &Event) -> Vec<Detection> {
-        let mut out: Vec<Detection> = Vec::new();
+    pub fn match_event(&self, e: &Event) -> Vec<Hit> {
+        let mut out: Vec<Hit> = Vec::new();
         for vi in self.candidates(e) {
             let v = &self.variants[vi];
             let ok = v.conditions.iter().all(|(field, accepted)| {
@@ -655,7 +655,7 @@ impl Engine {
                 continue;
             }
             if v.compiled.matches(e) {
-                out.push(Detection {
+                out.push(Hit {
                     rule: v.rule,
                     event: e.meta.clone(),
                     fields: v.compiled.matched_fields(e),
@@ -726,7 +726,7 @@ pub struct ScanStats {
 /// the engine reads.
 pub fn scan<F>(engine: &Engine, paths: &[PathBuf], diags: &Diagnostics, on_event: F) -> ScanStats
 where
-    F: Fn(&Event, Vec<Detection>) + Sync,
+    F: Fn(&Event, Vec<Hit>) + Sync,
 {
     let files = events::event_files(paths, diags);
     let wanted = engine.wanted();
@@ -754,22 +754,22 @@ fn scan_file<F>(
     on_event: &F,
 ) -> ScanStats
 where
-    F: Fn(&Event, Vec<Detection>) + Sync,
+    F: Fn(&Event, Vec<Hit>) + Sync,
 {
     const BATCH: usize = 512;
     let mut st = ScanStats::default();
-    let deliver = |out: Vec<(Event, Vec<Detection>)>, st: &mut ScanStats| {
+    let deliver = |out: Vec<(Event, Vec<Hit>)>, st: &mut ScanStats| {
         for (e, d) in out {
             st.events += 1;
             st.detections += d.len() as u64;
             on_event(&e, d);
         }
     };
-    if matches!(events::sniff(f), Ok(Some(events::Format::Json))) && events::is_jsonl(f) {
+    if matches!(events::sniff(f), Ok(Some(events::EventFormat::Json))) && events::is_jsonl(f) {
         // JSONL: lines are parsed and matched in parallel, batch by batch.
         let name: Arc<str> = Arc::from(f.to_string_lossy().as_ref());
         events::read_lines(f, BATCH, diags, &mut |lines| {
-            let out: Vec<Option<(Event, Vec<Detection>)>> = lines
+            let out: Vec<Option<(Event, Vec<Hit>)>> = lines
                 .lines
                 .par_iter()
                 .map(|(no, r)| {
@@ -786,7 +786,7 @@ where
     }
     let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
     let run = |batch: &mut Vec<Event>, st: &mut ScanStats| {
-        let dets: Vec<Vec<Detection>> = batch.par_iter().map(|e| engine.match_event(e)).collect();
+        let dets: Vec<Vec<Hit>> = batch.par_iter().map(|e| engine.match_event(e)).collect();
         deliver(batch.drain(..).zip(dets).collect(), st);
     };
     let read = events::read_file(f, wanted, diags, &mut |e| {

@@ -6,7 +6,6 @@ use crate::model::Model;
 use crate::model::kb::{Kb, KbOptions, Kind};
 use crate::output::{VaultWriter, WriteOptions, WriteReport};
 use crate::vault::{self, RenderOptions};
-use indicatif::{ProgressBar, ProgressStyle};
 use sigma_engine::diag::{Diagnostic, Diagnostics};
 use sigma_engine::sigma::SigmaRule;
 use std::collections::BTreeMap;
@@ -113,19 +112,6 @@ pub struct BuildSummary {
     pub elapsed: Duration,
 }
 
-fn spinner(enabled: bool) -> ProgressBar {
-    if !enabled {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::new_spinner();
-    pb.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    pb.enable_steady_tick(Duration::from_millis(120));
-    pb
-}
-
 /// Load every source into the linked model.
 pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagnostic> {
     let mut left_out = LeftOut::default();
@@ -154,10 +140,7 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
         .cloned()
         .collect();
     if !cfg.events.is_empty() || demo {
-        let mapping = match &cfg.mapping {
-            Some(p) => sigma_engine::matcher::mapping::Mapping::from_file(p)?,
-            None => sigma_engine::matcher::mapping::Mapping::builtin(),
-        };
+        let mapping = sigma_engine::matcher::mapping::Mapping::load(cfg.mapping.as_deref(), &[])?;
         let embedded: &[(&str, &str)] = if demo { crate::demo::EVENTS } else { &[] };
         model.validation = Some(crate::validate::run(
             &model.rules,
@@ -300,7 +283,7 @@ fn is_demo(cfg: &BuildConfig) -> bool {
 pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Diagnostic> {
     let start = Instant::now();
     refuse_inputs_inside_output(cfg)?;
-    let pb = spinner(cfg.progress);
+    let pb = crate::progress::spinner(cfg.progress, "{spinner} {elapsed} {msg}");
     pb.set_message("reading sources");
     let model = load_model(cfg, diags)?;
     warn_newer_release(&model, diags);

@@ -18,6 +18,7 @@ pub mod hunt;
 pub mod model;
 pub mod output;
 pub mod paths;
+pub mod progress;
 pub mod site;
 pub mod tags;
 pub mod validate;

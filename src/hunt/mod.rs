@@ -4,7 +4,6 @@
 mod print;
 
 use crate::tags::{TagRef, parse_tag};
-use indicatif::{ProgressBar, ProgressStyle};
 use sigma_engine::diag::{Diagnostic, Diagnostics, Severity};
 use sigma_engine::matcher::correlation::Correlator;
 use sigma_engine::matcher::mapping::Mapping;
@@ -108,13 +107,7 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
     let set = sigma_engine::sigma::load_where(&cfg.rules, diags, &wanted, &keep);
     let loaded = set.parsed;
     let keep = set.rules;
-    let mut mapping = match &cfg.mapping {
-        Some(p) => Mapping::from_file(p)?,
-        None => Mapping::builtin(),
-    };
-    for p in &cfg.extra_mapping {
-        mapping.extend(Mapping::from_file(p)?);
-    }
+    let mapping = Mapping::load(cfg.mapping.as_deref(), &cfg.extra_mapping)?;
     let mut opts = EngineOptions::default();
     if let Some(p) = &cfg.placeholders {
         opts.placeholders = read_placeholders(p)?;
@@ -165,7 +158,7 @@ pub fn run(
     if engine.runnable() == 0 && engine.correlations.is_empty() {
         return Err(Diagnostic::error("match", no_rule_message(&engine, loaded)));
     }
-    let pb = spinner(cfg.progress);
+    let pb = crate::progress::spinner(cfg.progress, "{spinner} {elapsed} {pos} events {msg}");
     let correlator = Correlator::new(&engine);
     let printer = print::Printer::new(cfg.format, &engine, out);
     let stats = scan(&engine, &cfg.events, diags, |e, dets| {
@@ -210,20 +203,6 @@ pub fn run(
         std::mem::forget(engine);
     }
     Ok(summary)
-}
-
-/// The progress spinner on stderr (hidden unless asked for).
-fn spinner(show: bool) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::new_spinner();
-    pb.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed} {pos} events {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    pb.enable_steady_tick(Duration::from_millis(120));
-    pb
 }
 
 /// Why no rule can run: the filters left none, or each was skipped (the

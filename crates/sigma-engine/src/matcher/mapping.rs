@@ -113,6 +113,19 @@ impl Mapping {
     }
 
     /// Add another mapping's entries.
+    /// The mapping a run uses: the file given (else the built-in one), then
+    /// the entries of each extra file.
+    pub fn load(base: Option<&Path>, extra: &[std::path::PathBuf]) -> Result<Mapping, Diagnostic> {
+        let mut mapping = match base {
+            Some(p) => Mapping::from_file(p)?,
+            None => Mapping::builtin(),
+        };
+        for p in extra {
+            mapping.extend(Mapping::from_file(p)?);
+        }
+        Ok(mapping)
+    }
+
     pub fn extend(&mut self, other: Mapping) {
         self.entries.extend(other.entries);
     }

@@ -43,16 +43,22 @@ fn swatch(label: &str, class: &str) -> String {
     )
 }
 
+fn has_marker(e: &Event) -> bool {
+    // The markers are not ASCII: most text is passed by one fast check.
+    matches!(e, Event::Text(t) if !t.is_ascii() && Status::ALL.iter().any(|m| t.contains(m.marker())))
+}
+
 /// Replace every coverage marker in the text with a swatch.
 pub fn swatches(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    // Most pages have no marker: they keep their events as they are.
+    if !events.iter().any(has_marker) {
+        return events;
+    }
     let mut out = Vec::with_capacity(events.len());
     for e in events {
         match e {
-            // The markers are not ASCII: most text is passed by one fast check.
-            Event::Text(t)
-                if !t.is_ascii() && Status::ALL.iter().any(|m| t.contains(m.marker())) =>
-            {
-                let mut rest: &str = &t;
+            Event::Text(ref t) if has_marker(&e) => {
+                let mut rest: &str = t;
                 while let Some((at, m)) = Status::ALL
                     .iter()
                     .filter_map(|m| rest.find(m.marker()).map(|at| (at, m)))
@@ -82,6 +88,23 @@ pub fn swatches(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
 /// sub-techniques, folded. Returns whether any cell was coloured (the page
 /// then gets a legend).
 pub fn colour_cells<'a>(events: &mut Vec<Event<'a>>, r: &dyn LinkResolver) -> bool {
+    // Only heatmap pages colour cells: others keep their events untouched.
+    let mut in_cell = false;
+    let coloured = events.iter().any(|e| match e {
+        Event::Start(Tag::TableCell) => {
+            in_cell = true;
+            false
+        }
+        Event::End(TagEnd::TableCell) => {
+            in_cell = false;
+            false
+        }
+        Event::Start(Tag::Link { dest_url, .. }) => in_cell && r.coverage(dest_url).is_some(),
+        _ => false,
+    });
+    if !coloured {
+        return false;
+    }
     let mut out: Vec<Event<'a>> = Vec::with_capacity(events.len() + 16);
     let mut any = false;
     let mut i = 0;

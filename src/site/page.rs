@@ -6,7 +6,7 @@ use super::markdown::LinkResolver;
 use super::scan::{Meta, Note, Page, property_link};
 use super::{Resolver, graph, heatmap, html_escape, markdown, tag_url};
 use crate::vault::resolve::NoteNames;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sigma_engine::diag::Diagnostic;
 use std::collections::{BTreeSet, HashMap};
 
@@ -30,11 +30,32 @@ pub(super) struct PageContext {
     pub title: String,
     pub root: String,
     pub crumbs: Vec<String>,
-    pub properties: Vec<Value>,
+    pub properties: Vec<Property>,
     pub body: String,
     pub graph: String,
-    pub backlinks: Vec<Value>,
-    pub tags: Vec<Value>,
+    pub backlinks: Vec<PageRef>,
+    pub tags: Vec<PageRef>,
+}
+
+/// A row of the properties panel: the value is HTML.
+#[derive(serde::Serialize)]
+pub(super) struct Property {
+    key: String,
+    value: String,
+}
+
+/// A link to a page (a backlink) or a tag page.
+#[derive(serde::Serialize)]
+pub(super) struct PageRef {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    url: String,
+}
+
+fn values<T: serde::Serialize>(rows: Vec<T>) -> Value {
+    serde_json::to_value(rows).unwrap_or_default()
 }
 
 impl PageContext {
@@ -44,11 +65,11 @@ impl PageContext {
         m.insert("root".into(), Value::String(self.root));
         let crumbs = self.crumbs.into_iter().map(Value::String).collect();
         m.insert("crumbs".into(), Value::Array(crumbs));
-        m.insert("properties".into(), Value::Array(self.properties));
+        m.insert("properties".into(), values(self.properties));
         m.insert("body".into(), Value::String(self.body));
         m.insert("graph".into(), Value::String(self.graph));
-        m.insert("backlinks".into(), Value::Array(self.backlinks));
-        m.insert("tags".into(), Value::Array(self.tags));
+        m.insert("backlinks".into(), values(self.backlinks));
+        m.insert("tags".into(), values(self.tags));
         m
     }
 }
@@ -90,16 +111,27 @@ impl Site<'_> {
             properties: meta
                 .properties
                 .iter()
-                .map(|(k, v)| json!({"key": k, "value": v}))
+                .map(|(k, v)| Property {
+                    key: k.clone(),
+                    value: v.clone(),
+                })
                 .collect(),
             body,
             backlinks: self.backlinks[i]
                 .iter()
-                .map(|&j| json!({"url": self.pages[j].url, "title": self.metas[j].title}))
+                .map(|&j| PageRef {
+                    title: Some(self.metas[j].title.clone()),
+                    name: None,
+                    url: self.pages[j].url.clone(),
+                })
                 .collect(),
             tags: page_tags(&meta.tags)
                 .iter()
-                .map(|t| json!({"name": t, "url": tag_url(t)}))
+                .map(|t| PageRef {
+                    title: None,
+                    name: Some(t.to_string()),
+                    url: tag_url(t),
+                })
                 .collect(),
         };
         render_page(self.tera, ctx, buf)

@@ -4,6 +4,7 @@
 //! "+N more" count.
 
 use super::html_escape;
+use std::fmt::Write;
 
 /// A node of the graph: its title, URL, kind (the note's `type`) and
 /// degree (links in and out).
@@ -16,6 +17,32 @@ pub struct Node<'a> {
 
 /// Neighbours drawn at most.
 const CAP: usize = 24;
+
+/// The centre of the ring, and its radius.
+const CX: f64 = 140.0;
+const CY: f64 = 110.0;
+const RING: f64 = 85.0;
+
+/// Where `n` nodes sit on the ring, as formatted coordinates: the same for
+/// every page with `n` neighbours, so computed once per `n`.
+fn ring(n: usize) -> &'static [(String, String)] {
+    static RINGS: std::sync::OnceLock<Vec<Vec<(String, String)>>> = std::sync::OnceLock::new();
+    let rings = RINGS.get_or_init(|| {
+        (0..=CAP)
+            .map(|n| {
+                (0..n)
+                    .map(|k| {
+                        let a = std::f64::consts::TAU * k as f64 / n as f64
+                            - std::f64::consts::FRAC_PI_2;
+                        let (x, y) = (CX + RING * a.cos(), CY + RING * a.sin());
+                        (format!("{x:.0}"), format!("{y:.0}"))
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    &rings[n.min(CAP)]
+}
 
 /// A CSS-safe class for a kind (`detection_rule` → `k-detection_rule`).
 fn class(kind: &str) -> String {
@@ -50,30 +77,26 @@ pub fn svg(center: &Node, neighbours: &mut [Node], prefix: &str) -> String {
             .then(a.title.cmp(b.title))
     });
     let shown = &*shown;
-    let (cx, cy, rad) = (140.0, 110.0, 85.0);
-    let pos: Vec<(f64, f64)> = (0..n)
-        .map(|k| {
-            let a = std::f64::consts::TAU * k as f64 / n as f64 - std::f64::consts::FRAC_PI_2;
-            (cx + rad * a.cos(), cy + rad * a.sin())
-        })
-        .collect();
+    let (cx, cy) = (CX, CY);
+    let pos = ring(n);
     let mut s =
         String::from("<svg viewBox=\"0 0 280 220\" role=\"img\" aria-label=\"Local graph\">");
     // The spokes as one path: a fraction of the bytes of a line each.
     s.push_str("<path d=\"");
-    for (x, y) in &pos {
-        s.push_str(&format!("M{cx} {cy}L{x:.0} {y:.0}"));
+    for (x, y) in pos {
+        let _ = write!(s, "M{cx} {cy}L{x} {y}");
     }
     s.push_str("\"/>");
-    for (node, (x, y)) in shown.iter().zip(&pos) {
-        s.push_str(&format!(
-            "<a href=\"{prefix}{}\"><circle class=\"{}\" cx=\"{x:.0}\" cy=\"{y:.0}\" r=\"{:.1}\"><title>{} ({})</title></circle></a>",
+    for (node, (x, y)) in shown.iter().zip(pos) {
+        let _ = write!(
+            s,
+            "<a href=\"{prefix}{}\"><circle class=\"{}\" cx=\"{x}\" cy=\"{y}\" r=\"{:.1}\"><title>{} ({})</title></circle></a>",
             html_escape(node.url),
             class(node.kind),
             radius(node.degree),
             html_escape(node.title),
             html_escape(&node.kind.replace('_', " ")),
-        ));
+        );
     }
     s.push_str(&format!(
         "<circle class=\"self {}\" cx=\"{cx}\" cy=\"{cy}\" r=\"{:.1}\"><title>{}</title></circle>",

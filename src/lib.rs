@@ -6,6 +6,8 @@
 //! verdicts on sample events ([`validate`], [`hunt`]) → the [`vault`] (notes
 //! rendered from templates and written safely) → the static [`site`].
 //! [`build`] runs the pipeline; [`cli`] is the command line on top of it.
+//! Beside the flow: [`output`] (writing a folder the tool owns, safely),
+//! [`fetch`] (the upstream data, cached), [`digest`], [`progress`], [`paths`].
 
 pub mod atomics;
 pub mod attack;

@@ -5,9 +5,9 @@
 //! time. All URLs are relative, so the site works from `file://`, a
 //! subfolder or a web root.
 //!
-//! Two passes keep memory flat whatever the vault's size: [`scan`] reads
+//! Two passes keep memory flat whatever the vault's size: `scan` reads
 //! every note for what the whole site needs (titles, links, tags, coverage,
-//! search words) and keeps no text; [`page`] then reads each note again and
+//! search words) and keeps no text; `page` then reads each note again and
 //! writes its page at once.
 
 pub mod graph;

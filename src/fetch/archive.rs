@@ -4,7 +4,7 @@
 //! symbolic links in an archive are skipped.
 
 use super::error::FetchError;
-use sigma_engine::walk::{Hidden, tree};
+use sigma_engine::walk::{Hidden, tree, tree_checked};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -47,10 +47,12 @@ pub fn unzip(zip: &Path, into: &Path) -> Result<usize, FetchError> {
 pub fn copy_tree(from: &Path, into: &Path) -> Result<usize, FetchError> {
     let mut files = 0;
     fs::create_dir_all(into).map_err(FetchError::file("cannot write", into))?;
-    for e in tree(from, Hidden::Keep)
-        .into_iter()
-        .filter(|e| !e.is_symlink)
-    {
+    // A folder the user gave: a part that cannot be read stops the copy.
+    let entries = tree_checked(from, Hidden::Keep).map_err(|d| {
+        let at = d.file.as_deref().unwrap_or(from).display().to_string();
+        FetchError::Content(format!("{at}: {}", d.message))
+    })?;
+    for e in entries.into_iter().filter(|e| !e.is_symlink) {
         let dest = into.join(&e.rel);
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(FetchError::file("cannot write", parent))?;
@@ -124,6 +126,19 @@ pub fn atomics_dir(root: &Path) -> Result<PathBuf, FetchError> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn a_folder_that_cannot_be_read_is_an_error_not_an_empty_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let e = copy_tree(&missing, &dir.path().join("into")).unwrap_err();
+        assert!(e.to_string().contains("missing"), "{e}");
+        let from = dir.path().join("from");
+        fs::create_dir_all(from.join("a")).unwrap();
+        fs::write(from.join("a/r.yml"), "x").unwrap();
+        assert_eq!(copy_tree(&from, &dir.path().join("into")).unwrap(), 1);
+        assert!(dir.path().join("into/a/r.yml").is_file());
+    }
 
     #[test]
     fn entries_outside_the_folder_are_skipped() {

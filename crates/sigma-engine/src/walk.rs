@@ -83,26 +83,43 @@ pub struct TreeEntry {
 /// The files and symbolic links under `root`, in name order. Unreadable
 /// parts are left out: the folders listed this way are written by the tool.
 pub fn tree(root: &Path, hidden: Hidden) -> Vec<TreeEntry> {
+    entries(root, hidden).filter_map(Result::ok).collect()
+}
+
+/// As [`tree`], for a folder the user gave (a local copy of an upstream
+/// tree): the first part that cannot be read is the error, with its path.
+pub fn tree_checked(root: &Path, hidden: Hidden) -> Result<Vec<TreeEntry>, Diagnostic> {
+    entries(root, hidden)
+        .map(|e| e.map_err(|err| walk_error("walk", root, &err)))
+        .collect()
+}
+
+fn entries(
+    root: &Path,
+    hidden: Hidden,
+) -> impl Iterator<Item = Result<TreeEntry, walkdir::Error>> + '_ {
     walkdir::WalkDir::new(root)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| {
+        .filter_entry(move |e| {
             hidden == Hidden::Keep
                 || e.depth() == 0
                 || !e.file_name().to_string_lossy().starts_with('.')
         })
-        .filter_map(Result::ok)
-        .filter(|e| !e.file_type().is_dir())
-        .filter_map(|e| {
+        .filter(|e| e.as_ref().map_or(true, |e| !e.file_type().is_dir()))
+        .filter_map(move |e| {
+            let e = match e {
+                Ok(e) => e,
+                Err(err) => return Some(Err(err)),
+            };
             let rel = e.path().strip_prefix(root).ok()?;
             let rel = rel.to_string_lossy().replace('\\', "/");
-            Some(TreeEntry {
+            Some(Ok(TreeEntry {
                 rel,
                 is_symlink: e.file_type().is_symlink(),
                 path: e.into_path(),
-            })
+            }))
         })
-        .collect()
 }
 
 fn walk_error(category: &'static str, dir: &Path, err: &walkdir::Error) -> Diagnostic {

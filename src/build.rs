@@ -266,10 +266,15 @@ fn warn_newer_release(model: &Model, diags: &Diagnostics) {
     if !tactics.is_empty() {
         named.push(format!("tactic tag(s) it lacks ({})", tactics.join(", ")));
     }
+    let release = links
+        .release_to_build_with()
+        .map_or("the ATT&CK release that defines them".to_string(), |v| {
+            format!("ATT&CK {v} or later")
+        });
     diags.push(Diagnostic::warning(
         "attack",
         format!(
-            "the rules and tests follow a later ATT&CK release than the one loaded (highest technique {highest}): they name {}; stub notes gather them (see \"Link report\"); build with the ATT&CK release that defines them (--attack) to link them to real techniques",
+            "the rules and tests follow a later ATT&CK release than the one loaded (highest technique {highest}): they name {}; stub notes gather them (see \"Link report\"); build with {release} (--attack, or `attack-vault fetch`) to link them to real techniques",
             named.join(" and ")
         ),
     ));
@@ -295,6 +300,7 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
     let writer = VaultWriter::open(&cfg.out, cfg.write, diags)?.tracked();
     let facts = vault::history::BuildFacts {
         attack: model.attack.newest_by_domain(),
+        releases: model.attack.releases.clone(),
     };
     let (write, added) = vault::history::write(writer, &notes, &facts, &jiff::Timestamp::now())?;
     pb.finish_and_clear();

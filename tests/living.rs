@@ -58,6 +58,11 @@ fn edit_python(v: &Path) {
                 "\n## Description\n\nAnalyst: seen in case 12.\n\n",
                 1,
             )
+            .replacen(
+                "Remove Python from systems that do not need it. |",
+                "Remove Python from systems that do not need it. Done on our servers (case 12). |",
+                1,
+            )
             + "\n## Notes\n\nMy closing words.\n"
     });
 }
@@ -68,6 +73,7 @@ fn assert_python_edits(v: &Path, context: &str) {
         "owner: \"alice\"",
         "  - \"case-12\"",
         "Analyst: seen in case 12.",
+        "Done on our servers (case 12). |",
         "My closing words.",
     ] {
         assert!(t.contains(kept), "{context}: lost {kept:?}\n{t}");
@@ -192,7 +198,7 @@ fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
     assert!(r.is_clean(), "links: {:?}", r.unresolved);
     let changes = first_changes_note(&v);
     assert!(
-        changes.contains("Fixture Python Inline → **Fixture Python One-Liner**"),
+        changes.contains("- Fixture Python Inline → **Fixture Python One-Liner**"),
         "{changes}"
     );
     // Renamed back: the note returns to its first name, and the second
@@ -231,7 +237,11 @@ fn rules_of_a_later_attack_release_are_said_loudly_and_get_stub_notes() {
     assert!(tactic.contains("[[Fixture Python Inline]]"));
     let stub = read(&v.join("Techniques/T1685 Unknown technique.md"));
     assert!(stub.contains("an ID of a later ATT&CK release"), "{stub}");
-    assert!(read(&v.join("Link report.md")).contains("follow a later ATT&CK release"));
+    let report = read(&v.join("Link report.md"));
+    assert!(
+        report.contains("follow a later ATT&CK release") && report.contains("ATT&CK v19 or later")
+    );
+    assert!(err.contains("build with ATT&CK v19 or later"), "{err}");
     assert!(check_vault(&v).is_clean());
 }
 

@@ -3,29 +3,13 @@
 //! model. Skipped (with a message) when the data is absent.
 
 use crate::common;
+use common::{active, attack_id, objects};
 
 use attack_vault::build::BuildConfig;
 use attack_vault::vault::check::check_vault;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-
-fn objects(path: &Path) -> Vec<Value> {
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    v["objects"].as_array().unwrap().clone()
-}
-
-fn active(o: &Value) -> bool {
-    !o["revoked"].as_bool().unwrap_or(false) && !o["x_mitre_deprecated"].as_bool().unwrap_or(false)
-}
-
-fn attack_id(o: &Value) -> Option<String> {
-    o["external_references"].as_array()?.iter().find_map(|r| {
-        (r["source_name"] == "mitre-attack")
-            .then(|| r["external_id"].as_str().map(str::to_string))
-            .flatten()
-    })
-}
 
 fn count_md(dir: &Path) -> usize {
     std::fs::read_dir(dir)

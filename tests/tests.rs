@@ -17,5 +17,6 @@ mod obsidian;
 mod real_attack;
 mod real_coverage;
 mod real_detections;
+mod real_living;
 mod real_matcher;
 mod site;

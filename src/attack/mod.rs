@@ -16,6 +16,10 @@ pub struct Bundle {
     /// The ATT&CK domain of the bundle (`enterprise-attack`, ...), from its
     /// matrix or the most common `x_mitre_domains` value.
     pub domain: String,
+    /// The ATT&CK release the bundle names in its collection object
+    /// (`x_mitre_version` of `x-mitre-collection`, in the bundles of
+    /// attack-stix-data), if it has one.
+    pub release: Option<String>,
     pub objects: Vec<StixObject>,
 }
 
@@ -56,12 +60,17 @@ pub fn parse_bundle(source: &str, text: &str, diags: &Diagnostics) -> Result<Bun
         }
     }
     let domain = bundle_domain(&objects);
+    let release = objects
+        .iter()
+        .find(|o| o.kind == "x-mitre-collection")
+        .and_then(|o| o.x_mitre_version.clone());
     if objects.is_empty() {
         diags.push(Diagnostic::warning("attack", "bundle holds no objects").in_file(source));
     }
     Ok(Bundle {
         source: source.to_string(),
         domain,
+        release,
         objects,
     })
 }

@@ -322,18 +322,6 @@ fn fetch_bundle(
 /// A bundle must parse as STIX of `domain`, and name `version` where it
 /// names one (the collection object of attack-stix-data bundles).
 fn verify_bundle(path: &Path, domain: Domain, version: &str) -> Result<(), FetchError> {
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        #[serde(default)]
-        objects: Vec<ProbeObject>,
-    }
-    #[derive(serde::Deserialize)]
-    struct ProbeObject {
-        #[serde(rename = "type", default)]
-        kind: String,
-        #[serde(default)]
-        x_mitre_version: Option<String>,
-    }
     let bad = FetchError::Content;
     let text = fs::read_to_string(path).map_err(FetchError::file("unreadable download", path))?;
     let diags = Diagnostics::new();
@@ -349,13 +337,7 @@ fn verify_bundle(path: &Path, domain: Domain, version: &str) -> Result<(), Fetch
             domain.stix()
         )));
     }
-    let probe: Probe = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    let named = probe
-        .objects
-        .iter()
-        .find(|o| o.kind == "x-mitre-collection")
-        .and_then(|o| o.x_mitre_version.clone());
-    match named {
+    match bundle.release {
         Some(v) if v != version => Err(bad(format!("the bundle is version {v}, not {version}"))),
         _ => Ok(()),
     }

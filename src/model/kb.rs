@@ -238,6 +238,8 @@ pub struct Kb {
     pub relations: Vec<Relation>,
     /// Domains loaded, in load order.
     pub domains: Vec<String>,
+    /// Domain → the ATT&CK release its bundle names, where it names one.
+    pub releases: BTreeMap<String, String>,
     pub options: KbOptions,
     by_stix: HashMap<String, ObjId>,
     by_attack_id: HashMap<String, Vec<ObjId>>,
@@ -291,6 +293,9 @@ impl Kb {
             if !self.domains.contains(&bundle.domain) {
                 self.domains.push(bundle.domain.clone());
             }
+            if let Some(r) = &bundle.release {
+                self.releases.insert(bundle.domain.clone(), r.clone());
+            }
             for o in bundle.objects {
                 if o.kind == "relationship" {
                     match relations.get(&o.id) {
@@ -303,7 +308,10 @@ impl Kb {
                 }
                 match Kind::from_stix(&o.kind) {
                     Some(kind) => self.add_object(o, kind, &bundle.domain),
-                    None if matches!(o.kind.as_str(), "identity" | "marking-definition") => {}
+                    None if matches!(
+                        o.kind.as_str(),
+                        "identity" | "marking-definition" | "x-mitre-collection"
+                    ) => {}
                     None => *unknown.entry(o.kind.clone()).or_default() += 1,
                 }
             }
@@ -649,7 +657,7 @@ impl Kb {
         let mut out: BTreeMap<String, String> = BTreeMap::new();
         for o in &self.objects {
             let day = o.stix.modified.get(..10).unwrap_or(&o.stix.modified);
-            for d in &o.domains {
+            for d in o.domains.iter().filter(|d| self.domains.contains(d)) {
                 let e = out.entry(d.clone()).or_default();
                 if day > e.as_str() {
                     *e = day.to_string();

@@ -69,6 +69,43 @@ enum Resolved {
     Missing,
 }
 
+/// Recent ATT&CK releases, oldest first, with the highest technique number
+/// each defines and the tactics it introduced: enough to name the release
+/// that rules newer than the loaded data follow.
+const RELEASES: [(&str, u32, &[&str]); 2] = [
+    ("v18.1", 1681, &[]),
+    ("v19", 1690, &["stealth", "defense-impairment"]),
+];
+
+impl Links {
+    /// The earliest known ATT&CK release that defines every technique ID
+    /// and tactic the rules and tests name beyond the loaded data; None when
+    /// nothing is beyond it or no known release covers it all.
+    pub fn release_to_build_with(&self) -> Option<&'static str> {
+        let top = self
+            .newer_techniques
+            .iter()
+            .filter_map(|id| crate::model::kb::technique_number(id))
+            .max()
+            .unwrap_or(0);
+        if top == 0 && self.unknown_tactics.is_empty() {
+            return None;
+        }
+        let mut tactics: BTreeSet<&str> = BTreeSet::new();
+        for (version, highest, introduced) in RELEASES {
+            tactics.extend(introduced);
+            let covered = self
+                .unknown_tactics
+                .keys()
+                .all(|t| tactics.contains(t.as_str()));
+            if top <= highest && covered {
+                return Some(version);
+            }
+        }
+        None
+    }
+}
+
 /// Resolve a technique ID, adding a stub to the knowledge base when needed.
 fn technique(
     kb: &mut Kb,
@@ -305,5 +342,31 @@ fn link_simulations(links: &mut Links, rules: &[SigmaRule], tests: &[AtomicTest]
                 links.unknown_related.push((ri, rel.id.clone()));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn beyond(techniques: &[&str], tactics: &[&str]) -> Option<&'static str> {
+        let mut l = Links {
+            newer_techniques: techniques.iter().map(|t| t.to_string()).collect(),
+            ..Default::default()
+        };
+        for t in tactics {
+            l.unknown_tactics.insert(t.to_string(), BTreeSet::new());
+        }
+        l.release_to_build_with()
+    }
+
+    #[test]
+    fn the_release_named_is_the_earliest_that_defines_everything() {
+        assert_eq!(beyond(&[], &[]), None);
+        assert_eq!(beyond(&["T1680"], &[]), Some("v18.1"));
+        assert_eq!(beyond(&["T1680", "T1685.001"], &[]), Some("v19"));
+        assert_eq!(beyond(&["T1680"], &["stealth"]), Some("v19"));
+        assert_eq!(beyond(&["T1700"], &[]), None, "beyond every known release");
+        assert_eq!(beyond(&[], &["made-up"]), None);
     }
 }

@@ -206,31 +206,87 @@ fn merge_list(key: &str, base: &str, mine: &str, theirs: &str) -> String {
     out
 }
 
-/// Where the analyst only added lines (a paragraph under a heading, a row
-/// under a table's header), each run of added lines goes after the two lines
-/// it followed in the base, found in the new version at or after the last
-/// insertion. None when they also changed or removed a line, or an anchor
-/// is gone.
-fn insert_by_anchor(base: &str, mine: &str, theirs: &str) -> Option<String> {
+/// A run of lines the analyst added, with what surrounded it in the base.
+struct Added<'a> {
+    /// The two lines before it (empty strings near the start).
+    before: [&'a str; 2],
+    /// Up to two lines after it.
+    after: Vec<&'a str>,
+    /// The last heading above it, if any.
+    section: Option<&'a str>,
+    text: String,
+}
+
+impl<'a> Added<'a> {
+    /// The run `text` inserted before base line `at`.
+    fn at(lines: &[&'a str], at: usize, text: String) -> Self {
+        let line = |i: Option<usize>| i.and_then(|i| lines.get(i)).copied().unwrap_or("");
+        Added {
+            before: [line(at.checked_sub(2)), line(at.checked_sub(1))],
+            after: lines[at.min(lines.len())..(at + 2).min(lines.len())].to_vec(),
+            section: lines[..at.min(lines.len())]
+                .iter()
+                .rev()
+                .find(|l| is_heading(l))
+                .copied(),
+            text,
+        }
+    }
+
+    /// Where in `lines` (at or after `from`) the run goes: after its two
+    /// lines before; else before its lines after; else at the end of its
+    /// section (before the next heading).
+    fn place(&self, lines: &[&str], from: usize) -> Option<usize> {
+        let [a, b] = self.before;
+        if !a.is_empty() || !b.is_empty() {
+            let found = (from.max(1)..lines.len()).find(|&i| lines[i - 1] == a && lines[i] == b);
+            if let Some(i) = found {
+                return Some(i + 1);
+            }
+        }
+        if !self.after.is_empty() {
+            let n = self.after.len();
+            let found =
+                (from..=lines.len().saturating_sub(n)).find(|&i| lines[i..i + n] == self.after[..]);
+            if found.is_some() {
+                return found;
+            }
+        }
+        let heading = self.section?;
+        let at = (from..lines.len()).find(|&i| lines[i] == heading)?;
+        Some(
+            (at + 1..lines.len())
+                .find(|&i| is_heading(lines[i]))
+                .unwrap_or(lines.len()),
+        )
+    }
+}
+
+fn is_heading(line: &str) -> bool {
+    line.starts_with('#') && line.trim_start_matches('#').starts_with(' ')
+}
+
+/// The runs of lines `mine` adds to `base`, and text it adds at the very
+/// end; None when it also changed or removed a line.
+fn additions<'a>(base: &'a str, mine: &str) -> Option<(Vec<Added<'a>>, String)> {
     use diffy::Line;
+    let lines: Vec<&'a str> = base.split_inclusive('\n').collect();
     let patch = diffy::create_patch(base, mine);
-    let mut runs: Vec<([&str; 2], String)> = Vec::new();
+    let mut runs: Vec<Added<'a>> = Vec::new();
     let mut tail = String::new();
     for hunk in patch.hunks() {
-        let mut before: [&str; 2] = ["", ""];
-        let mut seen = 0;
+        // The base line the hunk is at (0-based).
+        let mut at = hunk.old_range().start().saturating_sub(1);
         let mut run = String::new();
         for line in hunk.lines() {
             match line {
                 Line::Delete(_) => return None,
                 Line::Insert(l) => run.push_str(l),
-                Line::Context(l) => {
+                Line::Context(_) => {
                     if !run.is_empty() {
-                        (seen >= 2).then_some(())?;
-                        runs.push((before, std::mem::take(&mut run)));
+                        runs.push(Added::at(&lines, at, std::mem::take(&mut run)));
                     }
-                    before = [before[1], l];
-                    seen += 1;
+                    at += 1;
                 }
             }
         }
@@ -240,16 +296,26 @@ fn insert_by_anchor(base: &str, mine: &str, theirs: &str) -> Option<String> {
             tail = run;
         }
     }
+    Some((runs, tail))
+}
+
+/// Where the analyst only added lines (a paragraph under a heading, a row
+/// under a table's header), each run of added lines goes where its
+/// surroundings in the base are found in the new version, at or after the
+/// last insertion (see [`Added::place`]). None when they also changed or
+/// removed a line, or no surrounding is found.
+fn insert_by_anchor(base: &str, mine: &str, theirs: &str) -> Option<String> {
+    let (runs, tail) = additions(base, mine)?;
     let lines: Vec<&str> = theirs.split_inclusive('\n').collect();
     let mut out = String::with_capacity(theirs.len() + mine.len().saturating_sub(base.len()));
     let mut at = 0;
-    for ([a, b], text) in runs {
-        let found = (at.max(1)..lines.len()).find(|&i| lines[i - 1] == a && lines[i] == b)?;
-        for l in &lines[at..=found] {
+    for run in runs {
+        let to = run.place(&lines, at)?;
+        for l in &lines[at..to] {
             out.push_str(l);
         }
-        out.push_str(&text);
-        at = found + 1;
+        out.push_str(&run.text);
+        at = to;
     }
     for l in &lines[at..] {
         out.push_str(l);
@@ -413,5 +479,30 @@ mod tests {
         assert!(m.ends_with("## Notes\n\nMine, verbatim.\n"));
         assert!(edited(None, &mine));
         assert!(!edited(None, BASE));
+    }
+
+    #[test]
+    fn a_paragraph_beside_changed_text_goes_before_the_heading_that_followed_it() {
+        let mine = BASE.replace("Old text.\n\n", "Old text.\n\nSeen in case 42.\n\n");
+        let t = BASE.replace("Old text.", "Rewritten upstream.");
+        let Outcome::Merged(m) = reconcile(Some(BASE), &mine, &t) else {
+            panic!("not merged")
+        };
+        assert!(
+            m.contains("Rewritten upstream.\n\nSeen in case 42.\n\n| a | b |"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_paragraph_whose_surroundings_all_changed_stays_in_its_section() {
+        let base = "# T\n\n## Description\n\nOld.\nOld too.\n\n## Detection\n\nOld detection.\n";
+        let mine = base.replace("Old.\n", "Old.\nMine.\n");
+        let t = "# T\n\n## Description\n\nNew.\nMore new.\n\n## Mitigations\n\nM.\n\n## Detection\n\nNew detection.\n";
+        let Outcome::Merged(m) = reconcile(Some(base), &mine, t) else {
+            panic!("not merged")
+        };
+        assert!(m.contains("More new.\n\nMine.\n## Mitigations"), "{m}");
+        assert!(m.ends_with("New detection.\n"), "{m}");
     }
 }

@@ -267,6 +267,8 @@ struct TacticCount<'m> {
 #[derive(Serialize)]
 struct Newer<'m> {
     highest: Option<String>,
+    /// The earliest known release that defines them all.
+    release: Option<&'static str>,
     techniques: &'m [String],
     tactics: Vec<&'m str>,
 }
@@ -829,6 +831,7 @@ impl<'m> Detections<'m> {
                 .collect(),
             newer: Newer {
                 highest: links.highest_technique.map(|h| format!("T{h}")),
+                release: links.release_to_build_with(),
                 techniques: &links.newer_techniques,
                 tactics: links.unknown_tactics.keys().map(String::as_str).collect(),
             },

@@ -39,7 +39,13 @@ const STUB: &str = "stub";
 struct Entry {
     path: String,
     kind: String,
+    /// The ATT&CK ID, rule id or test GUID; empty for objects that have
+    /// none (data components before ATT&CK v18).
     id: String,
+    /// The STIX id, which stays when an object gains an ATT&CK ID or a new
+    /// name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stix: Option<String>,
     title: String,
     props: BTreeMap<String, String>,
     /// Section heading → hash of its text.
@@ -50,7 +56,23 @@ struct Entry {
 struct Snapshot {
     /// Per domain, the newest modification date of its objects.
     attack: BTreeMap<String, String>,
+    /// Per domain, the ATT&CK release its bundle names (where it names one).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    releases: BTreeMap<String, String>,
     notes: BTreeMap<String, Entry>,
+}
+
+impl Snapshot {
+    /// How the Changes note shows a domain's data: its release where the
+    /// bundle named it, and its newest object's date.
+    fn release_of(&self, domain: &str) -> String {
+        match (self.releases.get(domain), self.attack.get(domain)) {
+            (Some(r), Some(day)) => format!("v{} (newest object {day})", r.trim_start_matches('v')),
+            (Some(r), None) => format!("v{}", r.trim_start_matches('v')),
+            (None, Some(day)) => format!("newest object {day}"),
+            (None, None) => "—".to_string(),
+        }
+    }
 }
 
 /// Facts about the build that no single note holds.
@@ -58,6 +80,8 @@ struct Snapshot {
 pub struct BuildFacts {
     /// Per ATT&CK domain, the newest modification date of its objects.
     pub attack: BTreeMap<String, String>,
+    /// Per ATT&CK domain, the release its bundle names.
+    pub releases: BTreeMap<String, String>,
 }
 
 /// The frontmatter's top-level scalar properties of a generated note.
@@ -78,7 +102,17 @@ fn entry(n: &Note) -> Option<(String, Entry)> {
     }
     let p = props(&n.content);
     let kind = p.get("type")?.clone();
-    let id = p.get("id").or_else(|| p.get("guid"))?.clone();
+    let stix = p.get("stix_id").cloned();
+    let id = p
+        .get("id")
+        .or_else(|| p.get("guid"))
+        .cloned()
+        .unwrap_or_default();
+    let key = match (id.as_str(), &stix) {
+        ("", None) => return None,
+        ("", Some(s)) => format!("{kind}:{s}"),
+        (id, _) => format!("{kind}:{id}"),
+    };
     let title = p
         .get("name")
         .or_else(|| p.get("title"))
@@ -109,13 +143,13 @@ fn entry(n: &Note) -> Option<(String, Entry)> {
     {
         watched.insert(STUB.to_string(), "true".to_string());
     }
-    let key = format!("{kind}:{id}");
     Some((
         key,
         Entry {
             path: n.path.clone(),
             kind,
             id,
+            stix,
             title,
             props: watched,
             sections,
@@ -153,10 +187,13 @@ pub fn write(
             .read_state(NAMES)
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default();
-        let before: Option<Snapshot> = writer
+        let mut before: Option<Snapshot> = writer
             .read_state(SNAPSHOT)
             .and_then(|s| serde_json::from_str(&s).ok());
         let now_entries: BTreeMap<String, Entry> = notes.par_iter().filter_map(entry).collect();
+        if let Some(b) = &mut before {
+            follow_identity(b, &mut names, &now_entries);
+        }
         let moved = renamed(before.as_ref(), &now_entries, notes);
         notes
             .par_iter()
@@ -176,6 +213,7 @@ pub fn write(
         }
         let after = Snapshot {
             attack: facts.attack.clone(),
+            releases: facts.releases.clone(),
             notes: now_entries,
         };
         let mut history: Vec<String> = writer
@@ -222,6 +260,44 @@ fn to_json<T: Serialize>(v: &T) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default() + "\n"
 }
 
+/// Re-key what the last build remembered under a key this build no longer
+/// uses for the same object: an object that gained an ATT&CK ID (data
+/// components in v18) was keyed by its STIX id before. Its snapshot entry
+/// and its earlier names move to the new key, so that it counts as renamed,
+/// not as removed and added, and its old path gets a redirect.
+fn follow_identity(
+    before: &mut Snapshot,
+    names: &mut BTreeMap<String, Vec<String>>,
+    now: &BTreeMap<String, Entry>,
+) {
+    let by_stix: BTreeMap<&str, &str> = before
+        .notes
+        .iter()
+        .filter_map(|(k, e)| Some((e.stix.as_deref()?, k.as_str())))
+        .collect();
+    let moves: Vec<(String, String)> = now
+        .iter()
+        .filter(|(key, _)| !before.notes.contains_key(*key))
+        .filter_map(|(key, e)| {
+            let old = *by_stix.get(e.stix.as_deref()?)?;
+            (!now.contains_key(old)).then(|| (old.to_string(), key.clone()))
+        })
+        .collect();
+    for (old, new) in moves {
+        if let Some(e) = before.notes.remove(&old) {
+            before.notes.insert(new.clone(), e);
+        }
+        if let Some(paths) = names.remove(&old) {
+            let seen = names.entry(new).or_default();
+            for p in paths {
+                if !seen.contains(&p) {
+                    seen.push(p);
+                }
+            }
+        }
+    }
+}
+
 /// New path → the path the last build gave the same note, for notes whose
 /// name changed (and whose old path no note takes now).
 fn renamed<'a>(
@@ -259,11 +335,11 @@ fn redirects(
                 continue;
             }
             let content = format!(
-                "---\ntype: \"redirect\"\nredirect: \"{target}\"\n---\n\n# {title}\n\n> [!info] Renamed\n> This note is now {target} ({kind} `{id}`).\n",
+                "---\ntype: \"redirect\"\nredirect: \"{target}\"\n---\n\n# {title}\n\n> [!info] Renamed\n> This note is now {target} ({kind}{id}).\n",
                 target = link(&e.path),
                 title = escape::inline(stem(old)),
                 kind = e.kind.replace('_', " "),
-                id = e.id,
+                id = id_code(&e.id),
             );
             out.push(Note {
                 path: old.clone(),
@@ -278,29 +354,61 @@ fn redirects(
 #[derive(Default)]
 struct Diff {
     added: Vec<String>,
+    /// Stub notes new in this build: IDs the loaded ATT&CK data lacks, not
+    /// objects it added.
+    stubs: Vec<String>,
     removed: Vec<String>,
     renamed: Vec<String>,
     changed: Vec<String>,
+}
+
+impl Diff {
+    fn is_empty(&self) -> bool {
+        self.lists().iter().all(|(_, l)| l.is_empty())
+    }
+
+    /// Each list with its heading, in the order the note shows them.
+    fn lists(&self) -> [(&'static str, &Vec<String>); 5] {
+        [
+            ("Added", &self.added),
+            (
+                "New stub notes (IDs the loaded ATT&CK data lacks)",
+                &self.stubs,
+            ),
+            ("Removed", &self.removed),
+            ("Renamed", &self.renamed),
+            ("Changed", &self.changed),
+        ]
+    }
+}
+
+/// An ID as the Changes note shows it after a name (nothing for objects
+/// without one).
+fn id_code(id: &str) -> String {
+    if id.is_empty() {
+        String::new()
+    } else {
+        format!(" `{id}`")
+    }
 }
 
 fn diff(before: &Snapshot, after: &Snapshot) -> BTreeMap<String, Diff> {
     let mut by_kind: BTreeMap<String, Diff> = BTreeMap::new();
     for (key, a) in &after.notes {
         let d = by_kind.entry(a.kind.clone()).or_default();
-        let was_stub = |b: &Entry| b.props.contains_key(STUB) && !a.props.contains_key(STUB);
+        let stub = a.props.contains_key(STUB);
+        let line = format!("{}{}", named(&a.path), id_code(&a.id));
         match before.notes.get(key) {
-            None => d.added.push(format!("{} `{}`", named(&a.path), a.id)),
-            Some(b) if was_stub(b) => d.added.push(format!(
-                "{} `{}` (named by rules or tests before: its stub note is now the real one)",
-                named(&a.path),
-                a.id
+            None if stub => d.stubs.push(line),
+            None => d.added.push(line),
+            Some(b) if b.props.contains_key(STUB) && !stub => d.added.push(format!(
+                "{line} (named by rules or tests before: its stub note is now the real one)"
             )),
             Some(b) => {
                 if b.path != a.path {
                     d.renamed.push(format!(
-                        "`{}`: {} → {}",
-                        a.id,
-                        escape::inline(&b.title),
+                        "{} → {}",
+                        escape::inline(stem(&b.path)),
                         named(&a.path)
                     ));
                 }
@@ -319,19 +427,14 @@ fn diff(before: &Snapshot, after: &Snapshot) -> BTreeMap<String, Diff> {
                 .or_default()
                 .removed
                 .push(format!(
-                    "{} `{}` (was `{}`)",
+                    "{}{} (was `{}`)",
                     escape::inline(&b.title),
-                    b.id,
+                    id_code(&b.id),
                     b.path
                 ));
         }
     }
-    by_kind.retain(|_, d| {
-        !(d.added.is_empty()
-            && d.removed.is_empty()
-            && d.renamed.is_empty()
-            && d.changed.is_empty())
-    });
+    by_kind.retain(|_, d| !d.is_empty());
     by_kind
 }
 
@@ -364,7 +467,11 @@ fn changes_note(
     let by_kind = diff(before, after);
     let yours =
         !report.merged.is_empty() || !report.conflicts.is_empty() || !report.released.is_empty();
-    if by_kind.is_empty() && before.attack == after.attack && !yours {
+    if by_kind.is_empty()
+        && before.attack == after.attack
+        && before.releases == after.releases
+        && !yours
+    {
         return None;
     }
     let when = now.strftime("%Y-%m-%d %H%M%S").to_string();
@@ -372,37 +479,26 @@ fn changes_note(
         "---\ntype: \"changes\"\ndate: {}\n---\n\n# Changes {when}\n\n",
         now.strftime("%Y-%m-%d")
     );
-    s.push_str(
-        "## ATT&CK data\n\n| Domain | Before (newest object) | After |\n| --- | --- | --- |\n",
-    );
+    s.push_str("## ATT&CK data\n\nThe release each bundle names (bundles from mitre/cti name none), and its newest object's date.\n\n| Domain | Before | After |\n| --- | --- | --- |\n");
     let domains: BTreeSet<&String> = before.attack.keys().chain(after.attack.keys()).collect();
     for d in domains {
-        let v = |m: &BTreeMap<String, String>| m.get(d).cloned().unwrap_or_else(|| "—".into());
         s.push_str(&format!(
             "| {d} | {} | {} |\n",
-            v(&before.attack),
-            v(&after.attack)
+            before.release_of(d),
+            after.release_of(d)
         ));
     }
-    s.push_str("\n## Summary\n\n| Kind | Added | Removed | Renamed | Changed |\n| --- | --- | --- | --- | --- |\n");
+    s.push_str("\n## Summary\n\n| Kind | Added | New stubs | Removed | Renamed | Changed |\n| --- | --- | --- | --- | --- | --- |\n");
     for (k, d) in &by_kind {
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
-            k.replace('_', " "),
-            d.added.len(),
-            d.removed.len(),
-            d.renamed.len(),
-            d.changed.len()
-        ));
+        s.push_str(&format!("| {} |", k.replace('_', " ")));
+        for (_, list) in d.lists() {
+            s.push_str(&format!(" {} |", list.len()));
+        }
+        s.push('\n');
     }
     for (k, d) in &by_kind {
         s.push_str(&format!("\n## {}\n", k.replace('_', " ")));
-        for (label, list) in [
-            ("Added", &d.added),
-            ("Removed", &d.removed),
-            ("Renamed", &d.renamed),
-            ("Changed", &d.changed),
-        ] {
+        for (label, list) in d.lists() {
             if !list.is_empty() {
                 s.push_str(&format!("\n### {label} ({})\n\n", list.len()));
                 for item in list {

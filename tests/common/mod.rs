@@ -176,3 +176,24 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v.sort();
     v
 }
+
+/// The objects of a STIX bundle file, as raw JSON.
+pub fn objects(path: &Path) -> Vec<serde_json::Value> {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v["objects"].as_array().unwrap().clone()
+}
+
+/// Neither revoked nor deprecated.
+pub fn active(o: &serde_json::Value) -> bool {
+    !o["revoked"].as_bool().unwrap_or(false) && !o["x_mitre_deprecated"].as_bool().unwrap_or(false)
+}
+
+/// The Enterprise ATT&CK ID of an object.
+pub fn attack_id(o: &serde_json::Value) -> Option<String> {
+    o["external_references"].as_array()?.iter().find_map(|r| {
+        (r["source_name"] == "mitre-attack")
+            .then(|| r["external_id"].as_str().map(str::to_string))
+            .flatten()
+    })
+}

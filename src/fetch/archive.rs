@@ -9,12 +9,22 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// The most an archive may unpack to. SigmaHQ's rules unpack to about
+/// 30 MB and Atomic Red Team's whole repository to a few hundred; a zip bomb
+/// is stopped here rather than by a full disk.
+const MAX_UNPACKED: u64 = 4 << 30;
+
 /// Unpack the zip at `zip` into `into` (created); the number of files.
 pub fn unzip(zip: &Path, into: &Path) -> Result<usize, FetchError> {
+    unzip_at_most(zip, into, MAX_UNPACKED)
+}
+
+fn unzip_at_most(zip: &Path, into: &Path, limit: u64) -> Result<usize, FetchError> {
     let f = fs::File::open(zip).map_err(FetchError::file("cannot open the archive", zip))?;
     let mut a = zip::ZipArchive::new(f)
         .map_err(|e| FetchError::Archive(format!("not a zip archive: {e}")))?;
     let mut files = 0;
+    let mut left = limit;
     for i in 0..a.len() {
         let mut entry = a
             .by_index(i)
@@ -35,9 +45,17 @@ pub fn unzip(zip: &Path, into: &Path) -> Result<usize, FetchError> {
             fs::create_dir_all(parent).map_err(FetchError::file("cannot write", parent))?;
         }
         let mut out = fs::File::create(&dest).map_err(write)?;
-        io::copy(&mut entry, &mut out).map_err(|e| {
+        // The sizes an entry declares are not trusted: what it unpacks to is counted.
+        let n = io::copy(&mut io::Read::take(&mut entry, left + 1), &mut out).map_err(|e| {
             FetchError::Archive(format!("damaged archive entry {}: {e}", rel.display()))
         })?;
+        if n > left {
+            return Err(FetchError::Archive(format!(
+                "the archive unpacks to more than {limit} bytes (at {}): refused",
+                rel.display()
+            )));
+        }
+        left -= n;
         files += 1;
     }
     Ok(files)
@@ -166,5 +184,28 @@ mod tests {
         assert!(!dir.path().join("evil2.txt").exists());
         assert!(into.join("rules/x.yml").is_file());
         assert_eq!(rule_trees(&into).unwrap(), [into.join("rules")]);
+    }
+
+    #[test]
+    fn an_archive_that_unpacks_beyond_the_limit_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("bomb.zip");
+        let mut w = zip::ZipWriter::new(fs::File::create(&zip).unwrap());
+        for name in ["rules/a.yml", "rules/b.yml"] {
+            w.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(&[b'x'; 600]).unwrap();
+        }
+        w.finish().unwrap();
+        let e = unzip_at_most(&zip, &dir.path().join("out"), 1000).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("more than 1000 bytes (at rules/b.yml)"),
+            "{e}"
+        );
+        assert_eq!(
+            unzip_at_most(&zip, &dir.path().join("ok"), 1200).unwrap(),
+            2
+        );
     }
 }

@@ -201,7 +201,7 @@ fn user_notes_hostile_html_and_obsidian_syntax() {
     std::fs::write(v.join("B/Same.md"), "# In B\n").unwrap();
     std::fs::write(
         v.join("Start.md"),
-        "---\ntags: [Mixed, mixed]\nlink: \"[[B/Same]]\"\n---\n# Start\n\n<script>alert(1)</script><img src=\"https://example.org/x.png\" onerror=alert(2)>\n\n[[Same]] [[B/Same|the B one]] [[Nowhere]] [[#Heading, with: punctuation!]]\n\n## Heading, with: punctuation!\n\n| a | b |\n| --- | --- |\n| [[Same\\|alias in table]] | x |\n\n> [!tip]- Folded\n> body\n\n%% secret %% #Tag_One and ![[Same]] and [[Été]]\n",
+        "---\ntags: [Mixed, mixed, index]\nlink: \"[[B/Same]]\"\n---\n# Start\n\n<script>alert(1)</script><img src=\"https://example.org/x.png\" onerror=alert(2)>\n\n[[Same]] [[B/Same|the B one]] [[Nowhere]] [[#Heading, with: punctuation!]]\n\n## Heading, with: punctuation!\n\n| a | b |\n| --- | --- |\n| [[Same\\|alias in table]] | x |\n\n> [!tip]- Folded\n> body\n\n%% secret %% #Tag_One and ![[Same]] and [[Été]]\n",
     )
     .unwrap();
     std::fs::write(v.join("Été.md"), "# Été\n").unwrap();
@@ -244,6 +244,14 @@ fn user_notes_hostile_html_and_obsidian_syntax() {
     // Tags fold by case into one page.
     assert!(site.join("tags/mixed.html").is_file());
     assert!(site.join("tags/tag_one.html").is_file());
+    // The tag `index` does not take the place of the tag index.
+    let index = std::fs::read_to_string(site.join("tags/index.html")).unwrap();
+    assert!(index.contains("<title>Tags</title>"), "{index}");
+    assert!(
+        std::fs::read_to_string(site.join("tags/index-.html"))
+            .unwrap()
+            .contains("#index")
+    );
     let (_, problems) = check_links(&site);
     assert!(problems.is_empty(), "{problems:#?}");
 }

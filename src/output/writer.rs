@@ -420,6 +420,24 @@ impl<'a> VaultWriter<'a> {
         Ok(())
     }
 
+    /// A file of this run's own in the staging folder, for data too large
+    /// to hold in memory until the commit. It goes with the staging folder
+    /// however the run ends (committed, aborted, or stopped half-way and
+    /// cleared by the next run); `name` starts with a dot, which no staged
+    /// path does.
+    pub fn scratch(&self, name: &str) -> Result<fs::File, Diagnostic> {
+        debug_assert!(name.starts_with('.') && !name.contains('/'));
+        self.staging_dir(&self.staging)?;
+        let p = self.staging.join(name);
+        let _ = fs::remove_file(&p);
+        fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&p)
+            .map_err(|e| io_error("cannot create", &p, e))
+    }
+
     /// Give up: remove what was staged; the output folder is untouched.
     pub fn abort(self) {
         let _ = fs::remove_dir_all(&self.staging);

@@ -83,7 +83,7 @@ pub(super) fn write_tags(
     };
     let mut buf = Vec::new();
     render_page(tera, ctx, &mut buf)?;
-    writer.write_bytes("tags/index.html", &buf)
+    writer.write_bytes(super::TAG_INDEX, &buf)
 }
 
 /// The search files: the page list (`search-index.js`) and the full-text

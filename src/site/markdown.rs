@@ -175,6 +175,8 @@ pub struct Rendered {
     /// something unsafe, and only then must it go through [`sanitize`].
     /// Everything else is HTML the Markdown renderer wrote and escaped.
     pub needs_sanitizing: bool,
+    /// The notes its wikilinks and embeds name (as [`links`] finds them).
+    pub links: Vec<String>,
 }
 
 /// `<br>` in its spellings: the line break the vault's table cells use.
@@ -274,10 +276,17 @@ fn resolve_page(page: &str, r: &dyn LinkResolver) -> Option<String> {
 /// way, through [`LinkResolver::tag_url`].
 pub fn links(md: &str, r: &dyn LinkResolver) -> Vec<String> {
     let pre = preprocess(md, r);
+    link_targets(Parser::new_ext(&pre, options()))
+}
+
+/// The notes that wikilinks and embeds among `events` name.
+fn link_targets<'e, E: std::borrow::Borrow<Event<'e>>>(
+    events: impl Iterator<Item = E>,
+) -> Vec<String> {
     let mut links = Vec::new();
     let mut in_embed = false;
-    for e in Parser::new_ext(&pre, options()) {
-        let page = match e {
+    for e in events {
+        let page = match e.borrow() {
             // What an embed holds is shown as its label, not as links.
             Event::End(TagEnd::Image) => {
                 in_embed = false;
@@ -288,14 +297,14 @@ pub fn links(md: &str, r: &dyn LinkResolver) -> Vec<String> {
                 link_type: LinkType::WikiLink { .. },
                 dest_url,
                 ..
-            }) => wikilink_target(&dest_url).0,
+            }) => wikilink_target(dest_url).0,
             Event::Start(Tag::Image {
                 link_type: LinkType::WikiLink { .. },
                 dest_url,
                 ..
             }) => {
                 in_embed = true;
-                embed_target(&dest_url)
+                embed_target(dest_url)
             }
             _ => continue,
         };
@@ -311,6 +320,7 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     let pre = preprocess(md, r);
     let events: Vec<Event> = Parser::new_ext(&pre, options()).collect();
     let needs_sanitizing = events.iter().any(is_unsafe);
+    let links = link_targets(events.iter());
     let mut w = Rewriter {
         r,
         events: &events,
@@ -335,6 +345,7 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
         html: html_out,
         ids,
         needs_sanitizing,
+        links,
     }
 }
 

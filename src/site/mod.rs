@@ -18,6 +18,7 @@ pub mod markdown;
 mod page;
 mod scan;
 pub mod search;
+mod spool;
 
 use crate::output::{VaultWriter, WriteOptions, WriteReport};
 use crate::vault::resolve::NoteNames;
@@ -81,15 +82,35 @@ fn url_part(s: &str) -> String {
     if t.is_empty() { "page".into() } else { t }
 }
 
+/// The tag pages' index, beside them.
+const TAG_INDEX: &str = "tags/index.html";
+
+/// A tag's page. The tag `index` (which the folder index notes carry) gets
+/// `index-`, a name [`url_part`] never gives, so that it cannot take the
+/// place of the tag index.
 fn tag_url(tag: &str) -> String {
-    format!(
-        "tags/{}.html",
-        url_part(&tag.to_lowercase().replace('/', "-"))
-    )
+    let part = url_part(&tag.to_lowercase().replace('/', "-"));
+    let url = format!("tags/{part}.html");
+    if url == TAG_INDEX {
+        format!("tags/{part}-.html")
+    } else {
+        url
+    }
 }
 
-/// The site's one HTML escaper: text and attribute values alike.
+/// The site's one HTML escaper, for text and `"`-quoted attribute values.
 fn html_escape(s: &str) -> String {
+    escape(s, false)
+}
+
+/// The escaper of templates, which may quote attributes with `'` as well.
+/// Unlike Tera's own, it leaves `/` as it is: every URL of every page would
+/// otherwise grow by five bytes per slash.
+fn template_escape(s: &str) -> String {
+    escape(s, true)
+}
+
+fn escape(s: &str, apostrophe: bool) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     let mut last = 0;
     for (i, b) in s.bytes().enumerate() {
@@ -98,6 +119,7 @@ fn html_escape(s: &str) -> String {
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
+            b'\'' if apostrophe => "&#39;",
             _ => continue,
         };
         out.push_str(&s[last..i]);
@@ -227,6 +249,7 @@ fn theme(cfg: &ExportConfig) -> Result<(tera::Tera, String), Diagnostic> {
         .transpose()?
         .unwrap_or_else(|| PAGE.to_string());
     let mut tera = tera::Tera::default();
+    tera.set_escape_fn(template_escape);
     tera.add_raw_template("page.html", &page_tpl)
         .map_err(|e| Diagnostic::error("template", format!("page.html: {e}")))?;
     let css = custom("style.css")
@@ -268,7 +291,17 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     let (tera, css) = theme(cfg)?;
     let pages = scan::pages(&cfg.vault, files);
     let names = NoteNames::new(pages.iter().map(|p| &p.path));
-    let scan::Scan { metas, postings } = scan::scan(&pages, &names, diags);
+    let opts = WriteOptions {
+        no_wait: cfg.no_wait,
+        ..WriteOptions::default()
+    };
+    let writer = VaultWriter::open(&cfg.out, opts, diags)?.batched(WRITE_BATCH);
+    // Without a scratch file, bodies are rendered in pass 2 instead.
+    let spool = writer
+        .scratch(".bodies")
+        .ok()
+        .map(|f| spool::Spool::new(f, pages.len()));
+    let scan::Scan { metas, postings } = scan::scan(&pages, &names, spool.as_ref(), diags);
     let coverage = coverage_cells(&pages, &metas);
     let backlinks = backlinks(&metas);
     let tags = listing::tag_pages(&metas);
@@ -284,12 +317,8 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             .map(|(m, b)| m.out_links.len() + b.len())
             .collect(),
         coverage: &coverage,
+        spool: spool.as_ref(),
     };
-    let opts = WriteOptions {
-        no_wait: cfg.no_wait,
-        ..WriteOptions::default()
-    };
-    let writer = VaultWriter::open(&cfg.out, opts, diags)?.batched(WRITE_BATCH);
     // The search files first: their postings are freed before the pages.
     let written = listing::write_search(&writer, &pages, &metas, postings)
         .and_then(|()| {
@@ -305,6 +334,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             let base = cfg.base_url.as_deref();
             listing::write_assets(&writer, &cfg.vault, &pages, &metas, &css, base)
         });
+    drop(spool);
     if let Err(e) = written {
         writer.abort();
         return Err(e);

@@ -4,6 +4,7 @@
 
 use super::markdown::LinkResolver;
 use super::scan::{Meta, Note, Page, property_link};
+use super::spool::Spool;
 use super::{Resolver, graph, heatmap, html_escape, markdown, tag_url};
 use crate::vault::resolve::NoteNames;
 use serde_json::Value;
@@ -21,6 +22,8 @@ pub(super) struct Site<'a> {
     pub degree: Vec<usize>,
     /// Technique coverage by page URL, for the heatmap pages.
     pub coverage: &'a HashMap<String, heatmap::Cell>,
+    /// Bodies pass 1 rendered.
+    pub spool: Option<&'a Spool>,
 }
 
 /// What `page.html` receives. Built by moving values in: `json!` would
@@ -91,16 +94,17 @@ impl Site<'_> {
     /// Note `i`'s page, rendered into `buf`.
     pub fn note_page(&self, i: usize, buf: &mut Vec<u8>) -> Result<(), Diagnostic> {
         let (page, meta) = (&self.pages[i], &self.metas[i]);
-        let note = Note::read_again(&page.file);
-        let heatmap = matches!(meta.kind.as_str(), "matrix" | "coverage");
+        let heatmap = is_heatmap(&meta.kind);
         let r = Resolver::new(
             self.names,
             self.pages,
             &page.url,
             heatmap.then_some(self.coverage),
         );
-        let body = body_html(note.body_untitled(), &r);
-        drop(note);
+        let body = match self.spool.and_then(|s| s.take(i)) {
+            Some(body) => body,
+            None => body_html(Note::read_again(&page.file).body_untitled(), &r).0,
+        };
         let mut crumbs: Vec<String> = page.path.split('/').map(str::to_string).collect();
         crumbs.pop();
         let ctx = PageContext {
@@ -155,19 +159,27 @@ impl Site<'_> {
     }
 }
 
-/// A note body as the page's HTML: sanitised when it may hold anything
-/// unsafe, foldable callouts folded.
-fn body_html(md: &str, r: &Resolver) -> String {
+/// Whether a note of this kind is drawn as a heatmap: its body can only be
+/// rendered once every technique's coverage is known (after pass 1).
+pub(super) fn is_heatmap(kind: &str) -> bool {
+    matches!(kind, "matrix" | "coverage")
+}
+
+/// A note body as the page's HTML (sanitised when it may hold anything
+/// unsafe, foldable callouts folded), and the notes it links to.
+pub(super) fn body_html(md: &str, r: &Resolver) -> (String, Vec<String>) {
     let markdown::Rendered {
         html,
         needs_sanitizing,
+        links,
         ..
     } = markdown::render(md, r);
-    if needs_sanitizing {
+    let html = if needs_sanitizing {
         markdown::sanitize(&markdown::fold_callouts(&html))
     } else {
         markdown::fold_callouts(&html)
-    }
+    };
+    (html, links)
 }
 
 /// The tags shown on a page: one per spelling folded by case, sorted.

@@ -8,6 +8,7 @@
 use super::heatmap;
 use super::markdown;
 use super::search::Postings;
+use super::spool::Spool;
 use super::{Resolver, url_part};
 use crate::vault::frontmatter;
 use crate::vault::resolve::NoteNames;
@@ -195,7 +196,12 @@ pub(super) struct Scan {
 
 /// Pass 1 over every note, in a few large parallel pieces (each piece's
 /// search postings are merged once at the end).
-pub(super) fn scan(pages: &[Page], names: &NoteNames, diags: &Diagnostics) -> Scan {
+pub(super) fn scan(
+    pages: &[Page],
+    names: &NoteNames,
+    spool: Option<&Spool>,
+    diags: &Diagnostics,
+) -> Scan {
     let n = pages.len();
     let (mut metas, postings) = (0..n)
         .into_par_iter()
@@ -205,7 +211,18 @@ pub(super) fn scan(pages: &[Page], names: &NoteNames, diags: &Diagnostics) -> Sc
             |(mut metas, mut postings), i| {
                 let note = Note::read(&pages[i].file, diags);
                 super::search::add(&mut postings, i as u32, note.body());
-                metas.push((i, meta(&note, &pages[i], pages, names)));
+                let r = Resolver::new(names, pages, &pages[i].url, None);
+                let kind = note.str("type").unwrap_or("note");
+                let targets = match spool {
+                    // Rendered once, here, and kept for pass 2.
+                    Some(s) if !super::page::is_heatmap(kind) => {
+                        let (html, links) = super::page::body_html(note.body_untitled(), &r);
+                        s.put(i, &html);
+                        links
+                    }
+                    _ => markdown::links(note.body_untitled(), &r),
+                };
+                metas.push((i, meta(&note, &pages[i], targets, &r, names)));
                 (metas, postings)
             },
         )
@@ -221,12 +238,12 @@ pub(super) fn scan(pages: &[Page], names: &NoteNames, diags: &Diagnostics) -> Sc
     Scan { metas, postings }
 }
 
-/// One note's [`Meta`].
-fn meta(note: &Note, page: &Page, pages: &[Page], names: &NoteNames) -> Meta {
-    let r = Resolver::new(names, pages, &page.url, None);
+/// One note's [`Meta`], given the notes its body links to (met through `r`,
+/// which also collected the tags in its text).
+fn meta(note: &Note, page: &Page, targets: Vec<String>, r: &Resolver, names: &NoteNames) -> Meta {
     let mut out_links = Vec::new();
     let mut unresolved = Vec::new();
-    for target in markdown::links(note.body_untitled(), &r) {
+    for target in targets {
         match names.find(&target) {
             Some(i) => out_links.push(i),
             None => unresolved.push(target),
@@ -242,7 +259,7 @@ fn meta(note: &Note, page: &Page, pages: &[Page], names: &NoteNames) -> Meta {
     tags.extend(r.take_tags());
     let title = note.title(&page.path);
     Meta {
-        properties: super::page::properties(note, &r),
+        properties: super::page::properties(note, r),
         coverage: coverage_cell(note, &title),
         kind: note.str("type").unwrap_or("note").to_string(),
         id: note.str("id").unwrap_or("").to_string(),

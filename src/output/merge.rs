@@ -27,8 +27,21 @@ pub enum Outcome {
     Conflict,
 }
 
+/// The analyst's file with Windows line ends made Unix ones and without a
+/// byte order mark: an editor or a Git checkout that converts them changes
+/// no line of the note.
+fn unix_lines(mine: &str) -> std::borrow::Cow<'_, str> {
+    let mine = mine.strip_prefix('\u{feff}').unwrap_or(mine);
+    if mine.contains('\r') {
+        std::borrow::Cow::Owned(mine.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(mine)
+    }
+}
+
 /// Decide how `theirs` reaches a file holding `mine`, last generated as `base`.
 pub fn reconcile(base: Option<&str>, mine: &str, theirs: &str) -> Outcome {
+    let mine = &*unix_lines(mine);
     let Some(base) = base else {
         return match notes_section(mine) {
             Some(notes) if notes_section(theirs) != Some(notes) => {
@@ -76,6 +89,7 @@ fn body(base: &str, mine: &str, theirs: &str) -> Option<String> {
 /// Whether the analyst changed a file generated as `base` (no base known:
 /// only a `## Notes` section tells).
 pub fn edited(base: Option<&str>, mine: &str) -> bool {
+    let mine = &*unix_lines(mine);
     match base {
         Some(b) => b != mine,
         None => notes_section(mine).is_some_and(|s| !s.trim_end().ends_with("## Notes")),
@@ -504,5 +518,17 @@ mod tests {
         };
         assert!(m.contains("More new.\n\nMine.\n## Mitigations"), "{m}");
         assert!(m.ends_with("New detection.\n"), "{m}");
+    }
+
+    #[test]
+    fn windows_line_ends_are_no_edit_and_do_not_conflict() {
+        let crlf = format!("\u{feff}{}", BASE.replace('\n', "\r\n"));
+        assert!(!edited(Some(BASE), &crlf));
+        assert_eq!(reconcile(Some(BASE), &crlf, &theirs()), Outcome::Generated);
+        let mine = format!("{crlf}Mine.\r\n");
+        let Outcome::Merged(m) = reconcile(Some(BASE), &mine, &theirs()) else {
+            panic!("not merged")
+        };
+        assert!(m.contains("2. y\n") && m.ends_with("Mine.\n"), "{m}");
     }
 }

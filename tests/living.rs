@@ -300,3 +300,18 @@ fn each_coverage_note_lists_its_own_domains_rules() {
     assert!(mobile.contains(": 0 rules fired"), "{mobile}");
     assert!(!mobile.contains("Fixture Python Inline"), "{mobile}");
 }
+
+#[test]
+fn a_damaged_state_file_is_said_and_the_build_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    build(&v, None);
+    fs::write(v.join(".attack-vault/snapshot.json"), "{ not json").unwrap();
+    let o = build(&v, Some(&fixtures().join("rules/good")));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("snapshot.json") && err.contains("state file not readable"),
+        "{err}"
+    );
+    assert!(v.join(PYTHON).is_file());
+}

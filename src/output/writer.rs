@@ -297,6 +297,28 @@ impl<'a> VaultWriter<'a> {
         fs::read_to_string(self.state_dir.join(name)).ok()
     }
 
+    /// A JSON file of the state folder. One that exists but cannot be read
+    /// is a warning naming it (what it remembered starts afresh), not
+    /// silently nothing.
+    pub fn read_state_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
+        let p = self.state_dir.join(name);
+        let read = match fs::read_to_string(&p) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => Err(e.to_string()),
+            Ok(t) => serde_json::from_str(&t).map_err(|e| e.to_string()),
+        };
+        read.map_err(|e| {
+            self.diags.push(
+                Diagnostic::warning(
+                    "write",
+                    format!("state file not readable ({e}): what it remembered starts afresh"),
+                )
+                .in_file(&p),
+            )
+        })
+        .ok()
+    }
+
     /// Replace a file of the state folder, with this run's commit.
     pub fn write_state(&self, name: &str, content: &[u8]) -> Result<(), Diagnostic> {
         if fs::read(self.state_dir.join(name)).is_ok_and(|c| c == content) {

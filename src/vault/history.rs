@@ -183,13 +183,9 @@ pub fn write(
 ) -> Result<(WriteReport, usize), sigma_engine::diag::Diagnostic> {
     use rayon::prelude::*;
     let run = || -> Result<usize, sigma_engine::diag::Diagnostic> {
-        let mut names: BTreeMap<String, Vec<String>> = writer
-            .read_state(NAMES)
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default();
-        let mut before: Option<Snapshot> = writer
-            .read_state(SNAPSHOT)
-            .and_then(|s| serde_json::from_str(&s).ok());
+        let mut names: BTreeMap<String, Vec<String>> =
+            writer.read_state_json(NAMES).unwrap_or_default();
+        let mut before: Option<Snapshot> = writer.read_state_json(SNAPSHOT);
         let now_entries: BTreeMap<String, Entry> = notes.par_iter().filter_map(entry).collect();
         if let Some(b) = &mut before {
             follow_identity(b, &mut names, &now_entries);

@@ -377,3 +377,77 @@ fn full_real_vault_exports_without_broken_links() {
         summary.notes, s.pages, s.tags
     );
 }
+
+/// Copy the committed example vault's notes (not its state folder).
+fn copy_demo_vault(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("vault");
+    for e in walkdir::WalkDir::new(&from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let rel = e.path().strip_prefix(&from).unwrap();
+        if rel.starts_with(".attack-vault") || !e.file_type().is_file() {
+            continue;
+        }
+        let dest = to.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(e.path(), dest).unwrap();
+    }
+}
+
+/// The site's files, its state folder aside.
+fn pages_of(site: &Path) -> Vec<(String, Vec<u8>)> {
+    common::tree(site)
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(".attack-vault/"))
+        .collect()
+}
+
+#[test]
+fn a_re_export_renders_again_all_that_changed_and_equals_a_fresh_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v, a, b) = (
+        dir.path().join("v"),
+        dir.path().join("a"),
+        dir.path().join("b"),
+    );
+    copy_demo_vault(&v);
+    export_to(&v, &a);
+    // A note's text, a new note linking another (backlinks, graphs), a
+    // note removed and one renamed (links to them no longer resolve).
+    let python = v.join("Techniques/T1059.006 Python.md");
+    let text = std::fs::read_to_string(&python).unwrap();
+    std::fs::write(&python, text + "\nSeen in case 12.\n").unwrap();
+    std::fs::write(
+        v.join("Case 12.md"),
+        "# Case 12\n\n[[T1059.001 PowerShell]] #case-12\n",
+    )
+    .unwrap();
+    std::fs::remove_file(v.join("Mitigations/M1038 Execution Prevention.md")).unwrap();
+    std::fs::rename(
+        v.join("Groups/G0016 APT29.md"),
+        v.join("Groups/G0016 APT 29.md"),
+    )
+    .unwrap();
+    // And pages of the site itself changed or removed by hand.
+    std::fs::write(a.join("home.html"), "tampered").unwrap();
+    std::fs::remove_file(a.join("techniques.html")).unwrap();
+    let again = export_to(&v, &a);
+    export_to(&v, &b);
+    let (re, fresh) = (pages_of(&a), pages_of(&b));
+    assert_eq!(
+        re.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        fresh.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for ((path, x), (_, y)) in re.iter().zip(&fresh) {
+        assert!(x == y, "{path} differs from a fresh export");
+    }
+    assert!(
+        again.write.unchanged > 0 && again.write.written > 0,
+        "{:?}",
+        again.write
+    );
+    // Nothing changed: nothing is written.
+    let third = export_to(&v, &a);
+    assert_eq!(third.write.written, 0, "{:?}", third.write);
+}

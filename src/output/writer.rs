@@ -355,6 +355,27 @@ impl<'a> VaultWriter<'a> {
         &self.old
     }
 
+    /// Whether `path` stands on disk as the last run wrote it (`same` judges
+    /// its bytes): then it stays, counted unchanged, and the caller need not
+    /// make it again.
+    pub fn unchanged_if(&self, path: &str, same: impl FnOnce(&[u8]) -> bool) -> bool {
+        if self.existing.get(path) != Some(&false) || !self.old.contains(path) {
+            return false;
+        }
+        let Ok(rel) = relative(path) else {
+            return false;
+        };
+        match fs::read(self.out.join(rel)) {
+            Ok(bytes) if same(&bytes) => {
+                let mut st = self.state();
+                st.report.unchanged += 1;
+                st.generated.insert(path.to_string());
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Keep a file the last run generated as it is, still the tool's (a
     /// record of an earlier run). Nothing happens when it is gone.
     pub fn keep(&self, path: &str) {

@@ -10,6 +10,7 @@
 //! search words) and keeps no text; `page` then reads each note again and
 //! writes its page at once.
 
+mod cache;
 pub mod graph;
 pub mod heatmap;
 pub mod highlight;
@@ -234,7 +235,7 @@ fn check_apart(cfg: &ExportConfig) -> Result<(), Diagnostic> {
 
 /// The page template and the style: the built-in ones unless the
 /// templates folder overrides them.
-fn theme(cfg: &ExportConfig) -> Result<(tera::Tera, String), Diagnostic> {
+fn theme(cfg: &ExportConfig) -> Result<(tera::Tera, String, String), Diagnostic> {
     let custom = |name: &str| {
         cfg.templates
             .as_ref()
@@ -255,7 +256,7 @@ fn theme(cfg: &ExportConfig) -> Result<(tera::Tera, String), Diagnostic> {
     let css = custom("style.css")
         .and_then(|p| std::fs::read_to_string(p).ok())
         .unwrap_or_else(|| CSS.to_string());
-    Ok((tera, css))
+    Ok((tera, css, page_tpl))
 }
 
 /// Who links to each page.
@@ -288,7 +289,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             Diagnostic::error("export", "no notes (.md files) in the vault").in_file(&cfg.vault),
         );
     }
-    let (tera, css) = theme(cfg)?;
+    let (tera, css, page_tpl) = theme(cfg)?;
     let pages = scan::pages(&cfg.vault, files);
     let names = NoteNames::new(pages.iter().map(|p| &p.path));
     let opts = WriteOptions {
@@ -301,7 +302,12 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         .scratch(".bodies")
         .ok()
         .map(|f| spool::Spool::new(f, pages.len()));
-    let scan::Scan { metas, postings } = scan::scan(&pages, &names, spool.as_ref(), diags);
+    let program = cache::program(&page_tpl);
+    let old = match writer.read_state_json::<cache::Cache>(cache::FILE) {
+        Some(c) if Some(c.program) == program => c.slots(pages.iter().map(|p| p.url.as_str())),
+        _ => vec![None; pages.len()],
+    };
+    let scan::Scan { metas, postings } = scan::scan(&pages, &names, (spool.as_ref(), old), diags);
     let coverage = coverage_cells(&pages, &metas);
     let backlinks = backlinks(&metas);
     let tags = listing::tag_pages(&metas);
@@ -318,16 +324,21 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
             .collect(),
         coverage: &coverage,
         spool: spool.as_ref(),
+        writer: &writer,
     };
     // The search files first: their postings are freed before the pages.
     let written = listing::write_search(&writer, &pages, &metas, postings)
         .and_then(|()| {
-            (0..pages.len())
+            let written = (0..pages.len())
                 .into_par_iter()
-                .try_for_each_init(Vec::new, |buf, i| {
-                    site.note_page(i, buf)?;
-                    writer.write_bytes(&pages[i].url, buf)
-                })
+                .map_init(Vec::new, |buf, i| site.note_page(i, buf))
+                .collect::<Result<Vec<_>, _>>()?;
+            match program {
+                Some(p) => {
+                    writer.write_state(cache::FILE, &cache::to_json(p, &pages, &metas, &written))
+                }
+                None => Ok(()),
+            }
         })
         .and_then(|()| listing::write_tags(&writer, &tera, &pages, &metas, &tags))
         .and_then(|()| {

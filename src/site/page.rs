@@ -2,10 +2,12 @@
 //! and what pass 1 learnt of the whole vault (backlinks, degrees, tags,
 //! coverage), rendered through `page.html` and handed to the writer.
 
+use super::cache;
 use super::markdown::LinkResolver;
 use super::scan::{Meta, Note, Page, property_link};
 use super::spool::Spool;
 use super::{Resolver, graph, heatmap, html_escape, markdown, tag_url};
+use crate::output::VaultWriter;
 use crate::vault::resolve::NoteNames;
 use serde_json::Value;
 use sigma_engine::diag::Diagnostic;
@@ -24,6 +26,7 @@ pub(super) struct Site<'a> {
     pub coverage: &'a HashMap<String, heatmap::Cell>,
     /// Bodies pass 1 rendered.
     pub spool: Option<&'a Spool>,
+    pub writer: &'a VaultWriter<'a>,
 }
 
 /// What `page.html` receives. Built by moving values in: `json!` would
@@ -41,14 +44,14 @@ pub(super) struct PageContext {
 }
 
 /// A row of the properties panel: the value is HTML.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, Hash)]
 pub(super) struct Property {
     key: String,
     value: String,
 }
 
 /// A link to a page (a backlink) or a tag page.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, Hash)]
 pub(super) struct PageRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     title: Option<String>,
@@ -62,6 +65,19 @@ fn values<T: serde::Serialize>(rows: Vec<T>) -> Value {
 }
 
 impl PageContext {
+    /// The hash of everything but the body.
+    fn key(&self) -> u64 {
+        cache::hash(&(
+            &self.title,
+            &self.root,
+            &self.crumbs,
+            &self.properties,
+            &self.graph,
+            &self.backlinks,
+            &self.tags,
+        ))
+    }
+
     fn into_map(self) -> serde_json::Map<String, Value> {
         let mut m = serde_json::Map::new();
         m.insert("title".into(), Value::String(self.title));
@@ -91,8 +107,10 @@ pub(super) fn render_page(
 }
 
 impl Site<'_> {
-    /// Note `i`'s page, rendered into `buf`.
-    pub fn note_page(&self, i: usize, buf: &mut Vec<u8>) -> Result<(), Diagnostic> {
+    /// Note `i`'s page, handed to the writer (`buf` is reused from page to
+    /// page), unless the last export's is still right. Gives the hashes its
+    /// cache entry needs: of the page's inputs and of the page.
+    pub fn note_page(&self, i: usize, buf: &mut Vec<u8>) -> Result<Option<(u64, u64)>, Diagnostic> {
         let (page, meta) = (&self.pages[i], &self.metas[i]);
         let heatmap = is_heatmap(&meta.kind);
         let r = Resolver::new(
@@ -101,16 +119,37 @@ impl Site<'_> {
             &page.url,
             heatmap.then_some(self.coverage),
         );
-        let body = match self.spool.and_then(|s| s.take(i)) {
+        let mut ctx = self.context(i, r.root());
+        let key = meta
+            .body
+            .as_ref()
+            .map(|e| cache::hash(&(e.text, e.answers, ctx.key())));
+        if let Some(e) = meta.body.as_ref().filter(|_| meta.reused)
+            && key == Some(e.page)
+            && self
+                .writer
+                .unchanged_if(&page.url, |b| cache::hash(b) == e.out)
+        {
+            return Ok(Some((e.page, e.out)));
+        }
+        ctx.body = match self.spool.and_then(|s| s.take(i)) {
             Some(body) => body,
             None => body_html(Note::read_again(&page.file).body_untitled(), &r).0,
         };
+        render_page(self.tera, ctx, buf)?;
+        self.writer.write_bytes(&page.url, buf)?;
+        Ok(key.map(|k| (k, cache::hash(&buf[..]))))
+    }
+
+    /// Note `i`'s page context, but for its body.
+    fn context(&self, i: usize, root: &str) -> PageContext {
+        let (page, meta) = (&self.pages[i], &self.metas[i]);
         let mut crumbs: Vec<String> = page.path.split('/').map(str::to_string).collect();
         crumbs.pop();
-        let ctx = PageContext {
+        PageContext {
             title: meta.title.clone(),
-            graph: self.graph(i, r.root()),
-            root: r.root().to_string(),
+            graph: self.graph(i, root),
+            root: root.to_string(),
             crumbs,
             properties: meta
                 .properties
@@ -120,7 +159,7 @@ impl Site<'_> {
                     value: v.clone(),
                 })
                 .collect(),
-            body,
+            body: String::new(),
             backlinks: self.backlinks[i]
                 .iter()
                 .map(|&j| PageRef {
@@ -137,8 +176,7 @@ impl Site<'_> {
                     url: tag_url(t),
                 })
                 .collect(),
-        };
-        render_page(self.tera, ctx, buf)
+        }
     }
 
     /// The page's local graph: its links in and out.
@@ -167,7 +205,7 @@ pub(super) fn is_heatmap(kind: &str) -> bool {
 
 /// A note body as the page's HTML (sanitised when it may hold anything
 /// unsafe, foldable callouts folded), and the notes it links to.
-pub(super) fn body_html(md: &str, r: &Resolver) -> (String, Vec<String>) {
+pub(super) fn body_html(md: &str, r: &dyn LinkResolver) -> (String, Vec<String>) {
     let markdown::Rendered {
         html,
         needs_sanitizing,

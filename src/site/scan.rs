@@ -5,6 +5,7 @@
 //! again as its page is written, so the export holds one page at a time,
 //! not the whole vault twice over (Markdown and HTML).
 
+use super::cache::{self, Entry, Recording};
 use super::heatmap;
 use super::markdown;
 use super::search::Postings;
@@ -48,6 +49,10 @@ pub(super) struct Meta {
     pub parent: Option<usize>,
     /// Coverage class and tooltip, for technique notes that have one.
     pub coverage: Option<heatmap::Cell>,
+    /// Its body's cache entry (none for heatmap pages), and whether it is the
+    /// last export's.
+    pub body: Option<Entry>,
+    pub reused: bool,
 }
 
 /// Each note's page URL, given in file order, so that a clash always
@@ -199,30 +204,22 @@ pub(super) struct Scan {
 pub(super) fn scan(
     pages: &[Page],
     names: &NoteNames,
-    spool: Option<&Spool>,
+    (spool, old): (Option<&Spool>, Vec<Option<Entry>>),
     diags: &Diagnostics,
 ) -> Scan {
     let n = pages.len();
-    let (mut metas, postings) = (0..n)
+    let (mut metas, postings) = old
         .into_par_iter()
+        .enumerate()
         .with_min_len(n / 8 + 1)
         .fold(
             || (Vec::new(), Postings::default()),
-            |(mut metas, mut postings), i| {
+            |(mut metas, mut postings), (i, old)| {
                 let note = Note::read(&pages[i].file, diags);
                 super::search::add(&mut postings, i as u32, note.body());
                 let r = Resolver::new(names, pages, &pages[i].url, None);
-                let kind = note.str("type").unwrap_or("note");
-                let targets = match spool {
-                    // Rendered once, here, and kept for pass 2.
-                    Some(s) if !super::page::is_heatmap(kind) => {
-                        let (html, links) = super::page::body_html(note.body_untitled(), &r);
-                        s.put(i, &html);
-                        links
-                    }
-                    _ => markdown::links(note.body_untitled(), &r),
-                };
-                metas.push((i, meta(&note, &pages[i], targets, &r, names)));
+                let body = body(&note, i, &r, spool, old);
+                metas.push((i, meta(&note, &pages[i], body, &r, names)));
                 (metas, postings)
             },
         )
@@ -238,12 +235,57 @@ pub(super) fn scan(
     Scan { metas, postings }
 }
 
-/// One note's [`Meta`], given the notes its body links to (met through `r`,
-/// which also collected the tags in its text).
-fn meta(note: &Note, page: &Page, targets: Vec<String>, r: &Resolver, names: &NoteNames) -> Meta {
+/// What pass 1 learns of a note's body: the notes it links to and the tags
+/// in its text, and its cache entry (none for heatmap pages).
+struct Body {
+    links: Vec<String>,
+    tags: Vec<String>,
+    entry: Option<Entry>,
+    reused: bool,
+}
+
+/// A note's body: as the last export found it (`old`), when its text and
+/// what it links to are the same; else rendered (and kept for pass 2).
+fn body(note: &Note, i: usize, r: &Resolver, spool: Option<&Spool>, old: Option<Entry>) -> Body {
+    let md = note.body_untitled();
+    if super::page::is_heatmap(note.str("type").unwrap_or("note")) {
+        let links = markdown::links(md, r);
+        let tags = r.take_tags();
+        return Body {
+            links,
+            tags,
+            entry: None,
+            reused: false,
+        };
+    }
+    let text = cache::hash(md);
+    if let Some(e) = old.filter(|e| e.holds(text, r)) {
+        return Body {
+            links: e.link_targets(),
+            tags: e.tags.clone(),
+            entry: Some(e),
+            reused: true,
+        };
+    }
+    let rec = Recording::new(r);
+    let (html, links) = super::page::body_html(md, &rec);
+    if let Some(s) = spool {
+        s.put(i, &html);
+    }
+    let tags = r.take_tags();
+    Body {
+        entry: rec.entry(text, &links, tags.clone()),
+        links,
+        tags,
+        reused: false,
+    }
+}
+
+/// One note's [`Meta`], given what pass 1 learnt of its body.
+fn meta(note: &Note, page: &Page, body: Body, r: &Resolver, names: &NoteNames) -> Meta {
     let mut out_links = Vec::new();
     let mut unresolved = Vec::new();
-    for target in targets {
+    for target in body.links {
         match names.find(&target) {
             Some(i) => out_links.push(i),
             None => unresolved.push(target),
@@ -256,7 +298,7 @@ fn meta(note: &Note, page: &Page, targets: Vec<String>, r: &Resolver, names: &No
             .filter_map(|t| names.find(t)),
     );
     let mut tags = note.strings("tags");
-    tags.extend(r.take_tags());
+    tags.extend(body.tags);
     let title = note.title(&page.path);
     Meta {
         properties: super::page::properties(note, r),
@@ -266,6 +308,8 @@ fn meta(note: &Note, page: &Page, targets: Vec<String>, r: &Resolver, names: &No
         name: note.str("name").unwrap_or(&title).to_string(),
         title,
         aliases: note.strings("aliases"),
+        body: body.entry,
+        reused: body.reused,
         tags,
         out_links,
         unresolved,

@@ -1,0 +1,265 @@
+//! What the last export rendered, so that an export over an existing site
+//! renders again only the pages whose inputs changed.
+//!
+//! A page is a function of its note's body, of what rendering that body
+//! asked the link resolver (each link's page, each tag's page: recorded
+//! with the answers, see [`Recording`]), of the rest of its context
+//! (title, properties, graph, backlinks, tags) and of the program and the
+//! page template. Each page's entry holds hashes of all of these and of the
+//! page as written. A page is left as it is only when every hash is the
+//! same, the resolver still gives the same answers, and the file on disk is
+//! the one written; anything else renders it again. Heatmap pages, whose
+//! bodies read every technique's coverage, are always rendered.
+
+use super::heatmap::Cell;
+use super::markdown::LinkResolver;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hash};
+use std::sync::Mutex;
+
+/// The cache's file in the site's state folder.
+pub(super) const FILE: &str = "site-cache.json";
+
+/// A 64-bit hash, the same from run to run.
+pub(super) fn hash<T: Hash + ?Sized>(value: &T) -> u64 {
+    foldhash::fast::FixedState::with_seed(0).hash_one(value)
+}
+
+/// What the program is: pages rendered by another build of it (or with
+/// another template) are all rendered again. None when it cannot be told,
+/// and then nothing is reused.
+pub(super) fn program(template: &str) -> Option<u64> {
+    let exe = std::env::current_exe().ok()?;
+    let meta = std::fs::metadata(exe).ok()?;
+    let modified = meta.modified().ok()?;
+    Some(hash(&(
+        env!("CARGO_PKG_VERSION"),
+        meta.len(),
+        modified,
+        template,
+    )))
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct Cache {
+    /// [`program`] of the export that wrote it.
+    pub program: u64,
+    /// By page URL.
+    pub pages: HashMap<String, Entry>,
+}
+
+/// One page as the last export made it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct Entry {
+    /// The note's body.
+    pub text: u64,
+    /// The link targets rendering the body asked the resolver about, each
+    /// once, in order, one per line.
+    pub resolved: String,
+    /// Each link of the body (in order, repeats included): the number of
+    /// its target in `resolved`.
+    pub links: Vec<u32>,
+    /// The tags in its text (in order, repeats included).
+    pub tags: Vec<String>,
+    /// The resolver's answers about `resolved` and `tags`.
+    pub answers: u64,
+    /// Everything the page is made of.
+    pub page: u64,
+    /// The page as written.
+    pub out: u64,
+}
+
+/// An [`Entry`] as written: borrowed from pass 1's record of the body.
+#[derive(Serialize)]
+struct Written<'a> {
+    text: u64,
+    resolved: &'a str,
+    links: &'a [u32],
+    tags: &'a [String],
+    answers: u64,
+    page: u64,
+    out: u64,
+}
+
+/// The cache of this export, as JSON: each page's body entry (`bodies`,
+/// from pass 1) with the hashes of its inputs and of the page written.
+pub(super) fn to_json(
+    program: u64,
+    pages: &[super::scan::Page],
+    metas: &[super::scan::Meta],
+    written: &[Option<(u64, u64)>],
+) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct All<'a> {
+        program: u64,
+        pages: std::collections::BTreeMap<&'a str, Written<'a>>,
+    }
+    let pages = pages
+        .iter()
+        .zip(metas)
+        .zip(written)
+        .filter_map(|((p, m), w)| {
+            let (e, (page, out)) = (m.body.as_ref()?, (*w)?);
+            let entry = Written {
+                text: e.text,
+                resolved: &e.resolved,
+                links: &e.links,
+                tags: &e.tags,
+                answers: e.answers,
+                page,
+                out,
+            };
+            Some((p.url.as_str(), entry))
+        })
+        .collect();
+    serde_json::to_vec(&All { program, pages }).unwrap_or_default()
+}
+
+impl Cache {
+    /// The last export's entries, one per page (by URL), in page order.
+    pub fn slots<'a>(mut self, urls: impl Iterator<Item = &'a str>) -> Vec<Option<Entry>> {
+        urls.map(|u| self.pages.remove(u)).collect()
+    }
+}
+
+impl Entry {
+    /// Whether this entry still describes a body of text `text` that `r`
+    /// resolves: then it need not be rendered for its links.
+    pub fn holds(&self, text: u64, r: &dyn LinkResolver) -> bool {
+        self.text == text && answers(self.resolved.lines(), unique(&self.tags), r) == self.answers
+    }
+
+    /// The link targets of the body, in order.
+    pub fn link_targets(&self) -> Vec<String> {
+        let targets: Vec<&str> = self.resolved.lines().collect();
+        self.links
+            .iter()
+            .filter_map(|&n| targets.get(n as usize).map(|t| t.to_string()))
+            .collect()
+    }
+}
+
+/// Each item once, in order.
+fn unique(items: &[String]) -> Vec<&str> {
+    let mut seen = HashSet::new();
+    items
+        .iter()
+        .map(String::as_str)
+        .filter(|t| seen.insert(*t))
+        .collect()
+}
+
+/// The hash of what `r` answers about `targets` and `tags`.
+fn answers<'a>(
+    targets: impl Iterator<Item = &'a str>,
+    tags: Vec<&str>,
+    r: &dyn LinkResolver,
+) -> u64 {
+    let resolved: Vec<u64> = targets.map(|t| hash(&r.resolve(t))).collect();
+    let tagged: Vec<u64> = tags.into_iter().map(|t| hash(&r.tag_url(t))).collect();
+    hash(&(resolved, tagged))
+}
+
+/// A resolver that passes every question on and records the link targets
+/// asked about. Heatmap pages are not cached, so it never meets coverage.
+pub(super) struct Recording<'r> {
+    inner: &'r dyn LinkResolver,
+    asked: Mutex<(Vec<String>, HashSet<String>)>,
+}
+
+impl<'r> Recording<'r> {
+    pub fn new(inner: &'r dyn LinkResolver) -> Self {
+        Recording {
+            inner,
+            asked: Mutex::new(Default::default()),
+        }
+    }
+
+    /// The cache entry of a body whose text hashes to `text`, given its
+    /// links and the tags in it; None when a link names a target that was
+    /// not asked about (its page is then always rendered).
+    pub fn entry(self, text: u64, links: &[String], tags: Vec<String>) -> Option<Entry> {
+        let asked = self.asked.into_inner().unwrap_or_else(|p| p.into_inner()).0;
+        let number: HashMap<&str, u32> = asked
+            .iter()
+            .enumerate()
+            .map(|(n, t)| (t.as_str(), n as u32))
+            .collect();
+        let links = links
+            .iter()
+            .map(|l| number.get(l.as_str()).copied())
+            .collect::<Option<Vec<u32>>>()?;
+        if asked.iter().any(|t| t.contains('\n')) {
+            return None;
+        }
+        let answers = answers(asked.iter().map(String::as_str), unique(&tags), self.inner);
+        Some(Entry {
+            text,
+            resolved: asked.join("\n"),
+            links,
+            tags,
+            answers,
+            ..Entry::default()
+        })
+    }
+}
+
+impl LinkResolver for Recording<'_> {
+    fn resolve(&self, target: &str) -> Option<String> {
+        let mut a = self.asked.lock().unwrap_or_else(|p| p.into_inner());
+        if a.1.insert(target.to_string()) {
+            a.0.push(target.to_string());
+        }
+        drop(a);
+        self.inner.resolve(target)
+    }
+    fn tag_url(&self, tag: &str) -> String {
+        self.inner.tag_url(tag)
+    }
+    fn coverage(&self, url: &str) -> Option<&Cell> {
+        let c = self.inner.coverage(url);
+        debug_assert!(c.is_none(), "a cached page met coverage");
+        c
+    }
+    fn root(&self) -> &str {
+        self.inner.root()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Names(&'static [&'static str]);
+    impl LinkResolver for Names {
+        fn resolve(&self, t: &str) -> Option<String> {
+            self.0.contains(&t).then(|| format!("{t}.html"))
+        }
+        fn tag_url(&self, tag: &str) -> String {
+            format!("tags/{tag}.html")
+        }
+    }
+
+    #[test]
+    fn a_body_is_reused_only_while_the_resolver_answers_the_same() {
+        let before = Names(&["A", "B"]);
+        let rec = Recording::new(&before);
+        for t in ["A", "B", "A", "Gone"] {
+            rec.resolve(t);
+        }
+        let links: Vec<String> = ["A", "B", "A", "Gone"].map(String::from).to_vec();
+        let e = rec.entry(7, &links, vec!["x".into(), "x".into()]).unwrap();
+        assert_eq!(e.resolved, "A\nB\nGone", "each target once");
+        assert_eq!(e.link_targets(), links);
+        assert!(e.holds(7, &before));
+        assert!(!e.holds(8, &before), "other text");
+        assert!(!e.holds(7, &Names(&["A"])), "B no longer resolves");
+        assert!(
+            !e.holds(7, &Names(&["A", "B", "Gone"])),
+            "Gone now resolves"
+        );
+        let unasked = Recording::new(&before);
+        assert!(unasked.entry(7, &links, Vec::new()).is_none());
+    }
+}

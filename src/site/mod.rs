@@ -7,8 +7,9 @@
 //!
 //! Two passes keep memory flat whatever the vault's size: `scan` reads
 //! every note for what the whole site needs (titles, links, tags, coverage,
-//! search words) and keeps no text; `page` then reads each note again and
-//! writes its page at once.
+//! search words) and renders its body into `spool`, a scratch file; `page`
+//! then writes each page at once. `cache` lets an export over an existing
+//! site skip the pages whose inputs did not change.
 
 mod cache;
 pub mod graph;

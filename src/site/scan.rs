@@ -1,9 +1,9 @@
 //! Pass 1 of the export: every note read once, in parallel, for what the
 //! whole site needs before any page can be written — its title and kind,
 //! its links (for backlinks and graphs), its tags, its coverage, and its
-//! words for the search index. Bodies are not kept: pass 2 reads each note
-//! again as its page is written, so the export holds one page at a time,
-//! not the whole vault twice over (Markdown and HTML).
+//! words for the search index. Bodies are rendered here once, for their
+//! links, and kept on disk (see `spool`), not in memory: the export holds
+//! one page at a time, not the whole vault twice over (Markdown and HTML).
 
 use super::cache::{self, Entry, Recording};
 use super::heatmap;

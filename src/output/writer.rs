@@ -302,10 +302,15 @@ impl<'a> VaultWriter<'a> {
     /// silently nothing.
     pub fn read_state_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
         let p = self.state_dir.join(name);
-        let read = match fs::read_to_string(&p) {
+        let read = match fs::read(&p) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => Err(e.to_string()),
-            Ok(t) => serde_json::from_str(&t).map_err(|e| e.to_string()),
+            // Compressed (see `write_state_compressed`) or not.
+            Ok(b) if b.starts_with(&[0x1f, 0x8b]) => {
+                serde_json::from_reader(flate2::read::GzDecoder::new(&b[..]))
+                    .map_err(|e| e.to_string())
+            }
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| e.to_string()),
         };
         read.map_err(|e| {
             self.diags.push(
@@ -325,6 +330,13 @@ impl<'a> VaultWriter<'a> {
             return Ok(());
         }
         self.stage(&format!("{STATE_DIR}/{name}"), content.to_vec(), false)
+    }
+
+    /// Replace a file of the state folder with `content` compressed (gzip),
+    /// for state too large to keep as it is; [`Self::read_state_json`]
+    /// reads it back.
+    pub fn write_state_compressed(&self, name: &str, content: &[u8]) -> Result<(), Diagnostic> {
+        self.write_state(name, &base::compress(content))
     }
 
     /// What stands at `path` now, for files the tool offers but the

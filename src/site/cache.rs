@@ -18,8 +18,8 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
 use std::sync::Mutex;
 
-/// The cache's file in the site's state folder.
-pub(super) const FILE: &str = "site-cache.json";
+/// The cache's file in the site's state folder (gzip-compressed JSON).
+pub(super) const FILE: &str = "site-cache.json.gz";
 
 /// A 64-bit hash, the same from run to run.
 pub(super) fn hash<T: Hash + ?Sized>(value: &T) -> u64 {

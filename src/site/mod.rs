@@ -335,9 +335,10 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
                 .map_init(Vec::new, |buf, i| site.note_page(i, buf))
                 .collect::<Result<Vec<_>, _>>()?;
             match program {
-                Some(p) => {
-                    writer.write_state(cache::FILE, &cache::to_json(p, &pages, &metas, &written))
-                }
+                Some(p) => writer.write_state_compressed(
+                    cache::FILE,
+                    &cache::to_json(p, &pages, &metas, &written),
+                ),
                 None => Ok(()),
             }
         })

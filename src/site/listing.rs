@@ -2,7 +2,7 @@
 //! home redirect, the sitemap — and its shared files: search index, script,
 //! style, icon and the vault's Navigator layers.
 
-use super::page::{PageContext, render_page};
+use super::page::{NO_BACKLINKS, PageContext, render_page};
 use super::scan::{Meta, Page};
 use super::{html_escape, search, tag_url};
 use crate::output::VaultWriter;
@@ -59,6 +59,7 @@ pub(super) fn write_tags(
                 root: "../".into(),
                 crumbs: vec!["tags".into()],
                 body: format!("<p>{} notes</p><ul>{list}</ul>", items.len()),
+                backlinks_html: NO_BACKLINKS.into(),
                 ..Default::default()
             };
             render_page(tera, ctx, buf)?;
@@ -79,6 +80,7 @@ pub(super) fn write_tags(
         title: "Tags".into(),
         root: "../".into(),
         body: format!("<ul>{tag_list}</ul>"),
+        backlinks_html: NO_BACKLINKS.into(),
         ..Default::default()
     };
     let mut buf = Vec::new();

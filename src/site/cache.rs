@@ -117,9 +117,19 @@ pub(super) fn to_json(
 }
 
 impl Cache {
-    /// The last export's entries, one per page (by URL), in page order.
-    pub fn slots<'a>(mut self, urls: impl Iterator<Item = &'a str>) -> Vec<Option<Entry>> {
-        urls.map(|u| self.pages.remove(u)).collect()
+    /// The last export's entries, one per page, in page order: none when
+    /// there is no cache or another build of the program wrote it.
+    pub fn read(
+        writer: &crate::output::VaultWriter,
+        program: Option<u64>,
+        pages: &[super::scan::Page],
+    ) -> Vec<Option<Entry>> {
+        match writer.read_state_json::<Cache>(FILE) {
+            Some(mut c) if Some(c.program) == program => {
+                pages.iter().map(|p| c.pages.remove(&p.url)).collect()
+            }
+            _ => vec![None; pages.len()],
+        }
     }
 }
 

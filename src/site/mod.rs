@@ -273,6 +273,22 @@ fn backlinks(metas: &[Meta]) -> Vec<BTreeSet<usize>> {
     backlinks
 }
 
+/// Every note's page, then the cache of what was written (when the
+/// program can be told apart from other builds of it).
+fn write_pages(site: &page::Site, program: Option<u64>) -> Result<(), Diagnostic> {
+    let written = (0..site.pages.len())
+        .into_par_iter()
+        .map_init(Vec::new, |buf, i| site.note_page(i, buf))
+        .collect::<Result<Vec<_>, _>>()?;
+    match program {
+        Some(p) => site.writer.write_state_compressed(
+            cache::FILE,
+            &cache::to_json(p, site.pages, site.metas, &written),
+        ),
+        None => Ok(()),
+    }
+}
+
 /// Export a vault.
 pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, Diagnostic> {
     let start = Instant::now();
@@ -304,10 +320,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         .ok()
         .map(|f| spool::Spool::new(f, pages.len()));
     let program = cache::program(&page_tpl);
-    let old = match writer.read_state_json::<cache::Cache>(cache::FILE) {
-        Some(c) if Some(c.program) == program => c.slots(pages.iter().map(|p| p.url.as_str())),
-        _ => vec![None; pages.len()],
-    };
+    let old = cache::Cache::read(&writer, program, &pages);
     let scan::Scan { metas, postings } = scan::scan(&pages, &names, (spool.as_ref(), old), diags);
     let coverage = coverage_cells(&pages, &metas);
     let backlinks = backlinks(&metas);
@@ -329,19 +342,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     };
     // The search files first: their postings are freed before the pages.
     let written = listing::write_search(&writer, &pages, &metas, postings)
-        .and_then(|()| {
-            let written = (0..pages.len())
-                .into_par_iter()
-                .map_init(Vec::new, |buf, i| site.note_page(i, buf))
-                .collect::<Result<Vec<_>, _>>()?;
-            match program {
-                Some(p) => writer.write_state_compressed(
-                    cache::FILE,
-                    &cache::to_json(p, &pages, &metas, &written),
-                ),
-                None => Ok(()),
-            }
-        })
+        .and_then(|()| write_pages(&site, program))
         .and_then(|()| listing::write_tags(&writer, &tera, &pages, &metas, &tags))
         .and_then(|()| {
             let base = cfg.base_url.as_deref();

@@ -307,8 +307,12 @@ impl<'a> VaultWriter<'a> {
             Err(e) => Err(e.to_string()),
             // Compressed (see `write_state_compressed`) or not.
             Ok(b) if b.starts_with(&[0x1f, 0x8b]) => {
-                serde_json::from_reader(flate2::read::GzDecoder::new(&b[..]))
+                // Whole, then parsed: serde_json reading from a stream goes
+                // byte by byte.
+                let mut text = Vec::with_capacity(b.len() * 4);
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&b[..]), &mut text)
                     .map_err(|e| e.to_string())
+                    .and_then(|_| serde_json::from_slice(&text).map_err(|e| e.to_string()))
             }
             Ok(b) => serde_json::from_slice(&b).map_err(|e| e.to_string()),
         };

@@ -42,6 +42,9 @@ pub(super) struct PageContext {
     pub properties: Vec<Property>,
     pub body: String,
     pub graph: String,
+    /// What the graph is drawn from (see [`Site::graph_key`]); the graph
+    /// itself is drawn only for a page that is written.
+    pub graph_key: u64,
     pub backlinks: Vec<PageRef>,
     /// The backlinks as the built-in template shows them: a list rendered
     /// here, since a Tera loop over a technique's hundreds of backlinks
@@ -79,7 +82,7 @@ impl PageContext {
             &self.root,
             &self.crumbs,
             &self.properties,
-            &self.graph,
+            self.graph_key,
             &self.backlinks,
             &self.tags,
         ))
@@ -140,6 +143,7 @@ impl Site<'_> {
         {
             return Ok(Some((e.page, e.out)));
         }
+        ctx.graph = self.graph(i, r.root());
         ctx.body = match self.spool.and_then(|s| s.take(i)) {
             Some(body) => body,
             None => body_html(Note::read_again(&page.file).body_untitled(), &r).0,
@@ -156,7 +160,7 @@ impl Site<'_> {
         crumbs.pop();
         PageContext {
             title: meta.title.clone(),
-            graph: self.graph(i, root),
+            graph_key: self.graph_key(i),
             root: root.to_string(),
             crumbs,
             properties: meta
@@ -168,6 +172,7 @@ impl Site<'_> {
                 })
                 .collect(),
             body: String::new(),
+            graph: String::new(),
             backlinks_html: self.backlinks_html(i, root),
             backlinks: self.backlinks[i]
                 .iter()
@@ -210,19 +215,40 @@ impl Site<'_> {
 
     /// The page's local graph: its links in and out.
     fn graph(&self, i: usize, root: &str) -> String {
-        let node = |j: usize| graph::Node {
+        let mut nodes: Vec<graph::Node> = self.neighbours(i).map(|j| self.node(j)).collect();
+        graph::svg(&self.node(i), &mut nodes, root)
+    }
+
+    /// What note `i`'s graph is drawn from (for the cache, which need not
+    /// draw it to know whether it changed).
+    fn graph_key(&self, i: usize) -> u64 {
+        let data = |j: usize| {
+            let n = self.node(j);
+            (n.title, n.url, n.kind, n.degree)
+        };
+        let nodes: Vec<_> = std::iter::once(i)
+            .chain(self.neighbours(i))
+            .map(data)
+            .collect();
+        cache::hash(&nodes)
+    }
+
+    fn node(&self, j: usize) -> graph::Node<'_> {
+        graph::Node {
             title: &self.metas[j].title,
             url: &self.pages[j].url,
             kind: &self.metas[j].kind,
             degree: self.degree[j],
-        };
-        let mut neighbours: Vec<usize> = self.metas[i].out_links.clone();
-        neighbours.extend(self.backlinks[i].iter().copied());
-        neighbours.sort_unstable();
-        neighbours.dedup();
-        neighbours.retain(|&j| j != i);
-        let mut nodes: Vec<graph::Node> = neighbours.into_iter().map(node).collect();
-        graph::svg(&node(i), &mut nodes, root)
+        }
+    }
+
+    /// The notes note `i` links to or is linked from, each once.
+    fn neighbours(&self, i: usize) -> impl Iterator<Item = usize> {
+        let mut n: Vec<usize> = self.metas[i].out_links.clone();
+        n.extend(self.backlinks[i].iter().copied());
+        n.sort_unstable();
+        n.dedup();
+        n.into_iter().filter(move |&j| j != i)
     }
 }
 

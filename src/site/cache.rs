@@ -218,7 +218,8 @@ impl<'r> Recording<'r> {
 impl LinkResolver for Recording<'_> {
     fn resolve(&self, target: &str) -> Option<String> {
         let mut a = self.asked.lock().unwrap_or_else(|p| p.into_inner());
-        if a.1.insert(target.to_string()) {
+        if !a.1.contains(target) {
+            a.1.insert(target.to_string());
             a.0.push(target.to_string());
         }
         drop(a);

@@ -63,7 +63,11 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
             out.push_str(line);
             continue;
         }
-        // %% comments %% (possibly spanning lines)
+        // %% comments %% (possibly spanning lines); most lines have none.
+        if !in_comment && !line.contains("%%") {
+            preprocess_line(line, r, &mut out);
+            continue;
+        }
         let mut l = String::new();
         let mut rest = line;
         loop {
@@ -89,46 +93,52 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
                 }
             }
         }
-        // Callout header: `> [!type]± Title`.
-        let trimmed = l.trim_start();
-        if let Some(after) = trimmed.strip_prefix("> [!")
-            && let Some(close) = after.find(']')
-        {
-            let kind: String = after[..close]
-                .chars()
-                .filter(|c| c.is_alphanumeric() || *c == '-')
-                .collect::<String>()
-                .to_lowercase();
-            let rest = &after[close + 1..];
-            let fold = match rest.chars().next() {
-                Some('-') => " callout-folded",
-                Some('+') => " callout-foldable",
-                _ => "",
-            };
-            let rest = rest.trim_start_matches(['+', '-']).trim();
-            let title = if rest.is_empty() {
-                kind.clone()
-            } else {
-                rest.to_string()
-            };
-            out.push_str(&format!(
-                "> <span class=\"callout-title callout-{kind}{fold}\">{}</span>\n>\n",
-                html_escape(&title)
-            ));
-            continue;
-        }
-        out.push_str(&link_tags(&l, r));
+        preprocess_line(&l, r, &mut out);
     }
     out
 }
 
+/// One line outside code and comments: a callout header marked, `#tags`
+/// linked.
+fn preprocess_line(l: &str, r: &dyn LinkResolver, out: &mut String) {
+    // Callout header: `> [!type]± Title`.
+    let trimmed = l.trim_start();
+    if let Some(after) = trimmed.strip_prefix("> [!")
+        && let Some(close) = after.find(']')
+    {
+        let kind: String = after[..close]
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '-')
+            .collect::<String>()
+            .to_lowercase();
+        let rest = &after[close + 1..];
+        let fold = match rest.chars().next() {
+            Some('-') => " callout-folded",
+            Some('+') => " callout-foldable",
+            _ => "",
+        };
+        let rest = rest.trim_start_matches(['+', '-']).trim();
+        let title = if rest.is_empty() {
+            kind.clone()
+        } else {
+            rest.to_string()
+        };
+        out.push_str(&format!(
+            "> <span class=\"callout-title callout-{kind}{fold}\">{}</span>\n>\n",
+            html_escape(&title)
+        ));
+        return;
+    }
+    link_tags(l, r, out);
+}
+
 /// `#tag` in running text becomes a link to its tag page (not in code spans,
 /// not headings, not `[^1]` footnotes or URL fragments).
-fn link_tags(line: &str, r: &dyn LinkResolver) -> String {
+fn link_tags(line: &str, r: &dyn LinkResolver, out: &mut String) {
     if !line.contains('#') {
-        return line.to_string();
+        out.push_str(line);
+        return;
     }
-    let mut out = String::with_capacity(line.len());
     let chars: Vec<char> = line.chars().collect();
     let mut i = 0;
     let mut in_code = false;
@@ -161,7 +171,6 @@ fn link_tags(line: &str, r: &dyn LinkResolver) -> String {
         out.push(c);
         i += 1;
     }
-    out
 }
 
 /// A note body rendered to HTML (not yet sanitised).

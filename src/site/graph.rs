@@ -66,9 +66,19 @@ pub fn svg(center: &Node, neighbours: &mut [Node], prefix: &str) -> String {
     }
     // The most linked are kept under the cap; those shown are then grouped
     // by kind, so that the colours form arcs.
-    neighbours.sort_by(|a, b| b.degree.cmp(&a.degree).then(a.title.cmp(b.title)));
     let total = neighbours.len();
     let n = total.min(CAP);
+    // The URL breaks ties: each page has its own, so the same neighbours
+    // are kept whatever their order.
+    let rank = |a: &Node, b: &Node| {
+        (b.degree.cmp(&a.degree))
+            .then(a.title.cmp(b.title))
+            .then(a.url.cmp(b.url))
+    };
+    if total > n {
+        // Hubs have thousands of neighbours: only the kept ones are sorted.
+        neighbours.select_nth_unstable_by(n, rank);
+    }
     let shown = &mut neighbours[..n];
     shown.sort_by(|a, b| {
         a.kind

@@ -451,3 +451,31 @@ fn a_re_export_renders_again_all_that_changed_and_equals_a_fresh_one() {
     let third = export_to(&v, &a);
     assert_eq!(third.write.written, 0, "{:?}", third.write);
 }
+
+#[test]
+fn notes_never_take_the_place_of_the_sites_own_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v, s) = (dir.path().join("v"), dir.path().join("s"));
+    std::fs::create_dir_all(v.join("Tags")).unwrap();
+    std::fs::create_dir_all(v.join("Search")).unwrap();
+    std::fs::write(
+        v.join("Home.md"),
+        "# Home\n\n[[index]] [[Tags/foo]] [[Search/x]] #foo\n",
+    )
+    .unwrap();
+    std::fs::write(v.join("index.md"), "# My index\n").unwrap();
+    std::fs::write(v.join("Tags/foo.md"), "# Foo note\n").unwrap();
+    std::fs::write(v.join("Search/x.md"), "# X note\n").unwrap();
+    export_to(&v, &s);
+    let read = |p: &str| std::fs::read_to_string(s.join(p)).unwrap();
+    assert!(read("index-2.html").contains("<title>My index</title>"));
+    assert!(read("tags-/foo.html").contains("<title>Foo note</title>"));
+    assert!(read("search-/x.html").contains("<title>X note</title>"));
+    assert!(read("tags/foo.html").contains("<title>#foo</title>"));
+    assert!(
+        !read("index.html").contains("My index"),
+        "the site's entry stays"
+    );
+    let (_, problems) = check_links(&s);
+    assert!(problems.is_empty(), "{problems:#?}");
+}

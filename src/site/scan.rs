@@ -55,10 +55,16 @@ pub(super) struct Meta {
     pub reused: bool,
 }
 
+/// Folders of the site's own pages (tag pages, search shards): a note
+/// folder of the same name gets a `-` after it, a name [`url_part`] never
+/// gives.
+const SITE_FOLDERS: [&str; 2] = ["tags", "search"];
+
 /// Each note's page URL, given in file order, so that a clash always
 /// resolves the same way (`-2`, `-3`, ...; URLs compare case-insensitively).
+/// The site's own `index.html` and folders are never a note's.
 pub(super) fn pages(vault: &Path, files: Vec<PathBuf>) -> Vec<Page> {
-    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut used: BTreeSet<String> = BTreeSet::from(["index.html".to_string()]);
     files
         .into_iter()
         .map(|file| {
@@ -68,7 +74,11 @@ pub(super) fn pages(vault: &Path, files: Vec<PathBuf>) -> Vec<Page> {
                 .to_string_lossy()
                 .replace('\\', "/");
             let path = rel.trim_end_matches(".md").to_string();
-            let base = path.split('/').map(url_part).collect::<Vec<_>>().join("/");
+            let mut parts: Vec<String> = path.split('/').map(url_part).collect();
+            if parts.len() > 1 && SITE_FOLDERS.contains(&parts[0].as_str()) {
+                parts[0].push('-');
+            }
+            let base = parts.join("/");
             let mut url = format!("{base}.html");
             let mut n = 2;
             while !used.insert(url.to_lowercase()) {

@@ -29,10 +29,15 @@ pub fn conflict_path(path: &str) -> String {
 
 /// The base of `path`, when one was kept and reads back.
 pub fn read(out: &Path, path: &str) -> Option<String> {
-    let f = std::fs::File::open(out.join(base_path(path))).ok()?;
-    let mut text = String::new();
-    GzDecoder::new(f).read_to_string(&mut text).ok()?;
-    Some(text)
+    let bytes = std::fs::read(out.join(base_path(path))).ok()?;
+    String::from_utf8(decompress(&bytes).ok()?).ok()
+}
+
+/// What [`compress`] made of some content, whole.
+pub fn decompress(compressed: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(compressed.len() * 4);
+    GzDecoder::new(compressed).read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// `content` compressed for the base store (fast: bases are written for

@@ -292,11 +292,6 @@ impl<'a> VaultWriter<'a> {
         }
     }
 
-    /// A file of the tool's state folder, as the last run left it.
-    pub fn read_state(&self, name: &str) -> Option<String> {
-        fs::read_to_string(self.state_dir.join(name)).ok()
-    }
-
     /// A JSON file of the state folder. One that exists but cannot be read
     /// is a warning naming it (what it remembered starts afresh), not
     /// silently nothing.
@@ -306,14 +301,11 @@ impl<'a> VaultWriter<'a> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => Err(e.to_string()),
             // Compressed (see `write_state_compressed`) or not.
-            Ok(b) if b.starts_with(&[0x1f, 0x8b]) => {
-                // Whole, then parsed: serde_json reading from a stream goes
-                // byte by byte.
-                let mut text = Vec::with_capacity(b.len() * 4);
-                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&b[..]), &mut text)
-                    .map_err(|e| e.to_string())
-                    .and_then(|_| serde_json::from_slice(&text).map_err(|e| e.to_string()))
-            }
+            // Whole, then parsed: serde_json reading from a stream goes byte
+            // by byte.
+            Ok(b) if b.starts_with(&[0x1f, 0x8b]) => base::decompress(&b)
+                .map_err(|e| e.to_string())
+                .and_then(|text| serde_json::from_slice(&text).map_err(|e| e.to_string())),
             Ok(b) => serde_json::from_slice(&b).map_err(|e| e.to_string()),
         };
         read.map_err(|e| {
@@ -482,8 +474,8 @@ impl<'a> VaultWriter<'a> {
     /// A file of this run's own in the staging folder, for data too large
     /// to hold in memory until the commit. It goes with the staging folder
     /// however the run ends (committed, aborted, or stopped half-way and
-    /// cleared by the next run); `name` starts with a dot, which no staged
-    /// path does.
+    /// cleared by the next run); `name` starts with a dot and names no
+    /// staged file.
     pub fn scratch(&self, name: &str) -> Result<fs::File, Diagnostic> {
         debug_assert!(name.starts_with('.') && !name.contains('/'));
         self.staging_dir(&self.staging)?;

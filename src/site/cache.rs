@@ -49,13 +49,13 @@ pub(super) struct Cache {
     pub pages: HashMap<String, Entry>,
 }
 
-/// One page as the last export made it.
+/// What pass 1 records of a note's body.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(super) struct Entry {
-    /// The note's body.
+pub(super) struct Body {
+    /// The body's text.
     pub text: u64,
-    /// The link targets rendering the body asked the resolver about, each
-    /// once, in order, one per line.
+    /// The link targets rendering it asked the resolver about, each once,
+    /// in order, one per line.
     pub resolved: String,
     /// Each link of the body (in order, repeats included): the number of
     /// its target in `resolved`.
@@ -64,26 +64,20 @@ pub(super) struct Entry {
     pub tags: Vec<String>,
     /// The resolver's answers about `resolved` and `tags`.
     pub answers: u64,
-    /// Everything the page is made of.
+}
+
+/// One page as an export made it: its body's record (owned when read,
+/// borrowed when written), and hashes of all the page is made of and of the
+/// page written.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct Entry<B = Body> {
+    pub body: B,
     pub page: u64,
-    /// The page as written.
     pub out: u64,
 }
 
-/// An [`Entry`] as written: borrowed from pass 1's record of the body.
-#[derive(Serialize)]
-struct Written<'a> {
-    text: u64,
-    resolved: &'a str,
-    links: &'a [u32],
-    tags: &'a [String],
-    answers: u64,
-    page: u64,
-    out: u64,
-}
-
-/// The cache of this export, as JSON: each page's body entry (`bodies`,
-/// from pass 1) with the hashes of its inputs and of the page written.
+/// The cache of this export, as JSON: each page's body record (from pass 1)
+/// with the hashes of its inputs and of the page written.
 pub(super) fn to_json(
     program: u64,
     pages: &[super::scan::Page],
@@ -93,24 +87,15 @@ pub(super) fn to_json(
     #[derive(Serialize)]
     struct All<'a> {
         program: u64,
-        pages: std::collections::BTreeMap<&'a str, Written<'a>>,
+        pages: std::collections::BTreeMap<&'a str, Entry<&'a Body>>,
     }
     let pages = pages
         .iter()
         .zip(metas)
         .zip(written)
         .filter_map(|((p, m), w)| {
-            let (e, (page, out)) = (m.body.as_ref()?, (*w)?);
-            let entry = Written {
-                text: e.text,
-                resolved: &e.resolved,
-                links: &e.links,
-                tags: &e.tags,
-                answers: e.answers,
-                page,
-                out,
-            };
-            Some((p.url.as_str(), entry))
+            let (body, (page, out)) = (m.body.as_ref()?, (*w)?);
+            Some((p.url.as_str(), Entry { body, page, out }))
         })
         .collect();
     serde_json::to_vec(&All { program, pages }).unwrap_or_default()
@@ -128,16 +113,17 @@ impl Cache {
             Some(mut c) if Some(c.program) == program => {
                 pages.iter().map(|p| c.pages.remove(&p.url)).collect()
             }
-            _ => vec![None; pages.len()],
+            _ => pages.iter().map(|_| None).collect(),
         }
     }
 }
 
-impl Entry {
-    /// Whether this entry still describes a body of text `text` that `r`
+impl Body {
+    /// Whether this record still describes a body of text `text` that `r`
     /// resolves: then it need not be rendered for its links.
     pub fn holds(&self, text: u64, r: &dyn LinkResolver) -> bool {
-        self.text == text && answers(self.resolved.lines(), unique(&self.tags), r) == self.answers
+        let resolved: Vec<u64> = self.resolved.lines().map(|t| hash(&r.resolve(t))).collect();
+        self.text == text && answers(&resolved, &self.tags, r) == self.answers
     }
 
     /// The link targets of the body, in order.
@@ -150,48 +136,49 @@ impl Entry {
     }
 }
 
-/// Each item once, in order.
-fn unique(items: &[String]) -> Vec<&str> {
+/// The hash of the answers about the link targets (`resolved`, each one's
+/// hashed) and about each tag once.
+fn answers(resolved: &[u64], tags: &[String], r: &dyn LinkResolver) -> u64 {
     let mut seen = HashSet::new();
-    items
+    let tagged: Vec<u64> = tags
         .iter()
-        .map(String::as_str)
-        .filter(|t| seen.insert(*t))
-        .collect()
-}
-
-/// The hash of what `r` answers about `targets` and `tags`.
-fn answers<'a>(
-    targets: impl Iterator<Item = &'a str>,
-    tags: Vec<&str>,
-    r: &dyn LinkResolver,
-) -> u64 {
-    let resolved: Vec<u64> = targets.map(|t| hash(&r.resolve(t))).collect();
-    let tagged: Vec<u64> = tags.into_iter().map(|t| hash(&r.tag_url(t))).collect();
+        .filter(|t| seen.insert(t.as_str()))
+        .map(|t| hash(&r.tag_url(t)))
+        .collect();
     hash(&(resolved, tagged))
 }
 
 /// A resolver that passes every question on and records the link targets
-/// asked about. Heatmap pages are not cached, so it never meets coverage.
+/// asked about, with the hash of each answer. Heatmap pages are not cached,
+/// so it never meets coverage.
 pub(super) struct Recording<'r> {
     inner: &'r dyn LinkResolver,
-    asked: Mutex<(Vec<String>, HashSet<String>)>,
+    asked: Mutex<Asked>,
+}
+
+/// The targets asked about, in order, and the hashes of their answers.
+#[derive(Default)]
+struct Asked {
+    targets: Vec<String>,
+    answers: Vec<u64>,
+    seen: HashSet<String>,
 }
 
 impl<'r> Recording<'r> {
     pub fn new(inner: &'r dyn LinkResolver) -> Self {
         Recording {
             inner,
-            asked: Mutex::new(Default::default()),
+            asked: Mutex::new(Asked::default()),
         }
     }
 
-    /// The cache entry of a body whose text hashes to `text`, given its
-    /// links and the tags in it; None when a link names a target that was
-    /// not asked about (its page is then always rendered).
-    pub fn entry(self, text: u64, links: &[String], tags: Vec<String>) -> Option<Entry> {
-        let asked = self.asked.into_inner().unwrap_or_else(|p| p.into_inner()).0;
+    /// The record of a body whose text hashes to `text`, given its links and
+    /// the tags in it; None when a link names a target that was not asked
+    /// about (its page is then always rendered).
+    pub fn body(self, text: u64, links: &[String], tags: Vec<String>) -> Option<Body> {
+        let asked = self.asked.into_inner().unwrap_or_else(|p| p.into_inner());
         let number: HashMap<&str, u32> = asked
+            .targets
             .iter()
             .enumerate()
             .map(|(n, t)| (t.as_str(), n as u32))
@@ -200,30 +187,29 @@ impl<'r> Recording<'r> {
             .iter()
             .map(|l| number.get(l.as_str()).copied())
             .collect::<Option<Vec<u32>>>()?;
-        if asked.iter().any(|t| t.contains('\n')) {
+        if asked.targets.iter().any(|t| t.contains('\n')) {
             return None;
         }
-        let answers = answers(asked.iter().map(String::as_str), unique(&tags), self.inner);
-        Some(Entry {
+        Some(Body {
             text,
-            resolved: asked.join("\n"),
+            resolved: asked.targets.join("\n"),
             links,
+            answers: answers(&asked.answers, &tags, self.inner),
             tags,
-            answers,
-            ..Entry::default()
         })
     }
 }
 
 impl LinkResolver for Recording<'_> {
     fn resolve(&self, target: &str) -> Option<String> {
+        let answer = self.inner.resolve(target);
         let mut a = self.asked.lock().unwrap_or_else(|p| p.into_inner());
-        if !a.1.contains(target) {
-            a.1.insert(target.to_string());
-            a.0.push(target.to_string());
+        if !a.seen.contains(target) {
+            a.seen.insert(target.to_string());
+            a.targets.push(target.to_string());
+            a.answers.push(hash(&answer));
         }
-        drop(a);
-        self.inner.resolve(target)
+        answer
     }
     fn tag_url(&self, tag: &str) -> String {
         self.inner.tag_url(tag)
@@ -260,7 +246,7 @@ mod tests {
             rec.resolve(t);
         }
         let links: Vec<String> = ["A", "B", "A", "Gone"].map(String::from).to_vec();
-        let e = rec.entry(7, &links, vec!["x".into(), "x".into()]).unwrap();
+        let e = rec.body(7, &links, vec!["x".into(), "x".into()]).unwrap();
         assert_eq!(e.resolved, "A\nB\nGone", "each target once");
         assert_eq!(e.link_targets(), links);
         assert!(e.holds(7, &before));
@@ -271,6 +257,6 @@ mod tests {
             "Gone now resolves"
         );
         let unasked = Recording::new(&before);
-        assert!(unasked.entry(7, &links, Vec::new()).is_none());
+        assert!(unasked.body(7, &links, Vec::new()).is_none());
     }
 }

@@ -85,6 +85,7 @@ pub fn svg(center: &Node, neighbours: &mut [Node], prefix: &str) -> String {
             .cmp(b.kind)
             .then(b.degree.cmp(&a.degree))
             .then(a.title.cmp(b.title))
+            .then(a.url.cmp(b.url))
     });
     let shown = &*shown;
     let (cx, cy) = (CX, CY);

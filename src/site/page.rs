@@ -134,14 +134,14 @@ impl Site<'_> {
         let key = meta
             .body
             .as_ref()
-            .map(|e| cache::hash(&(e.text, e.answers, ctx.key())));
-        if let Some(e) = meta.body.as_ref().filter(|_| meta.reused)
-            && key == Some(e.page)
+            .map(|b| cache::hash(&(b.text, b.answers, ctx.key())));
+        if let Some((last, out)) = meta.last
+            && key == Some(last)
             && self
                 .writer
-                .unchanged_if(&page.url, |b| cache::hash(b) == e.out)
+                .unchanged_if(&page.url, |b| cache::hash(b) == out)
         {
-            return Ok(Some((e.page, e.out)));
+            return Ok(Some((last, out)));
         }
         ctx.graph = self.graph(i, r.root());
         ctx.body = match self.spool.and_then(|s| s.take(i)) {

@@ -49,10 +49,11 @@ pub(super) struct Meta {
     pub parent: Option<usize>,
     /// Coverage class and tooltip, for technique notes that have one.
     pub coverage: Option<heatmap::Cell>,
-    /// Its body's cache entry (none for heatmap pages), and whether it is the
-    /// last export's.
-    pub body: Option<Entry>,
-    pub reused: bool,
+    /// Its body's record for the cache (none for heatmap pages).
+    pub body: Option<cache::Body>,
+    /// When the body is as the last export found it: the hashes that export
+    /// kept of the page's inputs and of the page it wrote.
+    pub last: Option<(u64, u64)>,
 }
 
 /// Folders of the site's own pages (tag pages, search shards): a note
@@ -245,36 +246,37 @@ pub(super) fn scan(
     Scan { metas, postings }
 }
 
-/// What pass 1 learns of a note's body: the notes it links to and the tags
-/// in its text, and its cache entry (none for heatmap pages).
-struct Body {
+/// What pass 1 learns of a note's body: the notes it links to, the tags
+/// in its text, its record (none for heatmap pages) and what the last export
+/// kept of its page (see [`Meta::last`]).
+struct Learnt {
     links: Vec<String>,
     tags: Vec<String>,
-    entry: Option<Entry>,
-    reused: bool,
+    record: Option<cache::Body>,
+    last: Option<(u64, u64)>,
 }
 
 /// A note's body: as the last export found it (`old`), when its text and
 /// what it links to are the same; else rendered (and kept for pass 2).
-fn body(note: &Note, i: usize, r: &Resolver, spool: Option<&Spool>, old: Option<Entry>) -> Body {
+fn body(note: &Note, i: usize, r: &Resolver, spool: Option<&Spool>, old: Option<Entry>) -> Learnt {
     let md = note.body_untitled();
     if super::page::is_heatmap(note.str("type").unwrap_or("note")) {
         let links = markdown::links(md, r);
         let tags = r.take_tags();
-        return Body {
+        return Learnt {
             links,
             tags,
-            entry: None,
-            reused: false,
+            record: None,
+            last: None,
         };
     }
     let text = cache::hash(md);
-    if let Some(e) = old.filter(|e| e.holds(text, r)) {
-        return Body {
-            links: e.link_targets(),
-            tags: e.tags.clone(),
-            entry: Some(e),
-            reused: true,
+    if let Some(e) = old.filter(|e| e.body.holds(text, r)) {
+        return Learnt {
+            links: e.body.link_targets(),
+            tags: e.body.tags.clone(),
+            last: Some((e.page, e.out)),
+            record: Some(e.body),
         };
     }
     let rec = Recording::new(r);
@@ -283,16 +285,16 @@ fn body(note: &Note, i: usize, r: &Resolver, spool: Option<&Spool>, old: Option<
         s.put(i, &html);
     }
     let tags = r.take_tags();
-    Body {
-        entry: rec.entry(text, &links, tags.clone()),
+    Learnt {
+        record: rec.body(text, &links, tags.clone()),
         links,
         tags,
-        reused: false,
+        last: None,
     }
 }
 
 /// One note's [`Meta`], given what pass 1 learnt of its body.
-fn meta(note: &Note, page: &Page, body: Body, r: &Resolver, names: &NoteNames) -> Meta {
+fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames) -> Meta {
     let mut out_links = Vec::new();
     let mut unresolved = Vec::new();
     for target in body.links {
@@ -318,8 +320,8 @@ fn meta(note: &Note, page: &Page, body: Body, r: &Resolver, names: &NoteNames) -
         name: note.str("name").unwrap_or(&title).to_string(),
         title,
         aliases: note.strings("aliases"),
-        body: body.entry,
-        reused: body.reused,
+        body: body.record,
+        last: body.last,
         tags,
         out_links,
         unresolved,

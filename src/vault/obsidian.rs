@@ -125,10 +125,7 @@ pub fn write(
     notes: &[Note],
     latest_changes: Option<&str>,
 ) -> Result<(), Diagnostic> {
-    let written: BTreeMap<String, String> = writer
-        .read_state(STATE)
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default();
+    let written: BTreeMap<String, String> = writer.read_state_json(STATE).unwrap_or_default();
     let mut now = BTreeMap::new();
     for (path, content) in starter_files(notes, latest_changes) {
         let write = match writer.on_disk(&path) {

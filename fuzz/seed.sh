@@ -7,7 +7,7 @@ DATA="${1:-${ATTACK_VAULT_DATA:-$HERE/../../shared/data}}"
 DATA="$(cd "$DATA" && pwd)"
 cd "$HERE"
 C=corpus
-mkdir -p $C/condition $C/yaml $C/sigma_rule $C/stix $C/json_events $C/evtx $C/note_text
+mkdir -p $C/condition $C/yaml $C/sigma_rule $C/stix $C/json_events $C/evtx $C/note_text $C/frontmatter
 # Rules: a spread of real rule files (yaml, sigma_rule) and their conditions.
 find "$DATA/sigma/rules" "$DATA/sigma/rules-threat-hunting" -name '*.yml' 2>/dev/null | sort | awk 'NR % 40 == 1' | sed -n '1,150p' |
   while read -r f; do
@@ -29,4 +29,9 @@ b = json.load(open(sys.argv[1]))
 b["objects"] = b["objects"][:40]
 json.dump(b, open(sys.argv[2], "w"), indent=1)
 PY
+# Properties: the example vault's frontmatter blocks.
+find ../vault -name '*.md' | sort | sed -n '1,40p' |
+  while read -r f; do
+    awk 'NR > 1 && /^---$/ { exit } NR > 1' "$f" > "$C/frontmatter/$(sha1sum "$f" | cut -c1-16)"
+  done
 for t in $C/*; do echo "$t: $(ls "$t" | wc -l) seeds"; done

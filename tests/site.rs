@@ -353,6 +353,8 @@ fn full_real_vault_exports_without_broken_links() {
         ..Default::default()
     });
     let site = dir.path().join("site");
+    let read_fast = frontmatter_read_fast(&dir.path().join("vault"));
+    assert!(read_fast > 9000, "{read_fast}");
     let s = export_to(&dir.path().join("vault"), &site);
     assert!(
         s.unresolved.is_empty(),
@@ -376,6 +378,33 @@ fn full_real_vault_exports_without_broken_links() {
         "{} notes → {} pages, {} tag pages, {n} internal links checked",
         summary.notes, s.pages, s.tags
     );
+}
+
+/// How many notes' properties are read without the YAML parser; each
+/// reading must equal the parser's, and every written note's must be one.
+fn frontmatter_read_fast(vault: &Path) -> usize {
+    use attack_vault::vault::frontmatter::{self, canonical};
+    let mut fast = 0;
+    for file in attack_vault::vault::note_files(vault) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let Some(yaml) = frontmatter::split(&text).0 else {
+            continue;
+        };
+        let slow: indexmap::IndexMap<String, serde_json::Value> =
+            serde_saphyr::from_str(yaml).unwrap();
+        let got = canonical::parse(yaml).unwrap_or_else(|| panic!("{}", file.display()));
+        assert_eq!(got, slow, "{}", file.display());
+        fast += 1;
+    }
+    fast
+}
+
+#[test]
+fn the_demo_vault_properties_are_read_without_the_yaml_parser() {
+    let vault = Path::new(env!("CARGO_MANIFEST_DIR")).join("vault");
+    let notes = attack_vault::vault::note_files(&vault).len();
+    assert!(notes > 30);
+    assert_eq!(frontmatter_read_fast(&vault), notes);
 }
 
 /// Copy the committed example vault's notes (not its state folder).

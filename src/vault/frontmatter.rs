@@ -12,6 +12,8 @@
 
 use indexmap::IndexMap;
 
+pub mod canonical;
+
 /// A property value with its Obsidian type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prop {
@@ -221,7 +223,10 @@ pub fn parse(yaml: &str) -> Result<IndexMap<String, serde_json::Value>, serde_sa
     if yaml.trim().is_empty() {
         return Ok(IndexMap::new());
     }
-    serde_saphyr::from_str(yaml)
+    match canonical::parse(yaml) {
+        Some(map) => Ok(map),
+        None => serde_saphyr::from_str(yaml),
+    }
 }
 
 #[cfg(test)]

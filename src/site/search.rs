@@ -20,42 +20,61 @@ pub type Postings = FxHashMap<String, Vec<u32>>;
 /// Calls `f` with each word of a text, lowercased: runs of letters and
 /// digits, two characters or more.
 pub fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
-    let mut word = String::new();
-    let mut chars = 0usize;
-    let mut flush = |word: &mut String, chars: &mut usize| {
-        if *chars >= 2 && word.len() <= MAX_WORD {
-            f(word);
-        }
-        word.clear();
-        *chars = 0;
-    };
     let bytes = text.as_bytes();
+    let mut buf = String::new();
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii() {
-            // The common case, without decoding.
-            if b.is_ascii_alphanumeric() {
-                word.push(b.to_ascii_lowercase() as char);
-                chars += 1;
-            } else if chars > 0 {
-                flush(&mut word, &mut chars);
-            }
+        if bytes[i].is_ascii() && !bytes[i].is_ascii_alphanumeric() {
             i += 1;
             continue;
         }
-        let Some(c) = text[i..].chars().next() else {
-            break;
-        };
-        if c.is_alphanumeric() {
-            word.extend(c.to_lowercase());
-            chars += 1;
-        } else if chars > 0 {
-            flush(&mut word, &mut chars);
+        // The common case, a word of ASCII letters and digits, is passed
+        // as it stands when it has no capitals.
+        let end = bytes[i..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(bytes.len(), |n| i + n);
+        if end > i && bytes.get(end).is_none_or(u8::is_ascii) {
+            let word = &text[i..end];
+            if (2..=MAX_WORD).contains(&word.len()) {
+                if word.bytes().any(|b| b.is_ascii_uppercase()) {
+                    buf.clear();
+                    buf.extend(word.bytes().map(|b| b.to_ascii_lowercase() as char));
+                    f(&buf);
+                } else {
+                    f(word);
+                }
+            }
+            i = end;
+        } else {
+            i = unicode_word(text, i, &mut buf, &mut f);
         }
-        i += c.len_utf8();
     }
-    flush(&mut word, &mut chars);
+}
+
+/// The word (or the one separator) at byte `i` of a text with other than
+/// ASCII in it: calls `f` with the word and returns where it ends.
+fn unicode_word(text: &str, i: usize, buf: &mut String, f: &mut impl FnMut(&str)) -> usize {
+    buf.clear();
+    let mut chars = 0usize;
+    let mut end = i;
+    for c in text[i..].chars() {
+        if !c.is_alphanumeric() {
+            break;
+        }
+        buf.extend(c.to_lowercase());
+        chars += 1;
+        end += c.len_utf8();
+    }
+    if chars >= 2 && buf.len() <= MAX_WORD {
+        f(buf);
+    }
+    if end == i {
+        // A separator outside ASCII.
+        end + text[i..].chars().next().map_or(1, char::len_utf8)
+    } else {
+        end
+    }
 }
 
 /// Adds page `page`'s words to the postings; pages are added in ascending
@@ -135,10 +154,27 @@ mod tests {
     #[test]
     fn words_split_and_fold() {
         let mut w = Vec::new();
-        for_each_word("Python t1059.006 — Ünïcode x a_b é€", |x| {
-            w.push(x.to_string())
-        });
-        assert_eq!(w, vec!["python", "t1059", "006", "ünïcode"]);
+        for_each_word(
+            "Python t1059.006 — Ünïcode x a_b é€ abcÉ ÉTÉ2 日本語 Ab",
+            |x| w.push(x.to_string()),
+        );
+        assert_eq!(
+            w,
+            vec![
+                "python",
+                "t1059",
+                "006",
+                "ünïcode",
+                "abcé",
+                "été2",
+                "日本語",
+                "ab"
+            ]
+        );
+        let long = "x".repeat(MAX_WORD + 1);
+        let mut n = 0;
+        for_each_word(&format!("{long} {}", &long[1..]), |_| n += 1);
+        assert_eq!(n, 1, "a word over the limit is left out");
     }
 
     #[test]

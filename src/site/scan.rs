@@ -222,7 +222,7 @@ pub(super) fn scan(
     let (mut metas, postings) = old
         .into_par_iter()
         .enumerate()
-        .with_min_len(n / 8 + 1)
+        .with_min_len(n / 32 + 1)
         .fold(
             || (Vec::new(), Postings::default()),
             |(mut metas, mut postings), (i, old)| {

@@ -7,12 +7,37 @@ use super::html_escape;
 use std::fmt::Write;
 
 /// A node of the graph: its title, URL, kind (the note's `type`) and
-/// degree (links in and out).
+/// degree (links in and out), and how it is drawn.
 pub struct Node<'a> {
     pub title: &'a str,
     pub url: &'a str,
     pub kind: &'a str,
     pub degree: usize,
+    pub drawn: &'a Drawn,
+}
+
+/// The parts of a node's markup that are the same on every page that
+/// shows it (a hub is drawn on thousands), escaped and formatted once.
+pub struct Drawn {
+    href: String,
+    class: String,
+    r: String,
+    title: String,
+}
+
+impl Drawn {
+    pub fn new(title: &str, url: &str, kind: &str, degree: usize) -> Drawn {
+        Drawn {
+            href: html_escape(url),
+            class: class(kind),
+            r: format!("{:.1}", radius(degree)),
+            title: format!(
+                "{} ({})",
+                html_escape(title),
+                html_escape(&kind.replace('_', " "))
+            ),
+        }
+    }
 }
 
 /// Neighbours drawn at most.
@@ -23,21 +48,34 @@ const CX: f64 = 140.0;
 const CY: f64 = 110.0;
 const RING: f64 = 85.0;
 
-/// Where `n` nodes sit on the ring, as formatted coordinates: the same for
-/// every page with `n` neighbours, so computed once per `n`.
-fn ring(n: usize) -> &'static [(String, String)] {
-    static RINGS: std::sync::OnceLock<Vec<Vec<(String, String)>>> = std::sync::OnceLock::new();
+/// Where `n` nodes sit on the ring, as formatted coordinates, and the
+/// spokes to them as one path: the same for every page with `n`
+/// neighbours, so computed once per `n`.
+struct Ring {
+    at: Vec<(String, String)>,
+    spokes: String,
+}
+
+fn ring(n: usize) -> &'static Ring {
+    static RINGS: std::sync::OnceLock<Vec<Ring>> = std::sync::OnceLock::new();
     let rings = RINGS.get_or_init(|| {
         (0..=CAP)
             .map(|n| {
-                (0..n)
+                let at: Vec<(String, String)> = (0..n)
                     .map(|k| {
                         let a = std::f64::consts::TAU * k as f64 / n as f64
                             - std::f64::consts::FRAC_PI_2;
                         let (x, y) = (CX + RING * a.cos(), CY + RING * a.sin());
                         (format!("{x:.0}"), format!("{y:.0}"))
                     })
-                    .collect()
+                    .collect();
+                // The spokes as one path: a fraction of the bytes of a line each.
+                let mut spokes = String::from("<path d=\"");
+                for (x, y) in &at {
+                    let _ = write!(spokes, "M{CX} {CY}L{x} {y}");
+                }
+                spokes.push_str("\"/>");
+                Ring { at, spokes }
             })
             .collect()
     });
@@ -88,36 +126,40 @@ pub fn svg(center: &Node, neighbours: &mut [Node], prefix: &str) -> String {
             .then(a.url.cmp(b.url))
     });
     let shown = &*shown;
-    let (cx, cy) = (CX, CY);
-    let pos = ring(n);
+    let ring = ring(n);
     let mut s =
         String::from("<svg viewBox=\"0 0 280 220\" role=\"img\" aria-label=\"Local graph\">");
-    // The spokes as one path: a fraction of the bytes of a line each.
-    s.push_str("<path d=\"");
-    for (x, y) in pos {
-        let _ = write!(s, "M{cx} {cy}L{x} {y}");
-    }
-    s.push_str("\"/>");
-    for (node, (x, y)) in shown.iter().zip(pos) {
-        let _ = write!(
-            s,
-            "<a href=\"{prefix}{}\"><circle class=\"{}\" cx=\"{x}\" cy=\"{y}\" r=\"{:.1}\"><title>{} ({})</title></circle></a>",
-            html_escape(node.url),
-            class(node.kind),
-            radius(node.degree),
-            html_escape(node.title),
-            html_escape(&node.kind.replace('_', " ")),
-        );
+    s.push_str(&ring.spokes);
+    for (node, (x, y)) in shown.iter().zip(&ring.at) {
+        let d = node.drawn;
+        for part in [
+            "<a href=\"",
+            prefix,
+            &d.href,
+            "\"><circle class=\"",
+            &d.class,
+            "\" cx=\"",
+            x,
+            "\" cy=\"",
+            y,
+            "\" r=\"",
+            &d.r,
+            "\"><title>",
+            &d.title,
+            "</title></circle></a>",
+        ] {
+            s.push_str(part);
+        }
     }
     s.push_str(&format!(
-        "<circle class=\"self {}\" cx=\"{cx}\" cy=\"{cy}\" r=\"{:.1}\"><title>{}</title></circle>",
-        class(center.kind),
+        "<circle class=\"self {}\" cx=\"{CX}\" cy=\"{CY}\" r=\"{:.1}\"><title>{}</title></circle>",
+        center.drawn.class,
         radius(center.degree).max(7.0),
         html_escape(center.title)
     ));
     if total > n {
         s.push_str(&format!(
-            "<text class=\"more\" x=\"{cx}\" y=\"214\" text-anchor=\"middle\">+{} more</text>",
+            "<text class=\"more\" x=\"{CX}\" y=\"214\" text-anchor=\"middle\">+{} more</text>",
             total - n
         ));
     }
@@ -146,6 +188,7 @@ mod tests {
             url: "x/y.html",
             kind,
             degree,
+            drawn: Box::leak(Box::new(Drawn::new(title, "x/y.html", kind, degree))),
         }
     }
 

@@ -325,17 +325,23 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     let coverage = coverage_cells(&pages, &metas);
     let backlinks = backlinks(&metas);
     let tags = listing::tag_pages(&metas);
+    let degree: Vec<usize> = metas
+        .iter()
+        .zip(&backlinks)
+        .map(|(m, b)| m.out_links.len() + b.len())
+        .collect();
+    let drawn = (0..pages.len())
+        .into_par_iter()
+        .map(|j| graph::Drawn::new(&metas[j].title, &pages[j].url, &metas[j].kind, degree[j]))
+        .collect();
     let site = page::Site {
         tera: &tera,
         pages: &pages,
         metas: &metas,
         names: &names,
         backlinks: &backlinks,
-        degree: metas
-            .iter()
-            .zip(&backlinks)
-            .map(|(m, b)| m.out_links.len() + b.len())
-            .collect(),
+        degree,
+        drawn,
         coverage: &coverage,
         spool: spool.as_ref(),
         writer: &writer,

@@ -22,6 +22,8 @@ pub(super) struct Site<'a> {
     pub backlinks: &'a [BTreeSet<usize>],
     /// Links in and out of each page.
     pub degree: Vec<usize>,
+    /// Each page as a node of the local graphs.
+    pub drawn: Vec<graph::Drawn>,
     /// Technique coverage by page URL, for the heatmap pages.
     pub coverage: &'a HashMap<String, heatmap::Cell>,
     /// Bodies pass 1 rendered.
@@ -239,6 +241,7 @@ impl Site<'_> {
             url: &self.pages[j].url,
             kind: &self.metas[j].kind,
             degree: self.degree[j],
+            drawn: &self.drawn[j],
         }
     }
 

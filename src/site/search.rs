@@ -17,37 +17,61 @@ const MAX_WORD: usize = 40;
 /// Word → ascending page numbers.
 pub type Postings = FxHashMap<String, Vec<u32>>;
 
+/// What a byte is to the word splitter: a separator, a lowercase letter or
+/// digit, a capital, or part of a character outside ASCII.
+const SEP: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 3;
+const WIDE: u8 = 4;
+const CLASS: [u8; 256] = {
+    let mut t = [WIDE; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_uppercase() {
+            UPPER
+        } else if c.is_ascii_alphanumeric() {
+            LOWER
+        } else {
+            SEP
+        };
+        b += 1;
+    }
+    t
+};
+
 /// Calls `f` with each word of a text, lowercased: runs of letters and
 /// digits, two characters or more.
 pub fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
     let bytes = text.as_bytes();
+    let class = |i: usize| CLASS[bytes[i] as usize];
     let mut buf = String::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i].is_ascii() && !bytes[i].is_ascii_alphanumeric() {
+        while i < bytes.len() && class(i) == SEP {
             i += 1;
-            continue;
         }
         // The common case, a word of ASCII letters and digits, is passed
         // as it stands when it has no capitals.
-        let end = bytes[i..]
-            .iter()
-            .position(|b| !b.is_ascii_alphanumeric())
-            .map_or(bytes.len(), |n| i + n);
-        if end > i && bytes.get(end).is_none_or(u8::is_ascii) {
-            let word = &text[i..end];
-            if (2..=MAX_WORD).contains(&word.len()) {
-                if word.bytes().any(|b| b.is_ascii_uppercase()) {
-                    buf.clear();
-                    buf.extend(word.bytes().map(|b| b.to_ascii_lowercase() as char));
-                    f(&buf);
-                } else {
-                    f(word);
-                }
+        let start = i;
+        let mut seen = 0;
+        while i < bytes.len() && class(i) & LOWER != 0 {
+            seen |= class(i);
+            i += 1;
+        }
+        if i < bytes.len() && class(i) == WIDE {
+            i = unicode_word(text, start, &mut buf, &mut f);
+            continue;
+        }
+        let word = &text[start..i];
+        if (2..=MAX_WORD).contains(&word.len()) {
+            if seen == UPPER {
+                buf.clear();
+                buf.extend(word.bytes().map(|b| b.to_ascii_lowercase() as char));
+                f(&buf);
+            } else {
+                f(word);
             }
-            i = end;
-        } else {
-            i = unicode_word(text, i, &mut buf, &mut f);
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use super::html_escape;
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// How a wikilink target resolves.
@@ -255,14 +256,25 @@ fn is_unsafe(e: &Event) -> bool {
 }
 
 /// The note and the heading a wikilink names (`Note#Heading`, `Note\|label`
-/// in tables).
-fn wikilink_target(dest: &str) -> (String, Option<String>) {
-    let target = dest.replace("\\|", "|");
-    let (page, anchor) = match target.split_once('#') {
-        Some((p, a)) => (p.to_string(), Some(a.to_string())),
-        None => (target.clone(), None),
-    };
-    (page.trim_end_matches('\\').trim().to_string(), anchor)
+/// in tables), borrowed from `dest` unless a `\|` is in it.
+fn wikilink_target(dest: &str) -> (Cow<'_, str>, Option<Cow<'_, str>>) {
+    fn split(target: &str) -> (&str, Option<&str>) {
+        let (page, anchor) = match target.split_once('#') {
+            Some((p, a)) => (p, Some(a)),
+            None => (target, None),
+        };
+        (page.trim_end_matches('\\').trim(), anchor)
+    }
+    if dest.contains("\\|") {
+        let target = dest.replace("\\|", "|");
+        let (page, anchor) = split(&target);
+        return (
+            Cow::Owned(page.to_string()),
+            anchor.map(|a| Cow::Owned(a.to_string())),
+        );
+    }
+    let (page, anchor) = split(dest);
+    (Cow::Borrowed(page), anchor.map(Cow::Borrowed))
 }
 
 /// The note an embed `![[note#part]]` names.
@@ -306,7 +318,7 @@ fn link_targets<'e, E: std::borrow::Borrow<Event<'e>>>(
                 link_type: LinkType::WikiLink { .. },
                 dest_url,
                 ..
-            }) => wikilink_target(dest_url).0,
+            }) => wikilink_target(dest_url).0.into_owned(),
             Event::Start(Tag::Image {
                 link_type: LinkType::WikiLink { .. },
                 dest_url,
@@ -344,7 +356,11 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     }
     let Rewriter { mut out, ids, .. } = w;
     let coloured = super::heatmap::colour_cells(&mut out, r);
-    let out = super::heatmap::swatches(out);
+    let out = if super::heatmap::has_markers(&pre) {
+        super::heatmap::swatches(out)
+    } else {
+        out
+    };
     let mut html_out = String::with_capacity(pre.len() * 3 / 2);
     if coloured {
         html_out.push_str(&super::heatmap::legend());

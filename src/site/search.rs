@@ -113,12 +113,22 @@ pub fn add(postings: &mut Postings, page: u32, text: &str) {
     });
 }
 
-/// The postings of two sets of pages, `a`'s before `b`'s.
-pub fn merge(mut a: Postings, b: Postings) -> Postings {
-    for (w, mut v) in b {
-        a.entry(w).or_default().append(&mut v);
+/// The postings of two sets of pages, `a`'s before `b`'s; the smaller
+/// set's words are the ones looked up.
+pub fn merge(mut a: Postings, mut b: Postings) -> Postings {
+    if a.len() >= b.len() {
+        for (w, mut v) in b {
+            a.entry(w).or_default().append(&mut v);
+        }
+        a
+    } else {
+        for (w, mut v) in a {
+            let later = b.entry(w).or_default();
+            v.append(later);
+            *later = v;
+        }
+        b
     }
-    a
 }
 
 /// The shard a word lives in: its first character when it is an ASCII
@@ -216,6 +226,19 @@ mod tests {
         assert_eq!(p["python"], vec![0, 2]);
         assert_eq!(p["über"], vec![3]);
         assert!(!p.contains_key("Python"));
+        let mut a = Postings::default();
+        add(&mut a, 0, "one two");
+        let mut b = Postings::default();
+        for (i, t) in ["two three", "three four two"].iter().enumerate() {
+            add(&mut b, i as u32 + 1, t);
+        }
+        let both = merge(a.clone(), b.clone());
+        assert_eq!(both["two"], vec![0, 1, 2], "the smaller set merged in");
+        assert_eq!(
+            merge(b, a)["two"],
+            vec![1, 2, 0],
+            "order of the arguments kept"
+        );
         let shards = shard_scripts(p);
         let keys: Vec<char> = shards.iter().map(|s| s.0).collect();
         assert_eq!(keys, vec!['_', 'a', 'h', 'n', 'p', 'r']);

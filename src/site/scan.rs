@@ -210,19 +210,25 @@ pub(super) struct Scan {
     pub postings: Postings,
 }
 
-/// Pass 1 over every note, in a few large parallel pieces (each piece's
-/// search postings are merged once at the end).
+/// Pass 1 over every note, in parallel pieces of at least 64 notes (each
+/// piece's search postings are merged once at the end).
 pub(super) fn scan(
     pages: &[Page],
     names: &NoteNames,
     (spool, old): (Option<&Spool>, Vec<Option<Entry>>),
     diags: &Diagnostics,
 ) -> Scan {
-    let n = pages.len();
-    let (mut metas, postings) = old
+    // The largest notes first: one can take as long as hundreds of small
+    // ones, and left to the end a few of them ran on one core alone.
+    let sizes: Vec<u64> = pages
+        .par_iter()
+        .map(|p| std::fs::metadata(&p.file).map_or(0, |m| m.len()))
+        .collect();
+    let mut work: Vec<(usize, Option<Entry>)> = old.into_iter().enumerate().collect();
+    work.sort_by_key(|(i, _)| (std::cmp::Reverse(sizes[*i]), *i));
+    let (mut metas, postings) = work
         .into_par_iter()
-        .enumerate()
-        .with_min_len(n / 32 + 1)
+        .with_min_len(64)
         .fold(
             || (Vec::new(), Postings::default()),
             |(mut metas, mut postings), (i, old)| {

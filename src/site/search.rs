@@ -14,7 +14,7 @@ use std::fmt::Write;
 /// Words longer than this are not indexed (hashes, base64 blobs).
 const MAX_WORD: usize = 40;
 
-/// Word → ascending page numbers.
+/// Word → page numbers.
 pub type Postings = FxHashMap<String, Vec<u32>>;
 
 /// What a byte is to the word splitter: a separator, a lowercase letter or
@@ -101,8 +101,9 @@ fn unicode_word(text: &str, i: usize, buf: &mut String, f: &mut impl FnMut(&str)
     }
 }
 
-/// Adds page `page`'s words to the postings; pages are added in ascending
-/// order, so that a repeat is always the last entry.
+/// Adds page `page`'s words to the postings; pages are added one after
+/// the other, so that a repeat is always the last entry (their order is
+/// set when the shards are written).
 pub fn add(postings: &mut Postings, page: u32, text: &str) {
     for_each_word(text, |w| match postings.get_mut(w) {
         Some(v) if v.last() == Some(&page) => {}

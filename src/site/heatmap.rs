@@ -44,21 +44,12 @@ fn swatch(label: &str, class: &str) -> String {
 }
 
 fn has_marker(e: &Event) -> bool {
-    matches!(e, Event::Text(t) if marker_in(t))
+    matches!(e, Event::Text(t) if has_markers(t))
 }
 
-/// Whether a (short) text holds a marker: only its characters outside
-/// ASCII, where the markers are, are compared (four substring searches
-/// per text cost more than the text).
-fn marker_in(t: &str) -> bool {
-    !t.is_ascii()
-        && t.char_indices().any(|(i, c)| {
-            !c.is_ascii() && Status::ALL.iter().any(|m| t[i..].starts_with(m.marker()))
-        })
-}
-
-/// Whether a text holds a coverage marker: one fast search of the whole
-/// note, so that the events of the many pages without one are not looked
+/// Whether a text holds a coverage marker. The markers are not ASCII:
+/// most text is passed by one fast check, and a whole note is searched
+/// once, so that the events of the many pages without one are not looked
 /// through.
 pub fn has_markers(text: &str) -> bool {
     !text.is_ascii() && Status::ALL.iter().any(|m| text.contains(m.marker()))

@@ -53,6 +53,8 @@ impl<'a> FieldValue<'a> {
 #[derive(Debug, Clone)]
 struct Slot {
     name: Range<u32>,
+    /// The name's first eight bytes ([`NameKey`]).
+    key: u64,
     text: Range<u32>,
     lower: Range<u32>,
     number: Option<f64>,
@@ -87,8 +89,13 @@ impl<'a> Values<'a> {
 pub struct Event {
     pub meta: EventMeta,
     buf: String,
-    /// Sorted by name ([`by_len`]) once built; values of one name are adjacent.
+    /// Sorted by name ([`NameKey`]) once built; values of one name are adjacent.
     slots: Vec<Slot>,
+    /// Whether the reader left out fields no rule reads.
+    pub(crate) partial: bool,
+    /// The first value of each metadata field ([`Meta`]), noted as it is
+    /// added: the metadata is then filled without looking fields up.
+    meta_text: [Option<Range<u32>>; 10],
 }
 
 fn range(start: usize, end: usize) -> Range<u32> {
@@ -103,6 +110,8 @@ impl Event {
             meta,
             buf: String::new(),
             slots: Vec::new(),
+            partial: false,
+            meta_text: Default::default(),
         }
     }
 
@@ -113,6 +122,8 @@ impl Event {
             meta,
             buf: String::with_capacity(bytes + bytes / 2),
             slots: Vec::with_capacity(32),
+            partial: false,
+            meta_text: Default::default(),
         }
     }
 
@@ -154,8 +165,12 @@ impl Event {
         } else {
             text_r.clone()
         };
+        if let Some(m) = Meta::of(name) {
+            self.meta_text[m as usize].get_or_insert(text_r.clone());
+        }
         let number = number.or_else(|| number_of(text));
         let slot = Slot {
+            key: NameKey::new(name.as_bytes()).prefix,
             name: name_r,
             text: text_r,
             lower: lower_r,
@@ -166,6 +181,7 @@ impl Event {
             let squeezed: String = name.chars().filter(|c| *c != ' ').collect();
             let r = self.append(&squeezed);
             self.slots.push(Slot {
+                key: NameKey::new(squeezed.as_bytes()).prefix,
                 name: r,
                 ..slot.clone()
             });
@@ -175,12 +191,17 @@ impl Event {
 
     /// Sort the fields for lookup and drop repeated values of a field.
     pub fn finish(&mut self) {
-        let buf = &self.buf;
-        let s = |r: &Range<u32>| &buf[r.start as usize..r.end as usize];
+        let buf = self.buf.as_bytes();
+        let name = |a: &Slot, b: &Slot| {
+            (a.name.end - a.name.start, a.key)
+                .cmp(&(b.name.end - b.name.start, b.key))
+                .then_with(|| NameKey::rest_of(buf, a).cmp(NameKey::rest_of(buf, b)))
+        };
         // Stable: values keep their document order within a field.
-        self.slots.sort_by(|a, b| by_len(s(&a.name), s(&b.name)));
+        self.slots.sort_by(name);
+        let s = |r: &Range<u32>| &buf[r.start as usize..r.end as usize];
         self.slots.dedup_by(|b, a| {
-            s(&a.name) == s(&b.name) && s(&a.text) == s(&b.text) && a.is_null == b.is_null
+            name(a, b).is_eq() && s(&a.text) == s(&b.text) && a.is_null == b.is_null
         });
     }
 
@@ -196,12 +217,13 @@ impl Event {
     }
 
     fn lookup(&self, field: &str) -> Option<Values<'_>> {
-        let start = self
-            .slots
-            .partition_point(|s| by_len(self.str(&s.name), field).is_lt());
+        let buf = self.buf.as_bytes();
+        let want = NameKey::new(field.as_bytes());
+        let order = |s: &Slot| want.slot_cmp(buf, s);
+        let start = self.slots.partition_point(|s| order(s).is_lt());
         let n = self.slots[start..]
             .iter()
-            .take_while(|s| self.str(&s.name) == field)
+            .take_while(|s| order(s).is_eq())
             .count();
         (n > 0).then(|| Values {
             event: self,
@@ -228,29 +250,27 @@ impl Event {
 
     /// Fill the metadata from the fields when the reader did not set it.
     pub(crate) fn fill_meta(&mut self) {
-        if let Some(r) = self
-            .text("EventRecordID")
-            .and_then(|r| r.parse::<u64>().ok())
-        {
-            self.meta.record = r;
+        let (buf, at, meta) = (&self.buf, &self.meta_text, &mut self.meta);
+        let text = |m: Meta| {
+            at[m as usize]
+                .as_ref()
+                .map(|r| &buf[r.start as usize..r.end as usize])
+        };
+        let owned = |m: Meta| text(m).map(str::to_string);
+        if let Some(r) = text(Meta::EventRecordId).and_then(|r| r.parse::<u64>().ok()) {
+            meta.record = r;
         }
-        if self.meta.channel.is_none() {
-            self.meta.channel = self.text("Channel").map(str::to_string);
+        if meta.channel.is_none() {
+            meta.channel = owned(Meta::Channel);
         }
-        if self.meta.computer.is_none() {
-            self.meta.computer = self
-                .text("Computer")
-                .or_else(|| self.text("host.name"))
-                .map(str::to_string);
+        if meta.computer.is_none() {
+            meta.computer = owned(Meta::Computer).or_else(|| owned(Meta::HostName));
         }
-        if self.meta.event_id.is_none() {
-            self.meta.event_id = self.text("EventID").map(str::to_string);
+        if meta.event_id.is_none() {
+            meta.event_id = owned(Meta::EventId);
         }
-        if self.meta.timestamp.is_none() {
-            self.meta.timestamp = META_TIME
-                .iter()
-                .find_map(|f| self.text(f))
-                .map(str::to_string);
+        if meta.timestamp.is_none() {
+            meta.timestamp = Meta::TIMES.into_iter().find_map(owned);
         }
     }
 
@@ -265,14 +285,48 @@ impl Event {
     }
 }
 
-/// Fields the event's timestamp is taken from, in order of preference.
-pub(crate) const META_TIME: [&str; 5] = [
-    "TimeCreated_SystemTime",
-    "@timestamp",
-    "timestamp",
-    "UtcTime",
-    "time",
-];
+/// The fields the event's metadata comes from.
+#[derive(Clone, Copy)]
+enum Meta {
+    EventRecordId,
+    Channel,
+    Computer,
+    HostName,
+    EventId,
+    TimeCreated,
+    AtTimestamp,
+    Timestamp,
+    UtcTime,
+    Time,
+}
+
+impl Meta {
+    /// The timestamp's fields, in order of preference.
+    const TIMES: [Meta; 5] = [
+        Meta::TimeCreated,
+        Meta::AtTimestamp,
+        Meta::Timestamp,
+        Meta::UtcTime,
+        Meta::Time,
+    ];
+
+    /// The metadata field a field name is, if any.
+    fn of(name: &str) -> Option<Meta> {
+        Some(match name {
+            "EventRecordID" => Meta::EventRecordId,
+            "Channel" => Meta::Channel,
+            "Computer" => Meta::Computer,
+            "host.name" => Meta::HostName,
+            "EventID" => Meta::EventId,
+            "TimeCreated_SystemTime" => Meta::TimeCreated,
+            "@timestamp" => Meta::AtTimestamp,
+            "timestamp" => Meta::Timestamp,
+            "UtcTime" => Meta::UtcTime,
+            "time" => Meta::Time,
+            _ => return None,
+        })
+    }
+}
 
 /// Fields every reader keeps, whatever the rules read: they make the event's
 /// metadata.
@@ -289,10 +343,41 @@ pub(crate) const META_FIELDS: [&str; 10] = [
     "time",
 ];
 
-/// Field order: by length, then bytes. Most comparisons in a lookup end at
-/// the length, without comparing text.
-fn by_len(a: &str, b: &str) -> std::cmp::Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+/// Field order: by length, then bytes. The first eight bytes are kept with
+/// each field as a number, so that most comparisons end at the length or
+/// at that number, without reading the text.
+#[derive(Clone, Copy)]
+struct NameKey<'a> {
+    len: u32,
+    prefix: u64,
+    /// The bytes after the first eight.
+    rest: &'a [u8],
+}
+
+impl<'a> NameKey<'a> {
+    fn new(name: &'a [u8]) -> NameKey<'a> {
+        let head = name.len().min(8);
+        let mut b = [0u8; 8];
+        b[..head].copy_from_slice(&name[..head]);
+        NameKey {
+            len: name.len() as u32,
+            // Big-endian: numbers compare as the bytes do.
+            prefix: u64::from_be_bytes(b),
+            rest: &name[head..],
+        }
+    }
+
+    /// How a slot's name compares with this one.
+    fn slot_cmp(&self, buf: &[u8], s: &Slot) -> std::cmp::Ordering {
+        (s.name.end - s.name.start, s.key)
+            .cmp(&(self.len, self.prefix))
+            .then_with(|| NameKey::rest_of(buf, s).cmp(self.rest))
+    }
+
+    fn rest_of(buf: &'a [u8], s: &Slot) -> &'a [u8] {
+        let start = (s.name.start + 8).min(s.name.end);
+        &buf[start as usize..s.name.end as usize]
+    }
 }
 
 /// The number a text spells, if it starts like one.

@@ -24,6 +24,9 @@ use std::fmt;
 pub struct Wanted {
     names: FxHashSet<String>,
     prefixes: FxHashSet<String>,
+    /// Channels whose events are read whole (a keyword search of a rule
+    /// for them reads every value), compared without case.
+    whole_channels: Vec<String>,
 }
 
 impl Wanted {
@@ -46,9 +49,47 @@ impl Wanted {
         w
     }
 
+    /// Events of these channels are read whole.
+    pub fn whole_on(mut self, channels: impl IntoIterator<Item = String>) -> Wanted {
+        for c in channels {
+            if !self
+                .whole_channels
+                .iter()
+                .any(|w| w.eq_ignore_ascii_case(&c))
+            {
+                self.whole_channels.push(c);
+            }
+        }
+        self
+    }
+
+    /// Whether an event read with this set must be read again whole: fields
+    /// were left out before its channel, one read whole, was known.
+    pub(crate) fn rereads(&self, e: &Event) -> bool {
+        e.partial && e.meta.channel.as_deref().is_some_and(|c| self.whole(c))
+    }
+
+    fn whole(&self, channel: &str) -> bool {
+        self.whole_channels
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(channel))
+    }
+
     fn name(&self, n: &str) -> bool {
         self.names.contains(n)
             || (n.as_bytes().contains(&b' ') && self.names.contains(&n.replace(' ', "")))
+    }
+}
+
+/// Reads an event with `wanted` (`read` parses the source with the set it
+/// is given), and again whole when [`Wanted::rereads`] it.
+pub(crate) fn read_event<'w, E>(
+    wanted: Option<&'w Wanted>,
+    read: impl Fn(Option<&'w Wanted>) -> Result<Option<Event>, E>,
+) -> Result<Option<Event>, E> {
+    match (read(wanted)?, wanted) {
+        (Some(e), Some(w)) if w.rereads(&e) => read(None),
+        (first, _) => Ok(first),
     }
 }
 
@@ -90,6 +131,8 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
             ),
             wanted: self.0.wanted,
             path: String::new(),
+            skipped: false,
+            in_system: false,
         };
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key.as_str() == "Event" {
@@ -111,6 +154,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
             }
         }
         let mut e = b.event;
+        e.partial = b.skipped;
         e.finish();
         e.fill_meta();
         Ok(Some(e))
@@ -144,15 +188,50 @@ struct Builder<'w> {
     wanted: Option<&'w Wanted>,
     /// The dotted path of the current value (path mode).
     path: String,
+    /// Whether a field was left out because no rule reads it.
+    skipped: bool,
+    /// Whether the value being read is under `Event.System`.
+    in_system: bool,
 }
 
 impl Builder<'_> {
-    fn wants(&self, name: &str) -> bool {
-        self.wanted.is_none_or(|w| w.name(name))
+    /// Whether a field is kept (and noting when it is not). Where some
+    /// channels are read whole, all of `System` is kept: it comes before
+    /// the event data, and its `Channel` decides how that is read.
+    fn wants(&mut self, name: Name) -> bool {
+        let Some(w) = self.wanted else {
+            return true;
+        };
+        let n = match name {
+            Name::Path => self.path.as_str(),
+            Name::Leaf(n) => n,
+        };
+        let yes = w.name(n) || (self.in_system && !w.whole_channels.is_empty());
+        self.skipped |= !yes;
+        yes
     }
-    fn wants_under(&self, prefix: &str) -> bool {
-        self.wanted.is_none_or(|w| w.prefixes.contains(prefix))
+    fn wants_under_path(&self) -> bool {
+        self.wanted.is_none_or(|w| w.prefixes.contains(&self.path))
     }
+    /// Keeps a value; once the channel is known to be one read whole, the
+    /// rest of the event is read whole.
+    fn push(&mut self, name: Name, text: &str, number: Option<f64>, is_null: bool) {
+        let n = match name {
+            Name::Path => self.path.as_str(),
+            Name::Leaf(n) => n,
+        };
+        self.event.push(n, text, number, is_null);
+        if n == "Channel" && self.wanted.is_some_and(|w| w.whole(text)) {
+            self.wanted = None;
+        }
+    }
+}
+
+/// How a leaf is named: by the builder's dotted path, or by a name.
+#[derive(Clone, Copy)]
+enum Name<'n> {
+    Path,
+    Leaf(&'n str),
 }
 
 /// A map key, borrowed from the input where it has no escapes.
@@ -223,28 +302,30 @@ struct Node<'b, 'w, 'n> {
     depth: usize,
 }
 
-impl Node<'_, '_, '_> {
-    /// The name a scalar here gets.
-    fn name(&self) -> &str {
+impl<'n> Node<'_, '_, 'n> {
+    /// The name a scalar here gets, if any.
+    fn name(&self) -> Option<Name<'n>> {
         match self.mode {
-            Mode::Path => self.b.path.as_str(),
-            Mode::Event => "Event",
-            _ => self.name,
+            Mode::Path => Some(Name::Path),
+            Mode::Event => Some(Name::Leaf("Event")),
+            _ if self.name.is_empty() => None,
+            _ => Some(Name::Leaf(self.name)),
         }
     }
     /// Whether a scalar here is kept.
-    fn kept(&self) -> bool {
-        let name = self.name();
-        !name.is_empty() && self.b.wants(name)
+    fn kept(&mut self) -> bool {
+        self.name().is_some_and(|n| self.b.wants(n))
     }
-    fn push(self, text: &str, number: Option<f64>, is_null: bool) {
+    /// Keeps a scalar if it is wanted.
+    fn push(mut self, text: &str, number: Option<f64>, is_null: bool) {
         if self.kept() {
-            let name = match self.mode {
-                Mode::Path => self.b.path.as_str(),
-                Mode::Event => "Event",
-                _ => self.name,
-            };
-            self.b.event.push(name, text, number, is_null);
+            self.put(text, number, is_null);
+        }
+    }
+    /// Keeps a scalar.
+    fn put(self, text: &str, number: Option<f64>, is_null: bool) {
+        if let Some(name) = self.name() {
+            self.b.push(name, text, number, is_null);
         }
     }
 }
@@ -265,17 +346,25 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         self.push(if v { "true" } else { "false" }, None, false);
         Ok(())
     }
-    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.push(itoa::Buffer::new().format(v), Some(v as f64), false);
+    // Numbers are spelled only when kept.
+    fn visit_i64<E>(mut self, v: i64) -> Result<(), E> {
+        if self.kept() {
+            self.put(itoa::Buffer::new().format(v), Some(v as f64), false);
+        }
         Ok(())
     }
-    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.push(itoa::Buffer::new().format(v), Some(v as f64), false);
+    fn visit_u64<E>(mut self, v: u64) -> Result<(), E> {
+        if self.kept() {
+            self.put(itoa::Buffer::new().format(v), Some(v as f64), false);
+        }
         Ok(())
     }
-    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        let text = serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string());
-        self.push(&text, Some(v), false);
+    fn visit_f64<E>(mut self, v: f64) -> Result<(), E> {
+        if self.kept() {
+            let text =
+                serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string());
+            self.put(&text, Some(v), false);
+        }
         Ok(())
     }
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
@@ -290,12 +379,16 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         self.push("", None, true);
         Ok(())
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         if self.mode == Mode::ArrayItems || !self.kept() {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(());
         }
-        let name = self.name().to_string();
+        let name = match self.mode {
+            Mode::Path => self.b.path.clone(),
+            Mode::Event => "Event".to_string(),
+            _ => self.name.to_string(),
+        };
         while seq
             .next_element_seed(Node {
                 b: &mut *self.b,
@@ -314,8 +407,8 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         }
         let depth = self.depth + 1;
         let b = self.b;
-        // `Name_Attribute`, rebuilt for each attribute in one buffer.
-        let mut attr = String::new();
+        // `Name_Attribute`, rebuilt for each attribute.
+        let (mut stack, mut heap) = ([0u8; 96], String::new());
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let k = key.as_str();
             let (mode, name): (Option<Mode>, &str) = match self.mode {
@@ -330,13 +423,10 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                     "#attributes" => (Some(Mode::Attributes), self.name),
                     _ => (None, ""),
                 },
-                Mode::Attributes => {
-                    attr.clear();
-                    attr.push_str(self.name);
-                    attr.push('_');
-                    attr.push_str(k);
-                    (Some(Mode::Named), attr.as_str())
-                }
+                Mode::Attributes => (
+                    Some(Mode::Named),
+                    joined(&mut stack, &mut heap, self.name, k),
+                ),
                 Mode::Named | Mode::NamedObject => match k {
                     "#attributes" => (None, ""),
                     "#text" if self.mode == Mode::NamedObject => (Some(Mode::Named), self.name),
@@ -346,7 +436,7 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                     let len = b.path.len();
                     b.path.push('.');
                     b.path.push_str(k);
-                    let r = if b.wanted.is_none() || b.wants(&b.path) || b.wants_under(&b.path) {
+                    let r = if b.wants_under_path() || b.wants(Name::Path) {
                         map.next_value_seed(Node {
                             b: &mut *b,
                             mode: Mode::Path,
@@ -363,12 +453,18 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                 Mode::ArrayItems => (None, ""),
             };
             match mode {
-                Some(mode) => map.next_value_seed(Node {
-                    b: &mut *b,
-                    mode,
-                    name,
-                    depth,
-                })?,
+                Some(mode) => {
+                    let system = mode == Mode::System;
+                    b.in_system |= system;
+                    let r = map.next_value_seed(Node {
+                        b: &mut *b,
+                        mode,
+                        name,
+                        depth,
+                    });
+                    b.in_system &= !system;
+                    r?
+                }
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -376,6 +472,23 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         }
         Ok(())
     }
+}
+
+/// `name_attr`, in `stack` when it fits (no allocation), else in `heap`.
+fn joined<'a>(stack: &'a mut [u8; 96], heap: &'a mut String, name: &str, attr: &str) -> &'a str {
+    let n = name.len() + 1 + attr.len();
+    if n > stack.len() {
+        heap.clear();
+        heap.push_str(name);
+        heap.push('_');
+        heap.push_str(attr);
+        return heap;
+    }
+    stack[..name.len()].copy_from_slice(name.as_bytes());
+    stack[name.len()] = b'_';
+    stack[name.len() + 1..n].copy_from_slice(attr.as_bytes());
+    // Two strings joined by `_` are UTF-8.
+    std::str::from_utf8(&stack[..n]).unwrap_or_default()
 }
 
 /// Read a JSON value (what the EVTX reader yields) as an event.

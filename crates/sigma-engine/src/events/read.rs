@@ -4,7 +4,7 @@
 //! (JSON) or chunk and offset (EVTX).
 
 use super::event::{Event, EventMeta};
-use super::json::{EventSeed, Wanted};
+use super::json::{EventSeed, Wanted, read_event};
 use crate::diag::{Diagnostic, Diagnostics};
 use serde::de::DeserializeSeed;
 use std::io::{BufRead, BufReader, Read};
@@ -102,30 +102,54 @@ impl LineBatch {
 }
 
 /// Read a JSONL file in batches of lines (blank lines skipped), for
-/// parsing in parallel with [`event_from_line`].
+/// parsing in parallel with [`event_from_line`]. The file is read in large
+/// blocks and split with a vectorised search; a line cut by a block's end
+/// moves to the next batch.
 pub fn read_lines(path: &Path, batch: usize, diags: &Diagnostics, sink: &mut dyn FnMut(LineBatch)) {
-    let f = match std::fs::File::open(path) {
+    read_lines_by(path, batch, 1 << 18, diags, sink)
+}
+
+fn read_lines_by(
+    path: &Path,
+    batch: usize,
+    block: u64,
+    diags: &Diagnostics,
+    sink: &mut dyn FnMut(LineBatch),
+) {
+    let mut f = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
             diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
             return;
         }
     };
-    let mut r = BufReader::with_capacity(1 << 16, f);
     let mut buf = LineBatch::default();
     let mut no = 0u64;
+    // The start of the line not yet ended, and how far lines were split.
+    let (mut start, mut split) = (0, 0);
     loop {
-        let start = buf.data.len();
-        match r.read_until(b'\n', &mut buf.data) {
-            Ok(0) => break,
-            Ok(_) => {
-                no += 1;
-                if buf.data[start..].trim_ascii().is_empty() {
-                    buf.data.truncate(start);
-                } else {
-                    buf.lines.push((no, start..buf.data.len()));
-                }
+        // Room for a whole block first: reading into a full vector would
+        // grow it a few bytes at a time.
+        buf.data.reserve(block as usize);
+        let read = (&mut f).take(block).read_to_end(&mut buf.data);
+        let LineBatch { data, lines } = &mut buf;
+        let mut line = |end: usize, start: &mut usize| {
+            no += 1;
+            if !data[*start..end].trim_ascii().is_empty() {
+                lines.push((no, *start..end));
             }
+            *start = end;
+        };
+        for nl in memchr::memchr_iter(b'\n', &data[split..]) {
+            line(split + nl + 1, &mut start);
+        }
+        if matches!(read, Ok(0)) && start < data.len() {
+            line(data.len(), &mut start);
+        }
+        split = buf.data.len();
+        match read {
+            Ok(0) => break,
+            Ok(_) => {}
             Err(e) => {
                 buf.data.truncate(start);
                 diags.push(
@@ -137,12 +161,15 @@ pub fn read_lines(path: &Path, batch: usize, diags: &Diagnostics, sink: &mut dyn
             }
         }
         if buf.lines.len() >= batch {
-            let cap = buf.data.capacity();
-            let next = LineBatch {
-                data: Vec::with_capacity(cap),
-                lines: Vec::with_capacity(batch),
+            let mut next = LineBatch {
+                data: Vec::with_capacity(buf.data.capacity()),
+                lines: Vec::with_capacity(buf.lines.capacity()),
             };
+            next.data.extend_from_slice(&buf.data[start..]);
+            buf.data.truncate(start);
             sink(std::mem::replace(&mut buf, next));
+            start = 0;
+            split = buf.data.len();
         }
     }
     if !buf.lines.is_empty() {
@@ -168,7 +195,7 @@ pub fn event_from_line(
     let line = line.trim_ascii_end();
     // Checked once as a whole, the line is then parsed as text, which spares
     // serde_json checking each string of it again.
-    let text = match std::str::from_utf8(line) {
+    let text = match simdutf8::basic::from_utf8(line) {
         Ok(t) => std::borrow::Cow::Borrowed(t),
         Err(_) => {
             diags.push(
@@ -179,13 +206,16 @@ pub fn event_from_line(
             String::from_utf8_lossy(line)
         }
     };
-    let mut de = serde_json::Deserializer::from_str(&text);
-    let seed = EventSeed {
-        meta: meta(),
-        wanted,
-        size: text.len(),
+    let parse = |wanted| {
+        let mut de = serde_json::Deserializer::from_str(&text);
+        let seed = EventSeed {
+            meta: meta(),
+            wanted,
+            size: text.len(),
+        };
+        seed.deserialize(&mut de).and_then(|e| de.end().map(|_| e))
     };
-    let err = match seed.deserialize(&mut de).and_then(|e| de.end().map(|_| e)) {
+    let err = match read_event(wanted, parse) {
         Ok(Some(e)) => return Some(e),
         Ok(None) => {
             diags.push(
@@ -332,14 +362,20 @@ impl JsonText<'_> {
             record: self.read.events + self.read.lost + 1,
             ..Default::default()
         };
-        let item = StreamItem {
-            meta,
-            wanted: self.wanted,
+        let item = |wanted| StreamItem {
+            meta: meta.clone(),
+            wanted,
         };
-        match item.deserialize(raw) {
+        let mut out = item(self.wanted).deserialize(raw);
+        if let (Ok(o), Some(w)) = (&out, self.wanted)
+            && o.rereads(w)
+        {
+            out = item(None).deserialize(raw);
+        }
+        match out {
             Ok(StreamOut::One(Some(e))) => {
                 self.read.events += 1;
-                sink(e);
+                sink(*e);
             }
             Ok(StreamOut::Events(events, skipped)) => {
                 self.read.events += events.len() as u64;
@@ -419,9 +455,19 @@ fn next_object_line(bytes: &[u8], from: usize, after: usize) -> Option<(usize, u
 /// One top-level value of a stream: an object (one event), an array (its
 /// objects, with the count of non-objects).
 enum StreamOut {
-    One(Option<Event>),
+    One(Option<Box<Event>>),
     /// The events, and the (1-based) positions of items that are not objects.
     Events(Vec<Event>, Vec<usize>),
+}
+
+impl StreamOut {
+    /// Whether one of the events must be read again whole.
+    fn rereads(&self, w: &Wanted) -> bool {
+        match self {
+            StreamOut::One(e) => e.as_ref().is_some_and(|e| w.rereads(e)),
+            StreamOut::Events(events, _) => events.iter().any(|e| w.rereads(e)),
+        }
+    }
 }
 
 struct StreamItem<'w> {
@@ -448,7 +494,7 @@ impl<'de> serde::de::Visitor<'de> for StreamItem<'_> {
             size: 0,
         };
         seed.deserialize(serde::de::value::MapAccessDeserializer::new(map))
-            .map(StreamOut::One)
+            .map(|e| StreamOut::One(e.map(Box::new)))
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<StreamOut, A::Error> {
         let mut out = Vec::new();
@@ -493,5 +539,39 @@ impl<'de> serde::de::Visitor<'de> for StreamItem<'_> {
     }
     fn visit_f64<E>(self, _: f64) -> Result<StreamOut, E> {
         Ok(StreamOut::One(None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_the_same_whatever_the_block_and_batch_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("e.jsonl");
+        let text = "{\"a\": 1}\n\n{\"b\": \"long value here\"}\r\n   \n{}\n{\"c\": [1, 2, 3]}";
+        std::fs::write(&p, text).unwrap();
+        let expected: Vec<(u64, String)> = text
+            .split_inclusive('\n')
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| (i as u64 + 1, l.to_string()))
+            .collect();
+        for block in [1, 2, 3, 7, 16, 1 << 18] {
+            for batch in [1, 2, 3, 100] {
+                let mut got = Vec::new();
+                let ds = Diagnostics::new();
+                read_lines_by(&p, batch, block, &ds, &mut |b| {
+                    assert!(!b.lines.is_empty());
+                    got.extend(
+                        b.iter()
+                            .map(|(n, l)| (n, String::from_utf8(l.to_vec()).unwrap())),
+                    );
+                });
+                assert_eq!(got, expected, "block {block}, batch {batch}");
+                assert!(ds.sorted().is_empty());
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! (lower-cased needles, wildcard fast paths, regexes, CIDR networks, encoded
 //! base64 forms) so that matching an event does no parsing at all.
 
-use super::pattern::{Pattern, Tok, tokenize, windash};
+use super::pattern::{NeedleSet, Pattern, Tok, tokenize, windash};
 use crate::events::{Event, FieldValue};
 use crate::sigma::condition::{Cond, Target, pattern_matches};
 use crate::sigma::modifiers::Modifier;
@@ -40,6 +40,9 @@ pub enum ValueTest {
         pattern: Pattern,
         cased: bool,
     },
+    /// Case-insensitive substrings, one of which the value contains: a
+    /// long `contains` or keyword list, searched in one scan.
+    AnyOf(NeedleSet),
     /// Byte regex without Unicode classes, like PCRE outside UTF mode: the
     /// Unicode tables would cost megabytes per rule.
     Regex(regex::bytes::Regex),
@@ -244,6 +247,9 @@ fn compile_spec(
             "`all` with value expansions is not supported".into(),
         ));
     }
+    if !all {
+        gather_needles(&mut tests);
+    }
     // Pushed one by one: drop the spare capacity (thousands of rules stay
     // compiled for the whole run).
     tests.shrink_to_fit();
@@ -252,6 +258,26 @@ fn compile_spec(
         all,
         neq: values.has(Modifier::Neq),
     }))
+}
+
+/// Replaces the case-insensitive substring tests of a list, when there are
+/// many, by one [`ValueTest::AnyOf`] (first: it decides most values). With
+/// few, a search per needle costs less than an automaton scan.
+fn gather_needles(tests: &mut Vec<ValueTest>) {
+    const MANY: usize = 8;
+    let needle = |t: &ValueTest| match t {
+        ValueTest::Str {
+            pattern: Pattern::Contains(n),
+            cased: false,
+        } => Some(n.text.clone()),
+        _ => None,
+    };
+    let needles: Vec<String> = tests.iter().filter_map(needle).collect();
+    if needles.len() < MANY {
+        return;
+    }
+    tests.retain(|t| needle(t).is_none());
+    tests.insert(0, ValueTest::AnyOf(NeedleSet::new(needles)));
 }
 
 /// How one field specification's modifiers turn each of its values into
@@ -535,23 +561,39 @@ impl Compiler<'_> {
                     .map(|f| self.spec(f))
                     .collect::<Result<_, _>>()?,
             ),
-            Search::List(items) => CSearch::Any(
-                items
-                    .iter()
-                    .map(|it| match it {
-                        SearchItem::Keyword(v) => self
-                            .spec(&FieldSpec {
-                                field: None,
-                                modifiers: Vec::new(),
-                                values: vec![v.clone()],
-                                line: 0,
-                                column: 0,
-                            })
-                            .map(|t| vec![t]),
-                        SearchItem::Fields(specs) => specs.iter().map(|f| self.spec(f)).collect(),
-                    })
-                    .collect::<Result<_, _>>()?,
-            ),
+            Search::List(items) => {
+                // The keywords of a list are one test of their values (any
+                // matches), so that a long list is searched in one scan.
+                let keyword = |it: &SearchItem| match it {
+                    SearchItem::Keyword(v) if *v != Value::Null => Some(v.clone()),
+                    _ => None,
+                };
+                let keywords: Vec<Value> = items.iter().filter_map(keyword).collect();
+                let mut groups: Vec<Vec<FieldTest>> = Vec::new();
+                let words = |values| {
+                    let spec = FieldSpec {
+                        field: None,
+                        modifiers: Vec::new(),
+                        values,
+                        line: 0,
+                        column: 0,
+                    };
+                    self.spec(&spec).map(|t| vec![t])
+                };
+                if !keywords.is_empty() {
+                    groups.push(words(keywords)?);
+                }
+                for it in items.iter().filter(|it| keyword(it).is_none()) {
+                    groups.push(match it {
+                        SearchItem::Keyword(v) => words(vec![v.clone()])?,
+                        SearchItem::Fields(specs) => specs
+                            .iter()
+                            .map(|f| self.spec(f))
+                            .collect::<Result<_, _>>()?,
+                    });
+                }
+                CSearch::Any(groups)
+            }
         })
     }
 
@@ -632,6 +674,7 @@ impl ValueTest {
                 }
                 pattern.matches(if *cased { v.text } else { v.lower() })
             }
+            ValueTest::AnyOf(set) => !v.is_null && set.is_in(v.lower()),
             ValueTest::Regex(re) => !v.is_null && re.is_match(v.text.as_bytes()),
             ValueTest::Cidr(net) => v
                 .text
@@ -921,6 +964,11 @@ fn test_necessary(t: &FieldTest) -> Option<Necessary> {
                 pattern,
                 cased: false,
             } => pattern_literal(pattern).map(|l| vec![l]),
+            ValueTest::AnyOf(set) => set
+                .needles
+                .iter()
+                .map(|n| selective(n).then(|| n.clone()))
+                .collect(),
             ValueTest::Regex(re) => regex_literals(re.as_str()),
             _ => None,
         })

@@ -90,6 +90,40 @@ impl PartialEq for Needle {
 }
 impl Eq for Needle {}
 
+/// Substrings of which a value must contain one, found in one automaton
+/// scan of the value rather than one search per needle: rules list dozens
+/// of keywords or command-line fragments. The automaton is built when the
+/// set is first used: most rules never meet an event of their kind.
+#[derive(Debug, Clone)]
+pub struct NeedleSet {
+    pub needles: Vec<String>,
+    automaton: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
+}
+
+impl NeedleSet {
+    pub fn new(needles: Vec<String>) -> NeedleSet {
+        NeedleSet {
+            needles,
+            automaton: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn is_in(&self, hay: &str) -> bool {
+        let automaton = self.automaton.get_or_init(|| {
+            // A contiguous NFA: built in a fraction of a DFA's time and
+            // memory, and values are short.
+            aho_corasick::AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .build(&self.needles)
+                .ok()
+        });
+        match automaton {
+            Some(a) => a.is_match(hay),
+            None => self.needles.iter().any(|n| hay.contains(n.as_str())),
+        }
+    }
+}
+
 /// A compiled pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pattern {

@@ -647,3 +647,49 @@ fn a_keyword_rule_without_a_channel_reads_every_event_whole() {
     let e = Engine::new(rules, &Mapping::builtin(), &EngineOptions::default());
     assert!(e.wanted().is_none());
 }
+
+#[test]
+fn long_contains_and_keyword_lists_match_as_their_values_one_by_one() {
+    let words = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+    ];
+    let list = |indent: &str| {
+        words
+            .iter()
+            .map(|w| format!("{indent}- '{w}'"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let contains = format!(
+        "selection:\n  CommandLine|contains:\n{}\n  User: bob",
+        list("    ")
+    );
+    for w in words {
+        let line = format!("x {} y", w.to_uppercase());
+        assert!(
+            hit(&contains, &[("CommandLine", &line), ("User", "bob")]),
+            "{w}"
+        );
+    }
+    assert!(!hit(
+        &contains,
+        &[("CommandLine", "alph brav"), ("User", "bob")]
+    ));
+    assert!(!hit(
+        &contains,
+        &[("CommandLine", "golf"), ("User", "alice")]
+    ));
+    let keywords = format!("keywords:\n{}\n- 'kilo*lima'", list(""));
+    assert!(hit_cond(
+        &keywords,
+        "keywords",
+        &[("A", "1"), ("B", "my HOTEL")]
+    ));
+    assert!(hit_cond(&keywords, "keywords", &[("A", "kilo and lima")]));
+    assert!(!hit_cond(&keywords, "keywords", &[("A", "lima kilo")]));
+    assert!(hit_cond(
+        &keywords,
+        "not keywords",
+        &[("A", "none of them")]
+    ));
+}

@@ -91,8 +91,6 @@ pub struct Event {
     buf: String,
     /// Sorted by name ([`NameKey`]) once built; values of one name are adjacent.
     slots: Vec<Slot>,
-    /// Whether the reader left out fields no rule reads.
-    pub(crate) partial: bool,
     /// The first value of each metadata field ([`Meta`]), noted as it is
     /// added: the metadata is then filled without looking fields up.
     meta_text: [Option<Range<u32>>; 10],
@@ -110,7 +108,6 @@ impl Event {
             meta,
             buf: String::new(),
             slots: Vec::new(),
-            partial: false,
             meta_text: Default::default(),
         }
     }
@@ -122,7 +119,6 @@ impl Event {
             meta,
             buf: String::with_capacity(bytes + bytes / 2),
             slots: Vec::with_capacity(32),
-            partial: false,
             meta_text: Default::default(),
         }
     }

@@ -7,7 +7,7 @@
 //! with those read: the difference is reported, chunk by chunk.
 
 use super::event::{Event, EventMeta};
-use super::json::{EventSeed, Wanted, read_event};
+use super::json::{EventSeed, Wanted};
 use super::read::FileRead;
 use crate::diag::{Diagnostic, Diagnostics};
 use serde::de::DeserializeSeed;
@@ -261,19 +261,16 @@ impl Records<'_> {
                 return;
             }
         };
-        let parse = |wanted| {
-            let seed = EventSeed {
-                meta: EventMeta {
-                    file: self.file.clone(),
-                    record: rec.event_record_id,
-                    ..Default::default()
-                },
-                wanted,
-                size: rec.data.len() / 2,
-            };
-            seed.deserialize(&mut serde_json::Deserializer::from_slice(&rec.data))
+        let seed = EventSeed {
+            meta: EventMeta {
+                file: self.file.clone(),
+                record: rec.event_record_id,
+                ..Default::default()
+            },
+            wanted: self.wanted,
+            size: rec.data.len() / 2,
         };
-        match read_event(self.wanted, parse) {
+        match seed.deserialize(&mut serde_json::Deserializer::from_slice(&rec.data)) {
             Ok(Some(e)) => {
                 self.ids.push(rec.event_record_id);
                 self.read.events += 1;

@@ -24,9 +24,6 @@ use std::fmt;
 pub struct Wanted {
     names: FxHashSet<String>,
     prefixes: FxHashSet<String>,
-    /// Channels whose events are read whole (a keyword search of a rule
-    /// for them reads every value), compared without case.
-    whole_channels: Vec<String>,
 }
 
 impl Wanted {
@@ -49,47 +46,9 @@ impl Wanted {
         w
     }
 
-    /// Events of these channels are read whole.
-    pub fn whole_on(mut self, channels: impl IntoIterator<Item = String>) -> Wanted {
-        for c in channels {
-            if !self
-                .whole_channels
-                .iter()
-                .any(|w| w.eq_ignore_ascii_case(&c))
-            {
-                self.whole_channels.push(c);
-            }
-        }
-        self
-    }
-
-    /// Whether an event read with this set must be read again whole: fields
-    /// were left out before its channel, one read whole, was known.
-    pub(crate) fn rereads(&self, e: &Event) -> bool {
-        e.partial && e.meta.channel.as_deref().is_some_and(|c| self.whole(c))
-    }
-
-    fn whole(&self, channel: &str) -> bool {
-        self.whole_channels
-            .iter()
-            .any(|w| w.eq_ignore_ascii_case(channel))
-    }
-
     fn name(&self, n: &str) -> bool {
         self.names.contains(n)
             || (n.as_bytes().contains(&b' ') && self.names.contains(&n.replace(' ', "")))
-    }
-}
-
-/// Reads an event with `wanted` (`read` parses the source with the set it
-/// is given), and again whole when [`Wanted::rereads`] it.
-pub(crate) fn read_event<'w, E>(
-    wanted: Option<&'w Wanted>,
-    read: impl Fn(Option<&'w Wanted>) -> Result<Option<Event>, E>,
-) -> Result<Option<Event>, E> {
-    match (read(wanted)?, wanted) {
-        (Some(e), Some(w)) if w.rereads(&e) => read(None),
-        (first, _) => Ok(first),
     }
 }
 
@@ -131,8 +90,6 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
             ),
             wanted: self.0.wanted,
             path: String::new(),
-            skipped: false,
-            in_system: false,
         };
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key.as_str() == "Event" {
@@ -154,7 +111,6 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
             }
         }
         let mut e = b.event;
-        e.partial = b.skipped;
         e.finish();
         e.fill_meta();
         Ok(Some(e))
@@ -188,42 +144,25 @@ struct Builder<'w> {
     wanted: Option<&'w Wanted>,
     /// The dotted path of the current value (path mode).
     path: String,
-    /// Whether a field was left out because no rule reads it.
-    skipped: bool,
-    /// Whether the value being read is under `Event.System`.
-    in_system: bool,
 }
 
 impl Builder<'_> {
-    /// Whether a field is kept (and noting when it is not). Where some
-    /// channels are read whole, all of `System` is kept: it comes before
-    /// the event data, and its `Channel` decides how that is read.
-    fn wants(&mut self, name: Name) -> bool {
-        let Some(w) = self.wanted else {
-            return true;
-        };
+    fn wants(&self, name: Name) -> bool {
         let n = match name {
             Name::Path => self.path.as_str(),
             Name::Leaf(n) => n,
         };
-        let yes = w.name(n) || (self.in_system && !w.whole_channels.is_empty());
-        self.skipped |= !yes;
-        yes
+        self.wanted.is_none_or(|w| w.name(n))
     }
     fn wants_under_path(&self) -> bool {
         self.wanted.is_none_or(|w| w.prefixes.contains(&self.path))
     }
-    /// Keeps a value; once the channel is known to be one read whole, the
-    /// rest of the event is read whole.
     fn push(&mut self, name: Name, text: &str, number: Option<f64>, is_null: bool) {
         let n = match name {
             Name::Path => self.path.as_str(),
             Name::Leaf(n) => n,
         };
         self.event.push(n, text, number, is_null);
-        if n == "Channel" && self.wanted.is_some_and(|w| w.whole(text)) {
-            self.wanted = None;
-        }
     }
 }
 
@@ -453,18 +392,12 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                 Mode::ArrayItems => (None, ""),
             };
             match mode {
-                Some(mode) => {
-                    let system = mode == Mode::System;
-                    b.in_system |= system;
-                    let r = map.next_value_seed(Node {
-                        b: &mut *b,
-                        mode,
-                        name,
-                        depth,
-                    });
-                    b.in_system &= !system;
-                    r?
-                }
+                Some(mode) => map.next_value_seed(Node {
+                    b: &mut *b,
+                    mode,
+                    name,
+                    depth,
+                })?,
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }

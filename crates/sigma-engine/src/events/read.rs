@@ -4,7 +4,7 @@
 //! (JSON) or chunk and offset (EVTX).
 
 use super::event::{Event, EventMeta};
-use super::json::{EventSeed, Wanted, read_event};
+use super::json::{EventSeed, Wanted};
 use crate::diag::{Diagnostic, Diagnostics};
 use serde::de::DeserializeSeed;
 use std::io::{BufRead, BufReader, Read};
@@ -206,16 +206,13 @@ pub fn event_from_line(
             String::from_utf8_lossy(line)
         }
     };
-    let parse = |wanted| {
-        let mut de = serde_json::Deserializer::from_str(&text);
-        let seed = EventSeed {
-            meta: meta(),
-            wanted,
-            size: text.len(),
-        };
-        seed.deserialize(&mut de).and_then(|e| de.end().map(|_| e))
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let seed = EventSeed {
+        meta: meta(),
+        wanted,
+        size: text.len(),
     };
-    let err = match read_event(wanted, parse) {
+    let err = match seed.deserialize(&mut de).and_then(|e| de.end().map(|_| e)) {
         Ok(Some(e)) => return Some(e),
         Ok(None) => {
             diags.push(
@@ -362,17 +359,11 @@ impl JsonText<'_> {
             record: self.read.events + self.read.lost + 1,
             ..Default::default()
         };
-        let item = |wanted| StreamItem {
-            meta: meta.clone(),
-            wanted,
+        let item = StreamItem {
+            meta,
+            wanted: self.wanted,
         };
-        let mut out = item(self.wanted).deserialize(raw);
-        if let (Ok(o), Some(w)) = (&out, self.wanted)
-            && o.rereads(w)
-        {
-            out = item(None).deserialize(raw);
-        }
-        match out {
+        match item.deserialize(raw) {
             Ok(StreamOut::One(Some(e))) => {
                 self.read.events += 1;
                 sink(*e);
@@ -458,16 +449,6 @@ enum StreamOut {
     One(Option<Box<Event>>),
     /// The events, and the (1-based) positions of items that are not objects.
     Events(Vec<Event>, Vec<usize>),
-}
-
-impl StreamOut {
-    /// Whether one of the events must be read again whole.
-    fn rereads(&self, w: &Wanted) -> bool {
-        match self {
-            StreamOut::One(e) => e.as_ref().is_some_and(|e| w.rereads(e)),
-            StreamOut::Events(events, _) => events.iter().any(|e| w.rereads(e)),
-        }
-    }
 }
 
 struct StreamItem<'w> {

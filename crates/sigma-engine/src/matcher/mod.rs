@@ -560,15 +560,9 @@ impl Engine {
     /// every field.
     pub fn wanted(&self) -> Option<events::Wanted> {
         let mut names: Vec<&str> = Vec::new();
-        // A keyword search reads every field of the events its rule reads:
-        // those of its channels, or all.
-        let mut whole: Vec<String> = Vec::new();
         for v in &self.variants {
             if !v.compiled.read_fields(&mut names) {
-                if v.channels.is_empty() {
-                    return None;
-                }
-                whole.extend(v.channels.iter().cloned());
+                return None;
             }
             names.extend(v.conditions.iter().map(|(k, _)| k.as_str()));
         }
@@ -584,7 +578,7 @@ impl Engine {
         }
         names.sort_unstable();
         names.dedup();
-        Some(events::Wanted::new(names).whole_on(whole))
+        Some(events::Wanted::new(names))
     }
 
     /// For every rule: whether any scanned event was of a kind the rule reads

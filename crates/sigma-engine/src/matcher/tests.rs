@@ -608,39 +608,7 @@ fn single_non_ascii_letters_prefilter_and_still_match() {
 }
 
 #[test]
-fn keyword_rules_read_their_channels_whole_and_other_events_in_part() {
-    // A keyword rule for the Application log and a field rule for Sysmon:
-    // Application events are read whole (the keyword is in a field no rule
-    // names, and Channel comes after it, so the line is read twice); Sysmon
-    // events keep only the fields the rules read.
-    let yaml = "title: k\nlogsource:\n  product: windows\n  service: application\ndetection:\n  keywords:\n    - 'evil.exe'\n  condition: keywords\n---\ntitle: f\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    Image|endswith: '\\evil.exe'\n  condition: selection\n";
-    let ds = Diagnostics::new();
-    let (rules, _) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), yaml, &ds);
-    let e = Engine::new(rules, &Mapping::builtin(), &EngineOptions::default());
-    let wanted = e.wanted().expect("no rule reads every event whole");
-    let file: Arc<str> = Arc::from("t.jsonl");
-    let read = |line: &str| {
-        crate::events::event_from_line(&file, 1, line.as_bytes(), Some(&wanted), &ds).unwrap()
-    };
-    let app = read(
-        r#"{"Event": {"EventData": {"Data": "C:\\evil.exe"}, "System": {"Channel": "Application", "EventID": 1000}}}"#,
-    );
-    assert_eq!(app.text("Data"), Some("C:\\evil.exe"));
-    assert_eq!(e.match_event(&app).len(), 1);
-    let sysmon = read(
-        r#"{"Event": {"System": {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1}, "EventData": {"Image": "C:\\evil.exe", "Data": "C:\\evil.exe"}}}"#,
-    );
-    assert_eq!(
-        sysmon.text("Data"),
-        None,
-        "no rule reads Data of Sysmon events"
-    );
-    assert_eq!(e.match_event(&sysmon).len(), 1);
-    assert!(ds.sorted().is_empty(), "{:?}", ds.sorted());
-}
-
-#[test]
-fn a_keyword_rule_without_a_channel_reads_every_event_whole() {
+fn a_keyword_rule_reads_every_event_whole() {
     let yaml = "title: k\nlogsource:\n  product: acme\ndetection:\n  keywords:\n    - 'evil.exe'\n  condition: keywords\n";
     let ds = Diagnostics::new();
     let (rules, _) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), yaml, &ds);

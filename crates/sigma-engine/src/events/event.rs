@@ -93,7 +93,7 @@ pub struct Event {
     slots: Vec<Slot>,
     /// The first value of each metadata field ([`Meta`]), noted as it is
     /// added: the metadata is then filled without looking fields up.
-    meta_text: [Option<Range<u32>>; 10],
+    meta_text: [Option<Range<u32>>; META_FIELDS.len()],
 }
 
 fn range(start: usize, end: usize) -> Range<u32> {
@@ -189,8 +189,8 @@ impl Event {
     pub fn finish(&mut self) {
         let buf = self.buf.as_bytes();
         let name = |a: &Slot, b: &Slot| {
-            (a.name.end - a.name.start, a.key)
-                .cmp(&(b.name.end - b.name.start, b.key))
+            NameKey::head(a)
+                .cmp(&NameKey::head(b))
                 .then_with(|| NameKey::rest_of(buf, a).cmp(NameKey::rest_of(buf, b)))
         };
         // Stable: values keep their document order within a field.
@@ -281,7 +281,8 @@ impl Event {
     }
 }
 
-/// The fields the event's metadata comes from.
+/// The fields the event's metadata comes from, in the order of
+/// [`META_FIELDS`].
 #[derive(Clone, Copy)]
 enum Meta {
     EventRecordId,
@@ -365,9 +366,14 @@ impl<'a> NameKey<'a> {
 
     /// How a slot's name compares with this one.
     fn slot_cmp(&self, buf: &[u8], s: &Slot) -> std::cmp::Ordering {
-        (s.name.end - s.name.start, s.key)
+        NameKey::head(s)
             .cmp(&(self.len, self.prefix))
             .then_with(|| NameKey::rest_of(buf, s).cmp(self.rest))
+    }
+
+    /// A slot's length and first bytes, which decide most comparisons.
+    fn head(s: &Slot) -> (u32, u64) {
+        (s.name.end - s.name.start, s.key)
     }
 
     fn rest_of(buf: &'a [u8], s: &Slot) -> &'a [u8] {
@@ -382,4 +388,17 @@ fn number_of(text: &str) -> Option<f64> {
     t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.')
         .then(|| t.parse::<f64>().ok())
         .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_metadata_field_is_noted_under_its_place_in_meta_fields() {
+        for (i, name) in META_FIELDS.iter().enumerate() {
+            assert_eq!(Meta::of(name).map(|m| m as usize), Some(i), "{name}");
+        }
+        assert!(Meta::of("channel").is_none(), "names are case-sensitive");
+    }
 }

@@ -147,30 +147,12 @@ struct Builder<'w> {
 }
 
 impl Builder<'_> {
-    fn wants(&self, name: Name) -> bool {
-        let n = match name {
-            Name::Path => self.path.as_str(),
-            Name::Leaf(n) => n,
-        };
-        self.wanted.is_none_or(|w| w.name(n))
+    fn wants(&self, name: &str) -> bool {
+        self.wanted.is_none_or(|w| w.name(name))
     }
-    fn wants_under_path(&self) -> bool {
-        self.wanted.is_none_or(|w| w.prefixes.contains(&self.path))
+    fn wants_under(&self, prefix: &str) -> bool {
+        self.wanted.is_none_or(|w| w.prefixes.contains(prefix))
     }
-    fn push(&mut self, name: Name, text: &str, number: Option<f64>, is_null: bool) {
-        let n = match name {
-            Name::Path => self.path.as_str(),
-            Name::Leaf(n) => n,
-        };
-        self.event.push(n, text, number, is_null);
-    }
-}
-
-/// How a leaf is named: by the builder's dotted path, or by a name.
-#[derive(Clone, Copy)]
-enum Name<'n> {
-    Path,
-    Leaf(&'n str),
 }
 
 /// A map key, borrowed from the input where it has no escapes.
@@ -241,31 +223,34 @@ struct Node<'b, 'w, 'n> {
     depth: usize,
 }
 
-impl<'n> Node<'_, '_, 'n> {
-    /// The name a scalar here gets, if any.
-    fn name(&self) -> Option<Name<'n>> {
+impl Node<'_, '_, '_> {
+    /// The name a scalar here gets.
+    fn name(&self) -> &str {
         match self.mode {
-            Mode::Path => Some(Name::Path),
-            Mode::Event => Some(Name::Leaf("Event")),
-            _ if self.name.is_empty() => None,
-            _ => Some(Name::Leaf(self.name)),
+            Mode::Path => self.b.path.as_str(),
+            Mode::Event => "Event",
+            _ => self.name,
         }
     }
     /// Whether a scalar here is kept.
-    fn kept(&mut self) -> bool {
-        self.name().is_some_and(|n| self.b.wants(n))
+    fn kept(&self) -> bool {
+        let name = self.name();
+        !name.is_empty() && self.b.wants(name)
     }
     /// Keeps a scalar if it is wanted.
-    fn push(mut self, text: &str, number: Option<f64>, is_null: bool) {
+    fn push(self, text: &str, number: Option<f64>, is_null: bool) {
         if self.kept() {
             self.put(text, number, is_null);
         }
     }
-    /// Keeps a scalar.
+    /// Keeps a scalar (once [`Node::kept`] said so).
     fn put(self, text: &str, number: Option<f64>, is_null: bool) {
-        if let Some(name) = self.name() {
-            self.b.push(name, text, number, is_null);
-        }
+        let name = match self.mode {
+            Mode::Path => self.b.path.as_str(),
+            Mode::Event => "Event",
+            _ => self.name,
+        };
+        self.b.event.push(name, text, number, is_null);
     }
 }
 
@@ -286,19 +271,19 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         Ok(())
     }
     // Numbers are spelled only when kept.
-    fn visit_i64<E>(mut self, v: i64) -> Result<(), E> {
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
         if self.kept() {
             self.put(itoa::Buffer::new().format(v), Some(v as f64), false);
         }
         Ok(())
     }
-    fn visit_u64<E>(mut self, v: u64) -> Result<(), E> {
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
         if self.kept() {
             self.put(itoa::Buffer::new().format(v), Some(v as f64), false);
         }
         Ok(())
     }
-    fn visit_f64<E>(mut self, v: f64) -> Result<(), E> {
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
         if self.kept() {
             let text =
                 serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string());
@@ -318,16 +303,12 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         self.push("", None, true);
         Ok(())
     }
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if self.mode == Mode::ArrayItems || !self.kept() {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(());
         }
-        let name = match self.mode {
-            Mode::Path => self.b.path.clone(),
-            Mode::Event => "Event".to_string(),
-            _ => self.name.to_string(),
-        };
+        let name = self.name().to_string();
         while seq
             .next_element_seed(Node {
                 b: &mut *self.b,
@@ -375,7 +356,7 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                     let len = b.path.len();
                     b.path.push('.');
                     b.path.push_str(k);
-                    let r = if b.wants_under_path() || b.wants(Name::Path) {
+                    let r = if b.wanted.is_none() || b.wants(&b.path) || b.wants_under(&b.path) {
                         map.next_value_seed(Node {
                             b: &mut *b,
                             mode: Mode::Path,

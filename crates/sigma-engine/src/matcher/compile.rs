@@ -41,7 +41,7 @@ pub enum ValueTest {
         cased: bool,
     },
     /// Case-insensitive substrings, one of which the value contains: a
-    /// long `contains` or keyword list, searched in one scan.
+    /// long keyword list, searched in one scan.
     AnyOf(NeedleSet),
     /// Byte regex without Unicode classes, like PCRE outside UTF mode: the
     /// Unicode tables would cost megabytes per rule.
@@ -267,19 +267,31 @@ fn compile_spec(
 /// building automata, and took less memory.)
 fn gather_needles(tests: &mut Vec<ValueTest>) {
     const MANY: usize = 8;
-    let needle = |t: &ValueTest| match t {
-        ValueTest::Str {
-            pattern: Pattern::Contains(n),
-            cased: false,
-        } => Some(n.text.clone()),
-        _ => None,
+    let is_needle = |t: &ValueTest| {
+        matches!(
+            t,
+            ValueTest::Str {
+                pattern: Pattern::Contains(_),
+                cased: false,
+            }
+        )
     };
-    let needles: Vec<String> = tests.iter().filter_map(needle).collect();
-    if needles.len() < MANY {
+    if tests.iter().filter(|t| is_needle(t)).count() < MANY {
         return;
     }
-    tests.retain(|t| needle(t).is_none());
-    tests.insert(0, ValueTest::AnyOf(NeedleSet::new(needles)));
+    let (needles, rest): (Vec<ValueTest>, Vec<ValueTest>) = tests.drain(..).partition(is_needle);
+    let needles = needles
+        .into_iter()
+        .filter_map(|t| match t {
+            ValueTest::Str {
+                pattern: Pattern::Contains(n),
+                ..
+            } => Some(n),
+            _ => None,
+        })
+        .collect();
+    tests.push(ValueTest::AnyOf(NeedleSet::new(needles)));
+    tests.extend(rest);
 }
 
 /// How one field specification's modifiers turn each of its values into
@@ -969,7 +981,7 @@ fn test_necessary(t: &FieldTest) -> Option<Necessary> {
             ValueTest::AnyOf(set) => set
                 .needles
                 .iter()
-                .map(|n| selective(n).then(|| n.clone()))
+                .map(|n| selective(&n.text).then(|| n.text.clone()))
                 .collect(),
             ValueTest::Regex(re) => regex_literals(re.as_str()),
             _ => None,

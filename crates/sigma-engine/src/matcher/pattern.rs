@@ -96,12 +96,12 @@ impl Eq for Needle {}
 /// set is first used: most rules never meet an event of their kind.
 #[derive(Debug, Clone)]
 pub struct NeedleSet {
-    pub needles: Vec<String>,
+    pub needles: Vec<Needle>,
     automaton: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
 }
 
 impl NeedleSet {
-    pub fn new(needles: Vec<String>) -> NeedleSet {
+    pub fn new(needles: Vec<Needle>) -> NeedleSet {
         NeedleSet {
             needles,
             automaton: std::sync::OnceLock::new(),
@@ -116,12 +116,12 @@ impl NeedleSet {
             aho_corasick::AhoCorasick::builder()
                 .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
                 .prefilter(false)
-                .build(&self.needles)
+                .build(self.needles.iter().map(|n| &n.text))
                 .ok()
         });
         match automaton {
             Some(a) => a.is_match(hay),
-            None => self.needles.iter().any(|n| hay.contains(n.as_str())),
+            None => self.needles.iter().any(|n| n.is_in(hay)),
         }
     }
 }

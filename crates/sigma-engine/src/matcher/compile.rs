@@ -862,6 +862,37 @@ impl Compiled {
         all
     }
 
+    /// The values one of which `field` must equal for the detection to
+    /// match, when the condition requires such a test (`EventID: 16` in a
+    /// Sysmon rule): the engine files the rule under those events only.
+    pub fn required_values(&self, field: &str) -> Option<Vec<String>> {
+        let mut v = self.cond_required(&self.condition, field)?;
+        v.sort();
+        v.dedup();
+        Some(v)
+    }
+
+    fn cond_required(&self, c: &CCond, field: &str) -> Option<Vec<String>> {
+        let any = |sets: Vec<Option<Vec<String>>>| -> Option<Vec<String>> {
+            sets.into_iter().try_fold(Vec::new(), |mut out, s| {
+                out.extend(s?);
+                Some(out)
+            })
+        };
+        let search = |i: &usize| self.searches[*i].required(field);
+        match c {
+            CCond::Search(i) => search(i),
+            CCond::Not(_) => None,
+            CCond::And(v) => v
+                .iter()
+                .filter_map(|x| self.cond_required(x, field))
+                .min_by_key(Vec::len),
+            CCond::AllOf(ids) => ids.iter().filter_map(search).min_by_key(Vec::len),
+            CCond::Or(v) => any(v.iter().map(|x| self.cond_required(x, field)).collect()),
+            CCond::AnyOf(ids) => any(ids.iter().map(search).collect()),
+        }
+    }
+
     pub fn fields(&self) -> Vec<&str> {
         let mut v: Vec<&str> = Vec::new();
         for s in &self.searches {
@@ -971,29 +1002,31 @@ fn test_necessary(t: &FieldTest) -> Option<Necessary> {
         return None;
     }
     // Per value: literals one of which a matching field value contains.
-    let per_value: Option<Vec<Vec<String>>> = tests
-        .iter()
-        .map(|v| match v {
-            ValueTest::Str {
-                pattern,
-                cased: false,
-            } => pattern_literal(pattern).map(|l| vec![l]),
-            ValueTest::AnyOf(set) => set
-                .needles
-                .iter()
-                .map(|n| selective(&n.text).then(|| n.text.clone()))
-                .collect(),
-            ValueTest::Regex(re) => regex_literals(re.as_str()),
-            _ => None,
-        })
-        .collect();
-    let per_value = per_value?;
+    let per_value = tests.iter().map(|v| match v {
+        ValueTest::Str {
+            pattern,
+            cased: false,
+        } => pattern_literal(pattern).map(|l| vec![l]),
+        ValueTest::AnyOf(set) => set
+            .needles
+            .iter()
+            .map(|n| selective(&n.text).then(|| n.text.clone()))
+            .collect(),
+        ValueTest::Regex(re) => regex_literals(re.as_str()),
+        _ => None,
+    });
     let weakest = |v: &Vec<String>| v.iter().map(String::len).min().unwrap_or(0);
     let chosen: Vec<String> = if *all {
-        // Every value must match: the set of any one is necessary.
-        per_value.into_iter().max_by_key(weakest)?
+        // Every value must match: the set of any one that has a set is
+        // necessary (`contains|all: ['Write Protection', '0']`).
+        per_value.flatten().max_by_key(weakest)?
     } else {
-        per_value.into_iter().flatten().collect()
+        // Any value may match: each must have a set.
+        per_value
+            .collect::<Option<Vec<Vec<String>>>>()?
+            .into_iter()
+            .flatten()
+            .collect()
     };
     Some(chosen.into_iter().map(|l| (field.clone(), l)).collect())
 }
@@ -1016,7 +1049,51 @@ fn union(sets: impl Iterator<Item = Option<Necessary>>) -> Option<Necessary> {
     (!out.is_empty()).then_some(out)
 }
 
+impl FieldTest {
+    /// The values `field` must equal, if this is such a test.
+    fn required(&self, field: &str) -> Option<Vec<String>> {
+        let FieldTestKind::Values {
+            tests,
+            all: false,
+            neq: false,
+        } = &self.kind
+        else {
+            return None;
+        };
+        if self.field.as_deref() != Some(field) {
+            return None;
+        }
+        tests
+            .iter()
+            .map(|t| match t {
+                ValueTest::Str {
+                    pattern: Pattern::Exact(s),
+                    ..
+                } => Some(s.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 impl CSearch {
+    /// The values `field` must equal: in a map, the shortest such list of
+    /// its tests; in a list of maps, one from each.
+    fn required(&self, field: &str) -> Option<Vec<String>> {
+        let group = |g: &[FieldTest]| {
+            g.iter()
+                .filter_map(|t| t.required(field))
+                .min_by_key(Vec::len)
+        };
+        match self {
+            CSearch::All(tests) => group(tests),
+            CSearch::Any(groups) => groups.iter().try_fold(Vec::new(), |mut out, g| {
+                out.extend(group(g)?);
+                Some(out)
+            }),
+        }
+    }
+
     fn necessary(&self) -> Option<Necessary> {
         match self {
             CSearch::All(tests) => best(tests.iter().filter_map(test_necessary)),

@@ -497,6 +497,14 @@ impl Routes {
             .map(|(_, v)| v.iter().map(|c| c.to_lowercase()).collect())
             .unwrap_or_default();
         let ids: Vec<String> = find("EventID").map(|(_, v)| v.clone()).unwrap_or_default();
+        // A rule of a whole channel that tests `EventID` itself is filed
+        // under those IDs (the bucket key is the event's text, so only
+        // plain numbers, which compare alike in any case).
+        let digits = |v: &String| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+        let route_ids = match comp.required_values("EventID") {
+            Some(req) if ids.is_empty() && req.iter().all(digits) => req,
+            _ => ids.clone(),
+        };
         let rest: Vec<(String, Vec<String>)> = entry
             .conditions
             .iter()
@@ -505,13 +513,13 @@ impl Routes {
             .collect();
         if channels.is_empty() {
             self.generic.push(vi);
-        } else if ids.is_empty() {
+        } else if route_ids.is_empty() {
             for ch in &channels {
                 self.by_channel.entry(ch.clone()).or_default().push(vi);
             }
         } else {
             for ch in &channels {
-                for id in &ids {
+                for id in &route_ids {
                     let key = (ch.clone(), id.clone());
                     self.by_channel_id.entry(key).or_default().push(vi);
                 }

@@ -661,3 +661,72 @@ fn long_contains_and_keyword_lists_match_as_their_values_one_by_one() {
         &[("A", "none of them")]
     ));
 }
+
+#[test]
+fn contains_all_prefilters_on_its_selective_value() {
+    let e = engine(
+        "title: wp\nlogsource:\n  product: test\ndetection:\n  selection:\n    CommandLine|contains|all:\n      - 'Write Protection'\n      - '0'\n  condition: selection\n",
+    );
+    assert!(
+        e.generic.always.is_empty() && e.unmapped.always.is_empty(),
+        "the short value has no literal, the long one is enough"
+    );
+    let hits = |v: &str| {
+        e.match_event(&Event::from_pairs(&[("CommandLine", v)]))
+            .len()
+    };
+    assert_eq!(hits("reg add x /v \"WRITE PROTECTION\" /d 0"), 1);
+    assert_eq!(hits("reg add x /v \"Write Protection\" /d 1"), 0);
+    assert_eq!(hits("reg add x /d 0"), 0);
+}
+
+#[test]
+fn a_channel_rule_testing_event_id_is_filed_under_those_ids() {
+    let yaml = "title: t\nlogsource:\n  product: windows\n  service: sysmon\ndetection:\n  selection:\n    EventID:\n      - 16\n      - 255\n  filter:\n    User: bob\n  condition: selection and not filter\n";
+    let ds = Diagnostics::new();
+    let (rules, _) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), yaml, &ds);
+    let e = Engine::new(rules, &Mapping::builtin(), &EngineOptions::default());
+    let ch = "microsoft-windows-sysmon/operational";
+    assert!(e.by_channel.get(ch).is_none_or(|b| b.always.is_empty()));
+    for id in ["16", "255"] {
+        assert_eq!(e.by_channel_id[ch][id].always.len(), 1, "{id}");
+    }
+    let m = |id: u32, user: &str| {
+        let j = serde_json::json!({"Event": {"System": {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": id},
+            "EventData": {"User": user}}});
+        e.match_event(&Event::from_json(&j, Default::default()))
+            .len()
+    };
+    assert_eq!(
+        (m(16, "alice"), m(255, "alice"), m(16, "bob"), m(1, "alice")),
+        (1, 1, 0, 0)
+    );
+}
+
+#[test]
+fn required_values_follow_the_condition() {
+    let req = |searches: &str, condition: &str| {
+        let yaml = format!(
+            "title: t\nlogsource:\n  product: test\ndetection:\n{}\n  condition: {condition}\n",
+            searches
+                .lines()
+                .map(|l| format!("  {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        engine(&yaml).variants[0]
+            .compiled
+            .required_values("EventID")
+    };
+    let s = "a:\n  EventID: 1\nb:\n  EventID: [2, 3]\n  User: bob\nc:\n  User: eve\nd:\n  - EventID: 4\n  - EventID: 5";
+    let ids = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(req(s, "a"), ids(&["1"]));
+    assert_eq!(req(s, "a or b"), ids(&["1", "2", "3"]));
+    assert_eq!(req(s, "1 of a*"), ids(&["1"]));
+    assert_eq!(req(s, "b and c"), ids(&["2", "3"]));
+    assert_eq!(req(s, "d"), ids(&["4", "5"]));
+    assert_eq!(req(s, "a or c"), None, "c takes any EventID");
+    assert_eq!(req(s, "c and not a"), None);
+    assert_eq!(req("a:\n  EventID|contains: 1", "a"), None);
+    assert_eq!(req("a:\n  EventID|neq: 1", "a"), None);
+}

@@ -26,8 +26,8 @@ pub struct FieldValue<'a> {
     /// The value as text (numbers in decimal, booleans as `true`/`false`).
     pub text: &'a str,
     lower: &'a str,
-    /// The value as a number, when it is one (or text that parses as one).
-    pub number: Option<f64>,
+    /// The value as a number, when it was one in the source.
+    number: Option<f64>,
     /// Whether the JSON value was `null`.
     pub is_null: bool,
 }
@@ -46,6 +46,12 @@ impl<'a> FieldValue<'a> {
     /// The lower-cased text (for case-insensitive comparisons).
     pub fn lower(&self) -> &'a str {
         self.lower
+    }
+
+    /// The value as a number, when it is one or its text reads as one
+    /// (read when a comparison asks, not for every value of every event).
+    pub fn number(&self) -> Option<f64> {
+        self.number.or_else(|| number_of(self.text))
     }
 }
 
@@ -164,7 +170,6 @@ impl Event {
         if let Some(m) = Meta::of(name) {
             self.meta_text[m as usize].get_or_insert(text_r.clone());
         }
-        let number = number.or_else(|| number_of(text));
         let slot = Slot {
             key: NameKey::new(name.as_bytes()).prefix,
             name: name_r,

@@ -24,6 +24,32 @@ use std::fmt;
 pub struct Wanted {
     names: FxHashSet<String>,
     prefixes: FxHashSet<String>,
+    /// A bit per (length, first, last byte) of a wanted name: most keys an
+    /// event has and no rule reads are turned away without hashing.
+    seen: Bloom,
+}
+
+/// A 1024-bit filter of names, without false negatives.
+#[derive(Debug, Clone, Default)]
+struct Bloom([u64; 16]);
+
+impl Bloom {
+    fn bit(n: &str) -> usize {
+        let b = n.as_bytes();
+        let (first, last) = (b.first().copied(), b.last().copied());
+        let h = b.len().wrapping_mul(31)
+            ^ usize::from(first.unwrap_or(0)).wrapping_mul(131)
+            ^ usize::from(last.unwrap_or(0)).wrapping_mul(7);
+        h % 1024
+    }
+    fn insert(&mut self, n: &str) {
+        let i = Bloom::bit(n);
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+    fn may_hold(&self, n: &str) -> bool {
+        let i = Bloom::bit(n);
+        self.0[i / 64] & (1 << (i % 64)) != 0
+    }
 }
 
 impl Wanted {
@@ -32,6 +58,7 @@ impl Wanted {
         let mut w = Wanted::default();
         for n in names.into_iter().chain(META_FIELDS) {
             w.names.insert(n.to_string());
+            w.seen.insert(n);
             let mut at = 0;
             while let Some(i) = n[at..].find('.') {
                 w.prefixes.insert(n[..at + i].to_string());
@@ -39,16 +66,19 @@ impl Wanted {
             }
             // `Event.EventData.Image` is read as its leaf.
             if let Some(rest) = n.strip_prefix("Event.") {
-                w.names
-                    .insert(rest.rsplit('.').next().unwrap_or(rest).to_string());
+                let leaf = rest.rsplit('.').next().unwrap_or(rest);
+                w.names.insert(leaf.to_string());
+                w.seen.insert(leaf);
             }
         }
         w
     }
 
     fn name(&self, n: &str) -> bool {
-        self.names.contains(n)
-            || (n.as_bytes().contains(&b' ') && self.names.contains(&n.replace(' ', "")))
+        if n.as_bytes().contains(&b' ') {
+            return self.names.contains(n) || self.names.contains(&n.replace(' ', ""));
+        }
+        self.seen.may_hold(n) && self.names.contains(n)
     }
 }
 
@@ -419,4 +449,31 @@ pub fn event_from_value(
     .deserialize(v)
     .ok()
     .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wanted_names_are_found_and_others_turned_away() {
+        let w = Wanted::new(["Image", "Event.EventData.CommandLine", "ThreatName"]);
+        for n in [
+            "Image",
+            "CommandLine",
+            "ThreatName",
+            "Threat Name",
+            "Channel",
+        ] {
+            assert!(w.name(n), "{n}");
+        }
+        for n in ["Imagex", "image", "User", "", "Threat Nam"] {
+            assert!(!w.name(n), "{n}");
+        }
+        // The filter turns no wanted name away, however many share its bits.
+        let many: Vec<String> = (0..3000).map(|i| format!("F{i}_{}", i % 7)).collect();
+        let w = Wanted::new(many.iter().map(String::as_str));
+        assert!(many.iter().all(|n| w.name(n)));
+        assert!(!w.name("F1_2"));
+    }
 }

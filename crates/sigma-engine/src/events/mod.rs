@@ -46,7 +46,7 @@ mod tests {
         assert_eq!(e.text("Threat Name"), Some("Evil"));
         assert_eq!(e.text("SubjectUserName"), Some("bob"));
         assert_eq!(
-            e.get("ProcessId").unwrap().first().unwrap().number,
+            e.get("ProcessId").unwrap().first().unwrap().number(),
             Some(42.0)
         );
         assert_eq!(

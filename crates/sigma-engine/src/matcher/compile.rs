@@ -695,7 +695,7 @@ impl ValueTest {
                 .trim()
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| net.contains(&ip)),
-            ValueTest::Num(c, n) => v.number.is_some_and(|x| num_cmp(*c, x, *n)),
+            ValueTest::Num(c, n) => v.number().is_some_and(|x| num_cmp(*c, x, *n)),
             ValueTest::FieldRef {
                 field,
                 position,

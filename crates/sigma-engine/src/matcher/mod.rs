@@ -66,7 +66,34 @@ struct Bucket {
     /// Variants evaluated on every event of the bucket.
     always: Vec<usize>,
     /// Per field: an automaton over the literals, and pattern → variants.
-    prefilter: Vec<(String, Arc<AhoCorasick>, Vec<Vec<usize>>)>,
+    prefilter: Vec<(String, Arc<Literals>, Vec<Vec<usize>>)>,
+}
+
+/// A field's literals and their automaton, built when an event first needs
+/// it: an input with a few kinds of events (one EVTX file) builds a few
+/// automata, not the hundreds the rules may need.
+#[derive(Debug)]
+struct Literals {
+    pats: Box<[Box<str>]>,
+    ac: std::sync::OnceLock<Option<AhoCorasick>>,
+}
+
+impl Literals {
+    /// The automaton; `None` when it cannot be built (its variants are then
+    /// candidates for every event).
+    fn automaton(&self) -> Option<&AhoCorasick> {
+        self.ac
+            .get_or_init(|| {
+                // A contiguous NFA: a few MB less per automaton than a
+                // DFA, and fields are short, so its scan speed is not the
+                // bottleneck.
+                AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                    .build(self.pats.iter().map(|p| p.as_bytes()))
+                    .ok()
+            })
+            .as_ref()
+    }
 }
 
 /// What a bucket will hold, before its automata exist: per field, the
@@ -81,8 +108,8 @@ type FieldPlan<'a> = (&'a str, Vec<&'a str>, Vec<Vec<usize>>);
 
 /// One automaton per distinct literal set: buckets of sibling event kinds
 /// (Sysmon 1 and Security 4688, PowerShell's two channels) often test the
-/// same literals. `None` when the set cannot be built.
-type Automata<'a> = HashMap<Vec<&'a str>, Option<Arc<AhoCorasick>>>;
+/// same literals.
+type Automata<'a> = HashMap<Vec<&'a str>, Arc<Literals>>;
 
 impl<'a> BucketPlan<'a> {
     fn new(variants: &'a [Variant], ids: Vec<usize>) -> BucketPlan<'a> {
@@ -113,32 +140,21 @@ impl<'a> BucketPlan<'a> {
         BucketPlan { always, fields }
     }
 
-    /// Builds the automata of many plans, the largest first: building one
-    /// takes transient memory about its size, and it then meets the fewest
-    /// automata already built, which keeps the peak down.
+    /// The literal sets of many plans, each once (built on first use).
     fn automata<'p>(plans: impl Iterator<Item = &'p BucketPlan<'a>>) -> Automata<'a>
     where
         'a: 'p,
     {
-        let mut sets: Vec<&[&'a str]> = plans
-            .flat_map(|p| p.fields.iter().map(|(_, pats, _)| pats.as_slice()))
-            .collect();
-        let bytes = |s: &[&str]| s.iter().map(|p| p.len()).sum::<usize>();
-        sets.sort_by(|a, b| bytes(b).cmp(&bytes(a)).then_with(|| a.cmp(b)));
-        sets.dedup();
-        sets.into_iter()
-            .map(|pats| {
-                // A contiguous NFA: a few MB less per automaton than a DFA,
-                // and fields are short, so its scan speed is not the
-                // bottleneck.
-                let ac = AhoCorasick::builder()
-                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                    .build(pats)
-                    .ok()
-                    .map(Arc::new);
-                (pats.to_vec(), ac)
-            })
-            .collect()
+        let mut out = Automata::new();
+        for (_, pats, _) in plans.flat_map(|p| &p.fields) {
+            out.entry(pats.clone()).or_insert_with(|| {
+                Arc::new(Literals {
+                    pats: pats.iter().map(|&p| p.into()).collect(),
+                    ac: std::sync::OnceLock::new(),
+                })
+            });
+        }
+        out
     }
 
     fn finish(self, automata: &Automata) -> Bucket {
@@ -147,10 +163,8 @@ impl<'a> BucketPlan<'a> {
             prefilter: Vec::with_capacity(self.fields.len()),
         };
         for (field, pats, owners) in self.fields {
-            match automata.get(pats.as_slice()).cloned().flatten() {
-                Some(ac) => b.prefilter.push((field.to_string(), ac, owners)),
-                None => b.always.extend(owners.into_iter().flatten()),
-            }
+            let lits = automata[pats.as_slice()].clone();
+            b.prefilter.push((field.to_string(), lits, owners));
         }
         b.always.sort_unstable();
         b.always.dedup();
@@ -162,7 +176,11 @@ impl Bucket {
     /// Candidate variants for an event.
     fn candidates(&self, e: &Event, out: &mut Vec<usize>) {
         out.extend(&self.always);
-        for (field, ac, owners) in &self.prefilter {
+        for (field, lits, owners) in &self.prefilter {
+            let Some(ac) = lits.automaton() else {
+                out.extend(owners.iter().flatten());
+                continue;
+            };
             if let Some(values) = e.get(field) {
                 for v in values.iter() {
                     for m in ac.find_overlapping_iter(v.lower()) {

@@ -730,3 +730,24 @@ fn required_values_follow_the_condition() {
     assert_eq!(req("a:\n  EventID|contains: 1", "a"), None);
     assert_eq!(req("a:\n  EventID|neq: 1", "a"), None);
 }
+
+#[test]
+fn prefilter_automata_are_built_for_the_events_that_come() {
+    let yaml = "title: a\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    Image|endswith: '\\evil.exe'\n  condition: selection\n---\ntitle: b\nlogsource:\n  product: windows\n  service: security\ndetection:\n  selection:\n    EventID: 4624\n    TargetUserName|contains: 'admin'\n  condition: selection\n";
+    let ds = Diagnostics::new();
+    let (rules, _) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), yaml, &ds);
+    let e = Engine::new(rules, &Mapping::builtin(), &EngineOptions::default());
+    let built = |ch: &str, id: &str| {
+        let b = &e.by_channel_id[ch][id];
+        assert_eq!(b.prefilter.len(), 1);
+        b.prefilter[0].1.ac.get().is_some()
+    };
+    let sysmon = "microsoft-windows-sysmon/operational";
+    assert!(!built(sysmon, "1") && !built("security", "4624"));
+    let j = serde_json::json!({"Event": {"System": {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1},
+        "EventData": {"Image": "C:\\x\\EVIL.exe"}}});
+    let hits = e.match_event(&Event::from_json(&j, Default::default()));
+    assert_eq!(hits.len(), 1);
+    assert!(built(sysmon, "1"), "built on first use");
+    assert!(!built("security", "4624"), "no such event came");
+}

@@ -19,7 +19,8 @@ fn hit(selection: &str, pairs: &[(&str, &str)]) -> bool {
     hit_cond(selection, "selection", pairs)
 }
 
-fn hit_cond(searches: &str, condition: &str, pairs: &[(&str, &str)]) -> bool {
+/// A rule of `searches` (detection lines, unindented) and `condition`.
+fn rule_engine(searches: &str, condition: &str) -> Engine {
     let yaml = format!(
         "title: t\nlogsource:\n  product: test\ndetection:\n{}\n  condition: {condition}\n",
         searches
@@ -28,7 +29,11 @@ fn hit_cond(searches: &str, condition: &str, pairs: &[(&str, &str)]) -> bool {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    let e = engine(&yaml);
+    engine(&yaml)
+}
+
+fn hit_cond(searches: &str, condition: &str, pairs: &[(&str, &str)]) -> bool {
+    let e = rule_engine(searches, condition);
     let ev = Event::from_pairs(pairs);
     !e.match_event(&ev).is_empty()
 }
@@ -706,15 +711,7 @@ fn a_channel_rule_testing_event_id_is_filed_under_those_ids() {
 #[test]
 fn required_values_follow_the_condition() {
     let req = |searches: &str, condition: &str| {
-        let yaml = format!(
-            "title: t\nlogsource:\n  product: test\ndetection:\n{}\n  condition: {condition}\n",
-            searches
-                .lines()
-                .map(|l| format!("  {l}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-        engine(&yaml).variants[0]
+        rule_engine(searches, condition).variants[0]
             .compiled
             .required_values("EventID")
     };

@@ -955,11 +955,16 @@ fn pattern_literal(p: &Pattern) -> Option<String> {
     selective(&s).then_some(s)
 }
 
-/// Literals one of which every match of a regex contains (its prefix or
-/// suffix set, lower-cased), when the set is finite and each is at least
-/// three bytes long.
+/// Literals one of which every match of a regex contains (lower-cased),
+/// when there is a finite set of such literals each at least three bytes
+/// long: the regex's prefix set, its suffix set, or the prefix set of the
+/// rest of the sequence from one of its runs of characters on
+/// (`werfaultsecure\.exe` in
+/// `\.exe\s+[^"]{0,64}werfaultsecure\.exe`), whichever's shortest literal
+/// is longest.
 pub(crate) fn regex_literals(pattern: &str) -> Option<Vec<String>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    use regex_syntax::hir::{Hir, HirKind};
     let hir = match regex_syntax::ParserBuilder::new()
         .utf8(false)
         .unicode(false)
@@ -969,8 +974,8 @@ pub(crate) fn regex_literals(pattern: &str) -> Option<Vec<String>> {
         Ok(h) => h,
         Err(_) => regex_syntax::Parser::new().parse(pattern).ok()?,
     };
-    let set = |kind| -> Option<Vec<String>> {
-        let seq = Extractor::new().kind(kind).extract(&hir);
+    let set = |hir: &Hir, kind| -> Option<Vec<String>> {
+        let seq = Extractor::new().kind(kind).extract(hir);
         let lits = seq.literals()?;
         let out: Option<Vec<String>> = lits
             .iter()
@@ -981,16 +986,34 @@ pub(crate) fn regex_literals(pattern: &str) -> Option<Vec<String>> {
             .collect();
         out.filter(|v| !v.is_empty())
     };
+    let is_char = |h: &Hir| matches!(h.kind(), HirKind::Literal(_) | HirKind::Class(_));
+    let parts: &[Hir] = match hir.kind() {
+        HirKind::Concat(parts) => parts,
+        _ => &[],
+    };
     let weakest = |v: &Vec<String>| v.iter().map(String::len).min().unwrap_or(0);
-    match (set(ExtractKind::Prefix), set(ExtractKind::Suffix)) {
-        (Some(p), Some(s)) => Some(if weakest(&s) > weakest(&p) { s } else { p }),
-        (p, s) => p.or(s),
-    }
+    [
+        set(&hir, ExtractKind::Prefix),
+        set(&hir, ExtractKind::Suffix),
+    ]
+    .into_iter()
+    // From the start of each run of characters in the sequence (under
+    // `(?i)` every character is a part of its own), the prefix set of the
+    // rest.
+    .chain(
+        (1..parts.len())
+            .filter(|&i| is_char(&parts[i]) && !is_char(&parts[i - 1]))
+            .map(|i| set(&Hir::concat(parts[i..].to_vec()), ExtractKind::Prefix)),
+    )
+    .flatten()
     .map(|mut v| {
         v.sort();
         v.dedup();
         v
     })
+    // The first of the longest: the prefix set before the suffix set.
+    .rev()
+    .max_by_key(weakest)
 }
 
 fn test_necessary(t: &FieldTest) -> Option<Necessary> {

@@ -578,6 +578,19 @@ fn regex_prefilter_literals_are_necessary() {
         Some(vec!["invoke-".into()])
     );
     assert_eq!(regex_literals(r"\.exe$"), Some(vec![".exe".into()]));
+    // A part of the sequence can be rarer than its ends, also under (?i).
+    for re in [
+        r#"\.exe["']?\s+[^"]{0,64}werfaultsecure\.exe["']?\s+\d{2,10}"#,
+        r#"(?i)\.exe["']?\s+[^"]{0,64}werfaultsecure\.exe["']?\s+\d{2,10}"#,
+    ] {
+        let lits = regex_literals(re).unwrap();
+        assert!(
+            lits.iter().all(|l| l.len() >= 7
+                && (l.starts_with("werfaultsecure.exe")
+                    || "werfaultsecure.exe".contains(l.as_str()))),
+            "{lits:?}"
+        );
+    }
     // Nothing selective: no literal set.
     assert_eq!(regex_literals(r"^.{200,}$"), None);
     assert_eq!(regex_literals(r"a|bcd"), None);

@@ -46,6 +46,14 @@ pub enum ValueTest {
     /// Byte regex without Unicode classes, like PCRE outside UTF mode: the
     /// Unicode tables would cost megabytes per rule.
     Regex(regex::bytes::Regex),
+    /// A regex that is only `.{n,}`: a run of at least `n` bytes (without a
+    /// line break unless `across_lines`). Counted without the regex, whose
+    /// automaton for a large `n` gives up its DFA and takes hundreds of
+    /// microseconds per long value.
+    LongRun {
+        n: u32,
+        across_lines: bool,
+    },
     Cidr(ipnet::IpNet),
     Num(Cmp, f64),
     /// `field|fieldref`: compare with another field of the same event.
@@ -378,6 +386,9 @@ impl<'a> SpecValues<'a> {
     }
 
     fn regex(&self, text: &str) -> Result<ValueTest, Unsupported> {
+        if let Some(t) = long_run(text, self.has(Modifier::ReS)) {
+            return Ok(t);
+        }
         let mut b = regex::bytes::RegexBuilder::new(text);
         b.unicode(false)
             .case_insensitive(self.has(Modifier::ReI))
@@ -475,6 +486,38 @@ impl<'a> SpecValues<'a> {
             .map(|s| s.chars().map(Tok::Lit).collect())
             .collect()
     }
+}
+
+/// `.{n,}` (as the byte regex reads it) as a [`ValueTest::LongRun`].
+fn long_run(pattern: &str, dot_all: bool) -> Option<ValueTest> {
+    use regex_syntax::hir::{Class, HirKind};
+    let hir = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .unicode(false)
+        .dot_matches_new_line(dot_all)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let HirKind::Repetition(rep) = hir.kind() else {
+        return None;
+    };
+    let HirKind::Class(Class::Bytes(class)) = rep.sub.kind() else {
+        return None;
+    };
+    let ranges: Vec<(u8, u8)> = class
+        .ranges()
+        .iter()
+        .map(|r| (r.start(), r.end()))
+        .collect();
+    let across_lines = match ranges.as_slice() {
+        [(0, 255)] => true,
+        [(0, 9), (11, 255)] => false,
+        _ => return None,
+    };
+    (rep.max.is_none() && rep.min > 0).then_some(ValueTest::LongRun {
+        n: rep.min,
+        across_lines,
+    })
 }
 
 fn number(text: &str, what: &str) -> Result<f64, Unsupported> {
@@ -690,6 +733,14 @@ impl ValueTest {
             }
             ValueTest::AnyOf(set) => !v.is_null && set.is_in(v.lower()),
             ValueTest::Regex(re) => !v.is_null && re.is_match(v.text.as_bytes()),
+            ValueTest::LongRun { n, across_lines } => {
+                let n = *n as usize;
+                !v.is_null
+                    && match across_lines {
+                        true => v.text.len() >= n,
+                        false => v.text.split('\n').any(|line| line.len() >= n),
+                    }
+            }
             ValueTest::Cidr(net) => v
                 .text
                 .trim()
@@ -1150,6 +1201,40 @@ impl Compiled {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_run_regex_is_counted_as_the_regex_would_match() {
+        let values = [
+            "",
+            "abcd",
+            "abcde",
+            "ab\ncde",
+            "abcde\nf",
+            "ab\r\ncdef",
+            "é\u{1}xy",
+            "a\nb\nc\nd\ne",
+        ];
+        for (pattern, dot_all) in [(".{5,}", false), ("(?s).{5,}", false), (".{5,}", true)] {
+            let test = long_run(pattern, dot_all).expect(pattern);
+            let re = regex::bytes::RegexBuilder::new(pattern)
+                .unicode(false)
+                .dot_matches_new_line(dot_all)
+                .build()
+                .unwrap();
+            let e = Event::from_pairs(&[]);
+            for v in values {
+                let fv = FieldValue::new(v, v, None, false);
+                assert_eq!(
+                    test.matches(&fv, &e),
+                    re.is_match(v.as_bytes()),
+                    "{pattern} {v:?}"
+                );
+            }
+        }
+        for other in [".{5}", ".{5,9}", "a{5,}", ".{0,}", "^.{5,}$", "[^x]{5,}"] {
+            assert!(long_run(other, false).is_none(), "{other}");
+        }
+    }
 
     #[test]
     fn base64offset_has_three_alignments() {

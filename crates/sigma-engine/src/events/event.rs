@@ -232,6 +232,12 @@ impl Event {
         })
     }
 
+    /// The event's names, values and lower-cased values in one text: a
+    /// substring of any value (or of its lower-cased form) is in it.
+    pub fn all_text(&self) -> &str {
+        &self.buf
+    }
+
     /// Every value of every field (keyword searches).
     pub fn all_values(&self) -> impl Iterator<Item = FieldValue<'_>> {
         self.slots.iter().map(|s| self.value(s))

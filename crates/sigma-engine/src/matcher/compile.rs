@@ -774,6 +774,21 @@ impl ValueTest {
     }
 }
 
+impl ValueTest {
+    /// Whether some value of the event may match: a case-insensitive
+    /// substring is first looked for once in the whole event's text, which
+    /// holds every lower-cased value (one scan instead of one per value).
+    fn may_be_in(&self, e: &Event) -> bool {
+        match self {
+            ValueTest::Str {
+                pattern: Pattern::Contains(n),
+                cased: false,
+            } => n.is_in(e.all_text()),
+            _ => true,
+        }
+    }
+}
+
 impl FieldTest {
     /// Evaluate on an event.
     pub fn matches(&self, e: &Event) -> bool {
@@ -790,7 +805,7 @@ impl FieldTest {
                         Some(Some(vs)) => vs.iter().any(|v| t.matches(&v, e)),
                         Some(None) => false,
                         // Keywords: any value of any field.
-                        None => e.all_values().any(|v| t.matches(&v, e)),
+                        None => t.may_be_in(e) && e.all_values().any(|v| t.matches(&v, e)),
                     }
                 };
                 if matches!(values, Some(None)) {

@@ -761,3 +761,24 @@ fn prefilter_automata_are_built_for_the_events_that_come() {
     assert!(built(sysmon, "1"), "built on first use");
     assert!(!built("security", "4624"), "no such event came");
 }
+
+#[test]
+fn a_keyword_is_looked_for_once_in_the_whole_event_then_value_by_value() {
+    let s = "keywords:\n  - '\\perfc.dat'";
+    assert!(hit_cond(
+        s,
+        "keywords",
+        &[
+            ("Image", "x.exe"),
+            ("CommandLine", "rundll32 C:\\Windows\\PERFC.DAT,#1")
+        ]
+    ));
+    // In the event's text across a value and the next name, in no value:
+    // no match.
+    assert!(!hit_cond(
+        s,
+        "keywords",
+        &[("A", "x\\perf"), ("c.dat", "1")]
+    ));
+    assert!(!hit_cond(s, "keywords", &[("A", "perfc.dat")]));
+}

@@ -1069,7 +1069,12 @@ pub(crate) fn regex_literals(pattern: &str) -> Option<Vec<String>> {
     .chain(
         (1..parts.len())
             .filter(|&i| is_char(&parts[i]) && !is_char(&parts[i - 1]))
-            .map(|i| set(&Hir::concat(parts[i..].to_vec()), ExtractKind::Prefix)),
+            // A literal is at most a few dozen parts long: reading further
+            // would only make a long regex's loading quadratic.
+            .map(|i| {
+                let rest = &parts[i..parts.len().min(i + 64)];
+                set(&Hir::concat(rest.to_vec()), ExtractKind::Prefix)
+            }),
     )
     .flatten()
     .map(|mut v| {

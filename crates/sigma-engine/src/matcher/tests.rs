@@ -782,3 +782,11 @@ fn a_keyword_is_looked_for_once_in_the_whole_event_then_value_by_value() {
     ));
     assert!(!hit_cond(s, "keywords", &[("A", "perfc.dat")]));
 }
+
+#[test]
+fn a_regex_of_many_runs_is_read_for_literals_in_bounded_time() {
+    // 20,000 runs of characters, each after a repetition.
+    let re = "x*abc".repeat(20_000);
+    let lits = compile::regex_literals(&re).expect("a literal set");
+    assert!(lits.iter().all(|l| l.contains("abc")), "{lits:?}");
+}

@@ -86,9 +86,12 @@ impl Literals {
             .get_or_init(|| {
                 // A contiguous NFA: a few MB less per automaton than a
                 // DFA, and fields are short, so its scan speed is not the
-                // bottleneck.
+                // bottleneck. No prefilter: its rare bytes are common in
+                // fields such as `Hashes` (hex digits), where restarting at
+                // each candidate cost five times the plain scan.
                 AhoCorasick::builder()
                     .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                    .prefilter(false)
                     .build(self.pats.iter().map(|p| p.as_bytes()))
                     .ok()
             })

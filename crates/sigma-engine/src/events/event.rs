@@ -2,7 +2,10 @@
 //! per event, and fields are slices of it, so that building an event costs a
 //! handful of allocations whatever its size (a tree of `serde_json::Value`s
 //! cost one or more per key and per value, which was most of the matcher's
-//! time on JSON streams).
+//! time on JSON streams). Names are found through a small open-addressing
+//! table built once per event: the matcher looks up dozens of names per
+//! event, and sorting the fields for a binary search cost more than the
+//! table.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -59,8 +62,8 @@ impl<'a> FieldValue<'a> {
 #[derive(Debug, Clone)]
 struct Slot {
     name: Range<u32>,
-    /// The name's first eight bytes ([`NameKey`]).
-    key: u64,
+    /// The name's hash ([`name_hash`]).
+    hash: u64,
     text: Range<u32>,
     lower: Range<u32>,
     number: Option<f64>,
@@ -95,8 +98,14 @@ impl<'a> Values<'a> {
 pub struct Event {
     pub meta: EventMeta,
     buf: String,
-    /// Sorted by name ([`NameKey`]) once built; values of one name are adjacent.
+    /// In document order; once built, the values of one name are adjacent
+    /// (names in the order they first came).
     slots: Vec<Slot>,
+    /// Open addressing over the names (a power of two, at least twice their
+    /// number): each entry is one name's run of slots. Empty for an event
+    /// of at most [`LINEAR`] values, none repeating a name (what rules
+    /// that read a few fields keep): those are looked up one by one.
+    table: Vec<Run>,
     /// The first value of each metadata field ([`Meta`]), noted as it is
     /// added: the metadata is then filled without looking fields up.
     meta_text: [Option<Range<u32>>; META_FIELDS.len()],
@@ -112,9 +121,7 @@ impl Event {
     pub fn with_meta(meta: EventMeta) -> Event {
         Event {
             meta,
-            buf: String::new(),
-            slots: Vec::new(),
-            meta_text: Default::default(),
+            ..Event::default()
         }
     }
 
@@ -125,7 +132,7 @@ impl Event {
             meta,
             buf: String::with_capacity(bytes + bytes / 2),
             slots: Vec::with_capacity(32),
-            meta_text: Default::default(),
+            ..Event::default()
         }
     }
 
@@ -154,7 +161,11 @@ impl Event {
     pub fn push(&mut self, name: &str, text: &str, number: Option<f64>, is_null: bool) {
         let name_r = self.append(name);
         let text_r = self.append(text);
-        let lower_r = if text.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+        // No early exit: a loop over every byte compiles to vector code.
+        let folds = text
+            .bytes()
+            .fold(false, |any, b| any | b.is_ascii_uppercase() | (b >= 0x80));
+        let lower_r = if folds {
             let start = self.buf.len();
             if text.is_ascii() {
                 self.buf.push_str(text);
@@ -171,18 +182,18 @@ impl Event {
             self.meta_text[m as usize].get_or_insert(text_r.clone());
         }
         let slot = Slot {
-            key: NameKey::new(name.as_bytes()).prefix,
+            hash: name_hash(name),
             name: name_r,
             text: text_r,
             lower: lower_r,
             number,
             is_null,
         };
-        if name.contains(' ') {
+        if name.bytes().any(|b| b == b' ') {
             let squeezed: String = name.chars().filter(|c| *c != ' ').collect();
             let r = self.append(&squeezed);
             self.slots.push(Slot {
-                key: NameKey::new(squeezed.as_bytes()).prefix,
+                hash: name_hash(&squeezed),
                 name: r,
                 ..slot.clone()
             });
@@ -190,20 +201,105 @@ impl Event {
         self.slots.push(slot);
     }
 
-    /// Sort the fields for lookup and drop repeated values of a field.
+    /// Index the fields by name, each name's values together in document
+    /// order, and drop a value that repeats the one before it in its field.
     pub fn finish(&mut self) {
+        let few = self.slots.len() <= LINEAR;
+        if few
+            && !self.slots.iter().enumerate().any(|(i, s)| {
+                self.slots[..i]
+                    .iter()
+                    .any(|p| p.hash == s.hash && self.str(&p.name) == self.str(&s.name))
+            })
+        {
+            return;
+        }
+        let size = (self.slots.len() * 2).next_power_of_two().max(8);
+        let mut table = vec![Run::EMPTY; size];
+        // For each slot, its name's entry; `None` while no name repeats.
+        let mut entry_of: Option<Vec<u32>> = None;
+        for i in 0..self.slots.len() {
+            let at = self.probe(&table, &self.slots[i]);
+            let run = &mut table[at];
+            if run.len == 0 {
+                run.start = i as u32;
+            }
+            run.len += 1;
+            if run.len > 1 && entry_of.is_none() {
+                entry_of = Some(
+                    self.slots[..i]
+                        .iter()
+                        .map(|s| self.probe(&table, s) as u32)
+                        .collect(),
+                );
+            }
+            if let Some(v) = entry_of.as_mut() {
+                v.push(at as u32);
+            }
+        }
+        if let Some(entry_of) = entry_of {
+            self.group(&mut table, &entry_of);
+        }
+        self.table = table;
+    }
+
+    /// The table entry of a slot's name: its run, or the empty entry where
+    /// it goes.
+    fn probe(&self, table: &[Run], s: &Slot) -> usize {
         let buf = self.buf.as_bytes();
-        let name = |a: &Slot, b: &Slot| {
-            NameKey::head(a)
-                .cmp(&NameKey::head(b))
-                .then_with(|| NameKey::rest_of(buf, a).cmp(NameKey::rest_of(buf, b)))
-        };
-        // Stable: values keep their document order within a field.
-        self.slots.sort_by(name);
-        let s = |r: &Range<u32>| &buf[r.start as usize..r.end as usize];
-        self.slots.dedup_by(|b, a| {
-            name(a, b).is_eq() && s(&a.text) == s(&b.text) && a.is_null == b.is_null
-        });
+        let name = |s: &Slot| &buf[s.name.start as usize..s.name.end as usize];
+        let mask = table.len() - 1;
+        let mut at = home(s.hash, table.len());
+        loop {
+            let run = table[at];
+            if run.len == 0 {
+                return at;
+            }
+            let head = &self.slots[run.start as usize];
+            if head.hash == s.hash && name(head) == name(s) {
+                return at;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Put each name's values together (names in order of first
+    /// appearance), without a value equal to the one before it.
+    fn group(&mut self, table: &mut [Run], entry_of: &[u32]) {
+        let n = self.slots.len();
+        // Each name's slots, in document order, as a linked list.
+        let mut next = vec![u32::MAX; n];
+        let mut tail = vec![u32::MAX; table.len()];
+        for (i, &at) in entry_of.iter().enumerate() {
+            let t = &mut tail[at as usize];
+            if *t != u32::MAX {
+                next[*t as usize] = i as u32;
+            }
+            *t = i as u32;
+        }
+        let buf = self.buf.as_bytes();
+        let text = |s: &Slot| &buf[s.text.start as usize..s.text.end as usize];
+        let mut slots = Vec::with_capacity(n);
+        for (i, &at) in entry_of.iter().enumerate() {
+            let run = &mut table[at as usize];
+            if run.start as usize != i {
+                continue;
+            }
+            run.start = slots.len() as u32;
+            let mut at_slot = i as u32;
+            while at_slot != u32::MAX {
+                let s = &self.slots[at_slot as usize];
+                let repeat = slots[run.start as usize..]
+                    .last()
+                    .is_some_and(|p: &Slot| text(p) == text(s) && p.is_null == s.is_null);
+                if !repeat {
+                    slots.push(s.clone());
+                }
+                at_slot = next[at_slot as usize];
+            }
+            run.len = slots.len() as u32 - run.start;
+        }
+        self.slots = slots;
     }
 
     /// Values of a field (exact, case-sensitive name).
@@ -218,18 +314,34 @@ impl Event {
     }
 
     fn lookup(&self, field: &str) -> Option<Values<'_>> {
-        let buf = self.buf.as_bytes();
-        let want = NameKey::new(field.as_bytes());
-        let order = |s: &Slot| want.slot_cmp(buf, s);
-        let start = self.slots.partition_point(|s| order(s).is_lt());
-        let n = self.slots[start..]
-            .iter()
-            .take_while(|s| order(s).is_eq())
-            .count();
-        (n > 0).then(|| Values {
-            event: self,
-            slots: &self.slots[start..start + n],
-        })
+        let hash = name_hash(field);
+        if self.table.is_empty() {
+            let at = self
+                .slots
+                .iter()
+                .position(|s| s.hash == hash && self.str(&s.name) == field)?;
+            return Some(Values {
+                event: self,
+                slots: &self.slots[at..=at],
+            });
+        }
+        let mask = self.table.len() - 1;
+        let mut at = home(hash, self.table.len());
+        loop {
+            let run = self.table[at];
+            if run.len == 0 {
+                return None;
+            }
+            let (start, end) = (run.start as usize, (run.start + run.len) as usize);
+            let head = &self.slots[start];
+            if head.hash == hash && self.str(&head.name) == field {
+                return Some(Values {
+                    event: self,
+                    slots: &self.slots[start..end],
+                });
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     /// The event's names, values and lower-cased values in one text: a
@@ -243,7 +355,8 @@ impl Event {
         self.slots.iter().map(|s| self.value(s))
     }
 
-    /// Every field name with its values' texts (shorter names first).
+    /// Every field name with its values' texts (names in the order they
+    /// first came, each name's values together).
     pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
         self.slots
             .iter()
@@ -351,46 +464,34 @@ pub(crate) const META_FIELDS: [&str; 10] = [
     "time",
 ];
 
-/// Field order: by length, then bytes. The first eight bytes are kept with
-/// each field as a number, so that most comparisons end at the length or
-/// at that number, without reading the text.
-#[derive(Clone, Copy)]
-struct NameKey<'a> {
+/// Up to this many values, each of its own name, an event is searched
+/// without a table (allocating and filling one cost more).
+const LINEAR: usize = 8;
+
+/// One name's values: a run of adjacent slots.
+#[derive(Debug, Clone, Copy, Default)]
+struct Run {
+    start: u32,
+    /// 0 for an empty table entry.
     len: u32,
-    prefix: u64,
-    /// The bytes after the first eight.
-    rest: &'a [u8],
 }
 
-impl<'a> NameKey<'a> {
-    fn new(name: &'a [u8]) -> NameKey<'a> {
-        let head = name.len().min(8);
-        let mut b = [0u8; 8];
-        b[..head].copy_from_slice(&name[..head]);
-        NameKey {
-            len: name.len() as u32,
-            // Big-endian: numbers compare as the bytes do.
-            prefix: u64::from_be_bytes(b),
-            rest: &name[head..],
-        }
-    }
+impl Run {
+    const EMPTY: Run = Run { start: 0, len: 0 };
+}
 
-    /// How a slot's name compares with this one.
-    fn slot_cmp(&self, buf: &[u8], s: &Slot) -> std::cmp::Ordering {
-        NameKey::head(s)
-            .cmp(&(self.len, self.prefix))
-            .then_with(|| NameKey::rest_of(buf, s).cmp(self.rest))
-    }
+fn name_hash(name: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(name.as_bytes());
+    h.finish()
+}
 
-    /// A slot's length and first bytes, which decide most comparisons.
-    fn head(s: &Slot) -> (u32, u64) {
-        (s.name.end - s.name.start, s.key)
-    }
-
-    fn rest_of(buf: &'a [u8], s: &Slot) -> &'a [u8] {
-        let start = (s.name.start + 8).min(s.name.end);
-        &buf[start as usize..s.name.end as usize]
-    }
+/// Where a hash's probe starts in a table of `size` (a power of two)
+/// entries: its top bits after a multiplicative mix.
+fn home(hash: u64, size: usize) -> usize {
+    let bits = size.trailing_zeros();
+    (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
 }
 
 /// The number a text spells, if it starts like one.
@@ -411,5 +512,57 @@ mod tests {
             assert_eq!(Meta::of(name).map(|m| m as usize), Some(i), "{name}");
         }
         assert!(Meta::of("channel").is_none(), "names are case-sensitive");
+    }
+
+    fn texts<'a>(e: &'a Event, field: &str) -> Option<Vec<&'a str>> {
+        e.get(field).map(|v| v.iter().map(|x| x.text).collect())
+    }
+
+    #[test]
+    fn values_of_a_name_come_together_in_document_order_without_repeats() {
+        let mut e = Event::default();
+        let pairs = [("a", "1"), ("b", "x"), ("a", "2"), ("c", "y")];
+        for (k, v) in pairs
+            .into_iter()
+            .chain([("a", "2"), ("a", "1"), ("b", "x")])
+        {
+            e.push(k, v, None, false);
+        }
+        e.finish();
+        assert_eq!(texts(&e, "a"), Some(vec!["1", "2", "1"]));
+        assert_eq!(texts(&e, "b"), Some(vec!["x"]));
+        assert_eq!(texts(&e, "c"), Some(vec!["y"]));
+        assert_eq!(texts(&e, "d"), None);
+        let names: Vec<&str> = e.fields().map(|(n, _)| n).collect();
+        assert_eq!(names, ["a", "a", "a", "b", "c"]);
+    }
+
+    #[test]
+    fn each_of_many_similar_names_is_found() {
+        let names: Vec<String> = (0..2000).map(|i| format!("Event.Data.F{i:04}")).collect();
+        let mut e = Event::default();
+        for (i, n) in names.iter().enumerate() {
+            e.push(n, &i.to_string(), None, i % 3 == 0);
+        }
+        e.finish();
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(texts(&e, n), Some(vec![i.to_string().as_str()]), "{n}");
+        }
+        for absent in ["Event.Data.F2000", "Event.Data.F", "", "F0001"] {
+            assert!(e.get(absent).is_none(), "{absent}");
+        }
+    }
+
+    #[test]
+    fn a_name_with_spaces_is_also_found_without_them() {
+        let e = Event::from_pairs(&[("Threat Name", "HackTool:Win32/Mimikatz")]);
+        assert_eq!(texts(&e, "ThreatName"), texts(&e, "Threat Name"));
+        assert_eq!(e.get("ThreatName").map(|v| v.len()), Some(1));
+        let lower = e
+            .get("ThreatName")
+            .and_then(|v| v.first())
+            .map(|v| v.lower());
+        assert_eq!(lower, Some("hacktool:win32/mimikatz"));
+        assert!(Event::default().get("ThreatName").is_none());
     }
 }

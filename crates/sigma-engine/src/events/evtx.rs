@@ -269,6 +269,7 @@ impl Records<'_> {
             },
             wanted: self.wanted,
             size: rec.data.len() / 2,
+            text: true,
         };
         match seed.deserialize(&mut serde_json::Deserializer::from_slice(&rec.data)) {
             Ok(Some(e)) => {

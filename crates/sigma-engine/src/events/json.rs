@@ -15,6 +15,7 @@
 use super::event::{Event, EventMeta, META_FIELDS};
 use rustc_hash::FxHashSet;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use std::fmt;
 
 /// The field names the loaded rules read, and the dotted prefixes that lead
@@ -91,6 +92,9 @@ pub(crate) struct EventSeed<'w> {
     pub wanted: Option<&'w Wanted>,
     /// The size of the source text, when known (to size the event once).
     pub size: usize,
+    /// Whether the deserializer reads serde_json text (a value it can hand
+    /// over unparsed, as a borrowed [`RawValue`]), not a `Value` tree.
+    pub text: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
@@ -120,6 +124,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
             ),
             wanted: self.0.wanted,
             path: String::new(),
+            text: self.0.text,
         };
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key.as_str() == "Event" {
@@ -174,6 +179,8 @@ struct Builder<'w> {
     wanted: Option<&'w Wanted>,
     /// The dotted path of the current value (path mode).
     path: String,
+    /// See [`EventSeed::text`].
+    text: bool,
 }
 
 impl Builder<'_> {
@@ -380,6 +387,10 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                 Mode::Named | Mode::NamedObject => match k {
                     "#attributes" => (None, ""),
                     "#text" if self.mode == Mode::NamedObject => (Some(Mode::Named), self.name),
+                    _ if b.text && !b.wants(k) => {
+                        skip_named(&mut map, &mut *b, k, depth)?;
+                        continue;
+                    }
                     _ => (Some(Mode::NamedObject), k),
                 },
                 Mode::Path => {
@@ -418,6 +429,29 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
     }
 }
 
+/// The value of a named key no rule reads: skipped without being parsed
+/// (no string is checked, unescaped or copied), unless it is an object,
+/// whose leaves are named by their own keys and may be wanted.
+fn skip_named<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    b: &mut Builder<'_>,
+    name: &str,
+    depth: usize,
+) -> Result<(), A::Error> {
+    let raw: &'de RawValue = map.next_value()?;
+    if !raw.get().starts_with('{') {
+        return Ok(());
+    }
+    let node = Node {
+        b,
+        mode: Mode::NamedObject,
+        name,
+        depth,
+    };
+    node.deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+        .map_err(serde::de::Error::custom)
+}
+
 /// `name_attr`, in `stack` when it fits (no allocation), else in `heap`.
 fn joined<'a>(stack: &'a mut [u8; 96], heap: &'a mut String, name: &str, attr: &str) -> &'a str {
     let n = name.len() + 1 + attr.len();
@@ -445,6 +479,7 @@ pub fn event_from_value(
         meta,
         wanted,
         size: 0,
+        text: false,
     }
     .deserialize(v)
     .ok()
@@ -454,6 +489,48 @@ pub fn event_from_value(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read(json: &str, wanted: Option<&Wanted>, text: bool) -> Event {
+        let seed = EventSeed {
+            meta: EventMeta::default(),
+            wanted,
+            size: json.len(),
+            text,
+        };
+        let e = if text {
+            seed.deserialize(&mut serde_json::Deserializer::from_str(json))
+        } else {
+            let v: serde_json::Value = serde_json::from_str(json).unwrap();
+            seed.deserialize(&v)
+        };
+        e.unwrap().unwrap()
+    }
+
+    #[test]
+    fn unwanted_values_skipped_unparsed_leave_the_wanted_ones_alike() {
+        let json = r##"{"Event": {"System": {"Channel": "Security", "EventID": 4624},
+            "EventData": {"Skip": "C:\\x\"y", "Image": "C:\\a.exe",
+                "Nested": {"Inner": {"CommandLine": "a \u0062 c", "Other": [1, {"x": 2}]}},
+                "Arr": ["p", "q"], "Num": 1.5, "Null": null, "Obj": {"#text": "t", "User": "u"},
+                "List": ["l1", "l2"]}}}"##;
+        let names = ["Image", "CommandLine", "User", "Obj", "List", "Num"];
+        let w = Wanted::new(names);
+        let texts = |e: &Event, f: &str| -> Option<Vec<String>> {
+            e.get(f)
+                .map(|v| v.iter().map(|x| x.text.to_string()).collect())
+        };
+        let all = read(json, None, true);
+        for e in [read(json, Some(&w), true), read(json, Some(&w), false)] {
+            for f in names.iter().chain(&["Channel", "EventID"]) {
+                assert_eq!(texts(&e, f), texts(&all, f), "{f}");
+                assert!(texts(&e, f).is_some(), "{f}");
+            }
+            for f in ["Skip", "Inner", "Other", "x", "Arr", "Null"] {
+                assert!(e.get(f).is_none(), "{f} is not wanted");
+            }
+        }
+        assert_eq!(texts(&all, "CommandLine"), Some(vec!["a b c".to_string()]));
+    }
 
     #[test]
     fn wanted_names_are_found_and_others_turned_away() {

@@ -211,6 +211,7 @@ pub fn event_from_line(
         meta: meta(),
         wanted,
         size: text.len(),
+        text: true,
     };
     let err = match seed.deserialize(&mut de).and_then(|e| de.end().map(|_| e)) {
         Ok(Some(e)) => return Some(e),
@@ -473,6 +474,7 @@ impl<'de> serde::de::Visitor<'de> for StreamItem<'_> {
             meta: self.meta,
             wanted: self.wanted,
             size: 0,
+            text: true,
         };
         seed.deserialize(serde::de::value::MapAccessDeserializer::new(map))
             .map(|e| StreamOut::One(e.map(Box::new)))
@@ -490,6 +492,7 @@ impl<'de> serde::de::Visitor<'de> for StreamItem<'_> {
                 },
                 wanted: self.wanted,
                 size: 0,
+                text: true,
             };
             item += 1;
             match seq.next_element_seed(seed)? {

@@ -15,6 +15,7 @@ use aho_corasick::AhoCorasick;
 use compile::{Compiled, Placeholders};
 use mapping::{Mapping, SourceEntry};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -204,10 +205,11 @@ pub struct Engine {
     variants: Vec<Variant>,
     /// channel lower-case → EventID → variants (including those of the
     /// channel that take any EventID, and the generic ones). Nested so that
-    /// looking an event up allocates nothing.
-    by_channel_id: HashMap<String, HashMap<String, Bucket>>,
+    /// looking an event up allocates nothing; Fx-hashed, as every event is
+    /// looked up (the keys are the rules' own, not the input's).
+    by_channel_id: FxHashMap<String, FxHashMap<String, Bucket>>,
     /// channel lower-case → variants that take any EventID (and generic ones).
-    by_channel: HashMap<String, Bucket>,
+    by_channel: FxHashMap<String, Bucket>,
     /// Variants whose mapping names no channel (checked against every event).
     generic: Bucket,
     /// Rules with no mapping for their logsource, run on events that are not
@@ -339,8 +341,8 @@ impl Engine {
         let mut e = Engine {
             rules,
             variants: Vec::new(),
-            by_channel_id: HashMap::new(),
-            by_channel: HashMap::new(),
+            by_channel_id: FxHashMap::default(),
+            by_channel: FxHashMap::default(),
             generic: Bucket::default(),
             unmapped: Bucket::default(),
             skipped: std::mem::take(&mut routes.skipped),

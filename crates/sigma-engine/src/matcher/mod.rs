@@ -17,6 +17,7 @@ use mapping::{Mapping, SourceEntry};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -75,11 +76,51 @@ struct Bucket {
 /// automata, not the hundreds the rules may need.
 #[derive(Debug)]
 struct Literals {
+    /// Unique in the process: names the set in [`ScanCache`] (an address
+    /// could be reused by a later engine's set).
+    id: u64,
     pats: Box<[Box<str>]>,
     ac: std::sync::OnceLock<Option<AhoCorasick>>,
 }
 
+static NEXT_LITERALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 impl Literals {
+    fn new(pats: Box<[Box<str>]>) -> Literals {
+        Literals {
+            id: NEXT_LITERALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            pats,
+            ac: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Calls `found` with each pattern in `value` (at least once). Scans
+    /// go through a per-thread cache: a field's values repeat from event
+    /// to event (a product name, an image path, a file's hashes), and
+    /// hashing a value costs a fraction of scanning it.
+    fn each_in(&self, ac: &AhoCorasick, value: &str, mut found: impl FnMut(usize)) {
+        if value.len() > ScanCache::LONGEST {
+            for m in ac.find_overlapping_iter(value) {
+                found(m.pattern().as_usize());
+            }
+            return;
+        }
+        SCANS.with_borrow_mut(|cache| {
+            let hash = rustc_hash::FxBuildHasher.hash_one(value);
+            if let Some(pats) = cache.get(self.id, hash, value) {
+                return pats.iter().for_each(|&p| found(p as usize));
+            }
+            let mut pats: Vec<u32> = ac
+                .find_overlapping_iter(value)
+                .map(|m| m.pattern().as_u32())
+                .collect();
+            pats.sort_unstable();
+            pats.dedup();
+            pats.iter().for_each(|&p| found(p as usize));
+            cache.put(self.id, hash, value, pats);
+        });
+    }
+
     /// The automaton; `None` when it cannot be built (its variants are then
     /// candidates for every event).
     fn automaton(&self) -> Option<&AhoCorasick> {
@@ -97,6 +138,48 @@ impl Literals {
                     .ok()
             })
             .as_ref()
+    }
+}
+
+thread_local! {
+    static SCANS: std::cell::RefCell<ScanCache> = std::cell::RefCell::default();
+}
+
+/// The patterns found in recent values, per literal set: (set id, value
+/// hash) → (value, patterns). Emptied when full, so that a stream of
+/// values that never repeat costs a bounded amount of memory.
+/// A value and the patterns found in it.
+type Scanned = (Box<str>, Box<[u32]>);
+
+#[derive(Default)]
+struct ScanCache {
+    map: FxHashMap<(u64, u64), Vec<Scanned>>,
+    len: usize,
+}
+
+impl ScanCache {
+    /// Values kept at most; longer values (command lines) are scanned each
+    /// time, being rarely repeated.
+    const LONGEST: usize = 512;
+    const ENTRIES: usize = 8192;
+
+    fn get(&self, set: u64, hash: u64, value: &str) -> Option<&[u32]> {
+        let same = self
+            .map
+            .get(&(set, hash))?
+            .iter()
+            .find(|(v, _)| &**v == value);
+        same.map(|(_, pats)| &**pats)
+    }
+
+    fn put(&mut self, set: u64, hash: u64, value: &str, pats: Vec<u32>) {
+        if self.len >= ScanCache::ENTRIES {
+            self.map.clear();
+            self.len = 0;
+        }
+        self.len += 1;
+        let entry = (value.into(), pats.into());
+        self.map.entry((set, hash)).or_default().push(entry);
     }
 }
 
@@ -152,10 +235,7 @@ impl<'a> BucketPlan<'a> {
         let mut out = Automata::new();
         for (_, pats, _) in plans.flat_map(|p| &p.fields) {
             out.entry(pats.clone()).or_insert_with(|| {
-                Arc::new(Literals {
-                    pats: pats.iter().map(|&p| p.into()).collect(),
-                    ac: std::sync::OnceLock::new(),
-                })
+                Arc::new(Literals::new(pats.iter().map(|&p| p.into()).collect()))
             });
         }
         out
@@ -187,9 +267,7 @@ impl Bucket {
             };
             if let Some(values) = e.get(field) {
                 for v in values.iter() {
-                    for m in ac.find_overlapping_iter(v.lower()) {
-                        out.extend(&owners[m.pattern().as_usize()]);
-                    }
+                    lits.each_in(ac, v.lower(), |p| out.extend(&owners[p]));
                 }
             }
         }

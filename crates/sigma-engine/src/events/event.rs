@@ -481,10 +481,18 @@ impl Run {
 }
 
 fn name_hash(name: &str) -> u64 {
-    use std::hash::Hasher;
-    let mut h = rustc_hash::FxHasher::default();
-    h.write(name.as_bytes());
-    h.finish()
+    input_hash(name)
+}
+
+/// A hash of text read from the input (field names, values), seeded at
+/// random once per process: a hostile file cannot be written so that its
+/// names or values collide and turn table lookups quadratic, as it could
+/// against a fixed hash.
+pub(crate) fn input_hash(text: &str) -> u64 {
+    use std::hash::BuildHasher;
+    static SEEDED: std::sync::LazyLock<foldhash::fast::RandomState> =
+        std::sync::LazyLock::new(foldhash::fast::RandomState::default);
+    SEEDED.hash_one(text)
 }
 
 /// Where a hash's probe starts in a table of `size` (a power of two)

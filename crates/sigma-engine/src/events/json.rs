@@ -431,7 +431,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
 
 /// The value of a named key no rule reads: skipped without being parsed
 /// (no string is checked, unescaped or copied), unless it is an object,
-/// whose leaves are named by their own keys and may be wanted.
+/// whose leaves are named by their own keys and may be wanted. That object
+/// is read from its text once more, without skipping inside it: skipping
+/// again at each level would read a deep object once per level.
 fn skip_named<'de, A: MapAccess<'de>>(
     map: &mut A,
     b: &mut Builder<'_>,
@@ -442,14 +444,16 @@ fn skip_named<'de, A: MapAccess<'de>>(
     if !raw.get().starts_with('{') {
         return Ok(());
     }
+    b.text = false;
     let node = Node {
-        b,
+        b: &mut *b,
         mode: Mode::NamedObject,
         name,
         depth,
     };
-    node.deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
-        .map_err(serde::de::Error::custom)
+    let read = node.deserialize(&mut serde_json::Deserializer::from_str(raw.get()));
+    b.text = true;
+    read.map_err(serde::de::Error::custom)
 }
 
 /// `name_attr`, in `stack` when it fits (no allocation), else in `heap`.
@@ -530,6 +534,21 @@ mod tests {
             }
         }
         assert_eq!(texts(&all, "CommandLine"), Some(vec!["a b c".to_string()]));
+    }
+
+    #[test]
+    fn a_wanted_leaf_deep_under_unwanted_keys_is_read() {
+        let mut json = String::from(r#"{"Event": {"EventData": "#);
+        for i in 0..20 {
+            json.push_str(&format!(r#"{{"K{i}": "v", "Skip{i}": "#));
+        }
+        json.push_str(r#"{"Image": "deep"}"#);
+        json.push_str(&"}".repeat(22));
+        let w = Wanted::new(["Image"]);
+        for e in [read(&json, Some(&w), true), read(&json, None, true)] {
+            assert_eq!(e.text("Image"), Some("deep"));
+        }
+        assert!(read(&json, Some(&w), true).get("K3").is_none());
     }
 
     #[test]

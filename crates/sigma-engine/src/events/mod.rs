@@ -8,6 +8,7 @@
 //! account for every record they cannot read ([`FileRead::lost`]).
 
 mod event;
+pub(crate) use event::input_hash;
 mod evtx;
 mod json;
 mod read;

@@ -17,7 +17,6 @@ use mapping::{Mapping, SourceEntry};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasher;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -106,7 +105,7 @@ impl Literals {
             return;
         }
         SCANS.with_borrow_mut(|cache| {
-            let hash = rustc_hash::FxBuildHasher.hash_one(value);
+            let hash = events::input_hash(value);
             if let Some(pats) = cache.get(self.id, hash, value) {
                 return pats.iter().for_each(|&p| found(p as usize));
             }
@@ -145,12 +144,12 @@ thread_local! {
     static SCANS: std::cell::RefCell<ScanCache> = std::cell::RefCell::default();
 }
 
-/// The patterns found in recent values, per literal set: (set id, value
-/// hash) → (value, patterns). Emptied when full, so that a stream of
-/// values that never repeat costs a bounded amount of memory.
 /// A value and the patterns found in it.
 type Scanned = (Box<str>, Box<[u32]>);
 
+/// The patterns found in recent values, per literal set: (set id, value
+/// hash) → (value, patterns). Emptied when full, so that a stream of
+/// values that never repeat costs a bounded amount of memory.
 #[derive(Default)]
 struct ScanCache {
     map: FxHashMap<(u64, u64), Vec<Scanned>>,

@@ -32,14 +32,26 @@ pub struct Skipped {
 struct Variant {
     rule: usize,
     /// The (channel, EventID) pairs it reads; empty channels = no channel
-    /// condition; `unmapped` = events without a channel.
+    /// condition (see `reach`).
     channels: Vec<String>,
     ids: Vec<String>,
-    unmapped: bool,
+    reach: Reach,
     /// Extra event conditions from the mapping (besides Channel and EventID).
     conditions: Vec<(String, Vec<String>)>,
     compiled: Compiled,
     necessary: Option<compile::Necessary>,
+}
+
+/// Which events a variant meets, besides the channels and IDs it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Those of its channels and IDs; every event when it names none.
+    Named,
+    /// Every Windows event log record, whatever its channel (the mapping's
+    /// `Channel: "*"`, for `product: windows` alone).
+    AnyChannel,
+    /// Events without a channel (a logsource the mapping does not know).
+    Unmapped,
 }
 
 /// A rule that fired on an event.
@@ -437,10 +449,14 @@ impl Engine {
             mut variants,
             by_channel_id,
             by_channel,
-            generic,
+            mut generic,
+            any_channel,
             mut unmapped,
             ..
         } = r;
+        unmapped.extend(&generic);
+        // Past this point `generic` serves the events with a channel.
+        generic.extend(any_channel);
         let mut id_plans = Vec::with_capacity(by_channel_id.len());
         for ((ch, id), mut v) in by_channel_id {
             v.extend(by_channel.get(&ch).into_iter().flatten());
@@ -452,7 +468,6 @@ impl Engine {
             v.extend(&generic);
             channel_plans.push((ch, BucketPlan::new(&variants, v)));
         }
-        unmapped.extend(&generic);
         let unmapped = BucketPlan::new(&variants, unmapped);
         let generic = BucketPlan::new(&variants, generic);
         let automata = BucketPlan::automata(
@@ -528,6 +543,7 @@ struct Routes {
     by_channel_id: HashMap<(String, String), Vec<usize>>,
     by_channel: HashMap<String, Vec<usize>>,
     generic: Vec<usize>,
+    any_channel: Vec<usize>,
     unmapped: Vec<usize>,
 }
 
@@ -575,7 +591,7 @@ impl Routes {
                     rule: c.rule,
                     channels: Vec::new(),
                     ids: Vec::new(),
-                    unmapped: true,
+                    reach: Reach::Unmapped,
                     conditions: Vec::new(),
                     necessary: comp.necessary(),
                     compiled: comp,
@@ -593,9 +609,15 @@ impl Routes {
     fn route(&mut self, rule: usize, entry: &SourceEntry, comp: Compiled) {
         let vi = self.variants.len();
         let find = |key: &str| entry.conditions.iter().find(|(k, _)| k == key);
-        let channels: Vec<String> = find("Channel")
+        let mut channels: Vec<String> = find("Channel")
             .map(|(_, v)| v.iter().map(|c| c.to_lowercase()).collect())
             .unwrap_or_default();
+        let reach = if channels.iter().any(|c| c == "*") {
+            channels.clear();
+            Reach::AnyChannel
+        } else {
+            Reach::Named
+        };
         let ids: Vec<String> = find("EventID").map(|(_, v)| v.clone()).unwrap_or_default();
         // A rule of a whole channel that tests `EventID` itself is filed
         // under those IDs (the bucket key is the event's text, so only
@@ -611,7 +633,9 @@ impl Routes {
             .filter(|(k, _)| k != "Channel" && (k != "EventID" || channels.is_empty()))
             .map(|(k, v)| (k.clone(), v.iter().map(|x| x.to_lowercase()).collect()))
             .collect();
-        if channels.is_empty() {
+        if reach == Reach::AnyChannel {
+            self.any_channel.push(vi);
+        } else if channels.is_empty() {
             self.generic.push(vi);
         } else if route_ids.is_empty() {
             for ch in &channels {
@@ -629,7 +653,7 @@ impl Routes {
             rule,
             channels,
             ids,
-            unmapped: false,
+            reach,
             conditions: rest,
             necessary: comp.necessary(),
             compiled: comp,
@@ -694,8 +718,10 @@ impl Engine {
     pub fn rules_with_events(&self, seen: &SeenKinds) -> Vec<bool> {
         let mut out = vec![false; self.rules.len()];
         for v in &self.variants {
-            let hit = if v.unmapped {
+            let hit = if v.reach == Reach::Unmapped {
                 seen.without_channel
+            } else if v.reach == Reach::AnyChannel {
+                !seen.channels.is_empty()
             } else if v.channels.is_empty() {
                 seen.any()
             } else if v.ids.is_empty() {

@@ -394,6 +394,38 @@ fn mapping_selects_events_and_renames_fields() {
     assert_eq!((m(sysmon), m(security), m(other)), (1, 1, 0));
 }
 
+#[test]
+fn product_windows_alone_reads_every_windows_record() {
+    let yaml = "title: t\nlogsource:\n  product: windows\ndetection:\n  keywords: ['sekurlsa::']\n  condition: keywords\n";
+    let ds = Diagnostics::new();
+    let (rules, _) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), yaml, &ds);
+    let e = Engine::new(rules, &Mapping::builtin(), &EngineOptions::default());
+    assert!(e.skipped.is_empty(), "{:?}", e.skipped);
+    let record = |channel: &str, id: u32| {
+        serde_json::json!({"Event": {"System": {"Channel": channel, "EventID": id},
+            "EventData": {"CommandLine": "m.exe sekurlsa::logonpasswords"}}})
+    };
+    let events = [
+        record("Security", 4688),
+        record("Microsoft-Windows-Sysmon/Operational", 1),
+        record("Some-Vendor/Operational", 7),
+        // Not a Windows event log record: no channel.
+        serde_json::json!({"message": "sekurlsa::logonpasswords"}),
+    ];
+    let hits: Vec<usize> = events
+        .iter()
+        .map(|j| {
+            e.match_event(&Event::from_json(j, Default::default()))
+                .len()
+        })
+        .collect();
+    assert_eq!(hits, [1, 1, 1, 0]);
+    let mut seen = SeenKinds::default();
+    assert_eq!(e.rules_with_events(&seen), [false]);
+    seen.add(&Event::from_json(&events[2], Default::default()));
+    assert_eq!(e.rules_with_events(&seen), [true]);
+}
+
 const RAR_RULE: &str = "title: Data Compressed - rar.exe\nid: 6f3e2987-db24-4c78-a860-b4f4095a7095\nname: rar_compress\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    Image|endswith: rar.exe\n  condition: selection\n";
 
 /// A filter document (after `---`) with the given logsource, targets and

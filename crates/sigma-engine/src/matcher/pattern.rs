@@ -110,11 +110,18 @@ impl NeedleSet {
 
     pub fn is_in(&self, hay: &str) -> bool {
         let automaton = self.automaton.get_or_init(|| {
-            // A contiguous NFA: built in a fraction of a DFA's time and
-            // memory. No prefilter: values are short, and setting one up for
-            // each search cost more than it saved (measured).
+            // A DFA for a short list (a keyword list searched in every
+            // value of every record: a fifth faster over the stream), else
+            // a contiguous NFA, built in a fraction of a DFA's time and
+            // memory. No prefilter: values are short, and setting one up
+            // for each search cost more than it saved (measured).
+            let small = self.needles.iter().map(|n| n.text.len()).sum::<usize>() <= 1024;
             aho_corasick::AhoCorasick::builder()
-                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .kind(Some(if small {
+                    aho_corasick::AhoCorasickKind::DFA
+                } else {
+                    aho_corasick::AhoCorasickKind::ContiguousNFA
+                }))
                 .prefilter(false)
                 .build(self.needles.iter().map(|n| &n.text))
                 .ok()

@@ -375,32 +375,39 @@ fn condition_forms() {
     assert!(hit_cond(s, "not 1 of filter*", &[("A", "1")]));
 }
 
-#[test]
-fn mapping_selects_events_and_renames_fields() {
-    let yaml = "title: t\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    Image|endswith: '\\python.exe'\n  condition: selection\n";
+/// An engine of one rule with the built-in mapping.
+fn windows_engine(yaml: &str) -> Engine {
     let ds = Diagnostics::new();
     let (rules, _) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), yaml, &ds);
     let e = Engine::new(rules, &Mapping::builtin(), &EngineOptions::default());
+    assert!(e.skipped.is_empty(), "{:?}", e.skipped);
+    e
+}
+
+/// How many rules fire on a JSON event.
+fn json_hits(e: &Engine, j: &serde_json::Value) -> usize {
+    e.match_event(&Event::from_json(j, Default::default()))
+        .len()
+}
+
+#[test]
+fn mapping_selects_events_and_renames_fields() {
+    let yaml = "title: t\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    Image|endswith: '\\python.exe'\n  condition: selection\n";
+    let e = windows_engine(yaml);
+    let m = |j| json_hits(&e, &j);
     let sysmon = serde_json::json!({"Event": {"System": {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1},
         "EventData": {"Image": "C:\\py\\python.exe"}}});
     let security = serde_json::json!({"Event": {"System": {"Channel": "Security", "EventID": 4688},
         "EventData": {"NewProcessName": "C:\\py\\python.exe"}}});
     let other = serde_json::json!({"Event": {"System": {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 3},
         "EventData": {"Image": "C:\\py\\python.exe"}}});
-    let m = |j| {
-        e.match_event(&Event::from_json(&j, Default::default()))
-            .len()
-    };
     assert_eq!((m(sysmon), m(security), m(other)), (1, 1, 0));
 }
 
 #[test]
 fn product_windows_alone_reads_every_windows_record() {
     let yaml = "title: t\nlogsource:\n  product: windows\ndetection:\n  keywords: ['sekurlsa::']\n  condition: keywords\n";
-    let ds = Diagnostics::new();
-    let (rules, _) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), yaml, &ds);
-    let e = Engine::new(rules, &Mapping::builtin(), &EngineOptions::default());
-    assert!(e.skipped.is_empty(), "{:?}", e.skipped);
+    let e = windows_engine(yaml);
     let record = |channel: &str, id: u32| {
         serde_json::json!({"Event": {"System": {"Channel": channel, "EventID": id},
             "EventData": {"CommandLine": "m.exe sekurlsa::logonpasswords"}}})
@@ -412,13 +419,7 @@ fn product_windows_alone_reads_every_windows_record() {
         // Not a Windows event log record: no channel.
         serde_json::json!({"message": "sekurlsa::logonpasswords"}),
     ];
-    let hits: Vec<usize> = events
-        .iter()
-        .map(|j| {
-            e.match_event(&Event::from_json(j, Default::default()))
-                .len()
-        })
-        .collect();
+    let hits: Vec<usize> = events.iter().map(|j| json_hits(&e, j)).collect();
     assert_eq!(hits, [1, 1, 1, 0]);
     let mut seen = SeenKinds::default();
     assert_eq!(e.rules_with_events(&seen), [false]);

@@ -998,7 +998,7 @@ fn pattern_literal(p: &Pattern) -> Option<String> {
         Pattern::Exact(s) | Pattern::Prefix(s) | Pattern::Suffix(s) => s.clone(),
         Pattern::Contains(n) => n.text.clone(),
         Pattern::Anything => return None,
-        Pattern::Glob(toks) => {
+        Pattern::Glob(toks, _) => {
             let mut best = String::new();
             let mut cur = String::new();
             for t in toks {

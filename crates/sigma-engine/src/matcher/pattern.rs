@@ -149,7 +149,10 @@ pub enum Pattern {
     Contains(Needle),
     /// Anything (a lone `*`).
     Anything,
-    Glob(Vec<Tok>),
+    /// Any other form, with its longest run of literal characters, which a
+    /// matching value contains: most values are turned away by one search
+    /// for it, not by walking the pattern with backtracking.
+    Glob(Vec<Tok>, Option<Needle>),
 }
 
 impl Pattern {
@@ -207,7 +210,13 @@ impl Pattern {
             }
             _ => {}
         }
-        Pattern::Glob(toks)
+        let run = toks
+            .split(|t| !matches!(t, Tok::Lit(_)))
+            .max_by_key(|run| run.len())
+            .and_then(lit)
+            .filter(|r| !r.is_empty())
+            .map(Needle::new);
+        Pattern::Glob(toks, run)
     }
 
     /// Match a whole value.
@@ -218,7 +227,7 @@ impl Pattern {
             Pattern::Suffix(s) => v.ends_with(s.as_str()),
             Pattern::Contains(s) => s.is_in(v),
             Pattern::Anything => true,
-            Pattern::Glob(t) => glob(t, v),
+            Pattern::Glob(t, run) => run.as_ref().is_none_or(|r| r.is_in(v)) && glob(t, v),
         }
     }
 }
@@ -281,13 +290,28 @@ mod tests {
     }
 
     #[test]
+    fn a_glob_looks_for_its_longest_literal_run_first() {
+        let p = pat("* -e* JAB*");
+        let Pattern::Glob(_, Some(run)) = &p else {
+            panic!("{p:?}")
+        };
+        assert_eq!(run.text, " jab");
+        assert!(p.matches("powershell -enc jabc"));
+        assert!(p.matches("x -e jab"));
+        assert!(!p.matches("powershell -enc jxb"));
+        // The run, but not the whole pattern.
+        assert!(!p.matches("a jab -e"));
+        assert!(pat("?*").matches("x") && !pat("?*").matches(""));
+    }
+
+    #[test]
     fn fast_paths() {
         assert_eq!(pat("abc"), Pattern::Exact("abc".into()));
         assert_eq!(pat("ABC*"), Pattern::Prefix("abc".into()));
         assert_eq!(pat("*\\cmd.exe"), Pattern::Suffix("\\cmd.exe".into()));
         assert_eq!(pat("*x*"), Pattern::Contains(Needle::new("x".into())));
         assert_eq!(pat("*"), Pattern::Anything);
-        assert!(matches!(pat("a*b?c"), Pattern::Glob(_)));
+        assert!(matches!(pat("a*b?c"), Pattern::Glob(..)));
     }
 
     #[test]

@@ -991,32 +991,14 @@ fn selective(s: &str) -> bool {
     s.len() >= 3 || (s.len() == 2 && !s.is_ascii())
 }
 
-/// The literal every value matched by a pattern must contain (the longest
-/// literal run), if any is long enough to be selective.
+/// The literal every value matched by a pattern must contain (a wildcard
+/// pattern's longest literal run), if any is long enough to be selective.
 fn pattern_literal(p: &Pattern) -> Option<String> {
     let s = match p {
         Pattern::Exact(s) | Pattern::Prefix(s) | Pattern::Suffix(s) => s.clone(),
         Pattern::Contains(n) => n.text.clone(),
         Pattern::Anything => return None,
-        Pattern::Glob(toks, _) => {
-            let mut best = String::new();
-            let mut cur = String::new();
-            for t in toks {
-                match t {
-                    Tok::Lit(c) => cur.push(*c),
-                    _ => {
-                        if cur.len() > best.len() {
-                            best = std::mem::take(&mut cur);
-                        }
-                        cur.clear();
-                    }
-                }
-            }
-            if cur.len() > best.len() {
-                best = cur;
-            }
-            best
-        }
+        Pattern::Glob(_, run) => run.as_ref()?.text.clone(),
     };
     selective(&s).then_some(s)
 }

@@ -718,20 +718,18 @@ impl Engine {
     pub fn rules_with_events(&self, seen: &SeenKinds) -> Vec<bool> {
         let mut out = vec![false; self.rules.len()];
         for v in &self.variants {
-            let hit = if v.reach == Reach::Unmapped {
-                seen.without_channel
-            } else if v.reach == Reach::AnyChannel {
-                !seen.channels.is_empty()
-            } else if v.channels.is_empty() {
-                seen.any()
-            } else if v.ids.is_empty() {
-                v.channels.iter().any(|c| seen.channels.contains(c))
-            } else {
-                v.channels.iter().any(|c| {
+            let hit = match v.reach {
+                Reach::Unmapped => seen.without_channel,
+                Reach::AnyChannel => !seen.channels.is_empty(),
+                Reach::Named if v.channels.is_empty() => seen.any(),
+                Reach::Named if v.ids.is_empty() => {
+                    v.channels.iter().any(|c| seen.channels.contains(c))
+                }
+                Reach::Named => v.channels.iter().any(|c| {
                     v.ids
                         .iter()
                         .any(|i| seen.pairs.contains(&(c.clone(), i.clone())))
-                })
+                }),
             };
             out[v.rule] |= hit;
         }

@@ -210,10 +210,12 @@ impl Pattern {
             }
             _ => {}
         }
+        // The first of the longest (in bytes).
         let run = toks
             .split(|t| !matches!(t, Tok::Lit(_)))
-            .max_by_key(|run| run.len())
-            .and_then(lit)
+            .filter_map(lit)
+            .rev()
+            .max_by_key(String::len)
             .filter(|r| !r.is_empty())
             .map(Needle::new);
         Pattern::Glob(toks, run)

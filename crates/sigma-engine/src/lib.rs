@@ -23,8 +23,9 @@
 //!    and event ID, so an event meets only the rules its logsource admits
 //!    (a Sysmon process creation meets a few hundred of the thousands of
 //!    Windows rules, not all of them). Inside a bucket a prefilter, per field an
-//!    Aho-Corasick automaton over the literals each rule requires, discards
-//!    most rules before any condition is evaluated: most events
+//!    Aho-Corasick automaton over the literals each rule requires (one of
+//!    each selection it ands), discards most rules before any condition is
+//!    evaluated: most events
 //!    fire nothing, and proving that cheaply is where the time goes.
 //! 6. [`events`] reads EVTX (streamed chunk by chunk, losses counted and
 //!    reported), JSON and JSONL (one pass, keeping only the fields the

@@ -978,11 +978,58 @@ impl Compiled {
     }
 }
 
-/// A necessary condition of a detection: it can only match an event where
-/// one of these (field, lower-case literal) pairs occurs, i.e. the field's
-/// lower-cased value contains the literal. Used to skip most rules with one
-/// multi-pattern scan per field.
-pub type Necessary = Vec<(Arc<str>, String)>;
+/// (field, lower-case literal) pairs one of which occurs in every event a
+/// test matches: the field's lower-cased value contains the literal.
+pub type Alternatives = Vec<(Arc<str>, String)>;
+
+/// A necessary condition of a detection: each group of alternatives occurs
+/// in every event it matches. Used to skip most rules with one multi-pattern
+/// scan per field: a rule is evaluated only where all its groups occur
+/// (`Image|endswith: '\cmd.exe'` alone would let every cmd.exe event by).
+pub type Necessary = Vec<Alternatives>;
+
+/// Groups kept per detection, the strongest: enough for the selections of
+/// real rules, and few enough to count in the prefilter's codes.
+pub const MOST_GROUPS: usize = 8;
+
+/// A group's strength: its weakest literal's length (longer literals occur
+/// in fewer values), then fewer alternatives.
+fn strength(g: &Alternatives) -> (usize, usize) {
+    let weakest = g.iter().map(|(_, l)| l.len()).min().unwrap_or(0);
+    (weakest, usize::MAX - g.len())
+}
+
+/// All of several conditions hold: every group of each is necessary.
+fn all_of(parts: impl Iterator<Item = Necessary>) -> Option<Necessary> {
+    let mut groups: Vec<Alternatives> = Vec::new();
+    for g in parts.flatten() {
+        if !g.is_empty() && !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    groups.sort_by_key(|g| std::cmp::Reverse(strength(g)));
+    groups.truncate(MOST_GROUPS);
+    (!groups.is_empty()).then_some(groups)
+}
+
+/// One of several conditions holds: each must have a necessary condition.
+/// `(A and B) or C` needs `A or C` and `B or C`: groups are combined one
+/// from each condition, as long as that makes at most [`MOST_GROUPS`];
+/// past that a condition gives only its strongest group.
+fn any_of(parts: impl Iterator<Item = Option<Necessary>>) -> Option<Necessary> {
+    let mut acc: Necessary = vec![Alternatives::new()];
+    for part in parts {
+        let mut part = part?;
+        if acc.len() * part.len() > MOST_GROUPS {
+            part = vec![part.into_iter().max_by_key(strength)?];
+        }
+        acc = acc
+            .iter()
+            .flat_map(|a| part.iter().map(move |g| [a.as_slice(), g].concat()))
+            .collect();
+    }
+    all_of(std::iter::once(acc))
+}
 
 /// Whether a literal is rare enough to prefilter on: three bytes, or two of
 /// a non-ASCII character (homoglyph and Unicode-obfuscation rules list
@@ -1069,7 +1116,7 @@ pub(crate) fn regex_literals(pattern: &str) -> Option<Vec<String>> {
     .max_by_key(weakest)
 }
 
-fn test_necessary(t: &FieldTest) -> Option<Necessary> {
+fn test_necessary(t: &FieldTest) -> Option<Alternatives> {
     let field = t.field.as_ref()?;
     let FieldTestKind::Values { tests, all, neq } = &t.kind else {
         return None;
@@ -1104,25 +1151,8 @@ fn test_necessary(t: &FieldTest) -> Option<Necessary> {
             .flatten()
             .collect()
     };
-    Some(chosen.into_iter().map(|l| (field.clone(), l)).collect())
-}
-
-/// Prefer the necessary set whose weakest literal is longest (fewer hits).
-fn best(sets: impl Iterator<Item = Necessary>) -> Option<Necessary> {
-    sets.max_by_key(|s| {
-        (
-            s.iter().map(|(_, l)| l.len()).min().unwrap_or(0),
-            usize::MAX - s.len(),
-        )
-    })
-}
-
-fn union(sets: impl Iterator<Item = Option<Necessary>>) -> Option<Necessary> {
-    let mut out = Vec::new();
-    for s in sets {
-        out.extend(s?);
-    }
-    (!out.is_empty()).then_some(out)
+    let alts: Alternatives = chosen.into_iter().map(|l| (field.clone(), l)).collect();
+    (!alts.is_empty()).then_some(alts)
 }
 
 impl FieldTest {
@@ -1172,11 +1202,11 @@ impl CSearch {
 
     fn necessary(&self) -> Option<Necessary> {
         match self {
-            CSearch::All(tests) => best(tests.iter().filter_map(test_necessary)),
-            CSearch::Any(groups) => union(
+            CSearch::All(tests) => all_of(tests.iter().filter_map(test_necessary).map(|a| vec![a])),
+            CSearch::Any(groups) => any_of(
                 groups
                     .iter()
-                    .map(|g| best(g.iter().filter_map(test_necessary))),
+                    .map(|g| all_of(g.iter().filter_map(test_necessary).map(|a| vec![a]))),
             ),
         }
     }
@@ -1192,10 +1222,10 @@ impl Compiled {
         match c {
             CCond::Search(i) => self.searches[*i].necessary(),
             CCond::Not(_) => None,
-            CCond::And(v) => best(v.iter().filter_map(|x| self.cond_necessary(x))),
-            CCond::Or(v) => union(v.iter().map(|x| self.cond_necessary(x))),
-            CCond::AnyOf(ids) => union(ids.iter().map(|&i| self.searches[i].necessary())),
-            CCond::AllOf(ids) => best(ids.iter().filter_map(|&i| self.searches[i].necessary())),
+            CCond::And(v) => all_of(v.iter().filter_map(|x| self.cond_necessary(x))),
+            CCond::Or(v) => any_of(v.iter().map(|x| self.cond_necessary(x))),
+            CCond::AnyOf(ids) => any_of(ids.iter().map(|&i| self.searches[i].necessary())),
+            CCond::AllOf(ids) => all_of(ids.iter().filter_map(|&i| self.searches[i].necessary())),
         }
     }
 }

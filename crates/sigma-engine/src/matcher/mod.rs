@@ -40,6 +40,9 @@ struct Variant {
     conditions: Vec<(String, Vec<String>)>,
     compiled: Compiled,
     necessary: Option<compile::Necessary>,
+    /// How many groups of its necessary condition the prefilter must find
+    /// (0: evaluated on every event of its buckets).
+    groups: u8,
 }
 
 /// Which events a variant meets, besides the channels and IDs it names.
@@ -72,14 +75,33 @@ pub struct EngineOptions {
 }
 
 /// The variants that may apply to one kind of event, with a multi-pattern
-/// prefilter: a variant with a necessary literal is only evaluated when one
-/// automaton scan of the field finds that literal.
+/// prefilter: a variant with a necessary condition is only evaluated when
+/// the automaton scans of the fields find a literal of each of its groups.
 #[derive(Debug, Default)]
 struct Bucket {
     /// Variants evaluated on every event of the bucket.
     always: Vec<usize>,
-    /// Per field: an automaton over the literals, and pattern → variants.
-    prefilter: Vec<(String, Arc<Literals>, Vec<Vec<usize>>)>,
+    /// Per field: an automaton over the literals, and pattern → the
+    /// [`Owner`]s it serves.
+    prefilter: Vec<(String, Arc<Literals>, Vec<Vec<Owner>>)>,
+}
+
+/// A variant and one group of its necessary condition, in one number
+/// (sorting a list of them gathers each variant's groups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Owner(u32);
+
+impl Owner {
+    const GROUP_BITS: u32 = 3;
+
+    fn new(variant: usize, group: usize) -> Owner {
+        debug_assert!(group < compile::MOST_GROUPS);
+        Owner(((variant as u32) << Owner::GROUP_BITS) | group as u32)
+    }
+
+    fn variant(self) -> usize {
+        (self.0 >> Owner::GROUP_BITS) as usize
+    }
 }
 
 /// A field's literals and their automaton, built when an event first needs
@@ -195,14 +217,14 @@ impl ScanCache {
 }
 
 /// What a bucket will hold, before its automata exist: per field, the
-/// literals and, for each, the variants that need it.
+/// literals and, for each, the variants (and groups) that need it.
 struct BucketPlan<'a> {
     always: Vec<usize>,
     fields: Vec<FieldPlan<'a>>,
 }
 
-/// A field, its literals, and for each literal the variants that need it.
-type FieldPlan<'a> = (&'a str, Vec<&'a str>, Vec<Vec<usize>>);
+/// A field, its literals, and for each literal the groups that need it.
+type FieldPlan<'a> = (&'a str, Vec<&'a str>, Vec<Vec<Owner>>);
 
 /// One automaton per distinct literal set: buckets of sibling event kinds
 /// (Sysmon 1 and Security 4688, PowerShell's two channels) often test the
@@ -212,20 +234,21 @@ type Automata<'a> = HashMap<Vec<&'a str>, Arc<Literals>>;
 impl<'a> BucketPlan<'a> {
     fn new(variants: &'a [Variant], ids: Vec<usize>) -> BucketPlan<'a> {
         let mut always = Vec::new();
-        let mut per_field: BTreeMap<&str, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
+        let mut per_field: BTreeMap<&str, BTreeMap<&str, Vec<Owner>>> = BTreeMap::new();
         for vi in ids {
-            match &variants[vi].necessary {
-                Some(nec) => {
-                    for (field, lit) in nec {
-                        per_field
-                            .entry(&**field)
-                            .or_default()
-                            .entry(lit.as_str())
-                            .or_default()
-                            .push(vi);
-                    }
+            let Some(nec) = &variants[vi].necessary else {
+                always.push(vi);
+                continue;
+            };
+            for (g, alternatives) in nec.iter().enumerate() {
+                for (field, lit) in alternatives {
+                    per_field
+                        .entry(&**field)
+                        .or_default()
+                        .entry(lit.as_str())
+                        .or_default()
+                        .push(Owner::new(vi, g));
                 }
-                None => always.push(vi),
             }
         }
         let fields = per_field
@@ -268,9 +291,8 @@ impl<'a> BucketPlan<'a> {
 }
 
 impl Bucket {
-    /// Candidate variants for an event.
-    fn candidates(&self, e: &Event, out: &mut Vec<usize>) {
-        out.extend(&self.always);
+    /// The groups whose literals an event holds (each at least once).
+    fn found(&self, e: &Event, out: &mut Vec<Owner>) {
         for (field, lits, owners) in &self.prefilter {
             let Some(ac) = lits.automaton() else {
                 out.extend(owners.iter().flatten());
@@ -490,7 +512,7 @@ impl Engine {
         self.generic = generic.finish(&automata);
         drop(automata);
         for v in &mut variants {
-            v.necessary = None;
+            v.groups = v.necessary.take().map_or(0, |n| n.len() as u8);
         }
         self.variants = variants;
     }
@@ -593,6 +615,7 @@ impl Routes {
                     ids: Vec::new(),
                     reach: Reach::Unmapped,
                     conditions: Vec::new(),
+                    groups: 0,
                     necessary: comp.necessary(),
                     compiled: comp,
                 });
@@ -623,9 +646,14 @@ impl Routes {
         // under those IDs (the bucket key is the event's text, so only
         // plain numbers, which compare alike in any case).
         let digits = |v: &String| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
-        let route_ids = match comp.required_values("EventID") {
-            Some(req) if ids.is_empty() && req.iter().all(digits) => req,
-            _ => ids.clone(),
+        let (route_ids, necessary) = match comp.required_values("EventID") {
+            // Its buckets hold only events of those IDs: testing the ID
+            // again in the prefilter would let every one of them by.
+            Some(req) if ids.is_empty() && req.iter().all(digits) => (
+                req,
+                comp.necessary().and_then(|n| without_field(n, "EventID")),
+            ),
+            _ => (ids.clone(), comp.necessary()),
         };
         let rest: Vec<(String, Vec<String>)> = entry
             .conditions
@@ -655,10 +683,20 @@ impl Routes {
             ids,
             reach,
             conditions: rest,
-            necessary: comp.necessary(),
+            groups: 0,
+            necessary,
             compiled: comp,
         });
     }
+}
+
+/// A necessary condition without its groups on one field.
+fn without_field(n: compile::Necessary, field: &str) -> Option<compile::Necessary> {
+    let rest: compile::Necessary = n
+        .into_iter()
+        .filter(|g| g.iter().any(|(f, _)| &**f != field))
+        .collect();
+    (!rest.is_empty()).then_some(rest)
 }
 
 impl Engine {
@@ -765,11 +803,22 @@ impl Engine {
         self.by_channel.get(ch.as_ref()).unwrap_or(&self.generic)
     }
 
+    /// The variants to evaluate on an event: those of its bucket without a
+    /// necessary condition, and those whose every group the prefilter found.
     fn candidates(&self, e: &Event) -> Vec<usize> {
-        let mut out: Vec<usize> = Vec::new();
-        self.bucket(e).candidates(e, &mut out);
+        let bucket = self.bucket(e);
+        let mut found: Vec<Owner> = Vec::new();
+        bucket.found(e, &mut found);
+        found.sort_unstable();
+        found.dedup();
+        let mut out: Vec<usize> = bucket.always.clone();
+        for run in found.chunk_by(|a, b| a.variant() == b.variant()) {
+            let vi = run[0].variant();
+            if run.len() == usize::from(self.variants[vi].groups) {
+                out.push(vi);
+            }
+        }
         out.sort_unstable();
-        out.dedup();
         out
     }
 

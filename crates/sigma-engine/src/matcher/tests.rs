@@ -638,6 +638,77 @@ fn regex_prefilter_literals_are_necessary() {
     ));
 }
 
+/// Whether the prefilter lets the rule of `e` be evaluated on an event, and
+/// whether it fires there.
+fn evaluated_and_fired(e: &Engine, pairs: &[(&str, &str)]) -> (bool, bool) {
+    let ev = Event::from_pairs(pairs);
+    (
+        !e.candidates(&ev).is_empty(),
+        !e.match_event(&ev).is_empty(),
+    )
+}
+
+#[test]
+fn the_prefilter_needs_a_literal_of_every_selection_anded() {
+    let e = rule_engine(
+        "sel_img:\n  Image|endswith: '\\cmd.exe'\nsel_cli:\n  CommandLine|contains:\n    - 'secretword'\n    - 'otherword'",
+        "all of sel_*",
+    );
+    let cmd = ("Image", "C:\\Windows\\System32\\cmd.exe");
+    assert_eq!(
+        evaluated_and_fired(&e, &[cmd, ("CommandLine", "dir")]),
+        (false, false)
+    );
+    assert_eq!(
+        evaluated_and_fired(&e, &[("Image", "x.exe"), ("CommandLine", "secretword")]),
+        (false, false)
+    );
+    assert_eq!(
+        evaluated_and_fired(&e, &[cmd, ("CommandLine", "cmd /c OTHERWORD")]),
+        (true, true)
+    );
+    // A literal found is necessary, not sufficient: the rule still decides.
+    assert_eq!(
+        evaluated_and_fired(
+            &e,
+            &[
+                ("Image", "cmd.exe.bak"),
+                ("CommandLine", "secretword \\cmd.exe")
+            ]
+        ),
+        (false, false)
+    );
+}
+
+#[test]
+fn an_or_of_ands_needs_one_literal_from_each_side() {
+    // (A and B) or C needs (A or C) and (B or C).
+    let e = rule_engine(
+        "selection_1:\n  Image|contains: '\\Windows\\'\n  CommandLine|contains: '\\..\\..\\'\nselection_2:\n  CommandLine|contains: '.exe\\..\\'\nfilter:\n  User: 'svc'",
+        "1 of selection_* and not filter",
+    );
+    let win = ("Image", "C:\\Windows\\System32\\svchost.exe");
+    assert_eq!(
+        evaluated_and_fired(&e, &[win, ("CommandLine", "svchost -k")]),
+        (false, false)
+    );
+    assert_eq!(
+        evaluated_and_fired(&e, &[win, ("CommandLine", "x \\..\\..\\y")]),
+        (true, true)
+    );
+    assert_eq!(
+        evaluated_and_fired(
+            &e,
+            &[("Image", "d:\\a.exe"), ("CommandLine", "a.exe\\..\\b")]
+        ),
+        (true, true)
+    );
+    assert_eq!(
+        evaluated_and_fired(&e, &[win, ("CommandLine", "a.exe\\..\\b"), ("User", "SVC")]),
+        (true, false)
+    );
+}
+
 #[test]
 fn single_non_ascii_letters_prefilter_and_still_match() {
     let e = engine(

@@ -776,14 +776,16 @@ impl ValueTest {
 
 impl ValueTest {
     /// Whether some value of the event may match: a case-insensitive
-    /// substring is first looked for once in the whole event's text, which
-    /// holds every lower-cased value (one scan instead of one per value).
+    /// substring (or keyword list) is first looked for once in the whole
+    /// event's text, which holds every lower-cased value (one scan instead
+    /// of one per value).
     fn may_be_in(&self, e: &Event) -> bool {
         match self {
             ValueTest::Str {
                 pattern: Pattern::Contains(n),
                 cased: false,
             } => n.is_in(e.all_text()),
+            ValueTest::AnyOf(set) => set.is_in(e.all_text()),
             _ => true,
         }
     }

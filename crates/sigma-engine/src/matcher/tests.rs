@@ -885,6 +885,18 @@ fn a_keyword_is_looked_for_once_in_the_whole_event_then_value_by_value() {
         &[("A", "x\\perf"), ("c.dat", "1")]
     ));
     assert!(!hit_cond(s, "keywords", &[("A", "perfc.dat")]));
+    // A keyword list (one automaton): the same, for each of its words.
+    let s = "keywords:\n- 'lsadump::'\n- 'sekurlsa::'\n- 'kerberos::ptt'\n- 'misc::skeleton'\n- 'privilege::debug'\n- 'mimidrv.sys'\n- 'eo.oe.kiwi'\n- 'gentilkiwi.com'";
+    for (pairs, fires) in [
+        (&[("A", "x"), ("B", "mimikatz PRIVILEGE::Debug exit")][..], true),
+        (&[("A", "1"), ("B", "kerberos::ptt")][..], true),
+        (&[("A", "x lsadu"), ("B", "mp:: y")][..], false),
+        (&[("A", "x sekurlsa"), ("::", "1")][..], false),
+        (&[("sekurlsa::", "1")][..], false),
+        (&[("Image", "C:\\mimidrv.sy")][..], false),
+    ] {
+        assert_eq!(hit_cond(s, "keywords", pairs), fires, "{pairs:?}");
+    }
 }
 
 #[test]

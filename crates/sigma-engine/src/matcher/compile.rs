@@ -1033,11 +1033,13 @@ fn any_of(parts: impl Iterator<Item = Option<Necessary>>) -> Option<Necessary> {
     all_of(std::iter::once(acc))
 }
 
-/// Whether a literal is rare enough to prefilter on: three bytes, or two of
-/// a non-ASCII character (homoglyph and Unicode-obfuscation rules list
-/// single Cyrillic or Greek letters, which ordinary logs seldom hold).
+/// Whether a literal is rare enough to prefilter on: three bytes, or two
+/// that are neither letters, digits nor spaces: a non-ASCII character
+/// (homoglyph and Unicode-obfuscation rules list single Cyrillic or Greek
+/// letters, which ordinary logs seldom hold) or two marks (`^^`, `&&`, as
+/// obfuscated command lines hold).
 fn selective(s: &str) -> bool {
-    s.len() >= 3 || (s.len() == 2 && !s.is_ascii())
+    s.len() >= 3 || (s.len() == 2 && s.bytes().all(|b| !b.is_ascii_alphanumeric() && b != b' '))
 }
 
 /// The literal every value matched by a pattern must contain (a wildcard

@@ -86,9 +86,8 @@ struct Bucket {
     prefilter: Vec<(String, Arc<Literals>, Vec<Vec<Owner>>)>,
 }
 
-/// A variant and one group of its necessary condition, in one number
-/// (sorting a list of them gathers each variant's groups).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// A variant and one group of its necessary condition, in one number.
+#[derive(Debug, Clone, Copy)]
 struct Owner(u32);
 
 impl Owner {
@@ -102,6 +101,17 @@ impl Owner {
     fn variant(self) -> usize {
         (self.0 >> Owner::GROUP_BITS) as usize
     }
+
+    fn group(self) -> u32 {
+        self.0 & ((1 << Owner::GROUP_BITS) - 1)
+    }
+}
+
+thread_local! {
+    /// Per variant, the groups of its necessary condition found in the
+    /// event being gathered (one bit each; zero between events): counting
+    /// them costs two passes over the groups found, not a sort.
+    static GROUPS_FOUND: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// A field's literals and their automaton, built when an event first needs
@@ -809,15 +819,24 @@ impl Engine {
         let bucket = self.bucket(e);
         let mut found: Vec<Owner> = Vec::new();
         bucket.found(e, &mut found);
-        found.sort_unstable();
-        found.dedup();
         let mut out: Vec<usize> = bucket.always.clone();
-        for run in found.chunk_by(|a, b| a.variant() == b.variant()) {
-            let vi = run[0].variant();
-            if run.len() == usize::from(self.variants[vi].groups) {
-                out.push(vi);
+        GROUPS_FOUND.with_borrow_mut(|masks| {
+            if masks.len() < self.variants.len() {
+                masks.resize(self.variants.len(), 0);
             }
-        }
+            for o in &found {
+                masks[o.variant()] |= 1 << o.group();
+            }
+            // Taking a mask resets it for the next event, and skips the
+            // variant's other owners.
+            for o in &found {
+                let vi = o.variant();
+                let mask = std::mem::take(&mut masks[vi]);
+                if mask != 0 && mask.count_ones() == u32::from(self.variants[vi].groups) {
+                    out.push(vi);
+                }
+            }
+        });
         out.sort_unstable();
         out
     }

@@ -710,6 +710,34 @@ fn an_or_of_ands_needs_one_literal_from_each_side() {
 }
 
 #[test]
+fn two_marks_prefilter_and_two_letters_do_not() {
+    let marks = rule_engine(
+        "selection:\n  CommandLine|contains:\n    - '^^'\n    - ' s^et '",
+        "selection",
+    );
+    assert_eq!(
+        evaluated_and_fired(&marks, &[("CommandLine", "cmd /c dir")]),
+        (false, false)
+    );
+    assert_eq!(
+        evaluated_and_fired(&marks, &[("CommandLine", "c^^md /c")]),
+        (true, true)
+    );
+    let letters = rule_engine(
+        "selection:\n  CommandLine|contains:\n    - 'ab'\n    - '^^'",
+        "selection",
+    );
+    assert_eq!(
+        evaluated_and_fired(&letters, &[("CommandLine", "cmd")]),
+        (true, false)
+    );
+    assert_eq!(
+        evaluated_and_fired(&letters, &[("CommandLine", "CAB")]),
+        (true, true)
+    );
+}
+
+#[test]
 fn single_non_ascii_letters_prefilter_and_still_match() {
     let e = engine(
         "title: homoglyph\nlogsource:\n  product: test\ndetection:\n  selection:\n    CommandLine|contains:\n      - 'а'\n      - 'е'\n  condition: selection\n",
@@ -888,7 +916,10 @@ fn a_keyword_is_looked_for_once_in_the_whole_event_then_value_by_value() {
     // A keyword list (one automaton): the same, for each of its words.
     let s = "keywords:\n- 'lsadump::'\n- 'sekurlsa::'\n- 'kerberos::ptt'\n- 'misc::skeleton'\n- 'privilege::debug'\n- 'mimidrv.sys'\n- 'eo.oe.kiwi'\n- 'gentilkiwi.com'";
     for (pairs, fires) in [
-        (&[("A", "x"), ("B", "mimikatz PRIVILEGE::Debug exit")][..], true),
+        (
+            &[("A", "x"), ("B", "mimikatz PRIVILEGE::Debug exit")][..],
+            true,
+        ),
         (&[("A", "1"), ("B", "kerberos::ptt")][..], true),
         (&[("A", "x lsadu"), ("B", "mp:: y")][..], false),
         (&[("A", "x sekurlsa"), ("::", "1")][..], false),

@@ -2,7 +2,7 @@
 //! (lower-cased needles, wildcard fast paths, regexes, CIDR networks, encoded
 //! base64 forms) so that matching an event does no parsing at all.
 
-use super::pattern::{NeedleSet, Pattern, Tok, tokenize, windash};
+use super::pattern::{AffixSet, NeedleSet, Pattern, Tok, tokenize, windash};
 use crate::events::{Event, FieldValue};
 use crate::sigma::condition::{Cond, Target, pattern_matches};
 use crate::sigma::modifiers::Modifier;
@@ -43,6 +43,9 @@ pub enum ValueTest {
     /// Case-insensitive substrings, one of which the value contains: a
     /// long keyword list, searched in one scan.
     AnyOf(NeedleSet),
+    /// Case-insensitive prefixes and suffixes, one of which the value has:
+    /// a long `startswith` / `endswith` list, looked up by length.
+    Affixes(AffixSet),
     /// Byte regex without Unicode classes, like PCRE outside UTF mode: the
     /// Unicode tables would cost megabytes per rule.
     Regex(regex::bytes::Regex),
@@ -258,6 +261,9 @@ fn compile_spec(
     if !all && field.is_none() {
         gather_needles(&mut tests);
     }
+    if !all {
+        gather_affixes(&mut tests);
+    }
     // Pushed one by one: drop the spare capacity (thousands of rules stay
     // compiled for the whole run).
     tests.shrink_to_fit();
@@ -300,6 +306,39 @@ fn gather_needles(tests: &mut Vec<ValueTest>) {
         .collect();
     tests.push(ValueTest::AnyOf(NeedleSet::new(needles)));
     tests.extend(rest);
+}
+
+/// Replaces the case-insensitive prefix and suffix tests of a list, when
+/// there are many, by one [`ValueTest::Affixes`].
+fn gather_affixes(tests: &mut Vec<ValueTest>) {
+    const MANY: usize = 8;
+    let affix = |t: &ValueTest| match t {
+        ValueTest::Str {
+            pattern: Pattern::Prefix(s),
+            cased: false,
+        } => Some((true, s.clone())),
+        ValueTest::Str {
+            pattern: Pattern::Suffix(s),
+            cased: false,
+        } => Some((false, s.clone())),
+        _ => None,
+    };
+    if tests.iter().filter_map(affix).count() < MANY {
+        return;
+    }
+    let (mut prefixes, mut suffixes) = (Vec::new(), Vec::new());
+    tests.retain(|t| match affix(t) {
+        Some((true, s)) => {
+            prefixes.push(s);
+            false
+        }
+        Some((false, s)) => {
+            suffixes.push(s);
+            false
+        }
+        None => true,
+    });
+    tests.push(ValueTest::Affixes(AffixSet::new(prefixes, suffixes)));
 }
 
 /// How one field specification's modifiers turn each of its values into
@@ -732,6 +771,7 @@ impl ValueTest {
                 pattern.matches(if *cased { v.text } else { v.lower() })
             }
             ValueTest::AnyOf(set) => !v.is_null && set.is_in(v.lower()),
+            ValueTest::Affixes(set) => !v.is_null && set.matches(v.lower()),
             ValueTest::Regex(re) => !v.is_null && re.is_match(v.text.as_bytes()),
             ValueTest::LongRun { n, across_lines } => {
                 let n = *n as usize;
@@ -1138,6 +1178,10 @@ fn test_necessary(t: &FieldTest) -> Option<Alternatives> {
             .needles
             .iter()
             .map(|n| selective(&n.text).then(|| n.text.clone()))
+            .collect(),
+        ValueTest::Affixes(set) => set
+            .texts()
+            .map(|t| selective(t).then(|| t.to_string()))
             .collect(),
         ValueTest::Regex(re) => regex_literals(re.as_str()),
         _ => None,

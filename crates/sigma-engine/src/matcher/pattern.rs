@@ -142,6 +142,59 @@ impl NeedleSet {
     }
 }
 
+/// Many prefixes and suffixes of one list (lower-cased), grouped by length:
+/// a value's prefix (suffix) of each length the list holds is one hash
+/// lookup, not a comparison per listed value (a list of 400 DLL names).
+#[derive(Debug, Clone, Default)]
+pub struct AffixSet {
+    /// (length, texts of that length), by increasing length.
+    prefixes: Vec<(usize, rustc_hash::FxHashSet<Box<[u8]>>)>,
+    suffixes: Vec<(usize, rustc_hash::FxHashSet<Box<[u8]>>)>,
+}
+
+impl AffixSet {
+    pub fn new(prefixes: Vec<String>, suffixes: Vec<String>) -> AffixSet {
+        AffixSet {
+            prefixes: by_length(prefixes),
+            suffixes: by_length(suffixes),
+        }
+    }
+
+    pub fn matches(&self, v: &str) -> bool {
+        let b = v.as_bytes();
+        let fits = |(n, _): &&(usize, _)| *n <= b.len();
+        self.prefixes
+            .iter()
+            .take_while(fits)
+            .any(|(n, set)| set.contains(&b[..*n]))
+            || self
+                .suffixes
+                .iter()
+                .take_while(fits)
+                .any(|(n, set)| set.contains(&b[b.len() - n..]))
+    }
+
+    /// Every listed text.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.prefixes
+            .iter()
+            .chain(&self.suffixes)
+            .flat_map(|(_, set)| set.iter())
+            .filter_map(|t| std::str::from_utf8(t).ok())
+    }
+}
+
+fn by_length(texts: Vec<String>) -> Vec<(usize, rustc_hash::FxHashSet<Box<[u8]>>)> {
+    let mut out: std::collections::BTreeMap<usize, rustc_hash::FxHashSet<Box<[u8]>>> =
+        Default::default();
+    for t in texts {
+        out.entry(t.len())
+            .or_default()
+            .insert(t.into_bytes().into_boxed_slice());
+    }
+    out.into_iter().collect()
+}
+
 /// A compiled pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pattern {

@@ -813,6 +813,74 @@ fn long_contains_and_keyword_lists_match_as_their_values_one_by_one() {
 }
 
 #[test]
+fn long_startswith_and_endswith_lists_match_as_their_values_one_by_one() {
+    let suffixes = [
+        "\\a.dll",
+        "\\bb.dll",
+        "\\ccc.dll",
+        "\\é.dll",
+        ".sys",
+        "x",
+        "\\dd.dll",
+        "\\e.exe",
+        "\\ffff.dll",
+    ];
+    let prefixes = [
+        "c:\\temp\\",
+        "c:\\users\\",
+        "d:",
+        "\\\\",
+        "c:\\perflogs\\",
+        "é",
+        "c:\\windows\\temp\\",
+        "e:\\",
+        "f:\\x",
+    ];
+    let list = |l: &[&str]| {
+        l.iter()
+            .map(|w| format!("    - '{w}'"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let yaml = |m: &str, l: &[&str]| format!("selection:\n  ImageLoaded|{m}:\n{}", list(l));
+    let values = [
+        "C:\\Windows\\System32\\A.DLL",
+        "c:\\x\\bb.dll",
+        "bb.dll",
+        "C:\\É.DLL",
+        "é.dll",
+        "driver.SYS",
+        "sys",
+        "",
+        "x",
+        "C:\\x\\ffff.dl",
+        "C:\\Temp\\a",
+        "c:\\tem",
+        "D:",
+        "\\\\server\\share",
+        "É",
+        "Ém",
+        "c:\\windows\\temp",
+        "e:\\",
+        "f:\\xyz",
+    ];
+    for (m, l) in [("endswith", &suffixes[..]), ("startswith", &prefixes[..])] {
+        let e = rule_engine(&yaml(m, l), "selection");
+        for v in values {
+            let lower = v.to_lowercase();
+            let want = l.iter().map(|w| w.replace("\\\\", "\\")).any(|w| match m {
+                "endswith" => lower.ends_with(&w),
+                _ => lower.starts_with(&w),
+            });
+            let got = !e
+                .match_event(&Event::from_pairs(&[("ImageLoaded", v)]))
+                .is_empty();
+            assert_eq!(got, want, "{m} {v}");
+        }
+    }
+}
+
+#[test]
 fn contains_all_prefilters_on_its_selective_value() {
     let e = engine(
         "title: wp\nlogsource:\n  product: test\ndetection:\n  selection:\n    CommandLine|contains|all:\n      - 'Write Protection'\n      - '0'\n  condition: selection\n",

@@ -230,13 +230,18 @@ impl Pattern {
         } else {
             toks.to_vec()
         };
+        // Sized up front: collecting through `Option` grows the string
+        // character by character (thousands of rules, tens of thousands of
+        // values at load).
         let lit = |ts: &[Tok]| -> Option<String> {
-            ts.iter()
-                .map(|t| match t {
-                    Tok::Lit(c) => Some(*c),
-                    _ => None,
-                })
-                .collect()
+            let mut s = String::with_capacity(ts.len());
+            for t in ts {
+                match t {
+                    Tok::Lit(c) => s.push(*c),
+                    _ => return None,
+                }
+            }
+            Some(s)
         };
         let n = toks.len();
         if n > 0 && toks.iter().all(|t| *t == Tok::Any) {

@@ -648,6 +648,17 @@ fn evaluated_and_fired(e: &Engine, pairs: &[(&str, &str)]) -> (bool, bool) {
     )
 }
 
+/// An event's field pairs, and whether the rule is evaluated and fires.
+type Case<'a> = (&'a [(&'a str, &'a str)], (bool, bool));
+
+/// For each event: whether the prefilter lets the rule of `e` be evaluated,
+/// and whether it fires.
+fn assert_evaluated_and_fired(e: &Engine, cases: &[Case]) {
+    for (pairs, want) in cases {
+        assert_eq!(evaluated_and_fired(e, pairs), *want, "{pairs:?}");
+    }
+}
+
 #[test]
 fn the_prefilter_needs_a_literal_of_every_selection_anded() {
     let e = rule_engine(
@@ -655,28 +666,24 @@ fn the_prefilter_needs_a_literal_of_every_selection_anded() {
         "all of sel_*",
     );
     let cmd = ("Image", "C:\\Windows\\System32\\cmd.exe");
-    assert_eq!(
-        evaluated_and_fired(&e, &[cmd, ("CommandLine", "dir")]),
-        (false, false)
-    );
-    assert_eq!(
-        evaluated_and_fired(&e, &[("Image", "x.exe"), ("CommandLine", "secretword")]),
-        (false, false)
-    );
-    assert_eq!(
-        evaluated_and_fired(&e, &[cmd, ("CommandLine", "cmd /c OTHERWORD")]),
-        (true, true)
-    );
-    // A literal found is necessary, not sufficient: the rule still decides.
-    assert_eq!(
-        evaluated_and_fired(
-            &e,
-            &[
-                ("Image", "cmd.exe.bak"),
-                ("CommandLine", "secretword \\cmd.exe")
-            ]
-        ),
-        (false, false)
+    assert_evaluated_and_fired(
+        &e,
+        &[
+            (&[cmd, ("CommandLine", "dir")], (false, false)),
+            (
+                &[("Image", "x.exe"), ("CommandLine", "secretword")],
+                (false, false),
+            ),
+            (&[cmd, ("CommandLine", "cmd /c OTHERWORD")], (true, true)),
+            // A literal found is necessary, not sufficient: the rule decides.
+            (
+                &[
+                    ("Image", "cmd.exe.bak"),
+                    ("CommandLine", "secretword \\cmd.exe"),
+                ],
+                (false, false),
+            ),
+        ],
     );
 }
 
@@ -688,24 +695,20 @@ fn an_or_of_ands_needs_one_literal_from_each_side() {
         "1 of selection_* and not filter",
     );
     let win = ("Image", "C:\\Windows\\System32\\svchost.exe");
-    assert_eq!(
-        evaluated_and_fired(&e, &[win, ("CommandLine", "svchost -k")]),
-        (false, false)
-    );
-    assert_eq!(
-        evaluated_and_fired(&e, &[win, ("CommandLine", "x \\..\\..\\y")]),
-        (true, true)
-    );
-    assert_eq!(
-        evaluated_and_fired(
-            &e,
-            &[("Image", "d:\\a.exe"), ("CommandLine", "a.exe\\..\\b")]
-        ),
-        (true, true)
-    );
-    assert_eq!(
-        evaluated_and_fired(&e, &[win, ("CommandLine", "a.exe\\..\\b"), ("User", "SVC")]),
-        (true, false)
+    assert_evaluated_and_fired(
+        &e,
+        &[
+            (&[win, ("CommandLine", "svchost -k")], (false, false)),
+            (&[win, ("CommandLine", "x \\..\\..\\y")], (true, true)),
+            (
+                &[("Image", "d:\\a.exe"), ("CommandLine", "a.exe\\..\\b")],
+                (true, true),
+            ),
+            (
+                &[win, ("CommandLine", "a.exe\\..\\b"), ("User", "SVC")],
+                (true, false),
+            ),
+        ],
     );
 }
 
@@ -715,25 +718,23 @@ fn two_marks_prefilter_and_two_letters_do_not() {
         "selection:\n  CommandLine|contains:\n    - '^^'\n    - ' s^et '",
         "selection",
     );
-    assert_eq!(
-        evaluated_and_fired(&marks, &[("CommandLine", "cmd /c dir")]),
-        (false, false)
-    );
-    assert_eq!(
-        evaluated_and_fired(&marks, &[("CommandLine", "c^^md /c")]),
-        (true, true)
+    assert_evaluated_and_fired(
+        &marks,
+        &[
+            (&[("CommandLine", "cmd /c dir")], (false, false)),
+            (&[("CommandLine", "c^^md /c")], (true, true)),
+        ],
     );
     let letters = rule_engine(
         "selection:\n  CommandLine|contains:\n    - 'ab'\n    - '^^'",
         "selection",
     );
-    assert_eq!(
-        evaluated_and_fired(&letters, &[("CommandLine", "cmd")]),
-        (true, false)
-    );
-    assert_eq!(
-        evaluated_and_fired(&letters, &[("CommandLine", "CAB")]),
-        (true, true)
+    assert_evaluated_and_fired(
+        &letters,
+        &[
+            (&[("CommandLine", "cmd")], (true, false)),
+            (&[("CommandLine", "CAB")], (true, true)),
+        ],
     );
 }
 

@@ -1043,13 +1043,11 @@ fn strength(g: &Alternatives) -> (usize, usize) {
 
 /// All of several conditions hold: every group of each is necessary.
 fn all_of(parts: impl Iterator<Item = Necessary>) -> Option<Necessary> {
-    let mut groups: Vec<Alternatives> = Vec::new();
-    for g in parts.flatten() {
-        if !g.is_empty() && !groups.contains(&g) {
-            groups.push(g);
-        }
-    }
-    groups.sort_by_key(|g| std::cmp::Reverse(strength(g)));
+    let mut groups: Vec<Alternatives> = parts.flatten().filter(|g| !g.is_empty()).collect();
+    // Strongest first, equal groups side by side: a condition anding
+    // thousands of selections costs a sort, not a comparison per pair.
+    groups.sort_by(|a, b| strength(b).cmp(&strength(a)).then_with(|| a.cmp(b)));
+    groups.dedup();
     groups.truncate(MOST_GROUPS);
     (!groups.is_empty()).then_some(groups)
 }

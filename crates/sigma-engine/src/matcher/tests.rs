@@ -713,6 +713,30 @@ fn an_or_of_ands_needs_one_literal_from_each_side() {
 }
 
 #[test]
+fn a_condition_anding_thousands_of_selections_keeps_its_strongest_groups() {
+    let n = 5_000;
+    let searches: String = (0..n)
+        .map(|i| format!("sel{i}:\n  F{}|contains: 'w{i:05}'\n", i % 3))
+        .collect();
+    let e = rule_engine(&searches, "all of sel*");
+    assert!(usize::from(e.variants[0].groups) <= compile::MOST_GROUPS);
+    let all: Vec<(String, String)> = (0..3)
+        .map(|f| {
+            let words: Vec<String> = (0..n)
+                .filter(|i| i % 3 == f)
+                .map(|i| format!("w{i:05}"))
+                .collect();
+            (format!("F{f}"), words.join(" "))
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(evaluated_and_fired(&e, &pairs), (true, true));
+    // Eight groups are kept: an event may pass them and still not match.
+    assert!(!evaluated_and_fired(&e, &pairs[..2]).1);
+    assert_eq!(evaluated_and_fired(&e, &[("G", &all[0].1)]), (false, false));
+}
+
+#[test]
 fn two_marks_prefilter_and_two_letters_do_not() {
     let marks = rule_engine(
         "selection:\n  CommandLine|contains:\n    - '^^'\n    - ' s^et '",

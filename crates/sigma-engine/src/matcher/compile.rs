@@ -1058,15 +1058,30 @@ fn all_of(parts: impl Iterator<Item = Necessary>) -> Option<Necessary> {
 /// past that a condition gives only its strongest group.
 fn any_of(parts: impl Iterator<Item = Option<Necessary>>) -> Option<Necessary> {
     let mut acc: Necessary = vec![Alternatives::new()];
+    let mut combined = 0;
     for part in parts {
+        combined += 1;
         let mut part = part?;
         if acc.len() * part.len() > MOST_GROUPS {
             part = vec![part.into_iter().max_by_key(strength)?];
         }
-        acc = acc
-            .iter()
-            .flat_map(|a| part.iter().map(move |g| [a.as_slice(), g].concat()))
-            .collect();
+        if let [one] = part.as_slice() {
+            // Extended in place: `1 of sel*` over thousands of selections
+            // stays linear (combining copies, and grows the groups).
+            acc.iter_mut().for_each(|a| a.extend_from_slice(one));
+        } else {
+            acc = acc
+                .iter()
+                .flat_map(|a| part.iter().map(move |g| [a.as_slice(), g].concat()))
+                .collect();
+        }
+    }
+    if combined > 1 {
+        // Selections often share a literal: each once in the prefilter.
+        for g in &mut acc {
+            g.sort_unstable();
+            g.dedup();
+        }
     }
     all_of(std::iter::once(acc))
 }

@@ -737,6 +737,32 @@ fn a_condition_anding_thousands_of_selections_keeps_its_strongest_groups() {
 }
 
 #[test]
+fn a_condition_oring_thousands_of_selections_is_one_group_of_their_literals() {
+    let n = 5_000;
+    // Each selection: its own word or one word they all share.
+    let searches: String = (0..n)
+        .map(|i| format!("sel{i}:\n  F|contains:\n    - 'w{i:05}'\n    - 'shared'\n"))
+        .collect();
+    let e = rule_engine(&searches, "1 of sel*");
+    assert_eq!(e.variants[0].groups, 1);
+    let (_, _, owners) = &e.unmapped.prefilter[0];
+    assert_eq!(
+        owners.iter().map(Vec::len).sum::<usize>(),
+        n + 1,
+        "each literal once"
+    );
+    assert_evaluated_and_fired(
+        &e,
+        &[
+            (&[("F", "x W04999 y")], (true, true)),
+            (&[("F", "x SHARED")], (true, true)),
+            (&[("F", "w5")], (false, false)),
+            (&[("G", "shared")], (false, false)),
+        ],
+    );
+}
+
+#[test]
 fn two_marks_prefilter_and_two_letters_do_not() {
     let marks = rule_engine(
         "selection:\n  CommandLine|contains:\n    - '^^'\n    - ' s^et '",

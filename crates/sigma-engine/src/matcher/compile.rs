@@ -280,65 +280,63 @@ fn compile_spec(
 /// prefilter lets it; there, a search per needle measured faster than
 /// building automata, and took less memory.)
 fn gather_needles(tests: &mut Vec<ValueTest>) {
-    const MANY: usize = 8;
-    let is_needle = |t: &ValueTest| {
-        matches!(
-            t,
-            ValueTest::Str {
-                pattern: Pattern::Contains(_),
-                cased: false,
-            }
-        )
-    };
-    if tests.iter().filter(|t| is_needle(t)).count() < MANY {
-        return;
-    }
-    let (needles, rest): (Vec<ValueTest>, Vec<ValueTest>) = tests.drain(..).partition(is_needle);
-    let needles = needles
-        .into_iter()
-        .filter_map(|t| match t {
+    gather(
+        tests,
+        |t| match t {
             ValueTest::Str {
                 pattern: Pattern::Contains(n),
-                ..
-            } => Some(n),
+                cased: false,
+            } => Some(n.clone()),
             _ => None,
-        })
-        .collect();
-    tests.push(ValueTest::AnyOf(NeedleSet::new(needles)));
-    tests.extend(rest);
+        },
+        |needles| ValueTest::AnyOf(NeedleSet::new(needles)),
+    );
 }
 
 /// Replaces the case-insensitive prefix and suffix tests of a list, when
 /// there are many, by one [`ValueTest::Affixes`].
 fn gather_affixes(tests: &mut Vec<ValueTest>) {
+    gather(
+        tests,
+        |t| match t {
+            ValueTest::Str {
+                pattern: Pattern::Prefix(s),
+                cased: false,
+            } => Some((true, s.clone())),
+            ValueTest::Str {
+                pattern: Pattern::Suffix(s),
+                cased: false,
+            } => Some((false, s.clone())),
+            _ => None,
+        },
+        |affixes| {
+            let (prefixes, suffixes): (Vec<_>, Vec<_>) = affixes.into_iter().partition(|a| a.0);
+            let texts = |v: Vec<(bool, String)>| v.into_iter().map(|a| a.1).collect();
+            ValueTest::Affixes(AffixSet::new(texts(prefixes), texts(suffixes)))
+        },
+    );
+}
+
+/// Replaces the tests `take` reads, when there are many (eight or more), by
+/// the one test `join` makes of what it read, first in the list.
+fn gather<T>(
+    tests: &mut Vec<ValueTest>,
+    take: impl Fn(&ValueTest) -> Option<T>,
+    join: impl FnOnce(Vec<T>) -> ValueTest,
+) {
     const MANY: usize = 8;
-    let affix = |t: &ValueTest| match t {
-        ValueTest::Str {
-            pattern: Pattern::Prefix(s),
-            cased: false,
-        } => Some((true, s.clone())),
-        ValueTest::Str {
-            pattern: Pattern::Suffix(s),
-            cased: false,
-        } => Some((false, s.clone())),
-        _ => None,
-    };
-    if tests.iter().filter_map(affix).count() < MANY {
+    if tests.iter().filter(|t| take(t).is_some()).count() < MANY {
         return;
     }
-    let (mut prefixes, mut suffixes) = (Vec::new(), Vec::new());
-    tests.retain(|t| match affix(t) {
-        Some((true, s)) => {
-            prefixes.push(s);
-            false
-        }
-        Some((false, s)) => {
-            suffixes.push(s);
+    let mut taken = Vec::new();
+    tests.retain(|t| match take(t) {
+        Some(x) => {
+            taken.push(x);
             false
         }
         None => true,
     });
-    tests.push(ValueTest::Affixes(AffixSet::new(prefixes, suffixes)));
+    tests.insert(0, join(taken));
 }
 
 /// How one field specification's modifiers turn each of its values into

@@ -91,7 +91,8 @@ struct Bucket {
 struct Owner(u32);
 
 impl Owner {
-    const GROUP_BITS: u32 = 3;
+    /// Enough bits to number [`compile::MOST_GROUPS`] groups.
+    const GROUP_BITS: u32 = compile::MOST_GROUPS.trailing_zeros();
 
     fn new(variant: usize, group: usize) -> Owner {
         debug_assert!(group < compile::MOST_GROUPS);
@@ -106,6 +107,10 @@ impl Owner {
         self.0 & ((1 << Owner::GROUP_BITS) - 1)
     }
 }
+
+// A variant's groups are counted in one byte, numbered in `GROUP_BITS`.
+const _: () =
+    assert!(compile::MOST_GROUPS.is_power_of_two() && compile::MOST_GROUPS <= u8::BITS as usize);
 
 thread_local! {
     /// Per variant, the groups of its necessary condition found in the

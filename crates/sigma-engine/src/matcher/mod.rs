@@ -962,47 +962,98 @@ where
     F: Fn(&Event, Vec<Hit>) + Sync,
 {
     const BATCH: usize = 512;
-    let mut st = ScanStats::default();
-    let deliver = |out: Vec<(Event, Vec<Hit>)>, st: &mut ScanStats| {
-        for (e, d) in out {
-            st.events += 1;
-            st.detections += d.len() as u64;
-            on_event(&e, d);
-        }
-    };
+    let mut out = Delivery::new(on_event);
     if matches!(events::sniff(f), Ok(Some(events::EventFormat::Json))) && events::is_jsonl(f) {
         // JSONL: lines are parsed and matched in parallel, batch by batch.
         let name: Arc<str> = Arc::from(f.to_string_lossy().as_ref());
         events::read_lines(f, BATCH, diags, &mut |lines| {
-            let out: Vec<Option<(Event, Vec<Hit>)>> = lines
-                .lines
-                .par_iter()
-                .map(|(no, r)| {
-                    let l = &lines.data[r.clone()];
-                    let e = events::event_from_line(&name, *no, l, wanted, diags)?;
-                    let d = engine.match_event(&e);
-                    Some((e, d))
-                })
-                .collect();
-            st.lost += out.iter().filter(|x| x.is_none()).count() as u64;
-            deliver(out.into_iter().flatten().collect(), &mut st);
+            out.overlap(|| {
+                let read: Vec<Option<(Event, Vec<Hit>)>> = lines
+                    .lines
+                    .par_iter()
+                    .map(|(no, r)| {
+                        let l = &lines.data[r.clone()];
+                        let e = events::event_from_line(&name, *no, l, wanted, diags)?;
+                        let d = engine.match_event(&e);
+                        Some((e, d))
+                    })
+                    .collect();
+                let lost = read.iter().filter(|x| x.is_none()).count() as u64;
+                (read.into_iter().flatten().collect(), lost)
+            });
         });
-        return st;
+        return out.finish(0);
     }
     let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
-    let run = |batch: &mut Vec<Event>, st: &mut ScanStats| {
-        let dets: Vec<Vec<Hit>> = batch.par_iter().map(|e| engine.match_event(e)).collect();
-        deliver(batch.drain(..).zip(dets).collect(), st);
+    let run = |batch: &mut Vec<Event>, out: &mut Delivery<F>| {
+        let events = std::mem::replace(batch, Vec::with_capacity(BATCH));
+        out.overlap(|| {
+            let dets: Vec<Vec<Hit>> = events.par_iter().map(|e| engine.match_event(e)).collect();
+            (events.into_iter().zip(dets).collect(), 0)
+        });
     };
     let read = events::read_file(f, wanted, diags, &mut |e| {
         batch.push(e);
         if batch.len() >= BATCH {
-            run(&mut batch, &mut st);
+            run(&mut batch, &mut out);
         }
     });
-    run(&mut batch, &mut st);
-    st.lost += read.map_or(0, |r| r.lost);
-    st
+    run(&mut batch, &mut out);
+    out.finish(read.map_or(0, |r| r.lost))
+}
+
+/// Matched events handed to the caller in reading order, one batch behind
+/// the matching: a batch is delivered (detections printed, events freed)
+/// while the next one is matched, so that neither core waits on the other.
+struct Delivery<'f, F> {
+    on_event: &'f F,
+    pending: Vec<(Event, Vec<Hit>)>,
+    st: ScanStats,
+}
+
+impl<'f, F: Fn(&Event, Vec<Hit>) + Sync> Delivery<'f, F> {
+    fn new(on_event: &'f F) -> Self {
+        Delivery {
+            on_event,
+            pending: Vec::new(),
+            st: ScanStats::default(),
+        }
+    }
+
+    /// Delivers the pending batch while `matched` makes the next one (its
+    /// events and detections, and how many were lost).
+    fn overlap<M>(&mut self, matched: M)
+    where
+        M: FnOnce() -> (Vec<(Event, Vec<Hit>)>, u64) + Send,
+    {
+        let pending = std::mem::take(&mut self.pending);
+        let (st, on_event) = (&mut self.st, self.on_event);
+        let ((), (next, lost)) = rayon::join(|| deliver(pending, st, on_event), matched);
+        self.st.lost += lost;
+        self.pending = next;
+    }
+
+    fn finish(mut self, lost: u64) -> ScanStats {
+        deliver(
+            std::mem::take(&mut self.pending),
+            &mut self.st,
+            self.on_event,
+        );
+        self.st.lost += lost;
+        self.st
+    }
+}
+
+fn deliver<F: Fn(&Event, Vec<Hit>)>(
+    batch: Vec<(Event, Vec<Hit>)>,
+    st: &mut ScanStats,
+    on_event: &F,
+) {
+    for (e, d) in batch {
+        st.events += 1;
+        st.detections += d.len() as u64;
+        on_event(&e, d);
+    }
 }
 
 #[cfg(test)]

@@ -1087,3 +1087,55 @@ fn prefilter_scans_are_remembered_per_literal_set_and_value() {
     SCANS.with_borrow(|c| assert!(c.len <= ScanCache::ENTRIES && c.map.len() <= c.len));
     assert_eq!(found(&a, "xabcx"), [0, 1, 2]);
 }
+
+/// Events of several batches, some lines bad: every event reaches the
+/// caller once, in the file's order, with its detections, and the bad lines
+/// are counted as lost (for JSONL and for a JSON array alike).
+#[test]
+fn scanned_events_are_delivered_once_in_reading_order_across_batches() {
+    let e = rule_engine("selection:\n  Kind: odd", "selection");
+    let dir = tempfile::tempdir().unwrap();
+    let n = 1_300;
+    let line = |i: usize| {
+        let kind = if i % 2 == 1 { "odd" } else { "even" };
+        format!(r#"{{"Kind": "{kind}"}}"#)
+    };
+    let lines: Vec<String> = (1..=n)
+        .map(|i| {
+            if i % 500 == 0 {
+                "{bad".to_string()
+            } else {
+                line(i)
+            }
+        })
+        .collect();
+    let jsonl = dir.path().join("events.jsonl");
+    std::fs::write(&jsonl, lines.join("\n")).unwrap();
+    let array = dir.path().join("events.json");
+    let good: Vec<String> = (1..=n).map(line).collect();
+    std::fs::write(&array, format!("[{}]", good.join(","))).unwrap();
+    let cases: [(&std::path::Path, Vec<usize>, u64); 2] = [
+        (&jsonl, (1..=n).filter(|i| i % 500 != 0).collect(), 2),
+        (&array, (1..=n).collect(), 0),
+    ];
+    for (path, expected, lost) in cases {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let stats = scan(
+            &e,
+            &[path.to_path_buf()],
+            &Diagnostics::new(),
+            |ev, hits| {
+                let seq = ev.meta.record as usize;
+                assert_eq!(hits.len(), seq % 2, "event {seq}");
+                seen.lock().unwrap().push(seq);
+            },
+        );
+        assert_eq!(seen.into_inner().unwrap(), expected, "{}", path.display());
+        assert_eq!(stats.events, expected.len() as u64);
+        assert_eq!(
+            stats.detections,
+            expected.iter().filter(|i| *i % 2 == 1).count() as u64
+        );
+        assert_eq!(stats.lost, lost, "{}", path.display());
+    }
+}

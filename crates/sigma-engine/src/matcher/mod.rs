@@ -438,22 +438,32 @@ impl Engine {
         let mut filters = FilterSet::new(&rules);
         let names = Interner::default();
         let mut correlations = Vec::new();
+        // Filters are looked up in order (they note the references that
+        // matched); the rules then compile in parallel, and are routed in
+        // order, so that the engine is the same from run to run.
+        let mut jobs = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             match (r.kind, &r.detection) {
                 (RuleKind::Correlation, _) => correlations.push(i),
-                (RuleKind::Detection, Some(det)) => {
-                    let fs = filters.for_rule(i, r);
-                    let c = RuleCompiler {
-                        rule: i,
-                        det,
-                        filters: &fs,
-                        names: &names,
-                        opts,
-                    };
-                    routes.add(c, r, mapping);
-                }
+                (RuleKind::Detection, Some(det)) => jobs.push((i, det, filters.for_rule(i, r))),
                 _ => {}
             }
+        }
+        let compiled: Vec<(usize, RuleBuild)> = jobs
+            .par_iter()
+            .map(|(i, det, fs)| {
+                let c = RuleCompiler {
+                    det,
+                    filters: fs,
+                    names: &names,
+                    opts,
+                };
+                (*i, c.build(&rules[*i], mapping))
+            })
+            .collect();
+        drop(jobs);
+        for (i, b) in compiled {
+            routes.add(i, b);
         }
         let filter_notes = filters.notes();
         // Compiled: the detection trees are no longer needed, and freeing
@@ -536,11 +546,11 @@ impl Engine {
 /// One shared copy of each field name: thousands of tests name the same few
 /// hundred fields.
 #[derive(Default)]
-struct Interner(std::cell::RefCell<rustc_hash::FxHashSet<Arc<str>>>);
+struct Interner(std::sync::Mutex<rustc_hash::FxHashSet<Arc<str>>>);
 
 impl Interner {
     fn get(&self, f: &str) -> Arc<str> {
-        let mut set = self.0.borrow_mut();
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
         match set.get(f) {
             Some(a) => a.clone(),
             None => {
@@ -554,7 +564,6 @@ impl Interner {
 
 /// What compiling one detection rule needs.
 struct RuleCompiler<'a> {
-    rule: usize,
     det: &'a crate::sigma::rule::Detection,
     filters: &'a [&'a crate::sigma::rule::Detection],
     names: &'a Interner,
@@ -570,6 +579,53 @@ impl RuleCompiler<'_> {
         };
         compile::compile(self.det, &rename, &self.opts.placeholders, self.filters)
     }
+
+    /// Compiles a rule once per mapping entry of its logsource, or once
+    /// without renames for a logsource the mapping does not know.
+    fn build<'m>(&self, r: &SigmaRule, mapping: &'m Mapping) -> RuleBuild<'m> {
+        let entries = mapping.entries_for(&r.logsource);
+        if entries.is_empty() {
+            return self.build_unmapped(r, mapping);
+        }
+        let compiled: Result<Vec<_>, _> = entries
+            .into_iter()
+            .map(|entry| {
+                let comp = self.compile(Some(entry))?;
+                let nec = comp.necessary();
+                Ok((entry, comp, nec))
+            })
+            .collect();
+        compiled.map_or_else(RuleBuild::Skipped, RuleBuild::Mapped)
+    }
+
+    fn build_unmapped<'m>(&self, r: &SigmaRule, mapping: &Mapping) -> RuleBuild<'m> {
+        let ls = &r.logsource;
+        let product = ls.product.as_deref().unwrap_or("");
+        if mapping.knows_product(product) || ls.category.as_deref() == Some("antivirus") {
+            return RuleBuild::Skipped(compile::Unsupported::NoMapping {
+                category: ls.category.as_deref().unwrap_or("-").into(),
+                product: product.into(),
+                service: ls.service.as_deref().unwrap_or("-").into(),
+            });
+        }
+        match self.compile(None) {
+            Ok(comp) => {
+                let nec = comp.necessary();
+                RuleBuild::Unmapped(comp, nec)
+            }
+            Err(u) => RuleBuild::Skipped(u),
+        }
+    }
+}
+
+/// A detection rule compiled, before it is routed.
+enum RuleBuild<'m> {
+    /// Once per mapping entry of its logsource, with its necessary
+    /// condition.
+    Mapped(Vec<(&'m SourceEntry, Compiled, Option<compile::Necessary>)>),
+    /// Once without renames, for a logsource the mapping does not know.
+    Unmapped(Compiled, Option<compile::Necessary>),
+    Skipped(compile::Unsupported),
 }
 
 /// Compiled variants and the lookup keys that route events to them.
@@ -585,66 +641,37 @@ struct Routes {
 }
 
 impl Routes {
-    /// Compiles a rule once per mapping entry of its logsource, or once
-    /// without renames for a logsource the mapping does not know.
-    fn add(&mut self, c: RuleCompiler, r: &SigmaRule, mapping: &Mapping) {
-        let entries = mapping.entries_for(&r.logsource);
-        if entries.is_empty() {
-            return self.add_unmapped(c, r, mapping);
-        }
-        let compiled: Result<Vec<_>, _> = entries
-            .into_iter()
-            .map(|entry| c.compile(Some(entry)).map(|comp| (entry, comp)))
-            .collect();
-        match compiled {
-            Ok(all) => all
+    fn add(&mut self, rule: usize, b: RuleBuild) {
+        match b {
+            RuleBuild::Mapped(all) => all
                 .into_iter()
-                .for_each(|(entry, comp)| self.route(c.rule, entry, comp)),
-            Err(u) => self.skipped.push(Skipped {
-                rule: c.rule,
-                reason: u,
-            }),
-        }
-    }
-
-    fn add_unmapped(&mut self, c: RuleCompiler, r: &SigmaRule, mapping: &Mapping) {
-        let ls = &r.logsource;
-        let product = ls.product.as_deref().unwrap_or("");
-        if mapping.knows_product(product) || ls.category.as_deref() == Some("antivirus") {
-            let reason = compile::Unsupported::NoMapping {
-                category: ls.category.as_deref().unwrap_or("-").into(),
-                product: product.into(),
-                service: ls.service.as_deref().unwrap_or("-").into(),
-            };
-            return self.skipped.push(Skipped {
-                rule: c.rule,
-                reason,
-            });
-        }
-        match c.compile(None) {
-            Ok(comp) => {
+                .for_each(|(entry, comp, nec)| self.route(rule, entry, comp, nec)),
+            RuleBuild::Unmapped(comp, necessary) => {
                 self.unmapped.push(self.variants.len());
                 self.variants.push(Variant {
-                    rule: c.rule,
+                    rule,
                     channels: Vec::new(),
                     ids: Vec::new(),
                     reach: Reach::Unmapped,
                     conditions: Vec::new(),
                     groups: 0,
-                    necessary: comp.necessary(),
+                    necessary,
                     compiled: comp,
                 });
             }
-            Err(u) => self.skipped.push(Skipped {
-                rule: c.rule,
-                reason: u,
-            }),
+            RuleBuild::Skipped(reason) => self.skipped.push(Skipped { rule, reason }),
         }
     }
 
     /// Files a variant under the channels and event IDs its mapping entry
     /// names; the entry's other conditions stay with the variant.
-    fn route(&mut self, rule: usize, entry: &SourceEntry, comp: Compiled) {
+    fn route(
+        &mut self,
+        rule: usize,
+        entry: &SourceEntry,
+        comp: Compiled,
+        necessary: Option<compile::Necessary>,
+    ) {
         let vi = self.variants.len();
         let find = |key: &str| entry.conditions.iter().find(|(k, _)| k == key);
         let mut channels: Vec<String> = find("Channel")
@@ -664,11 +691,10 @@ impl Routes {
         let (route_ids, necessary) = match comp.required_values("EventID") {
             // Its buckets hold only events of those IDs: testing the ID
             // again in the prefilter would let every one of them by.
-            Some(req) if ids.is_empty() && req.iter().all(digits) => (
-                req,
-                comp.necessary().and_then(|n| without_field(n, "EventID")),
-            ),
-            _ => (ids.clone(), comp.necessary()),
+            Some(req) if ids.is_empty() && req.iter().all(digits) => {
+                (req, necessary.and_then(|n| without_field(n, "EventID")))
+            }
+            _ => (ids.clone(), necessary),
         };
         let rest: Vec<(String, Vec<String>)> = entry
             .conditions

@@ -875,13 +875,26 @@ impl CSearch {
 impl Compiled {
     /// Evaluate the condition, computing each search at most once.
     pub fn matches(&self, e: &Event) -> bool {
+        self.run(e, |hit, _| hit)
+    }
+
+    /// The fields of the searches that matched (rule name, event value),
+    /// for reports, if the detection matches.
+    pub fn match_fields(&self, e: &Event) -> Option<Vec<(String, String)>> {
+        self.run(e, |hit, cache| hit.then(|| self.fields_of(e, cache)))
+    }
+
+    /// The condition's outcome, then `then` with the searches computed.
+    fn run<R>(&self, e: &Event, then: impl FnOnce(bool, &mut [Option<bool>]) -> R) -> R {
         const STACK: usize = 32;
         if self.searches.len() <= STACK {
             let mut cache = [None; STACK];
-            self.eval(&self.condition, e, &mut cache)
+            let hit = self.eval(&self.condition, e, &mut cache);
+            then(hit, &mut cache)
         } else {
             let mut cache: Vec<Option<bool>> = vec![None; self.searches.len()];
-            self.eval(&self.condition, e, &mut cache)
+            let hit = self.eval(&self.condition, e, &mut cache);
+            then(hit, &mut cache)
         }
     }
 
@@ -905,9 +918,9 @@ impl Compiled {
         }
     }
 
-    /// The fields (rule name, event name, value) of the searches that matched,
-    /// for reports.
-    pub fn matched_fields(&self, e: &Event) -> Vec<(String, String)> {
+    /// The fields of every search that matches (those the condition did
+    /// not compute are computed now), without filter searches.
+    fn fields_of(&self, e: &Event, cache: &mut [Option<bool>]) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
         let mut push = |t: &FieldTest| {
             let (name, value) = match &t.field {
@@ -922,11 +935,12 @@ impl Compiled {
             }
         };
         for (i, s) in self.searches.iter().enumerate() {
-            if self.names[i].contains('\u{1f}') || !s.matches(e) {
+            if self.names[i].contains('\u{1f}') || !self.search(i, e, cache) {
                 continue;
             }
             match s {
-                CSearch::All(tests) => tests.iter().filter(|t| t.matches(e)).for_each(&mut push),
+                // A map matches when each of its tests does.
+                CSearch::All(tests) => tests.iter().for_each(&mut push),
                 CSearch::Any(groups) => {
                     if let Some(g) = groups.iter().find(|g| g.iter().all(|t| t.matches(e))) {
                         g.iter().for_each(&mut push);

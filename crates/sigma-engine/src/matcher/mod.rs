@@ -885,11 +885,11 @@ impl Engine {
             if !ok || out.iter().any(|d| d.rule == v.rule) {
                 continue;
             }
-            if v.compiled.matches(e) {
+            if let Some(fields) = v.compiled.match_fields(e) {
                 out.push(Hit {
                     rule: v.rule,
                     event: e.meta.clone(),
-                    fields: v.compiled.matched_fields(e),
+                    fields,
                 });
             }
         }

@@ -848,7 +848,9 @@ impl Engine {
     /// necessary condition, and those whose every group the prefilter found.
     fn candidates(&self, e: &Event) -> Vec<usize> {
         let bucket = self.bucket(e);
-        let mut found: Vec<Owner> = Vec::new();
+        // Events meet a few dozen groups: one allocation, not a series of
+        // regrowths.
+        let mut found: Vec<Owner> = Vec::with_capacity(64);
         bucket.found(e, &mut found);
         let mut out: Vec<usize> = bucket.always.clone();
         GROUPS_FOUND.with_borrow_mut(|masks| {

@@ -887,15 +887,15 @@ impl Compiled {
     /// The condition's outcome, then `then` with the searches computed.
     fn run<R>(&self, e: &Event, then: impl FnOnce(bool, &mut [Option<bool>]) -> R) -> R {
         const STACK: usize = 32;
-        if self.searches.len() <= STACK {
-            let mut cache = [None; STACK];
-            let hit = self.eval(&self.condition, e, &mut cache);
-            then(hit, &mut cache)
+        let (mut stack, mut heap) = ([None; STACK], Vec::new());
+        let cache: &mut [Option<bool>] = if self.searches.len() <= STACK {
+            &mut stack
         } else {
-            let mut cache: Vec<Option<bool>> = vec![None; self.searches.len()];
-            let hit = self.eval(&self.condition, e, &mut cache);
-            then(hit, &mut cache)
-        }
+            heap.resize(self.searches.len(), None);
+            &mut heap
+        };
+        let hit = self.eval(&self.condition, e, cache);
+        then(hit, cache)
     }
 
     fn search(&self, i: usize, e: &Event, cache: &mut [Option<bool>]) -> bool {

@@ -461,7 +461,6 @@ impl Engine {
                 (*i, c.build(&rules[*i], mapping))
             })
             .collect();
-        drop(jobs);
         for (i, b) in compiled {
             routes.add(i, b);
         }

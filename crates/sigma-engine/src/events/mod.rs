@@ -1,5 +1,6 @@
 //! Events to match rules against: Windows EVTX files (through the `evtx`
-//! crate), JSON (one object, an array, or concatenated objects) and JSONL,
+//! crate), JSON (one object, an array, or concatenated objects; UTF-8 or
+//! UTF-16) and JSONL,
 //! recognised by content rather than by extension. Every event is flattened
 //! into field → values, so that `Image` is found in an EVTX rendering
 //! (`Event.EventData.Image`), `Provider_Name` in its System attributes, fields
@@ -11,6 +12,7 @@ mod event;
 pub(crate) use event::input_hash;
 mod evtx;
 mod json;
+mod json_text;
 mod read;
 
 pub use event::{Event, EventMeta, FieldValue, Values};

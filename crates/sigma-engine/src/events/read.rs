@@ -5,6 +5,7 @@
 
 use super::event::{Event, EventMeta};
 use super::json::{EventSeed, Wanted};
+use super::json_text;
 use crate::diag::{Diagnostic, Diagnostics};
 use serde::de::DeserializeSeed;
 use std::io::{BufRead, BufReader, Read};
@@ -37,11 +38,8 @@ pub fn sniff(path: &Path) -> std::io::Result<Option<EventFormat>> {
     if head.starts_with(b"ElfFile\0") {
         return Ok(Some(EventFormat::Evtx));
     }
-    let first = head
-        .iter()
-        .find(|b| !(b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF));
-    Ok(match first {
-        Some(b'{') | Some(b'[') => Some(EventFormat::Json),
+    Ok(match json_text::first_char(head) {
+        Some('{' | '[') => Some(EventFormat::Json),
         _ => None,
     })
 }
@@ -61,22 +59,27 @@ pub fn event_files(paths: &[PathBuf], diags: &Diagnostics) -> Vec<PathBuf> {
     walk.files(paths, diags)
 }
 
-/// Whether a JSON file is JSONL: one of its first lines is a whole object
-/// starting in the first column, so that lines can be read independently
-/// (and in parallel), and a bad line costs only itself.
+/// Whether a JSON file is JSONL: it starts with an object (not an array,
+/// even one written an object per line), and one of its first lines is a
+/// whole object starting in the first column, so that lines can be read
+/// independently (and in parallel), and a bad line costs only itself.
 pub fn is_jsonl(path: &Path) -> bool {
     let Ok(f) = std::fs::File::open(path) else {
         return false;
     };
     let mut r = BufReader::new(f);
-    let mut line = Vec::new();
+    let (mut line, mut started) = (Vec::new(), false);
     for _ in 0..16 {
         line.clear();
         match r.read_until(b'\n', &mut line) {
             Ok(0) | Err(_) => return false,
             Ok(_) => {}
         }
-        let t = line.trim_ascii_end();
+        let t = json_text::without_bom(&line).trim_ascii_end();
+        if !started && t.trim_ascii_start().first() == Some(&b'[') {
+            return false;
+        }
+        started |= !t.is_empty();
         if t.first() == Some(&b'{')
             && t.last() == Some(&b'}')
             && serde_json::from_slice::<serde::de::IgnoredAny>(t).is_ok()
@@ -192,7 +195,7 @@ pub fn event_from_line(
         record: line_no,
         ..Default::default()
     };
-    let line = line.trim_ascii_end();
+    let line = json_text::without_bom(line.trim_ascii_end());
     // Checked once as a whole, the line is then parsed as text, which spares
     // serde_json checking each string of it again.
     let text = match simdutf8::basic::from_utf8(line) {
@@ -228,7 +231,7 @@ pub fn event_from_line(
     diags.push(
         Diagnostic::error(
             "events",
-            format!("invalid JSON, 1 record lost: {}", what(&err)),
+            format!("invalid JSON, 1 record lost: {}", json_text::what(&err)),
         )
         .in_file(&**file)
         .at(Some(line_no as usize), Some(err.column())),
@@ -276,7 +279,10 @@ pub fn read_file(
             Some(read)
         }
         EventFormat::Json => match std::fs::read(path) {
-            Ok(bytes) => Some(read_json_text(&bytes, &file, wanted, diags, sink)),
+            Ok(bytes) => {
+                let text = json_text::decode(&bytes, &file, diags);
+                Some(json_text::read(&text, &file, wanted, diags, sink))
+            }
             Err(e) => {
                 diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
                 None
@@ -287,243 +293,8 @@ pub fn read_file(
 
 /// Read the events of an in-memory JSON / JSONL text (embedded demo data).
 pub fn read_text(name: &str, text: &str, diags: &Diagnostics, sink: &mut dyn FnMut(Event)) -> u64 {
-    read_json_text(text.as_bytes(), &Arc::from(name), None, diags, sink).events
-}
-
-/// The objects of a JSON text: one array of objects, or a stream of
-/// objects. After a syntax error the stream resumes at the next line that
-/// starts with `{` in the first column (the next object of a pretty-printed
-/// or JSONL stream); the lines skipped are reported.
-fn read_json_text(
-    bytes: &[u8],
-    file: &Arc<str>,
-    wanted: Option<&Wanted>,
-    diags: &Diagnostics,
-    sink: &mut dyn FnMut(Event),
-) -> FileRead {
-    if let Err(e) = std::str::from_utf8(bytes) {
-        diags.push(
-            Diagnostic::warning(
-                "events",
-                format!(
-                    "invalid UTF-8 from byte offset {} replaced with U+FFFD",
-                    e.valid_up_to()
-                ),
-            )
-            .in_file(&**file),
-        );
-        let fixed = String::from_utf8_lossy(bytes).into_owned();
-        return read_json_text(fixed.as_bytes(), file, wanted, diags, sink);
-    }
-    let mut r = JsonText {
-        file,
-        wanted,
-        diags,
-        read: FileRead::default(),
-    };
-    let (mut at, mut line_base) = (0usize, 1usize);
-    while at < bytes.len() {
-        let mut stream = serde_json::Deserializer::from_slice(&bytes[at..])
-            .into_iter::<&serde_json::value::RawValue>();
-        let err = loop {
-            match stream.next() {
-                None => return r.read,
-                Some(Ok(raw)) => r.value(raw, sink),
-                Some(Err(e)) => break e,
-            }
-        };
-        match r.resync(&err, bytes, at, line_base) {
-            Some(next) => (at, line_base) = next,
-            None => break,
-        }
-    }
-    r.read
-}
-
-/// The account of one JSON text being read.
-struct JsonText<'a> {
-    file: &'a Arc<str>,
-    wanted: Option<&'a Wanted>,
-    diags: &'a Diagnostics,
-    read: FileRead,
-}
-
-impl JsonText<'_> {
-    fn error(&self, message: String) -> Diagnostic {
-        Diagnostic::error("events", message).in_file(&**self.file)
-    }
-
-    /// One top-level value: an event, or an array of events.
-    fn value(&mut self, raw: &serde_json::value::RawValue, sink: &mut dyn FnMut(Event)) {
-        let meta = EventMeta {
-            file: self.file.clone(),
-            record: self.read.events + self.read.lost + 1,
-            ..Default::default()
-        };
-        let item = StreamItem {
-            meta,
-            wanted: self.wanted,
-        };
-        match item.deserialize(raw) {
-            Ok(StreamOut::One(Some(e))) => {
-                self.read.events += 1;
-                sink(*e);
-            }
-            Ok(StreamOut::Events(events, skipped)) => {
-                self.read.events += events.len() as u64;
-                self.read.lost += skipped.len() as u64;
-                events.into_iter().for_each(&mut *sink);
-                if !skipped.is_empty() {
-                    let items: Vec<String> = skipped.iter().map(|i| i.to_string()).collect();
-                    self.diags.push(self.error(format!(
-                        "array items {} (counting from 1) are not objects; {} records lost",
-                        items.join(", "),
-                        skipped.len()
-                    )));
-                }
-            }
-            Ok(StreamOut::One(None)) | Err(_) => {
-                self.read.lost += 1;
-                self.diags
-                    .push(self.error("JSON value is not an object; 1 record lost".to_string()));
-            }
-        }
-    }
-
-    /// Reports a syntax error and finds where the stream resumes: the next
-    /// line that starts an object, as (byte offset, its line number).
-    fn resync(
-        &mut self,
-        err: &serde_json::Error,
-        bytes: &[u8],
-        at: usize,
-        line_base: usize,
-    ) -> Option<(usize, usize)> {
-        let line = line_base + err.line().max(1) - 1;
-        let next = next_object_line(bytes, at, err.line().max(1));
-        self.read.lost += 1;
-        let skipped = match next {
-            Some((_, l)) => format!("skipped to line {}", line_base + l - 1),
-            None => "rest of file skipped".to_string(),
-        };
-        self.diags.push(
-            self.error(format!(
-                "invalid JSON, 1 record lost ({skipped}): {}",
-                what(err)
-            ))
-            .at(Some(line), Some(err.column())),
-        );
-        next.map(|(off, l)| (off, line_base + l - 1))
-    }
-}
-
-/// A JSON error without the position serde_json appends (the diagnostic
-/// gives the position in the file).
-fn what(e: &serde_json::Error) -> String {
-    let s = e.to_string();
-    match s.rfind(" at line ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
-/// The byte offset and (1-based, relative) line of the first line after
-/// relative line `after` that starts with `{`.
-fn next_object_line(bytes: &[u8], from: usize, after: usize) -> Option<(usize, usize)> {
-    let mut line = 1;
-    let mut i = from;
-    while i < bytes.len() {
-        let start = i;
-        let end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |p| i + p + 1);
-        if line > after && bytes[start] == b'{' {
-            return Some((start, line));
-        }
-        line += 1;
-        i = end;
-    }
-    None
-}
-
-/// One top-level value of a stream: an object (one event), an array (its
-/// objects, with the count of non-objects).
-enum StreamOut {
-    One(Option<Box<Event>>),
-    /// The events, and the (1-based) positions of items that are not objects.
-    Events(Vec<Event>, Vec<usize>),
-}
-
-struct StreamItem<'w> {
-    meta: EventMeta,
-    wanted: Option<&'w Wanted>,
-}
-
-impl<'de> DeserializeSeed<'de> for StreamItem<'_> {
-    type Value = StreamOut;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<StreamOut, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for StreamItem<'_> {
-    type Value = StreamOut;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON object or array")
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<StreamOut, A::Error> {
-        let seed = EventSeed {
-            meta: self.meta,
-            wanted: self.wanted,
-            size: 0,
-            text: true,
-        };
-        seed.deserialize(serde::de::value::MapAccessDeserializer::new(map))
-            .map(|e| StreamOut::One(e.map(Box::new)))
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<StreamOut, A::Error> {
-        let mut out = Vec::new();
-        let mut skipped = Vec::new();
-        let mut record = self.meta.record;
-        let mut item = 0;
-        loop {
-            let seed = EventSeed {
-                meta: EventMeta {
-                    record,
-                    ..self.meta.clone()
-                },
-                wanted: self.wanted,
-                size: 0,
-                text: true,
-            };
-            item += 1;
-            match seq.next_element_seed(seed)? {
-                None => break,
-                Some(Some(e)) => {
-                    out.push(e);
-                    record += 1;
-                }
-                Some(None) => skipped.push(item),
-            }
-        }
-        Ok(StreamOut::Events(out, skipped))
-    }
-    fn visit_unit<E>(self) -> Result<StreamOut, E> {
-        Ok(StreamOut::One(None))
-    }
-    fn visit_str<E>(self, _: &str) -> Result<StreamOut, E> {
-        Ok(StreamOut::One(None))
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<StreamOut, E> {
-        Ok(StreamOut::One(None))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<StreamOut, E> {
-        Ok(StreamOut::One(None))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<StreamOut, E> {
-        Ok(StreamOut::One(None))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<StreamOut, E> {
-        Ok(StreamOut::One(None))
-    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    json_text::read(text, &Arc::from(name), None, diags, sink).events
 }
 
 #[cfg(test)]

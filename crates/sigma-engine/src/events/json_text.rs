@@ -1,0 +1,500 @@
+//! A JSON text as events: one object, an array of objects, or a stream of
+//! objects (JSONL is read faster line by line, in [`super::read`]).
+//!
+//! Values are parsed one at a time, and so are the items of a top-level
+//! array, so that a syntax error costs the one value it is in, never the
+//! events before it. Reading resumes at the next line that starts a value
+//! where the bad one started: a `{` in the first column for a stream, a `{`
+//! in the item's column for a pretty-printed array. A text whose bad value
+//! has no such line after it (a one-line array) loses the rest, and says
+//! so.
+//!
+//! The text may be UTF-8, with or without a byte-order mark, or UTF-16 with
+//! one (what Windows PowerShell writes by default); invalid sequences are
+//! replaced, with a warning.
+
+use super::event::{Event, EventMeta};
+use super::json::{EventSeed, Wanted};
+use super::read::FileRead;
+use crate::diag::{Diagnostic, Diagnostics};
+use serde::de::DeserializeSeed;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The encoding a byte-order mark names, if the bytes start with one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Bom {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+}
+
+impl Bom {
+    pub(super) fn of(bytes: &[u8]) -> Option<Bom> {
+        match bytes {
+            [0xEF, 0xBB, 0xBF, ..] => Some(Bom::Utf8),
+            [0xFF, 0xFE, ..] => Some(Bom::Utf16Le),
+            [0xFE, 0xFF, ..] => Some(Bom::Utf16Be),
+            _ => None,
+        }
+    }
+
+    fn len(self) -> usize {
+        match self {
+            Bom::Utf8 => 3,
+            Bom::Utf16Le | Bom::Utf16Be => 2,
+        }
+    }
+}
+
+/// The first character of a text that is not white space, whatever its
+/// encoding (to tell a JSON file from its first bytes).
+pub(super) fn first_char(head: &[u8]) -> Option<char> {
+    let bom = Bom::of(head);
+    let body = &head[bom.map_or(0, Bom::len)..];
+    let mut chars: Box<dyn Iterator<Item = char>> = match bom {
+        Some(Bom::Utf16Le) => Box::new(utf16(body, u16::from_le_bytes).map(|(c, _)| c)),
+        Some(Bom::Utf16Be) => Box::new(utf16(body, u16::from_be_bytes).map(|(c, _)| c)),
+        _ => Box::new(body.iter().map(|b| char::from(*b))),
+    };
+    chars.find(|c| !c.is_ascii_whitespace())
+}
+
+/// The characters of UTF-16 bytes, each with whether it was valid.
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> impl Iterator<Item = (char, bool)> + '_ {
+    let units = bytes.chunks_exact(2).map(move |p| unit([p[0], p[1]]));
+    char::decode_utf16(units).map(|r| r.map_or((char::REPLACEMENT_CHARACTER, false), |c| (c, true)))
+}
+
+/// The text of a JSON file as UTF-8, without a byte-order mark.
+pub(super) fn decode<'a>(bytes: &'a [u8], file: &str, diags: &Diagnostics) -> Cow<'a, str> {
+    let warn = |what: String| {
+        diags.push(Diagnostic::warning("events", what).in_file(file));
+    };
+    let (text, bad) = match Bom::of(bytes) {
+        Some(Bom::Utf16Le) => from_utf16(&bytes[2..], u16::from_le_bytes),
+        Some(Bom::Utf16Be) => from_utf16(&bytes[2..], u16::from_be_bytes),
+        bom => {
+            let skip = bom.map_or(0, Bom::len);
+            match std::str::from_utf8(&bytes[skip..]) {
+                Ok(t) => (Cow::Borrowed(t), None),
+                Err(e) => (
+                    String::from_utf8_lossy(&bytes[skip..]).into_owned().into(),
+                    Some(format!(
+                        "invalid UTF-8 from byte offset {}",
+                        skip + e.valid_up_to()
+                    )),
+                ),
+            }
+        }
+    };
+    if bytes.len() % 2 == 1 && matches!(Bom::of(bytes), Some(Bom::Utf16Le | Bom::Utf16Be)) {
+        warn("UTF-16 text ends with half a character; ignored".to_string());
+    }
+    if let Some(what) = bad {
+        warn(format!("{what} replaced with U+FFFD"));
+    }
+    text
+}
+
+/// UTF-16 text (after its byte-order mark) as UTF-8, and where it first
+/// was invalid.
+fn from_utf16(body: &[u8], unit: fn([u8; 2]) -> u16) -> (Cow<'static, str>, Option<String>) {
+    let (mut bad, mut offset) = (None, 2);
+    let text: String = utf16(body, unit)
+        .map(|(c, ok)| {
+            if !ok {
+                bad.get_or_insert(offset);
+            }
+            // Two bytes per UTF-16 unit; a bad unit is one unit.
+            offset += 2 * if ok { c.len_utf16() } else { 1 };
+            c
+        })
+        .collect();
+    let bad = bad.map(|at| format!("invalid UTF-16 from byte offset {at}"));
+    (Cow::Owned(text), bad)
+}
+
+/// A JSONL line without the byte-order mark a file (or a file appended to
+/// another) may start with.
+pub(super) fn without_bom(line: &[u8]) -> &[u8] {
+    line.strip_prefix(UTF8_BOM).unwrap_or(line)
+}
+
+/// Read the events of a JSON text (already decoded: [`decode`]).
+pub(super) fn read(
+    text: &str,
+    file: &Arc<str>,
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+    sink: &mut dyn FnMut(Event),
+) -> FileRead {
+    let mut r = Reader {
+        b: text.as_bytes(),
+        file,
+        wanted,
+        diags,
+        read: FileRead::default(),
+        counted: (0, 1),
+    };
+    let mut at = 0;
+    loop {
+        at = r.skip_ws(at);
+        if at >= r.b.len() {
+            break;
+        }
+        let next = if r.b[at] == b'[' {
+            r.array(at, sink)
+        } else {
+            r.top_value(at, sink)
+        };
+        match next {
+            Some(n) => at = n,
+            None => break,
+        }
+    }
+    r.read
+}
+
+/// The account of one JSON text being read.
+struct Reader<'a> {
+    b: &'a [u8],
+    file: &'a Arc<str>,
+    wanted: Option<&'a Wanted>,
+    diags: &'a Diagnostics,
+    read: FileRead,
+    /// A byte offset and its line: errors come in reading order, so lines
+    /// are counted once over the text, not from its start for each error.
+    counted: (usize, usize),
+}
+
+impl<'a> Reader<'a> {
+    fn skip_ws(&self, mut i: usize) -> usize {
+        while self.b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    }
+
+    /// The 1-based line and column (in bytes) of an offset.
+    fn position(&mut self, offset: usize) -> (usize, usize) {
+        let (from, line) = match self.counted {
+            (at, line) if at <= offset => (at, line),
+            _ => (0, 1),
+        };
+        let line = line + memchr::memchr_iter(b'\n', &self.b[from..offset]).count();
+        self.counted = (offset, line);
+        let start = memchr::memrchr(b'\n', &self.b[..offset]).map_or(0, |p| p + 1);
+        (line, offset - start + 1)
+    }
+
+    /// The offset of the next line after the one holding `at` whose first
+    /// byte other than blanks is `{` in `column`.
+    fn next_start(&self, mut at: usize, column: usize) -> Option<usize> {
+        loop {
+            at += memchr::memchr(b'\n', &self.b[at..])? + 1;
+            let blanks = self.b[at..]
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'));
+            let first = at + blanks.count();
+            if self.b.get(first) == Some(&b'{') && first - at + 1 == column {
+                return Some(first);
+            }
+        }
+    }
+
+    fn meta(&self) -> EventMeta {
+        EventMeta {
+            file: self.file.clone(),
+            record: self.read.events + self.read.lost + 1,
+            ..Default::default()
+        }
+    }
+
+    fn error(&self, message: String, at: Option<(usize, usize)>) {
+        let d = Diagnostic::error("events", message).in_file(&**self.file);
+        let d = match at {
+            Some((line, col)) => d.at(Some(line), Some(col)),
+            None => d,
+        };
+        self.diags.push(d);
+    }
+
+    /// One value parsed from `at`, and where it ends.
+    fn parse(&self, at: usize) -> Result<(&'a RawValue, usize), serde_json::Error> {
+        let b: &'a [u8] = self.b;
+        let mut s = serde_json::Deserializer::from_slice(&b[at..]).into_iter::<&RawValue>();
+        match s.next() {
+            Some(Ok(raw)) => Ok((raw, at + s.byte_offset())),
+            Some(Err(e)) => Err(e),
+            // Callers skip white space first: something is always there.
+            None => Err(serde::de::Error::custom("no value")),
+        }
+    }
+
+    /// An event from one parsed object; `false` (one record lost) for any
+    /// other value.
+    fn event(&mut self, raw: &RawValue, sink: &mut dyn FnMut(Event)) -> bool {
+        let seed = EventSeed {
+            meta: self.meta(),
+            wanted: self.wanted,
+            size: raw.get().len(),
+            text: true,
+        };
+        match seed.deserialize(raw) {
+            Ok(Some(e)) => {
+                self.read.events += 1;
+                sink(e);
+                true
+            }
+            Ok(None) | Err(_) => {
+                self.read.lost += 1;
+                false
+            }
+        }
+    }
+
+    /// One top-level value other than an array: an event.
+    fn top_value(&mut self, at: usize, sink: &mut dyn FnMut(Event)) -> Option<usize> {
+        match self.parse(at) {
+            Ok((raw, end)) => {
+                if !self.event(raw, sink) {
+                    let msg = "JSON value is not an object; 1 record lost".to_string();
+                    self.error(msg, None);
+                }
+                Some(end)
+            }
+            Err(e) => self.lost(&e, at, 1),
+        }
+    }
+
+    /// A top-level array, item by item; where reading goes on after it.
+    fn array(&mut self, open: usize, sink: &mut dyn FnMut(Event)) -> Option<usize> {
+        let mut not_objects = Vec::new();
+        let at = self.position(open);
+        let end = self.items(open, &mut not_objects, sink);
+        if !not_objects.is_empty() {
+            let items: Vec<String> = not_objects.iter().map(usize::to_string).collect();
+            let msg = format!(
+                "array items {} (counting from 1) are not objects; {} records lost",
+                items.join(", "),
+                items.len()
+            );
+            self.error(msg, Some(at));
+        }
+        end
+    }
+
+    /// The items of the array opened at `open`; the numbers of those that
+    /// are not objects go to `not_objects`.
+    fn items(
+        &mut self,
+        open: usize,
+        not_objects: &mut Vec<usize>,
+        sink: &mut dyn FnMut(Event),
+    ) -> Option<usize> {
+        let (mut i, mut item) = (open + 1, 0);
+        loop {
+            i = self.skip_ws(i);
+            match self.b.get(i) {
+                Some(b']') => return Some(i + 1),
+                None => return self.unclosed(open),
+                Some(_) => item += 1,
+            }
+            match self.parse(i) {
+                Ok((raw, end)) => {
+                    if !self.event(raw, sink) {
+                        not_objects.push(item);
+                    }
+                    i = self.skip_ws(end);
+                }
+                Err(e) => {
+                    // An item that does not start its line (a one-line
+                    // array) leaves no line to resume at.
+                    let column = self.item_column(i).unwrap_or(usize::MAX);
+                    i = self.lost(&e, i, column)?;
+                    continue;
+                }
+            }
+            match self.b.get(i) {
+                Some(b',') => i += 1,
+                Some(b']') => return Some(i + 1),
+                None => return self.unclosed(open),
+                // The next item is read where it is: a missing comma loses
+                // nothing, and anything else fails as an item.
+                Some(_) => {
+                    let at = self.position(i);
+                    self.error("expected `,` or `]` after an array item".into(), Some(at));
+                }
+            }
+        }
+    }
+
+    /// The column of an item that starts its line (a pretty-printed
+    /// array), where the next item can be looked for after an error.
+    fn item_column(&self, at: usize) -> Option<usize> {
+        let start = memchr::memrchr(b'\n', &self.b[..at]).map_or(0, |p| p + 1);
+        let blank = self.b[start..at].iter().all(|b| matches!(b, b' ' | b'\t'));
+        blank.then_some(at - start + 1)
+    }
+
+    fn unclosed(&mut self, open: usize) -> Option<usize> {
+        let at = self.position(open);
+        self.error("array not closed at the end of the text".into(), Some(at));
+        None
+    }
+
+    /// Reports a value lost to a syntax error (in a value that started at
+    /// `start`), and finds where reading resumes: the next line that starts
+    /// with `{` in `column`.
+    fn lost(&mut self, err: &serde_json::Error, start: usize, column: usize) -> Option<usize> {
+        let (line, col, line_start) = self.error_position(err, start);
+        let next = self.next_start(line_start, column);
+        self.read.lost += 1;
+        let skipped = match next {
+            Some(n) => format!("skipped to line {}", self.position(n).0),
+            None => "rest of file skipped".to_string(),
+        };
+        let msg = format!("invalid JSON, 1 record lost ({skipped}): {}", what(err));
+        self.error(msg, Some((line, col)));
+        next
+    }
+
+    /// The line and column of an error found parsing from `start`, and the
+    /// offset where its line starts.
+    fn error_position(&mut self, err: &serde_json::Error, start: usize) -> (usize, usize, usize) {
+        let (line, col) = self.position(start);
+        let mut line_start = start + 1 - col;
+        for _ in 1..err.line().max(1) {
+            match memchr::memchr(b'\n', &self.b[line_start..]) {
+                Some(p) => line_start += p + 1,
+                None => break,
+            }
+        }
+        match err.line() {
+            0 | 1 => (line, col + err.column().saturating_sub(1), line_start),
+            l => (line + l - 1, err.column(), line_start),
+        }
+    }
+}
+
+/// A JSON error without the position serde_json appends (the diagnostic
+/// gives the position in the file).
+pub(super) fn what(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `a` of each event read, and the diagnostics.
+    fn read_all(bytes: &[u8]) -> (Vec<String>, FileRead, Vec<String>) {
+        let diags = Diagnostics::new();
+        let file: Arc<str> = Arc::from("t.json");
+        let text = decode(bytes, &file, &diags);
+        let mut got = Vec::new();
+        let read = read(&text, &file, None, &diags, &mut |e| {
+            got.push(e.text("a").unwrap_or("-").to_string())
+        });
+        let ds = diags.sorted().iter().map(|d| d.to_string()).collect();
+        (got, read, ds)
+    }
+
+    #[test]
+    fn a_bad_value_mid_line_is_placed_in_the_whole_text() {
+        let (got, read, ds) = read_all(b"{\"a\": 1}\n{\"a\": 2} {\"a\": ,}\n{\"a\": 4}\n");
+        assert_eq!(got, ["1", "2", "4"]);
+        assert_eq!((read.events, read.lost), (3, 1));
+        assert_eq!(
+            ds,
+            [
+                "error[events]: t.json:2:16: invalid JSON, 1 record lost (skipped to line 3): expected value"
+            ]
+        );
+    }
+
+    #[test]
+    fn each_bad_item_of_a_pretty_array_costs_itself_alone() {
+        let items: Vec<String> = (1..=6)
+            .map(|i| match i {
+                2 | 5 => format!("  {{\n    \"a\": {i},,\n    \"n\": {{\"x\": 1}}\n  }}"),
+                _ => format!("  {{\n    \"a\": {i}\n  }}"),
+            })
+            .collect();
+        let text = format!("[\n{}\n]\n{{\"a\": 7}}\n", items.join(",\n"));
+        let (got, read, ds) = read_all(text.as_bytes());
+        assert_eq!(got, ["1", "3", "4", "6", "7"]);
+        assert_eq!((read.events, read.lost), (5, 2));
+        assert_eq!(
+            ds,
+            [
+                "error[events]: t.json:6:12: invalid JSON, 1 record lost (skipped to line 9): key must be a string",
+                "error[events]: t.json:16:12: invalid JSON, 1 record lost (skipped to line 19): key must be a string",
+            ]
+        );
+    }
+
+    #[test]
+    fn utf16_in_both_byte_orders_and_bad_units_are_read_and_reported() {
+        let json = "[{\"a\": \"é\"}, {\"a\": \"x\"}]";
+        for big in [false, true] {
+            let mut bytes = if big {
+                vec![0xFE, 0xFF]
+            } else {
+                vec![0xFF, 0xFE]
+            };
+            for u in json.encode_utf16() {
+                bytes.extend(if big {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                });
+            }
+            assert_eq!(first_char(&bytes), Some('['));
+            let (got, _, ds) = read_all(&bytes);
+            assert_eq!(got, ["é", "x"]);
+            assert!(ds.is_empty(), "{ds:?}");
+            // A lone surrogate inside the second value.
+            let at = 2 + 2 * json
+                .encode_utf16()
+                .position(|u| u == u16::from(b'x'))
+                .unwrap();
+            let lone = if big { [0xD8, 0x00] } else { [0x00, 0xD8] };
+            bytes.splice(at..at + 2, lone);
+            let (got, _, ds) = read_all(&bytes);
+            assert_eq!(got, ["é", "\u{FFFD}"]);
+            bytes.push(b' ');
+            let (_, _, odd) = read_all(&bytes);
+            assert!(
+                odd.contains(
+                    &"warning[events]: t.json: UTF-16 text ends with half a character; ignored"
+                        .to_string()
+                )
+            );
+            assert_eq!(
+                ds,
+                [format!(
+                    "warning[events]: t.json: invalid UTF-16 from byte offset {at} replaced with U+FFFD"
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn bad_utf8_is_placed_after_the_byte_order_mark() {
+        let (got, _, ds) = read_all(b"\xEF\xBB\xBF{\"a\": \"b\xFFc\"}");
+        assert_eq!(got, ["b\u{FFFD}c"]);
+        assert_eq!(
+            ds,
+            ["warning[events]: t.json: invalid UTF-8 from byte offset 11 replaced with U+FFFD"]
+        );
+    }
+}

@@ -863,6 +863,29 @@ impl FieldTest {
     }
 }
 
+impl FieldTest {
+    /// The value a detection shows for this test: the first value it
+    /// accepts (of its field, or of any field for a keyword), else the
+    /// field's first value (a test of `neq`, of `|all`, of existence).
+    fn shown<'e>(&self, e: &'e Event) -> &'e str {
+        let accepted = |v: &FieldValue| match &self.kind {
+            FieldTestKind::Values {
+                tests, neq: false, ..
+            } => tests.iter().any(|t| t.matches(v, e)),
+            _ => false,
+        };
+        let found = match self.field.as_deref() {
+            Some(f) => e.get(f).and_then(|vs| vs.iter().find(accepted)),
+            None => e.all_values().find(accepted),
+        };
+        match (found, self.field.as_deref()) {
+            (Some(v), _) => v.text,
+            (None, Some(f)) => e.text(f).unwrap_or(""),
+            (None, None) => "",
+        }
+    }
+}
+
 impl CSearch {
     pub fn matches(&self, e: &Event) -> bool {
         match self {
@@ -923,15 +946,12 @@ impl Compiled {
     fn fields_of(&self, e: &Event, cache: &mut [Option<bool>]) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
         let mut push = |t: &FieldTest| {
-            let (name, value) = match &t.field {
-                Some(f) => (
-                    t.rule_field.as_deref().unwrap_or(f).to_string(),
-                    e.text(f).unwrap_or("").to_string(),
-                ),
-                None => ("keyword".to_string(), String::new()),
+            let name = match &t.field {
+                Some(f) => t.rule_field.as_deref().unwrap_or(f),
+                None => "keyword",
             };
-            if !out.iter().any(|(n, _)| *n == name) {
-                out.push((name, value));
+            if !out.iter().any(|(n, _)| n == name) {
+                out.push((name.to_string(), t.shown(e).to_string()));
             }
         };
         for (i, s) in self.searches.iter().enumerate() {

@@ -51,6 +51,44 @@ fn plain_values_are_case_insensitive_and_exact() {
 }
 
 #[test]
+fn a_detection_shows_the_values_that_matched() {
+    let shown = |searches: &str, condition: &str, pairs: &[(&str, &str)]| {
+        let hits = rule_engine(searches, condition).match_event(&Event::from_pairs(pairs));
+        hits.into_iter().next().map(|h| h.fields)
+    };
+    let pairs = [
+        ("Image", "x\\other.exe"),
+        ("Image", "x\\evil.exe"),
+        ("User", "bob"),
+        ("CommandLine", "run sekurlsa::logonpasswords"),
+    ];
+    let fields = |v: &[(&str, &str)]| -> Option<Vec<(String, String)>> {
+        Some(
+            v.iter()
+                .map(|(n, x)| (n.to_string(), x.to_string()))
+                .collect(),
+        )
+    };
+    assert_eq!(
+        shown(
+            "sel:\n  Image|endswith: '\\evil.exe'\n  User: bob",
+            "sel",
+            &pairs
+        ),
+        fields(&[("Image", "x\\evil.exe"), ("User", "bob")])
+    );
+    assert_eq!(
+        shown("keywords:\n  - 'sekurlsa::'", "keywords", &pairs),
+        fields(&[("keyword", "run sekurlsa::logonpasswords")])
+    );
+    // A test that accepts no value alone shows the field's first value.
+    assert_eq!(
+        shown("sel:\n  Image|neq: 'y.exe'", "sel", &pairs[..1]),
+        fields(&[("Image", "x\\other.exe")])
+    );
+}
+
+#[test]
 fn lists_or_maps_and() {
     let s = "selection:\n  Image|endswith:\n    - '\\a.exe'\n    - '\\b.exe'\n  User: bob";
     assert!(hit(s, &[("Image", "x\\b.exe"), ("User", "BOB")]));

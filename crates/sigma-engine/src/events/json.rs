@@ -10,7 +10,8 @@
 //! attributes become `Name_Attribute` (`Provider_Name`); EventData and
 //! UserData leaves are named by their own key at any depth; other top-level
 //! keys, and every key of any other JSON object, are named by their dotted
-//! path (`process.executable`).
+//! path (`process.executable`), arrays included (`target.displayName` for
+//! each object of the array `target`).
 
 use super::event::{Event, EventMeta, META_FIELDS};
 use rustc_hash::FxHashSet;
@@ -341,6 +342,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.mode == Mode::Path {
+            return self.path_items(seq);
+        }
         if self.mode == Mode::ArrayItems || !self.kept() {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(());
@@ -425,6 +429,32 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                 }
             }
         }
+        Ok(())
+    }
+}
+
+impl Node<'_, '_, '_> {
+    /// The items of an array in path mode, named by the array's path, as
+    /// search engines index them: `target.displayName` is the
+    /// `displayName` of every object of the array `target` (Okta, Azure
+    /// and GCP logs; SigmaHQ's rules for them name fields so).
+    fn path_items<'de, A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let b = self.b;
+        let wanted = b.wanted.is_none() || b.wants(&b.path) || b.wants_under(&b.path);
+        if !wanted || self.depth >= MAX_DEPTH {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
+        let depth = self.depth + 1;
+        while seq
+            .next_element_seed(Node {
+                b: &mut *b,
+                mode: Mode::Path,
+                name: "",
+                depth,
+            })?
+            .is_some()
+        {}
         Ok(())
     }
 }
@@ -534,6 +564,38 @@ mod tests {
             }
         }
         assert_eq!(texts(&all, "CommandLine"), Some(vec!["a b c".to_string()]));
+    }
+
+    #[test]
+    fn objects_in_arrays_are_named_by_the_array_path() {
+        let json = r#"{"eventType": "user.session.start", "tags": ["a", ["b"]],
+            "target": [{"displayName": "User", "type": "AppUser"}, {"displayName": "Admin"},
+                [{"displayName": "Nested"}], "plain"],
+            "authorizationInfo": [{"permission": "iam.roles.create", "granted": true}]}"#;
+        let texts = |e: &Event, f: &str| -> Vec<String> {
+            e.get(f)
+                .map(|v| v.iter().map(|x| x.text.to_string()).collect())
+                .unwrap_or_default()
+        };
+        let w = Wanted::new([
+            "target.displayName",
+            "target",
+            "authorizationInfo.granted",
+            "tags",
+        ]);
+        for e in [
+            read(json, None, true),
+            read(json, None, false),
+            read(json, Some(&w), true),
+            read(json, Some(&w), false),
+        ] {
+            assert_eq!(texts(&e, "target.displayName"), ["User", "Admin", "Nested"]);
+            assert_eq!(texts(&e, "target"), ["plain"]);
+            assert_eq!(texts(&e, "authorizationInfo.granted"), ["true"]);
+            assert_eq!(texts(&e, "tags"), ["a", "b"]);
+        }
+        let some = read(json, Some(&w), true);
+        assert!(some.get("target.type").is_none() && some.get("eventType").is_none());
     }
 
     #[test]

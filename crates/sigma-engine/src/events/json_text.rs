@@ -138,7 +138,7 @@ pub(super) fn read(
         wanted,
         diags,
         read: FileRead::default(),
-        counted: (0, 1),
+        counted: Counted::START,
     };
     let mut at = 0;
     loop {
@@ -166,9 +166,26 @@ struct Reader<'a> {
     wanted: Option<&'a Wanted>,
     diags: &'a Diagnostics,
     read: FileRead,
-    /// A byte offset and its line: errors come in reading order, so lines
-    /// are counted once over the text, not from its start for each error.
-    counted: (usize, usize),
+    /// Where lines were last counted to: errors come in reading order, so
+    /// lines are counted once over the text, not from its start for each
+    /// error (a one-line text of a million bad items would be quadratic).
+    counted: Counted,
+}
+
+/// A byte offset, its 1-based line, and where that line starts.
+#[derive(Clone, Copy)]
+struct Counted {
+    offset: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl Counted {
+    const START: Counted = Counted {
+        offset: 0,
+        line: 1,
+        line_start: 0,
+    };
 }
 
 impl<'a> Reader<'a> {
@@ -181,14 +198,18 @@ impl<'a> Reader<'a> {
 
     /// The 1-based line and column (in bytes) of an offset.
     fn position(&mut self, offset: usize) -> (usize, usize) {
-        let (from, line) = match self.counted {
-            (at, line) if at <= offset => (at, line),
-            _ => (0, 1),
-        };
-        let line = line + memchr::memchr_iter(b'\n', &self.b[from..offset]).count();
-        self.counted = (offset, line);
-        let start = memchr::memrchr(b'\n', &self.b[..offset]).map_or(0, |p| p + 1);
-        (line, offset - start + 1)
+        let mut c = self.counted;
+        if c.offset > offset {
+            c = Counted::START;
+        }
+        let span = &self.b[c.offset..offset];
+        c.line += memchr::memchr_iter(b'\n', span).count();
+        if let Some(p) = memchr::memrchr(b'\n', span) {
+            c.line_start = c.offset + p + 1;
+        }
+        c.offset = offset;
+        self.counted = c;
+        (c.line, offset - c.line_start + 1)
     }
 
     /// The offset of the next line after the one holding `at` whose first
@@ -335,10 +356,13 @@ impl<'a> Reader<'a> {
 
     /// The column of an item that starts its line (a pretty-printed
     /// array), where the next item can be looked for after an error.
-    fn item_column(&self, at: usize) -> Option<usize> {
-        let start = memchr::memrchr(b'\n', &self.b[..at]).map_or(0, |p| p + 1);
-        let blank = self.b[start..at].iter().all(|b| matches!(b, b' ' | b'\t'));
-        blank.then_some(at - start + 1)
+    fn item_column(&mut self, at: usize) -> Option<usize> {
+        let (_, column) = self.position(at);
+        let before = &self.b[at + 1 - column..at];
+        before
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t'))
+            .then_some(column)
     }
 
     fn unclosed(&mut self, open: usize) -> Option<usize> {

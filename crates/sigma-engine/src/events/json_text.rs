@@ -284,7 +284,8 @@ impl<'a> Reader<'a> {
             Ok((raw, end)) => {
                 if !self.event(raw, sink) {
                     let msg = "JSON value is not an object; 1 record lost".to_string();
-                    self.error(msg, None);
+                    let at = self.position(at);
+                    self.error(msg, Some(at));
                 }
                 Some(end)
             }
@@ -442,6 +443,17 @@ mod tests {
             [
                 "error[events]: t.json:2:16: invalid JSON, 1 record lost (skipped to line 3): expected value"
             ]
+        );
+    }
+
+    #[test]
+    fn a_value_that_is_not_an_object_is_placed_and_counted() {
+        let (got, read, ds) = read_all(b"[{\"a\": 1}]\n  \"x\" {\"a\": 2}");
+        assert_eq!(got, ["1", "2"]);
+        assert_eq!((read.events, read.lost), (2, 1));
+        assert_eq!(
+            ds,
+            ["error[events]: t.json:2:3: JSON value is not an object; 1 record lost"]
         );
     }
 

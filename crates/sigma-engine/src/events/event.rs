@@ -109,6 +109,9 @@ pub struct Event {
     /// The first value of each metadata field ([`Meta`]), noted as it is
     /// added: the metadata is then filled without looking fields up.
     meta_text: [Option<Range<u32>>; META_FIELDS.len()],
+    /// Whether objects nested deeper than readers follow were left out
+    /// (readers say so: nothing read is dropped silently).
+    pub(crate) too_deep: bool,
 }
 
 fn range(start: usize, end: usize) -> Range<u32> {

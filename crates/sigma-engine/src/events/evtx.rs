@@ -273,6 +273,11 @@ impl Records<'_> {
         };
         match seed.deserialize(&mut serde_json::Deserializer::from_slice(&rec.data)) {
             Ok(Some(e)) => {
+                if e.too_deep {
+                    let id = rec.event_record_id;
+                    let msg = format!("record {id}: {}", super::json::TOO_DEEP);
+                    (self.report)(Diagnostic::warning("events", msg));
+                }
                 self.ids.push(rec.event_record_id);
                 self.read.events += 1;
                 sink(e);

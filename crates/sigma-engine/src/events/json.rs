@@ -87,6 +87,10 @@ impl Wanted {
 /// How deep objects are followed (serde_json itself stops at 128).
 const MAX_DEPTH: usize = 32;
 
+/// What a reader says of an event whose deepest objects were left out.
+pub(crate) const TOO_DEEP: &str =
+    "objects nested deeper than 32 levels were not read (the rest of the event was)";
+
 /// Reads one JSON value as an event; a non-object yields `None`.
 pub(crate) struct EventSeed<'w> {
     pub meta: EventMeta,
@@ -363,6 +367,7 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         if self.depth >= MAX_DEPTH || self.mode == Mode::ArrayItems {
+            self.b.event.too_deep |= self.depth >= MAX_DEPTH;
             while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
             return Ok(());
         }
@@ -442,6 +447,7 @@ impl Node<'_, '_, '_> {
         let b = self.b;
         let wanted = b.wanted.is_none() || b.wants(&b.path) || b.wants_under(&b.path);
         if !wanted || self.depth >= MAX_DEPTH {
+            b.event.too_deep |= wanted;
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(());
         }

@@ -258,7 +258,7 @@ impl<'a> Reader<'a> {
 
     /// An event from one parsed object; `false` (one record lost) for any
     /// other value.
-    fn event(&mut self, raw: &RawValue, sink: &mut dyn FnMut(Event)) -> bool {
+    fn event(&mut self, raw: &RawValue, at: usize, sink: &mut dyn FnMut(Event)) -> bool {
         let seed = EventSeed {
             meta: self.meta(),
             wanted: self.wanted,
@@ -267,6 +267,12 @@ impl<'a> Reader<'a> {
         };
         match seed.deserialize(raw) {
             Ok(Some(e)) => {
+                if e.too_deep {
+                    let d = Diagnostic::warning("events", super::json::TOO_DEEP);
+                    let (line, col) = self.position(at);
+                    self.diags
+                        .push(d.in_file(&**self.file).at(Some(line), Some(col)));
+                }
                 self.read.events += 1;
                 sink(e);
                 true
@@ -282,7 +288,7 @@ impl<'a> Reader<'a> {
     fn top_value(&mut self, at: usize, sink: &mut dyn FnMut(Event)) -> Option<usize> {
         match self.parse(at) {
             Ok((raw, end)) => {
-                if !self.event(raw, sink) {
+                if !self.event(raw, at, sink) {
                     let msg = "JSON value is not an object; 1 record lost".to_string();
                     let at = self.position(at);
                     self.error(msg, Some(at));
@@ -328,7 +334,7 @@ impl<'a> Reader<'a> {
             }
             match self.parse(i) {
                 Ok((raw, end)) => {
-                    if !self.event(raw, sink) {
+                    if !self.event(raw, i, sink) {
                         not_objects.push(item);
                     }
                     i = self.skip_ws(end);

@@ -217,7 +217,16 @@ pub fn event_from_line(
         text: true,
     };
     let err = match seed.deserialize(&mut de).and_then(|e| de.end().map(|_| e)) {
-        Ok(Some(e)) => return Some(e),
+        Ok(Some(e)) => {
+            if e.too_deep {
+                diags.push(
+                    Diagnostic::warning("events", super::json::TOO_DEEP)
+                        .in_file(&**file)
+                        .at(Some(line_no as usize), None),
+                );
+            }
+            return Some(e);
+        }
         Ok(None) => {
             diags.push(
                 Diagnostic::error("events", "JSON line is not an object; 1 record lost")

@@ -124,18 +124,24 @@ pub(super) fn without_bom(line: &[u8]) -> &[u8] {
     line.strip_prefix(UTF8_BOM).unwrap_or(line)
 }
 
-/// Read the events of a JSON text (already decoded: [`decode`]).
-pub(super) fn read(
-    text: &str,
+/// Where the objects of a JSON text go.
+pub(super) enum Sink<'t, 's> {
+    /// Parsed into events as they are read, keeping the fields `wanted`.
+    Events(Option<&'s Wanted>, &'s mut dyn FnMut(Event)),
+    /// Handed out unparsed, to be parsed where they are matched.
+    Pending(&'s mut dyn FnMut(Pending<'t>)),
+}
+
+/// Read the objects of a JSON text (already decoded: [`decode`]).
+pub(super) fn read<'t>(
+    text: &'t str,
     file: &Arc<str>,
-    wanted: Option<&Wanted>,
     diags: &Diagnostics,
-    sink: &mut dyn FnMut(Event),
+    mut sink: Sink<'t, '_>,
 ) -> FileRead {
     let mut r = Reader {
         b: text.as_bytes(),
         file,
-        wanted,
         diags,
         read: FileRead::default(),
         counted: Counted::START,
@@ -147,9 +153,9 @@ pub(super) fn read(
             break;
         }
         let next = if r.b[at] == b'[' {
-            r.array(at, sink)
+            r.array(at, &mut sink)
         } else {
-            r.top_value(at, sink)
+            r.top_value(at, &mut sink)
         };
         match next {
             Some(n) => at = n,
@@ -159,12 +165,58 @@ pub(super) fn read(
     r.read
 }
 
+/// An object of a JSON text, not parsed yet: parsing it where it is
+/// matched spreads the parsing of one file over every core.
+pub struct Pending<'t> {
+    file: Arc<str>,
+    record: u64,
+    /// The line and column where it starts, for diagnostics.
+    at: (usize, usize),
+    raw: &'t RawValue,
+}
+
+impl Pending<'_> {
+    /// The event, keeping the fields `wanted`; `None` (reported, one record
+    /// lost) if it cannot be read.
+    pub fn parse(&self, wanted: Option<&Wanted>, diags: &Diagnostics) -> Option<Event> {
+        let seed = EventSeed {
+            meta: EventMeta {
+                file: self.file.clone(),
+                record: self.record,
+                ..Default::default()
+            },
+            wanted,
+            size: self.raw.get().len(),
+            text: true,
+        };
+        let at = |d: Diagnostic| {
+            let (line, col) = self.at;
+            diags.push(d.in_file(&*self.file).at(Some(line), Some(col)));
+        };
+        match seed.deserialize(self.raw) {
+            Ok(Some(e)) => {
+                if e.too_deep {
+                    at(Diagnostic::warning("events", super::json::TOO_DEEP));
+                }
+                Some(e)
+            }
+            // Only objects are handed out, and parsing checked them.
+            Ok(None) | Err(_) => {
+                at(Diagnostic::error(
+                    "events",
+                    "unreadable JSON object; 1 record lost",
+                ));
+                None
+            }
+        }
+    }
+}
+
 /// The account of one JSON text being read.
-struct Reader<'a> {
-    b: &'a [u8],
-    file: &'a Arc<str>,
-    wanted: Option<&'a Wanted>,
-    diags: &'a Diagnostics,
+struct Reader<'t, 'r> {
+    b: &'t [u8],
+    file: &'r Arc<str>,
+    diags: &'r Diagnostics,
     read: FileRead,
     /// Where lines were last counted to: errors come in reading order, so
     /// lines are counted once over the text, not from its start for each
@@ -188,7 +240,7 @@ impl Counted {
     };
 }
 
-impl<'a> Reader<'a> {
+impl<'t> Reader<'t, '_> {
     fn skip_ws(&self, mut i: usize) -> usize {
         while self.b.get(i).is_some_and(u8::is_ascii_whitespace) {
             i += 1;
@@ -227,14 +279,6 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn meta(&self) -> EventMeta {
-        EventMeta {
-            file: self.file.clone(),
-            record: self.read.events + self.read.lost + 1,
-            ..Default::default()
-        }
-    }
-
     fn error(&self, message: String, at: Option<(usize, usize)>) {
         let d = Diagnostic::error("events", message).in_file(&**self.file);
         let d = match at {
@@ -245,8 +289,8 @@ impl<'a> Reader<'a> {
     }
 
     /// One value parsed from `at`, and where it ends.
-    fn parse(&self, at: usize) -> Result<(&'a RawValue, usize), serde_json::Error> {
-        let b: &'a [u8] = self.b;
+    fn parse(&self, at: usize) -> Result<(&'t RawValue, usize), serde_json::Error> {
+        let b: &'t [u8] = self.b;
         let mut s = serde_json::Deserializer::from_slice(&b[at..]).into_iter::<&RawValue>();
         match s.next() {
             Some(Ok(raw)) => Ok((raw, at + s.byte_offset())),
@@ -258,34 +302,33 @@ impl<'a> Reader<'a> {
 
     /// An event from one parsed object; `false` (one record lost) for any
     /// other value.
-    fn event(&mut self, raw: &RawValue, at: usize, sink: &mut dyn FnMut(Event)) -> bool {
-        let seed = EventSeed {
-            meta: self.meta(),
-            wanted: self.wanted,
-            size: raw.get().len(),
-            text: true,
-        };
-        match seed.deserialize(raw) {
-            Ok(Some(e)) => {
-                if e.too_deep {
-                    let d = Diagnostic::warning("events", super::json::TOO_DEEP);
-                    let (line, col) = self.position(at);
-                    self.diags
-                        .push(d.in_file(&**self.file).at(Some(line), Some(col)));
-                }
-                self.read.events += 1;
-                sink(e);
-                true
-            }
-            Ok(None) | Err(_) => {
-                self.read.lost += 1;
-                false
-            }
+    fn event(&mut self, raw: &'t RawValue, at: usize, sink: &mut Sink<'t, '_>) -> bool {
+        if !raw.get().starts_with('{') {
+            self.read.lost += 1;
+            return false;
         }
+        let pending = Pending {
+            file: self.file.clone(),
+            record: self.read.events + self.read.lost + 1,
+            at: self.position(at),
+            raw,
+        };
+        match sink {
+            Sink::Pending(f) => f(pending),
+            Sink::Events(wanted, f) => match pending.parse(*wanted, self.diags) {
+                Some(e) => f(e),
+                None => {
+                    self.read.lost += 1;
+                    return true;
+                }
+            },
+        }
+        self.read.events += 1;
+        true
     }
 
     /// One top-level value other than an array: an event.
-    fn top_value(&mut self, at: usize, sink: &mut dyn FnMut(Event)) -> Option<usize> {
+    fn top_value(&mut self, at: usize, sink: &mut Sink<'t, '_>) -> Option<usize> {
         match self.parse(at) {
             Ok((raw, end)) => {
                 if !self.event(raw, at, sink) {
@@ -300,7 +343,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A top-level array, item by item; where reading goes on after it.
-    fn array(&mut self, open: usize, sink: &mut dyn FnMut(Event)) -> Option<usize> {
+    fn array(&mut self, open: usize, sink: &mut Sink<'t, '_>) -> Option<usize> {
         let mut not_objects = Vec::new();
         let at = self.position(open);
         let end = self.items(open, &mut not_objects, sink);
@@ -322,7 +365,7 @@ impl<'a> Reader<'a> {
         &mut self,
         open: usize,
         not_objects: &mut Vec<usize>,
-        sink: &mut dyn FnMut(Event),
+        sink: &mut Sink<'t, '_>,
     ) -> Option<usize> {
         let (mut i, mut item) = (open + 1, 0);
         loop {
@@ -432,9 +475,8 @@ mod tests {
         let file: Arc<str> = Arc::from("t.json");
         let text = decode(bytes, &file, &diags);
         let mut got = Vec::new();
-        let read = read(&text, &file, None, &diags, &mut |e| {
-            got.push(e.text("a").unwrap_or("-").to_string())
-        });
+        let mut sink = |e: Event| got.push(e.text("a").unwrap_or("-").to_string());
+        let read = read(&text, &file, &diags, Sink::Events(None, &mut sink));
         let ds = diags.sorted().iter().map(|d| d.to_string()).collect();
         (got, read, ds)
     }

@@ -17,9 +17,10 @@ mod read;
 
 pub use event::{Event, EventMeta, FieldValue, Values};
 pub use json::{Wanted, event_from_value};
+pub use json_text::Pending;
 pub use read::{
-    EventFormat, FileRead, LineBatch, event_files, event_from_line, is_jsonl, read_file,
-    read_lines, read_text, sniff,
+    EventFormat, FileRead, Item, LineBatch, event_files, event_from_line, is_jsonl, read_file,
+    read_file_batched, read_lines, read_text, sniff,
 };
 
 impl Event {

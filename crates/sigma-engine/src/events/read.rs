@@ -5,7 +5,7 @@
 
 use super::event::{Event, EventMeta};
 use super::json::{EventSeed, Wanted};
-use super::json_text;
+use super::json_text::{self, Pending};
 use crate::diag::{Diagnostic, Diagnostics};
 use serde::de::DeserializeSeed;
 use std::io::{BufRead, BufReader, Read};
@@ -248,6 +248,31 @@ pub fn event_from_line(
     None
 }
 
+/// The format of an events file, or `None` (reported) when it is none.
+fn format_of(path: &Path, diags: &Diagnostics) -> Option<EventFormat> {
+    match sniff(path) {
+        Ok(Some(f)) => Some(f),
+        Ok(None) => {
+            let d = Diagnostic::warning("events", "not an EVTX or JSON file; skipped");
+            diags.push(d.in_file(path));
+            None
+        }
+        Err(e) => {
+            diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
+            None
+        }
+    }
+}
+
+/// A JSON file's text, or `None` (reported) when it cannot be read.
+fn json_bytes(path: &Path, diags: &Diagnostics) -> Option<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|e| {
+            diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
+        })
+        .ok()
+}
+
 /// Read one file's events, calling `sink` for each (streaming; nothing is
 /// kept). `None` when the file is not an events file at all.
 pub fn read_file(
@@ -256,19 +281,7 @@ pub fn read_file(
     diags: &Diagnostics,
     sink: &mut dyn FnMut(Event),
 ) -> Option<FileRead> {
-    let format = match sniff(path) {
-        Ok(Some(f)) => f,
-        Ok(None) => {
-            diags.push(
-                Diagnostic::warning("events", "not an EVTX or JSON file; skipped").in_file(path),
-            );
-            return None;
-        }
-        Err(e) => {
-            diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
-            return None;
-        }
-    };
+    let format = format_of(path, diags)?;
     let file: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
     match format {
         EventFormat::Evtx => super::evtx::read(path, &file, wanted, diags, sink),
@@ -287,23 +300,84 @@ pub fn read_file(
             });
             Some(read)
         }
-        EventFormat::Json => match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = json_text::decode(&bytes, &file, diags);
-                Some(json_text::read(&text, &file, wanted, diags, sink))
-            }
-            Err(e) => {
-                diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
-                None
-            }
-        },
+        EventFormat::Json => {
+            let bytes = json_bytes(path, diags)?;
+            let text = json_text::decode(&bytes, &file, diags);
+            let sink = json_text::Sink::Events(wanted, sink);
+            Some(json_text::read(&text, &file, diags, sink))
+        }
     }
+}
+
+/// An event read from a file, or a JSON object to be parsed into one where
+/// it is matched.
+// A batch holds one kind or the other, moved in once: boxing events would
+// cost an allocation per EVTX record to save space in JSON batches.
+#[allow(clippy::large_enum_variant)]
+pub enum Item<'t> {
+    Event(Event),
+    Pending(Pending<'t>),
+}
+
+impl Item<'_> {
+    /// The event, keeping the fields `wanted`; `None` (reported, one record
+    /// lost) if it cannot be read.
+    pub fn into_event(self, wanted: Option<&Wanted>, diags: &Diagnostics) -> Option<Event> {
+        match self {
+            Item::Event(e) => Some(e),
+            Item::Pending(p) => p.parse(wanted, diags),
+        }
+    }
+}
+
+/// Read one file in batches of up to `size` items, for parsing and
+/// matching in parallel: a JSON file's objects come unparsed (one thread
+/// only finds where each starts and ends), EVTX records as events. The
+/// count of events includes objects that may still fail to parse (each
+/// reported and lost where it is parsed). `None` when the file is not an
+/// events file at all.
+pub fn read_file_batched(
+    path: &Path,
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+    size: usize,
+    sink: &mut dyn FnMut(Vec<Item<'_>>),
+) -> Option<FileRead> {
+    let format = format_of(path, diags)?;
+    let file: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    let mut batch = Vec::with_capacity(size);
+    let mut add = |item| {
+        batch.push(item);
+        if batch.len() >= size {
+            sink(std::mem::replace(&mut batch, Vec::with_capacity(size)));
+        }
+    };
+    let read = match format {
+        EventFormat::Evtx => {
+            super::evtx::read(path, &file, wanted, diags, &mut |e| add(Item::Event(e)))
+        }
+        EventFormat::Json => {
+            let bytes = json_bytes(path, diags)?;
+            let text = json_text::decode(&bytes, &file, diags);
+            let pending = json_text::Sink::Pending(&mut |p| add(Item::Pending(p)));
+            let read = json_text::read(&text, &file, diags, pending);
+            if !batch.is_empty() {
+                sink(std::mem::take(&mut batch));
+            }
+            return Some(read);
+        }
+    };
+    if !batch.is_empty() {
+        sink(batch);
+    }
+    read
 }
 
 /// Read the events of an in-memory JSON / JSONL text (embedded demo data).
 pub fn read_text(name: &str, text: &str, diags: &Diagnostics, sink: &mut dyn FnMut(Event)) -> u64 {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    json_text::read(text, &Arc::from(name), None, diags, sink).events
+    let sink = json_text::Sink::Events(None, sink);
+    json_text::read(text, &Arc::from(name), diags, sink).events
 }
 
 #[cfg(test)]

@@ -995,38 +995,40 @@ where
         let name: Arc<str> = Arc::from(f.to_string_lossy().as_ref());
         events::read_lines(f, BATCH, diags, &mut |lines| {
             out.overlap(|| {
-                let read: Vec<Option<(Event, Vec<Hit>)>> = lines
-                    .lines
-                    .par_iter()
-                    .map(|(no, r)| {
-                        let l = &lines.data[r.clone()];
-                        let e = events::event_from_line(&name, *no, l, wanted, diags)?;
-                        let d = engine.match_event(&e);
-                        Some((e, d))
-                    })
-                    .collect();
-                let lost = read.iter().filter(|x| x.is_none()).count() as u64;
-                (read.into_iter().flatten().collect(), lost)
+                engine.parse_and_match(lines.lines, |(no, r)| {
+                    events::event_from_line(&name, no, &lines.data[r], wanted, diags)
+                })
             });
         });
         return out.finish(0);
     }
-    let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
-    let run = |batch: &mut Vec<Event>, out: &mut Delivery<F>| {
-        let events = std::mem::replace(batch, Vec::with_capacity(BATCH));
-        out.overlap(|| {
-            let dets: Vec<Vec<Hit>> = events.par_iter().map(|e| engine.match_event(e)).collect();
-            (events.into_iter().zip(dets).collect(), 0)
-        });
-    };
-    let read = events::read_file(f, wanted, diags, &mut |e| {
-        batch.push(e);
-        if batch.len() >= BATCH {
-            run(&mut batch, &mut out);
-        }
+    // Other JSON: objects are parsed where they are matched; EVTX records
+    // come parsed.
+    let read = events::read_file_batched(f, wanted, diags, BATCH, &mut |items| {
+        out.overlap(|| engine.parse_and_match(items, |it| it.into_event(wanted, diags)));
     });
-    run(&mut batch, &mut out);
     out.finish(read.map_or(0, |r| r.lost))
+}
+
+impl Engine {
+    /// Each item parsed into an event (or lost) and matched, in parallel:
+    /// the events with their detections, in order, and how many were lost.
+    fn parse_and_match<T: Send>(
+        &self,
+        items: Vec<T>,
+        parse: impl Fn(T) -> Option<Event> + Sync,
+    ) -> (Vec<(Event, Vec<Hit>)>, u64) {
+        let read: Vec<Option<(Event, Vec<Hit>)>> = items
+            .into_par_iter()
+            .map(|it| {
+                let e = parse(it)?;
+                let d = self.match_event(&e);
+                Some((e, d))
+            })
+            .collect();
+        let lost = read.iter().filter(|x| x.is_none()).count() as u64;
+        (read.into_iter().flatten().collect(), lost)
+    }
 }
 
 /// Matched events handed to the caller in reading order, one batch behind

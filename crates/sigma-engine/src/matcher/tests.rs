@@ -1152,9 +1152,21 @@ fn scanned_events_are_delivered_once_in_reading_order_across_batches() {
     let array = dir.path().join("events.json");
     let good: Vec<String> = (1..=n).map(line).collect();
     std::fs::write(&array, format!("[{}]", good.join(","))).unwrap();
-    let cases: [(&std::path::Path, Vec<usize>, u64); 2] = [
+    // A pretty-printed array with a broken item and an item that is no
+    // object: each costs itself alone.
+    let pretty = dir.path().join("pretty.json");
+    let items: Vec<String> = (1..=n)
+        .map(|i| match i {
+            600 => r#"  {"Kind": }"#.to_string(),
+            900 => "  7".to_string(),
+            _ => format!("  {}", line(i)),
+        })
+        .collect();
+    std::fs::write(&pretty, format!("[\n{}\n]\n", items.join(",\n"))).unwrap();
+    let cases: [(&std::path::Path, Vec<usize>, u64); 3] = [
         (&jsonl, (1..=n).filter(|i| i % 500 != 0).collect(), 2),
         (&array, (1..=n).collect(), 0),
+        (&pretty, (1..=n).filter(|i| ![600, 900].contains(i)).collect(), 2),
     ];
     for (path, expected, lost) in cases {
         let seen = std::sync::Mutex::new(Vec::new());

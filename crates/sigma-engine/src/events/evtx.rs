@@ -6,9 +6,9 @@
 //! record ids the chunk headers (and the file header) promise are compared
 //! with those read: the difference is reported, chunk by chunk.
 
+use super::FileRead;
 use super::event::{Event, EventMeta};
 use super::json::{EventSeed, Wanted};
-use super::read::FileRead;
 use crate::diag::{Diagnostic, Diagnostics};
 use serde::de::DeserializeSeed;
 use std::io::{self, Read, Seek, SeekFrom};

@@ -13,9 +13,9 @@
 //! one (what Windows PowerShell writes by default); invalid sequences are
 //! replaced, with a warning.
 
+use super::FileRead;
 use super::event::{Event, EventMeta};
 use super::json::{EventSeed, Wanted};
-use super::read::FileRead;
 use crate::diag::{Diagnostic, Diagnostics};
 use serde::de::DeserializeSeed;
 use serde_json::value::RawValue;

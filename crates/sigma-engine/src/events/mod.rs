@@ -19,9 +19,17 @@ pub use event::{Event, EventMeta, FieldValue, Values};
 pub use json::{Wanted, event_from_value};
 pub use json_text::Pending;
 pub use read::{
-    EventFormat, FileRead, Item, LineBatch, event_files, event_from_line, is_jsonl, read_file,
+    EventFormat, Item, LineBatch, event_files, event_from_line, is_jsonl, read_file,
     read_file_batched, read_lines, read_text, sniff,
 };
+
+/// What reading one file gave.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileRead {
+    pub events: u64,
+    /// Records that were there but could not be read.
+    pub lost: u64,
+}
 
 impl Event {
     /// Flatten a JSON value (every field kept).

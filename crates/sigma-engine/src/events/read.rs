@@ -3,6 +3,7 @@
 //! every record that cannot is counted and reported with its file and line
 //! (JSON) or chunk and offset (EVTX).
 
+use super::FileRead;
 use super::event::{Event, EventMeta};
 use super::json::{EventSeed, Wanted};
 use super::json_text::{self, Pending};
@@ -11,14 +12,6 @@ use serde::de::DeserializeSeed;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// What reading one file gave.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FileRead {
-    pub events: u64,
-    /// Records that were there but could not be read.
-    pub lost: u64,
-}
 
 /// The kind of an events file, told from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1166,7 +1166,11 @@ fn scanned_events_are_delivered_once_in_reading_order_across_batches() {
     let cases: [(&std::path::Path, Vec<usize>, u64); 3] = [
         (&jsonl, (1..=n).filter(|i| i % 500 != 0).collect(), 2),
         (&array, (1..=n).collect(), 0),
-        (&pretty, (1..=n).filter(|i| ![600, 900].contains(i)).collect(), 2),
+        (
+            &pretty,
+            (1..=n).filter(|i| ![600, 900].contains(i)).collect(),
+            2,
+        ),
     ];
     for (path, expected, lost) in cases {
         let seen = std::sync::Mutex::new(Vec::new());

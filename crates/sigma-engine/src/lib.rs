@@ -29,9 +29,10 @@
 //!    fire nothing, and proving that cheaply is where the time goes.
 //! 6. [`events`] reads EVTX (streamed chunk by chunk, losses counted and
 //!    reported), JSON and JSONL (one pass, keeping only the fields the
-//!    loaded rules read, see [`events::Wanted`]) into flat
-//!    [`events::Event`]s. [`matcher::scan`] runs files in parallel and the
-//!    events of one file in batches.
+//!    loaded rules read, see [`events::Wanted`]; a JSON text value by value
+//!    and array item by item, so that a syntax error costs one record) into
+//!    flat [`events::Event`]s. [`matcher::scan`] runs files in parallel and
+//!    the events of one file in batches, parsed where they are matched.
 //! 7. [`matcher::correlation`] folds detections into Sigma correlations
 //!    (event count, value count, temporal) over time windows.
 //!

@@ -275,7 +275,7 @@ impl Records<'_> {
             Ok(Some(e)) => {
                 if e.too_deep {
                     let id = rec.event_record_id;
-                    let msg = format!("record {id}: {}", super::json::TOO_DEEP);
+                    let msg = format!("record {id}: {}", super::json::too_deep());
                     (self.report)(Diagnostic::warning("events", msg));
                 }
                 self.ids.push(rec.event_record_id);

@@ -88,8 +88,11 @@ impl Wanted {
 const MAX_DEPTH: usize = 32;
 
 /// What a reader says of an event whose deepest objects were left out.
-pub(crate) const TOO_DEEP: &str =
-    "objects nested deeper than 32 levels were not read (the rest of the event was)";
+pub(crate) fn too_deep() -> String {
+    format!(
+        "objects nested deeper than {MAX_DEPTH} levels were not read (the rest of the event was)"
+    )
+}
 
 /// Reads one JSON value as an event; a non-object yields `None`.
 pub(crate) struct EventSeed<'w> {
@@ -446,8 +449,10 @@ impl Node<'_, '_, '_> {
     fn path_items<'de, A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let b = self.b;
         let wanted = b.wanted.is_none() || b.wants(&b.path) || b.wants_under(&b.path);
+        if wanted && self.depth >= MAX_DEPTH {
+            b.event.too_deep = true;
+        }
         if !wanted || self.depth >= MAX_DEPTH {
-            b.event.too_deep |= wanted;
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(());
         }

@@ -26,14 +26,14 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The encoding a byte-order mark names, if the bytes start with one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Bom {
+enum Bom {
     Utf8,
     Utf16Le,
     Utf16Be,
 }
 
 impl Bom {
-    pub(super) fn of(bytes: &[u8]) -> Option<Bom> {
+    fn of(bytes: &[u8]) -> Option<Bom> {
         match bytes {
             [0xEF, 0xBB, 0xBF, ..] => Some(Bom::Utf8),
             [0xFF, 0xFE, ..] => Some(Bom::Utf16Le),
@@ -74,10 +74,11 @@ pub(super) fn decode<'a>(bytes: &'a [u8], file: &str, diags: &Diagnostics) -> Co
     let warn = |what: String| {
         diags.push(Diagnostic::warning("events", what).in_file(file));
     };
-    let (text, bad) = match Bom::of(bytes) {
+    let bom = Bom::of(bytes);
+    let (text, bad) = match bom {
         Some(Bom::Utf16Le) => from_utf16(&bytes[2..], u16::from_le_bytes),
         Some(Bom::Utf16Be) => from_utf16(&bytes[2..], u16::from_be_bytes),
-        bom => {
+        _ => {
             let skip = bom.map_or(0, Bom::len);
             match std::str::from_utf8(&bytes[skip..]) {
                 Ok(t) => (Cow::Borrowed(t), None),
@@ -91,7 +92,7 @@ pub(super) fn decode<'a>(bytes: &'a [u8], file: &str, diags: &Diagnostics) -> Co
             }
         }
     };
-    if bytes.len() % 2 == 1 && matches!(Bom::of(bytes), Some(Bom::Utf16Le | Bom::Utf16Be)) {
+    if bytes.len() % 2 == 1 && matches!(bom, Some(Bom::Utf16Le | Bom::Utf16Be)) {
         warn("UTF-16 text ends with half a character; ignored".to_string());
     }
     if let Some(what) = bad {
@@ -134,17 +135,17 @@ pub(super) enum Sink<'t, 's> {
 
 /// Read the objects of a JSON text (already decoded: [`decode`]).
 pub(super) fn read<'t>(
-    text: &'t str,
+    text: &'t Lines<'t>,
     file: &Arc<str>,
     diags: &Diagnostics,
     mut sink: Sink<'t, '_>,
 ) -> FileRead {
     let mut r = Reader {
-        b: text.as_bytes(),
+        b: text.b,
+        lines: text,
         file,
         diags,
         read: FileRead::default(),
-        counted: Counted::START,
     };
     let mut at = 0;
     loop {
@@ -165,13 +166,69 @@ pub(super) fn read<'t>(
     r.read
 }
 
+/// A text and, once a diagnostic needs a position, where its lines are:
+/// reading costs nothing for positions no diagnostic asks for. The line and
+/// line start of every 64 KiB are kept, so that a position is counted from
+/// at most that far back, however long the lines (a one-line array of a
+/// million bad items stays linear).
+pub(super) struct Lines<'t> {
+    b: &'t [u8],
+    marks: std::sync::OnceLock<Vec<Mark>>,
+}
+
+/// At a multiple of [`Lines::STEP`]: its line (1-based) and where that line
+/// starts.
+struct Mark {
+    line: usize,
+    line_start: usize,
+}
+
+impl<'t> Lines<'t> {
+    const STEP: usize = 1 << 16;
+
+    pub(super) fn new(text: &'t str) -> Lines<'t> {
+        Lines {
+            b: text.as_bytes(),
+            marks: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The 1-based line and column (in bytes) of an offset.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let marks = self.marks.get_or_init(|| {
+            let (mut line, mut line_start) = (1, 0);
+            let chunks = self.b.chunks(Lines::STEP).enumerate();
+            let mut marks: Vec<Mark> = chunks
+                .map(|(k, chunk)| {
+                    let mark = Mark { line, line_start };
+                    line += memchr::memchr_iter(b'\n', chunk).count();
+                    if let Some(p) = memchr::memrchr(b'\n', chunk) {
+                        line_start = k * Lines::STEP + p + 1;
+                    }
+                    mark
+                })
+                .collect();
+            // The end of the text (an offset at its very end).
+            marks.push(Mark { line, line_start });
+            marks
+        });
+        let k = offset / Lines::STEP;
+        let from = k * Lines::STEP;
+        let span = &self.b[from..offset];
+        let line = marks[k].line + memchr::memchr_iter(b'\n', span).count();
+        let start = memchr::memrchr(b'\n', span).map_or(marks[k].line_start, |p| from + p + 1);
+        (line, offset - start + 1)
+    }
+}
+
 /// An object of a JSON text, not parsed yet: parsing it where it is
 /// matched spreads the parsing of one file over every core.
 pub struct Pending<'t> {
     file: Arc<str>,
     record: u64,
-    /// The line and column where it starts, for diagnostics.
-    at: (usize, usize),
+    /// Where it starts in `lines`, for diagnostics.
+    offset: usize,
+    lines: &'t Lines<'t>,
     raw: &'t RawValue,
 }
 
@@ -190,13 +247,13 @@ impl Pending<'_> {
             text: true,
         };
         let at = |d: Diagnostic| {
-            let (line, col) = self.at;
+            let (line, col) = self.lines.position(self.offset);
             diags.push(d.in_file(&*self.file).at(Some(line), Some(col)));
         };
         match seed.deserialize(self.raw) {
             Ok(Some(e)) => {
                 if e.too_deep {
-                    at(Diagnostic::warning("events", super::json::TOO_DEEP));
+                    at(Diagnostic::warning("events", super::json::too_deep()));
                 }
                 Some(e)
             }
@@ -215,29 +272,10 @@ impl Pending<'_> {
 /// The account of one JSON text being read.
 struct Reader<'t, 'r> {
     b: &'t [u8],
+    lines: &'t Lines<'t>,
     file: &'r Arc<str>,
     diags: &'r Diagnostics,
     read: FileRead,
-    /// Where lines were last counted to: errors come in reading order, so
-    /// lines are counted once over the text, not from its start for each
-    /// error (a one-line text of a million bad items would be quadratic).
-    counted: Counted,
-}
-
-/// A byte offset, its 1-based line, and where that line starts.
-#[derive(Clone, Copy)]
-struct Counted {
-    offset: usize,
-    line: usize,
-    line_start: usize,
-}
-
-impl Counted {
-    const START: Counted = Counted {
-        offset: 0,
-        line: 1,
-        line_start: 0,
-    };
 }
 
 impl<'t> Reader<'t, '_> {
@@ -248,20 +286,8 @@ impl<'t> Reader<'t, '_> {
         i
     }
 
-    /// The 1-based line and column (in bytes) of an offset.
-    fn position(&mut self, offset: usize) -> (usize, usize) {
-        let mut c = self.counted;
-        if c.offset > offset {
-            c = Counted::START;
-        }
-        let span = &self.b[c.offset..offset];
-        c.line += memchr::memchr_iter(b'\n', span).count();
-        if let Some(p) = memchr::memrchr(b'\n', span) {
-            c.line_start = c.offset + p + 1;
-        }
-        c.offset = offset;
-        self.counted = c;
-        (c.line, offset - c.line_start + 1)
+    fn position(&self, offset: usize) -> (usize, usize) {
+        self.lines.position(offset)
     }
 
     /// The offset of the next line after the one holding `at` whose first
@@ -279,13 +305,9 @@ impl<'t> Reader<'t, '_> {
         }
     }
 
-    fn error(&self, message: String, at: Option<(usize, usize)>) {
+    fn error(&self, message: String, (line, col): (usize, usize)) {
         let d = Diagnostic::error("events", message).in_file(&**self.file);
-        let d = match at {
-            Some((line, col)) => d.at(Some(line), Some(col)),
-            None => d,
-        };
-        self.diags.push(d);
+        self.diags.push(d.at(Some(line), Some(col)));
     }
 
     /// One value parsed from `at`, and where it ends.
@@ -310,7 +332,8 @@ impl<'t> Reader<'t, '_> {
         let pending = Pending {
             file: self.file.clone(),
             record: self.read.events + self.read.lost + 1,
-            at: self.position(at),
+            offset: at,
+            lines: self.lines,
             raw,
         };
         match sink {
@@ -334,7 +357,7 @@ impl<'t> Reader<'t, '_> {
                 if !self.event(raw, at, sink) {
                     let msg = "JSON value is not an object; 1 record lost".to_string();
                     let at = self.position(at);
-                    self.error(msg, Some(at));
+                    self.error(msg, at);
                 }
                 Some(end)
             }
@@ -354,7 +377,7 @@ impl<'t> Reader<'t, '_> {
                 items.join(", "),
                 items.len()
             );
-            self.error(msg, Some(at));
+            self.error(msg, at);
         }
         end
     }
@@ -398,7 +421,7 @@ impl<'t> Reader<'t, '_> {
                 // nothing, and anything else fails as an item.
                 Some(_) => {
                     let at = self.position(i);
-                    self.error("expected `,` or `]` after an array item".into(), Some(at));
+                    self.error("expected `,` or `]` after an array item".into(), at);
                 }
             }
         }
@@ -406,7 +429,7 @@ impl<'t> Reader<'t, '_> {
 
     /// The column of an item that starts its line (a pretty-printed
     /// array), where the next item can be looked for after an error.
-    fn item_column(&mut self, at: usize) -> Option<usize> {
+    fn item_column(&self, at: usize) -> Option<usize> {
         let (_, column) = self.position(at);
         let before = &self.b[at + 1 - column..at];
         before
@@ -417,7 +440,7 @@ impl<'t> Reader<'t, '_> {
 
     fn unclosed(&mut self, open: usize) -> Option<usize> {
         let at = self.position(open);
-        self.error("array not closed at the end of the text".into(), Some(at));
+        self.error("array not closed at the end of the text".into(), at);
         None
     }
 
@@ -433,13 +456,13 @@ impl<'t> Reader<'t, '_> {
             None => "rest of file skipped".to_string(),
         };
         let msg = format!("invalid JSON, 1 record lost ({skipped}): {}", what(err));
-        self.error(msg, Some((line, col)));
+        self.error(msg, (line, col));
         next
     }
 
     /// The line and column of an error found parsing from `start`, and the
     /// offset where its line starts.
-    fn error_position(&mut self, err: &serde_json::Error, start: usize) -> (usize, usize, usize) {
+    fn error_position(&self, err: &serde_json::Error, start: usize) -> (usize, usize, usize) {
         let (line, col) = self.position(start);
         let mut line_start = start + 1 - col;
         for _ in 1..err.line().max(1) {
@@ -476,7 +499,8 @@ mod tests {
         let text = decode(bytes, &file, &diags);
         let mut got = Vec::new();
         let mut sink = |e: Event| got.push(e.text("a").unwrap_or("-").to_string());
-        let read = read(&text, &file, &diags, Sink::Events(None, &mut sink));
+        let lines = Lines::new(&text);
+        let read = read(&lines, &file, &diags, Sink::Events(None, &mut sink));
         let ds = diags.sorted().iter().map(|d| d.to_string()).collect();
         (got, read, ds)
     }
@@ -492,6 +516,40 @@ mod tests {
                 "error[events]: t.json:2:16: invalid JSON, 1 record lost (skipped to line 3): expected value"
             ]
         );
+    }
+
+    #[test]
+    fn positions_are_those_counted_from_the_start_at_any_offset() {
+        // Long and short lines across many 64 KiB steps, one line longer
+        // than a step, and offsets at the very end and on newlines.
+        let mut text = String::new();
+        for i in 0..40_000 {
+            text.push_str(&"x".repeat(i % 13));
+            text.push('\n');
+        }
+        text.push_str(&"y".repeat(3 * Lines::STEP + 17));
+        text.push('\n');
+        text.push_str("tail");
+        let lines = Lines::new(&text);
+        let naive = |offset: usize| {
+            let before = &text.as_bytes()[..offset];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1);
+            (line, offset - start + 1)
+        };
+        let len = text.len();
+        let steps = (0..=len / Lines::STEP).map(|k| k * Lines::STEP);
+        let near = steps.flat_map(|s| [s.saturating_sub(1), s, s + 1]);
+        for offset in near
+            .chain((0..len).step_by(7919))
+            .chain([len])
+            .filter(|o| *o <= len)
+        {
+            assert_eq!(lines.position(offset), naive(offset), "offset {offset}");
+        }
     }
 
     #[test]

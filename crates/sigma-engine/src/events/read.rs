@@ -213,7 +213,7 @@ pub fn event_from_line(
         Ok(Some(e)) => {
             if e.too_deep {
                 diags.push(
-                    Diagnostic::warning("events", super::json::TOO_DEEP)
+                    Diagnostic::warning("events", super::json::too_deep())
                         .in_file(&**file)
                         .at(Some(line_no as usize), None),
                 );
@@ -297,7 +297,12 @@ pub fn read_file(
             let bytes = json_bytes(path, diags)?;
             let text = json_text::decode(&bytes, &file, diags);
             let sink = json_text::Sink::Events(wanted, sink);
-            Some(json_text::read(&text, &file, diags, sink))
+            Some(json_text::read(
+                &json_text::Lines::new(&text),
+                &file,
+                diags,
+                sink,
+            ))
         }
     }
 }
@@ -327,8 +332,9 @@ impl Item<'_> {
 /// matching in parallel: a JSON file's objects come unparsed (one thread
 /// only finds where each starts and ends), EVTX records as events. The
 /// count of events includes objects that may still fail to parse (each
-/// reported and lost where it is parsed). `None` when the file is not an
-/// events file at all.
+/// reported and lost where it is parsed). A JSON file is read whole (for
+/// JSONL, [`read_lines`] reads block by block). `None` when the file is not
+/// an events file at all.
 pub fn read_file_batched(
     path: &Path,
     wanted: Option<&Wanted>,
@@ -338,6 +344,8 @@ pub fn read_file_batched(
 ) -> Option<FileRead> {
     let format = format_of(path, diags)?;
     let file: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    // The text outlives the batch, whose objects borrow it.
+    let (bytes, text, lines);
     let mut batch = Vec::with_capacity(size);
     let mut add = |item| {
         batch.push(item);
@@ -350,14 +358,11 @@ pub fn read_file_batched(
             super::evtx::read(path, &file, wanted, diags, &mut |e| add(Item::Event(e)))
         }
         EventFormat::Json => {
-            let bytes = json_bytes(path, diags)?;
-            let text = json_text::decode(&bytes, &file, diags);
+            bytes = json_bytes(path, diags)?;
+            text = json_text::decode(&bytes, &file, diags);
+            lines = json_text::Lines::new(&text);
             let pending = json_text::Sink::Pending(&mut |p| add(Item::Pending(p)));
-            let read = json_text::read(&text, &file, diags, pending);
-            if !batch.is_empty() {
-                sink(std::mem::take(&mut batch));
-            }
-            return Some(read);
+            Some(json_text::read(&lines, &file, diags, pending))
         }
     };
     if !batch.is_empty() {
@@ -368,9 +373,9 @@ pub fn read_file_batched(
 
 /// Read the events of an in-memory JSON / JSONL text (embedded demo data).
 pub fn read_text(name: &str, text: &str, diags: &Diagnostics, sink: &mut dyn FnMut(Event)) -> u64 {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = json_text::decode(text.as_bytes(), name, diags);
     let sink = json_text::Sink::Events(None, sink);
-    json_text::read(text, &Arc::from(name), diags, sink).events
+    json_text::read(&json_text::Lines::new(&text), &Arc::from(name), diags, sink).events
 }
 
 #[cfg(test)]

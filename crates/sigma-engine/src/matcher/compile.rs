@@ -864,9 +864,9 @@ impl FieldTest {
 }
 
 impl FieldTest {
-    /// The value a detection shows for this test: the first value it
-    /// accepts (of its field, or of any field for a keyword), else the
-    /// field's first value (a test of `neq`, of `|all`, of existence).
+    /// The value a detection shows for this test: the first value one of
+    /// its values accepts (of its field, or of any field for a keyword),
+    /// else the field's first value (a test of `neq`, of existence).
     fn shown<'e>(&self, e: &'e Event) -> &'e str {
         let accepted = |v: &FieldValue| match &self.kind {
             FieldTestKind::Values {

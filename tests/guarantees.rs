@@ -274,6 +274,32 @@ fn writes_never_follow_a_symlinked_folder() {
 
 #[cfg(unix)]
 #[test]
+fn a_note_replaced_by_a_symlink_is_left_alone_and_said_so_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let outside = dir.path().join("outside.md");
+    run(build(Inputs::Demo, &v));
+    let note = v.join("Techniques/T1059.001 PowerShell.md");
+    std::fs::write(&outside, "mine").unwrap();
+    std::fs::remove_file(&note).unwrap();
+    std::os::unix::fs::symlink(&outside, &note).unwrap();
+    for _ in 0..2 {
+        let out = build(Inputs::Demo, &v).arg("--dataview").output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert_eq!(err.matches("T1059.001 PowerShell.md").count(), 1, "{err}");
+        assert!(
+            err.contains("a symbolic link stands where a note goes"),
+            "{err}"
+        );
+        assert!(!err.contains("no longer generated"), "{err}");
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "mine");
+        assert!(note.symlink_metadata().unwrap().file_type().is_symlink());
+    }
+}
+
+#[cfg(unix)]
+#[test]
 fn a_read_only_folder_means_nothing_changes_and_the_message_says_so() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();

@@ -571,7 +571,14 @@ impl VaultWriter<'_> {
     /// notes no longer in conflict.
     fn stale(&self, st: &mut Staged) -> Vec<String> {
         let mut deletes = Vec::new();
-        for p in self.old.iter().filter(|p| !st.generated.contains(*p)) {
+        // Still generated, but left alone (and said so) where something of
+        // the analyst's stands: neither released nor deleted.
+        let left: HashSet<&String> = st.report.skipped_foreign.iter().collect();
+        let stale = self
+            .old
+            .iter()
+            .filter(|p| !st.generated.contains(*p) && !left.contains(p));
+        for p in stale {
             let mine = fs::read_to_string(self.out.join(p));
             let edited = self.tracked
                 && mine

@@ -191,6 +191,43 @@ fn match_reports_detections_in_every_format() {
     assert!(out.stdout.is_empty(), "level filter");
 }
 
+#[test]
+fn winlogbeat_exports_meet_windows_rules_as_evtx_events_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("winlogbeat.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"@timestamp": "2024-05-01T10:00:00Z", "host": {"name": "pc1"}, "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": "1", "record_id": "7", "computer_name": "pc1", "task": "Process Create", "event_data": {"Image": "C:\\Python\\python.exe", "CommandLine": "python.exe -c \"import os\"", "ParentImage": "C:\\Windows\\explorer.exe"}}}"#,
+            "\n",
+            // Another channel: the logsource mapping keeps the rule away.
+            r#"{"winlog": {"channel": "Security", "event_id": 1, "event_data": {"Image": "C:\\Python\\python.exe", "CommandLine": "python.exe -c x"}}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["match", "--format", "jsonl"])
+        .arg(&events)
+        .arg("--rules")
+        .arg(fixtures().join("rules/good"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let v = &lines[0];
+    assert_eq!(v["rule"], "Fixture Python Inline");
+    assert_eq!(v["record"], 7);
+    assert_eq!(v["computer"], "pc1");
+    assert_eq!(v["channel"], "Microsoft-Windows-Sysmon/Operational");
+    assert_eq!(v["fields"]["CommandLine"], "python.exe -c \"import os\"");
+}
+
 /// Every file under a folder with its content, to show nothing changed.
 fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut v: Vec<_> = walkdir::WalkDir::new(dir)

@@ -12,6 +12,14 @@
 //! keys, and every key of any other JSON object, are named by their dotted
 //! path (`process.executable`), arrays included (`target.displayName` for
 //! each object of the array `target`).
+//!
+//! Winlogbeat's layout (`{"winlog": {"channel": …, "event_data": …}}`, as
+//! Elasticsearch exports it) is read as the EVTX one: `winlog.event_data`
+//! and `winlog.user_data` leaves by their own key, and the System fields it
+//! renames by their EVTX name as well as by their path (`winlog.channel` is
+//! also `Channel`), so that Windows rules and the logsource mapping meet
+//! these events. Fields an ingest pipeline moved to ECS names
+//! (`process.executable`) keep their path.
 
 use super::event::{Event, EventMeta, META_FIELDS};
 use rustc_hash::FxHashSet;
@@ -145,9 +153,14 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
             } else {
                 b.path.clear();
                 b.path.push_str(key.as_str());
+                let mode = if key.as_str() == "winlog" {
+                    Mode::Winlog
+                } else {
+                    Mode::Path
+                };
                 map.next_value_seed(Node {
                     b: &mut b,
-                    mode: Mode::Path,
+                    mode,
                     name: "",
                     depth: 0,
                 })?;
@@ -256,6 +269,10 @@ enum Mode {
     Path,
     /// Scalars of an array, pushed under `name`; nested containers skipped.
     ArrayItems,
+    /// Winlogbeat's top-level `winlog` object (path `winlog`).
+    Winlog,
+    /// A `winlog` field with an EVTX name: kept as `name` and by its path.
+    Alias,
     /// `#attributes` of a System child.
     Attributes,
 }
@@ -272,7 +289,7 @@ impl Node<'_, '_, '_> {
     /// The name a scalar here gets.
     fn name(&self) -> &str {
         match self.mode {
-            Mode::Path => self.b.path.as_str(),
+            Mode::Path | Mode::Winlog => self.b.path.as_str(),
             Mode::Event => "Event",
             _ => self.name,
         }
@@ -280,7 +297,8 @@ impl Node<'_, '_, '_> {
     /// Whether a scalar here is kept.
     fn kept(&self) -> bool {
         let name = self.name();
-        !name.is_empty() && self.b.wants(name)
+        (!name.is_empty() && self.b.wants(name))
+            || (self.mode == Mode::Alias && self.b.wants(&self.b.path))
     }
     /// Keeps a scalar if it is wanted.
     fn push(self, text: &str, number: Option<f64>, is_null: bool) {
@@ -290,12 +308,22 @@ impl Node<'_, '_, '_> {
     }
     /// Keeps a scalar (once [`Node::kept`] said so).
     fn put(self, text: &str, number: Option<f64>, is_null: bool) {
+        let b = self.b;
         let name = match self.mode {
-            Mode::Path => self.b.path.as_str(),
+            Mode::Path | Mode::Winlog => b.path.as_str(),
             Mode::Event => "Event",
+            Mode::Alias => {
+                if b.wants(&b.path) {
+                    b.event.push(&b.path, text, number, is_null);
+                }
+                if !b.wants(self.name) {
+                    return;
+                }
+                self.name
+            }
             _ => self.name,
         };
-        self.b.event.push(name, text, number, is_null);
+        b.event.push(name, text, number, is_null);
     }
 }
 
@@ -349,7 +377,7 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        if self.mode == Mode::Path {
+        if matches!(self.mode, Mode::Path | Mode::Winlog) {
             return self.path_items(seq);
         }
         if self.mode == Mode::ArrayItems || !self.kept() {
@@ -405,15 +433,23 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                     }
                     _ => (Some(Mode::NamedObject), k),
                 },
-                Mode::Path => {
+                Mode::Winlog if matches!(k, "event_data" | "user_data") => (Some(Mode::Named), ""),
+                Mode::Path | Mode::Winlog | Mode::Alias => {
                     let len = b.path.len();
                     b.path.push('.');
                     b.path.push_str(k);
-                    let r = if b.wanted.is_none() || b.wants(&b.path) || b.wants_under(&b.path) {
+                    let alias = (self.mode == Mode::Winlog)
+                        .then(|| winlog_alias(k))
+                        .flatten();
+                    let wanted = b.wanted.is_none()
+                        || b.wants(&b.path)
+                        || b.wants_under(&b.path)
+                        || alias.is_some_and(|a| b.wants(a));
+                    let r = if wanted {
                         map.next_value_seed(Node {
                             b: &mut *b,
-                            mode: Mode::Path,
-                            name: "",
+                            mode: alias.map_or(Mode::Path, |_| Mode::Alias),
+                            name: alias.unwrap_or(""),
                             depth,
                         })
                     } else {
@@ -495,6 +531,22 @@ fn skip_named<'de, A: MapAccess<'de>>(
     let read = node.deserialize(&mut serde_json::Deserializer::from_str(raw.get()));
     b.text = true;
     read.map_err(serde::de::Error::custom)
+}
+
+/// The EVTX name of a field of Winlogbeat's `winlog` object, where the two
+/// hold the same value (`winlog.task`, say, holds the task's display name,
+/// not its number, and keeps its path alone).
+fn winlog_alias(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "channel" => "Channel",
+        "event_id" => "EventID",
+        "provider_name" => "Provider_Name",
+        "provider_guid" => "Provider_Guid",
+        "computer_name" => "Computer",
+        "record_id" => "EventRecordID",
+        "version" => "Version",
+        _ => return None,
+    })
 }
 
 /// `name_attr`, in `stack` when it fits (no allocation), else in `heap`.
@@ -607,6 +659,51 @@ mod tests {
         }
         let some = read(json, Some(&w), true);
         assert!(some.get("target.type").is_none() && some.get("eventType").is_none());
+    }
+
+    #[test]
+    fn winlogbeat_events_are_named_as_evtx_events() {
+        let json = r##"{"@timestamp": "2019-05-19T17:32:00.482Z", "event": {"code": "1"},
+            "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": "1",
+                "provider_name": "Microsoft-Windows-Sysmon", "record_id": 22013,
+                "computer_name": "DC1", "task": "Process Create", "keywords": ["k"],
+                "process": {"pid": 4}, "event_data": {"Image": "C:\\a.exe",
+                    "Hashes": {"#text": "MD5=1"}}, "user_data": {"Param": "p"}}}"##;
+        let texts = |e: &Event, f: &str| -> Vec<String> {
+            e.get(f)
+                .map(|v| v.iter().map(|x| x.text.to_string()).collect())
+                .unwrap_or_default()
+        };
+        let w = Wanted::new(["Image", "Hashes", "Param", "winlog.channel", "winlog.task"]);
+        for e in [
+            read(json, None, true),
+            read(json, None, false),
+            read(json, Some(&w), true),
+            read(json, Some(&w), false),
+        ] {
+            assert_eq!(
+                e.meta.channel.as_deref(),
+                Some("Microsoft-Windows-Sysmon/Operational")
+            );
+            assert_eq!(e.meta.event_id.as_deref(), Some("1"));
+            assert_eq!(e.meta.record, 22013);
+            assert_eq!(e.meta.computer.as_deref(), Some("DC1"));
+            assert_eq!(texts(&e, "Channel"), texts(&e, "winlog.channel"));
+            assert_eq!(texts(&e, "Image"), ["C:\\a.exe"]);
+            assert_eq!(texts(&e, "Hashes"), ["MD5=1"]);
+            assert_eq!(texts(&e, "Param"), ["p"]);
+            // A display name, not the EVTX task number: its path alone.
+            assert_eq!(texts(&e, "winlog.task"), ["Process Create"]);
+            assert!(e.get("Task").is_none());
+        }
+        let all = read(json, None, true);
+        assert_eq!(texts(&all, "Provider_Name"), ["Microsoft-Windows-Sysmon"]);
+        assert_eq!(texts(&all, "winlog.process.pid"), ["4"]);
+        assert_eq!(texts(&all, "winlog.keywords"), ["k"]);
+        assert!(all.get("winlog.event_data.Image").is_none());
+        // Elsewhere, `winlog` is only a path.
+        let nested = read(r#"{"x": {"winlog": {"channel": "Security"}}}"#, None, true);
+        assert!(nested.get("Channel").is_none() && nested.meta.channel.is_none());
     }
 
     #[test]

@@ -435,28 +435,7 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                 },
                 Mode::Winlog if matches!(k, "event_data" | "user_data") => (Some(Mode::Named), ""),
                 Mode::Path | Mode::Winlog | Mode::Alias => {
-                    let len = b.path.len();
-                    b.path.push('.');
-                    b.path.push_str(k);
-                    let alias = (self.mode == Mode::Winlog)
-                        .then(|| winlog_alias(k))
-                        .flatten();
-                    let wanted = b.wanted.is_none()
-                        || b.wants(&b.path)
-                        || b.wants_under(&b.path)
-                        || alias.is_some_and(|a| b.wants(a));
-                    let r = if wanted {
-                        map.next_value_seed(Node {
-                            b: &mut *b,
-                            mode: alias.map_or(Mode::Path, |_| Mode::Alias),
-                            name: alias.unwrap_or(""),
-                            depth,
-                        })
-                    } else {
-                        map.next_value::<IgnoredAny>().map(drop)
-                    };
-                    b.path.truncate(len);
-                    r?;
+                    path_child(&mut map, &mut *b, k, self.mode == Mode::Winlog, depth)?;
                     continue;
                 }
                 Mode::ArrayItems => (None, ""),
@@ -504,6 +483,38 @@ impl Node<'_, '_, '_> {
         {}
         Ok(())
     }
+}
+
+/// The value under `key` of an object read by path (`winlog` too: then a
+/// field with an EVTX name is also kept under that name), skipped unparsed
+/// where nothing under it is wanted.
+fn path_child<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    b: &mut Builder<'_>,
+    key: &str,
+    in_winlog: bool,
+    depth: usize,
+) -> Result<(), A::Error> {
+    let len = b.path.len();
+    b.path.push('.');
+    b.path.push_str(key);
+    let alias = in_winlog.then(|| winlog_alias(key)).flatten();
+    let wanted = b.wanted.is_none()
+        || b.wants(&b.path)
+        || b.wants_under(&b.path)
+        || alias.is_some_and(|a| b.wants(a));
+    let r = if wanted {
+        map.next_value_seed(Node {
+            b: &mut *b,
+            mode: alias.map_or(Mode::Path, |_| Mode::Alias),
+            name: alias.unwrap_or(""),
+            depth,
+        })
+    } else {
+        map.next_value::<IgnoredAny>().map(drop)
+    };
+    b.path.truncate(len);
+    r
 }
 
 /// The value of a named key no rule reads: skipped without being parsed

@@ -213,6 +213,18 @@ impl<'a> VaultWriter<'a> {
             }
             _ => Outcome::Generated,
         };
+        self.apply(path, &target, &mine, content, outcome)
+    }
+
+    /// Stage what a merge decided for a generated file the analyst has.
+    fn apply(
+        &self,
+        path: &str,
+        target: &Path,
+        mine: &[u8],
+        content: &[u8],
+        outcome: Outcome,
+    ) -> Result<(), Diagnostic> {
         match outcome {
             Outcome::Generated => {
                 self.stage(path, content.to_vec(), true)?;
@@ -242,7 +254,7 @@ impl<'a> VaultWriter<'a> {
                             base::conflict_path(path)
                         ),
                     )
-                    .in_file(&target),
+                    .in_file(target),
                 );
                 let mut st = self.state();
                 st.report.conflicts.push(path.to_string());

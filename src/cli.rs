@@ -235,8 +235,8 @@ pub struct ReportFlags {
     /// lost event record, an unresolved link.
     #[arg(long)]
     pub strict: bool,
-    /// Show every warning, skipped rule and unresolved link, not only the
-    /// first ones of each kind.
+    /// Show every warning, skipped rule, unresolved link and problem of a
+    /// file, not only the first ones of each kind.
     #[arg(long, short)]
     pub verbose: bool,
     /// No progress display and no summary (warnings and errors still show).
@@ -296,7 +296,7 @@ fn run_fetch(a: FetchArgs) -> ExitCode {
     cfg.sigma_url = a.sigma_url;
     cfg.atomics_url = a.atomics_url;
     cfg.progress = !a.report.quiet && std::io::stderr().is_terminal();
-    let diags = Diagnostics::new();
+    let diags = collector(a.report.verbose);
     let result = crate::fetch::fetch(&cfg, &diags);
     print_diagnostics(&diags, a.report.verbose);
     let done = match result {
@@ -336,7 +336,7 @@ fn run_build(a: BuildArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let cfg = build_config(&a);
-    let diags = Diagnostics::new();
+    let diags = collector(a.report.verbose);
     let result = build(&cfg, &diags);
     print_diagnostics(&diags, a.report.verbose);
     let s = match result {
@@ -469,6 +469,15 @@ fn print_build_summary(s: &crate::build::BuildSummary, cfg: &BuildConfig, diags:
     );
 }
 
+/// Where a command's diagnostics go: with `--verbose`, every one is kept.
+fn collector(verbose: bool) -> Diagnostics {
+    if verbose {
+        Diagnostics::unbounded()
+    } else {
+        Diagnostics::new()
+    }
+}
+
 fn print_diagnostics(diags: &Diagnostics, verbose: bool) {
     let mut shown: std::collections::HashMap<(&'static str, Severity), usize> = Default::default();
     let mut hidden: std::collections::BTreeMap<&'static str, usize> = Default::default();
@@ -478,7 +487,7 @@ fn print_diagnostics(diags: &Diagnostics, verbose: bool) {
         if verbose || d.severity == Severity::Error || *n <= SHOW_PER_CATEGORY {
             eprintln!("{d}");
         } else {
-            *hidden.entry(d.category).or_default() += 1;
+            *hidden.entry(d.category).or_default() += 1 + d.others;
         }
     }
     for (cat, n) in hidden {
@@ -523,7 +532,7 @@ fn run_match(a: MatchArgs) -> ExitCode {
         progress: !a.report.quiet && std::io::stderr().is_terminal(),
         exit_after: true,
     };
-    let diags = Diagnostics::new();
+    let diags = collector(a.report.verbose);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout);
     let result = crate::hunt::run(&cfg, &diags, &mut out);
@@ -620,7 +629,7 @@ fn export_and_report(
     verbose: bool,
     quiet: bool,
 ) -> ExitCode {
-    let diags = Diagnostics::new();
+    let diags = collector(verbose);
     let r = crate::site::export(cfg, &diags);
     print_diagnostics(&diags, verbose);
     match r {

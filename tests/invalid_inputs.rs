@@ -195,6 +195,35 @@ fn strict_exits_1_on_any_lost_record() {
 }
 
 #[test]
+fn a_flood_of_bad_records_is_counted_whole_and_listed_in_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("r.yml");
+    std::fs::write(&rule, ANY_EXE).unwrap();
+    let events = dir.path().join("flood.jsonl");
+    let mut text: String = (1..=250).map(|i| format!("{{\"bad\": {i}x}}\n")).collect();
+    text.push_str("{\"Image\": \"C:\\\\a.exe\"}\n");
+    std::fs::write(&events, text).unwrap();
+    let per_line = |err: &str| err.lines().filter(|l| l.contains("invalid JSON")).count();
+    let out = matching(&["--strict", "-f", "jsonl"], &rule, &events);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(per_line(&err), Diagnostics::KEPT_PER_FILE, "{err}");
+    assert!(
+        err.contains("flood.jsonl: 150 more like the 100 above (lines 101 to 250), counted but not listed one by one (--verbose lists them)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 events read from 1 files (250 unreadable records lost"),
+        "{err}"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    let out = matching(&["-v", "-f", "jsonl"], &rule, &events);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(per_line(&err), 250, "{err}");
+    assert!(!err.contains("more like the"), "{err}");
+}
+
+#[test]
 fn a_closed_pipe_ends_quietly_and_other_write_errors_fail() {
     let dir = tempfile::tempdir().unwrap();
     let rule = dir.path().join("r.yml");

@@ -26,6 +26,9 @@ pub struct Diagnostic {
     pub line: Option<usize>,
     pub column: Option<usize>,
     pub message: String,
+    /// How many more diagnostics of its kind in its file this one stands
+    /// for: counted, not kept ([`Diagnostics`]).
+    pub others: usize,
 }
 
 impl Diagnostic {
@@ -37,6 +40,7 @@ impl Diagnostic {
             line: None,
             column: None,
             message: message.into(),
+            others: 0,
         }
     }
     pub fn warning(category: &'static str, message: impl Into<String>) -> Self {
@@ -82,45 +86,125 @@ impl fmt::Display for Diagnostic {
 impl std::error::Error for Diagnostic {}
 
 /// A thread-safe collector of diagnostics, shared by every stage of a run.
+///
+/// A file can hold a million broken records, each a diagnostic: past
+/// [`Diagnostics::KEPT_PER_FILE`] of one kind (severity and category) in one
+/// file, the rest are counted, not kept, and [`Diagnostics::sorted`] names
+/// them in one diagnostic (how many, and their first and last line), so
+/// that memory and output stay bounded while every count stays exact.
+/// [`Diagnostics::unbounded`] keeps them all.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
-    items: Mutex<Vec<Diagnostic>>,
+    inner: Mutex<Collected>,
+    unbounded: bool,
+}
+
+/// The severity, category and file diagnostics are counted by.
+type Kind = (Severity, &'static str, Option<PathBuf>);
+
+#[derive(Debug, Default)]
+struct Collected {
+    items: Vec<Diagnostic>,
+    per_kind: std::collections::HashMap<Kind, Tally>,
+}
+
+/// How many diagnostics of a kind came, and the lines of those not kept.
+#[derive(Debug, Default)]
+struct Tally {
+    seen: usize,
+    first_line: Option<usize>,
+    last_line: Option<usize>,
 }
 
 impl Diagnostics {
+    /// Diagnostics of one kind kept per file; the rest are counted.
+    pub const KEPT_PER_FILE: usize = 100;
+
     pub fn new() -> Self {
         Self::default()
     }
+    /// A collector that keeps every diagnostic (`--verbose`).
+    pub fn unbounded() -> Self {
+        Self {
+            unbounded: true,
+            ..Self::default()
+        }
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, Collected> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
     pub fn push(&self, d: Diagnostic) {
-        self.items.lock().unwrap_or_else(|e| e.into_inner()).push(d);
+        let mut c = self.lock();
+        let kind = (d.severity, d.category, d.file.clone());
+        let tally = c.per_kind.entry(kind).or_default();
+        tally.seen += 1;
+        if self.unbounded || tally.seen <= Self::KEPT_PER_FILE {
+            c.items.push(d);
+        } else {
+            tally.first_line = tally.first_line.or(d.line);
+            tally.last_line = d.line.or(tally.last_line);
+        }
     }
     pub fn extend(&self, ds: impl IntoIterator<Item = Diagnostic>) {
-        self.items
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(ds);
+        ds.into_iter().for_each(|d| self.push(d));
     }
     /// All diagnostics, sorted by severity (errors first), file, line and message
-    /// so that output is deterministic whatever the thread interleaving.
+    /// so that output is deterministic whatever the thread interleaving; those
+    /// counted and not kept are named last for their file.
     pub fn sorted(&self) -> Vec<Diagnostic> {
-        let mut v = self.items.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let c = self.lock();
+        let mut v = c.items.clone();
+        let key = |d: &Diagnostic| (std::cmp::Reverse(d.severity), d.file.clone());
         v.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| a.file.cmp(&b.file))
+            key(a)
+                .cmp(&key(b))
                 .then_with(|| a.line.cmp(&b.line))
                 .then_with(|| a.column.cmp(&b.column))
                 .then_with(|| a.message.cmp(&b.message))
         });
+        let mut rest: Vec<Diagnostic> = c
+            .per_kind
+            .iter()
+            .filter(|_| !self.unbounded)
+            .filter_map(|(kind, t)| Self::not_kept(kind, t))
+            .collect();
+        rest.sort_by(|a, b| key(a).cmp(&key(b)).then(a.category.cmp(b.category)));
+        // Each after the last kept diagnostic of its severity and file.
+        for d in rest {
+            let at = v.partition_point(|x| key(x) <= key(&d));
+            v.insert(at, d);
+        }
         v
     }
+    /// The diagnostic that names those of a kind that were not kept.
+    fn not_kept(kind: &Kind, t: &Tally) -> Option<Diagnostic> {
+        let n = t.seen.checked_sub(Self::KEPT_PER_FILE).filter(|&n| n > 0)?;
+        let lines = match (t.first_line, t.last_line) {
+            (Some(a), Some(b)) if a != b => format!(" (lines {a} to {b})"),
+            (Some(a), _) => format!(" (line {a})"),
+            _ => String::new(),
+        };
+        let (severity, category, file) = kind;
+        let mut d = Diagnostic::new(
+            *severity,
+            category,
+            format!(
+                "{n} more like the {} above{lines}, counted but not listed one by one (--verbose lists them)",
+                Self::KEPT_PER_FILE
+            ),
+        );
+        d.file = file.clone();
+        d.others = n;
+        Some(d)
+    }
+    /// How many diagnostics of a severity came, kept or not.
     pub fn count(&self, severity: Severity) -> usize {
-        self.items
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.lock()
+            .per_kind
             .iter()
-            .filter(|d| d.severity == severity)
-            .count()
+            .filter(|(k, _)| k.0 == severity)
+            .map(|(_, t)| t.seen)
+            .sum()
     }
 }
 
@@ -159,6 +243,46 @@ mod tests {
             .in_file("a/b.json")
             .at(Some(3), Some(7));
         assert_eq!(d.to_string(), "error[json]: a/b.json:3:7: expected value");
+    }
+
+    #[test]
+    fn a_flood_of_one_kind_is_counted_past_the_kept_ones() {
+        let ds = Diagnostics::new();
+        let n = Diagnostics::KEPT_PER_FILE + 250;
+        for line in 1..=n {
+            ds.push(
+                Diagnostic::error("events", "bad")
+                    .in_file("f.jsonl")
+                    .at(Some(line), None),
+            );
+        }
+        ds.push(
+            Diagnostic::error("events", "bad")
+                .in_file("g.jsonl")
+                .at(Some(1), None),
+        );
+        ds.push(Diagnostic::warning("events", "odd").in_file("f.jsonl"));
+        assert_eq!(ds.count(Severity::Error), n + 1);
+        let s = ds.sorted();
+        assert_eq!(s.len(), Diagnostics::KEPT_PER_FILE + 3);
+        let last_of_f = &s[Diagnostics::KEPT_PER_FILE];
+        assert_eq!(last_of_f.file.as_deref(), Some(Path::new("f.jsonl")));
+        assert_eq!(
+            last_of_f.message,
+            format!(
+                "250 more like the {} above (lines {} to {n}), counted but not listed one by one (--verbose lists them)",
+                Diagnostics::KEPT_PER_FILE,
+                Diagnostics::KEPT_PER_FILE + 1
+            )
+        );
+        assert_eq!(
+            s[Diagnostics::KEPT_PER_FILE + 1].file.as_deref(),
+            Some(Path::new("g.jsonl"))
+        );
+        assert_eq!(s.last().unwrap().severity, Severity::Warning);
+        let all = Diagnostics::unbounded();
+        (0..n).for_each(|_| all.push(Diagnostic::error("events", "bad").in_file("f.jsonl")));
+        assert_eq!((all.sorted().len(), all.count(Severity::Error)), (n, n));
     }
 
     #[test]

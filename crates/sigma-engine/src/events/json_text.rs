@@ -24,41 +24,52 @@ use std::sync::Arc;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// The encoding a byte-order mark names, if the bytes start with one.
+/// How a JSON text is encoded, told from its first bytes: by a byte-order
+/// mark, or without one by the zero bytes that ASCII characters have in
+/// UTF-16 (a JSON text starts with one: RFC 4627, section 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Bom {
+enum Encoding {
     Utf8,
     Utf16Le,
     Utf16Be,
 }
 
-impl Bom {
-    fn of(bytes: &[u8]) -> Option<Bom> {
+impl Encoding {
+    /// The encoding, and the length of its byte-order mark (0 without).
+    fn of(bytes: &[u8]) -> (Encoding, usize) {
         match bytes {
-            [0xEF, 0xBB, 0xBF, ..] => Some(Bom::Utf8),
-            [0xFF, 0xFE, ..] => Some(Bom::Utf16Le),
-            [0xFE, 0xFF, ..] => Some(Bom::Utf16Be),
-            _ => None,
+            [0xEF, 0xBB, 0xBF, ..] => (Encoding::Utf8, 3),
+            [0xFF, 0xFE, ..] => (Encoding::Utf16Le, 2),
+            [0xFE, 0xFF, ..] => (Encoding::Utf16Be, 2),
+            [a, 0, b, 0, ..] if *a != 0 && *b != 0 => (Encoding::Utf16Le, 0),
+            [0, a, 0, b, ..] if *a != 0 && *b != 0 => (Encoding::Utf16Be, 0),
+            _ => (Encoding::Utf8, 0),
         }
     }
 
-    fn len(self) -> usize {
+    /// How two bytes make a UTF-16 unit; `None` for UTF-8.
+    fn unit(self) -> Option<fn([u8; 2]) -> u16> {
         match self {
-            Bom::Utf8 => 3,
-            Bom::Utf16Le | Bom::Utf16Be => 2,
+            Encoding::Utf8 => None,
+            Encoding::Utf16Le => Some(u16::from_le_bytes),
+            Encoding::Utf16Be => Some(u16::from_be_bytes),
         }
     }
+}
+
+/// Whether a text is in UTF-16 (with a byte-order mark or without).
+pub(super) fn is_utf16(head: &[u8]) -> bool {
+    Encoding::of(head).0 != Encoding::Utf8
 }
 
 /// The first character of a text that is not white space, whatever its
 /// encoding (to tell a JSON file from its first bytes).
 pub(super) fn first_char(head: &[u8]) -> Option<char> {
-    let bom = Bom::of(head);
-    let body = &head[bom.map_or(0, Bom::len)..];
-    let mut chars: Box<dyn Iterator<Item = char>> = match bom {
-        Some(Bom::Utf16Le) => Box::new(utf16(body, u16::from_le_bytes).map(|(c, _)| c)),
-        Some(Bom::Utf16Be) => Box::new(utf16(body, u16::from_be_bytes).map(|(c, _)| c)),
-        _ => Box::new(body.iter().map(|b| char::from(*b))),
+    let (encoding, mark) = Encoding::of(head);
+    let body = &head[mark..];
+    let mut chars: Box<dyn Iterator<Item = char>> = match encoding.unit() {
+        Some(unit) => Box::new(utf16(body, unit).map(|(c, _)| c)),
+        None => Box::new(body.iter().map(|b| char::from(*b))),
     };
     chars.find(|c| !c.is_ascii_whitespace())
 }
@@ -74,37 +85,40 @@ pub(super) fn decode<'a>(bytes: &'a [u8], file: &str, diags: &Diagnostics) -> Co
     let warn = |what: String| {
         diags.push(Diagnostic::warning("events", what).in_file(file));
     };
-    let bom = Bom::of(bytes);
-    let (text, bad) = match bom {
-        Some(Bom::Utf16Le) => from_utf16(&bytes[2..], u16::from_le_bytes),
-        Some(Bom::Utf16Be) => from_utf16(&bytes[2..], u16::from_be_bytes),
-        _ => {
-            let skip = bom.map_or(0, Bom::len);
-            match std::str::from_utf8(&bytes[skip..]) {
-                Ok(t) => (Cow::Borrowed(t), None),
-                Err(e) => (
-                    String::from_utf8_lossy(&bytes[skip..]).into_owned().into(),
-                    Some(format!(
-                        "invalid UTF-8 from byte offset {}",
-                        skip + e.valid_up_to()
-                    )),
-                ),
+    let (encoding, mark) = Encoding::of(bytes);
+    let body = &bytes[mark..];
+    let (text, bad) = match encoding.unit() {
+        Some(unit) => {
+            if body.len() % 2 == 1 {
+                warn("UTF-16 text ends with half a character; ignored".to_string());
             }
+            from_utf16(body, unit, mark)
         }
+        None => match std::str::from_utf8(body) {
+            Ok(t) => (Cow::Borrowed(t), None),
+            Err(e) => (
+                String::from_utf8_lossy(body).into_owned().into(),
+                Some(format!(
+                    "invalid UTF-8 from byte offset {}",
+                    mark + e.valid_up_to()
+                )),
+            ),
+        },
     };
-    if bytes.len() % 2 == 1 && matches!(bom, Some(Bom::Utf16Le | Bom::Utf16Be)) {
-        warn("UTF-16 text ends with half a character; ignored".to_string());
-    }
     if let Some(what) = bad {
         warn(format!("{what} replaced with U+FFFD"));
     }
     text
 }
 
-/// UTF-16 text (after its byte-order mark) as UTF-8, and where it first
-/// was invalid.
-fn from_utf16(body: &[u8], unit: fn([u8; 2]) -> u16) -> (Cow<'static, str>, Option<String>) {
-    let (mut bad, mut offset) = (None, 2);
+/// UTF-16 text (from byte `offset` of its file, after any byte-order mark)
+/// as UTF-8, and where it first was invalid.
+fn from_utf16(
+    body: &[u8],
+    unit: fn([u8; 2]) -> u16,
+    mut offset: usize,
+) -> (Cow<'static, str>, Option<String>) {
+    let mut bad = None;
     let text: String = utf16(body, unit)
         .map(|(c, ok)| {
             if !ok {
@@ -587,12 +601,16 @@ mod tests {
     #[test]
     fn utf16_in_both_byte_orders_and_bad_units_are_read_and_reported() {
         let json = "[{\"a\": \"é\"}, {\"a\": \"x\"}]";
-        for big in [false, true] {
-            let mut bytes = if big {
-                vec![0xFE, 0xFF]
-            } else {
-                vec![0xFF, 0xFE]
+        let cases = [false, true]
+            .into_iter()
+            .flat_map(|big| [(big, true), (big, false)]);
+        for (big, marked) in cases {
+            let mark = match (marked, big) {
+                (false, _) => vec![],
+                (true, true) => vec![0xFE, 0xFF],
+                (true, false) => vec![0xFF, 0xFE],
             };
+            let mut bytes = mark.clone();
             for u in json.encode_utf16() {
                 bytes.extend(if big {
                     u.to_be_bytes()
@@ -605,10 +623,11 @@ mod tests {
             assert_eq!(got, ["é", "x"]);
             assert!(ds.is_empty(), "{ds:?}");
             // A lone surrogate inside the second value.
-            let at = 2 + 2 * json
-                .encode_utf16()
-                .position(|u| u == u16::from(b'x'))
-                .unwrap();
+            let at = mark.len()
+                + 2 * json
+                    .encode_utf16()
+                    .position(|u| u == u16::from(b'x'))
+                    .unwrap();
             let lone = if big { [0xD8, 0x00] } else { [0x00, 0xD8] };
             bytes.splice(at..at + 2, lone);
             let (got, _, ds) = read_all(&bytes);

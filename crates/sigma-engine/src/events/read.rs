@@ -52,7 +52,7 @@ pub fn event_files(paths: &[PathBuf], diags: &Diagnostics) -> Vec<PathBuf> {
     walk.files(paths, diags)
 }
 
-/// Whether a JSON file is JSONL: it starts with an object (not an array,
+/// Whether a JSON file is JSONL: in UTF-8, it starts with an object (not an array,
 /// even one written an object per line), and one of its first lines is a
 /// whole object starting in the first column, so that lines can be read
 /// independently (and in parallel), and a bad line costs only itself.
@@ -61,6 +61,10 @@ pub fn is_jsonl(path: &Path) -> bool {
         return false;
     };
     let mut r = BufReader::new(f);
+    // UTF-16 has no lines to read one by one as UTF-8: a JSON text.
+    if r.fill_buf().is_ok_and(json_text::is_utf16) {
+        return false;
+    }
     let (mut line, mut started) = (Vec::new(), false);
     for _ in 0..16 {
         line.clear();

@@ -192,7 +192,7 @@ fn match_reports_detections_in_every_format() {
 }
 
 #[test]
-fn winlogbeat_exports_meet_windows_rules_as_evtx_events_do() {
+fn winlogbeat_and_velociraptor_exports_meet_windows_rules_as_evtx_events_do() {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("winlogbeat.jsonl");
     std::fs::write(
@@ -202,6 +202,8 @@ fn winlogbeat_exports_meet_windows_rules_as_evtx_events_do() {
             "\n",
             // Another channel: the logsource mapping keeps the rule away.
             r#"{"winlog": {"channel": "Security", "event_id": 1, "event_data": {"Image": "C:\\Python\\python.exe", "CommandLine": "python.exe -c x"}}}"#,
+            "\n",
+            r#"{"System": {"EventID": {"Value": 1}, "EventRecordID": 8, "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "pc2"}, "EventData": {"Image": "C:\\Python\\python.exe", "CommandLine": "python.exe -c \"import sys\""}}"#,
             "\n"
         ),
     )
@@ -219,13 +221,17 @@ fn winlogbeat_exports_meet_windows_rules_as_evtx_events_do() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    let v = &lines[0];
-    assert_eq!(v["rule"], "Fixture Python Inline");
-    assert_eq!(v["record"], 7);
-    assert_eq!(v["computer"], "pc1");
-    assert_eq!(v["channel"], "Microsoft-Windows-Sysmon/Operational");
-    assert_eq!(v["fields"]["CommandLine"], "python.exe -c \"import os\"");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for (v, record, computer, code) in [(&lines[0], 7, "pc1", "os"), (&lines[1], 8, "pc2", "sys")] {
+        assert_eq!(v["rule"], "Fixture Python Inline");
+        assert_eq!(v["record"], record);
+        assert_eq!(v["computer"], computer);
+        assert_eq!(v["channel"], "Microsoft-Windows-Sysmon/Operational");
+        assert_eq!(
+            v["fields"]["CommandLine"],
+            format!("python.exe -c \"import {code}\"")
+        );
+    }
 }
 
 /// Every file under a folder with its content, to show nothing changed.

@@ -13,6 +13,10 @@
 //! path (`process.executable`), arrays included (`target.displayName` for
 //! each object of the array `target`).
 //!
+//! The Event object's parts may also stand at the top (`{"System": …,
+//! "EventData": …}`, Velociraptor's rows, where a System child's attributes
+//! are plain keys and its text is `Value`): they are named alike.
+//!
 //! Winlogbeat's layout (`{"winlog": {"channel": …, "event_data": …}}`, as
 //! Elasticsearch exports it) is read as the EVTX one: `winlog.event_data`
 //! and `winlog.user_data` leaves by their own key, and the System fields it
@@ -143,28 +147,25 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
             text: self.0.text,
         };
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            if key.as_str() == "Event" {
-                map.next_value_seed(Node {
-                    b: &mut b,
-                    mode: Mode::Event,
-                    name: "Event",
-                    depth: 0,
-                })?;
-            } else {
-                b.path.clear();
-                b.path.push_str(key.as_str());
-                let mode = if key.as_str() == "winlog" {
-                    Mode::Winlog
-                } else {
-                    Mode::Path
-                };
-                map.next_value_seed(Node {
-                    b: &mut b,
-                    mode,
-                    name: "",
-                    depth: 0,
-                })?;
-            }
+            let (mode, name) = match key.as_str() {
+                "Event" => (Mode::Event, "Event"),
+                // The Event object's parts at the top (Velociraptor's rows).
+                "System" => (Mode::System, "System"),
+                "EventData" => (Mode::Named, "EventData"),
+                "UserData" => (Mode::Named, "UserData"),
+                k => {
+                    b.path.clear();
+                    b.path.push_str(k);
+                    let winlog = k == "winlog";
+                    (if winlog { Mode::Winlog } else { Mode::Path }, "")
+                }
+            };
+            map.next_value_seed(Node {
+                b: &mut b,
+                mode,
+                name,
+                depth: 0,
+            })?;
         }
         let mut e = b.event;
         e.finish();
@@ -415,10 +416,15 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                     _ => (None, ""),
                 },
                 Mode::System => (Some(Mode::SystemChild), k),
+                // Attributes as plain keys, and the text as `Value`, as
+                // Velociraptor writes them (`Provider.Name`, `EventID.Value`).
                 Mode::SystemChild => match k {
-                    "#text" => (Some(Mode::Named), self.name),
+                    "#text" | "Value" => (Some(Mode::Named), self.name),
                     "#attributes" => (Some(Mode::Attributes), self.name),
-                    _ => (None, ""),
+                    _ => (
+                        Some(Mode::Named),
+                        joined(&mut stack, &mut heap, self.name, k),
+                    ),
                 },
                 Mode::Attributes => (
                     Some(Mode::Named),
@@ -715,6 +721,51 @@ mod tests {
         // Elsewhere, `winlog` is only a path.
         let nested = read(r#"{"x": {"winlog": {"channel": "Security"}}}"#, None, true);
         assert!(nested.get("Channel").is_none() && nested.meta.channel.is_none());
+    }
+
+    #[test]
+    fn velociraptor_rows_are_named_as_evtx_events() {
+        let json = r##"{"System": {"Provider": {"Name": "Microsoft-Windows-Sysmon"},
+            "EventID": {"Value": 1}, "TimeCreated": {"SystemTime": "2019-05-19T17:32:00Z"},
+            "EventRecordID": 22013, "Execution": {"ProcessID": 4}, "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "Computer": "DC1", "Security": {"UserID": "S-1-5-18"}},
+            "EventData": {"Image": "C:\\a.exe", "Hashes": {"#text": "MD5=1"}},
+            "Message": "Process Create"}"##;
+        let texts = |e: &Event, f: &str| -> Vec<String> {
+            e.get(f)
+                .map(|v| v.iter().map(|x| x.text.to_string()).collect())
+                .unwrap_or_default()
+        };
+        let w = Wanted::new([
+            "Image",
+            "Hashes",
+            "Provider_Name",
+            "Security_UserID",
+            "Message",
+        ]);
+        for e in [
+            read(json, None, true),
+            read(json, None, false),
+            read(json, Some(&w), true),
+            read(json, Some(&w), false),
+        ] {
+            assert_eq!(
+                e.meta.channel.as_deref(),
+                Some("Microsoft-Windows-Sysmon/Operational")
+            );
+            assert_eq!(e.meta.event_id.as_deref(), Some("1"));
+            assert_eq!(e.meta.record, 22013);
+            assert_eq!(e.meta.timestamp.as_deref(), Some("2019-05-19T17:32:00Z"));
+            assert_eq!(texts(&e, "Image"), ["C:\\a.exe"]);
+            assert_eq!(texts(&e, "Hashes"), ["MD5=1"]);
+            assert_eq!(texts(&e, "Provider_Name"), ["Microsoft-Windows-Sysmon"]);
+            assert_eq!(texts(&e, "Security_UserID"), ["S-1-5-18"]);
+            assert_eq!(texts(&e, "Message"), ["Process Create"]);
+        }
+        // A System or EventData that is a value, not an object, keeps its name.
+        let plain = read(r#"{"System": "linux", "EventData": 3}"#, None, true);
+        assert_eq!(texts(&plain, "System"), ["linux"]);
+        assert_eq!(texts(&plain, "EventData"), ["3"]);
     }
 
     #[test]

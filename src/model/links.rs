@@ -72,7 +72,9 @@ enum Resolved {
 /// Recent ATT&CK releases, oldest first, with the highest technique number
 /// each defines and the tactics it introduced: enough to name the release
 /// that rules newer than the loaded data follow.
-const RELEASES: [(&str, u32, &[&str]); 2] = [
+const RELEASES: [(&str, u32, &[&str]); 3] = [
+    // Enterprise's T1675; Mobile's next, T1676, came after v17.1.
+    ("v17.1", 1675, &[]),
     ("v18.1", 1681, &[]),
     ("v19", 1690, &["stealth", "defense-impairment"]),
 ];
@@ -363,7 +365,8 @@ mod tests {
     #[test]
     fn the_release_named_is_the_earliest_that_defines_everything() {
         assert_eq!(beyond(&[], &[]), None);
-        assert_eq!(beyond(&["T1680"], &[]), Some("v18.1"));
+        assert_eq!(beyond(&["T1672.001"], &[]), Some("v17.1"));
+        assert_eq!(beyond(&["T1672", "T1680"], &[]), Some("v18.1"));
         assert_eq!(beyond(&["T1680", "T1685.001"], &[]), Some("v19"));
         assert_eq!(beyond(&["T1680"], &["stealth"]), Some("v19"));
         assert_eq!(beyond(&["T1700"], &[]), None, "beyond every known release");

@@ -111,7 +111,7 @@ fn run(example: &str, events: &[serde_json::Value]) -> usize {
         );
         c.record(&e, &engine.match_event(&e));
     }
-    c.finish().len()
+    c.finish(&ds).len()
 }
 
 macro_rules! skip_if_absent {
@@ -236,4 +236,87 @@ fn value_sum_avg_percentile() {
         "a process seen in 0.5% of creations"
     );
     assert_eq!(run("value_percentile.yml", &procs[..50]), 0);
+}
+
+const LOGINS: &str = r#"
+title: Console login
+name: console_login
+logsource: {product: aws, service: cloudtrail}
+detection:
+    selection: {eventName: ConsoleLogin}
+    condition: selection
+---
+title: Many console logins
+correlation:
+    type: event_count
+    rules: [console_login]
+    group-by: [user]
+    timespan: 1m
+    condition: {gte: 3}
+"#;
+
+/// Correlation hits and warnings over events, each `(time field, value)`.
+fn logins(times: &[(&str, serde_json::Value)]) -> (usize, Vec<String>) {
+    let ds = Diagnostics::new();
+    let (rules, rejected) = sigma_engine::sigma::parse_rules(Path::new("r.yml"), LOGINS, &ds);
+    assert_eq!(rejected, 0, "{:?}", ds.sorted());
+    let engine = Engine::new(rules, &Mapping::default(), &EngineOptions::default());
+    let c = Correlator::new(&engine);
+    for (i, (field, time)) in times.iter().enumerate() {
+        let mut j = json!({"eventName": "ConsoleLogin", "user": "a"});
+        j[*field] = time.clone();
+        let meta = EventMeta {
+            record: i as u64 + 1,
+            file: "ct.jsonl".into(),
+            ..Default::default()
+        };
+        let e = Event::from_json(&j, meta);
+        c.record(&e, &engine.match_event(&e));
+    }
+    let hits = c.finish(&ds).len();
+    (hits, ds.sorted().iter().map(ToString::to_string).collect())
+}
+
+#[test]
+fn detections_without_a_readable_time_stay_out_of_correlations() {
+    let iso = |t: &str| ("eventTime", json!(t));
+    let hours_apart = [
+        iso("2024-05-01T00:00:00Z"),
+        iso("2024-05-01T05:00:00Z"),
+        iso("2024-05-01T10:00:00Z"),
+    ];
+    assert_eq!(logins(&hours_apart), (0, vec![]));
+    let seconds_apart = [
+        iso("2024-05-01T00:00:00Z"),
+        iso("2024-05-01T00:00:20Z"),
+        iso("2024-05-01T00:00:40Z"),
+    ];
+    assert_eq!(logins(&seconds_apart), (1, vec![]));
+    // Zeek's `ts`: seconds since the epoch.
+    let epoch = [
+        ("ts", json!(1714521600.5)),
+        ("ts", json!(1714521620)),
+        ("ts", json!(1714521640)),
+    ];
+    assert_eq!(logins(&epoch), (1, vec![]));
+    let epoch_hours = [
+        ("ts", json!(1714521600)),
+        ("ts", json!(1714539600)),
+        ("ts", json!(1714557600)),
+    ];
+    assert_eq!(logins(&epoch_hours), (0, vec![]));
+    // Without a time every event would fall in one window: left out, said.
+    let untimed = [
+        ("when", json!(1)),
+        ("when", json!(2)),
+        ("time", json!("soon")),
+    ];
+    let (hits, warnings) = logins(&untimed);
+    assert_eq!(hits, 0);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("warning[correlation]: ct.jsonl: 3 detection(s) of rules that correlations count were left out of them: their event has no readable timestamp (the first, record 1: it has none of the time fields read (TimeCreated_SystemTime, @timestamp,"),
+        "{}",
+        warnings[0]
+    );
 }

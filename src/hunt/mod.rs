@@ -169,7 +169,7 @@ pub fn run(
         printer.detections(dets);
     });
     pb.finish_and_clear();
-    let hits = correlator.finish();
+    let hits = correlator.finish(diags);
     // A closed pipe (`| head`) ends the output quietly, as for any
     // command-line filter; any other write error (a full disk) fails.
     let output_closed = match printer.finish(&hits) {

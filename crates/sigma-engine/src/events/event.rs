@@ -422,16 +422,32 @@ enum Meta {
     Timestamp,
     UtcTime,
     Time,
+    EventTime,
+    Published,
+    TimeGenerated,
+    CreatedDateTime,
+    CreationTime,
+    Ts,
 }
 
 impl Meta {
-    /// The timestamp's fields, in order of preference.
-    const TIMES: [Meta; 5] = [
+    /// The timestamp's fields, in order of preference: Windows, Elastic,
+    /// generic, Sysmon, then AWS CloudTrail (`eventTime`), Okta
+    /// (`published`), Azure Monitor (`TimeGenerated`), Entra ID sign-ins
+    /// (`createdDateTime`), Microsoft 365 audit (`CreationTime`) and Zeek
+    /// (`ts`, seconds since the epoch).
+    const TIMES: [Meta; 11] = [
         Meta::TimeCreated,
         Meta::AtTimestamp,
         Meta::Timestamp,
         Meta::UtcTime,
         Meta::Time,
+        Meta::EventTime,
+        Meta::Published,
+        Meta::TimeGenerated,
+        Meta::CreatedDateTime,
+        Meta::CreationTime,
+        Meta::Ts,
     ];
 
     /// The metadata field a field name is, if any.
@@ -447,14 +463,25 @@ impl Meta {
             "timestamp" => Meta::Timestamp,
             "UtcTime" => Meta::UtcTime,
             "time" => Meta::Time,
+            "eventTime" => Meta::EventTime,
+            "published" => Meta::Published,
+            "TimeGenerated" => Meta::TimeGenerated,
+            "createdDateTime" => Meta::CreatedDateTime,
+            "CreationTime" => Meta::CreationTime,
+            "ts" => Meta::Ts,
             _ => return None,
         })
     }
 }
 
+/// The fields an event's timestamp is read from, in order of preference.
+pub fn time_fields() -> impl Iterator<Item = &'static str> {
+    Meta::TIMES.into_iter().map(|m| META_FIELDS[m as usize])
+}
+
 /// Fields every reader keeps, whatever the rules read: they make the event's
 /// metadata.
-pub(crate) const META_FIELDS: [&str; 10] = [
+pub(crate) const META_FIELDS: [&str; 16] = [
     "EventRecordID",
     "Channel",
     "Computer",
@@ -465,6 +492,12 @@ pub(crate) const META_FIELDS: [&str; 10] = [
     "timestamp",
     "UtcTime",
     "time",
+    "eventTime",
+    "published",
+    "TimeGenerated",
+    "createdDateTime",
+    "CreationTime",
+    "ts",
 ];
 
 /// Up to this many values, each of its own name, an event is searched

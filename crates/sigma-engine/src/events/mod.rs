@@ -15,7 +15,7 @@ mod json;
 mod json_text;
 mod read;
 
-pub use event::{Event, EventMeta, FieldValue, Values};
+pub use event::{Event, EventMeta, FieldValue, Values, time_fields};
 pub use json::{Wanted, event_from_value};
 pub use json_text::Pending;
 pub use read::{

@@ -4,6 +4,7 @@
 //! field `aliases`; correlations may reference correlations.
 
 use super::{Engine, Hit};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::events::{Event, EventMeta};
 use crate::sigma::refs::RuleRefs;
 use crate::sigma::rule::Correlation;
@@ -51,6 +52,9 @@ pub struct Correlator<'e> {
     wants: Wants,
     inputs: Mutex<Vec<Input>>,
     counter: std::sync::atomic::AtomicU64,
+    /// Detections left out for want of a readable timestamp: how many, and
+    /// the first event's place.
+    untimed: Mutex<(u64, Option<EventMeta>)>,
 }
 
 /// The event field behind a correlation field for one referenced rule.
@@ -102,6 +106,7 @@ impl<'e> Correlator<'e> {
             wants,
             inputs: Mutex::new(Vec::new()),
             counter: std::sync::atomic::AtomicU64::new(0),
+            untimed: Mutex::new((0, None)),
         }
     }
 
@@ -122,14 +127,20 @@ impl<'e> Correlator<'e> {
                     values.insert(name.clone(), e.text(ev).unwrap_or("").to_string());
                 }
             }
+            // Without a time, an event would fall in every window.
+            let Some(time) = e.meta.timestamp.as_deref().and_then(super::time::epoch) else {
+                let mut u = self.untimed.lock().unwrap_or_else(|p| p.into_inner());
+                u.0 += 1;
+                // The first in the files, whichever thread saw it first.
+                let place = |m: &EventMeta| (m.file.clone(), m.record);
+                if u.1.as_ref().is_none_or(|f| place(&e.meta) < place(f)) {
+                    u.1 = Some(e.meta.clone());
+                }
+                continue;
+            };
             let input = Input {
                 rule: d.rule,
-                time: e
-                    .meta
-                    .timestamp
-                    .as_deref()
-                    .and_then(super::time::epoch)
-                    .unwrap_or(0.0),
+                time,
                 order: self
                     .counter
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -143,8 +154,13 @@ impl<'e> Correlator<'e> {
         }
     }
 
-    /// Evaluate every correlation (chains included).
-    pub fn finish(self) -> Vec<CorrelationHit> {
+    /// Evaluate every correlation (chains included); detections without a
+    /// readable timestamp were left out, and a warning says so.
+    pub fn finish(self, diags: &Diagnostics) -> Vec<CorrelationHit> {
+        let (untimed, first) = self.untimed.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Some(first) = first {
+            diags.push(untimed_warning(untimed, &first));
+        }
         let mut inputs = self.inputs.into_inner().unwrap_or_else(|p| p.into_inner());
         let engine = self.engine;
         let mut hits = Vec::new();
@@ -187,6 +203,24 @@ impl<'e> Correlator<'e> {
         }
         hits
     }
+}
+
+fn untimed_warning(n: u64, first: &EventMeta) -> Diagnostic {
+    let when = match &first.timestamp {
+        Some(t) => format!("its time `{t}` is not a date and time"),
+        None => format!(
+            "it has none of the time fields read ({})",
+            crate::events::time_fields().collect::<Vec<_>>().join(", ")
+        ),
+    };
+    Diagnostic::warning(
+        "correlation",
+        format!(
+            "{n} detection(s) of rules that correlations count were left out of them: their event has no readable timestamp (the first, record {}: {when})",
+            first.record
+        ),
+    )
+    .in_file(&*first.file)
 }
 
 fn check(c: &Correlation, value: f64, default_min: f64) -> bool {

@@ -70,8 +70,20 @@ pub fn parse(s: &str) -> Option<Parts> {
     Some(p)
 }
 
-/// Seconds since the epoch (UTC).
+/// Seconds since the epoch (UTC), from a date and time or from a number of
+/// seconds (9 to 10 digits before any fraction: Zeek, Velociraptor) or
+/// milliseconds (12 to 13 digits) since the epoch.
 pub fn epoch(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let whole = s.split_once('.').map_or(s, |(w, _)| w);
+    if !whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit()) {
+        let n: f64 = s.parse().ok()?;
+        return match whole.len() {
+            9..=10 => Some(n),
+            12..=13 if whole.len() == s.len() => Some(n / 1000.0),
+            _ => None,
+        };
+    }
     let p = parse(s)?;
     let days = days_from_civil(p.year, p.month, p.day);
     Some((days * 86_400 + p.hour as i64 * 3600 + p.minute as i64 * 60 - p.offset) as f64 + p.second)
@@ -104,6 +116,19 @@ mod tests {
             Some(1_776_403_493.0)
         );
         assert_eq!(epoch("not a date"), None);
+        assert_eq!(epoch("1565791604.25"), Some(1_565_791_604.25));
+        assert_eq!(epoch(" 1565791604 "), Some(1_565_791_604.0));
+        assert_eq!(epoch("1565791604250"), Some(1_565_791_604.25));
+        for odd in [
+            "12",
+            "1565791604250.5",
+            "15657916042",
+            "1e9",
+            "-1565791604",
+            "",
+        ] {
+            assert_eq!(epoch(odd), None, "{odd}");
+        }
     }
 
     #[test]

@@ -255,15 +255,23 @@ correlation:
     condition: {gte: 3}
 "#;
 
-/// Correlation hits and warnings over events, each `(time field, value)`.
+/// Correlation hits and warnings over events, each `(time field, value)`
+/// (and `user: a`).
 fn logins(times: &[(&str, serde_json::Value)]) -> (usize, Vec<String>) {
+    logins_of(times, Some("a"))
+}
+
+fn logins_of(times: &[(&str, serde_json::Value)], user: Option<&str>) -> (usize, Vec<String>) {
     let ds = Diagnostics::new();
     let (rules, rejected) = sigma_engine::sigma::parse_rules(Path::new("r.yml"), LOGINS, &ds);
     assert_eq!(rejected, 0, "{:?}", ds.sorted());
     let engine = Engine::new(rules, &Mapping::default(), &EngineOptions::default());
     let c = Correlator::new(&engine);
     for (i, (field, time)) in times.iter().enumerate() {
-        let mut j = json!({"eventName": "ConsoleLogin", "user": "a"});
+        let mut j = json!({"eventName": "ConsoleLogin"});
+        if let Some(u) = user {
+            j["user"] = json!(u);
+        }
         j[*field] = time.clone();
         let meta = EventMeta {
             record: i as u64 + 1,
@@ -278,7 +286,7 @@ fn logins(times: &[(&str, serde_json::Value)]) -> (usize, Vec<String>) {
 }
 
 #[test]
-fn detections_without_a_readable_time_stay_out_of_correlations() {
+fn detections_without_a_readable_time_or_group_stay_out_of_correlations() {
     let iso = |t: &str| ("eventTime", json!(t));
     let hours_apart = [
         iso("2024-05-01T00:00:00Z"),
@@ -292,6 +300,9 @@ fn detections_without_a_readable_time_stay_out_of_correlations() {
         iso("2024-05-01T00:00:40Z"),
     ];
     assert_eq!(logins(&seconds_apart), (1, vec![]));
+    // Without the group-by field, in no group (not all in the group "").
+    assert_eq!(logins_of(&seconds_apart, None), (0, vec![]));
+    assert_eq!(logins_of(&seconds_apart, Some("")), (1, vec![]));
     // Zeek's `ts`: seconds since the epoch.
     let epoch = [
         ("ts", json!(1714521600.5)),

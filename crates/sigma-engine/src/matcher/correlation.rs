@@ -124,7 +124,9 @@ impl<'e> Correlator<'e> {
             let mut values = HashMap::new();
             for (_, fields) in w {
                 for (name, ev) in fields {
-                    values.insert(name.clone(), e.text(ev).unwrap_or("").to_string());
+                    if let Some(v) = e.text(ev) {
+                        values.insert(name.clone(), v.to_string());
+                    }
                 }
             }
             // Without a time, an event would fall in every window.
@@ -233,12 +235,16 @@ fn check(c: &Correlation, value: f64, default_min: f64) -> bool {
 fn evaluate(ci: usize, c: &Correlation, refs: &[usize], inputs: &[Input]) -> Vec<CorrelationHit> {
     let mut groups: BTreeMap<Vec<String>, Vec<&Input>> = BTreeMap::new();
     for i in inputs.iter().filter(|i| refs.contains(&i.rule)) {
-        let key: Vec<String> = c
+        // An event without a group-by field belongs to no group, as a
+        // backend's `stats … by` or terms aggregation leaves it out.
+        let key: Option<Vec<String>> = c
             .group_by
             .iter()
-            .map(|g| i.values.get(g).cloned().unwrap_or_default())
+            .map(|g| i.values.get(g).cloned())
             .collect();
-        groups.entry(key).or_default().push(i);
+        if let Some(key) = key {
+            groups.entry(key).or_default().push(i);
+        }
     }
     let span = c.timespan as f64;
     let field = c.condition.as_ref().and_then(|x| x.field.as_deref());

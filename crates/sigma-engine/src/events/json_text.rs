@@ -17,7 +17,6 @@ use super::FileRead;
 use super::event::{Event, EventMeta};
 use super::json::{EventSeed, Wanted};
 use crate::diag::{Diagnostic, Diagnostics};
-use serde::de::DeserializeSeed;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -250,7 +249,7 @@ impl Pending<'_> {
     /// The event, keeping the fields `wanted`; `None` (reported, one record
     /// lost) if it cannot be read.
     pub fn parse(&self, wanted: Option<&Wanted>, diags: &Diagnostics) -> Option<Event> {
-        let seed = EventSeed {
+        let seed = || EventSeed {
             meta: EventMeta {
                 file: self.file.clone(),
                 record: self.record,
@@ -264,7 +263,7 @@ impl Pending<'_> {
             let (line, col) = self.lines.position(self.offset);
             diags.push(d.in_file(&*self.file).at(Some(line), Some(col)));
         };
-        match seed.deserialize(self.raw) {
+        match super::json::event_from_text(self.raw.get(), seed) {
             Ok(Some(e)) => {
                 if e.too_deep {
                     at(Diagnostic::warning("events", super::json::too_deep()));
@@ -272,10 +271,11 @@ impl Pending<'_> {
                 Some(e)
             }
             // Only objects are handed out, and parsing checked them.
-            Ok(None) | Err(_) => {
+            Ok(None) => None,
+            Err(e) => {
                 at(Diagnostic::error(
                     "events",
-                    "unreadable JSON object; 1 record lost",
+                    format!("unreadable JSON object, 1 record lost: {}", what(&e.error)),
                 ));
                 None
             }

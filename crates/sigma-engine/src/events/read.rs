@@ -8,7 +8,6 @@ use super::event::{Event, EventMeta};
 use super::json::{EventSeed, Wanted};
 use super::json_text::{self, Pending};
 use crate::diag::{Diagnostic, Diagnostics};
-use serde::de::DeserializeSeed;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -206,14 +205,13 @@ pub fn event_from_line(
             String::from_utf8_lossy(line)
         }
     };
-    let mut de = serde_json::Deserializer::from_str(&text);
-    let seed = EventSeed {
+    let seed = || EventSeed {
         meta: meta(),
         wanted,
         size: text.len(),
         text: true,
     };
-    let err = match seed.deserialize(&mut de).and_then(|e| de.end().map(|_| e)) {
+    let err = match super::json::event_from_text(&text, seed) {
         Ok(Some(e)) => {
             if e.too_deep {
                 diags.push(
@@ -237,10 +235,13 @@ pub fn event_from_line(
     diags.push(
         Diagnostic::error(
             "events",
-            format!("invalid JSON, 1 record lost: {}", json_text::what(&err)),
+            format!(
+                "invalid JSON, 1 record lost: {}",
+                json_text::what(&err.error)
+            ),
         )
         .in_file(&**file)
-        .at(Some(line_no as usize), Some(err.column())),
+        .at(Some(line_no as usize), Some(err.column)),
     );
     None
 }

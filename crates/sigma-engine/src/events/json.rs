@@ -29,7 +29,6 @@ use super::event::{Event, EventMeta, META_FIELDS};
 use rustc_hash::FxHashSet;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
-use std::borrow::Cow;
 use std::fmt;
 
 /// The field names the loaded rules read, and the dotted prefixes that lead
@@ -584,82 +583,6 @@ fn joined<'a>(stack: &'a mut [u8; 96], heap: &'a mut String, name: &str, attr: &
     std::str::from_utf8(&stack[..n]).unwrap_or_default()
 }
 
-/// Reads one JSON text (a whole line or object) as an event. A number too
-/// large for a double (`1e400`: valid JSON, which serde_json refuses) is
-/// read as its text, so that one such value, which whoever writes a field
-/// may put there, cannot make the whole event unreadable.
-pub(crate) fn event_from_text<'w>(
-    text: &str,
-    seed: impl Fn() -> EventSeed<'w>,
-) -> Result<Option<Event>, TextError> {
-    let parse = |t: &str| {
-        let mut de = serde_json::Deserializer::from_str(t);
-        seed()
-            .deserialize(&mut de)
-            .and_then(|e| de.end().map(|_| e))
-    };
-    let (mut fixed, mut quoted) = (Cow::Borrowed(text), Vec::new());
-    loop {
-        let error = match parse(&fixed) {
-            Ok(event) => return Ok(event),
-            Err(e) => e,
-        };
-        let at = byte_offset(&fixed, &error);
-        // Each round quotes one more number, of which the text has fewer
-        // than it has bytes.
-        let next = (out_of_range(&error) && quoted.len() < text.len())
-            .then(|| quote_number_before(&fixed, at))
-            .flatten();
-        let Some((with_quotes, start)) = next else {
-            // Columns as in the text given: each quoted number before the
-            // error added two bytes.
-            let shift = 2 * quoted.iter().filter(|&&q| q < at).count();
-            let column = error.column().saturating_sub(shift);
-            return Err(TextError { error, column });
-        };
-        quoted.push(start);
-        fixed = Cow::Owned(with_quotes);
-    }
-}
-
-/// Why a JSON text is not an event, and where on its line (in the text as
-/// given).
-#[derive(Debug)]
-pub(crate) struct TextError {
-    pub error: serde_json::Error,
-    pub column: usize,
-}
-
-fn out_of_range(e: &serde_json::Error) -> bool {
-    e.to_string().starts_with("number out of range")
-}
-
-/// The byte offset of an error's line and column in `text`.
-fn byte_offset(text: &str, e: &serde_json::Error) -> usize {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(e.line().saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (line_start + e.column()).min(text.len())
-}
-
-/// `text` with the number that ends at or just before `end` in quotes,
-/// and where that number starts.
-fn quote_number_before(text: &str, end: usize) -> Option<(String, usize)> {
-    let b = text.as_bytes();
-    let is_num = |c: u8| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-');
-    let mut stop = end;
-    while stop > 0 && !is_num(b[stop - 1]) {
-        stop -= 1;
-    }
-    let start = (0..stop).rev().take_while(|&i| is_num(b[i])).last()?;
-    let token = &text[start..stop];
-    token.parse::<f64>().ok().filter(|f| f.is_infinite())?;
-    let quoted = format!("{}\"{token}\"{}", &text[..start], &text[stop..]);
-    Some((quoted, start))
-}
-
 /// Read a JSON value (what the EVTX reader yields) as an event.
 pub fn event_from_value(
     v: &serde_json::Value,
@@ -843,41 +766,6 @@ mod tests {
         let plain = read(r#"{"System": "linux", "EventData": 3}"#, None, true);
         assert_eq!(texts(&plain, "System"), ["linux"]);
         assert_eq!(texts(&plain, "EventData"), ["3"]);
-    }
-
-    #[test]
-    fn numbers_beyond_a_double_are_read_as_their_text() {
-        let seed = || EventSeed {
-            meta: EventMeta::default(),
-            wanted: None,
-            size: 0,
-            text: true,
-        };
-        let text = "{\"a\": 1e400, \"b\": {\"c\": [-2E+999, 3]},\n \"d\": 1.5e3, \"e\": 123456789012345678901234567890}";
-        let e = event_from_text(text, seed).unwrap().unwrap();
-        let texts = |f: &str| -> Vec<String> {
-            e.get(f)
-                .unwrap()
-                .iter()
-                .map(|v| v.text.to_string())
-                .collect()
-        };
-        assert_eq!(texts("a"), ["1e400"]);
-        assert_eq!(texts("b.c"), ["-2E+999", "3"]);
-        assert_eq!(texts("d"), ["1500.0"]);
-        assert_eq!(
-            e.get("a").unwrap().first().unwrap().number(),
-            Some(f64::INFINITY)
-        );
-        assert_eq!(
-            e.get("e").unwrap().first().unwrap().number(),
-            Some(1.2345678901234568e29)
-        );
-        // A real error after a quoted number is placed in the text as given.
-        let bad = "{\"a\": 1e400, \"b\": 2e400x}";
-        let err = event_from_text(bad, seed).unwrap_err();
-        assert_eq!(err.column, bad.find('x').unwrap() + 1, "{}", err.error);
-        assert!(err.error.to_string().starts_with("expected `,` or `}`"));
     }
 
     #[test]

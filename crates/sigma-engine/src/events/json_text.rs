@@ -263,15 +263,14 @@ impl Pending<'_> {
             let (line, col) = self.lines.position(self.offset);
             diags.push(d.in_file(&*self.file).at(Some(line), Some(col)));
         };
-        match super::json::event_from_text(self.raw.get(), seed) {
-            Ok(Some(e)) => {
-                if e.too_deep {
-                    at(Diagnostic::warning("events", super::json::too_deep()));
-                }
-                Some(e)
+        match super::mend::event_from_text(self.raw.get(), seed) {
+            // Only objects are handed out: an event, or an error.
+            Ok(m) => {
+                m.warnings()
+                    .into_iter()
+                    .for_each(|w| at(Diagnostic::warning("events", w)));
+                m.event
             }
-            // Only objects are handed out, and parsing checked them.
-            Ok(None) => None,
             Err(e) => {
                 at(Diagnostic::error(
                     "events",

@@ -13,6 +13,7 @@ pub(crate) use event::input_hash;
 mod evtx;
 mod json;
 mod json_text;
+mod mend;
 mod read;
 
 pub use event::{Event, EventMeta, FieldValue, Values, time_fields};

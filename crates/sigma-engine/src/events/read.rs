@@ -211,24 +211,23 @@ pub fn event_from_line(
         size: text.len(),
         text: true,
     };
-    let err = match super::json::event_from_text(&text, seed) {
-        Ok(Some(e)) => {
-            if e.too_deep {
+    let err = match super::mend::event_from_text(&text, seed) {
+        Ok(m) => {
+            for w in m.warnings() {
                 diags.push(
-                    Diagnostic::warning("events", super::json::too_deep())
+                    Diagnostic::warning("events", w)
                         .in_file(&**file)
                         .at(Some(line_no as usize), None),
                 );
             }
-            return Some(e);
-        }
-        Ok(None) => {
-            diags.push(
-                Diagnostic::error("events", "JSON line is not an object; 1 record lost")
-                    .in_file(&**file)
-                    .at(Some(line_no as usize), None),
-            );
-            return None;
+            if m.event.is_none() {
+                diags.push(
+                    Diagnostic::error("events", "JSON line is not an object; 1 record lost")
+                        .in_file(&**file)
+                        .at(Some(line_no as usize), None),
+                );
+            }
+            return m.event;
         }
         Err(e) => e,
     };

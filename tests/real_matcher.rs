@@ -1,6 +1,7 @@
 //! The matcher against data no one here wrote: every SigmaHQ regression case
-//! in the shared data must fire its rule, on the `.evtx` and on the `.json`,
-//! with all rule trees loaded; and the unsupported rules are named, not fatal.
+//! in the shared data must fire its rule, on the `.evtx`, on the `.json`, and
+//! on that event as Winlogbeat and as Velociraptor write it, with all rule
+//! trees loaded; and the unsupported rules are named, not fatal.
 
 use crate::common;
 
@@ -31,6 +32,7 @@ fn every_regression_case_fires_on_evtx_and_json() {
     let engine = Engine::new(set.rules, &Mapping::builtin(), &EngineOptions::default());
     let mut cases = 0;
     let mut failures = Vec::new();
+    let tmp = tempfile::tempdir().unwrap();
     for e in WalkDir::new(sigma.join("regression_data"))
         .sort_by_file_name()
         .into_iter()
@@ -55,7 +57,17 @@ fn every_regression_case_fires_on_evtx_and_json() {
             continue; // A case recorded in another format (e.g. raw syslog).
         }
         cases += 1;
-        for (kind, f) in [("evtx", evtx), ("json", json)] {
+        let (winlogbeat, velociraptor) = (
+            reshaped(&json, tmp.path(), "winlogbeat", as_winlogbeat),
+            reshaped(&json, tmp.path(), "velociraptor", as_velociraptor),
+        );
+        let kinds = [
+            ("evtx", evtx),
+            ("json", json),
+            ("winlogbeat", winlogbeat),
+            ("velociraptor", velociraptor),
+        ];
+        for (kind, f) in kinds {
             let fired = Mutex::new(HashSet::new());
             scan(&engine, &f, &ds, |_, dets| {
                 let mut g = fired.lock().unwrap();
@@ -78,6 +90,94 @@ fn every_regression_case_fires_on_evtx_and_json() {
         "rules that did not fire on their regression case:\n{}",
         failures.join("\n")
     );
+}
+
+/// The events of `files` (EVTX renderings, `{"Event": …}`, one or several
+/// a file) in another tool's shape, a file of lines each, under `dir`.
+fn reshaped(
+    files: &[PathBuf],
+    dir: &std::path::Path,
+    kind: &str,
+    shape: fn(&serde_json::Value) -> serde_json::Value,
+) -> Vec<PathBuf> {
+    files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            let lines: String = serde_json::Deserializer::from_str(&text)
+                .into_iter::<serde_json::Value>()
+                .map(|v| format!("{}\n", shape(&v.unwrap())))
+                .collect();
+            let name = format!("{kind}-{}", f.file_name().unwrap().to_string_lossy());
+            let out = dir.join(name);
+            std::fs::write(&out, lines).unwrap();
+            out
+        })
+        .collect()
+}
+
+/// A System child's attributes and text: `{"#attributes": {"Name": n}}` is
+/// `n` under `Name`, `{"#text": t}` is `t`.
+fn attribute<'a>(system: &'a serde_json::Value, child: &str, name: &str) -> &'a serde_json::Value {
+    &system[child]["#attributes"][name]
+}
+
+/// As Winlogbeat ships it: `winlog.channel`, `winlog.event_data`, ...
+fn as_winlogbeat(v: &serde_json::Value) -> serde_json::Value {
+    let (event, system) = (&v["Event"], &v["Event"]["System"]);
+    let id = match &system["EventID"] {
+        serde_json::Value::Object(o) => o["#text"].clone(),
+        other => other.clone(),
+    };
+    let mut winlog = serde_json::json!({
+        "channel": system["Channel"],
+        "event_id": id.to_string().trim_matches('"'),
+        "provider_name": attribute(system, "Provider", "Name"),
+        "computer_name": system["Computer"],
+        "record_id": system["EventRecordID"],
+        "task": "(display name)",
+    });
+    for (from, to) in [("EventData", "event_data"), ("UserData", "user_data")] {
+        if let Some(d) = event.get(from) {
+            winlog[to] = d.clone();
+        }
+    }
+    serde_json::json!({
+        "@timestamp": attribute(system, "TimeCreated", "SystemTime"),
+        "agent": {"type": "winlogbeat"},
+        "winlog": winlog,
+    })
+}
+
+/// As Velociraptor's `parse_evtx` rows: `System` and `EventData` at the top,
+/// a System child's attributes as plain keys and its text as `Value`.
+fn as_velociraptor(v: &serde_json::Value) -> serde_json::Value {
+    let event = &v["Event"];
+    let mut system = serde_json::Map::new();
+    for (k, child) in event["System"].as_object().unwrap() {
+        let flat = match child {
+            serde_json::Value::Object(o) => {
+                let mut m = o
+                    .get("#attributes")
+                    .and_then(|a| a.as_object().cloned())
+                    .unwrap_or_default();
+                if let Some(t) = o.get("#text") {
+                    m.insert("Value".into(), t.clone());
+                }
+                serde_json::Value::Object(m)
+            }
+            serde_json::Value::Number(_) if k == "EventID" => serde_json::json!({"Value": child}),
+            other => other.clone(),
+        };
+        system.insert(k.clone(), flat);
+    }
+    let mut row = serde_json::json!({"System": system, "Message": "(rendered)"});
+    for part in ["EventData", "UserData"] {
+        if let Some(d) = event.get(part) {
+            row[part] = d.clone();
+        }
+    }
+    row
 }
 
 #[test]

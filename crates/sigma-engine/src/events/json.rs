@@ -620,6 +620,24 @@ mod tests {
         e.unwrap().unwrap()
     }
 
+    /// The values of a field, as text (none when the event lacks it).
+    fn texts(e: &Event, f: &str) -> Vec<String> {
+        e.get(f)
+            .map(|v| v.iter().map(|x| x.text.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The event read from text and from a value tree, with every field
+    /// and with the fields `w`.
+    fn every_way(json: &str, w: &Wanted) -> [Event; 4] {
+        [
+            read(json, None, true),
+            read(json, None, false),
+            read(json, Some(w), true),
+            read(json, Some(w), false),
+        ]
+    }
+
     #[test]
     fn unwanted_values_skipped_unparsed_leave_the_wanted_ones_alike() {
         let json = r##"{"Event": {"System": {"Channel": "Security", "EventID": 4624},
@@ -652,23 +670,13 @@ mod tests {
             "target": [{"displayName": "User", "type": "AppUser"}, {"displayName": "Admin"},
                 [{"displayName": "Nested"}], "plain"],
             "authorizationInfo": [{"permission": "iam.roles.create", "granted": true}]}"#;
-        let texts = |e: &Event, f: &str| -> Vec<String> {
-            e.get(f)
-                .map(|v| v.iter().map(|x| x.text.to_string()).collect())
-                .unwrap_or_default()
-        };
         let w = Wanted::new([
             "target.displayName",
             "target",
             "authorizationInfo.granted",
             "tags",
         ]);
-        for e in [
-            read(json, None, true),
-            read(json, None, false),
-            read(json, Some(&w), true),
-            read(json, Some(&w), false),
-        ] {
+        for e in every_way(json, &w) {
             assert_eq!(texts(&e, "target.displayName"), ["User", "Admin", "Nested"]);
             assert_eq!(texts(&e, "target"), ["plain"]);
             assert_eq!(texts(&e, "authorizationInfo.granted"), ["true"]);
@@ -686,18 +694,8 @@ mod tests {
                 "computer_name": "DC1", "task": "Process Create", "keywords": ["k"],
                 "process": {"pid": 4}, "event_data": {"Image": "C:\\a.exe",
                     "Hashes": {"#text": "MD5=1"}}, "user_data": {"Param": "p"}}}"##;
-        let texts = |e: &Event, f: &str| -> Vec<String> {
-            e.get(f)
-                .map(|v| v.iter().map(|x| x.text.to_string()).collect())
-                .unwrap_or_default()
-        };
         let w = Wanted::new(["Image", "Hashes", "Param", "winlog.channel", "winlog.task"]);
-        for e in [
-            read(json, None, true),
-            read(json, None, false),
-            read(json, Some(&w), true),
-            read(json, Some(&w), false),
-        ] {
+        for e in every_way(json, &w) {
             assert_eq!(
                 e.meta.channel.as_deref(),
                 Some("Microsoft-Windows-Sysmon/Operational")
@@ -731,11 +729,6 @@ mod tests {
             "Computer": "DC1", "Security": {"UserID": "S-1-5-18"}},
             "EventData": {"Image": "C:\\a.exe", "Hashes": {"#text": "MD5=1"}},
             "Message": "Process Create"}"##;
-        let texts = |e: &Event, f: &str| -> Vec<String> {
-            e.get(f)
-                .map(|v| v.iter().map(|x| x.text.to_string()).collect())
-                .unwrap_or_default()
-        };
         let w = Wanted::new([
             "Image",
             "Hashes",
@@ -743,12 +736,7 @@ mod tests {
             "Security_UserID",
             "Message",
         ]);
-        for e in [
-            read(json, None, true),
-            read(json, None, false),
-            read(json, Some(&w), true),
-            read(json, Some(&w), false),
-        ] {
+        for e in every_way(json, &w) {
             assert_eq!(
                 e.meta.channel.as_deref(),
                 Some("Microsoft-Windows-Sysmon/Operational")

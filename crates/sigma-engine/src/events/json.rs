@@ -638,6 +638,14 @@ mod tests {
         ]
     }
 
+    /// The metadata of the Sysmon event the layout tests below write.
+    fn assert_sysmon_1_record_22013(e: &Event) {
+        let channel = e.meta.channel.as_deref();
+        assert_eq!(channel, Some("Microsoft-Windows-Sysmon/Operational"));
+        assert_eq!(e.meta.event_id.as_deref(), Some("1"));
+        assert_eq!(e.meta.record, 22013);
+    }
+
     #[test]
     fn unwanted_values_skipped_unparsed_leave_the_wanted_ones_alike() {
         let json = r##"{"Event": {"System": {"Channel": "Security", "EventID": 4624},
@@ -696,12 +704,7 @@ mod tests {
                     "Hashes": {"#text": "MD5=1"}}, "user_data": {"Param": "p"}}}"##;
         let w = Wanted::new(["Image", "Hashes", "Param", "winlog.channel", "winlog.task"]);
         for e in every_way(json, &w) {
-            assert_eq!(
-                e.meta.channel.as_deref(),
-                Some("Microsoft-Windows-Sysmon/Operational")
-            );
-            assert_eq!(e.meta.event_id.as_deref(), Some("1"));
-            assert_eq!(e.meta.record, 22013);
+            assert_sysmon_1_record_22013(&e);
             assert_eq!(e.meta.computer.as_deref(), Some("DC1"));
             assert_eq!(texts(&e, "Channel"), texts(&e, "winlog.channel"));
             assert_eq!(texts(&e, "Image"), ["C:\\a.exe"]);
@@ -737,12 +740,7 @@ mod tests {
             "Message",
         ]);
         for e in every_way(json, &w) {
-            assert_eq!(
-                e.meta.channel.as_deref(),
-                Some("Microsoft-Windows-Sysmon/Operational")
-            );
-            assert_eq!(e.meta.event_id.as_deref(), Some("1"));
-            assert_eq!(e.meta.record, 22013);
+            assert_sysmon_1_record_22013(&e);
             assert_eq!(e.meta.timestamp.as_deref(), Some("2019-05-19T17:32:00Z"));
             assert_eq!(texts(&e, "Image"), ["C:\\a.exe"]);
             assert_eq!(texts(&e, "Hashes"), ["MD5=1"]);

@@ -121,6 +121,11 @@ impl<'e> Correlator<'e> {
             let Some(w) = self.wants.get(&d.rule) else {
                 continue;
             };
+            // Without a time, an event would fall in every window.
+            let Some(time) = e.meta.timestamp.as_deref().and_then(super::time::epoch) else {
+                self.untimed(&e.meta);
+                continue;
+            };
             let mut values = HashMap::new();
             for (_, fields) in w {
                 for (name, ev) in fields {
@@ -129,17 +134,6 @@ impl<'e> Correlator<'e> {
                     }
                 }
             }
-            // Without a time, an event would fall in every window.
-            let Some(time) = e.meta.timestamp.as_deref().and_then(super::time::epoch) else {
-                let mut u = self.untimed.lock().unwrap_or_else(|p| p.into_inner());
-                u.0 += 1;
-                // The first in the files, whichever thread saw it first.
-                let place = |m: &EventMeta| (m.file.clone(), m.record);
-                if u.1.as_ref().is_none_or(|f| place(&e.meta) < place(f)) {
-                    u.1 = Some(e.meta.clone());
-                }
-                continue;
-            };
             let input = Input {
                 rule: d.rule,
                 time,
@@ -153,6 +147,17 @@ impl<'e> Correlator<'e> {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(input);
+        }
+    }
+
+    /// Count a detection left out for want of a time.
+    fn untimed(&self, meta: &EventMeta) {
+        let mut u = self.untimed.lock().unwrap_or_else(|p| p.into_inner());
+        u.0 += 1;
+        // The first in the files, whichever thread saw it first.
+        let place = |m: &EventMeta| (m.file.clone(), m.record);
+        if u.1.as_ref().is_none_or(|f| place(meta) < place(f)) {
+            u.1 = Some(meta.clone());
         }
     }
 

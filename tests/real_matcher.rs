@@ -1,7 +1,8 @@
 //! The matcher against data no one here wrote: every SigmaHQ regression case
 //! in the shared data must fire its rule, on the `.evtx`, on the `.json`, and
-//! on that event as Winlogbeat and as Velociraptor write it, with all rule
-//! trees loaded; and the unsupported rules are named, not fatal.
+//! on that event as Winlogbeat, Velociraptor and an XML-to-JSON converter
+//! write it, with all rule trees loaded; and the unsupported rules are named,
+//! not fatal.
 
 use crate::common;
 
@@ -57,15 +58,17 @@ fn every_regression_case_fires_on_evtx_and_json() {
             continue; // A case recorded in another format (e.g. raw syslog).
         }
         cases += 1;
-        let (winlogbeat, velociraptor) = (
+        let (winlogbeat, velociraptor, from_xml) = (
             reshaped(&json, tmp.path(), "winlogbeat", as_winlogbeat),
             reshaped(&json, tmp.path(), "velociraptor", as_velociraptor),
+            reshaped(&json, tmp.path(), "from-xml", as_converted_from_xml),
         );
         let kinds = [
             ("evtx", evtx),
             ("json", json),
             ("winlogbeat", winlogbeat),
             ("velociraptor", velociraptor),
+            ("from-xml", from_xml),
         ];
         for (kind, f) in kinds {
             let fired = Mutex::new(HashSet::new());
@@ -178,6 +181,65 @@ fn as_velociraptor(v: &serde_json::Value) -> serde_json::Value {
         }
     }
     row
+}
+
+/// As an XML-to-JSON converter (xmltodict) writes the event's XML: every
+/// value a string, attributes as `@Name` keys, and EventData as the list of
+/// its `<Data Name="…">` elements.
+fn as_converted_from_xml(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let element = |v: &Value| -> Value {
+        let Value::Object(o) = v else {
+            return if v.is_null() {
+                Value::Null
+            } else {
+                json!(text(v))
+            };
+        };
+        let mut m = Map::new();
+        for (k, a) in o
+            .get("#attributes")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            m.insert(format!("@{k}"), json!(text(a)));
+        }
+        if let Some(t) = o.get("#text") {
+            m.insert("#text".into(), json!(text(t)));
+        }
+        Value::Object(m)
+    };
+    let event = &v["Event"];
+    let system: Map<String, Value> = event["System"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, c)| (k.clone(), element(c)))
+        .collect();
+    let mut out = json!({"@xmlns": "http://schemas.microsoft.com/win/2004/08/events/event", "System": system});
+    if let Some(Value::Object(data)) = event.get("EventData") {
+        let items: Vec<Value> = data
+            .iter()
+            .map(|(name, value)| {
+                let inner = value.get("#text").unwrap_or(value);
+                match inner {
+                    Value::Null => json!({"@Name": name}),
+                    Value::Array(parts) => json!({"@Name": name, "#text": parts.iter().map(text).collect::<Vec<_>>().join("\n")}),
+                    other => json!({"@Name": name, "#text": text(other)}),
+                }
+            })
+            .collect();
+        out["EventData"] = json!({"Data": items});
+    }
+    if let Some(u) = event.get("UserData") {
+        out["UserData"] = u.clone();
+    }
+    json!({"Event": out})
 }
 
 #[test]

@@ -32,8 +32,8 @@
 //!    loaded rules read, see [`events::Wanted`]; a JSON text value by value
 //!    and array item by item, so that a syntax error costs one record) into
 //!    flat [`events::Event`]s, Windows events named as in EVTX whether they
-//!    come as EVTX renders them, as Velociraptor's rows or as Winlogbeat's
-//!    documents. [`matcher::scan`] runs files in parallel and
+//!    come as EVTX renders them, as Velociraptor's rows, as Winlogbeat's
+//!    documents or as their XML converted to JSON. [`matcher::scan`] runs files in parallel and
 //!    the events of one file in batches, parsed where they are matched.
 //! 7. [`matcher::correlation`] folds detections into Sigma correlations
 //!    (event count, value count, temporal) over time windows.

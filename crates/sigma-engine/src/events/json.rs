@@ -15,7 +15,9 @@
 //!
 //! The Event object's parts may also stand at the top (`{"System": …,
 //! "EventData": …}`, Velociraptor's rows, where a System child's attributes
-//! are plain keys and its text is `Value`): they are named alike.
+//! are plain keys and its text is `Value`): they are named alike. So is the
+//! event's XML converted to JSON: attributes as `@Name` keys, and EventData
+//! as a list of `{"@Name": …, "#text": …}` elements.
 //!
 //! Winlogbeat's layout (`{"winlog": {"channel": …, "event_data": …}}`, as
 //! Elasticsearch exports it) is read as the EVTX one: `winlog.event_data`
@@ -272,6 +274,9 @@ enum Mode {
     ArrayItems,
     /// Winlogbeat's top-level `winlog` object (path `winlog`).
     Winlog,
+    /// The items of an array under a named key: scalars pushed under the
+    /// key, objects read as `<Data Name="…">` elements ([`data_item`]).
+    DataItems,
     /// A `winlog` field with an EVTX name: kept as `name` and by its path.
     Alias,
     /// `#attributes` of a System child.
@@ -381,7 +386,21 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         if matches!(self.mode, Mode::Path | Mode::Winlog) {
             return self.path_items(seq);
         }
-        if self.mode == Mode::ArrayItems || !self.kept() {
+        if matches!(self.mode, Mode::Named | Mode::NamedObject) && self.depth < MAX_DEPTH {
+            let (name, depth) = (self.name.to_string(), self.depth + 1);
+            let b = self.b;
+            while seq
+                .next_element_seed(Node {
+                    b: &mut *b,
+                    mode: Mode::DataItems,
+                    name: &name,
+                    depth,
+                })?
+                .is_some()
+            {}
+            return Ok(());
+        }
+        if matches!(self.mode, Mode::ArrayItems | Mode::DataItems) || !self.kept() {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(());
         }
@@ -404,6 +423,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
             return Ok(());
         }
         let depth = self.depth + 1;
+        if self.mode == Mode::DataItems {
+            return data_item(map, self.b, depth);
+        }
         let b = self.b;
         // `Name_Attribute`, rebuilt for each attribute.
         let (mut stack, mut heap) = ([0u8; 96], String::new());
@@ -421,9 +443,10 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                 Mode::SystemChild => match k {
                     "#text" | "Value" => (Some(Mode::Named), self.name),
                     "#attributes" => (Some(Mode::Attributes), self.name),
+                    // `@Name`: attributes as XML-to-JSON converters write them.
                     _ => (
                         Some(Mode::Named),
-                        joined(&mut stack, &mut heap, self.name, k),
+                        joined(&mut stack, &mut heap, self.name, k.trim_start_matches('@')),
                     ),
                 },
                 Mode::Attributes => (
@@ -444,7 +467,7 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                     path_child(&mut map, &mut *b, k, self.mode == Mode::Winlog, depth)?;
                     continue;
                 }
-                Mode::ArrayItems => (None, ""),
+                Mode::ArrayItems | Mode::DataItems => (None, ""),
             };
             match mode {
                 Some(mode) => map.next_value_seed(Node {
@@ -535,7 +558,7 @@ fn skip_named<'de, A: MapAccess<'de>>(
     depth: usize,
 ) -> Result<(), A::Error> {
     let raw: &'de RawValue = map.next_value()?;
-    if !raw.get().starts_with('{') {
+    if !raw.get().starts_with(['{', '[']) {
         return Ok(());
     }
     b.text = false;
@@ -564,6 +587,39 @@ fn winlog_alias(key: &str) -> Option<&'static str> {
         "version" => "Version",
         _ => return None,
     })
+}
+
+/// One element of an array under a named key, read as Windows writes
+/// `<Data Name="TargetUserName">bob</Data>` once converted from XML:
+/// `{"@Name": "TargetUserName", "#text": "bob"}` or `{"#attributes":
+/// {"Name": …}, "#text": …}` is the field `TargetUserName`. Other keys,
+/// and a text before its name, are not read.
+fn data_item<'de, A: MapAccess<'de>>(
+    mut map: A,
+    b: &mut Builder<'_>,
+    depth: usize,
+) -> Result<(), A::Error> {
+    let mut name: Option<String> = None;
+    while let Some(key) = map.next_key_seed(KeySeed)? {
+        match (key.as_str(), &name) {
+            ("@Name", _) => {
+                let v: serde_json::Value = map.next_value()?;
+                name = v.as_str().map(str::to_string).or(name);
+            }
+            ("#attributes", _) => {
+                let v: serde_json::Value = map.next_value()?;
+                name = v["Name"].as_str().map(str::to_string).or(name);
+            }
+            ("#text", Some(n)) => map.next_value_seed(Node {
+                b: &mut *b,
+                mode: Mode::Named,
+                name: n,
+                depth,
+            })?,
+            _ => map.next_value::<IgnoredAny>().map(drop)?,
+        }
+    }
+    Ok(())
 }
 
 /// `name_attr`, in `stack` when it fits (no allocation), else in `heap`.
@@ -752,6 +808,29 @@ mod tests {
         let plain = read(r#"{"System": "linux", "EventData": 3}"#, None, true);
         assert_eq!(texts(&plain, "System"), ["linux"]);
         assert_eq!(texts(&plain, "EventData"), ["3"]);
+    }
+
+    #[test]
+    fn data_elements_converted_from_xml_are_named_by_their_name() {
+        let json = r##"{"Event": {"@xmlns": "x", "System": {"Provider": {"@Name": "Microsoft-Windows-Sysmon"},
+            "EventID": {"@Qualifiers": "", "#text": "1"}, "TimeCreated": {"@SystemTime": "2024-05-01T10:00:00Z"},
+            "EventRecordID": "22013", "Channel": "Microsoft-Windows-Sysmon/Operational"},
+            "EventData": {"Data": [{"@Name": "Image", "#text": "C:\\a.exe"},
+                {"#attributes": {"Name": "User"}, "#text": "bob"}, {"@Name": "Empty"},
+                {"#text": "first", "@Name": "Late"}, {"@Name": 5, "#text": "x"}, "loose", ["deep"]]}}}"##;
+        let w = Wanted::new(["Image", "User", "Provider_Name", "Late"]);
+        for e in every_way(json, &w) {
+            assert_sysmon_1_record_22013(&e);
+            assert_eq!(e.meta.timestamp.as_deref(), Some("2024-05-01T10:00:00Z"));
+            assert_eq!(texts(&e, "Image"), ["C:\\a.exe"]);
+            assert_eq!(texts(&e, "User"), ["bob"]);
+            assert_eq!(texts(&e, "Provider_Name"), ["Microsoft-Windows-Sysmon"]);
+            // A text before its name is not read.
+            assert!(e.get("Late").is_none());
+        }
+        let all = read(json, None, true);
+        assert!(all.get("Empty").is_none() && all.get("5").is_none());
+        assert_eq!(texts(&all, "Data"), ["loose"]);
     }
 
     #[test]

@@ -386,31 +386,26 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         if matches!(self.mode, Mode::Path | Mode::Winlog) {
             return self.path_items(seq);
         }
-        if matches!(self.mode, Mode::Named | Mode::NamedObject) && self.depth < MAX_DEPTH {
-            let (name, depth) = (self.name.to_string(), self.depth + 1);
-            let b = self.b;
-            while seq
-                .next_element_seed(Node {
-                    b: &mut *b,
-                    mode: Mode::DataItems,
-                    name: &name,
-                    depth,
-                })?
-                .is_some()
-            {}
-            return Ok(());
-        }
-        if matches!(self.mode, Mode::ArrayItems | Mode::DataItems) || !self.kept() {
+        // Under a named key, objects may be `<Data Name="…">` elements.
+        let named = matches!(self.mode, Mode::Named | Mode::NamedObject) && self.depth < MAX_DEPTH;
+        let nested = matches!(self.mode, Mode::ArrayItems | Mode::DataItems);
+        if !named && (nested || !self.kept()) {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(());
         }
-        let name = self.name().to_string();
+        let mode = if named {
+            Mode::DataItems
+        } else {
+            Mode::ArrayItems
+        };
+        let (name, depth) = (self.name().to_string(), self.depth + 1);
+        let b = self.b;
         while seq
             .next_element_seed(Node {
-                b: &mut *self.b,
-                mode: Mode::ArrayItems,
+                b: &mut *b,
+                mode,
                 name: &name,
-                depth: self.depth + 1,
+                depth,
             })?
             .is_some()
         {}

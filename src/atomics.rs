@@ -87,60 +87,52 @@ pub fn parse_file(path: &Path, content: &str, diags: &Diagnostics) -> Vec<Atomic
         diags.push(at(&doc, "missing `atomic_tests` list".into()));
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for (i, t) in tests.iter().enumerate() {
+    let file = FileTests {
+        path,
+        technique,
+        technique_name,
+    };
+    let read = |(i, t): (usize, &Node)| {
+        file.test(i + 1, t)
+            .map_err(|msg| diags.push(at(t, msg)))
+            .ok()
+    };
+    tests.iter().enumerate().filter_map(read).collect()
+}
+
+/// What the tests of one technique file share.
+struct FileTests<'a> {
+    path: &'a Path,
+    technique: String,
+    technique_name: String,
+}
+
+impl FileTests<'_> {
+    /// Test `number` (from 1) of the file, or why it is skipped.
+    fn test(&self, number: usize, t: &Node) -> Result<AtomicTest, String> {
         let name = text(t.get("name"));
         let Some(exec) = t.get("executor") else {
-            diags.push(at(
-                t,
-                format!("test {} `{name}` has no `executor`; skipped", i + 1),
-            ));
-            continue;
+            return Err(format!("test {number} `{name}` has no `executor`; skipped"));
         };
         if name.is_empty() {
-            diags.push(at(t, format!("test {} has no `name`; skipped", i + 1)));
-            continue;
+            return Err(format!("test {number} has no `name`; skipped"));
         }
-        let platforms = match t.get("supported_platforms").map(|n| &n.value) {
-            Some(Yaml::Seq(p)) => p.iter().filter_map(Node::as_scalar_text).collect(),
-            _ => Vec::new(),
-        };
-        let input_arguments = match t.get("input_arguments").map(|n| &n.value) {
-            Some(Yaml::Map(m)) => m
-                .iter()
-                .map(|(k, v)| InputArgument {
-                    name: text(Some(k)),
-                    description: text(v.get("description")),
-                    kind: text(v.get("type")),
-                    default: text(v.get("default")),
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let dependencies = match t.get("dependencies").map(|n| &n.value) {
-            Some(Yaml::Seq(d)) => d
-                .iter()
-                .map(|d| Dependency {
-                    description: text(d.get("description")),
-                    prereq_command: text(d.get("prereq_command")),
-                    get_prereq_command: text(d.get("get_prereq_command")),
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        out.push(AtomicTest {
-            technique: technique.clone(),
-            technique_name: technique_name.clone(),
-            file: path.to_path_buf(),
-            number: i + 1,
+        Ok(AtomicTest {
+            technique: self.technique.clone(),
+            technique_name: self.technique_name.clone(),
+            file: self.path.to_path_buf(),
+            number,
             line: t.line,
             name,
             guid: text(t.get("auto_generated_guid")),
             description: text(t.get("description")),
-            platforms,
-            input_arguments,
+            platforms: match t.get("supported_platforms").map(|n| &n.value) {
+                Some(Yaml::Seq(p)) => p.iter().filter_map(Node::as_scalar_text).collect(),
+                _ => Vec::new(),
+            },
+            input_arguments: input_arguments(t),
             dependency_executor: opt_text(t.get("dependency_executor_name")),
-            dependencies,
+            dependencies: dependencies(t),
             executor: text(exec.get("name")),
             command: opt_text(exec.get("command")),
             cleanup_command: opt_text(exec.get("cleanup_command")),
@@ -149,9 +141,35 @@ pub fn parse_file(path: &Path, content: &str, diags: &Diagnostics) -> Vec<Atomic
                 exec.get("elevation_required").map(|n| &n.value),
                 Some(Yaml::Bool(true))
             ),
-        });
+        })
     }
-    out
+}
+
+fn input_arguments(t: &Node) -> Vec<InputArgument> {
+    let Some(Yaml::Map(m)) = t.get("input_arguments").map(|n| &n.value) else {
+        return Vec::new();
+    };
+    m.iter()
+        .map(|(k, v)| InputArgument {
+            name: text(Some(k)),
+            description: text(v.get("description")),
+            kind: text(v.get("type")),
+            default: text(v.get("default")),
+        })
+        .collect()
+}
+
+fn dependencies(t: &Node) -> Vec<Dependency> {
+    let Some(Yaml::Seq(d)) = t.get("dependencies").map(|n| &n.value) else {
+        return Vec::new();
+    };
+    d.iter()
+        .map(|d| Dependency {
+            description: text(d.get("description")),
+            prereq_command: text(d.get("prereq_command")),
+            get_prereq_command: text(d.get("get_prereq_command")),
+        })
+        .collect()
 }
 
 /// Read every `T*/T*.yaml` under an `atomics/` folder.

@@ -168,8 +168,14 @@ pub fn validate_chain(mods: &[Modifier]) -> Result<(), ChainError> {
 pub struct ChainError(pub String);
 
 fn chain_problem(mods: &[Modifier]) -> Result<(), String> {
-    use Modifier::*;
-    let has = |m: Modifier| mods.contains(&m);
+    at_most_one_of_each(mods)?;
+    regex_alone(mods)?;
+    allowed_company(mods)?;
+    encodings_in_order(mods)
+}
+
+/// No modifier twice, and at most one of each family.
+fn at_most_one_of_each(mods: &[Modifier]) -> Result<(), String> {
     let count = |f: fn(Modifier) -> bool| mods.iter().filter(|m| f(**m)).count();
     for (i, m) in mods.iter().enumerate() {
         if mods[..i].contains(m) {
@@ -191,6 +197,12 @@ fn chain_problem(mods: &[Modifier]) -> Result<(), String> {
     if count(Modifier::is_time_part) > 1 {
         return Err("only one time modifier (`minute` … `year`) may be used".into());
     }
+    Ok(())
+}
+
+/// `re`'s flags follow it, and `re` takes no modifier that changes values.
+fn regex_alone(mods: &[Modifier]) -> Result<(), String> {
+    use Modifier::*;
     if let Some(f) = mods.iter().find(|m| m.is_re_flag()) {
         let re_pos = mods.iter().position(|m| *m == Re);
         let f_pos = mods.iter().position(|m| m == f);
@@ -198,7 +210,7 @@ fn chain_problem(mods: &[Modifier]) -> Result<(), String> {
             return Err(format!("regular expression flag `{f}` must follow `re`"));
         }
     }
-    if has(Re)
+    if mods.contains(&Re)
         && let Some(bad) = mods.iter().find(|m| {
             m.is_position()
                 || m.is_base64()
@@ -210,6 +222,14 @@ fn chain_problem(mods: &[Modifier]) -> Result<(), String> {
     {
         return Err(format!("`re` cannot be combined with `{bad}`"));
     }
+    Ok(())
+}
+
+/// `exists`, `cidr`, comparisons, time parts and `fieldref` with only the
+/// modifiers that make sense beside them.
+fn allowed_company(mods: &[Modifier]) -> Result<(), String> {
+    use Modifier::*;
+    let has = |m: Modifier| mods.contains(&m);
     if has(Exists) && mods.len() > 1 {
         return Err("`exists` cannot be combined with other modifiers".into());
     }
@@ -218,7 +238,7 @@ fn chain_problem(mods: &[Modifier]) -> Result<(), String> {
     {
         return Err(format!("`cidr` cannot be combined with `{bad}`"));
     }
-    if count(Modifier::is_comparison) > 0
+    if mods.iter().any(|m| m.is_comparison())
         && let Some(bad) = mods
             .iter()
             .find(|m| !(m.is_comparison() || m.is_time_part() || matches!(m, All)))
@@ -227,7 +247,7 @@ fn chain_problem(mods: &[Modifier]) -> Result<(), String> {
             "numeric comparison cannot be combined with `{bad}`"
         ));
     }
-    if count(Modifier::is_time_part) > 0
+    if mods.iter().any(|m| m.is_time_part())
         && let Some(bad) = mods
             .iter()
             .find(|m| !(m.is_comparison() || m.is_time_part() || matches!(m, Neq | All)))
@@ -241,7 +261,12 @@ fn chain_problem(mods: &[Modifier]) -> Result<(), String> {
     {
         return Err(format!("`fieldref` cannot be combined with `{bad}`"));
     }
-    // Encodings produce bytes: the position modifier must come after them.
+    Ok(())
+}
+
+/// Encodings produce bytes: the position modifier must come after them, and
+/// UTF-16 before base64.
+fn encodings_in_order(mods: &[Modifier]) -> Result<(), String> {
     if let (Some(enc), Some(pos)) = (
         mods.iter().rposition(|m| m.is_base64() || m.is_utf16()),
         mods.iter().position(|m| m.is_position()),

@@ -154,7 +154,6 @@ impl Diagnostics {
     pub fn sorted(&self) -> Vec<Diagnostic> {
         let c = self.lock();
         let mut v = c.items.clone();
-        let key = |d: &Diagnostic| (std::cmp::Reverse(d.severity), d.file.clone());
         v.sort_by(|a, b| {
             key(a)
                 .cmp(&key(b))
@@ -206,6 +205,11 @@ impl Diagnostics {
             .map(|(_, t)| t.seen)
             .sum()
     }
+}
+
+/// What diagnostics are grouped by when sorted: errors first, then by file.
+fn key(d: &Diagnostic) -> (std::cmp::Reverse<Severity>, Option<&Path>) {
+    (std::cmp::Reverse(d.severity), d.file.as_deref())
 }
 
 /// Find the 1-based line and column of byte `offset` in `text`.

@@ -542,10 +542,11 @@ fn path_child<'de, A: MapAccess<'de>>(
 }
 
 /// The value of a named key no rule reads: skipped without being parsed
-/// (no string is checked, unescaped or copied), unless it is an object,
-/// whose leaves are named by their own keys and may be wanted. That object
-/// is read from its text once more, without skipping inside it: skipping
-/// again at each level would read a deep object once per level.
+/// (no string is checked, unescaped or copied), unless it is an object, or
+/// an array holding objects (`<Data Name="…">` elements), whose leaves are
+/// named by their own keys and may be wanted. That value is read from its
+/// text once more, without skipping inside it: skipping again at each level
+/// would read a deep object once per level.
 fn skip_named<'de, A: MapAccess<'de>>(
     map: &mut A,
     b: &mut Builder<'_>,
@@ -553,7 +554,8 @@ fn skip_named<'de, A: MapAccess<'de>>(
     depth: usize,
 ) -> Result<(), A::Error> {
     let raw: &'de RawValue = map.next_value()?;
-    if !raw.get().starts_with(['{', '[']) {
+    let t = raw.get();
+    if !(t.starts_with('{') || (t.starts_with('[') && t.contains('{'))) {
         return Ok(());
     }
     b.text = false;

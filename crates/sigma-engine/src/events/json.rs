@@ -34,11 +34,15 @@ use serde_json::value::RawValue;
 use std::fmt;
 
 /// The field names the loaded rules read, and the dotted prefixes that lead
-/// to them. `None` where a wanted set is taken means every field (a keyword
-/// search reads every value).
+/// to them. `None` where a wanted set is taken means every field, named
+/// every way a field can be; [`Wanted::every_field`] keeps every field too
+/// (a keyword search reads every value) but names them only as the listed
+/// names need.
 #[derive(Debug, Clone, Default)]
 pub struct Wanted {
     names: FxHashSet<String>,
+    /// Every field is kept, not only `names`.
+    every: bool,
     prefixes: FxHashSet<String>,
     /// A bit per (length, first, last byte) of a wanted name: most keys an
     /// event has and no rule reads are turned away without hashing.
@@ -90,7 +94,17 @@ impl Wanted {
         w
     }
 
+    /// Keeps every field as well (for a keyword search), the names still
+    /// saying which paths are read.
+    pub fn every_field(mut self) -> Wanted {
+        self.every = true;
+        self
+    }
+
     fn name(&self, n: &str) -> bool {
+        if self.every {
+            return true;
+        }
         if n.as_bytes().contains(&b' ') {
             return self.names.contains(n) || self.names.contains(&n.replace(' ', ""));
         }
@@ -138,7 +152,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
             // Only the wanted fields are kept: a fraction of the source.
             event: Event::with_capacity(
                 self.0.meta,
-                if self.0.wanted.is_some() {
+                if !self.0.wanted.is_none_or(|w| w.every) {
                     self.0.size / 4
                 } else {
                     self.0.size
@@ -149,7 +163,12 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
             text: self.0.text,
         };
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            let (mode, name) = match key.as_str() {
+            let k = key.as_str();
+            if matches!(k, "System" | "EventData" | "UserData") && b.by_path_too(k) {
+                both_ways(&mut map, &mut b, k)?;
+                continue;
+            }
+            let (mode, name) = match k {
                 "Event" => (Mode::Event, "Event"),
                 // The Event object's parts at the top (Velociraptor's rows).
                 "System" => (Mode::System, "System"),
@@ -212,7 +231,18 @@ impl Builder<'_> {
         self.wanted.is_none_or(|w| w.name(name))
     }
     fn wants_under(&self, prefix: &str) -> bool {
-        self.wanted.is_none_or(|w| w.prefixes.contains(prefix))
+        self.wanted
+            .is_none_or(|w| w.every || w.prefixes.contains(prefix))
+    }
+    /// Whether every field is kept.
+    fn every(&self) -> bool {
+        self.wanted.is_none_or(|w| w.every)
+    }
+    /// Whether a part of an EVTX event standing at the top (`System`) is
+    /// also named by path (`System.cpu`): it may be no Windows event at all.
+    fn by_path_too(&self, part: &str) -> bool {
+        self.wanted
+            .is_none_or(|w| w.prefixes.contains(part) || w.names.contains(part))
     }
 }
 
@@ -487,7 +517,7 @@ impl Node<'_, '_, '_> {
     /// and GCP logs; SigmaHQ's rules for them name fields so).
     fn path_items<'de, A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let b = self.b;
-        let wanted = b.wanted.is_none() || b.wants(&b.path) || b.wants_under(&b.path);
+        let wanted = b.every() || b.wants(&b.path) || b.wants_under(&b.path);
         if wanted && self.depth >= MAX_DEPTH {
             b.event.too_deep = true;
         }
@@ -523,7 +553,7 @@ fn path_child<'de, A: MapAccess<'de>>(
     b.path.push('.');
     b.path.push_str(key);
     let alias = in_winlog.then(|| winlog_alias(key)).flatten();
-    let wanted = b.wanted.is_none()
+    let wanted = b.every()
         || b.wants(&b.path)
         || b.wants_under(&b.path)
         || alias.is_some_and(|a| b.wants(a));
@@ -539,6 +569,45 @@ fn path_child<'de, A: MapAccess<'de>>(
     };
     b.path.truncate(len);
     r
+}
+
+/// A part of an EVTX event standing at the top, named the EVTX way and by
+/// its path (`cpu` and `System.cpu`), from one parsed value: a log that is
+/// no Windows event may have a `System` object of its own.
+fn both_ways<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    b: &mut Builder<'_>,
+    part: &str,
+) -> Result<(), A::Error> {
+    let v: serde_json::Value = map.next_value()?;
+    // A parsed value hands no raw text over.
+    let text = std::mem::replace(&mut b.text, false);
+    let evtx = Node {
+        b: &mut *b,
+        mode: if part == "System" {
+            Mode::System
+        } else {
+            Mode::Named
+        },
+        name: part,
+        depth: 0,
+    };
+    let r = evtx.deserialize(&v).and_then(|()| {
+        if !v.is_object() {
+            return Ok(());
+        }
+        b.path.clear();
+        b.path.push_str(part);
+        let by_path = Node {
+            b: &mut *b,
+            mode: Mode::Path,
+            name: "",
+            depth: 0,
+        };
+        by_path.deserialize(&v)
+    });
+    b.text = text;
+    r.map_err(serde::de::Error::custom)
 }
 
 /// The value of a named key no rule reads: skipped without being parsed
@@ -805,6 +874,30 @@ mod tests {
         let plain = read(r#"{"System": "linux", "EventData": 3}"#, None, true);
         assert_eq!(texts(&plain, "System"), ["linux"]);
         assert_eq!(texts(&plain, "EventData"), ["3"]);
+    }
+
+    #[test]
+    fn a_system_object_of_a_log_that_is_no_windows_event_is_also_named_by_path() {
+        let json = r#"{"host": "web1", "System": {"cpu": {"user": 5}, "Provider": {"Name": "p"}},
+            "EventData": {"Rows": [{"Name": "a"}], "Path": "/tmp"}}"#;
+        let w = Wanted::new(["System.cpu.user", "EventData.Path", "Path"]);
+        for e in every_way(json, &w) {
+            assert_eq!(texts(&e, "System.cpu.user"), ["5"]);
+            assert_eq!(texts(&e, "EventData.Path"), ["/tmp"]);
+            assert_eq!(texts(&e, "Path"), ["/tmp"]);
+        }
+        // Read the EVTX way only where no rule names such a path, even when
+        // every field is kept.
+        for w in [Wanted::new(["Path"]), Wanted::new(["Path"]).every_field()] {
+            for text in [true, false] {
+                let e = read(json, Some(&w), text);
+                assert_eq!(texts(&e, "Path"), ["/tmp"]);
+                assert!(e.get("EventData.Path").is_none());
+            }
+        }
+        let every = read(json, Some(&Wanted::new(["Path"]).every_field()), true);
+        assert_eq!(texts(&every, "host"), ["web1"]);
+        assert_eq!(texts(&every, "Provider_Name"), ["p"]);
     }
 
     #[test]

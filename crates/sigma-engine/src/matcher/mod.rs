@@ -766,14 +766,13 @@ impl Engine {
     }
 
     /// The event fields the compiled rules (and correlations) read, for
-    /// readers to keep only those; `None` when a keyword search reads
-    /// every field.
-    pub fn wanted(&self) -> Option<events::Wanted> {
+    /// readers to keep only those; every field as well when a keyword
+    /// search reads every value.
+    pub fn wanted(&self) -> events::Wanted {
         let mut names: Vec<&str> = Vec::new();
+        let mut every = false;
         for v in &self.variants {
-            if !v.compiled.read_fields(&mut names) {
-                return None;
-            }
+            every |= !v.compiled.read_fields(&mut names);
             names.extend(v.conditions.iter().map(|(k, _)| k.as_str()));
         }
         names.extend(["Channel", "EventID"]);
@@ -788,7 +787,8 @@ impl Engine {
         }
         names.sort_unstable();
         names.dedup();
-        Some(events::Wanted::new(names))
+        let w = events::Wanted::new(names);
+        if every { w.every_field() } else { w }
     }
 
     /// For every rule: whether any scanned event was of a kind the rule reads
@@ -964,7 +964,7 @@ where
     let wanted = engine.wanted();
     let results: Vec<ScanStats> = files
         .par_iter()
-        .map(|f| scan_file(engine, f, wanted.as_ref(), diags, &on_event))
+        .map(|f| scan_file(engine, f, Some(&wanted), diags, &on_event))
         .collect();
     let mut total = ScanStats {
         files: files.len(),

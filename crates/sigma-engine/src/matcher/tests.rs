@@ -852,7 +852,16 @@ fn a_keyword_rule_reads_every_event_whole() {
     let ds = Diagnostics::new();
     let (rules, _) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), yaml, &ds);
     let e = Engine::new(rules, &Mapping::builtin(), &EngineOptions::default());
-    assert!(e.wanted().is_none());
+    let json = serde_json::json!({"Image": "a", "process": {"args": ["evil.exe", "-x"]}});
+    let read = crate::events::event_from_value(
+        &json,
+        crate::events::EventMeta::default(),
+        Some(&e.wanted()),
+    )
+    .expect("an object");
+    assert_eq!(read.get("Image").map(|v| v.len()), Some(1));
+    assert_eq!(read.get("process.args").map(|v| v.len()), Some(2));
+    assert_eq!(e.match_event(&read).len(), 1);
 }
 
 #[test]

@@ -41,6 +41,7 @@ fn benches(c: &mut Criterion) {
         mapping: None,
         extra_mapping: Vec::new(),
         placeholders: None,
+        window: Default::default(),
         progress: false,
         exit_after: false,
     };

@@ -5,6 +5,7 @@ use crate::output::WriteOptions;
 use crate::vault::RenderOptions;
 use clap::{Args, Parser, Subcommand};
 use sigma_engine::diag::{Diagnostics, Severity};
+use sigma_engine::matcher::Window;
 use sigma_engine::matcher::compile::Unsupported;
 use sigma_engine::sigma::vocab::{Level, Status};
 use std::io::IsTerminal;
@@ -224,6 +225,13 @@ pub struct MatchArgs {
     /// Values of `expand` placeholders: YAML map of name → list of values.
     #[arg(long, value_name = "FILE")]
     pub placeholders: Option<PathBuf>,
+    /// Only events at or after this time: `2019-05-19`, `2019-05-19T17:32:00Z`,
+    /// `2019-05-19 19:32:00+02:00` (no zone: UTC).
+    #[arg(long, value_name = "TIME", value_parser = |t: &str| Window::bound(t, false))]
+    pub from: Option<i128>,
+    /// Only events at or before this time (a date alone: to the end of that day).
+    #[arg(long, value_name = "TIME", value_parser = |t: &str| Window::bound(t, true))]
+    pub to: Option<i128>,
     #[command(flatten)]
     pub report: ReportFlags,
 }
@@ -254,6 +262,15 @@ pub struct WriteFlags {
 }
 
 /// The summary's mention of unreadable event records, if any.
+/// What the time window left out, for the summary line.
+fn window_note(s: &crate::hunt::HuntSummary) -> String {
+    match (s.outside, s.untimed) {
+        (0, 0) => String::new(),
+        (out, 0) => format!(" ({out} outside --from/--to)"),
+        (out, untimed) => format!(" ({out} outside --from/--to, {untimed} without a time)"),
+    }
+}
+
 fn lost_note(lost: u64) -> String {
     if lost > 0 {
         format!(" ({lost} unreadable records lost, see the errors above)")
@@ -518,6 +535,12 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
 }
 
 fn run_match(a: MatchArgs) -> ExitCode {
+    if let (Some(from), Some(to)) = (a.from, a.to)
+        && from > to
+    {
+        eprintln!("error: --from is later than --to: no event can lie between them");
+        return ExitCode::from(2);
+    }
     let cfg = crate::hunt::HuntConfig {
         rules: a.rules,
         events: a.events,
@@ -529,6 +552,10 @@ fn run_match(a: MatchArgs) -> ExitCode {
         mapping: a.mapping,
         extra_mapping: a.extra_mapping,
         placeholders: a.placeholders,
+        window: Window {
+            from: a.from,
+            to: a.to,
+        },
         progress: !a.report.quiet && std::io::stderr().is_terminal(),
         exit_after: true,
     };
@@ -542,8 +569,9 @@ fn run_match(a: MatchArgs) -> ExitCode {
         Ok(s) => {
             if !a.report.quiet && !s.output_closed {
                 let lost = lost_note(s.lost);
+                let window = window_note(&s);
                 eprintln!(
-                    "{} events read from {} files{lost}; {} rules loaded, {} run, {} skipped; {} detections, {} correlation matches in {:.2?}",
+                    "{} events read from {} files{window}{lost}; {} rules loaded, {} run, {} skipped; {} detections, {} correlation matches in {:.2?}",
                     s.events,
                     s.files,
                     s.rules_loaded,

@@ -234,6 +234,81 @@ fn winlogbeat_and_velociraptor_exports_meet_windows_rules_as_evtx_events_do() {
     }
 }
 
+#[test]
+fn a_time_window_keeps_the_events_of_its_span_and_tells_what_it_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let event = |record: u32, time: Option<&str>| {
+        let time = time.map_or(String::new(), |t| {
+            format!(r##", "TimeCreated": {{"#attributes": {{"SystemTime": "{t}"}}}}"##)
+        });
+        format!(
+            r##"{{"Event": {{"System": {{"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "EventRecordID": {record}{time}}}, "EventData": {{"Image": "C:\\Python\\python.exe", "CommandLine": "python.exe -c \"import os\""}}}}}}"##
+        )
+    };
+    let lines = [
+        event(1, Some("2024-04-30T23:59:59.9999999Z")),
+        event(2, Some("2024-05-01T00:00:00Z")),
+        event(3, Some("2024-05-01T12:00:00+02:00")),
+        event(4, Some("2024-05-01T23:59:59.9999999Z")),
+        event(5, Some("2024-05-02T00:00:00Z")),
+        event(6, None),
+    ];
+    std::fs::write(&events, lines.join("\n")).unwrap();
+    let run = |window: &[&str]| {
+        let out = bin()
+            .args(["match", "--format", "jsonl"])
+            .args(window)
+            .arg(&events)
+            .arg("--rules")
+            .arg(fixtures().join("rules/good"))
+            .output()
+            .unwrap();
+        let records: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["record"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        (
+            out.status.code(),
+            records,
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, records, err) = run(&[]);
+    assert_eq!((code, records), (Some(0), vec![1, 2, 3, 4, 5, 6]), "{err}");
+    // A date alone ends at the end of its day; both ends are included.
+    let (code, records, err) = run(&["--from", "2024-05-01", "--to", "2024-05-01"]);
+    assert_eq!((code, records), (Some(0), vec![2, 3, 4]), "{err}");
+    assert!(
+        err.contains("6 events read from 1 files (2 outside --from/--to, 1 without a time)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("events.jsonl: 1 events have no readable time"),
+        "{err}"
+    );
+    let (_, records, _) = run(&["--from", "2024-05-01T10:00+02:00"]);
+    assert_eq!(records, vec![3, 4, 5]);
+    let (_, records, _) = run(&["--to", "2024-05-01 00:00:00"]);
+    assert_eq!(records, vec![1, 2]);
+    for bad in [
+        &["--from", "2024-05-32"][..],
+        &["--to", "May 1st"],
+        &["--from", "2024-05-02", "--to", "2024-05-01"],
+    ] {
+        let (code, records, err) = run(bad);
+        assert_eq!((code, records.len()), (Some(2), 0), "{bad:?}: {err}");
+        assert!(
+            err.contains(bad[1]) || err.contains("--from is later than --to"),
+            "{err}"
+        );
+    }
+}
+
 /// Every file under a folder with its content, to show nothing changed.
 fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut v: Vec<_> = walkdir::WalkDir::new(dir)

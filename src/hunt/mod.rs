@@ -7,7 +7,7 @@ use crate::tags::{TagRef, parse_tag};
 use sigma_engine::diag::{Diagnostic, Diagnostics, Severity};
 use sigma_engine::matcher::correlation::Correlator;
 use sigma_engine::matcher::mapping::Mapping;
-use sigma_engine::matcher::{Engine, EngineOptions, scan};
+use sigma_engine::matcher::{Engine, EngineOptions, Window, scan};
 use sigma_engine::sigma::SigmaRule;
 use sigma_engine::sigma::vocab::{Level, Status};
 use std::collections::BTreeMap;
@@ -40,6 +40,8 @@ pub struct HuntConfig {
     pub mapping: Option<PathBuf>,
     pub extra_mapping: Vec<PathBuf>,
     pub placeholders: Option<PathBuf>,
+    /// Only events of this span of time are matched.
+    pub window: Window,
     pub progress: bool,
     /// The process exits right after the hunt: leave the compiled rules to
     /// the operating system instead of freeing them one by one (that costs
@@ -60,6 +62,9 @@ pub struct HuntSummary {
     pub correlations: usize,
     /// Records in the event files that could not be read.
     pub lost: u64,
+    /// Events the time window left out: outside it, and without a time.
+    pub outside: u64,
+    pub untimed: u64,
     /// The reader of the output went away (a closed pipe).
     pub output_closed: bool,
     pub elapsed: Duration,
@@ -108,7 +113,10 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
     let loaded = set.parsed;
     let keep = set.rules;
     let mapping = Mapping::load(cfg.mapping.as_deref(), &cfg.extra_mapping)?;
-    let mut opts = EngineOptions::default();
+    let mut opts = EngineOptions {
+        window: cfg.window,
+        ..EngineOptions::default()
+    };
     if let Some(p) = &cfg.placeholders {
         opts.placeholders = read_placeholders(p)?;
     }
@@ -196,6 +204,8 @@ pub fn run(
         detections: stats.detections,
         correlations: hits.len(),
         lost: stats.lost,
+        outside: stats.outside,
+        untimed: stats.untimed,
         output_closed,
         elapsed: start.elapsed(),
     };

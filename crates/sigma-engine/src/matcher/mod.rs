@@ -8,6 +8,8 @@ pub mod mapping;
 pub(crate) mod pattern;
 pub(crate) mod time;
 
+pub use time::{Placement, Window};
+
 use crate::diag::Diagnostics;
 use crate::events::{self, Event, EventMeta};
 use crate::sigma::{RuleKind, SigmaRule};
@@ -72,6 +74,8 @@ pub struct Hit {
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
     pub placeholders: Placeholders,
+    /// The events a scan matches: those of this span of time.
+    pub window: Window,
 }
 
 /// The variants that may apply to one kind of event, with a multi-pattern
@@ -346,6 +350,8 @@ pub struct Engine {
     /// Filter references that name no loaded rule, or rules outside the
     /// filter's logsource.
     pub filter_notes: Vec<FilterNote>,
+    /// See [`EngineOptions::window`].
+    pub window: Window,
 }
 
 /// Something to tell about a filter rule that does not apply where it says.
@@ -483,6 +489,7 @@ impl Engine {
             skipped: std::mem::take(&mut routes.skipped),
             correlations,
             filter_notes,
+            window: opts.window,
         };
         e.build_buckets(routes);
         e
@@ -946,9 +953,14 @@ impl SeenKinds {
 #[derive(Debug, Clone, Default)]
 pub struct ScanStats {
     pub files: usize,
+    /// Events read (matched or left out by the time window).
     pub events: u64,
     /// Records that were in the files but could not be read (each reported).
     pub lost: u64,
+    /// Events read but left out: outside the engine's time window, or
+    /// without a readable time while a window is set (each file warned).
+    pub outside: u64,
+    pub untimed: u64,
     pub detections: u64,
 }
 
@@ -973,6 +985,8 @@ where
     for r in results {
         total.events += r.events;
         total.lost += r.lost;
+        total.outside += r.outside;
+        total.untimed += r.untimed;
         total.detections += r.detections;
     }
     total
@@ -1000,34 +1014,81 @@ where
                 })
             });
         });
-        return out.finish(0);
+        return untimed_told(out.finish(0), f, diags);
     }
     // Other JSON: objects are parsed where they are matched; EVTX records
     // come parsed.
     let read = events::read_file_batched(f, wanted, diags, BATCH, &mut |items| {
         out.overlap(|| engine.parse_and_match(items, |it| it.into_event(wanted, diags)));
     });
-    out.finish(read.map_or(0, |r| r.lost))
+    untimed_told(out.finish(read.map_or(0, |r| r.lost)), f, diags)
+}
+
+/// Warns of the events of a file that a time window left out for want of a
+/// readable time.
+fn untimed_told(st: ScanStats, f: &std::path::Path, diags: &Diagnostics) -> ScanStats {
+    if st.untimed > 0 {
+        let msg = format!(
+            "{} events have no readable time and were left out of the time window (--from/--to)",
+            st.untimed
+        );
+        diags.push(crate::diag::Diagnostic::warning("events", msg).in_file(f));
+    }
+    st
+}
+
+/// A batch of items, parsed and matched.
+#[derive(Default)]
+struct Batch {
+    /// The events matched, with their detections, in order.
+    matched: Vec<(Event, Vec<Hit>)>,
+    lost: u64,
+    outside: u64,
+    untimed: u64,
+}
+
+/// Why an item of a batch was not matched.
+enum Unmatched {
+    Lost,
+    Outside,
+    Untimed,
 }
 
 impl Engine {
-    /// Each item parsed into an event (or lost) and matched, in parallel:
-    /// the events with their detections, in order, and how many were lost.
+    /// Each item parsed into an event (or lost) and, when it lies in the
+    /// time window, matched, in parallel.
     fn parse_and_match<T: Send>(
         &self,
         items: Vec<T>,
         parse: impl Fn(T) -> Option<Event> + Sync,
-    ) -> (Vec<(Event, Vec<Hit>)>, u64) {
-        let read: Vec<Option<(Event, Vec<Hit>)>> = items
+    ) -> Batch {
+        let read: Vec<Result<(Event, Vec<Hit>), Unmatched>> = items
             .into_par_iter()
             .map(|it| {
-                let e = parse(it)?;
-                let d = self.match_event(&e);
-                Some((e, d))
+                let e = parse(it).ok_or(Unmatched::Lost)?;
+                match self.window.place(e.meta.timestamp.as_deref()) {
+                    Placement::Inside => {
+                        let d = self.match_event(&e);
+                        Ok((e, d))
+                    }
+                    Placement::Outside => Err(Unmatched::Outside),
+                    Placement::Untimed => Err(Unmatched::Untimed),
+                }
             })
             .collect();
-        let lost = read.iter().filter(|x| x.is_none()).count() as u64;
-        (read.into_iter().flatten().collect(), lost)
+        let mut b = Batch {
+            matched: Vec::with_capacity(read.len()),
+            ..Batch::default()
+        };
+        for fate in read {
+            match fate {
+                Ok(matched) => b.matched.push(matched),
+                Err(Unmatched::Lost) => b.lost += 1,
+                Err(Unmatched::Outside) => b.outside += 1,
+                Err(Unmatched::Untimed) => b.untimed += 1,
+            }
+        }
+        b
     }
 }
 
@@ -1049,21 +1110,23 @@ impl<'f, F: Fn(&Event, Vec<Hit>) + Sync> Delivery<'f, F> {
         }
     }
 
-    /// Delivers the pending batch while `matched` makes the next one (its
-    /// events and detections, and how many were lost).
+    /// Delivers the pending batch while `matched` makes the next one.
     fn overlap<M>(&mut self, matched: M)
     where
-        M: FnOnce() -> (Vec<(Event, Vec<Hit>)>, u64) + Send,
+        M: FnOnce() -> Batch + Send,
     {
         let mut pending = std::mem::take(&mut self.pending);
         let (st, on_event) = (&mut self.st, self.on_event);
-        let ((), (next, lost)) = rayon::join(|| deliver(&mut pending, st, on_event), matched);
+        let ((), next) = rayon::join(|| deliver(&mut pending, st, on_event), matched);
         // Freed here, not beside the matching: with the system allocator,
         // freeing another thread's blocks while it allocates contends on
         // its arena (a quarter slower).
         drop(pending);
-        self.st.lost += lost;
-        self.pending = next;
+        self.st.lost += next.lost;
+        self.st.events += next.outside + next.untimed;
+        self.st.outside += next.outside;
+        self.st.untimed += next.untimed;
+        self.pending = next.matched;
     }
 
     fn finish(mut self, lost: u64) -> ScanStats {

@@ -20,7 +20,9 @@ pub struct Parts {
     pub day: u32,
     pub hour: u32,
     pub minute: u32,
-    pub second: f64,
+    pub second: u32,
+    /// Nanoseconds past the second.
+    pub nanos: u32,
     /// Offset from UTC in seconds (`Z` = 0).
     pub offset: i64,
 }
@@ -46,7 +48,8 @@ pub fn parse(s: &str) -> Option<Parts> {
         day,
         hour: 0,
         minute: 0,
-        second: 0.0,
+        second: 0,
+        nanos: 0,
         offset: 0,
     };
     if b.len() >= 19 && (b[10] == b'T' || b[10] == b' ') {
@@ -56,7 +59,9 @@ pub fn parse(s: &str) -> Option<Parts> {
         let end = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
-        p.second = rest[..end].parse().ok()?;
+        let (whole, fraction) = rest[..end].split_once('.').unwrap_or((&rest[..end], ""));
+        p.second = whole.parse().ok()?;
+        p.nanos = nanos_of(fraction)?;
         let tz = &rest[end..];
         if let Some(sign) = tz.chars().next().filter(|c| *c == '+' || *c == '-') {
             let digits: String = tz[1..].chars().filter(char::is_ascii_digit).collect();
@@ -70,23 +75,130 @@ pub fn parse(s: &str) -> Option<Parts> {
     Some(p)
 }
 
-/// Seconds since the epoch (UTC), from a date and time or from a number of
-/// seconds (9 to 10 digits before any fraction: Zeek, Velociraptor) or
-/// milliseconds (12 to 13 digits) since the epoch.
-pub fn epoch(s: &str) -> Option<f64> {
+/// The nanoseconds a fraction of a second's digits (`1234567`) give;
+/// digits past the ninth are dropped.
+fn nanos_of(fraction: &str) -> Option<u32> {
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut n = 0u32;
+    for i in 0..9 {
+        n = n * 10
+            + fraction
+                .as_bytes()
+                .get(i)
+                .map_or(0, |d| u32::from(d - b'0'));
+    }
+    Some(n)
+}
+
+/// Seconds since the epoch (UTC) and nanoseconds past them, from a date and
+/// time or from a number of seconds (9 to 10 digits before any fraction:
+/// Zeek, Velociraptor) or milliseconds (12 to 13 digits) since the epoch.
+fn instant(s: &str) -> Option<(i64, u32)> {
     let s = s.trim();
-    let whole = s.split_once('.').map_or(s, |(w, _)| w);
+    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
     if !whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit()) {
-        let n: f64 = s.parse().ok()?;
+        let n: i64 = whole.parse().ok()?;
         return match whole.len() {
-            9..=10 => Some(n),
-            12..=13 if whole.len() == s.len() => Some(n / 1000.0),
+            9..=10 => Some((n, nanos_of(fraction)?)),
+            12..=13 if whole.len() == s.len() => Some((n / 1000, (n % 1000) as u32 * 1_000_000)),
             _ => None,
         };
     }
     let p = parse(s)?;
     let days = days_from_civil(p.year, p.month, p.day);
-    Some((days * 86_400 + p.hour as i64 * 3600 + p.minute as i64 * 60 - p.offset) as f64 + p.second)
+    let minutes = days * 1440 + i64::from(p.hour) * 60 + i64::from(p.minute);
+    Some((minutes * 60 + i64::from(p.second) - p.offset, p.nanos))
+}
+
+/// Seconds since the epoch (see [`instant`]).
+pub fn epoch(s: &str) -> Option<f64> {
+    instant(s).map(|(secs, nanos)| secs as f64 + f64::from(nanos) / 1e9)
+}
+
+/// Nanoseconds since the epoch (see [`instant`]): exact, where seconds as
+/// a double blur the 100 ns steps of Windows times.
+pub fn epoch_nanos(s: &str) -> Option<i128> {
+    instant(s).map(|(secs, nanos)| i128::from(secs) * 1_000_000_000 + i128::from(nanos))
+}
+
+/// The span of time a scan keeps events from, both ends included (either
+/// may be open), in nanoseconds since the epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    pub from: Option<i128>,
+    pub to: Option<i128>,
+}
+
+/// Where an event stands against a [`Window`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    Inside,
+    Outside,
+    /// The event has no time that can be read: it cannot be placed.
+    Untimed,
+}
+
+impl Window {
+    /// Whether the window keeps every event (no bound given).
+    pub fn is_open(&self) -> bool {
+        self.from.is_none() && self.to.is_none()
+    }
+
+    /// Where an event of this time (as the event gives it) stands.
+    pub fn place(&self, time: Option<&str>) -> Placement {
+        if self.is_open() {
+            return Placement::Inside;
+        }
+        let Some(t) = time.and_then(epoch_nanos) else {
+            return Placement::Untimed;
+        };
+        let after = self.from.is_none_or(|f| t >= f);
+        let before = self.to.is_none_or(|to| t <= to);
+        if after && before {
+            Placement::Inside
+        } else {
+            Placement::Outside
+        }
+    }
+
+    /// A bound as a person writes it: `2019-05-19`, `2019-05-19T17:32`,
+    /// `2019-05-19 17:32:00.5`, with `Z` or an offset (`+02:00`) or none
+    /// (UTC, as event logs keep time). A date alone is the start of that
+    /// day, or its last instant when it `ends` the window.
+    pub fn bound(text: &str, ends: bool) -> Result<i128, String> {
+        static FORM: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(
+                r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(:\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$",
+            )
+            .expect("a valid pattern")
+        });
+        let t = text.trim();
+        let Some(form) = FORM.captures(t) else {
+            return Err(format!(
+                "`{text}` is not a date or time (write 2019-05-19, 2019-05-19T17:32:00Z or 2019-05-19 17:32:00+02:00)"
+            ));
+        };
+        let full = match (t.len(), form.get(1)) {
+            (10, _) => t.to_string(),
+            // Seconds are optional here, not in the event parser.
+            (_, None) => format!("{}:00{}", &t[..16], &t[16..]),
+            _ => t.to_string(),
+        };
+        let p = parse(&full).ok_or_else(|| format!("`{text}` is not a date or time"))?;
+        let days_in_month = days_from_civil(p.year + i64::from(p.month == 12), p.month % 12 + 1, 1)
+            - days_from_civil(p.year, p.month, 1);
+        if i64::from(p.day) > days_in_month || p.hour > 23 || p.minute > 59 || p.second > 60 {
+            return Err(format!("`{text}` is no such date or time"));
+        }
+        let start = epoch_nanos(&full).ok_or_else(|| format!("`{text}` is not a date or time"))?;
+        Ok(if t.len() == 10 && ends {
+            start + 86_400 * 1_000_000_000 - 1
+        } else {
+            start
+        })
+    }
 }
 
 /// ISO week number (1–53).
@@ -116,6 +228,10 @@ mod tests {
             Some(1_776_403_493.0)
         );
         assert_eq!(epoch("not a date"), None);
+        assert_eq!(
+            epoch_nanos("2019-05-19T10:00:00.1234567891Z"),
+            epoch_nanos("2019-05-19T10:00:00Z").map(|n| n + 123_456_789)
+        );
         assert_eq!(epoch("1565791604.25"), Some(1_565_791_604.25));
         assert_eq!(epoch(" 1565791604 "), Some(1_565_791_604.0));
         assert_eq!(epoch("1565791604250"), Some(1_565_791_604.25));
@@ -129,6 +245,58 @@ mod tests {
         ] {
             assert_eq!(epoch(odd), None, "{odd}");
         }
+    }
+
+    #[test]
+    fn window_bounds_are_read_strictly() {
+        let day = Window::bound("2019-05-19", false).unwrap();
+        assert_eq!(Some(day), epoch_nanos("2019-05-19T00:00:00Z"));
+        let end = Window::bound("2019-05-19", true).unwrap();
+        assert_eq!(Some(end), epoch_nanos("2019-05-19T23:59:59.999999999Z"));
+        assert_eq!(
+            Window::bound("2019-05-19T17:32", false).ok(),
+            epoch_nanos("2019-05-19T17:32:00Z")
+        );
+        assert_eq!(
+            Window::bound("2019-05-19 19:32:00.5+02:00", true).ok(),
+            epoch_nanos("2019-05-19T17:32:00.5Z")
+        );
+        for bad in [
+            "2019-5-19",
+            "19/05/2019",
+            "2019-02-30",
+            "2019-13-01",
+            "2019-05-19T25:00",
+            "2019-05-19T17",
+            "yesterday",
+            "",
+        ] {
+            let e = Window::bound(bad, false).unwrap_err();
+            assert!(e.contains(bad), "{e}");
+        }
+    }
+
+    #[test]
+    fn events_are_placed_in_the_window_ends_included() {
+        let w = Window {
+            from: epoch_nanos("2019-05-19T10:00:00Z"),
+            to: epoch_nanos("2019-05-19T11:00:00Z"),
+        };
+        let at = |t: &str| w.place(Some(t));
+        assert_eq!(at("2019-05-19T10:00:00Z"), Placement::Inside);
+        assert_eq!(at("2019-05-19T11:00:00.0000000Z"), Placement::Inside);
+        assert_eq!(at("2019-05-19T12:30:00+02:00"), Placement::Inside);
+        assert_eq!(at("2019-05-19T09:59:59.9999999Z"), Placement::Outside);
+        assert_eq!(at("2019-05-19T11:00:00.0000001Z"), Placement::Outside);
+        assert_eq!(at("1558263600"), Placement::Inside, "epoch seconds");
+        assert_eq!(at("soon"), Placement::Untimed);
+        assert_eq!(w.place(None), Placement::Untimed);
+        assert_eq!(Window::default().place(None), Placement::Inside);
+        let from_only = Window {
+            from: w.from,
+            to: None,
+        };
+        assert_eq!(from_only.place(Some("2030-01-01")), Placement::Inside);
     }
 
     #[test]

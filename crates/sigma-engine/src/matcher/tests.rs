@@ -1104,37 +1104,6 @@ fn a_regex_of_many_runs_is_read_for_literals_in_bounded_time() {
     assert!(lits.iter().all(|l| l.contains("abc")), "{lits:?}");
 }
 
-#[test]
-fn prefilter_scans_are_remembered_per_literal_set_and_value() {
-    let set = |pats: &[&str]| {
-        let l = Literals::new(pats.iter().map(|&p| p.into()).collect());
-        let _ = l.automaton();
-        l
-    };
-    let found = |l: &Literals, v: &str| {
-        let mut out = Vec::new();
-        l.each_in(l.automaton().unwrap(), v, |p| out.push(p));
-        out.sort_unstable();
-        out.dedup();
-        out
-    };
-    let (a, b) = (set(&["abc", "bc", "x"]), set(&["zz", "abc"]));
-    for _ in 0..3 {
-        assert_eq!(found(&a, "xabcx"), [0, 1, 2]);
-        assert_eq!(found(&b, "xabcx"), [1], "another set's scan is not reused");
-        assert_eq!(found(&a, "zz"), Vec::<usize>::new());
-        let long = format!("{}abc", "z".repeat(ScanCache::LONGEST));
-        assert_eq!(found(&a, &long), [0, 1]);
-        assert_eq!(found(&b, &long), [0, 1]);
-    }
-    // Values that never repeat keep the cache bounded.
-    for i in 0..ScanCache::ENTRIES + 10 {
-        found(&a, &format!("v{i}"));
-    }
-    SCANS.with_borrow(|c| assert!(c.len <= ScanCache::ENTRIES && c.map.len() <= c.len));
-    assert_eq!(found(&a, "xabcx"), [0, 1, 2]);
-}
-
 /// Events of several batches, some lines bad: every event reaches the
 /// caller once, in the file's order, with its detections, and the bad lines
 /// are counted as lost (for JSONL and for a JSON array alike).

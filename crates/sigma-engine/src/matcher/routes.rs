@@ -1,0 +1,209 @@
+//! Compiling detection rules into variants (one per mapping entry of the
+//! rule's logsource) and routing them to the events they select.
+
+use super::compile::Compiled;
+use super::mapping::{Mapping, SourceEntry};
+use super::{EngineOptions, Reach, Skipped, Variant, compile};
+use crate::sigma::SigmaRule;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One shared copy of each field name: thousands of tests name the same few
+/// hundred fields.
+#[derive(Default)]
+pub(super) struct Interner(std::sync::Mutex<rustc_hash::FxHashSet<Arc<str>>>);
+
+impl Interner {
+    pub(super) fn get(&self, f: &str) -> Arc<str> {
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match set.get(f) {
+            Some(a) => a.clone(),
+            None => {
+                let a: Arc<str> = Arc::from(f);
+                set.insert(a.clone());
+                a
+            }
+        }
+    }
+}
+
+/// What compiling one detection rule needs.
+pub(super) struct RuleCompiler<'a> {
+    pub(super) det: &'a crate::sigma::rule::Detection,
+    pub(super) filters: &'a [&'a crate::sigma::rule::Detection],
+    pub(super) names: &'a Interner,
+    pub(super) opts: &'a EngineOptions,
+}
+
+impl RuleCompiler<'_> {
+    /// Compiles the rule with the mapping entry's field renames, if any.
+    pub(super) fn compile(
+        &self,
+        entry: Option<&SourceEntry>,
+    ) -> Result<Compiled, compile::Unsupported> {
+        let rename = |f: &str| -> Arc<str> {
+            let mapped = entry.and_then(|e| e.fields.iter().find(|(k, _)| k == f));
+            self.names.get(mapped.map_or(f, |(_, v)| v.as_str()))
+        };
+        compile::compile(self.det, &rename, &self.opts.placeholders, self.filters)
+    }
+
+    /// Compiles a rule once per mapping entry of its logsource, or once
+    /// without renames for a logsource the mapping does not know.
+    pub(super) fn build<'m>(&self, r: &SigmaRule, mapping: &'m Mapping) -> RuleBuild<'m> {
+        let entries = mapping.entries_for(&r.logsource);
+        if entries.is_empty() {
+            return self.build_unmapped(r, mapping);
+        }
+        let compiled: Result<Vec<_>, _> = entries
+            .into_iter()
+            .map(|entry| {
+                let comp = self.compile(Some(entry))?;
+                let nec = comp.necessary();
+                Ok((entry, comp, nec))
+            })
+            .collect();
+        compiled.map_or_else(RuleBuild::Skipped, RuleBuild::Mapped)
+    }
+
+    pub(super) fn build_unmapped<'m>(&self, r: &SigmaRule, mapping: &Mapping) -> RuleBuild<'m> {
+        let ls = &r.logsource;
+        let product = ls.product.as_deref().unwrap_or("");
+        if mapping.knows_product(product) || ls.category.as_deref() == Some("antivirus") {
+            return RuleBuild::Skipped(compile::Unsupported::NoMapping {
+                category: ls.category.as_deref().unwrap_or("-").into(),
+                product: product.into(),
+                service: ls.service.as_deref().unwrap_or("-").into(),
+            });
+        }
+        match self.compile(None) {
+            Ok(comp) => {
+                let nec = comp.necessary();
+                RuleBuild::Unmapped(comp, nec)
+            }
+            Err(u) => RuleBuild::Skipped(u),
+        }
+    }
+}
+
+/// A detection rule compiled, before it is routed.
+pub(super) enum RuleBuild<'m> {
+    /// Once per mapping entry of its logsource, with its necessary
+    /// condition.
+    Mapped(Vec<(&'m SourceEntry, Compiled, Option<compile::Necessary>)>),
+    /// Once without renames, for a logsource the mapping does not know.
+    Unmapped(Compiled, Option<compile::Necessary>),
+    Skipped(compile::Unsupported),
+}
+
+/// Compiled variants and the lookup keys that route events to them.
+#[derive(Default)]
+pub(super) struct Routes {
+    pub(super) variants: Vec<Variant>,
+    pub(super) skipped: Vec<Skipped>,
+    pub(super) by_channel_id: HashMap<(String, String), Vec<usize>>,
+    pub(super) by_channel: HashMap<String, Vec<usize>>,
+    pub(super) generic: Vec<usize>,
+    pub(super) any_channel: Vec<usize>,
+    pub(super) unmapped: Vec<usize>,
+}
+
+impl Routes {
+    pub(super) fn add(&mut self, rule: usize, b: RuleBuild) {
+        match b {
+            RuleBuild::Mapped(all) => all
+                .into_iter()
+                .for_each(|(entry, comp, nec)| self.route(rule, entry, comp, nec)),
+            RuleBuild::Unmapped(comp, necessary) => {
+                self.unmapped.push(self.variants.len());
+                self.variants.push(Variant {
+                    rule,
+                    channels: Vec::new(),
+                    ids: Vec::new(),
+                    reach: Reach::Unmapped,
+                    conditions: Vec::new(),
+                    groups: 0,
+                    necessary,
+                    compiled: comp,
+                });
+            }
+            RuleBuild::Skipped(reason) => self.skipped.push(Skipped { rule, reason }),
+        }
+    }
+
+    /// Files a variant under the channels and event IDs its mapping entry
+    /// names; the entry's other conditions stay with the variant.
+    pub(super) fn route(
+        &mut self,
+        rule: usize,
+        entry: &SourceEntry,
+        comp: Compiled,
+        necessary: Option<compile::Necessary>,
+    ) {
+        let vi = self.variants.len();
+        let find = |key: &str| entry.conditions.iter().find(|(k, _)| k == key);
+        let mut channels: Vec<String> = find("Channel")
+            .map(|(_, v)| v.iter().map(|c| c.to_lowercase()).collect())
+            .unwrap_or_default();
+        let reach = if channels.iter().any(|c| c == "*") {
+            channels.clear();
+            Reach::AnyChannel
+        } else {
+            Reach::Named
+        };
+        let ids: Vec<String> = find("EventID").map(|(_, v)| v.clone()).unwrap_or_default();
+        // A rule of a whole channel that tests `EventID` itself is filed
+        // under those IDs (the bucket key is the event's text, so only
+        // plain numbers, which compare alike in any case).
+        let digits = |v: &String| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+        let (route_ids, necessary) = match comp.required_values("EventID") {
+            // Its buckets hold only events of those IDs: testing the ID
+            // again in the prefilter would let every one of them by.
+            Some(req) if ids.is_empty() && req.iter().all(digits) => {
+                (req, necessary.and_then(|n| without_field(n, "EventID")))
+            }
+            _ => (ids.clone(), necessary),
+        };
+        let rest: Vec<(String, Vec<String>)> = entry
+            .conditions
+            .iter()
+            .filter(|(k, _)| k != "Channel" && (k != "EventID" || channels.is_empty()))
+            .map(|(k, v)| (k.clone(), v.iter().map(|x| x.to_lowercase()).collect()))
+            .collect();
+        if reach == Reach::AnyChannel {
+            self.any_channel.push(vi);
+        } else if channels.is_empty() {
+            self.generic.push(vi);
+        } else if route_ids.is_empty() {
+            for ch in &channels {
+                self.by_channel.entry(ch.clone()).or_default().push(vi);
+            }
+        } else {
+            for ch in &channels {
+                for id in &route_ids {
+                    let key = (ch.clone(), id.clone());
+                    self.by_channel_id.entry(key).or_default().push(vi);
+                }
+            }
+        }
+        self.variants.push(Variant {
+            rule,
+            channels,
+            ids,
+            reach,
+            conditions: rest,
+            groups: 0,
+            necessary,
+            compiled: comp,
+        });
+    }
+}
+
+/// A necessary condition without its groups on one field.
+pub(super) fn without_field(n: compile::Necessary, field: &str) -> Option<compile::Necessary> {
+    let rest: compile::Necessary = n
+        .into_iter()
+        .filter(|g| g.iter().any(|(f, _)| &**f != field))
+        .collect();
+    (!rest.is_empty()).then_some(rest)
+}

@@ -186,6 +186,7 @@ pub fn load(dir: &Path, diags: &Diagnostics) -> Vec<AtomicTest> {
         category: "atomics",
         max_depth: Some(2),
         keep: &technique_file,
+        streams: false,
     };
     let files = walk.files(&[dir.to_path_buf()], diags);
     if files.is_empty() {

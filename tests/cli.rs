@@ -309,6 +309,139 @@ fn a_time_window_keeps_the_events_of_its_span_and_tells_what_it_left_out() {
     }
 }
 
+/// `match` with events from standard input (`-`), written by another
+/// process as it runs.
+fn match_stdin(input: &[u8], args: &[&str]) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    use std::io::Write;
+    let mut child = bin()
+        .args(["match", "--format", "jsonl", "-"])
+        .args(args)
+        .arg("--rules")
+        .arg(fixtures().join("rules/good"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        // The reader may stop early (EVTX is refused): a closed pipe is fine.
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let hits = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (
+        out.status.code(),
+        hits,
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn events_are_read_from_standard_input_and_pipes() {
+    let event = |record: u32, image: &str| {
+        format!(
+            r#"{{"Event": {{"System": {{"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "EventRecordID": {record}}}, "EventData": {{"Image": "{image}", "CommandLine": "python.exe -c \"import os\""}}}}}}"#
+        )
+    };
+    let python = r"C:\\Python\\python.exe";
+    // JSONL, longer than what is read ahead to tell its format.
+    let mut lines: Vec<String> = (1..=3000).map(|i| event(i, r"C:\\x.exe")).collect();
+    lines[0] = event(1, python);
+    lines[2999] = event(3000, python);
+    lines.insert(1500, "{broken".to_string());
+    let (code, hits, err) = match_stdin(lines.join("\n").as_bytes(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let records: Vec<&serde_json::Value> = hits.iter().map(|h| &h["record"]).collect();
+    assert_eq!(records, [1, 3000], "{err}");
+    assert!(hits.iter().all(|h| h["file"] == "-"));
+    assert!(
+        err.contains("-:1501:2: invalid JSON, 1 record lost"),
+        "{err}"
+    );
+    assert!(
+        err.contains("3000 events read from 1 files (1 unreadable records lost"),
+        "{err}"
+    );
+    // A JSON array, pretty-printed.
+    let array = format!(
+        "[\n  {},\n  {}\n]\n",
+        event(7, python),
+        event(8, r"C:\\x.exe")
+    );
+    let (code, hits, err) = match_stdin(array.as_bytes(), &[]);
+    assert_eq!((code, hits.len()), (Some(0), 1), "{err}");
+    assert_eq!(hits[0]["record"], 7);
+    // EVTX cannot be sought in a pipe: said, and an error for --strict.
+    let (code, hits, err) = match_stdin(b"ElfFile\0 and the rest", &["--strict"]);
+    assert_eq!((code, hits.len()), (Some(1), 0), "{err}");
+    assert!(
+        err.contains("-: EVTX is read from a file, not from a pipe"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_when_given_and_skipped_with_a_word_inside_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("events.pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let line = r#"{"Event": {"System": {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1}, "EventData": {"Image": "C:\\Python\\python.exe", "CommandLine": "python.exe -c \"import os\""}}}"#;
+    let writer = {
+        let (fifo, line) = (fifo.clone(), line.to_string());
+        std::thread::spawn(move || std::fs::write(fifo, format!("{line}\n{line}\n")).unwrap())
+    };
+    let out = bin()
+        .args(["match", "--format", "jsonl"])
+        .arg(&fifo)
+        .arg("--rules")
+        .arg(fixtures().join("rules/good"))
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        2,
+        "{err}"
+    );
+    // In a folder, a pipe would wait for a writer: skipped, and said.
+    std::fs::write(dir.path().join("one.jsonl"), format!("{line}\n")).unwrap();
+    let out = bin()
+        .args(["match", "--format", "jsonl"])
+        .arg(dir.path())
+        .arg("--rules")
+        .arg(fixtures().join("rules/good"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("events.pipe: not a file or folder (a pipe, device or socket)"),
+        "{err}"
+    );
+    // Rules are files: a device given as rules is an error, not nothing.
+    let out = bin()
+        .args(["match", "--rules", "/dev/null", "--"])
+        .arg(dir.path().join("one.jsonl"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("/dev/null: not a file or folder"), "{err}");
+}
+
 /// Every file under a folder with its content, to show nothing changed.
 fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut v: Vec<_> = walkdir::WalkDir::new(dir)

@@ -2,7 +2,8 @@
 //! - [`Walk`] finds input files under the paths a user gives: folders walked
 //!   in name order, symbolic links followed (rule trees and sample folders
 //!   are often assembled from links), loops reported as loops, and every path
-//!   that cannot be read reported, never skipped in silence.
+//!   that cannot be read reported, never skipped in silence; a pipe or device
+//!   is kept only where given by name to a reader of streams (events).
 //! - [`tree`] lists a folder as it is (a vault, a site, a tool's own state):
 //!   symbolic links listed, never followed, so that nothing outside the
 //!   folder is read, written or deleted through it.
@@ -16,7 +17,14 @@ pub struct Walk<'a> {
     pub category: &'static str,
     pub max_depth: Option<usize>,
     pub keep: &'a (dyn Fn(&Path) -> bool + Sync),
+    /// Whether a path given that is a stream (standard input as `-`, a
+    /// named pipe, a device) is kept, for its reader to read once.
+    pub streams: bool,
 }
+
+/// What is said of a pipe, device or socket where a file is read.
+const NOT_A_FILE: &str =
+    "not a file or folder (a pipe, device or socket): not read here; give a file";
 
 impl Walk<'_> {
     /// The files under `paths` that `keep` accepts; a path given as a file is
@@ -24,9 +32,15 @@ impl Walk<'_> {
     pub fn files(&self, paths: &[PathBuf], diags: &Diagnostics) -> Vec<PathBuf> {
         let mut out = Vec::new();
         for p in paths {
+            if self.streams && p == Path::new("-") {
+                out.push(p.clone());
+                continue;
+            }
             match std::fs::metadata(p) {
                 Ok(m) if m.is_file() => out.push(p.clone()),
-                Ok(_) => self.folder(p, &mut out, diags),
+                Ok(m) if m.is_dir() => self.folder(p, &mut out, diags),
+                Ok(_) if self.streams => out.push(p.clone()),
+                Ok(_) => diags.push(Diagnostic::error(self.category, NOT_A_FILE).in_file(p)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     let what = if p.symlink_metadata().is_ok() {
                         "a symbolic link to nothing"
@@ -53,6 +67,12 @@ impl Walk<'_> {
             match e {
                 Ok(e) if e.file_type().is_file() && (self.keep)(e.path()) => {
                     out.push(e.into_path())
+                }
+                // A pipe in a folder would wait for a writer; a device may
+                // never end.
+                Ok(e) if !e.file_type().is_file() && !e.file_type().is_dir() => {
+                    let d = Diagnostic::warning(self.category, NOT_A_FILE).in_file(e.path());
+                    diags.push(d);
                 }
                 Ok(_) => {}
                 Err(err) => diags.push(walk_error(self.category, dir, &err)),
@@ -185,6 +205,7 @@ mod tests {
             category: "test",
             max_depth: None,
             keep: &yaml,
+            streams: false,
         };
         let files = walk.files(&[tree.clone(), dir.path().join("missing")], &diags);
         let names: Vec<String> = files

@@ -20,8 +20,8 @@ pub use event::{Event, EventMeta, FieldValue, Values, time_fields};
 pub use json::{Wanted, event_from_value};
 pub use json_text::Pending;
 pub use read::{
-    EventFormat, Item, LineBatch, event_files, event_from_line, is_jsonl, read_file,
-    read_file_batched, read_lines, read_text, sniff,
+    Batch, EventFormat, Item, LineBatch, event_files, event_from_line, is_jsonl, is_stream,
+    name_of, read_batched, read_file, read_lines, read_text, sniff,
 };
 
 /// What reading one file gave.

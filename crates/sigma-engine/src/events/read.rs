@@ -26,14 +26,56 @@ pub fn sniff(path: &Path) -> std::io::Result<Option<EventFormat>> {
     let mut f = std::fs::File::open(path)?;
     let mut head = [0u8; 64];
     let n = f.read(&mut head)?;
-    let head = &head[..n];
+    Ok(format_of_head(&head[..n]))
+}
+
+/// The format told by the first bytes of a text.
+fn format_of_head(head: &[u8]) -> Option<EventFormat> {
     if head.starts_with(b"ElfFile\0") {
-        return Ok(Some(EventFormat::Evtx));
+        return Some(EventFormat::Evtx);
     }
-    Ok(match json_text::first_char(head) {
+    match json_text::first_char(head) {
         Some('{' | '[') => Some(EventFormat::Json),
         _ => None,
-    })
+    }
+}
+
+/// Whether events are read from a stream, once, front to back: standard
+/// input (`-`), a named pipe, a device. Such an input cannot be opened
+/// twice nor sought in.
+pub fn is_stream(path: &Path) -> bool {
+    path == Path::new("-") || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// A stream's first bytes, read to tell its format, and the rest.
+struct Stream {
+    head: Vec<u8>,
+    rest: Box<dyn Read>,
+}
+
+impl Stream {
+    /// Lines looked at to tell JSONL (see [`is_jsonl`]), and how much is
+    /// read ahead to find them.
+    const LINES: usize = 16;
+    const AHEAD: u64 = 1 << 20;
+
+    fn open(path: &Path) -> std::io::Result<Stream> {
+        let mut rest: Box<dyn Read> = if path == Path::new("-") {
+            Box::new(std::io::stdin().lock())
+        } else {
+            Box::new(std::fs::File::open(path)?)
+        };
+        let mut head = Vec::new();
+        (&mut rest).take(Stream::AHEAD).read_to_end(&mut head)?;
+        Ok(Stream { head, rest })
+    }
+
+    fn into_bytes(self) -> std::io::Result<Vec<u8>> {
+        let mut all = self.head;
+        let mut rest = self.rest;
+        rest.read_to_end(&mut all)?;
+        Ok(all)
+    }
 }
 
 /// Every file under the given paths (folders walked, sorted).
@@ -47,6 +89,7 @@ pub fn event_files(paths: &[PathBuf], diags: &Diagnostics) -> Vec<PathBuf> {
         category: "events",
         max_depth: None,
         keep: &events,
+        streams: true,
     };
     walk.files(paths, diags)
 }
@@ -56,16 +99,17 @@ pub fn event_files(paths: &[PathBuf], diags: &Diagnostics) -> Vec<PathBuf> {
 /// whole object starting in the first column, so that lines can be read
 /// independently (and in parallel), and a bad line costs only itself.
 pub fn is_jsonl(path: &Path) -> bool {
-    let Ok(f) = std::fs::File::open(path) else {
-        return false;
-    };
-    let mut r = BufReader::new(f);
+    std::fs::File::open(path).is_ok_and(|f| jsonl_in(BufReader::new(f)))
+}
+
+/// Whether a text read from `r` is JSONL (see [`is_jsonl`]).
+fn jsonl_in(mut r: impl BufRead) -> bool {
     // UTF-16 has no lines to read one by one as UTF-8: a JSON text.
     if r.fill_buf().is_ok_and(json_text::is_utf16) {
         return false;
     }
     let (mut line, mut started) = (Vec::new(), false);
-    for _ in 0..16 {
+    for _ in 0..Stream::LINES {
         line.clear();
         match r.read_until(b'\n', &mut line) {
             Ok(0) | Err(_) => return false,
@@ -115,13 +159,23 @@ fn read_lines_by(
     diags: &Diagnostics,
     sink: &mut dyn FnMut(LineBatch),
 ) {
-    let mut f = match std::fs::File::open(path) {
-        Ok(f) => f,
+    match std::fs::File::open(path) {
+        Ok(mut f) => lines_from(path, &mut f, batch, block, diags, sink),
         Err(e) => {
             diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
-            return;
         }
-    };
+    }
+}
+
+/// The lines read from `f` (a file's or a stream's), in batches.
+fn lines_from(
+    path: &Path,
+    mut f: &mut dyn Read,
+    batch: usize,
+    block: u64,
+    diags: &Diagnostics,
+    sink: &mut dyn FnMut(LineBatch),
+) {
     let mut buf = LineBatch::default();
     let mut no = 0u64;
     // The start of the line not yet ended, and how far lines were split.
@@ -278,37 +332,31 @@ pub fn read_file(
     diags: &Diagnostics,
     sink: &mut dyn FnMut(Event),
 ) -> Option<FileRead> {
-    let format = format_of(path, diags)?;
-    let file: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
-    match format {
-        EventFormat::Evtx => super::evtx::read(path, &file, wanted, diags, sink),
-        EventFormat::Json if is_jsonl(path) => {
-            let mut read = FileRead::default();
-            read_lines(path, 4096, diags, &mut |lines| {
-                for (no, l) in lines.iter() {
-                    match event_from_line(&file, no, l, wanted, diags) {
-                        Some(e) => {
-                            read.events += 1;
-                            sink(e);
-                        }
-                        None => read.lost += 1,
-                    }
-                }
-            });
-            Some(read)
+    let file = name_of(path);
+    let mut read = FileRead::default();
+    let mut count = |e: Option<Event>| match e {
+        Some(e) => {
+            read.events += 1;
+            sink(e);
         }
-        EventFormat::Json => {
-            let bytes = json_bytes(path, diags)?;
-            let text = json_text::decode(&bytes, &file, diags);
-            let sink = json_text::Sink::Events(wanted, sink);
-            Some(json_text::read(
-                &json_text::Lines::new(&text),
-                &file,
-                diags,
-                sink,
-            ))
+        None => read.lost += 1,
+    };
+    let whole = read_batched(path, wanted, diags, 4096, &mut |batch| match batch {
+        Batch::Lines(lines) => {
+            for (no, l) in lines.iter() {
+                count(event_from_line(&file, no, l, wanted, diags));
+            }
         }
-    }
+        Batch::Items(items) => {
+            for it in items {
+                count(it.into_event(wanted, diags));
+            }
+        }
+    })?;
+    // Records lost before they could be handed out (broken EVTX chunks,
+    // a JSON text's unreadable rest).
+    read.lost += whole.lost;
+    Some(read)
 }
 
 /// An event read from a file, or a JSON object to be parsed into one where
@@ -332,47 +380,144 @@ impl Item<'_> {
     }
 }
 
-/// Read one file in batches of up to `size` items, for parsing and
-/// matching in parallel: a JSON file's objects come unparsed (one thread
-/// only finds where each starts and ends), EVTX records as events. The
-/// count of events includes objects that may still fail to parse (each
-/// reported and lost where it is parsed). A JSON file is read whole (for
-/// JSONL, [`read_lines`] reads block by block). `None` when the file is not
-/// an events file at all.
-pub fn read_file_batched(
+/// A batch of what an events file holds, for parsing and matching in
+/// parallel.
+pub enum Batch<'t> {
+    /// JSONL lines, read block by block (parse each with
+    /// [`event_from_line`]).
+    Lines(LineBatch),
+    /// A JSON text's objects, unparsed (one thread only finds where each
+    /// starts and ends), or EVTX records, parsed.
+    Items(Vec<Item<'t>>),
+}
+
+/// The name events and messages give a file: its path, `-` for standard
+/// input.
+pub fn name_of(path: &Path) -> Arc<str> {
+    Arc::from(path.to_string_lossy().as_ref())
+}
+
+/// Read one file, or a stream ([`is_stream`]), in batches of up to `size`
+/// lines or items. The count of events returned is that of the items
+/// handed out, some of which may still fail to parse (each reported and
+/// lost where it is parsed), and of records lost before (JSONL lines are
+/// counted where they are parsed). A JSON text is read whole. `None` when
+/// the input is not an events file at all.
+pub fn read_batched(
     path: &Path,
     wanted: Option<&Wanted>,
     diags: &Diagnostics,
     size: usize,
-    sink: &mut dyn FnMut(Vec<Item<'_>>),
+    sink: &mut dyn FnMut(Batch<'_>),
 ) -> Option<FileRead> {
-    let format = format_of(path, diags)?;
-    let file: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
-    // The text outlives the batch, whose objects borrow it.
-    let (bytes, text, lines);
-    let mut batch = Vec::with_capacity(size);
-    let mut add = |item| {
-        batch.push(item);
-        if batch.len() >= size {
-            sink(std::mem::replace(&mut batch, Vec::with_capacity(size)));
-        }
-    };
-    let read = match format {
-        EventFormat::Evtx => {
-            super::evtx::read(path, &file, wanted, diags, &mut |e| add(Item::Event(e)))
-        }
-        EventFormat::Json => {
-            bytes = json_bytes(path, diags)?;
-            text = json_text::decode(&bytes, &file, diags);
-            lines = json_text::Lines::new(&text);
-            let pending = json_text::Sink::Pending(&mut |p| add(Item::Pending(p)));
-            Some(json_text::read(&lines, &file, diags, pending))
-        }
-    };
-    if !batch.is_empty() {
-        sink(batch);
+    if is_stream(path) {
+        return read_stream(path, diags, size, sink);
     }
-    read
+    let format = format_of(path, diags)?;
+    if format == EventFormat::Json && is_jsonl(path) {
+        read_lines(path, size, diags, &mut |b| sink(Batch::Lines(b)));
+        return Some(FileRead::default());
+    }
+    match format {
+        EventFormat::Evtx => {
+            let mut batch = Batcher::new(size, sink);
+            let read = super::evtx::read(path, &name_of(path), wanted, diags, &mut |e| {
+                batch.add(Item::Event(e))
+            });
+            batch.flush();
+            read
+        }
+        EventFormat::Json => json_items(path, &json_bytes(path, diags)?, diags, size, sink),
+    }
+}
+
+/// A stream's events: JSONL line by line, a JSON text read whole; EVTX
+/// needs its file (its chunks are sought).
+fn read_stream(
+    path: &Path,
+    diags: &Diagnostics,
+    size: usize,
+    sink: &mut dyn FnMut(Batch<'_>),
+) -> Option<FileRead> {
+    let cannot = |e: std::io::Error| {
+        diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
+    };
+    let s = Stream::open(path).map_err(cannot).ok()?;
+    match format_of_head(&s.head) {
+        None => {
+            let d = Diagnostic::warning("events", "not an EVTX or JSON stream; skipped");
+            diags.push(d.in_file(path));
+            None
+        }
+        Some(EventFormat::Evtx) => {
+            let d = Diagnostic::error(
+                "events",
+                "EVTX is read from a file, not from a pipe or standard input (its chunks are sought); give the file",
+            );
+            diags.push(d.in_file(path));
+            None
+        }
+        Some(EventFormat::Json) if jsonl_in(&s.head[..]) => {
+            let mut all = std::io::Cursor::new(s.head).chain(s.rest);
+            lines_from(path, &mut all, size, 1 << 18, diags, &mut |b| {
+                sink(Batch::Lines(b))
+            });
+            Some(FileRead::default())
+        }
+        Some(EventFormat::Json) => {
+            let bytes = s.into_bytes().map_err(cannot).ok()?;
+            json_items(path, &bytes, diags, size, sink)
+        }
+    }
+}
+
+/// A JSON text's objects, handed out unparsed in batches.
+fn json_items(
+    path: &Path,
+    bytes: &[u8],
+    diags: &Diagnostics,
+    size: usize,
+    sink: &mut dyn FnMut(Batch<'_>),
+) -> Option<FileRead> {
+    let file = name_of(path);
+    let text = json_text::decode(bytes, &file, diags);
+    let lines = json_text::Lines::new(&text);
+    let mut batch = Batcher::new(size, sink);
+    let pending = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
+    let read = json_text::read(&lines, &file, diags, pending);
+    batch.flush();
+    Some(read)
+}
+
+/// Items gathered into batches of `size`.
+struct Batcher<'s, 'f> {
+    size: usize,
+    items: Vec<Item<'s>>,
+    sink: &'f mut dyn FnMut(Batch<'_>),
+}
+
+impl<'s, 'f> Batcher<'s, 'f> {
+    fn new(size: usize, sink: &'f mut dyn FnMut(Batch<'_>)) -> Self {
+        Batcher {
+            size,
+            items: Vec::with_capacity(size),
+            sink,
+        }
+    }
+
+    fn add(&mut self, item: Item<'s>) {
+        self.items.push(item);
+        if self.items.len() >= self.size {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.items.is_empty() {
+            let items = std::mem::replace(&mut self.items, Vec::with_capacity(self.size));
+            (self.sink)(Batch::Items(items));
+        }
+    }
 }
 
 /// Read the events of an in-memory JSON / JSONL text (embedded demo data).

@@ -7,7 +7,6 @@ use crate::diag::Diagnostics;
 use crate::events::{self, Event};
 use rayon::prelude::*;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Counts of one scan.
 #[derive(Debug, Clone, Default)]
@@ -64,22 +63,18 @@ where
 {
     const BATCH: usize = 512;
     let mut out = Delivery::new(on_event);
-    if matches!(events::sniff(f), Ok(Some(events::EventFormat::Json))) && events::is_jsonl(f) {
-        // JSONL: lines are parsed and matched in parallel, batch by batch.
-        let name: Arc<str> = Arc::from(f.to_string_lossy().as_ref());
-        events::read_lines(f, BATCH, diags, &mut |lines| {
-            out.overlap(|| {
-                engine.parse_and_match(lines.lines, |(no, r)| {
-                    events::event_from_line(&name, no, &lines.data[r], wanted, diags)
-                })
-            });
-        });
-        return untimed_told(out.finish(0), f, diags);
-    }
-    // Other JSON: objects are parsed where they are matched; EVTX records
-    // come parsed.
-    let read = events::read_file_batched(f, wanted, diags, BATCH, &mut |items| {
-        out.overlap(|| engine.parse_and_match(items, |it| it.into_event(wanted, diags)));
+    let name = events::name_of(f);
+    // JSONL lines and JSON objects are parsed where they are matched, in
+    // parallel; EVTX records come parsed.
+    let read = events::read_batched(f, wanted, diags, BATCH, &mut |batch| match batch {
+        events::Batch::Lines(lines) => out.overlap(|| {
+            engine.parse_and_match(lines.lines, |(no, r)| {
+                events::event_from_line(&name, no, &lines.data[r], wanted, diags)
+            })
+        }),
+        events::Batch::Items(items) => {
+            out.overlap(|| engine.parse_and_match(items, |it| it.into_event(wanted, diags)))
+        }
     });
     untimed_told(out.finish(read.map_or(0, |r| r.lost)), f, diags)
 }

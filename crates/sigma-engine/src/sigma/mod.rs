@@ -30,6 +30,7 @@ pub fn rule_files(paths: &[PathBuf], diags: &Diagnostics) -> Vec<PathBuf> {
         category: "sigma",
         max_depth: None,
         keep: &is_yaml,
+        streams: false,
     };
     walk.files(paths, diags)
 }

@@ -262,6 +262,44 @@ pub struct WriteFlags {
 }
 
 /// The summary's mention of unreadable event records, if any.
+/// How many rules shown by name in the summary (all with `--verbose`).
+const MOST_FIRED: usize = 5;
+
+/// The detections by level, and the rules that fired most (every rule that
+/// fired, with `verbose`), for the summary.
+fn fired_lines(fired: &[(String, Option<Level>, u64)], verbose: bool) -> Vec<String> {
+    if fired.is_empty() {
+        return Vec::new();
+    }
+    let mut by_level: std::collections::BTreeMap<std::cmp::Reverse<Option<Level>>, u64> =
+        Default::default();
+    for (_, level, n) in fired {
+        *by_level.entry(std::cmp::Reverse(*level)).or_default() += n;
+    }
+    let levels: Vec<String> = by_level
+        .iter()
+        .map(|(l, n)| format!("{n} {}", l.0.map_or("without level", |l| l.as_str())))
+        .collect();
+    let shown = if verbose { fired.len() } else { MOST_FIRED };
+    let mut lines = vec![format!("detections by level: {}", levels.join(", "))];
+    let heading = if shown >= fired.len() {
+        format!("rules that fired ({}):", fired.len())
+    } else {
+        format!(
+            "rules that fired most ({shown} of {}; -v for all):",
+            fired.len()
+        )
+    };
+    lines.push(heading);
+    lines.extend(
+        fired
+            .iter()
+            .take(shown)
+            .map(|(title, _, n)| format!("  {n:>7} × {title}")),
+    );
+    lines
+}
+
 /// What the time window left out, for the summary line.
 fn window_note(s: &crate::hunt::HuntSummary) -> String {
     match (s.outside, s.untimed) {
@@ -581,6 +619,9 @@ fn run_match(a: MatchArgs) -> ExitCode {
                     s.correlations,
                     s.elapsed
                 );
+                for line in fired_lines(&s.fired, a.report.verbose) {
+                    eprintln!("  {line}");
+                }
                 let mut reasons: std::collections::BTreeMap<String, Vec<String>> =
                     Default::default();
                 for (title, reason) in &s.skipped {

@@ -280,6 +280,12 @@ fn a_time_window_keeps_the_events_of_its_span_and_tells_what_it_left_out() {
     };
     let (code, records, err) = run(&[]);
     assert_eq!((code, records), (Some(0), vec![1, 2, 3, 4, 5, 6]), "{err}");
+    // The summary tells the detections by level and by rule.
+    assert!(err.contains("  detections by level: 6 medium\n"), "{err}");
+    assert!(
+        err.contains("  rules that fired (1):\n          6 × Fixture Python Inline\n"),
+        "{err}"
+    );
     // A date alone ends at the end of its day; both ends are included.
     let (code, records, err) = run(&["--from", "2024-05-01", "--to", "2024-05-01"]);
     assert_eq!((code, records), (Some(0), vec![2, 3, 4]), "{err}");

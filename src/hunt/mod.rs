@@ -13,6 +13,7 @@ use sigma_engine::sigma::vocab::{Level, Status};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Output formats.
@@ -60,6 +61,8 @@ pub struct HuntSummary {
     pub skipped: Vec<(String, sigma_engine::matcher::compile::Unsupported)>,
     pub detections: u64,
     pub correlations: usize,
+    /// Detections per rule that fired: (title, level, count), most first.
+    pub fired: Vec<(String, Option<Level>, u64)>,
     /// Records in the event files that could not be read.
     pub lost: u64,
     /// Events the time window left out: outside it, and without a time.
@@ -169,8 +172,12 @@ pub fn run(
     let pb = crate::progress::spinner(cfg.progress, "{spinner} {elapsed} {pos} events {msg}");
     let correlator = Correlator::new(&engine);
     let printer = print::Printer::new(cfg.format, &engine, out);
+    let per_rule: Vec<AtomicU64> = engine.rules.iter().map(|_| AtomicU64::new(0)).collect();
     let stats = scan(&engine, &cfg.events, diags, |e, dets| {
         pb.inc(1);
+        for d in &dets {
+            per_rule[d.rule].fetch_add(1, Ordering::Relaxed);
+        }
         if correlator.is_active() {
             correlator.record(e, &dets);
         }
@@ -195,6 +202,13 @@ pub fn run(
         .iter()
         .map(|s| (engine.rules[s.rule].title.clone(), s.reason.clone()))
         .collect();
+    let mut fired: Vec<(String, Option<Level>, u64)> = per_rule
+        .iter()
+        .zip(&engine.rules)
+        .map(|(n, r)| (r.title.clone(), r.level, n.load(Ordering::Relaxed)))
+        .filter(|f| f.2 > 0)
+        .collect();
+    fired.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
     let summary = HuntSummary {
         files: stats.files,
         events: stats.events,
@@ -202,6 +216,7 @@ pub fn run(
         rules_run: engine.runnable(),
         skipped,
         detections: stats.detections,
+        fired,
         correlations: hits.len(),
         lost: stats.lost,
         outside: stats.outside,

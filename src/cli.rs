@@ -243,8 +243,8 @@ pub struct ReportFlags {
     /// lost event record, an unresolved link.
     #[arg(long)]
     pub strict: bool,
-    /// Show every warning, skipped rule, unresolved link and problem of a
-    /// file, not only the first ones of each kind.
+    /// Show every warning, skipped rule, rule that fired, unresolved link
+    /// and problem of a file, not only the first ones of each kind.
     #[arg(long, short)]
     pub verbose: bool,
     /// No progress display and no summary (warnings and errors still show).

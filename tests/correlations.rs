@@ -331,3 +331,57 @@ fn detections_without_a_readable_time_or_group_stay_out_of_correlations() {
         warnings[0]
     );
 }
+
+#[test]
+fn correlations_that_cannot_count_are_named() {
+    let rules = r#"
+title: Login
+name: login
+logsource: {product: test}
+detection:
+    selection: {eventName: ConsoleLogin}
+    condition: selection
+---
+title: Loop A
+name: loop_a
+correlation: {type: event_count, rules: [login, loop_b], group-by: [user], timespan: 1m, condition: {gte: 1}}
+---
+title: Loop B
+name: loop_b
+correlation: {type: event_count, rules: [loop_a], group-by: [user], timespan: 1m, condition: {gte: 1}}
+---
+title: Above the loop
+correlation: {type: event_count, rules: [loop_b], group-by: [user], timespan: 1m, condition: {gte: 1}}
+---
+title: Misnamed
+correlation: {type: event_count, rules: [login, logins], group-by: [user], timespan: 1m, condition: {gte: 1}}
+"#;
+    let ds = Diagnostics::new();
+    let (rules, rejected) = sigma_engine::sigma::parse_rules(Path::new("r.yml"), rules, &ds);
+    assert_eq!(rejected, 0, "{:?}", ds.sorted());
+    let engine = Engine::new(rules, &Mapping::default(), &EngineOptions::default());
+    let c = Correlator::new(&engine);
+    let j = json!({"eventName": "ConsoleLogin", "user": "a", "eventTime": "2024-05-01T00:00:00Z"});
+    let e = Event::from_json(&j, EventMeta::default());
+    c.record(&e, &engine.match_event(&e));
+    let hits = c.finish(&ds);
+    let titles: Vec<&str> = hits
+        .iter()
+        .map(|h| engine.rules[h.rule].title.as_str())
+        .collect();
+    assert_eq!(titles, ["Misnamed"], "the rule it does name is counted");
+    let said: Vec<String> = ds.sorted().iter().map(ToString::to_string).collect();
+    let cycle = "correlation not run: its references lead into a cycle";
+    assert_eq!(said.len(), 4, "{said:#?}");
+    for line in [9, 13, 17] {
+        let prefix = format!("warning[correlation]: r.yml:{line}: {cycle}");
+        assert!(
+            said.iter().any(|s| s.starts_with(&prefix)),
+            "{prefix}: {said:#?}"
+        );
+    }
+    assert!(
+        said.iter().any(|s| s.starts_with("warning[correlation]: r.yml:20: correlation references `logins`, which is no loaded rule's id or name")),
+        "{said:#?}"
+    );
+}

@@ -182,6 +182,7 @@ impl<'e> Correlator<'e> {
     /// Evaluate every correlation (chains included); detections without a
     /// readable timestamp were left out, and a warning says so.
     pub fn finish(self, diags: &Diagnostics) -> Vec<CorrelationHit> {
+        self.report_references(diags);
         let (untimed, first) = self.untimed.into_inner().unwrap_or_else(|p| p.into_inner());
         if let Some(first) = first {
             diags.push(untimed_warning(untimed, &first));
@@ -226,8 +227,33 @@ impl<'e> Correlator<'e> {
                 done.push(ci);
             }
         }
+        for &ci in engine.correlations.iter().filter(|ci| !done.contains(ci)) {
+            let msg = "correlation not run: its references lead into a cycle (a correlation counting itself, directly or through others)";
+            diags.push(at_rule(&engine.rules[ci], msg.to_string()));
+        }
         hits
     }
+
+    /// Warns of the references of correlations that name no loaded rule.
+    fn report_references(&self, diags: &Diagnostics) {
+        for &ci in &self.engine.correlations {
+            let rule = &self.engine.rules[ci];
+            let Some(c) = &rule.correlation else { continue };
+            for r in c.rules.iter().filter(|r| self.refs.get(r).is_none()) {
+                let msg = format!(
+                    "correlation references `{r}`, which is no loaded rule's id or name: its detections are not counted"
+                );
+                diags.push(at_rule(rule, msg));
+            }
+        }
+    }
+}
+
+/// A warning about a rule, at its document.
+fn at_rule(rule: &crate::sigma::SigmaRule, msg: String) -> Diagnostic {
+    Diagnostic::warning("correlation", msg)
+        .in_file(&rule.path)
+        .at(Some(rule.line), None)
 }
 
 fn untimed_warning(n: u64, first: &EventMeta) -> Diagnostic {

@@ -282,6 +282,20 @@ fn check(c: &Correlation, value: f64, default_min: f64) -> bool {
 }
 
 fn evaluate(ci: usize, c: &Correlation, refs: &[usize], inputs: &[Input]) -> Vec<CorrelationHit> {
+    let mut out = Vec::new();
+    for (key, evs) in groups(c, refs, inputs) {
+        group_hits(ci, c, refs, &key, &evs, &mut out);
+    }
+    out
+}
+
+/// The detections of the referenced rules by group-by values, each group
+/// in time order.
+fn groups<'i>(
+    c: &Correlation,
+    refs: &[usize],
+    inputs: &'i [Input],
+) -> BTreeMap<Vec<&'i str>, Vec<&'i Input>> {
     let mut groups: BTreeMap<Vec<&str>, Vec<&Input>> = BTreeMap::new();
     for i in inputs.iter().filter(|i| refs.contains(&i.rule)) {
         // An event without a group-by field belongs to no group, as a
@@ -295,12 +309,10 @@ fn evaluate(ci: usize, c: &Correlation, refs: &[usize], inputs: &[Input]) -> Vec
             groups.entry(key).or_default().push(i);
         }
     }
-    let mut out = Vec::new();
-    for (key, mut evs) in groups {
+    for evs in groups.values_mut() {
         evs.sort_by(|a, b| a.time.total_cmp(&b.time).then(a.order.cmp(&b.order)));
-        group_hits(ci, c, refs, &key, &evs, &mut out);
     }
-    out
+    groups
 }
 
 /// The hits of one group's events (in time order): from each event on, the
@@ -533,24 +545,10 @@ mod tests {
     /// The windows computed afresh for every start, as first written: the
     /// oracle the sliding tally must agree with.
     fn naive(ci: usize, c: &Correlation, refs: &[usize], inputs: &[Input]) -> Vec<CorrelationHit> {
-        let mut groups: BTreeMap<Vec<String>, Vec<&Input>> = BTreeMap::new();
-        for i in inputs.iter().filter(|i| refs.contains(&i.rule)) {
-            // An event without a group-by field belongs to no group, as a
-            // backend's `stats … by` or terms aggregation leaves it out.
-            let key: Option<Vec<String>> = c
-                .group_by
-                .iter()
-                .map(|g| i.values.get(g).cloned())
-                .collect();
-            if let Some(key) = key {
-                groups.entry(key).or_default().push(i);
-            }
-        }
         let span = c.timespan as f64;
         let field = c.condition.as_ref().and_then(|x| x.field.as_deref());
         let mut out = Vec::new();
-        for (key, mut evs) in groups {
-            evs.sort_by(|a, b| a.time.total_cmp(&b.time).then(a.order.cmp(&b.order)));
+        for (key, evs) in groups(c, refs, inputs) {
             let mut i = 0;
             while i < evs.len() {
                 let mut j = i;
@@ -564,7 +562,7 @@ mod tests {
                 };
                 match window.aggregate(c) {
                     Some(value) => {
-                        out.push(window.hit(ci, c, &key, value));
+                        out.push(hit(ci, c, &key, window.events, value));
                         i = j + 1;
                     }
                     None => i += 1,
@@ -659,23 +657,6 @@ mod tests {
                 100.0
             } else {
                 100.0 * min / total as f64
-            }
-        }
-
-        fn hit(&self, ci: usize, c: &Correlation, key: &[String], value: f64) -> CorrelationHit {
-            CorrelationHit {
-                rule: ci,
-                group: c
-                    .group_by
-                    .iter()
-                    .cloned()
-                    .zip(key.iter().cloned())
-                    .collect(),
-                first: self.events.first().and_then(|e| e.meta.timestamp.clone()),
-                last: self.events.last().and_then(|e| e.meta.timestamp.clone()),
-                count: self.events.len(),
-                value,
-                events: self.events.iter().take(5).map(|e| e.meta.clone()).collect(),
             }
         }
     }

@@ -2,8 +2,16 @@
 //! rule's logsource lies within the filter's), and what to tell of those
 //! that apply nowhere.
 
-use super::FilterNote;
 use crate::sigma::SigmaRule;
+
+/// Something to tell about a filter rule that does not apply where it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterNote {
+    /// The filter (rule index) names a rule that is not loaded.
+    NoSuchRule { filter: usize, reference: String },
+    /// The named rule's logsource lies outside the filter's: not applied.
+    OutsideLogsource { filter: usize, rule: usize },
+}
 
 /// The filter rules of a rule set, and which of their references matched.
 pub(super) struct FilterSet<'a> {

@@ -22,56 +22,21 @@ mod routes;
 mod scan;
 pub(crate) mod time;
 
+pub use filters::FilterNote;
 use filters::FilterSet;
 use prefilter::{Bucket, BucketPlan, GROUPS_FOUND, Owner};
-use routes::{Interner, Routes, RuleBuild, RuleCompiler};
+pub use routes::Skipped;
+use routes::{Interner, Reach, Routes, RuleBuild, RuleCompiler, Variant};
 pub use scan::{ScanStats, scan};
 pub use time::{Placement, Window};
 
 use crate::diag::Diagnostics;
 use crate::events::{self, Event, EventMeta};
 use crate::sigma::{RuleKind, SigmaRule};
-use compile::{Compiled, Placeholders};
+use compile::Placeholders;
 use mapping::Mapping;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-
-/// A rule the engine will not run, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skipped {
-    pub rule: usize,
-    pub reason: compile::Unsupported,
-}
-
-/// One way of running a rule: the events it selects and its compiled detection.
-#[derive(Debug)]
-struct Variant {
-    rule: usize,
-    /// The (channel, EventID) pairs it reads; empty channels = no channel
-    /// condition (see `reach`).
-    channels: Vec<String>,
-    ids: Vec<String>,
-    reach: Reach,
-    /// Extra event conditions from the mapping (besides Channel and EventID).
-    conditions: Vec<(String, Vec<String>)>,
-    compiled: Compiled,
-    necessary: Option<compile::Necessary>,
-    /// How many groups of its necessary condition the prefilter must find
-    /// (0: evaluated on every event of its buckets).
-    groups: u8,
-}
-
-/// Which events a variant meets, besides the channels and IDs it names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reach {
-    /// Those of its channels and IDs; every event when it names none.
-    Named,
-    /// Every Windows event log record, whatever its channel (the mapping's
-    /// `Channel: "*"`, for `product: windows` alone).
-    AnyChannel,
-    /// Events without a channel (a logsource the mapping does not know).
-    Unmapped,
-}
 
 /// A rule that fired on an event.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -120,15 +85,6 @@ pub struct Engine {
     pub window: Window,
 }
 
-/// Something to tell about a filter rule that does not apply where it says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FilterNote {
-    /// The filter (rule index) names a rule that is not loaded.
-    NoSuchRule { filter: usize, reference: String },
-    /// The named rule's logsource lies outside the filter's: not applied.
-    OutsideLogsource { filter: usize, rule: usize },
-}
-
 impl Engine {
     /// Compile rules. Rules that cannot run are listed in [`Engine::skipped`]
     /// with the reason; they never stop the others.
@@ -155,7 +111,7 @@ impl Engine {
                     det,
                     filters: fs,
                     names: &names,
-                    opts,
+                    placeholders: &opts.placeholders,
                 };
                 (*i, c.build(&rules[*i], mapping))
             })

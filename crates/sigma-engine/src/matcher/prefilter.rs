@@ -3,7 +3,8 @@
 //! per-thread cache of the patterns found in recent values. A variant is
 //! evaluated only on events where a literal of each of its groups was found.
 
-use super::{Variant, compile};
+use super::compile;
+use super::routes::Variant;
 use crate::events::{self, Event};
 use aho_corasick::AhoCorasick;
 use rustc_hash::FxHashMap;

@@ -1,12 +1,50 @@
 //! Compiling detection rules into variants (one per mapping entry of the
 //! rule's logsource) and routing them to the events they select.
 
+use super::compile;
 use super::compile::Compiled;
+use super::compile::Placeholders;
 use super::mapping::{Mapping, SourceEntry};
-use super::{EngineOptions, Reach, Skipped, Variant, compile};
 use crate::sigma::SigmaRule;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// A rule the engine will not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub rule: usize,
+    pub reason: compile::Unsupported,
+}
+
+/// One way of running a rule: the events it selects and its compiled detection.
+#[derive(Debug)]
+pub(super) struct Variant {
+    pub(super) rule: usize,
+    /// The (channel, EventID) pairs it reads; empty channels = no channel
+    /// condition (see `reach`).
+    pub(super) channels: Vec<String>,
+    pub(super) ids: Vec<String>,
+    pub(super) reach: Reach,
+    /// Extra event conditions from the mapping (besides Channel and EventID).
+    pub(super) conditions: Vec<(String, Vec<String>)>,
+    pub(super) compiled: Compiled,
+    pub(super) necessary: Option<compile::Necessary>,
+    /// How many groups of its necessary condition the prefilter must find
+    /// (0: evaluated on every event of its buckets).
+    pub(super) groups: u8,
+}
+
+/// Which events a variant meets, besides the channels and IDs it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reach {
+    /// Those of its channels and IDs; every event when it names none.
+    Named,
+    /// Every Windows event log record, whatever its channel (the mapping's
+    /// `Channel: "*"`, for `product: windows` alone).
+    AnyChannel,
+    /// Events without a channel (a logsource the mapping does not know).
+    Unmapped,
+}
 
 /// One shared copy of each field name: thousands of tests name the same few
 /// hundred fields.
@@ -32,7 +70,7 @@ pub(super) struct RuleCompiler<'a> {
     pub(super) det: &'a crate::sigma::rule::Detection,
     pub(super) filters: &'a [&'a crate::sigma::rule::Detection],
     pub(super) names: &'a Interner,
-    pub(super) opts: &'a EngineOptions,
+    pub(super) placeholders: &'a Placeholders,
 }
 
 impl RuleCompiler<'_> {
@@ -45,7 +83,7 @@ impl RuleCompiler<'_> {
             let mapped = entry.and_then(|e| e.fields.iter().find(|(k, _)| k == f));
             self.names.get(mapped.map_or(f, |(_, v)| v.as_str()))
         };
-        compile::compile(self.det, &rename, &self.opts.placeholders, self.filters)
+        compile::compile(self.det, &rename, self.placeholders, self.filters)
     }
 
     /// Compiles a rule once per mapping entry of its logsource, or once

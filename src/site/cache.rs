@@ -76,12 +76,11 @@ pub(super) struct Entry<B = Body> {
     pub out: u64,
 }
 
-/// The cache of this export, as JSON: each page's body record (from pass 1)
-/// with the hashes of its inputs and of the page written.
-pub(super) fn to_json(
+/// The cache of this export, as JSON: each page's body record (from pass 1,
+/// by page URL) with the hashes of its inputs and of the page written.
+pub(super) fn to_json<'a>(
     program: u64,
-    pages: &[super::scan::Page],
-    metas: &[super::scan::Meta],
+    bodies: impl Iterator<Item = (&'a str, Option<&'a Body>)>,
     written: &[Option<(u64, u64)>],
 ) -> Vec<u8> {
     #[derive(Serialize)]
@@ -89,31 +88,28 @@ pub(super) fn to_json(
         program: u64,
         pages: std::collections::BTreeMap<&'a str, Entry<&'a Body>>,
     }
-    let pages = pages
-        .iter()
-        .zip(metas)
+    let pages = bodies
         .zip(written)
-        .filter_map(|((p, m), w)| {
-            let (body, (page, out)) = (m.body.as_ref()?, (*w)?);
-            Some((p.url.as_str(), Entry { body, page, out }))
+        .filter_map(|((url, body), w)| {
+            let (body, (page, out)) = (body?, (*w)?);
+            Some((url, Entry { body, page, out }))
         })
         .collect();
     serde_json::to_vec(&All { program, pages }).unwrap_or_default()
 }
 
 impl Cache {
-    /// The last export's entries, one per page, in page order: none when
-    /// there is no cache or another build of the program wrote it.
-    pub fn read(
+    /// The last export's entries, one per page (by URL, in page order):
+    /// none when there is no cache or another build of the program wrote
+    /// it.
+    pub fn read<'a>(
         writer: &crate::output::VaultWriter,
         program: Option<u64>,
-        pages: &[super::scan::Page],
+        urls: impl Iterator<Item = &'a str>,
     ) -> Vec<Option<Entry>> {
         match writer.read_state_json::<Cache>(FILE) {
-            Some(mut c) if Some(c.program) == program => {
-                pages.iter().map(|p| c.pages.remove(&p.url)).collect()
-            }
-            _ => pages.iter().map(|_| None).collect(),
+            Some(mut c) if Some(c.program) == program => urls.map(|u| c.pages.remove(u)).collect(),
+            _ => urls.map(|_| None).collect(),
         }
     }
 }

@@ -6,7 +6,6 @@
 //! the tooltip.
 
 use super::html_escape;
-use super::markdown::LinkResolver;
 use crate::vault::coverage::Status;
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 
@@ -92,9 +91,15 @@ pub fn swatches(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
 
 /// Colour each table cell whose first link is a technique with coverage:
 /// its content goes in a `cov-*` span that fills the cell, followed by its
-/// sub-techniques, folded. Returns whether any cell was coloured (the page
-/// then gets a legend).
-pub fn colour_cells<'a>(events: &mut Vec<Event<'a>>, r: &dyn LinkResolver) -> bool {
+/// sub-techniques, folded. `coverage` gives the coverage of the page a link
+/// points to, and `root` is the way from the page to the site root (for
+/// the sub-techniques' links). Returns whether any cell was coloured (the
+/// page then gets a legend).
+pub fn colour_cells<'a, 'c>(
+    events: &mut Vec<Event<'a>>,
+    coverage: &dyn Fn(&str) -> Option<&'c Cell>,
+    root: &str,
+) -> bool {
     // Only heatmap pages colour cells: others keep their events untouched.
     let mut in_cell = false;
     let coloured = events.iter().any(|e| match e {
@@ -106,7 +111,7 @@ pub fn colour_cells<'a>(events: &mut Vec<Event<'a>>, r: &dyn LinkResolver) -> bo
             in_cell = false;
             false
         }
-        Event::Start(Tag::Link { dest_url, .. }) => in_cell && r.coverage(dest_url).is_some(),
+        Event::Start(Tag::Link { dest_url, .. }) => in_cell && coverage(dest_url).is_some(),
         _ => false,
     });
     if !coloured {
@@ -125,7 +130,7 @@ pub fn colour_cells<'a>(events: &mut Vec<Event<'a>>, r: &dyn LinkResolver) -> bo
             .find(|&j| matches!(events[j], Event::End(TagEnd::TableCell)))
             .unwrap_or(events.len() - 1);
         let cell = events[i + 1..end].iter().find_map(|e| match e {
-            Event::Start(Tag::Link { dest_url, .. }) => r.coverage(dest_url),
+            Event::Start(Tag::Link { dest_url, .. }) => coverage(dest_url),
             _ => None,
         });
         out.push(events[i].clone());
@@ -140,10 +145,7 @@ pub fn colour_cells<'a>(events: &mut Vec<Event<'a>>, r: &dyn LinkResolver) -> bo
                 out.extend(events[i + 1..end].iter().cloned());
                 out.push(Event::InlineHtml(CowStr::from("</span>")));
                 if !c.subs.is_empty() {
-                    out.push(Event::InlineHtml(CowStr::from(subs_html(
-                        &c.subs,
-                        r.root(),
-                    ))));
+                    out.push(Event::InlineHtml(CowStr::from(subs_html(&c.subs, root))));
                 }
             }
             None => out.extend(events[i + 1..end].iter().cloned()),
@@ -197,25 +199,11 @@ mod tests {
 
     struct Cov(Option<Cell>);
 
-    impl LinkResolver for Cov {
-        fn resolve(&self, _: &str) -> Option<String> {
-            None
-        }
-        fn tag_url(&self, _: &str) -> String {
-            String::new()
-        }
-        fn coverage(&self, url: &str) -> Option<&Cell> {
-            self.0.as_ref().filter(|_| url == "t1.html")
-        }
-        fn root(&self) -> &str {
-            "../"
-        }
-    }
-
     fn render(md: &str, cov: &Cov) -> (String, bool) {
         let mut events: Vec<Event> =
             Parser::new_ext(md, crate::site::markdown::options()).collect();
-        let any = colour_cells(&mut events, cov);
+        let coverage = |url: &str| cov.0.as_ref().filter(|_| url == "t1.html");
+        let any = colour_cells(&mut events, &coverage, "../");
         let events = swatches(events);
         let mut s = String::new();
         html::push_html(&mut s, events.into_iter());

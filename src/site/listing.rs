@@ -2,8 +2,8 @@
 //! home redirect, the sitemap — and its shared files: search index, script,
 //! style, icon and the vault's Navigator layers.
 
+use super::note::{Meta, Page};
 use super::page::{NO_BACKLINKS, PageContext, render_page};
-use super::scan::{Meta, Page};
 use super::{html_escape, search, tag_url};
 use crate::output::VaultWriter;
 use rayon::prelude::*;

@@ -355,7 +355,7 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
         i = w.step(i);
     }
     let Rewriter { mut out, ids, .. } = w;
-    let coloured = super::heatmap::colour_cells(&mut out, r);
+    let coloured = super::heatmap::colour_cells(&mut out, &|url| r.coverage(url), r.root());
     let out = if super::heatmap::has_markers(&pre) {
         super::heatmap::swatches(out)
     } else {

@@ -17,6 +17,7 @@ pub mod heatmap;
 pub mod highlight;
 mod listing;
 pub mod markdown;
+mod note;
 mod page;
 mod scan;
 pub mod search;
@@ -24,8 +25,8 @@ mod spool;
 
 use crate::output::{VaultWriter, WriteOptions, WriteReport};
 use crate::vault::resolve::NoteNames;
+use note::{Meta, Page};
 use rayon::prelude::*;
-use scan::{Meta, Page};
 use sigma_engine::diag::{Diagnostic, Diagnostics};
 use sigma_engine::walk::{Hidden, tree};
 use std::collections::{BTreeSet, HashMap};
@@ -188,6 +189,17 @@ impl markdown::LinkResolver for Resolver<'_> {
 }
 
 /// Each technique page's coverage cell by URL, with its sub-techniques'.
+/// Each page's URL and the record pass 1 made of its body.
+fn bodies<'a>(
+    pages: &'a [Page],
+    metas: &'a [Meta],
+) -> impl Iterator<Item = (&'a str, Option<&'a cache::Body>)> {
+    pages
+        .iter()
+        .zip(metas)
+        .map(|(p, m)| (p.url.as_str(), m.body.as_ref()))
+}
+
 fn coverage_cells(pages: &[Page], metas: &[Meta]) -> HashMap<String, heatmap::Cell> {
     let mut cells: Vec<Option<heatmap::Cell>> = metas.iter().map(|m| m.coverage.clone()).collect();
     for (i, m) in metas.iter().enumerate() {
@@ -283,7 +295,7 @@ fn write_pages(site: &page::Site, program: Option<u64>) -> Result<(), Diagnostic
     match program {
         Some(p) => site.writer.write_state_compressed(
             cache::FILE,
-            &cache::to_json(p, site.pages, site.metas, &written),
+            &cache::to_json(p, bodies(site.pages, site.metas), &written),
         ),
         None => Ok(()),
     }
@@ -320,7 +332,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         .ok()
         .map(|f| spool::Spool::new(f, pages.len()));
     let program = cache::program(&page_tpl);
-    let old = cache::Cache::read(&writer, program, &pages);
+    let old = cache::Cache::read(&writer, program, pages.iter().map(|p| p.url.as_str()));
     let scan::Scan { metas, postings } = scan::scan(&pages, &names, (spool.as_ref(), old), diags);
     let coverage = coverage_cells(&pages, &metas);
     let backlinks = backlinks(&metas);

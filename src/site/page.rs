@@ -4,7 +4,7 @@
 
 use super::cache;
 use super::markdown::LinkResolver;
-use super::scan::{Meta, Note, Page, property_link};
+use super::note::{Meta, Note, Page, property_link};
 use super::spool::Spool;
 use super::{Resolver, graph, heatmap, html_escape, markdown, tag_url, template_escape};
 use crate::output::VaultWriter;

@@ -1,0 +1,159 @@
+//! A note as the site reads it: its place (file, vault path, URL), its
+//! text split into properties and body, and what pass 1 keeps of it.
+
+use super::cache;
+use super::heatmap;
+use crate::vault::frontmatter;
+use serde_json::Value;
+use sigma_engine::diag::{Diagnostic, Diagnostics};
+use std::path::{Path, PathBuf};
+
+/// A note's place: its file, its vault path and its page's URL.
+pub(super) struct Page {
+    pub file: PathBuf,
+    /// Vault-relative path without `.md`, `/`-separated.
+    pub path: String,
+    pub url: String,
+}
+
+/// What pass 1 keeps of a note.
+#[derive(Default)]
+pub(super) struct Meta {
+    pub title: String,
+    /// The note's `type` (`technique`, `detection_rule`, ...).
+    pub kind: String,
+    pub id: String,
+    /// The `name` property (the title without it).
+    pub name: String,
+    pub aliases: Vec<String>,
+    /// Frontmatter tags, then those in the text.
+    pub tags: Vec<String>,
+    /// The properties panel: (key, value as HTML).
+    pub properties: Vec<(String, String)>,
+    /// Pages linked from the text and from link properties.
+    pub out_links: Vec<usize>,
+    /// Link targets that resolve to no note.
+    pub unresolved: Vec<String>,
+    /// The page its `parent` property names (sub-techniques).
+    pub parent: Option<usize>,
+    /// Coverage class and tooltip, for technique notes that have one.
+    pub coverage: Option<heatmap::Cell>,
+    /// Its body's record for the cache (none for heatmap pages).
+    pub body: Option<cache::Body>,
+    /// When the body is as the last export found it: the hashes that export
+    /// kept of the page's inputs and of the page it wrote.
+    pub last: Option<(u64, u64)>,
+}
+
+/// A note's text. A note that is not UTF-8 is read with replacement
+/// characters, and one that cannot be read is an empty page: either way
+/// its page exists, so links to it still lead somewhere. `diags` receives
+/// the problem (pass 1 passes them; pass 2 reads the same files again).
+pub(super) fn read_note(file: &Path, diags: Option<&Diagnostics>) -> String {
+    let warn = |msg: String| {
+        if let Some(d) = diags {
+            d.push(Diagnostic::warning("export", msg).in_file(file));
+        }
+    };
+    match std::fs::read(file) {
+        Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| {
+            warn(format!(
+                "not valid UTF-8 at byte {}: shown with replacement characters",
+                e.utf8_error().valid_up_to()
+            ));
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }),
+        Err(e) => {
+            warn(format!("cannot read: {e}"));
+            String::new()
+        }
+    }
+}
+
+/// A note split into its properties and its body.
+pub(super) struct Note {
+    pub fm: serde_json::Map<String, Value>,
+    pub text: String,
+    body_at: usize,
+}
+
+impl Note {
+    /// A note's text with its properties parsed; problems go to `diags`.
+    pub fn read(file: &Path, diags: &Diagnostics) -> Note {
+        let text = read_note(file, Some(diags));
+        let (yaml, body) = frontmatter::split(&text);
+        let fm = match yaml.map(frontmatter::parse) {
+            Some(Ok(m)) => m.into_iter().collect(),
+            Some(Err(e)) => {
+                diags.push(
+                    Diagnostic::warning("export", format!("frontmatter not read: {e}"))
+                        .in_file(file),
+                );
+                serde_json::Map::new()
+            }
+            None => serde_json::Map::new(),
+        };
+        let body_at = text.len() - body.len();
+        Note { fm, text, body_at }
+    }
+
+    /// A note's text read again, its properties left unparsed (pass 1 has
+    /// rendered them and reported its problems).
+    pub fn read_again(file: &Path) -> Note {
+        let text = read_note(file, None);
+        let body_at = text.len() - frontmatter::split(&text).1.len();
+        Note {
+            fm: serde_json::Map::new(),
+            text,
+            body_at,
+        }
+    }
+
+    pub fn body(&self) -> &str {
+        &self.text[self.body_at..]
+    }
+
+    /// The body without its `# Title` line, which the page shows itself.
+    pub fn body_untitled(&self) -> &str {
+        let body = self.body();
+        match body.trim_start().strip_prefix("# ") {
+            Some(rest) => rest.split_once('\n').map(|x| x.1).unwrap_or(""),
+            None => body,
+        }
+    }
+
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.fm.get(key).and_then(Value::as_str)
+    }
+
+    pub(super) fn strings(&self, key: &str) -> Vec<String> {
+        self.fm
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The title: the body's first `# ` heading, the `title` property, or
+    /// the file name.
+    pub(super) fn title(&self, path: &str) -> String {
+        self.body()
+            .lines()
+            .find_map(|l| l.strip_prefix("# "))
+            .or_else(|| self.str("title"))
+            .map(str::to_string)
+            .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string())
+    }
+}
+
+/// The target of a property holding one wikilink (`[[Note|label]]`).
+pub(super) fn property_link(v: &Value) -> Option<&str> {
+    let t = v.as_str()?.trim();
+    let inner = t.strip_prefix("[[")?.strip_suffix("]]")?;
+    Some(inner.split('|').next().unwrap_or(""))
+}

@@ -168,7 +168,7 @@ pub(super) fn write_assets(
 /// The vault's Navigator layers, published as they are for download (the
 /// Home and Coverage notes link them).
 fn navigator_layers(vault: &Path) -> Vec<(String, String)> {
-    let folder = crate::vault::coverage::LAYERS_FOLDER;
+    let folder = crate::vault::layout::LAYERS_FOLDER;
     let Ok(dir) = std::fs::read_dir(vault.join(folder)) else {
         return Vec::new();
     };

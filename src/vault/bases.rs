@@ -6,13 +6,10 @@
 //! precomputed tables stay, for GitHub and the site.
 
 use super::Note;
-use super::detections::{RULES_FOLDER, TESTS_FOLDER};
+use super::layout::{BASES_FOLDER, RULES_FOLDER, TESTS_FOLDER};
 use crate::tags::TagStyle;
 use indexmap::IndexMap;
 use serde::Serialize;
-
-/// Folder of the `.base` files.
-pub const BASES_FOLDER: &str = "Bases";
 
 /// A filter: one statement, or `and`/`or`/`not` of others.
 #[derive(Debug, Clone, Serialize)]

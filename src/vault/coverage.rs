@@ -6,6 +6,7 @@
 use super::detections::Detections;
 use super::index::Index;
 use super::index::{Linked, ObjLink};
+use super::layout::{LAYERS_FOLDER, SAMPLES_FOLDER};
 use super::names::NameRegistry;
 use super::notes::{Actor, ObjectNote};
 use super::text::{table_cell, wikilink};
@@ -15,11 +16,6 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sigma_engine::sigma::vocab::Level;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// Folder of the sample event file notes.
-pub const SAMPLES_FOLDER: &str = "Sample Events";
-/// Folder of the Navigator layers.
-pub const LAYERS_FOLDER: &str = "Navigator";
 
 /// A technique's coverage status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -586,7 +582,7 @@ impl Renderer<'_> {
         fm.text("name", format!("Coverage {domain}"))
             .text("type", "coverage")
             .list("tags", [ix.tags.plain("coverage")])
-            .list("cssclasses", [super::obsidian::WIDE_CLASS])
+            .list("cssclasses", [super::layout::WIDE_CLASS])
             .list("domains", [domain.to_string()]);
         let ctx = CoverageNote {
             frontmatter: fm.render(),

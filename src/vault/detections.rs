@@ -6,6 +6,7 @@ use super::escape;
 use super::frontmatter::Frontmatter;
 use super::index::Index;
 use super::index::ObjLink;
+use super::layout::{LINK_REPORT_STEM, RULES_FOLDER, TESTS_FOLDER};
 use super::names::NameRegistry;
 use super::notes::tactic_tag;
 use super::text::Footnote;
@@ -19,13 +20,6 @@ use sigma_engine::sigma::vocab::{Level, Status};
 use sigma_engine::sigma::{RuleKind, SigmaRule};
 use std::collections::BTreeMap;
 use std::collections::HashMap;
-
-/// Folder of rule notes (the seed's Dataview source).
-pub const RULES_FOLDER: &str = "Detection Rules";
-/// Folder of atomic test notes (the seed's Dataview source).
-pub const TESTS_FOLDER: &str = "atomics";
-/// The link report note.
-pub const LINK_REPORT_STEM: &str = "Link report";
 
 /// A row of a rule table.
 #[derive(Serialize)]

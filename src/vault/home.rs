@@ -2,12 +2,11 @@
 //! layer and tactic per domain, the Link report, the history) and one index
 //! note per folder, so no note is more than two links from Home.
 
-use super::coverage::{LAYERS_FOLDER, SAMPLES_FOLDER};
 use super::detections::Detections;
-use super::detections::{LINK_REPORT_STEM, RULES_FOLDER, TESTS_FOLDER};
 use super::frontmatter::Frontmatter;
 use super::index::ObjLink;
 use super::index::{HOME_STEM, Index};
+use super::layout::{LAYERS_FOLDER, LINK_REPORT_STEM, RULES_FOLDER, SAMPLES_FOLDER, TESTS_FOLDER};
 use super::names::NameRegistry;
 use super::text::table_cell;
 use super::text::wikilink;

@@ -10,6 +10,7 @@ pub mod frontmatter;
 pub mod history;
 pub mod home;
 pub mod index;
+pub mod layout;
 pub mod names;
 pub mod notes;
 pub mod obsidian;
@@ -70,7 +71,7 @@ pub fn render(
     let kb = &model.attack;
     let mut names = names::NameRegistry::new();
     home::reserve(&mut names);
-    names.reserve(detections::LINK_REPORT_STEM);
+    names.reserve(layout::LINK_REPORT_STEM);
     names.reserve("Changes");
     let mut ix = Index::new(kb, &mut names).with_tags(opts.tags.clone());
     if opts.fold_analytics {
@@ -103,7 +104,7 @@ pub fn render(
         notes.extend(bases::files(&opts.tags));
     }
     notes.push(Note {
-        path: format!("{}.md", detections::LINK_REPORT_STEM),
+        path: format!("{}.md", layout::LINK_REPORT_STEM),
         content: tidy(&templates.render("link_report.md", &det.link_report(&ix))?),
     });
     notes.extend(index_notes(&templates, model, &ix, &det, &sample_stems)?);
@@ -209,7 +210,7 @@ fn index_notes(
         indexes.push((home::TESTS_INDEX, home::tests_index_ctx(ix, model)));
     }
     if let Some(ctx) = home::samples_index_ctx(ix, model, sample_stems) {
-        indexes.push((coverage::SAMPLES_FOLDER, ctx));
+        indexes.push((layout::SAMPLES_FOLDER, ctx));
     }
     indexes
         .into_iter()

@@ -999,7 +999,7 @@ pub fn matrix(ix: &Index, id: ObjId, dataview: bool) -> ObjectNote<Matrix> {
         })
         .collect();
     let mut fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
-    fm.list("cssclasses", [super::obsidian::WIDE_CLASS]);
+    fm.list("cssclasses", [super::layout::WIDE_CLASS]);
     let body = Matrix {
         tactics: header,
         rows,

@@ -18,8 +18,6 @@ use std::collections::BTreeMap;
 const STATE: &str = "obsidian.json";
 /// The snippet's name, as `appearance.json` enables it.
 pub const SNIPPET: &str = "attack-vault";
-/// The `cssclasses` value of notes with wide tables.
-pub const WIDE_CLASS: &str = "av-wide";
 
 const CSS: &str = "/* attack-vault: notes with `cssclasses: av-wide` (matrices, coverage)\n   use the whole pane, and their many-column tables stay readable. */\n.av-wide {\n  --file-line-width: 100%;\n}\n.av-wide table {\n  font-size: 0.85em;\n}\n.av-wide td, .av-wide th {\n  padding: 2px 6px;\n  vertical-align: top;\n}\n";
 
@@ -37,9 +35,9 @@ fn colour_groups() -> Value {
         (Kind::DataComponent.folder(), 0x2980b9),
         (Kind::DataSource.folder(), 0x3498db),
         (Kind::Asset.folder(), 0x7f8c8d),
-        (super::detections::RULES_FOLDER, 0x2ecc71),
-        (super::detections::TESTS_FOLDER, 0x9b59b6),
-        (super::coverage::SAMPLES_FOLDER, 0x95a5a6),
+        (super::layout::RULES_FOLDER, 0x2ecc71),
+        (super::layout::TESTS_FOLDER, 0x9b59b6),
+        (super::layout::SAMPLES_FOLDER, 0x95a5a6),
     ]
     .into_iter()
     .map(|(f, c)| (f.to_string(), c))
@@ -83,7 +81,7 @@ fn bookmarks(notes: &[Note], latest_changes: Option<&str>) -> Value {
     if !coverage.is_empty() {
         items.push(group("Coverage", coverage));
     }
-    items.push(file(&format!("{}.md", super::detections::LINK_REPORT_STEM)));
+    items.push(file(&format!("{}.md", super::layout::LINK_REPORT_STEM)));
     if let Some(c) = latest_changes {
         items.push(file(c));
     }

@@ -1,0 +1,25 @@
+//! Where the vault keeps things: the folders of its generated notes, the
+//! names of its own notes, and the class its wide notes carry. One place,
+//! so that the writers, the starter settings, the Bases views and the site
+//! agree.
+
+/// Folder of rule notes (the seed's Dataview source).
+pub const RULES_FOLDER: &str = "Detection Rules";
+
+/// Folder of atomic test notes (the seed's Dataview source).
+pub const TESTS_FOLDER: &str = "atomics";
+
+/// The link report note.
+pub const LINK_REPORT_STEM: &str = "Link report";
+
+/// Folder of the sample event file notes.
+pub const SAMPLES_FOLDER: &str = "Sample Events";
+
+/// Folder of the Navigator layers.
+pub const LAYERS_FOLDER: &str = "Navigator";
+
+/// Folder of the `.base` files.
+pub const BASES_FOLDER: &str = "Bases";
+
+/// The `cssclasses` value of notes with wide tables.
+pub const WIDE_CLASS: &str = "av-wide";

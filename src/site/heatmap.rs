@@ -6,7 +6,7 @@
 //! the tooltip.
 
 use super::html_escape;
-use crate::vault::coverage::Status;
+use crate::vault::status::Status;
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 
 /// A technique's coverage as the site shows it.

@@ -9,101 +9,15 @@ use super::index::{Linked, ObjLink};
 use super::layout::{LAYERS_FOLDER, SAMPLES_FOLDER};
 use super::names::NameRegistry;
 use super::notes::{Actor, ObjectNote};
-use super::text::{table_cell, wikilink};
+use super::samples::fired;
+use super::status::{CoverageCell, Status, TechCoverage};
+use super::text::table_cell;
 use crate::model::Model;
 use crate::model::kb::{Kind, ObjId};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sigma_engine::sigma::vocab::Level;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// A technique's coverage status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Status {
-    /// At least one rule fired on sample events.
-    Validated,
-    /// Rules exist but none fired (or no events were given).
-    RulesOnly,
-    /// Atomic tests but no rule.
-    TestsOnly,
-    None,
-}
-
-impl Status {
-    pub const ALL: [Status; 4] = [
-        Status::Validated,
-        Status::RulesOnly,
-        Status::TestsOnly,
-        Status::None,
-    ];
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Validated => "validated",
-            Status::RulesOnly => "rules only",
-            Status::TestsOnly => "tests only",
-            Status::None => "none",
-        }
-    }
-    /// A marker that reads in plain Markdown.
-    pub fn marker(self) -> &'static str {
-        match self {
-            Status::Validated => "🟢",
-            Status::RulesOnly => "🟡",
-            Status::TestsOnly => "🔵",
-            Status::None => "⚪",
-        }
-    }
-    /// Navigator colour.
-    pub fn color(self) -> &'static str {
-        match self {
-            Status::Validated => "#31a354",
-            Status::RulesOnly => "#fdd835",
-            Status::TestsOnly => "#6baed6",
-            Status::None => "#ffffff",
-        }
-    }
-    /// CSS class suffix on the site (`cov-validated`, `cov-rules`, ...).
-    pub fn class(self) -> &'static str {
-        match self {
-            Status::Validated => "validated",
-            Status::RulesOnly => "rules",
-            Status::TestsOnly => "tests",
-            Status::None => "none",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|x| x.label() == s)
-    }
-}
-
-/// One technique's figures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TechCoverage {
-    pub rules: usize,
-    pub fired: usize,
-    pub tests: usize,
-    pub status: Status,
-}
-
-impl TechCoverage {
-    pub fn new(rules: usize, fired: usize, tests: usize) -> Self {
-        let status = if fired > 0 {
-            Status::Validated
-        } else if rules > 0 {
-            Status::RulesOnly
-        } else if tests > 0 {
-            Status::TestsOnly
-        } else {
-            Status::None
-        };
-        TechCoverage {
-            rules,
-            fired,
-            tests,
-            status,
-        }
-    }
-}
 
 /// Whether rule `r` belongs on `domain`'s Coverage note: one of its
 /// techniques is of that domain; a rule naming no technique counts for the
@@ -116,14 +30,6 @@ fn rule_in_domain(model: &Model, r: usize, domain: &str) -> bool {
         .any(|&t| kb.get(t).domains.iter().any(|d| d == domain));
     let placed = techniques.iter().any(|&t| !kb.get(t).domains.is_empty());
     named || (!placed && kb.domains.first().is_some_and(|d| d == domain))
-}
-
-/// Whether rule `r` fired on any sample event.
-pub fn fired(model: &Model, r: usize) -> bool {
-    model
-        .validation
-        .as_ref()
-        .is_some_and(|v| v.rules.get(r).is_some_and(|x| x.events > 0))
 }
 
 /// Coverage of every technique note (parents include their sub-techniques).
@@ -201,30 +107,6 @@ pub fn layer(domain: &str, entries: &[LayerEntry]) -> Value {
         "selectSubtechniquesWithParent": false,
         "selectVisibleTechniques": false,
     })
-}
-
-/// A technique's coverage as its note and the actor tables show it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CoverageCell {
-    pub status: &'static str,
-    pub marker: &'static str,
-    pub rules: usize,
-    pub fired: usize,
-    pub tests: usize,
-    pub validated_run: bool,
-}
-
-impl CoverageCell {
-    pub fn new(c: &TechCoverage, validated_run: bool) -> Self {
-        CoverageCell {
-            status: c.status.label(),
-            marker: c.status.marker(),
-            rules: c.rules,
-            fired: c.fired,
-            tests: c.tests,
-            validated_run,
-        }
-    }
 }
 
 /// Give each row of an actor's "Techniques Used" table its coverage and
@@ -684,101 +566,6 @@ impl Renderer<'_> {
             content: super::tidy(&self.templates.render("sample_events.md", &ctx)?),
         })
     }
-}
-
-/// The "Sample events" part of a rule note.
-#[derive(Serialize)]
-pub struct RuleSamples<'a> {
-    events: u64,
-    files: Vec<LinkCount>,
-    samples: Vec<Sample>,
-    logsource_seen: bool,
-    skipped: &'a Option<String>,
-    total_events: u64,
-}
-
-#[derive(Serialize)]
-struct LinkCount {
-    link: String,
-    count: u64,
-}
-
-/// One sample event that fired the rule, field by field.
-#[derive(Serialize)]
-struct Sample {
-    file: String,
-    rows: Vec<SampleField>,
-}
-
-#[derive(Serialize)]
-struct SampleField {
-    field: String,
-    /// A code span, in bold when the rule's detection read the field.
-    value: String,
-    hit: bool,
-}
-
-impl SampleField {
-    fn new(field: &str, raw: &str, hit: bool) -> Self {
-        let shown = super::text::code_span(&raw.chars().take(300).collect::<String>());
-        SampleField {
-            field: field.to_string(),
-            value: if hit { format!("**{shown}**") } else { shown },
-            hit,
-        }
-    }
-}
-
-/// The "Sample events" part of a rule note; `None` without a validation run.
-pub fn rule_ctx<'m>(
-    model: &'m Model,
-    r: usize,
-    sample_stems: &[String],
-) -> Option<RuleSamples<'m>> {
-    let v = model.validation.as_ref()?;
-    let rr = &v.rules[r];
-    let files = rr
-        .files
-        .iter()
-        .map(|(&fi, &count)| LinkCount {
-            link: wikilink(&sample_stems[fi], None),
-            count,
-        })
-        .collect();
-    let samples = rr
-        .samples
-        .iter()
-        .map(|s| {
-            let record = s.record.to_string();
-            let meta = [
-                ("time", s.timestamp.as_deref()),
-                ("computer", s.computer.as_deref()),
-                ("channel", s.channel.as_deref()),
-                ("record", Some(record.as_str())),
-            ];
-            let rows = meta
-                .into_iter()
-                .filter_map(|(k, v)| Some(SampleField::new(k, v?, false)))
-                .chain(
-                    s.fields
-                        .iter()
-                        .map(|(k, val, hit)| SampleField::new(k, val, *hit)),
-                )
-                .collect();
-            Sample {
-                file: wikilink(&sample_stems[s.file], None),
-                rows,
-            }
-        })
-        .collect();
-    Some(RuleSamples {
-        events: rr.events,
-        files,
-        samples,
-        logsource_seen: rr.logsource_seen,
-        skipped: &rr.skipped,
-        total_events: v.events,
-    })
 }
 
 /// Read the coverage properties of a vault's technique notes (as written by

@@ -6,9 +6,9 @@ use super::escape;
 use super::frontmatter::Frontmatter;
 use super::index::Index;
 use super::index::ObjLink;
+use super::index::tactic_tag;
 use super::layout::{LINK_REPORT_STEM, RULES_FOLDER, TESTS_FOLDER};
 use super::names::NameRegistry;
-use super::notes::tactic_tag;
 use super::text::Footnote;
 use super::text::{self, wikilink};
 use crate::atomics::AtomicTest;
@@ -120,7 +120,7 @@ pub struct RuleNote<'m> {
     yaml: &'m str,
     fence: String,
     /// The sample events that fired the rule, with a validation run.
-    pub validation: Option<super::coverage::RuleSamples<'m>>,
+    pub validation: Option<super::samples::RuleSamples<'m>>,
 }
 
 /// The rules and tests a rule note links to.
@@ -609,7 +609,7 @@ impl<'m> Detections<'m> {
         let rl = &self.model.links.rule_links[i];
         let fm = self.rule_frontmatter(ix, i);
         // Rule descriptions often quote ATT&CK text, citations and links included.
-        let mut w = super::notes::NoteWriter::new(ix);
+        let mut w = super::note_writer::NoteWriter::new(ix);
         let description = r.description.as_deref().map(|d| w.md(d, &[]));
         RuleNote {
             frontmatter: fm.render(),
@@ -650,7 +650,7 @@ impl<'m> Detections<'m> {
         'm: 't,
     {
         let t: &AtomicTest = &self.model.tests[i];
-        let mut w = super::notes::NoteWriter::new(ix);
+        let mut w = super::note_writer::NoteWriter::new(ix);
         let description = w.md(t.description.trim(), &[]);
         let dependencies = t
             .dependencies
@@ -784,7 +784,7 @@ impl<'m> Detections<'m> {
                 out.push(' ');
             }
             if validated {
-                let fired = super::coverage::fired(self.model, r);
+                let fired = super::samples::fired(self.model, r);
                 out.push_str(if fired { "| yes " } else { "| no " });
             }
             out.push_str("|\n");

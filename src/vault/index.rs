@@ -353,3 +353,11 @@ impl Resolver for Index<'_> {
         self.kb.citation(name)
     }
 }
+
+/// The tag of a tactic: its ATT&CK short name (`command-and-control`), or
+/// its name in that style when it has none.
+pub fn tactic_tag(ix: &Index, tactic: ObjId) -> String {
+    let o = ix.kb.get(tactic);
+    ix.tags
+        .tactic(o.stix.x_mitre_shortname.as_deref().unwrap_or(o.name()))
+}

@@ -12,9 +12,12 @@ pub mod home;
 pub mod index;
 pub mod layout;
 pub mod names;
+pub mod note_writer;
 pub mod notes;
 pub mod obsidian;
 pub mod resolve;
+pub mod samples;
+pub mod status;
 pub mod templates;
 pub mod text;
 
@@ -145,7 +148,7 @@ fn object_notes(
     model: &Model,
     ix: &Index,
     det: &detections::Detections,
-    cov: &HashMap<ObjId, coverage::TechCoverage>,
+    cov: &HashMap<ObjId, status::TechCoverage>,
     live: Live,
 ) -> Result<Vec<Note>, Diagnostic> {
     let kb = &model.attack;
@@ -175,7 +178,7 @@ fn detection_notes(
         .into_par_iter()
         .map(|i| {
             let mut ctx = det.rule(ix, i);
-            ctx.validation = coverage::rule_ctx(model, i, sample_stems);
+            ctx.validation = samples::rule_ctx(model, i, sample_stems);
             render_one(templates, "rule.md", det.rule_path(i), ctx)
         })
         .collect::<Result<_, _>>()?;
@@ -239,7 +242,7 @@ enum ObjectContext {
 fn object_context(
     ix: &Index,
     det: &detections::Detections,
-    cov: &HashMap<ObjId, coverage::TechCoverage>,
+    cov: &HashMap<ObjId, status::TechCoverage>,
     id: ObjId,
     live: Live,
     validated_run: bool,
@@ -256,7 +259,7 @@ fn object_context(
                 tables: det.technique_tables(ix, id, live),
                 coverage: cov
                     .get(&id)
-                    .map(|c| coverage::CoverageCell::new(c, validated_run)),
+                    .map(|c| status::CoverageCell::new(c, validated_run)),
             };
             ObjectContext::Technique(Box::new(notes::technique(ix, id, dv, extra)))
         }

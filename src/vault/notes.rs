@@ -2,46 +2,14 @@
 //! Dataview would otherwise compute, with wikilinks, footnotes and properties.
 
 use super::frontmatter::Frontmatter;
-use super::index::{HOME_STEM, Index};
+use super::index::{HOME_STEM, Index, tactic_tag};
 use super::index::{Linked, ObjLink};
+use super::note_writer::NoteWriter;
+use super::text;
 use super::text::Footnote;
-use super::text::{self, Footnotes, convert};
 use crate::attack::stix::ExternalReference;
 use crate::model::kb::{Kb, Kind, ObjId, RelKind};
 use serde::Serialize;
-
-/// Per-note state while its texts are converted: the shared index and the
-/// footnotes collected so far.
-pub struct NoteWriter<'i, 'a> {
-    pub ix: &'i Index<'a>,
-    pub notes: Footnotes,
-}
-
-impl<'i, 'a> NoteWriter<'i, 'a> {
-    pub fn new(ix: &'i Index<'a>) -> Self {
-        Self {
-            ix,
-            notes: Footnotes::new(),
-        }
-    }
-    /// Convert ATT&CK text to Obsidian Markdown.
-    pub fn md(&mut self, s: &str, refs: &[ExternalReference]) -> String {
-        convert(s.trim(), refs, self.ix, &mut self.notes)
-            .trim()
-            .to_string()
-    }
-    pub fn kb(&self) -> &'a Kb {
-        self.ix.kb
-    }
-}
-
-/// The tag of a tactic: its ATT&CK short name (`command-and-control`), or
-/// its name in that style when it has none.
-pub fn tactic_tag(ix: &Index, tactic: ObjId) -> String {
-    let o = ix.kb.get(tactic);
-    ix.tags
-        .tactic(o.stix.x_mitre_shortname.as_deref().unwrap_or(o.name()))
-}
 
 /// Properties every ATT&CK note has, in a fixed order.
 fn base_frontmatter(kb: &Kb, id: ObjId, tags: Vec<String>, aliases: Vec<String>) -> Frontmatter {
@@ -152,7 +120,7 @@ pub struct RelRow {
     pub link: ObjLink,
     pub description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub coverage: Option<super::coverage::CoverageCell>,
+    pub coverage: Option<super::status::CoverageCell>,
 }
 
 fn rel_row(
@@ -414,7 +382,7 @@ pub struct TechniqueExtra {
     #[serde(flatten)]
     pub tables: super::detections::TechniqueTables,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub coverage: Option<super::coverage::CoverageCell>,
+    pub coverage: Option<super::status::CoverageCell>,
 }
 
 /// What a technique or sub-technique note adds to the common fields.
@@ -495,7 +463,7 @@ fn technique_frontmatter(
     ix: &Index,
     id: ObjId,
     parent: Option<ObjId>,
-    coverage: Option<&super::coverage::CoverageCell>,
+    coverage: Option<&super::status::CoverageCell>,
 ) -> Frontmatter {
     let kb = ix.kb;
     let o = kb.get(id);

@@ -131,18 +131,17 @@ impl Engine {
                 }
             })
             .collect();
-        let mut b = Batch {
-            matched: Vec::with_capacity(read.len()),
-            ..Batch::default()
-        };
-        for fate in read {
+        let mut b = Batch::default();
+        for fate in &read {
             match fate {
-                Ok(matched) => b.matched.push(matched),
+                Ok(_) => {}
                 Err(Unmatched::Lost) => b.lost += 1,
                 Err(Unmatched::Outside) => b.outside += 1,
                 Err(Unmatched::Untimed) => b.untimed += 1,
             }
         }
+        // Collected in place, in the batch's own allocation.
+        b.matched = read.into_iter().flatten().collect();
         b
     }
 }

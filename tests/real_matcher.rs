@@ -422,3 +422,43 @@ fn hostile_evtx_headers_are_reported_not_fatal() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs the shared data (ATTACK_VAULT_DATA, default ../shared/data); .ci/run runs it"]
+fn evtx_through_a_pipe_gives_what_its_file_gives() {
+    let src = data_or_skip!(
+        "events/evtx-attack-samples/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx"
+    );
+    let rules = common::data_dir().unwrap().join("sigma/rules/windows");
+    let run = |events: &str, stdin: std::process::Stdio| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+            .args(["match", "-q", "--format", "jsonl", events, "--rules"])
+            .arg(&rules)
+            .stdin(stdin)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut hits: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.as_object_mut().unwrap().remove("file");
+                v
+            })
+            .collect();
+        hits.sort_by_key(|v| v.to_string());
+        hits
+    };
+    let from_file = run(src.to_str().unwrap(), std::process::Stdio::null());
+    let piped = run("-", std::fs::File::open(&src).unwrap().into());
+    assert!(
+        from_file.len() > 10,
+        "the file fires rules ({})",
+        from_file.len()
+    );
+    assert_eq!(piped, from_file);
+}

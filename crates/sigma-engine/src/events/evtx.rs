@@ -29,16 +29,17 @@ struct Layout {
 
 /// A file read as if zero bytes followed its end up to a whole number of
 /// chunks: a file cut inside a chunk then parses up to the cut. Reads stream
-/// from disk (event logs can be gigabytes).
-struct ZeroPadded {
-    file: std::fs::File,
+/// from disk (event logs can be gigabytes); a stream's bytes are read from
+/// memory.
+struct ZeroPadded<R> {
+    file: R,
     /// The file's real length, and its length padded to whole chunks.
     len: u64,
     padded: u64,
     pos: u64,
 }
 
-impl Read for ZeroPadded {
+impl<R: Read> Read for ZeroPadded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = if self.pos < self.len {
             let want = buf.len().min((self.len - self.pos) as usize);
@@ -53,7 +54,7 @@ impl Read for ZeroPadded {
     }
 }
 
-impl Seek for ZeroPadded {
+impl<R: Seek> Seek for ZeroPadded<R> {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
         let pos = match to {
             SeekFrom::Start(p) => Some(p),
@@ -68,7 +69,7 @@ impl Seek for ZeroPadded {
 }
 
 /// Read the chunk headers (and, for a zero header, the whole chunk).
-fn layout(r: &mut ZeroPadded, header_chunks: usize) -> io::Result<Layout> {
+fn layout<R: Read + Seek>(r: &mut ZeroPadded<R>, header_chunks: usize) -> io::Result<Layout> {
     let mut l = Layout::default();
     let slots = (r.padded as usize - FILE_HEADER) / CHUNK;
     let mut chunk = vec![0u8; CHUNK];
@@ -135,8 +136,42 @@ pub(crate) fn read(
     diags: &Diagnostics,
     sink: &mut dyn FnMut(Event),
 ) -> Option<FileRead> {
+    let opened = std::fs::File::open(path).and_then(|f| Ok((f.metadata()?.len(), f)));
+    match opened {
+        Ok((len, f)) => read_from(f, len, path, file, wanted, diags, sink),
+        Err(e) => {
+            let d = Diagnostic::error("events", format!("cannot read: {e}"));
+            diags.push(d.in_file(path));
+            None
+        }
+    }
+}
+
+/// Read the events of an EVTX file's bytes (a stream's, read whole).
+pub(crate) fn read_bytes(
+    bytes: Vec<u8>,
+    path: &Path,
+    file: &Arc<str>,
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+    sink: &mut dyn FnMut(Event),
+) -> Option<FileRead> {
+    let len = bytes.len() as u64;
+    read_from(io::Cursor::new(bytes), len, path, file, wanted, diags, sink)
+}
+
+/// Read the events of an EVTX source of `len` bytes, named `path`.
+fn read_from<R: Read + Seek + Send + 'static>(
+    source: R,
+    len: u64,
+    path: &Path,
+    file: &Arc<str>,
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+    sink: &mut dyn FnMut(Event),
+) -> Option<FileRead> {
     let report = |d: Diagnostic| diags.push(d.in_file(path));
-    let opened = open(path).and_then(|(mut padded, header)| {
+    let opened = open(source, len).and_then(|(mut padded, header)| {
         let layout = layout(&mut padded, usize::from(header.chunk_count))
             .and_then(|l| padded.seek(SeekFrom::Start(0)).map(|_| l))
             .map_err(|e| Diagnostic::error("events", format!("cannot read: {e}")))?;
@@ -178,11 +213,11 @@ pub(crate) fn read(
     Some(records.finish(&layout, &header))
 }
 
-/// Opens a file padded to whole chunks, with its file header.
-fn open(path: &Path) -> Result<(ZeroPadded, evtx::EvtxFileHeader), Diagnostic> {
-    let (len, file) = std::fs::File::open(path)
-        .and_then(|f| Ok((f.metadata()?.len(), f)))
-        .map_err(|e| Diagnostic::error("events", format!("cannot read: {e}")))?;
+/// Opens a source padded to whole chunks, with its file header.
+fn open<R: Read + Seek>(
+    file: R,
+    len: u64,
+) -> Result<(ZeroPadded<R>, evtx::EvtxFileHeader), Diagnostic> {
     let cut = (len as usize).saturating_sub(FILE_HEADER) % CHUNK;
     let mut padded = ZeroPadded {
         file,
@@ -199,7 +234,7 @@ fn open(path: &Path) -> Result<(ZeroPadded, evtx::EvtxFileHeader), Diagnostic> {
     }
 }
 
-impl ZeroPadded {
+impl<R> ZeroPadded<R> {
     /// The warning for a file that ends inside a chunk.
     fn cut_warning(&self) -> Option<Diagnostic> {
         let data = (self.len as usize).saturating_sub(FILE_HEADER);

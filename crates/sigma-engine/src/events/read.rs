@@ -411,7 +411,7 @@ pub fn read_batched(
     sink: &mut dyn FnMut(Batch<'_>),
 ) -> Option<FileRead> {
     if is_stream(path) {
-        return read_stream(path, diags, size, sink);
+        return read_stream(path, wanted, diags, size, sink);
     }
     let format = format_of(path, diags)?;
     if format == EventFormat::Json && is_jsonl(path) {
@@ -419,22 +419,18 @@ pub fn read_batched(
         return Some(FileRead::default());
     }
     match format {
-        EventFormat::Evtx => {
-            let mut batch = Batcher::new(size, sink);
-            let read = super::evtx::read(path, &name_of(path), wanted, diags, &mut |e| {
-                batch.add(Item::Event(e))
-            });
-            batch.flush();
-            read
-        }
+        EventFormat::Evtx => evtx_items(size, sink, |add| {
+            super::evtx::read(path, &name_of(path), wanted, diags, add)
+        }),
         EventFormat::Json => json_items(path, &json_bytes(path, diags)?, diags, size, sink),
     }
 }
 
-/// A stream's events: JSONL line by line, a JSON text read whole; EVTX
-/// needs its file (its chunks are sought).
+/// A stream's events: JSONL line by line, a JSON text or an EVTX file read
+/// whole (EVTX chunks are sought).
 fn read_stream(
     path: &Path,
+    wanted: Option<&Wanted>,
     diags: &Diagnostics,
     size: usize,
     sink: &mut dyn FnMut(Batch<'_>),
@@ -450,12 +446,10 @@ fn read_stream(
             None
         }
         Some(EventFormat::Evtx) => {
-            let d = Diagnostic::error(
-                "events",
-                "EVTX is read from a file, not from a pipe or standard input (its chunks are sought); give the file",
-            );
-            diags.push(d.in_file(path));
-            None
+            let bytes = s.into_bytes().map_err(cannot).ok()?;
+            evtx_items(size, sink, |add| {
+                super::evtx::read_bytes(bytes, path, &name_of(path), wanted, diags, add)
+            })
         }
         Some(EventFormat::Json) if jsonl_in(&s.head[..]) => {
             let mut all = std::io::Cursor::new(s.head).chain(s.rest);
@@ -469,6 +463,18 @@ fn read_stream(
             json_items(path, &bytes, diags, size, sink)
         }
     }
+}
+
+/// EVTX records, handed out parsed in batches as `read` reads them.
+fn evtx_items(
+    size: usize,
+    sink: &mut dyn FnMut(Batch<'_>),
+    read: impl FnOnce(&mut dyn FnMut(Event)) -> Option<FileRead>,
+) -> Option<FileRead> {
+    let mut batch = Batcher::new(size, sink);
+    let read = read(&mut |e| batch.add(Item::Event(e)));
+    batch.flush();
+    read
 }
 
 /// A JSON text's objects, handed out unparsed in batches.

@@ -147,21 +147,9 @@ pub(crate) fn read(
     }
 }
 
-/// Read the events of an EVTX file's bytes (a stream's, read whole).
-pub(crate) fn read_bytes(
-    bytes: Vec<u8>,
-    path: &Path,
-    file: &Arc<str>,
-    wanted: Option<&Wanted>,
-    diags: &Diagnostics,
-    sink: &mut dyn FnMut(Event),
-) -> Option<FileRead> {
-    let len = bytes.len() as u64;
-    read_from(io::Cursor::new(bytes), len, path, file, wanted, diags, sink)
-}
-
-/// Read the events of an EVTX source of `len` bytes, named `path`.
-fn read_from<R: Read + Seek + Send + 'static>(
+/// Read the events of an EVTX source of `len` bytes, named `path` (a
+/// file, or a stream's bytes read whole).
+pub(crate) fn read_from<R: Read + Seek + Send + 'static>(
     source: R,
     len: u64,
     path: &Path,

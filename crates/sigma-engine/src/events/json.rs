@@ -572,42 +572,58 @@ fn path_child<'de, A: MapAccess<'de>>(
 }
 
 /// A part of an EVTX event standing at the top, named the EVTX way and by
-/// its path (`cpu` and `System.cpu`), from one parsed value: a log that is
-/// no Windows event may have a `System` object of its own.
+/// its path (`cpu` and `System.cpu`), read twice: a log that is no Windows
+/// event may have a `System` object of its own.
 fn both_ways<'de, A: MapAccess<'de>>(
     map: &mut A,
     b: &mut Builder<'_>,
     part: &str,
 ) -> Result<(), A::Error> {
-    let v: serde_json::Value = map.next_value()?;
-    // A parsed value hands no raw text over.
-    let text = std::mem::replace(&mut b.text, false);
-    let evtx = Node {
+    let r = if b.text {
+        // Read from its text each time: a value tree would refuse what is
+        // nested deeper than serde_json's limit, which reading skips.
+        let raw: &'de RawValue = map.next_value()?;
+        let object = raw.get().trim_start().starts_with('{');
+        two_passes(b, part, object, |node| {
+            node.deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+        })
+    } else {
+        let v: serde_json::Value = map.next_value()?;
+        two_passes(b, part, v.is_object(), |node| node.deserialize(&v))
+    };
+    r.map_err(serde::de::Error::custom)
+}
+
+/// Reads a top-level part the EVTX way, then, when it is an `object`, by
+/// path; `pass` reads the part with the node given.
+fn two_passes(
+    b: &mut Builder<'_>,
+    part: &str,
+    object: bool,
+    mut pass: impl FnMut(Node<'_, '_, '_>) -> Result<(), serde_json::Error>,
+) -> Result<(), serde_json::Error> {
+    let mode = if part == "System" {
+        Mode::System
+    } else {
+        Mode::Named
+    };
+    pass(Node {
         b: &mut *b,
-        mode: if part == "System" {
-            Mode::System
-        } else {
-            Mode::Named
-        },
+        mode,
         name: part,
         depth: 0,
-    };
-    let r = evtx.deserialize(&v).and_then(|()| {
-        if !v.is_object() {
-            return Ok(());
-        }
-        b.path.clear();
-        b.path.push_str(part);
-        let by_path = Node {
-            b: &mut *b,
-            mode: Mode::Path,
-            name: "",
-            depth: 0,
-        };
-        by_path.deserialize(&v)
-    });
-    b.text = text;
-    r.map_err(serde::de::Error::custom)
+    })?;
+    if !object {
+        return Ok(());
+    }
+    b.path.clear();
+    b.path.push_str(part);
+    pass(Node {
+        b: &mut *b,
+        mode: Mode::Path,
+        name: "",
+        depth: 0,
+    })
 }
 
 /// The value of a named key no rule reads: skipped without being parsed
@@ -895,6 +911,15 @@ mod tests {
                 assert!(e.get("EventData.Path").is_none());
             }
         }
+        // Nested deeper than serde_json's limit for a value tree: the event
+        // is still read.
+        let deep = format!(
+            r#"{{"System": {{"cpu": {{"user": 5}}, "x": {}{}}}}}"#,
+            "[".repeat(300),
+            "]".repeat(300)
+        );
+        let e = read(&deep, Some(&w), true);
+        assert_eq!(texts(&e, "System.cpu.user"), ["5"]);
         let every = read(json, Some(&Wanted::new(["Path"]).every_field()), true);
         assert_eq!(texts(&every, "host"), ["web1"]);
         assert_eq!(texts(&every, "Provider_Name"), ["p"]);

@@ -448,7 +448,9 @@ fn read_stream(
         Some(EventFormat::Evtx) => {
             let bytes = s.into_bytes().map_err(cannot).ok()?;
             evtx_items(size, sink, |add| {
-                super::evtx::read_bytes(bytes, path, &name_of(path), wanted, diags, add)
+                let len = bytes.len() as u64;
+                let bytes = std::io::Cursor::new(bytes);
+                super::evtx::read_from(bytes, len, path, &name_of(path), wanted, diags, add)
             })
         }
         Some(EventFormat::Json) if jsonl_in(&s.head[..]) => {

@@ -310,9 +310,15 @@ fn window_note(s: &crate::hunt::HuntSummary) -> String {
     }
 }
 
+/// `1 file`, `2 files`: a count with its noun in the right number.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn lost_note(lost: u64) -> String {
     if lost > 0 {
-        format!(" ({lost} unreadable records lost, see the errors above)")
+        let records = counted(lost, "unreadable record", "unreadable records");
+        format!(" ({records} lost, see the errors above)")
     } else {
         String::new()
     }
@@ -610,14 +616,18 @@ fn run_match(a: MatchArgs) -> ExitCode {
                 let lost = lost_note(s.lost);
                 let window = window_note(&s);
                 eprintln!(
-                    "{} events read from {} files{window}{lost}; {} rules loaded, {} run, {} skipped; {} detections, {} correlation matches in {:.2?}",
-                    s.events,
-                    s.files,
-                    s.rules_loaded,
+                    "{} read from {}{window}{lost}; {} loaded, {} run, {} skipped; {}, {} in {:.2?}",
+                    counted(s.events, "event", "events"),
+                    counted(s.files as u64, "file", "files"),
+                    counted(s.rules_loaded as u64, "rule", "rules"),
                     s.rules_run,
                     s.skipped.len(),
-                    s.detections,
-                    s.correlations,
+                    counted(s.detections, "detection", "detections"),
+                    counted(
+                        s.correlations as u64,
+                        "correlation match",
+                        "correlation matches"
+                    ),
                     s.elapsed
                 );
                 for line in fired_lines(&s.fired, a.report.verbose) {

@@ -168,7 +168,7 @@ fn match_reports_detections_in_every_format() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("2 events read from 1 files"), "{err}");
+    assert!(err.contains("2 events read from 1 file"), "{err}");
     assert!(
         err.contains("unknown_modifier.yml:6:9"),
         "broken rules are named: {err}"
@@ -290,7 +290,7 @@ fn a_time_window_keeps_the_events_of_its_span_and_tells_what_it_left_out() {
     let (code, records, err) = run(&["--from", "2024-05-01", "--to", "2024-05-01"]);
     assert_eq!((code, records), (Some(0), vec![2, 3, 4]), "{err}");
     assert!(
-        err.contains("6 events read from 1 files (2 outside --from/--to, 1 without a time)"),
+        err.contains("6 events read from 1 file (2 outside --from/--to, 1 without a time)"),
         "{err}"
     );
     assert!(
@@ -371,7 +371,7 @@ fn events_are_read_from_standard_input_and_pipes() {
         "{err}"
     );
     assert!(
-        err.contains("3000 events read from 1 files (1 unreadable records lost"),
+        err.contains("3000 events read from 1 file (1 unreadable record lost"),
         "{err}"
     );
     // A JSON array, pretty-printed.

@@ -190,7 +190,7 @@ fn strict_exits_1_on_any_lost_record() {
             Some(if lost { 1 } else { 0 }),
             "{case}: {err}"
         );
-        assert_eq!(err.contains("unreadable records lost"), lost, "{err}");
+        assert_eq!(err.contains("unreadable record"), lost, "{err}");
     }
 }
 
@@ -213,7 +213,7 @@ fn a_flood_of_bad_records_is_counted_whole_and_listed_in_part() {
         "{err}"
     );
     assert!(
-        err.contains("1 events read from 1 files (250 unreadable records lost"),
+        err.contains("1 event read from 1 file (250 unreadable records lost"),
         "{err}"
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);

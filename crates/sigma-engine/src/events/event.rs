@@ -51,6 +51,12 @@ impl<'a> FieldValue<'a> {
         self.lower
     }
 
+    /// The value as a number, only when the source wrote a number (a JSON
+    /// number, an EVTX integer), not text that reads as one.
+    pub fn json_number(&self) -> Option<f64> {
+        self.number
+    }
+
     /// The value as a number, when it is one or its text reads as one
     /// (read when a comparison asks, not for every value of every event).
     pub fn number(&self) -> Option<f64> {

@@ -183,6 +183,62 @@ fn numbers_and_strings_compare_as_values() {
     );
 }
 
+/// Which of `events` (JSON lines) a selection fires on, read as the
+/// command line reads them.
+fn fired_on(selection: &str, events: &[&str]) -> Vec<bool> {
+    let e = rule_engine(selection, "selection");
+    let ds = Diagnostics::new();
+    let mut fired = Vec::new();
+    crate::events::read_text("t.jsonl", &events.join("\n"), &ds, &mut |ev| {
+        fired.push(!e.match_event(&ev).is_empty());
+    });
+    assert_eq!(fired.len(), events.len(), "{:?}", ds.sorted());
+    fired
+}
+
+#[test]
+fn a_rule_number_equals_a_json_number_of_the_same_value_however_written() {
+    let one = [
+        r#"{"A": 1}"#,
+        r#"{"A": 1.0}"#,
+        r#"{"A": 1e0}"#,
+        r#"{"A": "1"}"#,
+        r#"{"A": "1.0"}"#,
+        r#"{"A": 2}"#,
+    ];
+    let expected = [true, true, true, true, false, false];
+    assert_eq!(fired_on("selection:\n  A: 1", &one), expected);
+    assert_eq!(fired_on("selection:\n  A: 1.0", &one), expected);
+    // Quoted, the value is text, compared with the event's text (a JSON
+    // number's text is its shortest form: `1e0` reads `1.0`).
+    assert_eq!(
+        fired_on("selection:\n  A: '1.0'", &one),
+        [false, true, true, false, true, false]
+    );
+    // Outside the range where a JSON number is written without an exponent,
+    // the prefilter must not ask for the rule's digits.
+    for (rule, event) in [
+        ("1000", "1e3"),
+        ("2.5", "25e-1"),
+        ("10000000000000000", "1e16"),
+        ("0.000001", "1e-6"),
+        ("-5", "-5.0"),
+        ("0", "-0.0"),
+    ] {
+        let sel = format!("selection:\n  A: {rule}\n  B: x");
+        let ev = format!(r#"{{"A": {event}, "B": "x"}}"#);
+        assert_eq!(fired_on(&sel, &[&ev]), [true], "{rule} = {event}");
+    }
+    // With a modifier a number is text.
+    assert_eq!(
+        fired_on(
+            "selection:\n  A|contains: 1",
+            &[r#"{"A": 10}"#, r#"{"A": 2}"#]
+        ),
+        [true, false]
+    );
+}
+
 #[test]
 fn field_names_are_case_sensitive_and_may_have_spaces() {
     assert!(!hit("selection:\n  ProcessId: 4", &[("ProcessID", "4")]));

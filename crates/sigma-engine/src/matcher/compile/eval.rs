@@ -51,6 +51,9 @@ impl ValueTest {
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| net.contains(&ip)),
             ValueTest::Num(c, n) => v.number().is_some_and(|x| num_cmp(*c, x, *n)),
+            ValueTest::Number { text, value } => {
+                !v.is_null && (v.lower() == &**text || v.json_number() == Some(*value))
+            }
             ValueTest::FieldRef {
                 field,
                 position,

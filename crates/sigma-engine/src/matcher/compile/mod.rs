@@ -73,6 +73,14 @@ pub enum ValueTest {
     },
     Cidr(ipnet::IpNet),
     Num(Cmp, f64),
+    /// A number written in the rule, compared as a value: its text as the
+    /// rule spells it (`4688` equals the string `"4688"`), or any JSON
+    /// number of the same value however the event writes it (`1`, `1.0`,
+    /// `1e0`).
+    Number {
+        text: Box<str>,
+        value: f64,
+    },
     /// `field|fieldref`: compare with another field of the same event.
     FieldRef {
         field: Arc<str>,

@@ -160,6 +160,16 @@ fn selective(s: &str) -> bool {
     s.len() >= 3 || (s.len() == 2 && s.bytes().all(|b| !b.is_ascii_alphanumeric() && b != b' '))
 }
 
+/// The literal every value equal to a rule's number contains: its text, if
+/// every way an event writes that number contains it. JSON numbers are
+/// written as integers (`4688`) or in the shortest form that reads back
+/// (`4688.0`, `2.5`), which switches to an exponent (`1e16`, `1e-7`)
+/// outside [1e-5, 1e16); text spelled as the rule spells it contains it.
+fn number_literal(text: &str, value: f64) -> Option<String> {
+    let plain = value == 0.0 || (1e-5..1e16).contains(&value.abs());
+    (plain && selective(text)).then(|| text.to_string())
+}
+
 /// The literal every value matched by a pattern must contain (a wildcard
 /// pattern's longest literal run), if any is long enough to be selective.
 fn pattern_literal(p: &Pattern) -> Option<String> {
@@ -262,6 +272,7 @@ fn test_necessary(t: &FieldTest) -> Option<Alternatives> {
             .map(|t| selective(t).then(|| t.to_string()))
             .collect(),
         ValueTest::Regex(re) => regex_literals(re.as_str()),
+        ValueTest::Number { text, value } => number_literal(text, *value).map(|l| vec![l]),
         _ => None,
     });
     let weakest = |v: &Vec<String>| v.iter().map(String::len).min().unwrap_or(0);
@@ -302,6 +313,9 @@ impl FieldTest {
                     pattern: Pattern::Exact(s),
                     ..
                 } => Some(s.clone()),
+                // Routing goes by the event's text: an EventID the event
+                // writes as `4688.0` is not filed under `4688`.
+                ValueTest::Number { text, .. } => Some(text.to_string()),
                 _ => None,
             })
             .collect()

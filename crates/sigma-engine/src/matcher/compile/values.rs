@@ -9,6 +9,18 @@ fn value_text(v: &Value) -> Option<String> {
     v.as_text()
 }
 
+/// A plain number of a field (no modifier) is compared as a value, so
+/// that `1` matches an event's `1.0`; with a modifier it is text.
+fn number_test(spec: &FieldSpec, v: &Value) -> Option<ValueTest> {
+    let value = match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => return None,
+    };
+    let text = v.as_text()?.into();
+    (spec.field.is_some() && spec.modifiers.is_empty()).then_some(ValueTest::Number { text, value })
+}
+
 fn base64_variants(bytes: &[u8], offset: bool) -> Vec<String> {
     let e = base64::engine::general_purpose::STANDARD;
     if !offset {
@@ -102,8 +114,12 @@ pub(super) fn compile_spec(
         return Ok(mk(FieldTestKind::Null));
     }
     let mut tests = Vec::new();
-    for text in spec.values.iter().filter_map(value_text) {
-        values.push_tests(text, &mut tests)?;
+    for value in &spec.values {
+        if let Some(test) = number_test(spec, value) {
+            tests.push(test);
+        } else if let Some(text) = value_text(value) {
+            values.push_tests(text, &mut tests)?;
+        }
     }
     // `all` over several values: each value must match; over the expansions
     // of one value (windash, base64offset variants) any may.

@@ -229,7 +229,12 @@ fn a_rule_number_equals_a_json_number_of_the_same_value_however_written() {
         let ev = format!(r#"{{"A": {event}, "B": "x"}}"#);
         assert_eq!(fired_on(&sel, &[&ev]), [true], "{rule} = {event}");
     }
-    // With a modifier a number is text.
+    // `neq` is the opposite of the same equality.
+    assert_eq!(
+        fired_on("selection:\n  A|neq: 1", &[r#"{"A": 1.0}"#, r#"{"A": 2}"#]),
+        [false, true]
+    );
+    // With another modifier a number is text.
     assert_eq!(
         fired_on(
             "selection:\n  A|contains: 1",

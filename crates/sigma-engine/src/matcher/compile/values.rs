@@ -9,8 +9,8 @@ fn value_text(v: &Value) -> Option<String> {
     v.as_text()
 }
 
-/// A plain number of a field (no modifier) is compared as a value, so
-/// that `1` matches an event's `1.0`; with a modifier it is text.
+/// A plain number of a field (no modifier but `neq`) is compared as a
+/// value, so that `1` matches an event's `1.0`; with a modifier it is text.
 fn number_test(spec: &FieldSpec, v: &Value) -> Option<ValueTest> {
     let value = match v {
         Value::Int(i) => *i as f64,
@@ -18,7 +18,8 @@ fn number_test(spec: &FieldSpec, v: &Value) -> Option<ValueTest> {
         _ => return None,
     };
     let text = v.as_text()?.into();
-    (spec.field.is_some() && spec.modifiers.is_empty()).then_some(ValueTest::Number { text, value })
+    let plain = spec.modifiers.iter().all(|m| *m == Modifier::Neq);
+    (spec.field.is_some() && plain).then_some(ValueTest::Number { text, value })
 }
 
 fn base64_variants(bytes: &[u8], offset: bool) -> Vec<String> {

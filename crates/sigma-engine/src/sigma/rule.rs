@@ -682,6 +682,7 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
     };
     let before = errors.len();
     let mut searches = Vec::new();
+    let mut names = Vec::new();
     let mut condition_text = Vec::new();
     let mut cond_node = None;
     for (k, v) in entries {
@@ -697,6 +698,8 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
             "timeframe" if is_detection => {}
             "rules" if !is_detection => {}
             _ => {
+                // A search in error is still a name the condition may use.
+                names.push(name.clone());
                 if let Some(search) = parse_search(&name, v, errors) {
                     searches.push((name, search));
                 }
@@ -709,7 +712,7 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
     };
     let conditions = condition_text
         .iter()
-        .filter_map(|text| parse_condition(text, cn, &searches, errors))
+        .filter_map(|text| parse_condition(text, cn, &names, errors))
         .collect();
     if errors.len() > before {
         return None;
@@ -738,27 +741,45 @@ fn condition_texts(v: &Node, out: &mut Vec<String>, errors: &mut Vec<RuleError>)
 }
 
 /// One named search: a map of fields, a list of keywords or maps, or one
-/// keyword. `None` for an empty search (reported).
+/// keyword. `None` for an empty search (reported): as in the reference
+/// implementation, an empty map or list is an error, not a search that
+/// every event (or none) matches, and so is a keyword `null`.
 fn parse_search(name: &str, v: &Node, errors: &mut Vec<RuleError>) -> Option<Search> {
+    let empty = match &v.value {
+        Yaml::Map(m) => m.is_empty(),
+        Yaml::Seq(items) => items.is_empty(),
+        Yaml::Null => true,
+        _ => false,
+    };
+    if empty {
+        errors.push(err(v, format!("search `{name}` is empty")));
+        return None;
+    }
     Some(match &v.value {
         Yaml::Map(m) => Search::Fields(parse_fields(m, errors)),
         Yaml::Seq(items) => Search::List(
             items
                 .iter()
                 .filter_map(|i| match &i.value {
+                    Yaml::Map(m) if m.is_empty() => {
+                        errors.push(err(i, format!("search `{name}` holds an empty map")));
+                        None
+                    }
                     Yaml::Map(m) => Some(SearchItem::Fields(parse_fields(m, errors))),
                     Yaml::Seq(_) => {
                         errors.push(err(i, "nested lists are not allowed in a search"));
+                        None
+                    }
+                    Yaml::Null => {
+                        let msg =
+                            format!("search `{name}`: a keyword cannot be `null` (a field can)");
+                        errors.push(err(i, msg));
                         None
                     }
                     _ => Value::from_node(i).map(SearchItem::Keyword),
                 })
                 .collect(),
         ),
-        Yaml::Null => {
-            errors.push(err(v, format!("search `{name}` is empty")));
-            return None;
-        }
         _ => Search::List(
             Value::from_node(v)
                 .map(SearchItem::Keyword)
@@ -773,7 +794,7 @@ fn parse_search(name: &str, v: &Node, errors: &mut Vec<RuleError>) -> Option<Sea
 fn parse_condition(
     text: &str,
     cn: &Node,
-    searches: &[(String, Search)],
+    names: &[String],
     errors: &mut Vec<RuleError>,
 ) -> Option<Cond> {
     let c = match condition::parse(text) {
@@ -792,11 +813,9 @@ fn parse_condition(
     c.references(&mut refs);
     for (is_pattern, r) in refs {
         let found = if is_pattern {
-            searches
-                .iter()
-                .any(|(n, _)| condition::pattern_matches(&r, n))
+            names.iter().any(|n| condition::pattern_matches(&r, n))
         } else {
-            searches.iter().any(|(n, _)| n == &r)
+            names.iter().any(|n| n == &r)
         };
         if !found {
             let what = if is_pattern {

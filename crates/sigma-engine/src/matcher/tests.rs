@@ -455,6 +455,11 @@ fn condition_forms() {
         !hit_cond(s, "1 of them", &[("D", "4")]),
         "`them` skips names starting with _"
     );
+    assert!(
+        !hit_cond(s, "1 of *", &[("D", "4")]) && !hit_cond(s, "1 of *_*", &[("D", "4")]),
+        "so do patterns, as in the reference implementation"
+    );
+    assert!(hit_cond(s, "1 of *", &[("C", "3")]));
     assert!(!hit_cond(s, "all of them", &ab));
     assert!(hit_cond(s, "selection_a and not filter_x", &[("A", "1")]));
     assert!(!hit_cond(

@@ -19,6 +19,13 @@ pub enum Cond {
     AllOf(Target),
 }
 
+/// What a condition names: one search, or those a selector takes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reference<'c> {
+    Name(&'c str),
+    Selector(&'c Target),
+}
+
 /// What `1 of` / `all of` ranges over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -242,6 +249,18 @@ pub fn parse(s: &str) -> Result<Cond, CondError> {
 /// Whether `name` matches a search-identifier pattern with `*` wildcards.
 /// Linear backtracking over the last star only, so a pattern of many stars
 /// cannot take exponential time.
+/// Whether `1 of` / `all of` a target takes the search `name`: `them` or a
+/// pattern (matched by [`pattern_matches`]), never a name that starts with
+/// `_`, which by convention no selector takes (the specification says so of
+/// `them`, and the reference implementation applies it to patterns too).
+pub fn selects(target: &Target, name: &str) -> bool {
+    !name.starts_with('_')
+        && match target {
+            Target::Them => true,
+            Target::Pattern(p) => pattern_matches(p, name),
+        }
+}
+
 pub fn pattern_matches(pattern: &str, name: &str) -> bool {
     let (p, n) = (pattern.as_bytes(), name.as_bytes());
     let (mut pi, mut ni) = (0, 0);
@@ -266,15 +285,12 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
 
 impl Cond {
     /// Every identifier and pattern the condition names, for validation.
-    pub fn references(&self, out: &mut Vec<(bool, String)>) {
+    pub fn references<'c>(&'c self, out: &mut Vec<Reference<'c>>) {
         match self {
-            Cond::Ident(s) => out.push((false, s.clone())),
+            Cond::Ident(s) => out.push(Reference::Name(s)),
             Cond::Not(c) => c.references(out),
             Cond::And(v) | Cond::Or(v) => v.iter().for_each(|c| c.references(out)),
-            Cond::OneOf(Target::Pattern(p)) | Cond::AllOf(Target::Pattern(p)) => {
-                out.push((true, p.clone()))
-            }
-            Cond::OneOf(Target::Them) | Cond::AllOf(Target::Them) => {}
+            Cond::OneOf(t) | Cond::AllOf(t) => out.push(Reference::Selector(t)),
         }
     }
 }

@@ -684,6 +684,7 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
     let mut searches = Vec::new();
     let mut names = Vec::new();
     let mut condition_text = Vec::new();
+    let mut condition_nodes = Vec::new();
     let mut cond_node = None;
     for (k, v) in entries {
         let Some(name) = k.as_scalar_text() else {
@@ -693,7 +694,7 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
         match name.as_str() {
             "condition" => {
                 cond_node = Some(v);
-                condition_texts(v, &mut condition_text, errors);
+                condition_texts(v, &mut condition_text, &mut condition_nodes, errors);
             }
             "timeframe" if is_detection => {}
             "rules" if !is_detection => {}
@@ -706,13 +707,14 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
             }
         }
     }
-    let Some(cn) = cond_node else {
+    if cond_node.is_none() {
         errors.push(err(d, "missing `condition`"));
         return None;
-    };
+    }
     let conditions = condition_text
         .iter()
-        .filter_map(|text| parse_condition(text, cn, &names, errors))
+        .zip(condition_nodes)
+        .filter_map(|(text, node)| parse_condition(text, node, &names, errors))
         .collect();
     if errors.len() > before {
         return None;
@@ -724,14 +726,26 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
     })
 }
 
-/// The text of `condition`: one string or a list of them.
-fn condition_texts(v: &Node, out: &mut Vec<String>, errors: &mut Vec<RuleError>) {
+/// The text of `condition`: one string or a list of them, each with its
+/// node (where its errors point).
+fn condition_texts<'n>(
+    v: &'n Node,
+    out: &mut Vec<String>,
+    nodes: &mut Vec<&'n Node>,
+    errors: &mut Vec<RuleError>,
+) {
     match &v.value {
-        Yaml::Str(s) => out.push(s.clone()),
+        Yaml::Str(s) => {
+            out.push(s.clone());
+            nodes.push(v);
+        }
         Yaml::Seq(items) => {
             for i in items {
                 match i.as_str() {
-                    Some(s) => out.push(s.to_string()),
+                    Some(s) => {
+                        out.push(s.to_string());
+                        nodes.push(i);
+                    }
                     None => errors.push(err(i, "a condition must be a string")),
                 }
             }
@@ -811,25 +825,40 @@ fn parse_condition(
     };
     let mut refs = Vec::new();
     c.references(&mut refs);
-    for (is_pattern, r) in refs {
-        let found = if is_pattern {
-            names.iter().any(|n| condition::pattern_matches(&r, n))
-        } else {
-            names.iter().any(|n| n == &r)
-        };
-        if !found {
-            let what = if is_pattern {
-                "pattern"
-            } else {
-                "search identifier"
-            };
-            errors.push(err(
-                cn,
-                format!("condition `{text}`: {what} `{r}` matches no search in the detection"),
-            ));
+    for r in refs {
+        if let Some(problem) = unresolved(r, names) {
+            errors.push(err(cn, format!("condition `{text}`: {problem}")));
         }
     }
     Some(c)
+}
+
+/// Why a condition's reference takes no search, if it takes none.
+fn unresolved(r: condition::Reference, names: &[String]) -> Option<String> {
+    use condition::{Reference, Target};
+    let target = match r {
+        Reference::Name(n) if names.iter().any(|x| x == n) => return None,
+        Reference::Name(n) => {
+            return Some(format!(
+                "search identifier `{n}` matches no search in the detection"
+            ));
+        }
+        Reference::Selector(t) if names.iter().any(|x| condition::selects(t, x)) => return None,
+        Reference::Selector(t) => t,
+    };
+    let what = match target {
+        Target::Them => "`them` takes no search".to_string(),
+        Target::Pattern(p) => format!("pattern `{p}` matches no search in the detection"),
+    };
+    let hidden = |x: &String| match target {
+        Target::Them => true,
+        Target::Pattern(p) => condition::pattern_matches(p, x),
+    };
+    Some(if names.iter().any(hidden) {
+        format!("{what} (names starting with `_` are left out of `1 of` and `all of`)")
+    } else {
+        what
+    })
 }
 
 /// A condition as quoted in a message: whole when short, else its start.

@@ -19,7 +19,7 @@ use values::compile_spec;
 
 use super::pattern::{AffixSet, NeedleSet, Pattern, Tok, tokenize, windash};
 use crate::events::{Event, FieldValue};
-use crate::sigma::condition::{Cond, Target, pattern_matches};
+use crate::sigma::condition::{Cond, Target, selects};
 use crate::sigma::modifiers::Modifier;
 use crate::sigma::rule::{Detection, FieldSpec, Search, SearchItem, Value};
 use std::collections::HashMap;
@@ -284,17 +284,10 @@ impl Compiler<'_> {
         self.names[i].rsplit('\u{1f}').next().unwrap_or("")
     }
 
-    fn find(&self, range: &Range<usize>, pat: &str, exact: bool) -> Vec<usize> {
+    fn find(&self, range: &Range<usize>, name: &str) -> Vec<usize> {
         range
             .clone()
-            .filter(|&i| {
-                let n = self.short_name(i);
-                if exact {
-                    n == pat
-                } else {
-                    pattern_matches(pat, n)
-                }
-            })
+            .filter(|&i| self.short_name(i) == name)
             .collect()
     }
 
@@ -303,7 +296,7 @@ impl Compiler<'_> {
             v.iter().map(|x| self.resolve(x, range)).collect()
         };
         Ok(match c {
-            Cond::Ident(s) => match self.find(range, s, true).first() {
+            Cond::Ident(s) => match self.find(range, s).first() {
                 Some(&i) => CCond::Search(i),
                 None => return Err(Unsupported::Construct(format!("unknown search `{s}`"))),
             },
@@ -316,12 +309,9 @@ impl Compiler<'_> {
     }
 
     fn targets(&self, t: &Target, range: &Range<usize>) -> Vec<usize> {
-        match t {
-            Target::Them => range
-                .clone()
-                .filter(|&i| !self.short_name(i).starts_with('_'))
-                .collect(),
-            Target::Pattern(p) => self.find(range, p, false),
-        }
+        range
+            .clone()
+            .filter(|&i| selects(t, self.short_name(i)))
+            .collect()
     }
 }

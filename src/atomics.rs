@@ -196,10 +196,10 @@ pub fn load(dir: &Path, diags: &Diagnostics) -> Vec<AtomicTest> {
     }
     files
         .par_iter()
-        .flat_map_iter(|f| match std::fs::read_to_string(f) {
+        .flat_map_iter(|f| match sigma_engine::text::read_file(f) {
             Ok(t) => parse_file(f, &t, diags),
             Err(e) => {
-                diags.push(Diagnostic::error("atomics", format!("cannot read: {e}")).in_file(f));
+                diags.push(e.diagnostic("atomics", f));
                 Vec::new()
             }
         })

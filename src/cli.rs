@@ -60,7 +60,7 @@ pub enum Command {
     /// Check a vault: every wikilink and footnote resolves, no ATT&CK
     /// citation or raw attack.mitre.org link to a note is left.
     ///
-    /// Exit codes: 0 clean; 1 problems found.
+    /// Exit codes: 0 clean; 1 problems found; 2 no such vault folder.
     Check {
         /// The vault folder.
         #[arg(default_value = "vault")]
@@ -558,7 +558,14 @@ fn print_diagnostics(diags: &Diagnostics, verbose: bool) {
 }
 
 fn run_check(vault: &std::path::Path) -> ExitCode {
+    if !vault.is_dir() {
+        eprintln!("error: {}: no such vault folder", vault.display());
+        return ExitCode::from(2);
+    }
     let r = crate::vault::check::check_vault(vault);
+    for (note, problem) in &r.unreadable {
+        eprintln!("{note}: {problem}");
+    }
     for (note, target) in &r.unresolved {
         eprintln!("{note}: unresolved link [[{target}]]");
     }
@@ -668,7 +675,10 @@ fn run_match(a: MatchArgs) -> ExitCode {
 }
 
 fn run_layer(vault: &std::path::Path, out: &std::path::Path) -> ExitCode {
-    match crate::vault::coverage::layers_from_vault(vault) {
+    let diags = collector(false);
+    let layers = crate::vault::coverage::layers_from_vault(vault, &diags);
+    print_diagnostics(&diags, false);
+    match layers {
         Ok(layers) => {
             if let Err(e) = std::fs::create_dir_all(out) {
                 eprintln!("error: {}: {e}", out.display());

@@ -521,3 +521,112 @@ fn build_refuses_inputs_inside_its_output() {
         assert_eq!(snapshot(dir.path()), before, "nothing changed");
     }
 }
+
+#[test]
+fn rules_and_atomics_saved_in_utf16_by_windows_powershell_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // Windows PowerShell's `Out-File` writes UTF-16 LE with a byte-order mark.
+    let utf16 = |s: &str| -> Vec<u8> {
+        let mut v = vec![0xFF, 0xFE];
+        v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+        v
+    };
+    let rule = "title: Saved by PowerShell\nid: 3f0c2b1a-9e8d-4c7b-a6f5-e4d3c2b1a098\nlogsource:\n  product: test\ndetection:\n  sel:\n    Image|endswith: '\\cmd.exe'\n  condition: sel\nlevel: high\ntags: [attack.t1059.003]\n";
+    std::fs::write(dir.path().join("r.yml"), utf16(rule)).unwrap();
+    std::fs::write(
+        dir.path().join("e.jsonl"),
+        r#"{"Image": "C:\\Windows\\System32\\cmd.exe"}"#,
+    )
+    .unwrap();
+    let out = bin()
+        .args(["match", "-f", "jsonl"])
+        .arg(dir.path().join("e.jsonl"))
+        .arg("--rules")
+        .arg(dir.path().join("r.yml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Saved by PowerShell"), "{stdout}");
+    let atomics = dir.path().join("atomics/T1059.003");
+    std::fs::create_dir_all(&atomics).unwrap();
+    let test = "attack_technique: T1059.003\ndisplay_name: Windows Command Shell\natomic_tests:\n- name: Saved by PowerShell too\n  auto_generated_guid: 0d1c2b3a-4f5e-6d7c-8b9a-0f1e2d3c4b5a\n  description: d\n  supported_platforms: [windows]\n  executor:\n    name: command_prompt\n    command: whoami\n";
+    std::fs::write(atomics.join("T1059.003.yaml"), utf16(test)).unwrap();
+    let vault = dir.path().join("v");
+    let out = bin()
+        .args(["build", "-q", "--atomics"])
+        .arg(dir.path().join("atomics"))
+        .arg("--sigma")
+        .arg(dir.path().join("r.yml"))
+        .arg("--out")
+        .arg(&vault)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let notes: Vec<String> = walkdir::WalkDir::new(&vault)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for note in [
+        "Saved by PowerShell.md",
+        "T1059.003-1 Saved by PowerShell too.md",
+    ] {
+        assert!(notes.iter().any(|n| n == note), "{note} in {notes:?}");
+    }
+}
+
+#[test]
+fn check_of_a_missing_vault_says_so_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .arg("check")
+        .arg(dir.path().join("nowhere"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("nowhere: no such vault folder"), "{err}");
+}
+
+#[test]
+fn layer_names_the_technique_notes_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let out = bin()
+        .args(["build", "-q", "--out"])
+        .arg(&v)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let note = std::fs::read_dir(v.join("Techniques"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("\ncoverage:")))
+        .unwrap();
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(&note, text.replacen("---\n", "---\nbroken: [unclosed\n", 1)).unwrap();
+    let out = bin()
+        .args(["layer", "--vault"])
+        .arg(&v)
+        .arg("--out")
+        .arg(dir.path().join("layers"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let name = note.file_name().unwrap().to_string_lossy().to_string();
+    let line = err
+        .lines()
+        .find(|l| l.contains(&name))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        line.starts_with("warning[layer]:")
+            && line.contains(".md:3:3: properties not read (")
+            && line.contains("left out of the layers"),
+        "{line}"
+    );
+}

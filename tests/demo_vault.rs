@@ -155,7 +155,8 @@ fn demo_layer_fits_the_navigator_and_layer_command_rebuilds_it() {
     .unwrap();
     common::assert_valid_layer(&layer);
     assert_eq!(layer["techniques"][0]["techniqueID"], "T1059");
-    let from_notes = attack_vault::vault::coverage::layers_from_vault(&v).unwrap();
+    let from_notes =
+        attack_vault::vault::coverage::layers_from_vault(&v, &Default::default()).unwrap();
     assert_eq!(from_notes.len(), 1);
     assert_eq!(
         from_notes[0].1, layer,

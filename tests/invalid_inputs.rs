@@ -93,11 +93,11 @@ fn rule_fixtures_give_their_exact_diagnostics() {
     let dir = invalid("rules");
     for case in cases(&dir) {
         let ds = Diagnostics::new();
-        let text = std::fs::read_to_string(&case).unwrap();
-        let (rules, rejected) = sigma_engine::sigma::parse_rules(&case, &text, &ds);
+        let set = sigma_engine::sigma::load(std::slice::from_ref(&case), &ds);
         let got = format!(
-            "rules {} rejected {rejected}\n{}",
-            rules.len(),
+            "rules {} rejected {}\n{}",
+            set.rules.len(),
+            set.rejected,
             diagnostics_text(&ds, &dir)
         );
         check_expected(&case, &got);

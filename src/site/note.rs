@@ -55,19 +55,7 @@ pub(super) fn read_note(file: &Path, diags: Option<&Diagnostics>) -> String {
             d.push(Diagnostic::warning("export", msg).in_file(file));
         }
     };
-    match std::fs::read(file) {
-        Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| {
-            warn(format!(
-                "not valid UTF-8 at byte {}: shown with replacement characters",
-                e.utf8_error().valid_up_to()
-            ));
-            String::from_utf8_lossy(e.as_bytes()).into_owned()
-        }),
-        Err(e) => {
-            warn(format!("cannot read: {e}"));
-            String::new()
-        }
-    }
+    crate::vault::read_note(file, &mut |m| warn(m))
 }
 
 /// A note split into its properties and its body.
@@ -81,19 +69,19 @@ impl Note {
     /// A note's text with its properties parsed; problems go to `diags`.
     pub fn read(file: &Path, diags: &Diagnostics) -> Note {
         let text = read_note(file, Some(diags));
-        let (yaml, body) = frontmatter::split(&text);
-        let fm = match yaml.map(frontmatter::parse) {
-            Some(Ok(m)) => m.into_iter().collect(),
-            Some(Err(e)) => {
+        let fm = match frontmatter::note_properties(&text) {
+            Ok(m) => m.into_iter().flatten().collect(),
+            Err(e) => {
+                let msg = format!("frontmatter not read: {}", e.message);
                 diags.push(
-                    Diagnostic::warning("export", format!("frontmatter not read: {e}"))
-                        .in_file(file),
+                    Diagnostic::warning("export", msg)
+                        .in_file(file)
+                        .at(e.line, e.column),
                 );
                 serde_json::Map::new()
             }
-            None => serde_json::Map::new(),
         };
-        let body_at = text.len() - body.len();
+        let body_at = text.len() - frontmatter::split(&text).1.len();
         Note { fm, text, body_at }
     }
 

@@ -21,6 +21,8 @@ pub struct CheckReport {
     pub citations_left: Vec<String>,
     /// (note, url) raw links to an ATT&CK page that has a note in the vault.
     pub raw_links_to_notes: Vec<(String, String)>,
+    /// (note, problem) notes that could not be read, or not as UTF-8.
+    pub unreadable: Vec<(String, String)>,
 }
 
 impl CheckReport {
@@ -29,6 +31,7 @@ impl CheckReport {
             && self.missing_footnotes.is_empty()
             && self.citations_left.is_empty()
             && self.raw_links_to_notes.is_empty()
+            && self.unreadable.is_empty()
     }
 }
 
@@ -107,13 +110,14 @@ pub fn check_vault(dir: &Path) -> CheckReport {
     let files = super::note_files(dir);
     let mut texts: Vec<(String, String)> = Vec::new();
     let mut note_urls: HashMap<String, String> = HashMap::new();
+    let mut unreadable = Vec::new();
     for f in &files {
         let rel = f
             .strip_prefix(dir)
             .unwrap_or(f)
             .to_string_lossy()
             .replace('\\', "/");
-        let text = std::fs::read_to_string(f).unwrap_or_default();
+        let text = super::read_note(f, &mut |problem| unreadable.push((rel.clone(), problem)));
         if let (Some(yaml), _) = frontmatter::split(&text)
             && let Ok(map) = frontmatter::parse(yaml)
             && let Some(u) = map.get("url").and_then(|u| u.as_str())
@@ -125,6 +129,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
     let names = super::resolve::NoteNames::new(texts.iter().map(|(rel, _)| rel));
     let mut r = CheckReport {
         notes: texts.len(),
+        unreadable,
         ..Default::default()
     };
     for (rel, text) in &texts {
@@ -213,5 +218,21 @@ mod tests {
         );
         assert_eq!(r.citations_left, vec!["A.md".to_string()]);
         assert_eq!(r.raw_links_to_notes.len(), 1);
+    }
+
+    #[test]
+    fn a_note_that_is_not_utf8_is_reported_and_still_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Caf\u{e9}.md"), b"R\xe9sum\xe9 [[Gone]]").unwrap();
+        let r = check_vault(dir.path());
+        assert_eq!(
+            r.unreadable,
+            vec![(
+                "Caf\u{e9}.md".to_string(),
+                "not valid UTF-8 at byte 1: read with replacement characters".to_string()
+            )]
+        );
+        assert_eq!(r.unresolved.len(), 1);
+        assert!(!r.is_clean());
     }
 }

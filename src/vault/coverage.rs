@@ -568,10 +568,33 @@ impl Renderer<'_> {
     }
 }
 
+/// The properties of a technique note, or `None` if it has none; a note
+/// that cannot be read, or whose properties do not parse, is reported.
+fn note_properties(
+    p: &std::path::Path,
+    diags: &sigma_engine::diag::Diagnostics,
+) -> Option<indexmap::IndexMap<String, Value>> {
+    let warn = |msg: String| {
+        diags.push(sigma_engine::diag::Diagnostic::warning("layer", msg).in_file(p));
+    };
+    let text = super::read_note(p, &mut |m| warn(m));
+    super::frontmatter::note_properties(&text).unwrap_or_else(|e| {
+        let msg = format!(
+            "properties not read ({}); left out of the layers",
+            e.message
+        );
+        let d = sigma_engine::diag::Diagnostic::warning("layer", msg);
+        diags.push(d.in_file(p).at(e.line, e.column));
+        None
+    })
+}
+
 /// Read the coverage properties of a vault's technique notes (as written by
-/// `build`) and make one Navigator layer per domain: (domain, layer).
+/// `build`) and make one Navigator layer per domain: (domain, layer). Notes
+/// that cannot be read are reported to `diags`.
 pub fn layers_from_vault(
     vault: &std::path::Path,
+    diags: &sigma_engine::diag::Diagnostics,
 ) -> Result<Vec<(String, Value)>, sigma_engine::diag::Diagnostic> {
     let dir = vault.join(Kind::Technique.folder());
     let rd = std::fs::read_dir(&dir).map_err(|e| {
@@ -580,14 +603,11 @@ pub fn layers_from_vault(
     let mut per_domain: std::collections::BTreeMap<String, Vec<LayerEntry>> = Default::default();
     let mut paths: Vec<std::path::PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
-    for p in paths {
-        let Ok(text) = std::fs::read_to_string(&p) else {
-            continue;
-        };
-        let (Some(yaml), _) = super::frontmatter::split(&text) else {
-            continue;
-        };
-        let Ok(m) = super::frontmatter::parse(yaml) else {
+    for p in paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+    {
+        let Some(m) = note_properties(p, diags) else {
             continue;
         };
         let (Some(id), Some(status)) = (

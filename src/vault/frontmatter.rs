@@ -229,8 +229,64 @@ pub fn parse(yaml: &str) -> Result<IndexMap<String, serde_json::Value>, serde_sa
     }
 }
 
+/// Why a note's properties could not be read: the parser's message, at a
+/// line and column of the note (not of its frontmatter block).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertiesError {
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+/// A note's properties: `None` if it has no frontmatter block.
+pub fn note_properties(
+    note: &str,
+) -> Result<Option<IndexMap<String, serde_json::Value>>, PropertiesError> {
+    let (Some(yaml), _) = split(note) else {
+        return Ok(None);
+    };
+    parse(yaml).map(Some).map_err(|e| {
+        let at = e.location();
+        let text = e.without_snippet().to_string();
+        // One line, without the position the diagnostic gives itself
+        // (`error: line 2 column 3: ...` or `... at line 2, column 3`).
+        let first = text.lines().next().unwrap_or_default();
+        let mut message = first.strip_prefix("error: ").unwrap_or(first);
+        if message.starts_with("line ") {
+            message = message.split_once(": ").map_or(message, |(_, m)| m);
+        }
+        let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
+        // The parser's advice is to its caller, not to whoever wrote the note.
+        let message = message
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(message);
+        PropertiesError {
+            // The block starts on the note's second line.
+            line: at.map(|l| l.line() as usize + 1),
+            column: at.map(|l| l.column() as usize),
+            message: message.to_string(),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_broken_block_is_placed_in_the_note() {
+        let e =
+            super::note_properties("---\ntitle: x\nbroken: [unclosed\n---\nbody\n").unwrap_err();
+        assert_eq!((e.line, e.column), (Some(3), Some(9)), "{e:?}");
+        assert!(!e.message.contains('\n') && !e.message.is_empty(), "{e:?}");
+        assert!(!e.message.contains("line"), "{e:?}");
+        let e = super::note_properties("---\na: 1\na: 2\n---\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.column, e.message.as_str()),
+            (Some(3), Some(1), "duplicate mapping key: a")
+        );
+        assert_eq!(super::note_properties("no block").unwrap(), None);
+    }
+
     #[test]
     fn property_types_are_sorted_for_lookup() {
         assert!(super::PROPERTY_TYPES.windows(2).all(|w| w[0].0 < w[1].0));

@@ -302,6 +302,25 @@ fn template_name(kind: Kind) -> &'static str {
 }
 
 /// The notes of a vault (`.md` files, hidden folders left out), sorted.
+/// A note's text. A note that is not UTF-8 is read with replacement
+/// characters, and one that cannot be read is empty; `problem` hears of
+/// either, so that no reader of the vault passes over it in silence.
+pub fn read_note(file: &std::path::Path, problem: &mut dyn FnMut(String)) -> String {
+    match std::fs::read(file) {
+        Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| {
+            problem(format!(
+                "not valid UTF-8 at byte {}: read with replacement characters",
+                e.utf8_error().valid_up_to()
+            ));
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }),
+        Err(e) => {
+            problem(format!("cannot read: {e}"));
+            String::new()
+        }
+    }
+}
+
 pub fn note_files(vault: &std::path::Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = sigma_engine::walk::tree(vault, sigma_engine::walk::Hidden::Skip)
         .into_iter()

@@ -74,5 +74,6 @@ pub mod diag;
 pub mod events;
 pub mod matcher;
 pub mod sigma;
+pub mod text;
 pub mod walk;
 pub mod yaml;

@@ -17,44 +17,10 @@ use super::FileRead;
 use super::event::{Event, EventMeta};
 use super::json::{EventSeed, Wanted};
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::text::{self, Encoding, Invalid, UTF8_BOM, utf16};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::sync::Arc;
-
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// How a JSON text is encoded, told from its first bytes: by a byte-order
-/// mark, or without one by the zero bytes that ASCII characters have in
-/// UTF-16 (a JSON text starts with one: RFC 4627, section 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    Utf8,
-    Utf16Le,
-    Utf16Be,
-}
-
-impl Encoding {
-    /// The encoding, and the length of its byte-order mark (0 without).
-    fn of(bytes: &[u8]) -> (Encoding, usize) {
-        match bytes {
-            [0xEF, 0xBB, 0xBF, ..] => (Encoding::Utf8, 3),
-            [0xFF, 0xFE, ..] => (Encoding::Utf16Le, 2),
-            [0xFE, 0xFF, ..] => (Encoding::Utf16Be, 2),
-            [a, 0, b, 0, ..] if *a != 0 && *b != 0 => (Encoding::Utf16Le, 0),
-            [0, a, 0, b, ..] if *a != 0 && *b != 0 => (Encoding::Utf16Be, 0),
-            _ => (Encoding::Utf8, 0),
-        }
-    }
-
-    /// How two bytes make a UTF-16 unit; `None` for UTF-8.
-    fn unit(self) -> Option<fn([u8; 2]) -> u16> {
-        match self {
-            Encoding::Utf8 => None,
-            Encoding::Utf16Le => Some(u16::from_le_bytes),
-            Encoding::Utf16Be => Some(u16::from_be_bytes),
-        }
-    }
-}
 
 /// Whether a text is in UTF-16 (with a byte-order mark or without).
 pub(super) fn is_utf16(head: &[u8]) -> bool {
@@ -73,63 +39,18 @@ pub(super) fn first_char(head: &[u8]) -> Option<char> {
     chars.find(|c| !c.is_ascii_whitespace())
 }
 
-/// The characters of UTF-16 bytes, each with whether it was valid.
-fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> impl Iterator<Item = (char, bool)> + '_ {
-    let units = bytes.chunks_exact(2).map(move |p| unit([p[0], p[1]]));
-    char::decode_utf16(units).map(|r| r.map_or((char::REPLACEMENT_CHARACTER, false), |c| (c, true)))
-}
-
-/// The text of a JSON file as UTF-8, without a byte-order mark.
+/// The text of a JSON file as UTF-8, without a byte-order mark; what was
+/// invalid is replaced and warned of.
 pub(super) fn decode<'a>(bytes: &'a [u8], file: &str, diags: &Diagnostics) -> Cow<'a, str> {
-    let warn = |what: String| {
+    let decoded = text::decode(bytes);
+    for invalid in decoded.invalid {
+        let what = match invalid {
+            Invalid::HalfChar => format!("{invalid}; ignored"),
+            _ => format!("{invalid} replaced with U+FFFD"),
+        };
         diags.push(Diagnostic::warning("events", what).in_file(file));
-    };
-    let (encoding, mark) = Encoding::of(bytes);
-    let body = &bytes[mark..];
-    let (text, bad) = match encoding.unit() {
-        Some(unit) => {
-            if body.len() % 2 == 1 {
-                warn("UTF-16 text ends with half a character; ignored".to_string());
-            }
-            from_utf16(body, unit, mark)
-        }
-        None => match std::str::from_utf8(body) {
-            Ok(t) => (Cow::Borrowed(t), None),
-            Err(e) => (
-                String::from_utf8_lossy(body).into_owned().into(),
-                Some(format!(
-                    "invalid UTF-8 from byte offset {}",
-                    mark + e.valid_up_to()
-                )),
-            ),
-        },
-    };
-    if let Some(what) = bad {
-        warn(format!("{what} replaced with U+FFFD"));
     }
-    text
-}
-
-/// UTF-16 text (from byte `offset` of its file, after any byte-order mark)
-/// as UTF-8, and where it first was invalid.
-fn from_utf16(
-    body: &[u8],
-    unit: fn([u8; 2]) -> u16,
-    mut offset: usize,
-) -> (Cow<'static, str>, Option<String>) {
-    let mut bad = None;
-    let text: String = utf16(body, unit)
-        .map(|(c, ok)| {
-            if !ok {
-                bad.get_or_insert(offset);
-            }
-            // Two bytes per UTF-16 unit; a bad unit is one unit.
-            offset += 2 * if ok { c.len_utf16() } else { 1 };
-            c
-        })
-        .collect();
-    let bad = bad.map(|at| format!("invalid UTF-16 from byte offset {at}"));
-    (Cow::Owned(text), bad)
+    decoded.text
 }
 
 /// A JSONL line without the byte-order mark a file (or a file appended to

@@ -111,7 +111,7 @@ pub fn load_where(
     let files = rule_files(paths, diags);
     let parsed: Vec<(Vec<SigmaRule>, usize, usize)> = files
         .par_iter()
-        .map(|f| match std::fs::read_to_string(f) {
+        .map(|f| match crate::text::read_file(f) {
             Ok(text) if !wanted(&text) => (Vec::new(), 0, 0),
             Ok(text) => {
                 let (mut rules, rejected) = parse_rules(f, &text, diags);
@@ -120,7 +120,7 @@ pub fn load_where(
                 (rules, rejected, n)
             }
             Err(e) => {
-                diags.push(Diagnostic::error("sigma", format!("cannot read: {e}")).in_file(f));
+                diags.push(e.diagnostic("sigma", f));
                 (Vec::new(), 1, 0)
             }
         })

@@ -1,0 +1,218 @@
+//! Text files as UTF-8: UTF-8 with or without a byte-order mark, or UTF-16
+//! with one or, for JSON, without (what Windows PowerShell writes by
+//! default). One decoder for every input the tool reads as text: rules,
+//! atomics, JSON events.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// How a text is encoded, told from its first bytes: by a byte-order mark,
+/// or without one by the zero bytes that ASCII characters have in UTF-16
+/// (a JSON text starts with one: RFC 4627, section 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+}
+
+impl Encoding {
+    /// The encoding, and the length of its byte-order mark (0 without).
+    pub(crate) fn of(bytes: &[u8]) -> (Encoding, usize) {
+        match bytes {
+            [0xEF, 0xBB, 0xBF, ..] => (Encoding::Utf8, 3),
+            [0xFF, 0xFE, ..] => (Encoding::Utf16Le, 2),
+            [0xFE, 0xFF, ..] => (Encoding::Utf16Be, 2),
+            [a, 0, b, 0, ..] if *a != 0 && *b != 0 => (Encoding::Utf16Le, 0),
+            [0, a, 0, b, ..] if *a != 0 && *b != 0 => (Encoding::Utf16Be, 0),
+            _ => (Encoding::Utf8, 0),
+        }
+    }
+
+    /// How two bytes make a UTF-16 unit; `None` for UTF-8.
+    pub(crate) fn unit(self) -> Option<fn([u8; 2]) -> u16> {
+        match self {
+            Encoding::Utf8 => None,
+            Encoding::Utf16Le => Some(u16::from_le_bytes),
+            Encoding::Utf16Be => Some(u16::from_be_bytes),
+        }
+    }
+}
+
+/// Where a text stopped being valid in its encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalid {
+    /// An invalid UTF-8 sequence at this byte offset of the file.
+    Utf8(usize),
+    /// An invalid UTF-16 unit (a lone surrogate) at this byte offset.
+    Utf16(usize),
+    /// UTF-16 text with an odd number of bytes.
+    HalfChar,
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Invalid::Utf8(at) => write!(f, "invalid UTF-8 from byte offset {at}"),
+            Invalid::Utf16(at) => write!(f, "invalid UTF-16 from byte offset {at}"),
+            Invalid::HalfChar => write!(f, "UTF-16 text ends with half a character"),
+        }
+    }
+}
+
+/// A text decoded to UTF-8 (invalid sequences replaced with U+FFFD), and
+/// what was invalid in it.
+#[derive(Debug)]
+pub struct Decoded<'a> {
+    pub text: Cow<'a, str>,
+    pub invalid: Vec<Invalid>,
+}
+
+/// The characters of UTF-16 bytes, each with whether it was valid.
+pub(crate) fn utf16(
+    bytes: &[u8],
+    unit: fn([u8; 2]) -> u16,
+) -> impl Iterator<Item = (char, bool)> + '_ {
+    let units = bytes.chunks_exact(2).map(move |p| unit([p[0], p[1]]));
+    char::decode_utf16(units).map(|r| r.map_or((char::REPLACEMENT_CHARACTER, false), |c| (c, true)))
+}
+
+/// A text as UTF-8, without its byte-order mark.
+pub fn decode(bytes: &[u8]) -> Decoded<'_> {
+    let (encoding, mark) = Encoding::of(bytes);
+    let body = &bytes[mark..];
+    let Some(unit) = encoding.unit() else {
+        return match std::str::from_utf8(body) {
+            Ok(t) => Decoded {
+                text: Cow::Borrowed(t),
+                invalid: Vec::new(),
+            },
+            Err(e) => Decoded {
+                text: String::from_utf8_lossy(body).into_owned().into(),
+                invalid: vec![Invalid::Utf8(mark + e.valid_up_to())],
+            },
+        };
+    };
+    let mut invalid = Vec::new();
+    if body.len() % 2 == 1 {
+        invalid.push(Invalid::HalfChar);
+    }
+    let mut offset = mark;
+    let mut bad = None;
+    let text: String = utf16(body, unit)
+        .map(|(c, ok)| {
+            if !ok {
+                bad.get_or_insert(offset);
+            }
+            // Two bytes per UTF-16 unit; a bad unit is one unit.
+            offset += 2 * if ok { c.len_utf16() } else { 1 };
+            c
+        })
+        .collect();
+    invalid.extend(bad.map(Invalid::Utf16));
+    Decoded {
+        text: Cow::Owned(text),
+        invalid,
+    }
+}
+
+/// Why a text file could not be read as text.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    /// Line and column (1-based, the column in bytes) of the first invalid
+    /// byte.
+    #[error("not a text in UTF-8 or UTF-16: {invalid}")]
+    Encoding {
+        invalid: Invalid,
+        line: usize,
+        column: usize,
+    },
+}
+
+impl ReadError {
+    /// The problem as a diagnostic of `category` about `path`, at the line
+    /// and column of an invalid byte.
+    pub fn diagnostic(&self, category: &'static str, path: &Path) -> crate::diag::Diagnostic {
+        let d = crate::diag::Diagnostic::error(category, self.to_string()).in_file(path);
+        match self {
+            ReadError::Encoding { line, column, .. } => d.at(Some(*line), Some(*column)),
+            ReadError::Io(_) => d,
+        }
+    }
+}
+
+/// A whole file that must be valid text (a rule, an atomic test): its
+/// encoding told by its byte-order mark, any invalid byte an error, since a
+/// value silently replaced would never match what its author wrote.
+pub fn read_file(path: &Path) -> Result<String, ReadError> {
+    let bytes = std::fs::read(path)?;
+    let decoded = decode(&bytes);
+    match decoded.invalid.first() {
+        None => Ok(decoded.text.into_owned()),
+        Some(&invalid) => {
+            let at = match invalid {
+                Invalid::Utf8(at) | Invalid::Utf16(at) => at,
+                Invalid::HalfChar => bytes.len() - 1,
+            };
+            let (line, column) = byte_line_col(&bytes, at);
+            Err(ReadError::Encoding {
+                invalid,
+                line,
+                column,
+            })
+        }
+    }
+}
+
+/// 1-based line and byte column of a byte offset (lines end at `\n`, in
+/// UTF-16 too, where the newline's zero byte sits beside it).
+fn byte_line_col(bytes: &[u8], at: usize) -> (usize, usize) {
+    let before = &bytes[..at.min(bytes.len())];
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    (line, at - start + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le(s: &str) -> Vec<u8> {
+        let mut v = vec![0xFF, 0xFE];
+        v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+        v
+    }
+
+    #[test]
+    fn utf8_with_or_without_a_mark_and_utf16_with_one_are_read() {
+        for bytes in [
+            b"title: x\n".to_vec(),
+            [UTF8_BOM, b"title: x\n"].concat(),
+            utf16le("title: x\n"),
+        ] {
+            let d = decode(&bytes);
+            assert_eq!((&*d.text, d.invalid.as_slice()), ("title: x\n", &[][..]));
+        }
+    }
+
+    #[test]
+    fn a_file_with_an_invalid_byte_names_its_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.yml");
+        std::fs::write(&p, b"title: x\nauthor: caf\xe9\n").unwrap();
+        let e = read_file(&p)
+            .unwrap_err()
+            .diagnostic("sigma", Path::new("r.yml"));
+        assert_eq!(
+            e.to_string(),
+            "error[sigma]: r.yml:2:12: not a text in UTF-8 or UTF-16: invalid UTF-8 from byte offset 20"
+        );
+    }
+}

@@ -192,7 +192,7 @@ fn load_bundles(
         });
     }
     if !bundles.is_empty() {
-        return Ok(bundles);
+        return Ok(attack::one_release_per_domain(bundles, diags));
     }
     Err(Diagnostic::error(
         "attack",

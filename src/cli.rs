@@ -70,8 +70,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// ATT&CK STIX bundle(s) (STIX 2.0 or 2.1; Enterprise, Mobile, ICS). Several
-    /// bundles merge into one vault.
+    /// ATT&CK STIX bundle(s) (STIX 2.0 or 2.1; Enterprise, Mobile, ICS).
+    /// Bundles of several domains merge into one vault; of two releases of
+    /// one domain, the newer is used.
     #[arg(long = "attack", value_name = "FILE", num_args = 1..)]
     pub attack: Vec<PathBuf>,
     /// Sigma rule files or folders (walked recursively for .yml/.yaml).

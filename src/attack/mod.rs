@@ -23,6 +23,60 @@ pub struct Bundle {
     pub objects: Vec<StixObject>,
 }
 
+impl Bundle {
+    /// Its newest object's modification time: what tells one release of a
+    /// domain from another, whether or not the bundle names its release.
+    pub fn newest(&self) -> &str {
+        self.objects
+            .iter()
+            .map(|o| o.modified.as_str())
+            .max()
+            .unwrap_or("")
+    }
+
+    /// Its release and newest object's day, for messages.
+    pub fn describe(&self) -> String {
+        let day = self.newest().get(..10).unwrap_or(self.newest());
+        match &self.release {
+            Some(r) => format!("v{}, newest object {day}", r.trim_start_matches('v')),
+            None => format!("newest object {day}"),
+        }
+    }
+}
+
+/// Keeps one bundle per domain, the newest: two releases of a domain merged
+/// would carry objects and relationships the newer one dropped into its
+/// notes. Each bundle left out is a warning naming the one kept.
+pub fn one_release_per_domain(bundles: Vec<Bundle>, diags: &Diagnostics) -> Vec<Bundle> {
+    let mut newest: std::collections::HashMap<&str, usize> = Default::default();
+    for (i, b) in bundles.iter().enumerate() {
+        let n = newest.entry(b.domain.as_str()).or_insert(i);
+        if b.newest() > bundles[*n].newest() {
+            *n = i;
+        }
+    }
+    let keep: Vec<bool> = (0..bundles.len())
+        .map(|i| newest[bundles[i].domain.as_str()] == i)
+        .collect();
+    for (b, _) in bundles.iter().zip(&keep).filter(|(_, k)| !**k) {
+        let used = &bundles[newest[b.domain.as_str()]];
+        let msg = format!(
+            "a second bundle of {} ({}) is left out: a vault holds one release of each domain, \
+             and {} ({}) is newer",
+            b.domain,
+            b.describe(),
+            used.source,
+            used.describe()
+        );
+        diags.push(Diagnostic::warning("attack", msg).in_file(&b.source));
+    }
+    bundles
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(b, k)| k.then_some(b))
+        .collect()
+}
+
 #[derive(Deserialize)]
 struct RawBundle<'a> {
     #[serde(borrow, default)]
@@ -269,6 +323,37 @@ mod tests {
             d[0]
         );
         assert_eq!(d[0].line, Some(2));
+    }
+
+    #[test]
+    fn of_two_releases_of_a_domain_the_newer_is_kept_and_the_other_named() {
+        let ds = Diagnostics::new();
+        let bundle = |source: &str, domain: &str, modified: &str| {
+            let text = format!(
+                r#"{{"objects": [{{"type": "attack-pattern", "id": "attack-pattern--1",
+                "name": "X", "modified": "{modified}", "x_mitre_domains": ["{domain}"],
+                "external_references": [{{"source_name": "mitre-attack", "external_id": "T1"}}]}}]}}"#
+            );
+            parse_bundle(source, &text, &ds).unwrap()
+        };
+        let kept = one_release_per_domain(
+            vec![
+                bundle("new.json", "enterprise-attack", "2025-11-12T00:00:00Z"),
+                bundle("mobile.json", "mobile-attack", "2024-01-01T00:00:00Z"),
+                bundle("old.json", "enterprise-attack", "2025-05-02T00:00:00Z"),
+            ],
+            &ds,
+        );
+        let sources: Vec<&str> = kept.iter().map(|b| b.source.as_str()).collect();
+        assert_eq!(sources, ["new.json", "mobile.json"]);
+        let d = ds.sorted();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            d[0].to_string(),
+            "warning[attack]: old.json: a second bundle of enterprise-attack (newest object \
+             2025-05-02) is left out: a vault holds one release of each domain, and new.json \
+             (newest object 2025-11-12) is newer"
+        );
     }
 
     #[test]

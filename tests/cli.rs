@@ -630,3 +630,63 @@ fn layer_names_the_technique_notes_it_cannot_read() {
         "{line}"
     );
 }
+
+#[test]
+fn times_and_hosts_of_nxlog_powershell_defender_and_splunk_exports_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("r.yml");
+    std::fs::write(
+        &rule,
+        "title: Any one\nid: 5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d\nlogsource:\n  product: test\ndetection:\n  sel:\n    Mark: 1\n  condition: sel\n",
+    )
+    .unwrap();
+    let events = dir.path().join("e.jsonl");
+    std::fs::write(
+        &events,
+        [
+            // NXLog's im_msvistalog
+            r#"{"Mark": 1, "EventTime": "2019-05-19 17:32:10", "Hostname": "nx-host"}"#,
+            // Windows PowerShell's Get-WinEvent | ConvertTo-Json
+            r#"{"Mark": 1, "TimeCreated": "/Date(1558287131000)/", "MachineName": "ps-host"}"#,
+            // Microsoft Defender advanced hunting
+            r#"{"Mark": 1, "Timestamp": "2019-05-19T17:32:12Z", "DeviceName": "md-host"}"#,
+            // Splunk export
+            r#"{"Mark": 1, "_time": "2019-05-19T17:32:13.000+00:00", "host": "sp-host"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["match", "-f", "csv", "--from", "2019-05-19T17:32:11Z"])
+        .arg(&events)
+        .arg("--rules")
+        .arg(&rule)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let rows: Vec<&str> = stdout.lines().skip(1).collect();
+    assert_eq!(
+        rows.len(),
+        3,
+        "the NXLog event is before --from: {stdout}{err}"
+    );
+    assert!(rows[0].starts_with("/Date(1558287131000)/,"), "{stdout}");
+    assert!(rows[1].starts_with("2019-05-19T17:32:12Z,"), "{stdout}");
+    assert!(
+        rows[2].starts_with("2019-05-19T17:32:13.000+00:00,"),
+        "{stdout}"
+    );
+    assert!(err.contains("(1 outside --from/--to)"), "{err}");
+    let out = bin()
+        .args(["match", "-f", "csv"])
+        .arg(&events)
+        .arg("--rules")
+        .arg(&rule)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for host in [",nx-host,", ",ps-host,", ",md-host,"] {
+        assert!(stdout.contains(host), "{host} in {stdout}");
+    }
+}

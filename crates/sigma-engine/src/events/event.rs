@@ -393,7 +393,17 @@ impl Event {
             meta.channel = owned(Meta::Channel);
         }
         if meta.computer.is_none() {
-            meta.computer = owned(Meta::Computer).or_else(|| owned(Meta::HostName));
+            // EVTX, Elastic, NXLog, PowerShell's Get-WinEvent, Microsoft
+            // Defender.
+            meta.computer = [
+                Meta::Computer,
+                Meta::HostName,
+                Meta::Hostname,
+                Meta::MachineName,
+                Meta::DeviceName,
+            ]
+            .into_iter()
+            .find_map(owned);
         }
         if meta.event_id.is_none() {
             meta.event_id = owned(Meta::EventId);
@@ -434,26 +444,39 @@ enum Meta {
     CreatedDateTime,
     CreationTime,
     Ts,
+    TimeCreatedText,
+    TimestampPascal,
+    EventTimeNxlog,
+    SplunkTime,
+    Hostname,
+    MachineName,
+    DeviceName,
 }
 
 impl Meta {
-    /// The timestamp's fields, in order of preference: Windows, Elastic,
-    /// generic, Sysmon, then AWS CloudTrail (`eventTime`), Okta
-    /// (`published`), Azure Monitor (`TimeGenerated`), Entra ID sign-ins
-    /// (`createdDateTime`), Microsoft 365 audit (`CreationTime`) and Zeek
-    /// (`ts`, seconds since the epoch).
-    const TIMES: [Meta; 11] = [
+    /// The timestamp's fields, in order of preference: Windows (EVTX, and
+    /// `TimeCreated` as PowerShell's `ConvertTo-Json` writes it), Elastic,
+    /// generic (`Timestamp` also Microsoft Defender's), Sysmon, then AWS
+    /// CloudTrail (`eventTime`), NXLog (`EventTime`), Okta (`published`),
+    /// Azure Monitor (`TimeGenerated`), Entra ID sign-ins
+    /// (`createdDateTime`), Microsoft 365 audit (`CreationTime`), Zeek
+    /// (`ts`, seconds since the epoch) and Splunk exports (`_time`).
+    const TIMES: [Meta; 15] = [
         Meta::TimeCreated,
+        Meta::TimeCreatedText,
         Meta::AtTimestamp,
         Meta::Timestamp,
+        Meta::TimestampPascal,
         Meta::UtcTime,
         Meta::Time,
         Meta::EventTime,
+        Meta::EventTimeNxlog,
         Meta::Published,
         Meta::TimeGenerated,
         Meta::CreatedDateTime,
         Meta::CreationTime,
         Meta::Ts,
+        Meta::SplunkTime,
     ];
 
     /// The metadata field a field name is, if any.
@@ -475,6 +498,13 @@ impl Meta {
             "createdDateTime" => Meta::CreatedDateTime,
             "CreationTime" => Meta::CreationTime,
             "ts" => Meta::Ts,
+            "TimeCreated" => Meta::TimeCreatedText,
+            "Timestamp" => Meta::TimestampPascal,
+            "EventTime" => Meta::EventTimeNxlog,
+            "_time" => Meta::SplunkTime,
+            "Hostname" => Meta::Hostname,
+            "MachineName" => Meta::MachineName,
+            "DeviceName" => Meta::DeviceName,
             _ => return None,
         })
     }
@@ -487,7 +517,7 @@ pub fn time_fields() -> impl Iterator<Item = &'static str> {
 
 /// Fields every reader keeps, whatever the rules read: they make the event's
 /// metadata.
-pub(crate) const META_FIELDS: [&str; 16] = [
+pub(crate) const META_FIELDS: [&str; 23] = [
     "EventRecordID",
     "Channel",
     "Computer",
@@ -504,6 +534,13 @@ pub(crate) const META_FIELDS: [&str; 16] = [
     "createdDateTime",
     "CreationTime",
     "ts",
+    "TimeCreated",
+    "Timestamp",
+    "EventTime",
+    "_time",
+    "Hostname",
+    "MachineName",
+    "DeviceName",
 ];
 
 /// Up to this many values, each of its own name, an event is searched

@@ -93,10 +93,30 @@ fn nanos_of(fraction: &str) -> Option<u32> {
 }
 
 /// Seconds since the epoch (UTC) and nanoseconds past them, from a date and
-/// time or from a number of seconds (9 to 10 digits before any fraction:
-/// Zeek, Velociraptor) or milliseconds (12 to 13 digits) since the epoch.
+/// time, from a number of seconds (9 to 10 digits before any fraction:
+/// Zeek, Velociraptor) or milliseconds (12 to 13 digits) since the epoch,
+/// or from .NET's `/Date(1558287130000)/` (milliseconds, any `+0200` after
+/// them only says the writer's zone), which Windows PowerShell's
+/// `ConvertTo-Json` writes.
 fn instant(s: &str) -> Option<(i64, u32)> {
     let s = s.trim();
+    if let Some(inner) = s.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
+        // A sign may lead the milliseconds; the next one starts the zone.
+        let zone = inner
+            .get(1..)?
+            .find(['+', '-'])
+            .map_or(inner.len(), |z| z + 1);
+        let ms = &inner[..zone];
+        let digits = ms.strip_prefix('-').unwrap_or(ms);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let ms: i64 = ms.parse().ok()?;
+        return Some((
+            ms.div_euclid(1000),
+            (ms.rem_euclid(1000) as u32) * 1_000_000,
+        ));
+    }
     let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
     if !whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit()) {
         let n: i64 = whole.parse().ok()?;
@@ -235,6 +255,10 @@ mod tests {
         assert_eq!(epoch("1565791604.25"), Some(1_565_791_604.25));
         assert_eq!(epoch(" 1565791604 "), Some(1_565_791_604.0));
         assert_eq!(epoch("1565791604250"), Some(1_565_791_604.25));
+        // What Windows PowerShell's ConvertTo-Json writes for a DateTime.
+        assert_eq!(epoch("/Date(1565791604250)/"), Some(1_565_791_604.25));
+        assert_eq!(epoch("/Date(1565791604250+0200)/"), Some(1_565_791_604.25));
+        assert_eq!(epoch("/Date(-1500)/"), Some(-1.5));
         for odd in [
             "12",
             "1565791604250.5",
@@ -242,6 +266,10 @@ mod tests {
             "1e9",
             "-1565791604",
             "",
+            "/Date()/",
+            "/Date(-)/",
+            "/Date(+0200)/",
+            "/Date(x)/",
         ] {
             assert_eq!(epoch(odd), None, "{odd}");
         }

@@ -326,7 +326,7 @@ fn detections_without_a_readable_time_or_group_stay_out_of_correlations() {
     assert_eq!(hits, 0);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
-        warnings[0].starts_with("warning[correlation]: ct.jsonl: 3 detection(s) of rules that correlations count were left out of them: their event has no readable timestamp (the first, record 1: it has none of the time fields read (TimeCreated_SystemTime, @timestamp,"),
+        warnings[0].starts_with("warning[correlation]: ct.jsonl: 3 detection(s) of rules that correlations count were left out of them: their event has no readable timestamp (the first, record 1: it has none of the time fields read (TimeCreated_SystemTime, TimeCreated, @timestamp,"),
         "{}",
         warnings[0]
     );

@@ -197,7 +197,8 @@ pub struct MatchArgs {
     /// Sigma rule files or folders.
     #[arg(long, short, value_name = "PATH", num_args = 1.., required = true)]
     pub rules: Vec<PathBuf>,
-    /// Event files or folders (EVTX, JSON, JSONL; recognised by content);
+    /// Event files or folders (EVTX, JSON, JSONL, gzip-compressed or not;
+    /// recognised by content);
     /// `-` reads standard input, and a named pipe is read as it comes.
     #[arg(value_name = "EVENTS", required = true)]
     pub events: Vec<PathBuf>,

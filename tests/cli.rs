@@ -349,6 +349,57 @@ fn match_stdin(input: &[u8], args: &[&str]) -> (Option<i32>, Vec<serde_json::Val
 }
 
 #[test]
+fn gzip_compressed_events_are_read_however_named_and_a_broken_one_is_said() {
+    use std::io::Write;
+    let gz = |text: &str| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let event = |image: &str| {
+        format!(
+            r#"{{"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Image": "{image}", "CommandLine": "python.exe -c \"import os\""}}"#
+        )
+    };
+    let python = event(r"C:\\Python\\python.exe");
+    let dir = tempfile::tempdir().unwrap();
+    // Two members appended, as log rotation and `cat a.gz b.gz` make.
+    let lines = [python.clone(), event("x")].join("\n") + "\n";
+    let two = [gz(&lines), gz(&lines)].concat();
+    std::fs::write(dir.path().join("rotated.log"), &two).unwrap();
+    std::fs::write(dir.path().join("array.json.gz"), gz(&format!("[{python}]"))).unwrap();
+    // The second member cut short.
+    std::fs::write(dir.path().join("broken.gz"), &two[..two.len() / 2 + 20]).unwrap();
+    let out = bin()
+        .args(["match", "-f", "jsonl"])
+        .arg(dir.path())
+        .arg("--rules")
+        .arg(fixtures().join("rules/good"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let hits: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let files: Vec<&str> = hits.iter().map(|h| h["file"].as_str().unwrap()).collect();
+    let name = |f: &str| dir.path().join(f).display().to_string();
+    assert_eq!(
+        files.iter().filter(|f| **f == name("rotated.log")).count(),
+        2,
+        "one per member: {stdout}{err}"
+    );
+    assert!(
+        files.contains(&name("array.json.gz").as_str()),
+        "{stdout}{err}"
+    );
+    assert!(err.contains("broken.gz:"), "{err}");
+    let (code, hits, err) = match_stdin(&gz(&lines), &[]);
+    assert_eq!((code, hits.len()), (Some(0), 1), "{err}");
+}
+
+#[test]
 fn events_are_read_from_standard_input_and_pipes() {
     let event = |record: u32, image: &str| {
         format!(

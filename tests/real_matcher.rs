@@ -461,4 +461,21 @@ fn evtx_through_a_pipe_gives_what_its_file_gives() {
         from_file.len()
     );
     assert_eq!(piped, from_file);
+    // Compressed, as a file and through the pipe.
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("sample.evtx.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    std::io::copy(&mut std::fs::File::open(&src).unwrap(), &mut enc).unwrap();
+    enc.finish().unwrap();
+    assert_eq!(
+        run(gz.to_str().unwrap(), std::process::Stdio::null()),
+        from_file
+    );
+    assert_eq!(
+        run("-", std::fs::File::open(&gz).unwrap().into()),
+        from_file
+    );
 }

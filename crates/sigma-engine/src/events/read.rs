@@ -23,11 +23,19 @@ pub enum EventFormat {
 
 /// Sniff the format of a file from its content.
 pub fn sniff(path: &Path) -> std::io::Result<Option<EventFormat>> {
-    let mut f = std::fs::File::open(path)?;
-    let mut head = [0u8; 64];
-    let n = f.read(&mut head)?;
-    Ok(format_of_head(&head[..n]))
+    Ok(format_of_head(&head_of(path)?))
 }
+
+/// A file's first bytes.
+fn head_of(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(64);
+    std::fs::File::open(path)?.take(64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// How a gzip file starts: such a file (`.jsonl.gz`, `.evtx.gz`, however
+/// named) is read through its decompression, as a stream.
+const GZIP: [u8; 2] = [0x1f, 0x8b];
 
 /// The format told by the first bytes of a text.
 fn format_of_head(head: &[u8]) -> Option<EventFormat> {
@@ -45,6 +53,27 @@ fn format_of_head(head: &[u8]) -> Option<EventFormat> {
 /// twice nor sought in.
 pub fn is_stream(path: &Path) -> bool {
     path == Path::new("-") || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// Every member of a gzip stream, as `zcat` reads a file of several
+/// appended; its errors say they are the decompression's.
+struct Gunzip<R: Read>(flate2::read::MultiGzDecoder<R>);
+
+impl<R: Read> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0
+            .read(buf)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("gzip: {e}")))
+    }
+}
+
+/// A reader whose next read gives an error met earlier, then the end.
+struct Failed(Option<std::io::Error>);
+
+impl Read for Failed {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
 }
 
 /// A stream's first bytes, read to tell its format, and the rest.
@@ -67,14 +96,30 @@ impl Stream {
         };
         let mut head = Vec::new();
         (&mut rest).take(Stream::AHEAD).read_to_end(&mut head)?;
+        if head.starts_with(&GZIP) {
+            let all = std::io::Cursor::new(head).chain(rest);
+            rest = Box::new(Gunzip(flate2::read::MultiGzDecoder::new(all)));
+            head = Vec::new();
+            // What decompressed before an error is read; the error comes
+            // after it, where the reader says how far it got.
+            match (&mut rest).take(Stream::AHEAD).read_to_end(&mut head) {
+                Err(e) if head.is_empty() => return Err(e),
+                Err(e) => rest = Box::new(Failed(Some(e))),
+                Ok(_) => {}
+            }
+        }
         Ok(Stream { head, rest })
     }
 
-    fn into_bytes(self) -> std::io::Result<Vec<u8>> {
+    /// Everything, read whole; what was read before an error (reported)
+    /// is kept, to be read as far as it goes, as a cut file is.
+    fn into_bytes(self, cannot: impl FnOnce(std::io::Error)) -> Vec<u8> {
         let mut all = self.head;
         let mut rest = self.rest;
-        rest.read_to_end(&mut all)?;
-        Ok(all)
+        if let Err(e) = rest.read_to_end(&mut all) {
+            cannot(e);
+        }
+        all
     }
 }
 
@@ -300,19 +345,36 @@ pub fn event_from_line(
 }
 
 /// The format of an events file, or `None` (reported) when it is none.
-fn format_of(path: &Path, diags: &Diagnostics) -> Option<EventFormat> {
-    match sniff(path) {
-        Ok(Some(f)) => Some(f),
-        Ok(None) => {
-            let d = Diagnostic::warning("events", "not an EVTX or JSON file; skipped");
-            diags.push(d.in_file(path));
-            None
-        }
+/// What a file's first bytes say of it.
+enum Kind {
+    Events(EventFormat),
+    /// gzip-compressed: read through its decompression, as a stream.
+    Compressed,
+    /// Not events, or unreadable (reported).
+    Skipped,
+}
+
+fn kind_of(path: &Path, diags: &Diagnostics) -> Kind {
+    let head = match head_of(path) {
+        Ok(h) => h,
         Err(e) => {
             diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
-            None
+            return Kind::Skipped;
         }
+    };
+    if head.starts_with(&GZIP) {
+        return Kind::Compressed;
     }
+    if let Some(f) = format_of_head(&head) {
+        return Kind::Events(f);
+    }
+    let what = if head.is_empty() {
+        "empty file; skipped"
+    } else {
+        "not an EVTX or JSON file; skipped"
+    };
+    diags.push(Diagnostic::warning("events", what).in_file(path));
+    Kind::Skipped
 }
 
 /// A JSON file's text, or `None` (reported) when it cannot be read.
@@ -413,7 +475,11 @@ pub fn read_batched(
     if is_stream(path) {
         return read_stream(path, wanted, diags, size, sink);
     }
-    let format = format_of(path, diags)?;
+    let format = match kind_of(path, diags) {
+        Kind::Events(f) => f,
+        Kind::Compressed => return read_stream(path, wanted, diags, size, sink),
+        Kind::Skipped => return None,
+    };
     if format == EventFormat::Json && is_jsonl(path) {
         read_lines(path, size, diags, &mut |b| sink(Batch::Lines(b)));
         return Some(FileRead::default());
@@ -446,7 +512,7 @@ fn read_stream(
             None
         }
         Some(EventFormat::Evtx) => {
-            let bytes = s.into_bytes().map_err(cannot).ok()?;
+            let bytes = s.into_bytes(cannot);
             evtx_items(size, sink, |add| {
                 let len = bytes.len() as u64;
                 let bytes = std::io::Cursor::new(bytes);
@@ -461,7 +527,7 @@ fn read_stream(
             Some(FileRead::default())
         }
         Some(EventFormat::Json) => {
-            let bytes = s.into_bytes().map_err(cannot).ok()?;
+            let bytes = s.into_bytes(cannot);
             json_items(path, &bytes, diags, size, sink)
         }
     }

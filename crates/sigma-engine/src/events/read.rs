@@ -114,13 +114,34 @@ impl Stream {
     /// Everything, read whole; what was read before an error (reported)
     /// is kept, to be read as far as it goes, as a cut file is.
     fn into_bytes(self, cannot: impl FnOnce(std::io::Error)) -> Vec<u8> {
-        let mut all = self.head;
-        let mut rest = self.rest;
-        if let Err(e) = rest.read_to_end(&mut all) {
+        let (all, error) = read_whole(self.head, self.rest, MAX_WHOLE);
+        if let Some(e) = error {
             cannot(e);
         }
         all
     }
+}
+
+/// `head` and what follows it from `rest`, up to `limit` bytes in all, and
+/// the error that stopped the reading (a read error, or the limit).
+fn read_whole(
+    mut all: Vec<u8>,
+    mut rest: Box<dyn Read>,
+    limit: u64,
+) -> (Vec<u8>, Option<std::io::Error>) {
+    let room = limit.saturating_sub(all.len() as u64);
+    if let Err(e) = (&mut rest).take(room).read_to_end(&mut all) {
+        return (all, Some(e));
+    }
+    let more = rest.read(&mut [0u8]).is_ok_and(|n| n > 0);
+    let error = more.then(|| {
+        std::io::Error::other(format!(
+            "more than {} MiB to hold whole (a JSON text or an EVTX file read from a pipe or \
+             through gzip): the rest is not read",
+            limit >> 20
+        ))
+    });
+    (all, error)
 }
 
 /// Every file under the given paths (folders walked, sorted).
@@ -194,18 +215,38 @@ impl LineBatch {
 /// blocks and split with a vectorised search; a line cut by a block's end
 /// moves to the next batch.
 pub fn read_lines(path: &Path, batch: usize, diags: &Diagnostics, sink: &mut dyn FnMut(LineBatch)) {
-    read_lines_by(path, batch, 1 << 18, diags, sink)
+    read_lines_by(path, batch, Reading::DEFAULT, diags, sink)
 }
+
+/// How lines are read: in blocks of `block` bytes, and no line longer than
+/// `max_line` (no event is that large: a longer one would only fill the
+/// memory, from a file or a stream without end).
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    block: u64,
+    max_line: usize,
+}
+
+impl Reading {
+    const DEFAULT: Reading = Reading {
+        block: 1 << 18,
+        max_line: 256 << 20,
+    };
+}
+
+/// At most this much of a stream is held to be read whole (a JSON text,
+/// an EVTX file): what a pipe or a small gzip file can pour is unbounded.
+const MAX_WHOLE: u64 = 4 << 30;
 
 fn read_lines_by(
     path: &Path,
     batch: usize,
-    block: u64,
+    how: Reading,
     diags: &Diagnostics,
     sink: &mut dyn FnMut(LineBatch),
 ) {
     match std::fs::File::open(path) {
-        Ok(mut f) => lines_from(path, &mut f, batch, block, diags, sink),
+        Ok(mut f) => lines_from(path, &mut f, batch, how, diags, sink),
         Err(e) => {
             diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
         }
@@ -217,10 +258,11 @@ fn lines_from(
     path: &Path,
     mut f: &mut dyn Read,
     batch: usize,
-    block: u64,
+    how: Reading,
     diags: &Diagnostics,
     sink: &mut dyn FnMut(LineBatch),
 ) {
+    let block = how.block;
     let mut buf = LineBatch::default();
     let mut no = 0u64;
     // The start of the line not yet ended, and how far lines were split.
@@ -245,6 +287,16 @@ fn lines_from(
             line(data.len(), &mut start);
         }
         split = buf.data.len();
+        if split - start > how.max_line {
+            let msg = format!(
+                "line {} is longer than {} MiB, which no event is: the rest of the file is not read",
+                no + 1,
+                how.max_line >> 20
+            );
+            diags.push(Diagnostic::error("events", msg).in_file(path));
+            buf.data.truncate(start);
+            break;
+        }
         match read {
             Ok(0) => break,
             Ok(_) => {}
@@ -521,7 +573,7 @@ fn read_stream(
         }
         Some(EventFormat::Json) if jsonl_in(&s.head[..]) => {
             let mut all = std::io::Cursor::new(s.head).chain(s.rest);
-            lines_from(path, &mut all, size, 1 << 18, diags, &mut |b| {
+            lines_from(path, &mut all, size, Reading::DEFAULT, diags, &mut |b| {
                 sink(Batch::Lines(b))
             });
             Some(FileRead::default())
@@ -621,7 +673,11 @@ mod tests {
             for batch in [1, 2, 3, 100] {
                 let mut got = Vec::new();
                 let ds = Diagnostics::new();
-                read_lines_by(&p, batch, block, &ds, &mut |b| {
+                let how = Reading {
+                    block,
+                    ..Reading::DEFAULT
+                };
+                read_lines_by(&p, batch, how, &ds, &mut |b| {
                     assert!(!b.lines.is_empty());
                     got.extend(
                         b.iter()
@@ -632,5 +688,43 @@ mod tests {
                 assert!(ds.sorted().is_empty());
             }
         }
+    }
+
+    #[test]
+    fn a_line_longer_than_any_event_stops_the_file_and_is_said() {
+        let how = Reading {
+            block: 1 << 20,
+            max_line: 32 << 20,
+        };
+        let mut text = b"{\"a\": 1}\n{\"b\": \"".to_vec();
+        text.resize(text.len() + (33 << 20), b'x');
+        let ds = Diagnostics::new();
+        let mut got = Vec::new();
+        lines_from(Path::new("f"), &mut &text[..], 10, how, &ds, &mut |b| {
+            got.extend(b.iter().map(|(n, _)| n));
+        });
+        assert_eq!(got, [1]);
+        let d: Vec<String> = ds.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            d,
+            [
+                "error[events]: f: line 2 is longer than 32 MiB, which no event is: the rest of the file is not read"
+            ]
+        );
+    }
+
+    #[test]
+    fn what_is_held_whole_stops_at_its_limit_and_says_so() {
+        let rest: Box<dyn Read> = Box::new(&b"world"[..]);
+        let (all, e) = read_whole(b"hello ".to_vec(), rest, 8);
+        assert_eq!(all, b"hello wo");
+        assert!(
+            e.unwrap()
+                .to_string()
+                .starts_with("more than 0 MiB to hold whole")
+        );
+        let rest: Box<dyn Read> = Box::new(&b"world"[..]);
+        let (all, e) = read_whole(b"hello ".to_vec(), rest, 11);
+        assert_eq!((all, e.is_none()), (b"hello world".to_vec(), true));
     }
 }

@@ -212,6 +212,45 @@ fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
 }
 
 #[test]
+fn rules_sharing_an_id_never_trade_the_analysts_edits() {
+    // A rule copied to be tuned often keeps its id. Its note's name sorts
+    // before the original's or after it.
+    for title in ["Fixture Python Inline Tuned", "Fixture Python Inline_Tuned"] {
+        let dir = tempfile::tempdir().unwrap();
+        let v = dir.path().join("v");
+        let rules = dir.path().join("rules");
+        fs::create_dir(&rules).unwrap();
+        let rule = fs::read_to_string(fixtures().join("rules/good/python_c.yml")).unwrap();
+        fs::write(rules.join("a.yml"), &rule).unwrap();
+        fs::write(
+            rules.join("b.yml"),
+            rule.replace("Fixture Python Inline", title),
+        )
+        .unwrap();
+        let out = build(&v, Some(&rules));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("b.yml:1: rule id `")
+                && err.contains("is also that of `Fixture Python Inline`"),
+            "{err}"
+        );
+        let tuned = v.join(format!("Detection Rules/{title}.md"));
+        edit(&tuned, |t| t + "\nWhy we tuned it: case 12.\n");
+        // The copy goes; its edited note stays as it is, and the other
+        // rule's note neither takes its words nor becomes its redirect.
+        fs::remove_file(rules.join("b.yml")).unwrap();
+        build(&v, Some(&rules));
+        let kept = read(&tuned);
+        assert!(
+            kept.contains("Why we tuned it") && !kept.contains("redirect"),
+            "{title}: {kept}"
+        );
+        let other = read(&v.join("Detection Rules/Fixture Python Inline.md"));
+        assert!(!other.contains("Why we tuned it"), "{title}: {other}");
+    }
+}
+
+#[test]
 fn rules_of_a_later_attack_release_are_said_loudly_and_get_stub_notes() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");

@@ -186,7 +186,7 @@ pub fn write(
         let mut names: BTreeMap<String, Vec<String>> =
             writer.read_state_json(NAMES).unwrap_or_default();
         let mut before: Option<Snapshot> = writer.read_state_json(SNAPSHOT);
-        let now_entries: BTreeMap<String, Entry> = notes.par_iter().filter_map(entry).collect();
+        let now_entries = keyed(notes.par_iter().filter_map(entry).collect());
         if let Some(b) = &mut before {
             follow_identity(b, &mut names, &now_entries);
         }
@@ -249,6 +249,29 @@ pub fn write(
             Err(e)
         }
     }
+}
+
+/// The entries by key. Notes that share a key (rules copied with their
+/// `id`) are keyed by their path as well, so that nothing is carried from
+/// one to another as if it were the same note renamed: none of them is
+/// followed through renames, but no edit moves between them.
+fn keyed(entries: Vec<(String, Entry)>) -> BTreeMap<String, Entry> {
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for (k, _) in &entries {
+        *count.entry(k.as_str()).or_default() += 1;
+    }
+    let shared: BTreeSet<String> = count
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(k, _)| k.to_string())
+        .collect();
+    entries
+        .into_iter()
+        .map(|(k, e)| match shared.contains(&k) {
+            true => (format!("{k}@{}", e.path), e),
+            false => (k, e),
+        })
+        .collect()
 }
 
 /// Pretty JSON of a state file (readable, diffable by hand).

@@ -136,6 +136,7 @@ pub fn load_where(
         set.rejected += rejected;
         set.parsed += n;
     }
+    refs::report_shared(&set.rules, diags);
     set
 }
 

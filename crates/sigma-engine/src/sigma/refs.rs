@@ -48,6 +48,32 @@ impl RuleRefs {
     }
 }
 
+/// Reports every rule whose `id` or `name` another rule already has (a rule
+/// copied to be tuned keeps its id): references to it take the first, and
+/// a reader of the rule set should know. One warning per later rule, at it,
+/// naming the first.
+pub fn report_shared(rules: &[SigmaRule], diags: &crate::diag::Diagnostics) {
+    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, r) in rules.iter().enumerate() {
+        let keys = [("id", r.id.as_deref()), ("name", r.name.as_deref())];
+        for (what, value) in keys {
+            let Some(value) = value else { continue };
+            let f = *first.entry((what, value)).or_insert(i);
+            if f == i {
+                continue;
+            }
+            let msg = format!(
+                "rule {what} `{value}` is also that of `{}` ({}:{}): a reference to it names that one",
+                rules[f].title,
+                rules[f].path.display(),
+                rules[f].line
+            );
+            let d = crate::diag::Diagnostic::warning("sigma", msg);
+            diags.push(d.in_file(&r.path).at(Some(r.line), None));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +103,26 @@ mod tests {
         assert_eq!(refs.by_id("shared"), Some(2));
         assert_eq!(refs.get("nope"), None);
         assert!(rules[2].refers_to("b") && rules[2].refers_to("shared"));
+    }
+
+    #[test]
+    fn a_shared_id_or_name_is_said_at_each_later_rule() {
+        let mut rules = vec![
+            rule(Some("x"), Some("n")),
+            rule(Some("x"), None),
+            rule(Some("y"), Some("n")),
+        ];
+        rules[1].line = 12;
+        rules[2].line = 20;
+        let ds = crate::diag::Diagnostics::new();
+        report_shared(&rules, &ds);
+        let got: Vec<String> = ds.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            got,
+            [
+                "warning[sigma]: t.yml:12: rule id `x` is also that of `t` (t.yml:1): a reference to it names that one",
+                "warning[sigma]: t.yml:20: rule name `n` is also that of `t` (t.yml:1): a reference to it names that one",
+            ]
+        );
     }
 }

@@ -213,7 +213,8 @@ pub struct MatchArgs {
     #[arg(long, value_name = "STATUS", ignore_case = true,
           value_parser = vocabulary(Status::ALL, Status::as_str, Status::parse))]
     pub status: Vec<Status>,
-    /// Only rules with one of these tags, e.g. `attack.t1059` or `T1059.001` (repeatable).
+    /// Only rules with one of these tags, e.g. `attack.t1059` or `T1059.001`
+    /// (a technique takes its sub-techniques too; repeatable).
     #[arg(long, value_name = "TAG")]
     pub tag: Vec<String>,
     /// Only rules whose logsource product is this, e.g. `windows` (repeatable).

@@ -18,6 +18,23 @@ pub enum TagRef {
     Other(String),
 }
 
+impl TagRef {
+    /// Whether a rule with tag `other` answers a search for this one: the
+    /// same tag, or a sub-technique of this technique (`T1059` covers
+    /// `T1059.001`, as ATT&CK nests them).
+    pub fn covers(&self, other: &TagRef) -> bool {
+        match (self, other) {
+            (TagRef::Technique(p), TagRef::Technique(c)) => {
+                c == p
+                    || (!p.contains('.')
+                        && c.strip_prefix(p.as_str())
+                            .is_some_and(|r| r.starts_with('.')))
+            }
+            _ => self == other,
+        }
+    }
+}
+
 /// Parse one tag as written in a Sigma rule, an atomic or a note:
 /// `attack.t1059.006`, `attack.T1059.006`, `T1059.006`, `t1059_006`,
 /// `attack.execution`, `attack.g0016`, `attack.s0002`, `cve.2021-44228`.
@@ -168,6 +185,19 @@ impl TagStyle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_technique_covers_its_sub_techniques_and_nothing_else() {
+        let covers = |a: &str, b: &str| parse_tag(a).covers(&parse_tag(b));
+        assert!(covers("T1059", "attack.t1059.001"));
+        assert!(covers("T1059", "attack.t1059"));
+        assert!(covers("attack.t1059.001", "T1059.001"));
+        assert!(!covers("T1059.001", "attack.t1059"));
+        assert!(!covers("T1059", "attack.t10590"));
+        assert!(!covers("T105", "attack.t1059"));
+        assert!(covers("attack.execution", "attack.execution"));
+        assert!(!covers("attack.execution", "attack.t1059"));
+    }
 
     #[test]
     fn technique_forms_agree() {

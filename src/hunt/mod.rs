@@ -78,7 +78,11 @@ fn level_ok(r: &SigmaRule, min: Option<Level>) -> bool {
 }
 
 fn tag_ok(r: &SigmaRule, wanted: &[TagRef]) -> bool {
-    wanted.is_empty() || r.tags.iter().any(|t| wanted.contains(&parse_tag(t)))
+    wanted.is_empty()
+        || r.tags.iter().any(|t| {
+            let t = parse_tag(t);
+            wanted.iter().any(|w| w.covers(&t))
+        })
 }
 
 /// Load, filter and compile rules for a hunt.

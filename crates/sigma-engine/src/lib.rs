@@ -28,7 +28,8 @@
 //!    evaluated: most events
 //!    fire nothing, and proving that cheaply is where the time goes.
 //! 6. [`events`] reads EVTX (streamed chunk by chunk, losses counted and
-//!    reported), JSON and JSONL (one pass, keeping only the fields the
+//!    reported), JSON and JSONL, any of them gzip-compressed, from files or
+//!    streams with bounded memory (one pass, keeping only the fields the
 //!    loaded rules read, see [`events::Wanted`]; a JSON text value by value
 //!    and array item by item, so that a syntax error costs one record) into
 //!    flat [`events::Event`]s, Windows events named as in EVTX whether they
@@ -37,6 +38,9 @@
 //!    the events of one file in batches, parsed where they are matched.
 //! 7. [`matcher::correlation`] folds detections into Sigma correlations
 //!    (event count, value count, temporal) over time windows.
+//!
+//! [`text`] decodes every text the crate reads (rules, JSON events): UTF-8
+//! with or without a byte-order mark, or UTF-16, one decoder for all.
 //!
 //! Filters are applied as the reference implementation applies them: a
 //! filter rewrites each rule it names (whose logsource lies within its own)

@@ -72,6 +72,15 @@ pub fn parse_rules(path: &Path, text: &str, diags: &Diagnostics) -> (Vec<SigmaRu
     let mut rules = Vec::new();
     let mut rejected = 0;
     for (i, d) in docs.iter().enumerate() {
+        if !looks_like_a_rule(d) {
+            // A test case's info.yml, a tool's configuration: found beside
+            // rules when a whole repository is given, and no rule.
+            let keys = RULE_KEYS.join(", ");
+            let msg = format!("not a Sigma rule (it has none of {keys}): skipped");
+            let d = Diagnostic::warning("sigma", msg).in_file(path);
+            diags.push(d.at(Some(docs[i].line), None));
+            continue;
+        }
         let source = if docs.len() == 1 {
             text.to_string()
         } else {
@@ -91,6 +100,22 @@ pub fn parse_rules(path: &Path, text: &str, diags: &Diagnostics) -> (Vec<SigmaRu
         diags.push(Diagnostic::warning("sigma", "file holds no YAML document").in_file(path));
     }
     (rules, rejected)
+}
+
+/// The keys one of which every Sigma rule (detection, correlation or
+/// filter) has.
+const RULE_KEYS: [&str; 4] = ["logsource", "detection", "correlation", "filter"];
+
+/// Whether a document is meant as a rule: it has a rule's body, or a title
+/// with a rule's metadata (a rule still being written is an error, not
+/// skipped). A sigmac configuration has a title alone.
+fn looks_like_a_rule(doc: &crate::yaml::Node) -> bool {
+    let has = |k: &&str| doc.get(k).is_some();
+    RULE_KEYS.iter().any(has)
+        || (has(&"title")
+            && ["id", "status", "level", "description", "author", "tags"]
+                .iter()
+                .any(has))
 }
 
 /// Load every rule under `paths` (files or folders, walked recursively).

@@ -395,6 +395,34 @@ fn gzip_compressed_events_are_read_however_named_and_a_broken_one_is_said() {
         "{stdout}{err}"
     );
     assert!(err.contains("broken.gz:"), "{err}");
+    for (name, bytes, said) in [
+        (
+            "evidence.zip",
+            &b"PK\x03\x04 an archive"[..],
+            "a zip archive: extract or decompress it first",
+        ),
+        (
+            "events.xz",
+            b"\xFD7zXZ\x00 compressed",
+            "xz-compressed: extract or decompress it first",
+        ),
+        ("empty.json", b"", "empty file; skipped"),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let out = bin()
+            .args(["match"])
+            .arg(&p)
+            .arg("--rules")
+            .arg(fixtures().join("rules/good"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("warning[events]: {}: {said}", p.display())),
+            "{err}"
+        );
+    }
     let (code, hits, err) = match_stdin(&gz(&lines), &[]);
     assert_eq!((code, hits.len()), (Some(0), 1), "{err}");
 }

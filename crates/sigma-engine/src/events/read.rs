@@ -420,13 +420,31 @@ fn kind_of(path: &Path, diags: &Diagnostics) -> Kind {
     if let Some(f) = format_of_head(&head) {
         return Kind::Events(f);
     }
-    let what = if head.is_empty() {
-        "empty file; skipped"
-    } else {
-        "not an EVTX or JSON file; skipped"
-    };
-    diags.push(Diagnostic::warning("events", what).in_file(path));
+    diags.push(Diagnostic::warning("events", not_events(&head, "file")).in_file(path));
     Kind::Skipped
+}
+
+/// Why a file or stream (`what`) whose first bytes are `head` is not read:
+/// empty, an archive or compression other than gzip (named, so that the
+/// analyst knows to extract it), or something else.
+fn not_events(head: &[u8], what: &str) -> String {
+    const PACKED: [(&[u8], &str); 6] = [
+        (b"PK\x03\x04", "a zip archive"),
+        (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive"),
+        (b"\xFD7zXZ\x00", "xz-compressed"),
+        (b"BZh", "bzip2-compressed"),
+        (b"\x28\xB5\x2F\xFD", "zstd-compressed"),
+        (b"Rar!\x1A\x07", "a RAR archive"),
+    ];
+    if head.is_empty() {
+        return format!("empty {what}; skipped");
+    }
+    match PACKED.iter().find(|(magic, _)| head.starts_with(magic)) {
+        Some((_, kind)) => {
+            format!("{kind}: extract or decompress it first (gzip is read as it is); skipped")
+        }
+        None => format!("not an EVTX or JSON {what}; skipped"),
+    }
 }
 
 /// A JSON file's text, or `None` (reported) when it cannot be read.
@@ -559,7 +577,7 @@ fn read_stream(
     let s = Stream::open(path).map_err(cannot).ok()?;
     match format_of_head(&s.head) {
         None => {
-            let d = Diagnostic::warning("events", "not an EVTX or JSON stream; skipped");
+            let d = Diagnostic::warning("events", not_events(&s.head, "stream"));
             diags.push(d.in_file(path));
             None
         }

@@ -19,6 +19,9 @@ find "$DATA/sigma/rules" "$DATA/sigma/rules-threat-hunting" -name '*.yml' 2>/dev
 # Events: small JSON regression cases and small EVTX files.
 find "$DATA/sigma/regression_data" -name '*.json' -size -8k 2>/dev/null | sort | sed -n '1,60p' |
   while read -r f; do cp "$f" "$C/json_events/$(sha1sum "$f" | cut -c1-16)"; done
+# A few of them gzip-compressed: the readers decompress what starts so.
+ls $C/json_events | grep -v '\.gz$' | sed -n '1,10p' |
+  while read -r h; do gzip -c "$C/json_events/$h" > "$C/json_events/$h.gz"; done
 find "$DATA/events" "$DATA/sigma/regression_data" -name '*.evtx' -size -80k 2>/dev/null | sort | sed -n '1,25p' |
   while read -r f; do cp "$f" "$C/evtx/$(sha1sum "$f" | cut -c1-16)"; done
 # STIX: the embedded demo bundle and a few-object slice of a real one.

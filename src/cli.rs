@@ -180,8 +180,8 @@ pub struct ExportArgs {
     /// Output folder of the site.
     #[arg(long, short, value_name = "SITE", default_value = "site")]
     pub out: PathBuf,
-    /// Absolute URL the site is published at (for sitemap.xml).
-    #[arg(long, value_name = "URL")]
+    /// Absolute URL the site is published at (for sitemap.xml): http or https.
+    #[arg(long, value_name = "URL", value_parser = site_url)]
     pub base_url: Option<String>,
     /// Folder with `page.html` / `style.css` overriding the built-in ones.
     #[arg(long, value_name = "DIR")]
@@ -329,6 +329,19 @@ fn lost_note(lost: u64) -> String {
 
 /// How many diagnostics of one category to print before summarising.
 const SHOW_PER_CATEGORY: usize = 20;
+
+/// A site's public address: an absolute http(s) URL with a host, as a
+/// sitemap requires (`javascript:` or a relative path is refused, naming it).
+fn site_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("not an absolute URL: {e}"))?;
+    match (url.scheme(), url.host_str()) {
+        _ if url.query().is_some() || url.fragment().is_some() => {
+            Err("the site's address takes no query (`?`) nor fragment (`#`)".to_string())
+        }
+        ("http" | "https", Some(_)) => Ok(url.to_string()),
+        _ => Err("the site's address must be an http or https URL with a host".to_string()),
+    }
+}
 
 /// Run a parsed command line and return the process exit code.
 pub fn run(cli: Cli) -> ExitCode {

@@ -769,3 +769,52 @@ fn times_and_hosts_of_nxlog_powershell_defender_and_splunk_exports_are_read() {
         assert!(stdout.contains(host), "{host} in {stdout}");
     }
 }
+
+#[test]
+fn the_sites_base_url_is_an_http_address_and_escaped_in_the_sitemap() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    assert!(
+        bin()
+            .args(["build", "-q", "--out"])
+            .arg(&v)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let export = |url: &str| {
+        bin()
+            .args(["export", "-q", "--vault"])
+            .arg(&v)
+            .arg("--out")
+            .arg(dir.path().join("s"))
+            .args(["--base-url", url])
+            .output()
+            .unwrap()
+    };
+    for bad in ["javascript:alert(1)", "site/", "https://example.org/?a=1"] {
+        let out = export(bad);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(
+            err.contains(&format!("invalid value '{bad}' for '--base-url")),
+            "{err}"
+        );
+    }
+    let out = export("https://example.org/a&b\"<c>/");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sitemap = std::fs::read_to_string(dir.path().join("s/sitemap.xml")).unwrap();
+    let first = sitemap.split("<loc>").nth(1).unwrap();
+    assert!(
+        first.starts_with("https://example.org/a&amp;b%22%3Cc%3E/"),
+        "{sitemap}"
+    );
+    assert!(
+        !sitemap.contains("&b") && !sitemap.contains("<c>"),
+        "{sitemap}"
+    );
+}

@@ -150,7 +150,7 @@ pub(super) fn write_assets(
     writer.write_bytes("style.css", css.as_bytes())?;
     writer.write_bytes("favicon.svg", FAVICON.as_bytes())?;
     if let Some(base) = base_url {
-        let base = base.trim_end_matches('/');
+        let base = html_escape(base.trim_end_matches('/'));
         let urls: String = pages
             .iter()
             .map(|p| format!("<url><loc>{base}/{}</loc></url>", html_escape(&p.url)))

@@ -261,6 +261,16 @@ pub fn selects(target: &Target, name: &str) -> bool {
         }
 }
 
+/// The operators of a condition written other than in lower case (`AND`,
+/// `Not`): read here, but the reference implementation's grammar knows
+/// only `and`, `or`, `not`, `1 of`, `any of`, `all of` and `them`.
+pub fn unlike_reference(text: &str) -> Vec<&str> {
+    const WORDS: [&str; 7] = ["and", "or", "not", "of", "all", "any", "them"];
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '*'))
+        .filter(|w| WORDS.iter().any(|k| w.eq_ignore_ascii_case(k) && w != k))
+        .collect()
+}
+
 pub fn pattern_matches(pattern: &str, name: &str) -> bool {
     let (p, n) = (pattern.as_bytes(), name.as_bytes());
     let (mut pi, mut ni) = (0, 0);

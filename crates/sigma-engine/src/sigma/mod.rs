@@ -87,7 +87,10 @@ pub fn parse_rules(path: &Path, text: &str, diags: &Diagnostics) -> (Vec<SigmaRu
             texts.get(i).cloned().unwrap_or_default()
         };
         match rule::from_node(d, path.to_path_buf(), i, source) {
-            Ok(r) => rules.push(r),
+            Ok(r) => {
+                warn_unlike_reference(&r, diags);
+                rules.push(r)
+            }
             Err(errors) => {
                 rejected += 1;
                 for e in errors {
@@ -100,6 +103,26 @@ pub fn parse_rules(path: &Path, text: &str, diags: &Diagnostics) -> (Vec<SigmaRu
         diags.push(Diagnostic::warning("sigma", "file holds no YAML document").in_file(path));
     }
     (rules, rejected)
+}
+
+/// A condition this engine reads but pySigma refuses (`sel AND NOT f`):
+/// a warning, so that a rule written here works in every Sigma tool.
+fn warn_unlike_reference(r: &SigmaRule, diags: &Diagnostics) {
+    let texts = r.detection.iter().flat_map(|d| &d.condition_text);
+    for text in texts {
+        let words = condition::unlike_reference(text);
+        if let Some(w) = words.first() {
+            let msg = format!(
+                "condition `{text}`: `{w}` is read as `{}` here, but Sigma's operators are lower case and other tools (pySigma) refuse it",
+                w.to_ascii_lowercase()
+            );
+            diags.push(
+                Diagnostic::warning("sigma", msg)
+                    .in_file(&r.path)
+                    .at(Some(r.line), None),
+            );
+        }
+    }
 }
 
 /// The keys one of which every Sigma rule (detection, correlation or
@@ -167,6 +190,30 @@ pub fn load_where(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_condition_other_tools_refuse_is_read_and_warned_of() {
+        let ds = Diagnostics::new();
+        let yaml = "title: t\nlogsource: {product: test}\ndetection:\n  sel: {a: 1}\n  f: {b: 2}\n  condition: sel AND NOT f\n";
+        let (rules, rejected) = parse_rules(Path::new("r.yml"), yaml, &ds);
+        assert_eq!((rules.len(), rejected), (1, 0));
+        let d: Vec<String> = ds.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            d,
+            [
+                "warning[sigma]: r.yml:1: condition `sel AND NOT f`: `AND` is read as `and` here, but Sigma's operators are lower case and other tools (pySigma) refuse it"
+            ]
+        );
+        let lower = yaml.replace("AND NOT", "and not");
+        let ds = Diagnostics::new();
+        parse_rules(Path::new("r.yml"), &lower, &ds);
+        assert!(ds.sorted().is_empty());
+        assert_eq!(
+            condition::unlike_reference("1 Of sel_and* or all of them"),
+            ["Of"]
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -818,3 +818,25 @@ fn the_sites_base_url_is_an_http_address_and_escaped_in_the_sitemap() {
         "{sitemap}"
     );
 }
+
+#[test]
+fn placeholders_that_are_not_a_map_are_refused_at_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let ph = dir.path().join("ph.yml");
+    std::fs::write(&ph, "- admins\n- users\n").unwrap();
+    let out = bin()
+        .args(["match", "-"])
+        .arg("--rules")
+        .arg(fixtures().join("rules/good"))
+        .arg("--placeholders")
+        .arg(&ph)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("ph.yml:1:1: must be a map of name → list of values, not a list"),
+        "{err}"
+    );
+}

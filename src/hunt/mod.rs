@@ -139,24 +139,30 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
 pub fn read_placeholders(
     p: &std::path::Path,
 ) -> Result<sigma_engine::matcher::compile::Placeholders, Diagnostic> {
-    let text = std::fs::read_to_string(p)
-        .map_err(|e| Diagnostic::error("placeholders", format!("cannot read: {e}")).in_file(p))?;
+    let text = sigma_engine::text::read_file(p).map_err(|e| e.diagnostic("placeholders", p))?;
     let node = sigma_engine::yaml::parse_document(&text).map_err(|e| {
         Diagnostic::error("placeholders", e.message)
             .in_file(p)
             .at(e.line, e.column)
     })?;
     let mut out = sigma_engine::matcher::compile::Placeholders::new();
-    if let sigma_engine::yaml::Yaml::Map(m) = &node.value {
-        for (k, v) in m {
-            let values = match &v.value {
-                sigma_engine::yaml::Yaml::Seq(items) => {
-                    items.iter().filter_map(|i| i.as_scalar_text()).collect()
-                }
-                _ => v.as_scalar_text().into_iter().collect(),
-            };
-            out.insert(k.as_scalar_text().unwrap_or_default(), values);
-        }
+    let sigma_engine::yaml::Yaml::Map(m) = &node.value else {
+        let msg = format!(
+            "must be a map of name → list of values, not a {}",
+            node.type_name()
+        );
+        return Err(Diagnostic::error("placeholders", msg)
+            .in_file(p)
+            .at(Some(node.line), Some(node.column)));
+    };
+    for (k, v) in m {
+        let values = match &v.value {
+            sigma_engine::yaml::Yaml::Seq(items) => {
+                items.iter().filter_map(|i| i.as_scalar_text()).collect()
+            }
+            _ => v.as_scalar_text().into_iter().collect(),
+        };
+        out.insert(k.as_scalar_text().unwrap_or_default(), values);
     }
     Ok(out)
 }

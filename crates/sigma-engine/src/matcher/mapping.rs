@@ -47,9 +47,7 @@ impl Mapping {
 
     /// Read a mapping file.
     pub fn from_file(path: &Path) -> Result<Mapping, Diagnostic> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostic::error("mapping", format!("cannot read mapping: {e}")).in_file(path)
-        })?;
+        let text = crate::text::read_file(path).map_err(|e| e.diagnostic("mapping", path))?;
         Mapping::parse(&path.display().to_string(), &text)
     }
 
@@ -62,6 +60,21 @@ impl Mapping {
                 .in_file(name)
                 .at(Some(n.line), Some(n.column))
         };
+        let Yaml::Map(top) = &doc.value else {
+            return Err(bad(
+                &doc,
+                "a mapping must be a map of `windows_services` and `sources`",
+            ));
+        };
+        if let Some((k, _)) = top
+            .iter()
+            .find(|(k, _)| !matches!(k.as_str(), Some("windows_services" | "sources")))
+        {
+            let key = k.as_scalar_text().unwrap_or_default();
+            let msg =
+                format!("unknown key `{key}`: a mapping has `windows_services` and `sources`");
+            return Err(bad(k, &msg));
+        }
         let mut entries = Vec::new();
         if let Some(ws) = doc.get("windows_services") {
             let Yaml::Map(m) = &ws.value else {
@@ -165,6 +178,21 @@ mod tests {
             service: s.map(Into::into),
             definition: None,
         }
+    }
+
+    #[test]
+    fn a_mapping_with_a_key_it_does_not_know_is_refused_by_name() {
+        for (text, said) in [
+            (
+                "windows_service:\n  security: [Security]\n",
+                "m.yml:1:1: unknown key `windows_service`",
+            ),
+            ("- sources\n", "m.yml:1:1: a mapping must be a map"),
+        ] {
+            let e = Mapping::parse("m.yml", text).unwrap_err().to_string();
+            assert!(e.contains(said), "{e}");
+        }
+        assert!(Mapping::parse("m.yml", "sources: []\n").is_ok());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The command line: error reporting, summaries and exit codes.
 
+use crate::common::matching;
 use std::process::Command;
 
 fn bin() -> Command {
@@ -144,13 +145,7 @@ fn match_reports_detections_in_every_format() {
         ("jsonl", "\"rule\":\"Fixture Python Inline\""),
         ("csv", "timestamp,level,rule"),
     ] {
-        let out = bin()
-            .args(["match", "-q", "--format", format])
-            .arg(&events)
-            .arg("--rules")
-            .arg(&rules)
-            .output()
-            .unwrap();
+        let out = matching(&["-q", "--format", format], &rules, &events);
         assert!(
             out.status.success(),
             "{}",
@@ -160,13 +155,7 @@ fn match_reports_detections_in_every_format() {
         assert!(stdout.contains(expect), "{format}: {stdout}");
         assert!(!stdout.contains("notepad"), "{format}");
     }
-    let out = bin()
-        .args(["match", "--format", "jsonl"])
-        .arg(&events)
-        .arg("--rules")
-        .arg(fixtures().join("rules"))
-        .output()
-        .unwrap();
+    let out = matching(&["--format", "jsonl"], &fixtures().join("rules"), &events);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("2 events read from 1 file"), "{err}");
     assert!(
@@ -181,13 +170,7 @@ fn match_reports_detections_in_every_format() {
     let v: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(v["computer"], "pc1");
     assert_eq!(v["fields"]["CommandLine"], "python.exe -c \"import os\"");
-    let out = bin()
-        .args(["match", "-q", "--level", "high"])
-        .arg(&events)
-        .arg("--rules")
-        .arg(&rules)
-        .output()
-        .unwrap();
+    let out = matching(&["-q", "--level", "high"], &rules, &events);
     assert!(out.stdout.is_empty(), "level filter");
 }
 
@@ -208,13 +191,11 @@ fn winlogbeat_and_velociraptor_exports_meet_windows_rules_as_evtx_events_do() {
         ),
     )
     .unwrap();
-    let out = bin()
-        .args(["match", "--format", "jsonl"])
-        .arg(&events)
-        .arg("--rules")
-        .arg(fixtures().join("rules/good"))
-        .output()
-        .unwrap();
+    let out = matching(
+        &["--format", "jsonl"],
+        &fixtures().join("rules/good"),
+        &events,
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
@@ -370,13 +351,7 @@ fn gzip_compressed_events_are_read_however_named_and_a_broken_one_is_said() {
     std::fs::write(dir.path().join("array.json.gz"), gz(&format!("[{python}]"))).unwrap();
     // The second member cut short.
     std::fs::write(dir.path().join("broken.gz"), &two[..two.len() / 2 + 20]).unwrap();
-    let out = bin()
-        .args(["match", "-f", "jsonl"])
-        .arg(dir.path())
-        .arg("--rules")
-        .arg(fixtures().join("rules/good"))
-        .output()
-        .unwrap();
+    let out = matching(&["-f", "jsonl"], &fixtures().join("rules/good"), dir.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
     let hits: Vec<serde_json::Value> = stdout
@@ -410,13 +385,7 @@ fn gzip_compressed_events_are_read_however_named_and_a_broken_one_is_said() {
     ] {
         let p = dir.path().join(name);
         std::fs::write(&p, bytes).unwrap();
-        let out = bin()
-            .args(["match"])
-            .arg(&p)
-            .arg("--rules")
-            .arg(fixtures().join("rules/good"))
-            .output()
-            .unwrap();
+        let out = matching(&[], &fixtures().join("rules/good"), &p);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains(&format!("warning[events]: {}: {said}", p.display())),
@@ -484,13 +453,11 @@ fn a_named_pipe_is_read_when_given_and_skipped_with_a_word_inside_a_folder() {
         let (fifo, line) = (fifo.clone(), line.to_string());
         std::thread::spawn(move || std::fs::write(fifo, format!("{line}\n{line}\n")).unwrap())
     };
-    let out = bin()
-        .args(["match", "--format", "jsonl"])
-        .arg(&fifo)
-        .arg("--rules")
-        .arg(fixtures().join("rules/good"))
-        .output()
-        .unwrap();
+    let out = matching(
+        &["--format", "jsonl"],
+        &fixtures().join("rules/good"),
+        &fifo,
+    );
     writer.join().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
@@ -500,13 +467,11 @@ fn a_named_pipe_is_read_when_given_and_skipped_with_a_word_inside_a_folder() {
     );
     // In a folder, a pipe would wait for a writer: skipped, and said.
     std::fs::write(dir.path().join("one.jsonl"), format!("{line}\n")).unwrap();
-    let out = bin()
-        .args(["match", "--format", "jsonl"])
-        .arg(dir.path())
-        .arg("--rules")
-        .arg(fixtures().join("rules/good"))
-        .output()
-        .unwrap();
+    let out = matching(
+        &["--format", "jsonl"],
+        &fixtures().join("rules/good"),
+        dir.path(),
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).lines().count(),
@@ -617,13 +582,11 @@ fn rules_and_atomics_saved_in_utf16_by_windows_powershell_are_read() {
         r#"{"Image": "C:\\Windows\\System32\\cmd.exe"}"#,
     )
     .unwrap();
-    let out = bin()
-        .args(["match", "-f", "jsonl"])
-        .arg(dir.path().join("e.jsonl"))
-        .arg("--rules")
-        .arg(dir.path().join("r.yml"))
-        .output()
-        .unwrap();
+    let out = matching(
+        &["-f", "jsonl"],
+        &dir.path().join("r.yml"),
+        &dir.path().join("e.jsonl"),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Saved by PowerShell"), "{stdout}");
     let atomics = dir.path().join("atomics/T1059.003");
@@ -735,13 +698,11 @@ fn times_and_hosts_of_nxlog_powershell_defender_and_splunk_exports_are_read() {
         .join("\n"),
     )
     .unwrap();
-    let out = bin()
-        .args(["match", "-f", "csv", "--from", "2019-05-19T17:32:11Z"])
-        .arg(&events)
-        .arg("--rules")
-        .arg(&rule)
-        .output()
-        .unwrap();
+    let out = matching(
+        &["-f", "csv", "--from", "2019-05-19T17:32:11Z"],
+        &rule,
+        &events,
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
     let rows: Vec<&str> = stdout.lines().skip(1).collect();
@@ -757,13 +718,7 @@ fn times_and_hosts_of_nxlog_powershell_defender_and_splunk_exports_are_read() {
         "{stdout}"
     );
     assert!(err.contains("(1 outside --from/--to)"), "{err}");
-    let out = bin()
-        .args(["match", "-f", "csv"])
-        .arg(&events)
-        .arg("--rules")
-        .arg(&rule)
-        .output()
-        .unwrap();
+    let out = matching(&["-f", "csv"], &rule, &events);
     let stdout = String::from_utf8_lossy(&out.stdout);
     for host in [",nx-host,", ",ps-host,", ",md-host,"] {
         assert!(stdout.contains(host), "{host} in {stdout}");

@@ -4,6 +4,7 @@
 //! events, how many records were read and lost. Set `ATTACK_VAULT_BLESS=1` to
 //! rewrite the expectations after a deliberate change, then review the diff.
 
+use crate::common::matching;
 use sigma_engine::diag::Diagnostics;
 use sigma_engine::events::{Event, read_file};
 use std::path::{Path, PathBuf};
@@ -17,19 +18,6 @@ fn invalid(kind: &str) -> PathBuf {
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_attack-vault"))
-}
-
-/// `attack-vault match ARGS --rules RULES -- EVENTS`.
-fn matching(args: &[&str], rules: &Path, events: &Path) -> std::process::Output {
-    bin()
-        .arg("match")
-        .args(args)
-        .arg("--rules")
-        .arg(rules)
-        .arg("--")
-        .arg(events)
-        .output()
-        .unwrap()
 }
 
 /// The inputs of a fixture folder (everything but `.expected` files).

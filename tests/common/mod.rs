@@ -197,3 +197,16 @@ pub fn attack_id(o: &serde_json::Value) -> Option<String> {
             .flatten()
     })
 }
+
+/// `attack-vault match ARGS --rules RULES -- EVENTS`.
+pub fn matching(args: &[&str], rules: &Path, events: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+        .arg("match")
+        .args(args)
+        .arg("--rules")
+        .arg(rules)
+        .arg("--")
+        .arg(events)
+        .output()
+        .unwrap()
+}

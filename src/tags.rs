@@ -25,10 +25,7 @@ impl TagRef {
     pub fn covers(&self, other: &TagRef) -> bool {
         match (self, other) {
             (TagRef::Technique(p), TagRef::Technique(c)) => {
-                c == p
-                    || (!p.contains('.')
-                        && c.strip_prefix(p.as_str())
-                            .is_some_and(|r| r.starts_with('.')))
+                c == p || c.split_once('.').is_some_and(|(base, _)| base == p)
             }
             _ => self == other,
         }

@@ -118,8 +118,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             .to_string_lossy()
             .replace('\\', "/");
         let text = super::read_note(f, &mut |problem| unreadable.push((rel.clone(), problem)));
-        if let (Some(yaml), _) = frontmatter::split(&text)
-            && let Ok(map) = frontmatter::parse(yaml)
+        if let Ok(Some(map)) = frontmatter::note_properties(&text)
             && let Some(u) = map.get("url").and_then(|u| u.as_str())
         {
             note_urls.insert(url_key(u), rel.clone());

@@ -396,7 +396,6 @@ pub fn event_from_line(
     None
 }
 
-/// The format of an events file, or `None` (reported) when it is none.
 /// What a file's first bytes say of it.
 enum Kind {
     Events(EventFormat),

@@ -77,8 +77,8 @@ pub fn parse_rules(path: &Path, text: &str, diags: &Diagnostics) -> (Vec<SigmaRu
             // rules when a whole repository is given, and no rule.
             let keys = RULE_KEYS.join(", ");
             let msg = format!("not a Sigma rule (it has none of {keys}): skipped");
-            let d = Diagnostic::warning("sigma", msg).in_file(path);
-            diags.push(d.at(Some(docs[i].line), None));
+            let at = Some(d.line);
+            diags.push(Diagnostic::warning("sigma", msg).in_file(path).at(at, None));
             continue;
         }
         let source = if docs.len() == 1 {

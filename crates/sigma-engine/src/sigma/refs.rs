@@ -53,12 +53,15 @@ impl RuleRefs {
 /// a reader of the rule set should know. One warning per later rule, at it,
 /// naming the first.
 pub fn report_shared(rules: &[SigmaRule], diags: &crate::diag::Diagnostics) {
-    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+    let refs = RuleRefs::new(rules);
     for (i, r) in rules.iter().enumerate() {
-        let keys = [("id", r.id.as_deref()), ("name", r.name.as_deref())];
-        for (what, value) in keys {
+        let keys = [
+            ("id", r.id.as_deref(), &refs.ids),
+            ("name", r.name.as_deref(), &refs.names),
+        ];
+        for (what, value, first) in keys {
             let Some(value) = value else { continue };
-            let f = *first.entry((what, value)).or_insert(i);
+            let f = first[value];
             if f == i {
                 continue;
             }

@@ -685,7 +685,7 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
     let mut names = Vec::new();
     let mut condition_text = Vec::new();
     let mut condition_nodes = Vec::new();
-    let mut cond_node = None;
+    let mut has_condition = false;
     for (k, v) in entries {
         let Some(name) = k.as_scalar_text() else {
             errors.push(err(k, "a search identifier must be a string"));
@@ -693,7 +693,7 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
         };
         match name.as_str() {
             "condition" => {
-                cond_node = Some(v);
+                has_condition = true;
                 condition_texts(v, &mut condition_text, &mut condition_nodes, errors);
             }
             "timeframe" if is_detection => {}
@@ -707,7 +707,7 @@ fn parse_detection(d: &Node, errors: &mut Vec<RuleError>, is_detection: bool) ->
             }
         }
     }
-    if cond_node.is_none() {
+    if !has_condition {
         errors.push(err(d, "missing `condition`"));
         return None;
     }

@@ -224,6 +224,34 @@ fn a_fresh_fetch_then_a_second_with_nothing_new_downloads_nothing() {
 }
 
 #[test]
+fn archive_entries_that_climb_out_or_link_are_left_out_and_named() {
+    let s = upstream();
+    let rule = std::fs::read(repo().join("tests/fixtures/rules/good/python_c.yml")).unwrap();
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut buf);
+    let opts = zip::write::SimpleFileOptions::default();
+    z.start_file("rules/windows/python_c.yml", opts).unwrap();
+    z.write_all(&rule).unwrap();
+    z.start_file("rules/../../escaped.yml", opts).unwrap();
+    z.write_all(&rule).unwrap();
+    z.add_symlink("rules/etc", "/etc", opts).unwrap();
+    z.finish().unwrap();
+    s.serve("/sigma_all_rules.zip", 200, buf.into_inner(), false);
+    let cache = tempfile::tempdir().unwrap();
+    let (_, said) = run(&config(&s, cache.path()));
+    assert_eq!(
+        said,
+        [format!(
+            "warning[fetch]: {}: 2 entries left out: `rules/../../escaped.yml` (outside the folder), `rules/etc` (a symbolic link)",
+            s.url("/sigma_all_rules.zip")
+        )]
+    );
+    let sigma = cache.path().join("sigma");
+    assert!(sigma.join("rules/windows/python_c.yml").is_file());
+    assert!(!sigma.join("rules/etc").exists() && !cache.path().join("escaped.yml").exists());
+}
+
+#[test]
 fn a_version_can_be_pinned_and_a_missing_one_is_named() {
     let s = upstream();
     let cache = tempfile::tempdir().unwrap();

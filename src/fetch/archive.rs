@@ -1,7 +1,8 @@
 //! Unpacking a rules or atomics archive (or copying a folder) into a fresh
 //! folder, and checking that it holds what it should. Entries are written
-//! only at the paths they name inside the folder: absolute paths, `..` and
-//! symbolic links in an archive are skipped.
+//! only at the paths they name inside the folder: entries that climb out
+//! (`..`) and symbolic links are skipped, and named, so that the caller can
+//! say what was left out.
 
 use super::error::FetchError;
 use sigma_engine::walk::{Hidden, tree, tree_checked};
@@ -14,25 +15,53 @@ use std::path::{Path, PathBuf};
 /// is stopped here rather than by a full disk.
 const MAX_UNPACKED: u64 = 4 << 30;
 
-/// Unpack the zip at `zip` into `into` (created); the number of files.
-pub fn unzip(zip: &Path, into: &Path) -> Result<usize, FetchError> {
+/// What an unpacking or a copy wrote, and what it left out.
+#[derive(Debug, Default, PartialEq)]
+pub struct Unpacked {
+    pub files: usize,
+    /// Entries not written, as the archive or folder names them.
+    pub skipped: Vec<Skipped>,
+}
+
+/// An entry left out, and why.
+#[derive(Debug, PartialEq)]
+pub enum Skipped {
+    /// A path that leaves the folder (`../x`).
+    Outside(String),
+    /// A symbolic link: followed, it could lead anywhere.
+    Link(String),
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skipped::Outside(n) => write!(f, "`{n}` (outside the folder)"),
+            Skipped::Link(n) => write!(f, "`{n}` (a symbolic link)"),
+        }
+    }
+}
+
+/// Unpack the zip at `zip` into `into` (created).
+pub fn unzip(zip: &Path, into: &Path) -> Result<Unpacked, FetchError> {
     unzip_at_most(zip, into, MAX_UNPACKED)
 }
 
-fn unzip_at_most(zip: &Path, into: &Path, limit: u64) -> Result<usize, FetchError> {
+fn unzip_at_most(zip: &Path, into: &Path, limit: u64) -> Result<Unpacked, FetchError> {
     let f = fs::File::open(zip).map_err(FetchError::file("cannot open the archive", zip))?;
     let mut a = zip::ZipArchive::new(f)
         .map_err(|e| FetchError::Archive(format!("not a zip archive: {e}")))?;
-    let mut files = 0;
+    let mut done = Unpacked::default();
     let mut left = limit;
     for i in 0..a.len() {
         let mut entry = a
             .by_index(i)
             .map_err(|e| FetchError::Archive(format!("damaged archive entry {i}: {e}")))?;
         let Some(rel) = entry.enclosed_name() else {
+            done.skipped.push(Skipped::Outside(name_of(&entry)));
             continue;
         };
         if entry.is_symlink() {
+            done.skipped.push(Skipped::Link(name_of(&entry)));
             continue;
         }
         let dest = into.join(&rel);
@@ -56,29 +85,38 @@ fn unzip_at_most(zip: &Path, into: &Path, limit: u64) -> Result<usize, FetchErro
             )));
         }
         left -= n;
-        files += 1;
+        done.files += 1;
     }
-    Ok(files)
+    Ok(done)
+}
+
+/// An entry's name as the archive spells it (lossy where it is not UTF-8).
+fn name_of<R: io::Read>(entry: &zip::read::ZipFile<'_, R>) -> String {
+    String::from_utf8_lossy(entry.name_raw()).into_owned()
 }
 
 /// Copy the folder `from` into `into` (regular files and folders only).
-pub fn copy_tree(from: &Path, into: &Path) -> Result<usize, FetchError> {
-    let mut files = 0;
+pub fn copy_tree(from: &Path, into: &Path) -> Result<Unpacked, FetchError> {
+    let mut done = Unpacked::default();
     fs::create_dir_all(into).map_err(FetchError::file("cannot write", into))?;
     // A folder the user gave: a part that cannot be read stops the copy.
     let entries = tree_checked(from, Hidden::Keep).map_err(|d| {
         let at = d.file.as_deref().unwrap_or(from).display().to_string();
         FetchError::Content(format!("{at}: {}", d.message))
     })?;
-    for e in entries.into_iter().filter(|e| !e.is_symlink) {
+    for e in entries {
+        if e.is_symlink {
+            done.skipped.push(Skipped::Link(e.rel));
+            continue;
+        }
         let dest = into.join(&e.rel);
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(FetchError::file("cannot write", parent))?;
         }
         fs::copy(&e.path, &dest).map_err(FetchError::file("cannot copy", &e.path))?;
-        files += 1;
+        done.files += 1;
     }
-    Ok(files)
+    Ok(done)
 }
 
 fn yaml_files(dir: &Path) -> usize {
@@ -154,8 +192,12 @@ mod tests {
         let from = dir.path().join("from");
         fs::create_dir_all(from.join("a")).unwrap();
         fs::write(from.join("a/r.yml"), "x").unwrap();
-        assert_eq!(copy_tree(&from, &dir.path().join("into")).unwrap(), 1);
+        std::os::unix::fs::symlink("/etc", from.join("a/etc")).unwrap();
+        let copied = copy_tree(&from, &dir.path().join("into")).unwrap();
+        assert_eq!(copied.files, 1);
+        assert_eq!(copied.skipped, [Skipped::Link("a/etc".into())]);
         assert!(dir.path().join("into/a/r.yml").is_file());
+        assert!(!dir.path().join("into/a/etc").exists());
     }
 
     #[test]
@@ -163,25 +205,39 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let zip = dir.path().join("a.zip");
         let mut w = zip::ZipWriter::new(fs::File::create(&zip).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
         for name in [
             "../evil.txt",
             "/abs.txt",
             "ok/../../evil2.txt",
             "rules/x.yml",
         ] {
-            w.start_file(name, zip::write::SimpleFileOptions::default())
-                .unwrap();
+            w.start_file(name, opts).unwrap();
             w.write_all(b"title: x").unwrap();
         }
+        w.add_symlink("rules/link", "/etc", opts).unwrap();
+        w.start_file("rules/link/passwd", opts).unwrap();
         w.finish().unwrap();
         let into = dir.path().join("out");
+        let unzipped = unzip(&zip, &into).unwrap();
         assert_eq!(
-            unzip(&zip, &into).unwrap(),
-            2,
-            "rules/x.yml and abs.txt inside"
+            unzipped.files, 3,
+            "rules/x.yml, abs.txt and rules/link/passwd inside"
+        );
+        assert_eq!(
+            unzipped.skipped,
+            [
+                Skipped::Outside("../evil.txt".into()),
+                Skipped::Outside("ok/../../evil2.txt".into()),
+                Skipped::Link("rules/link".into()),
+            ]
         );
         assert!(!dir.path().join("evil.txt").exists());
         assert!(!dir.path().join("evil2.txt").exists());
+        assert!(
+            into.join("rules/link").is_dir(),
+            "a folder, not a link to /etc"
+        );
         assert!(into.join("rules/x.yml").is_file());
         assert_eq!(rule_trees(&into).unwrap(), [into.join("rules")]);
     }
@@ -203,9 +259,7 @@ mod tests {
                 .contains("more than 1000 bytes (at rules/b.yml)"),
             "{e}"
         );
-        assert_eq!(
-            unzip_at_most(&zip, &dir.path().join("ok"), 1200).unwrap(),
-            2
-        );
+        let unzipped = unzip_at_most(&zip, &dir.path().join("ok"), 1200).unwrap();
+        assert_eq!(unzipped.files, 2);
     }
 }

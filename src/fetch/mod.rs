@@ -166,8 +166,9 @@ pub fn fetch(cfg: &FetchConfig, diags: &Diagnostics) -> Result<Vec<Fetched>, Dia
         }
         Err(e) => diags.push(e),
     }
-    step(fetch_tree(cfg, &client, Tree::Sigma, &mut lock, &tmp));
-    step(fetch_tree(cfg, &client, Tree::Atomics, &mut lock, &tmp));
+    for tree in [Tree::Sigma, Tree::Atomics] {
+        step(fetch_tree(cfg, &client, tree, &mut lock, &tmp, diags));
+    }
     let _ = fs::remove_dir_all(&tmp);
     lock.write(&cfg.cache).map_err(|e| {
         Diagnostic::error("fetch", format!("cannot write the lock file: {e}"))
@@ -371,12 +372,15 @@ fn fetch_tree(
     tree: Tree,
     lock: &mut Lock,
     tmp: &Path,
+    diags: &Diagnostics,
 ) -> Result<Fetched, Diagnostic> {
     let (key, source) = (tree.key().to_string(), tree.source(cfg).to_string());
     let unpacked = tmp.join(format!("{key}-new"));
     let _ = fs::remove_dir_all(&unpacked);
     let (size, sha256, validators, from) = if !is_url(&source) && Path::new(&source).is_dir() {
-        archive::copy_tree(Path::new(&source), &unpacked).map_err(|e| fail(&source, e))?;
+        let copied =
+            archive::copy_tree(Path::new(&source), &unpacked).map_err(|e| fail(&source, e))?;
+        told_skipped(&source, &copied.skipped, diags);
         (0, String::new(), Validators::default(), source.clone())
     } else {
         let known = validators(&cfg.cache, lock.sources.get(&key), &source);
@@ -396,7 +400,8 @@ fn fetch_tree(
                 validators,
                 url,
             } => {
-                archive::unzip(&zip, &unpacked).map_err(|e| fail(&source, e))?;
+                let unzipped = archive::unzip(&zip, &unpacked).map_err(|e| fail(&source, e))?;
+                told_skipped(&source, &unzipped.skipped, diags);
                 (size, sha256, validators, url)
             }
         }
@@ -430,6 +435,25 @@ fn fetch_tree(
         },
     );
     Ok(Fetched::New { key, version, size })
+}
+
+/// Warns of the entries an unpacking or a copy left out, naming the first.
+fn told_skipped(source: &str, skipped: &[archive::Skipped], diags: &Diagnostics) {
+    const NAMED: usize = 5;
+    if skipped.is_empty() {
+        return;
+    }
+    let mut names: Vec<String> = skipped.iter().take(NAMED).map(|s| s.to_string()).collect();
+    if skipped.len() > NAMED {
+        names.push(format!("and {} more", skipped.len() - NAMED));
+    }
+    let n = skipped.len();
+    let msg = format!(
+        "{source}: {n} {} left out: {}",
+        if n == 1 { "entry" } else { "entries" },
+        names.join(", ")
+    );
+    diags.push(Diagnostic::warning("fetch", msg));
 }
 
 /// A release tag named in the URL (`/download/r2025-01-01/`), else the

@@ -172,7 +172,8 @@ fn dependencies(t: &Node) -> Vec<Dependency> {
         .collect()
 }
 
-/// Read every `T*/T*.yaml` under an `atomics/` folder.
+/// Read every `T*/T*.yaml` under an `atomics/` folder, or under the
+/// `atomics/` folder of the Atomic Red Team checkout `dir` is.
 pub fn load(dir: &Path, diags: &Diagnostics) -> Vec<AtomicTest> {
     if !dir.is_dir() {
         diags.push(Diagnostic::error("atomics", "no such folder").in_file(dir));
@@ -189,6 +190,11 @@ pub fn load(dir: &Path, diags: &Diagnostics) -> Vec<AtomicTest> {
         streams: false,
     };
     let files = walk.files(&[dir.to_path_buf()], diags);
+    let inner = dir.join("atomics");
+    if files.is_empty() && inner.is_dir() {
+        // The root of an Atomic Red Team checkout: its tests are one down.
+        return load(&inner, diags);
+    }
     if files.is_empty() {
         diags.push(
             Diagnostic::warning("atomics", "no T*/T*.yaml technique files found").in_file(dir),
@@ -209,6 +215,22 @@ pub fn load(dir: &Path, diags: &Diagnostics) -> Vec<AtomicTest> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_checkout_root_is_read_through_its_atomics_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let t = root.path().join("atomics/T1059.006");
+        std::fs::create_dir_all(&t).unwrap();
+        let y = "attack_technique: T1059.006\ndisplay_name: P\natomic_tests:\n- name: Run\n  auto_generated_guid: abc\n  supported_platforms: [linux]\n  executor: {name: sh, command: x}\n";
+        std::fs::write(t.join("T1059.006.yaml"), y).unwrap();
+        let diags = Diagnostics::new();
+        let tests = load(root.path(), &diags);
+        assert_eq!(tests.len(), 1);
+        assert!(diags.sorted().is_empty(), "{:?}", diags.sorted());
+        let empty = tempfile::tempdir().unwrap();
+        assert!(load(empty.path(), &diags).is_empty());
+        assert_eq!(diags.sorted().len(), 1, "an empty folder is still said");
+    }
 
     #[test]
     fn reads_tests_with_arguments() {

@@ -78,7 +78,7 @@ pub struct BuildArgs {
     /// Sigma rule files or folders (walked recursively for .yml/.yaml).
     #[arg(long = "sigma", value_name = "PATH", num_args = 1..)]
     pub sigma: Vec<PathBuf>,
-    /// An Atomic Red Team `atomics/` folder (T*/T*.yaml).
+    /// An Atomic Red Team `atomics/` folder (T*/T*.yaml), or the checkout holding it.
     #[arg(long, value_name = "DIR")]
     pub atomics: Option<PathBuf>,
     /// Sample events (EVTX, JSON, JSONL files or folders): every rule runs over

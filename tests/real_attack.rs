@@ -164,6 +164,20 @@ fn enterprise_v18_counts_links_and_t1059_006() {
     for a in &analytics {
         assert!(detection.contains(&format!("\\|{a}]]")), "analytic {a}");
     }
+
+    // 14 strategies name their platform: "(IaaS)" is not said twice.
+    let said_twice: Vec<String> = std::fs::read_dir(vault.join("Analytics"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            let stem = n.trim_end_matches(".md");
+            let Some(open) = stem.rfind(" (") else {
+                return false;
+            };
+            stem[..open].ends_with(&stem[open + 1..])
+        })
+        .collect();
+    assert!(said_twice.is_empty(), "{said_twice:?}");
 }
 
 #[test]

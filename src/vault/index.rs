@@ -333,15 +333,24 @@ fn url_index(kb: &Kb, stems: &[Option<String>]) -> HashMap<String, ObjId> {
 }
 
 /// "Python execution (Linux)" for an analytic of strategy "Python execution"
-/// on Linux; `None` without a strategy.
+/// on Linux (not "(Linux) (Linux)" where the strategy's name says it);
+/// `None` without a strategy.
 fn analytic_title(kb: &Kb, id: ObjId, strategies: &HashMap<ObjId, Vec<ObjId>>) -> Option<String> {
-    let strategy = kb.get(*strategies.get(&id)?.first()?);
-    let platforms = &kb.get(id).stix.x_mitre_platforms;
-    Some(if platforms.is_empty() {
-        strategy.name().to_string()
+    let strategy = kb.get(*strategies.get(&id)?.first()?).name();
+    Some(strategy_on(strategy, &kb.get(id).stix.x_mitre_platforms))
+}
+
+fn strategy_on(strategy: &str, platforms: &[String]) -> String {
+    let suffix = format!("({})", platforms.join(", "));
+    let cut = strategy.len().saturating_sub(suffix.len());
+    let said = strategy
+        .get(cut..)
+        .is_some_and(|end| end.eq_ignore_ascii_case(&suffix));
+    if platforms.is_empty() || said {
+        strategy.to_string()
     } else {
-        format!("{} ({})", strategy.name(), platforms.join(", "))
-    })
+        format!("{strategy} {suffix}")
+    }
 }
 
 impl Resolver for Index<'_> {
@@ -360,4 +369,25 @@ pub fn tactic_tag(ix: &Index, tactic: ObjId) -> String {
     let o = ix.kb.get(tactic);
     ix.tags
         .tactic(o.stix.x_mitre_shortname.as_deref().unwrap_or(o.name()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strategy_on;
+
+    #[test]
+    fn an_analytic_title_names_its_platforms_once() {
+        let on = |s: &str, p: &[&str]| {
+            strategy_on(s, &p.iter().map(|p| p.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            on("Python execution", &["Linux", "macOS"]),
+            "Python execution (Linux, macOS)"
+        );
+        assert_eq!(on("Metadata API (IaaS)", &["IaaS"]), "Metadata API (IaaS)");
+        assert_eq!(on("Plist (macos)", &["macOS"]), "Plist (macos)");
+        assert_eq!(on("Plist (T1647)", &["macOS"]), "Plist (T1647) (macOS)");
+        assert_eq!(on("Python", &[]), "Python");
+        assert_eq!(on("é", &["Linux"]), "é (Linux)");
+    }
 }

@@ -6,7 +6,6 @@ use crate::vault::RenderOptions;
 use clap::{Args, Parser, Subcommand};
 use sigma_engine::diag::{Diagnostics, Severity};
 use sigma_engine::matcher::Window;
-use sigma_engine::matcher::compile::Unsupported;
 use sigma_engine::sigma::vocab::{Level, Status};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -265,68 +264,6 @@ pub struct WriteFlags {
     pub no_wait: bool,
 }
 
-/// The summary's mention of unreadable event records, if any.
-/// How many rules shown by name in the summary (all with `--verbose`).
-const MOST_FIRED: usize = 5;
-
-/// The detections by level, and the rules that fired most (every rule that
-/// fired, with `verbose`), for the summary.
-fn fired_lines(fired: &[(String, Option<Level>, u64)], verbose: bool) -> Vec<String> {
-    if fired.is_empty() {
-        return Vec::new();
-    }
-    let mut by_level: std::collections::BTreeMap<std::cmp::Reverse<Option<Level>>, u64> =
-        Default::default();
-    for (_, level, n) in fired {
-        *by_level.entry(std::cmp::Reverse(*level)).or_default() += n;
-    }
-    let levels: Vec<String> = by_level
-        .iter()
-        .map(|(l, n)| format!("{n} {}", l.0.map_or("without level", |l| l.as_str())))
-        .collect();
-    let shown = if verbose { fired.len() } else { MOST_FIRED };
-    let mut lines = vec![format!("detections by level: {}", levels.join(", "))];
-    let heading = if shown >= fired.len() {
-        format!("rules that fired ({}):", fired.len())
-    } else {
-        format!(
-            "rules that fired most ({shown} of {}; -v for all):",
-            fired.len()
-        )
-    };
-    lines.push(heading);
-    lines.extend(
-        fired
-            .iter()
-            .take(shown)
-            .map(|(title, _, n)| format!("  {n:>7} × {title}")),
-    );
-    lines
-}
-
-/// What the time window left out, for the summary line.
-fn window_note(s: &crate::hunt::HuntSummary) -> String {
-    match (s.outside, s.untimed) {
-        (0, 0) => String::new(),
-        (out, 0) => format!(" ({out} outside --from/--to)"),
-        (out, untimed) => format!(" ({out} outside --from/--to, {untimed} without a time)"),
-    }
-}
-
-/// `1 file`, `2 files`: a count with its noun in the right number.
-fn counted(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-fn lost_note(lost: u64) -> String {
-    if lost > 0 {
-        let records = counted(lost, "unreadable record", "unreadable records");
-        format!(" ({records} lost, see the errors above)")
-    } else {
-        String::new()
-    }
-}
-
 /// How many diagnostics of one category to print before summarising.
 const SHOW_PER_CATEGORY: usize = 20;
 
@@ -527,7 +464,7 @@ fn print_build_summary(s: &crate::build::BuildSummary, cfg: &BuildConfig, diags:
         eprintln!("left out by --domains: {}", s.left_out.bundles.join(", "));
     }
     if let Some(e) = &s.events {
-        let lost = lost_note(e.lost);
+        let lost = crate::hunt::summary::lost_note(e.lost);
         eprintln!(
             "{} sample events{lost}, {} detections (matching took {:.2?})",
             e.events, e.detections, e.elapsed
@@ -636,45 +573,8 @@ fn run_match(a: MatchArgs) -> ExitCode {
     match result {
         Ok(s) => {
             if !a.report.quiet && !s.output_closed {
-                let lost = lost_note(s.lost);
-                let window = window_note(&s);
-                eprintln!(
-                    "{} read from {}{window}{lost}; {} loaded, {} run, {} skipped; {}, {} in {:.2?}",
-                    counted(s.events, "event", "events"),
-                    counted(s.files as u64, "file", "files"),
-                    counted(s.rules_loaded as u64, "rule", "rules"),
-                    s.rules_run,
-                    s.skipped.len(),
-                    counted(s.detections, "detection", "detections"),
-                    counted(
-                        s.correlations as u64,
-                        "correlation match",
-                        "correlation matches"
-                    ),
-                    s.elapsed
-                );
-                for line in fired_lines(&s.fired, a.report.verbose) {
-                    eprintln!("  {line}");
-                }
-                let mut reasons: std::collections::BTreeMap<String, Vec<String>> =
-                    Default::default();
-                for (title, reason) in &s.skipped {
-                    let key = match reason {
-                        Unsupported::Placeholder(_) => {
-                            "placeholders without values (--placeholders FILE)".to_string()
-                        }
-                        other => other.to_string(),
-                    };
-                    reasons.entry(key).or_default().push(title.clone());
-                }
-                for (reason, titles) in reasons {
-                    if a.report.verbose {
-                        for t in &titles {
-                            eprintln!("  skipped: {t}: {reason}");
-                        }
-                    } else {
-                        eprintln!("  skipped {} rule(s): {reason}", titles.len());
-                    }
+                for line in s.report(a.report.verbose) {
+                    eprintln!("{line}");
                 }
             }
             if a.report.strict && (crate::hunt::had_errors(&diags) || s.lost > 0) {

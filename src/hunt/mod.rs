@@ -2,6 +2,7 @@
 //! detections as a table, JSON, JSONL or CSV ([`print`]).
 
 mod print;
+pub mod summary;
 
 use crate::tags::{TagRef, parse_tag};
 use sigma_engine::diag::{Diagnostic, Diagnostics, Severity};

@@ -1,0 +1,183 @@
+//! What `match` says when it ends: counts, detections by level, the rules
+//! that fired most, and why rules were skipped.
+
+use super::HuntSummary;
+use sigma_engine::matcher::compile::Unsupported;
+use sigma_engine::sigma::vocab::Level;
+use std::collections::BTreeMap;
+
+/// How many rules the summary names, without `verbose`.
+const MOST_FIRED: usize = 5;
+
+impl HuntSummary {
+    /// The summary line, then indented lines: detections by level, the
+    /// rules that fired (most first), why rules were skipped (each rule with
+    /// `verbose`).
+    pub fn report(&self, verbose: bool) -> Vec<String> {
+        let mut lines = vec![format!(
+            "{} read from {}{}{}; {} loaded, {} run, {} skipped; {}, {} in {:.2?}",
+            counted(self.events, "event", "events"),
+            counted(self.files as u64, "file", "files"),
+            self.window_note(),
+            lost_note(self.lost),
+            counted(self.rules_loaded as u64, "rule", "rules"),
+            self.rules_run,
+            self.skipped.len(),
+            counted(self.detections, "detection", "detections"),
+            counted(
+                self.correlations as u64,
+                "correlation match",
+                "correlation matches"
+            ),
+            self.elapsed
+        )];
+        let details = fired_lines(&self.fired, verbose)
+            .into_iter()
+            .chain(self.skipped_lines(verbose));
+        lines.extend(details.map(|l| format!("  {l}")));
+        lines
+    }
+
+    /// What the time window left out.
+    fn window_note(&self) -> String {
+        match (self.outside, self.untimed) {
+            (0, 0) => String::new(),
+            (out, 0) => format!(" ({out} outside --from/--to)"),
+            (out, untimed) => format!(" ({out} outside --from/--to, {untimed} without a time)"),
+        }
+    }
+
+    /// The skipped rules by reason: a count each, or every rule.
+    fn skipped_lines(&self, verbose: bool) -> Vec<String> {
+        let mut reasons: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (title, reason) in &self.skipped {
+            let key = match reason {
+                Unsupported::Placeholder(_) => {
+                    "placeholders without values (--placeholders FILE)".to_string()
+                }
+                other => other.to_string(),
+            };
+            reasons.entry(key).or_default().push(title);
+        }
+        let mut lines = Vec::new();
+        for (reason, titles) in reasons {
+            if verbose {
+                lines.extend(titles.iter().map(|t| format!("skipped: {t}: {reason}")));
+            } else {
+                lines.push(format!("skipped {} rule(s): {reason}", titles.len()));
+            }
+        }
+        lines
+    }
+}
+
+/// The detections by level, and the rules that fired most (every rule that
+/// fired, with `verbose`).
+fn fired_lines(fired: &[(String, Option<Level>, u64)], verbose: bool) -> Vec<String> {
+    if fired.is_empty() {
+        return Vec::new();
+    }
+    let mut by_level: BTreeMap<std::cmp::Reverse<Option<Level>>, u64> = BTreeMap::new();
+    for (_, level, n) in fired {
+        *by_level.entry(std::cmp::Reverse(*level)).or_default() += n;
+    }
+    let levels: Vec<String> = by_level
+        .iter()
+        .map(|(l, n)| format!("{n} {}", l.0.map_or("without level", |l| l.as_str())))
+        .collect();
+    let shown = if verbose { fired.len() } else { MOST_FIRED };
+    let mut lines = vec![format!("detections by level: {}", levels.join(", "))];
+    let heading = if shown >= fired.len() {
+        format!("rules that fired ({}):", fired.len())
+    } else {
+        format!(
+            "rules that fired most ({shown} of {}; -v for all):",
+            fired.len()
+        )
+    };
+    lines.push(heading);
+    lines.extend(
+        fired
+            .iter()
+            .take(shown)
+            .map(|(title, _, n)| format!("  {n:>7} × {title}")),
+    );
+    lines
+}
+
+/// `1 file`, `2 files`: a count with its noun in the right number.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// " (3 unreadable records lost, ...)" after a count of events, or nothing.
+pub fn lost_note(lost: u64) -> String {
+    if lost > 0 {
+        let records = counted(lost, "unreadable record", "unreadable records");
+        format!(" ({records} lost, see the errors above)")
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn summary() -> HuntSummary {
+        HuntSummary {
+            files: 1,
+            events: 2,
+            rules_loaded: 3,
+            rules_run: 2,
+            skipped: vec![
+                ("A".into(), Unsupported::Placeholder("admins".into())),
+                ("B".into(), Unsupported::Placeholder("hosts".into())),
+            ],
+            detections: 1,
+            correlations: 0,
+            fired: vec![("Rule".into(), Some(Level::High), 1)],
+            lost: 1,
+            outside: 4,
+            untimed: 0,
+            output_closed: false,
+            elapsed: Duration::from_millis(5),
+        }
+    }
+
+    #[test]
+    fn the_summary_counts_in_the_right_number_and_groups_skipped_rules() {
+        let s = summary();
+        assert_eq!(
+            s.report(false),
+            [
+                "2 events read from 1 file (4 outside --from/--to) (1 unreadable record lost, see the errors above); 3 rules loaded, 2 run, 2 skipped; 1 detection, 0 correlation matches in 5.00ms",
+                "  detections by level: 1 high",
+                "  rules that fired (1):",
+                "          1 × Rule",
+                "  skipped 2 rule(s): placeholders without values (--placeholders FILE)",
+            ]
+        );
+        let verbose = s.report(true);
+        assert_eq!(
+            verbose[4..],
+            [
+                "  skipped: A: placeholders without values (--placeholders FILE)",
+                "  skipped: B: placeholders without values (--placeholders FILE)",
+            ]
+        );
+    }
+
+    #[test]
+    fn only_the_rules_that_fired_most_are_named_without_verbose() {
+        let fired: Vec<_> = (0..7)
+            .map(|i| (format!("R{i}"), None, 7 - i as u64))
+            .collect();
+        let lines = fired_lines(&fired, false);
+        assert_eq!(lines[0], "detections by level: 28 without level");
+        assert_eq!(lines[1], "rules that fired most (5 of 7; -v for all):");
+        assert_eq!(lines.len(), 2 + MOST_FIRED);
+        assert_eq!(fired_lines(&fired, true).len(), 2 + 7);
+    }
+}

@@ -134,6 +134,32 @@ fn an_edited_note_no_longer_generated_stays_and_leaves_the_manifest() {
     let changes = first_changes_note(&v);
     assert!(changes.contains("### No longer generated, kept because you edited them"));
     assert!(changes.contains("**PowerShell Encoded Command**"));
+    let base = v.join(".attack-vault/base/Detection Rules/PowerShell Encoded Command.md.gz");
+    assert!(
+        base.is_file(),
+        "a released note keeps its base while it stands"
+    );
+
+    // Generated again (the rule is back): the tool's again, merged.
+    build(&v, Some(&fixtures().join("rules/good")));
+    let o = build(&v, None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("was not generated"), "{err}");
+    let note = read(&rule);
+    assert!(note.ends_with("Tuned for our fleet.\n"), "{note}");
+    assert!(note.contains("title: \"PowerShell Encoded Command\""));
+    let manifest = read(&v.join(".attack-vault/manifest.txt"));
+    assert!(manifest.contains("Detection Rules/PowerShell Encoded Command.md\n"));
+
+    // Released again and then deleted by the analyst: its base goes.
+    build(&v, Some(&fixtures().join("rules/good")));
+    assert!(base.is_file());
+    fs::remove_file(&rule).unwrap();
+    build(&v, Some(&fixtures().join("rules/good")));
+    assert!(
+        !base.exists(),
+        "the base of a note the analyst deleted goes"
+    );
 }
 
 #[test]

@@ -327,6 +327,14 @@ fn run_fetch(a: FetchArgs) -> ExitCode {
                 crate::fetch::Fetched::New { key, version, size } => {
                     eprintln!("{key}: {version}, {size} bytes fetched")
                 }
+                crate::fetch::Fetched::Copied {
+                    key,
+                    version,
+                    files,
+                } => {
+                    let files = crate::hunt::summary::counted(*files as u64, "file", "files");
+                    eprintln!("{key}: {version}, {files} copied")
+                }
                 crate::fetch::Fetched::Unchanged { key, version } => {
                     eprintln!("{key}: {version}, unchanged (nothing downloaded)")
                 }

@@ -252,6 +252,24 @@ fn archive_entries_that_climb_out_or_link_are_left_out_and_named() {
 }
 
 #[test]
+fn a_local_folder_is_copied_and_said_so() {
+    let s = upstream();
+    let cache = tempfile::tempdir().unwrap();
+    let mut cfg = config(&s, cache.path());
+    cfg.atomics_url = repo().join("tests/fixtures/atomics").display().to_string();
+    let (done, said) = run(&cfg);
+    assert!(said.is_empty(), "{said:?}");
+    let files = walkdir::WalkDir::new(repo().join("tests/fixtures/atomics"))
+        .into_iter()
+        .filter(|e| e.as_ref().unwrap().file_type().is_file())
+        .count();
+    assert!(
+        done.iter().any(|f| matches!(f, Fetched::Copied { key, files: n, .. } if key == "atomics" && *n == files)),
+        "{done:?}"
+    );
+}
+
+#[test]
 fn a_version_can_be_pinned_and_a_missing_one_is_named() {
     let s = upstream();
     let cache = tempfile::tempdir().unwrap();

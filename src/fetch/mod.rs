@@ -132,11 +132,17 @@ pub fn default_cache() -> PathBuf {
 /// What happened to one source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetched {
-    /// Downloaded (or copied), verified and now in the cache.
+    /// Downloaded, verified and now in the cache.
     New {
         key: String,
         version: String,
         size: u64,
+    },
+    /// Copied from a local folder, checked and now in the cache.
+    Copied {
+        key: String,
+        version: String,
+        files: usize,
     },
     /// The server said nothing changed; nothing was downloaded.
     Unchanged { key: String, version: String },
@@ -377,10 +383,12 @@ fn fetch_tree(
     let (key, source) = (tree.key().to_string(), tree.source(cfg).to_string());
     let unpacked = tmp.join(format!("{key}-new"));
     let _ = fs::remove_dir_all(&unpacked);
+    let mut copied_files = None;
     let (size, sha256, validators, from) = if !is_url(&source) && Path::new(&source).is_dir() {
         let copied =
             archive::copy_tree(Path::new(&source), &unpacked).map_err(|e| fail(&source, e))?;
         told_skipped(&source, &copied.skipped, diags);
+        copied_files = Some(copied.files);
         (0, String::new(), Validators::default(), source.clone())
     } else {
         let known = validators(&cfg.cache, lock.sources.get(&key), &source);
@@ -434,7 +442,14 @@ fn fetch_tree(
             path,
         },
     );
-    Ok(Fetched::New { key, version, size })
+    Ok(match copied_files {
+        Some(files) => Fetched::Copied {
+            key,
+            version,
+            files,
+        },
+        None => Fetched::New { key, version, size },
+    })
 }
 
 /// Warns of the entries an unpacking or a copy left out, naming the first.

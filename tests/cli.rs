@@ -795,3 +795,55 @@ fn placeholders_that_are_not_a_map_are_refused_at_their_line() {
         "{err}"
     );
 }
+
+#[test]
+fn csv_rows_are_spreadsheet_safe_and_correlations_have_rows_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yml");
+    std::fs::write(
+        &rules,
+        "title: Failed logon\nname: failed_logon\nlogsource: {category: test}\n\
+         detection:\n  sel: {EventID: 4625}\n  condition: sel\n---\n\
+         title: Many failed logons\nlevel: high\ncorrelation:\n  type: event_count\n  \
+         rules: [failed_logon]\n  group-by: [User]\n  timespan: 1m\n  condition: {gte: 2}\n",
+    )
+    .unwrap();
+    let events = dir.path().join("e.jsonl");
+    let event = |s: u32, computer: &str| {
+        serde_json::json!({"EventID": 4625, "User": "bob, \"the\" admin",
+            "Computer": computer, "@timestamp": format!("2024-01-01T00:00:0{s}Z")})
+        .to_string()
+    };
+    std::fs::write(
+        &events,
+        [event(1, "=HYPERLINK(\"http://x\")"), event(2, "ws1")].join("\n"),
+    )
+    .unwrap();
+    let out = matching(&["-q", "-f", "csv"], &rules, &events);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        rows.len(),
+        4,
+        "header, two detections, one correlation: {stdout}"
+    );
+    assert_eq!(
+        rows[0],
+        "timestamp,level,rule,rule_id,computer,channel,event_id,file,record,fields"
+    );
+    assert!(
+        rows[1].contains(",\"'=HYPERLINK(\"\"http://x\"\")\","),
+        "a formula is shown as text: {}",
+        rows[1]
+    );
+    assert!(rows[1].ends_with("/e.jsonl,1,EventID=4625"), "{}", rows[1]);
+    assert_eq!(
+        rows[3],
+        "2024-01-01T00:00:01Z,high,Many failed logons,,,,,,,\"correlation: 2 events; value=2; last=2024-01-01T00:00:02Z; User=bob, \"\"the\"\" admin\""
+    );
+}

@@ -35,11 +35,7 @@ impl<'a> Printer<'a> {
             failed: None,
         };
         if format == OutputFormat::Csv {
-            state.failed = writeln!(
-                state.out,
-                "timestamp,level,rule,rule_id,computer,channel,event_id,file,record,fields"
-            )
-            .err();
+            state.failed = writeln!(state.out, "{}", csv_line(&CSV_HEADER)).err();
         }
         Printer {
             format,
@@ -76,22 +72,19 @@ impl<'a> Printer<'a> {
             return serde_json::to_string(&row(r, d)).unwrap_or_default();
         }
         let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        [
-            d.event.timestamp.clone().unwrap_or_default(),
-            r.level.map(|w| w.to_string()).unwrap_or_default(),
-            r.title.clone(),
-            r.id.clone().unwrap_or_default(),
-            d.event.computer.clone().unwrap_or_default(),
-            d.event.channel.clone().unwrap_or_default(),
-            d.event.event_id.clone().unwrap_or_default(),
-            d.event.file.to_string(),
-            d.event.record.to_string(),
-            fields.join("; "),
-        ]
-        .iter()
-        .map(|s| csv_field(s))
-        .collect::<Vec<_>>()
-        .join(",")
+        let e = &d.event;
+        csv_line(&[
+            e.timestamp.as_deref().unwrap_or_default(),
+            r.level.map_or("", |w| w.as_str()),
+            &r.title,
+            r.id.as_deref().unwrap_or_default(),
+            e.computer.as_deref().unwrap_or_default(),
+            e.channel.as_deref().unwrap_or_default(),
+            e.event_id.as_deref().unwrap_or_default(),
+            &e.file,
+            &e.record.to_string(),
+            &fields.join("; "),
+        ])
     }
 
     /// The held detections, sorted, and the correlations; the first write
@@ -123,7 +116,11 @@ impl<'a> Printer<'a> {
                     writeln!(out)?;
                 }
             }
-            OutputFormat::Csv => {}
+            OutputFormat::Csv => {
+                for h in hits {
+                    writeln!(out, "{}", correlation_csv(self.engine, h))?;
+                }
+            }
         }
         out.flush()
     }
@@ -242,12 +239,64 @@ fn row<'a>(r: &'a SigmaRule, d: &'a Hit) -> Row<'a> {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+const CSV_HEADER: [&str; 10] = [
+    "timestamp",
+    "level",
+    "rule",
+    "rule_id",
+    "computer",
+    "channel",
+    "event_id",
+    "file",
+    "record",
+    "fields",
+];
+
+/// A correlation as a CSV row: its window's first time, its rule, and in
+/// `fields` what it counted (no event of its own: the columns of one are
+/// empty).
+fn correlation_csv(engine: &Engine, h: &CorrelationHit) -> String {
+    let r = &engine.rules[h.rule];
+    let mut fields = vec![
+        format!("correlation: {} events", h.count),
+        format!("value={}", h.value),
+    ];
+    fields.extend(h.last.as_ref().map(|l| format!("last={l}")));
+    fields.extend(h.group.iter().map(|(k, v)| format!("{k}={v}")));
+    csv_line(&[
+        h.first.as_deref().unwrap_or_default(),
+        r.level.map_or("", |w| w.as_str()),
+        &r.title,
+        r.id.as_deref().unwrap_or_default(),
+        "",
+        "",
+        "",
+        "",
+        "",
+        &fields.join("; "),
+    ])
+}
+
+/// One CSV record (RFC 4180 quoting), without its line end. A cell that
+/// would begin with `=`, `+`, `-`, `@`, a tab or a carriage return (events
+/// write the computer, channel and time) gets a leading `'`, so that a
+/// spreadsheet shows it as text instead of running it as a formula.
+fn csv_line(cells: &[&str]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let record = cells.iter().map(|c| {
+        if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            std::borrow::Cow::Owned(format!("'{c}").into_bytes())
+        } else {
+            std::borrow::Cow::Borrowed(c.as_bytes())
+        }
+    });
+    // Writing to memory fails only on memory.
+    let _ = w.write_record(record);
+    let mut line = String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default();
+    line.pop();
+    line
 }
 
 /// Text from events made safe for a terminal: control characters (ESC,

@@ -148,6 +148,28 @@ fn full_vault_with_rules_and_atomics() {
     assert_eq!(count("Detection Rules"), rule_files, "one note per rule");
     assert_eq!(count("atomics"), test_total, "one note per atomic test");
 
+    // 132 SigmaHQ references are text ("Internal Research"), not addresses.
+    let (mut linked, mut text) = (0, 0);
+    for e in std::fs::read_dir(vault.join("Detection Rules")).unwrap() {
+        let note = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        let Some((_, refs)) = note.split_once("\n## References\n\n") else {
+            continue;
+        };
+        for line in refs.lines().take_while(|l| l.starts_with("- ")) {
+            let item = &line[2..];
+            assert!(!item.contains("%20") || item.starts_with("<http"), "{line}");
+            if item.starts_with("<http") || item.starts_with("<ftp") {
+                linked += 1;
+            } else {
+                text += 1;
+            }
+        }
+    }
+    assert!(
+        linked > 7_000 && text >= 100,
+        "{linked} linked, {text} text"
+    );
+
     // The tables of several techniques, including parents with sub-techniques.
     assert_eq!(by_technique["T1059.006"].len(), 13);
     assert_eq!(tests_by_technique["T1059.006"].len(), 4);

@@ -76,8 +76,17 @@ fn footnote_text(name: &str, r: Option<&ExternalReference>) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A URL as a CommonMark autolink, percent-encoding what an autolink forbids.
+/// A web address (http, https, ftp) as a CommonMark autolink,
+/// percent-encoding what an autolink forbids; anything else (a rule's
+/// "Internal Research", a `javascript:` address) as text.
 pub fn autolink(url: &str) -> String {
+    let web = ["http://", "https://", "ftp://"].iter().any(|scheme| {
+        url.get(..scheme.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+    });
+    if !web {
+        return super::escape::inline(url);
+    }
     let mut s = String::from("<");
     for c in url.chars() {
         match c {
@@ -466,6 +475,22 @@ pub fn summary(s: &str, max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_web_addresses_become_links() {
+        use super::autolink;
+        assert_eq!(
+            autolink("https://a.example/x y"),
+            "<https://a.example/x%20y>"
+        );
+        assert_eq!(
+            autolink("HTTP://a.example/<b>"),
+            "<HTTP://a.example/%3Cb%3E>"
+        );
+        assert_eq!(autolink("Internal Research"), "Internal Research");
+        assert_eq!(autolink("javascript:alert(1)"), "javascript:alert(1)");
+        assert_eq!(autolink("[[Home]] <b>"), "\\[\\[Home\\]\\] \\<b\\>");
+    }
+
     use super::*;
 
     struct R;

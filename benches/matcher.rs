@@ -62,7 +62,7 @@ fn benches(c: &mut Criterion) {
             n
         })
     });
-    let (engine, _) = load_engine(&cfg, &Diagnostics::new()).unwrap();
+    let engine = load_engine(&cfg, &Diagnostics::new()).unwrap().engine;
     g.bench_function("match_corpus", |b| {
         b.iter(|| {
             scan(
@@ -80,7 +80,7 @@ fn benches(c: &mut Criterion) {
         products: Vec::new(),
         ..cfg.clone()
     };
-    let (floor_engine, _) = load_engine(&floor_cfg, &Diagnostics::new()).unwrap();
+    let floor_engine = load_engine(&floor_cfg, &Diagnostics::new()).unwrap().engine;
     g.bench_function("stream_parse_floor", |b| {
         b.iter(|| {
             scan(

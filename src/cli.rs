@@ -208,8 +208,9 @@ pub struct MatchArgs {
     #[arg(long, value_name = "LEVEL", ignore_case = true,
           value_parser = vocabulary(Level::ALL, Level::as_str, Level::parse))]
     pub level: Option<Level>,
-    /// Only rules with one of these statuses (repeatable).
-    #[arg(long, value_name = "STATUS", ignore_case = true,
+    /// Only rules with one of these statuses (repeatable, or comma-separated).
+    /// Without it, every rule runs but the deprecated and unsupported ones.
+    #[arg(long, value_name = "STATUS", ignore_case = true, value_delimiter = ',',
           value_parser = vocabulary(Status::ALL, Status::as_str, Status::parse))]
     pub status: Vec<Status>,
     /// Only rules with one of these tags, e.g. `attack.t1059` or `T1059.001`

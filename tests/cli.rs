@@ -847,3 +847,46 @@ fn csv_rows_are_spreadsheet_safe_and_correlations_have_rows_too() {
         "2024-01-01T00:00:01Z,high,Many failed logons,,,,,,,\"correlation: 2 events; value=2; last=2024-01-01T00:00:02Z; User=bob, \"\"the\"\" admin\""
     );
 }
+
+#[test]
+fn deprecated_rules_run_only_when_their_status_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yml");
+    let rule = |title: &str, status: &str| {
+        format!(
+            "title: {title}\nstatus: {status}\nlogsource: {{category: test}}\n\
+             detection:\n  sel: {{A: x}}\n  condition: sel\n"
+        )
+    };
+    std::fs::write(
+        &rules,
+        [
+            rule("Current", "test"),
+            rule("Old", "deprecated"),
+            rule("Odd", "unsupported"),
+        ]
+        .join("---\n"),
+    )
+    .unwrap();
+    let events = dir.path().join("e.jsonl");
+    std::fs::write(&events, "{\"A\": \"x\"}\n").unwrap();
+    let out = matching(&["-f", "jsonl"], &rules, &events);
+    let (stdout, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains("\"rule\":\"Current\""), "{stdout}");
+    assert!(
+        err.contains("2 rules deprecated or unsupported: not run (`--status deprecated,unsupported` runs them)"),
+        "{err}"
+    );
+    let out = matching(
+        &["-f", "jsonl", "--status", "deprecated,unsupported"],
+        &rules,
+        &events,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(!stdout.contains("Current"), "{stdout}");
+}

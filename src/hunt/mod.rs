@@ -14,7 +14,7 @@ use sigma_engine::sigma::vocab::{Level, Status};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Output formats.
@@ -58,6 +58,8 @@ pub struct HuntSummary {
     pub events: u64,
     pub rules_loaded: usize,
     pub rules_run: usize,
+    /// Rules not run for their status (deprecated, unsupported).
+    pub retired: usize,
     /// Rules that cannot run: (title, why).
     pub skipped: Vec<(String, sigma_engine::matcher::compile::Unsupported)>,
     pub detections: u64,
@@ -86,8 +88,32 @@ fn tag_ok(r: &SigmaRule, wanted: &[TagRef]) -> bool {
         })
 }
 
+/// The rules of a hunt, compiled.
+pub struct Loaded {
+    pub engine: Engine,
+    /// Rule documents read.
+    pub parsed: usize,
+    /// Detection rules left out for their status (deprecated or
+    /// unsupported) while `--status` names none.
+    pub retired: usize,
+}
+
+/// Statuses whose rules run only when `--status` names them: SigmaHQ
+/// keeps such rules apart (replaced by others, or needing what no log
+/// has), and run with the rest they would fire twice or wrongly.
+const RETIRED: [Status; 2] = [Status::Deprecated, Status::Unsupported];
+
+/// Whether a rule of this status runs under the `--status` given.
+fn status_ok(status: Option<Status>, wanted: &[Status]) -> bool {
+    match status {
+        _ if wanted.is_empty() => status.is_none_or(|s| !RETIRED.contains(&s)),
+        Some(s) => wanted.contains(&s),
+        None => false,
+    }
+}
+
 /// Load, filter and compile rules for a hunt.
-pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usize), Diagnostic> {
+pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diagnostic> {
     // With --product, a file that never names the product (nor holds a
     // correlation or filter, which have no product) cannot hold a wanted rule:
     // skip parsing it.
@@ -102,11 +128,17 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
             || products.iter().any(|p| lower.contains(p.as_str()))
     };
     let tags: Vec<TagRef> = cfg.tags.iter().map(|t| parse_tag(t)).collect();
+    let retired = AtomicUsize::new(0);
     let keep = |r: &mut SigmaRule| -> bool {
+        let detection = r.kind == sigma_engine::sigma::RuleKind::Detection;
+        let status = status_ok(r.status, &cfg.status);
+        if detection && !status && cfg.status.is_empty() {
+            retired.fetch_add(1, Ordering::Relaxed);
+        }
         // Correlations and filters are kept: they act on the kept rules.
-        let kept = r.kind != sigma_engine::sigma::RuleKind::Detection
+        let kept = !detection
             || (level_ok(r, cfg.min_level)
-                && (cfg.status.is_empty() || r.status.is_some_and(|s| cfg.status.contains(&s)))
+                && status
                 && tag_ok(r, &tags)
                 && (cfg.products.is_empty()
                     || r.logsource
@@ -133,7 +165,11 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<(Engine, usi
     // rules instead of growing the main thread's heap (about 9 MB less).
     let engine = rayon::join(|| Engine::new(keep, &mapping, &opts), || ()).0;
     engine.report_filters(diags);
-    Ok((engine, loaded))
+    Ok(Loaded {
+        engine,
+        parsed: loaded,
+        retired: retired.into_inner(),
+    })
 }
 
 /// Read a placeholder file: YAML map of name → list of values.
@@ -176,9 +212,16 @@ pub fn run(
     out: &mut (dyn Write + Send),
 ) -> Result<HuntSummary, Diagnostic> {
     let start = Instant::now();
-    let (engine, loaded) = load_engine(cfg, diags)?;
+    let Loaded {
+        engine,
+        parsed: loaded,
+        retired,
+    } = load_engine(cfg, diags)?;
     if engine.runnable() == 0 && engine.correlations.is_empty() {
-        return Err(Diagnostic::error("match", no_rule_message(&engine, loaded)));
+        return Err(Diagnostic::error(
+            "match",
+            no_rule_message(&engine, loaded, retired),
+        ));
     }
     let pb = crate::progress::spinner(cfg.progress, "{spinner} {elapsed} {pos} events {msg}");
     let correlator = Correlator::new(&engine);
@@ -225,6 +268,7 @@ pub fn run(
         events: stats.events,
         rules_loaded: loaded,
         rules_run: engine.runnable(),
+        retired,
         skipped,
         detections: stats.detections,
         fired,
@@ -243,13 +287,20 @@ pub fn run(
 
 /// Why no rule can run: the filters left none, or each was skipped (the
 /// reasons, most common first).
-fn no_rule_message(engine: &Engine, loaded: usize) -> String {
+fn no_rule_message(engine: &Engine, loaded: usize, retired: usize) -> String {
     if loaded == 0 {
         return "no rule can run: no rule document could be read (see the errors above)".into();
     }
     if engine.skipped.is_empty() {
+        let retired = if retired > 0 {
+            format!(
+                " ({retired} are deprecated or unsupported: `--status deprecated,unsupported` runs them)"
+            )
+        } else {
+            String::new()
+        };
         return format!(
-            "no rule can run: none of the {loaded} rule documents read passes the --level/--status/--tag/--product filters"
+            "no rule can run: none of the {loaded} rule documents read passes the --level/--status/--tag/--product filters{retired}"
         );
     }
     let mut by_reason: BTreeMap<String, usize> = BTreeMap::new();
@@ -269,4 +320,24 @@ fn no_rule_message(engine: &Engine, loaded: usize) -> String {
 /// Whether the diagnostics hold errors (for exit codes).
 pub fn had_errors(d: &Diagnostics) -> bool {
     d.count(Severity::Error) > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deprecated_and_unsupported_rules_run_only_when_named() {
+        use Status::*;
+        for s in [Stable, Test, Experimental] {
+            assert!(status_ok(Some(s), &[]), "{s:?}");
+            assert!(!status_ok(Some(s), &[Deprecated]), "{s:?}");
+        }
+        assert!(status_ok(None, &[]), "a rule without a status runs");
+        assert!(!status_ok(None, &[Test]));
+        for s in [Deprecated, Unsupported] {
+            assert!(!status_ok(Some(s), &[]), "{s:?}");
+            assert!(status_ok(Some(s), &[s]), "{s:?}");
+        }
+    }
 }

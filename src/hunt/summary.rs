@@ -31,8 +31,15 @@ impl HuntSummary {
             ),
             self.elapsed
         )];
+        let retired = (self.retired > 0).then(|| {
+            format!(
+                "{} deprecated or unsupported: not run (`--status deprecated,unsupported` runs them)",
+                counted(self.retired as u64, "rule", "rules")
+            )
+        });
         let details = fired_lines(&self.fired, verbose)
             .into_iter()
+            .chain(retired)
             .chain(self.skipped_lines(verbose));
         lines.extend(details.map(|l| format!("  {l}")));
         lines
@@ -131,6 +138,7 @@ mod tests {
             events: 2,
             rules_loaded: 3,
             rules_run: 2,
+            retired: 1,
             skipped: vec![
                 ("A".into(), Unsupported::Placeholder("admins".into())),
                 ("B".into(), Unsupported::Placeholder("hosts".into())),
@@ -156,12 +164,13 @@ mod tests {
                 "  detections by level: 1 high",
                 "  rules that fired (1):",
                 "          1 × Rule",
+                "  1 rule deprecated or unsupported: not run (`--status deprecated,unsupported` runs them)",
                 "  skipped 2 rule(s): placeholders without values (--placeholders FILE)",
             ]
         );
         let verbose = s.report(true);
         assert_eq!(
-            verbose[4..],
+            verbose[5..],
             [
                 "  skipped: A: placeholders without values (--placeholders FILE)",
                 "  skipped: B: placeholders without values (--placeholders FILE)",

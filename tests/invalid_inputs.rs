@@ -156,6 +156,15 @@ fn table_output_escapes_control_characters() {
     assert_eq!(text.lines().count(), 1, "no forged line: {text:?}");
     assert!(!text.contains(['\u{1b}', '\u{7}', '\r']), "{text:?}");
     assert!(text.contains(r"C:\evil\u{1b}[2J\u{7}.exe"), "{text:?}");
+
+    // A right-to-left override makes `xgpj.exe` read as `xexe.jpg`; a
+    // zero-width space hides itself.
+    let events = dir.path().join("bidi.jsonl");
+    std::fs::write(&events, "{\"Image\": \"C:\\\\x\u{202e}gpj\u{200b}.exe\"}\n").unwrap();
+    let out = matching(&["-q"], &rule, &events);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains(['\u{202e}', '\u{200b}']), "{text:?}");
+    assert!(text.contains(r"C:\x\u{202e}gpj\u{200b}.exe"), "{text:?}");
 }
 
 #[test]

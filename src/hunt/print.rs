@@ -301,14 +301,21 @@ fn csv_line(cells: &[&str]) -> String {
 
 /// Text from events made safe for a terminal: control characters (ESC,
 /// BEL, CR, LF, ...) are shown escaped, so an event cannot redraw the screen
-/// or forge lines.
+/// or forge lines, and so are the invisible marks that reorder or hide text
+/// (right-to-left overrides, zero-width spaces), so that what is shown is
+/// what the event holds.
 fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}' | '\u{061c}' | '\u{feff}')
+    };
+    if !s.chars().any(hidden) {
         return s.into();
     }
     s.chars()
         .map(|c| {
-            if c.is_control() {
+            if hidden(c) {
                 c.escape_default().to_string()
             } else {
                 c.to_string()

@@ -37,6 +37,10 @@ pub enum Command {
     /// Exit codes: 0 the hunt ran (with or without detections); 1 some input
     /// could not be read and --strict was given; 2 nothing could run (no
     /// usable rule, unreadable mapping).
+    #[command(
+        override_usage = "attack-vault match [OPTIONS] <EVENTS>... --rules <PATH>...\n       \
+                                attack-vault match [OPTIONS] --rules <PATH>... -- <EVENTS>..."
+    )]
     Match(MatchArgs),
     /// Export a vault as a static HTML website (search, backlinks, graph, tag
     /// pages; relative URLs, works from file://).
@@ -193,13 +197,15 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub struct MatchArgs {
-    /// Sigma rule files or folders.
+    /// Sigma rule files or folders. Every path after it is a rule's: give
+    /// the events first, or end the rules with `--`.
     #[arg(long, short, value_name = "PATH", num_args = 1.., required = true)]
     pub rules: Vec<PathBuf>,
     /// Event files or folders (EVTX, JSON, JSONL, gzip-compressed or not;
     /// recognised by content);
     /// `-` reads standard input, and a named pipe is read as it comes.
-    #[arg(value_name = "EVENTS", required = true)]
+    // Checked in `run_match`, which says why they may be missing.
+    #[arg(value_name = "EVENTS")]
     pub events: Vec<PathBuf>,
     /// Output format.
     #[arg(long, short, value_enum, default_value = "table")]
@@ -549,6 +555,12 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
 }
 
 fn run_match(a: MatchArgs) -> ExitCode {
+    if a.events.is_empty() {
+        eprintln!(
+            "error: no event file given: `--rules` takes every path after it, so give the events first (`match EVENTS --rules RULES`) or end the rules with `--` (`match --rules RULES -- EVENTS`)"
+        );
+        return ExitCode::from(2);
+    }
     if let (Some(from), Some(to)) = (a.from, a.to)
         && from > to
     {

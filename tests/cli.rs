@@ -890,3 +890,23 @@ fn deprecated_rules_run_only_when_their_status_is_named() {
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     assert!(!stdout.contains("Current"), "{stdout}");
 }
+
+#[test]
+fn events_swallowed_by_the_rules_list_are_explained() {
+    let rules = fixtures().join("rules/good");
+    let events = fixtures().join("events");
+    let out = bin()
+        .args(["match", "--rules"])
+        .arg(&rules)
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "no event file given: `--rules` takes every path after it, so give the events first"
+        ),
+        "{err}"
+    );
+}

@@ -270,6 +270,33 @@ fn a_local_folder_is_copied_and_said_so() {
 }
 
 #[test]
+fn a_download_beyond_the_limit_is_refused() {
+    let s = upstream();
+    let cache = tempfile::tempdir().unwrap();
+    let mut cfg = config(&s, cache.path());
+    cfg.max_download = rules_zip().len() as u64 - 1;
+    cfg.attack_index = repo()
+        .join("tests/fixtures/none.json")
+        .display()
+        .to_string();
+    let (done, said) = run(&cfg);
+    let sigma = s.url("/sigma_all_rules.zip");
+    assert!(
+        said.contains(&format!(
+            "error[fetch]: {sigma}: the download is larger than {} bytes: refused",
+            cfg.max_download
+        )),
+        "{said:?}"
+    );
+    assert!(
+        !done
+            .iter()
+            .any(|f| matches!(f, Fetched::New { key, .. } if key == "sigma"))
+    );
+    assert!(!cache.path().join("sigma").exists());
+}
+
+#[test]
 fn a_version_can_be_pinned_and_a_missing_one_is_named() {
     let s = upstream();
     let cache = tempfile::tempdir().unwrap();

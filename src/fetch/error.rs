@@ -15,6 +15,9 @@ pub enum FetchError {
     /// Fewer bytes arrived than the server announced, or the stream broke.
     #[error("download cut short: {0}")]
     Cut(String),
+    /// The download goes beyond the most one may bring.
+    #[error("the download is larger than {0} bytes: refused")]
+    TooLarge(u64),
     /// A local file could not be read or written.
     #[error("{what} {}: {source}", path.display())]
     File {

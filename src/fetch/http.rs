@@ -41,10 +41,11 @@ pub struct Client {
     retries: u32,
     first_wait: Duration,
     progress: bool,
+    max_bytes: u64,
 }
 
 impl Client {
-    pub fn new(progress: bool, first_wait: Duration) -> Client {
+    pub fn new(progress: bool, first_wait: Duration, max_bytes: u64) -> Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(15)))
             .timeout_recv_response(Some(Duration::from_secs(60)))
@@ -58,6 +59,7 @@ impl Client {
             retries: 3,
             first_wait,
             progress,
+            max_bytes,
         }
     }
 
@@ -118,6 +120,10 @@ impl Client {
             last_modified: header("last-modified"),
         };
         let length = header("content-length").and_then(|l| l.parse::<u64>().ok());
+        let too_large = FetchError::TooLarge(self.max_bytes);
+        if length.is_some_and(|l| l > self.max_bytes) {
+            return Err(too_large);
+        }
         let final_url = {
             use ureq::ResponseExt;
             resp.get_uri().to_string()
@@ -135,6 +141,9 @@ impl Client {
                 .map_err(|e| FetchError::Cut(e.to_string()))?;
             if n == 0 {
                 break;
+            }
+            if size + n as u64 > self.max_bytes {
+                return Err(too_large);
             }
             out.write_all(&buf[..n])
                 .map_err(FetchError::file("cannot write", dest))?;

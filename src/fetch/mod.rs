@@ -103,7 +103,15 @@ pub struct FetchConfig {
     pub progress: bool,
     /// The first wait before retrying a failed download (doubled each time).
     pub retry_wait: std::time::Duration,
+    /// The most one download may bring ([`MAX_DOWNLOAD`] by default).
+    pub max_download: u64,
 }
+
+/// The most one download may bring. ATT&CK's largest bundle is about 50 MB,
+/// SigmaHQ's rule archive 10 MB, Atomic Red Team's whole repository a few
+/// hundred: a server sending without end is stopped here, not by a full
+/// disk.
+pub const MAX_DOWNLOAD: u64 = 2 << 30;
 
 impl FetchConfig {
     /// The defaults: every domain, the latest version, the upstream URLs.
@@ -118,6 +126,7 @@ impl FetchConfig {
             offline: false,
             progress: false,
             retry_wait: std::time::Duration::from_secs(1),
+            max_download: MAX_DOWNLOAD,
         }
     }
 }
@@ -158,7 +167,7 @@ pub fn fetch(cfg: &FetchConfig, diags: &Diagnostics) -> Result<Vec<Fetched>, Dia
     // One fetch at a time per cache: they share its temporary folder.
     let _lock = crate::output::WriterLock::acquire(&cfg.cache, true)?;
     let mut lock = Lock::read(&cfg.cache);
-    let client = Client::new(cfg.progress, cfg.retry_wait);
+    let client = Client::new(cfg.progress, cfg.retry_wait, cfg.max_download);
     let mut done = Vec::new();
     let mut step = |r: Result<Fetched, Diagnostic>| match r {
         Ok(f) => done.push(f),

@@ -1,7 +1,8 @@
 //! Hostile and broken input, one fixture per case under
 //! `tests/fixtures/invalid/<source kind>/`, each beside `<name>.expected`:
 //! the exact diagnostics (paths relative to the fixture folder) and, for
-//! events, how many records were read and lost. Set `ATTACK_VAULT_BLESS=1` to
+//! events, how many records were read and lost; for ATT&CK bundles, what
+//! each technique's parent and sub-techniques became. Set `ATTACK_VAULT_BLESS=1` to
 //! rewrite the expectations after a deliberate change, then review the diff.
 
 use crate::common::matching;
@@ -88,6 +89,31 @@ fn rule_fixtures_give_their_exact_diagnostics() {
             set.rejected,
             diagnostics_text(&ds, &dir)
         );
+        check_expected(&case, &got);
+    }
+}
+
+#[test]
+fn attack_fixtures_give_their_exact_diagnostics() {
+    use attack_vault::model::kb::{Kb, KbOptions};
+    let dir = invalid("attack");
+    for case in cases(&dir) {
+        let ds = Diagnostics::new();
+        let bundle = attack_vault::attack::read_bundle_file(&case, &ds).unwrap();
+        let kb = Kb::build(vec![bundle], KbOptions::default(), &ds);
+        let described: Vec<String> = (0..kb.objects.len())
+            .map(|i| {
+                let subs: Vec<&str> = kb
+                    .subtechniques_of(i)
+                    .into_iter()
+                    .map(|s| kb.get(s).display_id())
+                    .collect();
+                let parent = kb.parent_of(i).map(|p| kb.get(p).display_id());
+                let id = kb.get(i).display_id();
+                format!("{id}: parent {parent:?}, sub-techniques {subs:?}\n")
+            })
+            .collect();
+        let got = described.concat() + &diagnostics_text(&ds, &dir);
         check_expected(&case, &got);
     }
 }

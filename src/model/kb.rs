@@ -429,6 +429,11 @@ impl Kb {
                 continue;
             };
             let kind = RelKind::parse(&r.relationship_type);
+            if let Some(why) = self.malformed(&kind, s, t) {
+                let msg = format!("relationship {id} ({}) {why}; ignored", r.relationship_type);
+                diags.push(Diagnostic::warning("attack", msg).in_file(&source));
+                continue;
+            }
             if kind == RelKind::RevokedBy {
                 self.revoked_by.insert(s, t);
             }
@@ -451,6 +456,25 @@ impl Kb {
                     missing - 20
                 ),
             ));
+        }
+    }
+
+    /// Why a relationship between two loaded objects cannot hold: one
+    /// that joins an object to itself, or a `subtechnique-of` that is not
+    /// from a sub-technique to a technique (either would make a technique
+    /// its own sub-technique, or a parent of its parent).
+    fn malformed(&self, kind: &RelKind, s: ObjId, t: ObjId) -> Option<&'static str> {
+        let (source, target) = (&self.objects[s], &self.objects[t]);
+        if s == t {
+            return Some("joins an object to itself");
+        }
+        let technique = |o: &Object| o.kind == Kind::Technique;
+        let parent_ok = technique(target) && !target.is_subtechnique();
+        match kind {
+            RelKind::SubtechniqueOf if !(source.is_subtechnique() && parent_ok) => {
+                Some("is not from a sub-technique to a technique")
+            }
+            _ => None,
         }
     }
 

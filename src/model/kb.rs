@@ -278,7 +278,7 @@ impl Kb {
         };
         let relations = kb.add_bundles(bundles, diags);
         kb.objects.shrink_to_fit();
-        kb.index();
+        kb.index(diags);
         kb.add_relations(relations, diags);
         kb
     }
@@ -365,7 +365,7 @@ impl Kb {
     }
 
     /// The lookups by ATT&CK ID and by (domain, tactic short name).
-    fn index(&mut self) {
+    fn index(&mut self, diags: &Diagnostics) {
         for (i, o) in self.objects.iter().enumerate() {
             if o.attack_id.is_empty() {
                 continue;
@@ -394,6 +394,30 @@ impl Kb {
                     std::cmp::Reverse(o.stix.modified.clone()),
                 )
             });
+        }
+        self.warn_shared_ids(diags);
+    }
+
+    /// Two live objects under one ATT&CK ID: rules and links naming the ID
+    /// reach only the first. (Deprecated ones may share it: ATT&CK's old
+    /// mitigations carry their technique's ID.)
+    fn warn_shared_ids(&self, diags: &Diagnostics) {
+        for (id, objects) in &self.by_attack_id {
+            let live: Vec<&str> = objects
+                .iter()
+                .filter(|&&i| !self.objects[i].is_revoked() && !self.objects[i].is_deprecated())
+                .map(|&i| self.objects[i].stix.id.as_str())
+                .collect();
+            if let [first, rest @ ..] = live.as_slice()
+                && !rest.is_empty()
+            {
+                let msg = format!(
+                    "{id} names {} objects ({}): rules and links naming it reach only {first}",
+                    live.len(),
+                    live.join(", ")
+                );
+                diags.push(Diagnostic::warning("attack", msg));
+            }
         }
     }
 

@@ -885,7 +885,8 @@ pub fn parse_timespan(s: &str) -> Option<u64> {
         'y' => 31_536_000,
         _ => return None,
     };
-    Some(n * mult)
+    // A span beyond u64 seconds is no span (not a wrapped-around short one).
+    n.checked_mul(mult)
 }
 
 fn parse_correlation(n: &Node, errors: &mut Vec<RuleError>) -> Option<Correlation> {
@@ -1117,6 +1118,12 @@ mod tests {
         assert_eq!(parse_timespan("1h"), Some(3600));
         assert_eq!(parse_timespan("1d"), Some(86400));
         assert_eq!(parse_timespan("abc"), None);
+        assert_eq!(
+            parse_timespan("584942417355y"),
+            Some(584_942_417_355 * 31_536_000)
+        );
+        assert_eq!(parse_timespan("584942417356y"), None, "overflows u64");
+        assert_eq!(parse_timespan("18446744073709551615s"), Some(u64::MAX));
     }
 
     #[test]

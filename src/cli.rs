@@ -359,12 +359,18 @@ fn run_fetch(a: FetchArgs) -> ExitCode {
 
 fn run_build(a: BuildArgs) -> ExitCode {
     let mut a = a;
-    if a.from_cache
-        && let Err(e) = inputs_from_cache(&mut a)
-    {
-        eprintln!("{e}");
-        return ExitCode::from(2);
-    }
+    // Held through the build: no fetch replaces what it reads meanwhile.
+    let _cache = if a.from_cache {
+        match inputs_from_cache(&mut a) {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
     let cfg = build_config(&a);
     let diags = collector(a.report.verbose);
     let result = build(&cfg, &diags);
@@ -400,9 +406,19 @@ fn run_build(a: BuildArgs) -> ExitCode {
     }
 }
 
-/// `--from-cache`: every cached source the flags do not name.
-fn inputs_from_cache(a: &mut BuildArgs) -> Result<(), sigma_engine::diag::Diagnostic> {
+/// `--from-cache`: every cached source the flags do not name, and the
+/// cache's lock, taken for reading.
+fn inputs_from_cache(
+    a: &mut BuildArgs,
+) -> Result<crate::output::WriterLock, sigma_engine::diag::Diagnostic> {
     let cache = a.cache.clone().unwrap_or_else(crate::fetch::default_cache);
+    let wait = !a.writing.no_wait;
+    if !cache.is_dir() {
+        // Said as an empty cache is: run `fetch` first.
+        crate::fetch::cached_inputs(&cache)?;
+    }
+    let read = crate::output::Access::Read;
+    let lock = crate::output::WriterLock::acquire_in(&cache, &cache, read, wait)?;
     let c = crate::fetch::cached_inputs(&cache)?;
     if a.attack.is_empty() {
         a.attack = c.attack;
@@ -413,7 +429,7 @@ fn inputs_from_cache(a: &mut BuildArgs) -> Result<(), sigma_engine::diag::Diagno
     if a.atomics.is_none() {
         a.atomics = c.atomics;
     }
-    Ok(())
+    Ok(lock)
 }
 
 fn build_config(a: &BuildArgs) -> BuildConfig {

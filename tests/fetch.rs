@@ -479,4 +479,26 @@ fn the_command_fails_loudly_says_what_it_holds_offline_and_builds_from_the_cache
             .join("Detection Rules/Fixture Python Inline.md")
             .is_file()
     );
+
+    // While a fetch writes the cache, a build reading it waits or refuses.
+    let write = attack_vault::output::Access::Write;
+    let fetching =
+        attack_vault::output::WriterLock::acquire_in(&cache, &cache, write, false).unwrap();
+    let o = bin()
+        .args(["build", "-q", "--no-wait", "--from-cache", "--cache"])
+        .arg(&cache)
+        .arg("--out")
+        .arg(&from_cache)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}: another attack-vault run is writing",
+            cache.display()
+        )),
+        "{err}"
+    );
+    drop(fetching);
 }

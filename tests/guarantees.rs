@@ -208,7 +208,10 @@ fn a_second_writer_waits_or_refuses() {
     let out = refused.output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("another attack-vault run is writing"), "{err}");
+    assert!(
+        err.contains("another attack-vault run is reading or writing"),
+        "{err}"
+    );
 
     let mut waiting = build(Inputs::Fixtures, &v)
         .stderr(std::process::Stdio::piped())
@@ -415,6 +418,36 @@ fn export_waits_for_a_build_writing_its_vault() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("another attack-vault run is writing"), "{err}");
     assert!(!dir.path().join("site").join("index.html").exists());
+}
+
+#[test]
+fn exports_share_a_vault_that_no_build_changes_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(build(Inputs::Demo, &v));
+    // As an export reading the vault holds it.
+    let reading = std::fs::File::open(v.join(".attack-vault/lock")).unwrap();
+    reading.lock_shared().unwrap();
+    let out = bin()
+        .args(["export", "-q", "--no-wait", "--vault"])
+        .arg(&v)
+        .arg("--out")
+        .arg(dir.path().join("site"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut refused = build(Inputs::Fixtures, &v);
+    let out = refused.arg("--no-wait").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("another attack-vault run is reading or writing"),
+        "{err}"
+    );
 }
 
 #[cfg(unix)]

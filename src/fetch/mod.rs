@@ -20,6 +20,7 @@ mod http;
 pub mod lock;
 use error::FetchError;
 
+use crate::output::{Access, WriterLock};
 use http::{Client, Got, Validators};
 use lock::{Entry, Lock};
 use sigma_engine::diag::{Diagnostic, Diagnostics};
@@ -165,7 +166,7 @@ pub fn fetch(cfg: &FetchConfig, diags: &Diagnostics) -> Result<Vec<Fetched>, Dia
         Diagnostic::error("fetch", format!("cannot create the cache: {e}")).in_file(&tmp)
     })?;
     // One fetch at a time per cache: they share its temporary folder.
-    let _lock = crate::output::WriterLock::acquire(&cfg.cache, true)?;
+    let _lock = WriterLock::acquire_in(&cfg.cache, &cfg.cache, Access::Write, true)?;
     let mut lock = Lock::read(&cfg.cache);
     let client = Client::new(cfg.progress, cfg.retry_wait, cfg.max_download);
     let mut done = Vec::new();

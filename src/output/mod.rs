@@ -22,7 +22,7 @@ pub mod merge;
 mod safe;
 mod writer;
 
-pub use lock::WriterLock;
+pub use lock::{Access, WriterLock};
 pub use writer::{
     MANIFEST, OnDisk, STATE_DIR, VaultWriter, WriteOptions, WriteReport, read_manifest,
 };

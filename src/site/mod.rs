@@ -305,10 +305,17 @@ fn write_pages(site: &page::Site, program: Option<u64>) -> Result<(), Diagnostic
 pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, Diagnostic> {
     let start = Instant::now();
     check_apart(cfg)?;
-    // A build must not change the vault while it is read.
+    // A build must not change the vault while it is read (other exports
+    // may read it too).
     let state = cfg.vault.join(crate::output::STATE_DIR);
     let _vault_lock = if state.is_dir() {
-        Some(crate::output::WriterLock::acquire(&state, !cfg.no_wait)?)
+        let read = crate::output::Access::Read;
+        Some(crate::output::WriterLock::acquire_in(
+            &state,
+            &cfg.vault,
+            read,
+            !cfg.no_wait,
+        )?)
     } else {
         None
     };

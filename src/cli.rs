@@ -63,7 +63,8 @@ pub enum Command {
     /// Check a vault: every wikilink and footnote resolves, no ATT&CK
     /// citation or raw attack.mitre.org link to a note is left.
     ///
-    /// Exit codes: 0 clean; 1 problems found; 2 no such vault folder.
+    /// Exit codes: 0 clean; 1 problems found; 2 no such vault folder, or no
+    /// note in it.
     Check {
         /// The vault folder.
         #[arg(default_value = "vault")]
@@ -547,6 +548,13 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
         return ExitCode::from(2);
     }
     let r = crate::vault::check::check_vault(vault);
+    if r.notes == 0 && r.unreadable.is_empty() {
+        eprintln!(
+            "error: {}: no notes (.md files) in the folder",
+            vault.display()
+        );
+        return ExitCode::from(2);
+    }
     for (note, problem) in &r.unreadable {
         eprintln!("{note}: {problem}");
     }

@@ -622,7 +622,7 @@ fn rules_and_atomics_saved_in_utf16_by_windows_powershell_are_read() {
 }
 
 #[test]
-fn check_of_a_missing_vault_says_so_and_exits_2() {
+fn check_of_a_missing_or_empty_vault_says_so_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let out = bin()
         .arg("check")
@@ -632,6 +632,10 @@ fn check_of_a_missing_vault_says_so_and_exits_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("nowhere: no such vault folder"), "{err}");
+    let out = bin().arg("check").arg(dir.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no notes (.md files) in the folder"), "{err}");
 }
 
 #[test]

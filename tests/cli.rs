@@ -675,6 +675,19 @@ fn layer_names_the_technique_notes_it_cannot_read() {
             && line.contains("left out of the layers"),
         "{line}"
     );
+    let out = bin()
+        .args(["layer", "--vault"])
+        .arg(dir.path().join("layers"))
+        .arg("--out")
+        .arg(dir.path().join("again"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no technique notes: not a vault attack-vault built"),
+        "{err}"
+    );
 }
 
 #[test]

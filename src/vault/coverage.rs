@@ -598,7 +598,13 @@ pub fn layers_from_vault(
 ) -> Result<Vec<(String, Value)>, sigma_engine::diag::Diagnostic> {
     let dir = vault.join(Kind::Technique.folder());
     let rd = std::fs::read_dir(&dir).map_err(|e| {
-        sigma_engine::diag::Diagnostic::error("layer", format!("cannot read: {e}")).in_file(&dir)
+        let msg = match e.kind() {
+            std::io::ErrorKind::NotFound if vault.is_dir() => {
+                "no technique notes: not a vault attack-vault built".to_string()
+            }
+            _ => format!("cannot read: {e}"),
+        };
+        sigma_engine::diag::Diagnostic::error("layer", msg).in_file(&dir)
     })?;
     let mut per_domain: std::collections::BTreeMap<String, Vec<LayerEntry>> = Default::default();
     let mut paths: Vec<std::path::PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();

@@ -501,4 +501,23 @@ fn the_command_fails_loudly_says_what_it_holds_offline_and_builds_from_the_cache
         "{err}"
     );
     drop(fetching);
+
+    // A cached bundle changed since it was fetched is refused.
+    let bundle = cache.join(&lock.sources["attack/enterprise-attack"].path);
+    let mut text = std::fs::read(&bundle).unwrap();
+    text.push(b' ');
+    std::fs::write(&bundle, text).unwrap();
+    let o = bin()
+        .args(["build", "-q", "--from-cache", "--cache"])
+        .arg(&cache)
+        .arg("--out")
+        .arg(&from_cache)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("the cached copy changed since it was fetched (sha256 "),
+        "{err}"
+    );
 }

@@ -518,6 +518,23 @@ pub struct CachedInputs {
     pub atomics: Option<PathBuf>,
 }
 
+/// Whether a cached file is still what was fetched: a bundle changed since
+/// (damaged, or edited) is refused, naming both sums.
+fn verify(path: &Path, e: &Entry) -> Result<(), Diagnostic> {
+    if e.sha256.is_empty() {
+        return Ok(());
+    }
+    let (_, sha256) = http::sha256_file(path).map_err(|err| fail(&e.path, err))?;
+    if sha256 == e.sha256 {
+        return Ok(());
+    }
+    let msg = format!(
+        "the cached copy changed since it was fetched (sha256 {sha256}, not {} as the lock file records): run `attack-vault fetch` again",
+        e.sha256
+    );
+    Err(Diagnostic::error("fetch", msg).in_file(path))
+}
+
 /// What `cache` holds, by its lock file.
 pub fn cached_inputs(cache: &Path) -> Result<CachedInputs, Diagnostic> {
     let lock = Lock::read(cache);
@@ -541,7 +558,10 @@ pub fn cached_inputs(cache: &Path) -> Result<CachedInputs, Diagnostic> {
         let p = cache.join(&e.path);
         match key.as_str() {
             "attack/index" => {}
-            k if k.starts_with("attack/") => inputs.attack.push(p),
+            k if k.starts_with("attack/") => {
+                verify(&p, e)?;
+                inputs.attack.push(p)
+            }
             "sigma" => inputs.sigma = archive::rule_trees(&p).map_err(|m| fail(&e.path, m))?,
             "atomics" => inputs.atomics = Some(p),
             _ => {}

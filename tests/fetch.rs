@@ -221,6 +221,19 @@ fn a_fresh_fetch_then_a_second_with_nothing_new_downloads_nothing() {
             .all(|(_, status, bytes)| *status == 304 && *bytes == 0),
         "{log:?}"
     );
+
+    // A cached bundle damaged since is downloaded again, not kept.
+    let cached = cache.path().join(&e.path);
+    std::fs::write(&cached, b"{}").unwrap();
+    let (_, errors) = run(&config(&s, cache.path()));
+    assert!(errors.is_empty(), "{errors:?}");
+    let log = s.take_log();
+    assert!(
+        log.iter()
+            .any(|(p, status, _)| p == "/enterprise-18.1.json" && *status == 200),
+        "{log:?}"
+    );
+    assert_eq!(std::fs::read(&cached).unwrap(), bundle("18.1"));
 }
 
 #[test]

@@ -277,6 +277,12 @@ fn fetch_index(
 /// The cached entry's validators, when its copy is still there.
 fn validators(cache: &Path, e: Option<&Entry>, url: &str) -> Option<Validators> {
     let e = e.filter(|e| e.url == url && cache.join(&e.path).exists())?;
+    // A cached file that changed since is downloaded again, not kept as
+    // "unchanged" (an unpacked archive has no sum of its own to check).
+    let file = cache.join(&e.path);
+    if file.is_file() && verify(&file, e).is_err() {
+        return None;
+    }
     Some(Validators {
         etag: e.etag.clone(),
         last_modified: e.last_modified.clone(),

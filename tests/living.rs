@@ -163,6 +163,28 @@ fn an_edited_note_no_longer_generated_stays_and_leaves_the_manifest() {
 }
 
 #[test]
+fn a_note_renamed_or_deleted_by_the_analyst_is_written_again_and_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    build(&v, None);
+    let mine = v.join("Techniques/Python (mine).md");
+    fs::rename(v.join(PYTHON), &mine).unwrap();
+    edit(&mine, |t| t + "\nMy words.\n");
+    let kept = read(&mine);
+    let o = build(&v, None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("1 file(s) the last build wrote were gone (deleted, or renamed in Obsidian) and are written again: Techniques/T1059.006 Python.md; a renamed copy stays yours"),
+        "{err}"
+    );
+    assert!(v.join(PYTHON).is_file());
+    assert_eq!(read(&mine), kept, "the renamed copy is the analyst's");
+    let o = build(&v, None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("were gone"), "said once: {err}");
+}
+
+#[test]
 fn the_same_lines_changed_on_both_sides_keep_the_analysts_file_and_the_new_one_aside() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");

@@ -34,6 +34,9 @@ pub struct WriteReport {
     /// Notes no longer generated but edited by the analyst: left in place
     /// and no longer the tool's.
     pub released: Vec<String>,
+    /// Notes the last run wrote that were gone (deleted, or renamed in
+    /// Obsidian), written again.
+    pub recreated: Vec<String>,
 }
 
 /// A file the analyst owns, as found before writing.
@@ -190,6 +193,9 @@ impl<'a> VaultWriter<'a> {
             None
         };
         let Some(mine) = current else {
+            if self.tracked && self.old.contains(path) {
+                self.state().report.recreated.push(path.to_string());
+            }
             self.stage(path, content.to_vec(), true)?;
             return self.stage_base(path, content);
         };
@@ -532,6 +538,7 @@ impl<'a> VaultWriter<'a> {
                 .in_file(self.out.join(p)),
             );
         }
+        warn_recreated(&mut st.report.recreated, &self.out, self.diags);
         let journal = Journal {
             moves: st.changed.iter().map(|p| slash(p)).collect(),
             deletes,
@@ -625,6 +632,27 @@ impl VaultWriter<'_> {
         );
         deletes
     }
+}
+
+/// One warning for the notes written again after the analyst removed
+/// them: a note renamed in Obsidian now stands twice.
+fn warn_recreated(recreated: &mut [String], out: &Path, diags: &Diagnostics) {
+    const NAMED: usize = 3;
+    if recreated.is_empty() {
+        return;
+    }
+    recreated.sort();
+    let mut names: Vec<&str> = recreated.iter().take(NAMED).map(String::as_str).collect();
+    let more = format!("and {} more", recreated.len().saturating_sub(NAMED));
+    if recreated.len() > NAMED {
+        names.push(&more);
+    }
+    let msg = format!(
+        "{} file(s) the last build wrote were gone (deleted, or renamed in Obsidian) and are written again: {}; a renamed copy stays yours and gets no updates",
+        recreated.len(),
+        names.join(", ")
+    );
+    diags.push(Diagnostic::warning("write", msg).in_file(out));
 }
 
 fn warn_kept(out: &Path, kept: usize, diags: &Diagnostics) {

@@ -533,4 +533,23 @@ fn the_command_fails_loudly_says_what_it_holds_offline_and_builds_from_the_cache
         err.contains("the cached copy changed since it was fetched (sha256 "),
         "{err}"
     );
+    let offline = bin()
+        .args(["fetch", "--offline", "--cache"])
+        .arg(&cache)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&offline.stdout);
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with("attack/enterprise-attack"))
+        .unwrap();
+    assert!(
+        line.ends_with("; CHANGED since: `attack-vault fetch` gets it again"),
+        "{line}"
+    );
+    assert!(
+        !listed
+            .lines()
+            .any(|l| l.starts_with("sigma") && l.contains("CHANGED"))
+    );
 }

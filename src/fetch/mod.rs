@@ -583,8 +583,13 @@ pub fn describe(cache: &Path) -> Vec<String> {
         .iter()
         .filter(|(k, _)| *k != "attack/index")
         .map(|(k, e)| {
+            let file = cache.join(&e.path);
+            let changed = match file.is_file() && verify(&file, e).is_err() {
+                true => "; CHANGED since: `attack-vault fetch` gets it again",
+                false => "",
+            };
             format!(
-                "{k}: {} ({} bytes, sha256 {}), fetched {} from {}",
+                "{k}: {} ({} bytes, sha256 {}), fetched {} from {}{changed}",
                 e.version, e.size, e.sha256, e.fetched, e.url
             )
         })

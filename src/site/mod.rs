@@ -113,6 +113,8 @@ fn template_escape(s: &str) -> String {
     escape(s, true)
 }
 
+/// Control characters other than white space (a `\u0000` a property
+/// spelled) are no HTML text: shown as U+FFFD, as a browser's parser would.
 fn escape(s: &str, apostrophe: bool) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     let mut last = 0;
@@ -123,6 +125,8 @@ fn escape(s: &str, apostrophe: bool) -> String {
             b'>' => "&gt;",
             b'"' => "&quot;",
             b'\'' if apostrophe => "&#39;",
+            b'\t' | b'\n' | b'\r' => continue,
+            0..0x20 | 0x7f => "\u{fffd}",
             _ => continue,
         };
         out.push_str(&s[last..i]);
@@ -400,4 +404,23 @@ pub fn site_files(site: &Path) -> BTreeSet<String> {
         .filter(|e| !e.is_symlink)
         .map(|e| e.rel)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{html_escape, template_escape};
+
+    #[test]
+    fn markup_and_control_characters_never_reach_a_page_raw() {
+        assert_eq!(
+            html_escape("<a href=\"x\">&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;'&lt;/a&gt;"
+        );
+        assert_eq!(template_escape("'"), "&#39;");
+        assert_eq!(
+            html_escape("x\u{0}y\u{1b}z\u{7f}"),
+            "x\u{fffd}y\u{fffd}z\u{fffd}"
+        );
+        assert_eq!(html_escape("a\tb\nc\r\nd é"), "a\tb\nc\r\nd é");
+    }
 }

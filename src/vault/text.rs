@@ -138,6 +138,8 @@ pub fn convert(
     resolver: &dyn Resolver,
     notes: &mut Footnotes,
 ) -> String {
+    let cleaned = without_controls(text);
+    let text = cleaned.as_ref();
     let mut c = Converter {
         text,
         out: String::with_capacity(text.len() + 32),
@@ -174,6 +176,20 @@ pub fn convert(
     }
     c.out.push_str(&text[c.plain_start..]);
     c.out
+}
+
+/// Control characters but tab and line ends become spaces: a NUL or an
+/// escape sequence is no text of a note (and a NUL makes git take the note
+/// for a binary file).
+fn without_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if !text.contains(control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| if control(c) { ' ' } else { c })
+        .collect::<String>()
+        .into()
 }
 
 /// The state of one conversion: text before `plain_start` is converted,
@@ -475,6 +491,20 @@ pub fn summary(s: &str, max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn control_characters_become_spaces_but_tabs_and_line_ends_stay() {
+        use super::without_controls;
+        assert_eq!(
+            without_controls("d\u{0}e\u{7}f\u{1b}[2J\u{7f}"),
+            "d e f [2J "
+        );
+        assert_eq!(without_controls("a\tb\r\nc"), "a\tb\r\nc");
+        assert!(matches!(
+            without_controls("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
     #[test]
     fn only_web_addresses_become_links() {
         use super::autolink;

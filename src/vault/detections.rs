@@ -184,11 +184,11 @@ pub struct TestNote<'m> {
 
 #[derive(Serialize)]
 struct Argument<'m> {
-    name: &'m str,
+    name: std::borrow::Cow<'m, str>,
     description: String,
     #[serde(rename = "type")]
-    kind: &'m str,
-    default: &'m str,
+    kind: std::borrow::Cow<'m, str>,
+    default: std::borrow::Cow<'m, str>,
 }
 
 #[derive(Serialize)]
@@ -207,9 +207,10 @@ struct Code {
 
 impl Code {
     fn new(c: &str) -> Self {
+        let c = text::visible_controls(c);
         Code {
             text: c.trim_end().to_string(),
-            fence: fence_for(c),
+            fence: fence_for(&c),
         }
     }
 
@@ -665,10 +666,10 @@ impl<'m> Detections<'m> {
             .input_arguments
             .iter()
             .map(|a| Argument {
-                name: &a.name,
+                name: text::visible_controls(&a.name),
                 description: escape::inline(&a.description),
-                kind: &a.kind,
-                default: &a.default,
+                kind: text::visible_controls(&a.kind),
+                default: text::visible_controls(&a.default),
             })
             .collect();
         TestNote {

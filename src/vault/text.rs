@@ -435,9 +435,29 @@ pub fn longest_backtick_run(s: &str) -> usize {
     longest
 }
 
-/// A Markdown code span holding `s` literally.
+/// Code (a command, an argument's value) with its control characters but
+/// tab and line ends shown as escapes (`\u{1b}`): written raw they would
+/// be invisible, and a NUL makes git take the note for a binary file.
+pub fn visible_controls(code: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if !code.contains(control) {
+        return code.into();
+    }
+    let mut out = String::with_capacity(code.len() + 8);
+    for c in code.chars() {
+        if control(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// A Markdown code span holding `s` literally (control characters shown
+/// as escapes).
 pub fn code_span(s: &str) -> String {
-    let s = s.replace(['\n', '\r'], " ");
+    let s = visible_controls(s).replace(['\n', '\r'], " ");
     if s.is_empty() {
         return String::new();
     }
@@ -491,6 +511,16 @@ pub fn summary(s: &str, max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn control_characters_in_code_are_shown_as_escapes() {
+        use super::{code_span, visible_controls};
+        assert_eq!(
+            visible_controls("echo \u{0}hi\u{1b}[31m\tx\n"),
+            "echo \\u{0}hi\\u{1b}[31m\tx\n"
+        );
+        assert_eq!(code_span("v\u{0}w"), "`v\\u{0}w`");
+    }
+
     #[test]
     fn control_characters_become_spaces_but_tabs_and_line_ends_stay() {
         use super::without_controls;

@@ -425,6 +425,29 @@ fn upstream_body(path: &str) -> Vec<u8> {
     }
 }
 
+/// `build --from-cache` of `cache` into `out`, with `flags` before it.
+fn build_from_cache(cache: &Path, out: &Path, flags: &[&str]) -> std::process::Output {
+    bin()
+        .args(["build", "-q"])
+        .args(flags)
+        .args(["--from-cache", "--cache"])
+        .arg(cache)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// What `fetch --offline` lists of `cache`.
+fn offline(cache: &Path) -> String {
+    let o = bin()
+        .args(["fetch", "--offline", "--cache"])
+        .arg(cache)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_attack-vault"))
 }
@@ -453,24 +476,13 @@ fn the_command_fails_loudly_says_what_it_holds_offline_and_builds_from_the_cache
     let bad = fetch_cmd(&s.url("/nowhere.zip"));
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("HTTP 404"));
-    let offline = bin()
-        .args(["fetch", "--offline", "--cache"])
-        .arg(&cache)
-        .output()
-        .unwrap();
-    let listed = String::from_utf8_lossy(&offline.stdout);
+    let listed = offline(&cache);
     assert!(
         listed.contains("attack/enterprise-attack: 18.1") && listed.contains("sigma:"),
         "{listed}"
     );
     let from_cache = dir.path().join("a");
-    let o = bin()
-        .args(["build", "-q", "--from-cache", "--cache"])
-        .arg(&cache)
-        .arg("--out")
-        .arg(&from_cache)
-        .output()
-        .unwrap();
+    let o = build_from_cache(&cache, &from_cache, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let lock = Lock::read(&cache);
     let explicit = dir.path().join("b");
@@ -497,13 +509,7 @@ fn the_command_fails_loudly_says_what_it_holds_offline_and_builds_from_the_cache
     let write = attack_vault::output::Access::Write;
     let fetching =
         attack_vault::output::WriterLock::acquire_in(&cache, &cache, write, false).unwrap();
-    let o = bin()
-        .args(["build", "-q", "--no-wait", "--from-cache", "--cache"])
-        .arg(&cache)
-        .arg("--out")
-        .arg(&from_cache)
-        .output()
-        .unwrap();
+    let o = build_from_cache(&cache, &from_cache, &["--no-wait"]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -520,25 +526,14 @@ fn the_command_fails_loudly_says_what_it_holds_offline_and_builds_from_the_cache
     let mut text = std::fs::read(&bundle).unwrap();
     text.push(b' ');
     std::fs::write(&bundle, text).unwrap();
-    let o = bin()
-        .args(["build", "-q", "--from-cache", "--cache"])
-        .arg(&cache)
-        .arg("--out")
-        .arg(&from_cache)
-        .output()
-        .unwrap();
+    let o = build_from_cache(&cache, &from_cache, &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("the cached copy changed since it was fetched (sha256 "),
         "{err}"
     );
-    let offline = bin()
-        .args(["fetch", "--offline", "--cache"])
-        .arg(&cache)
-        .output()
-        .unwrap();
-    let listed = String::from_utf8_lossy(&offline.stdout);
+    let listed = offline(&cache);
     let line = listed
         .lines()
         .find(|l| l.starts_with("attack/enterprise-attack"))

@@ -401,19 +401,24 @@ fn data_never_becomes_markup() {
     }
 }
 
+/// `export --no-wait` of `vault` into `site`.
+fn export_no_wait(vault: &Path, site: &Path) -> Output {
+    bin()
+        .args(["export", "-q", "--no-wait", "--vault"])
+        .arg(vault)
+        .arg("--out")
+        .arg(site)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn export_waits_for_a_build_writing_its_vault() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");
     run(build(Inputs::Demo, &v));
     let _lock = hold_lock(&v);
-    let out = bin()
-        .args(["export", "-q", "--no-wait", "--vault"])
-        .arg(&v)
-        .arg("--out")
-        .arg(dir.path().join("site"))
-        .output()
-        .unwrap();
+    let out = export_no_wait(&v, &dir.path().join("site"));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("another attack-vault run is writing"), "{err}");
@@ -428,13 +433,7 @@ fn exports_share_a_vault_that_no_build_changes_meanwhile() {
     // As an export reading the vault holds it.
     let reading = std::fs::File::open(v.join(".attack-vault/lock")).unwrap();
     reading.lock_shared().unwrap();
-    let out = bin()
-        .args(["export", "-q", "--no-wait", "--vault"])
-        .arg(&v)
-        .arg("--out")
-        .arg(dir.path().join("site"))
-        .output()
-        .unwrap();
+    let out = export_no_wait(&v, &dir.path().join("site"));
     assert!(
         out.status.success(),
         "{}",

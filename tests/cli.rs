@@ -906,6 +906,35 @@ fn deprecated_rules_run_only_when_their_status_is_named() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     assert!(!stdout.contains("Current"), "{stdout}");
+
+    // An unsupported rule in a syntax Sigma dropped is not read, so not
+    // reported, unless it is asked for.
+    let old_syntax = rule("Aggregated", "unsupported")
+        .replace("condition: sel", "condition: sel | count() by A > 5");
+    std::fs::write(&rules, [rule("Current", "test"), old_syntax].join("---\n")).unwrap();
+    // An old collection: its global document gives the next its status.
+    let collection = dir.path().join("collection.yml");
+    std::fs::write(
+        &collection,
+        "action: global\ntitle: Old\nstatus: unsupported\nlogsource: {category: test}\n\
+         ---\ndetection:\n  sel: {A: x}\n  condition: sel\n",
+    )
+    .unwrap();
+    let out = matching(&["-f", "jsonl"], &collection, &events);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("error[sigma]"), "{err}");
+    assert!(err.contains("no rule can run"), "{err}");
+    let out = matching(&["--strict", "-f", "jsonl"], &rules, &events);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("error"), "{err}");
+    assert!(
+        err.contains("1 rule deprecated or unsupported: not run"),
+        "{err}"
+    );
+    let out = matching(&["-f", "jsonl", "--status", "unsupported"], &rules, &events);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("aggregation expressions"), "{err}");
 }
 
 #[test]

@@ -128,17 +128,24 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
             || products.iter().any(|p| lower.contains(p.as_str()))
     };
     let tags: Vec<TagRef> = cfg.tags.iter().map(|t| parse_tag(t)).collect();
+    // Left out before they are read, so that their problems (70 SigmaHQ
+    // unsupported rules use a syntax Sigma dropped) are not reported.
     let retired = AtomicUsize::new(0);
-    let keep = |r: &mut SigmaRule| -> bool {
-        let detection = r.kind == sigma_engine::sigma::RuleKind::Detection;
-        let status = status_ok(r.status, &cfg.status);
-        if detection && !status && cfg.status.is_empty() {
+    let document = |d: &sigma_engine::yaml::Node| -> bool {
+        let status = d.get("status").and_then(|s| s.as_scalar_text());
+        let status = status.as_deref().and_then(Status::parse);
+        let read = !cfg.status.is_empty() || status_ok(status, &[]);
+        if !read {
             retired.fetch_add(1, Ordering::Relaxed);
         }
+        read
+    };
+    let keep = |r: &mut SigmaRule| -> bool {
+        let detection = r.kind == sigma_engine::sigma::RuleKind::Detection;
         // Correlations and filters are kept: they act on the kept rules.
         let kept = !detection
             || (level_ok(r, cfg.min_level)
-                && status
+                && status_ok(r.status, &cfg.status)
                 && tag_ok(r, &tags)
                 && (cfg.products.is_empty()
                     || r.logsource
@@ -149,7 +156,12 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
         r.drop_prose();
         kept
     };
-    let set = sigma_engine::sigma::load_where(&cfg.rules, diags, &wanted, &keep);
+    let wanted = sigma_engine::sigma::Wanted {
+        file: &wanted,
+        document: &document,
+        rule: &keep,
+    };
+    let set = sigma_engine::sigma::load_where(&cfg.rules, diags, &wanted);
     let loaded = set.parsed;
     let keep = set.rules;
     let mapping = Mapping::load(cfg.mapping.as_deref(), &cfg.extra_mapping)?;

@@ -61,6 +61,18 @@ fn document_texts(text: &str) -> Vec<String> {
 
 /// Parse the rules of one file's text; errors go to `diags`.
 pub fn parse_rules(path: &Path, text: &str, diags: &Diagnostics) -> (Vec<SigmaRule>, usize) {
+    parse_rules_where(path, text, diags, &|_| true)
+}
+
+/// Like [`parse_rules`], but a document `read` turns down (by what its YAML
+/// holds: a status nobody asked for) is left out before it is read as a
+/// rule, so that its problems are not reported.
+pub fn parse_rules_where(
+    path: &Path,
+    text: &str,
+    diags: &Diagnostics,
+    read: &(dyn Fn(&crate::yaml::Node) -> bool + Sync),
+) -> (Vec<SigmaRule>, usize) {
     let docs = match crate::yaml::parse_documents(text) {
         Ok(d) => d,
         Err(e) => {
@@ -71,6 +83,14 @@ pub fn parse_rules(path: &Path, text: &str, diags: &Diagnostics) -> (Vec<SigmaRu
     let texts = document_texts(text);
     let mut rules = Vec::new();
     let mut rejected = 0;
+    // An old rule collection's `action: global` document gives the rest
+    // their status: turned down, it takes them with it.
+    let global = |d: &crate::yaml::Node| {
+        d.get("action").and_then(|a| a.as_scalar_text()).as_deref() == Some("global")
+    };
+    if docs.first().is_some_and(|d| global(d) && !read(d)) {
+        return (rules, rejected);
+    }
     for (i, d) in docs.iter().enumerate() {
         if !looks_like_a_rule(d) {
             // A test case's info.yml, a tool's configuration: found beside
@@ -79,6 +99,9 @@ pub fn parse_rules(path: &Path, text: &str, diags: &Diagnostics) -> (Vec<SigmaRu
             let msg = format!("not a Sigma rule (it has none of {keys}): skipped");
             let at = Some(d.line);
             diags.push(Diagnostic::warning("sigma", msg).in_file(path).at(at, None));
+            continue;
+        }
+        if !read(d) {
             continue;
         }
         let source = if docs.len() == 1 {
@@ -143,28 +166,37 @@ fn looks_like_a_rule(doc: &crate::yaml::Node) -> bool {
 
 /// Load every rule under `paths` (files or folders, walked recursively).
 pub fn load(paths: &[PathBuf], diags: &Diagnostics) -> RuleSet {
-    load_where(paths, diags, &|_| true, &|_| true)
+    let wanted = Wanted {
+        file: &|_| true,
+        document: &|_| true,
+        rule: &|_| true,
+    };
+    load_where(paths, diags, &wanted)
 }
 
-/// Like [`load`], but only parses files whose text passes `wanted` (a cheap
-/// pre-filter on the raw text), and keeps only the rules `keep` accepts
-/// (which may also slim them). Both run on the reading threads, so rules
-/// that are not wanted never pile up.
-pub fn load_where(
-    paths: &[PathBuf],
-    diags: &Diagnostics,
-    wanted: &(dyn Fn(&str) -> bool + Sync),
-    keep: &(dyn Fn(&mut SigmaRule) -> bool + Sync),
-) -> RuleSet {
+/// What [`load_where`] reads, from the cheapest test to the last.
+pub struct Wanted<'a> {
+    /// A pre-filter on a file's raw text.
+    pub file: &'a (dyn Fn(&str) -> bool + Sync),
+    /// A test of each YAML document before it is read as a rule: one it
+    /// turns down is neither kept nor reported on.
+    pub document: &'a (dyn Fn(&crate::yaml::Node) -> bool + Sync),
+    /// The rules to keep (it may also slim them).
+    pub rule: &'a (dyn Fn(&mut SigmaRule) -> bool + Sync),
+}
+
+/// Like [`load`], but only what `wanted` lets through. Its tests run on the
+/// reading threads, so rules that are not wanted never pile up.
+pub fn load_where(paths: &[PathBuf], diags: &Diagnostics, wanted: &Wanted) -> RuleSet {
     let files = rule_files(paths, diags);
     let parsed: Vec<(Vec<SigmaRule>, usize, usize)> = files
         .par_iter()
         .map(|f| match crate::text::read_file(f) {
-            Ok(text) if !wanted(&text) => (Vec::new(), 0, 0),
+            Ok(text) if !(wanted.file)(&text) => (Vec::new(), 0, 0),
             Ok(text) => {
-                let (mut rules, rejected) = parse_rules(f, &text, diags);
+                let (mut rules, rejected) = parse_rules_where(f, &text, diags, wanted.document);
                 let n = rules.len();
-                rules.retain_mut(|r| keep(r));
+                rules.retain_mut(|r| (wanted.rule)(r));
                 (rules, rejected, n)
             }
             Err(e) => {

@@ -151,6 +151,13 @@ fn an_edited_note_no_longer_generated_stays_and_leaves_the_manifest() {
     let manifest = read(&v.join(".attack-vault/manifest.txt"));
     assert!(manifest.contains("Detection Rules/PowerShell Encoded Command.md\n"));
 
+    // Released, then replaced by a text of the analyst's own: generated
+    // again, it is never changed.
+    build(&v, Some(&fixtures().join("rules/good")));
+    fs::write(&rule, "Entirely my own note.\n").unwrap();
+    build(&v, None);
+    assert_eq!(read(&rule), "Entirely my own note.\n");
+
     // Released again and then deleted by the analyst: its base goes.
     build(&v, Some(&fixtures().join("rules/good")));
     assert!(base.is_file());

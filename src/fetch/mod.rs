@@ -470,19 +470,14 @@ fn fetch_tree(
 
 /// Warns of the entries an unpacking or a copy left out, naming the first.
 fn told_skipped(source: &str, skipped: &[archive::Skipped], diags: &Diagnostics) {
-    const NAMED: usize = 5;
     if skipped.is_empty() {
         return;
-    }
-    let mut names: Vec<String> = skipped.iter().take(NAMED).map(|s| s.to_string()).collect();
-    if skipped.len() > NAMED {
-        names.push(format!("and {} more", skipped.len() - NAMED));
     }
     let n = skipped.len();
     let msg = format!(
         "{source}: {n} {} left out: {}",
         if n == 1 { "entry" } else { "entries" },
-        names.join(", ")
+        sigma_engine::diag::first_of(skipped, 5)
     );
     diags.push(Diagnostic::warning("fetch", msg));
 }

@@ -637,20 +637,14 @@ impl VaultWriter<'_> {
 /// One warning for the notes written again after the analyst removed
 /// them: a note renamed in Obsidian now stands twice.
 fn warn_recreated(recreated: &mut [String], out: &Path, diags: &Diagnostics) {
-    const NAMED: usize = 3;
     if recreated.is_empty() {
         return;
     }
     recreated.sort();
-    let mut names: Vec<&str> = recreated.iter().take(NAMED).map(String::as_str).collect();
-    let more = format!("and {} more", recreated.len().saturating_sub(NAMED));
-    if recreated.len() > NAMED {
-        names.push(&more);
-    }
     let msg = format!(
         "{} file(s) the last build wrote were gone (deleted, or renamed in Obsidian) and are written again: {}; a renamed copy stays yours and gets no updates",
         recreated.len(),
-        names.join(", ")
+        sigma_engine::diag::first_of(recreated, 3)
     );
     diags.push(Diagnostic::warning("write", msg).in_file(out));
 }

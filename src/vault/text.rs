@@ -178,16 +178,20 @@ pub fn convert(
     c.out
 }
 
+/// A control character that is not a tab or a line end: no text of a note.
+fn hidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
 /// Control characters but tab and line ends become spaces: a NUL or an
 /// escape sequence is no text of a note (and a NUL makes git take the note
 /// for a binary file).
 fn without_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    let control = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
-    if !text.contains(control) {
+    if !text.contains(hidden_control) {
         return text.into();
     }
     text.chars()
-        .map(|c| if control(c) { ' ' } else { c })
+        .map(|c| if hidden_control(c) { ' ' } else { c })
         .collect::<String>()
         .into()
 }
@@ -439,13 +443,12 @@ pub fn longest_backtick_run(s: &str) -> usize {
 /// tab and line ends shown as escapes (`\u{1b}`): written raw they would
 /// be invisible, and a NUL makes git take the note for a binary file.
 pub fn visible_controls(code: &str) -> std::borrow::Cow<'_, str> {
-    let control = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
-    if !code.contains(control) {
+    if !code.contains(hidden_control) {
         return code.into();
     }
     let mut out = String::with_capacity(code.len() + 8);
     for c in code.chars() {
-        if control(c) {
+        if hidden_control(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);

@@ -212,6 +212,16 @@ fn key(d: &Diagnostic) -> (std::cmp::Reverse<Severity>, Option<&Path>) {
     (std::cmp::Reverse(d.severity), d.file.as_deref())
 }
 
+/// The first `n` of `items`, comma-separated, then "and M more": a message
+/// that names a few of many without growing with them.
+pub fn first_of<T: fmt::Display>(items: &[T], n: usize) -> String {
+    let mut shown: Vec<String> = items.iter().take(n).map(|i| i.to_string()).collect();
+    if items.len() > n {
+        shown.push(format!("and {} more", items.len() - n));
+    }
+    shown.join(", ")
+}
+
 /// Find the 1-based line and column of byte `offset` in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -231,6 +241,13 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_of_names_a_few_and_counts_the_rest() {
+        assert_eq!(first_of(&["a", "b"], 3), "a, b");
+        assert_eq!(first_of(&["a", "b", "c", "d"], 2), "a, b, and 2 more");
+        assert_eq!(first_of::<&str>(&[], 2), "");
+    }
 
     #[test]
     fn line_col_counts_from_one() {

@@ -26,6 +26,9 @@
 //! also `Channel`), so that Windows rules and the logsource mapping meet
 //! these events. Fields an ingest pipeline moved to ECS names
 //! (`process.executable`) keep their path.
+//!
+//! An Elasticsearch document (`{"_index": …, "_source": {…}}`) is read as
+//! its `_source`: the layouts above, as Elasticsearch hands them out.
 
 use super::event::{Event, EventMeta, META_FIELDS};
 use rustc_hash::FxHashSet;
@@ -162,32 +165,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
             path: String::new(),
             text: self.0.text,
         };
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            let k = key.as_str();
-            if matches!(k, "System" | "EventData" | "UserData") && b.by_path_too(k) {
-                both_ways(&mut map, &mut b, k)?;
-                continue;
-            }
-            let (mode, name) = match k {
-                "Event" => (Mode::Event, "Event"),
-                // The Event object's parts at the top (Velociraptor's rows).
-                "System" => (Mode::System, "System"),
-                "EventData" => (Mode::Named, "EventData"),
-                "UserData" => (Mode::Named, "UserData"),
-                k => {
-                    b.path.clear();
-                    b.path.push_str(k);
-                    let winlog = k == "winlog";
-                    (if winlog { Mode::Winlog } else { Mode::Path }, "")
-                }
-            };
-            map.next_value_seed(Node {
-                b: &mut b,
-                mode,
-                name,
-                depth: 0,
-            })?;
-        }
+        top_entries(&mut map, &mut b, true)?;
         let mut e = b.event;
         e.finish();
         e.fill_meta();
@@ -214,6 +192,105 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
     }
     fn visit_unit<E>(self) -> Result<Option<Event>, E> {
         Ok(None)
+    }
+}
+
+/// Reads the keys of an event object. Where `source` is allowed, an
+/// Elasticsearch document's `_source` object (elasticdump, a search's hits)
+/// is read as the event itself, beside its `_index` and `_id` by path.
+fn top_entries<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    b: &mut Builder<'_>,
+    source: bool,
+) -> Result<(), A::Error> {
+    while let Some(key) = map.next_key_seed(KeySeed)? {
+        let k = key.as_str();
+        if matches!(k, "System" | "EventData" | "UserData") && b.by_path_too(k) {
+            both_ways(map, b, k)?;
+            continue;
+        }
+        if source && k == "_source" {
+            map.next_value_seed(Source(b))?;
+            continue;
+        }
+        let (mode, name) = match k {
+            "Event" => (Mode::Event, "Event"),
+            // The Event object's parts at the top (Velociraptor's rows).
+            "System" => (Mode::System, "System"),
+            "EventData" => (Mode::Named, "EventData"),
+            "UserData" => (Mode::Named, "UserData"),
+            k => {
+                b.path.clear();
+                b.path.push_str(k);
+                let winlog = k == "winlog";
+                (if winlog { Mode::Winlog } else { Mode::Path }, "")
+            }
+        };
+        map.next_value_seed(Node {
+            b: &mut *b,
+            mode,
+            name,
+            depth: 0,
+        })?;
+    }
+    Ok(())
+}
+
+/// The `_source` of an Elasticsearch document: an object is the event's
+/// own keys; any other value is a field named `_source`.
+struct Source<'b, 'w>(&'b mut Builder<'w>);
+
+impl<'b, 'w> Source<'b, 'w> {
+    fn path_node(self) -> Node<'b, 'w, 'static> {
+        self.0.path.clear();
+        self.0.path.push_str("_source");
+        Node {
+            b: self.0,
+            mode: Mode::Path,
+            name: "",
+            depth: 0,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Source<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Source<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        top_entries(&mut map, self.0, false)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.path_node().visit_seq(seq)
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.path_node().visit_bool(v)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.path_node().visit_i64(v)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.path_node().visit_u64(v)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.path_node().visit_f64(v)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.path_node().visit_str(v)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.path_node().visit_unit()
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        self.path_node().visit_none()
     }
 }
 
@@ -860,6 +937,32 @@ mod tests {
         // Elsewhere, `winlog` is only a path.
         let nested = read(r#"{"x": {"winlog": {"channel": "Security"}}}"#, None, true);
         assert!(nested.get("Channel").is_none() && nested.meta.channel.is_none());
+    }
+
+    #[test]
+    fn an_elasticsearch_document_is_read_as_its_source() {
+        let json = r##"{"_index": "winlogbeat-8", "_id": "a1", "_score": 1.0,
+            "_source": {"@timestamp": "2019-05-19T17:32:00.482Z",
+                "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1,
+                    "provider_name": "Microsoft-Windows-Sysmon", "record_id": 22013,
+                    "computer_name": "DC1", "event_data": {"Image": "C:\\a.exe"}}}}"##;
+        let w = Wanted::new(["Image", "_index", "_source.winlog.channel"]);
+        for e in every_way(json, &w) {
+            assert_sysmon_1_record_22013(&e);
+            assert_eq!(texts(&e, "Image"), ["C:\\a.exe"]);
+            assert_eq!(texts(&e, "_index"), ["winlogbeat-8"]);
+            assert!(e.get("_source.winlog.channel").is_none());
+        }
+        // Only the document's own `_source`, and only an object, is unwrapped.
+        let text = read(
+            r#"{"_source": "syslog", "x": {"_source": {"a": 1}}}"#,
+            None,
+            true,
+        );
+        assert_eq!(texts(&text, "_source"), ["syslog"]);
+        assert_eq!(texts(&text, "x._source.a"), ["1"]);
+        let twice = read(r#"{"_source": {"_source": {"a": 1}}}"#, None, false);
+        assert_eq!(texts(&twice, "_source.a"), ["1"]);
     }
 
     #[test]

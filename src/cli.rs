@@ -220,10 +220,11 @@ pub struct MatchArgs {
     #[arg(long, value_name = "STATUS", ignore_case = true, value_delimiter = ',',
           value_parser = vocabulary(Status::ALL, Status::as_str, Status::parse))]
     pub status: Vec<Status>,
-    /// Only rules with one of these tags, e.g. `attack.t1059` or `T1059.001`
-    /// (a technique takes its sub-techniques too; repeatable).
-    #[arg(long, value_name = "TAG")]
-    pub tag: Vec<String>,
+    /// Only rules with one of these tags, e.g. `attack.t1059`, `T1059.001` (a
+    /// technique takes its sub-techniques too), a tactic (`attack.execution`,
+    /// `execution` or `TA0002`), `cve.2021-1675` (repeatable).
+    #[arg(long, value_name = "TAG", value_parser = crate::tags::parse_wanted_tag)]
+    pub tag: Vec<crate::tags::TagRef>,
     /// Only rules whose logsource product is this, e.g. `windows` (repeatable).
     #[arg(long, value_name = "PRODUCT")]
     pub product: Vec<String>,

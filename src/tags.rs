@@ -27,9 +27,107 @@ impl TagRef {
             (TagRef::Technique(p), TagRef::Technique(c)) => {
                 c == p || c.split_once('.').is_some_and(|(base, _)| base == p)
             }
+            // Free tags in any casing (`CVE.2021-1675`).
+            (TagRef::Other(a), TagRef::Other(b)) => a.eq_ignore_ascii_case(b),
             _ => self == other,
         }
     }
+}
+
+/// The tag as a Sigma rule writes it (`attack.execution`, `attack.t1059`).
+impl std::fmt::Display for TagRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TagRef::Technique(id) => write!(f, "attack.{}", id.to_ascii_lowercase()),
+            TagRef::Tactic(name) => write!(f, "attack.{name}"),
+            TagRef::Group(id) | TagRef::Software(id) | TagRef::Campaign(id) => {
+                write!(f, "attack.{}", id.to_ascii_lowercase())
+            }
+            TagRef::Other(tag) => f.write_str(tag),
+        }
+    }
+}
+
+/// The tactics of ATT&CK's three domains by ID, with the short name Sigma
+/// tags them by: tactic IDs are stable, and rules never name them, so a
+/// search by ID (`--tag TA0002`) needs this to meet `attack.execution`.
+const TACTICS: [(&str, &str); 40] = [
+    ("TA0001", "initial-access"),
+    ("TA0002", "execution"),
+    ("TA0003", "persistence"),
+    ("TA0004", "privilege-escalation"),
+    ("TA0005", "defense-evasion"),
+    ("TA0006", "credential-access"),
+    ("TA0007", "discovery"),
+    ("TA0008", "lateral-movement"),
+    ("TA0009", "collection"),
+    ("TA0010", "exfiltration"),
+    ("TA0011", "command-and-control"),
+    ("TA0040", "impact"),
+    ("TA0042", "resource-development"),
+    ("TA0043", "reconnaissance"),
+    // Mobile.
+    ("TA0027", "initial-access"),
+    ("TA0028", "persistence"),
+    ("TA0029", "privilege-escalation"),
+    ("TA0030", "defense-evasion"),
+    ("TA0031", "credential-access"),
+    ("TA0032", "discovery"),
+    ("TA0033", "lateral-movement"),
+    ("TA0034", "impact"),
+    ("TA0035", "collection"),
+    ("TA0036", "exfiltration"),
+    ("TA0037", "command-and-control"),
+    ("TA0038", "network-effects"),
+    ("TA0039", "remote-service-effects"),
+    ("TA0041", "execution"),
+    // ICS.
+    ("TA0100", "collection"),
+    ("TA0101", "command-and-control"),
+    ("TA0102", "discovery"),
+    ("TA0103", "evasion"),
+    ("TA0104", "execution"),
+    ("TA0105", "impact"),
+    ("TA0106", "impair-process-control"),
+    ("TA0107", "inhibit-response-function"),
+    ("TA0108", "initial-access"),
+    ("TA0109", "lateral-movement"),
+    ("TA0110", "persistence"),
+    ("TA0111", "privilege-escalation"),
+];
+
+/// The short name of the tactic `TA0002` (any casing); `None` for any
+/// other text.
+pub fn tactic_of_id(id: &str) -> Option<&'static str> {
+    TACTICS
+        .iter()
+        .find(|(t, _)| t.eq_ignore_ascii_case(id.trim()))
+        .map(|(_, short)| *short)
+}
+
+/// A tag as a search names it (`--tag`): as [`parse_tag`] reads a rule's,
+/// and also a tactic by its ID (`TA0002`) or by its name alone
+/// (`execution`, `Defense Evasion`); an error for an ID that is no tactic's.
+pub fn parse_wanted_tag(text: &str) -> Result<TagRef, String> {
+    let t = text.trim();
+    let looks_like_id = t.len() == 6
+        && t[..2].eq_ignore_ascii_case("TA")
+        && t[2..].bytes().all(|b| b.is_ascii_digit());
+    if looks_like_id && tactic_of_id(t).is_none() {
+        return Err(format!(
+            "{t} is no ATT&CK tactic (TA0001–TA0043 Enterprise, TA0027–TA0041 Mobile, \
+             TA0100–TA0111 ICS)"
+        ));
+    }
+    let bare = !t.is_empty()
+        && !t.contains('.')
+        && t.chars()
+            .all(|c| c.is_ascii_alphabetic() || matches!(c, '-' | '_' | ' '));
+    if bare && !looks_like_id {
+        let name = t.to_ascii_lowercase().replace(['_', ' '], "-");
+        return Ok(TagRef::Tactic(name));
+    }
+    Ok(parse_tag(t))
 }
 
 /// Parse one tag as written in a Sigma rule, an atomic or a note:
@@ -43,6 +141,9 @@ pub fn parse_tag(tag: &str) -> TagRef {
     };
     if let Some(id) = technique_id(rest) {
         return TagRef::Technique(id);
+    }
+    if let Some(short) = tactic_of_id(rest) {
+        return TagRef::Tactic(short.to_string());
     }
     if ns == Some("attack") {
         let lower = rest.to_ascii_lowercase();
@@ -182,6 +283,36 @@ impl TagStyle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_search_names_tactics_by_id_or_name_as_rules_tag_them() {
+        let execution = TagRef::Tactic("execution".into());
+        for wanted in [
+            "TA0002",
+            "ta0041",
+            "TA0104",
+            "attack.ta0002",
+            "execution",
+            "Execution",
+        ] {
+            let w = parse_wanted_tag(wanted).unwrap();
+            assert!(w.covers(&parse_tag("attack.execution")), "{wanted}");
+            assert_eq!(w, execution, "{wanted}");
+        }
+        let evasion = parse_wanted_tag("Defense Evasion").unwrap();
+        assert!(evasion.covers(&parse_tag("attack.defense_evasion")));
+        assert!(!evasion.covers(&parse_tag("attack.execution")));
+        let err = parse_wanted_tag("TA9999").unwrap_err();
+        assert!(err.starts_with("TA9999 is no ATT&CK tactic"), "{err}");
+        // Other tags keep their namespace, in any casing.
+        let cve = parse_wanted_tag("CVE.2021-1675").unwrap();
+        assert!(cve.covers(&parse_tag("cve.2021-1675")));
+        assert!(!cve.covers(&parse_tag("cve.2021-1676")));
+        assert_eq!(
+            parse_wanted_tag("T1059").unwrap(),
+            parse_tag("attack.t1059")
+        );
+    }
 
     #[test]
     fn a_technique_covers_its_sub_techniques_and_nothing_else() {

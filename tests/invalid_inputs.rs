@@ -322,6 +322,32 @@ fn command_line_values_are_checked_and_skips_explained() {
 }
 
 #[test]
+fn tags_are_searched_as_rules_write_them_and_unmet_ones_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("r.yml");
+    let tagged = ANY_EXE.replace("logsource:", "tags:\n  - attack.execution\nlogsource:");
+    std::fs::write(&rule, tagged).unwrap();
+    let events = invalid("events").join("control_chars.jsonl");
+    for tag in ["TA0002", "execution", "attack.execution"] {
+        let out = matching(&["-q", "--tag", tag], &rule, &events);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{tag}: {err}");
+        assert!(!err.contains("warning"), "{tag}: {err}");
+    }
+    let out = matching(&["--tag", "execution", "--tag", "TA0040"], &rule, &events);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning[match]: --tag attack.impact: no rule read has this tag"),
+        "{err}"
+    );
+    let out = matching(&["--tag", "TA0099"], &rule, &events);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("TA0099 is no ATT&CK tactic"), "{err}");
+}
+
+#[test]
 fn filters_in_their_own_folder_apply_to_the_rules() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules");

@@ -245,3 +245,25 @@ fn enterprise_v17_shows_detection_text_and_data_sources() {
     let report = check_vault(&vault);
     assert!(report.is_clean(), "{}", common::describe(&report));
 }
+
+/// `--tag TA0002` meets rules through the crate's table of tactic IDs: every
+/// tactic of the real bundles, in each domain, has its ID there under its
+/// own short name.
+#[test]
+#[ignore = "needs the shared data (ATTACK_VAULT_DATA, default ../shared/data); .ci/run runs it"]
+fn every_real_tactic_is_known_by_its_id() {
+    let base = data_or_skip!("attack/v18.1");
+    let mut seen = 0;
+    for domain in ["enterprise", "mobile", "ics"] {
+        for o in objects(&base.join(format!("{domain}-attack.json"))) {
+            if o["type"] != "x-mitre-tactic" {
+                continue;
+            }
+            let id = attack_id(&o).unwrap();
+            let short = o["x_mitre_shortname"].as_str().unwrap();
+            assert_eq!(attack_vault::tags::tactic_of_id(&id), Some(short), "{id}");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 40);
+}

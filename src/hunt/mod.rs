@@ -14,7 +14,7 @@ use sigma_engine::sigma::vocab::{Level, Status};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Output formats.
@@ -35,8 +35,9 @@ pub struct HuntConfig {
     /// Minimum level (informational < low < medium < high < critical).
     pub min_level: Option<Level>,
     pub status: Vec<Status>,
-    /// Keep only rules with one of these tags (`attack.t1059`, `T1059.001`, ...).
-    pub tags: Vec<String>,
+    /// Keep only rules with one of these tags (`attack.t1059`, `T1059.001`,
+    /// a tactic, ...: [`crate::tags::parse_wanted_tag`]).
+    pub tags: Vec<TagRef>,
     /// Keep only rules whose logsource product is one of these (`windows`).
     pub products: Vec<String>,
     pub mapping: Option<PathBuf>,
@@ -80,12 +81,32 @@ fn level_ok(r: &SigmaRule, min: Option<Level>) -> bool {
     min.is_none_or(|min| r.level.is_some_and(|l| l >= min))
 }
 
-fn tag_ok(r: &SigmaRule, wanted: &[TagRef]) -> bool {
-    wanted.is_empty()
-        || r.tags.iter().any(|t| {
-            let t = parse_tag(t);
-            wanted.iter().any(|w| w.covers(&t))
-        })
+/// Whether a rule has one of the `wanted` tags; each wanted tag it has is
+/// marked in `met`.
+fn tag_ok(r: &SigmaRule, wanted: &[TagRef], met: &[AtomicBool]) -> bool {
+    let mut ok = wanted.is_empty();
+    for t in r.tags.iter().map(|t| parse_tag(t)) {
+        for (w, met) in wanted.iter().zip(met) {
+            if w.covers(&t) {
+                met.store(true, Ordering::Relaxed);
+                ok = true;
+            }
+        }
+    }
+    ok
+}
+
+/// Warns of each `--tag` no rule read has: a search by a tag spelt as no
+/// rule spells it would otherwise just find nothing.
+fn warn_unmet_tags(wanted: &[TagRef], met: &[AtomicBool], diags: &Diagnostics) {
+    for (w, _) in wanted
+        .iter()
+        .zip(met)
+        .filter(|(_, m)| !m.load(Ordering::Relaxed))
+    {
+        let msg = format!("--tag {}: no rule read has this tag", w);
+        diags.push(Diagnostic::warning("match", msg));
+    }
 }
 
 /// The rules of a hunt, compiled.
@@ -127,7 +148,8 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
             || lower.contains("filter:")
             || products.iter().any(|p| lower.contains(p.as_str()))
     };
-    let tags: Vec<TagRef> = cfg.tags.iter().map(|t| parse_tag(t)).collect();
+    let tags = &cfg.tags;
+    let met: Vec<AtomicBool> = tags.iter().map(|_| AtomicBool::new(false)).collect();
     // Left out before they are read, so that their problems (70 SigmaHQ
     // unsupported rules use a syntax Sigma dropped) are not reported.
     let retired = AtomicUsize::new(0);
@@ -146,7 +168,7 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
         let kept = !detection
             || (level_ok(r, cfg.min_level)
                 && status_ok(r.status, &cfg.status)
-                && tag_ok(r, &tags)
+                && tag_ok(r, tags, &met)
                 && (cfg.products.is_empty()
                     || r.logsource
                         .product
@@ -162,6 +184,7 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
         rule: &keep,
     };
     let set = sigma_engine::sigma::load_where(&cfg.rules, diags, &wanted);
+    warn_unmet_tags(tags, &met, diags);
     let loaded = set.parsed;
     let keep = set.rules;
     let mapping = Mapping::load(cfg.mapping.as_deref(), &cfg.extra_mapping)?;

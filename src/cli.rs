@@ -79,8 +79,9 @@ pub struct BuildArgs {
     /// one domain, the newer is used.
     #[arg(long = "attack", value_name = "FILE", num_args = 1..)]
     pub attack: Vec<PathBuf>,
-    /// Sigma rule files or folders (walked recursively for .yml/.yaml).
-    #[arg(long = "sigma", value_name = "PATH", num_args = 1..)]
+    /// Sigma rule files or folders (walked recursively for .yml/.yaml);
+    /// `--rules`, as `match` calls them, is the same.
+    #[arg(long = "sigma", visible_alias = "rules", value_name = "PATH", num_args = 1..)]
     pub sigma: Vec<PathBuf>,
     /// An Atomic Red Team `atomics/` folder (T*/T*.yaml), or the checkout holding it.
     #[arg(long, value_name = "DIR")]
@@ -200,7 +201,7 @@ pub struct ExportArgs {
 pub struct MatchArgs {
     /// Sigma rule files or folders. Every path after it is a rule's: give
     /// the events first, or end the rules with `--`.
-    #[arg(long, short, value_name = "PATH", num_args = 1.., required = true)]
+    #[arg(long, short, visible_alias = "sigma", value_name = "PATH", num_args = 1.., required = true)]
     pub rules: Vec<PathBuf>,
     /// Event files or folders (EVTX, JSON, JSONL, gzip-compressed or not;
     /// recognised by content);

@@ -53,9 +53,8 @@ pub enum Command {
     ///
     /// Exit codes: 0 written; 2 the vault has no coverage properties.
     Layer {
-        /// The vault folder.
-        #[arg(long, default_value = "vault")]
-        vault: PathBuf,
+        #[command(flatten)]
+        vault: VaultArg,
         /// Folder to write `<domain>-coverage.json` into.
         #[arg(long, short, default_value = ".")]
         out: PathBuf,
@@ -66,10 +65,29 @@ pub enum Command {
     /// Exit codes: 0 clean; 1 problems found; 2 no such vault folder, or no
     /// note in it.
     Check {
-        /// The vault folder.
-        #[arg(default_value = "vault")]
-        vault: PathBuf,
+        #[command(flatten)]
+        vault: VaultArg,
     },
+}
+
+/// The vault a command reads, named alike by `check`, `layer` and `export`:
+/// `attack-vault check my-vault` or `--vault my-vault`.
+#[derive(Debug, Args)]
+pub struct VaultArg {
+    /// The vault folder [default: vault].
+    #[arg(value_name = "VAULT")]
+    positional: Option<PathBuf>,
+    /// The vault folder, as an option.
+    #[arg(long = "vault", value_name = "VAULT", conflicts_with = "positional")]
+    flag: Option<PathBuf>,
+}
+
+impl VaultArg {
+    pub fn path(self) -> PathBuf {
+        self.positional
+            .or(self.flag)
+            .unwrap_or_else(|| PathBuf::from("vault"))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -180,8 +198,8 @@ pub struct FetchArgs {
 pub struct ExportArgs {
     /// The vault to export (any Obsidian vault attack-vault wrote, with or
     /// without your own notes).
-    #[arg(long, default_value = "vault")]
-    pub vault: PathBuf,
+    #[command(flatten)]
+    pub vault: VaultArg,
     /// Output folder of the site.
     #[arg(long, short, value_name = "SITE", default_value = "site")]
     pub out: PathBuf,
@@ -295,10 +313,10 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Build(a) => run_build(a),
         Command::Fetch(a) => run_fetch(a),
-        Command::Check { vault } => run_check(&vault),
+        Command::Check { vault } => run_check(&vault.path()),
         Command::Match(a) => run_match(a),
         Command::Export(a) => run_export(a),
-        Command::Layer { vault, out } => run_layer(&vault, &out),
+        Command::Layer { vault, out } => run_layer(&vault.path(), &out),
     }
 }
 
@@ -667,7 +685,7 @@ fn run_layer(vault: &std::path::Path, out: &std::path::Path) -> ExitCode {
 
 fn run_export(a: ExportArgs) -> ExitCode {
     let cfg = crate::site::ExportConfig {
-        vault: a.vault,
+        vault: a.vault.path(),
         out: a.out,
         base_url: a.base_url,
         templates: a.templates,

@@ -541,6 +541,34 @@ fn export_never_writes_over_or_around_its_vault() {
 }
 
 #[test]
+fn check_layer_and_export_name_their_vault_alike() {
+    let (dir, vault) = demo_vault();
+    for (cmd, out) in [("check", None), ("layer", Some("l")), ("export", Some("s"))] {
+        for by_flag in [false, true] {
+            let mut c = bin();
+            c.arg(cmd).current_dir(dir.path());
+            if let Some(o) = out {
+                c.args(["--out", &format!("{o}-{by_flag}")]);
+            }
+            if by_flag {
+                c.arg("--vault");
+            }
+            let run = c.arg(&vault).output().unwrap();
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert!(run.status.success(), "{cmd} (flag {by_flag}): {err}");
+        }
+        let both = bin().args([cmd, "v", "--vault", "v"]).output().unwrap();
+        assert_eq!(both.status.code(), Some(2), "{cmd}");
+    }
+    assert!(
+        dir.path()
+            .join("l-false/enterprise-attack-coverage.json")
+            .is_file()
+    );
+    assert!(dir.path().join("s-true/index.html").is_file());
+}
+
+#[test]
 fn build_refuses_inputs_inside_its_output() {
     let (dir, vault) = demo_vault();
     let before = snapshot(dir.path());

@@ -72,46 +72,8 @@ pub fn run(
     let mut files = sigma_engine::events::event_files(paths, diags);
     let first_embedded = files.len();
     files.extend(embedded.iter().map(|(n, _)| PathBuf::from(n)));
-    let file_index: BTreeMap<String, usize> = files
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.to_string_lossy().to_string(), i))
-        .collect();
-    let results = Mutex::new(vec![RuleResult::default(); rules.len()]);
-    let file_stats = Mutex::new(
-        files
-            .iter()
-            .map(|p| EventFile {
-                path: p.clone(),
-                ..Default::default()
-            })
-            .collect::<Vec<_>>(),
-    );
-    let seen = Mutex::new(SeenKinds::default());
-    let on_event = |e: &Event, dets: Vec<sigma_engine::matcher::Hit>| {
-        let fi = file_index.get(&*e.meta.file).copied().unwrap_or(0);
-        {
-            let mut s = seen.lock().unwrap_or_else(|p| p.into_inner());
-            s.add(e);
-        }
-        {
-            let mut f = file_stats.lock().unwrap_or_else(|p| p.into_inner());
-            f[fi].events += 1;
-            for d in &dets {
-                *f[fi].rules.entry(d.rule).or_default() += 1;
-            }
-        }
-        if dets.is_empty() {
-            return;
-        }
-        let mut r = results.lock().unwrap_or_else(|p| p.into_inner());
-        for d in dets {
-            let rr = &mut r[d.rule];
-            rr.events += 1;
-            *rr.files.entry(fi).or_default() += 1;
-            keep_sample(&engine, rr, fi, e, &d);
-        }
-    };
+    let tally = Tally::new(&files, rules.len());
+    let on_event = |e: &Event, dets| tally.add(&engine, e, dets);
     let mut stats = scan(&engine, &files[..first_embedded], diags, on_event);
     for (name, text) in embedded {
         let n = sigma_engine::events::read_text(name, text, diags, &mut |e| {
@@ -121,22 +83,90 @@ pub fn run(
         });
         stats.events += n;
     }
-    let mut rules_out = results.into_inner().unwrap_or_else(|p| p.into_inner());
-    let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
-    for (r, had) in rules_out.iter_mut().zip(engine.rules_with_events(&seen)) {
-        r.logsource_seen = had;
-        // Samples arrive in thread order; keep the earliest events.
-        r.samples.sort_by_key(|s| (s.file, s.record));
-    }
-    for s in &engine.skipped {
-        rules_out[s.rule].skipped = Some(s.reason.to_string());
-    }
+    let (files, rules) = tally.finish(&engine);
     Validation {
-        files: file_stats.into_inner().unwrap_or_else(|p| p.into_inner()),
-        rules: rules_out,
+        files,
+        rules,
         events: stats.events,
         lost: stats.lost,
         detections: stats.detections,
         elapsed: start.elapsed(),
     }
+}
+
+/// What the matched events add up to, per file and per rule, as threads
+/// deliver them.
+struct Tally {
+    file_index: BTreeMap<String, usize>,
+    rules: Mutex<Vec<RuleResult>>,
+    files: Mutex<Vec<EventFile>>,
+    seen: Mutex<SeenKinds>,
+}
+
+impl Tally {
+    fn new(files: &[PathBuf], rules: usize) -> Tally {
+        let file_index = files
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.to_string_lossy().to_string(), i))
+            .collect();
+        let files = files
+            .iter()
+            .map(|p| EventFile {
+                path: p.clone(),
+                ..Default::default()
+            })
+            .collect();
+        Tally {
+            file_index,
+            rules: Mutex::new(vec![RuleResult::default(); rules]),
+            files: Mutex::new(files),
+            seen: Mutex::new(SeenKinds::default()),
+        }
+    }
+
+    /// One event and the rules that fired on it.
+    fn add(&self, engine: &Engine, e: &Event, dets: Vec<sigma_engine::matcher::Hit>) {
+        let fi = self.file_index.get(&*e.meta.file).copied().unwrap_or(0);
+        lock(&self.seen).add(e);
+        {
+            let mut f = lock(&self.files);
+            f[fi].events += 1;
+            for d in &dets {
+                *f[fi].rules.entry(d.rule).or_default() += 1;
+            }
+        }
+        if dets.is_empty() {
+            return;
+        }
+        let mut r = lock(&self.rules);
+        for d in dets {
+            let rr = &mut r[d.rule];
+            rr.events += 1;
+            *rr.files.entry(fi).or_default() += 1;
+            keep_sample(engine, rr, fi, e, &d);
+        }
+    }
+
+    /// The files and the rules, each rule told whether events of its
+    /// logsource came and why it was skipped.
+    fn finish(self, engine: &Engine) -> (Vec<EventFile>, Vec<RuleResult>) {
+        let mut rules = self.rules.into_inner().unwrap_or_else(|p| p.into_inner());
+        let seen = self.seen.into_inner().unwrap_or_else(|p| p.into_inner());
+        for (r, had) in rules.iter_mut().zip(engine.rules_with_events(&seen)) {
+            r.logsource_seen = had;
+            // Samples arrive in thread order; keep the earliest events.
+            r.samples.sort_by_key(|s| (s.file, s.record));
+        }
+        for s in &engine.skipped {
+            rules[s.rule].skipped = Some(s.reason.to_string());
+        }
+        let files = self.files.into_inner().unwrap_or_else(|p| p.into_inner());
+        (files, rules)
+    }
+}
+
+/// A lock even if a thread panicked holding it: the tallies stay whole.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -309,20 +309,7 @@ fn write_pages(site: &page::Site, program: Option<u64>) -> Result<(), Diagnostic
 pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, Diagnostic> {
     let start = Instant::now();
     check_apart(cfg)?;
-    // A build must not change the vault while it is read (other exports
-    // may read it too).
-    let state = cfg.vault.join(crate::output::STATE_DIR);
-    let _vault_lock = if state.is_dir() {
-        let read = crate::output::Access::Read;
-        Some(crate::output::WriterLock::acquire_in(
-            &state,
-            &cfg.vault,
-            read,
-            !cfg.no_wait,
-        )?)
-    } else {
-        None
-    };
+    let _vault_lock = read_lock(cfg)?;
     let files = crate::vault::note_files(&cfg.vault);
     if files.is_empty() {
         return Err(
@@ -353,10 +340,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         .zip(&backlinks)
         .map(|(m, b)| m.out_links.len() + b.len())
         .collect();
-    let drawn = (0..pages.len())
-        .into_par_iter()
-        .map(|j| graph::Drawn::new(&metas[j].title, &pages[j].url, &metas[j].kind, degree[j]))
-        .collect();
+    let drawn = drawn_nodes(&pages, &metas, &degree);
     let site = page::Site {
         tera: &tera,
         pages: &pages,
@@ -383,18 +367,41 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         return Err(e);
     }
     let write = writer.commit()?;
-    let unresolved = pages
-        .iter()
-        .zip(&metas)
-        .flat_map(|(p, m)| m.unresolved.iter().map(|t| (p.path.clone(), t.clone())))
-        .collect();
     Ok(ExportSummary {
         pages: pages.len(),
         tags: tags.len(),
-        unresolved,
+        unresolved: unresolved(&pages, &metas),
         write,
         elapsed: start.elapsed(),
     })
+}
+
+/// A share of the vault's lock, where the vault has one: a build must not
+/// change the vault while it is read, and other exports may read it too.
+fn read_lock(cfg: &ExportConfig) -> Result<Option<crate::output::WriterLock>, Diagnostic> {
+    let state = cfg.vault.join(crate::output::STATE_DIR);
+    if !state.is_dir() {
+        return Ok(None);
+    }
+    let read = crate::output::Access::Read;
+    crate::output::WriterLock::acquire_in(&state, &cfg.vault, read, !cfg.no_wait).map(Some)
+}
+
+/// Each page as the graph draws it.
+fn drawn_nodes(pages: &[note::Page], metas: &[note::Meta], degree: &[usize]) -> Vec<graph::Drawn> {
+    (0..pages.len())
+        .into_par_iter()
+        .map(|j| graph::Drawn::new(&metas[j].title, &pages[j].url, &metas[j].kind, degree[j]))
+        .collect()
+}
+
+/// Each link that resolves to no page: (the note it is in, its target).
+fn unresolved(pages: &[note::Page], metas: &[note::Meta]) -> Vec<(String, String)> {
+    pages
+        .iter()
+        .zip(metas)
+        .flat_map(|(p, m)| m.unresolved.iter().map(|t| (p.path.clone(), t.clone())))
+        .collect()
 }
 
 /// Paths of the site's files, for link checking.

@@ -107,11 +107,49 @@ pub fn wikilink_targets(md: &str) -> Vec<String> {
 
 /// Walk `dir` and check every Markdown note.
 pub fn check_vault(dir: &Path) -> CheckReport {
-    let files = super::note_files(dir);
-    let mut texts: Vec<(String, String)> = Vec::new();
-    let mut note_urls: HashMap<String, String> = HashMap::new();
-    let mut unreadable = Vec::new();
-    for f in &files {
+    let mut r = CheckReport::default();
+    let (texts, note_urls) = read_notes(dir, &mut r.unreadable);
+    r.notes = texts.len();
+    let names = super::resolve::NoteNames::new(texts.iter().map(|(rel, _)| rel));
+    for (rel, text) in &texts {
+        let (fm, body) = frontmatter::split(text);
+        let mut scan = strip_code(body);
+        if let Some(fm) = fm {
+            scan.push_str(fm);
+        }
+        for t in wikilink_targets(&scan) {
+            r.links += 1;
+            // `[[#heading]]` links to the note itself.
+            if !t.is_empty() && names.find(&t).is_none() {
+                r.unresolved.push((rel.clone(), t));
+            }
+        }
+        for label in missing_footnotes(&scan) {
+            r.missing_footnotes.push((rel.clone(), label.to_string()));
+        }
+        if scan.contains("(Citation:") {
+            r.citations_left.push(rel.clone());
+        }
+        for url in markdown_link_urls(&scan) {
+            let key = url_key(url);
+            if key.starts_with("attack.mitre.org/") && note_urls.contains_key(&key) {
+                r.raw_links_to_notes.push((rel.clone(), url.to_string()));
+            }
+        }
+    }
+    r
+}
+
+/// Every note as (path in the vault, text), and the notes by the ATT&CK
+/// address in their `url` property; notes that cannot be read as UTF-8 are
+/// listed in `unreadable`.
+fn read_notes(
+    dir: &Path,
+    unreadable: &mut Vec<(String, String)>,
+) -> (Vec<(String, String)>, HashMap<String, String>) {
+    let mut texts = Vec::new();
+    let mut note_urls = HashMap::new();
+    for f in &super::note_files(dir) {
         let rel = f
             .strip_prefix(dir)
             .unwrap_or(f)
@@ -125,66 +163,50 @@ pub fn check_vault(dir: &Path) -> CheckReport {
         }
         texts.push((rel, text));
     }
-    let names = super::resolve::NoteNames::new(texts.iter().map(|(rel, _)| rel));
-    let mut r = CheckReport {
-        notes: texts.len(),
-        unreadable,
-        ..Default::default()
-    };
-    for (rel, text) in &texts {
-        let (fm, body) = frontmatter::split(text);
-        let mut scan = strip_code(body);
-        if let Some(fm) = fm {
-            scan.push_str(fm);
+    (texts, note_urls)
+}
+
+/// The labels of footnote references (`[^1]`) with no definition
+/// (`[^1]: …`) in the text.
+fn missing_footnotes(scan: &str) -> Vec<&str> {
+    let defs: HashSet<&str> = scan
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("[^")
+                .and_then(|x| x.split_once("]:"))
+                .map(|(l, _)| l)
+        })
+        .collect();
+    let mut missing = Vec::new();
+    let mut rest = scan;
+    while let Some(p) = rest.find("[^") {
+        let after = &rest[p + 2..];
+        let Some(e) = after.find(']') else { break };
+        let label = &after[..e];
+        let is_def = after[e + 1..].starts_with(':');
+        if !is_def
+            && !label.is_empty()
+            && !label.contains(char::is_whitespace)
+            && !defs.contains(label)
+        {
+            missing.push(label);
         }
-        for t in wikilink_targets(&scan) {
-            r.links += 1;
-            if t.is_empty() {
-                continue; // [[#heading]] links to the note itself.
-            }
-            if names.find(&t).is_none() {
-                r.unresolved.push((rel.clone(), t));
-            }
-        }
-        let defs: HashSet<&str> = scan
-            .lines()
-            .filter_map(|l| {
-                l.strip_prefix("[^")
-                    .and_then(|x| x.split_once("]:"))
-                    .map(|(l, _)| l)
-            })
-            .collect();
-        let mut rest = scan.as_str();
-        while let Some(p) = rest.find("[^") {
-            let after = &rest[p + 2..];
-            let Some(e) = after.find(']') else { break };
-            let label = &after[..e];
-            let is_def = after[e + 1..].starts_with(':');
-            if !is_def
-                && !label.is_empty()
-                && !label.contains(char::is_whitespace)
-                && !defs.contains(label)
-            {
-                r.missing_footnotes.push((rel.clone(), label.to_string()));
-            }
-            rest = &after[e + 1..];
-        }
-        if scan.contains("(Citation:") {
-            r.citations_left.push(rel.clone());
-        }
-        let mut rest = scan.as_str();
-        while let Some(p) = rest.find("](") {
-            let after = &rest[p + 2..];
-            let end = after.find(')').unwrap_or(after.len());
-            let url = &after[..end];
-            let key = url_key(url);
-            if key.starts_with("attack.mitre.org/") && note_urls.contains_key(&key) {
-                r.raw_links_to_notes.push((rel.clone(), url.to_string()));
-            }
-            rest = &after[end..];
-        }
+        rest = &after[e + 1..];
     }
-    r
+    missing
+}
+
+/// The targets of the Markdown links (`[text](url)`) of a text.
+fn markdown_link_urls(scan: &str) -> Vec<&str> {
+    let mut urls = Vec::new();
+    let mut rest = scan;
+    while let Some(p) = rest.find("](") {
+        let after = &rest[p + 2..];
+        let end = after.find(')').unwrap_or(after.len());
+        urls.push(&after[..end]);
+        rest = &after[end..];
+    }
+    urls
 }
 
 #[cfg(test)]

@@ -568,74 +568,21 @@ fn parse_field(key: &Node, val: &Node, errors: &mut Vec<RuleError>) -> Option<Fi
         errors.push(err(key, "a field name must be a string"));
         return None;
     };
-    let mut parts = k.split('|');
-    let field = parts.next().unwrap_or("");
-    let mut modifiers = Vec::new();
-    for m in parts {
-        match Modifier::parse(m) {
-            Some(m) => modifiers.push(m),
-            None => {
-                errors.push(err(key, format!("unknown modifier `{m}` in `{k}`")));
-                return None;
-            }
+    let (field, modifiers) = match parse_modifiers(&k) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            errors.push(err(key, e));
+            return None;
         }
-    }
-    if let Err(e) = validate_chain(&modifiers) {
-        errors.push(err(key, format!("`{k}`: {e}")));
-        return None;
-    }
+    };
     let before = errors.len();
     let values = parse_values(val, errors, &k);
     if errors.len() > before {
         return None;
     }
-    let check = |ok: bool, msg: &str, errors: &mut Vec<RuleError>| {
-        if !ok {
-            errors.push(err(val, format!("`{k}`: {msg}")));
-        }
-        ok
-    };
-    if modifiers.contains(&Modifier::Exists)
-        && !check(
-            values.len() == 1 && matches!(values[0], Value::Bool(_)),
-            "`exists` takes `true` or `false`",
-            errors,
-        )
-    {
+    if let Err(e) = values_fit(&modifiers, &values) {
+        errors.push(err(val, format!("`{k}`: {e}")));
         return None;
-    }
-    if modifiers.iter().any(|m| m.is_comparison())
-        && !check(
-            values.iter().all(|v| match v {
-                Value::Int(_) | Value::Float(_) => true,
-                Value::Str(s) => s.trim().parse::<f64>().is_ok(),
-                _ => false,
-            }),
-            "numeric comparison needs numbers",
-            errors,
-        )
-    {
-        return None;
-    }
-    if values.len() > 1 && values.contains(&Value::Null) {
-        check(false, "`null` cannot be part of a list of values", errors);
-        return None;
-    }
-    if modifiers.contains(&Modifier::Re) {
-        for v in &values {
-            // Parse only (no automaton is built here: the matcher compiles it).
-            if let Value::Str(s) = v
-                && let Err(e) = regex_syntax::Parser::new().parse(s)
-            {
-                let first = e.to_string().lines().last().unwrap_or("").to_string();
-                check(
-                    false,
-                    &format!("invalid regular expression: {first}"),
-                    errors,
-                );
-                return None;
-            }
-        }
     }
     Some(FieldSpec {
         field: (!field.is_empty()).then(|| field.to_string()),
@@ -644,6 +591,51 @@ fn parse_field(key: &Node, val: &Node, errors: &mut Vec<RuleError>) -> Option<Fi
         line: key.line,
         column: key.column,
     })
+}
+
+/// The field name and modifiers of a key (`Image|endswith`), the chain
+/// checked.
+fn parse_modifiers(k: &str) -> Result<(&str, Vec<Modifier>), String> {
+    let mut parts = k.split('|');
+    let field = parts.next().unwrap_or("");
+    let modifiers = parts
+        .map(|m| Modifier::parse(m).ok_or_else(|| format!("unknown modifier `{m}` in `{k}`")))
+        .collect::<Result<Vec<_>, _>>()?;
+    validate_chain(&modifiers).map_err(|e| format!("`{k}`: {e}"))?;
+    Ok((field, modifiers))
+}
+
+/// Whether the values suit the modifiers: `exists` takes a boolean,
+/// comparisons numbers, `re` regular expressions (parsed only: the matcher
+/// compiles them), and `null` stands alone.
+fn values_fit(modifiers: &[Modifier], values: &[Value]) -> Result<(), String> {
+    if modifiers.contains(&Modifier::Exists)
+        && !(values.len() == 1 && matches!(values[0], Value::Bool(_)))
+    {
+        return Err("`exists` takes `true` or `false`".into());
+    }
+    let numeric = |v: &Value| match v {
+        Value::Int(_) | Value::Float(_) => true,
+        Value::Str(s) => s.trim().parse::<f64>().is_ok(),
+        _ => false,
+    };
+    if modifiers.iter().any(|m| m.is_comparison()) && !values.iter().all(numeric) {
+        return Err("numeric comparison needs numbers".into());
+    }
+    if values.len() > 1 && values.contains(&Value::Null) {
+        return Err("`null` cannot be part of a list of values".into());
+    }
+    if modifiers.contains(&Modifier::Re) {
+        for v in values {
+            if let Value::Str(s) = v
+                && let Err(e) = regex_syntax::Parser::new().parse(s)
+            {
+                let first = e.to_string().lines().last().unwrap_or("").to_string();
+                return Err(format!("invalid regular expression: {first}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_fields(map: &[(Node, Node)], errors: &mut Vec<RuleError>) -> Vec<FieldSpec> {

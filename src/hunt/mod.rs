@@ -135,58 +135,14 @@ fn status_ok(status: Option<Status>, wanted: &[Status]) -> bool {
 
 /// Load, filter and compile rules for a hunt.
 pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diagnostic> {
-    // With --product, a file that never names the product (nor holds a
-    // correlation or filter, which have no product) cannot hold a wanted rule:
-    // skip parsing it.
-    let products: Vec<String> = cfg.products.iter().map(|p| p.to_lowercase()).collect();
-    let wanted = |text: &str| -> bool {
-        if products.is_empty() {
-            return true;
-        }
-        let lower = text.to_lowercase();
-        lower.contains("correlation:")
-            || lower.contains("filter:")
-            || products.iter().any(|p| lower.contains(p.as_str()))
-    };
-    let tags = &cfg.tags;
-    let met: Vec<AtomicBool> = tags.iter().map(|_| AtomicBool::new(false)).collect();
-    // Left out before they are read, so that their problems (70 SigmaHQ
-    // unsupported rules use a syntax Sigma dropped) are not reported.
-    let retired = AtomicUsize::new(0);
-    let document = |d: &sigma_engine::yaml::Node| -> bool {
-        let status = d.get("status").and_then(|s| s.as_scalar_text());
-        let status = status.as_deref().and_then(Status::parse);
-        let read = !cfg.status.is_empty() || status_ok(status, &[]);
-        if !read {
-            retired.fetch_add(1, Ordering::Relaxed);
-        }
-        read
-    };
-    let keep = |r: &mut SigmaRule| -> bool {
-        let detection = r.kind == sigma_engine::sigma::RuleKind::Detection;
-        // Correlations and filters are kept: they act on the kept rules.
-        let kept = !detection
-            || (level_ok(r, cfg.min_level)
-                && status_ok(r.status, &cfg.status)
-                && tag_ok(r, tags, &met)
-                && (cfg.products.is_empty()
-                    || r.logsource
-                        .product
-                        .as_ref()
-                        .is_some_and(|p| cfg.products.iter().any(|x| x.eq_ignore_ascii_case(p)))));
-        // The matcher never shows a rule's YAML text nor its prose.
-        r.drop_prose();
-        kept
-    };
+    let filters = Filters::new(cfg);
     let wanted = sigma_engine::sigma::Wanted {
-        file: &wanted,
-        document: &document,
-        rule: &keep,
+        file: &|text: &str| filters.file(text),
+        document: &|d: &sigma_engine::yaml::Node| filters.document(d),
+        rule: &|r: &mut SigmaRule| filters.rule(r),
     };
     let set = sigma_engine::sigma::load_where(&cfg.rules, diags, &wanted);
-    warn_unmet_tags(tags, &met, diags);
-    let loaded = set.parsed;
-    let keep = set.rules;
+    warn_unmet_tags(&cfg.tags, &filters.met, diags);
     let mapping = Mapping::load(cfg.mapping.as_deref(), &cfg.extra_mapping)?;
     let mut opts = EngineOptions {
         window: cfg.window,
@@ -198,13 +154,84 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
     // Compile on a pool thread: the rules were parsed on the pool, and the
     // memory their detection trees free is then reused by the compiled
     // rules instead of growing the main thread's heap (about 9 MB less).
-    let engine = rayon::join(|| Engine::new(keep, &mapping, &opts), || ()).0;
+    let engine = rayon::join(|| Engine::new(set.rules, &mapping, &opts), || ()).0;
     engine.report_filters(diags);
     Ok(Loaded {
         engine,
-        parsed: loaded,
-        retired: retired.into_inner(),
+        parsed: set.parsed,
+        retired: filters.retired.into_inner(),
     })
+}
+
+/// The rules a hunt's options keep, asked of each rule file's text, each
+/// YAML document and each rule read (on the threads that read them).
+struct Filters<'c> {
+    cfg: &'c HuntConfig,
+    /// `--product` values, lower case.
+    products: Vec<String>,
+    /// Whether a rule with each `--tag` was read.
+    met: Vec<AtomicBool>,
+    /// Documents left out for their status.
+    retired: AtomicUsize,
+}
+
+impl Filters<'_> {
+    fn new(cfg: &HuntConfig) -> Filters<'_> {
+        Filters {
+            cfg,
+            products: cfg.products.iter().map(|p| p.to_lowercase()).collect(),
+            met: cfg.tags.iter().map(|_| AtomicBool::new(false)).collect(),
+            retired: AtomicUsize::new(0),
+        }
+    }
+
+    /// With --product, a file that never names the product (nor holds a
+    /// correlation or filter, which have no product) cannot hold a wanted
+    /// rule: it is not parsed.
+    fn file(&self, text: &str) -> bool {
+        if self.products.is_empty() {
+            return true;
+        }
+        let lower = text.to_lowercase();
+        lower.contains("correlation:")
+            || lower.contains("filter:")
+            || self.products.iter().any(|p| lower.contains(p.as_str()))
+    }
+
+    /// Retired rules are left out before they are read, so that their
+    /// problems (70 SigmaHQ unsupported rules use a syntax Sigma dropped)
+    /// are not reported.
+    fn document(&self, d: &sigma_engine::yaml::Node) -> bool {
+        let status = d.get("status").and_then(|s| s.as_scalar_text());
+        let status = status.as_deref().and_then(Status::parse);
+        let read = !self.cfg.status.is_empty() || status_ok(status, &[]);
+        if !read {
+            self.retired.fetch_add(1, Ordering::Relaxed);
+        }
+        read
+    }
+
+    /// Whether a rule read runs. Correlations and filters are kept: they
+    /// act on the kept rules.
+    fn rule(&self, r: &mut SigmaRule) -> bool {
+        let cfg = self.cfg;
+        let detection = r.kind == sigma_engine::sigma::RuleKind::Detection;
+        let product_ok = || {
+            cfg.products.is_empty()
+                || r.logsource
+                    .product
+                    .as_ref()
+                    .is_some_and(|p| cfg.products.iter().any(|x| x.eq_ignore_ascii_case(p)))
+        };
+        let kept = !detection
+            || (level_ok(r, cfg.min_level)
+                && status_ok(r.status, &cfg.status)
+                && tag_ok(r, &cfg.tags, &self.met)
+                && product_ok());
+        // The matcher never shows a rule's YAML text nor its prose.
+        r.drop_prose();
+        kept
+    }
 }
 
 /// Read a placeholder file: YAML map of name → list of values.
@@ -274,30 +301,12 @@ pub fn run(
     });
     pb.finish_and_clear();
     let hits = correlator.finish(diags);
-    // A closed pipe (`| head`) ends the output quietly, as for any
-    // command-line filter; any other write error (a full disk) fails.
-    let output_closed = match printer.finish(&hits) {
-        Ok(()) => false,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => true,
-        Err(e) => {
-            return Err(Diagnostic::error(
-                "match",
-                format!("cannot write output: {e}"),
-            ));
-        }
-    };
+    let output_closed = closed(printer.finish(&hits))?;
     let skipped = engine
         .skipped
         .iter()
         .map(|s| (engine.rules[s.rule].title.clone(), s.reason.clone()))
         .collect();
-    let mut fired: Vec<(String, Option<Level>, u64)> = per_rule
-        .iter()
-        .zip(&engine.rules)
-        .map(|(n, r)| (r.title.clone(), r.level, n.load(Ordering::Relaxed)))
-        .filter(|f| f.2 > 0)
-        .collect();
-    fired.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
     let summary = HuntSummary {
         files: stats.files,
         events: stats.events,
@@ -306,7 +315,7 @@ pub fn run(
         retired,
         skipped,
         detections: stats.detections,
-        fired,
+        fired: fired(&engine, &per_rule),
         correlations: hits.len(),
         lost: stats.lost,
         outside: stats.outside,
@@ -318,6 +327,32 @@ pub fn run(
         std::mem::forget(engine);
     }
     Ok(summary)
+}
+
+/// Whether the output's reader went away: a closed pipe (`| head`) ends
+/// the output quietly, as for any command-line filter; any other write
+/// error (a full disk) fails.
+fn closed(written: std::io::Result<()>) -> Result<bool, Diagnostic> {
+    match written {
+        Ok(()) => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),
+        Err(e) => Err(Diagnostic::error(
+            "match",
+            format!("cannot write output: {e}"),
+        )),
+    }
+}
+
+/// The rules that fired: (title, level, detections), most first.
+fn fired(engine: &Engine, per_rule: &[AtomicU64]) -> Vec<(String, Option<Level>, u64)> {
+    let mut fired: Vec<_> = per_rule
+        .iter()
+        .zip(&engine.rules)
+        .map(|(n, r)| (r.title.clone(), r.level, n.load(Ordering::Relaxed)))
+        .filter(|f| f.2 > 0)
+        .collect();
+    fired.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    fired
 }
 
 /// Why no rule can run: the filters left none, or each was skipped (the

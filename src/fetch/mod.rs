@@ -399,66 +399,33 @@ fn fetch_tree(
     let (key, source) = (tree.key().to_string(), tree.source(cfg).to_string());
     let unpacked = tmp.join(format!("{key}-new"));
     let _ = fs::remove_dir_all(&unpacked);
-    let mut copied_files = None;
-    let (size, sha256, validators, from) = if !is_url(&source) && Path::new(&source).is_dir() {
-        let copied =
-            archive::copy_tree(Path::new(&source), &unpacked).map_err(|e| fail(&source, e))?;
-        told_skipped(&source, &copied.skipped, diags);
-        copied_files = Some(copied.files);
-        (0, String::new(), Validators::default(), source.clone())
-    } else {
-        let known = validators(&cfg.cache, lock.sources.get(&key), &source);
-        let zip = tmp.join(format!("{key}.zip"));
-        match obtain(client, &source, known.as_ref(), &zip).map_err(|e| fail(&source, e))? {
-            Got::NotModified => {
-                let version = lock
-                    .sources
-                    .get(&key)
-                    .map(|e| e.version.clone())
-                    .unwrap_or_default();
-                return Ok(Fetched::Unchanged { key, version });
-            }
-            Got::Body {
-                size,
-                sha256,
-                validators,
-                url,
-            } => {
-                let unzipped = archive::unzip(&zip, &unpacked).map_err(|e| fail(&source, e))?;
-                told_skipped(&source, &unzipped.skipped, diags);
-                (size, sha256, validators, url)
-            }
-        }
+    let known = validators(&cfg.cache, lock.sources.get(&key), &source);
+    let Some(arrived) = bring(client, &source, known.as_ref(), tmp, &unpacked, &key, diags)? else {
+        let version = lock.sources.get(&key).map(|e| e.version.clone());
+        let version = version.unwrap_or_default();
+        return Ok(Fetched::Unchanged { key, version });
     };
-    let inner = match tree {
-        Tree::Sigma => archive::rule_trees(&unpacked).map(|_| unpacked.clone()),
-        Tree::Atomics => archive::atomics_dir(&unpacked),
-    }
-    .map_err(|e| fail(&source, e))?;
-    let rel_inner = inner
-        .strip_prefix(&unpacked)
-        .unwrap_or(Path::new(""))
-        .to_path_buf();
-    replace_dir(&unpacked, &cfg.cache.join(&key)).map_err(|e| fail(&key, e))?;
-    let path = Path::new(&key)
-        .join(rel_inner)
-        .to_string_lossy()
-        .replace('\\', "/");
+    let path = install(tree, &unpacked, &cfg.cache, &key, &source)?;
+    let Arrived {
+        files,
+        size,
+        sha256,
+        validators,
+        from,
+    } = arrived;
     let version = tree_version(&from, validators.last_modified.as_deref());
-    lock.sources.insert(
-        key.clone(),
-        Entry {
-            url: source,
-            version: version.clone(),
-            fetched: now(),
-            size,
-            sha256,
-            etag: validators.etag,
-            last_modified: validators.last_modified,
-            path,
-        },
-    );
-    Ok(match copied_files {
+    let entry = Entry {
+        url: source,
+        version: version.clone(),
+        fetched: now(),
+        size,
+        sha256,
+        etag: validators.etag,
+        last_modified: validators.last_modified,
+        path,
+    };
+    lock.sources.insert(key.clone(), entry);
+    Ok(match files {
         Some(files) => Fetched::Copied {
             key,
             version,
@@ -466,6 +433,89 @@ fn fetch_tree(
         },
         None => Fetched::New { key, version, size },
     })
+}
+
+/// A rule or test tree brought into `unpacked`.
+struct Arrived {
+    /// Files copied, from a local folder.
+    files: Option<usize>,
+    /// The archive downloaded, and how the server knows it.
+    size: u64,
+    sha256: String,
+    validators: Validators,
+    /// Where it came from, after redirects.
+    from: String,
+}
+
+/// Copies a local folder, or downloads and unpacks an archive, into
+/// `unpacked`; `None` when the server says the cached one is current.
+fn bring(
+    client: &Client,
+    source: &str,
+    known: Option<&Validators>,
+    tmp: &Path,
+    unpacked: &Path,
+    key: &str,
+    diags: &Diagnostics,
+) -> Result<Option<Arrived>, Diagnostic> {
+    if !is_url(source) && Path::new(source).is_dir() {
+        let copied =
+            archive::copy_tree(Path::new(source), unpacked).map_err(|e| fail(source, e))?;
+        told_skipped(source, &copied.skipped, diags);
+        return Ok(Some(Arrived {
+            files: Some(copied.files),
+            size: 0,
+            sha256: String::new(),
+            validators: Validators::default(),
+            from: source.to_string(),
+        }));
+    }
+    let zip = tmp.join(format!("{key}.zip"));
+    match obtain(client, source, known, &zip).map_err(|e| fail(source, e))? {
+        Got::NotModified => Ok(None),
+        Got::Body {
+            size,
+            sha256,
+            validators,
+            url,
+        } => {
+            let unzipped = archive::unzip(&zip, unpacked).map_err(|e| fail(source, e))?;
+            told_skipped(source, &unzipped.skipped, diags);
+            Ok(Some(Arrived {
+                files: None,
+                size,
+                sha256,
+                validators,
+                from: url,
+            }))
+        }
+    }
+}
+
+/// Checks that `unpacked` holds what `tree` needs and moves it into the
+/// cache under `key`; the path of its rules or atomics there, as the lock
+/// records it.
+fn install(
+    tree: Tree,
+    unpacked: &Path,
+    cache: &Path,
+    key: &str,
+    source: &str,
+) -> Result<String, Diagnostic> {
+    let inner = match tree {
+        Tree::Sigma => archive::rule_trees(unpacked).map(|_| unpacked.to_path_buf()),
+        Tree::Atomics => archive::atomics_dir(unpacked),
+    }
+    .map_err(|e| fail(source, e))?;
+    let rel_inner = inner
+        .strip_prefix(unpacked)
+        .unwrap_or(Path::new(""))
+        .to_path_buf();
+    replace_dir(unpacked, &cache.join(key)).map_err(|e| fail(key, e))?;
+    Ok(Path::new(key)
+        .join(rel_inner)
+        .to_string_lossy()
+        .replace('\\', "/"))
 }
 
 /// Warns of the entries an unpacking or a copy left out, naming the first.

@@ -212,31 +212,7 @@ pub fn write(
             releases: facts.releases.clone(),
             notes: now_entries,
         };
-        let mut history: Vec<String> = writer
-            .previous()
-            .iter()
-            .filter(|p| p.starts_with(&format!("{CHANGES_DIR}/")))
-            .cloned()
-            .collect();
-        for p in &history {
-            writer.keep(p);
-        }
-        if let Some(before) = &before {
-            let report = writer.report_so_far();
-            if let Some(mut note) = changes_note(before, &after, &report, now) {
-                // Two builds within one second: the second note gets a number.
-                let stem = note.path.trim_end_matches(".md").to_string();
-                let mut n = 1;
-                while writer.previous().contains(&note.path) {
-                    n += 1;
-                    note.path = format!("{stem} ({n}).md");
-                }
-                writer.write_bytes(&note.path, note.content.as_bytes())?;
-                history.push(note.path);
-            }
-        }
-        let index = changes_index(&history);
-        writer.write_bytes(&index.path, index.content.as_bytes())?;
+        let history = write_history(&writer, before.as_ref(), &after, now)?;
         super::obsidian::write(&writer, notes, history.last().map(String::as_str))?;
         writer.write_state(NAMES, to_json(&names).as_bytes())?;
         writer.write_state(SNAPSHOT, to_json(&after).as_bytes())?;
@@ -249,6 +225,43 @@ pub fn write(
             Err(e)
         }
     }
+}
+
+/// Keeps the Changes notes of earlier builds, adds this build's (where
+/// anything changed since `before`) and writes their index; the Changes
+/// notes, oldest first.
+fn write_history(
+    writer: &VaultWriter<'_>,
+    before: Option<&Snapshot>,
+    after: &Snapshot,
+    now: &jiff::Timestamp,
+) -> Result<Vec<String>, sigma_engine::diag::Diagnostic> {
+    let mut history: Vec<String> = writer
+        .previous()
+        .iter()
+        .filter(|p| p.starts_with(&format!("{CHANGES_DIR}/")))
+        .cloned()
+        .collect();
+    for p in &history {
+        writer.keep(p);
+    }
+    if let Some(before) = before {
+        let report = writer.report_so_far();
+        if let Some(mut note) = changes_note(before, after, &report, now) {
+            // Two builds within one second: the second note gets a number.
+            let stem = note.path.trim_end_matches(".md").to_string();
+            let mut n = 1;
+            while writer.previous().contains(&note.path) {
+                n += 1;
+                note.path = format!("{stem} ({n}).md");
+            }
+            writer.write_bytes(&note.path, note.content.as_bytes())?;
+            history.push(note.path);
+        }
+    }
+    let index = changes_index(&history);
+    writer.write_bytes(&index.path, index.content.as_bytes())?;
+    Ok(history)
 }
 
 /// The entries by key. Notes that share a key (rules copied with their
@@ -498,6 +511,19 @@ fn changes_note(
         "---\ntype: \"changes\"\ndate: {}\n---\n\n# Changes {when}\n\n",
         now.strftime("%Y-%m-%d")
     );
+    releases_section(&mut s, before, after);
+    kinds_sections(&mut s, &by_kind);
+    if yours {
+        yours_section(&mut s, report);
+    }
+    Some(Note {
+        path: format!("{CHANGES_DIR}/{when}.md"),
+        content: s,
+    })
+}
+
+/// The ATT&CK release of each domain, before and after.
+fn releases_section(s: &mut String, before: &Snapshot, after: &Snapshot) {
     s.push_str("## ATT&CK data\n\nThe release each bundle names (bundles from mitre/cti name none), and its newest object's date.\n\n| Domain | Before | After |\n| --- | --- | --- |\n");
     let domains: BTreeSet<&String> = before.attack.keys().chain(after.attack.keys()).collect();
     for d in domains {
@@ -507,15 +533,19 @@ fn changes_note(
             after.release_of(d)
         ));
     }
+}
+
+/// The counts of what changed per kind of note, then each kind's lists.
+fn kinds_sections(s: &mut String, by_kind: &BTreeMap<String, Diff>) {
     s.push_str("\n## Summary\n\n| Kind | Added | New stubs | Removed | Renamed | Changed |\n| --- | --- | --- | --- | --- | --- |\n");
-    for (k, d) in &by_kind {
+    for (k, d) in by_kind {
         s.push_str(&format!("| {} |", k.replace('_', " ")));
         for (_, list) in d.lists() {
             s.push_str(&format!(" {} |", list.len()));
         }
         s.push('\n');
     }
-    for (k, d) in &by_kind {
+    for (k, d) in by_kind {
         s.push_str(&format!("\n## {}\n", k.replace('_', " ")));
         for (label, list) in d.lists() {
             if !list.is_empty() {
@@ -526,31 +556,29 @@ fn changes_note(
             }
         }
     }
-    if yours {
-        s.push_str("\n## Your notes\n");
-        for (label, list) in [
-            ("Your edits merged with the new version", &report.merged),
-            (
-                "In conflict: your file is kept as it is; the new version is under `.attack-vault/conflicts/`",
-                &report.conflicts,
-            ),
-            (
-                "No longer generated, kept because you edited them",
-                &report.released,
-            ),
-        ] {
-            if !list.is_empty() {
-                s.push_str(&format!("\n### {label}\n\n"));
-                for p in list {
-                    s.push_str(&format!("- {}\n", named(p)));
-                }
+}
+
+/// What became of the analyst's edits.
+fn yours_section(s: &mut String, report: &WriteReport) {
+    s.push_str("\n## Your notes\n");
+    for (label, list) in [
+        ("Your edits merged with the new version", &report.merged),
+        (
+            "In conflict: your file is kept as it is; the new version is under `.attack-vault/conflicts/`",
+            &report.conflicts,
+        ),
+        (
+            "No longer generated, kept because you edited them",
+            &report.released,
+        ),
+    ] {
+        if !list.is_empty() {
+            s.push_str(&format!("\n### {label}\n\n"));
+            for p in list {
+                s.push_str(&format!("- {}\n", named(p)));
             }
         }
     }
-    Some(Note {
-        path: format!("{CHANGES_DIR}/{when}.md"),
-        content: s,
-    })
 }
 
 /// The index of Changes notes, newest first.

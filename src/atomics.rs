@@ -83,9 +83,20 @@ pub fn parse_file(path: &Path, content: &str, diags: &Diagnostics) -> Vec<Atomic
         return Vec::new();
     };
     let technique_name = text(doc.get("display_name"));
-    let Some(Yaml::Seq(tests)) = doc.get("atomic_tests").map(|n| &n.value) else {
-        diags.push(at(&doc, "missing `atomic_tests` list".into()));
-        return Vec::new();
+    let tests = match doc.get("atomic_tests") {
+        Some(Node {
+            value: Yaml::Seq(tests),
+            ..
+        }) => tests,
+        Some(n) => {
+            let msg = format!("`atomic_tests` must be a list, not a {}", n.type_name());
+            diags.push(at(n, msg));
+            return Vec::new();
+        }
+        None => {
+            diags.push(at(&doc, "missing `atomic_tests` list".into()));
+            return Vec::new();
+        }
     };
     let file = FileTests {
         path,
@@ -200,7 +211,7 @@ pub fn load(dir: &Path, diags: &Diagnostics) -> Vec<AtomicTest> {
             Diagnostic::warning("atomics", "no T*/T*.yaml technique files found").in_file(dir),
         );
     }
-    files
+    let tests: Vec<AtomicTest> = files
         .par_iter()
         .flat_map_iter(|f| match sigma_engine::text::read_file(f) {
             Ok(t) => parse_file(f, &t, diags),
@@ -209,12 +220,77 @@ pub fn load(dir: &Path, diags: &Diagnostics) -> Vec<AtomicTest> {
                 Vec::new()
             }
         })
-        .collect()
+        .collect();
+    warn_shared_guids(&tests, diags);
+    tests
+}
+
+/// Warns of tests that share an `auto_generated_guid` (a test copied into
+/// one's own atomics with its GUID): the GUID is both notes' alias, so a
+/// search or a link by it finds either.
+fn warn_shared_guids(tests: &[AtomicTest], diags: &Diagnostics) {
+    let mut by_guid: std::collections::BTreeMap<&str, Vec<&AtomicTest>> = Default::default();
+    for t in tests.iter().filter(|t| !t.guid.trim().is_empty()) {
+        by_guid.entry(t.guid.trim()).or_default().push(t);
+    }
+    for (guid, same) in by_guid.iter().filter(|(_, v)| v.len() > 1) {
+        let names: Vec<String> = same
+            .iter()
+            .map(|t| format!("{}-{} `{}`", t.technique, t.number, t.name))
+            .collect();
+        let msg = format!(
+            "{} tests share the GUID {guid}: {}; give each its own",
+            same.len(),
+            names.join(", ")
+        );
+        let first = same[0];
+        diags.push(
+            Diagnostic::warning("atomics", msg)
+                .in_file(&first.file)
+                .at(Some(first.line), None),
+        );
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_that_is_none_and_a_shared_guid_are_said_where_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path().join("T1003");
+        std::fs::create_dir_all(&t).unwrap();
+        std::fs::write(
+            t.join("T1003.yaml"),
+            "attack_technique: T1003\ndisplay_name: D\natomic_tests: nope\n",
+        )
+        .unwrap();
+        let t = dir.path().join("T1059.006");
+        std::fs::create_dir_all(&t).unwrap();
+        let test = "- name: NAME\n  auto_generated_guid: abc\n  executor: {name: sh, command: x}\n";
+        let y = format!(
+            "attack_technique: T1059.006\ndisplay_name: P\natomic_tests:\n{}{}",
+            test.replace("NAME", "One"),
+            test.replace("NAME", "Two")
+        );
+        std::fs::write(t.join("T1059.006.yaml"), y).unwrap();
+        let diags = Diagnostics::new();
+        assert_eq!(load(dir.path(), &diags).len(), 2);
+        let said: Vec<String> = diags.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(
+            said[0].ends_with("T1003.yaml:3:15: `atomic_tests` must be a list, not a string"),
+            "{said:?}"
+        );
+        assert!(
+            said[1].ends_with(
+                "T1059.006.yaml:4: 2 tests share the GUID abc: T1059.006-1 `One`, \
+                 T1059.006-2 `Two`; give each its own"
+            ),
+            "{said:?}"
+        );
+    }
 
     #[test]
     fn a_checkout_root_is_read_through_its_atomics_folder() {

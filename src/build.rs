@@ -132,6 +132,9 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
     }
     let mut model = Model::new(kb, rules, tests);
     model.left_out = left_out;
+    // The demo dataset's own rules and tests are the slice's: only one's
+    // own, linked to it, can miss what it lacks.
+    model.demo_attack = cfg.attack.is_empty() && !is_demo(cfg);
     model.roots = cfg
         .sigma
         .iter()
@@ -260,7 +263,7 @@ fn warn_newer_release(model: &Model, diags: &Diagnostics) {
         named.push(format!(
             "{} technique ID(s) above it ({})",
             links.newer_techniques.len(),
-            links.newer_techniques.join(", ")
+            sigma_engine::diag::first_of(&links.newer_techniques, 12)
         ));
     }
     if !tactics.is_empty() {
@@ -280,6 +283,39 @@ fn warn_newer_release(model: &Model, diags: &Diagnostics) {
     ));
 }
 
+/// Rules and tests linked to the embedded demo slice of ATT&CK (no
+/// `--attack`): the techniques it lacks are said once, with what to do.
+fn warn_demo_attack(model: &Model, diags: &Diagnostics) {
+    let links = &model.links;
+    let missing: Vec<&String> = links.missing_techniques.keys().collect();
+    let tactics: Vec<String> = links
+        .unknown_tactics
+        .keys()
+        .map(|t| format!("attack.{t}"))
+        .collect();
+    if missing.is_empty() && tactics.is_empty() {
+        return;
+    }
+    let mut lacks = Vec::new();
+    if !missing.is_empty() {
+        let ids = sigma_engine::diag::first_of(&missing, 12);
+        lacks.push(format!("{} technique ID(s) ({ids})", missing.len()));
+    }
+    if !tactics.is_empty() {
+        lacks.push(format!("tactic tag(s) ({})", tactics.join(", ")));
+    }
+    let release = links
+        .release_to_build_with()
+        .map_or("ATT&CK".to_string(), |v| format!("ATT&CK {v} or later"));
+    diags.push(Diagnostic::warning(
+        "attack",
+        format!(
+            "no --attack given: the rules and tests are linked to the embedded demo slice of ATT&CK, which lacks {} they name; stub notes gather them (see \"Link report\"); build with {release} (--attack, or `attack-vault fetch` then `build --from-cache`) to link them to real techniques and tactics",
+            lacks.join(" and ")
+        ),
+    ));
+}
+
 fn is_demo(cfg: &BuildConfig) -> bool {
     cfg.attack.is_empty() && cfg.sigma.is_empty() && cfg.atomics.is_none() && cfg.events.is_empty()
 }
@@ -291,7 +327,11 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
     let pb = crate::progress::spinner(cfg.progress, "{spinner} {elapsed} {msg}");
     pb.set_message("reading sources");
     let model = load_model(cfg, diags)?;
-    warn_newer_release(&model, diags);
+    if model.demo_attack {
+        warn_demo_attack(&model, diags);
+    } else {
+        warn_newer_release(&model, diags);
+    }
     pb.set_message("rendering notes");
     let notes = vault::render(&model, &cfg.render, diags)?;
     pb.set_message(format!("writing {} notes", notes.len()));

@@ -318,8 +318,32 @@ fn rules_of_a_later_attack_release_are_said_loudly_and_get_stub_notes() {
             .replace("attack.t1059.006", "attack.t1685"),
     )
     .unwrap();
+    // Linked to the demo slice (no --attack), what it lacks is the slice's.
     let o = build(&v, Some(&rules));
     let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "no --attack given: the rules and tests are linked to the embedded demo slice"
+        ) && err.contains("T1685")
+            && err.contains("attack.stealth")
+            && err.contains("build with ATT&CK v19 or later"),
+        "{err}"
+    );
+    let report = read(&v.join("Link report.md"));
+    assert!(report.contains("Linked to the demo slice of ATT&CK") && report.contains("v19"));
+    // The same bundle given with --attack is a release: T1685 is beyond it.
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/enterprise-attack.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+        .args(["build", "--out"])
+        .arg(&v)
+        .arg("--sigma")
+        .arg(&rules)
+        .arg("--attack")
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
     assert!(
         err.contains("follow a later ATT&CK release than the one loaded")
             && err.contains("T1685")

@@ -23,6 +23,9 @@ pub struct Model {
     pub roots: Vec<std::path::PathBuf>,
     /// What the build's filters (`--domains`, `--levels`) left out.
     pub left_out: LeftOut,
+    /// The ATT&CK data is the embedded demo slice (no `--attack`): the
+    /// techniques it lacks are missing from it, not from a release.
+    pub demo_attack: bool,
 }
 
 /// Inputs read but left out on purpose: bundles (as `domain (source)`) and
@@ -45,6 +48,7 @@ impl Model {
             validation: None,
             roots: Vec::new(),
             left_out: LeftOut::default(),
+            demo_attack: false,
         }
     }
 

@@ -230,6 +230,9 @@ pub struct LinkReport<'m> {
     revoked: Vec<RevokedRow<'m>>,
     unknown_tactics: Vec<TacticCount<'m>>,
     newer: Newer<'m>,
+    /// The ATT&CK data is the embedded demo slice and lacks techniques
+    /// the rules and tests name.
+    demo_attack: bool,
     unknown_simulations: Vec<UnknownRef<'m>>,
     unknown_related: Vec<UnknownRef<'m>>,
 }
@@ -824,6 +827,8 @@ impl<'m> Detections<'m> {
                     rules: rules.len(),
                 })
                 .collect(),
+            demo_attack: self.model.demo_attack
+                && !(links.missing_techniques.is_empty() && links.unknown_tactics.is_empty()),
             newer: Newer {
                 highest: links.highest_technique.map(|h| format!("T{h}")),
                 release: links.release_to_build_with(),

@@ -102,30 +102,9 @@ pub fn svg(center: &Node, neighbours: &mut [Node], prefix: &str) -> String {
     if neighbours.is_empty() {
         return String::new();
     }
-    // The most linked are kept under the cap; those shown are then grouped
-    // by kind, so that the colours form arcs.
     let total = neighbours.len();
-    let n = total.min(CAP);
-    // The URL breaks ties: each page has its own, so the same neighbours
-    // are kept whatever their order.
-    let rank = |a: &Node, b: &Node| {
-        (b.degree.cmp(&a.degree))
-            .then(a.title.cmp(b.title))
-            .then(a.url.cmp(b.url))
-    };
-    if total > n {
-        // Hubs have thousands of neighbours: only the kept ones are sorted.
-        neighbours.select_nth_unstable_by(n, rank);
-    }
-    let shown = &mut neighbours[..n];
-    shown.sort_by(|a, b| {
-        a.kind
-            .cmp(b.kind)
-            .then(b.degree.cmp(&a.degree))
-            .then(a.title.cmp(b.title))
-            .then(a.url.cmp(b.url))
-    });
-    let shown = &*shown;
+    let shown = &*keep_and_group(neighbours);
+    let n = shown.len();
     let ring = ring(n);
     let mut s =
         String::from("<svg viewBox=\"0 0 280 220\" role=\"img\" aria-label=\"Local graph\">");
@@ -164,9 +143,41 @@ pub fn svg(center: &Node, neighbours: &mut [Node], prefix: &str) -> String {
         ));
     }
     s.push_str("</svg>");
+    s.push_str(&legend(shown));
+    s
+}
+
+/// The neighbours shown: the most linked, up to [`CAP`], grouped by kind so
+/// that the colours form arcs.
+fn keep_and_group<'a, 'n>(neighbours: &'a mut [Node<'n>]) -> &'a mut [Node<'n>] {
+    let n = neighbours.len().min(CAP);
+    // The URL breaks ties: each page has its own, so the same neighbours
+    // are kept whatever their order.
+    let rank = |a: &Node, b: &Node| {
+        (b.degree.cmp(&a.degree))
+            .then(a.title.cmp(b.title))
+            .then(a.url.cmp(b.url))
+    };
+    if neighbours.len() > n {
+        // Hubs have thousands of neighbours: only the kept ones are sorted.
+        neighbours.select_nth_unstable_by(n, rank);
+    }
+    let shown = &mut neighbours[..n];
+    shown.sort_by(|a, b| {
+        a.kind
+            .cmp(b.kind)
+            .then(b.degree.cmp(&a.degree))
+            .then(a.title.cmp(b.title))
+            .then(a.url.cmp(b.url))
+    });
+    shown
+}
+
+/// The kinds of the neighbours shown, each with its colour.
+fn legend(shown: &[Node]) -> String {
     let mut kinds: Vec<&str> = shown.iter().map(|n| n.kind).collect();
     kinds.dedup();
-    s.push_str("<ul class=\"graph-legend\">");
+    let mut s = String::from("<ul class=\"graph-legend\">");
     for k in kinds {
         s.push_str(&format!(
             "<li><span class=\"dot {}\"></span>{}</li>",

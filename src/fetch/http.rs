@@ -120,16 +120,38 @@ impl Client {
             last_modified: header("last-modified"),
         };
         let length = header("content-length").and_then(|l| l.parse::<u64>().ok());
-        let too_large = FetchError::TooLarge(self.max_bytes);
         if length.is_some_and(|l| l > self.max_bytes) {
-            return Err(too_large);
+            return Err(FetchError::TooLarge(self.max_bytes));
         }
         let final_url = {
             use ureq::ResponseExt;
             resp.get_uri().to_string()
         };
         let bar = self.bar(url, length);
-        let mut body = resp.into_body().into_reader();
+        let body = resp.into_body().into_reader();
+        let (size, sha256) = self.save(body, dest, &bar)?;
+        bar.finish_and_clear();
+        if let Some(l) = length
+            && l != size
+        {
+            return Err(FetchError::Cut(format!("{size} of {l} bytes arrived")));
+        }
+        Ok(Got::Body {
+            size,
+            sha256,
+            validators,
+            url: final_url,
+        })
+    }
+
+    /// Writes a body to `dest`, at most `max_bytes` of it, and syncs it:
+    /// its size and sha256.
+    fn save(
+        &self,
+        mut body: impl Read,
+        dest: &Path,
+        bar: &ProgressBar,
+    ) -> Result<(u64, String), FetchError> {
         let mut out =
             std::fs::File::create(dest).map_err(FetchError::file("cannot write", dest))?;
         let mut hash = Sha256::new();
@@ -143,7 +165,7 @@ impl Client {
                 break;
             }
             if size + n as u64 > self.max_bytes {
-                return Err(too_large);
+                return Err(FetchError::TooLarge(self.max_bytes));
             }
             out.write_all(&buf[..n])
                 .map_err(FetchError::file("cannot write", dest))?;
@@ -151,20 +173,9 @@ impl Client {
             size += n as u64;
             bar.inc(n as u64);
         }
-        bar.finish_and_clear();
-        if let Some(l) = length
-            && l != size
-        {
-            return Err(FetchError::Cut(format!("{size} of {l} bytes arrived")));
-        }
         out.sync_all()
             .map_err(FetchError::file("cannot write", dest))?;
-        Ok(Got::Body {
-            size,
-            sha256: hex(&hash.finalize()),
-            validators,
-            url: final_url,
-        })
+        Ok((size, hex(&hash.finalize())))
     }
 
     fn bar(&self, url: &str, length: Option<u64>) -> ProgressBar {

@@ -526,7 +526,7 @@ fn print_build_summary(s: &crate::build::BuildSummary, cfg: &BuildConfig, diags:
         eprintln!(
             "{} technique ID(s) named by rules or tests are not in the ATT&CK data (stub notes, see \"Link report\"): {}",
             s.missing_techniques.len(),
-            s.missing_techniques.join(", ")
+            sigma_engine::diag::first_of(&s.missing_techniques, 12)
         );
     }
     eprintln!(

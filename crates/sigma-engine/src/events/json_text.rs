@@ -305,11 +305,10 @@ impl<'t> Reader<'t, '_> {
         let at = self.position(open);
         let end = self.items(open, &mut not_objects, sink);
         if !not_objects.is_empty() {
-            let items: Vec<String> = not_objects.iter().map(usize::to_string).collect();
             let msg = format!(
                 "array items {} (counting from 1) are not objects; {} records lost",
-                items.join(", "),
-                items.len()
+                crate::diag::first_of(&not_objects, 12),
+                not_objects.len()
             );
             self.error(msg, at);
         }
@@ -494,6 +493,21 @@ mod tests {
         assert_eq!(
             ds,
             ["error[events]: t.json:2:3: JSON value is not an object; 1 record lost"]
+        );
+    }
+
+    #[test]
+    fn many_items_that_are_not_objects_are_counted_and_the_first_named() {
+        let text = format!("[{}{{\"a\": 1}}]", "0,".repeat(100_000));
+        let (got, read, ds) = read_all(text.as_bytes());
+        assert_eq!(got, ["1"]);
+        assert_eq!((read.events, read.lost), (1, 100_000));
+        assert_eq!(
+            ds,
+            [
+                "error[events]: t.json:1:1: array items 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, \
+              and 99988 more (counting from 1) are not objects; 100000 records lost"
+            ]
         );
     }
 

@@ -414,7 +414,7 @@ fn each_coverage_note_lists_its_own_domains_rules() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let enterprise = read(&v.join("Coverage enterprise-attack.md"));
     let mobile = read(&v.join("Coverage mobile-attack.md"));
-    assert!(enterprise.contains(": 1 rules fired"), "{enterprise}");
+    assert!(enterprise.contains(": 1 rule fired"), "{enterprise}");
     assert!(mobile.contains(": 0 rules fired"), "{mobile}");
     assert!(!mobile.contains("Fixture Python Inline"), "{mobile}");
 }

@@ -4,7 +4,7 @@ use crate::build::{BuildConfig, build};
 use crate::output::WriteOptions;
 use crate::vault::RenderOptions;
 use clap::{Args, Parser, Subcommand};
-use sigma_engine::diag::{Diagnostics, Severity};
+use sigma_engine::diag::{Diagnostics, Severity, counted};
 use sigma_engine::matcher::Window;
 use sigma_engine::sigma::vocab::{Level, Status};
 use std::io::IsTerminal;
@@ -360,7 +360,7 @@ fn run_fetch(a: FetchArgs) -> ExitCode {
                     version,
                     files,
                 } => {
-                    let files = crate::hunt::summary::counted(*files as u64, "file", "files");
+                    let files = counted(*files as u64, "file", "files");
                     eprintln!("{key}: {version}, {files} copied")
                 }
                 crate::fetch::Fetched::Unchanged { key, version } => {
@@ -488,8 +488,8 @@ fn print_build_summary(s: &crate::build::BuildSummary, cfg: &BuildConfig, diags:
         .map(|(k, n)| format!("{n} {}", k.folder().to_lowercase()))
         .collect();
     eprintln!(
-        "built {} notes in {} ({}) in {:.2?}: {} written, {} unchanged, {} removed",
-        s.notes,
+        "built {} in {} ({}) in {:.2?}: {} written, {} unchanged, {} removed",
+        counted(s.notes as u64, "note", "notes"),
         cfg.out.display(),
         kinds.join(", "),
         s.elapsed,
@@ -507,10 +507,15 @@ fn print_build_summary(s: &crate::build::BuildSummary, cfg: &BuildConfig, diags:
         );
     }
     if s.rules > 0 || s.tests > 0 {
-        eprintln!("{} Sigma rules, {} atomic tests linked", s.rules, s.tests);
+        eprintln!(
+            "{}, {} linked",
+            counted(s.rules as u64, "Sigma rule", "Sigma rules"),
+            counted(s.tests as u64, "atomic test", "atomic tests")
+        );
     }
     if s.left_out.rules > 0 {
-        eprintln!("{} rules left out by --levels", s.left_out.rules);
+        let rules = counted(s.left_out.rules as u64, "rule", "rules");
+        eprintln!("{rules} left out by --levels");
     }
     if !s.left_out.bundles.is_empty() {
         eprintln!("left out by --domains: {}", s.left_out.bundles.join(", "));
@@ -518,8 +523,10 @@ fn print_build_summary(s: &crate::build::BuildSummary, cfg: &BuildConfig, diags:
     if let Some(e) = &s.events {
         let lost = crate::hunt::summary::lost_note(e.lost);
         eprintln!(
-            "{} sample events{lost}, {} detections (matching took {:.2?})",
-            e.events, e.detections, e.elapsed
+            "{}{lost}, {} (matching took {:.2?})",
+            counted(e.events, "sample event", "sample events"),
+            counted(e.detections, "detection", "detections"),
+            e.elapsed
         );
     }
     if !s.missing_techniques.is_empty() {
@@ -590,7 +597,11 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
     for (note, url) in &r.raw_links_to_notes {
         eprintln!("{note}: raw link {url} points at a note of the vault");
     }
-    eprintln!("{} notes, {} wikilinks checked", r.notes, r.links);
+    eprintln!(
+        "{}, {} checked",
+        counted(r.notes as u64, "note", "notes"),
+        counted(r.links as u64, "wikilink", "wikilinks")
+    );
     if r.is_clean() {
         ExitCode::SUCCESS
     } else {
@@ -715,15 +726,19 @@ fn export_and_report(
             }
             if !quiet {
                 eprintln!(
-                    "exported {} pages and {} tag pages to {} in {:.2?}: {} written, {} unchanged, {} removed; {} unresolved links",
-                    s.pages,
-                    s.tags,
+                    "exported {} and {} to {} in {:.2?}: {} written, {} unchanged, {} removed; {}",
+                    counted(s.pages as u64, "page", "pages"),
+                    counted(s.tags as u64, "tag page", "tag pages"),
                     cfg.out.display(),
                     s.elapsed,
                     s.write.written,
                     s.write.unchanged,
                     s.write.removed,
-                    s.unresolved.len()
+                    counted(
+                        s.unresolved.len() as u64,
+                        "unresolved link",
+                        "unresolved links"
+                    )
                 );
             }
             if strict && !s.unresolved.is_empty() {

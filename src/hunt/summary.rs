@@ -2,6 +2,7 @@
 //! that fired most, and why rules were skipped.
 
 use super::HuntSummary;
+use sigma_engine::diag::counted;
 use sigma_engine::matcher::compile::Unsupported;
 use sigma_engine::sigma::vocab::Level;
 use std::collections::BTreeMap;
@@ -110,11 +111,6 @@ fn fired_lines(fired: &[(String, Option<Level>, u64)], verbose: bool) -> Vec<Str
             .map(|(title, _, n)| format!("  {n:>7} × {title}")),
     );
     lines
-}
-
-/// `1 file`, `2 files`: a count with its noun in the right number.
-pub fn counted(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// " (3 unreadable records lost, ...)" after a count of events, or nothing.

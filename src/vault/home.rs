@@ -13,6 +13,7 @@ use super::text::wikilink;
 use crate::model::Model;
 use crate::model::kb::{Kind, ObjId};
 use serde::Serialize;
+use sigma_engine::diag::counted;
 use sigma_engine::sigma::vocab::Level;
 use std::collections::BTreeMap;
 
@@ -477,10 +478,10 @@ pub fn samples_index_ctx(ix: &Index, model: &Model, stems: &[String]) -> Option<
         .map(|(folder, rows)| section(&folder, &["File", "Events", "Detections"], rows))
         .collect();
     let intro = format!(
-        "{} event files, {} events, {} detections.",
-        v.files.len(),
-        v.events,
-        v.detections
+        "{}, {}, {}.",
+        counted(v.files.len() as u64, "event file", "event files"),
+        counted(v.events, "event", "events"),
+        counted(v.detections, "detection", "detections")
     );
     Some(index_ctx(ix, SAMPLES_FOLDER, intro, sections))
 }

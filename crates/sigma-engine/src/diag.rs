@@ -222,6 +222,11 @@ pub fn first_of<T: fmt::Display>(items: &[T], n: usize) -> String {
     shown.join(", ")
 }
 
+/// `1 file`, `2 files`: a count with its noun in the right number.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Find the 1-based line and column of byte `offset` in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());

@@ -91,18 +91,29 @@ fn strip_spans(para: &str) -> String {
 
 /// Wikilink targets (`[[target|label]]`, `[[target#h]]`, `\|` in tables) of a text.
 pub fn wikilink_targets(md: &str) -> Vec<String> {
-    let mut v = Vec::new();
-    let mut rest = md;
-    while let Some(p) = rest.find("[[") {
-        let after = &rest[p + 2..];
-        let Some(e) = after.find("]]") else { break };
-        let inner = &after[..e];
-        let target = inner.split('|').next().unwrap_or("").trim_end_matches('\\');
-        let target = target.split('#').next().unwrap_or("").trim();
-        v.push(target.to_string());
-        rest = &after[e + 2..];
-    }
-    v
+    delimited(md, "[[", "]]")
+        .map(|(inner, _)| {
+            let target = inner.split('|').next().unwrap_or("").trim_end_matches('\\');
+            target.split('#').next().unwrap_or("").trim().to_string()
+        })
+        .collect()
+}
+
+/// The spans of a text between `open` and the next `close`, each with the
+/// text after its `close`.
+fn delimited<'t>(
+    text: &'t str,
+    open: &'t str,
+    close: &'t str,
+) -> impl Iterator<Item = (&'t str, &'t str)> + 't {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let p = rest.find(open)?;
+        let after = &rest[p + open.len()..];
+        let e = after.find(close)?;
+        rest = &after[e + close.len()..];
+        Some((&after[..e], rest))
+    })
 }
 
 /// Walk `dir` and check every Markdown note.
@@ -177,36 +188,20 @@ fn missing_footnotes(scan: &str) -> Vec<&str> {
                 .map(|(l, _)| l)
         })
         .collect();
-    let mut missing = Vec::new();
-    let mut rest = scan;
-    while let Some(p) = rest.find("[^") {
-        let after = &rest[p + 2..];
-        let Some(e) = after.find(']') else { break };
-        let label = &after[..e];
-        let is_def = after[e + 1..].starts_with(':');
-        if !is_def
-            && !label.is_empty()
-            && !label.contains(char::is_whitespace)
-            && !defs.contains(label)
-        {
-            missing.push(label);
-        }
-        rest = &after[e + 1..];
-    }
-    missing
+    delimited(scan, "[^", "]")
+        .filter(|(label, next)| {
+            !next.starts_with(':')
+                && !label.is_empty()
+                && !label.contains(char::is_whitespace)
+                && !defs.contains(label)
+        })
+        .map(|(label, _)| label)
+        .collect()
 }
 
 /// The targets of the Markdown links (`[text](url)`) of a text.
 fn markdown_link_urls(scan: &str) -> Vec<&str> {
-    let mut urls = Vec::new();
-    let mut rest = scan;
-    while let Some(p) = rest.find("](") {
-        let after = &rest[p + 2..];
-        let end = after.find(')').unwrap_or(after.len());
-        urls.push(&after[..end]);
-        rest = &after[end..];
-    }
-    urls
+    delimited(scan, "](", ")").map(|(url, _)| url).collect()
 }
 
 #[cfg(test)]

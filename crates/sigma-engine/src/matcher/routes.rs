@@ -81,7 +81,13 @@ impl RuleCompiler<'_> {
     ) -> Result<Compiled, compile::Unsupported> {
         let rename = |f: &str| -> Arc<str> {
             let mapped = entry.and_then(|e| e.fields.iter().find(|(k, _)| k == f));
-            self.names.get(mapped.map_or(f, |(_, v)| v.as_str()))
+            let name = mapped.map_or(f, |(_, v)| v.as_str());
+            // Events hold a name with spaces also without them (`Threat
+            // Name` as `ThreatName`): a rule that writes them meets both.
+            if name.contains(' ') {
+                return self.names.get(&name.replace(' ', ""));
+            }
+            self.names.get(name)
         };
         compile::compile(self.det, &rename, self.placeholders, self.filters)
     }

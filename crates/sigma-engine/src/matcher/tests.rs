@@ -251,6 +251,23 @@ fn field_names_are_case_sensitive_and_may_have_spaces() {
         "selection:\n  Threat Name|contains: 'mimikatz'",
         &[("Threat Name", "HackTool:Win32/Mimikatz")]
     ));
+    // Either side may write the spaces.
+    for (rule, event) in [
+        ("ThreatName", "Threat Name"),
+        ("Threat Name", "ThreatName"),
+        ("Threat  Name", "Threat Name"),
+    ] {
+        let s = format!("selection:\n  {rule}|contains: 'mimikatz'");
+        assert!(
+            hit(&s, &[(event, "HackTool:Win32/Mimikatz")]),
+            "{rule} / {event}"
+        );
+    }
+    let s = "selection:\n  Process Name|endswith: 'x.exe'";
+    let e = rule_engine(s, "selection");
+    let hits = e.match_event(&Event::from_pairs(&[("ProcessName", "C:\\x.exe")]));
+    let fields: Vec<_> = hits[0].fields.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(fields, ["Process Name"], "reported as the rule writes it");
 }
 
 #[test]

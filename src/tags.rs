@@ -107,7 +107,8 @@ pub fn tactic_of_id(id: &str) -> Option<&'static str> {
 
 /// A tag as a search names it (`--tag`): as [`parse_tag`] reads a rule's,
 /// and also a tactic by its ID (`TA0002`) or by its name alone
-/// (`execution`, `Defense Evasion`); an error for an ID that is no tactic's.
+/// (`execution`, `Defense Evasion`), and a group, software or campaign by
+/// its ID alone (`S0002`); an error for an ID that is no tactic's.
 pub fn parse_wanted_tag(text: &str) -> Result<TagRef, String> {
     let t = text.trim();
     let looks_like_id = t.len() == 6
@@ -126,6 +127,16 @@ pub fn parse_wanted_tag(text: &str) -> Result<TagRef, String> {
     if bare && !looks_like_id {
         let name = t.to_ascii_lowercase().replace(['_', ' '], "-");
         return Ok(TagRef::Tactic(name));
+    }
+    // A group, software or campaign by its ID alone (`G0016`).
+    if !t.contains('.') {
+        let r = parse_tag(&format!("attack.{t}"));
+        if matches!(
+            r,
+            TagRef::Group(_) | TagRef::Software(_) | TagRef::Campaign(_)
+        ) {
+            return Ok(r);
+        }
     }
     Ok(parse_tag(t))
 }
@@ -312,6 +323,10 @@ mod tests {
             parse_wanted_tag("T1059").unwrap(),
             parse_tag("attack.t1059")
         );
+        for id in ["S0002", "g0016", "C0024"] {
+            let w = parse_wanted_tag(id).unwrap();
+            assert!(w.covers(&parse_tag(&format!("attack.{id}"))), "{id}");
+        }
     }
 
     #[test]

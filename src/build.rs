@@ -342,10 +342,11 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
         attack: model.attack.newest_by_domain(),
         releases: model.attack.releases.clone(),
     };
-    let (write, added) = vault::history::write(writer, &notes, &facts, &jiff::Timestamp::now())?;
+    let generated = notes.len();
+    let (write, added) = vault::history::write(writer, notes, &facts, &jiff::Timestamp::now())?;
     pb.finish_and_clear();
     Ok(BuildSummary {
-        notes: notes.len() + added,
+        notes: generated + added,
         per_kind: model.attack.counts(),
         rules: model.rules.len(),
         tests: model.tests.len(),

@@ -498,6 +498,14 @@ fn print_build_summary(s: &crate::build::BuildSummary, cfg: &BuildConfig, diags:
         s.write.removed
     );
     let w = &s.write;
+    if !w.followed.is_empty() {
+        let names: Vec<String> = w.followed.iter().map(|(_, new)| new.clone()).collect();
+        eprintln!(
+            "followed {} you renamed or moved: {}",
+            counted(names.len() as u64, "note", "notes"),
+            sigma_engine::diag::first_of(&names, 3)
+        );
+    }
     if !w.merged.is_empty() || !w.conflicts.is_empty() || !w.released.is_empty() {
         eprintln!(
             "your edits: {} note(s) merged with the new version, {} in conflict (kept as you left them), {} no longer generated (kept)",

@@ -170,22 +170,18 @@ fn an_edited_note_no_longer_generated_stays_and_leaves_the_manifest() {
 }
 
 #[test]
-fn a_note_renamed_or_deleted_by_the_analyst_is_written_again_and_said_so() {
+fn a_note_deleted_by_the_analyst_is_written_again_and_said_so() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");
     build(&v, None);
-    let mine = v.join("Techniques/Python (mine).md");
-    fs::rename(v.join(PYTHON), &mine).unwrap();
-    edit(&mine, |t| t + "\nMy words.\n");
-    let kept = read(&mine);
+    fs::remove_file(v.join(PYTHON)).unwrap();
     let o = build(&v, None);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("1 file(s) the last build wrote were gone (deleted, or renamed in Obsidian) and are written again: Techniques/T1059.006 Python.md; a renamed copy stays yours"),
+        err.contains("1 file(s) the last build wrote were gone and are written again: Techniques/T1059.006 Python.md"),
         "{err}"
     );
     assert!(v.join(PYTHON).is_file());
-    assert_eq!(read(&mine), kept, "the renamed copy is the analyst's");
     let o = build(&v, None);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!err.contains("were gone"), "said once: {err}");
@@ -432,4 +428,126 @@ fn a_damaged_state_file_is_said_and_the_build_goes_on() {
         "{err}"
     );
     assert!(v.join(PYTHON).is_file());
+}
+
+/// Every note (`.md`) of a vault, by path.
+fn notes_of(v: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(v)
+        .into_iter()
+        .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| e.into_path())
+        .collect()
+}
+
+/// A note renamed as Obsidian renames it: the file moves, and the links
+/// of every note to it name it anew.
+fn rename_in_obsidian(v: &Path, from: &str, to: &str) {
+    fs::rename(v.join(from), v.join(to)).unwrap();
+    let stem = |p: &str| {
+        p.rsplit('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".md")
+            .to_string()
+    };
+    let (old, new) = (stem(from), stem(to));
+    for note in notes_of(v) {
+        let text = read(&note);
+        let mut out = text.clone();
+        for end in ["]]", "|", "#", "\\|"] {
+            out = out.replace(&format!("[[{old}{end}"), &format!("[[{new}{end}"));
+        }
+        if out != text {
+            fs::write(&note, out).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_note_renamed_or_moved_in_obsidian_is_followed_with_its_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    build(&v, None);
+    let ours = "Techniques/T1059.006 Python (ours).md";
+    rename_in_obsidian(&v, PYTHON, ours);
+    edit(&v.join(ours), |t| t + "\nWhy it matters: case 12.\n");
+    let o = build(&v, None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("followed 1 note you renamed or moved: Techniques/T1059.006 Python (ours).md"),
+        "{err}"
+    );
+    assert!(!err.contains("written again"), "{err}");
+    assert!(
+        !v.join(PYTHON).exists(),
+        "no second note under the tool's name"
+    );
+    let changes = first_changes_note(&v);
+    assert!(changes.contains("Renamed or moved by you"), "{changes}");
+    // Its edit stays through later builds, whose links name it as the
+    // analyst does, and which change nothing more.
+    for _ in 0..2 {
+        build(&v, None);
+        assert!(read(&v.join(ours)).contains("Why it matters: case 12."));
+        assert!(check_vault(&v).is_clean());
+    }
+    let before: Vec<(PathBuf, String)> = notes_of(&v)
+        .into_iter()
+        .map(|p| (p.clone(), read(&p)))
+        .collect();
+    build(&v, None);
+    for (p, text) in &before {
+        assert_eq!(&read(p), text, "{} changed", p.display());
+    }
+    // Moved to another folder without its links (Obsidian set not to
+    // update them): followed there, and the build's links name it.
+    let moved = "Groups/Python, ours.md";
+    fs::rename(v.join(ours), v.join(moved)).unwrap();
+    build(&v, None);
+    assert!(read(&v.join(moved)).contains("Why it matters: case 12."));
+    assert!(!v.join(ours).exists() && !v.join(PYTHON).exists());
+    let report = check_vault(&v);
+    assert!(report.is_clean(), "{:?}", report.unresolved);
+    let t1059 = read(&v.join("Techniques/T1059 Command and Scripting Interpreter.md"));
+    assert!(t1059.contains("[[Python, ours"), "{t1059}");
+}
+
+#[test]
+fn two_copies_of_a_renamed_note_are_both_left_and_the_note_written_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    build(&v, None);
+    let a = v.join("Techniques/Python A.md");
+    let b = v.join("Techniques/Python B.md");
+    fs::copy(v.join(PYTHON), &a).unwrap();
+    fs::rename(v.join(PYTHON), &b).unwrap();
+    let (text_a, text_b) = (read(&a), read(&b));
+    let o = build(&v, None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("written again"), "{err}");
+    assert!(v.join(PYTHON).exists());
+    assert_eq!(
+        (read(&a), read(&b)),
+        (text_a, text_b),
+        "neither copy is touched"
+    );
+}
+
+#[test]
+fn a_note_of_ones_own_about_the_same_object_is_never_taken_for_a_renamed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    build(&v, None);
+    let research = v.join("Research on Python.md");
+    let text =
+        "---\ntype: \"technique\"\nid: \"T1059.006\"\n---\n\n# Our research\n\nSeen twice.\n";
+    fs::write(&research, text).unwrap();
+    fs::remove_file(v.join(PYTHON)).unwrap();
+    build(&v, None);
+    assert_eq!(read(&research), text);
+    assert!(v.join(PYTHON).is_file(), "the note is written again");
+    build(&v, None);
+    assert_eq!(read(&research), text);
 }

@@ -37,6 +37,9 @@ pub struct WriteReport {
     /// Notes the last run wrote that were gone (deleted, or renamed in
     /// Obsidian), written again.
     pub recreated: Vec<String>,
+    /// Notes the analyst renamed or moved, followed: (the tool's last path,
+    /// the analyst's).
+    pub followed: Vec<(String, String)>,
 }
 
 /// A file the analyst owns, as found before writing.
@@ -311,6 +314,79 @@ impl<'a> VaultWriter<'a> {
             }
             _ => self.write_bytes(path, content),
         }
+    }
+
+    /// Write a note at the path the analyst gave it, renaming or moving in
+    /// Obsidian the note the last run generated at `old`: the analyst's
+    /// file is merged with the new version as if it stood at `old` (its
+    /// base is `old`'s). Anything else is written as [`Self::write_bytes`]
+    /// writes it.
+    pub fn write_adopted(&self, path: &str, old: &str, content: &[u8]) -> Result<(), Diagnostic> {
+        let target = self.out.join(relative(path)?);
+        let mine = match self.on_disk(path) {
+            OnDisk::File(bytes) => bytes,
+            _ => return self.write_bytes(path, content),
+        };
+        let (Ok(m), Ok(theirs), true, true) = (
+            std::str::from_utf8(&mine),
+            std::str::from_utf8(content),
+            self.tracked,
+            self.old.contains(old) && !self.old.contains(path),
+        ) else {
+            return self.write_bytes(path, content);
+        };
+        let base = base::read(&self.out, old);
+        let outcome = match merge::reconcile(base.as_deref(), m, theirs) {
+            _ if !merge::edited(base.as_deref(), m) => Outcome::Generated,
+            // The note's base moves with it, whatever the outcome: without
+            // one, the next run could not tell the analyst's lines.
+            Outcome::Kept => Outcome::Merged(m.to_string()),
+            Outcome::Conflict => {
+                let old_base = base.as_deref().unwrap_or(theirs);
+                self.stage_base(path, old_base.as_bytes())?;
+                Outcome::Conflict
+            }
+            other => other,
+        };
+        let followed = (old.to_string(), path.to_string());
+        self.state().report.followed.push(followed);
+        self.apply(path, &target, &mine, content, outcome)
+    }
+
+    /// Write a note whose links to a note the analyst renamed now name it
+    /// anew. Obsidian may have rewritten those links in the file already,
+    /// making it what this run writes: its base then becomes the new text
+    /// too, or the next run would take Obsidian's change for the
+    /// analyst's edit.
+    pub fn write_relinked(&self, path: &str, content: &[u8]) -> Result<(), Diagnostic> {
+        self.write_bytes(path, content)?;
+        let same = matches!(self.on_disk(path), OnDisk::File(b) if b == content);
+        // Without a base, `write_bytes` staged one already.
+        let stale = || base::read(&self.out, path).is_some_and(|b| b.as_bytes() != content);
+        if same && self.bases.contains(path) && stale() {
+            self.stage_base(path, content)?;
+        }
+        Ok(())
+    }
+
+    /// The notes (`.md` files) in the output folder that the last run did
+    /// not write: the analyst's own, or generated notes they renamed.
+    pub fn untracked_notes(&self) -> Vec<String> {
+        self.existing
+            .iter()
+            .filter(|(p, link)| !**link && p.ends_with(".md") && !self.old.contains(*p))
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    /// The text the last run generated at `path`, where it kept it.
+    pub fn base_of(&self, path: &str) -> Option<String> {
+        base::read(&self.out, path)
+    }
+
+    /// Whether the last run wrote `path` and it is gone since.
+    pub fn gone(&self, path: &str) -> bool {
+        self.old.contains(path) && !self.existing.contains_key(path)
     }
 
     /// A JSON file of the state folder. One that exists but cannot be read
@@ -642,7 +718,7 @@ fn warn_recreated(recreated: &mut [String], out: &Path, diags: &Diagnostics) {
     }
     recreated.sort();
     let msg = format!(
-        "{} file(s) the last build wrote were gone (deleted, or renamed in Obsidian) and are written again: {}; a renamed copy stays yours and gets no updates",
+        "{} file(s) the last build wrote were gone and are written again: {} (a note renamed or moved is followed where one note holds it; where two copies do, both stay yours and get no updates)",
         recreated.len(),
         sigma_engine::diag::first_of(recreated, 3)
     );

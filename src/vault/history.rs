@@ -7,6 +7,7 @@
 
 use super::Note;
 use super::escape;
+use super::follow;
 use crate::output::{VaultWriter, WriteReport};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,8 +37,8 @@ const STUB: &str = "stub";
 
 /// A note as the snapshot remembers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Entry {
-    path: String,
+pub(super) struct Entry {
+    pub(super) path: String,
     kind: String,
     /// The ATT&CK ID, rule id or test GUID; empty for objects that have
     /// none (data components before ATT&CK v18).
@@ -96,7 +97,9 @@ fn props(content: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn entry(n: &Note) -> Option<(String, Entry)> {
+/// A generated note's key (its kind and ID) and what the snapshot keeps of
+/// it; `None` for a note that names no object.
+pub(super) fn entry(n: &Note) -> Option<(String, Entry)> {
     if !n.path.ends_with(".md") {
         return None;
     }
@@ -177,26 +180,48 @@ fn named(path: &str) -> String {
 /// Also gives the number of notes the history added.
 pub fn write(
     writer: VaultWriter<'_>,
-    notes: &[Note],
+    mut notes: Vec<Note>,
     facts: &BuildFacts,
     now: &jiff::Timestamp,
 ) -> Result<(WriteReport, usize), sigma_engine::diag::Diagnostic> {
     use rayon::prelude::*;
-    let run = || -> Result<usize, sigma_engine::diag::Diagnostic> {
+    let mut run = || -> Result<usize, sigma_engine::diag::Diagnostic> {
         let mut names: BTreeMap<String, Vec<String>> =
             writer.read_state_json(NAMES).unwrap_or_default();
         let mut before: Option<Snapshot> = writer.read_state_json(SNAPSHOT);
-        let now_entries = keyed(notes.par_iter().filter_map(entry).collect());
+        let mut now_entries = keyed(notes.par_iter().filter_map(entry).collect());
         if let Some(b) = &mut before {
             follow_identity(b, &mut names, &now_entries);
         }
+        let kept: follow::Renames = writer.read_state_json(follow::RENAMES).unwrap_or_default();
+        let had_renames = !kept.is_empty();
+        let empty = BTreeMap::new();
+        let last = before.as_ref().map_or(&empty, |b| &b.notes);
+        let mut followed = follow::find(&writer, last, kept, &now_entries);
+        let relinked = follow::apply(&mut notes, &mut now_entries, &mut followed.renames);
+        // The old name of a note the analyst renamed gets no redirect:
+        // Obsidian moved their links with it.
+        for (key, new) in &followed.renames {
+            if let (Some(old), Some(seen)) = (last.get(key), names.get_mut(key)) {
+                seen.retain(|p| *p != old.path || *p == *new);
+            }
+        }
+        let notes = &notes;
         let moved = renamed(before.as_ref(), &now_entries, notes);
-        notes
-            .par_iter()
-            .try_for_each(|n| match moved.get(n.path.as_str()) {
-                Some(old) => writer.write_renamed(&n.path, old, n.content.as_bytes()),
-                None => writer.write_bytes(&n.path, n.content.as_bytes()),
-            })?;
+        notes.par_iter().try_for_each(|n| {
+            let content = n.content.as_bytes();
+            match moved.get(n.path.as_str()) {
+                Some(old) if followed.new.contains_key(&n.path) => {
+                    writer.write_adopted(&n.path, old, content)
+                }
+                Some(old) => writer.write_renamed(&n.path, old, content),
+                None if relinked.contains(&n.path) => writer.write_relinked(&n.path, content),
+                None => writer.write_bytes(&n.path, content),
+            }
+        })?;
+        if had_renames || !followed.renames.is_empty() {
+            writer.write_state(follow::RENAMES, to_json(&followed.renames).as_bytes())?;
+        }
         let redirects = redirects(&names, &now_entries, notes);
         for r in &redirects {
             writer.write_bytes(&r.path, r.content.as_bytes())?;
@@ -497,8 +522,10 @@ fn changes_note(
     now: &jiff::Timestamp,
 ) -> Option<Note> {
     let by_kind = diff(before, after);
-    let yours =
-        !report.merged.is_empty() || !report.conflicts.is_empty() || !report.released.is_empty();
+    let yours = !report.merged.is_empty()
+        || !report.conflicts.is_empty()
+        || !report.released.is_empty()
+        || !report.followed.is_empty();
     if by_kind.is_empty()
         && before.attack == after.attack
         && before.releases == after.releases
@@ -577,6 +604,16 @@ fn yours_section(s: &mut String, report: &WriteReport) {
             for p in list {
                 s.push_str(&format!("- {}\n", named(p)));
             }
+        }
+    }
+    if !report.followed.is_empty() {
+        s.push_str("\n### Renamed or moved by you: updated under your name\n\n");
+        for (old, new) in &report.followed {
+            s.push_str(&format!(
+                "- {} → {}\n",
+                escape::inline(stem(old)),
+                named(new)
+            ));
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod check;
 pub mod coverage;
 pub mod detections;
 pub mod escape;
+mod follow;
 pub mod frontmatter;
 pub mod history;
 pub mod home;

@@ -133,29 +133,27 @@ pub(super) fn apply(
         .map(|(old, new)| (stem(old), stem(new)))
         .filter(|(old, new)| old != new)
         .collect();
+    let patterns: Vec<String> = stems.iter().map(|(old, _)| format!("[[{old}")).collect();
+    let ac = aho_corasick::AhoCorasick::new(&patterns).ok();
     for n in notes.iter_mut() {
         if let Some(new) = moves.get(&n.path) {
             n.path = new.clone();
         }
-        if !stems.is_empty() {
-            let text = relinked(&n.content, &stems);
-            if text != n.content {
-                n.content = text;
-                relinked_notes.insert(n.path.clone());
-            }
+        if let Some(ac) = &ac
+            && let Some(text) = relinked(&n.content, ac, &stems)
+        {
+            n.content = text;
+            relinked_notes.insert(n.path.clone());
         }
     }
     relinked_notes
 }
 
 /// `text` with its wikilinks to each old stem (`[[old]]`, `[[old|…`,
-/// `[[old#…`, `[[old\|…` in a table) naming the new one.
-fn relinked(text: &str, stems: &[(&str, &str)]) -> String {
-    let patterns: Vec<String> = stems.iter().map(|(old, _)| format!("[[{old}")).collect();
-    let Ok(ac) = aho_corasick::AhoCorasick::new(&patterns) else {
-        return text.to_string();
-    };
-    let mut out = String::with_capacity(text.len());
+/// `[[old#…`, `[[old\|…` in a table; `ac` finds `[[old`) naming the new
+/// one; `None` where it has none.
+fn relinked(text: &str, ac: &aho_corasick::AhoCorasick, stems: &[(&str, &str)]) -> Option<String> {
+    let mut out = String::new();
     let mut last = 0;
     for m in ac.find_iter(text) {
         let next = text[m.end()..].chars().next();
@@ -167,8 +165,11 @@ fn relinked(text: &str, stems: &[(&str, &str)]) -> String {
         out.push_str(stems[m.pattern().as_usize()].1);
         last = m.end();
     }
+    if last == 0 {
+        return None;
+    }
     out.push_str(&text[last..]);
-    out
+    Some(out)
 }
 
 /// A note path's file name without `.md`.
@@ -184,9 +185,14 @@ mod tests {
     #[test]
     fn links_to_the_old_name_name_the_new_one_and_others_stay() {
         let text = "[[T1 A]] [[T1 A|x]] [[T1 A#H|y]] | [[T1 A\\|z]] | [[T1 AB]] [[Other]]";
+        let ac = aho_corasick::AhoCorasick::new(["[[T1 A"]).unwrap();
+        let stems = [("T1 A", "T1 Mine")];
         assert_eq!(
-            relinked(text, &[("T1 A", "T1 Mine")]),
-            "[[T1 Mine]] [[T1 Mine|x]] [[T1 Mine#H|y]] | [[T1 Mine\\|z]] | [[T1 AB]] [[Other]]"
+            relinked(text, &ac, &stems).as_deref(),
+            Some(
+                "[[T1 Mine]] [[T1 Mine|x]] [[T1 Mine#H|y]] | [[T1 Mine\\|z]] | [[T1 AB]] [[Other]]"
+            )
         );
+        assert_eq!(relinked("[[T1 AB]] [[Other]]", &ac, &stems), None);
     }
 }

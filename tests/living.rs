@@ -551,3 +551,37 @@ fn a_note_of_ones_own_about_the_same_object_is_never_taken_for_a_renamed_one() {
     build(&v, None);
     assert_eq!(read(&research), text);
 }
+
+#[test]
+fn a_renamed_note_in_conflict_stays_the_analysts_through_later_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let rules = dir.path().join("rules");
+    fs::create_dir(&rules).unwrap();
+    let rule = read(&fixtures().join("rules/good/python_c.yml"));
+    fs::write(rules.join("r.yml"), &rule).unwrap();
+    build(&v, Some(&rules));
+    let ours = v.join("Detection Rules/Our Python rule.md");
+    fs::rename(v.join("Detection Rules/Fixture Python Inline.md"), &ours).unwrap();
+    edit(&ours, |t| {
+        t.replacen("level **medium**", "level **medium** (we page on it)", 1)
+    });
+    let mine = read(&ours);
+    // Upstream changes the same line.
+    fs::write(
+        rules.join("r.yml"),
+        rule.replace("level: medium", "level: high"),
+    )
+    .unwrap();
+    let o = build(&v, Some(&rules));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("change the same lines"), "{err}");
+    assert_eq!(read(&ours), mine, "the analyst's file stands");
+    let aside = v.join(".attack-vault/conflicts/Detection Rules/Our Python rule.md");
+    assert!(read(&aside).contains("level **high**"));
+    for _ in 0..2 {
+        build(&v, Some(&rules));
+        assert_eq!(read(&ours), mine, "and stands at every later build");
+        assert!(!v.join("Detection Rules/Fixture Python Inline.md").exists());
+    }
+}

@@ -13,7 +13,7 @@
 //! until the note is gone again.
 
 use super::Note;
-use super::history::Entry;
+use super::entry::{Entry, entry};
 use crate::output::{OnDisk, VaultWriter};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -68,7 +68,7 @@ pub(super) fn find(
             continue;
         };
         let note = Note { path, content };
-        if let Some((key, _)) = super::history::entry(&note)
+        if let Some((key, _)) = entry(&note)
             && let Some((k, old)) = gone.get_key_value(key.as_str())
             && writer
                 .base_of(old)

@@ -6,12 +6,12 @@
 //! something writes a dated note in `Changes/`.
 
 use super::Note;
+use super::entry::{Entry, STUB, WATCHED, entry};
 use super::escape;
 use super::follow;
 use crate::output::{VaultWriter, WriteReport};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::BuildHasher;
 
 /// State files, inside `.attack-vault/`.
 const NAMES: &str = "names.json";
@@ -19,39 +19,6 @@ const SNAPSHOT: &str = "snapshot.json";
 /// The folder of Changes notes, and its index note (linked from Home).
 pub const CHANGES_DIR: &str = "Changes";
 pub const CHANGES_INDEX: &str = "Changes.md";
-
-/// Properties whose change a Changes note names.
-const WATCHED: [&str; 8] = [
-    "level",
-    "status",
-    "coverage",
-    "revoked",
-    "deprecated",
-    "version",
-    "rules",
-    "atomic_tests",
-];
-
-/// The property marking a stub (an ID the loaded ATT&CK data lacked).
-const STUB: &str = "stub";
-
-/// A note as the snapshot remembers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct Entry {
-    pub(super) path: String,
-    kind: String,
-    /// The ATT&CK ID, rule id or test GUID; empty for objects that have
-    /// none (data components before ATT&CK v18).
-    id: String,
-    /// The STIX id, which stays when an object gains an ATT&CK ID or a new
-    /// name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    stix: Option<String>,
-    title: String,
-    props: BTreeMap<String, String>,
-    /// Section heading → hash of its text.
-    sections: BTreeMap<String, u64>,
-}
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Snapshot {
@@ -83,81 +50,6 @@ pub struct BuildFacts {
     pub attack: BTreeMap<String, String>,
     /// Per ATT&CK domain, the release its bundle names.
     pub releases: BTreeMap<String, String>,
-}
-
-/// The frontmatter's top-level scalar properties of a generated note.
-fn props(content: &str) -> BTreeMap<String, String> {
-    let (Some(fm), _) = super::frontmatter::split(content) else {
-        return BTreeMap::new();
-    };
-    fm.lines()
-        .filter(|l| !l.starts_with([' ', '-']))
-        .filter_map(|l| l.split_once(": "))
-        .map(|(k, v)| (k.to_string(), v.trim().trim_matches('"').to_string()))
-        .collect()
-}
-
-/// A generated note's key (its kind and ID) and what the snapshot keeps of
-/// it; `None` for a note that names no object.
-pub(super) fn entry(n: &Note) -> Option<(String, Entry)> {
-    if !n.path.ends_with(".md") {
-        return None;
-    }
-    let p = props(&n.content);
-    let kind = p.get("type")?.clone();
-    let stix = p.get("stix_id").cloned();
-    let id = p
-        .get("id")
-        .or_else(|| p.get("guid"))
-        .cloned()
-        .unwrap_or_default();
-    let key = match (id.as_str(), &stix) {
-        ("", None) => return None,
-        ("", Some(s)) => format!("{kind}:{s}"),
-        (id, _) => format!("{kind}:{id}"),
-    };
-    let title = p
-        .get("name")
-        .or_else(|| p.get("title"))
-        .cloned()
-        .unwrap_or_else(|| id.clone());
-    let hasher = foldhash::fast::FixedState::with_seed(0);
-    let mut sections = BTreeMap::new();
-    let mut heading = String::new();
-    let mut text = String::new();
-    for line in n.content.lines().chain(std::iter::once("## ")) {
-        if let Some(h) = line.strip_prefix("## ") {
-            if !heading.is_empty() {
-                sections.insert(std::mem::take(&mut heading), hasher.hash_one(&text));
-            }
-            heading = h.to_string();
-            text.clear();
-        } else {
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    let mut watched: BTreeMap<String, String> = WATCHED
-        .iter()
-        .filter_map(|k| Some((k.to_string(), p.get(*k)?.clone())))
-        .collect();
-    if p.get("stix_id")
-        .is_some_and(|s| s.starts_with("x-attack-vault-stub--"))
-    {
-        watched.insert(STUB.to_string(), "true".to_string());
-    }
-    Some((
-        key,
-        Entry {
-            path: n.path.clone(),
-            kind,
-            id,
-            stix,
-            title,
-            props: watched,
-            sections,
-        },
-    ))
 }
 
 fn stem(path: &str) -> &str {

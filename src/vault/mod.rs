@@ -5,6 +5,7 @@ pub mod bases;
 pub mod check;
 pub mod coverage;
 pub mod detections;
+mod entry;
 pub mod escape;
 mod follow;
 pub mod frontmatter;

@@ -242,80 +242,69 @@ fn load_detections(
     (rules, tests)
 }
 
-/// A build with no input at all uses the whole embedded demo dataset.
-/// Rules and tests that name techniques or tactics of a later ATT&CK
-/// release than the one loaded: said once, with what to do.
-fn warn_newer_release(model: &Model, diags: &Diagnostics) {
+/// Rules and tests that name techniques or tactics the loaded ATT&CK data
+/// lacks: said once, with what to do. Without `--attack` they are linked
+/// to the embedded demo slice, which lacks them; else they follow a later
+/// release than the one loaded.
+fn warn_beyond_attack(model: &Model, diags: &Diagnostics) {
     let links = &model.links;
+    let demo = model.demo_attack;
+    let ids: Vec<&String> = if demo {
+        links.missing_techniques.keys().collect()
+    } else {
+        links.newer_techniques.iter().collect()
+    };
     let tactics: Vec<String> = links
         .unknown_tactics
         .keys()
         .map(|t| format!("attack.{t}"))
         .collect();
-    if links.newer_techniques.is_empty() && tactics.is_empty() {
+    if ids.is_empty() && tactics.is_empty() {
         return;
     }
-    let highest = links
-        .highest_technique
-        .map_or("none".to_string(), |h| format!("T{h}"));
     let mut named = Vec::new();
-    if !links.newer_techniques.is_empty() {
-        named.push(format!(
-            "{} technique ID(s) above it ({})",
-            links.newer_techniques.len(),
-            sigma_engine::diag::first_of(&links.newer_techniques, 12)
-        ));
+    if !ids.is_empty() {
+        let above = if demo { "" } else { " above it" };
+        let first = sigma_engine::diag::first_of(&ids, 12);
+        named.push(format!("{} technique ID(s){above} ({first})", ids.len()));
     }
     if !tactics.is_empty() {
-        named.push(format!("tactic tag(s) it lacks ({})", tactics.join(", ")));
+        let lacks = if demo { "" } else { " it lacks" };
+        named.push(format!("tactic tag(s){lacks} ({})", tactics.join(", ")));
     }
-    let release = links
-        .release_to_build_with()
-        .map_or("the ATT&CK release that defines them".to_string(), |v| {
-            format!("ATT&CK {v} or later")
-        });
+    let named = named.join(" and ");
+    let what = if demo {
+        format!(
+            "no --attack given: the rules and tests are linked to the embedded demo slice of ATT&CK, which lacks {named} they name"
+        )
+    } else {
+        let highest = links
+            .highest_technique
+            .map_or("none".to_string(), |h| format!("T{h}"));
+        format!(
+            "the rules and tests follow a later ATT&CK release than the one loaded (highest technique {highest}): they name {named}"
+        )
+    };
+    let release = links.release_to_build_with().map_or_else(
+        || {
+            if demo {
+                "ATT&CK"
+            } else {
+                "the ATT&CK release that defines them"
+            }
+            .to_string()
+        },
+        |v| format!("ATT&CK {v} or later"),
+    );
     diags.push(Diagnostic::warning(
         "attack",
         format!(
-            "the rules and tests follow a later ATT&CK release than the one loaded (highest technique {highest}): they name {}; stub notes gather them (see \"Link report\"); build with {release} (--attack, or `attack-vault fetch`) to link them to real techniques",
-            named.join(" and ")
+            "{what}; stub notes gather them (see \"Link report\"); build with {release} (--attack, or `attack-vault fetch` then `build --from-cache`) to link them to real techniques and tactics"
         ),
     ));
 }
 
-/// Rules and tests linked to the embedded demo slice of ATT&CK (no
-/// `--attack`): the techniques it lacks are said once, with what to do.
-fn warn_demo_attack(model: &Model, diags: &Diagnostics) {
-    let links = &model.links;
-    let missing: Vec<&String> = links.missing_techniques.keys().collect();
-    let tactics: Vec<String> = links
-        .unknown_tactics
-        .keys()
-        .map(|t| format!("attack.{t}"))
-        .collect();
-    if missing.is_empty() && tactics.is_empty() {
-        return;
-    }
-    let mut lacks = Vec::new();
-    if !missing.is_empty() {
-        let ids = sigma_engine::diag::first_of(&missing, 12);
-        lacks.push(format!("{} technique ID(s) ({ids})", missing.len()));
-    }
-    if !tactics.is_empty() {
-        lacks.push(format!("tactic tag(s) ({})", tactics.join(", ")));
-    }
-    let release = links
-        .release_to_build_with()
-        .map_or("ATT&CK".to_string(), |v| format!("ATT&CK {v} or later"));
-    diags.push(Diagnostic::warning(
-        "attack",
-        format!(
-            "no --attack given: the rules and tests are linked to the embedded demo slice of ATT&CK, which lacks {} they name; stub notes gather them (see \"Link report\"); build with {release} (--attack, or `attack-vault fetch` then `build --from-cache`) to link them to real techniques and tactics",
-            lacks.join(" and ")
-        ),
-    ));
-}
-
+/// A build with no input at all uses the whole embedded demo dataset.
 fn is_demo(cfg: &BuildConfig) -> bool {
     cfg.attack.is_empty() && cfg.sigma.is_empty() && cfg.atomics.is_none() && cfg.events.is_empty()
 }
@@ -327,11 +316,7 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
     let pb = crate::progress::spinner(cfg.progress, "{spinner} {elapsed} {msg}");
     pb.set_message("reading sources");
     let model = load_model(cfg, diags)?;
-    if model.demo_attack {
-        warn_demo_attack(&model, diags);
-    } else {
-        warn_newer_release(&model, diags);
-    }
+    warn_beyond_attack(&model, diags);
     pb.set_message("rendering notes");
     let notes = vault::render(&model, &cfg.render, diags)?;
     pb.set_message(format!("writing {} notes", notes.len()));

@@ -112,8 +112,8 @@ pub fn tactic_of_id(id: &str) -> Option<&'static str> {
 pub fn parse_wanted_tag(text: &str) -> Result<TagRef, String> {
     let t = text.trim();
     let looks_like_id = t.len() == 6
-        && t[..2].eq_ignore_ascii_case("TA")
-        && t[2..].bytes().all(|b| b.is_ascii_digit());
+        && t.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("TA"))
+        && t.bytes().skip(2).all(|b| b.is_ascii_digit());
     if looks_like_id && tactic_of_id(t).is_none() {
         return Err(format!(
             "{t} is no ATT&CK tactic (TA0001–TA0043 Enterprise, TA0027–TA0041 Mobile, \
@@ -188,7 +188,9 @@ pub fn technique_id(s: &str) -> Option<String> {
     if b.len() < 5 || !(b[0] == b'T' || b[0] == b't') {
         return None;
     }
-    let main = &s[1..5];
+    // Not sliced by byte offsets before they are known to be ASCII digits:
+    // a tag is any text (`tAAAé`).
+    let main = s.get(1..5)?;
     if !main.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
@@ -313,6 +315,20 @@ mod tests {
         let evasion = parse_wanted_tag("Defense Evasion").unwrap();
         assert!(evasion.covers(&parse_tag("attack.defense_evasion")));
         assert!(!evasion.covers(&parse_tag("attack.execution")));
+        // Any text, split anywhere, is a tag, never a crash.
+        for odd in [
+            "aé123",
+            "éé12",
+            "TA١٢٣٤",
+            "",
+            "é",
+            "tAAAé",
+            "attack.tAAAé",
+            "t١٢٣٤",
+        ] {
+            assert!(parse_wanted_tag(odd).is_ok(), "{odd}");
+            assert!(matches!(parse_tag(odd), TagRef::Other(_)), "{odd}");
+        }
         let err = parse_wanted_tag("TA9999").unwrap_err();
         assert!(err.starts_with("TA9999 is no ATT&CK tactic"), "{err}");
         // Other tags keep their namespace, in any casing.

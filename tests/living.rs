@@ -585,3 +585,21 @@ fn a_renamed_note_in_conflict_stays_the_analysts_through_later_builds() {
         assert!(!v.join("Detection Rules/Fixture Python Inline.md").exists());
     }
 }
+
+#[test]
+fn a_renames_file_naming_files_the_tool_never_wrote_changes_none_of_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    build(&v, None);
+    fs::write(v.join("Mine.md"), "my own words\n").unwrap();
+    fs::write(v.join(".obsidian/app.json"), "{}\n").unwrap();
+    for target in ["Mine.md", ".obsidian/app.json", "../outside.md"] {
+        let renames = format!("{{\"technique:T1059.006\": \"{target}\"}}");
+        fs::write(v.join(".attack-vault/renames.json"), renames).unwrap();
+        build(&v, None);
+        assert_eq!(read(&v.join("Mine.md")), "my own words\n", "{target}");
+        assert_eq!(read(&v.join(".obsidian/app.json")), "{}\n", "{target}");
+        assert!(read(&v.join(PYTHON)).contains("T1059.006"), "{target}");
+        assert!(!dir.path().join("outside.md").exists());
+    }
+}

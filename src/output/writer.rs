@@ -336,17 +336,20 @@ impl<'a> VaultWriter<'a> {
             return self.write_bytes(path, content);
         };
         let base = base::read(&self.out, old);
-        let outcome = match merge::reconcile(base.as_deref(), m, theirs) {
-            _ if !merge::edited(base.as_deref(), m) => Outcome::Generated,
-            // The note's base moves with it, whatever the outcome: without
-            // one, the next run could not tell the analyst's lines.
-            Outcome::Kept => Outcome::Merged(m.to_string()),
-            Outcome::Conflict => {
-                let old_base = base.as_deref().unwrap_or(theirs);
-                self.stage_base(path, old_base.as_bytes())?;
-                Outcome::Conflict
+        // The note's base moves with it, whatever the outcome: without one,
+        // the next run could not tell the analyst's lines.
+        let outcome = if !merge::edited(base.as_deref(), m) {
+            Outcome::Generated
+        } else {
+            match merge::reconcile(base.as_deref(), m, theirs) {
+                Outcome::Kept => Outcome::Merged(m.to_string()),
+                Outcome::Conflict => {
+                    let old_base = base.as_deref().unwrap_or(theirs);
+                    self.stage_base(path, old_base.as_bytes())?;
+                    Outcome::Conflict
+                }
+                other => other,
             }
-            other => other,
         };
         let followed = (old.to_string(), path.to_string());
         self.state().report.followed.push(followed);

@@ -41,7 +41,9 @@ pub(super) fn find(
     kept: Renames,
     now: &BTreeMap<String, Entry>,
 ) -> Followed {
-    let standing = |p: &str| matches!(writer.on_disk(p), OnDisk::File(_));
+    // A name kept is one the last build wrote at, and it still stands: a
+    // state file naming anything else (edited by hand, say) names nothing.
+    let standing = |p: &String| writer.previous().contains(p) && !writer.gone(p);
     let mut f = Followed {
         renames: kept
             .into_iter()

@@ -187,6 +187,9 @@ fn winlogbeat_and_velociraptor_exports_meet_windows_rules_as_evtx_events_do() {
             r#"{"winlog": {"channel": "Security", "event_id": 1, "event_data": {"Image": "C:\\Python\\python.exe", "CommandLine": "python.exe -c x"}}}"#,
             "\n",
             r#"{"System": {"EventID": {"Value": 1}, "EventRecordID": 8, "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "pc2"}, "EventData": {"Image": "C:\\Python\\python.exe", "CommandLine": "python.exe -c \"import sys\""}}"#,
+            "\n",
+            // No channel: no Windows event-log record, whatever its fields.
+            r#"{"Image": "C:\\Python\\python.exe", "CommandLine": "python.exe -c \"import re\""}"#,
             "\n"
         ),
     )
@@ -203,6 +206,10 @@ fn winlogbeat_and_velociraptor_exports_meet_windows_rules_as_evtx_events_do() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        err.contains("2 events read by no rule: no loaded rule's logsource selects them; 1 has no `Channel`, so no Windows rule reads it"),
+        "{err}"
+    );
     for (v, record, computer, code) in [(&lines[0], 7, "pc1", "os"), (&lines[1], 8, "pc2", "sys")] {
         assert_eq!(v["rule"], "Fixture Python Inline");
         assert_eq!(v["record"], record);

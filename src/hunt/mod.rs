@@ -6,6 +6,7 @@ pub mod summary;
 
 use crate::tags::{TagRef, parse_tag};
 use sigma_engine::diag::{Diagnostic, Diagnostics, Severity};
+use sigma_engine::matcher::Unserved;
 use sigma_engine::matcher::correlation::Correlator;
 use sigma_engine::matcher::mapping::Mapping;
 use sigma_engine::matcher::{Engine, EngineOptions, Window, scan};
@@ -61,6 +62,8 @@ pub struct HuntSummary {
     pub rules_run: usize,
     /// Rules not run for their status (deprecated, unsupported).
     pub retired: usize,
+    /// Rules read that the options leave out.
+    pub left_out: usize,
     /// Rules that cannot run: (title, why).
     pub skipped: Vec<(String, sigma_engine::matcher::compile::Unsupported)>,
     pub detections: u64,
@@ -72,6 +75,8 @@ pub struct HuntSummary {
     /// Events the time window left out: outside it, and without a time.
     pub outside: u64,
     pub untimed: u64,
+    /// Events no loaded rule's logsource selects.
+    pub unserved: Unserved,
     /// The reader of the output went away (a closed pipe).
     pub output_closed: bool,
     pub elapsed: Duration,
@@ -117,6 +122,9 @@ pub struct Loaded {
     /// Detection rules left out for their status (deprecated or
     /// unsupported) while `--status` names none.
     pub retired: usize,
+    /// Detection rules read that `--level`, `--status`, `--tag` or
+    /// `--product` leave out.
+    pub left_out: usize,
 }
 
 /// Statuses whose rules run only when `--status` names them: SigmaHQ
@@ -160,6 +168,7 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
         engine,
         parsed: set.parsed,
         retired: filters.retired.into_inner(),
+        left_out: filters.left_out.into_inner(),
     })
 }
 
@@ -173,6 +182,8 @@ struct Filters<'c> {
     met: Vec<AtomicBool>,
     /// Documents left out for their status.
     retired: AtomicUsize,
+    /// Detection rules read that the options leave out.
+    left_out: AtomicUsize,
 }
 
 impl Filters<'_> {
@@ -182,6 +193,7 @@ impl Filters<'_> {
             products: cfg.products.iter().map(|p| p.to_lowercase()).collect(),
             met: cfg.tags.iter().map(|_| AtomicBool::new(false)).collect(),
             retired: AtomicUsize::new(0),
+            left_out: AtomicUsize::new(0),
         }
     }
 
@@ -228,6 +240,9 @@ impl Filters<'_> {
                 && status_ok(r.status, &cfg.status)
                 && tag_ok(r, &cfg.tags, &self.met)
                 && product_ok());
+        if !kept {
+            self.left_out.fetch_add(1, Ordering::Relaxed);
+        }
         // The matcher never shows a rule's YAML text nor its prose.
         r.drop_prose();
         kept
@@ -278,6 +293,7 @@ pub fn run(
         engine,
         parsed: loaded,
         retired,
+        left_out,
     } = load_engine(cfg, diags)?;
     if engine.runnable() == 0 && engine.correlations.is_empty() {
         return Err(Diagnostic::error(
@@ -313,6 +329,7 @@ pub fn run(
         rules_loaded: loaded,
         rules_run: engine.runnable(),
         retired,
+        left_out,
         skipped,
         detections: stats.detections,
         fired: fired(&engine, &per_rule),
@@ -320,6 +337,7 @@ pub fn run(
         lost: stats.lost,
         outside: stats.outside,
         untimed: stats.untimed,
+        unserved: stats.unserved,
         output_closed,
         elapsed: start.elapsed(),
     };

@@ -3,6 +3,7 @@
 
 use super::HuntSummary;
 use sigma_engine::diag::counted;
+use sigma_engine::matcher::Unserved;
 use sigma_engine::matcher::compile::Unsupported;
 use sigma_engine::sigma::vocab::Level;
 use std::collections::BTreeMap;
@@ -38,8 +39,16 @@ impl HuntSummary {
                 counted(self.retired as u64, "rule", "rules")
             )
         });
+        let left_out = (self.left_out > 0).then(|| {
+            format!(
+                "{} left out by --level/--status/--tag/--product",
+                counted(self.left_out as u64, "rule", "rules")
+            )
+        });
         let details = fired_lines(&self.fired, verbose)
             .into_iter()
+            .chain(unserved_line(self.unserved))
+            .chain(left_out)
             .chain(retired)
             .chain(self.skipped_lines(verbose));
         lines.extend(details.map(|l| format!("  {l}")));
@@ -77,6 +86,24 @@ impl HuntSummary {
         }
         lines
     }
+}
+
+/// The events that no rule read, and why when it is plain: events without
+/// a `Channel` are no Windows event-log records to the mapping.
+fn unserved_line(u: Unserved) -> Option<String> {
+    let them = if u.events == 1 { "it" } else { "them" };
+    let why = match u.without_channel {
+        0 => String::new(),
+        n if n == u.events => format!("; without a `Channel`, no Windows rule reads {them}"),
+        1 => "; 1 has no `Channel`, so no Windows rule reads it".to_string(),
+        n => format!("; {n} have no `Channel`, so no Windows rule reads those"),
+    };
+    (u.events > 0).then(|| {
+        format!(
+            "{} read by no rule: no loaded rule's logsource selects {them}{why} (the mapping: --mapping, --extra-mapping)",
+            counted(u.events, "event", "events"),
+        )
+    })
 }
 
 /// The detections by level, and the rules that fired most (every rule that
@@ -135,6 +162,7 @@ mod tests {
             rules_loaded: 3,
             rules_run: 2,
             retired: 1,
+            left_out: 0,
             skipped: vec![
                 ("A".into(), Unsupported::Placeholder("admins".into())),
                 ("B".into(), Unsupported::Placeholder("hosts".into())),
@@ -145,6 +173,7 @@ mod tests {
             lost: 1,
             outside: 4,
             untimed: 0,
+            unserved: Unserved::default(),
             output_closed: false,
             elapsed: Duration::from_millis(5),
         }
@@ -184,5 +213,40 @@ mod tests {
         assert_eq!(lines[1], "rules that fired most (5 of 7; -v for all):");
         assert_eq!(lines.len(), 2 + MOST_FIRED);
         assert_eq!(fired_lines(&fired, true).len(), 2 + 7);
+    }
+
+    #[test]
+    fn events_no_rule_reads_and_rules_the_options_leave_out_are_said() {
+        let mut s = summary();
+        s.left_out = 56;
+        s.unserved = Unserved {
+            events: 2,
+            without_channel: 2,
+        };
+        let lines = s.report(false);
+        assert_eq!(
+            lines[4..6],
+            [
+                "  2 events read by no rule: no loaded rule's logsource selects them; without a `Channel`, no Windows rule reads them (the mapping: --mapping, --extra-mapping)",
+                "  56 rules left out by --level/--status/--tag/--product",
+            ]
+        );
+        let some = Unserved {
+            events: 5,
+            without_channel: 2,
+        };
+        assert_eq!(
+            unserved_line(some).unwrap(),
+            "5 events read by no rule: no loaded rule's logsource selects them; 2 have no `Channel`, so no Windows rule reads those (the mapping: --mapping, --extra-mapping)"
+        );
+        let one = Unserved {
+            events: 1,
+            without_channel: 0,
+        };
+        assert_eq!(
+            unserved_line(one).unwrap(),
+            "1 event read by no rule: no loaded rule's logsource selects it (the mapping: --mapping, --extra-mapping)"
+        );
+        assert_eq!(unserved_line(Unserved::default()), None);
     }
 }

@@ -27,7 +27,7 @@ use filters::FilterSet;
 use prefilter::{Bucket, BucketPlan, GROUPS_FOUND, Owner};
 pub use routes::Skipped;
 use routes::{Interner, Reach, Routes, RuleBuild, RuleCompiler, Variant};
-pub use scan::{ScanStats, scan};
+pub use scan::{ScanStats, Unserved, scan};
 pub use time::{Placement, Window};
 
 use crate::diag::Diagnostics;
@@ -330,6 +330,13 @@ impl Engine {
         });
         out.sort_unstable();
         out
+    }
+
+    /// Whether some loaded rule's logsource selects this event: one that no
+    /// rule reads is read in vain (a JSON event without `Channel` is no
+    /// Windows event-log record to the Windows rules).
+    pub fn serves(&self, e: &Event) -> bool {
+        !self.bucket(e).is_empty()
     }
 
     /// Run every applicable rule on one event.

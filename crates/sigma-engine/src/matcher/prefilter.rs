@@ -243,6 +243,11 @@ impl<'a> BucketPlan<'a> {
 }
 
 impl Bucket {
+    /// Whether no rule reads the events of this bucket.
+    pub(super) fn is_empty(&self) -> bool {
+        self.always.is_empty() && self.prefilter.is_empty()
+    }
+
     /// The groups whose literals an event holds (each at least once).
     pub(super) fn found(&self, e: &Event, out: &mut Vec<Owner>) {
         for (field, lits, owners) in &self.prefilter {

@@ -21,6 +21,24 @@ pub struct ScanStats {
     pub outside: u64,
     pub untimed: u64,
     pub detections: u64,
+    /// Events matched that no loaded rule's logsource selects, and of them
+    /// those without a `Channel`.
+    pub unserved: Unserved,
+}
+
+/// Events that no loaded rule reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unserved {
+    pub events: u64,
+    /// Of them, those without a `Channel` (no Windows event-log record).
+    pub without_channel: u64,
+}
+
+impl Unserved {
+    fn add(&mut self, other: Unserved) {
+        self.events += other.events;
+        self.without_channel += other.without_channel;
+    }
 }
 
 /// Scan event files (folders walked), in parallel over files and over
@@ -47,6 +65,7 @@ where
         total.outside += r.outside;
         total.untimed += r.untimed;
         total.detections += r.detections;
+        total.unserved.add(r.unserved);
     }
     total
 }
@@ -100,6 +119,7 @@ struct Batch {
     lost: u64,
     outside: u64,
     untimed: u64,
+    unserved: Unserved,
 }
 
 /// Why an item of a batch was not matched.
@@ -134,7 +154,12 @@ impl Engine {
         let mut b = Batch::default();
         for fate in &read {
             match fate {
-                Ok(_) => {}
+                Ok((e, d)) => {
+                    if d.is_empty() && !self.serves(e) {
+                        b.unserved.events += 1;
+                        b.unserved.without_channel += u64::from(e.meta.channel.is_none());
+                    }
+                }
                 Err(Unmatched::Lost) => b.lost += 1,
                 Err(Unmatched::Outside) => b.outside += 1,
                 Err(Unmatched::Untimed) => b.untimed += 1,
@@ -180,6 +205,7 @@ impl<'f, F: Fn(&Event, Vec<Hit>) + Sync> Delivery<'f, F> {
         self.st.events += next.outside + next.untimed;
         self.st.outside += next.outside;
         self.st.untimed += next.untimed;
+        self.st.unserved.add(next.unserved);
         self.pending = next.matched;
     }
 

@@ -542,10 +542,30 @@ fn product_windows_alone_reads_every_windows_record() {
     ];
     let hits: Vec<usize> = events.iter().map(|j| json_hits(&e, j)).collect();
     assert_eq!(hits, [1, 1, 1, 0]);
+    let served: Vec<bool> = events
+        .iter()
+        .map(|j| e.serves(&Event::from_json(j, Default::default())))
+        .collect();
+    assert_eq!(served, [true, true, true, false]);
     let mut seen = SeenKinds::default();
     assert_eq!(e.rules_with_events(&seen), [false]);
     seen.add(&Event::from_json(&events[2], Default::default()));
     assert_eq!(e.rules_with_events(&seen), [true]);
+}
+
+#[test]
+fn an_event_no_rules_logsource_selects_is_served_by_none() {
+    let e = windows_engine(RAR_RULE);
+    let record = |channel: &str, id: u32| {
+        serde_json::json!({"Event": {"System": {"Channel": channel, "EventID": id},
+            "EventData": {"Image": "x\\rar.exe"}}})
+    };
+    let served = |j: serde_json::Value| e.serves(&Event::from_json(&j, Default::default()));
+    assert!(served(record("Microsoft-Windows-Sysmon/Operational", 1)));
+    assert!(served(record("Security", 4688)));
+    assert!(!served(record("Microsoft-Windows-Sysmon/Operational", 3)));
+    assert!(!served(record("System", 7045)));
+    assert!(!served(serde_json::json!({"Image": "x\\rar.exe"})));
 }
 
 const RAR_RULE: &str = "title: Data Compressed - rar.exe\nid: 6f3e2987-db24-4c78-a860-b4f4095a7095\nname: rar_compress\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    Image|endswith: rar.exe\n  condition: selection\n";

@@ -109,8 +109,8 @@ fn attack_fixtures_give_their_exact_diagnostics() {
                     .map(|s| kb.get(s).display_id())
                     .collect();
                 let parent = kb.parent_of(i).map(|p| kb.get(p).display_id());
-                let id = kb.get(i).display_id();
-                format!("{id}: parent {parent:?}, sub-techniques {subs:?}\n")
+                let (id, name) = (kb.get(i).display_id(), kb.get(i).name());
+                format!("{id} {name:?}: parent {parent:?}, sub-techniques {subs:?}\n")
             })
             .collect();
         let got = described.concat() + &diagnostics_text(&ds, &dir);

@@ -147,6 +147,13 @@ impl RawAt<'_> {
         line_col(self.text, self.offset + inner.unwrap_or(0))
     }
 
+    fn warning(&self, key: Option<&str>, message: String) -> Diagnostic {
+        let (l, c) = self.position_of(key);
+        Diagnostic::warning("attack", message)
+            .in_file(self.source)
+            .at(Some(l), Some(c))
+    }
+
     fn error(&self, key: Option<&str>, message: String) -> Diagnostic {
         let (l, c) = self.position_of(key);
         Diagnostic::error("attack", message)
@@ -176,7 +183,7 @@ const IDENTIFIED: &[&str] = &[
 /// object's ATT&CK ID and the field's position) and left at its default;
 /// the rest of the object is kept.
 fn read_object(at: &RawAt, diags: &Diagnostics) -> Option<StixObject> {
-    let o = match serde_json::from_str::<StixObject>(at.raw) {
+    let mut o = match serde_json::from_str::<StixObject>(at.raw) {
         Ok(o) => o,
         Err(_) => lenient(at, diags)?,
     };
@@ -193,7 +200,23 @@ fn read_object(at: &RawAt, diags: &Diagnostics) -> Option<StixObject> {
             ),
         ));
     }
+    if named_kind(&o.kind) && o.name.trim().is_empty() && !o.revoked {
+        // A note needs a title: its ID stands in, as the ATT&CK site does.
+        let id = o.attack_ref().and_then(|r| r.external_id.clone());
+        let title = id.unwrap_or_else(|| o.id.clone());
+        let msg = format!(
+            "{} `{}` has no name; its note is titled `{title}`",
+            o.kind, o.id
+        );
+        diags.push(at.warning(Some("name"), msg));
+        o.name = title;
+    }
     Some(o)
+}
+
+/// Kinds whose objects become notes with their name as the title.
+fn named_kind(kind: &str) -> bool {
+    IDENTIFIED.contains(&kind) || kind == "x-mitre-data-component"
 }
 
 /// The object without the fields that do not fit, each reported.

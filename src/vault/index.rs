@@ -305,6 +305,8 @@ fn assign_stems(
         let o = kb.get(i);
         let wanted = match analytic_title(kb, i, strategies).filter(|_| o.kind == Kind::Analytic) {
             Some(title) => format!("{} {title}", o.attack_id),
+            // A nameless object is titled by its ID: once in its name.
+            None if o.name() == o.attack_id => o.attack_id.clone(),
             None if !o.attack_id.is_empty() => format!("{} {}", o.attack_id, o.name()),
             None => match data_source_of(kb, i) {
                 Some(src) => format!("{} - {}", kb.get(src).name(), o.name()),

@@ -322,7 +322,7 @@ mod tests {
             Some("T9999")
         );
         let d = ds.sorted();
-        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d.len(), 2, "{d:?}");
         assert_eq!(d[0].severity, sigma_engine::diag::Severity::Error);
         assert!(
             d[0].message.starts_with("T9999: field `name` ignored"),
@@ -330,6 +330,12 @@ mod tests {
             d[0]
         );
         assert_eq!((d[0].line, d[0].column), (Some(3), Some(4)));
+        // The name left out, the note still needs a title.
+        assert_eq!(b.objects[0].name, "T9999");
+        assert!(
+            d[1].message
+                .ends_with("has no name; its note is titled `T9999`")
+        );
     }
 
     #[test]

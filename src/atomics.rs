@@ -82,6 +82,7 @@ pub fn parse_file(path: &Path, content: &str, diags: &Diagnostics) -> Vec<Atomic
         diags.push(at(&doc, "missing or invalid `attack_technique`".into()));
         return Vec::new();
     };
+    warn_other_name(path, &technique, &doc, diags);
     let technique_name = text(doc.get("display_name"));
     let tests = match doc.get("atomic_tests") {
         Some(Node {
@@ -111,6 +112,23 @@ pub fn parse_file(path: &Path, content: &str, diags: &Diagnostics) -> Vec<Atomic
     tests.iter().enumerate().filter_map(read).collect()
 }
 
+/// Warns of a technique file named for another technique than the one it
+/// declares (a file copied and not renamed): its tests go to the declared one.
+fn warn_other_name(path: &Path, technique: &str, doc: &Node, diags: &Diagnostics) {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    if technique_id(&stem).is_some_and(|named| named != technique) {
+        let msg = format!(
+            "declares `attack_technique: {technique}` but is named for {stem}; its tests are linked to {technique}"
+        );
+        let n = doc.get("attack_technique").unwrap_or(doc);
+        diags.push(
+            Diagnostic::warning("atomics", msg)
+                .in_file(path)
+                .at(Some(n.line), Some(n.column)),
+        );
+    }
+}
+
 /// What the tests of one technique file share.
 struct FileTests<'a> {
     path: &'a Path,
@@ -121,10 +139,21 @@ struct FileTests<'a> {
 impl FileTests<'_> {
     /// Test `number` (from 1) of the file, or why it is skipped.
     fn test(&self, number: usize, t: &Node) -> Result<AtomicTest, String> {
+        if !matches!(t.value, Yaml::Map(_)) {
+            return Err(format!(
+                "test {number} is a {}, not a map; skipped",
+                t.type_name()
+            ));
+        }
         let name = text(t.get("name"));
         let Some(exec) = t.get("executor") else {
             return Err(format!("test {number} `{name}` has no `executor`; skipped"));
         };
+        if exec.get("name").and_then(Node::as_scalar_text).is_none() {
+            return Err(format!(
+                "test {number} `{name}`: `executor` must be a map with a `name` (sh, powershell, manual, ...); skipped"
+            ));
+        }
         if name.is_empty() {
             return Err(format!("test {number} has no `name`; skipped"));
         }
@@ -255,6 +284,27 @@ fn warn_shared_guids(tests: &[AtomicTest], diags: &Diagnostics) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tests_of_the_wrong_shape_and_a_file_named_for_another_technique_are_said() {
+        let ds = Diagnostics::new();
+        let y = "attack_technique: T1059.006\ndisplay_name: P\natomic_tests:\n- just text\n- name: Str\n  executor: sh\n- name: Ok\n  executor: {name: sh, command: x}\n";
+        let tests = parse_file(Path::new("T1059.yaml"), y, &ds);
+        assert_eq!(tests.len(), 1);
+        assert_eq!((tests[0].name.as_str(), tests[0].number), ("Ok", 3));
+        let said: Vec<String> = ds.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            said,
+            [
+                "error[atomics]: T1059.yaml:4:3: test 1 is a string, not a map; skipped",
+                "error[atomics]: T1059.yaml:5:3: test 2 `Str`: `executor` must be a map with a `name` (sh, powershell, manual, ...); skipped",
+                "warning[atomics]: T1059.yaml:1:19: declares `attack_technique: T1059.006` but is named for T1059; its tests are linked to T1059.006",
+            ]
+        );
+        let ds = Diagnostics::new();
+        parse_file(Path::new("T1059.006.yaml"), y, &ds);
+        assert_eq!(ds.sorted().len(), 2, "a file named for its technique");
+    }
 
     #[test]
     fn a_list_that_is_none_and_a_shared_guid_are_said_where_they_are() {

@@ -215,7 +215,7 @@ impl Filters<'_> {
     /// are not reported.
     fn document(&self, d: &sigma_engine::yaml::Node) -> bool {
         let status = d.get("status").and_then(|s| s.as_scalar_text());
-        let status = status.as_deref().and_then(Status::parse);
+        let status = status.and_then(|s| Status::parse(&s.to_lowercase()));
         let read = !self.cfg.status.is_empty() || status_ok(status, &[]);
         if !read {
             self.retired.fetch_add(1, Ordering::Relaxed);

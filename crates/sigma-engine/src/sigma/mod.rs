@@ -112,6 +112,7 @@ pub fn parse_rules_where(
         match rule::from_node(d, path.to_path_buf(), i, source) {
             Ok(r) => {
                 warn_unlike_reference(&r, diags);
+                warn_lone_strings(d, path, diags);
                 rules.push(r)
             }
             Err(errors) => {
@@ -144,6 +145,27 @@ fn warn_unlike_reference(r: &SigmaRule, diags: &Diagnostics) {
                     .in_file(&r.path)
                     .at(Some(r.line), None),
             );
+        }
+    }
+}
+
+/// Lists the specification requires (pySigma refuses a rule whose `tags`
+/// or `references` are a single string).
+const LISTS: [&str; 4] = ["tags", "references", "falsepositives", "fields"];
+
+/// A list written as a single string is read as a list of one here, with
+/// a warning, so that a rule written here works in every Sigma tool.
+fn warn_lone_strings(d: &crate::yaml::Node, path: &Path, diags: &Diagnostics) {
+    for key in LISTS {
+        if let Some(n) = d.get(key)
+            && !n.is_null()
+            && n.as_scalar_text().is_some()
+        {
+            let msg = format!(
+                "`{key}` is a single string: read as a list of one here, but Sigma requires a list and other tools (pySigma) refuse it"
+            );
+            let at = Diagnostic::warning("sigma", msg).in_file(path);
+            diags.push(at.at(Some(n.line), Some(n.column)));
         }
     }
 }
@@ -247,6 +269,33 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_list_written_as_one_string_is_read_and_warned_of_and_a_map_refused() {
+        let ds = Diagnostics::new();
+        let yaml = "title: t\ntags: attack.t1059\nreferences: [a]\nfalsepositives: 7\nlogsource: {product: test}\ndetection:\n  sel: {a: 1}\n  condition: sel\n";
+        let (rules, _) = parse_rules(Path::new("r.yml"), yaml, &ds);
+        assert_eq!(rules[0].tags, ["attack.t1059"]);
+        assert_eq!(rules[0].falsepositives, ["7"]);
+        let d: Vec<String> = ds.sorted().iter().map(|d| d.to_string()).collect();
+        let lone = "is a single string: read as a list of one here, but Sigma requires a list and other tools (pySigma) refuse it";
+        assert_eq!(
+            d,
+            [
+                format!("warning[sigma]: r.yml:2:7: `tags` {lone}"),
+                format!("warning[sigma]: r.yml:4:17: `falsepositives` {lone}"),
+            ]
+        );
+        let ds = Diagnostics::new();
+        let map = yaml.replace("tags: attack.t1059", "tags: {attack: t1059}");
+        let (rules, rejected) = parse_rules(Path::new("r.yml"), &map, &ds);
+        assert_eq!((rules.len(), rejected), (0, 1));
+        assert!(
+            ds.sorted()[0]
+                .to_string()
+                .contains("r.yml:2:7: `tags` must be a list of strings, not a map")
+        );
+    }
 
     #[test]
     fn multi_document_files_keep_each_text() {

@@ -311,6 +311,11 @@ impl Ctx {
                     }
                 })
                 .collect(),
+            Yaml::Map(_) => {
+                let msg = format!("`{key}` must be a list of strings, not a map");
+                self.errors.push(err(n, msg));
+                Vec::new()
+            }
             _ => n.as_scalar_text().into_iter().collect(),
         }
     }
@@ -421,7 +426,8 @@ impl Ctx {
         expected: fn() -> String,
     ) -> Option<T> {
         let (n, text) = (doc.get(key)?, self.string(doc, key)?);
-        let word = parse(&text);
+        // In any case, as pySigma reads them (`level: High`).
+        let word = parse(&text.to_lowercase());
         if word.is_none() {
             self.errors.push(err(
                 n,
@@ -885,7 +891,7 @@ fn parse_correlation(n: &Node, errors: &mut Vec<RuleError>) -> Option<Correlatio
     let before = errors.len();
     let type_node = n.get("type").unwrap_or(n);
     let text = type_node.as_scalar_text().unwrap_or_default();
-    let kind = CorrelationType::parse(&text);
+    let kind = CorrelationType::parse(&text.to_lowercase());
     if kind.is_none() {
         errors.push(err(
             type_node,
@@ -1057,6 +1063,19 @@ mod tests {
         assert_eq!(f[1].modifiers, vec![Modifier::Contains, Modifier::All]);
         assert_eq!(f[1].values.len(), 2);
         assert_eq!((f[0].line, f[0].column), (14, 5));
+    }
+
+    #[test]
+    fn levels_statuses_and_correlation_types_are_read_in_any_case_as_pysigma_does() {
+        let r = parse(
+            &GOOD
+                .replace("level: high", "level: HIGH")
+                .replace("status: test", "status: Test"),
+        )
+        .unwrap();
+        assert_eq!((r.level, r.status), (Some(Level::High), Some(Status::Test)));
+        let c = parse("title: C\ncorrelation:\n  type: Event_Count\n  rules: [a]\n  timespan: 5m\n  condition:\n    gte: 10\n").unwrap();
+        assert_eq!(c.correlation.unwrap().kind, CorrelationType::EventCount);
     }
 
     fn first_error(text: &str) -> RuleError {

@@ -879,8 +879,9 @@ pub fn parse_timespan(s: &str) -> Option<u64> {
         'h' => 3600,
         'd' => 86_400,
         'w' => 604_800,
-        'M' => 2_592_000,
-        'y' => 31_536_000,
+        // pySigma's: a mean Gregorian month and year.
+        'M' => 2_629_746,
+        'y' => 31_556_952,
         _ => return None,
     };
     // A span beyond u64 seconds is no span (not a wrapped-around short one).
@@ -1129,11 +1130,14 @@ mod tests {
         assert_eq!(parse_timespan("1h"), Some(3600));
         assert_eq!(parse_timespan("1d"), Some(86400));
         assert_eq!(parse_timespan("abc"), None);
+        assert_eq!(parse_timespan("1w"), Some(604_800));
+        assert_eq!(parse_timespan("1M"), Some(2_629_746));
+        assert_eq!(parse_timespan("1y"), Some(31_556_952));
         assert_eq!(
-            parse_timespan("584942417355y"),
-            Some(584_942_417_355 * 31_536_000)
+            parse_timespan("584554049253y"),
+            Some(584_554_049_253 * 31_556_952)
         );
-        assert_eq!(parse_timespan("584942417356y"), None, "overflows u64");
+        assert_eq!(parse_timespan("584554049254y"), None, "overflows u64");
         assert_eq!(parse_timespan("18446744073709551615s"), Some(u64::MAX));
     }
 

@@ -915,8 +915,12 @@ fn parse_correlation(n: &Node, errors: &mut Vec<RuleError>) -> Option<Correlatio
     if timespan.is_none() {
         errors.push(err(n.get("timespan").unwrap_or(n), format!("`timespan` must be a number and a unit (s, m, h, d, w, M, y), not `{timespan_text}`")));
     }
+    let before_condition = errors.len();
     let condition = n.get("condition").map(|c| correlation_condition(c, errors));
-    if let Some(kind) = kind {
+    // A condition in error is said once, not again as missing.
+    if let Some(kind) = kind
+        && errors.len() == before_condition
+    {
         check_condition(n, kind, condition.as_ref(), errors);
     }
     let generate = matches!(n.get("generate").map(|g| &g.value), Some(Yaml::Bool(true)));
@@ -991,13 +995,13 @@ fn check_condition(
     if kind.needs_condition() && condition.is_none_or(|c| c.ops.is_empty()) {
         errors.push(err(
             n,
-            format!("a `{kind}` correlation needs a `condition`"),
+            format!("a correlation of type `{kind}` needs a `condition` such as `gte: 10`"),
         ));
     }
     if kind.reads_field() && condition.is_none_or(|c| c.field.is_none()) {
         errors.push(err(
             n,
-            format!("a `{kind}` correlation needs `condition.field`"),
+            format!("a correlation of type `{kind}` needs `condition.field`"),
         ));
     }
 }
@@ -1110,6 +1114,21 @@ mod tests {
         assert_eq!((corr.timespan, corr.ops_len()), (300, 1));
         let e = parse("title: C\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5x\n  condition:\n    gte: 10\n").unwrap_err();
         assert!(e[0].message.contains("timespan"));
+        let messages = |condition: &str| -> Vec<String> {
+            let text = format!(
+                "title: C\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {condition}\n"
+            );
+            parse(&text)
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.message)
+                .collect()
+        };
+        assert_eq!(messages("{gte: ten}"), ["`gte` needs a number"]);
+        assert_eq!(
+            messages("{}"),
+            ["a correlation of type `event_count` needs a `condition` such as `gte: 10`"]
+        );
         let f = parse("title: F\nlogsource:\n  product: windows\nfilter:\n  rules: [abc]\n  selection:\n    User|startswith: adm_\n  condition: selection\n").unwrap();
         assert_eq!(f.kind, RuleKind::Filter);
         assert_eq!(

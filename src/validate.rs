@@ -2,9 +2,12 @@
 //! keep what the vault shows — which rules fired on which events and files,
 //! and whether a rule that never fired had events of its logsource at all.
 
-use crate::model::validation::{EventFile, RuleResult, Sample, Validation};
+use crate::model::validation::{
+    CorrelationMatch, CorrelationResult, EventFile, RuleResult, Sample, Validation,
+};
 use sigma_engine::diag::Diagnostics;
 use sigma_engine::events::Event;
+use sigma_engine::matcher::correlation::{CorrelationHit, Correlator};
 use sigma_engine::matcher::mapping::Mapping;
 use sigma_engine::matcher::{Engine, EngineOptions, SeenKinds, scan};
 use sigma_engine::sigma::SigmaRule;
@@ -15,6 +18,9 @@ use std::time::Instant;
 
 /// How many matches of each rule are kept as examples.
 pub const SAMPLES_PER_RULE: usize = 3;
+
+/// How many matches of each correlation rule are kept.
+pub const MATCHES_PER_CORRELATION: usize = 10;
 
 /// Keep a match as one of its rule's examples when it is among the
 /// earliest (by file, then record), whatever the order threads deliver
@@ -73,7 +79,13 @@ pub fn run(
     let first_embedded = files.len();
     files.extend(embedded.iter().map(|(n, _)| PathBuf::from(n)));
     let tally = Tally::new(&files, rules.len());
-    let on_event = |e: &Event, dets| tally.add(&engine, e, dets);
+    let correlator = Correlator::new(&engine);
+    let on_event = |e: &Event, dets: Vec<sigma_engine::matcher::Hit>| {
+        if correlator.is_active() {
+            correlator.record(e, &dets);
+        }
+        tally.add(&engine, e, dets)
+    };
     let mut stats = scan(&engine, &files[..first_embedded], diags, on_event);
     for (name, text) in embedded {
         let n = sigma_engine::events::read_text(name, text, diags, &mut |e| {
@@ -83,7 +95,17 @@ pub fn run(
         });
         stats.events += n;
     }
-    let (files, rules) = tally.finish(&engine);
+    let counted: Vec<(usize, Vec<usize>)> = engine
+        .correlations
+        .iter()
+        .map(|&ci| (ci, correlator.referenced(ci)))
+        .collect();
+    tally.add_correlations(correlator.finish(diags));
+    let (files, mut rules) = tally.finish(&engine);
+    for (ci, refs) in counted {
+        let inputs = refs.iter().map(|&r| rules[r].events).sum();
+        rules[ci].correlation.get_or_insert_default().inputs = inputs;
+    }
     Validation {
         files,
         rules,
@@ -145,6 +167,34 @@ impl Tally {
             rr.events += 1;
             *rr.files.entry(fi).or_default() += 1;
             keep_sample(engine, rr, fi, e, &d);
+        }
+    }
+
+    /// The correlations' matches, once the scan is over: each counts for
+    /// its rule, and for the file of its first event.
+    fn add_correlations(&self, hits: Vec<CorrelationHit>) {
+        let mut rules = lock(&self.rules);
+        let mut files = lock(&self.files);
+        for h in hits {
+            let rr = &mut rules[h.rule];
+            rr.events += 1;
+            let first = h.events.first().map(|m| &*m.file);
+            if let Some(&fi) = first.and_then(|f| self.file_index.get(f)) {
+                *rr.files.entry(fi).or_default() += 1;
+                *files[fi].rules.entry(h.rule).or_default() += 1;
+            }
+            let c = rr
+                .correlation
+                .get_or_insert_with(CorrelationResult::default);
+            if c.matches.len() < MATCHES_PER_CORRELATION {
+                c.matches.push(CorrelationMatch {
+                    group: h.group,
+                    first: h.first,
+                    last: h.last,
+                    count: h.count,
+                    value: h.value,
+                });
+            }
         }
     }
 

@@ -385,3 +385,62 @@ correlation: {type: event_count, rules: [login, logins], group-by: [user], times
         "{said:#?}"
     );
 }
+
+/// A build with sample events runs the correlations too: the note says
+/// where one fired, and why another did not.
+#[test]
+fn the_vault_shows_where_correlations_fired_on_the_sample_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yml");
+    std::fs::write(
+        &rules,
+        "title: Whoami\nname: whoami\nlevel: low\nlogsource: {product: test}\ndetection:\n  sel: {CommandLine|contains: whoami}\n  condition: sel\n---\ntitle: Whoami burst\nname: burst\ncorrelation:\n  type: event_count\n  rules: [whoami]\n  group-by: [Computer]\n  timespan: 10m\n  condition: {gte: 3}\n---\ntitle: Whoami flood\ncorrelation:\n  type: event_count\n  rules: [whoami]\n  timespan: 10m\n  condition: {gte: 100}\n",
+    )
+    .unwrap();
+    let events = dir.path().join("events.jsonl");
+    let line = |minute: u32, computer: &str| {
+        json!({"UtcTime": format!("2024-05-01T10:{minute:02}:00Z"), "Computer": computer, "CommandLine": "cmd /c whoami"})
+            .to_string()
+    };
+    let lines = [
+        line(0, "pc1"),
+        line(1, "pc1"),
+        line(2, "pc1"),
+        line(3, "pc2"),
+    ];
+    std::fs::write(&events, lines.join("\n")).unwrap();
+    let cfg = attack_vault::build::BuildConfig {
+        sigma: vec![rules],
+        events: vec![events],
+        ..Default::default()
+    };
+    let (out, _, _) = crate::common::build_into(cfg);
+    let v = out.path().join("vault");
+    let section = |note: &str| {
+        let text = crate::common::read(&v, &format!("Detection Rules/{note}.md"));
+        crate::common::section(&text, "Sample Events").to_string()
+    };
+    let burst = section("Whoami burst");
+    assert!(
+        burst.contains("Fired **1** time on the sample events, counting 4 detections of the rules it correlates:"),
+        "{burst}"
+    );
+    assert!(
+        burst.contains(
+            "| Computer = `pc1` | `2024-05-01T10:00:00Z` | `2024-05-01T10:02:00Z` | 3 | 3 |"
+        ),
+        "{burst}"
+    );
+    let flood = section("Whoami flood");
+    assert!(
+        flood.contains("It never fired: the rules it correlates fired 4 times on the sample events, never enough to meet its condition within its timespan."),
+        "{flood}"
+    );
+    let notes: Vec<_> = std::fs::read_dir(v.join("Sample Events"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let file = std::fs::read_to_string(&notes[0]).unwrap();
+    assert!(file.contains("[[Whoami burst]]"), "{file}");
+}

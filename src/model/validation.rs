@@ -29,6 +29,30 @@ pub struct RuleResult {
     pub logsource_seen: bool,
     /// Why the engine could not run the rule, if it could not.
     pub skipped: Option<String>,
+    /// For a correlation rule: where it fired (then `events` counts its
+    /// matches, and `files` the files of their first events).
+    pub correlation: Option<CorrelationResult>,
+}
+
+/// What a correlation rule did over the sample events.
+#[derive(Debug, Clone, Default)]
+pub struct CorrelationResult {
+    /// Its first matches, earliest first.
+    pub matches: Vec<CorrelationMatch>,
+    /// Detections of the rules it counts (its input).
+    pub inputs: u64,
+}
+
+/// One match of a correlation: a group within its timespan.
+#[derive(Debug, Clone)]
+pub struct CorrelationMatch {
+    /// Group-by field and value.
+    pub group: Vec<(String, String)>,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// Detections in the window, and the value the condition tested.
+    pub count: usize,
+    pub value: f64,
 }
 
 /// One event file.

@@ -2,8 +2,9 @@
 //! "Sample events" part of its note (the files, and the events field by
 //! field, the fields its detection read in bold).
 
-use super::text::wikilink;
+use super::text::{code_span, wikilink};
 use crate::model::Model;
+use crate::model::validation::CorrelationResult;
 use serde::Serialize;
 
 /// Whether rule `r` fired on any sample event.
@@ -23,6 +24,42 @@ pub struct RuleSamples<'a> {
     logsource_seen: bool,
     skipped: &'a Option<String>,
     total_events: u64,
+    correlation: Option<CorrelationView>,
+}
+
+/// What a correlation rule did: its first matches as table rows.
+#[derive(Serialize)]
+struct CorrelationView {
+    inputs: u64,
+    rows: Vec<[String; 5]>,
+}
+
+impl CorrelationView {
+    fn new(c: &CorrelationResult) -> Self {
+        let span = |t: &Option<String>| t.as_deref().map(code_span).unwrap_or_default();
+        let rows = c
+            .matches
+            .iter()
+            .map(|m| {
+                let group: Vec<String> = m
+                    .group
+                    .iter()
+                    .map(|(f, v)| format!("{f} = {}", code_span(v)))
+                    .collect();
+                [
+                    group.join(", "),
+                    span(&m.first),
+                    span(&m.last),
+                    m.count.to_string(),
+                    m.value.to_string(),
+                ]
+            })
+            .collect();
+        CorrelationView {
+            inputs: c.inputs,
+            rows,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -48,7 +85,7 @@ struct SampleField {
 
 impl SampleField {
     fn new(field: &str, raw: &str, hit: bool) -> Self {
-        let shown = super::text::code_span(&raw.chars().take(300).collect::<String>());
+        let shown = code_span(&raw.chars().take(300).collect::<String>());
         SampleField {
             field: field.to_string(),
             value: if hit { format!("**{shown}**") } else { shown },
@@ -106,5 +143,6 @@ pub fn rule_ctx<'m>(
         logsource_seen: rr.logsource_seen,
         skipped: &rr.skipped,
         total_events: v.events,
+        correlation: rr.correlation.as_ref().map(CorrelationView::new),
     })
 }

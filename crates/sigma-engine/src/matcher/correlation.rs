@@ -128,6 +128,14 @@ impl<'e> Correlator<'e> {
         }
     }
 
+    /// The loaded rules correlation `ci` counts (those its references name).
+    pub fn referenced(&self, ci: usize) -> Vec<usize> {
+        let Some(c) = &self.engine.rules[ci].correlation else {
+            return Vec::new();
+        };
+        c.rules.iter().filter_map(|r| self.refs.get(r)).collect()
+    }
+
     /// Whether any correlation is loaded.
     pub fn is_active(&self) -> bool {
         !self.wants.is_empty()

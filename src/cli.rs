@@ -593,8 +593,8 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
     for (note, problem) in &r.unreadable {
         eprintln!("{note}: {problem}");
     }
-    for (note, target) in &r.unresolved {
-        eprintln!("{note}: unresolved link [[{target}]]");
+    for (note, link) in &r.unresolved {
+        eprintln!("{note}: unresolved link {link}");
     }
     for (note, label) in &r.missing_footnotes {
         eprintln!("{note}: footnote [^{label}] has no definition");
@@ -608,7 +608,7 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
     eprintln!(
         "{}, {} checked",
         counted(r.notes as u64, "note", "notes"),
-        counted(r.links as u64, "wikilink", "wikilinks")
+        counted(r.links as u64, "link", "links")
     );
     if r.is_clean() {
         ExitCode::SUCCESS

@@ -4,6 +4,7 @@
 //! pages and heading anchors generated. The HTML is sanitised afterwards.
 
 use super::html_escape;
+use crate::vault::resolve::markdown_note_target;
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -327,6 +328,10 @@ fn link_targets<'e, E: std::borrow::Borrow<Event<'e>>>(
                 in_embed = true;
                 embed_target(dest_url)
             }
+            Event::Start(Tag::Link { dest_url, .. }) => match markdown_note_target(dest_url) {
+                Some((page, _)) => page,
+                None => continue,
+            },
             _ => continue,
         };
         if !page.is_empty() {
@@ -411,7 +416,22 @@ impl<'e> Rewriter<'e, '_> {
                 dest_url,
                 title,
                 id,
-            }) => self.wikilink(*has_pothole, dest_url, title, id),
+            }) => {
+                let (page, anchor) = wikilink_target(dest_url);
+                let kind = LinkType::WikiLink {
+                    has_pothole: *has_pothole,
+                };
+                self.note_link(&page, anchor.as_deref(), kind, title, id);
+            }
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if markdown_note_target(dest_url).is_some() => {
+                let (page, anchor) = markdown_note_target(dest_url).unwrap_or_default();
+                self.note_link(&page, anchor.as_deref(), *link_type, title, id);
+            }
             Event::Start(Tag::Image {
                 link_type: LinkType::WikiLink { .. },
                 dest_url,
@@ -465,15 +485,17 @@ impl<'e> Rewriter<'e, '_> {
         id
     }
 
-    fn wikilink(
+    /// A link to a note (a wikilink, or a Markdown link to a `.md` file):
+    /// to its page, or drawn as unresolved.
+    fn note_link(
         &mut self,
-        has_pothole: bool,
-        dest_url: &CowStr<'e>,
+        page: &str,
+        anchor: Option<&str>,
+        link_type: LinkType,
         title: &CowStr<'e>,
         id: &CowStr<'e>,
     ) {
-        let (page, anchor) = wikilink_target(dest_url);
-        let Some(u) = resolve_page(&page, self.r) else {
+        let Some(u) = resolve_page(page, self.r) else {
             self.unresolved_depth += 1;
             self.out.push(Event::InlineHtml(CowStr::from(format!(
                 "<span class=\"unresolved\" title=\"{}\">",
@@ -482,11 +504,11 @@ impl<'e> Rewriter<'e, '_> {
             return;
         };
         let href = match anchor {
-            Some(a) => format!("{u}#{}", slug(a.split('#').next_back().unwrap_or(&a))),
+            Some(a) => format!("{u}#{}", slug(a.split('#').next_back().unwrap_or(a))),
             None => u,
         };
         self.out.push(Event::Start(Tag::Link {
-            link_type: LinkType::WikiLink { has_pothole },
+            link_type,
             dest_url: CowStr::from(href),
             title: title.clone(),
             id: id.clone(),
@@ -659,6 +681,27 @@ mod tests {
         );
         assert!(t.contains(">T1059.006</a>"), "{t}");
         assert!(html("[[café]]").contains("href=\"cafe.html\""));
+    }
+
+    #[test]
+    fn markdown_links_to_notes_lead_to_their_pages() {
+        let h = html(
+            "[a](../Techniques/T1059.006%20Python.md#Procedure%20Examples) [b](<T1059.006 Python.md>) [c](Gone.md) [d](https://x.org/a.md) [e](diagram.png)",
+        );
+        assert!(
+            h.contains("<a href=\"techniques/t1059-006-python.html#procedure-examples\" rel=\"noopener\">a</a>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<a href=\"techniques/t1059-006-python.html\" rel=\"noopener\">b</a>"),
+            "{h}"
+        );
+        assert!(h.contains("title=\"unresolved: Gone\""), "{h}");
+        assert!(!h.contains("href=\"Gone.md\""), "{h}");
+        assert!(h.contains("href=\"https://x.org/a.md\""), "{h}");
+        assert!(h.contains("href=\"diagram.png\""), "{h}");
+        let pre = "[a](T1059.006%20Python.md) [c](Gone.md) [d](https://x.org/a.md)";
+        assert_eq!(links(pre, &R), ["T1059.006 Python", "Gone"]);
     }
 
     #[test]

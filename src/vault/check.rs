@@ -13,7 +13,8 @@ use std::path::Path;
 pub struct CheckReport {
     pub notes: usize,
     pub links: usize,
-    /// (note, link target) pairs that resolve to no note.
+    /// (note, link as written: `[[target]]`, `(path.md)`) pairs that
+    /// resolve to no note.
     pub unresolved: Vec<(String, String)>,
     /// (note, label) footnote references without a definition.
     pub missing_footnotes: Vec<(String, String)>,
@@ -132,7 +133,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             r.links += 1;
             // `[[#heading]]` links to the note itself.
             if !t.is_empty() && names.find(&t).is_none() {
-                r.unresolved.push((rel.clone(), t));
+                r.unresolved.push((rel.clone(), format!("[[{t}]]")));
             }
         }
         for label in missing_footnotes(&scan) {
@@ -142,6 +143,13 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             r.citations_left.push(rel.clone());
         }
         for url in markdown_link_urls(&scan) {
+            if let Some((target, _)) = super::resolve::markdown_note_target(destination(url)) {
+                r.links += 1;
+                if names.find(&target).is_none() {
+                    r.unresolved.push((rel.clone(), format!("({url})")));
+                }
+                continue;
+            }
             let key = url_key(url);
             if key.starts_with("attack.mitre.org/") && note_urls.contains_key(&key) {
                 r.raw_links_to_notes.push((rel.clone(), url.to_string()));
@@ -199,6 +207,16 @@ fn missing_footnotes(scan: &str) -> Vec<&str> {
         .collect()
 }
 
+/// A Markdown link's destination without its brackets or title:
+/// `<My notes/A.md> "title"` is `My notes/A.md`.
+fn destination(url: &str) -> &str {
+    let url = url.trim();
+    match url.strip_prefix('<') {
+        Some(inner) => inner.split('>').next().unwrap_or(inner),
+        None => url.split_whitespace().next().unwrap_or(url),
+    }
+}
+
 /// The targets of the Markdown links (`[text](url)`) of a text.
 fn markdown_link_urls(scan: &str) -> Vec<&str> {
     delimited(scan, "](", ")").map(|(url, _)| url).collect()
@@ -219,14 +237,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("A.md"),
-            "[[B]] [[Missing]] x[^1] y[^2]\n\n[^1]: ok\n(Citation: X)",
+            "[[B]] [[Missing]] x[^1] y[^2] [b](B.md) [c](<./B.md> \"B\") [g](Gone.md)\n\n[^1]: ok\n(Citation: X)",
         )
         .unwrap();
         std::fs::write(dir.path().join("B.md"), "---\nurl: \"https://attack.mitre.org/techniques/T1\"\n---\n[t](https://attack.mitre.org/techniques/T1/)").unwrap();
         let r = check_vault(dir.path());
         assert_eq!(
             r.unresolved,
-            vec![("A.md".to_string(), "Missing".to_string())]
+            vec![
+                ("A.md".to_string(), "[[Missing]]".to_string()),
+                ("A.md".to_string(), "(Gone.md)".to_string()),
+            ]
         );
         assert_eq!(
             r.missing_footnotes,

@@ -55,9 +55,62 @@ impl NoteNames {
     }
 }
 
+/// The note a Markdown link names, as Obsidian writes one when wikilinks
+/// are off (`[text](My%20notes/Hunt.md#Heading)`, `[text](<My notes/Hunt.md>)`),
+/// given its destination (without the brackets):
+/// the target to [`NoteNames::find`] (its path, `./` and `../` aside) and
+/// the heading. None for a web, mail or in-page link, or a file that is no
+/// note (`diagram.png`).
+pub fn markdown_note_target(dest: &str) -> Option<(String, Option<String>)> {
+    if dest.contains(':') {
+        return None;
+    }
+    let decode = |t: &str| {
+        percent_encoding::percent_decode_str(t)
+            .decode_utf8_lossy()
+            .to_string()
+    };
+    let (path, heading) = match dest.split_once('#') {
+        Some((p, h)) => (p, Some(decode(h))),
+        None => (dest, None),
+    };
+    let path = decode(path);
+    let cut = path.len().checked_sub(3)?;
+    if !path.get(cut..)?.eq_ignore_ascii_case(".md") {
+        return None;
+    }
+    let mut rest = &path[..cut];
+    while let Some(r) = rest.strip_prefix("./").or_else(|| rest.strip_prefix("../")) {
+        rest = r;
+    }
+    let rest = rest.trim_start_matches('/');
+    (!rest.is_empty()).then(|| (rest.to_string(), heading))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_links_to_notes_as_obsidian_writes_them() {
+        let t = |d: &str| markdown_note_target(d);
+        let owned = |p: &str, h: Option<&str>| Some((p.to_string(), h.map(str::to_string)));
+        assert_eq!(
+            t("My%20notes/Hunt%20log.md"),
+            owned("My notes/Hunt log", None)
+        );
+        assert_eq!(t("My notes/Hunt log.md"), owned("My notes/Hunt log", None));
+        assert_eq!(
+            t("../Home.md#Start%20here"),
+            owned("Home", Some("Start here"))
+        );
+        assert_eq!(t("./Note.MD"), owned("Note", None));
+        assert_eq!(t("https://example.com/a.md"), None);
+        assert_eq!(t("diagram.png"), None);
+        assert_eq!(t("#heading"), None);
+        assert_eq!(t(".md"), None);
+        assert_eq!(t("%E9.md"), owned("\u{fffd}", None));
+    }
 
     #[test]
     fn paths_names_and_partial_paths() {

@@ -257,6 +257,63 @@ fn user_notes_hostile_html_and_obsidian_syntax() {
 }
 
 #[test]
+fn the_images_and_files_notes_use_are_published_and_links_in_markdown_lead_to_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    for f in ["img/Shot 1.png", "docs/report.pdf", "unused.png", "a.svg"] {
+        let p = v.join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, f.as_bytes()).unwrap();
+    }
+    std::fs::create_dir_all(v.join("Hunts")).unwrap();
+    std::fs::write(v.join("Other.md"), "# Other\n").unwrap();
+    std::fs::write(
+        v.join("Hunts/Log.md"),
+        "# Log\n\n![[Shot 1.png|320]] ![shot](../img/Shot%201.png) [[report.pdf]] [the report](<../docs/report.pdf>) [other](../Other.md) ![[a.svg]] ![lost](lost.png)\n",
+    )
+    .unwrap();
+    let site = dir.path().join("s");
+    let s = export_to(&v, &site);
+    let mut unresolved: Vec<&str> = s.unresolved.iter().map(|(_, t)| t.as_str()).collect();
+    unresolved.sort();
+    assert_eq!(unresolved, ["a.svg", "lost.png"], "SVG is not published");
+    let html = std::fs::read_to_string(site.join("hunts/log.html")).unwrap();
+    assert!(
+        html.contains("<img src=\"../files/img/shot-1.png\" alt=\"Shot 1.png\" width=\"320\">"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<img src=\"../files/img/shot-1.png\" alt=\"shot\""),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("href=\"../files/docs/report.pdf\"").count(),
+        2,
+        "{html}"
+    );
+    assert!(html.contains("href=\"../other.html\""), "{html}");
+    assert_eq!(
+        std::fs::read(site.join("files/img/shot-1.png")).unwrap(),
+        b"img/Shot 1.png"
+    );
+    assert!(site.join("files/docs/report.pdf").is_file());
+    assert!(
+        !site.join("files/unused.png").exists(),
+        "only what pages use"
+    );
+    assert!(!site.join("files/a.svg").exists());
+    let (_, problems) = check_links(&site);
+    assert!(problems.is_empty(), "{problems:#?}");
+    // A file no page uses any more leaves the site.
+    std::fs::write(v.join("Hunts/Log.md"), "# Log\n\n[[report.pdf]]\n").unwrap();
+    export_to(&v, &site);
+    assert!(!site.join("files/img/shot-1.png").exists());
+    assert!(site.join("files/docs/report.pdf").is_file());
+    let r = attack_vault::vault::check::check_vault(&v);
+    assert!(r.is_clean(), "{:?}", r.unresolved);
+}
+
+#[test]
 fn a_note_that_is_not_utf8_still_gets_its_page_and_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");

@@ -1,6 +1,6 @@
 //! The site's pages that are not notes — tag pages, the tag index, the
 //! home redirect, the sitemap — and its shared files: search index, script,
-//! style, icon and the vault's Navigator layers.
+//! style, icon, the vault's Navigator layers and the attachments pages use.
 
 use super::note::{Meta, Page};
 use super::page::{NO_BACKLINKS, PageContext, render_page};
@@ -8,7 +8,7 @@ use super::{html_escape, search, tag_url};
 use crate::output::VaultWriter;
 use rayon::prelude::*;
 use serde_json::{Value, json};
-use sigma_engine::diag::Diagnostic;
+use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -163,6 +163,31 @@ pub(super) fn write_assets(
     navigator_layers(vault)
         .into_iter()
         .try_for_each(|(path, layer)| writer.write_bytes(&path, layer.as_bytes()))
+}
+
+/// The attachments some page embeds or links, copied as they are. One that
+/// cannot be read is said, and its pages keep their link to it.
+pub(super) fn write_attachments(
+    writer: &VaultWriter,
+    attachments: &super::attachments::Attachments,
+    metas: &[Meta],
+    diags: &Diagnostics,
+) -> Result<(), Diagnostic> {
+    let used: BTreeSet<usize> = metas
+        .iter()
+        .flat_map(|m| m.attachments.iter().copied())
+        .collect();
+    for a in used {
+        let file = &attachments.files[a];
+        match std::fs::read(file) {
+            Ok(bytes) => writer.write_bytes(&attachments.urls[a], &bytes)?,
+            Err(e) => diags.push(
+                Diagnostic::warning("export", format!("attachment not published: {e}"))
+                    .in_file(file),
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// The vault's Navigator layers, published as they are for download (the

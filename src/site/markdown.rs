@@ -4,7 +4,7 @@
 //! pages and heading anchors generated. The HTML is sanitised afterwards.
 
 use super::html_escape;
-use crate::vault::resolve::markdown_note_target;
+use crate::vault::resolve::{markdown_note_target, relative_target};
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -278,9 +278,42 @@ fn wikilink_target(dest: &str) -> (Cow<'_, str>, Option<Cow<'_, str>>) {
     (Cow::Borrowed(page), anchor.map(Cow::Borrowed))
 }
 
+/// What a Markdown link inside the vault leads to: a note (without its
+/// `.md`), or an attachment (`report.pdf`), with the heading.
+fn linked_target(dest: &str) -> Option<(String, Option<String>)> {
+    markdown_note_target(dest).or_else(|| {
+        relative_target(dest).filter(|(path, _)| super::attachments::is_attachment(path))
+    })
+}
+
+/// The attachment a Markdown image inside the vault shows.
+fn file_target(dest: &str) -> Option<String> {
+    relative_target(dest)
+        .map(|(path, _)| path)
+        .filter(|path| super::attachments::is_attachment(path))
+}
+
 /// The note an embed `![[note#part]]` names.
 fn embed_target(dest: &str) -> String {
     dest.split('#').next().unwrap_or("").trim().to_string()
+}
+
+/// An embedded image, as Obsidian shows `![[diagram.png|300]]` (a width,
+/// or `300x200`) or `![[diagram.png|a caption]]` (its alt text).
+fn image_html(src: &str, name: &str, label: &str) -> String {
+    let size = label.split_once('x').unwrap_or((label, ""));
+    let number = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let (alt, dims) = match size {
+        (w, "") if number(w) => (name, format!(" width=\"{w}\"")),
+        (w, h) if number(w) && number(h) => (name, format!(" width=\"{w}\" height=\"{h}\"")),
+        _ if label.is_empty() => (name, String::new()),
+        _ => (label, String::new()),
+    };
+    format!(
+        "<img src=\"{}\" alt=\"{}\"{dims}>",
+        html_escape(src),
+        html_escape(alt)
+    )
 }
 
 /// Where a wikilink target leads: the page itself for `[[#Heading]]`.
@@ -328,10 +361,17 @@ fn link_targets<'e, E: std::borrow::Borrow<Event<'e>>>(
                 in_embed = true;
                 embed_target(dest_url)
             }
-            Event::Start(Tag::Link { dest_url, .. }) => match markdown_note_target(dest_url) {
+            Event::Start(Tag::Link { dest_url, .. }) => match linked_target(dest_url) {
                 Some((page, _)) => page,
                 None => continue,
             },
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                in_embed = true;
+                match file_target(dest_url) {
+                    Some(path) => path,
+                    None => continue,
+                }
+            }
             _ => continue,
         };
         if !page.is_empty() {
@@ -428,9 +468,36 @@ impl<'e> Rewriter<'e, '_> {
                 dest_url,
                 title,
                 id,
-            }) if markdown_note_target(dest_url).is_some() => {
-                let (page, anchor) = markdown_note_target(dest_url).unwrap_or_default();
+            }) if linked_target(dest_url).is_some() => {
+                let (page, anchor) = linked_target(dest_url).unwrap_or_default();
                 self.note_link(&page, anchor.as_deref(), *link_type, title, id);
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if !matches!(link_type, LinkType::WikiLink { .. })
+                && file_target(dest_url).is_some() =>
+            {
+                let path = file_target(dest_url).unwrap_or_default();
+                let Some(src) = self.r.resolve(&path) else {
+                    // No dead `src`: the alt text, drawn as unresolved.
+                    let (alt, j) =
+                        self.text_until(i, |e| matches!(e, Event::End(TagEnd::Image)), false);
+                    let alt = if alt.is_empty() { path } else { alt };
+                    self.out.push(Event::InlineHtml(CowStr::from(format!(
+                        "<span class=\"unresolved\">{}</span>",
+                        html_escape(&alt)
+                    ))));
+                    return j + 1;
+                };
+                self.out.push(Event::Start(Tag::Image {
+                    link_type: *link_type,
+                    dest_url: CowStr::from(src),
+                    title: title.clone(),
+                    id: id.clone(),
+                }));
             }
             Event::Start(Tag::Image {
                 link_type: LinkType::WikiLink { .. },
@@ -520,6 +587,15 @@ impl<'e> Rewriter<'e, '_> {
         let page = embed_target(dest_url);
         let url = self.r.resolve(&page);
         let (label, j) = self.text_until(i, |e| matches!(e, Event::End(TagEnd::Image)), false);
+        if let Some(u) = url
+            .as_deref()
+            .filter(|_| super::attachments::is_image(&page))
+        {
+            self.out.push(Event::InlineHtml(CowStr::from(image_html(
+                u, &page, &label,
+            ))));
+            return j + 1;
+        }
         let label = if label.is_empty() { page } else { label };
         match url {
             Some(u) => {
@@ -699,7 +775,8 @@ mod tests {
         assert!(h.contains("title=\"unresolved: Gone\""), "{h}");
         assert!(!h.contains("href=\"Gone.md\""), "{h}");
         assert!(h.contains("href=\"https://x.org/a.md\""), "{h}");
-        assert!(h.contains("href=\"diagram.png\""), "{h}");
+        assert!(h.contains("title=\"unresolved: diagram.png\""), "{h}");
+        assert!(!h.contains("href=\"diagram.png\""), "a file the vault lacks: {h}");
         let pre = "[a](T1059.006%20Python.md) [c](Gone.md) [d](https://x.org/a.md)";
         assert_eq!(links(pre, &R), ["T1059.006 Python", "Gone"]);
     }

@@ -11,6 +11,7 @@
 //! then writes each page at once. `cache` lets an export over an existing
 //! site skip the pages whose inputs did not change.
 
+mod attachments;
 mod cache;
 pub mod graph;
 pub mod heatmap;
@@ -137,12 +138,17 @@ fn escape(s: &str, apostrophe: bool) -> String {
     out
 }
 
+/// What a link can lead to: the notes by name, their pages, and the
+/// attachments.
+type Links<'a> = (&'a NoteNames, &'a [Page], &'a attachments::Attachments);
+
 /// Links from one page: note names to page URLs relative to it, tags to
 /// tag pages (collected, for pass 1), technique links to coverage cells on
 /// heatmap pages.
 struct Resolver<'a> {
     names: &'a NoteNames,
     pages: &'a [Page],
+    attachments: &'a attachments::Attachments,
     prefix: String,
     tags: Mutex<Vec<String>>,
     /// Technique coverage by page URL, on pages drawn as a heatmap.
@@ -151,14 +157,14 @@ struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     fn new(
-        names: &'a NoteNames,
-        pages: &'a [Page],
+        (names, pages, attachments): Links<'a>,
         url: &str,
         coverage: Option<&'a HashMap<String, heatmap::Cell>>,
     ) -> Self {
         Resolver {
             names,
             pages,
+            attachments,
             prefix: "../".repeat(url.matches('/').count()),
             tags: Mutex::new(Vec::new()),
             coverage,
@@ -173,9 +179,11 @@ impl<'a> Resolver<'a> {
 
 impl markdown::LinkResolver for Resolver<'_> {
     fn resolve(&self, target: &str) -> Option<String> {
-        self.names
-            .find(target)
-            .map(|i| format!("{}{}", self.prefix, self.pages[i].url))
+        let url = match self.names.find(target) {
+            Some(i) => &self.pages[i].url,
+            None => &self.attachments.urls[self.attachments.find(target)?],
+        };
+        Some(format!("{}{url}", self.prefix))
     }
     fn coverage(&self, url: &str) -> Option<&heatmap::Cell> {
         self.coverage?.get(url.strip_prefix(&self.prefix)?)
@@ -319,6 +327,8 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     let (tera, css, page_tpl) = theme(cfg)?;
     let pages = scan::pages(&cfg.vault, files);
     let names = NoteNames::new(pages.iter().map(|p| &p.path));
+    let attachments = attachments::Attachments::new(&cfg.vault);
+    let links = (&names, &pages[..], &attachments);
     let opts = WriteOptions {
         no_wait: cfg.no_wait,
         ..WriteOptions::default()
@@ -331,7 +341,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         .map(|f| spool::Spool::new(f, pages.len()));
     let program = cache::program(&page_tpl);
     let old = cache::Cache::read(&writer, program, pages.iter().map(|p| p.url.as_str()));
-    let scan::Scan { metas, postings } = scan::scan(&pages, &names, (spool.as_ref(), old), diags);
+    let scan::Scan { metas, postings } = scan::scan(links, (spool.as_ref(), old), diags);
     let coverage = coverage_cells(&pages, &metas);
     let backlinks = backlinks(&metas);
     let tags = listing::tag_pages(&metas);
@@ -346,6 +356,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         pages: &pages,
         metas: &metas,
         names: &names,
+        attachments: &attachments,
         backlinks: &backlinks,
         degree,
         drawn,
@@ -360,7 +371,8 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         .and_then(|()| {
             let base = cfg.base_url.as_deref();
             listing::write_assets(&writer, &cfg.vault, &pages, &metas, &css, base)
-        });
+        })
+        .and_then(|()| listing::write_attachments(&writer, &attachments, &metas, diags));
     drop(spool);
     if let Err(e) = written {
         writer.abort();

@@ -34,6 +34,8 @@ pub(super) struct Meta {
     pub out_links: Vec<usize>,
     /// Link targets that resolve to no note.
     pub unresolved: Vec<String>,
+    /// The attachments its text embeds or links.
+    pub attachments: Vec<usize>,
     /// The page its `parent` property names (sub-techniques).
     pub parent: Option<usize>,
     /// Coverage class and tooltip, for technique notes that have one.

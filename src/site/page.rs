@@ -19,6 +19,7 @@ pub(super) struct Site<'a> {
     pub pages: &'a [Page],
     pub metas: &'a [Meta],
     pub names: &'a NoteNames,
+    pub attachments: &'a super::attachments::Attachments,
     pub backlinks: &'a [BTreeSet<usize>],
     /// Links in and out of each page.
     pub degree: Vec<usize>,
@@ -127,8 +128,7 @@ impl Site<'_> {
         let (page, meta) = (&self.pages[i], &self.metas[i]);
         let heatmap = is_heatmap(&meta.kind);
         let r = Resolver::new(
-            self.names,
-            self.pages,
+            (self.names, self.pages, self.attachments),
             &page.url,
             heatmap.then_some(self.coverage),
         );

@@ -63,11 +63,11 @@ pub(super) struct Scan {
 /// Pass 1 over every note, in parallel pieces of at least 64 notes (each
 /// piece's search postings are merged once at the end).
 pub(super) fn scan(
-    pages: &[Page],
-    names: &NoteNames,
+    links: super::Links,
     (spool, old): (Option<&Spool>, Vec<Option<Entry>>),
     diags: &Diagnostics,
 ) -> Scan {
+    let (names, pages, _) = links;
     // The largest notes first: one can take as long as hundreds of small
     // ones, and left to the end a few of them ran on one core alone.
     let sizes: Vec<u64> = pages
@@ -84,7 +84,7 @@ pub(super) fn scan(
             |(mut metas, mut postings), (i, old)| {
                 let note = Note::read(&pages[i].file, diags);
                 super::search::add(&mut postings, i as u32, note.body());
-                let r = Resolver::new(names, pages, &pages[i].url, None);
+                let r = Resolver::new(links, &pages[i].url, None);
                 let body = body(&note, i, &r, spool, old);
                 metas.push((i, meta(&note, &pages[i], body, &r, names)));
                 (metas, postings)
@@ -153,10 +153,12 @@ fn body(note: &Note, i: usize, r: &Resolver, spool: Option<&Spool>, old: Option<
 fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames) -> Meta {
     let mut out_links = Vec::new();
     let mut unresolved = Vec::new();
+    let mut attachments = Vec::new();
     for target in body.links {
-        match names.find(&target) {
-            Some(i) => out_links.push(i),
-            None => unresolved.push(target),
+        match (names.find(&target), r.attachments.find(&target)) {
+            (Some(i), _) => out_links.push(i),
+            (None, Some(a)) => attachments.push(a),
+            (None, None) => unresolved.push(target),
         }
     }
     out_links.extend(
@@ -181,6 +183,7 @@ fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames)
         tags,
         out_links,
         unresolved,
+        attachments,
         parent: note
             .fm
             .get("parent")

@@ -123,6 +123,13 @@ pub fn check_vault(dir: &Path) -> CheckReport {
     let (texts, note_urls) = read_notes(dir, &mut r.unreadable);
     r.notes = texts.len();
     let names = super::resolve::NoteNames::new(texts.iter().map(|(rel, _)| rel));
+    // Links may name the vault's other files (`![[diagram.png]]`) too.
+    let files = super::resolve::NoteNames::new(
+        super::attachment_files(dir)
+            .iter()
+            .map(|f| relative(dir, f)),
+    );
+    let found = |t: &str| names.find(t).is_some() || files.find(t).is_some();
     for (rel, text) in &texts {
         let (fm, body) = frontmatter::split(text);
         let mut scan = strip_code(body);
@@ -132,7 +139,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
         for t in wikilink_targets(&scan) {
             r.links += 1;
             // `[[#heading]]` links to the note itself.
-            if !t.is_empty() && names.find(&t).is_none() {
+            if !t.is_empty() && !found(&t) {
                 r.unresolved.push((rel.clone(), format!("[[{t}]]")));
             }
         }
@@ -143,9 +150,9 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             r.citations_left.push(rel.clone());
         }
         for url in markdown_link_urls(&scan) {
-            if let Some((target, _)) = super::resolve::markdown_note_target(destination(url)) {
+            if let Some(target) = vault_target(destination(url)) {
                 r.links += 1;
-                if names.find(&target).is_none() {
+                if !found(&target) {
                     r.unresolved.push((rel.clone(), format!("({url})")));
                 }
                 continue;
@@ -169,11 +176,7 @@ fn read_notes(
     let mut texts = Vec::new();
     let mut note_urls = HashMap::new();
     for f in &super::note_files(dir) {
-        let rel = f
-            .strip_prefix(dir)
-            .unwrap_or(f)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = relative(dir, f);
         let text = super::read_note(f, &mut |problem| unreadable.push((rel.clone(), problem)));
         if let Ok(Some(map)) = frontmatter::note_properties(&text)
             && let Some(u) = map.get("url").and_then(|u| u.as_str())
@@ -205,6 +208,23 @@ fn missing_footnotes(scan: &str) -> Vec<&str> {
         })
         .map(|(label, _)| label)
         .collect()
+}
+
+/// A file's path in the vault, `/`-separated.
+fn relative(dir: &Path, f: &Path) -> String {
+    let rel = f.strip_prefix(dir).unwrap_or(f).to_string_lossy();
+    rel.replace('\\', "/")
+}
+
+/// What a Markdown link inside the vault names: a note (`Note.md`), or a
+/// file of the vault (`report.pdf`: a last part with an extension).
+fn vault_target(dest: &str) -> Option<String> {
+    if let Some((note, _)) = super::resolve::markdown_note_target(dest) {
+        return Some(note);
+    }
+    let (path, _) = super::resolve::relative_target(dest)?;
+    let last = path.rsplit('/').next().unwrap_or(&path);
+    last.contains('.').then_some(path)
 }
 
 /// A Markdown link's destination without its brackets or title:

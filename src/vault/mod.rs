@@ -324,9 +324,20 @@ pub fn read_note(file: &std::path::Path, problem: &mut dyn FnMut(String)) -> Str
 }
 
 pub fn note_files(vault: &std::path::Path) -> Vec<PathBuf> {
+    vault_files(vault, true)
+}
+
+/// The vault's other files (images, PDFs, ...), which links may name too.
+pub fn attachment_files(vault: &std::path::Path) -> Vec<PathBuf> {
+    vault_files(vault, false)
+}
+
+/// The notes (`.md`) of a vault, or its other files, sorted; hidden
+/// folders (`.obsidian`, `.attack-vault`) and symbolic links aside.
+fn vault_files(vault: &std::path::Path, notes: bool) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = sigma_engine::walk::tree(vault, sigma_engine::walk::Hidden::Skip)
         .into_iter()
-        .filter(|e| !e.is_symlink && e.path.extension().is_some_and(|x| x == "md"))
+        .filter(|e| !e.is_symlink && e.path.extension().is_some_and(|x| x == "md") == notes)
         .map(|e| e.path)
         .collect();
     files.sort();

@@ -55,13 +55,12 @@ impl NoteNames {
     }
 }
 
-/// The note a Markdown link names, as Obsidian writes one when wikilinks
-/// are off (`[text](My%20notes/Hunt.md#Heading)`, `[text](<My notes/Hunt.md>)`),
-/// given its destination (without the brackets):
-/// the target to [`NoteNames::find`] (its path, `./` and `../` aside) and
-/// the heading. None for a web, mail or in-page link, or a file that is no
-/// note (`diagram.png`).
-pub fn markdown_note_target(dest: &str) -> Option<(String, Option<String>)> {
+/// Where a Markdown link or image inside the vault leads, given its
+/// destination (without the brackets): the path, percent-decoded, with
+/// `./` and `../` aside (Obsidian writes them from the vault's root or the
+/// note's folder, and [`NoteNames::find`] takes the end of a path), and
+/// the heading. None for a web, mail or in-page link.
+pub fn relative_target(dest: &str) -> Option<(String, Option<String>)> {
     if dest.contains(':') {
         return None;
     }
@@ -75,16 +74,25 @@ pub fn markdown_note_target(dest: &str) -> Option<(String, Option<String>)> {
         None => (dest, None),
     };
     let path = decode(path);
-    let cut = path.len().checked_sub(3)?;
-    if !path.get(cut..)?.eq_ignore_ascii_case(".md") {
-        return None;
-    }
-    let mut rest = &path[..cut];
+    let mut rest = path.as_str();
     while let Some(r) = rest.strip_prefix("./").or_else(|| rest.strip_prefix("../")) {
         rest = r;
     }
     let rest = rest.trim_start_matches('/');
     (!rest.is_empty()).then(|| (rest.to_string(), heading))
+}
+
+/// The note a Markdown link names, as Obsidian writes one when wikilinks
+/// are off (`[text](My%20notes/Hunt.md#Heading)`, `[text](<My notes/Hunt.md>)`):
+/// its [`relative_target`], without `.md`. None for a file that is no note
+/// (`diagram.png`).
+pub fn markdown_note_target(dest: &str) -> Option<(String, Option<String>)> {
+    let (path, heading) = relative_target(dest)?;
+    let cut = path.len().checked_sub(3)?;
+    if !path.get(cut..)?.eq_ignore_ascii_case(".md") || cut == 0 {
+        return None;
+    }
+    Some((path[..cut].to_string(), heading))
 }
 
 #[cfg(test)]

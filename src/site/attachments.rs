@@ -1,0 +1,128 @@
+//! The files an analyst's notes embed or link (screenshots, diagrams,
+//! reports): found as Obsidian finds them, by name (the shortest path
+//! wins) or by path, and published beside the pages that use them. Files
+//! no page uses stay out of the site. SVG is left out: opened on its own,
+//! an SVG runs its scripts.
+
+use super::url_part;
+use crate::vault::resolve::NoteNames;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// The kinds of file published, by extension (lower case).
+const KINDS: [&str; 8] = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "avif", "pdf"];
+
+/// Kinds shown in the page (`![[diagram.png]]`); the others are linked.
+const IMAGES: [&str; 7] = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "avif"];
+
+/// The folder of the site that holds them.
+const FOLDER: &str = "files";
+
+/// The vault's attachments, with their URLs in the site.
+#[derive(Debug, Default)]
+pub(super) struct Attachments {
+    names: NoteNames,
+    pub files: Vec<PathBuf>,
+    pub urls: Vec<String>,
+}
+
+/// A file name's extension, lower case.
+fn extension(name: &str) -> Option<String> {
+    let (_, ext) = name.rsplit_once('.')?;
+    Some(ext.to_ascii_lowercase())
+}
+
+/// Whether a link target names a file of a published kind.
+pub(super) fn is_attachment(target: &str) -> bool {
+    extension(target).is_some_and(|e| KINDS.contains(&e.as_str()))
+}
+
+/// Whether a link target names an image (shown, not linked, when embedded).
+pub(super) fn is_image(target: &str) -> bool {
+    extension(target).is_some_and(|e| IMAGES.contains(&e.as_str()))
+}
+
+impl Attachments {
+    /// The attachments under `vault` (hidden folders aside), each with a
+    /// URL of its own: `files/` and its path, made safe as page URLs are.
+    pub fn new(vault: &Path) -> Attachments {
+        let files: Vec<PathBuf> = crate::vault::attachment_files(vault)
+            .into_iter()
+            .filter(|f| is_attachment(&f.to_string_lossy()))
+            .collect();
+        let rel = |f: &PathBuf| {
+            let r = f.strip_prefix(vault).unwrap_or(f).to_string_lossy();
+            r.replace('\\', "/")
+        };
+        let paths: Vec<String> = files.iter().map(rel).collect();
+        let mut used = BTreeSet::new();
+        let urls = paths.iter().map(|p| unique_url(p, &mut used)).collect();
+        Attachments {
+            names: NoteNames::new(&paths),
+            files,
+            urls,
+        }
+    }
+
+    /// The attachment a link target names.
+    pub fn find(&self, target: &str) -> Option<usize> {
+        if !is_attachment(target) {
+            return None;
+        }
+        self.names.find(target)
+    }
+}
+
+/// A URL for the file at vault path `path`, unlike any in `used`.
+fn unique_url(path: &str, used: &mut BTreeSet<String>) -> String {
+    let (stem, ext) = path.rsplit_once('.').unwrap_or((path, ""));
+    let parts: Vec<String> = stem.split('/').map(url_part).collect();
+    let base = format!("{FOLDER}/{}", parts.join("/"));
+    let ext = ext.to_ascii_lowercase();
+    let mut url = format!("{base}.{ext}");
+    let mut n = 2;
+    while !used.insert(url.clone()) {
+        url = format!("{base}-{n}.{ext}");
+        n += 1;
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachments_are_found_by_name_or_path_and_get_safe_urls() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = dir.path();
+        for f in [
+            "img/Diagram 1.PNG",
+            "notes/img/Diagram 1.png",
+            "report.pdf",
+            "evil.svg",
+            ".obsidian/icon.png",
+            "note.md",
+        ] {
+            let p = v.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"x").unwrap();
+        }
+        let a = Attachments::new(v);
+        assert_eq!(
+            a.urls,
+            [
+                "files/img/diagram-1.png",
+                "files/notes/img/diagram-1.png",
+                "files/report.pdf"
+            ]
+        );
+        assert_eq!(a.find("Diagram 1.png"), Some(0), "the shortest path");
+        assert_eq!(a.find("notes/img/Diagram 1.png"), Some(1));
+        assert_eq!(a.find("report.pdf"), Some(2));
+        assert_eq!(a.find("evil.svg"), None);
+        assert_eq!(a.find("icon.png"), None, "hidden folders are not published");
+        assert_eq!(a.find("note"), None);
+        assert!(is_image("x.WebP") && !is_image("x.pdf") && is_attachment("x.pdf"));
+    }
+}

@@ -857,7 +857,7 @@ fn csv_rows_are_spreadsheet_safe_and_correlations_have_rows_too() {
         "title: Failed logon\nname: failed_logon\nlogsource: {category: test}\n\
          detection:\n  sel: {EventID: 4625}\n  condition: sel\n---\n\
          title: Many failed logons\nlevel: high\ncorrelation:\n  type: event_count\n  \
-         rules: [failed_logon]\n  group-by: [User]\n  timespan: 1m\n  condition: {gte: 2}\n",
+         rules: [failed_logon]\n  group-by: [User]\n  timespan: 1m\n  condition: {gte: 2}\n  generate: true\n",
     )
     .unwrap();
     let events = dir.path().join("e.jsonl");
@@ -990,4 +990,41 @@ fn events_swallowed_by_the_rules_list_are_explained() {
         ),
         "{err}"
     );
+}
+
+#[test]
+fn a_rule_only_correlations_count_fires_through_them_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yml");
+    let base = "title: Failed logon\nname: failed_logon\nlogsource: {category: test}\ndetection:\n  sel: {EventID: 4625}\n  condition: sel\n";
+    let correlation = "title: Many failed logons\ncorrelation:\n  type: event_count\n  rules: [failed_logon]\n  timespan: 1m\n  condition: {gte: 2}\n";
+    let events = dir.path().join("e.jsonl");
+    let event = |s: u32| {
+        serde_json::json!({"EventID": 4625, "@timestamp": format!("2024-01-01T00:00:0{s}Z")})
+            .to_string()
+    };
+    std::fs::write(&events, [event(1), event(2)].join("\n")).unwrap();
+    let run = |yaml: String| {
+        std::fs::write(&rules, yaml).unwrap();
+        let out = matching(&["-f", "jsonl"], &rules, &events);
+        let rows: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["rule"].to_string())
+            .collect();
+        (rows, String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    // As the specification says, by default only the correlation is generated.
+    let (rows, err) = run(format!("{base}---\n{correlation}"));
+    assert_eq!(rows, ["\"Many failed logons\""], "{err}");
+    assert!(err.contains("0 detections, 1 correlation match"), "{err}");
+    assert!(
+        err.contains("2 detections of rules only correlations count, not shown (a correlation with `generate: true` shows its rules' own)"),
+        "{err}"
+    );
+    let (rows, err) = run(format!("{base}---\n{correlation}  generate: true\n"));
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(err.contains("2 detections, 1 correlation match"), "{err}");
+    // A rule no correlation counts is shown as any other.
+    let (rows, _) = run(base.to_string());
+    assert_eq!(rows.len(), 2);
 }

@@ -68,6 +68,8 @@ pub struct HuntSummary {
     pub skipped: Vec<(String, sigma_engine::matcher::compile::Unsupported)>,
     pub detections: u64,
     pub correlations: usize,
+    /// Detections of rules only correlations use (not shown).
+    pub counted_only: u64,
     /// Detections per rule that fired: (title, level, count), most first.
     pub fired: Vec<(String, Option<Level>, u64)>,
     /// Records in the event files that could not be read.
@@ -305,15 +307,21 @@ pub fn run(
     let correlator = Correlator::new(&engine);
     let printer = print::Printer::new(cfg.format, &engine, out);
     let per_rule: Vec<AtomicU64> = engine.rules.iter().map(|_| AtomicU64::new(0)).collect();
+    let counted_only = correlator.counted_only();
+    let not_shown = AtomicU64::new(0);
     let stats = scan(&engine, &cfg.events, diags, |e, dets| {
         pb.inc(1);
-        for d in &dets {
-            per_rule[d.rule].fetch_add(1, Ordering::Relaxed);
-        }
         if correlator.is_active() {
             correlator.record(e, &dets);
         }
-        printer.detections(dets);
+        // A rule only correlations count fires through them alone.
+        let (shown, counted): (Vec<_>, Vec<_>) =
+            dets.into_iter().partition(|d| !counted_only[d.rule]);
+        not_shown.fetch_add(counted.len() as u64, Ordering::Relaxed);
+        for d in &shown {
+            per_rule[d.rule].fetch_add(1, Ordering::Relaxed);
+        }
+        printer.detections(shown);
     });
     pb.finish_and_clear();
     let hits = correlator.finish(diags);
@@ -331,7 +339,8 @@ pub fn run(
         retired,
         left_out,
         skipped,
-        detections: stats.detections,
+        detections: stats.detections - not_shown.load(Ordering::Relaxed),
+        counted_only: not_shown.into_inner(),
         fired: fired(&engine, &per_rule),
         correlations: hits.len(),
         lost: stats.lost,

@@ -45,8 +45,15 @@ impl HuntSummary {
                 counted(self.left_out as u64, "rule", "rules")
             )
         });
+        let counted_only = (self.counted_only > 0).then(|| {
+            format!(
+                "{} of rules only correlations count, not shown (a correlation with `generate: true` shows its rules' own)",
+                counted(self.counted_only, "detection", "detections")
+            )
+        });
         let details = fired_lines(&self.fired, verbose)
             .into_iter()
+            .chain(counted_only)
             .chain(unserved_line(self.unserved))
             .chain(left_out)
             .chain(retired)
@@ -168,6 +175,7 @@ mod tests {
                 ("B".into(), Unsupported::Placeholder("hosts".into())),
             ],
             detections: 1,
+            counted_only: 0,
             correlations: 0,
             fired: vec![("Rule".into(), Some(Level::High), 1)],
             lost: 1,

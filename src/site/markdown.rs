@@ -776,7 +776,10 @@ mod tests {
         assert!(!h.contains("href=\"Gone.md\""), "{h}");
         assert!(h.contains("href=\"https://x.org/a.md\""), "{h}");
         assert!(h.contains("title=\"unresolved: diagram.png\""), "{h}");
-        assert!(!h.contains("href=\"diagram.png\""), "a file the vault lacks: {h}");
+        assert!(
+            !h.contains("href=\"diagram.png\""),
+            "a file the vault lacks: {h}"
+        );
         let pre = "[a](T1059.006%20Python.md) [c](Gone.md) [d](https://x.org/a.md)";
         assert_eq!(links(pre, &R), ["T1059.006 Python", "Gone"]);
     }

@@ -136,6 +136,25 @@ impl<'e> Correlator<'e> {
         c.rules.iter().filter_map(|r| self.refs.get(r)).collect()
     }
 
+    /// For each rule, whether correlations alone use its detections: every
+    /// correlation that counts it leaves `generate` false, which the
+    /// specification reads as "only the correlation is generated".
+    pub fn counted_only(&self) -> Vec<bool> {
+        let mut counted = vec![false; self.engine.rules.len()];
+        let mut alone = vec![false; self.engine.rules.len()];
+        for &ci in &self.engine.correlations {
+            let generate = self.engine.rules[ci]
+                .correlation
+                .as_ref()
+                .is_some_and(|c| c.generate);
+            for r in self.referenced(ci) {
+                counted[r] = true;
+                alone[r] |= generate;
+            }
+        }
+        counted.iter().zip(&alone).map(|(&c, &a)| c && !a).collect()
+    }
+
     /// Whether any correlation is loaded.
     pub fn is_active(&self) -> bool {
         !self.wants.is_empty()

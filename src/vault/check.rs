@@ -109,11 +109,19 @@ fn delimited<'t>(
 ) -> impl Iterator<Item = (&'t str, &'t str)> + 't {
     let mut rest = text;
     std::iter::from_fn(move || {
-        let p = rest.find(open)?;
-        let after = &rest[p + open.len()..];
-        let e = after.find(close)?;
-        rest = &after[e + close.len()..];
-        Some((&after[..e], rest))
+        loop {
+            let p = rest.find(open)?;
+            let escaped = rest[..p].ends_with('\\');
+            let after = &rest[p + open.len()..];
+            if escaped {
+                // `\](` or `\[^` is text, not markup.
+                rest = after;
+                continue;
+            }
+            let e = after.find(close)?;
+            rest = &after[e + close.len()..];
+            return Some((&after[..e], rest));
+        }
     })
 }
 
@@ -257,7 +265,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("A.md"),
-            "[[B]] [[Missing]] x[^1] y[^2] [b](B.md) [c](<./B.md> \"B\") [g](Gone.md)\n\n[^1]: ok\n(Citation: X)",
+            "[[B]] [[Missing]] x[^1] y[^2] [b](B.md) [c](<./B.md> \"B\") [g](Gone.md) \\[t\\](Text.md) z\\[^3]\n\n[^1]: ok\n(Citation: X)",
         )
         .unwrap();
         std::fs::write(dir.path().join("B.md"), "---\nurl: \"https://attack.mitre.org/techniques/T1\"\n---\n[t](https://attack.mitre.org/techniques/T1/)").unwrap();

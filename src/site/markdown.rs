@@ -298,6 +298,14 @@ fn embed_target(dest: &str) -> String {
     dest.split('#').next().unwrap_or("").trim().to_string()
 }
 
+/// What an embed or image that leads nowhere shows: its label.
+fn unresolved<'e>(label: &str) -> Event<'e> {
+    Event::InlineHtml(CowStr::from(format!(
+        "<span class=\"unresolved\">{}</span>",
+        html_escape(label)
+    )))
+}
+
 /// An embedded image, as Obsidian shows `![[diagram.png|300]]` (a width,
 /// or `300x200`) or `![[diagram.png|a caption]]` (its alt text).
 fn image_html(src: &str, name: &str, label: &str) -> String {
@@ -473,38 +481,14 @@ impl<'e> Rewriter<'e, '_> {
                 self.note_link(&page, anchor.as_deref(), *link_type, title, id);
             }
             Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) if !matches!(link_type, LinkType::WikiLink { .. })
-                && file_target(dest_url).is_some() =>
-            {
-                let path = file_target(dest_url).unwrap_or_default();
-                let Some(src) = self.r.resolve(&path) else {
-                    // No dead `src`: the alt text, drawn as unresolved.
-                    let (alt, j) =
-                        self.text_until(i, |e| matches!(e, Event::End(TagEnd::Image)), false);
-                    let alt = if alt.is_empty() { path } else { alt };
-                    self.out.push(Event::InlineHtml(CowStr::from(format!(
-                        "<span class=\"unresolved\">{}</span>",
-                        html_escape(&alt)
-                    ))));
-                    return j + 1;
-                };
-                self.out.push(Event::Start(Tag::Image {
-                    link_type: *link_type,
-                    dest_url: CowStr::from(src),
-                    title: title.clone(),
-                    id: id.clone(),
-                }));
-            }
-            Event::Start(Tag::Image {
                 link_type: LinkType::WikiLink { .. },
                 dest_url,
                 title,
                 id,
             }) => return self.embed(i, dest_url, title, id),
+            Event::Start(Tag::Image { dest_url, .. }) if file_target(dest_url).is_some() => {
+                return self.markdown_image(i);
+            }
             Event::Start(Tag::CodeBlock(pulldown_cmark::CodeBlockKind::Fenced(lang))) => {
                 if let Some(next) = self.code_block(i, lang) {
                     return next;
@@ -582,6 +566,34 @@ impl<'e> Rewriter<'e, '_> {
         }));
     }
 
+    /// A Markdown image of the vault (`![alt](img/shot.png)`): its file in
+    /// the site, or its alt text drawn as unresolved (no dead `src`).
+    fn markdown_image(&mut self, i: usize) -> usize {
+        let Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) = &self.events[i]
+        else {
+            return i + 1;
+        };
+        let path = file_target(dest_url).unwrap_or_default();
+        let Some(src) = self.r.resolve(&path) else {
+            let (alt, j) = self.text_until(i, |e| matches!(e, Event::End(TagEnd::Image)), false);
+            let alt = if alt.is_empty() { path } else { alt };
+            self.out.push(unresolved(&alt));
+            return j + 1;
+        };
+        self.out.push(Event::Start(Tag::Image {
+            link_type: *link_type,
+            dest_url: CowStr::from(src),
+            title: title.clone(),
+            id: id.clone(),
+        }));
+        i + 1
+    }
+
     /// An embed `![[note]]` is shown as a link to the note.
     fn embed(&mut self, i: usize, dest_url: &str, title: &CowStr<'e>, id: &CowStr<'e>) -> usize {
         let page = embed_target(dest_url);
@@ -608,10 +620,7 @@ impl<'e> Rewriter<'e, '_> {
                 self.out.push(Event::Text(CowStr::from(label)));
                 self.out.push(Event::End(TagEnd::Link));
             }
-            None => self.out.push(Event::InlineHtml(CowStr::from(format!(
-                "<span class=\"unresolved\">{}</span>",
-                html_escape(&label)
-            )))),
+            None => self.out.push(unresolved(&label)),
         }
         j + 1
     }

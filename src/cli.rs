@@ -59,8 +59,9 @@ pub enum Command {
         #[arg(long, short, default_value = ".")]
         out: PathBuf,
     },
-    /// Check a vault: every wikilink and footnote resolves, no ATT&CK
-    /// citation or raw attack.mitre.org link to a note is left.
+    /// Check a vault: every wikilink, Markdown link to a note or file and
+    /// footnote resolves, no ATT&CK citation or raw attack.mitre.org link to
+    /// a note is left.
     ///
     /// Exit codes: 0 clean; 1 problems found; 2 no such vault folder, or no
     /// note in it.

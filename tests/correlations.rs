@@ -394,7 +394,7 @@ fn the_vault_shows_where_correlations_fired_on_the_sample_events() {
     let rules = dir.path().join("rules.yml");
     std::fs::write(
         &rules,
-        "title: Whoami\nname: whoami\nlevel: low\nlogsource: {product: test}\ndetection:\n  sel: {CommandLine|contains: whoami}\n  condition: sel\n---\ntitle: Whoami burst\nname: burst\ncorrelation:\n  type: event_count\n  rules: [whoami]\n  group-by: [Computer]\n  timespan: 10m\n  condition: {gte: 3}\n---\ntitle: Whoami flood\ncorrelation:\n  type: event_count\n  rules: [whoami]\n  timespan: 10m\n  condition: {gte: 100}\n",
+        "title: Whoami\nname: whoami\nlevel: low\nlogsource: {product: test}\ndetection:\n  sel: {CommandLine|contains: whoami}\n  condition: sel\n---\ntitle: Whoami burst\nname: burst\ncorrelation:\n  type: event_count\n  rules: [whoami]\n  group-by: [Computer]\n  timespan: 10m\n  condition: {gte: 3}\n---\ntitle: Whoami flood\ncorrelation:\n  type: event_count\n  rules: [whoami]\n  timespan: 10m\n  condition: {gte: 100}\n---\ntitle: Whoami anywhere\ncorrelation:\n  type: event_count\n  rules: [whoami]\n  timespan: 10m\n  condition: {gte: 4}\n",
     )
     .unwrap();
     let events = dir.path().join("events.jsonl");
@@ -432,6 +432,11 @@ fn the_vault_shows_where_correlations_fired_on_the_sample_events() {
         "{burst}"
     );
     let flood = section("Whoami flood");
+    let any = section("Whoami anywhere");
+    assert!(
+        any.contains("| all events (no `group-by`) | `2024-05-01T10:00:00Z` | `2024-05-01T10:03:00Z` | 4 | 4 |"),
+        "{any}"
+    );
     assert!(
         flood.contains("It never fired: the rules it correlates fired 4 times on the sample events, never enough to meet its condition within its timespan."),
         "{flood}"

@@ -46,8 +46,13 @@ impl CorrelationView {
                     .iter()
                     .map(|(f, v)| format!("{f} = {}", code_span(v)))
                     .collect();
+                let group = if group.is_empty() {
+                    "all events (no `group-by`)".to_string()
+                } else {
+                    group.join(", ")
+                };
                 [
-                    group.join(", "),
+                    group,
                     span(&m.first),
                     span(&m.last),
                     m.count.to_string(),

@@ -298,6 +298,19 @@ fn embed_target(dest: &str) -> String {
     dest.split('#').next().unwrap_or("").trim().to_string()
 }
 
+/// A block id at the end of a block's text (`Some text ^id1`, letters,
+/// digits and dashes): the text before it and the id with its `^`, which
+/// Obsidian hides and links name (`[[Note#^id1]]`).
+fn block_id(text: &str) -> Option<(&str, &str)> {
+    let at = text.rfind(" ^")?;
+    let id = &text[at + 1..];
+    let ok = id.len() > 1
+        && id[1..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    ok.then(|| (text[..at].trim_end(), id))
+}
+
 /// What an embed or image that leads nowhere shows: its label.
 fn unresolved<'e>(label: &str) -> Event<'e> {
     Event::InlineHtml(CowStr::from(format!(
@@ -497,6 +510,13 @@ impl<'e> Rewriter<'e, '_> {
             }
             // Obsidian shows single line breaks (its default, non-strict mode).
             Event::SoftBreak => self.out.push(Event::HardBreak),
+            Event::Text(t) if self.ends_block(i) && block_id(t).is_some() => {
+                let (text, id) = block_id(t).unwrap_or_default();
+                self.out.push(Event::Text(CowStr::from(text.to_string())));
+                self.out.push(Event::InlineHtml(CowStr::from(format!(
+                    "<span id=\"{id}\" class=\"block-id\"></span>"
+                ))));
+            }
             Event::End(TagEnd::Link) if self.unresolved_depth > 0 => {
                 self.unresolved_depth -= 1;
                 self.out.push(Event::InlineHtml(CowStr::from("</span>")));
@@ -504,6 +524,15 @@ impl<'e> Rewriter<'e, '_> {
             other => self.out.push(other.clone()),
         }
         i + 1
+    }
+
+    /// Whether event `i` is the last of a paragraph or list item, where
+    /// Obsidian reads a block id.
+    fn ends_block(&self, i: usize) -> bool {
+        matches!(
+            self.events.get(i + 1),
+            Some(Event::End(TagEnd::Paragraph | TagEnd::Item))
+        )
     }
 
     /// The text of events from `i + 1` up to the first `end`.
@@ -554,8 +583,10 @@ impl<'e> Rewriter<'e, '_> {
             ))));
             return;
         };
-        let href = match anchor {
-            Some(a) => format!("{u}#{}", slug(a.split('#').next_back().unwrap_or(a))),
+        let href = match anchor.map(|a| a.split('#').next_back().unwrap_or(a)) {
+            // A block (`^id`) keeps its id, as [`block_id`] marks it.
+            Some(a) if block_id(&format!(" {a}")).is_some() => format!("{u}#{a}"),
+            Some(a) => format!("{u}#{}", slug(a)),
             None => u,
         };
         self.out.push(Event::Start(Tag::Link {
@@ -791,6 +822,27 @@ mod tests {
         );
         let pre = "[a](T1059.006%20Python.md) [c](Gone.md) [d](https://x.org/a.md)";
         assert_eq!(links(pre, &R), ["T1059.006 Python", "Gone"]);
+    }
+
+    #[test]
+    fn block_ids_are_anchors_that_links_to_them_reach() {
+        let h = html(
+            "A paragraph\nends here ^p-1\n\n- item ^li\n\n`code ^no` and x ^no_id\n\n[[T1059.006 Python#^b1]] [[#^p-1]]",
+        );
+        assert!(
+            h.contains("ends here<span id=\"^p-1\" class=\"block-id\"></span></p>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<li>item<span id=\"^li\" class=\"block-id\"></span></li>"),
+            "{h}"
+        );
+        assert!(h.contains("<code>code ^no</code> and x ^no_id"), "{h}");
+        assert!(
+            h.contains("href=\"techniques/t1059-006-python.html#^b1\""),
+            "{h}"
+        );
+        assert!(h.contains("href=\"#^p-1\""), "{h}");
     }
 
     #[test]

@@ -298,6 +298,44 @@ fn embed_target(dest: &str) -> String {
     dest.split('#').next().unwrap_or("").trim().to_string()
 }
 
+/// Text cut at Obsidian's highlights, `==text==`: (highlighted, part) in
+/// order. The marks follow CommonMark's flanking rules for emphasis, so
+/// `a == b` and base64 padding (`Ng==&id=1`, `YQ== Yg==`) stay text.
+fn highlights(text: &str) -> Vec<(bool, &str)> {
+    let mut out = Vec::new();
+    let (mut start, mut open) = (0, None);
+    for (at, _) in text.match_indices("==") {
+        if open.is_some_and(|o| at < o + 2) {
+            continue;
+        }
+        let (left, right) = flanking(text, at);
+        match open {
+            Some(o) if right && at > o + 2 => {
+                out.push((false, &text[start..o]));
+                out.push((true, &text[o + 2..at]));
+                start = at + 2;
+                open = None;
+            }
+            None if left => open = Some(at),
+            _ => {}
+        }
+    }
+    out.push((false, &text[start..]));
+    out
+}
+
+/// Whether the `==` at `at` can open (left-flanking) and close
+/// (right-flanking) a highlight.
+fn flanking(text: &str, at: usize) -> (bool, bool) {
+    let prev = text[..at].chars().next_back();
+    let next = text[at + 2..].chars().next();
+    let space = |c: Option<char>| c.is_none_or(char::is_whitespace);
+    let punct = |c: Option<char>| c.is_some_and(|c| !c.is_alphanumeric() && !c.is_whitespace());
+    let left = !space(next) && (!punct(next) || space(prev) || punct(prev));
+    let right = !space(prev) && (!punct(prev) || space(next) || punct(next));
+    (left, right)
+}
+
 /// A block id at the end of a block's text (`Some text ^id1`, letters,
 /// digits and dashes): the text before it and the id with its `^`, which
 /// Obsidian hides and links name (`[[Note#^id1]]`).
@@ -415,6 +453,7 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
         ids: Vec::new(),
         seen: HashMap::new(),
         unresolved_depth: 0,
+        in_code: false,
     };
     let mut i = 0;
     while i < events.len() {
@@ -452,6 +491,8 @@ struct Rewriter<'e, 'r> {
     seen: HashMap<String, usize>,
     /// Unresolved links open (drawn as spans, not anchors).
     unresolved_depth: usize,
+    /// Inside a code block, where text is shown as it is.
+    in_code: bool,
 }
 
 impl<'e> Rewriter<'e, '_> {
@@ -506,17 +547,20 @@ impl<'e> Rewriter<'e, '_> {
                 if let Some(next) = self.code_block(i, lang) {
                     return next;
                 }
+                self.in_code = true;
                 self.out.push(self.events[i].clone());
             }
             // Obsidian shows single line breaks (its default, non-strict mode).
             Event::SoftBreak => self.out.push(Event::HardBreak),
-            Event::Text(t) if self.ends_block(i) && block_id(t).is_some() => {
-                let (text, id) = block_id(t).unwrap_or_default();
-                self.out.push(Event::Text(CowStr::from(text.to_string())));
-                self.out.push(Event::InlineHtml(CowStr::from(format!(
-                    "<span id=\"{id}\" class=\"block-id\"></span>"
-                ))));
+            Event::Start(Tag::CodeBlock(_)) => {
+                self.in_code = true;
+                self.out.push(self.events[i].clone());
             }
+            Event::End(TagEnd::CodeBlock) => {
+                self.in_code = false;
+                self.out.push(self.events[i].clone());
+            }
+            Event::Text(t) if !self.in_code => self.text(i, t),
             Event::End(TagEnd::Link) if self.unresolved_depth > 0 => {
                 self.unresolved_depth -= 1;
                 self.out.push(Event::InlineHtml(CowStr::from("</span>")));
@@ -524,6 +568,35 @@ impl<'e> Rewriter<'e, '_> {
             other => self.out.push(other.clone()),
         }
         i + 1
+    }
+
+    /// Text, as Obsidian shows it: `==highlights==` marked, and the block
+    /// id (`^id`) that ends a paragraph or list item hidden, as its anchor.
+    fn text(&mut self, i: usize, t: &CowStr<'e>) {
+        let (body, block) = match block_id(t).filter(|_| self.ends_block(i)) {
+            Some((body, id)) => (body, Some(id)),
+            None => (t.as_ref(), None),
+        };
+        let parts = highlights(body);
+        if block.is_none() && parts.len() == 1 {
+            self.out.push(Event::Text(t.clone()));
+            return;
+        }
+        for (marked, part) in parts {
+            let text = Event::Text(CowStr::from(part.to_string()));
+            if marked {
+                self.out.push(Event::InlineHtml(CowStr::from("<mark>")));
+                self.out.push(text);
+                self.out.push(Event::InlineHtml(CowStr::from("</mark>")));
+            } else if !part.is_empty() {
+                self.out.push(text);
+            }
+        }
+        if let Some(id) = block {
+            self.out.push(Event::InlineHtml(CowStr::from(format!(
+                "<span id=\"{id}\" class=\"block-id\"></span>"
+            ))));
+        }
     }
 
     /// Whether event `i` is the last of a paragraph or list item, where
@@ -843,6 +916,37 @@ mod tests {
             "{h}"
         );
         assert!(h.contains("href=\"#^p-1\""), "{h}");
+    }
+
+    #[test]
+    fn highlights_are_marked_outside_code() {
+        let h = html(
+            "a ==marked text== and b == c == d, ==x==\n\n```\n==code==\n```\n\n    ==indented==\n\n`==span==` ==end== ^blk\n",
+        );
+        assert!(
+            h.contains("a <mark>marked text</mark> and b == c == d, <mark>x</mark>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("==code==")
+                && h.contains("==indented==")
+                && h.contains("<code>==span==</code>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<mark>end</mark><span id=\"^blk\" class=\"block-id\"></span>"),
+            "{h}"
+        );
+        assert_eq!(highlights("no marks"), [(false, "no marks")]);
+        assert_eq!(highlights("== x=="), [(false, "== x==")]);
+        assert_eq!(
+            highlights("?__biz=Ng==&mid=1 and YQ== Yg=="),
+            [(false, "?__biz=Ng==&mid=1 and YQ== Yg==")]
+        );
+        assert_eq!(
+            highlights("a==b==c"),
+            [(false, "a"), (true, "b"), (false, "c")]
+        );
     }
 
     #[test]

@@ -293,9 +293,14 @@ fn file_target(dest: &str) -> Option<String> {
         .filter(|path| super::attachments::is_attachment(path))
 }
 
-/// The note an embed `![[note#part]]` names.
-fn embed_target(dest: &str) -> String {
-    dest.split('#').next().unwrap_or("").trim().to_string()
+/// A page's URL with the anchor of a heading (`Note#Heading`, the last
+/// of nested ones) or of a block (`^id`, kept as [`block_id`] marks it).
+fn anchored(url: String, anchor: Option<&str>) -> String {
+    match anchor.map(|a| a.split('#').next_back().unwrap_or(a)) {
+        Some(a) if block_id(&format!(" {a}")).is_some() => format!("{url}#{a}"),
+        Some(a) => format!("{url}#{}", slug(a)),
+        None => url,
+    }
 }
 
 /// Text cut at Obsidian's highlights, `==text==`: (highlighted, part) in
@@ -418,7 +423,7 @@ fn link_targets<'e, E: std::borrow::Borrow<Event<'e>>>(
                 ..
             }) => {
                 in_embed = true;
-                embed_target(dest_url)
+                wikilink_target(dest_url).0.into_owned()
             }
             Event::Start(Tag::Link { dest_url, .. }) => match linked_target(dest_url) {
                 Some((page, _)) => page,
@@ -656,12 +661,7 @@ impl<'e> Rewriter<'e, '_> {
             ))));
             return;
         };
-        let href = match anchor.map(|a| a.split('#').next_back().unwrap_or(a)) {
-            // A block (`^id`) keeps its id, as [`block_id`] marks it.
-            Some(a) if block_id(&format!(" {a}")).is_some() => format!("{u}#{a}"),
-            Some(a) => format!("{u}#{}", slug(a)),
-            None => u,
-        };
+        let href = anchored(u, anchor);
         self.out.push(Event::Start(Tag::Link {
             link_type,
             dest_url: CowStr::from(href),
@@ -700,7 +700,8 @@ impl<'e> Rewriter<'e, '_> {
 
     /// An embed `![[note]]` is shown as a link to the note.
     fn embed(&mut self, i: usize, dest_url: &str, title: &CowStr<'e>, id: &CowStr<'e>) -> usize {
-        let page = embed_target(dest_url);
+        let (page, anchor) = wikilink_target(dest_url);
+        let page = page.into_owned();
         let url = self.r.resolve(&page);
         let (label, j) = self.text_until(i, |e| matches!(e, Event::End(TagEnd::Image)), false);
         if let Some(u) = url
@@ -717,7 +718,7 @@ impl<'e> Rewriter<'e, '_> {
             Some(u) => {
                 self.out.push(Event::Start(Tag::Link {
                     link_type: LinkType::Inline,
-                    dest_url: CowStr::from(u),
+                    dest_url: CowStr::from(anchored(u, anchor.as_deref())),
                     title: title.clone(),
                     id: id.clone(),
                 }));
@@ -916,6 +917,15 @@ mod tests {
             "{h}"
         );
         assert!(h.contains("href=\"#^p-1\""), "{h}");
+        let e = html("![[T1059.006 Python#Procedure Examples]] ![[T1059.006 Python#^b1]]");
+        assert!(
+            e.contains("href=\"techniques/t1059-006-python.html#procedure-examples\""),
+            "{e}"
+        );
+        assert!(
+            e.contains("href=\"techniques/t1059-006-python.html#^b1\""),
+            "{e}"
+        );
     }
 
     #[test]

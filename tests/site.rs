@@ -314,6 +314,64 @@ fn the_images_and_files_notes_use_are_published_and_links_in_markdown_lead_to_pa
 }
 
 #[test]
+fn notes_marked_publish_false_or_draft_stay_out_of_the_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    std::fs::create_dir_all(&v).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(v.join(name), text).unwrap();
+    write(
+        "Public.md",
+        "# Public\n\nsee [[Secret]], [[Draft]] and [[Nope]]; zebra\n",
+    );
+    write(
+        "Secret.md",
+        "---\npublish: false\ntags: [hidden]\n---\n# Secret\n\nzebra creds [[Public]]\n",
+    );
+    write("Draft.md", "---\ndraft: 'true'\n---\n# Draft\n");
+    write("Later.md", "---\npublish: true\n---\n# Later\n\nzebra\n");
+    let site = dir.path().join("s");
+    let s = export_to(&v, &site);
+    let unresolved: Vec<&str> = s.unresolved.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(unresolved, ["Nope"], "a note left out is no broken link");
+    assert!(!site.join("secret.html").exists() && !site.join("draft.html").exists());
+    assert!(!site.join("tags/hidden.html").exists(), "nor are its tags");
+    let found = indexed_pages(&site, "zebra");
+    assert_eq!(
+        found,
+        BTreeSet::from(["Later".to_string(), "Public".to_string()])
+    );
+    let public = std::fs::read_to_string(site.join("public.html")).unwrap();
+    assert!(
+        !public.contains("secret.html"),
+        "no link, no backlink: {public}"
+    );
+    let (_, problems) = check_links(&site);
+    assert!(problems.is_empty(), "{problems:#?}");
+    // A published note made private leaves the site at the next export.
+    write("Later.md", "---\npublish: false\n---\n# Later\n");
+    export_to(&v, &site);
+    assert!(!site.join("later.html").exists());
+    // With nothing left to publish, the export says so and writes nothing.
+    write("Public.md", "---\npublish: false\n---\n");
+    let out = dir.path().join("empty");
+    let cfg = ExportConfig {
+        vault: v.clone(),
+        out: out.clone(),
+        base_url: None,
+        templates: None,
+        no_wait: false,
+    };
+    let err = export(&cfg, &Diagnostics::new()).unwrap_err();
+    assert!(
+        err.message
+            .contains("no note to publish: all 4 say `publish: false` or `draft: true`"),
+        "{}",
+        err.message
+    );
+    assert!(!out.exists());
+}
+
+#[test]
 fn a_note_that_is_not_utf8_still_gets_its_page_and_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");

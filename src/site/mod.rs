@@ -67,6 +67,12 @@ pub struct ExportSummary {
     pub elapsed: Duration,
 }
 
+/// A note's path in the vault, `/`-separated, without `.md`.
+fn vault_path(vault: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(vault).unwrap_or(file).to_string_lossy();
+    rel.replace('\\', "/").trim_end_matches(".md").to_string()
+}
+
 /// URL-safe form of one path component.
 fn url_part(s: &str) -> String {
     let mut out = String::new();
@@ -138,9 +144,15 @@ fn escape(s: &str, apostrophe: bool) -> String {
     out
 }
 
-/// What a link can lead to: the notes by name, their pages, and the
-/// attachments.
-type Links<'a> = (&'a NoteNames, &'a [Page], &'a attachments::Attachments);
+/// What a link can lead to: the notes by name, their pages, the
+/// attachments, and the notes left out of the site (not reported as
+/// unresolved where they are named).
+type Links<'a> = (
+    &'a NoteNames,
+    &'a [Page],
+    &'a attachments::Attachments,
+    &'a NoteNames,
+);
 
 /// Links from one page: note names to page URLs relative to it, tags to
 /// tag pages (collected, for pass 1), technique links to coverage cells on
@@ -149,6 +161,8 @@ struct Resolver<'a> {
     names: &'a NoteNames,
     pages: &'a [Page],
     attachments: &'a attachments::Attachments,
+    /// Notes left out of the site.
+    private: &'a NoteNames,
     prefix: String,
     tags: Mutex<Vec<String>>,
     /// Technique coverage by page URL, on pages drawn as a heatmap.
@@ -157,7 +171,7 @@ struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     fn new(
-        (names, pages, attachments): Links<'a>,
+        (names, pages, attachments, private): Links<'a>,
         url: &str,
         coverage: Option<&'a HashMap<String, heatmap::Cell>>,
     ) -> Self {
@@ -165,6 +179,7 @@ impl<'a> Resolver<'a> {
             names,
             pages,
             attachments,
+            private,
             prefix: "../".repeat(url.matches('/').count()),
             tags: Mutex::new(Vec::new()),
             coverage,
@@ -318,17 +333,22 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     let start = Instant::now();
     check_apart(cfg)?;
     let _vault_lock = read_lock(cfg)?;
-    let files = crate::vault::note_files(&cfg.vault);
+    let (private, files): (Vec<PathBuf>, Vec<PathBuf>) = crate::vault::note_files(&cfg.vault)
+        .into_par_iter()
+        .partition(|f| note::is_private(f));
     if files.is_empty() {
-        return Err(
-            Diagnostic::error("export", "no notes (.md files) in the vault").in_file(&cfg.vault),
-        );
+        let msg = match private.len() {
+            0 => "no notes (.md files) in the vault".to_string(),
+            n => format!("no note to publish: all {n} say `publish: false` or `draft: true`"),
+        };
+        return Err(Diagnostic::error("export", msg).in_file(&cfg.vault));
     }
     let (tera, css, page_tpl) = theme(cfg)?;
     let pages = scan::pages(&cfg.vault, files);
     let names = NoteNames::new(pages.iter().map(|p| &p.path));
     let attachments = attachments::Attachments::new(&cfg.vault);
-    let links = (&names, &pages[..], &attachments);
+    let private = NoteNames::new(private.iter().map(|f| vault_path(&cfg.vault, f)));
+    let links = (&names, &pages[..], &attachments, &private);
     let opts = WriteOptions {
         no_wait: cfg.no_wait,
         ..WriteOptions::default()
@@ -357,6 +377,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         metas: &metas,
         names: &names,
         attachments: &attachments,
+        private: &private,
         backlinks: &backlinks,
         degree,
         drawn,

@@ -47,6 +47,35 @@ pub(super) struct Meta {
     pub last: Option<(u64, u64)>,
 }
 
+/// Whether a note stays out of the site: its properties say `publish:
+/// false` (as Obsidian Publish reads it) or `draft: true` (as Quartz does).
+/// Only the properties are read, line by line, up to their closing `---`.
+pub(super) fn is_private(file: &Path) -> bool {
+    use std::io::BufRead;
+    let Ok(f) = std::fs::File::open(file) else {
+        return false;
+    };
+    let mut lines = std::io::BufReader::new(f).lines().map_while(Result::ok);
+    if lines.next().is_none_or(|l| l.trim_end() != "---") {
+        return false;
+    }
+    for line in lines {
+        if line.trim_end() == "---" {
+            break;
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim().trim_matches(['"', '\'']).to_ascii_lowercase();
+        match key {
+            "publish" if value == "false" => return true,
+            "draft" if value == "true" => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// A note's text. A note that is not UTF-8 is read with replacement
 /// characters, and one that cannot be read is an empty page: either way
 /// its page exists, so links to it still lead somewhere. `diags` receives

@@ -20,6 +20,8 @@ pub(super) struct Site<'a> {
     pub metas: &'a [Meta],
     pub names: &'a NoteNames,
     pub attachments: &'a super::attachments::Attachments,
+    /// Notes left out of the site.
+    pub private: &'a NoteNames,
     pub backlinks: &'a [BTreeSet<usize>],
     /// Links in and out of each page.
     pub degree: Vec<usize>,
@@ -128,7 +130,7 @@ impl Site<'_> {
         let (page, meta) = (&self.pages[i], &self.metas[i]);
         let heatmap = is_heatmap(&meta.kind);
         let r = Resolver::new(
-            (self.names, self.pages, self.attachments),
+            (self.names, self.pages, self.attachments, self.private),
             &page.url,
             heatmap.then_some(self.coverage),
         );

@@ -32,12 +32,7 @@ pub(super) fn pages(vault: &Path, files: Vec<PathBuf>) -> Vec<Page> {
     files
         .into_iter()
         .map(|file| {
-            let rel = file
-                .strip_prefix(vault)
-                .unwrap_or(&file)
-                .to_string_lossy()
-                .replace('\\', "/");
-            let path = rel.trim_end_matches(".md").to_string();
+            let path = super::vault_path(vault, &file);
             let mut parts: Vec<String> = path.split('/').map(url_part).collect();
             if parts.len() > 1 && SITE_FOLDERS.contains(&parts[0].as_str()) {
                 parts[0].push('-');
@@ -67,7 +62,7 @@ pub(super) fn scan(
     (spool, old): (Option<&Spool>, Vec<Option<Entry>>),
     diags: &Diagnostics,
 ) -> Scan {
-    let (names, pages, _) = links;
+    let (names, pages, _, _) = links;
     // The largest notes first: one can take as long as hundreds of small
     // ones, and left to the end a few of them ran on one core alone.
     let sizes: Vec<u64> = pages
@@ -158,6 +153,8 @@ fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames)
         match (names.find(&target), r.attachments.find(&target)) {
             (Some(i), _) => out_links.push(i),
             (None, Some(a)) => attachments.push(a),
+            // A note left out of the site is no broken link.
+            (None, None) if r.private.find(&target).is_some() => {}
             (None, None) => unresolved.push(target),
         }
     }

@@ -667,6 +667,25 @@ fn check_of_a_missing_or_empty_vault_says_so_and_exits_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("nowhere: no such vault folder"), "{err}");
+    for (command, out_flag) in [("export", "--out"), ("layer", "--out")] {
+        let out = bin()
+            .arg(command)
+            .arg(dir.path().join("nowhere"))
+            .arg(out_flag)
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+        assert!(
+            err.contains(&format!(
+                "error[{command}]: {}: no such vault folder",
+                dir.path().join("nowhere").display()
+            )),
+            "{err}"
+        );
+        assert!(!dir.path().join("out").exists(), "{command} wrote nothing");
+    }
     let out = bin().arg("check").arg(dir.path()).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");

@@ -332,6 +332,9 @@ fn write_pages(site: &page::Site, program: Option<u64>) -> Result<(), Diagnostic
 pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, Diagnostic> {
     let start = Instant::now();
     check_apart(cfg)?;
+    if !cfg.vault.is_dir() {
+        return Err(Diagnostic::error("export", "no such vault folder").in_file(&cfg.vault));
+    }
     let _vault_lock = read_lock(cfg)?;
     let (private, files): (Vec<PathBuf>, Vec<PathBuf>) = crate::vault::note_files(&cfg.vault)
         .into_par_iter()

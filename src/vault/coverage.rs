@@ -602,6 +602,10 @@ pub fn layers_from_vault(
             std::io::ErrorKind::NotFound if vault.is_dir() => {
                 "no technique notes: not a vault attack-vault built".to_string()
             }
+            std::io::ErrorKind::NotFound => {
+                let msg = "no such vault folder".to_string();
+                return sigma_engine::diag::Diagnostic::error("layer", msg).in_file(vault);
+            }
             _ => format!("cannot read: {e}"),
         };
         sigma_engine::diag::Diagnostic::error("layer", msg).in_file(&dir)

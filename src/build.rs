@@ -90,6 +90,8 @@ pub struct EventsSummary {
     /// Records in the event files that could not be read (each reported).
     pub lost: u64,
     pub detections: u64,
+    /// Events no loaded rule's logsource selects.
+    pub unserved: sigma_engine::matcher::Unserved,
     /// Time the matcher took.
     pub elapsed: Duration,
 }
@@ -341,6 +343,7 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
             events: v.events,
             lost: v.lost,
             detections: v.detections,
+            unserved: v.unserved,
             elapsed: v.elapsed,
         }),
         write,

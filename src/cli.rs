@@ -537,6 +537,9 @@ fn print_build_summary(s: &crate::build::BuildSummary, cfg: &BuildConfig, diags:
             counted(e.detections, "detection", "detections"),
             e.elapsed
         );
+        if let Some(line) = crate::hunt::summary::unserved_line(e.unserved) {
+            eprintln!("{line}");
+        }
     }
     if !s.missing_techniques.is_empty() {
         eprintln!(

@@ -1047,3 +1047,29 @@ fn a_rule_only_correlations_count_fires_through_them_alone() {
     let (rows, _) = run(base.to_string());
     assert_eq!(rows.len(), 2);
 }
+
+#[test]
+fn build_says_which_sample_events_no_rule_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("mine.jsonl");
+    std::fs::write(
+        &events,
+        "{\"CommandLine\": \"python -c x\"}\n{\"Channel\": \"Security\", \"EventID\": 1}\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["build", "--sigma"])
+        .arg(fixtures().join("rules/good"))
+        .arg("--events")
+        .arg(&events)
+        .arg("--out")
+        .arg(dir.path().join("v"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("2 events read by no rule: no loaded rule's logsource selects them; 1 has no `Channel`, so no Windows rule reads it"),
+        "{err}"
+    );
+}

@@ -97,7 +97,7 @@ impl HuntSummary {
 
 /// The events that no rule read, and why when it is plain: events without
 /// a `Channel` are no Windows event-log records to the mapping.
-fn unserved_line(u: Unserved) -> Option<String> {
+pub fn unserved_line(u: Unserved) -> Option<String> {
     let them = if u.events == 1 { "it" } else { "them" };
     let why = match u.without_channel {
         0 => String::new(),

@@ -86,5 +86,7 @@ pub struct Validation {
     /// Records in the event files that could not be read.
     pub lost: u64,
     pub detections: u64,
+    /// Events no loaded rule's logsource selects.
+    pub unserved: sigma_engine::matcher::Unserved,
     pub elapsed: Duration,
 }

@@ -113,6 +113,7 @@ pub fn parse_rules_where(
             Ok(r) => {
                 warn_unlike_reference(&r, diags);
                 warn_lone_strings(d, path, diags);
+                warn_id(d, path, diags);
                 rules.push(r)
             }
             Err(errors) => {
@@ -167,6 +168,20 @@ fn warn_lone_strings(d: &crate::yaml::Node, path: &Path, diags: &Diagnostics) {
             let at = Diagnostic::warning("sigma", msg).in_file(path);
             diags.push(at.at(Some(n.line), Some(n.column)));
         }
+    }
+}
+
+/// An `id` that is no UUID is read here (and names the rule for
+/// correlations and filters), with a warning, as pySigma refuses it.
+fn warn_id(d: &crate::yaml::Node, path: &Path, diags: &Diagnostics) {
+    let Some(n) = d.get("id") else { return };
+    let Some(id) = n.as_scalar_text() else { return };
+    if uuid::Uuid::try_parse(id.trim()).is_err() {
+        let msg = format!(
+            "`id: {id}` is not a UUID: read here, but Sigma rule ids are UUIDs and other tools (pySigma) refuse it"
+        );
+        let at = Diagnostic::warning("sigma", msg).in_file(path);
+        diags.push(at.at(Some(n.line), Some(n.column)));
     }
 }
 
@@ -294,6 +309,35 @@ mod tests {
             ds.sorted()[0]
                 .to_string()
                 .contains("r.yml:2:7: `tags` must be a list of strings, not a map")
+        );
+    }
+
+    #[test]
+    fn an_id_that_is_no_uuid_is_read_and_warned_of() {
+        let rule = |id: &str| {
+            format!(
+                "title: t\nid: {id}\nlogsource: {{product: test}}\ndetection:\n  sel: {{a: 1}}\n  condition: sel\n"
+            )
+        };
+        let warned = |id: &str| {
+            let ds = Diagnostics::new();
+            let (rules, _) = parse_rules(Path::new("r.yml"), &rule(id), &ds);
+            assert_eq!(rules.len(), 1, "read all the same");
+            ds.sorted()
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            warned("my-rule-1"),
+            [
+                "warning[sigma]: r.yml:2:5: `id: my-rule-1` is not a UUID: read here, but Sigma rule ids are UUIDs and other tools (pySigma) refuse it"
+            ]
+        );
+        assert!(warned("929a690e-bef0-4204-a928-ef5e620d6fcc").is_empty());
+        assert!(
+            warned("929A690EBEF04204A928EF5E620D6FCC").is_empty(),
+            "as Python's UUID reads it"
         );
     }
 

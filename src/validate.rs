@@ -91,10 +91,7 @@ pub fn run(
         let n = sigma_engine::events::read_text(name, text, diags, &mut |e| {
             let d = engine.match_event(&e);
             stats.detections += d.len() as u64;
-            if d.is_empty() && !engine.serves(&e) {
-                stats.unserved.events += 1;
-                stats.unserved.without_channel += u64::from(e.meta.channel.is_none());
-            }
+            stats.unserved.count(&engine, &e, &d);
             on_event(&e, d);
         });
         stats.events += n;

@@ -329,11 +329,18 @@ fn notes_marked_publish_false_or_draft_stay_out_of_the_site() {
     );
     write("Draft.md", "---\ndraft: 'true'\n---\n# Draft\n");
     write("Later.md", "---\npublish: true\n---\n# Later\n\nzebra\n");
+    // Private however written: Windows line ends, Latin-1 bytes, YAML's `False`.
+    std::fs::write(
+        v.join("Latin.md"),
+        b"---\r\nauthor: R\xe9my\r\npublish: False\r\n---\r\n# Latin\r\n\r\nzebra\r\n",
+    )
+    .unwrap();
     let site = dir.path().join("s");
     let s = export_to(&v, &site);
     let unresolved: Vec<&str> = s.unresolved.iter().map(|(_, t)| t.as_str()).collect();
     assert_eq!(unresolved, ["Nope"], "a note left out is no broken link");
     assert!(!site.join("secret.html").exists() && !site.join("draft.html").exists());
+    assert!(!site.join("latin.html").exists());
     assert!(!site.join("tags/hidden.html").exists(), "nor are its tags");
     let found = indexed_pages(&site, "zebra");
     assert_eq!(
@@ -364,7 +371,7 @@ fn notes_marked_publish_false_or_draft_stay_out_of_the_site() {
     let err = export(&cfg, &Diagnostics::new()).unwrap_err();
     assert!(
         err.message
-            .contains("no note to publish: all 4 say `publish: false` or `draft: true`"),
+            .contains("no note to publish: all 5 say `publish: false` or `draft: true`"),
         "{}",
         err.message
     );

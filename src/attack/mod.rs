@@ -147,18 +147,18 @@ impl RawAt<'_> {
         line_col(self.text, self.offset + inner.unwrap_or(0))
     }
 
-    fn warning(&self, key: Option<&str>, message: String) -> Diagnostic {
+    /// `d` placed at the key (or the object) in the bundle.
+    fn placed(&self, key: Option<&str>, d: Diagnostic) -> Diagnostic {
         let (l, c) = self.position_of(key);
-        Diagnostic::warning("attack", message)
-            .in_file(self.source)
-            .at(Some(l), Some(c))
+        d.in_file(self.source).at(Some(l), Some(c))
+    }
+
+    fn warning(&self, key: Option<&str>, message: String) -> Diagnostic {
+        self.placed(key, Diagnostic::warning("attack", message))
     }
 
     fn error(&self, key: Option<&str>, message: String) -> Diagnostic {
-        let (l, c) = self.position_of(key);
-        Diagnostic::error("attack", message)
-            .in_file(self.source)
-            .at(Some(l), Some(c))
+        self.placed(key, Diagnostic::error("attack", message))
     }
 }
 

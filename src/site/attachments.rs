@@ -50,11 +50,10 @@ impl Attachments {
             .into_iter()
             .filter(|f| is_attachment(&f.to_string_lossy()))
             .collect();
-        let rel = |f: &PathBuf| {
-            let r = f.strip_prefix(vault).unwrap_or(f).to_string_lossy();
-            r.replace('\\', "/")
-        };
-        let paths: Vec<String> = files.iter().map(rel).collect();
+        let paths: Vec<String> = files
+            .iter()
+            .map(|f| crate::vault::relative_path(vault, f))
+            .collect();
         let mut used = BTreeSet::new();
         let urls = paths.iter().map(|p| unique_url(p, &mut used)).collect();
         Attachments {

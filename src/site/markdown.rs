@@ -535,19 +535,19 @@ impl<'e> Rewriter<'e, '_> {
                 dest_url,
                 title,
                 id,
-            }) if linked_target(dest_url).is_some() => {
-                let (page, anchor) = linked_target(dest_url).unwrap_or_default();
-                self.note_link(&page, anchor.as_deref(), *link_type, title, id);
-            }
+            }) => match linked_target(dest_url) {
+                Some((page, anchor)) => {
+                    self.note_link(&page, anchor.as_deref(), *link_type, title, id);
+                }
+                None => self.out.push(self.events[i].clone()),
+            },
             Event::Start(Tag::Image {
                 link_type: LinkType::WikiLink { .. },
                 dest_url,
                 title,
                 id,
             }) => return self.embed(i, dest_url, title, id),
-            Event::Start(Tag::Image { dest_url, .. }) if file_target(dest_url).is_some() => {
-                return self.markdown_image(i);
-            }
+            Event::Start(Tag::Image { .. }) => return self.markdown_image(i),
             Event::Start(Tag::CodeBlock(pulldown_cmark::CodeBlockKind::Fenced(lang))) => {
                 if let Some(next) = self.code_block(i, lang) {
                     return next;
@@ -671,7 +671,8 @@ impl<'e> Rewriter<'e, '_> {
     }
 
     /// A Markdown image of the vault (`![alt](img/shot.png)`): its file in
-    /// the site, or its alt text drawn as unresolved (no dead `src`).
+    /// the site, or its alt text drawn as unresolved (no dead `src`). Other
+    /// images (web addresses) stay as they are.
     fn markdown_image(&mut self, i: usize) -> usize {
         let Event::Start(Tag::Image {
             link_type,
@@ -682,7 +683,10 @@ impl<'e> Rewriter<'e, '_> {
         else {
             return i + 1;
         };
-        let path = file_target(dest_url).unwrap_or_default();
+        let Some(path) = file_target(dest_url) else {
+            self.out.push(self.events[i].clone());
+            return i + 1;
+        };
         let Some(src) = self.r.resolve(&path) else {
             let (alt, j) = self.text_until(i, |e| matches!(e, Event::End(TagEnd::Image)), false);
             let alt = if alt.is_empty() { path } else { alt };

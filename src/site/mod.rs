@@ -69,8 +69,8 @@ pub struct ExportSummary {
 
 /// A note's path in the vault, `/`-separated, without `.md`.
 fn vault_path(vault: &Path, file: &Path) -> String {
-    let rel = file.strip_prefix(vault).unwrap_or(file).to_string_lossy();
-    rel.replace('\\', "/").trim_end_matches(".md").to_string()
+    let rel = crate::vault::relative_path(vault, file);
+    rel.trim_end_matches(".md").to_string()
 }
 
 /// URL-safe form of one path component.
@@ -144,15 +144,17 @@ fn escape(s: &str, apostrophe: bool) -> String {
     out
 }
 
-/// What a link can lead to: the notes by name, their pages, the
-/// attachments, and the notes left out of the site (not reported as
-/// unresolved where they are named).
-type Links<'a> = (
-    &'a NoteNames,
-    &'a [Page],
-    &'a attachments::Attachments,
-    &'a NoteNames,
-);
+/// What a link can lead to.
+#[derive(Clone, Copy)]
+struct Links<'a> {
+    /// The notes by name, and their pages.
+    names: &'a NoteNames,
+    pages: &'a [Page],
+    attachments: &'a attachments::Attachments,
+    /// The notes left out of the site (not reported as unresolved where
+    /// they are named).
+    private: &'a NoteNames,
+}
 
 /// Links from one page: note names to page URLs relative to it, tags to
 /// tag pages (collected, for pass 1), technique links to coverage cells on
@@ -171,7 +173,12 @@ struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     fn new(
-        (names, pages, attachments, private): Links<'a>,
+        Links {
+            names,
+            pages,
+            attachments,
+            private,
+        }: Links<'a>,
         url: &str,
         coverage: Option<&'a HashMap<String, heatmap::Cell>>,
     ) -> Self {
@@ -351,7 +358,12 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     let names = NoteNames::new(pages.iter().map(|p| &p.path));
     let attachments = attachments::Attachments::new(&cfg.vault);
     let private = NoteNames::new(private.iter().map(|f| vault_path(&cfg.vault, f)));
-    let links = (&names, &pages[..], &attachments, &private);
+    let links = Links {
+        names: &names,
+        pages: &pages,
+        attachments: &attachments,
+        private: &private,
+    };
     let opts = WriteOptions {
         no_wait: cfg.no_wait,
         ..WriteOptions::default()
@@ -377,10 +389,8 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     let site = page::Site {
         tera: &tera,
         pages: &pages,
+        links,
         metas: &metas,
-        names: &names,
-        attachments: &attachments,
-        private: &private,
         backlinks: &backlinks,
         degree,
         drawn,

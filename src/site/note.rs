@@ -49,31 +49,48 @@ pub(super) struct Meta {
 
 /// Whether a note stays out of the site: its properties say `publish:
 /// false` (as Obsidian Publish reads it) or `draft: true` (as Quartz does).
-/// Only the properties are read, line by line, up to their closing `---`.
+/// Only the properties block is read, up to its closing line, and parsed
+/// as every note's properties are.
 pub(super) fn is_private(file: &Path) -> bool {
-    use std::io::BufRead;
-    let Ok(f) = std::fs::File::open(file) else {
+    let Some(block) = properties_block(file) else {
         return false;
     };
-    let mut lines = std::io::BufReader::new(f).lines().map_while(Result::ok);
-    if lines.next().is_none_or(|l| l.trim_end() != "---") {
+    let Ok(Some(props)) = frontmatter::note_properties(&block) else {
         return false;
+    };
+    let says = |key: &str, word: &str| {
+        props.get(key).is_some_and(|v| match v {
+            Value::Bool(b) => b.to_string() == word,
+            Value::String(s) => s.eq_ignore_ascii_case(word),
+            _ => false,
+        })
+    };
+    says("publish", "false") || says("draft", "true")
+}
+
+/// A note's properties block, delimiters included, read line by line (and
+/// with replacement characters where it is not UTF-8, as the note's page
+/// reads it); none when the note does not start with one (its first bytes
+/// tell, so a note without properties is not read further).
+fn properties_block(file: &Path) -> Option<String> {
+    use std::io::{BufRead, Read};
+    let mut reader = std::io::BufReader::new(std::fs::File::open(file).ok()?);
+    let mut line = Vec::new();
+    (&mut reader).take(5).read_until(b'\n', &mut line).ok()?;
+    if line.trim_ascii_end() != b"---" {
+        return None;
     }
-    for line in lines {
-        if line.trim_end() == "---" {
-            break;
+    let mut block = String::from_utf8_lossy(&line).into_owned();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).ok()? == 0 {
+            return None;
         }
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim().trim_matches(['"', '\'']).to_ascii_lowercase();
-        match key {
-            "publish" if value == "false" => return true,
-            "draft" if value == "true" => return true,
-            _ => {}
+        block.push_str(&String::from_utf8_lossy(&line));
+        if matches!(line.trim_ascii_end(), b"---" | b"...") {
+            return Some(block);
         }
     }
-    false
 }
 
 /// A note's text. A note that is not UTF-8 is read with replacement

@@ -8,7 +8,6 @@ use super::note::{Meta, Note, Page, property_link};
 use super::spool::Spool;
 use super::{Resolver, graph, heatmap, html_escape, markdown, tag_url, template_escape};
 use crate::output::VaultWriter;
-use crate::vault::resolve::NoteNames;
 use serde_json::Value;
 use sigma_engine::diag::Diagnostic;
 use std::collections::{BTreeSet, HashMap};
@@ -18,10 +17,8 @@ pub(super) struct Site<'a> {
     pub tera: &'a tera::Tera,
     pub pages: &'a [Page],
     pub metas: &'a [Meta],
-    pub names: &'a NoteNames,
-    pub attachments: &'a super::attachments::Attachments,
-    /// Notes left out of the site.
-    pub private: &'a NoteNames,
+    /// What links lead to (the pages among them).
+    pub links: super::Links<'a>,
     pub backlinks: &'a [BTreeSet<usize>],
     /// Links in and out of each page.
     pub degree: Vec<usize>,
@@ -129,11 +126,7 @@ impl Site<'_> {
     pub fn note_page(&self, i: usize, buf: &mut Vec<u8>) -> Result<Option<(u64, u64)>, Diagnostic> {
         let (page, meta) = (&self.pages[i], &self.metas[i]);
         let heatmap = is_heatmap(&meta.kind);
-        let r = Resolver::new(
-            (self.names, self.pages, self.attachments, self.private),
-            &page.url,
-            heatmap.then_some(self.coverage),
-        );
+        let r = Resolver::new(self.links, &page.url, heatmap.then_some(self.coverage));
         let mut ctx = self.context(i, r.root());
         let key = meta
             .body

@@ -62,7 +62,7 @@ pub(super) fn scan(
     (spool, old): (Option<&Spool>, Vec<Option<Entry>>),
     diags: &Diagnostics,
 ) -> Scan {
-    let (names, pages, _, _) = links;
+    let super::Links { names, pages, .. } = links;
     // The largest notes first: one can take as long as hundreds of small
     // ones, and left to the end a few of them ran on one core alone.
     let sizes: Vec<u64> = pages
@@ -150,12 +150,13 @@ fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames)
     let mut unresolved = Vec::new();
     let mut attachments = Vec::new();
     for target in body.links {
-        match (names.find(&target), r.attachments.find(&target)) {
-            (Some(i), _) => out_links.push(i),
-            (None, Some(a)) => attachments.push(a),
+        if let Some(i) = names.find(&target) {
+            out_links.push(i);
+        } else if let Some(a) = r.attachments.find(&target) {
+            attachments.push(a);
+        } else if r.private.find(&target).is_none() {
             // A note left out of the site is no broken link.
-            (None, None) if r.private.find(&target).is_some() => {}
-            (None, None) => unresolved.push(target),
+            unresolved.push(target);
         }
     }
     out_links.extend(

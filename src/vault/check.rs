@@ -135,7 +135,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
     let files = super::resolve::NoteNames::new(
         super::attachment_files(dir)
             .iter()
-            .map(|f| relative(dir, f)),
+            .map(|f| super::relative_path(dir, f)),
     );
     let found = |t: &str| names.find(t).is_some() || files.find(t).is_some();
     for (rel, text) in &texts {
@@ -184,7 +184,7 @@ fn read_notes(
     let mut texts = Vec::new();
     let mut note_urls = HashMap::new();
     for f in &super::note_files(dir) {
-        let rel = relative(dir, f);
+        let rel = super::relative_path(dir, f);
         let text = super::read_note(f, &mut |problem| unreadable.push((rel.clone(), problem)));
         if let Ok(Some(map)) = frontmatter::note_properties(&text)
             && let Some(u) = map.get("url").and_then(|u| u.as_str())
@@ -216,12 +216,6 @@ fn missing_footnotes(scan: &str) -> Vec<&str> {
         })
         .map(|(label, _)| label)
         .collect()
-}
-
-/// A file's path in the vault, `/`-separated.
-fn relative(dir: &Path, f: &Path) -> String {
-    let rel = f.strip_prefix(dir).unwrap_or(f).to_string_lossy();
-    rel.replace('\\', "/")
 }
 
 /// What a Markdown link inside the vault names: a note (`Note.md`), or a

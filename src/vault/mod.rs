@@ -327,6 +327,12 @@ pub fn note_files(vault: &std::path::Path) -> Vec<PathBuf> {
     vault_files(vault, true)
 }
 
+/// A file's path inside the vault, `/`-separated (as links and notes name it).
+pub fn relative_path(vault: &std::path::Path, file: &std::path::Path) -> String {
+    let rel = file.strip_prefix(vault).unwrap_or(file).to_string_lossy();
+    rel.replace('\\', "/")
+}
+
 /// The vault's other files (images, PDFs, ...), which links may name too.
 pub fn attachment_files(vault: &std::path::Path) -> Vec<PathBuf> {
     vault_files(vault, false)

@@ -35,6 +35,14 @@ pub struct Unserved {
 }
 
 impl Unserved {
+    /// Counts an event that matched `hits`, when no loaded rule reads it.
+    pub fn count(&mut self, engine: &Engine, e: &Event, hits: &[Hit]) {
+        if hits.is_empty() && !engine.serves(e) {
+            self.events += 1;
+            self.without_channel += u64::from(e.meta.channel.is_none());
+        }
+    }
+
     fn add(&mut self, other: Unserved) {
         self.events += other.events;
         self.without_channel += other.without_channel;
@@ -154,12 +162,7 @@ impl Engine {
         let mut b = Batch::default();
         for fate in &read {
             match fate {
-                Ok((e, d)) => {
-                    if d.is_empty() && !self.serves(e) {
-                        b.unserved.events += 1;
-                        b.unserved.without_channel += u64::from(e.meta.channel.is_none());
-                    }
-                }
+                Ok((e, d)) => b.unserved.count(self, e, d),
                 Err(Unmatched::Lost) => b.lost += 1,
                 Err(Unmatched::Outside) => b.outside += 1,
                 Err(Unmatched::Untimed) => b.untimed += 1,

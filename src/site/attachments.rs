@@ -124,4 +124,18 @@ mod tests {
         assert_eq!(a.find("note"), None);
         assert!(is_image("x.WebP") && !is_image("x.pdf") && is_attachment("x.pdf"));
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_file_outside_the_vault_is_never_published() {
+        let dir = tempfile::tempdir().unwrap();
+        let (v, outside) = (dir.path().join("v"), dir.path().join("secret.png"));
+        std::fs::create_dir_all(&v).unwrap();
+        std::fs::write(&outside, b"secret").unwrap();
+        std::os::unix::fs::symlink(&outside, v.join("shot.png")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), v.join("up")).unwrap();
+        let a = Attachments::new(&v);
+        assert!(a.files.is_empty(), "{:?}", a.files);
+        assert_eq!(a.find("shot.png"), None);
+    }
 }

@@ -379,6 +379,21 @@ fn exists_both_ways() {
 }
 
 #[test]
+fn a_field_that_is_only_null_does_not_exist() {
+    let rule = |want: bool| {
+        engine(&format!(
+            "title: t\nlogsource:\n  product: test\ndetection:\n  sel:\n    A|exists: {want}\n  condition: sel\n"
+        ))
+    };
+    let fires = |e: &Engine, j: serde_json::Value| json_hits(e, &j) == 1;
+    let (exists, absent) = (rule(true), rule(false));
+    assert!(!fires(&exists, serde_json::json!({"A": null})));
+    assert!(fires(&absent, serde_json::json!({"A": null})));
+    assert!(fires(&exists, serde_json::json!({"A": [null, "x"]})));
+    assert!(fires(&exists, serde_json::json!({"A": ""})));
+}
+
+#[test]
 fn neq_and_numeric_comparisons() {
     assert!(hit("selection:\n  A|neq: x", &[("A", "y")]));
     assert!(!hit("selection:\n  A|neq: x", &[("A", "X")]));

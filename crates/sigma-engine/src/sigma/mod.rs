@@ -114,6 +114,7 @@ pub fn parse_rules_where(
                 warn_unlike_reference(&r, diags);
                 warn_lone_strings(d, path, diags);
                 warn_id(d, path, diags);
+                warn_fractional_count(&r, d, path, diags);
                 rules.push(r)
             }
             Err(errors) => {
@@ -182,6 +183,44 @@ fn warn_id(d: &crate::yaml::Node, path: &Path, diags: &Diagnostics) {
         );
         let at = Diagnostic::warning("sigma", msg).in_file(path);
         diags.push(at.at(Some(n.line), Some(n.column)));
+    }
+}
+
+/// A count compared with a fraction (`gte: 10.5` on an `event_count`) is
+/// compared as written here, with a warning: counts are whole numbers, and
+/// pySigma cuts the bound to one (`10`), so the two would disagree.
+fn warn_fractional_count(r: &SigmaRule, d: &crate::yaml::Node, path: &Path, diags: &Diagnostics) {
+    let Some(c) = r.correlation.as_deref() else {
+        return;
+    };
+    if !c.kind.counts() {
+        return;
+    }
+    let Some(cond) = d.get("correlation").and_then(|n| n.get("condition")) else {
+        return;
+    };
+    let ops = c.condition.iter().flat_map(|cc| &cc.ops);
+    for (op, bound) in ops.filter(|(_, b)| b.fract() != 0.0) {
+        let msg = format!(
+            "`{op}: {bound}` is no whole number, but `{}` counts: here it {}, while other tools (pySigma) read `{op}: {}`",
+            c.kind,
+            meaning(*op, *bound),
+            bound.trunc()
+        );
+        let n = cond.get(op.as_str()).unwrap_or(cond);
+        let at = Diagnostic::warning("sigma", msg).in_file(path);
+        diags.push(at.at(Some(n.line), Some(n.column)));
+    }
+}
+
+/// What `op bound` means for a count, a whole number.
+fn meaning(op: vocab::CmpOp, bound: f64) -> String {
+    use vocab::CmpOp::*;
+    match op {
+        Gt | Lte => format!("means `{op}: {}`", bound.floor()),
+        Gte | Lt => format!("means `{op}: {}`", bound.ceil()),
+        Eq => "never holds".into(),
+        Neq => "always holds".into(),
     }
 }
 
@@ -310,6 +349,29 @@ mod tests {
                 .to_string()
                 .contains("r.yml:2:7: `tags` must be a list of strings, not a map")
         );
+    }
+
+    #[test]
+    fn a_fractional_count_is_warned_of_and_a_fractional_average_is_not() {
+        let warnings = |kind: &str, condition: &str| -> Vec<String> {
+            let ds = Diagnostics::new();
+            let yaml = format!(
+                "title: c\ncorrelation:\n  type: {kind}\n  rules: [a]\n  group-by: [U]\n  timespan: 5m\n  condition:\n    field: n\n    {condition}\n"
+            );
+            let (rules, _) = parse_rules(Path::new("c.yml"), &yaml, &ds);
+            assert_eq!(rules.len(), 1, "{:?}", ds.sorted());
+            ds.sorted().iter().map(|d| d.to_string()).collect()
+        };
+        assert_eq!(
+            warnings("event_count", "gte: 10.5"),
+            [
+                "warning[sigma]: c.yml:9:10: `gte: 10.5` is no whole number, but `event_count` counts: here it means `gte: 11`, while other tools (pySigma) read `gte: 10`"
+            ]
+        );
+        assert!(warnings("temporal", "eq: 1.5")[0].contains("here it never holds"));
+        assert!(warnings("value_count", "gt: 2.5")[0].contains("here it means `gt: 2`"));
+        assert!(warnings("value_avg", "gt: 2.5").is_empty());
+        assert!(warnings("event_count", "gte: 10").is_empty());
     }
 
     #[test]

@@ -103,6 +103,18 @@ impl CorrelationType {
         )
     }
 
+    /// Whether the condition bounds a count (of events, values, rules),
+    /// which is a whole number.
+    pub fn counts(self) -> bool {
+        matches!(
+            self,
+            CorrelationType::EventCount
+                | CorrelationType::ValueCount
+                | CorrelationType::Temporal
+                | CorrelationType::TemporalOrdered
+        )
+    }
+
     /// Value aggregations read `condition.field`.
     pub fn reads_field(self) -> bool {
         matches!(

@@ -103,7 +103,14 @@ impl FieldTest {
     pub fn matches(&self, e: &Event) -> bool {
         let values = self.field.as_deref().map(|f| e.get(f));
         match &self.kind {
-            FieldTestKind::Exists(want) => values.flatten().is_some() == *want,
+            // A field whose only value is null does not exist, as a search
+            // backend's `_exists_` or `field=*` says.
+            FieldTestKind::Exists(want) => {
+                let present = values
+                    .flatten()
+                    .is_some_and(|vs| vs.iter().any(|v| !v.is_null));
+                present == *want
+            }
             FieldTestKind::Null => match values.flatten() {
                 None => true,
                 Some(vs) => vs.iter().any(|v| v.is_null),

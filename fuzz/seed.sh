@@ -7,7 +7,7 @@ DATA="${1:-${ATTACK_VAULT_DATA:-$HERE/../../shared/data}}"
 DATA="$(cd "$DATA" && pwd)"
 cd "$HERE"
 C=corpus
-mkdir -p $C/condition $C/yaml $C/sigma_rule $C/stix $C/json_events $C/evtx $C/note_text $C/frontmatter
+mkdir -p $C/condition $C/yaml $C/sigma_rule $C/stix $C/json_events $C/evtx $C/xml_events $C/note_text $C/frontmatter
 # Rules: a spread of real rule files (yaml, sigma_rule) and their conditions.
 find "$DATA/sigma/rules" "$DATA/sigma/rules-threat-hunting" -name '*.yml' 2>/dev/null | sort | awk 'NR % 40 == 1' | sed -n '1,150p' |
   while read -r f; do
@@ -24,6 +24,8 @@ ls $C/json_events | grep -v '\.gz$' | sed -n '1,10p' |
   while read -r h; do gzip -c "$C/json_events/$h" > "$C/json_events/$h.gz"; done
 find "$DATA/events" "$DATA/sigma/regression_data" -name '*.evtx' -size -80k 2>/dev/null | sort | sed -n '1,25p' |
   while read -r f; do cp "$f" "$C/evtx/$(sha1sum "$f" | cut -c1-16)"; done
+# Windows events as XML: the repository's own XML fixtures.
+for f in ../tests/fixtures/invalid/events/*.xml; do cp "$f" "$C/xml_events/$(sha1sum "$f" | cut -c1-16)"; done
 # STIX: the embedded demo bundle and a few-object slice of a real one.
 cp ../demo/enterprise-attack.json "$C/stix/demo"
 python3 - "$DATA/attack/v18.1/ics-attack.json" "$C/stix/ics-slice" <<'PY' || true

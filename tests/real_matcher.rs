@@ -1,8 +1,9 @@
 //! The matcher against data no one here wrote: every SigmaHQ regression case
-//! in the shared data must fire its rule, on the `.evtx`, on the `.json`, and
-//! on that event as Winlogbeat, Velociraptor and an XML-to-JSON converter
-//! write it, with all rule trees loaded; and the unsupported rules are named,
-//! not fatal.
+//! in the shared data must fire its rule, on the `.evtx`, on the `.json`, on
+//! the events as Windows writes them in XML, and on that event as Winlogbeat,
+//! Velociraptor and an XML-to-JSON converter write it, with all rule trees
+//! loaded; every record of the EVTX corpus reads alike from its XML; and the
+//! unsupported rules are named, not fatal.
 
 use crate::common;
 
@@ -58,6 +59,7 @@ fn every_regression_case_fires_on_evtx_and_json() {
             continue; // A case recorded in another format (e.g. raw syslog).
         }
         cases += 1;
+        let xml: Vec<PathBuf> = evtx.iter().map(|f| as_xml(f, tmp.path())).collect();
         let (winlogbeat, velociraptor, from_xml) = (
             reshaped(&json, tmp.path(), "winlogbeat", as_winlogbeat),
             reshaped(&json, tmp.path(), "velociraptor", as_velociraptor),
@@ -66,6 +68,7 @@ fn every_regression_case_fires_on_evtx_and_json() {
         let kinds = [
             ("evtx", evtx),
             ("json", json),
+            ("xml", xml),
             ("winlogbeat", winlogbeat),
             ("velociraptor", velociraptor),
             ("from-xml", from_xml),
@@ -92,6 +95,109 @@ fn every_regression_case_fires_on_evtx_and_json() {
         failures.is_empty(),
         "rules that did not fire on their regression case:\n{}",
         failures.join("\n")
+    );
+}
+
+/// An EVTX file's records as Windows writes them in XML (`wevtutil qe
+/// /e:Events`), rendered by the `evtx` crate, in a file under `dir`.
+fn as_xml(evtx: &std::path::Path, dir: &std::path::Path) -> PathBuf {
+    let mut parser = evtx::EvtxParser::from_path(evtx).unwrap();
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Events>\n");
+    for r in parser.records() {
+        let Ok(r) = r else { continue };
+        // Each record is rendered as a document of its own.
+        let body = r.data.trim_start();
+        let body = match body.strip_prefix("<?xml") {
+            Some(rest) => &rest[rest.find("?>").unwrap() + 2..],
+            None => body,
+        };
+        xml.push_str(body.trim());
+        xml.push('\n');
+    }
+    xml.push_str("</Events>\n");
+    let out = dir.join(format!(
+        "{}.xml",
+        evtx.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&out, xml).unwrap();
+    out
+}
+
+/// A value as XML can hold it: the characters XML does not allow (C0
+/// controls but tab, LF and CR; U+FFFE, U+FFFF) are written `_`, by Windows
+/// as by the `evtx` crate.
+fn as_in_xml(v: &str) -> String {
+    v.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => '_',
+            c => c,
+        })
+        .collect()
+}
+
+/// Every record of every EVTX file of the corpus reads from its XML with
+/// the same fields and values as from the EVTX file.
+#[test]
+#[ignore = "needs the shared data (ATTACK_VAULT_DATA, default ../shared/data); .ci/run runs it"]
+fn every_evtx_record_reads_alike_from_its_xml() {
+    let Some(data) = common::data_dir() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut files, mut records, mut differ) = (0, 0, Vec::new());
+    for e in WalkDir::new(data.join("events"))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "evtx"))
+    {
+        let events = |p: &std::path::Path| {
+            let ds = Diagnostics::new();
+            let mut got = Vec::new();
+            sigma_engine::events::read_file(p, None, &ds, &mut |ev| {
+                let mut fields: Vec<(String, String)> = ev
+                    .fields()
+                    .map(|(n, v)| (n.to_string(), as_in_xml(v)))
+                    .collect();
+                fields.sort();
+                got.push((ev.meta.clone(), fields));
+            });
+            got
+        };
+        let xml = as_xml(e.path(), tmp.path());
+        let (from_evtx, from_xml) = (events(e.path()), events(&xml));
+        files += 1;
+        records += from_evtx.len();
+        let (mut a, mut b) = (from_evtx.into_iter(), from_xml.into_iter());
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => break,
+                (x, y)
+                    if x.as_ref().map(|(m, f)| (&m.record, f))
+                        == y.as_ref().map(|(m, f)| (&m.record, f)) => {}
+                (x, y) => {
+                    differ.push(format!(
+                        "{}:\n  evtx {x:?}\n  xml  {y:?}",
+                        e.path().display()
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{files} EVTX files, {records} records, {} differ",
+        differ.len()
+    );
+    assert!(
+        files > 200 && records > 8_000,
+        "the corpus is about 280 files"
+    );
+    assert!(
+        differ.is_empty(),
+        "{}",
+        differ[..differ.len().min(5)].join("\n")
     );
 }
 

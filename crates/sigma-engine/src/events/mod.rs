@@ -1,6 +1,6 @@
 //! Events to match rules against: Windows EVTX files (through the `evtx`
-//! crate), JSON (one object, an array, or concatenated objects; UTF-8 or
-//! UTF-16) and JSONL,
+//! crate), Windows events as XML, JSON (one object, an array, or
+//! concatenated objects; UTF-8 or UTF-16) and JSONL,
 //! recognised by content rather than by extension. Every event is flattened
 //! into field → values, so that `Image` is found in an EVTX rendering
 //! (`Event.EventData.Image`), `Provider_Name` in its System attributes, fields
@@ -15,6 +15,7 @@ mod json;
 mod json_text;
 mod mend;
 mod read;
+mod xml;
 
 pub use event::{Event, EventMeta, FieldValue, Values, time_fields};
 pub use json::{Wanted, event_from_value};

@@ -1,5 +1,5 @@
-//! Event files: EVTX and JSON (one object, an array, concatenated objects,
-//! JSONL), told apart by content. Every record that can be read is read;
+//! Event files: EVTX, Windows events as XML, and JSON (one object, an
+//! array, concatenated objects, JSONL), told apart by content. Every record that can be read is read;
 //! every record that cannot is counted and reported with its file and line
 //! (JSON) or chunk and offset (EVTX).
 
@@ -19,6 +19,8 @@ pub enum EventFormat {
     /// JSON: one object, an array of objects, or a stream of objects
     /// (which covers JSONL).
     Json,
+    /// Windows events as XML (`wevtutil qe`, Event Viewer's "Save as XML").
+    Xml,
 }
 
 /// Sniff the format of a file from its content.
@@ -44,6 +46,7 @@ fn format_of_head(head: &[u8]) -> Option<EventFormat> {
     }
     match json_text::first_char(head) {
         Some('{' | '[') => Some(EventFormat::Json),
+        Some('<') => Some(EventFormat::Xml),
         _ => None,
     }
 }
@@ -442,12 +445,12 @@ fn not_events(head: &[u8], what: &str) -> String {
         Some((_, kind)) => {
             format!("{kind}: extract or decompress it first (gzip is read as it is); skipped")
         }
-        None => format!("not an EVTX or JSON {what}; skipped"),
+        None => format!("not an EVTX, JSON or XML {what}; skipped"),
     }
 }
 
-/// A JSON file's text, or `None` (reported) when it cannot be read.
-fn json_bytes(path: &Path, diags: &Diagnostics) -> Option<Vec<u8>> {
+/// A JSON or XML file's bytes, or `None` (reported) when it cannot be read.
+fn file_bytes(path: &Path, diags: &Diagnostics) -> Option<Vec<u8>> {
     std::fs::read(path)
         .map_err(|e| {
             diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
@@ -554,15 +557,19 @@ pub fn read_batched(
         return Some(FileRead::default());
     }
     match format {
-        EventFormat::Evtx => evtx_items(size, sink, |add| {
+        EventFormat::Evtx => parsed_items(size, sink, |add| {
             super::evtx::read(path, &name_of(path), wanted, diags, add)
         }),
-        EventFormat::Json => json_items(path, &json_bytes(path, diags)?, diags, size, sink),
+        EventFormat::Json => json_items(path, &file_bytes(path, diags)?, diags, size, sink),
+        EventFormat::Xml => {
+            let bytes = file_bytes(path, diags)?;
+            xml_items(path, &bytes, wanted, diags, size, sink)
+        }
     }
 }
 
-/// A stream's events: JSONL line by line, a JSON text or an EVTX file read
-/// whole (EVTX chunks are sought).
+/// A stream's events: JSONL line by line, a JSON or XML text or an EVTX
+/// file read whole (EVTX chunks are sought).
 fn read_stream(
     path: &Path,
     wanted: Option<&Wanted>,
@@ -582,7 +589,7 @@ fn read_stream(
         }
         Some(EventFormat::Evtx) => {
             let bytes = s.into_bytes(cannot);
-            evtx_items(size, sink, |add| {
+            parsed_items(size, sink, |add| {
                 let len = bytes.len() as u64;
                 let bytes = std::io::Cursor::new(bytes);
                 super::evtx::read_from(bytes, len, path, &name_of(path), wanted, diags, add)
@@ -599,11 +606,16 @@ fn read_stream(
             let bytes = s.into_bytes(cannot);
             json_items(path, &bytes, diags, size, sink)
         }
+        Some(EventFormat::Xml) => {
+            let bytes = s.into_bytes(cannot);
+            xml_items(path, &bytes, wanted, diags, size, sink)
+        }
     }
 }
 
-/// EVTX records, handed out parsed in batches as `read` reads them.
-fn evtx_items(
+/// EVTX records or XML events, handed out parsed in batches as `read`
+/// reads them.
+fn parsed_items(
     size: usize,
     sink: &mut dyn FnMut(Batch<'_>),
     read: impl FnOnce(&mut dyn FnMut(Event)) -> Option<FileRead>,
@@ -630,6 +642,23 @@ fn json_items(
     let read = json_text::read(&lines, &file, diags, pending);
     batch.flush();
     Some(read)
+}
+
+/// An XML text's events, handed out parsed in batches.
+fn xml_items(
+    path: &Path,
+    bytes: &[u8],
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+    size: usize,
+    sink: &mut dyn FnMut(Batch<'_>),
+) -> Option<FileRead> {
+    let file = name_of(path);
+    let text = json_text::decode(bytes, &file, diags);
+    let report = |d: Diagnostic| diags.push(d.in_file(path));
+    parsed_items(size, sink, |add| {
+        super::xml::read(&text, &file, wanted, &report, add)
+    })
 }
 
 /// Items gathered into batches of `size`.

@@ -1,0 +1,505 @@
+//! Windows events written as XML: `wevtutil qe` (with or without
+//! `/e:Events`), Event Viewer's "Save as XML", PowerShell's `ToXml()`. Each
+//! `<Event>` element, at any depth, is one event, turned into the shape the
+//! EVTX reader renders a record in, so that both name fields alike: System
+//! children by name and their attributes as `Name_Attribute`, EventData's
+//! `<Data Name="…">` by that name, UserData's leaves by their own.
+//!
+//! A broken event (a tag left open, an attribute without quotes) is reported
+//! with its line and column and counted as lost; reading goes on at the next
+//! `<Event>`. Entities are never expanded beyond XML's five and character
+//! references, so a document type cannot make the text grow.
+
+use super::FileRead;
+use super::event::{Event, EventMeta};
+use super::json::{Wanted, event_from_value};
+use crate::diag::Diagnostic;
+use quick_xml::events::{BytesStart, Event as Xml};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// How deep elements inside an event are read (an EVTX record is a few
+/// levels deep); deeper content is left out, with a warning, so that a
+/// hostile nesting cannot exhaust the stack of what reads the event.
+const MAX_DEPTH: usize = 32;
+
+/// Errors told one by one in a file; the rest are counted.
+const TOLD: u64 = 3;
+
+/// Read the events of an XML text. `None` (reported) when it holds no
+/// `<Event>` element: not Windows events.
+pub(super) fn read(
+    text: &str,
+    file: &Arc<str>,
+    wanted: Option<&Wanted>,
+    report: &dyn Fn(Diagnostic),
+    sink: &mut dyn FnMut(Event),
+) -> Option<FileRead> {
+    let mut r = Reading {
+        text,
+        file,
+        wanted,
+        report,
+        sink,
+        read: FileRead::default(),
+        seen: 0,
+        errors: 0,
+    };
+    let mut at = 0;
+    while let Some(next) = r.read_from(at) {
+        at = next;
+    }
+    if r.errors > TOLD {
+        let more = r.errors - TOLD;
+        (r.report)(Diagnostic::error(
+            "events",
+            format!("{more} more XML errors"),
+        ));
+    }
+    if r.seen == 0 && r.errors == 0 {
+        let msg = "XML without an <Event> element: not Windows events; skipped";
+        (r.report)(Diagnostic::warning("events", msg));
+        return None;
+    }
+    if r.read.lost > 0 {
+        let (lost, events) = (r.read.lost, r.read.events);
+        let msg = format!("{lost} of {} events lost ({events} read)", lost + events);
+        (r.report)(Diagnostic::error("events", msg));
+    }
+    Some(r.read)
+}
+
+/// One XML text being read.
+struct Reading<'a> {
+    text: &'a str,
+    file: &'a Arc<str>,
+    wanted: Option<&'a Wanted>,
+    report: &'a dyn Fn(Diagnostic),
+    sink: &'a mut dyn FnMut(Event),
+    read: FileRead,
+    /// `<Event>` elements met, read or lost: the next one's position.
+    seen: u64,
+    errors: u64,
+}
+
+impl Reading<'_> {
+    /// Read from byte `at` to the end, or to an error: then the offset of
+    /// the next `<Event>` to go on from, if there is one.
+    fn read_from(&mut self, at: usize) -> Option<usize> {
+        let mut reader = quick_xml::Reader::from_str(&self.text[at..]);
+        // Reading may start inside the root, whose end then has no start.
+        reader.config_mut().allow_unmatched_ends = true;
+        let mut open = Open::default();
+        loop {
+            // Where the next markup or text starts: a start tag's position.
+            let here = reader.buffer_position() as usize;
+            let step = match reader.read_event() {
+                Ok(Xml::Eof) => break,
+                Ok(ev) => open.take(ev, here).map_err(|e| (here, e)),
+                Err(e) => Err((reader.error_position() as usize, e)),
+            };
+            match step {
+                Ok(Some((value, deep))) => self.emit(value, deep),
+                Ok(None) => {}
+                Err((pos, e)) => {
+                    let (pos, why) = placed(pos, &e);
+                    let pos = at + pos;
+                    self.fail(pos, &why, open.inside());
+                    let after = at + (reader.buffer_position() as usize).max(pos + 1);
+                    return next_event(self.text, after);
+                }
+            }
+        }
+        if let Some(start) = open.start {
+            let pos = at + start;
+            self.fail(pos, "the text ends inside this event", true);
+        }
+        None
+    }
+
+    /// An event read whole.
+    fn emit(&mut self, value: Value, deep: bool) {
+        self.seen += 1;
+        let meta = EventMeta {
+            file: self.file.clone(),
+            record: self.seen,
+            ..Default::default()
+        };
+        let doc = Value::Object(Map::from_iter([("Event".to_string(), value)]));
+        match event_from_value(&doc, meta, self.wanted) {
+            Some(mut e) => {
+                if deep {
+                    let msg = format!(
+                        "event {}: elements nested deeper than {MAX_DEPTH} levels were not read (the rest of the event was)",
+                        self.seen
+                    );
+                    (self.report)(Diagnostic::warning("events", msg));
+                }
+                e.too_deep |= deep;
+                self.read.events += 1;
+                (self.sink)(e);
+            }
+            None => self.read.lost += 1,
+        }
+    }
+
+    /// An error at byte `pos`; `lost` when an event was being read.
+    fn fail(&mut self, pos: usize, why: &str, lost: bool) {
+        self.errors += 1;
+        if lost {
+            self.seen += 1;
+            self.read.lost += 1;
+        }
+        if self.errors <= TOLD {
+            let (line, column) = line_column(self.text, pos);
+            let what = if lost { "; 1 event lost" } else { "" };
+            let msg = format!("invalid XML{what}: {why}");
+            let d = Diagnostic::error("events", msg);
+            (self.report)(d.at(Some(line), Some(column)));
+        }
+    }
+}
+
+/// Where an error is (`at`, or inside the tag there for an attribute's)
+/// and what it is.
+fn placed(at: usize, e: &quick_xml::Error) -> (usize, String) {
+    use quick_xml::events::attributes::AttrError::*;
+    let quick_xml::Error::InvalidAttr(a) = e else {
+        return (at, e.to_string());
+    };
+    let (ExpectedEq(p)
+    | ExpectedValue(p)
+    | UnquotedValue(p)
+    | ExpectedQuote(p, _)
+    | Duplicated(p, _)) = *a;
+    // The error's own text starts with its position in the tag.
+    let text = a.to_string();
+    let why = text.split_once(": ").map_or(text.as_str(), |(_, w)| w);
+    (at + 1 + p, why.to_string())
+}
+
+/// The offset of the next `<Event>` (or `<x:Event>`) start tag from `from`.
+fn next_event(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = from.min(bytes.len());
+    while let Some(i) = memchr::memchr(b'<', &bytes[at..]) {
+        let tag = at + i;
+        let name_end = bytes[tag + 1..]
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'))
+            .map_or(bytes.len(), |n| tag + 1 + n);
+        let name = &bytes[tag + 1..name_end];
+        if name == b"Event" || name.ends_with(b":Event") {
+            return Some(tag);
+        }
+        at = tag + 1;
+    }
+    None
+}
+
+/// The 1-based line and column (in characters) of byte `pos`.
+fn line_column(text: &str, pos: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..pos.min(text.len())];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let start = memchr::memrchr(b'\n', before).map_or(0, |n| n + 1);
+    let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+    (line, column)
+}
+
+/// The elements of the event being read, innermost last.
+#[derive(Default)]
+struct Open {
+    stack: Vec<Element>,
+    /// Levels below [`MAX_DEPTH`] being skipped.
+    skipped: usize,
+    deep: bool,
+    /// Where the event's start tag begins (relative to the reader's start).
+    start: Option<usize>,
+}
+
+impl Open {
+    fn inside(&self) -> bool {
+        self.start.is_some()
+    }
+
+    /// Take one XML event; an `<Event>` element read whole is returned, with
+    /// whether some of it was too deep to read.
+    fn take(&mut self, ev: Xml<'_>, at: usize) -> quick_xml::Result<Option<(Value, bool)>> {
+        match ev {
+            Xml::Start(e) => self.start_tag(&e, at)?,
+            Xml::Empty(e) => {
+                self.start_tag(&e, at)?;
+                return Ok(self.end_tag());
+            }
+            Xml::End(_) => return Ok(self.end_tag()),
+            Xml::Text(t) => self.push_text(&t),
+            Xml::CData(t) => self.push_text(&t),
+            Xml::GeneralRef(r) => {
+                let c = match r.resolve_char_ref()? {
+                    Some(c) => c.to_string(),
+                    None => match quick_xml::escape::resolve_predefined_entity(&r) {
+                        Some(s) => s.to_string(),
+                        // An entity a document type would define is kept
+                        // as written: its definition is never read.
+                        None => format!("&{};", &*r),
+                    },
+                };
+                self.push_text(&c);
+            }
+            _ => {}
+        }
+        Ok(None)
+    }
+
+    fn start_tag(&mut self, e: &BytesStart<'_>, at: usize) -> quick_xml::Result<()> {
+        if self.stack.is_empty() {
+            if e.local_name().as_ref() != "Event" {
+                return Ok(());
+            }
+            self.start = Some(at);
+        } else if self.skipped > 0 || self.stack.len() >= MAX_DEPTH {
+            self.skipped += 1;
+            self.deep = true;
+            return Ok(());
+        }
+        self.stack.push(Element::open(e)?);
+        Ok(())
+    }
+
+    fn end_tag(&mut self) -> Option<(Value, bool)> {
+        if self.skipped > 0 {
+            self.skipped -= 1;
+            return None;
+        }
+        let done = self.stack.pop()?;
+        let (name, value) = (done.name.clone(), done.into_value());
+        match self.stack.last_mut() {
+            Some(parent) => {
+                parent.children.push((name, value));
+                None
+            }
+            None => {
+                self.start = None;
+                Some((value, std::mem::take(&mut self.deep)))
+            }
+        }
+    }
+
+    fn push_text(&mut self, t: &str) {
+        if self.skipped == 0
+            && let Some(e) = self.stack.last_mut()
+        {
+            e.text.push_str(t);
+        }
+    }
+}
+
+/// An element being read.
+struct Element {
+    name: String,
+    attributes: Map<String, Value>,
+    children: Vec<(String, Value)>,
+    text: String,
+}
+
+impl Element {
+    fn open(e: &BytesStart<'_>) -> quick_xml::Result<Element> {
+        let mut attributes = Map::new();
+        for a in e.attributes() {
+            let a = a?;
+            let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0)?;
+            let key = a.key.local_name().as_ref().to_string();
+            attributes.insert(key, Value::String(value.into_owned()));
+        }
+        Ok(Element {
+            name: e.local_name().as_ref().to_string(),
+            attributes,
+            children: Vec::new(),
+            text: String::new(),
+        })
+    }
+
+    /// The element as the EVTX reader renders one: a leaf as its text
+    /// (`null` when empty), else an object of `#attributes`, children by
+    /// name (repeated ones as a list) and `#text`.
+    fn into_value(self) -> Value {
+        if self.attributes.is_empty() && self.children.is_empty() {
+            return leaf(self.text);
+        }
+        let mut m = Map::new();
+        if !self.attributes.is_empty() {
+            m.insert("#attributes".into(), Value::Object(self.attributes));
+        }
+        let named = self.name == "EventData";
+        for (name, value) in self.children {
+            let (key, value) = match value {
+                // `<Data Name="Image">…</Data>` is the field `Image`.
+                Value::Object(o) if named => named_data(name, o),
+                v => (name, v),
+            };
+            add_child(&mut m, key, value);
+        }
+        // Between child elements, white space is layout; in a leaf it is
+        // the value (a `Description` of one space).
+        let leaf_text = !self.text.is_empty() && !m.keys().any(|k| k != "#attributes");
+        if leaf_text || !self.text.trim().is_empty() {
+            m.insert("#text".into(), Value::String(self.text));
+        }
+        Value::Object(m)
+    }
+}
+
+/// A leaf's value: its text, `null` when it has none.
+fn leaf(text: String) -> Value {
+    if text.is_empty() {
+        Value::Null
+    } else {
+        Value::String(text)
+    }
+}
+
+/// An EventData child with a `Name`: that name and its text; any other as
+/// it is.
+fn named_data(name: String, mut o: Map<String, Value>) -> (String, Value) {
+    let Some(Value::Object(attributes)) = o.get("#attributes") else {
+        return (name, Value::Object(o));
+    };
+    let Some(Value::String(field)) = attributes.get("Name") else {
+        return (name, Value::Object(o));
+    };
+    if attributes.len() > 1 || o.len() > 2 || (o.len() == 2 && !o.contains_key("#text")) {
+        return (name, Value::Object(o));
+    }
+    let field = field.clone();
+    match o.remove("#text") {
+        Some(text) => (field, text),
+        None => (field, Value::Null),
+    }
+}
+
+/// A child under its name; a name met again makes a list.
+fn add_child(m: &mut Map<String, Value>, key: String, value: Value) {
+    match m.get_mut(&key) {
+        None => {
+            m.insert(key, value);
+        }
+        // Children are never lists themselves: a list is a repeated name.
+        Some(Value::Array(list)) => list.push(value),
+        Some(first) => {
+            let first = first.take();
+            m.insert(key, Value::Array(vec![first, value]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Diagnostics;
+
+    fn events(text: &str) -> (Vec<Event>, Option<FileRead>, Vec<String>) {
+        let ds = Diagnostics::new();
+        let mut got = Vec::new();
+        let report = |d: Diagnostic| ds.push(d.in_file("e.xml"));
+        let read = read(text, &Arc::from("e.xml"), None, &report, &mut |e| {
+            got.push(e)
+        });
+        let diags = ds.sorted().iter().map(|d| d.to_string()).collect();
+        (got, read, diags)
+    }
+
+    const SYSMON: &str = r#"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f-c22a-43e0-bf4c-06f5698ffbd9}'/><EventID Qualifiers='0'>1</EventID><TimeCreated SystemTime='2019-03-19T23:34:25.6599601Z'/><EventRecordID>7</EventRecordID><Correlation/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>pc1</Computer><Security UserID='S-1-5-18'/></System><EventData><Data Name='Image'>C:\Windows\System32\cmd.exe</Data><Data Name='CommandLine'>cmd /c "echo &lt;x&gt; &amp; whoami"&#x21;</Data><Data Name='ParentImage'></Data><Data Name='Threat Name'>Evil</Data></EventData></Event>"#;
+
+    #[test]
+    fn an_event_reads_as_its_evtx_record_does() {
+        let (got, read, diags) = events(SYSMON);
+        assert_eq!(read, Some(FileRead { events: 1, lost: 0 }), "{diags:?}");
+        let e = &got[0];
+        assert_eq!(e.text("Image"), Some(r"C:\Windows\System32\cmd.exe"));
+        assert_eq!(
+            e.text("CommandLine"),
+            Some(r#"cmd /c "echo <x> & whoami"!"#)
+        );
+        assert_eq!(e.text("EventID"), Some("1"));
+        assert_eq!(e.text("EventID_Qualifiers"), Some("0"));
+        assert_eq!(e.text("Provider_Name"), Some("Microsoft-Windows-Sysmon"));
+        assert_eq!(e.text("Security_UserID"), Some("S-1-5-18"));
+        assert_eq!(e.text("ThreatName"), Some("Evil"));
+        assert!(e.get("ParentImage").unwrap().first().unwrap().is_null);
+        assert_eq!(
+            e.meta.channel.as_deref(),
+            Some("Microsoft-Windows-Sysmon/Operational")
+        );
+        assert_eq!(
+            e.meta.timestamp.as_deref(),
+            Some("2019-03-19T23:34:25.6599601Z")
+        );
+        assert_eq!(e.meta.computer.as_deref(), Some("pc1"));
+    }
+
+    #[test]
+    fn events_with_or_without_a_root_and_user_data() {
+        let user = "<Event><System><EventID>1102</EventID></System><UserData><LogFileCleared xmlns='x'><SubjectUserName>bob</SubjectUserName></LogFileCleared></UserData></Event>";
+        let rooted = format!(
+            "<?xml version='1.0' encoding='UTF-8'?>\r\n<Events>\r\n{SYSMON}\r\n{user}\r\n</Events>"
+        );
+        let bare = format!("{SYSMON}\n{user}\n");
+        for text in [rooted, bare] {
+            let (got, read, diags) = events(&text);
+            assert_eq!(read, Some(FileRead { events: 2, lost: 0 }), "{diags:?}");
+            assert_eq!(got[1].text("SubjectUserName"), Some("bob"));
+            // The EventRecordID where there is one, as in EVTX; else the
+            // event's position.
+            assert_eq!(
+                got.iter().map(|e| e.meta.record).collect::<Vec<_>>(),
+                [7, 2]
+            );
+        }
+    }
+
+    #[test]
+    fn a_broken_event_is_lost_alone_and_said_where() {
+        let text = format!(
+            "<Events>\n{SYSMON}\n<Event><System><EventID a=1>4</EventID></System></Event>\n{SYSMON}\n<Event><System>"
+        );
+        let (got, read, diags) = events(&text);
+        assert_eq!(read, Some(FileRead { events: 2, lost: 2 }));
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            diags,
+            [
+                "error[events]: e.xml: 2 of 4 events lost (2 read)",
+                "error[events]: e.xml:3:27: invalid XML; 1 event lost: attribute value must be enclosed in `\"` or `'`",
+                "error[events]: e.xml:5:1: invalid XML; 1 event lost: the text ends inside this event",
+            ]
+        );
+    }
+
+    #[test]
+    fn xml_that_holds_no_event_is_not_events() {
+        let (got, read, diags) = events("<Sysmon schemaversion='4.90'><EventFiltering/></Sysmon>");
+        assert!(got.is_empty() && read.is_none());
+        assert_eq!(
+            diags,
+            ["warning[events]: e.xml: XML without an <Event> element: not Windows events; skipped"]
+        );
+    }
+
+    #[test]
+    fn nesting_is_read_to_a_depth_and_entities_are_not_expanded() {
+        let deep = format!(
+            "<!DOCTYPE Event [<!ENTITY a 'aaaaaaaaaa'>]><Event><EventData><Data Name='X'>&a;</Data>{}{}</EventData></Event>",
+            "<x>".repeat(100_000),
+            "</x>".repeat(100_000)
+        );
+        let (got, read, diags) = events(&deep);
+        assert_eq!(read, Some(FileRead { events: 1, lost: 0 }));
+        assert_eq!(got[0].text("X"), Some("&a;"));
+        assert!(got[0].too_deep);
+        assert_eq!(diags.len(), 1);
+        assert!(
+            diags[0].contains("nested deeper than 32 levels"),
+            "{diags:?}"
+        );
+    }
+}

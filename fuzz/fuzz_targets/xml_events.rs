@@ -1,0 +1,12 @@
+//! The reader of Windows events written as XML, on raw bytes (a file).
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use sigma_engine::diag::Diagnostics;
+
+fuzz_target!(|data: &[u8]| {
+    let diags = Diagnostics::new();
+    let path = std::env::temp_dir().join(format!("attack-vault-fuzz-{}.xml", std::process::id()));
+    if std::fs::write(&path, data).is_ok() {
+        let _ = sigma_engine::events::read_file(&path, None, &diags, &mut |_| {});
+    }
+});

@@ -321,7 +321,7 @@ fn notes_marked_publish_false_or_draft_stay_out_of_the_site() {
     let write = |name: &str, text: &str| std::fs::write(v.join(name), text).unwrap();
     write(
         "Public.md",
-        "# Public\n\nsee [[Secret]], [[Draft]] and [[Nope]]; zebra\n",
+        "# Public\n\nsee [[Secret]], [[Draft]], [[Ghost]] and [[Nope]]; zebra\n",
     );
     write(
         "Secret.md",
@@ -338,7 +338,11 @@ fn notes_marked_publish_false_or_draft_stay_out_of_the_site() {
     let site = dir.path().join("s");
     let s = export_to(&v, &site);
     let unresolved: Vec<&str> = s.unresolved.iter().map(|(_, t)| t.as_str()).collect();
-    assert_eq!(unresolved, ["Nope"], "a note left out is no broken link");
+    assert_eq!(
+        unresolved,
+        ["Ghost", "Nope"],
+        "a note left out is no broken link"
+    );
     assert!(!site.join("secret.html").exists() && !site.join("draft.html").exists());
     assert!(!site.join("latin.html").exists());
     assert!(!site.join("tags/hidden.html").exists(), "nor are its tags");
@@ -352,6 +356,17 @@ fn notes_marked_publish_false_or_draft_stay_out_of_the_site() {
         !public.contains("secret.html"),
         "no link, no backlink: {public}"
     );
+    assert!(
+        public.contains("<span>Secret</span>"),
+        "plain text: {public}"
+    );
+    assert!(public.contains("title=\"unresolved: Nope\""), "{public}");
+    // A missing note that appears, private: the page naming it, unchanged,
+    // no longer draws the link as broken.
+    write("Ghost.md", "---\npublish: false\n---\n# Ghost\n");
+    export_to(&v, &site);
+    let public = std::fs::read_to_string(site.join("public.html")).unwrap();
+    assert!(public.contains("<span>Ghost</span>"), "{public}");
     let (_, problems) = check_links(&site);
     assert!(problems.is_empty(), "{problems:#?}");
     // A published note made private leaves the site at the next export.
@@ -371,7 +386,7 @@ fn notes_marked_publish_false_or_draft_stay_out_of_the_site() {
     let err = export(&cfg, &Diagnostics::new()).unwrap_err();
     assert!(
         err.message
-            .contains("no note to publish: all 5 say `publish: false` or `draft: true`"),
+            .contains("no note to publish: all 6 say `publish: false` or `draft: true`"),
         "{}",
         err.message
     );

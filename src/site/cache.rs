@@ -118,7 +118,7 @@ impl Body {
     /// Whether this record still describes a body of text `text` that `r`
     /// resolves: then it need not be rendered for its links.
     pub fn holds(&self, text: u64, r: &dyn LinkResolver) -> bool {
-        let resolved: Vec<u64> = self.resolved.lines().map(|t| hash(&r.resolve(t))).collect();
+        let resolved: Vec<u64> = self.resolved.lines().map(|t| answer(r, t).1).collect();
         self.text == text && answers(&resolved, &self.tags, r) == self.answers
     }
 
@@ -130,6 +130,14 @@ impl Body {
             .filter_map(|&n| targets.get(n as usize).map(|t| t.to_string()))
             .collect()
     }
+}
+
+/// What `r` says of a link target, and its hash: where it leads, and
+/// whether it names a note left out of the site (drawn otherwise).
+fn answer(r: &dyn LinkResolver, target: &str) -> (Option<String>, u64) {
+    let url = r.resolve(target);
+    let h = hash(&(&url, url.is_none() && r.is_private(target)));
+    (url, h)
 }
 
 /// The hash of the answers about the link targets (`resolved`, each one's
@@ -198,14 +206,17 @@ impl<'r> Recording<'r> {
 
 impl LinkResolver for Recording<'_> {
     fn resolve(&self, target: &str) -> Option<String> {
-        let answer = self.inner.resolve(target);
+        let (url, h) = answer(self.inner, target);
         let mut a = self.asked.lock().unwrap_or_else(|p| p.into_inner());
         if !a.seen.contains(target) {
             a.seen.insert(target.to_string());
             a.targets.push(target.to_string());
-            a.answers.push(hash(&answer));
+            a.answers.push(h);
         }
-        answer
+        url
+    }
+    fn is_private(&self, target: &str) -> bool {
+        self.inner.is_private(target)
     }
     fn tag_url(&self, tag: &str) -> String {
         self.inner.tag_url(tag)

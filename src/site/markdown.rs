@@ -25,6 +25,12 @@ pub trait LinkResolver {
     fn root(&self) -> &str {
         ""
     }
+    /// Whether a target that resolves nowhere names a note left out of the
+    /// site (`publish: false`): a link to it is then plain text, not drawn
+    /// as broken.
+    fn is_private(&self, _target: &str) -> bool {
+        false
+    }
 }
 
 /// The slug of a heading, as used in `#anchor` links (GitHub/Obsidian-like:
@@ -655,10 +661,15 @@ impl<'e> Rewriter<'e, '_> {
     ) {
         let Some(u) = resolve_page(page, self.r) else {
             self.unresolved_depth += 1;
-            self.out.push(Event::InlineHtml(CowStr::from(format!(
-                "<span class=\"unresolved\" title=\"{}\">",
-                html_escape(&format!("unresolved: {page}"))
-            ))));
+            let span = if self.r.is_private(page) {
+                "<span>".to_string()
+            } else {
+                format!(
+                    "<span class=\"unresolved\" title=\"{}\">",
+                    html_escape(&format!("unresolved: {page}"))
+                )
+            };
+            self.out.push(Event::InlineHtml(CowStr::from(span)));
             return;
         };
         let href = anchored(u, anchor);

@@ -220,6 +220,9 @@ impl markdown::LinkResolver for Resolver<'_> {
     fn root(&self) -> &str {
         &self.prefix
     }
+    fn is_private(&self, target: &str) -> bool {
+        self.private.find(target).is_some()
+    }
 }
 
 /// Each technique page's coverage cell by URL, with its sub-techniques'.

@@ -39,7 +39,7 @@ pub(super) fn first_char(head: &[u8]) -> Option<char> {
     chars.find(|c| !c.is_ascii_whitespace())
 }
 
-/// The text of a JSON file as UTF-8, without a byte-order mark; what was
+/// The text of a JSON or XML file as UTF-8, without a byte-order mark; what was
 /// invalid is replaced and warned of.
 pub(super) fn decode<'a>(bytes: &'a [u8], file: &str, diags: &Diagnostics) -> Cow<'a, str> {
     let decoded = text::decode(bytes);

@@ -27,7 +27,8 @@ const MAX_DEPTH: usize = 32;
 const TOLD: u64 = 3;
 
 /// Read the events of an XML text. `None` (reported) when it holds no
-/// `<Event>` element: not Windows events.
+/// `<Event>` element: not Windows events (a configuration, a web page),
+/// whose markup is then not judged.
 pub(super) fn read(
     text: &str,
     file: &Arc<str>,
@@ -45,7 +46,11 @@ pub(super) fn read(
         seen: 0,
         errors: 0,
     };
-    let mut at = 0;
+    let Some(mut at) = next_event(text, 0) else {
+        let msg = "XML without an <Event> element: not Windows events; skipped";
+        report(Diagnostic::warning("events", msg));
+        return None;
+    };
     while let Some(next) = r.read_from(at) {
         at = next;
     }
@@ -55,11 +60,6 @@ pub(super) fn read(
             "events",
             format!("{more} more XML errors"),
         ));
-    }
-    if r.seen == 0 && r.errors == 0 {
-        let msg = "XML without an <Event> element: not Windows events; skipped";
-        (r.report)(Diagnostic::warning("events", msg));
-        return None;
     }
     if r.read.lost > 0 {
         let (lost, events) = (r.read.lost, r.read.events);
@@ -477,12 +477,17 @@ mod tests {
 
     #[test]
     fn xml_that_holds_no_event_is_not_events() {
-        let (got, read, diags) = events("<Sysmon schemaversion='4.90'><EventFiltering/></Sysmon>");
-        assert!(got.is_empty() && read.is_none());
-        assert_eq!(
-            diags,
-            ["warning[events]: e.xml: XML without an <Event> element: not Windows events; skipped"]
-        );
+        let skipped =
+            ["warning[events]: e.xml: XML without an <Event> element: not Windows events; skipped"];
+        for text in [
+            "<Sysmon schemaversion='4.90'><EventFiltering/></Sysmon>",
+            // A web page is no well-formed XML, and no error either.
+            "<!DOCTYPE html><html><head><meta charset=utf-8><title>x</title></head><body><br></body></html>",
+        ] {
+            let (got, read, diags) = events(text);
+            assert!(got.is_empty() && read.is_none());
+            assert_eq!(diags, skipped);
+        }
     }
 
     #[test]

@@ -105,7 +105,7 @@ impl Reading<'_> {
                     let (pos, why) = placed(pos, &e);
                     let pos = at + pos;
                     self.fail(pos, &why, open.inside());
-                    let after = at + (reader.buffer_position() as usize).max(pos + 1);
+                    let after = (at + reader.buffer_position() as usize).max(pos + 1);
                     return next_event(self.text, after);
                 }
             }
@@ -460,7 +460,9 @@ mod tests {
     #[test]
     fn a_broken_event_is_lost_alone_and_said_where() {
         let text = format!(
-            "<Events>\n{SYSMON}\n<Event><System><EventID a=1>4</EventID></System></Event>\n{SYSMON}\n<Event><System>"
+            "<!-- {} -->\n<Events>\n{SYSMON}\n<Event><System><EventID a=1>4</EventID></System></Event>\n{SYSMON}\n<Event><System>",
+            // Reading starts at the first event, far into the text.
+            "x".repeat(5000)
         );
         let (got, read, diags) = events(&text);
         assert_eq!(read, Some(FileRead { events: 2, lost: 2 }));
@@ -469,8 +471,8 @@ mod tests {
             diags,
             [
                 "error[events]: e.xml: 2 of 4 events lost (2 read)",
-                "error[events]: e.xml:3:27: invalid XML; 1 event lost: attribute value must be enclosed in `\"` or `'`",
-                "error[events]: e.xml:5:1: invalid XML; 1 event lost: the text ends inside this event",
+                "error[events]: e.xml:4:27: invalid XML; 1 event lost: attribute value must be enclosed in `\"` or `'`",
+                "error[events]: e.xml:6:1: invalid XML; 1 event lost: the text ends inside this event",
             ]
         );
     }

@@ -156,9 +156,11 @@ fn every_evtx_record_reads_alike_from_its_xml() {
             let ds = Diagnostics::new();
             let mut got = Vec::new();
             sigma_engine::events::read_file(p, None, &ds, &mut |ev| {
-                let mut fields: Vec<(String, String)> = ev
+                // Null and empty differ to a rule (`x: null`, `x: ''`).
+                let mut fields: Vec<(String, String, bool)> = ev
                     .fields()
-                    .map(|(n, v)| (n.to_string(), as_in_xml(v)))
+                    .zip(ev.all_values())
+                    .map(|((n, v), value)| (n.to_string(), as_in_xml(v), value.is_null))
                     .collect();
                 fields.sort();
                 got.push((ev.meta.clone(), fields));
@@ -334,7 +336,9 @@ fn as_converted_from_xml(v: &serde_json::Value) -> serde_json::Value {
             .map(|(name, value)| {
                 let inner = value.get("#text").unwrap_or(value);
                 match inner {
+                    // xmltodict writes an empty element without `#text`.
                     Value::Null => json!({"@Name": name}),
+                    Value::String(s) if s.is_empty() => json!({"@Name": name}),
                     Value::Array(parts) => json!({"@Name": name, "#text": parts.iter().map(text).collect::<Vec<_>>().join("\n")}),
                     other => json!({"@Name": name, "#text": text(other)}),
                 }

@@ -751,15 +751,19 @@ fn winlog_alias(key: &str) -> Option<&'static str> {
 /// One element of an array under a named key, read as Windows writes
 /// `<Data Name="TargetUserName">bob</Data>` once converted from XML:
 /// `{"@Name": "TargetUserName", "#text": "bob"}` or `{"#attributes":
-/// {"Name": …}, "#text": …}` is the field `TargetUserName`. Other keys,
-/// and a text before its name, are not read.
+/// {"Name": …}, "#text": …}` is the field `TargetUserName`; one with no
+/// text (`<Data Name="StartModule"></Data>`) holds an empty text, as in
+/// EVTX. Other keys, and a text before its name, are not read.
 fn data_item<'de, A: MapAccess<'de>>(
     mut map: A,
     b: &mut Builder<'_>,
     depth: usize,
 ) -> Result<(), A::Error> {
     let mut name: Option<String> = None;
+    let mut text = false;
     while let Some(key) = map.next_key_seed(KeySeed)? {
+        // A text, read or not (before its name), is no empty element.
+        text |= key.as_str() == "#text";
         match (key.as_str(), &name) {
             ("@Name", _) => {
                 let v: serde_json::Value = map.next_value()?;
@@ -777,6 +781,15 @@ fn data_item<'de, A: MapAccess<'de>>(
             })?,
             _ => map.next_value::<IgnoredAny>().map(drop)?,
         }
+    }
+    if let (Some(n), false) = (&name, text) {
+        let node = Node {
+            b,
+            mode: Mode::Named,
+            name: n,
+            depth,
+        };
+        node.push("", None, false);
     }
     Ok(())
 }
@@ -1047,7 +1060,10 @@ mod tests {
             assert!(e.get("Late").is_none());
         }
         let all = read(json, None, true);
-        assert!(all.get("Empty").is_none() && all.get("5").is_none());
+        assert!(all.get("5").is_none());
+        // `<Data Name="Empty"></Data>`: an empty text, not null, as in EVTX.
+        let empty = all.get("Empty").unwrap().first().unwrap();
+        assert_eq!((empty.text, empty.is_null), ("", false));
         assert_eq!(texts(&all, "Data"), ["loose"]);
     }
 

@@ -330,11 +330,14 @@ impl Element {
         if !self.attributes.is_empty() {
             m.insert("#attributes".into(), Value::Object(self.attributes));
         }
-        let named = self.name == "EventData";
+        let event_data = self.name == "EventData";
         for (name, value) in self.children {
             let (key, value) = match value {
                 // `<Data Name="Image">…</Data>` is the field `Image`.
-                Value::Object(o) if named => named_data(name, o),
+                Value::Object(o) if event_data => named_data(name, o),
+                // An empty `<Data>` holds an empty text, as in EVTX, where
+                // other empty elements are null.
+                Value::Null if event_data && name == "Data" => (name, Value::from("")),
                 v => (name, v),
             };
             add_child(&mut m, key, value);
@@ -371,10 +374,7 @@ fn named_data(name: String, mut o: Map<String, Value>) -> (String, Value) {
         return (name, Value::Object(o));
     }
     let field = field.clone();
-    match o.remove("#text") {
-        Some(text) => (field, text),
-        None => (field, Value::Null),
-    }
+    (field, o.remove("#text").unwrap_or_else(|| Value::from("")))
 }
 
 /// A child under its name; a name met again makes a list.
@@ -425,7 +425,11 @@ mod tests {
         assert_eq!(e.text("Provider_Name"), Some("Microsoft-Windows-Sysmon"));
         assert_eq!(e.text("Security_UserID"), Some("S-1-5-18"));
         assert_eq!(e.text("ThreatName"), Some("Evil"));
-        assert!(e.get("ParentImage").unwrap().first().unwrap().is_null);
+        // Empty, not null: `ParentImage: ''` holds, `ParentImage: null`
+        // does not, as on the EVTX record.
+        let parent = e.get("ParentImage").unwrap().first().unwrap();
+        assert_eq!((parent.text, parent.is_null), ("", false));
+        assert!(e.get("Correlation").unwrap().first().unwrap().is_null);
         assert_eq!(
             e.meta.channel.as_deref(),
             Some("Microsoft-Windows-Sysmon/Operational")

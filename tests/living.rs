@@ -207,6 +207,21 @@ fn the_same_lines_changed_on_both_sides_keep_the_analysts_file_and_the_new_one_a
     assert_eq!(read(&v.join(PYTHON)), mine, "the analyst's file stands");
     let aside = read(&v.join(".attack-vault/conflicts").join(PYTHON));
     assert!(aside.contains("[[Fixture Python Inline]]"));
+    // The Changes note shows, inside Obsidian, what the new version would
+    // change: the analyst's tuned row out, the new rows in.
+    let changes = first_changes_note(&v);
+    let folded = "> [!warning]- **T1059.006 Python**: what the new version changes\n> ```diff\n> --- yours\n> +++ new version\n";
+    assert!(changes.contains(folded), "{changes}");
+    assert!(
+        changes.contains(
+            "\n> -| [[Python Inline Command Execution]] | test | medium | windows (tuned) |\n"
+        ),
+        "{changes}"
+    );
+    assert!(
+        changes.contains("\n> +| [[Fixture Python Inline]]"),
+        "{changes}"
+    );
     // Once the analyst takes the new version, the copy aside goes.
     fs::copy(
         v.join(".attack-vault/conflicts").join(PYTHON),

@@ -24,5 +24,5 @@ mod writer;
 
 pub use lock::{Access, WriterLock};
 pub use writer::{
-    MANIFEST, OnDisk, STATE_DIR, VaultWriter, WriteOptions, WriteReport, read_manifest,
+    Conflict, MANIFEST, OnDisk, STATE_DIR, VaultWriter, WriteOptions, WriteReport, read_manifest,
 };

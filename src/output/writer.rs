@@ -30,7 +30,7 @@ pub struct WriteReport {
     pub merged: Vec<String>,
     /// Notes the analyst and the build changed in the same lines: the
     /// analyst's file stands, the new version is under `.attack-vault/conflicts/`.
-    pub conflicts: Vec<String>,
+    pub conflicts: Vec<Conflict>,
     /// Notes no longer generated but edited by the analyst: left in place
     /// and no longer the tool's.
     pub released: Vec<String>,
@@ -40,6 +40,16 @@ pub struct WriteReport {
     /// Notes the analyst renamed or moved, followed: (the tool's last path,
     /// the analyst's).
     pub followed: Vec<(String, String)>,
+}
+
+/// A note left as the analyst wrote it because the new version changes the
+/// same lines.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub path: String,
+    /// What the new version would change in the analyst's file, as a
+    /// unified diff (`-` the analyst's lines, `+` the new version's).
+    pub diff: String,
 }
 
 /// A file the analyst owns, as found before writing.
@@ -268,8 +278,20 @@ impl<'a> VaultWriter<'a> {
                     )
                     .in_file(target),
                 );
+                let (yours, new) = (
+                    String::from_utf8_lossy(mine),
+                    String::from_utf8_lossy(content),
+                );
+                let diff = diffy::DiffOptions::new()
+                    .set_original_filename("yours")
+                    .set_modified_filename("new version")
+                    .create_patch(&yours, &new)
+                    .to_string();
                 let mut st = self.state();
-                st.report.conflicts.push(path.to_string());
+                st.report.conflicts.push(Conflict {
+                    path: path.to_string(),
+                    diff,
+                });
                 st.generated.insert(path.to_string());
                 st.conflicted.insert(path.to_string());
                 drop(st);

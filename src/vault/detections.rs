@@ -210,7 +210,7 @@ impl Code {
         let c = text::visible_controls(c);
         Code {
             text: c.trim_end().to_string(),
-            fence: fence_for(&c),
+            fence: text::fence_for(&c),
         }
     }
 
@@ -638,7 +638,7 @@ impl<'m> Detections<'m> {
             references: r.references.iter().map(|u| text::autolink(u)).collect(),
             source_path: self.model.source(&r.path),
             yaml: r.source.trim_end(),
-            fence: fence_for(&r.source),
+            fence: text::fence_for(&r.source),
             validation: None,
         }
     }
@@ -906,10 +906,4 @@ fn script_lang(executor: &str) -> &'static str {
         "bash" => "bash",
         _ => "",
     }
-}
-
-/// A code fence longer than any backtick run in `s`.
-fn fence_for(s: &str) -> String {
-    let longest = text::longest_backtick_run(s);
-    "`".repeat((longest + 1).max(3))
 }

@@ -9,7 +9,7 @@ use super::Note;
 use super::entry::{Entry, STUB, WATCHED, entry};
 use super::escape;
 use super::follow;
-use crate::output::{VaultWriter, WriteReport};
+use crate::output::{Conflict, VaultWriter, WriteReport};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -480,24 +480,13 @@ fn kinds_sections(s: &mut String, by_kind: &BTreeMap<String, Diff>) {
 /// What became of the analyst's edits.
 fn yours_section(s: &mut String, report: &WriteReport) {
     s.push_str("\n## Your notes\n");
-    for (label, list) in [
-        ("Your edits merged with the new version", &report.merged),
-        (
-            "In conflict: your file is kept as it is; the new version is under `.attack-vault/conflicts/`",
-            &report.conflicts,
-        ),
-        (
-            "No longer generated, kept because you edited them",
-            &report.released,
-        ),
-    ] {
-        if !list.is_empty() {
-            s.push_str(&format!("\n### {label}\n\n"));
-            for p in list {
-                s.push_str(&format!("- {}\n", named(p)));
-            }
-        }
-    }
+    listed(s, "Your edits merged with the new version", &report.merged);
+    conflicts_section(s, &report.conflicts);
+    listed(
+        s,
+        "No longer generated, kept because you edited them",
+        &report.released,
+    );
     if !report.followed.is_empty() {
         s.push_str("\n### Renamed or moved by you: updated under your name\n\n");
         for (old, new) in &report.followed {
@@ -507,6 +496,39 @@ fn yours_section(s: &mut String, report: &WriteReport) {
                 named(new)
             ));
         }
+    }
+}
+
+/// A list of notes under a heading, if there are any.
+fn listed(s: &mut String, label: &str, list: &[String]) {
+    if !list.is_empty() {
+        s.push_str(&format!("\n### {label}\n\n"));
+        for p in list {
+            s.push_str(&format!("- {}\n", named(p)));
+        }
+    }
+}
+
+/// Notes in conflict, each with what the new version would change in the
+/// analyst's file, folded, so that it can be taken from inside Obsidian
+/// (the whole new version is under `.attack-vault/conflicts/`, a folder
+/// Obsidian does not show).
+fn conflicts_section(s: &mut String, conflicts: &[Conflict]) {
+    if conflicts.is_empty() {
+        return;
+    }
+    s.push_str("\n### In conflict: your file is kept as it is\n\n");
+    s.push_str("The new version changes lines you changed too. Each note below shows what it would change in your file (`-` your lines, `+` the new version's); the whole new version is in `.attack-vault/conflicts/`, and goes at the next build.\n\n");
+    for c in conflicts {
+        let fence = super::text::fence_for(&c.diff);
+        s.push_str(&format!(
+            "> [!warning]- {}: what the new version changes\n> {fence}diff\n",
+            named(&c.path)
+        ));
+        for line in c.diff.lines() {
+            s.push_str(&format!("> {line}\n"));
+        }
+        s.push_str(&format!("> {fence}\n\n"));
     }
 }
 

@@ -424,6 +424,11 @@ pub fn decode_entities(s: &str) -> String {
     out
 }
 
+/// A code fence longer than any backtick run in `s`.
+pub fn fence_for(s: &str) -> String {
+    "`".repeat((longest_backtick_run(s) + 1).max(3))
+}
+
 /// The longest run of backticks in `s` (a fence must be longer).
 pub fn longest_backtick_run(s: &str) -> usize {
     let mut longest = 0;

@@ -233,6 +233,31 @@ fn the_same_lines_changed_on_both_sides_keep_the_analysts_file_and_the_new_one_a
 }
 
 #[test]
+fn a_private_note_in_conflict_keeps_its_words_out_of_the_changes_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    build(&v, None);
+    edit(&v.join(PYTHON), |t| {
+        t.replacen("version: ", "publish: false\nversion: ", 1)
+            .replacen(
+                "| medium | windows |",
+                "| medium | our secret host list |",
+                1,
+            )
+    });
+    let o = build(&v, Some(&fixtures().join("rules/good")));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("change the same lines"));
+    let changes = first_changes_note(&v);
+    assert!(
+        changes.contains(
+            "**T1059.006 Python**: private (`publish: false` or `draft: true`), so not shown here"
+        ),
+        "{changes}"
+    );
+    assert!(!changes.contains("secret host"), "{changes}");
+}
+
+#[test]
 fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");

@@ -47,9 +47,9 @@ pub struct WriteReport {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Conflict {
     pub path: String,
-    /// What the new version would change in the analyst's file, as a
-    /// unified diff (`-` the analyst's lines, `+` the new version's).
-    pub diff: String,
+    /// The analyst's file and the new version, as text.
+    pub yours: String,
+    pub new: String,
 }
 
 /// A file the analyst owns, as found before writing.
@@ -278,19 +278,11 @@ impl<'a> VaultWriter<'a> {
                     )
                     .in_file(target),
                 );
-                let (yours, new) = (
-                    String::from_utf8_lossy(mine),
-                    String::from_utf8_lossy(content),
-                );
-                let diff = diffy::DiffOptions::new()
-                    .set_original_filename("yours")
-                    .set_modified_filename("new version")
-                    .create_patch(&yours, &new)
-                    .to_string();
                 let mut st = self.state();
                 st.report.conflicts.push(Conflict {
                     path: path.to_string(),
-                    diff,
+                    yours: String::from_utf8_lossy(mine).into_owned(),
+                    new: String::from_utf8_lossy(content).into_owned(),
                 });
                 st.generated.insert(path.to_string());
                 st.conflicted.insert(path.to_string());

@@ -52,20 +52,7 @@ pub(super) struct Meta {
 /// Only the properties block is read, up to its closing line, and parsed
 /// as every note's properties are.
 pub(super) fn is_private(file: &Path) -> bool {
-    let Some(block) = properties_block(file) else {
-        return false;
-    };
-    let Ok(Some(props)) = frontmatter::note_properties(&block) else {
-        return false;
-    };
-    let says = |key: &str, word: &str| {
-        props.get(key).is_some_and(|v| match v {
-            Value::Bool(b) => b.to_string() == word,
-            Value::String(s) => s.eq_ignore_ascii_case(word),
-            _ => false,
-        })
-    };
-    says("publish", "false") || says("draft", "true")
+    properties_block(file).is_some_and(|block| frontmatter::is_private(&block))
 }
 
 /// A note's properties block, delimiters included, read line by line (and

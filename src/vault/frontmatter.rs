@@ -238,6 +238,22 @@ pub struct PropertiesError {
     pub message: String,
 }
 
+/// Whether a note's properties keep it private: `publish: false` (as
+/// Obsidian Publish reads it) or `draft: true` (as Quartz does).
+pub fn is_private(note: &str) -> bool {
+    let Ok(Some(props)) = note_properties(note) else {
+        return false;
+    };
+    let says = |key: &str, word: &str| {
+        props.get(key).is_some_and(|v| match v {
+            serde_json::Value::Bool(b) => b.to_string() == word,
+            serde_json::Value::String(s) => s.eq_ignore_ascii_case(word),
+            _ => false,
+        })
+    };
+    says("publish", "false") || says("draft", "true")
+}
+
 /// A note's properties: `None` if it has no frontmatter block.
 pub fn note_properties(
     note: &str,

@@ -520,16 +520,36 @@ fn conflicts_section(s: &mut String, conflicts: &[Conflict]) {
     s.push_str("\n### In conflict: your file is kept as it is\n\n");
     s.push_str("The new version changes lines you changed too. Each note below shows what it would change in your file (`-` your lines, `+` the new version's); the whole new version is in `.attack-vault/conflicts/`, and goes at the next build.\n\n");
     for c in conflicts {
-        let fence = super::text::fence_for(&c.diff);
-        s.push_str(&format!(
-            "> [!warning]- {}: what the new version changes\n> {fence}diff\n",
-            named(&c.path)
-        ));
-        for line in c.diff.lines() {
-            s.push_str(&format!("> {line}\n"));
+        // A note kept out of the site keeps its words out of this one.
+        if super::frontmatter::is_private(&c.yours) {
+            s.push_str(&format!(
+                "- {}: private (`publish: false` or `draft: true`), so not shown here\n\n",
+                named(&c.path)
+            ));
+            continue;
         }
-        s.push_str(&format!("> {fence}\n\n"));
+        s.push_str(&folded_diff(c));
     }
+}
+
+/// A folded callout with the diff from the analyst's file to the new
+/// version, fenced so that no line of it can end the block.
+fn folded_diff(c: &Conflict) -> String {
+    let diff = diffy::DiffOptions::new()
+        .set_original_filename("yours")
+        .set_modified_filename("new version")
+        .create_patch(&c.yours, &c.new)
+        .to_string();
+    let fence = super::text::fence_for(&diff);
+    let mut s = format!(
+        "> [!warning]- {}: what the new version changes\n> {fence}diff\n",
+        named(&c.path)
+    );
+    for line in diff.lines() {
+        s.push_str(&format!("> {line}\n"));
+    }
+    s.push_str(&format!("> {fence}\n\n"));
+    s
 }
 
 /// The index of Changes notes, newest first.

@@ -560,10 +560,9 @@ pub fn read_batched(
         EventFormat::Evtx => parsed_items(size, sink, |add| {
             super::evtx::read(path, &name_of(path), wanted, diags, add)
         }),
-        EventFormat::Json => json_items(path, &file_bytes(path, diags)?, diags, size, sink),
-        EventFormat::Xml => {
+        text @ (EventFormat::Json | EventFormat::Xml) => {
             let bytes = file_bytes(path, diags)?;
-            xml_items(path, &bytes, wanted, diags, size, sink)
+            text_items(text, path, &bytes, wanted, diags, size, sink)
         }
     }
 }
@@ -602,13 +601,9 @@ fn read_stream(
             });
             Some(FileRead::default())
         }
-        Some(EventFormat::Json) => {
+        Some(text @ (EventFormat::Json | EventFormat::Xml)) => {
             let bytes = s.into_bytes(cannot);
-            json_items(path, &bytes, diags, size, sink)
-        }
-        Some(EventFormat::Xml) => {
-            let bytes = s.into_bytes(cannot);
-            xml_items(path, &bytes, wanted, diags, size, sink)
+            text_items(text, path, &bytes, wanted, diags, size, sink)
         }
     }
 }
@@ -626,26 +621,11 @@ fn parsed_items(
     read
 }
 
-/// A JSON text's objects, handed out unparsed in batches.
-fn json_items(
-    path: &Path,
-    bytes: &[u8],
-    diags: &Diagnostics,
-    size: usize,
-    sink: &mut dyn FnMut(Batch<'_>),
-) -> Option<FileRead> {
-    let file = name_of(path);
-    let text = json_text::decode(bytes, &file, diags);
-    let lines = json_text::Lines::new(&text);
-    let mut batch = Batcher::new(size, sink);
-    let pending = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
-    let read = json_text::read(&lines, &file, diags, pending);
-    batch.flush();
-    Some(read)
-}
-
-/// An XML text's events, handed out parsed in batches.
-fn xml_items(
+/// A JSON or XML text's events, handed out in batches: a JSON text's
+/// objects unparsed (one thread only finds where each starts and ends, they
+/// are parsed where they are matched), XML events parsed.
+fn text_items(
+    format: EventFormat,
     path: &Path,
     bytes: &[u8],
     wanted: Option<&Wanted>,
@@ -655,10 +635,18 @@ fn xml_items(
 ) -> Option<FileRead> {
     let file = name_of(path);
     let text = json_text::decode(bytes, &file, diags);
-    let report = |d: Diagnostic| diags.push(d.in_file(path));
-    parsed_items(size, sink, |add| {
-        super::xml::read(&text, &file, wanted, &report, add)
-    })
+    if format == EventFormat::Xml {
+        let report = |d: Diagnostic| diags.push(d.in_file(path));
+        let read =
+            |add: &mut dyn FnMut(Event)| super::xml::read(&text, &file, wanted, &report, add);
+        return parsed_items(size, sink, read);
+    }
+    let lines = json_text::Lines::new(&text);
+    let mut batch = Batcher::new(size, sink);
+    let pending = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
+    let read = json_text::read(&lines, &file, diags, pending);
+    batch.flush();
+    Some(read)
 }
 
 /// Items gathered into batches of `size`.

@@ -95,6 +95,19 @@ impl Reading<'_> {
             let here = reader.buffer_position() as usize;
             let step = match reader.read_event() {
                 Ok(Xml::Eof) => break,
+                // No event holds another: this one was cut short, and the
+                // next starts here.
+                Ok(Xml::Start(e) | Xml::Empty(e))
+                    if open.inside() && e.local_name().as_ref() == "Event" =>
+                {
+                    let start = at + open.start.unwrap_or(here);
+                    self.fail(
+                        start,
+                        "the event is not closed before the next <Event>",
+                        true,
+                    );
+                    return Some(at + here);
+                }
                 Ok(ev) => open.take(ev, here).map_err(|e| (here, e)),
                 Err(e) => Err((reader.error_position() as usize, e)),
             };
@@ -477,6 +490,22 @@ mod tests {
                 "error[events]: e.xml: 2 of 4 events lost (2 read)",
                 "error[events]: e.xml:4:27: invalid XML; 1 event lost: attribute value must be enclosed in `\"` or `'`",
                 "error[events]: e.xml:6:1: invalid XML; 1 event lost: the text ends inside this event",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_event_left_open_costs_itself_not_the_events_after_it() {
+        let open = SYSMON.replace("</Event>", "");
+        let text = format!("<Events>\n{SYSMON}\n{open}\n{SYSMON}\n{SYSMON}\n</Events>\n");
+        let (got, read, diags) = events(&text);
+        assert_eq!(read, Some(FileRead { events: 3, lost: 1 }), "{diags:?}");
+        assert_eq!(got.len(), 3);
+        assert_eq!(
+            diags,
+            [
+                "error[events]: e.xml: 1 of 4 events lost (3 read)",
+                "error[events]: e.xml:3:1: invalid XML; 1 event lost: the event is not closed before the next <Event>",
             ]
         );
     }

@@ -118,8 +118,10 @@ impl Reading<'_> {
                     let (pos, why) = placed(pos, &e);
                     let pos = at + pos;
                     self.fail(pos, &why, open.inside());
-                    let after = (at + reader.buffer_position() as usize).max(pos + 1);
-                    return next_event(self.text, after);
+                    // From where the error is, not from where the reader
+                    // stopped: a CDATA section or comment left open reads
+                    // to the end, over the events after it.
+                    return next_event(self.text, pos + 1);
                 }
             }
         }
@@ -152,7 +154,11 @@ impl Reading<'_> {
                 self.read.events += 1;
                 (self.sink)(e);
             }
-            None => self.read.lost += 1,
+            None => {
+                let msg = format!("event {} could not be read; 1 event lost", self.seen);
+                (self.report)(Diagnostic::error("events", msg));
+                self.read.lost += 1;
+            }
         }
     }
 
@@ -508,6 +514,21 @@ mod tests {
                 "error[events]: e.xml:3:1: invalid XML; 1 event lost: the event is not closed before the next <Event>",
             ]
         );
+    }
+
+    #[test]
+    fn a_section_left_open_costs_its_event_not_the_events_after_it() {
+        for open in ["<![CDATA[never closed", "<!-- never closed"] {
+            let broken = SYSMON.replace("C:\\Windows", &format!("{open} C:\\Windows"));
+            let text = format!("<Events>\n{broken}\n{SYSMON}\n{SYSMON}\n</Events>\n");
+            let (got, read, diags) = events(&text);
+            assert_eq!(
+                read,
+                Some(FileRead { events: 2, lost: 1 }),
+                "{open}: {diags:?}"
+            );
+            assert_eq!(got.len(), 2);
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The matcher against data no one here wrote: every SigmaHQ regression case
 //! in the shared data must fire its rule, on the `.evtx`, on the `.json`, on
 //! the events as Windows writes them in XML, and on that event as Winlogbeat,
-//! Velociraptor and an XML-to-JSON converter write it, with all rule trees
+//! Velociraptor and an XML-to-JSON converter write it, and as a search
+//! response of Elasticsearch holds Winlogbeat's documents, with all rule trees
 //! loaded; every record of the EVTX corpus reads alike from its XML; and the
 //! unsupported rules are named, not fatal.
 
@@ -65,6 +66,10 @@ fn every_regression_case_fires_on_evtx_and_json() {
             reshaped(&json, tmp.path(), "velociraptor", as_velociraptor),
             reshaped(&json, tmp.path(), "from-xml", as_converted_from_xml),
         );
+        let search = winlogbeat
+            .iter()
+            .map(|f| as_search_response(f, tmp.path()))
+            .collect();
         let kinds = [
             ("evtx", evtx),
             ("json", json),
@@ -72,6 +77,7 @@ fn every_regression_case_fires_on_evtx_and_json() {
             ("winlogbeat", winlogbeat),
             ("velociraptor", velociraptor),
             ("from-xml", from_xml),
+            ("search-response", search),
         ];
         for (kind, f) in kinds {
             let fired = Mutex::new(HashSet::new());
@@ -225,6 +231,29 @@ fn reshaped(
             out
         })
         .collect()
+}
+
+/// Winlogbeat documents (a file of lines) as an Elasticsearch search
+/// response holding them as its hits, pretty-printed, in a file under `dir`.
+fn as_search_response(lines: &std::path::Path, dir: &std::path::Path) -> PathBuf {
+    let hits: Vec<serde_json::Value> = std::fs::read_to_string(lines)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let doc: serde_json::Value = serde_json::from_str(l).unwrap();
+            serde_json::json!({"_index": "winlogbeat-8", "_id": i.to_string(), "_score": 1.0, "_source": doc})
+        })
+        .collect();
+    let response = serde_json::json!({
+        "took": 4, "timed_out": false,
+        "hits": {"total": {"value": hits.len(), "relation": "eq"}, "max_score": 1.0, "hits": hits},
+        "aggregations": {"hosts": {"buckets": []}},
+    });
+    let name = format!("search-{}", lines.file_name().unwrap().to_string_lossy());
+    let out = dir.join(name);
+    std::fs::write(&out, serde_json::to_string_pretty(&response).unwrap()).unwrap();
+    out
 }
 
 /// A System child's attributes and text: `{"#attributes": {"Name": n}}` is

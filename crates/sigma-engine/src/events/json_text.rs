@@ -89,6 +89,10 @@ pub(super) fn read<'t>(
         }
         let next = if r.b[at] == b'[' {
             r.array(at, &mut sink)
+        } else if let Some(hits) = search_hits(r.b, at) {
+            // After the hits, the rest of the response (two objects deep).
+            r.array(hits, &mut sink)
+                .and_then(|end| closing(r.b, end, 2))
         } else {
             r.top_value(at, &mut sink)
         };
@@ -98,6 +102,98 @@ pub(super) fn read<'t>(
         }
     }
     r.read
+}
+
+/// Where the hits of an Elasticsearch search (or scroll) response that
+/// starts at `at` are: the `[` of `hits.hits`. Its hits are the events
+/// (each a document, read as its `_source`), not the response as one event.
+/// Only an object whose start names a search response's first keys is
+/// looked at, and the array is found by scanning, not parsing, so that a
+/// broken hit costs itself, not the response.
+pub(super) fn search_hits(b: &[u8], at: usize) -> Option<usize> {
+    let head = &b[at..b.len().min(at + 256)];
+    let named = |key: &[u8]| memchr::memmem::find(head, key).is_some();
+    if b.get(at) != Some(&b'{') || !(named(b"\"took\"") || named(b"\"_scroll_id\"")) {
+        return None;
+    }
+    let outer = member(b, at, b"hits").filter(|&h| b.get(h) == Some(&b'{'))?;
+    member(b, outer, b"hits").filter(|&h| b.get(h) == Some(&b'['))
+}
+
+/// Where the value of `key` starts in the object that opens at `open`:
+/// strings are skipped and nesting counted, so only the object's own key
+/// is found.
+fn member(b: &[u8], open: usize, key: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let end = string_end(b, i)?;
+                if depth == 1 && &b[i + 1..end - 1] == key {
+                    let colon = skip_spaces(b, end);
+                    if b.get(colon) == Some(&b':') {
+                        return Some(skip_spaces(b, colon + 1));
+                    }
+                }
+                i = end;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Where the objects or arrays left open `depth` deep at `from` close: the
+/// end of a search response after its hits (its `aggregations` skipped).
+pub(super) fn closing(b: &[u8], from: usize, mut depth: usize) -> Option<usize> {
+    let mut i = from;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i = string_end(b, i)?;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The offset after the string that opens at `open`.
+fn string_end(b: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        let q = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        if b[q] == b'"' {
+            return Some(q + 1);
+        }
+        i = q + 2;
+    }
+}
+
+fn skip_spaces(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
 }
 
 /// A text and, once a diagnostic needs a position, where its lines are:
@@ -213,11 +309,8 @@ struct Reader<'t, 'r> {
 }
 
 impl<'t> Reader<'t, '_> {
-    fn skip_ws(&self, mut i: usize) -> usize {
-        while self.b.get(i).is_some_and(u8::is_ascii_whitespace) {
-            i += 1;
-        }
-        i
+    fn skip_ws(&self, i: usize) -> usize {
+        skip_spaces(self.b, i)
     }
 
     fn position(&self, offset: usize) -> (usize, usize) {
@@ -591,5 +684,29 @@ mod tests {
             ds,
             ["warning[events]: t.json: invalid UTF-8 from byte offset 11 replaced with U+FFFD"]
         );
+    }
+
+    #[test]
+    fn a_search_response_is_read_as_its_hits_and_what_follows_them_is_read_too() {
+        let hit = |a: u32| format!(r#"{{"_index": "i", "_id": "{a}", "_source": {{"a": {a}}}}}"#);
+        let response = |start: &str, hits: String| {
+            format!(
+                r#"{{{start} "timed_out": false, "hits": {{"total": {{"value": 2}}, "note": "\"hits\": [", "hits": [{hits}]}}, "aggregations": {{"x": {{"hits": [1]}}}}}}"#
+            )
+        };
+        let two = format!("{}, {}", hit(1), hit(2));
+        let text = format!(
+            "{}\n{}\n{{\"a\": 5}}\n",
+            response(r#""took": 3,"#, two.clone()),
+            response(r#""_scroll_id": "c2Nyb2xs", "took": 3,"#, hit(3)),
+        );
+        let (got, read, ds) = read_all(text.as_bytes());
+        assert_eq!(got, ["1", "2", "3", "5"], "{ds:?}");
+        assert_eq!((read.events, read.lost), (4, 0));
+        // An object that only looks like one is an event as it is.
+        let (got, _, _) = read_all(br#"{"took": 3, "a": 7, "hits": {"hits": "none"}}"#);
+        assert_eq!(got, ["7"]);
+        let (got, _, _) = read_all(br#"{"a": 8, "hits": {"hits": [{"a": 1}]}}"#);
+        assert_eq!(got, ["8"], "no search response's first keys");
     }
 }

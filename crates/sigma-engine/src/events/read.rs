@@ -193,7 +193,9 @@ fn jsonl_in(mut r: impl BufRead) -> bool {
             && t.last() == Some(&b'}')
             && serde_json::from_slice::<serde::de::IgnoredAny>(t).is_ok()
         {
-            return true;
+            // A search response on one line is read as its hits, as a JSON
+            // text is.
+            return json_text::search_hits(t, 0).is_none();
         }
     }
     false

@@ -121,60 +121,78 @@ pub(super) fn search_hits(b: &[u8], at: usize) -> Option<usize> {
 }
 
 /// Where the value of `key` starts in the object that opens at `open`:
-/// strings are skipped and nesting counted, so only the object's own key
-/// is found.
+/// only the object's own key is found, not one nested in its values.
 fn member(b: &[u8], open: usize, key: &[u8]) -> Option<usize> {
     let mut depth = 0usize;
-    let mut i = open;
-    while i < b.len() {
-        match b[i] {
-            b'"' => {
-                let end = string_end(b, i)?;
-                if depth == 1 && &b[i + 1..end - 1] == key {
-                    let colon = skip_spaces(b, end);
-                    if b.get(colon) == Some(&b':') {
-                        return Some(skip_spaces(b, colon + 1));
-                    }
-                }
-                i = end;
-                continue;
-            }
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
+    for (at, mark) in shape(b, open) {
+        match mark {
+            Shape::Open => depth += 1,
+            Shape::Close => {
                 depth = depth.checked_sub(1)?;
                 if depth == 0 {
                     return None;
                 }
             }
-            _ => {}
+            Shape::Str(end) if depth == 1 && &b[at + 1..end - 1] == key => {
+                let colon = skip_spaces(b, end);
+                if b.get(colon) == Some(&b':') {
+                    return Some(skip_spaces(b, colon + 1));
+                }
+            }
+            Shape::Str(_) => {}
         }
-        i += 1;
     }
     None
 }
 
 /// Where the objects or arrays left open `depth` deep at `from` close: the
 /// end of a search response after its hits (its `aggregations` skipped).
-pub(super) fn closing(b: &[u8], from: usize, mut depth: usize) -> Option<usize> {
-    let mut i = from;
-    while i < b.len() {
-        match b[i] {
-            b'"' => {
-                i = string_end(b, i)?;
-                continue;
-            }
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
+fn closing(b: &[u8], from: usize, mut depth: usize) -> Option<usize> {
+    for (at, mark) in shape(b, from) {
+        match mark {
+            Shape::Open => depth += 1,
+            Shape::Close => {
                 depth = depth.checked_sub(1)?;
                 if depth == 0 {
-                    return Some(i + 1);
+                    return Some(at + 1);
                 }
             }
-            _ => {}
+            Shape::Str(_) => {}
         }
-        i += 1;
     }
     None
+}
+
+/// What gives a JSON text its shape, found by scanning, not parsing.
+enum Shape {
+    /// `{` or `[`.
+    Open,
+    /// `}` or `]`.
+    Close,
+    /// A string, with the offset after its closing quote.
+    Str(usize),
+}
+
+/// The shape of a JSON text from `from`, with their offsets; strings are
+/// skipped whole, so nothing in them counts. It ends at a string left open.
+fn shape(b: &[u8], from: usize) -> impl Iterator<Item = (usize, Shape)> + '_ {
+    let mut i = from;
+    std::iter::from_fn(move || {
+        while let Some(&c) = b.get(i) {
+            let at = i;
+            i += 1;
+            match c {
+                b'"' => {
+                    i = string_end(b, at)?;
+                    return Some((at, Shape::Str(i)));
+                }
+                b'{' | b'[' => return Some((at, Shape::Open)),
+                b'}' | b']' => return Some((at, Shape::Close)),
+                _ => {}
+            }
+        }
+        None
+    })
 }
 
 /// The offset after the string that opens at `open`.

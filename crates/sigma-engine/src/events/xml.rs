@@ -170,7 +170,7 @@ impl Reading<'_> {
             self.read.lost += 1;
         }
         if self.errors <= TOLD {
-            let (line, column) = line_column(self.text, pos);
+            let (line, column) = crate::diag::line_col(self.text, pos);
             let what = if lost { "; 1 event lost" } else { "" };
             let msg = format!("invalid XML{what}: {why}");
             let d = Diagnostic::error("events", msg);
@@ -214,15 +214,6 @@ fn next_event(text: &str, from: usize) -> Option<usize> {
         at = tag + 1;
     }
     None
-}
-
-/// The 1-based line and column (in characters) of byte `pos`.
-fn line_column(text: &str, pos: usize) -> (usize, usize) {
-    let before = &text.as_bytes()[..pos.min(text.len())];
-    let line = memchr::memchr_iter(b'\n', before).count() + 1;
-    let start = memchr::memrchr(b'\n', before).map_or(0, |n| n + 1);
-    let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
-    (line, column)
 }
 
 /// The elements of the event being read, innermost last.

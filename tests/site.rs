@@ -394,6 +394,74 @@ fn notes_marked_publish_false_or_draft_stay_out_of_the_site() {
 }
 
 #[test]
+fn embedded_notes_are_shown_in_place_and_private_ones_never() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    std::fs::create_dir_all(v.join("Playbooks")).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(v.join(name), text).unwrap();
+    write(
+        "Case 7.md",
+        "# Case 7\n\n![[Triage#Scope]]\n![[Secret]]\n\n![[Triage#^first]]\n",
+    );
+    write(
+        "Playbooks/Triage.md",
+        "---\ntags: [playbook]\n---\n# Triage\n\nIntro.\n\n## Scope\n\n\
+         Check [[Hosts]] first. #scoping ^first\n\n## Later\n\nNot shown.\n",
+    );
+    write("Playbooks/Hosts.md", "# Hosts\n");
+    write(
+        "Secret.md",
+        "---\npublish: false\n---\n# Secret\n\nclassified words\n",
+    );
+    let site = dir.path().join("s");
+    let summary = export_to(&v, &site);
+    assert!(summary.unresolved.is_empty(), "{:?}", summary.unresolved);
+    let case = std::fs::read_to_string(site.join("case-7.html")).unwrap();
+    assert!(
+        case.contains("<a href=\"playbooks/triage.html#scope\">Triage › Scope</a>"),
+        "{case}"
+    );
+    // The embedded text's links lead from the page that shows it.
+    assert!(
+        case.contains("<a href=\"playbooks/hosts.html\">Hosts</a>"),
+        "{case}"
+    );
+    assert!(
+        !case.contains("Not shown") && !case.contains("Intro."),
+        "{case}"
+    );
+    assert_eq!(
+        case.matches("Check ").count(),
+        2,
+        "the section and the block"
+    );
+    assert!(case.contains("<span>Secret</span>"), "{case}");
+    let everything: String = pages_of(&site)
+        .into_iter()
+        .map(|(_, b)| String::from_utf8_lossy(&b).into_owned())
+        .collect();
+    assert!(
+        !everything.contains("classified"),
+        "a private note is never shown"
+    );
+    // The page shows the embedded tag but does not carry it.
+    let tag = std::fs::read_to_string(site.join("tags/scoping.html")).unwrap();
+    assert!(
+        tag.contains("triage.html") && !tag.contains("case-7.html"),
+        "{tag}"
+    );
+    let (checked, problems) = check_links(&site);
+    assert!(checked > 0 && problems.is_empty(), "{problems:#?}");
+    // Editing the embedded note changes the page that shows it.
+    let triage = v.join("Playbooks/Triage.md");
+    let text = std::fs::read_to_string(&triage).unwrap();
+    std::fs::write(&triage, text.replace("first.", "twice.")).unwrap();
+    export_to(&v, &site);
+    let case = std::fs::read_to_string(site.join("case-7.html")).unwrap();
+    assert_eq!(case.matches("twice.").count(), 2, "{case}");
+}
+
+#[test]
 fn a_note_that_is_not_utf8_still_gets_its_page_and_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");
@@ -578,6 +646,12 @@ fn a_re_export_renders_again_all_that_changed_and_equals_a_fresh_one() {
         dir.path().join("b"),
     );
     copy_demo_vault(&v);
+    // A note embedding notes that change, go and move.
+    std::fs::write(
+        v.join("Embeds.md"),
+        "# Embeds\n\n![[T1059.006 Python]]\n![[G0016 APT29]]\n![[M1038 Execution Prevention]]\n",
+    )
+    .unwrap();
     export_to(&v, &a);
     // A note's text, a new note linking another (backlinks, graphs), a
     // note removed and one renamed (links to them no longer resolve).

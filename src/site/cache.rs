@@ -2,8 +2,9 @@
 //! renders again only the pages whose inputs changed.
 //!
 //! A page is a function of its note's body, of what rendering that body
-//! asked the link resolver (each link's page, each tag's page: recorded
-//! with the answers, see [`Recording`]), of the rest of its context
+//! asked the link resolver (each link's page, each tag's page, the text of
+//! each note it embeds: recorded with the answers, see [`Recording`]), of
+//! the rest of its context
 //! (title, properties, graph, backlinks, tags) and of the program and the
 //! page template. Each page's entry holds hashes of all of these and of the
 //! page as written. A page is left as it is only when every hash is the
@@ -62,7 +63,9 @@ pub(super) struct Body {
     pub links: Vec<u32>,
     /// The tags in its text (in order, repeats included).
     pub tags: Vec<String>,
-    /// The resolver's answers about `resolved` and `tags`.
+    /// The notes it embeds (at any depth), each once, one per line.
+    pub embeds: String,
+    /// The resolver's answers about `resolved`, `tags` and `embeds`.
     pub answers: u64,
 }
 
@@ -119,7 +122,8 @@ impl Body {
     /// resolves: then it need not be rendered for its links.
     pub fn holds(&self, text: u64, r: &dyn LinkResolver) -> bool {
         let resolved: Vec<u64> = self.resolved.lines().map(|t| answer(r, t).1).collect();
-        self.text == text && answers(&resolved, &self.tags, r) == self.answers
+        let embeds: Vec<u64> = self.embeds.lines().map(|t| hash(&r.embed(t))).collect();
+        self.text == text && answers(&resolved, &embeds, &self.tags, r) == self.answers
     }
 
     /// The link targets of the body, in order.
@@ -140,16 +144,16 @@ fn answer(r: &dyn LinkResolver, target: &str) -> (Option<String>, u64) {
     (url, h)
 }
 
-/// The hash of the answers about the link targets (`resolved`, each one's
-/// hashed) and about each tag once.
-fn answers(resolved: &[u64], tags: &[String], r: &dyn LinkResolver) -> u64 {
+/// The hash of the answers about the link targets and the embeds (each
+/// one's hashed) and about each tag once.
+fn answers(resolved: &[u64], embeds: &[u64], tags: &[String], r: &dyn LinkResolver) -> u64 {
     let mut seen = HashSet::new();
     let tagged: Vec<u64> = tags
         .iter()
         .filter(|t| seen.insert(t.as_str()))
         .map(|t| hash(&r.tag_url(t)))
         .collect();
-    hash(&(resolved, tagged))
+    hash(&(resolved, embeds, tagged))
 }
 
 /// A resolver that passes every question on and records the link targets
@@ -160,12 +164,15 @@ pub(super) struct Recording<'r> {
     asked: Mutex<Asked>,
 }
 
-/// The targets asked about, in order, and the hashes of their answers.
+/// The targets asked about, in order, and the hashes of their answers;
+/// the same of the embeds.
 #[derive(Default)]
 struct Asked {
     targets: Vec<String>,
     answers: Vec<u64>,
     seen: HashSet<String>,
+    embeds: Vec<String>,
+    embedded: Vec<u64>,
 }
 
 impl<'r> Recording<'r> {
@@ -191,14 +198,20 @@ impl<'r> Recording<'r> {
             .iter()
             .map(|l| number.get(l.as_str()).copied())
             .collect::<Option<Vec<u32>>>()?;
-        if asked.targets.iter().any(|t| t.contains('\n')) {
+        if asked
+            .targets
+            .iter()
+            .chain(&asked.embeds)
+            .any(|t| t.contains('\n'))
+        {
             return None;
         }
         Some(Body {
             text,
             resolved: asked.targets.join("\n"),
             links,
-            answers: answers(&asked.answers, &tags, self.inner),
+            answers: answers(&asked.answers, &asked.embedded, &tags, self.inner),
+            embeds: asked.embeds.join("\n"),
             tags,
         })
     }
@@ -218,8 +231,22 @@ impl LinkResolver for Recording<'_> {
     fn is_private(&self, target: &str) -> bool {
         self.inner.is_private(target)
     }
+    fn embed(&self, target: &str) -> Option<super::embed::Embed> {
+        // An embed shown is a link too: its page is recorded as one.
+        self.resolve(target);
+        let e = self.inner.embed(target);
+        let mut a = self.asked.lock().unwrap_or_else(|p| p.into_inner());
+        if !a.embeds.iter().any(|t| t == target) {
+            a.embeds.push(target.to_string());
+            a.embedded.push(hash(&e));
+        }
+        e
+    }
     fn tag_url(&self, tag: &str) -> String {
         self.inner.tag_url(tag)
+    }
+    fn embedded_tag_url(&self, tag: &str) -> String {
+        self.inner.embedded_tag_url(tag)
     }
     fn coverage(&self, url: &str) -> Option<&Cell> {
         let c = self.inner.coverage(url);

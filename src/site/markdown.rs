@@ -3,6 +3,7 @@
 //! know (callouts, `%% comments %%`, `#tags`), with wikilinks resolved to site
 //! pages and heading anchors generated. The HTML is sanitised afterwards.
 
+use super::embed::{self, Embed};
 use super::html_escape;
 use crate::vault::resolve::{markdown_note_target, relative_target};
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
@@ -16,6 +17,11 @@ pub trait LinkResolver {
     fn resolve(&self, target: &str) -> Option<String>;
     /// The site-relative URL of a tag page.
     fn tag_url(&self, tag: &str) -> String;
+    /// The same for a tag in a note the page embeds: a tag the page shows
+    /// but does not carry.
+    fn embedded_tag_url(&self, tag: &str) -> String {
+        self.tag_url(tag)
+    }
     /// The coverage of the technique page a link points to, on pages drawn
     /// as a heatmap ([`super::heatmap`]).
     fn coverage(&self, _url: &str) -> Option<&super::heatmap::Cell> {
@@ -30,6 +36,11 @@ pub trait LinkResolver {
     /// as broken.
     fn is_private(&self, _target: &str) -> bool {
         false
+    }
+    /// The note a target names, for `![[Note]]` to show in place; `None`
+    /// where embeds stay links.
+    fn embed(&self, _target: &str) -> Option<Embed> {
+        None
     }
 }
 
@@ -301,7 +312,7 @@ fn file_target(dest: &str) -> Option<String> {
 
 /// A page's URL with the anchor of a heading (`Note#Heading`, the last
 /// of nested ones) or of a block (`^id`, kept as [`block_id`] marks it).
-fn anchored(url: String, anchor: Option<&str>) -> String {
+pub(super) fn anchored(url: String, anchor: Option<&str>) -> String {
     match anchor.map(|a| a.split('#').next_back().unwrap_or(a)) {
         Some(a) if block_id(&format!(" {a}")).is_some() => format!("{url}#{a}"),
         Some(a) => format!("{url}#{}", slug(a)),
@@ -350,7 +361,7 @@ fn flanking(text: &str, at: usize) -> (bool, bool) {
 /// A block id at the end of a block's text (`Some text ^id1`, letters,
 /// digits and dashes): the text before it and the id with its `^`, which
 /// Obsidian hides and links name (`[[Note#^id1]]`).
-fn block_id(text: &str) -> Option<(&str, &str)> {
+pub(super) fn block_id(text: &str) -> Option<(&str, &str)> {
     let at = text.rfind(" ^")?;
     let id = &text[at + 1..];
     let ok = id.len() > 1
@@ -453,9 +464,49 @@ fn link_targets<'e, E: std::borrow::Borrow<Event<'e>>>(
 
 /// Render one note body to HTML (not yet sanitised).
 pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
+    render_within(md, r, &Within::default())
+}
+
+/// The resolver of an embedded note's text: its tags are not the page's.
+struct Embedded<'r>(&'r dyn LinkResolver);
+
+impl LinkResolver for Embedded<'_> {
+    fn resolve(&self, target: &str) -> Option<String> {
+        self.0.resolve(target)
+    }
+    fn tag_url(&self, tag: &str) -> String {
+        self.0.embedded_tag_url(tag)
+    }
+    fn embedded_tag_url(&self, tag: &str) -> String {
+        self.0.embedded_tag_url(tag)
+    }
+    fn coverage(&self, url: &str) -> Option<&super::heatmap::Cell> {
+        self.0.coverage(url)
+    }
+    fn root(&self) -> &str {
+        self.0.root()
+    }
+    fn is_private(&self, target: &str) -> bool {
+        self.0.is_private(target)
+    }
+    fn embed(&self, target: &str) -> Option<Embed> {
+        self.0.embed(target)
+    }
+}
+
+/// The notes a text is embedded in (outermost first) and how many more
+/// embeds the page may show.
+#[derive(Default)]
+struct Within {
+    notes: Vec<String>,
+    spent: std::cell::Cell<usize>,
+}
+
+/// Render a body, or a note's part embedded in one (`within` the notes
+/// that embed it).
+fn render_within(md: &str, r: &dyn LinkResolver, within: &Within) -> Rendered {
     let pre = preprocess(md, r);
     let events: Vec<Event> = Parser::new_ext(&pre, options()).collect();
-    let needs_sanitizing = events.iter().any(is_unsafe);
     let links = link_targets(events.iter());
     let mut w = Rewriter {
         r,
@@ -465,12 +516,19 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
         seen: HashMap::new(),
         unresolved_depth: 0,
         in_code: false,
+        within,
+        needs_sanitizing: events.iter().any(is_unsafe),
     };
     let mut i = 0;
     while i < events.len() {
         i = w.step(i);
     }
-    let Rewriter { mut out, ids, .. } = w;
+    let Rewriter {
+        mut out,
+        ids,
+        needs_sanitizing,
+        ..
+    } = w;
     let coloured = super::heatmap::colour_cells(&mut out, &|url| r.coverage(url), r.root());
     let out = if super::heatmap::has_markers(&pre) {
         super::heatmap::swatches(out)
@@ -493,7 +551,7 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
 /// The parsed events of a note rewritten for the site: heading ids,
 /// wikilinks resolved, embeds as links, code highlighted, Obsidian's line
 /// breaks.
-struct Rewriter<'e, 'r> {
+struct Rewriter<'e, 'r, 'w> {
     r: &'r dyn LinkResolver,
     events: &'e [Event<'e>],
     out: Vec<Event<'e>>,
@@ -504,18 +562,23 @@ struct Rewriter<'e, 'r> {
     unresolved_depth: usize,
     /// Inside a code block, where text is shown as it is.
     in_code: bool,
+    /// The notes this text is embedded in: none for a page's own body.
+    within: &'w Within,
+    /// Whether the HTML, with what it embeds, needs the sanitiser.
+    needs_sanitizing: bool,
 }
 
-impl<'e> Rewriter<'e, '_> {
+impl<'e> Rewriter<'e, '_, '_> {
     /// Rewrite the event at `i`; returns the index of the next one.
     fn step(&mut self, i: usize) -> usize {
         match &self.events[i] {
+            // An embedded note's headings are not the page's: no anchors.
             Event::Start(Tag::Heading {
                 level,
                 id: None,
                 classes,
                 attrs,
-            }) => {
+            }) if self.within.notes.is_empty() => {
                 let id = self.heading_id(i);
                 self.out.push(Event::Start(Tag::Heading {
                     level: *level,
@@ -554,6 +617,10 @@ impl<'e> Rewriter<'e, '_> {
                 id,
             }) => return self.embed(i, dest_url, title, id),
             Event::Start(Tag::Image { .. }) => return self.markdown_image(i),
+            Event::Start(Tag::Paragraph) => match self.embeds(i) {
+                Some(next) => return next,
+                None => self.out.push(self.events[i].clone()),
+            },
             Event::Start(Tag::CodeBlock(pulldown_cmark::CodeBlockKind::Fenced(lang))) => {
                 if let Some(next) = self.code_block(i, lang) {
                     return next;
@@ -603,7 +670,7 @@ impl<'e> Rewriter<'e, '_> {
                 self.out.push(text);
             }
         }
-        if let Some(id) = block {
+        if let Some(id) = block.filter(|_| self.within.notes.is_empty()) {
             self.out.push(Event::InlineHtml(CowStr::from(format!(
                 "<span id=\"{id}\" class=\"block-id\"></span>"
             ))));
@@ -713,7 +780,85 @@ impl<'e> Rewriter<'e, '_> {
         i + 1
     }
 
-    /// An embed `![[note]]` is shown as a link to the note.
+    /// A paragraph of nothing but embeds (one to a line, as they are
+    /// written): each note that can be shown is shown in place, a block of
+    /// its own, and each other embed is a paragraph as it would have been.
+    /// `None` when anything else is in it or no note is shown.
+    fn embeds(&mut self, i: usize) -> Option<usize> {
+        // Each embed: where it starts, and its note's HTML when shown.
+        let mut embeds = Vec::new();
+        let mut j = i + 1;
+        loop {
+            match self.events.get(j)? {
+                Event::End(TagEnd::Paragraph) => break,
+                Event::SoftBreak | Event::HardBreak => {}
+                Event::Text(t) if t.trim().is_empty() => {}
+                Event::Start(Tag::Image {
+                    link_type: LinkType::WikiLink { .. },
+                    ..
+                }) => {
+                    embeds.push(j);
+                    j = self
+                        .text_until(j, |e| matches!(e, Event::End(TagEnd::Image)), false)
+                        .1;
+                }
+                _ => return None,
+            }
+            j += 1;
+        }
+        let shown: Vec<Option<String>> = embeds.iter().map(|&e| self.embedded(e)).collect();
+        if shown.iter().all(Option::is_none) {
+            return None;
+        }
+        for (e, html) in embeds.into_iter().zip(shown) {
+            match html {
+                Some(html) => self.out.push(Event::Html(CowStr::from(html))),
+                None => {
+                    self.out.push(Event::Start(Tag::Paragraph));
+                    self.step(e);
+                    self.out.push(Event::End(TagEnd::Paragraph));
+                }
+            }
+        }
+        Some(j + 1)
+    }
+
+    /// The HTML of the note an embed names, rendered in place; `None` for
+    /// images, notes without a page, a heading or block the note lacks, an
+    /// embed of a note it is embedded in, and beyond the depth or budget.
+    fn embedded(&mut self, i: usize) -> Option<String> {
+        let Event::Start(Tag::Image { dest_url, .. }) = &self.events[i] else {
+            return None;
+        };
+        let (page, anchor) = wikilink_target(dest_url);
+        let within = self.within;
+        if page.is_empty()
+            || super::attachments::is_image(&page)
+            || within.notes.len() >= embed::MAX_DEPTH
+            || within.spent.get() >= embed::BUDGET
+        {
+            return None;
+        }
+        let e = self.r.embed(&page)?;
+        if within.notes.contains(&e.url) {
+            return None;
+        }
+        let text = embed::part(&e.body, anchor.as_deref())?;
+        within.spent.set(within.spent.get() + 1);
+        let mut notes = within.notes.clone();
+        notes.push(e.url.clone());
+        let inner = Within {
+            notes,
+            spent: std::cell::Cell::new(within.spent.get()),
+        };
+        let rendered = render_within(text, &Embedded(self.r), &inner);
+        within.spent.set(inner.spent.get());
+        self.needs_sanitizing |= rendered.needs_sanitizing;
+        Some(embed::block_html(&e, anchor.as_deref(), &rendered.html))
+    }
+
+    /// An embed `![[note]]` that is not shown in place is a link to the
+    /// note.
     fn embed(&mut self, i: usize, dest_url: &str, title: &CowStr<'e>, id: &CowStr<'e>) -> usize {
         let (page, anchor) = wikilink_target(dest_url);
         let page = page.into_owned();
@@ -728,7 +873,11 @@ impl<'e> Rewriter<'e, '_> {
             ))));
             return j + 1;
         }
-        let label = if label.is_empty() { page } else { label };
+        let label = if label.is_empty() {
+            page.clone()
+        } else {
+            label
+        };
         match url {
             Some(u) => {
                 self.out.push(Event::Start(Tag::Link {
@@ -739,6 +888,10 @@ impl<'e> Rewriter<'e, '_> {
                 }));
                 self.out.push(Event::Text(CowStr::from(label)));
                 self.out.push(Event::End(TagEnd::Link));
+            }
+            None if self.r.is_private(&page) => {
+                let span = format!("<span>{}</span>", html_escape(&label));
+                self.out.push(Event::InlineHtml(CowStr::from(span)));
             }
             None => self.out.push(unresolved(&label)),
         }

@@ -13,6 +13,7 @@
 
 mod attachments;
 mod cache;
+mod embed;
 pub mod graph;
 pub mod heatmap;
 pub mod highlight;
@@ -215,6 +216,9 @@ impl markdown::LinkResolver for Resolver<'_> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(tag.to_string());
+        self.embedded_tag_url(tag)
+    }
+    fn embedded_tag_url(&self, tag: &str) -> String {
         format!("{}{}", self.prefix, tag_url(tag))
     }
     fn root(&self) -> &str {
@@ -222,6 +226,16 @@ impl markdown::LinkResolver for Resolver<'_> {
     }
     fn is_private(&self, target: &str) -> bool {
         self.private.find(target).is_some()
+    }
+    fn embed(&self, target: &str) -> Option<embed::Embed> {
+        let page = &self.pages[self.names.find(target)?];
+        // Its problems were reported where the note itself was read.
+        let note = note::Note::read(&page.file, &Diagnostics::new());
+        Some(embed::Embed {
+            url: format!("{}{}", self.prefix, page.url),
+            title: note.title(&page.path),
+            body: note.body().to_string(),
+        })
     }
 }
 

@@ -1,0 +1,297 @@
+//! Notes embedded in notes, as Obsidian shows them: `![[Note]]` puts the
+//! note's text in place, `![[Note#Heading]]` the section under that
+//! heading, `![[Note#^id]]` the paragraph or list item that block id ends.
+//!
+//! The embedded text is rendered with the embedding page's link resolver,
+//! so its links lead where they would from that page. Only notes that have
+//! a page of their own are embedded: a note left out of the site stays out
+//! of every page. Nesting is bounded in depth, a note never embeds itself
+//! through its own embeds, and one page embeds at most [`BUDGET`] notes in
+//! all, so that a hostile vault cannot make a page grow without end.
+
+use super::markdown::{block_id, options, slug};
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+use std::ops::Range;
+
+/// How deeply embeds nest (a note embedding a note embedding ...).
+pub const MAX_DEPTH: usize = 4;
+
+/// How many notes one page embeds, at every depth together.
+pub const BUDGET: usize = 256;
+
+/// A note an embed names, as the resolver finds it.
+#[derive(Debug, Clone, Hash)]
+pub struct Embed {
+    /// Its page, relative to the embedding page.
+    pub url: String,
+    pub title: String,
+    /// Its text after the properties.
+    pub body: String,
+}
+
+/// The text an embed shows of a note's body: the body without its `# Title`
+/// line (the embed shows the title itself), the section of a heading, or
+/// the block of a block id; none when the note has no such heading or block.
+pub fn part<'a>(body: &'a str, anchor: Option<&str>) -> Option<&'a str> {
+    let Some(anchor) = anchor else {
+        return Some(super::note::untitled(body));
+    };
+    // `Note#Chapter#Section` names the last heading.
+    let last = anchor.rsplit('#').next().unwrap_or(anchor);
+    match last.strip_prefix('^') {
+        Some(id) => block(body, id).map(|r| &body[r]),
+        None => section(body, last).map(|r| &body[r]),
+    }
+}
+
+/// The heading whose text slugs as `heading` does, with what follows it up
+/// to the next heading of its level or above.
+fn section(body: &str, heading: &str) -> Option<Range<usize>> {
+    let want = slug(heading);
+    let mut found = None;
+    let mut open: Option<(pulldown_cmark::HeadingLevel, usize, String)> = None;
+    for (e, at) in Parser::new_ext(body, options()).into_offset_iter() {
+        match e {
+            Event::Start(Tag::Heading { level, .. }) => match found {
+                Some((l, start)) if level <= l => return Some(start..at.start),
+                Some(_) => {}
+                None => open = Some((level, at.start, String::new())),
+            },
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, _, text)) = open.as_mut() {
+                    text.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((level, start, text)) = open.take()
+                    && slug(&text) == want
+                {
+                    found = Some((level, start));
+                }
+            }
+            _ => {}
+        }
+    }
+    found.map(|(_, start)| start..body.len())
+}
+
+/// The paragraph or list item that block id `^id` ends (a paragraph in a
+/// list item gives the item, as in Obsidian).
+fn block(body: &str, id: &str) -> Option<Range<usize>> {
+    let want = format!("^{id}");
+    // Open paragraphs and items: (is an item, its whole range).
+    let mut open: Vec<(bool, Range<usize>)> = Vec::new();
+    let mut ends_with_id = false;
+    for (e, at) in Parser::new_ext(body, options()).into_offset_iter() {
+        let text_ends = matches!(&e, Event::Text(t) if block_id(t).is_some_and(|(_, b)| b == want));
+        match e {
+            Event::Start(Tag::Paragraph) => open.push((false, at)),
+            Event::Start(Tag::Item) => open.push((true, at)),
+            Event::End(TagEnd::Paragraph | TagEnd::Item) => {
+                let closed = open.pop()?;
+                if ends_with_id {
+                    let item = open.last().filter(|(item, _)| *item && !closed.0);
+                    return Some(item.map_or(closed.1, |(_, r)| r.clone()));
+                }
+            }
+            _ => {}
+        }
+        ends_with_id = text_ends;
+    }
+    None
+}
+
+/// An embedded note as a block of the page: a link to its page (to the
+/// heading or block named), then its text as `html` renders it.
+pub fn block_html(e: &Embed, anchor: Option<&str>, html: &str) -> String {
+    let href = super::markdown::anchored(e.url.clone(), anchor);
+    let name = match anchor.map(|a| a.rsplit('#').next().unwrap_or(a)) {
+        Some(heading) if !heading.starts_with('^') => format!("{} › {heading}", e.title),
+        _ => e.title.clone(),
+    };
+    format!(
+        "<div class=\"embed\"><p class=\"embed-title\"><a href=\"{}\">{}</a></p>\n{html}</div>\n",
+        super::html_escape(&href),
+        super::html_escape(&name)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::markdown::{LinkResolver, Rendered, render};
+
+    const NOTE: &str = "# Title\n\nIntro.\n\n## Triage\n\nLook at the parent.\n\n\
+        ### Steps\n\n1. one\n\n```\n# not a heading\n```\n\n## Scope\n\nAll hosts. ^scope\n\n\
+        - first ^a1\n- second\n\nLast line\ncontinued ^para\n";
+
+    #[test]
+    fn a_heading_gives_its_section_up_to_the_next_of_its_rank() {
+        let s = part(NOTE, Some("Triage")).unwrap();
+        assert!(s.starts_with("## Triage\n"), "{s:?}");
+        assert!(s.contains("### Steps") && s.contains("# not a heading"));
+        assert!(!s.contains("## Scope"), "{s:?}");
+        let last = part(NOTE, Some("Title#Scope")).unwrap();
+        assert!(last.starts_with("## Scope") && last.ends_with("continued ^para\n"));
+        assert_eq!(
+            part(NOTE, Some("steps")).unwrap(),
+            "### Steps\n\n1. one\n\n```\n# not a heading\n```\n\n"
+        );
+        assert!(part(NOTE, Some("Nowhere")).is_none());
+        assert!(
+            part(NOTE, Some("not a heading")).is_none(),
+            "code is no heading"
+        );
+    }
+
+    #[test]
+    fn a_block_id_gives_its_paragraph_or_list_item() {
+        assert_eq!(part(NOTE, Some("^scope")), Some("All hosts. ^scope\n"));
+        assert_eq!(part(NOTE, Some("^a1")), Some("- first ^a1\n"));
+        assert_eq!(
+            part(NOTE, Some("^para")),
+            Some("Last line\ncontinued ^para\n")
+        );
+        assert!(part(NOTE, Some("^missing")).is_none());
+        let loose = "- one\n\n  text ^x\n\n- two\n";
+        assert_eq!(part(loose, Some("^x")), Some("- one\n\n  text ^x\n\n"));
+    }
+
+    /// A vault of notes by name, each page at `<name>.html`; the tags
+    /// carried by the page rendered are recorded.
+    struct Vault(Vec<(&'static str, String)>, std::sync::Mutex<Vec<String>>);
+
+    impl LinkResolver for Vault {
+        fn resolve(&self, t: &str) -> Option<String> {
+            let (name, _) = self.0.iter().find(|(n, _)| *n == t)?;
+            Some(format!("{name}.html"))
+        }
+        fn tag_url(&self, tag: &str) -> String {
+            self.1.lock().unwrap().push(tag.to_string());
+            self.embedded_tag_url(tag)
+        }
+        fn embedded_tag_url(&self, tag: &str) -> String {
+            format!("tags/{tag}.html")
+        }
+        fn embed(&self, t: &str) -> Option<Embed> {
+            let (name, body) = self.0.iter().find(|(n, _)| *n == t)?;
+            Some(Embed {
+                url: format!("{name}.html"),
+                title: format!("{name} title"),
+                body: body.clone(),
+            })
+        }
+    }
+
+    fn vault(notes: &[(&'static str, &str)]) -> Vault {
+        let notes = notes.iter().map(|(n, b)| (*n, b.to_string())).collect();
+        Vault(notes, Default::default())
+    }
+
+    fn page(v: &Vault, md: &str) -> Rendered {
+        render(md, v)
+    }
+
+    #[test]
+    fn an_embed_alone_in_its_paragraph_shows_the_note_in_place() {
+        let v = vault(&[("Playbook", NOTE), ("Other", "Other text #other\n")]);
+        let h = page(&v, "Before.\n\n![[Playbook]]\n![[Other]]\n\nAfter.\n").html;
+        assert!(h.contains("<div class=\"embed\"><p class=\"embed-title\"><a href=\"Playbook.html\">Playbook title</a></p>"), "{h}");
+        assert!(
+            h.contains("<p>Intro.</p>") && h.contains("Other text"),
+            "{h}"
+        );
+        assert!(!h.contains("<p><div"), "no block inside a paragraph: {h}");
+        assert!(!h.contains("# Title"), "the title line is the embed's link");
+        assert!(h.contains("<h2>Triage</h2>"), "no anchors of its own: {h}");
+        assert!(!h.contains("id=\"^scope\""), "{h}");
+        assert!(h.contains("href=\"tags/other.html\""), "{h}");
+        assert!(
+            v.1.lock().unwrap().is_empty(),
+            "an embedded tag is not the page's"
+        );
+        let section = page(&v, "![[Playbook#Triage]]\n").html;
+        assert!(
+            section.contains("href=\"Playbook.html#triage\">Playbook title › Triage</a>"),
+            "{section}"
+        );
+        assert!(
+            section.contains("Look at the parent") && !section.contains("All hosts"),
+            "{section}"
+        );
+        let block = page(&v, "![[Playbook#^scope]]\n").html;
+        assert!(
+            block.contains("All hosts.") && !block.contains("Intro"),
+            "{block}"
+        );
+        assert!(block.contains("href=\"Playbook.html#^scope\""), "{block}");
+    }
+
+    #[test]
+    fn embeds_that_cannot_be_shown_in_place_stay_links() {
+        let v = vault(&[("Playbook", NOTE)]);
+        for md in [
+            "See ![[Playbook]] here.\n",
+            "![[Playbook#No such heading]]\n",
+            "![[Nowhere]]\n",
+            "![[diagram.png]]\n",
+            "- ![[Playbook]]\n",
+        ] {
+            let h = page(&v, md).html;
+            assert!(!h.contains("class=\"embed\""), "{md}: {h}");
+            assert!(!h.contains("Intro."), "{md}: {h}");
+        }
+        let h = page(&v, "See ![[Playbook]] here.\n").html;
+        assert!(h.contains("<a href=\"Playbook.html\">Playbook</a>"), "{h}");
+    }
+
+    #[test]
+    fn embeds_end_at_a_cycle_and_within_depth_and_budget() {
+        let v = vault(&[
+            ("A", "A says ![[B]]\n\n![[B]]\n"),
+            ("B", "B says\n\n![[A]]\n"),
+        ]);
+        let h = page(&v, "![[A]]\n").html;
+        assert_eq!(
+            h.matches("class=\"embed\"").count(),
+            2,
+            "A, then B in it: {h}"
+        );
+        let chain: Vec<(&'static str, String)> = (0..10)
+            .map(|i| {
+                (
+                    ["N0", "N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8", "N9"][i],
+                    format!("level {i}\n\n![[N{}]]\n", i + 1),
+                )
+            })
+            .collect();
+        let v = Vault(chain, Default::default());
+        let h = page(&v, "![[N0]]\n").html;
+        assert_eq!(h.matches("class=\"embed\"").count(), MAX_DEPTH, "{h}");
+        // Each note embeds the next ten times over: 10^4 at the fourth level.
+        let wide: Vec<(&'static str, String)> = (0..5)
+            .map(|i| {
+                (
+                    ["W0", "W1", "W2", "W3", "W4"][i],
+                    format!("![[W{}]]\n", i + 1).repeat(10),
+                )
+            })
+            .collect();
+        let v = Vault(wide, Default::default());
+        let h = page(&v, "![[W0]]\n").html;
+        assert_eq!(h.matches("class=\"embed\"").count(), BUDGET, "{}", h.len());
+    }
+
+    #[test]
+    fn what_an_embedded_note_holds_is_sanitised_with_the_page() {
+        let v = vault(&[("Evil", "<img src=x onerror=alert(1)>\n")]);
+        assert!(page(&v, "![[Evil]]\n").needs_sanitizing);
+        assert!(!page(&vault(&[("Good", "Fine.\n")]), "![[Good]]\n").needs_sanitizing);
+    }
+
+    #[test]
+    fn the_whole_note_leaves_its_title_to_the_embed() {
+        assert!(part(NOTE, None).unwrap().trim_start().starts_with("Intro."));
+        assert_eq!(part("No title.\n", None), Some("No title.\n"));
+    }
+}

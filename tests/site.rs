@@ -401,7 +401,7 @@ fn embedded_notes_are_shown_in_place_and_private_ones_never() {
     let write = |name: &str, text: &str| std::fs::write(v.join(name), text).unwrap();
     write(
         "Case 7.md",
-        "# Case 7\n\n![[Triage#Scope]]\n![[Secret]]\n\n![[Triage#^first]]\n",
+        "# Case 7\n\n![[Triage#Scope]]\n![[Secret]]\n\n![[Triage#^first]]\n\n![[Case 7]]\n",
     );
     write(
         "Playbooks/Triage.md",
@@ -436,6 +436,10 @@ fn embedded_notes_are_shown_in_place_and_private_ones_never() {
         "the section and the block"
     );
     assert!(case.contains("<span>Secret</span>"), "{case}");
+    assert!(
+        case.contains("<p><a href=\"case-7.html\">Case 7</a></p>"),
+        "a page never shows itself: {case}"
+    );
     let everything: String = pages_of(&site)
         .into_iter()
         .map(|(_, b)| String::from_utf8_lossy(&b).into_owned())

@@ -231,6 +231,9 @@ impl LinkResolver for Recording<'_> {
     fn is_private(&self, target: &str) -> bool {
         self.inner.is_private(target)
     }
+    fn own_page(&self) -> Option<&str> {
+        self.inner.own_page()
+    }
     fn embed(&self, target: &str) -> Option<super::embed::Embed> {
         // An embed shown is a link too: its page is recorded as one.
         self.resolve(target);

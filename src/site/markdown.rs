@@ -37,6 +37,11 @@ pub trait LinkResolver {
     fn is_private(&self, _target: &str) -> bool {
         false
     }
+    /// The URL of the page being rendered, as a link from it would give
+    /// it: a page never shows itself embedded.
+    fn own_page(&self) -> Option<&str> {
+        None
+    }
     /// The note a target names, for `![[Note]]` to show in place; `None`
     /// where embeds stay links.
     fn embed(&self, _target: &str) -> Option<Embed> {
@@ -464,7 +469,12 @@ fn link_targets<'e, E: std::borrow::Borrow<Event<'e>>>(
 
 /// Render one note body to HTML (not yet sanitised).
 pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
-    render_within(md, r, &Within::default())
+    let within = Within {
+        notes: r.own_page().map(String::from).into_iter().collect(),
+        depth: 0,
+        spent: std::cell::Cell::new(0),
+    };
+    render_within(md, r, &within)
 }
 
 /// The resolver of an embedded note's text: its tags are not the page's.
@@ -492,13 +502,16 @@ impl LinkResolver for Embedded<'_> {
     fn embed(&self, target: &str) -> Option<Embed> {
         self.0.embed(target)
     }
+    fn own_page(&self) -> Option<&str> {
+        self.0.own_page()
+    }
 }
 
-/// The notes a text is embedded in (outermost first) and how many more
-/// embeds the page may show.
-#[derive(Default)]
+/// The pages a text is shown in (the page, then the notes embedding it),
+/// how deep it is embedded, and how many embeds the page has shown.
 struct Within {
     notes: Vec<String>,
+    depth: usize,
     spent: std::cell::Cell<usize>,
 }
 
@@ -578,7 +591,7 @@ impl<'e> Rewriter<'e, '_, '_> {
                 id: None,
                 classes,
                 attrs,
-            }) if self.within.notes.is_empty() => {
+            }) if self.within.depth == 0 => {
                 let id = self.heading_id(i);
                 self.out.push(Event::Start(Tag::Heading {
                     level: *level,
@@ -670,7 +683,7 @@ impl<'e> Rewriter<'e, '_, '_> {
                 self.out.push(text);
             }
         }
-        if let Some(id) = block.filter(|_| self.within.notes.is_empty()) {
+        if let Some(id) = block.filter(|_| self.within.depth == 0) {
             self.out.push(Event::InlineHtml(CowStr::from(format!(
                 "<span id=\"{id}\" class=\"block-id\"></span>"
             ))));
@@ -834,7 +847,7 @@ impl<'e> Rewriter<'e, '_, '_> {
         let within = self.within;
         if page.is_empty()
             || super::attachments::is_image(&page)
-            || within.notes.len() >= embed::MAX_DEPTH
+            || within.depth >= embed::MAX_DEPTH
             || within.spent.get() >= embed::BUDGET
         {
             return None;
@@ -849,6 +862,7 @@ impl<'e> Rewriter<'e, '_, '_> {
         notes.push(e.url.clone());
         let inner = Within {
             notes,
+            depth: within.depth + 1,
             spent: std::cell::Cell::new(within.spent.get()),
         };
         let rendered = render_within(text, &Embedded(self.r), &inner);

@@ -167,6 +167,8 @@ struct Resolver<'a> {
     /// Notes left out of the site.
     private: &'a NoteNames,
     prefix: String,
+    /// The page's own URL, relative to itself.
+    own: String,
     tags: Mutex<Vec<String>>,
     /// Technique coverage by page URL, on pages drawn as a heatmap.
     coverage: Option<&'a HashMap<String, heatmap::Cell>>,
@@ -189,6 +191,7 @@ impl<'a> Resolver<'a> {
             attachments,
             private,
             prefix: "../".repeat(url.matches('/').count()),
+            own: format!("{}{url}", "../".repeat(url.matches('/').count())),
             tags: Mutex::new(Vec::new()),
             coverage,
         }
@@ -226,6 +229,9 @@ impl markdown::LinkResolver for Resolver<'_> {
     }
     fn is_private(&self, target: &str) -> bool {
         self.private.find(target).is_some()
+    }
+    fn own_page(&self) -> Option<&str> {
+        Some(&self.own)
     }
     fn embed(&self, target: &str) -> Option<embed::Embed> {
         let page = &self.pages[self.names.find(target)?];

@@ -11,4 +11,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let diags = Diagnostics::new();
     let _ = sigma_engine::events::read_file(&path, None, &diags, &mut |_| {});
+    // One file per run would be left behind in the temporary folder.
+    let _ = std::fs::remove_file(&path);
 });

@@ -11,5 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let path = std::env::temp_dir().join(format!("attack-vault-fuzz-{}.json", std::process::id()));
     if std::fs::write(&path, data).is_ok() {
         let _ = sigma_engine::events::read_file(&path, None, &diags, &mut |_| {});
+        // One file per run would be left behind in the temporary folder.
+        let _ = std::fs::remove_file(&path);
     }
 });

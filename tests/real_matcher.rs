@@ -1,8 +1,8 @@
 //! The matcher against data no one here wrote: every SigmaHQ regression case
 //! in the shared data must fire its rule, on the `.evtx`, on the `.json`, on
 //! the events as Windows writes them in XML, and on that event as Winlogbeat,
-//! Velociraptor and an XML-to-JSON converter write it, and as a search
-//! response of Elasticsearch holds Winlogbeat's documents, with all rule trees
+//! Velociraptor, an XML-to-JSON converter and EvtxECmd write it, and as a
+//! search response of Elasticsearch holds Winlogbeat's documents, with all rule trees
 //! loaded; every record of the EVTX corpus reads alike from its XML; and the
 //! unsupported rules are named, not fatal.
 
@@ -66,6 +66,7 @@ fn every_regression_case_fires_on_evtx_and_json() {
             reshaped(&json, tmp.path(), "velociraptor", as_velociraptor),
             reshaped(&json, tmp.path(), "from-xml", as_converted_from_xml),
         );
+        let evtxecmd = reshaped(&json, tmp.path(), "evtxecmd", as_evtxecmd);
         let search = winlogbeat
             .iter()
             .map(|f| as_search_response(f, tmp.path()))
@@ -78,6 +79,7 @@ fn every_regression_case_fires_on_evtx_and_json() {
             ("velociraptor", velociraptor),
             ("from-xml", from_xml),
             ("search-response", search),
+            ("evtxecmd", evtxecmd),
         ];
         for (kind, f) in kinds {
             let fired = Mutex::new(HashSet::new());
@@ -260,6 +262,32 @@ fn as_search_response(lines: &std::path::Path, dir: &std::path::Path) -> PathBuf
 /// `n` under `Name`, `{"#text": t}` is `t`.
 fn attribute<'a>(system: &'a serde_json::Value, child: &str, name: &str) -> &'a serde_json::Value {
     &system[child]["#attributes"][name]
+}
+
+/// As EvtxECmd writes it (`--json`): the System values as columns, the
+/// event data as the XML converted to JSON, in a string (`Payload`), and
+/// columns of its own (`MapDescription`, `PayloadData1`, ...).
+fn as_evtxecmd(v: &serde_json::Value) -> serde_json::Value {
+    let converted = as_converted_from_xml(v);
+    let system = &v["Event"]["System"];
+    let mut payload = serde_json::Map::new();
+    for part in ["EventData", "UserData"] {
+        if let Some(p) = converted["Event"].get(part) {
+            payload.insert(part.to_string(), p.clone());
+        }
+    }
+    let id = system["EventID"].get("#text").unwrap_or(&system["EventID"]);
+    serde_json::json!({
+        "PayloadData1": "", "UserName": "", "MapDescription": "", "ChunkNumber": 0,
+        "Computer": system["Computer"], "Payload": serde_json::Value::Object(payload).to_string(),
+        "Channel": system["Channel"], "Provider": attribute(system, "Provider", "Name"),
+        "EventId": id, "EventRecordId": system["EventRecordID"].to_string(),
+        "ProcessId": attribute(system, "Execution", "ProcessID"),
+        "ThreadId": attribute(system, "Execution", "ThreadID"),
+        "Level": "Info", "Keywords": "Classic", "SourceFile": "case.evtx",
+        "ExtraDataOffset": 0, "HiddenRecord": false,
+        "TimeCreated": attribute(system, "TimeCreated", "SystemTime"),
+    })
 }
 
 /// As Winlogbeat ships it: `winlog.channel`, `winlog.event_data`, ...

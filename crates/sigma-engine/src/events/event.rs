@@ -118,6 +118,9 @@ pub struct Event {
     /// Whether objects nested deeper than readers follow were left out
     /// (readers say so: nothing read is dropped silently).
     pub(crate) too_deep: bool,
+    /// Why an EvtxECmd payload that holds the event's data was read only in
+    /// part (it is no valid JSON).
+    pub(crate) payload_error: Option<Box<str>>,
 }
 
 fn range(start: usize, end: usize) -> Range<u32> {

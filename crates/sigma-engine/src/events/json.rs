@@ -29,6 +29,11 @@
 //!
 //! An Elasticsearch document (`{"_index": …, "_source": {…}}`) is read as
 //! its `_source`: the layouts above, as Elasticsearch hands them out.
+//!
+//! EvtxECmd's records (System values as columns, the event data as a JSON
+//! string in `Payload`) are read as their EVTX events ([`evtxecmd`]).
+
+mod evtxecmd;
 
 use super::event::{Event, EventMeta, META_FIELDS};
 use rustc_hash::FxHashSet;
@@ -164,8 +169,11 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
             wanted: self.0.wanted,
             path: String::new(),
             text: self.0.text,
+            held: Vec::new(),
+            evtxecmd: false,
         };
         top_entries(&mut map, &mut b, true)?;
+        evtxecmd::put_held(&mut b);
         let mut e = b.event;
         e.finish();
         e.fill_meta();
@@ -211,6 +219,14 @@ fn top_entries<'de, A: MapAccess<'de>>(
         }
         if source && k == "_source" {
             map.next_value_seed(Source(b))?;
+            continue;
+        }
+        if k == "Payload" {
+            evtxecmd::payload(map, b)?;
+            continue;
+        }
+        if let Some(column) = evtxecmd::column(b, k) {
+            b.held.push((column, map.next_value()?));
             continue;
         }
         let (mode, name) = match k {
@@ -301,6 +317,10 @@ struct Builder<'w> {
     path: String,
     /// See [`EventSeed::text`].
     text: bool,
+    /// Top-level values held until the event is read ([`evtxecmd`]).
+    held: Vec<evtxecmd::Held>,
+    /// Whether a payload made this an EvtxECmd record.
+    evtxecmd: bool,
 }
 
 impl Builder<'_> {

@@ -6,8 +6,9 @@
 //! so its links lead where they would from that page. Only notes that have
 //! a page of their own are embedded: a note left out of the site stays out
 //! of every page. Nesting is bounded in depth, a note never embeds itself
-//! through its own embeds, and one page embeds at most [`BUDGET`] notes in
-//! all, so that a hostile vault cannot make a page grow without end.
+//! through its own embeds, and one page embeds at most [`BUDGET`] notes and
+//! [`MAX_BYTES`] of their text in all, so that a hostile vault cannot make a
+//! page grow without end.
 
 use super::markdown::{block_id, options, slug};
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
@@ -18,6 +19,29 @@ pub const MAX_DEPTH: usize = 4;
 
 /// How many notes one page embeds, at every depth together.
 pub const BUDGET: usize = 256;
+
+/// How much embedded text one page shows, at every depth together.
+pub const MAX_BYTES: usize = 4 << 20;
+
+/// What a page has spent of its budgets on embeds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spent {
+    notes: usize,
+    bytes: usize,
+}
+
+impl Spent {
+    /// Whether one more embed of `len` bytes of text may be shown; if so,
+    /// it is counted.
+    pub fn take(&mut self, len: usize) -> bool {
+        if self.notes >= BUDGET || self.bytes + len > MAX_BYTES {
+            return false;
+        }
+        self.notes += 1;
+        self.bytes += len;
+        true
+    }
+}
 
 /// A note an embed names, as the resolver finds it.
 #[derive(Debug, Clone, Hash)]
@@ -280,6 +304,11 @@ mod tests {
         let v = Vault(wide, Default::default());
         let h = page(&v, "![[W0]]\n").html;
         assert_eq!(h.matches("class=\"embed\"").count(), BUDGET, "{}", h.len());
+        // Large notes: the text budget ends it first.
+        let big = format!("{}\n", "word ".repeat(MAX_BYTES / 10));
+        let v = vault(&[("Big", &big)]);
+        let h = page(&v, "![[Big]]\n![[Big]]\n![[Big]]\n").html;
+        assert_eq!(h.matches("class=\"embed\"").count(), 2, "{}", h.len());
     }
 
     #[test]

@@ -472,7 +472,7 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     let within = Within {
         notes: r.own_page().map(String::from).into_iter().collect(),
         depth: 0,
-        spent: std::cell::Cell::new(0),
+        spent: std::cell::Cell::new(embed::Spent::default()),
     };
     render_within(md, r, &within)
 }
@@ -512,7 +512,7 @@ impl LinkResolver for Embedded<'_> {
 struct Within {
     notes: Vec<String>,
     depth: usize,
-    spent: std::cell::Cell<usize>,
+    spent: std::cell::Cell<embed::Spent>,
 }
 
 /// Render a body, or a note's part embedded in one (`within` the notes
@@ -838,7 +838,7 @@ impl<'e> Rewriter<'e, '_, '_> {
 
     /// The HTML of the note an embed names, rendered in place; `None` for
     /// images, notes without a page, a heading or block the note lacks, an
-    /// embed of a note it is embedded in, and beyond the depth or budget.
+    /// embed of a note it is embedded in, and beyond the depth or budgets.
     fn embedded(&mut self, i: usize) -> Option<String> {
         let Event::Start(Tag::Image { dest_url, .. }) = &self.events[i] else {
             return None;
@@ -848,7 +848,6 @@ impl<'e> Rewriter<'e, '_, '_> {
         if page.is_empty()
             || super::attachments::is_image(&page)
             || within.depth >= embed::MAX_DEPTH
-            || within.spent.get() >= embed::BUDGET
         {
             return None;
         }
@@ -857,13 +856,17 @@ impl<'e> Rewriter<'e, '_, '_> {
             return None;
         }
         let text = embed::part(&e.body, anchor.as_deref())?;
-        within.spent.set(within.spent.get() + 1);
+        let mut spent = within.spent.get();
+        if !spent.take(text.len()) {
+            return None;
+        }
+        within.spent.set(spent);
         let mut notes = within.notes.clone();
         notes.push(e.url.clone());
         let inner = Within {
             notes,
             depth: within.depth + 1,
-            spent: std::cell::Cell::new(within.spent.get()),
+            spent: std::cell::Cell::new(spent),
         };
         let rendered = render_within(text, &Embedded(self.r), &inner);
         within.spent.set(inner.spent.get());

@@ -600,6 +600,9 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
     for (note, link) in &r.unresolved {
         eprintln!("{note}: unresolved link {link}");
     }
+    for (note, link) in &r.missing_anchors {
+        eprintln!("{note}: {link} names a heading or block its note does not have");
+    }
     for (note, label) in &r.missing_footnotes {
         eprintln!("{note}: footnote [^{label}] has no definition");
     }

@@ -5,8 +5,9 @@
 
 use super::embed::{self, Embed};
 use super::html_escape;
+pub use crate::vault::anchors::{block_id, options, slug};
 use crate::vault::resolve::{markdown_note_target, relative_target};
-use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{CowStr, Event, LinkType, Parser, Tag, TagEnd, html};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -47,21 +48,6 @@ pub trait LinkResolver {
     fn embed(&self, _target: &str) -> Option<Embed> {
         None
     }
-}
-
-/// The slug of a heading, as used in `#anchor` links (GitHub/Obsidian-like:
-/// lower case, spaces to dashes, punctuation dropped).
-pub fn slug(text: &str) -> String {
-    let mut s = String::new();
-    for c in text.trim().chars() {
-        if c.is_alphanumeric() {
-            s.extend(c.to_lowercase());
-        } else if (c == ' ' || c == '-' || c == '_') && !s.ends_with('-') {
-            s.push('-');
-        }
-    }
-    let s = s.trim_matches('-').to_string();
-    if s.is_empty() { "section".into() } else { s }
 }
 
 /// Obsidian-only syntax rewritten to CommonMark + HTML before parsing:
@@ -246,18 +232,6 @@ fn is_plain_link(dest: &str) -> bool {
         || d.starts_with("mailto:")
 }
 
-/// The Markdown the site reads: what Obsidian shows of CommonMark, tables,
-/// footnotes, strikethrough, task lists and wikilinks.
-pub fn options() -> Options {
-    let mut opts = Options::empty();
-    opts.insert(Options::ENABLE_TABLES);
-    opts.insert(Options::ENABLE_FOOTNOTES);
-    opts.insert(Options::ENABLE_STRIKETHROUGH);
-    opts.insert(Options::ENABLE_TASKLISTS);
-    opts.insert(Options::ENABLE_WIKILINKS);
-    opts
-}
-
 /// Whether an event can carry something unsafe: raw HTML (other than line
 /// breaks and the callout markup [`preprocess`] writes) or a Markdown link
 /// that is not a web, mail or relative one.
@@ -361,19 +335,6 @@ fn flanking(text: &str, at: usize) -> (bool, bool) {
     let left = !space(next) && (!punct(next) || space(prev) || punct(prev));
     let right = !space(prev) && (!punct(prev) || space(next) || punct(next));
     (left, right)
-}
-
-/// A block id at the end of a block's text (`Some text ^id1`, letters,
-/// digits and dashes): the text before it and the id with its `^`, which
-/// Obsidian hides and links name (`[[Note#^id1]]`).
-pub(super) fn block_id(text: &str) -> Option<(&str, &str)> {
-    let at = text.rfind(" ^")?;
-    let id = &text[at + 1..];
-    let ok = id.len() > 1
-        && id[1..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    ok.then(|| (text[..at].trim_end(), id))
 }
 
 /// What an embed or image that leads nowhere shows: its label.

@@ -138,7 +138,7 @@ impl Note {
 
     /// The body without its `# Title` line, which the page shows itself.
     pub fn body_untitled(&self) -> &str {
-        untitled(self.body())
+        crate::vault::anchors::untitled(self.body())
     }
 
     pub fn str(&self, key: &str) -> Option<&str> {
@@ -167,14 +167,6 @@ impl Note {
             .or_else(|| self.str("title"))
             .map(str::to_string)
             .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string())
-    }
-}
-
-/// A body without the `# Title` line it starts with, if it does.
-pub(super) fn untitled(body: &str) -> &str {
-    match body.trim_start().strip_prefix("# ") {
-        Some(rest) => rest.split_once('\n').map(|x| x.1).unwrap_or(""),
-        None => body,
     }
 }
 

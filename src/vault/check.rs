@@ -1,5 +1,8 @@
 //! Checking a vault on disk: every wikilink resolves to a note (by Obsidian's
-//! rules: file name or vault path, case-insensitive), every footnote reference
+//! rules: file name or vault path, case-insensitive) and, where it names a
+//! heading or a block (`[[Note#Heading]]`, `[[Note#^id]]`), to one the note
+//! has (a heading renamed by a template leaves no link dangling unseen),
+//! every footnote reference
 //! has its definition, no ATT&CK `(Citation: …)` text is left, and no raw
 //! attack.mitre.org link points at a page that the vault has a note for.
 
@@ -16,6 +19,9 @@ pub struct CheckReport {
     /// (note, link as written: `[[target]]`, `(path.md)`) pairs that
     /// resolve to no note.
     pub unresolved: Vec<(String, String)>,
+    /// (note, link as written) links whose note has no such heading or
+    /// block.
+    pub missing_anchors: Vec<(String, String)>,
     /// (note, label) footnote references without a definition.
     pub missing_footnotes: Vec<(String, String)>,
     /// Notes that still contain `(Citation:`.
@@ -29,6 +35,7 @@ pub struct CheckReport {
 impl CheckReport {
     pub fn is_clean(&self) -> bool {
         self.unresolved.is_empty()
+            && self.missing_anchors.is_empty()
             && self.missing_footnotes.is_empty()
             && self.citations_left.is_empty()
             && self.raw_links_to_notes.is_empty()
@@ -92,12 +99,19 @@ fn strip_spans(para: &str) -> String {
 
 /// Wikilink targets (`[[target|label]]`, `[[target#h]]`, `\|` in tables) of a text.
 pub fn wikilink_targets(md: &str) -> Vec<String> {
-    delimited(md, "[[", "]]")
-        .map(|(inner, _)| {
-            let target = inner.split('|').next().unwrap_or("").trim_end_matches('\\');
-            target.split('#').next().unwrap_or("").trim().to_string()
-        })
-        .collect()
+    wikilinks(md).map(|(target, _)| target).collect()
+}
+
+/// Wikilinks of a text: each one's note and the heading or block it names.
+fn wikilinks(md: &str) -> impl Iterator<Item = (String, Option<String>)> + '_ {
+    delimited(md, "[[", "]]").map(|(inner, _)| {
+        let target = inner.split('|').next().unwrap_or("").trim_end_matches('\\');
+        let (note, anchor) = match target.split_once('#') {
+            Some((note, anchor)) => (note, Some(anchor.trim().to_string())),
+            None => (target, None),
+        };
+        (note.trim().to_string(), anchor.filter(|a| !a.is_empty()))
+    })
 }
 
 /// The spans of a text between `open` and the next `close`, each with the
@@ -138,17 +152,33 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             .map(|f| super::relative_path(dir, f)),
     );
     let found = |t: &str| names.find(t).is_some() || files.find(t).is_some();
-    for (rel, text) in &texts {
+    // Whether (note, anchor) lands: a note is parsed once per anchor asked.
+    let mut landed: HashMap<(usize, String), bool> = HashMap::new();
+    for (i, (rel, text)) in texts.iter().enumerate() {
         let (fm, body) = frontmatter::split(text);
         let mut scan = strip_code(body);
         if let Some(fm) = fm {
             scan.push_str(fm);
         }
-        for t in wikilink_targets(&scan) {
+        for (t, anchor) in wikilinks(&scan) {
             r.links += 1;
             // `[[#heading]]` links to the note itself.
-            if !t.is_empty() && !found(&t) {
-                r.unresolved.push((rel.clone(), format!("[[{t}]]")));
+            let note = if t.is_empty() {
+                Some(i)
+            } else {
+                names.find(&t)
+            };
+            match (note, anchor) {
+                (None, _) if !found(&t) => r.unresolved.push((rel.clone(), format!("[[{t}]]"))),
+                (Some(n), Some(a))
+                    if !*landed
+                        .entry((n, a.clone()))
+                        .or_insert_with(|| lands(&texts[n].1, &a)) =>
+                {
+                    r.missing_anchors
+                        .push((rel.clone(), format!("[[{t}#{a}]]")));
+                }
+                _ => {}
             }
         }
         for label in missing_footnotes(&scan) {
@@ -172,6 +202,11 @@ pub fn check_vault(dir: &Path) -> CheckReport {
         }
     }
     r
+}
+
+/// Whether a note's text has the heading or block an anchor names.
+fn lands(text: &str, anchor: &str) -> bool {
+    super::anchors::part(frontmatter::split(text).1, Some(anchor)).is_some()
 }
 
 /// Every note as (path in the vault, text), and the notes by the ATT&CK
@@ -277,6 +312,39 @@ mod tests {
         );
         assert_eq!(r.citations_left, vec!["A.md".to_string()]);
         assert_eq!(r.raw_links_to_notes.len(), 1);
+    }
+
+    #[test]
+    fn links_to_headings_and_blocks_the_note_lacks_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write(
+            "Playbook.md",
+            "---\ntitle: P\n---\n# Playbook\n\n## Triage: first steps\n\nLook. ^look\n\n```\n## In code\n```\n",
+        );
+        write(
+            "Case.md",
+            "[[Playbook#Triage: first steps]] [[Playbook#triage first steps|alias]] \
+             [[Playbook#Playbook#Triage: first steps]] [[Playbook#^look]] [[#Here]] \
+             [[Playbook#Scope]] [[Playbook#^gone]] [[Playbook#In code]] [[#Nowhere]] \
+             [[Gone#Any]]\n\n## Here\n",
+        );
+        let r = check_vault(dir.path());
+        let missing: Vec<&str> = r.missing_anchors.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            missing,
+            [
+                "[[Playbook#Scope]]",
+                "[[Playbook#^gone]]",
+                "[[Playbook#In code]]",
+                "[[#Nowhere]]"
+            ]
+        );
+        assert_eq!(
+            r.unresolved,
+            [("Case.md".to_string(), "[[Gone]]".to_string())]
+        );
+        assert!(!r.is_clean());
     }
 
     #[test]

@@ -109,7 +109,7 @@ mod tests {
 
     fn rendered(md: &str) -> String {
         let mut html = String::new();
-        let parser = pulldown_cmark::Parser::new_ext(md, crate::site::markdown::options());
+        let parser = pulldown_cmark::Parser::new_ext(md, crate::vault::anchors::options());
         pulldown_cmark::html::push_html(&mut html, parser);
         html
     }

@@ -1,6 +1,7 @@
 //! Rendering the model into an Obsidian vault: one note per object, with
 //! precomputed tables, and writing it safely to disk.
 
+pub mod anchors;
 pub mod bases;
 pub mod check;
 pub mod coverage;

@@ -54,7 +54,7 @@ pub struct Embed {
 /// An embedded note as a block of the page: a link to its page (to the
 /// heading or block named), then its text as `html` renders it.
 pub fn block_html(e: &Embed, anchor: Option<&str>, html: &str) -> String {
-    let href = super::markdown::anchored(e.url.clone(), anchor);
+    let href = crate::vault::anchors::anchored(e.url.clone(), anchor);
     let name = match anchor.map(|a| a.rsplit('#').next().unwrap_or(a)) {
         Some(heading) if !heading.starts_with('^') => format!("{} › {heading}", e.title),
         _ => e.title.clone(),

@@ -5,7 +5,7 @@
 
 use super::embed::{self, Embed};
 use super::html_escape;
-pub use crate::vault::anchors::{block_id, options, slug};
+pub use crate::vault::anchors::{anchored, block_id, options, slug};
 use crate::vault::resolve::{markdown_note_target, relative_target};
 use pulldown_cmark::{CowStr, Event, LinkType, Parser, Tag, TagEnd, html};
 use std::borrow::Cow;
@@ -287,16 +287,6 @@ fn file_target(dest: &str) -> Option<String> {
     relative_target(dest)
         .map(|(path, _)| path)
         .filter(|path| super::attachments::is_attachment(path))
-}
-
-/// A page's URL with the anchor of a heading (`Note#Heading`, the last
-/// of nested ones) or of a block (`^id`, kept as [`block_id`] marks it).
-pub(super) fn anchored(url: String, anchor: Option<&str>) -> String {
-    match anchor.map(|a| a.split('#').next_back().unwrap_or(a)) {
-        Some(a) if block_id(&format!(" {a}")).is_some() => format!("{url}#{a}"),
-        Some(a) => format!("{url}#{}", slug(a)),
-        None => url,
-    }
 }
 
 /// Text cut at Obsidian's highlights, `==text==`: (highlighted, part) in

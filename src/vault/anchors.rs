@@ -48,6 +48,16 @@ pub fn block_id(text: &str) -> Option<(&str, &str)> {
     ok.then(|| (text[..at].trim_end(), id))
 }
 
+/// A page's URL with the anchor of a heading (`Note#Heading`, the last
+/// of nested ones) or of a block (`^id`, kept as [`block_id`] marks it).
+pub fn anchored(url: String, anchor: Option<&str>) -> String {
+    match anchor.map(|a| a.split('#').next_back().unwrap_or(a)) {
+        Some(a) if block_id(&format!(" {a}")).is_some() => format!("{url}#{a}"),
+        Some(a) => format!("{url}#{}", slug(a)),
+        None => url,
+    }
+}
+
 /// A body without the `# Title` line it starts with, if it does.
 pub fn untitled(body: &str) -> &str {
     match body.trim_start().strip_prefix("# ") {

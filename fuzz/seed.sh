@@ -41,4 +41,10 @@ find ../vault -name '*.md' | sort | sed -n '1,40p' |
   while read -r f; do
     awk 'NR > 1 && /^---$/ { exit } NR > 1' "$f" > "$C/frontmatter/$(sha1sum "$f" | cut -c1-16)"
   done
+# Note bodies: the example vault's notes, and notes that embed themselves.
+mkdir -p $C/site_markdown
+find ../vault -name '*.md' | sort | sed -n '1,40p' |
+  while read -r f; do cp "$f" "$C/site_markdown/$(sha1sum "$f" | cut -c1-16)"; done
+printf '# A\n\n![[A]]\n![[A#B]]\n\n## B\n\ntext ^id\n\n![[A#^id]]\n' > $C/site_markdown/self-embed
+printf '> [!note]- Folded\n> ![[X]]\n> ![[X]]\n\n- ![[Y]]\n\n<div>![[Z]]</div>\n' > $C/site_markdown/embeds-in-blocks
 for t in $C/*; do echo "$t: $(ls "$t" | wc -l) seeds"; done

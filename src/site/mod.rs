@@ -13,7 +13,7 @@
 
 mod attachments;
 mod cache;
-mod embed;
+pub mod embed;
 pub mod graph;
 pub mod heatmap;
 pub mod highlight;

@@ -401,7 +401,13 @@ fn as_converted_from_xml(v: &serde_json::Value) -> serde_json::Value {
                 }
             })
             .collect();
-        out["EventData"] = json!({"Data": items});
+        // A lone element is an object, not a list of one, as xmltodict and
+        // EvtxECmd write it.
+        let data = match <[Value; 1]>::try_from(items) {
+            Ok([one]) => one,
+            Err(items) => Value::Array(items),
+        };
+        out["EventData"] = json!({ "Data": data });
     }
     if let Some(u) = event.get("UserData") {
         out["UserData"] = u.clone();

@@ -546,12 +546,39 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         }
         let depth = self.depth + 1;
         if self.mode == Mode::DataItems {
-            return data_item(map, self.b, depth);
+            return data_item(map, self.b, depth, (None, None), None);
         }
         let b = self.b;
+        // A lone `<Data Name="…">` element converted to JSON is an object
+        // under its own key (`"Data": {"@Name": …}`), not a list of one.
+        // Its text may come first (`jq -S` sorts `#text` before `@Name`).
+        let mut first = None;
+        if self.mode == Mode::NamedObject {
+            first = map.next_key_seed(KeySeed)?;
+            let mut text = None;
+            if first.as_ref().is_some_and(|k| k.as_str() == "#text") {
+                text = Some(map.next_value::<serde_json::Value>()?);
+                first = map.next_key_seed(KeySeed)?;
+            }
+            if first.as_ref().is_some_and(|k| k.as_str() == "@Name") {
+                return data_item(map, b, depth, (first, text), Some(self.name));
+            }
+            if let Some(v) = text {
+                let node = Node {
+                    b: &mut *b,
+                    mode: Mode::Named,
+                    name: self.name,
+                    depth,
+                };
+                node.deserialize(&v).map_err(serde::de::Error::custom)?;
+            }
+        }
         // `Name_Attribute`, rebuilt for each attribute.
         let (mut stack, mut heap) = ([0u8; 96], String::new());
-        while let Some(key) = map.next_key_seed(KeySeed)? {
+        while let Some(key) = match first.take() {
+            Some(k) => Some(k),
+            None => map.next_key_seed(KeySeed)?,
+        } {
             let k = key.as_str();
             let (mode, name): (Option<Mode>, &str) = match self.mode {
                 Mode::Event => match k {
@@ -773,16 +800,27 @@ fn winlog_alias(key: &str) -> Option<&'static str> {
 /// `{"@Name": "TargetUserName", "#text": "bob"}` or `{"#attributes":
 /// {"Name": …}, "#text": …}` is the field `TargetUserName`; one with no
 /// text (`<Data Name="StartModule"></Data>`) holds an empty text, as in
-/// EVTX. Other keys, and a text before its name, are not read.
+/// EVTX. Keys come in any order (`jq -S` puts `#text` first). Other keys are
+/// not read. `read` is what the caller has read already: the next key, and
+/// the element's text; an element with no name is its text under
+/// `unnamed`, if given (a lone element converted to JSON is an object under
+/// its own key, not a list of one).
 fn data_item<'de, A: MapAccess<'de>>(
     mut map: A,
     b: &mut Builder<'_>,
     depth: usize,
+    read: (Option<Key<'de>>, Option<serde_json::Value>),
+    unnamed: Option<&str>,
 ) -> Result<(), A::Error> {
+    let (mut first, mut held) = read;
     let mut name: Option<String> = None;
-    let mut text = false;
-    while let Some(key) = map.next_key_seed(KeySeed)? {
-        // A text, read or not (before its name), is no empty element.
+    // A text met before the name is held until the name is known.
+    let mut text = held.is_some();
+    while let Some(key) = match first.take() {
+        Some(k) => Some(k),
+        None => map.next_key_seed(KeySeed)?,
+    } {
+        // A text, read or not, is no empty element.
         text |= key.as_str() == "#text";
         match (key.as_str(), &name) {
             ("@Name", _) => {
@@ -799,17 +837,24 @@ fn data_item<'de, A: MapAccess<'de>>(
                 name: n,
                 depth,
             })?,
+            ("#text", None) => held = Some(map.next_value()?),
             _ => map.next_value::<IgnoredAny>().map(drop)?,
         }
     }
-    if let (Some(n), false) = (&name, text) {
-        let node = Node {
-            b,
-            mode: Mode::Named,
-            name: n,
-            depth,
-        };
-        node.push("", None, false);
+    let Some(name) = name.as_deref().or(unnamed) else {
+        return Ok(());
+    };
+    let node = Node {
+        b,
+        mode: Mode::Named,
+        name,
+        depth,
+    };
+    match held {
+        // A value tree always deserializes.
+        Some(v) => drop(node.deserialize(&v)),
+        None if !text => node.push("", None, false),
+        None => {}
     }
     Ok(())
 }
@@ -1076,8 +1121,8 @@ mod tests {
             assert_eq!(texts(&e, "Image"), ["C:\\a.exe"]);
             assert_eq!(texts(&e, "User"), ["bob"]);
             assert_eq!(texts(&e, "Provider_Name"), ["Microsoft-Windows-Sysmon"]);
-            // A text before its name is not read.
-            assert!(e.get("Late").is_none());
+            // A text before its name, as `jq -S` sorts them.
+            assert_eq!(texts(&e, "Late"), ["first"]);
         }
         let all = read(json, None, true);
         assert!(all.get("5").is_none());
@@ -1085,6 +1130,17 @@ mod tests {
         let empty = all.get("Empty").unwrap().first().unwrap();
         assert_eq!((empty.text, empty.is_null), ("", false));
         assert_eq!(texts(&all, "Data"), ["loose"]);
+        // A lone element is an object, not a list of one, its keys in
+        // either order.
+        for data in [
+            r##"{"@Name": "Image", "#text": "C:\\b.exe"}"##,
+            r##"{"#text": "C:\\b.exe", "@Name": "Image"}"##,
+        ] {
+            let json = format!(r#"{{"Event": {{"EventData": {{"Data": {data}}}}}}}"#);
+            for e in every_way(&json, &w) {
+                assert_eq!(texts(&e, "Image"), ["C:\\b.exe"], "{json}");
+            }
+        }
     }
 
     #[test]

@@ -70,14 +70,25 @@ pub(super) fn payload<'de, A: MapAccess<'de>>(
     map: &mut A,
     b: &mut Builder<'_>,
 ) -> Result<(), A::Error> {
-    let text = if b.text {
+    // Read once by its path, as any value is; its text is taken apart after.
+    let text: Option<String> = if b.text {
         let raw: &'de RawValue = map.next_value()?;
-        path_node(b).deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+        let text = raw
+            .get()
+            .starts_with('"')
+            .then(|| serde_json::from_str(raw.get()));
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        path_node(b)
+            .deserialize(&mut de)
+            .map_err(serde::de::Error::custom)?;
+        text.and_then(Result::ok)
     } else {
         let v: serde_json::Value = map.next_value()?;
-        path_node(b).deserialize(&v)
+        path_node(b)
+            .deserialize(&v)
+            .map_err(serde::de::Error::custom)?;
+        v.as_str().map(str::to_string)
     };
-    let text = text.map_err(serde::de::Error::custom)?;
     let Some(text) = text.filter(|t| t.trim_start().starts_with('{')) else {
         return Ok(());
     };
@@ -94,64 +105,15 @@ pub(super) fn payload<'de, A: MapAccess<'de>>(
     Ok(())
 }
 
-/// A reader of the payload by its path (`Payload`) that also gives its
-/// text, where it is a string.
-fn path_node<'b, 'w>(b: &'b mut Builder<'w>) -> PayloadText<'b, 'w> {
+/// The node that keeps the payload by its path (`Payload`).
+fn path_node<'b, 'w>(b: &'b mut Builder<'w>) -> Node<'b, 'w, 'static> {
     b.path.clear();
     b.path.push_str("Payload");
-    PayloadText(b)
-}
-
-/// See [`path_node`].
-struct PayloadText<'b, 'w>(&'b mut Builder<'w>);
-
-impl<'de> DeserializeSeed<'de> for PayloadText<'_, '_> {
-    type Value = Option<String>;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
-        let node = Node {
-            b: self.0,
-            mode: Mode::Path,
-            name: "",
-            depth: 0,
-        };
-        let mut text = None;
-        d.deserialize_any(Capture(node, &mut text))?;
-        Ok(text)
-    }
-}
-
-/// A path node that keeps a string's text.
-struct Capture<'n, 'b, 'w>(Node<'b, 'w, 'static>, &'n mut Option<String>);
-
-impl<'de> Visitor<'de> for Capture<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-        *self.1 = Some(v.to_string());
-        self.0.visit_str(v)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        self.0.visit_map(map)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        self.0.visit_seq(seq)
-    }
-    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
-        self.0.visit_bool(v)
-    }
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
-        self.0.visit_i64(v)
-    }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
-        self.0.visit_u64(v)
-    }
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
-        self.0.visit_f64(v)
-    }
-    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
-        self.0.visit_unit()
+    Node {
+        b,
+        mode: Mode::Path,
+        name: "",
+        depth: 0,
     }
 }
 

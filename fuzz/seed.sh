@@ -26,6 +26,9 @@ find "$DATA/events" "$DATA/sigma/regression_data" -name '*.evtx' -size -80k 2>/d
   while read -r f; do cp "$f" "$C/evtx/$(sha1sum "$f" | cut -c1-16)"; done
 # Search responses of Elasticsearch and EvtxECmd records: the repository's own fixtures.
 for f in ../tests/fixtures/invalid/events/es_*.json ../tests/fixtures/invalid/events/evtxecmd_*.jsonl; do cp "$f" "$C/json_events/$(sha1sum "$f" | cut -c1-16)"; done
+# CSV: the repository's own CSV fixtures.
+mkdir -p $C/csv_events
+for f in ../tests/fixtures/invalid/events/*.csv; do cp "$f" "$C/csv_events/$(sha1sum "$f" | cut -c1-16)"; done
 # Windows events as XML: the repository's own XML fixtures.
 for f in ../tests/fixtures/invalid/events/*.xml; do cp "$f" "$C/xml_events/$(sha1sum "$f" | cut -c1-16)"; done
 # STIX: the embedded demo bundle and a few-object slice of a real one.

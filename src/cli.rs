@@ -31,7 +31,7 @@ pub enum Command {
     /// Exit codes: 0 success (warnings allowed); 1 input problems with --strict;
     /// 2 the build failed (nothing was written).
     Build(BuildArgs),
-    /// Run Sigma rules over event files (EVTX, XML, JSON, JSONL; folders walked)
+    /// Run Sigma rules over event files (EVTX, XML, JSON, JSONL, CSV; folders walked)
     /// and report what fired.
     ///
     /// Exit codes: 0 the hunt ran (with or without detections); 1 some input
@@ -105,7 +105,7 @@ pub struct BuildArgs {
     /// An Atomic Red Team `atomics/` folder (T*/T*.yaml), or the checkout holding it.
     #[arg(long, value_name = "DIR")]
     pub atomics: Option<PathBuf>,
-    /// Sample events (EVTX, XML, JSON, JSONL files or folders): every rule runs over
+    /// Sample events (EVTX, XML, JSON, JSONL, CSV files or folders): every rule runs over
     /// them and the vault shows what fired, per rule and per technique.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub events: Vec<PathBuf>,

@@ -1,7 +1,7 @@
 //! The matcher against data no one here wrote: every SigmaHQ regression case
 //! in the shared data must fire its rule, on the `.evtx`, on the `.json`, on
 //! the events as Windows writes them in XML, and on that event as Winlogbeat,
-//! Velociraptor, an XML-to-JSON converter and EvtxECmd write it, and as a
+//! Velociraptor, an XML-to-JSON converter and EvtxECmd (JSON and CSV) write it, and as a
 //! search response of Elasticsearch holds Winlogbeat's documents, with all rule trees
 //! loaded; every record of the EVTX corpus reads alike from its XML; and the
 //! unsupported rules are named, not fatal.
@@ -67,6 +67,7 @@ fn every_regression_case_fires_on_evtx_and_json() {
             reshaped(&json, tmp.path(), "from-xml", as_converted_from_xml),
         );
         let evtxecmd = reshaped(&json, tmp.path(), "evtxecmd", as_evtxecmd);
+        let evtxecmd_csv = evtxecmd.iter().map(|f| as_csv(f, tmp.path())).collect();
         let search = winlogbeat
             .iter()
             .map(|f| as_search_response(f, tmp.path()))
@@ -80,6 +81,7 @@ fn every_regression_case_fires_on_evtx_and_json() {
             ("from-xml", from_xml),
             ("search-response", search),
             ("evtxecmd", evtxecmd),
+            ("evtxecmd-csv", evtxecmd_csv),
         ];
         for (kind, f) in kinds {
             let fired = Mutex::new(HashSet::new());
@@ -288,6 +290,40 @@ fn as_evtxecmd(v: &serde_json::Value) -> serde_json::Value {
         "ExtraDataOffset": 0, "HiddenRecord": false,
         "TimeCreated": attribute(system, "TimeCreated", "SystemTime"),
     })
+}
+
+/// Records of one shape (a file of lines) as the CSV EvtxECmd writes by
+/// default: a byte order mark, a header of every column, CR LF.
+fn as_csv(lines: &std::path::Path, dir: &std::path::Path) -> PathBuf {
+    let records: Vec<serde_json::Map<String, serde_json::Value>> = std::fs::read_to_string(lines)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut columns: Vec<String> = Vec::new();
+    for k in records.iter().flat_map(|r| r.keys()) {
+        if !columns.contains(k) {
+            columns.push(k.clone());
+        }
+    }
+    let name = format!("{}.csv", lines.file_name().unwrap().to_string_lossy());
+    let out = dir.join(name);
+    let mut file = std::fs::File::create(&out).unwrap();
+    std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF").unwrap();
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(file);
+    w.write_record(&columns).unwrap();
+    for r in &records {
+        w.write_record(columns.iter().map(|c| match r.get(c) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Null) | None => String::new(),
+            Some(v) => v.to_string(),
+        }))
+        .unwrap();
+    }
+    w.flush().unwrap();
+    out
 }
 
 /// As Winlogbeat ships it: `winlog.channel`, `winlog.event_data`, ...

@@ -130,6 +130,17 @@ pub(crate) fn too_deep() -> String {
     )
 }
 
+/// What a reader says of an event read in part: its deepest objects left
+/// out, an EvtxECmd payload that breaks off.
+pub(crate) fn partly_read(e: &Event) -> impl Iterator<Item = String> + '_ {
+    let payload = e.payload_error.as_ref().map(|why| {
+        format!(
+            "its Payload (EvtxECmd's event data) is not valid JSON ({why}): the event data after that was not read"
+        )
+    });
+    e.too_deep.then(too_deep).into_iter().chain(payload)
+}
+
 /// Reads one JSON value as an event; a non-object yields `None`.
 pub(crate) struct EventSeed<'w> {
     pub meta: EventMeta,

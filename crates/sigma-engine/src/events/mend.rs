@@ -27,14 +27,7 @@ impl Mended {
     /// read as U+FFFD.
     pub fn warnings(&self) -> Vec<String> {
         let mut w = Vec::new();
-        if self.event.as_ref().is_some_and(|e| e.too_deep) {
-            w.push(super::json::too_deep());
-        }
-        if let Some(e) = self.event.as_ref().and_then(|e| e.payload_error.as_ref()) {
-            w.push(format!(
-                "its Payload (EvtxECmd's event data) is not valid JSON ({e}): the event data after that was not read"
-            ));
-        }
+        w.extend(self.event.iter().flat_map(super::json::partly_read));
         if self.surrogates > 0 {
             w.push(format!(
                 "{} escaped lone UTF-16 surrogate(s) (such as \\ud800) replaced with U+FFFD",

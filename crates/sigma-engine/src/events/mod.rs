@@ -1,13 +1,14 @@
 //! Events to match rules against: Windows EVTX files (through the `evtx`
 //! crate), Windows events as XML, JSON (one object, an array, or
-//! concatenated objects; UTF-8 or UTF-16) and JSONL,
-//! recognised by content rather than by extension. Every event is flattened
+//! concatenated objects; UTF-8 or UTF-16) and JSONL, recognised by content
+//! rather than by extension, and CSV, known by its name (`.csv`). Every event is flattened
 //! into field → values, so that `Image` is found in an EVTX rendering
 //! (`Event.EventData.Image`), `Provider_Name` in its System attributes, fields
 //! under `UserData`, and dotted paths (`process.executable`) in nested JSON.
 //! Readers keep only the fields the loaded rules read ([`Wanted`]), and
 //! account for every record they cannot read ([`FileRead::lost`]).
 
+mod csv;
 mod event;
 pub(crate) use event::input_hash;
 mod evtx;

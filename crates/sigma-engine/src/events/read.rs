@@ -21,6 +21,9 @@ pub enum EventFormat {
     Json,
     /// Windows events as XML (`wevtutil qe`, Event Viewer's "Save as XML").
     Xml,
+    /// A header row, then an event per row (EvtxECmd, SIEM exports); known
+    /// by the file's name.
+    Csv,
 }
 
 /// Sniff the format of a file from its content.
@@ -424,6 +427,9 @@ fn kind_of(path: &Path, diags: &Diagnostics) -> Kind {
     if let Some(f) = format_of_head(&head) {
         return Kind::Events(f);
     }
+    if super::csv::is_csv_name(path) && !head.is_empty() {
+        return Kind::Events(EventFormat::Csv);
+    }
     diags.push(Diagnostic::warning("events", not_events(&head, "file")).in_file(path));
     Kind::Skipped
 }
@@ -447,7 +453,7 @@ fn not_events(head: &[u8], what: &str) -> String {
         Some((_, kind)) => {
             format!("{kind}: extract or decompress it first (gzip is read as it is); skipped")
         }
-        None => format!("not an EVTX, JSON or XML {what}; skipped"),
+        None => format!("not an EVTX, JSON, XML or CSV (named .csv) {what}; skipped"),
     }
 }
 
@@ -566,7 +572,30 @@ pub fn read_batched(
             let bytes = file_bytes(path, diags)?;
             text_items(text, path, &bytes, wanted, diags, size, sink)
         }
+        EventFormat::Csv => {
+            let cannot = |e: std::io::Error| {
+                let d = Diagnostic::error("events", format!("cannot read: {e}"));
+                diags.push(d.in_file(path));
+            };
+            let input = std::fs::File::open(path).map_err(cannot).ok()?;
+            csv_items(BufReader::new(input), path, wanted, diags, size, sink)
+        }
     }
+}
+
+/// A CSV text's events, handed out parsed in batches as they are read.
+fn csv_items(
+    input: impl Read,
+    path: &Path,
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+    size: usize,
+    sink: &mut dyn FnMut(Batch<'_>),
+) -> Option<FileRead> {
+    let report = |d: Diagnostic| diags.push(d.in_file(path));
+    parsed_items(size, sink, |add| {
+        super::csv::read(input, &name_of(path), wanted, &report, add)
+    })
 }
 
 /// A stream's events: JSONL line by line, a JSON or XML text or an EVTX
@@ -583,7 +612,12 @@ fn read_stream(
     };
     let s = Stream::open(path).map_err(cannot).ok()?;
     match format_of_head(&s.head) {
-        None => {
+        // CSV is known by its name, not by its first bytes.
+        None | Some(EventFormat::Csv) if super::csv::is_csv_name(path) => {
+            let all = std::io::Cursor::new(s.head).chain(s.rest);
+            csv_items(all, path, wanted, diags, size, sink)
+        }
+        None | Some(EventFormat::Csv) => {
             let d = Diagnostic::warning("events", not_events(&s.head, "stream"));
             diags.push(d.in_file(path));
             None

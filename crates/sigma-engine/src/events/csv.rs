@@ -1,0 +1,289 @@
+//! Events as CSV: a header row naming the columns, then one event per row,
+//! each cell the field its column names (an empty cell an empty text, as
+//! CSV cannot tell it from none). What EvtxECmd writes by default
+//! (`EvtxECmd_Output.csv` in KAPE collections) is read as its EVTX events,
+//! as its JSON is: its `Payload` column holds the event data. Other
+//! exports (a SIEM's search results) are read by their column names.
+//!
+//! A CSV file is known by its name (`.csv`, `.csv.gz`), not by its content:
+//! a text with commas in it is no proof of one. Quoted cells may hold
+//! commas, quotes and line breaks; an event's position is the line its row
+//! starts on.
+
+use super::FileRead;
+use super::event::{Event, EventMeta};
+use super::json::{Wanted, event_from_value};
+use crate::diag::Diagnostic;
+use serde_json::{Map, Value};
+use std::io::Read;
+use std::sync::Arc;
+
+/// Whether a file's name says CSV (`.csv`, `.csv.gz`, in any case).
+pub(super) fn is_csv_name(path: &std::path::Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.ends_with(".csv") || name.ends_with(".csv.gz")
+}
+
+/// Read the events of a CSV text; `None` (reported) when it has no header.
+pub(super) fn read(
+    input: impl Read,
+    file: &Arc<str>,
+    wanted: Option<&Wanted>,
+    report: &dyn Fn(Diagnostic),
+    sink: &mut dyn FnMut(Event),
+) -> Option<FileRead> {
+    // Rows end at LF, a CR before it cut from the last cell: the reader's
+    // own CR LF ending places each row on the line before it.
+    let mut rows = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(input);
+    let mut record = csv::ByteRecord::new();
+    let mut lines = Lines::default();
+    let header = match rows.read_byte_record(&mut record) {
+        Ok(true) => columns(&record, &mut lines, report),
+        Ok(false) => {
+            report(Diagnostic::warning("events", "empty CSV file; skipped"));
+            return None;
+        }
+        Err(e) => {
+            report(Diagnostic::error("events", format!("cannot read: {e}")));
+            return None;
+        }
+    };
+    let mut read = FileRead::default();
+    loop {
+        match rows.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                // What comes after an unreadable input is not read.
+                let at = e.position().map_or(0, csv::Position::line);
+                report(
+                    Diagnostic::error("events", format!("cannot read: {e}"))
+                        .at(Some(at as usize), None),
+                );
+                break;
+            }
+        }
+        let line = record.position().map_or(0, csv::Position::line);
+        if record.len() == 1 && cells(&record).all(<[u8]>::is_empty) {
+            continue; // A blank line ending in CR LF.
+        }
+        let meta = EventMeta {
+            file: file.clone(),
+            record: line,
+            ..Default::default()
+        };
+        let row = lines.row(&record, &header, line);
+        match event_from_value(&Value::Object(row), meta, wanted) {
+            Some(e) => {
+                for msg in super::json::partly_read(&e) {
+                    let at = Some(line as usize);
+                    report(Diagnostic::warning("events", msg).at(at, None));
+                }
+                read.events += 1;
+                sink(e);
+            }
+            None => read.lost += 1,
+        }
+    }
+    lines.tell(header.len(), report);
+    Some(read)
+}
+
+/// A row's cells, the CR of a CR LF ending cut from the last.
+fn cells(record: &csv::ByteRecord) -> impl Iterator<Item = &[u8]> {
+    let last = record.len().saturating_sub(1);
+    record
+        .iter()
+        .enumerate()
+        .map(move |(i, cell)| match i == last {
+            true => cell.strip_suffix(b"\r").unwrap_or(cell),
+            false => cell,
+        })
+}
+
+/// The column names: the header's cells, a UTF-8 byte order mark aside
+/// (EvtxECmd writes one); a name used again is numbered (`Name_2`), with a
+/// warning, so that no column hides another.
+fn columns(
+    header: &csv::ByteRecord,
+    lines: &mut Lines,
+    report: &dyn Fn(Diagnostic),
+) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(header.len());
+    for (i, cell) in cells(header).enumerate() {
+        let cell = if i == 0 {
+            cell.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(cell)
+        } else {
+            cell
+        };
+        let base = lines.text(cell, 1).trim().to_string();
+        let mut name = base.clone();
+        let mut n = 1;
+        while names.contains(&name) {
+            n += 1;
+            name = format!("{base}_{n}");
+        }
+        if n > 1 {
+            let msg = format!(
+                "column `{base}` appears more than once: column {} is read as `{name}`",
+                i + 1
+            );
+            report(Diagnostic::warning("events", msg).at(Some(1), None));
+        }
+        names.push(name);
+    }
+    names
+}
+
+/// What rows held that the reader says once, at the end: lines that were
+/// not UTF-8, rows with more cells than the header names.
+#[derive(Default)]
+struct Lines {
+    /// Rows read with replacement characters: how many, and the first.
+    not_utf8: (u64, u64),
+    /// Rows with cells beyond the header's: how many, and the first.
+    longer: (u64, u64),
+}
+
+impl Lines {
+    /// A cell's text, with replacement characters where it is not UTF-8.
+    fn text<'c>(&mut self, cell: &'c [u8], line: u64) -> std::borrow::Cow<'c, str> {
+        let text = String::from_utf8_lossy(cell);
+        if matches!(text, std::borrow::Cow::Owned(_)) {
+            count(&mut self.not_utf8, line);
+        }
+        text
+    }
+
+    /// A row as an object of its cells by column name.
+    fn row(
+        &mut self,
+        record: &csv::ByteRecord,
+        header: &[String],
+        line: u64,
+    ) -> Map<String, Value> {
+        if record.len() > header.len() {
+            count(&mut self.longer, line);
+        }
+        header
+            .iter()
+            .zip(cells(record))
+            .map(|(name, cell)| {
+                (
+                    name.clone(),
+                    Value::String(self.text(cell, line).into_owned()),
+                )
+            })
+            .collect()
+    }
+
+    fn tell(&self, columns: usize, report: &dyn Fn(Diagnostic)) {
+        let (n, first) = self.not_utf8;
+        if n > 0 {
+            let msg = format!(
+                "{n} row(s) not valid UTF-8, the first on this line: read with replacement characters"
+            );
+            report(Diagnostic::warning("events", msg).at(Some(first as usize), None));
+        }
+        let (n, first) = self.longer;
+        if n > 0 {
+            let msg = format!(
+                "{n} row(s) with more cells than the header's {columns} columns, the first on this line: the cells beyond them have no name and are not read"
+            );
+            report(Diagnostic::warning("events", msg).at(Some(first as usize), None));
+        }
+    }
+}
+
+/// One more of what `counted` counts, on `line`.
+fn count(counted: &mut (u64, u64), line: u64) {
+    if counted.0 == 0 {
+        counted.1 = line;
+    }
+    counted.0 += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(text: &[u8]) -> (Vec<Event>, Vec<String>) {
+        let got = std::cell::RefCell::new(Vec::new());
+        let report = |d: Diagnostic| got.borrow_mut().push(d.in_file("t.csv").to_string());
+        let mut out = Vec::new();
+        read(text, &Arc::from("t.csv"), None, &report, &mut |e| {
+            out.push(e)
+        });
+        (out, got.into_inner())
+    }
+
+    #[test]
+    fn each_row_is_an_event_of_its_cells() {
+        let text =
+            b"\xEF\xBB\xBFImage,CommandLine,Empty\r\nC:\\a.exe,\"a, \"\"b\"\"\nc\",\nC:\\b.exe,x\n";
+        let (got, diags) = events(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[0].text("Image"),
+            Some("C:\\a.exe"),
+            "the byte order mark is no name"
+        );
+        assert_eq!(got[0].text("CommandLine"), Some("a, \"b\"\nc"));
+        assert_eq!(got[0].text("Empty"), Some(""));
+        assert_eq!((got[0].meta.record, got[1].meta.record), (2, 4));
+        assert!(got[1].get("Empty").is_none(), "a short row lacks the rest");
+    }
+
+    #[test]
+    fn an_evtxecmd_row_reads_as_its_evtx_event() {
+        let payload =
+            r##"{""EventData"":{""Data"":[{""@Name"":""Image"",""#text"":""C:\\w.exe""}]}}"##;
+        let text = format!(
+            "RecordNumber,EventRecordId,TimeCreated,EventId,Level,Provider,Channel,ProcessId,ThreadId,Computer,Payload\n\
+             7,7,2024-05-01 10:00:00.0000000,1,Info,Microsoft-Windows-Sysmon,Microsoft-Windows-Sysmon/Operational,3000,4000,ws1,\"{payload}\"\n"
+        );
+        let (got, diags) = events(text.as_bytes());
+        assert!(diags.is_empty(), "{diags:?}");
+        let e = &got[0];
+        assert_eq!(e.text("Image"), Some("C:\\w.exe"));
+        assert_eq!(e.text("EventID"), Some("1"));
+        assert_eq!(e.text("Provider_Name"), Some("Microsoft-Windows-Sysmon"));
+        assert_eq!(e.text("Execution_ProcessID"), Some("3000"));
+        assert!(
+            e.get("ProcessId").is_none(),
+            "the writer's process is no event field"
+        );
+        assert_eq!(
+            e.meta.channel.as_deref(),
+            Some("Microsoft-Windows-Sysmon/Operational")
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_read_as_it_is_is_said() {
+        let (got, diags) = events(b"A,A,B\n1,2,3,4\n\xff,x,y\n");
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].text("A_2"), Some("2"));
+        assert_eq!(got[1].text("A"), Some("\u{fffd}"));
+        assert_eq!(diags.len(), 3, "{diags:?}");
+        assert!(diags[0].contains("column `A` appears more than once: column 2 is read as `A_2`"));
+        assert!(
+            diags[1].contains(":3:") && diags[1].contains("1 row(s) not valid UTF-8"),
+            "{diags:?}"
+        );
+        assert!(
+            diags[2].contains(":2:") && diags[2].contains("more cells than the header's 3"),
+            "{diags:?}"
+        );
+        let (none, diags) = events(b"");
+        assert!(none.is_empty() && diags[0].contains("empty CSV file"));
+    }
+}

@@ -43,9 +43,9 @@ pub(super) fn read(
         .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(input);
     let mut record = csv::ByteRecord::new();
-    let mut lines = Lines::default();
+    let mut problems = RowProblems::default();
     let header = match rows.read_byte_record(&mut record) {
-        Ok(true) => columns(&record, &mut lines, report),
+        Ok(true) => columns(&record, &mut problems, report),
         Ok(false) => {
             report(Diagnostic::warning("events", "empty CSV file; skipped"));
             return None;
@@ -79,7 +79,7 @@ pub(super) fn read(
             record: line,
             ..Default::default()
         };
-        let row = lines.row(&record, &header, line);
+        let row = problems.row(&record, &header, line);
         match event_from_value(&Value::Object(row), meta, wanted) {
             Some(e) => {
                 for msg in super::json::partly_read(&e) {
@@ -92,7 +92,7 @@ pub(super) fn read(
             None => read.lost += 1,
         }
     }
-    lines.tell(header.len(), report);
+    problems.tell(header.len(), report);
     Some(read)
 }
 
@@ -113,7 +113,7 @@ fn cells(record: &csv::ByteRecord) -> impl Iterator<Item = &[u8]> {
 /// warning, so that no column hides another.
 fn columns(
     header: &csv::ByteRecord,
-    lines: &mut Lines,
+    problems: &mut RowProblems,
     report: &dyn Fn(Diagnostic),
 ) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(header.len());
@@ -123,7 +123,7 @@ fn columns(
         } else {
             cell
         };
-        let base = lines.text(cell, 1).trim().to_string();
+        let base = problems.text(cell, 1).trim().to_string();
         let mut name = base.clone();
         let mut n = 1;
         while names.contains(&name) {
@@ -142,22 +142,50 @@ fn columns(
     names
 }
 
-/// What rows held that the reader says once, at the end: lines that were
+/// What rows held that the reader says once, at the end: rows that were
 /// not UTF-8, rows with more cells than the header names.
 #[derive(Default)]
-struct Lines {
-    /// Rows read with replacement characters: how many, and the first.
-    not_utf8: (u64, u64),
-    /// Rows with cells beyond the header's: how many, and the first.
-    longer: (u64, u64),
+struct RowProblems {
+    not_utf8: Tally,
+    longer: Tally,
 }
 
-impl Lines {
+/// Rows with one problem: how many, and the line of the first.
+#[derive(Default)]
+struct Tally {
+    rows: u64,
+    first: u64,
+    last: u64,
+}
+
+impl Tally {
+    /// The row on `line` has the problem (counted once however often).
+    fn add(&mut self, line: u64) {
+        if self.rows == 0 {
+            self.first = line;
+        } else if self.last == line {
+            return;
+        }
+        self.rows += 1;
+        self.last = line;
+    }
+
+    /// The problem said, if a row had it.
+    fn tell(&self, what: &str, report: &dyn Fn(Diagnostic)) {
+        if self.rows > 0 {
+            let msg = format!("{} row(s) {what}", self.rows);
+            let at = Some(self.first as usize);
+            report(Diagnostic::warning("events", msg).at(at, None));
+        }
+    }
+}
+
+impl RowProblems {
     /// A cell's text, with replacement characters where it is not UTF-8.
     fn text<'c>(&mut self, cell: &'c [u8], line: u64) -> std::borrow::Cow<'c, str> {
         let text = String::from_utf8_lossy(cell);
         if matches!(text, std::borrow::Cow::Owned(_)) {
-            count(&mut self.not_utf8, line);
+            self.not_utf8.add(line);
         }
         text
     }
@@ -170,44 +198,26 @@ impl Lines {
         line: u64,
     ) -> Map<String, Value> {
         if record.len() > header.len() {
-            count(&mut self.longer, line);
+            self.longer.add(line);
         }
         header
             .iter()
             .zip(cells(record))
             .map(|(name, cell)| {
-                (
-                    name.clone(),
-                    Value::String(self.text(cell, line).into_owned()),
-                )
+                let text = self.text(cell, line).into_owned();
+                (name.clone(), Value::String(text))
             })
             .collect()
     }
 
     fn tell(&self, columns: usize, report: &dyn Fn(Diagnostic)) {
-        let (n, first) = self.not_utf8;
-        if n > 0 {
-            let msg = format!(
-                "{n} row(s) not valid UTF-8, the first on this line: read with replacement characters"
-            );
-            report(Diagnostic::warning("events", msg).at(Some(first as usize), None));
-        }
-        let (n, first) = self.longer;
-        if n > 0 {
-            let msg = format!(
-                "{n} row(s) with more cells than the header's {columns} columns, the first on this line: the cells beyond them have no name and are not read"
-            );
-            report(Diagnostic::warning("events", msg).at(Some(first as usize), None));
-        }
+        let utf8 = "not valid UTF-8, the first on this line: read with replacement characters";
+        self.not_utf8.tell(utf8, report);
+        let longer = format!(
+            "with more cells than the header's {columns} columns, the first on this line: the cells beyond them have no name and are not read"
+        );
+        self.longer.tell(&longer, report);
     }
-}
-
-/// One more of what `counted` counts, on `line`.
-fn count(counted: &mut (u64, u64), line: u64) {
-    if counted.0 == 0 {
-        counted.1 = line;
-    }
-    counted.0 += 1;
 }
 
 #[cfg(test)]
@@ -269,7 +279,7 @@ mod tests {
 
     #[test]
     fn what_cannot_be_read_as_it_is_is_said() {
-        let (got, diags) = events(b"A,A,B\n1,2,3,4\n\xff,x,y\n");
+        let (got, diags) = events(b"A,A,B\n1,2,3,4\n\xff,\xfe,y\n");
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].text("A_2"), Some("2"));
         assert_eq!(got[1].text("A"), Some("\u{fffd}"));

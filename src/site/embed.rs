@@ -31,6 +31,11 @@ pub struct Spent {
 impl Spent {
     /// Whether one more embed of `len` bytes of text may be shown; if so,
     /// it is counted.
+    /// How many embeds have been shown: the last one's number.
+    pub fn shown(&self) -> usize {
+        self.notes
+    }
+
     pub fn take(&mut self, len: usize) -> bool {
         if self.notes >= BUDGET || self.bytes + len > MAX_BYTES {
             return false;
@@ -200,6 +205,18 @@ mod tests {
         let v = vault(&[("Big", &big)]);
         let h = page(&v, "![[Big]]\n![[Big]]\n![[Big]]\n").html;
         assert_eq!(h.matches("class=\"embed\"").count(), 2, "{}", h.len());
+    }
+
+    #[test]
+    fn an_embedded_notes_footnotes_are_its_own() {
+        let v = vault(&[("Src", "Claim.[^1]\n\n[^1]: Their source.\n")]);
+        let h = page(&v, "Mine.[^1]\n\n![[Src]]\n![[Src]]\n\n[^1]: My source.\n").html;
+        for id in ["\"#1\"", "\"#embed-1-1\"", "\"#embed-2-1\""] {
+            assert_eq!(h.matches(id).count(), 1, "{id} in {h}");
+        }
+        for id in ["id=\"1\"", "id=\"embed-1-1\"", "id=\"embed-2-1\""] {
+            assert_eq!(h.matches(id).count(), 1, "{id} in {h}");
+        }
     }
 
     #[test]

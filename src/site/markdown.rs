@@ -423,6 +423,7 @@ pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     let within = Within {
         notes: r.own_page().map(String::from).into_iter().collect(),
         depth: 0,
+        number: 0,
         spent: std::cell::Cell::new(embed::Spent::default()),
     };
     render_within(md, r, &within)
@@ -463,6 +464,9 @@ impl LinkResolver for Embedded<'_> {
 struct Within {
     notes: Vec<String>,
     depth: usize,
+    /// The embed's number on its page (0 for the page's own text): its
+    /// footnotes' names, which would otherwise be the page's, are prefixed.
+    number: usize,
     spent: std::cell::Cell<embed::Spent>,
 }
 
@@ -591,6 +595,14 @@ impl<'e> Rewriter<'e, '_, '_> {
                 }
                 self.in_code = true;
                 self.out.push(self.events[i].clone());
+            }
+            Event::FootnoteReference(label) if self.within.number > 0 => {
+                let label = self.footnote(label);
+                self.out.push(Event::FootnoteReference(label));
+            }
+            Event::Start(Tag::FootnoteDefinition(label)) if self.within.number > 0 => {
+                let label = self.footnote(label);
+                self.out.push(Event::Start(Tag::FootnoteDefinition(label)));
             }
             // Obsidian shows single line breaks (its default, non-strict mode).
             Event::SoftBreak => self.out.push(Event::HardBreak),
@@ -744,6 +756,11 @@ impl<'e> Rewriter<'e, '_, '_> {
         i + 1
     }
 
+    /// An embedded note's footnote, named apart from the page's own.
+    fn footnote(&self, label: &str) -> CowStr<'e> {
+        CowStr::from(format!("embed-{}-{label}", self.within.number))
+    }
+
     /// A paragraph of nothing but embeds (one to a line, as they are
     /// written): each note that can be shown is shown in place, a block of
     /// its own, and each other embed is a paragraph as it would have been.
@@ -817,6 +834,7 @@ impl<'e> Rewriter<'e, '_, '_> {
         let inner = Within {
             notes,
             depth: within.depth + 1,
+            number: spent.shown(),
             spent: std::cell::Cell::new(spent),
         };
         let rendered = render_within(text, &Embedded(self.r), &inner);

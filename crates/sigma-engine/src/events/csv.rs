@@ -35,6 +35,34 @@ pub(super) fn read(
     report: &dyn Fn(Diagnostic),
     sink: &mut dyn FnMut(Event),
 ) -> Option<FileRead> {
+    read_bounded(
+        input,
+        super::read::MAX_EVENT as u64,
+        file,
+        wanted,
+        report,
+        sink,
+    )
+}
+
+/// [`read`], a row longer than `max_row` bytes ending the file with an
+/// error (a quote left open would otherwise take the rest of the input, of
+/// a stream without end too, into one cell).
+fn read_bounded(
+    input: impl Read,
+    max_row: u64,
+    file: &Arc<str>,
+    wanted: Option<&Wanted>,
+    report: &dyn Fn(Diagnostic),
+    sink: &mut dyn FnMut(Event),
+) -> Option<FileRead> {
+    let row_start = std::rc::Rc::new(std::cell::Cell::new(0));
+    let input = Bounded {
+        input,
+        read: 0,
+        row_start: row_start.clone(),
+        max_row,
+    };
     // Rows end at LF, a CR before it cut from the last cell: the reader's
     // own CR LF ending places each row on the line before it.
     let mut rows = csv::ReaderBuilder::new()
@@ -57,12 +85,14 @@ pub(super) fn read(
     };
     let mut read = FileRead::default();
     loop {
+        let here = rows.position().clone();
+        row_start.set(here.byte());
         match rows.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
                 // What comes after an unreadable input is not read.
-                let at = e.position().map_or(0, csv::Position::line);
+                let at = e.position().unwrap_or(&here).line();
                 report(
                     Diagnostic::error("events", format!("cannot read: {e}"))
                         .at(Some(at as usize), None),
@@ -94,6 +124,30 @@ pub(super) fn read(
     }
     problems.tell(header.len(), report);
     Some(read)
+}
+
+/// The input, refused past `max_row` bytes beyond where the row being read
+/// starts.
+struct Bounded<R> {
+    input: R,
+    read: u64,
+    row_start: std::rc::Rc<std::cell::Cell<u64>>,
+    max_row: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read.saturating_sub(self.row_start.get()) > self.max_row {
+            let mib = self.max_row >> 20;
+            let msg = format!(
+                "a row is longer than {mib} MiB, which no event is: the rest of the file is not read"
+            );
+            return Err(std::io::Error::other(msg));
+        }
+        let n = self.input.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
 }
 
 /// A row's cells, the CR of a CR LF ending cut from the last.
@@ -295,5 +349,30 @@ mod tests {
         );
         let (none, diags) = events(b"");
         assert!(none.is_empty() && diags[0].contains("empty CSV file"));
+    }
+
+    #[test]
+    fn a_row_too_long_for_an_event_ends_the_file() {
+        let mut text = b"A,B\n1,2\n3,\"open quote".to_vec();
+        text.resize(text.len() + (3 << 20), b'x');
+        text.extend_from_slice(b"\"\n5,6\n");
+        let got = std::cell::RefCell::new(Vec::new());
+        let report = |d: Diagnostic| got.borrow_mut().push(d.in_file("t.csv").to_string());
+        let mut rows = Vec::new();
+        let read = read_bounded(
+            &text[..],
+            1 << 20,
+            &Arc::from("t.csv"),
+            None,
+            &report,
+            &mut |e| rows.push(e.text("A").map(str::to_string)),
+        );
+        assert_eq!(rows, [Some("1".to_string())]);
+        assert_eq!(read.map(|r| r.events), Some(1));
+        let got = got.into_inner();
+        assert!(
+            got[0].contains("a row is longer than 1 MiB, which no event is"),
+            "{got:?}"
+        );
     }
 }

@@ -238,9 +238,13 @@ struct Reading {
 impl Reading {
     const DEFAULT: Reading = Reading {
         block: 1 << 18,
-        max_line: 256 << 20,
+        max_line: MAX_EVENT,
     };
 }
+
+/// The longest text one event is read from (a line, a row): no event is
+/// that large, and a longer one would only fill the memory.
+pub(super) const MAX_EVENT: usize = 256 << 20;
 
 /// At most this much of a stream is held to be read whole (a JSON text,
 /// an EVTX file): what a pipe or a small gzip file can pour is unbounded.

@@ -568,81 +568,100 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
             first = map.next_key_seed(KeySeed)?;
             let mut text = None;
             if first.as_ref().is_some_and(|k| k.as_str() == "#text") {
-                text = Some(map.next_value::<serde_json::Value>()?);
+                text = Some(Held::next(&mut map, b.text)?);
                 first = map.next_key_seed(KeySeed)?;
             }
             if first.as_ref().is_some_and(|k| k.as_str() == "@Name") {
                 return data_item(map, b, depth, (first, text), Some(self.name));
             }
-            if let Some(v) = text {
+            if let Some(text) = text {
                 let node = Node {
                     b: &mut *b,
                     mode: Mode::Named,
                     name: self.name,
                     depth,
                 };
-                node.deserialize(&v).map_err(serde::de::Error::custom)?;
+                text.read(node).map_err(serde::de::Error::custom)?;
             }
         }
         // `Name_Attribute`, rebuilt for each attribute.
-        let (mut stack, mut heap) = ([0u8; 96], String::new());
-        while let Some(key) = match first.take() {
-            Some(k) => Some(k),
-            None => map.next_key_seed(KeySeed)?,
-        } {
-            let k = key.as_str();
-            let (mode, name): (Option<Mode>, &str) = match self.mode {
-                Mode::Event => match k {
-                    "System" => (Some(Mode::System), ""),
-                    "EventData" | "UserData" => (Some(Mode::Named), ""),
-                    _ => (None, ""),
-                },
-                Mode::System => (Some(Mode::SystemChild), k),
-                // Attributes as plain keys, and the text as `Value`, as
-                // Velociraptor writes them (`Provider.Name`, `EventID.Value`).
-                Mode::SystemChild => match k {
-                    "#text" | "Value" => (Some(Mode::Named), self.name),
-                    "#attributes" => (Some(Mode::Attributes), self.name),
-                    // `@Name`: attributes as XML-to-JSON converters write them.
-                    _ => (
-                        Some(Mode::Named),
-                        joined(&mut stack, &mut heap, self.name, k.trim_start_matches('@')),
-                    ),
-                },
-                Mode::Attributes => (
-                    Some(Mode::Named),
-                    joined(&mut stack, &mut heap, self.name, k),
-                ),
-                Mode::Named | Mode::NamedObject => match k {
-                    "#attributes" => (None, ""),
-                    "#text" if self.mode == Mode::NamedObject => (Some(Mode::Named), self.name),
-                    _ if b.text && !b.wants(k) => {
-                        skip_named(&mut map, &mut *b, k, depth)?;
-                        continue;
-                    }
-                    _ => (Some(Mode::NamedObject), k),
-                },
-                Mode::Winlog if matches!(k, "event_data" | "user_data") => (Some(Mode::Named), ""),
-                Mode::Path | Mode::Winlog | Mode::Alias => {
-                    path_child(&mut map, &mut *b, k, self.mode == Mode::Winlog, depth)?;
-                    continue;
-                }
-                Mode::ArrayItems | Mode::DataItems => (None, ""),
-            };
-            match mode {
-                Some(mode) => map.next_value_seed(Node {
-                    b: &mut *b,
-                    mode,
-                    name,
-                    depth,
-                })?,
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+        let mut scratch = ([0u8; 96], String::new());
+        let at = (self.mode, self.name, depth);
+        if let Some(key) = first {
+            entry(&mut map, &mut *b, at, key.as_str(), &mut scratch)?;
+        }
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            entry(&mut map, &mut *b, at, key.as_str(), &mut scratch)?;
         }
         Ok(())
     }
+}
+
+/// One key `k` of an object and its value, read as the object's node
+/// (`at`: its mode, name and depth) names them.
+#[inline(always)]
+fn entry<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    b: &mut Builder<'_>,
+    (object, object_name, depth): (Mode, &str, usize),
+    k: &str,
+    scratch: &mut ([u8; 96], String),
+) -> Result<(), A::Error> {
+    let (mode, name): (Option<Mode>, &str) = match object {
+        Mode::Event => match k {
+            "System" => (Some(Mode::System), ""),
+            "EventData" | "UserData" => (Some(Mode::Named), ""),
+            _ => (None, ""),
+        },
+        Mode::System => (Some(Mode::SystemChild), k),
+        // Attributes as plain keys, and the text as `Value`, as
+        // Velociraptor writes them (`Provider.Name`, `EventID.Value`).
+        Mode::SystemChild => match k {
+            "#text" | "Value" => (Some(Mode::Named), object_name),
+            "#attributes" => (Some(Mode::Attributes), object_name),
+            // `@Name`: attributes as XML-to-JSON converters write them.
+            _ => (
+                Some(Mode::Named),
+                joined(
+                    &mut scratch.0,
+                    &mut scratch.1,
+                    object_name,
+                    k.trim_start_matches('@'),
+                ),
+            ),
+        },
+        Mode::Attributes => (
+            Some(Mode::Named),
+            joined(&mut scratch.0, &mut scratch.1, object_name, k),
+        ),
+        Mode::Named | Mode::NamedObject => match k {
+            "#attributes" => (None, ""),
+            "#text" if object == Mode::NamedObject => (Some(Mode::Named), object_name),
+            _ if b.text && !b.wants(k) => {
+                skip_named(&mut *map, &mut *b, k, depth)?;
+                return Ok(());
+            }
+            _ => (Some(Mode::NamedObject), k),
+        },
+        Mode::Winlog if matches!(k, "event_data" | "user_data") => (Some(Mode::Named), ""),
+        Mode::Path | Mode::Winlog | Mode::Alias => {
+            path_child(&mut *map, &mut *b, k, object == Mode::Winlog, depth)?;
+            return Ok(());
+        }
+        Mode::ArrayItems | Mode::DataItems => (None, ""),
+    };
+    match mode {
+        Some(mode) => map.next_value_seed(Node {
+            b: &mut *b,
+            mode,
+            name,
+            depth,
+        })?,
+        None => {
+            map.next_value::<IgnoredAny>()?;
+        }
+    }
+    Ok(())
 }
 
 impl Node<'_, '_, '_> {
@@ -820,7 +839,7 @@ fn data_item<'de, A: MapAccess<'de>>(
     mut map: A,
     b: &mut Builder<'_>,
     depth: usize,
-    read: (Option<Key<'de>>, Option<serde_json::Value>),
+    read: (Option<Key<'de>>, Option<Held<'de>>),
     unnamed: Option<&str>,
 ) -> Result<(), A::Error> {
     let (mut first, mut held) = read;
@@ -848,7 +867,7 @@ fn data_item<'de, A: MapAccess<'de>>(
                 name: n,
                 depth,
             })?,
-            ("#text", None) => held = Some(map.next_value()?),
+            ("#text", None) => held = Some(Held::next(&mut map, b.text)?),
             _ => map.next_value::<IgnoredAny>().map(drop)?,
         }
     }
@@ -862,12 +881,37 @@ fn data_item<'de, A: MapAccess<'de>>(
         depth,
     };
     match held {
-        // A value tree always deserializes.
-        Some(v) => drop(node.deserialize(&v)),
+        Some(held) => held.read(node).map_err(serde::de::Error::custom)?,
         None if !text => node.push("", None, false),
         None => {}
     }
     Ok(())
+}
+
+/// A text held until its element's name is known: borrowed unparsed from a
+/// JSON text (most are never read: no rule wants them), or a value.
+enum Held<'de> {
+    Raw(&'de RawValue),
+    Value(serde_json::Value),
+}
+
+impl<'de> Held<'de> {
+    /// The map's next value, held (unparsed where `text`, see
+    /// [`EventSeed::text`]).
+    fn next<A: MapAccess<'de>>(map: &mut A, text: bool) -> Result<Held<'de>, A::Error> {
+        Ok(match text {
+            true => Held::Raw(map.next_value()?),
+            false => Held::Value(map.next_value()?),
+        })
+    }
+
+    /// Read by `node` at last.
+    fn read(self, node: Node<'_, '_, '_>) -> Result<(), serde_json::Error> {
+        match self {
+            Held::Raw(raw) => node.deserialize(&mut serde_json::Deserializer::from_str(raw.get())),
+            Held::Value(v) => node.deserialize(&v),
+        }
+    }
 }
 
 /// `name_attr`, in `stack` when it fits (no allocation), else in `heap`.

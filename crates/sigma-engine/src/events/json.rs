@@ -559,42 +559,73 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         if self.mode == Mode::DataItems {
             return data_item(map, self.b, depth, (None, None), None);
         }
-        let b = self.b;
-        // A lone `<Data Name="…">` element converted to JSON is an object
-        // under its own key (`"Data": {"@Name": …}`), not a list of one.
-        // Its text may come first (`jq -S` sorts `#text` before `@Name`).
-        let mut first = None;
-        if self.mode == Mode::NamedObject {
-            first = map.next_key_seed(KeySeed)?;
-            let mut text = None;
-            if first.as_ref().is_some_and(|k| k.as_str() == "#text") {
-                text = Some(Held::next(&mut map, b.text)?);
-                first = map.next_key_seed(KeySeed)?;
-            }
-            if first.as_ref().is_some_and(|k| k.as_str() == "@Name") {
-                return data_item(map, b, depth, (first, text), Some(self.name));
-            }
-            if let Some(text) = text {
-                let node = Node {
-                    b: &mut *b,
-                    mode: Mode::Named,
-                    name: self.name,
-                    depth,
-                };
-                text.read(node).map_err(serde::de::Error::custom)?;
-            }
-        }
-        // `Name_Attribute`, rebuilt for each attribute.
-        let mut scratch = ([0u8; 96], String::new());
         let at = (self.mode, self.name, depth);
-        if let Some(key) = first {
-            entry(&mut map, &mut *b, at, key.as_str(), &mut scratch)?;
+        if self.mode == Mode::NamedObject {
+            return match lone_element(&mut map, &mut *self.b, self.name, depth)? {
+                Some(first) => entries(map, self.b, at, first),
+                None => Ok(()),
+            };
         }
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            entry(&mut map, &mut *b, at, key.as_str(), &mut scratch)?;
-        }
-        Ok(())
+        entries(map, self.b, at, None)
     }
+}
+
+/// The keys of an object and their values, read as the object's node
+/// (`at`: its mode, name and depth) names them, `first` read already.
+#[inline(always)]
+fn entries<'de, A: MapAccess<'de>>(
+    mut map: A,
+    b: &mut Builder<'_>,
+    at: (Mode, &str, usize),
+    first: Option<Key<'de>>,
+) -> Result<(), A::Error> {
+    // `Name_Attribute`, rebuilt for each attribute.
+    let mut scratch = ([0u8; 96], String::new());
+    let mut next = match first {
+        Some(key) => Some(key),
+        None => map.next_key_seed(KeySeed)?,
+    };
+    while let Some(key) = next {
+        entry(&mut map, &mut *b, at, key.as_str(), &mut scratch)?;
+        next = map.next_key_seed(KeySeed)?;
+    }
+    Ok(())
+}
+
+/// The start of an object under a named key, which may be a lone `<Data
+/// Name="…">` element converted to JSON: an object under its own key
+/// (`"Data": {"@Name": …}`), not a list of one, its text maybe first (`jq
+/// -S` sorts `#text` before `@Name`). `None` when it was one, and is read;
+/// else the object's first key not yet read, if any (a text read first is
+/// the object's text, under `name`).
+// Kept apart from the reading of every object, which it would slow.
+#[inline(never)]
+fn lone_element<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    b: &mut Builder<'_>,
+    name: &str,
+    depth: usize,
+) -> Result<Option<Option<Key<'de>>>, A::Error> {
+    let mut first = map.next_key_seed(KeySeed)?;
+    let mut text = None;
+    if first.as_ref().is_some_and(|k| k.as_str() == "#text") {
+        text = Some(Held::next(&mut *map, b.text)?);
+        first = map.next_key_seed(KeySeed)?;
+    }
+    if first.as_ref().is_some_and(|k| k.as_str() == "@Name") {
+        data_item(map, b, depth, (first, text), Some(name))?;
+        return Ok(None);
+    }
+    if let Some(text) = text {
+        let node = Node {
+            b,
+            mode: Mode::Named,
+            name,
+            depth,
+        };
+        text.read(node).map_err(serde::de::Error::custom)?;
+    }
+    Ok(Some(first))
 }
 
 /// One key `k` of an object and its value, read as the object's node

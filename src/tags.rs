@@ -20,13 +20,15 @@ pub enum TagRef {
 
 impl TagRef {
     /// Whether a rule with tag `other` answers a search for this one: the
-    /// same tag, or a sub-technique of this technique (`T1059` covers
-    /// `T1059.001`, as ATT&CK nests them).
+    /// same tag, a sub-technique of this technique (`T1059` covers
+    /// `T1059.001`, as ATT&CK nests them), or a tactic that succeeds this
+    /// one ([`succeeds`]).
     pub fn covers(&self, other: &TagRef) -> bool {
         match (self, other) {
             (TagRef::Technique(p), TagRef::Technique(c)) => {
                 c == p || c.split_once('.').is_some_and(|(base, _)| base == p)
             }
+            (TagRef::Tactic(s), TagRef::Tactic(r)) => s == r || succeeds(s, r),
             // Free tags in any casing (`CVE.2021-1675`).
             (TagRef::Other(a), TagRef::Other(b)) => a.eq_ignore_ascii_case(b),
             _ => self == other,
@@ -48,15 +50,28 @@ impl std::fmt::Display for TagRef {
     }
 }
 
+/// Whether a rule tagged with tactic `rule` answers a search for tactic
+/// `search` that has another name. ATT&CK v19 split Enterprise's Defense
+/// Evasion into Stealth, which kept its ID (TA0005), and Defense Impairment
+/// (TA0112), and SigmaHQ's rules followed: a search by the old name meets
+/// both, and one by TA0005's new name meets rules still tagged by the old.
+pub fn succeeds(search: &str, rule: &str) -> bool {
+    matches!(
+        (search, rule),
+        ("defense-evasion", "stealth" | "defense-impairment") | ("stealth", "defense-evasion")
+    )
+}
+
 /// The tactics of ATT&CK's three domains by ID, with the short name Sigma
-/// tags them by: tactic IDs are stable, and rules never name them, so a
-/// search by ID (`--tag TA0002`) needs this to meet `attack.execution`.
-const TACTICS: [(&str, &str); 40] = [
+/// tags them by (the newest: TA0005 is `stealth` since v19): tactic IDs are
+/// stable, and rules never name them, so a search by ID (`--tag TA0002`)
+/// needs this to meet `attack.execution`.
+const TACTICS: [(&str, &str); 41] = [
     ("TA0001", "initial-access"),
     ("TA0002", "execution"),
     ("TA0003", "persistence"),
     ("TA0004", "privilege-escalation"),
-    ("TA0005", "defense-evasion"),
+    ("TA0005", "stealth"),
     ("TA0006", "credential-access"),
     ("TA0007", "discovery"),
     ("TA0008", "lateral-movement"),
@@ -66,6 +81,7 @@ const TACTICS: [(&str, &str); 40] = [
     ("TA0040", "impact"),
     ("TA0042", "resource-development"),
     ("TA0043", "reconnaissance"),
+    ("TA0112", "defense-impairment"),
     // Mobile.
     ("TA0027", "initial-access"),
     ("TA0028", "persistence"),
@@ -116,8 +132,8 @@ pub fn parse_wanted_tag(text: &str) -> Result<TagRef, String> {
         && t.bytes().skip(2).all(|b| b.is_ascii_digit());
     if looks_like_id && tactic_of_id(t).is_none() {
         return Err(format!(
-            "{t} is no ATT&CK tactic (TA0001–TA0043 Enterprise, TA0027–TA0041 Mobile, \
-             TA0100–TA0111 ICS)"
+            "{t} is no ATT&CK tactic (TA0001–TA0043 and TA0112 Enterprise, TA0027–TA0041 \
+             Mobile, TA0100–TA0111 ICS)"
         ));
     }
     let bare = !t.is_empty()
@@ -385,6 +401,43 @@ mod tests {
         assert_eq!(parse_tag("attack.g0016"), TagRef::Group("G0016".into()));
         assert_eq!(parse_tag("attack.s0002"), TagRef::Software("S0002".into()));
         assert_eq!(parse_tag("attack.c0024"), TagRef::Campaign("C0024".into()));
+    }
+
+    #[test]
+    fn defense_evasion_and_its_v19_successors_meet_in_searches() {
+        let search = |t: &str| parse_wanted_tag(t).unwrap();
+        let rule = |t: &str| parse_tag(&format!("attack.{t}"));
+        let (old, stealth, impairment) = (
+            rule("defense-evasion"),
+            rule("stealth"),
+            rule("defense-impairment"),
+        );
+        for s in ["TA0005", "stealth", "Stealth"] {
+            assert_eq!(search(s), TagRef::Tactic("stealth".into()), "{s}");
+            assert!(search(s).covers(&stealth) && search(s).covers(&old), "{s}");
+            assert!(!search(s).covers(&impairment), "{s}");
+        }
+        for s in ["TA0112", "defense-impairment"] {
+            assert!(
+                search(s).covers(&impairment) && !search(s).covers(&stealth),
+                "{s}"
+            );
+            assert!(
+                !search(s).covers(&old),
+                "{s}: the old tactic held stealth too"
+            );
+        }
+        let by_old_name = search("Defense Evasion");
+        assert!(
+            [&old, &stealth, &impairment]
+                .iter()
+                .all(|r| by_old_name.covers(r))
+        );
+        assert!(!search("execution").covers(&stealth));
+        assert!(
+            search("TA0030").covers(&old),
+            "Mobile's defense evasion kept its name"
+        );
     }
 
     #[test]

@@ -643,3 +643,52 @@ fn a_renames_file_naming_files_the_tool_never_wrote_changes_none_of_them() {
         assert!(!dir.path().join("outside.md").exists());
     }
 }
+
+#[test]
+fn ta0005_meets_its_rules_by_its_old_name_and_by_its_v19_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v, rules) = (dir.path().join("v"), dir.path().join("rules"));
+    fs::create_dir(&rules).unwrap();
+    let rule = fs::read_to_string(fixtures().join("rules/good/python_c.yml")).unwrap();
+    let tagged = [
+        ("Old Name", "attack.defense-evasion", "1"),
+        ("New Name", "attack.stealth", "2"),
+        ("Split Off", "attack.defense-impairment", "3"),
+    ];
+    for (title, tactic, n) in tagged {
+        let text = rule
+            .replace("Fixture Python Inline", title)
+            .replace("attack.execution", tactic)
+            .replace("attack.t1059.006", "attack.t1036")
+            .replace("555555555555", &format!("55555555555{n}"));
+        fs::write(rules.join(format!("{n}.yml")), text).unwrap();
+    }
+    // ATT&CK before v19, whose TA0005 is `defense-evasion`.
+    let bundle = fixtures().join("attack/enterprise-ta0005-v18.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+        .args(["build", "-q", "--out"])
+        .arg(&v)
+        .arg("--sigma")
+        .arg(&rules)
+        .arg("--attack")
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ta0005 = read(&v.join("Tactics/TA0005 Defense Evasion.md"));
+    assert!(
+        ta0005.contains("[[Old Name]]") && ta0005.contains("[[New Name]]"),
+        "{ta0005}"
+    );
+    assert!(
+        !ta0005.contains("[[Split Off]]"),
+        "TA0112 is a tactic of its own"
+    );
+    assert!(
+        !v.join("Tactics/Stealth.md").exists(),
+        "no stub beside TA0005"
+    );
+    let stub = read(&v.join("Tactics/Defense Impairment.md"));
+    assert!(stub.contains("[[Split Off]]"), "{stub}");
+    assert!(check_vault(&v).is_clean());
+}

@@ -191,6 +191,17 @@ pub fn link(kb: &mut Kb, rules: &[SigmaRule], tests: &[AtomicTest]) -> Links {
             tactic_by_short.entry(s.clone()).or_insert(t);
         }
     }
+    // ATT&CK v19 renamed TA0005 `stealth` (it was `defense-evasion`): a rule
+    // tagged with either name meets TA0005 in the data of either release
+    // (before Mobile's own `defense-evasion`, TA0030: Sigma's rules are
+    // Enterprise's).
+    let ta0005 = kb
+        .by_attack_id("TA0005")
+        .filter(|&t| kb.get(t).kind == Kind::Tactic && kb.get(t).stub.is_none());
+    if let Some(t) = ta0005 {
+        tactic_by_short.insert("defense-evasion".into(), t);
+        tactic_by_short.insert("stealth".into(), t);
+    }
     // Test names give stubs a readable name.
     let mut names: HashMap<String, String> = HashMap::new();
     for t in tests {

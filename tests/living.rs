@@ -32,6 +32,21 @@ fn edit(path: &Path, f: impl FnOnce(String) -> String) {
     fs::write(path, new).unwrap();
 }
 
+/// A build of `rules` linked to the ATT&CK `bundle`, which succeeds.
+fn build_with_attack(out: &Path, rules: &Path, bundle: &Path) -> Output {
+    let o = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+        .args(["build", "--out"])
+        .arg(out)
+        .arg("--sigma")
+        .arg(rules)
+        .arg("--attack")
+        .arg(bundle)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
 fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap()
 }
@@ -369,17 +384,8 @@ fn rules_of_a_later_attack_release_are_said_loudly_and_get_stub_notes() {
     assert!(report.contains("Linked to the demo slice of ATT&CK") && report.contains("v19"));
     // The same bundle given with --attack is a release: T1685 is beyond it.
     let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/enterprise-attack.json");
-    let o = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
-        .args(["build", "--out"])
-        .arg(&v)
-        .arg("--sigma")
-        .arg(&rules)
-        .arg("--attack")
-        .arg(&bundle)
-        .output()
-        .unwrap();
+    let o = build_with_attack(&v, &rules, &bundle);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{err}");
     assert!(
         err.contains("follow a later ATT&CK release than the one loaded")
             && err.contains("T1685")
@@ -665,16 +671,7 @@ fn ta0005_meets_its_rules_by_its_old_name_and_by_its_v19_name() {
     }
     // ATT&CK before v19, whose TA0005 is `defense-evasion`.
     let bundle = fixtures().join("attack/enterprise-ta0005-v18.json");
-    let o = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
-        .args(["build", "-q", "--out"])
-        .arg(&v)
-        .arg("--sigma")
-        .arg(&rules)
-        .arg("--attack")
-        .arg(&bundle)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    build_with_attack(&v, &rules, &bundle);
     let ta0005 = read(&v.join("Tactics/TA0005 Defense Evasion.md"));
     assert!(
         ta0005.contains("[[Old Name]]") && ta0005.contains("[[New Name]]"),

@@ -259,9 +259,7 @@ fn read_lines_by(
 ) {
     match std::fs::File::open(path) {
         Ok(mut f) => lines_from(path, &mut f, batch, how, diags, sink),
-        Err(e) => {
-            diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
-        }
+        Err(e) => cannot_read(diags, path)(e),
     }
 }
 
@@ -421,7 +419,7 @@ fn kind_of(path: &Path, diags: &Diagnostics) -> Kind {
     let head = match head_of(path) {
         Ok(h) => h,
         Err(e) => {
-            diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
+            cannot_read(diags, path)(e);
             return Kind::Skipped;
         }
     };
@@ -463,11 +461,12 @@ fn not_events(head: &[u8], what: &str) -> String {
 
 /// A JSON or XML file's bytes, or `None` (reported) when it cannot be read.
 fn file_bytes(path: &Path, diags: &Diagnostics) -> Option<Vec<u8>> {
-    std::fs::read(path)
-        .map_err(|e| {
-            diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
-        })
-        .ok()
+    std::fs::read(path).map_err(cannot_read(diags, path)).ok()
+}
+
+/// What reports that `path` cannot be read.
+fn cannot_read<'a>(diags: &'a Diagnostics, path: &'a Path) -> impl Fn(std::io::Error) + 'a {
+    move |e| diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path))
 }
 
 /// Read one file's events, calling `sink` for each (streaming; nothing is
@@ -577,11 +576,9 @@ pub fn read_batched(
             text_items(text, path, &bytes, wanted, diags, size, sink)
         }
         EventFormat::Csv => {
-            let cannot = |e: std::io::Error| {
-                let d = Diagnostic::error("events", format!("cannot read: {e}"));
-                diags.push(d.in_file(path));
-            };
-            let input = std::fs::File::open(path).map_err(cannot).ok()?;
+            let input = std::fs::File::open(path)
+                .map_err(cannot_read(diags, path))
+                .ok()?;
             csv_items(BufReader::new(input), path, wanted, diags, size, sink)
         }
     }
@@ -611,10 +608,8 @@ fn read_stream(
     size: usize,
     sink: &mut dyn FnMut(Batch<'_>),
 ) -> Option<FileRead> {
-    let cannot = |e: std::io::Error| {
-        diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path));
-    };
-    let s = Stream::open(path).map_err(cannot).ok()?;
+    let cannot = cannot_read(diags, path);
+    let s = Stream::open(path).map_err(&cannot).ok()?;
     match format_of_head(&s.head) {
         // CSV is known by its name, not by its first bytes.
         None | Some(EventFormat::Csv) if super::csv::is_csv_name(path) => {
@@ -627,7 +622,7 @@ fn read_stream(
             None
         }
         Some(EventFormat::Evtx) => {
-            let bytes = s.into_bytes(cannot);
+            let bytes = s.into_bytes(&cannot);
             parsed_items(size, sink, |add| {
                 let len = bytes.len() as u64;
                 let bytes = std::io::Cursor::new(bytes);
@@ -642,7 +637,7 @@ fn read_stream(
             Some(FileRead::default())
         }
         Some(text @ (EventFormat::Json | EventFormat::Xml)) => {
-            let bytes = s.into_bytes(cannot);
+            let bytes = s.into_bytes(&cannot);
             text_items(text, path, &bytes, wanted, diags, size, sink)
         }
     }

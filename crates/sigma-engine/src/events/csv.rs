@@ -35,14 +35,26 @@ pub(super) fn read(
     report: &dyn Fn(Diagnostic),
     sink: &mut dyn FnMut(Event),
 ) -> Option<FileRead> {
-    read_bounded(
-        input,
-        super::read::MAX_EVENT as u64,
-        file,
-        wanted,
-        report,
-        sink,
-    )
+    let max_row = super::read::MAX_EVENT as u64;
+    let mut input = std::io::BufReader::new(input);
+    let head = std::io::BufRead::fill_buf(&mut input).unwrap_or_default();
+    if crate::text::Encoding::of(head).0 == crate::text::Encoding::Utf8 {
+        return read_bounded(input, max_row, file, wanted, report, sink);
+    }
+    // UTF-16 (Windows PowerShell's `Export-Csv -Encoding Unicode`): decoded
+    // whole, as a JSON or XML text in UTF-16 is.
+    let mut bytes = Vec::new();
+    if let Err(e) = input.take(super::read::MAX_WHOLE).read_to_end(&mut bytes) {
+        report(Diagnostic::error("events", format!("cannot read: {e}")));
+    }
+    let decoded = crate::text::decode(&bytes);
+    for invalid in &decoded.invalid {
+        report(Diagnostic::warning(
+            "events",
+            format!("{invalid} replaced with U+FFFD"),
+        ));
+    }
+    read_bounded(decoded.text.as_bytes(), max_row, file, wanted, report, sink)
 }
 
 /// [`read`], a row longer than `max_row` bytes ending the file with an
@@ -349,6 +361,23 @@ mod tests {
         );
         let (none, diags) = events(b"");
         assert!(none.is_empty() && diags[0].contains("empty CSV file"));
+    }
+
+    #[test]
+    fn utf16_is_decoded() {
+        let text = "\u{feff}Image,User\r\nC:\\é.exe,bob\r\n";
+        for bytes in [
+            text.encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect::<Vec<u8>>(),
+            text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        ] {
+            let (got, diags) = events(&bytes);
+            assert!(diags.is_empty(), "{diags:?}");
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].text("Image"), Some("C:\\é.exe"));
+            assert_eq!((got[0].text("User"), got[0].meta.record), (Some("bob"), 2));
+        }
     }
 
     #[test]

@@ -248,7 +248,7 @@ pub(super) const MAX_EVENT: usize = 256 << 20;
 
 /// At most this much of a stream is held to be read whole (a JSON text,
 /// an EVTX file): what a pipe or a small gzip file can pour is unbounded.
-const MAX_WHOLE: u64 = 4 << 30;
+pub(super) const MAX_WHOLE: u64 = 4 << 30;
 
 fn read_lines_by(
     path: &Path,

@@ -35,7 +35,7 @@ pub(super) fn read(
     report: &dyn Fn(Diagnostic),
     sink: &mut dyn FnMut(Event),
 ) -> Option<FileRead> {
-    let max_row = super::read::MAX_EVENT as u64;
+    let max_row = super::MAX_EVENT as u64;
     let mut input = std::io::BufReader::new(input);
     let head = std::io::BufRead::fill_buf(&mut input).unwrap_or_default();
     if crate::text::Encoding::of(head).0 == crate::text::Encoding::Utf8 {
@@ -44,7 +44,7 @@ pub(super) fn read(
     // UTF-16 (Windows PowerShell's `Export-Csv -Encoding Unicode`): decoded
     // whole, as a JSON or XML text in UTF-16 is.
     let mut bytes = Vec::new();
-    if let Err(e) = input.take(super::read::MAX_WHOLE).read_to_end(&mut bytes) {
+    if let Err(e) = input.take(super::MAX_WHOLE).read_to_end(&mut bytes) {
         report(Diagnostic::error("events", format!("cannot read: {e}")));
     }
     let decoded = crate::text::decode(&bytes);

@@ -26,6 +26,14 @@ pub use read::{
     name_of, read_batched, read_file, read_lines, read_text, sniff,
 };
 
+/// The longest text one event is read from (a line, a row): no event is
+/// that large, and a longer one would only fill the memory.
+pub(crate) const MAX_EVENT: usize = 256 << 20;
+
+/// At most this much of a stream is held to be read whole (a JSON text,
+/// an EVTX file): what a pipe or a small gzip file can pour is unbounded.
+pub(crate) const MAX_WHOLE: u64 = 4 << 30;
+
 /// What reading one file gave.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FileRead {

@@ -120,7 +120,7 @@ impl Stream {
     /// Everything, read whole; what was read before an error (reported)
     /// is kept, to be read as far as it goes, as a cut file is.
     fn into_bytes(self, cannot: impl FnOnce(std::io::Error)) -> Vec<u8> {
-        let (all, error) = read_whole(self.head, self.rest, MAX_WHOLE);
+        let (all, error) = read_whole(self.head, self.rest, super::MAX_WHOLE);
         if let Some(e) = error {
             cannot(e);
         }
@@ -238,17 +238,9 @@ struct Reading {
 impl Reading {
     const DEFAULT: Reading = Reading {
         block: 1 << 18,
-        max_line: MAX_EVENT,
+        max_line: super::MAX_EVENT,
     };
 }
-
-/// The longest text one event is read from (a line, a row): no event is
-/// that large, and a longer one would only fill the memory.
-pub(super) const MAX_EVENT: usize = 256 << 20;
-
-/// At most this much of a stream is held to be read whole (a JSON text,
-/// an EVTX file): what a pipe or a small gzip file can pour is unbounded.
-pub(super) const MAX_WHOLE: u64 = 4 << 30;
 
 fn read_lines_by(
     path: &Path,

@@ -328,6 +328,7 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
     let facts = vault::history::BuildFacts {
         attack: model.attack.newest_by_domain(),
         releases: model.attack.releases.clone(),
+        superseded: crate::model::links::superseded_stubs(&model.attack),
     };
     let generated = notes.len();
     let (write, added) = vault::history::write(writer, notes, &facts, &jiff::Timestamp::now())?;

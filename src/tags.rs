@@ -50,6 +50,9 @@ impl std::fmt::Display for TagRef {
     }
 }
 
+/// TA0005's names: `defense-evasion` before ATT&CK v19, `stealth` since.
+pub const TA0005_NAMES: [&str; 2] = ["defense-evasion", "stealth"];
+
 /// Whether a rule tagged with tactic `rule` answers a search for tactic
 /// `search` that has another name. ATT&CK v19 split Enterprise's Defense
 /// Evasion into Stealth, which kept its ID (TA0005), and Defense Impairment

@@ -660,7 +660,7 @@ impl Kb {
             .collect();
         let stix = StixObject {
             kind: "x-mitre-tactic".into(),
-            id: format!("x-attack-vault-stub--tactic-{short}"),
+            id: stub_tactic_id(short),
             name: name.join(" "),
             x_mitre_shortname: Some(short.to_string()),
             ..Default::default()
@@ -798,6 +798,11 @@ fn ids_of(o: &StixObject) -> (String, Option<String>) {
         // Older releases give some objects (v17 data components) no ATT&CK ID.
         None => (String::new(), None),
     }
+}
+
+/// The STIX id of the stub note of a tactic the loaded data lacks.
+pub fn stub_tactic_id(short: &str) -> String {
+    format!("x-attack-vault-stub--tactic-{short}")
 }
 
 #[cfg(test)]

@@ -199,8 +199,9 @@ pub fn link(kb: &mut Kb, rules: &[SigmaRule], tests: &[AtomicTest]) -> Links {
         .by_attack_id("TA0005")
         .filter(|&t| kb.get(t).kind == Kind::Tactic && kb.get(t).stub.is_none());
     if let Some(t) = ta0005 {
-        tactic_by_short.insert("defense-evasion".into(), t);
-        tactic_by_short.insert("stealth".into(), t);
+        for name in crate::tags::TA0005_NAMES {
+            tactic_by_short.insert(name.into(), t);
+        }
     }
     // Test names give stubs a readable name.
     let mut names: HashMap<String, String> = HashMap::new();
@@ -356,6 +357,32 @@ fn link_simulations(links: &mut Links, rules: &[SigmaRule], tests: &[AtomicTest]
             }
         }
     }
+}
+
+/// The stub notes the tactics of the loaded data stand for: (the stub's
+/// STIX id, the tactic's). A vault built with data that lacked a tactic (the
+/// demo slice, or before ATT&CK v19 named TA0005 `stealth`) has a stub note
+/// for it, which the analyst may have linked; its path redirects to the
+/// tactic's note once the data has the tactic.
+pub fn superseded_stubs(kb: &Kb) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for t in kb.included_of(Kind::Tactic) {
+        let stix = &kb.get(t).stix;
+        let Some(short) = stix.x_mitre_shortname.as_deref() else {
+            continue;
+        };
+        let names: &[&str] = match kb.get(t).attack_id.as_str() {
+            "TA0005" => &crate::tags::TA0005_NAMES,
+            _ => &[],
+        };
+        for name in std::iter::once(short).chain(names.iter().copied()) {
+            let stub = crate::model::kb::stub_tactic_id(name);
+            if !out.iter().any(|(s, _)| *s == stub) {
+                out.push((stub, stix.id.clone()));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

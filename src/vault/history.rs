@@ -50,6 +50,10 @@ pub struct BuildFacts {
     pub attack: BTreeMap<String, String>,
     /// Per ATT&CK domain, the release its bundle names.
     pub releases: BTreeMap<String, String>,
+    /// (STIX id, STIX id): objects whose note another object's note now
+    /// stands for (a stub tactic a loaded tactic answers for): the old
+    /// note's paths redirect to the new one.
+    pub superseded: Vec<(String, String)>,
 }
 
 fn stem(path: &str) -> &str {
@@ -84,6 +88,7 @@ pub fn write(
         let mut now_entries = keyed(notes.par_iter().filter_map(entry).collect());
         if let Some(b) = &mut before {
             follow_identity(b, &mut names, &now_entries);
+            follow_superseded(b, &mut names, &now_entries, &facts.superseded);
         }
         let kept: follow::Renames = writer.read_state_json(follow::RENAMES).unwrap_or_default();
         let had_renames = !kept.is_empty();
@@ -242,6 +247,38 @@ fn follow_identity(
                 if !seen.contains(&p) {
                     seen.push(p);
                 }
+            }
+        }
+    }
+}
+
+/// Give the earlier names of a note that is gone to the note that now
+/// stands for its object (`superseded`: old STIX id, new STIX id), so that
+/// its old paths redirect there.
+fn follow_superseded(
+    before: &Snapshot,
+    names: &mut BTreeMap<String, Vec<String>>,
+    now: &BTreeMap<String, Entry>,
+    superseded: &[(String, String)],
+) {
+    let key_of = |notes: &BTreeMap<String, Entry>, stix: &str| {
+        notes
+            .iter()
+            .find(|(_, e)| e.stix.as_deref() == Some(stix))
+            .map(|(k, _)| k.clone())
+    };
+    for (old, new) in superseded {
+        let (Some(old), Some(new)) = (key_of(&before.notes, old), key_of(now, new)) else {
+            continue;
+        };
+        if now.contains_key(&old) {
+            continue;
+        }
+        let paths = names.remove(&old).unwrap_or_default();
+        let seen = names.entry(new).or_default();
+        for p in paths {
+            if !seen.contains(&p) {
+                seen.push(p);
             }
         }
     }

@@ -241,14 +241,7 @@ fn follow_identity(
         if let Some(e) = before.notes.remove(&old) {
             before.notes.insert(new.clone(), e);
         }
-        if let Some(paths) = names.remove(&old) {
-            let seen = names.entry(new).or_default();
-            for p in paths {
-                if !seen.contains(&p) {
-                    seen.push(p);
-                }
-            }
-        }
+        move_names(names, &old, new);
     }
 }
 
@@ -271,15 +264,19 @@ fn follow_superseded(
         let (Some(old), Some(new)) = (key_of(&before.notes, old), key_of(now, new)) else {
             continue;
         };
-        if now.contains_key(&old) {
-            continue;
+        if !now.contains_key(&old) {
+            move_names(names, &old, new);
         }
-        let paths = names.remove(&old).unwrap_or_default();
-        let seen = names.entry(new).or_default();
-        for p in paths {
-            if !seen.contains(&p) {
-                seen.push(p);
-            }
+    }
+}
+
+/// The earlier names kept under key `old` go to key `new`.
+fn move_names(names: &mut BTreeMap<String, Vec<String>>, old: &str, new: String) {
+    let paths = names.remove(old).unwrap_or_default();
+    let seen = names.entry(new).or_default();
+    for p in paths {
+        if !seen.contains(&p) {
+            seen.push(p);
         }
     }
 }

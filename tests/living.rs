@@ -678,6 +678,10 @@ fn ta0005_meets_its_rules_by_its_old_name_and_by_its_v19_name() {
         "# Case\n\n[[Stealth]], [[Defense Evasion]]\n",
     )
     .unwrap();
+    // And writes in one of them: the redirect that replaces it keeps it.
+    let stealth = v.join("Tactics/Stealth.md");
+    let stub = fs::read_to_string(&stealth).unwrap();
+    fs::write(&stealth, format!("{stub}\n## Our take\n\nWatch LOLBins.\n")).unwrap();
     // Then on ATT&CK before v19, whose TA0005 is `defense-evasion`.
     let bundle = fixtures().join("attack/enterprise-ta0005-v18.json");
     build_with_attack(&v, &rules, &bundle);
@@ -698,6 +702,10 @@ fn ta0005_meets_its_rules_by_its_old_name_and_by_its_v19_name() {
             "{stub}: {note}"
         );
     }
+    assert!(
+        read(&stealth).contains("Watch LOLBins."),
+        "the analyst's words stay"
+    );
     let stub = read(&v.join("Tactics/Defense Impairment.md"));
     assert!(stub.contains("[[Split Off]]"), "{stub}");
     let report = check_vault(&v);

@@ -420,11 +420,12 @@ fn link_targets<'e, E: std::borrow::Borrow<Event<'e>>>(
 
 /// Render one note body to HTML (not yet sanitised).
 pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
+    let spent = std::cell::Cell::new(embed::Spent::default());
     let within = Within {
         notes: r.own_page().map(String::from).into_iter().collect(),
         depth: 0,
         number: 0,
-        spent: std::cell::Cell::new(embed::Spent::default()),
+        spent: &spent,
     };
     render_within(md, r, &within)
 }
@@ -460,19 +461,20 @@ impl LinkResolver for Embedded<'_> {
 }
 
 /// The pages a text is shown in (the page, then the notes embedding it),
-/// how deep it is embedded, and how many embeds the page has shown.
-struct Within {
+/// how deep it is embedded, and what the page has spent on embeds (one
+/// count for the page and all it embeds).
+struct Within<'s> {
     notes: Vec<String>,
     depth: usize,
     /// The embed's number on its page (0 for the page's own text): its
     /// footnotes' names, which would otherwise be the page's, are prefixed.
     number: usize,
-    spent: std::cell::Cell<embed::Spent>,
+    spent: &'s std::cell::Cell<embed::Spent>,
 }
 
 /// Render a body, or a note's part embedded in one (`within` the notes
 /// that embed it).
-fn render_within(md: &str, r: &dyn LinkResolver, within: &Within) -> Rendered {
+fn render_within(md: &str, r: &dyn LinkResolver, within: &Within<'_>) -> Rendered {
     let pre = preprocess(md, r);
     let events: Vec<Event> = Parser::new_ext(&pre, options()).collect();
     let links = link_targets(events.iter());
@@ -531,7 +533,7 @@ struct Rewriter<'e, 'r, 'w> {
     /// Inside a code block, where text is shown as it is.
     in_code: bool,
     /// The notes this text is embedded in: none for a page's own body.
-    within: &'w Within,
+    within: &'w Within<'w>,
     /// Whether the HTML, with what it embeds, needs the sanitiser.
     needs_sanitizing: bool,
 }
@@ -835,10 +837,9 @@ impl<'e> Rewriter<'e, '_, '_> {
             notes,
             depth: within.depth + 1,
             number: spent.shown(),
-            spent: std::cell::Cell::new(spent),
+            spent: within.spent,
         };
         let rendered = render_within(text, &Embedded(self.r), &inner);
-        within.spent.set(inner.spent.get());
         self.needs_sanitizing |= rendered.needs_sanitizing;
         Some(embed::block_html(&e, anchor.as_deref(), &rendered.html))
     }

@@ -571,7 +571,8 @@ pub fn read_batched(
             let input = std::fs::File::open(path)
                 .map_err(cannot_read(diags, path))
                 .ok()?;
-            csv_items(BufReader::new(input), path, wanted, diags, size, sink)
+            // The CSV reader buffers its input itself.
+            csv_items(input, path, wanted, diags, size, sink)
         }
     }
 }

@@ -43,20 +43,33 @@ pub(super) fn column(b: &Builder<'_>, key: &str) -> Option<usize> {
 }
 
 /// The held columns, once the record is read: under the EVTX name where a
-/// payload made it an EvtxECmd record, and under their own key where it
-/// did not or where they keep it.
+/// payload made it an EvtxECmd record (EvtxECmd's columns are scalars), and
+/// by their own path, as any top-level value is, where it did not, where
+/// they keep it, or where the value is no scalar (another log's `Provider`
+/// object keeps its `Provider.Name`).
 pub(super) fn put_held(b: &mut Builder<'_>) {
     for (i, v) in std::mem::take(&mut b.held) {
         let (key, evtx, keeps) = COLUMNS[i];
-        let names = [(b.evtxecmd, evtx), (keeps || !b.evtxecmd, key)];
-        for (_, name) in names.into_iter().filter(|(put, _)| *put) {
+        let scalar = !v.is_object() && !v.is_array();
+        // A value tree always deserializes.
+        if b.evtxecmd && scalar {
             let node = Node {
                 b: &mut *b,
                 mode: Mode::Named,
-                name,
+                name: evtx,
                 depth: 1,
             };
-            // A value tree always deserializes.
+            let _ = node.deserialize(&v);
+        }
+        if keeps || !b.evtxecmd || !scalar {
+            b.path.clear();
+            b.path.push_str(key);
+            let node = Node {
+                b: &mut *b,
+                mode: Mode::Path,
+                name: "",
+                depth: 0,
+            };
             let _ = node.deserialize(&v);
         }
     }
@@ -231,6 +244,15 @@ mod tests {
         let e = read(&broken, None);
         assert!(e.payload_error.is_some());
         assert_eq!(e.text("EventId"), Some("1"));
+        // Another log's objects under these keys keep their paths, also
+        // where a rule reads the EVTX name.
+        let cloud = json!({"Provider": {"Name": "acme"}, "ProcessId": [1, 2]});
+        let w = Wanted::new(["Provider_Name", "Provider.Name", "ProcessId"]);
+        for e in [read(&cloud, None), read(&cloud, Some(&w))] {
+            assert_eq!(e.text("Provider.Name"), Some("acme"));
+            assert!(e.get("Provider_Name").is_none() && e.get("Name").is_none());
+            assert_eq!(e.get("ProcessId").map(|v| v.len()), Some(2));
+        }
         let user = json!({"Payload": "{\"UserData\":{\"LogFileCleared\":{\"SubjectUserName\":\"bob\"}}}",
             "EventId": 104, "Channel": "System"});
         let e = read(&user, None);

@@ -74,6 +74,7 @@ fn read_bounded(
         read: 0,
         row_start: row_start.clone(),
         max_row,
+        quotes: Quotes::default(),
     };
     // Rows end at LF, a CR before it cut from the last cell: the reader's
     // own CR LF ending places each row on the line before it.
@@ -96,6 +97,7 @@ fn read_bounded(
         }
     };
     let mut read = FileRead::default();
+    let mut last_line = 1;
     loop {
         let here = rows.position().clone();
         row_start.set(here.byte());
@@ -113,6 +115,7 @@ fn read_bounded(
             }
         }
         let line = record.position().map_or(0, csv::Position::line);
+        last_line = line;
         if record.len() == 1 && cells(&record).all(<[u8]>::is_empty) {
             continue; // A blank line ending in CR LF.
         }
@@ -134,6 +137,18 @@ fn read_bounded(
             None => read.lost += 1,
         }
     }
+    let quotes = rows.get_ref().quotes;
+    if quotes.open() {
+        let end = rows.position().line() - u64::from(quotes.before == b'\n');
+        let more = end.saturating_sub(last_line);
+        let msg = match more {
+            0 => "a quote opened in the row on this line is never closed".to_string(),
+            _ => format!(
+                "a quote opened in the row on this line is never closed: the {more} line(s) after it were read as one cell of that row"
+            ),
+        };
+        report(Diagnostic::error("events", msg).at(Some(last_line as usize), None));
+    }
     problems.tell(header.len(), report);
     Some(read)
 }
@@ -145,6 +160,7 @@ struct Bounded<R> {
     read: u64,
     row_start: std::rc::Rc<std::cell::Cell<u64>>,
     max_row: u64,
+    quotes: Quotes,
 }
 
 impl<R: Read> Read for Bounded<R> {
@@ -158,7 +174,72 @@ impl<R: Read> Read for Bounded<R> {
         }
         let n = self.input.read(buf)?;
         self.read += n as u64;
+        self.quotes.feed(&buf[..n]);
         Ok(n)
+    }
+}
+
+/// Whether the text read so far ends inside a quoted cell, followed as the
+/// CSV reader reads quotes: a quote opens a cell only at its start, `""`
+/// inside one is a quote, and any other quote is a letter. Only quote bytes
+/// are visited, so following a text costs a fraction of reading it.
+#[derive(Debug, Clone, Copy)]
+struct Quotes {
+    state: QuoteState,
+    /// The last byte of the text before this chunk.
+    before: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    Outside,
+    Inside,
+    /// Inside, a quote just read: it closes the cell unless a quote follows.
+    QuoteInside,
+}
+
+impl Default for Quotes {
+    fn default() -> Quotes {
+        Quotes {
+            state: QuoteState::Outside,
+            before: b'\n',
+        }
+    }
+}
+
+impl Quotes {
+    fn feed(&mut self, chunk: &[u8]) {
+        let mut at = 0;
+        if self.state == QuoteState::QuoteInside && !chunk.is_empty() {
+            self.state = match chunk[0] {
+                b'"' => QuoteState::Inside,
+                _ => QuoteState::Outside,
+            };
+            at = usize::from(self.state == QuoteState::Inside);
+        }
+        while let Some(i) = memchr::memchr(b'"', &chunk[at..]).map(|i| at + i) {
+            at = i + 1;
+            if self.state == QuoteState::Outside {
+                let prev = if i == 0 { self.before } else { chunk[i - 1] };
+                if matches!(prev, b',' | b'\n') {
+                    self.state = QuoteState::Inside;
+                }
+                continue;
+            }
+            match chunk.get(i + 1) {
+                Some(b'"') => at = i + 2,
+                Some(_) => self.state = QuoteState::Outside,
+                None => self.state = QuoteState::QuoteInside,
+            }
+        }
+        if let Some(&last) = chunk.last() {
+            self.before = last;
+        }
+    }
+
+    /// Whether the text ends inside a quoted cell.
+    fn open(&self) -> bool {
+        self.state == QuoteState::Inside
     }
 }
 
@@ -361,6 +442,46 @@ mod tests {
         );
         let (none, diags) = events(b"");
         assert!(none.is_empty() && diags[0].contains("empty CSV file"));
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_said_with_its_row() {
+        let (got, diags) = events(b"A,B\n1,2\n\"open,3\n4,5\n6,7\n");
+        assert_eq!(got.len(), 2, "the rows after it are one cell");
+        assert_eq!(got[1].text("A"), Some("open,3\n4,5\n6,7\n"));
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(
+            diags[0].starts_with("error[events]: t.csv:3:")
+                && diags[0].contains("never closed: the 2 line(s) after it were read as one cell"),
+            "{diags:?}"
+        );
+        for closed in [
+            &b"A,B\n\"a \"\"q\"\" b\",\"\"\n"[..],
+            b"A,B\nx\"y,\"\"\"\"\"\"\n",
+            b"A,B\n\"a\"b\"c,d\n",
+            b"A\n\"x\"",
+        ] {
+            let (got, diags) = events(closed);
+            assert_eq!((got.len(), diags), (1, Vec::<String>::new()));
+        }
+    }
+
+    #[test]
+    fn quotes_are_followed_across_chunks() {
+        let text = b"A,B\n\"a\"\"\",\"x\"\"\"\"\"\n1,\"";
+        for cut in 0..text.len() {
+            for second in cut..text.len() {
+                let mut q = Quotes::default();
+                q.feed(&text[..cut]);
+                q.feed(&text[cut..second]);
+                q.feed(&text[second..]);
+                assert!(q.open(), "cut at {cut} and {second}");
+                let mut q = Quotes::default();
+                q.feed(&text[..cut]);
+                q.feed(&text[cut..text.len() - 1]);
+                assert!(!q.open(), "closed, cut at {cut}");
+            }
+        }
     }
 
     #[test]

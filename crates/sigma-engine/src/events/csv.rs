@@ -12,9 +12,9 @@
 
 use super::FileRead;
 use super::event::{Event, EventMeta};
-use super::json::{Wanted, event_from_value};
-use crate::diag::Diagnostic;
-use serde_json::{Map, Value};
+use super::json::{Wanted, event_from_texts};
+use crate::diag::{Diagnostic, Diagnostics};
+use std::borrow::Cow;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -27,19 +27,52 @@ pub(super) fn is_csv_name(path: &std::path::Path) -> bool {
     name.ends_with(".csv") || name.ends_with(".csv.gz")
 }
 
-/// Read the events of a CSV text; `None` (reported) when it has no header.
+/// A row read, made an event where it is matched ([`Row::into_event`]):
+/// cutting a text into rows follows its quotes from the start, one thread's
+/// work, while reading a row's cells (an EvtxECmd payload's JSON) is most of
+/// the work and can be shared.
+pub struct Row {
+    cells: csv::ByteRecord,
+    columns: Arc<[String]>,
+    meta: EventMeta,
+}
+
+impl Row {
+    /// The row's event, keeping the fields `wanted`.
+    pub(super) fn into_event(self, wanted: Option<&Wanted>, diags: &Diagnostics) -> Option<Event> {
+        let line = self.meta.record as usize;
+        let file = self.meta.file.clone();
+        let say = |d: Diagnostic| diags.push(d.in_file(&*file).at(Some(line), None));
+        let texts: Vec<Cow<str>> = cells(&self.cells)
+            .take(self.columns.len())
+            .map(lossy)
+            .collect();
+        let named = self.columns.iter().zip(&texts);
+        let pairs = named.map(|(n, t)| (n.as_str(), t.as_ref()));
+        let Some(e) = event_from_texts(pairs, self.meta, wanted) else {
+            say(Diagnostic::error(
+                "events",
+                "a row that cannot be read as an event, 1 record lost",
+            ));
+            return None;
+        };
+        super::json::partly_read(&e).for_each(|msg| say(Diagnostic::warning("events", msg)));
+        Some(e)
+    }
+}
+
+/// Read the rows of a CSV text; `None` (reported) when it has no header.
 pub(super) fn read(
     input: impl Read,
     file: &Arc<str>,
-    wanted: Option<&Wanted>,
     report: &dyn Fn(Diagnostic),
-    sink: &mut dyn FnMut(Event),
+    sink: &mut dyn FnMut(Row),
 ) -> Option<FileRead> {
     let max_row = super::MAX_EVENT as u64;
     let mut input = std::io::BufReader::new(input);
     let head = std::io::BufRead::fill_buf(&mut input).unwrap_or_default();
     if crate::text::Encoding::of(head).0 == crate::text::Encoding::Utf8 {
-        return read_bounded(input, max_row, file, wanted, report, sink);
+        return read_bounded(input, max_row, file, report, sink);
     }
     // UTF-16 (Windows PowerShell's `Export-Csv -Encoding Unicode`): decoded
     // whole, as a JSON or XML text in UTF-16 is.
@@ -54,7 +87,7 @@ pub(super) fn read(
             format!("{invalid} replaced with U+FFFD"),
         ));
     }
-    read_bounded(decoded.text.as_bytes(), max_row, file, wanted, report, sink)
+    read_bounded(decoded.text.as_bytes(), max_row, file, report, sink)
 }
 
 /// [`read`], a row longer than `max_row` bytes ending the file with an
@@ -64,9 +97,8 @@ fn read_bounded(
     input: impl Read,
     max_row: u64,
     file: &Arc<str>,
-    wanted: Option<&Wanted>,
     report: &dyn Fn(Diagnostic),
-    sink: &mut dyn FnMut(Event),
+    sink: &mut dyn FnMut(Row),
 ) -> Option<FileRead> {
     let row_start = std::rc::Rc::new(std::cell::Cell::new(0));
     let input = Bounded {
@@ -85,8 +117,8 @@ fn read_bounded(
         .from_reader(input);
     let mut record = csv::ByteRecord::new();
     let mut problems = RowProblems::default();
-    let header = match rows.read_byte_record(&mut record) {
-        Ok(true) => columns(&record, &mut problems, report),
+    let columns: Arc<[String]> = match rows.read_byte_record(&mut record) {
+        Ok(true) => columns(&record, &mut problems, report).into(),
         Ok(false) => {
             report(Diagnostic::warning("events", "empty CSV file; skipped"));
             return None;
@@ -119,23 +151,20 @@ fn read_bounded(
         if record.len() == 1 && cells(&record).all(<[u8]>::is_empty) {
             continue; // A blank line ending in CR LF.
         }
+        problems.check(&record, columns.len(), line);
         let meta = EventMeta {
             file: file.clone(),
             record: line,
             ..Default::default()
         };
-        let row = problems.row(&record, &header, line);
-        match event_from_value(&Value::Object(row), meta, wanted) {
-            Some(e) => {
-                for msg in super::json::partly_read(&e) {
-                    let at = Some(line as usize);
-                    report(Diagnostic::warning("events", msg).at(at, None));
-                }
-                read.events += 1;
-                sink(e);
-            }
-            None => read.lost += 1,
-        }
+        let cells = std::mem::replace(&mut record, csv::ByteRecord::with_capacity(256, 16));
+        let columns = columns.clone();
+        sink(Row {
+            cells,
+            columns,
+            meta,
+        });
+        read.events += 1;
     }
     let quotes = rows.get_ref().quotes;
     if quotes.open() {
@@ -149,7 +178,7 @@ fn read_bounded(
         };
         report(Diagnostic::error("events", msg).at(Some(last_line as usize), None));
     }
-    problems.tell(header.len(), report);
+    problems.tell(columns.len(), report);
     Some(read)
 }
 
@@ -243,6 +272,13 @@ impl Quotes {
     }
 }
 
+/// A cell's text, with replacement characters where it is not UTF-8.
+fn lossy(cell: &[u8]) -> Cow<'_, str> {
+    // Checked first, as most cells are UTF-8: the check is several times
+    // faster than the lossy conversion's.
+    std::str::from_utf8(cell).map_or_else(|_| String::from_utf8_lossy(cell), Cow::from)
+}
+
 /// A row's cells, the CR of a CR LF ending cut from the last.
 fn cells(record: &csv::ByteRecord) -> impl Iterator<Item = &[u8]> {
     let last = record.len().saturating_sub(1);
@@ -328,33 +364,25 @@ impl Tally {
 }
 
 impl RowProblems {
-    /// A cell's text, with replacement characters where it is not UTF-8.
-    fn text<'c>(&mut self, cell: &'c [u8], line: u64) -> std::borrow::Cow<'c, str> {
-        let text = String::from_utf8_lossy(cell);
-        if matches!(text, std::borrow::Cow::Owned(_)) {
+    /// A header cell's text (see [`lossy`]).
+    fn text<'c>(&mut self, cell: &'c [u8], line: u64) -> Cow<'c, str> {
+        if std::str::from_utf8(cell).is_err() {
             self.not_utf8.add(line);
         }
-        text
+        lossy(cell)
     }
 
-    /// A row as an object of its cells by column name.
-    fn row(
-        &mut self,
-        record: &csv::ByteRecord,
-        header: &[String],
-        line: u64,
-    ) -> Map<String, Value> {
-        if record.len() > header.len() {
+    /// Tallies what a row holds that cannot be read as it is.
+    fn check(&mut self, record: &csv::ByteRecord, columns: usize, line: u64) {
+        if record.len() > columns {
             self.longer.add(line);
         }
-        header
-            .iter()
-            .zip(cells(record))
-            .map(|(name, cell)| {
-                let text = self.text(cell, line).into_owned();
-                (name.clone(), Value::String(text))
-            })
-            .collect()
+        if cells(record)
+            .take(columns)
+            .any(|c| std::str::from_utf8(c).is_err())
+        {
+            self.not_utf8.add(line);
+        }
     }
 
     fn tell(&self, columns: usize, report: &dyn Fn(Diagnostic)) {
@@ -374,11 +402,16 @@ mod tests {
     fn events(text: &[u8]) -> (Vec<Event>, Vec<String>) {
         let got = std::cell::RefCell::new(Vec::new());
         let report = |d: Diagnostic| got.borrow_mut().push(d.in_file("t.csv").to_string());
-        let mut out = Vec::new();
-        read(text, &Arc::from("t.csv"), None, &report, &mut |e| {
-            out.push(e)
-        });
-        (out, got.into_inner())
+        let mut rows = Vec::new();
+        read(text, &Arc::from("t.csv"), &report, &mut |r| rows.push(r));
+        let diags = Diagnostics::new();
+        let out = rows
+            .into_iter()
+            .filter_map(|r| r.into_event(None, &diags))
+            .collect();
+        let mut said = got.into_inner();
+        said.extend(diags.sorted().into_iter().map(|d| d.to_string()));
+        (out, said)
     }
 
     #[test]
@@ -509,14 +542,10 @@ mod tests {
         let got = std::cell::RefCell::new(Vec::new());
         let report = |d: Diagnostic| got.borrow_mut().push(d.in_file("t.csv").to_string());
         let mut rows = Vec::new();
-        let read = read_bounded(
-            &text[..],
-            1 << 20,
-            &Arc::from("t.csv"),
-            None,
-            &report,
-            &mut |e| rows.push(e.text("A").map(str::to_string)),
-        );
+        let read = read_bounded(&text[..], 1 << 20, &Arc::from("t.csv"), &report, &mut |r| {
+            let e = r.into_event(None, &Diagnostics::new());
+            rows.push(e.and_then(|e| e.text("A").map(str::to_string)))
+        });
         assert_eq!(rows, [Some("1".to_string())]);
         assert_eq!(read.map(|r| r.events), Some(1));
         let got = got.into_inner();

@@ -979,6 +979,31 @@ pub fn event_from_value(
     .flatten()
 }
 
+/// An event of named texts (a CSV row's cells by column), read as a JSON
+/// object of those strings would be, without building one.
+pub(crate) fn event_from_texts<'a>(
+    texts: impl Iterator<Item = (&'a str, &'a str)>,
+    meta: EventMeta,
+    wanted: Option<&Wanted>,
+) -> Option<Event> {
+    use serde::de::value::{BorrowedStrDeserializer, MapDeserializer};
+    let pairs = texts.map(|(k, v)| {
+        (
+            BorrowedStrDeserializer::new(k),
+            BorrowedStrDeserializer::new(v),
+        )
+    });
+    let seed = EventSeed {
+        meta,
+        wanted,
+        size: 0,
+        text: false,
+    };
+    seed.deserialize(MapDeserializer::<_, serde_json::Error>::new(pairs))
+        .ok()
+        .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

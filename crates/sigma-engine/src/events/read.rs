@@ -504,6 +504,7 @@ pub fn read_file(
 pub enum Item<'t> {
     Event(Event),
     Pending(Pending<'t>),
+    Row(super::csv::Row),
 }
 
 impl Item<'_> {
@@ -513,6 +514,7 @@ impl Item<'_> {
         match self {
             Item::Event(e) => Some(e),
             Item::Pending(p) => p.parse(wanted, diags),
+            Item::Row(r) => r.into_event(wanted, diags),
         }
     }
 }
@@ -572,7 +574,7 @@ pub fn read_batched(
                 .map_err(cannot_read(diags, path))
                 .ok()?;
             // The CSV reader buffers its input itself.
-            csv_items(input, path, wanted, diags, size, sink)
+            csv_items(input, path, diags, size, sink)
         }
     }
 }
@@ -581,15 +583,17 @@ pub fn read_batched(
 fn csv_items(
     input: impl Read,
     path: &Path,
-    wanted: Option<&Wanted>,
     diags: &Diagnostics,
     size: usize,
     sink: &mut dyn FnMut(Batch<'_>),
 ) -> Option<FileRead> {
     let report = |d: Diagnostic| diags.push(d.in_file(path));
-    parsed_items(size, sink, |add| {
-        super::csv::read(input, &name_of(path), wanted, &report, add)
-    })
+    let mut batch = Batcher::new(size, sink);
+    let read = super::csv::read(input, &name_of(path), &report, &mut |r| {
+        batch.add(Item::Row(r))
+    });
+    batch.flush();
+    read
 }
 
 /// A stream's events: JSONL line by line, a JSON or XML text or an EVTX
@@ -607,7 +611,7 @@ fn read_stream(
         // CSV is known by its name, not by its first bytes.
         None | Some(EventFormat::Csv) if super::csv::is_csv_name(path) => {
             let all = std::io::Cursor::new(s.head).chain(s.rest);
-            csv_items(all, path, wanted, diags, size, sink)
+            csv_items(all, path, diags, size, sink)
         }
         None | Some(EventFormat::Csv) => {
             let d = Diagnostic::warning("events", not_events(&s.head, "stream"));

@@ -318,6 +318,34 @@ fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
 }
 
 #[test]
+fn a_note_renamed_with_its_text_unchanged_takes_the_analysts_edits_along() {
+    // A second rule of the same title: both notes are then named apart by
+    // their ids, the first one's text unchanged.
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let rules = dir.path().join("rules");
+    fs::create_dir(&rules).unwrap();
+    let rule = fs::read_to_string(fixtures().join("rules/good/python_c.yml")).unwrap();
+    fs::write(rules.join("r.yml"), &rule).unwrap();
+    build(&v, Some(&rules));
+    let first = v.join("Detection Rules/Fixture Python Inline.md");
+    edit(&first, |t| t + "\nTuned in case 12.\n");
+    let twin = rule
+        .replace("11111111-2222", "00000000-2222")
+        .replace("python.exe", "pythonw.exe");
+    fs::write(rules.join("a.yml"), twin).unwrap();
+    build(&v, Some(&rules));
+    let moved = read(&v.join("Detection Rules/Fixture Python Inline (11111111).md"));
+    assert!(moved.contains("Tuned in case 12."), "{moved}");
+    let redirect = read(&first);
+    assert!(
+        redirect.contains("type: \"redirect\"") && !redirect.contains("Tuned"),
+        "{redirect}"
+    );
+    assert!(check_vault(&v).is_clean());
+}
+
+#[test]
 fn rules_sharing_an_id_never_trade_the_analysts_edits() {
     // A rule copied to be tuned often keeps its id. Its note's name sorts
     // before the original's or after it.

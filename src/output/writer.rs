@@ -317,7 +317,13 @@ impl<'a> VaultWriter<'a> {
         if !merge::edited(base.as_deref(), &mine) {
             return self.write_bytes(path, content);
         }
-        match merge::reconcile(base.as_deref(), &mine, theirs) {
+        // Kept: the note moved but its generated text did not change (a
+        // name another note now takes); the analyst's text goes with it.
+        let outcome = match merge::reconcile(base.as_deref(), &mine, theirs) {
+            Outcome::Kept => Outcome::Merged(mine),
+            other => other,
+        };
+        match outcome {
             Outcome::Merged(text) => {
                 let mut st = self.state();
                 st.report.merged.push(path.to_string());

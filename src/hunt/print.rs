@@ -305,11 +305,7 @@ fn csv_line(cells: &[&str]) -> String {
 /// (right-to-left overrides, zero-width spaces), so that what is shown is
 /// what the event holds.
 fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
-                | '\u{2060}'..='\u{2069}' | '\u{061c}' | '\u{feff}')
-    };
+    let hidden = |c: char| c.is_control() || sigma_engine::text::is_invisible_format(c);
     if !s.chars().any(hidden) {
         return s.into();
     }

@@ -15,8 +15,9 @@ const WINDOWS_RESERVED: [&str; 22] = [
 
 /// Turn arbitrary text into a safe file stem: no path separators, no characters
 /// that Windows forbids or that break Obsidian links (`# | ^ : [ ] %`), no
-/// control characters, no leading/trailing dots or spaces, bounded length,
-/// never a reserved device name.
+/// control characters, no invisible format characters (a right-to-left
+/// override would show `exe.txt` for `txt.exe`), no leading/trailing dots or
+/// spaces, bounded length, never a reserved device name.
 pub fn sanitize_stem(raw: &str) -> String {
     let mut s = String::with_capacity(raw.len());
     for c in raw.chars() {
@@ -25,6 +26,7 @@ pub fn sanitize_stem(raw: &str) -> String {
             ':' => Some(' '),
             '<' | '>' | '"' | '*' | '?' | '#' | '^' | '[' | ']' | '%' | '{' | '}' | '`' => None,
             c if c.is_control() => Some(' '),
+            c if sigma_engine::text::is_invisible_format(c) => None,
             c => Some(c),
         };
         if let Some(m) = mapped {
@@ -127,6 +129,8 @@ mod tests {
         assert_eq!(sanitize_stem(""), "untitled");
         assert_eq!(sanitize_stem("Report.md"), "Report md");
         assert_eq!(sanitize_stem("notes.MD"), "notes MD");
+        assert_eq!(sanitize_stem("Invoice\u{202E}fdp.exe"), "Invoicefdp.exe");
+        assert_eq!(sanitize_stem("zero\u{200B}width\u{FEFF}"), "zerowidth");
     }
 
     #[test]

@@ -70,6 +70,20 @@ pub struct Decoded<'a> {
     pub invalid: Vec<Invalid>,
 }
 
+/// Zero-width and bidirectional formatting characters: invisible marks that
+/// change how a text looks, not what it says (a right-to-left override
+/// shows `exe.txt` for `txt.exe`).
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{061C}'
+            | '\u{FEFF}'
+    )
+}
+
 /// The characters of UTF-16 bytes, each with whether it was valid.
 pub(crate) fn utf16(
     bytes: &[u8],

@@ -488,6 +488,7 @@ fn render_within(md: &str, r: &dyn LinkResolver, within: &Within<'_>) -> Rendere
         in_code: false,
         within,
         needs_sanitizing: events.iter().any(is_unsafe),
+        raw: Default::default(),
     };
     let mut i = 0;
     while i < events.len() {
@@ -536,6 +537,8 @@ struct Rewriter<'e, 'r, 'w> {
     within: &'w Within<'w>,
     /// Whether the HTML, with what it embeds, needs the sanitiser.
     needs_sanitizing: bool,
+    /// The elements the note's own HTML left open.
+    raw: super::raw_html::RawNesting,
 }
 
 impl<'e> Rewriter<'e, '_, '_> {
@@ -617,6 +620,11 @@ impl<'e> Rewriter<'e, '_, '_> {
                 self.out.push(self.events[i].clone());
             }
             Event::Text(t) if !self.in_code => self.text(i, t),
+            // HTML nested deeper than any note is written is shown as text:
+            // parsing it to sanitise would take time in its depth per tag.
+            Event::Html(h) | Event::InlineHtml(h) if !self.raw.admit(h) => {
+                self.out.push(Event::Text(h.clone()));
+            }
             Event::End(TagEnd::Link) if self.unresolved_depth > 0 => {
                 self.unresolved_depth -= 1;
                 self.out.push(Event::InlineHtml(CowStr::from("</span>")));
@@ -1009,6 +1017,23 @@ mod tests {
 
     fn html(md: &str) -> String {
         sanitize(&fold_callouts(&render(md, &R).html))
+    }
+
+    #[test]
+    fn html_nested_deeper_than_notes_are_written_is_shown_as_text() {
+        use super::super::raw_html::MAX_DEPTH;
+        let deep = "<div>".repeat(MAX_DEPTH + 50) + "inside";
+        for md in [
+            deep.clone(),
+            deep.replace("><", ">\n<"),
+            format!("text {deep}"),
+        ] {
+            let out = html(&md);
+            assert!(out.matches("<div>").count() <= MAX_DEPTH, "{md:.40}");
+            assert!(out.contains("&lt;div&gt;") && out.contains("inside"));
+        }
+        let fine = "<div>".repeat(MAX_DEPTH) + "inside";
+        assert!(!html(&fine).contains("&lt;"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod listing;
 pub mod markdown;
 mod note;
 mod page;
+mod raw_html;
 mod scan;
 pub mod search;
 mod spool;

@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 /// 30 MB and Atomic Red Team's whole repository to a few hundred; a zip bomb
 /// is stopped here rather than by a full disk.
 const MAX_UNPACKED: u64 = 4 << 30;
+/// The most entries an archive may hold. Atomic Red Team's repository holds
+/// a few thousand; an archive of millions of empty files, which no byte
+/// count stops, is refused before one is written.
+const MAX_ENTRIES: usize = 200_000;
 
 /// What an unpacking or a copy wrote, and what it left out.
 #[derive(Debug, Default, PartialEq)]
@@ -43,13 +47,24 @@ impl std::fmt::Display for Skipped {
 
 /// Unpack the zip at `zip` into `into` (created).
 pub fn unzip(zip: &Path, into: &Path) -> Result<Unpacked, FetchError> {
-    unzip_at_most(zip, into, MAX_UNPACKED)
+    unzip_at_most(zip, into, MAX_UNPACKED, MAX_ENTRIES)
 }
 
-fn unzip_at_most(zip: &Path, into: &Path, limit: u64) -> Result<Unpacked, FetchError> {
+fn unzip_at_most(
+    zip: &Path,
+    into: &Path,
+    limit: u64,
+    most_entries: usize,
+) -> Result<Unpacked, FetchError> {
     let f = fs::File::open(zip).map_err(FetchError::file("cannot open the archive", zip))?;
     let mut a = zip::ZipArchive::new(f)
         .map_err(|e| FetchError::Archive(format!("not a zip archive: {e}")))?;
+    if a.len() > most_entries {
+        return Err(FetchError::Archive(format!(
+            "the archive holds {} entries, more than the {most_entries} any rules or tests archive holds: refused",
+            a.len()
+        )));
+    }
     let mut done = Unpacked::default();
     let mut left = limit;
     for i in 0..a.len() {
@@ -253,13 +268,19 @@ mod tests {
             w.write_all(&[b'x'; 600]).unwrap();
         }
         w.finish().unwrap();
-        let e = unzip_at_most(&zip, &dir.path().join("out"), 1000).unwrap_err();
+        let e = unzip_at_most(&zip, &dir.path().join("out"), 1000, 10).unwrap_err();
         assert!(
             e.to_string()
                 .contains("more than 1000 bytes (at rules/b.yml)"),
             "{e}"
         );
-        let unzipped = unzip_at_most(&zip, &dir.path().join("ok"), 1200).unwrap();
+        let unzipped = unzip_at_most(&zip, &dir.path().join("ok"), 1200, 2).unwrap();
         assert_eq!(unzipped.files, 2);
+        let e = unzip_at_most(&zip, &dir.path().join("many"), 1200, 1).unwrap_err();
+        assert!(
+            e.to_string().contains("holds 2 entries, more than the 1"),
+            "{e}"
+        );
+        assert!(!dir.path().join("many").exists(), "nothing written");
     }
 }

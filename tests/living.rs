@@ -272,15 +272,22 @@ fn a_private_note_in_conflict_keeps_its_words_out_of_the_changes_note() {
     assert!(!changes.contains("secret host"), "{changes}");
 }
 
-#[test]
-fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    let rules = dir.path().join("rules");
+/// A vault built from a rules folder that holds the Python fixture rule as
+/// `r.yml`: the vault, the rules folder and the rule's text.
+fn built_on_python_rule(dir: &Path) -> (PathBuf, PathBuf, String) {
+    let v = dir.join("v");
+    let rules = dir.join("rules");
     fs::create_dir(&rules).unwrap();
     let rule = fs::read_to_string(fixtures().join("rules/good/python_c.yml")).unwrap();
     fs::write(rules.join("r.yml"), &rule).unwrap();
     build(&v, Some(&rules));
+    (v, rules, rule)
+}
+
+#[test]
+fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v, rules, rule) = built_on_python_rule(dir.path());
     fs::write(v.join("Case 12.md"), "See [[Fixture Python Inline]].\n").unwrap();
     edit(&v.join("Detection Rules/Fixture Python Inline.md"), |t| {
         t.replacen("## Rule\n", "Tuned in case 12.\n\n## Rule\n", 1)
@@ -322,12 +329,7 @@ fn a_note_renamed_with_its_text_unchanged_takes_the_analysts_edits_along() {
     // A second rule of the same title: both notes are then named apart by
     // their ids, the first one's text unchanged.
     let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    let rules = dir.path().join("rules");
-    fs::create_dir(&rules).unwrap();
-    let rule = fs::read_to_string(fixtures().join("rules/good/python_c.yml")).unwrap();
-    fs::write(rules.join("r.yml"), &rule).unwrap();
-    build(&v, Some(&rules));
+    let (v, rules, rule) = built_on_python_rule(dir.path());
     let first = v.join("Detection Rules/Fixture Python Inline.md");
     edit(&first, |t| t + "\nTuned in case 12.\n");
     let twin = rule

@@ -130,12 +130,17 @@ fn read_bounded(
     };
     let mut read = FileRead::default();
     let mut last_line = 1;
+    // Whether the text was read to its end (not cut by an error).
+    let mut whole = false;
     loop {
         let here = rows.position().clone();
         row_start.set(here.byte());
         match rows.read_byte_record(&mut record) {
             Ok(true) => {}
-            Ok(false) => break,
+            Ok(false) => {
+                whole = true;
+                break;
+            }
             Err(e) => {
                 // What comes after an unreadable input is not read.
                 let at = e.position().unwrap_or(&here).line();
@@ -167,7 +172,7 @@ fn read_bounded(
         read.events += 1;
     }
     let quotes = rows.get_ref().quotes;
-    if quotes.open() {
+    if whole && quotes.open() {
         let end = rows.position().line() - u64::from(quotes.before == b'\n');
         let more = end.saturating_sub(last_line);
         let msg = match more {
@@ -553,5 +558,6 @@ mod tests {
             got[0].contains("a row is longer than 1 MiB, which no event is"),
             "{got:?}"
         );
+        assert_eq!(got.len(), 1, "said once: {got:?}");
     }
 }

@@ -301,6 +301,66 @@ fn a_note_replaced_by_a_symlink_is_left_alone_and_said_so_once() {
     }
 }
 
+/// The output of `c`, which must end within a minute: a run that opened a
+/// named pipe would wait for a writer for ever.
+#[cfg(unix)]
+fn finished(mut c: Command) -> Output {
+    use std::process::Stdio;
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..600 {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("still running after a minute: {c:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_pipe_in_the_vault_is_never_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(build(Inputs::Demo, &v));
+    let note = v.join("Techniques/T1059.001 PowerShell.md");
+    std::fs::remove_file(&note).unwrap();
+    for pipe in [&note, &v.join("Case notes.md")] {
+        let made = Command::new("mkfifo").arg(pipe).status().unwrap();
+        assert!(made.success());
+    }
+    let out = finished(build(Inputs::Fixtures, &v));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(
+            "T1059.001 PowerShell.md: a pipe, device or socket stands where a note goes; left alone"
+        ),
+        "{err}"
+    );
+    let mut check = bin();
+    check.arg("check").arg(&v);
+    let checked = finished(check);
+    let said = String::from_utf8_lossy(&checked.stdout) + String::from_utf8_lossy(&checked.stderr);
+    assert!(said.contains("links checked"), "{said}");
+    let mut export = bin();
+    export
+        .args(["export", "-q", "--out"])
+        .arg(dir.path().join("site"))
+        .arg(&v);
+    let exported = finished(export);
+    assert!(exported.status.success(), "{exported:?}");
+    let kind = note.symlink_metadata().unwrap().file_type();
+    assert!(
+        std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+        "left as it was"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn a_read_only_folder_means_nothing_changes_and_the_message_says_so() {

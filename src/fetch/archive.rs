@@ -5,7 +5,7 @@
 //! say what was left out.
 
 use super::error::FetchError;
-use sigma_engine::walk::{Hidden, tree, tree_checked};
+use sigma_engine::walk::{EntryKind, Hidden, tree, tree_checked};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -34,6 +34,8 @@ pub enum Skipped {
     Outside(String),
     /// A symbolic link: followed, it could lead anywhere.
     Link(String),
+    /// A named pipe, device or socket: read, it may never end.
+    Special(String),
 }
 
 impl std::fmt::Display for Skipped {
@@ -41,6 +43,7 @@ impl std::fmt::Display for Skipped {
         match self {
             Skipped::Outside(n) => write!(f, "`{n}` (outside the folder)"),
             Skipped::Link(n) => write!(f, "`{n}` (a symbolic link)"),
+            Skipped::Special(n) => write!(f, "`{n}` (a pipe, device or socket)"),
         }
     }
 }
@@ -120,9 +123,16 @@ pub fn copy_tree(from: &Path, into: &Path) -> Result<Unpacked, FetchError> {
         FetchError::Content(format!("{at}: {}", d.message))
     })?;
     for e in entries {
-        if e.is_symlink {
-            done.skipped.push(Skipped::Link(e.rel));
-            continue;
+        match e.kind {
+            EntryKind::File => {}
+            EntryKind::Symlink => {
+                done.skipped.push(Skipped::Link(e.rel));
+                continue;
+            }
+            EntryKind::Special => {
+                done.skipped.push(Skipped::Special(e.rel));
+                continue;
+            }
         }
         let dest = into.join(&e.rel);
         if let Some(parent) = dest.parent() {
@@ -137,7 +147,7 @@ pub fn copy_tree(from: &Path, into: &Path) -> Result<Unpacked, FetchError> {
 fn yaml_files(dir: &Path) -> usize {
     tree(dir, Hidden::Keep)
         .iter()
-        .filter(|e| !e.is_symlink && (e.rel.ends_with(".yml") || e.rel.ends_with(".yaml")))
+        .filter(|e| e.is_file() && (e.rel.ends_with(".yml") || e.rel.ends_with(".yaml")))
         .count()
 }
 
@@ -183,7 +193,7 @@ pub fn atomics_dir(root: &Path) -> Result<PathBuf, FetchError> {
     };
     tree(root, Hidden::Keep)
         .iter()
-        .filter(|e| !e.is_symlink)
+        .filter(|e| e.is_file())
         .filter_map(|e| holder(&e.rel))
         .min_by_key(|d| d.components().count())
         .ok_or_else(|| {

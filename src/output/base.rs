@@ -55,7 +55,7 @@ pub fn listed(out: &Path, dir: &str) -> BTreeSet<String> {
     let root = out.join(dir);
     tree(&root, Hidden::Keep)
         .into_iter()
-        .filter(|e| !e.is_symlink)
+        .filter(|e| e.is_file())
         .filter_map(|e| match dir {
             BASE_DIR => e.rel.strip_suffix(".gz").map(str::to_string),
             _ => Some(e.rel),

@@ -478,7 +478,7 @@ fn unresolved(pages: &[note::Page], metas: &[note::Meta]) -> Vec<(String, String
 pub fn site_files(site: &Path) -> BTreeSet<String> {
     tree(site, Hidden::Keep)
         .into_iter()
-        .filter(|e| !e.is_symlink)
+        .filter(|e| e.is_file())
         .map(|e| e.rel)
         .collect()
 }

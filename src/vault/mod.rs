@@ -344,7 +344,7 @@ pub fn attachment_files(vault: &std::path::Path) -> Vec<PathBuf> {
 fn vault_files(vault: &std::path::Path, notes: bool) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = sigma_engine::walk::tree(vault, sigma_engine::walk::Hidden::Skip)
         .into_iter()
-        .filter(|e| !e.is_symlink && e.path.extension().is_some_and(|x| x == "md") == notes)
+        .filter(|e| e.is_file() && e.path.extension().is_some_and(|x| x == "md") == notes)
         .map(|e| e.path)
         .collect();
     files.sort();

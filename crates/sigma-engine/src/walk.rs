@@ -96,12 +96,31 @@ pub struct TreeEntry {
     pub path: PathBuf,
     /// The path below the root, `/`-separated on every platform.
     pub rel: String,
-    /// A symbolic link (listed, not followed); else a regular file.
-    pub is_symlink: bool,
+    pub kind: EntryKind,
 }
 
-/// The files and symbolic links under `root`, in name order. Unreadable
-/// parts are left out: the folders listed this way are written by the tool.
+/// What a [`TreeEntry`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular file: the only kind that is read.
+    File,
+    /// A symbolic link: listed, never followed.
+    Symlink,
+    /// A named pipe, device or socket: never opened (a pipe would wait
+    /// for a writer, a device may never end).
+    Special,
+}
+
+impl TreeEntry {
+    /// Whether it is a regular file, which can be read.
+    pub fn is_file(&self) -> bool {
+        self.kind == EntryKind::File
+    }
+}
+
+/// The files, symbolic links, pipes and devices under `root`, in name
+/// order. Unreadable parts are left out: the folders listed this way are
+/// written by the tool.
 pub fn tree(root: &Path, hidden: Hidden) -> Vec<TreeEntry> {
     entries(root, hidden).filter_map(Result::ok).collect()
 }
@@ -134,9 +153,15 @@ fn entries(
             };
             let rel = e.path().strip_prefix(root).ok()?;
             let rel = rel.to_string_lossy().replace('\\', "/");
+            let t = e.file_type();
+            let kind = match (t.is_symlink(), t.is_file()) {
+                (true, _) => EntryKind::Symlink,
+                (false, true) => EntryKind::File,
+                (false, false) => EntryKind::Special,
+            };
             Some(Ok(TreeEntry {
                 rel,
-                is_symlink: e.file_type().is_symlink(),
+                kind,
                 path: e.into_path(),
             }))
         })
@@ -175,17 +200,22 @@ mod tests {
         std::fs::write(root.join("a/.hidden/h.md"), "x").unwrap();
         std::fs::write(root.join(".state/s"), "x").unwrap();
         symlink(outside.path(), root.join("link")).unwrap();
-        let rels = |h| -> Vec<(String, bool)> {
-            tree(root, h)
-                .into_iter()
-                .map(|e| (e.rel, e.is_symlink))
-                .collect()
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(root.join("pipe.md"))
+            .status();
+        assert!(fifo.is_ok_and(|s| s.success()), "mkfifo");
+        let rels = |h| -> Vec<(String, EntryKind)> {
+            tree(root, h).into_iter().map(|e| (e.rel, e.kind)).collect()
         };
         assert_eq!(
             rels(Hidden::Skip),
-            [("a/note.md".to_string(), false), ("link".to_string(), true)]
+            [
+                ("a/note.md".to_string(), EntryKind::File),
+                ("link".to_string(), EntryKind::Symlink),
+                ("pipe.md".to_string(), EntryKind::Special)
+            ]
         );
-        assert_eq!(rels(Hidden::Keep).len(), 4);
+        assert_eq!(rels(Hidden::Keep).len(), 5);
     }
 
     #[test]

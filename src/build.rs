@@ -126,7 +126,7 @@ pub fn load_model(cfg: &BuildConfig, diags: &Diagnostics) -> Result<Model, Diagn
         diags,
     );
     let demo = is_demo(cfg);
-    let (mut rules, tests) = load_detections(cfg, demo, diags);
+    let (mut rules, tests) = load_detections(cfg, demo, &mut left_out, diags);
     if !cfg.levels.is_empty() {
         let before = rules.len();
         rules.retain(|r| r.level.is_some_and(|l| cfg.levels.contains(&l)));
@@ -217,6 +217,7 @@ fn load_bundles(
 fn load_detections(
     cfg: &BuildConfig,
     demo: bool,
+    left_out: &mut LeftOut,
     diags: &Diagnostics,
 ) -> (Vec<SigmaRule>, Vec<crate::atomics::AtomicTest>) {
     let mut rules = Vec::new();
@@ -236,7 +237,25 @@ fn load_detections(
         }
     }
     if !cfg.sigma.is_empty() {
-        rules.extend(sigma_engine::sigma::load(&cfg.sigma, diags).rules);
+        // Deprecated and unsupported rules are left out, as `match` leaves
+        // them out, before they are read: they would count as coverage and
+        // fire beside the rules that replaced them, and SigmaHQ's
+        // unsupported ones use a syntax Sigma dropped.
+        let retired = std::sync::atomic::AtomicUsize::new(0);
+        let document = |d: &sigma_engine::yaml::Node| {
+            let gone = sigma_engine::sigma::document_status(d).is_some_and(|s| s.is_retired());
+            if gone && !cfg.include_deprecated {
+                retired.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            !gone || cfg.include_deprecated
+        };
+        let wanted = sigma_engine::sigma::Wanted {
+            file: &|_| true,
+            document: &document,
+            rule: &|_| true,
+        };
+        rules.extend(sigma_engine::sigma::load_where(&cfg.sigma, diags, &wanted).rules);
+        left_out.retired = retired.into_inner();
     }
     if let Some(dir) = &cfg.atomics {
         tests.extend(crate::atomics::load(dir, diags));

@@ -115,7 +115,8 @@ pub struct BuildArgs {
     /// Output folder of the vault.
     #[arg(long, short, value_name = "DIR", default_value = "vault")]
     pub out: PathBuf,
-    /// Keep deprecated objects (marked `deprecated: true`) instead of leaving them out.
+    /// Keep deprecated ATT&CK objects (marked `deprecated: true`) and Sigma rules whose status is
+    /// deprecated or unsupported, instead of leaving them out.
     #[arg(long)]
     pub include_deprecated: bool,
     /// Also write the live Dataview query under each precomputed table.
@@ -525,6 +526,12 @@ fn print_build_summary(s: &crate::build::BuildSummary, cfg: &BuildConfig, diags:
     if s.left_out.rules > 0 {
         let rules = counted(s.left_out.rules as u64, "rule", "rules");
         eprintln!("{rules} left out by --levels");
+    }
+    if s.left_out.retired > 0 {
+        let rules = counted(s.left_out.retired as u64, "rule", "rules");
+        eprintln!(
+            "{rules} of status deprecated or unsupported left out (--include-deprecated keeps them)"
+        );
     }
     if !s.left_out.bundles.is_empty() {
         eprintln!("left out by --domains: {}", s.left_out.bundles.join(", "));

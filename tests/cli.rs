@@ -53,6 +53,52 @@ fn broken_rules_are_reported_and_skipped() {
 }
 
 #[test]
+fn retired_rules_are_left_out_of_the_vault_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let build = |out: &str, more: &[&str]| {
+        let o = bin()
+            .args(["build", "--strict", "--sigma"])
+            .arg(fixtures().join("rules/good"))
+            .arg(fixtures().join("rules/retired"))
+            .args(more)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let (code, err) = build("v", &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains(
+            "2 rules of status deprecated or unsupported left out (--include-deprecated keeps them)"
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.contains("count()"),
+        "a rule left out is not read: {err}"
+    );
+    let rules = dir.path().join("v/Detection Rules");
+    assert!(rules.join("Fixture Python Inline.md").is_file());
+    assert!(!rules.join("Fixture Python Deprecated.md").exists());
+    let (code, err) = build("w", &["--include-deprecated"]);
+    assert_eq!(
+        code,
+        Some(1),
+        "the unsupported rule's syntax is an error: {err}"
+    );
+    assert!(err.contains("unsupported_count.yml:12:26"), "{err}");
+    let kept = dir
+        .path()
+        .join("w/Detection Rules/Fixture Python Deprecated.md");
+    assert!(kept.is_file());
+}
+
+#[test]
 fn strict_turns_errors_into_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let status = bin()

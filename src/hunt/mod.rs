@@ -129,15 +129,11 @@ pub struct Loaded {
     pub left_out: usize,
 }
 
-/// Statuses whose rules run only when `--status` names them: SigmaHQ
-/// keeps such rules apart (replaced by others, or needing what no log
-/// has), and run with the rest they would fire twice or wrongly.
-const RETIRED: [Status; 2] = [Status::Deprecated, Status::Unsupported];
-
-/// Whether a rule of this status runs under the `--status` given.
+/// Whether a rule of this status runs under the `--status` given: a
+/// retired one ([`Status::is_retired`]) only when `--status` names it.
 fn status_ok(status: Option<Status>, wanted: &[Status]) -> bool {
     match status {
-        _ if wanted.is_empty() => status.is_none_or(|s| !RETIRED.contains(&s)),
+        _ if wanted.is_empty() => status.is_none_or(|s| !s.is_retired()),
         Some(s) => wanted.contains(&s),
         None => false,
     }
@@ -216,8 +212,7 @@ impl Filters<'_> {
     /// problems (70 SigmaHQ unsupported rules use a syntax Sigma dropped)
     /// are not reported.
     fn document(&self, d: &sigma_engine::yaml::Node) -> bool {
-        let status = d.get("status").and_then(|s| s.as_scalar_text());
-        let status = status.and_then(|s| Status::parse(&s.to_lowercase()));
+        let status = sigma_engine::sigma::document_status(d);
         let read = !self.cfg.status.is_empty() || status_ok(status, &[]);
         if !read {
             self.retired.fetch_add(1, Ordering::Relaxed);

@@ -34,6 +34,8 @@ pub struct Model {
 pub struct LeftOut {
     pub bundles: Vec<String>,
     pub rules: usize,
+    /// Rules left out for their status: deprecated or unsupported.
+    pub retired: usize,
 }
 
 impl Model {

@@ -250,6 +250,13 @@ pub fn load(paths: &[PathBuf], diags: &Diagnostics) -> RuleSet {
     load_where(paths, diags, &wanted)
 }
 
+/// The `status` a YAML document gives, read before the document is read as
+/// a rule (see [`Wanted::document`]).
+pub fn document_status(d: &crate::yaml::Node) -> Option<vocab::Status> {
+    let status = d.get("status").and_then(|s| s.as_scalar_text())?;
+    vocab::Status::parse(&status.to_lowercase())
+}
+
 /// What [`load_where`] reads, from the cheapest test to the last.
 pub struct Wanted<'a> {
     /// A pre-filter on a file's raw text.

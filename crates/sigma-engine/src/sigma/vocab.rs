@@ -68,6 +68,15 @@ vocabulary! {
     }
 }
 
+impl Status {
+    /// Deprecated or unsupported: SigmaHQ keeps such rules apart (replaced
+    /// by others, or needing what no log has); run with the rest, they would
+    /// fire twice or wrongly.
+    pub fn is_retired(self) -> bool {
+        matches!(self, Status::Deprecated | Status::Unsupported)
+    }
+}
+
 vocabulary! {
     /// A correlation rule's `type`.
     CorrelationType {

@@ -237,30 +237,38 @@ fn load_detections(
         }
     }
     if !cfg.sigma.is_empty() {
-        // Deprecated and unsupported rules are left out, as `match` leaves
-        // them out, before they are read: they would count as coverage and
-        // fire beside the rules that replaced them, and SigmaHQ's
-        // unsupported ones use a syntax Sigma dropped.
-        let retired = std::sync::atomic::AtomicUsize::new(0);
-        let document = |d: &sigma_engine::yaml::Node| {
-            let gone = sigma_engine::sigma::document_status(d).is_some_and(|s| s.is_retired());
-            if gone && !cfg.include_deprecated {
-                retired.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-            !gone || cfg.include_deprecated
-        };
-        let wanted = sigma_engine::sigma::Wanted {
-            file: &|_| true,
-            document: &document,
-            rule: &|_| true,
-        };
-        rules.extend(sigma_engine::sigma::load_where(&cfg.sigma, diags, &wanted).rules);
-        left_out.retired = retired.into_inner();
+        rules.extend(load_sigma(cfg, left_out, diags));
     }
     if let Some(dir) = &cfg.atomics {
         tests.extend(crate::atomics::load(dir, diags));
     }
     (rules, tests)
+}
+
+/// The rules under `--sigma`. Deprecated and unsupported ones are left
+/// out, as `match` leaves them out, before they are read (unless
+/// `--include-deprecated`): they would count as coverage and fire beside the
+/// rules that replaced them, and SigmaHQ's unsupported ones use a syntax
+/// Sigma dropped.
+fn load_sigma(cfg: &BuildConfig, left_out: &mut LeftOut, diags: &Diagnostics) -> Vec<SigmaRule> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let retired = AtomicUsize::new(0);
+    let document = |d: &sigma_engine::yaml::Node| {
+        let gone = !cfg.include_deprecated
+            && sigma_engine::sigma::document_status(d).is_some_and(|s| s.is_retired());
+        if gone {
+            retired.fetch_add(1, Ordering::Relaxed);
+        }
+        !gone
+    };
+    let wanted = sigma_engine::sigma::Wanted {
+        file: &|_| true,
+        document: &document,
+        rule: &|_| true,
+    };
+    let rules = sigma_engine::sigma::load_where(&cfg.sigma, diags, &wanted).rules;
+    left_out.retired = retired.into_inner();
+    rules
 }
 
 /// Rules and tests that name techniques or tactics the loaded ATT&CK data

@@ -101,33 +101,10 @@ fn read_bounded(
     sink: &mut dyn FnMut(Row),
 ) -> Option<FileRead> {
     let row_start = std::rc::Rc::new(std::cell::Cell::new(0));
-    let input = Bounded {
-        input,
-        read: 0,
-        row_start: row_start.clone(),
-        max_row,
-        quotes: Quotes::default(),
-    };
-    // Rows end at LF, a CR before it cut from the last cell: the reader's
-    // own CR LF ending places each row on the line before it.
-    let mut rows = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(input);
+    let mut rows = reader(input, max_row, row_start.clone());
     let mut record = csv::ByteRecord::new();
     let mut problems = RowProblems::default();
-    let columns: Arc<[String]> = match rows.read_byte_record(&mut record) {
-        Ok(true) => columns(&record, &mut problems, report).into(),
-        Ok(false) => {
-            report(Diagnostic::warning("events", "empty CSV file; skipped"));
-            return None;
-        }
-        Err(e) => {
-            report(Diagnostic::error("events", format!("cannot read: {e}")));
-            return None;
-        }
-    };
+    let columns = header(&mut rows, &mut record, &mut problems, report)?;
     let mut read = FileRead::default();
     let mut last_line = 1;
     // Whether the text was read to its end (not cut by an error).
@@ -143,11 +120,8 @@ fn read_bounded(
             }
             Err(e) => {
                 // What comes after an unreadable input is not read.
-                let at = e.position().unwrap_or(&here).line();
-                report(
-                    Diagnostic::error("events", format!("cannot read: {e}"))
-                        .at(Some(at as usize), None),
-                );
+                let at = e.position().unwrap_or(&here).line() as usize;
+                report(Diagnostic::error("events", format!("cannot read: {e}")).at(Some(at), None));
                 break;
             }
         }
@@ -171,20 +145,60 @@ fn read_bounded(
         });
         read.events += 1;
     }
-    let quotes = rows.get_ref().quotes;
-    if whole && quotes.open() {
-        let end = rows.position().line() - u64::from(quotes.before == b'\n');
-        let more = end.saturating_sub(last_line);
-        let msg = match more {
-            0 => "a quote opened in the row on this line is never closed".to_string(),
-            _ => format!(
-                "a quote opened in the row on this line is never closed: the {more} line(s) after it were read as one cell of that row"
-            ),
-        };
-        report(Diagnostic::error("events", msg).at(Some(last_line as usize), None));
+    let end = rows.position().line();
+    if let Some(d) = rows
+        .get_ref()
+        .quotes
+        .unclosed(end, last_line)
+        .filter(|_| whole)
+    {
+        report(d);
     }
     problems.tell(columns.len(), report);
     Some(read)
+}
+
+/// The CSV reader of `input`, a row longer than `max_row` bytes past
+/// `row_start` an error.
+fn reader<R: Read>(
+    input: R,
+    max_row: u64,
+    row_start: std::rc::Rc<std::cell::Cell<u64>>,
+) -> csv::Reader<Bounded<R>> {
+    let input = Bounded {
+        input,
+        read: 0,
+        row_start,
+        max_row,
+        quotes: Quotes::default(),
+    };
+    // Rows end at LF, a CR before it cut from the last cell: the reader's
+    // own CR LF ending places each row on the line before it.
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(input)
+}
+
+/// The column names of the first row; `None` (reported) without one.
+fn header<R: Read>(
+    rows: &mut csv::Reader<R>,
+    record: &mut csv::ByteRecord,
+    problems: &mut RowProblems,
+    report: &dyn Fn(Diagnostic),
+) -> Option<Arc<[String]>> {
+    match rows.read_byte_record(record) {
+        Ok(true) => Some(columns(record, problems, report).into()),
+        Ok(false) => {
+            report(Diagnostic::warning("events", "empty CSV file; skipped"));
+            None
+        }
+        Err(e) => {
+            report(Diagnostic::error("events", format!("cannot read: {e}")));
+            None
+        }
+    }
 }
 
 /// The input, refused past `max_row` bytes beyond where the row being read
@@ -274,6 +288,23 @@ impl Quotes {
     /// Whether the text ends inside a quoted cell.
     fn open(&self) -> bool {
         self.state == QuoteState::Inside
+    }
+
+    /// What is said of a text read whole, `end_line` its last line, when
+    /// it ends inside a quoted cell of the row on `row_line`.
+    fn unclosed(&self, end_line: u64, row_line: u64) -> Option<Diagnostic> {
+        if !self.open() {
+            return None;
+        }
+        // A text ending in a line break ends on the line before.
+        let more = (end_line - u64::from(self.before == b'\n')).saturating_sub(row_line);
+        let msg = match more {
+            0 => "a quote opened in the row on this line is never closed".to_string(),
+            _ => format!(
+                "a quote opened in the row on this line is never closed: the {more} line(s) after it were read as one cell of that row"
+            ),
+        };
+        Some(Diagnostic::error("events", msg).at(Some(row_line as usize), None))
     }
 }
 

@@ -60,8 +60,8 @@ pub enum Command {
         out: PathBuf,
     },
     /// Check a vault: every wikilink, Markdown link to a note or file and
-    /// footnote resolves, no ATT&CK citation or raw attack.mitre.org link to
-    /// a note is left.
+    /// footnote resolves, every note's properties are valid YAML, no ATT&CK
+    /// citation or raw attack.mitre.org link to a note is left.
     ///
     /// Exit codes: 0 clean; 1 problems found; 2 no such vault folder, or no
     /// note in it.
@@ -601,7 +601,7 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    for (note, problem) in &r.unreadable {
+    for (note, problem) in r.unreadable.iter().chain(&r.bad_properties) {
         eprintln!("{note}: {problem}");
     }
     for (note, link) in &r.unresolved {

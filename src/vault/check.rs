@@ -2,8 +2,8 @@
 //! rules: file name or vault path, case-insensitive) and, where it names a
 //! heading or a block (`[[Note#Heading]]`, `[[Note#^id]]`), to one the note
 //! has (a heading renamed by a template leaves no link dangling unseen),
-//! every footnote reference
-//! has its definition, no ATT&CK `(Citation: …)` text is left, and no raw
+//! every footnote reference has its definition, every note's properties are
+//! valid YAML, no ATT&CK `(Citation: …)` text is left, and no raw
 //! attack.mitre.org link points at a page that the vault has a note for.
 
 use super::frontmatter;
@@ -30,6 +30,9 @@ pub struct CheckReport {
     pub raw_links_to_notes: Vec<(String, String)>,
     /// (note, problem) notes that could not be read, or not as UTF-8.
     pub unreadable: Vec<(String, String)>,
+    /// (note, problem) notes whose properties are no valid YAML: Obsidian,
+    /// Dataview and Bases see none of them.
+    pub bad_properties: Vec<(String, String)>,
 }
 
 impl CheckReport {
@@ -40,6 +43,7 @@ impl CheckReport {
             && self.citations_left.is_empty()
             && self.raw_links_to_notes.is_empty()
             && self.unreadable.is_empty()
+            && self.bad_properties.is_empty()
     }
 }
 
@@ -154,6 +158,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
     let found = |t: &str| names.find(t).is_some() || files.find(t).is_some();
     // Whether (note, anchor) lands: a note is parsed once per anchor asked.
     let mut landed: HashMap<(usize, String), bool> = HashMap::new();
+    r.bad_properties = bad_properties(&texts);
     for (i, (rel, text)) in texts.iter().enumerate() {
         let (fm, body) = frontmatter::split(text);
         let mut scan = strip_code(body);
@@ -202,6 +207,27 @@ pub fn check_vault(dir: &Path) -> CheckReport {
         }
     }
     r
+}
+
+/// The notes whose properties are no valid YAML, and why (read in
+/// parallel: most of the time a check takes).
+fn bad_properties(texts: &[(String, String)]) -> Vec<(String, String)> {
+    use rayon::prelude::*;
+    texts
+        .par_iter()
+        .filter_map(|(rel, text)| {
+            let e = frontmatter::note_properties(text).err()?;
+            let at = match (e.line, e.column) {
+                (Some(l), Some(c)) => format!("{l}:{c}: "),
+                (Some(l), None) => format!("{l}: "),
+                _ => String::new(),
+            };
+            Some((
+                rel.clone(),
+                format!("{at}properties not read: {}", e.message),
+            ))
+        })
+        .collect()
 }
 
 /// Whether a note's text has the heading or block an anchor names.
@@ -360,6 +386,24 @@ mod tests {
             )]
         );
         assert_eq!(r.unresolved.len(), 1);
+        assert!(!r.is_clean());
+    }
+
+    #[test]
+    fn properties_that_are_no_yaml_are_reported_with_their_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("Bad.md", "---\ntags: [a\nowner: me\n---\nBody [[Good]]\n");
+        write("Good.md", "---\ntags: [a]\n---\nBody\n");
+        let r = check_vault(dir.path());
+        assert_eq!(r.bad_properties.len(), 1, "{:?}", r.bad_properties);
+        let (note, problem) = &r.bad_properties[0];
+        assert_eq!(note, "Bad.md");
+        assert!(
+            problem.starts_with("3:") && problem.contains("properties not read"),
+            "{problem}"
+        );
+        assert_eq!(r.links, 1, "the rest of the note is still checked");
         assert!(!r.is_clean());
     }
 }

@@ -355,6 +355,14 @@ correlation: {type: event_count, rules: [loop_b], group-by: [user], timespan: 1m
 ---
 title: Misnamed
 correlation: {type: event_count, rules: [login, logins], group-by: [user], timespan: 1m, condition: {gte: 1}}
+---
+title: Quiet hours
+name: quiet
+logsource: {product: test}
+filter: {rules: [login], selection: {user: svc}, condition: not selection}
+---
+title: On a filter
+correlation: {type: event_count, rules: [quiet], group-by: [user], timespan: 1m, condition: {gte: 1}}
 "#;
     let ds = Diagnostics::new();
     let (rules, rejected) = sigma_engine::sigma::parse_rules(Path::new("r.yml"), rules, &ds);
@@ -372,7 +380,7 @@ correlation: {type: event_count, rules: [login, logins], group-by: [user], times
     assert_eq!(titles, ["Misnamed"], "the rule it does name is counted");
     let said: Vec<String> = ds.sorted().iter().map(ToString::to_string).collect();
     let cycle = "correlation not run: its references lead into a cycle";
-    assert_eq!(said.len(), 4, "{said:#?}");
+    assert_eq!(said.len(), 5, "{said:#?}");
     for line in [9, 13, 17] {
         let prefix = format!("warning[correlation]: r.yml:{line}: {cycle}");
         assert!(
@@ -382,6 +390,10 @@ correlation: {type: event_count, rules: [login, logins], group-by: [user], times
     }
     assert!(
         said.iter().any(|s| s.starts_with("warning[correlation]: r.yml:20: correlation references `logins`, which is no loaded rule's id or name")),
+        "{said:#?}"
+    );
+    assert!(
+        said.iter().any(|s| s.starts_with("warning[correlation]: r.yml:28: correlation references `quiet`, a filter: it has no detections to count")),
         "{said:#?}"
     );
 }

@@ -261,16 +261,24 @@ impl<'e> Correlator<'e> {
         hits
     }
 
-    /// Warns of the references of correlations that name no loaded rule.
+    /// Warns of the references of correlations that name no loaded rule,
+    /// or a filter, which has no detections of its own.
     fn report_references(&self, diags: &Diagnostics) {
         for &ci in &self.engine.correlations {
             let rule = &self.engine.rules[ci];
             let Some(c) = &rule.correlation else { continue };
-            for r in c.rules.iter().filter(|r| self.refs.get(r).is_none()) {
-                let msg = format!(
-                    "correlation references `{r}`, which is no loaded rule's id or name: its detections are not counted"
-                );
-                diags.push(at_rule(rule, msg));
+            for r in &c.rules {
+                let what = match self.refs.get(r).map(|i| self.engine.rules[i].kind) {
+                    None => "which is no loaded rule's id or name: its detections are not counted",
+                    Some(crate::sigma::RuleKind::Filter) => {
+                        "a filter: it has no detections to count (name the rules it filters)"
+                    }
+                    Some(_) => continue,
+                };
+                diags.push(at_rule(
+                    rule,
+                    format!("correlation references `{r}`, {what}"),
+                ));
             }
         }
     }

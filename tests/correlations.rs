@@ -398,6 +398,51 @@ correlation: {type: event_count, rules: [quiet], group-by: [user], timespan: 1m,
     );
 }
 
+/// `--level`, `--tag` and the other options choose what is shown: a rule
+/// they leave out that a kept correlation counts still runs as its input,
+/// its own detections not shown.
+#[test]
+fn a_correlation_counts_the_rules_the_options_leave_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yml");
+    std::fs::write(
+        &rules,
+        "title: Login\nname: login\nlevel: low\nlogsource: {product: test}\ndetection:\n  sel: {eventName: ConsoleLogin}\n  condition: sel\n---\ntitle: Logout\nlevel: low\nlogsource: {product: test}\ndetection:\n  sel: {eventName: ConsoleLogout}\n  condition: sel\n---\ntitle: Many logins\nlevel: high\ncorrelation: {type: event_count, rules: [login], group-by: [user], timespan: 1m, condition: {gte: 2}}\n",
+    )
+    .unwrap();
+    let events = dir.path().join("events.jsonl");
+    let line = |name: &str, second: u32| {
+        json!({"eventName": name, "user": "a", "eventTime": format!("2024-05-01T00:00:{second:02}Z")}).to_string()
+    };
+    let lines = [
+        line("ConsoleLogin", 1),
+        line("ConsoleLogin", 2),
+        line("ConsoleLogout", 3),
+    ];
+    std::fs::write(&events, lines.join("\n")).unwrap();
+    let out = crate::common::matching(&["--level", "high", "-f", "jsonl"], &rules, &events);
+    let (stdout, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{err}");
+    let shown: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(shown.len(), 1, "{stdout}");
+    assert_eq!(shown[0]["rule"], "Many logins");
+    assert!(
+        err.contains("1 rule left out by"),
+        "Logout is left out: {err}"
+    );
+    assert!(
+        err.contains("2 detections of rules only correlations count, not shown"),
+        "{err}"
+    );
+    assert!(!err.contains("no loaded rule"), "{err}");
+}
+
 /// A build with sample events runs the correlations too: the note says
 /// where one fired, and why another did not.
 #[test]

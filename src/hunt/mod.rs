@@ -12,7 +12,7 @@ use sigma_engine::matcher::mapping::Mapping;
 use sigma_engine::matcher::{Engine, EngineOptions, Window, scan};
 use sigma_engine::sigma::SigmaRule;
 use sigma_engine::sigma::vocab::{Level, Status};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -127,6 +127,9 @@ pub struct Loaded {
     /// Detection rules read that `--level`, `--status`, `--tag` or
     /// `--product` leave out.
     pub left_out: usize,
+    /// Per rule of the engine, whether the options leave it out but a
+    /// correlation counts it: it runs, its own detections not shown.
+    pub inputs_only: Vec<bool>,
 }
 
 /// Whether a rule of this status runs under the `--status` given: a
@@ -149,6 +152,11 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
     };
     let set = sigma_engine::sigma::load_where(&cfg.rules, diags, &wanted);
     warn_unmet_tags(&cfg.tags, &filters.met, diags);
+    let dropped = filters
+        .dropped
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
+    let (rules, inputs_only) = with_correlation_inputs(set.rules, &dropped);
     let mapping = Mapping::load(cfg.mapping.as_deref(), &cfg.extra_mapping)?;
     let mut opts = EngineOptions {
         window: cfg.window,
@@ -160,14 +168,49 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
     // Compile on a pool thread: the rules were parsed on the pool, and the
     // memory their detection trees free is then reused by the compiled
     // rules instead of growing the main thread's heap (about 9 MB less).
-    let engine = rayon::join(|| Engine::new(set.rules, &mapping, &opts), || ()).0;
+    let engine = rayon::join(|| Engine::new(rules, &mapping, &opts), || ()).0;
     engine.report_filters(diags);
     Ok(Loaded {
         engine,
         parsed: set.parsed,
         retired: filters.retired.into_inner(),
-        left_out: filters.left_out.into_inner(),
+        left_out: dropped.len() - inputs_only.iter().filter(|&&i| i).count(),
+        inputs_only,
     })
+}
+
+/// The rules the options keep, and of those they leave out (`dropped`, by
+/// file and document) the ones a kept correlation counts, directly or
+/// through another: without them it could never fire. Those run as its
+/// inputs, their own detections not shown (the second vector says which).
+fn with_correlation_inputs(
+    rules: Vec<SigmaRule>,
+    dropped: &HashSet<(PathBuf, usize)>,
+) -> (Vec<SigmaRule>, Vec<bool>) {
+    let is_dropped = |r: &SigmaRule| dropped.contains(&(r.path.clone(), r.document));
+    let refs = sigma_engine::sigma::refs::RuleRefs::new(&rules);
+    let mut needed = vec![false; rules.len()];
+    let mut counting: Vec<usize> = (0..rules.len())
+        .filter(|&i| rules[i].correlation.is_some())
+        .collect();
+    while let Some(ci) = counting.pop() {
+        let names = rules[ci].correlation.iter().flat_map(|c| &c.rules);
+        for j in names.filter_map(|n| refs.get(n)) {
+            if !std::mem::replace(&mut needed[j], true) && rules[j].correlation.is_some() {
+                counting.push(j);
+            }
+        }
+    }
+    let mut inputs_only = Vec::with_capacity(rules.len());
+    let mut kept = Vec::with_capacity(rules.len());
+    for (r, needed) in rules.into_iter().zip(needed) {
+        let left_out = is_dropped(&r);
+        if !left_out || needed {
+            inputs_only.push(left_out);
+            kept.push(r);
+        }
+    }
+    (kept, inputs_only)
 }
 
 /// The rules a hunt's options keep, asked of each rule file's text, each
@@ -180,8 +223,9 @@ struct Filters<'c> {
     met: Vec<AtomicBool>,
     /// Documents left out for their status.
     retired: AtomicUsize,
-    /// Detection rules read that the options leave out.
-    left_out: AtomicUsize,
+    /// Detection rules read that the options leave out, by file and
+    /// document: kept until the correlations that may count them are known.
+    dropped: std::sync::Mutex<HashSet<(PathBuf, usize)>>,
 }
 
 impl Filters<'_> {
@@ -191,7 +235,7 @@ impl Filters<'_> {
             products: cfg.products.iter().map(|p| p.to_lowercase()).collect(),
             met: cfg.tags.iter().map(|_| AtomicBool::new(false)).collect(),
             retired: AtomicUsize::new(0),
-            left_out: AtomicUsize::new(0),
+            dropped: Default::default(),
         }
     }
 
@@ -238,11 +282,12 @@ impl Filters<'_> {
                 && tag_ok(r, &cfg.tags, &self.met)
                 && product_ok());
         if !kept {
-            self.left_out.fetch_add(1, Ordering::Relaxed);
+            let mut dropped = self.dropped.lock().unwrap_or_else(|p| p.into_inner());
+            dropped.insert((r.path.clone(), r.document));
         }
         // The matcher never shows a rule's YAML text nor its prose.
         r.drop_prose();
-        kept
+        true
     }
 }
 
@@ -291,6 +336,7 @@ pub fn run(
         parsed: loaded,
         retired,
         left_out,
+        inputs_only,
     } = load_engine(cfg, diags)?;
     if engine.runnable() == 0 && engine.correlations.is_empty() {
         return Err(Diagnostic::error(
@@ -302,7 +348,12 @@ pub fn run(
     let correlator = Correlator::new(&engine);
     let printer = print::Printer::new(cfg.format, &engine, out);
     let per_rule: Vec<AtomicU64> = engine.rules.iter().map(|_| AtomicU64::new(0)).collect();
-    let counted_only = correlator.counted_only();
+    let counted_only: Vec<bool> = correlator
+        .counted_only()
+        .into_iter()
+        .zip(&inputs_only)
+        .map(|(counted, input)| counted || *input)
+        .collect();
     let not_shown = AtomicU64::new(0);
     let stats = scan(&engine, &cfg.events, diags, |e, dets| {
         pb.inc(1);

@@ -12,7 +12,7 @@ use sigma_engine::matcher::mapping::Mapping;
 use sigma_engine::matcher::{Engine, EngineOptions, Window, scan};
 use sigma_engine::sigma::SigmaRule;
 use sigma_engine::sigma::vocab::{Level, Status};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -156,6 +156,7 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
         .dropped
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
+    let left_out: usize = dropped.values().map(Vec::len).sum();
     let (rules, inputs_only) = with_correlation_inputs(set.rules, &dropped);
     let mapping = Mapping::load(cfg.mapping.as_deref(), &cfg.extra_mapping)?;
     let mut opts = EngineOptions {
@@ -174,7 +175,7 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
         engine,
         parsed: set.parsed,
         retired: filters.retired.into_inner(),
-        left_out: dropped.len() - inputs_only.iter().filter(|&&i| i).count(),
+        left_out: left_out - inputs_only.iter().filter(|&&i| i).count(),
         inputs_only,
     })
 }
@@ -185,14 +186,21 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
 /// inputs, their own detections not shown (the second vector says which).
 fn with_correlation_inputs(
     rules: Vec<SigmaRule>,
-    dropped: &HashSet<(PathBuf, usize)>,
+    dropped: &Dropped,
 ) -> (Vec<SigmaRule>, Vec<bool>) {
-    let is_dropped = |r: &SigmaRule| dropped.contains(&(r.path.clone(), r.document));
-    let refs = sigma_engine::sigma::refs::RuleRefs::new(&rules);
+    let is_dropped = |r: &SigmaRule| {
+        dropped
+            .get(r.path.as_os_str())
+            .is_some_and(|docs| docs.contains(&r.document))
+    };
     let mut needed = vec![false; rules.len()];
     let mut counting: Vec<usize> = (0..rules.len())
         .filter(|&i| rules[i].correlation.is_some())
         .collect();
+    let refs = match counting.is_empty() || dropped.is_empty() {
+        true => Default::default(),
+        false => sigma_engine::sigma::refs::RuleRefs::new(&rules),
+    };
     while let Some(ci) = counting.pop() {
         let names = rules[ci].correlation.iter().flat_map(|c| &c.rules);
         for j in names.filter_map(|n| refs.get(n)) {
@@ -223,10 +231,14 @@ struct Filters<'c> {
     met: Vec<AtomicBool>,
     /// Documents left out for their status.
     retired: AtomicUsize,
-    /// Detection rules read that the options leave out, by file and
-    /// document: kept until the correlations that may count them are known.
-    dropped: std::sync::Mutex<HashSet<(PathBuf, usize)>>,
+    /// Detection rules read that the options leave out: kept until the
+    /// correlations that may count them are known.
+    dropped: std::sync::Mutex<Dropped>,
 }
+
+/// Rules by file and document (a file's path hashed as bytes: hashing a
+/// `Path` walks its components).
+type Dropped = HashMap<std::ffi::OsString, Vec<usize>>;
 
 impl Filters<'_> {
     fn new(cfg: &HuntConfig) -> Filters<'_> {
@@ -283,7 +295,8 @@ impl Filters<'_> {
                 && product_ok());
         if !kept {
             let mut dropped = self.dropped.lock().unwrap_or_else(|p| p.into_inner());
-            dropped.insert((r.path.clone(), r.document));
+            let docs = dropped.entry(r.path.as_os_str().to_owned()).or_default();
+            docs.push(r.document);
         }
         // The matcher never shows a rule's YAML text nor its prose.
         r.drop_prose();

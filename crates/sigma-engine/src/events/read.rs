@@ -1,7 +1,8 @@
 //! Event files: EVTX, Windows events as XML, and JSON (one object, an
-//! array, concatenated objects, JSONL), told apart by content. Every record that can be read is read;
-//! every record that cannot is counted and reported with its file and line
-//! (JSON) or chunk and offset (EVTX).
+//! array, concatenated objects, JSONL), told apart by content, and CSV,
+//! known by its name. Every record that can be read is read; every record
+//! that cannot is counted and reported with its file and line (JSON, CSV)
+//! or chunk and offset (EVTX).
 
 use super::FileRead;
 use super::event::{Event, EventMeta};
@@ -496,8 +497,8 @@ pub fn read_file(
     Some(read)
 }
 
-/// An event read from a file, or a JSON object to be parsed into one where
-/// it is matched.
+/// An event read from a file, or a JSON object or CSV row to be made one
+/// where it is matched.
 // A batch holds one kind or the other, moved in once: boxing events would
 // cost an allocation per EVTX record to save space in JSON batches.
 #[allow(clippy::large_enum_variant)]
@@ -526,7 +527,8 @@ pub enum Batch<'t> {
     /// [`event_from_line`]).
     Lines(LineBatch),
     /// A JSON text's objects, unparsed (one thread only finds where each
-    /// starts and ends), or EVTX records, parsed.
+    /// starts and ends), CSV rows, cut but not yet made events, or EVTX
+    /// records, parsed.
     Items(Vec<Item<'t>>),
 }
 

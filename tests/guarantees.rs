@@ -347,6 +347,10 @@ fn a_pipe_in_the_vault_is_never_opened() {
     let checked = finished(check);
     let said = String::from_utf8_lossy(&checked.stdout) + String::from_utf8_lossy(&checked.stderr);
     assert!(said.contains("links checked"), "{said}");
+    assert!(
+        said.contains("Case notes.md: a pipe, device or socket, not a file: not read"),
+        "{said}"
+    );
     let mut export = bin();
     export
         .args(["export", "-q", "--out"])
@@ -354,6 +358,11 @@ fn a_pipe_in_the_vault_is_never_opened() {
         .arg(&v);
     let exported = finished(export);
     assert!(exported.status.success(), "{exported:?}");
+    let err = String::from_utf8_lossy(&exported.stderr);
+    assert!(
+        err.contains("Case notes.md: a pipe, device or socket"),
+        "{err}"
+    );
     let kind = note.symlink_metadata().unwrap().file_type();
     assert!(
         std::os::unix::fs::FileTypeExt::is_fifo(&kind),

@@ -244,6 +244,9 @@ fn read_notes(
 ) -> (Vec<(String, String)>, HashMap<String, String>) {
     let mut texts = Vec::new();
     let mut note_urls = HashMap::new();
+    for rel in super::unopened_notes(dir) {
+        unreadable.push((rel, super::NOT_OPENED.to_string()));
+    }
     for f in &super::note_files(dir) {
         let rel = super::relative_path(dir, f);
         let text = super::read_note(f, &mut |problem| unreadable.push((rel.clone(), problem)));

@@ -328,6 +328,21 @@ pub fn note_files(vault: &std::path::Path) -> Vec<PathBuf> {
     vault_files(vault, true)
 }
 
+/// What a reader of the vault says of its `.md` names that are no file (a
+/// named pipe, a device): never opened, as a pipe would wait for a writer.
+pub const NOT_OPENED: &str = "a pipe, device or socket, not a file: not read";
+
+/// The vault paths of `.md` names that are pipes or devices, which
+/// [`note_files`] leaves out.
+pub fn unopened_notes(vault: &std::path::Path) -> Vec<String> {
+    use sigma_engine::walk::{EntryKind, Hidden, tree};
+    tree(vault, Hidden::Skip)
+        .into_iter()
+        .filter(|e| e.kind == EntryKind::Special && e.rel.ends_with(".md"))
+        .map(|e| e.rel)
+        .collect()
+}
+
 /// A file's path inside the vault, `/`-separated (as links and notes name it).
 pub fn relative_path(vault: &std::path::Path, file: &std::path::Path) -> String {
     let rel = file.strip_prefix(vault).unwrap_or(file).to_string_lossy();

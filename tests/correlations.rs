@@ -407,7 +407,7 @@ fn a_correlation_counts_the_rules_the_options_leave_out() {
     let rules = dir.path().join("rules.yml");
     std::fs::write(
         &rules,
-        "title: Login\nname: login\nlevel: low\nlogsource: {product: test}\ndetection:\n  sel: {eventName: ConsoleLogin}\n  condition: sel\n---\ntitle: Logout\nlevel: low\nlogsource: {product: test}\ndetection:\n  sel: {eventName: ConsoleLogout}\n  condition: sel\n---\ntitle: Many logins\nlevel: high\ncorrelation: {type: event_count, rules: [login], group-by: [user], timespan: 1m, condition: {gte: 2}}\n",
+        "title: Login\nname: login\nlevel: low\nlogsource: {product: test}\ndetection:\n  sel: {eventName: ConsoleLogin}\n  condition: sel\n---\ntitle: Logout\nlevel: low\nlogsource: {product: test}\ndetection:\n  sel: {eventName: ConsoleLogout}\n  condition: sel\n---\ntitle: Many logins\nlevel: high\ncorrelation: {type: event_count, rules: [login], group-by: [user], timespan: 1m, condition: {gte: 2}}\n---\ntitle: Some logins\nlevel: low\ncorrelation: {type: event_count, rules: [login], group-by: [user], timespan: 1m, condition: {gte: 1}}\n",
     )
     .unwrap();
     let events = dir.path().join("events.jsonl");
@@ -430,11 +430,11 @@ fn a_correlation_counts_the_rules_the_options_leave_out() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(shown.len(), 1, "{stdout}");
+    assert_eq!(shown.len(), 1, "a low correlation is not shown: {stdout}");
     assert_eq!(shown[0]["rule"], "Many logins");
     assert!(
-        err.contains("1 rule left out by"),
-        "Logout is left out: {err}"
+        err.contains("2 rules left out by"),
+        "Logout and the low correlation are left out: {err}"
     );
     assert!(
         err.contains("2 detections of rules only correlations count, not shown"),

@@ -12,7 +12,7 @@ use sigma_engine::matcher::mapping::Mapping;
 use sigma_engine::matcher::{Engine, EngineOptions, Window, scan};
 use sigma_engine::sigma::SigmaRule;
 use sigma_engine::sigma::vocab::{Level, Status};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -151,13 +151,8 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
         rule: &|r: &mut SigmaRule| filters.rule(r),
     };
     let set = sigma_engine::sigma::load_where(&cfg.rules, diags, &wanted);
+    let (rules, inputs_only, left_out) = with_correlation_inputs(set.rules, |r| filters.keeps(r));
     warn_unmet_tags(&cfg.tags, &filters.met, diags);
-    let dropped = filters
-        .dropped
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner());
-    let left_out: usize = dropped.values().map(Vec::len).sum();
-    let (rules, inputs_only) = with_correlation_inputs(set.rules, &dropped);
     let mapping = Mapping::load(cfg.mapping.as_deref(), &cfg.extra_mapping)?;
     let mut opts = EngineOptions {
         window: cfg.window,
@@ -175,29 +170,25 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
         engine,
         parsed: set.parsed,
         retired: filters.retired.into_inner(),
-        left_out: left_out - inputs_only.iter().filter(|&&i| i).count(),
+        left_out,
         inputs_only,
     })
 }
 
-/// The rules the options keep, and of those they leave out (`dropped`, by
-/// file and document) the ones a kept correlation counts, directly or
-/// through another: without them it could never fire. Those run as its
-/// inputs, their own detections not shown (the second vector says which).
+/// The rules the options keep (`keeps`), and of those they leave out the
+/// ones a kept correlation counts, directly or through another: without
+/// them it could never fire. Those run as its inputs, their own detections
+/// not shown (the second vector says which); the number left out is last.
 fn with_correlation_inputs(
     rules: Vec<SigmaRule>,
-    dropped: &Dropped,
-) -> (Vec<SigmaRule>, Vec<bool>) {
-    let is_dropped = |r: &SigmaRule| {
-        dropped
-            .get(r.path.as_os_str())
-            .is_some_and(|docs| docs.contains(&r.document))
-    };
+    keeps: impl Fn(&SigmaRule) -> bool,
+) -> (Vec<SigmaRule>, Vec<bool>, usize) {
+    let kept: Vec<bool> = rules.iter().map(keeps).collect();
     let mut needed = vec![false; rules.len()];
     let mut counting: Vec<usize> = (0..rules.len())
-        .filter(|&i| rules[i].correlation.is_some())
+        .filter(|&i| kept[i] && rules[i].correlation.is_some())
         .collect();
-    let refs = match counting.is_empty() || dropped.is_empty() {
+    let refs = match counting.is_empty() || kept.iter().all(|&k| k) {
         true => Default::default(),
         false => sigma_engine::sigma::refs::RuleRefs::new(&rules),
     };
@@ -210,15 +201,17 @@ fn with_correlation_inputs(
         }
     }
     let mut inputs_only = Vec::with_capacity(rules.len());
-    let mut kept = Vec::with_capacity(rules.len());
-    for (r, needed) in rules.into_iter().zip(needed) {
-        let left_out = is_dropped(&r);
-        if !left_out || needed {
-            inputs_only.push(left_out);
-            kept.push(r);
+    let mut out = Vec::with_capacity(rules.len());
+    let mut left_out = 0;
+    for ((r, keep), needed) in rules.into_iter().zip(kept).zip(needed) {
+        if keep || needed {
+            inputs_only.push(!keep);
+            out.push(r);
+        } else {
+            left_out += 1;
         }
     }
-    (kept, inputs_only)
+    (out, inputs_only, left_out)
 }
 
 /// The rules a hunt's options keep, asked of each rule file's text, each
@@ -231,14 +224,7 @@ struct Filters<'c> {
     met: Vec<AtomicBool>,
     /// Documents left out for their status.
     retired: AtomicUsize,
-    /// Detection rules read that the options leave out: kept until the
-    /// correlations that may count them are known.
-    dropped: std::sync::Mutex<Dropped>,
 }
-
-/// Rules by file and document (a file's path hashed as bytes: hashing a
-/// `Path` walks its components).
-type Dropped = HashMap<std::ffi::OsString, Vec<usize>>;
 
 impl Filters<'_> {
     fn new(cfg: &HuntConfig) -> Filters<'_> {
@@ -247,7 +233,6 @@ impl Filters<'_> {
             products: cfg.products.iter().map(|p| p.to_lowercase()).collect(),
             met: cfg.tags.iter().map(|_| AtomicBool::new(false)).collect(),
             retired: AtomicUsize::new(0),
-            dropped: Default::default(),
         }
     }
 
@@ -276,11 +261,20 @@ impl Filters<'_> {
         read
     }
 
-    /// Whether a rule read runs. Correlations and filters are kept: they
-    /// act on the kept rules.
+    /// Every rule read is kept until the correlations that may count it
+    /// are known ([`with_correlation_inputs`]), without what the matcher
+    /// never shows: its YAML text and its prose.
     fn rule(&self, r: &mut SigmaRule) -> bool {
+        r.drop_prose();
+        true
+    }
+
+    /// Whether the options keep a rule. Filters are kept: they act on the
+    /// kept rules. A correlation is judged by its own level, status and
+    /// tags (it has no logsource), and the rules it counts run with it.
+    fn keeps(&self, r: &SigmaRule) -> bool {
+        use sigma_engine::sigma::RuleKind;
         let cfg = self.cfg;
-        let detection = r.kind == sigma_engine::sigma::RuleKind::Detection;
         let product_ok = || {
             cfg.products.is_empty()
                 || r.logsource
@@ -288,19 +282,16 @@ impl Filters<'_> {
                     .as_ref()
                     .is_some_and(|p| cfg.products.iter().any(|x| x.eq_ignore_ascii_case(p)))
         };
-        let kept = !detection
-            || (level_ok(r, cfg.min_level)
+        let own = || {
+            level_ok(r, cfg.min_level)
                 && status_ok(r.status, &cfg.status)
                 && tag_ok(r, &cfg.tags, &self.met)
-                && product_ok());
-        if !kept {
-            let mut dropped = self.dropped.lock().unwrap_or_else(|p| p.into_inner());
-            let docs = dropped.entry(r.path.as_os_str().to_owned()).or_default();
-            docs.push(r.document);
+        };
+        match r.kind {
+            RuleKind::Filter => true,
+            RuleKind::Correlation => own(),
+            RuleKind::Detection => own() && product_ok(),
         }
-        // The matcher never shows a rule's YAML text nor its prose.
-        r.drop_prose();
-        true
     }
 }
 
@@ -383,7 +374,9 @@ pub fn run(
         printer.detections(shown);
     });
     pb.finish_and_clear();
-    let hits = correlator.finish(diags);
+    // A correlation the options leave out runs only as another's input.
+    let mut hits = correlator.finish(diags);
+    hits.retain(|h| !inputs_only[h.rule]);
     let output_closed = closed(printer.finish(&hits))?;
     let skipped = engine
         .skipped

@@ -225,4 +225,14 @@ mod tests {
         assert!(page(&v, "![[Evil]]\n").needs_sanitizing);
         assert!(!page(&vault(&[("Good", "Fine.\n")]), "![[Good]]\n").needs_sanitizing);
     }
+
+    #[test]
+    fn html_left_open_by_embeds_nests_what_follows_and_is_bounded_with_the_page() {
+        use crate::site::raw_html::MAX_DEPTH;
+        let open = "<section>\n".repeat(MAX_DEPTH / 2);
+        let v = vault(&[("Open", &open)]);
+        let html = page(&v, &"![[Open]]\n\n".repeat(8)).html;
+        assert_eq!(html.matches("<section>").count(), MAX_DEPTH, "{html:.200}");
+        assert!(html.contains("&lt;section&gt;"), "the rest is text");
+    }
 }

@@ -421,11 +421,13 @@ fn link_targets<'e, E: std::borrow::Borrow<Event<'e>>>(
 /// Render one note body to HTML (not yet sanitised).
 pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     let spent = std::cell::Cell::new(embed::Spent::default());
+    let raw = std::cell::RefCell::default();
     let within = Within {
         notes: r.own_page().map(String::from).into_iter().collect(),
         depth: 0,
         number: 0,
         spent: &spent,
+        raw: &raw,
     };
     render_within(md, r, &within)
 }
@@ -470,6 +472,9 @@ struct Within<'s> {
     /// footnotes' names, which would otherwise be the page's, are prefixed.
     number: usize,
     spent: &'s std::cell::Cell<embed::Spent>,
+    /// The elements the page's own HTML and its embeds' left open, in
+    /// document order: an embed's unclosed tags nest what follows it.
+    raw: &'s std::cell::RefCell<super::raw_html::RawNesting>,
 }
 
 /// Render a body, or a note's part embedded in one (`within` the notes
@@ -488,7 +493,6 @@ fn render_within(md: &str, r: &dyn LinkResolver, within: &Within<'_>) -> Rendere
         in_code: false,
         within,
         needs_sanitizing: events.iter().any(is_unsafe),
-        raw: Default::default(),
     };
     let mut i = 0;
     while i < events.len() {
@@ -537,8 +541,6 @@ struct Rewriter<'e, 'r, 'w> {
     within: &'w Within<'w>,
     /// Whether the HTML, with what it embeds, needs the sanitiser.
     needs_sanitizing: bool,
-    /// The elements the note's own HTML left open.
-    raw: super::raw_html::RawNesting,
 }
 
 impl<'e> Rewriter<'e, '_, '_> {
@@ -622,7 +624,7 @@ impl<'e> Rewriter<'e, '_, '_> {
             Event::Text(t) if !self.in_code => self.text(i, t),
             // HTML nested deeper than any note is written is shown as text:
             // parsing it to sanitise would take time in its depth per tag.
-            Event::Html(h) | Event::InlineHtml(h) if !self.raw.admit(h) => {
+            Event::Html(h) | Event::InlineHtml(h) if !self.within.raw.borrow_mut().admit(h) => {
                 self.out.push(Event::Text(h.clone()));
             }
             Event::End(TagEnd::Link) if self.unresolved_depth > 0 => {
@@ -846,6 +848,7 @@ impl<'e> Rewriter<'e, '_, '_> {
             depth: within.depth + 1,
             number: spent.shown(),
             spent: within.spent,
+            raw: within.raw,
         };
         let rendered = render_within(text, &Embedded(self.r), &inner);
         self.needs_sanitizing |= rendered.needs_sanitizing;

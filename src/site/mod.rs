@@ -367,13 +367,13 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         return Err(Diagnostic::error("export", "no such vault folder").in_file(&cfg.vault));
     }
     let _vault_lock = read_lock(cfg)?;
-    for rel in crate::vault::unopened_notes(&cfg.vault) {
+    let (notes, unopened) = crate::vault::note_listing(&cfg.vault);
+    for rel in unopened {
         let d = Diagnostic::warning("export", crate::vault::NOT_OPENED);
         diags.push(d.in_file(cfg.vault.join(rel)));
     }
-    let (private, files): (Vec<PathBuf>, Vec<PathBuf>) = crate::vault::note_files(&cfg.vault)
-        .into_par_iter()
-        .partition(|f| note::is_private(f));
+    let (private, files): (Vec<PathBuf>, Vec<PathBuf>) =
+        notes.into_par_iter().partition(|f| note::is_private(f));
     if files.is_empty() {
         let msg = match private.len() {
             0 => "no notes (.md files) in the vault".to_string(),

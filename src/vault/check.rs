@@ -146,7 +146,7 @@ fn delimited<'t>(
 /// Walk `dir` and check every Markdown note.
 pub fn check_vault(dir: &Path) -> CheckReport {
     let mut r = CheckReport::default();
-    let (texts, note_urls) = read_notes(dir, &mut r.unreadable);
+    let (texts, note_urls) = read_notes(dir, &mut r);
     r.notes = texts.len();
     let names = super::resolve::NoteNames::new(texts.iter().map(|(rel, _)| rel));
     // Links may name the vault's other files (`![[diagram.png]]`) too.
@@ -158,7 +158,6 @@ pub fn check_vault(dir: &Path) -> CheckReport {
     let found = |t: &str| names.find(t).is_some() || files.find(t).is_some();
     // Whether (note, anchor) lands: a note is parsed once per anchor asked.
     let mut landed: HashMap<(usize, String), bool> = HashMap::new();
-    r.bad_properties = bad_properties(&texts);
     for (i, (rel, text)) in texts.iter().enumerate() {
         let (fm, body) = frontmatter::split(text);
         let mut scan = strip_code(body);
@@ -209,55 +208,46 @@ pub fn check_vault(dir: &Path) -> CheckReport {
     r
 }
 
-/// The notes whose properties are no valid YAML, and why (read in
-/// parallel: most of the time a check takes).
-fn bad_properties(texts: &[(String, String)]) -> Vec<(String, String)> {
-    use rayon::prelude::*;
-    texts
-        .par_iter()
-        .filter_map(|(rel, text)| {
-            let e = frontmatter::note_properties(text).err()?;
-            let at = match (e.line, e.column) {
-                (Some(l), Some(c)) => format!("{l}:{c}: "),
-                (Some(l), None) => format!("{l}: "),
-                _ => String::new(),
-            };
-            Some((
-                rel.clone(),
-                format!("{at}properties not read: {}", e.message),
-            ))
-        })
-        .collect()
-}
-
 /// Whether a note's text has the heading or block an anchor names.
 fn lands(text: &str, anchor: &str) -> bool {
     super::anchors::part(frontmatter::split(text).1, Some(anchor)).is_some()
 }
 
 /// Every note as (path in the vault, text), and the notes by the ATT&CK
-/// address in their `url` property; notes that cannot be read as UTF-8 are
-/// listed in `unreadable`.
-fn read_notes(
-    dir: &Path,
-    unreadable: &mut Vec<(String, String)>,
-) -> (Vec<(String, String)>, HashMap<String, String>) {
+/// address in their `url` property; notes that cannot be read as UTF-8, and
+/// notes whose properties are no valid YAML, are listed in `r`.
+fn read_notes(dir: &Path, r: &mut CheckReport) -> (Vec<(String, String)>, HashMap<String, String>) {
     let mut texts = Vec::new();
     let mut note_urls = HashMap::new();
-    for rel in super::unopened_notes(dir) {
-        unreadable.push((rel, super::NOT_OPENED.to_string()));
+    let (files, unopened) = super::note_listing(dir);
+    for rel in unopened {
+        r.unreadable.push((rel, super::NOT_OPENED.to_string()));
     }
-    for f in &super::note_files(dir) {
+    for f in &files {
         let rel = super::relative_path(dir, f);
-        let text = super::read_note(f, &mut |problem| unreadable.push((rel.clone(), problem)));
-        if let Ok(Some(map)) = frontmatter::note_properties(&text)
-            && let Some(u) = map.get("url").and_then(|u| u.as_str())
-        {
-            note_urls.insert(url_key(u), rel.clone());
+        let text = super::read_note(f, &mut |problem| r.unreadable.push((rel.clone(), problem)));
+        match frontmatter::note_properties(&text) {
+            Ok(Some(map)) => {
+                if let Some(u) = map.get("url").and_then(|u| u.as_str()) {
+                    note_urls.insert(url_key(u), rel.clone());
+                }
+            }
+            Ok(None) => {}
+            Err(e) => r.bad_properties.push((rel.clone(), properties_problem(&e))),
         }
         texts.push((rel, text));
     }
     (texts, note_urls)
+}
+
+/// Why a note's properties were not read, at their line and column.
+fn properties_problem(e: &frontmatter::PropertiesError) -> String {
+    let at = match (e.line, e.column) {
+        (Some(l), Some(c)) => format!("{l}:{c}: "),
+        (Some(l), None) => format!("{l}: "),
+        _ => String::new(),
+    };
+    format!("{at}properties not read: {}", e.message)
 }
 
 /// The labels of footnote references (`[^1]`) with no definition

@@ -324,23 +324,31 @@ pub fn read_note(file: &std::path::Path, problem: &mut dyn FnMut(String)) -> Str
     }
 }
 
+/// The notes (`.md` files) of a vault, sorted; hidden folders and
+/// symbolic links aside.
 pub fn note_files(vault: &std::path::Path) -> Vec<PathBuf> {
-    vault_files(vault, true)
+    note_listing(vault).0
 }
 
 /// What a reader of the vault says of its `.md` names that are no file (a
 /// named pipe, a device): never opened, as a pipe would wait for a writer.
 pub const NOT_OPENED: &str = "a pipe, device or socket, not a file: not read";
 
-/// The vault paths of `.md` names that are pipes or devices, which
-/// [`note_files`] leaves out.
-pub fn unopened_notes(vault: &std::path::Path) -> Vec<String> {
+/// [`note_files`], and in the same walk the vault paths of `.md` names
+/// that are pipes or devices, which it leaves out.
+pub fn note_listing(vault: &std::path::Path) -> (Vec<PathBuf>, Vec<String>) {
     use sigma_engine::walk::{EntryKind, Hidden, tree};
-    tree(vault, Hidden::Skip)
-        .into_iter()
-        .filter(|e| e.kind == EntryKind::Special && e.rel.ends_with(".md"))
-        .map(|e| e.rel)
-        .collect()
+    let md = |e: &sigma_engine::walk::TreeEntry| is_note(&e.path);
+    let (mut notes, mut unopened) = (Vec::new(), Vec::new());
+    for e in tree(vault, Hidden::Skip).into_iter().filter(md) {
+        match e.kind {
+            EntryKind::File => notes.push(e.path),
+            EntryKind::Special => unopened.push(e.rel),
+            EntryKind::Symlink => {}
+        }
+    }
+    notes.sort();
+    (notes, unopened)
 }
 
 /// A file's path inside the vault, `/`-separated (as links and notes name it).
@@ -349,21 +357,22 @@ pub fn relative_path(vault: &std::path::Path, file: &std::path::Path) -> String 
     rel.replace('\\', "/")
 }
 
-/// The vault's other files (images, PDFs, ...), which links may name too.
+/// The vault's other files (images, PDFs, ...), which links may name too:
+/// sorted, hidden folders (`.obsidian`, `.attack-vault`) and symbolic links
+/// aside.
 pub fn attachment_files(vault: &std::path::Path) -> Vec<PathBuf> {
-    vault_files(vault, false)
-}
-
-/// The notes (`.md`) of a vault, or its other files, sorted; hidden
-/// folders (`.obsidian`, `.attack-vault`) and symbolic links aside.
-fn vault_files(vault: &std::path::Path, notes: bool) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = sigma_engine::walk::tree(vault, sigma_engine::walk::Hidden::Skip)
         .into_iter()
-        .filter(|e| e.is_file() && e.path.extension().is_some_and(|x| x == "md") == notes)
+        .filter(|e| e.is_file() && !is_note(&e.path))
         .map(|e| e.path)
         .collect();
     files.sort();
     files
+}
+
+/// Whether a path names a note: a `.md` file.
+fn is_note(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|x| x == "md")
 }
 
 /// Normalise template output: no runs of blank lines, no trailing spaces, one

@@ -443,6 +443,43 @@ fn a_correlation_counts_the_rules_the_options_leave_out() {
     assert!(!err.contains("no loaded rule"), "{err}");
 }
 
+/// Under `--product`, a file that never names the product is not parsed;
+/// a rule in it that a kept correlation counts is still read and run.
+#[test]
+fn a_correlation_counts_a_rule_in_a_file_product_passes_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    let login = "title: Login\nname: login\nlogsource: {service: cloudtrail}\ndetection:\n  sel: {eventName: ConsoleLogin}\n  condition: sel\n";
+    std::fs::write(rules.join("login.yml"), login).unwrap();
+    let other = login.replace("login", "logout").replace("Login", "Logout");
+    std::fs::write(rules.join("logout.yml"), other).unwrap();
+    let many = "title: Many logins\ncorrelation: {type: event_count, rules: [login], group-by: [user], timespan: 1m, condition: {gte: 2}}\n";
+    std::fs::write(rules.join("many.yml"), many).unwrap();
+    let events = dir.path().join("events.jsonl");
+    let line = |second: u32| {
+        json!({"eventName": "ConsoleLogin", "user": "a", "eventTime": format!("2024-05-01T00:00:{second:02}Z")}).to_string()
+    };
+    std::fs::write(&events, [line(1), line(2)].join("\n")).unwrap();
+    let out = crate::common::matching(&["--product", "okta", "-f", "jsonl"], &rules, &events);
+    let (stdout, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{err}");
+    let shown: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(shown.len(), 1, "{stdout}\n{err}");
+    assert_eq!(shown[0]["rule"], "Many logins");
+    assert!(!err.contains("no loaded rule"), "{err}");
+    assert!(
+        err.contains("2 detections of rules only correlations count, not shown"),
+        "{err}"
+    );
+}
+
 /// A build with sample events runs the correlations too: the note says
 /// where one fired, and why another did not.
 #[test]

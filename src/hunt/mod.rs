@@ -238,7 +238,8 @@ impl Filters<'_> {
 
     /// With --product, a file that never names the product (nor holds a
     /// correlation or filter, which have no product) cannot hold a wanted
-    /// rule: it is not parsed.
+    /// rule: it is not parsed, unless a correlation counts a rule in it
+    /// (`load_where` then reads it after all).
     fn file(&self, text: &str) -> bool {
         if self.products.is_empty() {
             return true;

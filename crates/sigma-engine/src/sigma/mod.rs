@@ -22,6 +22,8 @@ pub struct RuleSet {
     pub parsed: usize,
     /// Rule documents rejected because of errors.
     pub rejected: usize,
+    /// Files [`Wanted::file`] turned away unparsed.
+    pub passed_over: Vec<PathBuf>,
 }
 
 /// Every `.yml` / `.yaml` file under the given files and folders, sorted.
@@ -269,22 +271,53 @@ pub struct Wanted<'a> {
 }
 
 /// Like [`load`], but only what `wanted` lets through. Its tests run on the
-/// reading threads, so rules that are not wanted never pile up.
+/// reading threads, so rules that are not wanted never pile up. A rule a
+/// correlation counts is read even from a file the file pre-filter turned
+/// away: without it the correlation could never fire.
 pub fn load_where(paths: &[PathBuf], diags: &Diagnostics, wanted: &Wanted) -> RuleSet {
+    let mut set = read_where(paths, diags, wanted);
+    if !set.passed_over.is_empty() && names_unread_rule(&set.rules) {
+        let all_files = Wanted {
+            file: &|_| true,
+            ..*wanted
+        };
+        let more = read_where(&std::mem::take(&mut set.passed_over), diags, &all_files);
+        set.rules.extend(more.rules);
+        set.parsed += more.parsed;
+        set.rejected += more.rejected;
+    }
+    refs::report_shared(&set.rules, diags);
+    set
+}
+
+/// Whether a correlation names a rule that is not among `rules`.
+fn names_unread_rule(rules: &[SigmaRule]) -> bool {
+    let refs = refs::RuleRefs::new(rules);
+    rules
+        .iter()
+        .flat_map(|r| r.correlation.iter().flat_map(|c| &c.rules))
+        .any(|n| refs.get(n).is_none())
+}
+
+/// One pass of [`load_where`] over the files under `paths`.
+fn read_where(paths: &[PathBuf], diags: &Diagnostics, wanted: &Wanted) -> RuleSet {
+    /// What one file gives: its rules, documents rejected and parsed, and
+    /// whether the file pre-filter turned it away.
+    type Read = (Vec<SigmaRule>, usize, usize, bool);
     let files = rule_files(paths, diags);
-    let parsed: Vec<(Vec<SigmaRule>, usize, usize)> = files
+    let parsed: Vec<Read> = files
         .par_iter()
         .map(|f| match crate::text::read_file(f) {
-            Ok(text) if !(wanted.file)(&text) => (Vec::new(), 0, 0),
+            Ok(text) if !(wanted.file)(&text) => (Vec::new(), 0, 0, true),
             Ok(text) => {
                 let (mut rules, rejected) = parse_rules_where(f, &text, diags, wanted.document);
                 let n = rules.len();
                 rules.retain_mut(|r| (wanted.rule)(r));
-                (rules, rejected, n)
+                (rules, rejected, n, false)
             }
             Err(e) => {
                 diags.push(e.diagnostic("sigma", f));
-                (Vec::new(), 1, 0)
+                (Vec::new(), 1, 0, false)
             }
         })
         .collect();
@@ -293,13 +326,15 @@ pub fn load_where(paths: &[PathBuf], diags: &Diagnostics, wanted: &Wanted) -> Ru
         ..Default::default()
     };
     set.rules
-        .reserve_exact(parsed.iter().map(|(r, _, _)| r.len()).sum());
-    for (rules, rejected, n) in parsed {
+        .reserve_exact(parsed.iter().map(|(r, ..)| r.len()).sum());
+    for ((rules, rejected, n, passed), f) in parsed.into_iter().zip(files) {
         set.rules.extend(rules);
         set.rejected += rejected;
         set.parsed += n;
+        if passed {
+            set.passed_over.push(f);
+        }
     }
-    refs::report_shared(&set.rules, diags);
     set
 }
 

@@ -484,82 +484,107 @@ fn build_config(a: &BuildArgs) -> BuildConfig {
 /// What a build did, on stderr: notes by kind, the analyst's edits, rules
 /// and tests linked, what was left out, events matched, missing IDs.
 fn print_build_summary(s: &crate::build::BuildSummary, cfg: &BuildConfig, diags: &Diagnostics) {
-    let kinds: Vec<String> = s
-        .per_kind
-        .iter()
-        .map(|(k, n)| format!("{n} {}", k.folder().to_lowercase()))
-        .collect();
-    eprintln!(
-        "built {} in {} ({}) in {:.2?}: {} written, {} unchanged, {} removed",
-        counted(s.notes as u64, "note", "notes"),
-        cfg.out.display(),
-        kinds.join(", "),
-        s.elapsed,
-        s.write.written,
-        s.write.unchanged,
-        s.write.removed
-    );
-    let w = &s.write;
-    if !w.followed.is_empty() {
-        let names: Vec<String> = w.followed.iter().map(|(_, new)| new.clone()).collect();
-        eprintln!(
-            "followed {} you renamed or moved: {}",
-            counted(names.len() as u64, "note", "notes"),
-            sigma_engine::diag::first_of(&names, 3)
-        );
-    }
-    if !w.merged.is_empty() || !w.conflicts.is_empty() || !w.released.is_empty() {
-        eprintln!(
-            "your edits: {} note(s) merged with the new version, {} in conflict (kept as you left them), {} no longer generated (kept)",
-            w.merged.len(),
-            w.conflicts.len(),
-            w.released.len()
-        );
-    }
-    if s.rules > 0 || s.tests > 0 {
-        eprintln!(
-            "{}, {} linked",
-            counted(s.rules as u64, "Sigma rule", "Sigma rules"),
-            counted(s.tests as u64, "atomic test", "atomic tests")
-        );
-    }
-    if s.left_out.rules > 0 {
-        let rules = counted(s.left_out.rules as u64, "rule", "rules");
-        eprintln!("{rules} left out by --levels");
-    }
-    if s.left_out.retired > 0 {
-        let rules = counted(s.left_out.retired as u64, "rule", "rules");
-        eprintln!(
-            "{rules} of status deprecated or unsupported left out (--include-deprecated keeps them)"
-        );
-    }
-    if !s.left_out.bundles.is_empty() {
-        eprintln!("left out by --domains: {}", s.left_out.bundles.join(", "));
-    }
-    if let Some(e) = &s.events {
-        let lost = crate::hunt::summary::lost_note(e.lost);
-        eprintln!(
-            "{}{lost}, {} (matching took {:.2?})",
-            counted(e.events, "sample event", "sample events"),
-            counted(e.detections, "detection", "detections"),
-            e.elapsed
-        );
-        if let Some(line) = crate::hunt::summary::unserved_line(e.unserved) {
-            eprintln!("{line}");
-        }
-    }
-    if !s.missing_techniques.is_empty() {
-        eprintln!(
-            "{} technique ID(s) named by rules or tests are not in the ATT&CK data (stub notes, see \"Link report\"): {}",
-            s.missing_techniques.len(),
-            sigma_engine::diag::first_of(&s.missing_techniques, 12)
-        );
+    let lines = written_lines(s, cfg)
+        .into_iter()
+        .chain(read_lines(s))
+        .chain(event_lines(s));
+    for line in lines {
+        eprintln!("{line}");
     }
     eprintln!(
         "{} error(s), {} warning(s)",
         diags.count(Severity::Error),
         diags.count(Severity::Warning)
     );
+}
+
+/// What a build wrote, and what became of the analyst's edits.
+fn written_lines(s: &crate::build::BuildSummary, cfg: &BuildConfig) -> Vec<String> {
+    let kinds: Vec<String> = s
+        .per_kind
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.folder().to_lowercase()))
+        .collect();
+    let w = &s.write;
+    let mut lines = vec![format!(
+        "built {} in {} ({}) in {:.2?}: {} written, {} unchanged, {} removed",
+        counted(s.notes as u64, "note", "notes"),
+        cfg.out.display(),
+        kinds.join(", "),
+        s.elapsed,
+        w.written,
+        w.unchanged,
+        w.removed
+    )];
+    if !w.followed.is_empty() {
+        let names: Vec<String> = w.followed.iter().map(|(_, new)| new.clone()).collect();
+        lines.push(format!(
+            "followed {} you renamed or moved: {}",
+            counted(names.len() as u64, "note", "notes"),
+            sigma_engine::diag::first_of(&names, 3)
+        ));
+    }
+    if !w.merged.is_empty() || !w.conflicts.is_empty() || !w.released.is_empty() {
+        lines.push(format!(
+            "your edits: {} note(s) merged with the new version, {} in conflict (kept as you left them), {} no longer generated (kept)",
+            w.merged.len(),
+            w.conflicts.len(),
+            w.released.len()
+        ));
+    }
+    lines
+}
+
+/// What a build linked of the rules and tests read, and what it left out.
+fn read_lines(s: &crate::build::BuildSummary) -> Vec<String> {
+    let mut lines = Vec::new();
+    if s.rules > 0 || s.tests > 0 {
+        lines.push(format!(
+            "{}, {} linked",
+            counted(s.rules as u64, "Sigma rule", "Sigma rules"),
+            counted(s.tests as u64, "atomic test", "atomic tests")
+        ));
+    }
+    if s.left_out.rules > 0 {
+        let rules = counted(s.left_out.rules as u64, "rule", "rules");
+        lines.push(format!("{rules} left out by --levels"));
+    }
+    if s.left_out.retired > 0 {
+        let rules = counted(s.left_out.retired as u64, "rule", "rules");
+        lines.push(format!(
+            "{rules} of status deprecated or unsupported left out (--include-deprecated keeps them)"
+        ));
+    }
+    if !s.left_out.bundles.is_empty() {
+        lines.push(format!(
+            "left out by --domains: {}",
+            s.left_out.bundles.join(", ")
+        ));
+    }
+    lines
+}
+
+/// The sample events matched, and the technique IDs ATT&CK lacks.
+fn event_lines(s: &crate::build::BuildSummary) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(e) = &s.events {
+        let lost = crate::hunt::summary::lost_note(e.lost);
+        lines.push(format!(
+            "{}{lost}, {} (matching took {:.2?})",
+            counted(e.events, "sample event", "sample events"),
+            counted(e.detections, "detection", "detections"),
+            e.elapsed
+        ));
+        lines.extend(crate::hunt::summary::unserved_line(e.unserved));
+    }
+    if !s.missing_techniques.is_empty() {
+        lines.push(format!(
+            "{} technique ID(s) named by rules or tests are not in the ATT&CK data (stub notes, see \"Link report\"): {}",
+            s.missing_techniques.len(),
+            sigma_engine::diag::first_of(&s.missing_techniques, 12)
+        ));
+    }
+    lines
 }
 
 /// Where a command's diagnostics go: with `--verbose`, every one is kept.

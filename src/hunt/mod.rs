@@ -9,7 +9,7 @@ use sigma_engine::diag::{Diagnostic, Diagnostics, Severity};
 use sigma_engine::matcher::Unserved;
 use sigma_engine::matcher::correlation::Correlator;
 use sigma_engine::matcher::mapping::Mapping;
-use sigma_engine::matcher::{Engine, EngineOptions, Window, scan};
+use sigma_engine::matcher::{Engine, EngineOptions, Hit, Window, scan};
 use sigma_engine::sigma::SigmaRule;
 use sigma_engine::sigma::vocab::{Level, Status};
 use std::collections::BTreeMap;
@@ -352,27 +352,13 @@ pub fn run(
     let pb = crate::progress::spinner(cfg.progress, "{spinner} {elapsed} {pos} events {msg}");
     let correlator = Correlator::new(&engine);
     let printer = print::Printer::new(cfg.format, &engine, out);
-    let per_rule: Vec<AtomicU64> = engine.rules.iter().map(|_| AtomicU64::new(0)).collect();
-    let counted_only: Vec<bool> = correlator
-        .counted_only()
-        .into_iter()
-        .zip(&inputs_only)
-        .map(|(counted, input)| counted || *input)
-        .collect();
-    let not_shown = AtomicU64::new(0);
+    let tally = Tally::new(&engine, &correlator, &inputs_only);
     let stats = scan(&engine, &cfg.events, diags, |e, dets| {
         pb.inc(1);
         if correlator.is_active() {
             correlator.record(e, &dets);
         }
-        // A rule only correlations count fires through them alone.
-        let (shown, counted): (Vec<_>, Vec<_>) =
-            dets.into_iter().partition(|d| !counted_only[d.rule]);
-        not_shown.fetch_add(counted.len() as u64, Ordering::Relaxed);
-        for d in &shown {
-            per_rule[d.rule].fetch_add(1, Ordering::Relaxed);
-        }
-        printer.detections(shown);
+        printer.detections(tally.shown(dets));
     });
     pb.finish_and_clear();
     // A correlation the options leave out runs only as another's input.
@@ -392,9 +378,9 @@ pub fn run(
         retired,
         left_out,
         skipped,
-        detections: stats.detections - not_shown.load(Ordering::Relaxed),
-        counted_only: not_shown.into_inner(),
-        fired: fired(&engine, &per_rule),
+        detections: stats.detections - tally.not_shown.load(Ordering::Relaxed),
+        counted_only: tally.not_shown.into_inner(),
+        fired: fired(&engine, &tally.per_rule),
         correlations: hits.len(),
         lost: stats.lost,
         outside: stats.outside,
@@ -407,6 +393,42 @@ pub fn run(
         std::mem::forget(engine);
     }
     Ok(summary)
+}
+
+/// The detections a hunt shows, counted per rule, and those it does not:
+/// a rule only correlations count fires through them alone.
+struct Tally {
+    per_rule: Vec<AtomicU64>,
+    counted_only: Vec<bool>,
+    not_shown: AtomicU64,
+}
+
+impl Tally {
+    fn new(engine: &Engine, correlator: &Correlator, inputs_only: &[bool]) -> Tally {
+        let counted_only = correlator
+            .counted_only()
+            .into_iter()
+            .zip(inputs_only)
+            .map(|(counted, input)| counted || *input)
+            .collect();
+        Tally {
+            per_rule: engine.rules.iter().map(|_| AtomicU64::new(0)).collect(),
+            counted_only,
+            not_shown: AtomicU64::new(0),
+        }
+    }
+
+    /// The detections of one event to show, counted.
+    fn shown(&self, dets: Vec<Hit>) -> Vec<Hit> {
+        let (shown, counted): (Vec<_>, Vec<_>) =
+            dets.into_iter().partition(|d| !self.counted_only[d.rule]);
+        self.not_shown
+            .fetch_add(counted.len() as u64, Ordering::Relaxed);
+        for d in &shown {
+            self.per_rule[d.rule].fetch_add(1, Ordering::Relaxed);
+        }
+        shown
+    }
 }
 
 /// Whether the output's reader went away: a closed pipe (`| head`) ends

@@ -367,20 +367,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         return Err(Diagnostic::error("export", "no such vault folder").in_file(&cfg.vault));
     }
     let _vault_lock = read_lock(cfg)?;
-    let (notes, unopened) = crate::vault::note_listing(&cfg.vault);
-    for rel in unopened {
-        let d = Diagnostic::warning("export", crate::vault::NOT_OPENED);
-        diags.push(d.in_file(cfg.vault.join(rel)));
-    }
-    let (private, files): (Vec<PathBuf>, Vec<PathBuf>) =
-        notes.into_par_iter().partition(|f| note::is_private(f));
-    if files.is_empty() {
-        let msg = match private.len() {
-            0 => "no notes (.md files) in the vault".to_string(),
-            n => format!("no note to publish: all {n} say `publish: false` or `draft: true`"),
-        };
-        return Err(Diagnostic::error("export", msg).in_file(&cfg.vault));
-    }
+    let (files, private) = published_notes(cfg, diags)?;
     let (tera, css, page_tpl) = theme(cfg)?;
     let pages = scan::pages(&cfg.vault, files);
     let names = NoteNames::new(pages.iter().map(|p| &p.path));
@@ -429,12 +416,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     // The search files first: their postings are freed before the pages.
     let written = listing::write_search(&writer, &pages, &metas, postings)
         .and_then(|()| write_pages(&site, program))
-        .and_then(|()| listing::write_tags(&writer, &tera, &pages, &metas, &tags))
-        .and_then(|()| {
-            let base = cfg.base_url.as_deref();
-            listing::write_assets(&writer, &cfg.vault, &pages, &metas, &css, base)
-        })
-        .and_then(|()| listing::write_attachments(&writer, &attachments, &metas, diags));
+        .and_then(|()| write_listings(&site, cfg, &tags, &css, diags));
     drop(spool);
     if let Err(e) = written {
         writer.abort();
@@ -448,6 +430,45 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         write,
         elapsed: start.elapsed(),
     })
+}
+
+/// The notes to publish and the private ones (`publish: false`, drafts),
+/// after naming the `.md` entries that are not files (never opened). An
+/// error when there is nothing to publish.
+fn published_notes(
+    cfg: &ExportConfig,
+    diags: &Diagnostics,
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Diagnostic> {
+    let (notes, unopened) = crate::vault::note_listing(&cfg.vault);
+    for rel in unopened {
+        let d = Diagnostic::warning("export", crate::vault::NOT_OPENED);
+        diags.push(d.in_file(cfg.vault.join(rel)));
+    }
+    let (private, files): (Vec<PathBuf>, Vec<PathBuf>) =
+        notes.into_par_iter().partition(|f| note::is_private(f));
+    if files.is_empty() {
+        let msg = match private.len() {
+            0 => "no notes (.md files) in the vault".to_string(),
+            n => format!("no note to publish: all {n} say `publish: false` or `draft: true`"),
+        };
+        return Err(Diagnostic::error("export", msg).in_file(&cfg.vault));
+    }
+    Ok((files, private))
+}
+
+/// What follows the pages: tag pages, the site's assets and attachments.
+fn write_listings(
+    site: &page::Site,
+    cfg: &ExportConfig,
+    tags: &listing::TagPages,
+    css: &str,
+    diags: &Diagnostics,
+) -> Result<(), Diagnostic> {
+    let (writer, pages, metas) = (site.writer, site.pages, site.metas);
+    listing::write_tags(writer, site.tera, pages, metas, tags)?;
+    let base = cfg.base_url.as_deref();
+    listing::write_assets(writer, &cfg.vault, pages, metas, css, base)?;
+    listing::write_attachments(writer, site.links.attachments, metas, diags)
 }
 
 /// A share of the vault's lock, where the vault has one: a build must not

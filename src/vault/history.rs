@@ -10,6 +10,7 @@ use super::entry::{Entry, STUB, WATCHED, entry};
 use super::escape;
 use super::follow;
 use crate::output::{Conflict, VaultWriter, WriteReport};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -80,7 +81,6 @@ pub fn write(
     facts: &BuildFacts,
     now: &jiff::Timestamp,
 ) -> Result<(WriteReport, usize), sigma_engine::diag::Diagnostic> {
-    use rayon::prelude::*;
     let mut run = || -> Result<usize, sigma_engine::diag::Diagnostic> {
         let mut names: BTreeMap<String, Vec<String>> =
             writer.read_state_json(NAMES).unwrap_or_default();
@@ -105,17 +105,7 @@ pub fn write(
         }
         let notes = &notes;
         let moved = renamed(before.as_ref(), &now_entries, notes);
-        notes.par_iter().try_for_each(|n| {
-            let content = n.content.as_bytes();
-            match moved.get(n.path.as_str()) {
-                Some(old) if followed.new.contains_key(&n.path) => {
-                    writer.write_adopted(&n.path, old, content)
-                }
-                Some(old) => writer.write_renamed(&n.path, old, content),
-                None if relinked.contains(&n.path) => writer.write_relinked(&n.path, content),
-                None => writer.write_bytes(&n.path, content),
-            }
-        })?;
+        write_notes(&writer, notes, &moved, &followed, &relinked)?;
         if had_renames || !followed.renames.is_empty() {
             writer.write_state(follow::RENAMES, to_json(&followed.renames).as_bytes())?;
         }
@@ -147,6 +137,29 @@ pub fn write(
             Err(e)
         }
     }
+}
+
+/// Writes each note the way its past asks: moved from the last build's
+/// path (the analyst's edits move with it), adopted under the name the
+/// analyst gave it, relinked, or plainly.
+fn write_notes(
+    writer: &VaultWriter<'_>,
+    notes: &[Note],
+    moved: &BTreeMap<&str, &str>,
+    followed: &follow::Followed,
+    relinked: &BTreeSet<String>,
+) -> Result<(), sigma_engine::diag::Diagnostic> {
+    notes.par_iter().try_for_each(|n| {
+        let content = n.content.as_bytes();
+        match moved.get(n.path.as_str()) {
+            Some(old) if followed.new.contains_key(&n.path) => {
+                writer.write_adopted(&n.path, old, content)
+            }
+            Some(old) => writer.write_renamed(&n.path, old, content),
+            None if relinked.contains(&n.path) => writer.write_relinked(&n.path, content),
+            None => writer.write_bytes(&n.path, content),
+        }
+    })
 }
 
 /// Keeps the Changes notes of earlier builds, adds this build's (where

@@ -234,6 +234,19 @@ fn a_fresh_fetch_then_a_second_with_nothing_new_downloads_nothing() {
         "{log:?}"
     );
     assert_eq!(std::fs::read(&cached).unwrap(), bundle("18.1"));
+
+    // So is a cached tree whose rules changed since.
+    let rule = cache.path().join("sigma/rules/windows/python_c.yml");
+    std::fs::write(&rule, "title: edited\n").unwrap();
+    let (_, errors) = run(&config(&s, cache.path()));
+    assert!(errors.is_empty(), "{errors:?}");
+    let log = s.take_log();
+    assert!(
+        log.iter()
+            .any(|(p, status, _)| p == "/sigma_all_rules.zip" && *status == 200),
+        "{log:?}"
+    );
+    assert_ne!(std::fs::read_to_string(&rule).unwrap(), "title: edited\n");
 }
 
 #[test]
@@ -544,6 +557,26 @@ fn the_command_fails_loudly_says_what_it_holds_offline_and_builds_from_the_cache
     );
     assert!(
         !listed
+            .lines()
+            .any(|l| l.starts_with("sigma") && l.contains("CHANGED"))
+    );
+
+    // So is a cached tree whose rules changed, went or came since.
+    let fresh = fetch_cmd(&s.url("/sigma_all_rules.zip"));
+    assert!(fresh.status.success());
+    let rules = cache.join("sigma/rules/windows");
+    std::fs::write(rules.join("python_c.yml"), "title: edited\n").unwrap();
+    std::fs::write(rules.join("mine.yml"), "title: mine\n").unwrap();
+    let o = build_from_cache(&cache, &from_cache, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let said = format!(
+        "error[fetch]: {}: the cached tree changed since it was fetched: 2 file(s) differ from its sums (rules/windows/mine.yml (added), rules/windows/python_c.yml (changed))",
+        cache.join("sigma").display()
+    );
+    assert!(err.contains(&said), "{err}");
+    assert!(
+        offline(&cache)
             .lines()
             .any(|l| l.starts_with("sigma") && l.contains("CHANGED"))
     );

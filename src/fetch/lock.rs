@@ -1,6 +1,7 @@
 //! The cache's lock file: for each source, where it came from, which
-//! version, when, how big and its sha256, plus what the server said about it
-//! (ETag, Last-Modified) for the next conditional request.
+//! version, when, how big and its sha256 (for an unpacked tree, the file of
+//! its sums too), plus what the server said about it (ETag, Last-Modified)
+//! for the next conditional request.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -29,6 +30,10 @@ pub struct Entry {
     /// The cached copy, relative to the cache folder (a bundle file, or the
     /// folder of rules or atomics).
     pub path: String,
+    /// For an unpacked tree, the file of its sums (see `sums`), relative
+    /// to the cache folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sums: Option<String>,
 }
 
 /// Every cached source, by key (`attack/enterprise-attack`, `sigma`, `atomics`).

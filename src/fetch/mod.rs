@@ -18,6 +18,7 @@ mod attack_index;
 pub mod error;
 mod http;
 pub mod lock;
+mod sums;
 use error::FetchError;
 
 use crate::output::{Access, WriterLock};
@@ -268,6 +269,7 @@ fn fetch_index(
                 etag: validators.etag,
                 last_modified: validators.last_modified,
                 path: REL.to_string(),
+                sums: None,
             },
         );
     }
@@ -277,10 +279,9 @@ fn fetch_index(
 /// The cached entry's validators, when its copy is still there.
 fn validators(cache: &Path, e: Option<&Entry>, url: &str) -> Option<Validators> {
     let e = e.filter(|e| e.url == url && cache.join(&e.path).exists())?;
-    // A cached file that changed since is downloaded again, not kept as
-    // "unchanged" (an unpacked archive has no sum of its own to check).
-    let file = cache.join(&e.path);
-    if file.is_file() && verify(&file, e).is_err() {
+    // A cached copy that changed since is downloaded again, not kept as
+    // "unchanged".
+    if verify(cache, e).is_err() {
         return None;
     }
     Some(Validators {
@@ -333,6 +334,7 @@ fn fetch_bundle(
             etag: validators.etag,
             last_modified: validators.last_modified,
             path: rel,
+            sums: None,
         },
     );
     Ok(Fetched::New {
@@ -406,6 +408,8 @@ fn fetch_tree(
         return Ok(Fetched::Unchanged { key, version });
     };
     let path = install(tree, &unpacked, &cfg.cache, &key, &source)?;
+    let sums = format!("{key}.sha256");
+    sums::write(&cfg.cache.join(&path), &cfg.cache.join(&sums)).map_err(|e| fail(&sums, e))?;
     let Arrived {
         files,
         size,
@@ -423,6 +427,7 @@ fn fetch_tree(
         etag: validators.etag,
         last_modified: validators.last_modified,
         path,
+        sums: Some(sums),
     };
     lock.sources.insert(key.clone(), entry);
     Ok(match files {
@@ -569,13 +574,17 @@ pub struct CachedInputs {
     pub atomics: Option<PathBuf>,
 }
 
-/// Whether a cached file is still what was fetched: a bundle changed since
-/// (damaged, or edited) is refused, naming both sums.
-fn verify(path: &Path, e: &Entry) -> Result<(), Diagnostic> {
-    if e.sha256.is_empty() {
+/// Whether a cached copy is still what was fetched: a bundle or a tree
+/// changed since (damaged, or edited) is refused, with what changed.
+fn verify(cache: &Path, e: &Entry) -> Result<(), Diagnostic> {
+    let path = cache.join(e.path.trim_end_matches('/'));
+    if let Some(sums) = &e.sums {
+        return verify_tree(&path, &cache.join(sums));
+    }
+    if e.sha256.is_empty() || path.is_dir() {
         return Ok(());
     }
-    let (_, sha256) = http::sha256_file(path).map_err(|err| fail(&e.path, err))?;
+    let (_, sha256) = http::sha256_file(&path).map_err(|err| fail(&e.path, err))?;
     if sha256 == e.sha256 {
         return Ok(());
     }
@@ -584,6 +593,20 @@ fn verify(path: &Path, e: &Entry) -> Result<(), Diagnostic> {
         e.sha256
     );
     Err(Diagnostic::error("fetch", msg).in_file(path))
+}
+
+/// Whether the YAML files of a cached tree are those its sums record.
+fn verify_tree(root: &Path, sums: &Path) -> Result<(), Diagnostic> {
+    let differ = sums::differences(root, sums).map_err(|e| fail(&sums.to_string_lossy(), e))?;
+    if differ.is_empty() {
+        return Ok(());
+    }
+    let msg = format!(
+        "the cached tree changed since it was fetched: {} file(s) differ from its sums ({}): run `attack-vault fetch` again (or read your own copy with --sigma or --atomics)",
+        differ.len(),
+        sigma_engine::diag::first_of(&differ, 5)
+    );
+    Err(Diagnostic::error("fetch", msg).in_file(root))
 }
 
 /// What `cache` holds, by its lock file.
@@ -610,11 +633,17 @@ pub fn cached_inputs(cache: &Path) -> Result<CachedInputs, Diagnostic> {
         match key.as_str() {
             "attack/index" => {}
             k if k.starts_with("attack/") => {
-                verify(&p, e)?;
+                verify(cache, e)?;
                 inputs.attack.push(p)
             }
-            "sigma" => inputs.sigma = archive::rule_trees(&p).map_err(|m| fail(&e.path, m))?,
-            "atomics" => inputs.atomics = Some(p),
+            "sigma" => {
+                verify(cache, e)?;
+                inputs.sigma = archive::rule_trees(&p).map_err(|m| fail(&e.path, m))?
+            }
+            "atomics" => {
+                verify(cache, e)?;
+                inputs.atomics = Some(p)
+            }
             _ => {}
         }
     }
@@ -628,8 +657,7 @@ pub fn describe(cache: &Path) -> Vec<String> {
         .iter()
         .filter(|(k, _)| *k != "attack/index")
         .map(|(k, e)| {
-            let file = cache.join(&e.path);
-            let changed = match file.is_file() && verify(&file, e).is_err() {
+            let changed = match verify(cache, e).is_err() {
                 true => "; CHANGED since: `attack-vault fetch` gets it again",
                 false => "",
             };

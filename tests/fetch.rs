@@ -222,6 +222,20 @@ fn a_fresh_fetch_then_a_second_with_nothing_new_downloads_nothing() {
         "{log:?}"
     );
 
+    // A tree cached before trees had sums gets them, with nothing downloaded.
+    let mut old = Lock::read(cache.path());
+    old.sources.get_mut("sigma").unwrap().sums = None;
+    old.write(cache.path()).unwrap();
+    std::fs::remove_file(cache.path().join("sigma.sha256")).unwrap();
+    let (done, errors) = run(&config(&s, cache.path()));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(done.iter().all(|f| matches!(f, Fetched::Unchanged { .. })));
+    let sums = Lock::read(cache.path()).sources["sigma"].sums.clone();
+    assert_eq!(sums.as_deref(), Some("sigma.sha256"));
+    let text = std::fs::read_to_string(cache.path().join("sigma.sha256")).unwrap();
+    assert!(text.ends_with("  rules/windows/python_c.yml\n"), "{text}");
+    s.take_log();
+
     // A cached bundle damaged since is downloaded again, not kept.
     let cached = cache.path().join(&e.path);
     std::fs::write(&cached, b"{}").unwrap();

@@ -403,13 +403,18 @@ fn fetch_tree(
     let _ = fs::remove_dir_all(&unpacked);
     let known = validators(&cfg.cache, lock.sources.get(&key), &source);
     let Some(arrived) = bring(client, &source, known.as_ref(), tmp, &unpacked, &key, diags)? else {
-        let version = lock.sources.get(&key).map(|e| e.version.clone());
-        let version = version.unwrap_or_default();
+        let mut version = String::new();
+        if let Some(e) = lock.sources.get_mut(&key) {
+            version.clone_from(&e.version);
+            // A tree cached before trees had sums gets them now.
+            if e.sums.is_none() {
+                e.sums = Some(write_sums(&cfg.cache, &key, &e.path)?);
+            }
+        }
         return Ok(Fetched::Unchanged { key, version });
     };
     let path = install(tree, &unpacked, &cfg.cache, &key, &source)?;
-    let sums = format!("{key}.sha256");
-    sums::write(&cfg.cache.join(&path), &cfg.cache.join(&sums)).map_err(|e| fail(&sums, e))?;
+    let sums = write_sums(&cfg.cache, &key, &path)?;
     let Arrived {
         files,
         size,
@@ -438,6 +443,14 @@ fn fetch_tree(
         },
         None => Fetched::New { key, version, size },
     })
+}
+
+/// Writes the sums of the tree cached at `path` (see [`sums`]); their
+/// file's path, relative to the cache.
+fn write_sums(cache: &Path, key: &str, path: &str) -> Result<String, Diagnostic> {
+    let sums = format!("{key}.sha256");
+    sums::write(&cache.join(path), &cache.join(&sums)).map_err(|e| fail(&sums, e))?;
+    Ok(sums)
 }
 
 /// A rule or test tree brought into `unpacked`.

@@ -117,6 +117,16 @@ fn keywords_search_every_field() {
         "keywords",
         &[("a", "Set-OabVirtualDirectory")]
     ));
+    // As SigmaHQ's keyword rules are written: a wildcard inside, the
+    // keyword anywhere in a log line (a backend searches `*rm *history*`).
+    let s = "keywords:\n  - 'rm *sh_history'\n  - 'syscall ? out'";
+    for line in [
+        "sudo rm -f /root/.bash_history now",
+        "kernel: syscall 7 out of bounds",
+    ] {
+        assert!(hit_cond(s, "keywords", &[("msg", line)]), "{line}");
+    }
+    assert!(!hit_cond(s, "keywords", &[("msg", "sh_history rm")]));
 }
 
 #[test]
@@ -1021,6 +1031,12 @@ fn long_contains_and_keyword_lists_match_as_their_values_one_by_one() {
     ));
     assert!(hit_cond(&keywords, "keywords", &[("A", "kilo and lima")]));
     assert!(!hit_cond(&keywords, "keywords", &[("A", "lima kilo")]));
+    // A keyword with a wildcard is searched anywhere in a value too.
+    assert!(hit_cond(
+        &keywords,
+        "keywords",
+        &[("A", "user ran kilo and lima twice")]
+    ));
     assert!(hit_cond(
         &keywords,
         "not keywords",

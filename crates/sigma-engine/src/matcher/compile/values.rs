@@ -349,10 +349,16 @@ impl<'a> SpecValues<'a> {
                     }
                     Position::Start => toks.push(Tok::Any),
                     Position::End => toks.insert(0, Tok::Any),
-                    Position::Equal if self.spec.field.is_none() && !toks.contains(&Tok::Any) => {
-                        // Keywords are searched anywhere in the event's text.
-                        toks.insert(0, Tok::Any);
-                        toks.push(Tok::Any);
+                    Position::Equal if self.spec.field.is_none() => {
+                        // Keywords are searched anywhere in a value, with
+                        // or without wildcards, as the search backends
+                        // pySigma writes them for do (`*{value}*`).
+                        if toks.first() != Some(&Tok::Any) {
+                            toks.insert(0, Tok::Any);
+                        }
+                        if toks.last() != Some(&Tok::Any) {
+                            toks.push(Tok::Any);
+                        }
                     }
                     Position::Equal => {}
                 }

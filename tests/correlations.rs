@@ -398,6 +398,24 @@ correlation: {type: event_count, rules: [quiet], group-by: [user], timespan: 1m,
     );
 }
 
+/// What `match -f jsonl` with `args` shows (one JSON value a detection)
+/// and says on stderr; it must succeed.
+fn shown_and_said(
+    args: &[&str],
+    rules: &std::path::Path,
+    events: &std::path::Path,
+) -> (Vec<serde_json::Value>, String) {
+    let args: Vec<&str> = args.iter().copied().chain(["-f", "jsonl"]).collect();
+    let out = crate::common::matching(&args, rules, events);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    let shown = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (shown, err)
+}
+
 /// `--level`, `--tag` and the other options choose what is shown: a rule
 /// they leave out that a kept correlation counts still runs as its input,
 /// its own detections not shown.
@@ -420,17 +438,8 @@ fn a_correlation_counts_the_rules_the_options_leave_out() {
         line("ConsoleLogout", 3),
     ];
     std::fs::write(&events, lines.join("\n")).unwrap();
-    let out = crate::common::matching(&["--level", "high", "-f", "jsonl"], &rules, &events);
-    let (stdout, err) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{err}");
-    let shown: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(shown.len(), 1, "a low correlation is not shown: {stdout}");
+    let (shown, err) = shown_and_said(&["--level", "high"], &rules, &events);
+    assert_eq!(shown.len(), 1, "a low correlation is not shown: {shown:?}");
     assert_eq!(shown[0]["rule"], "Many logins");
     assert!(
         err.contains("2 rules left out by"),
@@ -461,17 +470,8 @@ fn a_correlation_counts_a_rule_in_a_file_product_passes_over() {
         json!({"eventName": "ConsoleLogin", "user": "a", "eventTime": format!("2024-05-01T00:00:{second:02}Z")}).to_string()
     };
     std::fs::write(&events, [line(1), line(2)].join("\n")).unwrap();
-    let out = crate::common::matching(&["--product", "okta", "-f", "jsonl"], &rules, &events);
-    let (stdout, err) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{err}");
-    let shown: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(shown.len(), 1, "{stdout}\n{err}");
+    let (shown, err) = shown_and_said(&["--product", "okta"], &rules, &events);
+    assert_eq!(shown.len(), 1, "{shown:?}\n{err}");
     assert_eq!(shown[0]["rule"], "Many logins");
     assert!(!err.contains("no loaded rule"), "{err}");
     assert!(

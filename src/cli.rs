@@ -715,7 +715,7 @@ fn run_match(a: MatchArgs) -> ExitCode {
 
 fn run_layer(vault: &std::path::Path, out: &std::path::Path) -> ExitCode {
     let diags = collector(false);
-    let layers = crate::vault::coverage::layers_from_vault(vault, &diags);
+    let layers = crate::vault::navigator::layers_from_vault(vault, &diags);
     print_diagnostics(&diags, false);
     match layers {
         Ok(layers) => {
@@ -725,7 +725,7 @@ fn run_layer(vault: &std::path::Path, out: &std::path::Path) -> ExitCode {
             }
             for (domain, layer) in layers {
                 let p = out.join(format!("{domain}-coverage.json"));
-                let text = serde_json::to_string_pretty(&layer).unwrap_or_default() + "\n";
+                let text = crate::vault::navigator::to_text(&layer);
                 if let Err(e) = std::fs::write(&p, text) {
                     eprintln!("error: {}: {e}", p.display());
                     return ExitCode::from(2);

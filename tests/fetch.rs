@@ -531,6 +531,17 @@ fn the_command_fails_loudly_says_what_it_holds_offline_and_builds_from_the_cache
             .join("Detection Rules/Fixture Python Inline.md")
             .is_file()
     );
+    // The release the bundle names is said on Home and in the layers.
+    let home = std::fs::read_to_string(from_cache.join("Home.md")).unwrap();
+    assert!(home.contains("\n- ATT&CK release: 18.1\n"), "{home}");
+    let layer =
+        std::fs::read_to_string(from_cache.join("Navigator/enterprise-attack-coverage.json"));
+    let layer: serde_json::Value = serde_json::from_str(&layer.unwrap()).unwrap();
+    assert_eq!(layer["versions"]["attack"], "18");
+    let from_notes =
+        attack_vault::vault::navigator::layers_from_vault(&from_cache, &Default::default());
+    let from_notes = serde_json::to_value(&from_notes.unwrap()[0].1).unwrap();
+    assert_eq!(from_notes, layer);
 
     // While a fetch writes the cache, a build reading it waits or refuses.
     let write = attack_vault::output::Access::Write;

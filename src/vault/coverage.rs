@@ -8,6 +8,7 @@ use super::index::Index;
 use super::index::{Linked, ObjLink};
 use super::layout::{LAYERS_FOLDER, SAMPLES_FOLDER};
 use super::names::NameRegistry;
+use super::navigator::{self, LayerEntry};
 use super::notes::{Actor, ObjectNote};
 use super::samples::fired;
 use super::status::{CoverageCell, Status, TechCoverage};
@@ -15,7 +16,6 @@ use super::text::table_cell;
 use crate::model::Model;
 use crate::model::kb::{Kind, ObjId};
 use serde::Serialize;
-use serde_json::{Value, json};
 use sigma_engine::sigma::vocab::Level;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -52,61 +52,6 @@ pub fn compute(model: &Model) -> HashMap<ObjId, TechCoverage> {
         out.insert(t, TechCoverage::new(rules.len(), fired_n, tests));
     }
     out
-}
-
-/// An entry of a Navigator layer.
-#[derive(Debug, Clone)]
-pub struct LayerEntry {
-    pub id: String,
-    pub coverage: TechCoverage,
-}
-
-/// An ATT&CK Navigator layer (layer format 4.5): score = rules that fired,
-/// comment = the counts, colour = the status.
-pub fn layer(domain: &str, entries: &[LayerEntry]) -> Value {
-    let max = entries
-        .iter()
-        .map(|e| e.coverage.fired)
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let techniques: Vec<Value> = entries
-        .iter()
-        .filter(|e| e.coverage.status != Status::None)
-        .map(|e| {
-            let c = e.coverage;
-            json!({
-                "techniqueID": e.id,
-                "score": c.fired,
-                "color": c.status.color(),
-                "comment": format!("{}: {} rules, {} fired on sample events, {} atomic tests", c.status.label(), c.rules, c.fired, c.tests),
-                "enabled": true,
-                "showSubtechniques": false,
-                "metadata": [],
-                "links": [],
-            })
-        })
-        .collect();
-    json!({
-        "name": format!("attack-vault coverage ({domain})"),
-        "versions": {"navigator": "5.1.0", "layer": "4.5"},
-        "domain": domain,
-        "description": "Detection coverage from attack-vault: score = Sigma rules that fired on sample events; colour = status (green validated, yellow rules only, blue atomic tests only).",
-        "filters": {"platforms": []},
-        "sorting": 3,
-        "layout": {"layout": "side", "aggregateFunction": "average", "showID": true, "showName": true, "showAggregateScores": false, "countUnscored": false, "expandedSubtechniques": "none"},
-        "hideDisabled": false,
-        "techniques": techniques,
-        "gradient": {"colors": ["#ffffffff", "#31a354ff"], "minValue": 0, "maxValue": max},
-        "legendItems": Status::ALL.iter().map(|s| json!({"label": s.label(), "color": s.color()})).collect::<Vec<_>>(),
-        "metadata": [],
-        "links": [],
-        "showTacticRowBackground": false,
-        "tacticRowBackground": "#dddddd",
-        "selectTechniquesAcrossTactics": true,
-        "selectSubtechniquesWithParent": false,
-        "selectVisibleTechniques": false,
-    })
 }
 
 /// Give each row of an actor's "Techniques Used" table its coverage and
@@ -419,6 +364,7 @@ impl Renderer<'_> {
 
     /// A domain's Navigator layer file.
     fn layer_note(&self, domain: &str, techniques: &[ObjId]) -> super::Note {
+        let release = self.ix.kb.releases.get(domain).map(String::as_str);
         let entries: Vec<LayerEntry> = techniques
             .iter()
             .filter_map(|&t| {
@@ -430,8 +376,7 @@ impl Renderer<'_> {
             .collect();
         super::Note {
             path: format!("{LAYERS_FOLDER}/{domain}-coverage.json"),
-            content: serde_json::to_string_pretty(&layer(domain, &entries)).unwrap_or_default()
-                + "\n",
+            content: navigator::to_text(&navigator::layer(domain, release, &entries)),
         }
     }
 
@@ -566,101 +511,4 @@ impl Renderer<'_> {
             content: super::tidy(&self.templates.render("sample_events.md", &ctx)?),
         })
     }
-}
-
-/// The properties of a technique note, or `None` if it has none; a note
-/// that cannot be read, or whose properties do not parse, is reported.
-fn note_properties(
-    p: &std::path::Path,
-    diags: &sigma_engine::diag::Diagnostics,
-) -> Option<indexmap::IndexMap<String, Value>> {
-    let warn = |msg: String| {
-        diags.push(sigma_engine::diag::Diagnostic::warning("layer", msg).in_file(p));
-    };
-    let text = super::read_note(p, &mut |m| warn(m));
-    super::frontmatter::note_properties(&text).unwrap_or_else(|e| {
-        let msg = format!(
-            "properties not read ({}); left out of the layers",
-            e.message
-        );
-        let d = sigma_engine::diag::Diagnostic::warning("layer", msg);
-        diags.push(d.in_file(p).at(e.line, e.column));
-        None
-    })
-}
-
-/// Read the coverage properties of a vault's technique notes (as written by
-/// `build`) and make one Navigator layer per domain: (domain, layer). Notes
-/// that cannot be read are reported to `diags`.
-pub fn layers_from_vault(
-    vault: &std::path::Path,
-    diags: &sigma_engine::diag::Diagnostics,
-) -> Result<Vec<(String, Value)>, sigma_engine::diag::Diagnostic> {
-    let dir = vault.join(Kind::Technique.folder());
-    let rd = std::fs::read_dir(&dir).map_err(|e| {
-        let msg = match e.kind() {
-            std::io::ErrorKind::NotFound if vault.is_dir() => {
-                "no technique notes: not a vault attack-vault built".to_string()
-            }
-            std::io::ErrorKind::NotFound => {
-                let msg = "no such vault folder".to_string();
-                return sigma_engine::diag::Diagnostic::error("layer", msg).in_file(vault);
-            }
-            _ => format!("cannot read: {e}"),
-        };
-        sigma_engine::diag::Diagnostic::error("layer", msg).in_file(&dir)
-    })?;
-    let mut per_domain: std::collections::BTreeMap<String, Vec<LayerEntry>> = Default::default();
-    let mut paths: Vec<std::path::PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
-    {
-        let Some(m) = note_properties(p, diags) else {
-            continue;
-        };
-        let (Some(id), Some(status)) = (
-            m.get("id").and_then(|v| v.as_str()),
-            m.get("coverage").and_then(|v| v.as_str()),
-        ) else {
-            continue;
-        };
-        let Some(status) = Status::parse(status) else {
-            continue;
-        };
-        let n = |k: &str| m.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0) as usize;
-        let mut c = TechCoverage::new(n("rules"), n("rules_fired"), n("atomic_tests"));
-        c.status = status;
-        for d in m
-            .get("domains")
-            .and_then(|v| v.as_array())
-            .into_iter()
-            .flatten()
-        {
-            if let Some(d) = d.as_str() {
-                per_domain
-                    .entry(d.to_string())
-                    .or_default()
-                    .push(LayerEntry {
-                        id: id.to_string(),
-                        coverage: c,
-                    });
-            }
-        }
-    }
-    if per_domain.is_empty() {
-        return Err(sigma_engine::diag::Diagnostic::error(
-            "layer",
-            "no technique note with coverage properties",
-        )
-        .in_file(&dir));
-    }
-    Ok(per_domain
-        .into_iter()
-        .map(|(d, e)| {
-            let l = layer(&d, &e);
-            (d, l)
-        })
-        .collect())
 }

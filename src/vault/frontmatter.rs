@@ -71,6 +71,7 @@ pub const PROPERTY_TYPES: &[(&str, &str)] = &[
     ("parent", "text"),
     ("platforms", "multitext"),
     ("references", "multitext"),
+    ("release", "text"),
     ("revoked", "checkbox"),
     ("revoked_by", "text"),
     ("rule_type", "text"),

@@ -59,6 +59,8 @@ pub struct Home<'a> {
 #[derive(Serialize)]
 struct HomeDomain<'a> {
     domain: &'a str,
+    /// The ATT&CK release its bundle names (`18.1`).
+    release: Option<&'a str>,
     matrices: Vec<ObjLink>,
     tactics: Vec<ObjLink>,
     coverage: Option<String>,
@@ -95,6 +97,7 @@ pub fn home<'a>(ix: &Index<'a>, model: &Model, paths: &[&str]) -> Home<'a> {
             let layer = format!("{LAYERS_FOLDER}/{d}-coverage.json");
             HomeDomain {
                 domain: d,
+                release: kb.releases.get(d).map(String::as_str),
                 matrices: ix.links(matrices),
                 tactics,
                 coverage: paths

@@ -15,6 +15,7 @@ pub mod home;
 pub mod index;
 pub mod layout;
 pub mod names;
+pub mod navigator;
 pub mod note_writer;
 pub mod notes;
 pub mod obsidian;

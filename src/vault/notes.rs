@@ -967,6 +967,10 @@ pub fn matrix(ix: &Index, id: ObjId, dataview: bool) -> ObjectNote<Matrix> {
         })
         .collect();
     let mut fm = base_frontmatter(kb, id, base_tags(ix, id), o.id_aliases());
+    // The ATT&CK release the vault follows (the Navigator layers name it).
+    if let Some(release) = o.domains.iter().find_map(|d| kb.releases.get(d)) {
+        fm.text("release", release);
+    }
     fm.list("cssclasses", [super::layout::WIDE_CLASS]);
     let body = Matrix {
         tactics: header,

@@ -1,0 +1,313 @@
+//! ATT&CK Navigator layers (layer format 4.5), one per domain: score =
+//! rules that fired on sample events, colour = the coverage status, comment
+//! = the counts. A build writes them from the coverage it computes;
+//! `attack-vault layer` makes the same ones from a built vault's notes.
+
+use super::status::{Status, TechCoverage};
+use crate::model::kb::Kind;
+use serde::Serialize;
+
+/// A technique's row of a layer.
+#[derive(Debug, Clone)]
+pub struct LayerEntry {
+    pub id: String,
+    pub coverage: TechCoverage,
+}
+
+/// A Navigator layer file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Layer {
+    pub name: String,
+    pub versions: Versions,
+    pub domain: String,
+    pub description: &'static str,
+    pub filters: Filters,
+    pub sorting: u8,
+    pub layout: Layout,
+    pub hide_disabled: bool,
+    pub techniques: Vec<Technique>,
+    pub gradient: Gradient,
+    pub legend_items: Vec<LegendItem>,
+    pub metadata: Vec<Metadata>,
+    pub links: Vec<Link>,
+    pub show_tactic_row_background: bool,
+    pub tactic_row_background: &'static str,
+    pub select_techniques_across_tactics: bool,
+    pub select_subtechniques_with_parent: bool,
+    pub select_visible_techniques: bool,
+}
+
+/// The versions a layer is written for: the ATT&CK release's major number
+/// (Navigator loads that release's matrix, or says the layer is older).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Versions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attack: Option<String>,
+    pub navigator: &'static str,
+    pub layer: &'static str,
+}
+
+/// The platforms shown: none named is every platform.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Filters {
+    pub platforms: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Layout {
+    pub layout: &'static str,
+    pub aggregate_function: &'static str,
+    #[serde(rename = "showID")]
+    pub show_id: bool,
+    pub show_name: bool,
+    pub show_aggregate_scores: bool,
+    pub count_unscored: bool,
+    pub expanded_subtechniques: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Technique {
+    #[serde(rename = "techniqueID")]
+    pub technique_id: String,
+    pub score: usize,
+    pub color: &'static str,
+    pub comment: String,
+    pub enabled: bool,
+    pub show_subtechniques: bool,
+    pub metadata: Vec<Metadata>,
+    pub links: Vec<Link>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Gradient {
+    pub colors: [&'static str; 2],
+    pub min_value: usize,
+    pub max_value: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LegendItem {
+    pub label: &'static str,
+    pub color: &'static str,
+}
+
+/// A name and value shown with a layer or technique.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metadata {
+    pub name: String,
+    pub value: String,
+}
+
+/// A link shown with a layer or technique.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Link {
+    pub label: String,
+    pub url: String,
+}
+
+/// The layer of `domain`, of ATT&CK `release` (`18.1`) where known.
+pub fn layer(domain: &str, release: Option<&str>, entries: &[LayerEntry]) -> Layer {
+    let max = entries.iter().map(|e| e.coverage.fired).max().unwrap_or(0);
+    let techniques = entries
+        .iter()
+        .filter(|e| e.coverage.status != Status::None)
+        .map(|e| technique(&e.id, &e.coverage))
+        .collect();
+    Layer {
+        name: format!("attack-vault coverage ({domain})"),
+        versions: Versions {
+            attack: release
+                .and_then(|r| r.split('.').next())
+                .map(str::to_string),
+            navigator: "5.1.0",
+            layer: "4.5",
+        },
+        domain: domain.to_string(),
+        description: "Detection coverage from attack-vault: score = Sigma rules that fired on sample events; colour = status (green validated, yellow rules only, blue atomic tests only).",
+        filters: Filters {
+            platforms: Vec::new(),
+        },
+        sorting: 3,
+        layout: Layout {
+            layout: "side",
+            aggregate_function: "average",
+            show_id: true,
+            show_name: true,
+            show_aggregate_scores: false,
+            count_unscored: false,
+            expanded_subtechniques: "none",
+        },
+        hide_disabled: false,
+        techniques,
+        gradient: Gradient {
+            colors: ["#ffffffff", "#31a354ff"],
+            min_value: 0,
+            max_value: max.max(1),
+        },
+        legend_items: Status::ALL
+            .iter()
+            .map(|s| LegendItem {
+                label: s.label(),
+                color: s.color(),
+            })
+            .collect(),
+        metadata: Vec::new(),
+        links: Vec::new(),
+        show_tactic_row_background: false,
+        tactic_row_background: "#dddddd",
+        select_techniques_across_tactics: true,
+        select_subtechniques_with_parent: false,
+        select_visible_techniques: false,
+    }
+}
+
+fn technique(id: &str, c: &TechCoverage) -> Technique {
+    Technique {
+        technique_id: id.to_string(),
+        score: c.fired,
+        color: c.status.color(),
+        comment: format!(
+            "{}: {} rules, {} fired on sample events, {} atomic tests",
+            c.status.label(),
+            c.rules,
+            c.fired,
+            c.tests
+        ),
+        enabled: true,
+        show_subtechniques: false,
+        metadata: Vec::new(),
+        links: Vec::new(),
+    }
+}
+
+/// A layer as its file holds it.
+pub fn to_text(layer: &Layer) -> String {
+    serde_json::to_string_pretty(layer).unwrap_or_default() + "\n"
+}
+
+/// The layer of each domain of a built vault, from its technique notes'
+/// coverage properties and its matrix notes' ATT&CK releases: (domain,
+/// layer). Notes that cannot be read are reported to `diags`.
+pub fn layers_from_vault(
+    vault: &std::path::Path,
+    diags: &sigma_engine::diag::Diagnostics,
+) -> Result<Vec<(String, Layer)>, sigma_engine::diag::Diagnostic> {
+    let dir = vault.join(Kind::Technique.folder());
+    let paths = notes_in(vault, &dir, "technique", diags)?;
+    let mut per_domain: std::collections::BTreeMap<String, Vec<LayerEntry>> = Default::default();
+    for p in &paths {
+        let Some((entry, domains)) = entry_of(p, diags) else {
+            continue;
+        };
+        for d in domains {
+            per_domain.entry(d).or_default().push(entry.clone());
+        }
+    }
+    if per_domain.is_empty() {
+        let msg = "no technique note with coverage properties";
+        return Err(sigma_engine::diag::Diagnostic::error("layer", msg).in_file(&dir));
+    }
+    let releases = releases(vault, diags);
+    Ok(per_domain
+        .into_iter()
+        .map(|(d, e)| {
+            let l = layer(&d, releases.get(&d).map(String::as_str), &e);
+            (d, l)
+        })
+        .collect())
+}
+
+/// A technique note's layer entry and its domains, where it has coverage.
+fn entry_of(
+    p: &std::path::Path,
+    diags: &sigma_engine::diag::Diagnostics,
+) -> Option<(LayerEntry, Vec<String>)> {
+    let m = note_properties(p, diags)?;
+    let id = m.get("id")?.as_str()?;
+    let status = Status::parse(m.get("coverage")?.as_str()?)?;
+    let n = |k: &str| m.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0) as usize;
+    let mut coverage = TechCoverage::new(n("rules"), n("rules_fired"), n("atomic_tests"));
+    coverage.status = status;
+    let domains = m
+        .get("domains")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.as_str().map(str::to_string))
+        .collect();
+    let entry = LayerEntry {
+        id: id.to_string(),
+        coverage,
+    };
+    Some((entry, domains))
+}
+
+/// Domain → ATT&CK release, from the matrix notes' `release` property.
+fn releases(
+    vault: &std::path::Path,
+    diags: &sigma_engine::diag::Diagnostics,
+) -> std::collections::BTreeMap<String, String> {
+    let dir = vault.join(Kind::Matrix.folder());
+    let mut out = std::collections::BTreeMap::new();
+    for p in notes_in(vault, &dir, "matrix", diags).unwrap_or_default() {
+        let Some(m) = note_properties(&p, diags) else {
+            continue;
+        };
+        let release = m.get("release").and_then(|v| v.as_str());
+        let domains = m.get("domains").and_then(|v| v.as_array());
+        if let (Some(r), Some(ds)) = (release, domains) {
+            for d in ds.iter().filter_map(|d| d.as_str()) {
+                out.insert(d.to_string(), r.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The notes under one of a vault's folders; a `.md` there that is a pipe
+/// or device is named and never opened (it would wait for a writer).
+fn notes_in(
+    vault: &std::path::Path,
+    dir: &std::path::Path,
+    kind: &str,
+    diags: &sigma_engine::diag::Diagnostics,
+) -> Result<Vec<std::path::PathBuf>, sigma_engine::diag::Diagnostic> {
+    use sigma_engine::diag::Diagnostic;
+    if !vault.is_dir() {
+        return Err(Diagnostic::error("layer", "no such vault folder").in_file(vault));
+    }
+    if !dir.is_dir() {
+        let msg = format!("no {kind} notes: not a vault attack-vault built");
+        return Err(Diagnostic::error("layer", msg).in_file(dir));
+    }
+    let (notes, unopened) = super::note_listing(dir);
+    for rel in unopened {
+        diags.push(Diagnostic::warning("layer", super::NOT_OPENED).in_file(dir.join(rel)));
+    }
+    Ok(notes)
+}
+
+/// The properties of a note, or `None` if it has none; a note that cannot
+/// be read, or whose properties do not parse, is reported.
+fn note_properties(
+    p: &std::path::Path,
+    diags: &sigma_engine::diag::Diagnostics,
+) -> Option<indexmap::IndexMap<String, serde_json::Value>> {
+    let warn = |msg: String| {
+        diags.push(sigma_engine::diag::Diagnostic::warning("layer", msg).in_file(p));
+    };
+    let text = super::read_note(p, &mut |m| warn(m));
+    super::frontmatter::note_properties(&text).unwrap_or_else(|e| {
+        let msg = format!(
+            "properties not read ({}); left out of the layers",
+            e.message
+        );
+        let d = sigma_engine::diag::Diagnostic::warning("layer", msg);
+        diags.push(d.in_file(p).at(e.line, e.column));
+        None
+    })
+}

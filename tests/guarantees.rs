@@ -367,6 +367,19 @@ fn a_pipe_in_the_vault_is_never_opened() {
         err.contains("Case notes.md: a pipe, device or socket"),
         "{err}"
     );
+    let mut layer = bin();
+    layer
+        .args(["layer", "--vault"])
+        .arg(&v)
+        .arg("--out")
+        .arg(dir.path().join("layers"));
+    let laid = finished(layer);
+    let err = String::from_utf8_lossy(&laid.stderr);
+    assert!(laid.status.success(), "{err}");
+    assert!(
+        err.contains("T1059.001 PowerShell.md: a pipe, device or socket, not a file: not read"),
+        "{err}"
+    );
     for pipe in [&note, &stale] {
         let kind = pipe.symlink_metadata().unwrap().file_type();
         assert!(

@@ -261,6 +261,14 @@ fn a_fresh_fetch_then_a_second_with_nothing_new_downloads_nothing() {
         "{log:?}"
     );
     assert_ne!(std::fs::read_to_string(&rule).unwrap(), "title: edited\n");
+
+    // Sums gone: a build is refused, and a fetch brings the tree back.
+    std::fs::remove_file(cache.path().join("sigma.sha256")).unwrap();
+    let e = fetch::cached_inputs(cache.path()).unwrap_err().to_string();
+    assert!(e.contains("the cached tree's sums cannot be read ("), "{e}");
+    let (_, errors) = run(&config(&s, cache.path()));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(fetch::cached_inputs(cache.path()).is_ok());
 }
 
 #[test]

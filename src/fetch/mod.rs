@@ -610,7 +610,11 @@ fn verify(cache: &Path, e: &Entry) -> Result<(), Diagnostic> {
 
 /// Whether the YAML files of a cached tree are those its sums record.
 fn verify_tree(root: &Path, sums: &Path) -> Result<(), Diagnostic> {
-    let differ = sums::differences(root, sums).map_err(|e| fail(&sums.to_string_lossy(), e))?;
+    let differ = sums::differences(root, sums).map_err(|e| {
+        let msg =
+            format!("the cached tree's sums cannot be read ({e}): run `attack-vault fetch` again");
+        Diagnostic::error("fetch", msg).in_file(sums)
+    })?;
     if differ.is_empty() {
         return Ok(());
     }

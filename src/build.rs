@@ -4,7 +4,7 @@ use crate::attack;
 use crate::model::LeftOut;
 use crate::model::Model;
 use crate::model::kb::{Kb, KbOptions, Kind};
-use crate::output::{VaultWriter, WriteOptions, WriteReport};
+use crate::output::{Folder, VaultWriter, WriteOptions, WriteReport};
 use crate::vault::{self, RenderOptions};
 use sigma_engine::diag::{Diagnostic, Diagnostics};
 use sigma_engine::sigma::SigmaRule;
@@ -351,7 +351,7 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
     pb.set_message(format!("writing {} notes", notes.len()));
     // Opened once everything is rendered, so that a failed build leaves a
     // folder that did not exist uncreated; a second writer waits here.
-    let writer = VaultWriter::open(&cfg.out, cfg.write, diags)?.tracked();
+    let writer = VaultWriter::open(&cfg.out, Folder::Vault, cfg.write, diags)?;
     let facts = vault::history::BuildFacts {
         attack: model.attack.newest_by_domain(),
         releases: model.attack.releases.clone(),

@@ -562,3 +562,46 @@ fn a_tampered_journal_or_a_planted_link_reaches_nothing_outside() {
     assert!(err.contains("journal.json"), "{err}");
     assert_eq!(std::fs::read_to_string(&outside).unwrap(), "mine");
 }
+
+/// A site exported into a vault's folder would take its notes for stale
+/// pages and remove them, the analyst's edited ones too; a vault built into
+/// a site's folder would remove its pages. Both are refused, nothing
+/// changed.
+#[test]
+fn a_site_is_never_written_over_a_vault_nor_a_vault_over_a_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v, site) = (dir.path().join("v"), dir.path().join("site"));
+    run(build(Inputs::Demo, &v));
+    let note = v.join("Techniques/T1059.001 PowerShell.md");
+    let mut text = std::fs::read_to_string(&note).unwrap();
+    text.push_str("\nMy own words.\n");
+    std::fs::write(&note, &text).unwrap();
+    let other = dir.path().join("other");
+    run(build(Inputs::Fixtures, &other));
+    let mut export = bin();
+    export.args(["export", "-q", "--out"]).arg(&v).arg(&other);
+    let before = tree(&v);
+    let out = export.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("holds a vault attack-vault built: a site written here would remove its notes; nothing was changed"),
+        "{err}"
+    );
+    assert!(tree(&v) == before, "the vault changed");
+
+    let mut export = bin();
+    export.args(["export", "-q", "--out"]).arg(&site).arg(&v);
+    run(export);
+    let before = tree(&site);
+    let out = build(Inputs::Demo, &site).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "holds a site attack-vault exported: a vault written here would remove its pages"
+        ),
+        "{err}"
+    );
+    assert!(tree(&site) == before, "the site changed");
+}

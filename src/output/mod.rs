@@ -24,5 +24,6 @@ mod writer;
 
 pub use lock::{Access, WriterLock};
 pub use writer::{
-    Conflict, MANIFEST, OnDisk, STATE_DIR, VaultWriter, WriteOptions, WriteReport, read_manifest,
+    Conflict, Folder, MANIFEST, OnDisk, STATE_DIR, VaultWriter, WriteOptions, WriteReport,
+    read_manifest,
 };

@@ -61,6 +61,49 @@ pub enum OnDisk {
     Refused,
 }
 
+/// What a folder [`VaultWriter`] writes holds. Each is written into a
+/// folder of its own: a stale file of a vault (a note no longer generated)
+/// is one of the analyst's notes, kept when edited; a stale file of a site
+/// is a page, removed. A site written over a vault would remove its notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Folder {
+    /// Notes: the last generated version of each is kept, the analyst's
+    /// edits carried into new versions, and an edited note never deleted
+    /// ([`merge`]).
+    Vault,
+    /// Pages of a site, and the other files of one.
+    Site,
+}
+
+impl Folder {
+    /// What a folder holds, by what the tool last wrote there: a vault's
+    /// notes and kept bases, or pages alone. `None`: nothing yet.
+    fn found(old: &BTreeSet<String>, bases: &BTreeSet<String>) -> Option<Folder> {
+        if !bases.is_empty() || old.iter().any(|p| p.ends_with(".md")) {
+            Some(Folder::Vault)
+        } else if old.iter().any(|p| p.ends_with(".html")) {
+            Some(Folder::Site)
+        } else {
+            None
+        }
+    }
+
+    /// The error for writing `self` where `found` stands.
+    fn refused(self, found: Folder, out: &Path) -> Diagnostic {
+        let msg = match found {
+            Folder::Vault => {
+                "holds a vault attack-vault built: a site written here would remove its notes; \
+                 nothing was changed: export the site to a folder of its own (--out)"
+            }
+            Folder::Site => {
+                "holds a site attack-vault exported: a vault written here would remove its pages; \
+                 nothing was changed: build the vault in a folder of its own (--out)"
+            }
+        };
+        Diagnostic::error("write", msg).in_file(out)
+    }
+}
+
 /// Options for [`VaultWriter`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteOptions {
@@ -100,7 +143,7 @@ pub struct VaultWriter<'a> {
     staging: PathBuf,
     state: Mutex<Staged>,
     batch_bytes: usize,
-    /// Keep bases and merge the analyst's edits ([`VaultWriter::tracked`]).
+    /// Keep bases and merge the analyst's edits ([`Folder::Vault`]).
     tracked: bool,
     _lock: WriterLock,
 }
@@ -125,6 +168,7 @@ impl<'a> VaultWriter<'a> {
     /// lock, then finish or undo whatever an interrupted run left.
     pub fn open(
         out: &Path,
+        folder: Folder,
         opts: WriteOptions,
         diags: &'a Diagnostics,
     ) -> Result<VaultWriter<'a>, Diagnostic> {
@@ -142,6 +186,11 @@ impl<'a> VaultWriter<'a> {
         let lock = WriterLock::acquire(&state_dir, !opts.no_wait)?;
         recover(out, &state_dir, diags)?;
         let old = read_manifest(out);
+        let bases = base::listed(out, BASE_DIR);
+        match Folder::found(&old, &bases) {
+            Some(found) if found != folder => return Err(folder.refused(found, out)),
+            _ => {}
+        }
         let existing = walk_existing(out);
         let staging = state_dir.join(STAGING);
         Ok(VaultWriter {
@@ -150,13 +199,13 @@ impl<'a> VaultWriter<'a> {
             diags,
             old,
             existing,
-            bases: base::listed(out, BASE_DIR),
+            bases,
             conflicts: base::listed(out, CONFLICTS_DIR),
             state_dir,
             staging,
             state: Mutex::new(Staged::default()),
             batch_bytes: 0,
-            tracked: false,
+            tracked: folder == Folder::Vault,
             _lock: lock,
         })
     }
@@ -168,14 +217,6 @@ impl<'a> VaultWriter<'a> {
     /// creating them in one burst. The limit bounds the memory it costs.
     pub fn batched(mut self, bytes: usize) -> Self {
         self.batch_bytes = bytes;
-        self
-    }
-
-    /// Treat the files as the analyst's notes: keep the last generated
-    /// version of each, carry the analyst's edits into new versions, and
-    /// never delete an edited note ([`merge`]).
-    pub fn tracked(mut self) -> Self {
-        self.tracked = true;
         self
     }
 
@@ -880,7 +921,7 @@ mod tests {
         opts: WriteOptions,
         ds: &Diagnostics,
     ) -> Result<WriteReport, Diagnostic> {
-        let w = VaultWriter::open(out, opts, ds)?;
+        let w = VaultWriter::open(out, Folder::Vault, opts, ds)?;
         for (p, c) in notes {
             w.write_bytes(p, c.as_bytes())?;
         }
@@ -967,6 +1008,20 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_is_a_vault_by_its_notes_or_bases_and_a_site_by_pages_alone() {
+        let set = |ps: &[&str]| ps.iter().map(|p| p.to_string()).collect::<BTreeSet<_>>();
+        let none = set(&[]);
+        assert_eq!(Folder::found(&none, &none), None);
+        let vault = set(&["Home.md", "Navigator/x.json"]);
+        assert_eq!(Folder::found(&vault, &none), Some(Folder::Vault));
+        // A vault whose notes all went, their edited versions kept.
+        assert_eq!(Folder::found(&none, &set(&["a.md"])), Some(Folder::Vault));
+        let site = set(&["index.html", "style.css", "Navigator/x.json"]);
+        assert_eq!(Folder::found(&site, &none), Some(Folder::Site));
+        assert_eq!(Folder::found(&set(&["style.css"]), &none), None);
+    }
+
+    #[test]
     fn an_aborted_write_leaves_the_folder_as_it_was() {
         let dir = tempfile::tempdir().unwrap();
         let ds = Diagnostics::new();
@@ -977,7 +1032,7 @@ mod tests {
             &ds,
         )
         .unwrap();
-        let w = VaultWriter::open(dir.path(), WriteOptions::default(), &ds).unwrap();
+        let w = VaultWriter::open(dir.path(), Folder::Vault, WriteOptions::default(), &ds).unwrap();
         w.write_bytes("a.md", b"2").unwrap();
         w.write_bytes("sub/b.md", b"3").unwrap();
         w.abort();
@@ -989,14 +1044,14 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         state.sort();
-        assert_eq!(state, ["lock", "manifest.txt"]);
+        assert_eq!(state, ["base", "lock", "manifest.txt"]);
     }
 
     #[test]
     fn batched_writes_land_on_commit() {
         let dir = tempfile::tempdir().unwrap();
         let ds = Diagnostics::new();
-        let w = VaultWriter::open(dir.path(), WriteOptions::default(), &ds)
+        let w = VaultWriter::open(dir.path(), Folder::Vault, WriteOptions::default(), &ds)
             .unwrap()
             .batched(1 << 20);
         w.write_bytes("a/x.html", b"1").unwrap();
@@ -1008,7 +1063,7 @@ mod tests {
             "1"
         );
         // A batch that fills up is written at once, still out of sight.
-        let w = VaultWriter::open(dir.path(), WriteOptions::default(), &ds)
+        let w = VaultWriter::open(dir.path(), Folder::Vault, WriteOptions::default(), &ds)
             .unwrap()
             .batched(2);
         w.write_bytes("a/x.html", b"22").unwrap();

@@ -26,7 +26,7 @@ mod scan;
 pub mod search;
 mod spool;
 
-use crate::output::{VaultWriter, WriteOptions, WriteReport};
+use crate::output::{Folder, VaultWriter, WriteOptions, WriteReport};
 use crate::vault::resolve::NoteNames;
 use note::{Meta, Page};
 use rayon::prelude::*;
@@ -383,7 +383,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         no_wait: cfg.no_wait,
         ..WriteOptions::default()
     };
-    let writer = VaultWriter::open(&cfg.out, opts, diags)?.batched(WRITE_BATCH);
+    let writer = VaultWriter::open(&cfg.out, Folder::Site, opts, diags)?.batched(WRITE_BATCH);
     // Without a scratch file, bodies are rendered in pass 2 instead.
     let spool = writer
         .scratch(".bodies")

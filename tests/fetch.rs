@@ -614,3 +614,32 @@ fn the_command_fails_loudly_says_what_it_holds_offline_and_builds_from_the_cache
             .any(|l| l.starts_with("sigma") && l.contains("CHANGED"))
     );
 }
+
+/// A fetch replaces its cache's `atomics` folder whole: pointed at a vault,
+/// whose `atomics/` holds the analyst's notes, it refuses and changes nothing.
+#[test]
+fn a_fetch_into_a_folder_that_is_no_cache_changes_nothing() {
+    let s = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    let built = bin()
+        .args(["build", "-q", "--atomics"])
+        .arg(repo().join("tests/fixtures/atomics"))
+        .arg("--out")
+        .arg(&vault)
+        .output()
+        .unwrap();
+    assert!(built.status.success());
+    let before = crate::common::tree(&vault);
+    let diags = Diagnostics::new();
+    let e = fetch::fetch(&config(&s, &vault), &diags)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("not a cache folder (it holds .attack-vault, .obsidian, Analytics, and "),
+        "{e}"
+    );
+    assert!(e.contains("nothing was changed"), "{e}");
+    assert!(crate::common::tree(&vault) == before, "the vault changed");
+    assert!(s.take_log().is_empty(), "nothing was downloaded");
+}

@@ -162,6 +162,7 @@ pub enum Fetched {
 /// Fetch every source; each failure is reported and leaves that source's
 /// cached copy as it was. The lock file then records what the cache holds.
 pub fn fetch(cfg: &FetchConfig, diags: &Diagnostics) -> Result<Vec<Fetched>, Diagnostic> {
+    refuse_other_folder(&cfg.cache)?;
     let tmp = cfg.cache.join(".tmp");
     fs::create_dir_all(&tmp).map_err(|e| {
         Diagnostic::error("fetch", format!("cannot create the cache: {e}")).in_file(&tmp)
@@ -192,6 +193,42 @@ pub fn fetch(cfg: &FetchConfig, diags: &Diagnostics) -> Result<Vec<Fetched>, Dia
             .in_file(cfg.cache.join(lock::LOCK_FILE))
     })?;
     Ok(done)
+}
+
+/// Whether a name is one a cache folder holds: the lock file, the writers'
+/// lock, the trees and bundles, their sums, and what a fetch leaves while
+/// it replaces them.
+fn is_cache_entry(name: &str) -> bool {
+    const NAMES: [&str; 5] = ["attack", "sigma", "atomics", "lock", lock::LOCK_FILE];
+    let base = name
+        .strip_suffix(".tmp")
+        .or_else(|| name.strip_suffix(".old"))
+        .unwrap_or(name);
+    let base = base.strip_suffix(".sha256").unwrap_or(base);
+    name == ".tmp" || NAMES.contains(&base)
+}
+
+/// A fetch replaces the `attack`, `sigma` and `atomics` folders of its
+/// cache whole: a folder holding anything else (a vault, whose `atomics/`
+/// holds the analyst's notes) is refused before anything is written.
+fn refuse_other_folder(cache: &Path) -> Result<(), Diagnostic> {
+    let Ok(entries) = fs::read_dir(cache) else {
+        return Ok(());
+    };
+    let mut other: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !is_cache_entry(n))
+        .collect();
+    if other.is_empty() {
+        return Ok(());
+    }
+    other.sort();
+    let msg = format!(
+        "not a cache folder (it holds {}), and a fetch replaces its `attack`, `sigma` and `atomics` folders whole: nothing was changed; give a new or empty folder, or the cache a fetch made (--cache)",
+        sigma_engine::diag::first_of(&other, 3)
+    );
+    Err(Diagnostic::error("fetch", msg).in_file(cache))
 }
 
 fn is_url(s: &str) -> bool {

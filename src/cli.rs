@@ -58,6 +58,9 @@ pub enum Command {
         /// Folder to write `<domain>-coverage.json` into.
         #[arg(long, short, default_value = ".")]
         out: PathBuf,
+        /// Replace a file of that name that is no layer attack-vault wrote.
+        #[arg(long)]
+        force: bool,
     },
     /// Check a vault: every wikilink, Markdown link to a note or file and
     /// footnote resolves, every note's properties are valid YAML, no ATT&CK
@@ -318,7 +321,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check { vault } => run_check(&vault.path()),
         Command::Match(a) => run_match(a),
         Command::Export(a) => run_export(a),
-        Command::Layer { vault, out } => run_layer(&vault.path(), &out),
+        Command::Layer { vault, out, force } => run_layer(&vault.path(), &out, force),
     }
 }
 
@@ -713,23 +716,15 @@ fn run_match(a: MatchArgs) -> ExitCode {
     }
 }
 
-fn run_layer(vault: &std::path::Path, out: &std::path::Path) -> ExitCode {
+fn run_layer(vault: &std::path::Path, out: &std::path::Path, force: bool) -> ExitCode {
+    use crate::vault::navigator;
     let diags = collector(false);
-    let layers = crate::vault::navigator::layers_from_vault(vault, &diags);
+    let written = navigator::layers_from_vault(vault, &diags)
+        .and_then(|layers| navigator::write_layers(out, &layers, force, &diags));
     print_diagnostics(&diags, false);
-    match layers {
-        Ok(layers) => {
-            if let Err(e) = std::fs::create_dir_all(out) {
-                eprintln!("error: {}: {e}", out.display());
-                return ExitCode::from(2);
-            }
-            for (domain, layer) in layers {
-                let p = out.join(format!("{domain}-coverage.json"));
-                let text = crate::vault::navigator::to_text(&layer);
-                if let Err(e) = std::fs::write(&p, text) {
-                    eprintln!("error: {}: {e}", p.display());
-                    return ExitCode::from(2);
-                }
+    match written {
+        Ok(paths) => {
+            for p in paths {
                 eprintln!("wrote {}", p.display());
             }
             ExitCode::SUCCESS

@@ -605,3 +605,55 @@ fn a_site_is_never_written_over_a_vault_nor_a_vault_over_a_site() {
     );
     assert!(tree(&site) == before, "the site changed");
 }
+
+/// `layer` writes only its own files in its folder: never through a
+/// symbolic link (which could lead outside), never over a file of the
+/// analyst's unless `--force`; a layer of its own is replaced whole.
+#[cfg(unix)]
+#[test]
+fn layer_never_writes_through_a_link_nor_over_a_file_of_ones_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(build(Inputs::Demo, &v));
+    let (out, outside) = (dir.path().join("layers"), dir.path().join("outside.txt"));
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(&outside, "precious").unwrap();
+    let layer = out.join("enterprise-attack-coverage.json");
+    std::os::unix::fs::symlink(&outside, &layer).unwrap();
+    let laid = |extra: &[&str]| {
+        let mut c = bin();
+        c.args(["layer", "--vault"]).arg(&v).arg("--out").arg(&out);
+        c.args(extra).output().unwrap()
+    };
+    let o = laid(&["--force"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("not a file (a symbolic link, folder or pipe): left alone"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
+
+    std::fs::remove_file(&layer).unwrap();
+    std::fs::write(&layer, "my own notes").unwrap();
+    let err = String::from_utf8_lossy(&laid(&[]).stderr).into_owned();
+    assert!(
+        err.contains("a file that is no layer attack-vault wrote: left alone"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&layer).unwrap(), "my own notes");
+    assert!(laid(&["--force"]).status.success());
+    let first = std::fs::read_to_string(&layer).unwrap();
+    assert!(first.contains("\"name\": \"attack-vault coverage (enterprise-attack)\""));
+    let again = laid(&[]);
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("wrote "),
+        "its own layer is replaced"
+    );
+    assert_eq!(std::fs::read_to_string(&layer).unwrap(), first);
+    let names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+}

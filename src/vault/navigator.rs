@@ -189,6 +189,62 @@ pub fn to_text(layer: &Layer) -> String {
     serde_json::to_string_pretty(layer).unwrap_or_default() + "\n"
 }
 
+/// Writes each domain's layer into `out` as `<domain>-coverage.json`, whole
+/// (a temporary file renamed over). What stands there and is not a layer
+/// this tool wrote (a file of the analyst's, unless `force`; a symbolic
+/// link, which could lead outside `out`; a folder or pipe) is left alone
+/// and said. The paths written.
+pub fn write_layers(
+    out: &std::path::Path,
+    layers: &[(String, Layer)],
+    force: bool,
+    diags: &sigma_engine::diag::Diagnostics,
+) -> Result<Vec<std::path::PathBuf>, sigma_engine::diag::Diagnostic> {
+    use sigma_engine::diag::Diagnostic;
+    let failed = |p: &std::path::Path, e: std::io::Error| {
+        Diagnostic::error("layer", format!("cannot write: {e}")).in_file(p)
+    };
+    std::fs::create_dir_all(out).map_err(|e| failed(out, e))?;
+    let mut written = Vec::new();
+    for (domain, layer) in layers {
+        let p = out.join(format!("{domain}-coverage.json"));
+        if let Some(why) = not_ours(&p, force) {
+            diags.push(Diagnostic::warning("layer", why).in_file(&p));
+            continue;
+        }
+        let tmp = out.join(format!(".{domain}-coverage.json.tmp"));
+        std::fs::write(&tmp, to_text(layer))
+            .and_then(|()| std::fs::rename(&tmp, &p))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                failed(&p, e)
+            })?;
+        written.push(p);
+    }
+    Ok(written)
+}
+
+/// Why the file at `p` is not to be replaced, if it is not.
+fn not_ours(p: &std::path::Path, force: bool) -> Option<String> {
+    let meta = std::fs::symlink_metadata(p).ok()?;
+    if !meta.file_type().is_file() {
+        return Some(
+            "not a file (a symbolic link, folder or pipe): left alone, no layer written".into(),
+        );
+    }
+    let ours = std::fs::read(p)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| {
+            v["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("attack-vault coverage ("))
+        });
+    (!ours && !force).then(|| {
+        "a file that is no layer attack-vault wrote: left alone, no layer written (move it, or --force replaces it)".into()
+    })
+}
+
 /// The layer of each domain of a built vault, from its technique notes'
 /// coverage properties and its matrix notes' ATT&CK releases: (domain,
 /// layer). Notes that cannot be read are reported to `diags`.

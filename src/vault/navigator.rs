@@ -213,7 +213,13 @@ pub fn write_layers(
             continue;
         }
         let tmp = out.join(format!(".{domain}-coverage.json.tmp"));
-        std::fs::write(&tmp, to_text(layer))
+        // A new file, never one found there (which could be a link).
+        let _ = std::fs::remove_file(&tmp);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, to_text(layer).as_bytes()))
             .and_then(|()| std::fs::rename(&tmp, &p))
             .map_err(|e| {
                 let _ = std::fs::remove_file(&tmp);

@@ -657,3 +657,40 @@ fn layer_never_writes_through_a_link_nor_over_a_file_of_ones_own() {
         .collect();
     assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
 }
+
+/// The kept last versions (`.attack-vault/base/`) are what tells the
+/// analyst's lines from the tool's. Where one is gone (damaged, removed,
+/// left behind by a sync), the note is taken as the analyst's: never
+/// overwritten, never deleted, and said once.
+#[test]
+fn a_note_whose_kept_version_is_gone_is_never_overwritten_nor_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(build(Inputs::Demo, &v));
+    let still = "Techniques/T1059.001 PowerShell.md";
+    let gone = "Detection Rules/PowerShell Encoded Command.md";
+    let mut kept = Vec::new();
+    for rel in [still, gone] {
+        let p = v.join(rel);
+        let text = std::fs::read_to_string(&p).unwrap() + "\nMy own words.\n";
+        std::fs::write(&p, &text).unwrap();
+        std::fs::remove_file(v.join(format!(".attack-vault/base/{rel}.gz"))).unwrap();
+        kept.push((p, text));
+    }
+    let out = build(Inputs::Fixtures, &v).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    for (p, text) in &kept {
+        assert_eq!(
+            &std::fs::read_to_string(p).unwrap(),
+            text,
+            "{}",
+            p.display()
+        );
+    }
+    let said = format!(
+        "2 note(s) the last build wrote have lost their kept last version (.attack-vault/base/, damaged or removed), so nothing tells your edits in them: each is taken as yours, left as it is, the new version under .attack-vault/conflicts/ where it changed: {gone}, {still}"
+    );
+    assert!(err.contains(&said), "{err}");
+    assert!(v.join(".attack-vault/conflicts").join(still).is_file());
+}

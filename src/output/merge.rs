@@ -11,8 +11,10 @@
 //! keeps the new version aside.
 //!
 //! A section under a `## Notes` heading (up to the next heading of level one
-//! or two) is the analyst's own: it is carried over verbatim even where no
-//! base is known (a vault from before bases were kept).
+//! or two) is the analyst's own: it is carried over verbatim. Where no base
+//! is known (the kept versions damaged or removed), nothing tells the
+//! analyst's lines from the tool's: the file is taken as the analyst's, as
+//! in a conflict.
 
 /// What to do with one generated file that exists on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,12 +44,13 @@ fn unix_lines(mine: &str) -> std::borrow::Cow<'_, str> {
 /// Decide how `theirs` reaches a file holding `mine`, last generated as `base`.
 pub fn reconcile(base: Option<&str>, mine: &str, theirs: &str) -> Outcome {
     let mine = &*unix_lines(mine);
+    // Without the last generated version (its base damaged or removed),
+    // nothing tells the analyst's lines from the tool's: the file stands.
     let Some(base) = base else {
-        return match notes_section(mine) {
-            Some(notes) if notes_section(theirs) != Some(notes) => {
-                Outcome::Merged(with_notes(theirs, notes))
-            }
-            _ => Outcome::Generated,
+        return if mine == theirs {
+            Outcome::Generated
+        } else {
+            Outcome::Conflict
         };
     };
     if base == mine {
@@ -86,14 +89,10 @@ fn body(base: &str, mine: &str, theirs: &str) -> Option<String> {
     insert_by_anchor(base, mine, theirs)
 }
 
-/// Whether the analyst changed a file generated as `base` (no base known:
-/// only a `## Notes` section tells).
+/// Whether the analyst changed a file generated as `base`; with no base
+/// known, nothing tells, and the file is taken as the analyst's.
 pub fn edited(base: Option<&str>, mine: &str) -> bool {
-    let mine = &*unix_lines(mine);
-    match base {
-        Some(b) => b != mine,
-        None => notes_section(mine).is_some_and(|s| !s.trim_end().ends_with("## Notes")),
-    }
+    base.is_none_or(|b| b != &*unix_lines(mine))
 }
 
 /// Frontmatter (between the `---` lines, each line with its newline) and body.
@@ -382,7 +381,6 @@ mod tests {
     #[test]
     fn untouched_notes_take_the_new_version() {
         assert_eq!(reconcile(Some(BASE), BASE, &theirs()), Outcome::Generated);
-        assert_eq!(reconcile(None, BASE, &theirs()), Outcome::Generated);
     }
 
     #[test]
@@ -484,15 +482,13 @@ mod tests {
     }
 
     #[test]
-    fn the_notes_section_is_carried_without_a_base() {
+    fn without_a_base_the_file_is_the_analysts() {
         let mine = format!("{BASE}\n## Notes\n\nMine, verbatim.\n");
-        let Outcome::Merged(m) = reconcile(None, &mine, &theirs()) else {
-            panic!("not merged")
-        };
-        assert!(m.starts_with(&theirs()));
-        assert!(m.ends_with("## Notes\n\nMine, verbatim.\n"));
-        assert!(edited(None, &mine));
-        assert!(!edited(None, BASE));
+        for m in [mine.as_str(), BASE] {
+            assert_eq!(reconcile(None, m, &theirs()), Outcome::Conflict);
+            assert!(edited(None, m));
+        }
+        assert_eq!(reconcile(None, &theirs(), &theirs()), Outcome::Generated);
     }
 
     #[test]

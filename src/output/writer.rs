@@ -40,6 +40,9 @@ pub struct WriteReport {
     /// Notes the analyst renamed or moved, followed: (the tool's last path,
     /// the analyst's).
     pub followed: Vec<(String, String)>,
+    /// Notes the last run wrote whose kept base is gone (damaged or
+    /// removed): taken as the analyst's, never overwritten nor deleted.
+    pub baseless: Vec<String>,
 }
 
 /// A note left as the analyst wrote it because the new version changes the
@@ -283,7 +286,11 @@ impl<'a> VaultWriter<'a> {
         let carried = self.state().carried.contains(path);
         let outcome = match (std::str::from_utf8(&mine), std::str::from_utf8(content)) {
             (Ok(m), Ok(t)) if self.tracked && !carried => {
-                merge::reconcile(base::read(&self.out, path).as_deref(), m, t)
+                let base = base::read(&self.out, path);
+                if base.is_none() {
+                    self.state().report.baseless.push(path.to_string());
+                }
+                merge::reconcile(base.as_deref(), m, t)
             }
             _ => Outcome::Generated,
         };
@@ -705,6 +712,7 @@ impl<'a> VaultWriter<'a> {
             );
         }
         warn_recreated(&mut st.report.recreated, &self.out, self.diags);
+        warn_baseless(&mut st.report.baseless, &self.out, self.diags);
         let journal = Journal {
             moves: st.changed.iter().map(|p| slash(p)).collect(),
             deletes,
@@ -770,11 +778,15 @@ impl VaultWriter<'_> {
             // Something else where the note was (a pipe, a link) is not
             // the tool's to delete.
             let other = self.existing.get(p).is_some_and(|k| *k != EntryKind::File);
+            let base = || base::read(&self.out, p);
             let edited = other
                 || self.tracked
                     && self
                         .text_of(p)
-                        .is_some_and(|m| merge::edited(base::read(&self.out, p).as_deref(), &m));
+                        .is_some_and(|m| merge::edited(base().as_deref(), &m));
+            if self.tracked && !other && base().is_none() {
+                st.report.baseless.push(p.clone());
+            }
             if edited {
                 st.report.released.push(p.clone());
             } else {
@@ -814,6 +826,24 @@ fn warn_recreated(recreated: &mut [String], out: &Path, diags: &Diagnostics) {
         "{} file(s) the last build wrote were gone and are written again: {} (a note renamed or moved is followed where one note holds it; where two copies do, both stay yours and get no updates)",
         recreated.len(),
         sigma_engine::diag::first_of(recreated, 3)
+    );
+    diags.push(Diagnostic::warning("write", msg).in_file(out));
+}
+
+/// One warning for the notes whose kept base is gone: nothing tells the
+/// analyst's lines in them, so they stand as they are.
+fn warn_baseless(baseless: &mut Vec<String>, out: &Path, diags: &Diagnostics) {
+    baseless.sort();
+    baseless.dedup();
+    if baseless.is_empty() {
+        return;
+    }
+    let msg = format!(
+        "{} note(s) the last build wrote have lost their kept last version ({}/, damaged or removed), so nothing tells your edits in them: each is taken as yours, left as it is, the new version under {}/ where it changed: {}",
+        baseless.len(),
+        BASE_DIR,
+        CONFLICTS_DIR,
+        sigma_engine::diag::first_of(baseless, 3)
     );
     diags.push(Diagnostic::warning("write", msg).in_file(out));
 }

@@ -689,7 +689,7 @@ fn a_note_whose_kept_version_is_gone_is_never_overwritten_nor_deleted() {
         );
     }
     let said = format!(
-        "2 note(s) the last build wrote have lost their kept last version (.attack-vault/base/, damaged or removed), so nothing tells your edits in them: each is taken as yours, left as it is, the new version under .attack-vault/conflicts/ where it changed: {gone}, {still}"
+        "2 note(s) the last build wrote have lost their kept last version (.attack-vault/base/, damaged or removed), so nothing tells your edits in them: each is taken as yours, left as it is, the new version under .attack-vault/conflicts/ where it changed (delete such a note to have the new version written): {gone}, {still}"
     );
     assert!(err.contains(&said), "{err}");
     assert!(v.join(".attack-vault/conflicts").join(still).is_file());

@@ -839,7 +839,7 @@ fn warn_baseless(baseless: &mut Vec<String>, out: &Path, diags: &Diagnostics) {
         return;
     }
     let msg = format!(
-        "{} note(s) the last build wrote have lost their kept last version ({}/, damaged or removed), so nothing tells your edits in them: each is taken as yours, left as it is, the new version under {}/ where it changed: {}",
+        "{} note(s) the last build wrote have lost their kept last version ({}/, damaged or removed), so nothing tells your edits in them: each is taken as yours, left as it is, the new version under {}/ where it changed (delete such a note to have the new version written): {}",
         baseless.len(),
         BASE_DIR,
         CONFLICTS_DIR,

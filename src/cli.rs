@@ -150,14 +150,8 @@ pub struct BuildArgs {
     /// Overwrite existing files that attack-vault did not generate.
     #[arg(long)]
     pub force: bool,
-    /// Build from what `attack-vault fetch` put in the cache (every cached
-    /// domain, rule tree and the atomics); `--attack`, `--sigma` and
-    /// `--atomics` still win.
-    #[arg(long)]
-    pub from_cache: bool,
-    /// The cache folder `--from-cache` reads (default: as for `fetch`).
-    #[arg(long, value_name = "DIR", requires = "from_cache")]
-    pub cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub cached: CacheFlags,
     /// Also export the vault as a static website into this folder.
     #[arg(long, value_name = "SITE")]
     pub site: Option<PathBuf>,
@@ -224,7 +218,8 @@ pub struct ExportArgs {
 pub struct MatchArgs {
     /// Sigma rule files or folders. Every path after it is a rule's: give
     /// the events first, or end the rules with `--`.
-    #[arg(long, short, visible_alias = "sigma", value_name = "PATH", num_args = 1.., required = true)]
+    #[arg(long, short, visible_alias = "sigma", value_name = "PATH", num_args = 1..,
+          required_unless_present = "from_cache")]
     pub rules: Vec<PathBuf>,
     /// Event files or folders (EVTX, Windows XML, JSON, JSONL, gzip-compressed or not;
     /// recognised by content);
@@ -269,6 +264,8 @@ pub struct MatchArgs {
     #[arg(long, value_name = "TIME", value_parser = |t: &str| Window::bound(t, true))]
     pub to: Option<i128>,
     #[command(flatten)]
+    pub cached: CacheFlags,
+    #[command(flatten)]
     pub report: ReportFlags,
 }
 
@@ -286,6 +283,47 @@ pub struct ReportFlags {
     /// No progress display and no summary (warnings and errors still show).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Inputs from what `attack-vault fetch` put in its cache.
+#[derive(Debug, Args)]
+pub struct CacheFlags {
+    /// Read what `attack-vault fetch` put in the cache: `build` every cached
+    /// domain, rule tree and the atomics, `match` the rule trees; the flags
+    /// naming inputs (`--attack`, `--sigma`/`--rules`, `--atomics`) still win.
+    #[arg(long)]
+    pub from_cache: bool,
+    /// The cache folder `--from-cache` reads (default: as for `fetch`).
+    #[arg(long, value_name = "DIR", requires = "from_cache")]
+    pub cache: Option<PathBuf>,
+}
+
+impl CacheFlags {
+    /// The cache's inputs, verified, and its lock taken for reading: held
+    /// through the run, so that no fetch replaces what it reads meanwhile.
+    /// `None` without `--from-cache`.
+    fn read(
+        &self,
+        wait: bool,
+    ) -> Result<
+        Option<(crate::fetch::CachedInputs, crate::output::WriterLock)>,
+        sigma_engine::diag::Diagnostic,
+    > {
+        if !self.from_cache {
+            return Ok(None);
+        }
+        let cache = self
+            .cache
+            .clone()
+            .unwrap_or_else(crate::fetch::default_cache);
+        if !cache.is_dir() {
+            // Said as an empty cache is: run `fetch` first.
+            crate::fetch::cached_inputs(&cache)?;
+        }
+        let read = crate::output::Access::Read;
+        let lock = crate::output::WriterLock::acquire_in(&cache, &cache, read, wait)?;
+        Ok(Some((crate::fetch::cached_inputs(&cache)?, lock)))
+    }
 }
 
 /// How a command that writes a folder shares it with other runs.
@@ -386,16 +424,12 @@ fn run_fetch(a: FetchArgs) -> ExitCode {
 fn run_build(a: BuildArgs) -> ExitCode {
     let mut a = a;
     // Held through the build: no fetch replaces what it reads meanwhile.
-    let _cache = if a.from_cache {
-        match inputs_from_cache(&mut a) {
-            Ok(lock) => Some(lock),
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::from(2);
-            }
+    let _cache = match inputs_from_cache(&mut a) {
+        Ok(lock) => lock,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
         }
-    } else {
-        None
     };
     let cfg = build_config(&a);
     let diags = collector(a.report.verbose);
@@ -436,16 +470,10 @@ fn run_build(a: BuildArgs) -> ExitCode {
 /// cache's lock, taken for reading.
 fn inputs_from_cache(
     a: &mut BuildArgs,
-) -> Result<crate::output::WriterLock, sigma_engine::diag::Diagnostic> {
-    let cache = a.cache.clone().unwrap_or_else(crate::fetch::default_cache);
-    let wait = !a.writing.no_wait;
-    if !cache.is_dir() {
-        // Said as an empty cache is: run `fetch` first.
-        crate::fetch::cached_inputs(&cache)?;
-    }
-    let read = crate::output::Access::Read;
-    let lock = crate::output::WriterLock::acquire_in(&cache, &cache, read, wait)?;
-    let c = crate::fetch::cached_inputs(&cache)?;
+) -> Result<Option<crate::output::WriterLock>, sigma_engine::diag::Diagnostic> {
+    let Some((c, lock)) = a.cached.read(!a.writing.no_wait)? else {
+        return Ok(None);
+    };
     if a.attack.is_empty() {
         a.attack = c.attack;
     }
@@ -455,7 +483,7 @@ fn inputs_from_cache(
     if a.atomics.is_none() {
         a.atomics = c.atomics;
     }
-    Ok(lock)
+    Ok(Some(lock))
 }
 
 fn build_config(a: &BuildArgs) -> BuildConfig {
@@ -659,7 +687,21 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
     }
 }
 
-fn run_match(a: MatchArgs) -> ExitCode {
+fn run_match(mut a: MatchArgs) -> ExitCode {
+    // Held through the run, as for `build --from-cache`.
+    let _cache = match a.cached.read(true) {
+        Ok(Some((c, lock))) => {
+            if a.rules.is_empty() {
+                a.rules = c.sigma;
+            }
+            Some(lock)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
     if a.events.is_empty() {
         eprintln!(
             "error: no event file given: `--rules` takes every path after it, so give the events first (`match EVENTS --rules RULES`) or end the rules with `--` (`match --rules RULES -- EVENTS`)"

@@ -551,6 +551,21 @@ fn the_command_fails_loudly_says_what_it_holds_offline_and_builds_from_the_cache
     let from_notes = serde_json::to_value(&from_notes.unwrap()[0].1).unwrap();
     assert_eq!(from_notes, layer);
 
+    // `match --from-cache` runs the cached rules.
+    let o = bin()
+        .args(["match", "-f", "jsonl", "--from-cache", "--cache"])
+        .arg(&cache)
+        .arg(repo().join("demo/events/demo-events.jsonl"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let hits = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        hits.contains("\"rule\":\"Fixture Python Inline\""),
+        "{hits}\n{err}"
+    );
+
     // While a fetch writes the cache, a build reading it waits or refuses.
     let write = attack_vault::output::Access::Write;
     let fetching =

@@ -283,7 +283,9 @@ impl<'a> VaultWriter<'a> {
             self.leave_alone(path, &target, why, remedy);
             return Ok(());
         }
-        let carried = self.state().carried.contains(path);
+        // What `--force` overwrites is replaced, not merged: it was never
+        // the tool's, so it has no base.
+        let carried = self.state().carried.contains(path) || !ours;
         let outcome = match (std::str::from_utf8(&mine), std::str::from_utf8(content)) {
             (Ok(m), Ok(t)) if self.tracked && !carried => {
                 let base = base::read(&self.out, path);

@@ -722,3 +722,33 @@ fn a_file_of_ones_own_where_a_note_goes_is_left_unless_force() {
             .is_file()
     );
 }
+
+/// A folder where a note goes (made in Obsidian, or by a script) is left
+/// alone with what is in it, and said; the rest of the build lands. The
+/// commit never starts moving files it cannot finish.
+#[test]
+fn a_folder_where_a_note_goes_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(build(Inputs::Demo, &v));
+    let note = v.join("Techniques/T1059.001 PowerShell.md");
+    std::fs::remove_file(&note).unwrap();
+    std::fs::create_dir_all(note.join("inner")).unwrap();
+    std::fs::write(note.join("inner/x.txt"), "keep").unwrap();
+    let out = build(Inputs::Fixtures, &v).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("T1059.001 PowerShell.md: a folder stands where a note goes; left alone"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(note.join("inner/x.txt")).unwrap(),
+        "keep"
+    );
+    assert!(
+        !v.join(".attack-vault/journal.json").exists(),
+        "no commit left half done"
+    );
+    run(build(Inputs::Fixtures, &v));
+}

@@ -94,6 +94,10 @@ impl Journal {
             let rel = relative(rel).map_err(nothing)?;
             through_real_folders(out, &rel).map_err(nothing)?;
             let target = out.join(&rel);
+            if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+                let msg = "a folder stands where a file goes; nothing was changed";
+                return Err(Diagnostic::error("write", msg).in_file(&target));
+            }
             let Some(dir) = nearest_folder(&target) else {
                 continue;
             };

@@ -260,6 +260,11 @@ impl<'a> VaultWriter<'a> {
             None
         };
         let Some(mine) = current else {
+            if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+                let why = "a folder stands where a note goes";
+                self.leave_alone(path, &target, why, "move or rename it to let it be");
+                return Ok(());
+            }
             if self.tracked && self.old.contains(path) {
                 self.state().report.recreated.push(path.to_string());
             }

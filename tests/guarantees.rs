@@ -752,3 +752,48 @@ fn a_folder_where_a_note_goes_is_left_alone() {
     );
     run(build(Inputs::Fixtures, &v));
 }
+
+/// A note that cannot be read (its permissions, say) cannot be merged: it
+/// is left alone and said, never replaced. Root reads anything, so as root
+/// the builds run as `nobody` (through `setpriv`), with a copy of the
+/// binary in the test's own world-readable folder.
+#[cfg(unix)]
+#[test]
+fn a_note_that_cannot_be_read_is_never_replaced() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
+    mode(dir.path(), 0o777).unwrap();
+    let exe = dir.path().join("attack-vault");
+    std::fs::copy(env!("CARGO_BIN_EXE_attack-vault"), &exe).unwrap();
+    mode(&exe, 0o755).unwrap();
+    let v = dir.path().join("v");
+    let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let build = || {
+        let mut c = match root {
+            true => {
+                let mut s = Command::new("setpriv");
+                s.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                    .arg(&exe);
+                s
+            }
+            false => Command::new(&exe),
+        };
+        c.args(["build", "-q", "--out"]).arg(&v);
+        c
+    };
+    run(build());
+    let note = v.join("Techniques/T1059.001 PowerShell.md");
+    let text = std::fs::read_to_string(&note).unwrap() + "\nMy own words.\n";
+    std::fs::write(&note, &text).unwrap();
+    mode(&note, 0o000).unwrap();
+    let out = build().output().unwrap();
+    mode(&note, 0o644).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("T1059.001 PowerShell.md: cannot be read ("),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&note).unwrap(), text);
+}

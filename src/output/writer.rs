@@ -254,10 +254,18 @@ impl<'a> VaultWriter<'a> {
             self.leave_alone(path, &target, &why, "move or remove it to let it be");
             return Ok(());
         }
-        let current = if self.existing.contains_key(path) {
-            fs::read(&target).ok()
-        } else {
-            None
+        let current = match self.existing.contains_key(path) {
+            true => match fs::read(&target) {
+                Ok(bytes) => Some(bytes),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                // What cannot be read cannot be merged: it stands.
+                Err(e) => {
+                    let why = format!("cannot be read ({e})");
+                    self.leave_alone(path, &target, &why, "make it readable to let it be");
+                    return Ok(());
+                }
+            },
+            false => None,
         };
         let Some(mine) = current else {
             if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {

@@ -797,3 +797,33 @@ fn a_note_that_cannot_be_read_is_never_replaced() {
     );
     assert_eq!(std::fs::read_to_string(&note).unwrap(), text);
 }
+
+/// A note saved in another encoding (an editor writing Latin-1) cannot be
+/// merged line by line; it stands, whether the new build changes it or no
+/// longer generates it.
+#[test]
+fn a_note_saved_in_another_encoding_is_never_replaced_nor_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(build(Inputs::Demo, &v));
+    let mut kept = Vec::new();
+    for rel in [
+        "Techniques/T1059.001 PowerShell.md",
+        "Detection Rules/PowerShell Encoded Command.md",
+    ] {
+        let p = v.join(rel);
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes.extend_from_slice(b"\nCaf\xe9 notes.\n");
+        std::fs::write(&p, &bytes).unwrap();
+        kept.push((p, bytes));
+    }
+    let out = build(Inputs::Fixtures, &v).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (p, bytes) in kept {
+        assert_eq!(std::fs::read(&p).unwrap(), bytes, "{}", p.display());
+    }
+}

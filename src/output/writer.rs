@@ -307,6 +307,9 @@ impl<'a> VaultWriter<'a> {
                 }
                 merge::reconcile(base.as_deref(), m, t)
             }
+            // Saved in another encoding (no generated note is): it cannot
+            // be merged line by line, and it stands.
+            (Err(_), Ok(_)) if self.tracked && !carried => Outcome::Conflict,
             _ => Outcome::Generated,
         };
         self.apply(path, &target, &mine, content, outcome)
@@ -499,6 +502,22 @@ impl<'a> VaultWriter<'a> {
             None => fs::symlink_metadata(&p).is_ok_and(|m| m.is_file()),
         };
         regular.then(|| fs::read_to_string(p).ok()).flatten()
+    }
+
+    /// Whether the analyst may have changed the file at `path` since the
+    /// tool generated it: it differs from its base, or nothing can tell
+    /// (no base, unreadable, not UTF-8, which no generated file is). A file
+    /// that is gone is not.
+    fn edited(&self, path: &str) -> bool {
+        let Ok(rel) = relative(path) else {
+            return true;
+        };
+        match fs::read(self.out.join(rel)) {
+            Ok(bytes) => String::from_utf8(bytes).map_or(true, |m| {
+                merge::edited(base::read(&self.out, path).as_deref(), &m)
+            }),
+            Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+        }
     }
 
     /// A JSON file of the state folder. One that exists but cannot be read
@@ -793,13 +812,8 @@ impl VaultWriter<'_> {
             // Something else where the note was (a pipe, a link) is not
             // the tool's to delete.
             let other = self.existing.get(p).is_some_and(|k| *k != EntryKind::File);
-            let base = || base::read(&self.out, p);
-            let edited = other
-                || self.tracked
-                    && self
-                        .text_of(p)
-                        .is_some_and(|m| merge::edited(base().as_deref(), &m));
-            if self.tracked && !other && base().is_none() {
+            let edited = other || self.tracked && self.edited(p);
+            if self.tracked && edited && !other && base::read(&self.out, p).is_none() {
                 st.report.baseless.push(p.clone());
             }
             if edited {

@@ -90,8 +90,15 @@ fn url_part(s: &str) -> String {
             out.push('-');
         }
     }
-    let t = out.trim_matches(['-', '.']).to_string();
-    if t.is_empty() { "page".into() } else { t }
+    let mut t = out.trim_matches(['-', '.']).to_string();
+    if t.is_empty() {
+        t.push_str("page");
+    }
+    // `aux.html` cannot be made on Windows, nor served from there.
+    if crate::vault::names::is_reserved_on_windows(&t) {
+        t.insert(0, '_');
+    }
+    t
 }
 
 /// The tag pages' index, beside them.
@@ -510,7 +517,17 @@ pub fn site_files(site: &Path) -> BTreeSet<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{html_escape, template_escape};
+    use super::{html_escape, template_escape, url_part};
+
+    #[test]
+    fn page_names_are_ascii_and_never_a_windows_device() {
+        assert_eq!(url_part("Caf\u{e9} Notes"), "cafue9-notes");
+        for (name, part) in [("Aux", "_aux"), ("LPT1.v2", "_lpt1.v2"), ("con", "_con")] {
+            assert_eq!(url_part(name), part);
+        }
+        assert_eq!(url_part("Console"), "console");
+        assert_eq!(url_part("_CON"), "_con");
+    }
 
     #[test]
     fn markup_and_control_characters_never_reach_a_page_raw() {

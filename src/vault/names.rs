@@ -64,11 +64,19 @@ pub fn sanitize_stem(raw: &str) -> String {
     if s.is_empty() {
         s.push_str("untitled");
     }
-    let base = s.split('.').next().unwrap_or("").to_ascii_uppercase();
-    if WINDOWS_RESERVED.contains(&base.as_str()) {
+    if is_reserved_on_windows(&s) {
         s.insert(0, '_');
     }
     s
+}
+
+/// Whether Windows reserves a file name for a device (`CON`, `aux.html`:
+/// whatever follows the first dot), in any case.
+pub fn is_reserved_on_windows(name: &str) -> bool {
+    let base = name.split('.').next().unwrap_or("");
+    WINDOWS_RESERVED
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(base))
 }
 
 /// Hands out file stems, guaranteeing that no two are equal ignoring case.

@@ -103,9 +103,7 @@ fn assert_whole(vault: &Path, expected: &[(String, Vec<u8>)], context: &str) {
 /// Kills the demo → fixtures rebuild at `point`; false when the run got
 /// past every point of that name (it then completed).
 fn killed_then_rebuilt(point: &str, next: Inputs, expected: &[(String, Vec<u8>)]) -> bool {
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    run(build(Inputs::Demo, &v));
+    let (_dir, v) = demo_vault();
     let mut killed = build(Inputs::Fixtures, &v);
     killed.env("ATTACK_VAULT_CRASH_AT", point);
     if killed.output().unwrap().status.success() {
@@ -199,9 +197,7 @@ fn hold_lock(vault: &Path) -> std::fs::File {
 
 #[test]
 fn a_second_writer_waits_or_refuses() {
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    run(build(Inputs::Demo, &v));
+    let (_dir, v) = demo_vault();
     let lock = hold_lock(&v);
     let mut refused = build(Inputs::Fixtures, &v);
     refused.arg("--no-wait");
@@ -324,9 +320,7 @@ fn finished(mut c: Command) -> Output {
 #[cfg(unix)]
 #[test]
 fn a_pipe_in_the_vault_is_never_opened() {
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    run(build(Inputs::Demo, &v));
+    let (dir, v) = demo_vault();
     let note = v.join("Techniques/T1059.001 PowerShell.md");
     // A demo rule's note, which the second build no longer generates.
     let stale = v.join("Detection Rules/PowerShell Encoded Command.md");
@@ -393,9 +387,7 @@ fn a_pipe_in_the_vault_is_never_opened() {
 #[test]
 fn a_read_only_folder_means_nothing_changes_and_the_message_says_so() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    run(build(Inputs::Demo, &v));
+    let (_dir, v) = demo_vault();
     let techniques = v.join("Techniques");
     std::fs::set_permissions(&techniques, std::fs::Permissions::from_mode(0o555)).unwrap();
     let before = tree(&v);
@@ -409,9 +401,7 @@ fn a_read_only_folder_means_nothing_changes_and_the_message_says_so() {
 
 #[test]
 fn a_template_failing_on_a_note_fails_the_build_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    run(build(Inputs::Demo, &v));
+    let (dir, v) = demo_vault();
     let before = tree(&v);
     let templates = dir.path().join("templates");
     std::fs::create_dir(&templates).unwrap();
@@ -500,11 +490,24 @@ fn export_no_wait(vault: &Path, site: &Path) -> Output {
         .unwrap()
 }
 
-#[test]
-fn export_waits_for_a_build_writing_its_vault() {
+/// A vault built from the demo data in a new temporary folder.
+fn demo_vault() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");
     run(build(Inputs::Demo, &v));
+    (dir, v)
+}
+
+/// Adds the analyst's words to a note; its text after.
+fn add_words(note: &Path) -> String {
+    let text = std::fs::read_to_string(note).unwrap() + "\nMy own words.\n";
+    std::fs::write(note, &text).unwrap();
+    text
+}
+
+#[test]
+fn export_waits_for_a_build_writing_its_vault() {
+    let (dir, v) = demo_vault();
     let _lock = hold_lock(&v);
     let out = export_no_wait(&v, &dir.path().join("site"));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -515,9 +518,7 @@ fn export_waits_for_a_build_writing_its_vault() {
 
 #[test]
 fn exports_share_a_vault_that_no_build_changes_meanwhile() {
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    run(build(Inputs::Demo, &v));
+    let (dir, v) = demo_vault();
     // As an export reading the vault holds it.
     let reading = std::fs::File::open(v.join(".attack-vault/lock")).unwrap();
     reading.lock_shared().unwrap();
@@ -572,10 +573,7 @@ fn a_site_is_never_written_over_a_vault_nor_a_vault_over_a_site() {
     let dir = tempfile::tempdir().unwrap();
     let (v, site) = (dir.path().join("v"), dir.path().join("site"));
     run(build(Inputs::Demo, &v));
-    let note = v.join("Techniques/T1059.001 PowerShell.md");
-    let mut text = std::fs::read_to_string(&note).unwrap();
-    text.push_str("\nMy own words.\n");
-    std::fs::write(&note, &text).unwrap();
+    add_words(&v.join("Techniques/T1059.001 PowerShell.md"));
     let other = dir.path().join("other");
     run(build(Inputs::Fixtures, &other));
     let mut export = bin();
@@ -612,9 +610,7 @@ fn a_site_is_never_written_over_a_vault_nor_a_vault_over_a_site() {
 #[cfg(unix)]
 #[test]
 fn layer_never_writes_through_a_link_nor_over_a_file_of_ones_own() {
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    run(build(Inputs::Demo, &v));
+    let (dir, v) = demo_vault();
     let (out, outside) = (dir.path().join("layers"), dir.path().join("outside.txt"));
     std::fs::create_dir(&out).unwrap();
     std::fs::write(&outside, "precious").unwrap();
@@ -664,16 +660,13 @@ fn layer_never_writes_through_a_link_nor_over_a_file_of_ones_own() {
 /// overwritten, never deleted, and said once.
 #[test]
 fn a_note_whose_kept_version_is_gone_is_never_overwritten_nor_deleted() {
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    run(build(Inputs::Demo, &v));
+    let (_dir, v) = demo_vault();
     let still = "Techniques/T1059.001 PowerShell.md";
     let gone = "Detection Rules/PowerShell Encoded Command.md";
     let mut kept = Vec::new();
     for rel in [still, gone] {
         let p = v.join(rel);
-        let text = std::fs::read_to_string(&p).unwrap() + "\nMy own words.\n";
-        std::fs::write(&p, &text).unwrap();
+        let text = add_words(&p);
         std::fs::remove_file(v.join(format!(".attack-vault/base/{rel}.gz"))).unwrap();
         kept.push((p, text));
     }
@@ -728,9 +721,7 @@ fn a_file_of_ones_own_where_a_note_goes_is_left_unless_force() {
 /// commit never starts moving files it cannot finish.
 #[test]
 fn a_folder_where_a_note_goes_is_left_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    run(build(Inputs::Demo, &v));
+    let (_dir, v) = demo_vault();
     let note = v.join("Techniques/T1059.001 PowerShell.md");
     std::fs::remove_file(&note).unwrap();
     std::fs::create_dir_all(note.join("inner")).unwrap();
@@ -803,9 +794,7 @@ fn a_note_that_cannot_be_read_is_never_replaced() {
 /// longer generates it.
 #[test]
 fn a_note_saved_in_another_encoding_is_never_replaced_nor_deleted() {
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    run(build(Inputs::Demo, &v));
+    let (_dir, v) = demo_vault();
     let mut kept = Vec::new();
     for rel in [
         "Techniques/T1059.001 PowerShell.md",

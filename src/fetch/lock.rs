@@ -51,11 +51,9 @@ impl Lock {
             .unwrap_or_default()
     }
 
-    /// Write the lock file whole (temporary file, then rename).
-    pub fn write(&self, cache: &Path) -> std::io::Result<()> {
-        let tmp = cache.join(format!("{LOCK_FILE}.tmp"));
-        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)? + "\n";
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, cache.join(LOCK_FILE))
+    /// Write the lock file whole and durably.
+    pub fn write(&self, cache: &Path) -> Result<(), sigma_engine::diag::Diagnostic> {
+        let text = serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
+        crate::output::write_durably(&cache.join(LOCK_FILE), text.as_bytes())
     }
 }

@@ -188,10 +188,7 @@ pub fn fetch(cfg: &FetchConfig, diags: &Diagnostics) -> Result<Vec<Fetched>, Dia
         step(fetch_tree(cfg, &client, tree, &mut lock, &tmp, diags));
     }
     let _ = fs::remove_dir_all(&tmp);
-    lock.write(&cfg.cache).map_err(|e| {
-        Diagnostic::error("fetch", format!("cannot write the lock file: {e}"))
-            .in_file(cfg.cache.join(lock::LOCK_FILE))
-    })?;
+    lock.write(&cfg.cache)?;
     Ok(done)
 }
 
@@ -205,7 +202,9 @@ fn is_cache_entry(name: &str) -> bool {
         .or_else(|| name.strip_suffix(".old"))
         .unwrap_or(name);
     let base = base.strip_suffix(".sha256").unwrap_or(base);
-    name == ".tmp" || NAMES.contains(&base)
+    // The lock file's temporary name drops its `.json`.
+    let lock_tmp = lock::LOCK_FILE.strip_suffix(".json");
+    name == ".tmp" || NAMES.contains(&base) || Some(base) == lock_tmp
 }
 
 /// A fetch replaces the `attack`, `sigma` and `atomics` folders of its
@@ -486,7 +485,7 @@ fn fetch_tree(
 /// file's path, relative to the cache.
 fn write_sums(cache: &Path, key: &str, path: &str) -> Result<String, Diagnostic> {
     let sums = format!("{key}.sha256");
-    sums::write(&cache.join(path), &cache.join(&sums)).map_err(|e| fail(&sums, e))?;
+    sums::write(&cache.join(path), &cache.join(&sums))?;
     Ok(sums)
 }
 
@@ -726,6 +725,33 @@ pub fn describe(cache: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_fetch_leaves_is_a_cache_and_nothing_else_is() {
+        for name in [
+            "attack",
+            "sigma",
+            "atomics",
+            "lock",
+            ".tmp",
+            "attack-vault.lock.json",
+            "attack-vault.lock.tmp",
+            "sigma.sha256",
+            "sigma.tmp",
+            "atomics.old",
+        ] {
+            assert!(is_cache_entry(name), "{name}");
+        }
+        for name in [
+            "Home.md",
+            ".attack-vault",
+            ".obsidian",
+            "Techniques",
+            "notes.tmp",
+        ] {
+            assert!(!is_cache_entry(name), "{name}");
+        }
+    }
 
     #[test]
     fn a_release_tag_in_the_final_url_names_the_version_else_the_archive_date() {

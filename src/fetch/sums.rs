@@ -4,6 +4,7 @@
 //! it once they sit in the cache; these do.
 
 use rayon::prelude::*;
+use sigma_engine::diag::Diagnostic;
 use sigma_engine::walk::{Hidden, tree};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,18 +30,17 @@ fn sums_of(root: &Path) -> BTreeMap<String, Option<String>> {
         .collect()
 }
 
-/// Writes the sums of `root` to `to`, whole (a temporary file, renamed).
-pub fn write(root: &Path, to: &Path) -> std::io::Result<()> {
+/// Writes the sums of `root` to `to`, whole.
+pub fn write(root: &Path, to: &Path) -> Result<(), Diagnostic> {
     let mut text = String::new();
     for (rel, sum) in sums_of(root) {
-        let sum = sum.ok_or_else(|| {
-            std::io::Error::other(format!("{}: cannot be read", root.join(&rel).display()))
-        })?;
+        let Some(sum) = sum else {
+            let d = Diagnostic::error("fetch", "cannot be read: no sum taken");
+            return Err(d.in_file(root.join(&rel)));
+        };
         text.push_str(&line(&sum, &rel));
     }
-    let tmp = to.with_extension("tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, to)
+    crate::output::write_durably(to, text.as_bytes())
 }
 
 /// One line of sums; a name with a line break or a backslash escaped as

@@ -51,16 +51,20 @@ fn crash_at() -> Option<&'static str> {
         .as_deref()
 }
 
-/// Write `bytes` to `path` durably: a temporary file, synced, renamed.
-pub(super) fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+/// Write `bytes` to `path` whole and durably: a temporary file beside it
+/// (`.tmp` for its extension), synced, renamed over it. A link standing at
+/// `path` is replaced, never written through; one planted at the temporary
+/// name is removed first; a failed write leaves no temporary file.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
     let tmp = path.with_extension("tmp");
-    // Never through something planted at the temporary name (a link).
     let _ = fs::remove_file(&tmp);
-    let mut f = fs::File::create_new(&tmp).map_err(|e| io_error("cannot write", &tmp, e))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| io_error("cannot write", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| io_error("cannot write", path, e))?;
+    let written = fs::File::create_new(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_error("cannot write", path, e));
+    }
     if let Some(dir) = path.parent() {
         // Makes the rename itself durable where the platform allows.
         let _ = fs::File::open(dir).and_then(|d| d.sync_all());

@@ -22,6 +22,7 @@ pub mod merge;
 mod safe;
 mod writer;
 
+pub use journal::write_durably;
 pub use lock::{Access, WriterLock};
 pub use writer::{
     Conflict, Folder, MANIFEST, OnDisk, STATE_DIR, VaultWriter, WriteOptions, WriteReport,

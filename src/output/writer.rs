@@ -296,11 +296,12 @@ impl<'a> VaultWriter<'a> {
             self.leave_alone(path, &target, why, remedy);
             return Ok(());
         }
-        // What `--force` overwrites is replaced, not merged: it was never
-        // the tool's, so it has no base.
-        let carried = self.state().carried.contains(path) || !ours;
+        // Replaced, not merged: a note whose edits a rename carried here
+        // already, and what `--force` overwrites (never the tool's, so it
+        // has no base).
+        let merged = self.tracked && ours && !self.state().carried.contains(path);
         let outcome = match (std::str::from_utf8(&mine), std::str::from_utf8(content)) {
-            (Ok(m), Ok(t)) if self.tracked && !carried => {
+            (Ok(m), Ok(t)) if merged => {
                 let base = base::read(&self.out, path);
                 if base.is_none() {
                     self.state().report.baseless.push(path.to_string());
@@ -309,7 +310,7 @@ impl<'a> VaultWriter<'a> {
             }
             // Saved in another encoding (no generated note is): it cannot
             // be merged line by line, and it stands.
-            (Err(_), Ok(_)) if self.tracked && !carried => Outcome::Conflict,
+            (Err(_), Ok(_)) if merged => Outcome::Conflict,
             _ => Outcome::Generated,
         };
         self.apply(path, &target, &mine, content, outcome)
@@ -508,14 +509,12 @@ impl<'a> VaultWriter<'a> {
     /// tool generated it: it differs from its base, or nothing can tell
     /// (no base, unreadable, not UTF-8, which no generated file is). A file
     /// that is gone is not.
-    fn edited(&self, path: &str) -> bool {
+    fn edited(&self, path: &str, base: Option<&str>) -> bool {
         let Ok(rel) = relative(path) else {
             return true;
         };
         match fs::read(self.out.join(rel)) {
-            Ok(bytes) => String::from_utf8(bytes).map_or(true, |m| {
-                merge::edited(base::read(&self.out, path).as_deref(), &m)
-            }),
+            Ok(bytes) => String::from_utf8(bytes).map_or(true, |m| merge::edited(base, &m)),
             Err(e) => e.kind() != std::io::ErrorKind::NotFound,
         }
     }
@@ -812,10 +811,18 @@ impl VaultWriter<'_> {
             // Something else where the note was (a pipe, a link) is not
             // the tool's to delete.
             let other = self.existing.get(p).is_some_and(|k| *k != EntryKind::File);
-            let edited = other || self.tracked && self.edited(p);
-            if self.tracked && edited && !other && base::read(&self.out, p).is_none() {
-                st.report.baseless.push(p.clone());
-            }
+            let edited = match (other, self.tracked) {
+                (true, _) => true,
+                (false, false) => false,
+                (false, true) => {
+                    let base = base::read(&self.out, p);
+                    let edited = self.edited(p, base.as_deref());
+                    if edited && base.is_none() {
+                        st.report.baseless.push(p.clone());
+                    }
+                    edited
+                }
+            };
             if edited {
                 st.report.released.push(p.clone());
             } else {

@@ -446,11 +446,7 @@ fn published_notes(
     cfg: &ExportConfig,
     diags: &Diagnostics,
 ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Diagnostic> {
-    let (notes, unopened) = crate::vault::note_listing(&cfg.vault);
-    for rel in unopened {
-        let d = Diagnostic::warning("export", crate::vault::NOT_OPENED);
-        diags.push(d.in_file(cfg.vault.join(rel)));
-    }
+    let notes = crate::vault::notes_naming_unopened(&cfg.vault, "export", diags);
     let (private, files): (Vec<PathBuf>, Vec<PathBuf>) =
         notes.into_par_iter().partition(|f| note::is_private(f));
     if files.is_empty() {

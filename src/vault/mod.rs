@@ -352,6 +352,21 @@ pub fn note_listing(vault: &std::path::Path) -> (Vec<PathBuf>, Vec<String>) {
     (notes, unopened)
 }
 
+/// The notes under `dir` ([`note_listing`]), each `.md` name that is no
+/// file named as a warning of `category`.
+pub fn notes_naming_unopened(
+    dir: &std::path::Path,
+    category: &'static str,
+    diags: &sigma_engine::diag::Diagnostics,
+) -> Vec<PathBuf> {
+    let (notes, unopened) = note_listing(dir);
+    for rel in unopened {
+        let d = sigma_engine::diag::Diagnostic::warning(category, NOT_OPENED);
+        diags.push(d.in_file(dir.join(rel)));
+    }
+    notes
+}
+
 /// A file's path inside the vault, `/`-separated (as links and notes name it).
 pub fn relative_path(vault: &std::path::Path, file: &std::path::Path) -> String {
     let rel = file.strip_prefix(vault).unwrap_or(file).to_string_lossy();

@@ -201,10 +201,8 @@ pub fn write_layers(
     diags: &sigma_engine::diag::Diagnostics,
 ) -> Result<Vec<std::path::PathBuf>, sigma_engine::diag::Diagnostic> {
     use sigma_engine::diag::Diagnostic;
-    let failed = |p: &std::path::Path, e: std::io::Error| {
-        Diagnostic::error("layer", format!("cannot write: {e}")).in_file(p)
-    };
-    std::fs::create_dir_all(out).map_err(|e| failed(out, e))?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| Diagnostic::error("layer", format!("cannot write: {e}")).in_file(out))?;
     let mut written = Vec::new();
     for (domain, layer) in layers {
         let p = out.join(format!("{domain}-coverage.json"));
@@ -212,19 +210,7 @@ pub fn write_layers(
             diags.push(Diagnostic::warning("layer", why).in_file(&p));
             continue;
         }
-        let tmp = out.join(format!(".{domain}-coverage.json.tmp"));
-        // A new file, never one found there (which could be a link).
-        let _ = std::fs::remove_file(&tmp);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, to_text(layer).as_bytes()))
-            .and_then(|()| std::fs::rename(&tmp, &p))
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                failed(&p, e)
-            })?;
+        crate::output::write_durably(&p, to_text(layer).as_bytes())?;
         written.push(p);
     }
     Ok(written)
@@ -238,15 +224,20 @@ fn not_ours(p: &std::path::Path, force: bool) -> Option<String> {
             "not a file (a symbolic link, folder or pipe): left alone, no layer written".into(),
         );
     }
-    let ours = std::fs::read(p)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|v| {
-            v["name"]
-                .as_str()
-                .is_some_and(|n| n.starts_with("attack-vault coverage ("))
-        });
-    (!ours && !force).then(|| {
+    /// A layer's name, all of it that tells whose it is.
+    #[derive(serde::Deserialize)]
+    struct Named {
+        name: String,
+    }
+    // A layer is a few hundred KB: a larger file is not one to read whole.
+    let ours = || {
+        meta.len() <= 64 << 20
+            && std::fs::read(p)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Named>(&b).ok())
+                .is_some_and(|l| l.name.starts_with("attack-vault coverage ("))
+    };
+    (!force && !ours()).then(|| {
         "a file that is no layer attack-vault wrote: left alone, no layer written (move it, or --force replaces it)".into()
     })
 }
@@ -346,11 +337,7 @@ fn notes_in(
         let msg = format!("no {kind} notes: not a vault attack-vault built");
         return Err(Diagnostic::error("layer", msg).in_file(dir));
     }
-    let (notes, unopened) = super::note_listing(dir);
-    for rel in unopened {
-        diags.push(Diagnostic::warning("layer", super::NOT_OPENED).in_file(dir.join(rel)));
-    }
-    Ok(notes)
+    Ok(super::notes_naming_unopened(dir, "layer", diags))
 }
 
 /// The properties of a note, or `None` if it has none; a note that cannot

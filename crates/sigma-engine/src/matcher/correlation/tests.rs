@@ -4,31 +4,41 @@ use crate::sigma::rule::CorrelationCondition;
 use crate::sigma::vocab::CmpOp;
 use crate::sigma::vocab::CorrelationType;
 
-/// The windows computed afresh for every start, as first written: the
-/// oracle the sliding tally must agree with.
+/// The windows computed afresh at every event: the oracle the sliding
+/// tally must agree with.
 fn naive(ci: usize, c: &Correlation, refs: &[usize], inputs: &[Input]) -> Vec<CorrelationHit> {
     let span = c.timespan as f64;
     let field = c.condition.as_ref().and_then(|x| x.field.as_deref());
     let mut out = Vec::new();
     for evs in groups(c, refs, inputs).into_values() {
-        let mut i = 0;
-        while i < evs.len() {
-            let mut j = i;
-            while j + 1 < evs.len() && evs[j + 1].time - evs[i].time <= span {
-                j += 1;
+        let window = |i: usize, j: usize| Window {
+            events: &evs[i..j],
+            field,
+            refs,
+        };
+        let mut floor = 0;
+        for end in 1..=evs.len() {
+            if end <= floor {
+                continue;
             }
-            let window = Window {
-                events: &evs[i..=j],
-                field,
-                refs,
+            let i = (floor..end)
+                .find(|&i| evs[end - 1].time - evs[i].time <= span)
+                .unwrap_or(end - 1);
+            let Some(mut value) = window(i, end).aggregate(c) else {
+                continue;
             };
-            match window.aggregate(c) {
-                Some(value) => {
-                    out.push(hit(ci, c, window.events, value));
-                    i = j + 1;
+            let mut j = end;
+            while j < evs.len() && evs[j].time - evs[i].time <= span {
+                match window(i, j + 1).aggregate(c) {
+                    Some(v) => {
+                        value = v;
+                        j += 1;
+                    }
+                    None => break,
                 }
-                None => i += 1,
             }
+            out.push(hit(ci, c, &evs[i..j], value));
+            floor = j;
         }
     }
     out
@@ -81,8 +91,9 @@ impl Window<'_> {
                 (n, check(c, n, all_refs) && n == all_refs)
             }
             CorrelationType::ValueSum => {
-                let s: f64 = self.numbers().sum();
-                (s, check(c, s, f64::INFINITY))
+                let v: Vec<f64> = self.numbers().collect();
+                let s = v.iter().sum::<f64>();
+                (s, !v.is_empty() && check(c, s, f64::INFINITY))
             }
             CorrelationType::ValueAvg => {
                 let v: Vec<f64> = self.numbers().collect();

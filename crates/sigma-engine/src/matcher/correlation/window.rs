@@ -87,11 +87,14 @@ pub(super) fn groups<'i>(
     groups
 }
 
-/// The hits of one group's events (in time order): from each event on, the
-/// window of the events within the timespan after it is aggregated; a
-/// window whose aggregate meets the condition is a hit, and the next window
-/// starts after it. The windows slide: each event enters and leaves the
-/// tally once, so a group of any size costs time in proportion to it.
+/// The hits of one group's events (in time order). At each event the
+/// window looks back one timespan, as a stream is watched (and as the
+/// reference backend anchors its windows); a window whose aggregate meets
+/// the condition is a hit, grown with the events that follow while it
+/// still meets it and stays within the timespan, and the next window starts
+/// after it. The windows slide: each event enters the tally at most twice
+/// (again after a hit that tried it), so a group of any size costs time in
+/// proportion to it.
 fn group_hits(
     ci: usize,
     c: &Correlation,
@@ -104,22 +107,29 @@ fn group_hits(
     let mut tally = Tally::new(field);
     let aids = Aids::new(c, refs, evs, field);
     let (mut i, mut j) = (0, 0);
-    while i < evs.len() {
+    while j < evs.len() {
+        tally.add(evs[j]);
+        j += 1;
+        while evs[j - 1].time - evs[i].time > span {
+            tally.remove(evs[i]);
+            i += 1;
+        }
+        let Some(mut value) = tally.aggregate(c, refs.len(), &aids, i, j) else {
+            continue;
+        };
         while j < evs.len() && evs[j].time - evs[i].time <= span {
             tally.add(evs[j]);
-            j += 1;
-        }
-        match tally.aggregate(c, refs.len(), &aids, i, j) {
-            Some(value) => {
-                out.push(hit(ci, c, &evs[i..j], value));
-                tally = Tally::new(field);
-                i = j;
-            }
-            None => {
-                tally.remove(evs[i]);
-                i += 1;
+            match tally.aggregate(c, refs.len(), &aids, i, j + 1) {
+                Some(v) => {
+                    value = v;
+                    j += 1;
+                }
+                None => break,
             }
         }
+        out.push(hit(ci, c, &evs[i..j], value));
+        tally = Tally::new(field);
+        i = j;
     }
 }
 
@@ -232,9 +242,10 @@ impl<'a> Tally<'a> {
                 let n = aids.order.as_ref().map_or(0, |o| o.count(i, j)) as f64;
                 (n, check(c, n, all_refs) && n == all_refs)
             }
+            // A window without a number has no sum, as SQL's SUM is NULL.
             CorrelationType::ValueSum => {
-                let (s, _) = sum();
-                (s, check(c, s, f64::INFINITY))
+                let (s, n) = sum();
+                (s, n > 0 && check(c, s, f64::INFINITY))
             }
             CorrelationType::ValueAvg => {
                 let (s, n) = sum();

@@ -543,3 +543,88 @@ fn the_vault_shows_where_correlations_fired_on_the_sample_events() {
     let file = std::fs::read_to_string(&notes[0]).unwrap();
     assert!(file.contains("[[Whoami burst]]"), "{file}");
 }
+
+/// The correlation hits of `rules` over `events`, by rule title.
+fn hits_by_title(rules: &str, events: &[serde_json::Value]) -> Vec<String> {
+    let ds = Diagnostics::new();
+    let (rules, rejected) = sigma_engine::sigma::parse_rules(Path::new("r.yml"), rules, &ds);
+    assert_eq!(rejected, 0, "{:?}", ds.sorted());
+    let engine = Engine::new(rules, &Mapping::default(), &EngineOptions::default());
+    let c = Correlator::new(&engine);
+    for (i, j) in events.iter().enumerate() {
+        let meta = EventMeta {
+            record: i as u64 + 1,
+            ..Default::default()
+        };
+        let e = Event::from_json(j, meta);
+        c.record(&e, &engine.match_event(&e));
+    }
+    let hits = c.finish(&ds);
+    hits.iter()
+        .map(|h| engine.rules[h.rule].title.clone())
+        .collect()
+}
+
+#[test]
+fn a_correlation_above_another_sees_every_moment_the_one_below_held() {
+    // `hosts` holds at 1:05 and 1:15 (hosts h2 and h1 in the minute
+    // before), and again at 1:37, whose minute still holds h2 at 0:58:
+    // its first hit is reported up to 1:15, yet `then_scan`, a minute
+    // after 1:37, must see it hold at 1:37 too, as the reference backend
+    // does.
+    let rules = r#"
+title: logon
+name: logon
+logsource: {product: test}
+detection: {sel: {EventID: 1}, condition: sel}
+---
+title: scan
+name: scan
+logsource: {product: test}
+detection: {sel: {EventID: 3}, condition: sel}
+---
+title: hosts
+name: hosts
+correlation:
+  type: value_count
+  rules: [logon]
+  group-by: [user]
+  timespan: 60s
+  condition: {gte: 2, field: host}
+---
+title: then_scan
+correlation:
+  type: temporal_ordered
+  rules: [hosts, scan]
+  group-by: [user]
+  timespan: 60s
+  condition: {gte: 2}
+"#;
+    let ev = |id: u64, host: Option<&str>, at: u64| {
+        let mut j = json!({"EventID": id, "user": "a", "TimeCreated": ts(at)});
+        if let Some(h) = host {
+            j["host"] = json!(h);
+        }
+        j
+    };
+    let events = [
+        ev(1, None, 32),
+        ev(1, Some("h2"), 58),
+        ev(1, Some("h1"), 65),
+        ev(1, None, 75),
+        ev(1, Some("h1"), 97),
+        ev(3, None, 154),
+    ];
+    let hits = hits_by_title(rules, &events);
+    assert!(hits.contains(&"then_scan".to_string()), "{hits:?}");
+    // Without the late moment, the scan comes too late.
+    let hits = hits_by_title(
+        rules,
+        &events[..4]
+            .iter()
+            .chain(&events[5..])
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(hits, ["hosts"]);
+}

@@ -4,6 +4,7 @@
   check.py [paths] real STREAM         the real events of a JSONL stream
   check.py [paths] synthetic SEED      events made from the rules' values
   check.py [paths] correlations SEED N N random correlations
+  check.py [paths] chains SEED N       N random correlations of a correlation
 """
 import argparse, base64, datetime, functools, glob, ipaddress, json, os, random, re
 import sqlite3, subprocess
@@ -253,15 +254,17 @@ def unwild(rng, v):
 
 
 def correlations(a):
+    """Random correlations (chained, with `chains`) over random events."""
     rng = random.Random(a.seed)
     base = [{"title": f"r{k}", "id": f"00000000-0000-0000-0000-00000000000{k}", "name": f"r{k}",
              "logsource": {"product": "windows"},
              "detection": {"sel": {"EventID": k}, "condition": "sel"}} for k in (1, 2, 3)]
     differ = 0
     for _ in range(a.rounds):
-        events, corr = random_events(rng), random_correlation(rng)
-        text = "\n---\n".join(yaml.safe_dump(d, sort_keys=False) for d in base + [corr])
-        query = next(q for q in sqliteBackend().convert(SigmaCollection.from_yaml(text)) if q.startswith("WITH"))
+        events = random_events(rng)
+        docs = base + (random_chain(rng) if a.what == "chains" else [random_correlation(rng)])
+        text = "\n---\n".join(yaml.safe_dump(d, sort_keys=False) for d in docs)
+        query = sqliteBackend().convert(SigmaCollection.from_yaml(text))[-1]
         db = sqlite3.connect(":memory:")
         cols = ["Channel", "EventID", "EventRecordID", "timestamp", "user", "usr", "host", "n"]
         db.execute("create table logs (" + ", ".join(f"{c} NUMERIC COLLATE NOCASE" for c in cols) + ")")
@@ -275,11 +278,25 @@ def correlations(a):
         out = subprocess.run([a.bin, "match", "-q", "-f", "jsonl", path, "--rules", rules],
                              capture_output=True, text=True, check=True).stdout
         ours = {folded(dict(o["correlation"]["group"])) for o in map(json.loads, out.splitlines())
-                if "correlation" in o}
+                if o.get("rule") == "corr"}
         if theirs != ours:
             differ += 1
-            print("  differ:", corr["correlation"], "reference", sorted(theirs), "matcher", sorted(ours))
-    print(f"{a.rounds} random correlations, {differ} differ in the groups that fire")
+            print("  differ:", [d["correlation"] for d in docs[3:]], "reference", sorted(theirs), "matcher", sorted(ours))
+    print(f"{a.rounds} random {a.what}, {differ} differ in the groups that fire")
+
+
+def random_chain(rng):
+    """A correlation `c1` over the rules, and `corr` over `c1` and `r3`."""
+    kind = rng.choice(["event_count", "value_count"])
+    low = {"type": kind, "rules": rng.choice([["r1"], ["r1", "r2"]]), "group-by": ["user"],
+           "timespan": f"{rng.choice([10, 30, 60])}s", "condition": {"gte": rng.randint(1, 3)}}
+    if kind == "value_count":
+        low["condition"]["field"] = "host"
+    high = {"type": rng.choice(["temporal", "event_count", "temporal_ordered"]),
+            "rules": rng.choice([["c1", "r3"], ["r3", "c1"]]), "group-by": ["user"],
+            "timespan": f"{rng.choice([30, 60, 120])}s", "condition": {"gte": 2}}
+    return [{"title": "c1", "id": "00000000-0000-0000-0000-0000000000c1", "name": "c1", "correlation": low},
+            {"title": "corr", "id": "00000000-0000-0000-0000-0000000000cc", "correlation": high}]
 
 
 def folded(group):
@@ -330,11 +347,13 @@ def main():
     sub.add_parser("rules")
     sub.add_parser("real").add_argument("stream")
     sub.add_parser("synthetic").add_argument("seed", type=int)
-    c = sub.add_parser("correlations")
-    c.add_argument("seed", type=int)
-    c.add_argument("rounds", type=int)
+    for name in ("correlations", "chains"):
+        c = sub.add_parser(name)
+        c.add_argument("seed", type=int)
+        c.add_argument("rounds", type=int)
     a = p.parse_args()
-    {"rules": convert_rules, "real": real, "synthetic": synthetic, "correlations": correlations}[a.what](a)
+    {"rules": convert_rules, "real": real, "synthetic": synthetic,
+     "correlations": correlations, "chains": correlations}[a.what](a)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
 # real EVTX-ATTACK-SAMPLES stream and over events made from each rule's own
 # values, mutated (case, wildcards, windash, base64 offsets, CIDR edges); and
 # random correlations (every kind but value_percentile, group-by, aliases)
-# over random events, compared by the groups that fire.
+# over random events, and correlations of correlations, compared by the
+# groups that fire.
 #
 # Differences it shows that are the backend's, not the matcher's: SQLite's
 # `=` is case-sensitive unless a column says NOCASE, LIKE folds ASCII only,
@@ -34,4 +35,5 @@ SEEDS=("$@")
 for seed in "${SEEDS[@]}"; do
   $PY synthetic "$seed"
   $PY correlations "$seed" 400
+  $PY chains "$seed" 300
 done

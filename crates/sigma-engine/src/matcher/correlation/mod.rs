@@ -215,55 +215,62 @@ impl<'e> Correlator<'e> {
     /// readable timestamp were left out, and a warning says so.
     pub fn finish(self, diags: &Diagnostics) -> Vec<CorrelationHit> {
         self.report_references(diags);
+        let engine = self.engine;
+        let (order, cyclic) = self.dependency_order();
+        for ci in cyclic {
+            let msg = "correlation not run: its references lead into a cycle (a correlation counting itself, directly or through others)";
+            diags.push(at_rule(&engine.rules[ci], msg.to_string()));
+        }
+        let counted: Vec<usize> = order.iter().flat_map(|&up| self.referenced(up)).collect();
+        let plan: Vec<(usize, Vec<usize>)> =
+            order.iter().map(|&ci| (ci, self.referenced(ci))).collect();
         let (untimed, first) = self.untimed.into_inner().unwrap_or_else(|p| p.into_inner());
         if let Some(first) = first {
             diags.push(untimed_warning(untimed, &first));
         }
         let mut inputs = self.inputs.into_inner().unwrap_or_else(|p| p.into_inner());
-        let engine = self.engine;
         let mut hits = Vec::new();
-        let mut done: Vec<usize> = Vec::new();
-        // Evaluate in dependency order: a correlation runs once every
-        // correlation it references has run.
-        for _ in 0..engine.correlations.len() {
-            for &ci in &engine.correlations {
-                if done.contains(&ci) {
-                    continue;
-                }
-                let Some(c) = &engine.rules[ci].correlation else {
-                    continue;
-                };
-                let refs: Vec<usize> = c.rules.iter().filter_map(|r| self.refs.get(r)).collect();
-                if refs
-                    .iter()
-                    .any(|r| engine.correlations.contains(r) && !done.contains(r))
-                {
-                    continue;
-                }
-                let found = evaluate(ci, c, &refs, &inputs);
-                for h in &found {
-                    // A correlation's hits are inputs of the correlations above it.
-                    inputs.push(Input {
-                        rule: ci,
-                        time: h
-                            .last
-                            .as_deref()
-                            .and_then(super::time::epoch)
-                            .unwrap_or(0.0),
-                        event: u64::MAX - inputs.len() as u64,
-                        values: Fields(h.group.clone()),
-                        meta: h.events.first().cloned().unwrap_or_default(),
-                    });
-                }
-                hits.extend(found);
-                done.push(ci);
+        for (ci, refs) in plan {
+            let Some(c) = &engine.rules[ci].correlation else {
+                continue;
+            };
+            let found = evaluate(ci, c, &refs, &inputs, counted.contains(&ci));
+            // The moments a correlation held are detections of the
+            // correlations above it, as the reference backend's alerts are.
+            for h in found.held {
+                inputs.push(Input {
+                    rule: ci,
+                    time: h.time,
+                    event: u64::MAX - inputs.len() as u64,
+                    values: h.values,
+                    meta: h.meta,
+                });
             }
-        }
-        for &ci in engine.correlations.iter().filter(|ci| !done.contains(ci)) {
-            let msg = "correlation not run: its references lead into a cycle (a correlation counting itself, directly or through others)";
-            diags.push(at_rule(&engine.rules[ci], msg.to_string()));
+            hits.extend(found.hits);
         }
         hits
+    }
+
+    /// The correlations in an order where each follows those it counts,
+    /// and those a cycle of references leaves out.
+    fn dependency_order(&self) -> (Vec<usize>, Vec<usize>) {
+        let all = &self.engine.correlations;
+        let mut order: Vec<usize> = Vec::new();
+        for _ in 0..all.len() {
+            for &ci in all {
+                let waits =
+                    (self.referenced(ci).iter()).any(|r| all.contains(r) && !order.contains(r));
+                if !order.contains(&ci) && !waits {
+                    order.push(ci);
+                }
+            }
+        }
+        let cyclic = all
+            .iter()
+            .copied()
+            .filter(|ci| !order.contains(ci))
+            .collect();
+        (order, cyclic)
     }
 
     /// Warns of the references of correlations that name no loaded rule,

@@ -9,7 +9,8 @@
 //! `NaN` cannot blind a sum; and `temporal_ordered` asks each rule's event
 //! to come strictly later than the one before.
 
-use super::{CorrelationHit, Input};
+use super::{CorrelationHit, Fields, Input};
+use crate::events::EventMeta;
 use crate::sigma::rule::Correlation;
 use crate::sigma::vocab::CorrelationType;
 use std::borrow::Cow;
@@ -39,17 +40,54 @@ pub(super) fn folded(v: &str) -> Cow<'_, str> {
     }
 }
 
+/// What a correlation found: its hits, and, when a correlation above it
+/// counts it, each moment it held.
+pub(super) struct Evaluated {
+    pub hits: Vec<CorrelationHit>,
+    pub held: Vec<Held>,
+}
+
+/// A moment a correlation held: at a detection, over the timespan before it.
+pub(super) struct Held {
+    pub time: f64,
+    /// The group-by values, as that detection names them.
+    pub values: Fields,
+    pub meta: EventMeta,
+}
+
 pub(super) fn evaluate(
     ci: usize,
     c: &Correlation,
     refs: &[usize],
     inputs: &[Input],
-) -> Vec<CorrelationHit> {
-    let mut out = Vec::new();
+    counted_above: bool,
+) -> Evaluated {
+    let field = c.condition.as_ref().and_then(|x| x.field.as_deref());
+    let mut found = Evaluated {
+        hits: Vec::new(),
+        held: Vec::new(),
+    };
     for evs in groups(c, refs, inputs).into_values() {
-        group_hits(ci, c, refs, &evs, &mut out);
+        let aids = Aids::new(c, refs, &evs, field);
+        group_hits(ci, c, refs, &evs, &aids, &mut found.hits);
+        if counted_above {
+            found
+                .held
+                .extend(held_at(c, refs, &evs, &aids).into_iter().map(|k| {
+                    let e = evs[k];
+                    let group = c.group_by.iter().filter_map(|g| {
+                        let v = e.values.get(g)?;
+                        Some((g.clone(), v.clone()))
+                    });
+                    Held {
+                        time: e.time,
+                        values: Fields(group.collect()),
+                        meta: e.meta.clone(),
+                    }
+                }));
+        }
     }
-    out
+    found
 }
 
 /// The detections of the referenced rules by group-by values (folded),
@@ -87,8 +125,8 @@ pub(super) fn groups<'i>(
     groups
 }
 
-/// The hits of one group's events (in time order). At each event the
-/// window looks back one timespan, as a stream is watched (and as the
+/// The hits of one group's events (in time order). At each event (with
+/// the events of that same time) the window looks back one timespan, as a stream is watched (and as the
 /// reference backend anchors its windows); a window whose aggregate meets
 /// the condition is a hit, grown with the events that follow while it
 /// still meets it and stays within the timespan, and the next window starts
@@ -100,29 +138,29 @@ fn group_hits(
     c: &Correlation,
     refs: &[usize],
     evs: &[&Input],
+    aids: &Aids,
     out: &mut Vec<CorrelationHit>,
 ) {
     let span = c.timespan as f64;
     let field = c.condition.as_ref().and_then(|x| x.field.as_deref());
     let mut tally = Tally::new(field);
-    let aids = Aids::new(c, refs, evs, field);
     let (mut i, mut j) = (0, 0);
     while j < evs.len() {
-        tally.add(evs[j]);
-        j += 1;
-        while evs[j - 1].time - evs[i].time > span {
+        let now = evs[j].time;
+        j = same_time(evs, j, |e| tally.add(e));
+        while now - evs[i].time > span {
             tally.remove(evs[i]);
             i += 1;
         }
-        let Some(mut value) = tally.aggregate(c, refs.len(), &aids, i, j) else {
+        let Some(mut value) = tally.aggregate(c, refs.len(), aids, i, j) else {
             continue;
         };
         while j < evs.len() && evs[j].time - evs[i].time <= span {
-            tally.add(evs[j]);
-            match tally.aggregate(c, refs.len(), &aids, i, j + 1) {
+            let k = same_time(evs, j, |e| tally.add(e));
+            match tally.aggregate(c, refs.len(), aids, i, k) {
                 Some(v) => {
                     value = v;
-                    j += 1;
+                    j = k;
                 }
                 None => break,
             }
@@ -131,6 +169,40 @@ fn group_hits(
         tally = Tally::new(field);
         i = j;
     }
+}
+
+/// The moments the condition holds, as the reference backend finds them:
+/// at each detection's time, over the timespan before it (detections at
+/// that very time included), whatever was reported before. Each is the
+/// last detection at its time.
+fn held_at(c: &Correlation, refs: &[usize], evs: &[&Input], aids: &Aids) -> Vec<usize> {
+    let span = c.timespan as f64;
+    let mut tally = Tally::new(c.condition.as_ref().and_then(|x| x.field.as_deref()));
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while j < evs.len() {
+        let now = evs[j].time;
+        j = same_time(evs, j, |e| tally.add(e));
+        while now - evs[i].time > span {
+            tally.remove(evs[i]);
+            i += 1;
+        }
+        if tally.aggregate(c, refs.len(), aids, i, j).is_some() {
+            out.push(j - 1);
+        }
+    }
+    out
+}
+
+/// Hands `add` the events from `j` on that share its time, as one moment;
+/// returns where the next moment starts.
+fn same_time<'a>(evs: &[&'a Input], mut j: usize, mut add: impl FnMut(&'a Input)) -> usize {
+    let now = evs[j].time;
+    while j < evs.len() && evs[j].time == now {
+        add(evs[j]);
+        j += 1;
+    }
+    j
 }
 
 /// What some kinds read of a window beyond the tally, built once per group.

@@ -5,6 +5,7 @@
   check.py [paths] synthetic SEED      events made from the rules' values
   check.py [paths] correlations SEED N N random correlations
   check.py [paths] chains SEED N       N random correlations of a correlation
+  check.py [paths] filters SEED N      N random filters
 """
 import argparse, base64, datetime, functools, glob, ipaddress, json, os, random, re
 import sqlite3, subprocess
@@ -299,6 +300,42 @@ def random_chain(rng):
             {"title": "corr", "id": "00000000-0000-0000-0000-0000000000cc", "correlation": high}]
 
 
+def filters(a):
+    """Random filters (by id or name, in or out of their logsource) over random events."""
+    rng = random.Random(a.seed)
+    base = [{"title": f"r{k}", "id": f"00000000-0000-0000-0000-00000000000{k}", "name": f"r{k}",
+             "logsource": {"product": "windows"},
+             "detection": {"sel": {"EventID": k}, "condition": "sel"}} for k in (1, 2)]
+    differ = 0
+    for _ in range(a.rounds):
+        events = random_events(rng)
+        f = {"title": "f", "id": "00000000-0000-0000-0000-0000000000ff",
+             "logsource": {"product": rng.choice(["windows", "windows", "linux"])},
+             "filter": {"rules": rng.choice([["r1"], [base[0]["id"]], ["r2"], ["r1", "r2"]]),
+                        "sel": {"user": rng.choice("aAb")}, "sel2": {"host": rng.choice(["h1", "h2"])},
+                        "condition": rng.choice(["not sel", "sel", "not sel and not sel2",
+                                                 "not (sel or sel2)", "sel2 and not sel"])}}
+        text = "\n---\n".join(yaml.safe_dump(d, sort_keys=False) for d in base + [f])
+        db = sqlite3.connect(":memory:")
+        cols = ["Channel", "EventID", "EventRecordID", "user", "host"]
+        db.execute("create table logs (" + ", ".join(f"{c} NUMERIC COLLATE NOCASE" for c in cols) + ")")
+        for e in events:
+            db.execute("insert into logs values (?,?,?,?,?)", [e.get(c) for c in cols])
+        theirs = set()
+        for k, q in enumerate(sqliteBackend().convert(SigmaCollection.from_yaml(text))):
+            theirs |= {(f"r{k + 1}", row[0]) for row in db.execute(q.replace("SELECT *", "SELECT EventRecordID", 1))}
+        rules, path = os.path.join(a.work, "filter.yml"), os.path.join(a.work, "filter.jsonl")
+        open(rules, "w").write(text)
+        open(path, "w").writelines(json.dumps(e) + "\n" for e in events)
+        out = subprocess.run([a.bin, "match", "-q", "-f", "jsonl", path, "--rules", rules],
+                             capture_output=True, text=True, check=True).stdout
+        ours = {(o["rule"], o["record"]) for o in map(json.loads, out.splitlines())}
+        if theirs != ours:
+            differ += 1
+            print("  differ:", f["logsource"], f["filter"])
+    print(f"{a.rounds} random filters, {differ} differ in the detections")
+
+
 def folded(group):
     return tuple(sorted((k, str(v).lower()) for k, v in group.items()))
 
@@ -347,13 +384,13 @@ def main():
     sub.add_parser("rules")
     sub.add_parser("real").add_argument("stream")
     sub.add_parser("synthetic").add_argument("seed", type=int)
-    for name in ("correlations", "chains"):
+    for name in ("correlations", "chains", "filters"):
         c = sub.add_parser(name)
         c.add_argument("seed", type=int)
         c.add_argument("rounds", type=int)
     a = p.parse_args()
     {"rules": convert_rules, "real": real, "synthetic": synthetic,
-     "correlations": correlations, "chains": correlations}[a.what](a)
+     "correlations": correlations, "chains": correlations, "filters": filters}[a.what](a)
 
 
 if __name__ == "__main__":

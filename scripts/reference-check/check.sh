@@ -6,7 +6,8 @@
 # values, mutated (case, wildcards, windash, base64 offsets, CIDR edges); and
 # random correlations (every kind but value_percentile, group-by, aliases)
 # over random events, and correlations of correlations, compared by the
-# groups that fire.
+# groups that fire; and random filters (by id or name, within their
+# logsource or not).
 #
 # Differences it shows that are the backend's, not the matcher's: SQLite's
 # `=` is case-sensitive unless a column says NOCASE, LIKE folds ASCII only,
@@ -36,4 +37,5 @@ for seed in "${SEEDS[@]}"; do
   $PY synthetic "$seed"
   $PY correlations "$seed" 400
   $PY chains "$seed" 300
+  $PY filters "$seed" 300
 done

@@ -446,6 +446,72 @@ fn fieldref_and_cased() {
 }
 
 #[test]
+fn a_null_is_no_value_a_field_reference_meets() {
+    let rule = |spec: &str| {
+        engine(&format!(
+            "title: t\nlogsource:\n  product: test\ndetection:\n  sel:\n    {spec}: B\n  condition: sel\n"
+        ))
+    };
+    let fires = |e: &Engine, j: serde_json::Value| json_hits(e, &j) == 1;
+    for spec in ["A|fieldref", "A|fieldref|endswith", "A|fieldref|contains"] {
+        let e = rule(spec);
+        assert!(
+            !fires(&e, serde_json::json!({"A": "x", "B": null})),
+            "{spec}"
+        );
+        assert!(
+            !fires(&e, serde_json::json!({"A": null, "B": null})),
+            "{spec}"
+        );
+        assert!(
+            !fires(&e, serde_json::json!({"A": "", "B": null})),
+            "{spec}"
+        );
+        assert!(
+            fires(&e, serde_json::json!({"A": "x", "B": [null, "x"]})),
+            "{spec}"
+        );
+    }
+}
+
+#[test]
+fn null_in_a_list_is_absent_or_one_of_the_others() {
+    let e = engine(
+        "title: t\nlogsource:\n  product: test\ndetection:\n  sel:\n    A: [null, x]\n  condition: sel\n",
+    );
+    let fires = |j: serde_json::Value| json_hits(&e, &j) == 1;
+    assert!(fires(serde_json::json!({"A": "X"})));
+    assert!(fires(serde_json::json!({"B": "y"})));
+    assert!(fires(serde_json::json!({"A": null})));
+    assert!(!fires(serde_json::json!({"A": "y"})));
+    for spec in ["A|contains: [null, x]", "A|endswith: null", "A|re: null"] {
+        let ds = Diagnostics::new();
+        let yaml = format!(
+            "title: t\nlogsource:\n  product: test\ndetection:\n  sel:\n    {spec}\n  condition: sel\n"
+        );
+        let (rules, rejected) =
+            crate::sigma::parse_rules(std::path::Path::new("t.yml"), &yaml, &ds);
+        assert_eq!((rules.len(), rejected), (0, 1), "{spec}");
+        let said = ds
+            .sorted()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<String>();
+        assert!(said.contains("cannot take `null`"), "{spec}: {said}");
+    }
+}
+
+#[test]
+fn a_regex_reads_characters() {
+    assert!(hit("selection:\n  A|re: '^a.b$'", &[("A", "aéb")]));
+    assert!(hit("selection:\n  A|re|i: 'é'", &[("A", "CAFÉ")]));
+    assert!(!hit("selection:\n  A|re: 'é'", &[("A", "CAFÉ")]));
+    assert!(hit("selection:\n  A|re: '^.{3}$'", &[("A", "été")]));
+    assert!(!hit("selection:\n  A|re: '.{5,}'", &[("A", "été")]));
+    assert!(hit("selection:\n  A|re: '.{3,}'", &[("A", "été")]));
+}
+
+#[test]
 fn time_parts() {
     let ts = [("T", "2024-03-05T22:15:09Z")];
     assert!(hit("selection:\n  T|hour: 22", &ts));

@@ -628,8 +628,13 @@ fn values_fit(modifiers: &[Modifier], values: &[Value]) -> Result<(), String> {
     if modifiers.iter().any(|m| m.is_comparison()) && !values.iter().all(numeric) {
         return Err("numeric comparison needs numbers".into());
     }
-    if values.len() > 1 && values.contains(&Value::Null) {
-        return Err("`null` cannot be part of a list of values".into());
+    // As pySigma: `null` in a plain list means "absent or null, or one of
+    // the others"; no modifier takes it.
+    if let (Some(m), true) = (modifiers.first(), values.contains(&Value::Null)) {
+        return Err(format!(
+            "`{}` cannot take `null` (write `field: null` for a field absent or null)",
+            m.name()
+        ));
     }
     if modifiers.contains(&Modifier::Re) {
         for v in values {

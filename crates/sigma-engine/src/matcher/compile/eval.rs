@@ -36,13 +36,15 @@ impl ValueTest {
             }
             ValueTest::AnyOf(set) => !v.is_null && set.is_in(v.lower()),
             ValueTest::Affixes(set) => !v.is_null && set.matches(v.lower()),
-            ValueTest::Regex(re) => !v.is_null && re.is_match(v.text.as_bytes()),
+            ValueTest::Regex(re) => !v.is_null && re.is_match(v.text),
             ValueTest::LongRun { n, across_lines } => {
                 let n = *n as usize;
+                // Characters, as the regex counts them.
+                let long = |s: &str| s.len() >= n && (s.is_ascii() || s.chars().count() >= n);
                 !v.is_null
                     && match across_lines {
-                        true => v.text.len() >= n,
-                        false => v.text.split('\n').any(|line| line.len() >= n),
+                        true => long(v.text),
+                        false => v.text.split('\n').any(long),
                     }
             }
             ValueTest::Cidr(net) => v
@@ -58,21 +60,25 @@ impl ValueTest {
                 field,
                 position,
                 cased,
-            } => event.get(field).is_some_and(|others| {
-                others.iter().any(|o| {
-                    let (a, b) = if *cased {
-                        (v.text, o.text)
-                    } else {
-                        (v.lower(), o.lower())
-                    };
-                    match position {
-                        Position::Equal => a == b,
-                        Position::Start => a.starts_with(b),
-                        Position::End => a.ends_with(b),
-                        Position::Within => a.contains(b),
-                    }
-                })
-            }),
+            } => {
+                !v.is_null
+                    && event.get(field).is_some_and(|others| {
+                        // A null is no value to compare, as SQL's NULL equals nothing.
+                        others.iter().filter(|o| !o.is_null).any(|o| {
+                            let (a, b) = if *cased {
+                                (v.text, o.text)
+                            } else {
+                                (v.lower(), o.lower())
+                            };
+                            match position {
+                                Position::Equal => a == b,
+                                Position::Start => a.starts_with(b),
+                                Position::End => a.ends_with(b),
+                                Position::Within => a.contains(b),
+                            }
+                        })
+                    })
+            }
             ValueTest::Time(part, inner) => time_part(v, *part).is_some_and(|n| {
                 let text = format_num(n);
                 inner.matches(&FieldValue::new(&text, &text, Some(n), false), event)
@@ -115,7 +121,20 @@ impl FieldTest {
                 None => true,
                 Some(vs) => vs.iter().any(|v| v.is_null),
             },
-            FieldTestKind::Values { tests, all, neq } => {
+            FieldTestKind::Values {
+                tests,
+                all,
+                neq,
+                or_null,
+            } => {
+                let null = || {
+                    values
+                        .flatten()
+                        .is_none_or(|vs| vs.iter().any(|v| v.is_null))
+                };
+                if *or_null && null() {
+                    return true;
+                }
                 let test_one = |t: &ValueTest| -> bool {
                     match values {
                         Some(Some(vs)) => vs.iter().any(|v| t.matches(&v, e)),

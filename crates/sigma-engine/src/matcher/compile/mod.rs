@@ -10,6 +10,7 @@
 
 mod eval;
 mod needs;
+mod regexp;
 mod values;
 
 #[cfg(test)]
@@ -60,10 +61,9 @@ pub enum ValueTest {
     /// Case-insensitive prefixes and suffixes, one of which the value has:
     /// a long `startswith` / `endswith` list, looked up by length.
     Affixes(AffixSet),
-    /// Byte regex without Unicode classes, like PCRE outside UTF mode: the
-    /// Unicode tables would cost megabytes per rule.
-    Regex(regex::bytes::Regex),
-    /// A regex that is only `.{n,}`: a run of at least `n` bytes (without a
+    /// A regular expression over characters (see [`regexp::Regex`]).
+    Regex(regexp::Regex),
+    /// A regex that is only `.{n,}`: a run of at least `n` characters (without a
     /// line break unless `across_lines`). Counted without the regex, whose
     /// automaton for a large `n` gives up its DFA and takes hundreds of
     /// microseconds per long value.
@@ -117,11 +117,13 @@ pub enum FieldTestKind {
     Exists(bool),
     /// `null`: the field is absent or null.
     Null,
-    /// Values OR-ed (AND-ed with `all`), negated with `neq`.
+    /// Values OR-ed (AND-ed with `all`), negated with `neq`; with
+    /// `or_null` (a list holding `null`), a field absent or null matches too.
     Values {
         tests: Vec<ValueTest>,
         all: bool,
         neq: bool,
+        or_null: bool,
     },
 }
 

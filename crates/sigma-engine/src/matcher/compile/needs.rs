@@ -250,10 +250,17 @@ pub(crate) fn regex_literals(pattern: &str) -> Option<Vec<String>> {
 
 fn test_necessary(t: &FieldTest) -> Option<Alternatives> {
     let field = t.field.as_ref()?;
-    let FieldTestKind::Values { tests, all, neq } = &t.kind else {
+    let FieldTestKind::Values {
+        tests,
+        all,
+        neq,
+        or_null,
+    } = &t.kind
+    else {
         return None;
     };
-    if *neq || tests.is_empty() {
+    // Absence matching too, nothing is necessary.
+    if *neq || *or_null || tests.is_empty() {
         return None;
     }
     // Per value: literals one of which a matching field value contains.
@@ -299,6 +306,7 @@ impl FieldTest {
             tests,
             all: false,
             neq: false,
+            or_null: false,
         } = &self.kind
         else {
             return None;

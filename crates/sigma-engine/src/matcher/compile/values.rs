@@ -143,6 +143,7 @@ pub(super) fn compile_spec(
         tests,
         all,
         neq: values.has(Modifier::Neq),
+        or_null: spec.values.contains(&Value::Null),
     }))
 }
 
@@ -298,23 +299,14 @@ impl<'a> SpecValues<'a> {
         if let Some(t) = long_run(text, self.has(Modifier::ReS)) {
             return Ok(t);
         }
-        let mut b = regex::bytes::RegexBuilder::new(text);
-        b.unicode(false)
-            .case_insensitive(self.has(Modifier::ReI))
-            .multi_line(self.has(Modifier::ReM))
-            .dot_matches_new_line(self.has(Modifier::ReS))
-            .size_limit(1 << 24);
-        // Patterns with non-ASCII literals need Unicode mode; it costs
-        // memory, so it is only the fallback.
-        let re = b
-            .build()
-            .or_else(|_| b.unicode(true).build())
-            .map_err(|e| {
-                Unsupported::Construct(format!(
-                    "regular expression not supported: {}",
-                    e.to_string().lines().last().unwrap_or("")
-                ))
-            })?;
+        let flags = super::regexp::Flags {
+            case_insensitive: self.has(Modifier::ReI),
+            multi_line: self.has(Modifier::ReM),
+            dot_all: self.has(Modifier::ReS),
+        };
+        let re = super::regexp::Regex::new(text, flags).map_err(|e| {
+            Unsupported::Construct(format!("regular expression not supported: {e}"))
+        })?;
         Ok(ValueTest::Regex(re))
     }
 
@@ -480,19 +472,15 @@ mod tests {
         ];
         for (pattern, dot_all) in [(".{5,}", false), ("(?s).{5,}", false), (".{5,}", true)] {
             let test = long_run(pattern, dot_all).expect(pattern);
-            let re = regex::bytes::RegexBuilder::new(pattern)
-                .unicode(false)
-                .dot_matches_new_line(dot_all)
-                .build()
-                .unwrap();
+            let flags = super::super::regexp::Flags {
+                dot_all,
+                ..Default::default()
+            };
+            let re = super::super::regexp::Regex::new(pattern, flags).unwrap();
             let e = Event::from_pairs(&[]);
             for v in values {
                 let fv = FieldValue::new(v, v, None, false);
-                assert_eq!(
-                    test.matches(&fv, &e),
-                    re.is_match(v.as_bytes()),
-                    "{pattern} {v:?}"
-                );
+                assert_eq!(test.matches(&fv, &e), re.is_match(v), "{pattern} {v:?}");
             }
         }
         for other in [".{5}", ".{5,9}", "a{5,}", ".{0,}", "^.{5,}$", "[^x]{5,}"] {

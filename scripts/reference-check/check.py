@@ -6,6 +6,7 @@
   check.py [paths] correlations SEED N N random correlations
   check.py [paths] chains SEED N       N random correlations of a correlation
   check.py [paths] filters SEED N      N random filters
+  check.py [paths] random-rules SEED N N random rules (every modifier) over random events
 """
 import argparse, base64, datetime, functools, glob, ipaddress, json, os, random, re
 import sqlite3, subprocess
@@ -336,6 +337,119 @@ def filters(a):
     print(f"{a.rounds} random filters, {differ} differ in the detections")
 
 
+CHARS = ["a", "A", "b", "-", "/", " ", "\\", "*", "?", "%", "_", ".", "é", "x"]
+
+
+def random_rules(a):
+    """Random rules (every kind of modifier, null, lists, conditions) over random events."""
+    rng = random.Random(a.seed)
+    counts = {"differ": 0, "only the reference reads": 0, "only the matcher reads": 0}
+    for _ in range(a.rounds):
+        rule = random_rule(rng)
+        text = yaml.safe_dump(rule, sort_keys=False, allow_unicode=True)
+        events = [dict({"Channel": "Security", "EventRecordID": i + 1},
+                       **{f: random_value(rng) for f in ("f1", "f2", "f3") if rng.random() < 0.85})
+                  for i in range(30)]
+        try:
+            query = sqliteBackend().convert(SigmaCollection.from_yaml(text))[0]
+        except Exception as e:
+            query, refused = None, f"{type(e).__name__}: {str(e)[:90]}"
+        rules, path = os.path.join(a.work, "random.yml"), os.path.join(a.work, "random.jsonl")
+        open(rules, "w").write(text)
+        open(path, "w").writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+        p = subprocess.run([a.bin, "match", "-f", "jsonl", path, "--rules", rules], capture_output=True, text=True)
+        ours_ran = "1 run" in p.stderr
+        if query is None or not ours_ran:
+            if ours_ran != (query is None):
+                continue  # both refuse it
+            side = "only the matcher reads" if query is None else "only the reference reads"
+            counts[side] += 1
+            if query is not None:
+                said = [line for line in p.stderr.splitlines() if line.startswith("error")]
+                print("  only the reference reads:", json.dumps(rule["detection"], ensure_ascii=False), said[:1])
+            elif a.verbose:
+                print("  only the matcher reads:", json.dumps(rule["detection"], ensure_ascii=False), refused)
+            continue
+        # SQLite orders any text after every number: compare numbers only.
+        query = re.sub(r"\b(f[123]) (>=|<=|>|<) (-?[0-9.]+)", r"(typeof(\1) IN ('integer','real') AND \1 \2 \3)", query)
+        db = sqlite3.connect(":memory:")
+        db.create_function("regexp", 2, regexp, deterministic=True)
+        db.execute("create table logs (Channel TEXT, EventRecordID INTEGER, f1 NUMERIC COLLATE NOCASE, "
+                   "f2 NUMERIC COLLATE NOCASE, f3 NUMERIC COLLATE NOCASE)")
+        for e in events:
+            db.execute("insert into logs values (?,?,?,?,?)", [e.get(c) for c in ("Channel", "EventRecordID", "f1", "f2", "f3")])
+        theirs = {row[0] for row in db.execute(query.replace("SELECT *", "SELECT EventRecordID", 1))}
+        ours = {json.loads(line)["record"] for line in p.stdout.splitlines()}
+        if theirs != ours:
+            counts["differ"] += 1
+            k = min(theirs ^ ours)
+            side = "reference" if k in theirs else "matcher"
+            print("  differ:", json.dumps(rule["detection"], ensure_ascii=False))
+            print(f"    only the {side} fires on", json.dumps(events[k - 1], ensure_ascii=False))
+    print(f"{a.rounds} random rules: {counts}")
+
+
+def random_rule(rng):
+    detection, names = {}, []
+    for k in range(rng.randint(1, 3)):
+        name = rng.choice(["sel", "sel_a", "filter", "_x"]) + str(k)
+        detection[name] = dict(random_item(rng) for _ in range(rng.randint(1, 2)))
+        names.append(name)
+    condition = rng.choice([" and ".join(names), " or ".join(names), "not " + names[0], "all of them",
+                            "1 of them", names[0] + " and not " + names[-1], "not (" + " or ".join(names) + ")"]
+                           + (["1 of sel*"] if any(n.startswith("sel") for n in names) else []))
+    detection["condition"] = condition
+    return {"title": "t", "id": "00000000-0000-0000-0000-0000000000aa", "logsource": {"product": "windows"},
+            "detection": detection}
+
+
+def random_item(rng):
+    field, r = rng.choice(["f1", "f2", "f3"]), rng.random()
+    if r < 0.08:
+        return field + "|exists", rng.choice([True, False])
+    if r < 0.16:
+        return field + "|" + rng.choice(["gt", "gte", "lt", "lte"]), rng.choice([0, 1, 2, 5, -1, 1.5])
+    if r < 0.22:
+        return field + "|re" + rng.choice(["", "|i", "|m", "|s", "|i|s"]), rng.choice(["^a", "a.b", "A$", "[ab]+", "a|b", "\\.", "é"])
+    if r < 0.27:
+        return field + "|cidr", rng.choice(["10.0.0.0/8", "192.168.1.0/24", "10.1.2.3/32", "::1/128", "fe80::/10"])
+    position = rng.choice(["", "|contains", "|startswith", "|endswith"])
+    if r < 0.32:
+        return field + "|fieldref" + position, rng.choice([f for f in ("f1", "f2", "f3") if f != field])
+    extra, r = "", rng.random()
+    if r < 0.15:
+        extra = "|windash"
+    elif r < 0.25:
+        extra = "|cased"
+    elif r < 0.33:
+        extra = rng.choice(["|base64", "|base64offset", "|utf16le|base64offset", "|wide|base64offset"])
+        position = "|contains" if "offset" in extra else position
+    values = ["".join(rng.choice(CHARS) for _ in range(rng.randint(0, 4))) for _ in range(rng.randint(1, 3))]
+    if rng.random() < 0.1:
+        values = [None]
+    elif rng.random() < 0.1 and not position and not extra:
+        values.append(None)
+    if rng.random() < 0.1 and len(values) > 1:
+        extra += "|all"
+    if rng.random() < 0.1:
+        values = [rng.choice([0, 1, 2])]
+    return field + position + extra, values if len(values) > 1 else values[0]
+
+
+def random_value(rng):
+    r = rng.random()
+    if r < 0.1:
+        return None
+    if r < 0.2:
+        return rng.choice([0, 1, 2, 5, -1, 1.5, "1", "1.5"])
+    if r < 0.27:
+        return rng.choice(["10.1.2.3", "192.168.1.7", "::1", "fe80::1", "11.0.0.1"])
+    if r < 0.33:
+        text = "".join(rng.choice(CHARS) for _ in range(3)) + "ab"
+        return base64.b64encode(text.encode(rng.choice(["utf-8", "utf-16-le"]))).decode()
+    return "".join(rng.choice(CHARS) for _ in range(rng.randint(0, 6)))
+
+
 def folded(group):
     return tuple(sorted((k, str(v).lower()) for k, v in group.items()))
 
@@ -380,17 +494,19 @@ def main():
     p.add_argument("--data", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("--bin", required=True)
+    p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="what", required=True)
     sub.add_parser("rules")
     sub.add_parser("real").add_argument("stream")
     sub.add_parser("synthetic").add_argument("seed", type=int)
-    for name in ("correlations", "chains", "filters"):
+    for name in ("correlations", "chains", "filters", "random-rules"):
         c = sub.add_parser(name)
         c.add_argument("seed", type=int)
         c.add_argument("rounds", type=int)
     a = p.parse_args()
     {"rules": convert_rules, "real": real, "synthetic": synthetic,
-     "correlations": correlations, "chains": correlations, "filters": filters}[a.what](a)
+     "correlations": correlations, "chains": correlations, "filters": filters,
+     "random-rules": random_rules}[a.what](a)
 
 
 if __name__ == "__main__":

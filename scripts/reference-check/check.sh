@@ -6,12 +6,14 @@
 # values, mutated (case, wildcards, windash, base64 offsets, CIDR edges); and
 # random correlations (every kind but value_percentile, group-by, aliases)
 # over random events, and correlations of correlations, compared by the
-# groups that fire; and random filters (by id or name, within their
-# logsource or not).
+# groups that fire; random filters (by id or name, within their logsource
+# or not); and random rules (every kind of modifier, null, lists, conditions)
+# over random events.
 #
 # Differences it shows that are the backend's, not the matcher's: SQLite's
 # `=` is case-sensitive unless a column says NOCASE, LIKE folds ASCII only,
-# a NUMERIC column turns ` 5145`, `04698` or `00050429` into numbers, `cidr`
+# a NUMERIC column turns ` 5145`, `04698` or `00050429` into numbers (and
+# sorts text after numbers: comparisons are kept to numbers), `cidr`
 # becomes a text prefix, and a list such as `Data` is one column's first
 # value. Needs Python 3.11 and PyPI (a virtual environment under target/).
 #
@@ -38,4 +40,5 @@ for seed in "${SEEDS[@]}"; do
   $PY correlations "$seed" 400
   $PY chains "$seed" 300
   $PY filters "$seed" 300
+  $PY random-rules "$seed" 400
 done

@@ -117,6 +117,7 @@ pub fn parse_rules_where(
                 warn_lone_strings(d, path, diags);
                 warn_id(d, path, diags);
                 warn_fractional_count(&r, d, path, diags);
+                warn_number_as_text(&r, diags);
                 rules.push(r)
             }
             Err(errors) => {
@@ -149,6 +150,37 @@ fn warn_unlike_reference(r: &SigmaRule, diags: &Diagnostics) {
                     .in_file(&r.path)
                     .at(Some(r.line), None),
             );
+        }
+    }
+}
+
+/// A number or a boolean under a modifier of text (`contains: 1`) is read
+/// as its text here, with a warning, as pySigma refuses it.
+fn warn_number_as_text(r: &SigmaRule, diags: &Diagnostics) {
+    use rule::{Search, SearchItem, Value};
+    let searches = r.detection.iter().flat_map(|d| &d.searches);
+    let specs = searches.flat_map(|(_, s)| match s {
+        Search::Fields(specs) => specs.iter().collect::<Vec<_>>(),
+        Search::List(items) => (items.iter())
+            .flat_map(|i| match i {
+                SearchItem::Fields(specs) => specs.iter().collect(),
+                SearchItem::Keyword(_) => Vec::new(),
+            })
+            .collect(),
+    });
+    for spec in specs {
+        let Some(m) = spec.modifiers.iter().find(|m| m.takes_text()) else {
+            continue;
+        };
+        let number = (spec.values.iter())
+            .find(|v| matches!(v, Value::Int(_) | Value::Float(_) | Value::Bool(_)));
+        if let Some(text) = number.and_then(Value::as_text) {
+            let msg = format!(
+                "`{}` takes text: `{text}` is read as the text `{text}` here, but other tools (pySigma) refuse a number or a boolean there (quote it)",
+                m.name()
+            );
+            let at = Diagnostic::warning("sigma", msg).in_file(&r.path);
+            diags.push(at.at(Some(spec.line), Some(spec.column)));
         }
     }
 }
@@ -414,6 +446,30 @@ mod tests {
         assert!(warnings("value_count", "gt: 2.5")[0].contains("here it means `gt: 2`"));
         assert!(warnings("value_avg", "gt: 2.5").is_empty());
         assert!(warnings("event_count", "gte: 10").is_empty());
+    }
+
+    #[test]
+    fn a_number_under_a_modifier_of_text_is_read_as_text_and_warned_of() {
+        let warnings = |item: &str| -> Vec<String> {
+            let ds = Diagnostics::new();
+            let yaml = format!(
+                "title: t\nlogsource: {{product: test}}\ndetection:\n  sel:\n    {item}\n  condition: sel\n"
+            );
+            let (rules, _) = parse_rules(Path::new("t.yml"), &yaml, &ds);
+            assert_eq!(rules.len(), 1, "{:?}", ds.sorted());
+            ds.sorted().iter().map(|d| d.to_string()).collect()
+        };
+        assert_eq!(
+            warnings("f|contains: 1"),
+            [
+                "warning[sigma]: t.yml:5:5: `contains` takes text: `1` is read as the text `1` here, but other tools (pySigma) refuse a number or a boolean there (quote it)"
+            ]
+        );
+        assert!(warnings("f|endswith: [x, true]")[0].contains("`true` is read as the text"));
+        assert!(warnings("f|contains: '1'").is_empty());
+        assert!(warnings("f: 1").is_empty());
+        assert!(warnings("f|gt: 1").is_empty());
+        assert!(warnings("f|re: 1").is_empty());
     }
 
     #[test]

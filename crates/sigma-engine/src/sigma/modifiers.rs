@@ -140,6 +140,22 @@ impl Modifier {
             Modifier::Gt | Modifier::Gte | Modifier::Lt | Modifier::Lte
         )
     }
+    /// Modifiers of text, which pySigma refuses on a number or a boolean.
+    pub fn takes_text(self) -> bool {
+        use Modifier::*;
+        matches!(
+            self,
+            Contains
+                | StartsWith
+                | EndsWith
+                | Windash
+                | Cased
+                | Base64
+                | Base64Offset
+                | Expand
+                | Fieldref
+        )
+    }
     /// Date part extractors.
     pub fn is_time_part(self) -> bool {
         use Modifier::*;

@@ -39,7 +39,9 @@
 //!    documents or as their XML converted to JSON. [`matcher::scan`] runs files in parallel and
 //!    the events of one file in batches, parsed where they are matched.
 //! 7. [`matcher::correlation`] folds detections into Sigma correlations
-//!    (event count, value count, temporal) over time windows.
+//!    (counts, temporal order, sums) over windows that look back one
+//!    timespan from each detection, counting as pySigma's SQLite backend
+//!    does (an event once, group-by values case-insensitively).
 //!
 //! [`text`] decodes every text the crate reads (rules, JSON events): UTF-8
 //! with or without a byte-order mark, or UTF-16, one decoder for all.

@@ -61,7 +61,7 @@ pub enum ValueTest {
     /// Case-insensitive prefixes and suffixes, one of which the value has:
     /// a long `startswith` / `endswith` list, looked up by length.
     Affixes(AffixSet),
-    /// A regular expression over characters (see [`regexp::Regex`]).
+    /// A regular expression over characters (module `regexp` says how).
     Regex(regexp::Regex),
     /// A regex that is only `.{n,}`: a run of at least `n` characters (without a
     /// line break unless `across_lines`). Counted without the regex, whose

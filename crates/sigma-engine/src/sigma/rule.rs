@@ -917,8 +917,12 @@ fn parse_correlation(n: &Node, errors: &mut Vec<RuleError>) -> Option<Correlatio
         .and_then(Node::as_scalar_text)
         .unwrap_or_default();
     let timespan = parse_timespan(&timespan_text);
-    if timespan.is_none() {
-        errors.push(err(n.get("timespan").unwrap_or(n), format!("`timespan` must be a number and a unit (s, m, h, d, w, M, y), not `{timespan_text}`")));
+    let at = n.get("timespan").unwrap_or(n);
+    match timespan {
+        None => errors.push(err(at, format!("`timespan` must be a number and a unit (s, m, h, d, w, M, y), not `{timespan_text}`"))),
+        // As pySigma: a window of no time holds one instant's events only.
+        Some(0) => errors.push(err(at, format!("`timespan` must be longer than nothing, not `{timespan_text}`"))),
+        Some(_) => {}
     }
     let before_condition = errors.len();
     let condition = n.get("condition").map(|c| correlation_condition(c, errors));
@@ -1119,6 +1123,11 @@ mod tests {
         assert_eq!((corr.timespan, corr.ops_len()), (300, 1));
         let e = parse("title: C\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5x\n  condition:\n    gte: 10\n").unwrap_err();
         assert!(e[0].message.contains("timespan"));
+        let e = parse("title: C\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 0s\n  condition:\n    gte: 10\n").unwrap_err();
+        assert_eq!(
+            e[0].message,
+            "`timespan` must be longer than nothing, not `0s`"
+        );
         let messages = |condition: &str| -> Vec<String> {
             let text = format!(
                 "title: C\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {condition}\n"

@@ -117,6 +117,7 @@ pub fn parse_rules_where(
                 warn_lone_strings(d, path, diags);
                 warn_id(d, path, diags);
                 warn_fractional_count(&r, d, path, diags);
+                warn_several_criteria(&r, d, path, diags);
                 warn_number_as_text(&r, diags);
                 rules.push(r)
             }
@@ -244,6 +245,28 @@ fn warn_fractional_count(r: &SigmaRule, d: &crate::yaml::Node, path: &Path, diag
         let n = cond.get(op.as_str()).unwrap_or(cond);
         let at = Diagnostic::warning("sigma", msg).in_file(path);
         diags.push(at.at(Some(n.line), Some(n.column)));
+    }
+}
+
+/// A correlation condition of several criteria (`gte: 2, lte: 5`) is read
+/// here, all of them holding, with a warning: the specification allows
+/// exactly one, and pySigma refuses more.
+fn warn_several_criteria(r: &SigmaRule, d: &crate::yaml::Node, path: &Path, diags: &Diagnostics) {
+    let ops: Vec<&str> = (r.correlation.iter())
+        .flat_map(|c| c.condition.iter().flat_map(|cc| &cc.ops))
+        .map(|(op, _)| op.as_str())
+        .collect();
+    let Some(cond) = d.get("correlation").and_then(|n| n.get("condition")) else {
+        return;
+    };
+    if ops.len() > 1 {
+        let msg = format!(
+            "the correlation `condition` has {} criteria (`{}`): here all must hold, but the specification allows exactly one and other tools (pySigma) refuse more",
+            ops.len(),
+            ops.join("`, `")
+        );
+        let at = Diagnostic::warning("sigma", msg).in_file(path);
+        diags.push(at.at(Some(cond.line), Some(cond.column)));
     }
 }
 
@@ -470,6 +493,21 @@ mod tests {
         assert!(warnings("f: 1").is_empty());
         assert!(warnings("f|gt: 1").is_empty());
         assert!(warnings("f|re: 1").is_empty());
+    }
+
+    #[test]
+    fn a_condition_of_several_criteria_is_read_and_warned_of() {
+        let ds = Diagnostics::new();
+        let yaml = "title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [U]\n  timespan: 5m\n  condition:\n    gte: 2\n    lte: 5\n";
+        let (rules, _) = parse_rules(Path::new("c.yml"), yaml, &ds);
+        assert_eq!(rules.len(), 1);
+        let said: Vec<String> = ds.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            said,
+            [
+                "warning[sigma]: c.yml:8:5: the correlation `condition` has 2 criteria (`gte`, `lte`): here all must hold, but the specification allows exactly one and other tools (pySigma) refuse more"
+            ]
+        );
     }
 
     #[test]

@@ -142,32 +142,23 @@ fn group_hits(
     out: &mut Vec<CorrelationHit>,
 ) {
     let span = c.timespan as f64;
-    let field = c.condition.as_ref().and_then(|x| x.field.as_deref());
-    let mut tally = Tally::new(field);
-    let (mut i, mut j) = (0, 0);
-    while j < evs.len() {
-        let now = evs[j].time;
-        j = same_time(evs, j, |e| tally.add(e));
-        while now - evs[i].time > span {
-            tally.remove(evs[i]);
-            i += 1;
-        }
-        let Some(mut value) = tally.aggregate(c, refs.len(), aids, i, j) else {
+    let mut w = Slide::new(c, evs);
+    while w.next_moment() {
+        let Some(mut value) = w.tally.aggregate(c, refs.len(), aids, w.i, w.j) else {
             continue;
         };
-        while j < evs.len() && evs[j].time - evs[i].time <= span {
-            let k = same_time(evs, j, |e| tally.add(e));
-            match tally.aggregate(c, refs.len(), aids, i, k) {
+        while w.j < evs.len() && evs[w.j].time - evs[w.i].time <= span {
+            let k = same_time(evs, w.j, |e| w.tally.add(e));
+            match w.tally.aggregate(c, refs.len(), aids, w.i, k) {
                 Some(v) => {
                     value = v;
-                    j = k;
+                    w.j = k;
                 }
                 None => break,
             }
         }
-        out.push(hit(ci, c, &evs[i..j], value));
-        tally = Tally::new(field);
-        i = j;
+        out.push(hit(ci, c, &evs[w.i..w.j], value));
+        w.restart();
     }
 }
 
@@ -176,22 +167,60 @@ fn group_hits(
 /// that very time included), whatever was reported before. Each is the
 /// last detection at its time.
 fn held_at(c: &Correlation, refs: &[usize], evs: &[&Input], aids: &Aids) -> Vec<usize> {
-    let span = c.timespan as f64;
-    let mut tally = Tally::new(c.condition.as_ref().and_then(|x| x.field.as_deref()));
+    let mut w = Slide::new(c, evs);
     let mut out = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while j < evs.len() {
-        let now = evs[j].time;
-        j = same_time(evs, j, |e| tally.add(e));
-        while now - evs[i].time > span {
-            tally.remove(evs[i]);
-            i += 1;
-        }
-        if tally.aggregate(c, refs.len(), aids, i, j).is_some() {
-            out.push(j - 1);
+    while w.next_moment() {
+        if w.tally.aggregate(c, refs.len(), aids, w.i, w.j).is_some() {
+            out.push(w.j - 1);
         }
     }
     out
+}
+
+/// A window over a group's events `i..j`, moved one moment (the events of
+/// one time) at a time: each move takes the moment in and lets go of the
+/// events more than the timespan older.
+struct Slide<'a> {
+    evs: &'a [&'a Input],
+    span: f64,
+    field: Option<&'a str>,
+    tally: Tally<'a>,
+    i: usize,
+    j: usize,
+}
+
+impl<'a> Slide<'a> {
+    fn new(c: &'a Correlation, evs: &'a [&'a Input]) -> Self {
+        let field = c.condition.as_ref().and_then(|x| x.field.as_deref());
+        Slide {
+            evs,
+            span: c.timespan as f64,
+            field,
+            tally: Tally::new(field),
+            i: 0,
+            j: 0,
+        }
+    }
+
+    /// Moves to the next moment; false when none is left.
+    fn next_moment(&mut self) -> bool {
+        let Some(now) = self.evs.get(self.j).map(|e| e.time) else {
+            return false;
+        };
+        let tally = &mut self.tally;
+        self.j = same_time(self.evs, self.j, |e| tally.add(e));
+        while now - self.evs[self.i].time > self.span {
+            self.tally.remove(self.evs[self.i]);
+            self.i += 1;
+        }
+        true
+    }
+
+    /// Starts afresh after the window's events (after a hit).
+    fn restart(&mut self) {
+        self.tally = Tally::new(self.field);
+        self.i = self.j;
+    }
 }
 
 /// Hands `add` the events from `j` on that share its time, as one moment;

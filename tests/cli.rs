@@ -1119,3 +1119,30 @@ fn build_says_which_sample_events_no_rule_reads() {
         "{err}"
     );
 }
+
+#[test]
+fn sample_events_named_without_a_folder_are_named_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mine.jsonl"),
+        "{\"Channel\": \"Security\", \"EventID\": 1}\n",
+    )
+    .unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["build", "-q", "--sigma"])
+        .arg(fixtures().join("rules/good"))
+        .args(["--events", "mine.jsonl", "--out", "v"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let notes: Vec<String> = std::fs::read_dir(dir.path().join("v/Sample Events"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(notes, ["mine.jsonl.md"]);
+}

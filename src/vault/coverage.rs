@@ -102,7 +102,11 @@ pub fn sample_stems(model: &Model, names: &mut NameRegistry) -> Vec<String> {
                 .file_name()
                 .map(|p| p.to_string_lossy().to_string())
                 .unwrap_or_default();
-            names.claim(&format!("{parent} - {name}"))
+            // A file named without its folder (`ev.jsonl`) is named alone.
+            match parent.is_empty() {
+                true => names.claim(&name),
+                false => names.claim(&format!("{parent} - {name}")),
+            }
         })
         .collect()
 }

@@ -71,23 +71,26 @@ pub(super) fn evaluate(
         let aids = Aids::new(c, refs, &evs, field);
         group_hits(ci, c, refs, &evs, &aids, &mut found.hits);
         if counted_above {
-            found
-                .held
-                .extend(held_at(c, refs, &evs, &aids).into_iter().map(|k| {
-                    let e = evs[k];
-                    let group = c.group_by.iter().filter_map(|g| {
-                        let v = e.values.get(g)?;
-                        Some((g.clone(), v.clone()))
-                    });
-                    Held {
-                        time: e.time,
-                        values: Fields(group.collect()),
-                        meta: e.meta.clone(),
-                    }
-                }));
+            let moments = held_at(c, refs, &evs, &aids).into_iter();
+            found.held.extend(moments.map(|k| Held::at(c, evs[k])));
         }
     }
     found
+}
+
+impl Held {
+    /// The moment of detection `e`, named by its group-by values.
+    fn at(c: &Correlation, e: &Input) -> Held {
+        let group = c.group_by.iter().filter_map(|g| {
+            let v = e.values.get(g)?;
+            Some((g.clone(), v.clone()))
+        });
+        Held {
+            time: e.time,
+            values: Fields(group.collect()),
+            meta: e.meta.clone(),
+        }
+    }
 }
 
 /// The detections of the referenced rules by group-by values (folded),
@@ -126,11 +129,11 @@ pub(super) fn groups<'i>(
 }
 
 /// The hits of one group's events (in time order). At each event (with
-/// the events of that same time) the window looks back one timespan, as a stream is watched (and as the
-/// reference backend anchors its windows); a window whose aggregate meets
-/// the condition is a hit, grown with the events that follow while it
-/// still meets it and stays within the timespan, and the next window starts
-/// after it. The windows slide: each event enters the tally at most twice
+/// the events of that same time) the window looks back one timespan, as a
+/// stream is watched (and as the reference backend anchors its windows); a
+/// window whose aggregate meets the condition is a hit, grown with the
+/// events that follow while it still meets it and stays within the
+/// timespan, and the next window starts after it. The windows slide: each event enters the tally at most twice
 /// (again after a hit that tried it), so a group of any size costs time in
 /// proportion to it.
 fn group_hits(

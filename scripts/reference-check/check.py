@@ -87,6 +87,7 @@ def load(rows, db_path):
     if os.path.exists(db_path):
         os.remove(db_path)
     db = sqlite3.connect(db_path)
+    db.create_function("regexp", 2, regexp, deterministic=True)
     names = ", ".join(f'"{c}" NUMERIC COLLATE NOCASE' for c in cols.values())
     db.execute(f"create table logs (row_id INTEGER PRIMARY KEY, {names})")
     for r in fixed:
@@ -112,21 +113,22 @@ def regexp(pattern, value):
     return int(value is not None and c is not None and c.search(str(value)) is not None)
 
 
+def rows_of(db, sql):
+    """A query's rows; a column no event has is added, empty."""
+    while True:
+        try:
+            return db.execute(sql).fetchall()
+        except sqlite3.OperationalError as e:
+            missing = re.match(r"no such column: (.*)", str(e))
+            if not missing:
+                raise
+            db.execute(f'alter table logs add column "{missing.group(1)}" NUMERIC COLLATE NOCASE')
+
+
 def reference_hits(a, db):
-    db.create_function("regexp", 2, regexp, deterministic=True)
     queries = json.load(open(os.path.join(a.work, "queries.json")))
-    hits = {}
-    for rid, q in queries.items():
-        sql = q["q"].replace("SELECT * FROM logs", "SELECT row_id FROM logs", 1)
-        while True:
-            try:
-                hits[rid] = {r[0] for r in db.execute(sql)}
-                break
-            except sqlite3.OperationalError as e:
-                missing = re.match(r"no such column: (.*)", str(e))
-                if not missing:
-                    raise
-                db.execute(f'alter table logs add column "{missing.group(1)}" NUMERIC COLLATE NOCASE')
+    hits = {rid: {r[0] for r in rows_of(db, q["q"].replace("SELECT * FROM logs", "SELECT row_id FROM logs", 1))}
+            for rid, q in queries.items()}
     return queries, hits
 
 
@@ -267,13 +269,8 @@ def correlations(a):
         docs = base + (random_chain(rng) if a.what == "chains" else [random_correlation(rng)])
         text = "\n---\n".join(yaml.safe_dump(d, sort_keys=False) for d in docs)
         query = sqliteBackend().convert(SigmaCollection.from_yaml(text))[-1]
-        db = sqlite3.connect(":memory:")
-        cols = ["Channel", "EventID", "EventRecordID", "timestamp", "user", "usr", "host", "n"]
-        db.execute("create table logs (" + ", ".join(f"{c} NUMERIC COLLATE NOCASE" for c in cols) + ")")
-        for e in events:
-            db.execute("insert into logs values (?,?,?,?,?,?,?,?)",
-                       [e.get("TimeCreated") if c == "timestamp" else e.get(c) for c in cols])
-        theirs = {folded(json.loads(row[1])) for row in db.execute(query)}
+        db = load([dict(e, timestamp=e["TimeCreated"]) for e in events], ":memory:")
+        theirs = {folded(json.loads(row[1])) for row in rows_of(db, query)}
         rules, path = os.path.join(a.work, "corr.yml"), os.path.join(a.work, "corr.jsonl")
         open(rules, "w").write(text)
         open(path, "w").writelines(json.dumps(e) + "\n" for e in events)
@@ -317,14 +314,10 @@ def filters(a):
                         "condition": rng.choice(["not sel", "sel", "not sel and not sel2",
                                                  "not (sel or sel2)", "sel2 and not sel"])}}
         text = "\n---\n".join(yaml.safe_dump(d, sort_keys=False) for d in base + [f])
-        db = sqlite3.connect(":memory:")
-        cols = ["Channel", "EventID", "EventRecordID", "user", "host"]
-        db.execute("create table logs (" + ", ".join(f"{c} NUMERIC COLLATE NOCASE" for c in cols) + ")")
-        for e in events:
-            db.execute("insert into logs values (?,?,?,?,?)", [e.get(c) for c in cols])
+        db = load(events, ":memory:")
         theirs = set()
         for k, q in enumerate(sqliteBackend().convert(SigmaCollection.from_yaml(text))):
-            theirs |= {(f"r{k + 1}", row[0]) for row in db.execute(q.replace("SELECT *", "SELECT EventRecordID", 1))}
+            theirs |= {(f"r{k + 1}", r[0]) for r in rows_of(db, q.replace("SELECT *", "SELECT row_id", 1))}
         rules, path = os.path.join(a.work, "filter.yml"), os.path.join(a.work, "filter.jsonl")
         open(rules, "w").write(text)
         open(path, "w").writelines(json.dumps(e) + "\n" for e in events)
@@ -372,13 +365,8 @@ def random_rules(a):
             continue
         # SQLite orders any text after every number: compare numbers only.
         query = re.sub(r"\b(f[123]) (>=|<=|>|<) (-?[0-9.]+)", r"(typeof(\1) IN ('integer','real') AND \1 \2 \3)", query)
-        db = sqlite3.connect(":memory:")
-        db.create_function("regexp", 2, regexp, deterministic=True)
-        db.execute("create table logs (Channel TEXT, EventRecordID INTEGER, f1 NUMERIC COLLATE NOCASE, "
-                   "f2 NUMERIC COLLATE NOCASE, f3 NUMERIC COLLATE NOCASE)")
-        for e in events:
-            db.execute("insert into logs values (?,?,?,?,?)", [e.get(c) for c in ("Channel", "EventRecordID", "f1", "f2", "f3")])
-        theirs = {row[0] for row in db.execute(query.replace("SELECT *", "SELECT EventRecordID", 1))}
+        db = load(events, ":memory:")
+        theirs = {r[0] for r in rows_of(db, query.replace("SELECT *", "SELECT row_id", 1))}
         ours = {json.loads(line)["record"] for line in p.stdout.splitlines()}
         if theirs != ours:
             counts["differ"] += 1

@@ -158,17 +158,9 @@ fn warn_unlike_reference(r: &SigmaRule, diags: &Diagnostics) {
 /// A number or a boolean under a modifier of text (`contains: 1`) is read
 /// as its text here, with a warning, as pySigma refuses it.
 fn warn_number_as_text(r: &SigmaRule, diags: &Diagnostics) {
-    use rule::{Search, SearchItem, Value};
+    use rule::Value;
     let searches = r.detection.iter().flat_map(|d| &d.searches);
-    let specs = searches.flat_map(|(_, s)| match s {
-        Search::Fields(specs) => specs.iter().collect::<Vec<_>>(),
-        Search::List(items) => (items.iter())
-            .flat_map(|i| match i {
-                SearchItem::Fields(specs) => specs.iter().collect(),
-                SearchItem::Keyword(_) => Vec::new(),
-            })
-            .collect(),
-    });
+    let specs = searches.flat_map(|(_, s)| s.specs());
     for spec in specs {
         let Some(m) = spec.modifiers.iter().find(|m| m.takes_text()) else {
             continue;

@@ -99,6 +99,21 @@ pub enum Search {
     List(Vec<SearchItem>),
 }
 
+impl Search {
+    /// Every field condition of the search, whatever its shape.
+    pub fn specs(&self) -> impl Iterator<Item = &FieldSpec> {
+        let (map, list): (&[FieldSpec], &[SearchItem]) = match self {
+            Search::Fields(specs) => (specs, &[]),
+            Search::List(items) => (&[], items),
+        };
+        let listed = list.iter().flat_map(|i| match i {
+            SearchItem::Fields(specs) => specs.as_slice(),
+            SearchItem::Keyword(_) => &[],
+        });
+        map.iter().chain(listed)
+    }
+}
+
 /// The `detection` section (also the body of a filter rule).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detection {
@@ -179,6 +194,13 @@ pub struct Correlation {
     /// Field aliases: alias → (rule → field).
     pub aliases: Vec<(String, Vec<(String, String)>)>,
     pub generate: bool,
+}
+
+impl Correlation {
+    /// The field the condition reads (`value_count`, `value_sum`, ...).
+    pub fn field(&self) -> Option<&str> {
+        self.condition.as_ref().and_then(|c| c.field.as_deref())
+    }
 }
 
 /// The rules a filter applies to.

@@ -104,6 +104,11 @@ impl ValueTest {
     }
 }
 
+/// Whether a field is absent or null: what `field: null` asks.
+fn absent_or_null(values: Option<crate::events::Values>) -> bool {
+    values.is_none_or(|vs| vs.iter().any(|v| v.is_null))
+}
+
 impl FieldTest {
     /// Evaluate on an event.
     pub fn matches(&self, e: &Event) -> bool {
@@ -117,22 +122,14 @@ impl FieldTest {
                     .is_some_and(|vs| vs.iter().any(|v| !v.is_null));
                 present == *want
             }
-            FieldTestKind::Null => match values.flatten() {
-                None => true,
-                Some(vs) => vs.iter().any(|v| v.is_null),
-            },
+            FieldTestKind::Null => absent_or_null(values.flatten()),
             FieldTestKind::Values {
                 tests,
                 all,
                 neq,
                 or_null,
             } => {
-                let null = || {
-                    values
-                        .flatten()
-                        .is_none_or(|vs| vs.iter().any(|v| v.is_null))
-                };
-                if *or_null && null() {
+                if *or_null && absent_or_null(values.flatten()) {
                     return true;
                 }
                 let test_one = |t: &ValueTest| -> bool {

@@ -143,7 +143,7 @@ pub(super) fn compile_spec(
         tests,
         all,
         neq: values.has(Modifier::Neq),
-        or_null: spec.values.contains(&Value::Null),
+        or_null: spec.field.is_some() && spec.values.contains(&Value::Null),
     }))
 }
 

@@ -94,8 +94,8 @@ fn field_for(c: &Correlation, field: &str, rule: &crate::sigma::SigmaRule) -> St
 
 fn cond_fields(c: &Correlation) -> Vec<String> {
     let mut v = c.group_by.clone();
-    if let Some(f) = c.condition.as_ref().and_then(|c| c.field.clone()) {
-        v.push(f);
+    if let Some(f) = c.field() {
+        v.push(f.to_string());
     }
     v
 }
@@ -165,13 +165,14 @@ impl<'e> Correlator<'e> {
 
     /// Record the detections of one event.
     pub fn record(&self, e: &Event, dets: &[Hit]) {
-        let mut event = None;
+        let (mut event, mut time) = (None, None);
         for d in dets {
             let Some(w) = self.wants.get(&d.rule) else {
                 continue;
             };
+            let read = || e.meta.timestamp.as_deref().and_then(super::time::epoch);
             // Without a time, an event would fall in every window.
-            let Some(time) = e.meta.timestamp.as_deref().and_then(super::time::epoch) else {
+            let Some(time) = *time.get_or_insert_with(read) else {
                 self.untimed(&e.meta);
                 continue;
             };

@@ -8,7 +8,7 @@ use crate::sigma::vocab::CorrelationType;
 /// tally must agree with.
 fn naive(ci: usize, c: &Correlation, refs: &[usize], inputs: &[Input]) -> Vec<CorrelationHit> {
     let span = c.timespan as f64;
-    let field = c.condition.as_ref().and_then(|x| x.field.as_deref());
+    let field = c.field();
     let mut out = Vec::new();
     for evs in groups(c, refs, inputs).into_values() {
         let window = |i: usize, j: usize| Window {
@@ -287,7 +287,7 @@ fn sliding_windows_find_the_hits_that_windows_computed_afresh_find() {
 /// at that time names it.
 fn naive_held(c: &Correlation, refs: &[usize], inputs: &[Input]) -> Vec<(f64, u64)> {
     let span = c.timespan as f64;
-    let field = c.condition.as_ref().and_then(|x| x.field.as_deref());
+    let field = c.field();
     let mut out = Vec::new();
     for evs in groups(c, refs, inputs).into_values() {
         for (k, e) in evs.iter().enumerate() {

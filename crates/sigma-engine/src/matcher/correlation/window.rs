@@ -62,13 +62,12 @@ pub(super) fn evaluate(
     inputs: &[Input],
     counted_above: bool,
 ) -> Evaluated {
-    let field = c.condition.as_ref().and_then(|x| x.field.as_deref());
     let mut found = Evaluated {
         hits: Vec::new(),
         held: Vec::new(),
     };
     for evs in groups(c, refs, inputs).into_values() {
-        let aids = Aids::new(c, refs, &evs, field);
+        let aids = Aids::new(c, refs, &evs);
         group_hits(ci, c, refs, &evs, &aids, &mut found.hits);
         if counted_above {
             let moments = held_at(c, refs, &evs, &aids).into_iter();
@@ -133,9 +132,9 @@ pub(super) fn groups<'i>(
 /// stream is watched (and as the reference backend anchors its windows); a
 /// window whose aggregate meets the condition is a hit, grown with the
 /// events that follow while it still meets it and stays within the
-/// timespan, and the next window starts after it. The windows slide: each event enters the tally at most twice
-/// (again after a hit that tried it), so a group of any size costs time in
-/// proportion to it.
+/// timespan, and the next window starts after it. The windows slide: each
+/// event enters the tally at most twice (again after a hit that tried it),
+/// so a group of any size costs time in proportion to it.
 fn group_hits(
     ci: usize,
     c: &Correlation,
@@ -144,13 +143,12 @@ fn group_hits(
     aids: &Aids,
     out: &mut Vec<CorrelationHit>,
 ) {
-    let span = c.timespan as f64;
     let mut w = Slide::new(c, evs);
     while w.next_moment() {
         let Some(mut value) = w.tally.aggregate(c, refs.len(), aids, w.i, w.j) else {
             continue;
         };
-        while w.j < evs.len() && evs[w.j].time - evs[w.i].time <= span {
+        while w.j < evs.len() && evs[w.j].time - evs[w.i].time <= w.span {
             let k = same_time(evs, w.j, |e| w.tally.add(e));
             match w.tally.aggregate(c, refs.len(), aids, w.i, k) {
                 Some(v) => {
@@ -186,7 +184,6 @@ fn held_at(c: &Correlation, refs: &[usize], evs: &[&Input], aids: &Aids) -> Vec<
 struct Slide<'a> {
     evs: &'a [&'a Input],
     span: f64,
-    field: Option<&'a str>,
     tally: Tally<'a>,
     i: usize,
     j: usize,
@@ -194,12 +191,10 @@ struct Slide<'a> {
 
 impl<'a> Slide<'a> {
     fn new(c: &'a Correlation, evs: &'a [&'a Input]) -> Self {
-        let field = c.condition.as_ref().and_then(|x| x.field.as_deref());
         Slide {
             evs,
             span: c.timespan as f64,
-            field,
-            tally: Tally::new(field),
+            tally: Tally::new(c.field()),
             i: 0,
             j: 0,
         }
@@ -221,20 +216,18 @@ impl<'a> Slide<'a> {
 
     /// Starts afresh after the window's events (after a hit).
     fn restart(&mut self) {
-        self.tally = Tally::new(self.field);
+        self.tally = Tally::new(self.tally.field);
         self.i = self.j;
     }
 }
 
-/// Hands `add` the events from `j` on that share its time, as one moment;
-/// returns where the next moment starts.
-fn same_time<'a>(evs: &[&'a Input], mut j: usize, mut add: impl FnMut(&'a Input)) -> usize {
+/// Hands `add` the event at `j` and those after it that share its time, as
+/// one moment; returns where the next moment starts (always further on).
+fn same_time<'a>(evs: &[&'a Input], j: usize, mut add: impl FnMut(&'a Input)) -> usize {
     let now = evs[j].time;
-    while j < evs.len() && evs[j].time == now {
-        add(evs[j]);
-        j += 1;
-    }
-    j
+    let end = j + 1 + evs[j + 1..].iter().take_while(|e| e.time == now).count();
+    evs[j..end].iter().for_each(|e| add(e));
+    end
 }
 
 /// What some kinds read of a window beyond the tally, built once per group.
@@ -244,7 +237,7 @@ struct Aids {
 }
 
 impl Aids {
-    fn new(c: &Correlation, refs: &[usize], evs: &[&Input], field: Option<&str>) -> Aids {
+    fn new(c: &Correlation, refs: &[usize], evs: &[&Input]) -> Aids {
         let numeric = matches!(
             c.kind,
             CorrelationType::ValueSum | CorrelationType::ValueAvg
@@ -252,10 +245,11 @@ impl Aids {
         Aids {
             order: (c.kind == CorrelationType::TemporalOrdered).then(|| Order::new(refs, evs)),
             sums: numeric.then(|| {
-                Sums::new(
-                    evs.iter()
-                        .map(|e| field.and_then(|f| e.values.get(f)).and_then(|v| number(v))),
-                )
+                Sums::new(evs.iter().map(|e| {
+                    c.field()
+                        .and_then(|f| e.values.get(f))
+                        .and_then(|v| number(v))
+                }))
             }),
         }
     }
@@ -266,7 +260,6 @@ impl Aids {
 struct Tally<'a> {
     /// The field value aggregations read.
     field: Option<&'a str>,
-    events: usize,
     /// Events per referenced rule.
     rules: HashMap<usize, usize>,
     /// Events per value of the field (folded), and values per such count
@@ -279,7 +272,6 @@ impl<'a> Tally<'a> {
     fn new(field: Option<&'a str>) -> Self {
         Tally {
             field,
-            events: 0,
             rules: HashMap::new(),
             values: HashMap::new(),
             counts: BTreeMap::new(),
@@ -291,7 +283,6 @@ impl<'a> Tally<'a> {
     }
 
     fn add(&mut self, e: &'a Input) {
-        self.events += 1;
         *self.rules.entry(e.rule).or_default() += 1;
         let Some(v) = self.value(e) else { return };
         let n = self.values.entry(v).or_default();
@@ -300,7 +291,6 @@ impl<'a> Tally<'a> {
     }
 
     fn remove(&mut self, e: &'a Input) {
-        self.events -= 1;
         if let Some(n) = self.rules.get_mut(&e.rule) {
             *n -= 1;
             if *n == 0 {
@@ -331,7 +321,7 @@ impl<'a> Tally<'a> {
         let sum = || aids.sums.as_ref().map_or((0.0, 0), |s| s.sum(i, j));
         let (value, ok) = match c.kind {
             CorrelationType::EventCount => {
-                let n = self.events as f64;
+                let n = (j - i) as f64;
                 (n, check(c, n, 1.0))
             }
             CorrelationType::ValueCount => {

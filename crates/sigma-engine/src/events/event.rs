@@ -584,12 +584,14 @@ fn home(hash: u64, size: usize) -> usize {
     (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
 }
 
-/// The number a text spells, if it starts like one.
+/// The number a text spells, if it starts like one and is finite: `+inf`,
+/// `-NaN` or `1e400` are text, so `|gt` does not fire on them.
 fn number_of(text: &str) -> Option<f64> {
     let t = text.trim();
     t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.')
         .then(|| t.parse::<f64>().ok())
         .flatten()
+        .filter(|n| n.is_finite())
 }
 
 #[cfg(test)]
@@ -602,6 +604,26 @@ mod tests {
             assert_eq!(Meta::of(name).map(|m| m as usize), Some(i), "{name}");
         }
         assert!(Meta::of("channel").is_none(), "names are case-sensitive");
+    }
+
+    #[test]
+    fn text_reads_as_a_number_only_when_finite() {
+        let read = |t: &str| FieldValue::new(t, t, None, false).number();
+        assert_eq!(read(" 42 "), Some(42.0));
+        assert_eq!(read("-1.5e3"), Some(-1500.0));
+        assert_eq!(read("+7"), Some(7.0));
+        for t in [
+            "+inf",
+            "-infinity",
+            "+NaN",
+            "1e400",
+            "-1e999",
+            "inf",
+            "0x10",
+            "",
+        ] {
+            assert_eq!(read(t), None, "{t:?}");
+        }
     }
 
     fn texts<'a>(e: &'a Event, field: &str) -> Option<Vec<&'a str>> {

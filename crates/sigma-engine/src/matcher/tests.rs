@@ -1371,3 +1371,18 @@ fn scanned_events_are_delivered_once_in_reading_order_across_batches() {
         assert_eq!(stats.lost, lost, "{}", path.display());
     }
 }
+
+#[test]
+fn a_comparison_reads_only_finite_numbers_from_text() {
+    let events = [
+        r#"{"N": "2000000"}"#,
+        r#"{"N": "+inf"}"#,
+        r#"{"N": "1e400"}"#,
+        r#"{"N": "NaN"}"#,
+        r#"{"N": 1e300}"#,
+    ];
+    assert_eq!(
+        fired_on("selection:\n  N|gt: 1000000", &events),
+        [true, false, false, false, true]
+    );
+}

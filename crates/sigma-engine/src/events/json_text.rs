@@ -416,11 +416,16 @@ impl<'t> Reader<'t, '_> {
         let at = self.position(open);
         let end = self.items(open, &mut not_objects, sink);
         if !not_objects.is_empty() {
-            let msg = format!(
-                "array items {} (counting from 1) are not objects; {} records lost",
-                crate::diag::first_of(&not_objects, 12),
-                not_objects.len()
-            );
+            let msg = match not_objects.as_slice() {
+                [one] => {
+                    format!("array item {one} (counting from 1) is not an object; 1 record lost")
+                }
+                many => format!(
+                    "array items {} (counting from 1) are not objects; {} records lost",
+                    crate::diag::first_of(many, 12),
+                    many.len()
+                ),
+            };
             self.error(msg, at);
         }
         end
@@ -604,6 +609,19 @@ mod tests {
         assert_eq!(
             ds,
             ["error[events]: t.json:2:3: JSON value is not an object; 1 record lost"]
+        );
+    }
+
+    #[test]
+    fn one_item_that_is_not_an_object_is_named_alone() {
+        let (got, read, ds) = read_all(b"[{\"a\": 1}, [], {\"a\": 2}]");
+        assert_eq!(got, ["1", "2"]);
+        assert_eq!((read.events, read.lost), (2, 1));
+        assert_eq!(
+            ds,
+            [
+                "error[events]: t.json:1:1: array item 2 (counting from 1) is not an object; 1 record lost"
+            ]
         );
     }
 

@@ -915,6 +915,23 @@ pub fn parse_timespan(s: &str) -> Option<u64> {
     n.checked_mul(mult)
 }
 
+/// Why a timespan [`parse_timespan`] refuses is not one: too long, or no
+/// number and unit at all.
+fn timespan_error(text: &str) -> String {
+    let digits = text
+        .trim()
+        .strip_suffix(['s', 'm', 'h', 'd', 'w', 'M', 'y']);
+    if digits.is_some_and(|d| !d.trim().is_empty() && d.trim().bytes().all(|b| b.is_ascii_digit()))
+    {
+        format!(
+            "`timespan` `{text}` is longer than any window (at most {} seconds)",
+            u64::MAX
+        )
+    } else {
+        format!("`timespan` must be a number and a unit (s, m, h, d, w, M, y), not `{text}`")
+    }
+}
+
 fn parse_correlation(n: &Node, errors: &mut Vec<RuleError>) -> Option<Correlation> {
     let before = errors.len();
     let type_node = n.get("type").unwrap_or(n);
@@ -941,9 +958,12 @@ fn parse_correlation(n: &Node, errors: &mut Vec<RuleError>) -> Option<Correlatio
     let timespan = parse_timespan(&timespan_text);
     let at = n.get("timespan").unwrap_or(n);
     match timespan {
-        None => errors.push(err(at, format!("`timespan` must be a number and a unit (s, m, h, d, w, M, y), not `{timespan_text}`"))),
+        None => errors.push(err(at, timespan_error(&timespan_text))),
         // As pySigma: a window of no time holds one instant's events only.
-        Some(0) => errors.push(err(at, format!("`timespan` must be longer than nothing, not `{timespan_text}`"))),
+        Some(0) => errors.push(err(
+            at,
+            format!("`timespan` must be longer than nothing, not `{timespan_text}`"),
+        )),
         Some(_) => {}
     }
     let before_condition = errors.len();
@@ -1194,6 +1214,13 @@ mod tests {
         );
         assert_eq!(parse_timespan("584554049254y"), None, "overflows u64");
         assert_eq!(parse_timespan("18446744073709551615s"), Some(u64::MAX));
+        assert!(timespan_error("584554049254y").contains("longer than any window"));
+        for text in ["", "5", "5x", "-5m", "1.5h", "m"] {
+            assert!(
+                timespan_error(text).contains("a number and a unit"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

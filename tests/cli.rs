@@ -7,6 +7,17 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_attack-vault"))
 }
 
+/// The run's output, once it is known to have succeeded (its stderr shown
+/// if not).
+fn succeeded(out: std::process::Output) -> std::process::Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn fixtures() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
@@ -191,12 +202,7 @@ fn match_reports_detections_in_every_format() {
         ("jsonl", "\"rule\":\"Fixture Python Inline\""),
         ("csv", "timestamp,level,rule"),
     ] {
-        let out = matching(&["-q", "--format", format], &rules, &events);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = succeeded(matching(&["-q", "--format", format], &rules, &events));
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(stdout.contains(expect), "{format}: {stdout}");
         assert!(!stdout.contains("notepad"), "{format}");
@@ -562,12 +568,13 @@ fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 fn demo_vault() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("v");
-    let out = bin()
-        .args(["build", "-q", "--out"])
-        .arg(&vault)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    succeeded(
+        bin()
+            .args(["build", "-q", "--out"])
+            .arg(&vault)
+            .output()
+            .unwrap(),
+    );
     (dir, vault)
 }
 
@@ -675,19 +682,16 @@ fn rules_and_atomics_saved_in_utf16_by_windows_powershell_are_read() {
     let test = "attack_technique: T1059.003\ndisplay_name: Windows Command Shell\natomic_tests:\n- name: Saved by PowerShell too\n  auto_generated_guid: 0d1c2b3a-4f5e-6d7c-8b9a-0f1e2d3c4b5a\n  description: d\n  supported_platforms: [windows]\n  executor:\n    name: command_prompt\n    command: whoami\n";
     std::fs::write(atomics.join("T1059.003.yaml"), utf16(test)).unwrap();
     let vault = dir.path().join("v");
-    let out = bin()
-        .args(["build", "-q", "--atomics"])
-        .arg(dir.path().join("atomics"))
-        .arg("--sigma")
-        .arg(dir.path().join("r.yml"))
-        .arg("--out")
-        .arg(&vault)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        bin()
+            .args(["build", "-q", "--atomics"])
+            .arg(dir.path().join("atomics"))
+            .arg("--sigma")
+            .arg(dir.path().join("r.yml"))
+            .arg("--out")
+            .arg(&vault)
+            .output()
+            .unwrap(),
     );
     let notes: Vec<String> = walkdir::WalkDir::new(&vault)
         .into_iter()
@@ -742,12 +746,13 @@ fn check_of_a_missing_or_empty_vault_says_so_and_exits_2() {
 fn layer_names_the_technique_notes_it_cannot_read() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");
-    let out = bin()
-        .args(["build", "-q", "--out"])
-        .arg(&v)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    succeeded(
+        bin()
+            .args(["build", "-q", "--out"])
+            .arg(&v)
+            .output()
+            .unwrap(),
+    );
     let note = std::fs::read_dir(v.join("Techniques"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -873,12 +878,7 @@ fn the_sites_base_url_is_an_http_address_and_escaped_in_the_sitemap() {
             "{err}"
         );
     }
-    let out = export("https://example.org/a&b\"<c>/");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(export("https://example.org/a&b\"<c>/"));
     let sitemap = std::fs::read_to_string(dir.path().join("s/sitemap.xml")).unwrap();
     let first = sitemap.split("<loc>").nth(1).unwrap();
     assert!(
@@ -936,12 +936,7 @@ fn csv_rows_are_spreadsheet_safe_and_correlations_have_rows_too() {
         [event(1, "=HYPERLINK(\"http://x\")"), event(2, "ws1")].join("\n"),
     )
     .unwrap();
-    let out = matching(&["-q", "-f", "csv"], &rules, &events);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(matching(&["-q", "-f", "csv"], &rules, &events));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let rows: Vec<&str> = stdout.lines().collect();
     assert_eq!(
@@ -1128,17 +1123,14 @@ fn sample_events_named_without_a_folder_are_named_alone() {
         "{\"Channel\": \"Security\", \"EventID\": 1}\n",
     )
     .unwrap();
-    let out = bin()
-        .current_dir(dir.path())
-        .args(["build", "-q", "--sigma"])
-        .arg(fixtures().join("rules/good"))
-        .args(["--events", "mine.jsonl", "--out", "v"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        bin()
+            .current_dir(dir.path())
+            .args(["build", "-q", "--sigma"])
+            .arg(fixtures().join("rules/good"))
+            .args(["--events", "mine.jsonl", "--out", "v"])
+            .output()
+            .unwrap(),
     );
     let notes: Vec<String> = std::fs::read_dir(dir.path().join("v/Sample Events"))
         .unwrap()

@@ -1,21 +1,10 @@
 //! The command line: error reporting, summaries and exit codes.
 
-use crate::common::matching;
+use crate::common::{matching, succeeded};
 use std::process::Command;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_attack-vault"))
-}
-
-/// The run's output, once it is known to have succeeded (its stderr shown
-/// if not).
-fn succeeded(out: std::process::Output) -> std::process::Output {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn fixtures() -> std::path::PathBuf {

@@ -2,7 +2,7 @@
 //! binary: a run killed at any moment leaves the next run a whole vault; two
 //! writers take turns; nothing outside the folder is written or deleted;
 //! a failed commit says truthfully that nothing changed.
-use crate::common::tree;
+use crate::common::{succeeded, tree};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -35,13 +35,7 @@ fn build(inputs: Inputs, out: &Path) -> Command {
 }
 
 fn run(mut c: Command) -> Output {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    succeeded(c.output().unwrap())
 }
 
 fn names(t: &[(String, Vec<u8>)]) -> Vec<&str> {
@@ -522,12 +516,7 @@ fn exports_share_a_vault_that_no_build_changes_meanwhile() {
     // As an export reading the vault holds it.
     let reading = std::fs::File::open(v.join(".attack-vault/lock")).unwrap();
     reading.lock_shared().unwrap();
-    let out = export_no_wait(&v, &dir.path().join("site"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(export_no_wait(&v, &dir.path().join("site")));
     let mut refused = build(Inputs::Fixtures, &v);
     let out = refused.arg("--no-wait").output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

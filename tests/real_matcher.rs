@@ -646,11 +646,7 @@ fn evtx_through_a_pipe_gives_what_its_file_gives() {
             .stdin(stdin)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = crate::common::succeeded(out);
         let mut hits: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .map(|l| {

@@ -54,6 +54,17 @@ pub fn build_into(
 }
 
 /// Read a note by its vault-relative path.
+/// A run's output, once it is known to have succeeded (its stderr shown
+/// if not).
+pub fn succeeded(out: std::process::Output) -> std::process::Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 pub fn read(dir: &Path, rel: &str) -> String {
     std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }

@@ -584,14 +584,16 @@ fn home(hash: u64, size: usize) -> usize {
     (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
 }
 
-/// The number a text spells, if it starts like one and is finite: `+inf`,
-/// `-NaN` or `1e400` are text, so `|gt` does not fire on them.
+/// The number a text spells in digits. `+inf` or `NaN` are words, not
+/// numbers, so `|gt` does not fire on them; `1e400` is a number beyond a
+/// double, read as infinity so that it compares as it should.
 fn number_of(text: &str) -> Option<f64> {
     let t = text.trim();
-    t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.')
+    t.strip_prefix(['+', '-'])
+        .unwrap_or(t)
+        .starts_with(|c: char| c.is_ascii_digit() || c == '.')
         .then(|| t.parse::<f64>().ok())
         .flatten()
-        .filter(|n| n.is_finite())
 }
 
 #[cfg(test)]
@@ -607,19 +609,23 @@ mod tests {
     }
 
     #[test]
-    fn text_reads_as_a_number_only_when_finite() {
+    fn text_reads_as_a_number_only_when_spelled_in_digits() {
         let read = |t: &str| FieldValue::new(t, t, None, false).number();
         assert_eq!(read(" 42 "), Some(42.0));
         assert_eq!(read("-1.5e3"), Some(-1500.0));
         assert_eq!(read("+7"), Some(7.0));
+        assert_eq!(read("-.5"), Some(-0.5));
+        assert_eq!(read("1e400"), Some(f64::INFINITY));
+        assert_eq!(read("-1e999"), Some(f64::NEG_INFINITY));
         for t in [
             "+inf",
             "-infinity",
             "+NaN",
-            "1e400",
-            "-1e999",
+            "nan",
             "inf",
             "0x10",
+            "+",
+            "-e5",
             "",
         ] {
             assert_eq!(read(t), None, "{t:?}");

@@ -448,6 +448,21 @@ fn data_never_becomes_markup() {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(rules.len(), 4);
+    // Obsidian reads `[[…]]` in a property as a link: none is written there.
+    let evil = rules
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .find(|t| t.contains("Nowhere"))
+        .unwrap();
+    let properties = evil.split("---\n").nth(1).unwrap();
+    assert!(
+        properties.contains("title: \"Evil ((Home)) ((Nowhere)) | pipe <b>bold</b>\""),
+        "{properties}"
+    );
+    assert!(
+        properties.contains("- \"!((Nowhere.png))\""),
+        "{properties}"
+    );
     assert!(
         rules
             .iter()
@@ -463,7 +478,13 @@ fn data_never_becomes_markup() {
         let body = md.splitn(3, "---\n").nth(2).unwrap();
         pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, opts));
         assert_eq!(html.matches("<h1>").count(), 1, "{}: {html}", p.display());
-        for markup in ["<b>", "<script", "href=\"Home\"", "href=\"Link\""] {
+        for markup in [
+            "<b>",
+            "<script",
+            "href=\"Home\"",
+            "href=\"Link\"",
+            "href=\"Nowhere\"",
+        ] {
             assert!(
                 !html.contains(markup),
                 "{}: {markup} in {html}",

@@ -87,6 +87,18 @@ pub fn alias(text: &str) -> String {
     inline(&flat)
 }
 
+/// A text or list property's value. Obsidian reads `[[…]]` in a property
+/// as a link (and our `check` with it), and no escape stops that inside a
+/// property, so doubled brackets become parentheses, as in a link's display
+/// text. The source's own text stays in the note (a rule's YAML).
+pub fn property(text: String) -> String {
+    if text.contains("[[") || text.contains("]]") {
+        text.replace("[[", "((").replace("]]", "))")
+    } else {
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,8 +124,14 @@ impl Frontmatter {
         }
         self
     }
+    /// A text property; text from the sources never becomes a link there
+    /// ([`super::escape::property`]).
     pub fn text(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
-        self.set(key, Prop::Text(value.into()))
+        self.set(key, Prop::Text(super::escape::property(value.into())))
+    }
+    /// A text property holding a link to the note `stem`.
+    pub fn link(&mut self, key: &str, stem: &str) -> &mut Self {
+        self.set(key, Prop::Text(super::text::wikilink(stem, None)))
     }
     /// A text property only when the value is not empty.
     pub fn text_opt(&mut self, key: &str, value: Option<&str>) -> &mut Self {
@@ -147,7 +153,8 @@ impl Frontmatter {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.set(key, Prop::List(items.into_iter().map(Into::into).collect()))
+        let items = items.into_iter().map(|i| super::escape::property(i.into()));
+        self.set(key, Prop::List(items.collect()))
     }
     pub fn boolean(&mut self, key: &str, value: bool) -> &mut Self {
         self.set(key, Prop::Bool(value))
@@ -322,6 +329,7 @@ mod tests {
             .list("tags", ["T1059_006", "techniques"])
             .list("aliases", Vec::<String>::new())
             .text("title", "yes: \"no\" # [[x]]")
+            .list("falsepositives", ["![[embed.png]] or [[y|z]]"])
             .boolean("revoked", false);
         let out = fm.render();
         assert!(out.contains("created: 2020-03-09\n"));
@@ -330,7 +338,9 @@ mod tests {
         assert_eq!(body, "");
         let map = parse(yaml.unwrap()).unwrap();
         assert_eq!(map["version"], "1.0");
-        assert_eq!(map["title"], "yes: \"no\" # [[x]]");
+        // No source's text becomes a link in Obsidian's properties.
+        assert_eq!(map["title"], "yes: \"no\" # ((x))");
+        assert_eq!(map["falsepositives"][0], "!((embed.png)) or ((y|z))");
         assert_eq!(map["tags"][1], "techniques");
         assert_eq!(map.keys().next().unwrap(), "id");
     }

@@ -483,7 +483,7 @@ fn technique_frontmatter(
         .list("platforms", o.stix.x_mitre_platforms.clone())
         .boolean("is_subtechnique", o.is_subtechnique());
     if let Some(p) = parent.and_then(|p| ix.target_stem(p)) {
-        fm.text("parent", text::wikilink(p.1, None));
+        fm.link("parent", p.1);
     }
     if let Some(c) = coverage {
         fm.text("coverage", c.status)
@@ -1008,7 +1008,7 @@ pub fn revoked(ix: &Index, id: ObjId) -> Revoked {
         .date("last_modified", &o.stix.modified)
         .boolean("revoked", true);
     if let Some(r) = &replacement {
-        fm.text("revoked_by", text::wikilink(&r.stem, None));
+        fm.link("revoked_by", &r.stem);
     }
     fm.list("domains", o.domains.clone())
         .text("stix_id", &o.stix.id);

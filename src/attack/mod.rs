@@ -200,6 +200,16 @@ fn read_object(at: &RawAt, diags: &Diagnostics) -> Option<StixObject> {
             ),
         ));
     }
+    if let Some(id) = o.attack_ref().and_then(|r| r.external_id.as_deref())
+        && o.kind != "x-mitre-matrix"
+        && !is_attack_id(id)
+    {
+        let msg = format!(
+            "{} `{}`: its ATT&CK ID `{id}` is not shaped as one (capitals, then digits, as `T1059.001`); kept as written",
+            o.kind, o.id
+        );
+        diags.push(at.error(Some("external_references"), msg));
+    }
     if named_kind(&o.kind) && o.name.trim().is_empty() && !o.revoked {
         // A note needs a title: its ID stands in, as the ATT&CK site does.
         let id = o.attack_ref().and_then(|r| r.external_id.clone());
@@ -212,6 +222,15 @@ fn read_object(at: &RawAt, diags: &Diagnostics) -> Option<StixObject> {
         o.name = title;
     }
     Some(o)
+}
+
+/// An ATT&CK ID's shape: capitals, then digits, perhaps a `.` and more
+/// digits (`T1059.001`, `TA0002`, `DET0001`). A matrix's is its domain.
+fn is_attack_id(id: &str) -> bool {
+    let number = id.trim_start_matches(|c: char| c.is_ascii_uppercase());
+    let (main, sub) = number.split_once('.').unwrap_or((number, "0"));
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    number.len() < id.len() && digits(main) && digits(sub)
 }
 
 /// Kinds whose objects become notes with their name as the title.
@@ -296,6 +315,37 @@ fn bundle_domain(objects: &[StixObject]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::is_attack_id;
+
+    #[test]
+    fn attack_ids_are_capitals_then_digits() {
+        for id in [
+            "T1059",
+            "T1059.001",
+            "TA0002",
+            "G0016",
+            "DET0001",
+            "AN1234",
+            "T0800",
+        ] {
+            assert!(is_attack_id(id), "{id}");
+        }
+        for id in [
+            "",
+            "T",
+            "1059",
+            "t1059",
+            "T1059.",
+            "T.001",
+            "T 1059",
+            "T1059/../x",
+            "T1059.001.002",
+            "TA-2",
+        ] {
+            assert!(!is_attack_id(id), "{id}");
+        }
+    }
+
     use super::*;
 
     #[test]

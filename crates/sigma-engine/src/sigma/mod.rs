@@ -119,6 +119,7 @@ pub fn parse_rules_where(
                 warn_fractional_count(&r, d, path, diags);
                 warn_several_criteria(&r, d, path, diags);
                 warn_number_as_text(&r, diags);
+                warn_tags(d, path, diags);
                 rules.push(r)
             }
             Err(errors) => {
@@ -197,6 +198,58 @@ fn warn_lone_strings(d: &crate::yaml::Node, path: &Path, diags: &Diagnostics) {
             diags.push(at.at(Some(n.line), Some(n.column)));
         }
     }
+}
+
+/// A tag that names nothing is read as written, with a warning, as it is
+/// likely a typo: one without a namespace (pySigma refuses it), or an
+/// `attack.` tag of none of the specification's shapes (`attack.t99999`).
+fn warn_tags(d: &crate::yaml::Node, path: &Path, diags: &Diagnostics) {
+    let Some(crate::yaml::Yaml::Seq(items)) = d.get("tags").map(|n| &n.value) else {
+        return;
+    };
+    for n in items {
+        let Some(tag) = n.as_scalar_text() else {
+            continue;
+        };
+        let problem = match tag.trim().split_once('.') {
+            None => {
+                "has no namespace (`attack.`, `cve.`, …): read here, but other tools (pySigma) refuse it"
+            }
+            Some((ns, name)) if ns.eq_ignore_ascii_case("attack") && !is_attack_tag(name) => {
+                "names no technique, tactic, group, software, campaign, data source, mitigation or asset (`attack.t1234`, `attack.t1234.001`, `attack.g1234`, `attack.s1234`, `attack.c1234`, `attack.ds1234`, `attack.m1234`, `attack.a1234` or a tactic's name): read as a plain tag"
+            }
+            _ => continue,
+        };
+        let msg = format!("tag `{tag}` {problem}");
+        let at = Diagnostic::warning("sigma", msg).in_file(path);
+        diags.push(at.at(Some(n.line), Some(n.column)));
+    }
+}
+
+/// Whether the name of an `attack.` tag has one of the shapes ATT&CK's
+/// objects take there: a technique (`t1059`, `t1059.001`, also written with
+/// `_` or `/`), an ID of another kind (`g0016`, `ds0009`, `ta0002`) or a
+/// tactic's name (`defense-evasion`), in any case.
+fn is_attack_tag(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let digits = |n: &str, len: usize| n.len() == len && n.bytes().all(|b| b.is_ascii_digit());
+    // By bytes: a tag is any text (`tAAAé`), and no slice may split a char.
+    let technique = lower.strip_prefix('t').is_some_and(|n| {
+        let (b, all_digits) = (n.as_bytes(), |r: &[u8]| r.iter().all(u8::is_ascii_digit));
+        (b.len() == 4 && all_digits(b))
+            || (b.len() == 8
+                && all_digits(&b[..4])
+                && b"._/".contains(&b[4])
+                && all_digits(&b[5..]))
+    });
+    let id = ["g", "s", "c", "ds", "m", "a", "ta"]
+        .iter()
+        .any(|p| lower.strip_prefix(p).is_some_and(|n| digits(n, 4)));
+    let tactic = !lower.is_empty()
+        && lower
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_');
+    technique || id || tactic
 }
 
 /// An `id` that is no UUID is read here (and names the rule for
@@ -529,6 +582,64 @@ mod tests {
             warned("929A690EBEF04204A928EF5E620D6FCC").is_empty(),
             "as Python's UUID reads it"
         );
+    }
+
+    #[test]
+    fn a_tag_that_names_nothing_is_read_and_warned_of() {
+        let ds = Diagnostics::new();
+        let yaml = "title: t\ntags:\n  - attack.t1059.001\n  - attack.t99999\n  - T1059\n  - attack.ds0005\n  - cve.2021-44228\n  - attack.tAAA\u{e9}\nlogsource: {product: test}\ndetection:\n  sel: {a: 1}\n  condition: sel\n";
+        let (rules, _) = parse_rules(Path::new("r.yml"), yaml, &ds);
+        assert_eq!(rules[0].tags.len(), 6, "every tag is read");
+        let d: Vec<String> = ds.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(
+            d[0].starts_with("warning[sigma]: r.yml:4:5: tag `attack.t99999` names no technique"),
+            "{d:?}"
+        );
+        assert!(
+            d[1].starts_with("warning[sigma]: r.yml:5:5: tag `T1059` has no namespace"),
+            "{d:?}"
+        );
+        assert!(
+            d[2].starts_with("warning[sigma]: r.yml:8:5: tag `attack.tAAA\u{e9}` names no"),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn attack_tags_of_the_specifications_shapes() {
+        for name in [
+            "t1059",
+            "T1059.001",
+            "t1059_001",
+            "t1059/001",
+            "g0016",
+            "S0002",
+            "c0024",
+            "ds0009",
+            "m1042",
+            "a0001",
+            "ta0002",
+            "execution",
+            "defense_evasion",
+            "x",
+        ] {
+            assert!(is_attack_tag(name), "{name}");
+        }
+        for name in [
+            "",
+            "t99999",
+            "t1059.0011",
+            "t1059.",
+            "g016",
+            "ds00091",
+            "t1059.001/x",
+            "taaa\u{e9}",
+            "t\u{e9}\u{e9}\u{e9}\u{e9}",
+            "1059",
+        ] {
+            assert!(!is_attack_tag(name), "{name}");
+        }
     }
 
     #[test]

@@ -200,30 +200,7 @@ pub fn parse_tag(tag: &str) -> TagRef {
     TagRef::Other(note_tag(t))
 }
 
-/// `T1059.006` from `t1059.006`, `T1059_006`, `t1059/006`; `None` if not a technique ID.
-pub fn technique_id(s: &str) -> Option<String> {
-    let s = s.trim();
-    let b = s.as_bytes();
-    if b.len() < 5 || !(b[0] == b'T' || b[0] == b't') {
-        return None;
-    }
-    // Not sliced by byte offsets before they are known to be ASCII digits:
-    // a tag is any text (`tAAAé`).
-    let main = s.get(1..5)?;
-    if !main.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    match &s[5..] {
-        "" => Some(format!("T{main}")),
-        sub if sub.len() == 4
-            && matches!(sub.as_bytes()[0], b'.' | b'_' | b'/')
-            && sub[1..].bytes().all(|c| c.is_ascii_digit()) =>
-        {
-            Some(format!("T{main}.{}", &sub[1..]))
-        }
-        _ => None,
-    }
-}
+pub use sigma_engine::sigma::tags::technique_id;
 
 /// The Obsidian tag for an ATT&CK ID: dots become underscores (`T1059_006`).
 pub fn id_tag(id: &str) -> String {

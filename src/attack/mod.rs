@@ -315,7 +315,7 @@ fn bundle_domain(objects: &[StixObject]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::is_attack_id;
+    use super::*;
 
     #[test]
     fn attack_ids_are_capitals_then_digits() {
@@ -345,8 +345,6 @@ mod tests {
             assert!(!is_attack_id(id), "{id}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn bad_json_names_line_and_column() {

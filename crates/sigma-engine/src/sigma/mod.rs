@@ -5,6 +5,7 @@ pub mod condition;
 pub mod modifiers;
 pub mod refs;
 pub mod rule;
+pub mod tags;
 pub mod vocab;
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -156,6 +157,12 @@ fn warn_unlike_reference(r: &SigmaRule, diags: &Diagnostics) {
     }
 }
 
+/// A warning at a node of a rule file.
+fn warning_at(path: &Path, n: &crate::yaml::Node, msg: String) -> Diagnostic {
+    let at = Diagnostic::warning("sigma", msg).in_file(path);
+    at.at(Some(n.line), Some(n.column))
+}
+
 /// A number or a boolean under a modifier of text (`contains: 1`) is read
 /// as its text here, with a warning, as pySigma refuses it.
 fn warn_number_as_text(r: &SigmaRule, diags: &Diagnostics) {
@@ -194,8 +201,7 @@ fn warn_lone_strings(d: &crate::yaml::Node, path: &Path, diags: &Diagnostics) {
             let msg = format!(
                 "`{key}` is a single string: read as a list of one here, but Sigma requires a list and other tools (pySigma) refuse it"
             );
-            let at = Diagnostic::warning("sigma", msg).in_file(path);
-            diags.push(at.at(Some(n.line), Some(n.column)));
+            diags.push(warning_at(path, n, msg));
         }
     }
 }
@@ -215,41 +221,14 @@ fn warn_tags(d: &crate::yaml::Node, path: &Path, diags: &Diagnostics) {
             None => {
                 "has no namespace (`attack.`, `cve.`, …): read here, but other tools (pySigma) refuse it"
             }
-            Some((ns, name)) if ns.eq_ignore_ascii_case("attack") && !is_attack_tag(name) => {
+            Some((ns, name)) if ns.eq_ignore_ascii_case("attack") && !tags::is_attack_tag(name) => {
                 "names no technique, tactic, group, software, campaign, data source, mitigation or asset (`attack.t1234`, `attack.t1234.001`, `attack.g1234`, `attack.s1234`, `attack.c1234`, `attack.ds1234`, `attack.m1234`, `attack.a1234` or a tactic's name): read as a plain tag"
             }
             _ => continue,
         };
         let msg = format!("tag `{tag}` {problem}");
-        let at = Diagnostic::warning("sigma", msg).in_file(path);
-        diags.push(at.at(Some(n.line), Some(n.column)));
+        diags.push(warning_at(path, n, msg));
     }
-}
-
-/// Whether the name of an `attack.` tag has one of the shapes ATT&CK's
-/// objects take there: a technique (`t1059`, `t1059.001`, also written with
-/// `_` or `/`), an ID of another kind (`g0016`, `ds0009`, `ta0002`) or a
-/// tactic's name (`defense-evasion`), in any case.
-fn is_attack_tag(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let digits = |n: &str, len: usize| n.len() == len && n.bytes().all(|b| b.is_ascii_digit());
-    // By bytes: a tag is any text (`tAAAé`), and no slice may split a char.
-    let technique = lower.strip_prefix('t').is_some_and(|n| {
-        let (b, all_digits) = (n.as_bytes(), |r: &[u8]| r.iter().all(u8::is_ascii_digit));
-        (b.len() == 4 && all_digits(b))
-            || (b.len() == 8
-                && all_digits(&b[..4])
-                && b"._/".contains(&b[4])
-                && all_digits(&b[5..]))
-    });
-    let id = ["g", "s", "c", "ds", "m", "a", "ta"]
-        .iter()
-        .any(|p| lower.strip_prefix(p).is_some_and(|n| digits(n, 4)));
-    let tactic = !lower.is_empty()
-        && lower
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_');
-    technique || id || tactic
 }
 
 /// An `id` that is no UUID is read here (and names the rule for
@@ -261,8 +240,7 @@ fn warn_id(d: &crate::yaml::Node, path: &Path, diags: &Diagnostics) {
         let msg = format!(
             "`id: {id}` is not a UUID: read here, but Sigma rule ids are UUIDs and other tools (pySigma) refuse it"
         );
-        let at = Diagnostic::warning("sigma", msg).in_file(path);
-        diags.push(at.at(Some(n.line), Some(n.column)));
+        diags.push(warning_at(path, n, msg));
     }
 }
 
@@ -288,8 +266,7 @@ fn warn_fractional_count(r: &SigmaRule, d: &crate::yaml::Node, path: &Path, diag
             bound.trunc()
         );
         let n = cond.get(op.as_str()).unwrap_or(cond);
-        let at = Diagnostic::warning("sigma", msg).in_file(path);
-        diags.push(at.at(Some(n.line), Some(n.column)));
+        diags.push(warning_at(path, n, msg));
     }
 }
 
@@ -310,8 +287,7 @@ fn warn_several_criteria(r: &SigmaRule, d: &crate::yaml::Node, path: &Path, diag
             ops.len(),
             ops.join("`, `")
         );
-        let at = Diagnostic::warning("sigma", msg).in_file(path);
-        diags.push(at.at(Some(cond.line), Some(cond.column)));
+        diags.push(warning_at(path, cond, msg));
     }
 }
 
@@ -604,42 +580,6 @@ mod tests {
             d[2].starts_with("warning[sigma]: r.yml:8:5: tag `attack.tAAA\u{e9}` names no"),
             "{d:?}"
         );
-    }
-
-    #[test]
-    fn attack_tags_of_the_specifications_shapes() {
-        for name in [
-            "t1059",
-            "T1059.001",
-            "t1059_001",
-            "t1059/001",
-            "g0016",
-            "S0002",
-            "c0024",
-            "ds0009",
-            "m1042",
-            "a0001",
-            "ta0002",
-            "execution",
-            "defense_evasion",
-            "x",
-        ] {
-            assert!(is_attack_tag(name), "{name}");
-        }
-        for name in [
-            "",
-            "t99999",
-            "t1059.0011",
-            "t1059.",
-            "g016",
-            "ds00091",
-            "t1059.001/x",
-            "taaa\u{e9}",
-            "t\u{e9}\u{e9}\u{e9}\u{e9}",
-            "1059",
-        ] {
-            assert!(!is_attack_tag(name), "{name}");
-        }
     }
 
     #[test]

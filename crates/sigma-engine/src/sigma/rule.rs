@@ -897,9 +897,21 @@ fn excerpt(text: &str) -> String {
 
 /// Parse a time span such as `5m`, `1h`, `30s`, `2d`, `1w`, `1M`, `1y` to seconds.
 pub fn parse_timespan(s: &str) -> Option<u64> {
+    timespan(s).ok()
+}
+
+/// Why a text is no timespan.
+#[derive(Debug, PartialEq, Eq)]
+enum NoSpan {
+    /// Not a number and a unit.
+    Malformed,
+    /// A number and a unit beyond `u64` seconds.
+    TooLong,
+}
+
+fn timespan(s: &str) -> Result<u64, NoSpan> {
     let s = s.trim();
-    let unit = s.chars().last()?;
-    let n: u64 = s[..s.len() - unit.len_utf8()].trim().parse().ok()?;
+    let unit = s.chars().last().ok_or(NoSpan::Malformed)?;
     let mult = match unit {
         's' => 1,
         'm' => 60,
@@ -909,26 +921,30 @@ pub fn parse_timespan(s: &str) -> Option<u64> {
         // pySigma's: a mean Gregorian month and year.
         'M' => 2_629_746,
         'y' => 31_556_952,
-        _ => return None,
+        _ => return Err(NoSpan::Malformed),
     };
+    let n: u64 = s[..s.len() - unit.len_utf8()].trim().parse().map_err(
+        |e: std::num::ParseIntError| match e.kind() {
+            std::num::IntErrorKind::PosOverflow => NoSpan::TooLong,
+            _ => NoSpan::Malformed,
+        },
+    )?;
     // A span beyond u64 seconds is no span (not a wrapped-around short one).
-    n.checked_mul(mult)
+    n.checked_mul(mult).ok_or(NoSpan::TooLong)
 }
 
-/// Why a timespan [`parse_timespan`] refuses is not one: too long, or no
-/// number and unit at all.
-fn timespan_error(text: &str) -> String {
-    let digits = text
-        .trim()
-        .strip_suffix(['s', 'm', 'h', 'd', 'w', 'M', 'y']);
-    if digits.is_some_and(|d| !d.trim().is_empty() && d.trim().bytes().all(|b| b.is_ascii_digit()))
-    {
-        format!(
-            "`timespan` `{text}` is longer than any window (at most {} seconds)",
-            u64::MAX
-        )
-    } else {
-        format!("`timespan` must be a number and a unit (s, m, h, d, w, M, y), not `{text}`")
+impl NoSpan {
+    /// What is wrong with `text`, said for a rule's author.
+    fn message(&self, text: &str) -> String {
+        match self {
+            NoSpan::TooLong => format!(
+                "`timespan` `{text}` is longer than any window (at most {} seconds)",
+                u64::MAX
+            ),
+            NoSpan::Malformed => format!(
+                "`timespan` must be a number and a unit (s, m, h, d, w, M, y), not `{text}`"
+            ),
+        }
     }
 }
 
@@ -955,16 +971,16 @@ fn parse_correlation(n: &Node, errors: &mut Vec<RuleError>) -> Option<Correlatio
         .get("timespan")
         .and_then(Node::as_scalar_text)
         .unwrap_or_default();
-    let timespan = parse_timespan(&timespan_text);
+    let timespan = timespan(&timespan_text);
     let at = n.get("timespan").unwrap_or(n);
-    match timespan {
-        None => errors.push(err(at, timespan_error(&timespan_text))),
+    match &timespan {
+        Err(no) => errors.push(err(at, no.message(&timespan_text))),
         // As pySigma: a window of no time holds one instant's events only.
-        Some(0) => errors.push(err(
+        Ok(0) => errors.push(err(
             at,
             format!("`timespan` must be longer than nothing, not `{timespan_text}`"),
         )),
-        Some(_) => {}
+        Ok(_) => {}
     }
     let before_condition = errors.len();
     let condition = n.get("condition").map(|c| correlation_condition(c, errors));
@@ -1214,12 +1230,10 @@ mod tests {
         );
         assert_eq!(parse_timespan("584554049254y"), None, "overflows u64");
         assert_eq!(parse_timespan("18446744073709551615s"), Some(u64::MAX));
-        assert!(timespan_error("584554049254y").contains("longer than any window"));
+        let error = |text: &str| timespan(text).unwrap_err().message(text);
+        assert!(error("584554049254y").contains("longer than any window"));
         for text in ["", "5", "5x", "-5m", "1.5h", "m"] {
-            assert!(
-                timespan_error(text).contains("a number and a unit"),
-                "{text}"
-            );
+            assert!(error(text).contains("a number and a unit"), "{text}");
         }
     }
 

@@ -388,7 +388,7 @@ fn run_fetch(a: FetchArgs) -> ExitCode {
     let done = match result {
         Ok(done) => done,
         Err(e) => {
-            eprintln!("{e}");
+            say(&e.to_string());
             return ExitCode::from(2);
         }
     };
@@ -427,7 +427,7 @@ fn run_build(a: BuildArgs) -> ExitCode {
     let _cache = match inputs_from_cache(&mut a) {
         Ok(lock) => lock,
         Err(e) => {
-            eprintln!("{e}");
+            say(&e.to_string());
             return ExitCode::from(2);
         }
     };
@@ -438,7 +438,7 @@ fn run_build(a: BuildArgs) -> ExitCode {
     let s = match result {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{e}");
+            say(&e.to_string());
             eprintln!("build failed; the output folder was not changed");
             return ExitCode::from(2);
         }
@@ -520,7 +520,7 @@ fn print_build_summary(s: &crate::build::BuildSummary, cfg: &BuildConfig, diags:
         .chain(read_lines(s))
         .chain(event_lines(s));
     for line in lines {
-        eprintln!("{line}");
+        say(&line);
     }
     eprintln!(
         "{} error(s), {} warning(s)",
@@ -627,6 +627,12 @@ fn collector(verbose: bool) -> Diagnostics {
     }
 }
 
+/// One line on stderr that quotes input (titles, note names, links), shown
+/// escaped so that it cannot redraw the terminal or forge lines.
+fn say(line: &str) {
+    eprintln!("{}", sigma_engine::text::printable(line));
+}
+
 fn print_diagnostics(diags: &Diagnostics, verbose: bool) {
     let mut shown: std::collections::HashMap<(&'static str, Severity), usize> = Default::default();
     let mut hidden: std::collections::BTreeMap<&'static str, usize> = Default::default();
@@ -658,22 +664,26 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
         return ExitCode::from(2);
     }
     for (note, problem) in r.unreadable.iter().chain(&r.bad_properties) {
-        eprintln!("{note}: {problem}");
+        say(&format!("{note}: {problem}"));
     }
     for (note, link) in &r.unresolved {
-        eprintln!("{note}: unresolved link {link}");
+        say(&format!("{note}: unresolved link {link}"));
     }
     for (note, link) in &r.missing_anchors {
-        eprintln!("{note}: {link} names a heading or block its note does not have");
+        say(&format!(
+            "{note}: {link} names a heading or block its note does not have"
+        ));
     }
     for (note, label) in &r.missing_footnotes {
-        eprintln!("{note}: footnote [^{label}] has no definition");
+        say(&format!("{note}: footnote [^{label}] has no definition"));
     }
     for note in &r.citations_left {
-        eprintln!("{note}: contains an unconverted (Citation: ...)");
+        say(&format!("{note}: contains an unconverted (Citation: ...)"));
     }
     for (note, url) in &r.raw_links_to_notes {
-        eprintln!("{note}: raw link {url} points at a note of the vault");
+        say(&format!(
+            "{note}: raw link {url} points at a note of the vault"
+        ));
     }
     eprintln!(
         "{}, {} checked",
@@ -698,7 +708,7 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
         }
         Ok(None) => None,
         Err(e) => {
-            eprintln!("{e}");
+            say(&e.to_string());
             return ExitCode::from(2);
         }
     };
@@ -742,7 +752,7 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
         Ok(s) => {
             if !a.report.quiet && !s.output_closed {
                 for line in s.report(a.report.verbose) {
-                    eprintln!("{line}");
+                    say(&line);
                 }
             }
             if a.report.strict && (crate::hunt::had_errors(&diags) || s.lost > 0) {
@@ -752,7 +762,7 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("{e}");
+            say(&e.to_string());
             ExitCode::from(2)
         }
     }
@@ -772,7 +782,7 @@ fn run_layer(vault: &std::path::Path, out: &std::path::Path, force: bool) -> Exi
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("{e}");
+            say(&e.to_string());
             ExitCode::from(2)
         }
     }
@@ -832,7 +842,7 @@ fn export_and_report(
             }
         }
         Err(e) => {
-            eprintln!("{e}");
+            say(&e.to_string());
             ExitCode::from(2)
         }
     }

@@ -191,6 +191,38 @@ fn table_output_escapes_control_characters() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains(['\u{202e}', '\u{200b}']), "{text:?}");
     assert!(text.contains(r"C:\x\u{202e}gpj\u{200b}.exe"), "{text:?}");
+
+    // Unicode's line and paragraph separators break lines in some viewers.
+    std::fs::write(&events, "{\"Image\": \"a\u{2028}b\u{2029}c\u{85}.exe\"}\n").unwrap();
+    let text = String::from_utf8(matching(&["-q"], &rule, &events).stdout).unwrap();
+    assert!(
+        !text.contains(['\u{2028}', '\u{2029}', '\u{85}']),
+        "{text:?}"
+    );
+    assert!(text.contains(r"a\u{2028}b\u{2029}c\u{85}.exe"), "{text:?}");
+}
+
+#[test]
+fn messages_and_summaries_show_what_input_they_quote_escaped() {
+    // A rule's title is printed in the summary, and a file's name in the
+    // diagnostics: neither may redraw the terminal or forge a line.
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("r.yml");
+    let titled = ANY_EXE.replace("Any exe", "\"Any\\e[2J\\nFORGED\"");
+    std::fs::write(&rule, titled).unwrap();
+    let events = dir.path().join("ev");
+    std::fs::create_dir(&events).unwrap();
+    std::fs::write(events.join("good.jsonl"), "{\"Image\": \"a.exe\"}\n").unwrap();
+    std::fs::write(events.join("bad\u{1b}[2J\n.jsonl"), "{bad\n").unwrap();
+    let out = matching(&["-v"], &rule, &events);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains(['\u{1b}', '\r']), "{err:?}");
+    assert!(
+        err.contains(r"bad\u{1b}[2J\n.jsonl:1:2: invalid JSON"),
+        "{err}"
+    );
+    assert!(err.contains(r"1 × Any\u{1b}[2J\nFORGED"), "{err}");
+    assert!(!err.lines().any(|l| l.starts_with("FORGED")), "{err}");
 }
 
 #[test]

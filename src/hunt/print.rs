@@ -299,27 +299,7 @@ fn csv_line(cells: &[&str]) -> String {
     line
 }
 
-/// Text from events made safe for a terminal: control characters (ESC,
-/// BEL, CR, LF, ...) are shown escaped, so an event cannot redraw the screen
-/// or forge lines, and so are the invisible marks that reorder or hide text
-/// (right-to-left overrides, zero-width spaces), so that what is shown is
-/// what the event holds.
-fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    let hidden = |c: char| c.is_control() || sigma_engine::text::is_invisible_format(c);
-    if !s.chars().any(hidden) {
-        return s.into();
-    }
-    s.chars()
-        .map(|c| {
-            if hidden(c) {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect::<String>()
-        .into()
-}
+use sigma_engine::text::printable as clean;
 
 fn truncate(s: &str, n: usize) -> String {
     let s = clean(s);

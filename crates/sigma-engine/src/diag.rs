@@ -68,7 +68,9 @@ impl fmt::Display for Diagnostic {
         };
         write!(f, "{sev}[{}]: ", self.category)?;
         if let Some(file) = &self.file {
-            write!(f, "{}", file.display())?;
+            // File names and messages quote input: shown escaped.
+            let file = file.display().to_string();
+            write!(f, "{}", crate::text::printable(&file))?;
             if let Some(line) = self.line {
                 write!(f, ":{line}")?;
                 if let Some(col) = self.column {
@@ -77,7 +79,7 @@ impl fmt::Display for Diagnostic {
             }
             write!(f, ": ")?;
         }
-        write!(f, "{}", self.message)
+        write!(f, "{}", crate::text::printable(&self.message))
     }
 }
 

@@ -84,6 +84,28 @@ pub fn is_invisible_format(c: char) -> bool {
     )
 }
 
+/// A text read from input made safe to show on a terminal: control
+/// characters (ESC, BEL, CR, LF, ...), Unicode's line and paragraph
+/// separators and the invisible marks of [`is_invisible_format`] are shown
+/// escaped (`\u{1b}`), so that a rule, an event or a file name cannot
+/// redraw the screen, forge a line or hide what it says.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    let hidden =
+        |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_invisible_format(c);
+    if !s.chars().any(hidden) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// The characters of UTF-16 bytes, each with whether it was valid.
 pub(crate) fn utf16(
     bytes: &[u8],
@@ -202,6 +224,16 @@ mod tests {
         let mut v = vec![0xFF, 0xFE];
         v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
         v
+    }
+
+    #[test]
+    fn printable_escapes_what_would_act_on_a_terminal_and_nothing_else() {
+        assert!(matches!(printable("C:\\x é 日本"), Cow::Borrowed(_)));
+        let shown = printable("a\u{1b}[2J\u{7}\r\n\u{85}\u{2028}\u{2029}\u{202e}\u{200b}\tb");
+        assert_eq!(
+            shown,
+            r"a\u{1b}[2J\u{7}\r\n\u{85}\u{2028}\u{2029}\u{202e}\u{200b}\tb"
+        );
     }
 
     #[test]

@@ -323,7 +323,7 @@ fn a_time_window_keeps_the_events_of_its_span_and_tells_what_it_left_out() {
         "{err}"
     );
     assert!(
-        err.contains("events.jsonl: 1 events have no readable time"),
+        err.contains("events.jsonl: 1 event has no readable time"),
         "{err}"
     );
     let (_, records, _) = run(&["--from", "2024-05-01T10:00+02:00"]);

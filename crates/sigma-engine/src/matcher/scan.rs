@@ -110,10 +110,11 @@ where
 /// readable time.
 fn untimed_told(st: ScanStats, f: &std::path::Path, diags: &Diagnostics) -> ScanStats {
     if st.untimed > 0 {
-        let msg = format!(
-            "{} events have no readable time and were left out of the time window (--from/--to)",
-            st.untimed
-        );
+        let what = match st.untimed {
+            1 => "1 event has no readable time and was".to_string(),
+            n => format!("{n} events have no readable time and were"),
+        };
+        let msg = format!("{what} left out of the time window (--from/--to)");
         diags.push(crate::diag::Diagnostic::warning("events", msg).in_file(f));
     }
     st

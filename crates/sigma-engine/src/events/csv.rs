@@ -100,8 +100,11 @@ fn read_bounded(
     report: &dyn Fn(Diagnostic),
     sink: &mut dyn FnMut(Row),
 ) -> Option<FileRead> {
+    let mut input = std::io::BufReader::new(input);
+    let head = std::io::BufRead::fill_buf(&mut input).unwrap_or_default();
+    let delimiter = delimiter_of(head);
     let row_start = std::rc::Rc::new(std::cell::Cell::new(0));
-    let mut rows = reader(input, max_row, row_start.clone());
+    let mut rows = reader(input, delimiter, max_row, row_start.clone());
     let mut record = csv::ByteRecord::new();
     let mut problems = RowProblems::default();
     let columns = header(&mut rows, &mut record, &mut problems, report)?;
@@ -158,10 +161,31 @@ fn read_bounded(
     Some(read)
 }
 
-/// The CSV reader of `input`, a row longer than `max_row` bytes past
-/// `row_start` an error.
+/// The cell separator of a CSV text: of `,`, `;` (what spreadsheets write
+/// where the comma is the decimal mark), tab and `|`, the one its header
+/// row holds most often outside quotes; a comma when it holds none.
+fn delimiter_of(head: &[u8]) -> u8 {
+    const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+    let mut counts = [0usize; CANDIDATES.len()];
+    let mut quoted = false;
+    for &b in head.iter().take_while(|&&b| b != b'\n') {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if let Some(i) = CANDIDATES.iter().position(|&c| c == b && !quoted) {
+            counts[i] += 1;
+        }
+    }
+    // The first of the most frequent: a comma on a tie.
+    let best =
+        (0..CANDIDATES.len()).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+    CANDIDATES[best]
+}
+
+/// The CSV reader of `input`, cells cut at `delimiter`, a row longer than
+/// `max_row` bytes past `row_start` an error.
 fn reader<R: Read>(
     input: R,
+    delimiter: u8,
     max_row: u64,
     row_start: std::rc::Rc<std::cell::Cell<u64>>,
 ) -> csv::Reader<Bounded<R>> {
@@ -175,6 +199,7 @@ fn reader<R: Read>(
     // Rows end at LF, a CR before it cut from the last cell: the reader's
     // own CR LF ending places each row on the line before it.
     csv::ReaderBuilder::new()
+        .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .terminator(csv::Terminator::Any(b'\n'))
@@ -466,6 +491,25 @@ mod tests {
         assert_eq!(got[0].text("Empty"), Some(""));
         assert_eq!((got[0].meta.record, got[1].meta.record), (2, 4));
         assert!(got[1].get("Empty").is_none(), "a short row lacks the rest");
+    }
+
+    #[test]
+    fn cells_are_cut_where_the_header_says() {
+        for text in [
+            "Image;CommandLine\nC:\\a.exe;\"x; y, z\"\n",
+            "Image\tCommandLine\nC:\\a.exe\t\"x; y, z\"\n",
+            "Image|CommandLine\nC:\\a.exe|\"x; y, z\"\n",
+            "Image,CommandLine\nC:\\a.exe,\"x; y, z\"\n",
+        ] {
+            let (got, diags) = events(text.as_bytes());
+            assert!(diags.is_empty(), "{text:?}: {diags:?}");
+            assert_eq!(got[0].text("Image"), Some("C:\\a.exe"), "{text:?}");
+            assert_eq!(got[0].text("CommandLine"), Some("x; y, z"), "{text:?}");
+        }
+        // Separators quoted in a column's name are part of it.
+        assert_eq!(delimiter_of(b"\"a;b;c\",d\n1;2;3,4"), b',');
+        assert_eq!(delimiter_of(b"one column\n"), b',');
+        assert_eq!(delimiter_of(b""), b',');
     }
 
     #[test]

@@ -629,6 +629,42 @@ fn a_note_of_ones_own_about_the_same_object_is_never_taken_for_a_renamed_one() {
 }
 
 #[test]
+fn a_note_of_ones_own_with_a_generated_notes_name_is_left_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    build(&v, None);
+    // Obsidian resolves `[[T1059.006 Python]]` to one of two such notes.
+    fs::create_dir(v.join("Cases")).unwrap();
+    let own = v.join("Cases/t1059.006 python.md");
+    fs::write(&own, "My own notes.\n").unwrap();
+    let err = String::from_utf8(build(&v, None).stderr).unwrap();
+    let said = format!(
+        "{}: your note has the name of the generated note `{PYTHON}`",
+        own.display()
+    );
+    assert!(err.contains(&said), "{err}");
+    assert!(
+        err.contains(
+            "here yours, so links meant for the generated note lead there; rename your note"
+        ),
+        "{err}"
+    );
+    assert_eq!(read(&own), "My own notes.\n");
+    assert!(v.join(PYTHON).is_file());
+
+    // A generated note moved to another folder is the same note: no clash.
+    fs::remove_file(&own).unwrap();
+    fs::rename(v.join(PYTHON), v.join("Cases/T1059.006 Python.md")).unwrap();
+    let err = String::from_utf8(build(&v, None).stderr).unwrap();
+    assert!(
+        err.contains("followed 1 note you renamed or moved"),
+        "{err}"
+    );
+    assert!(!err.contains("has the name of"), "{err}");
+    assert!(!v.join(PYTHON).exists());
+}
+
+#[test]
 fn a_renamed_note_in_conflict_stays_the_analysts_through_later_builds() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");

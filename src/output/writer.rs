@@ -483,6 +483,12 @@ impl<'a> VaultWriter<'a> {
             .collect()
     }
 
+    /// Warns of the analyst's note at `path` (a path in the folder).
+    pub fn warn_of(&self, path: &str, message: String) {
+        self.diags
+            .push(Diagnostic::warning("write", message).in_file(self.out.join(path)));
+    }
+
     /// The text the last run generated at `path`, where it kept it.
     pub fn base_of(&self, path: &str) -> Option<String> {
         base::read(&self.out, path)

@@ -89,6 +89,35 @@ pub(super) fn find(
     f
 }
 
+/// Warns of each note of the analyst's own that has a generated note's
+/// name (in another folder, in any case): Obsidian resolves `[[name]]` to
+/// one of the two only, the one of the shorter path, so links meant for one
+/// open the other. Nothing is renamed: the note is the analyst's.
+pub(super) fn warn_name_clashes(writer: &VaultWriter<'_>, notes: &[Note]) {
+    let generated: BTreeMap<String, &str> = notes
+        .iter()
+        .map(|n| (stem(&n.path).to_lowercase(), n.path.as_str()))
+        .collect();
+    for own in writer.untracked_notes() {
+        let Some(&theirs) = generated.get(&stem(&own).to_lowercase()) else {
+            continue;
+        };
+        if theirs == own {
+            continue; // A generated note the analyst renamed, followed.
+        }
+        let (opened, other) = if (own.len(), own.as_str()) <= (theirs.len(), theirs) {
+            ("yours", "the generated note")
+        } else {
+            ("the generated note", "yours")
+        };
+        let msg = format!(
+            "your note has the name of the generated note `{theirs}`: Obsidian opens the one of the shorter path for `[[{}]]`, here {opened}, so links meant for {other} lead there; rename your note",
+            stem(theirs)
+        );
+        writer.warn_of(&own, msg);
+    }
+}
+
 /// Whether at least half the lines last generated (blank ones aside) stand
 /// in `text`: the generated note renamed, edited or not, rather than a note
 /// of the analyst's own about the same object.

@@ -96,6 +96,7 @@ pub fn write(
         let last = before.as_ref().map_or(&empty, |b| &b.notes);
         let mut followed = follow::find(&writer, last, kept, &now_entries);
         let relinked = follow::apply(&mut notes, &mut now_entries, &mut followed.renames);
+        follow::warn_name_clashes(&writer, &notes);
         // The old name of a note the analyst renamed gets no redirect:
         // Obsidian moved their links with it.
         for (key, new) in &followed.renames {

@@ -644,9 +644,7 @@ fn a_note_of_ones_own_with_a_generated_notes_name_is_left_and_said() {
     );
     assert!(err.contains(&said), "{err}");
     assert!(
-        err.contains(
-            "here yours, so links meant for the generated note lead there; rename your note"
-        ),
+        err.contains("links meant for one may open the other; rename your note"),
         "{err}"
     );
     assert_eq!(read(&own), "My own notes.\n");

@@ -91,8 +91,9 @@ pub(super) fn find(
 
 /// Warns of each note of the analyst's own that has a generated note's
 /// name (in another folder, in any case): Obsidian resolves `[[name]]` to
-/// one of the two only, the one of the shorter path, so links meant for one
-/// open the other. Nothing is renamed: the note is the analyst's.
+/// one of the two only (the one in the linking note's folder, else the one
+/// of the shorter path), so links meant for one may open the other. Nothing
+/// is renamed: the note is the analyst's.
 pub(super) fn warn_name_clashes(writer: &VaultWriter<'_>, notes: &[Note]) {
     let generated: BTreeMap<String, &str> = notes
         .iter()
@@ -105,13 +106,8 @@ pub(super) fn warn_name_clashes(writer: &VaultWriter<'_>, notes: &[Note]) {
         if theirs == own {
             continue; // A generated note the analyst renamed, followed.
         }
-        let (opened, other) = if (own.len(), own.as_str()) <= (theirs.len(), theirs) {
-            ("yours", "the generated note")
-        } else {
-            ("the generated note", "yours")
-        };
         let msg = format!(
-            "your note has the name of the generated note `{theirs}`: Obsidian opens the one of the shorter path for `[[{}]]`, here {opened}, so links meant for {other} lead there; rename your note",
+            "your note has the name of the generated note `{theirs}`: Obsidian opens only one of the two for `[[{}]]` (the one in the linking note's folder, else the one of the shorter path), so links meant for one may open the other; rename your note",
             stem(theirs)
         );
         writer.warn_of(&own, msg);

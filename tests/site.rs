@@ -723,3 +723,32 @@ fn notes_never_take_the_place_of_the_sites_own_pages() {
     let (_, problems) = check_links(&s);
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+#[test]
+fn a_link_leads_to_the_note_of_its_name_in_its_own_folder_first() {
+    // As in Obsidian: of two notes named `Home`, a note beside one of them
+    // links to that one; elsewhere the shorter path wins.
+    let dir = tempfile::tempdir().unwrap();
+    let (v, s) = (dir.path().join("v"), dir.path().join("s"));
+    std::fs::create_dir_all(v.join("Cases/Deep")).unwrap();
+    std::fs::write(v.join("Home.md"), "# Root home\n").unwrap();
+    std::fs::write(v.join("Cases/Deep/Home.md"), "# Case home\n").unwrap();
+    std::fs::write(
+        v.join("Cases/Deep/Case.md"),
+        "# Case\n\n[[Home]] ![[Home]]\n",
+    )
+    .unwrap();
+    std::fs::write(v.join("Cases/Other.md"), "# Other\n\n[[Home]]\n").unwrap();
+    export_to(&v, &s);
+    let read = |p: &str| std::fs::read_to_string(s.join(p)).unwrap();
+    let case = read("cases/deep/case.html");
+    assert!(
+        case.contains(r#"href="../../cases/deep/home.html">Home"#),
+        "{case}"
+    );
+    assert!(!case.contains(r#"href="../../home.html""#), "{case}");
+    let other = read("cases/other.html");
+    assert!(other.contains(r#"href="../home.html">Home"#), "{other}");
+    let home = read("cases/deep/home.html");
+    assert!(home.contains("case.html"), "the backlink: {home}");
+}

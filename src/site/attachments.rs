@@ -63,12 +63,12 @@ impl Attachments {
         }
     }
 
-    /// The attachment a link target names.
-    pub fn find(&self, target: &str) -> Option<usize> {
+    /// The attachment a link target names in the note at `from`.
+    pub fn find(&self, target: &str, from: &str) -> Option<usize> {
         if !is_attachment(target) {
             return None;
         }
-        self.names.find(target)
+        self.names.find_from(target, from)
     }
 }
 
@@ -116,12 +116,20 @@ mod tests {
                 "files/report.pdf"
             ]
         );
-        assert_eq!(a.find("Diagram 1.png"), Some(0), "the shortest path");
-        assert_eq!(a.find("notes/img/Diagram 1.png"), Some(1));
-        assert_eq!(a.find("report.pdf"), Some(2));
-        assert_eq!(a.find("evil.svg"), None);
-        assert_eq!(a.find("icon.png"), None, "hidden folders are not published");
-        assert_eq!(a.find("note"), None);
+        assert_eq!(
+            a.find("Diagram 1.png", "Home"),
+            Some(0),
+            "the shortest path"
+        );
+        assert_eq!(a.find("notes/img/Diagram 1.png", "Home"), Some(1));
+        assert_eq!(a.find("report.pdf", "Home"), Some(2));
+        assert_eq!(a.find("evil.svg", "Home"), None);
+        assert_eq!(
+            a.find("icon.png", "Home"),
+            None,
+            "hidden folders are not published"
+        );
+        assert_eq!(a.find("note", "Home"), None);
         assert!(is_image("x.WebP") && !is_image("x.pdf") && is_attachment("x.pdf"));
     }
 
@@ -136,6 +144,6 @@ mod tests {
         std::os::unix::fs::symlink(dir.path(), v.join("up")).unwrap();
         let a = Attachments::new(&v);
         assert!(a.files.is_empty(), "{:?}", a.files);
-        assert_eq!(a.find("shot.png"), None);
+        assert_eq!(a.find("shot.png", "Home"), None);
     }
 }

@@ -175,6 +175,8 @@ struct Resolver<'a> {
     /// Notes left out of the site.
     private: &'a NoteNames,
     prefix: String,
+    /// The note's vault path: links resolve from its folder.
+    from: String,
     /// The page's own URL, relative to itself.
     own: String,
     tags: Mutex<Vec<String>>,
@@ -190,15 +192,17 @@ impl<'a> Resolver<'a> {
             attachments,
             private,
         }: Links<'a>,
-        url: &str,
+        page: &Page,
         coverage: Option<&'a HashMap<String, heatmap::Cell>>,
     ) -> Self {
+        let url = &page.url;
         Resolver {
             names,
             pages,
             attachments,
             private,
             prefix: "../".repeat(url.matches('/').count()),
+            from: page.path.clone(),
             own: format!("{}{url}", "../".repeat(url.matches('/').count())),
             tags: Mutex::new(Vec::new()),
             coverage,
@@ -213,9 +217,9 @@ impl<'a> Resolver<'a> {
 
 impl markdown::LinkResolver for Resolver<'_> {
     fn resolve(&self, target: &str) -> Option<String> {
-        let url = match self.names.find(target) {
+        let url = match self.names.find_from(target, &self.from) {
             Some(i) => &self.pages[i].url,
-            None => &self.attachments.urls[self.attachments.find(target)?],
+            None => &self.attachments.urls[self.attachments.find(target, &self.from)?],
         };
         Some(format!("{}{url}", self.prefix))
     }
@@ -236,13 +240,13 @@ impl markdown::LinkResolver for Resolver<'_> {
         &self.prefix
     }
     fn is_private(&self, target: &str) -> bool {
-        self.private.find(target).is_some()
+        self.private.find_from(target, &self.from).is_some()
     }
     fn own_page(&self) -> Option<&str> {
         Some(&self.own)
     }
     fn embed(&self, target: &str) -> Option<embed::Embed> {
-        let page = &self.pages[self.names.find(target)?];
+        let page = &self.pages[self.names.find_from(target, &self.from)?];
         // Its problems were reported where the note itself was read.
         let note = note::Note::read(&page.file, &Diagnostics::new());
         Some(embed::Embed {

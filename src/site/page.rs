@@ -126,7 +126,7 @@ impl Site<'_> {
     pub fn note_page(&self, i: usize, buf: &mut Vec<u8>) -> Result<Option<(u64, u64)>, Diagnostic> {
         let (page, meta) = (&self.pages[i], &self.metas[i]);
         let heatmap = is_heatmap(&meta.kind);
-        let r = Resolver::new(self.links, &page.url, heatmap.then_some(self.coverage));
+        let r = Resolver::new(self.links, page, heatmap.then_some(self.coverage));
         let mut ctx = self.context(i, r.root());
         let key = meta
             .body

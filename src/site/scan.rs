@@ -79,7 +79,7 @@ pub(super) fn scan(
             |(mut metas, mut postings), (i, old)| {
                 let note = Note::read(&pages[i].file, diags);
                 super::search::add(&mut postings, i as u32, note.body());
-                let r = Resolver::new(links, &pages[i].url, None);
+                let r = Resolver::new(links, &pages[i], None);
                 let body = body(&note, i, &r, spool, old);
                 metas.push((i, meta(&note, &pages[i], body, &r, names)));
                 (metas, postings)
@@ -150,11 +150,11 @@ fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames)
     let mut unresolved = Vec::new();
     let mut attachments = Vec::new();
     for target in body.links {
-        if let Some(i) = names.find(&target) {
+        if let Some(i) = names.find_from(&target, &page.path) {
             out_links.push(i);
-        } else if let Some(a) = r.attachments.find(&target) {
+        } else if let Some(a) = r.attachments.find(&target, &page.path) {
             attachments.push(a);
-        } else if r.private.find(&target).is_none() {
+        } else if r.private.find_from(&target, &page.path).is_none() {
             // A note left out of the site is no broken link.
             unresolved.push(target);
         }

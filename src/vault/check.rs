@@ -170,7 +170,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             let note = if t.is_empty() {
                 Some(i)
             } else {
-                names.find(&t)
+                names.find_from(&t, rel)
             };
             match (note, anchor) {
                 (None, _) if !found(&t) => r.unresolved.push((rel.clone(), format!("[[{t}]]"))),
@@ -364,6 +364,37 @@ mod tests {
             [("Case.md".to_string(), "[[Gone]]".to_string())]
         );
         assert!(!r.is_clean());
+    }
+
+    #[test]
+    fn a_heading_is_looked_for_in_the_note_the_link_opens() {
+        // Of two notes named Playbook, the one beside the linking note.
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        std::fs::create_dir(dir.path().join("Cases")).unwrap();
+        write("Playbook.md", "# Playbook\n\n## Root steps\n");
+        write("Cases/Playbook.md", "# Playbook\n\n## Case steps\n");
+        write(
+            "Cases/Case.md",
+            "[[Playbook#Case steps]] [[Playbook#Root steps]]\n",
+        );
+        write(
+            "Home.md",
+            "[[Playbook#Root steps]] [[Playbook#Case steps]]\n",
+        );
+        let r = check_vault(dir.path());
+        let missing: Vec<(&str, &str)> = r
+            .missing_anchors
+            .iter()
+            .map(|(n, l)| (n.as_str(), l.as_str()))
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                ("Cases/Case.md", "[[Playbook#Root steps]]"),
+                ("Home.md", "[[Playbook#Case steps]]")
+            ]
+        );
     }
 
     #[test]

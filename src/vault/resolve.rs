@@ -1,6 +1,7 @@
 //! How a wikilink target names a note, as Obsidian resolves it: by its path
-//! (`Folder/Note`), by its name (`Note`: the shortest path wins), or by the
-//! end of its path (`Sub/Note`); case-insensitive, `.md` optional. `check`
+//! (`Folder/Note`), by its name (`Note`: the one in the linking note's
+//! folder, else the shortest path wins), or by the end of its path
+//! (`Sub/Note`); case-insensitive, `.md` optional. `check`
 //! and the site both resolve through this, so they never disagree about a
 //! link.
 
@@ -30,27 +31,35 @@ impl NoteNames {
         n
     }
 
-    /// The note a link target (without `#heading` or `|alias`) names.
+    /// The note a link target (without `#heading` or `|alias`) names, in
+    /// a note at the vault's root.
     pub fn find(&self, target: &str) -> Option<usize> {
+        self.find_from(target, "")
+    }
+
+    /// The note a link target names in the note at `from` (its vault
+    /// path): where several notes have the target's name, the one at the
+    /// target's path in `from`'s folder wins, as Obsidian looks there first.
+    pub fn find_from(&self, target: &str, from: &str) -> Option<usize> {
         let t = target.trim().trim_end_matches(".md").to_lowercase();
+        let name = t.rsplit('/').next().unwrap_or(&t);
+        let named = self.by_name.get(name)?;
+        if named.len() > 1
+            && let Some((folder, _)) = from.rsplit_once('/')
+            && let Some(&i) = self.by_path.get(&format!("{}/{t}", folder.to_lowercase()))
+        {
+            return Some(i);
+        }
         if let Some(&i) = self.by_path.get(&t) {
             return Some(i);
         }
-        let Some((_, name)) = t.rsplit_once('/') else {
-            // A bare name: the shortest path wins (the first for a tie).
-            return self
-                .by_name
-                .get(&t)?
-                .iter()
-                .copied()
-                .min_by_key(|&i| (self.paths[i].len(), &self.paths[i]));
-        };
-        let suffix = format!("/{t}");
-        self.by_name
-            .get(name)?
+        // By name, or by the end of the path: the shortest path wins (the
+        // first for a tie).
+        let suffix = (name.len() < t.len()).then(|| format!("/{t}"));
+        named
             .iter()
             .copied()
-            .filter(|&i| self.paths[i].ends_with(&suffix))
+            .filter(|&i| suffix.as_ref().is_none_or(|s| self.paths[i].ends_with(s)))
             .min_by_key(|&i| (self.paths[i].len(), &self.paths[i]))
     }
 }
@@ -140,5 +149,22 @@ mod tests {
             "whole folder names only"
         );
         assert_eq!(n.find("Missing"), None);
+    }
+
+    #[test]
+    fn a_link_finds_the_note_in_its_own_folder_first() {
+        let n = NoteNames::new([
+            "Home.md",
+            "Cases/Deep/Home.md",
+            "Cases/Deep/Sub/X.md",
+            "Sub/X.md",
+        ]);
+        assert_eq!(n.find_from("home", "Cases/Deep/A.md"), Some(1));
+        assert_eq!(n.find_from("Home", "Cases/A.md"), Some(0));
+        assert_eq!(n.find_from("Home", "A.md"), Some(0));
+        assert_eq!(n.find_from("Sub/X", "Cases/Deep/A.md"), Some(2));
+        assert_eq!(n.find_from("Sub/X", "Cases/A.md"), Some(3));
+        assert_eq!(n.find_from("Cases/Deep/Home", "Cases/Deep/A.md"), Some(1));
+        assert_eq!(n.find_from("Missing", "Cases/Deep/A.md"), None);
     }
 }

@@ -698,6 +698,51 @@ fn a_note_whose_kept_version_is_gone_is_never_overwritten_nor_deleted() {
     assert!(v.join(".attack-vault/conflicts").join(still).is_file());
 }
 
+/// A first build or export goes only where nothing else lives, or, for a
+/// vault, into a vault (`.obsidian/`, or notes at its top): never among a
+/// home folder's or a project's files.
+#[test]
+fn a_first_run_into_a_folder_of_other_files_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("project");
+    std::fs::create_dir_all(f.join("docs")).unwrap();
+    std::fs::write(f.join("docs/thesis.md"), "mine\n").unwrap();
+    std::fs::write(f.join("notes.txt"), "mine\n").unwrap();
+    let before = tree(&f);
+    let out = build(Inputs::Demo, &f).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let said = "holds files of its own (docs, notes.txt) and is no vault (no .obsidian/, no notes at its top): the vault's notes would be scattered among them; nothing was changed";
+    assert!(err.contains(said), "{err}");
+    let (_d, vault) = demo_vault();
+    let out = export_no_wait(&vault, &f);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("holds files attack-vault did not export (docs, notes.txt)"),
+        "{err}"
+    );
+    assert_eq!(tree(&f), before, "nothing written, not even a state folder");
+    assert!(!f.join(".attack-vault").exists());
+
+    // Hidden files alone (a Git checkout) are no files of its own; an
+    // Obsidian vault, or a folder of notes, takes the vault beside them.
+    let git = dir.path().join("git");
+    std::fs::create_dir_all(git.join(".git")).unwrap();
+    run(build(Inputs::Demo, &git));
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join(".git")).unwrap();
+    succeeded(export_no_wait(&vault, &site));
+    for own in [".obsidian/app.json", "Home of mine.md"] {
+        let v = dir.path().join(own.replace(['.', '/', ' '], "_"));
+        std::fs::create_dir_all(v.join(own).parent().unwrap()).unwrap();
+        std::fs::write(v.join(own), "{}").unwrap();
+        run(build(Inputs::Demo, &v));
+        assert_eq!(std::fs::read_to_string(v.join(own)).unwrap(), "{}");
+        assert!(v.join("Home.md").is_file(), "{own}");
+    }
+}
+
 /// A file attack-vault did not write, where a note goes, is left alone and
 /// said; `--force` replaces it with the note.
 #[test]
@@ -706,6 +751,8 @@ fn a_file_of_ones_own_where_a_note_goes_is_left_unless_force() {
     let v = dir.path().join("v");
     let note = v.join("Techniques/T1059.001 PowerShell.md");
     std::fs::create_dir_all(note.parent().unwrap()).unwrap();
+    // The analyst's Obsidian vault, a note of theirs where one goes.
+    std::fs::create_dir_all(v.join(".obsidian")).unwrap();
     std::fs::write(&note, "mine\n").unwrap();
     let out = build(Inputs::Demo, &v).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

@@ -91,6 +91,46 @@ impl Folder {
         }
     }
 
+    /// Whether `self` may be written to `out` for the first time (no state
+    /// folder of the tool's yet): a folder that does not exist or holds
+    /// nothing visible, or for a vault one that is a vault already (an
+    /// Obsidian vault: `.obsidian/` or notes at its top). Anything else (a
+    /// home folder, `/`, a project) would have notes or pages scattered
+    /// among its files, and be walked whole.
+    fn welcomed_in(self, out: &Path) -> Result<(), Diagnostic> {
+        if fs::symlink_metadata(out.join(STATE_DIR)).is_ok() {
+            return Ok(());
+        }
+        let Ok(entries) = fs::read_dir(out) else {
+            return Ok(()); // None yet: created new.
+        };
+        let (mut visible, mut notes) = (Vec::new(), false);
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            notes |= name == ".obsidian" || name.to_lowercase().ends_with(".md");
+            if !name.starts_with('.') {
+                visible.push(name);
+            }
+        }
+        if visible.is_empty() || (self == Folder::Vault && notes) {
+            return Ok(());
+        }
+        visible.sort();
+        let held = sigma_engine::diag::first_of(&visible, 3);
+        let msg = match self {
+            Folder::Vault => format!(
+                "holds files of its own ({held}) and is no vault (no .obsidian/, no notes at its top): \
+                 the vault's notes would be scattered among them; nothing was changed: build into a \
+                 new or empty folder, or into an Obsidian vault"
+            ),
+            Folder::Site => format!(
+                "holds files attack-vault did not export ({held}): the site's pages would be \
+                 scattered among them; nothing was changed: export into a new or empty folder"
+            ),
+        };
+        Err(Diagnostic::error("write", msg).in_file(out))
+    }
+
     /// The error for writing `self` where `found` stands.
     fn refused(self, found: Folder, out: &Path) -> Diagnostic {
         let msg = match found {
@@ -175,6 +215,7 @@ impl<'a> VaultWriter<'a> {
         opts: WriteOptions,
         diags: &'a Diagnostics,
     ) -> Result<VaultWriter<'a>, Diagnostic> {
+        folder.welcomed_in(out)?;
         fs::create_dir_all(out).map_err(|e| io_error("cannot create output folder", out, e))?;
         let state_dir = out.join(STATE_DIR);
         if fs::symlink_metadata(&state_dir).is_ok_and(|m| !m.file_type().is_dir()) {

@@ -1,5 +1,6 @@
 //! How two paths on disk relate, for refusing to read a tool's own output as
-//! its input, or to write an output over its input.
+//! its input, or to write an output over its input; and what a folder
+//! holds, for refusing to write where other files live.
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +47,18 @@ pub fn relation(a: &Path, b: &Path) -> Relation {
     } else {
         Relation::Apart
     }
+}
+
+/// The names of the entries of folder `dir`, sorted; `None` when it cannot
+/// be listed (it does not exist yet).
+pub fn entry_names(dir: &Path) -> Option<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Some(names)
 }
 
 #[cfg(test)]

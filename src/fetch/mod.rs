@@ -211,18 +211,11 @@ fn is_cache_entry(name: &str) -> bool {
 /// cache whole: a folder holding anything else (a vault, whose `atomics/`
 /// holds the analyst's notes) is refused before anything is written.
 fn refuse_other_folder(cache: &Path) -> Result<(), Diagnostic> {
-    let Ok(entries) = fs::read_dir(cache) else {
-        return Ok(());
-    };
-    let mut other: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !is_cache_entry(n))
-        .collect();
+    let mut other = crate::paths::entry_names(cache).unwrap_or_default();
+    other.retain(|n| !is_cache_entry(n));
     if other.is_empty() {
         return Ok(());
     }
-    other.sort();
     let msg = format!(
         "not a cache folder (it holds {}), and a fetch replaces its `attack`, `sigma` and `atomics` folders whole: nothing was changed; give a new or empty folder, or the cache a fetch made (--cache)",
         sigma_engine::diag::first_of(&other, 3)

@@ -101,21 +101,16 @@ impl Folder {
         if fs::symlink_metadata(out.join(STATE_DIR)).is_ok() {
             return Ok(());
         }
-        let Ok(entries) = fs::read_dir(out) else {
+        let Some(mut visible) = crate::paths::entry_names(out) else {
             return Ok(()); // None yet: created new.
         };
-        let (mut visible, mut notes) = (Vec::new(), false);
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            notes |= name == ".obsidian" || name.to_lowercase().ends_with(".md");
-            if !name.starts_with('.') {
-                visible.push(name);
-            }
-        }
+        let notes = visible
+            .iter()
+            .any(|n| n == ".obsidian" || n.to_lowercase().ends_with(".md"));
+        visible.retain(|n| !n.starts_with('.'));
         if visible.is_empty() || (self == Folder::Vault && notes) {
             return Ok(());
         }
-        visible.sort();
         let held = sigma_engine::diag::first_of(&visible, 3);
         let msg = match self {
             Folder::Vault => format!(

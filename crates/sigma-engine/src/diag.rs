@@ -83,6 +83,20 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+impl crate::text::ReadError {
+    /// The problem as a diagnostic of `category` about `path`, at the line
+    /// and column of an invalid byte.
+    pub fn diagnostic(&self, category: &'static str, path: &Path) -> Diagnostic {
+        let d = Diagnostic::error(category, self.to_string()).in_file(path);
+        match self {
+            crate::text::ReadError::Encoding { line, column, .. } => {
+                d.at(Some(*line), Some(*column))
+            }
+            crate::text::ReadError::Io(_) => d,
+        }
+    }
+}
+
 /// Every layer's error converts into a diagnostic, which is itself an error
 /// for callers that propagate it.
 impl std::error::Error for Diagnostic {}

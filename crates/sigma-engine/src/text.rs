@@ -169,18 +169,6 @@ pub enum ReadError {
     },
 }
 
-impl ReadError {
-    /// The problem as a diagnostic of `category` about `path`, at the line
-    /// and column of an invalid byte.
-    pub fn diagnostic(&self, category: &'static str, path: &Path) -> crate::diag::Diagnostic {
-        let d = crate::diag::Diagnostic::error(category, self.to_string()).in_file(path);
-        match self {
-            ReadError::Encoding { line, column, .. } => d.at(Some(*line), Some(*column)),
-            ReadError::Io(_) => d,
-        }
-    }
-}
-
 /// A whole file that must be valid text (a rule, an atomic test): its
 /// encoding told by its byte-order mark, any invalid byte an error, since a
 /// value silently replaced would never match what its author wrote.

@@ -259,8 +259,9 @@ impl<'a> Added<'a> {
         }
         if !self.after.is_empty() {
             let n = self.after.len();
-            let found =
-                (from..=lines.len().saturating_sub(n)).find(|&i| lines[i..i + n] == self.after[..]);
+            // A new version shorter than the lines sought holds none of them.
+            let found = (from..=lines.len().saturating_sub(n))
+                .find(|&i| lines.get(i..i + n) == Some(&self.after[..]));
             if found.is_some() {
                 return found;
             }
@@ -526,5 +527,99 @@ mod tests {
             panic!("not merged")
         };
         assert!(m.contains("2. y\n") && m.ends_with("Mine.\n"), "{m}");
+    }
+
+    #[test]
+    fn lines_added_before_more_lines_than_the_new_version_has_never_panic() {
+        // The analyst added a line above two base lines; the new version is
+        // one line long: the two lines are looked for, never read past it.
+        let base = "a\nb\nc\n";
+        let mine = "a\nmine\nb\nc\nmine too\n";
+        let theirs = "z\n";
+        let out = reconcile(Some(base), mine, theirs);
+        assert!(
+            matches!(out, Outcome::Conflict | Outcome::Merged(_)),
+            "{out:?}"
+        );
+    }
+
+    /// A xorshift generator: the same edits on every run.
+    struct Edits(u64);
+
+    impl Edits {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+
+        /// A generated body of lines, some alike (rows, blank lines, headings).
+        fn body(&mut self) -> Vec<String> {
+            const ALIKE: [&str; 6] = ["| a | b |", "", "## Rules", "- item", "| x | y |", "# T"];
+            (0..3 + self.below(12))
+                .map(|i| match self.below(3) {
+                    0 => ALIKE[self.below(ALIKE.len())].to_string(),
+                    _ => format!("gen {i}"),
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn random_edits_merged_keep_every_line_either_side_wrote() {
+        let mut r = Edits(0x9e37_79b9_7f4a_7c15);
+        let joined = |v: &[String]| v.join("\n") + "\n";
+        let mut merged = 0;
+        for round in 0..20_000 {
+            let base = r.body();
+            // The analyst adds lines, or rewrites one and adds others.
+            let (mut mine, mut added) = (base.clone(), Vec::new());
+            for k in 0..1 + r.below(3) {
+                let line = format!("mine {round} {k}");
+                if k == 0 && r.below(4) == 0 {
+                    let at = r.below(mine.len());
+                    mine[at] = line.clone();
+                } else {
+                    let at = r.below(mine.len() + 1);
+                    mine.insert(at, line.clone());
+                }
+                added.push(line);
+            }
+            // Upstream changes, removes and adds lines.
+            let mut theirs = base.clone();
+            for k in 0..1 + r.below(4) {
+                let line = format!("new {round} {k}");
+                match r.below(3) {
+                    0 if !theirs.is_empty() => {
+                        let at = r.below(theirs.len());
+                        theirs[at] = line.clone();
+                    }
+                    1 if !theirs.is_empty() => {
+                        theirs.remove(r.below(theirs.len()));
+                        continue;
+                    }
+                    _ => {
+                        let at = r.below(theirs.len() + 1);
+                        theirs.insert(at, line.clone());
+                    }
+                }
+                added.push(line);
+            }
+            let (b, m, t) = (joined(&base), joined(&mine), joined(&theirs));
+            if let Outcome::Merged(out) = reconcile(Some(&b), &m, &t) {
+                merged += 1;
+                for line in added
+                    .iter()
+                    .filter(|l| m.contains(*l) && !t.contains(*l) || t.contains(*l))
+                {
+                    assert!(
+                        out.lines().any(|l| l == line),
+                        "{line} lost\nbase:\n{b}mine:\n{m}theirs:\n{t}merged:\n{out}"
+                    );
+                }
+            }
+        }
+        assert!(merged > 10_000, "most such edits merge: {merged}");
     }
 }

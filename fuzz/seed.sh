@@ -51,3 +51,10 @@ find ../vault -name '*.md' | sort | sed -n '1,40p' |
 printf '# A\n\n![[A]]\n![[A#B]]\n\n## B\n\ntext ^id\n\n![[A#^id]]\n' > $C/site_markdown/self-embed
 printf '> [!note]- Folded\n> ![[X]]\n> ![[X]]\n\n- ![[Y]]\n\n<div>![[Z]]</div>\n' > $C/site_markdown/embeds-in-blocks
 for t in $C/*; do echo "$t: $(ls "$t" | wc -l) seeds"; done
+# Merges: an example note as generated, with an analyst's line, and with a
+# changed line, split at NUL bytes.
+mkdir -p $C/merge
+find ../vault -name '*.md' | sort | sed -n '1,20p' |
+  while read -r f; do
+    { cat "$f"; printf '\0'; cat "$f"; echo "An analyst's line."; printf '\0'; sed '5s/$/ changed/' "$f"; } > "$C/merge/$(sha1sum "$f" | cut -c1-16)"
+  done

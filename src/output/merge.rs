@@ -173,8 +173,33 @@ fn ensure_newline(s: &str) -> String {
     }
 }
 
-/// The items of a list property, unquoted, in order (block or flow style).
+/// The items of a list property, in order (block or flow style), read as
+/// YAML so that quotes and escapes mean what they say (`"C:\\Temp"` is one
+/// backslash); a property that is no valid YAML is read by its lines.
 fn items(block: &str) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Listed {
+        Many(Vec<serde_json::Value>),
+        One(serde_json::Value),
+    }
+    let text = |v: serde_json::Value| match v {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s),
+        serde_json::Value::String(_) | serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    };
+    match serde_saphyr::from_str::<std::collections::BTreeMap<String, Listed>>(block) {
+        Ok(map) => match map.into_values().next() {
+            Some(Listed::Many(items)) => items.into_iter().filter_map(text).collect(),
+            Some(Listed::One(item)) => text(item).into_iter().collect(),
+            None => Vec::new(),
+        },
+        Err(_) => items_as_written(block),
+    }
+}
+
+/// The items of a list property that is no valid YAML, unquoted as written.
+fn items_as_written(block: &str) -> Vec<String> {
     let unquote = |s: &str| s.trim().trim_matches('"').trim_matches('\'').to_string();
     let first = block.lines().next().unwrap_or("");
     let inline = first.split_once(':').map_or("", |(_, v)| v.trim());
@@ -527,6 +552,26 @@ mod tests {
             panic!("not merged")
         };
         assert!(m.contains("2. y\n") && m.ends_with("Mine.\n"), "{m}");
+    }
+
+    #[test]
+    fn list_items_keep_their_quotes_and_backslashes_through_a_merge() {
+        let list = |extra: &str| {
+            format!("---\naliases:\n  - \"C:\\\\Temp\\\\x\"\n  - 'say \"hi\"'\n{extra}---\nbody\n")
+        };
+        let (base, mine, theirs) = (list(""), list("  - mine\n"), list("  - new\n"));
+        let Outcome::Merged(m) = reconcile(Some(&base), &mine, &theirs) else {
+            panic!("not merged")
+        };
+        let expected = "aliases:\n  - \"C:\\\\Temp\\\\x\"\n  - \"say \\\"hi\\\"\"\n  - \"new\"\n  - \"mine\"\n";
+        assert!(m.contains(expected), "{m}");
+        // Read back, the items are what they were.
+        assert_eq!(
+            items(expected),
+            ["C:\\Temp\\x", "say \"hi\"", "new", "mine"]
+        );
+        assert_eq!(items("tags: [a, \"b, c\", 3]\n"), ["a", "b, c", "3"]);
+        assert_eq!(items("tags: [unclosed\n"), ["[unclosed"]);
     }
 
     #[test]

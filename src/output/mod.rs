@@ -20,6 +20,7 @@ mod journal;
 mod lock;
 pub mod merge;
 mod safe;
+mod seen;
 mod writer;
 
 pub use journal::write_durably;

@@ -5,10 +5,11 @@ use super::journal::{self, Journal, NEXT_MANIFEST, STAGING, crash_point, write_d
 use super::lock::WriterLock;
 use super::merge::{self, Outcome};
 use super::safe::{io_error, present, relative, through_real_folders};
+use super::seen::{self, Seen};
 use rayon::prelude::*;
 use sigma_engine::diag::{Diagnostic, Diagnostics};
 use sigma_engine::walk::{EntryKind, Hidden, tree};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -199,6 +200,8 @@ struct Staged {
     /// Files not yet on disk, and their size.
     pending: Vec<(PathBuf, Vec<u8>)>,
     pending_bytes: usize,
+    /// The files of the folder read, as they were then.
+    seen: HashMap<String, Seen>,
 }
 
 impl<'a> VaultWriter<'a> {
@@ -291,7 +294,7 @@ impl<'a> VaultWriter<'a> {
             return Ok(());
         }
         let current = match self.existing.contains_key(path) {
-            true => match fs::read(&target) {
+            true => match self.read_seen(path, &target) {
                 Ok(bytes) => Some(bytes),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 // What cannot be read cannot be merged: it stands.
@@ -544,7 +547,18 @@ impl<'a> VaultWriter<'a> {
             // In a hidden folder, which the listing leaves out.
             None => fs::symlink_metadata(&p).is_ok_and(|m| m.is_file()),
         };
-        regular.then(|| fs::read_to_string(p).ok()).flatten()
+        regular
+            .then(|| self.read_seen(path, &p).ok())
+            .flatten()
+            .and_then(|b| String::from_utf8(b).ok())
+    }
+
+    /// The bytes of the file at `path` (in the folder; `p` on disk), noting
+    /// what it was when read.
+    fn read_seen(&self, path: &str, p: &Path) -> std::io::Result<Vec<u8>> {
+        let (bytes, seen) = seen::read(p)?;
+        self.state().seen.insert(path.to_string(), seen);
+        Ok(bytes)
     }
 
     /// Whether the analyst may have changed the file at `path` since the
@@ -616,7 +630,9 @@ impl<'a> VaultWriter<'a> {
         let p = self.out.join(&rel);
         match fs::symlink_metadata(&p) {
             Err(_) => OnDisk::Missing,
-            Ok(m) if m.file_type().is_file() => fs::read(&p).map_or(OnDisk::Refused, OnDisk::File),
+            Ok(m) if m.file_type().is_file() => self
+                .read_seen(path, &p)
+                .map_or(OnDisk::Refused, OnDisk::File),
             Ok(_) => OnDisk::Refused,
         }
     }
@@ -774,6 +790,7 @@ impl<'a> VaultWriter<'a> {
         }
         crash_point("staged");
         let mut st = std::mem::take(&mut *self.state());
+        self.hold_back_saved_meanwhile(&mut st);
         // The same order whatever the order of the writes.
         st.changed.sort();
         let deletes = self.stale(&mut st);
@@ -836,6 +853,32 @@ impl<'a> VaultWriter<'a> {
 }
 
 impl VaultWriter<'_> {
+    /// The notes the analyst saved after this build read them (in Obsidian,
+    /// as they typed): the new version is not moved over them, nor their
+    /// base replaced, so that nothing they wrote is lost and the next build
+    /// merges the new version with what they saved.
+    fn hold_back_saved_meanwhile(&self, st: &mut Staged) {
+        let staged: HashSet<&PathBuf> = st.changed.iter().collect();
+        let mut held: Vec<String> = std::mem::take(&mut st.seen)
+            .into_iter()
+            .filter(|(path, seen)| {
+                relative(path).is_ok_and(|rel| {
+                    staged.contains(&rel) && Seen::now(&self.out.join(&rel)) != Some(*seen)
+                })
+            })
+            .map(|(path, _)| path)
+            .collect();
+        held.sort();
+        for path in &held {
+            let unstaged = [path.clone(), base::base_path(path)].map(|p| relative(&p).ok());
+            st.changed.retain(|c| !unstaged.contains(&Some(c.clone())));
+            st.report.merged.retain(|m| m != path);
+            let msg = "changed while this build ran: left as you saved it; the next build merges the new version with it";
+            self.diags
+                .push(Diagnostic::warning("write", msg).in_file(self.out.join(path)));
+        }
+    }
+
     /// The files to delete: notes a previous run generated and this one did
     /// not (unless the analyst edited them: those are released, listed and
     /// left), the bases of notes no longer generated (but of released notes
@@ -1067,6 +1110,35 @@ mod tests {
         assert!(!dir.path().join("A").exists());
         assert_eq!(fs::read_to_string(dir.path().join("b.md")).unwrap(), "3");
         assert!(!dir.path().join(STATE_DIR).join(STAGING).exists());
+    }
+
+    #[test]
+    fn a_note_saved_while_the_build_runs_is_left_as_saved_and_merged_next_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = Diagnostics::new();
+        let opts = WriteOptions::default();
+        write_vault(dir.path(), &[note("a.md", "old\n")], opts, &ds).unwrap();
+        let w = VaultWriter::open(dir.path(), Folder::Vault, opts, &ds).unwrap();
+        w.write_bytes("a.md", b"new\n").unwrap();
+        // Obsidian saves the note after the build read it.
+        fs::write(dir.path().join("a.md"), "old\nTyped meanwhile.\n").unwrap();
+        let r = w.commit().unwrap();
+        assert_eq!(r.written, 0);
+        let text = || fs::read_to_string(dir.path().join("a.md")).unwrap();
+        assert_eq!(text(), "old\nTyped meanwhile.\n");
+        let said = ds
+            .sorted()
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>();
+        assert!(
+            said.iter()
+                .any(|d| d.contains("a.md: changed while this build ran: left as you saved it")),
+            "{said:?}"
+        );
+        // Its base is still what was last generated: the next build merges.
+        write_vault(dir.path(), &[note("a.md", "new\n")], opts, &ds).unwrap();
+        assert_eq!(text(), "new\nTyped meanwhile.\n");
     }
 
     #[test]

@@ -1127,3 +1127,28 @@ fn sample_events_named_without_a_folder_are_named_alone() {
         .collect();
     assert_eq!(notes, ["mine.jsonl.md"]);
 }
+
+#[test]
+fn correlations_count_as_run_and_those_in_a_cycle_as_skipped_with_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("r.yml");
+    std::fs::write(
+        &rules,
+        "title: Login\nname: login\nlogsource: {product: test}\ndetection: {sel: {eventName: ConsoleLogin}, condition: sel}\n---\n\
+         title: Logins\ncorrelation: {type: event_count, rules: [login], group-by: [user], timespan: 1m, condition: {gte: 1}}\n---\n\
+         title: Self\nname: self\ncorrelation: {type: event_count, rules: [self], group-by: [user], timespan: 1m, condition: {gte: 1}}\n",
+    )
+    .unwrap();
+    let events = dir.path().join("e.jsonl");
+    std::fs::write(&events, "{\"eventName\": \"ConsoleLogin\", \"user\": \"a\", \"eventTime\": \"2024-05-01T00:00:00Z\"}\n").unwrap();
+    let out = succeeded(matching(&["-v"], &rules, &events));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("; 3 rules loaded, 2 run, 1 skipped; 0 detections, 1 correlation match in "),
+        "{err}"
+    );
+    assert!(
+        err.contains("\n  skipped: Self: its references lead into a cycle"),
+        "{err}"
+    );
+}

@@ -372,6 +372,9 @@ correlation: {type: event_count, rules: [quiet], group-by: [user], timespan: 1m,
     let j = json!({"eventName": "ConsoleLogin", "user": "a", "eventTime": "2024-05-01T00:00:00Z"});
     let e = Event::from_json(&j, EventMeta::default());
     c.record(&e, &engine.match_event(&e));
+    let title = |i: usize| engine.rules[i].title.as_str();
+    let cyclic: Vec<&str> = c.cyclic().into_iter().map(title).collect();
+    assert_eq!(cyclic, ["Loop A", "Loop B", "Above the loop"]);
     let hits = c.finish(&ds);
     let titles: Vec<&str> = hits
         .iter()

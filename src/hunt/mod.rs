@@ -7,7 +7,8 @@ pub mod summary;
 use crate::tags::{TagRef, parse_tag};
 use sigma_engine::diag::{Diagnostic, Diagnostics, Severity};
 use sigma_engine::matcher::Unserved;
-use sigma_engine::matcher::correlation::Correlator;
+use sigma_engine::matcher::compile::Unsupported;
+use sigma_engine::matcher::correlation::{CYCLE, Correlator};
 use sigma_engine::matcher::mapping::Mapping;
 use sigma_engine::matcher::{Engine, EngineOptions, Hit, Window, scan};
 use sigma_engine::sigma::SigmaRule;
@@ -362,19 +363,25 @@ pub fn run(
     });
     pb.finish_and_clear();
     // A correlation the options leave out runs only as another's input.
+    let cyclic = correlator.cyclic();
     let mut hits = correlator.finish(diags);
     hits.retain(|h| !inputs_only[h.rule]);
     let output_closed = closed(printer.finish(&hits))?;
-    let skipped = engine
-        .skipped
-        .iter()
+    let cycle = || Unsupported::Construct(CYCLE.to_string());
+    let skipped = (engine.skipped.iter())
         .map(|s| (engine.rules[s.rule].title.clone(), s.reason.clone()))
+        .chain(
+            cyclic
+                .iter()
+                .map(|&ci| (engine.rules[ci].title.clone(), cycle())),
+        )
         .collect();
     let summary = HuntSummary {
         files: stats.files,
         events: stats.events,
         rules_loaded: loaded,
-        rules_run: engine.runnable(),
+        // Detection rules and correlations.
+        rules_run: engine.runnable() + engine.correlations.len() - cyclic.len(),
         retired,
         left_out,
         skipped,

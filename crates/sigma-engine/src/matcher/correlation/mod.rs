@@ -219,8 +219,8 @@ impl<'e> Correlator<'e> {
         let engine = self.engine;
         let (order, cyclic) = self.dependency_order();
         for ci in cyclic {
-            let msg = "correlation not run: its references lead into a cycle (a correlation counting itself, directly or through others)";
-            diags.push(at_rule(&engine.rules[ci], msg.to_string()));
+            let msg = format!("correlation not run: {CYCLE}");
+            diags.push(at_rule(&engine.rules[ci], msg));
         }
         let counted: Vec<usize> = order.iter().flat_map(|&up| self.referenced(up)).collect();
         let plan: Vec<(usize, Vec<usize>)> =
@@ -250,6 +250,12 @@ impl<'e> Correlator<'e> {
             hits.extend(found.hits);
         }
         hits
+    }
+
+    /// The correlations that do not run: their references lead into a
+    /// cycle.
+    pub fn cyclic(&self) -> Vec<usize> {
+        self.dependency_order().1
     }
 
     /// The correlations in an order where each follows those it counts,
@@ -296,6 +302,10 @@ impl<'e> Correlator<'e> {
         }
     }
 }
+
+/// Why a correlation in a cycle of references does not run.
+pub const CYCLE: &str =
+    "its references lead into a cycle (a correlation counting itself, directly or through others)";
 
 /// A warning about a rule, at its document.
 fn at_rule(rule: &crate::sigma::SigmaRule, msg: String) -> Diagnostic {

@@ -631,3 +631,34 @@ correlation:
     );
     assert_eq!(hits, ["hosts"]);
 }
+
+#[test]
+fn a_chain_of_correlations_written_top_down_runs_bottom_up() {
+    // Each counts the next one written: every one waits for all below it.
+    let n = 300;
+    let mut rules = String::from(
+        "title: Login\nname: login\nlogsource: {product: test}\ndetection: {sel: {eventName: ConsoleLogin}, condition: sel}\n",
+    );
+    for i in 0..n {
+        let counts = if i + 1 < n {
+            format!("c{}", i + 1)
+        } else {
+            "login".into()
+        };
+        rules.push_str(&format!(
+            "---\ntitle: C{i}\nname: c{i}\ncorrelation: {{type: event_count, rules: [{counts}], group-by: [user], timespan: 1m, condition: {{gte: 1}}}}\n"
+        ));
+    }
+    let ds = Diagnostics::new();
+    let (rules, rejected) = sigma_engine::sigma::parse_rules(Path::new("r.yml"), &rules, &ds);
+    assert_eq!(rejected, 0, "{:?}", ds.sorted());
+    let engine = Engine::new(rules, &Mapping::default(), &EngineOptions::default());
+    let c = Correlator::new(&engine);
+    let j = json!({"eventName": "ConsoleLogin", "user": "a", "eventTime": "2024-05-01T00:00:00Z"});
+    let e = Event::from_json(&j, EventMeta::default());
+    c.record(&e, &engine.match_event(&e));
+    assert!(c.cyclic().is_empty());
+    let hits = c.finish(&ds);
+    assert_eq!(hits.len(), n, "each held once its lower link did");
+    assert!(ds.sorted().is_empty(), "{:?}", ds.sorted());
+}

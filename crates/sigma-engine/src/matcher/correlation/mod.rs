@@ -222,7 +222,8 @@ impl<'e> Correlator<'e> {
             let msg = format!("correlation not run: {CYCLE}");
             diags.push(at_rule(&engine.rules[ci], msg));
         }
-        let counted: Vec<usize> = order.iter().flat_map(|&up| self.referenced(up)).collect();
+        let counted: std::collections::HashSet<usize> =
+            order.iter().flat_map(|&up| self.referenced(up)).collect();
         let plan: Vec<(usize, Vec<usize>)> =
             order.iter().map(|&ci| (ci, self.referenced(ci))).collect();
         let (untimed, first) = self.untimed.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -261,21 +262,32 @@ impl<'e> Correlator<'e> {
     /// The correlations in an order where each follows those it counts,
     /// and those a cycle of references leaves out.
     fn dependency_order(&self) -> (Vec<usize>, Vec<usize>) {
-        let all = &self.engine.correlations;
+        let n = self.engine.rules.len();
+        let (mut is_correlation, mut placed) = (vec![false; n], vec![false; n]);
+        for &ci in &self.engine.correlations {
+            is_correlation[ci] = true;
+        }
+        let refs: Vec<(usize, Vec<usize>)> = (self.engine.correlations.iter())
+            .map(|&ci| (ci, self.referenced(ci)))
+            .collect();
         let mut order: Vec<usize> = Vec::new();
-        for _ in 0..all.len() {
-            for &ci in all {
-                let waits =
-                    (self.referenced(ci).iter()).any(|r| all.contains(r) && !order.contains(r));
-                if !order.contains(&ci) && !waits {
-                    order.push(ci);
+        // Passes until one places nothing: a pass per level of a chain.
+        loop {
+            let before = order.len();
+            for (ci, rs) in &refs {
+                if !placed[*ci] && rs.iter().all(|&r| !is_correlation[r] || placed[r]) {
+                    placed[*ci] = true;
+                    order.push(*ci);
                 }
             }
+            if order.len() == before {
+                break;
+            }
         }
-        let cyclic = all
+        let cyclic = refs
             .iter()
-            .copied()
-            .filter(|ci| !order.contains(ci))
+            .map(|(ci, _)| *ci)
+            .filter(|&ci| !placed[ci])
             .collect();
         (order, cyclic)
     }

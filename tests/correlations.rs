@@ -365,21 +365,16 @@ title: On a filter
 correlation: {type: event_count, rules: [quiet], group-by: [user], timespan: 1m, condition: {gte: 1}}
 "#;
     let ds = Diagnostics::new();
-    let (rules, rejected) = sigma_engine::sigma::parse_rules(Path::new("r.yml"), rules, &ds);
-    assert_eq!(rejected, 0, "{:?}", ds.sorted());
-    let engine = Engine::new(rules, &Mapping::default(), &EngineOptions::default());
-    let c = Correlator::new(&engine);
-    let j = json!({"eventName": "ConsoleLogin", "user": "a", "eventTime": "2024-05-01T00:00:00Z"});
-    let e = Event::from_json(&j, EventMeta::default());
-    c.record(&e, &engine.match_event(&e));
-    let title = |i: usize| engine.rules[i].title.as_str();
-    let cyclic: Vec<&str> = c.cyclic().into_iter().map(title).collect();
+    let (cyclic, titles) = after_one_login(rules, &ds, |engine, c| {
+        let title = |i: usize| engine.rules[i].title.clone();
+        let cyclic: Vec<String> = c.cyclic().into_iter().map(title).collect();
+        let hits = c.finish(&ds);
+        (
+            cyclic,
+            hits.iter().map(|h| title(h.rule)).collect::<Vec<_>>(),
+        )
+    });
     assert_eq!(cyclic, ["Loop A", "Loop B", "Above the loop"]);
-    let hits = c.finish(&ds);
-    let titles: Vec<&str> = hits
-        .iter()
-        .map(|h| engine.rules[h.rule].title.as_str())
-        .collect();
     assert_eq!(titles, ["Misnamed"], "the rule it does name is counted");
     let said: Vec<String> = ds.sorted().iter().map(ToString::to_string).collect();
     let cycle = "correlation not run: its references lead into a cycle";
@@ -650,15 +645,25 @@ fn a_chain_of_correlations_written_top_down_runs_bottom_up() {
         ));
     }
     let ds = Diagnostics::new();
-    let (rules, rejected) = sigma_engine::sigma::parse_rules(Path::new("r.yml"), &rules, &ds);
+    let (cyclic, hits) = after_one_login(&rules, &ds, |_, c| (c.cyclic(), c.finish(&ds).len()));
+    assert!(cyclic.is_empty());
+    assert_eq!(hits, n, "each held once its lower link did");
+    assert!(ds.sorted().is_empty(), "{:?}", ds.sorted());
+}
+
+/// The correlator of `rules` after one console login of user `a`, handed to
+/// `then` with its engine.
+fn after_one_login<R>(
+    rules: &str,
+    ds: &Diagnostics,
+    then: impl FnOnce(&Engine, Correlator) -> R,
+) -> R {
+    let (rules, rejected) = sigma_engine::sigma::parse_rules(Path::new("r.yml"), rules, ds);
     assert_eq!(rejected, 0, "{:?}", ds.sorted());
     let engine = Engine::new(rules, &Mapping::default(), &EngineOptions::default());
     let c = Correlator::new(&engine);
     let j = json!({"eventName": "ConsoleLogin", "user": "a", "eventTime": "2024-05-01T00:00:00Z"});
     let e = Event::from_json(&j, EventMeta::default());
     c.record(&e, &engine.match_event(&e));
-    assert!(c.cyclic().is_empty());
-    let hits = c.finish(&ds);
-    assert_eq!(hits.len(), n, "each held once its lower link did");
-    assert!(ds.sorted().is_empty(), "{:?}", ds.sorted());
+    then(&engine, c)
 }

@@ -28,20 +28,14 @@ pub struct Parts {
 }
 
 /// Parse `2024-01-02T03:04:05.123Z`, `2024-01-02 03:04:05.123`,
-/// `2024-01-02T03:04:05+02:00` or `2024-01-02`.
+/// `2024-01-02T03:04:05+02:00`, `2024-01-02 03:04:05 +0200`,
+/// `2024-01-02T03:04Z` or `2024-01-02`. A time without a zone is taken as
+/// UTC. Anything else (a date that does not exist, a zone by name other
+/// than UTC or GMT, text after the time) is no time: a misread time would
+/// silently move the event.
 pub fn parse(s: &str) -> Option<Parts> {
     let s = s.trim();
-    let b = s.as_bytes();
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> { s.get(r)?.parse().ok() };
-    let year: i64 = s.get(0..4)?.parse().ok()?;
-    let month = num(5..7)?;
-    let day = num(8..10)?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
+    let (year, month, day) = date(s.get(..10)?)?;
     let mut p = Parts {
         year,
         month,
@@ -52,27 +46,95 @@ pub fn parse(s: &str) -> Option<Parts> {
         nanos: 0,
         offset: 0,
     };
-    if b.len() >= 19 && (b[10] == b'T' || b[10] == b' ') {
-        p.hour = num(11..13)?;
-        p.minute = num(14..16)?;
-        let rest = &s[17..];
-        let end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (whole, fraction) = rest[..end].split_once('.').unwrap_or((&rest[..end], ""));
-        p.second = whole.parse().ok()?;
-        p.nanos = nanos_of(fraction)?;
-        let tz = &rest[end..];
-        if let Some(sign) = tz.chars().next().filter(|c| *c == '+' || *c == '-') {
-            let digits: String = tz[1..].chars().filter(char::is_ascii_digit).collect();
-            if digits.len() >= 4 {
-                let h: i64 = digits[0..2].parse().ok()?;
-                let m: i64 = digits[2..4].parse().ok()?;
-                p.offset = (h * 3600 + m * 60) * if sign == '-' { -1 } else { 1 };
-            }
+    let rest = &s[10..];
+    if rest.is_empty() {
+        return Some(p);
+    }
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let (hour, minute, second, nanos, zone) = time_of_day(rest)?;
+    (p.hour, p.minute, p.second, p.nanos) = (hour, minute, second, nanos);
+    p.offset = offset(zone.strip_prefix(' ').unwrap_or(zone))?;
+    Some(p)
+}
+
+/// `2024-01-02`: a date that exists.
+fn date(s: &str) -> Option<(i64, u32, u32)> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse::<u32>().ok())?
+    };
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    (1..=days)
+        .contains(&day)
+        .then_some((i64::from(year), month, day))
+}
+
+/// `03:04`, `03:04:05` or `03:04:05.123…` (a second of 60 for a leap
+/// second), and what follows it.
+fn time_of_day(s: &str) -> Option<(u32, u32, u32, u32, &str)> {
+    let two = |t: &str| -> Option<u32> {
+        let d = t.get(..2)?;
+        d.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| d.parse().ok())?
+    };
+    let (hour, minute) = (two(s)?, two(s.get(3..)?)?);
+    if s.as_bytes()[2] != b':' || hour > 23 || minute > 59 {
+        return None;
+    }
+    let mut rest = &s[5..];
+    let (mut second, mut nanos) = (0, 0);
+    if let Some(r) = rest.strip_prefix(':') {
+        second = two(r).filter(|&x| x <= 60)?;
+        rest = &r[2..];
+        if let Some(r) = rest.strip_prefix(['.', ',']) {
+            let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+            nanos = nanos_of(&r[..end]).filter(|_| end > 0)?;
+            rest = &r[end..];
         }
     }
-    Some(p)
+    Some((hour, minute, second, nanos, rest))
+}
+
+/// The offset from UTC, in seconds, of a zone: none, `Z`, `UTC`, `GMT`,
+/// `+02:00`, `+0200` or `+02`.
+fn offset(zone: &str) -> Option<i64> {
+    if matches!(zone, "" | "Z" | "z" | "UTC" | "GMT") {
+        return Some(0);
+    }
+    let sign = match zone.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits = &zone[1..];
+    let (h, m) = match digits.len() {
+        2 => (digits, "00"),
+        4 => digits.split_at(2),
+        5 if digits.as_bytes()[2] == b':' => (&digits[..2], &digits[3..]),
+        _ => return None,
+    };
+    let num = |t: &str| {
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse::<i64>().ok())?
+    };
+    let (h, m) = (num(h).filter(|&h| h <= 23)?, num(m).filter(|&m| m <= 59)?);
+    Some(sign * (h * 3600 + m * 60))
 }
 
 /// The nanoseconds a fraction of a second's digits (`1234567`) give;
@@ -248,6 +310,45 @@ mod tests {
             Some(1_776_403_493.0)
         );
         assert_eq!(epoch("not a date"), None);
+        // Zones written after a space, or as hours alone; no seconds.
+        let utc = epoch("2024-01-01T00:00:00Z");
+        for same in [
+            "2024-01-01 01:00:00 +0100",
+            "2024-01-01T01:00:00+01",
+            "2023-12-31T23:00:00-01:00",
+            "2024-01-01T00:00:00 UTC",
+            "2024-01-01t00:00:00z",
+            "2024-01-01T00:00Z",
+            "2024-01-01T00:00",
+            "2024-01-01T00:00:00,000Z",
+            "2024-01-01",
+        ] {
+            assert_eq!(epoch(same), utc, "{same}");
+        }
+        // What cannot be read as written is no time, never another time.
+        for misread in [
+            "2024-02-30T00:00:00Z",
+            "2023-02-29",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T10:60:00Z",
+            "2024-01-01T10:00:61Z",
+            "2024-01-01T10:00:00 PST",
+            "2024-01-01T10:00:00+5",
+            "2024-01-01T10:00:00+25:00",
+            "2024-01-01T10:00:00.Z",
+            "2024-01-01T10:00:00Zjunk",
+            "2024-01-01abc",
+            "2024-01-01T1:00:00Z",
+            "2024-1-01",
+            "+024-01-01",
+        ] {
+            assert_eq!(epoch(misread), None, "{misread}");
+        }
+        assert_eq!(epoch("2016-12-31T23:59:60Z"), epoch("2017-01-01T00:00:00Z"));
+        assert_eq!(
+            epoch("2024-02-29"),
+            epoch("2024-03-01").map(|d| d - 86_400.0)
+        );
         assert_eq!(
             epoch_nanos("2019-05-19T10:00:00.1234567891Z"),
             epoch_nanos("2019-05-19T10:00:00Z").map(|n| n + 123_456_789)

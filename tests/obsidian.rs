@@ -250,6 +250,14 @@ fn check_base(yaml: &str, at: &str) {
             .chain(view.get("groupBy"))
         {
             keys(s, &["property", "direction"], "sort");
+            let by = s["property"].as_str().unwrap();
+            let defined = |f: &str| v["formulas"].get(f).is_some_and(Value::is_string);
+            assert!(
+                by.starts_with("file.")
+                    || by.starts_with("note.")
+                    || by.strip_prefix("formula.").is_some_and(defined),
+                "{at}: sorted by {by}"
+            );
             assert!(
                 ["ASC", "DESC"].contains(&s["direction"].as_str().unwrap()),
                 "{at}"

@@ -72,6 +72,9 @@ pub struct View {
 #[derive(Debug, Clone, Serialize)]
 pub struct Base {
     pub filters: Filter,
+    /// Computed properties, by name: `formula.<name>` in views.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub formulas: IndexMap<String, String>,
     pub properties: IndexMap<String, PropertyConfig>,
     pub views: Vec<View>,
 }
@@ -113,6 +116,14 @@ fn by(property: &str, direction: Direction) -> SortBy {
     }
 }
 
+/// A rule's level as a rank, most severe first: sorted as text, `level`
+/// would put `informational` before `low` and `medium`. The precomputed
+/// table sorts so.
+const SEVERITY: (&str, &str) = (
+    "severity",
+    r#"if(note.level == "critical", 0, if(note.level == "high", 1, if(note.level == "medium", 2, if(note.level == "low", 3, 4))))"#,
+);
+
 const RULE_COLUMNS: [(&str, &str); 4] = [
     ("file.name", "Name"),
     ("note.status", "Status"),
@@ -139,12 +150,13 @@ fn tagged(folder: &str, tags: &[String]) -> Filter {
 pub fn technique_rules(tags: &[String]) -> Base {
     Base {
         filters: tagged(RULES_FOLDER, tags),
+        formulas: IndexMap::from([(SEVERITY.0.to_string(), SEVERITY.1.to_string())]),
         properties: properties(&RULE_COLUMNS),
         views: vec![table(
             "Detection rules",
             &RULE_COLUMNS,
             vec![
-                by("note.level", Direction::Asc),
+                by("formula.severity", Direction::Asc),
                 by("file.name", Direction::Asc),
             ],
         )],
@@ -156,6 +168,7 @@ pub fn technique_rules(tags: &[String]) -> Base {
 pub fn technique_tests(tags: &[String]) -> Base {
     Base {
         filters: tagged(TESTS_FOLDER, tags),
+        formulas: IndexMap::new(),
         properties: properties(&TEST_COLUMNS),
         views: vec![table(
             "Atomic tests",
@@ -180,6 +193,7 @@ pub fn files(tags: &TagStyle) -> Vec<Note> {
             Filter::in_folder(RULES_FOLDER),
             Filter::has_tag(&tags.plain("detection_rule")),
         ]),
+        formulas: IndexMap::new(),
         properties: properties(&RULE_COLUMNS),
         views: vec![
             grouped("By level", &RULE_COLUMNS, "note.level"),
@@ -192,6 +206,7 @@ pub fn files(tags: &TagStyle) -> Vec<Note> {
             Filter::in_folder(TESTS_FOLDER),
             Filter::has_tag(&tags.plain("atomic_test")),
         ]),
+        formulas: IndexMap::new(),
         properties: properties(&TEST_COLUMNS),
         views: vec![
             grouped("By platform", &TEST_COLUMNS, "note.platforms"),
@@ -211,6 +226,7 @@ pub fn files(tags: &TagStyle) -> Vec<Note> {
             Filter::in_folder(crate::model::kb::Kind::Technique.folder()),
             Filter::has_tag(&tags.plain("technique")),
         ]),
+        formulas: IndexMap::new(),
         properties: properties(&tech_cols),
         views: vec![
             grouped("By coverage", &tech_cols, "note.coverage"),
@@ -251,6 +267,13 @@ mod tests {
             "Log Source Product"
         );
         assert_eq!(v["views"][0]["sort"][0]["direction"], "ASC");
+        assert_eq!(v["views"][0]["sort"][0]["property"], "formula.severity");
+        assert!(
+            v["formulas"]["severity"]
+                .as_str()
+                .unwrap()
+                .starts_with("if(note.level == \"critical\", 0,")
+        );
     }
 
     #[test]

@@ -276,8 +276,12 @@ fn the_images_and_files_notes_use_are_published_and_links_in_markdown_lead_to_pa
     let s = export_to(&v, &site);
     let mut unresolved: Vec<&str> = s.unresolved.iter().map(|(_, t)| t.as_str()).collect();
     unresolved.sort();
-    assert_eq!(unresolved, ["a.svg", "lost.png"], "SVG is not published");
+    assert_eq!(unresolved, ["lost.png"]);
     let html = std::fs::read_to_string(site.join("hunts/log.html")).unwrap();
+    assert!(
+        html.contains("<span>a.svg</span>"),
+        "SVG is not published: {html}"
+    );
     assert!(
         html.contains("<img src=\"../files/img/shot-1.png\" alt=\"Shot 1.png\" width=\"320\">"),
         "{html}"
@@ -751,4 +755,35 @@ fn a_link_leads_to_the_note_of_its_name_in_its_own_folder_first() {
     assert!(other.contains(r#"href="../home.html">Home"#), "{other}");
     let home = read("cases/deep/home.html");
     assert!(home.contains("case.html"), "the backlink: {home}");
+}
+
+#[test]
+fn files_the_site_does_not_publish_are_named_never_broken() {
+    // Canvases, Bases and other files of the vault have no page: a note
+    // naming one shows its name; a file that is nowhere stays unresolved.
+    let dir = tempfile::tempdir().unwrap();
+    let (v, s) = (dir.path().join("v"), dir.path().join("s"));
+    std::fs::create_dir_all(v.join("Bases")).unwrap();
+    std::fs::write(v.join("Bases/Rules.base"), "views: []\n").unwrap();
+    std::fs::write(v.join("Board.canvas"), "{}").unwrap();
+    std::fs::write(v.join("iocs.csv"), "a,b\n").unwrap();
+    std::fs::write(
+        v.join("Dash.md"),
+        "# Dash\n\n![[Rules.base]]\n\n[[Board.canvas]] [[iocs.csv]] [[gone.csv]]\n",
+    )
+    .unwrap();
+    let summary = export_to(&v, &s);
+    assert_eq!(
+        summary.unresolved,
+        [("Dash".to_string(), "gone.csv".to_string())]
+    );
+    let page = std::fs::read_to_string(s.join("dash.html")).unwrap();
+    for named in ["Rules.base", "Board.canvas", "iocs.csv"] {
+        assert!(page.contains(&format!("<span>{named}</span>")), "{page}");
+    }
+    assert!(
+        page.contains(r#"<span class="unresolved" title="unresolved: gone.csv">"#),
+        "{page}"
+    );
+    assert!(!s.join("files").exists(), "nothing of them is published");
 }

@@ -24,6 +24,9 @@ pub(super) struct Attachments {
     names: NoteNames,
     pub files: Vec<PathBuf>,
     pub urls: Vec<String>,
+    /// The vault's other files (canvases, bases, CSV, text), by vault path:
+    /// not published, and so no broken link where a note names one.
+    pub unpublished: Vec<String>,
 }
 
 /// A file name's extension, lower case.
@@ -46,10 +49,9 @@ impl Attachments {
     /// The attachments under `vault` (hidden folders aside), each with a
     /// URL of its own: `files/` and its path, made safe as page URLs are.
     pub fn new(vault: &Path) -> Attachments {
-        let files: Vec<PathBuf> = crate::vault::attachment_files(vault)
+        let (files, others): (Vec<PathBuf>, Vec<PathBuf>) = crate::vault::attachment_files(vault)
             .into_iter()
-            .filter(|f| is_attachment(&f.to_string_lossy()))
-            .collect();
+            .partition(|f| is_attachment(&f.to_string_lossy()));
         let paths: Vec<String> = files
             .iter()
             .map(|f| crate::vault::relative_path(vault, f))
@@ -60,6 +62,9 @@ impl Attachments {
             names: NoteNames::new(&paths),
             files,
             urls,
+            unpublished: (others.iter())
+                .map(|f| crate::vault::relative_path(vault, f))
+                .collect(),
         }
     }
 

@@ -383,7 +383,11 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     let pages = scan::pages(&cfg.vault, files);
     let names = NoteNames::new(pages.iter().map(|p| &p.path));
     let attachments = attachments::Attachments::new(&cfg.vault);
-    let private = NoteNames::new(private.iter().map(|f| vault_path(&cfg.vault, f)));
+    // Private notes, and files of kinds no site shows: named, never broken.
+    let private = NoteNames::new(
+        (private.iter().map(|f| vault_path(&cfg.vault, f)))
+            .chain(attachments.unpublished.iter().cloned()),
+    );
     let links = Links {
         names: &names,
         pages: &pages,

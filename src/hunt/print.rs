@@ -6,6 +6,7 @@ use serde::Serialize;
 use sigma_engine::matcher::correlation::CorrelationHit;
 use sigma_engine::matcher::{Engine, Hit};
 use sigma_engine::sigma::SigmaRule;
+use sigma_engine::text::printable;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Mutex;
@@ -178,11 +179,11 @@ fn write_table(
         writeln!(
             out,
             "{:<28} {:<8} {:<60} {:<16} {}#{} {}",
-            clean(d.event.timestamp.as_deref().unwrap_or("-")),
-            clean(r.level.map(|w| w.as_str()).unwrap_or("-")),
+            printable(d.event.timestamp.as_deref().unwrap_or("-")),
+            printable(r.level.map(|w| w.as_str()).unwrap_or("-")),
             truncate(&r.title, 60),
             truncate(d.event.computer.as_deref().unwrap_or("-"), 16),
-            clean(&d.event.file),
+            printable(&d.event.file),
             d.event.record,
             truncate(&fields.join("  "), 160)
         )?;
@@ -193,12 +194,12 @@ fn write_table(
         writeln!(
             out,
             "{:<28} {:<8} {:<60} correlation: {} events, value {} ({})",
-            clean(h.first.as_deref().unwrap_or("-")),
-            clean(r.level.map(|w| w.as_str()).unwrap_or("-")),
+            printable(h.first.as_deref().unwrap_or("-")),
+            printable(r.level.map(|w| w.as_str()).unwrap_or("-")),
             truncate(&r.title, 60),
             h.count,
             h.value,
-            clean(&group.join(", "))
+            printable(&group.join(", "))
         )?;
     }
     Ok(())
@@ -299,10 +300,8 @@ fn csv_line(cells: &[&str]) -> String {
     line
 }
 
-use sigma_engine::text::printable as clean;
-
 fn truncate(s: &str, n: usize) -> String {
-    let s = clean(s);
+    let s = printable(s);
     if s.chars().count() <= n {
         s.into_owned()
     } else {

@@ -654,10 +654,7 @@ mod tests {
             let (b, m, t) = (joined(&base), joined(&mine), joined(&theirs));
             if let Outcome::Merged(out) = reconcile(Some(&b), &m, &t) {
                 merged += 1;
-                for line in added
-                    .iter()
-                    .filter(|l| m.contains(*l) && !t.contains(*l) || t.contains(*l))
-                {
+                for line in added.iter().filter(|l| m.contains(*l) || t.contains(*l)) {
                     assert!(
                         out.lines().any(|l| l == line),
                         "{line} lost\nbase:\n{b}mine:\n{m}theirs:\n{t}merged:\n{out}"

@@ -869,13 +869,16 @@ impl VaultWriter<'_> {
             .map(|(path, _)| path)
             .collect();
         held.sort();
-        for path in &held {
-            let unstaged = [path.clone(), base::base_path(path)].map(|p| relative(&p).ok());
-            st.changed.retain(|c| !unstaged.contains(&Some(c.clone())));
-            st.report.merged.retain(|m| m != path);
+        // Neither the note nor its base moves in.
+        let unstaged: HashSet<PathBuf> = (held.iter())
+            .flat_map(|p| [p.clone(), base::base_path(p)])
+            .filter_map(|p| relative(&p).ok())
+            .collect();
+        st.changed.retain(|c| !unstaged.contains(c));
+        st.report.merged.retain(|m| !held.contains(m));
+        for path in held {
             let msg = "changed while this build ran: left as you saved it; the next build merges the new version with it";
-            self.diags
-                .push(Diagnostic::warning("write", msg).in_file(self.out.join(path)));
+            self.warn_of(&path, msg.to_string());
         }
     }
 

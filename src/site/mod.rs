@@ -160,8 +160,9 @@ struct Links<'a> {
     names: &'a NoteNames,
     pages: &'a [Page],
     attachments: &'a attachments::Attachments,
-    /// The notes left out of the site (not reported as unresolved where
-    /// they are named).
+    /// The notes and files left out of the site: private notes, and files
+    /// of kinds it does not publish (not reported as unresolved where they
+    /// are named).
     private: &'a NoteNames,
 }
 
@@ -172,7 +173,7 @@ struct Resolver<'a> {
     names: &'a NoteNames,
     pages: &'a [Page],
     attachments: &'a attachments::Attachments,
-    /// Notes left out of the site.
+    /// Notes and files left out of the site.
     private: &'a NoteNames,
     prefix: String,
     /// The note's vault path: links resolve from its folder.

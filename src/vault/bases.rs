@@ -10,6 +10,7 @@ use super::layout::{BASES_FOLDER, RULES_FOLDER, TESTS_FOLDER};
 use crate::tags::TagStyle;
 use indexmap::IndexMap;
 use serde::Serialize;
+use sigma_engine::sigma::vocab::Level;
 
 /// A filter: one statement, or `and`/`or`/`not` of others.
 #[derive(Debug, Clone, Serialize)]
@@ -116,13 +117,21 @@ fn by(property: &str, direction: Direction) -> SortBy {
     }
 }
 
-/// A rule's level as a rank, most severe first: sorted as text, `level`
-/// would put `informational` before `low` and `medium`. The precomputed
-/// table sorts so.
-const SEVERITY: (&str, &str) = (
-    "severity",
-    r#"if(note.level == "critical", 0, if(note.level == "high", 1, if(note.level == "medium", 2, if(note.level == "low", 3, 4))))"#,
-);
+/// A rule's level as the rank the precomputed table sorts by
+/// ([`Level::rank`]: most severe first, rules without a level last), as a
+/// Bases formula: sorted as text, `level` would put `informational` before
+/// `low` and `medium`.
+fn severity() -> String {
+    Level::ALL
+        .iter()
+        .fold(Level::rank(None).to_string(), |rest, &l| {
+            format!(
+                "if(note.level == {}, {}, {rest})",
+                quote(l.as_str()),
+                Level::rank(Some(l))
+            )
+        })
+}
 
 const RULE_COLUMNS: [(&str, &str); 4] = [
     ("file.name", "Name"),
@@ -150,7 +159,7 @@ fn tagged(folder: &str, tags: &[String]) -> Filter {
 pub fn technique_rules(tags: &[String]) -> Base {
     Base {
         filters: tagged(RULES_FOLDER, tags),
-        formulas: IndexMap::from([(SEVERITY.0.to_string(), SEVERITY.1.to_string())]),
+        formulas: IndexMap::from([("severity".to_string(), severity())]),
         properties: properties(&RULE_COLUMNS),
         views: vec![table(
             "Detection rules",
@@ -268,12 +277,14 @@ mod tests {
         );
         assert_eq!(v["views"][0]["sort"][0]["direction"], "ASC");
         assert_eq!(v["views"][0]["sort"][0]["property"], "formula.severity");
-        assert!(
-            v["formulas"]["severity"]
-                .as_str()
-                .unwrap()
-                .starts_with("if(note.level == \"critical\", 0,")
-        );
+        let severity = v["formulas"]["severity"].as_str().unwrap();
+        assert!(severity.starts_with("if(note.level == \"critical\", 0,"));
+        // The precomputed table's ranks; rules without a level last.
+        for l in Level::ALL {
+            let rank = format!("if(note.level == \"{l}\", {}, ", Level::rank(Some(*l)));
+            assert!(severity.contains(&rank), "{severity}");
+        }
+        assert!(severity.ends_with(", 5)))))"), "{severity}");
     }
 
     #[test]

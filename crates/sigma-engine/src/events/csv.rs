@@ -72,7 +72,8 @@ pub(super) fn read(
     let mut input = std::io::BufReader::new(input);
     let head = std::io::BufRead::fill_buf(&mut input).unwrap_or_default();
     if crate::text::Encoding::of(head).0 == crate::text::Encoding::Utf8 {
-        return read_bounded(input, max_row, file, report, sink);
+        let delimiter = delimiter_of(head);
+        return read_bounded(input, delimiter, max_row, file, report, sink);
     }
     // UTF-16 (Windows PowerShell's `Export-Csv -Encoding Unicode`): decoded
     // whole, as a JSON or XML text in UTF-16 is.
@@ -87,22 +88,21 @@ pub(super) fn read(
             format!("{invalid} replaced with U+FFFD"),
         ));
     }
-    read_bounded(decoded.text.as_bytes(), max_row, file, report, sink)
+    let text = decoded.text.as_bytes();
+    read_bounded(text, delimiter_of(text), max_row, file, report, sink)
 }
 
-/// [`read`], a row longer than `max_row` bytes ending the file with an
-/// error (a quote left open would otherwise take the rest of the input, of
-/// a stream without end too, into one cell).
+/// [`read`], cells cut at `delimiter`, a row longer than `max_row` bytes
+/// ending the file with an error (a quote left open would otherwise take
+/// the rest of the input, of a stream without end too, into one cell).
 fn read_bounded(
     input: impl Read,
+    delimiter: u8,
     max_row: u64,
     file: &Arc<str>,
     report: &dyn Fn(Diagnostic),
     sink: &mut dyn FnMut(Row),
 ) -> Option<FileRead> {
-    let mut input = std::io::BufReader::new(input);
-    let head = std::io::BufRead::fill_buf(&mut input).unwrap_or_default();
-    let delimiter = delimiter_of(head);
     let row_start = std::rc::Rc::new(std::cell::Cell::new(0));
     let mut rows = reader(input, delimiter, max_row, row_start.clone());
     let mut record = csv::ByteRecord::new();
@@ -161,8 +161,9 @@ fn read_bounded(
     Some(read)
 }
 
-/// The cell separator of a CSV text: of `,`, `;` (what spreadsheets write
-/// where the comma is the decimal mark), tab and `|`, the one its header
+/// The cell separator of a CSV text, from its start (`head`, which holds
+/// the header row or its beginning): of `,`, `;` (what spreadsheets write
+/// where the comma is the decimal mark), tab and `|`, the one the header
 /// row holds most often outside quotes; a comma when it holds none.
 fn delimiter_of(head: &[u8]) -> u8 {
     const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -622,10 +623,17 @@ mod tests {
         let got = std::cell::RefCell::new(Vec::new());
         let report = |d: Diagnostic| got.borrow_mut().push(d.in_file("t.csv").to_string());
         let mut rows = Vec::new();
-        let read = read_bounded(&text[..], 1 << 20, &Arc::from("t.csv"), &report, &mut |r| {
-            let e = r.into_event(None, &Diagnostics::new());
-            rows.push(e.and_then(|e| e.text("A").map(str::to_string)))
-        });
+        let read = read_bounded(
+            &text[..],
+            b',',
+            1 << 20,
+            &Arc::from("t.csv"),
+            &report,
+            &mut |r| {
+                let e = r.into_event(None, &Diagnostics::new());
+                rows.push(e.and_then(|e| e.text("A").map(str::to_string)))
+            },
+        );
         assert_eq!(rows, [Some("1".to_string())]);
         assert_eq!(read.map(|r| r.events), Some(1));
         let got = got.into_inner();

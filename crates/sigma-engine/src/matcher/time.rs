@@ -51,25 +51,26 @@ pub fn parse(s: &str) -> Option<Parts> {
         return Some(p);
     }
     let rest = rest.strip_prefix(['T', 't', ' '])?;
-    let (hour, minute, second, nanos, zone) = time_of_day(rest)?;
-    (p.hour, p.minute, p.second, p.nanos) = (hour, minute, second, nanos);
+    let zone = time_of_day(rest, &mut p)?;
     p.offset = offset(zone.strip_prefix(' ').unwrap_or(zone))?;
     Some(p)
+}
+
+/// The number the bytes `at` of `s` spell, when they are all ASCII digits.
+fn digits(s: &str, at: std::ops::Range<usize>) -> Option<u32> {
+    let t = s.get(at)?;
+    t.bytes()
+        .all(|c| c.is_ascii_digit())
+        .then(|| t.parse().ok())?
 }
 
 /// `2024-01-02`: a date that exists.
 fn date(s: &str) -> Option<(i64, u32, u32)> {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| {
-        let t = s.get(r)?;
-        t.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse::<u32>().ok())?
-    };
     if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
         return None;
     }
-    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (year, month, day) = (digits(s, 0..4)?, digits(s, 5..7)?, digits(s, 8..10)?);
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let days = match month {
         2 if leap => 29,
@@ -84,30 +85,23 @@ fn date(s: &str) -> Option<(i64, u32, u32)> {
 }
 
 /// `03:04`, `03:04:05` or `03:04:05.123…` (a second of 60 for a leap
-/// second), and what follows it.
-fn time_of_day(s: &str) -> Option<(u32, u32, u32, u32, &str)> {
-    let two = |t: &str| -> Option<u32> {
-        let d = t.get(..2)?;
-        d.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| d.parse().ok())?
-    };
-    let (hour, minute) = (two(s)?, two(s.get(3..)?)?);
-    if s.as_bytes()[2] != b':' || hour > 23 || minute > 59 {
+/// second) into `p`; what follows it.
+fn time_of_day<'s>(s: &'s str, p: &mut Parts) -> Option<&'s str> {
+    p.hour = digits(s, 0..2).filter(|&h| h <= 23)?;
+    p.minute = digits(s, 3..5).filter(|&m| m <= 59)?;
+    if s.as_bytes()[2] != b':' {
         return None;
     }
-    let mut rest = &s[5..];
-    let (mut second, mut nanos) = (0, 0);
-    if let Some(r) = rest.strip_prefix(':') {
-        second = two(r).filter(|&x| x <= 60)?;
-        rest = &r[2..];
-        if let Some(r) = rest.strip_prefix(['.', ',']) {
-            let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
-            nanos = nanos_of(&r[..end]).filter(|_| end > 0)?;
-            rest = &r[end..];
-        }
-    }
-    Some((hour, minute, second, nanos, rest))
+    let Some(r) = s[5..].strip_prefix(':') else {
+        return Some(&s[5..]);
+    };
+    p.second = digits(r, 0..2).filter(|&x| x <= 60)?;
+    let Some(r) = r[2..].strip_prefix(['.', ',']) else {
+        return Some(&r[2..]);
+    };
+    let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+    p.nanos = nanos_of(&r[..end]).filter(|_| end > 0)?;
+    Some(&r[end..])
 }
 
 /// The offset from UTC, in seconds, of a zone: none, `Z`, `UTC`, `GMT`,
@@ -121,20 +115,16 @@ fn offset(zone: &str) -> Option<i64> {
         b'-' => -1,
         _ => return None,
     };
-    let digits = &zone[1..];
-    let (h, m) = match digits.len() {
-        2 => (digits, "00"),
-        4 => digits.split_at(2),
-        5 if digits.as_bytes()[2] == b':' => (&digits[..2], &digits[3..]),
-        _ => return None,
+    let hm = &zone[1..];
+    let minutes = match hm.len() {
+        2 => Some(0),
+        4 => digits(hm, 2..4),
+        5 if hm.as_bytes()[2] == b':' => digits(hm, 3..5),
+        _ => None,
     };
-    let num = |t: &str| {
-        t.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse::<i64>().ok())?
-    };
-    let (h, m) = (num(h).filter(|&h| h <= 23)?, num(m).filter(|&m| m <= 59)?);
-    Some(sign * (h * 3600 + m * 60))
+    let h = digits(hm, 0..2).filter(|&h| h <= 23)?;
+    let m = minutes.filter(|&m| m <= 59)?;
+    Some(sign * i64::from(h * 3600 + m * 60))
 }
 
 /// The nanoseconds a fraction of a second's digits (`1234567`) give;

@@ -55,7 +55,7 @@ pub(crate) fn all_tags(v: &Path) -> Vec<String> {
         if let Some(Value::Array(t)) = frontmatter(&text).get("tags") {
             tags.extend(t.iter().filter_map(|x| x.as_str().map(String::from)));
         }
-        let body = attack_vault::vault::check::strip_code(&text);
+        let body = attack_vault::vault::literal::without_code(&text);
         let b = body.as_bytes();
         for (i, _) in body.match_indices('#') {
             let starts = i == 0 || b[i - 1].is_ascii_whitespace();

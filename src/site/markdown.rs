@@ -6,6 +6,7 @@
 use super::embed::{self, Embed};
 use super::html_escape;
 pub use crate::vault::anchors::{anchored, block_id, options, slug};
+use crate::vault::literal;
 use crate::vault::resolve::{markdown_note_target, relative_target};
 use pulldown_cmark::{CowStr, Event, LinkType, Parser, Tag, TagEnd, html};
 use std::borrow::Cow;
@@ -51,118 +52,111 @@ pub trait LinkResolver {
 }
 
 /// Obsidian-only syntax rewritten to CommonMark + HTML before parsing:
-/// comments dropped, callout headers marked, `#tags` linked. Fenced code and
-/// code spans are left alone.
+/// comments dropped, callout headers marked, `#tags` linked. Code, raw HTML
+/// and links are left as written ([`literal`]), as Obsidian leaves them.
 pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
+    let spans = literal::spans(md);
     let mut out = String::with_capacity(md.len() + 64);
-    let mut in_fence: Option<String> = None;
-    let mut in_comment = false;
+    let (mut at, mut next, mut in_comment) = (0, 0, false);
     for line in md.split_inclusive('\n') {
-        let t = line.trim_start();
-        if let Some(f) = &in_fence {
-            if t.starts_with(f.as_str()) {
-                in_fence = None;
+        let parts = literal::cut(line, at, &spans, &mut next);
+        at += line.len();
+        let shown = uncommented(parts, &mut in_comment);
+        match shown.first() {
+            Some((first, false)) if first.trim_start().starts_with("> [!") => {
+                let text: String = shown.iter().map(|(t, _)| *t).collect();
+                callout_header(&text, r, &mut out);
             }
-            out.push_str(line);
-            continue;
-        }
-        if t.starts_with("```") || t.starts_with("~~~") {
-            let c = t.chars().next().unwrap_or('`');
-            in_fence =
-                Some(std::iter::repeat_n(c, t.chars().take_while(|&x| x == c).count()).collect());
-            out.push_str(line);
-            continue;
-        }
-        // %% comments %% (possibly spanning lines); most lines have none.
-        if !in_comment && !line.contains("%%") {
-            preprocess_line(line, r, &mut out);
-            continue;
-        }
-        let mut l = String::new();
-        let mut rest = line;
-        loop {
-            if in_comment {
-                match rest.find("%%") {
-                    Some(p) => {
-                        rest = &rest[p + 2..];
-                        in_comment = false;
-                    }
-                    None => break,
-                }
-            } else {
-                match rest.find("%%") {
-                    Some(p) => {
-                        l.push_str(&rest[..p]);
-                        rest = &rest[p + 2..];
-                        in_comment = true;
-                    }
-                    None => {
-                        l.push_str(rest);
-                        break;
+            _ => {
+                for (text, literal) in shown {
+                    if literal {
+                        out.push_str(text);
+                    } else {
+                        link_tags(text, r, &mut out);
                     }
                 }
             }
         }
-        preprocess_line(&l, r, &mut out);
     }
     out
 }
 
-/// One line outside code and comments: a callout header marked, `#tags`
-/// linked.
-fn preprocess_line(l: &str, r: &dyn LinkResolver, out: &mut String) {
-    // Callout header: `> [!type]± Title`.
-    let trimmed = l.trim_start();
-    if let Some(after) = trimmed.strip_prefix("> [!")
-        && let Some(close) = after.find(']')
-    {
-        let kind: String = after[..close]
-            .chars()
-            .filter(|c| c.is_alphanumeric() || *c == '-')
-            .collect::<String>()
-            .to_lowercase();
-        let rest = &after[close + 1..];
-        let fold = match rest.chars().next() {
-            Some('-') => " callout-folded",
-            Some('+') => " callout-foldable",
-            _ => "",
-        };
-        let rest = rest.trim_start_matches(['+', '-']).trim();
-        let title = if rest.is_empty() {
-            kind.clone()
-        } else {
-            rest.to_string()
-        };
-        out.push_str(&format!(
-            "> <span class=\"callout-title callout-{kind}{fold}\">{}</span>\n>\n",
-            html_escape(&title)
-        ));
-        return;
-    }
-    link_tags(l, r, out);
-}
-
-/// `#tag` in running text becomes a link to its tag page (not in code spans,
-/// not headings, not `[^1]` footnotes or URL fragments).
-fn link_tags(line: &str, r: &dyn LinkResolver, out: &mut String) {
-    if !line.contains('#') {
-        out.push_str(line);
-        return;
-    }
-    let chars: Vec<char> = line.chars().collect();
-    let mut i = 0;
-    let mut in_code = false;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '`' {
-            in_code = !in_code;
-            out.push(c);
-            i += 1;
+/// A line's parts without what `%% comments %%` hide (which may span
+/// lines: `in_comment` carries over); `%%` in a literal part is text.
+fn uncommented<'t>(parts: Vec<(&'t str, bool)>, in_comment: &mut bool) -> Vec<(&'t str, bool)> {
+    let mut shown = Vec::with_capacity(parts.len());
+    for (mut text, literal) in parts {
+        if literal {
+            if !*in_comment {
+                shown.push((text, true));
+            }
             continue;
         }
-        let at_word_start = i == 0 || chars[i - 1].is_whitespace();
-        if !in_code
-            && c == '#'
+        while let Some(p) = text.find("%%") {
+            if !*in_comment {
+                shown.push((&text[..p], false));
+            }
+            *in_comment = !*in_comment;
+            text = &text[p + 2..];
+        }
+        if !*in_comment {
+            shown.push((text, false));
+        }
+    }
+    shown
+}
+
+/// A callout header line (`> [!type]± Title`) marked, or else the line with
+/// its `#tags` linked.
+fn callout_header(l: &str, r: &dyn LinkResolver, out: &mut String) {
+    let trimmed = l.trim_start();
+    let Some((after, close)) = trimmed
+        .strip_prefix("> [!")
+        .and_then(|after| Some((after, after.find(']')?)))
+    else {
+        link_tags(l, r, out);
+        return;
+    };
+    let kind: String = after[..close]
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '-')
+        .collect::<String>()
+        .to_lowercase();
+    let rest = &after[close + 1..];
+    let fold = match rest.chars().next() {
+        Some('-') => " callout-folded",
+        Some('+') => " callout-foldable",
+        _ => "",
+    };
+    let rest = rest.trim_start_matches(['+', '-']).trim();
+    let title = if rest.is_empty() {
+        kind.clone()
+    } else {
+        rest.to_string()
+    };
+    out.push_str(&format!(
+        "> <span class=\"callout-title callout-{kind}{fold}\">{}</span>\n>\n",
+        html_escape(&title)
+    ));
+}
+
+/// `#tag` in running text becomes a link to its tag page (not headings,
+/// `[^1]` footnotes or URL fragments). The text is outside code: a `#` at
+/// its start begins a word if what was written before it ends one.
+fn link_tags(text: &str, r: &dyn LinkResolver, out: &mut String) {
+    if !text.contains('#') {
+        out.push_str(text);
+        return;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let at_word_start = match i.checked_sub(1) {
+            Some(p) => chars[p].is_whitespace(),
+            None => out.chars().next_back().is_none_or(char::is_whitespace),
+        };
+        if c == '#'
             && at_word_start
             && i + 1 < chars.len()
             && (chars[i + 1].is_alphabetic() || chars[i + 1] == '_')
@@ -1165,6 +1159,31 @@ mod tests {
         assert!(!h.contains("hidden"));
         assert!(h.contains("href=\"tags/t1059_006.html\""), "{h}");
         assert!(h.contains("<code>#notag</code>"));
+    }
+
+    #[test]
+    fn code_html_and_links_keep_percent_signs_and_hashes_wherever_they_stand() {
+        // Batch loops (`%%f`) and `#Requires`/`#include` in code inside a
+        // callout or a list, in a code span, in an HTML block, in a link:
+        // all text, as Obsidian shows them; a comment may still hide code.
+        let h = html(
+            "Run `for %%f in (*) do del %%f` now.\n\n\
+             > [!example] Script\n> ```bat\n> for %%g in (*) do echo %%g\n> ```\n> ```powershell\n> #Requires -Version 5\n> ```\n\n\
+             - step\n  ```c\n  #include <stdio.h>\n  ```\n\n\
+             <details>\n#ioc 1.2.3.4\n</details>\n\n\
+             [see #alias](https://example.org/) `x`#after %% hidden `code` and #hidden %% #shown\n",
+        );
+        assert!(h.contains("<code>for %%f in (*) do del %%f</code>"), "{h}");
+        assert!(h.contains("for %%g in (*) do echo %%g"), "{h}");
+        assert!(h.contains("#Requires -Version 5"), "{h}");
+        assert!(h.contains("#include &lt;stdio.h&gt;"), "{h}");
+        assert!(h.contains("#ioc 1.2.3.4"), "{h}");
+        assert!(h.contains(">see #alias</a>"), "{h}");
+        for tag in ["requires", "include", "ioc", "alias", "after", "hidden"] {
+            assert!(!h.contains(&format!("tags/{tag}.html")), "{tag}: {h}");
+        }
+        assert!(!h.contains("<code>code</code>"), "{h}");
+        assert!(h.contains("href=\"tags/shown.html\""), "{h}");
     }
 
     #[test]

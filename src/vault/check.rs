@@ -47,60 +47,6 @@ impl CheckReport {
     }
 }
 
-/// Remove fenced code blocks and inline code spans (which, as in CommonMark,
-/// may cross single line breaks but not paragraphs), where nothing is a link.
-pub fn strip_code(md: &str) -> String {
-    let mut out = String::with_capacity(md.len());
-    let mut in_fence = false;
-    let mut para = String::new();
-    for line in md.lines() {
-        let t = line.trim_start();
-        if t.starts_with("```") || t.starts_with("~~~") {
-            out.push_str(&strip_spans(&para));
-            para.clear();
-            in_fence = !in_fence;
-            out.push('\n');
-            continue;
-        }
-        if in_fence {
-            out.push('\n');
-            continue;
-        }
-        if t.is_empty() {
-            out.push_str(&strip_spans(&para));
-            para.clear();
-            out.push('\n');
-            continue;
-        }
-        para.push_str(line);
-        para.push('\n');
-    }
-    out.push_str(&strip_spans(&para));
-    out
-}
-
-fn strip_spans(para: &str) -> String {
-    let mut out = String::with_capacity(para.len());
-    let b = para.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'`' {
-            let run = b[i..].iter().take_while(|&&c| c == b'`').count();
-            let fence = &para[i..i + run];
-            if let Some(end) = para[i + run..].find(fence) {
-                i += run + end + run;
-                continue;
-            }
-            i += run;
-            continue;
-        }
-        let ch = para[i..].chars().next().unwrap_or(' ');
-        out.push(ch);
-        i += ch.len_utf8();
-    }
-    out
-}
-
 /// Wikilink targets (`[[target|label]]`, `[[target#h]]`, `\|` in tables) of a text.
 pub fn wikilink_targets(md: &str) -> Vec<String> {
     wikilinks(md).map(|(target, _)| target).collect()
@@ -160,7 +106,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
     let mut landed: HashMap<(usize, String), bool> = HashMap::new();
     for (i, (rel, text)) in texts.iter().enumerate() {
         let (fm, body) = frontmatter::split(text);
-        let mut scan = strip_code(body);
+        let mut scan = super::literal::without_code(body);
         if let Some(fm) = fm {
             scan.push_str(fm);
         }
@@ -304,8 +250,12 @@ mod tests {
 
     #[test]
     fn targets_handle_tables_headings_and_code() {
-        let md = "x [[A b\\|c]] [[D#h]] `[[not]]` [[#self]]\n```\n[[nope]]\n```\n";
-        assert_eq!(wikilink_targets(&strip_code(md)), vec!["A b", "D", ""]);
+        let md = "x [[A b\\|c]] [[D#h]] `[[not]]` [[#self]]\n```\n[[nope]]\n```\n\n\
+                  > [!example]\n> ```\n> [[quoted code]]\n> ```\n\n````md\n```\n[[in a longer fence]]\n````\n";
+        assert_eq!(
+            wikilink_targets(&super::super::literal::without_code(md)),
+            vec!["A b", "D", ""]
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod history;
 pub mod home;
 pub mod index;
 pub mod layout;
+pub mod literal;
 pub mod names;
 pub mod navigator;
 pub mod note_writer;

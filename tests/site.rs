@@ -787,3 +787,41 @@ fn files_the_site_does_not_publish_are_named_never_broken() {
     );
     assert!(!s.join("files").exists(), "nothing of them is published");
 }
+
+#[test]
+fn links_in_properties_are_links_one_or_a_list() {
+    // `related: ["[[A]]", "[[B#Part]]"]` links as a body does: backlinks on
+    // both pages, the one beside the note first, and a missing note counted.
+    let dir = tempfile::tempdir().unwrap();
+    let (v, s) = (dir.path().join("v"), dir.path().join("s"));
+    std::fs::create_dir_all(v.join("Cases")).unwrap();
+    std::fs::write(v.join("A.md"), "# A\n").unwrap();
+    std::fs::write(v.join("B.md"), "# B\n\n## Part\n").unwrap();
+    std::fs::write(v.join("Owner.md"), "# Owner at the top\n").unwrap();
+    std::fs::write(v.join("Cases/Owner.md"), "# Owner beside\n").unwrap();
+    std::fs::write(
+        v.join("Cases/Case.md"),
+        "---\nrelated:\n  - \"[[A]]\"\n  - \"[[B#Part|the part]]\"\n  - \"[[Gone]]\"\nowner: \"[[Owner]]\"\n---\n# Case\n",
+    )
+    .unwrap();
+    let summary = export_to(&v, &s);
+    assert_eq!(
+        summary.unresolved,
+        [("Cases/Case".to_string(), "Gone".to_string())]
+    );
+    let backlinked = |page: &str| {
+        let html = std::fs::read_to_string(s.join(page)).unwrap();
+        html.split("class=\"backlinks\"")
+            .nth(1)
+            .is_some_and(|b| b.contains("case.html\">Case</a>"))
+    };
+    assert!(backlinked("a.html"));
+    assert!(backlinked("b.html"));
+    assert!(backlinked("cases/owner.html"));
+    assert!(!backlinked("owner.html"));
+    let case = std::fs::read_to_string(s.join("cases/case.html")).unwrap();
+    assert!(
+        case.contains("<a href=\"../b.html#part\">the part</a>"),
+        "{case}"
+    );
+}

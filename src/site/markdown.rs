@@ -248,7 +248,7 @@ fn is_unsafe(e: &Event) -> bool {
 
 /// The note and the heading a wikilink names (`Note#Heading`, `Note\|label`
 /// in tables), borrowed from `dest` unless a `\|` is in it.
-fn wikilink_target(dest: &str) -> (Cow<'_, str>, Option<Cow<'_, str>>) {
+pub(super) fn wikilink_target(dest: &str) -> (Cow<'_, str>, Option<Cow<'_, str>>) {
     fn split(target: &str) -> (&str, Option<&str>) {
         let (page, anchor) = match target.split_once('#') {
             Some((p, a)) => (p, Some(a)),

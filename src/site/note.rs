@@ -176,3 +176,19 @@ pub(super) fn property_link(v: &Value) -> Option<&str> {
     let inner = t.strip_prefix("[[")?.strip_suffix("]]")?;
     Some(inner.split('|').next().unwrap_or(""))
 }
+
+/// The notes a property's wikilinks name, one value or a list of them
+/// (`related: ["[[A]]", "[[B#Part]]"]`): each note once per link, as a
+/// body's links are listed.
+pub(super) fn property_links(v: &Value) -> Vec<String> {
+    let values = match v {
+        Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    values
+        .into_iter()
+        .filter_map(property_link)
+        .map(|t| super::markdown::wikilink_target(t).0.into_owned())
+        .filter(|page| !page.is_empty())
+        .collect()
+}

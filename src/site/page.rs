@@ -321,8 +321,10 @@ fn property_html(v: &Value, r: &Resolver) -> String {
             if let Some(target) = property_link(v) {
                 let inner = &t[2..t.len() - 2];
                 let label = inner.split_once('|').map_or(inner, |x| x.1);
-                return match r.resolve(target) {
+                let (page, anchor) = super::markdown::wikilink_target(target);
+                return match r.resolve(&page) {
                     Some(u) => {
+                        let u = crate::vault::anchors::anchored(u, anchor.as_deref());
                         format!("<a href=\"{}\">{}</a>", html_escape(&u), html_escape(label))
                     }
                     None => format!("<span class=\"unresolved\">{}</span>", html_escape(label)),

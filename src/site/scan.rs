@@ -8,7 +8,7 @@
 use super::cache::{self, Entry, Recording};
 use super::heatmap;
 use super::markdown;
-use super::note::{Meta, Note, Page, property_link};
+use super::note::{Meta, Note, Page, property_link, property_links};
 use super::search::Postings;
 use super::spool::Spool;
 use super::{Resolver, url_part};
@@ -149,7 +149,9 @@ fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames)
     let mut out_links = Vec::new();
     let mut unresolved = Vec::new();
     let mut attachments = Vec::new();
-    for target in body.links {
+    // Links in properties are links, as Obsidian counts them.
+    let in_properties = note.fm.values().flat_map(property_links);
+    for target in body.links.into_iter().chain(in_properties) {
         if let Some(i) = names.find_from(&target, &page.path) {
             out_links.push(i);
         } else if let Some(a) = r.attachments.find(&target, &page.path) {
@@ -159,12 +161,6 @@ fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames)
             unresolved.push(target);
         }
     }
-    out_links.extend(
-        note.fm
-            .values()
-            .filter_map(property_link)
-            .filter_map(|t| names.find(t)),
-    );
     let mut tags = note.strings("tags");
     tags.extend(body.tags);
     let title = note.title(&page.path);

@@ -271,17 +271,34 @@ fn load_sigma(cfg: &BuildConfig, left_out: &mut LeftOut, diags: &Diagnostics) ->
     rules
 }
 
+/// Why the loaded ATT&CK data lacks what rules and tests name.
+#[derive(Debug, PartialEq, Eq)]
+enum Lacking {
+    /// The embedded demo slice stands in for ATT&CK.
+    Demo,
+    /// Only these other domains are loaded.
+    Enterprise(String),
+    /// A release older than the rules and tests.
+    Release,
+}
+
 /// Rules and tests that name techniques or tactics the loaded ATT&CK data
 /// lacks: said once, with what to do. Without `--attack` they are linked
-/// to the embedded demo slice, which lacks them; else they follow a later
-/// release than the one loaded.
+/// to the embedded demo slice, which lacks them; without the Enterprise
+/// bundle (an ICS or Mobile vault) they name another domain; else they
+/// follow a later release than the one loaded.
 fn warn_beyond_attack(model: &Model, diags: &Diagnostics) {
     let links = &model.links;
-    let demo = model.demo_attack;
-    let ids: Vec<&String> = if demo {
-        links.missing_techniques.keys().collect()
+    let lacking = if model.demo_attack {
+        Lacking::Demo
+    } else if !model.attack.has_enterprise() {
+        Lacking::Enterprise(model.attack.domains.join(", "))
     } else {
-        links.newer_techniques.iter().collect()
+        Lacking::Release
+    };
+    let ids: Vec<&String> = match lacking {
+        Lacking::Release => links.newer_techniques.iter().collect(),
+        _ => links.missing_techniques.keys().collect(),
     };
     let tactics: Vec<String> = links
         .unknown_tactics
@@ -293,38 +310,52 @@ fn warn_beyond_attack(model: &Model, diags: &Diagnostics) {
     }
     let mut named = Vec::new();
     if !ids.is_empty() {
-        let above = if demo { "" } else { " above it" };
+        let above = if lacking == Lacking::Release {
+            " above it"
+        } else {
+            ""
+        };
         let first = sigma_engine::diag::first_of(&ids, 12);
         named.push(format!("{} technique ID(s){above} ({first})", ids.len()));
     }
     if !tactics.is_empty() {
-        let lacks = if demo { "" } else { " it lacks" };
+        let lacks = if lacking == Lacking::Release {
+            " it lacks"
+        } else {
+            ""
+        };
         named.push(format!("tactic tag(s){lacks} ({})", tactics.join(", ")));
     }
     let named = named.join(" and ");
-    let what = if demo {
-        format!(
-            "no --attack given: the rules and tests are linked to the embedded demo slice of ATT&CK, which lacks {named} they name"
-        )
-    } else {
-        let highest = links
-            .highest_technique
-            .map_or("none".to_string(), |h| format!("T{h}"));
-        format!(
-            "the rules and tests follow a later ATT&CK release than the one loaded (highest technique {highest}): they name {named}"
-        )
+    let (what, release) = match &lacking {
+        Lacking::Demo => (
+            format!(
+                "no --attack given: the rules and tests are linked to the embedded demo slice of ATT&CK, which lacks {named} they name"
+            ),
+            "ATT&CK".to_string(),
+        ),
+        Lacking::Enterprise(domains) => (
+            format!(
+                "the ATT&CK data loaded holds {domains} but not Enterprise ATT&CK, whose techniques and tactics the rules and tests name: {named}"
+            ),
+            "Enterprise ATT&CK as well".to_string(),
+        ),
+        Lacking::Release => {
+            let highest = links
+                .highest_technique
+                .map_or("none".to_string(), |h| format!("T{h}"));
+            (
+                format!(
+                    "the rules and tests follow a later ATT&CK release than the one loaded (highest technique {highest}): they name {named}"
+                ),
+                "the ATT&CK release that defines them".to_string(),
+            )
+        }
     };
-    let release = links.release_to_build_with().map_or_else(
-        || {
-            if demo {
-                "ATT&CK"
-            } else {
-                "the ATT&CK release that defines them"
-            }
-            .to_string()
-        },
-        |v| format!("ATT&CK {v} or later"),
-    );
+    let release = match (&lacking, links.release_to_build_with()) {
+        (Lacking::Enterprise(_), _) | (_, None) => release,
+        (_, Some(v)) => format!("ATT&CK {v} or later"),
+    };
     diags.push(Diagnostic::warning(
         "attack",
         format!(

@@ -435,6 +435,43 @@ fn rules_of_a_later_attack_release_are_said_loudly_and_get_stub_notes() {
     assert!(check_vault(&v).is_clean());
 }
 
+#[test]
+fn rules_beside_only_mobile_or_ics_attack_are_told_to_load_enterprise() {
+    // Rules name Enterprise techniques: beside a Mobile bundle alone, an ID
+    // above Mobile's highest is of the missing domain, not of a later
+    // release (which was said, and stubs called them so).
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let rules = dir.path().join("rules");
+    fs::create_dir(&rules).unwrap();
+    let rule = fs::read_to_string(fixtures().join("rules/good/python_c.yml")).unwrap();
+    fs::write(
+        rules.join("r.yml"),
+        rule.replace("attack.t1059.006", "attack.t1690"),
+    )
+    .unwrap();
+    let o = build_with_attack(&v, &rules, &fixtures().join("attack/mobile-mini.json"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("holds mobile-attack but not Enterprise ATT&CK")
+            && err.contains("T1690")
+            && err.contains("build with Enterprise ATT&CK as well")
+            && !err.contains("later ATT&CK release"),
+        "{err}"
+    );
+    let stub = read(&v.join("Techniques/T1690 Unknown technique.md"));
+    assert!(
+        stub.contains("holds mobile-attack but not Enterprise ATT&CK"),
+        "{stub}"
+    );
+    assert!(!stub.contains("later ATT&CK release"), "{stub}");
+    let report = read(&v.join("Link report.md"));
+    assert!(
+        report.contains("No Enterprise ATT&CK loaded") && !report.contains("later ATT&CK release"),
+        "{report}"
+    );
+}
+
 /// Notes name their sources from the input root (never the build machine's
 /// folders), write no empty lists, and give a rule one References heading.
 #[test]

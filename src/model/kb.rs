@@ -255,10 +255,13 @@ pub fn technique_number(id: &str) -> Option<u32> {
     id.strip_prefix(['T', 't'])?.split('.').next()?.parse().ok()
 }
 
+/// The domain whose techniques Sigma rules and Atomic Red Team tests name.
+pub const ENTERPRISE: &str = "enterprise-attack";
+
 /// The domain that a kill chain name belongs to.
 pub fn kill_chain_domain(kill_chain_name: &str) -> &str {
     match kill_chain_name {
-        "mitre-attack" => "enterprise-attack",
+        "mitre-attack" => ENTERPRISE,
         "mitre-mobile-attack" => "mobile-attack",
         "mitre-ics-attack" => "ics-attack",
         other => other,
@@ -668,13 +671,21 @@ impl Kb {
         self.push_stub(Kind::Tactic, "", stix, reason)
     }
 
-    /// The highest technique number of the loaded data (1685 for T1685).
+    /// The number of the highest Enterprise technique (1685 for T1685):
+    /// rules and tests name Enterprise techniques, so an ID above it is of
+    /// a later release.
     pub fn highest_technique(&self) -> Option<u32> {
         self.objects
             .iter()
             .filter(|o| o.kind == Kind::Technique && o.stub.is_none())
+            .filter(|o| o.domains.iter().any(|d| d == ENTERPRISE))
             .filter_map(|o| technique_number(&o.attack_id))
             .max()
+    }
+
+    /// Whether the Enterprise domain is loaded.
+    pub fn has_enterprise(&self) -> bool {
+        self.domains.iter().any(|d| d == ENTERPRISE)
     }
 
     fn push_stub(&mut self, kind: Kind, attack_id: &str, stix: StixObject, reason: &str) -> ObjId {

@@ -161,6 +161,10 @@ fn technique(
             let newer = crate::model::kb::technique_number(id) > links.highest_technique;
             let reason = match (found.is_some(), links.highest_technique) {
                 (true, _) => "deprecated in the loaded ATT&CK data".to_string(),
+                (false, None) if !kb.has_enterprise() => format!(
+                    "not in the loaded ATT&CK data, which holds {} but not Enterprise ATT&CK, whose techniques the rules and tests below name",
+                    kb.domains.join(", ")
+                ),
                 (false, Some(h)) if newer => format!(
                     "not in the loaded ATT&CK data, whose highest technique is T{h}: an ID of a later ATT&CK release, named by the rules or tests below"
                 ),

@@ -233,6 +233,9 @@ pub struct LinkReport<'m> {
     /// The ATT&CK data is the embedded demo slice and lacks techniques
     /// the rules and tests name.
     demo_attack: bool,
+    /// The domains loaded, where Enterprise is not among them and the
+    /// rules and tests name what they lack (an ICS or Mobile vault).
+    other_domains: Option<String>,
     unknown_simulations: Vec<UnknownRef<'m>>,
     unknown_related: Vec<UnknownRef<'m>>,
 }
@@ -799,6 +802,8 @@ impl<'m> Detections<'m> {
     /// Context of the link report.
     pub fn link_report(&self, ix: &Index) -> LinkReport<'m> {
         let links = &self.model.links;
+        let kb = &self.model.attack;
+        let lacking = !(links.missing_techniques.is_empty() && links.unknown_tactics.is_empty());
         let mut fm = Frontmatter::new();
         fm.text("name", LINK_REPORT_STEM)
             .text("type", "report")
@@ -827,8 +832,9 @@ impl<'m> Detections<'m> {
                     rules: rules.len(),
                 })
                 .collect(),
-            demo_attack: self.model.demo_attack
-                && !(links.missing_techniques.is_empty() && links.unknown_tactics.is_empty()),
+            demo_attack: self.model.demo_attack && lacking,
+            other_domains: (!self.model.demo_attack && !kb.has_enterprise() && lacking)
+                .then(|| kb.domains.join(", ")),
             newer: Newer {
                 highest: links.highest_technique.map(|h| format!("T{h}")),
                 release: links.release_to_build_with(),

@@ -159,6 +159,12 @@ fn dataview_flag_writes_live_queries() {
     assert!(t.contains("```dataview\nTABLE WITHOUT ID\nfile.link AS \"Name\""));
     assert!(t.contains("FROM \"Detection Rules\" AND #T1059_006"));
     assert!(t.contains("FROM \"atomics\" AND #T1059_006"));
+    // Sorted by severity as the precomputed table is, not by level as text
+    // (which puts informational before low and medium).
+    assert!(
+        t.contains("SORT choice(level = \"critical\", 0, choice(level = \"high\", 1, choice(level = \"medium\", 2, choice(level = \"low\", 3, choice(level = \"informational\", 4, 5))))) ASC, title ASC"),
+        "{t}"
+    );
     let p = std::fs::read_to_string(
         dir.path()
             .join("v/Techniques/T1059 Command and Scripting Interpreter.md"),

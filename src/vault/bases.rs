@@ -118,19 +118,23 @@ fn by(property: &str, direction: Direction) -> SortBy {
 }
 
 /// A rule's level as the rank the precomputed table sorts by
-/// ([`Level::rank`]: most severe first, rules without a level last), as a
-/// Bases formula: sorted as text, `level` would put `informational` before
-/// `low` and `medium`.
-fn severity() -> String {
+/// ([`Level::rank`]: most severe first, rules without a level last), as an
+/// expression of nested choices, each written by `choose(level, rank,
+/// otherwise)`: sorted as text, `level` would put `informational` before
+/// `low` and `medium`. For the Bases views and the Dataview queries alike.
+pub fn severity_expression(choose: impl Fn(&str, usize, &str) -> String) -> String {
     Level::ALL
         .iter()
         .fold(Level::rank(None).to_string(), |rest, &l| {
-            format!(
-                "if(note.level == {}, {}, {rest})",
-                quote(l.as_str()),
-                Level::rank(Some(l))
-            )
+            choose(l.as_str(), Level::rank(Some(l)), &rest)
         })
+}
+
+/// [`severity_expression`] as a Bases formula.
+fn severity() -> String {
+    severity_expression(|level, rank, rest| {
+        format!("if(note.level == {}, {rank}, {rest})", quote(level))
+    })
 }
 
 const RULE_COLUMNS: [(&str, &str); 4] = [

@@ -81,9 +81,13 @@ impl TableQueries {
         } else {
             format!("({})", tags.join(" OR "))
         };
+        // Dataview's `choice(test, then, else)`; a missing level is no level.
+        let severity = super::bases::severity_expression(|level, rank, rest| {
+            format!("choice(level = \"{level}\", {rank}, {rest})")
+        });
         TableQueries {
             rules_query: format!(
-                "TABLE WITHOUT ID\nfile.link AS \"Name\",\nstatus AS \"Status\",\nlevel AS \"Level\",\nlogsrc_product AS \"Log Source Product\"\nFROM \"{RULES_FOLDER}\" AND {source_tags}\nSORT level ASC, title ASC"
+                "TABLE WITHOUT ID\nfile.link AS \"Name\",\nstatus AS \"Status\",\nlevel AS \"Level\",\nlogsrc_product AS \"Log Source Product\"\nFROM \"{RULES_FOLDER}\" AND {source_tags}\nSORT {severity} ASC, title ASC"
             ),
             tests_query: format!(
                 "TABLE WITHOUT ID\nfilename AS \"Name\"\nFROM \"{TESTS_FOLDER}\" AND {source_tags}\nSORT filename ASC"

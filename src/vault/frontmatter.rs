@@ -48,6 +48,7 @@ pub const PROPERTY_TYPES: &[(&str, &str)] = &[
     ("coverage", "text"),
     ("created", "date"),
     ("cssclasses", "multitext"),
+    ("date", "date"),
     ("deprecated", "checkbox"),
     ("detections", "number"),
     ("domains", "multitext"),

@@ -474,10 +474,10 @@ fn changes_note(
         return None;
     }
     let when = now.strftime("%Y-%m-%d %H%M%S").to_string();
-    let mut s = format!(
-        "---\ntype: \"changes\"\ndate: {}\n---\n\n# Changes {when}\n\n",
-        now.strftime("%Y-%m-%d")
-    );
+    let mut fm = super::frontmatter::Frontmatter::new();
+    fm.text("type", "changes")
+        .date("date", &now.strftime("%Y-%m-%d").to_string());
+    let mut s = format!("{}\n# Changes {when}\n\n", fm.render());
     releases_section(&mut s, before, after);
     kinds_sections(&mut s, &by_kind);
     if yours {

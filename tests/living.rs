@@ -386,19 +386,24 @@ fn rules_sharing_an_id_never_trade_the_analysts_edits() {
     }
 }
 
+/// A folder `rules` in `dir` holding the fixture rule `python_c.yml` with
+/// its tags changed by `retag`.
+fn retagged_rule(dir: &Path, retag: impl Fn(String) -> String) -> PathBuf {
+    let rules = dir.join("rules");
+    fs::create_dir(&rules).unwrap();
+    let rule = fs::read_to_string(fixtures().join("rules/good/python_c.yml")).unwrap();
+    fs::write(rules.join("r.yml"), retag(rule)).unwrap();
+    rules
+}
+
 #[test]
 fn rules_of_a_later_attack_release_are_said_loudly_and_get_stub_notes() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");
-    let rules = dir.path().join("rules");
-    fs::create_dir(&rules).unwrap();
-    let rule = fs::read_to_string(fixtures().join("rules/good/python_c.yml")).unwrap();
-    fs::write(
-        rules.join("r.yml"),
-        rule.replace("attack.execution", "attack.stealth")
-            .replace("attack.t1059.006", "attack.t1685"),
-    )
-    .unwrap();
+    let rules = retagged_rule(dir.path(), |r| {
+        r.replace("attack.execution", "attack.stealth")
+            .replace("attack.t1059.006", "attack.t1685")
+    });
     // Linked to the demo slice (no --attack), what it lacks is the slice's.
     let o = build(&v, Some(&rules));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -442,14 +447,9 @@ fn rules_beside_only_mobile_or_ics_attack_are_told_to_load_enterprise() {
     // release (which was said, and stubs called them so).
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");
-    let rules = dir.path().join("rules");
-    fs::create_dir(&rules).unwrap();
-    let rule = fs::read_to_string(fixtures().join("rules/good/python_c.yml")).unwrap();
-    fs::write(
-        rules.join("r.yml"),
-        rule.replace("attack.t1059.006", "attack.t1690"),
-    )
-    .unwrap();
+    let rules = retagged_rule(dir.path(), |r| {
+        r.replace("attack.t1059.006", "attack.t1690")
+    });
     let o = build_with_attack(&v, &rules, &fixtures().join("attack/mobile-mini.json"));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

@@ -282,80 +282,89 @@ enum Lacking {
     Release,
 }
 
+impl Lacking {
+    fn of(model: &Model) -> Lacking {
+        if model.demo_attack {
+            Lacking::Demo
+        } else if !model.attack.has_enterprise() {
+            Lacking::Enterprise(model.attack.domains.join(", "))
+        } else {
+            Lacking::Release
+        }
+    }
+
+    /// What the rules and tests name beyond the loaded data, said as
+    /// `3 technique ID(s) (T1, …) and tactic tag(s) (attack.x)`; None
+    /// when nothing.
+    fn named(&self, links: &crate::model::links::Links) -> Option<String> {
+        let ids: Vec<&String> = match self {
+            Lacking::Release => links.newer_techniques.iter().collect(),
+            _ => links.missing_techniques.keys().collect(),
+        };
+        let tactics: Vec<String> = links
+            .unknown_tactics
+            .keys()
+            .map(|t| format!("attack.{t}"))
+            .collect();
+        let (above, lacks) = match self {
+            Lacking::Release => (" above it", " it lacks"),
+            _ => ("", ""),
+        };
+        let mut named = Vec::new();
+        if !ids.is_empty() {
+            let first = sigma_engine::diag::first_of(&ids, 12);
+            named.push(format!("{} technique ID(s){above} ({first})", ids.len()));
+        }
+        if !tactics.is_empty() {
+            named.push(format!("tactic tag(s){lacks} ({})", tactics.join(", ")));
+        }
+        (!named.is_empty()).then(|| named.join(" and "))
+    }
+
+    /// What happened, and what to build with instead.
+    fn advice(&self, links: &crate::model::links::Links, named: &str) -> (String, String) {
+        let release = links
+            .release_to_build_with()
+            .map(|v| format!("ATT&CK {v} or later"));
+        match self {
+            Lacking::Demo => (
+                format!(
+                    "no --attack given: the rules and tests are linked to the embedded demo slice of ATT&CK, which lacks {named} they name"
+                ),
+                release.unwrap_or_else(|| "ATT&CK".to_string()),
+            ),
+            Lacking::Enterprise(domains) => (
+                format!(
+                    "the ATT&CK data loaded holds {domains} but not Enterprise ATT&CK, whose techniques and tactics the rules and tests name: {named}"
+                ),
+                "Enterprise ATT&CK as well".to_string(),
+            ),
+            Lacking::Release => {
+                let highest = links
+                    .highest_technique
+                    .map_or("none".to_string(), |h| format!("T{h}"));
+                (
+                    format!(
+                        "the rules and tests follow a later ATT&CK release than the one loaded (highest technique {highest}): they name {named}"
+                    ),
+                    release.unwrap_or_else(|| "the ATT&CK release that defines them".to_string()),
+                )
+            }
+        }
+    }
+}
+
 /// Rules and tests that name techniques or tactics the loaded ATT&CK data
 /// lacks: said once, with what to do. Without `--attack` they are linked
 /// to the embedded demo slice, which lacks them; without the Enterprise
 /// bundle (an ICS or Mobile vault) they name another domain; else they
 /// follow a later release than the one loaded.
 fn warn_beyond_attack(model: &Model, diags: &Diagnostics) {
-    let links = &model.links;
-    let lacking = if model.demo_attack {
-        Lacking::Demo
-    } else if !model.attack.has_enterprise() {
-        Lacking::Enterprise(model.attack.domains.join(", "))
-    } else {
-        Lacking::Release
-    };
-    let ids: Vec<&String> = match lacking {
-        Lacking::Release => links.newer_techniques.iter().collect(),
-        _ => links.missing_techniques.keys().collect(),
-    };
-    let tactics: Vec<String> = links
-        .unknown_tactics
-        .keys()
-        .map(|t| format!("attack.{t}"))
-        .collect();
-    if ids.is_empty() && tactics.is_empty() {
+    let lacking = Lacking::of(model);
+    let Some(named) = lacking.named(&model.links) else {
         return;
-    }
-    let mut named = Vec::new();
-    if !ids.is_empty() {
-        let above = if lacking == Lacking::Release {
-            " above it"
-        } else {
-            ""
-        };
-        let first = sigma_engine::diag::first_of(&ids, 12);
-        named.push(format!("{} technique ID(s){above} ({first})", ids.len()));
-    }
-    if !tactics.is_empty() {
-        let lacks = if lacking == Lacking::Release {
-            " it lacks"
-        } else {
-            ""
-        };
-        named.push(format!("tactic tag(s){lacks} ({})", tactics.join(", ")));
-    }
-    let named = named.join(" and ");
-    let (what, release) = match &lacking {
-        Lacking::Demo => (
-            format!(
-                "no --attack given: the rules and tests are linked to the embedded demo slice of ATT&CK, which lacks {named} they name"
-            ),
-            "ATT&CK".to_string(),
-        ),
-        Lacking::Enterprise(domains) => (
-            format!(
-                "the ATT&CK data loaded holds {domains} but not Enterprise ATT&CK, whose techniques and tactics the rules and tests name: {named}"
-            ),
-            "Enterprise ATT&CK as well".to_string(),
-        ),
-        Lacking::Release => {
-            let highest = links
-                .highest_technique
-                .map_or("none".to_string(), |h| format!("T{h}"));
-            (
-                format!(
-                    "the rules and tests follow a later ATT&CK release than the one loaded (highest technique {highest}): they name {named}"
-                ),
-                "the ATT&CK release that defines them".to_string(),
-            )
-        }
     };
-    let release = match (&lacking, links.release_to_build_with()) {
-        (Lacking::Enterprise(_), _) | (_, None) => release,
-        (_, Some(v)) => format!("ATT&CK {v} or later"),
-    };
+    let (what, release) = lacking.advice(&model.links, &named);
     diags.push(Diagnostic::warning(
         "attack",
         format!(

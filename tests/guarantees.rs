@@ -664,6 +664,38 @@ fn layer_never_writes_through_a_link_nor_over_a_file_of_ones_own() {
     assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
 }
 
+/// A technique note's `domains` names a layer's file: one edited to climb
+/// out (`../../outside`) gets no layer, and is said.
+#[test]
+fn layer_never_names_a_file_by_a_domain_that_leads_out() {
+    let (dir, v) = demo_vault();
+    let note = v.join("Techniques/T1059.001 PowerShell.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    let climbing = text.replace("  - \"enterprise-attack\"", "  - \"../../outside\"");
+    assert_ne!(text, climbing);
+    std::fs::write(&note, climbing).unwrap();
+    let out = dir.path().join("a/b");
+    let o = bin()
+        .args(["layer", "--vault"])
+        .arg(&v)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("domains [\"../../outside\"] not shaped as an ATT&CK domain"),
+        "{err}"
+    );
+    assert!(!dir.path().join("outside-coverage.json").exists());
+    let names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["enterprise-attack-coverage.json"]);
+}
+
 /// The kept last versions (`.attack-vault/base/`) are what tells the
 /// analyst's lines from the tool's. Where one is gone (damaged, removed,
 /// left behind by a sync), the note is taken as the analyst's: never

@@ -210,6 +210,27 @@ fn read_object(at: &RawAt, diags: &Diagnostics) -> Option<StixObject> {
         );
         diags.push(at.error(Some("external_references"), msg));
     }
+    if let Some(id) = o.attack_ref().and_then(|r| r.external_id.as_deref())
+        && o.kind == "x-mitre-matrix"
+        && !is_domain_name(id)
+    {
+        let msg = format!(
+            "x-mitre-matrix `{}`: its ATT&CK ID `{id}` is not shaped as a domain (lowercase letters, digits and dashes, as `enterprise-attack`); the bundle's domain is taken from its objects",
+            o.id
+        );
+        diags.push(at.error(Some("external_references"), msg));
+    }
+    if o.x_mitre_domains.iter().any(|d| !is_domain_name(d)) {
+        let (kept, dropped): (Vec<String>, Vec<String>) = std::mem::take(&mut o.x_mitre_domains)
+            .into_iter()
+            .partition(|d| is_domain_name(d));
+        let msg = format!(
+            "{} `{}`: x_mitre_domains {dropped:?} not shaped as a domain (lowercase letters, digits and dashes, as `enterprise-attack`): left out",
+            o.kind, o.id
+        );
+        diags.push(at.error(Some("x_mitre_domains"), msg));
+        o.x_mitre_domains = kept;
+    }
     if named_kind(&o.kind) && o.name.trim().is_empty() && !o.revoked {
         // A note needs a title: its ID stands in, as the ATT&CK site does.
         let id = o.attack_ref().and_then(|r| r.external_id.clone());
@@ -222,6 +243,16 @@ fn read_object(at: &RawAt, diags: &Diagnostics) -> Option<StixObject> {
         o.name = title;
     }
     Some(o)
+}
+
+/// A domain's shape (`enterprise-attack`, `ics-attack`): lowercase letters,
+/// digits and dashes, a letter first. Domains name files and folders of the
+/// vault (`Navigator/ics-attack-coverage.json`): nothing else may pass.
+pub fn is_domain_name(d: &str) -> bool {
+    d.len() <= 64
+        && d.starts_with(|c: char| c.is_ascii_lowercase())
+        && d.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// An ATT&CK ID's shape: capitals, then digits, perhaps a `.` and more
@@ -294,9 +325,9 @@ fn object_name(map: &serde_json::Map<String, serde_json::Value>) -> String {
 fn bundle_domain(objects: &[StixObject]) -> String {
     if let Some(m) = objects
         .iter()
-        .find(|o| o.kind == "x-mitre-matrix" && !o.x_mitre_deprecated && !o.revoked)
-        .and_then(|m| m.attack_ref())
-        .and_then(|r| r.external_id.clone())
+        .filter(|o| o.kind == "x-mitre-matrix" && !o.x_mitre_deprecated && !o.revoked)
+        .filter_map(|m| m.attack_ref()?.external_id.clone())
+        .find(|id| is_domain_name(id))
     {
         return m;
     }

@@ -285,13 +285,20 @@ fn entry_of(
     let n = |k: &str| m.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0) as usize;
     let mut coverage = TechCoverage::new(n("rules"), n("rules_fired"), n("atomic_tests"));
     coverage.status = status;
-    let domains = m
+    let (domains, odd): (Vec<String>, Vec<String>) = m
         .get("domains")
         .and_then(|v| v.as_array())
         .into_iter()
         .flatten()
         .filter_map(|d| d.as_str().map(str::to_string))
-        .collect();
+        .partition(|d| crate::attack::is_domain_name(d));
+    if !odd.is_empty() {
+        // A domain names the layer's file: `../x` would lead out of `--out`.
+        let msg = format!(
+            "domains {odd:?} not shaped as an ATT&CK domain (lowercase letters, digits and dashes, as `enterprise-attack`): no layer for them"
+        );
+        diags.push(sigma_engine::diag::Diagnostic::warning("layer", msg).in_file(p));
+    }
     let entry = LayerEntry {
         id: id.to_string(),
         coverage,

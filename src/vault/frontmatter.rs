@@ -280,7 +280,13 @@ pub fn note_properties(
         if message.starts_with("line ") {
             message = message.split_once(": ").map_or(message, |(_, m)| m);
         }
-        let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
+        let message = message.split_once(" at line ").map_or(message, |(m, _)| m);
+        // The parser's limit on aliases, said as the Sigma reader says it.
+        let message = if message.starts_with("budget breached") {
+            "aliases expand to too many nodes"
+        } else {
+            message
+        };
         // The parser's advice is to its caller, not to whoever wrote the note.
         let message = message
             .split(", set DuplicateKeyPolicy")
@@ -310,6 +316,20 @@ mod tests {
             (Some(3), Some(1), "duplicate mapping key: a")
         );
         assert_eq!(super::note_properties("no block").unwrap(), None);
+    }
+
+    #[test]
+    fn aliases_that_expand_without_end_are_said_so_at_their_use() {
+        let mut note = String::from("---\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let uses = vec![format!("*a{}", i - 1); 10].join(", ");
+            note += &format!("a{i}: &a{i} [{uses}]\n");
+        }
+        note += "---\nbody\n";
+        let e = super::note_properties(&note).unwrap_err();
+        assert_eq!(e.message, "aliases expand to too many nodes", "{e:?}");
+        assert_eq!(e.column, Some(15), "{e:?}");
+        assert!(e.line.is_some_and(|l| (3..=11).contains(&l)), "{e:?}");
     }
 
     #[test]

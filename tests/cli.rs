@@ -738,6 +738,49 @@ fn check_of_a_missing_or_empty_vault_says_so_and_exits_2() {
 }
 
 #[test]
+fn layer_finds_the_notes_where_the_analyst_moved_them() {
+    // Techniques moved under a folder of one's own, a matrix renamed: the
+    // build follows them, and so does layer, with the same layer.
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    let build = || {
+        succeeded(
+            bin()
+                .args(["build", "-q", "--out"])
+                .arg(&v)
+                .output()
+                .unwrap(),
+        )
+    };
+    build();
+    let layer = |out: &str| {
+        let o = bin()
+            .args(["layer", "--vault"])
+            .arg(&v)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap();
+        succeeded(o);
+        std::fs::read_to_string(dir.path().join(out).join("enterprise-attack-coverage.json"))
+            .unwrap()
+    };
+    let before = layer("before");
+    std::fs::create_dir(v.join("ATT&CK")).unwrap();
+    std::fs::rename(v.join("Techniques"), v.join("ATT&CK/Techniques")).unwrap();
+    let matrix = std::fs::read_dir(v.join("Matrices"))
+        .unwrap()
+        .next()
+        .unwrap();
+    std::fs::rename(matrix.unwrap().path(), v.join("Matrices/The matrix.md")).unwrap();
+    build();
+    assert!(!v.join("Techniques").exists(), "the build followed them");
+    let after = layer("after");
+    assert_eq!(after, before);
+    assert!(after.contains("\"techniqueID\": \"T1059.001\""), "{after}");
+}
+
+#[test]
 fn layer_names_the_technique_notes_it_cannot_read() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");

@@ -249,8 +249,7 @@ pub fn layers_from_vault(
     vault: &std::path::Path,
     diags: &sigma_engine::diag::Diagnostics,
 ) -> Result<Vec<(String, Layer)>, sigma_engine::diag::Diagnostic> {
-    let dir = vault.join(Kind::Technique.folder());
-    let paths = notes_in(vault, &dir, "technique", diags)?;
+    let paths = notes_in(vault, Kind::Technique, diags)?;
     let mut per_domain: std::collections::BTreeMap<String, Vec<LayerEntry>> = Default::default();
     for p in &paths {
         let Some((entry, domains)) = entry_of(p, diags) else {
@@ -262,6 +261,7 @@ pub fn layers_from_vault(
     }
     if per_domain.is_empty() {
         let msg = "no technique note with coverage properties";
+        let dir = vault.join(Kind::Technique.folder());
         return Err(sigma_engine::diag::Diagnostic::error("layer", msg).in_file(&dir));
     }
     let releases = releases(vault, diags);
@@ -311,9 +311,8 @@ fn releases(
     vault: &std::path::Path,
     diags: &sigma_engine::diag::Diagnostics,
 ) -> std::collections::BTreeMap<String, String> {
-    let dir = vault.join(Kind::Matrix.folder());
     let mut out = std::collections::BTreeMap::new();
-    for p in notes_in(vault, &dir, "matrix", diags).unwrap_or_default() {
+    for p in notes_in(vault, Kind::Matrix, diags).unwrap_or_default() {
         let Some(m) = note_properties(&p, diags) else {
             continue;
         };
@@ -328,23 +327,70 @@ fn releases(
     out
 }
 
-/// The notes under one of a vault's folders; a `.md` there that is a pipe
-/// or device is named and never opened (it would wait for a writer).
+/// The notes of a kind in a built vault: those in the kind's folder, and
+/// those its last build wrote elsewhere, as its manifest lists them (it
+/// follows notes the analyst moved or renamed), told by their `type`
+/// property. A `.md` that is a pipe or device is named and never opened
+/// (it would wait for a writer).
 fn notes_in(
     vault: &std::path::Path,
-    dir: &std::path::Path,
-    kind: &str,
+    kind: Kind,
     diags: &sigma_engine::diag::Diagnostics,
 ) -> Result<Vec<std::path::PathBuf>, sigma_engine::diag::Diagnostic> {
+    use rayon::prelude::*;
     use sigma_engine::diag::Diagnostic;
     if !vault.is_dir() {
         return Err(Diagnostic::error("layer", "no such vault folder").in_file(vault));
     }
-    if !dir.is_dir() {
-        let msg = format!("no {kind} notes: not a vault attack-vault built");
+    let dir = vault.join(kind.folder());
+    let written = crate::output::read_manifest(vault);
+    if !dir.is_dir() && written.is_empty() {
+        let msg = format!("no {} notes: not a vault attack-vault built", kind.name());
         return Err(Diagnostic::error("layer", msg).in_file(dir));
     }
-    Ok(super::notes_naming_unopened(dir, "layer", diags))
+    let mut found = if dir.is_dir() {
+        super::notes_naming_unopened(&dir, "layer", diags)
+    } else {
+        Vec::new()
+    };
+    let in_folder = format!("{}/", kind.folder());
+    let moved: Vec<std::path::PathBuf> = written
+        .par_iter()
+        .filter(|rel| rel.ends_with(".md") && !rel.starts_with(&in_folder))
+        .filter(|rel| !rel.starts_with('/') && !rel.split('/').any(|part| part == ".."))
+        .map(|rel| vault.join(rel))
+        .filter(|p| match std::fs::symlink_metadata(p) {
+            Ok(m) if m.is_file() => true,
+            // A link may lead anywhere; what is gone is no note.
+            Ok(m) if m.is_symlink() => false,
+            Err(_) => false,
+            Ok(_) => {
+                let d = Diagnostic::warning("layer", super::NOT_OPENED);
+                diags.push(d.in_file(p));
+                false
+            }
+        })
+        .filter(|p| is_of_kind(p, kind))
+        .collect();
+    found.extend(moved);
+    found.sort();
+    Ok(found)
+}
+
+/// Whether a note's `type` property names `kind`, read from its lines
+/// alone: most notes of a vault are of other kinds, and parsing every
+/// note's properties to tell would be the most of the work.
+fn is_of_kind(p: &std::path::Path, kind: Kind) -> bool {
+    let Ok(text) = std::fs::read_to_string(p) else {
+        return false;
+    };
+    let Some(props) = super::frontmatter::split(&text).0 else {
+        return false;
+    };
+    props.lines().any(|l| {
+        l.strip_prefix("type:")
+            .is_some_and(|v| v.trim().trim_matches(['"', '\'']) == kind.name())
+    })
 }
 
 /// The properties of a note, or `None` if it has none; a note that cannot

@@ -322,7 +322,14 @@ impl Lacking {
     }
 
     /// What happened, and what to build with instead.
-    fn advice(&self, links: &crate::model::links::Links, named: &str) -> (String, String) {
+    fn advice(&self, model: &Model, named: &str) -> (String, String) {
+        let links = &model.links;
+        let enterprise = format!("{} (", crate::model::kb::ENTERPRISE);
+        let enterprise_left_out = model
+            .left_out
+            .bundles
+            .iter()
+            .any(|b| b.starts_with(&enterprise));
         let release = links
             .release_to_build_with()
             .map(|v| format!("ATT&CK {v} or later"));
@@ -337,7 +344,11 @@ impl Lacking {
                 format!(
                     "the ATT&CK data loaded holds {domains} but not Enterprise ATT&CK, whose techniques and tactics the rules and tests name: {named}"
                 ),
-                "Enterprise ATT&CK as well".to_string(),
+                if enterprise_left_out {
+                    "enterprise-attack in --domains as well".to_string()
+                } else {
+                    "Enterprise ATT&CK as well".to_string()
+                },
             ),
             Lacking::Release => {
                 let highest = links
@@ -364,7 +375,7 @@ fn warn_beyond_attack(model: &Model, diags: &Diagnostics) {
     let Some(named) = lacking.named(&model.links) else {
         return;
     };
-    let (what, release) = lacking.advice(&model.links, &named);
+    let (what, release) = lacking.advice(model, &named);
     diags.push(Diagnostic::warning(
         "attack",
         format!(

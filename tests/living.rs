@@ -470,6 +470,24 @@ fn rules_beside_only_mobile_or_ics_attack_are_told_to_load_enterprise() {
         report.contains("No Enterprise ATT&CK loaded") && !report.contains("later ATT&CK release"),
         "{report}"
     );
+    // Enterprise given but left out by --domains: that is what to change.
+    let enterprise = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/enterprise-attack.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+        .args(["build", "--domains", "mobile-attack", "--out"])
+        .arg(&v)
+        .arg("--sigma")
+        .arg(&rules)
+        .arg("--attack")
+        .arg(&enterprise)
+        .arg(fixtures().join("attack/mobile-mini.json"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("build with enterprise-attack in --domains as well"),
+        "{err}"
+    );
 }
 
 /// Notes name their sources from the input root (never the build machine's

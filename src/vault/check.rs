@@ -104,13 +104,19 @@ pub fn check_vault(dir: &Path) -> CheckReport {
     let found = |t: &str| names.find(t).is_some() || files.find(t).is_some();
     // Whether (note, anchor) lands: a note is parsed once per anchor asked.
     let mut landed: HashMap<(usize, String), bool> = HashMap::new();
-    for (i, (rel, text)) in texts.iter().enumerate() {
-        let (fm, body) = frontmatter::split(text);
-        let mut scan = super::literal::without_code(body);
-        if let Some(fm) = fm {
-            scan.push_str(fm);
-        }
-        for (t, anchor) in wikilinks(&scan) {
+    // What is read of each note: its text outside code, its properties.
+    let scans: Vec<String> = {
+        use rayon::prelude::*;
+        texts
+            .par_iter()
+            .map(|(_, text)| {
+                let (fm, body) = frontmatter::split(text);
+                super::literal::without_code(body) + fm.unwrap_or("")
+            })
+            .collect()
+    };
+    for (i, ((rel, _), scan)) in texts.iter().zip(&scans).enumerate() {
+        for (t, anchor) in wikilinks(scan) {
             r.links += 1;
             // `[[#heading]]` links to the note itself.
             let note = if t.is_empty() {
@@ -131,13 +137,13 @@ pub fn check_vault(dir: &Path) -> CheckReport {
                 _ => {}
             }
         }
-        for label in missing_footnotes(&scan) {
+        for label in missing_footnotes(scan) {
             r.missing_footnotes.push((rel.clone(), label.to_string()));
         }
         if scan.contains("(Citation:") {
             r.citations_left.push(rel.clone());
         }
-        for url in markdown_link_urls(&scan) {
+        for url in markdown_link_urls(scan) {
             if let Some(target) = vault_target(destination(url)) {
                 r.links += 1;
                 if !found(&target) {

@@ -50,6 +50,9 @@ pub fn spans(md: &str) -> Vec<Literal> {
 /// `md` with its code left out, line breaks kept (so that what follows
 /// keeps its line): what is read for links and footnotes.
 pub fn without_code(md: &str) -> String {
+    if !might_hold_code(md) {
+        return md.to_string();
+    }
     let mut out = String::with_capacity(md.len());
     let mut from = 0;
     for l in spans(md).into_iter().filter(|l| l.kind == Kind::Code) {
@@ -59,6 +62,16 @@ pub fn without_code(md: &str) -> String {
     }
     out.push_str(&md[from..]);
     out
+}
+
+/// Whether a text can hold code at all: a backtick or tilde fence, or an
+/// indented line. Most notes of a vault have none, and are not parsed.
+fn might_hold_code(md: &str) -> bool {
+    md.contains('`')
+        || md.contains("~~~")
+        || md
+            .lines()
+            .any(|l| l.starts_with("    ") || l.starts_with('\t'))
 }
 
 /// A line of a text cut at the literal stretches: (part, whether literal),
@@ -135,6 +148,9 @@ mod tests {
     fn without_code_keeps_lines_and_links() {
         let md = "[[A]] `[[B]]`\n```\n[[C]]\n```\n[[D]]\n";
         assert_eq!(without_code(md), "[[A]] \n\n\n\n[[D]]\n");
+        let md = "Text\n\n    [[indented code]]\n\n~~~\n[[E]]\n~~~\n[[F]]\n";
+        assert_eq!(without_code(md), "Text\n\n    \n\n\n\n\n[[F]]\n");
+        assert_eq!(without_code("no code [[G]]\n"), "no code [[G]]\n");
     }
 
     #[test]

@@ -55,12 +55,28 @@ pub trait LinkResolver {
 /// comments dropped, callout headers marked, `#tags` linked. Code, raw HTML
 /// and links are left as written ([`literal`]), as Obsidian leaves them.
 pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
-    let spans = literal::spans(md);
+    // Parsed for its literal stretches only when a line has something to
+    // rewrite that could lie in one: most notes' lines have nothing.
+    let spans = std::cell::OnceCell::new();
+    let plain_to = literal::plain_prefix(md);
     let mut out = String::with_capacity(md.len() + 64);
     let (mut at, mut next, mut in_comment) = (0, 0, false);
     for line in md.split_inclusive('\n') {
-        let parts = literal::cut(line, at, &spans, &mut next);
+        let start = at;
         at += line.len();
+        let callout = line.trim_start().starts_with("> [!");
+        let rewritten = in_comment || line.contains("%%") || has_tag(line);
+        if !rewritten && !callout {
+            out.push_str(line);
+            continue;
+        }
+        if !rewritten && at <= plain_to {
+            // No code or HTML can have begun yet: a callout header as it is.
+            callout_header(line, r, &mut out);
+            continue;
+        }
+        let spans = spans.get_or_init(|| literal::spans(md));
+        let parts = literal::cut(line, start, spans, &mut next);
         let shown = uncommented(parts, &mut in_comment);
         match shown.first() {
             Some((first, false)) if first.trim_start().starts_with("> [!") => {
@@ -79,6 +95,19 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
         }
     }
     out
+}
+
+/// Whether a line may hold a `#tag`: a `#` starting a word, a letter or
+/// `_` after it.
+fn has_tag(line: &str) -> bool {
+    line.match_indices('#').any(|(i, _)| {
+        let starts_word = line[..i]
+            .chars()
+            .next_back()
+            .is_none_or(char::is_whitespace);
+        let next = line[i + 1..].chars().next();
+        starts_word && next.is_some_and(|c| c.is_alphabetic() || c == '_')
+    })
 }
 
 /// A line's parts without what `%% comments %%` hide (which may span

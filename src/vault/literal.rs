@@ -74,6 +74,21 @@ fn might_hold_code(md: &str) -> bool {
             .any(|l| l.starts_with("    ") || l.starts_with('\t'))
 }
 
+/// How far into a text no code or raw HTML can have begun: up to its first
+/// backtick, tilde, `<` or indented line (the byte length where there is
+/// none). What lies before needs no parse to be known as plain text.
+pub fn plain_prefix(md: &str) -> usize {
+    let marker = md.find(['`', '~', '<']).unwrap_or(md.len());
+    let mut at = 0;
+    for line in md.split_inclusive('\n') {
+        if at >= marker || line.starts_with("    ") || line.starts_with('\t') {
+            return at.min(marker);
+        }
+        at += line.len();
+    }
+    marker
+}
+
 /// A line of a text cut at the literal stretches: (part, whether literal),
 /// in order. `at` is where the line starts in the text; `next` the first
 /// of `spans` that may still reach this line or a later one (lines are
@@ -151,6 +166,15 @@ mod tests {
         let md = "Text\n\n    [[indented code]]\n\n~~~\n[[E]]\n~~~\n[[F]]\n";
         assert_eq!(without_code(md), "Text\n\n    \n\n\n\n\n[[F]]\n");
         assert_eq!(without_code("no code [[G]]\n"), "no code [[G]]\n");
+    }
+
+    #[test]
+    fn the_plain_prefix_ends_where_code_or_html_could_begin() {
+        assert_eq!(plain_prefix("# T\n\n> [!info] x\n"), 17);
+        assert_eq!(plain_prefix("# T\nsee `x`\n"), 8);
+        assert_eq!(plain_prefix("# T\n<div>\n"), 4);
+        assert_eq!(plain_prefix("# T\n\n    code\n`x`"), 5);
+        assert_eq!(plain_prefix("a\n\tcode\n"), 2);
     }
 
     #[test]

@@ -167,6 +167,19 @@ fn write_json(
     writeln!(out)
 }
 
+/// The width of the table's level column.
+const LEVEL_COLUMN: usize = 8;
+
+/// A level as the table's column shows it: `informational` as `info`, so
+/// that every level fits the column and the rows stay aligned.
+fn level_column(level: Option<sigma_engine::sigma::vocab::Level>) -> &'static str {
+    match level {
+        Some(sigma_engine::sigma::vocab::Level::Informational) => "info",
+        Some(l) => l.as_str(),
+        None => "-",
+    }
+}
+
 fn write_table(
     engine: &Engine,
     dets: &[Hit],
@@ -178,9 +191,9 @@ fn write_table(
         let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
         writeln!(
             out,
-            "{:<28} {:<8} {:<60} {:<16} {}#{} {}",
+            "{:<28} {:<LEVEL_COLUMN$} {:<60} {:<16} {}#{} {}",
             printable(d.event.timestamp.as_deref().unwrap_or("-")),
-            printable(r.level.map(|w| w.as_str()).unwrap_or("-")),
+            level_column(r.level),
             truncate(&r.title, 60),
             truncate(d.event.computer.as_deref().unwrap_or("-"), 16),
             printable(&d.event.file),
@@ -193,9 +206,9 @@ fn write_table(
         let group: Vec<String> = h.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
         writeln!(
             out,
-            "{:<28} {:<8} {:<60} correlation: {} events, value {} ({})",
+            "{:<28} {:<LEVEL_COLUMN$} {:<60} correlation: {} events, value {} ({})",
             printable(h.first.as_deref().unwrap_or("-")),
-            printable(r.level.map(|w| w.as_str()).unwrap_or("-")),
+            level_column(r.level),
             truncate(&r.title, 60),
             h.count,
             h.value,
@@ -306,5 +319,18 @@ fn truncate(s: &str, n: usize) -> String {
         s.into_owned()
     } else {
         format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sigma_engine::sigma::vocab::Level;
+
+    #[test]
+    fn every_level_fits_the_tables_column() {
+        for l in Level::ALL.iter().copied().map(Some).chain([None]) {
+            assert!(level_column(l).len() <= LEVEL_COLUMN, "{l:?}");
+        }
     }
 }

@@ -51,7 +51,9 @@ pub enum Command {
     /// Write ATT&CK Navigator layers (one per domain) from a built vault's
     /// technique notes, without rebuilding anything.
     ///
-    /// Exit codes: 0 written; 2 the vault has no coverage properties.
+    /// Exit codes: 0 written; 1 a note could not be read, or a domain is
+    /// no domain's name, and --strict; 2 the vault has no coverage
+    /// properties.
     Layer {
         #[command(flatten)]
         vault: VaultArg,
@@ -61,6 +63,9 @@ pub enum Command {
         /// Replace a file of that name that is no layer attack-vault wrote.
         #[arg(long)]
         force: bool,
+        /// Exit with status 1 when any problem was reported.
+        #[arg(long)]
+        strict: bool,
     },
     /// Check a vault: every wikilink, Markdown link to a note or file and
     /// footnote resolves, every note's properties are valid YAML, no ATT&CK
@@ -359,7 +364,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check { vault } => run_check(&vault.path()),
         Command::Match(a) => run_match(a),
         Command::Export(a) => run_export(a),
-        Command::Layer { vault, out, force } => run_layer(&vault.path(), &out, force),
+        Command::Layer {
+            vault,
+            out,
+            force,
+            strict,
+        } => run_layer(&vault.path(), &out, force, strict),
     }
 }
 
@@ -768,7 +778,12 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
     }
 }
 
-fn run_layer(vault: &std::path::Path, out: &std::path::Path, force: bool) -> ExitCode {
+fn run_layer(
+    vault: &std::path::Path,
+    out: &std::path::Path,
+    force: bool,
+    strict: bool,
+) -> ExitCode {
     use crate::vault::navigator;
     let diags = collector(false);
     let written = navigator::layers_from_vault(vault, &diags)
@@ -779,7 +794,12 @@ fn run_layer(vault: &std::path::Path, out: &std::path::Path, force: bool) -> Exi
             for p in paths {
                 eprintln!("wrote {}", p.display());
             }
-            ExitCode::SUCCESS
+            let problems = diags.count(Severity::Warning) + diags.count(Severity::Error);
+            if strict && problems > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             say(&e.to_string());

@@ -694,6 +694,14 @@ fn layer_never_names_a_file_by_a_domain_that_leads_out() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(names, ["enterprise-attack-coverage.json"]);
+    let strict = bin()
+        .args(["layer", "--strict", "--vault"])
+        .arg(&v)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(1), "a problem said is an exit 1");
 }
 
 /// The kept last versions (`.attack-vault/base/`) are what tells the

@@ -191,11 +191,11 @@ fn write_table(
         let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
         writeln!(
             out,
-            "{:<28} {:<LEVEL_COLUMN$} {:<60} {:<16} {}#{} {}",
+            "{:<28} {:<LEVEL_COLUMN$} {} {} {}#{} {}",
             printable(d.event.timestamp.as_deref().unwrap_or("-")),
             level_column(r.level),
-            truncate(&r.title, 60),
-            truncate(d.event.computer.as_deref().unwrap_or("-"), 16),
+            cell(&r.title, 60),
+            cell(d.event.computer.as_deref().unwrap_or("-"), 16),
             printable(&d.event.file),
             d.event.record,
             truncate(&fields.join("  "), 160)
@@ -206,10 +206,10 @@ fn write_table(
         let group: Vec<String> = h.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
         writeln!(
             out,
-            "{:<28} {:<LEVEL_COLUMN$} {:<60} correlation: {} events, value {} ({})",
+            "{:<28} {:<LEVEL_COLUMN$} {} correlation: {} events, value {} ({})",
             printable(h.first.as_deref().unwrap_or("-")),
             level_column(r.level),
-            truncate(&r.title, 60),
+            cell(&r.title, 60),
             h.count,
             h.value,
             printable(&group.join(", "))
@@ -313,6 +313,31 @@ fn csv_line(cells: &[&str]) -> String {
     line
 }
 
+/// A column of `width` terminal cells: the text made printable, cut with
+/// `…` where it is wider, padded with spaces where it is narrower. Widths
+/// are the terminal's, not characters: a CJK character takes two cells.
+fn cell(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let s = printable(s);
+    let mut out = String::with_capacity(s.len() + width);
+    let mut used = 0;
+    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        // Leave room for the `…` where the text does not fit whole.
+        let room = if total > width { width - 1 } else { width };
+        if used + w > room {
+            out.push('…');
+            used += 1;
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
 fn truncate(s: &str, n: usize) -> String {
     let s = printable(s);
     if s.chars().count() <= n {
@@ -326,6 +351,26 @@ fn truncate(s: &str, n: usize) -> String {
 mod tests {
     use super::*;
     use sigma_engine::sigma::vocab::Level;
+
+    #[test]
+    fn cells_are_as_wide_as_their_column_in_any_script() {
+        use unicode_width::UnicodeWidthStr;
+        for text in [
+            "short",
+            "可疑的PowerShell执行检测规则名称很长很长很长很长很长很长很长很长很长",
+            "é".repeat(70).as_str(),
+            "",
+            "\u{1b}[2J",
+        ] {
+            for width in [1, 16, 60] {
+                let c = cell(text, width);
+                assert_eq!(c.width(), width, "{text:?} in {width}: {c:?}");
+            }
+        }
+        assert_eq!(cell("abc", 5), "abc  ");
+        assert_eq!(cell("abcdef", 5), "abcd…");
+        assert_eq!(cell("漢字漢字", 5), "漢字…");
+    }
 
     #[test]
     fn every_level_fits_the_tables_column() {

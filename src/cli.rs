@@ -661,8 +661,8 @@ fn print_diagnostics(diags: &Diagnostics, verbose: bool) {
 }
 
 fn run_check(vault: &std::path::Path) -> ExitCode {
-    if !vault.is_dir() {
-        eprintln!("error: {}: no such vault folder", vault.display());
+    if let Some(why) = crate::paths::not_a_vault(vault) {
+        say(&format!("error: {}: {why}", vault.display()));
         return ExitCode::from(2);
     }
     let r = crate::vault::check::check_vault(vault);

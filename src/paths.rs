@@ -49,6 +49,16 @@ pub fn relation(a: &Path, b: &Path) -> Relation {
     }
 }
 
+/// Why `vault` cannot be read as a vault, if it cannot: it does not exist,
+/// or it is a file and not a folder.
+pub fn not_a_vault(vault: &Path) -> Option<&'static str> {
+    match std::fs::metadata(vault) {
+        Ok(m) if m.is_dir() => None,
+        Ok(_) => Some("not a folder: a vault is a folder of notes"),
+        Err(_) => Some("no such vault folder"),
+    }
+}
+
 /// The names of the entries of folder `dir`, sorted; `None` when it cannot
 /// be listed (it does not exist yet).
 pub fn entry_names(dir: &Path) -> Option<Vec<String>> {

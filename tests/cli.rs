@@ -614,6 +614,22 @@ fn check_layer_and_export_name_their_vault_alike() {
         }
         let both = bin().args([cmd, "v", "--vault", "v"]).output().unwrap();
         assert_eq!(both.status.code(), Some(2), "{cmd}");
+        // A note given for its vault, and a vault that is not there.
+        let note = vault.join("Home.md");
+        for (wrong, why) in [
+            (note, "not a folder: a vault is a folder of notes"),
+            (dir.path().join("gone"), "no such vault folder"),
+        ] {
+            let mut c = bin();
+            c.arg(cmd).arg(&wrong).current_dir(dir.path());
+            if let Some(o) = out {
+                c.args(["--out", &format!("{o}-wrong")]);
+            }
+            let run = c.output().unwrap();
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert_eq!(run.status.code(), Some(2), "{cmd}: {err}");
+            assert!(err.contains(why), "{cmd}: {err}");
+        }
     }
     assert!(
         dir.path()

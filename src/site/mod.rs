@@ -375,8 +375,8 @@ fn write_pages(site: &page::Site, program: Option<u64>) -> Result<(), Diagnostic
 pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, Diagnostic> {
     let start = Instant::now();
     check_apart(cfg)?;
-    if !cfg.vault.is_dir() {
-        return Err(Diagnostic::error("export", "no such vault folder").in_file(&cfg.vault));
+    if let Some(why) = crate::paths::not_a_vault(&cfg.vault) {
+        return Err(Diagnostic::error("export", why).in_file(&cfg.vault));
     }
     let _vault_lock = read_lock(cfg)?;
     let (files, private) = published_notes(cfg, diags)?;

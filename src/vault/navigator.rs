@@ -339,8 +339,8 @@ fn notes_in(
 ) -> Result<Vec<std::path::PathBuf>, sigma_engine::diag::Diagnostic> {
     use rayon::prelude::*;
     use sigma_engine::diag::Diagnostic;
-    if !vault.is_dir() {
-        return Err(Diagnostic::error("layer", "no such vault folder").in_file(vault));
+    if let Some(why) = crate::paths::not_a_vault(vault) {
+        return Err(Diagnostic::error("layer", why).in_file(vault));
     }
     let dir = vault.join(kind.folder());
     let written = crate::output::read_manifest(vault);

@@ -563,14 +563,19 @@ fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 fn demo_vault() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("v");
+    build_demo(&vault);
+    (dir, vault)
+}
+
+/// The demo vault built (again) into `vault`.
+fn build_demo(vault: &std::path::Path) {
     succeeded(
         bin()
             .args(["build", "-q", "--out"])
-            .arg(&vault)
+            .arg(vault)
             .output()
             .unwrap(),
     );
-    (dir, vault)
 }
 
 #[test]
@@ -757,18 +762,7 @@ fn check_of_a_missing_or_empty_vault_says_so_and_exits_2() {
 fn layer_finds_the_notes_where_the_analyst_moved_them() {
     // Techniques moved under a folder of one's own, a matrix renamed: the
     // build follows them, and so does layer, with the same layer.
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    let build = || {
-        succeeded(
-            bin()
-                .args(["build", "-q", "--out"])
-                .arg(&v)
-                .output()
-                .unwrap(),
-        )
-    };
-    build();
+    let (dir, v) = demo_vault();
     let layer = |out: &str| {
         let o = bin()
             .args(["layer", "--vault"])
@@ -789,7 +783,7 @@ fn layer_finds_the_notes_where_the_analyst_moved_them() {
         .next()
         .unwrap();
     std::fs::rename(matrix.unwrap().path(), v.join("Matrices/The matrix.md")).unwrap();
-    build();
+    build_demo(&v);
     assert!(!v.join("Techniques").exists(), "the build followed them");
     let after = layer("after");
     assert_eq!(after, before);
@@ -798,15 +792,7 @@ fn layer_finds_the_notes_where_the_analyst_moved_them() {
 
 #[test]
 fn layer_names_the_technique_notes_it_cannot_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let v = dir.path().join("v");
-    succeeded(
-        bin()
-            .args(["build", "-q", "--out"])
-            .arg(&v)
-            .output()
-            .unwrap(),
-    );
+    let (dir, v) = demo_vault();
     let note = std::fs::read_dir(v.join("Techniques"))
         .unwrap()
         .map(|e| e.unwrap().path())

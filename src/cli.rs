@@ -377,6 +377,10 @@ fn run_fetch(a: FetchArgs) -> ExitCode {
     let mut cfg =
         crate::fetch::FetchConfig::new(a.cache.unwrap_or_else(crate::fetch::default_cache));
     if a.offline {
+        if let Some(why) = crate::fetch::not_a_cache_folder(&cfg.cache) {
+            say(&format!("error: {}: {why}", cfg.cache.display()));
+            return ExitCode::from(2);
+        }
         let held = crate::fetch::describe(&cfg.cache);
         if held.is_empty() {
             eprintln!("the cache {} holds nothing yet", cfg.cache.display());

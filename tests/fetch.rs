@@ -657,4 +657,13 @@ fn a_fetch_into_a_folder_that_is_no_cache_changes_nothing() {
     assert!(e.contains("nothing was changed"), "{e}");
     assert!(crate::common::tree(&vault) == before, "the vault changed");
     assert!(s.take_log().is_empty(), "nothing was downloaded");
+    // A file given for the cache is said to be one, to fetch and to build.
+    let note = vault.join("Home.md");
+    let e = fetch::fetch(&config(&s, &note), &diags)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a folder: the cache is a folder"), "{e}");
+    let e = fetch::cached_inputs(&note).unwrap_err().to_string();
+    assert!(e.contains("not a folder: the cache is a folder"), "{e}");
+    assert!(s.take_log().is_empty(), "nothing was downloaded");
 }

@@ -211,6 +211,9 @@ fn is_cache_entry(name: &str) -> bool {
 /// cache whole: a folder holding anything else (a vault, whose `atomics/`
 /// holds the analyst's notes) is refused before anything is written.
 fn refuse_other_folder(cache: &Path) -> Result<(), Diagnostic> {
+    if let Some(why) = not_a_cache_folder(cache) {
+        return Err(Diagnostic::error("fetch", why).in_file(cache));
+    }
     let mut other = crate::paths::entry_names(cache).unwrap_or_default();
     other.retain(|n| !is_cache_entry(n));
     if other.is_empty() {
@@ -655,8 +658,18 @@ fn verify_tree(root: &Path, sums: &Path) -> Result<(), Diagnostic> {
     Err(Diagnostic::error("fetch", msg).in_file(root))
 }
 
+/// Why `cache` cannot be a cache, if it cannot: it is a file.
+pub fn not_a_cache_folder(cache: &Path) -> Option<&'static str> {
+    fs::metadata(cache)
+        .is_ok_and(|m| !m.is_dir())
+        .then_some("not a folder: the cache is a folder (--cache)")
+}
+
 /// What `cache` holds, by its lock file.
 pub fn cached_inputs(cache: &Path) -> Result<CachedInputs, Diagnostic> {
+    if let Some(why) = not_a_cache_folder(cache) {
+        return Err(Diagnostic::error("fetch", why).in_file(cache));
+    }
     let lock = Lock::read(cache);
     if lock.sources.is_empty() {
         return Err(Diagnostic::error(

@@ -97,17 +97,26 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
     out
 }
 
-/// Whether a line may hold a `#tag`: a `#` starting a word, a letter or
-/// `_` after it.
+/// Whether a line may hold a `#tag` ([`tag_len`]) starting a word.
 fn has_tag(line: &str) -> bool {
     line.match_indices('#').any(|(i, _)| {
         let starts_word = line[..i]
             .chars()
             .next_back()
             .is_none_or(char::is_whitespace);
-        let next = line[i + 1..].chars().next();
-        starts_word && next.is_some_and(|c| c.is_alphabetic() || c == '_')
+        starts_word && tag_len(&line[i + 1..]).is_some()
     })
+}
+
+/// The length of the tag `after` a `#` begins with, as Obsidian reads one:
+/// letters, digits, `_`, `-` and `/`, not digits alone (`#1984` is no tag,
+/// `#y1984` and `#2024-q3` are).
+fn tag_len(after: &str) -> Option<usize> {
+    let len = after
+        .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '/')))
+        .unwrap_or(after.len());
+    let tag = &after[..len];
+    tag.contains(|c: char| !c.is_ascii_digit()).then_some(len)
 }
 
 /// A line's parts without what `%% comments %%` hide (which may span
@@ -173,37 +182,25 @@ fn callout_header(l: &str, r: &dyn LinkResolver, out: &mut String) {
 /// `[^1]` footnotes or URL fragments). The text is outside code: a `#` at
 /// its start begins a word if what was written before it ends one.
 fn link_tags(text: &str, r: &dyn LinkResolver, out: &mut String) {
-    if !text.contains('#') {
-        out.push_str(text);
-        return;
-    }
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let at_word_start = match i.checked_sub(1) {
-            Some(p) => chars[p].is_whitespace(),
-            None => out.chars().next_back().is_none_or(char::is_whitespace),
-        };
-        if c == '#'
-            && at_word_start
-            && i + 1 < chars.len()
-            && (chars[i + 1].is_alphabetic() || chars[i + 1] == '_')
-        {
-            let mut j = i + 1;
-            while j < chars.len()
-                && (chars[j].is_alphanumeric() || matches!(chars[j], '_' | '-' | '/'))
-            {
-                j += 1;
+    let mut rest = text;
+    while let Some(at) = rest.find('#') {
+        let before = &rest[..at];
+        out.push_str(before);
+        let after = &rest[at + 1..];
+        let starts_word = out.chars().next_back().is_none_or(char::is_whitespace);
+        match tag_len(after).filter(|_| starts_word) {
+            Some(len) => {
+                let tag = &after[..len];
+                out.push_str(&format!("[#{tag}]({})", r.tag_url(tag)));
+                rest = &after[len..];
             }
-            let tag: String = chars[i + 1..j].iter().collect();
-            out.push_str(&format!("[#{tag}]({})", r.tag_url(&tag)));
-            i = j;
-            continue;
+            None => {
+                out.push('#');
+                rest = after;
+            }
         }
-        out.push(c);
-        i += 1;
     }
+    out.push_str(rest);
 }
 
 /// A note body rendered to HTML (not yet sanitised).
@@ -1213,6 +1210,17 @@ mod tests {
         }
         assert!(!h.contains("<code>code</code>"), "{h}");
         assert!(h.contains("href=\"tags/shown.html\""), "{h}");
+    }
+
+    #[test]
+    fn tags_are_what_obsidian_takes_for_tags() {
+        let h = html("#2024-q3 and #y1984 and #_x and #nested/tag-1, but not #1984, a#b or ##h\n");
+        for tag in ["2024-q3", "y1984", "_x", "nested/tag-1"] {
+            assert!(h.contains(&format!(">#{tag}</a>")), "{tag}: {h}");
+        }
+        for text in ["not #1984,", "a#b", "##h"] {
+            assert!(h.contains(text), "{text}: {h}");
+        }
     }
 
     #[test]

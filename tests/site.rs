@@ -825,3 +825,23 @@ fn links_in_properties_are_links_one_or_a_list() {
         "{case}"
     );
 }
+
+#[test]
+fn tags_written_as_one_text_are_tags() {
+    // `tags: ioc, apt29` (as older notes and other tools write them) and
+    // `#` before a listed tag are read as Obsidian reads them.
+    let dir = tempfile::tempdir().unwrap();
+    let (v, s) = (dir.path().join("v"), dir.path().join("s"));
+    std::fs::create_dir_all(&v).unwrap();
+    std::fs::write(v.join("A.md"), "---\ntags: ioc, apt29 lateral\n---\n# A\n").unwrap();
+    std::fs::write(v.join("B.md"), "---\ntags:\n  - \"#hunt\"\n---\n# B\n").unwrap();
+    export_to(&v, &s);
+    for tag in ["ioc", "apt29", "lateral", "hunt"] {
+        assert!(s.join(format!("tags/{tag}.html")).is_file(), "{tag}");
+    }
+    let a = std::fs::read_to_string(s.join("a.html")).unwrap();
+    assert!(
+        a.contains(r#"<a class="tag" href="tags/apt29.html">#apt29</a>"#),
+        "{a}"
+    );
+}

@@ -158,6 +158,13 @@ impl Note {
             .unwrap_or_default()
     }
 
+    /// The note's tags as Obsidian reads its `tags` property: a list, or
+    /// one text of tags apart by commas or spaces (`tags: ioc, apt29`); a
+    /// leading `#` is no part of a tag.
+    pub(super) fn tags(&self) -> Vec<String> {
+        tags_of(self.fm.get("tags"))
+    }
+
     /// The title: the body's first `# ` heading, the `title` property, or
     /// the file name.
     pub(super) fn title(&self, path: &str) -> String {
@@ -190,5 +197,20 @@ pub(super) fn property_links(v: &Value) -> Vec<String> {
         .filter_map(property_link)
         .map(|t| super::markdown::wikilink_target(t).0.into_owned())
         .filter(|page| !page.is_empty())
+        .collect()
+}
+
+/// The tags a `tags` property value holds ([`Note::tags`]).
+pub(super) fn tags_of(v: Option<&Value>) -> Vec<String> {
+    let words: Vec<&str> = match v {
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        Some(Value::String(s)) => s.split([',', ' ']).collect(),
+        _ => Vec::new(),
+    };
+    words
+        .into_iter()
+        .map(|w| w.trim().trim_start_matches('#'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
         .collect()
 }

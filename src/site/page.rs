@@ -287,10 +287,8 @@ pub(super) fn properties(note: &Note, r: &Resolver) -> Vec<(String, String)> {
         .iter()
         .map(|(k, v)| {
             let value = if k == "tags" {
-                v.as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
+                super::note::tags_of(Some(v))
+                    .iter()
                     .map(|t| {
                         format!(
                             "<a class=\"tag\" href=\"{}\">#{}</a>",

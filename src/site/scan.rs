@@ -161,7 +161,7 @@ fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames)
             unresolved.push(target);
         }
     }
-    let mut tags = note.strings("tags");
+    let mut tags = note.tags();
     tags.extend(body.tags);
     let title = note.title(&page.path);
     Meta {

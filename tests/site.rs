@@ -834,8 +834,17 @@ fn tags_written_as_one_text_are_tags() {
     let (v, s) = (dir.path().join("v"), dir.path().join("s"));
     std::fs::create_dir_all(&v).unwrap();
     std::fs::write(v.join("A.md"), "---\ntags: ioc, apt29 lateral\n---\n# A\n").unwrap();
-    std::fs::write(v.join("B.md"), "---\ntags:\n  - \"#hunt\"\n---\n# B\n").unwrap();
+    std::fs::write(
+        v.join("B.md"),
+        "---\ntags:\n  - \"#hunt\"\naliases: Bee one\n---\n# B\n",
+    )
+    .unwrap();
     export_to(&v, &s);
+    let index = std::fs::read_to_string(s.join("search-index.js")).unwrap();
+    assert!(
+        index.contains(r#""a":["Bee one"]"#),
+        "an alias alone: {index}"
+    );
     for tag in ["ioc", "apt29", "lateral", "hunt"] {
         assert!(s.join(format!("tags/{tag}.html")).is_file(), "{tag}");
     }

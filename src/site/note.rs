@@ -145,17 +145,18 @@ impl Note {
         self.fm.get(key).and_then(Value::as_str)
     }
 
+    /// A list property's texts; one text alone is a list of one, as
+    /// Obsidian reads `aliases: APT29`.
     pub(super) fn strings(&self, key: &str) -> Vec<String> {
-        self.fm
-            .get(key)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
+        match self.fm.get(key) {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            Some(Value::String(one)) => vec![one.clone()],
+            _ => Vec::new(),
+        }
     }
 
     /// The note's tags as Obsidian reads its `tags` property: a list, or

@@ -593,6 +593,19 @@ impl<'e> Rewriter<'e, '_, '_> {
                     has_pothole: *has_pothole,
                 };
                 self.note_link(&page, anchor.as_deref(), kind, title, id);
+                // Shown as Obsidian shows it: `[[Note#Part]]` as `Note > Part`.
+                if let (false, Some(a), Some(Event::Text(_)), Some(Event::End(TagEnd::Link))) = (
+                    *has_pothole,
+                    &anchor,
+                    self.events.get(i + 1),
+                    self.events.get(i + 2),
+                ) && !page.is_empty()
+                {
+                    let label =
+                        format!("{page} > {}", a.split('#').collect::<Vec<_>>().join(" > "));
+                    self.out.push(Event::Text(CowStr::from(label)));
+                    return i + 2;
+                }
             }
             Event::Start(Tag::Link {
                 link_type,
@@ -1210,6 +1223,18 @@ mod tests {
         }
         assert!(!h.contains("<code>code</code>"), "{h}");
         assert!(h.contains("href=\"tags/shown.html\""), "{h}");
+    }
+
+    #[test]
+    fn a_link_to_a_part_of_a_note_reads_as_obsidian_shows_it() {
+        let h = html(
+            "[[T1059.006 Python#Detection]] [[T1059.006 Python#A#B]] [[T1059.006 Python#^b1]] [[T1059.006 Python#Detection|own words]] [[#Here]]\n\n## Here\n",
+        );
+        assert!(h.contains(">T1059.006 Python &gt; Detection</a>"), "{h}");
+        assert!(h.contains(">T1059.006 Python &gt; A &gt; B</a>"), "{h}");
+        assert!(h.contains(">T1059.006 Python &gt; ^b1</a>"), "{h}");
+        assert!(h.contains(">own words</a>"), "{h}");
+        assert!(h.contains(">#Here</a>"), "{h}");
     }
 
     #[test]

@@ -189,9 +189,10 @@ fn load_bundles(
         bundles.retain(|b| {
             let keep = cfg.domains.contains(&b.domain);
             if !keep {
-                left_out
-                    .bundles
-                    .push(format!("{} ({})", b.domain, b.source));
+                left_out.bundles.push(crate::model::LeftBundle {
+                    domain: b.domain.clone(),
+                    source: b.source.clone(),
+                });
             }
             keep
         });
@@ -272,7 +273,7 @@ fn load_sigma(cfg: &BuildConfig, left_out: &mut LeftOut, diags: &Diagnostics) ->
 }
 
 /// Why the loaded ATT&CK data lacks what rules and tests name.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 enum Lacking {
     /// The embedded demo slice stands in for ATT&CK.
     Demo,
@@ -324,12 +325,6 @@ impl Lacking {
     /// What happened, and what to build with instead.
     fn advice(&self, model: &Model, named: &str) -> (String, String) {
         let links = &model.links;
-        let enterprise = format!("{} (", crate::model::kb::ENTERPRISE);
-        let enterprise_left_out = model
-            .left_out
-            .bundles
-            .iter()
-            .any(|b| b.starts_with(&enterprise));
         let release = links
             .release_to_build_with()
             .map(|v| format!("ATT&CK {v} or later"));
@@ -344,7 +339,8 @@ impl Lacking {
                 format!(
                     "the ATT&CK data loaded holds {domains} but not Enterprise ATT&CK, whose techniques and tactics the rules and tests name: {named}"
                 ),
-                if enterprise_left_out {
+                if (model.left_out.bundles.iter()).any(|b| b.domain == crate::model::kb::ENTERPRISE)
+                {
                     "enterprise-attack in --domains as well".to_string()
                 } else {
                     "Enterprise ATT&CK as well".to_string()

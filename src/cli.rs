@@ -603,7 +603,9 @@ fn read_lines(s: &crate::build::BuildSummary) -> Vec<String> {
     if !s.left_out.bundles.is_empty() {
         lines.push(format!(
             "left out by --domains: {}",
-            s.left_out.bundles.join(", ")
+            (s.left_out.bundles.iter().map(ToString::to_string))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     lines

@@ -704,6 +704,37 @@ fn layer_never_names_a_file_by_a_domain_that_leads_out() {
     assert_eq!(strict.status.code(), Some(1), "a problem said is an exit 1");
 }
 
+/// The manifest is read as untrusted: a line naming a note outside the
+/// vault (`../Outside.md`, an absolute path) brings nothing into a layer.
+#[test]
+fn layer_reads_no_note_outside_the_vault_that_the_manifest_names() {
+    let (dir, v) = demo_vault();
+    let text = std::fs::read_to_string(v.join("Techniques/T1059.001 PowerShell.md")).unwrap();
+    let outside = dir.path().join("Outside.md");
+    std::fs::write(&outside, text.replace("T1059.001", "T1999.001")).unwrap();
+    let manifest = v.join(".attack-vault/manifest.txt");
+    let listed = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{listed}../Outside.md\n{}\n", outside.display()),
+    )
+    .unwrap();
+    let out = dir.path().join("layers");
+    let o = bin()
+        .args(["layer", "--vault"])
+        .arg(&v)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let layer = std::fs::read_to_string(out.join("enterprise-attack-coverage.json")).unwrap();
+    assert!(
+        layer.contains("T1059.001") && !layer.contains("T1999"),
+        "{layer}"
+    );
+}
+
 /// The kept last versions (`.attack-vault/base/`) are what tells the
 /// analyst's lines from the tool's. Where one is gone (damaged, removed,
 /// left behind by a sync), the note is taken as the analyst's: never

@@ -198,7 +198,7 @@ fn write_table(
             cell(d.event.computer.as_deref().unwrap_or("-"), 16),
             printable(&d.event.file),
             d.event.record,
-            truncate(&fields.join("  "), 160)
+            fit(&fields.join("  "), 160)
         )?;
     }
     for h in hits {
@@ -313,38 +313,38 @@ fn csv_line(cells: &[&str]) -> String {
     line
 }
 
-/// A column of `width` terminal cells: the text made printable, cut with
-/// `…` where it is wider, padded with spaces where it is narrower. Widths
-/// are the terminal's, not characters: a CJK character takes two cells.
+/// A column of `width` terminal cells: the text cut to fit ([`fit`]),
+/// padded with spaces where it is narrower.
 fn cell(s: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthChar;
-    let s = printable(s);
-    let mut out = String::with_capacity(s.len() + width);
-    let mut used = 0;
-    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        // Leave room for the `…` where the text does not fit whole.
-        let room = if total > width { width - 1 } else { width };
-        if used + w > room {
-            out.push('…');
-            used += 1;
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
+    use unicode_width::UnicodeWidthStr;
+    let mut out = fit(s, width);
+    let used = out.width();
     out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
     out
 }
 
-fn truncate(s: &str, n: usize) -> String {
+/// The text made printable and cut with `…` to at most `width` terminal
+/// cells. Widths are the terminal's, not characters: a CJK character takes
+/// two cells.
+fn fit(s: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
     let s = printable(s);
-    if s.chars().count() <= n {
-        s.into_owned()
-    } else {
-        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    if s.width() <= width {
+        return s.into_owned();
     }
+    // Room for the `…` the cut text ends with.
+    let room = width.saturating_sub(1);
+    let mut out = String::with_capacity(s.len().min(4 * width));
+    let mut used = 0;
+    for c in s.chars() {
+        used += c.width().unwrap_or(0);
+        if used > room {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
 
 #[cfg(test)]

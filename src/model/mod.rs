@@ -28,14 +28,26 @@ pub struct Model {
     pub demo_attack: bool,
 }
 
-/// Inputs read but left out on purpose: bundles (as `domain (source)`) and
-/// a count of rules.
+/// Inputs read but left out on purpose: bundles and a count of rules.
 #[derive(Debug, Clone, Default)]
 pub struct LeftOut {
-    pub bundles: Vec<String>,
+    pub bundles: Vec<LeftBundle>,
     pub rules: usize,
     /// Rules left out for their status: deprecated or unsupported.
     pub retired: usize,
+}
+
+/// A bundle `--domains` left out, shown as `domain (source)`.
+#[derive(Debug, Clone)]
+pub struct LeftBundle {
+    pub domain: String,
+    pub source: String,
+}
+
+impl std::fmt::Display for LeftBundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} ({})", self.domain, self.source)
+    }
 }
 
 impl Model {

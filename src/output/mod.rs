@@ -25,6 +25,7 @@ mod writer;
 
 pub use journal::write_durably;
 pub use lock::{Access, WriterLock};
+pub use safe::is_inside;
 pub use writer::{
     Conflict, Folder, MANIFEST, OnDisk, STATE_DIR, VaultWriter, WriteOptions, WriteReport,
     read_manifest,

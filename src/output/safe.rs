@@ -25,6 +25,12 @@ pub(super) fn relative(p: &str) -> Result<PathBuf, Diagnostic> {
     }
 }
 
+/// Whether a path read from the tool's own state (the manifest) stays
+/// inside the folder: what [`relative`] accepts.
+pub fn is_inside(p: &str) -> bool {
+    relative(p).is_ok()
+}
+
 /// True when `path` exists as anything, a dangling link included.
 pub(super) fn present(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok()

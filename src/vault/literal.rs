@@ -67,11 +67,12 @@ pub fn without_code(md: &str) -> String {
 /// Whether a text can hold code at all: a backtick or tilde fence, or an
 /// indented line. Most notes of a vault have none, and are not parsed.
 fn might_hold_code(md: &str) -> bool {
-    md.contains('`')
-        || md.contains("~~~")
-        || md
-            .lines()
-            .any(|l| l.starts_with("    ") || l.starts_with('\t'))
+    md.contains('`') || md.contains("~~~") || md.lines().any(indented)
+}
+
+/// A line indented as an indented code block's are.
+fn indented(line: &str) -> bool {
+    line.starts_with("    ") || line.starts_with('\t')
 }
 
 /// How far into a text no code or raw HTML can have begun: up to its first
@@ -81,7 +82,7 @@ pub fn plain_prefix(md: &str) -> usize {
     let marker = md.find(['`', '~', '<']).unwrap_or(md.len());
     let mut at = 0;
     for line in md.split_inclusive('\n') {
-        if at >= marker || line.starts_with("    ") || line.starts_with('\t') {
+        if at >= marker || indented(line) {
             return at.min(marker);
         }
         at += line.len();

@@ -249,9 +249,9 @@ pub fn layers_from_vault(
     vault: &std::path::Path,
     diags: &sigma_engine::diag::Diagnostics,
 ) -> Result<Vec<(String, Layer)>, sigma_engine::diag::Diagnostic> {
-    let paths = notes_in(vault, Kind::Technique, diags)?;
+    let notes = built_notes(vault, diags)?;
     let mut per_domain: std::collections::BTreeMap<String, Vec<LayerEntry>> = Default::default();
-    for p in &paths {
+    for p in &notes.techniques {
         let Some((entry, domains)) = entry_of(p, diags) else {
             continue;
         };
@@ -264,7 +264,7 @@ pub fn layers_from_vault(
         let dir = vault.join(Kind::Technique.folder());
         return Err(sigma_engine::diag::Diagnostic::error("layer", msg).in_file(&dir));
     }
-    let releases = releases(vault, diags);
+    let releases = releases(&notes.matrices, diags);
     Ok(per_domain
         .into_iter()
         .map(|(d, e)| {
@@ -308,12 +308,12 @@ fn entry_of(
 
 /// Domain → ATT&CK release, from the matrix notes' `release` property.
 fn releases(
-    vault: &std::path::Path,
+    matrices: &[std::path::PathBuf],
     diags: &sigma_engine::diag::Diagnostics,
 ) -> std::collections::BTreeMap<String, String> {
     let mut out = std::collections::BTreeMap::new();
-    for p in notes_in(vault, Kind::Matrix, diags).unwrap_or_default() {
-        let Some(m) = note_properties(&p, diags) else {
+    for p in matrices {
+        let Some(m) = note_properties(p, diags) else {
             continue;
         };
         let release = m.get("release").and_then(|v| v.as_str());
@@ -327,37 +327,50 @@ fn releases(
     out
 }
 
-/// The notes of a kind in a built vault: those in the kind's folder, and
-/// those its last build wrote elsewhere, as its manifest lists them (it
-/// follows notes the analyst moved or renamed), told by their `type`
-/// property. A `.md` that is a pipe or device is named and never opened
-/// (it would wait for a writer).
-fn notes_in(
+/// The technique and matrix notes of a built vault, which layers are made
+/// of.
+struct BuiltNotes {
+    techniques: Vec<std::path::PathBuf>,
+    matrices: Vec<std::path::PathBuf>,
+}
+
+/// The technique and matrix notes of a built vault: those in their kinds'
+/// folders, and those its last build wrote elsewhere, as its manifest lists
+/// them (it follows notes the analyst moved or renamed), told by their
+/// `type` property; every note read once. A `.md` that is a pipe or device
+/// is named and never opened (it would wait for a writer).
+fn built_notes(
     vault: &std::path::Path,
-    kind: Kind,
     diags: &sigma_engine::diag::Diagnostics,
-) -> Result<Vec<std::path::PathBuf>, sigma_engine::diag::Diagnostic> {
+) -> Result<BuiltNotes, sigma_engine::diag::Diagnostic> {
     use rayon::prelude::*;
     use sigma_engine::diag::Diagnostic;
     if let Some(why) = crate::paths::not_a_vault(vault) {
         return Err(Diagnostic::error("layer", why).in_file(vault));
     }
-    let dir = vault.join(kind.folder());
     let written = crate::output::read_manifest(vault);
-    if !dir.is_dir() && written.is_empty() {
-        let msg = format!("no {} notes: not a vault attack-vault built", kind.name());
-        return Err(Diagnostic::error("layer", msg).in_file(dir));
+    let techniques_dir = vault.join(Kind::Technique.folder());
+    if !techniques_dir.is_dir() && written.is_empty() {
+        let msg = "no technique notes: not a vault attack-vault built";
+        return Err(Diagnostic::error("layer", msg).in_file(techniques_dir));
     }
-    let mut found = if dir.is_dir() {
-        super::notes_naming_unopened(&dir, "layer", diags)
-    } else {
-        Vec::new()
+    let in_folder = |kind: Kind| {
+        let dir = vault.join(kind.folder());
+        if dir.is_dir() {
+            super::notes_naming_unopened(&dir, "layer", diags)
+        } else {
+            Vec::new()
+        }
     };
-    let in_folder = format!("{}/", kind.folder());
-    let moved: Vec<std::path::PathBuf> = written
+    let mut notes = BuiltNotes {
+        techniques: in_folder(Kind::Technique),
+        matrices: in_folder(Kind::Matrix),
+    };
+    let folders = [Kind::Technique, Kind::Matrix].map(|k| format!("{}/", k.folder()));
+    let elsewhere: Vec<(std::path::PathBuf, Kind)> = written
         .par_iter()
-        .filter(|rel| rel.ends_with(".md") && !rel.starts_with(&in_folder))
-        .filter(|rel| !rel.starts_with('/') && !rel.split('/').any(|part| part == ".."))
+        .filter(|rel| rel.ends_with(".md") && crate::output::is_inside(rel))
+        .filter(|rel| !folders.iter().any(|f| rel.starts_with(f.as_str())))
         .map(|rel| vault.join(rel))
         .filter(|p| match std::fs::symlink_metadata(p) {
             Ok(m) if m.is_file() => true,
@@ -370,27 +383,32 @@ fn notes_in(
                 false
             }
         })
-        .filter(|p| is_of_kind(p, kind))
+        .filter_map(|p| kind_of(&p).map(|k| (p, k)))
         .collect();
-    found.extend(moved);
-    found.sort();
-    Ok(found)
+    for (p, kind) in elsewhere {
+        match kind {
+            Kind::Technique => notes.techniques.push(p),
+            Kind::Matrix => notes.matrices.push(p),
+            _ => {}
+        }
+    }
+    notes.techniques.sort();
+    notes.matrices.sort();
+    Ok(notes)
 }
 
-/// Whether a note's `type` property names `kind`, read from its lines
-/// alone: most notes of a vault are of other kinds, and parsing every
-/// note's properties to tell would be the most of the work.
-fn is_of_kind(p: &std::path::Path, kind: Kind) -> bool {
-    let Ok(text) = std::fs::read_to_string(p) else {
-        return false;
-    };
-    let Some(props) = super::frontmatter::split(&text).0 else {
-        return false;
-    };
-    props.lines().any(|l| {
-        l.strip_prefix("type:")
-            .is_some_and(|v| v.trim().trim_matches(['"', '\'']) == kind.name())
-    })
+/// The kind a note's `type` property names, read from its lines alone: most
+/// notes of a vault are of other kinds, and parsing every note's
+/// properties to tell would be the most of the work.
+fn kind_of(p: &std::path::Path) -> Option<Kind> {
+    let text = std::fs::read_to_string(p).ok()?;
+    let props = super::frontmatter::split(&text).0?;
+    let name = props
+        .lines()
+        .find_map(|l| l.strip_prefix("type:"))?
+        .trim()
+        .trim_matches(['"', '\'']);
+    Kind::ALL.into_iter().find(|k| k.name() == name)
 }
 
 /// The properties of a note, or `None` if it has none; a note that cannot

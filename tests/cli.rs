@@ -157,8 +157,8 @@ fn dataview_flag_writes_live_queries() {
     assert!(status.success());
     let t = std::fs::read_to_string(dir.path().join("v/Techniques/T1059.006 Python.md")).unwrap();
     assert!(t.contains("```dataview\nTABLE WITHOUT ID\nfile.link AS \"Name\""));
-    assert!(t.contains("FROM \"Detection Rules\" AND #T1059_006"));
-    assert!(t.contains("FROM \"atomics\" AND #T1059_006"));
+    assert!(t.contains("FROM #detection_rule AND #T1059_006"));
+    assert!(t.contains("FROM #atomic_test AND #T1059_006"));
     // Sorted by severity as the precomputed table is, not by level as text
     // (which puts informational before low and medium).
     assert!(

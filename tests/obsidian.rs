@@ -208,10 +208,7 @@ fn check_base(yaml: &str, at: &str) {
     );
     fn filter(f: &Value, at: &str) {
         match f {
-            Value::String(s) => assert!(
-                s.starts_with("file.inFolder(\"") || s.starts_with("file.hasTag(\""),
-                "{at}: {s}"
-            ),
+            Value::String(s) => assert!(s.starts_with("file.hasTag(\""), "{at}: {s}"),
             Value::Object(m) => {
                 assert_eq!(m.len(), 1, "{at}");
                 let (k, list) = m.iter().next().unwrap();
@@ -291,7 +288,7 @@ fn bases_parse_and_use_only_documented_keys() {
     }
     assert!(blocks >= 6, "{blocks} base blocks");
     let t = read(&v, "Techniques/T1059.006 Python.md");
-    assert!(t.contains("  - file.inFolder(\"Detection Rules\")\n  - file.hasTag(\"T1059_006\")"));
+    assert!(t.contains("  - file.hasTag(\"detection_rule\")\n  - file.hasTag(\"T1059_006\")"));
     let files: Vec<PathBuf> = fs::read_dir(v.join("Bases"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -305,6 +302,147 @@ fn bases_parse_and_use_only_documented_keys() {
     run(&w, &[]);
     assert!(!read(&w, "Techniques/T1059.006 Python.md").contains("```base"));
     assert!(!w.join("Bases").exists());
+}
+
+/// A note's tags as Obsidian's `file.hasTag` and Dataview's `#tag` read
+/// them: the tag itself or one nested under it, in any case.
+fn has_tag(tags: &[String], tag: &str) -> bool {
+    let tag = tag.to_lowercase();
+    tags.iter().any(|t| {
+        let t = t.to_lowercase();
+        t == tag || t.starts_with(&format!("{tag}/"))
+    })
+}
+
+/// Whether a base's filter selects a note with these tags (the statements
+/// the vault writes: `file.hasTag`, under `and`, `or` and `not`).
+fn base_selects(f: &Value, tags: &[String]) -> bool {
+    match f {
+        Value::String(s) => {
+            let t = s
+                .strip_prefix("file.hasTag(")
+                .and_then(|r| r.strip_suffix(')'));
+            let t: String = serde_json::from_str(t.unwrap_or_else(|| panic!("{s}"))).unwrap();
+            has_tag(tags, &t)
+        }
+        Value::Object(m) => {
+            let (k, list) = m.iter().next().unwrap();
+            let mut each = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| base_selects(x, tags));
+            match k.as_str() {
+                "and" => each.all(|b| b),
+                "or" => each.any(|b| b),
+                _ => !each.any(|b| b),
+            }
+        }
+        other => panic!("filter {other}"),
+    }
+}
+
+/// Whether a Dataview `FROM` source (`#a AND (#b OR #c)`, as the vault
+/// writes it) selects a note with these tags.
+fn dataview_selects(from: &str, tags: &[String]) -> bool {
+    from.split(" AND ").all(|part| {
+        let part = part.trim_start_matches('(').trim_end_matches(')');
+        part.split(" OR ").any(|t| {
+            let t = t.strip_prefix('#').unwrap_or_else(|| panic!("source {t}"));
+            has_tag(tags, t)
+        })
+    })
+}
+
+/// The notes a table's rows link first, by file name.
+fn table_rows(table: &str) -> BTreeSet<String> {
+    table
+        .lines()
+        .filter_map(|l| l.strip_prefix("| [["))
+        .map(|l| l[..l.find(['|', '\\', ']']).unwrap()].to_string())
+        .collect()
+}
+
+#[test]
+fn live_views_select_their_tables_rows_wherever_the_analyst_moves_the_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(&v, &["--bases", "--dataview"]);
+    // The analyst files the notes away; Obsidian's views keep finding them.
+    fs::create_dir_all(v.join("Library")).unwrap();
+    for f in ["Detection Rules", "atomics", "Techniques"] {
+        fs::rename(v.join(f), v.join("Library").join(f)).unwrap();
+    }
+    let all = notes(&v);
+    let tagged: Vec<(String, Vec<String>, Value)> = all
+        .iter()
+        .map(|(path, text)| {
+            let fm = frontmatter(text);
+            let tags = fm
+                .get("tags")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten();
+            let tags = tags.filter_map(|t| t.as_str().map(String::from)).collect();
+            let stem = path.rsplit('/').next().unwrap().trim_end_matches(".md");
+            (
+                stem.to_string(),
+                tags,
+                fm.get("type").cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let select = |pick: &dyn Fn(&[String]) -> bool| -> BTreeSet<String> {
+        tagged
+            .iter()
+            .filter(|(_, t, _)| pick(t))
+            .map(|(s, ..)| s.clone())
+            .collect()
+    };
+    let mut views = 0;
+    for (path, text) in &all {
+        // Each table is followed by its live query and its live base.
+        for part in text.split("\n### ").skip(1) {
+            let Some((table, live)) = part.split_once("```dataview\n") else {
+                continue;
+            };
+            let rows = table_rows(table);
+            let from = live.lines().find_map(|l| l.strip_prefix("FROM ")).unwrap();
+            assert_eq!(
+                select(&|t| dataview_selects(from, t)),
+                rows,
+                "{path}: FROM {from}"
+            );
+            let base = &live[live.find("```base\n").unwrap() + 8..];
+            let base: Value = serde_saphyr::from_str(&base[..base.find("```").unwrap()]).unwrap();
+            assert_eq!(
+                select(&|t| base_selects(&base["filters"], t)),
+                rows,
+                "{path}"
+            );
+            views += 1;
+        }
+    }
+    assert!(views >= 6, "{views} live views");
+    // The .base files select every note of their kind, and only those.
+    for (file, kind) in [
+        ("Detection Rules", "detection_rule"),
+        ("Atomic Tests", "atomic_test"),
+        ("Techniques", "technique"),
+    ] {
+        let base: Value = serde_saphyr::from_str(&read(&v, &format!("Bases/{file}.base"))).unwrap();
+        let kind_notes: BTreeSet<String> = tagged
+            .iter()
+            .filter(|(.., k)| k == kind)
+            .map(|(s, ..)| s.clone())
+            .collect();
+        assert!(!kind_notes.is_empty(), "{kind}");
+        assert_eq!(
+            select(&|t| base_selects(&base["filters"], t)),
+            kind_notes,
+            "{file}"
+        );
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! precomputed tables stay, for GitHub and the site.
 
 use super::Note;
-use super::layout::{BASES_FOLDER, RULES_FOLDER, TESTS_FOLDER};
+use super::layout::{BASES_FOLDER, RULE_TAG, TEST_TAG};
 use crate::tags::TagStyle;
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -24,9 +24,6 @@ pub enum Filter {
 }
 
 impl Filter {
-    fn in_folder(folder: &str) -> Filter {
-        Filter::Statement(format!("file.inFolder({})", quote(folder)))
-    }
     fn has_tag(tag: &str) -> Filter {
         Filter::Statement(format!("file.hasTag({})", quote(tag)))
     }
@@ -149,20 +146,22 @@ const TEST_COLUMNS: [(&str, &str); 3] = [
     ("note.executor", "Executor"),
 ];
 
-/// Files of `folder` carrying any of the technique tags.
-fn tagged(folder: &str, tags: &[String]) -> Filter {
+/// Notes of the kind `kind` tags (styled) carrying any of the technique
+/// tags: by tag, not folder, so that the view follows moved notes.
+fn tagged(kind: String, tags: &[String]) -> Filter {
     let tag = match tags {
         [one] => Filter::has_tag(one),
         _ => Filter::Or(tags.iter().map(|t| Filter::has_tag(t)).collect()),
     };
-    Filter::And(vec![Filter::in_folder(folder), tag])
+    Filter::And(vec![Filter::has_tag(&kind), tag])
 }
 
-/// The live twin of a technique's "Detection Rule" table: the seed's
-/// `FROM "Detection Rules" AND #T1059_006` with its four columns.
-pub fn technique_rules(tags: &[String]) -> Base {
+/// The live twin of a technique's "Detection Rule" table, with its four
+/// columns: the seed's `FROM "Detection Rules" AND #T1059_006`, with the
+/// rules found by their tag instead of their folder.
+pub fn technique_rules(style: &TagStyle, tags: &[String]) -> Base {
     Base {
-        filters: tagged(RULES_FOLDER, tags),
+        filters: tagged(style.plain(RULE_TAG), tags),
         formulas: IndexMap::from([("severity".to_string(), severity())]),
         properties: properties(&RULE_COLUMNS),
         views: vec![table(
@@ -177,10 +176,10 @@ pub fn technique_rules(tags: &[String]) -> Base {
 }
 
 /// The live twin of a technique's "Rule Testing" table: the seed's
-/// `FROM "atomics" AND #T1059_006`.
-pub fn technique_tests(tags: &[String]) -> Base {
+/// `FROM "atomics" AND #T1059_006`, by tag as [`technique_rules`].
+pub fn technique_tests(style: &TagStyle, tags: &[String]) -> Base {
     Base {
-        filters: tagged(TESTS_FOLDER, tags),
+        filters: tagged(style.plain(TEST_TAG), tags),
         formulas: IndexMap::new(),
         properties: properties(&TEST_COLUMNS),
         views: vec![table(
@@ -202,10 +201,7 @@ fn grouped(name: &str, cols: &[(&str, &str)], group: &str) -> View {
 /// platform and executor; techniques by coverage.
 pub fn files(tags: &TagStyle) -> Vec<Note> {
     let rules = Base {
-        filters: Filter::And(vec![
-            Filter::in_folder(RULES_FOLDER),
-            Filter::has_tag(&tags.plain("detection_rule")),
-        ]),
+        filters: Filter::has_tag(&tags.plain(RULE_TAG)),
         formulas: IndexMap::new(),
         properties: properties(&RULE_COLUMNS),
         views: vec![
@@ -215,10 +211,7 @@ pub fn files(tags: &TagStyle) -> Vec<Note> {
         ],
     };
     let tests = Base {
-        filters: Filter::And(vec![
-            Filter::in_folder(TESTS_FOLDER),
-            Filter::has_tag(&tags.plain("atomic_test")),
-        ]),
+        filters: Filter::has_tag(&tags.plain(TEST_TAG)),
         formulas: IndexMap::new(),
         properties: properties(&TEST_COLUMNS),
         views: vec![
@@ -235,10 +228,7 @@ pub fn files(tags: &TagStyle) -> Vec<Note> {
         ("note.tactics", "Tactics"),
     ];
     let techniques = Base {
-        filters: Filter::And(vec![
-            Filter::in_folder(crate::model::kb::Kind::Technique.folder()),
-            Filter::has_tag(&tags.plain("technique")),
-        ]),
+        filters: Filter::has_tag(&tags.plain(crate::model::kb::Kind::Technique.tag())),
         formulas: IndexMap::new(),
         properties: properties(&tech_cols),
         views: vec![
@@ -269,9 +259,9 @@ mod tests {
 
     #[test]
     fn the_seed_query_as_a_base() {
-        let y = technique_rules(&["T1059_006".into()]).to_yaml();
+        let y = technique_rules(&TagStyle::default(), &["T1059_006".into()]).to_yaml();
         let v: serde_json::Value = serde_saphyr::from_str(&y).unwrap();
-        assert_eq!(v["filters"]["and"][0], "file.inFolder(\"Detection Rules\")");
+        assert_eq!(v["filters"]["and"][0], "file.hasTag(\"detection_rule\")");
         assert_eq!(v["filters"]["and"][1], "file.hasTag(\"T1059_006\")");
         assert_eq!(v["views"][0]["type"], "table");
         assert_eq!(v["views"][0]["order"][3], "note.logsrc_product");
@@ -293,7 +283,8 @@ mod tests {
 
     #[test]
     fn sub_techniques_join_with_or() {
-        let y = technique_tests(&["T1059".into(), "T1059_006".into()]).to_yaml();
+        let y =
+            technique_tests(&TagStyle::default(), &["T1059".into(), "T1059_006".into()]).to_yaml();
         let v: serde_json::Value = serde_saphyr::from_str(&y).unwrap();
         assert_eq!(
             v["filters"]["and"][1]["or"][1],

@@ -7,13 +7,14 @@ use super::frontmatter::Frontmatter;
 use super::index::Index;
 use super::index::ObjLink;
 use super::index::tactic_tag;
-use super::layout::{LINK_REPORT_STEM, RULES_FOLDER, TESTS_FOLDER};
+use super::layout::{LINK_REPORT_STEM, RULE_TAG, RULES_FOLDER, TEST_TAG, TESTS_FOLDER};
 use super::names::NameRegistry;
 use super::text::Footnote;
 use super::text::{self, wikilink};
 use crate::atomics::AtomicTest;
 use crate::model::Model;
 use crate::model::kb::ObjId;
+use crate::tags::TagStyle;
 use serde::Serialize;
 use sigma_engine::sigma::rule::LogSource;
 use sigma_engine::sigma::vocab::{Level, Status};
@@ -74,7 +75,9 @@ pub struct TableQueries {
 }
 
 impl TableQueries {
-    fn for_tags(plain_tags: &[String]) -> Self {
+    /// The rules and tests carrying any of `plain_tags`, found by their
+    /// kind's tag rather than their folder, as the Bases views find them.
+    fn for_tags(style: &TagStyle, plain_tags: &[String]) -> Self {
         let tags: Vec<String> = plain_tags.iter().map(|t| format!("#{t}")).collect();
         let source_tags = if tags.len() == 1 {
             tags[0].clone()
@@ -85,12 +88,13 @@ impl TableQueries {
         let severity = super::bases::severity_expression(|level, rank, rest| {
             format!("choice(level = \"{level}\", {rank}, {rest})")
         });
+        let (rule, test) = (style.plain(RULE_TAG), style.plain(TEST_TAG));
         TableQueries {
             rules_query: format!(
-                "TABLE WITHOUT ID\nfile.link AS \"Name\",\nstatus AS \"Status\",\nlevel AS \"Level\",\nlogsrc_product AS \"Log Source Product\"\nFROM \"{RULES_FOLDER}\" AND {source_tags}\nSORT {severity} ASC, title ASC"
+                "TABLE WITHOUT ID\nfile.link AS \"Name\",\nstatus AS \"Status\",\nlevel AS \"Level\",\nlogsrc_product AS \"Log Source Product\"\nFROM #{rule} AND {source_tags}\nSORT {severity} ASC, title ASC"
             ),
             tests_query: format!(
-                "TABLE WITHOUT ID\nfilename AS \"Name\"\nFROM \"{TESTS_FOLDER}\" AND {source_tags}\nSORT filename ASC"
+                "TABLE WITHOUT ID\nfilename AS \"Name\"\nFROM #{test} AND {source_tags}\nSORT filename ASC"
             ),
         }
     }
@@ -429,15 +433,17 @@ impl<'m> Detections<'m> {
             .map(|&t| ix.tags.technique(&kb.get(t).attack_id))
             .collect();
         let (rules_base, tests_base) = if live.bases {
-            let rules = super::bases::technique_rules(&plain_tags).to_yaml();
+            let rules = super::bases::technique_rules(&ix.tags, &plain_tags).to_yaml();
             (
                 Some(rules),
-                Some(super::bases::technique_tests(&plain_tags).to_yaml()),
+                Some(super::bases::technique_tests(&ix.tags, &plain_tags).to_yaml()),
             )
         } else {
             (None, None)
         };
-        let queries = live.dataview.then(|| TableQueries::for_tags(&plain_tags));
+        let queries = live
+            .dataview
+            .then(|| TableQueries::for_tags(&ix.tags, &plain_tags));
         TechniqueTables {
             rules: self.technique_rules(ix, &scope),
             tests: self.technique_tests(ix, &scope),
@@ -529,7 +535,7 @@ impl<'m> Detections<'m> {
             tags.push(ix.tags.tactic(t));
         }
         tags.extend(rl.other_tags.iter().map(|t| ix.tags.plain(t)));
-        tags.push(ix.tags.plain("detection_rule"));
+        tags.push(ix.tags.plain(RULE_TAG));
         let mut seen = std::collections::HashSet::new();
         tags.retain(|t| seen.insert(t.to_lowercase()));
         tags
@@ -727,10 +733,7 @@ impl<'m> Detections<'m> {
             .boolean("elevation_required", t.elevation_required)
             .list(
                 "tags",
-                [
-                    ix.tags.technique(&t.technique),
-                    ix.tags.plain("atomic_test"),
-                ],
+                [ix.tags.technique(&t.technique), ix.tags.plain(TEST_TAG)],
             )
             .list(
                 "aliases",

@@ -9,6 +9,14 @@ pub const RULES_FOLDER: &str = "Detection Rules";
 /// Folder of atomic test notes (the seed's Dataview source).
 pub const TESTS_FOLDER: &str = "atomics";
 
+/// The tag every rule note carries: live queries select rules by it, not
+/// by their folder, so that they follow the notes where the analyst moves
+/// them.
+pub const RULE_TAG: &str = "detection_rule";
+
+/// The tag every atomic test note carries, as [`RULE_TAG`].
+pub const TEST_TAG: &str = "atomic_test";
+
 /// The link report note.
 pub const LINK_REPORT_STEM: &str = "Link report";
 

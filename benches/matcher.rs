@@ -43,6 +43,7 @@ fn benches(c: &mut Criterion) {
         placeholders: None,
         window: Default::default(),
         progress: false,
+        table_width: None,
         exit_after: false,
     };
     let mut g = c.benchmark_group("matcher");

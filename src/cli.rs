@@ -756,6 +756,8 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
             to: a.to,
         },
         progress: !a.report.quiet && std::io::stderr().is_terminal(),
+        table_width: terminal_size::terminal_size_of(std::io::stdout())
+            .map(|(w, _)| usize::from(w.0)),
         exit_after: true,
     };
     let diags = collector(a.report.verbose);

@@ -48,6 +48,9 @@ pub struct HuntConfig {
     /// Only events of this span of time are matched.
     pub window: Window,
     pub progress: bool,
+    /// The width of the terminal the table goes to: its rows fit it. `None`
+    /// (a file, a pipe): columns of fixed width and whole paths.
+    pub table_width: Option<usize>,
     /// The process exits right after the hunt: leave the compiled rules to
     /// the operating system instead of freeing them one by one (that costs
     /// about a tenth of a short run).
@@ -352,7 +355,7 @@ pub fn run(
     }
     let pb = crate::progress::spinner(cfg.progress, "{spinner} {elapsed} {pos} events {msg}");
     let correlator = Correlator::new(&engine);
-    let printer = print::Printer::new(cfg.format, &engine, out);
+    let printer = print::Printer::new(cfg.format, cfg.table_width, &engine, out);
     let tally = Tally::new(&engine, &correlator, &inputs_only);
     let stats = scan(&engine, &cfg.events, diags, |e, dets| {
         pb.inc(1);

@@ -16,6 +16,8 @@ use super::OutputFormat;
 /// The output of a hunt, shared by the scanning threads.
 pub(super) struct Printer<'a> {
     format: OutputFormat,
+    /// The terminal's width the table fits its rows to, if it goes to one.
+    width: Option<usize>,
     engine: &'a Engine,
     state: Mutex<State<'a>>,
 }
@@ -29,7 +31,12 @@ struct State<'a> {
 }
 
 impl<'a> Printer<'a> {
-    pub fn new(format: OutputFormat, engine: &'a Engine, out: &'a mut (dyn Write + Send)) -> Self {
+    pub fn new(
+        format: OutputFormat,
+        width: Option<usize>,
+        engine: &'a Engine,
+        out: &'a mut (dyn Write + Send),
+    ) -> Self {
         let mut state = State {
             held: Vec::new(),
             out,
@@ -40,6 +47,7 @@ impl<'a> Printer<'a> {
         }
         Printer {
             format,
+            width,
             engine,
             state: Mutex::new(state),
         }
@@ -110,7 +118,10 @@ impl<'a> Printer<'a> {
         });
         match self.format {
             OutputFormat::Json => write_json(self.engine, &held, hits, out)?,
-            OutputFormat::Table => write_table(self.engine, &held, hits, out)?,
+            OutputFormat::Table => match self.width {
+                Some(w) => write_terminal_table(self.engine, &held, hits, w, out)?,
+                None => write_table(self.engine, &held, hits, out)?,
+            },
             OutputFormat::Jsonl => {
                 for h in hits {
                     serde_json::to_writer(&mut *out, &correlation(self.engine, h))?;
@@ -213,6 +224,88 @@ fn write_table(
             h.count,
             h.value,
             printable(&group.join(", "))
+        )?;
+    }
+    Ok(())
+}
+
+/// The widths of a terminal row's flexible columns, for a terminal `width`
+/// cells wide: the title, the computer and the place (the file name and
+/// record) share what time and level leave.
+#[derive(Debug, PartialEq, Eq)]
+struct Fitted {
+    title: usize,
+    computer: usize,
+    place: usize,
+}
+
+/// The time and level columns, each with the space after it.
+const FIXED: usize = 28 + 1 + LEVEL_COLUMN + 1;
+
+impl Fitted {
+    fn new(width: usize) -> Fitted {
+        let rest = width.saturating_sub(FIXED);
+        let title = (rest * 9 / 20).clamp(20, 60);
+        let computer = (rest / 6).clamp(8, 16);
+        let place = rest.saturating_sub(title + 1 + computer + 1).max(12);
+        Fitted {
+            title,
+            computer,
+            place,
+        }
+    }
+}
+
+/// The table on a terminal: a line per detection as wide as the terminal,
+/// its place the file's name (its folders are in JSON, JSONL and CSV), and
+/// the fields it matched on an indented line of their own, so that rows do
+/// not wrap into one another.
+fn write_terminal_table(
+    engine: &Engine,
+    dets: &[Hit],
+    hits: &[CorrelationHit],
+    width: usize,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let cols = Fitted::new(width);
+    for d in dets {
+        let r = &engine.rules[d.rule];
+        let name = d.event.file.rsplit(['/', '\\']).next().unwrap_or_default();
+        let place = format!("{name}#{}", d.event.record);
+        writeln!(
+            out,
+            "{} {:<LEVEL_COLUMN$} {} {} {}",
+            cell(d.event.timestamp.as_deref().unwrap_or("-"), 28),
+            level_column(r.level),
+            cell(&r.title, cols.title),
+            cell(d.event.computer.as_deref().unwrap_or("-"), cols.computer),
+            fit_left(&place, cols.place),
+        )?;
+        let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if !fields.is_empty() {
+            writeln!(
+                out,
+                "    {}",
+                fit(&fields.join("  "), width.saturating_sub(4))
+            )?;
+        }
+    }
+    for h in hits {
+        let r = &engine.rules[h.rule];
+        let group: Vec<String> = h.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let what = format!(
+            "correlation: {} events, value {} ({})",
+            h.count,
+            h.value,
+            group.join(", ")
+        );
+        writeln!(
+            out,
+            "{} {:<LEVEL_COLUMN$} {} {}",
+            cell(h.first.as_deref().unwrap_or("-"), 28),
+            level_column(r.level),
+            cell(&r.title, cols.title),
+            fit(&what, width.saturating_sub(FIXED + cols.title + 1)),
         )?;
     }
     Ok(())
@@ -347,6 +440,27 @@ fn fit(s: &str, width: usize) -> String {
     out
 }
 
+/// [`fit`], but cut at the start: a place keeps its end (the record).
+fn fit_left(s: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let s = printable(s);
+    if s.width() <= width {
+        return s.into_owned();
+    }
+    let room = width.saturating_sub(1);
+    let mut used = 0;
+    let mut kept: Vec<char> = s
+        .chars()
+        .rev()
+        .take_while(|c| {
+            used += c.width().unwrap_or(0);
+            used <= room
+        })
+        .collect();
+    kept.push('…');
+    kept.into_iter().rev().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,6 +484,63 @@ mod tests {
         assert_eq!(cell("abc", 5), "abc  ");
         assert_eq!(cell("abcdef", 5), "abcd…");
         assert_eq!(cell("漢字漢字", 5), "漢字…");
+    }
+
+    #[test]
+    fn a_terminal_tables_rows_fit_its_width_and_keep_the_record() {
+        use sigma_engine::diag::Diagnostics;
+        use sigma_engine::matcher::EngineOptions;
+        use sigma_engine::matcher::mapping::Mapping;
+        use unicode_width::UnicodeWidthStr;
+        let yaml = "title: Encoded PowerShell Command Line With A Long Title That Never Ends\n\
+                    logsource: {product: windows}\nlevel: informational\n\
+                    detection: {sel: {CommandLine|contains: ' -enc '}, condition: sel}\n";
+        let ds = Diagnostics::new();
+        let (rules, _) = sigma_engine::sigma::parse_rules(std::path::Path::new("t.yml"), yaml, &ds);
+        let engine = Engine::new(rules, &Mapping::default(), &EngineOptions::default());
+        let hit = Hit {
+            rule: 0,
+            event: sigma_engine::events::EventMeta {
+                file: "/cases/2024/host-17/exports/Microsoft-Windows-Sysmon%4Operational.evtx"
+                    .into(),
+                record: 123_456,
+                timestamp: Some("2024-05-01T10:00:00.1234567Z\u{1b}[2J and more".into()),
+                computer: Some("WORKSTATION-FINANCE-0042.corp.example.com".into()),
+                channel: None,
+                event_id: None,
+            },
+            fields: vec![(
+                "CommandLine".into(),
+                format!("powershell -enc {}", "QQ".repeat(200)),
+            )],
+        };
+        for width in [60, 80, 120, 200] {
+            let mut out = Vec::new();
+            write_terminal_table(&engine, std::slice::from_ref(&hit), &[], width, &mut out)
+                .unwrap();
+            let text = String::from_utf8(out).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), 2, "{text}");
+            for l in &lines {
+                assert!(
+                    l.width() <= width.max(80),
+                    "{width}: {l:?} is {} wide",
+                    l.width()
+                );
+                assert!(!l.contains('\u{1b}'), "{l:?}");
+            }
+            // The place keeps its end: the record an analyst looks up.
+            assert!(lines[0].ends_with("evtx#123456"), "{width}: {}", lines[0]);
+            if width >= 200 {
+                let place = " Microsoft-Windows-Sysmon%4Operational.evtx#123456";
+                assert!(lines[0].ends_with(place), "{}", lines[0]);
+            }
+            assert!(
+                lines[1].starts_with("    CommandLine=powershell -enc QQ"),
+                "{}",
+                lines[1]
+            );
+        }
     }
 
     #[test]

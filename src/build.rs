@@ -403,6 +403,7 @@ pub fn build(cfg: &BuildConfig, diags: &Diagnostics) -> Result<BuildSummary, Dia
         attack: model.attack.newest_by_domain(),
         releases: model.attack.releases.clone(),
         superseded: crate::model::links::superseded_stubs(&model.attack),
+        tags: cfg.render.tags.clone(),
     };
     let generated = notes.len();
     let (write, added) = vault::history::write(writer, notes, &facts, &jiff::Timestamp::now())?;

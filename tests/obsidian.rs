@@ -446,6 +446,84 @@ fn live_views_select_their_tables_rows_wherever_the_analyst_moves_the_notes() {
 }
 
 #[test]
+fn the_graph_colours_every_kind_of_note_wherever_it_lies() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    run(&v, &["--tag-prefix", "attack"]);
+    fs::create_dir_all(v.join("Library")).unwrap();
+    fs::rename(v.join("Techniques"), v.join("Library/Techniques")).unwrap();
+    let graph: Value = serde_json::from_str(&read(&v, ".obsidian/graph.json")).unwrap();
+    let groups: Vec<String> = graph["colorGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let q = g["query"].as_str().unwrap();
+            q.strip_prefix("tag:#")
+                .unwrap_or_else(|| panic!("{q}"))
+                .to_string()
+        })
+        .collect();
+    // Each group colours notes of one kind, and each kind has its group.
+    let mut kinds_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut uncoloured = Vec::new();
+    for (path, text) in notes(&v) {
+        let fm = frontmatter(&text);
+        let Some(kind) = fm.get("type").and_then(Value::as_str).map(String::from) else {
+            continue;
+        };
+        let tags: Vec<String> = fm
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str().map(String::from))
+            .collect();
+        let mut coloured = false;
+        for g in &groups {
+            if has_tag(&tags, g) {
+                kinds_of.entry(g).or_default().insert(kind.clone());
+                coloured = true;
+            }
+        }
+        if !coloured {
+            uncoloured.push(format!("{path} ({kind})"));
+        }
+    }
+    for (g, kinds) in &kinds_of {
+        assert_eq!(kinds.len(), 1, "{g} colours {kinds:?}");
+    }
+    for kind in [
+        "technique",
+        "tactic",
+        "group",
+        "detection_rule",
+        "atomic_test",
+        "sample_events",
+    ] {
+        assert!(
+            kinds_of.values().any(|k| k.contains(kind)),
+            "no colour for {kind}: {kinds_of:?}"
+        );
+    }
+    // Notes of their own kind, one or a few each: no colour group.
+    let expected: BTreeSet<&str> = [
+        "matrix",
+        "coverage",
+        "home",
+        "index",
+        "report",
+        "changes_index",
+        "changes",
+    ]
+    .into();
+    for u in &uncoloured {
+        let kind = u.rsplit('(').next().unwrap().trim_end_matches(')');
+        assert!(expected.contains(kind), "{u} has no colour");
+    }
+}
+
+#[test]
 fn home_reaches_every_entry_and_no_note_is_an_orphan() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");

@@ -488,11 +488,13 @@ impl Renderer<'_> {
             .number("detections", f.rules.values().sum::<u64>() as i64)
             .list(
                 "tags",
-                [ix.tags.plain("sample_events")].into_iter().chain(
-                    techs
-                        .iter()
-                        .map(|&t| ix.tags.technique(&kb.get(t).attack_id)),
-                ),
+                [ix.tags.plain(super::layout::SAMPLES_TAG)]
+                    .into_iter()
+                    .chain(
+                        techs
+                            .iter()
+                            .map(|&t| ix.tags.technique(&kb.get(t).attack_id)),
+                    ),
             );
         let ctx = SampleNote {
             frontmatter: fm.render(),

@@ -55,6 +55,9 @@ pub struct BuildFacts {
     /// stands for (a stub tactic a loaded tactic answers for): the old
     /// note's paths redirect to the new one.
     pub superseded: Vec<(String, String)>,
+    /// How the vault's tags are written: the graph's colour groups find
+    /// the notes of each kind by its tag.
+    pub tags: crate::tags::TagStyle,
 }
 
 fn stem(path: &str) -> &str {
@@ -126,7 +129,12 @@ pub fn write(
             notes: now_entries,
         };
         let history = write_history(&writer, before.as_ref(), &after, now)?;
-        super::obsidian::write(&writer, notes, history.last().map(String::as_str))?;
+        super::obsidian::write(
+            &writer,
+            notes,
+            history.last().map(String::as_str),
+            &facts.tags,
+        )?;
         writer.write_state(NAMES, to_json(&names).as_bytes())?;
         writer.write_state(SNAPSHOT, to_json(&after).as_bytes())?;
         Ok(redirects.len() + history.len() + 1)

@@ -17,6 +17,9 @@ pub const RULE_TAG: &str = "detection_rule";
 /// The tag every atomic test note carries, as [`RULE_TAG`].
 pub const TEST_TAG: &str = "atomic_test";
 
+/// The tag every sample event file note carries, as [`RULE_TAG`].
+pub const SAMPLES_TAG: &str = "sample_events";
+
 /// The link report note.
 pub const LINK_REPORT_STEM: &str = "Link report";
 

@@ -8,8 +8,10 @@
 
 use super::Note;
 use super::frontmatter::PROPERTY_TYPES;
+use super::layout::{RULE_TAG, SAMPLES_TAG, TEST_TAG};
 use crate::model::kb::Kind;
 use crate::output::{OnDisk, VaultWriter};
+use crate::tags::TagStyle;
 use serde_json::{Value, json};
 use sigma_engine::diag::Diagnostic;
 use std::collections::BTreeMap;
@@ -21,30 +23,29 @@ pub const SNIPPET: &str = "attack-vault";
 
 const CSS: &str = "/* attack-vault: notes with `cssclasses: av-wide` (matrices, coverage)\n   use the whole pane, and their many-column tables stay readable. */\n.av-wide {\n  --file-line-width: 100%;\n}\n.av-wide table {\n  font-size: 0.85em;\n}\n.av-wide td, .av-wide th {\n  padding: 2px 6px;\n  vertical-align: top;\n}\n";
 
-/// Graph colours by the folder each kind of note lives in.
-fn colour_groups() -> Value {
-    let by_folder: Vec<(String, u32)> = [
-        (Kind::Tactic.folder(), 0x8e44ad),
-        (Kind::Technique.folder(), 0xe74c3c),
-        (Kind::Group.folder(), 0xe67e22),
-        (Kind::Software.folder(), 0xd35400),
-        (Kind::Campaign.folder(), 0xf1c40f),
-        (Kind::Mitigation.folder(), 0x27ae60),
-        (Kind::DetectionStrategy.folder(), 0x16a085),
-        (Kind::Analytic.folder(), 0x1abc9c),
-        (Kind::DataComponent.folder(), 0x2980b9),
-        (Kind::DataSource.folder(), 0x3498db),
-        (Kind::Asset.folder(), 0x7f8c8d),
-        (super::layout::RULES_FOLDER, 0x2ecc71),
-        (super::layout::TESTS_FOLDER, 0x9b59b6),
-        (super::layout::SAMPLES_FOLDER, 0x95a5a6),
-    ]
-    .into_iter()
-    .map(|(f, c)| (f.to_string(), c))
-    .collect();
-    let groups: Vec<Value> = by_folder
+/// Graph colours by note kind, each found by the tag every note of the
+/// kind carries: a colour group by folder would lose the notes the analyst
+/// moves.
+fn colour_groups(tags: &TagStyle) -> Value {
+    let by_kind = [
+        (Kind::Tactic.tag(), 0x8e44ad),
+        (Kind::Technique.tag(), 0xe74c3c),
+        (Kind::Group.tag(), 0xe67e22),
+        (Kind::Software.tag(), 0xd35400),
+        (Kind::Campaign.tag(), 0xf1c40f),
+        (Kind::Mitigation.tag(), 0x27ae60),
+        (Kind::DetectionStrategy.tag(), 0x16a085),
+        (Kind::Analytic.tag(), 0x1abc9c),
+        (Kind::DataComponent.tag(), 0x2980b9),
+        (Kind::DataSource.tag(), 0x3498db),
+        (Kind::Asset.tag(), 0x7f8c8d),
+        (RULE_TAG, 0x2ecc71),
+        (TEST_TAG, 0x9b59b6),
+        (SAMPLES_TAG, 0x95a5a6),
+    ];
+    let groups: Vec<Value> = by_kind
         .into_iter()
-        .map(|(folder, rgb)| json!({"query": format!("path:\"{folder}/\""), "color": {"a": 1, "rgb": rgb}}))
+        .map(|(tag, rgb)| json!({"query": format!("tag:#{}", tags.plain(tag)), "color": {"a": 1, "rgb": rgb}}))
         .collect();
     json!({ "colorGroups": groups })
 }
@@ -89,7 +90,11 @@ fn bookmarks(notes: &[Note], latest_changes: Option<&str>) -> Value {
 }
 
 /// Every starter file, by vault path.
-fn starter_files(notes: &[Note], latest_changes: Option<&str>) -> Vec<(String, String)> {
+fn starter_files(
+    notes: &[Note],
+    latest_changes: Option<&str>,
+    tags: &TagStyle,
+) -> Vec<(String, String)> {
     let types: serde_json::Map<String, Value> = PROPERTY_TYPES
         .iter()
         .map(|(k, t)| (k.to_string(), json!(t)))
@@ -100,7 +105,7 @@ fn starter_files(notes: &[Note], latest_changes: Option<&str>) -> Vec<(String, S
             ".obsidian/types.json".into(),
             pretty(json!({ "types": types })),
         ),
-        (".obsidian/graph.json".into(), pretty(colour_groups())),
+        (".obsidian/graph.json".into(), pretty(colour_groups(tags))),
         (
             ".obsidian/bookmarks.json".into(),
             pretty(bookmarks(notes, latest_changes)),
@@ -122,10 +127,11 @@ pub fn write(
     writer: &VaultWriter<'_>,
     notes: &[Note],
     latest_changes: Option<&str>,
+    tags: &TagStyle,
 ) -> Result<(), Diagnostic> {
     let written: BTreeMap<String, String> = writer.read_state_json(STATE).unwrap_or_default();
     let mut now = BTreeMap::new();
-    for (path, content) in starter_files(notes, latest_changes) {
+    for (path, content) in starter_files(notes, latest_changes, tags) {
         let write = match writer.on_disk(&path) {
             OnDisk::Missing => true,
             OnDisk::File(c) if c == content.as_bytes() => false,
@@ -158,7 +164,11 @@ mod tests {
                 content: String::new(),
             },
         ];
-        let files = starter_files(&notes, Some("Changes/2026-12-02 10-00-00.md"));
+        let files = starter_files(
+            &notes,
+            Some("Changes/2026-12-02 10-00-00.md"),
+            &TagStyle::default(),
+        );
         for (path, text) in &files {
             if path.ends_with(".json") {
                 let v: Value = serde_json::from_str(text).unwrap();

@@ -88,6 +88,18 @@ fn search_and_follow_the_first_result() {
         &diags,
     )
     .unwrap();
+    // An analyst's note with words too long for a line: its name (a
+    // backlink in the Python page's side column), a word of its text and
+    // a footnote's address.
+    let long = "ATHPowerShellCommandLineParameterVariationsWithEncodedArguments";
+    std::fs::create_dir_all(vault.join("Notes")).unwrap();
+    std::fs::write(
+        vault.join(format!("Notes/{long}.md")),
+        format!(
+            "See [[T1059.006 Python]]: {long}{long}.[^1]\n\n[^1]: <https://example.org/{long}/{long}/{long}.html>\n"
+        ),
+    )
+    .unwrap();
     attack_vault::site::export(
         &attack_vault::site::ExportConfig {
             vault,
@@ -194,6 +206,24 @@ fn search_and_follow_the_first_result() {
         .get_inner_text()
         .unwrap();
     assert!(title.contains("Python"), "{title}");
+    // Long words break instead of widening the page past the window.
+    let wider = |tab: &headless_chrome::Tab| {
+        tab.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            false,
+        )
+        .unwrap()
+        .value
+        .unwrap()
+        .as_i64()
+        .unwrap()
+    };
+    assert!(tab.get_content().unwrap().contains(long), "the backlink");
+    assert_eq!(
+        wider(&tab),
+        0,
+        "the technique page is wider than the window"
+    );
     let tables = tab.wait_for_elements("article table").unwrap();
     assert!(
         tables.len() >= 4,
@@ -309,6 +339,15 @@ fn search_and_follow_the_first_result() {
             .unwrap();
         std::fs::write(Path::new(&dir).join("coverage.png"), png).unwrap();
     }
+    // The long words' own page: its text and its footnote's address.
+    tab.navigate_to(&format!(
+        "http://127.0.0.1:{port}/notes/{}.html",
+        long.to_lowercase()
+    ))
+    .unwrap();
+    tab.wait_until_navigated().unwrap();
+    tab.wait_for_element(".footnote-definition").unwrap();
+    assert_eq!(wider(&tab), 0, "the note's page is wider than the window");
     let errs = errors.lock().unwrap().clone();
     assert!(errs.is_empty(), "console errors: {errs:?}");
 }

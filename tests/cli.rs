@@ -1203,3 +1203,47 @@ fn correlations_count_as_run_and_those_in_a_cycle_as_skipped_with_why() {
         "{err}"
     );
 }
+
+#[test]
+fn a_rules_log_source_names_what_it_has_and_no_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for (name, logsource) in [
+        ("Category Only", "category: webserver"),
+        ("Service Only", "service: security"),
+        ("Product And Service", "product: windows\n  service: sysmon"),
+    ] {
+        let rule = format!(
+            "title: {name}\nlogsource:\n  {logsource}\ntags: [attack.t1059.006]\ndetection:\n  sel: {{Image: x}}\n  condition: sel\n"
+        );
+        std::fs::write(rules.join(format!("{}.yml", name.replace(' ', "_"))), rule).unwrap();
+    }
+    let v = dir.path().join("v");
+    let status = bin()
+        .args(["build", "--quiet", "--sigma"])
+        .arg(&rules)
+        .arg("--out")
+        .arg(&v)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for (name, line) in [
+        ("Category Only", "> **Log source:** category `webserver`\n"),
+        ("Service Only", "> **Log source:** service `security`\n"),
+        (
+            "Product And Service",
+            "> **Log source:** product `windows` · service `sysmon`\n",
+        ),
+    ] {
+        let note = std::fs::read_to_string(v.join(format!("Detection Rules/{name}.md"))).unwrap();
+        assert!(note.contains(line), "{name}: {note}");
+    }
+    // A correlation has no log source of its own: no line for one.
+    let burst = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("vault/Detection Rules/Burst of Python Inline Commands.md"),
+    )
+    .unwrap();
+    assert!(!burst.contains("Log source"), "{burst}");
+}

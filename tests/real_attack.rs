@@ -199,6 +199,7 @@ fn all_three_domains_in_one_vault() {
     let vault = dir.path().join("vault");
     assert_counts(&bundles, &vault);
     assert_eq!(count_md(&vault.join("Matrices")), 3);
+    common::assert_labels_say_something(&vault);
     let report = check_vault(&vault);
     assert!(report.is_clean(), "{}", common::describe(&report));
     eprintln!(

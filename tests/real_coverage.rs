@@ -38,6 +38,7 @@ fn coverage_layer_and_sample_sections() {
         ..Default::default()
     });
     let vault = dir.path().join("vault");
+    common::assert_labels_say_something(&vault);
     let e = summary.events.unwrap();
     assert_eq!(e.lost, 0, "every sample record is read");
     eprintln!("{} events, {} detections", e.events, e.detections);

@@ -122,6 +122,37 @@ pub fn describe(r: &attack_vault::vault::check::CheckReport) -> String {
 
 /// Validate a Navigator layer against the schema of the fields the
 /// Navigator needs (tests/fixtures/navigator-layer.schema.json).
+/// Every `> **Label:**` line of a note's header callout says something,
+/// without a separator left over from a part it does not have.
+pub fn assert_labels_say_something(vault: &Path) {
+    let mut empty = Vec::new();
+    for e in walkdir::WalkDir::new(vault)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+    {
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("> **") else {
+                continue;
+            };
+            let Some((_, said)) = rest.split_once(":**") else {
+                continue;
+            };
+            let said = said.trim();
+            if said.is_empty() || said.starts_with('·') || said.ends_with('·') {
+                empty.push(format!("{}: {line}", e.path().display()));
+            }
+        }
+    }
+    assert!(
+        empty.is_empty(),
+        "{} labels say nothing: {:#?}",
+        empty.len(),
+        &empty[..empty.len().min(10)]
+    );
+}
+
 pub fn assert_valid_layer(layer: &serde_json::Value) {
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(

@@ -39,6 +39,15 @@ fn coverage_layer_and_sample_sections() {
     });
     let vault = dir.path().join("vault");
     common::assert_labels_say_something(&vault);
+    // Sub-techniques the data lacks, named by the atomics' `Parent: Sub`
+    // display names, are titled once with their parent, as loaded ones are.
+    for e in std::fs::read_dir(vault.join("Techniques")).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        let title = text.lines().find_map(|l| l.strip_prefix("# ")).unwrap();
+        if let Some((parent, own)) = title.split_once(": ") {
+            assert!(!own.starts_with(&format!("{parent}: ")), "{title}");
+        }
+    }
     let e = summary.events.unwrap();
     assert_eq!(e.lost, 0, "every sample record is read");
     eprintln!("{} events, {} detections", e.events, e.detections);

@@ -171,13 +171,23 @@ fn technique(
                 _ => "not in the loaded ATT&CK data (an unknown ID, named by the rules or tests below)"
                     .to_string(),
             };
-            let name = if name_hint.is_empty() {
-                "Unknown technique"
-            } else {
-                name_hint
-            };
-            kb.add_stub(id, name, &reason)
+            kb.add_stub(id, stub_name(id, name_hint), &reason)
         }
+    }
+}
+
+/// A stub technique's name from an atomic test file's `display_name`, which
+/// names a sub-technique after its parent (`Disable or Modify Tools: Clear
+/// Windows Event Logs`): its own part, as ATT&CK names sub-techniques (the
+/// note's title puts the parent before it).
+fn stub_name<'a>(id: &str, hint: &'a str) -> &'a str {
+    let hint = hint.trim();
+    if hint.is_empty() {
+        return "Unknown technique";
+    }
+    match hint.split_once(": ") {
+        Some((_, own)) if id.contains('.') && !own.trim().is_empty() => own.trim(),
+        _ => hint,
     }
 }
 
@@ -392,6 +402,16 @@ pub fn superseded_stubs(kb: &Kb) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stub_sub_technique_is_named_without_its_parent() {
+        let n = "Disable or Modify Tools: Clear Windows Event Logs";
+        assert_eq!(stub_name("T1685.005", n), "Clear Windows Event Logs");
+        // A technique's own name keeps what it has.
+        assert_eq!(stub_name("T1690", "Prevent: Logging"), "Prevent: Logging");
+        assert_eq!(stub_name("T1686.001", ""), "Unknown technique");
+        assert_eq!(stub_name("T1686.001", "Firewall: "), "Firewall:");
+    }
 
     fn beyond(techniques: &[&str], tactics: &[&str]) -> Option<&'static str> {
         let mut l = Links {

@@ -834,3 +834,40 @@ fn ta0005_meets_its_rules_by_its_old_name_and_by_its_v19_name() {
     build_with_attack(&fresh, &rules, &bundle);
     assert!(!fresh.join("Tactics/Stealth.md").exists());
 }
+
+#[test]
+fn a_new_version_of_the_notes_alone_says_that_no_data_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v");
+    build(&v, None);
+    edit(&v.join(PYTHON), |t| t + "\nMy own words.\n");
+    // The same data through a changed template: only the notes' own
+    // words change, and the analyst's are merged into them.
+    let templates = dir.path().join("templates");
+    fs::create_dir_all(&templates).unwrap();
+    let technique =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/technique.md"))
+            .unwrap();
+    fs::write(
+        templates.join("technique.md"),
+        technique.replacen("**Platforms:**", "**Runs on:**", 1),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+        .args(["build", "--out"])
+        .arg(&v)
+        .arg("--templates")
+        .arg(&templates)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let python = read(&v.join(PYTHON));
+    assert!(python.contains("**Runs on:**") && python.contains("My own words."));
+    let changes = first_changes_note(&v);
+    assert!(
+        changes.contains("## Summary\n\nNo note of ATT&CK, rules or tests was added, removed, renamed or changed.\n"),
+        "{changes}"
+    );
+    assert!(!changes.contains("| Kind |"), "no empty table: {changes}");
+    assert!(changes.contains("- **T1059.006 Python**"), "{changes}");
+}

@@ -512,6 +512,10 @@ fn releases_section(s: &mut String, before: &Snapshot, after: &Snapshot) {
 
 /// The counts of what changed per kind of note, then each kind's lists.
 fn kinds_sections(s: &mut String, by_kind: &BTreeMap<String, Diff>) {
+    if by_kind.is_empty() {
+        s.push_str("\n## Summary\n\nNo note of ATT&CK, rules or tests was added, removed, renamed or changed.\n");
+        return;
+    }
     s.push_str("\n## Summary\n\n| Kind | Added | New stubs | Removed | Renamed | Changed |\n| --- | --- | --- | --- | --- | --- |\n");
     for (k, d) in by_kind {
         s.push_str(&format!("| {} |", k.replace('_', " ")));

@@ -460,6 +460,9 @@ fn changed(b: &Entry, a: &Entry) -> Vec<String> {
             _ => {}
         }
     }
+    for h in b.sections.keys().filter(|h| !a.sections.contains_key(*h)) {
+        out.push(format!("{} removed", escape::inline(h)));
+    }
     out
 }
 
@@ -629,5 +632,41 @@ fn changes_index(history: &[String]) -> Note {
     Note {
         path: CHANGES_INDEX.to_string(),
         content: s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn technique(sections: &[(&str, u64)]) -> Entry {
+        Entry {
+            path: "Techniques/T1059.006 Python.md".into(),
+            kind: "technique".into(),
+            id: "T1059.006".into(),
+            stix: None,
+            title: "Python".into(),
+            props: BTreeMap::new(),
+            sections: sections.iter().map(|(h, x)| (h.to_string(), *x)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_section_added_changed_or_removed_is_named() {
+        let before = technique(&[
+            ("Description", 1),
+            ("Mitigations", 2),
+            ("Procedure Examples", 3),
+        ]);
+        let after = technique(&[("Description", 1), ("Mitigations", 5), ("Detection", 4)]);
+        assert_eq!(
+            changed(&before, &after),
+            [
+                "Detection added",
+                "Mitigations changed",
+                "Procedure Examples removed"
+            ]
+        );
+        assert!(changed(&after, &after).is_empty());
     }
 }

@@ -52,9 +52,7 @@ fn frontmatter(note: &str) -> serde_json::Map<String, Value> {
 pub(crate) fn all_tags(v: &Path) -> Vec<String> {
     let mut tags = Vec::new();
     for (_, text) in notes(v) {
-        if let Some(Value::Array(t)) = frontmatter(&text).get("tags") {
-            tags.extend(t.iter().filter_map(|x| x.as_str().map(String::from)));
-        }
+        tags.extend(listed_tags(&frontmatter(&text)));
         let body = attack_vault::vault::literal::without_code(&text);
         let b = body.as_bytes();
         for (i, _) in body.match_indices('#') {
@@ -304,6 +302,16 @@ fn bases_parse_and_use_only_documented_keys() {
     assert!(!w.join("Bases").exists());
 }
 
+/// The tags a note's properties list.
+fn listed_tags(fm: &serde_json::Map<String, Value>) -> Vec<String> {
+    let tags = fm
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    tags.filter_map(|t| t.as_str().map(String::from)).collect()
+}
+
 /// A note's tags as Obsidian's `file.hasTag` and Dataview's `#tag` read
 /// them: the tag itself or one nested under it, in any case.
 fn has_tag(tags: &[String], tag: &str) -> bool {
@@ -378,12 +386,7 @@ fn live_views_select_their_tables_rows_wherever_the_analyst_moves_the_notes() {
         .iter()
         .map(|(path, text)| {
             let fm = frontmatter(text);
-            let tags = fm
-                .get("tags")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten();
-            let tags = tags.filter_map(|t| t.as_str().map(String::from)).collect();
+            let tags = listed_tags(&fm);
             let stem = path.rsplit('/').next().unwrap().trim_end_matches(".md");
             (
                 stem.to_string(),
@@ -472,13 +475,7 @@ fn the_graph_colours_every_kind_of_note_wherever_it_lies() {
         let Some(kind) = fm.get("type").and_then(Value::as_str).map(String::from) else {
             continue;
         };
-        let tags: Vec<String> = fm
-            .get("tags")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|t| t.as_str().map(String::from))
-            .collect();
+        let tags = listed_tags(&fm);
         let mut coloured = false;
         for g in &groups {
             if has_tag(&tags, g) {

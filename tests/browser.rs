@@ -294,6 +294,19 @@ fn search_and_follow_the_first_result() {
     .unwrap();
     tab.wait_until_navigated().unwrap();
     let cell = tab.wait_for_element("td > .cov.cov-validated").unwrap();
+    // A wide note (`cssclasses: av-wide`) has the window's width, as
+    // Obsidian gives it the whole pane.
+    let share = tab
+        .evaluate(
+            "document.querySelector('article').getBoundingClientRect().width / window.innerWidth",
+            false,
+        )
+        .unwrap()
+        .value
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(share > 0.9, "the coverage note takes {share} of the window");
     let bg = cell
         .call_js_fn(
             "function() { return getComputedStyle(this).backgroundColor; }",

@@ -854,3 +854,32 @@ fn tags_written_as_one_text_are_tags() {
         "{a}"
     );
 }
+
+#[test]
+fn a_notes_css_classes_reach_its_page_as_obsidian_gives_them_its_pane() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v, s) = (dir.path().join("v"), dir.path().join("s"));
+    std::fs::create_dir_all(&v).unwrap();
+    std::fs::write(
+        v.join("Wide.md"),
+        "---\ncssclasses:\n  - av-wide\n  - \"two words\"\n  - 'x\"><script>'\n  - my_own-1\n---\n# Wide\n",
+    )
+    .unwrap();
+    std::fs::write(v.join("Old.md"), "---\ncssclass: av-wide\n---\n# Old\n").unwrap();
+    std::fs::write(v.join("Plain.md"), "# Plain\n").unwrap();
+    export_to(&v, &s);
+    let page = |name: &str| std::fs::read_to_string(s.join(name)).unwrap();
+    assert!(
+        page("wide.html").contains(r#"<body data-root="" class="av-wide my_own-1">"#),
+        "what could not be one class is left out"
+    );
+    assert!(page("old.html").contains(r#"<body data-root="" class="av-wide">"#));
+    assert!(page("plain.html").contains("<body data-root=\"\">"));
+    // The vault's matrices and coverage notes are wide on the site too.
+    let demo = dir.path().join("demo");
+    copy_demo_vault(&demo);
+    let site = dir.path().join("demo-site");
+    export_to(&demo, &site);
+    let coverage = std::fs::read_to_string(site.join("coverage-enterprise-attack.html")).unwrap();
+    assert!(coverage.contains(r#"class="av-wide""#), "{coverage}");
+}

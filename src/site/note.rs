@@ -28,6 +28,9 @@ pub(super) struct Meta {
     pub aliases: Vec<String>,
     /// Frontmatter tags, then those in the text.
     pub tags: Vec<String>,
+    /// Its `cssclasses`, as Obsidian gives them to the note's pane: the
+    /// page's `<body>` carries them.
+    pub classes: Vec<String>,
     /// The properties panel: (key, value as HTML).
     pub properties: Vec<(String, String)>,
     /// Pages linked from the text and from link properties.
@@ -157,6 +160,21 @@ impl Note {
             Some(Value::String(one)) => vec![one.clone()],
             _ => Vec::new(),
         }
+    }
+
+    /// The note's `cssclasses` (one text or a list; `cssclass`, as older
+    /// notes write it, too), each a class name of letters, digits, `-` and
+    /// `_` (anything else could not be one class).
+    pub(super) fn css_classes(&self) -> Vec<String> {
+        let mut classes = self.strings("cssclasses");
+        classes.extend(self.strings("cssclass"));
+        let valid = |c: &String| {
+            !c.is_empty()
+                && c.chars()
+                    .all(|x| x.is_ascii_alphanumeric() || matches!(x, '-' | '_'))
+        };
+        classes.retain(valid);
+        classes
     }
 
     /// The note's tags as Obsidian reads its `tags` property: a list, or

@@ -53,6 +53,8 @@ pub(super) struct PageContext {
     /// cost a sixth of the export.
     pub backlinks_html: String,
     pub tags: Vec<PageRef>,
+    /// The note's `cssclasses`, for the page's `<body>`.
+    pub classes: Vec<String>,
 }
 
 /// A row of the properties panel: the value is HTML.
@@ -87,6 +89,7 @@ impl PageContext {
             self.graph_key,
             &self.backlinks,
             &self.tags,
+            &self.classes,
         ))
     }
 
@@ -102,6 +105,7 @@ impl PageContext {
         m.insert("backlinks".into(), values(self.backlinks));
         m.insert("backlinks_html".into(), Value::String(self.backlinks_html));
         m.insert("tags".into(), values(self.tags));
+        m.insert("classes".into(), Value::String(self.classes.join(" ")));
         m
     }
 }
@@ -171,6 +175,7 @@ impl Site<'_> {
             body: String::new(),
             graph: String::new(),
             backlinks_html: self.backlinks_html(i, root),
+            classes: meta.classes.clone(),
             backlinks: self.backlinks[i]
                 .iter()
                 .map(|&j| PageRef {

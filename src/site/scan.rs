@@ -172,6 +172,7 @@ fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames)
         name: note.str("name").unwrap_or(&title).to_string(),
         title,
         aliases: note.strings("aliases"),
+        classes: note.css_classes(),
         body: body.record,
         last: body.last,
         tags,

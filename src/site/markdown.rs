@@ -587,26 +587,7 @@ impl<'e> Rewriter<'e, '_, '_> {
                 dest_url,
                 title,
                 id,
-            }) => {
-                let (page, anchor) = wikilink_target(dest_url);
-                let kind = LinkType::WikiLink {
-                    has_pothole: *has_pothole,
-                };
-                self.note_link(&page, anchor.as_deref(), kind, title, id);
-                // Shown as Obsidian shows it: `[[Note#Part]]` as `Note > Part`.
-                if let (false, Some(a), Some(Event::Text(_)), Some(Event::End(TagEnd::Link))) = (
-                    *has_pothole,
-                    &anchor,
-                    self.events.get(i + 1),
-                    self.events.get(i + 2),
-                ) && !page.is_empty()
-                {
-                    let label =
-                        format!("{page} > {}", a.split('#').collect::<Vec<_>>().join(" > "));
-                    self.out.push(Event::Text(CowStr::from(label)));
-                    return i + 2;
-                }
-            }
+            }) => return self.wikilink(i, *has_pothole, dest_url, title, id),
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
@@ -665,6 +646,33 @@ impl<'e> Rewriter<'e, '_, '_> {
                 self.out.push(Event::InlineHtml(CowStr::from("</span>")));
             }
             other => self.out.push(other.clone()),
+        }
+        i + 1
+    }
+
+    /// A `[[wikilink]]` at `i`; returns the index of the next event.
+    fn wikilink(
+        &mut self,
+        i: usize,
+        has_pothole: bool,
+        dest_url: &CowStr<'e>,
+        title: &CowStr<'e>,
+        id: &CowStr<'e>,
+    ) -> usize {
+        let (page, anchor) = wikilink_target(dest_url);
+        let kind = LinkType::WikiLink { has_pothole };
+        self.note_link(&page, anchor.as_deref(), kind, title, id);
+        // Shown as Obsidian shows it: `[[Note#Part]]` as `Note > Part`.
+        if let (false, Some(a), Some(Event::Text(_)), Some(Event::End(TagEnd::Link))) = (
+            has_pothole,
+            &anchor,
+            self.events.get(i + 1),
+            self.events.get(i + 2),
+        ) && !page.is_empty()
+        {
+            let label = format!("{page} > {}", a.split('#').collect::<Vec<_>>().join(" > "));
+            self.out.push(Event::Text(CowStr::from(label)));
+            return i + 2;
         }
         i + 1
     }

@@ -80,7 +80,6 @@ impl<'a> Printer<'a> {
         if self.format == OutputFormat::Jsonl {
             return serde_json::to_string(&row(r, d)).unwrap_or_default();
         }
-        let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let e = &d.event;
         csv_line(&[
             e.timestamp.as_deref().unwrap_or_default(),
@@ -92,7 +91,7 @@ impl<'a> Printer<'a> {
             e.event_id.as_deref().unwrap_or_default(),
             &e.file,
             &e.record.to_string(),
-            &fields.join("; "),
+            &pairs(&d.fields, "; "),
         ])
     }
 
@@ -191,6 +190,12 @@ fn level_column(level: Option<sigma_engine::sigma::vocab::Level>) -> &'static st
     }
 }
 
+/// `key=value` pairs, apart by `sep`.
+fn pairs(kv: &[(String, String)], sep: &str) -> String {
+    let each: Vec<String> = kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    each.join(sep)
+}
+
 fn write_table(
     engine: &Engine,
     dets: &[Hit],
@@ -199,7 +204,6 @@ fn write_table(
 ) -> std::io::Result<()> {
     for d in dets {
         let r = &engine.rules[d.rule];
-        let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
         writeln!(
             out,
             "{:<28} {:<LEVEL_COLUMN$} {} {} {}#{} {}",
@@ -209,12 +213,11 @@ fn write_table(
             cell(d.event.computer.as_deref().unwrap_or("-"), 16),
             printable(&d.event.file),
             d.event.record,
-            fit(&fields.join("  "), 160)
+            fit(&pairs(&d.fields, "  "), 160)
         )?;
     }
     for h in hits {
         let r = &engine.rules[h.rule];
-        let group: Vec<String> = h.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
         writeln!(
             out,
             "{:<28} {:<LEVEL_COLUMN$} {} correlation: {} events, value {} ({})",
@@ -223,7 +226,7 @@ fn write_table(
             cell(&r.title, 60),
             h.count,
             h.value,
-            printable(&group.join(", "))
+            printable(&pairs(&h.group, ", "))
         )?;
     }
     Ok(())
@@ -279,25 +282,20 @@ fn write_terminal_table(
             level_column(r.level),
             cell(&r.title, cols.title),
             cell(d.event.computer.as_deref().unwrap_or("-"), cols.computer),
-            fit_left(&place, cols.place),
+            cut(&place, cols.place, true),
         )?;
-        let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        if !fields.is_empty() {
-            writeln!(
-                out,
-                "    {}",
-                fit(&fields.join("  "), width.saturating_sub(4))
-            )?;
+        if !d.fields.is_empty() {
+            let fields = fit(&pairs(&d.fields, "  "), width.saturating_sub(4));
+            writeln!(out, "    {fields}")?;
         }
     }
     for h in hits {
         let r = &engine.rules[h.rule];
-        let group: Vec<String> = h.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let what = format!(
             "correlation: {} events, value {} ({})",
             h.count,
             h.value,
-            group.join(", ")
+            pairs(&h.group, ", ")
         );
         writeln!(
             out,
@@ -369,7 +367,9 @@ fn correlation_csv(engine: &Engine, h: &CorrelationHit) -> String {
         format!("value={}", h.value),
     ];
     fields.extend(h.last.as_ref().map(|l| format!("last={l}")));
-    fields.extend(h.group.iter().map(|(k, v)| format!("{k}={v}")));
+    if !h.group.is_empty() {
+        fields.push(pairs(&h.group, "; "));
+    }
     csv_line(&[
         h.first.as_deref().unwrap_or_default(),
         r.level.map_or("", |w| w.as_str()),
@@ -420,6 +420,12 @@ fn cell(s: &str, width: usize) -> String {
 /// cells. Widths are the terminal's, not characters: a CJK character takes
 /// two cells.
 fn fit(s: &str, width: usize) -> String {
+    cut(s, width, false)
+}
+
+/// The text made printable and, when it is wider than `width` terminal
+/// cells, cut with `…` at its end, or at its start when `keep_end`.
+fn cut(s: &str, width: usize, keep_end: bool) -> String {
     use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
     let s = printable(s);
     if s.width() <= width {
@@ -427,38 +433,20 @@ fn fit(s: &str, width: usize) -> String {
     }
     // Room for the `…` the cut text ends with.
     let room = width.saturating_sub(1);
-    let mut out = String::with_capacity(s.len().min(4 * width));
     let mut used = 0;
-    for c in s.chars() {
+    let fits = |c: &char| {
         used += c.width().unwrap_or(0);
-        if used > room {
-            break;
-        }
-        out.push(c);
+        used <= room
+    };
+    if keep_end {
+        let kept: Vec<char> = s.chars().rev().take_while(fits).collect();
+        std::iter::once('…').chain(kept.into_iter().rev()).collect()
+    } else {
+        s.chars()
+            .take_while(fits)
+            .chain(std::iter::once('…'))
+            .collect()
     }
-    out.push('…');
-    out
-}
-
-/// [`fit`], but cut at the start: a place keeps its end (the record).
-fn fit_left(s: &str, width: usize) -> String {
-    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
-    let s = printable(s);
-    if s.width() <= width {
-        return s.into_owned();
-    }
-    let room = width.saturating_sub(1);
-    let mut used = 0;
-    let mut kept: Vec<char> = s
-        .chars()
-        .rev()
-        .take_while(|c| {
-            used += c.width().unwrap_or(0);
-            used <= room
-        })
-        .collect();
-    kept.push('…');
-    kept.into_iter().rev().collect()
 }
 
 #[cfg(test)]

@@ -95,8 +95,17 @@ pub fn read_bundle_file(path: &Path, diags: &Diagnostics) -> Result<Bundle, Diag
 
 /// Parse the text of a bundle (see [`read_bundle_file`]).
 pub fn parse_bundle(source: &str, text: &str, diags: &Diagnostics) -> Result<Bundle, Diagnostic> {
+    // A byte order mark, as Windows tools write one, is no part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let raw: RawBundle = serde_json::from_str(text).map_err(|e| {
-        Diagnostic::error("attack", format!("not a STIX bundle: {e}"))
+        const BUNDLE: &str =
+            "a bundle is a JSON object, {\"type\": \"bundle\", \"objects\": [...]}";
+        let what = match text.trim_start().chars().next() {
+            Some('{') => e.to_string(),
+            Some('[') => format!("the file holds a JSON list; {BUNDLE}"),
+            _ => format!("the file is not JSON; {BUNDLE}"),
+        };
+        Diagnostic::error("attack", format!("not a STIX bundle: {what}"))
             .in_file(source)
             .at(Some(e.line()), Some(e.column()))
     })?;

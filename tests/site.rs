@@ -333,12 +333,17 @@ fn notes_marked_publish_false_or_draft_stay_out_of_the_site() {
     );
     write("Draft.md", "---\ndraft: 'true'\n---\n# Draft\n");
     write("Later.md", "---\npublish: true\n---\n# Later\n\nzebra\n");
-    // Private however written: Windows line ends, Latin-1 bytes, YAML's `False`.
+    // Private however written: Windows line ends, Latin-1 bytes, YAML's
+    // `False`, a byte order mark (Notepad, PowerShell 5).
     std::fs::write(
         v.join("Latin.md"),
         b"---\r\nauthor: R\xe9my\r\npublish: False\r\n---\r\n# Latin\r\n\r\nzebra\r\n",
     )
     .unwrap();
+    write(
+        "Marked.md",
+        "\u{feff}---\npublish: false\n---\n# Marked\n\nzebra\n",
+    );
     let site = dir.path().join("s");
     let s = export_to(&v, &site);
     let unresolved: Vec<&str> = s.unresolved.iter().map(|(_, t)| t.as_str()).collect();
@@ -348,7 +353,7 @@ fn notes_marked_publish_false_or_draft_stay_out_of_the_site() {
         "a note left out is no broken link"
     );
     assert!(!site.join("secret.html").exists() && !site.join("draft.html").exists());
-    assert!(!site.join("latin.html").exists());
+    assert!(!site.join("latin.html").exists() && !site.join("marked.html").exists());
     assert!(!site.join("tags/hidden.html").exists(), "nor are its tags");
     let found = indexed_pages(&site, "zebra");
     assert_eq!(
@@ -390,7 +395,7 @@ fn notes_marked_publish_false_or_draft_stay_out_of_the_site() {
     let err = export(&cfg, &Diagnostics::new()).unwrap_err();
     assert!(
         err.message
-            .contains("no note to publish: all 6 say `publish: false` or `draft: true`"),
+            .contains("no note to publish: all 7 say `publish: false` or `draft: true`"),
         "{}",
         err.message
     );
@@ -839,13 +844,17 @@ fn tags_written_as_one_text_are_tags() {
         "---\ntags:\n  - \"#hunt\"\naliases: Bee one\n---\n# B\n",
     )
     .unwrap();
+    // Properties after a byte order mark are properties, not a heading.
+    std::fs::write(v.join("C.md"), "\u{feff}---\ntags: [marked]\n---\n# C\n").unwrap();
     export_to(&v, &s);
     let index = std::fs::read_to_string(s.join("search-index.js")).unwrap();
     assert!(
         index.contains(r#""a":["Bee one"]"#),
         "an alias alone: {index}"
     );
-    for tag in ["ioc", "apt29", "lateral", "hunt"] {
+    let c = std::fs::read_to_string(s.join("c.html")).unwrap();
+    assert!(!c.contains("tags: [marked]"), "{c}");
+    for tag in ["ioc", "apt29", "lateral", "hunt", "marked"] {
         assert!(s.join(format!("tags/{tag}.html")).is_file(), "{tag}");
     }
     let a = std::fs::read_to_string(s.join("a.html")).unwrap();

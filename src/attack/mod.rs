@@ -87,9 +87,9 @@ struct RawBundle<'a> {
 /// file, line and column; an object that does not fit the STIX shape is a
 /// warning and is skipped.
 pub fn read_bundle_file(path: &Path, diags: &Diagnostics) -> Result<Bundle, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::error("attack", format!("cannot read ATT&CK bundle: {e}")).in_file(path)
-    })?;
+    // UTF-8 with or without a byte order mark, or UTF-16 (PowerShell's
+    // `Out-File`), as every text the tool reads.
+    let text = sigma_engine::text::read_file(path).map_err(|e| e.diagnostic("attack", path))?;
     parse_bundle(&path.display().to_string(), &text, diags)
 }
 

@@ -66,7 +66,10 @@ fn properties_block(file: &Path) -> Option<String> {
     use std::io::{BufRead, Read};
     let mut reader = std::io::BufReader::new(std::fs::File::open(file).ok()?);
     let mut line = Vec::new();
-    (&mut reader).take(5).read_until(b'\n', &mut line).ok()?;
+    (&mut reader).take(8).read_until(b'\n', &mut line).ok()?;
+    if line.starts_with(crate::vault::BOM) {
+        line.drain(..crate::vault::BOM.len());
+    }
     if line.trim_ascii_end() != b"---" {
         return None;
     }

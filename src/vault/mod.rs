@@ -306,25 +306,34 @@ fn template_name(kind: Kind) -> &'static str {
     }
 }
 
-/// The notes of a vault (`.md` files, hidden folders left out), sorted.
 /// A note's text. A note that is not UTF-8 is read with replacement
 /// characters, and one that cannot be read is empty; `problem` hears of
 /// either, so that no reader of the vault passes over it in silence.
 pub fn read_note(file: &std::path::Path, problem: &mut dyn FnMut(String)) -> String {
     match std::fs::read(file) {
-        Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| {
-            problem(format!(
-                "not valid UTF-8 at byte {}: read with replacement characters",
-                e.utf8_error().valid_up_to()
-            ));
-            String::from_utf8_lossy(e.as_bytes()).into_owned()
-        }),
+        Ok(mut bytes) => {
+            // A byte order mark (Notepad, PowerShell 5) is no part of the
+            // text: before `---`, it would hide the note's properties.
+            if bytes.starts_with(BOM) {
+                bytes.drain(..BOM.len());
+            }
+            String::from_utf8(bytes).unwrap_or_else(|e| {
+                problem(format!(
+                    "not valid UTF-8 at byte {}: read with replacement characters",
+                    e.utf8_error().valid_up_to()
+                ));
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            })
+        }
         Err(e) => {
             problem(format!("cannot read: {e}"));
             String::new()
         }
     }
 }
+
+/// The UTF-8 byte order mark some editors write first.
+pub const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// The notes (`.md` files) of a vault, sorted; hidden folders and
 /// symbolic links aside.

@@ -402,7 +402,8 @@ fn built_notes(
 /// properties to tell would be the most of the work.
 fn kind_of(p: &std::path::Path) -> Option<Kind> {
     let text = std::fs::read_to_string(p).ok()?;
-    let props = super::frontmatter::split(&text).0?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let props = super::frontmatter::split(text).0?;
     let name = props
         .lines()
         .find_map(|l| l.strip_prefix("type:"))?

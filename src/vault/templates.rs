@@ -92,10 +92,9 @@ impl Templates {
                     .unwrap_or_default()
                     .to_string_lossy()
                     .to_string();
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    Diagnostic::error("template", format!("cannot read template: {e}"))
-                        .in_file(&path)
-                })?;
+                // A byte order mark would lead every note it renders.
+                let text = sigma_engine::text::read_file(&path)
+                    .map_err(|e| e.diagnostic("template", &path))?;
                 match sources.iter_mut().find(|(n, _, _)| *n == name) {
                     Some(slot) => {
                         slot.1 = text;

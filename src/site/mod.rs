@@ -325,11 +325,11 @@ fn theme(cfg: &ExportConfig) -> Result<(tera::Tera, String, String), Diagnostic>
             .map(|d| d.join(name))
             .filter(|p| p.is_file())
     };
+    // As every text the tool reads: a byte order mark is no part of it.
+    let read =
+        |p: PathBuf| sigma_engine::text::read_file(&p).map_err(|e| e.diagnostic("template", &p));
     let page_tpl = custom("page.html")
-        .map(|p| {
-            std::fs::read_to_string(&p)
-                .map_err(|e| Diagnostic::error("template", e.to_string()).in_file(&p))
-        })
+        .map(read)
         .transpose()?
         .unwrap_or_else(|| PAGE.to_string());
     let mut tera = tera::Tera::default();
@@ -337,7 +337,8 @@ fn theme(cfg: &ExportConfig) -> Result<(tera::Tera, String, String), Diagnostic>
     tera.add_raw_template("page.html", &page_tpl)
         .map_err(|e| Diagnostic::error("template", format!("page.html: {e}")))?;
     let css = custom("style.css")
-        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(read)
+        .transpose()?
         .unwrap_or_else(|| CSS.to_string());
     Ok((tera, css, page_tpl))
 }

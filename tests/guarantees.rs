@@ -944,3 +944,36 @@ fn a_note_saved_in_another_encoding_is_never_replaced_nor_deleted() {
         assert_eq!(std::fs::read(&p).unwrap(), bytes, "{}", p.display());
     }
 }
+
+#[test]
+fn an_output_that_is_a_file_is_refused_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.md");
+    std::fs::write(&file, "my notes\n").unwrap();
+    let vault = dir.path().join("v");
+    run(build(Inputs::Demo, &vault));
+    for args in [
+        vec![
+            "build".into(),
+            "-q".into(),
+            "--out".into(),
+            file.clone().into_os_string(),
+        ],
+        vec![
+            "export".into(),
+            vault.clone().into_os_string(),
+            "-q".into(),
+            "-o".into(),
+            file.clone().into_os_string(),
+        ],
+    ] {
+        let o = bin().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("notes.md: not a folder: a file of that name is in the way"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "my notes\n");
+    }
+}

@@ -213,6 +213,13 @@ impl<'a> VaultWriter<'a> {
         opts: WriteOptions,
         diags: &'a Diagnostics,
     ) -> Result<VaultWriter<'a>, Diagnostic> {
+        if fs::metadata(out).is_ok_and(|m| !m.is_dir()) {
+            return Err(Diagnostic::error(
+                "write",
+                "not a folder: a file of that name is in the way; give a folder to write into",
+            )
+            .in_file(out));
+        }
         folder.welcomed_in(out)?;
         fs::create_dir_all(out).map_err(|e| io_error("cannot create output folder", out, e))?;
         let state_dir = out.join(STATE_DIR);

@@ -764,14 +764,11 @@ fn layer_finds_the_notes_where_the_analyst_moved_them() {
     // build follows them, and so does layer, with the same layer.
     let (dir, v) = demo_vault();
     let layer = |out: &str| {
-        let o = bin()
-            .args(["layer", "--vault"])
-            .arg(&v)
-            .arg("--out")
-            .arg(dir.path().join(out))
-            .output()
-            .unwrap();
-        succeeded(o);
+        succeeded(
+            crate::common::layer(&v, &dir.path().join(out))
+                .output()
+                .unwrap(),
+        );
         std::fs::read_to_string(dir.path().join(out).join("enterprise-attack-coverage.json"))
             .unwrap()
     };
@@ -785,6 +782,11 @@ fn layer_finds_the_notes_where_the_analyst_moved_them() {
     std::fs::rename(matrix.unwrap().path(), v.join("Matrices/The matrix.md")).unwrap();
     build_demo(&v);
     assert!(!v.join("Techniques").exists(), "the build followed them");
+    // A moved note saved again by Notepad, with a byte order mark, is still
+    // told a technique by its properties.
+    let moved = v.join("ATT&CK/Techniques/T1059.001 PowerShell.md");
+    let text = std::fs::read_to_string(&moved).unwrap();
+    std::fs::write(&moved, format!("\u{feff}{text}")).unwrap();
     let after = layer("after");
     assert_eq!(after, before);
     assert!(after.contains("\"techniqueID\": \"T1059.001\""), "{after}");
@@ -800,11 +802,7 @@ fn layer_names_the_technique_notes_it_cannot_read() {
         .unwrap();
     let text = std::fs::read_to_string(&note).unwrap();
     std::fs::write(&note, text.replacen("---\n", "---\nbroken: [unclosed\n", 1)).unwrap();
-    let out = bin()
-        .args(["layer", "--vault"])
-        .arg(&v)
-        .arg("--out")
-        .arg(dir.path().join("layers"))
+    let out = crate::common::layer(&v, &dir.path().join("layers"))
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -820,11 +818,7 @@ fn layer_names_the_technique_notes_it_cannot_read() {
             && line.contains("left out of the layers"),
         "{line}"
     );
-    let out = bin()
-        .args(["layer", "--vault"])
-        .arg(dir.path().join("layers"))
-        .arg("--out")
-        .arg(dir.path().join("again"))
+    let out = crate::common::layer(&dir.path().join("layers"), &dir.path().join("again"))
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

@@ -355,13 +355,7 @@ fn a_pipe_in_the_vault_is_never_opened() {
         err.contains("Case notes.md: a pipe, device or socket"),
         "{err}"
     );
-    let mut layer = bin();
-    layer
-        .args(["layer", "--vault"])
-        .arg(&v)
-        .arg("--out")
-        .arg(dir.path().join("layers"));
-    let laid = finished(layer);
+    let laid = finished(crate::common::layer(&v, &dir.path().join("layers")));
     let err = String::from_utf8_lossy(&laid.stderr);
     assert!(laid.status.success(), "{err}");
     assert!(
@@ -626,11 +620,7 @@ fn layer_never_writes_through_a_link_nor_over_a_file_of_ones_own() {
     std::fs::write(&outside, "precious").unwrap();
     let layer = out.join("enterprise-attack-coverage.json");
     std::os::unix::fs::symlink(&outside, &layer).unwrap();
-    let laid = |extra: &[&str]| {
-        let mut c = bin();
-        c.args(["layer", "--vault"]).arg(&v).arg("--out").arg(&out);
-        c.args(extra).output().unwrap()
-    };
+    let laid = |extra: &[&str]| crate::common::layer(&v, &out).args(extra).output().unwrap();
     let o = laid(&["--force"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
@@ -675,13 +665,7 @@ fn layer_never_names_a_file_by_a_domain_that_leads_out() {
     assert_ne!(text, climbing);
     std::fs::write(&note, climbing).unwrap();
     let out = dir.path().join("a/b");
-    let o = bin()
-        .args(["layer", "--vault"])
-        .arg(&v)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = crate::common::layer(&v, &out).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(
@@ -694,11 +678,8 @@ fn layer_never_names_a_file_by_a_domain_that_leads_out() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(names, ["enterprise-attack-coverage.json"]);
-    let strict = bin()
-        .args(["layer", "--strict", "--vault"])
-        .arg(&v)
-        .arg("--out")
-        .arg(&out)
+    let strict = crate::common::layer(&v, &out)
+        .arg("--strict")
         .output()
         .unwrap();
     assert_eq!(strict.status.code(), Some(1), "a problem said is an exit 1");
@@ -720,13 +701,7 @@ fn layer_reads_no_note_outside_the_vault_that_the_manifest_names() {
     )
     .unwrap();
     let out = dir.path().join("layers");
-    let o = bin()
-        .args(["layer", "--vault"])
-        .arg(&v)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = crate::common::layer(&v, &out).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let layer = std::fs::read_to_string(out.join("enterprise-attack-coverage.json")).unwrap();
     assert!(

@@ -848,9 +848,13 @@ fn a_new_version_of_the_notes_alone_says_that_no_data_changed() {
     let technique =
         fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/technique.md"))
             .unwrap();
+    // Saved by Notepad, with a byte order mark: no part of the notes.
     fs::write(
         templates.join("technique.md"),
-        technique.replacen("**Platforms:**", "**Runs on:**", 1),
+        format!(
+            "\u{feff}{}",
+            technique.replacen("**Platforms:**", "**Runs on:**", 1)
+        ),
     )
     .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
@@ -863,6 +867,7 @@ fn a_new_version_of_the_notes_alone_says_that_no_data_changed() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let python = read(&v.join(PYTHON));
     assert!(python.contains("**Runs on:**") && python.contains("My own words."));
+    assert!(python.starts_with("---\n"), "{python}");
     let changes = first_changes_note(&v);
     assert!(
         changes.contains("## Summary\n\nNo note of ATT&CK, rules or tests was added, removed, renamed or changed.\n"),

@@ -67,8 +67,8 @@ fn properties_block(file: &Path) -> Option<String> {
     let mut reader = std::io::BufReader::new(std::fs::File::open(file).ok()?);
     let mut line = Vec::new();
     (&mut reader).take(8).read_until(b'\n', &mut line).ok()?;
-    if line.starts_with(crate::vault::BOM) {
-        line.drain(..crate::vault::BOM.len());
+    if line.starts_with(sigma_engine::text::UTF8_BOM) {
+        line.drain(..sigma_engine::text::UTF8_BOM.len());
     }
     if line.trim_ascii_end() != b"---" {
         return None;

@@ -310,12 +310,13 @@ fn template_name(kind: Kind) -> &'static str {
 /// characters, and one that cannot be read is empty; `problem` hears of
 /// either, so that no reader of the vault passes over it in silence.
 pub fn read_note(file: &std::path::Path, problem: &mut dyn FnMut(String)) -> String {
+    use sigma_engine::text::UTF8_BOM;
     match std::fs::read(file) {
         Ok(mut bytes) => {
             // A byte order mark (Notepad, PowerShell 5) is no part of the
             // text: before `---`, it would hide the note's properties.
-            if bytes.starts_with(BOM) {
-                bytes.drain(..BOM.len());
+            if bytes.starts_with(UTF8_BOM) {
+                bytes.drain(..UTF8_BOM.len());
             }
             String::from_utf8(bytes).unwrap_or_else(|e| {
                 problem(format!(
@@ -331,9 +332,6 @@ pub fn read_note(file: &std::path::Path, problem: &mut dyn FnMut(String)) -> Str
         }
     }
 }
-
-/// The UTF-8 byte order mark some editors write first.
-pub const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// The notes (`.md` files) of a vault, sorted; hidden folders and
 /// symbolic links aside.

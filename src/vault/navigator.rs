@@ -401,9 +401,10 @@ fn built_notes(
 /// notes of a vault are of other kinds, and parsing every note's
 /// properties to tell would be the most of the work.
 fn kind_of(p: &std::path::Path) -> Option<Kind> {
-    let text = std::fs::read_to_string(p).ok()?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let props = super::frontmatter::split(text).0?;
+    // Unreadable, it is no note of a kind; `note_properties` names the
+    // problems of the notes that are.
+    let text = super::read_note(p, &mut |_| {});
+    let props = super::frontmatter::split(&text).0?;
     let name = props
         .lines()
         .find_map(|l| l.strip_prefix("type:"))?

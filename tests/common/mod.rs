@@ -53,7 +53,6 @@ pub fn build_into(
     (dir, diags, summary)
 }
 
-/// Read a note by its vault-relative path.
 /// A run's output, once it is known to have succeeded (its stderr shown
 /// if not).
 pub fn succeeded(out: std::process::Output) -> std::process::Output {
@@ -65,6 +64,17 @@ pub fn succeeded(out: std::process::Output) -> std::process::Output {
     out
 }
 
+/// `attack-vault layer` of `vault` into `out`, to which a test adds flags.
+pub fn layer(vault: &Path, out: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_attack-vault"));
+    c.args(["layer", "--vault"])
+        .arg(vault)
+        .arg("--out")
+        .arg(out);
+    c
+}
+
+/// Read a note by its vault-relative path.
 pub fn read(dir: &Path, rel: &str) -> String {
     std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }

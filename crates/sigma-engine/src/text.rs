@@ -6,7 +6,9 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+/// The UTF-8 byte-order mark some editors (Notepad, Windows PowerShell 5)
+/// write first.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// How a text is encoded, told from its first bytes: by a byte-order mark,
 /// or without one by the zero bytes that ASCII characters have in UTF-16

@@ -7,7 +7,7 @@ use super::embed::{self, Embed};
 use super::html_escape;
 pub use crate::vault::anchors::{anchored, block_id, options, slug};
 use crate::vault::literal;
-use crate::vault::resolve::{markdown_note_target, relative_target};
+use crate::vault::resolve::{markdown_link_target, relative_target};
 use pulldown_cmark::{CowStr, Event, LinkType, Parser, Tag, TagEnd, html};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -295,9 +295,10 @@ pub(super) fn wikilink_target(dest: &str) -> (Cow<'_, str>, Option<Cow<'_, str>>
 }
 
 /// What a Markdown link inside the vault leads to: a note (without its
-/// `.md`), or an attachment (`report.pdf`), with the heading.
+/// `.md`; empty for a heading of its own note), or an attachment
+/// (`report.pdf`), with the heading.
 fn linked_target(dest: &str) -> Option<(String, Option<String>)> {
-    markdown_note_target(dest).or_else(|| {
+    markdown_link_target(dest).or_else(|| {
         relative_target(dest).filter(|(path, _)| super::attachments::is_attachment(path))
     })
 }
@@ -1120,6 +1121,25 @@ mod tests {
         );
         let pre = "[a](T1059.006%20Python.md) [c](Gone.md) [d](https://x.org/a.md)";
         assert_eq!(links(pre, &R), ["T1059.006 Python", "Gone"]);
+    }
+
+    #[test]
+    fn a_markdown_link_to_a_heading_of_its_own_note_reaches_its_anchor() {
+        // As Obsidian writes it with wikilinks off: the heading's own text.
+        let h = html("## My Part\n\n[up](#My%20Part) [block](#^b-1) [to](#)");
+        assert!(
+            h.contains("<a href=\"#my-part\" rel=\"noopener\">up</a>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<a href=\"#^b-1\" rel=\"noopener\">block</a>"),
+            "{h}"
+        );
+        assert!(h.contains("<a href=\"#\" rel=\"noopener\">to</a>"), "{h}");
+        assert!(
+            links("[up](#My%20Part)", &R).is_empty(),
+            "no backlink to itself"
+        );
     }
 
     #[test]

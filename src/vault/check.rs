@@ -101,9 +101,12 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             .iter()
             .map(|f| super::relative_path(dir, f)),
     );
-    let found = |t: &str| names.find(t).is_some() || files.find(t).is_some();
-    // Whether (note, anchor) lands: a note is parsed once per anchor asked.
-    let mut landed: HashMap<(usize, String), bool> = HashMap::new();
+    let mut links = Links {
+        texts: &texts,
+        names: &names,
+        files: &files,
+        landed: HashMap::new(),
+    };
     // What is read of each note: its text outside code, its properties.
     let scans: Vec<String> = {
         use rayon::prelude::*;
@@ -118,24 +121,11 @@ pub fn check_vault(dir: &Path) -> CheckReport {
     for (i, ((rel, _), scan)) in texts.iter().zip(&scans).enumerate() {
         for (t, anchor) in wikilinks(scan) {
             r.links += 1;
-            // `[[#heading]]` links to the note itself.
-            let note = if t.is_empty() {
-                Some(i)
-            } else {
-                names.find_from(&t, rel)
+            let shown = match &anchor {
+                Some(a) => format!("[[{t}#{a}]]"),
+                None => format!("[[{t}]]"),
             };
-            match (note, anchor) {
-                (None, _) if !found(&t) => r.unresolved.push((rel.clone(), format!("[[{t}]]"))),
-                (Some(n), Some(a))
-                    if !*landed
-                        .entry((n, a.clone()))
-                        .or_insert_with(|| lands(&texts[n].1, &a)) =>
-                {
-                    r.missing_anchors
-                        .push((rel.clone(), format!("[[{t}#{a}]]")));
-                }
-                _ => {}
-            }
+            links.judge(i, &t, anchor.as_deref(), shown, &mut r);
         }
         for label in missing_footnotes(scan) {
             r.missing_footnotes.push((rel.clone(), label.to_string()));
@@ -144,11 +134,9 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             r.citations_left.push(rel.clone());
         }
         for url in markdown_link_urls(scan) {
-            if let Some(target) = vault_target(destination(url)) {
+            if let Some((target, anchor)) = vault_target(destination(url)) {
                 r.links += 1;
-                if !found(&target) {
-                    r.unresolved.push((rel.clone(), format!("({url})")));
-                }
+                links.judge(i, &target, anchor.as_deref(), format!("({url})"), &mut r);
                 continue;
             }
             let key = url_key(url);
@@ -160,9 +148,55 @@ pub fn check_vault(dir: &Path) -> CheckReport {
     r
 }
 
-/// Whether a note's text has the heading or block an anchor names.
-fn lands(text: &str, anchor: &str) -> bool {
-    super::anchors::part(frontmatter::split(text).1, Some(anchor)).is_some()
+/// The vault's notes and files, which links are judged against.
+struct Links<'v> {
+    /// (vault path, text) of each note.
+    texts: &'v [(String, String)],
+    names: &'v super::resolve::NoteNames,
+    files: &'v super::resolve::NoteNames,
+    /// Whether (note, anchor) lands: a note is parsed once per anchor asked.
+    landed: HashMap<(usize, String), bool>,
+}
+
+impl Links<'_> {
+    /// Judge a link of note `from` to `target` (a note or file; empty for
+    /// `from` itself) and the heading or block it names, reporting it,
+    /// `shown` as written, if it leads nowhere.
+    fn judge(
+        &mut self,
+        from: usize,
+        target: &str,
+        anchor: Option<&str>,
+        shown: String,
+        r: &mut CheckReport,
+    ) {
+        let rel = &self.texts[from].0;
+        let note = if target.is_empty() {
+            Some(from)
+        } else {
+            self.names.find_from(target, rel)
+        };
+        match (note, anchor) {
+            (None, _) if self.files.find(target).is_none() => {
+                r.unresolved.push((rel.clone(), shown));
+            }
+            (Some(n), Some(a)) if !self.lands(n, a) => {
+                r.missing_anchors.push((rel.clone(), shown));
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether note `n` has the heading or block an anchor names.
+    fn lands(&mut self, n: usize, anchor: &str) -> bool {
+        let text = &self.texts[n].1;
+        *self
+            .landed
+            .entry((n, anchor.to_string()))
+            .or_insert_with(|| {
+                super::anchors::part(frontmatter::split(text).1, Some(anchor)).is_some()
+            })
+    }
 }
 
 /// Every note as (path in the vault, text), and the notes by the ATT&CK
@@ -224,15 +258,16 @@ fn missing_footnotes(scan: &str) -> Vec<&str> {
         .collect()
 }
 
-/// What a Markdown link inside the vault names: a note (`Note.md`), or a
-/// file of the vault (`report.pdf`: a last part with an extension).
-fn vault_target(dest: &str) -> Option<String> {
-    if let Some((note, _)) = super::resolve::markdown_note_target(dest) {
+/// What a Markdown link inside the vault names: a note (`Note.md`, empty
+/// for `#Heading` of its own) with the heading or block, or a file of the
+/// vault (`report.pdf`: a last part with an extension).
+fn vault_target(dest: &str) -> Option<(String, Option<String>)> {
+    if let Some(note) = super::resolve::markdown_link_target(dest) {
         return Some(note);
     }
     let (path, _) = super::resolve::relative_target(dest)?;
     let last = path.rsplit('/').next().unwrap_or(&path);
-    last.contains('.').then_some(path)
+    last.contains('.').then_some((path, None))
 }
 
 /// A Markdown link's destination without its brackets or title:
@@ -302,7 +337,8 @@ mod tests {
             "[[Playbook#Triage: first steps]] [[Playbook#triage first steps|alias]] \
              [[Playbook#Playbook#Triage: first steps]] [[Playbook#^look]] [[#Here]] \
              [[Playbook#Scope]] [[Playbook#^gone]] [[Playbook#In code]] [[#Nowhere]] \
-             [[Gone#Any]]\n\n## Here\n",
+             [[Gone#Any]] [m](Playbook.md#Triage%3A%20first%20steps) [n](#Here) \
+             [o](<Playbook.md#^look>) [p](Playbook.md#Scope) [q](#Nowhere%20else)\n\n## Here\n",
         );
         let r = check_vault(dir.path());
         let missing: Vec<&str> = r.missing_anchors.iter().map(|(_, l)| l.as_str()).collect();
@@ -312,12 +348,14 @@ mod tests {
                 "[[Playbook#Scope]]",
                 "[[Playbook#^gone]]",
                 "[[Playbook#In code]]",
-                "[[#Nowhere]]"
+                "[[#Nowhere]]",
+                "(Playbook.md#Scope)",
+                "(#Nowhere%20else)"
             ]
         );
         assert_eq!(
             r.unresolved,
-            [("Case.md".to_string(), "[[Gone]]".to_string())]
+            [("Case.md".to_string(), "[[Gone#Any]]".to_string())]
         );
         assert!(!r.is_clean());
     }

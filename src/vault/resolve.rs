@@ -73,11 +73,6 @@ pub fn relative_target(dest: &str) -> Option<(String, Option<String>)> {
     if dest.contains(':') {
         return None;
     }
-    let decode = |t: &str| {
-        percent_encoding::percent_decode_str(t)
-            .decode_utf8_lossy()
-            .to_string()
-    };
     let (path, heading) = match dest.split_once('#') {
         Some((p, h)) => (p, Some(decode(h))),
         None => (dest, None),
@@ -89,6 +84,26 @@ pub fn relative_target(dest: &str) -> Option<(String, Option<String>)> {
     }
     let rest = rest.trim_start_matches('/');
     (!rest.is_empty()).then(|| (rest.to_string(), heading))
+}
+
+fn decode(t: &str) -> String {
+    percent_encoding::percent_decode_str(t)
+        .decode_utf8_lossy()
+        .to_string()
+}
+
+/// The note and heading a Markdown link names: another note
+/// ([`markdown_note_target`]) or, for `#Heading` alone (Obsidian writes
+/// `[Part](#My%20part)`), a heading or block of the note the link is in,
+/// named by an empty note name, as `[[#Heading]]` names it.
+pub fn markdown_link_target(dest: &str) -> Option<(String, Option<String>)> {
+    match dest.strip_prefix('#') {
+        Some(anchor) => {
+            let anchor = decode(anchor);
+            (!anchor.trim().is_empty()).then(|| (String::new(), Some(anchor)))
+        }
+        None => markdown_note_target(dest),
+    }
 }
 
 /// The note a Markdown link names, as Obsidian writes one when wikilinks
@@ -127,6 +142,18 @@ mod tests {
         assert_eq!(t("#heading"), None);
         assert_eq!(t(".md"), None);
         assert_eq!(t("%E9.md"), owned("\u{fffd}", None));
+    }
+
+    #[test]
+    fn a_markdown_link_to_a_heading_alone_names_its_own_note() {
+        let t = |d: &str| markdown_link_target(d);
+        let owned = |p: &str, h: &str| Some((p.to_string(), Some(h.to_string())));
+        assert_eq!(t("#My%20part"), owned("", "My part"));
+        assert_eq!(t("#^block-1"), owned("", "^block-1"));
+        assert_eq!(t("Home.md#Start"), owned("Home", "Start"));
+        assert_eq!(t("#"), None);
+        assert_eq!(t("#%20"), None);
+        assert_eq!(t("diagram.png"), None);
     }
 
     #[test]

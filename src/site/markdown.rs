@@ -1,10 +1,11 @@
 //! Obsidian Markdown to HTML: pulldown-cmark (tables, footnotes,
 //! strikethrough, task lists, wikilinks) plus the Obsidian syntax it does not
-//! know (callouts, `%% comments %%`, `#tags`), with wikilinks resolved to site
+//! know (callouts, `%% comments %%`, `#tags`, `^[inline footnotes]`), with wikilinks resolved to site
 //! pages and heading anchors generated. The HTML is sanitised afterwards.
 
 use super::embed::{self, Embed};
 use super::html_escape;
+use super::inline_notes::InlineNotes;
 pub use crate::vault::anchors::{anchored, block_id, options, slug};
 use crate::vault::literal;
 use crate::vault::resolve::{markdown_link_target, relative_target};
@@ -52,7 +53,8 @@ pub trait LinkResolver {
 }
 
 /// Obsidian-only syntax rewritten to CommonMark + HTML before parsing:
-/// comments dropped, callout headers marked, `#tags` linked. Code, raw HTML
+/// comments dropped, callout headers marked, `#tags` linked, inline
+/// footnotes made footnotes ([`InlineNotes`]). Code, raw HTML
 /// and links are left as written ([`literal`]), as Obsidian leaves them.
 pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
     // Parsed for its literal stretches only when a line has something to
@@ -61,11 +63,12 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
     let plain_to = literal::plain_prefix(md);
     let mut out = String::with_capacity(md.len() + 64);
     let (mut at, mut next, mut in_comment) = (0, 0, false);
+    let mut notes = InlineNotes::default();
     for line in md.split_inclusive('\n') {
         let start = at;
         at += line.len();
-        let callout = line.trim_start().starts_with("> [!");
-        let rewritten = in_comment || line.contains("%%") || has_tag(line);
+        let callout = is_callout_header(line);
+        let rewritten = in_comment || line.contains("%%") || line.contains("^[") || has_tag(line);
         if !rewritten && !callout {
             out.push_str(line);
             continue;
@@ -79,20 +82,26 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
         let parts = literal::cut(line, start, spans, &mut next);
         let shown = uncommented(parts, &mut in_comment);
         match shown.first() {
-            Some((first, false)) if first.trim_start().starts_with("> [!") => {
+            Some((first, false)) if is_callout_header(first) => {
                 let text: String = shown.iter().map(|(t, _)| *t).collect();
                 callout_header(&text, r, &mut out);
             }
             _ => {
                 for (text, literal) in shown {
                     if literal {
-                        out.push_str(text);
+                        notes.literal(text, &mut out);
                     } else {
-                        link_tags(text, r, &mut out);
+                        notes.plain(md, text, &mut out, &mut |t, o| link_tags(t, r, o));
                     }
                 }
+                notes.end_line(&mut out);
             }
         }
+    }
+    let defs = notes.definitions();
+    if !defs.is_empty() {
+        out.push('\n');
+        out.push_str(&defs);
     }
     out
 }
@@ -144,14 +153,34 @@ fn uncommented<'t>(parts: Vec<(&'t str, bool)>, in_comment: &mut bool) -> Vec<(&
     shown
 }
 
+/// A line's blockquote markers (`> `, `> > ` in a callout, indented in a
+/// list item) and what follows them; none for a line that is no quote.
+fn quoted(line: &str) -> Option<(&str, &str)> {
+    let (mut end, mut quotes) = (0, 0);
+    loop {
+        end += line[end..].len() - line[end..].trim_start_matches([' ', '\t']).len();
+        if !line[end..].starts_with('>') {
+            break;
+        }
+        end += 1;
+        quotes += 1;
+    }
+    (quotes > 0).then(|| line.split_at(end))
+}
+
+/// Whether a line opens a callout (`> [!type]`), at any depth of quotes.
+fn is_callout_header(line: &str) -> bool {
+    quoted(line).is_some_and(|(_, rest)| rest.starts_with("[!"))
+}
+
 /// A callout header line (`> [!type]± Title`) marked, or else the line with
-/// its `#tags` linked.
+/// its `#tags` linked. Its quote markers are kept, so that a callout inside
+/// another (`> > [!note]`) or in a list item stays where it was written.
 fn callout_header(l: &str, r: &dyn LinkResolver, out: &mut String) {
-    let trimmed = l.trim_start();
-    let Some((after, close)) = trimmed
-        .strip_prefix("> [!")
-        .and_then(|after| Some((after, after.find(']')?)))
-    else {
+    let Some((markers, after, close)) = quoted(l).and_then(|(markers, rest)| {
+        let after = rest.strip_prefix("[!")?;
+        Some((markers.trim_end(), after, after.find(']')?))
+    }) else {
         link_tags(l, r, out);
         return;
     };
@@ -173,7 +202,7 @@ fn callout_header(l: &str, r: &dyn LinkResolver, out: &mut String) {
         rest.to_string()
     };
     out.push_str(&format!(
-        "> <span class=\"callout-title callout-{kind}{fold}\">{}</span>\n>\n",
+        "{markers} <span class=\"callout-title callout-{kind}{fold}\">{}</span>\n{markers}\n",
         html_escape(&title)
     ));
 }
@@ -520,11 +549,12 @@ fn render_within(md: &str, r: &dyn LinkResolver, within: &Within<'_>) -> Rendere
         i = w.step(i);
     }
     let Rewriter {
-        mut out,
+        out,
         ids,
         needs_sanitizing,
         ..
     } = w;
+    let mut out = footnotes_last(out);
     let coloured = super::heatmap::colour_cells(&mut out, &|url| r.coverage(url), r.root());
     let out = if super::heatmap::has_markers(&pre) {
         super::heatmap::swatches(out)
@@ -542,6 +572,50 @@ fn render_within(md: &str, r: &dyn LinkResolver, within: &Within<'_>) -> Rendere
         needs_sanitizing,
         links,
     }
+}
+
+/// Footnote definitions moved to the end, in the order of their first
+/// references, as Obsidian lists them: pulldown-cmark numbers footnotes as
+/// it meets their labels but leaves each definition where it was written,
+/// so `b[^2] a[^1]` with `[^1]` defined first listed 2 above 1 in the middle
+/// of the text, and inline footnotes would all come after the others.
+fn footnotes_last(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let defines = |e: &Event| matches!(e, Event::Start(Tag::FootnoteDefinition(_)));
+    if !events.iter().any(defines) {
+        return events;
+    }
+    let mut body = Vec::with_capacity(events.len());
+    let mut defs: Vec<(CowStr, Vec<Event>)> = Vec::new();
+    let mut open = 0usize;
+    for e in events {
+        match &e {
+            Event::Start(Tag::FootnoteDefinition(label)) if open == 0 => {
+                defs.push((label.clone(), Vec::new()));
+                open = 1;
+            }
+            Event::Start(Tag::FootnoteDefinition(_)) => open += 1,
+            Event::End(TagEnd::FootnoteDefinition) => open = open.saturating_sub(1),
+            _ if open == 0 => {
+                body.push(e);
+                continue;
+            }
+            _ => {}
+        }
+        if let Some((_, def)) = defs.last_mut() {
+            def.push(e);
+        }
+    }
+    let mut first: HashMap<CowStr, usize> = HashMap::new();
+    for e in &body {
+        if let Event::FootnoteReference(label) = e {
+            let n = first.len();
+            first.entry(label.clone()).or_insert(n);
+        }
+    }
+    // Stable: definitions no reference names keep their order, last.
+    defs.sort_by_key(|(label, _)| first.get(label).copied().unwrap_or(usize::MAX));
+    body.extend(defs.into_iter().flat_map(|(_, def)| def));
+    body
 }
 
 /// The parsed events of a note rewritten for the site: heading ids,
@@ -1289,6 +1363,22 @@ mod tests {
     }
 
     #[test]
+    fn callouts_inside_callouts_and_list_items_are_callouts() {
+        let h = html(
+            "> [!warning]- Outer\n> > [!note] Inner #T1059_006\n> > inner text\n\n\
+             - item\n  > [!tip] In a list\n  > body\n\n>[!info] Tight\n> x\n\ntext > [!no] callout\n",
+        );
+        assert!(h.contains("<summary><span class=\"callout-title callout-warning callout-folded\">Outer</span></summary>\n<blockquote>\n<p><span class=\"callout-title callout-note\">Inner #T1059_006</span></p>\n<p>inner text</p>\n</blockquote>\n</details>"), "{h}");
+        assert!(h.contains("<li>item\n<blockquote>\n<p><span class=\"callout-title callout-tip\">In a list</span></p>"), "{h}");
+        assert!(
+            h.contains("<span class=\"callout-title callout-info\">Tight</span>"),
+            "{h}"
+        );
+        assert!(h.contains("text &gt; [!no] callout"), "{h}");
+        assert_eq!(h.matches("[!").count(), 1, "{h}");
+    }
+
+    #[test]
     fn hostile_html_is_neutralised() {
         let h = html(
             "<script>alert(1)</script><img src=x onerror=alert(2)>\n\n[x](javascript:alert(3))",
@@ -1303,6 +1393,41 @@ mod tests {
         let h = html("a[^1]\n\n[^1]: note\n\n- [x] done\n");
         assert!(h.contains("footnote"), "{h}");
         assert!(h.contains("checkbox"), "{h}");
+    }
+
+    #[test]
+    fn inline_footnotes_are_footnotes_numbered_with_the_others() {
+        let md = "Regular[^1] then^[inline with [[T1059.006 Python]], `co]de` and #tag] \
+                  and ^[a [nested] one].\n\nLeft ^[ open, ^[] empty, `^[code]`.\n\n\
+                  [^1]: Regular.\n[^inline-9]: The analyst's own label.\n";
+        let h = html(md);
+        let refs: Vec<&str> = h
+            .match_indices("footnote-reference\"><a href=\"#")
+            .map(|(at, m)| h[at + m.len()..].split('"').next().unwrap())
+            .collect();
+        assert_eq!(refs, ["1", "inline_-1", "inline_-2"], "{h}");
+        assert!(h.contains("<p>inline with <a href=\"techniques/t1059-006-python.html\" rel=\"noopener\">T1059.006 Python</a>, <code>co]de</code> and <a href=\"tags/tag.html\" rel=\"noopener\">#tag</a></p>"), "{h}");
+        assert!(h.contains("<p>a [nested] one</p>"), "{h}");
+        assert!(
+            h.contains("Left ^[ open, ^[] empty, <code>^[code]</code>."),
+            "{h}"
+        );
+        assert_eq!(
+            links("a^[see [[T1059.006 Python]]]", &R),
+            ["T1059.006 Python"]
+        );
+    }
+
+    #[test]
+    fn footnotes_are_listed_last_in_the_order_they_are_met() {
+        let h =
+            html("b[^b] a[^a]\n\n[^a]: Alpha.\n\n[^z]: Unused.\n\nMiddle text.\n\n[^b]: Beta.\n");
+        let order: Vec<usize> = ["Middle text", "Beta.", "Alpha.", "Unused."]
+            .iter()
+            .map(|t| h.find(t).unwrap())
+            .collect();
+        assert!(order.is_sorted(), "{h}");
+        assert!(h.contains("<a href=\"#b\" rel=\"noopener\">1</a>"), "{h}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod embed;
 pub mod graph;
 pub mod heatmap;
 pub mod highlight;
+mod inline_notes;
 mod listing;
 pub mod markdown;
 mod note;

@@ -685,10 +685,17 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
     for (note, link) in &r.unresolved {
         say(&format!("{note}: unresolved link {link}"));
     }
-    for (note, link) in &r.missing_anchors {
-        say(&format!(
-            "{note}: {link} names a heading or block its note does not have"
-        ));
+    for m in &r.missing_anchors {
+        let (note, link) = (&m.note, &m.link);
+        say(&match &m.renamed {
+            None => format!("{note}: {link} names a heading or block its note does not have"),
+            Some((to, true)) => format!(
+                "{note}: {link} names a heading or block of a note since renamed: [[{to}]] has it"
+            ),
+            Some((to, false)) => format!(
+                "{note}: {link} names a heading or block of a note since renamed to [[{to}]], which does not have it either"
+            ),
+        });
     }
     for (note, label) in &r.missing_footnotes {
         say(&format!("{note}: footnote [^{label}] has no definition"));

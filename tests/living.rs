@@ -1,7 +1,7 @@
 //! The living vault: rebuilds for new upstream data keep what the analyst
 //! wrote (merged, kept, or set aside in a conflict), keep their links
 //! resolving through renames, and record what changed.
-use attack_vault::vault::check::check_vault;
+use attack_vault::vault::check::{MissingAnchor, check_vault};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -289,6 +289,11 @@ fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
     let dir = tempfile::tempdir().unwrap();
     let (v, rules, rule) = built_on_python_rule(dir.path());
     fs::write(v.join("Case 12.md"), "See [[Fixture Python Inline]].\n").unwrap();
+    fs::write(
+        v.join("Case 13.md"),
+        "[[Fixture Python Inline#Rule]] [[Fixture Python Inline#Gone]]\n",
+    )
+    .unwrap();
     edit(&v.join("Detection Rules/Fixture Python Inline.md"), |t| {
         t.replacen("## Rule\n", "Tuned in case 12.\n\n## Rule\n", 1)
     });
@@ -308,7 +313,29 @@ fn a_renamed_rule_leaves_a_redirect_so_links_keep_resolving() {
     );
     assert!(!redirect.contains("Tuned in case 12."));
     let r = check_vault(&v);
-    assert!(r.is_clean(), "links: {:?}", r.unresolved);
+    assert!(r.unresolved.is_empty(), "links: {:?}", r.unresolved);
+    // A link to a heading lands on the redirect, which has none of the
+    // note's headings: check names where the note went.
+    let renamed = |heading: &str, lands: bool| MissingAnchor {
+        note: "Case 13.md".into(),
+        link: format!("[[Fixture Python Inline#{heading}]]"),
+        renamed: Some(("Fixture Python One-Liner".into(), lands)),
+    };
+    assert_eq!(
+        r.missing_anchors,
+        [renamed("Rule", true), renamed("Gone", false)]
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+        .args(["check", "--vault"])
+        .arg(&v)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("Case 13.md: [[Fixture Python Inline#Rule]] names a heading or block of a note since renamed: [[Fixture Python One-Liner]] has it"),
+        "{said}"
+    );
+    fs::remove_file(v.join("Case 13.md")).unwrap();
     let changes = first_changes_note(&v);
     assert!(
         changes.contains("- Fixture Python Inline → **Fixture Python One-Liner**"),

@@ -19,9 +19,8 @@ pub struct CheckReport {
     /// (note, link as written: `[[target]]`, `(path.md)`) pairs that
     /// resolve to no note.
     pub unresolved: Vec<(String, String)>,
-    /// (note, link as written) links whose note has no such heading or
-    /// block.
-    pub missing_anchors: Vec<(String, String)>,
+    /// Links whose note has no such heading or block.
+    pub missing_anchors: Vec<MissingAnchor>,
     /// (note, label) footnote references without a definition.
     pub missing_footnotes: Vec<(String, String)>,
     /// Notes that still contain `(Citation:`.
@@ -33,6 +32,19 @@ pub struct CheckReport {
     /// (note, problem) notes whose properties are no valid YAML: Obsidian,
     /// Dataview and Bases see none of them.
     pub bad_properties: Vec<(String, String)>,
+}
+
+/// A link to a heading or block its note lacks.
+#[derive(Debug, PartialEq)]
+pub struct MissingAnchor {
+    /// The linking note.
+    pub note: String,
+    /// The link as written.
+    pub link: String,
+    /// Where the linked note went when it is the redirect a rename left
+    /// (an upstream release retitled a rule): the new note's name, and
+    /// whether it has the heading, so the analyst knows what to link.
+    pub renamed: Option<(String, bool)>,
 }
 
 impl CheckReport {
@@ -181,10 +193,29 @@ impl Links<'_> {
                 r.unresolved.push((rel.clone(), shown));
             }
             (Some(n), Some(a)) if !self.lands(n, a) => {
-                r.missing_anchors.push((rel.clone(), shown));
+                let renamed = self.redirect(n).map(|to| {
+                    let there = self.names.find_from(&to, rel);
+                    let lands = there.is_some_and(|m| self.lands(m, a));
+                    (to, lands)
+                });
+                r.missing_anchors.push(MissingAnchor {
+                    note: rel.clone(),
+                    link: shown,
+                    renamed,
+                });
             }
             _ => {}
         }
+    }
+
+    /// The note that note `n` redirects to, if it is a redirect
+    /// (`redirect: "[[New name]]"`).
+    fn redirect(&self, n: usize) -> Option<String> {
+        let (yaml, _) = frontmatter::split(&self.texts[n].1);
+        let props = frontmatter::parse(yaml?).ok()?;
+        let link = props.get("redirect")?.as_str()?;
+        let inner = link.trim().strip_prefix("[[")?.strip_suffix("]]")?;
+        Some(inner.split(['|', '#']).next()?.to_string())
     }
 
     /// Whether note `n` has the heading or block an anchor names.
@@ -341,7 +372,7 @@ mod tests {
              [o](<Playbook.md#^look>) [p](Playbook.md#Scope) [q](#Nowhere%20else)\n\n## Here\n",
         );
         let r = check_vault(dir.path());
-        let missing: Vec<&str> = r.missing_anchors.iter().map(|(_, l)| l.as_str()).collect();
+        let missing: Vec<&str> = r.missing_anchors.iter().map(|m| m.link.as_str()).collect();
         assert_eq!(
             missing,
             [
@@ -380,7 +411,7 @@ mod tests {
         let missing: Vec<(&str, &str)> = r
             .missing_anchors
             .iter()
-            .map(|(n, l)| (n.as_str(), l.as_str()))
+            .map(|m| (m.note.as_str(), m.link.as_str()))
             .collect();
         assert_eq!(
             missing,

@@ -183,6 +183,7 @@ impl Links<'_> {
         r: &mut CheckReport,
     ) {
         let rel = &self.texts[from].0;
+        let shown = sigma_engine::text::excerpt(&shown, 200).into_owned();
         let note = if target.is_empty() {
             Some(from)
         } else {
@@ -353,6 +354,17 @@ mod tests {
         );
         assert_eq!(r.citations_left, vec!["A.md".to_string()]);
         assert_eq!(r.raw_links_to_notes.len(), 1);
+    }
+
+    #[test]
+    fn a_link_of_a_megabyte_is_named_by_its_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "[".repeat(1 << 20) + &"]".repeat(1 << 20);
+        std::fs::write(dir.path().join("A.md"), format!("x: {long}\n")).unwrap();
+        let r = check_vault(dir.path());
+        let (_, link) = &r.unresolved[0];
+        assert!(link.starts_with("[[[[") && link.ends_with('…'), "{link}");
+        assert_eq!(link.chars().count(), 201);
     }
 
     #[test]

@@ -108,6 +108,16 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A text as quoted in a message: whole when at most `max` characters,
+/// else its start and `…`, so that a hostile input's megabyte of brackets
+/// does not flood the terminal.
+pub fn excerpt(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => Cow::Owned(format!("{}…", &text[..i])),
+        None => Cow::Borrowed(text),
+    }
+}
+
 /// The characters of UTF-16 bytes, each with whether it was valid.
 pub(crate) fn utf16(
     bytes: &[u8],

@@ -840,7 +840,10 @@ fn parse_condition(
         Ok(c) => c,
         Err(e) => {
             errors.push(RuleError {
-                message: format!("malformed condition `{}`: {e}", excerpt(text)),
+                message: format!(
+                    "malformed condition `{}`: {e}",
+                    crate::text::excerpt(text, 60)
+                ),
                 line: cn.line,
                 // Exact for a plain scalar condition; a quoted one is off by the quote.
                 column: cn.column + e.position,
@@ -884,15 +887,6 @@ fn unresolved(r: condition::Reference, names: &[String]) -> Option<String> {
     } else {
         what
     })
-}
-
-/// A condition as quoted in a message: whole when short, else its start.
-fn excerpt(text: &str) -> String {
-    const MAX: usize = 60;
-    match text.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_string(),
-    }
 }
 
 /// Parse a time span such as `5m`, `1h`, `30s`, `2d`, `1w`, `1M`, `1y` to seconds.

@@ -61,18 +61,23 @@ impl CheckReport {
 
 /// Wikilink targets (`[[target|label]]`, `[[target#h]]`, `\|` in tables) of a text.
 pub fn wikilink_targets(md: &str) -> Vec<String> {
-    wikilinks(md).map(|(target, _)| target).collect()
+    wikilinks(md).map(|(target, _, _)| target).collect()
 }
 
-/// Wikilinks of a text: each one's note and the heading or block it names.
-fn wikilinks(md: &str) -> impl Iterator<Item = (String, Option<String>)> + '_ {
+/// Wikilinks of a text: each one's note, the heading or block it names,
+/// and its target as written (`Note#Part`, without the label).
+fn wikilinks(md: &str) -> impl Iterator<Item = (String, Option<String>, &str)> + '_ {
     delimited(md, "[[", "]]").map(|(inner, _)| {
         let target = inner.split('|').next().unwrap_or("").trim_end_matches('\\');
         let (note, anchor) = match target.split_once('#') {
             Some((note, anchor)) => (note, Some(anchor.trim().to_string())),
             None => (target, None),
         };
-        (note.trim().to_string(), anchor.filter(|a| !a.is_empty()))
+        (
+            note.trim().to_string(),
+            anchor.filter(|a| !a.is_empty()),
+            target,
+        )
     })
 }
 
@@ -131,12 +136,9 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             .collect()
     };
     for (i, ((rel, _), scan)) in texts.iter().zip(&scans).enumerate() {
-        for (t, anchor) in wikilinks(scan) {
+        for (t, anchor, written) in wikilinks(scan) {
             r.links += 1;
-            let shown = match &anchor {
-                Some(a) => format!("[[{t}#{a}]]"),
-                None => format!("[[{t}]]"),
-            };
+            let shown = format!("[[{written}]]");
             links.judge(i, &t, anchor.as_deref(), shown, &mut r);
         }
         for label in missing_footnotes(scan) {

@@ -22,7 +22,7 @@ impl NoteNames {
     pub fn new<S: AsRef<str>>(paths: impl IntoIterator<Item = S>) -> NoteNames {
         let mut n = NoteNames::default();
         for (i, p) in paths.into_iter().enumerate() {
-            let p = p.as_ref().trim_end_matches(".md").to_lowercase();
+            let p = key(p.as_ref().trim_end_matches(".md"));
             let name = p.rsplit('/').next().unwrap_or(&p).to_string();
             n.by_name.entry(name).or_default().push(i);
             n.by_path.insert(p.clone(), i);
@@ -41,12 +41,12 @@ impl NoteNames {
     /// path): where several notes have the target's name, the one at the
     /// target's path in `from`'s folder wins, as Obsidian looks there first.
     pub fn find_from(&self, target: &str, from: &str) -> Option<usize> {
-        let t = target.trim().trim_end_matches(".md").to_lowercase();
+        let t = key(target.trim().trim_end_matches(".md"));
         let name = t.rsplit('/').next().unwrap_or(&t);
         let named = self.by_name.get(name)?;
         if named.len() > 1
             && let Some((folder, _)) = from.rsplit_once('/')
-            && let Some(&i) = self.by_path.get(&format!("{}/{t}", folder.to_lowercase()))
+            && let Some(&i) = self.by_path.get(&format!("{}/{t}", key(folder)))
         {
             return Some(i);
         }
@@ -62,6 +62,14 @@ impl NoteNames {
             .filter(|&i| suffix.as_ref().is_none_or(|s| self.paths[i].ends_with(s)))
             .min_by_key(|&i| (self.paths[i].len(), &self.paths[i]))
     }
+}
+
+/// A name as links compare it: in lower case and composed (NFC), so that
+/// `Café` typed in a link finds the note a Mac saved as `Cafe\u{301}.md`
+/// (decomposed, as HFS+ writes names and git and sync tools carry them).
+fn key(name: &str) -> String {
+    let nfc = icu_normalizer::ComposingNormalizerBorrowed::new_nfc();
+    nfc.normalize(name).to_lowercase()
 }
 
 /// Where a Markdown link or image inside the vault leads, given its
@@ -176,6 +184,19 @@ mod tests {
             "whole folder names only"
         );
         assert_eq!(n.find("Missing"), None);
+    }
+
+    #[test]
+    fn names_compare_composed_however_the_disk_spells_them() {
+        let n = NoteNames::new([
+            "Notes/Cafe\u{301} cre\u{300}me.md",
+            "Re\u{301}sume\u{301}/Plan",
+        ]);
+        assert_eq!(n.find("Café crème"), Some(0));
+        assert_eq!(n.find("CAFÉ CRÈME"), Some(0));
+        assert_eq!(n.find("Notes/Cafe\u{301} crème"), Some(0));
+        assert_eq!(n.find("Résumé/Plan"), Some(1));
+        assert_eq!(n.find_from("Plan", "Résumé/Index"), Some(1));
     }
 
     #[test]

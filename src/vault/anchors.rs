@@ -21,10 +21,12 @@ pub fn options() -> Options {
 }
 
 /// The slug of a heading, as used in `#anchor` links (GitHub/Obsidian-like:
-/// lower case, spaces to dashes, punctuation dropped).
+/// lower case, spaces to dashes, punctuation dropped; accents composed, so
+/// that a heading saved decomposed keeps them and meets a link typed
+/// composed).
 pub fn slug(text: &str) -> String {
     let mut s = String::new();
-    for c in text.trim().chars() {
+    for c in super::resolve::composed(text.trim()).chars() {
         if c.is_alphanumeric() {
             s.extend(c.to_lowercase());
         } else if (c == ' ' || c == '-' || c == '_') && !s.ends_with('-') {
@@ -146,6 +148,17 @@ pub(crate) mod tests {
     pub(crate) const NOTE: &str = "# Title\n\nIntro.\n\n## Triage\n\nLook at the parent.\n\n\
         ### Steps\n\n1. one\n\n```\n# not a heading\n```\n\n## Scope\n\nAll hosts. ^scope\n\n\
         - first ^a1\n- second\n\nLast line\ncontinued ^para\n";
+
+    #[test]
+    fn a_heading_saved_decomposed_meets_a_link_typed_composed() {
+        let body = "# T\n\n## Re\u{301}sume\u{301} des faits\n\nText.\n";
+        assert_eq!(
+            part(body, Some("Résumé des faits")),
+            Some("## Re\u{301}sume\u{301} des faits\n\nText.\n")
+        );
+        assert_eq!(slug("Re\u{301}sume\u{301}"), slug("Résumé"));
+        assert_eq!(slug("Résumé"), "résumé");
+    }
 
     #[test]
     fn a_heading_gives_its_section_up_to_the_next_of_its_rank() {

@@ -68,8 +68,16 @@ impl NoteNames {
 /// `Café` typed in a link finds the note a Mac saved as `Cafe\u{301}.md`
 /// (decomposed, as HFS+ writes names and git and sync tools carry them).
 fn key(name: &str) -> String {
-    let nfc = icu_normalizer::ComposingNormalizerBorrowed::new_nfc();
-    nfc.normalize(name).to_lowercase()
+    composed(name).to_lowercase()
+}
+
+/// A text in Unicode's composed form (NFC), as links and headings are
+/// compared; borrowed when it already is, as nearly every text is.
+pub fn composed(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(text)
 }
 
 /// Where a Markdown link or image inside the vault leads, given its

@@ -763,6 +763,48 @@ fn a_link_leads_to_the_note_of_its_name_in_its_own_folder_first() {
 }
 
 #[test]
+fn a_link_to_a_renamed_note_leads_to_its_new_page_and_heading() {
+    // The redirect the build leaves at a renamed note's old path: links
+    // written before the rename reach the new page, its heading and its
+    // backlinks; the redirect's own page stays for addresses kept outside.
+    let dir = tempfile::tempdir().unwrap();
+    let (v, s) = (dir.path().join("v"), dir.path().join("s"));
+    std::fs::create_dir_all(v.join("Rules")).unwrap();
+    let redirect = |to: &str| {
+        format!(
+            "---\ntype: \"redirect\"\nredirect: \"[[{to}]]\"\n---\n\n# Old\n\n> [!info] Renamed\n> This note is now [[{to}]].\n"
+        )
+    };
+    std::fs::write(v.join("Rules/Old.md"), redirect("New")).unwrap();
+    std::fs::write(v.join("Rules/New.md"), "# New\n\n## Rule\n\nx\n").unwrap();
+    std::fs::write(v.join("Rules/Stale.md"), redirect("Gone")).unwrap();
+    std::fs::write(v.join("Rules/First.md"), redirect("Old")).unwrap();
+    std::fs::write(
+        v.join("Case.md"),
+        "# Case\n\n[[Old#Rule]] [old](Rules/Old.md) [[Stale]] [[First]]\n",
+    )
+    .unwrap();
+    export_to(&v, &s);
+    let read = |p: &str| std::fs::read_to_string(s.join(p)).unwrap();
+    let case = read("case.html");
+    assert!(
+        case.contains(r#"href="rules/new.html#rule">Old &gt; Rule"#),
+        "{case}"
+    );
+    assert!(case.contains(r#"href="rules/new.html">old"#), "{case}");
+    assert!(
+        case.contains(r#"href="rules/stale.html">Stale"#),
+        "its note is gone: {case}"
+    );
+    assert!(
+        case.contains(r#"href="rules/first.html">First"#),
+        "one step only: {case}"
+    );
+    assert!(read("rules/new.html").contains("case.html"), "the backlink");
+    assert!(read("rules/old.html").contains(r#"href="../rules/new.html">New"#));
+}
+
+#[test]
 fn files_the_site_does_not_publish_are_named_never_broken() {
     // Canvases, Bases and other files of the vault have no page: a note
     // naming one shows its name; a file that is nowhere stays unresolved.

@@ -186,6 +186,21 @@ struct Resolver<'a> {
     coverage: Option<&'a HashMap<String, heatmap::Cell>>,
 }
 
+/// The page a link target names, from the note at `from`. A redirect a
+/// rename left leads on to the note it names, so that `[[Old#Part]]`
+/// reaches the part and the new note has the backlink; one step only, and
+/// a redirect whose note is gone stays where it is.
+fn page_of(names: &NoteNames, pages: &[Page], target: &str, from: &str) -> Option<usize> {
+    let i = names.find_from(target, from)?;
+    let Some(to) = &pages[i].redirect else {
+        return Some(i);
+    };
+    match names.find_from(to, &pages[i].path) {
+        Some(j) if pages[j].redirect.is_none() => Some(j),
+        _ => Some(i),
+    }
+}
+
 impl<'a> Resolver<'a> {
     fn new(
         Links {
@@ -219,7 +234,7 @@ impl<'a> Resolver<'a> {
 
 impl markdown::LinkResolver for Resolver<'_> {
     fn resolve(&self, target: &str) -> Option<String> {
-        let url = match self.names.find_from(target, &self.from) {
+        let url = match page_of(self.names, self.pages, target, &self.from) {
             Some(i) => &self.pages[i].url,
             None => &self.attachments.urls[self.attachments.find(target, &self.from)?],
         };
@@ -248,7 +263,7 @@ impl markdown::LinkResolver for Resolver<'_> {
         Some(&self.own)
     }
     fn embed(&self, target: &str) -> Option<embed::Embed> {
-        let page = &self.pages[self.names.find_from(target, &self.from)?];
+        let page = &self.pages[page_of(self.names, self.pages, target, &self.from)?];
         // Its problems were reported where the note itself was read.
         let note = note::Note::read(&page.file, &Diagnostics::new());
         Some(embed::Embed {
@@ -381,7 +396,7 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         return Err(Diagnostic::error("export", why).in_file(&cfg.vault));
     }
     let _vault_lock = read_lock(cfg)?;
-    let (files, private) = published_notes(cfg, diags)?;
+    let Published { files, private } = published_notes(cfg, diags)?;
     let (tera, css, page_tpl) = theme(cfg)?;
     let pages = scan::pages(&cfg.vault, files);
     let names = NoteNames::new(pages.iter().map(|p| &p.path));
@@ -450,16 +465,36 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     })
 }
 
-/// The notes to publish and the private ones (`publish: false`, drafts),
+/// The notes of a vault, as the site takes them.
+struct Published {
+    /// The notes to publish, with where each redirect leads.
+    files: Vec<(PathBuf, Option<String>)>,
+    /// The notes left out (`publish: false`, drafts).
+    private: Vec<PathBuf>,
+}
+
+/// The notes to publish (with where each redirect leads) and the private
+/// ones (`publish: false`, drafts),
 /// after naming the `.md` entries that are not files (never opened). An
 /// error when there is nothing to publish.
 fn published_notes(
     cfg: &ExportConfig,
     diags: &Diagnostics,
-) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Diagnostic> {
+) -> Result<Published, Diagnostic> {
     let notes = crate::vault::notes_naming_unopened(&cfg.vault, "export", diags);
-    let (private, files): (Vec<PathBuf>, Vec<PathBuf>) =
-        notes.into_par_iter().partition(|f| note::is_private(f));
+    let read: Vec<(PathBuf, note::Front)> = notes
+        .into_par_iter()
+        .map(|f| {
+            let front = note::front(&f);
+            (f, front)
+        })
+        .collect();
+    let (private, files): (Vec<_>, Vec<_>) = read.into_iter().partition(|(_, f)| f.private);
+    let private: Vec<PathBuf> = private.into_iter().map(|(f, _)| f).collect();
+    let files: Vec<(PathBuf, Option<String>)> = files
+        .into_iter()
+        .map(|(f, front)| (f, front.redirect))
+        .collect();
     if files.is_empty() {
         let msg = match private.len() {
             0 => "no notes (.md files) in the vault".to_string(),
@@ -467,7 +502,7 @@ fn published_notes(
         };
         return Err(Diagnostic::error("export", msg).in_file(&cfg.vault));
     }
-    Ok((files, private))
+    Ok(Published { files, private })
 }
 
 /// What follows the pages: tag pages, the site's assets and attachments.

@@ -14,6 +14,8 @@ pub(super) struct Page {
     /// Vault-relative path without `.md`, `/`-separated.
     pub path: String,
     pub url: String,
+    /// The note it leads to, when it is the redirect a rename left.
+    pub redirect: Option<String>,
 }
 
 /// What pass 1 keeps of a note.
@@ -54,8 +56,24 @@ pub(super) struct Meta {
 /// false` (as Obsidian Publish reads it) or `draft: true` (as Quartz does).
 /// Only the properties block is read, up to its closing line, and parsed
 /// as every note's properties are.
-pub(super) fn is_private(file: &Path) -> bool {
-    properties_block(file).is_some_and(|block| frontmatter::is_private(&block))
+/// What the site must know of a note before any page is rendered, read
+/// from its properties alone.
+#[derive(Debug, Default)]
+pub(super) struct Front {
+    /// `publish: false` or `draft: true`: left out of the site.
+    pub private: bool,
+    /// A redirect's new note ([`frontmatter::redirect`]).
+    pub redirect: Option<String>,
+}
+
+pub(super) fn front(file: &Path) -> Front {
+    match properties_block(file) {
+        Some(block) => Front {
+            private: frontmatter::is_private(&block),
+            redirect: frontmatter::redirect(&block),
+        },
+        None => Front::default(),
+    }
 }
 
 /// A note's properties block, delimiters included, read line by line (and

@@ -27,11 +27,11 @@ const SITE_FOLDERS: [&str; 2] = ["tags", "search"];
 /// Each note's page URL, given in file order, so that a clash always
 /// resolves the same way (`-2`, `-3`, ...; URLs compare case-insensitively).
 /// The site's own `index.html` and folders are never a note's.
-pub(super) fn pages(vault: &Path, files: Vec<PathBuf>) -> Vec<Page> {
+pub(super) fn pages(vault: &Path, files: Vec<(PathBuf, Option<String>)>) -> Vec<Page> {
     let mut used: BTreeSet<String> = BTreeSet::from(["index.html".to_string()]);
     files
         .into_iter()
-        .map(|file| {
+        .map(|(file, redirect)| {
             let path = super::vault_path(vault, &file);
             let mut parts: Vec<String> = path.split('/').map(url_part).collect();
             if parts.len() > 1 && SITE_FOLDERS.contains(&parts[0].as_str()) {
@@ -44,7 +44,12 @@ pub(super) fn pages(vault: &Path, files: Vec<PathBuf>) -> Vec<Page> {
                 url = format!("{base}-{n}.html");
                 n += 1;
             }
-            Page { file, path, url }
+            Page {
+                file,
+                path,
+                url,
+                redirect,
+            }
         })
         .collect()
 }
@@ -152,7 +157,7 @@ fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames)
     // Links in properties are links, as Obsidian counts them.
     let in_properties = note.fm.values().flat_map(property_links);
     for target in body.links.into_iter().chain(in_properties) {
-        if let Some(i) = names.find_from(&target, &page.path) {
+        if let Some(i) = super::page_of(names, r.pages, &target, &page.path) {
             out_links.push(i);
         } else if let Some(a) = r.attachments.find(&target, &page.path) {
             attachments.push(a);

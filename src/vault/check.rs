@@ -214,11 +214,7 @@ impl Links<'_> {
     /// The note that note `n` redirects to, if it is a redirect
     /// (`redirect: "[[New name]]"`).
     fn redirect(&self, n: usize) -> Option<String> {
-        let (yaml, _) = frontmatter::split(&self.texts[n].1);
-        let props = frontmatter::parse(yaml?).ok()?;
-        let link = props.get("redirect")?.as_str()?;
-        let inner = link.trim().strip_prefix("[[")?.strip_suffix("]]")?;
-        Some(inner.split(['|', '#']).next()?.to_string())
+        frontmatter::redirect(&self.texts[n].1)
     }
 
     /// Whether note `n` has the heading or block an anchor names.

@@ -263,6 +263,20 @@ pub fn is_private(note: &str) -> bool {
     says("publish", "false") || says("draft", "true")
 }
 
+/// The note a redirect note leads to (`type: "redirect"`, `redirect:
+/// "[[New name]]"`, as the build leaves one at a renamed note's old path):
+/// the link's target, without its label or heading.
+pub fn redirect(note: &str) -> Option<String> {
+    let props = note_properties(note).ok()??;
+    if props.get("type")?.as_str()? != "redirect" {
+        return None;
+    }
+    let link = props.get("redirect")?.as_str()?.trim();
+    let inner = link.strip_prefix("[[")?.strip_suffix("]]")?;
+    let target = inner.split(['|', '#']).next()?.trim();
+    (!target.is_empty()).then(|| target.to_string())
+}
+
 /// A note's properties: `None` if it has no frontmatter block.
 pub fn note_properties(
     note: &str,

@@ -67,12 +67,13 @@ pub(super) struct Front {
 }
 
 pub(super) fn front(file: &Path) -> Front {
-    match properties_block(file) {
-        Some(block) => Front {
-            private: frontmatter::is_private(&block),
-            redirect: frontmatter::redirect(&block),
+    let block = properties_block(file);
+    match block.map(|b| frontmatter::note_properties(&b)) {
+        Some(Ok(Some(props))) => Front {
+            private: frontmatter::private_in(&props),
+            redirect: frontmatter::redirect_in(&props),
         },
-        None => Front::default(),
+        _ => Front::default(),
     }
 }
 

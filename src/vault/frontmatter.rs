@@ -250,9 +250,11 @@ pub struct PropertiesError {
 /// Whether a note's properties keep it private: `publish: false` (as
 /// Obsidian Publish reads it) or `draft: true` (as Quartz does).
 pub fn is_private(note: &str) -> bool {
-    let Ok(Some(props)) = note_properties(note) else {
-        return false;
-    };
+    matches!(note_properties(note), Ok(Some(props)) if private_in(&props))
+}
+
+/// Whether a note's properties keep it out of the site (see [`is_private`]).
+pub fn private_in(props: &IndexMap<String, serde_json::Value>) -> bool {
     let says = |key: &str, word: &str| {
         props.get(key).is_some_and(|v| match v {
             serde_json::Value::Bool(b) => b.to_string() == word,
@@ -267,7 +269,11 @@ pub fn is_private(note: &str) -> bool {
 /// "[[New name]]"`, as the build leaves one at a renamed note's old path):
 /// the link's target, without its label or heading.
 pub fn redirect(note: &str) -> Option<String> {
-    let props = note_properties(note).ok()??;
+    redirect_in(&note_properties(note).ok()??)
+}
+
+/// The same, of a note's properties.
+pub fn redirect_in(props: &IndexMap<String, serde_json::Value>) -> Option<String> {
     if props.get("type")?.as_str()? != "redirect" {
         return None;
     }

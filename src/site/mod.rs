@@ -477,10 +477,7 @@ struct Published {
 /// ones (`publish: false`, drafts),
 /// after naming the `.md` entries that are not files (never opened). An
 /// error when there is nothing to publish.
-fn published_notes(
-    cfg: &ExportConfig,
-    diags: &Diagnostics,
-) -> Result<Published, Diagnostic> {
+fn published_notes(cfg: &ExportConfig, diags: &Diagnostics) -> Result<Published, Diagnostic> {
     let notes = crate::vault::notes_naming_unopened(&cfg.vault, "export", diags);
     let read: Vec<(PathBuf, note::Front)> = notes
         .into_par_iter()

@@ -100,6 +100,12 @@ fn search_and_follow_the_first_result() {
         ),
     )
     .unwrap();
+    // A note saved on a Mac: its name and text decomposed.
+    std::fs::write(
+        vault.join("Notes/Pru\u{308}fbericht.md"),
+        "Kompromittierte U\u{308}berpru\u{308}fung.\n",
+    )
+    .unwrap();
     attack_vault::site::export(
         &attack_vault::site::ExportConfig {
             vault,
@@ -261,6 +267,23 @@ fn search_and_follow_the_first_result() {
         found.ends_with("techniques/t1059.006-python.html"),
         "full-text first result: {found}"
     );
+    // A word typed composed finds the note that holds it decomposed.
+    tab.evaluate(
+        "var q = document.getElementById('q'); q.value = '\\u00fcberpr\\u00fcfung'; q.dispatchEvent(new Event('input'));",
+        false,
+    )
+    .unwrap();
+    let mut title = String::new();
+    for _ in 0..300 {
+        if let Ok(a) = tab.find_element("#results li a") {
+            title = a.get_inner_text().unwrap_or_default();
+            if title == "Pr\u{fc}fbericht" {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(title, "Pr\u{fc}fbericht", "a decomposed note's result");
     // The local graph: nodes coloured by kind, with a legend.
     let legend = tab.wait_for_elements(".graph-legend li").unwrap();
     assert!(legend.len() >= 3, "graph legend items: {}", legend.len());

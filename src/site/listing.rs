@@ -103,13 +103,15 @@ pub(super) fn write_search(
         .iter()
         .zip(metas)
         .map(|(p, m)| {
+            // Composed, as what is typed in the search box is.
+            let composed = |t: &str| crate::vault::resolve::composed(t).into_owned();
             json!({
-                "t": m.title,
+                "t": composed(&m.title),
                 "i": m.id,
-                "a": m.aliases,
+                "a": m.aliases.iter().map(|a| composed(a)).collect::<Vec<_>>(),
                 "g": m.tags,
                 "u": p.url,
-                "p": p.path,
+                "p": composed(&p.path),
             })
         })
         .collect();

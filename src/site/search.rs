@@ -105,7 +105,10 @@ fn unicode_word(text: &str, i: usize, buf: &mut String, f: &mut impl FnMut(&str)
 /// the other, so that a repeat is always the last entry (their order is
 /// set when the shards are written).
 pub fn add(postings: &mut Postings, page: u32, text: &str) {
-    for_each_word(text, |w| match postings.get_mut(w) {
+    // Composed, as the page's search box composes what is typed: a note
+    // saved on a Mac (`Cafe\u{301}`) is found by `café`.
+    let text = crate::vault::resolve::composed(text);
+    for_each_word(&text, |w| match postings.get_mut(w) {
         Some(v) if v.last() == Some(&page) => {}
         Some(v) => v.push(page),
         None => {
@@ -185,6 +188,15 @@ fn json_str(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decomposed_words_are_indexed_composed() {
+        let mut p = Postings::default();
+        add(&mut p, 3, "U\u{308}berpru\u{308}fung des Cafe\u{301}s");
+        assert_eq!(p.get("überprüfung"), Some(&vec![3]));
+        assert_eq!(p.get("cafés"), Some(&vec![3]));
+        assert!(!p.contains_key("cafe"), "{p:?}");
+    }
 
     #[test]
     fn words_split_and_fold() {

@@ -58,7 +58,7 @@
   }
   function esc(s) { var d = document.createElement("div"); d.textContent = s; return d.innerHTML; }
   function run() {
-    var s = q.value.trim().toLowerCase();
+    var s = q.value.trim().normalize("NFC").toLowerCase();
     if (!s || !window.SEARCH_INDEX) { out.innerHTML = ""; return; }
     var ws = words(s);
     ws.forEach(function (w) { load(shardOf(w)); });

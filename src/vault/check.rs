@@ -185,7 +185,11 @@ impl Links<'_> {
         r: &mut CheckReport,
     ) {
         let rel = &self.texts[from].0;
-        let shown = sigma_engine::text::excerpt(&shown, 200).into_owned();
+        // A hostile note's megabyte link is named by its start.
+        let clip = |shown: String| match sigma_engine::text::excerpt(&shown, 200) {
+            std::borrow::Cow::Borrowed(_) => shown,
+            std::borrow::Cow::Owned(cut) => cut,
+        };
         let note = if target.is_empty() {
             Some(from)
         } else {
@@ -193,17 +197,17 @@ impl Links<'_> {
         };
         match (note, anchor) {
             (None, _) if self.files.find(target).is_none() => {
-                r.unresolved.push((rel.clone(), shown));
+                r.unresolved.push((rel.clone(), clip(shown)));
             }
             (Some(n), Some(a)) if !self.lands(n, a) => {
                 let renamed = self.redirect(n).map(|to| {
-                    let there = self.names.find_from(&to, rel);
+                    let there = self.names.find_from(&to, &self.texts[n].0);
                     let lands = there.is_some_and(|m| self.lands(m, a));
                     (to, lands)
                 });
                 r.missing_anchors.push(MissingAnchor {
                     note: rel.clone(),
-                    link: shown,
+                    link: clip(shown),
                     renamed,
                 });
             }

@@ -68,7 +68,11 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
         let start = at;
         at += line.len();
         let callout = is_callout_header(line);
-        let rewritten = in_comment || line.contains("%%") || line.contains("^[") || has_tag(line);
+        let rewritten = in_comment
+            || line.contains("%%")
+            || line.contains("^[")
+            || has_tag(line)
+            || other_task_mark(line).is_some();
         if !rewritten && !callout {
             out.push_str(line);
             continue;
@@ -87,12 +91,16 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
                 callout_header(&text, r, &mut out);
             }
             _ => {
-                for (text, literal) in shown {
+                for (k, (text, literal)) in shown.into_iter().enumerate() {
                     if literal {
                         notes.literal(text, &mut out);
-                    } else {
-                        notes.plain(md, text, &mut out, &mut |t, o| link_tags(t, r, o));
+                        continue;
                     }
+                    let text = match other_task_mark(text).filter(|_| k == 0) {
+                        Some(m) => Cow::Owned(format!("{}x{}", &text[..m.start], &text[m.end..])),
+                        None => Cow::Borrowed(text),
+                    };
+                    notes.plain(md, &text, &mut out, &mut |t, o| link_tags(t, r, o));
                 }
                 notes.end_line(&mut out);
             }
@@ -104,6 +112,36 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
         out.push_str(&defs);
     }
     out
+}
+
+/// Where the mark of a task written with another character than `x` lies
+/// in a list item's line (`- [/] in progress`, `- [-] cancelled`, as themes
+/// and plugins mark tasks): Obsidian shows any such task checked, and so
+/// does the site, the mark read as `x`.
+fn other_task_mark(line: &str) -> Option<std::ops::Range<usize>> {
+    let body = line.trim_start_matches([' ', '\t', '>']);
+    let after = match body.strip_prefix(['-', '*', '+']) {
+        Some(after) => after,
+        None => {
+            let digits = body.len() - body.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if !(1..=9).contains(&digits) {
+                return None;
+            }
+            body[digits..].strip_prefix(['.', ')'])?
+        }
+    };
+    let spaced = after.trim_start_matches([' ', '\t']);
+    let inner = spaced
+        .strip_prefix('[')
+        .filter(|_| spaced.len() < after.len())?;
+    let c = inner.chars().next()?;
+    let rest = inner[c.len_utf8()..].strip_prefix(']')?;
+    let ends = rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']);
+    if c.is_whitespace() || matches!(c, 'x' | 'X' | '[' | ']' | '\\') || !ends {
+        return None;
+    }
+    let at = line.len() - inner.len();
+    Some(at..at + c.len_utf8())
 }
 
 /// Whether a line may hold a `#tag` ([`tag_len`]) starting a word.
@@ -1428,6 +1466,22 @@ mod tests {
             .collect();
         assert!(order.is_sorted(), "{h}");
         assert!(h.contains("<a href=\"#b\" rel=\"noopener\">1</a>"), "{h}");
+    }
+
+    #[test]
+    fn tasks_marked_with_other_characters_are_checked_tasks() {
+        let h = html(
+            "- [/] in progress\n- [-] cancelled\n- [ ] open\n1. [>] moved\n\n> - [!] in a quote\n\n\
+             - [[link]] no task\n- [ab] no task\n-[/] no task\n\n```\n- [/] code\n```\n",
+        );
+        assert_eq!(h.matches("checked").count(), 4, "{h}");
+        assert_eq!(h.matches("type=\"checkbox\"").count(), 5, "{h}");
+        assert!(h.contains("in progress") && h.contains("in a quote"), "{h}");
+        assert!(
+            h.contains("[ab] no task") && h.contains("-[/] no task"),
+            "{h}"
+        );
+        assert!(h.contains("- [/] code"), "{h}");
     }
 
     #[test]

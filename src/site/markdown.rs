@@ -426,19 +426,27 @@ fn unresolved<'e>(label: &str) -> Event<'e> {
 /// An embedded image, as Obsidian shows `![[diagram.png|300]]` (a width,
 /// or `300x200`) or `![[diagram.png|a caption]]` (its alt text).
 fn image_html(src: &str, name: &str, label: &str) -> String {
-    let size = label.split_once('x').unwrap_or((label, ""));
-    let number = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    let (alt, dims) = match size {
-        (w, "") if number(w) => (name, format!(" width=\"{w}\"")),
-        (w, h) if number(w) && number(h) => (name, format!(" width=\"{w}\" height=\"{h}\"")),
-        _ if label.is_empty() => (name, String::new()),
-        _ => (label, String::new()),
+    let (alt, dims) = match image_size(label) {
+        Some(dims) => (name, dims),
+        None if label.is_empty() => (name, String::new()),
+        None => (label, String::new()),
     };
     format!(
         "<img src=\"{}\" alt=\"{}\"{dims}>",
         html_escape(src),
         html_escape(alt)
     )
+}
+
+/// The attributes of an image's size as Obsidian writes it after a `|`:
+/// a width (`300`) or a width and height (`300x200`).
+fn image_size(label: &str) -> Option<String> {
+    let number = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    match label.split_once('x').unwrap_or((label, "")) {
+        (w, "") if number(w) => Some(format!(" width=\"{w}\"")),
+        (w, h) if number(w) && number(h) => Some(format!(" width=\"{w}\" height=\"{h}\"")),
+        _ => None,
+    }
 }
 
 /// Where a wikilink target leads: the page itself for `[[#Heading]]`.
@@ -907,12 +915,20 @@ impl<'e> Rewriter<'e, '_, '_> {
             self.out.push(self.events[i].clone());
             return i + 1;
         };
+        let (alt, j) = self.text_until(i, |e| matches!(e, Event::End(TagEnd::Image)), false);
         let Some(src) = self.r.resolve(&path) else {
-            let (alt, j) = self.text_until(i, |e| matches!(e, Event::End(TagEnd::Image)), false);
             let alt = if alt.is_empty() { path } else { alt };
             self.out.push(unresolved(&alt));
             return j + 1;
         };
+        // `![Diagram|300](diagram.png)`: Obsidian's size after the alt text.
+        if let Some((text, size)) = alt.rsplit_once('|')
+            && image_size(size.trim()).is_some()
+        {
+            let html = image_html(&src, text.trim(), size.trim());
+            self.out.push(Event::InlineHtml(CowStr::from(html)));
+            return j + 1;
+        }
         self.out.push(Event::Start(Tag::Image {
             link_type: *link_type,
             dest_url: CowStr::from(src),
@@ -1482,6 +1498,42 @@ mod tests {
             "{h}"
         );
         assert!(h.contains("- [/] code"), "{h}");
+    }
+
+    #[test]
+    fn a_markdown_image_takes_the_size_written_after_its_alt_text() {
+        struct Files;
+        impl LinkResolver for Files {
+            fn resolve(&self, t: &str) -> Option<String> {
+                (t == "img/net.png").then(|| "files/img/net.png".into())
+            }
+            fn tag_url(&self, tag: &str) -> String {
+                format!("tags/{tag}.html")
+            }
+        }
+        let h = sanitize(
+            &render(
+                "![C2 traffic|300](img/net.png) ![Map|300x200](img/net.png) ![a|b](img/net.png) ![x|9](https://example.org/x.png)",
+                &Files,
+            )
+            .html,
+        );
+        assert!(
+            h.contains("<img src=\"files/img/net.png\" alt=\"C2 traffic\" width=\"300\">"),
+            "{h}"
+        );
+        assert!(
+            h.contains("alt=\"Map\" width=\"300\" height=\"200\""),
+            "{h}"
+        );
+        assert!(
+            h.contains("<img src=\"files/img/net.png\" alt=\"a|b\""),
+            "{h}"
+        );
+        assert!(
+            h.contains("<img src=\"https://example.org/x.png\" alt=\"x|9\""),
+            "web images as written: {h}"
+        );
     }
 
     #[test]

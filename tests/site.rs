@@ -805,6 +805,39 @@ fn a_link_to_a_renamed_note_leads_to_its_new_page_and_heading() {
 }
 
 #[test]
+fn a_rules_batch_loop_or_regex_in_its_description_hides_nothing() {
+    // `%%` opens an Obsidian comment that hides everything up to the next
+    // one (code aside), `^[` an inline footnote: in a description they are
+    // the rule author's text, and the rest of the note must still show.
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(
+        rules.path().join("loop.yml"),
+        "title: Ping Sweep Loop\nid: 66666666-0000-0000-0000-000000000001\nstatus: test\n\
+         description: Batch loops such as for %%i in (1,1,254) do ping, names matching ^[a-z]+\n\
+         logsource:\n  product: windows\n  category: process_creation\n\
+         detection:\n  sel:\n    CommandLine|contains: 'ping -n 1'\n  condition: sel\n\
+         level: low\ntags:\n  - attack.t1059.006\n",
+    )
+    .unwrap();
+    let (dir, _, _) = common::build_into(BuildConfig {
+        sigma: vec![rules.path().to_path_buf()],
+        ..Default::default()
+    });
+    let site = dir.path().join("site");
+    export_to(&dir.path().join("vault"), &site);
+    let page = std::fs::read_to_string(site.join("detection-rules/ping-sweep-loop.html")).unwrap();
+    assert!(
+        page.contains("for %%i in (1,1,254) do ping, names matching ^[a-z]+"),
+        "{page}"
+    );
+    assert!(
+        page.contains(">ATT&amp;CK</h2>") && page.contains("CommandLine|contains"),
+        "{page}"
+    );
+    assert!(!page.contains("footnote-reference"), "{page}");
+}
+
+#[test]
 fn files_the_site_does_not_publish_are_named_never_broken() {
     // Canvases, Bases and other files of the vault have no page: a note
     // naming one shows its name; a file that is nowhere stays unresolved.

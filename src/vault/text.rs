@@ -2,7 +2,9 @@
 //! `(Citation: Name)` becomes a footnote, links to attack.mitre.org become
 //! wikilinks to the vault's own notes, `<code>` and the few other inline HTML
 //! tags become Markdown, and stray `<placeholders>` and `$` signs are escaped
-//! so Obsidian neither hides them as HTML nor typesets them as math.
+//! so Obsidian neither hides them as HTML nor typesets them as math, nor
+//! `%%` (a batch script's `%%i`) as a comment hiding the rest of the note,
+//! nor `^[` as an inline footnote.
 
 use crate::attack::stix::ExternalReference;
 use std::collections::HashMap;
@@ -155,6 +157,11 @@ pub fn convert(
         match b[i] {
             b'`' => c.i = c.code_span_end(),
             b'$' => c.replace(1, "\\$"),
+            // Obsidian's comment, which hides all up to the next `%%`, code
+            // aside: a rule's `for %%i in` would hide the rest of its note.
+            b'%' if b.get(i + 1) == Some(&b'%') => c.replace(2, "\\%\\%"),
+            // Obsidian's inline footnote: a regex's `^[a-z]` in a description.
+            b'^' if b.get(i + 1) == Some(&b'[') => c.replace(2, "^\\["),
             b'(' if text[i..].starts_with("(Citation:") => c.citation(),
             // A wikilink or embed written into the source text is text, not a
             // link the vault made: only Markdown links to ATT&CK pages become
@@ -638,6 +645,15 @@ mod tests {
         let (out, _) =
             conv("`stray\n\nsee [Python](https://attack.mitre.org/techniques/T1059/006)");
         assert!(out.ends_with("[[T1059.006 Python|Python]]"), "{out}");
+    }
+
+    #[test]
+    fn comments_and_inline_footnotes_of_obsidian_stay_text() {
+        let (out, _) = conv("Loops: for %%i in (1,1,254) and ^[a-z]+ but `%%x ^[y]`");
+        assert_eq!(
+            out,
+            "Loops: for \\%\\%i in (1,1,254) and ^\\[a-z]+ but `%%x ^[y]`"
+        );
     }
 
     #[test]

@@ -816,6 +816,7 @@ fn a_rules_batch_loop_or_regex_in_its_description_hides_nothing() {
          description: Batch loops such as for %%i in (1,1,254) do ping, names matching ^[a-z]+\n\
          logsource:\n  product: windows\n  category: process_creation\n\
          detection:\n  sel:\n    CommandLine|contains: 'ping -n 1'\n  condition: sel\n\
+         falsepositives:\n  - Commands like ^cmd\n\
          level: low\ntags:\n  - attack.t1059.006\n",
     )
     .unwrap();
@@ -835,6 +836,9 @@ fn a_rules_batch_loop_or_regex_in_its_description_hides_nothing() {
         "{page}"
     );
     assert!(!page.contains("footnote-reference"), "{page}");
+    // ` ^cmd` ending a list item is a block id to Obsidian, which hides it.
+    assert!(page.contains("Commands like ^cmd"), "{page}");
+    assert!(!page.contains("block-id"), "{page}");
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 /// Characters that start markup anywhere in a line: links and embeds,
 /// emphasis, strikethrough, code, HTML, math, tags, table cells, heading
-/// attributes.
+/// attributes (and with them inline footnotes, `^[`).
 fn always(c: char) -> bool {
     matches!(
         c,
@@ -26,11 +26,18 @@ fn push_escaped(out: &mut String, text: &str, newline: &str) {
     let mut prev = '\0';
     while let Some(c) = chars.next() {
         let in_run = doubled(c) && (prev == c || chars.peek() == Some(&c));
+        // ` ^word` ending a paragraph or list item is a block id, which
+        // Obsidian hides: a regex's anchor (`Lines like ^cmd`).
+        let block_id = c == '^'
+            && (prev == '\0' || prev.is_whitespace())
+            && chars
+                .peek()
+                .is_some_and(|n| n.is_alphanumeric() || *n == '-');
         match c {
             '\r' => {}
             '\n' => out.push_str(newline),
             c if c.is_control() => out.push(' '),
-            c if always(c) || in_run => {
+            c if always(c) || in_run || block_id => {
                 out.push('\\');
                 out.push(c);
             }
@@ -151,6 +158,18 @@ mod tests {
             assert!(!html.contains(tag), "{html}");
         }
         assert!(html.contains("<li>item</li>"), "lists stay lists: {html}");
+    }
+
+    #[test]
+    fn a_regex_anchor_is_no_block_id_and_a_caret_no_footnote() {
+        // Obsidian hides ` ^word` ending a paragraph or list item as its
+        // block id, and reads `^[…]` as an inline footnote.
+        assert_eq!(inline("Lines like ^cmd"), "Lines like \\^cmd");
+        assert_eq!(
+            block("starts with ^powershell"),
+            "starts with \\^powershell"
+        );
+        assert_eq!(inline("^[a-z] and x^2"), "^\\[a-z\\] and x^2");
     }
 
     #[test]

@@ -134,6 +134,15 @@ pub trait Resolver {
 
 /// Convert one ATT&CK text. `local_refs` are the object's (or relationship's)
 /// own references, looked up before the resolver's global ones.
+/// Whether the `^` at `i` may begin a block id: after a space or a line's
+/// start, before a letter, digit or `-` (`start with ^powershell`).
+fn starts_block_id(b: &[u8], i: usize) -> bool {
+    let after_space = i == 0 || b[i - 1].is_ascii_whitespace();
+    after_space
+        && b.get(i + 1)
+            .is_some_and(|&n| n.is_ascii_alphanumeric() || n == b'-')
+}
+
 pub fn convert(
     text: &str,
     local_refs: &[ExternalReference],
@@ -160,8 +169,10 @@ pub fn convert(
             // Obsidian's comment, which hides all up to the next `%%`, code
             // aside: a rule's `for %%i in` would hide the rest of its note.
             b'%' if b.get(i + 1) == Some(&b'%') => c.replace(2, "\\%\\%"),
-            // Obsidian's inline footnote: a regex's `^[a-z]` in a description.
+            // Obsidian's inline footnote (a regex's `^[a-z]`), and the block
+            // id that a ` ^word` ending a paragraph is, which Obsidian hides.
             b'^' if b.get(i + 1) == Some(&b'[') => c.replace(2, "^\\["),
+            b'^' if starts_block_id(b, i) => c.replace(1, "\\^"),
             b'(' if text[i..].starts_with("(Citation:") => c.citation(),
             // A wikilink or embed written into the source text is text, not a
             // link the vault made: only Markdown links to ATT&CK pages become

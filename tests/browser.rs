@@ -96,7 +96,7 @@ fn search_and_follow_the_first_result() {
     std::fs::write(
         vault.join(format!("Notes/{long}.md")),
         format!(
-            "See [[T1059.006 Python]]: {long}{long}.[^1]\n\n[^1]: <https://example.org/{long}/{long}/{long}.html>\n"
+            "See [[T1059.006 Python]]: {long}{long}.[^1]\n\n> [!tip]- Folded tip\n> body\n\n[^1]: <https://example.org/{long}/{long}/{long}.html>\n"
         ),
     )
     .unwrap();
@@ -384,6 +384,22 @@ fn search_and_follow_the_first_result() {
     tab.wait_until_navigated().unwrap();
     tab.wait_for_element(".footnote-definition").unwrap();
     assert_eq!(wider(&tab), 0, "the note's page is wider than the window");
+    // A folded callout's marker and title on one line, as Obsidian draws it.
+    let below = tab
+        .evaluate(
+            "(() => { const s = document.querySelector('details.callout summary'); \
+             return s.querySelector('.callout-title').getBoundingClientRect().top - s.getBoundingClientRect().top; })()",
+            false,
+        )
+        .unwrap()
+        .value
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(
+        below < 4.0,
+        "the title sits {below} px below its marker's line"
+    );
     let errs = errors.lock().unwrap().clone();
     assert!(errs.is_empty(), "console errors: {errs:?}");
 }

@@ -29,6 +29,15 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// A minimal static file server on 127.0.0.1, serving `root` until the test ends.
+/// The number a script evaluates to in the page.
+fn number(tab: &headless_chrome::Tab, js: &str) -> f64 {
+    tab.evaluate(js, false)
+        .unwrap()
+        .value
+        .and_then(|v| v.as_f64())
+        .unwrap_or_else(|| panic!("no number from {js}"))
+}
+
 fn serve(root: PathBuf) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -214,15 +223,10 @@ fn search_and_follow_the_first_result() {
     assert!(title.contains("Python"), "{title}");
     // Long words break instead of widening the page past the window.
     let wider = |tab: &headless_chrome::Tab| {
-        tab.evaluate(
+        number(
+            tab,
             "document.documentElement.scrollWidth - document.documentElement.clientWidth",
-            false,
-        )
-        .unwrap()
-        .value
-        .unwrap()
-        .as_i64()
-        .unwrap()
+        ) as i64
     };
     assert!(tab.get_content().unwrap().contains(long), "the backlink");
     assert_eq!(
@@ -319,16 +323,10 @@ fn search_and_follow_the_first_result() {
     let cell = tab.wait_for_element("td > .cov.cov-validated").unwrap();
     // A wide note (`cssclasses: av-wide`) has the window's width, as
     // Obsidian gives it the whole pane.
-    let share = tab
-        .evaluate(
-            "document.querySelector('article').getBoundingClientRect().width / window.innerWidth",
-            false,
-        )
-        .unwrap()
-        .value
-        .unwrap()
-        .as_f64()
-        .unwrap();
+    let share = number(
+        &tab,
+        "document.querySelector('article').getBoundingClientRect().width / window.innerWidth",
+    );
     assert!(share > 0.9, "the coverage note takes {share} of the window");
     let bg = cell
         .call_js_fn(
@@ -385,17 +383,11 @@ fn search_and_follow_the_first_result() {
     tab.wait_for_element(".footnote-definition").unwrap();
     assert_eq!(wider(&tab), 0, "the note's page is wider than the window");
     // A folded callout's marker and title on one line, as Obsidian draws it.
-    let below = tab
-        .evaluate(
-            "(() => { const s = document.querySelector('details.callout summary'); \
-             return s.querySelector('.callout-title').getBoundingClientRect().top - s.getBoundingClientRect().top; })()",
-            false,
-        )
-        .unwrap()
-        .value
-        .unwrap()
-        .as_f64()
-        .unwrap();
+    let below = number(
+        &tab,
+        "(() => { const s = document.querySelector('details.callout summary'); \
+         return s.querySelector('.callout-title').getBoundingClientRect().top - s.getBoundingClientRect().top; })()",
+    );
     assert!(
         below < 4.0,
         "the title sits {below} px below its marker's line"

@@ -9,8 +9,10 @@
 //! text, as written.
 
 /// The inline footnotes of one note, gathered as its lines are rewritten.
-#[derive(Debug, Default)]
-pub struct InlineNotes {
+#[derive(Debug)]
+pub struct InlineNotes<'m> {
+    /// The whole note, whose own footnote labels the generated ones avoid.
+    md: &'m str,
     /// The definitions so far, as Markdown.
     defs: String,
     count: usize,
@@ -20,13 +22,23 @@ pub struct InlineNotes {
     open: Option<(String, usize)>,
 }
 
-impl InlineNotes {
+impl<'m> InlineNotes<'m> {
+    /// The inline footnotes of the note `md`.
+    pub fn of(md: &'m str) -> Self {
+        InlineNotes {
+            md,
+            defs: String::new(),
+            count: 0,
+            prefix: None,
+            open: None,
+        }
+    }
+
     /// Rewrite a plain part of a line (not code, not a link) into `out`;
     /// `rewrite` rewrites the text outside the notes' brackets and within
-    /// them (tags), given where it goes. `md` is the whole note.
+    /// them (tags), given where it goes.
     pub fn plain(
         &mut self,
-        md: &str,
         text: &str,
         out: &mut String,
         rewrite: &mut dyn FnMut(&str, &mut String),
@@ -53,7 +65,7 @@ impl InlineNotes {
             };
             rewrite(&rest[..end], note);
             let (note, _) = self.open.take().unwrap_or_default();
-            self.close(md, note, out);
+            self.close(note, out);
             rest = &rest[end + 1..];
         }
     }
@@ -79,26 +91,38 @@ impl InlineNotes {
         self.defs
     }
 
-    fn close(&mut self, md: &str, note: String, out: &mut String) {
+    fn close(&mut self, note: String, out: &mut String) {
         if note.trim().is_empty() {
             out.push_str("^[");
             out.push_str(&note);
             out.push(']');
             return;
         }
-        let prefix = self.prefix.get_or_insert_with(|| {
-            let mut p = String::from("inline");
-            while md.contains(&format!("[^{p}-")) {
-                p.push('_');
-            }
-            p
-        });
+        let md = self.md;
+        let prefix = self.prefix.get_or_insert_with(|| unused_prefix(md));
         self.count += 1;
         let label = format!("{prefix}-{}", self.count);
         out.push_str(&format!("[^{label}]"));
         self.defs
             .push_str(&format!("\n[^{label}]: {}\n", note.trim()));
     }
+}
+
+/// `inline`, with more `_` after it than any `[^inline___` of the note
+/// has, so that no label made from it is one of the note's own; found in
+/// one pass, whatever the note holds.
+fn unused_prefix(md: &str) -> String {
+    let longest = md
+        .match_indices("[^inline")
+        .map(|(at, m)| {
+            md[at + m.len()..]
+                .bytes()
+                .take_while(|&b| b == b'_')
+                .count()
+        })
+        .max();
+    let underscores = longest.map_or(0, |n| n + 1);
+    format!("inline{}", "_".repeat(underscores))
 }
 
 /// Where the `]` that closes a note with `depth` brackets open lies in
@@ -120,4 +144,19 @@ fn closing(text: &str, depth: &mut usize) -> Option<usize> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_labels_prefix_is_none_the_note_uses() {
+        assert_eq!(unused_prefix("no labels [^1]"), "inline");
+        assert_eq!(unused_prefix("[^inline-1]"), "inline_");
+        assert_eq!(
+            unused_prefix("[^inline-1] [^inline__-2] [^inline_x]"),
+            "inline___"
+        );
+    }
 }

@@ -63,7 +63,7 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
     let plain_to = literal::plain_prefix(md);
     let mut out = String::with_capacity(md.len() + 64);
     let (mut at, mut next, mut in_comment) = (0, 0, false);
-    let mut notes = InlineNotes::default();
+    let mut notes = InlineNotes::of(md);
     for line in md.split_inclusive('\n') {
         let start = at;
         at += line.len();
@@ -100,7 +100,7 @@ pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
                         Some(m) => Cow::Owned(format!("{}x{}", &text[..m.start], &text[m.end..])),
                         None => Cow::Borrowed(text),
                     };
-                    notes.plain(md, &text, &mut out, &mut |t, o| link_tags(t, r, o));
+                    notes.plain(&text, &mut out, &mut |t, o| link_tags(t, r, o));
                 }
                 notes.end_line(&mut out);
             }

@@ -479,19 +479,15 @@ struct Published {
 /// error when there is nothing to publish.
 fn published_notes(cfg: &ExportConfig, diags: &Diagnostics) -> Result<Published, Diagnostic> {
     let notes = crate::vault::notes_naming_unopened(&cfg.vault, "export", diags);
-    let read: Vec<(PathBuf, note::Front)> = notes
-        .into_par_iter()
-        .map(|f| {
-            let front = note::front(&f);
-            (f, front)
-        })
-        .collect();
-    let (private, files): (Vec<_>, Vec<_>) = read.into_iter().partition(|(_, f)| f.private);
-    let private: Vec<PathBuf> = private.into_iter().map(|(f, _)| f).collect();
-    let files: Vec<(PathBuf, Option<String>)> = files
-        .into_iter()
-        .map(|(f, front)| (f, front.redirect))
-        .collect();
+    let fronts: Vec<note::Front> = notes.par_iter().map(|f| note::front(f)).collect();
+    let (mut files, mut private) = (Vec::new(), Vec::new());
+    for (f, front) in notes.into_iter().zip(fronts) {
+        if front.private {
+            private.push(f);
+        } else {
+            files.push((f, front.redirect));
+        }
+    }
     if files.is_empty() {
         let msg = match private.len() {
             0 => "no notes (.md files) in the vault".to_string(),

@@ -52,20 +52,19 @@ pub(super) struct Meta {
     pub last: Option<(u64, u64)>,
 }
 
-/// Whether a note stays out of the site: its properties say `publish:
-/// false` (as Obsidian Publish reads it) or `draft: true` (as Quartz does).
-/// Only the properties block is read, up to its closing line, and parsed
-/// as every note's properties are.
 /// What the site must know of a note before any page is rendered, read
 /// from its properties alone.
 #[derive(Debug, Default)]
 pub(super) struct Front {
-    /// `publish: false` or `draft: true`: left out of the site.
+    /// `publish: false` (as Obsidian Publish reads it) or `draft: true` (as
+    /// Quartz does): left out of the site.
     pub private: bool,
     /// A redirect's new note ([`frontmatter::redirect`]).
     pub redirect: Option<String>,
 }
 
+/// A note's [`Front`]: only its properties block is read, up to its
+/// closing line, and parsed as every note's properties are.
 pub(super) fn front(file: &Path) -> Front {
     let block = properties_block(file);
     match block.map(|b| frontmatter::note_properties(&b)) {

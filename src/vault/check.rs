@@ -186,10 +186,7 @@ impl Links<'_> {
     ) {
         let rel = &self.texts[from].0;
         // A hostile note's megabyte link is named by its start.
-        let clip = |shown: String| match sigma_engine::text::excerpt(&shown, 200) {
-            std::borrow::Cow::Borrowed(_) => shown,
-            std::borrow::Cow::Owned(cut) => cut,
-        };
+        let clip = |shown: String| sigma_engine::text::excerpt(&shown, 200).into_owned();
         let note = if target.is_empty() {
             Some(from)
         } else {

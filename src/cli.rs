@@ -853,9 +853,26 @@ fn export_and_report(
             for (page, target) in s.unresolved.iter().take(shown) {
                 eprintln!("unresolved link in {page}: [[{target}]]");
             }
+            for (page, target) in s.unpublished.iter().take(shown) {
+                eprintln!("not in the site, named in {page}: {target} (shown as text)");
+            }
+            if !s.unpublished.is_empty() && shown > 0 {
+                eprintln!("  {}", crate::site::PUBLISHED_FILES);
+            }
             if !quiet {
+                let unpublished = match s.unpublished.len() {
+                    0 => String::new(),
+                    n => format!(
+                        ", {}",
+                        counted(
+                            n as u64,
+                            "link to a file not published",
+                            "links to files not published"
+                        )
+                    ),
+                };
                 eprintln!(
-                    "exported {} and {} to {} in {:.2?}: {} written, {} unchanged, {} removed; {}",
+                    "exported {} and {} to {} in {:.2?}: {} written, {} unchanged, {} removed; {}{unpublished}",
                     counted(s.pages as u64, "page", "pages"),
                     counted(s.tags as u64, "tag page", "tag pages"),
                     cfg.out.display(),

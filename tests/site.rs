@@ -63,6 +63,7 @@ fn check_links(site: &Path) -> (usize, Vec<String>) {
             let link = link.replace("&#x2F;", "/").replace("&amp;", "&");
             if link.starts_with("http://")
                 || link.starts_with("https://")
+                || link.starts_with("//")
                 || link.starts_with("mailto:")
                 || link.starts_with("data:")
             {
@@ -851,15 +852,46 @@ fn files_the_site_does_not_publish_are_named_never_broken() {
     std::fs::write(v.join("Bases/Rules.base"), "views: []\n").unwrap();
     std::fs::write(v.join("Board.canvas"), "{}").unwrap();
     std::fs::write(v.join("iocs.csv"), "a,b\n").unwrap();
+    std::fs::write(v.join("flow.svg"), "<svg/>").unwrap();
     std::fs::write(
         v.join("Dash.md"),
         "# Dash\n\n![[Rules.base]]\n\n[[Board.canvas]] [[iocs.csv]] [[gone.csv]]\n",
     )
     .unwrap();
+    // The same files named by Markdown links and images, as Obsidian writes
+    // them with wikilinks off: no dead href or src either.
+    std::fs::create_dir_all(v.join("Hunts")).unwrap();
+    std::fs::write(
+        v.join("Hunts/Flow.md"),
+        "# Flow\n\n![the flow](../flow.svg) [board](<../Board.canvas>) [iocs](../iocs.csv) \
+         [lost](lost.csv) ![lost image](lost.svg) [web](//example.org/a.png)\n",
+    )
+    .unwrap();
     let summary = export_to(&v, &s);
+    let mut unresolved = summary.unresolved.clone();
+    unresolved.sort();
+    let at = |n: &str, t: &str| (n.to_string(), t.to_string());
     assert_eq!(
-        summary.unresolved,
-        [("Dash".to_string(), "gone.csv".to_string())]
+        unresolved,
+        [
+            at("Dash", "gone.csv"),
+            at("Hunts/Flow", "lost.csv"),
+            at("Hunts/Flow", "lost.svg")
+        ]
+    );
+    let mut unpublished = summary.unpublished.clone();
+    unpublished.sort();
+    assert_eq!(
+        unpublished,
+        [
+            at("Dash", "Board.canvas"),
+            at("Dash", "Rules.base"),
+            at("Dash", "iocs.csv"),
+            at("Hunts/Flow", "Board.canvas"),
+            at("Hunts/Flow", "flow.svg"),
+            at("Hunts/Flow", "iocs.csv")
+        ],
+        "said, not dropped silently"
     );
     let page = std::fs::read_to_string(s.join("dash.html")).unwrap();
     for named in ["Rules.base", "Board.canvas", "iocs.csv"] {
@@ -869,7 +901,58 @@ fn files_the_site_does_not_publish_are_named_never_broken() {
         page.contains(r#"<span class="unresolved" title="unresolved: gone.csv">"#),
         "{page}"
     );
+    let flow = std::fs::read_to_string(s.join("hunts/flow.html")).unwrap();
+    for named in ["the flow", "board", "iocs"] {
+        assert!(flow.contains(&format!("<span>{named}</span>")), "{flow}");
+    }
+    assert!(
+        flow.contains(r#"title="unresolved: lost.csv">lost</span>"#),
+        "{flow}"
+    );
+    assert!(
+        flow.contains(r#"<span class="unresolved">lost image</span>"#),
+        "{flow}"
+    );
+    assert!(flow.contains(r#"href="//example.org/a.png""#), "{flow}");
+    assert!(!flow.contains("<img"), "{flow}");
     assert!(!s.join("files").exists(), "nothing of them is published");
+    let (_, problems) = check_links(&s);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn a_markdown_image_of_a_pdf_is_a_link_and_the_layers_are_published() {
+    // Obsidian shows `![r](report.pdf)` in a viewer; the site links it. The
+    // Navigator layers are published where the notes link them, from any
+    // folder.
+    let dir = tempfile::tempdir().unwrap();
+    let (v, s) = (dir.path().join("v"), dir.path().join("s"));
+    std::fs::create_dir_all(v.join("Navigator")).unwrap();
+    std::fs::create_dir_all(v.join("Hunts")).unwrap();
+    std::fs::write(v.join("Navigator/enterprise-attack-coverage.json"), "{}").unwrap();
+    std::fs::write(v.join("Navigator/notes.json"), "{}").unwrap();
+    std::fs::write(v.join("report.pdf"), "%PDF").unwrap();
+    std::fs::write(
+        v.join("Hunts/Log.md"),
+        "# Log\n\n![the report](../report.pdf) [layer](../Navigator/enterprise-attack-coverage.json)\n",
+    )
+    .unwrap();
+    let summary = export_to(&v, &s);
+    assert!(summary.unresolved.is_empty() && summary.unpublished.is_empty());
+    let page = std::fs::read_to_string(s.join("hunts/log.html")).unwrap();
+    assert!(
+        page.contains(r#"<a href="../files/report.pdf">the report</a>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<a href="../Navigator/enterprise-attack-coverage.json">layer</a>"#),
+        "{page}"
+    );
+    for layer in ["enterprise-attack-coverage.json", "notes.json"] {
+        assert!(s.join("Navigator").join(layer).is_file(), "{layer}");
+    }
+    let (_, problems) = check_links(&s);
+    assert!(problems.is_empty(), "{problems:#?}");
 }
 
 #[test]

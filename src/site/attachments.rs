@@ -9,7 +9,8 @@ use crate::vault::resolve::NoteNames;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// The kinds of file published, by extension (lower case).
+/// The kinds of file published, by extension (lower case), as
+/// [`super::PUBLISHED_FILES`] says.
 const KINDS: [&str; 8] = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "avif", "pdf"];
 
 /// Kinds shown in the page (`![[diagram.png]]`); the others are linked.
@@ -24,9 +25,12 @@ pub(super) struct Attachments {
     names: NoteNames,
     pub files: Vec<PathBuf>,
     pub urls: Vec<String>,
-    /// The vault's other files (canvases, bases, CSV, text), by vault path:
-    /// not published, and so no broken link where a note names one.
-    pub unpublished: Vec<String>,
+    /// The Navigator layers among them: published whether a page names
+    /// them or not.
+    pub layers: Vec<usize>,
+    /// The vault's other files (SVG, canvases, bases, CSV, text): not
+    /// published, and so no broken link where a note names one, but said.
+    unpublished: NoteNames,
 }
 
 /// A file name's extension, lower case.
@@ -45,34 +49,49 @@ pub(super) fn is_image(target: &str) -> bool {
     extension(target).is_some_and(|e| IMAGES.contains(&e.as_str()))
 }
 
+/// Whether a vault path names one of the vault's Navigator layers
+/// (`Navigator/enterprise-attack-coverage.json`): published for download
+/// at the same path, used or not.
+fn is_layer(path: &str) -> bool {
+    path.strip_prefix(crate::vault::layout::LAYERS_FOLDER)
+        .and_then(|p| p.strip_prefix('/'))
+        .is_some_and(|name| !name.contains('/') && extension(name).as_deref() == Some("json"))
+}
+
 impl Attachments {
     /// The attachments under `vault` (hidden folders aside), each with a
-    /// URL of its own: `files/` and its path, made safe as page URLs are.
+    /// URL of its own: `files/` and its path, made safe as page URLs are
+    /// (a Navigator layer keeps its own path).
     pub fn new(vault: &Path) -> Attachments {
-        let (files, others): (Vec<PathBuf>, Vec<PathBuf>) = crate::vault::attachment_files(vault)
-            .into_iter()
-            .partition(|f| is_attachment(&f.to_string_lossy()));
-        let paths: Vec<String> = files
+        let (paths, others): (Vec<String>, Vec<String>) = crate::vault::attachment_files(vault)
             .iter()
             .map(|f| crate::vault::relative_path(vault, f))
-            .collect();
+            .partition(|p| is_attachment(p) || is_layer(p));
         let mut used = BTreeSet::new();
-        let urls = paths.iter().map(|p| unique_url(p, &mut used)).collect();
+        let urls = (paths.iter())
+            .map(|p| match is_layer(p) {
+                true => p.clone(),
+                false => unique_url(p, &mut used),
+            })
+            .collect();
         Attachments {
             names: NoteNames::new(&paths),
-            files,
+            files: paths.iter().map(|p| vault.join(p)).collect(),
+            layers: (0..paths.len()).filter(|&i| is_layer(&paths[i])).collect(),
             urls,
-            unpublished: (others.iter())
-                .map(|f| crate::vault::relative_path(vault, f))
-                .collect(),
+            unpublished: NoteNames::new(others),
         }
+    }
+
+    /// Whether a link target names a file of the vault that the site does
+    /// not publish (`diagram.svg`, `board.canvas`).
+    pub fn is_unpublished(&self, target: &str, from: &str) -> bool {
+        self.unpublished.find_from(target, from).is_some()
     }
 
     /// The attachment a link target names in the note at `from`.
     pub fn find(&self, target: &str, from: &str) -> Option<usize> {
-        if !is_attachment(target) {
-            return None;
-        }
+        extension(target)?;
         self.names.find_from(target, from)
     }
 }

@@ -10,7 +10,6 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 use sigma_engine::diag::{Diagnostic, Diagnostics};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 const FAVICON: &str = include_str!("../../templates/site/favicon.svg");
 const SEARCH_JS: &str = include_str!("../../templates/site/search.js");
@@ -129,11 +128,9 @@ pub(super) fn write_search(
 }
 
 /// The home redirect (to the vault's Home note when there is one), the
-/// style, the icon, the sitemap when a base URL is given, and the vault's
-/// Navigator layers.
+/// style, the icon, and the sitemap when a base URL is given.
 pub(super) fn write_assets(
     writer: &VaultWriter,
-    vault: &Path,
     pages: &[Page],
     metas: &[Meta],
     css: &str,
@@ -162,22 +159,22 @@ pub(super) fn write_assets(
         );
         writer.write_bytes("sitemap.xml", sitemap.as_bytes())?;
     }
-    navigator_layers(vault)
-        .into_iter()
-        .try_for_each(|(path, layer)| writer.write_bytes(&path, layer.as_bytes()))
+    Ok(())
 }
 
-/// The attachments some page embeds or links, copied as they are. One that
-/// cannot be read is said, and its pages keep their link to it.
+/// The attachments some page embeds or links, and the Navigator layers
+/// (for download: the Home and Coverage notes link them), copied as they
+/// are. One that cannot be read is said, and its pages keep their link to
+/// it.
 pub(super) fn write_attachments(
     writer: &VaultWriter,
     attachments: &super::attachments::Attachments,
     metas: &[Meta],
     diags: &Diagnostics,
 ) -> Result<(), Diagnostic> {
-    let used: BTreeSet<usize> = metas
-        .iter()
+    let used: BTreeSet<usize> = (metas.iter())
         .flat_map(|m| m.attachments.iter().copied())
+        .chain(attachments.layers.iter().copied())
         .collect();
     for a in used {
         let file = &attachments.files[a];
@@ -190,25 +187,4 @@ pub(super) fn write_attachments(
         }
     }
     Ok(())
-}
-
-/// The vault's Navigator layers, published as they are for download (the
-/// Home and Coverage notes link them).
-fn navigator_layers(vault: &Path) -> Vec<(String, String)> {
-    let folder = crate::vault::layout::LAYERS_FOLDER;
-    let Ok(dir) = std::fs::read_dir(vault.join(folder)) else {
-        return Vec::new();
-    };
-    let mut out: Vec<(String, String)> = dir
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|e| {
-            let name = e.file_name().to_str()?.to_string();
-            let text = std::fs::read_to_string(e.path()).ok()?;
-            name.ends_with(".json")
-                .then(|| (format!("{folder}/{name}"), text))
-        })
-        .collect();
-    out.sort();
-    out
 }

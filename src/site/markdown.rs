@@ -8,7 +8,7 @@ use super::html_escape;
 use super::inline_notes::InlineNotes;
 pub use crate::vault::anchors::{anchored, block_id, options, slug};
 use crate::vault::literal;
-use crate::vault::resolve::{markdown_link_target, relative_target};
+use crate::vault::resolve::{self, markdown_link_target};
 use pulldown_cmark::{CowStr, Event, LinkType, Parser, Tag, TagEnd, html};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -362,19 +362,28 @@ pub(super) fn wikilink_target(dest: &str) -> (Cow<'_, str>, Option<Cow<'_, str>>
 }
 
 /// What a Markdown link inside the vault leads to: a note (without its
-/// `.md`; empty for a heading of its own note), or an attachment
-/// (`report.pdf`), with the heading.
+/// `.md`; empty for a heading of its own note), or a file of the vault
+/// (`report.pdf`, `board.canvas`), with the heading.
 fn linked_target(dest: &str) -> Option<(String, Option<String>)> {
-    markdown_link_target(dest).or_else(|| {
-        relative_target(dest).filter(|(path, _)| super::attachments::is_attachment(path))
-    })
+    if is_tag_page(dest) {
+        return None;
+    }
+    markdown_link_target(dest).or_else(|| resolve::file_target(dest))
 }
 
-/// The attachment a Markdown image inside the vault shows.
+/// Whether a link leads to a tag page, as [`preprocess`] links `#tags`
+/// (`../tags/t1059_006.html`): a page of the site, not a file of the vault.
+fn is_tag_page(dest: &str) -> bool {
+    let mut rest = dest;
+    while let Some(r) = rest.strip_prefix("../") {
+        rest = r;
+    }
+    rest.starts_with("tags/") && rest.ends_with(".html")
+}
+
+/// The file of the vault a Markdown image names.
 fn file_target(dest: &str) -> Option<String> {
-    relative_target(dest)
-        .map(|(path, _)| path)
-        .filter(|path| super::attachments::is_attachment(path))
+    resolve::file_target(dest).map(|(path, _)| path)
 }
 
 /// Text cut at Obsidian's highlights, `==text==`: (highlighted, part) in
@@ -723,9 +732,8 @@ impl<'e> Rewriter<'e, '_, '_> {
             Event::Start(Tag::Image {
                 link_type: LinkType::WikiLink { .. },
                 dest_url,
-                title,
-                id,
-            }) => return self.embed(i, dest_url, title, id),
+                ..
+            }) => return self.embed(i, dest_url),
             Event::Start(Tag::Image { .. }) => return self.markdown_image(i),
             Event::Start(Tag::Paragraph) => match self.embeds(i) {
                 Some(next) => return next,
@@ -916,10 +924,14 @@ impl<'e> Rewriter<'e, '_, '_> {
             return i + 1;
         };
         let (alt, j) = self.text_until(i, |e| matches!(e, Event::End(TagEnd::Image)), false);
-        let Some(src) = self.r.resolve(&path) else {
-            let alt = if alt.is_empty() { path } else { alt };
-            self.out.push(unresolved(&alt));
-            return j + 1;
+        let src = match self.r.resolve(&path) {
+            Some(src) if super::attachments::is_image(&path) => src,
+            // A PDF, a file the site leaves out, or none: as `![[…]]` shows it.
+            other => {
+                let label = if alt.is_empty() { path.clone() } else { alt };
+                self.file_link(other, &path, &label);
+                return j + 1;
+            }
         };
         // `![Diagram|300](diagram.png)`: Obsidian's size after the alt text.
         if let Some((text, size)) = alt.rsplit_once('|')
@@ -1027,7 +1039,7 @@ impl<'e> Rewriter<'e, '_, '_> {
 
     /// An embed `![[note]]` that is not shown in place is a link to the
     /// note.
-    fn embed(&mut self, i: usize, dest_url: &str, title: &CowStr<'e>, id: &CowStr<'e>) -> usize {
+    fn embed(&mut self, i: usize, dest_url: &str) -> usize {
         let (page, anchor) = wikilink_target(dest_url);
         let page = page.into_owned();
         let url = self.r.resolve(&page);
@@ -1046,24 +1058,33 @@ impl<'e> Rewriter<'e, '_, '_> {
         } else {
             label
         };
+        let url = url.map(|u| anchored(u, anchor.as_deref()));
+        self.file_link(url, &page, &label);
+        j + 1
+    }
+
+    /// What an embed the page cannot show in place becomes: a link to
+    /// `url` labelled `label`, or, where `target` leads nowhere, its label,
+    /// as plain text for a note or file left out of the site and drawn as
+    /// unresolved otherwise.
+    fn file_link(&mut self, url: Option<String>, target: &str, label: &str) {
         match url {
             Some(u) => {
                 self.out.push(Event::Start(Tag::Link {
                     link_type: LinkType::Inline,
-                    dest_url: CowStr::from(anchored(u, anchor.as_deref())),
-                    title: title.clone(),
-                    id: id.clone(),
+                    dest_url: CowStr::from(u),
+                    title: CowStr::from(""),
+                    id: CowStr::from(""),
                 }));
-                self.out.push(Event::Text(CowStr::from(label)));
+                self.out.push(Event::Text(CowStr::from(label.to_string())));
                 self.out.push(Event::End(TagEnd::Link));
             }
-            None if self.r.is_private(&page) => {
-                let span = format!("<span>{}</span>", html_escape(&label));
+            None if self.r.is_private(target) => {
+                let span = format!("<span>{}</span>", html_escape(label));
                 self.out.push(Event::InlineHtml(CowStr::from(span)));
             }
-            None => self.out.push(unresolved(&label)),
+            None => self.out.push(unresolved(label)),
         }
-        j + 1
     }
 
     /// Code blocks of known languages are highlighted at export time;

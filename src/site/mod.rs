@@ -66,9 +66,16 @@ pub struct ExportSummary {
     pub tags: usize,
     /// (page, link target) of links that resolve to no note.
     pub unresolved: Vec<(String, String)>,
+    /// (page, link target) of links to files of kinds the site leaves out
+    /// (SVG, canvases, CSV): shown as text.
+    pub unpublished: Vec<(String, String)>,
     pub write: WriteReport,
     pub elapsed: Duration,
 }
+
+/// What the site publishes of an analyst's files, and why not SVG.
+pub const PUBLISHED_FILES: &str = "the site publishes images (PNG, JPEG, GIF, WebP, BMP, AVIF) and PDFs; \
+    not SVG, which runs its scripts when opened on its own (export a diagram as PNG to show it)";
 
 /// A note's path in the vault, `/`-separated, without `.md`.
 fn vault_path(vault: &Path, file: &Path) -> String {
@@ -161,9 +168,8 @@ struct Links<'a> {
     names: &'a NoteNames,
     pages: &'a [Page],
     attachments: &'a attachments::Attachments,
-    /// The notes and files left out of the site: private notes, and files
-    /// of kinds it does not publish (not reported as unresolved where they
-    /// are named).
+    /// The notes left out of the site (`publish: false`): not reported as
+    /// unresolved where they are named.
     private: &'a NoteNames,
 }
 
@@ -174,7 +180,7 @@ struct Resolver<'a> {
     names: &'a NoteNames,
     pages: &'a [Page],
     attachments: &'a attachments::Attachments,
-    /// Notes and files left out of the site.
+    /// Notes left out of the site.
     private: &'a NoteNames,
     prefix: String,
     /// The note's vault path: links resolve from its folder.
@@ -258,6 +264,7 @@ impl markdown::LinkResolver for Resolver<'_> {
     }
     fn is_private(&self, target: &str) -> bool {
         self.private.find_from(target, &self.from).is_some()
+            || self.attachments.is_unpublished(target, &self.from)
     }
     fn own_page(&self) -> Option<&str> {
         Some(&self.own)
@@ -401,11 +408,8 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     let pages = scan::pages(&cfg.vault, files);
     let names = NoteNames::new(pages.iter().map(|p| &p.path));
     let attachments = attachments::Attachments::new(&cfg.vault);
-    // Private notes, and files of kinds no site shows: named, never broken.
-    let private = NoteNames::new(
-        (private.iter().map(|f| vault_path(&cfg.vault, f)))
-            .chain(attachments.unpublished.iter().cloned()),
-    );
+    // Private notes: named, never broken.
+    let private = NoteNames::new(private.iter().map(|f| vault_path(&cfg.vault, f)));
     let links = Links {
         names: &names,
         pages: &pages,
@@ -459,7 +463,8 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
     Ok(ExportSummary {
         pages: pages.len(),
         tags: tags.len(),
-        unresolved: unresolved(&pages, &metas),
+        unresolved: each_target(&pages, &metas, |m| &m.unresolved),
+        unpublished: each_target(&pages, &metas, |m| &m.unpublished),
         write,
         elapsed: start.elapsed(),
     })
@@ -509,7 +514,7 @@ fn write_listings(
     let (writer, pages, metas) = (site.writer, site.pages, site.metas);
     listing::write_tags(writer, site.tera, pages, metas, tags)?;
     let base = cfg.base_url.as_deref();
-    listing::write_assets(writer, &cfg.vault, pages, metas, css, base)?;
+    listing::write_assets(writer, pages, metas, css, base)?;
     listing::write_attachments(writer, site.links.attachments, metas, diags)
 }
 
@@ -532,12 +537,18 @@ fn drawn_nodes(pages: &[note::Page], metas: &[note::Meta], degree: &[usize]) -> 
         .collect()
 }
 
-/// Each link that resolves to no page: (the note it is in, its target).
-fn unresolved(pages: &[note::Page], metas: &[note::Meta]) -> Vec<(String, String)> {
+/// Each link of a kind `kind` picks from a page's links (those that
+/// resolve to no page, or to a file the site leaves out): (the note it is
+/// in, its target).
+fn each_target(
+    pages: &[note::Page],
+    metas: &[note::Meta],
+    kind: impl Fn(&note::Meta) -> &Vec<String>,
+) -> Vec<(String, String)> {
     pages
         .iter()
         .zip(metas)
-        .flat_map(|(p, m)| m.unresolved.iter().map(|t| (p.path.clone(), t.clone())))
+        .flat_map(|(p, m)| kind(m).iter().map(|t| (p.path.clone(), t.clone())))
         .collect()
 }
 

@@ -39,6 +39,8 @@ pub(super) struct Meta {
     pub out_links: Vec<usize>,
     /// Link targets that resolve to no note.
     pub unresolved: Vec<String>,
+    /// Link targets naming files of the vault the site does not publish.
+    pub unpublished: Vec<String>,
     /// The attachments its text embeds or links.
     pub attachments: Vec<usize>,
     /// The page its `parent` property names (sub-techniques).

@@ -13,6 +13,7 @@ use super::search::Postings;
 use super::spool::Spool;
 use super::{Resolver, url_part};
 use crate::vault::resolve::NoteNames;
+use crate::vault::status::TechCoverage;
 use rayon::prelude::*;
 use serde_json::Value;
 use sigma_engine::diag::Diagnostics;
@@ -152,7 +153,7 @@ fn body(note: &Note, i: usize, r: &Resolver, spool: Option<&Spool>, old: Option<
 /// One note's [`Meta`], given what pass 1 learnt of its body.
 fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames) -> Meta {
     let mut out_links = Vec::new();
-    let mut unresolved = Vec::new();
+    let (mut unresolved, mut unpublished) = (Vec::new(), Vec::new());
     let mut attachments = Vec::new();
     // Links in properties are links, as Obsidian counts them.
     let in_properties = note.fm.values().flat_map(property_links);
@@ -161,6 +162,8 @@ fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames)
             out_links.push(i);
         } else if let Some(a) = r.attachments.find(&target, &page.path) {
             attachments.push(a);
+        } else if r.attachments.is_unpublished(&target, &page.path) {
+            unpublished.push(target);
         } else if r.private.find_from(&target, &page.path).is_none() {
             // A note left out of the site is no broken link.
             unresolved.push(target);
@@ -183,6 +186,7 @@ fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames)
         tags,
         out_links,
         unresolved,
+        unpublished,
         attachments,
         parent: note
             .fm
@@ -194,15 +198,15 @@ fn meta(note: &Note, page: &Page, body: Learnt, r: &Resolver, names: &NoteNames)
 
 /// A technique's coverage cell, from its note's properties.
 fn coverage_cell(note: &Note, title: &str) -> Option<heatmap::Cell> {
-    let n = |k: &str| note.fm.get(k).and_then(Value::as_i64).unwrap_or(0);
+    let n = |k: &str| {
+        (note.fm.get(k).and_then(Value::as_u64))
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0)
+    };
     let label = note.str("coverage")?;
     let class = heatmap::class_of(label)?;
-    let title = format!(
-        "{title}: {label}; {} rules, {} fired, {} atomic tests",
-        n("rules"),
-        n("rules_fired"),
-        n("atomic_tests")
-    );
+    let figures = TechCoverage::new(n("rules"), n("rules_fired"), n("atomic_tests")).figures();
+    let title = format!("{title}: {label}; {figures}");
     Some(heatmap::Cell {
         class,
         title,

@@ -296,9 +296,8 @@ fn vault_target(dest: &str) -> Option<(String, Option<String>)> {
     if let Some(note) = super::resolve::markdown_link_target(dest) {
         return Some(note);
     }
-    let (path, _) = super::resolve::relative_target(dest)?;
-    let last = path.rsplit('/').next().unwrap_or(&path);
-    last.contains('.').then_some((path, None))
+    let (path, _) = super::resolve::file_target(dest)?;
+    Some((path, None))
 }
 
 /// A Markdown link's destination without its brackets or title:

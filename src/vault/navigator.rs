@@ -170,13 +170,7 @@ fn technique(id: &str, c: &TechCoverage) -> Technique {
         technique_id: id.to_string(),
         score: c.fired,
         color: c.status.color(),
-        comment: format!(
-            "{}: {} rules, {} fired on sample events, {} atomic tests",
-            c.status.label(),
-            c.rules,
-            c.fired,
-            c.tests
-        ),
+        comment: format!("{}: {}", c.status.label(), c.figures()),
         enabled: true,
         show_subtechniques: false,
         metadata: Vec::new(),

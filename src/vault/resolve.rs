@@ -84,9 +84,10 @@ pub fn composed(text: &str) -> std::borrow::Cow<'_, str> {
 /// destination (without the brackets): the path, percent-decoded, with
 /// `./` and `../` aside (Obsidian writes them from the vault's root or the
 /// note's folder, and [`NoteNames::find`] takes the end of a path), and
-/// the heading. None for a web, mail or in-page link.
+/// the heading. None for a web, mail or in-page link, and for a web
+/// address without its scheme (`//example.org/a.png`).
 pub fn relative_target(dest: &str) -> Option<(String, Option<String>)> {
-    if dest.contains(':') {
+    if dest.contains(':') || dest.starts_with("//") {
         return None;
     }
     let (path, heading) = match dest.split_once('#') {
@@ -120,6 +121,15 @@ pub fn markdown_link_target(dest: &str) -> Option<(String, Option<String>)> {
         }
         None => markdown_note_target(dest),
     }
+}
+
+/// The file of the vault a Markdown link or image names (`report.pdf`,
+/// `img/net.png`, `board.canvas`): a [`relative_target`] whose last part
+/// has an extension, with the heading.
+pub fn file_target(dest: &str) -> Option<(String, Option<String>)> {
+    let (path, heading) = relative_target(dest)?;
+    let last = path.rsplit('/').next().unwrap_or(&path);
+    last.contains('.').then_some((path, heading))
 }
 
 /// The note a Markdown link names, as Obsidian writes one when wikilinks
@@ -158,6 +168,17 @@ mod tests {
         assert_eq!(t("#heading"), None);
         assert_eq!(t(".md"), None);
         assert_eq!(t("%E9.md"), owned("\u{fffd}", None));
+    }
+
+    #[test]
+    fn a_markdown_link_to_a_file_names_it_by_its_path() {
+        let owned = |p: &str| Some((p.to_string(), None));
+        assert_eq!(file_target("../img/Net%201.png"), owned("img/Net 1.png"));
+        assert_eq!(file_target("Board.canvas"), owned("Board.canvas"));
+        assert_eq!(file_target("Notes/Hunt"), None, "no extension: no file");
+        assert_eq!(file_target("https://x.org/a.png"), None);
+        assert_eq!(file_target("//x.org/a.png"), None, "a web address");
+        assert_eq!(file_target("#Part"), None);
     }
 
     #[test]

@@ -90,6 +90,22 @@ impl TechCoverage {
     }
 }
 
+impl TechCoverage {
+    /// Its figures in words, as a Navigator comment or a heatmap cell's
+    /// tooltip gives them: `1 rule, 1 fired, 2 atomic tests`.
+    pub fn figures(&self) -> String {
+        let s = |n: usize| if n == 1 { "" } else { "s" };
+        format!(
+            "{} rule{}, {} fired, {} atomic test{}",
+            self.rules,
+            s(self.rules),
+            self.fired,
+            self.tests,
+            s(self.tests)
+        )
+    }
+}
+
 /// A technique's coverage as its note and the actor tables show it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CoverageCell {
@@ -111,5 +127,22 @@ impl CoverageCell {
             tests: c.tests,
             validated_run,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TechCoverage;
+
+    #[test]
+    fn figures_count_in_the_singular_and_plural() {
+        assert_eq!(
+            TechCoverage::new(1, 1, 1).figures(),
+            "1 rule, 1 fired, 1 atomic test"
+        );
+        assert_eq!(
+            TechCoverage::new(0, 0, 2).figures(),
+            "0 rules, 0 fired, 2 atomic tests"
+        );
     }
 }

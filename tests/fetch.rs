@@ -667,3 +667,49 @@ fn a_fetch_into_a_folder_that_is_no_cache_changes_nothing() {
     assert!(e.contains("not a folder: the cache is a folder"), "{e}");
     assert!(s.take_log().is_empty(), "nothing was downloaded");
 }
+
+#[test]
+fn an_index_naming_a_path_for_its_version_or_a_local_file_is_refused() {
+    // A release index downloaded from the web names where each bundle is
+    // and its version, which names the bundle's folder in the cache:
+    // neither may lead the fetch outside the cache or into local files.
+    let s = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let secret = dir.path().join("secret.json");
+    std::fs::write(&secret, bundle("18.1")).unwrap();
+    let plain = std::fs::read_to_string(repo().join("demo/enterprise-attack.json")).unwrap();
+    s.serve("/plain.json", 200, plain.into_bytes(), false);
+    let cases = [
+        ("../../escaped", s.url("/plain.json"), "no ATT&CK version"),
+        (
+            "18.1/../../../escaped",
+            s.url("/plain.json"),
+            "no ATT&CK version",
+        ),
+        ("18.1", secret.display().to_string(), "not a web address"),
+        (
+            "18.1",
+            format!("file://{}", secret.display()),
+            "not a web address",
+        ),
+    ];
+    for (version, url, expected) in cases {
+        let index = format!(
+            r#"{{"collections": [{{"name": "Enterprise ATT&CK", "versions": [{{"version": "{version}", "url": "{url}"}}]}}]}}"#
+        );
+        s.serve("/index.json", 200, index.into_bytes(), false);
+        let (_, errors) = run(&config(&s, &cache));
+        assert!(
+            errors.iter().any(|e| e.contains(expected)),
+            "{version} {url}: {errors:?}"
+        );
+        assert!(!dir.path().join("escaped").exists(), "{version}");
+        let everywhere = sigma_engine::walk::tree(dir.path(), sigma_engine::walk::Hidden::Keep);
+        let bundles = everywhere
+            .iter()
+            .filter(|e| e.rel.ends_with("enterprise-attack.json"))
+            .count();
+        assert_eq!(bundles, 0, "{version} {url}: a bundle was kept");
+    }
+}

@@ -24,6 +24,14 @@ pub struct Release {
     pub url: String,
 }
 
+/// Whether an index's version is one (`18.1`, `9.0`): it names the
+/// bundle's folder in the cache, so it may be nothing else (`../x`).
+fn is_version(v: &str) -> bool {
+    v.len() <= 20
+        && v.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Version numbers compared as numbers (`18.1` after `9.0`).
 fn key(v: &str) -> Vec<u64> {
     v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
@@ -52,7 +60,17 @@ impl Index {
         } else {
             c.versions.iter().find(|r| r.version == version)
         };
-        found.cloned().ok_or_else(|| {
+        let found = found.cloned();
+        if let Some(r) = &found
+            && !is_version(&r.version)
+        {
+            return Err(FetchError::Content(format!(
+                "the index names `{}` as a version of {}, which is no ATT&CK version (`18.1`): refused",
+                sigma_engine::text::excerpt(&r.version, 80),
+                domain.collection()
+            )));
+        }
+        found.ok_or_else(|| {
             let mut have: Vec<&str> = c.versions.iter().map(|r| r.version.as_str()).collect();
             have.sort_by_key(|v| key(v));
             FetchError::Content(format!(
@@ -61,5 +79,30 @@ impl Index {
                 have.join(", ")
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_version;
+
+    #[test]
+    fn a_version_is_numbers_and_dots_only() {
+        for v in ["18.1", "9", "17.0.1"] {
+            assert!(is_version(v), "{v}");
+        }
+        for v in [
+            "",
+            "..",
+            "../x",
+            "18.1/..",
+            "18..1",
+            "/18",
+            "v18",
+            "18.1 ",
+            "1.2.3.4.5.6.7.8.9.10.11",
+        ] {
+            assert!(!is_version(v), "{v}");
+        }
     }
 }

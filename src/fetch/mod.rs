@@ -333,6 +333,17 @@ fn fetch_bundle(
     let release = index
         .release(domain, &cfg.attack_version)
         .map_err(|e| fail(&cfg.attack_index, e))?;
+    // An index from the web names web addresses: one naming a local file
+    // would have the fetch read it (a device could never end).
+    if is_url(&cfg.attack_index) && !is_url(&release.url) {
+        let what = format!(
+            "the index names `{}` for {} {}, not a web address: refused",
+            sigma_engine::text::excerpt(&release.url, 200),
+            domain.collection(),
+            release.version
+        );
+        return Err(fail(&cfg.attack_index, what));
+    }
     let key = format!("attack/{}", domain.stix());
     let known = validators(&cfg.cache, lock.sources.get(&key), &release.url);
     let dest = tmp.join(format!("{}.json", domain.stix()));

@@ -685,6 +685,12 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
     for (note, link) in &r.unresolved {
         say(&format!("{note}: unresolved link {link}"));
     }
+    for a in &r.aliases {
+        say(&format!(
+            "{}: {} names an alias of [[{}]], not a note, and Obsidian leaves it unresolved: link it as [[{}|{}]]",
+            a.note, a.link, a.of, a.of, a.alias
+        ));
+    }
     for m in &r.missing_anchors {
         let (note, link) = (&m.note, &m.link);
         say(&match &m.renamed {

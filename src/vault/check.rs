@@ -19,6 +19,9 @@ pub struct CheckReport {
     /// (note, link as written: `[[target]]`, `(path.md)`) pairs that
     /// resolve to no note.
     pub unresolved: Vec<(String, String)>,
+    /// Links that name a note's alias, not a note: Obsidian leaves them
+    /// unresolved too.
+    pub aliases: Vec<AliasLink>,
     /// Links whose note has no such heading or block.
     pub missing_anchors: Vec<MissingAnchor>,
     /// (note, label) footnote references without a definition.
@@ -32,6 +35,21 @@ pub struct CheckReport {
     /// (note, problem) notes whose properties are no valid YAML: Obsidian,
     /// Dataview and Bases see none of them.
     pub bad_properties: Vec<(String, String)>,
+}
+
+/// A link naming a note's alias (`[[T1059.006]]` for the note whose
+/// `aliases` hold `T1059.006`). Obsidian resolves links by note name only,
+/// and writes `[[T1059.006 Python|T1059.006]]` when an alias is picked.
+#[derive(Debug, PartialEq)]
+pub struct AliasLink {
+    /// The linking note.
+    pub note: String,
+    /// The link as written.
+    pub link: String,
+    /// The alias, as the link names it.
+    pub alias: String,
+    /// The name of the note whose alias it is, as a link names it.
+    pub of: String,
 }
 
 /// A link to a heading or block its note lacks.
@@ -50,6 +68,7 @@ pub struct MissingAnchor {
 impl CheckReport {
     pub fn is_clean(&self) -> bool {
         self.unresolved.is_empty()
+            && self.aliases.is_empty()
             && self.missing_anchors.is_empty()
             && self.missing_footnotes.is_empty()
             && self.citations_left.is_empty()
@@ -109,7 +128,11 @@ fn delimited<'t>(
 /// Walk `dir` and check every Markdown note.
 pub fn check_vault(dir: &Path) -> CheckReport {
     let mut r = CheckReport::default();
-    let (texts, note_urls) = read_notes(dir, &mut r);
+    let Read {
+        texts,
+        note_urls,
+        aliases,
+    } = read_notes(dir, &mut r);
     r.notes = texts.len();
     let names = super::resolve::NoteNames::new(texts.iter().map(|(rel, _)| rel));
     // Links may name the vault's other files (`![[diagram.png]]`) too.
@@ -122,6 +145,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
         texts: &texts,
         names: &names,
         files: &files,
+        aliases: &aliases,
         landed: HashMap::new(),
     };
     // What is read of each note: its text outside code, its properties.
@@ -168,6 +192,8 @@ struct Links<'v> {
     texts: &'v [(String, String)],
     names: &'v super::resolve::NoteNames,
     files: &'v super::resolve::NoteNames,
+    /// The note each alias names (by [`alias_key`]).
+    aliases: &'v HashMap<String, usize>,
     /// Whether (note, anchor) lands: a note is parsed once per anchor asked.
     landed: HashMap<(usize, String), bool>,
 }
@@ -193,9 +219,15 @@ impl Links<'_> {
             self.names.find_from(target, rel)
         };
         match (note, anchor) {
-            (None, _) if self.files.find(target).is_none() => {
-                r.unresolved.push((rel.clone(), clip(shown)));
-            }
+            (None, _) if self.files.find(target).is_none() => match self.alias_of(target) {
+                Some(of) => r.aliases.push(AliasLink {
+                    note: rel.clone(),
+                    link: clip(shown),
+                    alias: clip(target.to_string()),
+                    of,
+                }),
+                None => r.unresolved.push((rel.clone(), clip(shown))),
+            },
             (Some(n), Some(a)) if !self.lands(n, a) => {
                 let renamed = self.redirect(n).map(|to| {
                     let there = self.names.find_from(&to, &self.texts[n].0);
@@ -210,6 +242,18 @@ impl Links<'_> {
             }
             _ => {}
         }
+    }
+
+    /// The name of the note whose alias `target` is, as a link names it:
+    /// its file name, or its path where another note has that name.
+    fn alias_of(&self, target: &str) -> Option<String> {
+        let n = *self.aliases.get(&alias_key(target))?;
+        let path = self.texts[n].0.trim_end_matches(".md");
+        let name = path.rsplit('/').next().unwrap_or(path);
+        Some(match self.names.find(name) {
+            Some(m) if m == n => name.to_string(),
+            _ => path.to_string(),
+        })
     }
 
     /// The note that note `n` redirects to, if it is a redirect
@@ -230,12 +274,31 @@ impl Links<'_> {
     }
 }
 
-/// Every note as (path in the vault, text), and the notes by the ATT&CK
-/// address in their `url` property; notes that cannot be read as UTF-8, and
-/// notes whose properties are no valid YAML, are listed in `r`.
-fn read_notes(dir: &Path, r: &mut CheckReport) -> (Vec<(String, String)>, HashMap<String, String>) {
-    let mut texts = Vec::new();
-    let mut note_urls = HashMap::new();
+/// What is read of a vault's notes.
+struct Read {
+    /// Each note: (path in the vault, text).
+    texts: Vec<(String, String)>,
+    /// The notes by the ATT&CK address in their `url` property.
+    note_urls: HashMap<String, String>,
+    /// The notes (their index in `texts`) by each alias in their `aliases`
+    /// property ([`alias_key`]); the first note to claim one keeps it.
+    aliases: HashMap<String, usize>,
+}
+
+/// How an alias is compared with a link: as note names are (case and
+/// Unicode composition aside).
+fn alias_key(name: &str) -> String {
+    super::resolve::composed(name.trim()).to_lowercase()
+}
+
+/// Every note of the vault ([`Read`]); notes that cannot be read as UTF-8,
+/// and notes whose properties are no valid YAML, are listed in `r`.
+fn read_notes(dir: &Path, r: &mut CheckReport) -> Read {
+    let mut read = Read {
+        texts: Vec::new(),
+        note_urls: HashMap::new(),
+        aliases: HashMap::new(),
+    };
     let (files, unopened) = super::note_listing(dir);
     for rel in unopened {
         r.unreadable.push((rel, super::NOT_OPENED.to_string()));
@@ -246,15 +309,27 @@ fn read_notes(dir: &Path, r: &mut CheckReport) -> (Vec<(String, String)>, HashMa
         match frontmatter::note_properties(&text) {
             Ok(Some(map)) => {
                 if let Some(u) = map.get("url").and_then(|u| u.as_str()) {
-                    note_urls.insert(url_key(u), rel.clone());
+                    read.note_urls.insert(url_key(u), rel.clone());
+                }
+                for a in aliases_in(&map) {
+                    read.aliases.entry(alias_key(a)).or_insert(read.texts.len());
                 }
             }
             Ok(None) => {}
             Err(e) => r.bad_properties.push((rel.clone(), properties_problem(&e))),
         }
-        texts.push((rel, text));
+        read.texts.push((rel, text));
     }
-    (texts, note_urls)
+    read
+}
+
+/// A note's aliases: its `aliases` property, a list or one text.
+fn aliases_in(props: &indexmap::IndexMap<String, serde_json::Value>) -> Vec<&str> {
+    match props.get("aliases") {
+        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).collect(),
+        Some(serde_json::Value::String(s)) => vec![s.as_str()],
+        _ => Vec::new(),
+    }
 }
 
 /// Why a note's properties were not read, at their line and column.
@@ -352,6 +427,53 @@ mod tests {
         );
         assert_eq!(r.citations_left, vec!["A.md".to_string()]);
         assert_eq!(r.raw_links_to_notes.len(), 1);
+    }
+
+    #[test]
+    fn a_link_naming_an_alias_says_whose_alias_it_is() {
+        // Obsidian resolves links by note name only: picked from its
+        // suggestions, an alias is written [[Artificial Intelligence|AI]].
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(
+            "Topics/Artificial Intelligence.md",
+            "---\naliases:\n  - AI\n  - \"Caf\u{e9} IA\"\n---\n# AI\n",
+        );
+        write(
+            "Artificial Intelligence.md",
+            "# Another note of that name\n",
+        );
+        write("Dog.md", "---\naliases: Doggo\n---\n# Dog\n");
+        write(
+            "Notes.md",
+            "[[ai]] [[Cafe\u{301} IA|caf\u{e9}]] [[Doggo#Walks]] [x](Doggo.md) [[Dog]] [[Cat]]\n",
+        );
+        let r = check_vault(dir.path());
+        let named: Vec<(&str, &str, &str)> = (r.aliases.iter())
+            .map(|a| (a.link.as_str(), a.alias.as_str(), a.of.as_str()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("[[ai]]", "ai", "Topics/Artificial Intelligence"),
+                (
+                    "[[Cafe\u{301} IA]]",
+                    "Cafe\u{301} IA",
+                    "Topics/Artificial Intelligence"
+                ),
+                ("[[Doggo#Walks]]", "Doggo", "Dog"),
+                ("(Doggo.md)", "Doggo", "Dog"),
+            ]
+        );
+        assert_eq!(
+            r.unresolved,
+            [("Notes.md".to_string(), "[[Cat]]".to_string())]
+        );
+        assert!(!r.is_clean());
     }
 
     #[test]

@@ -130,5 +130,20 @@ mod tests {
             Some(FileRead { events: 1, lost: 1 })
         );
         assert_eq!(ds.count(crate::diag::Severity::Error), 1);
+        // A search response saved from Elasticsearch, a hit a line: its hits,
+        // not lines of JSONL of which two are lost.
+        let hits = dir.path().join("hits.json");
+        std::fs::write(
+            &hits,
+            "{\"took\": 3, \"hits\": {\"total\": 2, \"hits\": [\n{\"_source\": {\"a\": 1}},\n{\"_source\": {\"a\": 2}}\n]}}\n",
+        )
+        .unwrap();
+        let mut seen = Vec::new();
+        assert_eq!(
+            read(&hits, &mut |e| seen.push(e.text("a").unwrap().to_string())),
+            Some(FileRead { events: 2, lost: 0 })
+        );
+        assert_eq!(seen, ["1", "2"]);
+        assert_eq!(ds.count(crate::diag::Severity::Error), 1, "no new error");
     }
 }

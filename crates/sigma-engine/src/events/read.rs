@@ -168,9 +168,12 @@ pub fn event_files(paths: &[PathBuf], diags: &Diagnostics) -> Vec<PathBuf> {
 }
 
 /// Whether a JSON file is JSONL: in UTF-8, it starts with an object (not an array,
-/// even one written an object per line), and one of its first lines is a
-/// whole object starting in the first column, so that lines can be read
-/// independently (and in parallel), and a bad line costs only itself.
+/// even one written an object per line) that is not written over several
+/// lines, and one of its first lines is a whole object starting in the
+/// first column, so that lines can be read independently (and in
+/// parallel), and a bad line costs only itself. A bad first line leaves a
+/// file JSONL; a document written over lines (`{"events": [` and an event
+/// a line) is a JSON text, however many of its lines are objects.
 pub fn is_jsonl(path: &Path) -> bool {
     std::fs::File::open(path).is_ok_and(|f| jsonl_in(BufReader::new(f)))
 }
@@ -181,14 +184,22 @@ fn jsonl_in(mut r: impl BufRead) -> bool {
     if r.fill_buf().is_ok_and(json_text::is_utf16) {
         return false;
     }
-    let (mut line, mut started) = (Vec::new(), false);
+    let mut head = Vec::new();
+    let mut lines = Vec::new();
     for _ in 0..Stream::LINES {
-        line.clear();
-        match r.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return false,
-            Ok(_) => {}
+        let start = head.len();
+        match r.read_until(b'\n', &mut head) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => lines.push(start..head.len()),
         }
-        let t = json_text::without_bom(&line).trim_ascii_end();
+    }
+    if spans_lines(json_text::without_bom(&head)) {
+        return false;
+    }
+    let mut started = false;
+    for range in lines {
+        let line = &head[range];
+        let t = json_text::without_bom(line).trim_ascii_end();
         if !started && t.trim_ascii_start().first() == Some(&b'[') {
             return false;
         }
@@ -203,6 +214,23 @@ fn jsonl_in(mut r: impl BufRead) -> bool {
         }
     }
     false
+}
+
+/// Whether the first JSON value of `head` is written over several lines, or
+/// runs past its end: the start of a JSON text. A value that does not parse
+/// is no such start (a bad first line of JSONL).
+fn spans_lines(head: &[u8]) -> bool {
+    let start = head.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else {
+        return false;
+    };
+    let mut values =
+        serde_json::Deserializer::from_slice(&head[start..]).into_iter::<serde::de::IgnoredAny>();
+    match values.next() {
+        Some(Ok(_)) => head[start..start + values.byte_offset()].contains(&b'\n'),
+        Some(Err(e)) => e.is_eof(),
+        None => false,
+    }
 }
 
 /// Lines of a JSONL file, read in one buffer: (line number, byte range).
@@ -756,6 +784,25 @@ mod tests {
                 assert!(ds.sorted().is_empty());
             }
         }
+    }
+
+    #[test]
+    fn a_document_written_over_lines_is_no_jsonl_whatever_its_lines_hold() {
+        let jsonl = |t: &str| jsonl_in(t.as_bytes());
+        // An event a line, inside a document: one JSON text.
+        assert!(!jsonl("{\"events\": [\n{\"a\": 1},\n{\"a\": 2}\n]}\n"));
+        assert!(!jsonl(
+            "{\"took\": 3, \"hits\": {\"hits\": [\n{\"_source\": {}}\n]}}"
+        ));
+        assert!(!jsonl("{\"a\":\n 1}\n{\"b\": 2}\n"));
+        assert!(!jsonl("\u{feff}  {\n\"a\": 1\n}\n"));
+        // JSONL, its first line good or bad.
+        assert!(jsonl("{\"a\": 1}\n{\"a\": 2}\n"));
+        assert!(jsonl("\u{feff}{\"a\": 1}\r\n{\"a\": 2}\r\n"));
+        assert!(jsonl("garbage\n{\"a\": 1}\n"));
+        assert!(jsonl("{\"a\": \"cut\n{\"a\": 1}\n"));
+        assert!(jsonl("{\"a\": 1,\n{\"a\": 2}\n"));
+        assert!(!jsonl("[{\"a\": 1},\n{\"a\": 2}]\n"));
     }
 
     #[test]

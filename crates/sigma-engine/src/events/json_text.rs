@@ -163,6 +163,57 @@ fn closing(b: &[u8], from: usize, mut depth: usize) -> Option<usize> {
     None
 }
 
+/// Where each object of a one-line array of objects (`[{…}, {…}]`, a JSONL
+/// line holding a list of events) starts and ends, found by scanning; the
+/// objects are parsed, and their errors found, where each is read. `None`
+/// for a line that is no such array (it is read, and reported, whole).
+pub(super) fn array_objects(line: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
+    let open = skip_spaces(line, 0);
+    if line.get(open) != Some(&b'[') {
+        return None;
+    }
+    let (mut items, mut depth, mut start) = (Vec::new(), 0usize, None);
+    for (at, mark) in shape(line, open) {
+        match mark {
+            Shape::Open => {
+                depth += 1;
+                if depth == 2 {
+                    // An item that is a list: no list of events.
+                    (line[at] == b'{').then_some(())?;
+                    start = Some(at);
+                }
+            }
+            Shape::Close => {
+                depth = depth.checked_sub(1)?;
+                match depth {
+                    0 => return only_objects(line, open, at, &items).then_some(items),
+                    1 => items.push(start.take()?..at + 1),
+                    _ => {}
+                }
+            }
+            // A string or other value among the items: no list of events.
+            Shape::Str(_) if depth == 1 => return None,
+            Shape::Str(_) => {}
+        }
+    }
+    None
+}
+
+/// Whether the array from `open` to `close` holds `items` and nothing but
+/// commas and spaces between them (no number or literal among them), with
+/// nothing after it.
+fn only_objects(line: &[u8], open: usize, close: usize, items: &[std::ops::Range<usize>]) -> bool {
+    let between = |g: &[u8]| g.iter().all(|b| b.is_ascii_whitespace() || *b == b',');
+    let mut from = open + 1;
+    for r in items {
+        if !between(&line[from..r.start]) {
+            return false;
+        }
+        from = r.end;
+    }
+    between(&line[from..close]) && line[close + 1..].trim_ascii().is_empty()
+}
+
 /// What gives a JSON text its shape, found by scanning, not parsing.
 enum Shape {
     /// `{` or `[`.
@@ -552,6 +603,37 @@ mod tests {
         let read = read(&lines, &file, &diags, Sink::Events(None, &mut sink));
         let ds = diags.sorted().iter().map(|d| d.to_string()).collect();
         (got, read, ds)
+    }
+
+    #[test]
+    fn a_one_line_array_of_objects_is_cut_into_its_objects() {
+        let items = |line: &str| {
+            array_objects(line.as_bytes()).map(|rs| {
+                (rs.into_iter())
+                    .map(|r| line[r].to_string())
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(
+            items(" [{\"a\": \"]}\"}, {\"b\": [1, {\"c\": 2}]}] \n"),
+            Some(vec![
+                "{\"a\": \"]}\"}".to_string(),
+                "{\"b\": [1, {\"c\": 2}]}".to_string()
+            ])
+        );
+        assert_eq!(items("[]"), Some(vec![]));
+        // Not a list of objects alone: read, and reported, whole.
+        for line in [
+            "[1, 2]",
+            "[{\"a\": 1}, 3]",
+            "[{\"a\": 1}, \"x\"]",
+            "[{\"a\": 1}] x",
+            "[{\"a\": 1}, {\"b\":",
+            "[[{\"a\": 1}]]",
+            "{\"a\": 1}",
+        ] {
+            assert_eq!(items(line), None, "{line}");
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! array, concatenated objects, JSONL), told apart by content, and CSV,
 //! known by its name. Every record that can be read is read; every record
 //! that cannot is counted and reported with its file and line (JSON, CSV)
-//! or chunk and offset (EVTX).
+//! or chunk and offset (EVTX). A JSONL line holding a list of events
+//! (`[{…}, {…}]`) gives each of them, under the line's number.
 
 use super::FileRead;
 use super::event::{Event, EventMeta};
@@ -306,8 +307,17 @@ fn lines_from(
         let LineBatch { data, lines } = &mut buf;
         let mut line = |end: usize, start: &mut usize| {
             no += 1;
-            if !data[*start..end].trim_ascii().is_empty() {
-                lines.push((no, *start..end));
+            let text = &data[*start..end];
+            match text.iter().find(|b| !b.is_ascii_whitespace()) {
+                None => {}
+                // A line holding a list of events: each is read as a line.
+                Some(b'[') => match json_text::array_objects(text) {
+                    Some(items) => lines.extend(
+                        (items.into_iter()).map(|r| (no, *start + r.start..*start + r.end)),
+                    ),
+                    None => lines.push((no, *start..end)),
+                },
+                Some(_) => lines.push((no, *start..end)),
             }
             *start = end;
         };
@@ -803,6 +813,28 @@ mod tests {
         assert!(jsonl("{\"a\": \"cut\n{\"a\": 1}\n"));
         assert!(jsonl("{\"a\": 1,\n{\"a\": 2}\n"));
         assert!(!jsonl("[{\"a\": 1},\n{\"a\": 2}]\n"));
+    }
+
+    #[test]
+    fn a_jsonl_line_holding_a_list_of_events_gives_each_of_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("e.jsonl");
+        let text = "{\"a\": 1}\n[{\"a\": 2}, {\"a\": 3}]\n[1, 2]\n{\"a\": 4}\n";
+        std::fs::write(&p, text).unwrap();
+        let ds = Diagnostics::new();
+        let mut got = Vec::new();
+        let read = read_file(&p, None, &ds, &mut |e| {
+            got.push((e.meta.record, e.text("a").unwrap().to_string()));
+        });
+        assert_eq!(read, Some(FileRead { events: 4, lost: 1 }));
+        let at = |n: u64, a: &str| (n, a.to_string());
+        assert_eq!(got, [at(1, "1"), at(2, "2"), at(2, "3"), at(4, "4")]);
+        let said: Vec<String> = ds.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].contains("e.jsonl:3: JSON line is not an object; 1 record lost"),
+            "{said:?}"
+        );
     }
 
     #[test]

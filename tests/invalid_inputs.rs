@@ -388,6 +388,27 @@ fn tags_are_searched_as_rules_write_them_and_unmet_ones_said() {
 }
 
 #[test]
+fn a_product_no_rule_has_is_said() {
+    // `--product windwos` would otherwise leave only "no rule can run".
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("r.yml");
+    std::fs::write(&rule, ANY_EXE).unwrap();
+    let events = invalid("events").join("control_chars.jsonl");
+    let out = matching(&["-q", "--product", "TEST"], &rule, &events);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let out = matching(&["--product", "tset", "--product", "test"], &rule, &events);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning[match]: --product tset: no rule read has this logsource product"),
+        "{err}"
+    );
+    assert!(!err.contains("--product test:"), "{err}");
+}
+
+#[test]
 fn filters_in_their_own_folder_apply_to_the_rules() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules");

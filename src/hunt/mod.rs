@@ -120,6 +120,19 @@ fn warn_unmet_tags(wanted: &[TagRef], met: &[AtomicBool], diags: &Diagnostics) {
     }
 }
 
+/// Warns of each `--product` no detection rule read has (`windwos`): it
+/// would otherwise leave only "no rule can run".
+fn warn_unmet_products(products: &[String], met: &[AtomicBool], diags: &Diagnostics) {
+    for (p, _) in products
+        .iter()
+        .zip(met)
+        .filter(|(_, m)| !m.load(Ordering::Relaxed))
+    {
+        let msg = format!("--product {p}: no rule read has this logsource product");
+        diags.push(Diagnostic::warning("match", msg));
+    }
+}
+
 /// The rules of a hunt, compiled.
 pub struct Loaded {
     pub engine: Engine,
@@ -157,6 +170,7 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
     let set = sigma_engine::sigma::load_where(&cfg.rules, diags, &wanted);
     let (rules, inputs_only, left_out) = with_correlation_inputs(set.rules, |r| filters.keeps(r));
     warn_unmet_tags(&cfg.tags, &filters.met, diags);
+    warn_unmet_products(&cfg.products, &filters.products_met, diags);
     let mapping = Mapping::load(cfg.mapping.as_deref(), &cfg.extra_mapping)?;
     let mut opts = EngineOptions {
         window: cfg.window,
@@ -226,6 +240,8 @@ struct Filters<'c> {
     products: Vec<String>,
     /// Whether a rule with each `--tag` was read.
     met: Vec<AtomicBool>,
+    /// Whether a detection rule of each `--product` was read.
+    products_met: Vec<AtomicBool>,
     /// Documents left out for their status.
     retired: AtomicUsize,
 }
@@ -236,6 +252,11 @@ impl Filters<'_> {
             cfg,
             products: cfg.products.iter().map(|p| p.to_lowercase()).collect(),
             met: cfg.tags.iter().map(|_| AtomicBool::new(false)).collect(),
+            products_met: cfg
+                .products
+                .iter()
+                .map(|_| AtomicBool::new(false))
+                .collect(),
             retired: AtomicUsize::new(0),
         }
     }
@@ -281,11 +302,17 @@ impl Filters<'_> {
         use sigma_engine::sigma::RuleKind;
         let cfg = self.cfg;
         let product_ok = || {
-            cfg.products.is_empty()
-                || r.logsource
-                    .product
-                    .as_ref()
-                    .is_some_and(|p| cfg.products.iter().any(|x| x.eq_ignore_ascii_case(p)))
+            let Some(p) = r.logsource.product.as_ref() else {
+                return cfg.products.is_empty();
+            };
+            let mut ok = cfg.products.is_empty();
+            for (x, met) in cfg.products.iter().zip(&self.products_met) {
+                if x.eq_ignore_ascii_case(p) {
+                    met.store(true, Ordering::Relaxed);
+                    ok = true;
+                }
+            }
+            ok
         };
         let own = || {
             level_ok(r, cfg.min_level)

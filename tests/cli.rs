@@ -405,6 +405,16 @@ fn gzip_compressed_events_are_read_however_named_and_a_broken_one_is_said() {
     std::fs::write(dir.path().join("array.json.gz"), gz(&format!("[{python}]"))).unwrap();
     // The second member cut short.
     std::fs::write(dir.path().join("broken.gz"), &two[..two.len() / 2 + 20]).unwrap();
+    // A tar archive of event files, compressed or not, says so at 257.
+    let mut tar = b"events.jsonl".to_vec();
+    tar.resize(257, 0);
+    tar.extend_from_slice(b"ustar\x0000");
+    tar.resize(1024, 0);
+    let gz_tar = {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&tar).unwrap();
+        e.finish().unwrap()
+    };
     let out = matching(&["-f", "jsonl"], &fixtures().join("rules/good"), dir.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -436,6 +446,16 @@ fn gzip_compressed_events_are_read_however_named_and_a_broken_one_is_said() {
             "xz-compressed: extract or decompress it first",
         ),
         ("empty.json", b"", "empty file; skipped"),
+        (
+            "logs.tar",
+            &tar,
+            "a tar archive: extract or decompress it first",
+        ),
+        (
+            "logs.tgz",
+            &gz_tar,
+            "a tar archive: extract or decompress it first",
+        ),
     ] {
         let p = dir.path().join(name);
         std::fs::write(&p, bytes).unwrap();

@@ -33,10 +33,12 @@ pub fn sniff(path: &Path) -> std::io::Result<Option<EventFormat>> {
     Ok(format_of_head(&head_of(path)?))
 }
 
-/// A file's first bytes.
+/// A file's first bytes: enough to tell a tar archive (its mark is at 257).
 fn head_of(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(64);
-    std::fs::File::open(path)?.take(64).read_to_end(&mut head)?;
+    let mut head = Vec::with_capacity(512);
+    std::fs::File::open(path)?
+        .take(512)
+        .read_to_end(&mut head)?;
     Ok(head)
 }
 
@@ -482,8 +484,14 @@ fn not_events(head: &[u8], what: &str) -> String {
     if head.is_empty() {
         return format!("empty {what}; skipped");
     }
-    match PACKED.iter().find(|(magic, _)| head.starts_with(magic)) {
-        Some((_, kind)) => {
+    // A tar archive (`logs.tar.gz`) says so at offset 257.
+    let tar = head.get(257..262) == Some(b"ustar");
+    let packed = PACKED.iter().find(|(magic, _)| head.starts_with(magic));
+    match packed
+        .map(|(_, kind)| *kind)
+        .or(tar.then_some("a tar archive"))
+    {
+        Some(kind) => {
             format!("{kind}: extract or decompress it first (gzip is read as it is); skipped")
         }
         None => format!("not an EVTX, JSON, XML or CSV (named .csv) {what}; skipped"),

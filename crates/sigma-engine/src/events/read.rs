@@ -187,22 +187,20 @@ fn jsonl_in(mut r: impl BufRead) -> bool {
     if r.fill_buf().is_ok_and(json_text::is_utf16) {
         return false;
     }
-    let mut head = Vec::new();
-    let mut lines = Vec::new();
-    for _ in 0..Stream::LINES {
-        let start = head.len();
-        match r.read_until(b'\n', &mut head) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => lines.push(start..head.len()),
-        }
-    }
-    if spans_lines(json_text::without_bom(&head)) {
-        return false;
-    }
+    // The lines up to the first whole object, kept (up to about a block,
+    // the first line whole) to tell where the first value ends.
+    let (mut head, mut line) = (Vec::new(), Vec::new());
     let mut started = false;
-    for range in lines {
-        let line = &head[range];
-        let t = json_text::without_bom(line).trim_ascii_end();
+    for _ in 0..Stream::LINES {
+        line.clear();
+        match r.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) => {}
+        }
+        if head.len() < Stream::AHEAD as usize {
+            head.extend_from_slice(&line);
+        }
+        let t = json_text::without_bom(&line).trim_ascii_end();
         if !started && t.trim_ascii_start().first() == Some(&b'[') {
             return false;
         }
@@ -213,7 +211,8 @@ fn jsonl_in(mut r: impl BufRead) -> bool {
         {
             // A search response on one line is read as its hits, as a JSON
             // text is.
-            return json_text::search_hits(t, 0).is_none();
+            return json_text::search_hits(t, 0).is_none()
+                && !spans_lines(json_text::without_bom(&head));
         }
     }
     false
@@ -821,6 +820,14 @@ mod tests {
         assert!(jsonl("{\"a\": \"cut\n{\"a\": 1}\n"));
         assert!(jsonl("{\"a\": 1,\n{\"a\": 2}\n"));
         assert!(!jsonl("[{\"a\": 1},\n{\"a\": 2}]\n"));
+        // A first line longer than what is kept of the lines after it.
+        let long = format!("{{\"a\": \"{}\"}}\n{{\"a\": 2}}\n", "x".repeat(3 << 20));
+        assert!(jsonl(&long));
+        let pretty = format!(
+            "{{\"a\": [\n{}\n1]}}\n{{\"b\": 2}}\n",
+            "0,\n".repeat(1 << 20)
+        );
+        assert!(!jsonl(&pretty));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::html_escape;
 use super::inline_notes::InlineNotes;
 pub use crate::vault::anchors::{anchored, block_id, options, slug};
 use crate::vault::literal;
-use crate::vault::resolve::{self, markdown_link_target};
+use crate::vault::resolve;
 use pulldown_cmark::{CowStr, Event, LinkType, Parser, Tag, TagEnd, html};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -361,14 +361,14 @@ pub(super) fn wikilink_target(dest: &str) -> (Cow<'_, str>, Option<Cow<'_, str>>
     (Cow::Borrowed(page), anchor.map(Cow::Borrowed))
 }
 
-/// What a Markdown link inside the vault leads to: a note (without its
-/// `.md`; empty for a heading of its own note), or a file of the vault
+/// What a Markdown link inside the vault leads to ([`resolve::link_target`]):
+/// a note (empty for a heading of its own note), or a file of the vault
 /// (`report.pdf`, `board.canvas`), with the heading.
 fn linked_target(dest: &str) -> Option<(String, Option<String>)> {
     if is_tag_page(dest) {
         return None;
     }
-    markdown_link_target(dest).or_else(|| resolve::file_target(dest))
+    resolve::link_target(dest)
 }
 
 /// Whether a link leads to a tag page, as [`preprocess`] links `#tags`
@@ -1270,6 +1270,15 @@ mod tests {
         );
         let pre = "[a](T1059.006%20Python.md) [c](Gone.md) [d](https://x.org/a.md)";
         assert_eq!(links(pre, &R), ["T1059.006 Python", "Gone"]);
+        // Without its `.md`, as Obsidian also follows it.
+        let h = html("[f](T1059.006%20Python#Detection) [g](Nowhere)");
+        assert!(
+            h.contains(
+                "<a href=\"techniques/t1059-006-python.html#detection\" rel=\"noopener\">f</a>"
+            ),
+            "{h}"
+        );
+        assert!(h.contains("title=\"unresolved: Nowhere\""), "{h}");
     }
 
     #[test]

@@ -172,7 +172,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
             r.citations_left.push(rel.clone());
         }
         for url in markdown_link_urls(scan) {
-            if let Some((target, anchor)) = vault_target(destination(url)) {
+            if let Some((target, anchor)) = super::resolve::link_target(destination(url)) {
                 r.links += 1;
                 links.judge(i, &target, anchor.as_deref(), format!("({url})"), &mut r);
                 continue;
@@ -364,17 +364,6 @@ fn missing_footnotes(scan: &str) -> Vec<&str> {
         .collect()
 }
 
-/// What a Markdown link inside the vault names: a note (`Note.md`, empty
-/// for `#Heading` of its own) with the heading or block, or a file of the
-/// vault (`report.pdf`: a last part with an extension).
-fn vault_target(dest: &str) -> Option<(String, Option<String>)> {
-    if let Some(note) = super::resolve::markdown_link_target(dest) {
-        return Some(note);
-    }
-    let (path, _) = super::resolve::file_target(dest)?;
-    Some((path, None))
-}
-
 /// A Markdown link's destination without its brackets or title:
 /// `<My notes/A.md> "title"` is `My notes/A.md`.
 fn destination(url: &str) -> &str {
@@ -409,7 +398,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("A.md"),
-            "[[B]] [[Missing]] x[^1] y[^2] [b](B.md) [c](<./B.md> \"B\") [g](Gone.md) \\[t\\](Text.md) z\\[^3]\n\n[^1]: ok\n(Citation: X)",
+            "[[B]] [[Missing]] x[^1] y[^2] [b](B.md) [c](<./B.md> \"B\") [g](Gone.md) \\[t\\](Text.md) z\\[^3] [h](B) [i](Nowhere)\n\n[^1]: ok\n(Citation: X)",
         )
         .unwrap();
         std::fs::write(dir.path().join("B.md"), "---\nurl: \"https://attack.mitre.org/techniques/T1\"\n---\n[t](https://attack.mitre.org/techniques/T1/)").unwrap();
@@ -419,6 +408,7 @@ mod tests {
             vec![
                 ("A.md".to_string(), "[[Missing]]".to_string()),
                 ("A.md".to_string(), "(Gone.md)".to_string()),
+                ("A.md".to_string(), "(Nowhere)".to_string()),
             ]
         );
         assert_eq!(

@@ -123,6 +123,14 @@ pub fn markdown_link_target(dest: &str) -> Option<(String, Option<String>)> {
     }
 }
 
+/// What a Markdown link inside the vault names, as Obsidian reads it: a
+/// note (`Note.md`, or `Note` without its extension, which Obsidian also
+/// follows; empty for `#Heading` of its own note) or a file of the vault
+/// (`report.pdf`), with the heading or block.
+pub fn link_target(dest: &str) -> Option<(String, Option<String>)> {
+    markdown_link_target(dest).or_else(|| relative_target(dest))
+}
+
 /// The file of the vault a Markdown link or image names (`report.pdf`,
 /// `img/net.png`, `board.canvas`): a [`relative_target`] whose last part
 /// has an extension, with the heading.
@@ -168,6 +176,27 @@ mod tests {
         assert_eq!(t("#heading"), None);
         assert_eq!(t(".md"), None);
         assert_eq!(t("%E9.md"), owned("\u{fffd}", None));
+    }
+
+    #[test]
+    fn a_markdown_link_names_a_note_with_its_extension_or_without() {
+        let owned = |p: &str, h: Option<&str>| Some((p.to_string(), h.map(str::to_string)));
+        assert_eq!(
+            link_target("Notes/Hunt%20log.md"),
+            owned("Notes/Hunt log", None)
+        );
+        assert_eq!(
+            link_target("Notes/Hunt%20log"),
+            owned("Notes/Hunt log", None)
+        );
+        assert_eq!(
+            link_target("../T1059.006%20Python#Detection"),
+            owned("T1059.006 Python", Some("Detection"))
+        );
+        assert_eq!(link_target("#Part"), owned("", Some("Part")));
+        assert_eq!(link_target("report.pdf"), owned("report.pdf", None));
+        assert_eq!(link_target("https://x.org/a"), None);
+        assert_eq!(link_target("mailto:a@x.org"), None);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! How a wikilink target names a note, as Obsidian resolves it: by its path
 //! (`Folder/Note`), by its name (`Note`: the one in the linking note's
 //! folder, else the shortest path wins), or by the end of its path
-//! (`Sub/Note`); case-insensitive, `.md` optional. `check`
+//! (`Sub/Note`), or relative to the linking note (`../Folder/Note`, as
+//! Obsidian's relative-path link format writes links); case-insensitive,
+//! `.md` optional. `check`
 //! and the site both resolve through this, so they never disagree about a
 //! link.
 
@@ -42,6 +44,16 @@ impl NoteNames {
     /// target's path in `from`'s folder wins, as Obsidian looks there first.
     pub fn find_from(&self, target: &str, from: &str) -> Option<usize> {
         let t = key(target.trim().trim_end_matches(".md"));
+        // `[[../Techniques/Note]]`, as Obsidian writes links with its
+        // relative-path format: from `from`'s folder, else by what follows.
+        let t = if t.starts_with("./") || t.starts_with("../") {
+            if let Some(&i) = relative_to(&t, from).and_then(|p| self.by_path.get(&p)) {
+                return Some(i);
+            }
+            without_dots(&t).to_string()
+        } else {
+            t
+        };
         let name = t.rsplit('/').next().unwrap_or(&t);
         let named = self.by_name.get(name)?;
         if named.len() > 1
@@ -62,6 +74,32 @@ impl NoteNames {
             .filter(|&i| suffix.as_ref().is_none_or(|s| self.paths[i].ends_with(s)))
             .min_by_key(|&i| (self.paths[i].len(), &self.paths[i]))
     }
+}
+
+/// The vault path a target written relative to its note (`./Note`,
+/// `../Folder/Note`) names from the note at `from`; `None` for one that
+/// climbs above the vault.
+fn relative_to(t: &str, from: &str) -> Option<String> {
+    let folder = from.rsplit_once('/').map_or(String::new(), |(f, _)| key(f));
+    let mut parts: Vec<&str> = folder.split('/').filter(|p| !p.is_empty()).collect();
+    for part in t.split('/') {
+        match part {
+            "." | "" => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// A path without its leading `./` and `../`.
+fn without_dots(mut path: &str) -> &str {
+    while let Some(r) = path.strip_prefix("./").or_else(|| path.strip_prefix("../")) {
+        path = r;
+    }
+    path
 }
 
 /// A name as links compare it: in lower case and composed (NFC), so that
@@ -95,11 +133,7 @@ pub fn relative_target(dest: &str) -> Option<(String, Option<String>)> {
         None => (dest, None),
     };
     let path = decode(path);
-    let mut rest = path.as_str();
-    while let Some(r) = rest.strip_prefix("./").or_else(|| rest.strip_prefix("../")) {
-        rest = r;
-    }
-    let rest = rest.trim_start_matches('/');
+    let rest = without_dots(&path).trim_start_matches('/');
     (!rest.is_empty()).then(|| (rest.to_string(), heading))
 }
 
@@ -272,5 +306,29 @@ mod tests {
         assert_eq!(n.find_from("Sub/X", "Cases/A.md"), Some(3));
         assert_eq!(n.find_from("Cases/Deep/Home", "Cases/Deep/A.md"), Some(1));
         assert_eq!(n.find_from("Missing", "Cases/Deep/A.md"), None);
+    }
+
+    #[test]
+    fn a_link_written_relative_to_its_note_is_followed_from_its_folder() {
+        // Obsidian's "relative path to file" link format.
+        let n = NoteNames::new([
+            "Home.md",
+            "Cases/Deep/Home.md",
+            "Cases/Deep/Sub/X.md",
+            "Sub/X.md",
+        ]);
+        assert_eq!(n.find_from("../../Home", "Cases/Deep/A.md"), Some(0));
+        assert_eq!(n.find_from("./Home", "Cases/Deep/A.md"), Some(1));
+        assert_eq!(n.find_from("./Sub/X.md", "Cases/Deep/A.md"), Some(2));
+        assert_eq!(n.find_from("../../Sub/X", "Cases/Deep/A.md"), Some(3));
+        assert_eq!(n.find_from("../Deep/./Home", "Cases/Deep/A.md"), Some(1));
+        // Nothing there: found as `Sub/X` would be, from the note's folder.
+        assert_eq!(n.find_from("../Sub/X", "Cases/Deep/A.md"), Some(2));
+        assert_eq!(
+            n.find_from("../../../Home", "Cases/A.md"),
+            Some(0),
+            "above the vault"
+        );
+        assert_eq!(n.find_from("./Missing", "Cases/Deep/A.md"), None);
     }
 }

@@ -857,7 +857,12 @@ fn export_and_report(
                 (false, false) => 20,
             };
             for (page, target) in s.unresolved.iter().take(shown) {
-                eprintln!("unresolved link in {page}: [[{target}]]");
+                match s.aliases.get(target) {
+                    Some(of) => eprintln!(
+                        "unresolved link in {page}: [[{target}]] names an alias of [[{of}]], not a note: link it as [[{of}|{target}]]"
+                    ),
+                    None => eprintln!("unresolved link in {page}: [[{target}]]"),
+                }
             }
             for (page, target) in s.unpublished.iter().take(shown) {
                 eprintln!("not in the site, named in {page}: {target} (shown as text)");

@@ -1054,3 +1054,29 @@ fn a_notes_css_classes_reach_its_page_as_obsidian_gives_them_its_pane() {
     let coverage = std::fs::read_to_string(site.join("coverage-enterprise-attack.html")).unwrap();
     assert!(coverage.contains(r#"class="av-wide""#), "{coverage}");
 }
+
+#[test]
+fn a_link_naming_an_alias_stays_unresolved_and_names_the_note() {
+    // As in Obsidian, which resolves links by note name only, and as
+    // `check` reports it.
+    let dir = tempfile::tempdir().unwrap();
+    let (v, s) = (dir.path().join("v"), dir.path().join("s"));
+    std::fs::create_dir_all(v.join("Techniques")).unwrap();
+    std::fs::write(
+        v.join("Techniques/T1059.006 Python.md"),
+        "---\naliases:\n  - T1059.006\n---\n# Python\n",
+    )
+    .unwrap();
+    std::fs::write(v.join("Hunt.md"), "# Hunt\n\n[[t1059.006]] [[Gone]]\n").unwrap();
+    let summary = export_to(&v, &s);
+    let mut unresolved: Vec<&str> = summary.unresolved.iter().map(|(_, t)| t.as_str()).collect();
+    unresolved.sort();
+    assert_eq!(unresolved, ["Gone", "t1059.006"]);
+    assert_eq!(
+        summary.aliases.get("t1059.006").map(String::as_str),
+        Some("T1059.006 Python")
+    );
+    assert_eq!(summary.aliases.len(), 1);
+    let page = std::fs::read_to_string(s.join("hunt.html")).unwrap();
+    assert!(page.contains(r#"title="unresolved: t1059.006""#), "{page}");
+}

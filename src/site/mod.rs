@@ -28,7 +28,7 @@ pub mod search;
 mod spool;
 
 use crate::output::{Folder, VaultWriter, WriteOptions, WriteReport};
-use crate::vault::resolve::NoteNames;
+use crate::vault::resolve::{NoteNames, name_key};
 use note::{Meta, Page};
 use rayon::prelude::*;
 use sigma_engine::diag::{Diagnostic, Diagnostics};
@@ -69,6 +69,10 @@ pub struct ExportSummary {
     /// (page, link target) of links to files of kinds the site leaves out
     /// (SVG, canvases, CSV): shown as text.
     pub unpublished: Vec<(String, String)>,
+    /// Of the unresolved links' targets, those that are a note's alias
+    /// (`T1059.006`), with the name a link gives that note: Obsidian
+    /// resolves links by note name only.
+    pub aliases: HashMap<String, String>,
     pub write: WriteReport,
     pub elapsed: Duration,
 }
@@ -460,10 +464,12 @@ pub fn export(cfg: &ExportConfig, diags: &Diagnostics) -> Result<ExportSummary, 
         return Err(e);
     }
     let write = writer.commit()?;
+    let unresolved = each_target(&pages, &metas, |m| &m.unresolved);
     Ok(ExportSummary {
         pages: pages.len(),
         tags: tags.len(),
-        unresolved: each_target(&pages, &metas, |m| &m.unresolved),
+        aliases: aliases_named(&unresolved, &pages, &metas, &names),
+        unresolved,
         unpublished: each_target(&pages, &metas, |m| &m.unpublished),
         write,
         elapsed: start.elapsed(),
@@ -549,6 +555,31 @@ fn each_target(
         .iter()
         .zip(metas)
         .flat_map(|(p, m)| kind(m).iter().map(|t| (p.path.clone(), t.clone())))
+        .collect()
+}
+
+/// The targets of `unresolved` links that are a note's alias, with the
+/// name a link gives that note.
+fn aliases_named(
+    unresolved: &[(String, String)],
+    pages: &[note::Page],
+    metas: &[note::Meta],
+    names: &NoteNames,
+) -> HashMap<String, String> {
+    if unresolved.is_empty() {
+        return HashMap::new();
+    }
+    let mut by_alias = HashMap::new();
+    for (i, m) in metas.iter().enumerate() {
+        for a in &m.aliases {
+            by_alias.entry(name_key(a)).or_insert(i);
+        }
+    }
+    (unresolved.iter())
+        .filter_map(|(_, t)| {
+            let &i = by_alias.get(&name_key(t))?;
+            Some((t.clone(), names.link_name(i, &pages[i].path)))
+        })
         .collect()
 }
 

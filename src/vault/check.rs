@@ -8,6 +8,7 @@
 
 use super::frontmatter;
 use super::index::url_key;
+use super::resolve::name_key;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -192,7 +193,7 @@ struct Links<'v> {
     texts: &'v [(String, String)],
     names: &'v super::resolve::NoteNames,
     files: &'v super::resolve::NoteNames,
-    /// The note each alias names (by [`alias_key`]).
+    /// The note each alias names (by [`name_key`]).
     aliases: &'v HashMap<String, usize>,
     /// Whether (note, anchor) lands: a note is parsed once per anchor asked.
     landed: HashMap<(usize, String), bool>,
@@ -247,13 +248,8 @@ impl Links<'_> {
     /// The name of the note whose alias `target` is, as a link names it:
     /// its file name, or its path where another note has that name.
     fn alias_of(&self, target: &str) -> Option<String> {
-        let n = *self.aliases.get(&alias_key(target))?;
-        let path = self.texts[n].0.trim_end_matches(".md");
-        let name = path.rsplit('/').next().unwrap_or(path);
-        Some(match self.names.find(name) {
-            Some(m) if m == n => name.to_string(),
-            _ => path.to_string(),
-        })
+        let n = *self.aliases.get(&name_key(target))?;
+        Some(self.names.link_name(n, &self.texts[n].0))
     }
 
     /// The note that note `n` redirects to, if it is a redirect
@@ -281,14 +277,8 @@ struct Read {
     /// The notes by the ATT&CK address in their `url` property.
     note_urls: HashMap<String, String>,
     /// The notes (their index in `texts`) by each alias in their `aliases`
-    /// property ([`alias_key`]); the first note to claim one keeps it.
+    /// property ([`name_key`]); the first note to claim one keeps it.
     aliases: HashMap<String, usize>,
-}
-
-/// How an alias is compared with a link: as note names are (case and
-/// Unicode composition aside).
-fn alias_key(name: &str) -> String {
-    super::resolve::composed(name.trim()).to_lowercase()
 }
 
 /// Every note of the vault ([`Read`]); notes that cannot be read as UTF-8,
@@ -312,7 +302,7 @@ fn read_notes(dir: &Path, r: &mut CheckReport) -> Read {
                     read.note_urls.insert(url_key(u), rel.clone());
                 }
                 for a in aliases_in(&map) {
-                    read.aliases.entry(alias_key(a)).or_insert(read.texts.len());
+                    read.aliases.entry(name_key(a)).or_insert(read.texts.len());
                 }
             }
             Ok(None) => {}

@@ -33,6 +33,17 @@ impl NoteNames {
         n
     }
 
+    /// The name a link gives note `i` (at vault path `path`): its file
+    /// name, or its path where another note has that name.
+    pub fn link_name(&self, i: usize, path: &str) -> String {
+        let path = path.trim_end_matches(".md");
+        let name = path.rsplit('/').next().unwrap_or(path);
+        match self.find(name) {
+            Some(m) if m == i => name.to_string(),
+            _ => path.to_string(),
+        }
+    }
+
     /// The note a link target (without `#heading` or `|alias`) names, in
     /// a note at the vault's root.
     pub fn find(&self, target: &str) -> Option<usize> {
@@ -100,6 +111,12 @@ fn without_dots(mut path: &str) -> &str {
         path = r;
     }
     path
+}
+
+/// A note's name or alias as links compare it ([`key`]), spaces around
+/// it aside.
+pub fn name_key(name: &str) -> String {
+    key(name.trim())
 }
 
 /// A name as links compare it: in lower case and composed (NFC), so that

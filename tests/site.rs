@@ -736,31 +736,37 @@ fn notes_never_take_the_place_of_the_sites_own_pages() {
 
 #[test]
 fn a_link_leads_to_the_note_of_its_name_in_its_own_folder_first() {
-    // As in Obsidian: of two notes named `Home`, a note beside one of them
-    // links to that one; elsewhere the shorter path wins.
+    // As in Obsidian (observed on 1.13): of two notes named `Log`, none at
+    // the vault's root, a note beside one of them links to that one;
+    // elsewhere the shorter path wins. A note at the link's own path (the
+    // root's `Home`) wins over one beside the linking note.
     let dir = tempfile::tempdir().unwrap();
     let (v, s) = (dir.path().join("v"), dir.path().join("s"));
     std::fs::create_dir_all(v.join("Cases/Deep")).unwrap();
+    std::fs::create_dir_all(v.join("Ops")).unwrap();
     std::fs::write(v.join("Home.md"), "# Root home\n").unwrap();
     std::fs::write(v.join("Cases/Deep/Home.md"), "# Case home\n").unwrap();
+    std::fs::write(v.join("Ops/Log.md"), "# Ops log\n").unwrap();
+    std::fs::write(v.join("Cases/Deep/Log.md"), "# Case log\n").unwrap();
     std::fs::write(
         v.join("Cases/Deep/Case.md"),
-        "# Case\n\n[[Home]] ![[Home]]\n",
+        "# Case\n\n[[Log]] ![[Log]] [[Home]]\n",
     )
     .unwrap();
-    std::fs::write(v.join("Cases/Other.md"), "# Other\n\n[[Home]]\n").unwrap();
+    std::fs::write(v.join("Cases/Other.md"), "# Other\n\n[[Log]]\n").unwrap();
     export_to(&v, &s);
     let read = |p: &str| std::fs::read_to_string(s.join(p)).unwrap();
     let case = read("cases/deep/case.html");
     assert!(
-        case.contains(r#"href="../../cases/deep/home.html">Home"#),
+        case.contains(r#"href="../../cases/deep/log.html">Log"#),
         "{case}"
     );
-    assert!(!case.contains(r#"href="../../home.html""#), "{case}");
+    assert!(!case.contains(r#"href="../../ops/log.html""#), "{case}");
+    assert!(case.contains(r#"href="../../home.html">Home"#), "{case}");
     let other = read("cases/other.html");
-    assert!(other.contains(r#"href="../home.html">Home"#), "{other}");
-    let home = read("cases/deep/home.html");
-    assert!(home.contains("case.html"), "the backlink: {home}");
+    assert!(other.contains(r#"href="../ops/log.html">Log"#), "{other}");
+    let log = read("cases/deep/log.html");
+    assert!(log.contains("case.html"), "the backlink: {log}");
 }
 
 #[test]
@@ -964,7 +970,8 @@ fn links_in_properties_are_links_one_or_a_list() {
     std::fs::create_dir_all(v.join("Cases")).unwrap();
     std::fs::write(v.join("A.md"), "# A\n").unwrap();
     std::fs::write(v.join("B.md"), "# B\n\n## Part\n").unwrap();
-    std::fs::write(v.join("Owner.md"), "# Owner at the top\n").unwrap();
+    std::fs::create_dir_all(v.join("Team")).unwrap();
+    std::fs::write(v.join("Team/Owner.md"), "# Owner elsewhere\n").unwrap();
     std::fs::write(v.join("Cases/Owner.md"), "# Owner beside\n").unwrap();
     std::fs::write(
         v.join("Cases/Case.md"),
@@ -985,7 +992,7 @@ fn links_in_properties_are_links_one_or_a_list() {
     assert!(backlinked("a.html"));
     assert!(backlinked("b.html"));
     assert!(backlinked("cases/owner.html"));
-    assert!(!backlinked("owner.html"));
+    assert!(!backlinked("team/owner.html"));
     let case = std::fs::read_to_string(s.join("cases/case.html")).unwrap();
     assert!(
         case.contains("<a href=\"../b.html#part\">the part</a>"),

@@ -505,19 +505,21 @@ mod tests {
 
     #[test]
     fn a_heading_is_looked_for_in_the_note_the_link_opens() {
-        // Of two notes named Playbook, the one beside the linking note.
+        // Of two notes named Playbook, none at the vault's root: the one
+        // beside the linking note, else the shorter path.
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
         std::fs::create_dir(dir.path().join("Cases")).unwrap();
-        write("Playbook.md", "# Playbook\n\n## Root steps\n");
+        std::fs::create_dir(dir.path().join("Ops")).unwrap();
+        write("Ops/Playbook.md", "# Playbook\n\n## Ops steps\n");
         write("Cases/Playbook.md", "# Playbook\n\n## Case steps\n");
         write(
             "Cases/Case.md",
-            "[[Playbook#Case steps]] [[Playbook#Root steps]]\n",
+            "[[Playbook#Case steps]] [[Playbook#Ops steps]]\n",
         );
         write(
             "Home.md",
-            "[[Playbook#Root steps]] [[Playbook#Case steps]]\n",
+            "[[Playbook#Ops steps]] [[Playbook#Case steps]]\n",
         );
         let r = check_vault(dir.path());
         let missing: Vec<(&str, &str)> = r
@@ -528,7 +530,7 @@ mod tests {
         assert_eq!(
             missing,
             [
-                ("Cases/Case.md", "[[Playbook#Root steps]]"),
+                ("Cases/Case.md", "[[Playbook#Ops steps]]"),
                 ("Home.md", "[[Playbook#Case steps]]")
             ]
         );

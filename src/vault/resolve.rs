@@ -1,6 +1,6 @@
 //! How a wikilink target names a note, as Obsidian resolves it: by its path
-//! (`Folder/Note`), by its name (`Note`: the one in the linking note's
-//! folder, else the shortest path wins), or by the end of its path
+//! (`Folder/Note`, and `Note` for the root's), by its name (`Note`: the one
+//! in the linking note's folder, else the shortest path wins), or by the end of its path
 //! (`Sub/Note`), or relative to the linking note (`../Folder/Note`, as
 //! Obsidian's relative-path link format writes links); case-insensitive,
 //! `.md` optional. `check`
@@ -51,8 +51,10 @@ impl NoteNames {
     }
 
     /// The note a link target names in the note at `from` (its vault
-    /// path): where several notes have the target's name, the one at the
-    /// target's path in `from`'s folder wins, as Obsidian looks there first.
+    /// path), in Obsidian's order (observed on Obsidian 1.13): the note at
+    /// the target's vault path (`[[Home]]` is `Home.md` at the root, even
+    /// beside another `Home.md`); else, of several notes with the target's
+    /// name, the one in `from`'s own folder; else the shortest path.
     pub fn find_from(&self, target: &str, from: &str) -> Option<usize> {
         let t = key(target.trim().trim_end_matches(".md"));
         // `[[../Techniques/Note]]`, as Obsidian writes links with its
@@ -67,13 +69,13 @@ impl NoteNames {
         };
         let name = t.rsplit('/').next().unwrap_or(&t);
         let named = self.by_name.get(name)?;
+        if let Some(&i) = self.by_path.get(&t) {
+            return Some(i);
+        }
         if named.len() > 1
             && let Some((folder, _)) = from.rsplit_once('/')
             && let Some(&i) = self.by_path.get(&format!("{}/{t}", key(folder)))
         {
-            return Some(i);
-        }
-        if let Some(&i) = self.by_path.get(&t) {
             return Some(i);
         }
         // By name, or by the end of the path: the shortest path wins (the
@@ -309,18 +311,34 @@ mod tests {
     }
 
     #[test]
-    fn a_link_finds_the_note_in_its_own_folder_first() {
+    fn a_link_finds_the_note_at_its_path_then_in_its_own_folder() {
+        // Obsidian's order, as observed on Obsidian 1.13: the vault path,
+        // then the linking note's own folder (not its parents'), then the
+        // shortest path.
         let n = NoteNames::new([
             "Home.md",
             "Cases/Deep/Home.md",
             "Cases/Deep/Sub/X.md",
             "Sub/X.md",
+            "Archive/Old/Log.md",
+            "Cases/Deep/Log.md",
+            "Notes/Log.md",
         ]);
-        assert_eq!(n.find_from("home", "Cases/Deep/A.md"), Some(1));
+        assert_eq!(n.find_from("home", "Cases/Deep/A.md"), Some(0), "the path");
         assert_eq!(n.find_from("Home", "Cases/A.md"), Some(0));
-        assert_eq!(n.find_from("Home", "A.md"), Some(0));
-        assert_eq!(n.find_from("Sub/X", "Cases/Deep/A.md"), Some(2));
-        assert_eq!(n.find_from("Sub/X", "Cases/A.md"), Some(3));
+        assert_eq!(n.find_from("Sub/X", "Cases/Deep/A.md"), Some(3), "the path");
+        assert_eq!(n.find_from("Log", "Cases/Deep/A.md"), Some(5), "its folder");
+        assert_eq!(
+            n.find_from("Log", "Cases/Deep/More/A.md"),
+            Some(6),
+            "the shortest"
+        );
+        assert_eq!(n.find_from("Log", "A.md"), Some(6));
+        assert_eq!(
+            n.find_from("Deep/Sub/X", "A.md"),
+            Some(2),
+            "the end of a path"
+        );
         assert_eq!(n.find_from("Cases/Deep/Home", "Cases/Deep/A.md"), Some(1));
         assert_eq!(n.find_from("Missing", "Cases/Deep/A.md"), None);
     }
@@ -339,8 +357,8 @@ mod tests {
         assert_eq!(n.find_from("./Sub/X.md", "Cases/Deep/A.md"), Some(2));
         assert_eq!(n.find_from("../../Sub/X", "Cases/Deep/A.md"), Some(3));
         assert_eq!(n.find_from("../Deep/./Home", "Cases/Deep/A.md"), Some(1));
-        // Nothing there: found as `Sub/X` would be, from the note's folder.
-        assert_eq!(n.find_from("../Sub/X", "Cases/Deep/A.md"), Some(2));
+        // Nothing there: found as `Sub/X` would be.
+        assert_eq!(n.find_from("../Sub/X", "Cases/Deep/A.md"), Some(3));
         assert_eq!(
             n.find_from("../../../Home", "Cases/A.md"),
             Some(0),

@@ -56,7 +56,9 @@ impl NoteNames {
     /// beside another `Home.md`); else, of several notes with the target's
     /// name, the one in `from`'s own folder; else the shortest path.
     pub fn find_from(&self, target: &str, from: &str) -> Option<usize> {
-        let t = key(target.trim().trim_end_matches(".md"));
+        // `[[Note.MD]]` names `Note.md` too.
+        let t = key(target.trim());
+        let t = t.trim_end_matches(".md").to_string();
         // `[[../Techniques/Note]]`, as Obsidian writes links with its
         // relative-path format: from `from`'s folder, else by what follows.
         let t = if t.starts_with("./") || t.starts_with("../") {
@@ -341,6 +343,7 @@ mod tests {
         );
         assert_eq!(n.find_from("Cases/Deep/Home", "Cases/Deep/A.md"), Some(1));
         assert_eq!(n.find_from("Missing", "Cases/Deep/A.md"), None);
+        assert_eq!(n.find_from("Notes/Log.MD", "A.md"), Some(6));
     }
 
     #[test]

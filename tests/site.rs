@@ -1087,3 +1087,32 @@ fn a_link_naming_an_alias_stays_unresolved_and_names_the_note() {
     let page = std::fs::read_to_string(s.join("hunt.html")).unwrap();
     assert!(page.contains(r#"title="unresolved: t1059.006""#), "{page}");
 }
+
+#[cfg(unix)]
+#[test]
+fn an_attachment_named_in_no_utf8_is_still_published() {
+    // Its name reads with a replacement character; its file is the one on
+    // disk, not one of that spelling.
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (v, s) = (dir.path().join("v"), dir.path().join("s"));
+    std::fs::create_dir_all(&v).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"shot\xff.png");
+    std::fs::write(v.join(name), b"png bytes").unwrap();
+    std::fs::write(v.join("Log.md"), "# Log\n\n![[shot\u{fffd}.png]]\n").unwrap();
+    let diags = Diagnostics::new();
+    let cfg = ExportConfig {
+        vault: v.clone(),
+        out: s.clone(),
+        base_url: None,
+        templates: None,
+        no_wait: false,
+    };
+    export(&cfg, &diags).expect("export succeeds");
+    let said: Vec<String> = diags.sorted().iter().map(|d| d.to_string()).collect();
+    assert!(said.is_empty(), "{said:?}");
+    let published: Vec<_> = std::fs::read_dir(s.join("files")).unwrap().collect();
+    assert_eq!(published.len(), 1);
+    let file = published[0].as_ref().unwrap().path();
+    assert_eq!(std::fs::read(file).unwrap(), b"png bytes");
+}

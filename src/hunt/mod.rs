@@ -107,28 +107,18 @@ fn tag_ok(r: &SigmaRule, wanted: &[TagRef], met: &[AtomicBool]) -> bool {
     ok
 }
 
-/// Warns of each `--tag` no rule read has: a search by a tag spelt as no
-/// rule spells it would otherwise just find nothing.
-fn warn_unmet_tags(wanted: &[TagRef], met: &[AtomicBool], diags: &Diagnostics) {
-    for (w, _) in wanted
-        .iter()
-        .zip(met)
-        .filter(|(_, m)| !m.load(Ordering::Relaxed))
-    {
-        let msg = format!("--tag {}: no rule read has this tag", w);
-        diags.push(Diagnostic::warning("match", msg));
-    }
-}
-
-/// Warns of each `--product` no detection rule read has (`windwos`): it
-/// would otherwise leave only "no rule can run".
-fn warn_unmet_products(products: &[String], met: &[AtomicBool], diags: &Diagnostics) {
-    for (p, _) in products
-        .iter()
-        .zip(met)
-        .filter(|(_, m)| !m.load(Ordering::Relaxed))
-    {
-        let msg = format!("--product {p}: no rule read has this logsource product");
+/// Warns of each value of `flag` (`--tag`, `--product`) that no rule read
+/// has (`met` unset): a search by a value spelt as no rule spells it
+/// (`windwos`) would otherwise just find nothing.
+fn warn_unmet<T: std::fmt::Display>(
+    flag: &str,
+    what: &str,
+    wanted: &[T],
+    met: &[AtomicBool],
+    diags: &Diagnostics,
+) {
+    for (w, _) in (wanted.iter().zip(met)).filter(|(_, m)| !m.load(Ordering::Relaxed)) {
+        let msg = format!("{flag} {w}: no rule read has this {what}");
         diags.push(Diagnostic::warning("match", msg));
     }
 }
@@ -169,8 +159,15 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
     };
     let set = sigma_engine::sigma::load_where(&cfg.rules, diags, &wanted);
     let (rules, inputs_only, left_out) = with_correlation_inputs(set.rules, |r| filters.keeps(r));
-    warn_unmet_tags(&cfg.tags, &filters.met, diags);
-    warn_unmet_products(&cfg.products, &filters.products_met, diags);
+    warn_unmet("--tag", "tag", &cfg.tags, &filters.met, diags);
+    let products_met = &filters.products_met;
+    warn_unmet(
+        "--product",
+        "logsource product",
+        &cfg.products,
+        products_met,
+        diags,
+    );
     let mapping = Mapping::load(cfg.mapping.as_deref(), &cfg.extra_mapping)?;
     let mut opts = EngineOptions {
         window: cfg.window,

@@ -63,10 +63,15 @@ impl Attachments {
     /// URL of its own: `files/` and its path, made safe as page URLs are
     /// (a Navigator layer keeps its own path).
     pub fn new(vault: &Path) -> Attachments {
-        let (paths, others): (Vec<String>, Vec<String>) = crate::vault::attachment_files(vault)
-            .iter()
-            .map(|f| crate::vault::relative_path(vault, f))
-            .partition(|p| is_attachment(p) || is_layer(p));
+        // The files as found, so that a name that is no UTF-8 is still read.
+        let (published, others): (Vec<(PathBuf, String)>, Vec<_>) =
+            (crate::vault::attachment_files(vault).into_iter())
+                .map(|f| {
+                    let rel = crate::vault::relative_path(vault, &f);
+                    (f, rel)
+                })
+                .partition(|(_, p)| is_attachment(p) || is_layer(p));
+        let (files, paths): (Vec<PathBuf>, Vec<String>) = published.into_iter().unzip();
         let mut used = BTreeSet::new();
         let urls = (paths.iter())
             .map(|p| match is_layer(p) {
@@ -76,10 +81,10 @@ impl Attachments {
             .collect();
         Attachments {
             names: NoteNames::new(&paths),
-            files: paths.iter().map(|p| vault.join(p)).collect(),
+            files,
             layers: (0..paths.len()).filter(|&i| is_layer(&paths[i])).collect(),
             urls,
-            unpublished: NoteNames::new(others),
+            unpublished: NoteNames::new(others.into_iter().map(|(_, rel)| rel)),
         }
     }
 

@@ -374,10 +374,7 @@ fn linked_target(dest: &str) -> Option<(String, Option<String>)> {
 /// Whether a link leads to a tag page, as [`preprocess`] links `#tags`
 /// (`../tags/t1059_006.html`): a page of the site, not a file of the vault.
 fn is_tag_page(dest: &str) -> bool {
-    let mut rest = dest;
-    while let Some(r) = rest.strip_prefix("../") {
-        rest = r;
-    }
+    let rest = resolve::without_dots(dest);
     rest.starts_with("tags/") && rest.ends_with(".html")
 }
 

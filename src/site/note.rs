@@ -171,18 +171,10 @@ impl Note {
         self.fm.get(key).and_then(Value::as_str)
     }
 
-    /// A list property's texts; one text alone is a list of one, as
-    /// Obsidian reads `aliases: APT29`.
+    /// A list property's texts ([`frontmatter::texts`]).
     pub(super) fn strings(&self, key: &str) -> Vec<String> {
-        match self.fm.get(key) {
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-            Some(Value::String(one)) => vec![one.clone()],
-            _ => Vec::new(),
-        }
+        let texts = frontmatter::texts(self.fm.get(key));
+        texts.into_iter().map(str::to_string).collect()
     }
 
     /// The note's `cssclasses` (one text or a list; `cssclass`, as older

@@ -301,7 +301,7 @@ fn read_notes(dir: &Path, r: &mut CheckReport) -> Read {
                 if let Some(u) = map.get("url").and_then(|u| u.as_str()) {
                     read.note_urls.insert(url_key(u), rel.clone());
                 }
-                for a in aliases_in(&map) {
+                for a in frontmatter::texts(map.get("aliases")) {
                     read.aliases.entry(name_key(a)).or_insert(read.texts.len());
                 }
             }
@@ -311,15 +311,6 @@ fn read_notes(dir: &Path, r: &mut CheckReport) -> Read {
         read.texts.push((rel, text));
     }
     read
-}
-
-/// A note's aliases: its `aliases` property, a list or one text.
-fn aliases_in(props: &indexmap::IndexMap<String, serde_json::Value>) -> Vec<&str> {
-    match props.get("aliases") {
-        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).collect(),
-        Some(serde_json::Value::String(s)) => vec![s.as_str()],
-        _ => Vec::new(),
-    }
 }
 
 /// Why a note's properties were not read, at their line and column.

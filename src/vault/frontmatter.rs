@@ -265,6 +265,16 @@ pub fn private_in(props: &IndexMap<String, serde_json::Value>) -> bool {
     says("publish", "false") || says("draft", "true")
 }
 
+/// A list property's texts; one text alone is a list of one, as Obsidian
+/// reads `aliases: APT29`.
+pub fn texts(value: Option<&serde_json::Value>) -> Vec<&str> {
+    match value {
+        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).collect(),
+        Some(serde_json::Value::String(one)) => vec![one.as_str()],
+        _ => Vec::new(),
+    }
+}
+
 /// The note a redirect note leads to (`type: "redirect"`, `redirect:
 /// "[[New name]]"`, as the build leaves one at a renamed note's old path):
 /// the link's target, without its label or heading.

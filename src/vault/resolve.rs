@@ -57,21 +57,19 @@ impl NoteNames {
     /// name, the one in `from`'s own folder; else the shortest path.
     pub fn find_from(&self, target: &str, from: &str) -> Option<usize> {
         // `[[Note.MD]]` names `Note.md` too.
-        let t = key(target.trim());
-        let t = t.trim_end_matches(".md").to_string();
+        let lowered = key(target.trim());
+        let mut t = lowered.trim_end_matches(".md");
         // `[[../Techniques/Note]]`, as Obsidian writes links with its
         // relative-path format: from `from`'s folder, else by what follows.
-        let t = if t.starts_with("./") || t.starts_with("../") {
-            if let Some(&i) = relative_to(&t, from).and_then(|p| self.by_path.get(&p)) {
+        if t.starts_with("./") || t.starts_with("../") {
+            if let Some(&i) = relative_to(t, from).and_then(|p| self.by_path.get(&p)) {
                 return Some(i);
             }
-            without_dots(&t).to_string()
-        } else {
-            t
-        };
-        let name = t.rsplit('/').next().unwrap_or(&t);
+            t = without_dots(t);
+        }
+        let name = t.rsplit('/').next().unwrap_or(t);
         let named = self.by_name.get(name)?;
-        if let Some(&i) = self.by_path.get(&t) {
+        if let Some(&i) = self.by_path.get(t) {
             return Some(i);
         }
         if named.len() > 1
@@ -110,7 +108,7 @@ fn relative_to(t: &str, from: &str) -> Option<String> {
 }
 
 /// A path without its leading `./` and `../`.
-fn without_dots(mut path: &str) -> &str {
+pub fn without_dots(mut path: &str) -> &str {
     while let Some(r) = path.strip_prefix("./").or_else(|| path.strip_prefix("../")) {
         path = r;
     }

@@ -169,6 +169,10 @@ fn delimiter_of(head: &[u8]) -> u8 {
     const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
     let mut counts = [0usize; CANDIDATES.len()];
     let mut quoted = false;
+    let head = match is_type_line(head) {
+        true => head.splitn(2, |&b| b == b'\n').nth(1).unwrap_or_default(),
+        false => head,
+    };
     for &b in head.iter().take_while(|&&b| b != b'\n') {
         if b == b'"' {
             quoted = !quoted;
@@ -214,7 +218,11 @@ fn header<R: Read>(
     problems: &mut RowProblems,
     report: &dyn Fn(Diagnostic),
 ) -> Option<Arc<[String]>> {
-    match rows.read_byte_record(record) {
+    let mut read = rows.read_byte_record(record);
+    if matches!(read, Ok(true)) && record.get(0).is_some_and(is_type_line) {
+        read = rows.read_byte_record(record);
+    }
+    match read {
         Ok(true) => Some(columns(record, problems, report).into()),
         Ok(false) => {
             report(Diagnostic::warning("events", "empty CSV file; skipped"));
@@ -353,6 +361,14 @@ fn cells(record: &csv::ByteRecord) -> impl Iterator<Item = &[u8]> {
         })
 }
 
+/// Whether a line is the `#TYPE System.Management.Automation.PSCustomObject`
+/// line Windows PowerShell's `Export-Csv` writes above the header unless
+/// told `-NoTypeInformation` (its `Import-Csv` passes over it too).
+fn is_type_line(line: &[u8]) -> bool {
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    line.starts_with(b"#TYPE ")
+}
+
 /// The column names: the header's cells, a UTF-8 byte order mark aside
 /// (EvtxECmd writes one); a name used again is numbered (`Name_2`), with a
 /// warning, so that no column hides another.
@@ -362,13 +378,14 @@ fn columns(
     report: &dyn Fn(Diagnostic),
 ) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(header.len());
+    let line = header.position().map_or(1, csv::Position::line);
     for (i, cell) in cells(header).enumerate() {
         let cell = if i == 0 {
             cell.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(cell)
         } else {
             cell
         };
-        let base = problems.text(cell, 1).trim().to_string();
+        let base = problems.text(cell, line).trim().to_string();
         let mut name = base.clone();
         let mut n = 1;
         while names.contains(&name) {
@@ -380,7 +397,7 @@ fn columns(
                 "column `{base}` appears more than once: column {} is read as `{name}`",
                 i + 1
             );
-            report(Diagnostic::warning("events", msg).at(Some(1), None));
+            report(Diagnostic::warning("events", msg).at(Some(line as usize), None));
         }
         names.push(name);
     }
@@ -511,6 +528,27 @@ mod tests {
         assert_eq!(delimiter_of(b"\"a;b;c\",d\n1;2;3,4"), b',');
         assert_eq!(delimiter_of(b"one column\n"), b',');
         assert_eq!(delimiter_of(b""), b',');
+    }
+
+    #[test]
+    fn windows_powershells_type_line_is_no_header() {
+        for bom in ["", "\u{feff}"] {
+            let text = format!(
+                "{bom}#TYPE System.Management.Automation.PSCustomObject\r\n\
+                 \"Image\";\"CommandLine\";\"Image\"\r\n\"C:\\a.exe\";\"a; b\";\"x\"\r\n"
+            );
+            let (got, diags) = events(text.as_bytes());
+            assert_eq!(got.len(), 1, "{text:?}");
+            assert_eq!(got[0].text("Image"), Some("C:\\a.exe"));
+            assert_eq!(got[0].text("CommandLine"), Some("a; b"));
+            assert_eq!(got[0].meta.record, 3);
+            assert_eq!(
+                diags,
+                [
+                    "warning[events]: t.csv:2: column `Image` appears more than once: column 3 is read as `Image_2`"
+                ]
+            );
+        }
     }
 
     #[test]

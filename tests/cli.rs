@@ -1261,3 +1261,80 @@ fn a_rules_log_source_names_what_it_has_and_no_more() {
     .unwrap();
     assert!(!burst.contains("Log source"), "{burst}");
 }
+
+#[test]
+fn web_server_and_zeek_logs_meet_the_rules_for_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yml");
+    let rule = |title: &str, logsource: &str, detection: &str| {
+        format!("title: {title}\nlogsource: {{{logsource}}}\ndetection:\n{detection}\n")
+    };
+    let text = [
+        rule(
+            "Webshell",
+            "category: webserver",
+            "  sel:\n    cs-method: POST\n    cs-uri-stem|endswith: '.aspx'\n  condition: sel",
+        ),
+        rule(
+            "Recon tool",
+            "category: webserver",
+            "  sel:\n    cs-user-agent|startswith: 'sqlmap/'\n  condition: sel",
+        ),
+        rule(
+            "Mining pool",
+            "product: zeek, service: dns",
+            "  sel:\n    query|endswith: '.minergate.com'\n  condition: sel",
+        ),
+        // A condition every event of another kind would meet.
+        rule(
+            "Public RDP",
+            "product: zeek, service: rdp",
+            "  sel:\n    id.orig_h|cidr: '10.0.0.0/8'\n  condition: not sel",
+        ),
+    ]
+    .join("---\n");
+    std::fs::write(&rules, text).unwrap();
+    let events = dir.path().join("logs");
+    std::fs::create_dir(&events).unwrap();
+    let fixture = |name: &str| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(dir.join("tests/fixtures/invalid/events").join(name)).unwrap()
+    };
+    // As IIS names its logs; the Zeek log gzip-compressed, as rotated.
+    std::fs::write(
+        events.join("u_ex240301.log"),
+        fixture("iis_restarted_and_cut.log"),
+    )
+    .unwrap();
+    let zeek = fixture("zeek_escapes_and_bytes.log");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &zeek).unwrap();
+    std::fs::write(events.join("dns.2024-03-01.log.gz"), gz.finish().unwrap()).unwrap();
+    let out = matching(&["-f", "jsonl"], &rules, &events);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut fired: Vec<(String, String, u64)> = stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let file = v["file"].as_str().unwrap().rsplit('/').next().unwrap();
+            let rule = v["rule"].as_str().unwrap().to_string();
+            (rule, file.to_string(), v["record"].as_u64().unwrap())
+        })
+        .collect();
+    fired.sort();
+    assert_eq!(
+        fired,
+        [
+            ("Mining pool".into(), "dns.2024-03-01.log.gz".into(), 8),
+            ("Recon tool".into(), "u_ex240301.log".into(), 6),
+            ("Webshell".into(), "u_ex240301.log".into(), 11),
+        ],
+        "{stderr}"
+    );
+    assert!(stderr.contains("7 events read from 2 files"), "{stderr}");
+    assert!(
+        stdout.contains("\"timestamp\":\"2024-03-01T11:00:03Z\""),
+        "a W3C line's time is its date and time: {stdout}"
+    );
+}

@@ -496,6 +496,7 @@ mod tests {
                 computer: Some("WORKSTATION-FINANCE-0042.corp.example.com".into()),
                 channel: None,
                 event_id: None,
+                source: None,
             },
             fields: vec![(
                 "CommandLine".into(),

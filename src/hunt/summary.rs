@@ -96,15 +96,30 @@ impl HuntSummary {
 }
 
 /// The events that no rule read, and why when it is plain: events without
-/// a `Channel` are no Windows event-log records to the mapping.
+/// a `Channel` are no Windows event-log records to the mapping, and events
+/// of a log that says what they are are read by rules for that only.
 pub fn unserved_line(u: Unserved) -> Option<String> {
     let them = if u.events == 1 { "it" } else { "them" };
-    let why = match u.without_channel {
+    let mut why = match u.without_channel {
         0 => String::new(),
         n if n == u.events => format!("; without a `Channel`, no Windows rule reads {them}"),
         1 => "; 1 has no `Channel`, so no Windows rule reads it".to_string(),
         n => format!("; {n} have no `Channel`, so no Windows rule reads those"),
     };
+    let only = "read only by rules for what the log is (a W3C log: `category: webserver` or `proxy`; a Zeek log: `product: zeek`, its `#path` the service)";
+    match u.from_logs {
+        0 => {}
+        n if n == u.events => {
+            let they = if n == 1 {
+                "it comes from a W3C or Zeek log"
+            } else {
+                "they come from W3C or Zeek logs"
+            };
+            why.push_str(&format!("; {they}, {only}"));
+        }
+        1 => why.push_str(&format!("; 1 comes from a W3C or Zeek log, {only}")),
+        n => why.push_str(&format!("; {n} come from W3C or Zeek logs, {only}")),
+    }
     (u.events > 0).then(|| {
         format!(
             "{} read by no rule: no loaded rule's logsource selects {them}{why} (the mapping: --mapping, --extra-mapping)",
@@ -230,6 +245,7 @@ mod tests {
         s.unserved = Unserved {
             events: 2,
             without_channel: 2,
+            from_logs: 0,
         };
         let lines = s.report(false);
         assert_eq!(
@@ -242,6 +258,7 @@ mod tests {
         let some = Unserved {
             events: 5,
             without_channel: 2,
+            from_logs: 0,
         };
         assert_eq!(
             unserved_line(some).unwrap(),
@@ -250,10 +267,20 @@ mod tests {
         let one = Unserved {
             events: 1,
             without_channel: 0,
+            from_logs: 0,
         };
         assert_eq!(
             unserved_line(one).unwrap(),
             "1 event read by no rule: no loaded rule's logsource selects it (the mapping: --mapping, --extra-mapping)"
+        );
+        let logs = Unserved {
+            events: 3,
+            without_channel: 1,
+            from_logs: 2,
+        };
+        assert_eq!(
+            unserved_line(logs).unwrap(),
+            "3 events read by no rule: no loaded rule's logsource selects them; 1 has no `Channel`, so no Windows rule reads it; 2 come from W3C or Zeek logs, read only by rules for what the log is (a W3C log: `category: webserver` or `proxy`; a Zeek log: `product: zeek`, its `#path` the service) (the mapping: --mapping, --extra-mapping)"
         );
         assert_eq!(unserved_line(Unserved::default()), None);
     }

@@ -1,6 +1,6 @@
 //! A Sigma rule engine: it reads Sigma rules with every position kept, compiles
 //! them once, and runs them over Windows EVTX files, Windows events as XML,
-//! and JSON or JSONL events.
+//! JSON or JSONL events, CSV exports, and W3C web server and Zeek logs.
 //!
 //! # How it is built
 //!
@@ -30,7 +30,9 @@
 //!    fire nothing, and proving that cheaply is where the time goes.
 //! 6. [`events`] reads EVTX (streamed chunk by chunk, losses counted and
 //!    reported), Windows events as XML (turned into the shape EVTX records
-//!    take), JSON and JSONL, any of them gzip-compressed, from files or
+//!    take), JSON and JSONL, CSV, W3C web server and Zeek logs (whose `#`
+//!    lines say what their events are, and so which rules read them), any
+//!    of them gzip-compressed, from files or
 //!    streams with bounded memory (one pass, keeping only the fields the
 //!    loaded rules read, see [`events::Wanted`]; a JSON text value by value
 //!    and array item by item, so that a syntax error costs one record) into

@@ -21,6 +21,21 @@ pub struct EventMeta {
     pub computer: Option<String>,
     pub channel: Option<String>,
     pub event_id: Option<String>,
+    /// What the event's file says the event is, where it says so (which
+    /// rules read it; the file names it already).
+    #[serde(skip)]
+    pub source: Option<Source>,
+}
+
+/// What a log says its events are: a Zeek log names its kind (`#path
+/// dns`), a W3C log is a web server's or a web proxy's. Rules for another
+/// logsource do not read such events.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// A W3C extended log file (Sigma's `webserver` and `proxy`).
+    W3c,
+    /// A Zeek log of this path (Sigma's `product: zeek`, `service: dns`).
+    Zeek(Arc<str>),
 }
 
 /// One value of a field, with the forms the matcher compares.

@@ -1,7 +1,8 @@
 //! Events to match rules against: Windows EVTX files (through the `evtx`
 //! crate), Windows events as XML, JSON (one object, an array, or
-//! concatenated objects; UTF-8 or UTF-16) and JSONL, recognised by content
-//! rather than by extension, and CSV, known by its name (`.csv`). Every event is flattened
+//! concatenated objects; UTF-8 or UTF-16), JSONL, and W3C web server and
+//! Zeek logs, recognised by content rather than by extension, and CSV,
+//! known by its name (`.csv`). Every event is flattened
 //! into field → values, so that `Image` is found in an EVTX rendering
 //! (`Event.EventData.Image`), `Provider_Name` in its System attributes, fields
 //! under `UserData`, and dotted paths (`process.executable`) in nested JSON.
@@ -16,9 +17,10 @@ mod json;
 mod json_text;
 mod mend;
 mod read;
+mod w3c;
 mod xml;
 
-pub use event::{Event, EventMeta, FieldValue, Values, time_fields};
+pub use event::{Event, EventMeta, FieldValue, Source, Values, time_fields};
 pub use json::{Wanted, event_from_value};
 pub use json_text::Pending;
 pub use read::{

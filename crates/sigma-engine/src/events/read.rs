@@ -1,6 +1,6 @@
-//! Event files: EVTX, Windows events as XML, and JSON (one object, an
-//! array, concatenated objects, JSONL), told apart by content, and CSV,
-//! known by its name. Every record that can be read is read; every record
+//! Event files: EVTX, Windows events as XML, JSON (one object, an
+//! array, concatenated objects, JSONL), and W3C and Zeek logs, told apart
+//! by content, and CSV, known by its name. Every record that can be read is read; every record
 //! that cannot is counted and reported with its file and line (JSON, CSV)
 //! or chunk and offset (EVTX). A JSONL line holding a list of events
 //! (`[{…}, {…}]`) gives each of them, under the line's number.
@@ -9,6 +9,7 @@ use super::FileRead;
 use super::event::{Event, EventMeta};
 use super::json::{EventSeed, Wanted};
 use super::json_text::{self, Pending};
+use super::w3c::Dialect;
 use crate::diag::{Diagnostic, Diagnostics};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,21 @@ pub enum EventFormat {
     /// A header row, then an event per row (EvtxECmd, SIEM exports); known
     /// by the file's name.
     Csv,
+    /// The W3C extended log file format (IIS, web proxies).
+    W3c,
+    /// Zeek's tab-separated logs.
+    Zeek,
+}
+
+impl EventFormat {
+    /// The dialect of a log that names its fields in `#` lines.
+    fn dialect(self) -> Option<Dialect> {
+        match self {
+            EventFormat::W3c => Some(Dialect::W3c),
+            EventFormat::Zeek => Some(Dialect::Zeek),
+            _ => None,
+        }
+    }
 }
 
 /// Sniff the format of a file from its content.
@@ -50,6 +66,11 @@ const GZIP: [u8; 2] = [0x1f, 0x8b];
 fn format_of_head(head: &[u8]) -> Option<EventFormat> {
     if head.starts_with(b"ElfFile\0") {
         return Some(EventFormat::Evtx);
+    }
+    match super::w3c::dialect_of(head) {
+        Some(Dialect::W3c) => return Some(EventFormat::W3c),
+        Some(Dialect::Zeek) => return Some(EventFormat::Zeek),
+        None => {}
     }
     match json_text::first_char(head) {
         Some('{' | '[') => Some(EventFormat::Json),
@@ -493,7 +514,9 @@ fn not_events(head: &[u8], what: &str) -> String {
         Some(kind) => {
             format!("{kind}: extract or decompress it first (gzip is read as it is); skipped")
         }
-        None => format!("not an EVTX, JSON, XML or CSV (named .csv) {what}; skipped"),
+        None => {
+            format!("not an EVTX, JSON, XML, W3C or Zeek log, or CSV (named .csv) {what}; skipped")
+        }
     }
 }
 
@@ -623,7 +646,46 @@ pub fn read_batched(
             // The CSV reader buffers its input itself.
             csv_items(input, path, diags, size, sink)
         }
+        log @ (EventFormat::W3c | EventFormat::Zeek) => {
+            let input = std::fs::File::open(path)
+                .map_err(cannot_read(diags, path))
+                .ok()?;
+            log_items(
+                std::io::BufReader::new(input),
+                log,
+                path,
+                wanted,
+                diags,
+                size,
+                sink,
+            )
+        }
     }
+}
+
+/// The events of a log that names its fields in `#` lines (W3C, Zeek),
+/// handed out parsed in batches as they are read.
+fn log_items(
+    input: impl BufRead,
+    format: EventFormat,
+    path: &Path,
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+    size: usize,
+    sink: &mut dyn FnMut(Batch<'_>),
+) -> Option<FileRead> {
+    let dialect = format.dialect()?;
+    let report = |d: Diagnostic| diags.push(d.in_file(path));
+    parsed_items(size, sink, |add| {
+        Some(super::w3c::read(
+            input,
+            dialect,
+            &name_of(path),
+            wanted,
+            &report,
+            add,
+        ))
+    })
 }
 
 /// A CSV text's events, handed out parsed in batches as they are read.
@@ -683,6 +745,10 @@ fn read_stream(
         Some(text @ (EventFormat::Json | EventFormat::Xml)) => {
             let bytes = s.into_bytes(&cannot);
             text_items(text, path, &bytes, wanted, diags, size, sink)
+        }
+        Some(log @ (EventFormat::W3c | EventFormat::Zeek)) => {
+            let all = std::io::BufReader::new(std::io::Cursor::new(s.head).chain(s.rest));
+            log_items(all, log, path, wanted, diags, size, sink)
         }
     }
 }

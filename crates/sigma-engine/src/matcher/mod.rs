@@ -76,6 +76,9 @@ pub struct Engine {
     /// Rules with no mapping for their logsource, run on events that are not
     /// Windows event log records (no `Channel`), plus the generic ones.
     unmapped: Bucket,
+    /// The logsources of the rules in `unmapped`, each once: whether any
+    /// reads an event whose log names its kind ([`EventMeta::source`]).
+    unmapped_sources: Vec<crate::sigma::rule::LogSource>,
     pub skipped: Vec<Skipped>,
     pub correlations: Vec<usize>,
     /// Filter references that name no loaded rule, or rules outside the
@@ -135,6 +138,7 @@ impl Engine {
             by_channel: FxHashMap::default(),
             generic: Bucket::default(),
             unmapped: Bucket::default(),
+            unmapped_sources: Vec::new(),
             skipped: std::mem::take(&mut routes.skipped),
             correlations,
             filter_notes,
@@ -157,6 +161,12 @@ impl Engine {
             ..
         } = r;
         unmapped.extend(&generic);
+        for &vi in &unmapped {
+            let l = &self.rules[variants[vi].rule].logsource;
+            if !self.unmapped_sources.contains(l) {
+                self.unmapped_sources.push(l.clone());
+            }
+        }
         // Past this point `generic` serves the events with a channel.
         generic.extend(any_channel);
         let mut id_plans = Vec::with_capacity(by_channel_id.len());
@@ -256,7 +266,10 @@ impl Engine {
         let mut out = vec![false; self.rules.len()];
         for v in &self.variants {
             let hit = match v.reach {
-                Reach::Unmapped => seen.without_channel,
+                Reach::Unmapped => {
+                    let logsource = &self.rules[v.rule].logsource;
+                    seen.without_channel || seen.sources.iter().any(|s| routes::reads(s, logsource))
+                }
                 Reach::AnyChannel => !seen.channels.is_empty(),
                 Reach::Named if v.channels.is_empty() => seen.any(),
                 Reach::Named if v.ids.is_empty() => {
@@ -336,7 +349,22 @@ impl Engine {
     /// rule reads is read in vain (a JSON event without `Channel` is no
     /// Windows event-log record to the Windows rules).
     pub fn serves(&self, e: &Event) -> bool {
-        !self.bucket(e).is_empty()
+        match &e.meta.source {
+            Some(source) => self
+                .unmapped_sources
+                .iter()
+                .any(|l| routes::reads(source, l)),
+            None => !self.bucket(e).is_empty(),
+        }
+    }
+
+    /// Whether variant `vi` reads the event: rules of another logsource
+    /// than the one its log names do not.
+    fn reads(&self, vi: usize, e: &Event) -> bool {
+        e.meta.source.as_ref().is_none_or(|source| {
+            let rule = &self.rules[self.variants[vi].rule];
+            routes::reads(source, &rule.logsource)
+        })
     }
 
     /// Run every applicable rule on one event.
@@ -349,7 +377,7 @@ impl Engine {
                     vals.iter().any(|x| accepted.iter().any(|a| a == x.lower()))
                 })
             });
-            if !ok || out.iter().any(|d| d.rule == v.rule) {
+            if !ok || out.iter().any(|d| d.rule == v.rule) || !self.reads(vi, e) {
                 continue;
             }
             if let Some(fields) = v.compiled.match_fields(e) {
@@ -386,7 +414,10 @@ pub struct SeenKinds {
     /// (channel lower-case, EventID).
     pub pairs: std::collections::HashSet<(String, String)>,
     pub channels: std::collections::HashSet<String>,
+    /// Events without a channel, and without a log naming their kind.
     pub without_channel: bool,
+    /// The kinds the logs of events without a channel named.
+    pub sources: std::collections::HashSet<events::Source>,
 }
 
 impl SeenKinds {
@@ -400,11 +431,14 @@ impl SeenKinds {
                 }
                 self.channels.insert(ch);
             }
-            None => self.without_channel = true,
+            None => match &e.meta.source {
+                Some(s) => _ = self.sources.insert(s.clone()),
+                None => self.without_channel = true,
+            },
         }
     }
     fn any(&self) -> bool {
-        self.without_channel || !self.channels.is_empty()
+        self.without_channel || !self.channels.is_empty() || !self.sources.is_empty()
     }
 }
 

@@ -5,7 +5,9 @@ use super::compile;
 use super::compile::Compiled;
 use super::compile::Placeholders;
 use super::mapping::{Mapping, SourceEntry};
+use crate::events::Source;
 use crate::sigma::SigmaRule;
+use crate::sigma::rule::LogSource;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -240,6 +242,30 @@ impl Routes {
             necessary,
             compiled: comp,
         });
+    }
+}
+
+/// Whether rules of `logsource` read events of `source`: the source is
+/// one of the logsources within it (as a filter's logsource takes a
+/// rule's, [`crate::sigma::LogSource::within`]), and a rule that names
+/// none reads it.
+pub(super) fn reads(source: &Source, logsource: &LogSource) -> bool {
+    // Every field the rule's logsource names, the source names alike.
+    let set = |named: &Option<String>, value: Option<&str>| match (named, value) {
+        (None, _) => true,
+        (Some(n), Some(v)) => n.eq_ignore_ascii_case(v),
+        (Some(_), None) => false,
+    };
+    let is = |category, product, service| {
+        set(&logsource.category, category)
+            && set(&logsource.product, product)
+            && set(&logsource.service, service)
+    };
+    match source {
+        Source::W3c => ["webserver", "proxy"]
+            .into_iter()
+            .any(|c| is(Some(c), None, None)),
+        Source::Zeek(path) => is(None, Some("zeek"), Some(path)),
     }
 }
 

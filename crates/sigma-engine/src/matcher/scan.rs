@@ -30,8 +30,12 @@ pub struct ScanStats {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Unserved {
     pub events: u64,
-    /// Of them, those without a `Channel` (no Windows event-log record).
+    /// Of them, those without a `Channel` (no Windows event-log record)
+    /// from files that do not say what their events are.
     pub without_channel: u64,
+    /// Of them, those from logs that say what their events are (a W3C web
+    /// log, a Zeek log: [`crate::events::Source`]).
+    pub from_logs: u64,
 }
 
 impl Unserved {
@@ -39,13 +43,18 @@ impl Unserved {
     pub fn count(&mut self, engine: &Engine, e: &Event, hits: &[Hit]) {
         if hits.is_empty() && !engine.serves(e) {
             self.events += 1;
-            self.without_channel += u64::from(e.meta.channel.is_none());
+            match (&e.meta.channel, &e.meta.source) {
+                (Some(_), _) => {}
+                (None, Some(_)) => self.from_logs += 1,
+                (None, None) => self.without_channel += 1,
+            }
         }
     }
 
     fn add(&mut self, other: Unserved) {
         self.events += other.events;
         self.without_channel += other.without_channel;
+        self.from_logs += other.from_logs;
     }
 }
 

@@ -1386,3 +1386,51 @@ fn a_comparison_reads_numbers_in_digits_not_words() {
         [true, false, true, false, true]
     );
 }
+
+#[test]
+fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
+    let rule = |n: usize, logsource: &str| {
+        format!(
+            "title: r{n}\nlogsource: {{{logsource}}}\ndetection:\n  sel:\n    id.orig_h: 10.0.0.1\n  condition: not sel\n"
+        )
+    };
+    let yaml = [
+        rule(0, "product: zeek, service: rdp"),
+        rule(1, "product: zeek, service: dns"),
+        rule(2, "product: zeek"),
+        rule(3, "category: webserver"),
+        rule(4, "category: proxy"),
+        rule(5, "product: linux"),
+        rule(6, "category: dns"),
+    ]
+    .join("---\n");
+    let e = engine(&yaml);
+    let fired = |source: Option<events::Source>| {
+        let mut ev = Event::from_pairs(&[("query", "example.org")]);
+        ev.meta.source = source;
+        let mut rules: Vec<usize> = e.match_event(&ev).iter().map(|h| h.rule).collect();
+        rules.sort_unstable();
+        (rules, e.serves(&ev))
+    };
+    let dns = events::Source::Zeek("dns".into());
+    assert_eq!(fired(Some(dns.clone())), (vec![1, 2], true));
+    assert_eq!(fired(Some(events::Source::W3c)), (vec![3, 4], true));
+    assert_eq!(
+        fired(Some(events::Source::Zeek("ssh".into()))),
+        (vec![2], true)
+    );
+    // A file that does not say what its events are meets them all.
+    assert_eq!(fired(None), ((0..7).collect(), true));
+    // Which rules had events of their kind.
+    let mut seen = SeenKinds::default();
+    let mut ev = Event::from_pairs(&[("query", "example.org")]);
+    ev.meta.source = Some(dns);
+    seen.add(&ev);
+    assert_eq!(
+        e.rules_with_events(&seen),
+        [false, true, true, false, false, false, false]
+    );
+    let zeek_only = engine(&rule(0, "product: zeek, service: rdp"));
+    ev.meta.source = Some(events::Source::W3c);
+    assert!(!zeek_only.serves(&ev));
+}

@@ -1,0 +1,587 @@
+//! Events as logs that name their own fields in `#` directive lines: the
+//! W3C extended log file format (IIS's `u_ex*.log`, and the web proxies
+//! that write it), read by Sigma's `webserver` and `proxy` rules, and
+//! Zeek's tab-separated logs (`conn.log`, `dns.log`, ...), read by its
+//! `zeek` rules. Both are known by their first line, not by their name.
+//!
+//! - **W3C**: `#Fields: date time c-ip cs-method cs-uri-stem ...` names
+//!   the fields of the lines after it, separated by spaces; a value in
+//!   quotes may hold spaces (`""` is a quote), and `-` is no value (the
+//!   field is absent, so `cs-username: null` holds). A `#Fields` line
+//!   later in the file (IIS writes one at each restart) names the fields
+//!   of the lines after it. A header field, `cs(User-Agent)`, is also read
+//!   under its name in Sigma's `webserver` taxonomy, `cs-user-agent`. The
+//!   `date` and `time` fields (UTC) make the event's time.
+//! - **Zeek**: `#separator \x09` first, then `#fields` with the names,
+//!   `#types`, `#unset_field` (`-`, absent) and `#empty_field`
+//!   (`(empty)`, an empty text); a set or vector is one value per member;
+//!   `\xHH` escapes are decoded. Its `ts` makes the event's time.
+//!
+//! An event's position is its line. A line before any `#Fields`, a value
+//! no field names, a line cut short are each said, once, with the first
+//! line they happen on.
+
+use super::FileRead;
+use super::event::{Event, EventMeta, Source};
+use super::json::{Wanted, event_from_texts};
+use crate::diag::Diagnostic;
+use std::borrow::Cow;
+use std::io::{BufRead, Read};
+use std::sync::Arc;
+
+/// Which of the two formats a log is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// The W3C extended log file format (IIS, web proxies).
+    W3c,
+    /// Zeek's tab-separated logs.
+    Zeek,
+}
+
+/// The W3C directives a log may start with (IIS starts with `#Software`).
+const W3C_DIRECTIVES: [&str; 7] = [
+    "#Software:",
+    "#Version:",
+    "#Fields:",
+    "#Date:",
+    "#Remark:",
+    "#Start-Date:",
+    "#End-Date:",
+];
+
+/// The dialect a text starting with `head` is written in, if any.
+pub(super) fn dialect_of(head: &[u8]) -> Option<Dialect> {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if head.starts_with(b"#separator ") {
+        return Some(Dialect::Zeek);
+    }
+    W3C_DIRECTIVES
+        .iter()
+        .any(|d| head.starts_with(d.as_bytes()))
+        .then_some(Dialect::W3c)
+}
+
+/// One field of the lines to come.
+struct Field {
+    name: String,
+    /// The name Sigma rules give it, where it differs (`cs-user-agent`).
+    sigma: Option<String>,
+    /// A Zeek set or vector: one value per member.
+    list: bool,
+}
+
+/// What the directives read so far say of the lines to come.
+struct Layout {
+    dialect: Dialect,
+    fields: Vec<Field>,
+    /// Zeek's separators and markers, as its directives give them.
+    separator: u8,
+    set_separator: u8,
+    unset: Vec<u8>,
+    empty: Vec<u8>,
+    /// Where `date` and `time` are (W3C).
+    date: Option<usize>,
+    time: Option<usize>,
+    /// What the log says its events are.
+    source: Option<Source>,
+}
+
+impl Layout {
+    fn new(dialect: Dialect) -> Layout {
+        Layout {
+            dialect,
+            fields: Vec::new(),
+            separator: b'\t',
+            set_separator: b',',
+            unset: b"-".to_vec(),
+            empty: b"(empty)".to_vec(),
+            date: None,
+            time: None,
+            source: match dialect {
+                Dialect::W3c => Some(Source::W3c),
+                // Known from its `#path`.
+                Dialect::Zeek => None,
+            },
+        }
+    }
+
+    /// Take in a directive line (without its `#`).
+    fn directive(&mut self, line: &[u8]) {
+        match self.dialect {
+            Dialect::W3c => {
+                if let Some(names) = strip_prefix_ignore_case(line, b"Fields:") {
+                    let names = split_w3c(names).map(|n| (lossy(&n).into_owned(), false));
+                    self.set_fields(names);
+                }
+            }
+            Dialect::Zeek => self.zeek_directive(line),
+        }
+    }
+
+    fn zeek_directive(&mut self, line: &[u8]) {
+        let (key, value) = match line.iter().position(|&b| b == b' ' || b == self.separator) {
+            Some(i) => (&line[..i], &line[i + 1..]),
+            None => (line, &[][..]),
+        };
+        match key {
+            b"separator" => self.separator = unescape(value).first().copied().unwrap_or(b'\t'),
+            b"set_separator" => {
+                self.set_separator = unescape(value).first().copied().unwrap_or(b',')
+            }
+            b"unset_field" => self.unset = unescape(value).into_owned(),
+            b"empty_field" => self.empty = unescape(value).into_owned(),
+            b"path" => {
+                let path = lossy(&unescape(value)).trim().to_string();
+                self.source = (!path.is_empty()).then(|| Source::Zeek(Arc::from(path)));
+            }
+            b"fields" => {
+                let sep = self.separator;
+                let names = value.split(|&b| b == sep);
+                self.set_fields(names.map(|n| (String::from_utf8_lossy(n).into_owned(), false)));
+            }
+            b"types" => {
+                for (f, t) in self
+                    .fields
+                    .iter_mut()
+                    .zip(value.split(|&b| b == self.separator))
+                {
+                    f.list = t.starts_with(b"set[") || t.starts_with(b"vector[");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn set_fields(&mut self, names: impl Iterator<Item = (String, bool)>) {
+        self.fields = names
+            .map(|(name, list)| Field {
+                sigma: sigma_name(&name),
+                name,
+                list,
+            })
+            .collect();
+        let at = |n: &str| self.fields.iter().position(|f| f.name == n);
+        (self.date, self.time) = match self.dialect {
+            Dialect::W3c => (at("date"), at("time")),
+            Dialect::Zeek => (None, None),
+        };
+    }
+}
+
+/// `cs(User-Agent)` → `cs-user-agent`: a header field of the W3C format
+/// as Sigma's `webserver` taxonomy names it.
+fn sigma_name(name: &str) -> Option<String> {
+    let (prefix, rest) = name.split_once('(')?;
+    let header = rest.strip_suffix(')')?;
+    Some(format!("{prefix}-{}", header.to_ascii_lowercase()))
+}
+
+fn strip_prefix_ignore_case<'a>(line: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let head = line.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &line[prefix.len()..])
+}
+
+/// A W3C line's values: separated by spaces or tabs, a value in quotes
+/// kept whole (`""` in it a quote).
+fn split_w3c(line: &[u8]) -> impl Iterator<Item = Cow<'_, [u8]>> {
+    let mut rest = line;
+    std::iter::from_fn(move || {
+        let start = rest.iter().position(|&b| b != b' ' && b != b'\t')?;
+        rest = &rest[start..];
+        if rest[0] == b'"' {
+            let mut value = Vec::new();
+            let mut i = 1;
+            while i < rest.len() {
+                match (rest[i], rest.get(i + 1)) {
+                    (b'"', Some(b'"')) => {
+                        value.push(b'"');
+                        i += 2;
+                    }
+                    (b'"', _) => {
+                        i += 1;
+                        break;
+                    }
+                    (b, _) => {
+                        value.push(b);
+                        i += 1;
+                    }
+                }
+            }
+            rest = &rest[i..];
+            return Some(Cow::Owned(value));
+        }
+        let end = rest
+            .iter()
+            .position(|&b| b == b' ' || b == b'\t')
+            .unwrap_or(rest.len());
+        let value = &rest[..end];
+        rest = &rest[end..];
+        Some(Cow::Borrowed(value))
+    })
+}
+
+/// Zeek's `\xHH` escapes decoded (it writes the separators, backslashes
+/// and bytes that do not print so).
+fn unescape(value: &[u8]) -> Cow<'_, [u8]> {
+    if !value.windows(2).any(|w| w == b"\\x") {
+        return Cow::Borrowed(value);
+    }
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        let hex = value
+            .get(i + 2..i + 4)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (value[i], value.get(i + 1), hex) {
+            (b'\\', Some(b'x'), Some(b)) => {
+                out.push(b);
+                i += 4;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Lines with one problem: how many, and the first.
+#[derive(Default)]
+struct Tally {
+    lines: u64,
+    first: u64,
+}
+
+impl Tally {
+    fn add(&mut self, line: u64) {
+        if self.lines == 0 {
+            self.first = line;
+        }
+        self.lines += 1;
+    }
+
+    fn tell(&self, error: bool, what: &str, report: &dyn Fn(Diagnostic)) {
+        if self.lines == 0 {
+            return;
+        }
+        let msg = format!("{} line(s) {what} (the first on this line)", self.lines);
+        let d = match error {
+            true => Diagnostic::error("events", msg),
+            false => Diagnostic::warning("events", msg),
+        };
+        report(d.at(Some(self.first as usize), None));
+    }
+}
+
+/// What the lines held that is said once, at the end.
+#[derive(Default)]
+struct Problems {
+    unnamed: Tally,
+    longer: Tally,
+    shorter: Tally,
+    not_utf8: Tally,
+}
+
+/// Read the events of a log in `dialect`, each handed to `sink`.
+pub(super) fn read(
+    mut input: impl BufRead,
+    dialect: Dialect,
+    file: &Arc<str>,
+    wanted: Option<&Wanted>,
+    report: &dyn Fn(Diagnostic),
+    sink: &mut dyn FnMut(Event),
+) -> FileRead {
+    let mut layout = Layout::new(dialect);
+    let mut problems = Problems::default();
+    let mut read = FileRead::default();
+    let mut line = Vec::new();
+    let mut no = 0u64;
+    loop {
+        line.clear();
+        let limit = super::MAX_EVENT as u64 + 1;
+        match input.by_ref().take(limit).read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => no += 1,
+            Err(e) => {
+                let msg = format!("cannot read: {e}: the rest of the file is not read");
+                report(Diagnostic::error("events", msg).at(Some(no as usize + 1), None));
+                break;
+            }
+        }
+        if line.len() as u64 == limit && line.last() != Some(&b'\n') {
+            let mib = super::MAX_EVENT >> 20;
+            let msg = format!(
+                "a line is longer than {mib} MiB, which no event is: the rest of the file is not read"
+            );
+            report(Diagnostic::error("events", msg).at(Some(no as usize), None));
+            read.lost += 1;
+            break;
+        }
+        let text = trim_end(&line);
+        let text = match no {
+            1 => text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text),
+            _ => text,
+        };
+        if text.is_empty() {
+            continue;
+        }
+        if let Some(directive) = text.strip_prefix(b"#") {
+            layout.directive(directive);
+            continue;
+        }
+        if layout.fields.is_empty() {
+            problems.unnamed.add(no);
+            read.lost += 1;
+            continue;
+        }
+        if std::str::from_utf8(text).is_err() {
+            problems.not_utf8.add(no);
+        }
+        let meta = EventMeta {
+            file: file.clone(),
+            record: no,
+            source: layout.source.clone(),
+            ..Default::default()
+        };
+        match event_of(&layout, text, meta, wanted, &mut problems, no) {
+            Some(e) => {
+                sink(e);
+                read.events += 1;
+            }
+            None => {
+                let msg = "a line that cannot be read as an event, 1 record lost";
+                report(Diagnostic::error("events", msg).at(Some(no as usize), None));
+                read.lost += 1;
+            }
+        }
+    }
+    let directive = match dialect {
+        Dialect::W3c => "`#Fields` directive",
+        Dialect::Zeek => "`#fields` directive",
+    };
+    let p = &problems;
+    p.unnamed.tell(
+        true,
+        &format!(
+            "lost: they come before any {directive}, which names the fields of the lines after it"
+        ),
+        report,
+    );
+    p.longer.tell(
+        false,
+        "with more values than fields named: the values beyond them have no name and are not read",
+        report,
+    );
+    p.shorter.tell(
+        false,
+        "with fewer values than fields named (cut short?): the fields after them are absent",
+        report,
+    );
+    p.not_utf8.tell(
+        false,
+        "not in UTF-8, read with replacement characters",
+        report,
+    );
+    read
+}
+
+impl Layout {
+    /// The values a field's text `v` gives: none where it is unset, each
+    /// member of a Zeek set or vector.
+    fn members(&self, f: &Field, v: &[u8]) -> Vec<String> {
+        // An escape of bytes that are no UTF-8 stays as written: decoded,
+        // it could only be shown as replacement characters.
+        let text = |v: &[u8]| match std::str::from_utf8(&unescape(v)) {
+            Ok(s) => s.to_string(),
+            Err(_) => lossy(v).into_owned(),
+        };
+        match self.dialect {
+            Dialect::W3c if v == b"-" => Vec::new(),
+            Dialect::W3c => vec![lossy(v).into_owned()],
+            Dialect::Zeek if v == self.unset.as_slice() => Vec::new(),
+            Dialect::Zeek if v == self.empty.as_slice() => match f.list {
+                true => Vec::new(),
+                false => vec![String::new()],
+            },
+            Dialect::Zeek if f.list => v.split(|&b| b == self.set_separator).map(text).collect(),
+            Dialect::Zeek => vec![text(v)],
+        }
+    }
+}
+
+/// The time of a W3C line, from its `date` and `time` fields (UTC).
+fn w3c_time(layout: &Layout, values: &[Cow<'_, [u8]>]) -> Option<String> {
+    let date = values.get(layout.date?)?;
+    let time = values.get(layout.time?)?;
+    if date.as_ref() == b"-" || time.as_ref() == b"-" {
+        return None;
+    }
+    Some(format!("{}T{}Z", lossy(date), lossy(time)))
+}
+
+fn lossy(v: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(v)
+}
+
+fn trim_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The event of one data line.
+fn event_of(
+    layout: &Layout,
+    line: &[u8],
+    mut meta: EventMeta,
+    wanted: Option<&Wanted>,
+    problems: &mut Problems,
+    no: u64,
+) -> Option<Event> {
+    let values: Vec<Cow<'_, [u8]>> = match layout.dialect {
+        Dialect::W3c => split_w3c(line).collect(),
+        Dialect::Zeek => line
+            .split(|&b| b == layout.separator)
+            .map(Cow::Borrowed)
+            .collect(),
+    };
+    match values.len().cmp(&layout.fields.len()) {
+        std::cmp::Ordering::Greater => problems.longer.add(no),
+        std::cmp::Ordering::Less => problems.shorter.add(no),
+        std::cmp::Ordering::Equal => {}
+    }
+    if layout.dialect == Dialect::W3c {
+        meta.timestamp = w3c_time(layout, &values);
+    }
+    let mut pairs: Vec<(&str, String)> = Vec::with_capacity(values.len() + 2);
+    for (f, v) in layout.fields.iter().zip(&values) {
+        for value in layout.members(f, v) {
+            if let Some(s) = &f.sigma {
+                pairs.push((s, value.clone()));
+            }
+            pairs.push((&f.name, value));
+        }
+    }
+    let texts = pairs.iter().map(|(k, v)| (*k, v.as_str()));
+    event_from_texts(texts, meta, wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(text: &str) -> (Vec<Event>, FileRead, Vec<String>) {
+        let said = std::cell::RefCell::new(Vec::new());
+        let report = |d: Diagnostic| said.borrow_mut().push(d.in_file("t.log").to_string());
+        let mut got = Vec::new();
+        let dialect = dialect_of(text.as_bytes()).expect("a log");
+        let file = Arc::from("t.log");
+        let read = read(text.as_bytes(), dialect, &file, None, &report, &mut |e| {
+            got.push(e)
+        });
+        (got, read, said.into_inner())
+    }
+
+    const IIS: &str = "#Software: Microsoft Internet Information Services 10.0\r\n\
+        #Version: 1.0\r\n\
+        #Date: 2024-03-01 10:00:00\r\n\
+        #Fields: date time cs-method cs-uri-stem cs-uri-query cs-username c-ip cs(User-Agent) sc-status\r\n\
+        2024-03-01 10:00:01 GET /a.aspx cmd=whoami - 203.0.113.9 Mozilla/5.0+(Windows+NT+10.0) 200\r\n\
+        #Fields: date time cs-method c-ip\r\n\
+        2024-03-01 11:00:00 POST 198.51.100.7\r\n";
+
+    #[test]
+    fn an_iis_log_gives_an_event_a_line_under_its_fields_names() {
+        let (got, read, said) = events(IIS);
+        assert!(said.is_empty(), "{said:?}");
+        assert_eq!((read.events, read.lost), (2, 0));
+        let e = &got[0];
+        assert_eq!(e.text("cs-uri-query"), Some("cmd=whoami"));
+        assert_eq!(e.text("sc-status"), Some("200"));
+        assert_eq!(
+            e.text("cs-user-agent"),
+            Some("Mozilla/5.0+(Windows+NT+10.0)")
+        );
+        assert_eq!(
+            e.text("cs(User-Agent)"),
+            Some("Mozilla/5.0+(Windows+NT+10.0)"),
+            "the log's own name too"
+        );
+        assert!(e.get("cs-username").is_none(), "`-` is no value");
+        assert_eq!(e.meta.record, 5);
+        assert_eq!(e.meta.timestamp.as_deref(), Some("2024-03-01T10:00:01Z"));
+        // A later #Fields names the lines after it.
+        assert_eq!(got[1].text("c-ip"), Some("198.51.100.7"));
+        assert_eq!(got[1].text("cs-method"), Some("POST"));
+        assert!(got[1].get("cs-uri-stem").is_none());
+    }
+
+    #[test]
+    fn quoted_values_keep_their_spaces() {
+        let text = "#Version: 1.0\n#Fields: cs-method cs(User-Agent) x-note\n\
+                    GET \"Mozilla/5.0 (X11) \"\"q\"\"\" -\n";
+        let (got, _, said) = events(text);
+        assert!(said.is_empty(), "{said:?}");
+        assert_eq!(
+            got[0].text("cs-user-agent"),
+            Some("Mozilla/5.0 (X11) \"q\"")
+        );
+        assert!(got[0].get("x-note").is_none());
+    }
+
+    #[test]
+    fn a_zeek_log_gives_sets_as_members_and_decodes_escapes() {
+        let text = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n\
+            #unset_field\t-\n#path\tdns\n\
+            #fields\tts\tquery\tanswers\tTTLs\tqtype_name\n\
+            #types\ttime\tstring\tvector[string]\tvector[interval]\tstring\n\
+            1709287201.123456\tpool.example\t1.2.3.4,5.6.7.8\t(empty)\t-\n\
+            1709287202.5\ta\\x09b\\x5cc\t(empty)\t-\t(empty)\n\
+            1709287203\t\\xff\\xfe.example\t-\t-\t-\n\
+            #close\t2024-03-01-11-00-00\n";
+        let (got, read, said) = events(text);
+        assert!(said.is_empty(), "{said:?}");
+        assert_eq!(read.events, 3);
+        let e = &got[0];
+        assert_eq!(e.text("query"), Some("pool.example"));
+        let answers: Vec<&str> = e.get("answers").unwrap().iter().map(|v| v.text).collect();
+        assert_eq!(answers, ["1.2.3.4", "5.6.7.8"]);
+        assert!(e.get("TTLs").is_none(), "an empty set has no member");
+        assert!(e.get("qtype_name").is_none(), "unset");
+        assert_eq!(e.meta.timestamp.as_deref(), Some("1709287201.123456"));
+        assert_eq!(got[1].text("query"), Some("a\tb\\c"));
+        assert_eq!(got[2].text("query"), Some("\\xff\\xfe.example"), "no UTF-8");
+        assert_eq!(got[1].text("qtype_name"), Some(""), "an empty text");
+        assert_eq!(got[1].meta.record, 9);
+    }
+
+    #[test]
+    fn lines_no_field_names_and_lines_cut_short_are_said() {
+        let text = "#Version: 1.0\nGET /a\nGET /b\n#Fields: cs-method cs-uri-stem\n\
+                    GET /c extra\nGET\nPOST /d\n";
+        let (got, read, said) = events(text);
+        assert_eq!((read.events, read.lost), (3, 2));
+        assert_eq!(got[2].text("cs-uri-stem"), Some("/d"));
+        assert_eq!(
+            said,
+            [
+                "error[events]: t.log:2: 2 line(s) lost: they come before any `#Fields` directive, which names the fields of the lines after it (the first on this line)",
+                "warning[events]: t.log:5: 1 line(s) with more values than fields named: the values beyond them have no name and are not read (the first on this line)",
+                "warning[events]: t.log:6: 1 line(s) with fewer values than fields named (cut short?): the fields after them are absent (the first on this line)",
+            ]
+        );
+    }
+
+    #[test]
+    fn only_a_logs_first_line_makes_it_one() {
+        assert_eq!(dialect_of(b"#Software: Microsoft IIS"), Some(Dialect::W3c));
+        assert_eq!(dialect_of(b"\xEF\xBB\xBF#Fields: date"), Some(Dialect::W3c));
+        assert_eq!(dialect_of(b"#separator \\x09\n"), Some(Dialect::Zeek));
+        assert_eq!(dialect_of(b"# a comment\n"), None);
+        assert_eq!(dialect_of(b"{\"a\": 1}"), None);
+        assert_eq!(sigma_name("cs(Referer)").as_deref(), Some("cs-referer"));
+        assert_eq!(sigma_name("cs-host"), None);
+    }
+}

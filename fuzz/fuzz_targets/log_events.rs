@@ -1,0 +1,27 @@
+//! The W3C and Zeek log reader on raw bytes (a file whose first line makes
+//! it a log): no panic, and the events it counts are the events it hands out.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use sigma_engine::diag::Diagnostics;
+
+fuzz_target!(|data: &[u8]| {
+    let diags = Diagnostics::new();
+    let path = std::env::temp_dir().join(format!("attack-vault-fuzz-{}.log", std::process::id()));
+    // Most inputs would start as no log: the first byte picks a first line.
+    let (first, rest) = data.split_first().unwrap_or((&0, &[]));
+    let head: &[u8] = match first % 3 {
+        0 => b"#Fields: ",
+        1 => b"#separator \\x09\n",
+        _ => b"",
+    };
+    if std::fs::write(&path, [head, rest].concat()).is_ok() {
+        let mut seen = 0u64;
+        if let Some(read) =
+            sigma_engine::events::read_file(&path, None, &diags, &mut |_| seen += 1)
+        {
+            assert_eq!(read.events, seen);
+        }
+        // One file per run would be left behind in the temporary folder.
+        let _ = std::fs::remove_file(&path);
+    }
+});

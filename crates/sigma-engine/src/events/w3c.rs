@@ -64,8 +64,8 @@ pub(super) fn dialect_of(head: &[u8]) -> Option<Dialect> {
 /// One field of the lines to come.
 struct Field {
     name: String,
-    /// The name Sigma rules give it, where it differs (`cs-user-agent`).
-    sigma: Option<String>,
+    /// The names Sigma rules give it, where they differ (`cs-user-agent`).
+    sigma: Vec<String>,
     /// A Zeek set or vector: one value per member.
     list: bool,
 }
@@ -155,7 +155,7 @@ impl Layout {
     fn set_fields(&mut self, names: impl Iterator<Item = (String, bool)>) {
         self.fields = names
             .map(|(name, list)| Field {
-                sigma: sigma_name(&name),
+                sigma: sigma_names(&name),
                 name,
                 list,
             })
@@ -168,12 +168,28 @@ impl Layout {
     }
 }
 
-/// `cs(User-Agent)` → `cs-user-agent`: a header field of the W3C format
-/// as Sigma's `webserver` taxonomy names it.
-fn sigma_name(name: &str) -> Option<String> {
-    let (prefix, rest) = name.split_once('(')?;
-    let header = rest.strip_suffix(')')?;
-    Some(format!("{prefix}-{}", header.to_ascii_lowercase()))
+/// The names Sigma's taxonomy gives a field of the W3C format: a header
+/// field as `webserver` names it (`cs(User-Agent)` → `cs-user-agent`),
+/// and the few `proxy` names its own way (`c-useragent`, `cs-referrer`,
+/// `c-uri-query`).
+fn sigma_names(name: &str) -> Vec<String> {
+    const PROXY: [(&str, &str); 6] = [
+        ("cs(user-agent)", "c-useragent"),
+        ("cs(referer)", "cs-referrer"),
+        ("cs-uri", "c-uri"),
+        ("cs-uri-stem", "c-uri-stem"),
+        ("cs-uri-query", "c-uri-query"),
+        ("cs-uri-extension", "c-uri-extension"),
+    ];
+    let header = name.split_once('(').and_then(|(prefix, rest)| {
+        let header = rest.strip_suffix(')')?;
+        Some(format!("{prefix}-{}", header.to_ascii_lowercase()))
+    });
+    let proxy = PROXY
+        .iter()
+        .find(|(w3c, _)| w3c.eq_ignore_ascii_case(name))
+        .map(|(_, sigma)| sigma.to_string());
+    header.into_iter().chain(proxy).collect()
 }
 
 fn strip_prefix_ignore_case<'a>(line: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
@@ -458,7 +474,7 @@ fn event_of(
     let mut pairs: Vec<(&str, String)> = Vec::with_capacity(values.len() + 2);
     for (f, v) in layout.fields.iter().zip(&values) {
         for value in layout.members(f, v) {
-            if let Some(s) = &f.sigma {
+            for s in &f.sigma {
                 pairs.push((s, value.clone()));
             }
             pairs.push((&f.name, value));
@@ -581,7 +597,13 @@ mod tests {
         assert_eq!(dialect_of(b"#separator \\x09\n"), Some(Dialect::Zeek));
         assert_eq!(dialect_of(b"# a comment\n"), None);
         assert_eq!(dialect_of(b"{\"a\": 1}"), None);
-        assert_eq!(sigma_name("cs(Referer)").as_deref(), Some("cs-referer"));
-        assert_eq!(sigma_name("cs-host"), None);
+        assert_eq!(sigma_names("cs(Referer)"), ["cs-referer", "cs-referrer"]);
+        assert_eq!(
+            sigma_names("cs(User-Agent)"),
+            ["cs-user-agent", "c-useragent"]
+        );
+        assert_eq!(sigma_names("cs(X-Forwarded-For)"), ["cs-x-forwarded-for"]);
+        assert_eq!(sigma_names("cs-uri-query"), ["c-uri-query"]);
+        assert!(sigma_names("cs-host").is_empty());
     }
 }

@@ -1263,7 +1263,7 @@ fn a_rules_log_source_names_what_it_has_and_no_more() {
 }
 
 #[test]
-fn web_server_and_zeek_logs_meet_the_rules_for_what_they_are() {
+fn web_server_zeek_and_audit_logs_meet_the_rules_for_what_they_are() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.yml");
     let rule = |title: &str, logsource: &str, detection: &str| {
@@ -1284,6 +1284,11 @@ fn web_server_and_zeek_logs_meet_the_rules_for_what_they_are() {
             "Mining pool",
             "product: zeek, service: dns",
             "  sel:\n    query|endswith: '.minergate.com'\n  condition: sel",
+        ),
+        rule(
+            "Shell one-liner",
+            "product: linux, service: auditd",
+            "  sel:\n    type: EXECVE\n    a1: '-c'\n    a2|contains: '&& id'\n  condition: sel",
         ),
         // A condition every event of another kind would meet.
         rule(
@@ -1306,6 +1311,8 @@ fn web_server_and_zeek_logs_meet_the_rules_for_what_they_are() {
         fixture("iis_restarted_and_cut.log"),
     )
     .unwrap();
+    let audit = fixture("audit_hex_and_a_stray_line.log");
+    std::fs::write(events.join("audit.log"), audit).unwrap();
     let zeek = fixture("zeek_escapes_and_bytes.log");
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gz, &zeek).unwrap();
@@ -1328,11 +1335,12 @@ fn web_server_and_zeek_logs_meet_the_rules_for_what_they_are() {
         [
             ("Mining pool".into(), "dns.2024-03-01.log.gz".into(), 8),
             ("Recon tool".into(), "u_ex240301.log".into(), 6),
+            ("Shell one-liner".into(), "audit.log".into(), 2),
             ("Webshell".into(), "u_ex240301.log".into(), 11),
         ],
         "{stderr}"
     );
-    assert!(stderr.contains("7 events read from 2 files"), "{stderr}");
+    assert!(stderr.contains("10 events read from 3 files"), "{stderr}");
     assert!(
         stdout.contains("\"timestamp\":\"2024-03-01T11:00:03Z\""),
         "a W3C line's time is its date and time: {stdout}"

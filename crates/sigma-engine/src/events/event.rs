@@ -28,7 +28,8 @@ pub struct EventMeta {
 }
 
 /// What a log says its events are: a Zeek log names its kind (`#path
-/// dns`), a W3C log is a web server's or a web proxy's. Rules for another
+/// dns`), a W3C log is a web server's or a web proxy's, an audit log the
+/// Linux audit daemon's. Rules for another
 /// logsource do not read such events.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Source {
@@ -36,6 +37,8 @@ pub enum Source {
     W3c,
     /// A Zeek log of this path (Sigma's `product: zeek`, `service: dns`).
     Zeek(Arc<str>),
+    /// The Linux audit daemon's log (`product: linux`, `service: auditd`).
+    Auditd,
 }
 
 /// One value of a field, with the forms the matcher compares.

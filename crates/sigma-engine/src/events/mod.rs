@@ -1,7 +1,7 @@
 //! Events to match rules against: Windows EVTX files (through the `evtx`
 //! crate), Windows events as XML, JSON (one object, an array, or
-//! concatenated objects; UTF-8 or UTF-16), JSONL, and W3C web server and
-//! Zeek logs, recognised by content rather than by extension, and CSV,
+//! concatenated objects; UTF-8 or UTF-16), JSONL, W3C web server, Zeek and
+//! Linux audit logs, recognised by content rather than by extension, and CSV,
 //! known by its name (`.csv`). Every event is flattened
 //! into field → values, so that `Image` is found in an EVTX rendering
 //! (`Event.EventData.Image`), `Provider_Name` in its System attributes, fields
@@ -9,6 +9,7 @@
 //! Readers keep only the fields the loaded rules read ([`Wanted`]), and
 //! account for every record they cannot read ([`FileRead::lost`]).
 
+mod auditd;
 mod csv;
 mod event;
 pub(crate) use event::input_hash;

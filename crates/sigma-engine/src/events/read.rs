@@ -1,6 +1,6 @@
 //! Event files: EVTX, Windows events as XML, JSON (one object, an
-//! array, concatenated objects, JSONL), and W3C and Zeek logs, told apart
-//! by content, and CSV, known by its name. Every record that can be read is read; every record
+//! array, concatenated objects, JSONL), and W3C, Zeek and audit logs,
+//! told apart by content, and CSV, known by its name. Every record that can be read is read; every record
 //! that cannot is counted and reported with its file and line (JSON, CSV)
 //! or chunk and offset (EVTX). A JSONL line holding a list of events
 //! (`[{…}, {…}]`) gives each of them, under the line's number.
@@ -31,6 +31,8 @@ pub enum EventFormat {
     W3c,
     /// Zeek's tab-separated logs.
     Zeek,
+    /// The Linux audit daemon's log.
+    Auditd,
 }
 
 impl EventFormat {
@@ -66,6 +68,9 @@ const GZIP: [u8; 2] = [0x1f, 0x8b];
 fn format_of_head(head: &[u8]) -> Option<EventFormat> {
     if head.starts_with(b"ElfFile\0") {
         return Some(EventFormat::Evtx);
+    }
+    if super::auditd::is_audit_log(head) {
+        return Some(EventFormat::Auditd);
     }
     match super::w3c::dialect_of(head) {
         Some(Dialect::W3c) => return Some(EventFormat::W3c),
@@ -515,7 +520,9 @@ fn not_events(head: &[u8], what: &str) -> String {
             format!("{kind}: extract or decompress it first (gzip is read as it is); skipped")
         }
         None => {
-            format!("not an EVTX, JSON, XML, W3C or Zeek log, or CSV (named .csv) {what}; skipped")
+            format!(
+                "not an EVTX, JSON, XML, W3C, Zeek or audit log, or CSV (named .csv) {what}; skipped"
+            )
         }
     }
 }
@@ -646,7 +653,7 @@ pub fn read_batched(
             // The CSV reader buffers its input itself.
             csv_items(input, path, diags, size, sink)
         }
-        log @ (EventFormat::W3c | EventFormat::Zeek) => {
+        log @ (EventFormat::W3c | EventFormat::Zeek | EventFormat::Auditd) => {
             let input = std::fs::File::open(path)
                 .map_err(cannot_read(diags, path))
                 .ok()?;
@@ -663,8 +670,8 @@ pub fn read_batched(
     }
 }
 
-/// The events of a log that names its fields in `#` lines (W3C, Zeek),
-/// handed out parsed in batches as they are read.
+/// The events of a text log a line each (W3C, Zeek, audit), handed out
+/// parsed in batches as they are read.
 fn log_items(
     input: impl BufRead,
     format: EventFormat,
@@ -674,17 +681,13 @@ fn log_items(
     size: usize,
     sink: &mut dyn FnMut(Batch<'_>),
 ) -> Option<FileRead> {
-    let dialect = format.dialect()?;
     let report = |d: Diagnostic| diags.push(d.in_file(path));
-    parsed_items(size, sink, |add| {
-        Some(super::w3c::read(
-            input,
-            dialect,
-            &name_of(path),
-            wanted,
-            &report,
-            add,
-        ))
+    let file = name_of(path);
+    parsed_items(size, sink, |add| match format.dialect() {
+        Some(dialect) => Some(super::w3c::read(
+            input, dialect, &file, wanted, &report, add,
+        )),
+        None => Some(super::auditd::read(input, &file, wanted, &report, add)),
     })
 }
 
@@ -746,7 +749,7 @@ fn read_stream(
             let bytes = s.into_bytes(&cannot);
             text_items(text, path, &bytes, wanted, diags, size, sink)
         }
-        Some(log @ (EventFormat::W3c | EventFormat::Zeek)) => {
+        Some(log @ (EventFormat::W3c | EventFormat::Zeek | EventFormat::Auditd)) => {
             let all = std::io::BufReader::new(std::io::Cursor::new(s.head).chain(s.rest));
             log_items(all, log, path, wanted, diags, size, sink)
         }

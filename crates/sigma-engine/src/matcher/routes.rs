@@ -266,6 +266,7 @@ pub(super) fn reads(source: &Source, logsource: &LogSource) -> bool {
             .into_iter()
             .any(|c| is(Some(c), None, None)),
         Source::Zeek(path) => is(None, Some("zeek"), Some(path)),
+        Source::Auditd => is(None, Some("linux"), Some("auditd")),
     }
 }
 

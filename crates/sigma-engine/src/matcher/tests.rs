@@ -1402,6 +1402,7 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
         rule(4, "category: proxy"),
         rule(5, "product: linux"),
         rule(6, "category: dns"),
+        rule(7, "product: linux, service: auditd"),
     ]
     .join("---\n");
     let e = engine(&yaml);
@@ -1419,8 +1420,9 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
         fired(Some(events::Source::Zeek("ssh".into()))),
         (vec![2], true)
     );
+    assert_eq!(fired(Some(events::Source::Auditd)), (vec![5, 7], true));
     // A file that does not say what its events are meets them all.
-    assert_eq!(fired(None), ((0..7).collect(), true));
+    assert_eq!(fired(None), ((0..8).collect(), true));
     // Which rules had events of their kind.
     let mut seen = SeenKinds::default();
     let mut ev = Event::from_pairs(&[("query", "example.org")]);
@@ -1428,7 +1430,7 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
     seen.add(&ev);
     assert_eq!(
         e.rules_with_events(&seen),
-        [false, true, true, false, false, false, false]
+        [false, true, true, false, false, false, false, false]
     );
     let zeek_only = engine(&rule(0, "product: zeek, service: rdp"));
     ev.meta.source = Some(events::Source::W3c);

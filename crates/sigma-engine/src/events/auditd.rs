@@ -22,8 +22,9 @@
 use super::FileRead;
 use super::event::{Event, EventMeta, Source};
 use super::json::{Wanted, event_from_texts};
+use super::log_lines::{Tally, each_line};
 use crate::diag::Diagnostic;
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 use std::sync::Arc;
 
 /// Whether a text starting with `head` is an audit log: its first line a
@@ -185,25 +186,9 @@ fn record(line: &[u8]) -> Option<Record> {
     })
 }
 
-/// Lines with one problem: how many, and the first.
-#[derive(Default)]
-struct Tally {
-    lines: u64,
-    first: u64,
-}
-
-impl Tally {
-    fn add(&mut self, line: u64) {
-        if self.lines == 0 {
-            self.first = line;
-        }
-        self.lines += 1;
-    }
-}
-
 /// Read the records of an audit log, each handed to `sink`.
 pub(super) fn read(
-    mut input: impl BufRead,
+    input: impl BufRead,
     file: &Arc<str>,
     wanted: Option<&Wanted>,
     report: &dyn Fn(Diagnostic),
@@ -211,41 +196,14 @@ pub(super) fn read(
 ) -> FileRead {
     let mut read = FileRead::default();
     let (mut not_records, mut not_utf8) = (Tally::default(), Tally::default());
-    let mut line = Vec::new();
-    let mut no = 0u64;
-    loop {
-        line.clear();
-        let limit = super::MAX_EVENT as u64 + 1;
-        match input.by_ref().take(limit).read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => no += 1,
-            Err(e) => {
-                let msg = format!("cannot read: {e}: the rest of the file is not read");
-                report(Diagnostic::error("events", msg).at(Some(no as usize + 1), None));
-                break;
-            }
-        }
-        if line.len() as u64 == limit && line.last() != Some(&b'\n') {
-            let mib = super::MAX_EVENT >> 20;
-            let msg = format!(
-                "a line is longer than {mib} MiB, which no event is: the rest of the file is not read"
-            );
-            report(Diagnostic::error("events", msg).at(Some(no as usize), None));
-            read.lost += 1;
-            break;
-        }
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
-        if text.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
+    read.lost += each_line(input, report, |no, text| {
         if std::str::from_utf8(text).is_err() {
             not_utf8.add(no);
         }
         let Some(Record { fields, time }) = record(text) else {
             not_records.add(no);
             read.lost += 1;
-            continue;
+            return;
         };
         let meta = EventMeta {
             file: file.clone(),
@@ -269,22 +227,13 @@ pub(super) fn read(
                 read.lost += 1;
             }
         }
-    }
-    let say = |t: &Tally, d: fn(&'static str, String) -> Diagnostic, what: &str| {
-        if t.lines > 0 {
-            let msg = format!("{} line(s) {what} (the first on this line)", t.lines);
-            report(d("events", msg).at(Some(t.first as usize), None));
-        }
-    };
-    say(
-        &not_records,
-        Diagnostic::error,
-        "lost: no audit record (`type=NAME msg=audit(SECONDS:SERIAL): ...`)",
-    );
-    say(
-        &not_utf8,
-        Diagnostic::warning,
+    });
+    let what = "lost: no audit record (`type=NAME msg=audit(SECONDS:SERIAL): ...`)";
+    not_records.tell(true, what, report);
+    not_utf8.tell(
+        false,
         "not in UTF-8, read with replacement characters",
+        report,
     );
     read
 }

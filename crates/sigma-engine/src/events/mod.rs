@@ -16,6 +16,7 @@ pub(crate) use event::input_hash;
 mod evtx;
 mod json;
 mod json_text;
+mod log_lines;
 mod mend;
 mod read;
 mod w3c;

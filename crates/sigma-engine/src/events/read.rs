@@ -532,6 +532,13 @@ fn file_bytes(path: &Path, diags: &Diagnostics) -> Option<Vec<u8>> {
     std::fs::read(path).map_err(cannot_read(diags, path)).ok()
 }
 
+/// A file opened to be read as it comes, or `None` (reported).
+fn file_open(path: &Path, diags: &Diagnostics) -> Option<std::fs::File> {
+    std::fs::File::open(path)
+        .map_err(cannot_read(diags, path))
+        .ok()
+}
+
 /// What reports that `path` cannot be read.
 fn cannot_read<'a>(diags: &'a Diagnostics, path: &'a Path) -> impl Fn(std::io::Error) + 'a {
     move |e| diags.push(Diagnostic::error("events", format!("cannot read: {e}")).in_file(path))
@@ -647,16 +654,11 @@ pub fn read_batched(
             text_items(text, path, &bytes, wanted, diags, size, sink)
         }
         EventFormat::Csv => {
-            let input = std::fs::File::open(path)
-                .map_err(cannot_read(diags, path))
-                .ok()?;
             // The CSV reader buffers its input itself.
-            csv_items(input, path, diags, size, sink)
+            csv_items(file_open(path, diags)?, path, diags, size, sink)
         }
         log @ (EventFormat::W3c | EventFormat::Zeek | EventFormat::Auditd) => {
-            let input = std::fs::File::open(path)
-                .map_err(cannot_read(diags, path))
-                .ok()?;
+            let input = file_open(path, diags)?;
             log_items(
                 std::io::BufReader::new(input),
                 log,

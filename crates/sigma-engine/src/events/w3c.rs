@@ -24,9 +24,10 @@
 use super::FileRead;
 use super::event::{Event, EventMeta, Source};
 use super::json::{Wanted, event_from_texts};
+use super::log_lines::{Tally, each_line};
 use crate::diag::Diagnostic;
 use std::borrow::Cow;
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 use std::sync::Arc;
 
 /// Which of the two formats a log is written in.
@@ -264,34 +265,6 @@ fn unescape(value: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// Lines with one problem: how many, and the first.
-#[derive(Default)]
-struct Tally {
-    lines: u64,
-    first: u64,
-}
-
-impl Tally {
-    fn add(&mut self, line: u64) {
-        if self.lines == 0 {
-            self.first = line;
-        }
-        self.lines += 1;
-    }
-
-    fn tell(&self, error: bool, what: &str, report: &dyn Fn(Diagnostic)) {
-        if self.lines == 0 {
-            return;
-        }
-        let msg = format!("{} line(s) {what} (the first on this line)", self.lines);
-        let d = match error {
-            true => Diagnostic::error("events", msg),
-            false => Diagnostic::warning("events", msg),
-        };
-        report(d.at(Some(self.first as usize), None));
-    }
-}
-
 /// What the lines held that is said once, at the end.
 #[derive(Default)]
 struct Problems {
@@ -303,7 +276,7 @@ struct Problems {
 
 /// Read the events of a log in `dialect`, each handed to `sink`.
 pub(super) fn read(
-    mut input: impl BufRead,
+    input: impl BufRead,
     dialect: Dialect,
     file: &Arc<str>,
     wanted: Option<&Wanted>,
@@ -313,45 +286,19 @@ pub(super) fn read(
     let mut layout = Layout::new(dialect);
     let mut problems = Problems::default();
     let mut read = FileRead::default();
-    let mut line = Vec::new();
-    let mut no = 0u64;
-    loop {
-        line.clear();
-        let limit = super::MAX_EVENT as u64 + 1;
-        match input.by_ref().take(limit).read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => no += 1,
-            Err(e) => {
-                let msg = format!("cannot read: {e}: the rest of the file is not read");
-                report(Diagnostic::error("events", msg).at(Some(no as usize + 1), None));
-                break;
-            }
-        }
-        if line.len() as u64 == limit && line.last() != Some(&b'\n') {
-            let mib = super::MAX_EVENT >> 20;
-            let msg = format!(
-                "a line is longer than {mib} MiB, which no event is: the rest of the file is not read"
-            );
-            report(Diagnostic::error("events", msg).at(Some(no as usize), None));
-            read.lost += 1;
-            break;
-        }
-        let text = trim_end(&line);
+    read.lost += each_line(input, report, |no, text| {
         let text = match no {
             1 => text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text),
             _ => text,
         };
-        if text.is_empty() {
-            continue;
-        }
         if let Some(directive) = text.strip_prefix(b"#") {
             layout.directive(directive);
-            continue;
+            return;
         }
         if layout.fields.is_empty() {
             problems.unnamed.add(no);
             read.lost += 1;
-            continue;
+            return;
         }
         if std::str::from_utf8(text).is_err() {
             problems.not_utf8.add(no);
@@ -373,7 +320,7 @@ pub(super) fn read(
                 read.lost += 1;
             }
         }
-    }
+    });
     let directive = match dialect {
         Dialect::W3c => "`#Fields` directive",
         Dialect::Zeek => "`#fields` directive",
@@ -440,11 +387,6 @@ fn w3c_time(layout: &Layout, values: &[Cow<'_, [u8]>]) -> Option<String> {
 
 fn lossy(v: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(v)
-}
-
-fn trim_end(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// The event of one data line.

@@ -1,0 +1,87 @@
+//! Text logs of a record a line (W3C, Zeek, audit): their lines, each
+//! bounded, and what the lines held that is said once, at the end.
+
+use crate::diag::Diagnostic;
+use std::io::{BufRead, Read};
+
+/// Hand `each` every line of `input` that is not blank, by its 1-based
+/// number, its line end cut. Returns the records lost to reading: a line
+/// longer than any event ends the file, said.
+pub(super) fn each_line(
+    mut input: impl BufRead,
+    report: &dyn Fn(Diagnostic),
+    mut each: impl FnMut(u64, &[u8]),
+) -> u64 {
+    let mut line = Vec::new();
+    let mut no = 0u64;
+    let limit = super::MAX_EVENT as u64 + 1;
+    loop {
+        line.clear();
+        match input.by_ref().take(limit).read_until(b'\n', &mut line) {
+            Ok(0) => return 0,
+            Ok(_) => no += 1,
+            Err(e) => {
+                let msg = format!("cannot read: {e}: the rest of the file is not read");
+                report(Diagnostic::error("events", msg).at(Some(no as usize + 1), None));
+                return 0;
+            }
+        }
+        if line.len() as u64 == limit && line.last() != Some(&b'\n') {
+            let mib = super::MAX_EVENT >> 20;
+            let msg = format!(
+                "a line is longer than {mib} MiB, which no event is: the rest of the file is not read"
+            );
+            report(Diagnostic::error("events", msg).at(Some(no as usize), None));
+            return 1;
+        }
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if !text.iter().all(u8::is_ascii_whitespace) {
+            each(no, text);
+        }
+    }
+}
+
+/// Lines with one problem: how many, and the first.
+#[derive(Default)]
+pub(super) struct Tally {
+    lines: u64,
+    first: u64,
+}
+
+impl Tally {
+    pub(super) fn add(&mut self, line: u64) {
+        if self.lines == 0 {
+            self.first = line;
+        }
+        self.lines += 1;
+    }
+
+    /// Say the problem, `what` the lines are, at the first of them.
+    pub(super) fn tell(&self, error: bool, what: &str, report: &dyn Fn(Diagnostic)) {
+        if self.lines == 0 {
+            return;
+        }
+        let msg = format!("{} line(s) {what} (the first on this line)", self.lines);
+        let d = match error {
+            true => Diagnostic::error("events", msg),
+            false => Diagnostic::warning("events", msg),
+        };
+        report(d.at(Some(self.first as usize), None));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_numbered_blank_ones_passed_over_and_a_huge_one_ends_the_file() {
+        let mut got = Vec::new();
+        let lost = each_line(&b"a\r\n\n  \nb"[..], &|_| {}, |no, t| {
+            got.push((no, t.to_vec()))
+        });
+        assert_eq!(lost, 0);
+        assert_eq!(got, [(1, b"a".to_vec()), (4, b"b".to_vec())]);
+    }
+}

@@ -97,11 +97,7 @@ fn pairs(text: &[u8]) -> Vec<Pair<'_>> {
 /// A value's texts: decoded from hex where auditd encodes that field.
 fn texts(record: &str, p: &Pair<'_>) -> Vec<String> {
     let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
-    let encoded = ENCODED.contains(&p.key)
-        || (record == "EXECVE"
-            && p.key.len() > 1
-            && p.key[1..].bytes().all(|b| b.is_ascii_digit())
-            && p.key.starts_with('a'));
+    let encoded = ENCODED.contains(&p.key) || (record == "EXECVE" && argument(p.key).is_some());
     let decoded = (!p.quoted && encoded).then(|| unhex(p.value)).flatten();
     match decoded {
         None => vec![text(p.value)],
@@ -115,6 +111,14 @@ fn texts(record: &str, p: &Pair<'_>) -> Vec<String> {
         }
         Some(bytes) => vec![text(&bytes)],
     }
+}
+
+/// The argument an `EXECVE` key holds: `a2` its third, and so does each
+/// piece of a long one (`a2[0]`, `a2[1]`, ... after `a2_len`).
+fn argument(key: &str) -> Option<&str> {
+    let base = key.split_once('[').map_or(key, |(base, _)| base);
+    let digits = base.strip_prefix('a')?;
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(base)
 }
 
 /// Upper-case hex of an even length, decoded.
@@ -170,8 +174,14 @@ fn record(line: &[u8]) -> Option<Record> {
             }
             continue;
         }
-        for t in texts(&record, p) {
-            fields.push((p.key.to_string(), t));
+        let texts = texts(&record, p);
+        match argument(p.key).filter(|base| *base != p.key && record == "EXECVE") {
+            // A piece of a long argument joins the pieces before it.
+            Some(base) => match fields.iter_mut().rev().find(|(k, _)| k == base) {
+                Some((_, whole)) => texts.iter().for_each(|t| whole.push_str(t)),
+                None => fields.push((base.to_string(), texts.concat())),
+            },
+            None => fields.extend(texts.into_iter().map(|t| (p.key.to_string(), t))),
         }
     }
     for p in pairs(enriched) {
@@ -266,13 +276,14 @@ mod tests {
         "type=PROCTITLE msg=audit(1700000000.123:42): proctitle=62617368002D63006563686F206869\n",
         "node=web1 type=USER_LOGIN msg=audit(1700000001.5:43): pid=7 uid=0 auid=1000 ses=2 msg='op=login acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=? addr=203.0.113.9 terminal=ssh res=failed'\n",
         "type=PATH msg=audit(1700000002.0:44): item=0 name=2F746D702F6120622E7368 inode=5 key=610162\n",
+        "type=EXECVE msg=audit(1700000003.0:45): argc=2 a0=\"echo\" a1_len=10 a1[0]=68656C6C6F20 a1[1]=\"world\"\n",
     );
 
     #[test]
     fn a_record_a_line_with_its_strings_decoded_where_auditd_encodes_them() {
         let (got, read, said) = events(LOG);
         assert!(said.is_empty(), "{said:?}");
-        assert_eq!((read.events, read.lost), (5, 0));
+        assert_eq!((read.events, read.lost), (6, 0));
         let sys = &got[0];
         assert_eq!(sys.text("type"), Some("SYSCALL"));
         assert_eq!(
@@ -299,17 +310,23 @@ mod tests {
         let keys: Vec<&str> = path.get("key").unwrap().iter().map(|v| v.text).collect();
         assert_eq!(keys, ["a", "b"]);
         assert_eq!(decoded("2F746D70"), "/tmp");
+        assert_eq!(
+            got[5].text("a1"),
+            Some("hello world"),
+            "a long argument's pieces"
+        );
+        assert_eq!(got[5].text("a1_len"), Some("10"));
     }
 
     #[test]
     fn a_line_that_is_no_record_is_lost_and_said() {
         let text = format!("{LOG}garbage line\ntype=EXECVE no stamp\n");
         let (got, read, said) = events(&text);
-        assert_eq!((got.len(), read.lost), (5, 2));
+        assert_eq!((got.len(), read.lost), (6, 2));
         assert_eq!(
             said,
             [
-                "error[events]: audit.log:6: 2 line(s) lost: no audit record (`type=NAME msg=audit(SECONDS:SERIAL): ...`) (the first on this line)"
+                "error[events]: audit.log:7: 2 line(s) lost: no audit record (`type=NAME msg=audit(SECONDS:SERIAL): ...`) (the first on this line)"
             ]
         );
     }

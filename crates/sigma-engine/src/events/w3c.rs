@@ -328,9 +328,7 @@ pub(super) fn read(
     let p = &problems;
     p.unnamed.tell(
         true,
-        &format!(
-            "lost: they come before any {directive}, which names the fields of the lines after it"
-        ),
+        &format!("lost: no {directive} before them names their fields"),
         report,
     );
     p.longer.tell(
@@ -525,7 +523,7 @@ mod tests {
         assert_eq!(
             said,
             [
-                "error[events]: t.log:2: 2 line(s) lost: they come before any `#Fields` directive, which names the fields of the lines after it (the first on this line)",
+                "error[events]: t.log:2: 2 line(s) lost: no `#Fields` directive before them names their fields (the first on this line)",
                 "warning[events]: t.log:5: 1 line(s) with more values than fields named: the values beyond them have no name and are not read (the first on this line)",
                 "warning[events]: t.log:6: 1 line(s) with fewer values than fields named (cut short?): the fields after them are absent (the first on this line)",
             ]

@@ -207,7 +207,7 @@ fn write_table(
         writeln!(
             out,
             "{:<28} {:<LEVEL_COLUMN$} {} {} {}#{} {}",
-            printable(d.event.timestamp.as_deref().unwrap_or("-")),
+            printable(&shown_time(d.event.timestamp.as_deref())),
             level_column(r.level),
             cell(&r.title, 60),
             cell(d.event.computer.as_deref().unwrap_or("-"), 16),
@@ -278,7 +278,7 @@ fn write_terminal_table(
         writeln!(
             out,
             "{} {:<LEVEL_COLUMN$} {} {} {}",
-            cell(d.event.timestamp.as_deref().unwrap_or("-"), 28),
+            cell(&shown_time(d.event.timestamp.as_deref()), 28),
             level_column(r.level),
             cell(&r.title, cols.title),
             cell(d.event.computer.as_deref().unwrap_or("-"), cols.computer),
@@ -408,6 +408,29 @@ fn csv_line(cells: &[&str]) -> String {
 
 /// A column of `width` terminal cells: the text cut to fit ([`fit`]),
 /// padded with spaces where it is narrower.
+/// An event's time as the table shows it: a time in seconds since the
+/// epoch (Zeek's `ts`, an audit record's) as its UTC date and time, any
+/// other as the event wrote it.
+fn shown_time(time: Option<&str>) -> std::borrow::Cow<'_, str> {
+    let Some(time) = time else {
+        return "-".into();
+    };
+    let (secs, fraction) = time.split_once('.').unwrap_or((time, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !(9..=10).contains(&secs.len()) || !digits(secs) || fraction.len() > 9 || !digits(fraction) {
+        return time.into();
+    }
+    let nanos = format!("{fraction:0<9}").parse::<i32>().unwrap_or(0);
+    match secs
+        .parse()
+        .ok()
+        .and_then(|s| jiff::Timestamp::new(s, nanos).ok())
+    {
+        Some(t) => t.to_string().into(),
+        None => time.into(),
+    }
+}
+
 fn cell(s: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthStr;
     let mut out = fit(s, width);
@@ -453,6 +476,24 @@ fn cut(s: &str, width: usize, keep_end: bool) -> String {
 mod tests {
     use super::*;
     use sigma_engine::sigma::vocab::Level;
+
+    #[test]
+    fn a_time_in_seconds_since_the_epoch_is_shown_as_a_date() {
+        assert_eq!(
+            shown_time(Some("1709287201.123456")),
+            "2024-03-01T10:00:01.123456Z"
+        );
+        assert_eq!(shown_time(Some("1700000000")), "2023-11-14T22:13:20Z");
+        for as_written in [
+            "2024-03-01T10:00:01Z",
+            "12345",
+            "1709287201.x",
+            "1709287201.1234567891",
+        ] {
+            assert_eq!(shown_time(Some(as_written)), as_written);
+        }
+        assert_eq!(shown_time(None), "-");
+    }
 
     #[test]
     fn cells_are_as_wide_as_their_column_in_any_script() {

@@ -109,6 +109,11 @@ impl Wanted {
         self
     }
 
+    /// Whether a field of this name is kept.
+    pub(crate) fn keeps(&self, n: &str) -> bool {
+        self.name(n)
+    }
+
     fn name(&self, n: &str) -> bool {
         if self.every {
             return true;

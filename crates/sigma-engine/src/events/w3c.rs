@@ -23,7 +23,7 @@
 
 use super::FileRead;
 use super::event::{Event, EventMeta, Source};
-use super::json::{Wanted, event_from_texts};
+use super::json::Wanted;
 use super::log_lines::{Tally, each_line};
 use crate::diag::Diagnostic;
 use std::borrow::Cow;
@@ -69,6 +69,8 @@ struct Field {
     sigma: Vec<String>,
     /// A Zeek set or vector: one value per member.
     list: bool,
+    /// Whether a loaded rule reads it under one of its names.
+    keep: bool,
 }
 
 /// What the directives read so far say of the lines to come.
@@ -107,7 +109,7 @@ impl Layout {
     }
 
     /// Take in a directive line (without its `#`).
-    fn directive(&mut self, line: &[u8]) {
+    fn directive(&mut self, line: &[u8], wanted: Option<&Wanted>) {
         match self.dialect {
             Dialect::W3c => {
                 if let Some(names) = strip_prefix_ignore_case(line, b"Fields:") {
@@ -116,6 +118,10 @@ impl Layout {
                 }
             }
             Dialect::Zeek => self.zeek_directive(line),
+        }
+        for f in &mut self.fields {
+            f.keep =
+                wanted.is_none_or(|w| std::iter::once(&f.name).chain(&f.sigma).any(|n| w.keeps(n)));
         }
     }
 
@@ -159,6 +165,7 @@ impl Layout {
                 sigma: sigma_names(&name),
                 name,
                 list,
+                keep: true,
             })
             .collect();
         let at = |n: &str| self.fields.iter().position(|f| f.name == n);
@@ -292,7 +299,7 @@ pub(super) fn read(
             _ => text,
         };
         if let Some(directive) = text.strip_prefix(b"#") {
-            layout.directive(directive);
+            layout.directive(directive, wanted);
             return;
         }
         if layout.fields.is_empty() {
@@ -309,17 +316,8 @@ pub(super) fn read(
             source: layout.source.clone(),
             ..Default::default()
         };
-        match event_of(&layout, text, meta, wanted, &mut problems, no) {
-            Some(e) => {
-                sink(e);
-                read.events += 1;
-            }
-            None => {
-                let msg = "a line that cannot be read as an event, 1 record lost";
-                report(Diagnostic::error("events", msg).at(Some(no as usize), None));
-                read.lost += 1;
-            }
-        }
+        sink(event_of(&layout, text, meta, &mut problems, no));
+        read.events += 1;
     });
     let directive = match dialect {
         Dialect::W3c => "`#Fields` directive",
@@ -352,23 +350,24 @@ pub(super) fn read(
 impl Layout {
     /// The values a field's text `v` gives: none where it is unset, each
     /// member of a Zeek set or vector.
-    fn members(&self, f: &Field, v: &[u8]) -> Vec<String> {
+    fn members(&self, f: &Field, v: &[u8], mut each: impl FnMut(&str)) {
         // An escape of bytes that are no UTF-8 stays as written: decoded,
         // it could only be shown as replacement characters.
-        let text = |v: &[u8]| match std::str::from_utf8(&unescape(v)) {
-            Ok(s) => s.to_string(),
-            Err(_) => lossy(v).into_owned(),
+        let mut text = |v: &[u8]| match std::str::from_utf8(&unescape(v)) {
+            Ok(s) => each(s),
+            Err(_) => each(&lossy(v)),
         };
         match self.dialect {
-            Dialect::W3c if v == b"-" => Vec::new(),
-            Dialect::W3c => vec![lossy(v).into_owned()],
-            Dialect::Zeek if v == self.unset.as_slice() => Vec::new(),
-            Dialect::Zeek if v == self.empty.as_slice() => match f.list {
-                true => Vec::new(),
-                false => vec![String::new()],
-            },
-            Dialect::Zeek if f.list => v.split(|&b| b == self.set_separator).map(text).collect(),
-            Dialect::Zeek => vec![text(v)],
+            Dialect::W3c if v == b"-" => {}
+            Dialect::W3c => each(&lossy(v)),
+            Dialect::Zeek if v == self.unset.as_slice() => {}
+            Dialect::Zeek if v == self.empty.as_slice() => {
+                if !f.list {
+                    each("");
+                }
+            }
+            Dialect::Zeek if f.list => v.split(|&b| b == self.set_separator).for_each(text),
+            Dialect::Zeek => text(v),
         }
     }
 }
@@ -392,10 +391,9 @@ fn event_of(
     layout: &Layout,
     line: &[u8],
     mut meta: EventMeta,
-    wanted: Option<&Wanted>,
     problems: &mut Problems,
     no: u64,
-) -> Option<Event> {
+) -> Event {
     let values: Vec<Cow<'_, [u8]>> = match layout.dialect {
         Dialect::W3c => split_w3c(line).collect(),
         Dialect::Zeek => line
@@ -411,17 +409,18 @@ fn event_of(
     if layout.dialect == Dialect::W3c {
         meta.timestamp = w3c_time(layout, &values);
     }
-    let mut pairs: Vec<(&str, String)> = Vec::with_capacity(values.len() + 2);
-    for (f, v) in layout.fields.iter().zip(&values) {
-        for value in layout.members(f, v) {
+    let mut e = Event::with_capacity(meta, line.len() * 2);
+    for (f, v) in layout.fields.iter().zip(&values).filter(|(f, _)| f.keep) {
+        layout.members(f, v, |value| {
             for s in &f.sigma {
-                pairs.push((s, value.clone()));
+                e.push(s, value, None, false);
             }
-            pairs.push((&f.name, value));
-        }
+            e.push(&f.name, value, None, false);
+        });
     }
-    let texts = pairs.iter().map(|(k, v)| (*k, v.as_str()));
-    event_from_texts(texts, meta, wanted)
+    e.finish();
+    e.fill_meta();
+    e
 }
 
 #[cfg(test)]

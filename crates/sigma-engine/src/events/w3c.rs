@@ -474,6 +474,28 @@ mod tests {
     }
 
     #[test]
+    fn only_the_fields_rules_read_are_kept_under_any_of_their_names() {
+        let wanted = Wanted::new(["cs-user-agent"]);
+        let mut got = Vec::new();
+        let file = Arc::from("t.log");
+        read(
+            IIS.as_bytes(),
+            Dialect::W3c,
+            &file,
+            Some(&wanted),
+            &|_| {},
+            &mut |e| got.push(e),
+        );
+        let e = &got[0];
+        assert_eq!(
+            e.text("cs-user-agent"),
+            Some("Mozilla/5.0+(Windows+NT+10.0)")
+        );
+        assert!(e.get("cs-uri-query").is_none());
+        assert_eq!(e.meta.timestamp.as_deref(), Some("2024-03-01T10:00:01Z"));
+    }
+
+    #[test]
     fn quoted_values_keep_their_spaces() {
         let text = "#Version: 1.0\n#Fields: cs-method cs(User-Agent) x-note\n\
                     GET \"Mozilla/5.0 (X11) \"\"q\"\"\" -\n";

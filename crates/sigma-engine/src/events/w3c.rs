@@ -11,7 +11,9 @@
 //!   later in the file (IIS writes one at each restart) names the fields
 //!   of the lines after it. A header field, `cs(User-Agent)`, is also read
 //!   under its name in Sigma's `webserver` taxonomy, `cs-user-agent`. The
-//!   `date` and `time` fields (UTC) make the event's time.
+//!   `date` and `time` fields (UTC) make the event's time. Fields named
+//!   with commas (Exchange's message tracking and HTTP proxy logs) cut
+//!   their lines at commas, and `date-time` or `DateTime` is the time.
 //! - **Zeek**: `#separator \x09` first, then `#fields` with the names,
 //!   `#types`, `#unset_field` (`-`, absent) and `#empty_field`
 //!   (`(empty)`, an empty text); a set or vector is one value per member;
@@ -82,9 +84,14 @@ struct Layout {
     set_separator: u8,
     unset: Vec<u8>,
     empty: Vec<u8>,
-    /// Where `date` and `time` are (W3C).
+    /// Whether `#Fields:` named the fields with commas, and the lines cut
+    /// their values so (W3C).
+    commas: bool,
+    /// Where `date` and `time` are (W3C), or a whole date and time
+    /// (Exchange's `date-time`, `DateTime`).
     date: Option<usize>,
     time: Option<usize>,
+    date_time: Option<usize>,
     /// What the log says its events are.
     source: Option<Source>,
 }
@@ -98,8 +105,10 @@ impl Layout {
             set_separator: b',',
             unset: b"-".to_vec(),
             empty: b"(empty)".to_vec(),
+            commas: false,
             date: None,
             time: None,
+            date_time: None,
             source: match dialect {
                 Dialect::W3c => Some(Source::W3c),
                 // Known from its `#path`.
@@ -113,8 +122,16 @@ impl Layout {
         match self.dialect {
             Dialect::W3c => {
                 if let Some(names) = strip_prefix_ignore_case(line, b"Fields:") {
-                    let names = split_w3c(names).map(|n| (lossy(&n).into_owned(), false));
-                    self.set_fields(names);
+                    let names = names.trim_ascii();
+                    self.commas = names.contains(&b',') && !names.contains(&b' ');
+                    // Exchange's logs, no web server's: what they are is
+                    // not known, as a CSV file's is not.
+                    self.source = (!self.commas).then_some(Source::W3c);
+                    let names: Vec<Cow<'_, [u8]>> = match self.commas {
+                        true => split_commas(names).collect(),
+                        false => split_w3c(names).collect(),
+                    };
+                    self.set_fields(names.iter().map(|n| (lossy(n).into_owned(), false)));
                 }
             }
             Dialect::Zeek => self.zeek_directive(line),
@@ -168,11 +185,17 @@ impl Layout {
                 keep: true,
             })
             .collect();
-        let at = |n: &str| self.fields.iter().position(|f| f.name == n);
-        (self.date, self.time) = match self.dialect {
-            Dialect::W3c => (at("date"), at("time")),
-            Dialect::Zeek => (None, None),
+        let at = |n: &str| {
+            let w3c = self.dialect == Dialect::W3c;
+            w3c.then(|| {
+                self.fields
+                    .iter()
+                    .position(|f| f.name.eq_ignore_ascii_case(n))
+            })
+            .flatten()
         };
+        (self.date, self.time) = (at("date"), at("time"));
+        self.date_time = at("date-time").or_else(|| at("DateTime"));
     }
 }
 
@@ -214,25 +237,8 @@ fn split_w3c(line: &[u8]) -> impl Iterator<Item = Cow<'_, [u8]>> {
         let start = rest.iter().position(|&b| b != b' ' && b != b'\t')?;
         rest = &rest[start..];
         if rest[0] == b'"' {
-            let mut value = Vec::new();
-            let mut i = 1;
-            while i < rest.len() {
-                match (rest[i], rest.get(i + 1)) {
-                    (b'"', Some(b'"')) => {
-                        value.push(b'"');
-                        i += 2;
-                    }
-                    (b'"', _) => {
-                        i += 1;
-                        break;
-                    }
-                    (b, _) => {
-                        value.push(b);
-                        i += 1;
-                    }
-                }
-            }
-            rest = &rest[i..];
+            let (value, used) = quoted(rest);
+            rest = &rest[used..];
             return Some(Cow::Owned(value));
         }
         let end = rest
@@ -243,6 +249,50 @@ fn split_w3c(line: &[u8]) -> impl Iterator<Item = Cow<'_, [u8]>> {
         rest = &rest[end..];
         Some(Cow::Borrowed(value))
     })
+}
+
+/// The values of a line whose fields a `#Fields:` line named with commas
+/// (Exchange's message tracking and HTTP proxy logs): cut at commas, a
+/// value in quotes kept whole, an empty value an empty text.
+fn split_commas(line: &[u8]) -> impl Iterator<Item = Cow<'_, [u8]>> {
+    let mut rest = Some(line);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let (value, used) = match text.first() {
+            Some(b'"') => {
+                let (value, used) = quoted(text);
+                (Cow::Owned(value), used)
+            }
+            _ => {
+                let end = memchr::memchr(b',', text).unwrap_or(text.len());
+                (Cow::Borrowed(&text[..end]), end)
+            }
+        };
+        // Past the value, up to its comma (anything between is dropped).
+        rest = memchr::memchr(b',', &text[used..]).map(|i| &text[used + i + 1..]);
+        Some(value)
+    })
+}
+
+/// A value in quotes at the start of `text` (`""` in it a quote), and how
+/// many bytes it took.
+fn quoted(text: &[u8]) -> (Vec<u8>, usize) {
+    let mut value = Vec::new();
+    let mut i = 1;
+    while i < text.len() {
+        match (text[i], text.get(i + 1)) {
+            (b'"', Some(b'"')) => {
+                value.push(b'"');
+                i += 2;
+            }
+            (b'"', _) => return (value, i + 1),
+            (b, _) => {
+                value.push(b);
+                i += 1;
+            }
+        }
+    }
+    (value, i)
 }
 
 /// Zeek's `\xHH` escapes decoded (it writes the separators, backslashes
@@ -374,6 +424,10 @@ impl Layout {
 
 /// The time of a W3C line, from its `date` and `time` fields (UTC).
 fn w3c_time(layout: &Layout, values: &[Cow<'_, [u8]>]) -> Option<String> {
+    let whole = layout.date_time.and_then(|i| values.get(i));
+    if let Some(whole) = whole.filter(|v| !v.is_empty() && v.as_ref() != b"-") {
+        return Some(lossy(whole).into_owned());
+    }
     let date = values.get(layout.date?)?;
     let time = values.get(layout.time?)?;
     if date.as_ref() == b"-" || time.as_ref() == b"-" {
@@ -395,6 +449,7 @@ fn event_of(
     no: u64,
 ) -> Event {
     let values: Vec<Cow<'_, [u8]>> = match layout.dialect {
+        Dialect::W3c if layout.commas => split_commas(line).collect(),
         Dialect::W3c => split_w3c(line).collect(),
         Dialect::Zeek => line
             .split(|&b| b == layout.separator)
@@ -493,6 +548,29 @@ mod tests {
         );
         assert!(e.get("cs-uri-query").is_none());
         assert_eq!(e.meta.timestamp.as_deref(), Some("2024-03-01T10:00:01Z"));
+    }
+
+    #[test]
+    fn fields_named_with_commas_cut_the_lines_at_commas() {
+        // Exchange's message tracking log.
+        let text = "#Software: Microsoft Exchange Server\r\n#Version: 15.0.0.0\r\n\
+            #Log-type: Message Tracking Log\r\n\
+            #Fields: date-time,client-ip,event-id,message-subject,sender-address,recipient-address\r\n\
+            2024-03-01T10:00:01.123Z,10.0.0.9,RECEIVE,\"Invoice, \"\"urgent\"\"\",a@evil.example,b@corp.example\r\n\
+            2024-03-01T10:00:02.000Z,,SEND,plain subject,,c@corp.example\r\n";
+        let (got, read, said) = events(text);
+        assert!(said.is_empty(), "{said:?}");
+        assert_eq!(read.events, 2);
+        let e = &got[0];
+        assert_eq!(e.text("message-subject"), Some("Invoice, \"urgent\""));
+        assert_eq!(e.text("recipient-address"), Some("b@corp.example"));
+        assert_eq!(
+            e.meta.timestamp.as_deref(),
+            Some("2024-03-01T10:00:01.123Z")
+        );
+        assert_eq!(got[1].text("client-ip"), Some(""), "an empty value");
+        assert_eq!(got[1].text("message-subject"), Some("plain subject"));
+        assert_eq!(e.meta.source, None, "no web server's log");
     }
 
     #[test]

@@ -31,8 +31,8 @@ pub enum Command {
     /// Exit codes: 0 success (warnings allowed); 1 input problems with --strict;
     /// 2 the build failed (nothing was written).
     Build(BuildArgs),
-    /// Run Sigma rules over event files (EVTX, XML, JSON, JSONL, CSV, W3C web, Zeek
-    /// and Linux audit logs; folders walked) and report what fired.
+    /// Run Sigma rules over event files (EVTX, XML, JSON, JSONL, CSV, W3C web, Zeek,
+    /// Linux audit and syslog logs; folders walked) and report what fired.
     ///
     /// Exit codes: 0 the hunt ran (with or without detections); 1 some input
     /// could not be read and --strict was given; 2 nothing could run (no
@@ -113,8 +113,8 @@ pub struct BuildArgs {
     /// An Atomic Red Team `atomics/` folder (T*/T*.yaml), or the checkout holding it.
     #[arg(long, value_name = "DIR")]
     pub atomics: Option<PathBuf>,
-    /// Sample events (EVTX, XML, JSON, JSONL, CSV, W3C web, Zeek and Linux audit
-    /// logs; files or folders): every rule runs over
+    /// Sample events (EVTX, XML, JSON, JSONL, CSV, W3C web, Zeek, Linux audit and
+    /// syslog logs; files or folders): every rule runs over
     /// them and the vault shows what fired, per rule and per technique.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub events: Vec<PathBuf>,
@@ -227,8 +227,8 @@ pub struct MatchArgs {
     #[arg(long, short, visible_alias = "sigma", value_name = "PATH", num_args = 1..,
           required_unless_present = "from_cache")]
     pub rules: Vec<PathBuf>,
-    /// Event files or folders (EVTX, Windows XML, JSON, JSONL, W3C web, Zeek and Linux
-    /// audit logs, gzip-compressed or not, recognised by content; CSV, known by its name);
+    /// Event files or folders (EVTX, Windows XML, JSON, JSONL, W3C web, Zeek, Linux
+    /// audit and syslog logs, gzip-compressed or not, recognised by content; CSV, known by its name);
     /// `-` reads standard input, and a named pipe is read as it comes.
     // Checked in `run_match`, which says why they may be missing.
     #[arg(value_name = "EVENTS")]

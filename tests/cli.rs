@@ -1263,7 +1263,7 @@ fn a_rules_log_source_names_what_it_has_and_no_more() {
 }
 
 #[test]
-fn web_server_zeek_and_audit_logs_meet_the_rules_for_what_they_are() {
+fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.yml");
     let rule = |title: &str, logsource: &str, detection: &str| {
@@ -1290,6 +1290,16 @@ fn web_server_zeek_and_audit_logs_meet_the_rules_for_what_they_are() {
             "product: linux, service: auditd",
             "  sel:\n    type: EXECVE\n    a1: '-c'\n    a2|contains: '&& id'\n  condition: sel",
         ),
+        rule(
+            "Base64 decode by sudo",
+            "product: linux",
+            "  keywords:\n    - 'base64 -d'\n  condition: keywords",
+        ),
+        rule(
+            "Failed SSH password",
+            "product: linux, service: sshd",
+            "  keywords:\n    - 'Failed password'\n  condition: keywords",
+        ),
         // A condition every event of another kind would meet.
         rule(
             "Public RDP",
@@ -1311,6 +1321,8 @@ fn web_server_zeek_and_audit_logs_meet_the_rules_for_what_they_are() {
         fixture("iis_restarted_and_cut.log"),
     )
     .unwrap();
+    let auth = fixture("auth_log_with_a_continuation.log");
+    std::fs::write(events.join("auth.log"), auth).unwrap();
     let audit = fixture("audit_hex_and_a_stray_line.log");
     std::fs::write(events.join("audit.log"), audit).unwrap();
     let zeek = fixture("zeek_escapes_and_bytes.log");
@@ -1333,6 +1345,8 @@ fn web_server_zeek_and_audit_logs_meet_the_rules_for_what_they_are() {
     assert_eq!(
         fired,
         [
+            ("Base64 decode by sudo".into(), "auth.log".into(), 2),
+            ("Failed SSH password".into(), "auth.log".into(), 1),
             ("Mining pool".into(), "dns.2024-03-01.log.gz".into(), 8),
             ("Recon tool".into(), "u_ex240301.log".into(), 6),
             ("Shell one-liner".into(), "audit.log".into(), 2),
@@ -1340,7 +1354,7 @@ fn web_server_zeek_and_audit_logs_meet_the_rules_for_what_they_are() {
         ],
         "{stderr}"
     );
-    assert!(stderr.contains("10 events read from 3 files"), "{stderr}");
+    assert!(stderr.contains("14 events read from 4 files"), "{stderr}");
     assert!(
         stdout.contains("\"timestamp\":\"2024-03-01T11:00:03Z\""),
         "a W3C line's time is its date and time: {stdout}"

@@ -65,10 +65,18 @@ fn event_fixtures_give_their_exact_diagnostics_and_lose_nothing_readable() {
         let read = read_file(&case, None, &ds, &mut |e: Event| {
             // The field each kind of fixture shows: a web log's path, a
             // Zeek log's DNS query, an audit record's program or command
-            // line, every other's Image.
-            let shown = ["Image", "cs-uri-stem", "query", "exe", "a2", "proctitle"]
-                .into_iter()
-                .find_map(|f| e.text(f));
+            // line, a syslog line's message, every other's Image.
+            let shown = [
+                "Image",
+                "cs-uri-stem",
+                "query",
+                "exe",
+                "a2",
+                "proctitle",
+                "message",
+            ]
+            .into_iter()
+            .find_map(|f| e.text(f));
             images.push(shown.unwrap_or("-").to_string())
         })
         .unwrap();

@@ -1,7 +1,7 @@
 //! A Sigma rule engine: it reads Sigma rules with every position kept, compiles
 //! them once, and runs them over Windows EVTX files, Windows events as XML,
-//! JSON or JSONL events, CSV exports, and W3C web server, Zeek and Linux
-//! audit logs.
+//! JSON or JSONL events, CSV exports, and W3C web server, Zeek, Linux audit
+//! and syslog logs.
 //!
 //! # How it is built
 //!
@@ -31,7 +31,7 @@
 //!    fire nothing, and proving that cheaply is where the time goes.
 //! 6. [`events`] reads EVTX (streamed chunk by chunk, losses counted and
 //!    reported), Windows events as XML (turned into the shape EVTX records
-//!    take), JSON and JSONL, CSV, W3C web server, Zeek and audit logs
+//!    take), JSON and JSONL, CSV, W3C web server, Zeek, audit and syslog logs
 //!    (which say what their events are, and so which rules read them), any
 //!    of them gzip-compressed, from files or
 //!    streams with bounded memory (one pass, keeping only the fields the

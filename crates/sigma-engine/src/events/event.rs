@@ -29,7 +29,7 @@ pub struct EventMeta {
 
 /// What a log says its events are: a Zeek log names its kind (`#path
 /// dns`), a W3C log is a web server's or a web proxy's, an audit log the
-/// Linux audit daemon's. Rules for another
+/// Linux audit daemon's, a syslog line a Linux program's. Rules for another
 /// logsource do not read such events.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Source {
@@ -39,6 +39,9 @@ pub enum Source {
     Zeek(Arc<str>),
     /// The Linux audit daemon's log (`product: linux`, `service: auditd`).
     Auditd,
+    /// A syslog file's line of this program (`product: linux`; `service:
+    /// syslog`, `auth`, or the program, `sshd`).
+    Syslog(Arc<str>),
 }
 
 /// One value of a field, with the forms the matcher compares.

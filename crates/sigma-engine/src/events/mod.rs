@@ -1,7 +1,7 @@
 //! Events to match rules against: Windows EVTX files (through the `evtx`
 //! crate), Windows events as XML, JSON (one object, an array, or
-//! concatenated objects; UTF-8 or UTF-16), JSONL, W3C web server, Zeek and
-//! Linux audit logs, recognised by content rather than by extension, and CSV,
+//! concatenated objects; UTF-8 or UTF-16), JSONL, W3C web server, Zeek,
+//! Linux audit and syslog logs, recognised by content rather than by extension, and CSV,
 //! known by its name (`.csv`). Every event is flattened
 //! into field → values, so that `Image` is found in an EVTX rendering
 //! (`Event.EventData.Image`), `Provider_Name` in its System attributes, fields
@@ -19,6 +19,7 @@ mod json_text;
 mod log_lines;
 mod mend;
 mod read;
+mod syslog;
 mod w3c;
 mod xml;
 

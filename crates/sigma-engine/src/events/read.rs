@@ -1,6 +1,6 @@
 //! Event files: EVTX, Windows events as XML, JSON (one object, an
-//! array, concatenated objects, JSONL), and W3C, Zeek and audit logs,
-//! told apart by content, and CSV, known by its name. Every record that can be read is read; every record
+//! array, concatenated objects, JSONL), and W3C, Zeek, audit and syslog
+//! logs, told apart by content, and CSV, known by its name. Every record that can be read is read; every record
 //! that cannot is counted and reported with its file and line (JSON, CSV)
 //! or chunk and offset (EVTX). A JSONL line holding a list of events
 //! (`[{…}, {…}]`) gives each of them, under the line's number.
@@ -33,6 +33,8 @@ pub enum EventFormat {
     Zeek,
     /// The Linux audit daemon's log.
     Auditd,
+    /// A Linux syslog file.
+    Syslog,
 }
 
 impl EventFormat {
@@ -71,6 +73,9 @@ fn format_of_head(head: &[u8]) -> Option<EventFormat> {
     }
     if super::auditd::is_audit_log(head) {
         return Some(EventFormat::Auditd);
+    }
+    if super::syslog::is_syslog(head) {
+        return Some(EventFormat::Syslog);
     }
     match super::w3c::dialect_of(head) {
         Some(Dialect::W3c) => return Some(EventFormat::W3c),
@@ -521,7 +526,7 @@ fn not_events(head: &[u8], what: &str) -> String {
         }
         None => {
             format!(
-                "not an EVTX, JSON, XML, W3C, Zeek or audit log, or CSV (named .csv) {what}; skipped"
+                "not an EVTX, JSON, XML, W3C, Zeek, audit or syslog log, or CSV (named .csv) {what}; skipped"
             )
         }
     }
@@ -657,7 +662,8 @@ pub fn read_batched(
             // The CSV reader buffers its input itself.
             csv_items(file_open(path, diags)?, path, diags, size, sink)
         }
-        log @ (EventFormat::W3c | EventFormat::Zeek | EventFormat::Auditd) => {
+        log
+        @ (EventFormat::W3c | EventFormat::Zeek | EventFormat::Auditd | EventFormat::Syslog) => {
             let input = file_open(path, diags)?;
             log_items(
                 std::io::BufReader::new(input),
@@ -672,7 +678,7 @@ pub fn read_batched(
     }
 }
 
-/// The events of a text log a line each (W3C, Zeek, audit), handed out
+/// The events of a text log a line each (W3C, Zeek, audit, syslog), handed out
 /// parsed in batches as they are read.
 fn log_items(
     input: impl BufRead,
@@ -686,6 +692,9 @@ fn log_items(
     let report = |d: Diagnostic| diags.push(d.in_file(path));
     let file = name_of(path);
     parsed_items(size, sink, |add| match format.dialect() {
+        None if format == EventFormat::Syslog => {
+            Some(super::syslog::read(input, &file, wanted, &report, add))
+        }
         Some(dialect) => Some(super::w3c::read(
             input, dialect, &file, wanted, &report, add,
         )),
@@ -751,7 +760,10 @@ fn read_stream(
             let bytes = s.into_bytes(&cannot);
             text_items(text, path, &bytes, wanted, diags, size, sink)
         }
-        Some(log @ (EventFormat::W3c | EventFormat::Zeek | EventFormat::Auditd)) => {
+        Some(
+            log
+            @ (EventFormat::W3c | EventFormat::Zeek | EventFormat::Auditd | EventFormat::Syslog),
+        ) => {
             let all = std::io::BufReader::new(std::io::Cursor::new(s.head).chain(s.rest));
             log_items(all, log, path, wanted, diags, size, sink)
         }

@@ -267,6 +267,9 @@ pub(super) fn reads(source: &Source, logsource: &LogSource) -> bool {
             .any(|c| is(Some(c), None, None)),
         Source::Zeek(path) => is(None, Some("zeek"), Some(path)),
         Source::Auditd => is(None, Some("linux"), Some("auditd")),
+        Source::Syslog(program) => [None, Some("syslog"), Some("auth"), Some(program)]
+            .into_iter()
+            .any(|service| is(None, Some("linux"), service)),
     }
 }
 

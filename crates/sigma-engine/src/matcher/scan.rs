@@ -34,7 +34,8 @@ pub struct Unserved {
     /// from files that do not say what their events are.
     pub without_channel: u64,
     /// Of them, those from logs that say what their events are (a W3C web
-    /// log, a Zeek log, an audit log: [`crate::events::Source`]).
+    /// log, a Zeek log, an audit log, a syslog file:
+    /// [`crate::events::Source`]).
     pub from_logs: u64,
 }
 

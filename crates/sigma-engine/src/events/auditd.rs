@@ -243,11 +243,7 @@ pub(super) fn read(
     });
     let what = "lost: no audit record (`type=NAME msg=audit(SECONDS:SERIAL): ...`)";
     not_records.tell(true, what, report);
-    not_utf8.tell(
-        false,
-        "not in UTF-8, read with replacement characters",
-        report,
-    );
+    not_utf8.tell_not_utf8(report);
     read
 }
 

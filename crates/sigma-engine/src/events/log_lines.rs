@@ -57,6 +57,15 @@ impl Tally {
         self.lines += 1;
     }
 
+    /// Say that lines were not UTF-8 (read with replacement characters).
+    pub(super) fn tell_not_utf8(&self, report: &dyn Fn(Diagnostic)) {
+        self.tell(
+            false,
+            "not in UTF-8, read with replacement characters",
+            report,
+        );
+    }
+
     /// Say the problem, `what` the lines are, at the first of them.
     pub(super) fn tell(&self, error: bool, what: &str, report: &dyn Fn(Diagnostic)) {
         if self.lines == 0 {

@@ -160,11 +160,7 @@ pub(super) fn read(
         sink(e);
         read.events += 1;
     });
-    not_utf8.tell(
-        false,
-        "not in UTF-8, read with replacement characters",
-        report,
-    );
+    not_utf8.tell_not_utf8(report);
     read
 }
 

@@ -389,11 +389,7 @@ pub(super) fn read(
         "with fewer values than fields named (cut short?): the fields after them are absent",
         report,
     );
-    p.not_utf8.tell(
-        false,
-        "not in UTF-8, read with replacement characters",
-        report,
-    );
+    p.not_utf8.tell_not_utf8(report);
     read
 }
 

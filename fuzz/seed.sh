@@ -31,8 +31,8 @@ mkdir -p $C/csv_events
 for f in ../tests/fixtures/invalid/events/*.csv; do cp "$f" "$C/csv_events/$(sha1sum "$f" | cut -c1-16)"; done
 # W3C, Zeek, audit and syslog logs: the repository's own log fixtures.
 mkdir -p $C/log_events
-# A first byte of 4 leaves a fixture as it is (the target's first byte picks a first line).
-for f in ../tests/fixtures/invalid/events/*.log; do { printf '\004'; cat "$f"; } > "$C/log_events/$(sha1sum "$f" | cut -c1-16)"; done
+# A first byte of 5 leaves a fixture as it is (the target's first byte picks a first line).
+for f in ../tests/fixtures/invalid/events/*.log; do { printf '\005'; cat "$f"; } > "$C/log_events/$(sha1sum "$f" | cut -c1-16)"; done
 # Windows events as XML: the repository's own XML fixtures.
 for f in ../tests/fixtures/invalid/events/*.xml; do cp "$f" "$C/xml_events/$(sha1sum "$f" | cut -c1-16)"; done
 # STIX: the embedded demo bundle and a few-object slice of a real one.

@@ -9,11 +9,12 @@ fuzz_target!(|data: &[u8]| {
     let path = std::env::temp_dir().join(format!("attack-vault-fuzz-{}.log", std::process::id()));
     // Most inputs would start as no log: the first byte picks a first line.
     let (first, rest) = data.split_first().unwrap_or((&0, &[]));
-    let head: &[u8] = match first % 5 {
+    let head: &[u8] = match first % 6 {
         0 => b"#Fields: ",
         1 => b"#separator \\x09\n",
         2 => b"type=SYSCALL msg=audit(",
         3 => b"Mar  1 10:00:00 ",
+        4 => b"<13>1 2024-03-01T10:00:00Z ",
         _ => b"",
     };
     if std::fs::write(&path, [head, rest].concat()).is_ok() {

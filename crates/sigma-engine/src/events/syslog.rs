@@ -1,16 +1,20 @@
 //! Events as a Linux syslog file holds them (`/var/log/syslog`,
-//! `auth.log`, `secure`, `journalctl` output), read by Sigma's `product:
-//! linux` rules, which search them for keywords: a line an event, known
-//! by its first line in either of the two shapes syslog daemons write:
+//! `auth.log`, `secure`, `journalctl` output, a collector's file), read by
+//! Sigma's `product: linux` rules, which search them for keywords: a line
+//! an event, known by its first line in one of the shapes syslog daemons
+//! write:
 //!
 //! - `Mar  1 10:00:00 web1 sshd[812]: Failed password for root` (the
 //!   traditional one, with no year);
 //! - `2024-03-01T10:00:00.123456+00:00 web1 sshd[812]: ...` (rsyslog's
-//!   high-precision one).
+//!   high-precision one);
+//! - `<34>1 2024-03-01T10:00:00Z web1 sshd 812 ID47 [sd@1 a="b"] ...`
+//!   (RFC 5424), and either of the others after a `<PRI>` a collector kept.
 //!
-//! Its fields are `host`, `program`, `pid` (when given) and `message`; a
-//! line in neither shape (a message's continuation) is an event of its
-//! `message` alone. The time is the line's, as written.
+//! Its fields are `host`, `program`, `pid`, RFC 5424's `msgid` and
+//! `structured_data` (when given) and `message`; a line in none of the
+//! shapes (a message's continuation) is an event of its `message` alone.
+//! The time is the line's, as written.
 
 use super::FileRead;
 use super::event::{Event, EventMeta, Source};
@@ -23,10 +27,13 @@ use std::sync::Arc;
 /// The parts of one line.
 #[derive(Debug, PartialEq, Eq)]
 struct Line<'l> {
-    time: &'l str,
-    host: &'l str,
+    time: Option<&'l str>,
+    host: Option<&'l str>,
     program: &'l str,
     pid: Option<&'l str>,
+    /// RFC 5424's message ID and structured data, where given.
+    msgid: Option<&'l str>,
+    data: Option<&'l str>,
     message: &'l str,
 }
 
@@ -65,13 +72,17 @@ fn time_len(s: &str) -> Option<usize> {
         return None;
     }
     let rest = &s[19..];
-    let end = rest.find(' ')?;
-    Some(19 + end)
+    Some(19 + rest.find(' ').unwrap_or(rest.len()))
 }
 
-/// A line's parts, if it is in either shape: a time, the host, then
-/// `program[pid]:` or `program:`.
+/// A line's parts, if it is in one of the shapes: a time, the host, then
+/// `program[pid]:` or `program:`; or RFC 5424's. A priority a network
+/// collector kept (`<13>`) comes first in any of them.
 fn parse(text: &str) -> Option<Line<'_>> {
+    let text = without_priority(text);
+    if let Some(rest) = text.strip_prefix("1 ") {
+        return parse_5424(rest);
+    }
     let time_end = time_len(text)?;
     let rest = text[time_end..].strip_prefix(' ')?;
     let (host, rest) = rest.split_once(' ')?;
@@ -88,12 +99,73 @@ fn parse(text: &str) -> Option<Line<'_>> {
     };
     let message = rest.get(colon + 2..).unwrap_or_default();
     Some(Line {
-        time: &text[..time_end],
-        host,
+        time: Some(&text[..time_end]),
+        host: Some(host),
         program,
         pid,
+        msgid: None,
+        data: None,
         message,
     })
+}
+
+/// `text` past a `<PRI>` at its start.
+fn without_priority(text: &str) -> &str {
+    let Some(rest) = text.strip_prefix('<') else {
+        return text;
+    };
+    match rest.find('>') {
+        Some(end @ 1..=3) if rest[..end].bytes().all(|b| b.is_ascii_digit()) => &rest[end + 1..],
+        _ => text,
+    }
+}
+
+/// A part of an RFC 5424 line, `None` where `-` says it is not given.
+fn given(part: &str) -> Option<&str> {
+    (part != "-").then_some(part)
+}
+
+/// RFC 5424 past its version: `TIME HOST APP PROCID MSGID DATA MESSAGE`,
+/// `-` where a part is not given.
+fn parse_5424(rest: &str) -> Option<Line<'_>> {
+    let mut parts = rest.splitn(6, ' ');
+    let mut part = || parts.next().filter(|p| !p.is_empty());
+    let (time, host, app, pid, msgid) = (part()?, part()?, part()?, part()?, part()?);
+    if time != "-" && time_len(time) != Some(time.len()) {
+        return None;
+    }
+    let (data, message) = structured_data(part().unwrap_or_default())?;
+    Some(Line {
+        time: given(time),
+        host: given(host),
+        program: given(app).unwrap_or_default(),
+        pid: given(pid),
+        msgid: given(msgid),
+        data,
+        message: message.strip_prefix('\u{feff}').unwrap_or(message),
+    })
+}
+
+/// RFC 5424's structured data at the start of `text` (`-`, or elements
+/// `[id name="value" ...]`, a `\]` or `\"` in a value escaped), and the
+/// message after it.
+fn structured_data(text: &str) -> Option<(Option<&str>, &str)> {
+    let after = |at: usize| text[at..].strip_prefix(' ').unwrap_or(&text[at..]);
+    if text.starts_with('-') {
+        return Some((None, after(1)));
+    }
+    let mut end = 0;
+    while text[end..].starts_with('[') {
+        let (mut quoted, mut escaped) = (false, false);
+        let close = text[end..].char_indices().find(|&(_, c)| {
+            let closes = c == ']' && !quoted && !escaped;
+            quoted ^= c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes
+        })?;
+        end += close.0 + 1;
+    }
+    (end > 0).then(|| (Some(&text[..end]), after(end)))
 }
 
 /// Whether a text starting with `head` is a syslog file: its first line
@@ -128,14 +200,16 @@ pub(super) fn read(
         };
         let mut e = match &line {
             Some(l) => {
-                meta.timestamp = Some(l.time.to_string());
-                meta.computer = Some(l.host.to_string());
+                meta.timestamp = l.time.map(str::to_string);
+                meta.computer = l.host.map(str::to_string);
                 meta.source = Some(Source::Syslog(Arc::from(l.program)));
                 let mut e = Event::with_capacity(meta, text.len() * 2);
                 let fields = [
-                    ("host", Some(l.host)),
-                    ("program", Some(l.program)),
+                    ("host", l.host),
+                    ("program", Some(l.program).filter(|p| !p.is_empty())),
                     ("pid", l.pid),
+                    ("msgid", l.msgid),
+                    ("structured_data", l.data),
                 ];
                 for (name, value) in fields {
                     if let Some(v) = value.filter(|_| keeps(name)) {
@@ -169,14 +243,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_shapes_give_host_program_pid_and_message() {
+    fn each_shape_gives_host_program_pid_and_message() {
         assert_eq!(
             parse("Mar  1 10:00:00 web1 sshd[812]: Failed password for root from 203.0.113.9"),
             Some(Line {
-                time: "Mar  1 10:00:00",
-                host: "web1",
+                time: Some("Mar  1 10:00:00"),
+                host: Some("web1"),
                 program: "sshd",
                 pid: Some("812"),
+                msgid: None,
+                data: None,
                 message: "Failed password for root from 203.0.113.9",
             })
         );
@@ -184,18 +260,44 @@ mod tests {
         assert_eq!(
             (iso.time, iso.program, iso.message),
             (
-                "2024-03-01T10:00:00.123456+00:00",
+                Some("2024-03-01T10:00:00.123456+00:00"),
                 "CRON",
                 "(root) CMD (id)"
             )
         );
-        let bare = parse("Dec 24 23:59:59 db kernel: Out of memory").unwrap();
-        assert_eq!((bare.program, bare.pid), ("kernel", None));
+        let bare = parse("<13>Dec 24 23:59:59 db kernel: Out of memory").unwrap();
+        assert_eq!(
+            (bare.program, bare.pid),
+            ("kernel", None),
+            "a priority first"
+        );
+        assert_eq!(
+            parse(
+                "<34>1 2024-03-01T10:00:00.003Z fw1 su 4242 ID47 [exampleSDID@32473 iut=\"3\" note=\"a \\] b\"][x@1 y=\"z\"] \u{feff}'su root' failed"
+            ),
+            Some(Line {
+                time: Some("2024-03-01T10:00:00.003Z"),
+                host: Some("fw1"),
+                program: "su",
+                pid: Some("4242"),
+                msgid: Some("ID47"),
+                data: Some("[exampleSDID@32473 iut=\"3\" note=\"a \\] b\"][x@1 y=\"z\"]"),
+                message: "'su root' failed",
+            }),
+            "RFC 5424"
+        );
+        let nil = parse("<165>1 - - - - - -").unwrap();
+        assert_eq!(
+            (nil.time, nil.host, nil.program, nil.message),
+            (None, None, "", "")
+        );
         for not in [
             "Mar 1 10:00:00 web1 sshd: x",
             "# a comment",
             "{\"a\": 1}",
             "Mar  1 10:00:00 web1 no colon here",
+            "<34>1 yesterday fw1 su - - - x",
+            "<34>1 2024-03-01T10:00:00Z fw1 su - - [unclosed x",
         ] {
             assert_eq!(parse(not), None, "{not}");
         }

@@ -111,10 +111,6 @@ impl Wanted {
 
     /// Whether a field of this name is kept.
     pub(crate) fn keeps(&self, n: &str) -> bool {
-        self.name(n)
-    }
-
-    fn name(&self, n: &str) -> bool {
         if self.every {
             return true;
         }
@@ -341,7 +337,7 @@ struct Builder<'w> {
 
 impl Builder<'_> {
     fn wants(&self, name: &str) -> bool {
-        self.wanted.is_none_or(|w| w.name(name))
+        self.wanted.is_none_or(|w| w.keeps(name))
     }
     fn wants_under(&self, prefix: &str) -> bool {
         self.wanted
@@ -1284,15 +1280,15 @@ mod tests {
             "Threat Name",
             "Channel",
         ] {
-            assert!(w.name(n), "{n}");
+            assert!(w.keeps(n), "{n}");
         }
         for n in ["Imagex", "image", "User", "", "Threat Nam"] {
-            assert!(!w.name(n), "{n}");
+            assert!(!w.keeps(n), "{n}");
         }
         // The filter turns no wanted name away, however many share its bits.
         let many: Vec<String> = (0..3000).map(|i| format!("F{i}_{}", i % 7)).collect();
         let w = Wanted::new(many.iter().map(String::as_str));
-        assert!(many.iter().all(|n| w.name(n)));
-        assert!(!w.name("F1_2"));
+        assert!(many.iter().all(|n| w.keeps(n)));
+        assert!(!w.keeps("F1_2"));
     }
 }

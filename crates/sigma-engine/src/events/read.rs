@@ -37,17 +37,6 @@ pub enum EventFormat {
     Syslog,
 }
 
-impl EventFormat {
-    /// The dialect of a log that names its fields in `#` lines.
-    fn dialect(self) -> Option<Dialect> {
-        match self {
-            EventFormat::W3c => Some(Dialect::W3c),
-            EventFormat::Zeek => Some(Dialect::Zeek),
-            _ => None,
-        }
-    }
-}
-
 /// Sniff the format of a file from its content.
 pub fn sniff(path: &Path) -> std::io::Result<Option<EventFormat>> {
     Ok(format_of_head(&head_of(path)?))
@@ -691,14 +680,16 @@ fn log_items(
 ) -> Option<FileRead> {
     let report = |d: Diagnostic| diags.push(d.in_file(path));
     let file = name_of(path);
-    parsed_items(size, sink, |add| match format.dialect() {
-        None if format == EventFormat::Syslog => {
-            Some(super::syslog::read(input, &file, wanted, &report, add))
-        }
-        Some(dialect) => Some(super::w3c::read(
-            input, dialect, &file, wanted, &report, add,
-        )),
-        None => Some(super::auditd::read(input, &file, wanted, &report, add)),
+    parsed_items(size, sink, |add| {
+        Some(match format {
+            EventFormat::W3c => super::w3c::read(input, Dialect::W3c, &file, wanted, &report, add),
+            EventFormat::Zeek => {
+                super::w3c::read(input, Dialect::Zeek, &file, wanted, &report, add)
+            }
+            EventFormat::Auditd => super::auditd::read(input, &file, wanted, &report, add),
+            EventFormat::Syslog => super::syslog::read(input, &file, wanted, &report, add),
+            _ => return None,
+        })
     })
 }
 

@@ -128,22 +128,33 @@ fn given(part: &str) -> Option<&str> {
 /// RFC 5424 past its version: `TIME HOST APP PROCID MSGID DATA MESSAGE`,
 /// `-` where a part is not given.
 fn parse_5424(rest: &str) -> Option<Line<'_>> {
+    let (head, rest) = header_5424(rest)?;
+    let (data, message) = structured_data(rest)?;
+    Some(Line {
+        data,
+        message: message.strip_prefix('\u{feff}').unwrap_or(message),
+        ..head
+    })
+}
+
+/// RFC 5424's parts before its structured data, and the text from there.
+fn header_5424(rest: &str) -> Option<(Line<'_>, &str)> {
     let mut parts = rest.splitn(6, ' ');
     let mut part = || parts.next().filter(|p| !p.is_empty());
     let (time, host, app, pid, msgid) = (part()?, part()?, part()?, part()?, part()?);
     if time != "-" && time_len(time) != Some(time.len()) {
         return None;
     }
-    let (data, message) = structured_data(part().unwrap_or_default())?;
-    Some(Line {
+    let head = Line {
         time: given(time),
         host: given(host),
         program: given(app).unwrap_or_default(),
         pid: given(pid),
         msgid: given(msgid),
-        data,
-        message: message.strip_prefix('\u{feff}').unwrap_or(message),
-    })
+        data: None,
+        message: "",
+    };
+    Some((head, part().unwrap_or_default()))
 }
 
 /// RFC 5424's structured data at the start of `text` (`-`, or elements
@@ -169,11 +180,19 @@ fn structured_data(text: &str) -> Option<(Option<&str>, &str)> {
 }
 
 /// Whether a text starting with `head` is a syslog file: its first line
-/// in either shape.
+/// in one of the shapes. A first line longer than `head` is judged by its
+/// start: cut inside a character, or inside RFC 5424's structured data.
 pub(super) fn is_syslog(head: &[u8]) -> bool {
-    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    std::str::from_utf8(line).is_ok_and(|l| parse(l).is_some())
+    let (line, cut) = match memchr::memchr(b'\n', head) {
+        Some(end) => (&head[..end], false),
+        None => (head, true),
+    };
+    let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line));
+    let rfc_5424_start = || {
+        let rest = without_priority(&line).strip_prefix("1 ");
+        rest.and_then(header_5424).is_some()
+    };
+    parse(&line).is_some() || (cut && rfc_5424_start())
 }
 
 /// Read the lines of a syslog file, each an event handed to `sink`.
@@ -301,6 +320,23 @@ mod tests {
         ] {
             assert_eq!(parse(not), None, "{not}");
         }
+    }
+
+    #[test]
+    fn a_first_line_longer_than_the_head_read_is_judged_by_its_start() {
+        let long = |start: &str| format!("{start}{}", "é".repeat(300)).into_bytes();
+        // Cut inside a character, and inside structured data.
+        let traditional = long("Mar  1 10:00:00 web1 sshd[812]: ");
+        assert!(is_syslog(&traditional[..512]));
+        let rfc_5424 = long("<34>1 2024-03-01T10:00:00Z fw1 su - - [sd@1 note=\"");
+        assert!(is_syslog(&rfc_5424[..512]));
+        // A first line not in UTF-8 is still one.
+        assert!(is_syslog(b"Mar  1 10:00:00 web1 kernel: caf\xe9\n"));
+        // A line cut short that is whole is judged whole.
+        assert!(!is_syslog(
+            b"<34>1 2024-03-01T10:00:00Z fw1 su - - [sd@1 x\n"
+        ));
+        assert!(!is_syslog(&long("Mar  1 10:00:00 no tag here ")[..512]));
     }
 
     #[test]

@@ -109,11 +109,8 @@ impl Layout {
             date: None,
             time: None,
             date_time: None,
-            source: match dialect {
-                Dialect::W3c => Some(Source::W3c),
-                // Known from its `#path`.
-                Dialect::Zeek => None,
-            },
+            // Known from `#Fields` (W3C) or `#path` (Zeek).
+            source: None,
         }
     }
 
@@ -131,7 +128,7 @@ impl Layout {
                         true => split_commas(names).collect(),
                         false => split_w3c(names).collect(),
                     };
-                    self.set_fields(names.iter().map(|n| (lossy(n).into_owned(), false)));
+                    self.set_fields(names.iter().map(|n| lossy(n).into_owned()));
                 }
             }
             Dialect::Zeek => self.zeek_directive(line),
@@ -161,7 +158,7 @@ impl Layout {
             b"fields" => {
                 let sep = self.separator;
                 let names = value.split(|&b| b == sep);
-                self.set_fields(names.map(|n| (String::from_utf8_lossy(n).into_owned(), false)));
+                self.set_fields(names.map(|n| lossy(n).into_owned()));
             }
             b"types" => {
                 for (f, t) in self
@@ -176,26 +173,48 @@ impl Layout {
         }
     }
 
-    fn set_fields(&mut self, names: impl Iterator<Item = (String, bool)>) {
+    /// The fields the lines after a `#Fields`/`#fields` line hold (their
+    /// kinds and whether a rule reads them come after).
+    fn set_fields(&mut self, names: impl Iterator<Item = String>) {
         self.fields = names
-            .map(|(name, list)| Field {
+            .map(|name| Field {
                 sigma: sigma_names(&name),
                 name,
-                list,
+                list: false,
                 keep: true,
             })
             .collect();
+        // Only a W3C log's fields make the time; Zeek's `ts` does its own.
+        let w3c = self.dialect == Dialect::W3c;
         let at = |n: &str| {
-            let w3c = self.dialect == Dialect::W3c;
-            w3c.then(|| {
-                self.fields
-                    .iter()
-                    .position(|f| f.name.eq_ignore_ascii_case(n))
-            })
-            .flatten()
+            let named = |f: &Field| w3c && f.name.eq_ignore_ascii_case(n);
+            self.fields.iter().position(named)
         };
         (self.date, self.time) = (at("date"), at("time"));
         self.date_time = at("date-time").or_else(|| at("DateTime"));
+    }
+
+    /// The values a field's text `v` gives: none where it is unset, each
+    /// member of a Zeek set or vector.
+    fn members(&self, f: &Field, v: &[u8], mut each: impl FnMut(&str)) {
+        // An escape of bytes that are no UTF-8 stays as written: decoded,
+        // it could only be shown as replacement characters.
+        let mut text = |v: &[u8]| match std::str::from_utf8(&unescape(v)) {
+            Ok(s) => each(s),
+            Err(_) => each(&lossy(v)),
+        };
+        match self.dialect {
+            Dialect::W3c if v == b"-" => {}
+            Dialect::W3c => each(&lossy(v)),
+            Dialect::Zeek if v == self.unset.as_slice() => {}
+            Dialect::Zeek if v == self.empty.as_slice() => {
+                if !f.list {
+                    each("");
+                }
+            }
+            Dialect::Zeek if f.list => v.split(|&b| b == self.set_separator).for_each(text),
+            Dialect::Zeek => text(v),
+        }
     }
 }
 
@@ -391,31 +410,6 @@ pub(super) fn read(
     );
     p.not_utf8.tell_not_utf8(report);
     read
-}
-
-impl Layout {
-    /// The values a field's text `v` gives: none where it is unset, each
-    /// member of a Zeek set or vector.
-    fn members(&self, f: &Field, v: &[u8], mut each: impl FnMut(&str)) {
-        // An escape of bytes that are no UTF-8 stays as written: decoded,
-        // it could only be shown as replacement characters.
-        let mut text = |v: &[u8]| match std::str::from_utf8(&unescape(v)) {
-            Ok(s) => each(s),
-            Err(_) => each(&lossy(v)),
-        };
-        match self.dialect {
-            Dialect::W3c if v == b"-" => {}
-            Dialect::W3c => each(&lossy(v)),
-            Dialect::Zeek if v == self.unset.as_slice() => {}
-            Dialect::Zeek if v == self.empty.as_slice() => {
-                if !f.list {
-                    each("");
-                }
-            }
-            Dialect::Zeek if f.list => v.split(|&b| b == self.set_separator).for_each(text),
-            Dialect::Zeek => text(v),
-        }
-    }
 }
 
 /// The time of a W3C line, from its `date` and `time` fields (UTC).

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use sigma_engine::matcher::correlation::CorrelationHit;
-use sigma_engine::matcher::{Engine, Hit};
+use sigma_engine::matcher::{Engine, Hit, epoch_nanos};
 use sigma_engine::sigma::SigmaRule;
 use sigma_engine::text::printable;
 use std::collections::BTreeMap;
@@ -98,23 +98,12 @@ impl<'a> Printer<'a> {
     /// The held detections, sorted, and the correlations; the first write
     /// error, if any.
     pub fn finish(self, hits: &[CorrelationHit]) -> std::io::Result<()> {
-        let State {
-            mut held,
-            out,
-            failed,
-        } = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        let State { held, out, failed } =
+            self.state.into_inner().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = failed {
             return Err(e);
         }
-        held.sort_by(|a, b| {
-            let (x, y) = (&a.event, &b.event);
-            (x.timestamp.as_deref(), &*x.file, x.record, a.rule).cmp(&(
-                y.timestamp.as_deref(),
-                &*y.file,
-                y.record,
-                b.rule,
-            ))
-        });
+        let held = in_time_order(held);
         match self.format {
             OutputFormat::Json => write_json(self.engine, &held, hits, out)?,
             OutputFormat::Table => match self.width {
@@ -135,6 +124,28 @@ impl<'a> Printer<'a> {
         }
         out.flush()
     }
+}
+
+/// Detections in the order of their events' instants, whatever the form the
+/// time was written in (`+02:00`, seconds since the epoch, a space for the
+/// `T`), so that a timeline of several sources reads in order; then by the
+/// time's text (untimed first), file, record and rule.
+fn in_time_order(held: Vec<Hit>) -> Vec<Hit> {
+    let mut keyed: Vec<(Option<i128>, Hit)> = held
+        .into_iter()
+        .map(|d| (d.event.timestamp.as_deref().and_then(epoch_nanos), d))
+        .collect();
+    keyed.sort_by(|(at, a), (bt, b)| {
+        let (x, y) = (&a.event, &b.event);
+        (at, x.timestamp.as_deref(), &*x.file, x.record, a.rule).cmp(&(
+            bt,
+            y.timestamp.as_deref(),
+            &*y.file,
+            y.record,
+            b.rule,
+        ))
+    });
+    keyed.into_iter().map(|(_, d)| d).collect()
 }
 
 /// A correlation hit with its rule, as JSON.
@@ -493,6 +504,34 @@ mod tests {
             assert_eq!(shown_time(Some(as_written)), as_written);
         }
         assert_eq!(shown_time(None), "-");
+    }
+
+    #[test]
+    fn detections_follow_their_events_instants_whatever_the_times_form() {
+        let hit = |record: u64, time: Option<&str>| Hit {
+            rule: 0,
+            event: sigma_engine::events::EventMeta {
+                file: "a.jsonl".into(),
+                record,
+                timestamp: time.map(str::to_string),
+                computer: None,
+                channel: None,
+                event_id: None,
+                source: None,
+            },
+            fields: Vec::new(),
+        };
+        let held = vec![
+            hit(1, Some("2019-05-19 17:30:00.000")),
+            hit(2, Some("2019-05-19T19:00:00+02:00")),
+            hit(3, Some("2019-05-19T17:45:00Z")),
+            hit(4, Some("1558286000")),
+            hit(5, None),
+            hit(6, Some("/Date(1558287300000)/")),
+        ];
+        let order: Vec<u64> = in_time_order(held).iter().map(|d| d.event.record).collect();
+        // The untimed event first, then 17:00Z, 17:13:20, 17:30, 17:35, 17:45.
+        assert_eq!(order, [5, 2, 4, 1, 6, 3]);
     }
 
     #[test]

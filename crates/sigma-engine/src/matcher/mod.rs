@@ -28,7 +28,7 @@ use prefilter::{Bucket, BucketPlan, GROUPS_FOUND, Owner};
 pub use routes::Skipped;
 use routes::{Interner, Reach, Routes, RuleBuild, RuleCompiler, Variant};
 pub use scan::{ScanStats, Unserved, scan};
-pub use time::{Placement, Window};
+pub use time::{Placement, Window, epoch_nanos};
 
 use crate::diag::Diagnostics;
 use crate::events::{self, Event, EventMeta};

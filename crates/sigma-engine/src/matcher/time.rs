@@ -189,8 +189,10 @@ pub fn epoch(s: &str) -> Option<f64> {
     instant(s).map(|(secs, nanos)| secs as f64 + f64::from(nanos) / 1e9)
 }
 
-/// Nanoseconds since the epoch (see [`instant`]): exact, where seconds as
-/// a double blur the 100 ns steps of Windows times.
+/// Nanoseconds since the epoch of an event's time as it is written: a date
+/// and time (with `Z`, an offset or no zone, which is UTC), seconds or
+/// milliseconds since the epoch, or .NET's `/Date(ms)/`. Exact, where
+/// seconds as a double blur the 100 ns steps of Windows times.
 pub fn epoch_nanos(s: &str) -> Option<i128> {
     instant(s).map(|(secs, nanos)| i128::from(secs) * 1_000_000_000 + i128::from(nanos))
 }

@@ -92,7 +92,7 @@ impl crate::text::ReadError {
             crate::text::ReadError::Encoding { line, column, .. } => {
                 d.at(Some(*line), Some(*column))
             }
-            crate::text::ReadError::Io(_) => d,
+            crate::text::ReadError::Io(_) | crate::text::ReadError::Packed(_) => d,
         }
     }
 }

@@ -166,11 +166,34 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
     }
 }
 
+/// What an archive or a compressed file is, by its first bytes (a tar
+/// archive says so at offset 257), so that a person who gave one where a
+/// text or an event file was wanted is told to unpack it.
+pub fn packed(head: &[u8]) -> Option<&'static str> {
+    const PACKED: [(&[u8], &str); 7] = [
+        (b"PK\x03\x04", "a zip archive"),
+        (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive"),
+        (b"\xFD7zXZ\x00", "xz-compressed"),
+        (b"BZh", "bzip2-compressed"),
+        (b"\x28\xB5\x2F\xFD", "zstd-compressed"),
+        (b"Rar!\x1A\x07", "a RAR archive"),
+        (b"\x1F\x8B", "gzip-compressed"),
+    ];
+    let packed = PACKED.iter().find(|(magic, _)| head.starts_with(magic));
+    let tar = head.get(257..262) == Some(b"ustar");
+    packed
+        .map(|(_, kind)| *kind)
+        .or(tar.then_some("a tar archive"))
+}
+
 /// Why a text file could not be read as text.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
+    /// An archive or a compressed file ([`packed`]) where a text was wanted.
+    #[error("{0}, not a text: extract or decompress it first")]
+    Packed(&'static str),
     /// Line and column (1-based, the column in bytes) of the first invalid
     /// byte.
     #[error("not a text in UTF-8 or UTF-16: {invalid}")]
@@ -187,6 +210,9 @@ pub enum ReadError {
 pub fn read_file(path: &Path) -> Result<String, ReadError> {
     let bytes = std::fs::read(path)?;
     let decoded = decode(&bytes);
+    if let (Some(_), Some(kind)) = (decoded.invalid.first(), packed(&bytes)) {
+        return Err(ReadError::Packed(kind));
+    }
     match decoded.invalid.first() {
         None => Ok(decoded.text.into_owned()),
         Some(&invalid) => {
@@ -246,6 +272,33 @@ mod tests {
             let d = decode(&bytes);
             assert_eq!((&*d.text, d.invalid.as_slice()), ("title: x\n", &[][..]));
         }
+    }
+
+    #[test]
+    fn an_archive_given_for_a_text_is_named_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("sigma_all_rules.zip");
+        std::fs::write(&zip, b"PK\x03\x04\x14\x00\x00\x00\x08\x00\xff\xfe").unwrap();
+        let e = read_file(&zip)
+            .unwrap_err()
+            .diagnostic("sigma", Path::new("r.zip"));
+        assert_eq!(
+            e.to_string(),
+            "error[sigma]: r.zip: a zip archive, not a text: extract or decompress it first"
+        );
+        let mut tar = vec![b'r'; 300];
+        tar[257..262].copy_from_slice(b"ustar");
+        tar[10] = 0xff;
+        let tarred = dir.path().join("rules.tar");
+        std::fs::write(&tarred, tar).unwrap();
+        assert!(matches!(
+            read_file(&tarred),
+            Err(ReadError::Packed("a tar archive"))
+        ));
+        // A text that merely starts like one is read as the text it is.
+        let text = dir.path().join("bzh.yml");
+        std::fs::write(&text, b"BZh title: x\n").unwrap();
+        assert_eq!(read_file(&text).unwrap(), "BZh title: x\n");
     }
 
     #[test]

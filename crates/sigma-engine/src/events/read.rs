@@ -492,24 +492,10 @@ fn kind_of(path: &Path, diags: &Diagnostics) -> Kind {
 /// empty, an archive or compression other than gzip (named, so that the
 /// analyst knows to extract it), or something else.
 fn not_events(head: &[u8], what: &str) -> String {
-    const PACKED: [(&[u8], &str); 6] = [
-        (b"PK\x03\x04", "a zip archive"),
-        (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive"),
-        (b"\xFD7zXZ\x00", "xz-compressed"),
-        (b"BZh", "bzip2-compressed"),
-        (b"\x28\xB5\x2F\xFD", "zstd-compressed"),
-        (b"Rar!\x1A\x07", "a RAR archive"),
-    ];
     if head.is_empty() {
         return format!("empty {what}; skipped");
     }
-    // A tar archive (`logs.tar.gz`) says so at offset 257.
-    let tar = head.get(257..262) == Some(b"ustar");
-    let packed = PACKED.iter().find(|(magic, _)| head.starts_with(magic));
-    match packed
-        .map(|(_, kind)| *kind)
-        .or(tar.then_some("a tar archive"))
-    {
+    match crate::text::packed(head) {
         Some(kind) => {
             format!("{kind}: extract or decompress it first (gzip is read as it is); skipped")
         }

@@ -42,6 +42,7 @@ fn benches(c: &mut Criterion) {
         extra_mapping: Vec::new(),
         placeholders: None,
         window: Default::default(),
+        all_fields: false,
         progress: false,
         table_width: None,
         exit_after: false,

@@ -269,6 +269,10 @@ pub struct MatchArgs {
     /// Only events at or before this time (a date alone: to the end of that day).
     #[arg(long, value_name = "TIME", value_parser = |t: &str| Window::bound(t, true))]
     pub to: Option<i128>,
+    /// With each detection, its whole event: every field it holds, as read
+    /// (`event` in the json and jsonl formats, a last column in csv).
+    #[arg(long)]
+    pub all_fields: bool,
     #[command(flatten)]
     pub cached: CacheFlags,
     #[command(flatten)]
@@ -754,6 +758,12 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
         eprintln!("error: --from is later than --to: no event can lie between them");
         return ExitCode::from(2);
     }
+    if a.all_fields && matches!(a.format, FormatArg::Table) {
+        eprintln!(
+            "error: --all-fields shows whole events in the json, jsonl and csv formats: add --format json (or jsonl, csv)"
+        );
+        return ExitCode::from(2);
+    }
     let cfg = crate::hunt::HuntConfig {
         rules: a.rules,
         events: a.events,
@@ -769,6 +779,7 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
             from: a.from,
             to: a.to,
         },
+        all_fields: a.all_fields,
         progress: !a.report.quiet && std::io::stderr().is_terminal(),
         table_width: terminal_size::terminal_size_of(std::io::stdout())
             .map(|(w, _)| usize::from(w.0)),

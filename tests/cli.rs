@@ -1360,3 +1360,86 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
         "a W3C line's time is its date and time: {stdout}"
     );
 }
+
+#[test]
+fn all_fields_shows_each_detections_whole_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yml");
+    std::fs::write(
+        &rules,
+        "title: Failed logon\nname: failed_logon\nlogsource: {category: test}\n\
+         detection:\n  sel: {EventID: 4625}\n  condition: sel\n---\n\
+         title: Many failed logons\ncorrelation:\n  type: event_count\n  \
+         rules: [failed_logon]\n  group-by: [User]\n  timespan: 1m\n  condition: {gte: 2}\n  generate: true\n",
+    )
+    .unwrap();
+    let events = dir.path().join("e.jsonl");
+    let event = |s: u32| {
+        serde_json::json!({"EventID": 4625, "User": "bob", "@timestamp": format!("2024-01-01T00:00:0{s}Z"),
+            "Hashes": ["SHA1=AA", "MD5=BB"], "Workstation": null, "Threat Name": "Eicar"})
+        .to_string()
+    };
+    std::fs::write(&events, [event(1), event(2)].join("\n")).unwrap();
+    let out = succeeded(matching(
+        &["-q", "-f", "jsonl", "--all-fields"],
+        &rules,
+        &events,
+    ));
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3, "two detections and the correlation");
+    assert_eq!(
+        rows[0]["event"],
+        serde_json::json!({"EventID": "4625", "User": "bob", "@timestamp": "2024-01-01T00:00:01Z",
+            "Hashes": ["SHA1=AA", "MD5=BB"], "Workstation": null, "Threat Name": "Eicar"}),
+        "every field, each under its own name only, in the event's order"
+    );
+    assert_eq!(rows[0]["fields"], serde_json::json!({"EventID": "4625"}));
+    let plain = succeeded(matching(&["-q", "-f", "jsonl"], &rules, &events));
+    let first: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&plain.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(first.get("event").is_none(), "{first}");
+
+    let out = succeeded(matching(
+        &["-q", "-f", "csv", "--all-fields"],
+        &rules,
+        &events,
+    ));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        rows[0],
+        "timestamp,level,rule,rule_id,computer,channel,event_id,file,record,fields,event"
+    );
+    assert!(
+        rows[1].ends_with(",EventID=4625,\"{\"\"EventID\"\":\"\"4625\"\",\"\"User\"\":\"\"bob\"\",\"\"@timestamp\"\":\"\"2024-01-01T00:00:01Z\"\",\"\"Hashes\"\":[\"\"SHA1=AA\"\",\"\"MD5=BB\"\"],\"\"Workstation\"\":null,\"\"Threat Name\"\":\"\"Eicar\"\"}\""),
+        "{}",
+        rows[1]
+    );
+    assert!(
+        rows[3].starts_with("2024-01-01T00:00:01Z,,Many failed logons,"),
+        "{}",
+        rows[3]
+    );
+    assert!(
+        rows[3].ends_with(",correlation: 2 events; value=2; last=2024-01-01T00:00:02Z; User=bob,"),
+        "{}",
+        rows[3]
+    );
+
+    let table = matching(&["--all-fields"], &rules, &events);
+    assert_eq!(table.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&table.stderr)
+            .contains("--all-fields shows whole events in the json, jsonl and csv formats"),
+        "{}",
+        String::from_utf8_lossy(&table.stderr)
+    );
+}

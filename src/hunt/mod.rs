@@ -47,6 +47,8 @@ pub struct HuntConfig {
     pub placeholders: Option<PathBuf>,
     /// Only events of this span of time are matched.
     pub window: Window,
+    /// Each detection shows its whole event, every field it holds.
+    pub all_fields: bool,
     pub progress: bool,
     /// The width of the terminal the table goes to: its rows fit it. `None`
     /// (a file, a pipe): columns of fixed width and whole paths.
@@ -171,6 +173,7 @@ pub fn load_engine(cfg: &HuntConfig, diags: &Diagnostics) -> Result<Loaded, Diag
     let mapping = Mapping::load(cfg.mapping.as_deref(), &cfg.extra_mapping)?;
     let mut opts = EngineOptions {
         window: cfg.window,
+        whole_events: cfg.all_fields,
         ..EngineOptions::default()
     };
     if let Some(p) = &cfg.placeholders {

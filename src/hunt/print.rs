@@ -3,6 +3,7 @@
 //! the output (a closed pipe is the caller's to treat as quiet).
 
 use serde::Serialize;
+use sigma_engine::events::EventFields;
 use sigma_engine::matcher::correlation::CorrelationHit;
 use sigma_engine::matcher::{Engine, Hit, epoch_nanos};
 use sigma_engine::sigma::SigmaRule;
@@ -43,7 +44,9 @@ impl<'a> Printer<'a> {
             failed: None,
         };
         if format == OutputFormat::Csv {
-            state.failed = writeln!(state.out, "{}", csv_line(&CSV_HEADER)).err();
+            let event = engine.whole_events.then_some("event");
+            let header: Vec<&str> = CSV_HEADER.into_iter().chain(event).collect();
+            state.failed = writeln!(state.out, "{}", csv_line(&header)).err();
         }
         Printer {
             format,
@@ -81,7 +84,11 @@ impl<'a> Printer<'a> {
             return serde_json::to_string(&row(r, d)).unwrap_or_default();
         }
         let e = &d.event;
-        csv_line(&[
+        let whole = d
+            .whole
+            .as_ref()
+            .map(|w| serde_json::to_string(w).unwrap_or_default());
+        let cells = [
             e.timestamp.as_deref().unwrap_or_default(),
             r.level.map_or("", |w| w.as_str()),
             &r.title,
@@ -92,7 +99,13 @@ impl<'a> Printer<'a> {
             &e.file,
             &e.record.to_string(),
             &pairs(&d.fields, "; "),
-        ])
+        ];
+        csv_line(
+            &cells
+                .into_iter()
+                .chain(whole.as_deref())
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// The held detections, sorted, and the correlations; the first write
@@ -333,6 +346,9 @@ struct Row<'a> {
     channel: Option<&'a str>,
     event_id: Option<&'a str>,
     fields: BTreeMap<&'a str, &'a str>,
+    /// The whole event, with `--all-fields`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'a EventFields>,
 }
 
 fn row<'a>(r: &'a SigmaRule, d: &'a Hit) -> Row<'a> {
@@ -352,6 +368,7 @@ fn row<'a>(r: &'a SigmaRule, d: &'a Hit) -> Row<'a> {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
+        event: d.whole.as_deref(),
     }
 }
 
@@ -381,7 +398,10 @@ fn correlation_csv(engine: &Engine, h: &CorrelationHit) -> String {
     if !h.group.is_empty() {
         fields.push(pairs(&h.group, "; "));
     }
-    csv_line(&[
+    let fields = fields.join("; ");
+    // A correlation has no event of its own: its `event` cell is empty.
+    let event = engine.whole_events.then_some("");
+    let cells = [
         h.first.as_deref().unwrap_or_default(),
         r.level.map_or("", |w| w.as_str()),
         &r.title,
@@ -391,8 +411,9 @@ fn correlation_csv(engine: &Engine, h: &CorrelationHit) -> String {
         "",
         "",
         "",
-        &fields.join("; "),
-    ])
+        &fields,
+    ];
+    csv_line(&cells.into_iter().chain(event).collect::<Vec<_>>())
 }
 
 /// One CSV record (RFC 4180 quoting), without its line end. A cell that
@@ -520,6 +541,7 @@ mod tests {
                 source: None,
             },
             fields: Vec::new(),
+            whole: None,
         };
         let held = vec![
             hit(1, Some("2019-05-19 17:30:00.000")),
@@ -582,6 +604,7 @@ mod tests {
                 "CommandLine".into(),
                 format!("powershell -enc {}", "QQ".repeat(200)),
             )],
+            whole: None,
         };
         for width in [60, 80, 120, 200] {
             let mut out = Vec::new();

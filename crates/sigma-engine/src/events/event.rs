@@ -44,6 +44,26 @@ pub enum Source {
     Syslog(Arc<str>),
 }
 
+/// An event's every field and its values ([`Event::whole`]), to show beside
+/// a detection. As JSON, a map: a field of one value maps to it, a field of
+/// several to their list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventFields(pub Vec<(String, Vec<Option<String>>)>);
+
+impl serde::Serialize for EventFields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (name, values) in &self.0 {
+            match values.as_slice() {
+                [one] => m.serialize_entry(name, one)?,
+                many => m.serialize_entry(name, many)?,
+            }
+        }
+        m.end()
+    }
+}
+
 /// One value of a field, with the forms the matcher compares.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldValue<'a> {
@@ -95,6 +115,9 @@ struct Slot {
     lower: Range<u32>,
     number: Option<f64>,
     is_null: bool,
+    /// A second name a value is stored under (`ThreatName` for `Threat
+    /// Name`): not one of the event's own fields.
+    alias: bool,
 }
 
 /// The values of one field.
@@ -221,6 +244,7 @@ impl Event {
             lower: lower_r,
             number,
             is_null,
+            alias: false,
         };
         if name.bytes().any(|b| b == b' ') {
             let squeezed: String = name.chars().filter(|c| *c != ' ').collect();
@@ -228,6 +252,7 @@ impl Event {
             self.slots.push(Slot {
                 hash: name_hash(&squeezed),
                 name: r,
+                alias: true,
                 ..slot.clone()
             });
         }
@@ -394,6 +419,21 @@ impl Event {
         self.slots
             .iter()
             .map(|s| (self.str(&s.name), self.str(&s.text)))
+    }
+
+    /// The whole event as read: every field with its values (`None` for a
+    /// JSON `null`), names in the order they first came.
+    pub fn whole(&self) -> EventFields {
+        let mut out: Vec<(String, Vec<Option<String>>)> = Vec::new();
+        for s in self.slots.iter().filter(|s| !s.alias) {
+            let name = self.str(&s.name);
+            let value = (!s.is_null).then(|| self.str(&s.text).to_string());
+            match out.last_mut() {
+                Some((last, values)) if last == name => values.push(value),
+                _ => out.push((name.to_string(), vec![value])),
+            }
+        }
+        EventFields(out)
     }
 
     /// The first value's text.
@@ -620,6 +660,30 @@ fn number_of(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_whole_event_gives_each_field_once_with_its_values_together() {
+        let mut e = Event::default();
+        e.push("a", "1", Some(1.0), false);
+        e.push("Threat Name", "Eicar", None, false);
+        e.push("a", "3", None, false);
+        e.push("n", "", None, true);
+        e.finish();
+        let text = |v: &[&str]| v.iter().map(|x| Some(x.to_string())).collect::<Vec<_>>();
+        assert_eq!(
+            e.whole().0,
+            [
+                ("a".to_string(), text(&["1", "3"])),
+                ("Threat Name".to_string(), text(&["Eicar"])),
+                ("n".to_string(), vec![None]),
+            ]
+        );
+        assert_eq!(e.text("ThreatName"), Some("Eicar"), "still read by rules");
+        assert_eq!(
+            serde_json::to_string(&e.whole()).unwrap(),
+            r#"{"a":["1","3"],"Threat Name":"Eicar","n":null}"#
+        );
+    }
 
     #[test]
     fn each_metadata_field_is_noted_under_its_place_in_meta_fields() {

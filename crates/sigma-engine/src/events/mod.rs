@@ -23,7 +23,7 @@ mod syslog;
 mod w3c;
 mod xml;
 
-pub use event::{Event, EventMeta, FieldValue, Source, Values, time_fields};
+pub use event::{Event, EventFields, EventMeta, FieldValue, Source, Values, time_fields};
 pub use json::{Wanted, event_from_value};
 pub use json_text::Pending;
 pub use read::{

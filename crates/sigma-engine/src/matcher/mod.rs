@@ -31,12 +31,13 @@ pub use scan::{ScanStats, Unserved, scan};
 pub use time::{Placement, Window, epoch_nanos};
 
 use crate::diag::Diagnostics;
-use crate::events::{self, Event, EventMeta};
+use crate::events::{self, Event, EventFields, EventMeta};
 use crate::sigma::{RuleKind, SigmaRule};
 use compile::Placeholders;
 use mapping::Mapping;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
 /// A rule that fired on an event.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -47,6 +48,10 @@ pub struct Hit {
     pub event: EventMeta,
     /// (field as the rule names it, the event's value).
     pub fields: Vec<(String, String)>,
+    /// The whole event, when [`EngineOptions::whole_events`] asks for it
+    /// (shared by the event's hits).
+    #[serde(skip)]
+    pub whole: Option<Arc<EventFields>>,
 }
 
 /// Options of the engine.
@@ -55,6 +60,9 @@ pub struct EngineOptions {
     pub placeholders: Placeholders,
     /// The events a scan matches: those of this span of time.
     pub window: Window,
+    /// Readers keep every field of an event, not only those the rules read,
+    /// and each hit carries its whole event ([`Hit::whole`]).
+    pub whole_events: bool,
 }
 
 /// Compiled rules, indexed by the events they select.
@@ -86,6 +94,8 @@ pub struct Engine {
     pub filter_notes: Vec<FilterNote>,
     /// See [`EngineOptions::window`].
     pub window: Window,
+    /// See [`EngineOptions::whole_events`].
+    pub whole_events: bool,
 }
 
 impl Engine {
@@ -143,6 +153,7 @@ impl Engine {
             correlations,
             filter_notes,
             window: opts.window,
+            whole_events: opts.whole_events,
         };
         e.build_buckets(routes);
         e
@@ -257,7 +268,11 @@ impl Engine {
         names.sort_unstable();
         names.dedup();
         let w = events::Wanted::new(names);
-        if every { w.every_field() } else { w }
+        if every || self.whole_events {
+            w.every_field()
+        } else {
+            w
+        }
     }
 
     /// For every rule: whether any scanned event was of a kind the rule reads
@@ -385,7 +400,14 @@ impl Engine {
                     rule: v.rule,
                     event: e.meta.clone(),
                     fields,
+                    whole: None,
                 });
+            }
+        }
+        if self.whole_events && !out.is_empty() {
+            let whole = Arc::new(e.whole());
+            for h in &mut out {
+                h.whole = Some(Arc::clone(&whole));
             }
         }
         out

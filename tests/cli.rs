@@ -967,10 +967,10 @@ fn placeholders_that_are_not_a_map_are_refused_at_their_line() {
     );
 }
 
-#[test]
-fn csv_rows_are_spreadsheet_safe_and_correlations_have_rows_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.yml");
+/// A rule of failed logons (EventID 4625) and a correlation of two of
+/// them by `User` within a minute, which shows their detections too.
+fn failed_logon_rules(dir: &std::path::Path) -> std::path::PathBuf {
+    let rules = dir.join("rules.yml");
     std::fs::write(
         &rules,
         "title: Failed logon\nname: failed_logon\nlogsource: {category: test}\n\
@@ -979,6 +979,13 @@ fn csv_rows_are_spreadsheet_safe_and_correlations_have_rows_too() {
          rules: [failed_logon]\n  group-by: [User]\n  timespan: 1m\n  condition: {gte: 2}\n  generate: true\n",
     )
     .unwrap();
+    rules
+}
+
+#[test]
+fn csv_rows_are_spreadsheet_safe_and_correlations_have_rows_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = failed_logon_rules(dir.path());
     let events = dir.path().join("e.jsonl");
     let event = |s: u32, computer: &str| {
         serde_json::json!({"EventID": 4625, "User": "bob, \"the\" admin",
@@ -1364,15 +1371,7 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
 #[test]
 fn all_fields_shows_each_detections_whole_event() {
     let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.yml");
-    std::fs::write(
-        &rules,
-        "title: Failed logon\nname: failed_logon\nlogsource: {category: test}\n\
-         detection:\n  sel: {EventID: 4625}\n  condition: sel\n---\n\
-         title: Many failed logons\ncorrelation:\n  type: event_count\n  \
-         rules: [failed_logon]\n  group-by: [User]\n  timespan: 1m\n  condition: {gte: 2}\n  generate: true\n",
-    )
-    .unwrap();
+    let rules = failed_logon_rules(dir.path());
     let events = dir.path().join("e.jsonl");
     let event = |s: u32| {
         serde_json::json!({"EventID": 4625, "User": "bob", "@timestamp": format!("2024-01-01T00:00:0{s}Z"),
@@ -1424,7 +1423,7 @@ fn all_fields_shows_each_detections_whole_event() {
         rows[1]
     );
     assert!(
-        rows[3].starts_with("2024-01-01T00:00:01Z,,Many failed logons,"),
+        rows[3].starts_with("2024-01-01T00:00:01Z,high,Many failed logons,"),
         "{}",
         rows[3]
     );

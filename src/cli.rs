@@ -253,7 +253,7 @@ pub struct MatchArgs {
     /// Only rules whose logsource product is this, e.g. `windows` (repeatable).
     #[arg(long, value_name = "PRODUCT")]
     pub product: Vec<String>,
-    /// Logsource mapping replacing the built-in one (see crates/sigma-engine/mappings/windows.yml).
+    /// Logsource mapping replacing the built-in one (see crates/sigma-engine/mappings/builtin.yml).
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
     /// Mapping entries added to the built-in (or --mapping) ones (repeatable).

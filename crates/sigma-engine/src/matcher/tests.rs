@@ -1443,3 +1443,47 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
     ev.meta.source = Some(events::Source::W3c);
     assert!(!zeek_only.serves(&ev));
 }
+
+#[test]
+fn sysmon_for_linux_events_meet_the_linux_rules_of_their_event_id_and_others_run_too() {
+    let rule = |n: usize, logsource: &str| {
+        format!(
+            "title: r{n}\nlogsource: {{{logsource}}}\ndetection:\n  sel:\n    Image|endswith: /curl\n  condition: sel\n"
+        )
+    };
+    let yaml = [
+        rule(0, "product: linux, category: process_creation"),
+        rule(1, "product: linux, category: network_connection"),
+        rule(2, "product: linux"),
+        rule(3, "product: linux, service: auditd"),
+        rule(4, "product: windows, category: process_creation"),
+    ]
+    .join("---\n");
+    let ds = Diagnostics::new();
+    let (rules, _) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), &yaml, &ds);
+    let e = Engine::new(rules, &Mapping::builtin(), &EngineOptions::default());
+    assert!(
+        e.skipped.is_empty(),
+        "Linux's unlisted logsources still run: {:?}",
+        e.skipped
+    );
+    let fired = |pairs: &[(&str, &str)]| {
+        let mut ev = Event::from_pairs(pairs);
+        ev.fill_meta();
+        let mut rules: Vec<usize> = e.match_event(&ev).iter().map(|h| h.rule).collect();
+        rules.sort_unstable();
+        rules
+    };
+    let sysmon = |id: &'static str| {
+        [
+            ("Channel", "Linux-Sysmon/Operational"),
+            ("EventID", id),
+            ("Image", "/usr/bin/curl"),
+        ]
+    };
+    assert_eq!(fired(&sysmon("1")), [0], "process creation, EventID 1");
+    assert_eq!(fired(&sysmon("3")), [1], "network connection, EventID 3");
+    assert_eq!(fired(&sysmon("5")), Vec::<usize>::new());
+    // An event that names no channel meets the Linux rules as before.
+    assert_eq!(fired(&[("Image", "/usr/bin/curl")]), [0, 1, 2, 3]);
+}

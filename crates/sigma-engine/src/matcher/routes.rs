@@ -112,13 +112,14 @@ impl RuleCompiler<'_> {
                 Ok((entry, comp, nec))
             })
             .collect();
-        let product = r.logsource.product.as_deref().unwrap_or("");
-        let open = match mapping.knows_product(product) {
-            true => None,
-            false => self.compile(None).ok().map(|c| {
+        // A logsource of no product (`category: antivirus`) is the
+        // mapping's alone.
+        let open = match r.logsource.product.as_deref() {
+            Some(p) if !mapping.knows_product(p) => self.compile(None).ok().map(|c| {
                 let nec = c.necessary();
                 (c, nec)
             }),
+            _ => None,
         };
         compiled.map_or_else(RuleBuild::Skipped, |all| RuleBuild::Mapped(all, open))
     }

@@ -1457,6 +1457,7 @@ fn sysmon_for_linux_events_meet_the_linux_rules_of_their_event_id_and_others_run
         rule(2, "product: linux"),
         rule(3, "product: linux, service: auditd"),
         rule(4, "product: windows, category: process_creation"),
+        rule(5, "category: antivirus"),
     ]
     .join("---\n");
     let ds = Diagnostics::new();
@@ -1484,6 +1485,7 @@ fn sysmon_for_linux_events_meet_the_linux_rules_of_their_event_id_and_others_run
     assert_eq!(fired(&sysmon("1")), [0], "process creation, EventID 1");
     assert_eq!(fired(&sysmon("3")), [1], "network connection, EventID 3");
     assert_eq!(fired(&sysmon("5")), Vec::<usize>::new());
-    // An event that names no channel meets the Linux rules as before.
+    // An event that names no channel meets the Linux rules as before, and
+    // not the rules of a logsource that is the mapping's alone.
     assert_eq!(fired(&[("Image", "/usr/bin/curl")]), [0, 1, 2, 3]);
 }

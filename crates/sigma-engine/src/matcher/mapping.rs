@@ -156,6 +156,30 @@ impl Mapping {
             .collect()
     }
 
+    /// Each channel an entry names (lower case, not `*`) → the products
+    /// (lower case) of the entries that name it.
+    pub fn channel_products(&self) -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for e in &self.entries {
+            let product = e.product.as_deref().unwrap_or("").to_ascii_lowercase();
+            let channels = e.conditions.iter().filter(|(k, _)| k == "Channel");
+            for ch in channels.flat_map(|(_, v)| v).filter(|c| *c != "*") {
+                let ch = ch.to_lowercase();
+                let at = match out.iter().position(|(c, _)| *c == ch) {
+                    Some(at) => at,
+                    None => {
+                        out.push((ch, Vec::new()));
+                        out.len() - 1
+                    }
+                };
+                if !out[at].1.contains(&product) {
+                    out[at].1.push(product.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// Whether the mapping serves the product whole: it has an entry of the
     /// product alone (`product: windows`, every Windows event log record).
     /// A logsource of such a product that no entry lists has no events to

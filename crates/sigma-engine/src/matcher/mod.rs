@@ -84,6 +84,9 @@ pub struct Engine {
     /// Rules with no mapping for their logsource, run on events that are not
     /// Windows event log records (no `Channel`), plus the generic ones.
     unmapped: Bucket,
+    /// Each channel the mapping names → the products of the logsources
+    /// that name it ([`Engine::any_channel_reads`]).
+    channel_products: FxHashMap<String, Vec<String>>,
     /// The logsources of the rules in `unmapped`, each once: whether any
     /// reads an event whose log names its kind ([`EventMeta::source`]).
     unmapped_sources: Vec<crate::sigma::rule::LogSource>,
@@ -149,6 +152,7 @@ impl Engine {
             generic: Bucket::default(),
             unmapped: Bucket::default(),
             unmapped_sources: Vec::new(),
+            channel_products: mapping.channel_products().into_iter().collect(),
             skipped: std::mem::take(&mut routes.skipped),
             correlations,
             filter_notes,
@@ -172,25 +176,39 @@ impl Engine {
             ..
         } = r;
         unmapped.extend(&generic);
-        for &vi in &unmapped {
-            let l = &self.rules[variants[vi].rule].logsource;
-            if !self.unmapped_sources.contains(l) {
-                self.unmapped_sources.push(l.clone());
-            }
-        }
+        self.unmapped_sources = self.logsources_of(&variants, &unmapped);
         // Past this point `generic` serves the events with a channel.
-        generic.extend(any_channel);
+        let any_of = |ch: &str| {
+            let reads = |vi: &&usize| self.any_channel_reads(variants[**vi].rule, ch);
+            any_channel
+                .iter()
+                .filter(reads)
+                .copied()
+                .collect::<Vec<_>>()
+        };
         let mut id_plans = Vec::with_capacity(by_channel_id.len());
         for ((ch, id), mut v) in by_channel_id {
             v.extend(by_channel.get(&ch).into_iter().flatten());
             v.extend(&generic);
+            v.extend(any_of(&ch));
             id_plans.push((ch, id, BucketPlan::new(&variants, v)));
+        }
+        // A channel some `Channel: "*"` rules do not read needs a bucket of
+        // its own, even where no rule names it.
+        let mut by_channel = by_channel;
+        for ch in self.channel_products.keys() {
+            if any_of(ch).len() < any_channel.len() {
+                by_channel.entry(ch.clone()).or_default();
+            }
         }
         let mut channel_plans = Vec::with_capacity(by_channel.len());
         for (ch, mut v) in by_channel {
             v.extend(&generic);
+            v.extend(any_of(&ch));
             channel_plans.push((ch, BucketPlan::new(&variants, v)));
         }
+        // A channel no entry names: every `Channel: "*"` rule reads it.
+        generic.extend(any_channel);
         let unmapped = BucketPlan::new(&variants, unmapped);
         let generic = BucketPlan::new(&variants, generic);
         let automata = BucketPlan::automata(
@@ -285,7 +303,9 @@ impl Engine {
                     let logsource = &self.rules[v.rule].logsource;
                     seen.without_channel || seen.sources.iter().any(|s| routes::reads(s, logsource))
                 }
-                Reach::AnyChannel => !seen.channels.is_empty(),
+                Reach::AnyChannel => {
+                    (seen.channels.iter()).any(|c| self.any_channel_reads(v.rule, c))
+                }
                 Reach::Named if v.channels.is_empty() => seen.any(),
                 Reach::Named if v.ids.is_empty() => {
                     v.channels.iter().any(|c| seen.channels.contains(c))
@@ -299,6 +319,32 @@ impl Engine {
             out[v.rule] |= hit;
         }
         out
+    }
+
+    /// The logsources of these variants' rules, each once.
+    fn logsources_of(
+        &self,
+        variants: &[Variant],
+        of: &[usize],
+    ) -> Vec<crate::sigma::rule::LogSource> {
+        let mut out: Vec<crate::sigma::rule::LogSource> = Vec::new();
+        for &vi in of {
+            let l = &self.rules[variants[vi].rule].logsource;
+            if !out.contains(l) {
+                out.push(l.clone());
+            }
+        }
+        out
+    }
+
+    /// Whether a rule of `Channel: "*"` (every Windows event-log record)
+    /// reads events of the channel `ch` (lower case): not when only other
+    /// products' logsources name it (a Windows rule and Sysmon for Linux's).
+    fn any_channel_reads(&self, rule: usize, ch: &str) -> bool {
+        let product = self.rules[rule].logsource.product.as_deref().unwrap_or("");
+        self.channel_products
+            .get(ch)
+            .is_none_or(|ps| ps.iter().any(|p| p.eq_ignore_ascii_case(product)))
     }
 
     /// Number of detection rules that will run.

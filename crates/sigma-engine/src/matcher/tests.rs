@@ -1458,6 +1458,7 @@ fn sysmon_for_linux_events_meet_the_linux_rules_of_their_event_id_and_others_run
         rule(3, "product: linux, service: auditd"),
         rule(4, "product: windows, category: process_creation"),
         rule(5, "category: antivirus"),
+        rule(6, "product: windows"),
     ]
     .join("---\n");
     let ds = Diagnostics::new();
@@ -1485,6 +1486,16 @@ fn sysmon_for_linux_events_meet_the_linux_rules_of_their_event_id_and_others_run
     assert_eq!(fired(&sysmon("1")), [0], "process creation, EventID 1");
     assert_eq!(fired(&sysmon("3")), [1], "network connection, EventID 3");
     assert_eq!(fired(&sysmon("5")), Vec::<usize>::new());
+    // A rule of every Windows event-log record reads Windows channels,
+    // named by the mapping or not, and no Sysmon for Linux event.
+    let windows = |ch: &'static str| [("Channel", ch), ("Image", "/usr/bin/curl")];
+    assert_eq!(fired(&windows("Security")), [6]);
+    assert_eq!(fired(&windows("Microsoft-Windows-Foo/Operational")), [6]);
+    let mut seen = SeenKinds::default();
+    let mut linux = Event::from_pairs(&sysmon("1"));
+    linux.fill_meta();
+    seen.add(&linux);
+    assert!(!e.rules_with_events(&seen)[6], "no Windows event was read");
     // An event that names no channel meets the Linux rules as before, and
     // not the rules of a logsource that is the mapping's alone.
     assert_eq!(fired(&[("Image", "/usr/bin/curl")]), [0, 1, 2, 3]);

@@ -221,6 +221,9 @@ pub(super) fn read(
         if let Some(l) = line.as_ref().filter(|l| l.message.starts_with("<Event")) {
             match xml_event(l.message, file, no, wanted) {
                 Some(e) => {
+                    for why in super::json::partly_read(&e) {
+                        report(Diagnostic::warning("events", why).at(Some(no as usize), None));
+                    }
                     sink(e);
                     read.events += 1;
                     return;
@@ -434,6 +437,32 @@ mod tests {
         assert_eq!(
             said.into_inner(),
             [(Some(3), "warning[events]: 1 line(s) held an event in XML that is not whole or not valid (a syslog daemon cuts a longer message at its size limit, 8 KiB by default for rsyslog): each is read as a syslog line, its message the XML (the first on this line)".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_sysmon_line_nested_deeper_than_read_says_what_was_left_out() {
+        let deep = format!("{}x{}", "<a>".repeat(40), "</a>".repeat(40));
+        let line = format!(
+            "Nov 24 08:30:01 h sysmon: <Event><System><EventID>1</EventID><Channel>Linux-Sysmon/Operational</Channel></System><UserData>{deep}</UserData><EventData><Data Name=\"Image\">/usr/bin/id</Data></EventData></Event>\n"
+        );
+        let said = std::cell::RefCell::new(Vec::new());
+        let report = |d: Diagnostic| said.borrow_mut().push((d.line, d.message));
+        let mut got = Vec::new();
+        let read = read(
+            line.as_bytes(),
+            &Arc::from("syslog"),
+            None,
+            &report,
+            &mut |e| got.push(e),
+        );
+        assert_eq!(
+            (read.events, got[0].text("Image")),
+            (1, Some("/usr/bin/id"))
+        );
+        assert_eq!(
+            said.into_inner(),
+            [(Some(1), super::super::json::too_deep())]
         );
     }
 }

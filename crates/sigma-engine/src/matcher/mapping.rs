@@ -158,22 +158,15 @@ impl Mapping {
 
     /// Each channel an entry names (lower case, not `*`) → the products
     /// (lower case) of the entries that name it.
-    pub fn channel_products(&self) -> Vec<(String, Vec<String>)> {
-        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    pub fn channel_products(&self) -> std::collections::HashMap<String, Vec<String>> {
+        let mut out = std::collections::HashMap::<String, Vec<String>>::new();
         for e in &self.entries {
             let product = e.product.as_deref().unwrap_or("").to_ascii_lowercase();
             let channels = e.conditions.iter().filter(|(k, _)| k == "Channel");
             for ch in channels.flat_map(|(_, v)| v).filter(|c| *c != "*") {
-                let ch = ch.to_lowercase();
-                let at = match out.iter().position(|(c, _)| *c == ch) {
-                    Some(at) => at,
-                    None => {
-                        out.push((ch, Vec::new()));
-                        out.len() - 1
-                    }
-                };
-                if !out[at].1.contains(&product) {
-                    out[at].1.push(product.clone());
+                let products = out.entry(ch.to_lowercase()).or_default();
+                if !products.contains(&product) {
+                    products.push(product.clone());
                 }
             }
         }

@@ -86,7 +86,7 @@ pub struct Engine {
     unmapped: Bucket,
     /// Each channel the mapping names → the products of the logsources
     /// that name it ([`Engine::any_channel_reads`]).
-    channel_products: FxHashMap<String, Vec<String>>,
+    channel_products: std::collections::HashMap<String, Vec<String>>,
     /// The logsources of the rules in `unmapped`, each once: whether any
     /// reads an event whose log names its kind ([`EventMeta::source`]).
     unmapped_sources: Vec<crate::sigma::rule::LogSource>,
@@ -152,7 +152,7 @@ impl Engine {
             generic: Bucket::default(),
             unmapped: Bucket::default(),
             unmapped_sources: Vec::new(),
-            channel_products: mapping.channel_products().into_iter().collect(),
+            channel_products: mapping.channel_products(),
             skipped: std::mem::take(&mut routes.skipped),
             correlations,
             filter_notes,

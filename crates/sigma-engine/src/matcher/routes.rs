@@ -112,16 +112,26 @@ impl RuleCompiler<'_> {
                 Ok((entry, comp, nec))
             })
             .collect();
+        let all = match compiled {
+            Ok(all) => all,
+            Err(why) => return RuleBuild::Skipped(why),
+        };
         // A logsource of no product (`category: antivirus`) is the
         // mapping's alone.
         let open = match r.logsource.product.as_deref() {
-            Some(p) if !mapping.knows_product(p) => self.compile(None).ok().map(|c| {
-                let nec = c.necessary();
-                (c, nec)
-            }),
+            Some(p) if !mapping.knows_product(p) => {
+                match all.iter().find(|(e, ..)| e.fields.is_empty()) {
+                    // Without renames, that entry's compiled rule is the same.
+                    Some((_, comp, nec)) => Some((comp.clone(), nec.clone())),
+                    None => self.compile(None).ok().map(|c| {
+                        let nec = c.necessary();
+                        (c, nec)
+                    }),
+                }
+            }
             _ => None,
         };
-        compiled.map_or_else(RuleBuild::Skipped, |all| RuleBuild::Mapped(all, open))
+        RuleBuild::Mapped(all, open)
     }
 
     pub(super) fn build_unmapped<'m>(&self, r: &SigmaRule, mapping: &Mapping) -> RuleBuild<'m> {

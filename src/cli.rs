@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use sigma_engine::diag::{Diagnostics, Severity, counted};
 use sigma_engine::matcher::Window;
 use sigma_engine::sigma::vocab::{Level, Status};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -42,6 +42,15 @@ pub enum Command {
                                 attack-vault match [OPTIONS] --rules <PATH>... -- <EVENTS>..."
     )]
     Match(MatchArgs),
+    /// Run the rules' regression tests: each rule that names one
+    /// (`regression_tests_path`, SigmaHQ's `info.yml`) must fire on its
+    /// test's events as often as `match_count` says (at least once without
+    /// it). Fewer fail; more pass, said so that the count is brought up to date.
+    ///
+    /// Exit codes: 0 every test passed; 1 a test failed or could not run (with
+    /// --strict, also a stale count, a test not run or an input problem); 2
+    /// nothing could run (no rule read, no rule with a test, unreadable mapping).
+    Test(TestArgs),
     /// Export a vault as a static HTML website (search, backlinks, graph, tag
     /// pages; relative URLs, works from file://).
     ///
@@ -253,15 +262,8 @@ pub struct MatchArgs {
     /// Only rules whose logsource product is this, e.g. `windows` (repeatable).
     #[arg(long, value_name = "PRODUCT")]
     pub product: Vec<String>,
-    /// Logsource mapping replacing the built-in one (see crates/sigma-engine/mappings/builtin.yml).
-    #[arg(long, value_name = "FILE")]
-    pub mapping: Option<PathBuf>,
-    /// Mapping entries added to the built-in (or --mapping) ones (repeatable).
-    #[arg(long, value_name = "FILE")]
-    pub extra_mapping: Vec<PathBuf>,
-    /// Values of `expand` placeholders: YAML map of name → list of values.
-    #[arg(long, value_name = "FILE")]
-    pub placeholders: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineFlags,
     /// Only events at or after this time: `2019-05-19`, `2019-05-19T17:32:00Z`,
     /// `2019-05-19 19:32:00+02:00` (no zone: UTC).
     #[arg(long, value_name = "TIME", value_parser = |t: &str| Window::bound(t, false))]
@@ -273,6 +275,36 @@ pub struct MatchArgs {
     /// (`event` in the json and jsonl formats, a last column in csv).
     #[arg(long)]
     pub all_fields: bool,
+    #[command(flatten)]
+    pub cached: CacheFlags,
+    #[command(flatten)]
+    pub report: ReportFlags,
+}
+
+/// How the rules meet the events, alike for `match` and `test`.
+#[derive(Debug, Args)]
+pub struct EngineFlags {
+    /// Logsource mapping replacing the built-in one (see crates/sigma-engine/mappings/builtin.yml).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Mapping entries added to the built-in (or --mapping) ones (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub extra_mapping: Vec<PathBuf>,
+    /// Values of `expand` placeholders: YAML map of name → list of values.
+    #[arg(long, value_name = "FILE")]
+    pub placeholders: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Sigma rule files or folders: every rule that names a regression test
+    /// (`regression_tests_path`) is run over its test's events; the other
+    /// rules run alongside (a correlation counts them, a filter acts on them).
+    #[arg(long, short, visible_alias = "sigma", value_name = "PATH", num_args = 1..,
+          required_unless_present = "from_cache")]
+    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineFlags,
     #[command(flatten)]
     pub cached: CacheFlags,
     #[command(flatten)]
@@ -368,6 +400,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Fetch(a) => run_fetch(a),
         Command::Check { vault } => run_check(&vault.path()),
         Command::Match(a) => run_match(a),
+        Command::Test(a) => run_test(a),
         Command::Export(a) => run_export(a),
         Command::Layer {
             vault,
@@ -772,9 +805,9 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
         status: a.status.clone(),
         tags: a.tag,
         products: a.product,
-        mapping: a.mapping,
-        extra_mapping: a.extra_mapping,
-        placeholders: a.placeholders,
+        mapping: a.engine.mapping,
+        extra_mapping: a.engine.extra_mapping,
+        placeholders: a.engine.placeholders,
         window: Window {
             from: a.from,
             to: a.to,
@@ -808,6 +841,55 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
             say(&e.to_string());
             ExitCode::from(2)
         }
+    }
+}
+
+fn run_test(mut a: TestArgs) -> ExitCode {
+    let _cache = match a.cached.read(true) {
+        Ok(Some((c, lock))) => {
+            if a.rules.is_empty() {
+                a.rules = c.sigma;
+            }
+            Some(lock)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            say(&e.to_string());
+            return ExitCode::from(2);
+        }
+    };
+    let cfg = crate::regression::TestConfig {
+        rules: a.rules,
+        mapping: a.engine.mapping,
+        extra_mapping: a.engine.extra_mapping,
+        placeholders: a.engine.placeholders,
+    };
+    let diags = collector(a.report.verbose);
+    let result = crate::regression::run(&cfg, &diags);
+    print_diagnostics(&diags, a.report.verbose);
+    let s = match result {
+        Ok(s) => s,
+        Err(e) => {
+            say(&e.to_string());
+            return ExitCode::from(2);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for line in s.case_lines(a.report.verbose) {
+        let line = sigma_engine::text::printable(&line);
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
+    }
+    if !a.report.quiet {
+        say(&s.report());
+    }
+    let strict = a.report.strict;
+    let failed = s.results.iter().any(|r| r.outcome.fails(strict));
+    if failed || (strict && crate::hunt::had_errors(&diags)) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Data flows one way: sources ([`attack`], [`atomics`], and the Sigma rules
 //! read by the `sigma-engine` crate) → the linked [`model`] → the matcher's
-//! verdicts on sample events ([`validate`], [`hunt`]) → the [`vault`] (notes
+//! verdicts on sample events ([`validate`], [`hunt`], [`regression`]) → the [`vault`] (notes
 //! rendered from templates and written safely) → the static [`site`].
 //! [`build`] runs the pipeline; [`cli`] is the command line on top of it.
 //! Beside the flow: [`output`] (writing a folder the tool owns, safely),
@@ -21,6 +21,7 @@ pub mod model;
 pub mod output;
 pub mod paths;
 pub mod progress;
+pub mod regression;
 pub mod site;
 pub mod tags;
 pub mod validate;

@@ -19,4 +19,5 @@ mod real_coverage;
 mod real_detections;
 mod real_living;
 mod real_matcher;
+mod regression;
 mod site;

@@ -66,20 +66,27 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
-        write!(f, "{sev}[{}]: ", self.category)?;
+        write!(f, "{sev}[{}]: {}", self.category, self.located())
+    }
+}
+
+impl Diagnostic {
+    /// The message after where it was found (`file:line:col: `), without
+    /// its severity and category: for a report that gives its own.
+    pub fn located(&self) -> String {
+        let mut at = String::new();
         if let Some(file) = &self.file {
             // File names and messages quote input: shown escaped.
-            let file = file.display().to_string();
-            write!(f, "{}", crate::text::printable(&file))?;
+            at = crate::text::printable(&file.display().to_string()).into_owned();
             if let Some(line) = self.line {
-                write!(f, ":{line}")?;
+                at += &format!(":{line}");
                 if let Some(col) = self.column {
-                    write!(f, ":{col}")?;
+                    at += &format!(":{col}");
                 }
             }
-            write!(f, ": ")?;
+            at += ": ";
         }
-        write!(f, "{}", crate::text::printable(&self.message))
+        at + &crate::text::printable(&self.message)
     }
 }
 

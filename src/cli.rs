@@ -303,6 +303,11 @@ pub struct TestArgs {
     #[arg(long, short, visible_alias = "sigma", value_name = "PATH", num_args = 1..,
           required_unless_present = "from_cache")]
     pub rules: Vec<PathBuf>,
+    /// How the cases are reported: text (a line per case that did not pass;
+    /// every case with -v), jsonl (an object per case) or junit (a JUnit XML
+    /// report, as CI systems show test results).
+    #[arg(long, short, value_enum, default_value = "text")]
+    pub format: crate::regression::TestFormat,
     #[command(flatten)]
     pub engine: EngineFlags,
     #[command(flatten)]
@@ -874,17 +879,18 @@ fn run_test(mut a: TestArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut out = std::io::stdout().lock();
-    for line in s.case_lines(a.report.verbose) {
-        let line = sigma_engine::text::printable(&line);
-        if writeln!(out, "{line}").is_err() {
-            break;
-        }
+    let (verbose, strict) = (a.report.verbose, a.report.strict);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = s
+        .write(a.format, (verbose, strict), &mut out)
+        .and_then(|()| out.flush());
+    if let Err(e) = crate::hunt::closed_output(written, "test") {
+        say(&e.to_string());
+        return ExitCode::from(2);
     }
     if !a.report.quiet {
         say(&s.report());
     }
-    let strict = a.report.strict;
     let failed = s.results.iter().any(|r| r.outcome.fails(strict));
     if failed || (strict && crate::hunt::had_errors(&diags)) {
         ExitCode::from(1)

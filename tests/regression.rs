@@ -69,6 +69,70 @@ fn passing_tests_exit_zero_and_strict_fails_a_stale_count() {
     assert_eq!(strict.status.code(), Some(1));
 }
 
+/// Per element name of a well-formed XML text, how many there are.
+fn elements(xml: &str) -> std::collections::BTreeMap<String, usize> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut seen = std::collections::BTreeMap::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) | Event::Empty(e) => {
+                let name = e.name().as_ref().to_string();
+                *seen.entry(name).or_default() += 1;
+            }
+            Event::Eof => return seen,
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn junit_and_jsonl_reports_hold_every_case() {
+    let junit = text(&test(&["-q", "-f", "junit", "--rules", "rules"]).stdout);
+    let seen = elements(&junit);
+    let count = |name: &str| seen.get(name).copied().unwrap_or(0);
+    assert_eq!(count("testcase"), 12, "{junit}");
+    assert_eq!(
+        (
+            count("failure"),
+            count("error"),
+            count("skipped"),
+            count("system-out")
+        ),
+        (1, 5, 1, 1),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"tests="12" failures="1" errors="5" skipped="1""#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"name="Rule With Another Rule&apos;s Test [Positive Detection Test]""#)
+    );
+    // --strict fails a stale count and a case not run, in the report too.
+    let strict = text(&test(&["-q", "--strict", "-f", "junit", "--rules", "rules"]).stdout);
+    assert!(
+        strict.contains(r#"tests="12" failures="3" errors="5" skipped="0""#),
+        "{strict}"
+    );
+    let jsonl = text(&test(&["-q", "-f", "jsonl", "--rules", "rules"]).stdout);
+    let mut outcomes = std::collections::BTreeMap::new();
+    for line in jsonl.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        *outcomes
+            .entry(v["outcome"].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
+    }
+    let want = [
+        ("error", 5),
+        ("failed", 1),
+        ("passed", 4),
+        ("skipped", 1),
+        ("stale", 1),
+    ];
+    assert_eq!(outcomes, want.map(|(k, v)| (k.to_string(), v)).into());
+}
+
 #[test]
 fn rules_without_tests_are_nothing_to_run() {
     let out = test(&["--rules", "rules/untested.yml"]);

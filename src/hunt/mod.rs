@@ -396,7 +396,7 @@ pub fn run(
     let cyclic = correlator.cyclic();
     let mut hits = correlator.finish(diags);
     hits.retain(|h| !inputs_only[h.rule]);
-    let output_closed = closed(printer.finish(&hits))?;
+    let output_closed = closed_output(printer.finish(&hits), "match")?;
     let cycle = || Unsupported::Construct(CYCLE.to_string());
     let skipped = (engine.skipped.iter())
         .map(|s| (engine.rules[s.rule].title.clone(), s.reason.clone()))
@@ -471,12 +471,15 @@ impl Tally {
 /// Whether the output's reader went away: a closed pipe (`| head`) ends
 /// the output quietly, as for any command-line filter; any other write
 /// error (a full disk) fails.
-fn closed(written: std::io::Result<()>) -> Result<bool, Diagnostic> {
+pub fn closed_output(
+    written: std::io::Result<()>,
+    command: &'static str,
+) -> Result<bool, Diagnostic> {
     match written {
         Ok(()) => Ok(false),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),
         Err(e) => Err(Diagnostic::error(
-            "match",
+            command,
             format!("cannot write output: {e}"),
         )),
     }

@@ -12,6 +12,8 @@
 pub mod info;
 mod report;
 
+pub use report::TestFormat;
+
 use crate::hunt::read_placeholders;
 use info::Case;
 use rayon::prelude::*;

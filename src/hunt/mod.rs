@@ -13,7 +13,7 @@ use sigma_engine::matcher::mapping::Mapping;
 use sigma_engine::matcher::{Engine, EngineOptions, Hit, Window, scan};
 use sigma_engine::sigma::SigmaRule;
 use sigma_engine::sigma::vocab::{Level, Status};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -78,6 +78,11 @@ pub struct HuntSummary {
     pub counted_only: u64,
     /// Detections per rule that fired: (title, level, count), most first.
     pub fired: Vec<(String, Option<Level>, u64)>,
+    /// Detections per computer that has any, most first.
+    pub computers: Vec<(String, u64)>,
+    /// The times of the earliest and the latest detection, as the events
+    /// write them (by the instant they stand for).
+    pub span: Option<(String, String)>,
     /// Records in the event files that could not be read.
     pub lost: u64,
     /// Events the time window left out: outside it, and without a time.
@@ -418,6 +423,8 @@ pub fn run(
         detections: stats.detections - tally.not_shown.load(Ordering::Relaxed),
         counted_only: tally.not_shown.into_inner(),
         fired: fired(&engine, &tally.per_rule),
+        computers: tally.seen.lock().map(|s| s.computers()).unwrap_or_default(),
+        span: tally.seen.lock().ok().and_then(|s| s.span()),
         correlations: hits.len(),
         lost: stats.lost,
         outside: stats.outside,
@@ -438,6 +445,7 @@ struct Tally {
     per_rule: Vec<AtomicU64>,
     counted_only: Vec<bool>,
     not_shown: AtomicU64,
+    seen: std::sync::Mutex<Seen>,
 }
 
 impl Tally {
@@ -452,6 +460,7 @@ impl Tally {
             per_rule: engine.rules.iter().map(|_| AtomicU64::new(0)).collect(),
             counted_only,
             not_shown: AtomicU64::new(0),
+            seen: Default::default(),
         }
     }
 
@@ -464,7 +473,58 @@ impl Tally {
         for d in &shown {
             self.per_rule[d.rule].fetch_add(1, Ordering::Relaxed);
         }
+        if let (Some(first), Ok(mut seen)) = (shown.first(), self.seen.lock()) {
+            seen.add(&first.event, shown.len() as u64);
+        }
         shown
+    }
+}
+
+/// Where and when the shown detections happened: per computer, and the
+/// earliest and latest event time (instant, text).
+#[derive(Default)]
+struct Seen {
+    computers: HashMap<String, u64>,
+    first: Option<(i128, String)>,
+    last: Option<(i128, String)>,
+}
+
+impl Seen {
+    /// `n` detections of one event.
+    fn add(&mut self, e: &sigma_engine::events::EventMeta, n: u64) {
+        if let Some(c) = &e.computer {
+            *self.computers.entry(c.clone()).or_default() += n;
+        }
+        let Some(t) = e.timestamp.as_deref() else {
+            return;
+        };
+        let Some(at) = sigma_engine::matcher::epoch_nanos(t) else {
+            return;
+        };
+        // Ties go by the text, so that the run's threads do not choose.
+        if self.first.as_ref().is_none_or(|f| (at, t) < (f.0, &f.1)) {
+            self.first = Some((at, t.to_string()));
+        }
+        if self.last.as_ref().is_none_or(|l| (at, t) > (l.0, &l.1)) {
+            self.last = Some((at, t.to_string()));
+        }
+    }
+
+    fn computers(&self) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = self
+            .computers
+            .iter()
+            .map(|(c, n)| (c.clone(), *n))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    }
+
+    fn span(&self) -> Option<(String, String)> {
+        Some((
+            self.first.as_ref()?.1.clone(),
+            self.last.as_ref()?.1.clone(),
+        ))
     }
 }
 
@@ -537,6 +597,30 @@ pub fn had_errors(d: &Diagnostics) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_and_last_detections_go_by_instant_and_computers_by_count() {
+        let meta = |t: Option<&str>, c: Option<&str>| sigma_engine::events::EventMeta {
+            timestamp: t.map(str::to_string),
+            computer: c.map(str::to_string),
+            ..Default::default()
+        };
+        let mut seen = Seen::default();
+        // 17:30Z, 17:00Z written with an offset, 16:00Z as epoch seconds.
+        seen.add(&meta(Some("2019-05-19T17:30:00Z"), Some("B")), 1);
+        seen.add(&meta(Some("2019-05-19T19:00:00+02:00"), Some("A")), 2);
+        seen.add(&meta(Some("1558281600"), None), 1);
+        seen.add(&meta(None, Some("B")), 2);
+        seen.add(&meta(Some("not a time"), Some("C")), 3);
+        assert_eq!(
+            seen.span(),
+            Some(("1558281600".into(), "2019-05-19T17:30:00Z".into()))
+        );
+        assert_eq!(
+            seen.computers(),
+            [("B".into(), 3), ("C".into(), 3), ("A".into(), 2)]
+        );
+    }
 
     #[test]
     fn deprecated_and_unsupported_rules_run_only_when_named() {

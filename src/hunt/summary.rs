@@ -53,12 +53,35 @@ impl HuntSummary {
         });
         let details = fired_lines(&self.fired, verbose)
             .into_iter()
+            .chain(self.where_and_when(verbose))
             .chain(counted_only)
             .chain(unserved_line(self.unserved))
             .chain(left_out)
             .chain(retired)
             .chain(self.skipped_lines(verbose));
         lines.extend(details.map(|l| format!("  {l}")));
+        lines
+    }
+
+    /// When the detections happened, and the computers with most of them
+    /// (every one with `verbose`).
+    fn where_and_when(&self, verbose: bool) -> Vec<String> {
+        let mut lines: Vec<String> = (self.span.iter())
+            .map(|(first, last)| match first == last {
+                true => format!("detections at {first}"),
+                false => format!("detections from {first} to {last}"),
+            })
+            .collect();
+        let all = self.computers.len();
+        let shown = if verbose { all } else { MOST_FIRED.min(all) };
+        if all > 0 {
+            lines.push(match shown < all {
+                true => format!("computers with most detections ({shown} of {all}; -v for all):"),
+                false => format!("computers with detections ({all}):"),
+            });
+        }
+        let listed = self.computers.iter().take(shown);
+        lines.extend(listed.map(|(c, n)| format!("  {n:>7} × {c}")));
         lines
     }
 
@@ -195,6 +218,8 @@ mod tests {
             counted_only: 0,
             correlations: 0,
             fired: vec![("Rule".into(), Some(Level::High), 1)],
+            computers: vec![("WS1".into(), 1)],
+            span: Some(("2019-05-19T17:00:00Z".into(), "2019-05-19T17:00:00Z".into())),
             lost: 1,
             outside: 4,
             untimed: 0,
@@ -214,13 +239,16 @@ mod tests {
                 "  detections by level: 1 high",
                 "  rules that fired (1):",
                 "          1 × Rule",
+                "  detections at 2019-05-19T17:00:00Z",
+                "  computers with detections (1):",
+                "          1 × WS1",
                 "  1 rule deprecated or unsupported: not run (`--status deprecated,unsupported` runs them)",
                 "  skipped 2 rule(s): placeholders without values (--placeholders FILE)",
             ]
         );
         let verbose = s.report(true);
         assert_eq!(
-            verbose[5..],
+            verbose[8..],
             [
                 "  skipped: A: placeholders without values (--placeholders FILE)",
                 "  skipped: B: placeholders without values (--placeholders FILE)",
@@ -241,6 +269,30 @@ mod tests {
     }
 
     #[test]
+    fn the_span_and_the_computers_with_most_detections_are_said() {
+        let mut s = summary();
+        s.span = Some((
+            "2019-05-19 17:00:00".into(),
+            "2019-05-20T01:00:00+02:00".into(),
+        ));
+        s.computers = (0..7).map(|i| (format!("WS{i}"), 7 - i as u64)).collect();
+        let lines = s.where_and_when(false);
+        assert_eq!(
+            lines[..3],
+            [
+                "detections from 2019-05-19 17:00:00 to 2019-05-20T01:00:00+02:00",
+                "computers with most detections (5 of 7; -v for all):",
+                "        7 × WS0",
+            ]
+        );
+        assert_eq!(lines.len(), 2 + MOST_FIRED);
+        assert_eq!(s.where_and_when(true).len(), 2 + 7);
+        s.computers.clear();
+        s.span = None;
+        assert!(s.where_and_when(true).is_empty());
+    }
+
+    #[test]
     fn events_no_rule_reads_and_rules_the_options_leave_out_are_said() {
         let mut s = summary();
         s.left_out = 56;
@@ -251,7 +303,7 @@ mod tests {
         };
         let lines = s.report(false);
         assert_eq!(
-            lines[4..6],
+            lines[7..9],
             [
                 "  2 events read by no rule: no loaded rule's logsource selects them; without a `Channel`, no Windows rule reads them (the mapping: --mapping, --extra-mapping)",
                 "  56 rules left out by --level/--status/--tag/--product",

@@ -245,6 +245,8 @@ pub struct MatchArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value = "table")]
     pub format: FormatArg,
+    #[command(flatten)]
+    pub output: OutputFlags,
     /// Only rules of this level or higher.
     #[arg(long, value_name = "LEVEL", ignore_case = true,
           value_parser = vocabulary(Level::ALL, Level::as_str, Level::parse))]
@@ -309,11 +311,39 @@ pub struct TestArgs {
     #[arg(long, short, value_enum, default_value = "text")]
     pub format: crate::regression::TestFormat,
     #[command(flatten)]
+    pub output: OutputFlags,
+    #[command(flatten)]
     pub engine: EngineFlags,
     #[command(flatten)]
     pub cached: CacheFlags,
     #[command(flatten)]
     pub report: ReportFlags,
+}
+
+/// Where a command's report goes, alike for `match` and `test`.
+#[derive(Debug, Args)]
+pub struct OutputFlags {
+    /// Write the report to this file instead of standard output: whole or
+    /// not at all (written beside it, then moved into place).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace the --output file if one stands there.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+}
+
+impl OutputFlags {
+    /// The report's file, or `None` for standard output; `inputs` are
+    /// never replaced.
+    fn open(
+        &self,
+        inputs: &[PathBuf],
+    ) -> Result<Option<crate::output::ReportFile>, sigma_engine::diag::Diagnostic> {
+        let Some(p) = &self.output else {
+            return Ok(None);
+        };
+        crate::output::ReportFile::create(p, self.force, inputs).map(Some)
+    }
 }
 
 /// How every command reports and judges problems.
@@ -823,11 +853,35 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
             .map(|(w, _)| usize::from(w.0)),
         exit_after: true,
     };
+    let inputs = [&cfg.events[..], &cfg.rules[..]].concat();
+    let report = match a.output.open(&inputs) {
+        Ok(r) => r,
+        Err(e) => {
+            say(&e.to_string());
+            return ExitCode::from(2);
+        }
+    };
     let diags = collector(a.report.verbose);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout);
-    let result = crate::hunt::run(&cfg, &diags, &mut out);
-    drop(out);
+    let result = match report {
+        Some(mut file) => {
+            // A file has no terminal's width: the table's columns are fixed.
+            let cfg = crate::hunt::HuntConfig {
+                table_width: None,
+                ..cfg
+            };
+            let mut out = std::io::BufWriter::new(file.file());
+            let result = crate::hunt::run(&cfg, &diags, &mut out);
+            let flushed = out.flush().map_err(|e| {
+                sigma_engine::diag::Diagnostic::error("match", format!("cannot write output: {e}"))
+            });
+            drop(out);
+            result.and_then(|s| flushed.and_then(|()| file.commit()).map(|()| s))
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            crate::hunt::run(&cfg, &diags, &mut out)
+        }
+    };
     print_diagnostics(&diags, a.report.verbose);
     match result {
         Ok(s) => {
@@ -869,6 +923,13 @@ fn run_test(mut a: TestArgs) -> ExitCode {
         extra_mapping: a.engine.extra_mapping,
         placeholders: a.engine.placeholders,
     };
+    let report = match a.output.open(&cfg.rules) {
+        Ok(r) => r,
+        Err(e) => {
+            say(&e.to_string());
+            return ExitCode::from(2);
+        }
+    };
     let diags = collector(a.report.verbose);
     let result = crate::regression::run(&cfg, &diags);
     print_diagnostics(&diags, a.report.verbose);
@@ -880,11 +941,24 @@ fn run_test(mut a: TestArgs) -> ExitCode {
         }
     };
     let (verbose, strict) = (a.report.verbose, a.report.strict);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = s
-        .write(a.format, (verbose, strict), &mut out)
-        .and_then(|()| out.flush());
-    if let Err(e) = crate::hunt::closed_output(written, "test") {
+    let written = match report {
+        Some(mut file) => {
+            let mut out = std::io::BufWriter::new(file.file());
+            let written = s
+                .write(a.format, (verbose, strict), &mut out)
+                .and_then(|()| out.flush());
+            drop(out);
+            crate::hunt::closed_output(written, "test").and_then(|_| file.commit())
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = s
+                .write(a.format, (verbose, strict), &mut out)
+                .and_then(|()| out.flush());
+            crate::hunt::closed_output(written, "test").map(drop)
+        }
+    };
+    if let Err(e) = written {
         say(&e.to_string());
         return ExitCode::from(2);
     }

@@ -952,3 +952,63 @@ fn an_output_that_is_a_file_is_refused_and_left_as_it_was() {
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "my notes\n");
     }
 }
+
+/// `match -o` (and `test -o`): the report takes its name whole or not at
+/// all, never over a file the analyst did not say to replace, and never
+/// over what the run reads.
+#[test]
+fn a_report_file_never_replaces_an_analysts_file_nor_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events");
+    std::fs::create_dir(&events).unwrap();
+    let ev = events.join("ev.jsonl");
+    std::fs::write(&ev, r#"{"Channel":"Security","EventID":4625}"#).unwrap();
+    let rules = dir.path().join("failed-logon.yml");
+    let rule = "title: Failed logon\nlogsource:\n  product: windows\n  service: security\ndetection:\n  selection:\n    EventID: 4625\n  condition: selection\n";
+    std::fs::write(&rules, rule).unwrap();
+    let hunt = |out: &Path, force: bool| {
+        let mut c = bin();
+        c.args(["match", "-q", "-f", "jsonl", "-o"]).arg(out);
+        if force {
+            c.arg("--force");
+        }
+        c.arg(&events).arg("--rules").arg(&rules).output().unwrap()
+    };
+    let mine = dir.path().join("mine.jsonl");
+    std::fs::write(&mine, "my notes").unwrap();
+    let refused = hunt(&mine, false);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("mine.jsonl: exists: --force replaces it"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my notes");
+    // An input, even with --force: the event file, or a file in the folder read.
+    for input in [ev.clone(), events.join("old-report.jsonl")] {
+        std::fs::write(&input, r#"{"Channel":"Security","EventID":4625}"#).unwrap();
+        let before = std::fs::read(&input).unwrap();
+        let out = hunt(&input, true);
+        assert_eq!(out.status.code(), Some(2), "{}", input.display());
+        assert_eq!(std::fs::read(&input).unwrap(), before);
+    }
+    // Replaced when asked; a run that cannot run leaves it, and nothing beside it.
+    succeeded(hunt(&mine, true));
+    assert!(std::fs::read_to_string(&mine).unwrap().starts_with('{'));
+    let report = std::fs::read(&mine).unwrap();
+    let failed = bin()
+        .args(["match", "-q", "--force", "-o"])
+        .arg(&mine)
+        .arg(&events)
+        .args(["--rules"])
+        .arg(dir.path().join("no-rules-here"))
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(2));
+    assert_eq!(std::fs::read(&mine).unwrap(), report);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "no partial report left: {names:?}");
+}

@@ -14,17 +14,22 @@
 //! replaced or deleted. It is read as untrusted data: every path in it, and
 //! every path written, must be relative, stay inside the folder and pass
 //! through no symbolic link.
+//!
+//! A command's report written to a file (`-o`) is a [`ReportFile`]: whole
+//! or not at all, and never over a file it was not told to replace.
 
 mod base;
 mod journal;
 mod lock;
 pub mod merge;
+mod report_file;
 mod safe;
 mod seen;
 mod writer;
 
 pub use journal::write_durably;
 pub use lock::{Access, WriterLock};
+pub use report_file::ReportFile;
 pub use safe::is_inside;
 pub use writer::{
     Conflict, Folder, MANIFEST, OnDisk, STATE_DIR, VaultWriter, WriteOptions, WriteReport,

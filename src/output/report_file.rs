@@ -1,0 +1,191 @@
+//! A report a command writes to a file of the analyst's choosing (`match
+//! -o`, `test -o`): streamed into a new file beside it and moved into place
+//! once whole, so that the name never holds half a report (a run that fails
+//! or is stopped leaves what stood there); a file already there is replaced
+//! only when asked.
+
+use super::safe::io_error;
+use sigma_engine::diag::Diagnostic;
+use std::fs::{self, File};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+/// The report's file, being written.
+#[derive(Debug)]
+pub struct ReportFile {
+    path: PathBuf,
+    /// The new file the report is written to, beside `path`.
+    partial: PathBuf,
+    file: Option<File>,
+    replace: bool,
+}
+
+impl ReportFile {
+    /// Start a report at `path`: refused when something stands there
+    /// (unless `replace` and it is a file) or it is one of `inputs`.
+    pub fn create(
+        path: &Path,
+        replace: bool,
+        inputs: &[PathBuf],
+    ) -> Result<ReportFile, Diagnostic> {
+        let refuse = |why: &str| Err(Diagnostic::error("output", why.to_string()).in_file(path));
+        if let Ok(meta) = fs::symlink_metadata(path) {
+            if !meta.is_file() {
+                return refuse(
+                    "not a file (a folder, link or pipe stands there): no report written",
+                );
+            }
+            if is_input(path, inputs) {
+                return refuse(
+                    "is read by this run (an input, or in an input folder): the report would replace it",
+                );
+            }
+            if !replace {
+                return refuse("exists: --force replaces it");
+            }
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let Some(name) = name else {
+            return refuse("names no file");
+        };
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        // A new name each time: nothing that stands beside it is touched.
+        for n in 0u32.. {
+            let partial = dir.join(format!(".{name}.{}-{n}.partial", std::process::id()));
+            match File::create_new(&partial) {
+                Ok(file) => {
+                    return Ok(ReportFile {
+                        path: path.to_path_buf(),
+                        partial,
+                        file: Some(file),
+                        replace,
+                    });
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists && n < 1000 => continue,
+                Err(e) => return Err(io_error("cannot write", path, e)),
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// Where the report is written meanwhile.
+    pub fn file(&mut self) -> &mut File {
+        self.file.as_mut().expect("written before it is committed")
+    }
+
+    /// The report is whole: it takes its name. Without `replace`, a file
+    /// that appeared there meanwhile is left alone.
+    pub fn commit(mut self) -> Result<(), Diagnostic> {
+        let file = self.file.take().expect("committed once");
+        file.sync_all()
+            .map_err(|e| io_error("cannot write", &self.path, e))?;
+        drop(file);
+        let moved = match self.replace {
+            true => fs::rename(&self.partial, &self.path),
+            // A hard link is made only where no name stands.
+            false => match fs::hard_link(&self.partial, &self.path) {
+                Err(e) if e.kind() != ErrorKind::AlreadyExists && !self.path.exists() => {
+                    fs::rename(&self.partial, &self.path)
+                }
+                linked => linked.and_then(|()| fs::remove_file(&self.partial)),
+            },
+        };
+        moved.map_err(|e| match e.kind() {
+            ErrorKind::AlreadyExists => Diagnostic::error(
+                "output",
+                format!(
+                    "a file appeared there during the run: left alone, the report is in {}",
+                    self.partial.display()
+                ),
+            )
+            .in_file(&self.path),
+            _ => {
+                let _ = fs::remove_file(&self.partial);
+                io_error("cannot write", &self.path, e)
+            }
+        })?;
+        self.partial = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for ReportFile {
+    /// A report never committed is thrown away.
+    fn drop(&mut self) {
+        if !self.partial.as_os_str().is_empty() && self.file.is_some() {
+            let _ = fs::remove_file(&self.partial);
+        }
+    }
+}
+
+/// Whether `path` is read by this run: one of the input files given, or
+/// in an input folder (however named).
+fn is_input(path: &Path, inputs: &[PathBuf]) -> bool {
+    let Ok(me) = fs::canonicalize(path) else {
+        return false;
+    };
+    inputs
+        .iter()
+        .any(|i| fs::canonicalize(i).is_ok_and(|i| me.starts_with(i)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_report_takes_its_name_only_when_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("report.csv");
+        let mut r = ReportFile::create(&p, false, &[]).unwrap();
+        writeln!(r.file(), "half").unwrap();
+        assert!(!p.exists(), "not before it is whole");
+        drop(r);
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "a report never committed leaves nothing");
+        let mut r = ReportFile::create(&p, false, &[]).unwrap();
+        writeln!(r.file(), "whole").unwrap();
+        r.commit().unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "whole\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn what_stands_there_is_replaced_only_when_asked_and_never_an_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mine.json");
+        fs::write(&p, "mine").unwrap();
+        let e = ReportFile::create(&p, false, &[]).unwrap_err();
+        assert!(e.message.contains("exists: --force replaces it"), "{e}");
+        for input in [dir.path().join("./mine.json"), dir.path().to_path_buf()] {
+            let e = ReportFile::create(&p, true, &[input]).unwrap_err();
+            assert!(e.message.contains("is read by this run"), "{e}");
+        }
+        let e = ReportFile::create(dir.path(), true, &[]).unwrap_err();
+        assert!(e.message.contains("not a file"), "{e}");
+        assert_eq!(fs::read_to_string(&p).unwrap(), "mine");
+        let mut r = ReportFile::create(&p, true, &[]).unwrap();
+        write!(r.file(), "report").unwrap();
+        r.commit().unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "report");
+    }
+
+    #[test]
+    fn a_file_that_appears_during_the_run_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.jsonl");
+        let mut r = ReportFile::create(&p, false, &[]).unwrap();
+        write!(r.file(), "report").unwrap();
+        fs::write(&p, "theirs").unwrap();
+        let e = r.commit().unwrap_err();
+        assert!(
+            e.message.contains("a file appeared there during the run"),
+            "{e}"
+        );
+        assert_eq!(fs::read_to_string(&p).unwrap(), "theirs");
+    }
+}

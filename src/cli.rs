@@ -403,6 +403,23 @@ impl CacheFlags {
     }
 }
 
+impl CacheFlags {
+    /// With `--from-cache`, the cached rule trees where no rules were
+    /// named, and the cache's lock, held through the run.
+    fn rules_into(
+        &self,
+        rules: &mut Vec<PathBuf>,
+    ) -> Result<Option<crate::output::WriterLock>, sigma_engine::diag::Diagnostic> {
+        let Some((cached, lock)) = self.read(true)? else {
+            return Ok(None);
+        };
+        if rules.is_empty() {
+            *rules = cached.sigma;
+        }
+        Ok(Some(lock))
+    }
+}
+
 /// How a command that writes a folder shares it with other runs.
 #[derive(Debug, Args)]
 pub struct WriteFlags {
@@ -801,14 +818,8 @@ fn run_check(vault: &std::path::Path) -> ExitCode {
 
 fn run_match(mut a: MatchArgs) -> ExitCode {
     // Held through the run, as for `build --from-cache`.
-    let _cache = match a.cached.read(true) {
-        Ok(Some((c, lock))) => {
-            if a.rules.is_empty() {
-                a.rules = c.sigma;
-            }
-            Some(lock)
-        }
-        Ok(None) => None,
+    let _cache = match a.cached.rules_into(&mut a.rules) {
+        Ok(lock) => lock,
         Err(e) => {
             say(&e.to_string());
             return ExitCode::from(2);
@@ -862,26 +873,12 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
         }
     };
     let diags = collector(a.report.verbose);
-    let result = match report {
-        Some(mut file) => {
-            // A file has no terminal's width: the table's columns are fixed.
-            let cfg = crate::hunt::HuntConfig {
-                table_width: None,
-                ..cfg
-            };
-            let mut out = std::io::BufWriter::new(file.file());
-            let result = crate::hunt::run(&cfg, &diags, &mut out);
-            let flushed = out.flush().map_err(|e| {
-                sigma_engine::diag::Diagnostic::error("match", format!("cannot write output: {e}"))
-            });
-            drop(out);
-            result.and_then(|s| flushed.and_then(|()| file.commit()).map(|()| s))
-        }
-        None => {
-            let mut out = std::io::BufWriter::new(std::io::stdout());
-            crate::hunt::run(&cfg, &diags, &mut out)
-        }
+    // A file has no terminal's width: the table's columns are fixed.
+    let cfg = crate::hunt::HuntConfig {
+        table_width: cfg.table_width.filter(|_| report.is_none()),
+        ..cfg
     };
+    let result = to_report(report, "match", |out| crate::hunt::run(&cfg, &diags, out));
     print_diagnostics(&diags, a.report.verbose);
     match result {
         Ok(s) => {
@@ -904,14 +901,8 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
 }
 
 fn run_test(mut a: TestArgs) -> ExitCode {
-    let _cache = match a.cached.read(true) {
-        Ok(Some((c, lock))) => {
-            if a.rules.is_empty() {
-                a.rules = c.sigma;
-            }
-            Some(lock)
-        }
-        Ok(None) => None,
+    let _cache = match a.cached.rules_into(&mut a.rules) {
+        Ok(lock) => lock,
         Err(e) => {
             say(&e.to_string());
             return ExitCode::from(2);
@@ -941,23 +932,9 @@ fn run_test(mut a: TestArgs) -> ExitCode {
         }
     };
     let (verbose, strict) = (a.report.verbose, a.report.strict);
-    let written = match report {
-        Some(mut file) => {
-            let mut out = std::io::BufWriter::new(file.file());
-            let written = s
-                .write(a.format, (verbose, strict), &mut out)
-                .and_then(|()| out.flush());
-            drop(out);
-            crate::hunt::closed_output(written, "test").and_then(|_| file.commit())
-        }
-        None => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let written = s
-                .write(a.format, (verbose, strict), &mut out)
-                .and_then(|()| out.flush());
-            crate::hunt::closed_output(written, "test").map(drop)
-        }
-    };
+    let written = to_report(report, "test", |out| {
+        crate::hunt::closed_output(s.write(a.format, (verbose, strict), out), "test").map(drop)
+    });
     if let Err(e) = written {
         say(&e.to_string());
         return ExitCode::from(2);
@@ -971,6 +948,29 @@ fn run_test(mut a: TestArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Runs `write` on where the report goes: its file, which takes its name
+/// once the report is whole, or standard output. A closed standard output
+/// (`| head`) ends the report quietly; any other write error fails.
+fn to_report<T>(
+    report: Option<crate::output::ReportFile>,
+    command: &'static str,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> Result<T, sigma_engine::diag::Diagnostic>,
+) -> Result<T, sigma_engine::diag::Diagnostic> {
+    let Some(mut file) = report else {
+        let mut out = std::io::BufWriter::new(std::io::stdout());
+        let value = write(&mut out)?;
+        crate::hunt::closed_output(out.flush(), command)?;
+        return Ok(value);
+    };
+    let mut out = std::io::BufWriter::new(file.file());
+    let value = write(&mut out)?;
+    let flushed = out.flush();
+    drop(out);
+    crate::hunt::closed_output(flushed, command)?;
+    file.commit()?;
+    Ok(value)
 }
 
 fn run_layer(

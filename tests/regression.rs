@@ -67,6 +67,15 @@ fn passing_tests_exit_zero_and_strict_fails_a_stale_count() {
     );
     let strict = test(&[&["--strict"][..], &rules].concat());
     assert_eq!(strict.status.code(), Some(1));
+    // A rule named from its own folder finds its test above it.
+    let here = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+        .args(["test", "--rules", "passes.yml"])
+        .current_dir(repo().join("rules"))
+        .output()
+        .unwrap();
+    let err = text(&here.stderr);
+    assert_eq!(here.status.code(), Some(0), "{err}");
+    assert!(err.contains(": 1 passed"), "{err}");
 }
 
 /// Per element name of a well-formed XML text, how many there are.

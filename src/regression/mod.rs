@@ -148,7 +148,12 @@ pub fn run(cfg: &TestConfig, diags: &Diagnostics) -> Result<TestSummary, Diagnos
 /// `regression_data/...` from the repository's root): the nearest that
 /// holds it.
 fn locate(from: &Path, named: &str) -> Option<PathBuf> {
-    let named = Path::new(named);
+    // Written on Windows, a path may use `\\`.
+    let named = match std::path::MAIN_SEPARATOR {
+        '/' => named.replace('\\', "/"),
+        _ => named.to_string(),
+    };
+    let named = Path::new(&named);
     if named.is_absolute() {
         return named.is_file().then(|| named.to_path_buf());
     }
@@ -168,7 +173,8 @@ fn locate(from: &Path, named: &str) -> Option<PathBuf> {
 }
 
 fn rule_dir(r: &SigmaRule) -> &Path {
-    r.path.parent().unwrap_or(Path::new("."))
+    let dir = r.path.parent().filter(|d| !d.as_os_str().is_empty());
+    dir.unwrap_or(Path::new("."))
 }
 
 fn find_info(
@@ -443,6 +449,11 @@ mod tests {
             dir.path().join("regression_data/a/info.yml")
         );
         assert_eq!(locate(&deep, "regression_data/b/info.yml"), None);
+        let windows = locate(&deep, "regression_data\\a\\info.yml").unwrap();
+        assert!(
+            windows.ends_with("regression_data/a/info.yml"),
+            "{windows:?}"
+        );
         assert_eq!(
             locate(&deep, "regression_data/a"),
             None,

@@ -1,8 +1,8 @@
-//! A report a command writes to a file of the analyst's choosing (`match
-//! -o`, `test -o`): streamed into a new file beside it and moved into place
-//! once whole, so that the name never holds half a report (a run that fails
-//! or is stopped leaves what stood there); a file already there is replaced
-//! only when asked.
+//! A file written into a folder the tool does not own (`match -o`, `test
+//! -o`, `layer`'s Navigator layers): streamed into a new file beside it and
+//! moved into place once whole, so that the name never holds half a report
+//! (a run that fails or is stopped leaves what stood there) and no other
+//! name is touched; a file already there is replaced only when asked.
 
 use super::safe::io_error;
 use sigma_engine::diag::Diagnostic;

@@ -184,7 +184,7 @@ pub fn to_text(layer: &Layer) -> String {
 }
 
 /// Writes each domain's layer into `out` as `<domain>-coverage.json`, whole
-/// (a temporary file renamed over). What stands there and is not a layer
+/// (a new file beside it renamed over it). What stands there and is not a layer
 /// this tool wrote (a file of the analyst's, unless `force`; a symbolic
 /// link, which could lead outside `out`; a folder or pipe) is left alone
 /// and said. The paths written.
@@ -195,6 +195,7 @@ pub fn write_layers(
     diags: &sigma_engine::diag::Diagnostics,
 ) -> Result<Vec<std::path::PathBuf>, sigma_engine::diag::Diagnostic> {
     use sigma_engine::diag::Diagnostic;
+    use std::io::Write;
     std::fs::create_dir_all(out)
         .map_err(|e| Diagnostic::error("layer", format!("cannot write: {e}")).in_file(out))?;
     let mut written = Vec::new();
@@ -204,7 +205,12 @@ pub fn write_layers(
             diags.push(Diagnostic::warning("layer", why).in_file(&p));
             continue;
         }
-        crate::output::write_durably(&p, to_text(layer).as_bytes())?;
+        // A new file beside it, moved over it: no other name is touched.
+        let mut file = crate::output::ReportFile::create(&p, true, &[])?;
+        let text = to_text(layer);
+        (file.file().write_all(text.as_bytes()))
+            .map_err(|e| Diagnostic::error("layer", format!("cannot write: {e}")).in_file(&p))?;
+        file.commit()?;
         written.push(p);
     }
     Ok(written)

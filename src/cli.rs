@@ -323,8 +323,8 @@ pub struct TestArgs {
 /// Where a command's report goes, alike for `match` and `test`.
 #[derive(Debug, Args)]
 pub struct OutputFlags {
-    /// Write the report to this file instead of standard output: whole or
-    /// not at all (written beside it, then moved into place).
+    /// Write the report to this file instead of standard output (`-`): whole
+    /// or not at all (written beside it, then moved into place).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Replace the --output file if one stands there.
@@ -339,7 +339,7 @@ impl OutputFlags {
         &self,
         inputs: &[PathBuf],
     ) -> Result<Option<crate::output::ReportFile>, sigma_engine::diag::Diagnostic> {
-        let Some(p) = &self.output else {
+        let Some(p) = self.output.as_ref().filter(|p| p.as_os_str() != "-") else {
             return Ok(None);
         };
         crate::output::ReportFile::create(p, self.force, inputs).map(Some)

@@ -125,6 +125,9 @@ fn junit_and_jsonl_reports_hold_every_case() {
         "{strict}"
     );
     let jsonl = text(&test(&["-q", "-f", "jsonl", "--rules", "rules"]).stdout);
+    let dash = text(&test(&["-q", "-f", "jsonl", "-o", "-", "--rules", "rules"]).stdout);
+    assert_eq!(dash, jsonl, "`-o -` is standard output");
+    assert!(!repo().join("-").exists());
     let mut outcomes = std::collections::BTreeMap::new();
     for line in jsonl.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();

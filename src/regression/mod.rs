@@ -250,7 +250,10 @@ impl Engines {
         info.cases
             .iter()
             .map(|c| {
-                let events = locate(rule_dir(r), &c.path);
+                // As SigmaHQ names it (from a folder above the rule), or
+                // from the test file's own folder.
+                let beside = || locate(path.parent()?, &c.path);
+                let events = locate(rule_dir(r), &c.path).or_else(beside);
                 let outcome = self.run_case(p.rule, (path, info), c, events.as_deref(), diags);
                 result(Some(path), &c.name, events, outcome)
             })
@@ -285,7 +288,7 @@ impl Engines {
         }
         let Some(events) = events else {
             return Outcome::Broken(format!(
-                "its event file {} is found in no folder above the rule",
+                "its event file {} is found in no folder above the rule nor its test file",
                 c.path
             ));
         };

@@ -207,8 +207,7 @@ impl Engines {
         diags: &Diagnostics,
     ) -> Engines {
         let mut filtered = BTreeMap::new();
-        for (p, c) in cases_of(plans) {
-            let info = &p.info.as_ref().expect("cases_of gives found tests").0;
+        for (info, c) in cases_of(plans) {
             if let Ok(files) = filter_files(info, c) {
                 filtered
                     .entry(files)
@@ -320,12 +319,11 @@ fn judge(got: u64, expected: Option<u64>) -> Outcome {
     }
 }
 
-/// The cases of the rules whose tests were found.
-fn cases_of(plans: &[Plan]) -> impl Iterator<Item = (&Plan, &Case)> {
-    plans
-        .iter()
-        .filter_map(|p| Some((p, &p.info.as_ref().ok()?.1)))
-        .flat_map(|(p, i)| i.cases.iter().map(move |c| (p, c)))
+/// The cases of the tests that were found, each with its test file.
+fn cases_of(plans: &[Plan]) -> impl Iterator<Item = (&Path, &Case)> {
+    (plans.iter())
+        .filter_map(|p| p.info.as_ref().ok())
+        .flat_map(|(path, i)| i.cases.iter().map(move |c| (path.as_path(), c)))
 }
 
 /// A case's filter files, found from its test file's folder up.

@@ -333,16 +333,19 @@ pub struct OutputFlags {
 }
 
 impl OutputFlags {
-    /// The report's file, or `None` for standard output; `inputs` are
-    /// never replaced.
+    /// The report's file, or `None` for standard output. No file the run
+    /// reads (of `events` and `rules`, given or found in their folders) is
+    /// replaced, nor read as its input.
     fn open(
         &self,
-        inputs: &[PathBuf],
+        events: &[PathBuf],
+        rules: &[PathBuf],
     ) -> Result<Option<crate::output::ReportFile>, sigma_engine::diag::Diagnostic> {
         let Some(p) = self.output.as_ref().filter(|p| p.as_os_str() != "-") else {
             return Ok(None);
         };
-        crate::output::ReportFile::create(p, self.force, inputs).map(Some)
+        let reads = |p: &std::path::Path| crate::paths::read_by_run(p, events, rules);
+        crate::output::ReportFile::create(p, self.force, &reads).map(Some)
     }
 }
 
@@ -864,8 +867,7 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
             .map(|(w, _)| usize::from(w.0)),
         exit_after: true,
     };
-    let inputs = [&cfg.events[..], &cfg.rules[..]].concat();
-    let report = match a.output.open(&inputs) {
+    let report = match a.output.open(&cfg.events, &cfg.rules) {
         Ok(r) => r,
         Err(e) => {
             say(&e.to_string());
@@ -914,7 +916,7 @@ fn run_test(mut a: TestArgs) -> ExitCode {
         extra_mapping: a.engine.extra_mapping,
         placeholders: a.engine.placeholders,
     };
-    let report = match a.output.open(&cfg.rules) {
+    let report = match a.output.open(&[], &cfg.rules) {
         Ok(r) => r,
         Err(e) => {
             say(&e.to_string());

@@ -49,6 +49,22 @@ pub fn relation(a: &Path, b: &Path) -> Relation {
     }
 }
 
+/// Whether a run reading `events` and `rules` (files or folders) reads a
+/// file at `p`: one given, or one its walk finds. Every file in a folder of
+/// events is read (a report's partial file too), in a folder of rules only
+/// the YAML ones.
+pub fn read_by_run(p: &Path, events: &[PathBuf], rules: &[PathBuf]) -> bool {
+    let within = |i: &PathBuf| relation(p, i);
+    events
+        .iter()
+        .any(|i| matches!(within(i), Relation::Same | Relation::Inside))
+        || rules.iter().any(|i| match within(i) {
+            Relation::Same => true,
+            Relation::Inside => sigma_engine::sigma::is_rule_file(p),
+            Relation::Contains | Relation::Apart => false,
+        })
+}
+
 /// Why `vault` cannot be read as a vault, if it cannot: it does not exist,
 /// or it is a file and not a folder.
 pub fn not_a_vault(vault: &Path) -> Option<&'static str> {
@@ -91,5 +107,27 @@ mod tests {
             std::os::unix::fs::symlink(&v, &link).unwrap();
             assert_eq!(relation(&link.join("x"), &v), Relation::Inside);
         }
+    }
+
+    #[test]
+    fn a_run_reads_every_file_of_its_event_folders_and_the_yaml_of_its_rule_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let (events, rules) = (dir.path().join("events"), dir.path().join("rules"));
+        std::fs::create_dir_all(&events).unwrap();
+        std::fs::create_dir_all(&rules).unwrap();
+        let one = dir.path().join("one.jsonl");
+        let given = [events.clone(), one.clone()];
+        let reads = |p: &Path| read_by_run(p, &given, std::slice::from_ref(&rules));
+        assert!(
+            reads(&events.join("new-report.txt")),
+            "a new file in an event folder"
+        );
+        assert!(
+            reads(&dir.path().join("./one.jsonl")),
+            "an event file given"
+        );
+        assert!(reads(&rules.join("sub/report.yml")), "a rule file's name");
+        assert!(!reads(&rules.join("report.xml")));
+        assert!(!reads(&dir.path().join("report.jsonl")));
     }
 }

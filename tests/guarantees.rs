@@ -996,6 +996,21 @@ fn a_report_file_never_replaces_an_analysts_file_nor_an_input() {
         assert_eq!(out.status.code(), Some(2), "{}", input.display());
         assert_eq!(std::fs::read(&input).unwrap(), before);
     }
+    // A new file in the folder read: the run would read its own report.
+    let inside = events.join("new-report.jsonl");
+    let out = hunt(&inside, true);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("new-report.jsonl: is read by this run"),
+        "{err}"
+    );
+    let read: Vec<_> = std::fs::read_dir(&events).unwrap().collect();
+    assert_eq!(
+        read.len(),
+        2,
+        "no report and no partial file among the events"
+    );
     // Replaced when asked; a run that cannot run leaves it, and nothing beside it.
     succeeded(hunt(&mine, true));
     assert!(std::fs::read_to_string(&mine).unwrap().starts_with('{'));

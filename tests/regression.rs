@@ -67,6 +67,11 @@ fn passing_tests_exit_zero_and_strict_fails_a_stale_count() {
     );
     let strict = test(&[&["--strict"][..], &rules].concat());
     assert_eq!(strict.status.code(), Some(1));
+    // A report named as a rule, in the folder of rules read, is refused.
+    let over = test(&["-o", "rules/report.yml", "--rules", "rules"]);
+    assert_eq!(over.status.code(), Some(2));
+    assert!(text(&over.stderr).contains("rules/report.yml: is read by this run"));
+    assert!(!repo().join("rules/report.yml").exists());
     // A rule named from its own folder finds its test above it.
     let here = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
         .args(["test", "--rules", "passes.yml"])

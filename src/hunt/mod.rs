@@ -411,6 +411,7 @@ pub fn run(
                 .map(|&ci| (engine.rules[ci].title.clone(), cycle())),
         )
         .collect();
+    let seen = tally.seen.into_inner().unwrap_or_else(|e| e.into_inner());
     let summary = HuntSummary {
         files: stats.files,
         events: stats.events,
@@ -423,8 +424,8 @@ pub fn run(
         detections: stats.detections - tally.not_shown.load(Ordering::Relaxed),
         counted_only: tally.not_shown.into_inner(),
         fired: fired(&engine, &tally.per_rule),
-        computers: tally.seen.lock().map(|s| s.computers()).unwrap_or_default(),
-        span: tally.seen.lock().ok().and_then(|s| s.span()),
+        computers: seen.computers(),
+        span: seen.span(),
         correlations: hits.len(),
         lost: stats.lost,
         outside: stats.outside,
@@ -473,7 +474,9 @@ impl Tally {
         for d in &shown {
             self.per_rule[d.rule].fetch_add(1, Ordering::Relaxed);
         }
-        if let (Some(first), Ok(mut seen)) = (shown.first(), self.seen.lock()) {
+        // Locked only for an event that fired, not for every event read.
+        if let Some(first) = shown.first() {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
             seen.add(&first.event, shown.len() as u64);
         }
         shown

@@ -206,7 +206,7 @@ pub fn write_layers(
             continue;
         }
         // A new file beside it, moved over it: no other name is touched.
-        let mut file = crate::output::ReportFile::create(&p, true, &[])?;
+        let mut file = crate::output::ReportFile::create(&p, true, &|_| false)?;
         let text = to_text(layer);
         (file.file().write_all(text.as_bytes()))
             .map_err(|e| Diagnostic::error("layer", format!("cannot write: {e}")).in_file(&p))?;

@@ -32,13 +32,14 @@ pub fn rule_files(paths: &[PathBuf], diags: &Diagnostics) -> Vec<PathBuf> {
     let walk = crate::walk::Walk {
         category: "sigma",
         max_depth: None,
-        keep: &is_yaml,
+        keep: &is_rule_file,
         streams: false,
     };
     walk.files(paths, diags)
 }
 
-fn is_yaml(p: &Path) -> bool {
+/// Whether a file found in a folder of rules is read as one (`.yml`, `.yaml`).
+pub fn is_rule_file(p: &Path) -> bool {
     p.extension().is_some_and(|x| x == "yml" || x == "yaml")
 }
 

@@ -933,6 +933,13 @@ fn run_test(mut a: TestArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The event and test files the tests name are known only now.
+    let read = s.files_read();
+    let reads = |p: &std::path::Path| crate::paths::read_by_run(p, &read, &[]);
+    if let Some(Err(e)) = report.as_ref().map(|r| r.not_read_by(&reads)) {
+        say(&e.to_string());
+        return ExitCode::from(2);
+    }
     let (verbose, strict) = (a.report.verbose, a.report.strict);
     let written = to_report(report, "test", |out| {
         crate::hunt::closed_output(s.write(a.format, (verbose, strict), out), "test").map(drop)

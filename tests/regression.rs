@@ -207,3 +207,42 @@ fn sigmahqs_regression_tests_pass_where_their_files_are() {
         Some(i32::from(lines.iter().any(|l| missing(l))))
     );
 }
+
+/// `test -o` finds the event and test files its cases read only as it runs:
+/// the report is refused over any of them, even with `--force`.
+#[test]
+fn a_report_never_replaces_a_file_the_tests_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |rel: &str| {
+        let to = dir.path().join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(repo().join(rel), &to).unwrap();
+    };
+    let case = "regression_data/passes";
+    for rel in [
+        "rules/passes.yml",
+        &format!("{case}/info.yml"),
+        &format!("{case}/events.jsonl"),
+    ] {
+        copy(rel);
+    }
+    for read in ["events.jsonl", "info.yml"] {
+        let file = dir.path().join(case).join(read);
+        let before = std::fs::read(&file).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_attack-vault"))
+            .args(["test", "--rules", "rules", "--force", "-o"])
+            .arg(&file)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("{read}: is read by this run")),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), before, "{read} untouched");
+        let left = std::fs::read_dir(dir.path().join(case)).unwrap().count();
+        assert_eq!(left, 2, "no partial report left beside {read}");
+    }
+}

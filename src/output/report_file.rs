@@ -35,11 +35,7 @@ impl ReportFile {
         if existing.as_ref().is_some_and(|m| !m.is_file()) {
             return refuse("not a file (a folder, link or pipe stands there): no report written");
         }
-        if read_by_run(path) {
-            return refuse(
-                "is read by this run (an input, or in a folder it reads): write the report elsewhere",
-            );
-        }
+        not_read(path, read_by_run)?;
         if existing.is_some() && !replace {
             return refuse("exists: --force replaces it");
         }
@@ -68,6 +64,12 @@ impl ReportFile {
             }
         }
         unreachable!("the loop returns")
+    }
+
+    /// Refuses the report where the run turned out to read (files it found
+    /// only as it ran, such as the event files regression tests name).
+    pub fn not_read_by(&self, read_by_run: &dyn Fn(&Path) -> bool) -> Result<(), Diagnostic> {
+        not_read(&self.path, read_by_run)
     }
 
     /// Where the report is written meanwhile.
@@ -108,6 +110,18 @@ impl ReportFile {
         })?;
         self.partial = PathBuf::new();
         Ok(())
+    }
+}
+
+/// The refusal of a report where the run reads.
+fn not_read(path: &Path, read_by_run: &dyn Fn(&Path) -> bool) -> Result<(), Diagnostic> {
+    match read_by_run(path) {
+        false => Ok(()),
+        true => Err(Diagnostic::error(
+            "output",
+            "is read by this run (an input, or in a folder it reads): write the report elsewhere",
+        )
+        .in_file(path)),
     }
 }
 

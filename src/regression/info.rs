@@ -92,7 +92,9 @@ fn case(n: &Node, i: usize) -> Result<Case, Problem<'_>> {
     Ok(Case {
         name: text(n, "name")?.unwrap_or_else(|| format!("test {}", i + 1)),
         kind: text(n, "type")?,
-        path: text(n, "path")?.ok_or((path, "`path` must name a file".to_string()))?,
+        path: text(n, "path")?
+            .filter(|p| !p.trim().is_empty())
+            .ok_or((path, "`path` must name a file".to_string()))?,
         match_count,
         filters: texts(n, "filters")?,
         pipelines: texts(n, "pipelines")?,
@@ -190,6 +192,10 @@ mod tests {
         assert_eq!(
             e("regression_tests_info:\n  - path: [a]\n"),
             "2:11: `path` must be text, not a list"
+        );
+        assert_eq!(
+            e("regression_tests_info:\n  - path: ''\n"),
+            "2:11: `path` must name a file"
         );
         assert_eq!(
             e("regression_tests_info: 3\n"),

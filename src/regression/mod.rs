@@ -90,6 +90,15 @@ impl TestSummary {
     pub fn count(&self, pick: impl Fn(&Outcome) -> bool) -> usize {
         self.results.iter().filter(|r| pick(&r.outcome)).count()
     }
+
+    /// The test and event files the cases read.
+    pub fn files_read(&self) -> Vec<PathBuf> {
+        let files = self
+            .results
+            .iter()
+            .flat_map(|r| r.info.iter().chain(&r.events));
+        files.cloned().collect()
+    }
 }
 
 /// One rule's tests, found.

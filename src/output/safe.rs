@@ -26,7 +26,7 @@ pub(super) fn relative(p: &str) -> Result<PathBuf, Diagnostic> {
 }
 
 /// Whether a path read from the tool's own state (the manifest) stays
-/// inside the folder: what [`relative`] accepts.
+/// inside the folder: what `relative` accepts.
 pub fn is_inside(p: &str) -> bool {
     relative(p).is_ok()
 }

@@ -54,7 +54,7 @@ pub trait LinkResolver {
 
 /// Obsidian-only syntax rewritten to CommonMark + HTML before parsing:
 /// comments dropped, callout headers marked, `#tags` linked, inline
-/// footnotes made footnotes ([`InlineNotes`]). Code, raw HTML
+/// footnotes made footnotes (`InlineNotes`). Code, raw HTML
 /// and links are left as written ([`literal`]), as Obsidian leaves them.
 pub fn preprocess(md: &str, r: &dyn LinkResolver) -> String {
     // Parsed for its literal stretches only when a line has something to

@@ -115,7 +115,7 @@ pub fn without_dots(mut path: &str) -> &str {
     path
 }
 
-/// A note's name or alias as links compare it ([`key`]), spaces around
+/// A note's name or alias as links compare it (`key`), spaces around
 /// it aside.
 pub fn name_key(name: &str) -> String {
     key(name.trim())

@@ -1336,6 +1336,18 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gz, &zeek).unwrap();
     std::fs::write(events.join("dns.2024-03-01.log.gz"), gz.finish().unwrap()).unwrap();
+    // Zeek's JSON logs: named as Zeek names them, or saying their `_path`
+    // (json-streaming-logs); a JSON log of another program meets every rule.
+    let zeek_json = |extra: &str, query: &str| {
+        format!(
+            r#"{{"ts":1709290800.5,{extra}"uid":"C1","id.orig_h":"203.0.113.9","id.resp_p":3389,"query":"{query}"}}"#
+        )
+    };
+    let dns = zeek_json("", "pool.minergate.com");
+    std::fs::write(events.join("dns.log"), dns).unwrap();
+    let rdp = zeek_json(r#""_path":"rdp","#, "-");
+    std::fs::write(events.join("corelight.json"), rdp).unwrap();
+    std::fs::write(events.join("app.log"), zeek_json("", "-")).unwrap();
     let out = matching(&["-f", "jsonl"], &rules, &events);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1355,13 +1367,16 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
             ("Base64 decode by sudo".into(), "auth.log".into(), 2),
             ("Failed SSH password".into(), "auth.log".into(), 1),
             ("Mining pool".into(), "dns.2024-03-01.log.gz".into(), 8),
+            ("Mining pool".into(), "dns.log".into(), 1),
+            ("Public RDP".into(), "app.log".into(), 1),
+            ("Public RDP".into(), "corelight.json".into(), 1),
             ("Recon tool".into(), "u_ex240301.log".into(), 6),
             ("Shell one-liner".into(), "audit.log".into(), 2),
             ("Webshell".into(), "u_ex240301.log".into(), 11),
         ],
         "{stderr}"
     );
-    assert!(stderr.contains("14 events read from 4 files"), "{stderr}");
+    assert!(stderr.contains("17 events read from 7 files"), "{stderr}");
     assert!(
         stdout.contains("\"timestamp\":\"2024-03-01T11:00:03Z\""),
         "a W3C line's time is its date and time: {stdout}"

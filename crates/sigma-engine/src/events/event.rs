@@ -475,6 +475,12 @@ impl Event {
         if meta.timestamp.is_none() {
             meta.timestamp = Meta::TIMES.into_iter().find_map(owned);
         }
+        if meta.source.is_none() && meta.channel.is_none() && text(Meta::Ts).is_some() {
+            let path = text(Meta::ZeekPath).or_else(|| zeek_log_of(&meta.file));
+            meta.source = path
+                .filter(|p| !p.is_empty())
+                .map(|p| Source::Zeek(p.into()));
+        }
     }
 
     /// Build an event from `field → value` pairs (tests and synthetic data).
@@ -515,6 +521,7 @@ enum Meta {
     Hostname,
     MachineName,
     DeviceName,
+    ZeekPath,
 }
 
 impl Meta {
@@ -569,6 +576,7 @@ impl Meta {
             "Hostname" => Meta::Hostname,
             "MachineName" => Meta::MachineName,
             "DeviceName" => Meta::DeviceName,
+            "_path" => Meta::ZeekPath,
             _ => return None,
         })
     }
@@ -579,9 +587,32 @@ pub fn time_fields() -> impl Iterator<Item = &'static str> {
     Meta::TIMES.into_iter().map(|m| META_FIELDS[m as usize])
 }
 
+/// The logs Zeek writes (its documentation's list of log files), sorted: a
+/// JSON log file named so is Zeek's. A log of another name says what it is
+/// by its `_path` field, or is read as any JSON is.
+#[rustfmt::skip]
+const ZEEK_LOGS: [&str; 57] = [
+    "analyzer", "broker", "capture_loss", "cluster", "config", "conn", "dce_rpc", "dhcp",
+    "dnp3", "dns", "dpd", "files", "ftp", "http", "intel", "irc", "kerberos", "known_certs",
+    "known_hosts", "known_modbus", "known_services", "ldap", "ldap_search", "loaded_scripts",
+    "modbus", "modbus_register_change", "mysql", "netcontrol", "notice", "ntlm", "ntp", "ocsp",
+    "packet_filter", "pe", "postgresql", "quic", "radius", "rdp", "reporter", "rfb",
+    "signatures", "sip", "smb_cmd", "smb_files", "smb_mapping", "smtp", "snmp", "socks",
+    "software", "ssh", "ssl", "stats", "traceroute", "tunnel", "websocket", "weird", "x509",
+];
+
+/// The Zeek log a file is by its name: `dns.log`, or as rotated and
+/// archived, `dns.00:00:00-01:00:00.log.gz`.
+fn zeek_log_of(file: &str) -> Option<&str> {
+    let name = file.rsplit(['/', '\\']).next()?;
+    let (stem, rest) = name.split_once('.')?;
+    let known = ZEEK_LOGS.binary_search(&stem).is_ok();
+    (known && !rest.is_empty()).then_some(stem)
+}
+
 /// Fields every reader keeps, whatever the rules read: they make the event's
 /// metadata.
-pub(crate) const META_FIELDS: [&str; 23] = [
+pub(crate) const META_FIELDS: [&str; 24] = [
     "EventRecordID",
     "Channel",
     "Computer",
@@ -605,6 +636,7 @@ pub(crate) const META_FIELDS: [&str; 23] = [
     "Hostname",
     "MachineName",
     "DeviceName",
+    "_path",
 ];
 
 /// Up to this many values, each of its own name, an event is searched
@@ -683,6 +715,35 @@ mod tests {
             serde_json::to_string(&e.whole()).unwrap(),
             r#"{"a":["1","3"],"Threat Name":"Eicar","n":null}"#
         );
+    }
+
+    #[test]
+    fn a_zeek_log_is_known_by_its_path_or_its_files_name() {
+        assert!(ZEEK_LOGS.is_sorted(), "looked up by binary search");
+        assert_eq!(zeek_log_of("logs/dns.log"), Some("dns"));
+        assert_eq!(
+            zeek_log_of(r"C:\zeek\conn.00:00:00-01:00:00.log.gz"),
+            Some("conn")
+        );
+        assert_eq!(zeek_log_of("smb_files.json"), Some("smb_files"));
+        for other in ["app.log", "dns", "dns/app.log", "x509"] {
+            assert_eq!(zeek_log_of(other), None, "{other}");
+        }
+        let source = |file: &str, pairs: &[(&str, &str)]| {
+            let mut e = Event::from_pairs(pairs);
+            e.meta.file = file.into();
+            e.fill_meta();
+            e.meta.source
+        };
+        let zeek = |p: &str| Some(Source::Zeek(p.into()));
+        let ts = ("ts", "1709290800.5");
+        assert_eq!(source("dns.log", &[ts]), zeek("dns"));
+        assert_eq!(source("x.json", &[ts, ("_path", "rdp")]), zeek("rdp"));
+        assert_eq!(source("dns.log", &[ts, ("_path", "ssh")]), zeek("ssh"));
+        // Zeek's records have a `ts`; a Windows event is no Zeek log.
+        assert_eq!(source("dns.log", &[("query", "a")]), None);
+        assert_eq!(source("dns.log", &[ts, ("Channel", "Security")]), None);
+        assert_eq!(source("app.log", &[ts]), None);
     }
 
     #[test]

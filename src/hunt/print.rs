@@ -438,12 +438,10 @@ fn csv_line(cells: &[&str]) -> String {
     line
 }
 
-/// A column of `width` terminal cells: the text cut to fit ([`fit`]),
-/// padded with spaces where it is narrower.
-/// An event's time as the table shows it: a time in seconds since the
-/// epoch (Zeek's `ts`, an audit record's) as its UTC date and time, any
-/// other as the event wrote it.
-fn shown_time(time: Option<&str>) -> std::borrow::Cow<'_, str> {
+/// An event's time as the table and the summary show it: a time in seconds
+/// since the epoch (Zeek's `ts`, an audit record's) as its UTC date and
+/// time, any other as the event wrote it.
+pub(crate) fn shown_time(time: Option<&str>) -> std::borrow::Cow<'_, str> {
     let Some(time) = time else {
         return "-".into();
     };
@@ -463,6 +461,8 @@ fn shown_time(time: Option<&str>) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A column of `width` terminal cells: the text cut to fit ([`fit`]),
+/// padded with spaces where it is narrower.
 fn cell(s: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthStr;
     let mut out = fit(s, width);

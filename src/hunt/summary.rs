@@ -66,10 +66,11 @@ impl HuntSummary {
     /// When the detections happened, and the computers with most of them
     /// (every one with `verbose`).
     fn where_and_when(&self, verbose: bool) -> Vec<String> {
+        let shown = |t: &String| super::print::shown_time(Some(t)).into_owned();
         let mut lines: Vec<String> = (self.span.iter())
             .map(|(first, last)| match first == last {
-                true => format!("detections at {first}"),
-                false => format!("detections from {first} to {last}"),
+                true => format!("detections at {}", shown(first)),
+                false => format!("detections from {} to {}", shown(first), shown(last)),
             })
             .collect();
         let all = self.computers.len();
@@ -287,6 +288,12 @@ mod tests {
         );
         assert_eq!(lines.len(), 2 + MOST_FIRED);
         assert_eq!(s.where_and_when(true).len(), 2 + 7);
+        // Seconds since the epoch (Zeek, audit) as the table shows them.
+        s.span = Some(("1591367999.305988".into(), "1591367999.305988".into()));
+        assert_eq!(
+            s.where_and_when(false)[0],
+            "detections at 2020-06-05T14:39:59.305988Z"
+        );
         s.computers.clear();
         s.span = None;
         assert!(s.where_and_when(true).is_empty());

@@ -957,6 +957,59 @@ fn an_output_that_is_a_file_is_refused_and_left_as_it_was() {
     }
 }
 
+/// An interrupted run (Ctrl-C) removes its report's partial file, as a
+/// failed one does: nothing is left beside FILE, hidden or not.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_interrupted_report_leaves_no_partial_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("events.pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let rules = dir.path().join("failed-logon.yml");
+    let rule = "title: Failed logon\nlogsource:\n  product: windows\n  service: security\ndetection:\n  selection:\n    EventID: 4625\n  condition: selection\n";
+    std::fs::write(&rules, rule).unwrap();
+    let report = dir.path().join("report.jsonl");
+    let mut child = bin()
+        .args(["match", "-q", "-f", "jsonl", "-o"])
+        .arg(&report)
+        .arg(&fifo)
+        .arg("--rules")
+        .arg(&rules)
+        .spawn()
+        .unwrap();
+    // Opened once the run reads the pipe, after the report began; held open,
+    // so that the run waits for more events.
+    let mut events = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    writeln!(events, r#"{{"Channel":"Security","EventID":4625}}"#).unwrap();
+    events.flush().unwrap();
+    let names = || -> Vec<String> {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert!(
+        names().iter().any(|n| n.ends_with(".partial")),
+        "the report is being written: {:?}",
+        names()
+    );
+    // SAFETY: a signal to the child just spawned, still running.
+    let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(sent, 0);
+    let status = child.wait().unwrap();
+    drop(events);
+    assert_eq!(status.code(), Some(130), "ended as interrupted");
+    let mut left = names();
+    left.sort();
+    assert_eq!(
+        left,
+        ["events.pipe", "failed-logon.yml"],
+        "no report, no partial file"
+    );
+}
+
 /// `match -o` (and `test -o`): the report takes its name whole or not at
 /// all, never over a file the analyst did not say to replace, and never
 /// over what the run reads.

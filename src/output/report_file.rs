@@ -9,6 +9,37 @@ use sigma_engine::diag::Diagnostic;
 use std::fs::{self, File};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once};
+
+/// The partial files of the reports being written: an interrupted run
+/// (Ctrl-C, `kill`) removes them before it ends, as a failed one does.
+static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes the unfinished reports' files on SIGINT, SIGTERM or SIGHUP, then
+/// ends the run as interrupted (exit 130). Installed with the first report.
+fn remove_when_interrupted() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        // Another handler already set (by a program using this library) is
+        // left in place: the partial file is then left, hidden.
+        let _ = ctrlc::set_handler(|| {
+            let files = std::mem::take(&mut *unfinished());
+            for f in files {
+                let _ = fs::remove_file(f);
+            }
+            std::process::exit(130);
+        });
+    });
+}
+
+fn unfinished() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    UNFINISHED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A report's partial file is finished with: committed or thrown away.
+fn finished(partial: &Path) {
+    unfinished().retain(|p| p != partial);
+}
 
 /// The report's file, being written.
 #[derive(Debug)]
@@ -50,6 +81,9 @@ impl ReportFile {
         // A new name each time: nothing that stands beside it is touched.
         for n in 0u32.. {
             let partial = dir.join(format!(".{name}.{}-{n}.partial", std::process::id()));
+            remove_when_interrupted();
+            // Noted before it exists: an interruption meanwhile finds it.
+            unfinished().push(partial.clone());
             match File::create_new(&partial) {
                 Ok(file) => {
                     return Ok(ReportFile {
@@ -59,8 +93,14 @@ impl ReportFile {
                         replace,
                     });
                 }
-                Err(e) if e.kind() == ErrorKind::AlreadyExists && n < 1000 => continue,
-                Err(e) => return Err(io_error("cannot write", path, e)),
+                Err(e) => {
+                    // Not ours: never removed.
+                    finished(&partial);
+                    if e.kind() == ErrorKind::AlreadyExists && n < 1000 {
+                        continue;
+                    }
+                    return Err(io_error("cannot write", path, e));
+                }
             }
         }
         unreachable!("the loop returns")
@@ -94,6 +134,9 @@ impl ReportFile {
                 linked => linked.and_then(|()| fs::remove_file(&self.partial)),
             },
         };
+        // Moved into place, or kept where a file appeared (the message
+        // names it): no longer the run's to remove.
+        finished(&self.partial);
         moved.map_err(|e| match e.kind() {
             ErrorKind::AlreadyExists => Diagnostic::error(
                 "output",
@@ -130,6 +173,7 @@ impl Drop for ReportFile {
     fn drop(&mut self) {
         if !self.partial.as_os_str().is_empty() && self.file.is_some() {
             let _ = fs::remove_file(&self.partial);
+            finished(&self.partial);
         }
     }
 }

@@ -43,6 +43,11 @@ fn each_case_is_judged_as_sigmahqs_runner_judges_it() {
             && err.contains(": 5 passed, 1 fired more often than expected (a stale match_count), 1 failed, 5 could not run, 1 not run"),
         "{err}"
     );
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "why a file gave no event is said once, in its case's line: {err}"
+    );
 }
 
 #[test]

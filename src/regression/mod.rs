@@ -406,10 +406,16 @@ fn count(engine: &Engine, rule: usize, events: &Path, diags: &Diagnostics) -> Re
         .filter(|h| h.rule == rule)
         .count();
     let said = own.sorted();
-    diags.extend(said.iter().cloned());
-    match said.first() {
-        Some(d) if stats.events == 0 => Err(format!("no event could be read: {}", d.located())),
-        _ => Ok(fired.into_inner() + correlated as u64),
+    match said.split_first() {
+        // Said once, in the case's own line.
+        Some((why, rest)) if stats.events == 0 => {
+            diags.extend(rest.iter().cloned());
+            Err(format!("no event could be read: {}", why.located()))
+        }
+        _ => {
+            diags.extend(said);
+            Ok(fired.into_inner() + correlated as u64)
+        }
     }
 }
 

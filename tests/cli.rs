@@ -1307,6 +1307,11 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
             "product: linux, service: sshd",
             "  keywords:\n    - 'Failed password'\n  condition: keywords",
         ),
+        rule(
+            "Logs cleared on a router",
+            "product: cisco, service: aaa",
+            "  keywords:\n    - 'clear logging'\n  condition: keywords",
+        ),
         // A condition every event of another kind would meet.
         rule(
             "Public RDP",
@@ -1348,6 +1353,10 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
     let rdp = zeek_json(r#""_path":"rdp","#, "-");
     std::fs::write(events.join("corelight.json"), rdp).unwrap();
     std::fs::write(events.join("app.log"), zeek_json("", "-")).unwrap();
+    // A Cisco device's messages, as it sends them and as a collector wrote
+    // them: for the Cisco rules, not the Linux ones ('base64 -d').
+    let router = "*Mar  1 00:03:47.535: %PARSER-5-CFGLOG_LOGGEDCMD: User:admin  logged command:clear logging\nMar  1 10:00:00 10.0.0.1 42: %PARSER-5-CFGLOG_LOGGEDCMD: User:admin  logged command:base64 -d\n";
+    std::fs::write(events.join("router.log"), router).unwrap();
     let out = matching(&["-f", "jsonl"], &rules, &events);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1366,6 +1375,7 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
         [
             ("Base64 decode by sudo".into(), "auth.log".into(), 2),
             ("Failed SSH password".into(), "auth.log".into(), 1),
+            ("Logs cleared on a router".into(), "router.log".into(), 1),
             ("Mining pool".into(), "dns.2024-03-01.log.gz".into(), 8),
             ("Mining pool".into(), "dns.log".into(), 1),
             ("Public RDP".into(), "app.log".into(), 1),
@@ -1376,7 +1386,7 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
         ],
         "{stderr}"
     );
-    assert!(stderr.contains("17 events read from 7 files"), "{stderr}");
+    assert!(stderr.contains("19 events read from 8 files"), "{stderr}");
     assert!(
         stdout.contains("\"timestamp\":\"2024-03-01T11:00:03Z\""),
         "a W3C line's time is its date and time: {stdout}"

@@ -29,7 +29,8 @@ pub struct EventMeta {
 
 /// What a log says its events are: a Zeek log names its kind (`#path
 /// dns`), a W3C log is a web server's or a web proxy's, an audit log the
-/// Linux audit daemon's, a syslog line a Linux program's. Rules for another
+/// Linux audit daemon's, a syslog line a Linux program's or a Cisco
+/// device's. Rules for another
 /// logsource do not read such events.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Source {
@@ -42,6 +43,9 @@ pub enum Source {
     /// A syslog file's line of this program (`product: linux`; `service:
     /// syslog`, `auth`, or the program, `sshd`).
     Syslog(Arc<str>),
+    /// A Cisco device's message in a syslog file (`%SYS-5-CONFIG_I:`;
+    /// `product: cisco`, any service).
+    Cisco,
 }
 
 /// An event's every field and its values ([`Event::whole`]), to show beside

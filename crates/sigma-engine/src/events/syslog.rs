@@ -184,6 +184,33 @@ fn structured_data(text: &str) -> Option<(Option<&str>, &str)> {
     (end > 0).then(|| (Some(&text[..end]), after(end)))
 }
 
+/// Whether `text` holds a Cisco message tag, `%FACILITY-SEVERITY-MNEMONIC:`
+/// (IOS and NX-OS `%SYS-5-CONFIG_I:`, ASA `%ASA-6-302013:`, IOS XR
+/// `%MGBL-CONFIG-6-DB_COMMIT :`): the severity a digit from 0 to 7.
+fn cisco_tag(text: &str) -> Option<usize> {
+    text.match_indices('%').map(|(at, _)| at).find(|&at| {
+        let rest = &text[at + 1..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || "_-".contains(c)))
+            .unwrap_or(rest.len());
+        let parts: Vec<&str> = rest[..end].split('-').collect();
+        let severity = parts.len().checked_sub(2).map(|i| parts[i]);
+        let tagged = parts.len() >= 3
+            && parts.iter().all(|p| !p.is_empty())
+            && severity.is_some_and(|s| matches!(s.as_bytes(), [b'0'..=b'7']));
+        tagged && rest[end..].trim_start_matches(' ').starts_with(':')
+    })
+}
+
+/// Whether a line is a Cisco device's message as the device sends it,
+/// before a collector adds its header (`*Mar  1 00:03:47.535: %SYS-5-...`,
+/// `172.16.5.10 6705: Feb 17 13:40:03.673: %PARSER-5-...`): a tag after
+/// nothing but sequence numbers, addresses and times.
+fn is_cisco_line(line: &str) -> bool {
+    let header = |c: char| c.is_ascii_alphanumeric() || " .:*-".contains(c);
+    cisco_tag(line).is_some_and(|at| line[..at].chars().all(header))
+}
+
 /// Whether a text starting with `head` is a syslog file: its first line
 /// in one of the shapes. A first line longer than `head` is judged by its
 /// start: cut inside a character, or inside RFC 5424's structured data.
@@ -197,7 +224,7 @@ pub(super) fn is_syslog(head: &[u8]) -> bool {
         let rest = without_priority(&line).strip_prefix("1 ");
         rest.and_then(header_5424).is_some()
     };
-    parse(&line).is_some() || (cut && rfc_5424_start())
+    parse(&line).is_some() || (cut && rfc_5424_start()) || is_cisco_line(&line)
 }
 
 /// Read the lines of a syslog file, each an event handed to `sink`.
@@ -240,7 +267,7 @@ pub(super) fn read(
             Some(l) => {
                 meta.timestamp = l.time.map(str::to_string);
                 meta.computer = l.host.map(str::to_string);
-                meta.source = Some(Source::Syslog(Arc::from(l.program)));
+                meta.source = Some(source(l.program, &text));
                 let mut e = Event::with_capacity(meta, text.len() * 2);
                 let fields = [
                     ("host", l.host),
@@ -260,7 +287,7 @@ pub(super) fn read(
                 e
             }
             None => {
-                meta.source = Some(Source::Syslog(Arc::from("")));
+                meta.source = Some(source("", &text));
                 let mut e = Event::with_capacity(meta, text.len() * 2);
                 if keeps("message") {
                     e.push("message", &text, None, false);
@@ -278,6 +305,14 @@ pub(super) fn read(
     read
 }
 
+/// What a line is: a Cisco device's message, or a Linux program's.
+fn source(program: &str, line: &str) -> Source {
+    match cisco_tag(line) {
+        Some(_) => Source::Cisco,
+        None => Source::Syslog(Arc::from(program)),
+    }
+}
+
 /// The event a syslog line holds as XML: Sysmon for Linux writes each of
 /// its events so (`sysmon: <Event><System>...`). It is read as an XML
 /// export of the event would be, under the line's number, and meets the
@@ -293,6 +328,50 @@ fn xml_event(xml: &str, file: &Arc<str>, no: u64, wanted: Option<&Wanted>) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cisco_message_is_known_by_its_tag_with_or_without_a_header() {
+        for tagged in [
+            "%SYS-5-CONFIG_I: Configured from console",
+            "x %ASA-6-302013: Built inbound TCP connection",
+            "%MGBL-CONFIG-6-DB_COMMIT : Configuration committed",
+        ] {
+            assert!(cisco_tag(tagged).is_some(), "{tagged}");
+        }
+        for not in [
+            "50% done",
+            "%SYS-9-X: severity 9",
+            "%SYS-5: no mnemonic",
+            "%sys-5-x: lower",
+        ] {
+            assert!(cisco_tag(not).is_none(), "{not}");
+        }
+        let raw = "172.16.5.10 6705: Feb 17 13:40:03.673: %PARSER-5-CFGLOG_LOGGEDCMD: User:admin";
+        assert!(is_syslog(raw.as_bytes()));
+        assert!(is_syslog(
+            b"*Mar  1 00:03:47.535: %SYS-5-CONFIG_I: Configured\n"
+        ));
+        // A JSON or XML text that holds a tag is no device's line.
+        assert!(!is_syslog(br#"{"m": "%SYS-5-CONFIG_I: x"}"#));
+        assert!(!is_syslog(b"<Event>%SYS-5-CONFIG_I: x</Event>"));
+        let text = format!(
+            "{raw}\nMar  1 10:00:00 r1 %SYS-5-CONFIG_I: Configured\nMar  1 10:00:01 web1 sshd[1]: ok\n"
+        );
+        let mut got = Vec::new();
+        read(
+            text.as_bytes(),
+            &Arc::from("r.log"),
+            None,
+            &|_| {},
+            &mut |e| got.push(e),
+        );
+        let sources: Vec<_> = got.iter().map(|e| e.meta.source.clone()).collect();
+        let sshd = Source::Syslog("sshd".into());
+        assert_eq!(
+            sources,
+            [Some(Source::Cisco), Some(Source::Cisco), Some(sshd)]
+        );
+    }
 
     #[test]
     fn each_shape_gives_host_program_pid_and_message() {

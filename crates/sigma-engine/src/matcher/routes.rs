@@ -304,6 +304,11 @@ pub(super) fn reads(source: &Source, logsource: &LogSource) -> bool {
         Source::Syslog(program) => [None, Some("syslog"), Some("auth"), Some(program)]
             .into_iter()
             .any(|service| is(None, Some("linux"), service)),
+        // Which service a message is (`aaa`, `bgp`) its text does not say.
+        Source::Cisco => {
+            let product = logsource.product.as_deref();
+            logsource.category.is_none() && product.is_some_and(|p| p.eq_ignore_ascii_case("cisco"))
+        }
     }
 }
 

@@ -1405,6 +1405,7 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
         rule(7, "product: linux, service: auditd"),
         rule(8, "product: linux, service: sshd"),
         rule(9, "product: linux, service: auth"),
+        rule(10, "product: cisco, service: aaa"),
     ]
     .join("---\n");
     let e = engine(&yaml);
@@ -1426,8 +1427,9 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
     let syslog = |program: &str| Some(events::Source::Syslog(program.into()));
     assert_eq!(fired(syslog("sshd")), (vec![5, 8, 9], true));
     assert_eq!(fired(syslog("CRON")), (vec![5, 9], true));
+    assert_eq!(fired(Some(events::Source::Cisco)), (vec![10], true));
     // A file that does not say what its events are meets them all.
-    assert_eq!(fired(None), ((0..10).collect(), true));
+    assert_eq!(fired(None), ((0..11).collect(), true));
     // Which rules had events of their kind.
     let mut seen = SeenKinds::default();
     let mut ev = Event::from_pairs(&[("query", "example.org")]);
@@ -1436,7 +1438,7 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
     assert_eq!(
         e.rules_with_events(&seen),
         [
-            false, true, true, false, false, false, false, false, false, false
+            false, true, true, false, false, false, false, false, false, false, false
         ]
     );
     let zeek_only = engine(&rule(0, "product: zeek, service: rdp"));

@@ -606,12 +606,13 @@ const ZEEK_LOGS: [&str; 57] = [
 ];
 
 /// The Zeek log a file is by its name: `dns.log`, or as rotated and
-/// archived, `dns.00:00:00-01:00:00.log.gz`.
+/// archived, `dns.00:00:00-01:00:00.log.gz` (Zeek writes JSON to `.log`
+/// files too; a `stats.json` or `config.json` is some other program's).
 fn zeek_log_of(file: &str) -> Option<&str> {
     let name = file.rsplit(['/', '\\']).next()?;
     let (stem, rest) = name.split_once('.')?;
     let known = ZEEK_LOGS.binary_search(&stem).is_ok();
-    (known && !rest.is_empty()).then_some(stem)
+    (known && rest.split('.').any(|p| p == "log")).then_some(stem)
 }
 
 /// Fields every reader keeps, whatever the rules read: they make the event's
@@ -729,8 +730,15 @@ mod tests {
             zeek_log_of(r"C:\zeek\conn.00:00:00-01:00:00.log.gz"),
             Some("conn")
         );
-        assert_eq!(zeek_log_of("smb_files.json"), Some("smb_files"));
-        for other in ["app.log", "dns", "dns/app.log", "x509"] {
+        assert_eq!(zeek_log_of("smb_files.log"), Some("smb_files"));
+        for other in [
+            "app.log",
+            "dns",
+            "dns/app.log",
+            "x509",
+            "stats.json",
+            "files.logs",
+        ] {
             assert_eq!(zeek_log_of(other), None, "{other}");
         }
         let source = |file: &str, pairs: &[(&str, &str)]| {

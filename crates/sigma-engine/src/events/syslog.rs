@@ -258,43 +258,12 @@ pub(super) fn read(
                 None => xml_cut.add(no),
             }
         }
-        let mut meta = EventMeta {
+        let meta = EventMeta {
             file: file.clone(),
             record: no,
             ..Default::default()
         };
-        let mut e = match &line {
-            Some(l) => {
-                meta.timestamp = l.time.map(str::to_string);
-                meta.computer = l.host.map(str::to_string);
-                meta.source = Some(source(l.program, &text));
-                let mut e = Event::with_capacity(meta, text.len() * 2);
-                let fields = [
-                    ("host", l.host),
-                    ("program", Some(l.program).filter(|p| !p.is_empty())),
-                    ("pid", l.pid),
-                    ("msgid", l.msgid),
-                    ("structured_data", l.data),
-                ];
-                for (name, value) in fields {
-                    if let Some(v) = value.filter(|_| keeps(name)) {
-                        e.push(name, v, None, false);
-                    }
-                }
-                if keeps("message") {
-                    e.push("message", l.message, None, false);
-                }
-                e
-            }
-            None => {
-                meta.source = Some(source("", &text));
-                let mut e = Event::with_capacity(meta, text.len() * 2);
-                if keeps("message") {
-                    e.push("message", &text, None, false);
-                }
-                e
-            }
-        };
+        let mut e = line_event(meta, line.as_ref(), &text, &keeps);
         e.finish();
         sink(e);
         read.events += 1;
@@ -303,6 +272,42 @@ pub(super) fn read(
     let cut = "held an event in XML that is not whole or not valid (a syslog daemon cuts a longer message at its size limit, 8 KiB by default for rsyslog): each is read as a syslog line, its message the XML";
     xml_cut.tell(false, cut, report);
     read
+}
+
+/// A line's event: its parts as fields (those the rules read), or, in no
+/// shape, its text as the message.
+fn line_event(
+    mut meta: EventMeta,
+    line: Option<&Line>,
+    text: &str,
+    keeps: &dyn Fn(&str) -> bool,
+) -> Event {
+    let Some(l) = line else {
+        meta.source = Some(source("", text));
+        let mut e = Event::with_capacity(meta, text.len() * 2);
+        if keeps("message") {
+            e.push("message", text, None, false);
+        }
+        return e;
+    };
+    meta.timestamp = l.time.map(str::to_string);
+    meta.computer = l.host.map(str::to_string);
+    meta.source = Some(source(l.program, text));
+    let mut e = Event::with_capacity(meta, text.len() * 2);
+    let fields = [
+        ("host", l.host),
+        ("program", Some(l.program).filter(|p| !p.is_empty())),
+        ("pid", l.pid),
+        ("msgid", l.msgid),
+        ("structured_data", l.data),
+        ("message", Some(l.message)),
+    ];
+    for (name, value) in fields {
+        if let Some(v) = value.filter(|_| keeps(name)) {
+            e.push(name, v, None, false);
+        }
+    }
+    e
 }
 
 /// What a line is: a Cisco device's message, or a Linux program's.

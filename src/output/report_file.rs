@@ -82,10 +82,10 @@ impl ReportFile {
         for n in 0u32.. {
             let partial = dir.join(format!(".{name}.{}-{n}.partial", std::process::id()));
             remove_when_interrupted();
-            // Noted before it exists: an interruption meanwhile finds it.
-            unfinished().push(partial.clone());
             match File::create_new(&partial) {
                 Ok(file) => {
+                    // Noted once made: only a file this run made is removed.
+                    unfinished().push(partial.clone());
                     return Ok(ReportFile {
                         path: path.to_path_buf(),
                         partial,
@@ -93,14 +93,8 @@ impl ReportFile {
                         replace,
                     });
                 }
-                Err(e) => {
-                    // Not ours: never removed.
-                    finished(&partial);
-                    if e.kind() == ErrorKind::AlreadyExists && n < 1000 {
-                        continue;
-                    }
-                    return Err(io_error("cannot write", path, e));
-                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists && n < 1000 => continue,
+                Err(e) => return Err(io_error("cannot write", path, e)),
             }
         }
         unreachable!("the loop returns")

@@ -157,28 +157,48 @@ pub fn run(cfg: &TestConfig, diags: &Diagnostics) -> Result<TestSummary, Diagnos
 /// `regression_data/...` from the repository's root): the nearest that
 /// holds it.
 fn locate(from: &Path, named: &str) -> Option<PathBuf> {
+    candidates(from, named).find(|p| p.is_file()).map(as_named)
+}
+
+/// Where `named` may be, nearest first: itself when absolute, else joined
+/// to `from` and each folder above it.
+fn candidates(from: &Path, named: &str) -> impl Iterator<Item = PathBuf> {
     // Written on Windows, a path may use `\\`.
-    let named = match std::path::MAIN_SEPARATOR {
+    let named = PathBuf::from(match std::path::MAIN_SEPARATOR {
         '/' => named.replace('\\', "/"),
         _ => named.to_string(),
+    });
+    let from = match named.is_absolute() {
+        true => Some(PathBuf::new()),
+        false => std::path::absolute(from).ok(),
     };
-    let named = Path::new(&named);
-    if named.is_absolute() {
-        return named.is_file().then(|| named.to_path_buf());
-    }
-    let from = std::path::absolute(from).ok()?;
-    let found = from
-        .ancestors()
-        .map(|d| d.join(named))
-        .find(|p| p.is_file())?;
-    // Shown as the user would name it: relative to where they stand.
+    let dirs: Vec<PathBuf> = from
+        .iter()
+        .flat_map(|f| f.ancestors().map(Path::to_path_buf))
+        .collect();
+    dirs.into_iter().map(move |d| d.join(&named))
+}
+
+/// A path found as the user would name it: relative to where they stand.
+fn as_named(found: PathBuf) -> PathBuf {
     let here = std::env::current_dir().ok();
-    Some(
-        match here.and_then(|h| found.strip_prefix(h).ok().map(Path::to_path_buf)) {
-            Some(rel) => rel,
-            None => found,
-        },
-    )
+    match here.and_then(|h| found.strip_prefix(h).ok().map(Path::to_path_buf)) {
+        Some(rel) => rel,
+        None => found,
+    }
+}
+
+/// What stands where `named` was looked for when it is no file (a folder, a
+/// pipe, a device), said after "found in no folder".
+fn not_a_file(from: &Path, named: &str) -> String {
+    let other = candidates(from, named).find(|p| p.exists() && !p.is_file());
+    match other {
+        Some(p) => format!(
+            " ({} is a folder, pipe or device, not a file)",
+            as_named(p).display()
+        ),
+        None => String::new(),
+    }
 }
 
 fn rule_dir(r: &SigmaRule) -> &Path {
@@ -191,7 +211,10 @@ fn find_info(
     named: &str,
 ) -> Result<(PathBuf, info::Info), (Option<PathBuf>, String)> {
     let Some(path) = locate(rule_dir(r), named) else {
-        let msg = format!("its regression test file {named} is found in no folder above the rule");
+        let msg = format!(
+            "its regression test file {named} is found in no folder above the rule{}",
+            not_a_file(rule_dir(r), named)
+        );
         return Err((None, msg));
     };
     match info::read(&path) {
@@ -295,8 +318,13 @@ impl Engines {
             return Outcome::NotRun(why);
         }
         let Some(events) = events else {
+            let beside = path.parent().unwrap_or(Path::new("."));
+            let mut other = not_a_file(rule_dir(r), &c.path);
+            if other.is_empty() {
+                other = not_a_file(beside, &c.path);
+            }
             return Outcome::Broken(format!(
-                "its event file {} is found in no folder above the rule nor its test file",
+                "its event file {} is found in no folder above the rule nor its test file{other}",
                 c.path
             ));
         };
@@ -341,8 +369,9 @@ fn filter_files(info: &Path, c: &Case) -> Result<Vec<PathBuf>, String> {
     let find = |f: &String| {
         locate(dir, f).ok_or_else(|| {
             format!(
-                "its filter file {f} is found in no folder above {}",
-                info.display()
+                "its filter file {f} is found in no folder above {}{}",
+                info.display(),
+                not_a_file(dir, f)
             )
         })
     };
@@ -474,6 +503,18 @@ mod tests {
             locate(&deep, "regression_data/a"),
             None,
             "a folder is no file"
+        );
+        let said = not_a_file(&deep, "regression_data/a");
+        assert!(
+            said.ends_with("regression_data/a is a folder, pipe or device, not a file)"),
+            "{said}"
+        );
+        assert_eq!(not_a_file(&deep, "regression_data/b"), "");
+        let info = dir.path().join("regression_data/a/info.yml");
+        let absolute = locate(Path::new("/nowhere"), info.to_str().unwrap());
+        assert_eq!(
+            absolute.map(|p| std::path::absolute(p).unwrap()),
+            Some(info)
         );
     }
 }

@@ -201,6 +201,23 @@ fn not_a_file(from: &Path, named: &str) -> String {
     }
 }
 
+/// A case's event file, as SigmaHQ names it (from a folder above the rule)
+/// or from its test file's own folder; or why it is not found.
+fn event_file(r: &SigmaRule, info: &Path, named: &str) -> Result<PathBuf, String> {
+    let dirs = [rule_dir(r), info.parent().unwrap_or(Path::new("."))];
+    if let Some(found) = dirs.iter().find_map(|d| locate(d, named)) {
+        return Ok(found);
+    }
+    let other = dirs
+        .iter()
+        .map(|d| not_a_file(d, named))
+        .find(|o| !o.is_empty());
+    Err(format!(
+        "its event file {named} is found in no folder above the rule nor its test file{}",
+        other.unwrap_or_default()
+    ))
+}
+
 fn rule_dir(r: &SigmaRule) -> &Path {
     let dir = r.path.parent().filter(|d| !d.as_os_str().is_empty());
     dir.unwrap_or(Path::new("."))
@@ -281,12 +298,10 @@ impl Engines {
         info.cases
             .iter()
             .map(|c| {
-                // As SigmaHQ names it (from a folder above the rule), or
-                // from the test file's own folder.
-                let beside = || locate(path.parent()?, &c.path);
-                let events = locate(rule_dir(r), &c.path).or_else(beside);
-                let outcome = self.run_case(p.rule, (path, info), c, events.as_deref(), diags);
-                result(Some(path), &c.name, events, outcome)
+                let events = event_file(r, path, &c.path);
+                let found = events.as_deref().map_err(String::as_str);
+                let outcome = self.run_case(p.rule, (path, info), c, found, diags);
+                result(Some(path), &c.name, events.ok(), outcome)
             })
             .collect()
     }
@@ -296,7 +311,7 @@ impl Engines {
         rule: usize,
         (path, info): (&Path, &info::Info),
         c: &Case,
-        events: Option<&Path>,
+        events: Result<&Path, &str>,
         diags: &Diagnostics,
     ) -> Outcome {
         let r = &self.all.rules[rule];
@@ -317,16 +332,9 @@ impl Engines {
             );
             return Outcome::NotRun(why);
         }
-        let Some(events) = events else {
-            let beside = path.parent().unwrap_or(Path::new("."));
-            let mut other = not_a_file(rule_dir(r), &c.path);
-            if other.is_empty() {
-                other = not_a_file(beside, &c.path);
-            }
-            return Outcome::Broken(format!(
-                "its event file {} is found in no folder above the rule nor its test file{other}",
-                c.path
-            ));
+        let events = match events {
+            Ok(events) => events,
+            Err(why) => return Outcome::Broken(why.to_string()),
         };
         let engine = match filter_files(path, c) {
             Err(why) => return Outcome::Broken(why),

@@ -184,22 +184,27 @@ fn structured_data(text: &str) -> Option<(Option<&str>, &str)> {
     (end > 0).then(|| (Some(&text[..end]), after(end)))
 }
 
-/// Whether `text` holds a Cisco message tag, `%FACILITY-SEVERITY-MNEMONIC:`
+/// Where `text` holds a Cisco message tag, `%FACILITY-SEVERITY-MNEMONIC:`
 /// (IOS and NX-OS `%SYS-5-CONFIG_I:`, ASA `%ASA-6-302013:`, IOS XR
-/// `%MGBL-CONFIG-6-DB_COMMIT :`): the severity a digit from 0 to 7.
+/// `%MGBL-CONFIG-6-DB_COMMIT :`): the position of its `%`.
 fn cisco_tag(text: &str) -> Option<usize> {
     text.match_indices('%').map(|(at, _)| at).find(|&at| {
         let rest = &text[at + 1..];
         let end = rest
             .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || "_-".contains(c)))
             .unwrap_or(rest.len());
-        let parts: Vec<&str> = rest[..end].split('-').collect();
-        let severity = parts.len().checked_sub(2).map(|i| parts[i]);
-        let tagged = parts.len() >= 3
-            && parts.iter().all(|p| !p.is_empty())
-            && severity.is_some_and(|s| matches!(s.as_bytes(), [b'0'..=b'7']));
-        tagged && rest[end..].trim_start_matches(' ').starts_with(':')
+        is_tag(&rest[..end]) && rest[end..].trim_start_matches(' ').starts_with(':')
     })
+}
+
+/// `FACILITY-SEVERITY-MNEMONIC`, the facility of one part or more (IOS
+/// XR's `MGBL-CONFIG`), the severity a digit from 0 to 7.
+fn is_tag(tag: &str) -> bool {
+    let mut parts = tag.rsplitn(3, '-');
+    let (mnemonic, severity, facility) = (parts.next(), parts.next(), parts.next());
+    let severity = severity.is_some_and(|s| matches!(s.as_bytes(), [b'0'..=b'7']));
+    let facility = facility.is_some_and(|f| f.split('-').all(|p| !p.is_empty()));
+    severity && facility && mnemonic.is_some_and(|m| !m.is_empty())
 }
 
 /// Whether a line is a Cisco device's message as the device sends it,

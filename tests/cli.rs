@@ -1312,6 +1312,11 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
             "product: cisco, service: aaa",
             "  keywords:\n    - 'clear logging'\n  condition: keywords",
         ),
+        rule(
+            "Local user added on a firewall",
+            "product: fortigate, service: event",
+            "  sel:\n    action: Add\n    cfgpath: user.local\n  condition: sel",
+        ),
         // A condition every event of another kind would meet.
         rule(
             "Public RDP",
@@ -1357,6 +1362,15 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
     // them: for the Cisco rules, not the Linux ones ('base64 -d').
     let router = "*Mar  1 00:03:47.535: %PARSER-5-CFGLOG_LOGGEDCMD: User:admin  logged command:clear logging\nMar  1 10:00:00 10.0.0.1 42: %PARSER-5-CFGLOG_LOGGEDCMD: User:admin  logged command:base64 -d\n";
     std::fs::write(events.join("router.log"), router).unwrap();
+    // FortiGate records as the device sends them: for the FortiGate rules
+    // of their type; text in a quoted value is no field of its own.
+    let firewall = concat!(
+        r#"<189>date=2025-04-10 time=05:01:53 devname="FG1" tz="-0700" logid="0100044547" type="event" subtype="system" action="Add" cfgpath="user.local" msg="base64 -d""#,
+        "\n",
+        r#"<189>date=2025-04-10 time=05:02:00 devname="FG1" tz="-0700" logid="0000000013" type="event" url="/x?action=Add cfgpath=user.local" action="deny""#,
+        "\n",
+    );
+    std::fs::write(events.join("firewall.log"), firewall).unwrap();
     let out = matching(&["-f", "jsonl"], &rules, &events);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1375,6 +1389,11 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
         [
             ("Base64 decode by sudo".into(), "auth.log".into(), 2),
             ("Failed SSH password".into(), "auth.log".into(), 1),
+            (
+                "Local user added on a firewall".into(),
+                "firewall.log".into(),
+                1
+            ),
             ("Logs cleared on a router".into(), "router.log".into(), 1),
             ("Mining pool".into(), "dns.2024-03-01.log.gz".into(), 8),
             ("Mining pool".into(), "dns.log".into(), 1),
@@ -1386,7 +1405,7 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
         ],
         "{stderr}"
     );
-    assert!(stderr.contains("19 events read from 8 files"), "{stderr}");
+    assert!(stderr.contains("21 events read from 9 files"), "{stderr}");
     assert!(
         stdout.contains("\"timestamp\":\"2024-03-01T11:00:03Z\""),
         "a W3C line's time is its date and time: {stdout}"

@@ -22,6 +22,7 @@
 use super::FileRead;
 use super::event::{Event, EventMeta, Source};
 use super::json::Wanted;
+use super::key_value::{Pair, Quoting, pairs};
 use super::log_lines::{Tally, each_line};
 use crate::diag::Diagnostic;
 use std::io::BufRead;
@@ -51,48 +52,6 @@ pub(super) fn is_audit_log(head: &[u8]) -> bool {
 
 /// The fields whose strings auditd writes in hex when it cannot trust them.
 const ENCODED: [&str; 6] = ["proctitle", "name", "cwd", "exe", "comm", "key"];
-
-/// One `key=value` of a record, its value as written.
-struct Pair<'l> {
-    key: &'l str,
-    value: &'l [u8],
-    quoted: bool,
-}
-
-/// The `key=value` pairs of a text: values in double or single quotes kept
-/// whole, words without `=` passed over.
-fn pairs(text: &[u8]) -> Vec<Pair<'_>> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    loop {
-        let Some(start) = rest.iter().position(|&b| b != b' ') else {
-            return out;
-        };
-        rest = &rest[start..];
-        let word_end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
-        let Some(eq) = rest[..word_end].iter().position(|&b| b == b'=') else {
-            rest = &rest[word_end..];
-            continue;
-        };
-        let key = std::str::from_utf8(&rest[..eq]).unwrap_or_default();
-        let after = &rest[eq + 1..];
-        let (value, quoted, used) = match after.first() {
-            Some(&q @ (b'"' | b'\'')) => {
-                let end = after[1..].iter().position(|&b| b == q);
-                let end = end.map_or(after.len(), |e| e + 1);
-                (&after[1..end], true, (end + 1).min(after.len()))
-            }
-            _ => {
-                let end = after.iter().position(|&b| b == b' ').unwrap_or(after.len());
-                (&after[..end], false, end)
-            }
-        };
-        if !key.is_empty() {
-            out.push(Pair { key, value, quoted });
-        }
-        rest = &after[used..];
-    }
-}
 
 /// A value's texts: decoded from hex where auditd encodes that field.
 fn texts(record: &str, p: &Pair<'_>) -> Vec<String> {
@@ -151,7 +110,7 @@ fn record(line: &[u8], wanted: Option<&Wanted>) -> Option<Record> {
         Some(i) => (&line[..i], &line[i + 1..]),
         None => (line, &[][..]),
     };
-    let all = pairs(main);
+    let all = pairs(main, Quoting::Plain);
     let record = all.iter().find(|p| p.key == "type")?;
     let record = String::from_utf8_lossy(record.value).into_owned();
     let mut fields = Vec::with_capacity(all.len() + 4);
@@ -169,7 +128,10 @@ fn record(line: &[u8], wanted: Option<&Wanted>) -> Option<Record> {
         }
         if p.key == "msg" {
             // A user-space record's own fields.
-            for inner in pairs(p.value).iter().filter(|i| keeps(i.key)) {
+            for inner in pairs(p.value, Quoting::Plain)
+                .iter()
+                .filter(|i| keeps(i.key))
+            {
                 for t in texts(&record, inner) {
                     fields.push((inner.key.to_string(), t));
                 }
@@ -192,7 +154,10 @@ fn record(line: &[u8], wanted: Option<&Wanted>) -> Option<Record> {
             None => fields.extend(texts.into_iter().map(|t| (p.key.to_string(), t))),
         }
     }
-    for p in pairs(enriched).iter().filter(|p| keeps(p.key)) {
+    for p in pairs(enriched, Quoting::Plain)
+        .iter()
+        .filter(|p| keeps(p.key))
+    {
         fields.push((
             p.key.to_string(),
             String::from_utf8_lossy(p.value).into_owned(),

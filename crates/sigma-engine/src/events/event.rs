@@ -29,9 +29,9 @@ pub struct EventMeta {
 
 /// What a log says its events are: a Zeek log names its kind (`#path
 /// dns`), a W3C log is a web server's or a web proxy's, an audit log the
-/// Linux audit daemon's, a syslog line a Linux program's or a Cisco
-/// device's. Rules for another
-/// logsource do not read such events.
+/// Linux audit daemon's, a syslog line a Linux program's, a Cisco
+/// device's or a FortiGate's. Rules for another logsource do not read such
+/// events.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Source {
     /// A W3C extended log file (Sigma's `webserver` and `proxy`).
@@ -46,6 +46,9 @@ pub enum Source {
     /// A Cisco device's message in a syslog file (`%SYS-5-CONFIG_I:`;
     /// `product: cisco`, any service).
     Cisco,
+    /// A FortiGate record of this `type` (`product: fortigate` or
+    /// `fortios`, `service: event`).
+    Fortinet(Arc<str>),
 }
 
 /// An event's every field and its values ([`Event::whole`]), to show beside

@@ -16,6 +16,10 @@
 //! shapes (a message's continuation) is an event of its `message` alone.
 //! The time is the line's, as written.
 //!
+//! A FortiGate record (`date=... time=... logid=... type="event" ...`),
+//! alone, after a `<PRI>` or a header, is read as one ([`super::fortinet`]);
+//! so is a Cisco device's message, known by its tag (`%SYS-5-CONFIG_I:`).
+//!
 //! A message that is an event in XML (Sysmon for Linux writes each of its
 //! events so: `sysmon: <Event><System>...`) is that event, read as an XML
 //! export of it is, with its own channel, time and fields, so that it meets
@@ -23,6 +27,7 @@
 
 use super::FileRead;
 use super::event::{Event, EventMeta, Source};
+use super::fortinet;
 use super::json::Wanted;
 use super::log_lines::{Tally, each_line};
 use crate::diag::Diagnostic;
@@ -229,7 +234,31 @@ pub(super) fn is_syslog(head: &[u8]) -> bool {
         let rest = without_priority(&line).strip_prefix("1 ");
         rest.and_then(header_5424).is_some()
     };
-    parse(&line).is_some() || (cut && rfc_5424_start()) || is_cisco_line(&line)
+    let parsed = parse(&line);
+    parsed.is_some()
+        || (cut && rfc_5424_start())
+        || is_cisco_line(&line)
+        || fortinet_record(&line, parsed.as_ref()).is_some()
+}
+
+/// A FortiGate record a line holds, with the host of its syslog header:
+/// alone, after a `<PRI>` (as the device sends it), after a header without
+/// a program (`Mar 22 09:42:00 10.0.0.1 date=...`, as rsyslog writes it),
+/// or as a program's message.
+fn fortinet_record<'t>(
+    text: &'t str,
+    line: Option<&Line<'t>>,
+) -> Option<(Option<&'t str>, &'t str)> {
+    let bare = without_priority(text);
+    if fortinet::is_record(bare) {
+        return Some((None, bare));
+    }
+    if let Some(l) = line.filter(|l| fortinet::is_record(l.message)) {
+        return Some((l.host, l.message));
+    }
+    let time_end = time_len(bare)?;
+    let (host, record) = bare[time_end..].strip_prefix(' ')?.split_once(' ')?;
+    fortinet::is_record(record).then_some((Some(host), record))
 }
 
 /// Read the lines of a syslog file, each an event handed to `sink`.
@@ -250,6 +279,18 @@ pub(super) fn read(
             not_utf8.add(no);
         }
         let line = parse(&text);
+        let meta = EventMeta {
+            file: file.clone(),
+            record: no,
+            ..Default::default()
+        };
+        if let Some((host, record)) = fortinet_record(&text, line.as_ref()) {
+            let mut e = fortinet::event(meta, record, host, &keeps);
+            e.finish();
+            sink(e);
+            read.events += 1;
+            return;
+        }
         if let Some(l) = line.as_ref().filter(|l| l.message.starts_with("<Event")) {
             match xml_event(l.message, file, no, wanted) {
                 Some(e) => {
@@ -263,11 +304,6 @@ pub(super) fn read(
                 None => xml_cut.add(no),
             }
         }
-        let meta = EventMeta {
-            file: file.clone(),
-            record: no,
-            ..Default::default()
-        };
         let mut e = line_event(meta, line.as_ref(), &text, &keeps);
         e.finish();
         sink(e);
@@ -381,6 +417,42 @@ mod tests {
             sources,
             [Some(Source::Cisco), Some(Source::Cisco), Some(sshd)]
         );
+    }
+
+    #[test]
+    fn a_fortigate_record_is_known_alone_after_a_priority_or_a_header() {
+        let record = r#"date=2025-04-10 time=05:01:53 devname="FG1" logid="0100044547" type="event" action="Add" cfgpath="user.local" msg="a: b""#;
+        let lines = [
+            record.to_string(),
+            format!("<189>{record}"),
+            format!("Apr 10 05:01:53 10.0.0.1 {record}"),
+            format!("<189>1 2025-04-10T05:01:53Z 10.0.0.1 - - - - {record}"),
+        ];
+        for line in &lines {
+            assert!(is_syslog(line.as_bytes()), "{line}");
+        }
+        let text = format!("{}\nMar  1 10:00:01 web1 sshd[1]: ok\n", lines.join("\n"));
+        let mut got = Vec::new();
+        let file = Arc::from("fw.log");
+        read(text.as_bytes(), &file, None, &|_| {}, &mut |e| got.push(e));
+        let fortigate = Some(Source::Fortinet("event".into()));
+        let sources: Vec<_> = got.iter().map(|e| e.meta.source.clone()).collect();
+        let sshd = Some(Source::Syslog("sshd".into()));
+        assert_eq!(
+            sources,
+            [&fortigate, &fortigate, &fortigate, &fortigate, &sshd].map(Clone::clone)
+        );
+        for e in &got[..4] {
+            assert_eq!(e.text("cfgpath"), Some("user.local"));
+            assert_eq!(e.text("msg"), Some("a: b"));
+            assert_eq!(e.meta.computer.as_deref(), Some("FG1"));
+        }
+        // A line that only starts like one is a syslog line as before.
+        let near = "Apr 10 05:01:53 fw1 app: date=2025-04-10 time=05:01:53 no id";
+        let mut got = Vec::new();
+        read(near.as_bytes(), &file, None, &|_| {}, &mut |e| got.push(e));
+        assert_eq!(got[0].meta.source, Some(Source::Syslog("app".into())));
+        assert!(!is_syslog(b"<189>date=2025-04-10 time=05:01:53 level=info"));
     }
 
     #[test]

@@ -309,6 +309,9 @@ pub(super) fn reads(source: &Source, logsource: &LogSource) -> bool {
             let product = logsource.product.as_deref();
             logsource.category.is_none() && product.is_some_and(|p| p.eq_ignore_ascii_case("cisco"))
         }
+        Source::Fortinet(kind) => ["fortigate", "fortios"]
+            .into_iter()
+            .any(|product| is(None, Some(product), Some(kind))),
     }
 }
 

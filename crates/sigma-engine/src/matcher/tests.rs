@@ -1406,6 +1406,9 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
         rule(8, "product: linux, service: sshd"),
         rule(9, "product: linux, service: auth"),
         rule(10, "product: cisco, service: aaa"),
+        rule(11, "product: fortigate, service: event"),
+        rule(12, "product: fortios"),
+        rule(13, "product: fortigate, service: traffic"),
     ]
     .join("---\n");
     let e = engine(&yaml);
@@ -1428,8 +1431,11 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
     assert_eq!(fired(syslog("sshd")), (vec![5, 8, 9], true));
     assert_eq!(fired(syslog("CRON")), (vec![5, 9], true));
     assert_eq!(fired(Some(events::Source::Cisco)), (vec![10], true));
+    let fortinet = |kind: &str| Some(events::Source::Fortinet(kind.into()));
+    assert_eq!(fired(fortinet("event")), (vec![11, 12], true));
+    assert_eq!(fired(fortinet("utm")), (vec![12], true));
     // A file that does not say what its events are meets them all.
-    assert_eq!(fired(None), ((0..11).collect(), true));
+    assert_eq!(fired(None), ((0..14).collect(), true));
     // Which rules had events of their kind.
     let mut seen = SeenKinds::default();
     let mut ev = Event::from_pairs(&[("query", "example.org")]);
@@ -1437,9 +1443,8 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
     seen.add(&ev);
     assert_eq!(
         e.rules_with_events(&seen),
-        [
-            false, true, true, false, false, false, false, false, false, false, false
-        ]
+        (0..14).map(|r| r == 1 || r == 2).collect::<Vec<_>>(),
+        "only the Zeek rules for DNS had events of their kind"
     );
     let zeek_only = engine(&rule(0, "product: zeek, service: rdp"));
     ev.meta.source = Some(events::Source::W3c);

@@ -1413,6 +1413,44 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
 }
 
 #[test]
+fn a_cloudtrail_log_file_is_read_as_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yml");
+    let rule = "title: Access key created\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventSource: iam.amazonaws.com\n    eventName: CreateAccessKey\n  condition: sel\n";
+    std::fs::write(&rules, rule).unwrap();
+    let events = dir.path().join("logs");
+    std::fs::create_dir(&events).unwrap();
+    // As CloudTrail delivers it: one line, gzip-compressed. Read as its
+    // records, only the third fires: the second holds the name alone.
+    let record = |source: &str, name: &str, minute: u32| {
+        format!(
+            r#"{{"eventTime":"2024-03-01T10:{minute:02}:00Z","eventSource":"{source}","eventName":"{name}","userIdentity":{{"arn":"arn:aws:iam::1:user/a"}}}}"#
+        )
+    };
+    let log = format!(
+        r#"{{"Records":[{},{},{}]}}"#,
+        record("iam.amazonaws.com", "ListUsers", 0),
+        record("s3.amazonaws.com", "CreateAccessKey", 1),
+        record("iam.amazonaws.com", "CreateAccessKey", 2),
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, log.as_bytes()).unwrap();
+    let name = "1_CloudTrail_us-east-1_20240301T1000Z_x.json.gz";
+    std::fs::write(events.join(name), gz.finish().unwrap()).unwrap();
+    let out = matching(&["-f", "jsonl"], &rules, &events);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let fired: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(fired.len(), 1, "{stdout}{stderr}");
+    assert_eq!(fired[0]["record"], 3);
+    assert_eq!(fired[0]["timestamp"], "2024-03-01T10:02:00Z");
+    assert!(stderr.contains("3 events read from 1 file"), "{stderr}");
+}
+
+#[test]
 fn all_fields_shows_each_detections_whole_event() {
     let dir = tempfile::tempdir().unwrap();
     let rules = failed_logon_rules(dir.path());

@@ -89,10 +89,10 @@ pub(super) fn read<'t>(
         }
         let next = if r.b[at] == b'[' {
             r.array(at, &mut sink)
-        } else if let Some(hits) = search_hits(r.b, at) {
-            // After the hits, the rest of the response (two objects deep).
-            r.array(hits, &mut sink)
-                .and_then(|end| closing(r.b, end, 2))
+        } else if let Some(list) = event_list(r.b, at) {
+            // After the list, the rest of the object that holds it.
+            r.array(list.open, &mut sink)
+                .and_then(|end| closing(r.b, end, list.depth))
         } else {
             r.top_value(at, &mut sink)
         };
@@ -104,20 +104,48 @@ pub(super) fn read<'t>(
     r.read
 }
 
-/// Where the hits of an Elasticsearch search (or scroll) response that
-/// starts at `at` are: the `[` of `hits.hits`. Its hits are the events
-/// (each a document, read as its `_source`), not the response as one event.
-/// Only an object whose start names a search response's first keys is
-/// looked at, and the array is found by scanning, not parsing, so that a
-/// broken hit costs itself, not the response.
-pub(super) fn search_hits(b: &[u8], at: usize) -> Option<usize> {
-    let head = &b[at..b.len().min(at + 256)];
-    let named = |key: &[u8]| memchr::memmem::find(head, key).is_some();
-    if b.get(at) != Some(&b'{') || !(named(b"\"took\"") || named(b"\"_scroll_id\"")) {
+/// A list of events that a JSON object holds: the object is a wrapper,
+/// its list's items the events, not the object as one event.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct EventList {
+    /// Where the list's `[` is.
+    pub(super) open: usize,
+    /// How many objects deep the list lies (where the wrapper ends after it).
+    depth: usize,
+}
+
+/// The list of events of the object that starts at `at`, when it is one of
+/// the wrappers logs come in:
+/// - an Elasticsearch search (or scroll) response, known by the first keys
+///   it names: its `hits.hits`, each hit a document (read as its
+///   `_source`);
+/// - an object whose first key is `Records` (an AWS CloudTrail log file)
+///   or `records` (Azure's diagnostic and activity logs).
+///
+/// The list is found by scanning, not parsing, so that a broken item costs
+/// itself, not the whole.
+pub(super) fn event_list(b: &[u8], at: usize) -> Option<EventList> {
+    if b.get(at) != Some(&b'{') {
         return None;
     }
-    let outer = member(b, at, b"hits").filter(|&h| b.get(h) == Some(&b'{'))?;
-    member(b, outer, b"hits").filter(|&h| b.get(h) == Some(&b'['))
+    let head = &b[at..b.len().min(at + 256)];
+    let named = |key: &[u8]| memchr::memmem::find(head, key).is_some();
+    let (open, depth) = if named(b"\"took\"") || named(b"\"_scroll_id\"") {
+        let outer = member(b, at, b"hits").filter(|&h| b.get(h) == Some(&b'{'))?;
+        (member(b, outer, b"hits")?, 2)
+    } else {
+        let first = &b[skip_spaces(b, at + 1)..];
+        let quoted = |k: &[u8]| {
+            first.first() == Some(&b'"')
+                && first.get(1..=k.len()) == Some(k)
+                && first.get(k.len() + 1) == Some(&b'"')
+        };
+        let key = [&b"Records"[..], b"records"]
+            .into_iter()
+            .find(|k| quoted(k))?;
+        (member(b, at, key)?, 1)
+    };
+    (b.get(open) == Some(&b'[')).then_some(EventList { open, depth })
 }
 
 /// Where the value of `key` starts in the object that opens at `open`:
@@ -826,5 +854,27 @@ mod tests {
         assert_eq!(got, ["7"]);
         let (got, _, _) = read_all(br#"{"a": 8, "hits": {"hits": [{"a": 1}]}}"#);
         assert_eq!(got, ["8"], "no search response's first keys");
+    }
+
+    #[test]
+    fn a_cloudtrail_or_azure_log_is_read_as_its_records() {
+        // As CloudTrail writes its files (one line), pretty-printed, and as
+        // Azure writes its logs; a bad record costs itself.
+        let text = concat!(
+            r#"{"Records":[{"a":1},{"a":2}]}"#,
+            "\n",
+            "{\n  \"records\": [\n    {\"a\": 3},\n    {\"a\": 4,},\n    {\"a\": 5}\n  ]\n}\n",
+            r#"{"a": 6}"#,
+        );
+        let (got, read, ds) = read_all(text.as_bytes());
+        assert_eq!(got, ["1", "2", "3", "5", "6"], "{ds:?}");
+        assert_eq!((read.events, read.lost), (5, 1));
+        // An object whose first key is not the list is an event as it is.
+        let (got, _, _) = read_all(br#"{"a": 7, "Records": [{"a": 1}]}"#);
+        assert_eq!(got, ["7"]);
+        let (got, _, _) = read_all(br#"{"Records": "none", "a": 8}"#);
+        assert_eq!(got, ["8"]);
+        let (got, _, _) = read_all(br#"{"RecordsX": [{"a": 1}], "a": 9}"#);
+        assert_eq!(got, ["9"]);
     }
 }

@@ -229,9 +229,9 @@ fn jsonl_in(mut r: impl BufRead) -> bool {
             && t.last() == Some(&b'}')
             && serde_json::from_slice::<serde::de::IgnoredAny>(t).is_ok()
         {
-            // A search response on one line is read as its hits, as a JSON
-            // text is.
-            return json_text::search_hits(t, 0).is_none()
+            // A search response or a CloudTrail log on one line is read as
+            // its list of events, as a JSON text is.
+            return json_text::event_list(t, 0).is_none()
                 && !spans_lines(json_text::without_bom(&head));
         }
     }
@@ -872,6 +872,8 @@ mod tests {
             "{\"took\": 3, \"hits\": {\"hits\": [\n{\"_source\": {}}\n]}}"
         ));
         assert!(!jsonl("{\"a\":\n 1}\n{\"b\": 2}\n"));
+        // CloudTrail's log files, one line each, concatenated.
+        assert!(!jsonl("{\"Records\":[{\"a\":1}]}\n{\"Records\":[]}\n"));
         assert!(!jsonl("\u{feff}  {\n\"a\": 1\n}\n"));
         // JSONL, its first line good or bad.
         assert!(jsonl("{\"a\": 1}\n{\"a\": 2}\n"));

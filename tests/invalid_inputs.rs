@@ -65,7 +65,8 @@ fn event_fixtures_give_their_exact_diagnostics_and_lose_nothing_readable() {
         let read = read_file(&case, None, &ds, &mut |e: Event| {
             // The field each kind of fixture shows: a web log's path, a
             // Zeek log's DNS query, an audit record's program or command
-            // line, a syslog line's message, every other's Image.
+            // line, a syslog line's message, a FortiGate record's, a
+            // CloudTrail record's API call, every other's Image.
             let shown = [
                 "Image",
                 "cs-uri-stem",
@@ -74,6 +75,8 @@ fn event_fixtures_give_their_exact_diagnostics_and_lose_nothing_readable() {
                 "a2",
                 "proctitle",
                 "message",
+                "msg",
+                "eventName",
             ]
             .into_iter()
             .find_map(|f| e.text(f));

@@ -828,45 +828,12 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if a.events.is_empty() {
-        eprintln!(
-            "error: no event file given: `--rules` takes every path after it, so give the events first (`match EVENTS --rules RULES`) or end the rules with `--` (`match --rules RULES -- EVENTS`)"
-        );
+    if let Err(why) = a.check() {
+        eprintln!("error: {why}");
         return ExitCode::from(2);
     }
-    if let (Some(from), Some(to)) = (a.from, a.to)
-        && from > to
-    {
-        eprintln!("error: --from is later than --to: no event can lie between them");
-        return ExitCode::from(2);
-    }
-    if a.all_fields && matches!(a.format, FormatArg::Table) {
-        eprintln!(
-            "error: --all-fields shows whole events in the json, jsonl and csv formats: add --format json (or jsonl, csv)"
-        );
-        return ExitCode::from(2);
-    }
-    let cfg = crate::hunt::HuntConfig {
-        rules: a.rules,
-        events: a.events,
-        format: a.format.into(),
-        min_level: a.level,
-        status: a.status.clone(),
-        tags: a.tag,
-        products: a.product,
-        mapping: a.engine.mapping,
-        extra_mapping: a.engine.extra_mapping,
-        placeholders: a.engine.placeholders,
-        window: Window {
-            from: a.from,
-            to: a.to,
-        },
-        all_fields: a.all_fields,
-        progress: !a.report.quiet && std::io::stderr().is_terminal(),
-        table_width: terminal_size::terminal_size_of(std::io::stdout())
-            .map(|(w, _)| usize::from(w.0)),
-        exit_after: true,
-    };
+    let (verbose, quiet, strict) = (a.report.verbose, a.report.quiet, a.report.strict);
+    let cfg = a.config();
     let report = match a.output.open(&cfg.events, &cfg.rules) {
         Ok(r) => r,
         Err(e) => {
@@ -874,22 +841,22 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let diags = collector(a.report.verbose);
+    let diags = collector(verbose);
     // A file has no terminal's width: the table's columns are fixed.
     let cfg = crate::hunt::HuntConfig {
         table_width: cfg.table_width.filter(|_| report.is_none()),
         ..cfg
     };
     let result = to_report(report, "match", |out| crate::hunt::run(&cfg, &diags, out));
-    print_diagnostics(&diags, a.report.verbose);
+    print_diagnostics(&diags, verbose);
     match result {
         Ok(s) => {
-            if !a.report.quiet && !s.output_closed {
-                for line in s.report(a.report.verbose) {
+            if !quiet && !s.output_closed {
+                for line in s.report(verbose) {
                     say(&line);
                 }
             }
-            if a.report.strict && (crate::hunt::had_errors(&diags) || s.lost > 0) {
+            if strict && (crate::hunt::had_errors(&diags) || s.lost > 0) {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
@@ -898,6 +865,54 @@ fn run_match(mut a: MatchArgs) -> ExitCode {
         Err(e) => {
             say(&e.to_string());
             ExitCode::from(2)
+        }
+    }
+}
+
+impl MatchArgs {
+    /// What the arguments cannot mean together, said before anything runs.
+    fn check(&self) -> Result<(), &'static str> {
+        if self.events.is_empty() {
+            return Err(
+                "no event file given: `--rules` takes every path after it, so give the events first (`match EVENTS --rules RULES`) or end the rules with `--` (`match --rules RULES -- EVENTS`)",
+            );
+        }
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from > to
+        {
+            return Err("--from is later than --to: no event can lie between them");
+        }
+        if self.all_fields && matches!(self.format, FormatArg::Table) {
+            return Err(
+                "--all-fields shows whole events in the json, jsonl and csv formats: add --format json (or jsonl, csv)",
+            );
+        }
+        Ok(())
+    }
+
+    /// The run the arguments ask for.
+    fn config(&mut self) -> crate::hunt::HuntConfig {
+        use std::mem::take;
+        crate::hunt::HuntConfig {
+            rules: take(&mut self.rules),
+            events: take(&mut self.events),
+            format: self.format.into(),
+            min_level: self.level,
+            status: take(&mut self.status),
+            tags: take(&mut self.tag),
+            products: take(&mut self.product),
+            mapping: self.engine.mapping.take(),
+            extra_mapping: take(&mut self.engine.extra_mapping),
+            placeholders: self.engine.placeholders.take(),
+            window: Window {
+                from: self.from,
+                to: self.to,
+            },
+            all_fields: self.all_fields,
+            progress: !self.report.quiet && std::io::stderr().is_terminal(),
+            table_width: terminal_size::terminal_size_of(std::io::stdout())
+                .map(|(w, _)| usize::from(w.0)),
+            exit_after: true,
         }
     }
 }

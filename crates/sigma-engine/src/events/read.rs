@@ -315,7 +315,6 @@ fn lines_from(
     diags: &Diagnostics,
     sink: &mut dyn FnMut(LineBatch),
 ) {
-    let block = how.block;
     let mut buf = LineBatch::default();
     let mut no = 0u64;
     // The start of the line not yet ended, and how far lines were split.
@@ -323,69 +322,78 @@ fn lines_from(
     loop {
         // Room for a whole block first: reading into a full vector would
         // grow it a few bytes at a time.
-        buf.data.reserve(block as usize);
-        let read = (&mut f).take(block).read_to_end(&mut buf.data);
-        let LineBatch { data, lines } = &mut buf;
-        let mut line = |end: usize, start: &mut usize| {
+        buf.data.reserve(how.block as usize);
+        let read = (&mut f).take(how.block).read_to_end(&mut buf.data);
+        while let Some(nl) = memchr::memchr(b'\n', &buf.data[split..]) {
+            split += nl + 1;
             no += 1;
-            let text = &data[*start..end];
-            match text.iter().find(|b| !b.is_ascii_whitespace()) {
-                None => {}
-                // A line holding a list of events: each is read as a line.
-                Some(b'[') => match json_text::array_objects(text) {
-                    Some(items) => lines.extend(
-                        (items.into_iter()).map(|r| (no, *start + r.start..*start + r.end)),
-                    ),
-                    None => lines.push((no, *start..end)),
-                },
-                Some(_) => lines.push((no, *start..end)),
-            }
-            *start = end;
-        };
-        for nl in memchr::memchr_iter(b'\n', &data[split..]) {
-            line(split + nl + 1, &mut start);
+            buf.add(no, start..split);
+            start = split;
         }
-        if matches!(read, Ok(0)) && start < data.len() {
-            line(data.len(), &mut start);
+        if matches!(read, Ok(0)) && start < buf.data.len() {
+            no += 1;
+            buf.add(no, start..buf.data.len());
+            start = buf.data.len();
         }
         split = buf.data.len();
-        if split - start > how.max_line {
-            let msg = format!(
-                "line {} is longer than {} MiB, which no event is: the rest of the file is not read",
-                no + 1,
-                how.max_line >> 20
-            );
-            diags.push(Diagnostic::error("events", msg).in_file(path));
+        let stop = match read {
+            _ if split - start > how.max_line => Some(Diagnostic::error(
+                "events",
+                format!(
+                    "line {} is longer than {} MiB, which no event is: the rest of the file is not read",
+                    no + 1,
+                    how.max_line >> 20
+                ),
+            )),
+            Ok(0) => break,
+            Ok(_) => None,
+            Err(e) => Some(
+                Diagnostic::error("events", format!("cannot read past this line: {e}"))
+                    .at(Some(no as usize + 1), None),
+            ),
+        };
+        if let Some(d) = stop {
+            diags.push(d.in_file(path));
             buf.data.truncate(start);
             break;
         }
-        match read {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                buf.data.truncate(start);
-                diags.push(
-                    Diagnostic::error("events", format!("cannot read past this line: {e}"))
-                        .in_file(path)
-                        .at(Some(no as usize + 1), None),
-                );
-                break;
-            }
-        }
         if buf.lines.len() >= batch {
-            let mut next = LineBatch {
-                data: Vec::with_capacity(buf.data.capacity()),
-                lines: Vec::with_capacity(buf.lines.capacity()),
-            };
-            next.data.extend_from_slice(&buf.data[start..]);
-            buf.data.truncate(start);
-            sink(std::mem::replace(&mut buf, next));
-            start = 0;
-            split = buf.data.len();
+            sink(buf.split_off(start));
+            (start, split) = (0, buf.data.len());
         }
     }
     if !buf.lines.is_empty() {
         sink(buf);
+    }
+}
+
+impl LineBatch {
+    /// Adds the line at `range` of the data (line `no`): a line holding a
+    /// list of events as each of them, a blank line not at all.
+    fn add(&mut self, no: u64, range: std::ops::Range<usize>) {
+        let text = &self.data[range.clone()];
+        match text.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => {}
+            Some(b'[') => match json_text::array_objects(text) {
+                Some(items) => self.lines.extend(
+                    (items.into_iter()).map(|r| (no, range.start + r.start..range.start + r.end)),
+                ),
+                None => self.lines.push((no, range)),
+            },
+            Some(_) => self.lines.push((no, range)),
+        }
+    }
+
+    /// This batch, its data up to `start`; the text from there (a line not
+    /// yet ended) stays, as the start of the next batch.
+    fn split_off(&mut self, start: usize) -> LineBatch {
+        let mut next = LineBatch {
+            data: Vec::with_capacity(self.data.capacity()),
+            lines: Vec::with_capacity(self.lines.capacity()),
+        };
+        next.data.extend_from_slice(&self.data[start..]);
+        self.data.truncate(start);
+        std::mem::replace(self, next)
     }
 }
 

@@ -1313,6 +1313,11 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
             "  keywords:\n    - 'clear logging'\n  condition: keywords",
         ),
         rule(
+            "Curl on Linux",
+            "product: linux, category: process_creation",
+            "  sel:\n    Image|endswith: /curl\n  condition: sel",
+        ),
+        rule(
             "Local user added on a firewall",
             "product: fortigate, service: event",
             "  sel:\n    action: Add\n    cfgpath: user.local\n  condition: sel",
@@ -1371,6 +1376,16 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
         "\n",
     );
     std::fs::write(events.join("firewall.log"), firewall).unwrap();
+    // `journalctl -o json`: an sshd line, and a Sysmon for Linux event in
+    // XML, which meets the rules of its EventID as from a syslog file.
+    let journal = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/invalid/events/journald_json_with_sysmon.jsonl"),
+    )
+    .unwrap();
+    let journal: Vec<&str> = journal.lines().collect();
+    let journal = format!("{}\n{}\n", journal[1], journal[3]);
+    std::fs::write(events.join("journal.json"), journal).unwrap();
     let out = matching(&["-f", "jsonl"], &rules, &events);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1388,7 +1403,9 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
         fired,
         [
             ("Base64 decode by sudo".into(), "auth.log".into(), 2),
+            ("Curl on Linux".into(), "journal.json".into(), 1),
             ("Failed SSH password".into(), "auth.log".into(), 1),
+            ("Failed SSH password".into(), "journal.json".into(), 2),
             (
                 "Local user added on a firewall".into(),
                 "firewall.log".into(),
@@ -1405,7 +1422,7 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
         ],
         "{stderr}"
     );
-    assert!(stderr.contains("21 events read from 9 files"), "{stderr}");
+    assert!(stderr.contains("23 events read from 10 files"), "{stderr}");
     assert!(
         stdout.contains("\"timestamp\":\"2024-03-01T11:00:03Z\""),
         "a W3C line's time is its date and time: {stdout}"

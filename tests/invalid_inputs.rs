@@ -66,7 +66,8 @@ fn event_fixtures_give_their_exact_diagnostics_and_lose_nothing_readable() {
             // The field each kind of fixture shows: a web log's path, a
             // Zeek log's DNS query, an audit record's program or command
             // line, a syslog line's message, a FortiGate record's, a
-            // CloudTrail record's API call, every other's Image.
+            // CloudTrail record's API call, a journald record's message,
+            // every other's Image.
             let shown = [
                 "Image",
                 "cs-uri-stem",
@@ -77,6 +78,7 @@ fn event_fixtures_give_their_exact_diagnostics_and_lose_nothing_readable() {
                 "message",
                 "msg",
                 "eventName",
+                "MESSAGE",
             ]
             .into_iter()
             .find_map(|f| e.text(f));

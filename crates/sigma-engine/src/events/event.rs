@@ -488,6 +488,22 @@ impl Event {
                 .filter(|p| !p.is_empty())
                 .map(|p| Source::Zeek(p.into()));
         }
+        // `journalctl -o json`: a syslog line's parts under journald's names.
+        let journal_time = text(Meta::JournalTime).and_then(journal_seconds);
+        if meta.source.is_none() && meta.channel.is_none() && journal_time.is_some() {
+            let program = text(Meta::JournalProgram).unwrap_or_default();
+            meta.source = Some(Source::Syslog(program.into()));
+            meta.timestamp = meta.timestamp.take().or(journal_time);
+            meta.computer = meta.computer.take().or_else(|| owned(Meta::JournalHost));
+        }
+    }
+
+    /// The message of a journald record (`MESSAGE`), when the event is one.
+    pub(crate) fn journal_message(&self) -> Option<&str> {
+        let journal = matches!(self.meta.source, Some(Source::Syslog(_)))
+            && self.meta_text[Meta::JournalTime as usize].is_some();
+        let r = self.meta_text[Meta::JournalMessage as usize].as_ref();
+        r.filter(|_| journal).map(|r| self.str(r))
     }
 
     /// Build an event from `field → value` pairs (tests and synthetic data).
@@ -529,6 +545,10 @@ enum Meta {
     MachineName,
     DeviceName,
     ZeekPath,
+    JournalTime,
+    JournalProgram,
+    JournalHost,
+    JournalMessage,
 }
 
 impl Meta {
@@ -584,6 +604,10 @@ impl Meta {
             "MachineName" => Meta::MachineName,
             "DeviceName" => Meta::DeviceName,
             "_path" => Meta::ZeekPath,
+            "__REALTIME_TIMESTAMP" => Meta::JournalTime,
+            "SYSLOG_IDENTIFIER" => Meta::JournalProgram,
+            "_HOSTNAME" => Meta::JournalHost,
+            "MESSAGE" => Meta::JournalMessage,
             _ => return None,
         })
     }
@@ -608,6 +632,17 @@ const ZEEK_LOGS: [&str; 57] = [
     "software", "ssh", "ssl", "stats", "traceroute", "tunnel", "websocket", "weird", "x509",
 ];
 
+/// journald's time (`__REALTIME_TIMESTAMP`, microseconds since the epoch)
+/// as seconds, the form the matcher reads: `1709287200.123456`.
+fn journal_seconds(micros: &str) -> Option<String> {
+    if micros.is_empty() || micros.len() > 20 || !micros.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let padded = format!("{micros:0>7}");
+    let (seconds, fraction) = padded.split_at(padded.len() - 6);
+    Some(format!("{seconds}.{fraction}"))
+}
+
 /// The Zeek log a file is by its name: `dns.log`, or as rotated and
 /// archived, `dns.00:00:00-01:00:00.log.gz` (Zeek writes JSON to `.log`
 /// files too; a `stats.json` or `config.json` is some other program's).
@@ -620,7 +655,7 @@ fn zeek_log_of(file: &str) -> Option<&str> {
 
 /// Fields every reader keeps, whatever the rules read: they make the event's
 /// metadata.
-pub(crate) const META_FIELDS: [&str; 24] = [
+pub(crate) const META_FIELDS: [&str; 28] = [
     "EventRecordID",
     "Channel",
     "Computer",
@@ -645,6 +680,10 @@ pub(crate) const META_FIELDS: [&str; 24] = [
     "MachineName",
     "DeviceName",
     "_path",
+    "__REALTIME_TIMESTAMP",
+    "SYSLOG_IDENTIFIER",
+    "_HOSTNAME",
+    "MESSAGE",
 ];
 
 /// Up to this many values, each of its own name, an event is searched
@@ -759,6 +798,33 @@ mod tests {
         assert_eq!(source("dns.log", &[("query", "a")]), None);
         assert_eq!(source("dns.log", &[ts, ("Channel", "Security")]), None);
         assert_eq!(source("app.log", &[ts]), None);
+    }
+
+    #[test]
+    fn a_journald_record_is_a_syslog_line_of_its_program() {
+        let mut e = Event::from_pairs(&[
+            ("__REALTIME_TIMESTAMP", "1709287200123456"),
+            ("SYSLOG_IDENTIFIER", "sshd"),
+            ("_HOSTNAME", "web1"),
+            ("MESSAGE", "Failed password for root"),
+        ]);
+        e.fill_meta();
+        assert_eq!(e.meta.source, Some(Source::Syslog("sshd".into())));
+        assert_eq!(e.meta.timestamp.as_deref(), Some("1709287200.123456"));
+        assert_eq!(e.meta.computer.as_deref(), Some("web1"));
+        assert_eq!(e.journal_message(), Some("Failed password for root"));
+        assert_eq!(journal_seconds("5").as_deref(), Some("0.000005"));
+        for not in ["", "12a", "-1", "123456789012345678901"] {
+            assert_eq!(journal_seconds(not), None, "{not}");
+        }
+        // A Windows event with such a field is still a Windows event.
+        let mut w = Event::from_pairs(&[
+            ("__REALTIME_TIMESTAMP", "1709287200123456"),
+            ("Channel", "Security"),
+            ("MESSAGE", "x"),
+        ]);
+        w.fill_meta();
+        assert_eq!((&w.meta.source, w.journal_message()), (&None, None));
     }
 
     #[test]

@@ -363,7 +363,12 @@ fn source(program: &str, line: &str) -> Source {
 /// its events so (`sysmon: <Event><System>...`). It is read as an XML
 /// export of the event would be, under the line's number, and meets the
 /// rules of its channel. `None` when the XML is not one whole event.
-fn xml_event(xml: &str, file: &Arc<str>, no: u64, wanted: Option<&Wanted>) -> Option<Event> {
+pub(super) fn xml_event(
+    xml: &str,
+    file: &Arc<str>,
+    no: u64,
+    wanted: Option<&Wanted>,
+) -> Option<Event> {
     let mut got = None;
     let read = super::xml::read(xml, file, wanted, &|_| {}, &mut |e| got = Some(e))?;
     let mut e = got.filter(|_| read.events == 1 && read.lost == 0)?;

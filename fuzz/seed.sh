@@ -24,8 +24,8 @@ ls $C/json_events | grep -v '\.gz$' | sed -n '1,10p' |
   while read -r h; do gzip -c "$C/json_events/$h" > "$C/json_events/$h.gz"; done
 find "$DATA/events" "$DATA/sigma/regression_data" -name '*.evtx' -size -80k 2>/dev/null | sort | sed -n '1,25p' |
   while read -r f; do cp "$f" "$C/evtx/$(sha1sum "$f" | cut -c1-16)"; done
-# Search responses of Elasticsearch, CloudTrail logs and EvtxECmd records: the repository's own fixtures.
-for f in ../tests/fixtures/invalid/events/es_*.json ../tests/fixtures/invalid/events/cloudtrail_*.json ../tests/fixtures/invalid/events/evtxecmd_*.jsonl; do cp "$f" "$C/json_events/$(sha1sum "$f" | cut -c1-16)"; done
+# Search responses of Elasticsearch, CloudTrail logs, EvtxECmd and journald records: the repository's own fixtures.
+for f in ../tests/fixtures/invalid/events/es_*.json ../tests/fixtures/invalid/events/cloudtrail_*.json ../tests/fixtures/invalid/events/evtxecmd_*.jsonl ../tests/fixtures/invalid/events/journald_*.jsonl; do cp "$f" "$C/json_events/$(sha1sum "$f" | cut -c1-16)"; done
 # CSV: the repository's own CSV fixtures.
 mkdir -p $C/csv_events
 for f in ../tests/fixtures/invalid/events/*.csv; do cp "$f" "$C/csv_events/$(sha1sum "$f" | cut -c1-16)"; done

@@ -1,8 +1,9 @@
 //! Events to match rules against: Windows EVTX files (through the `evtx`
 //! crate), Windows events as XML, JSON (one object, an array, or
-//! concatenated objects; UTF-8 or UTF-16), JSONL, W3C web server, Zeek,
-//! Linux audit and syslog logs, recognised by content rather than by extension, and CSV,
-//! known by its name (`.csv`). Every event is flattened
+//! concatenated objects; UTF-8 or UTF-16; a CloudTrail log's or a search
+//! response's list of them), JSONL, W3C web server, Zeek, Linux audit and
+//! syslog logs (FortiGate records among them), recognised by content rather
+//! than by extension, and CSV, known by its name (`.csv`). Every event is flattened
 //! into field → values, so that `Image` is found in an EVTX rendering
 //! (`Event.EventData.Image`), `Provider_Name` in its System attributes, fields
 //! under `UserData`, and dotted paths (`process.executable`) in nested JSON.

@@ -162,14 +162,6 @@ impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
 
 struct TopVisitor<'w>(EventSeed<'w>);
 
-/// The Sysmon for Linux event a journald record holds as XML in its
-/// message (`journalctl -o json`), read as the syslog reader reads it from
-/// a syslog line: it then meets the rules of its channel and EventID.
-fn journal_sysmon(e: &Event, wanted: Option<&Wanted>) -> Option<Event> {
-    let xml = e.journal_message().filter(|m| m.starts_with("<Event"))?;
-    super::syslog::xml_event(xml, &e.meta.file, e.meta.record, wanted)
-}
-
 impl<'de> Visitor<'de> for TopVisitor<'_> {
     type Value = Option<Event>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -197,7 +189,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
         let mut e = b.event;
         e.finish();
         e.fill_meta();
-        Ok(Some(journal_sysmon(&e, self.0.wanted).unwrap_or(e)))
+        Ok(Some(e))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Event>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}

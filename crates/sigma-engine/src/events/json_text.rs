@@ -383,7 +383,7 @@ impl Pending<'_> {
                 m.warnings()
                     .into_iter()
                     .for_each(|w| at(Diagnostic::warning("events", w)));
-                m.event
+                m.event.map(|e| super::journald::logged(e, wanted))
             }
             Err(e) => {
                 at(Diagnostic::error(

@@ -16,6 +16,7 @@ mod event;
 pub(crate) use event::input_hash;
 mod evtx;
 mod fortinet;
+mod journald;
 mod json;
 mod json_text;
 mod key_value;

@@ -448,7 +448,7 @@ pub fn event_from_line(
                         .at(Some(line_no as usize), None),
                 );
             }
-            return m.event;
+            return m.event.map(|e| super::journald::logged(e, wanted));
         }
         Err(e) => e,
     };

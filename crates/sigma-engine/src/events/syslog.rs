@@ -292,7 +292,7 @@ pub(super) fn read(
             return;
         }
         if let Some(l) = line.as_ref().filter(|l| l.message.starts_with("<Event")) {
-            match xml_event(l.message, file, no, wanted) {
+            match super::xml::whole_event(l.message, file, no, wanted) {
                 Some(e) => {
                     for why in super::json::partly_read(&e) {
                         report(Diagnostic::warning("events", why).at(Some(no as usize), None));
@@ -357,23 +357,6 @@ fn source(program: &str, line: &str) -> Source {
         Some(_) => Source::Cisco,
         None => Source::Syslog(Arc::from(program)),
     }
-}
-
-/// The event a syslog line holds as XML: Sysmon for Linux writes each of
-/// its events so (`sysmon: <Event><System>...`). It is read as an XML
-/// export of the event would be, under the line's number, and meets the
-/// rules of its channel. `None` when the XML is not one whole event.
-pub(super) fn xml_event(
-    xml: &str,
-    file: &Arc<str>,
-    no: u64,
-    wanted: Option<&Wanted>,
-) -> Option<Event> {
-    let mut got = None;
-    let read = super::xml::read(xml, file, wanted, &|_| {}, &mut |e| got = Some(e))?;
-    let mut e = got.filter(|_| read.events == 1 && read.lost == 0)?;
-    e.meta.record = no;
-    Some(e)
 }
 
 #[cfg(test)]

@@ -402,6 +402,24 @@ fn add_child(m: &mut Map<String, Value>, key: String, value: Value) {
     }
 }
 
+/// The event a text holds as XML, when it is one whole event: Sysmon for
+/// Linux writes each of its events so to syslog (`sysmon: <Event><System>...`)
+/// and journald. It is read as an XML export of the event would be, under
+/// the record number `no` of the log that held it, and meets the rules of
+/// its channel.
+pub(super) fn whole_event(
+    xml: &str,
+    file: &Arc<str>,
+    no: u64,
+    wanted: Option<&Wanted>,
+) -> Option<Event> {
+    let mut got = None;
+    let read = read(xml, file, wanted, &|_| {}, &mut |e| got = Some(e))?;
+    let mut e = got.filter(|_| read.events == 1 && read.lost == 0)?;
+    e.meta.record = no;
+    Some(e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

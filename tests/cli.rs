@@ -1386,6 +1386,14 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
     let journal: Vec<&str> = journal.lines().collect();
     let journal = format!("{}\n{}\n", journal[1], journal[3]);
     std::fs::write(events.join("journal.json"), journal).unwrap();
+    // nginx's access log: for the web server rules, under their names.
+    let access = concat!(
+        r#"198.51.100.7 - - [01/Mar/2024:10:00:05 +0000] "GET / HTTP/1.1" 200 612 "-" "sqlmap/1.7.2#stable""#,
+        "\n",
+        r#"198.51.100.7 - - [01/Mar/2024:10:00:06 +0000] "POST /upload/cmd.aspx HTTP/1.1" 200 17 "-" "curl/8.0""#,
+        "\n",
+    );
+    std::fs::write(events.join("access.log"), access).unwrap();
     let out = matching(&["-f", "jsonl"], &rules, &events);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1416,13 +1424,15 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
             ("Mining pool".into(), "dns.log".into(), 1),
             ("Public RDP".into(), "app.log".into(), 1),
             ("Public RDP".into(), "corelight.json".into(), 1),
+            ("Recon tool".into(), "access.log".into(), 1),
             ("Recon tool".into(), "u_ex240301.log".into(), 6),
             ("Shell one-liner".into(), "audit.log".into(), 2),
+            ("Webshell".into(), "access.log".into(), 2),
             ("Webshell".into(), "u_ex240301.log".into(), 11),
         ],
         "{stderr}"
     );
-    assert!(stderr.contains("23 events read from 10 files"), "{stderr}");
+    assert!(stderr.contains("25 events read from 11 files"), "{stderr}");
     assert!(
         stdout.contains("\"timestamp\":\"2024-03-01T11:00:03Z\""),
         "a W3C line's time is its date and time: {stdout}"

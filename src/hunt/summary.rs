@@ -130,20 +130,20 @@ pub fn unserved_line(u: Unserved) -> Option<String> {
         1 => "; 1 has no `Channel`, so no Windows rule reads it".to_string(),
         n => format!("; {n} have no `Channel`, so no Windows rule reads those"),
     };
-    let only = "read only by rules for what the log is (a W3C log: `category: webserver` or `proxy`; a Zeek log: `product: zeek`, the log (`#path`, `_path` or its file name, `dns.log`) the service; an audit log: `product: linux, service: auditd`; a syslog line: `product: linux`, its program or `syslog` or `auth` the service, a Cisco device's message: `product: cisco`; a FortiGate record: `product: fortigate`, its `type` the service)";
+    let only = "read only by rules for what the log is (a W3C log: `category: webserver` or `proxy`; an access log: `category: webserver`; a Zeek log: `product: zeek`, the log (`#path`, `_path` or its file name, `dns.log`) the service; an audit log: `product: linux, service: auditd`; a syslog line: `product: linux`, its program or `syslog` or `auth` the service, a Cisco device's message: `product: cisco`; a FortiGate record: `product: fortigate`, its `type` the service)";
     match u.from_logs {
         0 => {}
         n if n == u.events => {
             let they = if n == 1 { "it comes" } else { "they come" };
             why.push_str(&format!(
-                "; {they} from W3C, Zeek, audit or syslog logs, {only}"
+                "; {they} from W3C, access, Zeek, audit or syslog logs, {only}"
             ));
         }
         1 => why.push_str(&format!(
             "; 1 comes from a W3C, Zeek, audit or syslog log, {only}"
         )),
         n => why.push_str(&format!(
-            "; {n} come from W3C, Zeek, audit or syslog logs, {only}"
+            "; {n} come from W3C, access, Zeek, audit or syslog logs, {only}"
         )),
     }
     (u.events > 0).then(|| {
@@ -341,7 +341,7 @@ mod tests {
         };
         assert_eq!(
             unserved_line(logs).unwrap(),
-            "3 events read by no rule: no loaded rule's logsource selects them; 1 has no `Channel`, so no Windows rule reads it; 2 come from W3C, Zeek, audit or syslog logs, read only by rules for what the log is (a W3C log: `category: webserver` or `proxy`; a Zeek log: `product: zeek`, the log (`#path`, `_path` or its file name, `dns.log`) the service; an audit log: `product: linux, service: auditd`; a syslog line: `product: linux`, its program or `syslog` or `auth` the service, a Cisco device's message: `product: cisco`; a FortiGate record: `product: fortigate`, its `type` the service) (the mapping: --mapping, --extra-mapping)"
+            "3 events read by no rule: no loaded rule's logsource selects them; 1 has no `Channel`, so no Windows rule reads it; 2 come from W3C, access, Zeek, audit or syslog logs, read only by rules for what the log is (a W3C log: `category: webserver` or `proxy`; an access log: `category: webserver`; a Zeek log: `product: zeek`, the log (`#path`, `_path` or its file name, `dns.log`) the service; an audit log: `product: linux, service: auditd`; a syslog line: `product: linux`, its program or `syslog` or `auth` the service, a Cisco device's message: `product: cisco`; a FortiGate record: `product: fortigate`, its `type` the service) (the mapping: --mapping, --extra-mapping)"
         );
         assert_eq!(unserved_line(Unserved::default()), None);
     }

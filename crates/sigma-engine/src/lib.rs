@@ -1,8 +1,8 @@
 //! A Sigma rule engine: it reads Sigma rules with every position kept, compiles
 //! them once, and runs them over Windows EVTX files, Windows events as XML,
 //! JSON or JSONL events (CloudTrail's and journald's among them), CSV
-//! exports, and W3C web server, Zeek, Linux audit and syslog logs (Cisco's
-//! and FortiGate's lines among them).
+//! exports, and W3C web server, Apache and nginx access, Zeek, Linux audit
+//! and syslog logs (Cisco's and FortiGate's lines among them).
 //!
 //! # How it is built
 //!
@@ -32,7 +32,7 @@
 //!    fire nothing, and proving that cheaply is where the time goes.
 //! 6. [`events`] reads EVTX (streamed chunk by chunk, losses counted and
 //!    reported), Windows events as XML (turned into the shape EVTX records
-//!    take), JSON and JSONL, CSV, W3C web server, Zeek, audit and syslog logs
+//!    take), JSON and JSONL, CSV, W3C web server, access, Zeek, audit and syslog logs
 //!    (which say what their events are, and so which rules read them: a
 //!    Cisco or FortiGate device's line is read by that product's rules; a
 //!    Sysmon for Linux event in a syslog line or a journald record is read

@@ -28,7 +28,8 @@ pub struct EventMeta {
 }
 
 /// What a log says its events are: a Zeek log names its kind (`#path
-/// dns`), a W3C log is a web server's or a web proxy's, an audit log the
+/// dns`), a W3C log is a web server's or a web proxy's, an access log a web
+/// server's, an audit log the
 /// Linux audit daemon's, a syslog line a Linux program's, a Cisco
 /// device's or a FortiGate's. Rules for another logsource do not read such
 /// events.
@@ -36,6 +37,8 @@ pub struct EventMeta {
 pub enum Source {
     /// A W3C extended log file (Sigma's `webserver` and `proxy`).
     W3c,
+    /// A web server's access log (Sigma's `webserver`).
+    WebServer,
     /// A Zeek log of this path (Sigma's `product: zeek`, `service: dns`).
     Zeek(Arc<str>),
     /// The Linux audit daemon's log (`product: linux`, `service: auditd`).

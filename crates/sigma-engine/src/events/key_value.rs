@@ -27,22 +27,40 @@ impl<'l> Pair<'l> {
     /// The value as text: `\"` and `\\` undone where backslashes escape.
     pub(super) fn text(&self) -> Cow<'l, str> {
         let text = String::from_utf8_lossy(self.value);
-        if !self.escaped || !text.contains('\\') {
-            return text;
+        match self.escaped {
+            true => unescape(text),
+            false => text,
         }
-        let mut out = String::with_capacity(text.len());
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            match (c, chars.clone().next()) {
-                ('\\', Some(n @ ('"' | '\\'))) => {
-                    out.push(n);
-                    chars.next();
-                }
-                _ => out.push(c),
-            }
-        }
-        Cow::Owned(out)
     }
+}
+
+/// `\"` and `\\` undone; another backslash is kept as written.
+fn unescape(text: Cow<'_, str>) -> Cow<'_, str> {
+    if !text.contains('\\') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some(n @ ('"' | '\\'))) => {
+                out.push(n);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The value in double quotes at the start of `text`, a backslash keeping
+/// the next character in it, unescaped, and how many bytes it took with
+/// its quotes; `None` without both quotes.
+pub(super) fn unquoted(text: &[u8]) -> Option<(String, usize)> {
+    let body = text.strip_prefix(b"\"")?;
+    let end = escaped_end(body)?;
+    let value = unescape(String::from_utf8_lossy(&body[..end])).into_owned();
+    Some((value, end + 2))
 }
 
 /// The `key=value` pairs of a text; words without `=` passed over.

@@ -1,8 +1,8 @@
 //! Events to match rules against: Windows EVTX files (through the `evtx`
 //! crate), Windows events as XML, JSON (one object, an array, or
 //! concatenated objects; UTF-8 or UTF-16; a CloudTrail log's or a search
-//! response's list of them), JSONL, W3C web server, Zeek, Linux audit and
-//! syslog logs (FortiGate records among them), recognised by content rather
+//! response's list of them), JSONL, W3C web server, Apache and nginx access,
+//! Zeek, Linux audit and syslog logs (FortiGate records among them), recognised by content rather
 //! than by extension, and CSV, known by its name (`.csv`). Every event is flattened
 //! into field → values, so that `Image` is found in an EVTX rendering
 //! (`Event.EventData.Image`), `Provider_Name` in its System attributes, fields
@@ -10,6 +10,7 @@
 //! Readers keep only the fields the loaded rules read ([`Wanted`]), and
 //! account for every record they cannot read ([`FileRead::lost`]).
 
+mod access_log;
 mod auditd;
 mod csv;
 mod event;

@@ -35,6 +35,9 @@ pub enum EventFormat {
     Auditd,
     /// A Linux syslog file.
     Syslog,
+    /// A web server's access log in the common or combined format
+    /// (Apache's, nginx's).
+    AccessLog,
 }
 
 /// Sniff the format of a file from its content.
@@ -62,6 +65,9 @@ fn format_of_head(head: &[u8]) -> Option<EventFormat> {
     }
     if super::auditd::is_audit_log(head) {
         return Some(EventFormat::Auditd);
+    }
+    if super::access_log::is_access_log(head) {
+        return Some(EventFormat::AccessLog);
     }
     if super::syslog::is_syslog(head) {
         return Some(EventFormat::Syslog);
@@ -645,8 +651,11 @@ pub fn read_batched(
             // The CSV reader buffers its input itself.
             csv_items(file_open(path, diags)?, path, diags, size, sink)
         }
-        log
-        @ (EventFormat::W3c | EventFormat::Zeek | EventFormat::Auditd | EventFormat::Syslog) => {
+        log @ (EventFormat::W3c
+        | EventFormat::Zeek
+        | EventFormat::Auditd
+        | EventFormat::Syslog
+        | EventFormat::AccessLog) => {
             let input = file_open(path, diags)?;
             log_items(
                 std::io::BufReader::new(input),
@@ -682,6 +691,7 @@ fn log_items(
             }
             EventFormat::Auditd => super::auditd::read(input, &file, wanted, &report, add),
             EventFormat::Syslog => super::syslog::read(input, &file, wanted, &report, add),
+            EventFormat::AccessLog => super::access_log::read(input, &file, wanted, &report, add),
             _ => return None,
         })
     })
@@ -746,8 +756,11 @@ fn read_stream(
             text_items(text, path, &bytes, wanted, diags, size, sink)
         }
         Some(
-            log
-            @ (EventFormat::W3c | EventFormat::Zeek | EventFormat::Auditd | EventFormat::Syslog),
+            log @ (EventFormat::W3c
+            | EventFormat::Zeek
+            | EventFormat::Auditd
+            | EventFormat::Syslog
+            | EventFormat::AccessLog),
         ) => {
             let all = std::io::BufReader::new(std::io::Cursor::new(s.head).chain(s.rest));
             log_items(all, log, path, wanted, diags, size, sink)

@@ -299,6 +299,7 @@ pub(super) fn reads(source: &Source, logsource: &LogSource) -> bool {
         Source::W3c => ["webserver", "proxy"]
             .into_iter()
             .any(|c| is(Some(c), None, None)),
+        Source::WebServer => is(Some("webserver"), None, None),
         Source::Zeek(path) => is(None, Some("zeek"), Some(path)),
         Source::Auditd => is(None, Some("linux"), Some("auditd")),
         Source::Syslog(program) => [None, Some("syslog"), Some("auth"), Some(program)]

@@ -1422,6 +1422,7 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
     let dns = events::Source::Zeek("dns".into());
     assert_eq!(fired(Some(dns.clone())), (vec![1, 2], true));
     assert_eq!(fired(Some(events::Source::W3c)), (vec![3, 4], true));
+    assert_eq!(fired(Some(events::Source::WebServer)), (vec![3], true));
     assert_eq!(
         fired(Some(events::Source::Zeek("ssh".into()))),
         (vec![2], true)

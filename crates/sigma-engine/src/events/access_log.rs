@@ -1,0 +1,274 @@
+//! Web servers' access logs in the NCSA common or combined format, Apache's
+//! and nginx's default: `203.0.113.9 - alice [10/Oct/2024:13:55:36 -0700]
+//! "GET /a.php?id=1 HTTP/1.1" 200 2326 "http://ref/" "Mozilla/5.0"`, a
+//! request a line, known by its first line. Sigma's `webserver` rules (not
+//! its `proxy` ones: a web server's log) read it under the names the W3C
+//! format and Sigma's taxonomy give the same values, as for an IIS log:
+//! `c-ip`, `cs-username`, `cs-method`, `cs-uri-stem`, `cs-uri-query` (after
+//! the `?`), `cs-uri` (both), `cs-version`, `sc-status`, `sc-bytes`,
+//! `cs-referer` and `cs-user-agent`. `-` is no value; `request` is the
+//! request line as written, whatever it holds. The time in brackets is the
+//! event's.
+//!
+//! A quoted value ends at a quote no backslash escapes (Apache writes a
+//! quote in a request as `\"`), so a request cannot add a field. A line in
+//! no such shape is lost and said, once, with the first line it happens on.
+
+use super::FileRead;
+use super::event::{Event, EventMeta, Source};
+use super::json::Wanted;
+use super::key_value::unquoted;
+use super::log_lines::{Tally, each_line};
+use crate::diag::Diagnostic;
+use std::io::BufRead;
+use std::sync::Arc;
+
+/// One request's parts, as written (`-` where not given).
+#[derive(Debug, PartialEq, Eq)]
+struct Request<'l> {
+    host: &'l str,
+    user: &'l str,
+    time: &'l str,
+    request: String,
+    status: &'l str,
+    bytes: &'l str,
+    referer: Option<String>,
+    agent: Option<String>,
+}
+
+/// Whether a text starting with `head` is an access log: its first line a
+/// request in the common or combined format.
+pub(super) fn is_access_log(head: &[u8]) -> bool {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    parse(&String::from_utf8_lossy(line)).is_some()
+}
+
+/// The next word of `rest` (up to a space), and what follows it.
+fn word(rest: &str) -> Option<(&str, &str)> {
+    let (w, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+    (!w.is_empty()).then_some((w, rest))
+}
+
+/// A quoted value at the start of `rest`, unescaped, and what follows it.
+fn quoted(rest: &str) -> Option<(String, &str)> {
+    let (value, used) = unquoted(rest.as_bytes())?;
+    Some((
+        value,
+        rest[used..].strip_prefix(' ').unwrap_or(&rest[used..]),
+    ))
+}
+
+/// A line's request, if it is in the common or combined format.
+fn parse(line: &str) -> Option<Request<'_>> {
+    let (host, rest) = word(line)?;
+    let (_ident, rest) = word(rest)?;
+    let (user, rest) = word(rest)?;
+    let rest = rest.strip_prefix('[')?;
+    let (time, rest) = rest.split_once("] ")?;
+    timestamp(time)?;
+    let (request, rest) = quoted(rest)?;
+    let (status, rest) = word(rest)?;
+    let (bytes, rest) = word(rest).unwrap_or(("-", ""));
+    let number = |w: &str| w == "-" || w.bytes().all(|b| b.is_ascii_digit());
+    if !(number(status) && number(bytes)) {
+        return None;
+    }
+    let (referer, rest) = quoted(rest).map_or((None, rest), |(r, rest)| (Some(r), rest));
+    let agent = quoted(rest).map(|(a, _)| a);
+    Some(Request {
+        host,
+        user,
+        time,
+        request,
+        status,
+        bytes,
+        referer,
+        agent,
+    })
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `10/Oct/2024:13:55:36 -0700` as `2024-10-10T13:55:36-07:00`.
+fn timestamp(t: &str) -> Option<String> {
+    let (day, rest) = t.split_once('/')?;
+    let (month, rest) = rest.split_once('/')?;
+    let (year, rest) = rest.split_once(':')?;
+    let (clock, zone) = rest.split_once(' ')?;
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let zone_ok =
+        zone.len() == 5 && matches!(zone.as_bytes()[0], b'+' | b'-') && digits(&zone[1..], 4);
+    let clock_ok = clock.len() == 8 && clock.split(':').all(|p| digits(p, 2));
+    if !(digits(day, 2) && digits(year, 4) && clock_ok && zone_ok) {
+        return None;
+    }
+    Some(format!(
+        "{year}-{month:02}-{day}T{clock}{}:{}",
+        &zone[..3],
+        &zone[3..]
+    ))
+}
+
+/// The fields of a request, under their W3C names.
+fn fields(r: &Request<'_>) -> Vec<(&'static str, String)> {
+    let given = |v: &str| (v != "-").then(|| v.to_string());
+    let mut out = vec![("c-ip", given(r.host)), ("cs-username", given(r.user))];
+    let parts: Vec<&str> = r.request.split(' ').collect();
+    if let [method, target, version] = parts[..] {
+        let (stem, query) = target.split_once('?').unwrap_or((target, ""));
+        out.push(("cs-method", Some(method.to_string())));
+        out.push(("cs-uri", Some(target.to_string())));
+        out.push(("cs-uri-stem", Some(stem.to_string())));
+        out.push((
+            "cs-uri-query",
+            (!query.is_empty()).then(|| query.to_string()),
+        ));
+        out.push(("cs-version", Some(version.to_string())));
+    }
+    out.push(("request", given(&r.request)));
+    out.push(("sc-status", given(r.status)));
+    out.push(("sc-bytes", given(r.bytes)));
+    out.push(("cs-referer", r.referer.as_deref().and_then(given)));
+    out.push(("cs-user-agent", r.agent.as_deref().and_then(given)));
+    out.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()
+}
+
+/// Read the requests of an access log, each handed to `sink`.
+pub(super) fn read(
+    input: impl BufRead,
+    file: &Arc<str>,
+    wanted: Option<&Wanted>,
+    report: &dyn Fn(Diagnostic),
+    sink: &mut dyn FnMut(Event),
+) -> FileRead {
+    let mut read = FileRead::default();
+    let (mut not_requests, mut not_utf8) = (Tally::default(), Tally::default());
+    let keeps = |k: &str| wanted.is_none_or(|w| w.keeps(k));
+    read.lost += each_line(input, report, |no, bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        if matches!(text, std::borrow::Cow::Owned(_)) {
+            not_utf8.add(no);
+        }
+        let Some(r) = parse(&text) else {
+            not_requests.add(no);
+            read.lost += 1;
+            return;
+        };
+        let meta = EventMeta {
+            file: file.clone(),
+            record: no,
+            timestamp: timestamp(r.time),
+            source: Some(Source::WebServer),
+            ..Default::default()
+        };
+        let mut e = Event::with_capacity(meta, text.len() * 3);
+        for (name, value) in fields(&r).into_iter().filter(|(n, _)| keeps(n)) {
+            e.push(name, &value, None, false);
+        }
+        e.finish();
+        sink(e);
+        read.events += 1;
+    });
+    let what = "lost: no request in the common or combined log format (`HOST IDENT USER [TIME] \"REQUEST\" STATUS BYTES`)";
+    not_requests.tell(true, what, report);
+    not_utf8.tell_not_utf8(report);
+    read
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(text: &str) -> (Vec<Event>, FileRead, Vec<String>) {
+        let said = std::cell::RefCell::new(Vec::new());
+        let report = |d: Diagnostic| said.borrow_mut().push(d.in_file("access.log").to_string());
+        let mut got = Vec::new();
+        let read = read(
+            text.as_bytes(),
+            &Arc::from("access.log"),
+            None,
+            &report,
+            &mut |e| got.push(e),
+        );
+        (got, read, said.into_inner())
+    }
+
+    const LOG: &str = concat!(
+        r#"203.0.113.9 - alice [10/Oct/2024:13:55:36 -0700] "GET /shell.php?cmd=id HTTP/1.1" 200 2326 "http://example.com/" "Mozilla/5.0 (X11)""#,
+        "\n",
+        r#"198.51.100.7 - - [10/Oct/2024:13:55:37 +0000] "POST /login HTTP/1.1" 302 -"#,
+        "\n",
+        r#"198.51.100.7 - - [10/Oct/2024:13:55:38 +0000] "GET /a\" 200 0 \"-\" \"evil HTTP/1.1" 404 0 "-" "curl/8.0""#,
+        "\n",
+        r#"198.51.100.7 - - [10/Oct/2024:13:55:39 +0000] "\x16\x03\x01" 400 157 "-" "-""#,
+        "\n",
+    );
+
+    #[test]
+    fn each_request_is_an_event_under_the_w3c_names() {
+        let (got, read, said) = events(LOG);
+        assert!(said.is_empty(), "{said:?}");
+        assert_eq!((read.events, read.lost), (4, 0));
+        let e = &got[0];
+        assert_eq!(e.text("c-ip"), Some("203.0.113.9"));
+        assert_eq!(e.text("cs-username"), Some("alice"));
+        assert_eq!(e.text("cs-method"), Some("GET"));
+        assert_eq!(e.text("cs-uri-stem"), Some("/shell.php"));
+        assert_eq!(e.text("cs-uri-query"), Some("cmd=id"));
+        assert_eq!(e.text("cs-uri"), Some("/shell.php?cmd=id"));
+        assert_eq!(e.text("sc-status"), Some("200"));
+        assert_eq!(e.text("cs-referer"), Some("http://example.com/"));
+        assert_eq!(e.text("cs-user-agent"), Some("Mozilla/5.0 (X11)"));
+        assert_eq!(
+            e.meta.timestamp.as_deref(),
+            Some("2024-10-10T13:55:36-07:00")
+        );
+        assert_eq!(e.meta.source, Some(Source::WebServer));
+        // The common format: no referer or agent, no bytes sent.
+        assert!(got[1].get("cs-username").is_none() && got[1].get("sc-bytes").is_none());
+        assert!(got[1].get("cs-uri-query").is_none());
+        // Quotes in a request are part of it: they forge no status or agent.
+        let forged = r#"GET /a" 200 0 "-" "evil HTTP/1.1"#;
+        assert_eq!(got[2].text("request"), Some(forged));
+        assert_eq!(got[2].text("sc-status"), Some("404"));
+        assert_eq!(got[2].text("cs-user-agent"), Some("curl/8.0"));
+        assert!(
+            got[2].get("cs-method").is_none(),
+            "no request of three parts"
+        );
+        // A request that is no HTTP request keeps only its text.
+        assert!(got[3].get("cs-method").is_none());
+        assert_eq!(got[3].text("request"), Some(r"\x16\x03\x01"));
+    }
+
+    #[test]
+    fn a_line_in_no_such_shape_is_lost_and_said() {
+        let text =
+            format!("{LOG}garbage\n1.2.3.4 - - [10/Oct/2024:13:55:36] \"GET / HTTP/1.1\" 200 1\n");
+        let (got, read, said) = events(&text);
+        assert_eq!((got.len(), read.lost), (4, 2));
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].starts_with("error[events]: access.log:5: 2 line(s) lost"),
+            "{said:?}"
+        );
+    }
+
+    #[test]
+    fn only_a_request_first_makes_an_access_log() {
+        assert!(is_access_log(LOG.as_bytes()));
+        assert!(!is_access_log(b"Mar  1 10:00:00 web1 sshd[1]: x"));
+        assert!(!is_access_log(b"#Fields: date time"));
+        assert!(!is_access_log(
+            b"1.2.3.4 - - [not a time] \"GET / HTTP/1.1\" 200 1"
+        ));
+        assert_eq!(
+            timestamp("31/Dec/1999:23:59:59 +0530").as_deref(),
+            Some("1999-12-31T23:59:59+05:30")
+        );
+        assert_eq!(timestamp("1/Dec/1999:23:59:59 +0530"), None);
+    }
+}

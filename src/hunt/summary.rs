@@ -140,7 +140,7 @@ pub fn unserved_line(u: Unserved) -> Option<String> {
             ));
         }
         1 => why.push_str(&format!(
-            "; 1 comes from a W3C, Zeek, audit or syslog log, {only}"
+            "; 1 comes from a W3C, access, Zeek, audit or syslog log, {only}"
         )),
         n => why.push_str(&format!(
             "; {n} come from W3C, access, Zeek, audit or syslog logs, {only}"

@@ -37,10 +37,27 @@ struct Request<'l> {
 }
 
 /// Whether a text starting with `head` is an access log: its first line a
-/// request in the common or combined format.
+/// request in the common or combined format. A first line longer than
+/// `head` is judged by its start, up to its request's opening quote.
 pub(super) fn is_access_log(head: &[u8]) -> bool {
-    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    parse(&String::from_utf8_lossy(line)).is_some()
+    let (line, cut) = match memchr::memchr(b'\n', head) {
+        Some(end) => (&head[..end], false),
+        None => (head, true),
+    };
+    let line = String::from_utf8_lossy(line);
+    let starts = || before_request(&line).is_some_and(|(.., rest)| rest.starts_with('"'));
+    parse(&line).is_some() || (cut && starts())
+}
+
+/// The host, user and time of a line, and the text after them.
+fn before_request(line: &str) -> Option<(&str, &str, &str, &str)> {
+    let (host, rest) = word(line)?;
+    let (_ident, rest) = word(rest)?;
+    let (user, rest) = word(rest)?;
+    let rest = rest.strip_prefix('[')?;
+    let (time, rest) = rest.split_once("] ")?;
+    timestamp(time)?;
+    Some((host, user, time, rest))
 }
 
 /// The next word of `rest` (up to a space), and what follows it.
@@ -60,12 +77,7 @@ fn quoted(rest: &str) -> Option<(String, &str)> {
 
 /// A line's request, if it is in the common or combined format.
 fn parse(line: &str) -> Option<Request<'_>> {
-    let (host, rest) = word(line)?;
-    let (_ident, rest) = word(rest)?;
-    let (user, rest) = word(rest)?;
-    let rest = rest.strip_prefix('[')?;
-    let (time, rest) = rest.split_once("] ")?;
-    timestamp(time)?;
+    let (host, user, time, rest) = before_request(line)?;
     let (request, rest) = quoted(rest)?;
     let (status, rest) = word(rest)?;
     let (bytes, rest) = word(rest).unwrap_or(("-", ""));
@@ -260,6 +272,16 @@ mod tests {
     #[test]
     fn only_a_request_first_makes_an_access_log() {
         assert!(is_access_log(LOG.as_bytes()));
+        // A first line longer than what is looked at, by its start.
+        let long = format!(
+            r#"{}GET /{} HTTP/1.1" 200 1"#,
+            &LOG[..LOG.find('"').unwrap() + 1],
+            "a".repeat(600)
+        );
+        assert!(is_access_log(&long.as_bytes()[..512]));
+        assert!(!is_access_log(
+            &b"1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] GET"[..]
+        ));
         assert!(!is_access_log(b"Mar  1 10:00:00 web1 sshd[1]: x"));
         assert!(!is_access_log(b"#Fields: date time"));
         assert!(!is_access_log(

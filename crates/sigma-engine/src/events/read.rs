@@ -515,7 +515,7 @@ fn not_events(head: &[u8], what: &str) -> String {
         }
         None => {
             format!(
-                "not an EVTX, JSON, XML, W3C, Zeek, audit or syslog log, or CSV (named .csv) {what}; skipped"
+                "not an EVTX, JSON, XML, W3C, access, Zeek, audit or syslog log, or CSV (named .csv) {what}; skipped"
             )
         }
     }

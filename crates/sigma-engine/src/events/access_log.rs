@@ -18,7 +18,7 @@ use super::FileRead;
 use super::event::{Event, EventMeta, Source};
 use super::json::Wanted;
 use super::key_value::unquoted;
-use super::log_lines::{Tally, each_line};
+use super::log_lines::read_records;
 use crate::diag::Diagnostic;
 use std::io::BufRead;
 use std::sync::Arc;
@@ -156,19 +156,11 @@ pub(super) fn read(
     report: &dyn Fn(Diagnostic),
     sink: &mut dyn FnMut(Event),
 ) -> FileRead {
-    let mut read = FileRead::default();
-    let (mut not_requests, mut not_utf8) = (Tally::default(), Tally::default());
     let keeps = |k: &str| wanted.is_none_or(|w| w.keeps(k));
-    read.lost += each_line(input, report, |no, bytes| {
+    let what = "lost: no request in the common or combined log format (`HOST IDENT USER [TIME] \"REQUEST\" STATUS BYTES`)";
+    read_records(input, report, what, sink, |no, bytes| {
         let text = String::from_utf8_lossy(bytes);
-        if matches!(text, std::borrow::Cow::Owned(_)) {
-            not_utf8.add(no);
-        }
-        let Some(r) = parse(&text) else {
-            not_requests.add(no);
-            read.lost += 1;
-            return;
-        };
+        let r = parse(&text)?;
         let meta = EventMeta {
             file: file.clone(),
             record: no,
@@ -181,13 +173,8 @@ pub(super) fn read(
             e.push(name, &value, None, false);
         }
         e.finish();
-        sink(e);
-        read.events += 1;
-    });
-    let what = "lost: no request in the common or combined log format (`HOST IDENT USER [TIME] \"REQUEST\" STATUS BYTES`)";
-    not_requests.tell(true, what, report);
-    not_utf8.tell_not_utf8(report);
-    read
+        Some(e)
+    })
 }
 
 #[cfg(test)]
@@ -195,17 +182,9 @@ mod tests {
     use super::*;
 
     fn events(text: &str) -> (Vec<Event>, FileRead, Vec<String>) {
-        let said = std::cell::RefCell::new(Vec::new());
-        let report = |d: Diagnostic| said.borrow_mut().push(d.in_file("access.log").to_string());
-        let mut got = Vec::new();
-        let read = read(
-            text.as_bytes(),
-            &Arc::from("access.log"),
-            None,
-            &report,
-            &mut |e| got.push(e),
-        );
-        (got, read, said.into_inner())
+        super::super::log_lines::read_with("access.log", |file, report, sink| {
+            read(text.as_bytes(), file, None, report, sink)
+        })
     }
 
     const LOG: &str = concat!(

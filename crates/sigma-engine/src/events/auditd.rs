@@ -23,7 +23,7 @@ use super::FileRead;
 use super::event::{Event, EventMeta, Source};
 use super::json::Wanted;
 use super::key_value::{Pair, Quoting, pairs};
-use super::log_lines::{Tally, each_line};
+use super::log_lines::read_records;
 use crate::diag::Diagnostic;
 use std::io::BufRead;
 use std::sync::Arc;
@@ -177,17 +177,9 @@ pub(super) fn read(
     report: &dyn Fn(Diagnostic),
     sink: &mut dyn FnMut(Event),
 ) -> FileRead {
-    let mut read = FileRead::default();
-    let (mut not_records, mut not_utf8) = (Tally::default(), Tally::default());
-    read.lost += each_line(input, report, |no, text| {
-        if std::str::from_utf8(text).is_err() {
-            not_utf8.add(no);
-        }
-        let Some(Record { fields, time }) = record(text, wanted) else {
-            not_records.add(no);
-            read.lost += 1;
-            return;
-        };
+    let what = "lost: no audit record (`type=NAME msg=audit(SECONDS:SERIAL): ...`)";
+    read_records(input, report, what, sink, |no, text| {
+        let Record { fields, time } = record(text, wanted)?;
         let meta = EventMeta {
             file: file.clone(),
             record: no,
@@ -205,13 +197,8 @@ pub(super) fn read(
         }
         e.finish();
         e.fill_meta();
-        sink(e);
-        read.events += 1;
-    });
-    let what = "lost: no audit record (`type=NAME msg=audit(SECONDS:SERIAL): ...`)";
-    not_records.tell(true, what, report);
-    not_utf8.tell_not_utf8(report);
-    read
+        Some(e)
+    })
 }
 
 #[cfg(test)]
@@ -219,12 +206,9 @@ mod tests {
     use super::*;
 
     fn events(text: &str) -> (Vec<Event>, FileRead, Vec<String>) {
-        let said = std::cell::RefCell::new(Vec::new());
-        let report = |d: Diagnostic| said.borrow_mut().push(d.in_file("audit.log").to_string());
-        let mut got = Vec::new();
-        let file = Arc::from("audit.log");
-        let read = read(text.as_bytes(), &file, None, &report, &mut |e| got.push(e));
-        (got, read, said.into_inner())
+        super::super::log_lines::read_with("audit.log", |file, report, sink| {
+            read(text.as_bytes(), file, None, report, sink)
+        })
     }
 
     const LOG: &str = concat!(

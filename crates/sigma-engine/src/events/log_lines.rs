@@ -1,6 +1,8 @@
 //! Text logs of a record a line (W3C, Zeek, audit): their lines, each
 //! bounded, and what the lines held that is said once, at the end.
 
+use super::FileRead;
+use super::event::Event;
 use crate::diag::Diagnostic;
 use std::io::{BufRead, Read};
 
@@ -42,6 +44,39 @@ pub(super) fn each_line(
     }
 }
 
+/// Read a log of a record a line: the event `record` makes of a line (by
+/// its number and bytes) is handed to `sink`; a line it makes none of is
+/// lost, and said once, as `what` (the first such line named), and so are
+/// lines that are not UTF-8.
+pub(super) fn read_records(
+    input: impl BufRead,
+    report: &dyn Fn(Diagnostic),
+    what: &str,
+    sink: &mut dyn FnMut(Event),
+    mut record: impl FnMut(u64, &[u8]) -> Option<Event>,
+) -> FileRead {
+    let mut read = FileRead::default();
+    let (mut not_records, mut not_utf8) = (Tally::default(), Tally::default());
+    read.lost += each_line(input, report, |no, text| {
+        if std::str::from_utf8(text).is_err() {
+            not_utf8.add(no);
+        }
+        match record(no, text) {
+            Some(e) => {
+                sink(e);
+                read.events += 1;
+            }
+            None => {
+                not_records.add(no);
+                read.lost += 1;
+            }
+        }
+    });
+    not_records.tell(true, what, report);
+    not_utf8.tell_not_utf8(report);
+    read
+}
+
 /// Lines with one problem: how many, and the first.
 #[derive(Default)]
 pub(super) struct Tally {
@@ -78,6 +113,20 @@ impl Tally {
         };
         report(d.at(Some(self.first as usize), None));
     }
+}
+
+/// What a log reader hands out, counts and says, reading as the file
+/// `name` (`read` is given the file's name, where to say and where to hand).
+#[cfg(test)]
+pub(super) fn read_with(
+    name: &str,
+    read: impl FnOnce(&std::sync::Arc<str>, &dyn Fn(Diagnostic), &mut dyn FnMut(Event)) -> FileRead,
+) -> (Vec<Event>, FileRead, Vec<String>) {
+    let said = std::cell::RefCell::new(Vec::new());
+    let report = |d: Diagnostic| said.borrow_mut().push(d.in_file(name).to_string());
+    let mut got = Vec::new();
+    let read = read(&std::sync::Arc::from(name), &report, &mut |e| got.push(e));
+    (got, read, said.into_inner())
 }
 
 #[cfg(test)]

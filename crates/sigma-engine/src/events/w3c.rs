@@ -473,15 +473,10 @@ mod tests {
     use super::*;
 
     fn events(text: &str) -> (Vec<Event>, FileRead, Vec<String>) {
-        let said = std::cell::RefCell::new(Vec::new());
-        let report = |d: Diagnostic| said.borrow_mut().push(d.in_file("t.log").to_string());
-        let mut got = Vec::new();
         let dialect = dialect_of(text.as_bytes()).expect("a log");
-        let file = Arc::from("t.log");
-        let read = read(text.as_bytes(), dialect, &file, None, &report, &mut |e| {
-            got.push(e)
-        });
-        (got, read, said.into_inner())
+        super::super::log_lines::read_with("t.log", |file, report, sink| {
+            read(text.as_bytes(), dialect, file, None, report, sink)
+        })
     }
 
     const IIS: &str = "#Software: Microsoft Internet Information Services 10.0\r\n\

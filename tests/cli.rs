@@ -1443,7 +1443,9 @@ fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
 fn a_cloudtrail_log_file_is_read_as_its_records() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.yml");
-    let rule = "title: Access key created\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventSource: iam.amazonaws.com\n    eventName: CreateAccessKey\n  condition: sel\n";
+    // And a rule of another product that every event without its field
+    // would meet: a CloudTrail log says what its records are.
+    let rule = "title: Access key created\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventSource: iam.amazonaws.com\n    eventName: CreateAccessKey\n  condition: sel\n---\ntitle: Public RDP\nlogsource: {product: zeek, service: rdp}\ndetection:\n  sel:\n    id.orig_h|cidr: 10.0.0.0/8\n  condition: not sel\n";
     std::fs::write(&rules, rule).unwrap();
     let events = dir.path().join("logs");
     std::fs::create_dir(&events).unwrap();

@@ -31,8 +31,8 @@ pub struct EventMeta {
 /// dns`), a W3C log is a web server's or a web proxy's, an access log a web
 /// server's, an audit log the
 /// Linux audit daemon's, a syslog line a Linux program's, a Cisco
-/// device's or a FortiGate's. Rules for another logsource do not read such
-/// events.
+/// device's or a FortiGate's, a CloudTrail or Azure log's record its cloud's.
+/// Rules for another logsource do not read such events.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Source {
     /// A W3C extended log file (Sigma's `webserver` and `proxy`).
@@ -52,6 +52,11 @@ pub enum Source {
     /// A FortiGate record of this `type` (`product: fortigate` or
     /// `fortios`, `service: event`).
     Fortinet(Arc<str>),
+    /// A record of an AWS CloudTrail log file (`product: aws, service:
+    /// cloudtrail`).
+    CloudTrail,
+    /// A record of an Azure log of `records` (`product: azure`, any service).
+    Azure,
 }
 
 /// An event's every field and its values ([`Event::whole`]), to show beside

@@ -14,7 +14,7 @@
 //! replaced, with a warning.
 
 use super::FileRead;
-use super::event::{Event, EventMeta};
+use super::event::{Event, EventMeta, Source};
 use super::json::{EventSeed, Wanted};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::text::{self, Encoding, Invalid, UTF8_BOM, utf16};
@@ -80,6 +80,7 @@ pub(super) fn read<'t>(
         file,
         diags,
         read: FileRead::default(),
+        source: None,
     };
     let mut at = 0;
     loop {
@@ -90,9 +91,11 @@ pub(super) fn read<'t>(
         let next = if r.b[at] == b'[' {
             r.array(at, &mut sink)
         } else if let Some(list) = event_list(r.b, at) {
+            r.source = list.source;
+            let end = r.array(list.open, &mut sink);
+            r.source = None;
             // After the list, the rest of the object that holds it.
-            r.array(list.open, &mut sink)
-                .and_then(|end| closing(r.b, end, list.depth))
+            end.and_then(|end| closing(r.b, end, list.depth))
         } else {
             r.top_value(at, &mut sink)
         };
@@ -112,6 +115,8 @@ pub(super) struct EventList {
     pub(super) open: usize,
     /// How many objects deep the list lies (where the wrapper ends after it).
     depth: usize,
+    /// What the wrapper says its events are.
+    source: Option<Source>,
 }
 
 /// The list of events of the object that starts at `at`, when it is one of
@@ -130,9 +135,9 @@ pub(super) fn event_list(b: &[u8], at: usize) -> Option<EventList> {
     }
     let head = &b[at..b.len().min(at + 256)];
     let named = |key: &[u8]| memchr::memmem::find(head, key).is_some();
-    let (open, depth) = if named(b"\"took\"") || named(b"\"_scroll_id\"") {
+    let (open, depth, source) = if named(b"\"took\"") || named(b"\"_scroll_id\"") {
         let outer = member(b, at, b"hits").filter(|&h| b.get(h) == Some(&b'{'))?;
-        (member(b, outer, b"hits")?, 2)
+        (member(b, outer, b"hits")?, 2, None)
     } else {
         let first = &b[skip_spaces(b, at + 1)..];
         let quoted = |k: &[u8]| {
@@ -143,9 +148,17 @@ pub(super) fn event_list(b: &[u8], at: usize) -> Option<EventList> {
         let key = [&b"Records"[..], b"records"]
             .into_iter()
             .find(|k| quoted(k))?;
-        (member(b, at, key)?, 1)
+        let source = match key {
+            b"Records" => Source::CloudTrail,
+            _ => Source::Azure,
+        };
+        (member(b, at, key)?, 1, Some(source))
     };
-    (b.get(open) == Some(&b'[')).then_some(EventList { open, depth })
+    (b.get(open) == Some(&b'[')).then_some(EventList {
+        open,
+        depth,
+        source,
+    })
 }
 
 /// Where the value of `key` starts in the object that opens at `open`:
@@ -353,6 +366,8 @@ impl<'t> Lines<'t> {
 pub struct Pending<'t> {
     file: Arc<str>,
     record: u64,
+    /// What its list says it is (a CloudTrail log's record).
+    source: Option<Source>,
     /// Where it starts in `lines`, for diagnostics.
     offset: usize,
     lines: &'t Lines<'t>,
@@ -367,6 +382,7 @@ impl Pending<'_> {
             meta: EventMeta {
                 file: self.file.clone(),
                 record: self.record,
+                source: self.source.clone(),
                 ..Default::default()
             },
             wanted,
@@ -403,6 +419,8 @@ struct Reader<'t, 'r> {
     file: &'r Arc<str>,
     diags: &'r Diagnostics,
     read: FileRead,
+    /// What the list being read says its events are (a CloudTrail log's).
+    source: Option<Source>,
 }
 
 impl<'t> Reader<'t, '_> {
@@ -456,6 +474,7 @@ impl<'t> Reader<'t, '_> {
         let pending = Pending {
             file: self.file.clone(),
             record: self.read.events + self.read.lost + 1,
+            source: self.source.clone(),
             offset: at,
             lines: self.lines,
             raw,
@@ -866,9 +885,21 @@ mod tests {
             "{\n  \"records\": [\n    {\"a\": 3},\n    {\"a\": 4,},\n    {\"a\": 5}\n  ]\n}\n",
             r#"{"a": 6}"#,
         );
-        let (got, read, ds) = read_all(text.as_bytes());
+        let (got, counts, ds) = read_all(text.as_bytes());
         assert_eq!(got, ["1", "2", "3", "5", "6"], "{ds:?}");
-        assert_eq!((read.events, read.lost), (5, 1));
+        assert_eq!((counts.events, counts.lost), (5, 1));
+        // Each record says whose log it is; an object after the list does not.
+        let (diags, file) = (Diagnostics::new(), Arc::from("t.json"));
+        let mut sources = Vec::new();
+        let mut sink = |e: Event| sources.push(e.meta.source);
+        read(
+            &Lines::new(text),
+            &file,
+            &diags,
+            Sink::Events(None, &mut sink),
+        );
+        let (trail, azure) = (Some(Source::CloudTrail), Some(Source::Azure));
+        assert_eq!(sources, [trail.clone(), trail, azure.clone(), azure, None]);
         // An object whose first key is not the list is an event as it is.
         let (got, _, _) = read_all(br#"{"a": 7, "Records": [{"a": 1}]}"#);
         assert_eq!(got, ["7"]);

@@ -310,6 +310,12 @@ pub(super) fn reads(source: &Source, logsource: &LogSource) -> bool {
             let product = logsource.product.as_deref();
             logsource.category.is_none() && product.is_some_and(|p| p.eq_ignore_ascii_case("cisco"))
         }
+        Source::CloudTrail => is(None, Some("aws"), Some("cloudtrail")),
+        // Which service a record is its `category` says in Azure's own words.
+        Source::Azure => {
+            let product = logsource.product.as_deref();
+            logsource.category.is_none() && product.is_some_and(|p| p.eq_ignore_ascii_case("azure"))
+        }
         Source::Fortinet(kind) => ["fortigate", "fortios"]
             .into_iter()
             .any(|product| is(None, Some(product), Some(kind))),

@@ -1409,6 +1409,8 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
         rule(11, "product: fortigate, service: event"),
         rule(12, "product: fortios"),
         rule(13, "product: fortigate, service: traffic"),
+        rule(14, "product: aws, service: cloudtrail"),
+        rule(15, "product: azure, service: activitylogs"),
     ]
     .join("---\n");
     let e = engine(&yaml);
@@ -1435,8 +1437,10 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
     let fortinet = |kind: &str| Some(events::Source::Fortinet(kind.into()));
     assert_eq!(fired(fortinet("event")), (vec![11, 12], true));
     assert_eq!(fired(fortinet("utm")), (vec![12], true));
+    assert_eq!(fired(Some(events::Source::CloudTrail)), (vec![14], true));
+    assert_eq!(fired(Some(events::Source::Azure)), (vec![15], true));
     // A file that does not say what its events are meets them all.
-    assert_eq!(fired(None), ((0..14).collect(), true));
+    assert_eq!(fired(None), ((0..16).collect(), true));
     // Which rules had events of their kind.
     let mut seen = SeenKinds::default();
     let mut ev = Event::from_pairs(&[("query", "example.org")]);
@@ -1444,7 +1448,7 @@ fn an_event_whose_log_says_what_it_is_is_read_by_rules_for_that_only() {
     seen.add(&ev);
     assert_eq!(
         e.rules_with_events(&seen),
-        (0..14).map(|r| r == 1 || r == 2).collect::<Vec<_>>(),
+        (0..16).map(|r| r == 1 || r == 2).collect::<Vec<_>>(),
         "only the Zeek rules for DNS had events of their kind"
     );
     let zeek_only = engine(&rule(0, "product: zeek, service: rdp"));

@@ -28,7 +28,8 @@ use std::sync::Arc;
 struct Request<'l> {
     host: &'l str,
     user: &'l str,
-    time: &'l str,
+    /// The time in brackets, as [`timestamp`] writes it.
+    time: String,
     request: String,
     status: &'l str,
     bytes: &'l str,
@@ -50,14 +51,13 @@ pub(super) fn is_access_log(head: &[u8]) -> bool {
 }
 
 /// The host, user and time of a line, and the text after them.
-fn before_request(line: &str) -> Option<(&str, &str, &str, &str)> {
+fn before_request(line: &str) -> Option<(&str, &str, String, &str)> {
     let (host, rest) = word(line)?;
     let (_ident, rest) = word(rest)?;
     let (user, rest) = word(rest)?;
     let rest = rest.strip_prefix('[')?;
     let (time, rest) = rest.split_once("] ")?;
-    timestamp(time)?;
-    Some((host, user, time, rest))
+    Some((host, user, timestamp(time)?, rest))
 }
 
 /// The next word of `rest` (up to a space), and what follows it.
@@ -161,15 +161,16 @@ pub(super) fn read(
     read_records(input, report, what, sink, |no, bytes| {
         let text = String::from_utf8_lossy(bytes);
         let r = parse(&text)?;
+        let fields = fields(&r);
         let meta = EventMeta {
             file: file.clone(),
             record: no,
-            timestamp: timestamp(r.time),
+            timestamp: Some(r.time),
             source: Some(Source::WebServer),
             ..Default::default()
         };
         let mut e = Event::with_capacity(meta, text.len() * 3);
-        for (name, value) in fields(&r).into_iter().filter(|(n, _)| keeps(n)) {
+        for (name, value) in fields.into_iter().filter(|(n, _)| keeps(n)) {
             e.push(name, &value, None, false);
         }
         e.finish();

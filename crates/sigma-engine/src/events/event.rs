@@ -497,11 +497,14 @@ impl Event {
                 .map(|p| Source::Zeek(p.into()));
         }
         // `journalctl -o json`: a syslog line's parts under journald's names.
-        let journal_time = text(Meta::JournalTime).and_then(journal_seconds);
-        if meta.source.is_none() && meta.channel.is_none() && journal_time.is_some() {
+        let journal_time = || text(Meta::JournalTime).and_then(journal_seconds);
+        if let Some(time) = (meta.source.is_none() && meta.channel.is_none())
+            .then(journal_time)
+            .flatten()
+        {
             let program = text(Meta::JournalProgram).unwrap_or_default();
             meta.source = Some(Source::Syslog(program.into()));
-            meta.timestamp = meta.timestamp.take().or(journal_time);
+            meta.timestamp.get_or_insert(time);
             meta.computer = meta.computer.take().or_else(|| owned(Meta::JournalHost));
         }
     }

@@ -6,7 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DATA="${ATTACK_VAULT_DATA:-../shared/data}"
 S="$DATA/sigma"
 cargo build --release --quiet
-B=./target/release/attack-vault
+# A binary to compare (an earlier build) may be named by ATTACK_VAULT_BIN.
+B="${ATTACK_VAULT_BIN:-./target/release/attack-vault}"
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 t() { /usr/bin/time -f "$1: wall %e s, user %U s, sys %S s, peak %M KiB" "${@:2}" 2>&1 | grep -v '^\(warning\|error\)\[' || true; }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The text-log readers at scale: a million-line IIS (W3C) log and 1.2
-# million audit records, made here (synthetic, deterministic), matched
-# with one trivial rule (the read floor) and with SigmaHQ's web and Linux
-# rule trees. Reports wall and CPU time and peak memory (GNU time).
+# The text-log readers at scale: a million-line IIS (W3C) log, a
+# million-line Apache access log and 1.2 million audit records, made here
+# (synthetic, deterministic), matched with one trivial rule (the read
+# floor), with SigmaHQ's web or Linux rule tree, and with every rule of
+# `rules` and `rules-emerging-threats` (a log that says what it is meets
+# only its own rules). Reports wall and CPU time and peak memory (GNU time).
 source "$(dirname "$0")/common.sh"
 python3 - "$OUT" <<'PY'
 import random, sys
@@ -19,6 +21,13 @@ with open(f'{out}/u_ex.log', 'w') as f:
         f.write(f"2024-03-01 {s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d} 10.0.0.5 "
                 f"{random.choice(['GET', 'POST'])} {random.choice(paths)} {random.choice(['-', 'id=42'])} "
                 f"443 - 203.0.113.{i % 250} {random.choice(agents)} - 200 0 0 {i % 500}\n")
+with open(f'{out}/access.log', 'w') as f:
+    for i in range(1_000_000):
+        s = i % 86400
+        query = random.choice(['', '?id=42', '?q=union+select'])
+        f.write(f'203.0.113.{i % 250} - - [01/Mar/2024:{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d} +0000] '
+                f'"{random.choice(["GET", "POST"])} {random.choice(paths)}{query} HTTP/1.1" 200 {i % 5000} '
+                f'"-" "{random.choice(agents).replace("+", " ")}"\n')
 with open(f'{out}/audit.log', 'w') as f:
     for i in range(300_000):
         stamp = f'{1700000000 + i}.123:{i}'
@@ -36,7 +45,13 @@ echo "== IIS log: $(du -m "$OUT/u_ex.log" | cut -f1) MB, 1,000,000 lines"
 trivial "category: webserver" cs-uri-stem
 t "read floor (one trivial rule)" "$B" match -q -f jsonl "$OUT/u_ex.log" --rules "$OUT/trivial.yml"
 t "rules/web" "$B" match -q -f jsonl "$OUT/u_ex.log" --rules "$S/rules/web"
+t "every rule" "$B" match -q -f jsonl "$OUT/u_ex.log" --rules "$S/rules" "$S/rules-emerging-threats"
+echo "== access log: $(du -m "$OUT/access.log" | cut -f1) MB, 1,000,000 lines"
+t "read floor (one trivial rule)" "$B" match -q -f jsonl "$OUT/access.log" --rules "$OUT/trivial.yml"
+t "rules/web" "$B" match -q -f jsonl "$OUT/access.log" --rules "$S/rules/web"
+t "every rule" "$B" match -q -f jsonl "$OUT/access.log" --rules "$S/rules" "$S/rules-emerging-threats"
 echo "== audit log: $(du -m "$OUT/audit.log" | cut -f1) MB, 1,200,000 records"
 trivial "product: linux, service: auditd" exe
 t "read floor (one trivial rule)" "$B" match -q -f jsonl "$OUT/audit.log" --rules "$OUT/trivial.yml"
 t "rules/linux" "$B" match -q -f jsonl "$OUT/audit.log" --rules "$S/rules/linux"
+t "every rule" "$B" match -q -f jsonl "$OUT/audit.log" --rules "$S/rules" "$S/rules-emerging-threats"

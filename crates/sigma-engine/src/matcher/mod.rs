@@ -7,10 +7,11 @@
 //! [`mapping`] entry of its logsource and files it under the channels and
 //! EventIDs it selects; the engine gathers each kind of event's variants in
 //! a bucket, whose `prefilter` finds the literals a variant needs before
-//! it is evaluated. The way of an event: [`scan`] reads files in parallel,
-//! keeps those in the time window (`time`), looks up its bucket, and hands
-//! events with their detections back in reading order; [`correlation`]
-//! rules then run over the detections.
+//! it is evaluated (a log that says what its events are has a bucket of
+//! the rules that read them: `sources`). The way of an event: [`scan`]
+//! reads files in parallel, keeps those in the time window (`time`), looks
+//! up its bucket, and hands events with their detections back in reading
+//! order; [`correlation`] rules then run over the detections.
 
 pub mod compile;
 pub mod correlation;
@@ -20,6 +21,7 @@ pub(crate) mod pattern;
 mod prefilter;
 mod routes;
 mod scan;
+mod sources;
 pub(crate) mod time;
 
 pub use filters::FilterNote;
@@ -87,9 +89,11 @@ pub struct Engine {
     /// Each channel the mapping names → the products of the logsources
     /// that name it ([`Engine::any_channel_reads`]).
     channel_products: std::collections::HashMap<String, Vec<String>>,
-    /// The logsources of the rules in `unmapped`, each once: whether any
-    /// reads an event whose log names its kind ([`EventMeta::source`]).
-    unmapped_sources: Vec<crate::sigma::rule::LogSource>,
+    /// The variants of `unmapped`: those of an event whose log names its
+    /// kind ([`EventMeta::source`]) are the ones that read it.
+    unmapped_variants: Vec<usize>,
+    /// The buckets of events whose log names their kind.
+    by_source: sources::SourceBuckets,
     pub skipped: Vec<Skipped>,
     pub correlations: Vec<usize>,
     /// Filter references that name no loaded rule, or rules outside the
@@ -151,7 +155,8 @@ impl Engine {
             by_channel: FxHashMap::default(),
             generic: Bucket::default(),
             unmapped: Bucket::default(),
-            unmapped_sources: Vec::new(),
+            unmapped_variants: Vec::new(),
+            by_source: sources::SourceBuckets::default(),
             channel_products: mapping.channel_products(),
             skipped: std::mem::take(&mut routes.skipped),
             correlations,
@@ -176,7 +181,12 @@ impl Engine {
             ..
         } = r;
         unmapped.extend(&generic);
-        self.unmapped_sources = self.logsources_of(&variants, &unmapped);
+        self.unmapped_variants = unmapped.clone();
+        let services = unmapped.iter().filter_map(|&vi| {
+            let rule = &self.rules[variants[vi].rule];
+            rule.logsource.service.as_deref()
+        });
+        self.by_source = sources::SourceBuckets::new(services);
         // Past this point `generic` serves the events with a channel.
         let any_of = |ch: &str| {
             let reads = |vi: &&usize| self.any_channel_reads(variants[**vi].rule, ch);
@@ -230,8 +240,17 @@ impl Engine {
         self.unmapped = unmapped.finish(&automata);
         self.generic = generic.finish(&automata);
         drop(automata);
-        for v in &mut variants {
-            v.groups = v.necessary.take().map_or(0, |n| n.len() as u8);
+        // The buckets of sources are planned when first met, from the
+        // necessary conditions of `unmapped`; the others are done with.
+        let mut keep = vec![false; variants.len()];
+        self.unmapped_variants
+            .iter()
+            .for_each(|&vi| keep[vi] = true);
+        for (v, keep) in variants.iter_mut().zip(keep) {
+            v.groups = v.necessary.as_ref().map_or(0, |n| n.len() as u8);
+            if !keep {
+                v.necessary = None;
+            }
         }
         self.variants = variants;
     }
@@ -321,22 +340,6 @@ impl Engine {
         out
     }
 
-    /// The logsources of these variants' rules, each once.
-    fn logsources_of(
-        &self,
-        variants: &[Variant],
-        of: &[usize],
-    ) -> Vec<crate::sigma::rule::LogSource> {
-        let mut out: Vec<crate::sigma::rule::LogSource> = Vec::new();
-        for &vi in of {
-            let l = &self.rules[variants[vi].rule].logsource;
-            if !out.contains(l) {
-                out.push(l.clone());
-            }
-        }
-        out
-    }
-
     /// Whether a rule of `Channel: "*"` (every Windows event-log record)
     /// reads events of the channel `ch` (lower case): not when only other
     /// products' logsources name it (a Windows rule and Sysmon for Linux's).
@@ -379,7 +382,8 @@ impl Engine {
     /// The variants to evaluate on an event: those of its bucket without a
     /// necessary condition, and those whose every group the prefilter found.
     fn candidates(&self, e: &Event) -> Vec<usize> {
-        let bucket = self.bucket(e);
+        let of_source = self.source_bucket(e);
+        let bucket = of_source.as_deref().unwrap_or_else(|| self.bucket(e));
         // Events meet a few dozen groups: one allocation, not a series of
         // regrowths.
         let mut found: Vec<Owner> = Vec::with_capacity(64);
@@ -410,22 +414,26 @@ impl Engine {
     /// rule reads is read in vain (a JSON event without `Channel` is no
     /// Windows event-log record to the Windows rules).
     pub fn serves(&self, e: &Event) -> bool {
-        match &e.meta.source {
-            Some(source) => self
-                .unmapped_sources
-                .iter()
-                .any(|l| routes::reads(source, l)),
+        match self.source_bucket(e) {
+            Some(b) => !b.is_empty(),
             None => !self.bucket(e).is_empty(),
         }
     }
 
-    /// Whether variant `vi` reads the event: rules of another logsource
-    /// than the one its log names do not.
-    fn reads(&self, vi: usize, e: &Event) -> bool {
-        e.meta.source.as_ref().is_none_or(|source| {
-            let rule = &self.rules[self.variants[vi].rule];
-            routes::reads(source, &rule.logsource)
-        })
+    /// The bucket of an event whose log names its kind: the variants of
+    /// the rules that read it (a `Channel` field does not make it a Windows
+    /// event-log record).
+    fn source_bucket(&self, e: &Event) -> Option<Arc<Bucket>> {
+        let source = e.meta.source.as_ref()?;
+        let plan = || {
+            let reads = |vi: &usize| {
+                let rule = &self.rules[self.variants[*vi].rule];
+                routes::reads(source, &rule.logsource)
+            };
+            let ids = self.unmapped_variants.iter().copied().filter(reads);
+            sources::bucket_of(&self.variants, ids.collect())
+        };
+        Some(self.by_source.get(source, plan))
     }
 
     /// Run every applicable rule on one event.
@@ -438,7 +446,7 @@ impl Engine {
                     vals.iter().any(|x| accepted.iter().any(|a| a == x.lower()))
                 })
             });
-            if !ok || out.iter().any(|d| d.rule == v.rule) || !self.reads(vi, e) {
+            if !ok || out.iter().any(|d| d.rule == v.rule) {
                 continue;
             }
             if let Some(fields) = v.compiled.match_fields(e) {

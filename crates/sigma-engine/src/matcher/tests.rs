@@ -1033,7 +1033,9 @@ fn single_non_ascii_letters_prefilter_and_still_match() {
     assert_eq!(hits("powеrshell -nop"), 1, "Cyrillic е");
     assert_eq!(hits("POWЕRSHELL"), 1, "upper-case Cyrillic Е folds to е");
     let v = &e.variants[0];
-    assert!(v.necessary.is_none(), "freed once the automata exist");
+    // Kept for an unmapped rule: the buckets of logs that name their kind
+    // are planned from it when first met.
+    assert!(v.necessary.is_some() && v.groups == 1);
     assert!(
         e.generic.always.is_empty() && e.unmapped.always.is_empty(),
         "prefiltered, not run on every event"
@@ -1511,4 +1513,46 @@ fn sysmon_for_linux_events_meet_the_linux_rules_of_their_event_id_and_others_run
     // An event that names no channel meets the Linux rules as before, and
     // not the rules of a logsource that is the mapping's alone.
     assert_eq!(fired(&[("Image", "/usr/bin/curl")]), [0, 1, 2, 3]);
+}
+
+#[test]
+fn a_log_that_says_what_it_is_meets_its_rules_prefiltered_whatever_its_fields() {
+    let rule = |n: usize, logsource: &str| {
+        format!(
+            "title: r{n}\nlogsource: {{{logsource}}}\ndetection:\n  sel:\n    cs-uri-query|contains: union select\n  condition: sel\n"
+        )
+    };
+    let yaml = [
+        rule(0, "category: webserver"),
+        rule(1, "product: windows, service: security"),
+        rule(2, "product: linux"),
+        rule(3, "category: proxy"),
+    ]
+    .join("---\n");
+    let e = engine(&yaml);
+    let fired = |source: events::Source, pairs: &[(&str, &str)]| {
+        let mut ev = Event::from_pairs(pairs);
+        ev.meta.source = Some(source);
+        let field = |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
+        (ev.meta.channel, ev.meta.event_id) = (field("Channel"), field("EventID"));
+        let rules: Vec<usize> = e.match_event(&ev).iter().map(|h| h.rule).collect();
+        rules
+    };
+    let query = ("cs-uri-query", "id=1 UNION SELECT pass");
+    assert_eq!(fired(events::Source::WebServer, &[query]), [0]);
+    assert_eq!(fired(events::Source::W3c, &[query]), [0, 3]);
+    assert_eq!(
+        fired(events::Source::WebServer, &[("cs-uri-query", "id=1")]),
+        Vec::<usize>::new()
+    );
+    assert_eq!(fired(events::Source::Auditd, &[query]), [2]);
+    // A `Channel` column does not make a web server's request a Windows
+    // event-log record.
+    let channel = [("Channel", "Security"), ("EventID", "4624"), query];
+    assert_eq!(fired(events::Source::WebServer, &channel), [0]);
 }

@@ -65,17 +65,23 @@ pub(super) struct Literals {
     /// could be reused by a later engine's set).
     id: u64,
     pats: Box<[Box<str>]>,
+    /// Scanned over whole events' text (keywords), not over field values.
+    whole_text: bool,
     pub(super) ac: std::sync::OnceLock<Option<AhoCorasick>>,
+    /// For whole texts: whether any literal occurs, with a vector search.
+    any: std::sync::OnceLock<Option<AhoCorasick>>,
 }
 
 static NEXT_LITERALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Literals {
-    fn new(pats: Box<[Box<str>]>) -> Literals {
+    fn new(pats: Box<[Box<str>]>, whole_text: bool) -> Literals {
         Literals {
             id: NEXT_LITERALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             pats,
+            whole_text,
             ac: std::sync::OnceLock::new(),
+            any: std::sync::OnceLock::new(),
         }
     }
 
@@ -84,6 +90,9 @@ impl Literals {
     /// to event (a product name, an image path, a file's hashes), and
     /// hashing a value costs a fraction of scanning it.
     fn each_in(&self, ac: &AhoCorasick, value: &str, mut found: impl FnMut(usize)) {
+        if self.whole_text && !self.any_in(value) {
+            return;
+        }
         if value.len() > ScanCache::LONGEST {
             for m in ac.find_overlapping_iter(value) {
                 found(m.pattern().as_usize());
@@ -106,6 +115,19 @@ impl Literals {
         });
     }
 
+    /// Whether any literal is in a whole event's text, which seldom holds
+    /// one: searched first with the vector search an overlapping scan
+    /// cannot use (it serves leftmost matches only).
+    fn any_in(&self, text: &str) -> bool {
+        let any = self.any.get_or_init(|| {
+            AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(self.pats.iter().map(|p| p.as_bytes()))
+                .ok()
+        });
+        any.as_ref().is_none_or(|a| a.is_match(text))
+    }
+
     /// The automaton; `None` when it cannot be built (its variants are then
     /// candidates for every event).
     fn automaton(&self) -> Option<&AhoCorasick> {
@@ -115,7 +137,8 @@ impl Literals {
                 // DFA, and fields are short, so its scan speed is not the
                 // bottleneck. No prefilter: its rare bytes are common in
                 // fields such as `Hashes` (hex digits), where restarting at
-                // each candidate cost five times the plain scan.
+                // each candidate cost five times the plain scan. (A whole
+                // event's text is searched first by `any_in`.)
                 AhoCorasick::builder()
                     .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
                     .prefilter(false)
@@ -181,7 +204,7 @@ type FieldPlan<'a> = (&'a str, Vec<&'a str>, Vec<Vec<Owner>>);
 /// One automaton per distinct literal set: buckets of sibling event kinds
 /// (Sysmon 1 and Security 4688, PowerShell's two channels) often test the
 /// same literals.
-pub(super) type Automata<'a> = HashMap<Vec<&'a str>, Arc<Literals>>;
+pub(super) type Automata<'a> = HashMap<(bool, Vec<&'a str>), Arc<Literals>>;
 
 impl<'a> BucketPlan<'a> {
     pub(super) fn new(variants: &'a [Variant], ids: Vec<usize>) -> BucketPlan<'a> {
@@ -219,9 +242,11 @@ impl<'a> BucketPlan<'a> {
         'a: 'p,
     {
         let mut out = Automata::new();
-        for (_, pats, _) in plans.flat_map(|p| &p.fields) {
-            out.entry(pats.clone()).or_insert_with(|| {
-                Arc::new(Literals::new(pats.iter().map(|&p| p.into()).collect()))
+        for (field, pats, _) in plans.flat_map(|p| &p.fields) {
+            let whole_text = *field == compile::ANY_FIELD;
+            out.entry((whole_text, pats.clone())).or_insert_with(|| {
+                let pats = pats.iter().map(|&p| p.into()).collect();
+                Arc::new(Literals::new(pats, whole_text))
             });
         }
         out
@@ -233,7 +258,7 @@ impl<'a> BucketPlan<'a> {
             prefilter: Vec::with_capacity(self.fields.len()),
         };
         for (field, pats, owners) in self.fields {
-            let lits = automata[pats.as_slice()].clone();
+            let lits = automata[&(field == compile::ANY_FIELD, pats)].clone();
             b.prefilter.push((field.to_string(), lits, owners));
         }
         b.always.sort_unstable();
@@ -255,7 +280,10 @@ impl Bucket {
                 out.extend(owners.iter().flatten());
                 continue;
             };
-            if let Some(values) = e.get(field) {
+            if field == compile::ANY_FIELD {
+                // A keyword's literal is in the text of every value.
+                lits.each_in(ac, e.all_text(), |p| out.extend(&owners[p]));
+            } else if let Some(values) = e.get(field) {
                 for v in values.iter() {
                     lits.each_in(ac, v.lower(), |p| out.extend(&owners[p]));
                 }
@@ -271,7 +299,7 @@ mod tests {
     #[test]
     fn prefilter_scans_are_remembered_per_literal_set_and_value() {
         let set = |pats: &[&str]| {
-            let l = Literals::new(pats.iter().map(|&p| p.into()).collect());
+            let l = Literals::new(pats.iter().map(|&p| p.into()).collect(), false);
             let _ = l.automaton();
             l
         };

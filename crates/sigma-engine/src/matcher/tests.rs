@@ -1556,3 +1556,56 @@ fn a_log_that_says_what_it_is_meets_its_rules_prefiltered_whatever_its_fields() 
     let channel = [("Channel", "Security"), ("EventID", "4624"), query];
     assert_eq!(fired(events::Source::WebServer, &channel), [0]);
 }
+
+#[test]
+fn keywords_are_prefiltered_over_the_whole_event_and_still_match() {
+    let e = rule_engine(
+        "keywords:\n  - 'sekurlsa::'\n  - 'Kiwi Legit Printer'\nfilter:\n  EventID: 15",
+        "keywords and not filter",
+    );
+    let cli = |v| [("EventID", "1"), ("CommandLine", v)];
+    assert_evaluated_and_fired(
+        &e,
+        &[
+            (&cli("powershell -nop"), (false, false)),
+            (&cli("mimikatz SEKURLSA::logonpasswords"), (true, true)),
+            (&[("Printer", "kiwi legit printer")], (true, true)),
+            // In a field's name: the rule decides.
+            (&[("sekurlsa::", "x")], (true, false)),
+            (&[("A", "Kiwi Legit"), ("B", "Printer")], (false, false)),
+            (
+                &[("EventID", "15"), ("Stream", "sekurlsa::")],
+                (true, false),
+            ),
+        ],
+    );
+    assert!(
+        e.unmapped.always.is_empty(),
+        "prefiltered, not run on every event"
+    );
+    // A short keyword lets every event by, as a short field literal does.
+    let short = rule_engine("keywords:\n  - 'ab'\n  - 'sekurlsa::'", "keywords");
+    assert_eq!(short.unmapped.always.len(), 1);
+    assert_evaluated_and_fired(&short, &[(&[("X", "cab")], (true, true))]);
+}
+
+#[test]
+fn keyword_literals_inside_one_another_are_all_found() {
+    // One automaton over both rules' keywords: an overlapping scan finds
+    // `cde` inside `abcdef`, which a leftmost search would pass over.
+    let yaml = "title: a\nlogsource:\n  product: test\ndetection:\n  keywords:\n    - 'abcdef'\n  condition: keywords\n---\ntitle: b\nlogsource:\n  product: test\ndetection:\n  keywords:\n    - 'cde'\n  condition: keywords\n";
+    let e = engine(yaml);
+    let fired = |v: &str| {
+        let mut rules: Vec<usize> = e
+            .match_event(&Event::from_pairs(&[("CommandLine", v)]))
+            .iter()
+            .map(|h| h.rule)
+            .collect();
+        rules.sort_unstable();
+        rules
+    };
+    assert_eq!(fired("xx ABCDEF yy"), [0, 1]);
+    assert_eq!(fired("xx cde yy"), [1]);
+    assert_eq!(fired("xx abcd yy"), Vec::<usize>::new());
+    assert!(e.unmapped.always.is_empty());
+}

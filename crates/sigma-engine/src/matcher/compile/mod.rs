@@ -15,7 +15,7 @@ mod values;
 
 #[cfg(test)]
 pub(crate) use needs::regex_literals;
-pub use needs::{Alternatives, MOST_GROUPS, Necessary};
+pub use needs::{ANY_FIELD, Alternatives, MOST_GROUPS, Necessary};
 use values::compile_spec;
 
 use super::pattern::{AffixSet, NeedleSet, Pattern, Tok, tokenize, windash};

@@ -86,7 +86,8 @@ impl Compiled {
 }
 
 /// (field, lower-case literal) pairs one of which occurs in every event a
-/// test matches: the field's lower-cased value contains the literal.
+/// test matches: the field's lower-cased value contains the literal (a
+/// keyword's: some value, [`ANY_FIELD`]).
 pub type Alternatives = Vec<(Arc<str>, String)>;
 
 /// A necessary condition of a detection: each group of alternatives occurs
@@ -248,8 +249,12 @@ pub(crate) fn regex_literals(pattern: &str) -> Option<Vec<String>> {
     .max_by_key(weakest)
 }
 
+/// The field name under which a keyword's literals are necessary: they
+/// occur in the event's whole text ([`crate::events::Event::all_text`]).
+pub const ANY_FIELD: &str = "";
+
 fn test_necessary(t: &FieldTest) -> Option<Alternatives> {
-    let field = t.field.as_ref()?;
+    let field = t.field.clone().unwrap_or_else(|| Arc::from(ANY_FIELD));
     let FieldTestKind::Values {
         tests,
         all,

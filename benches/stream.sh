@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 DATA="${ATTACK_VAULT_DATA:-../shared/data}"
 cargo build --release --quiet --example make_stream
 cargo build --release --quiet
+# A binary to compare (an earlier build) may be named by ATTACK_VAULT_BIN.
+B="${ATTACK_VAULT_BIN:-./target/release/attack-vault}"
 S="$DATA/sigma"
 TRIVIAL="$(mktemp -d)"
 trap 'rm -rf "$TRIVIAL"' EXIT
@@ -29,9 +31,9 @@ for n in 100000 1000000; do
   echo "== $STREAM ($(wc -l < "$STREAM") events, $(du -m "$STREAM" | cut -f1) MB)"
   echo -n "parse floor (one trivial rule): "
   /usr/bin/time -f "wall %e s, user %U s, sys %S s, peak %M KiB" \
-    ./target/release/attack-vault match -q -f jsonl "$STREAM" --rules "$TRIVIAL" | wc -l
+    "$B" match -q -f jsonl "$STREAM" --rules "$TRIVIAL" | wc -l
   echo -n "every Windows rule: "
   /usr/bin/time -f "wall %e s, user %U s, sys %S s, peak %M KiB" \
-    ./target/release/attack-vault match -q -f jsonl --product windows "$STREAM" \
+    "$B" match -q -f jsonl --product windows "$STREAM" \
     --rules "$S/rules" "$S/rules-emerging-threats" "$S/rules-threat-hunting" | wc -l
 done

@@ -25,11 +25,13 @@
 //! 5. [`matcher::Engine`] indexes the compiled rules in buckets by channel
 //!    and event ID, so an event meets only the rules its logsource admits
 //!    (a Sysmon process creation meets a few hundred of the thousands of
-//!    Windows rules, not all of them). Inside a bucket a prefilter, per field an
-//!    Aho-Corasick automaton over the literals each rule requires (one of
-//!    each selection it ands), discards most rules before any condition is
-//!    evaluated: most events
-//!    fire nothing, and proving that cheaply is where the time goes.
+//!    Windows rules, not all of them); an event whose log says what it is
+//!    (an access log's request, an audit record) meets only the rules that
+//!    read that kind. Inside a bucket a prefilter, per field an Aho-Corasick
+//!    automaton over the literals each rule requires (one of each selection
+//!    it ands; a keyword's, in the event's whole text), discards most rules
+//!    before any condition is evaluated: most events fire nothing, and
+//!    proving that cheaply is where the time goes.
 //! 6. [`events`] reads EVTX (streamed chunk by chunk, losses counted and
 //!    reported), Windows events as XML (turned into the shape EVTX records
 //!    take), JSON and JSONL, CSV, W3C web server, access, Zeek, audit and syslog logs

@@ -111,10 +111,8 @@ fn timestamp(t: &str) -> Option<String> {
     let (clock, zone) = rest.split_once(' ')?;
     let month = MONTHS.iter().position(|m| *m == month)? + 1;
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    let zone_ok =
-        zone.len() == 5 && matches!(zone.as_bytes()[0], b'+' | b'-') && digits(&zone[1..], 4);
     let clock_ok = clock.len() == 8 && clock.split(':').all(|p| digits(p, 2));
-    if !(digits(day, 2) && digits(year, 4) && clock_ok && zone_ok) {
+    if !(digits(day, 2) && digits(year, 4) && clock_ok && super::is_hhmm_offset(zone)) {
         return None;
     }
     Some(format!(

@@ -66,10 +66,7 @@ pub(super) fn event(
 /// releases write none, or a name, which is left out: the time as written).
 fn time(date: Option<&str>, time: Option<&str>, tz: Option<&str>) -> Option<String> {
     let (date, time) = (date?, time?);
-    let offset = tz.filter(|z| {
-        let b = z.as_bytes();
-        b.len() == 5 && matches!(b[0], b'+' | b'-') && b[1..].iter().all(u8::is_ascii_digit)
-    });
+    let offset = tz.filter(|z| super::is_hhmm_offset(z));
     Some(match offset {
         Some(z) => format!("{date} {time} {z}"),
         None => format!("{date} {time}"),

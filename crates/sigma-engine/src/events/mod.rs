@@ -44,6 +44,13 @@ pub(crate) const MAX_EVENT: usize = 256 << 20;
 /// an EVTX file): what a pipe or a small gzip file can pour is unbounded.
 pub(crate) const MAX_WHOLE: u64 = 4 << 30;
 
+/// Whether a zone is written as an offset from UTC, `-0700` (logs that
+/// write it so: Apache's, FortiOS's `tz`).
+pub(crate) fn is_hhmm_offset(zone: &str) -> bool {
+    let b = zone.as_bytes();
+    b.len() == 5 && matches!(b[0], b'+' | b'-') && b[1..].iter().all(u8::is_ascii_digit)
+}
+
 /// What reading one file gave.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FileRead {

@@ -1609,3 +1609,18 @@ fn keyword_literals_inside_one_another_are_all_found() {
     assert_eq!(fired("xx abcd yy"), Vec::<usize>::new());
     assert!(e.unmapped.always.is_empty());
 }
+
+#[test]
+fn a_long_keyword_list_is_searched_whole() {
+    // More words than one vector search takes: each is still found.
+    let words: Vec<String> = (0..130).map(|i| format!("  - 'word{i:03}'")).collect();
+    let e = rule_engine(&format!("keywords:\n{}", words.join("\n")), "keywords");
+    let mut cases: Vec<(String, (bool, bool))> = [0, 47, 48, 95, 96, 129]
+        .iter()
+        .map(|i| (format!("x WORD{i:03} y"), (true, true)))
+        .collect();
+    cases.push(("word13".into(), (false, false)));
+    for (v, want) in &cases {
+        assert_eq!(evaluated_and_fired(&e, &[("Text", v)]), *want, "{v}");
+    }
+}

@@ -93,7 +93,9 @@ impl Literals {
         if self.whole_text && !self.any_in(value) {
             return;
         }
-        if value.len() > ScanCache::LONGEST {
+        // A whole event's text does not repeat: it would only fill the
+        // cache.
+        if self.whole_text || value.len() > ScanCache::LONGEST {
             for m in ac.find_overlapping_iter(value) {
                 found(m.pattern().as_usize());
             }
@@ -124,8 +126,11 @@ impl Literals {
         const PER_SEARCH: usize = 48;
         let any = self.any.get_or_init(|| {
             let build = |pats: &[Box<str>]| {
+                // Teddy finds the words; the automaton (a contiguous NFA,
+                // small) only confirms them.
                 AhoCorasick::builder()
                     .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
                     .build(pats.iter().map(|p| p.as_bytes()))
                     .ok()
             };
@@ -333,5 +338,14 @@ mod tests {
         }
         SCANS.with_borrow(|c| assert!(c.len <= ScanCache::ENTRIES && c.map.len() <= c.len));
         assert_eq!(found(&a, "xabcx"), [0, 1, 2]);
+        // Whole events' texts never repeat: they are scanned, not kept.
+        let whole = Literals::new(["abc", "bc"].map(Box::from).into(), true);
+        let _ = whole.automaton();
+        let before = SCANS.with_borrow(|c| c.len);
+        for i in 0..100 {
+            assert_eq!(found(&whole, &format!("event {i} xabcx")), [0, 1]);
+            assert_eq!(found(&whole, &format!("event {i}")), Vec::<usize>::new());
+        }
+        assert_eq!(SCANS.with_borrow(|c| c.len), before);
     }
 }

@@ -54,6 +54,20 @@ find ../vault -name '*.md' | sort | sed -n '1,40p' |
   while read -r f; do cp "$f" "$C/site_markdown/$(sha1sum "$f" | cut -c1-16)"; done
 printf '# A\n\n![[A]]\n![[A#B]]\n\n## B\n\ntext ^id\n\n![[A#^id]]\n' > $C/site_markdown/self-embed
 printf '> [!note]- Folded\n> ![[X]]\n> ![[X]]\n\n- ![[Y]]\n\n<div>![[Z]]</div>\n' > $C/site_markdown/embeds-in-blocks
+# The prefilter: a rule and its own regression event (a byte that leaves
+# the event's source as it is, the rule, NUL, the event), and a keyword
+# rule over journald records, read as from several kinds of log.
+mkdir -p $C/prefilter
+find "$DATA/sigma/regression_data" -name '*.json' -size -8k 2>/dev/null | sort | awk 'NR % 3 == 1' | sed -n '1,40p' |
+  while read -r f; do
+    case_dir="$(dirname "$f")"
+    rule="$DATA/sigma/${case_dir#"$DATA/sigma/regression_data/"}.yml"
+    [ -f "$rule" ] || continue
+    { printf '\000'; cat "$rule"; printf '\0'; cat "$f"; } > "$C/prefilter/$(sha1sum "$f" | cut -c1-16)"
+  done
+for pick in 1 2 3 4 5; do
+  { printf "\\00$pick"; printf 'title: k\nlogsource: {product: linux}\ndetection:\n  keywords:\n    - sshd\n    - '"'"'|re'"'"': "fail(ed|ure)"\n  condition: keywords\n'; printf '\0'; cat ../tests/fixtures/invalid/events/journald_json_with_sysmon.jsonl; } > "$C/prefilter/keywords-$pick"
+done
 for t in $C/*; do echo "$t: $(ls "$t" | wc -l) seeds"; done
 # Merges: an example note as generated, with an analyst's line, and with a
 # changed line, split at NUL bytes.

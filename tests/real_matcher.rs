@@ -3,8 +3,9 @@
 //! the events as Windows writes them in XML, and on that event as Winlogbeat,
 //! Velociraptor, an XML-to-JSON converter and EvtxECmd (JSON and CSV) write it, and as a
 //! search response of Elasticsearch holds Winlogbeat's documents, with all rule trees
-//! loaded; every record of the EVTX corpus reads alike from its XML; and the
-//! unsupported rules are named, not fatal.
+//! loaded; every record of the EVTX corpus reads alike from its XML; the
+//! prefilter never changes what fires; and the unsupported rules are named,
+//! not fatal.
 
 use crate::common;
 
@@ -682,5 +683,63 @@ fn evtx_through_a_pipe_gives_what_its_file_gives() {
     assert_eq!(
         run("-", std::fs::File::open(&gz).unwrap().into()),
         from_file
+    );
+}
+
+#[test]
+#[ignore = "needs the shared data (ATTACK_VAULT_DATA, default ../shared/data); .ci/run runs it"]
+fn the_prefilter_never_changes_what_fires_on_real_events() {
+    let Some(data) = common::data_dir() else {
+        return;
+    };
+    let sigma = data.join("sigma");
+    let ds = Diagnostics::new();
+    let trees: Vec<PathBuf> = common::SIGMA_TREES.iter().map(|t| sigma.join(t)).collect();
+    let set = sigma_engine::sigma::load(&trees, &ds);
+    let engine = Engine::new(set.rules, &Mapping::builtin(), &EngineOptions::default());
+    let wanted = engine.wanted();
+    // SigmaHQ's regression events, the EVTX corpus, and the
+    // repository's own logs of every kind (web, audit, syslog, Zeek,
+    // FortiGate, CloudTrail, journald).
+    let inputs = [
+        sigma.join("regression_data"),
+        data.join("events/evtx-attack-samples"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid/events"),
+    ];
+    let (mut events, mut detections, mut differ) = (0, 0, Vec::new());
+    for input in &inputs {
+        for f in WalkDir::new(input)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            if !f.file_type().is_file() || f.path().extension().is_some_and(|x| x == "expected") {
+                continue;
+            }
+            sigma_engine::events::read_file(
+                f.path(),
+                Some(&wanted),
+                &Diagnostics::new(),
+                &mut |e| {
+                    let rules = |hits: Vec<sigma_engine::matcher::Hit>| {
+                        hits.into_iter().map(|h| h.rule).collect::<Vec<_>>()
+                    };
+                    let (got, all) = (
+                        rules(engine.match_event(&e)),
+                        rules(engine.match_event_unfiltered(&e)),
+                    );
+                    events += 1;
+                    detections += got.len();
+                    if got != all {
+                        differ.push(format!("{}: {got:?} against {all:?}", f.path().display()));
+                    }
+                },
+            );
+        }
+    }
+    assert!(differ.is_empty(), "{differ:#?}");
+    assert!(
+        events > 5_000 && detections > 1_000,
+        "{events} events, {detections} detections"
     );
 }

@@ -438,8 +438,31 @@ impl Engine {
 
     /// Run every applicable rule on one event.
     pub fn match_event(&self, e: &Event) -> Vec<Hit> {
+        self.hits(e, self.candidates(e))
+    }
+
+    /// Every rule of the event's bucket run on it, the prefilter left
+    /// out: what [`Engine::match_event`] must find, for tests that compare
+    /// the two.
+    #[doc(hidden)]
+    pub fn match_event_unfiltered(&self, e: &Event) -> Vec<Hit> {
+        let of_source = self.source_bucket(e);
+        let bucket = of_source.as_deref().unwrap_or_else(|| self.bucket(e));
+        let mut all = bucket.always.clone();
+        let owners = bucket
+            .prefilter
+            .iter()
+            .flat_map(|(_, _, o)| o.iter().flatten());
+        all.extend(owners.map(|o| o.variant()));
+        all.sort_unstable();
+        all.dedup();
+        self.hits(e, all)
+    }
+
+    /// The hits of these variants (in order) on an event, one per rule.
+    fn hits(&self, e: &Event, candidates: Vec<usize>) -> Vec<Hit> {
         let mut out: Vec<Hit> = Vec::new();
-        for vi in self.candidates(e) {
+        for vi in candidates {
             let v = &self.variants[vi];
             let ok = v.conditions.iter().all(|(field, accepted)| {
                 e.get(field).is_some_and(|vals| {

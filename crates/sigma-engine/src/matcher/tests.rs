@@ -1624,3 +1624,110 @@ fn a_long_keyword_list_is_searched_whole() {
         assert_eq!(evaluated_and_fired(&e, &[("Text", v)]), *want, "{v}");
     }
 }
+
+#[test]
+fn the_prefilter_never_changes_what_fires() {
+    let rule = |n: usize, logsource: &str, detection: &str| {
+        format!("title: r{n}\nlogsource: {{{logsource}}}\ndetection:\n{detection}\n")
+    };
+    let yaml = [
+        rule(0, "product: windows", "  keywords:\n    - 'sekurlsa::'\n    - 'Kiwi Legit'\n  condition: keywords"),
+        rule(1, "product: linux", "  keywords:\n    - '|re': 'wget\\s+http'\n    - 'base64 -d'\n  condition: keywords"),
+        rule(2, "category: webserver", "  sel:\n    cs-uri-query|contains: 'union select'\n  kw:\n    - 'sqlmap'\n  condition: sel or kw"),
+        rule(3, "product: linux", "  keywords:\n    '|cased':\n      - 'EVIL'\n  condition: keywords"),
+        rule(4, "product: windows, category: process_creation", "  sel:\n    Image|endswith: '\\powershell.exe'\n    CommandLine|contains|all: ['-enc', 'bypass']\n  condition: sel"),
+        rule(5, "product: linux", "  kw:\n    - 'Σίσυφος'\n  condition: kw"),
+        rule(6, "product: zeek, service: dns", "  sel:\n    query|endswith: '.onion'\n  condition: sel"),
+        rule(7, "product: windows", "  kw:\n    - 'mimikatz'\n  filter:\n    EventID: 15\n  condition: kw and not filter"),
+    ]
+    .join("---\n");
+    let ds = Diagnostics::new();
+    let (rules, rejected) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), &yaml, &ds);
+    assert_eq!(rejected, 0, "{:?}", ds.sorted());
+    let e = Engine::new(rules, &Mapping::builtin(), &EngineOptions::default());
+    let sysmon = ("Channel", "Microsoft-Windows-Sysmon/Operational");
+    /// An event's log, if it says, and its fields.
+    type Sourced<'a> = (Option<events::Source>, Vec<(&'a str, &'a str)>);
+    let events: Vec<Sourced> = vec![
+        (
+            None,
+            vec![
+                sysmon,
+                ("EventID", "1"),
+                ("Image", "C:\\x\\PowerShell.exe"),
+                ("CommandLine", "-ENC abc -bypass"),
+            ],
+        ),
+        (
+            None,
+            vec![
+                sysmon,
+                ("EventID", "1"),
+                ("CommandLine", "mimikatz SEKURLSA::pth"),
+            ],
+        ),
+        (
+            None,
+            vec![sysmon, ("EventID", "15"), ("Contents", "mimikatz")],
+        ),
+        (
+            Some(events::Source::Syslog("bash".into())),
+            vec![("MESSAGE", "WGET  http://x | base64 -d"), ("X", "EVIL")],
+        ),
+        (
+            Some(events::Source::Syslog("bash".into())),
+            vec![("MESSAGE", "evil ΣΊΣΥΦΟΣ")],
+        ),
+        (
+            Some(events::Source::Auditd),
+            vec![("proctitle", "echo Evil")],
+        ),
+        (
+            Some(events::Source::W3c),
+            vec![
+                ("cs-uri-query", "id=1 UNION SELECT"),
+                ("cs-user-agent", "SQLMap/1.0"),
+            ],
+        ),
+        (
+            Some(events::Source::WebServer),
+            vec![("cs-uri-query", "id=1")],
+        ),
+        (
+            Some(events::Source::Zeek("dns".into())),
+            vec![("query", "abc.ONION")],
+        ),
+        (None, vec![("query", "abc.onion"), ("x", "sqlmap")]),
+    ];
+    let mut fired = Vec::new();
+    for (source, pairs) in &events {
+        let mut ev = Event::from_pairs(pairs);
+        ev.meta.source = source.clone();
+        let channel = pairs.iter().find(|(k, _)| *k == "Channel");
+        ev.meta.channel = channel.map(|(_, v)| v.to_string());
+        ev.meta.event_id = pairs
+            .iter()
+            .find(|(k, _)| *k == "EventID")
+            .map(|(_, v)| v.to_string());
+        let rules = |hits: Vec<Hit>| hits.iter().map(|h| h.rule).collect::<Vec<_>>();
+        let (got, all) = (
+            rules(e.match_event(&ev)),
+            rules(e.match_event_unfiltered(&ev)),
+        );
+        assert_eq!(got, all, "{pairs:?}");
+        fired.push(got);
+    }
+    let want: [&[usize]; 10] = [
+        &[4],
+        &[0, 7],
+        &[],
+        &[1, 3],
+        &[5],
+        &[],
+        &[2],
+        &[],
+        &[6],
+        &[2, 6],
+    ];
+    assert_eq!(fired, want);
+}

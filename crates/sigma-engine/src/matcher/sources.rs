@@ -25,7 +25,8 @@ type Key = (Discriminant<Source>, Option<Box<str>>);
 
 #[derive(Debug, Default)]
 pub(super) struct SourceBuckets {
-    /// The services the rules name, in lower case.
+    /// The services the rules name, in lower case (ASCII's, as logsources
+    /// compare).
     services: Vec<String>,
     /// Source → its bucket.
     named: RwLock<FxHashMap<Source, Arc<Bucket>>>,
@@ -36,7 +37,9 @@ pub(super) struct SourceBuckets {
 impl SourceBuckets {
     /// For rules that name these services (any case).
     pub(super) fn new<'a>(services: impl IntoIterator<Item = &'a str>) -> SourceBuckets {
-        let mut services: Vec<String> = services.into_iter().map(str::to_lowercase).collect();
+        let mut services: Vec<String> = (services.into_iter())
+            .map(str::to_ascii_lowercase)
+            .collect();
         services.sort_unstable();
         services.dedup();
         SourceBuckets {
@@ -70,7 +73,9 @@ impl SourceBuckets {
 
     fn key(&self, source: &Source) -> Key {
         let name = match source {
-            Source::Zeek(n) | Source::Syslog(n) | Source::Fortinet(n) => Some(n.to_lowercase()),
+            Source::Zeek(n) | Source::Syslog(n) | Source::Fortinet(n) => {
+                Some(n.to_ascii_lowercase())
+            }
             _ => None,
         };
         let named = name.filter(|n| self.services.binary_search(n).is_ok());
@@ -94,7 +99,7 @@ mod tests {
 
     #[test]
     fn sources_the_rules_do_not_tell_apart_share_one_bucket_and_names_stay_bounded() {
-        let buckets = SourceBuckets::new(["SSHD", "auth"]);
+        let buckets = SourceBuckets::new(["SSHD", "auth", "ärger"]);
         let built = std::sync::atomic::AtomicUsize::new(0);
         let get = |s: Source| {
             buckets.get(&s, || {
@@ -121,10 +126,13 @@ mod tests {
             !Arc::ptr_eq(&cron, &get(Source::Zeek("cron".into()))),
             "another kind"
         );
+        // Names compare in ASCII's case only, as logsources do.
+        assert!(!Arc::ptr_eq(&cron, &get(syslog("ärger"))));
+        assert!(Arc::ptr_eq(&cron, &get(syslog("Ärger"))));
         for i in 0..NAMED * 2 {
             assert!(Arc::ptr_eq(&cron, &get(syslog(&format!("p{i}")))));
         }
-        assert_eq!(built.load(std::sync::atomic::Ordering::Relaxed), 3);
+        assert_eq!(built.load(std::sync::atomic::Ordering::Relaxed), 4);
         assert!(buckets.named.read().unwrap().len() <= NAMED);
         assert!(Arc::ptr_eq(&sshd, &get(syslog("sshd"))));
     }

@@ -105,6 +105,23 @@ pub struct Engine {
     pub whole_events: bool,
 }
 
+/// An event's bucket: one of the engine's, or one of a log's kind, shared.
+enum EventBucket<'a> {
+    Fixed(&'a Bucket),
+    OfSource(Arc<Bucket>),
+}
+
+impl std::ops::Deref for EventBucket<'_> {
+    type Target = Bucket;
+
+    fn deref(&self) -> &Bucket {
+        match self {
+            EventBucket::Fixed(b) => b,
+            EventBucket::OfSource(b) => b,
+        }
+    }
+}
+
 impl Engine {
     /// Compile rules. Rules that cannot run are listed in [`Engine::skipped`]
     /// with the reason; they never stop the others.
@@ -357,7 +374,17 @@ impl Engine {
         v.len()
     }
 
-    fn bucket(&self, e: &Event) -> &Bucket {
+    /// The bucket of an event: its log's, if the log says what it is (a
+    /// `Channel` field does not make it a Windows event-log record), else
+    /// its channel's and event ID's.
+    fn bucket(&self, e: &Event) -> EventBucket<'_> {
+        match self.source_bucket(e) {
+            Some(b) => EventBucket::OfSource(b),
+            None => EventBucket::Fixed(self.channel_bucket(e)),
+        }
+    }
+
+    fn channel_bucket(&self, e: &Event) -> &Bucket {
         let Some(ch) = e.meta.channel.as_deref() else {
             return &self.unmapped;
         };
@@ -382,8 +409,7 @@ impl Engine {
     /// The variants to evaluate on an event: those of its bucket without a
     /// necessary condition, and those whose every group the prefilter found.
     fn candidates(&self, e: &Event) -> Vec<usize> {
-        let of_source = self.source_bucket(e);
-        let bucket = of_source.as_deref().unwrap_or_else(|| self.bucket(e));
+        let bucket = self.bucket(e);
         // Events meet a few dozen groups: one allocation, not a series of
         // regrowths.
         let mut found: Vec<Owner> = Vec::with_capacity(64);
@@ -414,15 +440,11 @@ impl Engine {
     /// rule reads is read in vain (a JSON event without `Channel` is no
     /// Windows event-log record to the Windows rules).
     pub fn serves(&self, e: &Event) -> bool {
-        match self.source_bucket(e) {
-            Some(b) => !b.is_empty(),
-            None => !self.bucket(e).is_empty(),
-        }
+        !self.bucket(e).is_empty()
     }
 
     /// The bucket of an event whose log names its kind: the variants of
-    /// the rules that read it (a `Channel` field does not make it a Windows
-    /// event-log record).
+    /// the rules that read it.
     fn source_bucket(&self, e: &Event) -> Option<Arc<Bucket>> {
         let source = e.meta.source.as_ref()?;
         let plan = || {
@@ -446,8 +468,7 @@ impl Engine {
     /// the two.
     #[doc(hidden)]
     pub fn match_event_unfiltered(&self, e: &Event) -> Vec<Hit> {
-        let of_source = self.source_bucket(e);
-        let bucket = of_source.as_deref().unwrap_or_else(|| self.bucket(e));
+        let bucket = self.bucket(e);
         let mut all = bucket.always.clone();
         let owners = bucket
             .prefilter

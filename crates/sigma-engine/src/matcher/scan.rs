@@ -44,9 +44,11 @@ impl Unserved {
     pub fn count(&mut self, engine: &Engine, e: &Event, hits: &[Hit]) {
         if hits.is_empty() && !engine.serves(e) {
             self.events += 1;
+            // A log that says what it is is read by its kind's rules,
+            // `Channel` field or not.
             match (&e.meta.channel, &e.meta.source) {
-                (Some(_), _) => {}
-                (None, Some(_)) => self.from_logs += 1,
+                (_, Some(_)) => self.from_logs += 1,
+                (Some(_), None) => {}
                 (None, None) => self.without_channel += 1,
             }
         }

@@ -26,6 +26,8 @@ use std::sync::Arc;
 /// One request's parts, as written (`-` where not given).
 #[derive(Debug, PartialEq, Eq)]
 struct Request<'l> {
+    /// The virtual host (`vhost_combined`), and its port if written.
+    vhost: Option<(&'l str, Option<&'l str>)>,
     host: &'l str,
     user: &'l str,
     /// The time in brackets, as [`timestamp`] writes it.
@@ -46,8 +48,22 @@ pub(super) fn is_access_log(head: &[u8]) -> bool {
         None => (head, true),
     };
     let line = String::from_utf8_lossy(line);
-    let starts = || before_request(&line).is_some_and(|(.., rest)| rest.starts_with('"'));
-    parse(&line).is_some() || (cut && starts())
+    let starts = |l: &str| before_request(l).is_some_and(|(.., rest)| rest.starts_with('"'));
+    let vhost_starts = || after_vhost(&line).is_some_and(|(_, rest)| starts(rest));
+    parse(&line).is_some() || (cut && (starts(&line) || vhost_starts()))
+}
+
+/// A line's first word as a virtual host (`name` or `name:port`), and the
+/// rest of the line.
+fn after_vhost(line: &str) -> Option<((&str, Option<&str>), &str)> {
+    let (vhost, rest) = word(line)?;
+    let parts = match vhost.rsplit_once(':') {
+        Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+            (name, Some(port))
+        }
+        _ => (vhost, None),
+    };
+    (!parts.0.is_empty() && !vhost.contains(['[', '"'])).then_some((parts, rest))
 }
 
 /// The host, user and time of a line, and the text after them.
@@ -75,8 +91,21 @@ fn quoted(rest: &str) -> Option<(String, &str)> {
     ))
 }
 
-/// A line's request, if it is in the common or combined format.
+/// A line's request, if it is in the common or combined format, with or
+/// without a virtual host first.
 fn parse(line: &str) -> Option<Request<'_>> {
+    parse_request(line, None).or_else(|| {
+        let (vhost, rest) = after_vhost(line)?;
+        parse_request(rest, Some(vhost))
+    })
+}
+
+/// A request in the common or combined format, after its virtual host if
+/// any.
+fn parse_request<'l>(
+    line: &'l str,
+    vhost: Option<(&'l str, Option<&'l str>)>,
+) -> Option<Request<'l>> {
     let (host, user, time, rest) = before_request(line)?;
     let (request, rest) = quoted(rest)?;
     let (status, rest) = word(rest)?;
@@ -88,6 +117,7 @@ fn parse(line: &str) -> Option<Request<'_>> {
     let (referer, rest) = quoted(rest).map_or((None, rest), |(r, rest)| (Some(r), rest));
     let agent = quoted(rest).map(|(a, _)| a);
     Some(Request {
+        vhost,
         host,
         user,
         time,
@@ -126,6 +156,10 @@ fn timestamp(t: &str) -> Option<String> {
 fn fields(r: &Request<'_>) -> Vec<(&'static str, String)> {
     let given = |v: &str| (v != "-").then(|| v.to_string());
     let mut out = vec![("c-ip", given(r.host)), ("cs-username", given(r.user))];
+    if let Some((name, port)) = r.vhost {
+        out.push(("cs-host", given(name)));
+        out.push(("s-port", port.map(str::to_string)));
+    }
     let parts: Vec<&str> = r.request.split(' ').collect();
     if let [method, target, version] = parts[..] {
         let (stem, query) = target.split_once('?').unwrap_or((target, ""));
@@ -232,6 +266,44 @@ mod tests {
         // A request that is no HTTP request keeps only its text.
         assert!(got[3].get("cs-method").is_none());
         assert_eq!(got[3].text("request"), Some(r"\x16\x03\x01"));
+    }
+
+    #[test]
+    fn a_virtual_host_first_is_cs_host_and_s_port() {
+        let log = concat!(
+            r#"www.example.com:443 203.0.113.9 - alice [10/Oct/2024:13:55:36 -0700] "GET /x.php?c=id HTTP/1.1" 200 12 "-" "curl/8.0""#,
+            "\n",
+            r#"intranet 198.51.100.7 - - [10/Oct/2024:13:55:37 +0000] "POST /login HTTP/1.1" 302 -"#,
+            "\n",
+            r#"198.51.100.7 - - [10/Oct/2024:13:55:38 +0000] "GET / HTTP/1.1" 200 1"#,
+            "\n",
+        );
+        assert!(is_access_log(log.as_bytes()));
+        let (got, read, said) = events(log);
+        assert!(said.is_empty(), "{said:?}");
+        assert_eq!((read.events, read.lost), (3, 0));
+        assert_eq!(got[0].text("cs-host"), Some("www.example.com"));
+        assert_eq!(got[0].text("s-port"), Some("443"));
+        assert_eq!(got[0].text("c-ip"), Some("203.0.113.9"));
+        assert_eq!(got[0].text("cs-username"), Some("alice"));
+        assert_eq!(got[0].text("cs-uri-query"), Some("c=id"));
+        assert_eq!(got[0].text("cs-user-agent"), Some("curl/8.0"));
+        assert_eq!(
+            (got[1].text("cs-host"), got[1].text("s-port")),
+            (Some("intranet"), None)
+        );
+        assert_eq!(got[1].text("c-ip"), Some("198.51.100.7"));
+        // A common line is never read as one with a virtual host.
+        assert_eq!(
+            (got[2].text("cs-host"), got[2].text("c-ip")),
+            (None, Some("198.51.100.7"))
+        );
+        // A cut first line is judged by its start, after the virtual host too.
+        let long = format!("{}{}", &log[..log.find('"').unwrap() + 1], "a".repeat(600));
+        assert!(is_access_log(&long.as_bytes()[..512]));
+        assert!(!is_access_log(
+            b"a b 1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] \"GET / HTTP/1.1\" 200 1"
+        ));
     }
 
     #[test]

@@ -1270,6 +1270,88 @@ fn a_rules_log_source_names_what_it_has_and_no_more() {
 }
 
 #[test]
+fn zeeks_dns_log_meets_the_rules_for_sigmas_dns_category_under_its_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yml");
+    let rule = |title: &str, detection: &str| {
+        format!("title: {title}\nlogsource:\n  category: dns\ndetection:\n{detection}\n")
+    };
+    let text = [
+        rule(
+            "Onion",
+            "  sel:\n    query|endswith: '.onion'\n  condition: sel",
+        ),
+        rule(
+            "TXT answer with a command",
+            "  sel:\n    record_type: TXT\n    answer|contains: 'powershell'\n  condition: sel",
+        ),
+        // Every DNS event meets it: no event of another log may.
+        rule(
+            "Any query",
+            "  sel:\n    query: 'never.example'\n  condition: not sel",
+        ),
+    ]
+    .join("---\n");
+    std::fs::write(&rules, text).unwrap();
+    let events = dir.path().join("logs");
+    std::fs::create_dir(&events).unwrap();
+    let header = |path: &str, fields: &str, types: &str| {
+        format!(
+            "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t{path}\n#fields\t{fields}\n#types\t{types}\n"
+        )
+    };
+    let dns = header(
+        "dns",
+        "ts\tquery\tqtype_name\tanswers",
+        "time\tstring\tstring\tvector[string]",
+    ) + "1709287201.1\tabc.onion\tA\t1.2.3.4\n\
+         1709287202.2\tt.example\tTXT\tx,powershell -enc AAA\n";
+    std::fs::write(events.join("dns.log"), dns).unwrap();
+    let conn =
+        header("conn", "ts\tuid\tquery", "time\tstring\tstring") + "1709287203.3\tC1\tabc.onion\n";
+    std::fs::write(events.join("conn.log"), conn).unwrap();
+    let json = r#"{"_path":"dns","ts":1709287204.4,"query":"t2.example","qtype_name":"TXT","answers":["IEX powershell"]}"#;
+    std::fs::write(events.join("corelight.json"), format!("{json}\n")).unwrap();
+    let out = matching(&["-f", "jsonl", "--all-fields"], &rules, &events);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut fired: Vec<(String, String, u64)> = Vec::new();
+    for l in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let file = v["file"].as_str().unwrap().rsplit('/').next().unwrap();
+        let rule = v["rule"].as_str().unwrap().to_string();
+        fired.push((rule, file.to_string(), v["record"].as_u64().unwrap()));
+        // Sigma's names are found, not written as the event's own fields.
+        let event = v["event"].as_object().unwrap();
+        assert!(
+            event.contains_key("qtype_name") && !event.contains_key("record_type"),
+            "{l}"
+        );
+        assert!(
+            event.contains_key("answers") && !event.contains_key("answer"),
+            "{l}"
+        );
+    }
+    fired.sort();
+    let f = |r: &str, file: &str, n: u64| (r.to_string(), file.to_string(), n);
+    assert_eq!(
+        fired,
+        [
+            f("Any query", "corelight.json", 1),
+            f("Any query", "dns.log", 8),
+            f("Any query", "dns.log", 9),
+            f("Onion", "dns.log", 8),
+            f("TXT answer with a command", "corelight.json", 1),
+            f("TXT answer with a command", "dns.log", 9),
+        ]
+    );
+}
+
+#[test]
 fn web_server_zeek_audit_and_syslog_logs_meet_the_rules_for_what_they_are() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.yml");

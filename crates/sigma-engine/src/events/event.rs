@@ -39,7 +39,8 @@ pub enum Source {
     W3c,
     /// A web server's access log (Sigma's `webserver`).
     WebServer,
-    /// A Zeek log of this path (Sigma's `product: zeek`, `service: dns`).
+    /// A Zeek log of this path (Sigma's `product: zeek`, `service: dns`;
+    /// `dns.log` is also Sigma's `category: dns`).
     Zeek(Arc<str>),
     /// The Linux audit daemon's log (`product: linux`, `service: auditd`).
     Auditd,
@@ -118,6 +119,16 @@ impl<'a> FieldValue<'a> {
     pub fn number(&self) -> Option<f64> {
         self.number.or_else(|| number_of(self.text))
     }
+}
+
+/// The fields of Zeek's `dns.log` that Sigma's `category: dns` names its
+/// own way (Zeek's name, Sigma's): its `query` is both's.
+pub(crate) const ZEEK_DNS_FIELDS: [(&str, &str); 2] =
+    [("answers", "answer"), ("qtype_name", "record_type")];
+
+/// Whether a source is Zeek's `dns.log`, which `category: dns` rules read.
+pub(crate) fn is_zeek_dns(source: &Source) -> bool {
+    matches!(source, Source::Zeek(path) if path.eq_ignore_ascii_case("dns"))
 }
 
 /// A value as stored: ranges into the event's text.
@@ -456,8 +467,41 @@ impl Event {
         self.get(field).and_then(|v| v.first()).map(|v| v.text)
     }
 
+    /// Store each value of field `of` under `name` as well, for rules that
+    /// name it so (not one of the event's own fields: not shown).
+    fn alias(&mut self, pairs: &[(&str, &str)]) {
+        let mut added = Vec::new();
+        for (of, name) in pairs {
+            let hash = name_hash(of);
+            let own = |s: &&Slot| !s.alias && s.hash == hash && self.str(&s.name) == *of;
+            let values: Vec<Slot> = self.slots.iter().filter(own).cloned().collect();
+            if values.is_empty() {
+                continue;
+            }
+            let r = self.append(name);
+            added.extend(values.into_iter().map(|s| Slot {
+                name: r.clone(),
+                hash: name_hash(name),
+                alias: true,
+                ..s
+            }));
+        }
+        if !added.is_empty() {
+            self.slots.extend(added);
+            self.table.clear();
+            self.finish();
+        }
+    }
+
     /// Fill the metadata from the fields when the reader did not set it.
     pub(crate) fn fill_meta(&mut self) {
+        self.fill_meta_fields();
+        if self.meta.source.as_ref().is_some_and(is_zeek_dns) {
+            self.alias(&ZEEK_DNS_FIELDS);
+        }
+    }
+
+    fn fill_meta_fields(&mut self) {
         let (buf, at, meta) = (&self.buf, &self.meta_text, &mut self.meta);
         let text = |m: Meta| {
             at[m as usize]

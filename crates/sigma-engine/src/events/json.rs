@@ -92,6 +92,14 @@ impl Wanted {
                 w.prefixes.insert(n[..at + i].to_string());
                 at += i + 1;
             }
+            // Zeek's `dns.log` gives `answer` as its `answers`.
+            let zeek = super::event::ZEEK_DNS_FIELDS
+                .iter()
+                .find(|(_, sigma)| *sigma == n);
+            if let Some((zeek, _)) = zeek {
+                w.names.insert(zeek.to_string());
+                w.seen.insert(zeek);
+            }
             // `Event.EventData.Image` is read as its leaf.
             if let Some(rest) = n.strip_prefix("Event.") {
                 let leaf = rest.rsplit('.').next().unwrap_or(rest);

@@ -28,6 +28,7 @@ mod syslog;
 mod w3c;
 mod xml;
 
+pub(crate) use event::is_zeek_dns;
 pub use event::{Event, EventFields, EventMeta, FieldValue, Source, Values, time_fields};
 pub use json::{Wanted, event_from_value};
 pub use json_text::Pending;

@@ -588,6 +588,11 @@ mod tests {
         assert_eq!(e.text("query"), Some("pool.example"));
         let answers: Vec<&str> = e.get("answers").unwrap().iter().map(|v| v.text).collect();
         assert_eq!(answers, ["1.2.3.4", "5.6.7.8"]);
+        // Sigma's `category: dns` names it `answer`: found, not shown.
+        let answer: Vec<&str> = e.get("answer").unwrap().iter().map(|v| v.text).collect();
+        assert_eq!(answer, answers);
+        assert!(e.whole().0.iter().all(|(n, _)| n != "answer"));
+        assert_eq!(got[1].text("record_type"), Some(""));
         assert!(e.get("TTLs").is_none(), "an empty set has no member");
         assert!(e.get("qtype_name").is_none(), "unset");
         assert_eq!(e.meta.timestamp.as_deref(), Some("1709287201.123456"));

@@ -199,9 +199,9 @@ impl Engine {
         } = r;
         unmapped.extend(&generic);
         self.unmapped_variants = unmapped.clone();
-        let services = unmapped.iter().filter_map(|&vi| {
+        let services = unmapped.iter().flat_map(|&vi| {
             let rule = &self.rules[variants[vi].rule];
-            rule.logsource.service.as_deref()
+            routes::source_names(&rule.logsource)
         });
         self.by_source = sources::SourceBuckets::new(services);
         // Past this point `generic` serves the events with a channel.

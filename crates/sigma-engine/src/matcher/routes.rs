@@ -300,7 +300,10 @@ pub(super) fn reads(source: &Source, logsource: &LogSource) -> bool {
             .into_iter()
             .any(|c| is(Some(c), None, None)),
         Source::WebServer => is(Some("webserver"), None, None),
-        Source::Zeek(path) => is(None, Some("zeek"), Some(path)),
+        Source::Zeek(path) => {
+            is(None, Some("zeek"), Some(path))
+                || (crate::events::is_zeek_dns(source) && is(Some("dns"), None, None))
+        }
         Source::Auditd => is(None, Some("linux"), Some("auditd")),
         Source::Syslog(program) => [None, Some("syslog"), Some("auth"), Some(program)]
             .into_iter()
@@ -320,6 +323,18 @@ pub(super) fn reads(source: &Source, logsource: &LogSource) -> bool {
             .into_iter()
             .any(|product| is(None, Some(product), Some(kind))),
     }
+}
+
+/// The names of sources (a Zeek log's path, a syslog program) that rules
+/// of `logsource` tell apart from others of their kind: its service, and
+/// `dns` for `category: dns` (Zeek's `dns.log`).
+pub(super) fn source_names(logsource: &LogSource) -> impl Iterator<Item = &str> {
+    let dns = (logsource.category.as_deref()).is_some_and(|c| c.eq_ignore_ascii_case("dns"));
+    logsource
+        .service
+        .as_deref()
+        .into_iter()
+        .chain(dns.then_some("dns"))
 }
 
 /// A necessary condition without its groups on one field.

@@ -286,7 +286,7 @@ impl Event {
     }
 
     /// Index the fields by name, each name's values together in document
-    /// order, and drop a value that repeats the one before it in its field.
+    /// order, and drop a text that repeats the one before it in its field.
     pub fn finish(&mut self) {
         let few = self.slots.len() <= LINEAR;
         if few
@@ -348,7 +348,7 @@ impl Event {
     }
 
     /// Put each name's values together (names in order of first
-    /// appearance), without a value equal to the one before it.
+    /// appearance), without a text equal to the one before it (numbers kept).
     fn group(&mut self, table: &mut [Run], entry_of: &[u32]) {
         let n = self.slots.len();
         // Each name's slots, in document order, as a linked list.
@@ -373,9 +373,11 @@ impl Event {
             let mut at_slot = i as u32;
             while at_slot != u32::MAX {
                 let s = &self.slots[at_slot as usize];
-                let repeat = slots[run.start as usize..]
-                    .last()
-                    .is_some_and(|p: &Slot| text(p) == text(s) && p.is_null == s.is_null);
+                // A number repeated is kept: an array of numbers may be
+                // bytes (journald's), whose repeats are part of the text.
+                let repeat = slots[run.start as usize..].last().is_some_and(|p: &Slot| {
+                    text(p) == text(s) && p.is_null == s.is_null && s.number.is_none()
+                });
                 if !repeat {
                     slots.push(s.clone());
                 }
@@ -553,12 +555,57 @@ impl Event {
         }
     }
 
+    /// Whether the event is a journald record (`journalctl -o json`).
+    pub(crate) fn is_journal_record(&self) -> bool {
+        matches!(self.meta.source, Some(Source::Syslog(_)))
+            && self.meta_text[Meta::JournalTime as usize].is_some()
+    }
+
     /// The message of a journald record (`MESSAGE`), when the event is one.
     pub(crate) fn journal_message(&self) -> Option<&str> {
-        let journal = matches!(self.meta.source, Some(Source::Syslog(_)))
-            && self.meta_text[Meta::JournalTime as usize].is_some();
         let r = self.meta_text[Meta::JournalMessage as usize].as_ref();
-        r.filter(|_| journal).map(|r| self.str(r))
+        r.filter(|_| self.is_journal_record()).map(|r| self.str(r))
+    }
+
+    /// The event with each field whose values are all numbers from 0 to 255
+    /// read as the text of those bytes, as journald writes a field that is
+    /// no printable UTF-8 (its metadata filled again from them).
+    pub(crate) fn with_byte_fields_as_text(self) -> Event {
+        let byte = |s: &Slot| {
+            let n = s
+                .number
+                .filter(|n| n.fract() == 0.0 && (0.0..=255.0).contains(n))?;
+            Some(n as u8)
+        };
+        // Each name's values are together (`finish`).
+        let own: Vec<&Slot> = self.slots.iter().filter(|s| !s.alias).collect();
+        let runs: Vec<&[&Slot]> = own
+            .chunk_by(|a, b| self.str(&a.name) == self.str(&b.name))
+            .collect();
+        let bytes = |run: &[&Slot]| run.iter().map(|s| byte(s)).collect::<Option<Vec<u8>>>();
+        if !runs.iter().any(|run| bytes(run).is_some()) {
+            return self;
+        }
+        let meta = EventMeta {
+            file: self.meta.file.clone(),
+            record: self.meta.record,
+            ..EventMeta::default()
+        };
+        let mut e = Event::with_capacity(meta, self.buf.len());
+        for run in runs {
+            let name = self.str(&run[0].name);
+            match bytes(run) {
+                Some(b) => e.push(name, &String::from_utf8_lossy(&b), None, false),
+                None => run
+                    .iter()
+                    .for_each(|s| e.push(name, self.str(&s.text), s.number, s.is_null)),
+            }
+        }
+        e.finish();
+        e.fill_meta();
+        e.too_deep = self.too_deep;
+        e.payload_error = self.payload_error.clone();
+        e
     }
 
     /// Build an event from `field → value` pairs (tests and synthetic data).

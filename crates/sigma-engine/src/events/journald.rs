@@ -9,11 +9,56 @@ use super::event::Event;
 use super::json::Wanted;
 
 /// The event a JSON object read from a log is: a journald record's Sysmon
-/// event where it holds one, else itself.
+/// event where it holds one, else itself. A journald record's field that
+/// is no printable UTF-8 (a message with a terminal's colour codes, or
+/// bytes of another encoding) is written as an array of its bytes' values,
+/// and read as their text.
 pub(super) fn logged(e: Event, wanted: Option<&Wanted>) -> Event {
+    let e = match e.is_journal_record() {
+        true => e.with_byte_fields_as_text(),
+        false => e,
+    };
     let sysmon = e
         .journal_message()
         .filter(|m| m.starts_with("<Event"))
         .and_then(|xml| super::xml::whole_event(xml, &e.meta.file, e.meta.record, wanted));
     sysmon.unwrap_or(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Diagnostics;
+
+    fn read(text: &str) -> Vec<crate::events::Event> {
+        let mut got = Vec::new();
+        crate::events::read_text("j.json", text, &Diagnostics::new(), &mut |e| got.push(e));
+        got
+    }
+
+    #[test]
+    fn a_journald_field_written_as_bytes_is_their_text_and_other_numbers_stay() {
+        let got = read(concat!(
+            r#"{"__REALTIME_TIMESTAMP":"1709287201000000","SYSLOG_IDENTIFIER":"sshd","PRIORITY":"6","_PID":"7","MESSAGE":[27,91,109,112,97,115,115,255]}"#,
+            "\n",
+            r#"{"ts":"x","ports":[1,1,2],"id":7}"#,
+            "\n",
+        ));
+        let e = &got[0];
+        assert_eq!(e.text("MESSAGE"), Some("\u{1b}[mpass\u{fffd}"));
+        assert_eq!(e.get("MESSAGE").unwrap().len(), 1);
+        assert_eq!((e.text("PRIORITY"), e.text("_PID")), (Some("6"), Some("7")));
+        assert_eq!(e.meta.timestamp.as_deref(), Some("1709287201.000000"));
+        assert_eq!(
+            e.meta.source,
+            Some(crate::events::Source::Syslog("sshd".into()))
+        );
+        // Elsewhere numbers are numbers, each kept, repeats too.
+        let texts: Vec<&str> = got[1]
+            .get("ports")
+            .unwrap()
+            .iter()
+            .map(|v| v.text)
+            .collect();
+        assert_eq!(texts, ["1", "1", "2"]);
+    }
 }

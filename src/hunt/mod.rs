@@ -10,7 +10,7 @@ use sigma_engine::matcher::Unserved;
 use sigma_engine::matcher::compile::Unsupported;
 use sigma_engine::matcher::correlation::{CYCLE, Correlator};
 use sigma_engine::matcher::mapping::Mapping;
-use sigma_engine::matcher::{Engine, EngineOptions, Hit, Window, scan};
+use sigma_engine::matcher::{Engine, EngineOptions, Hit, Window, scan_fired};
 use sigma_engine::sigma::SigmaRule;
 use sigma_engine::sigma::vocab::{Level, Status};
 use std::collections::{BTreeMap, HashMap};
@@ -389,8 +389,8 @@ pub fn run(
     let correlator = Correlator::new(&engine);
     let printer = print::Printer::new(cfg.format, cfg.table_width, &engine, out);
     let tally = Tally::new(&engine, &correlator, &inputs_only);
-    let stats = scan(&engine, &cfg.events, diags, |e, dets| {
-        pb.inc(1);
+    let progress = |n| pb.inc(n);
+    let stats = scan_fired(&engine, &cfg.events, diags, progress, |e, dets| {
         if correlator.is_active() {
             correlator.record(e, &dets);
         }

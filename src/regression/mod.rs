@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use sigma_engine::diag::{Diagnostic, Diagnostics};
 use sigma_engine::matcher::correlation::Correlator;
 use sigma_engine::matcher::mapping::Mapping;
-use sigma_engine::matcher::{Engine, EngineOptions, scan};
+use sigma_engine::matcher::{Engine, EngineOptions, scan_fired};
 use sigma_engine::sigma::{RuleKind, SigmaRule};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -430,13 +430,19 @@ fn count(engine: &Engine, rule: usize, events: &Path, diags: &Diagnostics) -> Re
     let correlator = Correlator::new(engine);
     let fired = AtomicU64::new(0);
     let own = Diagnostics::new();
-    let stats = scan(engine, &[events.to_path_buf()], &own, |e, dets| {
-        if correlator.is_active() {
-            correlator.record(e, &dets);
-        }
-        let n = dets.iter().filter(|d| d.rule == rule).count();
-        fired.fetch_add(n as u64, Ordering::Relaxed);
-    });
+    let stats = scan_fired(
+        engine,
+        &[events.to_path_buf()],
+        &own,
+        |_| {},
+        |e, dets| {
+            if correlator.is_active() {
+                correlator.record(e, &dets);
+            }
+            let n = dets.iter().filter(|d| d.rule == rule).count();
+            fired.fetch_add(n as u64, Ordering::Relaxed);
+        },
+    );
     let correlated = correlator
         .finish(&own)
         .iter()

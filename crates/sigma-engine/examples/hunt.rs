@@ -9,7 +9,7 @@
 //! file or a folder of them.
 
 use sigma_engine::diag::Diagnostics;
-use sigma_engine::matcher::{Engine, EngineOptions, mapping::Mapping, scan};
+use sigma_engine::matcher::{Engine, EngineOptions, mapping::Mapping, scan_fired};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,13 +25,20 @@ fn main() -> ExitCode {
     let set = sigma_engine::sigma::load(std::slice::from_ref(rules), &diags);
     let engine = Engine::new(set.rules, &Mapping::builtin(), &EngineOptions::default());
     engine.report_filters(&diags);
-    // Called from several threads, once per event, with its detections.
-    let stats = scan(&engine, events, &diags, |_, hits| {
-        for hit in hits {
-            let rule = &engine.rules[hit.rule];
-            println!("{}#{}: {}", hit.event.file, hit.event.record, rule.title);
-        }
-    });
+    // Called from several threads, once per event that fired, with its
+    // detections.
+    let stats = scan_fired(
+        &engine,
+        events,
+        &diags,
+        |_| {},
+        |_, hits| {
+            for hit in hits {
+                let rule = &engine.rules[hit.rule];
+                println!("{}#{}: {}", hit.event.file, hit.event.record, rule.title);
+            }
+        },
+    );
     for d in diags.sorted() {
         eprintln!("{d}");
     }

@@ -29,7 +29,7 @@ use filters::FilterSet;
 use prefilter::{Bucket, BucketPlan, GROUPS_FOUND, Owner};
 pub use routes::Skipped;
 use routes::{Interner, Reach, Routes, RuleBuild, RuleCompiler, Variant};
-pub use scan::{ScanStats, Unserved, scan};
+pub use scan::{ScanStats, Unserved, scan, scan_fired};
 pub use time::{Placement, Window, epoch_nanos};
 
 use crate::diag::Diagnostics;

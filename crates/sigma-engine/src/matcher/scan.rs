@@ -42,15 +42,25 @@ pub struct Unserved {
 impl Unserved {
     /// Counts an event that matched `hits`, when no loaded rule reads it.
     pub fn count(&mut self, engine: &Engine, e: &Event, hits: &[Hit]) {
-        if hits.is_empty() && !engine.serves(e) {
-            self.events += 1;
-            // A log that says what it is is read by its kind's rules,
-            // `Channel` field or not.
-            match (&e.meta.channel, &e.meta.source) {
-                (_, Some(_)) => self.from_logs += 1,
-                (Some(_), None) => {}
-                (None, None) => self.without_channel += 1,
-            }
+        self.add(Unserved::of(engine, e, hits));
+    }
+
+    /// An event that matched `hits`, counted if no loaded rule reads it.
+    fn of(engine: &Engine, e: &Event, hits: &[Hit]) -> Unserved {
+        if !hits.is_empty() || engine.serves(e) {
+            return Unserved::default();
+        }
+        // A log that says what it is is read by its kind's rules,
+        // `Channel` field or not.
+        let (without_channel, from_logs) = match (&e.meta.channel, &e.meta.source) {
+            (_, Some(_)) => (0, 1),
+            (Some(_), None) => (0, 0),
+            (None, None) => (1, 0),
+        };
+        Unserved {
+            events: 1,
+            without_channel,
+            from_logs,
         }
     }
 
@@ -69,11 +79,58 @@ pub fn scan<F>(engine: &Engine, paths: &[PathBuf], diags: &Diagnostics, on_event
 where
     F: Fn(&Event, Vec<Hit>) + Sync,
 {
+    let to = Delivered::Every(&on_event);
+    scan_with(engine, paths, diags, &to)
+}
+
+/// [`scan`], `on_fired` seeing only the events that fired (most are freed
+/// where they were matched, without crossing threads) and `progress` the
+/// number of events read as batches of them are.
+pub fn scan_fired<F, P>(
+    engine: &Engine,
+    paths: &[PathBuf],
+    diags: &Diagnostics,
+    progress: P,
+    on_fired: F,
+) -> ScanStats
+where
+    F: Fn(&Event, Vec<Hit>) + Sync,
+    P: Fn(u64) + Sync,
+{
+    let to = Delivered::Fired(&on_fired, &progress);
+    scan_with(engine, paths, diags, &to)
+}
+
+/// Whom a scan's events go to.
+enum Delivered<'a> {
+    /// Every event, with its detections.
+    Every(&'a (dyn Fn(&Event, Vec<Hit>) + Sync)),
+    /// The events that fired; and how many were read, batch by batch.
+    Fired(
+        &'a (dyn Fn(&Event, Vec<Hit>) + Sync),
+        &'a (dyn Fn(u64) + Sync),
+    ),
+}
+
+impl Delivered<'_> {
+    fn on_event(&self) -> &(dyn Fn(&Event, Vec<Hit>) + Sync) {
+        match self {
+            Delivered::Every(f) | Delivered::Fired(f, _) => *f,
+        }
+    }
+}
+
+fn scan_with(
+    engine: &Engine,
+    paths: &[PathBuf],
+    diags: &Diagnostics,
+    to: &Delivered<'_>,
+) -> ScanStats {
     let files = events::event_files(paths, diags);
     let wanted = engine.wanted();
     let results: Vec<ScanStats> = files
         .par_iter()
-        .map(|f| scan_file(engine, f, Some(&wanted), diags, &on_event))
+        .map(|f| scan_file(engine, f, Some(&wanted), diags, to))
         .collect();
     let mut total = ScanStats {
         files: files.len(),
@@ -90,30 +147,28 @@ where
     total
 }
 
-fn scan_file<F>(
+fn scan_file(
     engine: &Engine,
     f: &std::path::Path,
     wanted: Option<&events::Wanted>,
     diags: &Diagnostics,
-    on_event: &F,
-) -> ScanStats
-where
-    F: Fn(&Event, Vec<Hit>) + Sync,
-{
+    to: &Delivered<'_>,
+) -> ScanStats {
     const BATCH: usize = 512;
-    let mut out = Delivery::new(on_event);
+    let mut out = Delivery::new(to);
+    let fired_only = matches!(to, Delivered::Fired(..));
     let name = events::name_of(f);
     // JSONL lines and JSON objects are parsed where they are matched, in
     // parallel; EVTX records come parsed.
     let read = events::read_batched(f, wanted, diags, BATCH, &mut |batch| match batch {
         events::Batch::Lines(lines) => out.overlap(|| {
-            engine.parse_and_match(lines.lines, |(no, r)| {
+            engine.parse_and_match(lines.lines, fired_only, |(no, r)| {
                 events::event_from_line(&name, no, &lines.data[r], wanted, diags)
             })
         }),
-        events::Batch::Items(items) => {
-            out.overlap(|| engine.parse_and_match(items, |it| it.into_event(wanted, diags)))
-        }
+        events::Batch::Items(items) => out.overlap(|| {
+            engine.parse_and_match(items, fired_only, |it| it.into_event(wanted, diags))
+        }),
     });
     untimed_told(out.finish(read.map_or(0, |r| r.lost)), f, diags)
 }
@@ -135,8 +190,11 @@ fn untimed_told(st: ScanStats, f: &std::path::Path, diags: &Diagnostics) -> Scan
 /// A batch of items, parsed and matched.
 #[derive(Default)]
 struct Batch {
-    /// The events matched, with their detections, in order.
+    /// The events matched (or only those that fired), with their
+    /// detections, in order.
     matched: Vec<(Event, Vec<Hit>)>,
+    /// How many events were matched.
+    read: u64,
     lost: u64,
     outside: u64,
     untimed: u64,
@@ -152,20 +210,24 @@ enum Unmatched {
 
 impl Engine {
     /// Each item parsed into an event (or lost) and, when it lies in the
-    /// time window, matched, in parallel.
+    /// time window, matched, in parallel; `fired_only`, the events that
+    /// fired nothing are dropped here.
     fn parse_and_match<T: Send>(
         &self,
         items: Vec<T>,
+        fired_only: bool,
         parse: impl Fn(T) -> Option<Event> + Sync,
     ) -> Batch {
-        let read: Vec<Result<(Event, Vec<Hit>), Unmatched>> = items
+        type Fate = Result<(Option<(Event, Vec<Hit>)>, Unserved), Unmatched>;
+        let read: Vec<Fate> = items
             .into_par_iter()
             .map(|it| {
                 let e = parse(it).ok_or(Unmatched::Lost)?;
                 match self.window.place(e.meta.timestamp.as_deref()) {
                     Placement::Inside => {
                         let d = self.match_event(&e);
-                        Ok((e, d))
+                        let unserved = Unserved::of(self, &e, &d);
+                        Ok(((!fired_only || !d.is_empty()).then_some((e, d)), unserved))
                     }
                     Placement::Outside => Err(Unmatched::Outside),
                     Placement::Untimed => Err(Unmatched::Untimed),
@@ -175,14 +237,17 @@ impl Engine {
         let mut b = Batch::default();
         for fate in &read {
             match fate {
-                Ok((e, d)) => b.unserved.count(self, e, d),
+                Ok((_, unserved)) => {
+                    b.read += 1;
+                    b.unserved.add(*unserved);
+                }
                 Err(Unmatched::Lost) => b.lost += 1,
                 Err(Unmatched::Outside) => b.outside += 1,
                 Err(Unmatched::Untimed) => b.untimed += 1,
             }
         }
         // Collected in place, in the batch's own allocation.
-        b.matched = read.into_iter().flatten().collect();
+        b.matched = read.into_iter().filter_map(|f| f.ok()?.0).collect();
         b
     }
 }
@@ -190,16 +255,16 @@ impl Engine {
 /// Matched events handed to the caller in reading order, one batch behind
 /// the matching: a batch's detections are delivered (printed) while the next
 /// batch is matched, so that neither core waits on the other.
-struct Delivery<'f, F> {
-    on_event: &'f F,
+struct Delivery<'a> {
+    to: &'a Delivered<'a>,
     pending: Vec<(Event, Vec<Hit>)>,
     st: ScanStats,
 }
 
-impl<'f, F: Fn(&Event, Vec<Hit>) + Sync> Delivery<'f, F> {
-    fn new(on_event: &'f F) -> Self {
+impl<'a> Delivery<'a> {
+    fn new(to: &'a Delivered<'a>) -> Self {
         Delivery {
-            on_event,
+            to,
             pending: Vec::new(),
             st: ScanStats::default(),
         }
@@ -211,34 +276,37 @@ impl<'f, F: Fn(&Event, Vec<Hit>) + Sync> Delivery<'f, F> {
         M: FnOnce() -> Batch + Send,
     {
         let mut pending = std::mem::take(&mut self.pending);
-        let (st, on_event) = (&mut self.st, self.on_event);
+        let (st, on_event) = (&mut self.st, self.to.on_event());
         let ((), next) = rayon::join(|| deliver(&mut pending, st, on_event), matched);
         // Freed here, not beside the matching: with the system allocator,
         // freeing another thread's blocks while it allocates contends on
         // its arena (a quarter slower).
         drop(pending);
         self.st.lost += next.lost;
-        self.st.events += next.outside + next.untimed;
+        let read = next.read + next.outside + next.untimed;
+        self.st.events += read;
         self.st.outside += next.outside;
         self.st.untimed += next.untimed;
         self.st.unserved.add(next.unserved);
         self.pending = next.matched;
+        if let Delivered::Fired(_, progress) = self.to {
+            progress(read);
+        }
     }
 
     fn finish(mut self, lost: u64) -> ScanStats {
-        deliver(&mut self.pending, &mut self.st, self.on_event);
+        deliver(&mut self.pending, &mut self.st, self.to.on_event());
         self.st.lost += lost;
         self.st
     }
 }
 
-fn deliver<F: Fn(&Event, Vec<Hit>)>(
+fn deliver(
     batch: &mut [(Event, Vec<Hit>)],
     st: &mut ScanStats,
-    on_event: &F,
+    on_event: &(dyn Fn(&Event, Vec<Hit>) + Sync),
 ) {
     for (e, d) in batch {
-        st.events += 1;
         st.detections += d.len() as u64;
         on_event(e, std::mem::take(d));
     }

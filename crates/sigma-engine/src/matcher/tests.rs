@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::events::Event;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 fn engine(rule_yaml: &str) -> Engine {
     let ds = Diagnostics::new();
@@ -1371,6 +1372,26 @@ fn scanned_events_are_delivered_once_in_reading_order_across_batches() {
             expected.iter().filter(|i| *i % 2 == 1).count() as u64
         );
         assert_eq!(stats.lost, lost, "{}", path.display());
+        // Only the events that fired, in order; the same counts, and the
+        // progress of every event read.
+        let (fired, read) = (std::sync::Mutex::new(Vec::new()), AtomicU64::new(0));
+        let only = scan_fired(
+            &e,
+            &[path.to_path_buf()],
+            &Diagnostics::new(),
+            |n| {
+                read.fetch_add(n, Ordering::Relaxed);
+            },
+            |ev, hits| {
+                assert_eq!(hits.len(), 1);
+                fired.lock().unwrap().push(ev.meta.record as usize);
+            },
+        );
+        let odd: Vec<usize> = expected.iter().copied().filter(|i| i % 2 == 1).collect();
+        assert_eq!(fired.into_inner().unwrap(), odd, "{}", path.display());
+        assert_eq!(read.into_inner(), stats.events);
+        let counts = |s: &ScanStats| (s.events, s.detections, s.lost, s.unserved);
+        assert_eq!(counts(&only), counts(&stats));
     }
 }
 

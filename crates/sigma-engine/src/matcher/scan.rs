@@ -112,14 +112,6 @@ enum Delivered<'a> {
     ),
 }
 
-impl Delivered<'_> {
-    fn on_event(&self) -> &(dyn Fn(&Event, Vec<Hit>) + Sync) {
-        match self {
-            Delivered::Every(f) | Delivered::Fired(f, _) => *f,
-        }
-    }
-}
-
 fn scan_with(
     engine: &Engine,
     paths: &[PathBuf],
@@ -159,16 +151,18 @@ fn scan_file(
     let fired_only = matches!(to, Delivered::Fired(..));
     let name = events::name_of(f);
     // JSONL lines and JSON objects are parsed where they are matched, in
-    // parallel; EVTX records come parsed.
+    // parallel, and freed there when not handed on; EVTX records and log
+    // lines come parsed, and are freed by the thread that made them (a
+    // block freed by another thread costs more).
     let read = events::read_batched(f, wanted, diags, BATCH, &mut |batch| match batch {
         events::Batch::Lines(lines) => out.overlap(|| {
             engine.parse_and_match(lines.lines, fired_only, |(no, r)| {
                 events::event_from_line(&name, no, &lines.data[r], wanted, diags)
             })
         }),
-        events::Batch::Items(items) => out.overlap(|| {
-            engine.parse_and_match(items, fired_only, |it| it.into_event(wanted, diags))
-        }),
+        events::Batch::Items(items) => {
+            out.overlap(|| engine.parse_and_match(items, false, |it| it.into_event(wanted, diags)))
+        }
     });
     untimed_told(out.finish(read.map_or(0, |r| r.lost)), f, diags)
 }
@@ -210,12 +204,12 @@ enum Unmatched {
 
 impl Engine {
     /// Each item parsed into an event (or lost) and, when it lies in the
-    /// time window, matched, in parallel; `fired_only`, the events that
-    /// fired nothing are dropped here.
+    /// time window, matched, in parallel; with `drop_unfired`, the events
+    /// that fired nothing are dropped here.
     fn parse_and_match<T: Send>(
         &self,
         items: Vec<T>,
-        fired_only: bool,
+        drop_unfired: bool,
         parse: impl Fn(T) -> Option<Event> + Sync,
     ) -> Batch {
         type Fate = Result<(Option<(Event, Vec<Hit>)>, Unserved), Unmatched>;
@@ -227,7 +221,7 @@ impl Engine {
                     Placement::Inside => {
                         let d = self.match_event(&e);
                         let unserved = Unserved::of(self, &e, &d);
-                        Ok(((!fired_only || !d.is_empty()).then_some((e, d)), unserved))
+                        Ok(((!drop_unfired || !d.is_empty()).then_some((e, d)), unserved))
                     }
                     Placement::Outside => Err(Unmatched::Outside),
                     Placement::Untimed => Err(Unmatched::Untimed),
@@ -276,8 +270,8 @@ impl<'a> Delivery<'a> {
         M: FnOnce() -> Batch + Send,
     {
         let mut pending = std::mem::take(&mut self.pending);
-        let (st, on_event) = (&mut self.st, self.to.on_event());
-        let ((), next) = rayon::join(|| deliver(&mut pending, st, on_event), matched);
+        let (st, to) = (&mut self.st, self.to);
+        let ((), next) = rayon::join(|| deliver(&mut pending, st, to), matched);
         // Freed here, not beside the matching: with the system allocator,
         // freeing another thread's blocks while it allocates contends on
         // its arena (a quarter slower).
@@ -295,18 +289,21 @@ impl<'a> Delivery<'a> {
     }
 
     fn finish(mut self, lost: u64) -> ScanStats {
-        deliver(&mut self.pending, &mut self.st, self.to.on_event());
+        deliver(&mut self.pending, &mut self.st, self.to);
         self.st.lost += lost;
         self.st
     }
 }
 
-fn deliver(
-    batch: &mut [(Event, Vec<Hit>)],
-    st: &mut ScanStats,
-    on_event: &(dyn Fn(&Event, Vec<Hit>) + Sync),
-) {
+fn deliver(batch: &mut [(Event, Vec<Hit>)], st: &mut ScanStats, to: &Delivered<'_>) {
+    let (on_event, fired_only) = match *to {
+        Delivered::Every(f) => (f, false),
+        Delivered::Fired(f, _) => (f, true),
+    };
     for (e, d) in batch {
+        if fired_only && d.is_empty() {
+            continue;
+        }
         st.detections += d.len() as u64;
         on_event(e, std::mem::take(d));
     }

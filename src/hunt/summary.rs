@@ -130,7 +130,7 @@ pub fn unserved_line(u: Unserved) -> Option<String> {
         1 => "; 1 has no `Channel`, so no Windows rule reads it".to_string(),
         n => format!("; {n} have no `Channel`, so no Windows rule reads those"),
     };
-    let only = "read only by rules for what the log is (a W3C log: `category: webserver` or `proxy`; an access log: `category: webserver`; a Zeek log: `product: zeek`, the log (`#path`, `_path` or its file name, `dns.log`) the service; an audit log: `product: linux, service: auditd`; a syslog line: `product: linux`, its program or `syslog` or `auth` the service, a Cisco device's message: `product: cisco`; a FortiGate record: `product: fortigate`, its `type` the service; a CloudTrail log's record: `product: aws, service: cloudtrail`; an Azure log's: `product: azure`)";
+    let only = "read only by rules for what the log is (a W3C log: `category: webserver` or `proxy`; an access log: `category: webserver`; a Zeek log: `product: zeek`, the log (`#path`, `_path` or its file name, `dns.log`) the service, and `category: dns` its `dns.log`; an audit log: `product: linux, service: auditd`; a syslog line: `product: linux`, its program or `syslog` or `auth` the service, a Cisco device's message: `product: cisco`; a FortiGate record: `product: fortigate`, its `type` the service; a CloudTrail log's record: `product: aws, service: cloudtrail`; an Azure log's: `product: azure`)";
     match u.from_logs {
         0 => {}
         n if n == u.events => {
@@ -341,7 +341,7 @@ mod tests {
         };
         assert_eq!(
             unserved_line(logs).unwrap(),
-            "3 events read by no rule: no loaded rule's logsource selects them; 1 has no `Channel`, so no Windows rule reads it; 2 come from W3C, access, Zeek, audit or syslog logs, read only by rules for what the log is (a W3C log: `category: webserver` or `proxy`; an access log: `category: webserver`; a Zeek log: `product: zeek`, the log (`#path`, `_path` or its file name, `dns.log`) the service; an audit log: `product: linux, service: auditd`; a syslog line: `product: linux`, its program or `syslog` or `auth` the service, a Cisco device's message: `product: cisco`; a FortiGate record: `product: fortigate`, its `type` the service; a CloudTrail log's record: `product: aws, service: cloudtrail`; an Azure log's: `product: azure`) (the mapping: --mapping, --extra-mapping)"
+            "3 events read by no rule: no loaded rule's logsource selects them; 1 has no `Channel`, so no Windows rule reads it; 2 come from W3C, access, Zeek, audit or syslog logs, read only by rules for what the log is (a W3C log: `category: webserver` or `proxy`; an access log: `category: webserver`; a Zeek log: `product: zeek`, the log (`#path`, `_path` or its file name, `dns.log`) the service, and `category: dns` its `dns.log`; an audit log: `product: linux, service: auditd`; a syslog line: `product: linux`, its program or `syslog` or `auth` the service, a Cisco device's message: `product: cisco`; a FortiGate record: `product: fortigate`, its `type` the service; a CloudTrail log's record: `product: aws, service: cloudtrail`; an Azure log's: `product: azure`) (the mapping: --mapping, --extra-mapping)"
         );
         assert_eq!(unserved_line(Unserved::default()), None);
     }

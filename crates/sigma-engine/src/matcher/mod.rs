@@ -408,8 +408,7 @@ impl Engine {
 
     /// The variants to evaluate on an event: those of its bucket without a
     /// necessary condition, and those whose every group the prefilter found.
-    fn candidates(&self, e: &Event) -> Vec<usize> {
-        let bucket = self.bucket(e);
+    fn candidates(&self, e: &Event, bucket: &Bucket) -> Vec<usize> {
         // Events meet a few dozen groups: one allocation, not a series of
         // regrowths.
         let mut found: Vec<Owner> = Vec::with_capacity(64);
@@ -460,7 +459,15 @@ impl Engine {
 
     /// Run every applicable rule on one event.
     pub fn match_event(&self, e: &Event) -> Vec<Hit> {
-        self.hits(e, self.candidates(e))
+        self.match_and_serve(e).0
+    }
+
+    /// [`Engine::match_event`], and whether any loaded rule reads the
+    /// event ([`Engine::serves`]), its bucket found once.
+    pub(crate) fn match_and_serve(&self, e: &Event) -> (Vec<Hit>, bool) {
+        let bucket = self.bucket(e);
+        let hits = self.hits(e, self.candidates(e, &bucket));
+        (hits, !bucket.is_empty())
     }
 
     /// Every rule of the event's bucket run on it, the prefilter left

@@ -42,12 +42,12 @@ pub struct Unserved {
 impl Unserved {
     /// Counts an event that matched `hits`, when no loaded rule reads it.
     pub fn count(&mut self, engine: &Engine, e: &Event, hits: &[Hit]) {
-        self.add(Unserved::of(engine, e, hits));
+        self.add(Unserved::of(e, hits.is_empty() && !engine.serves(e)));
     }
 
-    /// An event that matched `hits`, counted if no loaded rule reads it.
-    fn of(engine: &Engine, e: &Event, hits: &[Hit]) -> Unserved {
-        if !hits.is_empty() || engine.serves(e) {
+    /// An event, counted if no loaded rule reads it (`unserved`).
+    fn of(e: &Event, unserved: bool) -> Unserved {
+        if !unserved {
             return Unserved::default();
         }
         // A log that says what it is is read by its kind's rules,
@@ -219,8 +219,8 @@ impl Engine {
                 let e = parse(it).ok_or(Unmatched::Lost)?;
                 match self.window.place(e.meta.timestamp.as_deref()) {
                     Placement::Inside => {
-                        let d = self.match_event(&e);
-                        let unserved = Unserved::of(self, &e, &d);
+                        let (d, served) = self.match_and_serve(&e);
+                        let unserved = Unserved::of(&e, d.is_empty() && !served);
                         Ok(((!drop_unfired || !d.is_empty()).then_some((e, d)), unserved))
                     }
                     Placement::Outside => Err(Unmatched::Outside),

@@ -876,7 +876,7 @@ fn regex_prefilter_literals_are_necessary() {
 fn evaluated_and_fired(e: &Engine, pairs: &[(&str, &str)]) -> (bool, bool) {
     let ev = Event::from_pairs(pairs);
     (
-        !e.candidates(&ev).is_empty(),
+        !e.candidates(&ev, &e.bucket(&ev)).is_empty(),
         !e.match_event(&ev).is_empty(),
     )
 }

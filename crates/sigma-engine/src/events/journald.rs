@@ -12,17 +12,29 @@ use super::json::Wanted;
 /// event where it holds one, else itself. A journald record's field that
 /// is no printable UTF-8 (a message with a terminal's colour codes, or
 /// bytes of another encoding) is written as an array of its bytes' values,
-/// and read as their text.
-pub(super) fn logged(e: Event, wanted: Option<&Wanted>) -> Event {
-    let e = match e.is_journal_record() {
-        true => e.with_byte_fields_as_text(),
-        false => e,
-    };
+/// and read as their text. A field over 4096 bytes is written as `null`
+/// unless `journalctl` is given `--all`: the warning returned names such
+/// fields of the record (those the rules read).
+pub(super) fn logged(e: Event, wanted: Option<&Wanted>) -> (Event, Option<String>) {
+    if !e.is_journal_record() {
+        return (e, None);
+    }
+    let e = e.with_byte_fields_as_text();
+    let left_out: Vec<String> = (e.whole().0.into_iter())
+        .filter(|(_, values)| values.iter().all(Option::is_none))
+        .map(|(name, _)| name)
+        .collect();
+    let warning = (!left_out.is_empty()).then(|| {
+        format!(
+            "journald record with {} written as null: journalctl writes a field over 4096 bytes so (export with `journalctl -o json --all` to keep them)",
+            left_out.join(", ")
+        )
+    });
     let sysmon = e
         .journal_message()
         .filter(|m| m.starts_with("<Event"))
         .and_then(|xml| super::xml::whole_event(xml, &e.meta.file, e.meta.record, wanted));
-    sysmon.unwrap_or(e)
+    (sysmon.unwrap_or(e), warning)
 }
 
 #[cfg(test)]

@@ -399,7 +399,11 @@ impl Pending<'_> {
                 m.warnings()
                     .into_iter()
                     .for_each(|w| at(Diagnostic::warning("events", w)));
-                m.event.map(|e| super::journald::logged(e, wanted))
+                let (e, warning) = super::journald::logged(m.event?, wanted);
+                warning
+                    .into_iter()
+                    .for_each(|w| at(Diagnostic::warning("events", w)));
+                Some(e)
             }
             Err(e) => {
                 at(Diagnostic::error(

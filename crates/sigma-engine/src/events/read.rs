@@ -454,7 +454,15 @@ pub fn event_from_line(
                         .at(Some(line_no as usize), None),
                 );
             }
-            return m.event.map(|e| super::journald::logged(e, wanted));
+            let (e, warning) = super::journald::logged(m.event?, wanted);
+            if let Some(w) = warning {
+                diags.push(
+                    Diagnostic::warning("events", w)
+                        .in_file(&**file)
+                        .at(Some(line_no as usize), None),
+                );
+            }
+            return Some(e);
         }
         Err(e) => e,
     };

@@ -189,7 +189,7 @@ pub(super) fn read(
     sink: &mut dyn FnMut(Event),
 ) -> FileRead {
     let keeps = |k: &str| wanted.is_none_or(|w| w.keeps(k));
-    let what = "lost: no request in the common or combined log format (`HOST IDENT USER [TIME] \"REQUEST\" STATUS BYTES`)";
+    let what = "lost: no request in the common or combined log format (`[VHOST[:PORT]] HOST IDENT USER [TIME] \"REQUEST\" STATUS BYTES`)";
     read_records(input, report, what, sink, |no, bytes| {
         let text = String::from_utf8_lossy(bytes);
         let r = parse(&text)?;

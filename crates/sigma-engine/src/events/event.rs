@@ -126,6 +126,18 @@ impl<'a> FieldValue<'a> {
 pub(crate) const ZEEK_DNS_FIELDS: [(&str, &str); 2] =
     [("answers", "answer"), ("qtype_name", "record_type")];
 
+/// The field of a Google Cloud audit log entry that SigmaHQ's `product:
+/// gcp` rules read under the name Filebeat gives it (the entry's name,
+/// theirs).
+const GCP_AUDIT_FIELDS: [(&str, &str); 1] = [("protoPayload.methodName", "gcp.audit.method_name")];
+
+/// The fields some logs write under another name than the rules read them
+/// by (the log's name, the rules'): a rule that reads the second keeps the
+/// first.
+pub(crate) fn other_names() -> impl Iterator<Item = (&'static str, &'static str)> {
+    ZEEK_DNS_FIELDS.into_iter().chain(GCP_AUDIT_FIELDS)
+}
+
 /// Whether a source is Zeek's `dns.log`, which `category: dns` rules read.
 pub(crate) fn is_zeek_dns(source: &Source) -> bool {
     matches!(source, Source::Zeek(path) if path.eq_ignore_ascii_case("dns"))
@@ -501,6 +513,11 @@ impl Event {
         if self.meta.source.as_ref().is_some_and(is_zeek_dns) {
             self.alias(&ZEEK_DNS_FIELDS);
         }
+        // A Google Cloud audit log entry, as `gcloud logging read` and log
+        // sinks write it.
+        if self.meta_text[Meta::GcpMethod as usize].is_some() {
+            self.alias(&GCP_AUDIT_FIELDS);
+        }
     }
 
     fn fill_meta_fields(&mut self) {
@@ -651,6 +668,7 @@ enum Meta {
     JournalProgram,
     JournalHost,
     JournalMessage,
+    GcpMethod,
 }
 
 impl Meta {
@@ -710,6 +728,7 @@ impl Meta {
             "SYSLOG_IDENTIFIER" => Meta::JournalProgram,
             "_HOSTNAME" => Meta::JournalHost,
             "MESSAGE" => Meta::JournalMessage,
+            "protoPayload.methodName" => Meta::GcpMethod,
             _ => return None,
         })
     }
@@ -757,7 +776,7 @@ fn zeek_log_of(file: &str) -> Option<&str> {
 
 /// Fields every reader keeps, whatever the rules read: they make the event's
 /// metadata.
-pub(crate) const META_FIELDS: [&str; 28] = [
+pub(crate) const META_FIELDS: [&str; 29] = [
     "EventRecordID",
     "Channel",
     "Computer",
@@ -786,6 +805,7 @@ pub(crate) const META_FIELDS: [&str; 28] = [
     "SYSLOG_IDENTIFIER",
     "_HOSTNAME",
     "MESSAGE",
+    "protoPayload.methodName",
 ];
 
 /// Up to this many values, each of its own name, an event is searched

@@ -81,33 +81,35 @@ impl Bloom {
 }
 
 impl Wanted {
-    /// The set of `names`, plus the fields the event metadata comes from.
+    /// The set of `names`, plus the fields the event metadata comes from,
+    /// and the names some logs write a field under that the rules read by
+    /// another (Zeek's `answers` for `answer`).
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Wanted {
         let mut w = Wanted::default();
+        let own = |n: &str| super::event::other_names().find(|(_, theirs)| *theirs == n);
         for n in names.into_iter().chain(META_FIELDS) {
-            w.names.insert(n.to_string());
-            w.seen.insert(n);
-            let mut at = 0;
-            while let Some(i) = n[at..].find('.') {
-                w.prefixes.insert(n[..at + i].to_string());
-                at += i + 1;
-            }
-            // Zeek's `dns.log` gives `answer` as its `answers`.
-            let zeek = super::event::ZEEK_DNS_FIELDS
-                .iter()
-                .find(|(_, sigma)| *sigma == n);
-            if let Some((zeek, _)) = zeek {
-                w.names.insert(zeek.to_string());
-                w.seen.insert(zeek);
-            }
-            // `Event.EventData.Image` is read as its leaf.
-            if let Some(rest) = n.strip_prefix("Event.") {
-                let leaf = rest.rsplit('.').next().unwrap_or(rest);
-                w.names.insert(leaf.to_string());
-                w.seen.insert(leaf);
+            w.insert(n);
+            if let Some((own, _)) = own(n) {
+                w.insert(own);
             }
         }
         w
+    }
+
+    fn insert(&mut self, n: &str) {
+        self.names.insert(n.to_string());
+        self.seen.insert(n);
+        let mut at = 0;
+        while let Some(i) = n[at..].find('.') {
+            self.prefixes.insert(n[..at + i].to_string());
+            at += i + 1;
+        }
+        // `Event.EventData.Image` is read as its leaf.
+        if let Some(rest) = n.strip_prefix("Event.") {
+            let leaf = rest.rsplit('.').next().unwrap_or(rest);
+            self.names.insert(leaf.to_string());
+            self.seen.insert(leaf);
+        }
     }
 
     /// Keeps every field as well (for a keyword search), the names still

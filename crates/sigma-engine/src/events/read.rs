@@ -860,6 +860,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_google_cloud_audit_entry_gives_its_method_under_filebeats_name_too() {
+        let entry = br#"{"protoPayload":{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","serviceName":"compute.googleapis.com","methodName":"v1.compute.firewalls.delete"},"timestamp":"2024-03-01T10:00:00Z","logName":"projects/p/logs/cloudaudit.googleapis.com%2Factivity"}"#;
+        let file: Arc<str> = Arc::from("gcp.json");
+        let diags = Diagnostics::new();
+        // Only what a rule for Filebeat's name reads is kept.
+        let wanted = Wanted::new(["gcp.audit.method_name"]);
+        let e = event_from_line(&file, 1, entry, Some(&wanted), &diags).unwrap();
+        assert_eq!(
+            e.text("gcp.audit.method_name"),
+            Some("v1.compute.firewalls.delete")
+        );
+        assert!(e.get("protoPayload.serviceName").is_none());
+        let shown: Vec<String> = e.whole().0.into_iter().map(|(n, _)| n).collect();
+        assert!(!shown.iter().any(|n| n.starts_with("gcp.")), "{shown:?}");
+        assert_eq!(e.meta.timestamp.as_deref(), Some("2024-03-01T10:00:00Z"));
+        // Another JSON object's fields are not renamed.
+        let other = br#"{"methodName":"x","gcp":{"audit":{"method_name":"y"}}}"#;
+        let e = event_from_line(&file, 2, other, Some(&wanted), &diags).unwrap();
+        assert_eq!(e.text("gcp.audit.method_name"), Some("y"));
+        assert!(diags.sorted().is_empty());
+    }
+
+    #[test]
     fn lines_are_the_same_whatever_the_block_and_batch_sizes() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("e.jsonl");

@@ -584,6 +584,15 @@ impl Event {
         r.filter(|_| self.is_journal_record()).map(|r| self.str(r))
     }
 
+    /// The fields whose every value is a JSON `null`.
+    pub(crate) fn null_fields(&self) -> Vec<&str> {
+        let own: Vec<&Slot> = self.slots.iter().filter(|s| !s.alias).collect();
+        own.chunk_by(|a, b| self.str(&a.name) == self.str(&b.name))
+            .filter(|run| run.iter().all(|s| s.is_null))
+            .map(|run| self.str(&run[0].name))
+            .collect()
+    }
+
     /// The event with each field whose values are all numbers from 0 to 255
     /// read as the text of those bytes, as journald writes a field that is
     /// no printable UTF-8 (its metadata filled again from them).

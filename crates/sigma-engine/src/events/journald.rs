@@ -20,10 +20,7 @@ pub(super) fn logged(e: Event, wanted: Option<&Wanted>) -> (Event, Option<String
         return (e, None);
     }
     let e = e.with_byte_fields_as_text();
-    let left_out: Vec<String> = (e.whole().0.into_iter())
-        .filter(|(_, values)| values.iter().all(Option::is_none))
-        .map(|(name, _)| name)
-        .collect();
+    let left_out = e.null_fields();
     let warning = (!left_out.is_empty()).then(|| {
         format!(
             "journald record with {} written as null: journalctl writes a field over 4096 bytes so (export with `journalctl -o json --all` to keep them)",

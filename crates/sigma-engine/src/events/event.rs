@@ -593,9 +593,11 @@ impl Event {
             .collect()
     }
 
-    /// The event with each field whose values are all numbers from 0 to 255
-    /// read as the text of those bytes, as journald writes a field that is
-    /// no printable UTF-8 (its metadata filled again from them).
+    /// The event with each field whose values are two or more numbers from
+    /// 0 to 255 read as the text of those bytes, as journald writes a field
+    /// that is no printable UTF-8 (its metadata filled again from them). A
+    /// lone number stays one: tools that forward journald's records may
+    /// write `PRIORITY` as `6`.
     pub(crate) fn with_byte_fields_as_text(self) -> Event {
         let byte = |s: &Slot| {
             let n = s
@@ -608,7 +610,10 @@ impl Event {
         let runs: Vec<&[&Slot]> = own
             .chunk_by(|a, b| self.str(&a.name) == self.str(&b.name))
             .collect();
-        let bytes = |run: &[&Slot]| run.iter().map(|s| byte(s)).collect::<Option<Vec<u8>>>();
+        let bytes = |run: &[&Slot]| {
+            let b = run.iter().map(|s| byte(s)).collect::<Option<Vec<u8>>>()?;
+            (b.len() > 1).then_some(b)
+        };
         if !runs.iter().any(|run| bytes(run).is_some()) {
             return self;
         }

@@ -47,7 +47,7 @@ mod tests {
     #[test]
     fn a_journald_field_written_as_bytes_is_their_text_and_other_numbers_stay() {
         let got = read(concat!(
-            r#"{"__REALTIME_TIMESTAMP":"1709287201000000","SYSLOG_IDENTIFIER":"sshd","PRIORITY":"6","_PID":"7","MESSAGE":[27,91,109,112,97,115,115,255]}"#,
+            r#"{"__REALTIME_TIMESTAMP":"1709287201000000","SYSLOG_IDENTIFIER":"sshd","PRIORITY":"6","_PID":"7","SYSLOG_FACILITY":4,"MESSAGE":[27,91,109,112,97,115,115,255]}"#,
             "\n",
             r#"{"ts":"x","ports":[1,1,2],"id":7}"#,
             "\n",
@@ -56,6 +56,8 @@ mod tests {
         assert_eq!(e.text("MESSAGE"), Some("\u{1b}[mpass\u{fffd}"));
         assert_eq!(e.get("MESSAGE").unwrap().len(), 1);
         assert_eq!((e.text("PRIORITY"), e.text("_PID")), (Some("6"), Some("7")));
+        // A lone number, as a forwarder may write one, stays a number.
+        assert_eq!(e.text("SYSLOG_FACILITY"), Some("4"));
         assert_eq!(e.meta.timestamp.as_deref(), Some("1709287201.000000"));
         assert_eq!(
             e.meta.source,

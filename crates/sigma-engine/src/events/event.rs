@@ -584,10 +584,19 @@ impl Event {
         r.filter(|_| self.is_journal_record()).map(|r| self.str(r))
     }
 
+    /// Each of the event's own fields' values (`finish` put each name's
+    /// together), second names left out.
+    fn own_runs(&self) -> impl Iterator<Item = Vec<&Slot>> {
+        (self
+            .slots
+            .chunk_by(|a, b| self.str(&a.name) == self.str(&b.name)))
+        .map(|run| run.iter().filter(|s| !s.alias).collect::<Vec<_>>())
+        .filter(|run| !run.is_empty())
+    }
+
     /// The fields whose every value is a JSON `null`.
     pub(crate) fn null_fields(&self) -> Vec<&str> {
-        let own: Vec<&Slot> = self.slots.iter().filter(|s| !s.alias).collect();
-        own.chunk_by(|a, b| self.str(&a.name) == self.str(&b.name))
+        self.own_runs()
             .filter(|run| run.iter().all(|s| s.is_null))
             .map(|run| self.str(&run[0].name))
             .collect()
@@ -605,11 +614,7 @@ impl Event {
                 .filter(|n| n.fract() == 0.0 && (0.0..=255.0).contains(n))?;
             Some(n as u8)
         };
-        // Each name's values are together (`finish`).
-        let own: Vec<&Slot> = self.slots.iter().filter(|s| !s.alias).collect();
-        let runs: Vec<&[&Slot]> = own
-            .chunk_by(|a, b| self.str(&a.name) == self.str(&b.name))
-            .collect();
+        let runs: Vec<Vec<&Slot>> = self.own_runs().collect();
         let bytes = |run: &[&Slot]| {
             let b = run.iter().map(|s| byte(s)).collect::<Option<Vec<u8>>>()?;
             (b.len() > 1).then_some(b)
@@ -623,7 +628,7 @@ impl Event {
             ..EventMeta::default()
         };
         let mut e = Event::with_capacity(meta, self.buf.len());
-        for run in runs {
+        for run in &runs {
             let name = self.str(&run[0].name);
             match bytes(run) {
                 Some(b) => e.push(name, &String::from_utf8_lossy(&b), None, false),

@@ -7,31 +7,35 @@
 
 use super::event::Event;
 use super::json::Wanted;
+use super::mend::Mended;
 
-/// The event a JSON object read from a log is: a journald record's Sysmon
-/// event where it holds one, else itself. A journald record's field that
-/// is no printable UTF-8 (a message with a terminal's colour codes, or
-/// bytes of another encoding) is written as an array of its bytes' values,
-/// and read as their text. A field over 4096 bytes is written as `null`
-/// unless `journalctl` is given `--all`: the warning returned names such
-/// fields of the record (those the rules read).
-pub(super) fn logged(e: Event, wanted: Option<&Wanted>) -> (Event, Option<String>) {
-    if !e.is_journal_record() {
-        return (e, None);
-    }
+/// The event a JSON object read from a log is, with what the reader
+/// should warn of: a journald record's Sysmon event where it holds one,
+/// else itself. A journald record's field that is no printable UTF-8 (a
+/// message with a terminal's colour codes, or bytes of another encoding) is
+/// written as an array of its bytes' values, and read as their text. A
+/// field over 4096 bytes is written as `null` unless `journalctl` is given
+/// `--all`: a warning names such fields of the record (those the rules
+/// read).
+pub(super) fn logged(m: Mended, wanted: Option<&Wanted>) -> (Option<Event>, Vec<String>) {
+    let mut warnings = m.warnings();
+    let e = match m.event {
+        Some(e) if e.is_journal_record() => e,
+        other => return (other, warnings),
+    };
     let e = e.with_byte_fields_as_text();
     let left_out = e.null_fields();
-    let warning = (!left_out.is_empty()).then(|| {
-        format!(
+    if !left_out.is_empty() {
+        warnings.push(format!(
             "journald record with {} written as null: journalctl writes a field over 4096 bytes so (export with `journalctl -o json --all` to keep them)",
             left_out.join(", ")
-        )
-    });
+        ));
+    }
     let sysmon = e
         .journal_message()
         .filter(|m| m.starts_with("<Event"))
         .and_then(|xml| super::xml::whole_event(xml, &e.meta.file, e.meta.record, wanted));
-    (sysmon.unwrap_or(e), warning)
+    (Some(sysmon.unwrap_or(e)), warnings)
 }
 
 #[cfg(test)]

@@ -396,14 +396,11 @@ impl Pending<'_> {
         match super::mend::event_from_text(self.raw.get(), seed) {
             // Only objects are handed out: an event, or an error.
             Ok(m) => {
-                m.warnings()
+                let (event, warnings) = super::journald::logged(m, wanted);
+                warnings
                     .into_iter()
                     .for_each(|w| at(Diagnostic::warning("events", w)));
-                let (e, warning) = super::journald::logged(m.event?, wanted);
-                warning
-                    .into_iter()
-                    .for_each(|w| at(Diagnostic::warning("events", w)));
-                Some(e)
+                event
             }
             Err(e) => {
                 at(Diagnostic::error(

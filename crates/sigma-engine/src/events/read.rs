@@ -440,29 +440,22 @@ pub fn event_from_line(
     };
     let err = match super::mend::event_from_text(&text, seed) {
         Ok(m) => {
-            for w in m.warnings() {
+            let (event, warnings) = super::journald::logged(m, wanted);
+            for w in warnings {
                 diags.push(
                     Diagnostic::warning("events", w)
                         .in_file(&**file)
                         .at(Some(line_no as usize), None),
                 );
             }
-            if m.event.is_none() {
+            if event.is_none() {
                 diags.push(
                     Diagnostic::error("events", "JSON line is not an object; 1 record lost")
                         .in_file(&**file)
                         .at(Some(line_no as usize), None),
                 );
             }
-            let (e, warning) = super::journald::logged(m.event?, wanted);
-            if let Some(w) = warning {
-                diags.push(
-                    Diagnostic::warning("events", w)
-                        .in_file(&**file)
-                        .at(Some(line_no as usize), None),
-                );
-            }
-            return Some(e);
+            return event;
         }
         Err(e) => e,
     };

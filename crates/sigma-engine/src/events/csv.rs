@@ -371,14 +371,23 @@ fn is_type_line(line: &[u8]) -> bool {
 
 /// The column names: the header's cells, a UTF-8 byte order mark aside
 /// (EvtxECmd writes one); a name used again is numbered (`Name_2`), with a
-/// warning, so that no column hides another.
+/// warning, so that no column hides another. Linear in the header: a
+/// hostile one may repeat a name a million times.
 fn columns(
     header: &csv::ByteRecord,
     problems: &mut RowProblems,
     report: &dyn Fn(Diagnostic),
 ) -> Vec<String> {
+    /// Repeated names said one by one; the rest are counted.
+    const SAID: usize = 8;
     let mut names: Vec<String> = Vec::with_capacity(header.len());
+    let mut taken: std::collections::HashSet<String> = Default::default();
+    // Per repeated name, the number its next repetition tries first.
+    let mut next: std::collections::HashMap<String, usize> = Default::default();
+    let mut repeats = 0;
     let line = header.position().map_or(1, csv::Position::line);
+    let say =
+        |msg: String| report(Diagnostic::warning("events", msg).at(Some(line as usize), None));
     for (i, cell) in cells(header).enumerate() {
         let cell = if i == 0 {
             cell.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(cell)
@@ -387,19 +396,29 @@ fn columns(
         };
         let base = problems.text(cell, line).trim().to_string();
         let mut name = base.clone();
-        let mut n = 1;
-        while names.contains(&name) {
-            n += 1;
+        if taken.contains(&name) {
+            let n = next.entry(base.clone()).or_insert(2);
+            while taken.contains(&format!("{base}_{n}")) {
+                *n += 1;
+            }
             name = format!("{base}_{n}");
+            *n += 1;
+            repeats += 1;
+            if repeats <= SAID {
+                say(format!(
+                    "column `{base}` appears more than once: column {} is read as `{name}`",
+                    i + 1
+                ));
+            }
         }
-        if n > 1 {
-            let msg = format!(
-                "column `{base}` appears more than once: column {} is read as `{name}`",
-                i + 1
-            );
-            report(Diagnostic::warning("events", msg).at(Some(line as usize), None));
-        }
+        taken.insert(name.clone());
         names.push(name);
+    }
+    if repeats > SAID {
+        say(format!(
+            "{} more columns repeat a name before them, each read numbered the same way",
+            repeats - SAID
+        ));
     }
     names
 }
@@ -574,6 +593,26 @@ mod tests {
             e.meta.channel.as_deref(),
             Some("Microsoft-Windows-Sysmon/Operational")
         );
+    }
+
+    #[test]
+    fn a_header_repeating_a_name_many_times_is_read_in_linear_time() {
+        let n = 20_000;
+        let mut text = vec!["A".to_string(); n];
+        text[1] = "A_3".into();
+        let text = format!("{}\n{}\n", text.join(","), vec!["v"; n].join(","));
+        let (got, diags) = events(text.as_bytes());
+        let e = &got[0];
+        assert_eq!(e.text("A_3"), Some("v"));
+        assert_eq!(e.text("A_2"), Some("v"));
+        assert_eq!(e.text("A_4"), Some("v"));
+        assert_eq!(e.text(&format!("A_{n}")), Some("v"));
+        assert!(e.get(&format!("A_{}", n + 1)).is_none());
+        assert_eq!(diags.len(), 9, "{diags:?}");
+        assert!(diags[0].ends_with("column `A` appears more than once: column 3 is read as `A_2`"));
+        assert!(diags[1].ends_with("column 4 is read as `A_4`"), "{diags:?}");
+        let rest = n - 2 - 8;
+        assert!(diags[8].ends_with(&format!("t.csv:1: {rest} more columns repeat a name before them, each read numbered the same way")), "{diags:?}");
     }
 
     #[test]

@@ -464,3 +464,70 @@ fn filters_in_their_own_folder_apply_to_the_rules() {
         "{err}"
     );
 }
+
+#[test]
+fn an_event_too_large_to_hold_is_read_in_part_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("r.yml");
+    // A keyword reads every field: the reader keeps them all.
+    let any_field = ANY_EXE.replace(
+        "condition: sel",
+        "words:\n    - 'no such word'\n  condition: sel or words",
+    );
+    std::fs::write(&rule, any_field).unwrap();
+    let n = 100_000;
+    let zeros = vec!["0"; n].join(",");
+    let data: String = (0..n)
+        .map(|i| format!("<Data Name=\"n{i}\">0</Data>"))
+        .collect();
+    let item = r#"{"a": "x", "b": "y"}"#;
+    let items = vec![item; 40_000].join(",");
+    let key = "k".repeat(1_000);
+    let cases = [
+        (
+            "values.jsonl",
+            format!("{{\"Image\": \"C:\\\\a.exe\", \"n\": [{zeros}]}}\n"),
+            format!("values.jsonl:1: {} values were not read", n + 1 - 65_536),
+        ),
+        (
+            "names.jsonl",
+            format!("{{\"Image\": \"C:\\\\a.exe\", \"{key}\": [{items}]}}\n"),
+            "names.jsonl:1: ".to_string(),
+        ),
+        (
+            "values.xml",
+            format!(
+                "<Events><Event><System><EventID>1</EventID></System><EventData><Data Name=\"Image\">C:\\a.exe</Data>{data}</EventData></Event></Events>"
+            ),
+            "values.xml: event 1: ".to_string(),
+        ),
+        (
+            "values.csv",
+            format!(
+                "Image,{}\nC:\\a.exe,{}\n",
+                (1..n)
+                    .map(|i| format!("c{i}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                vec!["0"; n - 1].join(",")
+            ),
+            format!("values.csv:2: {} values were not read", n - 65_536),
+        ),
+    ];
+    for (name, text, said) in cases {
+        let events = dir.path().join(name);
+        std::fs::write(&events, text).unwrap();
+        // Read in part, not lost: a warning, which --strict allows.
+        let out = matching(&["--strict", "-f", "jsonl"], &rule, &events);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        let warning = err.lines().find(|l| l.contains(&said)).unwrap_or_default();
+        assert!(
+            warning.ends_with("values were not read: an event holds at most 65536 values and 64 MiB of text (names, values and their lower-case forms)"),
+            "{name}: {err}"
+        );
+        let out = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.lines().count(), 1, "{name}: the event is matched");
+        assert!(out.contains(r#""Image":"C:\\a.exe""#), "{name}: {out}");
+    }
+}

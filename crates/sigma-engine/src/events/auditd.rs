@@ -278,8 +278,9 @@ mod tests {
     #[test]
     fn a_line_of_many_long_arguments_is_read_in_one_pass() {
         // Each argument in one piece: a search back for the pieces before
-        // each would cost the square of their number.
-        let n = 200_000;
+        // each would cost the square of their number. (Fewer than an
+        // event holds.)
+        let n = 60_000;
         let pieces: Vec<String> = (0..n).map(|i| format!("a{i}[0]=41")).collect();
         let line = format!(
             "type=EXECVE msg=audit(1.0:1): argc={n} {}\n",
@@ -289,7 +290,7 @@ mod tests {
         assert!(said.is_empty(), "{said:?}");
         assert_eq!(read.events, 1);
         assert_eq!(got[0].text("a0"), Some("A"));
-        assert_eq!(got[0].text("a199999"), Some("A"));
+        assert_eq!(got[0].text("a59999"), Some("A"));
     }
 
     #[test]

@@ -203,7 +203,24 @@ pub struct Event {
     /// Why an EvtxECmd payload that holds the event's data was read only in
     /// part (it is no valid JSON).
     pub(crate) payload_error: Option<Box<str>>,
+    /// The event's own values held (not their second names).
+    held: u32,
+    /// Values not held: past [`MOST_VALUES`], or past [`MOST_TEXT`] of text
+    /// (readers say so).
+    pub(crate) left_out: u64,
 }
+
+/// The most values one event holds. No log's event has nearly so many; a
+/// hostile line of a few megabytes can hold millions (a JSON array), each
+/// of which would cost a slot.
+pub const MOST_VALUES: usize = 1 << 16;
+
+/// The most text one event holds: its names, values and their lower-case
+/// forms. A name is held again for each value where it does not repeat
+/// the one before (the fields of an array's objects, named by their path),
+/// so a hostile input of a megabyte could otherwise spell gigabytes. No
+/// log's event comes near it: an EVTX record is at most 64 KiB.
+pub const MOST_TEXT: usize = 64 << 20;
 
 fn range(start: usize, end: usize) -> Range<u32> {
     // Events are lines of a file or EVTX records: far below 4 GiB.
@@ -252,8 +269,29 @@ impl Event {
     /// Add one value. A name with spaces (`Threat Name`, as Windows Defender
     /// writes its EventData) is also stored without them (`ThreatName`, as
     /// Sigma rules name it).
+    ///
+    /// Past [`MOST_VALUES`] values or [`MOST_TEXT`] of text, the value is
+    /// counted as left out instead.
     pub fn push(&mut self, name: &str, text: &str, number: Option<f64>, is_null: bool) {
-        let name_r = self.append(name);
+        // At most the name twice (with and without spaces) and the text
+        // three times: as given, and lower-cased (which may add half).
+        let cost = 2 * name.len() + 3 * text.len();
+        if self.held as usize >= MOST_VALUES || self.buf.len() + cost > MOST_TEXT {
+            self.left_out += 1;
+            return;
+        }
+        self.held += 1;
+        let hash = name_hash(name);
+        // The values of an array come one after another under one name:
+        // it is held once.
+        let repeats = self
+            .slots
+            .last()
+            .is_some_and(|l| l.hash == hash && self.str(&l.name) == name);
+        let name_r = match self.slots.last() {
+            Some(l) if repeats => l.name.clone(),
+            _ => self.append(name),
+        };
         let text_r = self.append(text);
         // No early exit: a loop over every byte compiles to vector code.
         let folds = text
@@ -276,7 +314,7 @@ impl Event {
             self.meta_text[m as usize].get_or_insert(text_r.clone());
         }
         let slot = Slot {
-            hash: name_hash(name),
+            hash,
             name: name_r,
             text: text_r,
             lower: lower_r,
@@ -285,11 +323,18 @@ impl Event {
             alias: false,
         };
         if name.bytes().any(|b| b == b' ') {
-            let squeezed: String = name.chars().filter(|c| *c != ' ').collect();
-            let r = self.append(&squeezed);
+            // A repeated name's second name is the slot before its last.
+            let before = self.slots.len().checked_sub(2).map(|i| &self.slots[i]);
+            let (hash, name) = match before {
+                Some(a) if repeats && a.alias => (a.hash, a.name.clone()),
+                _ => {
+                    let squeezed: String = name.chars().filter(|c| *c != ' ').collect();
+                    (name_hash(&squeezed), self.append(&squeezed))
+                }
+            };
             self.slots.push(Slot {
-                hash: name_hash(&squeezed),
-                name: r,
+                hash,
+                name,
                 alias: true,
                 ..slot.clone()
             });
@@ -641,6 +686,7 @@ impl Event {
         e.fill_meta();
         e.too_deep = self.too_deep;
         e.payload_error = self.payload_error.clone();
+        e.left_out += self.left_out;
         e
     }
 
@@ -1050,5 +1096,46 @@ mod tests {
             .map(|v| v.lower());
         assert_eq!(lower, Some("hacktool:win32/mimikatz"));
         assert!(Event::default().get("ThreatName").is_none());
+    }
+
+    #[test]
+    fn an_arrays_name_is_held_once_with_and_without_spaces() {
+        for name in ["K".repeat(10_000), "K K".repeat(3_000)] {
+            let mut e = Event::default();
+            for i in 0..1_000 {
+                e.push(&name, &format!("V{i}"), None, false);
+            }
+            e.finish();
+            assert!(e.buf.len() < 3 * name.len() + 20_000, "{}", e.buf.len());
+            assert_eq!(e.get(&name).map(|v| v.len()), Some(1_000));
+            let squeezed = name.replace(' ', "");
+            let last = e.get(&squeezed).and_then(|v| v.iter().last());
+            assert_eq!(last.map(|v| v.lower()), Some("v999"));
+            assert_eq!(e.left_out, 0);
+        }
+    }
+
+    #[test]
+    fn an_event_holds_so_many_values_and_so_much_text_and_counts_the_rest() {
+        let mut e = Event::default();
+        for i in 0..MOST_VALUES + 10 {
+            e.push("n", &i.to_string(), Some(i as f64), false);
+        }
+        e.finish();
+        assert_eq!(e.left_out, 10);
+        let values = e.get("n").unwrap();
+        assert_eq!(values.len(), MOST_VALUES);
+        assert_eq!(values.iter().last().map(|v| v.text), Some("65535"));
+        // Names that take turns are each held again: the text is bounded.
+        let (a, b) = ("a".repeat(1 << 20), "b".repeat(1 << 20));
+        let mut e = Event::default();
+        for i in 0..100 {
+            e.push(if i % 2 == 0 { &a } else { &b }, "x", None, false);
+        }
+        assert!(e.buf.len() <= MOST_TEXT, "{}", e.buf.len());
+        assert!(e.left_out > 30, "{}", e.left_out);
+        assert_eq!(e.held as u64 + e.left_out, 100);
+        e.finish();
+        assert_eq!(e.text(&a), Some("x"));
     }
 }

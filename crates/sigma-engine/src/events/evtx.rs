@@ -296,9 +296,8 @@ impl Records<'_> {
         };
         match seed.deserialize(&mut serde_json::Deserializer::from_slice(&rec.data)) {
             Ok(Some(e)) => {
-                if e.too_deep {
-                    let id = rec.event_record_id;
-                    let msg = format!("record {id}: {}", super::json::too_deep());
+                for why in super::json::partly_read(&e) {
+                    let msg = format!("record {}: {why}", rec.event_record_id);
                     (self.report)(Diagnostic::warning("events", msg));
                 }
                 self.ids.push(rec.event_record_id);

@@ -142,14 +142,27 @@ pub(crate) fn too_deep() -> String {
 }
 
 /// What a reader says of an event read in part: its deepest objects left
-/// out, an EvtxECmd payload that breaks off.
+/// out, an EvtxECmd payload that breaks off, values past what an event
+/// holds.
 pub(crate) fn partly_read(e: &Event) -> impl Iterator<Item = String> + '_ {
     let payload = e.payload_error.as_ref().map(|why| {
         format!(
             "its Payload (EvtxECmd's event data) is not valid JSON ({why}): the event data after that was not read"
         )
     });
-    e.too_deep.then(too_deep).into_iter().chain(payload)
+    let left_out = (e.left_out > 0).then(|| {
+        format!(
+            "{} values were not read: an event holds at most {} values and {} MiB of text (names, values and their lower-case forms)",
+            e.left_out,
+            super::event::MOST_VALUES,
+            super::event::MOST_TEXT >> 20,
+        )
+    });
+    e.too_deep
+        .then(too_deep)
+        .into_iter()
+        .chain(payload)
+        .chain(left_out)
 }
 
 /// Reads one JSON value as an event; a non-object yields `None`.

@@ -63,6 +63,7 @@ pub(super) fn read_records(
         }
         match record(no, text) {
             Some(e) => {
+                tell_partly_read(&e, no, report);
                 sink(e);
                 read.events += 1;
             }
@@ -75,6 +76,13 @@ pub(super) fn read_records(
     not_records.tell(true, what, report);
     not_utf8.tell_not_utf8(report);
     read
+}
+
+/// Say how the event of line `no` was read only in part, if it was.
+pub(super) fn tell_partly_read(e: &Event, no: u64, report: &dyn Fn(Diagnostic)) {
+    for why in super::json::partly_read(e) {
+        report(Diagnostic::warning("events", why).at(Some(no as usize), None));
+    }
 }
 
 /// Lines with one problem: how many, and the first.

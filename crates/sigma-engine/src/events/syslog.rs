@@ -29,7 +29,7 @@ use super::FileRead;
 use super::event::{Event, EventMeta, Source};
 use super::fortinet;
 use super::json::Wanted;
-use super::log_lines::{Tally, each_line};
+use super::log_lines::{Tally, each_line, tell_partly_read};
 use crate::diag::Diagnostic;
 use std::io::BufRead;
 use std::sync::Arc;
@@ -287,6 +287,7 @@ pub(super) fn read(
         if let Some((host, record)) = fortinet_record(&text, line.as_ref()) {
             let mut e = fortinet::event(meta, record, host, &keeps);
             e.finish();
+            tell_partly_read(&e, no, report);
             sink(e);
             read.events += 1;
             return;
@@ -294,9 +295,7 @@ pub(super) fn read(
         if let Some(l) = line.as_ref().filter(|l| l.message.starts_with("<Event")) {
             match super::xml::whole_event(l.message, file, no, wanted) {
                 Some(e) => {
-                    for why in super::json::partly_read(&e) {
-                        report(Diagnostic::warning("events", why).at(Some(no as usize), None));
-                    }
+                    tell_partly_read(&e, no, report);
                     sink(e);
                     read.events += 1;
                     return;
@@ -306,6 +305,7 @@ pub(super) fn read(
         }
         let mut e = line_event(meta, line.as_ref(), &text, &keeps);
         e.finish();
+        tell_partly_read(&e, no, report);
         sink(e);
         read.events += 1;
     });

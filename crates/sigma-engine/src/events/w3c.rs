@@ -26,7 +26,7 @@
 use super::FileRead;
 use super::event::{Event, EventMeta, Source};
 use super::json::Wanted;
-use super::log_lines::{Tally, each_line};
+use super::log_lines::{Tally, each_line, tell_partly_read};
 use crate::diag::Diagnostic;
 use std::borrow::Cow;
 use std::io::BufRead;
@@ -385,7 +385,9 @@ pub(super) fn read(
             source: layout.source.clone(),
             ..Default::default()
         };
-        sink(event_of(&layout, text, meta, &mut problems, no));
+        let e = event_of(&layout, text, meta, &mut problems, no);
+        tell_partly_read(&e, no, report);
+        sink(e);
         read.events += 1;
     });
     let directive = match dialect {

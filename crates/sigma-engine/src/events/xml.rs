@@ -11,7 +11,7 @@
 //! references, so a document type cannot make the text grow.
 
 use super::FileRead;
-use super::event::{Event, EventMeta};
+use super::event::{Event, EventMeta, MOST_VALUES};
 use super::json::{Wanted, event_from_value};
 use crate::diag::Diagnostic;
 use quick_xml::events::{BytesStart, Event as Xml};
@@ -22,6 +22,11 @@ use std::sync::Arc;
 /// levels deep); deeper content is left out, with a warning, so that a
 /// hostile nesting cannot exhaust the stack of what reads the event.
 const MAX_DEPTH: usize = 32;
+
+/// The most elements and attributes read of one event: a hostile event of
+/// millions would cost a tree node each. Twice what an event holds: a
+/// `<Data Name="…">` element is one value of two nodes.
+const MOST_NODES: usize = 2 * MOST_VALUES;
 
 /// Errors told one by one in a file; the rest are counted.
 const TOLD: u64 = 3;
@@ -112,7 +117,7 @@ impl Reading<'_> {
                 Err(e) => Err((reader.error_position() as usize, e)),
             };
             match step {
-                Ok(Some((value, deep))) => self.emit(value, deep),
+                Ok(Some(whole)) => self.emit(whole),
                 Ok(None) => {}
                 Err((pos, e)) => {
                     let (pos, why) = placed(pos, &e);
@@ -133,7 +138,14 @@ impl Reading<'_> {
     }
 
     /// An event read whole.
-    fn emit(&mut self, value: Value, deep: bool) {
+    fn emit(
+        &mut self,
+        Whole {
+            value,
+            deep,
+            left_out,
+        }: Whole,
+    ) {
         self.seen += 1;
         let meta = EventMeta {
             file: self.file.clone(),
@@ -143,6 +155,11 @@ impl Reading<'_> {
         let doc = Value::Object(Map::from_iter([("Event".to_string(), value)]));
         match event_from_value(&doc, meta, self.wanted) {
             Some(mut e) => {
+                e.left_out += left_out;
+                for why in super::json::partly_read(&e) {
+                    let msg = format!("event {}: {why}", self.seen);
+                    (self.report)(Diagnostic::warning("events", msg));
+                }
                 if deep {
                     let msg = format!(
                         "event {}: elements nested deeper than {MAX_DEPTH} levels were not read (the rest of the event was)",
@@ -216,13 +233,26 @@ fn next_event(text: &str, from: usize) -> Option<usize> {
     None
 }
 
+/// An `<Event>` element read whole, as the EVTX reader renders one.
+struct Whole {
+    value: Value,
+    /// Whether elements nested deeper than [`MAX_DEPTH`] were left out.
+    deep: bool,
+    /// Elements and attributes left out past [`MOST_NODES`].
+    left_out: u64,
+}
+
 /// The elements of the event being read, innermost last.
 #[derive(Default)]
 struct Open {
     stack: Vec<Element>,
-    /// Levels below [`MAX_DEPTH`] being skipped.
+    /// Levels below [`MAX_DEPTH`] being skipped, or elements past
+    /// [`MOST_NODES`].
     skipped: usize,
     deep: bool,
+    /// The event's elements and attributes read, and those left out.
+    nodes: usize,
+    left_out: u64,
     /// Where the event's start tag begins (relative to the reader's start).
     start: Option<usize>,
 }
@@ -234,7 +264,7 @@ impl Open {
 
     /// Take one XML event; an `<Event>` element read whole is returned, with
     /// whether some of it was too deep to read.
-    fn take(&mut self, ev: Xml<'_>, at: usize) -> quick_xml::Result<Option<(Value, bool)>> {
+    fn take(&mut self, ev: Xml<'_>, at: usize) -> quick_xml::Result<Option<Whole>> {
         match ev {
             Xml::Start(e) => self.start_tag(&e, at)?,
             Xml::Empty(e) => {
@@ -267,16 +297,22 @@ impl Open {
                 return Ok(());
             }
             self.start = Some(at);
-        } else if self.skipped > 0 || self.stack.len() >= MAX_DEPTH {
+        } else if self.skipped > 0 || self.stack.len() >= MAX_DEPTH || self.nodes >= MOST_NODES {
             self.skipped += 1;
-            self.deep = true;
+            match self.nodes >= MOST_NODES {
+                true => self.left_out += 1,
+                false => self.deep = true,
+            }
             return Ok(());
         }
-        self.stack.push(Element::open(e)?);
+        let (element, dropped) = Element::open(e, MOST_NODES - self.nodes - 1)?;
+        self.nodes += 1 + element.attributes.len();
+        self.left_out += dropped;
+        self.stack.push(element);
         Ok(())
     }
 
-    fn end_tag(&mut self) -> Option<(Value, bool)> {
+    fn end_tag(&mut self) -> Option<Whole> {
         if self.skipped > 0 {
             self.skipped -= 1;
             return None;
@@ -290,7 +326,12 @@ impl Open {
             }
             None => {
                 self.start = None;
-                Some((value, std::mem::take(&mut self.deep)))
+                self.nodes = 0;
+                Some(Whole {
+                    value,
+                    deep: std::mem::take(&mut self.deep),
+                    left_out: std::mem::take(&mut self.left_out),
+                })
             }
         }
     }
@@ -313,20 +354,28 @@ struct Element {
 }
 
 impl Element {
-    fn open(e: &BytesStart<'_>) -> quick_xml::Result<Element> {
+    /// The element of a start tag, with at most `room` attributes, and
+    /// how many more it has.
+    fn open(e: &BytesStart<'_>, room: usize) -> quick_xml::Result<(Element, u64)> {
         let mut attributes = Map::new();
+        let mut dropped = 0;
         for a in e.attributes() {
             let a = a?;
+            if attributes.len() >= room {
+                dropped += 1;
+                continue;
+            }
             let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0)?;
             let key = a.key.local_name().as_ref().to_string();
             attributes.insert(key, Value::String(value.into_owned()));
         }
-        Ok(Element {
+        let element = Element {
             name: e.local_name().as_ref().to_string(),
             attributes,
             children: Vec::new(),
             text: String::new(),
-        })
+        };
+        Ok((element, dropped))
     }
 
     /// The element as the EVTX reader renders one: a leaf as its text

@@ -29,7 +29,9 @@ mod w3c;
 mod xml;
 
 pub(crate) use event::is_zeek_dns;
-pub use event::{Event, EventFields, EventMeta, FieldValue, Source, Values, time_fields};
+pub use event::{
+    Event, EventFields, EventMeta, FieldValue, MOST_TEXT, MOST_VALUES, Source, Values, time_fields,
+};
 pub use json::{Wanted, event_from_value};
 pub use json_text::Pending;
 pub use read::{

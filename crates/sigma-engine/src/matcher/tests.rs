@@ -553,6 +553,42 @@ fn expand_placeholders() {
 }
 
 #[test]
+fn placeholders_combine_up_to_a_limit_and_past_it_the_rule_is_skipped_with_why() {
+    let rule = |value: &str| {
+        let yaml = format!(
+            "title: t\nlogsource:\n  product: test\ndetection:\n  selection:\n    User|expand: '{value}'\n  condition: selection\n"
+        );
+        let ds = Diagnostics::new();
+        crate::sigma::parse_rules(std::path::Path::new("t.yml"), &yaml, &ds).0
+    };
+    let mut opts = EngineOptions::default();
+    let ten: Vec<String> = (0..10).map(|i| format!("v{i}")).collect();
+    for name in ["a", "b", "c", "d", "e", "f"] {
+        opts.placeholders.insert(name.into(), ten.clone());
+    }
+    let e = Engine::new(rule("x\\%-%b%-%c%"), &Mapping::default(), &opts);
+    assert!(e.skipped.is_empty());
+    let fires = |u: &str| !e.match_event(&Event::from_pairs(&[("User", u)])).is_empty();
+    assert!(fires("x%-v3-v9") && fires("x%-v0-v0"));
+    assert!(!fires("x%-v3") && !fires("xv1-v3-v9"));
+    // 10^6 values: past the limit, the rule is skipped and says why.
+    let e = Engine::new(rule("%a%%b%%c%%d%%e%%f%"), &Mapping::default(), &opts);
+    assert_eq!(e.skipped.len(), 1);
+    let why = e.skipped[0].reason.to_string();
+    assert!(
+        why.starts_with("`%a%%b%%c%%d%%e%%f%` expands to 1000000 values with the placeholders' values, more than the 65536 a value may"),
+        "{why}"
+    );
+    let e = Engine::new(rule(&"%a%".repeat(40)), &Mapping::default(), &opts);
+    assert!(
+        e.skipped[0]
+            .reason
+            .to_string()
+            .contains("expands to more than 10^38 values")
+    );
+}
+
+#[test]
 fn condition_forms() {
     let s = "selection_a:\n  A: 1\nselection_b:\n  B: 2\nfilter_x:\n  C: 3\n_helper:\n  D: 4";
     let ab = [("A", "1"), ("B", "2")];

@@ -162,6 +162,13 @@ pub enum Unsupported {
     /// A `%name%` placeholder without values (`--placeholders FILE`).
     #[error("placeholder %{0}% has no values (give them with --placeholders FILE)")]
     Placeholder(String),
+    /// A value whose placeholders' values would combine into more values
+    /// than [`MOST_EXPANSIONS`].
+    #[error(
+        "`{value}` expands to {count} values with the placeholders' values, more than the {most} a value may (fewer values per placeholder, or the value split)",
+        most = MOST_EXPANSIONS
+    )]
+    TooManyExpansions { value: String, count: String },
     /// The log source is of a known product but maps to no events.
     #[error("no mapping for logsource category={category} product={product} service={service}")]
     NoMapping {
@@ -173,6 +180,11 @@ pub enum Unsupported {
     #[error("{0}")]
     Construct(String),
 }
+
+/// The most values one `|expand` value becomes: each placeholder's values
+/// multiply, so a value of twenty placeholders of ten values each would
+/// be 10^20 strings.
+pub const MOST_EXPANSIONS: usize = 1 << 16;
 
 /// Compile a detection with a field renaming function.
 pub fn compile(

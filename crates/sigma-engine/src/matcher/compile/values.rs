@@ -62,29 +62,53 @@ fn utf16(s: &str, m: Modifier) -> Vec<u8> {
     out
 }
 
-/// Replace `%name%` placeholders; `\%` is a plain percent sign.
+/// Replace `%name%` placeholders (each of their values in turn, every
+/// combination at most [`super::MOST_EXPANSIONS`]); `\%` is a plain percent
+/// sign.
 fn expand(s: &str, ph: &Placeholders) -> Result<Vec<String>, Unsupported> {
-    let mut results = vec![String::new()];
+    // The value's parts: text as written, or a placeholder's values.
+    let mut parts: Vec<Result<String, &[String]>> = vec![Ok(String::new())];
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
-        match c {
-            '\\' if chars.peek() == Some(&'%') => {
-                chars.next();
-                results.iter_mut().for_each(|r| r.push('%'));
-            }
+        let c = match c {
+            '\\' if chars.peek() == Some(&'%') => chars.next().unwrap_or('%'),
             '%' => {
                 let name: String = chars.by_ref().take_while(|&c| c != '%').collect();
                 let values = ph
                     .get(&name)
                     .filter(|v| !v.is_empty())
                     .ok_or_else(|| Unsupported::Placeholder(name.clone()))?;
-                results = results
-                    .iter()
-                    .flat_map(|r| values.iter().map(move |v| format!("{r}{v}")))
-                    .collect();
+                parts.push(Err(values));
+                parts.push(Ok(String::new()));
+                continue;
             }
-            c => results.iter_mut().for_each(|r| r.push(c)),
+            c => c,
+        };
+        if let Some(Ok(text)) = parts.last_mut() {
+            text.push(c);
         }
+    }
+    let count = parts
+        .iter()
+        .filter_map(|p| p.as_ref().err())
+        .fold(1u128, |n, v| n.saturating_mul(v.len() as u128));
+    if count > super::MOST_EXPANSIONS as u128 {
+        let count = match count {
+            u128::MAX => "more than 10^38".to_string(),
+            n => n.to_string(),
+        };
+        let value = s.to_string();
+        return Err(Unsupported::TooManyExpansions { value, count });
+    }
+    let mut results = vec![String::new()];
+    for part in parts {
+        results = match part {
+            Ok(text) => results.into_iter().map(|r| r + &text).collect(),
+            Err(values) => results
+                .iter()
+                .flat_map(|r| values.iter().map(move |v| format!("{r}{v}")))
+                .collect(),
+        };
     }
     Ok(results)
 }

@@ -447,6 +447,37 @@ fn fieldref_and_cased() {
 }
 
 #[test]
+fn a_field_reference_between_many_values_finds_the_equal_pair() {
+    let e = engine(
+        "title: t\nlogsource:\n  product: test\ndetection:\n  sel:\n    A|fieldref: B\n  condition: sel\n",
+    );
+    let many = |prefix: &str, n: usize| -> Vec<serde_json::Value> {
+        (0..n).map(|i| format!("{prefix}{i}").into()).collect()
+    };
+    for n in [3, 100, 20_000] {
+        let (mut a, mut b) = (many("a", n), many("b", n));
+        assert_eq!(
+            json_hits(&e, &serde_json::json!({"A": a, "B": b})),
+            0,
+            "{n}"
+        );
+        a.push("Same".into());
+        b.push(serde_json::Value::Null);
+        assert_eq!(
+            json_hits(&e, &serde_json::json!({"A": a, "B": b})),
+            0,
+            "{n}"
+        );
+        b.insert(0, "sAME".into());
+        assert_eq!(
+            json_hits(&e, &serde_json::json!({"A": a, "B": b})),
+            1,
+            "{n}"
+        );
+    }
+}
+
+#[test]
 fn a_null_is_no_value_a_field_reference_meets() {
     let rule = |spec: &str| {
         engine(&format!(

@@ -104,6 +104,31 @@ impl ValueTest {
     }
 }
 
+/// Pairs of values a field reference compares one by one; past that, the
+/// other field's values are put in a set (an event of two arrays of 30,000
+/// values each would be a billion comparisons).
+const FEW_PAIRS: usize = 1 << 12;
+
+impl ValueTest {
+    /// The place of the first of the values `vs` that passes.
+    fn first_of<'e>(&self, vs: crate::events::Values<'e>, e: &'e Event) -> Option<usize> {
+        if let ValueTest::FieldRef {
+            field,
+            position: Position::Equal,
+            cased,
+        } = self
+            && let Some(others) = e.get(field)
+            && vs.len().saturating_mul(others.len()) > FEW_PAIRS
+        {
+            let form = |v: &FieldValue<'e>| -> &'e str { if *cased { v.text } else { v.lower() } };
+            let others = others.iter().filter(|o| !o.is_null);
+            let set: std::collections::HashSet<&str> = others.map(|o| form(&o)).collect();
+            return vs.iter().position(|v| !v.is_null && set.contains(form(&v)));
+        }
+        vs.iter().position(|v| self.matches(&v, e))
+    }
+}
+
 /// Whether a field is absent or null: what `field: null` asks.
 fn absent_or_null(values: Option<crate::events::Values>) -> bool {
     values.is_none_or(|vs| vs.iter().any(|v| v.is_null))
@@ -134,7 +159,7 @@ impl FieldTest {
                 }
                 let test_one = |t: &ValueTest| -> bool {
                     match values {
-                        Some(Some(vs)) => vs.iter().any(|v| t.matches(&v, e)),
+                        Some(Some(vs)) => t.first_of(vs, e).is_some(),
                         Some(None) => false,
                         // Keywords: any value of any field.
                         None => t.may_be_in(e) && e.all_values().any(|v| t.matches(&v, e)),
@@ -160,15 +185,20 @@ impl FieldTest {
     /// its values accepts (of its field, or of any field for a keyword),
     /// else the field's first value (a test of `neq`, of existence).
     fn shown<'e>(&self, e: &'e Event) -> &'e str {
-        let accepted = |v: &FieldValue| match &self.kind {
+        let tests = match &self.kind {
             FieldTestKind::Values {
                 tests, neq: false, ..
-            } => tests.iter().any(|t| t.matches(v, e)),
-            _ => false,
+            } => &tests[..],
+            _ => &[],
         };
         let found = match self.field.as_deref() {
-            Some(f) => e.get(f).and_then(|vs| vs.iter().find(accepted)),
-            None => e.all_values().find(accepted),
+            Some(f) => e.get(f).and_then(|vs| {
+                let first = tests.iter().filter_map(|t| t.first_of(vs, e)).min()?;
+                vs.iter().nth(first)
+            }),
+            None => e
+                .all_values()
+                .find(|v| tests.iter().any(|t| t.matches(v, e))),
         };
         match (found, self.field.as_deref()) {
             (Some(v), _) => v.text,

@@ -223,7 +223,8 @@ pub const MOST_VALUES: usize = 1 << 16;
 pub const MOST_TEXT: usize = 64 << 20;
 
 fn range(start: usize, end: usize) -> Range<u32> {
-    // Events are lines of a file or EVTX records: far below 4 GiB.
+    // An event's text is at most `MOST_TEXT` (and a little more: the
+    // name of the value that reaches it), far below 4 GiB.
     start as u32..end as u32
 }
 

@@ -263,7 +263,7 @@ impl Open {
     }
 
     /// Take one XML event; an `<Event>` element read whole is returned, with
-    /// whether some of it was too deep to read.
+    /// what of it was not read.
     fn take(&mut self, ev: Xml<'_>, at: usize) -> quick_xml::Result<Option<Whole>> {
         match ev {
             Xml::Start(e) => self.start_tag(&e, at)?,

@@ -157,6 +157,7 @@ pub fn convert(
         i: 0,
         plain_start: 0,
         local_refs,
+        by_name: None,
         resolver,
         notes,
     };
@@ -222,11 +223,15 @@ struct Converter<'a> {
     i: usize,
     plain_start: usize,
     local_refs: &'a [ExternalReference],
+    /// The object's own references by name, made at its first citation: a
+    /// text citing each of thousands of references would otherwise look
+    /// each up among all of them.
+    by_name: Option<HashMap<&'a str, &'a ExternalReference>>,
     resolver: &'a dyn Resolver,
     notes: &'a mut Footnotes,
 }
 
-impl Converter<'_> {
+impl<'a> Converter<'a> {
     fn flush(&mut self) {
         self.out.push_str(&self.text[self.plain_start..self.i]);
     }
@@ -264,13 +269,26 @@ impl Converter<'_> {
             return;
         };
         let name = self.text[after..after + end].trim();
-        let r = self
-            .local_refs
-            .iter()
-            .find(|r| r.source_name == name && (r.description.is_some() || r.url.is_some()))
-            .or_else(|| self.resolver.citation(name));
+        let r = self.local(name).or_else(|| self.resolver.citation(name));
         let label = self.notes.cite(name, r);
         self.replace(after + end + 1 - self.i, &format!("[^{label}]"));
+    }
+
+    /// The object's own reference of this name: the first that says
+    /// something (a description or a URL).
+    fn local(&mut self, name: &str) -> Option<&'a ExternalReference> {
+        let refs = self.local_refs;
+        let by_name = self.by_name.get_or_insert_with(|| {
+            let mut m = HashMap::new();
+            for r in refs
+                .iter()
+                .filter(|r| r.description.is_some() || r.url.is_some())
+            {
+                m.entry(r.source_name.as_str()).or_insert(r);
+            }
+            m
+        });
+        by_name.get(name).copied()
     }
 
     /// A Markdown link to an ATT&CK page in the vault becomes a wikilink;
@@ -626,6 +644,39 @@ mod tests {
         );
         assert_eq!(notes[1].text, "A global ref. <https://example.org/g>");
         assert_eq!(notes[2].text, "Missing");
+    }
+
+    #[test]
+    fn each_citation_finds_the_first_of_its_name_that_says_something() {
+        let r = |name: &str, desc: Option<&str>| ExternalReference {
+            source_name: name.into(),
+            description: desc.map(Into::into),
+            url: None,
+            external_id: None,
+        };
+        let mut local = vec![
+            r("A", None),
+            r("A", Some("First.")),
+            r("A", Some("Second.")),
+        ];
+        local.extend((0..10_000).map(|i| r(&format!("S{i}"), Some(&format!("Ref {i}.")))));
+        let text: String = (0..10_000)
+            .rev()
+            .map(|i| format!("(Citation: S{i})"))
+            .collect();
+        let mut f = Footnotes::new();
+        let out = convert(&format!("x(Citation: A){text}"), &local, &R, &mut f);
+        let notes = f.into_vec();
+        assert_eq!(notes.len(), 10_001);
+        assert_eq!(notes[0].text, "First.");
+        assert_eq!(notes[1].text, "Ref 9999.");
+        assert!(
+            out.ends_with("[^10000][^10001]"),
+            "{}",
+            &out[out.len() - 40..]
+        );
+        let (_, notes) = conv("(Citation: Global)");
+        assert_eq!(notes[0].text, "A global ref. <https://example.org/g>");
     }
 
     #[test]

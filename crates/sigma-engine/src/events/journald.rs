@@ -10,8 +10,9 @@ use super::json::Wanted;
 use super::mend::Mended;
 
 /// The event a JSON object read from a log is, with what the reader
-/// should warn of: a journald record's Sysmon event where it holds one,
-/// else itself. A journald record's field that is no printable UTF-8 (a
+/// should warn of: a journald record's Sysmon event where it holds one
+/// (what of it was not read said too), else itself. A journald record's
+/// field that is no printable UTF-8 (a
 /// message with a terminal's colour codes, or bytes of another encoding) is
 /// written as an array of its bytes' values, and read as their text. A
 /// field over 4096 bytes is written as `null` unless `journalctl` is given
@@ -35,6 +36,7 @@ pub(super) fn logged(m: Mended, wanted: Option<&Wanted>) -> (Option<Event>, Vec<
         .journal_message()
         .filter(|m| m.starts_with("<Event"))
         .and_then(|xml| super::xml::whole_event(xml, &e.meta.file, e.meta.record, wanted));
+    warnings.extend(sysmon.iter().flat_map(super::json::partly_read));
     (Some(sysmon.unwrap_or(e)), warnings)
 }
 
@@ -75,5 +77,28 @@ mod tests {
             .map(|v| v.text)
             .collect();
         assert_eq!(texts, ["1", "1", "2"]);
+    }
+
+    #[test]
+    fn a_sysmon_event_read_in_part_from_a_record_is_said() {
+        let deep = format!(
+            "<Event><System><EventID>1</EventID></System><EventData><Data Name=\\\"Image\\\">C:\\\\a.exe</Data>{}x{}</EventData></Event>",
+            "<u>".repeat(40),
+            "</u>".repeat(40)
+        );
+        let line = format!(
+            r#"{{"__REALTIME_TIMESTAMP":"1709287201000000","SYSLOG_IDENTIFIER":"sysmon","MESSAGE":"{deep}"}}"#
+        );
+        let diags = Diagnostics::new();
+        let mut got = Vec::new();
+        crate::events::read_text("j.json", &line, &diags, &mut |e| got.push(e));
+        assert_eq!(got[0].text("Image"), Some("C:\\a.exe"));
+        let said: Vec<String> = diags.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            said,
+            [
+                "warning[events]: j.json:1:1: objects nested deeper than 32 levels were not read (the rest of the event was)"
+            ]
+        );
     }
 }

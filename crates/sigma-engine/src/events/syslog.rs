@@ -284,27 +284,25 @@ pub(super) fn read(
             record: no,
             ..Default::default()
         };
-        if let Some((host, record)) = fortinet_record(&text, line.as_ref()) {
-            let mut e = fortinet::event(meta, record, host, &keeps);
-            e.finish();
-            tell_partly_read(&e, no, report);
-            sink(e);
-            read.events += 1;
-            return;
+        let fortinet = fortinet_record(&text, line.as_ref());
+        let xml = line
+            .as_ref()
+            .filter(|l| fortinet.is_none() && l.message.starts_with("<Event"));
+        let sysmon = xml.and_then(|l| super::xml::whole_event(l.message, file, no, wanted));
+        if xml.is_some() && sysmon.is_none() {
+            xml_cut.add(no);
         }
-        if let Some(l) = line.as_ref().filter(|l| l.message.starts_with("<Event")) {
-            match super::xml::whole_event(l.message, file, no, wanted) {
-                Some(e) => {
-                    tell_partly_read(&e, no, report);
-                    sink(e);
-                    read.events += 1;
-                    return;
-                }
-                None => xml_cut.add(no),
+        let e = match sysmon {
+            Some(e) => e,
+            None => {
+                let mut e = match fortinet {
+                    Some((host, record)) => fortinet::event(meta, record, host, &keeps),
+                    None => line_event(meta, line.as_ref(), &text, &keeps),
+                };
+                e.finish();
+                e
             }
-        }
-        let mut e = line_event(meta, line.as_ref(), &text, &keeps);
-        e.finish();
+        };
         tell_partly_read(&e, no, report);
         sink(e);
         read.events += 1;

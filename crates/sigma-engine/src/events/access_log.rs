@@ -201,10 +201,8 @@ pub(super) fn read(
             source: Some(Source::WebServer),
             ..Default::default()
         };
-        let mut e = Event::with_capacity(meta, text.len() * 3);
-        for (name, value) in fields.into_iter().filter(|(n, _)| keeps(n)) {
-            e.push(name, &value, None, false);
-        }
+        let kept = fields.into_iter().filter(|(n, _)| keeps(n));
+        let mut e = Event::of_texts(meta, text.len() * 3, kept);
         e.finish();
         Some(e)
     })

@@ -191,10 +191,7 @@ pub(super) fn read(
             source: Some(Source::Auditd),
             ..Default::default()
         };
-        let mut e = Event::with_capacity(meta, text.len() * 2);
-        for (k, v) in &fields {
-            e.push(k, v, None, false);
-        }
+        let mut e = Event::of_texts(meta, text.len() * 2, fields);
         e.finish();
         e.fill_meta();
         Some(e)

@@ -248,6 +248,24 @@ impl Event {
         }
     }
 
+    /// An event of text values alone (a log line's fields), sized for a
+    /// source of `bytes` bytes; [`Event::finish`] it.
+    pub(crate) fn of_texts<N, T>(
+        meta: EventMeta,
+        bytes: usize,
+        fields: impl IntoIterator<Item = (N, T)>,
+    ) -> Event
+    where
+        N: AsRef<str>,
+        T: AsRef<str>,
+    {
+        let mut e = Event::with_capacity(meta, bytes);
+        for (name, text) in fields {
+            e.push(name.as_ref(), text.as_ref(), None, false);
+        }
+        e
+    }
+
     fn str(&self, r: &Range<u32>) -> &str {
         &self.buf[r.start as usize..r.end as usize]
     }

@@ -55,11 +55,8 @@ pub(super) fn event(
     meta.source = Some(Source::Fortinet(Arc::from(
         value("type").as_deref().unwrap_or(""),
     )));
-    let mut e = Event::with_capacity(meta, record.len() * 2);
-    for p in all.iter().filter(|p| keeps(p.key)) {
-        e.push(p.key, &p.text(), None, false);
-    }
-    e
+    let kept = all.iter().filter(|p| keeps(p.key));
+    Event::of_texts(meta, record.len() * 2, kept.map(|p| (p.key, p.text())))
 }
 
 /// `2025-04-10 05:01:53 -0700`: the zone where `tz` is an offset (older

@@ -323,16 +323,12 @@ fn line_event(
 ) -> Event {
     let Some(l) = line else {
         meta.source = Some(source("", text));
-        let mut e = Event::with_capacity(meta, text.len() * 2);
-        if keeps("message") {
-            e.push("message", text, None, false);
-        }
-        return e;
+        let message = keeps("message").then_some(("message", text));
+        return Event::of_texts(meta, text.len() * 2, message);
     };
     meta.timestamp = l.time.map(str::to_string);
     meta.computer = l.host.map(str::to_string);
     meta.source = Some(source(l.program, text));
-    let mut e = Event::with_capacity(meta, text.len() * 2);
     let fields = [
         ("host", l.host),
         ("program", Some(l.program).filter(|p| !p.is_empty())),
@@ -341,12 +337,10 @@ fn line_event(
         ("structured_data", l.data),
         ("message", Some(l.message)),
     ];
-    for (name, value) in fields {
-        if let Some(v) = value.filter(|_| keeps(name)) {
-            e.push(name, v, None, false);
-        }
-    }
-    e
+    let kept = fields
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.filter(|_| keeps(name))?)));
+    Event::of_texts(meta, text.len() * 2, kept)
 }
 
 /// What a line is: a Cisco device's message, or a Linux program's.

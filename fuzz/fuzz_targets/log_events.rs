@@ -21,8 +21,7 @@ fuzz_target!(|data: &[u8]| {
     };
     if std::fs::write(&path, [head, rest].concat()).is_ok() {
         let mut seen = 0u64;
-        if let Some(read) =
-            sigma_engine::events::read_file(&path, None, &diags, &mut |_| seen += 1)
+        if let Some(read) = sigma_engine::events::read_file(&path, None, &diags, &mut |_| seen += 1)
         {
             assert_eq!(read.events, seen);
         }

@@ -44,13 +44,18 @@ pub(super) fn first_char(head: &[u8]) -> Option<char> {
 pub(super) fn decode<'a>(bytes: &'a [u8], file: &str, diags: &Diagnostics) -> Cow<'a, str> {
     let decoded = text::decode(bytes);
     for invalid in decoded.invalid {
-        let what = match invalid {
-            Invalid::HalfChar => format!("{invalid}; ignored"),
-            _ => format!("{invalid} replaced with U+FFFD"),
-        };
-        diags.push(Diagnostic::warning("events", what).in_file(file));
+        tell_invalid(invalid, file, diags);
     }
     decoded.text
+}
+
+/// Says what was invalid in a text's encoding.
+pub(super) fn tell_invalid(invalid: Invalid, file: &str, diags: &Diagnostics) {
+    let what = match invalid {
+        Invalid::HalfChar => format!("{invalid}; ignored"),
+        _ => format!("{invalid} replaced with U+FFFD"),
+    };
+    diags.push(Diagnostic::warning("events", what).in_file(file));
 }
 
 /// A JSONL line without the byte-order mark a file (or a file appended to
@@ -72,16 +77,20 @@ pub(super) fn read<'t>(
     text: &'t Lines<'t>,
     file: &Arc<str>,
     diags: &Diagnostics,
-    mut sink: Sink<'t, '_>,
+    sink: Sink<'t, '_>,
 ) -> FileRead {
-    let mut r = Reader {
-        b: text.b,
-        lines: text,
-        file,
-        diags,
-        read: FileRead::default(),
-        source: None,
-    };
+    read_from(text, file, diags, sink, FileRead::default())
+}
+
+/// Read the objects of the last part of a text, counting on from `read`.
+pub(super) fn read_from<'t>(
+    text: &'t Lines<'t>,
+    file: &Arc<str>,
+    diags: &Diagnostics,
+    mut sink: Sink<'t, '_>,
+    read: FileRead,
+) -> FileRead {
+    let mut r = Reader::new(text, file, diags, read, true);
     let mut at = 0;
     loop {
         at = r.skip_ws(at);
@@ -105,6 +114,105 @@ pub(super) fn read<'t>(
         }
     }
     r.read
+}
+
+/// What the reading of a long text's top-level array carries from one part
+/// of the text to the next (see [`read_part`]).
+#[derive(Default)]
+pub(super) struct Carry {
+    pub(super) read: FileRead,
+    array: Option<OpenArray>,
+}
+
+/// Where the reading of a part of a long text ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum PartEnd {
+    /// Its top-level array goes on past the part: what follows this offset
+    /// is read again, with the next part after it.
+    Cut(usize),
+    /// The array closed here: what follows is read as a text of its own
+    /// ([`read_from`]).
+    Closed(usize),
+    /// Nothing more is read (the array was not closed, and said so).
+    Done,
+}
+
+/// Read one part of a long text that is one top-level array, cut between
+/// lines: the first part opens with the array, the next ones go on with
+/// it (`carry`). An item the part's end cuts is read with the next part;
+/// so is a bad item whose reading resumes past the part.
+pub(super) fn read_part<'t>(
+    text: &'t Lines<'t>,
+    file: &Arc<str>,
+    diags: &Diagnostics,
+    mut sink: Sink<'t, '_>,
+    carry: &mut Carry,
+    last: bool,
+) -> PartEnd {
+    let mut r = Reader::new(text, file, diags, std::mem::take(&mut carry.read), last);
+    let (mut a, start) = match carry.array.take() {
+        Some(a) => (a, 0),
+        None => {
+            let open = r.skip_ws(0);
+            debug_assert_eq!(r.b.get(open), Some(&b'['));
+            (OpenArray::new(r.position(open)), open + 1)
+        }
+    };
+    let end = match r.items(&mut a, start, &mut sink) {
+        ItemsEnd::Cut(at) => {
+            carry.array = Some(a);
+            PartEnd::Cut(at)
+        }
+        ItemsEnd::Closed(n) => {
+            r.tell_not_objects(&a);
+            PartEnd::Closed(n)
+        }
+        ItemsEnd::Stopped => {
+            r.tell_not_objects(&a);
+            PartEnd::Done
+        }
+    };
+    carry.read = r.read;
+    end
+}
+
+/// A top-level array being read: where its `[` is, how many items it has
+/// shown, those that are not objects, and whether the last part ended
+/// after an item (a `,` or `]` comes next) rather than before one.
+struct OpenArray {
+    at: (usize, usize),
+    item: usize,
+    not_objects: Vec<usize>,
+    after_item: bool,
+}
+
+impl OpenArray {
+    fn new(at: (usize, usize)) -> OpenArray {
+        OpenArray {
+            at,
+            item: 0,
+            not_objects: Vec::new(),
+            after_item: false,
+        }
+    }
+}
+
+/// Where the items of an array ended.
+enum ItemsEnd {
+    /// At its `]`, with the offset after it.
+    Closed(usize),
+    /// Where nothing more could be read (said).
+    Stopped,
+    /// At the part's end, to go on from this offset with the next part.
+    Cut(usize),
+}
+
+/// Where reading resumes after a bad value.
+enum Resume {
+    At(usize),
+    /// Past the end of the part: the value is read again with the next.
+    Later,
+    Nowhere,
 }
 
 /// A list of events that a JSON object holds: the object is a wrapper,
@@ -314,6 +422,45 @@ fn skip_spaces(b: &[u8], mut i: usize) -> usize {
 pub(super) struct Lines<'t> {
     b: &'t [u8],
     marks: std::sync::OnceLock<Vec<Mark>>,
+    base: Base,
+}
+
+/// Where a part of a longer text starts: the lines before it, the bytes of
+/// its first line before it, and whether those are blanks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Base {
+    line: usize,
+    col: usize,
+    blank: bool,
+}
+
+impl Default for Base {
+    fn default() -> Base {
+        Base {
+            line: 0,
+            col: 0,
+            blank: true,
+        }
+    }
+}
+
+impl Base {
+    /// The base of what follows `gone`, read from this base.
+    pub(super) fn after(self, gone: &[u8]) -> Base {
+        let blank = |t: &[u8]| t.iter().all(|b| matches!(b, b' ' | b'\t'));
+        match memchr::memrchr(b'\n', gone) {
+            Some(p) => Base {
+                line: self.line + memchr::memchr_iter(b'\n', gone).count(),
+                col: gone.len() - p - 1,
+                blank: blank(&gone[p + 1..]),
+            },
+            None => Base {
+                line: self.line,
+                col: self.col + gone.len(),
+                blank: self.blank && blank(gone),
+            },
+        }
+    }
 }
 
 /// At a multiple of [`Lines::STEP`]: its line (1-based) and where that line
@@ -327,9 +474,15 @@ impl<'t> Lines<'t> {
     const STEP: usize = 1 << 16;
 
     pub(super) fn new(text: &'t str) -> Lines<'t> {
+        Lines::after(text, Base::default())
+    }
+
+    /// A part of a longer text, which starts at `base`.
+    pub(super) fn after(text: &'t str, base: Base) -> Lines<'t> {
         Lines {
             b: text.as_bytes(),
             marks: std::sync::OnceLock::new(),
+            base,
         }
     }
 
@@ -357,7 +510,9 @@ impl<'t> Lines<'t> {
         let span = &self.b[from..offset];
         let line = marks[k].line + memchr::memchr_iter(b'\n', span).count();
         let start = memchr::memrchr(b'\n', span).map_or(marks[k].line_start, |p| from + p + 1);
-        (line, offset - start + 1)
+        // The part's first line began before it.
+        let before = if line == 1 { self.base.col } else { 0 };
+        (self.base.line + line, before + offset - start + 1)
     }
 }
 
@@ -375,6 +530,12 @@ pub struct Pending<'t> {
 }
 
 impl Pending<'_> {
+    /// The length of the text (or part of it) the object lies in.
+    #[cfg(test)]
+    pub(super) fn part_len(&self) -> usize {
+        self.lines.b.len()
+    }
+
     /// The event, keeping the fields `wanted`; `None` (reported, one record
     /// lost) if it cannot be read.
     pub fn parse(&self, wanted: Option<&Wanted>, diags: &Diagnostics) -> Option<Event> {
@@ -422,9 +583,30 @@ struct Reader<'t, 'r> {
     read: FileRead,
     /// What the list being read says its events are (a CloudTrail log's).
     source: Option<Source>,
+    /// Whether the text ends where its bytes do (not a part of a longer
+    /// one, see [`read_part`]).
+    last: bool,
 }
 
-impl<'t> Reader<'t, '_> {
+impl<'t, 'r> Reader<'t, 'r> {
+    fn new(
+        lines: &'t Lines<'t>,
+        file: &'r Arc<str>,
+        diags: &'r Diagnostics,
+        read: FileRead,
+        last: bool,
+    ) -> Self {
+        Reader {
+            b: lines.b,
+            lines,
+            file,
+            diags,
+            read,
+            source: None,
+            last,
+        }
+    }
+
     fn skip_ws(&self, i: usize) -> usize {
         skip_spaces(self.b, i)
     }
@@ -505,99 +687,121 @@ impl<'t> Reader<'t, '_> {
                 }
                 Some(end)
             }
-            Err(e) => self.lost(&e, at, 1),
+            // Only the last part of a text holds values outside its array.
+            Err(e) => match self.lost(&e, at, 1) {
+                Resume::At(n) => Some(n),
+                Resume::Later | Resume::Nowhere => None,
+            },
         }
     }
 
     /// A top-level array, item by item; where reading goes on after it.
     fn array(&mut self, open: usize, sink: &mut Sink<'t, '_>) -> Option<usize> {
-        let mut not_objects = Vec::new();
-        let at = self.position(open);
-        let end = self.items(open, &mut not_objects, sink);
-        if !not_objects.is_empty() {
-            let msg = match not_objects.as_slice() {
-                [one] => {
-                    format!("array item {one} (counting from 1) is not an object; 1 record lost")
-                }
-                many => format!(
-                    "array items {} (counting from 1) are not objects; {} records lost",
-                    crate::diag::first_of(many, 12),
-                    many.len()
-                ),
-            };
-            self.error(msg, at);
+        let mut a = OpenArray::new(self.position(open));
+        let end = self.items(&mut a, open + 1, sink);
+        self.tell_not_objects(&a);
+        match end {
+            ItemsEnd::Closed(n) => Some(n),
+            // Only the last part of a text holds arrays but its first.
+            ItemsEnd::Stopped | ItemsEnd::Cut(_) => None,
         }
-        end
     }
 
-    /// The items of the array opened at `open`; the numbers of those that
-    /// are not objects go to `not_objects`.
-    fn items(
-        &mut self,
-        open: usize,
-        not_objects: &mut Vec<usize>,
-        sink: &mut Sink<'t, '_>,
-    ) -> Option<usize> {
-        let (mut i, mut item) = (open + 1, 0);
+    /// Says which items of an array were not objects.
+    fn tell_not_objects(&self, a: &OpenArray) {
+        let msg = match a.not_objects.as_slice() {
+            [] => return,
+            [one] => format!("array item {one} (counting from 1) is not an object; 1 record lost"),
+            many => format!(
+                "array items {} (counting from 1) are not objects; {} records lost",
+                crate::diag::first_of(many, 12),
+                many.len()
+            ),
+        };
+        self.error(msg, a.at);
+    }
+
+    /// The items of an array from `i`, an item or its `]` next (or, if
+    /// the last part ended after an item, a `,`).
+    fn items(&mut self, a: &mut OpenArray, mut i: usize, sink: &mut Sink<'t, '_>) -> ItemsEnd {
+        let mut item_next = !std::mem::take(&mut a.after_item);
         loop {
             i = self.skip_ws(i);
-            match self.b.get(i) {
-                Some(b']') => return Some(i + 1),
-                None => return self.unclosed(open),
-                Some(_) => item += 1,
+            let Some(&next) = self.b.get(i) else {
+                return self.items_cut(a, i, !item_next);
+            };
+            if next == b']' {
+                return ItemsEnd::Closed(i + 1);
+            }
+            if !item_next {
+                match next {
+                    b',' => i += 1,
+                    // The next item is read where it is: a missing comma
+                    // loses nothing, and anything else fails as an item.
+                    _ => {
+                        let at = self.position(i);
+                        self.error("expected `,` or `]` after an array item".into(), at);
+                    }
+                }
+                item_next = true;
+                continue;
             }
             match self.parse(i) {
                 Ok((raw, end)) => {
+                    a.item += 1;
                     if !self.event(raw, i, sink) {
-                        not_objects.push(item);
+                        a.not_objects.push(a.item);
                     }
-                    i = self.skip_ws(end);
+                    i = end;
+                    item_next = false;
                 }
+                Err(e) if e.is_eof() && !self.last => return ItemsEnd::Cut(i),
                 Err(e) => {
                     // An item that does not start its line (a one-line
                     // array) leaves no line to resume at.
                     let column = self.item_column(i).unwrap_or(usize::MAX);
-                    i = self.lost(&e, i, column)?;
-                    continue;
-                }
-            }
-            match self.b.get(i) {
-                Some(b',') => i += 1,
-                Some(b']') => return Some(i + 1),
-                None => return self.unclosed(open),
-                // The next item is read where it is: a missing comma loses
-                // nothing, and anything else fails as an item.
-                Some(_) => {
-                    let at = self.position(i);
-                    self.error("expected `,` or `]` after an array item".into(), at);
+                    match self.lost(&e, i, column) {
+                        Resume::At(n) => i = n,
+                        Resume::Later => return ItemsEnd::Cut(i),
+                        Resume::Nowhere => return ItemsEnd::Stopped,
+                    }
+                    a.item += 1;
                 }
             }
         }
+    }
+
+    /// The end of the bytes inside an array: of a part, the array goes on
+    /// with the next; of the text, it is not closed.
+    fn items_cut(&mut self, a: &mut OpenArray, at: usize, after_item: bool) -> ItemsEnd {
+        if !self.last {
+            a.after_item = after_item;
+            return ItemsEnd::Cut(at);
+        }
+        self.error("array not closed at the end of the text".into(), a.at);
+        ItemsEnd::Stopped
     }
 
     /// The column of an item that starts its line (a pretty-printed
     /// array), where the next item can be looked for after an error.
     fn item_column(&self, at: usize) -> Option<usize> {
         let (_, column) = self.position(at);
-        let before = &self.b[at + 1 - column..at];
-        before
-            .iter()
-            .all(|b| matches!(b, b' ' | b'\t'))
-            .then_some(column)
-    }
-
-    fn unclosed(&mut self, open: usize) -> Option<usize> {
-        let at = self.position(open);
-        self.error("array not closed at the end of the text".into(), at);
-        None
+        // The line may have begun before the part.
+        let start = (at + 1).checked_sub(column);
+        let before = &self.b[start.unwrap_or(0)..at];
+        let blanks = before.iter().all(|b| matches!(b, b' ' | b'\t'));
+        (blanks && (start.is_some() || self.lines.base.blank)).then_some(column)
     }
 
     /// Reports a value lost to a syntax error (in a value that started at
     /// `start`), and finds where reading resumes: the next line that starts
     /// with `{` in `column`.
-    fn lost(&mut self, err: &serde_json::Error, start: usize, column: usize) -> Option<usize> {
+    fn lost(&mut self, err: &serde_json::Error, start: usize, column: usize) -> Resume {
         let (line, col, line_start) = self.error_position(err, start);
         let next = self.next_start(line_start, column);
+        if next.is_none() && !self.last {
+            return Resume::Later;
+        }
         self.read.lost += 1;
         let skipped = match next {
             Some(n) => format!("skipped to line {}", self.position(n).0),
@@ -605,14 +809,15 @@ impl<'t> Reader<'t, '_> {
         };
         let msg = format!("invalid JSON, 1 record lost ({skipped}): {}", what(err));
         self.error(msg, (line, col));
-        next
+        next.map_or(Resume::Nowhere, Resume::At)
     }
 
     /// The line and column of an error found parsing from `start`, and the
     /// offset where its line starts.
     fn error_position(&self, err: &serde_json::Error, start: usize) -> (usize, usize, usize) {
         let (line, col) = self.position(start);
-        let mut line_start = start + 1 - col;
+        // The line may have begun before the part.
+        let mut line_start = (start + 1).saturating_sub(col);
         for _ in 1..err.line().max(1) {
             match memchr::memchr(b'\n', &self.b[line_start..]) {
                 Some(p) => line_start += p + 1,

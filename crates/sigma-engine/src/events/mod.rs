@@ -19,6 +19,7 @@ mod evtx;
 mod fortinet;
 mod journald;
 mod json;
+mod json_parts;
 mod json_text;
 mod key_value;
 mod log_lines;
@@ -33,6 +34,8 @@ pub use event::{
     Event, EventFields, EventMeta, FieldValue, MOST_TEXT, MOST_VALUES, Source, Values, time_fields,
 };
 pub use json::{Wanted, event_from_value};
+#[doc(hidden)]
+pub use json_parts::read_in_parts as read_json_in_parts;
 pub use json_text::Pending;
 pub use read::{
     Batch, EventFormat, Item, LineBatch, event_files, event_from_line, is_jsonl, is_stream,

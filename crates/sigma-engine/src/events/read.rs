@@ -8,6 +8,7 @@
 use super::FileRead;
 use super::event::{Event, EventMeta};
 use super::json::{EventSeed, Wanted};
+use super::json_parts;
 use super::json_text::{self, Pending};
 use super::w3c::Dialect;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -619,7 +620,8 @@ pub fn name_of(path: &Path) -> Arc<str> {
 /// lines or items. The count of events returned is that of the items
 /// handed out, some of which may still fail to parse (each reported and
 /// lost where it is parsed), and of records lost before (JSONL lines are
-/// counted where they are parsed). A JSON text is read whole. `None` when
+/// counted where they are parsed). A JSON text is read whole, or, a long
+/// array, a part at a time. `None` when
 /// the input is not an events file at all.
 pub fn read_batched(
     path: &Path,
@@ -644,9 +646,17 @@ pub fn read_batched(
         EventFormat::Evtx => parsed_items(size, sink, |add| {
             super::evtx::read(path, &name_of(path), wanted, diags, add)
         }),
-        text @ (EventFormat::Json | EventFormat::Xml) => {
+        EventFormat::Json => {
+            let input = BufReader::new(file_open(path, diags)?);
+            let whole = |mut first: Vec<u8>, mut rest: BufReader<std::fs::File>| {
+                let read = rest.read_to_end(&mut first);
+                read.map_err(cannot_read(diags, path)).ok().map(|_| first)
+            };
+            json_text_items(input, whole, path, wanted, diags, size, sink)
+        }
+        EventFormat::Xml => {
             let bytes = file_bytes(path, diags)?;
-            text_items(text, path, &bytes, wanted, diags, size, sink)
+            text_items(EventFormat::Xml, path, &bytes, wanted, diags, size, sink)
         }
         EventFormat::Csv => {
             // The CSV reader buffers its input itself.
@@ -752,9 +762,19 @@ fn read_stream(
             });
             Some(FileRead::default())
         }
-        Some(text @ (EventFormat::Json | EventFormat::Xml)) => {
+        Some(EventFormat::Json) => {
+            let all = BufReader::new(std::io::Cursor::new(s.head).chain(s.rest));
+            // The rest read whole up to the limit, as a cut file is.
+            let whole = |first, rest| {
+                let (all, error) = read_whole(first, Box::new(rest), super::MAX_WHOLE);
+                error.map(&cannot);
+                Some(all)
+            };
+            json_text_items(all, whole, path, wanted, diags, size, sink)
+        }
+        Some(EventFormat::Xml) => {
             let bytes = s.into_bytes(&cannot);
-            text_items(text, path, &bytes, wanted, diags, size, sink)
+            text_items(EventFormat::Xml, path, &bytes, wanted, diags, size, sink)
         }
         Some(
             log @ (EventFormat::W3c
@@ -780,6 +800,28 @@ fn parsed_items(
     let read = read(&mut |e| batch.add(Item::Event(e)));
     batch.flush();
     read
+}
+
+/// A JSON text's events, handed out in batches: a long top-level array a
+/// part at a time ([`json_parts`]), any other text read whole by `whole`
+/// (from its first bytes and the rest of the input).
+fn json_text_items<R: BufRead>(
+    mut input: R,
+    whole: impl FnOnce(Vec<u8>, R) -> Option<Vec<u8>>,
+    path: &Path,
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+    size: usize,
+    sink: &mut dyn FnMut(Batch<'_>),
+) -> Option<FileRead> {
+    let file = name_of(path);
+    let begun = json_parts::read(&mut input, &file, diags, size, sink, json_parts::PART);
+    let first = match begun {
+        json_parts::Begun::Read(read) => return Some(read),
+        json_parts::Begun::Whole(first) => first,
+    };
+    let bytes = whole(first, input)?;
+    text_items(EventFormat::Json, path, &bytes, wanted, diags, size, sink)
 }
 
 /// A JSON or XML text's events, handed out in batches: a JSON text's
@@ -811,14 +853,14 @@ fn text_items(
 }
 
 /// Items gathered into batches of `size`.
-struct Batcher<'s, 'f> {
+pub(super) struct Batcher<'s, 'f> {
     size: usize,
     items: Vec<Item<'s>>,
     sink: &'f mut dyn FnMut(Batch<'_>),
 }
 
 impl<'s, 'f> Batcher<'s, 'f> {
-    fn new(size: usize, sink: &'f mut dyn FnMut(Batch<'_>)) -> Self {
+    pub(super) fn new(size: usize, sink: &'f mut dyn FnMut(Batch<'_>)) -> Self {
         Batcher {
             size,
             items: Vec::with_capacity(size),
@@ -826,14 +868,14 @@ impl<'s, 'f> Batcher<'s, 'f> {
         }
     }
 
-    fn add(&mut self, item: Item<'s>) {
+    pub(super) fn add(&mut self, item: Item<'s>) {
         self.items.push(item);
         if self.items.len() >= self.size {
             self.flush();
         }
     }
 
-    fn flush(&mut self) {
+    pub(super) fn flush(&mut self) {
         if !self.items.is_empty() {
             let items = std::mem::replace(&mut self.items, Vec::with_capacity(self.size));
             (self.sink)(Batch::Items(items));

@@ -32,6 +32,12 @@ mkdir -p $C/json_parts
 for f in ../tests/fixtures/invalid/events/*.json $(find "$DATA/sigma/regression_data" -name '*.json' -size -8k 2>/dev/null | sort | sed -n '1,20p'); do
   { printf '\007'; cat "$f"; } > "$C/json_parts/$(sha1sum "$f" | cut -c1-16)"
 done
+# Windows events as XML read in parts: the repository's own XML fixtures,
+# each after a first byte that picks the part's size.
+mkdir -p $C/xml_parts
+for f in ../tests/fixtures/invalid/events/*.xml; do
+  { printf '\050'; cat "$f"; } > "$C/xml_parts/$(sha1sum "$f" | cut -c1-16)"
+done
 # CSV: the repository's own CSV fixtures.
 mkdir -p $C/csv_events
 for f in ../tests/fixtures/invalid/events/*.csv; do cp "$f" "$C/csv_events/$(sha1sum "$f" | cut -c1-16)"; done

@@ -1,33 +1,21 @@
-//! A long JSON file read a part at a time. SIEM exports and PowerShell's
-//! `ConvertTo-Json` write a JSON text as one array of events; read whole, a
-//! file of a few gigabytes took as much memory. A UTF-8 text that is one
-//! top-level array is read in parts of [`PART`] bytes (and the rest of the
-//! line): each part's items are handed on and matched, then the part is
-//! dropped, so memory stays that of a part and a batch of events whatever
-//! the file's size. The events, their numbers and every diagnostic are
-//! those of the text read whole (see [`json_text::read_part`]).
+//! A long JSON file read a part at a time ([`parts`]). SIEM exports and
+//! PowerShell 7's `ConvertTo-Json` write a JSON text as one array of
+//! events. A UTF-8 text that is one top-level array is read in parts that
+//! end at the end of a line; an item a part's end cuts is read with the
+//! next (see [`json_text::read_part`]).
 //!
 //! Any other JSON text (one object, a stream of objects, a wrapper such as
 //! a CloudTrail log, UTF-16) is read whole, as is a one-line array, which
 //! no line ends before its end.
 
 use super::FileRead;
-use super::json_text::{self, Base, Carry, PartEnd};
+use super::json_text::{self, Carry, PartEnd};
+use super::parts::{self, Begun, Parts};
 use super::read::{Batch, Batcher, Item};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::text::{Encoding, Invalid, UTF8_BOM};
-use std::io::{BufRead, Read};
+use crate::text::Encoding;
+use std::io::BufRead;
 use std::sync::Arc;
-
-/// The bytes a part holds at least (it ends at the end of a line).
-pub(super) const PART: usize = 8 << 20;
-
-/// How reading a JSON file began: its events were read a part at a time,
-/// or it is to be read whole from these first bytes on.
-pub(super) enum Begun {
-    Read(FileRead),
-    Whole(Vec<u8>),
-}
 
 /// Read a JSON text from `input` a part of at least `part` bytes at a time
 /// when it is a UTF-8 top-level array longer than one part; otherwise its
@@ -45,45 +33,32 @@ pub(super) fn read(
         let d = Diagnostic::error("events", format!("cannot read: {e}"));
         diags.push(d.in_file(&**file));
     };
-    let (first, end) = next_part(&mut input, part, &cannot);
+    let (first, end) = parts::next_part(&mut input, part, b'\n', &cannot);
     let (encoding, mark) = Encoding::of(&first);
     let array = first[mark..].trim_ascii_start().first() == Some(&b'[');
     if end || encoding != Encoding::Utf8 || !array {
         return Begun::Whole(first);
     }
-    let mut parts = Parts {
-        file,
-        diags,
-        text: String::new(),
-        base: Base::default(),
-        offset: 0,
-        told: false,
-    };
+    let mut text = Parts::new(file, diags, mark);
     let mut carry = Carry::default();
     let (mut raw, mut end, mut want) = (first, false, part);
     loop {
-        parts.add(&raw, mark);
-        match parts.read_part(&mut carry, end, size, sink) {
+        text.add(&raw);
+        match read_part(&text, &mut carry, end, size, sink) {
             PartEnd::Done => break,
             PartEnd::Cut(at) => {
-                // No item ended in the part: a longer one, so that a long
-                // item is not read again and again.
-                want = if at == 0 {
-                    want.saturating_mul(2)
-                } else {
-                    part
-                };
-                parts.drop_to(at);
-                (raw, end) = next_part(&mut input, want, &cannot);
+                want = parts::next_want(at, want, part);
+                text.drop_to(at);
+                (raw, end) = parts::next_part(&mut input, want, b'\n', &cannot);
             }
             PartEnd::Closed(at) => {
-                parts.drop_to(at);
+                text.drop_to(at);
                 let mut rest = Vec::new();
                 if let Err(e) = input.read_to_end(&mut rest) {
                     cannot(e);
                 }
-                parts.add(&rest, mark);
-                carry.read = parts.read_rest(std::mem::take(&mut carry.read), size, sink);
+                text.add(&rest);
+                carry.read = read_rest(&text, std::mem::take(&mut carry.read), size, sink);
                 break;
             }
         }
@@ -91,92 +66,35 @@ pub(super) fn read(
     Begun::Read(carry.read)
 }
 
-/// At least `want` bytes and the rest of their line, and whether the input
-/// ends there (or at an error, said).
-fn next_part(
-    input: &mut impl BufRead,
-    want: usize,
-    cannot: &dyn Fn(std::io::Error),
-) -> (Vec<u8>, bool) {
-    // Sized at once: grown by doubling, it would take twice the part.
-    let mut raw = Vec::with_capacity(want.min(PART) + 1024);
-    let mut read = || {
-        input.by_ref().take(want as u64).read_to_end(&mut raw)?;
-        if raw.len() == want && !raw.ends_with(b"\n") {
-            input.read_until(b'\n', &mut raw)?;
-        }
-        input.fill_buf().map(<[u8]>::is_empty)
-    };
-    let end = read().unwrap_or_else(|e| {
-        cannot(e);
-        true
-    });
-    (raw, end)
+/// Read the text's part, handing its items out in batches.
+fn read_part(
+    text: &Parts,
+    carry: &mut Carry,
+    last: bool,
+    size: usize,
+    sink: &mut dyn FnMut(Batch<'_>),
+) -> PartEnd {
+    let lines = json_text::Lines::after(&text.text, text.base);
+    let mut batch = Batcher::new(size, sink);
+    let pending = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
+    let end = json_text::read_part(&lines, text.file, text.diags, pending, carry, last);
+    batch.flush();
+    end
 }
 
-/// The text of the parts not read yet, and where it stands in the file.
-struct Parts<'a> {
-    file: &'a Arc<str>,
-    diags: &'a Diagnostics,
-    text: String,
-    base: Base,
-    /// The bytes of the file added so far.
-    offset: usize,
-    /// Whether invalid UTF-8 was said (the first is, as in a text read
-    /// whole).
-    told: bool,
-}
-
-impl Parts<'_> {
-    /// Add the next bytes of the file (`mark`: the byte-order mark's
-    /// length, left out of the text).
-    fn add(&mut self, raw: &[u8], mark: usize) {
-        let skip = if self.offset == 0 { mark } else { 0 };
-        debug_assert!(skip == 0 || raw.starts_with(UTF8_BOM));
-        let body = &raw[skip..];
-        match std::str::from_utf8(body) {
-            Ok(t) => self.text.push_str(t),
-            Err(e) => {
-                if !std::mem::replace(&mut self.told, true) {
-                    let at = Invalid::Utf8(self.offset + skip + e.valid_up_to());
-                    json_text::tell_invalid(at, self.file, self.diags);
-                }
-                self.text.push_str(&String::from_utf8_lossy(body));
-            }
-        }
-        self.offset += raw.len();
-    }
-
-    /// Drop the text read, up to `at`.
-    fn drop_to(&mut self, at: usize) {
-        self.base = self.base.after(&self.text.as_bytes()[..at]);
-        self.text.drain(..at);
-    }
-
-    fn read_part(
-        &self,
-        carry: &mut Carry,
-        last: bool,
-        size: usize,
-        sink: &mut dyn FnMut(Batch<'_>),
-    ) -> PartEnd {
-        let lines = json_text::Lines::after(&self.text, self.base);
-        let mut batch = Batcher::new(size, sink);
-        let pending = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
-        let end = json_text::read_part(&lines, self.file, self.diags, pending, carry, last);
-        batch.flush();
-        end
-    }
-
-    /// Read what follows the array whole, counting on from `read`.
-    fn read_rest(&self, read: FileRead, size: usize, sink: &mut dyn FnMut(Batch<'_>)) -> FileRead {
-        let lines = json_text::Lines::after(&self.text, self.base);
-        let mut batch = Batcher::new(size, sink);
-        let pending = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
-        let read = json_text::read_from(&lines, self.file, self.diags, pending, read);
-        batch.flush();
-        read
-    }
+/// Read what follows the array whole, counting on from `read`.
+fn read_rest(
+    text: &Parts,
+    read: FileRead,
+    size: usize,
+    sink: &mut dyn FnMut(Batch<'_>),
+) -> FileRead {
+    let lines = json_text::Lines::after(&text.text, text.base);
+    let mut batch = Batcher::new(size, sink);
+    let pending = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
+    let read = json_text::read_from(&lines, text.file, text.diags, pending, read);
+    batch.flush();
+    read
 }
 
 /// A JSON text's events as a file of it gives them, read in parts of at

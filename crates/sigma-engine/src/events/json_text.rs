@@ -16,6 +16,7 @@
 use super::FileRead;
 use super::event::{Event, EventMeta, Source};
 use super::json::{EventSeed, Wanted};
+pub(super) use super::parts::Base;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::text::{self, Encoding, Invalid, UTF8_BOM, utf16};
 use serde_json::value::RawValue;
@@ -423,44 +424,6 @@ pub(super) struct Lines<'t> {
     b: &'t [u8],
     marks: std::sync::OnceLock<Vec<Mark>>,
     base: Base,
-}
-
-/// Where a part of a longer text starts: the lines before it, the bytes of
-/// its first line before it, and whether those are blanks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Base {
-    line: usize,
-    col: usize,
-    blank: bool,
-}
-
-impl Default for Base {
-    fn default() -> Base {
-        Base {
-            line: 0,
-            col: 0,
-            blank: true,
-        }
-    }
-}
-
-impl Base {
-    /// The base of what follows `gone`, read from this base.
-    pub(super) fn after(self, gone: &[u8]) -> Base {
-        let blank = |t: &[u8]| t.iter().all(|b| matches!(b, b' ' | b'\t'));
-        match memchr::memrchr(b'\n', gone) {
-            Some(p) => Base {
-                line: self.line + memchr::memchr_iter(b'\n', gone).count(),
-                col: gone.len() - p - 1,
-                blank: blank(&gone[p + 1..]),
-            },
-            None => Base {
-                line: self.line,
-                col: self.col + gone.len(),
-                blank: self.blank && blank(gone),
-            },
-        }
-    }
 }
 
 /// At a multiple of [`Lines::STEP`]: its line (1-based) and where that line

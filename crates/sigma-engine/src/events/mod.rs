@@ -24,10 +24,12 @@ mod json_text;
 mod key_value;
 mod log_lines;
 mod mend;
+mod parts;
 mod read;
 mod syslog;
 mod w3c;
 mod xml;
+mod xml_parts;
 
 pub(crate) use event::is_zeek_dns;
 pub use event::{
@@ -41,6 +43,8 @@ pub use read::{
     Batch, EventFormat, Item, LineBatch, event_files, event_from_line, is_jsonl, is_stream,
     name_of, read_batched, read_file, read_lines, read_text, sniff,
 };
+#[doc(hidden)]
+pub use xml_parts::read_in_parts as read_xml_in_parts;
 
 /// The longest text one event is read from (a line, a row): no event is
 /// that large, and a longer one would only fill the memory.

@@ -8,9 +8,10 @@
 use super::FileRead;
 use super::event::{Event, EventMeta};
 use super::json::{EventSeed, Wanted};
-use super::json_parts;
 use super::json_text::{self, Pending};
+use super::parts;
 use super::w3c::Dialect;
+use super::{json_parts, xml_parts};
 use crate::diag::{Diagnostic, Diagnostics};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -523,11 +524,6 @@ fn not_events(head: &[u8], what: &str) -> String {
     }
 }
 
-/// A JSON or XML file's bytes, or `None` (reported) when it cannot be read.
-fn file_bytes(path: &Path, diags: &Diagnostics) -> Option<Vec<u8>> {
-    std::fs::read(path).map_err(cannot_read(diags, path)).ok()
-}
-
 /// A file opened to be read as it comes, or `None` (reported).
 fn file_open(path: &Path, diags: &Diagnostics) -> Option<std::fs::File> {
     std::fs::File::open(path)
@@ -620,9 +616,9 @@ pub fn name_of(path: &Path) -> Arc<str> {
 /// lines or items. The count of events returned is that of the items
 /// handed out, some of which may still fail to parse (each reported and
 /// lost where it is parsed), and of records lost before (JSONL lines are
-/// counted where they are parsed). A JSON text is read whole, or, a long
-/// array, a part at a time. `None` when
-/// the input is not an events file at all.
+/// counted where they are parsed). A JSON or XML text is read whole, or,
+/// when it can be, a part at a time. `None` when the input is not an
+/// events file at all.
 pub fn read_batched(
     path: &Path,
     wanted: Option<&Wanted>,
@@ -646,17 +642,15 @@ pub fn read_batched(
         EventFormat::Evtx => parsed_items(size, sink, |add| {
             super::evtx::read(path, &name_of(path), wanted, diags, add)
         }),
-        EventFormat::Json => {
-            let input = BufReader::new(file_open(path, diags)?);
-            let whole = |mut first: Vec<u8>, mut rest: BufReader<std::fs::File>| {
-                let read = rest.read_to_end(&mut first);
-                read.map_err(cannot_read(diags, path)).ok().map(|_| first)
+        text @ (EventFormat::Json | EventFormat::Xml) => {
+            let mut input = BufReader::new(file_open(path, diags)?);
+            let mut bytes = match begin_text(text, &mut input, path, wanted, diags, size, sink) {
+                parts::Begun::Read(read) => return Some(read),
+                parts::Begun::Whole(first) => first,
             };
-            json_text_items(input, whole, path, wanted, diags, size, sink)
-        }
-        EventFormat::Xml => {
-            let bytes = file_bytes(path, diags)?;
-            text_items(EventFormat::Xml, path, &bytes, wanted, diags, size, sink)
+            let read = input.read_to_end(&mut bytes);
+            read.map_err(cannot_read(diags, path)).ok()?;
+            text_items(text, path, &bytes, wanted, diags, size, sink)
         }
         EventFormat::Csv => {
             // The CSV reader buffers its input itself.
@@ -762,19 +756,16 @@ fn read_stream(
             });
             Some(FileRead::default())
         }
-        Some(EventFormat::Json) => {
-            let all = BufReader::new(std::io::Cursor::new(s.head).chain(s.rest));
-            // The rest read whole up to the limit, as a cut file is.
-            let whole = |first, rest| {
-                let (all, error) = read_whole(first, Box::new(rest), super::MAX_WHOLE);
-                error.map(&cannot);
-                Some(all)
+        Some(text @ (EventFormat::Json | EventFormat::Xml)) => {
+            let mut all = BufReader::new(std::io::Cursor::new(s.head).chain(s.rest));
+            let first = match begin_text(text, &mut all, path, wanted, diags, size, sink) {
+                parts::Begun::Read(read) => return Some(read),
+                parts::Begun::Whole(first) => first,
             };
-            json_text_items(all, whole, path, wanted, diags, size, sink)
-        }
-        Some(EventFormat::Xml) => {
-            let bytes = s.into_bytes(&cannot);
-            text_items(EventFormat::Xml, path, &bytes, wanted, diags, size, sink)
+            // The rest read whole up to the limit, as a cut file is.
+            let (bytes, error) = read_whole(first, Box::new(all), super::MAX_WHOLE);
+            error.map(&cannot);
+            text_items(text, path, &bytes, wanted, diags, size, sink)
         }
         Some(
             log @ (EventFormat::W3c
@@ -802,26 +793,32 @@ fn parsed_items(
     read
 }
 
-/// A JSON text's events, handed out in batches: a long top-level array a
-/// part at a time ([`json_parts`]), any other text read whole by `whole`
-/// (from its first bytes and the rest of the input).
-fn json_text_items<R: BufRead>(
-    mut input: R,
-    whole: impl FnOnce(Vec<u8>, R) -> Option<Vec<u8>>,
+/// A JSON or XML text's events, handed out in batches, when it is long
+/// and can be read a part at a time (a JSON array, XML in UTF-8:
+/// [`parts`]); otherwise its first bytes, to read it whole.
+fn begin_text(
+    format: EventFormat,
+    input: &mut impl BufRead,
     path: &Path,
     wanted: Option<&Wanted>,
     diags: &Diagnostics,
     size: usize,
     sink: &mut dyn FnMut(Batch<'_>),
-) -> Option<FileRead> {
+) -> parts::Begun {
     let file = name_of(path);
-    let begun = json_parts::read(&mut input, &file, diags, size, sink, json_parts::PART);
-    let first = match begun {
-        json_parts::Begun::Read(read) => return Some(read),
-        json_parts::Begun::Whole(first) => first,
-    };
-    let bytes = whole(first, input)?;
-    text_items(EventFormat::Json, path, &bytes, wanted, diags, size, sink)
+    let report = |d: Diagnostic| diags.push(d.in_file(&*file));
+    let part = parts::PART;
+    match format {
+        EventFormat::Xml => {
+            let to = super::xml::To {
+                file: &file,
+                wanted,
+                report: &report,
+            };
+            xml_parts::read(input, &to, diags, size, sink, part)
+        }
+        _ => json_parts::read(input, &file, diags, size, sink, part),
+    }
 }
 
 /// A JSON or XML text's events, handed out in batches: a JSON text's

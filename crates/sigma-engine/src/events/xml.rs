@@ -13,6 +13,7 @@
 use super::FileRead;
 use super::event::{Event, EventMeta, MOST_VALUES};
 use super::json::{Wanted, event_from_value};
+use super::parts::Base;
 use crate::diag::Diagnostic;
 use quick_xml::events::{BytesStart, Event as Xml};
 use serde_json::{Map, Value};
@@ -41,42 +42,113 @@ pub(super) fn read(
     report: &dyn Fn(Diagnostic),
     sink: &mut dyn FnMut(Event),
 ) -> Option<FileRead> {
-    let mut r = Reading {
-        text,
+    if !holds_events(text, report) {
+        return None;
+    }
+    let mut carry = Carry::default();
+    let to = To {
         file,
         wanted,
         report,
-        sink,
-        read: FileRead::default(),
-        seen: 0,
-        errors: 0,
     };
-    let Some(mut at) = next_event(text, 0) else {
-        let msg = "XML without an <Event> element: not Windows events; skipped";
-        report(Diagnostic::warning("events", msg));
-        return None;
-    };
-    while let Some(next) = r.read_from(at) {
-        at = next;
-    }
-    if r.errors > TOLD {
-        let more = r.errors - TOLD;
-        (r.report)(Diagnostic::error(
-            "events",
-            format!("{more} more XML errors"),
-        ));
-    }
-    if r.read.lost > 0 {
-        let (lost, events) = (r.read.lost, r.read.events);
-        let msg = format!("{lost} of {} events lost ({events} read)", lost + events);
-        (r.report)(Diagnostic::error("events", msg));
-    }
-    Some(r.read)
+    read_part(text, Base::default(), &to, sink, &mut carry, true);
+    Some(carry.read)
 }
 
-/// One XML text being read.
+/// Whether a text holds an `<Event>` element; if not, said.
+pub(super) fn holds_events(text: &str, report: &dyn Fn(Diagnostic)) -> bool {
+    let holds = next_event(text, 0).is_some();
+    if !holds {
+        let msg = "XML without an <Event> element: not Windows events; skipped";
+        report(Diagnostic::warning("events", msg));
+    }
+    holds
+}
+
+/// Where the events of an XML text go, and what they keep.
+pub(super) struct To<'a> {
+    pub(super) file: &'a Arc<str>,
+    pub(super) wanted: Option<&'a Wanted>,
+    pub(super) report: &'a dyn Fn(Diagnostic),
+}
+
+/// What the reading of a long XML text carries from one part of it to the
+/// next (see [`read_part`]).
+#[derive(Default)]
+pub(super) struct Carry {
+    pub(super) read: FileRead,
+    seen: u64,
+    errors: u64,
+    /// The elements open where the part before ended (a root, say): an
+    /// end tag is judged against them as it would be in the whole text.
+    open: Vec<String>,
+    /// Whether a part was read: the first starts at its first `<Event>`,
+    /// the next ones where the one before ended.
+    began: bool,
+}
+
+/// Read one part of a long XML text (its events, handed to `sink`), from
+/// where the part before ended; `Some` offset where the part's last whole
+/// event ended, for what follows to be read again with the next part.
+/// The last part's end is the text's.
+pub(super) fn read_part(
+    text: &str,
+    base: Base,
+    to: &To<'_>,
+    sink: &mut dyn FnMut(Event),
+    carry: &mut Carry,
+    last: bool,
+) -> Option<usize> {
+    let mut r = Reading {
+        text,
+        base,
+        last,
+        file: to.file,
+        wanted: to.wanted,
+        report: to.report,
+        sink,
+        read: carry.read,
+        seen: carry.seen,
+        errors: carry.errors,
+    };
+    let start = match std::mem::replace(&mut carry.began, true) {
+        true => Some(0),
+        false => next_event(text, 0),
+    };
+    let mut cut = None;
+    let mut step = start.map_or(Step::End, Step::Next);
+    let mut outer = std::mem::take(&mut carry.open);
+    while let Step::Next(at) = step {
+        // After an error, reading starts afresh, as it does read whole.
+        step = r.read_from(at, std::mem::take(&mut outer));
+    }
+    if let Step::Cut(at, open) = step {
+        (cut, carry.open) = (Some(at), open);
+    } else {
+        r.tell_totals();
+    }
+    (carry.read, carry.seen, carry.errors) = (r.read, r.seen, r.errors);
+    cut
+}
+
+/// Where reading from a point ended.
+enum Step {
+    /// At an error: reading goes on at this next `<Event>`.
+    Next(usize),
+    /// At the end of the text.
+    End,
+    /// At the end of a part: what follows this offset is read again with
+    /// the next part, these elements open.
+    Cut(usize, Vec<String>),
+}
+
+/// One XML text (or part of one) being read.
 struct Reading<'a> {
     text: &'a str,
+    /// Where the part starts in the whole text.
+    base: Base,
+    /// Whether the text ends where this part does.
+    last: bool,
     file: &'a Arc<str>,
     wanted: Option<&'a Wanted>,
     report: &'a dyn Fn(Diagnostic),
@@ -88,17 +160,62 @@ struct Reading<'a> {
 }
 
 impl Reading<'_> {
+    /// The errors past those told one by one, and the events lost.
+    fn tell_totals(&self) {
+        if self.errors > TOLD {
+            let more = self.errors - TOLD;
+            (self.report)(Diagnostic::error(
+                "events",
+                format!("{more} more XML errors"),
+            ));
+        }
+        if self.read.lost > 0 {
+            let (lost, events) = (self.read.lost, self.read.events);
+            let msg = format!("{lost} of {} events lost ({events} read)", lost + events);
+            (self.report)(Diagnostic::error("events", msg));
+        }
+    }
+
     /// Read from byte `at` to the end, or to an error: then the offset of
-    /// the next `<Event>` to go on from, if there is one.
-    fn read_from(&mut self, at: usize) -> Option<usize> {
-        let mut reader = quick_xml::Reader::from_str(&self.text[at..]);
+    /// the next `<Event>` to go on from, if there is one. `outer`: the
+    /// elements open at `at`, where a part goes on from the one before.
+    fn read_from(&mut self, at: usize, outer: Vec<String>) -> Step {
+        // They are opened again before the text, and read past, so that
+        // the reader judges end tags as it would have.
+        let prefix: String = outer.iter().map(|n| start_tag(n)).collect();
+        let skip = prefix.len();
+        let joined: String;
+        let input = match skip {
+            0 => &self.text[at..],
+            _ => {
+                joined = prefix + &self.text[at..];
+                &joined
+            }
+        };
+        let mut reader = quick_xml::Reader::from_str(input);
         // Reading may start inside the root, whose end then has no start.
         reader.config_mut().allow_unmatched_ends = true;
+        for _ in &outer {
+            let _ = reader.read_event();
+        }
+        let mut names = Names {
+            before: outer,
+            since: Vec::new(),
+        };
         let mut open = Open::default();
+        // The elements open outside the event being read.
+        let mut event_depth = 0;
+        let cut = |open: &Open, here: usize, names: &Names, depth: usize| match open.start {
+            Some(start) => Step::Cut(at + start, names.owned(input, depth)),
+            None => Step::Cut(at + here, names.owned(input, names.len())),
+        };
         loop {
             // Where the next markup or text starts: a start tag's position.
-            let here = reader.buffer_position() as usize;
+            let here = reader.buffer_position() as usize - skip;
             let step = match reader.read_event() {
+                // A part's end: its event, or what stood there, is read
+                // again with the next part.
+                Ok(Xml::Eof) if !self.last => return cut(&open, here, &names, event_depth),
                 Ok(Xml::Eof) => break,
                 // No event holds another: this one was cut short, and the
                 // next starts here.
@@ -111,10 +228,34 @@ impl Reading<'_> {
                         "the event is not closed before the next <Event>",
                         true,
                     );
-                    return Some(at + here);
+                    return Step::Next(at + here);
                 }
-                Ok(ev) => open.take(ev, here).map_err(|e| (here, e)),
-                Err(e) => Err((reader.error_position() as usize, e)),
+                Ok(ev) => {
+                    // As the reader keeps them; noted once the markup is
+                    // taken, so that a part cut at it is read again with
+                    // the elements open before it.
+                    // The name follows the `<` at `here`.
+                    let name_at = here + skip + 1;
+                    let opened = match &ev {
+                        Xml::Start(e) => Some(Some(name_at..name_at + e.name().as_ref().len())),
+                        Xml::End(_) => Some(None),
+                        _ => None,
+                    };
+                    let before = open.start.is_some();
+                    let taken = open.take(ev, here).map_err(|e| (here, e));
+                    if taken.is_ok() {
+                        if !before && open.start.is_some() {
+                            event_depth = names.len();
+                        }
+                        match opened {
+                            Some(Some(name)) => names.since.push(name),
+                            Some(None) => names.pop(),
+                            None => {}
+                        }
+                    }
+                    taken
+                }
+                Err(e) => Err((reader.error_position() as usize - skip, e)),
             };
             match step {
                 Ok(Some(whole)) => self.emit(whole),
@@ -122,11 +263,20 @@ impl Reading<'_> {
                 Err((pos, e)) => {
                     let (pos, why) = placed(pos, &e);
                     let pos = at + pos;
-                    self.fail(pos, &why, open.inside());
                     // From where the error is, not from where the reader
                     // stopped: a CDATA section or comment left open reads
                     // to the end, over the events after it.
-                    return next_event(self.text, pos + 1);
+                    let next = next_event(self.text, pos + 1);
+                    // An error read to a part's end may be the end's (a
+                    // comment or tag it cuts); one with no event after it
+                    // in the part has its next event in the next. Either
+                    // is read again with the next part.
+                    let to_end = at + reader.buffer_position() as usize - skip >= self.text.len();
+                    if !self.last && (to_end || next.is_none()) {
+                        return cut(&open, here, &names, event_depth);
+                    }
+                    self.fail(pos, &why, open.inside());
+                    return next.map_or(Step::End, Step::Next);
                 }
             }
         }
@@ -134,7 +284,7 @@ impl Reading<'_> {
             let pos = at + start;
             self.fail(pos, "the text ends inside this event", true);
         }
-        None
+        Step::End
     }
 
     /// An event read whole.
@@ -187,13 +337,60 @@ impl Reading<'_> {
             self.read.lost += 1;
         }
         if self.errors <= TOLD {
-            let (line, column) = crate::diag::line_col(self.text, pos);
+            let (line, column) = self.base.place_chars(crate::diag::line_col(self.text, pos));
             let what = if lost { "; 1 event lost" } else { "" };
             let msg = format!("invalid XML{what}: {why}");
             let d = Diagnostic::error("events", msg);
             (self.report)(d.at(Some(line), Some(column)));
         }
     }
+}
+
+/// The elements open as the reader keeps them (it judges an end tag by
+/// the last): those open before a part, and those opened since, where
+/// their names are in the text read.
+struct Names {
+    before: Vec<String>,
+    since: Vec<std::ops::Range<usize>>,
+}
+
+impl Names {
+    fn len(&self) -> usize {
+        self.before.len() + self.since.len()
+    }
+
+    fn pop(&mut self) {
+        if self.since.pop().is_none() {
+            self.before.pop();
+        }
+    }
+
+    /// The names of the first `depth`, to be carried past the text.
+    fn owned(&self, text: &str, depth: usize) -> Vec<String> {
+        let since = self.since.iter().map(|r| text[r.clone()].to_string());
+        self.before
+            .iter()
+            .cloned()
+            .chain(since)
+            .take(depth)
+            .collect()
+    }
+}
+
+/// A start tag the reader reads as one of this name: a name may hold a
+/// quote, which runs to its match (the tag's end is looked for after it),
+/// or end with `/` (which `/>` would make an empty element).
+fn start_tag(name: &str) -> String {
+    let mut quote = None;
+    for b in name.bytes() {
+        quote = match (quote, b) {
+            (None, b'\'' | b'"') => Some(b),
+            (Some(q), b) if b == q => None,
+            (q, _) => q,
+        };
+    }
+    let close = quote.map(char::from).map(String::from).unwrap_or_default();
+    format!("<{name} {close}>")
 }
 
 /// Where an error is (`at`, or inside the tag there for an attribute's)
@@ -215,7 +412,7 @@ fn placed(at: usize, e: &quick_xml::Error) -> (usize, String) {
 }
 
 /// The offset of the next `<Event>` (or `<x:Event>`) start tag from `from`.
-fn next_event(text: &str, from: usize) -> Option<usize> {
+pub(super) fn next_event(text: &str, from: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut at = from.min(bytes.len());
     while let Some(i) = memchr::memchr(b'<', &bytes[at..]) {

@@ -1,0 +1,180 @@
+//! A long text read a part at a time. A JSON array of events or a file of
+//! Windows events as XML can be gigabytes long; read whole, it took as much
+//! memory. Read in parts of [`PART`] bytes (and up to the next mark that
+//! can end one), each part's events are handed on and matched, then the
+//! part is dropped: memory stays that of a part whatever the file's size.
+//! A reader of parts says where its part's last whole event ended; what
+//! follows is read again with the next part, so that the events, their
+//! numbers and every diagnostic are those of the text read whole.
+
+use crate::diag::Diagnostics;
+use crate::text::Invalid;
+use std::io::{BufRead, Read};
+use std::sync::Arc;
+
+/// The bytes a part holds at least.
+pub(super) const PART: usize = 8 << 20;
+
+/// How reading a text began: its events were read a part at a time, or it
+/// is to be read whole from these first bytes on.
+pub(super) enum Begun {
+    Read(super::FileRead),
+    Whole(Vec<u8>),
+}
+
+/// Where a part of a longer text starts: the lines before it, the bytes
+/// and characters of its first line before it, and whether those are
+/// blanks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Base {
+    pub(super) line: usize,
+    pub(super) col: usize,
+    col_chars: usize,
+    pub(super) blank: bool,
+}
+
+impl Default for Base {
+    fn default() -> Base {
+        Base {
+            line: 0,
+            col: 0,
+            col_chars: 0,
+            blank: true,
+        }
+    }
+}
+
+impl Base {
+    /// The base of what follows `gone`, read from this base.
+    pub(super) fn after(self, gone: &str) -> Base {
+        let blank = |t: &str| t.bytes().all(|b| matches!(b, b' ' | b'\t'));
+        match memchr::memrchr(b'\n', gone.as_bytes()) {
+            Some(p) => Base {
+                line: self.line + memchr::memchr_iter(b'\n', gone.as_bytes()).count(),
+                col: gone.len() - p - 1,
+                col_chars: gone[p + 1..].chars().count(),
+                blank: blank(&gone[p + 1..]),
+            },
+            None => Base {
+                line: self.line,
+                col: self.col + gone.len(),
+                col_chars: self.col_chars + gone.chars().count(),
+                blank: self.blank && blank(gone),
+            },
+        }
+    }
+
+    /// A line and column in characters counted in the part, counted in
+    /// the whole text.
+    pub(super) fn place_chars(self, (line, col): (usize, usize)) -> (usize, usize) {
+        match line {
+            1 => (self.line + 1, self.col_chars + col),
+            _ => (self.line + line, col),
+        }
+    }
+}
+
+/// The text of the parts not read yet, and where it stands in the file.
+pub(super) struct Parts<'a> {
+    pub(super) file: &'a Arc<str>,
+    pub(super) diags: &'a Diagnostics,
+    pub(super) text: String,
+    pub(super) base: Base,
+    /// The bytes of the file added so far.
+    offset: usize,
+    /// The byte-order mark's length, left out of the text.
+    mark: usize,
+    /// Whether invalid UTF-8 was said (the first is, as in a text read
+    /// whole).
+    told: bool,
+}
+
+impl<'a> Parts<'a> {
+    pub(super) fn new(file: &'a Arc<str>, diags: &'a Diagnostics, mark: usize) -> Parts<'a> {
+        Parts {
+            file,
+            diags,
+            text: String::new(),
+            base: Base::default(),
+            offset: 0,
+            mark,
+            told: false,
+        }
+    }
+
+    /// Add the next bytes of the file.
+    pub(super) fn add(&mut self, raw: &[u8]) {
+        let skip = if self.offset == 0 { self.mark } else { 0 };
+        let body = &raw[skip.min(raw.len())..];
+        match std::str::from_utf8(body) {
+            Ok(t) => self.text.push_str(t),
+            Err(e) => {
+                if !std::mem::replace(&mut self.told, true) {
+                    let at = Invalid::Utf8(self.offset + skip + e.valid_up_to());
+                    super::json_text::tell_invalid(at, self.file, self.diags);
+                }
+                self.text.push_str(&String::from_utf8_lossy(body));
+            }
+        }
+        self.offset += raw.len();
+    }
+
+    /// Drop the text read, up to `at`.
+    pub(super) fn drop_to(&mut self, at: usize) {
+        self.base = self.base.after(&self.text[..at]);
+        self.text.drain(..at);
+    }
+}
+
+/// At least `want` bytes and what follows up to and with the next `stop`
+/// (an ASCII byte: a part never ends inside a character), and whether the
+/// input ends there; at an error (said), what was read and the end.
+pub(super) fn next_part(
+    input: &mut impl BufRead,
+    want: usize,
+    stop: u8,
+    cannot: &dyn Fn(std::io::Error),
+) -> (Vec<u8>, bool) {
+    debug_assert!(stop.is_ascii());
+    // Sized at once: grown by doubling, it would take twice the part.
+    let mut raw = Vec::with_capacity(want.min(PART) + 1024);
+    let mut read = || {
+        input.by_ref().take(want as u64).read_to_end(&mut raw)?;
+        if raw.len() == want && raw.last() != Some(&stop) {
+            input.read_until(stop, &mut raw)?;
+        }
+        input.fill_buf().map(<[u8]>::is_empty)
+    };
+    let end = read().unwrap_or_else(|e| {
+        cannot(e);
+        true
+    });
+    (raw, end)
+}
+
+/// How long the next part is after one that ended at `at`: twice as long
+/// when no event ended in it, so that a long event is not read again and
+/// again.
+pub(super) fn next_want(at: usize, want: usize, part: usize) -> usize {
+    match at {
+        0 => want.saturating_mul(2),
+        _ => part,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_counts_lines_bytes_and_characters_before_a_part() {
+        let b = Base::default().after("ab\ncd");
+        assert_eq!((b.line, b.col, b.col_chars, b.blank), (1, 2, 2, false));
+        let b = b.after("é\n  ");
+        assert_eq!((b.line, b.col, b.col_chars, b.blank), (2, 2, 2, true));
+        let b = b.after(" é");
+        assert_eq!((b.line, b.col, b.col_chars, b.blank), (2, 5, 4, false));
+        assert_eq!(b.place_chars((1, 3)), (3, 7));
+        assert_eq!(b.place_chars((2, 3)), (4, 3));
+    }
+}

@@ -37,6 +37,18 @@ for n in 100000 1000000; do
     "$B" match -q -f jsonl --product windows "$STREAM" \
     --rules "$S/rules" "$S/rules-emerging-threats" "$S/rules-threat-hunting" | wc -l
 done
+# The EVTX records as Windows events in XML, as Event Viewer saves them:
+# read a part at a time, in bounded memory.
+XML=target/stream-100000.xml
+[ -f "$XML" ] || ./target/release/examples/make_stream "$DATA/events/evtx-attack-samples" "$XML" 100000 >/dev/null
+echo "== $XML ($(du -m "$XML" | cut -f1) MB)"
+echo -n "parse floor (one trivial rule): "
+/usr/bin/time -f "wall %e s, user %U s, sys %S s, peak %M KiB" \
+  "$B" match -q -f jsonl "$XML" --rules "$TRIVIAL" | wc -l
+echo -n "every Windows rule: "
+/usr/bin/time -f "wall %e s, user %U s, sys %S s, peak %M KiB" \
+  "$B" match -q -f jsonl --product windows "$XML" \
+  --rules "$S/rules" "$S/rules-emerging-threats" "$S/rules-threat-hunting" | wc -l
 # The million events again as one pretty JSON array (an object a line), as
 # a SIEM exports them: read a part at a time, in bounded memory.
 ARRAY=target/array-1000000.json

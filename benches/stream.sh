@@ -25,39 +25,32 @@ detection:
     Image: 'C:\nothing\here.exe'
   condition: sel
 RULE
+# One input with one trivial rule (the parse floor: reading it), then with
+# every Windows rule.
+runs() {
+  echo -n "parse floor (one trivial rule): "
+  /usr/bin/time -f "wall %e s, user %U s, sys %S s, peak %M KiB" \
+    "$B" match -q -f jsonl "$1" --rules "$TRIVIAL" | wc -l
+  echo -n "every Windows rule: "
+  /usr/bin/time -f "wall %e s, user %U s, sys %S s, peak %M KiB" \
+    "$B" match -q -f jsonl --product windows "$1" \
+    --rules "$S/rules" "$S/rules-emerging-threats" "$S/rules-threat-hunting" | wc -l
+}
 for n in 100000 1000000; do
   STREAM="target/stream-$n.jsonl"
   [ -f "$STREAM" ] || ./target/release/examples/make_stream "$DATA/events/evtx-attack-samples" "$STREAM" "$n" >/dev/null
   echo "== $STREAM ($(wc -l < "$STREAM") events, $(du -m "$STREAM" | cut -f1) MB)"
-  echo -n "parse floor (one trivial rule): "
-  /usr/bin/time -f "wall %e s, user %U s, sys %S s, peak %M KiB" \
-    "$B" match -q -f jsonl "$STREAM" --rules "$TRIVIAL" | wc -l
-  echo -n "every Windows rule: "
-  /usr/bin/time -f "wall %e s, user %U s, sys %S s, peak %M KiB" \
-    "$B" match -q -f jsonl --product windows "$STREAM" \
-    --rules "$S/rules" "$S/rules-emerging-threats" "$S/rules-threat-hunting" | wc -l
+  runs "$STREAM"
 done
 # The EVTX records as Windows events in XML, as Event Viewer saves them:
 # read a part at a time, in bounded memory.
 XML=target/stream-100000.xml
 [ -f "$XML" ] || ./target/release/examples/make_stream "$DATA/events/evtx-attack-samples" "$XML" 100000 >/dev/null
 echo "== $XML ($(du -m "$XML" | cut -f1) MB)"
-echo -n "parse floor (one trivial rule): "
-/usr/bin/time -f "wall %e s, user %U s, sys %S s, peak %M KiB" \
-  "$B" match -q -f jsonl "$XML" --rules "$TRIVIAL" | wc -l
-echo -n "every Windows rule: "
-/usr/bin/time -f "wall %e s, user %U s, sys %S s, peak %M KiB" \
-  "$B" match -q -f jsonl --product windows "$XML" \
-  --rules "$S/rules" "$S/rules-emerging-threats" "$S/rules-threat-hunting" | wc -l
+runs "$XML"
 # The million events again as one pretty JSON array (an object a line), as
 # a SIEM exports them: read a part at a time, in bounded memory.
 ARRAY=target/array-1000000.json
 [ -f "$ARRAY" ] || { echo '['; sed '$!s/$/,/' target/stream-1000000.jsonl; echo ']'; } > "$ARRAY"
 echo "== $ARRAY (the same events, $(du -m "$ARRAY" | cut -f1) MB)"
-echo -n "parse floor (one trivial rule): "
-/usr/bin/time -f "wall %e s, user %U s, sys %S s, peak %M KiB" \
-  "$B" match -q -f jsonl "$ARRAY" --rules "$TRIVIAL" | wc -l
-echo -n "every Windows rule: "
-/usr/bin/time -f "wall %e s, user %U s, sys %S s, peak %M KiB" \
-  "$B" match -q -f jsonl --product windows "$ARRAY" \
-  --rules "$S/rules" "$S/rules-emerging-threats" "$S/rules-threat-hunting" | wc -l
+runs "$ARRAY"

@@ -12,7 +12,7 @@ use super::FileRead;
 use super::json_text::{self, Carry, PartEnd};
 use super::parts::{self, Begun, Parts};
 use super::read::{Batch, Batcher, Item};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::Diagnostics;
 use crate::text::Encoding;
 use std::io::BufRead;
 use std::sync::Arc;
@@ -28,11 +28,7 @@ pub(super) fn read(
     sink: &mut dyn FnMut(Batch<'_>),
     part: usize,
 ) -> Begun {
-    // What was read before an error is read, as a cut file is.
-    let cannot = |e: std::io::Error| {
-        let d = Diagnostic::error("events", format!("cannot read: {e}"));
-        diags.push(d.in_file(&**file));
-    };
+    let cannot = parts::cannot_read(file, diags);
     let (first, end) = parts::next_part(&mut input, part, b'\n', &cannot);
     let (encoding, mark) = Encoding::of(&first);
     let array = first[mark..].trim_ascii_start().first() == Some(&b'[');
@@ -44,7 +40,7 @@ pub(super) fn read(
     let (mut raw, mut end, mut want) = (first, false, part);
     loop {
         text.add(&raw);
-        match read_part(&text, &mut carry, end, size, sink) {
+        match read_items(&text, &mut carry, Reading::Part { last: end }, size, sink) {
             PartEnd::Done => break,
             PartEnd::Cut(at) => {
                 want = parts::next_want(at, want, part);
@@ -58,7 +54,7 @@ pub(super) fn read(
                     cannot(e);
                 }
                 text.add(&rest);
-                carry.read = read_rest(&text, std::mem::take(&mut carry.read), size, sink);
+                read_items(&text, &mut carry, Reading::Rest, size, sink);
                 break;
             }
         }
@@ -66,35 +62,35 @@ pub(super) fn read(
     Begun::Read(carry.read)
 }
 
-/// Read the text's part, handing its items out in batches.
-fn read_part(
+/// What of the text to read: a part of its array, or all that follows
+/// the array.
+enum Reading {
+    Part { last: bool },
+    Rest,
+}
+
+/// Read the text's part, or the rest, handing its items out in batches.
+fn read_items(
     text: &Parts,
     carry: &mut Carry,
-    last: bool,
+    reading: Reading,
     size: usize,
     sink: &mut dyn FnMut(Batch<'_>),
 ) -> PartEnd {
     let lines = json_text::Lines::after(&text.text, text.base);
     let mut batch = Batcher::new(size, sink);
-    let pending = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
-    let end = json_text::read_part(&lines, text.file, text.diags, pending, carry, last);
+    let items = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
+    let (file, diags) = (text.file, text.diags);
+    let end = match reading {
+        Reading::Part { last } => json_text::read_part(&lines, file, diags, items, carry, last),
+        Reading::Rest => {
+            let read = std::mem::take(&mut carry.read);
+            carry.read = json_text::read_from(&lines, file, diags, items, read);
+            PartEnd::Done
+        }
+    };
     batch.flush();
     end
-}
-
-/// Read what follows the array whole, counting on from `read`.
-fn read_rest(
-    text: &Parts,
-    read: FileRead,
-    size: usize,
-    sink: &mut dyn FnMut(Batch<'_>),
-) -> FileRead {
-    let lines = json_text::Lines::after(&text.text, text.base);
-    let mut batch = Batcher::new(size, sink);
-    let pending = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
-    let read = json_text::read_from(&lines, text.file, text.diags, pending, read);
-    batch.flush();
-    read
 }
 
 /// A JSON text's events as a file of it gives them, read in parts of at

@@ -152,6 +152,18 @@ pub(super) fn next_part(
     (raw, end)
 }
 
+/// What says that a file cannot be read further: what was read before
+/// the error is read, as a cut file is.
+pub(super) fn cannot_read<'a>(
+    file: &'a str,
+    diags: &'a Diagnostics,
+) -> impl Fn(std::io::Error) + 'a {
+    move |e| {
+        let d = crate::diag::Diagnostic::error("events", format!("cannot read: {e}"));
+        diags.push(d.in_file(file));
+    }
+}
+
 /// How long the next part is after one that ended at `at`: twice as long
 /// when no event ended in it, so that a long event is not read again and
 /// again.

@@ -23,11 +23,7 @@ pub(super) fn read(
     sink: &mut dyn FnMut(Batch<'_>),
     part: usize,
 ) -> Begun {
-    // What was read before an error is read, as a cut file is.
-    let cannot = |e: std::io::Error| {
-        let d = Diagnostic::error("events", format!("cannot read: {e}"));
-        diags.push(d.in_file(&**to.file));
-    };
+    let cannot = parts::cannot_read(to.file, diags);
     let (first, end) = parts::next_part(&mut input, part, b'>', &cannot);
     let (encoding, mark) = Encoding::of(&first);
     let events = xml::next_event(&String::from_utf8_lossy(&first[mark..]), 0).is_some();

@@ -26,17 +26,12 @@ find "$DATA/events" "$DATA/sigma/regression_data" -name '*.evtx' -size -80k 2>/d
   while read -r f; do cp "$f" "$C/evtx/$(sha1sum "$f" | cut -c1-16)"; done
 # Search responses of Elasticsearch, CloudTrail logs, EvtxECmd and journald records: the repository's own fixtures.
 for f in ../tests/fixtures/invalid/events/es_*.json ../tests/fixtures/invalid/events/cloudtrail_*.json ../tests/fixtures/invalid/events/evtxecmd_*.jsonl ../tests/fixtures/invalid/events/journald_*.jsonl; do cp "$f" "$C/json_events/$(sha1sum "$f" | cut -c1-16)"; done
-# JSON texts read in parts: the repository's own JSON fixtures and the JSON
-# regression cases, each after a first byte that picks the part's size.
-mkdir -p $C/json_parts
-for f in ../tests/fixtures/invalid/events/*.json $(find "$DATA/sigma/regression_data" -name '*.json' -size -8k 2>/dev/null | sort | sed -n '1,20p'); do
-  { printf '\007'; cat "$f"; } > "$C/json_parts/$(sha1sum "$f" | cut -c1-16)"
-done
-# Windows events as XML read in parts: the repository's own XML fixtures,
-# each after a first byte that picks the part's size.
-mkdir -p $C/xml_parts
-for f in ../tests/fixtures/invalid/events/*.xml; do
-  { printf '\050'; cat "$f"; } > "$C/xml_parts/$(sha1sum "$f" | cut -c1-16)"
+# JSON texts and Windows events as XML read in parts: the repository's own
+# fixtures and the JSON regression cases, each after a first byte that
+# picks the part's size.
+mkdir -p $C/text_parts
+for f in ../tests/fixtures/invalid/events/*.json ../tests/fixtures/invalid/events/*.xml $(find "$DATA/sigma/regression_data" -name '*.json' -size -8k 2>/dev/null | sort | sed -n '1,20p'); do
+  { printf '\050'; cat "$f"; } > "$C/text_parts/$(sha1sum "$f" | cut -c1-16)"
 done
 # CSV: the repository's own CSV fixtures.
 mkdir -p $C/csv_events

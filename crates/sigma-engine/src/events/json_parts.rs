@@ -1,25 +1,24 @@
 //! A long JSON file read a part at a time ([`parts`]). SIEM exports and
-//! PowerShell 7's `ConvertTo-Json` write a JSON text as one array of
-//! events. A UTF-8 text that is one top-level array is read in parts that
-//! end at the end of a line; an item a part's end cuts is read with the
-//! next (see [`json_text::read_part`]).
+//! PowerShell's `ConvertTo-Json` write a JSON text as one array of events.
+//! A text that is one top-level array, in UTF-8 or UTF-16, is read in
+//! parts that end at the end of a line; an item a part's end cuts is read
+//! with the next (see [`json_text::read_part`]).
 //!
 //! Any other JSON text (one object, a stream of objects, a wrapper such as
-//! a CloudTrail log, UTF-16) is read whole, as is a one-line array, which
-//! no line ends before its end.
+//! a CloudTrail log) is read whole, as is a one-line array, which no line
+//! ends before its end.
 
 use super::FileRead;
 use super::json_text::{self, Carry, PartEnd};
 use super::parts::{self, Begun, Parts};
 use super::read::{Batch, Batcher, Item};
 use crate::diag::Diagnostics;
-use crate::text::Encoding;
 use std::io::BufRead;
 use std::sync::Arc;
 
 /// Read a JSON text from `input` a part of at least `part` bytes at a time
-/// when it is a UTF-8 top-level array longer than one part; otherwise its
-/// first bytes, to read it whole.
+/// when it is a top-level array longer than one part; otherwise its first
+/// bytes, to read it whole.
 pub(super) fn read(
     mut input: impl BufRead,
     file: &Arc<str>,
@@ -29,23 +28,21 @@ pub(super) fn read(
     part: usize,
 ) -> Begun {
     let cannot = parts::cannot_read(file, diags);
-    let (first, end) = parts::next_part(&mut input, part, b'\n', &cannot);
-    let (encoding, mark) = Encoding::of(&first);
-    let array = first[mark..].trim_ascii_start().first() == Some(&b'[');
-    if end || encoding != Encoding::Utf8 || !array {
+    let (first, encoding, end) = parts::first_part(&mut input, part, b'\n', &cannot);
+    if end || json_text::first_char(&first) != Some('[') {
         return Begun::Whole(first);
     }
-    let mut text = Parts::new(file, diags, mark);
+    let mut text = Parts::new(file, diags, encoding);
     let mut carry = Carry::default();
     let (mut raw, mut end, mut want) = (first, false, part);
     loop {
-        text.add(&raw);
+        text.add(&raw, end);
         match read_items(&text, &mut carry, Reading::Part { last: end }, size, sink) {
             PartEnd::Done => break,
             PartEnd::Cut(at) => {
                 want = parts::next_want(at, want, part);
                 text.drop_to(at);
-                (raw, end) = parts::next_part(&mut input, want, b'\n', &cannot);
+                (raw, end) = parts::next_part(&mut input, want, b'\n', encoding.0, &cannot);
             }
             PartEnd::Closed(at) => {
                 text.drop_to(at);
@@ -53,7 +50,7 @@ pub(super) fn read(
                 if let Err(e) = input.read_to_end(&mut rest) {
                     cannot(e);
                 }
-                text.add(&rest);
+                text.add(&rest, true);
                 read_items(&text, &mut carry, Reading::Rest, size, sink);
                 break;
             }
@@ -173,9 +170,25 @@ mod tests {
 
     #[test]
     fn a_text_read_in_parts_gives_what_it_gives_read_whole() {
-        let mut texts: Vec<Vec<u8>> = TEXTS.iter().map(|t| t.as_bytes().to_vec()).collect();
-        // Invalid UTF-8 on two lines: the first is said, with its offset.
+        let mut texts: Vec<Vec<u8>> = TEXTS.iter().flat_map(|t| parts::encoded(t)).collect();
+        // Invalid UTF-8 on two lines: the first is said, with its offset;
+        // and so in UTF-16, lone surrogates.
         texts.push(b"[\n{\"a\": \"x\xff\"},\n{\"a\": \"y\xfe\"}\n]".to_vec());
+        let lone = |u: u16| u.to_le_bytes();
+        let le = |t: &str| {
+            t.encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect::<Vec<u8>>()
+        };
+        let a = [
+            &[0xFF, 0xFE][..],
+            &le("[\n{\"a\": \"x"),
+            &lone(0xD800),
+            &le("\"},\n"),
+        ]
+        .concat();
+        let b = [&le("{\"a\": \""), &lone(0xDC00)[..], &le("\"}\n]")].concat();
+        texts.push([a, b].concat());
         for text in &texts {
             let expected = in_parts(text, usize::MAX / 2);
             for part in 1..=text.len() + 1 {
@@ -187,27 +200,27 @@ mod tests {
                     String::from_utf8_lossy(text)
                 );
             }
-            // A one-line text has no line to end a part before its end.
-            let lines = text.split(|b| *b == b'\n').filter(|l| !l.is_empty());
-            assert_eq!(
-                parted(text, 1),
-                lines.count() > 1,
-                "{:?} read in parts or not",
-                String::from_utf8_lossy(text)
-            );
+        }
+        // A one-line text has no line to end a part before its end. (One
+        // that starts with a byte-order mark has two in UTF-16.)
+        for text in TEXTS.iter().filter(|t| !t.starts_with('\u{feff}')) {
+            let lines = text.split('\n').filter(|l| !l.is_empty());
+            // (A text cut inside its last unit has a line after its last.)
+            for bytes in parts::encoded(text).into_iter().take(4) {
+                assert_eq!(
+                    parted(&bytes, 1),
+                    lines.clone().count() > 1,
+                    "{text:?} in parts"
+                );
+            }
         }
     }
 
     #[test]
-    fn only_a_utf8_top_level_array_is_read_in_parts() {
-        let utf16: Vec<u8> = "\u{feff}[\n{\"a\": 1}\n]"
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes)
-            .collect();
+    fn only_a_top_level_array_is_read_in_parts() {
         for text in [
             b"{\"a\": 1}\n{\"a\": 2}\n".to_vec(),
             b"{\"Records\": [\n{\"a\": 1},\n{\"a\": 2}\n]}".to_vec(),
-            utf16,
         ] {
             assert!(!parted(&text, 1));
             assert_eq!(in_parts(&text, 1), in_parts(&text, usize::MAX / 2));

@@ -8,7 +8,7 @@
 //! numbers and every diagnostic are those of the text read whole.
 
 use crate::diag::Diagnostics;
-use crate::text::Invalid;
+use crate::text::{Encoding, Invalid};
 use std::io::{BufRead, Read};
 use std::sync::Arc;
 
@@ -82,41 +82,71 @@ pub(super) struct Parts<'a> {
     pub(super) base: Base,
     /// The bytes of the file added so far.
     offset: usize,
+    encoding: Encoding,
     /// The byte-order mark's length, left out of the text.
     mark: usize,
-    /// Whether invalid UTF-8 was said (the first is, as in a text read
-    /// whole).
+    /// Whether an invalid sequence was said (the first is, as in a text
+    /// read whole).
     told: bool,
 }
 
 impl<'a> Parts<'a> {
-    pub(super) fn new(file: &'a Arc<str>, diags: &'a Diagnostics, mark: usize) -> Parts<'a> {
+    /// The parts of a text in `encoding` (its byte-order mark `mark`
+    /// bytes long).
+    pub(super) fn new(
+        file: &'a Arc<str>,
+        diags: &'a Diagnostics,
+        (encoding, mark): (Encoding, usize),
+    ) -> Parts<'a> {
         Parts {
             file,
             diags,
             text: String::new(),
             base: Base::default(),
             offset: 0,
+            encoding,
             mark,
             told: false,
         }
     }
 
-    /// Add the next bytes of the file.
-    pub(super) fn add(&mut self, raw: &[u8]) {
+    /// Add the next bytes of the file (the last, `last`), decoded as the
+    /// whole text is ([`crate::text::decode`]).
+    pub(super) fn add(&mut self, raw: &[u8], last: bool) {
         let skip = if self.offset == 0 { self.mark } else { 0 };
         let body = &raw[skip.min(raw.len())..];
-        match std::str::from_utf8(body) {
-            Ok(t) => self.text.push_str(t),
-            Err(e) => {
-                if !std::mem::replace(&mut self.told, true) {
-                    let at = Invalid::Utf8(self.offset + skip + e.valid_up_to());
-                    super::json_text::tell_invalid(at, self.file, self.diags);
-                }
-                self.text.push_str(&String::from_utf8_lossy(body));
-            }
-        }
+        let start = self.offset + skip;
         self.offset += raw.len();
+        let Some(unit) = self.encoding.unit() else {
+            match std::str::from_utf8(body) {
+                Ok(t) => self.text.push_str(t),
+                Err(e) => {
+                    self.tell(Invalid::Utf8(start + e.valid_up_to()));
+                    self.text.push_str(&String::from_utf8_lossy(body));
+                }
+            }
+            return;
+        };
+        let mut at = start;
+        for (c, ok) in crate::text::utf16(body, unit) {
+            if !ok {
+                self.tell(Invalid::Utf16(at));
+            }
+            // Two bytes per UTF-16 unit; a bad unit is one unit.
+            at += 2 * if ok { c.len_utf16() } else { 1 };
+            self.text.push(c);
+        }
+        // Said once, with the bytes that end the text.
+        if last && !raw.is_empty() && (self.offset - self.mark) % 2 == 1 {
+            super::json_text::tell_invalid(Invalid::HalfChar, self.file, self.diags);
+        }
+    }
+
+    /// Says the first invalid sequence.
+    fn tell(&mut self, invalid: Invalid) {
+        if !std::mem::replace(&mut self.told, true) {
+            super::json_text::tell_invalid(invalid, self.file, self.diags);
+        }
     }
 
     /// Drop the text read, up to `at`.
@@ -126,30 +156,67 @@ impl<'a> Parts<'a> {
     }
 }
 
-/// At least `want` bytes and what follows up to and with the next `stop`
-/// (an ASCII byte: a part never ends inside a character), and whether the
-/// input ends there; at an error (said), what was read and the end.
-pub(super) fn next_part(
+/// The first part of a text: at least `want` bytes and what follows up to
+/// and with the next `stop` (an ASCII character: a part never ends inside
+/// one), the text's encoding told from them, and whether the input ends
+/// there; at an error (said), what was read and the end.
+pub(super) fn first_part(
     input: &mut impl BufRead,
     want: usize,
     stop: u8,
     cannot: &dyn Fn(std::io::Error),
+) -> (Vec<u8>, (Encoding, usize), bool) {
+    // Enough to tell a text's encoding, as it is told read whole.
+    let want = want.max(4);
+    let mut raw = Vec::with_capacity(want.min(PART) + 1024);
+    let read = input.by_ref().take(want as u64).read_to_end(&mut raw);
+    let encoding = Encoding::of(&raw);
+    let end = read.and_then(|_| finish_part(input, &mut raw, want, stop, encoding.0));
+    (raw, encoding, end.unwrap_or_else(|e| report(cannot, e)))
+}
+
+/// The next part of a text in `encoding` (see [`first_part`]).
+pub(super) fn next_part(
+    input: &mut impl BufRead,
+    want: usize,
+    stop: u8,
+    encoding: Encoding,
+    cannot: &dyn Fn(std::io::Error),
 ) -> (Vec<u8>, bool) {
-    debug_assert!(stop.is_ascii());
     // Sized at once: grown by doubling, it would take twice the part.
     let mut raw = Vec::with_capacity(want.min(PART) + 1024);
-    let mut read = || {
-        input.by_ref().take(want as u64).read_to_end(&mut raw)?;
-        if raw.len() == want && raw.last() != Some(&stop) {
-            input.read_until(stop, &mut raw)?;
-        }
-        input.fill_buf().map(<[u8]>::is_empty)
+    let read = input.by_ref().take(want as u64).read_to_end(&mut raw);
+    let end = read.and_then(|_| finish_part(input, &mut raw, want, stop, encoding));
+    (raw, end.unwrap_or_else(|e| report(cannot, e)))
+}
+
+/// Says a read error; the input ends there.
+fn report(cannot: &dyn Fn(std::io::Error), e: std::io::Error) -> bool {
+    cannot(e);
+    true
+}
+
+/// Reads on to the end of the character `stop` in `encoding` when the
+/// `want` bytes read end elsewhere; whether the input ends there.
+fn finish_part(
+    input: &mut impl BufRead,
+    raw: &mut Vec<u8>,
+    want: usize,
+    stop: u8,
+    encoding: Encoding,
+) -> std::io::Result<bool> {
+    debug_assert!(stop.is_ascii());
+    let (unit, last): (&[u8], u8) = match encoding {
+        Encoding::Utf8 => (&[stop], stop),
+        Encoding::Utf16Le => (&[stop, 0], 0),
+        Encoding::Utf16Be => (&[0, stop], stop),
     };
-    let end = read().unwrap_or_else(|e| {
-        cannot(e);
-        true
-    });
-    (raw, end)
+    // A UTF-16 unit starts at an even offset (a byte-order mark is two).
+    let ends = |raw: &[u8]| raw.ends_with(unit) && (unit.len() == 1 || raw.len().is_multiple_of(2));
+    if raw.len() == want {
+        while !ends(raw) && input.read_until(last, raw)? > 0 {}
+    }
+    input.fill_buf().map(<[u8]>::is_empty)
 }
 
 /// What says that a file cannot be read further: what was read before
@@ -172,6 +239,29 @@ pub(super) fn next_want(at: usize, want: usize, part: usize) -> usize {
         0 => want.saturating_mul(2),
         _ => part,
     }
+}
+
+/// A text as UTF-8 and in each UTF-16 a file may hold: with a byte-order
+/// mark (little- and big-endian), without (little-endian), and cut inside
+/// its last unit.
+#[cfg(test)]
+pub(super) fn encoded(text: &str) -> Vec<Vec<u8>> {
+    let units = |be: bool| -> Vec<u8> {
+        let each = text.encode_utf16();
+        match be {
+            true => each.flat_map(u16::to_be_bytes).collect(),
+            false => each.flat_map(u16::to_le_bytes).collect(),
+        }
+    };
+    let (le, be) = (units(false), units(true));
+    let half = [&[0xFF, 0xFE][..], &le, &[0x41]].concat();
+    vec![
+        text.as_bytes().to_vec(),
+        [&[0xFF, 0xFE][..], &le].concat(),
+        [&[0xFE, 0xFF][..], &be].concat(),
+        le,
+        half,
+    ]
 }
 
 #[cfg(test)]

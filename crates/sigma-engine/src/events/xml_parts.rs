@@ -1,20 +1,19 @@
 //! A long file of Windows events as XML read a part at a time ([`parts`]):
 //! `wevtutil qe /f:xml` writes every event of a log, one after another on
-//! one line. A UTF-8 text is read in parts that end after a tag; an event
-//! a part's end cuts is read with the next (see [`xml::read_part`]). A
-//! UTF-16 text is read whole.
+//! one line (in UTF-16 when Windows PowerShell redirects it to a file). A
+//! text is read in parts that end after a tag; an event a part's end cuts
+//! is read with the next (see [`xml::read_part`]).
 
 use super::parts::{self, Begun, Parts};
 use super::read::{Batch, Batcher, Item};
 use super::xml::{self, Carry, To};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::text::Encoding;
 use std::io::BufRead;
 use std::sync::Arc;
 
 /// Read an XML text from `input` a part of at least `part` bytes at a time
-/// when it is UTF-8, longer than one part, and holds an event in its
-/// first; otherwise its first bytes, to read it whole.
+/// when it is longer than one part and holds an event in its first;
+/// otherwise its first bytes, to read it whole.
 pub(super) fn read(
     mut input: impl BufRead,
     to: &To<'_>,
@@ -24,25 +23,24 @@ pub(super) fn read(
     part: usize,
 ) -> Begun {
     let cannot = parts::cannot_read(to.file, diags);
-    let (first, end) = parts::next_part(&mut input, part, b'>', &cannot);
-    let (encoding, mark) = Encoding::of(&first);
-    let events = xml::next_event(&String::from_utf8_lossy(&first[mark..]), 0).is_some();
-    if end || encoding != Encoding::Utf8 || !events {
+    let (first, encoding, end) = parts::first_part(&mut input, part, b'>', &cannot);
+    let events = xml::next_event(&crate::text::decode(&first).text, 0).is_some();
+    if end || !events {
         return Begun::Whole(first);
     }
-    let mut text = Parts::new(to.file, diags, mark);
+    let mut text = Parts::new(to.file, diags, encoding);
     let mut carry = Carry::default();
     let mut batch = Batcher::new(size, sink);
     let (mut raw, mut end, mut want) = (first, false, part);
     loop {
-        text.add(&raw);
+        text.add(&raw, end);
         let add = &mut |e| batch.add(Item::Event(e));
         let Some(at) = xml::read_part(&text.text, text.base, to, add, &mut carry, end) else {
             break;
         };
         want = parts::next_want(at, want, part);
         text.drop_to(at);
-        (raw, end) = parts::next_part(&mut input, want, b'>', &cannot);
+        (raw, end) = parts::next_part(&mut input, want, b'>', encoding.0, &cannot);
     }
     batch.flush();
     Begun::Read(carry.read)
@@ -155,13 +153,19 @@ mod tests {
             format!("<Ev'x>y' z>{a}<q\"r>s\">{b}<t/ u>{c}</Evx>"),
         ];
         for text in &texts {
-            let expected = in_parts(text.as_bytes(), usize::MAX / 2);
-            for part in 1..=text.len() + 1 {
-                assert_eq!(
-                    in_parts(text.as_bytes(), part),
-                    expected,
-                    "{text:?} in parts of {part}"
-                );
+            // In UTF-8 and in UTF-16, parts of every size (every fifth for
+            // the longer texts of UTF-16).
+            for bytes in parts::encoded(text) {
+                let expected = in_parts(&bytes, usize::MAX / 2);
+                let step = if bytes.len() > text.len() { 5 } else { 1 };
+                for part in (1..=bytes.len() + 1).step_by(step) {
+                    assert_eq!(
+                        in_parts(&bytes, part),
+                        expected,
+                        "{:?} in parts of {part}",
+                        String::from_utf8_lossy(&bytes)
+                    );
+                }
             }
             // Read in parts once the first holds an event.
             assert!(
@@ -184,20 +188,16 @@ mod tests {
     }
 
     #[test]
-    fn a_text_without_an_event_in_its_first_part_or_in_utf16_is_read_whole() {
+    fn a_text_without_an_event_in_its_first_part_is_read_whole() {
         let late = format!(
             "<Events><!-- {} -->{}</Events>",
             "x".repeat(100),
             event("a.exe")
         );
-        assert!(!parted(late.as_bytes(), 50));
-        assert_eq!(in_parts(late.as_bytes(), 50).0.len(), 1);
-        let utf16: Vec<u8> = format!("\u{feff}{}{}", event("a.exe"), event("b.exe"))
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes)
-            .collect();
-        assert!(!parted(&utf16, 10));
-        assert_eq!(in_parts(&utf16, 10), in_parts(&utf16, usize::MAX / 2));
-        assert_eq!(in_parts(&utf16, 10).0.len(), 2);
+        for bytes in parts::encoded(&late) {
+            assert!(!parted(&bytes, 50));
+            assert_eq!(in_parts(&bytes, 50), in_parts(&bytes, usize::MAX / 2));
+            assert_eq!(in_parts(&bytes, 50).0.len(), 1);
+        }
     }
 }

@@ -9,9 +9,9 @@
 //! ends before its end.
 
 use super::FileRead;
+use super::batch::{Batch, Batcher, Item};
 use super::json_text::{self, Carry, PartEnd};
 use super::parts::{self, Begun, Parts};
-use super::read::{Batch, Batcher, Item};
 use crate::diag::Diagnostics;
 use std::io::BufRead;
 use std::sync::Arc;

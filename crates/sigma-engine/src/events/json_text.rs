@@ -17,8 +17,9 @@ use super::FileRead;
 use super::event::{Event, EventMeta, Source};
 use super::json::{EventSeed, Wanted};
 pub(super) use super::parts::Base;
+use super::parts::tell_invalid;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::text::{self, Encoding, Invalid, UTF8_BOM, utf16};
+use crate::text::{self, Encoding, UTF8_BOM, utf16};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -48,15 +49,6 @@ pub(super) fn decode<'a>(bytes: &'a [u8], file: &str, diags: &Diagnostics) -> Co
         tell_invalid(invalid, file, diags);
     }
     decoded.text
-}
-
-/// Says what was invalid in a text's encoding.
-pub(super) fn tell_invalid(invalid: Invalid, file: &str, diags: &Diagnostics) {
-    let what = match invalid {
-        Invalid::HalfChar => format!("{invalid}; ignored"),
-        _ => format!("{invalid} replaced with U+FFFD"),
-    };
-    diags.push(Diagnostic::warning("events", what).in_file(file));
 }
 
 /// A JSONL line without the byte-order mark a file (or a file appended to

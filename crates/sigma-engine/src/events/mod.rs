@@ -12,6 +12,7 @@
 
 mod access_log;
 mod auditd;
+mod batch;
 mod csv;
 mod event;
 pub(crate) use event::input_hash;
@@ -31,6 +32,7 @@ mod w3c;
 mod xml;
 mod xml_parts;
 
+pub use batch::{Batch, Item, LineBatch};
 pub(crate) use event::is_zeek_dns;
 pub use event::{
     Event, EventFields, EventMeta, FieldValue, MOST_TEXT, MOST_VALUES, Source, Values, time_fields,
@@ -40,8 +42,8 @@ pub use json::{Wanted, event_from_value};
 pub use json_parts::read_in_parts as read_json_in_parts;
 pub use json_text::Pending;
 pub use read::{
-    Batch, EventFormat, Item, LineBatch, event_files, event_from_line, is_jsonl, is_stream,
-    name_of, read_batched, read_file, read_lines, read_text, sniff,
+    EventFormat, event_files, event_from_line, is_jsonl, is_stream, name_of, read_batched,
+    read_file, read_lines, read_text, sniff,
 };
 #[doc(hidden)]
 pub use xml_parts::read_in_parts as read_xml_in_parts;

@@ -138,14 +138,14 @@ impl<'a> Parts<'a> {
         }
         // Said once, with the bytes that end the text.
         if last && !raw.is_empty() && (self.offset - self.mark) % 2 == 1 {
-            super::json_text::tell_invalid(Invalid::HalfChar, self.file, self.diags);
+            tell_invalid(Invalid::HalfChar, self.file, self.diags);
         }
     }
 
     /// Says the first invalid sequence.
     fn tell(&mut self, invalid: Invalid) {
         if !std::mem::replace(&mut self.told, true) {
-            super::json_text::tell_invalid(invalid, self.file, self.diags);
+            tell_invalid(invalid, self.file, self.diags);
         }
     }
 
@@ -217,6 +217,16 @@ fn finish_part(
         while !ends(raw) && input.read_until(last, raw)? > 0 {}
     }
     input.fill_buf().map(<[u8]>::is_empty)
+}
+
+/// Says what was invalid in a text's encoding.
+pub(super) fn tell_invalid(invalid: Invalid, file: &str, diags: &Diagnostics) {
+    let what = match invalid {
+        Invalid::HalfChar => format!("{invalid}; ignored"),
+        _ => format!("{invalid} replaced with U+FFFD"),
+    };
+    let d = crate::diag::Diagnostic::warning("events", what);
+    diags.push(d.in_file(file));
 }
 
 /// What says that a file cannot be read further: what was read before

@@ -6,9 +6,10 @@
 //! (`[{…}, {…}]`) gives each of them, under the line's number.
 
 use super::FileRead;
+use super::batch::{Batch, Batcher, Item, LineBatch};
 use super::event::{Event, EventMeta};
 use super::json::{EventSeed, Wanted};
-use super::json_text::{self, Pending};
+use super::json_text;
 use super::parts;
 use super::w3c::Dialect;
 use super::{json_parts, xml_parts};
@@ -260,20 +261,6 @@ fn spans_lines(head: &[u8]) -> bool {
         Some(Ok(_)) => head[start..start + values.byte_offset()].contains(&b'\n'),
         Some(Err(e)) => e.is_eof(),
         None => false,
-    }
-}
-
-/// Lines of a JSONL file, read in one buffer: (line number, byte range).
-#[derive(Debug, Default)]
-pub struct LineBatch {
-    pub data: Vec<u8>,
-    pub lines: Vec<(u64, std::ops::Range<usize>)>,
-}
-
-impl LineBatch {
-    /// The lines with their numbers.
-    pub fn iter(&self) -> impl Iterator<Item = (u64, &[u8])> {
-        self.lines.iter().map(|(n, r)| (*n, &self.data[r.clone()]))
     }
 }
 
@@ -571,41 +558,6 @@ pub fn read_file(
     Some(read)
 }
 
-/// An event read from a file, or a JSON object or CSV row to be made one
-/// where it is matched.
-// A batch holds one kind or the other, moved in once: boxing events would
-// cost an allocation per EVTX record to save space in JSON batches.
-#[allow(clippy::large_enum_variant)]
-pub enum Item<'t> {
-    Event(Event),
-    Pending(Pending<'t>),
-    Row(super::csv::Row),
-}
-
-impl Item<'_> {
-    /// The event, keeping the fields `wanted`; `None` (reported, one record
-    /// lost) if it cannot be read.
-    pub fn into_event(self, wanted: Option<&Wanted>, diags: &Diagnostics) -> Option<Event> {
-        match self {
-            Item::Event(e) => Some(e),
-            Item::Pending(p) => p.parse(wanted, diags),
-            Item::Row(r) => r.into_event(wanted, diags),
-        }
-    }
-}
-
-/// A batch of what an events file holds, for parsing and matching in
-/// parallel.
-pub enum Batch<'t> {
-    /// JSONL lines, read block by block (parse each with
-    /// [`event_from_line`]).
-    Lines(LineBatch),
-    /// A JSON text's objects, unparsed (one thread only finds where each
-    /// starts and ends), CSV rows, cut but not yet made events, or EVTX
-    /// records, parsed.
-    Items(Vec<Item<'t>>),
-}
-
 /// The name events and messages give a file: its path, `-` for standard
 /// input.
 pub fn name_of(path: &Path) -> Arc<str> {
@@ -847,37 +799,6 @@ fn text_items(
     let read = json_text::read(&lines, &file, diags, pending);
     batch.flush();
     Some(read)
-}
-
-/// Items gathered into batches of `size`.
-pub(super) struct Batcher<'s, 'f> {
-    size: usize,
-    items: Vec<Item<'s>>,
-    sink: &'f mut dyn FnMut(Batch<'_>),
-}
-
-impl<'s, 'f> Batcher<'s, 'f> {
-    pub(super) fn new(size: usize, sink: &'f mut dyn FnMut(Batch<'_>)) -> Self {
-        Batcher {
-            size,
-            items: Vec::with_capacity(size),
-            sink,
-        }
-    }
-
-    pub(super) fn add(&mut self, item: Item<'s>) {
-        self.items.push(item);
-        if self.items.len() >= self.size {
-            self.flush();
-        }
-    }
-
-    pub(super) fn flush(&mut self) {
-        if !self.items.is_empty() {
-            let items = std::mem::replace(&mut self.items, Vec::with_capacity(self.size));
-            (self.sink)(Batch::Items(items));
-        }
-    }
 }
 
 /// Read the events of an in-memory JSON / JSONL text (embedded demo data).

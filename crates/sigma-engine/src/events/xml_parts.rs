@@ -4,8 +4,8 @@
 //! text is read in parts that end after a tag; an event a part's end cuts
 //! is read with the next (see [`xml::read_part`]).
 
+use super::batch::{Batch, Batcher, Item};
 use super::parts::{self, Begun, Parts};
-use super::read::{Batch, Batcher, Item};
 use super::xml::{self, Carry, To};
 use crate::diag::{Diagnostic, Diagnostics};
 use std::io::BufRead;

@@ -166,6 +166,109 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
     }
 }
 
+/// A UTF-16 text read as UTF-8 a block at a time, decoded as [`decode`]
+/// decodes it whole: a long one (a CSV export) is never held whole.
+pub(crate) struct Utf16Reader<R> {
+    input: R,
+    unit: fn([u8; 2]) -> u16,
+    /// Bytes read and not decoded yet: an odd byte, a high surrogate that
+    /// waits for its low one, the byte-order mark before the first block.
+    pending: Vec<u8>,
+    out: Vec<u8>,
+    at: usize,
+    /// The file offset of `pending`'s first byte.
+    offset: usize,
+    mark: usize,
+    bad: Option<usize>,
+    half: bool,
+    done: bool,
+}
+
+impl<R: std::io::Read> Utf16Reader<R> {
+    /// A reader of `input`, a text in `encoding` (UTF-16) whose byte-order
+    /// mark is `mark` bytes long.
+    pub(crate) fn new(input: R, (encoding, mark): (Encoding, usize)) -> Self {
+        Utf16Reader {
+            input,
+            unit: encoding.unit().unwrap_or(u16::from_le_bytes),
+            pending: Vec::new(),
+            out: Vec::new(),
+            at: 0,
+            offset: 0,
+            mark,
+            bad: None,
+            half: false,
+            done: false,
+        }
+    }
+
+    /// What was invalid, as [`decode`] says it, once the text is read.
+    pub(crate) fn invalid(&self) -> Vec<Invalid> {
+        let half = self.half.then_some(Invalid::HalfChar);
+        half.into_iter()
+            .chain(self.bad.map(Invalid::Utf16))
+            .collect()
+    }
+
+    /// Decode the next block of the input.
+    fn fill(&mut self) -> std::io::Result<()> {
+        let mut block = [0u8; 1 << 16];
+        let n = loop {
+            match self.input.read(&mut block) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                read => break read?,
+            }
+        };
+        self.pending.extend_from_slice(&block[..n]);
+        self.done = n == 0;
+        let skip = match self.offset {
+            0 => self.mark.min(self.pending.len()),
+            _ => 0,
+        };
+        if self.offset == 0 && self.pending.len() < self.mark && !self.done {
+            return Ok(());
+        }
+        let units = &self.pending[skip..];
+        let mut take = units.len() & !1;
+        // A high surrogate's low one may be in the next block.
+        let last = take
+            .checked_sub(2)
+            .map(|i| (self.unit)([units[i], units[i + 1]]));
+        if !self.done && last.is_some_and(|u| (0xD800..0xDC00).contains(&u)) {
+            take -= 2;
+        }
+        self.half |= self.done && units.len() % 2 == 1;
+        let mut at = self.offset + skip;
+        self.out.clear();
+        self.at = 0;
+        let mut text = String::new();
+        for (c, ok) in utf16(&units[..take], self.unit) {
+            if !ok {
+                self.bad.get_or_insert(at);
+            }
+            at += 2 * if ok { c.len_utf16() } else { 1 };
+            text.push(c);
+        }
+        self.out.extend_from_slice(text.as_bytes());
+        let used = skip + take;
+        self.pending.drain(..used);
+        self.offset += used;
+        Ok(())
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Utf16Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.out.len() && !self.done {
+            self.fill()?;
+        }
+        let n = buf.len().min(self.out.len() - self.at);
+        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// What an archive or a compressed file is, by its first bytes (a tar
 /// archive says so at offset 257), so that a person who gave one where a
 /// text or an event file was wanted is told to unpack it.
@@ -245,6 +348,60 @@ fn byte_line_col(bytes: &[u8], at: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader that gives at most `n` bytes at a time.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn utf16_read_a_block_at_a_time_is_decoded_as_whole() {
+        let le = |units: &[u16]| {
+            units
+                .iter()
+                .flat_map(|u| u.to_le_bytes())
+                .collect::<Vec<u8>>()
+        };
+        let be = |units: &[u16]| {
+            units
+                .iter()
+                .flat_map(|u| u.to_be_bytes())
+                .collect::<Vec<u8>>()
+        };
+        let text: Vec<u16> = "a,b\n\u{1F600}x\u{10FFFF}\n\u{e9},z\n"
+            .encode_utf16()
+            .collect();
+        let lone: Vec<u16> = [&text[..4], &[0xD800, 0x41, 0xDC00], &text[4..]].concat();
+        let mut inputs = Vec::new();
+        for units in [&text, &lone, &Vec::new()] {
+            inputs.push([&[0xFF, 0xFE][..], &le(units)].concat());
+            inputs.push([&[0xFE, 0xFF][..], &be(units)].concat());
+            inputs.push([&[0xFF, 0xFE][..], &le(units), &[0x41]].concat());
+            inputs.push(le(units));
+        }
+        inputs.push(vec![0xFF, 0xFE, 0x41]);
+        for bytes in &inputs {
+            let whole = decode(bytes);
+            let encoding = match Encoding::of(bytes) {
+                (Encoding::Utf8, _) => (Encoding::Utf16Le, 0),
+                e => e,
+            };
+            for n in 1..=bytes.len().max(1) {
+                let mut r = Utf16Reader::new(Trickle(bytes, n), encoding);
+                let mut got = String::new();
+                std::io::Read::read_to_string(&mut r, &mut got).unwrap();
+                assert_eq!(got, whole.text, "{bytes:?} {n} at a time");
+                assert_eq!(r.invalid(), whole.invalid, "{bytes:?} {n} at a time");
+            }
+        }
+    }
 
     fn utf16le(s: &str) -> Vec<u8> {
         let mut v = vec![0xFF, 0xFE];

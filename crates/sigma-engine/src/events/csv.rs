@@ -76,20 +76,18 @@ pub(super) fn read(
         return read_bounded(input, delimiter, max_row, file, report, sink);
     }
     // UTF-16 (Windows PowerShell's `Export-Csv -Encoding Unicode`): decoded
-    // whole, as a JSON or XML text in UTF-16 is.
-    let mut bytes = Vec::new();
-    if let Err(e) = input.take(super::MAX_WHOLE).read_to_end(&mut bytes) {
-        report(Diagnostic::error("events", format!("cannot read: {e}")));
-    }
-    let decoded = crate::text::decode(&bytes);
-    for invalid in &decoded.invalid {
+    // a block at a time, as it is read.
+    let encoding = crate::text::Encoding::of(head);
+    let mut text = std::io::BufReader::new(crate::text::Utf16Reader::new(input, encoding));
+    let delimiter = delimiter_of(std::io::BufRead::fill_buf(&mut text).unwrap_or_default());
+    let read = read_bounded(&mut text, delimiter, max_row, file, report, sink);
+    for invalid in text.get_ref().invalid() {
         report(Diagnostic::warning(
             "events",
             format!("{invalid} replaced with U+FFFD"),
         ));
     }
-    let text = decoded.text.as_bytes();
-    read_bounded(text, delimiter_of(text), max_row, file, report, sink)
+    read
 }
 
 /// [`read`], cells cut at `delimiter`, a row longer than `max_row` bytes
@@ -690,6 +688,50 @@ mod tests {
             assert_eq!(got[0].text("Image"), Some("C:\\é.exe"));
             assert_eq!((got[0].text("User"), got[0].meta.record), (Some("bob"), 2));
         }
+    }
+
+    #[test]
+    fn utf16_is_read_a_block_at_a_time() {
+        // 200,000 rows (8 MB in UTF-16), a lone surrogate in the last: the
+        // first row is handed on long before the input is read, and the
+        // surrogate is said with its offset.
+        let mut text: Vec<u16> = "\u{feff}Image,User\r\n".encode_utf16().collect();
+        for i in 0..200_000 {
+            text.extend(format!("C:\\{i}.exe,bob\r\n").encode_utf16());
+        }
+        let bad = 2 * text.len();
+        text.extend([0xD800, 0x41, 0x2C, 0x42, 0x0D, 0x0A]);
+        let bytes: Vec<u8> = text.iter().flat_map(|u| u.to_le_bytes()).collect();
+        let fed = std::cell::Cell::new(0);
+        struct Counted<'a>(&'a [u8], &'a std::cell::Cell<usize>);
+        impl Read for Counted<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.read(buf)?;
+                self.1.set(self.1.get() + n);
+                Ok(n)
+            }
+        }
+        let said = std::cell::RefCell::new(Vec::new());
+        let report = |d: Diagnostic| said.borrow_mut().push(d.to_string());
+        let (mut rows, mut fed_at_first) = (0, None);
+        let read = read(
+            Counted(&bytes, &fed),
+            &Arc::from("t.csv"),
+            &report,
+            &mut |_| {
+                rows += 1;
+                fed_at_first.get_or_insert(fed.get());
+            },
+        );
+        assert_eq!((read.map(|r| r.events), rows), (Some(200_001), 200_001));
+        assert!(
+            fed_at_first < Some(1 << 20),
+            "{fed_at_first:?} of {}",
+            bytes.len()
+        );
+        let lone =
+            format!("warning[events]: invalid UTF-16 from byte offset {bad} replaced with U+FFFD");
+        assert_eq!(said.into_inner(), [lone]);
     }
 
     #[test]

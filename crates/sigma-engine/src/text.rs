@@ -127,6 +127,26 @@ pub(crate) fn utf16(
     char::decode_utf16(units).map(|r| r.map_or((char::REPLACEMENT_CHARACTER, false), |c| (c, true)))
 }
 
+/// Decode the UTF-16 units of `bytes`, which start at byte `at` of their
+/// file, onto `out`: the offset of the first invalid unit, if one is.
+pub(crate) fn push_utf16(
+    bytes: &[u8],
+    unit: fn([u8; 2]) -> u16,
+    mut at: usize,
+    out: &mut String,
+) -> Option<usize> {
+    let mut bad = None;
+    for (c, ok) in utf16(bytes, unit) {
+        if !ok {
+            bad.get_or_insert(at);
+        }
+        // Two bytes per UTF-16 unit; a bad unit is one unit.
+        at += 2 * if ok { c.len_utf16() } else { 1 };
+        out.push(c);
+    }
+    bad
+}
+
 /// A text as UTF-8, without its byte-order mark.
 pub fn decode(bytes: &[u8]) -> Decoded<'_> {
     let (encoding, mark) = Encoding::of(bytes);
@@ -147,18 +167,8 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
     if body.len() % 2 == 1 {
         invalid.push(Invalid::HalfChar);
     }
-    let mut offset = mark;
-    let mut bad = None;
-    let text: String = utf16(body, unit)
-        .map(|(c, ok)| {
-            if !ok {
-                bad.get_or_insert(offset);
-            }
-            // Two bytes per UTF-16 unit; a bad unit is one unit.
-            offset += 2 * if ok { c.len_utf16() } else { 1 };
-            c
-        })
-        .collect();
+    let mut text = String::with_capacity(body.len());
+    let bad = push_utf16(body, unit, mark, &mut text);
     invalid.extend(bad.map(Invalid::Utf16));
     Decoded {
         text: Cow::Owned(text),
@@ -238,18 +248,11 @@ impl<R: std::io::Read> Utf16Reader<R> {
             take -= 2;
         }
         self.half |= self.done && units.len() % 2 == 1;
-        let mut at = self.offset + skip;
-        self.out.clear();
+        let mut text = String::with_capacity(take);
+        let bad = push_utf16(&units[..take], self.unit, self.offset + skip, &mut text);
+        self.bad = self.bad.or(bad);
+        self.out = text.into_bytes();
         self.at = 0;
-        let mut text = String::new();
-        for (c, ok) in utf16(&units[..take], self.unit) {
-            if !ok {
-                self.bad.get_or_insert(at);
-            }
-            at += 2 * if ok { c.len_utf16() } else { 1 };
-            text.push(c);
-        }
-        self.out.extend_from_slice(text.as_bytes());
         let used = skip + take;
         self.pending.drain(..used);
         self.offset += used;

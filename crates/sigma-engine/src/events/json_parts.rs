@@ -11,7 +11,7 @@
 use super::FileRead;
 use super::batch::{Batch, Batcher, Item};
 use super::json_text::{self, Carry, PartEnd};
-use super::parts::{self, Begun, Parts};
+use super::parts::{self, Begun, Parts, Sizes};
 use crate::diag::Diagnostics;
 use std::io::BufRead;
 use std::sync::Arc;
@@ -25,32 +25,35 @@ pub(super) fn read(
     diags: &Diagnostics,
     size: usize,
     sink: &mut dyn FnMut(Batch<'_>),
-    part: usize,
+    sizes: Sizes,
 ) -> Begun {
     let cannot = parts::cannot_read(file, diags);
-    let (first, encoding, end) = parts::first_part(&mut input, part, b'\n', &cannot);
+    let (first, encoding, end) = parts::first_part(&mut input, sizes, b'\n', &cannot);
     if end || json_text::first_char(&first) != Some('[') {
         return Begun::Whole(first);
     }
     let mut text = Parts::new(file, diags, encoding);
     let mut carry = Carry::default();
-    let (mut raw, mut end, mut want) = (first, false, part);
+    let (mut raw, mut end, mut want) = (first, false, sizes.part);
     loop {
         text.add(&raw, end);
         match read_items(&text, &mut carry, Reading::Part { last: end }, size, sink) {
             PartEnd::Done => break,
             PartEnd::Cut(at) => {
-                want = parts::next_want(at, want, part);
+                want = parts::next_want(at, want, sizes.part);
                 text.drop_to(at);
-                (raw, end) = parts::next_part(&mut input, want, b'\n', encoding.0, &cannot);
+                (raw, end) = parts::next_part(
+                    &mut input,
+                    (want, text.text.len(), sizes.most),
+                    b'\n',
+                    encoding.0,
+                    &cannot,
+                );
             }
             PartEnd::Closed(at) => {
                 text.drop_to(at);
-                let mut rest = Vec::new();
-                if let Err(e) = input.read_to_end(&mut rest) {
-                    cannot(e);
-                }
-                text.add(&rest, true);
+                let held = (text.text.len(), sizes.most);
+                text.add(&parts::rest(&mut input, held, &cannot), true);
                 read_items(&text, &mut carry, Reading::Rest, size, sink);
                 break;
             }
@@ -109,7 +112,7 @@ pub fn read_in_parts(
             .for_each(|it| each(it.into_event(None, diags))),
         Batch::Lines(_) => unreachable!("a JSON text gives items"),
     };
-    let first = match read(&mut bytes, &file, diags, 3, &mut sink, part) {
+    let first = match read(&mut bytes, &file, diags, 3, &mut sink, Sizes::of(part)) {
         Begun::Read(read) => return read,
         Begun::Whole(first) => [&first[..], bytes].concat(),
     };
@@ -125,6 +128,7 @@ pub fn read_in_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     /// Each record read (its number and `a`, or `lost`), the counts, and
     /// the diagnostics.
@@ -146,7 +150,14 @@ mod tests {
     /// Whether a text is read in parts of `part` bytes at all.
     fn parted(bytes: &[u8], part: usize) -> bool {
         let diags = Diagnostics::new();
-        let begun = read(bytes, &Arc::from("t.json"), &diags, 3, &mut |_| {}, part);
+        let begun = read(
+            bytes,
+            &Arc::from("t.json"),
+            &diags,
+            3,
+            &mut |_| {},
+            Sizes::of(part),
+        );
         matches!(begun, Begun::Read(_))
     }
 
@@ -217,6 +228,43 @@ mod tests {
     }
 
     #[test]
+    fn an_item_that_never_ends_is_held_to_the_bound_then_said() {
+        // An endless input (a gzip bomb of one line) in an array, and after
+        // one: what is held stops at the bound, the events before are read.
+        let diags = Diagnostics::new();
+        let sizes = Sizes {
+            part: 64,
+            most: 4096,
+        };
+        for head in ["[\n{\"a\": 1},\n{\"a\": \"", "[\n{\"a\": 1}\n]\n{\"a\": \""] {
+            let endless = head.as_bytes().chain(std::io::repeat(b'x'));
+            let mut input = std::io::BufReader::new(endless);
+            let mut items = 0;
+            let mut sink = |b: Batch<'_>| {
+                if let Batch::Items(got) = b {
+                    items += got.len();
+                }
+            };
+            let begun = read(
+                &mut input,
+                &Arc::from("t.json"),
+                &diags,
+                3,
+                &mut sink,
+                sizes,
+            );
+            assert!(matches!(begun, Begun::Read(_)), "{head:?}");
+            assert!(items >= 1, "{head:?}");
+        }
+        let said: Vec<String> = diags.sorted().iter().map(|d| d.to_string()).collect();
+        let bound = said
+            .iter()
+            .filter(|d| d.contains("the rest is not read"))
+            .count();
+        assert_eq!(bound, 2, "{said:?}");
+    }
+
+    #[test]
     fn only_a_top_level_array_is_read_in_parts() {
         for text in [
             b"{\"a\": 1}\n{\"a\": 2}\n".to_vec(),
@@ -249,7 +297,14 @@ mod tests {
                 }
             }
         };
-        let begun = read(text.as_bytes(), &file, &diags, 64, &mut sink, 4096);
+        let begun = read(
+            text.as_bytes(),
+            &file,
+            &diags,
+            64,
+            &mut sink,
+            Sizes::of(4096),
+        );
         let Begun::Read(read) = begun else {
             panic!("not read in parts")
         };

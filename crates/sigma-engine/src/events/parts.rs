@@ -15,6 +15,31 @@ use std::sync::Arc;
 /// The bytes a part holds at least.
 pub(super) const PART: usize = 8 << 20;
 
+/// How long the parts of a text are: at least `part` bytes each, and what
+/// is held at once (a part and what the one before left to read again) at
+/// most `most` bytes, as a text read whole from a stream is: an event that
+/// never ends (a gzip bomb of one line) would otherwise take all memory.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sizes {
+    pub(super) part: usize,
+    pub(super) most: usize,
+}
+
+impl Sizes {
+    pub(super) const DEFAULT: Sizes = Sizes {
+        part: PART,
+        most: super::MAX_WHOLE as usize,
+    };
+
+    /// Parts of `part` bytes, held without a bound (for tests and fuzzing).
+    pub(super) fn of(part: usize) -> Sizes {
+        Sizes {
+            part,
+            most: usize::MAX,
+        }
+    }
+}
+
 /// How reading a text began: its events were read a part at a time, or it
 /// is to be read whole from these first bytes on.
 pub(super) enum Begun {
@@ -127,14 +152,8 @@ impl<'a> Parts<'a> {
             }
             return;
         };
-        let mut at = start;
-        for (c, ok) in crate::text::utf16(body, unit) {
-            if !ok {
-                self.tell(Invalid::Utf16(at));
-            }
-            // Two bytes per UTF-16 unit; a bad unit is one unit.
-            at += 2 * if ok { c.len_utf16() } else { 1 };
-            self.text.push(c);
+        if let Some(at) = crate::text::push_utf16(body, unit, start, &mut self.text) {
+            self.tell(Invalid::Utf16(at));
         }
         // Said once, with the bytes that end the text.
         if last && !raw.is_empty() && (self.offset - self.mark) % 2 == 1 {
@@ -162,32 +181,67 @@ impl<'a> Parts<'a> {
 /// there; at an error (said), what was read and the end.
 pub(super) fn first_part(
     input: &mut impl BufRead,
-    want: usize,
+    sizes: Sizes,
     stop: u8,
     cannot: &dyn Fn(std::io::Error),
 ) -> (Vec<u8>, (Encoding, usize), bool) {
     // Enough to tell a text's encoding, as it is told read whole.
-    let want = want.max(4);
+    let want = sizes.part.max(4).min(sizes.most);
     let mut raw = Vec::with_capacity(want.min(PART) + 1024);
     let read = input.by_ref().take(want as u64).read_to_end(&mut raw);
     let encoding = Encoding::of(&raw);
-    let end = read.and_then(|_| finish_part(input, &mut raw, want, stop, encoding.0));
+    let end = read.and_then(|_| finish_part(input, &mut raw, want, stop, encoding.0, sizes.most));
+    // A first part that fills the bound is read as a part (or whole, by
+    // the caller, within its own bound).
+    let end = end.map(|end| end.unwrap_or(false));
     (raw, encoding, end.unwrap_or_else(|e| report(cannot, e)))
 }
 
-/// The next part of a text in `encoding` (see [`first_part`]).
+/// The next part of a text in `encoding` (see [`first_part`]), of at least
+/// `want` bytes, with `held` bytes held already.
 pub(super) fn next_part(
     input: &mut impl BufRead,
-    want: usize,
+    (want, held, most): (usize, usize, usize),
     stop: u8,
     encoding: Encoding,
     cannot: &dyn Fn(std::io::Error),
 ) -> (Vec<u8>, bool) {
+    let room = most.saturating_sub(held);
+    let want = want.min(room);
     // Sized at once: grown by doubling, it would take twice the part.
     let mut raw = Vec::with_capacity(want.min(PART) + 1024);
     let read = input.by_ref().take(want as u64).read_to_end(&mut raw);
-    let end = read.and_then(|_| finish_part(input, &mut raw, want, stop, encoding));
+    let end = read.and_then(|_| finish_part(input, &mut raw, want, stop, encoding, room));
+    let end = end.and_then(|end| end.ok_or_else(|| too_much(most)));
     (raw, end.unwrap_or_else(|e| report(cannot, e)))
+}
+
+/// What follows in `input`, with `held` bytes held already, to `most` in
+/// all (past them, said and not read).
+pub(super) fn rest(
+    input: &mut impl BufRead,
+    (held, most): (usize, usize),
+    cannot: &dyn Fn(std::io::Error),
+) -> Vec<u8> {
+    let room = most.saturating_sub(held);
+    let mut rest = Vec::new();
+    let read = input.by_ref().take(room as u64).read_to_end(&mut rest);
+    let more = read.and_then(|_| input.fill_buf().map(|b| !b.is_empty()));
+    match more {
+        Ok(false) => {}
+        Ok(true) => cannot(too_much(most)),
+        Err(e) => cannot(e),
+    }
+    rest
+}
+
+/// Why a part past `most` bytes held is not read.
+fn too_much(most: usize) -> std::io::Error {
+    std::io::Error::other(format!(
+        "more than {} MiB of one JSON or XML text to hold at once (an event that long, or \
+         that much text between two events or after them): the rest is not read",
+        most >> 20
+    ))
 }
 
 /// Says a read error; the input ends there.
@@ -197,14 +251,16 @@ fn report(cannot: &dyn Fn(std::io::Error), e: std::io::Error) -> bool {
 }
 
 /// Reads on to the end of the character `stop` in `encoding` when the
-/// `want` bytes read end elsewhere; whether the input ends there.
+/// `want` bytes read end elsewhere, to `room` bytes in all; whether the
+/// input ends there (`None`: not known, `room` bytes read).
 fn finish_part(
     input: &mut impl BufRead,
     raw: &mut Vec<u8>,
     want: usize,
     stop: u8,
     encoding: Encoding,
-) -> std::io::Result<bool> {
+    room: usize,
+) -> std::io::Result<Option<bool>> {
     debug_assert!(stop.is_ascii());
     let (unit, last): (&[u8], u8) = match encoding {
         Encoding::Utf8 => (&[stop], stop),
@@ -214,9 +270,17 @@ fn finish_part(
     // A UTF-16 unit starts at an even offset (a byte-order mark is two).
     let ends = |raw: &[u8]| raw.ends_with(unit) && (unit.len() == 1 || raw.len().is_multiple_of(2));
     if raw.len() == want {
-        while !ends(raw) && input.read_until(last, raw)? > 0 {}
+        while !ends(raw) {
+            let left = room.saturating_sub(raw.len());
+            if left == 0 && !input.fill_buf()?.is_empty() {
+                return Ok(None);
+            }
+            if input.by_ref().take(left as u64).read_until(last, raw)? == 0 {
+                break;
+            }
+        }
     }
-    input.fill_buf().map(<[u8]>::is_empty)
+    input.fill_buf().map(|b| Some(b.is_empty()))
 }
 
 /// Says what was invalid in a text's encoding.

@@ -746,7 +746,7 @@ fn parsed_items(
 }
 
 /// A JSON or XML text's events, handed out in batches, when it is long
-/// and can be read a part at a time (a JSON array, XML in UTF-8:
+/// and can be read a part at a time (a JSON array, Windows events as XML:
 /// [`parts`]); otherwise its first bytes, to read it whole.
 fn begin_text(
     format: EventFormat,
@@ -759,7 +759,7 @@ fn begin_text(
 ) -> parts::Begun {
     let file = name_of(path);
     let report = |d: Diagnostic| diags.push(d.in_file(&*file));
-    let part = parts::PART;
+    let part = parts::Sizes::DEFAULT;
     match format {
         EventFormat::Xml => {
             let to = super::xml::To {

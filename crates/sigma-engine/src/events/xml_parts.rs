@@ -5,7 +5,7 @@
 //! is read with the next (see [`xml::read_part`]).
 
 use super::batch::{Batch, Batcher, Item};
-use super::parts::{self, Begun, Parts};
+use super::parts::{self, Begun, Parts, Sizes};
 use super::xml::{self, Carry, To};
 use crate::diag::{Diagnostic, Diagnostics};
 use std::io::BufRead;
@@ -20,10 +20,10 @@ pub(super) fn read(
     diags: &Diagnostics,
     size: usize,
     sink: &mut dyn FnMut(Batch<'_>),
-    part: usize,
+    sizes: Sizes,
 ) -> Begun {
     let cannot = parts::cannot_read(to.file, diags);
-    let (first, encoding, end) = parts::first_part(&mut input, part, b'>', &cannot);
+    let (first, encoding, end) = parts::first_part(&mut input, sizes, b'>', &cannot);
     let events = xml::next_event(&crate::text::decode(&first).text, 0).is_some();
     if end || !events {
         return Begun::Whole(first);
@@ -31,16 +31,22 @@ pub(super) fn read(
     let mut text = Parts::new(to.file, diags, encoding);
     let mut carry = Carry::default();
     let mut batch = Batcher::new(size, sink);
-    let (mut raw, mut end, mut want) = (first, false, part);
+    let (mut raw, mut end, mut want) = (first, false, sizes.part);
     loop {
         text.add(&raw, end);
         let add = &mut |e| batch.add(Item::Event(e));
         let Some(at) = xml::read_part(&text.text, text.base, to, add, &mut carry, end) else {
             break;
         };
-        want = parts::next_want(at, want, part);
+        want = parts::next_want(at, want, sizes.part);
         text.drop_to(at);
-        (raw, end) = parts::next_part(&mut input, want, b'>', encoding.0, &cannot);
+        (raw, end) = parts::next_part(
+            &mut input,
+            (want, text.text.len(), sizes.most),
+            b'>',
+            encoding.0,
+            &cannot,
+        );
     }
     batch.flush();
     Begun::Read(carry.read)
@@ -70,7 +76,7 @@ pub fn read_in_parts(
             .for_each(|it| each(it.into_event(None, diags).expect("parsed"))),
         Batch::Lines(_) => unreachable!("an XML text gives events"),
     };
-    let first = match read(&mut bytes, &to, diags, 3, &mut sink, part) {
+    let first = match read(&mut bytes, &to, diags, 3, &mut sink, Sizes::of(part)) {
         Begun::Read(read) => return Some(read),
         Begun::Whole(first) => [&first[..], bytes].concat(),
     };
@@ -83,6 +89,7 @@ pub fn read_in_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     type Outcome = (
         Vec<(u64, super::super::EventFields)>,
@@ -108,7 +115,7 @@ mod tests {
             report: &|_| {},
         };
         matches!(
-            read(bytes, &to, &diags, 3, &mut |_| {}, part),
+            read(bytes, &to, &diags, 3, &mut |_| {}, Sizes::of(part)),
             Begun::Read(_)
         )
     }
@@ -185,6 +192,46 @@ mod tests {
         for part in 1..=bad.len() {
             assert_eq!(in_parts(&bad, part), expected, "in parts of {part}");
         }
+    }
+
+    #[test]
+    fn an_event_that_never_ends_is_held_to_the_bound_then_said() {
+        // `wevtutil` output on one line, its last event endless: what is
+        // held stops at the bound, the events before are read.
+        let head = format!("{}<Event><EventData><Data Name='x'>", event("a.exe"));
+        let endless = head.as_bytes().chain(std::io::repeat(b'x'));
+        let (diags, file) = (Diagnostics::new(), Arc::from("t.xml"));
+        let report = |d: Diagnostic| diags.push(d.in_file(&*file));
+        let to = To {
+            file: &file,
+            wanted: None,
+            report: &report,
+        };
+        let mut events = 0;
+        let mut sink = |b: Batch<'_>| {
+            if let Batch::Items(got) = b {
+                events += got.len();
+            }
+        };
+        let sizes = Sizes {
+            part: 64,
+            most: 4096,
+        };
+        let begun = read(
+            std::io::BufReader::new(endless),
+            &to,
+            &diags,
+            3,
+            &mut sink,
+            sizes,
+        );
+        assert!(matches!(begun, Begun::Read(read) if read.events == 1 && read.lost == 1));
+        assert_eq!(events, 1);
+        let said: Vec<String> = diags.sorted().iter().map(|d| d.to_string()).collect();
+        assert!(
+            said.iter().any(|d| d.contains("the rest is not read")),
+            "{said:?}"
+        );
     }
 
     #[test]

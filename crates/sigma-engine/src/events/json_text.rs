@@ -413,6 +413,7 @@ fn skip_spaces(b: &[u8], mut i: usize) -> usize {
 /// at most that far back, however long the lines (a one-line array of a
 /// million bad items stays linear).
 pub(super) struct Lines<'t> {
+    text: &'t str,
     b: &'t [u8],
     marks: std::sync::OnceLock<Vec<Mark>>,
     base: Base,
@@ -435,6 +436,7 @@ impl<'t> Lines<'t> {
     /// A part of a longer text, which starts at `base`.
     pub(super) fn after(text: &'t str, base: Base) -> Lines<'t> {
         Lines {
+            text,
             b: text.as_bytes(),
             marks: std::sync::OnceLock::new(),
             base,
@@ -592,8 +594,12 @@ impl<'t, 'r> Reader<'t, 'r> {
 
     /// One value parsed from `at`, and where it ends.
     fn parse(&self, at: usize) -> Result<(&'t RawValue, usize), serde_json::Error> {
-        let b: &'t [u8] = self.b;
-        let mut s = serde_json::Deserializer::from_slice(&b[at..]).into_iter::<&RawValue>();
+        // From the text, whose UTF-8 is known good: not checked again
+        // (values start after ASCII, at a character's first byte).
+        let mut s = match self.lines.text.get(at..) {
+            Some(t) => serde_json::Deserializer::from_str(t).into_iter::<&RawValue>(),
+            None => return Err(serde::de::Error::custom("value inside a character")),
+        };
         match s.next() {
             Some(Ok(raw)) => Ok((raw, at + s.byte_offset())),
             Some(Err(e)) => Err(e),

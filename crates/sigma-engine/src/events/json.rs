@@ -992,13 +992,22 @@ pub fn event_from_value(
     meta: EventMeta,
     wanted: Option<&Wanted>,
 ) -> Option<Event> {
+    event_from(v, meta, wanted)
+}
+
+/// An event from a tree of JSON's shape (a value, an XML event's tree).
+pub(super) fn event_from<'de>(
+    d: impl Deserializer<'de>,
+    meta: EventMeta,
+    wanted: Option<&Wanted>,
+) -> Option<Event> {
     EventSeed {
         meta,
         wanted,
         size: 0,
         text: false,
     }
-    .deserialize(v)
+    .deserialize(d)
     .ok()
     .flatten()
 }

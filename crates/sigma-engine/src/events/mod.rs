@@ -31,6 +31,7 @@ mod syslog;
 mod w3c;
 mod xml;
 mod xml_parts;
+mod xml_tree;
 
 pub use batch::{Batch, Item, LineBatch};
 pub(crate) use event::is_zeek_dns;

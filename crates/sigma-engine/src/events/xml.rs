@@ -12,11 +12,11 @@
 
 use super::FileRead;
 use super::event::{Event, EventMeta, MOST_VALUES};
-use super::json::{Wanted, event_from_value};
+use super::json::{Wanted, event_from};
 use super::parts::Base;
+use super::xml_tree::{Element, Fields, Node};
 use crate::diag::Diagnostic;
 use quick_xml::events::{BytesStart, Event as Xml};
-use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// How deep elements inside an event are read (an EVTX record is a few
@@ -302,8 +302,8 @@ impl Reading<'_> {
             record: self.seen,
             ..Default::default()
         };
-        let doc = Value::Object(Map::from_iter([("Event".to_string(), value)]));
-        match event_from_value(&doc, meta, self.wanted) {
+        let doc = Node::Object(Fields::from_iter([("Event".to_string(), value)]));
+        match event_from(&doc, meta, self.wanted) {
             Some(mut e) => {
                 e.left_out += left_out;
                 for why in super::json::partly_read(&e) {
@@ -432,7 +432,7 @@ pub(super) fn next_event(text: &str, from: usize) -> Option<usize> {
 
 /// An `<Event>` element read whole, as the EVTX reader renders one.
 struct Whole {
-    value: Value,
+    value: Node,
     /// Whether elements nested deeper than [`MAX_DEPTH`] were left out.
     deep: bool,
     /// Elements and attributes left out past [`MOST_NODES`].
@@ -515,7 +515,7 @@ impl Open {
             return None;
         }
         let done = self.stack.pop()?;
-        let (name, value) = (done.name.clone(), done.into_value());
+        let (name, value) = (done.name.clone(), done.into_node());
         match self.stack.last_mut() {
             Some(parent) => {
                 parent.children.push((name, value));
@@ -538,112 +538,6 @@ impl Open {
             && let Some(e) = self.stack.last_mut()
         {
             e.text.push_str(t);
-        }
-    }
-}
-
-/// An element being read.
-struct Element {
-    name: String,
-    attributes: Map<String, Value>,
-    children: Vec<(String, Value)>,
-    text: String,
-}
-
-impl Element {
-    /// The element of a start tag, with at most `room` attributes, and
-    /// how many more it has.
-    fn open(e: &BytesStart<'_>, room: usize) -> quick_xml::Result<(Element, u64)> {
-        let mut attributes = Map::new();
-        let mut dropped = 0;
-        for a in e.attributes() {
-            let a = a?;
-            if attributes.len() >= room {
-                dropped += 1;
-                continue;
-            }
-            let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0)?;
-            let key = a.key.local_name().as_ref().to_string();
-            attributes.insert(key, Value::String(value.into_owned()));
-        }
-        let element = Element {
-            name: e.local_name().as_ref().to_string(),
-            attributes,
-            children: Vec::new(),
-            text: String::new(),
-        };
-        Ok((element, dropped))
-    }
-
-    /// The element as the EVTX reader renders one: a leaf as its text
-    /// (`null` when empty), else an object of `#attributes`, children by
-    /// name (repeated ones as a list) and `#text`.
-    fn into_value(self) -> Value {
-        if self.attributes.is_empty() && self.children.is_empty() {
-            return leaf(self.text);
-        }
-        let mut m = Map::new();
-        if !self.attributes.is_empty() {
-            m.insert("#attributes".into(), Value::Object(self.attributes));
-        }
-        let event_data = self.name == "EventData";
-        for (name, value) in self.children {
-            let (key, value) = match value {
-                // `<Data Name="Image">…</Data>` is the field `Image`.
-                Value::Object(o) if event_data => named_data(name, o),
-                // An empty `<Data>` holds an empty text, as in EVTX, where
-                // other empty elements are null.
-                Value::Null if event_data && name == "Data" => (name, Value::from("")),
-                v => (name, v),
-            };
-            add_child(&mut m, key, value);
-        }
-        // Between child elements, white space is layout; in a leaf it is
-        // the value (a `Description` of one space).
-        let leaf_text = !self.text.is_empty() && !m.keys().any(|k| k != "#attributes");
-        if leaf_text || !self.text.trim().is_empty() {
-            m.insert("#text".into(), Value::String(self.text));
-        }
-        Value::Object(m)
-    }
-}
-
-/// A leaf's value: its text, `null` when it has none.
-fn leaf(text: String) -> Value {
-    if text.is_empty() {
-        Value::Null
-    } else {
-        Value::String(text)
-    }
-}
-
-/// An EventData child with a `Name`: that name and its text; any other as
-/// it is.
-fn named_data(name: String, mut o: Map<String, Value>) -> (String, Value) {
-    let Some(Value::Object(attributes)) = o.get("#attributes") else {
-        return (name, Value::Object(o));
-    };
-    let Some(Value::String(field)) = attributes.get("Name") else {
-        return (name, Value::Object(o));
-    };
-    if attributes.len() > 1 || o.len() > 2 || (o.len() == 2 && !o.contains_key("#text")) {
-        return (name, Value::Object(o));
-    }
-    let field = field.clone();
-    (field, o.remove("#text").unwrap_or_else(|| Value::from("")))
-}
-
-/// A child under its name; a name met again makes a list.
-fn add_child(m: &mut Map<String, Value>, key: String, value: Value) {
-    match m.get_mut(&key) {
-        None => {
-            m.insert(key, value);
-        }
-        // Children are never lists themselves: a list is a repeated name.
-        Some(Value::Array(list)) => list.push(value),
-        Some(first) => {
-            let first = first.take();
-            m.insert(key, Value::Array(vec![first, value]));
         }
     }
 }

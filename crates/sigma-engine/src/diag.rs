@@ -164,8 +164,12 @@ impl Diagnostics {
         if self.unbounded || tally.seen <= Self::KEPT_PER_FILE {
             c.items.push(d);
         } else {
-            tally.first_line = tally.first_line.or(d.line);
-            tally.last_line = d.line.or(tally.last_line);
+            // The lowest and highest, whatever order threads push them in.
+            tally.first_line = match (tally.first_line, d.line) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            tally.last_line = tally.last_line.max(d.line);
         }
     }
     pub fn extend(&self, ds: impl IntoIterator<Item = Diagnostic>) {
@@ -292,6 +296,27 @@ mod tests {
             .in_file("a/b.json")
             .at(Some(3), Some(7));
         assert_eq!(d.to_string(), "error[json]: a/b.json:3:7: expected value");
+    }
+
+    #[test]
+    fn the_lines_of_those_not_kept_span_them_in_any_order_pushed() {
+        // Threads push a file's diagnostics out of order (a reader ahead
+        // of the matching, the matching in parallel).
+        let ds = Diagnostics::new();
+        for line in (1..=Diagnostics::KEPT_PER_FILE + 3).rev() {
+            ds.push(
+                Diagnostic::error("events", "bad")
+                    .in_file("f")
+                    .at(Some(line), None),
+            );
+        }
+        ds.push(Diagnostic::error("events", "bad").in_file("f"));
+        let s = ds.sorted();
+        let more = &s.last().unwrap().message;
+        assert!(
+            more.starts_with("4 more like the 100 above (lines 1 to 3)"),
+            "{more}"
+        );
     }
 
     #[test]

@@ -26,13 +26,13 @@ impl LineBatch {
 // A batch holds one kind or the other, moved in once: boxing events would
 // cost an allocation per EVTX record to save space in JSON batches.
 #[allow(clippy::large_enum_variant)]
-pub enum Item<'t> {
+pub enum Item {
     Event(Event),
-    Pending(Pending<'t>),
+    Pending(Pending),
     Row(super::csv::Row),
 }
 
-impl Item<'_> {
+impl Item {
     /// The event, keeping the fields `wanted`; `None` (reported, one record
     /// lost) if it cannot be read.
     pub fn into_event(self, wanted: Option<&Wanted>, diags: &Diagnostics) -> Option<Event> {
@@ -46,25 +46,25 @@ impl Item<'_> {
 
 /// A batch of what an events file holds, for parsing and matching in
 /// parallel.
-pub enum Batch<'t> {
+pub enum Batch {
     /// JSONL lines, read block by block (parse each with
     /// [`super::event_from_line`]).
     Lines(LineBatch),
     /// A JSON text's objects, unparsed (one thread only finds where each
     /// starts and ends), CSV rows, cut but not yet made events, or EVTX
     /// records, parsed.
-    Items(Vec<Item<'t>>),
+    Items(Vec<Item>),
 }
 
 /// Items gathered into batches of `size`.
-pub(super) struct Batcher<'s, 'f> {
+pub(super) struct Batcher<'f> {
     size: usize,
-    items: Vec<Item<'s>>,
-    sink: &'f mut dyn FnMut(Batch<'_>),
+    items: Vec<Item>,
+    sink: &'f mut dyn FnMut(Batch),
 }
 
-impl<'s, 'f> Batcher<'s, 'f> {
-    pub(super) fn new(size: usize, sink: &'f mut dyn FnMut(Batch<'_>)) -> Self {
+impl<'f> Batcher<'f> {
+    pub(super) fn new(size: usize, sink: &'f mut dyn FnMut(Batch)) -> Self {
         Batcher {
             size,
             items: Vec::with_capacity(size),
@@ -72,7 +72,7 @@ impl<'s, 'f> Batcher<'s, 'f> {
         }
     }
 
-    pub(super) fn add(&mut self, item: Item<'s>) {
+    pub(super) fn add(&mut self, item: Item) {
         self.items.push(item);
         if self.items.len() >= self.size {
             self.flush();

@@ -24,7 +24,7 @@ pub(super) fn read(
     file: &Arc<str>,
     diags: &Diagnostics,
     size: usize,
-    sink: &mut dyn FnMut(Batch<'_>),
+    sink: &mut dyn FnMut(Batch),
     sizes: Sizes,
 ) -> Begun {
     let cannot = parts::cannot_read(file, diags);
@@ -37,11 +37,16 @@ pub(super) fn read(
     let (mut raw, mut end, mut want) = (first, false, sizes.part);
     loop {
         text.add(&raw, end);
-        match read_items(&text, &mut carry, Reading::Part { last: end }, size, sink) {
+        match read_items(
+            &mut text,
+            &mut carry,
+            Reading::Part { last: end },
+            size,
+            sink,
+        ) {
             PartEnd::Done => break,
             PartEnd::Cut(at) => {
                 want = parts::next_want(at, want, sizes.part);
-                text.drop_to(at);
                 (raw, end) = parts::next_part(
                     &mut input,
                     (want, text.text.len(), sizes.most),
@@ -50,11 +55,10 @@ pub(super) fn read(
                     &cannot,
                 );
             }
-            PartEnd::Closed(at) => {
-                text.drop_to(at);
+            PartEnd::Closed(_) => {
                 let held = (text.text.len(), sizes.most);
                 text.add(&parts::rest(&mut input, held, &cannot), true);
-                read_items(&text, &mut carry, Reading::Rest, size, sink);
+                read_items(&mut text, &mut carry, Reading::Rest, size, sink);
                 break;
             }
         }
@@ -69,15 +73,17 @@ enum Reading {
     Rest,
 }
 
-/// Read the text's part, or the rest, handing its items out in batches.
+/// Read the text's part, or the rest, handing its items out in batches;
+/// the text left to read again with the next part is kept in `text`.
 fn read_items(
-    text: &Parts,
+    text: &mut Parts,
     carry: &mut Carry,
     reading: Reading,
     size: usize,
-    sink: &mut dyn FnMut(Batch<'_>),
+    sink: &mut dyn FnMut(Batch),
 ) -> PartEnd {
-    let lines = json_text::Lines::after(&text.text, text.base);
+    // The items handed out hold the part's text until they are parsed.
+    let lines = json_text::Lines::after(std::mem::take(&mut text.text), text.base);
     let mut batch = Batcher::new(size, sink);
     let items = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
     let (file, diags) = (text.file, text.diags);
@@ -90,6 +96,9 @@ fn read_items(
         }
     };
     batch.flush();
+    if let PartEnd::Cut(at) | PartEnd::Closed(at) = end {
+        text.keep_from(lines.text(), at);
+    }
     end
 }
 
@@ -106,7 +115,7 @@ pub fn read_in_parts(
     each: &mut dyn FnMut(Option<super::Event>),
 ) -> FileRead {
     let file: Arc<str> = Arc::from("t.json");
-    let mut sink = |b: Batch<'_>| match b {
+    let mut sink = |b: Batch| match b {
         Batch::Items(items) => items
             .into_iter()
             .for_each(|it| each(it.into_event(None, diags))),
@@ -116,8 +125,7 @@ pub fn read_in_parts(
         Begun::Read(read) => return read,
         Begun::Whole(first) => [&first[..], bytes].concat(),
     };
-    let text = json_text::decode(&first, &file, diags);
-    let lines = json_text::Lines::new(&text);
+    let lines = json_text::Lines::new(json_text::decode_owned(first, &file, diags));
     let mut batch = Batcher::new(3, &mut sink);
     let pending = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
     let read = json_text::read(&lines, &file, diags, pending);
@@ -240,7 +248,7 @@ mod tests {
             let endless = head.as_bytes().chain(std::io::repeat(b'x'));
             let mut input = std::io::BufReader::new(endless);
             let mut items = 0;
-            let mut sink = |b: Batch<'_>| {
+            let mut sink = |b: Batch| {
                 if let Batch::Items(got) = b {
                     items += got.len();
                 }
@@ -288,7 +296,7 @@ mod tests {
             .collect();
         let (diags, file) = (Diagnostics::new(), Arc::from("t.json"));
         let (mut events, mut largest) = (0, 0);
-        let mut sink = |b: Batch<'_>| {
+        let mut sink = |b: Batch| {
             if let Batch::Items(items) = b {
                 for it in items {
                     let Item::Pending(p) = &it else { panic!() };

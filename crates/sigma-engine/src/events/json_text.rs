@@ -51,6 +51,23 @@ pub(super) fn decode<'a>(bytes: &'a [u8], file: &str, diags: &Diagnostics) -> Co
     decoded.text
 }
 
+/// [`decode`] of bytes that are no longer needed: a text in UTF-8 keeps
+/// their buffer rather than being copied.
+pub(super) fn decode_owned(bytes: Vec<u8>, file: &str, diags: &Diagnostics) -> String {
+    let within = match decode(&bytes, file, diags) {
+        Cow::Owned(text) => return text,
+        Cow::Borrowed(t) => {
+            let start = t.as_ptr() as usize - bytes.as_ptr() as usize;
+            start..start + t.len()
+        }
+    };
+    let mut bytes = bytes;
+    bytes.truncate(within.end);
+    bytes.drain(..within.start);
+    // Checked again: still valid, as it was.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// A JSONL line without the byte-order mark a file (or a file appended to
 /// another) may start with.
 pub(super) fn without_bom(line: &[u8]) -> &[u8] {
@@ -58,29 +75,29 @@ pub(super) fn without_bom(line: &[u8]) -> &[u8] {
 }
 
 /// Where the objects of a JSON text go.
-pub(super) enum Sink<'t, 's> {
+pub(super) enum Sink<'s> {
     /// Parsed into events as they are read, keeping the fields `wanted`.
     Events(Option<&'s Wanted>, &'s mut dyn FnMut(Event)),
     /// Handed out unparsed, to be parsed where they are matched.
-    Pending(&'s mut dyn FnMut(Pending<'t>)),
+    Pending(&'s mut dyn FnMut(Pending)),
 }
 
 /// Read the objects of a JSON text (already decoded: [`decode`]).
-pub(super) fn read<'t>(
-    text: &'t Lines<'t>,
+pub(super) fn read(
+    text: &Arc<Lines>,
     file: &Arc<str>,
     diags: &Diagnostics,
-    sink: Sink<'t, '_>,
+    sink: Sink<'_>,
 ) -> FileRead {
     read_from(text, file, diags, sink, FileRead::default())
 }
 
 /// Read the objects of the last part of a text, counting on from `read`.
-pub(super) fn read_from<'t>(
-    text: &'t Lines<'t>,
+pub(super) fn read_from(
+    text: &Arc<Lines>,
     file: &Arc<str>,
     diags: &Diagnostics,
-    mut sink: Sink<'t, '_>,
+    mut sink: Sink<'_>,
     read: FileRead,
 ) -> FileRead {
     let mut r = Reader::new(text, file, diags, read, true);
@@ -134,11 +151,11 @@ pub(super) enum PartEnd {
 /// lines: the first part opens with the array, the next ones go on with
 /// it (`carry`). An item the part's end cuts is read with the next part;
 /// so is a bad item whose reading resumes past the part.
-pub(super) fn read_part<'t>(
-    text: &'t Lines<'t>,
+pub(super) fn read_part(
+    text: &Arc<Lines>,
     file: &Arc<str>,
     diags: &Diagnostics,
-    mut sink: Sink<'t, '_>,
+    mut sink: Sink<'_>,
     carry: &mut Carry,
     last: bool,
 ) -> PartEnd {
@@ -412,9 +429,8 @@ fn skip_spaces(b: &[u8], mut i: usize) -> usize {
 /// line start of every 64 KiB are kept, so that a position is counted from
 /// at most that far back, however long the lines (a one-line array of a
 /// million bad items stays linear).
-pub(super) struct Lines<'t> {
-    text: &'t str,
-    b: &'t [u8],
+pub(super) struct Lines {
+    text: String,
     marks: std::sync::OnceLock<Vec<Mark>>,
     base: Base,
 }
@@ -426,28 +442,35 @@ struct Mark {
     line_start: usize,
 }
 
-impl<'t> Lines<'t> {
+impl Lines {
     const STEP: usize = 1 << 16;
 
-    pub(super) fn new(text: &'t str) -> Lines<'t> {
+    pub(super) fn new(text: String) -> Arc<Lines> {
         Lines::after(text, Base::default())
     }
 
     /// A part of a longer text, which starts at `base`.
-    pub(super) fn after(text: &'t str, base: Base) -> Lines<'t> {
-        Lines {
+    pub(super) fn after(text: String, base: Base) -> Arc<Lines> {
+        Arc::new(Lines {
             text,
-            b: text.as_bytes(),
             marks: std::sync::OnceLock::new(),
             base,
-        }
+        })
+    }
+
+    pub(super) fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn b(&self) -> &[u8] {
+        self.text.as_bytes()
     }
 
     /// The 1-based line and column (in bytes) of an offset.
     fn position(&self, offset: usize) -> (usize, usize) {
         let marks = self.marks.get_or_init(|| {
             let (mut line, mut line_start) = (1, 0);
-            let chunks = self.b.chunks(Lines::STEP).enumerate();
+            let chunks = self.b().chunks(Lines::STEP).enumerate();
             let mut marks: Vec<Mark> = chunks
                 .map(|(k, chunk)| {
                     let mark = Mark { line, line_start };
@@ -464,7 +487,7 @@ impl<'t> Lines<'t> {
         });
         let k = offset / Lines::STEP;
         let from = k * Lines::STEP;
-        let span = &self.b[from..offset];
+        let span = &self.b()[from..offset];
         let line = marks[k].line + memchr::memchr_iter(b'\n', span).count();
         let start = memchr::memrchr(b'\n', span).map_or(marks[k].line_start, |p| from + p + 1);
         // The part's first line began before it.
@@ -475,22 +498,28 @@ impl<'t> Lines<'t> {
 
 /// An object of a JSON text, not parsed yet: parsing it where it is
 /// matched spreads the parsing of one file over every core.
-pub struct Pending<'t> {
+pub struct Pending {
     file: Arc<str>,
     record: u64,
     /// What its list says it is (a CloudTrail log's record).
     source: Option<Source>,
     /// Where it starts in `lines`, for diagnostics.
     offset: usize,
-    lines: &'t Lines<'t>,
-    raw: &'t RawValue,
+    /// Its text in `lines`.
+    raw: std::ops::Range<usize>,
+    lines: Arc<Lines>,
 }
 
-impl Pending<'_> {
+impl Pending {
     /// The length of the text (or part of it) the object lies in.
     #[cfg(test)]
     pub(super) fn part_len(&self) -> usize {
-        self.lines.b.len()
+        self.lines.text.len()
+    }
+
+    /// The object's text.
+    fn raw(&self) -> &str {
+        &self.lines.text[self.raw.clone()]
     }
 
     /// The event, keeping the fields `wanted`; `None` (reported, one record
@@ -504,14 +533,14 @@ impl Pending<'_> {
                 ..Default::default()
             },
             wanted,
-            size: self.raw.get().len(),
+            size: self.raw.len(),
             text: true,
         };
         let at = |d: Diagnostic| {
             let (line, col) = self.lines.position(self.offset);
             diags.push(d.in_file(&*self.file).at(Some(line), Some(col)));
         };
-        match super::mend::event_from_text(self.raw.get(), seed) {
+        match super::mend::event_from_text(self.raw(), seed) {
             // Only objects are handed out: an event, or an error.
             Ok(m) => {
                 let (event, warnings) = super::journald::logged(m, wanted);
@@ -534,7 +563,7 @@ impl Pending<'_> {
 /// The account of one JSON text being read.
 struct Reader<'t, 'r> {
     b: &'t [u8],
-    lines: &'t Lines<'t>,
+    lines: &'t Arc<Lines>,
     file: &'r Arc<str>,
     diags: &'r Diagnostics,
     read: FileRead,
@@ -547,14 +576,14 @@ struct Reader<'t, 'r> {
 
 impl<'t, 'r> Reader<'t, 'r> {
     fn new(
-        lines: &'t Lines<'t>,
+        lines: &'t Arc<Lines>,
         file: &'r Arc<str>,
         diags: &'r Diagnostics,
         read: FileRead,
         last: bool,
     ) -> Self {
         Reader {
-            b: lines.b,
+            b: lines.b(),
             lines,
             file,
             diags,
@@ -610,18 +639,20 @@ impl<'t, 'r> Reader<'t, 'r> {
 
     /// An event from one parsed object; `false` (one record lost) for any
     /// other value.
-    fn event(&mut self, raw: &'t RawValue, at: usize, sink: &mut Sink<'t, '_>) -> bool {
+    fn event(&mut self, raw: &'t RawValue, at: usize, sink: &mut Sink<'_>) -> bool {
         if !raw.get().starts_with('{') {
             self.read.lost += 1;
             return false;
         }
+        // Where the object lies in the text (the parse started at `at`).
+        let start = raw.get().as_ptr() as usize - self.b.as_ptr() as usize;
         let pending = Pending {
             file: self.file.clone(),
             record: self.read.events + self.read.lost + 1,
             source: self.source.clone(),
             offset: at,
-            lines: self.lines,
-            raw,
+            raw: start..start + raw.get().len(),
+            lines: Arc::clone(self.lines),
         };
         match sink {
             Sink::Pending(f) => f(pending),
@@ -638,7 +669,7 @@ impl<'t, 'r> Reader<'t, 'r> {
     }
 
     /// One top-level value other than an array: an event.
-    fn top_value(&mut self, at: usize, sink: &mut Sink<'t, '_>) -> Option<usize> {
+    fn top_value(&mut self, at: usize, sink: &mut Sink<'_>) -> Option<usize> {
         match self.parse(at) {
             Ok((raw, end)) => {
                 if !self.event(raw, at, sink) {
@@ -657,7 +688,7 @@ impl<'t, 'r> Reader<'t, 'r> {
     }
 
     /// A top-level array, item by item; where reading goes on after it.
-    fn array(&mut self, open: usize, sink: &mut Sink<'t, '_>) -> Option<usize> {
+    fn array(&mut self, open: usize, sink: &mut Sink<'_>) -> Option<usize> {
         let mut a = OpenArray::new(self.position(open));
         let end = self.items(&mut a, open + 1, sink);
         self.tell_not_objects(&a);
@@ -684,7 +715,7 @@ impl<'t, 'r> Reader<'t, 'r> {
 
     /// The items of an array from `i`, an item or its `]` next (or, if
     /// the last part ended after an item, a `,`).
-    fn items(&mut self, a: &mut OpenArray, mut i: usize, sink: &mut Sink<'t, '_>) -> ItemsEnd {
+    fn items(&mut self, a: &mut OpenArray, mut i: usize, sink: &mut Sink<'_>) -> ItemsEnd {
         let mut item_next = !std::mem::take(&mut a.after_item);
         loop {
             i = self.skip_ws(i);
@@ -810,10 +841,10 @@ mod tests {
     fn read_all(bytes: &[u8]) -> (Vec<String>, FileRead, Vec<String>) {
         let diags = Diagnostics::new();
         let file: Arc<str> = Arc::from("t.json");
-        let text = decode(bytes, &file, &diags);
+        let text = decode_owned(bytes.to_vec(), &file, &diags);
         let mut got = Vec::new();
         let mut sink = |e: Event| got.push(e.text("a").unwrap_or("-").to_string());
-        let lines = Lines::new(&text);
+        let lines = Lines::new(text);
         let read = read(&lines, &file, &diags, Sink::Events(None, &mut sink));
         let ds = diags.sorted().iter().map(|d| d.to_string()).collect();
         (got, read, ds)
@@ -875,7 +906,7 @@ mod tests {
         text.push_str(&"y".repeat(3 * Lines::STEP + 17));
         text.push('\n');
         text.push_str("tail");
-        let lines = Lines::new(&text);
+        let lines = Lines::new(text.clone());
         let naive = |offset: usize| {
             let before = &text.as_bytes()[..offset];
             let line = before.iter().filter(|b| **b == b'\n').count() + 1;
@@ -1060,7 +1091,7 @@ mod tests {
         let mut sources = Vec::new();
         let mut sink = |e: Event| sources.push(e.meta.source);
         read(
-            &Lines::new(text),
+            &Lines::new(text.to_string()),
             &file,
             &diags,
             Sink::Events(None, &mut sink),

@@ -42,6 +42,8 @@ pub use json::{Wanted, event_from_value};
 #[doc(hidden)]
 pub use json_parts::read_in_parts as read_json_in_parts;
 pub use json_text::Pending;
+#[cfg(test)]
+pub(crate) use read::is_large;
 pub use read::{
     EventFormat, event_files, event_from_line, is_jsonl, is_stream, name_of, read_batched,
     read_file, read_lines, read_text, sniff,

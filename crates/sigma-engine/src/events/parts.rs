@@ -173,6 +173,13 @@ impl<'a> Parts<'a> {
         self.base = self.base.after(&self.text[..at]);
         self.text.drain(..at);
     }
+
+    /// Keep what follows `at` of a text read (taken out of these parts),
+    /// to be read again with the next part.
+    pub(super) fn keep_from(&mut self, read: &str, at: usize) {
+        self.base = self.base.after(&read[..at]);
+        self.text = read[at..].to_string();
+    }
 }
 
 /// The first part of a text: at least `want` bytes and what follows up to

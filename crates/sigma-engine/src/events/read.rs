@@ -118,7 +118,7 @@ impl Read for Failed {
 /// A stream's first bytes, read to tell its format, and the rest.
 struct Stream {
     head: Vec<u8>,
-    rest: Box<dyn Read>,
+    rest: Box<dyn Read + Send>,
 }
 
 impl Stream {
@@ -128,8 +128,10 @@ impl Stream {
     const AHEAD: u64 = 1 << 20;
 
     fn open(path: &Path) -> std::io::Result<Stream> {
-        let mut rest: Box<dyn Read> = if path == Path::new("-") {
-            Box::new(std::io::stdin().lock())
+        // Read on a thread of its own (see `ahead`): standard input is
+        // locked for each read, not held (its lock stays on its thread).
+        let mut rest: Box<dyn Read + Send> = if path == Path::new("-") {
+            Box::new(std::io::stdin())
         } else {
             Box::new(std::fs::File::open(path)?)
         };
@@ -165,7 +167,7 @@ impl Stream {
 /// the error that stopped the reading (a read error, or the limit).
 fn read_whole(
     mut all: Vec<u8>,
-    mut rest: Box<dyn Read>,
+    mut rest: Box<dyn Read + Send>,
     limit: u64,
 ) -> (Vec<u8>, Option<std::io::Error>) {
     let room = limit.saturating_sub(all.len() as u64);
@@ -576,7 +578,7 @@ pub fn read_batched(
     wanted: Option<&Wanted>,
     diags: &Diagnostics,
     size: usize,
-    sink: &mut dyn FnMut(Batch<'_>),
+    sink: &mut dyn FnMut(Batch),
 ) -> Option<FileRead> {
     if is_stream(path) {
         return read_stream(path, wanted, diags, size, sink);
@@ -590,6 +592,58 @@ pub fn read_batched(
         read_lines(path, size, diags, &mut |b| sink(Batch::Lines(b)));
         return Some(FileRead::default());
     }
+    match is_large(path) {
+        true => ahead(sink, |sink| {
+            file_items(format, path, wanted, diags, size, sink)
+        }),
+        false => file_items(format, path, wanted, diags, size, sink),
+    }
+}
+
+/// A file at least this long is read on a thread of its own ([`ahead`]);
+/// below, the thread costs more than it saves (a folder of many small
+/// files is read file by file in parallel anyway).
+const LARGE: u64 = 1 << 20;
+
+/// Whether a file is long enough to be read on a thread of its own when
+/// its reader parses as it reads (any format but JSONL).
+pub(crate) fn is_large(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() >= LARGE)
+}
+
+/// `read` on a thread of its own, its batches handed to `sink` on this
+/// one, in order, a few ahead. A reader that parses as it reads (EVTX
+/// records, XML events, CSV rows, log lines, the items of a JSON text
+/// found one after the other) is one thread's work: run between the
+/// matching of two batches, it left the other cores idle. JSONL needs no
+/// such thread: its lines are cut without parsing.
+fn ahead<R: Send>(
+    sink: &mut dyn FnMut(Batch),
+    read: impl FnOnce(&mut dyn FnMut(Batch)) -> R + Send,
+) -> R {
+    /// Batches read and not yet handed out: enough that neither side
+    /// waits on the other's hiccups, few enough to bound memory.
+    const AHEAD: usize = 2;
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(AHEAD);
+        // A send fails only once this side is gone (it panicked).
+        let reader = s.spawn(move || read(&mut |b| drop(tx.send(b))));
+        rx.into_iter().for_each(&mut *sink);
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// The events of a file in `format` (not JSONL), in batches.
+fn file_items(
+    format: EventFormat,
+    path: &Path,
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+    size: usize,
+    sink: &mut dyn FnMut(Batch),
+) -> Option<FileRead> {
     match format {
         EventFormat::Evtx => parsed_items(size, sink, |add| {
             super::evtx::read(path, &name_of(path), wanted, diags, add)
@@ -602,7 +656,7 @@ pub fn read_batched(
             };
             let read = input.read_to_end(&mut bytes);
             read.map_err(cannot_read(diags, path)).ok()?;
-            text_items(text, path, &bytes, wanted, diags, size, sink)
+            text_items(text, path, bytes, wanted, diags, size, sink)
         }
         EventFormat::Csv => {
             // The CSV reader buffers its input itself.
@@ -636,7 +690,7 @@ fn log_items(
     wanted: Option<&Wanted>,
     diags: &Diagnostics,
     size: usize,
-    sink: &mut dyn FnMut(Batch<'_>),
+    sink: &mut dyn FnMut(Batch),
 ) -> Option<FileRead> {
     let report = |d: Diagnostic| diags.push(d.in_file(path));
     let file = name_of(path);
@@ -660,7 +714,7 @@ fn csv_items(
     path: &Path,
     diags: &Diagnostics,
     size: usize,
-    sink: &mut dyn FnMut(Batch<'_>),
+    sink: &mut dyn FnMut(Batch),
 ) -> Option<FileRead> {
     let report = |d: Diagnostic| diags.push(d.in_file(path));
     let mut batch = Batcher::new(size, sink);
@@ -678,22 +732,49 @@ fn read_stream(
     wanted: Option<&Wanted>,
     diags: &Diagnostics,
     size: usize,
-    sink: &mut dyn FnMut(Batch<'_>),
+    sink: &mut dyn FnMut(Batch),
 ) -> Option<FileRead> {
     let cannot = cannot_read(diags, path);
     let s = Stream::open(path).map_err(&cannot).ok()?;
-    match format_of_head(&s.head) {
+    let format = match format_of_head(&s.head) {
         // CSV is known by its name, not by its first bytes.
-        None | Some(EventFormat::Csv) if super::csv::is_csv_name(path) => {
-            let all = std::io::Cursor::new(s.head).chain(s.rest);
-            csv_items(all, path, diags, size, sink)
-        }
+        None | Some(EventFormat::Csv) if super::csv::is_csv_name(path) => EventFormat::Csv,
         None | Some(EventFormat::Csv) => {
             let d = Diagnostic::warning("events", not_events(&s.head, "stream"));
             diags.push(d.in_file(path));
-            None
+            return None;
         }
-        Some(EventFormat::Evtx) => {
+        Some(EventFormat::Json) if jsonl_in(&s.head[..]) => {
+            let mut all = std::io::Cursor::new(s.head).chain(s.rest);
+            lines_from(path, &mut all, size, Reading::DEFAULT, diags, &mut |b| {
+                sink(Batch::Lines(b))
+            });
+            return Some(FileRead::default());
+        }
+        Some(format) => format,
+    };
+    ahead(sink, |sink| {
+        stream_items(s, format, path, wanted, diags, size, sink)
+    })
+}
+
+/// The events of a stream in `format` (not JSONL), in batches.
+fn stream_items(
+    s: Stream,
+    format: EventFormat,
+    path: &Path,
+    wanted: Option<&Wanted>,
+    diags: &Diagnostics,
+    size: usize,
+    sink: &mut dyn FnMut(Batch),
+) -> Option<FileRead> {
+    let cannot = cannot_read(diags, path);
+    match format {
+        EventFormat::Csv => {
+            let all = std::io::Cursor::new(s.head).chain(s.rest);
+            csv_items(all, path, diags, size, sink)
+        }
+        EventFormat::Evtx => {
             let bytes = s.into_bytes(&cannot);
             parsed_items(size, sink, |add| {
                 let len = bytes.len() as u64;
@@ -701,14 +782,7 @@ fn read_stream(
                 super::evtx::read_from(bytes, len, path, &name_of(path), wanted, diags, add)
             })
         }
-        Some(EventFormat::Json) if jsonl_in(&s.head[..]) => {
-            let mut all = std::io::Cursor::new(s.head).chain(s.rest);
-            lines_from(path, &mut all, size, Reading::DEFAULT, diags, &mut |b| {
-                sink(Batch::Lines(b))
-            });
-            Some(FileRead::default())
-        }
-        Some(text @ (EventFormat::Json | EventFormat::Xml)) => {
+        text @ (EventFormat::Json | EventFormat::Xml) => {
             let mut all = BufReader::new(std::io::Cursor::new(s.head).chain(s.rest));
             let first = match begin_text(text, &mut all, path, wanted, diags, size, sink) {
                 parts::Begun::Read(read) => return Some(read),
@@ -717,15 +791,13 @@ fn read_stream(
             // The rest read whole up to the limit, as a cut file is.
             let (bytes, error) = read_whole(first, Box::new(all), super::MAX_WHOLE);
             error.map(&cannot);
-            text_items(text, path, &bytes, wanted, diags, size, sink)
+            text_items(text, path, bytes, wanted, diags, size, sink)
         }
-        Some(
-            log @ (EventFormat::W3c
-            | EventFormat::Zeek
-            | EventFormat::Auditd
-            | EventFormat::Syslog
-            | EventFormat::AccessLog),
-        ) => {
+        log @ (EventFormat::W3c
+        | EventFormat::Zeek
+        | EventFormat::Auditd
+        | EventFormat::Syslog
+        | EventFormat::AccessLog) => {
             let all = std::io::BufReader::new(std::io::Cursor::new(s.head).chain(s.rest));
             log_items(all, log, path, wanted, diags, size, sink)
         }
@@ -736,7 +808,7 @@ fn read_stream(
 /// reads them.
 fn parsed_items(
     size: usize,
-    sink: &mut dyn FnMut(Batch<'_>),
+    sink: &mut dyn FnMut(Batch),
     read: impl FnOnce(&mut dyn FnMut(Event)) -> Option<FileRead>,
 ) -> Option<FileRead> {
     let mut batch = Batcher::new(size, sink);
@@ -755,7 +827,7 @@ fn begin_text(
     wanted: Option<&Wanted>,
     diags: &Diagnostics,
     size: usize,
-    sink: &mut dyn FnMut(Batch<'_>),
+    sink: &mut dyn FnMut(Batch),
 ) -> parts::Begun {
     let file = name_of(path);
     let report = |d: Diagnostic| diags.push(d.in_file(&*file));
@@ -779,21 +851,21 @@ fn begin_text(
 fn text_items(
     format: EventFormat,
     path: &Path,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     wanted: Option<&Wanted>,
     diags: &Diagnostics,
     size: usize,
-    sink: &mut dyn FnMut(Batch<'_>),
+    sink: &mut dyn FnMut(Batch),
 ) -> Option<FileRead> {
     let file = name_of(path);
-    let text = json_text::decode(bytes, &file, diags);
+    let text = json_text::decode_owned(bytes, &file, diags);
     if format == EventFormat::Xml {
         let report = |d: Diagnostic| diags.push(d.in_file(path));
         let read =
             |add: &mut dyn FnMut(Event)| super::xml::read(&text, &file, wanted, &report, add);
         return parsed_items(size, sink, read);
     }
-    let lines = json_text::Lines::new(&text);
+    let lines = json_text::Lines::new(text);
     let mut batch = Batcher::new(size, sink);
     let pending = json_text::Sink::Pending(&mut |p| batch.add(Item::Pending(p)));
     let read = json_text::read(&lines, &file, diags, pending);
@@ -805,7 +877,8 @@ fn text_items(
 pub fn read_text(name: &str, text: &str, diags: &Diagnostics, sink: &mut dyn FnMut(Event)) -> u64 {
     let text = json_text::decode(text.as_bytes(), name, diags);
     let sink = json_text::Sink::Events(None, sink);
-    json_text::read(&json_text::Lines::new(&text), &Arc::from(name), diags, sink).events
+    let lines = json_text::Lines::new(text.into_owned());
+    json_text::read(&lines, &Arc::from(name), diags, sink).events
 }
 
 #[cfg(test)]
@@ -944,7 +1017,7 @@ mod tests {
 
     #[test]
     fn what_is_held_whole_stops_at_its_limit_and_says_so() {
-        let rest: Box<dyn Read> = Box::new(&b"world"[..]);
+        let rest: Box<dyn Read + Send> = Box::new(&b"world"[..]);
         let (all, e) = read_whole(b"hello ".to_vec(), rest, 8);
         assert_eq!(all, b"hello wo");
         assert!(
@@ -952,7 +1025,7 @@ mod tests {
                 .to_string()
                 .starts_with("more than 0 MiB to hold whole")
         );
-        let rest: Box<dyn Read> = Box::new(&b"world"[..]);
+        let rest: Box<dyn Read + Send> = Box::new(&b"world"[..]);
         let (all, e) = read_whole(b"hello ".to_vec(), rest, 11);
         assert_eq!((all, e.is_none()), (b"hello world".to_vec(), true));
     }

@@ -19,7 +19,7 @@ pub(super) fn read(
     to: &To<'_>,
     diags: &Diagnostics,
     size: usize,
-    sink: &mut dyn FnMut(Batch<'_>),
+    sink: &mut dyn FnMut(Batch),
     sizes: Sizes,
 ) -> Begun {
     let cannot = parts::cannot_read(to.file, diags);
@@ -70,7 +70,7 @@ pub fn read_in_parts(
         wanted: None,
         report: &report,
     };
-    let mut sink = |b: Batch<'_>| match b {
+    let mut sink = |b: Batch| match b {
         Batch::Items(items) => items
             .into_iter()
             .for_each(|it| each(it.into_event(None, diags).expect("parsed"))),
@@ -208,7 +208,7 @@ mod tests {
             report: &report,
         };
         let mut events = 0;
-        let mut sink = |b: Batch<'_>| {
+        let mut sink = |b: Batch| {
             if let Batch::Items(got) = b {
                 events += got.len();
             }

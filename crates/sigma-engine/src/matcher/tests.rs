@@ -1376,12 +1376,22 @@ fn a_regex_of_many_runs_is_read_for_literals_in_bounded_time() {
 
 /// Events of several batches, some lines bad: every event reaches the
 /// caller once, in the file's order, with its detections, and the bad lines
-/// are counted as lost (for JSONL and for a JSON array alike).
+/// are counted as lost (for JSONL, a JSON array and XML alike).
 #[test]
 fn scanned_events_are_delivered_once_in_reading_order_across_batches() {
+    delivered_in_reading_order(1_300, false);
+}
+
+/// The same, from files large enough to be read on a thread of their own,
+/// ahead of the matching (but JSONL, whose lines are cut without parsing).
+#[test]
+fn events_read_ahead_of_the_matching_are_delivered_in_reading_order() {
+    delivered_in_reading_order(70_000, true);
+}
+
+fn delivered_in_reading_order(n: usize, ahead: bool) {
     let e = rule_engine("selection:\n  Kind: odd", "selection");
     let dir = tempfile::tempdir().unwrap();
-    let n = 1_300;
     let line = |i: usize| {
         let kind = if i % 2 == 1 { "odd" } else { "even" };
         format!(r#"{{"Kind": "{kind}"}}"#)
@@ -1411,16 +1421,35 @@ fn scanned_events_are_delivered_once_in_reading_order_across_batches() {
         })
         .collect();
     std::fs::write(&pretty, format!("[\n{}\n]\n", items.join(",\n"))).unwrap();
-    let cases: [(&std::path::Path, Vec<usize>, u64); 3] = [
-        (&jsonl, (1..=n).filter(|i| i % 500 != 0).collect(), 2),
+    // Windows events as XML, one left broken.
+    let xml = dir.path().join("events.xml");
+    let events: String = (1..=n)
+        .map(|i| match i {
+            700 => "<Event><EventData><Data Name='Kind'>odd</Event>\n".to_string(),
+            _ => {
+                let kind = if i % 2 == 1 { "odd" } else { "even" };
+                format!("<Event><EventData><Data Name='Kind'>{kind}</Data></EventData></Event>\n")
+            }
+        })
+        .collect();
+    std::fs::write(&xml, format!("<Events>\n{events}</Events>\n")).unwrap();
+    let lost_lines = (n / 500) as u64;
+    let cases: [(&std::path::Path, Vec<usize>, u64); 4] = [
+        (
+            &jsonl,
+            (1..=n).filter(|i| i % 500 != 0).collect(),
+            lost_lines,
+        ),
         (&array, (1..=n).collect(), 0),
         (
             &pretty,
             (1..=n).filter(|i| ![600, 900].contains(i)).collect(),
             2,
         ),
+        (&xml, (1..=n).filter(|i| *i != 700).collect(), 1),
     ];
     for (path, expected, lost) in cases {
+        assert_eq!(crate::events::is_large(path), ahead, "{}", path.display());
         let seen = std::sync::Mutex::new(Vec::new());
         let stats = scan(
             &e,

@@ -293,6 +293,27 @@ mod tests {
     }
 
     #[test]
+    fn names_keep_their_order_and_place_past_the_few_held_in_a_list() {
+        for n in [3, Fields::FEW, Fields::FEW + 1, 3 * Fields::FEW] {
+            let mut f: Fields = (0..n).map(|i| (format!("k{i}"), text("a"))).collect();
+            // A name inserted again keeps its place and takes the value.
+            f.insert("k1".into(), text("b"));
+            f.insert("new".into(), Node::Null);
+            let keys: Vec<&str> = f.keys().collect();
+            let mut want: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+            want.push("new".into());
+            assert_eq!(keys, want, "{n} names");
+            assert_eq!((f.len(), f.get("k1")), (n + 1, Some(&text("b"))));
+            assert!(matches!(f, Fields::Many(_)) == (n + 1 > Fields::FEW), "{n}");
+            assert_eq!(f.take("k1"), Some(text("b")));
+            assert_eq!(
+                (f.len(), f.get("k1"), f.contains_key("k0")),
+                (n, None, true)
+            );
+        }
+    }
+
+    #[test]
     fn repeated_names_make_a_list_where_the_first_was() {
         let mut m = Fields::default();
         add_child(&mut m, "a".into(), text("1"));

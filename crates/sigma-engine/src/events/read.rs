@@ -624,10 +624,20 @@ fn ahead<R: Send>(
     /// Batches read and not yet handed out: enough that neither side
     /// waits on the other's hiccups, few enough to bound memory.
     const AHEAD: usize = 2;
+    // Taken by the thread, or, where none can be started (a process at
+    // its limit of threads), read here.
+    let read = std::sync::Mutex::new(Some(read));
+    let take = || read.lock().unwrap_or_else(|p| p.into_inner()).take();
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel(AHEAD);
-        // A send fails only once this side is gone (it panicked).
-        let reader = s.spawn(move || read(&mut |b| drop(tx.send(b))));
+        let reader = std::thread::Builder::new().spawn_scoped(s, move || {
+            let read = take().expect("taken once");
+            // A send fails only once this side is gone (it panicked).
+            read(&mut |b| drop(tx.send(b)))
+        });
+        let Ok(reader) = reader else {
+            return take().expect("not started")(sink);
+        };
         rx.into_iter().for_each(&mut *sink);
         reader
             .join()

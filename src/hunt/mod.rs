@@ -394,7 +394,8 @@ pub fn run(
         if correlator.is_active() {
             correlator.record(e, &dets);
         }
-        printer.detections(tally.shown(dets));
+        // A closed output stops the matching too.
+        printer.detections(tally.shown(dets))
     });
     pb.finish_and_clear();
     // A correlation the options leave out runs only as another's input.

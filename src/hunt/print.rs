@@ -10,6 +10,7 @@ use sigma_engine::sigma::SigmaRule;
 use sigma_engine::text::printable;
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::sync::Mutex;
 
 use super::OutputFormat;
@@ -56,18 +57,19 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// An event's detections: printed now (JSONL, CSV) or held.
-    pub fn detections(&self, dets: Vec<Hit>) {
+    /// An event's detections: printed now (JSONL, CSV) or held. `Break`
+    /// once the output failed (a closed pipe): nothing more is printed.
+    pub fn detections(&self, dets: Vec<Hit>) -> ControlFlow<()> {
         if dets.is_empty() {
-            return;
+            return ControlFlow::Continue(());
         }
         let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if g.failed.is_some() {
-            return;
+            return ControlFlow::Break(());
         }
         if !matches!(self.format, OutputFormat::Jsonl | OutputFormat::Csv) {
             g.held.extend(dets);
-            return;
+            return ControlFlow::Continue(());
         }
         for d in &dets {
             let line = self.line(&self.engine.rules[d.rule], d);
@@ -76,6 +78,7 @@ impl<'a> Printer<'a> {
                 break;
             }
         }
+        flow(&g.failed)
     }
 
     /// One detection as a JSONL or CSV line.
@@ -501,6 +504,14 @@ fn cut(s: &str, width: usize, keep_end: bool) -> String {
             .take_while(fits)
             .chain(std::iter::once('…'))
             .collect()
+    }
+}
+
+/// Whether printing goes on: not after a write failed.
+fn flow(failed: &Option<std::io::Error>) -> ControlFlow<()> {
+    match failed {
+        Some(_) => ControlFlow::Break(()),
+        None => ControlFlow::Continue(()),
     }
 }
 

@@ -441,6 +441,7 @@ fn count(engine: &Engine, rule: usize, events: &Path, diags: &Diagnostics) -> Re
             }
             let n = dets.iter().filter(|d| d.rule == rule).count();
             fired.fetch_add(n as u64, Ordering::Relaxed);
+            std::ops::ControlFlow::Continue(())
         },
     );
     let correlated = correlator

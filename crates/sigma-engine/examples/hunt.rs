@@ -37,6 +37,8 @@ fn main() -> ExitCode {
                 let rule = &engine.rules[hit.rule];
                 println!("{}#{}: {}", hit.event.file, hit.event.record, rule.title);
             }
+            // Every detection is wanted (`Break` would end the scan).
+            std::ops::ControlFlow::Continue(())
         },
     );
     for d in diags.sorted() {

@@ -6,7 +6,9 @@ use super::{Engine, Hit, Placement};
 use crate::diag::Diagnostics;
 use crate::events::{self, Event};
 use rayon::prelude::*;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Counts of one scan.
 #[derive(Debug, Clone, Default)]
@@ -85,7 +87,10 @@ where
 
 /// [`scan`], `on_fired` seeing only the events that fired (most are freed
 /// where they were matched, without crossing threads) and `progress` the
-/// number of events read as batches of them are.
+/// number of events read as batches of them are. Once `on_fired` breaks
+/// (its output closed: `| head`), nothing more is matched or handed to it,
+/// and no further file is opened; what a file's reader has begun it reads
+/// to its end.
 pub fn scan_fired<F, P>(
     engine: &Engine,
     paths: &[PathBuf],
@@ -94,10 +99,14 @@ pub fn scan_fired<F, P>(
     on_fired: F,
 ) -> ScanStats
 where
-    F: Fn(&Event, Vec<Hit>) + Sync,
+    F: Fn(&Event, Vec<Hit>) -> ControlFlow<()> + Sync,
     P: Fn(u64) + Sync,
 {
-    let to = Delivered::Fired(&on_fired, &progress);
+    let to = Delivered::Fired {
+        on_fired: &on_fired,
+        progress: &progress,
+        stopped: AtomicBool::new(false),
+    };
     scan_with(engine, paths, diags, &to)
 }
 
@@ -106,10 +115,18 @@ enum Delivered<'a> {
     /// Every event, with its detections.
     Every(&'a (dyn Fn(&Event, Vec<Hit>) + Sync)),
     /// The events that fired; and how many were read, batch by batch.
-    Fired(
-        &'a (dyn Fn(&Event, Vec<Hit>) + Sync),
-        &'a (dyn Fn(u64) + Sync),
-    ),
+    Fired {
+        on_fired: &'a (dyn Fn(&Event, Vec<Hit>) -> ControlFlow<()> + Sync),
+        progress: &'a (dyn Fn(u64) + Sync),
+        /// Set once `on_fired` wants no more.
+        stopped: AtomicBool,
+    },
+}
+
+impl Delivered<'_> {
+    fn stopped(&self) -> bool {
+        matches!(self, Delivered::Fired { stopped, .. } if stopped.load(Ordering::Relaxed))
+    }
 }
 
 fn scan_with(
@@ -148,7 +165,10 @@ fn scan_file(
 ) -> ScanStats {
     const BATCH: usize = 512;
     let mut out = Delivery::new(to);
-    let fired_only = matches!(to, Delivered::Fired(..));
+    if to.stopped() {
+        return ScanStats::default();
+    }
+    let fired_only = matches!(to, Delivered::Fired { .. });
     let name = events::name_of(f);
     // JSONL lines and JSON objects are parsed where they are matched, in
     // parallel, and freed there when not handed on; EVTX records and log
@@ -269,6 +289,10 @@ impl<'a> Delivery<'a> {
     where
         M: FnOnce() -> Batch + Send,
     {
+        // Whoever takes the detections wants no more: the batch is dropped.
+        if self.to.stopped() {
+            return;
+        }
         let mut pending = std::mem::take(&mut self.pending);
         let (st, to) = (&mut self.st, self.to);
         let ((), next) = rayon::join(|| deliver(&mut pending, st, to), matched);
@@ -283,7 +307,7 @@ impl<'a> Delivery<'a> {
         self.st.untimed += next.untimed;
         self.st.unserved.add(next.unserved);
         self.pending = next.matched;
-        if let Delivered::Fired(_, progress) = self.to {
+        if let Delivered::Fired { progress, .. } = self.to {
             progress(read);
         }
     }
@@ -296,15 +320,24 @@ impl<'a> Delivery<'a> {
 }
 
 fn deliver(batch: &mut [(Event, Vec<Hit>)], st: &mut ScanStats, to: &Delivered<'_>) {
-    let (on_event, fired_only) = match *to {
-        Delivered::Every(f) => (f, false),
-        Delivered::Fired(f, _) => (f, true),
-    };
     for (e, d) in batch {
-        if fired_only && d.is_empty() {
-            continue;
+        match to {
+            Delivered::Every(on_event) => {
+                st.detections += d.len() as u64;
+                on_event(e, std::mem::take(d));
+            }
+            Delivered::Fired { .. } if d.is_empty() => {}
+            Delivered::Fired {
+                on_fired, stopped, ..
+            } => {
+                if stopped.load(Ordering::Relaxed) {
+                    return;
+                }
+                st.detections += d.len() as u64;
+                if on_fired(e, std::mem::take(d)).is_break() {
+                    stopped.store(true, Ordering::Relaxed);
+                }
+            }
         }
-        st.detections += d.len() as u64;
-        on_event(e, std::mem::take(d));
     }
 }

@@ -1481,6 +1481,7 @@ fn delivered_in_reading_order(n: usize, ahead: bool) {
             |ev, hits| {
                 assert_eq!(hits.len(), 1);
                 fired.lock().unwrap().push(ev.meta.record as usize);
+                std::ops::ControlFlow::Continue(())
             },
         );
         let odd: Vec<usize> = expected.iter().copied().filter(|i| i % 2 == 1).collect();
@@ -1489,6 +1490,55 @@ fn delivered_in_reading_order(n: usize, ahead: bool) {
         let counts = |s: &ScanStats| (s.events, s.detections, s.lost, s.unserved);
         assert_eq!(counts(&only), counts(&stats));
     }
+}
+
+/// Once whoever takes the detections wants no more (`| head` closed the
+/// output), nothing more is matched or handed out, in this file or others.
+#[test]
+fn a_scan_stops_matching_once_its_detections_are_not_wanted() {
+    let e = rule_engine("selection:\n  Kind: odd", "selection");
+    let dir = tempfile::tempdir().unwrap();
+    // Many blocks of lines (a JSONL batch is a block of 256 KiB).
+    let n = 200_000;
+    let lines: String = (0..n).map(|_| "{\"Kind\": \"odd\"}\n").collect();
+    let files: Vec<_> = ["a.jsonl", "b.jsonl"]
+        .map(|name| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, &lines).unwrap();
+            path
+        })
+        .into();
+    for wanted in [1, 700] {
+        let taken = AtomicU64::new(0);
+        let stats = scan_fired(
+            &e,
+            &files,
+            &Diagnostics::new(),
+            |_| {},
+            |_, _| match taken.fetch_add(1, Ordering::Relaxed) + 1 >= wanted {
+                true => std::ops::ControlFlow::Break(()),
+                false => std::ops::ControlFlow::Continue(()),
+            },
+        );
+        // Files are scanned in parallel: the other may have handed out a
+        // batch of its own before it saw the stop.
+        let taken = taken.into_inner();
+        assert!(
+            (wanted..wanted + 2 * 512).contains(&taken),
+            "{wanted}: {taken}"
+        );
+        assert!(stats.events < n, "{wanted}: {}", stats.events);
+        assert_eq!(stats.detections, taken);
+    }
+    // Without a stop, every event of both.
+    let stats = scan_fired(
+        &e,
+        &files,
+        &Diagnostics::new(),
+        |_| {},
+        |_, _| std::ops::ControlFlow::Continue(()),
+    );
+    assert_eq!((stats.events, stats.detections), (2 * n, 2 * n));
 }
 
 #[test]

@@ -46,9 +46,11 @@
 //!    flat [`events::Event`]s, Windows events named as in EVTX whether they
 //!    come as EVTX renders them, as Velociraptor's rows, as Winlogbeat's
 //!    documents or as their XML converted to JSON. [`matcher::scan`] runs files in parallel and
-//!    the events of one file in batches, parsed where they are matched;
-//!    [`matcher::scan_fired`] hands on only the events that fired, the
-//!    others freed where they were matched.
+//!    the events of one file in batches, parsed where they are matched (a
+//!    large file whose reader parses as it reads is read on a thread of
+//!    its own, ahead of the matching); [`matcher::scan_fired`] hands on
+//!    only the events that fired, the others freed where they were
+//!    matched, until its caller wants no more.
 //! 7. [`matcher::correlation`] folds detections into Sigma correlations
 //!    (counts, temporal order, sums) over windows that look back one
 //!    timespan from each detection, counting as pySigma's SQLite backend

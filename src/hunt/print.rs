@@ -78,7 +78,10 @@ impl<'a> Printer<'a> {
                 break;
             }
         }
-        flow(&g.failed)
+        match g.failed {
+            Some(_) => ControlFlow::Break(()),
+            None => ControlFlow::Continue(()),
+        }
     }
 
     /// One detection as a JSONL or CSV line.
@@ -504,14 +507,6 @@ fn cut(s: &str, width: usize, keep_end: bool) -> String {
             .take_while(fits)
             .chain(std::iter::once('…'))
             .collect()
-    }
-}
-
-/// Whether printing goes on: not after a write failed.
-fn flow(failed: &Option<std::io::Error>) -> ControlFlow<()> {
-    match failed {
-        Some(_) => ControlFlow::Break(()),
-        None => ControlFlow::Continue(()),
     }
 }
 

@@ -176,6 +176,25 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
     }
 }
 
+/// [`decode`] of bytes no longer needed: a text in UTF-8 keeps their
+/// buffer (checked once, not copied).
+pub fn decode_owned(mut bytes: Vec<u8>) -> (String, Vec<Invalid>) {
+    let (encoding, mark) = Encoding::of(&bytes);
+    if encoding.unit().is_some() {
+        let d = decode(&bytes);
+        return (d.text.into_owned(), d.invalid);
+    }
+    bytes.drain(..mark);
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, Vec::new()),
+        Err(e) => {
+            let at = mark + e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            (text, vec![Invalid::Utf8(at)])
+        }
+    }
+}
+
 /// A UTF-16 text read as UTF-8 a block at a time, decoded as [`decode`]
 /// decodes it whole: a long one (a CSV export) is never held whole.
 pub(crate) struct Utf16Reader<R> {
@@ -351,6 +370,27 @@ fn byte_line_col(bytes: &[u8], at: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoding_owned_bytes_gives_what_decoding_them_gives() {
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("é\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        for bytes in [
+            &b"plain"[..],
+            b"\xEF\xBB\xBFwith a mark",
+            b"\xEF\xBB\xBFbad \xFF here",
+            b"bad \xC3",
+            b"",
+            &utf16,
+            &utf16[..utf16.len() - 1],
+        ] {
+            let d = decode(bytes);
+            let want = (d.text.into_owned(), d.invalid);
+            assert_eq!(decode_owned(bytes.to_vec()), want, "{bytes:?}");
+        }
+    }
 
     /// A reader that gives at most `n` bytes at a time.
     struct Trickle<'a>(&'a [u8], usize);

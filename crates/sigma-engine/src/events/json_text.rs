@@ -54,18 +54,11 @@ pub(super) fn decode<'a>(bytes: &'a [u8], file: &str, diags: &Diagnostics) -> Co
 /// [`decode`] of bytes that are no longer needed: a text in UTF-8 keeps
 /// their buffer rather than being copied.
 pub(super) fn decode_owned(bytes: Vec<u8>, file: &str, diags: &Diagnostics) -> String {
-    let within = match decode(&bytes, file, diags) {
-        Cow::Owned(text) => return text,
-        Cow::Borrowed(t) => {
-            let start = t.as_ptr() as usize - bytes.as_ptr() as usize;
-            start..start + t.len()
-        }
-    };
-    let mut bytes = bytes;
-    bytes.truncate(within.end);
-    bytes.drain(..within.start);
-    // Checked again: still valid, as it was.
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    let (text, invalid) = text::decode_owned(bytes);
+    for invalid in invalid {
+        tell_invalid(invalid, file, diags);
+    }
+    text
 }
 
 /// A JSONL line without the byte-order mark a file (or a file appended to

@@ -44,15 +44,12 @@ impl Fields {
         self.len() == 0
     }
 
-    pub(super) fn iter(&self) -> Box<dyn Iterator<Item = (&str, &Node)> + '_> {
+    #[cfg(test)]
+    fn keys(&self) -> Vec<&str> {
         match self {
-            Fields::Few(v) => Box::new(v.iter().map(|(k, v)| (k.as_str(), v))),
-            Fields::Many(m) => Box::new(m.iter().map(|(k, v)| (k.as_str(), v))),
+            Fields::Few(v) => v.iter().map(|(k, _)| k.as_str()).collect(),
+            Fields::Many(m) => m.keys().map(String::as_str).collect(),
         }
-    }
-
-    fn keys(&self) -> impl Iterator<Item = &str> {
-        self.iter().map(|(k, _)| k)
     }
 
     pub(super) fn get(&self, key: &str) -> Option<&Node> {
@@ -178,7 +175,8 @@ impl Element {
         }
         // Between child elements, white space is layout; in a leaf it is
         // the value (a `Description` of one space).
-        let leaf_text = !self.text.is_empty() && !m.keys().any(|k| k != "#attributes");
+        let only_attributes = m.len() == usize::from(m.contains_key("#attributes"));
+        let leaf_text = !self.text.is_empty() && only_attributes;
         if leaf_text || !self.text.trim().is_empty() {
             m.insert("#text".into(), Node::Text(self.text));
         }
@@ -236,7 +234,15 @@ impl<'de> de::Deserializer<'de> for &'de Node {
             Node::Null => visitor.visit_unit(),
             Node::Text(t) => visitor.visit_borrowed_str(t),
             Node::List(items) => visitor.visit_seq(SeqDeserializer::new(items.iter())),
-            Node::Object(fields) => visitor.visit_map(MapDeserializer::new(fields.iter())),
+            // Each kind of map its own iterator: not boxed, for every object.
+            Node::Object(Fields::Few(v)) => {
+                let entries = v.iter().map(|(k, v)| (k.as_str(), v));
+                visitor.visit_map(MapDeserializer::new(entries))
+            }
+            Node::Object(Fields::Many(m)) => {
+                let entries = m.iter().map(|(k, v)| (k.as_str(), v));
+                visitor.visit_map(MapDeserializer::new(entries))
+            }
         }
     }
 
@@ -299,7 +305,7 @@ mod tests {
             // A name inserted again keeps its place and takes the value.
             f.insert("k1".into(), text("b"));
             f.insert("new".into(), Node::Null);
-            let keys: Vec<&str> = f.keys().collect();
+            let keys = f.keys();
             let mut want: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
             want.push("new".into());
             assert_eq!(keys, want, "{n} names");
@@ -320,7 +326,7 @@ mod tests {
         add_child(&mut m, "b".into(), text("2"));
         add_child(&mut m, "a".into(), text("3"));
         add_child(&mut m, "a".into(), Node::Null);
-        let keys: Vec<&str> = m.keys().collect();
+        let keys = m.keys();
         assert_eq!(keys, ["a", "b"]);
         let list = Node::List(vec![text("1"), text("3"), Node::Null]);
         assert_eq!(m.get("a"), Some(&list));

@@ -162,6 +162,7 @@ enum FrameKind {
     Map {
         entries: Vec<(Node, Node)>,
         key: Option<Node>,
+        keys: KeyIndex,
     },
 }
 
@@ -213,6 +214,7 @@ impl Builder {
                 let kind = FrameKind::Map {
                     entries: Vec::new(),
                     key: None,
+                    keys: KeyIndex::default(),
                 };
                 self.push(pos, anchor, kind);
                 return Ok(());
@@ -260,10 +262,10 @@ impl Builder {
         top.size += size;
         match &mut top.kind {
             FrameKind::Seq(items) => items.push(node),
-            FrameKind::Map { entries, key } => match key.take() {
+            FrameKind::Map { entries, key, keys } => match key.take() {
                 Some(k) => entries.push((k, node)),
                 None => {
-                    if entries.iter().any(|(k, _)| k.value == node.value) {
+                    if !keys.is_new(entries, &node.value) {
                         let shown = node.as_scalar_text().unwrap_or_default();
                         return Err(YamlError::at(
                             format!("duplicate mapping key {shown:?}"),
@@ -285,9 +287,11 @@ fn merge_keys(entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
         return entries;
     }
     let mut own = Vec::with_capacity(entries.len());
+    let mut keys = KeyIndex::default();
     let mut merged = Vec::new();
     for (k, v) in entries {
         if k.as_str() != Some("<<") {
+            keys.is_new(&own, &k.value);
             own.push((k, v));
             continue;
         }
@@ -302,11 +306,70 @@ fn merge_keys(entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
         }
     }
     for (k, v) in merged {
-        if !own.iter().any(|(o, _)| o.value == k.value) {
+        if keys.is_new(&own, &k.value) {
             own.push((k, v));
         }
     }
     own
+}
+
+/// The hashes of a mapping's keys so far, so that telling a new key from a
+/// repeated one costs a lookup, not a comparison with every key before it
+/// (a generated rule may have tens of thousands of selections).
+#[derive(Default)]
+struct KeyIndex(rustc_hash::FxHashSet<u64>);
+
+impl KeyIndex {
+    /// Whether `key` equals none of the keys of `entries` (those this index
+    /// has seen), and records it.
+    fn is_new(&mut self, entries: &[(Node, Node)], key: &Yaml) -> bool {
+        let mut h = rustc_hash::FxHasher::default();
+        if !hash_key(key, &mut h) {
+            // A NaN is equal to nothing, not even itself.
+            return true;
+        }
+        // A hash seen before is a repeated key but for a rare collision.
+        self.0.insert(std::hash::Hasher::finish(&h))
+            || !entries.iter().any(|(k, _)| k.value == *key)
+    }
+}
+
+/// Hashes a key so that keys equal by `==` hash alike (as a nested node's
+/// equality includes its position, so does its hash); `false` when the key
+/// holds a NaN.
+fn hash_key(y: &Yaml, h: &mut rustc_hash::FxHasher) -> bool {
+    use std::hash::Hash;
+    std::mem::discriminant(y).hash(h);
+    let node = |n: &Node, h: &mut rustc_hash::FxHasher| {
+        (n.line, n.column).hash(h);
+        hash_key(&n.value, h)
+    };
+    match y {
+        Yaml::Null => true,
+        Yaml::Bool(b) => {
+            b.hash(h);
+            true
+        }
+        Yaml::Int(i) => {
+            i.hash(h);
+            true
+        }
+        Yaml::UInt(u) => {
+            u.hash(h);
+            true
+        }
+        // `-0.0 == 0.0`.
+        Yaml::Float(f) => {
+            (if *f == 0.0 { 0.0f64 } else { *f }).to_bits().hash(h);
+            !f.is_nan()
+        }
+        Yaml::Str(s) => {
+            s.hash(h);
+            true
+        }
+        Yaml::Seq(items) => items.iter().all(|n| node(n, h)),
+        Yaml::Map(es) => es.iter().all(|(k, v)| node(k, h) && node(v, h)),
+    }
 }
 
 /// Resolves a scalar by the YAML 1.2 core schema, except that decimal
@@ -427,6 +490,39 @@ mod tests {
         let e = parse_document("a: 1\nb:\n  x: 1\n  x: 2\n").unwrap_err();
         assert_eq!(e.line, Some(4));
         assert!(e.message.contains("duplicate"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_repeated_key_is_found_however_far_apart_and_whatever_its_type() {
+        let many: String = (0..50_000).map(|i| format!("k{i}: {i}\n")).collect();
+        assert!(parse_document(&many).is_ok());
+        let e = parse_document(&format!("{many}k7: again\n")).unwrap_err();
+        assert_eq!(e.line, Some(50_001));
+        for (text, repeated) in [
+            ("1: a\n1: b\n", true),
+            ("1: a\n'1': b\n", false),
+            ("0.0: a\n-0.0: b\n", true),
+            (".nan: a\n.nan: b\n", false),
+            ("true: a\nTrue: b\n", true),
+            ("~: a\nnull: b\n", true),
+            ("? [a, b]\n: 1\n? [a, c]\n: 2\n", false),
+        ] {
+            let r = parse_document(text);
+            assert_eq!(r.is_err(), repeated, "{text:?}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn merged_keys_do_not_replace_the_maps_own_among_many() {
+        let base: String = (0..20_000).map(|i| format!("  k{i}: base\n")).collect();
+        let text = format!("base: &b\n{base}m:\n  <<: *b\n  k19999: own\n  k0: own\n");
+        let d = parse_document(&text).unwrap();
+        let m = d.get("m").unwrap();
+        let Yaml::Map(es) = &m.value else { panic!() };
+        assert_eq!(es.len(), 20_000);
+        assert_eq!(m.get("k0").and_then(Node::as_str), Some("own"));
+        assert_eq!(m.get("k19999").and_then(Node::as_str), Some("own"));
+        assert_eq!(m.get("k5").and_then(Node::as_str), Some("base"));
     }
 
     #[test]

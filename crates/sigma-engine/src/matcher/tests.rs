@@ -1899,3 +1899,67 @@ fn the_prefilter_never_changes_what_fires() {
     ];
     assert_eq!(fired, want);
 }
+
+#[test]
+fn a_condition_finds_each_of_tens_of_thousands_of_searches_by_name() {
+    let n = 20_000;
+    let searches: String = (0..n).map(|i| format!("s{i}:\n  F: v{i}\n")).collect();
+    let names: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+    let e = rule_engine(&searches, &names.join(" or "));
+    for (v, fires) in [
+        ("v0", true),
+        ("v19999", true),
+        ("v7777", true),
+        ("v20000", false),
+    ] {
+        let fired = !e.match_event(&Event::from_pairs(&[("F", v)])).is_empty();
+        assert_eq!(fired, fires, "{v}");
+    }
+}
+
+/// A rule of `searches` and `condition` that does not read: its errors.
+fn rule_errors(searches: &str, condition: &str) -> Vec<String> {
+    let ds = Diagnostics::new();
+    let yaml = format!(
+        "title: t\nlogsource:\n  product: test\ndetection:\n{}  condition: {condition}\n",
+        searches
+            .lines()
+            .map(|l| format!("  {l}\n"))
+            .collect::<String>(),
+    );
+    let (rules, rejected) = crate::sigma::parse_rules(std::path::Path::new("t.yml"), &yaml, &ds);
+    assert_eq!((rules.len(), rejected), (0, 1));
+    ds.sorted().iter().map(|d| d.to_string()).collect()
+}
+
+#[test]
+fn a_condition_naming_no_search_among_many_is_told_briefly() {
+    let searches: String = (0..20_000).map(|i| format!("s{i}:\n  F: v{i}\n")).collect();
+    let names: Vec<String> = (0..20_000).map(|i| format!("s{i}")).collect();
+    let errors = rule_errors(&searches, &format!("{} or x1 or x2", names.join(" or ")));
+    assert_eq!(
+        errors,
+        [
+            "error[sigma]: t.yml:40005:14: condition `s0 or s1 or s2 or s3 or s4 or s5 or s6 or s7 or s8 or s9 or …`: search identifier `x1` matches no search in the detection",
+            "error[sigma]: t.yml:40005:14: condition `s0 or s1 or s2 or s3 or s4 or s5 or s6 or s7 or s8 or s9 or …`: search identifier `x2` matches no search in the detection",
+        ]
+    );
+}
+
+#[test]
+fn a_condition_of_more_targets_than_its_searches_can_bear_is_refused_with_why() {
+    let searches: String = (0..3000).map(|i| format!("s{i}:\n  F: v{i}\n")).collect();
+    let condition = |targets: usize| vec!["1 of them"; targets].join(" or ");
+    // 1,000 targets × 3,000 names: under the limit.
+    let e = rule_engine(&searches, &condition(1000));
+    assert!(
+        !e.match_event(&Event::from_pairs(&[("F", "v2999")]))
+            .is_empty()
+    );
+    assert_eq!(
+        rule_errors(&searches, &condition(1500)),
+        [
+            "error[sigma]: t.yml:6005:14: condition `1 of them or 1 of them or 1 of them or 1 of them or 1 of the…`: too many `x of` targets for its 3000 searches (each is compared with every search's name, more than 4194304 comparisons in all)"
+        ]
+    );
+}

@@ -853,19 +853,45 @@ fn parse_condition(
     };
     let mut refs = Vec::new();
     c.references(&mut refs);
+    let known: rustc_hash::FxHashSet<&str> = names.iter().map(String::as_str).collect();
+    let shown = crate::text::excerpt(text, 60);
+    let mut compared = 0;
     for r in refs {
-        if let Some(problem) = unresolved(r, names) {
-            errors.push(err(cn, format!("condition `{text}`: {problem}")));
+        if let condition::Reference::Selector(_) = r {
+            // Each `x of` target is compared with every search's name (here
+            // and when the rule is compiled).
+            compared += names.len();
+            if compared > MOST_TARGET_COMPARISONS {
+                let msg = format!(
+                    "condition `{shown}`: too many `x of` targets for its {} searches (each is compared with every search's name, more than {MOST_TARGET_COMPARISONS} comparisons in all)",
+                    names.len()
+                );
+                errors.push(err(cn, msg));
+                return None;
+            }
+        }
+        if let Some(problem) = unresolved(r, &known, names) {
+            errors.push(err(cn, format!("condition `{shown}`: {problem}")));
         }
     }
     Some(c)
 }
 
+/// The most comparisons of `x of` targets with search names in one
+/// condition: a condition of many targets over many searches (`1 of them or
+/// 1 of them or ...`) would otherwise take time and memory that grow with
+/// their product. Real rules make a few thousand at most.
+pub const MOST_TARGET_COMPARISONS: usize = 1 << 22;
+
 /// Why a condition's reference takes no search, if it takes none.
-fn unresolved(r: condition::Reference, names: &[String]) -> Option<String> {
+fn unresolved(
+    r: condition::Reference,
+    known: &rustc_hash::FxHashSet<&str>,
+    names: &[String],
+) -> Option<String> {
     use condition::{Reference, Target};
     let target = match r {
-        Reference::Name(n) if names.iter().any(|x| x == n) => return None,
+        Reference::Name(n) if known.contains(n) => return None,
         Reference::Name(n) => {
             return Some(format!(
                 "search identifier `{n}` matches no search in the detection"

@@ -24,7 +24,6 @@ use crate::sigma::condition::{Cond, Target, selects};
 use crate::sigma::modifiers::Modifier;
 use crate::sigma::rule::{Detection, FieldSpec, Search, SearchItem, Value};
 use std::collections::HashMap;
-use std::ops::Range;
 use std::sync::Arc;
 
 /// Numeric comparison.
@@ -232,11 +231,11 @@ impl Compiler<'_> {
             self.names.push(format!("{prefix}{name}"));
             self.searches.push(c);
         }
-        let range = start..self.names.len();
+        let scope = Scope::new(d, start);
         let mut parts: Vec<CCond> = d
             .conditions
             .iter()
-            .map(|c| self.resolve(c, &range))
+            .map(|c| self.resolve(c, &scope))
             .collect::<Result<_, _>>()?;
         Ok(if parts.len() == 1 {
             parts.remove(0)
@@ -293,39 +292,54 @@ impl Compiler<'_> {
         })
     }
 
-    /// A search's own name, without the filter prefix.
-    fn short_name(&self, i: usize) -> &str {
-        self.names[i].rsplit('\u{1f}').next().unwrap_or("")
-    }
-
-    fn find(&self, range: &Range<usize>, name: &str) -> Vec<usize> {
-        range
-            .clone()
-            .filter(|&i| self.short_name(i) == name)
-            .collect()
-    }
-
-    fn resolve(&self, c: &Cond, range: &Range<usize>) -> Result<CCond, Unsupported> {
+    fn resolve(&self, c: &Cond, scope: &Scope) -> Result<CCond, Unsupported> {
         let all = |v: &[Cond]| -> Result<Vec<CCond>, Unsupported> {
-            v.iter().map(|x| self.resolve(x, range)).collect()
+            v.iter().map(|x| self.resolve(x, scope)).collect()
         };
         Ok(match c {
-            Cond::Ident(s) => match self.find(range, s).first() {
+            Cond::Ident(s) => match scope.by_name.get(s.as_str()) {
                 Some(&i) => CCond::Search(i),
                 None => return Err(Unsupported::Construct(format!("unknown search `{s}`"))),
             },
-            Cond::Not(x) => CCond::Not(Box::new(self.resolve(x, range)?)),
+            Cond::Not(x) => CCond::Not(Box::new(self.resolve(x, scope)?)),
             Cond::And(v) => CCond::And(all(v)?),
             Cond::Or(v) => CCond::Or(all(v)?),
-            Cond::OneOf(t) => CCond::AnyOf(self.targets(t, range)),
-            Cond::AllOf(t) => CCond::AllOf(self.targets(t, range)),
+            Cond::OneOf(t) => CCond::AnyOf(scope.targets(t)),
+            Cond::AllOf(t) => CCond::AllOf(scope.targets(t)),
         })
     }
+}
 
-    fn targets(&self, t: &Target, range: &Range<usize>) -> Vec<usize> {
-        range
-            .clone()
-            .filter(|&i| selects(t, self.short_name(i)))
+/// A detection's search names, for its condition to find them by: each
+/// name once (a rule's condition may name tens of thousands of searches).
+struct Scope<'d> {
+    /// The index of the detection's first search among the compiled ones.
+    start: usize,
+    names: Vec<&'d str>,
+    by_name: rustc_hash::FxHashMap<&'d str, usize>,
+}
+
+impl<'d> Scope<'d> {
+    fn new(d: &'d Detection, start: usize) -> Scope<'d> {
+        let names: Vec<&str> = d.searches.iter().map(|(n, _)| n.as_str()).collect();
+        let mut by_name = rustc_hash::FxHashMap::default();
+        for (i, n) in names.iter().enumerate() {
+            by_name.entry(*n).or_insert(start + i);
+        }
+        Scope {
+            start,
+            names,
+            by_name,
+        }
+    }
+
+    /// The searches an `x of` target takes: as many comparisons as the
+    /// detection has searches, which the rule's reading bounds in all
+    /// ([`crate::sigma::rule::MOST_TARGET_COMPARISONS`]).
+    fn targets(&self, t: &Target) -> Vec<usize> {
+        (self.names.iter().enumerate())
+            .filter(|(_, n)| selects(t, n))
+            .map(|(i, _)| self.start + i)
             .collect()
     }
 }

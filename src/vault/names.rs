@@ -2,7 +2,7 @@
 //! and unique across the whole vault without regard to case, so that a
 //! basename wikilink always resolves to exactly one note.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Longest file stem we write, in bytes (before `.md`). Keeps full paths well
 /// under Windows' classic 260-character limit.
@@ -83,6 +83,10 @@ pub fn is_reserved_on_windows(name: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct NameRegistry {
     taken: HashSet<String>,
+    /// Per stem wanted again: the counter to try next. Every counter below
+    /// it was taken, and names are never given back, so a thousand rules of
+    /// one title cost a thousand tries, not half a million.
+    next: HashMap<String, u64>,
 }
 
 impl NameRegistry {
@@ -96,7 +100,8 @@ impl NameRegistry {
         if self.taken.insert(base.to_lowercase()) {
             return base;
         }
-        for n in 2.. {
+        let next = self.next.entry(base.clone()).or_insert(2);
+        for n in *next.. {
             let suffix = format!(" ({n})");
             let mut b = base.clone();
             while b.len() + suffix.len() > MAX_STEM_BYTES {
@@ -104,6 +109,7 @@ impl NameRegistry {
             }
             let cand = format!("{}{suffix}", b.trim_end());
             if self.taken.insert(cand.to_lowercase()) {
+                *next = n + 1;
                 return cand;
             }
         }
@@ -166,5 +172,34 @@ mod tests {
         assert_eq!(r.claim("T1 Python"), "T1 Python");
         assert_eq!(r.claim("t1 python"), "t1 python (2)");
         assert_eq!(r.claim("T1 PYTHON"), "T1 PYTHON (3)");
+    }
+
+    #[test]
+    fn a_stem_wanted_many_times_takes_the_first_free_counter_each_time() {
+        // The first free counter, found by trying each from 2.
+        fn naive(taken: &mut HashSet<String>, wanted: &str) -> String {
+            let base = sanitize_stem(wanted);
+            if taken.insert(base.to_lowercase()) {
+                return base;
+            }
+            (2..)
+                .map(|n| format!("{base} ({n})"))
+                .find(|c| taken.insert(c.to_lowercase()))
+                .unwrap()
+        }
+        let mut r = NameRegistry::new();
+        let mut taken = HashSet::new();
+        let wanted = [
+            "A", "a (3)", "A", "B", "A", "A (5)", "a", "b", "A", "A (2)", "A",
+        ];
+        for w in wanted.iter().cycle().take(2000) {
+            assert_eq!(r.claim(w), naive(&mut taken, w), "{w}");
+        }
+        // A fixed note takes the name `A` would have had next.
+        let next = naive(&mut taken.clone(), "A");
+        assert!(r.reserve(&next) && taken.insert(next.to_lowercase()));
+        let after = r.claim("A");
+        assert_eq!(after, naive(&mut taken, "A"));
+        assert_ne!(after, next);
     }
 }

@@ -17,6 +17,7 @@ pub mod compile;
 pub mod correlation;
 mod filters;
 pub mod mapping;
+mod networks;
 pub(crate) mod pattern;
 mod prefilter;
 mod routes;

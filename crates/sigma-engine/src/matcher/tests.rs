@@ -383,6 +383,44 @@ fn cidr_v4_and_v6() {
 }
 
 #[test]
+fn a_long_cidr_list_matches_as_its_networks_one_by_one() {
+    let list = [
+        "10.0.0.0/8",
+        "192.168.0.0/16",
+        "172.16.0.0/12",
+        "8.8.8.8",
+        "1.1.1.0/24",
+        "100.64.0.0/10",
+        "fe80::/10",
+        "2001:db8::/32",
+        "::1/128",
+        "203.0.113.0/24",
+    ];
+    let selection = |neq: bool| {
+        let values: String = list.iter().map(|n| format!("\n    - '{n}'")).collect();
+        format!(
+            "selection:\n  Ip|cidr{}:{values}",
+            if neq { "|neq" } else { "" }
+        )
+    };
+    for (ip, inside) in [
+        ("10.9.8.7", true),
+        ("8.8.8.8", true),
+        ("8.8.8.9", false),
+        (" 192.168.255.255 ", true),
+        ("172.32.0.1", false),
+        ("FE80::1", true),
+        ("2001:db8:ffff::", true),
+        ("::2", false),
+        ("::ffff:10.0.0.1", false),
+        ("not an ip", false),
+    ] {
+        assert_eq!(hit(&selection(false), &[("Ip", ip)]), inside, "{ip}");
+        assert_eq!(hit(&selection(true), &[("Ip", ip)]), !inside, "neq {ip}");
+    }
+}
+
+#[test]
 fn exists_both_ways() {
     assert!(hit("selection:\n  A|exists: true", &[("A", "")]));
     assert!(!hit("selection:\n  A|exists: true", &[("B", "")]));

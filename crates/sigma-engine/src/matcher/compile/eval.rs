@@ -52,6 +52,11 @@ impl ValueTest {
                 .trim()
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| net.contains(&ip)),
+            ValueTest::Networks(set) => v
+                .text
+                .trim()
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| set.contains(ip)),
             ValueTest::Num(c, n) => v.number().is_some_and(|x| num_cmp(*c, x, *n)),
             ValueTest::Number { text, value } => {
                 !v.is_null && (v.lower() == &**text || v.json_number() == Some(*value))

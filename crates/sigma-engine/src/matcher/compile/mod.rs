@@ -71,6 +71,8 @@ pub enum ValueTest {
         across_lines: bool,
     },
     Cidr(ipnet::IpNet),
+    /// Many networks of one list, looked up at once.
+    Networks(crate::matcher::networks::NetworkSet),
     Num(Cmp, f64),
     /// A number written in the rule, compared as a value: its text as the
     /// rule spells it (`4688` equals the string `"4688"`), or any JSON

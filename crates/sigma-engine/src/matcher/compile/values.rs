@@ -157,6 +157,7 @@ pub(super) fn compile_spec(
     if !all {
         gather_needles(&mut tests, field.is_some());
         gather_affixes(&mut tests);
+        gather_networks(&mut tests);
     }
     // Pushed one by one: drop the spare capacity (thousands of rules stay
     // compiled for the whole run).
@@ -212,6 +213,20 @@ fn gather_affixes(tests: &mut Vec<ValueTest>) {
             let texts = |v: Vec<(bool, String)>| v.into_iter().map(|a| a.1).collect();
             ValueTest::Affixes(AffixSet::new(texts(prefixes), texts(suffixes)))
         },
+    );
+}
+
+/// Replaces the `cidr` tests of a list, when there are many, by one
+/// [`ValueTest::Networks`].
+fn gather_networks(tests: &mut Vec<ValueTest>) {
+    gather(
+        tests,
+        MANY,
+        |t| match t {
+            ValueTest::Cidr(net) => Some(*net),
+            _ => None,
+        },
+        |nets| ValueTest::Networks(crate::matcher::networks::NetworkSet::new(nets)),
     );
 }
 

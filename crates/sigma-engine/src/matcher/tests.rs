@@ -784,6 +784,27 @@ fn rar_hits(e: &Engine, user: &str) -> usize {
 const WINDOWS_PC: &str = "  category: process_creation\n  product: windows\n";
 
 #[test]
+fn thousands_of_filters_on_one_rule_each_apply() {
+    let filters: String = (0..5000)
+        .map(|i| {
+            format!(
+                "---\ntitle: f{i}\nlogsource:\n{WINDOWS_PC}filter:\n  rules: [rar_compress]\n  selection:\n    User: u{i}\n  condition: not selection\n"
+            )
+        })
+        .collect();
+    let e = engine(&format!("{RAR_RULE}{filters}"));
+    for (user, hits) in [
+        ("bob", 1),
+        ("u0", 0),
+        ("u2500", 0),
+        ("u4999", 0),
+        ("u5000", 1),
+    ] {
+        assert_eq!(rar_hits(&e, user), hits, "{user}");
+    }
+}
+
+#[test]
 fn filter_not_selection_suppresses_where_selection_holds() {
     // pySigma: the rule's condition becomes `(selection) and (not selection)`
     // with the filter's names kept apart from the rule's.

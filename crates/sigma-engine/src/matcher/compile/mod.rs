@@ -200,14 +200,19 @@ pub fn compile(
         names: Vec::new(),
         searches: Vec::new(),
     };
-    let mut condition = c.add(det, "")?;
+    let mut parts = vec![c.add(det, "")?];
     // Filters, as pySigma applies them: `(rule) and (filter)`. A filter
     // written `condition: not selection` thus drops the matches where its
-    // selection holds. Its search names live in their own range.
+    // selection holds. Its search names live in their own range. One `and`
+    // of them all, not one inside another: a rule may have thousands of
+    // filters, and conditions are walked by recursion.
     for (fi, f) in filters.iter().enumerate() {
-        let fc = c.add(f, &format!("filter{fi}\u{1f}"))?;
-        condition = CCond::And(vec![condition, fc]);
+        parts.push(c.add(f, &format!("filter{fi}\u{1f}"))?);
     }
+    let condition = match parts.len() {
+        1 => parts.remove(0),
+        _ => CCond::And(parts),
+    };
     Ok(Compiled {
         names: c.names,
         searches: c.searches,

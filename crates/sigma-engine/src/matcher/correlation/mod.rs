@@ -231,15 +231,27 @@ impl<'e> Correlator<'e> {
             diags.push(untimed_warning(untimed, &first));
         }
         let mut inputs = self.inputs.into_inner().unwrap_or_else(|p| p.into_inner());
+        // Per rule, the places of its detections, in the order they came: a
+        // correlation reads those of the rules it counts, not every input
+        // (a chain of 5,000 correlations read them all at each link).
+        let mut of_rule: Vec<Vec<usize>> = vec![Vec::new(); engine.rules.len()];
+        for (k, i) in inputs.iter().enumerate() {
+            of_rule[i.rule].push(k);
+        }
         let mut hits = Vec::new();
         for (ci, refs) in plan {
             let Some(c) = &engine.rules[ci].correlation else {
                 continue;
             };
-            let found = evaluate(ci, c, &refs, &inputs, counted.contains(&ci));
+            let mut read: Vec<usize> = refs.iter().flat_map(|&r| &of_rule[r]).copied().collect();
+            read.sort_unstable();
+            read.dedup();
+            let read = read.iter().map(|&k| &inputs[k]);
+            let found = evaluate(ci, c, &refs, read, counted.contains(&ci));
             // The moments a correlation held are detections of the
             // correlations above it, as the reference backend's alerts are.
             for h in found.held {
+                of_rule[ci].push(inputs.len());
                 inputs.push(Input {
                     rule: ci,
                     time: h.time,

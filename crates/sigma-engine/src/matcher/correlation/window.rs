@@ -55,11 +55,11 @@ pub(super) struct Held {
     pub meta: EventMeta,
 }
 
-pub(super) fn evaluate(
+pub(super) fn evaluate<'i>(
     ci: usize,
     c: &Correlation,
     refs: &[usize],
-    inputs: &[Input],
+    inputs: impl IntoIterator<Item = &'i Input>,
     counted_above: bool,
 ) -> Evaluated {
     let mut found = Evaluated {
@@ -98,10 +98,11 @@ impl Held {
 pub(super) fn groups<'i>(
     c: &Correlation,
     refs: &[usize],
-    inputs: &'i [Input],
+    inputs: impl IntoIterator<Item = &'i Input>,
 ) -> BTreeMap<Vec<Cow<'i, str>>, Vec<&'i Input>> {
     let mut groups: BTreeMap<Vec<Cow<str>>, Vec<&Input>> = BTreeMap::new();
-    for i in inputs.iter().filter(|i| refs.contains(&i.rule)) {
+    let counted: rustc_hash::FxHashSet<usize> = refs.iter().copied().collect();
+    for i in inputs.into_iter().filter(|i| counted.contains(&i.rule)) {
         // An event without a group-by field belongs to no group, as a
         // backend's `stats … by` or terms aggregation leaves it out.
         let key: Option<Vec<Cow<str>>> = c

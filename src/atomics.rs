@@ -242,11 +242,13 @@ pub fn load(dir: &Path, diags: &Diagnostics) -> Vec<AtomicTest> {
     }
     let tests: Vec<AtomicTest> = files
         .par_iter()
-        .flat_map_iter(|f| match sigma_engine::text::read_file(f) {
-            Ok(t) => parse_file(f, &t, diags),
-            Err(e) => {
-                diags.push(e.diagnostic("atomics", f));
-                Vec::new()
+        .flat_map_iter(|f| {
+            match sigma_engine::text::read_file_at_most(f, sigma_engine::text::MOST_YAML) {
+                Ok(t) => parse_file(f, &t, diags),
+                Err(e) => {
+                    diags.push(e.diagnostic("atomics", f));
+                    Vec::new()
+                }
             }
         })
         .collect();

@@ -99,7 +99,9 @@ impl crate::text::ReadError {
             crate::text::ReadError::Encoding { line, column, .. } => {
                 d.at(Some(*line), Some(*column))
             }
-            crate::text::ReadError::Io(_) | crate::text::ReadError::Packed(_) => d,
+            crate::text::ReadError::Io(_)
+            | crate::text::ReadError::Packed(_)
+            | crate::text::ReadError::TooLarge { .. } => d,
         }
     }
 }

@@ -327,13 +327,42 @@ pub enum ReadError {
         line: usize,
         column: usize,
     },
+    /// Larger than a file of its kind ([`read_file_at_most`]).
+    #[error("larger than {} MiB, more than a file of its kind holds: not read", most >> 20)]
+    TooLarge { most: u64 },
 }
+
+/// The most bytes of a YAML file read whole where folders are walked for
+/// them (rules, atomic tests): a hundred times SigmaHQ's largest rule file,
+/// while a data dump named `.yml` in the folder would take many times its
+/// size in memory once parsed.
+pub const MOST_YAML: u64 = 64 << 20;
 
 /// A whole file that must be valid text (a rule, an atomic test): its
 /// encoding told by its byte-order mark, any invalid byte an error, since a
 /// value silently replaced would never match what its author wrote.
 pub fn read_file(path: &Path) -> Result<String, ReadError> {
-    let bytes = std::fs::read(path)?;
+    text_of(std::fs::read(path)?)
+}
+
+/// [`read_file`], refusing a file of more than `most` bytes without reading
+/// more of it (its size as read, too: a file under `/proc` says it has 0).
+pub fn read_file_at_most(path: &Path, most: u64) -> Result<String, ReadError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    if file.metadata().is_ok_and(|m| m.len() > most) {
+        return Err(ReadError::TooLarge { most });
+    }
+    let mut bytes = Vec::new();
+    file.take(most.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > most {
+        return Err(ReadError::TooLarge { most });
+    }
+    text_of(bytes)
+}
+
+/// A file's bytes as text, or why they are none.
+fn text_of(bytes: Vec<u8>) -> Result<String, ReadError> {
     let decoded = decode(&bytes);
     if let (Some(_), Some(kind)) = (decoded.invalid.first(), packed(&bytes)) {
         return Err(ReadError::Packed(kind));
@@ -472,6 +501,37 @@ mod tests {
             let d = decode(&bytes);
             assert_eq!((&*d.text, d.invalid.as_slice()), ("title: x\n", &[][..]));
         }
+    }
+
+    #[test]
+    fn a_file_larger_than_its_kind_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.yml");
+        std::fs::write(&p, "title: ten\n").unwrap();
+        assert_eq!(read_file_at_most(&p, 11).unwrap(), "title: ten\n");
+        let e = read_file_at_most(&p, 10).unwrap_err();
+        assert!(matches!(e, ReadError::TooLarge { most: 10 }), "{e:?}");
+        // A folder of rules holding a data dump: the rules around it load.
+        let rules = dir.path().join("rules");
+        std::fs::create_dir(&rules).unwrap();
+        std::fs::File::create(rules.join("dump.yml"))
+            .unwrap()
+            .set_len(MOST_YAML + 1)
+            .unwrap();
+        let rule =
+            "title: t\nlogsource: {product: windows}\ndetection:\n  s: {A: b}\n  condition: s\n";
+        std::fs::write(rules.join("rule.yml"), rule).unwrap();
+        let ds = crate::diag::Diagnostics::new();
+        let set = crate::sigma::load(std::slice::from_ref(&rules), &ds);
+        assert_eq!(set.rules.len(), 1);
+        let shown: Vec<String> = ds.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            shown,
+            [format!(
+                "error[sigma]: {}: larger than 64 MiB, more than a file of its kind holds: not read",
+                rules.join("dump.yml").display()
+            )]
+        );
     }
 
     #[test]

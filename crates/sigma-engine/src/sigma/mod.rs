@@ -384,19 +384,21 @@ fn read_where(paths: &[PathBuf], diags: &Diagnostics, wanted: &Wanted) -> RuleSe
     let files = rule_files(paths, diags);
     let parsed: Vec<Read> = files
         .par_iter()
-        .map(|f| match crate::text::read_file(f) {
-            Ok(text) if !(wanted.file)(&text) => (Vec::new(), 0, 0, true),
-            Ok(text) => {
-                let (mut rules, rejected) = parse_rules_where(f, &text, diags, wanted.document);
-                let n = rules.len();
-                rules.retain_mut(|r| (wanted.rule)(r));
-                (rules, rejected, n, false)
-            }
-            Err(e) => {
-                diags.push(e.diagnostic("sigma", f));
-                (Vec::new(), 1, 0, false)
-            }
-        })
+        .map(
+            |f| match crate::text::read_file_at_most(f, crate::text::MOST_YAML) {
+                Ok(text) if !(wanted.file)(&text) => (Vec::new(), 0, 0, true),
+                Ok(text) => {
+                    let (mut rules, rejected) = parse_rules_where(f, &text, diags, wanted.document);
+                    let n = rules.len();
+                    rules.retain_mut(|r| (wanted.rule)(r));
+                    (rules, rejected, n, false)
+                }
+                Err(e) => {
+                    diags.push(e.diagnostic("sigma", f));
+                    (Vec::new(), 1, 0, false)
+                }
+            },
+        )
         .collect();
     let mut set = RuleSet {
         files: files.len(),

@@ -315,21 +315,25 @@ fn merge_keys(entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
 
 /// The hashes of a mapping's keys so far, so that telling a new key from a
 /// repeated one costs a lookup, not a comparison with every key before it
-/// (a generated rule may have tens of thousands of selections).
+/// (a generated rule may have tens of thousands of selections). Hashed with
+/// a random key: keys made to collide would bring the comparisons back.
 #[derive(Default)]
-struct KeyIndex(rustc_hash::FxHashSet<u64>);
+struct KeyIndex {
+    seen: rustc_hash::FxHashSet<u64>,
+    keyed: std::hash::RandomState,
+}
 
 impl KeyIndex {
     /// Whether `key` equals none of the keys of `entries` (those this index
     /// has seen), and records it.
     fn is_new(&mut self, entries: &[(Node, Node)], key: &Yaml) -> bool {
-        let mut h = rustc_hash::FxHasher::default();
+        let mut h = std::hash::BuildHasher::build_hasher(&self.keyed);
         if !hash_key(key, &mut h) {
             // A NaN is equal to nothing, not even itself.
             return true;
         }
         // A hash seen before is a repeated key but for a rare collision.
-        self.0.insert(std::hash::Hasher::finish(&h))
+        self.seen.insert(std::hash::Hasher::finish(&h))
             || !entries.iter().any(|(k, _)| k.value == *key)
     }
 }
@@ -337,10 +341,10 @@ impl KeyIndex {
 /// Hashes a key so that keys equal by `==` hash alike (as a nested node's
 /// equality includes its position, so does its hash); `false` when the key
 /// holds a NaN.
-fn hash_key(y: &Yaml, h: &mut rustc_hash::FxHasher) -> bool {
+fn hash_key(y: &Yaml, h: &mut impl std::hash::Hasher) -> bool {
     use std::hash::Hash;
     std::mem::discriminant(y).hash(h);
-    let node = |n: &Node, h: &mut rustc_hash::FxHasher| {
+    let node = |n: &Node, h: &mut _| {
         (n.line, n.column).hash(h);
         hash_key(&n.value, h)
     };

@@ -853,7 +853,7 @@ fn parse_condition(
     };
     let mut refs = Vec::new();
     c.references(&mut refs);
-    let known: rustc_hash::FxHashSet<&str> = names.iter().map(String::as_str).collect();
+    let known: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
     let shown = crate::text::excerpt(text, 60);
     let mut compared = 0;
     for r in refs {
@@ -886,7 +886,7 @@ pub const MOST_TARGET_COMPARISONS: usize = 1 << 22;
 /// Why a condition's reference takes no search, if it takes none.
 fn unresolved(
     r: condition::Reference,
-    known: &rustc_hash::FxHashSet<&str>,
+    known: &std::collections::HashSet<&str>,
     names: &[String],
 ) -> Option<String> {
     use condition::{Reference, Target};

@@ -318,18 +318,19 @@ impl Compiler<'_> {
 }
 
 /// A detection's search names, for its condition to find them by: each
-/// name once (a rule's condition may name tens of thousands of searches).
+/// name once (a rule's condition may name tens of thousands of searches),
+/// hashed with a random key, as the rule's author chose them.
 struct Scope<'d> {
     /// The index of the detection's first search among the compiled ones.
     start: usize,
     names: Vec<&'d str>,
-    by_name: rustc_hash::FxHashMap<&'d str, usize>,
+    by_name: std::collections::HashMap<&'d str, usize>,
 }
 
 impl<'d> Scope<'d> {
     fn new(d: &'d Detection, start: usize) -> Scope<'d> {
         let names: Vec<&str> = d.searches.iter().map(|(n, _)| n.as_str()).collect();
-        let mut by_name = rustc_hash::FxHashMap::default();
+        let mut by_name = std::collections::HashMap::new();
         for (i, n) in names.iter().enumerate() {
             by_name.entry(*n).or_insert(start + i);
         }

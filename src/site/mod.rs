@@ -355,10 +355,19 @@ fn theme(cfg: &ExportConfig) -> Result<(tera::Tera, String, String), Diagnostic>
     // As every text the tool reads: a byte order mark is no part of it.
     let read =
         |p: PathBuf| sigma_engine::text::read_file(&p).map_err(|e| e.diagnostic("template", &p));
-    let page_tpl = custom("page.html")
+    let page_path = custom("page.html");
+    let page_tpl = page_path
+        .clone()
         .map(read)
         .transpose()?
         .unwrap_or_else(|| PAGE.to_string());
+    // What Tera would recurse on without bound, refused with its line.
+    let shown = page_path.unwrap_or_else(|| PathBuf::from("page.html"));
+    let refused = |why: String| Diagnostic::error("template", why).in_file(&shown);
+    crate::vault::template_bounds::check_text(&page_tpl)
+        .map_err(|(line, why)| refused(why).at(Some(line), None))?;
+    crate::vault::template_bounds::check_macros(&[("page.html", &page_tpl)])
+        .map_err(|r| refused(r.why).at(r.line, None))?;
     let mut tera = tera::Tera::default();
     tera.set_escape_fn(template_escape);
     tera.add_raw_template("page.html", &page_tpl)

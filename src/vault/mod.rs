@@ -23,6 +23,7 @@ pub mod obsidian;
 pub mod resolve;
 pub mod samples;
 pub mod status;
+pub mod template_bounds;
 pub mod templates;
 pub mod text;
 

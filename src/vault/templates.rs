@@ -106,6 +106,7 @@ impl Templates {
         }
         warn_unused_overrides(&sources, diags);
         refuse_include_cycles(&sources)?;
+        refuse_unbounded(&sources)?;
         let mut tera = Tera::default();
         tera.autoescape_on(vec![]);
         tera.register_filter("cell", cell_filter);
@@ -221,6 +222,31 @@ fn warn_unused_overrides(sources: &[(String, String, PathBuf)], diags: &Diagnost
             );
         }
     }
+}
+
+/// What Tera would recurse on without bound (deep nesting, long chains of
+/// operators, macros calling themselves) is refused before Tera reads it.
+fn refuse_unbounded(sources: &[(String, String, PathBuf)]) -> Result<(), Diagnostic> {
+    use super::template_bounds::{check_macros, check_text};
+    for (_, text, path) in sources {
+        check_text(text).map_err(|(line, why)| {
+            Diagnostic::error("template", why)
+                .in_file(path)
+                .at(Some(line), None)
+        })?;
+    }
+    let texts: Vec<(&str, &str)> = (sources.iter())
+        .map(|(n, t, _)| (n.as_str(), t.as_str()))
+        .collect();
+    check_macros(&texts).map_err(|r| {
+        let path = sources
+            .iter()
+            .find(|(n, _, _)| *n == r.template)
+            .map(|s| &s.2);
+        Diagnostic::error("template", r.why)
+            .in_file(path.cloned().unwrap_or_default())
+            .at(r.line, None)
+    })
 }
 
 /// A template that includes itself, directly or through others, would
@@ -378,6 +404,32 @@ mod tests {
             panic!("templates including each other must not load")
         };
         assert!(err.message.contains("without end"), "{err}");
+    }
+
+    #[test]
+    fn what_tera_would_recurse_on_without_end_is_refused_with_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let refused = |file: &str, text: &str| {
+            std::fs::write(dir.path().join(file), text).unwrap();
+            let Err(err) = Templates::load(Some(dir.path()), &Diagnostics::new()) else {
+                panic!("{text:?} must not load")
+            };
+            std::fs::remove_file(dir.path().join(file)).unwrap();
+            err.to_string()
+                .replace(&dir.path().display().to_string(), "DIR")
+        };
+        let (open, close) = ("(".repeat(20_000), ")".repeat(20_000));
+        let deep = format!("# {{{{ title }}}}\n{{{{ {open}1{close} }}}}\n");
+        assert_eq!(
+            refused("group.md", &deep),
+            "error[template]: DIR/group.md:2: brackets nested more than 64 deep"
+        );
+        let own =
+            "x\n{% macro boom(n) %}{{ self::boom(n=n+1) }}{% endmacro boom %}{{ self::boom(n=0) }}";
+        let err = refused("technique.md", own);
+        let start = "error[template]: DIR/technique.md:2: macro `boom` calls itself (boom → boom)";
+        assert!(err.starts_with(start), "{err}");
+        assert!(Templates::load(Some(dir.path()), &Diagnostics::new()).is_ok());
     }
 
     #[test]

@@ -147,7 +147,7 @@ pub fn check_vault(dir: &Path) -> CheckReport {
         names: &names,
         files: &files,
         aliases: &aliases,
-        landed: HashMap::new(),
+        anchors: HashMap::new(),
     };
     // What is read of each note: its text outside code, its properties.
     let scans: Vec<String> = {
@@ -195,8 +195,8 @@ struct Links<'v> {
     files: &'v super::resolve::NoteNames,
     /// The note each alias names (by [`name_key`]).
     aliases: &'v HashMap<String, usize>,
-    /// Whether (note, anchor) lands: a note is parsed once per anchor asked.
-    landed: HashMap<(usize, String), bool>,
+    /// The headings and blocks of the notes links name with an anchor.
+    anchors: HashMap<usize, super::anchors::Anchors>,
 }
 
 impl Links<'_> {
@@ -258,15 +258,15 @@ impl Links<'_> {
         frontmatter::redirect(&self.texts[n].1)
     }
 
-    /// Whether note `n` has the heading or block an anchor names.
+    /// Whether note `n` has the heading or block an anchor names (its
+    /// headings and blocks read once, however many links name them).
     fn lands(&mut self, n: usize, anchor: &str) -> bool {
         let text = &self.texts[n].1;
-        *self
-            .landed
-            .entry((n, anchor.to_string()))
-            .or_insert_with(|| {
-                super::anchors::part(frontmatter::split(text).1, Some(anchor)).is_some()
-            })
+        let anchors = self
+            .anchors
+            .entry(n)
+            .or_insert_with(|| super::anchors::Anchors::of(frontmatter::split(text).1));
+        anchors.get(anchor).is_some()
     }
 }
 

@@ -36,6 +36,11 @@ impl Spent {
         self.notes
     }
 
+    /// Whether no more embed can be shown, whatever its length.
+    pub fn exhausted(&self) -> bool {
+        self.notes >= BUDGET || self.bytes >= MAX_BYTES
+    }
+
     pub fn take(&mut self, len: usize) -> bool {
         if self.notes >= BUDGET || self.bytes + len > MAX_BYTES {
             return false;
@@ -79,7 +84,12 @@ mod tests {
 
     /// A vault of notes by name, each page at `<name>.html`; the tags
     /// carried by the page rendered are recorded.
-    struct Vault(Vec<(&'static str, String)>, std::sync::Mutex<Vec<String>>);
+    /// How often a note was asked for its text is counted.
+    struct Vault(
+        Vec<(&'static str, String)>,
+        std::sync::Mutex<Vec<String>>,
+        std::sync::atomic::AtomicUsize,
+    );
 
     impl LinkResolver for Vault {
         fn resolve(&self, t: &str) -> Option<String> {
@@ -94,6 +104,7 @@ mod tests {
             format!("tags/{tag}.html")
         }
         fn embed(&self, t: &str) -> Option<Embed> {
+            self.2.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (name, body) = self.0.iter().find(|(n, _)| *n == t)?;
             Some(Embed {
                 url: format!("{name}.html"),
@@ -105,7 +116,7 @@ mod tests {
 
     fn vault(notes: &[(&'static str, &str)]) -> Vault {
         let notes = notes.iter().map(|(n, b)| (*n, b.to_string())).collect();
-        Vault(notes, Default::default())
+        Vault(notes, Default::default(), Default::default())
     }
 
     fn page(v: &Vault, md: &str) -> Rendered {
@@ -185,7 +196,7 @@ mod tests {
                 )
             })
             .collect();
-        let v = Vault(chain, Default::default());
+        let v = Vault(chain, Default::default(), Default::default());
         let h = page(&v, "![[N0]]\n").html;
         assert_eq!(h.matches("class=\"embed\"").count(), MAX_DEPTH, "{h}");
         // Each note embeds the next ten times over: 10^4 at the fourth level.
@@ -197,7 +208,7 @@ mod tests {
                 )
             })
             .collect();
-        let v = Vault(wide, Default::default());
+        let v = Vault(wide, Default::default(), Default::default());
         let h = page(&v, "![[W0]]\n").html;
         assert_eq!(h.matches("class=\"embed\"").count(), BUDGET, "{}", h.len());
         // Large notes: the text budget ends it first.
@@ -205,6 +216,23 @@ mod tests {
         let v = vault(&[("Big", &big)]);
         let h = page(&v, "![[Big]]\n![[Big]]\n![[Big]]\n").html;
         assert_eq!(h.matches("class=\"embed\"").count(), 2, "{}", h.len());
+    }
+
+    #[test]
+    fn past_its_budget_a_page_asks_for_no_more_embedded_notes() {
+        let blocks: String = (0..2000).map(|i| format!("para {i} ^b{i}\n\n")).collect();
+        let v = vault(&[("Blocks", &blocks)]);
+        let md: String = (0..2000)
+            .map(|i| format!("![[Blocks#^b{i}]]\n\n"))
+            .collect();
+        let h = page(&v, &md).html;
+        assert_eq!(h.matches("class=\"embed\"").count(), BUDGET);
+        assert!(h.contains("<p>para 255</p>") && !h.contains("<p>para 256</p>"));
+        let asked = v.2.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            asked, BUDGET,
+            "the note is no more asked for once the budget is spent"
+        );
     }
 
     #[test]

@@ -524,12 +524,14 @@ fn link_targets<'e, E: std::borrow::Borrow<Event<'e>>>(
 pub fn render(md: &str, r: &dyn LinkResolver) -> Rendered {
     let spent = std::cell::Cell::new(embed::Spent::default());
     let raw = std::cell::RefCell::default();
+    let anchors = std::cell::RefCell::default();
     let within = Within {
         notes: r.own_page().map(String::from).into_iter().collect(),
         depth: 0,
         number: 0,
         spent: &spent,
         raw: &raw,
+        anchors: &anchors,
     };
     render_within(md, r, &within)
 }
@@ -577,6 +579,9 @@ struct Within<'s> {
     /// The elements the page's own HTML and its embeds' left open, in
     /// document order: an embed's unclosed tags nest what follows it.
     raw: &'s std::cell::RefCell<super::raw_html::RawNesting>,
+    /// The headings and blocks of the notes the page embeds, by their page,
+    /// each note read once however many of its parts are embedded.
+    anchors: &'s std::cell::RefCell<HashMap<String, crate::vault::anchors::Anchors>>,
 }
 
 /// Render a body, or a note's part embedded in one (`within` the notes
@@ -1010,11 +1015,22 @@ impl<'e> Rewriter<'e, '_, '_> {
         {
             return None;
         }
+        if within.spent.get().exhausted() {
+            return None;
+        }
         let e = self.r.embed(&page)?;
         if within.notes.contains(&e.url) {
             return None;
         }
-        let text = embed::part(&e.body, anchor.as_deref())?;
+        let text = match anchor.as_deref() {
+            None => crate::vault::anchors::untitled(&e.body),
+            Some(a) => {
+                let mut known = within.anchors.borrow_mut();
+                let of = crate::vault::anchors::Anchors::of;
+                let at = known.entry(e.url.clone()).or_insert_with(|| of(&e.body));
+                &e.body[at.get(a)?]
+            }
+        };
         let mut spent = within.spent.get();
         if !spent.take(text.len()) {
             return None;
@@ -1028,6 +1044,7 @@ impl<'e> Rewriter<'e, '_, '_> {
             number: spent.shown(),
             spent: within.spent,
             raw: within.raw,
+            anchors: within.anchors,
         };
         let rendered = render_within(text, &Embedded(self.r), &inner);
         self.needs_sanitizing |= rendered.needs_sanitizing;

@@ -68,33 +68,38 @@ impl<'a> Printer<'a> {
         if dets.is_empty() {
             return ControlFlow::Continue(());
         }
+        // Rows and lines are made before the lock is taken: events of
+        // several files fire on several threads.
+        let shown = match self.format {
+            OutputFormat::Table => Shown::Rows(
+                (dets.iter())
+                    .map(|d| (Order::of(d), self.table_row(d)))
+                    .collect(),
+            ),
+            OutputFormat::Json => Shown::Held(dets),
+            OutputFormat::Jsonl | OutputFormat::Csv => Shown::Lines(
+                (dets.iter())
+                    .map(|d| self.line(&self.engine.rules[d.rule], d))
+                    .collect(),
+            ),
+        };
         let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if g.failed.is_some() {
             return ControlFlow::Break(());
         }
-        match self.format {
-            OutputFormat::Table => {
-                let rows = dets.iter().map(|d| (Order::of(d), self.table_row(d)));
-                g.rows.extend(rows);
-                return ControlFlow::Continue(());
-            }
-            OutputFormat::Json => {
-                g.held.extend(dets);
-                return ControlFlow::Continue(());
-            }
-            OutputFormat::Jsonl | OutputFormat::Csv => {}
-        }
-        for d in &dets {
-            let line = self.line(&self.engine.rules[d.rule], d);
-            if let Err(e) = writeln!(g.out, "{line}") {
-                g.failed = Some(e);
-                break;
+        match shown {
+            Shown::Rows(rows) => g.rows.extend(rows),
+            Shown::Held(dets) => g.held.extend(dets),
+            Shown::Lines(lines) => {
+                for line in lines {
+                    if let Err(e) = writeln!(g.out, "{line}") {
+                        g.failed = Some(e);
+                        return ControlFlow::Break(());
+                    }
+                }
             }
         }
-        match g.failed {
-            Some(_) => ControlFlow::Break(()),
-            None => ControlFlow::Continue(()),
-        }
+        ControlFlow::Continue(())
     }
 
     /// One detection as the table's row, for the terminal if it goes to one.
@@ -174,6 +179,16 @@ impl<'a> Printer<'a> {
         }
         out.flush()
     }
+}
+
+/// An event's detections as the output takes them.
+enum Shown {
+    /// The table's rows, to be sorted.
+    Rows(Vec<(Order, Box<str>)>),
+    /// JSON's detections, to be sorted.
+    Held(Vec<Hit>),
+    /// JSONL or CSV lines, written at once.
+    Lines(Vec<String>),
 }
 
 /// Where a detection stands in the sorted formats: in the order of its

@@ -10,8 +10,6 @@
 //! [`MAX_BYTES`] of their text in all, so that a hostile vault cannot make a
 //! page grow without end.
 
-pub use crate::vault::anchors::part;
-
 /// How deeply embeds nest (a note embedding a note embedding ...).
 pub const MAX_DEPTH: usize = 4;
 

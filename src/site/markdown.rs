@@ -1027,8 +1027,8 @@ impl<'e> Rewriter<'e, '_, '_> {
             Some(a) => {
                 let mut known = within.anchors.borrow_mut();
                 let of = crate::vault::anchors::Anchors::of;
-                let at = known.entry(e.url.clone()).or_insert_with(|| of(&e.body));
-                &e.body[at.get(a)?]
+                let anchors = known.entry(e.url.clone()).or_insert_with(|| of(&e.body));
+                anchors.part(&e.body, a)?
             }
         };
         let mut spent = within.spent.get();

@@ -76,7 +76,7 @@ pub fn untitled(body: &str) -> &str {
 pub fn part<'a>(body: &'a str, anchor: Option<&str>) -> Option<&'a str> {
     match anchor {
         None => Some(untitled(body)),
-        Some(anchor) => Anchors::of(body).get(anchor).map(|r| &body[r]),
+        Some(anchor) => Anchors::of(body).part(body, anchor),
     }
 }
 
@@ -137,6 +137,12 @@ impl Anchors {
             sections: sections(headings, body.len()),
             blocks,
         }
+    }
+
+    /// The part of `body` (the text these anchors were read from) an
+    /// anchor names.
+    pub fn part<'a>(&self, body: &'a str, anchor: &str) -> Option<&'a str> {
+        self.get(anchor).map(|r| &body[r])
     }
 
     /// Where an anchor lands: `Note#Chapter#Section` names the last heading.

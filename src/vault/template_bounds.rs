@@ -29,7 +29,12 @@ pub fn check_text(text: &str) -> Result<(), (usize, String)> {
             _ => continue,
         };
         let line = line_at(rest);
-        let Some(tag) = tag_text(&rest[1..], close) else {
+        // A comment is text (`{# don't #}`): it ends at its first `#}`.
+        let tag = match close {
+            "#}" => rest[1..].find(close).map(|end| &rest[1..1 + end]),
+            _ => tag_text(&rest[1..], close),
+        };
+        let Some(tag) = tag else {
             // Unterminated: Tera says so.
             return Ok(());
         };
@@ -307,6 +312,9 @@ mod tests {
         );
         assert_eq!(check_text(&raw), Ok(()));
         assert_eq!(check_text(&format!("{{# {} #}}", "(".repeat(500))), Ok(()));
+        // A quote in a comment hides nothing after it.
+        let after = format!("{{# don't #}}\n{}", deep(65));
+        assert_eq!(check_text(&after).unwrap_err().0, 3);
     }
 
     #[test]

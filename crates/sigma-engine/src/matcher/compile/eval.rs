@@ -25,6 +25,11 @@ fn time_part(v: &FieldValue<'_>, part: TimePart) -> Option<f64> {
     })
 }
 
+/// The IP address a value spells, if it spells one.
+fn address(v: &FieldValue<'_>) -> Option<std::net::IpAddr> {
+    v.text.trim().parse().ok()
+}
+
 impl ValueTest {
     pub(super) fn matches(&self, v: &FieldValue<'_>, event: &Event) -> bool {
         match self {
@@ -47,16 +52,8 @@ impl ValueTest {
                         false => v.text.split('\n').any(long),
                     }
             }
-            ValueTest::Cidr(net) => v
-                .text
-                .trim()
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| net.contains(&ip)),
-            ValueTest::Networks(set) => v
-                .text
-                .trim()
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| set.contains(ip)),
+            ValueTest::Cidr(net) => address(v).is_some_and(|ip| net.contains(&ip)),
+            ValueTest::Networks(set) => address(v).is_some_and(|ip| set.contains(ip)),
             ValueTest::Num(c, n) => v.number().is_some_and(|x| num_cmp(*c, x, *n)),
             ValueTest::Number { text, value } => {
                 !v.is_null && (v.lower() == &**text || v.json_number() == Some(*value))
